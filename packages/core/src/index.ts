@@ -1,0 +1,65 @@
+/**
+ * `@stb/core`: the trace contract shared by every SQL Trace Bench stage.
+ * @packageDocumentation
+ */
+export {
+  STB_ERROR_CODES,
+  StbError,
+  ParseError,
+  PluginError,
+  isStbError,
+  toStbError,
+  serializeError,
+  rehydrateError,
+} from './errors';
+export type {
+  StbErrorCode,
+  StbErrorOptions,
+  JsonValue,
+  JsonObject,
+  SourcePosition,
+  SerializedError,
+  OnInvalid,
+} from './errors';
+export {
+  TRACE_FORMAT_VERSION,
+  DIALECTS,
+  Dialect,
+  QUERY_TYPES,
+  QueryType,
+  PARAM_TYPES,
+  ParamType,
+  ParamValue,
+  TraceSource,
+  TraceHeader,
+  TEMPLATE_PATHS,
+  TemplatePath,
+  TemplateSlot,
+  QueryTemplate,
+  Outcome,
+  TraceEvent,
+  TraceRecord,
+  TraceDocument,
+  RawParam,
+  RawQueryEvent,
+  computeTemplateId,
+  createTraceHeader,
+} from './schema';
+export { TemplateCatalog } from './catalog';
+export { createRng, AliasTable, hash32, mix32, toSeed } from './rng';
+export type { Rng } from './rng';
+export {
+  toAsyncIterable,
+  map,
+  filter,
+  tap,
+  batch,
+  take,
+  tee,
+  merge,
+  mergeSorted,
+  collect,
+} from './streams';
+export type { AnyIterable } from './streams';
+export { parsePluginOptions, isPlugin } from './plugin';
+export type { PluginKind, PluginBase } from './plugin';

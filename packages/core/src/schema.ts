@@ -1,0 +1,272 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * The trace contract (DESIGN.md, "The trace file"). Every shape that crosses a stage is declared
+ * here, as a zod schema and its inferred type under the same name. Wire schemas never use
+ * `.transform()` or `.default()`, so what is read is exactly what is written.
+ */
+
+/** Trace format version written in every header record. */
+export const TRACE_FORMAT_VERSION = 1 as const;
+
+/** SQL dialects a trace can be in. */
+export const DIALECTS = ['postgres', 'mysql'] as const;
+/** SQL dialect of a trace. */
+export const Dialect = z.enum(DIALECTS);
+export type Dialect = z.infer<typeof Dialect>;
+
+/** Statement classes. TCL = BEGIN/COMMIT/ROLLBACK/SAVEPOINT…; UTILITY = SET/SHOW/VACUUM/EXPLAIN/COPY… */
+export const QUERY_TYPES = [
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'DDL',
+  'TCL',
+  'UTILITY',
+  'OTHER',
+] as const;
+export const QueryType = z.enum(QUERY_TYPES);
+export type QueryType = z.infer<typeof QueryType>;
+
+/** Types a parameter value can have. */
+export const PARAM_TYPES = [
+  'int',
+  'float',
+  'bigint',
+  'string',
+  'bool',
+  'null',
+  'timestamp',
+  'date',
+  'uuid',
+  'json',
+  'bytes',
+  'list',
+] as const;
+export const ParamType = z.enum(PARAM_TYPES);
+export type ParamType = z.infer<typeof ParamType>;
+
+/**
+ * A typed parameter value.
+ * - `int`: a safe integer; `bigint`: decimal digits as a string (beyond ±2^53).
+ * - `float`: a finite number; `string`: text; `bool`; `null`.
+ * - `timestamp`: the literal as written (ISO-8601 or the server's text form); `date`: `YYYY-MM-DD`.
+ * - `uuid`: canonical text; `json`: JSON text; `bytes`: lowercase hex without prefix.
+ * - `list`: values of a squashed IN-list or multi-row VALUES.
+ */
+export type ParamValue =
+  | { t: 'int'; v: number }
+  | { t: 'float'; v: number }
+  | { t: 'bigint'; v: string }
+  | { t: 'string'; v: string }
+  | { t: 'bool'; v: boolean }
+  | { t: 'null'; v: null }
+  | { t: 'timestamp'; v: string }
+  | { t: 'date'; v: string }
+  | { t: 'uuid'; v: string }
+  | { t: 'json'; v: string }
+  | { t: 'bytes'; v: string }
+  | { t: 'list'; v: ParamValue[] };
+
+export const ParamValue: z.ZodType<ParamValue> = z.lazy(() =>
+  z.discriminatedUnion('t', [
+    z.object({ t: z.literal('int'), v: z.number().int() }),
+    z.object({ t: z.literal('float'), v: z.number() }),
+    z.object({ t: z.literal('bigint'), v: z.string().regex(/^-?\d+$/) }),
+    z.object({ t: z.literal('string'), v: z.string() }),
+    z.object({ t: z.literal('bool'), v: z.boolean() }),
+    z.object({ t: z.literal('null'), v: z.null() }),
+    z.object({ t: z.literal('timestamp'), v: z.string() }),
+    z.object({ t: z.literal('date'), v: z.string() }),
+    z.object({ t: z.literal('uuid'), v: z.string() }),
+    z.object({ t: z.literal('json'), v: z.string() }),
+    z.object({ t: z.literal('bytes'), v: z.string().regex(/^[0-9a-f]*$/) }),
+    z.object({ t: z.literal('list'), v: z.array(ParamValue) }),
+  ]),
+);
+
+/** Where a trace came from (free-form, JSON-safe). */
+export const TraceSource = z
+  .object({
+    /** Input files, in the order their index prefixes session ids. */
+    files: z.array(z.string()).optional(),
+    /** Log formats detected or forced, per file. */
+    formats: z.array(z.string()).optional(),
+    /** `parse` for traces made from logs, `generate` for synthetic ones. */
+    tool: z.string().optional(),
+    /** For generated traces: model kind, artifact hash, seed, options. */
+    generator: z.record(z.string(), z.unknown()).optional(),
+  })
+  .catchall(z.unknown());
+export type TraceSource = z.infer<typeof TraceSource>;
+
+/** First record of every trace. */
+export const TraceHeader = z.object({
+  kind: z.literal('header'),
+  format: z.literal('stb-trace'),
+  version: z.literal(TRACE_FORMAT_VERSION),
+  dialect: Dialect,
+  source: TraceSource,
+  /** The finest time difference the source could resolve, µs (MariaDB general log: 1_000_000). */
+  timeResolutionUs: z.number().int().positive(),
+  /** ISO-8601 time the trace was written. */
+  createdAt: z.string(),
+});
+export type TraceHeader = z.infer<typeof TraceHeader>;
+
+/** How a template was made. */
+export const TEMPLATE_PATHS = [
+  'libpg-query',
+  'node-sql-parser',
+  'lexer',
+] as const;
+export const TemplatePath = z.enum(TEMPLATE_PATHS);
+export type TemplatePath = z.infer<typeof TemplatePath>;
+
+/** One parameter slot of a template. */
+export const TemplateSlot = z.object({
+  type: ParamType,
+  /** The column the slot is compared with or assigned to (`pgbench_accounts.aid`), or null. */
+  column: z.string().nullable(),
+  /** Syntactic context where known: `=`, `<`, `IN`, `LIMIT`, `OFFSET`, `VALUES`, `SET`… */
+  context: z.string().optional(),
+});
+export type TemplateSlot = z.infer<typeof TemplateSlot>;
+
+/** A statement shape: normalised SQL with `$n` slots. Written before the first event using it. */
+export const QueryTemplate = z.object({
+  kind: z.literal('template'),
+  /** {@link computeTemplateId} of the dialect and normalised text. */
+  id: z.string().regex(/^[0-9a-f]{16}$/),
+  /** Normalised SQL; constants replaced by `$1…$n` in order of appearance. */
+  text: z.string(),
+  queryType: QueryType,
+  /** Tables read or written, schema-qualified where the SQL qualifies them. */
+  tables: z.array(z.string()),
+  slots: z.array(TemplateSlot),
+  /** libpg-query fingerprint (PostgreSQL), to join with other tools. */
+  fingerprint: z.string().optional(),
+  /** Which path normalised the statement. */
+  path: TemplatePath.optional(),
+  /** Number of events using the template, when the writer knew it (e.g. a generated trace). */
+  count: z.number().int().nonnegative().optional(),
+});
+export type QueryTemplate = z.infer<typeof QueryTemplate>;
+
+/** Outcome of a statement: `ok: false` for failed statements, with SQLSTATE or server error code. */
+export const Outcome = z.object({
+  ok: z.boolean(),
+  code: z.string().optional(),
+});
+export type Outcome = z.infer<typeof Outcome>;
+
+/** One executed (or synthesised) statement. */
+export const TraceEvent = z.object({
+  kind: z.literal('event'),
+  /** Statement start, integer epoch µs. */
+  startUs: z.number().int(),
+  /** One connection; prefixed by the input file's index when several files are parsed. */
+  sessionId: z.string(),
+  templateId: z.string(),
+  params: z.array(ParamValue),
+  durationUs: z.number().int().nonnegative().optional(),
+  outcome: Outcome.optional(),
+  /** Index of the transaction within its session (0-based), when known. */
+  txn: z.number().int().nonnegative().optional(),
+  /** Executable SQL with parameters inlined, when rendered by the generator. */
+  sql: z.string().optional(),
+});
+export type TraceEvent = z.infer<typeof TraceEvent>;
+
+/** Any record of a trace file. */
+export const TraceRecord = z.discriminatedUnion('kind', [
+  TraceHeader,
+  QueryTemplate,
+  TraceEvent,
+]);
+export type TraceRecord = z.infer<typeof TraceRecord>;
+
+/** The whole-file JSON form of a trace: `{ header, templates, events }`. */
+export const TraceDocument = z.object({
+  header: TraceHeader,
+  templates: z.array(QueryTemplate),
+  events: z.array(TraceEvent),
+});
+export type TraceDocument = z.infer<typeof TraceDocument>;
+
+/** A bound parameter as a log shows it: `$n = '…'` (text) or `NULL`. */
+export const RawParam = z.object({
+  /** 1-based `$n` index. */
+  index: z.number().int().positive(),
+  /** The value as text, or null for SQL NULL. */
+  value: z.string().nullable(),
+});
+export type RawParam = z.infer<typeof RawParam>;
+
+/** What a log yields for one statement, before template extraction. */
+export const RawQueryEvent = z.object({
+  /** Statement start, integer epoch µs; absent where the source has no times (plain SQL). */
+  startUs: z.number().int().optional(),
+  /** The connection, unique within the whole parse (file index prefix included). */
+  sessionId: z.string(),
+  user: z.string().optional(),
+  database: z.string().optional(),
+  application: z.string().optional(),
+  /** Client host (and port) where logged. */
+  client: z.string().optional(),
+  /** The SQL text as logged (may hold `$n` or `?` placeholders). */
+  sql: z.string(),
+  /** Bound parameters of an extended-protocol or prepared execution. */
+  params: z.array(RawParam).optional(),
+  durationUs: z.number().int().nonnegative().optional(),
+  /** Prepared statement name for `execute <name>`, when logged. */
+  preparedName: z.string().optional(),
+  /** Transaction id where the log prefix has it (`%x`, `%v`). */
+  transactionId: z.string().optional(),
+  /** Set when the server reported this statement failed. */
+  error: z
+    .object({ code: z.string().optional(), message: z.string().optional() })
+    .optional(),
+  /** Input file and 1-based line of the entry's first line. */
+  source: z.object({ file: z.string(), line: z.number().int().positive() }),
+  /** Index of the input file within the parse call. */
+  fileIndex: z.number().int().nonnegative().optional(),
+  /** Dialect the log belongs to. */
+  dialect: Dialect,
+});
+export type RawQueryEvent = z.infer<typeof RawQueryEvent>;
+
+/**
+ * The stable template id: first 16 hex digits of SHA-256 over `dialect + "\n" + normalisedText`.
+ * The same statement shape gets the same id on every machine and run.
+ */
+export function computeTemplateId(
+  dialect: Dialect,
+  normalisedText: string,
+): string {
+  return createHash('sha256')
+    .update(`${dialect}\n${normalisedText}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** Creates a header record with the current time. */
+export function createTraceHeader(options: {
+  dialect: Dialect;
+  source?: TraceSource;
+  timeResolutionUs?: number;
+  createdAt?: string;
+}): TraceHeader {
+  return {
+    kind: 'header',
+    format: 'stb-trace',
+    version: TRACE_FORMAT_VERSION,
+    dialect: options.dialect,
+    source: options.source ?? {},
+    timeResolutionUs: options.timeResolutionUs ?? 1,
+    createdAt: options.createdAt ?? new Date().toISOString(),
+  };
+}
