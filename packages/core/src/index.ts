@@ -63,3 +63,10 @@ export {
 export type { AnyIterable } from './streams';
 export { parsePluginOptions, isPlugin } from './plugin';
 export type { PluginKind, PluginBase } from './plugin';
+export { STDIN_NAME, openInput, readLines, splitLines } from './io/input';
+export type {
+  OpenInputOptions,
+  OpenedInput,
+  ReadLinesOptions,
+  InputLine,
+} from './io/input';

@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { isStbError } from '../errors';
+import { collect } from '../streams';
+import { readLines } from './input';
+
+const dir = mkdtempSync(join(tmpdir(), 'stb-input-'));
+
+describe('readLines', () => {
+  it('reads plain and gzip files alike, with CRLF and a last line without newline', async () => {
+    const text = 'a\r\nbé\n\nlast';
+    writeFileSync(join(dir, 'p.txt'), text);
+    writeFileSync(join(dir, 'g.bin'), gzipSync(text));
+    for (const f of ['p.txt', 'g.bin']) {
+      const lines = await collect(readLines(join(dir, f)));
+      expect(lines).toEqual([
+        { text: 'a', line: 1 },
+        { text: 'bé', line: 2 },
+        { text: '', line: 3 },
+        { text: 'last', line: 4 },
+      ]);
+    }
+  });
+
+  it('keeps multi-byte characters split across chunks', async () => {
+    const big = 'é'.repeat(3_000_000) + '\nx\n';
+    writeFileSync(join(dir, 'big.txt'), big);
+    const lines = await collect(readLines(join(dir, 'big.txt')));
+    expect(lines[0]!.text.length).toBe(3_000_000);
+    expect(lines[1]).toEqual({ text: 'x', line: 2 });
+  });
+
+  it('names the file for a missing input', async () => {
+    await expect(
+      collect(readLines(join(dir, 'nope.log'))),
+    ).rejects.toMatchObject({
+      code: 'STB_INPUT_NOT_FOUND',
+    });
+  });
+
+  it('reports a truncated gzip with STB_GZIP_CORRUPT', async () => {
+    const gz = gzipSync('line\n'.repeat(100_000));
+    writeFileSync(
+      join(dir, 'trunc.gz'),
+      gz.subarray(0, Math.floor(gz.length / 2)),
+    );
+    const err = await collect(readLines(join(dir, 'trunc.gz'))).catch(
+      (e: unknown) => e,
+    );
+    expect(isStbError(err, 'STB_GZIP_CORRUPT')).toBe(true);
+    expect((err as Error).message).toContain('trunc.gz');
+  });
+
+  it('refuses over-long lines with their line number', async () => {
+    writeFileSync(join(dir, 'long.txt'), 'ok\n' + 'x'.repeat(5000) + '\n');
+    const err = await collect(
+      readLines(join(dir, 'long.txt'), { maxLineLength: 1000 }),
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STB_PARSE_LINE_TOO_LONG', line: 2 });
+  });
+});

@@ -1,0 +1,250 @@
+import { createReadStream, promises as fsp } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { ParseError, StbError } from '../errors';
+
+/** Name used for standard input in messages and `source` fields. */
+export const STDIN_NAME = '<stdin>';
+
+/** Options of {@link openInput}. */
+export interface OpenInputOptions {
+  signal?: AbortSignal;
+  /** Called with the number of compressed (on-disk) bytes read so far. */
+  onBytes?: (bytesRead: number) => void;
+}
+
+/** An opened input: a byte stream (gunzipped when the data is gzip) and what is known of it. */
+export interface OpenedInput {
+  /** File path or `<stdin>`. */
+  name: string;
+  /** Decompressed bytes. */
+  stream: Readable;
+  gzip: boolean;
+  /** On-disk size in bytes, when known (files). */
+  sizeBytes: number | undefined;
+}
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+
+/**
+ * Opens a file path (or `-` for stdin) for streaming. Gzip is detected by its magic bytes, never
+ * by the extension.
+ * @throws StbError `STB_INPUT_NOT_FOUND` / `STB_INPUT_UNREADABLE`.
+ */
+export async function openInput(
+  input: string,
+  options: OpenInputOptions = {},
+): Promise<OpenedInput> {
+  const isStdin = input === '-';
+  const name = isStdin ? STDIN_NAME : input;
+  let raw: Readable;
+  let sizeBytes: number | undefined;
+  if (isStdin) {
+    raw = process.stdin;
+  } else {
+    try {
+      const st = await fsp.stat(input);
+      if (st.isDirectory()) {
+        throw new StbError(
+          'STB_INPUT_UNREADABLE',
+          `[stb] [core] \`${input}\` is a directory. Pass a file.`,
+        );
+      }
+      sizeBytes = st.size;
+    } catch (err) {
+      if (err instanceof StbError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw new StbError(
+          'STB_INPUT_NOT_FOUND',
+          `[stb] [core] Input file \`${input}\` does not exist. Check the path.`,
+          {
+            cause: err,
+            details: { source: input },
+          },
+        );
+      }
+      throw new StbError(
+        'STB_INPUT_UNREADABLE',
+        `[stb] [core] Cannot read \`${input}\` (${code ?? 'error'}). Check its permissions.`,
+        {
+          cause: err,
+          details: { source: input },
+        },
+      );
+    }
+    raw = createReadStream(input, {
+      highWaterMark: 1 << 20,
+      signal: options.signal,
+    });
+  }
+  // Peek at the first bytes to detect gzip, then push them back.
+  const first = await readFirstChunk(raw, name);
+  if (first) raw.unshift(first);
+  if (options.onBytes) {
+    let total = 0;
+    const onBytes = options.onBytes;
+    raw.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      onBytes(total);
+    });
+  }
+  const gzip =
+    first !== null &&
+    first.length >= 2 &&
+    first[0] === GZIP_MAGIC_0 &&
+    first[1] === GZIP_MAGIC_1;
+  if (!gzip) return { name, stream: raw, gzip, sizeBytes };
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  raw.pipe(gunzip);
+  return { name, stream: gunzip, gzip, sizeBytes };
+}
+
+function readFirstChunk(
+  stream: Readable,
+  name: string,
+): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const onReadable = () => {
+      cleanup();
+      resolve((stream.read() as Buffer | null) ?? null);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(
+        new StbError(
+          'STB_INPUT_UNREADABLE',
+          `[stb] [core] Cannot read \`${name}\`: ${err.message}.`,
+          {
+            cause: err,
+            details: { source: name },
+          },
+        ),
+      );
+    };
+    const cleanup = () => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    stream.once('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+  });
+}
+
+/** Options of {@link readLines}. */
+export interface ReadLinesOptions extends OpenInputOptions {
+  /** Longest line accepted, in UTF-16 code units; longer lines raise `STB_PARSE_LINE_TOO_LONG`. Default 64 Mi. */
+  maxLineLength?: number;
+}
+
+/** One line of an input, without its line terminator (`\n` or `\r\n`). */
+export interface InputLine {
+  text: string;
+  /** 1-based line number. */
+  line: number;
+}
+
+/**
+ * Streams the lines of a file (or `-` for stdin), gzip or not, in bounded memory.
+ * Errors name the input: a truncated or corrupt gzip raises `STB_GZIP_CORRUPT`.
+ * @example
+ * for await (const { text, line } of readLines('postgresql.log.gz')) { … }
+ */
+export async function* readLines(
+  input: string,
+  options: ReadLinesOptions = {},
+): AsyncGenerator<InputLine> {
+  const opened = await openInput(input, options);
+  yield* splitLines(opened.stream, opened.name, {
+    ...options,
+    gzip: opened.gzip,
+  });
+}
+
+/** Splits an already opened byte stream into lines (see {@link readLines}). */
+export async function* splitLines(
+  stream: Readable,
+  name: string,
+  options: {
+    maxLineLength?: number;
+    gzip?: boolean;
+    signal?: AbortSignal;
+  } = {},
+): AsyncGenerator<InputLine> {
+  const max = options.maxLineLength ?? 64 * 1024 * 1024;
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  let lineNo = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (options.signal?.aborted)
+        throw new StbError('STB_ABORTED', '[stb] [core] Reading was aborted.');
+      const text = partial + decoder.write(chunk);
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', start);
+        if (nl === -1) break;
+        let end = nl;
+        if (end > start && text.charCodeAt(end - 1) === 13) end--;
+        lineNo++;
+        if (end - start > max) throw tooLong(name, lineNo, max);
+        yield { text: text.slice(start, end), line: lineNo };
+        start = nl + 1;
+      }
+      partial = start === 0 ? text : text.slice(start);
+      if (partial.length > max) throw tooLong(name, lineNo + 1, max);
+    }
+  } catch (err) {
+    if (err instanceof StbError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (
+      options.gzip &&
+      (e.code?.startsWith('Z_') ||
+        /unexpected end of file|incorrect header|invalid/i.test(e.message))
+    ) {
+      throw new ParseError(
+        'STB_GZIP_CORRUPT',
+        `[stb] [core] \`${name}\` is a corrupt or truncated gzip file (${e.message}) after line ${lineNo}. Re-copy or re-compress it.`,
+        {
+          cause: err,
+          position: { source: name, line: lineNo + 1 },
+        },
+      );
+    }
+    throw new ParseError(
+      'STB_INPUT_UNREADABLE',
+      `[stb] [core] Cannot read \`${name}\` after line ${lineNo}: ${e.message}.`,
+      {
+        cause: err,
+        position: { source: name, line: lineNo + 1 },
+      },
+    );
+  } finally {
+    stream.destroy();
+  }
+  const rest = partial + decoder.end();
+  if (rest.length > 0) {
+    lineNo++;
+    yield {
+      text: rest.endsWith('\r') ? rest.slice(0, -1) : rest,
+      line: lineNo,
+    };
+  }
+}
+
+function tooLong(name: string, line: number, max: number): ParseError {
+  return new ParseError(
+    'STB_PARSE_LINE_TOO_LONG',
+    `[stb] [core] Line ${line} of \`${name}\` is longer than ${max} characters. Is this a text log? Raise \`maxLineLength\` if it is.`,
+    { position: { source: name, line } },
+  );
+}
