@@ -70,3 +70,4 @@ export type {
   ReadLinesOptions,
   InputLine,
 } from './io/input';
+export { BENCH_RESULT_VERSION, LatencySummary, BenchStats, BenchTemplateStats, BenchIncident, BenchContext, BenchResult } from './bench-result';

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { QueryType, TraceHeader } from './schema';
+
+/**
+ * The result of one `stb bench` run (DESIGN.md, "Benchmark runner"). Written as JSON by
+ * `--out` and returned by `runBench`. Latencies are milliseconds, rates per second.
+ */
+
+/** Result format version. */
+export const BENCH_RESULT_VERSION = 1 as const;
+
+/** Latency percentiles of a set of executions, milliseconds. */
+export const LatencySummary = z.object({
+  count: z.number().int().nonnegative(),
+  mean: z.number().nonnegative(),
+  p50: z.number().nonnegative(),
+  p90: z.number().nonnegative(),
+  p95: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+  p999: z.number().nonnegative(),
+  max: z.number().nonnegative(),
+});
+export type LatencySummary = z.infer<typeof LatencySummary>;
+
+/** Counts and latencies of one template (or of the whole run). */
+export const BenchStats = z.object({
+  /** Executions in the measured window (after warmup). */
+  count: z.number().int().nonnegative(),
+  /** Executions that succeeded. */
+  ok: z.number().int().nonnegative(),
+  /** Executions that failed. */
+  errors: z.number().int().nonnegative(),
+  /** Executions per second over the measured window. */
+  qps: z.number().nonnegative(),
+  /** Successful executions per second over the measured window. */
+  goodput: z.number().nonnegative(),
+  /** Latency from the intended start (schedule or arrival time), ms. */
+  latencyMs: LatencySummary,
+  /** Errors by class: SQLSTATE class (`40`, `57`) or MySQL error code, `connection`, `timeout`… */
+  errorsByClass: z.record(z.string(), z.number().int().nonnegative()),
+  /** Rows returned or affected, summed. */
+  rows: z.number().int().nonnegative(),
+  /** Share (0..1) of successful executions that returned or affected no rows. */
+  zeroRowShare: z.number().min(0).max(1),
+});
+export type BenchStats = z.infer<typeof BenchStats>;
+
+/** Per-template statistics. */
+export const BenchTemplateStats = BenchStats.extend({
+  templateId: z.string(),
+  queryType: QueryType,
+});
+export type BenchTemplateStats = z.infer<typeof BenchTemplateStats>;
+
+/** A notable thing that happened during the run (reconnects, worker crashes…). */
+export const BenchIncident = z.object({
+  /** Milliseconds since the run started. */
+  atMs: z.number(),
+  kind: z.enum([
+    'reconnect',
+    'connection-lost',
+    'worker-crashed',
+    'setup',
+    'teardown',
+    'aborted',
+    'fail-fast',
+  ]),
+  message: z.string(),
+  worker: z.number().int().nonnegative().optional(),
+});
+export type BenchIncident = z.infer<typeof BenchIncident>;
+
+/** Where the run came from and what it ran against. Credentials are always redacted. */
+export const BenchContext = z.object({
+  tool: z.object({ name: z.string(), version: z.string() }),
+  node: z.string(),
+  trace: z.object({
+    header: TraceHeader.optional(),
+    /** SHA-256 of the trace file, when read from a file. */
+    hash: z.string().optional(),
+    path: z.string().optional(),
+  }),
+  seed: z.number().int(),
+  /** The runner options as given (JSON-safe; credentials redacted). */
+  options: z.record(z.string(), z.unknown()),
+  target: z.object({
+    /** Target URL with credentials redacted. */
+    url: z.string(),
+    plugin: z.string(),
+    dialect: z.string(),
+    serverVersion: z.string().optional(),
+  }),
+  startedAt: z.string(),
+  endedAt: z.string(),
+});
+export type BenchContext = z.infer<typeof BenchContext>;
+
+/** The JSON summary of a benchmark run. */
+export const BenchResult = z.object({
+  format: z.literal('stb-bench-result'),
+  version: z.literal(BENCH_RESULT_VERSION),
+  /** `completed`: the trace (or limit) ran out; `stopped`: signal or duration; `failed`: fail-fast or fatal error. */
+  status: z.enum(['completed', 'stopped', 'failed']),
+  stopReason: z.string().optional(),
+  mode: z.enum(['replay', 'closed', 'open']),
+  context: BenchContext,
+  /** Length of the measured window (after warmup), seconds. */
+  durationSeconds: z.number().nonnegative(),
+  warmupSeconds: z.number().nonnegative(),
+  overall: BenchStats,
+  templates: z.array(BenchTemplateStats),
+  /** Replay and open modes: how late queries started against their schedule, ms. */
+  scheduleLagMs: LatencySummary.optional(),
+  sessions: z.object({
+    total: z.number().int().nonnegative(),
+    completed: z.number().int().nonnegative(),
+    /** Sessions cut short (worker crash, stop, fail-fast). */
+    aborted: z.number().int().nonnegative(),
+  }),
+  /** Events read but not executed (stopped early, skipped by `--read-only`, lost with a worker). */
+  skipped: z.object({
+    readOnly: z.number().int().nonnegative(),
+    notRun: z.number().int().nonnegative(),
+  }),
+  faults: z.object({
+    reconnects: z.number().int().nonnegative(),
+    workerCrashes: z.number().int().nonnegative(),
+    incidents: z.array(BenchIncident),
+  }),
+});
+export type BenchResult = z.infer<typeof BenchResult>;
