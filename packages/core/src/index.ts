@@ -71,3 +71,16 @@ export type {
   InputLine,
 } from './io/input';
 export { BENCH_RESULT_VERSION, LatencySummary, BenchStats, BenchTemplateStats, BenchIncident, BenchContext, BenchResult } from './bench-result';
+export {
+  VALIDATION_REPORT_VERSION,
+  VALIDATION_PROPERTIES,
+  ValidationPropertyId,
+  StatisticalTest,
+  ValidationProperty,
+  ValidationTraceSummary,
+  ValidationSlot,
+  ValidationTemplate,
+  ValidationCdf,
+  ValidationCharts,
+  ValidationReport,
+} from './validation-report';
