@@ -1,0 +1,240 @@
+import type { Rng } from '@stb/core';
+import { AliasTable } from '@stb/core';
+import { z } from 'zod';
+import type { SequencePredictor, SequenceSampler } from '../sequence-model';
+import { END_TOKEN, START_TOKEN, defineSequenceModel } from '../sequence-model';
+import { throwIfAborted } from '../internal/abort';
+import { parseOrThrow } from '../internal/parse';
+
+/** Options of the `markov` model. */
+export const MarkovOptions = z.object({
+  /** Context length k (1..3): how many previous templates condition the next one. */
+  order: z.number().int().min(1).max(3).default(1),
+  /**
+   * Additive (Lidstone) smoothing α: every template and END gets α pseudo-counts in every seen
+   * context. 0 (default) keeps only observed transitions.
+   */
+  smoothing: z.number().nonnegative().default(0),
+});
+export type MarkovOptions = z.infer<typeof MarkovOptions>;
+
+/** Next-token counts per context key (context template ids joined by a space). */
+const CountTable = z.record(
+  z.string(),
+  z.record(z.string(), z.number().nonnegative()),
+);
+
+/** Fitted state of the `markov` model: mergeable counts per order 0..k. */
+export const MarkovState = z.object({
+  stateVersion: z.literal(1),
+  order: z.number().int().min(1).max(3),
+  smoothing: z.number().nonnegative(),
+  /** Template ids seen, in first-seen order. */
+  symbols: z.array(z.string()),
+  /** `counts[o]`: for contexts of length o (padded with START), counts of the next id or END. */
+  counts: z.array(CountTable),
+  sessions: z.number().int().nonnegative(),
+  /** Longest session seen (bounds sampling of sessions that never reach END). */
+  maxLength: z.number().int().nonnegative(),
+});
+export type MarkovState = z.infer<typeof MarkovState>;
+
+function contextKey(history: readonly string[], order: number): string {
+  const out: string[] = [];
+  for (let i = history.length - order; i < history.length; i++)
+    out.push(i < 0 ? START_TOKEN : (history[i] as string));
+  return out.join(' ');
+}
+
+interface Dist {
+  tokens: string[];
+  weights: number[];
+  total: number;
+  alias: AliasTable;
+}
+
+function buildDist(row: Record<string, number>): Dist | undefined {
+  const tokens: string[] = [];
+  const weights: number[] = [];
+  let total = 0;
+  for (const [t, c] of Object.entries(row)) {
+    if (c <= 0) continue;
+    tokens.push(t);
+    weights.push(c);
+    total += c;
+  }
+  if (total <= 0) return undefined;
+  return { tokens, weights, total, alias: new AliasTable(weights) };
+}
+
+/** Looks up the highest-order seen context for a history (backoff to lower orders). */
+function createLookup(
+  state: MarkovState,
+): (history: readonly string[]) => Dist | undefined {
+  const cache: Map<string, Dist | undefined>[] = state.counts.map(
+    () => new Map(),
+  );
+  return (history) => {
+    for (let o = Math.min(state.order, state.counts.length - 1); o >= 0; o--) {
+      const key = contextKey(history, o);
+      const c = cache[o] as Map<string, Dist | undefined>;
+      let d = c.get(key);
+      if (d === undefined && !c.has(key)) {
+        const row = state.counts[o]?.[key];
+        d = row ? buildDist(row) : undefined;
+        c.set(key, d);
+      }
+      if (d) return d;
+    }
+    return undefined;
+  };
+}
+
+function createMarkovSampler(state: MarkovState): SequenceSampler {
+  const lookup = createLookup(state);
+  const vocab = [...state.symbols, END_TOKEN];
+  const alpha = state.smoothing;
+  const cap = Math.max(1000, state.maxLength * 10);
+  return {
+    *nextSession(rng: Rng) {
+      const history: string[] = [];
+      while (history.length < cap) {
+        const d = lookup(history);
+        if (!d) return;
+        let next: string;
+        const smooth = alpha * vocab.length;
+        if (smooth > 0 && rng.next() * (d.total + smooth) >= d.total)
+          next = vocab[rng.int(vocab.length)] as string;
+        else next = d.tokens[d.alias.sample(rng)] as string;
+        if (next === END_TOKEN) return;
+        history.push(next);
+        yield next;
+      }
+    },
+  };
+}
+
+function createMarkovPredictor(state: MarkovState): SequencePredictor {
+  const lookup = createLookup(state);
+  const vocab = [...state.symbols, END_TOKEN];
+  const alpha = state.smoothing;
+  return {
+    nextDistribution(history) {
+      const out = new Map<string, number>();
+      const d = lookup(history);
+      if (!d) {
+        out.set(END_TOKEN, 1);
+        return out;
+      }
+      const denom = d.total + alpha * vocab.length;
+      if (alpha > 0) for (const v of vocab) out.set(v, alpha / denom);
+      for (let i = 0; i < d.tokens.length; i++) {
+        const t = d.tokens[i] as string;
+        out.set(t, (out.get(t) ?? 0) + (d.weights[i] as number) / denom);
+      }
+      return out;
+    },
+  };
+}
+
+function mergeCounts(
+  a: Record<string, Record<string, number>>,
+  b: Record<string, Record<string, number>>,
+): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const src of [a, b]) {
+    for (const [ctx, row] of Object.entries(src)) {
+      const dst = (out[ctx] ??= {});
+      for (const [t, c] of Object.entries(row)) dst[t] = (dst[t] ?? 0) + c;
+    }
+  }
+  return out;
+}
+
+/**
+ * The `markov` sequence model: an order-k chain (k = 1..3) over template ids within sessions,
+ * with explicit session start and end, backoff to lower orders for unseen contexts, optional
+ * additive smoothing and mergeable counts.
+ */
+export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
+  kind: 'model',
+  name: 'markov',
+  apiVersion: 1,
+  description:
+    'Order-k Markov chain over templates per session, with START/END states and backoff.',
+  options: MarkovOptions,
+  async fit(source, options, ctx) {
+    const k = options.order;
+    const counts: Map<string, Map<string, number>>[] = [];
+    for (let o = 0; o <= k; o++) counts.push(new Map());
+    const symbols = new Map<string, number>();
+    for (const t of ctx.templates) symbols.set(t.id, symbols.size);
+    let sessions = 0;
+    let maxLength = 0;
+    const bump = (o: number, key: string, next: string): void => {
+      const table = counts[o] as Map<string, Map<string, number>>;
+      let row = table.get(key);
+      if (!row) table.set(key, (row = new Map()));
+      row.set(next, (row.get(next) ?? 0) + 1);
+    };
+    for await (const s of source()) {
+      throwIfAborted(ctx.signal, 'markov');
+      sessions++;
+      const seq = s.templates;
+      if (seq.length > maxLength) maxLength = seq.length;
+      const window: string[] = [];
+      for (let i = 0; i <= seq.length; i++) {
+        const next = i < seq.length ? (seq[i] as string) : END_TOKEN;
+        for (let o = 0; o <= k; o++) bump(o, contextKey(window, o), next);
+        if (i < seq.length) {
+          if (!symbols.has(next)) symbols.set(next, symbols.size);
+          window.push(next);
+          if (window.length > k) window.shift();
+        }
+      }
+      if (sessions % 10000 === 0)
+        ctx.onProgress?.({ phase: 'count', step: sessions });
+    }
+    const seen = new Set<string>();
+    for (const row of counts[0]?.values() ?? [])
+      for (const t of row.keys()) seen.add(t);
+    return {
+      stateVersion: 1,
+      order: k,
+      smoothing: options.smoothing,
+      symbols: [...symbols.keys()].filter((id) => seen.has(id)),
+      counts: counts.map((table) => {
+        const out: Record<string, Record<string, number>> = {};
+        for (const [key, row] of table) out[key] = Object.fromEntries(row);
+        return out;
+      }),
+      sessions,
+      maxLength,
+    };
+  },
+  createSampler(state) {
+    return createMarkovSampler(state);
+  },
+  createPredictor(state) {
+    return createMarkovPredictor(state);
+  },
+  parseState(state) {
+    return parseOrThrow(MarkovState, state, 'Invalid markov state');
+  },
+  merge(a, b) {
+    if (a.order !== b.order)
+      throw new RangeError(
+        `[stb] [model:markov] Cannot merge states of order ${a.order} and ${b.order}. Fit every shard with the same --order.`,
+      );
+    const symbols = [...new Set([...a.symbols, ...b.symbols])];
+    return {
+      stateVersion: 1,
+      order: a.order,
+      smoothing: a.smoothing,
+      symbols,
+      counts: a.counts.map((table, o) => mergeCounts(table, b.counts[o] ?? {})),
+      sessions: a.sessions + b.sessions,
+      maxLength: Math.max(a.maxLength, b.maxLength),
+    };
+  },
+});

@@ -1,0 +1,158 @@
+import { ParamType } from '@stb/core';
+import { z } from 'zod';
+
+/**
+ * zod schemas of the parameter and arrival model states stored in a model artifact. They are
+ * plain JSON data: counts and mergeable sketches, so states fitted on shards can be merged.
+ */
+
+/** A KLL quantile sketch (`levels[h]` holds items of weight 2^h; exact while `n <= k`). */
+export const KllSketchState = z.object({
+  k: z.number().int().min(8),
+  n: z.number().int().nonnegative(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  levels: z.array(z.array(z.number())),
+});
+export type KllSketchState = z.infer<typeof KllSketchState>;
+
+/** A typed value as a string key: `<type>:<JSON of the value>`. */
+const ValueKey = z.string();
+
+/**
+ * Frequent values of a slot (SpaceSaving): exact while `overflow` is false, else the heavy hitters
+ * with their count, overestimation `error` and the number of distinct sessions they were seen in
+ * (capped at the privacy threshold).
+ */
+export const FrequencyState = z.object({
+  capacity: z.number().int().positive(),
+  n: z.number().int().nonnegative(),
+  overflow: z.boolean(),
+  items: z.array(
+    z.object({
+      key: ValueKey,
+      count: z.number().int().positive(),
+      error: z.number().int().nonnegative(),
+      sessions: z.number().int().nonnegative(),
+    }),
+  ),
+});
+export type FrequencyState = z.infer<typeof FrequencyState>;
+
+/** Length and character-class model of high-cardinality strings. */
+export const StringShapeState = z.object({
+  n: z.number().int().nonnegative(),
+  length: KllSketchState,
+  /** Per position (first N positions): counts per character class `[lower, upper, digit, space, other]`. */
+  positions: z.array(z.array(z.number().nonnegative())),
+  /** Counts per class over all positions. */
+  classes: z.array(z.number().nonnegative()),
+  /** Counts of the `other` characters seen (punctuation and non-ASCII), capped in size. */
+  others: z.record(z.string(), z.number().nonnegative()),
+  /** Fraction of strings that were lowercase hex (rendered as hex when dominant). */
+  hex: z.number().nonnegative(),
+});
+export type StringShapeState = z.infer<typeof StringShapeState>;
+
+/** Numeric values (int, float, bigint). */
+export const NumericState = z.object({
+  /** True while every value was an integer. */
+  integer: z.boolean(),
+  sketch: KllSketchState,
+  /** Under privacy: an interpolation curve of quantiles replaces the sketch's items. */
+  quantiles: z.array(z.number()).optional(),
+});
+export type NumericState = z.infer<typeof NumericState>;
+
+/** Timestamps as offsets from the event's start time, plus their text format. */
+export const TimestampState = z.object({
+  offsetUs: KllSketchState,
+  /** Format descriptors with counts (see `formatTimestamp`). */
+  formats: z.record(z.string(), z.number().int().nonnegative()),
+  /** Under privacy: quantile curve of the offsets. */
+  quantiles: z.array(z.number()).optional(),
+});
+export type TimestampState = z.infer<typeof TimestampState>;
+
+/** Within-session reuse: how often a slot took a value that an earlier slot of the session held. */
+export const ReuseState = z.object({
+  sources: z.array(
+    z.object({
+      templateId: z.string(),
+      slot: z.number().int().nonnegative(),
+      count: z.number().int().positive(),
+    }),
+  ),
+});
+export type ReuseState = z.infer<typeof ReuseState>;
+
+/** The model of one parameter slot of one template. */
+export interface SlotModelState {
+  /** Observations. */
+  n: number;
+  /** Observations per value type. */
+  types: Partial<Record<ParamType, number>>;
+  /** Frequent values (categorical part). */
+  freq: FrequencyState;
+  numeric?: NumericState | undefined;
+  strings?: StringShapeState | undefined;
+  timestamp?: TimestampState | undefined;
+  /** Dates: offset in days from the event's UTC date. */
+  date?: NumericState | undefined;
+  /** Lists (IN-lists, multi-row VALUES): length and a model of the elements. */
+  list?: { length: NumericState; element: SlotModelState } | undefined;
+  reuse?: ReuseState | undefined;
+}
+
+export const SlotModelState: z.ZodType<SlotModelState> = z.lazy(() =>
+  z.object({
+    n: z.number().int().nonnegative(),
+    types: z.partialRecord(ParamType, z.number().int().nonnegative()),
+    freq: FrequencyState,
+    numeric: NumericState.optional(),
+    strings: StringShapeState.optional(),
+    timestamp: TimestampState.optional(),
+    date: NumericState.optional(),
+    list: z
+      .object({ length: NumericState, element: SlotModelState })
+      .optional(),
+    reuse: ReuseState.optional(),
+  }),
+);
+
+/** Parameter models of every template: one {@link SlotModelState} per slot. */
+export const ParameterModelState = z.object({
+  stateVersion: z.literal(1),
+  templates: z.record(z.string(), z.array(SlotModelState)),
+});
+export type ParameterModelState = z.infer<typeof ParameterModelState>;
+
+/** The arrival process: session starts per time bucket, think times, durations, session lengths. */
+export const ArrivalModelState = z.object({
+  stateVersion: z.literal(1),
+  /** Epoch µs of the first bucket's start (the first session start of the source). */
+  originUs: z.number().int(),
+  /** Width of a bucket, µs. */
+  bucketUs: z.number().int().positive(),
+  /** Session starts per bucket. */
+  sessionStarts: z.array(z.number().int().nonnegative()),
+  /** Time from the first to the last event of the source, µs (the profile's period is at least one bucket). */
+  spanUs: z.number().int().nonnegative(),
+  /** Statements per session. */
+  sessionLength: KllSketchState,
+  /**
+   * Think time: from the end of a statement (start + duration, or start when durations are
+   * unknown) to the start of the next one in the same session, µs.
+   */
+  thinkTime: z.object({
+    all: KllSketchState,
+    byPrev: z.record(z.string(), KllSketchState),
+    /** Keyed `<prev template id>><next template id>`. */
+    byTransition: z.record(z.string(), KllSketchState),
+  }),
+  /** Minimum observations before a conditional think-time sketch is used. */
+  minConditionalCount: z.number().int().positive(),
+  /** Per-template statement duration, µs (only templates whose events carried durations). */
+  duration: z.record(z.string(), KllSketchState),
+});
+export type ArrivalModelState = z.infer<typeof ArrivalModelState>;

@@ -1,0 +1,126 @@
+import type {
+  ParamValue,
+  QueryTemplate,
+  Rng,
+  TemplateCatalog,
+  TraceHeader,
+} from '@stb/core';
+import type { ModelArtifact } from './artifact';
+import type { ModelRegistry } from './registry';
+import type {
+  AnySequenceModel,
+  ModelFitProgress,
+  SequenceSampler,
+} from './sequence-model';
+
+/** Privacy of generated values (see docs/models.md). */
+export interface PrivacyOptions {
+  /**
+   * When true, no string or number literal of the source is stored in the artifact or emitted
+   * verbatim, except low-cardinality categories seen in at least `minSessions` distinct sessions.
+   */
+  enabled: boolean;
+  /** Distinct sessions a category must occur in to be kept verbatim (default 5). */
+  minSessions?: number;
+}
+
+/** Options of `fitWorkloadModel`. */
+export interface FitWorkloadModelOptions {
+  /** The templates of the trace (its template records). */
+  catalog: TemplateCatalog | readonly QueryTemplate[];
+  /** The trace's header (dialect, source files). */
+  header: TraceHeader;
+  /** The sequence model plugin to fit. */
+  model: AnySequenceModel;
+  /** Options for the sequence model, validated with its zod schema. */
+  modelOptions?: unknown;
+  /** Package that provides `model`, recorded in the artifact so readers can load it. */
+  modelPackage?: string;
+  /** Seed of the fit's RNG (default 0). */
+  seed?: number;
+  privacy?: PrivacyOptions;
+  /**
+   * A session with no event for this long (trace time, µs) is closed and counted as ended
+   * (default 30 minutes). Bounds memory when session ids never end.
+   */
+  sessionIdleUs?: number;
+  /** Longer sessions are split into pieces of this many statements (default 100 000). */
+  maxSessionEvents?: number;
+  /** Session-start bucket width, µs (default: chosen so the trace spans at most 1440 buckets, at least 1 s). */
+  bucketUs?: number;
+  /** Creation time written to the artifact (default now), for reproducible files. */
+  createdAt?: string;
+  signal?: AbortSignal;
+  onProgress?(p: ModelFitProgress): void;
+}
+
+/**
+ * Per-session memory of the parameter sampler: the last value of every (template, slot), so later
+ * statements can reuse them (pgbench's `aid` in SELECT after UPDATE). Create with
+ * `WorkloadSampler.newSession`, one per generated session.
+ */
+export interface SessionParamState {
+  /** Last value per `<templateId>#<slot>`. */
+  readonly lastValues: Map<string, ParamValue>;
+}
+
+/** The learned session-arrival process: a rate per time bucket, tiled over time. */
+export interface SessionArrivalProfile {
+  /** Width of a bucket, µs. */
+  readonly bucketUs: number;
+  /** Session arrivals per second in each bucket of the source. */
+  readonly sessionArrivalRate: readonly number[];
+  /** Length of the profile, µs (buckets × bucketUs); offsets beyond it tile the profile. */
+  readonly periodUs: number;
+  /** Epoch µs of the source's first session start. */
+  readonly originUs: number;
+  /** Mean session arrivals per second over the profile. */
+  readonly meanRatePerSecond: number;
+  /**
+   * Offset (µs from the origin) of the next session start after `currentOffsetUs`, drawn from a
+   * non-homogeneous Poisson process with the learned rates (cycling the profile). The first call
+   * may pass 0 (or a negative number to allow a start at offset 0).
+   */
+  nextSessionOffsetUs(currentOffsetUs: number, rng: Rng): number;
+}
+
+/** What the generator draws from: sequence, parameters, timing. Deterministic given the rngs. */
+export interface WorkloadSampler {
+  readonly artifact: ModelArtifact;
+  /** Templates by id. */
+  readonly templates: ReadonlyMap<string, QueryTemplate>;
+  /** Template-id sequences per session. */
+  readonly sequence: SequenceSampler;
+  /** Fresh per-session parameter memory. */
+  newSession(rng: Rng): SessionParamState;
+  /** Parameter values of one statement; records them in `session` for later reuse. */
+  params(
+    templateId: string,
+    session: SessionParamState,
+    rng: Rng,
+    eventStartUs: number,
+  ): ParamValue[];
+  /**
+   * Time from the end of the previous statement (its start + duration, or its start when the
+   * source had no durations) to the start of `nextTemplateId`, µs. 0 for the first statement.
+   */
+  thinkTimeUs(
+    prevTemplateId: string | undefined,
+    nextTemplateId: string,
+    rng: Rng,
+  ): number;
+  /** A statement duration for the template, µs, or undefined when the source had none. */
+  durationUs(templateId: string, rng: Rng): number | undefined;
+  /** Session arrivals. */
+  readonly sessionStarts: SessionArrivalProfile;
+  /** Statements per session, learned from the source (for models that do not end sessions themselves). */
+  sessionLength(rng: Rng): number;
+  /** True when the sequence model ends sessions itself (all built-ins do). */
+  readonly endsSessions: boolean;
+}
+
+/** Options of `createWorkloadSampler`. */
+export interface CreateWorkloadSamplerOptions {
+  /** Registry holding the artifact's model kind. */
+  registry: ModelRegistry;
+}
