@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * The `stb` binary: runs the program on `process.argv`, aborts work on Ctrl-C (a second Ctrl-C
+ * exits at once), and exits with the code `runCli` resolves to.
+ */
+import { runCli } from './program';
+
+const controller = new AbortController();
+let interrupts = 0;
+const onSignal = (): void => {
+  interrupts++;
+  if (interrupts > 1) process.exit(130);
+  controller.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+// `stb generate -o - | head`: a closed pipe is a normal end, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: controller.signal,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`[stb] Unexpected failure: ${String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,19 @@
+import { StbError } from '@stb/core';
+import type { Command } from 'commander';
+import type { CliContext } from '../context';
+import { addExamples } from '../context';
+
+/** `stb learn`. */
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('learn')
+    .description('(in progress)')
+    .action(async () => {
+      void ctx;
+      throw new StbError(
+        'STB_INTERNAL',
+        '[stb] [cli] `stb learn` is not implemented yet.',
+      );
+    });
+  addExamples(cmd, ['stb learn --help']);
+}

@@ -1,0 +1,100 @@
+import { InvalidArgumentError } from 'commander';
+
+/**
+ * Option-argument parsers for commander (`.option('-n, --count <n>', '…', parseCount)`).
+ * They throw commander's `InvalidArgumentError`, which the program reports as a usage error
+ * (exit code 2).
+ */
+
+const DURATION_UNITS_US: Readonly<Record<string, number>> = {
+  us: 1,
+  µs: 1,
+  ms: 1_000,
+  s: 1_000_000,
+  m: 60_000_000,
+  min: 60_000_000,
+  h: 3_600_000_000,
+  d: 86_400_000_000,
+};
+
+/** `60s`, `5m`, `1.5h`, `250ms`, `90` (seconds) → integer microseconds (> 0). */
+export function parseDurationUs(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zµ]*)\s*$/i.exec(value);
+  const unit = (m?.[2] ?? '').toLowerCase() || 's';
+  const factor = DURATION_UNITS_US[unit];
+  if (!m || factor === undefined)
+    throw new InvalidArgumentError(
+      `Expected a duration like 60s, 5m, 1.5h or 250ms, got \`${value}\`.`,
+    );
+  const us = Math.round(Number(m[1]) * factor);
+  if (!(us > 0))
+    throw new InvalidArgumentError(
+      `Expected a duration above zero, got \`${value}\`.`,
+    );
+  return us;
+}
+
+/** A positive integer (accepts `1e6`, `1_000_000` and `1,000,000`). */
+export function parsePositiveInt(value: string): number {
+  const n = Number(value.replace(/[_,]/g, ''));
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidArgumentError(
+      `Expected a positive integer, got \`${value}\`.`,
+    );
+  return n;
+}
+
+/** A non-negative integer. */
+export function parseNonNegativeInt(value: string): number {
+  const n = Number(value.replace(/[_,]/g, ''));
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(
+      `Expected a non-negative integer, got \`${value}\`.`,
+    );
+  return n;
+}
+
+/** A finite number above zero. */
+export function parsePositiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(
+      `Expected a number above zero, got \`${value}\`.`,
+    );
+  return n;
+}
+
+/** A seed: an integer (any size; folded to 32 bits by core's `toSeed`). */
+export function parseSeed(value: string): number {
+  if (!/^-?\d+$/.test(value.trim()))
+    throw new InvalidArgumentError(
+      `Expected an integer seed, got \`${value}\`.`,
+    );
+  const n = Number(value);
+  if (!Number.isSafeInteger(n))
+    throw new InvalidArgumentError(
+      `Seed \`${value}\` is beyond ±2^53; pass a smaller integer.`,
+    );
+  return n;
+}
+
+/** An ISO-8601 time (`2024-05-01T12:00:00Z`) or epoch µs → epoch µs. */
+export function parseStartUs(value: string): number {
+  if (/^\d+$/.test(value)) return Number(value);
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms))
+    throw new InvalidArgumentError(
+      `Expected an ISO-8601 time such as 2024-05-01T12:00:00Z, got \`${value}\`.`,
+    );
+  const frac = /\.(\d{4,6})/.exec(value)?.[1];
+  const extraUs = frac ? Number(frac.padEnd(6, '0').slice(3)) : 0;
+  return ms * 1000 + extraUs;
+}
+
+/** Collects a repeatable option into an array (`-i a -i b`). */
+export function collect(
+  value: string,
+  previous: string[] | undefined,
+): string[] {
+  return [...(previous ?? []), value];
+}
