@@ -1,0 +1,323 @@
+import type { ParamValue, TraceEvent } from '@stb/core';
+
+import { hashEvent, hashOut, hashParam } from './hash';
+import { DistinctCounter } from './sketch/distinct';
+import { KllSketch } from './sketch/kll';
+
+/** Sizes and caps that bound a collector's memory. @internal */
+export interface CollectorConfig {
+  /** KLL k of the trace-wide sketches (inter-arrival, think time, session length, times, durations). */
+  kGlobal: number;
+  exactGlobal: number;
+  /** KLL k of the per-slot parameter sketches. */
+  kParam: number;
+  exactParam: number;
+  /** Distinct categorical values tracked per slot before it counts as high-cardinality. */
+  maxCategories: number;
+  /** Open sessions kept before the least recently seen are closed. */
+  maxOpenSessions: number;
+  /** Burstiness window sizes, µs. */
+  windowsUs: readonly number[];
+  /** Exact distinct keys before the repeat counter switches to HyperLogLog. */
+  repeatExactCap: number;
+}
+
+/** Interns template ids to small integers shared by both traces. @internal */
+export class TemplateIndex {
+  readonly ids: string[] = [];
+  readonly #byId = new Map<string, number>();
+
+  intern(id: string): number {
+    let i = this.#byId.get(id);
+    if (i === undefined) {
+      i = this.ids.length;
+      this.#byId.set(id, i);
+      this.ids.push(id);
+    }
+    return i;
+  }
+}
+
+/** Pseudo-template index for "session start" in bigram keys. @internal */
+export const START = 0x1fffff;
+/** Bigram key of (from, to). @internal */
+export function bigramKey(from: number, to: number): number {
+  return from * 0x200000 + to;
+}
+
+interface SessionState {
+  last: number;
+  lastUs: number;
+  count: number;
+}
+
+/** Streaming statistics of one parameter slot. @internal */
+export class SlotStats {
+  numeric: KllSketch | undefined;
+  lengths: KllSketch | undefined;
+  /** Counts by value hash; undefined once more than `maxCategories` values were seen. */
+  categories: Map<number, number> | undefined = new Map();
+  overflow = false;
+  numericCount = 0;
+  listCount = 0;
+  otherCount = 0;
+
+  constructor(private readonly config: CollectorConfig) {}
+
+  #num(): KllSketch {
+    return (this.numeric ??= new KllSketch({
+      k: this.config.kParam,
+      exactUpTo: this.config.exactParam,
+    }));
+  }
+
+  #len(): KllSketch {
+    return (this.lengths ??= new KllSketch({
+      k: this.config.kParam,
+      exactUpTo: this.config.exactParam,
+    }));
+  }
+
+  #category(p: ParamValue): void {
+    this.otherCount++;
+    const cats = this.categories;
+    if (cats === undefined) return;
+    const key = hashParam(p);
+    cats.set(key, (cats.get(key) ?? 0) + 1);
+    if (cats.size > this.config.maxCategories) {
+      this.categories = undefined;
+      this.overflow = true;
+    }
+  }
+
+  add(p: ParamValue): void {
+    switch (p.t) {
+      case 'int':
+      case 'float':
+        this.numericCount++;
+        this.#num().update(p.v);
+        return;
+      case 'bigint':
+        this.numericCount++;
+        this.#num().update(Number(p.v));
+        return;
+      case 'timestamp':
+      case 'date': {
+        const ms = Date.parse(p.v);
+        if (Number.isFinite(ms)) {
+          this.numericCount++;
+          this.#num().update(ms);
+        } else {
+          this.#category(p);
+        }
+        return;
+      }
+      case 'list':
+        this.listCount++;
+        this.#len().update(p.v.length);
+        return;
+      case 'bool':
+      case 'null':
+        this.#category(p);
+        return;
+      default:
+        this.#len().update(p.v.length);
+        this.#category(p);
+    }
+  }
+}
+
+/** Variance-to-mean of event counts per fixed window, streaming with a reorder ring. @internal */
+export class WindowCounter {
+  static readonly RING = 512;
+  readonly sizeUs: number;
+  readonly #ring = new Float64Array(WindowCounter.RING);
+  #base = 0;
+  #maxW = -Infinity;
+  #started = false;
+  windows = 0;
+  #sum = 0;
+  #sumSq = 0;
+
+  constructor(sizeUs: number) {
+    this.sizeUs = sizeUs;
+  }
+
+  #flushOne(): void {
+    const slot = this.#base % WindowCounter.RING;
+    const c = this.#ring[slot] as number;
+    this.#ring[slot] = 0;
+    this.windows++;
+    this.#sum += c;
+    this.#sumSq += c * c;
+    this.#base++;
+  }
+
+  add(t: number): void {
+    let w = Math.floor(t / this.sizeUs);
+    if (!this.#started) {
+      this.#started = true;
+      this.#base = w;
+    }
+    if (w < this.#base) w = this.#base; // later than the reorder ring allows: count in the oldest window
+    const R = WindowCounter.RING;
+    if (w >= this.#base + R) {
+      const target = w - R + 1;
+      if (target - this.#base > R) {
+        // long idle gap: flush the ring, then account the empty windows in bulk
+        for (let i = 0; i < R; i++) this.#flushOne();
+        this.windows += target - this.#base;
+        this.#base = target;
+      } else {
+        while (this.#base < target) this.#flushOne();
+      }
+    }
+    const slot = w % R;
+    this.#ring[slot] = (this.#ring[slot] as number) + 1;
+    if (w > this.#maxW) this.#maxW = w;
+  }
+
+  /** Flushes the windows up to the last one with an event. */
+  finish(): void {
+    if (!this.#started) return;
+    while (this.#base <= this.#maxW) this.#flushOne();
+  }
+
+  /** Variance-to-mean ratio (population variance), or null with fewer than `minWindows` windows. */
+  vmr(minWindows: number): number | null {
+    if (this.windows < minWindows || this.#sum === 0) return null;
+    const mean = this.#sum / this.windows;
+    const variance = Math.max(0, this.#sumSq / this.windows - mean * mean);
+    return variance / mean;
+  }
+}
+
+/**
+ * Single-pass statistics of one trace. Memory: O(templates × slots × sketch size + bigrams + open
+ * sessions), never O(events).
+ * @internal
+ */
+export class TraceCollector {
+  events = 0;
+  sessions = 0;
+  eventsWithDuration = 0;
+  readonly templateCounts: number[] = [];
+  readonly bigrams = new Map<number, number>();
+  readonly slots: (SlotStats[] | undefined)[] = [];
+  readonly interArrival: KllSketch;
+  readonly thinkTime: KllSketch;
+  readonly sessionLength: KllSketch;
+  readonly sessionStarts: KllSketch;
+  readonly eventTimes: KllSketch;
+  readonly durations: KllSketch;
+  readonly windows: WindowCounter[];
+  readonly distinct: DistinctCounter;
+  firstUs: number | null = null;
+  minUs = Infinity;
+  maxUs = -Infinity;
+  readonly #open = new Map<string, SessionState>();
+
+  constructor(
+    private readonly index: TemplateIndex,
+    private readonly config: CollectorConfig,
+  ) {
+    const g = { k: config.kGlobal, exactUpTo: config.exactGlobal };
+    this.interArrival = new KllSketch(g);
+    this.thinkTime = new KllSketch(g);
+    this.sessionLength = new KllSketch(g);
+    this.sessionStarts = new KllSketch(g);
+    this.eventTimes = new KllSketch(g);
+    this.durations = new KllSketch(g);
+    this.windows = config.windowsUs.map((w) => new WindowCounter(w));
+    this.distinct = new DistinctCounter({ exactCap: config.repeatExactCap });
+  }
+
+  add(e: TraceEvent): void {
+    const t = e.startUs;
+    const tpl = this.index.intern(e.templateId);
+    this.events++;
+    this.templateCounts[tpl] = (this.templateCounts[tpl] ?? 0) + 1;
+
+    // global time
+    if (this.firstUs === null) this.firstUs = t;
+    else this.interArrival.update(t > this.maxUs ? t - this.maxUs : 0);
+    if (t < this.minUs) this.minUs = t;
+    if (t > this.maxUs) this.maxUs = t;
+    this.eventTimes.update(t - this.firstUs);
+    for (const w of this.windows) w.add(t);
+
+    // sessions
+    let s = this.#open.get(e.sessionId);
+    if (s === undefined) {
+      this.sessions++;
+      this.sessionStarts.update(t - this.firstUs);
+      this.#bump(bigramKey(START, tpl));
+      s = { last: tpl, lastUs: t, count: 1 };
+      this.#open.set(e.sessionId, s);
+      if (this.#open.size > this.config.maxOpenSessions) this.#evict();
+    } else {
+      this.#bump(bigramKey(s.last, tpl));
+      this.thinkTime.update(t > s.lastUs ? t - s.lastUs : 0);
+      s.last = tpl;
+      s.lastUs = t;
+      s.count++;
+    }
+
+    if (e.durationUs !== undefined) {
+      this.eventsWithDuration++;
+      this.durations.update(e.durationUs);
+    }
+
+    // parameters
+    const params = e.params;
+    hashEvent(e.templateId, params);
+    this.distinct.add(hashOut[0] as number, hashOut[1] as number);
+    if (params.length > 0) {
+      let slots = this.slots[tpl];
+      if (slots === undefined) {
+        slots = [];
+        this.slots[tpl] = slots;
+      }
+      for (let i = 0; i < params.length; i++) {
+        let st = slots[i];
+        if (st === undefined) {
+          st = new SlotStats(this.config);
+          slots[i] = st;
+        }
+        st.add(params[i] as ParamValue);
+      }
+    }
+  }
+
+  #bump(key: number): void {
+    this.bigrams.set(key, (this.bigrams.get(key) ?? 0) + 1);
+  }
+
+  /** Closes the least recently active quarter of the open sessions. */
+  #evict(): void {
+    const last = new Float64Array(this.#open.size);
+    let i = 0;
+    for (const s of this.#open.values()) last[i++] = s.lastUs;
+    last.sort();
+    const cutoff = last[Math.floor(last.length / 4)] as number;
+    for (const [id, s] of this.#open) {
+      if (s.lastUs > cutoff) continue;
+      this.sessionLength.update(s.count);
+      this.#open.delete(id);
+    }
+  }
+
+  /** Ends the stream: closes open sessions and flushes window counts. */
+  finish(): void {
+    for (const s of this.#open.values()) this.sessionLength.update(s.count);
+    this.#open.clear();
+    for (const w of this.windows) w.finish();
+  }
+
+  /** Share of events whose template + parameters repeat an earlier event. */
+  repeatRate(): number {
+    if (this.events === 0) return 0;
+    const distinct = Math.min(this.events, this.distinct.count());
+    return Math.max(0, (this.events - distinct) / this.events);
+  }
+}

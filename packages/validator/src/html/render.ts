@@ -1,0 +1,225 @@
+import type {
+  StatisticalTest,
+  ValidationCdf,
+  ValidationProperty,
+  ValidationReport,
+  ValidationTraceSummary,
+} from '@stb/core';
+
+import {
+  COLORS,
+  esc,
+  fmtNum,
+  fmtUs,
+  heatMap,
+  lineChart,
+  pairedBars,
+} from './svg';
+
+/** Options of {@link renderHtmlReport}. */
+export interface RenderHtmlOptions {
+  /** Page title (default "SQL Trace Bench fidelity report"). */
+  title?: string;
+  /** Templates in the frequency chart (default 20). */
+  topTemplates?: number;
+}
+
+const CSS = `
+:root{--fg:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc;--card:#fff;--orig:${COLORS.original};--gen:${COLORS.generated}}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
+main{max-width:1180px;margin:0 auto;padding:28px 24px 48px}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:16px;margin:0 0 12px}
+.sub{color:var(--muted);margin:0 0 20px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 20px;margin:0 0 18px;box-shadow:0 1px 2px rgba(15,23,42,.04)}
+.hero{display:flex;gap:28px;align-items:center;flex-wrap:wrap}
+.score{font-size:56px;font-weight:700;letter-spacing:-1px;line-height:1}
+.badge{display:inline-block;padding:3px 10px;border-radius:999px;font-weight:600;font-size:13px}
+.pass{background:#dcfce7;color:#166534}.fail{background:#fee2e2;color:#991b1b}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:middle}
+th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.bar{position:relative;width:140px;height:10px;background:#eef2f7;border-radius:5px;overflow:hidden;display:inline-block;vertical-align:middle;margin-right:8px}
+.bar>span{position:absolute;left:0;top:0;bottom:0;border-radius:5px}
+.na{color:var(--muted);font-style:italic}
+.note{color:var(--muted);font-size:12px}
+.grid2{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:14px}
+.chart{width:100%;height:auto;display:block}
+.chart .ctitle{font-size:13px;font-weight:600;fill:var(--fg)}
+.chart .tick{font-size:10.5px;fill:var(--muted)}
+.chart .legend{font-size:11px;fill:var(--fg)}
+.chart .blabel{font-size:11.5px;fill:var(--fg);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.chart .grid{stroke:#eef2f7}
+.chart .axis{stroke:#94a3b8}
+.chart .muted{fill:var(--muted);font-size:12px}
+.chart .cell{font-size:9.5px;fill:var(--fg)}
+.chart .cell.inv{fill:#fff}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
+.sql{max-width:560px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.key{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:middle}
+.warn{background:#fffbeb;border-color:#fde68a}
+footer{color:var(--muted);font-size:12px;margin-top:10px}
+`;
+
+function scoreColor(s: number): string {
+  if (s >= 0.9) return '#16a34a';
+  if (s >= 0.75) return '#ca8a04';
+  return '#dc2626';
+}
+
+function scoreBar(s: number | null): string {
+  if (s === null) return '<span class="na">n/a</span>';
+  return `<span class="bar"><span style="width:${(s * 100).toFixed(1)}%;background:${scoreColor(s)}"></span></span><b>${s.toFixed(3)}</b>`;
+}
+
+/** Formats a p-value, using its bound or log10 when it is tiny. */
+function fmtP(t: StatisticalTest): string {
+  if (t.pValueBound !== undefined)
+    return `${esc(t.pValueBound)} <span class="note">(10^${t.log10PValue.toFixed(0)})</span>`;
+  if (t.pValue === 0 || t.pValue < 1e-4) return t.pValue.toExponential(2);
+  return t.pValue.toFixed(4);
+}
+
+function fmtTest(t: StatisticalTest | null): string {
+  if (t === null) return '<span class="na">—</span>';
+  const stat =
+    t.name === 'bonferroni-min'
+      ? `min p × ${t.statistic}`
+      : `${t.name === 'chi-square' ? 'χ²' : 'D'} = ${fmtNum(t.statistic)}${t.df !== undefined ? `, df ${t.df}` : ''}`;
+  return `<span class="mono">${esc(stat)}</span>${t.method ? ` <span class="note">${esc(t.method)}</span>` : ''}`;
+}
+
+function propertyRow(p: ValidationProperty): string {
+  return `<tr><td>${esc(p.label)}${p.note ? `<div class="note">${esc(p.note)}</div>` : ''}</td><td>${p.applicable ? scoreBar(p.score) : '<span class="na">not applicable</span>'}</td><td class="num">${p.distance ? `<span class="mono">${esc(p.distance.name)} ${fmtNum(p.distance.value)}</span>` : '—'}</td><td>${fmtTest(p.test)}</td><td class="num">${p.test ? fmtP(p.test) : '—'}</td><td class="num">${p.applicable ? fmtNum(p.weight) : `<span class="na">${fmtNum(p.weight)}</span>`}</td></tr>`;
+}
+
+function spanOf(s: ValidationTraceSummary): string {
+  return s.firstStartUs === null || s.lastStartUs === null
+    ? '—'
+    : fmtUs(s.lastStartUs - s.firstStartUs);
+}
+
+function summaryTable(r: ValidationReport): string {
+  const rows: [string, (s: ValidationTraceSummary) => string][] = [
+    ['Trace', (s) => esc(s.label)],
+    ['Dialect', (s) => esc(s.dialect ?? '—')],
+    ['Events', (s) => s.events.toLocaleString('en-US')],
+    ['Sessions', (s) => s.sessions.toLocaleString('en-US')],
+    ['Templates', (s) => s.templates.toLocaleString('en-US')],
+    ['Time span', spanOf],
+    ['Events with duration', (s) => s.eventsWithDuration.toLocaleString('en-US')],
+    ['Exact-repeat rate', (s) => `${(s.repeatRate * 100).toFixed(2)} %`],
+  ];
+  return `<table><thead><tr><th></th><th class="num"><span class="key" style="background:var(--orig)"></span>Original</th><th class="num"><span class="key" style="background:var(--gen)"></span>Generated</th></tr></thead><tbody>${rows
+    .map(
+      ([k, f]) =>
+        `<tr><td>${k}</td><td class="num">${f(r.original)}</td><td class="num">${f(r.generated)}</td></tr>`,
+    )
+    .join('')}</tbody></table>`;
+}
+
+function cdfChart(c: ValidationCdf): string {
+  const isUs = c.unit === 'µs';
+  return lineChart({
+    title: c.label,
+    series: [
+      { name: 'original', color: COLORS.original, points: c.original, step: true },
+      { name: 'generated', color: COLORS.generated, points: c.generated, step: true, dashed: true },
+    ],
+    xLog: 'auto',
+    yMax: 1,
+    xLabel: isUs ? fmtUs : fmtNum,
+    yLabel: (v) => `${Math.round(v * 100)}%`,
+    xCaption: c.unit ? `${c.unit === 'µs' ? 'time' : c.unit}` : 'value',
+  });
+}
+
+function arrivalChart(r: ValidationReport): string {
+  const a = r.charts.arrival;
+  const pts = (xs: number[]): [number, number][] =>
+    xs.map((v, i) => [(i + 0.5) / a.bins, v * a.bins]);
+  return lineChart({
+    title: 'Arrival rate over relative time (1 = average rate)',
+    width: 560,
+    height: 260,
+    series: [
+      { name: 'original events', color: COLORS.original, points: pts(a.originalEvents) },
+      { name: 'generated events', color: COLORS.generated, points: pts(a.generatedEvents) },
+      { name: 'original sessions', color: COLORS.original, points: pts(a.originalSessions), dashed: true },
+      { name: 'generated sessions', color: COLORS.generated, points: pts(a.generatedSessions), dashed: true },
+    ],
+    xLabel: (v) => `${Math.round(v * 100)}%`,
+    xCaption: 'share of each trace’s time span',
+  });
+}
+
+function burstinessTable(r: ValidationReport): string {
+  const fmt = (v: number | null): string => (v === null ? '<span class="na">too few windows</span>' : fmtNum(v));
+  return `<table><thead><tr><th>Window</th><th class="num">Original VMR</th><th class="num">Generated VMR</th></tr></thead><tbody>${r.charts.burstiness
+    .map((b) => `<tr><td>${fmtUs(b.windowUs)}</td><td class="num">${fmt(b.original)}</td><td class="num">${fmt(b.generated)}</td></tr>`)
+    .join('')}</tbody></table><p class="note">Variance-to-mean ratio of event counts per window: 1 for a Poisson process, larger when bursty.</p>`;
+}
+
+function templateLabel(id: string, text: string | undefined, max = 44): string {
+  const t = text === undefined ? '' : text.replace(/\s+/g, ' ');
+  const short = t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  return `${id.slice(0, 6)} ${short}`;
+}
+
+/**
+ * Renders a {@link ValidationReport} as one self-contained HTML document: inline CSS and SVG, no
+ * scripts, no external assets, no network requests.
+ * @example
+ * await writeFile('report.html', renderHtmlReport(report));
+ */
+export function renderHtmlReport(
+  report: ValidationReport,
+  options: RenderHtmlOptions = {},
+): string {
+  const title = options.title ?? 'SQL Trace Bench fidelity report';
+  const top = options.topTemplates ?? 20;
+  const totA = Math.max(1, report.original.events);
+  const totB = Math.max(1, report.generated.events);
+  const tplRows = report.templates.slice(0, top).map((t) => ({
+    label: templateLabel(t.id, t.text),
+    original: t.original / totA,
+    generated: t.generated / totB,
+  }));
+  const textById = new Map(report.templates.map((t) => [t.id, t.text]));
+  const short = report.charts.transitions.templateIds.map((id) => id.slice(0, 4));
+  const verdict =
+    report.passed === undefined
+      ? ''
+      : `<span class="badge ${report.passed ? 'pass' : 'fail'}">${report.passed ? 'PASS' : 'FAIL'} · min ${report.minScore?.toFixed(2) ?? ''}</span>`;
+  const sections: string[] = [];
+  sections.push(`<section class="card hero"><div><div class="note">Composite fidelity score</div><div class="score" style="color:${scoreColor(report.score)}">${report.score.toFixed(3)}</div></div><div>${verdict}<p class="note" style="max-width:620px">Weighted mean of per-property scores (1 = indistinguishable). Scores are effect sizes: 1 − total variation for categorical properties, 1 − Kolmogorov–Smirnov statistic for continuous ones. p-values are shown for diagnostics; at large sizes they are tiny for any visible difference.</p></div></section>`);
+  if (report.warnings.length > 0)
+    sections.push(`<section class="card warn"><h2>Warnings</h2><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`);
+  sections.push(`<section class="card"><h2>Properties</h2><table><thead><tr><th>Property</th><th>Score</th><th class="num">Distance</th><th>Test</th><th class="num">p-value</th><th class="num">Weight</th></tr></thead><tbody>${report.properties.map(propertyRow).join('')}</tbody></table></section>`);
+  sections.push(`<section class="card"><h2>Traces</h2>${summaryTable(report)}</section>`);
+  sections.push(`<section class="card"><h2>Template frequencies</h2>${pairedBars({ title: `Top ${tplRows.length} templates by original frequency (share of events)`, rows: tplRows })}</section>`);
+  sections.push(`<section class="card"><h2>Distributions</h2><div class="grid2">${report.charts.cdfs.map(cdfChart).join('')}</div><p class="note">Empirical CDFs; solid = original, dashed = generated.</p></section>`);
+  const tr = report.charts.transitions;
+  sections.push(`<section class="card"><h2>Template transitions</h2><div class="grid2">${heatMap({ title: 'Original: P(next | current)', labels: short, matrix: tr.original, color: COLORS.original })}${heatMap({ title: 'Generated: P(next | current)', labels: short, matrix: tr.generated, color: COLORS.generated })}</div><table><thead><tr><th>Key</th><th>Template</th></tr></thead><tbody>${tr.templateIds.map((id, i) => `<tr><td class="mono">${esc(short[i] ?? '')}</td><td class="mono sql" title="${esc(textById.get(id) ?? '')}">${esc(templateLabel(id, textById.get(id), 110))}</td></tr>`).join('')}</tbody></table></section>`);
+  sections.push(`<section class="card"><h2>Arrivals over time</h2><div class="grid2">${arrivalChart(report)}<div>${burstinessTable(report)}</div></div></section>`);
+  sections.push(`<section class="card"><h2>Templates</h2><table><thead><tr><th>Template</th><th>Type</th><th class="num">Original</th><th class="num">Generated</th><th>Parameter score</th></tr></thead><tbody>${report.templates
+    .slice(0, 100)
+    .map(
+      (t) =>
+        `<tr><td class="mono sql" title="${esc(t.text ?? '')}">${esc(templateLabel(t.id, t.text, 90))}</td><td>${esc(t.queryType ?? '—')}</td><td class="num">${t.original.toLocaleString('en-US')}</td><td class="num">${t.generated.toLocaleString('en-US')}</td><td>${scoreBar(t.parameterScore)}</td></tr>`,
+    )
+    .join('')}</tbody></table>${report.templates.length > 100 ? `<p class="note">${report.templates.length - 100} more templates in the JSON report.</p>` : ''}</section>`);
+  const sk = report.sketch;
+  sections.push(`<footer>Generated ${esc(report.createdAt)} · report format v${report.version} · sketches: ${esc(sk.kind)} k=${sk.k}, exact up to ${sk.exactUpTo.toLocaleString('en-US')} values${sk.rankError > 0 ? `, rank error ≤ ${(sk.rankError * 100).toFixed(2)} %` : ''}.</footer>`);
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="icon" href="data:,">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(title)}</title><style>${CSS}</style></head>
+<body><main><h1>${esc(title)}</h1><p class="sub">${esc(report.generated.label)} compared with ${esc(report.original.label)}</p>
+${sections.join('\n')}
+</main></body></html>
+`;
+}

@@ -1,0 +1,321 @@
+import {
+  type QueryTemplate,
+  type QueryType,
+  StbError,
+  type TemplateCatalog,
+  type TraceEvent,
+  type TraceHeader,
+  VALIDATION_PROPERTIES,
+  VALIDATION_REPORT_VERSION,
+  type ValidationCdf,
+  type ValidationProperty,
+  type ValidationPropertyId,
+  type ValidationReport,
+  type ValidationTraceSummary,
+} from '@stb/core';
+
+import {
+  type CollectorConfig,
+  TemplateIndex,
+  TraceCollector,
+} from './collector';
+import {
+  buildCharts,
+  buildTemplateRows,
+  compareBurstiness,
+  compareParameters,
+  compareQueryTypes,
+  compareRepeatRate,
+  compareSessionArrival,
+  compareSketches,
+  compareTemplates,
+  compareTransitions,
+  type Comparison,
+  propertyLabel,
+} from './compare';
+import { cdfPoints, kllRankError } from './sketch/kll';
+import { resolveWeights } from './weights';
+
+/** One side of a comparison: a trace as a stream, with its templates. */
+export interface TraceInput {
+  /** The trace's header record, when known (dialect and time resolution are used). */
+  header?: TraceHeader;
+  /**
+   * Templates of the trace. May still be filling while `events` streams (templates are looked up
+   * only after the stream ends).
+   */
+  catalog: TemplateCatalog | Iterable<QueryTemplate>;
+  events: AsyncIterable<TraceEvent> | Iterable<TraceEvent>;
+  /** Display label (e.g. the file name). */
+  label?: string;
+}
+
+/** Progress of {@link validateTraces}. */
+export interface ValidateProgress {
+  trace: 'original' | 'generated';
+  events: number;
+}
+
+/** Options of {@link validateTraces}. */
+export interface ValidateOptions {
+  /** Weight overrides by property id (merged into {@link defaultWeights}). */
+  weights?: Partial<Record<ValidationPropertyId, number>>;
+  /** Records `minScore` and `passed` in the report. */
+  minScore?: number;
+  /** KLL k of trace-wide sketches (default 2048, rank error ≈ 0.18 %). */
+  sketchK?: number;
+  /** Values kept exactly by each trace-wide sketch (default 16384). */
+  sketchExactUpTo?: number;
+  /** KLL k of per-slot parameter sketches (default 200, rank error ≈ 1.7 %). */
+  parameterSketchK?: number;
+  /** Distinct values per categorical slot before it is compared by text length (default 256). */
+  maxCategories?: number;
+  /** Open sessions kept; beyond, the least recently active quarter is closed (default 100 000). */
+  maxOpenSessions?: number;
+  /** Burstiness window sizes in µs (default 10 ms, 100 ms, 1 s, 10 s, 60 s). */
+  windowsUs?: readonly number[];
+  /** Templates in the transition heat map (default 12). */
+  topTemplates?: number;
+  /** Bins of the relative time axis (default 24). */
+  arrivalBins?: number;
+  /** Report creation time (default now), for reproducible output. */
+  createdAt?: string;
+  signal?: AbortSignal;
+  /** Called every 65 536 events per trace and at the end of each. */
+  onProgress?: (progress: ValidateProgress) => void;
+}
+
+const DEFAULT_WINDOWS_US = [10_000, 100_000, 1_000_000, 10_000_000, 60_000_000];
+const MIN_WINDOWS = 10;
+const PROGRESS_EVERY = 65_536;
+const PARAM_CDFS = 3;
+
+function toLookup(
+  catalog: TemplateCatalog | Iterable<QueryTemplate>,
+): (id: string) => QueryTemplate | undefined {
+  const maybe = catalog as Partial<TemplateCatalog>;
+  if (typeof maybe.get === 'function') {
+    const c = catalog as TemplateCatalog;
+    return (id) => c.get(id);
+  }
+  const byId = new Map<string, QueryTemplate>();
+  for (const t of catalog) byId.set(t.id, t);
+  return (id) => byId.get(id);
+}
+
+async function consume(
+  input: TraceInput,
+  collector: TraceCollector,
+  options: { trace: ValidateProgress['trace']; opts: ValidateOptions },
+): Promise<void> {
+  const { signal, onProgress } = options.opts;
+  let n = 0;
+  for await (const event of input.events) {
+    collector.add(event);
+    if (++n % PROGRESS_EVERY === 0) {
+      if (signal?.aborted)
+        throw new StbError('STB_ABORTED', '[stb] [validator] Validation aborted.', {
+          cause: signal.reason,
+        });
+      onProgress?.({ trace: options.trace, events: n });
+    }
+  }
+  if (signal?.aborted)
+    throw new StbError('STB_ABORTED', '[stb] [validator] Validation aborted.', {
+      cause: signal.reason,
+    });
+  collector.finish();
+  onProgress?.({ trace: options.trace, events: n });
+}
+
+function summary(
+  c: TraceCollector,
+  input: TraceInput,
+  fallbackLabel: string,
+): ValidationTraceSummary {
+  const s: ValidationTraceSummary = {
+    label: input.label ?? fallbackLabel,
+    events: c.events,
+    sessions: c.sessions,
+    templates: c.templateCounts.filter((n) => n > 0).length,
+    firstStartUs: c.events > 0 ? c.minUs : null,
+    lastStartUs: c.events > 0 ? c.maxUs : null,
+    eventsWithDuration: c.eventsWithDuration,
+    repeatRate: c.repeatRate(),
+  };
+  if (input.header) s.dialect = input.header.dialect;
+  return s;
+}
+
+/**
+ * Compares an original and a generated trace in one streaming pass over each, and scores how
+ * faithful the generated one is: per-property effect sizes in [0, 1] (1 = indistinguishable) with
+ * classical tests beside them, and a weighted composite. Identical traces score exactly 1.
+ * Memory is bounded by templates × sketch sizes (plus open sessions), not by events.
+ * @example
+ * const report = await validateTraces(
+ *   { catalog: a.catalog, events: a.events },
+ *   { catalog: b.catalog, events: b.events },
+ *   { minScore: 0.9 },
+ * );
+ * console.log(report.score, report.passed);
+ */
+export async function validateTraces(
+  original: TraceInput,
+  generated: TraceInput,
+  options: ValidateOptions = {},
+): Promise<ValidationReport> {
+  const weights = resolveWeights(options.weights);
+  if (
+    options.minScore !== undefined &&
+    !(options.minScore >= 0 && options.minScore <= 1)
+  )
+    throw new StbError(
+      'STB_OPTIONS_INVALID',
+      '[stb] [validator] `minScore` must be between 0 and 1. Fix the threshold.',
+    );
+  const resolution = Math.max(
+    original.header?.timeResolutionUs ?? 1,
+    generated.header?.timeResolutionUs ?? 1,
+  );
+  const windowsUs = (options.windowsUs ?? DEFAULT_WINDOWS_US).filter(
+    (w) => w >= resolution,
+  );
+  const config: CollectorConfig = {
+    kGlobal: options.sketchK ?? 2048,
+    exactGlobal: options.sketchExactUpTo ?? 16_384,
+    kParam: options.parameterSketchK ?? 200,
+    exactParam: 512,
+    maxCategories: options.maxCategories ?? 256,
+    maxOpenSessions: options.maxOpenSessions ?? 100_000,
+    windowsUs,
+    repeatExactCap: 100_000,
+  };
+  const index = new TemplateIndex();
+  const a = new TraceCollector(index, config);
+  const b = new TraceCollector(index, config);
+  await consume(original, a, { trace: 'original', opts: options });
+  await consume(generated, b, { trace: 'generated', opts: options });
+
+  // templates are looked up only now: catalogs may have filled while the events streamed
+  const lookA = toLookup(original.catalog);
+  const lookB = toLookup(generated.catalog);
+  const warnings: string[] = [];
+  const templateOf = (i: number): QueryTemplate | undefined => {
+    const id = index.ids[i] as string;
+    return lookA(id) ?? lookB(id);
+  };
+  const missing = index.ids.filter((_, i) => templateOf(i) === undefined).length;
+  if (missing > 0)
+    warnings.push(
+      `${missing} template id(s) used by events have no template record; their query type counts as OTHER.`,
+    );
+  const typeOf = (i: number): QueryType => templateOf(i)?.queryType ?? 'OTHER';
+
+  const bins = options.arrivalBins ?? 24;
+  const params = compareParameters(a, b, { index, templateOf });
+  const hasDurations = a.eventsWithDuration > 0 && b.eventsWithDuration > 0;
+  const comparisons: Record<ValidationPropertyId, Comparison> = {
+    queryTypes: compareQueryTypes(a, b, typeOf),
+    templates: compareTemplates(a, b, index),
+    transitions: compareTransitions(a, b),
+    parameters: params.comparison,
+    interArrival: compareSketches(a.interArrival, b.interArrival),
+    thinkTime: compareSketches(a.thinkTime, b.thinkTime),
+    sessionLength: compareSketches(a.sessionLength, b.sessionLength),
+    sessionArrival: compareSessionArrival(a, b, bins),
+    burstiness: compareBurstiness(a, b, MIN_WINDOWS),
+    repeatRate: compareRepeatRate(a, b),
+    durations: hasDurations
+      ? compareSketches(a.durations, b.durations)
+      : {
+          applicable: false,
+          score: null,
+          distance: null,
+          test: null,
+          note: 'Durations are not present in both traces.',
+        },
+  };
+
+  const properties: ValidationProperty[] = VALIDATION_PROPERTIES.map((id) => {
+    const c = comparisons[id];
+    const p: ValidationProperty = {
+      id,
+      label: propertyLabel(id),
+      applicable: c.applicable,
+      score: c.applicable ? c.score : null,
+      weight: weights[id],
+      distance: c.distance,
+      test: c.test,
+    };
+    if (c.note !== undefined) p.note = c.note;
+    return p;
+  });
+  let num = 0;
+  let den = 0;
+  for (const p of properties) {
+    if (!p.applicable || p.score === null || p.weight === 0) continue;
+    num += p.weight * p.score;
+    den += p.weight;
+  }
+  if (den === 0)
+    warnings.push('No weighted property was applicable; the score is 0.');
+  const score = den === 0 ? 0 : Math.min(1, Math.max(0, num / den));
+
+  // CDFs of the most frequent numeric parameters present in both traces
+  const paramCdfs: ValidationCdf[] = [];
+  const rows = buildTemplateRows(a, b, { index, templateOf, params: params.rows });
+  for (const row of rows) {
+    if (paramCdfs.length >= PARAM_CDFS) break;
+    const i = index.ids.indexOf(row.id);
+    for (const slot of row.slots) {
+      if (paramCdfs.length >= PARAM_CDFS) break;
+      if (slot.kind !== 'numeric') continue;
+      const sa = a.slots[i]?.[slot.index]?.numeric;
+      const sb = b.slots[i]?.[slot.index]?.numeric;
+      if (sa === undefined || sb === undefined) continue;
+      paramCdfs.push({
+        id: `param:${row.id}:${slot.index}`,
+        label: `$${slot.index + 1}${slot.column ? ` (${slot.column})` : ''} of ${row.queryType ?? 'template'} ${row.id}`,
+        unit: '',
+        original: cdfPoints(sa.toWeighted()),
+        generated: cdfPoints(sb.toWeighted()),
+      });
+    }
+  }
+
+  const report: ValidationReport = {
+    format: 'stb-validation-report',
+    version: VALIDATION_REPORT_VERSION,
+    createdAt: options.createdAt ?? new Date().toISOString(),
+    score,
+    weights: { ...weights },
+    properties,
+    original: summary(a, original, 'original'),
+    generated: summary(b, generated, 'generated'),
+    templates: rows,
+    charts: buildCharts(a, b, {
+      index,
+      topN: options.topTemplates ?? 12,
+      bins,
+      minWindows: MIN_WINDOWS,
+      paramCdfs,
+      includeDurations: hasDurations,
+    }),
+    sketch: {
+      kind: 'kll',
+      k: config.kGlobal,
+      exactUpTo: config.exactGlobal,
+      rankError:
+        a.interArrival.exact && b.interArrival.exact
+          ? 0
+          : kllRankError(config.kGlobal),
+    },
+    warnings,
+  };
+  if (options.minScore !== undefined) {
+    report.minScore = options.minScore;
+    report.passed = score >= options.minScore;
+  }
+  return report;
+}
