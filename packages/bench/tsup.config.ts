@@ -1,7 +1,15 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: {
+    index: 'src/index.ts',
+    worker: 'src/worker.ts',
+    'db/postgres': 'src/db/postgres.ts',
+    'db/mysql': 'src/db/mysql.ts',
+    'db/sqlite': 'src/db/sqlite.ts',
+    'db/pglite': 'src/db/pglite.ts',
+    'db/knex': 'src/db/knex.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -1,2 +1,65 @@
-/** @packageDocumentation */
-export {};
+/**
+ * `@stb/bench`: runs SQL traces against databases with piscina workers, DB plugins, HDR
+ * histograms and Prometheus metrics.
+ * @packageDocumentation
+ */
+/** A statement ready to run and what running it produced. */
+export type { BoundQuery, ExecOutcome } from './bound-query';
+/** DB plugin interface, its helpers and types. */
+export {
+  defineDbPlugin,
+  loadDriver,
+  redactSecrets,
+  unreachableError,
+  errorOutcome,
+} from './db-plugin';
+export type {
+  DbPlugin,
+  DbSession,
+  DbCapabilities,
+  DbConnectContext,
+  DbExecuteContext,
+  Protocol,
+} from './db-plugin';
+/** `$n` placeholder parsing and translation for drivers. */
+export {
+  parseTemplateText,
+  renderLiteral,
+  createPlaceholderTranslator,
+} from './placeholders';
+export type {
+  PlaceholderStyle,
+  ParsedTemplate,
+  TranslatedQuery,
+  PlaceholderTranslator,
+  PlaceholderTranslatorOptions,
+} from './placeholders';
+/** Target URLs and plugin descriptors. */
+export { resolveTarget } from './target';
+export type { PluginDescriptor } from './target';
+/** Loads a DB plugin from a descriptor. */
+export { loadDbPlugin } from './plugin-loader';
+/** SQL script splitting for `--setup`/`--teardown`. */
+export { splitSqlStatements } from './sql-split';
+export type { SqlStatement } from './sql-split';
+/** Prometheus metrics and the `/metrics` endpoint. */
+export {
+  createBenchMetrics,
+  startMetricsServer,
+  BENCH_METRIC_NAMES,
+  LATENCY_BUCKETS_SECONDS,
+} from './metrics';
+export type { BenchMetrics, MetricsServer } from './metrics';
+/** The runner. */
+export { runBench, createBenchRunner, BENCH_TOOL_VERSION } from './runner';
+export type {
+  BenchMode,
+  BenchOptions,
+  BenchProgress,
+  BenchRun,
+  BenchTrace,
+  SqlScript,
+  TemplateLookup,
+} from './runner';
+/** Human-readable summary table of a result. */
+export { formatBenchResult } from './format';

@@ -1,0 +1,28 @@
+import type { ParamValue, QueryType } from '@stb/core';
+
+/**
+ * One statement ready to run: the template's text with PostgreSQL-style `$1..$n` placeholders
+ * (also for MySQL-dialect traces) and the event's typed parameters. Each {@link DbPlugin}
+ * translates placeholders to its driver's style (see {@link createPlaceholderTranslator}).
+ */
+export interface BoundQuery {
+  readonly templateId: string;
+  readonly text: string;
+  readonly params: readonly ParamValue[];
+  readonly queryType: QueryType;
+}
+
+/** What executing one statement produced. */
+export interface ExecOutcome {
+  readonly ok: boolean;
+  /** Rows returned (SELECT) or affected (DML). */
+  readonly rows: number;
+  /** Rows affected, when the driver reports it separately. */
+  readonly affected?: number;
+  /** Server error code (SQLSTATE, MySQL errno) or a client-side code (`ECONNRESET`). */
+  readonly errorCode?: string;
+  /** Error class for aggregation: SQLSTATE class (`23`, `57`), MySQL errno, `connection`, `timeout`, `client`. */
+  readonly errorClass?: string;
+  /** True when the connection is unusable afterwards (the runner reconnects). */
+  readonly connectionLost?: boolean;
+}

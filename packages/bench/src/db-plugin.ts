@@ -1,0 +1,139 @@
+import { PluginError } from '@stb/core';
+import type { PluginBase } from '@stb/core';
+import type { BoundQuery, ExecOutcome } from './bound-query';
+
+/** Wire protocol, as pgbench `-M`: text with inlined literals, unnamed extended, or named prepared statements. */
+export type Protocol = 'simple' | 'extended' | 'prepared';
+
+/** What a DB plugin can do. */
+export interface DbCapabilities {
+  /** Supports server-side prepared statements. */
+  readonly prepared: boolean;
+  readonly transactions: boolean;
+  /** Most connections the target can serve at once (1 for PGlite and in-memory SQLite), or null for no limit. */
+  readonly maxConnections: number | null;
+  /** Can cancel a running statement. */
+  readonly cancel: boolean;
+}
+
+/** Context of {@link DbPlugin.connect}. */
+export interface DbConnectContext {
+  readonly signal?: AbortSignal;
+  /** Default `prepared` where the plugin supports it. */
+  readonly protocol?: Protocol;
+}
+
+/** Context of {@link DbSession.execute}. */
+export interface DbExecuteContext {
+  readonly signal?: AbortSignal;
+}
+
+/** One connection. A session keeps it for its life, so transactions stay intact. */
+export interface DbSession extends AsyncDisposable {
+  /** Runs one statement. Errors are returned as outcomes, never thrown. */
+  execute(query: BoundQuery, ctx?: DbExecuteContext): Promise<ExecOutcome>;
+  /** Prepares (or at least parses) a statement without running it, for `--dry-run`. */
+  prepare?(query: BoundQuery): Promise<ExecOutcome>;
+  /** Server product and version, e.g. `PostgreSQL 15.18`. */
+  serverVersion?(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A database plugin (STYLE.md §8): data plus a `connect` function. */
+export interface DbPlugin<TOptions = unknown> extends PluginBase<TOptions> {
+  readonly kind: 'db';
+  /** SQL dialect the plugin speaks: `postgres`, `mysql`, `sqlite`, or a knex client name. */
+  readonly dialect: string;
+  readonly capabilities: DbCapabilities;
+  /** Optional peer libraries the plugin imports lazily. */
+  readonly dependencies: readonly string[];
+  /** Opens one connection. Throws `STB_DB_UNREACHABLE` (or `STB_PLUGIN_DEPENDENCY_MISSING`) when it cannot. */
+  connect(options: TOptions, ctx?: DbConnectContext): Promise<DbSession>;
+}
+
+/**
+ * Defines a DB plugin (an identity function that pins the generics).
+ * @example
+ * export const plugin = defineDbPlugin({ kind: 'db', name: 'mydb', apiVersion: 1, … });
+ */
+export function defineDbPlugin<TOptions>(
+  plugin: DbPlugin<TOptions>,
+): DbPlugin<TOptions> {
+  return plugin;
+}
+
+/**
+ * Imports a driver lazily, or returns the injected one. A missing package raises
+ * `STB_PLUGIN_DEPENDENCY_MISSING` with the install command.
+ */
+export async function loadDriver<TLib>(
+  spec: { plugin: string; pkg: string; lib: TLib | undefined },
+  load: () => Promise<unknown>,
+): Promise<TLib> {
+  if (spec.lib !== undefined) return spec.lib;
+  try {
+    const mod = (await load()) as { default?: unknown };
+    return (mod.default ?? mod) as TLib;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      throw new PluginError(
+        'STB_PLUGIN_DEPENDENCY_MISSING',
+        `[stb] [db:${spec.plugin}] Cannot import \`${spec.pkg}\`. Install it with \`npm install ${spec.pkg}\` or pass it via \`lib\`.`,
+        {
+          cause: err,
+          pluginKind: 'db',
+          pluginName: spec.plugin,
+          details: { package: spec.pkg, install: `npm install ${spec.pkg}` },
+        },
+      );
+    throw err;
+  }
+}
+
+/** Builds the `STB_DB_UNREACHABLE` error a plugin throws when it cannot connect. */
+export function unreachableError(
+  plugin: string,
+  target: string,
+  cause: unknown,
+): PluginError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new PluginError(
+    'STB_DB_UNREACHABLE',
+    `[stb] [db:${plugin}] Cannot connect to ${target}: ${redactSecrets(reason)}. Check that the server runs and the target URL is right.`,
+    { cause, pluginKind: 'db', pluginName: plugin, details: { target } },
+  );
+}
+
+/** Removes `user:password@` credentials and `password=` parameters from any text. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/\/\/([^/@\s:]*):([^/@\s]*)@/g, '//$1:***@')
+    .replace(/(password|pwd|passwd)=([^&\s;]*)/gi, '$1=***');
+}
+
+/** Classifies a thrown driver error as a failed {@link ExecOutcome}. */
+export function errorOutcome(
+  code: string | undefined,
+  errorClass: string,
+  connectionLost = false,
+): ExecOutcome {
+  return code === undefined
+    ? { ok: false, rows: 0, errorClass, connectionLost }
+    : { ok: false, rows: 0, errorCode: code, errorClass, connectionLost };
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTCONN',
+  'PROTOCOL_CONNECTION_LOST',
+]);
+
+/** True for client-side network error codes. */
+export function isNetworkCode(code: unknown): boolean {
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}

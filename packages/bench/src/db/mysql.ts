@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import type { ParamValue } from '@stb/core';
+import type { BoundQuery, ExecOutcome } from '../bound-query';
+import {
+  defineDbPlugin,
+  errorOutcome,
+  isNetworkCode,
+  loadDriver,
+  redactSecrets,
+  unreachableError,
+} from '../db-plugin';
+import type { DbPlugin, DbSession } from '../db-plugin';
+import { createPlaceholderTranslator } from '../placeholders';
+
+/** Options of the `mysql` plugin (MySQL and MariaDB). */
+export const MysqlOptions = z.object({
+  /** `mysql://user:pass@host:port/db` */
+  url: z.string().min(1),
+  connectTimeoutMs: z.number().int().positive().optional(),
+});
+export type MysqlOptions = z.infer<typeof MysqlOptions>;
+
+type MysqlResult = [unknown, unknown];
+interface MysqlConnection {
+  query(sql: string, values?: unknown[]): Promise<MysqlResult>;
+  execute(sql: string, values?: unknown[]): Promise<MysqlResult>;
+  end(): Promise<void>;
+  destroy(): void;
+  on(event: 'error', fn: (err: Error) => void): void;
+}
+/** The part of `mysql2/promise` the plugin uses. */
+export interface Mysql2Lib {
+  createConnection(config: unknown): Promise<MysqlConnection>;
+}
+
+function toMysqlValue(p: ParamValue): unknown {
+  return p.t === 'bytes' ? Buffer.from(p.v, 'hex') : p.v;
+}
+
+function rowsOf(result: unknown): number {
+  if (Array.isArray(result)) return result.length;
+  const r = result as { affectedRows?: number } | null;
+  return r?.affectedRows ?? 0;
+}
+
+function mysqlErrorOutcome(err: unknown): ExecOutcome {
+  const e = err as { errno?: unknown; code?: unknown; fatal?: unknown };
+  if (e.fatal === true || isNetworkCode(e.code))
+    return errorOutcome(
+      typeof e.code === 'string' ? e.code : undefined,
+      'connection',
+      true,
+    );
+  if (typeof e.errno === 'number') {
+    // 1927 connection killed, 2006/2013 server gone / lost
+    const lost = e.errno === 1927 || e.errno === 2006 || e.errno === 2013;
+    return errorOutcome(String(e.errno), String(e.errno), lost);
+  }
+  return errorOutcome(typeof e.code === 'string' ? e.code : undefined, 'client');
+}
+
+/** Creates the `mysql` plugin, optionally with an injected `mysql2/promise` module. */
+export function createMysqlPlugin(
+  inject: { lib?: Mysql2Lib } = {},
+): DbPlugin<MysqlOptions> {
+  return defineDbPlugin<MysqlOptions>({
+    kind: 'db',
+    name: 'mysql',
+    apiVersion: 1,
+    description: 'MySQL and MariaDB through `mysql2`',
+    options: MysqlOptions,
+    dialect: 'mysql',
+    capabilities: {
+      prepared: true,
+      transactions: true,
+      maxConnections: null,
+      cancel: false,
+    },
+    dependencies: ['mysql2'],
+    async connect(options, ctx = {}): Promise<DbSession> {
+      const lib = await loadDriver<Mysql2Lib>(
+        { plugin: 'mysql', pkg: 'mysql2', lib: inject.lib },
+        () => import('mysql2/promise'),
+      );
+      let conn: MysqlConnection;
+      try {
+        conn = await lib.createConnection({
+          uri: options.url,
+          connectTimeout: options.connectTimeoutMs ?? 10_000,
+          multipleStatements: false,
+          supportBigNumbers: true,
+          bigNumberStrings: true,
+        });
+      } catch (err) {
+        throw unreachableError('mysql', redactSecrets(options.url), err);
+      }
+      conn.on('error', () => undefined);
+      const protocol = ctx.protocol ?? 'prepared';
+      const translator = createPlaceholderTranslator({
+        style: 'question',
+        convert: toMysqlValue,
+      });
+      const run = (q: BoundQuery): Promise<MysqlResult> => {
+        if (protocol === 'simple') return conn.query(translator.inline(q, 'mysql'));
+        const t = translator.translate(q);
+        // TCL/UTILITY statements cannot always be prepared: send them as text
+        if (protocol === 'extended' || q.queryType === 'TCL' || q.queryType === 'UTILITY' || q.queryType === 'DDL')
+          return conn.query(t.text, t.values);
+        return conn.execute(t.text, t.values);
+      };
+      let closed = false;
+      const close = async (): Promise<void> => {
+        if (closed) return;
+        closed = true;
+        await conn.end().catch(() => conn.destroy());
+      };
+      return {
+        async execute(q) {
+          try {
+            const [result] = await run(q);
+            return { ok: true, rows: rowsOf(result) };
+          } catch (err) {
+            return mysqlErrorOutcome(err);
+          }
+        },
+        async prepare(q) {
+          try {
+            const t = translator.translate(q);
+            const c = conn as unknown as {
+              prepare(sql: string): Promise<{ close(): void }>;
+            };
+            (await c.prepare(t.text)).close();
+            return { ok: true, rows: 0 };
+          } catch (err) {
+            return mysqlErrorOutcome(err);
+          }
+        },
+        async serverVersion() {
+          const [rows] = await conn.query('SELECT VERSION() AS v');
+          const v = (rows as { v: string }[])[0]?.v ?? '';
+          return /mariadb/i.test(v) ? `MariaDB ${v}` : `MySQL ${v}`;
+        },
+        close,
+        [Symbol.asyncDispose]: close,
+      };
+    },
+  });
+}
+
+/** The `mysql` plugin (`mysql2` loaded lazily). Target: `mysql://…` or `mariadb://…`. */
+export const plugin: DbPlugin<MysqlOptions> = createMysqlPlugin();

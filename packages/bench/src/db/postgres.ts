@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import type { ParamValue } from '@stb/core';
+import type { BoundQuery, ExecOutcome } from '../bound-query';
+import {
+  defineDbPlugin,
+  errorOutcome,
+  isNetworkCode,
+  loadDriver,
+  redactSecrets,
+  unreachableError,
+} from '../db-plugin';
+import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
+import { createPlaceholderTranslator } from '../placeholders';
+
+/** Options of the `postgres` plugin. */
+export const PostgresOptions = z.object({
+  /** `postgres://user:pass@host:port/db?…` */
+  url: z.string().min(1),
+  applicationName: z.string().optional(),
+  connectTimeoutMs: z.number().int().positive().optional(),
+});
+export type PostgresOptions = z.infer<typeof PostgresOptions>;
+
+interface PgResult {
+  rowCount: number | null;
+  rows: unknown[];
+}
+interface PgClient {
+  connect(): Promise<void>;
+  query(config: unknown): Promise<PgResult>;
+  end(): Promise<void>;
+  on(event: 'error', fn: (err: Error) => void): void;
+}
+/** The part of the `pg` module the plugin uses. */
+export interface PgLib {
+  Client: new (config: unknown) => PgClient;
+}
+
+/** Converts a parameter to a `pg`/PGlite value. */
+export function toPgValue(p: ParamValue): unknown {
+  return p.t === 'bytes' ? Buffer.from(p.v, 'hex') : p.v;
+}
+
+/** Maps a PostgreSQL driver error to an outcome (SQLSTATE class, or `connection`). */
+export function pgErrorOutcome(err: unknown, broken: boolean): ExecOutcome {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+    const cls = code.slice(0, 2);
+    // 57P01 admin shutdown / terminate, 57P02 crash shutdown, 57P03 cannot connect now, 08 connection
+    const lost = broken || cls === '08' || code.startsWith('57P');
+    return errorOutcome(code, cls, lost);
+  }
+  if (broken || isNetworkCode(code))
+    return errorOutcome(typeof code === 'string' ? code : undefined, 'connection', true);
+  return errorOutcome(typeof code === 'string' ? code : undefined, 'client');
+}
+
+/** Creates the `postgres` plugin, optionally with an injected `pg` module. */
+export function createPostgresPlugin(
+  inject: { lib?: PgLib } = {},
+): DbPlugin<PostgresOptions> {
+  return defineDbPlugin<PostgresOptions>({
+    kind: 'db',
+    name: 'postgres',
+    apiVersion: 1,
+    description: 'PostgreSQL through `pg` (simple, extended or prepared protocol)',
+    options: PostgresOptions,
+    dialect: 'postgres',
+    capabilities: {
+      prepared: true,
+      transactions: true,
+      maxConnections: null,
+      cancel: true,
+    },
+    dependencies: ['pg'],
+    async connect(options, ctx = {}): Promise<DbSession> {
+      const pg = await loadDriver<PgLib>(
+        { plugin: 'postgres', pkg: 'pg', lib: inject.lib },
+        () => import('pg'),
+      );
+      const client = new pg.Client({
+        connectionString: options.url,
+        application_name: options.applicationName ?? 'stb-bench',
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      });
+      let broken = false;
+      client.on('error', () => {
+        broken = true;
+      });
+      try {
+        await client.connect();
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        throw unreachableError('postgres', redactSecrets(options.url), err);
+      }
+      return createPgSession(client, {
+        protocol: ctx.protocol ?? 'prepared',
+        isBroken: () => broken,
+      });
+    },
+  });
+}
+
+function createPgSession(
+  client: PgClient,
+  opts: { protocol: Protocol; isBroken: () => boolean },
+): DbSession {
+  const translator = createPlaceholderTranslator({
+    style: 'dollar',
+    convert: toPgValue,
+  });
+  const names = new Map<string, string>();
+  const { protocol } = opts;
+  let closed = false;
+  const toOutcome = (r: PgResult): ExecOutcome => ({
+    ok: true,
+    rows: r.rowCount ?? r.rows.length,
+  });
+  const config = (q: BoundQuery): unknown => {
+    if (protocol === 'simple') return translator.inline(q, 'postgres');
+    const t = translator.translate(q);
+    if (protocol === 'extended')
+      return {
+        text: t.text,
+        values: t.values,
+        rowMode: 'array',
+        queryMode: 'extended',
+      };
+    let name = names.get(t.key);
+    if (name === undefined) {
+      name = `stb_${t.key}`.slice(0, 63);
+      names.set(t.key, name);
+    }
+    return { name, text: t.text, values: t.values, rowMode: 'array' };
+  };
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await client.end().catch(() => undefined);
+  };
+  return {
+    async execute(q) {
+      try {
+        return toOutcome(await client.query(config(q)));
+      } catch (err) {
+        return pgErrorOutcome(err, opts.isBroken());
+      }
+    },
+    async prepare(q) {
+      // Parse + describe without executing: PREPARE validates names and types server-side.
+      const t = translator.translate(q);
+      const name = `stb_dry_${t.key}`.slice(0, 63);
+      try {
+        await client.query(`PREPARE ${name} AS ${t.text}`);
+        await client.query(`DEALLOCATE ${name}`);
+        return { ok: true, rows: 0 };
+      } catch (err) {
+        return pgErrorOutcome(err, opts.isBroken());
+      }
+    },
+    async serverVersion() {
+      const r = await client.query({
+        text: 'SELECT version()',
+        rowMode: 'array',
+      });
+      const row = r.rows[0] as string[] | undefined;
+      const v = row?.[0] ?? '';
+      return v.split(' on ')[0] ?? v;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** The `postgres` plugin (`pg` loaded lazily). Target: `postgres://…` or `postgresql://…`. */
+export const plugin: DbPlugin<PostgresOptions> = createPostgresPlugin();

@@ -1,0 +1,75 @@
+import type { BenchResult, BenchStats } from '@stb/core';
+
+const f = (x: number, d = 2): string => x.toFixed(d);
+
+function row(name: string, type: string, s: BenchStats): string[] {
+  const l = s.latencyMs;
+  return [
+    name,
+    type,
+    String(s.count),
+    f(s.qps, 1),
+    f(l.p50),
+    f(l.p90),
+    f(l.p99),
+    f(l.p999),
+    f(l.max),
+    String(s.errors),
+    `${Math.round(s.zeroRowShare * 100)}%`,
+  ];
+}
+
+/**
+ * Renders a result as a plain-text table (one row per template, then the total), for terminals.
+ * @example
+ * process.stderr.write(formatBenchResult(result));
+ */
+export function formatBenchResult(
+  result: BenchResult,
+  options: { maxTemplates?: number } = {},
+): string {
+  const head = [
+    'template',
+    'type',
+    'count',
+    'qps',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'max ms',
+    'errors',
+    'zero rows',
+  ];
+  const rows = result.templates
+    .slice(0, options.maxTemplates ?? 20)
+    .map((t) => row(t.templateId, t.queryType, t));
+  rows.push(row('total', '', result.overall));
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ');
+  const out = [line(head), ...rows.map(line)];
+  const o = result.overall;
+  out.push(
+    '',
+    `${result.status}${result.stopReason ? ` (${result.stopReason})` : ''}: ${o.count} queries in ${f(result.durationSeconds, 1)} s, ${f(o.qps, 1)} q/s, goodput ${f(o.goodput, 1)} q/s, ${o.errors} errors` +
+      (Object.keys(o.errorsByClass).length > 0
+        ? ` (${Object.entries(o.errorsByClass)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')})`
+        : ''),
+  );
+  if (result.scheduleLagMs)
+    out.push(
+      `schedule lag: p50 ${f(result.scheduleLagMs.p50)} ms, p99 ${f(result.scheduleLagMs.p99)} ms, max ${f(result.scheduleLagMs.max)} ms`,
+    );
+  if (result.faults.reconnects > 0 || result.faults.workerCrashes > 0)
+    out.push(
+      `faults: ${result.faults.reconnects} reconnects, ${result.faults.workerCrashes} worker crashes; sessions ${result.sessions.completed}/${result.sessions.total} completed, ${result.skipped.notRun} events not run`,
+    );
+  return out.join('\n') + '\n';
+}

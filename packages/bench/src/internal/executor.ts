@@ -1,0 +1,483 @@
+import type { BoundQuery } from '../bound-query';
+import type { DbSession } from '../db-plugin';
+import {
+  F_CLASS,
+  F_END_MS,
+  F_LAG_MS,
+  F_LATENCY_MS,
+  F_ROWS,
+  F_TPL,
+  REC,
+  nowMs,
+} from './wire';
+import type {
+  BatchMessage,
+  ExecutorSummary,
+  IncidentMessage,
+  ToExecutor,
+  WireEvent,
+  WireTemplate,
+} from './wire';
+
+/** Where an executor sends what it measures. */
+export interface ExecutorSink {
+  batch(msg: BatchMessage): void;
+  incident(msg: IncidentMessage): void;
+  /** All connections are held by sessions inside a transaction waiting for their next event. */
+  starved(): void;
+}
+
+/** Configuration of an {@link Executor}. */
+export interface ExecutorConfig {
+  /** Opens one connection. */
+  connect: () => Promise<DbSession>;
+  /** Most connections this executor opens. */
+  connections: number;
+  /** Closed loop: no schedule, latency from the actual start. */
+  closed: boolean;
+  sink: ExecutorSink;
+  /** A connection already open (single-connection targets share it with setup). Not closed at the end. */
+  shared?: DbSession;
+  /** Give up reconnecting after this long (default 30 s); the session is then aborted. */
+  reconnectTimeoutMs?: number;
+  /** Records per batch (default 2048). */
+  batchSize?: number;
+  /** Flush interval (default 50 ms). */
+  flushIntervalMs?: number;
+}
+
+interface Conn {
+  session: DbSession;
+  shared: boolean;
+}
+
+interface Session {
+  readonly id: string;
+  queue: (WireEvent | undefined)[];
+  head: number;
+  conn: Conn | null;
+  inTxn: boolean;
+  running: boolean;
+  dead: boolean;
+  /** Stopped with events left. */
+  cut: boolean;
+  waiter: { resolve: (c: Conn) => void; reject: (e: unknown) => void } | null;
+}
+
+const STOPPED = Symbol('stopped');
+
+const EXEC_CTX = {};
+
+/**
+ * Runs the events of many sessions on a bounded set of connections. A session keeps its connection
+ * while it has work or is inside a transaction; between transactions it hands the connection to
+ * a waiting session (FIFO). Used inside worker threads and, for single-connection targets, inline.
+ */
+export class Executor {
+  readonly done: Promise<ExecutorSummary>;
+  readonly #cfg: ExecutorConfig;
+  readonly #templates: WireTemplate[] = [];
+  readonly #sessions = new Map<string, Session>();
+  readonly #waiters: Session[] = [];
+  readonly #idle: Conn[] = [];
+  /** Sessions holding a connection while not running. */
+  readonly #parked = new Set<Session>();
+  readonly #sleepers = new Set<() => void>();
+  #t0 = 0;
+  #opened = 0;
+  #running = 0;
+  #inFlight = 0;
+  #ended = false;
+  #stopping = false;
+  #finished = false;
+  #notRun = 0;
+  #reconnects = 0;
+  #ack = 0;
+  #buf: Float64Array;
+  #n = 0;
+  #classes = new Map<string, number>();
+  #newClasses: string[] = [];
+  readonly #timer: ReturnType<typeof setInterval>;
+  #resolve!: (s: ExecutorSummary) => void;
+
+  constructor(cfg: ExecutorConfig) {
+    this.#cfg = cfg;
+    this.#buf = new Float64Array((cfg.batchSize ?? 2048) * REC);
+    this.done = new Promise((r) => (this.#resolve = r));
+    this.#timer = setInterval(
+      () => this.#flush(),
+      cfg.flushIntervalMs ?? 50,
+    );
+    if (cfg.shared) this.#idle.push({ session: cfg.shared, shared: true });
+    if (cfg.shared) this.#opened = 1;
+  }
+
+  /** Opens every connection up front, so the schedule does not pay for connecting. */
+  async preconnect(): Promise<void> {
+    const opened: Conn[] = [];
+    try {
+      while (this.#opened < this.#cfg.connections) {
+        this.#opened++;
+        opened.push({ session: await this.#cfg.connect(), shared: false });
+      }
+    } catch (err) {
+      this.#opened -= 1;
+      await Promise.all(opened.map((c) => c.session.close().catch(() => undefined)));
+      this.#opened -= opened.length;
+      throw err;
+    }
+    this.#idle.push(...opened);
+  }
+
+  /** Handles one message from the main thread. */
+  handle(msg: ToExecutor): void {
+    switch (msg.type) {
+      case 'templates':
+        for (const t of msg.list) this.#templates[t.index] = t;
+        break;
+      case 'start':
+        this.#t0 = msg.t0;
+        break;
+      case 'events':
+        this.push(msg.events);
+        break;
+      case 'end':
+        this.#ended = true;
+        this.#release();
+        this.#maybeDone();
+        break;
+      case 'stop':
+        this.stop();
+        break;
+    }
+  }
+
+  /** Queues events; sessions start as soon as they can. */
+  push(events: readonly WireEvent[]): void {
+    for (const ev of events) {
+      let s = this.#sessions.get(ev[0]);
+      if (s === undefined) {
+        s = {
+          id: ev[0],
+          queue: [],
+          head: 0,
+          conn: null,
+          inTxn: false,
+          running: false,
+          dead: false,
+          cut: false,
+          waiter: null,
+        };
+        this.#sessions.set(ev[0], s);
+      }
+      if (s.dead || this.#stopping) {
+        this.#notRun++;
+        this.#ack++;
+        continue;
+      }
+      s.queue.push(ev);
+      if (!s.running) void this.#drive(s);
+    }
+  }
+
+  /** Stops: running statements finish, queued events are dropped (counted as not run). */
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    for (const wake of this.#sleepers) wake();
+    this.#sleepers.clear();
+    for (const s of this.#sessions.values()) {
+      if (!s.running) this.#drop(s);
+    }
+    for (const w of this.#waiters.splice(0)) {
+      const waiter = w.waiter;
+      w.waiter = null;
+      waiter?.reject(STOPPED);
+    }
+    this.#maybeDone();
+  }
+
+  #drop(s: Session): void {
+    const left = s.queue.length - s.head;
+    if (left > 0) {
+      s.cut = true;
+      this.#notRun += left;
+      this.#ack += left;
+      s.queue = [];
+      s.head = 0;
+    }
+  }
+
+  #record(tpl: number, values: { lat: number; lag: number; cls: number; rows: number; end: number }): void {
+    const b = this.#buf;
+    const o = this.#n * REC;
+    b[o + F_TPL] = tpl;
+    b[o + F_LATENCY_MS] = values.lat;
+    b[o + F_LAG_MS] = values.lag;
+    b[o + F_CLASS] = values.cls;
+    b[o + F_ROWS] = values.rows;
+    b[o + F_END_MS] = values.end;
+    this.#n++;
+    this.#ack++;
+    if ((this.#n + 1) * REC > b.length) this.#flush();
+  }
+
+  #classIndex(cls: string): number {
+    let i = this.#classes.get(cls);
+    if (i === undefined) {
+      i = this.#classes.size;
+      this.#classes.set(cls, i);
+      this.#newClasses.push(cls);
+    }
+    return i;
+  }
+
+  #flush(): void {
+    if (this.#n === 0 && this.#ack === 0 && this.#newClasses.length === 0)
+      return;
+    const buf = this.#buf.subarray(0, this.#n * REC).slice();
+    let active = 0;
+    for (const s of this.#sessions.values()) if (s.conn !== null) active++;
+    const msg: BatchMessage = {
+      type: 'batch',
+      buf,
+      n: this.#n,
+      classes: this.#newClasses,
+      ack: this.#ack,
+      inFlight: this.#inFlight,
+      active,
+    };
+    this.#n = 0;
+    this.#ack = 0;
+    this.#newClasses = [];
+    this.#cfg.sink.batch(msg);
+  }
+
+  #sleepUntil(at: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.#sleepers.delete(wake);
+        resolve();
+      };
+      this.#sleepers.add(wake);
+      const tick = (): void => {
+        if (!this.#sleepers.has(wake)) return;
+        const w = at - nowMs();
+        if (w <= 0.02) wake();
+        else if (w > 1.5) setTimeout(tick, w - 1);
+        else setImmediate(tick);
+      };
+      tick();
+    });
+  }
+
+  async #open(): Promise<Conn> {
+    const deadline = nowMs() + (this.#cfg.reconnectTimeoutMs ?? 30_000);
+    let delay = 50;
+    for (;;) {
+      try {
+        return { session: await this.#cfg.connect(), shared: false };
+      } catch (err) {
+        if (nowMs() + delay > deadline || this.#stopping) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  async #acquire(s: Session): Promise<Conn> {
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return idle;
+    if (this.#opened < this.#cfg.connections) {
+      this.#opened++;
+      try {
+        return await this.#open();
+      } catch (err) {
+        this.#opened--;
+        throw err;
+      }
+    }
+    for (const p of this.#parked) {
+      if (!p.inTxn && p.conn !== null) {
+        const c = p.conn;
+        p.conn = null;
+        this.#parked.delete(p);
+        return c;
+      }
+    }
+    if (this.#parked.size > 0 && this.#running === this.#waiters.length)
+      this.#cfg.sink.starved();
+    if (this.#stopping) throw STOPPED;
+    return new Promise<Conn>((resolve, reject) => {
+      s.waiter = { resolve, reject };
+      this.#waiters.push(s);
+    });
+  }
+
+  #giveBack(c: Conn): void {
+    const w = this.#waiters.shift();
+    if (w?.waiter) {
+      const { resolve } = w.waiter;
+      w.waiter = null;
+      resolve(c);
+    } else this.#idle.push(c);
+  }
+
+  /** Frees connections of parked sessions outside transactions when others wait or the stream ended. */
+  #release(): void {
+    for (const p of [...this.#parked]) {
+      if (this.#waiters.length === 0 && !this.#ended) break;
+      if (!p.inTxn && p.conn !== null) {
+        const c = p.conn;
+        p.conn = null;
+        this.#parked.delete(p);
+        this.#giveBack(c);
+      }
+    }
+  }
+
+  async #reconnect(s: Session, reason: string): Promise<void> {
+    const old = s.conn;
+    s.conn = null;
+    s.inTxn = false;
+    if (old !== null) {
+      if (!old.shared) await old.session.close().catch(() => undefined);
+      this.#opened--;
+    }
+    this.#reconnects++;
+    this.#cfg.sink.incident({
+      type: 'incident',
+      kind: 'reconnect',
+      message: `Connection lost (${reason}); the session reconnects.`,
+      at: nowMs(),
+    });
+  }
+
+  async #drive(s: Session): Promise<void> {
+    s.running = true;
+    this.#running++;
+    this.#parked.delete(s);
+    const { closed } = this.#cfg;
+    const t0 = this.#t0;
+    try {
+      while (s.head < s.queue.length && !this.#stopping) {
+        const ev = s.queue[s.head] as WireEvent;
+        s.queue[s.head++] = undefined;
+        const tpl = this.#templates[ev[1]] as WireTemplate;
+        const due = t0 + ev[3];
+        if (!closed && due - nowMs() > 0.02) {
+          await this.#sleepUntil(due);
+          if (this.#stopping) {
+            this.#notRun++;
+            this.#ack++;
+            break;
+          }
+        }
+        try {
+          s.conn ??= await this.#acquire(s);
+        } catch (err) {
+          this.#notRun++;
+          this.#ack++;
+          throw err;
+        }
+        const query: BoundQuery = {
+          templateId: tpl.id,
+          text: tpl.text,
+          params: ev[2],
+          queryType: tpl.queryType,
+        };
+        const start = nowMs();
+        this.#inFlight++;
+        const out = await s.conn.session
+          .execute(query, EXEC_CTX)
+          .catch(() => ({
+            ok: false,
+            rows: 0,
+            errorClass: 'client',
+            errorCode: undefined,
+            connectionLost: false,
+          }));
+        this.#inFlight--;
+        const end = nowMs();
+        this.#record(ev[1], {
+          lat: closed ? end - start : end - due,
+          lag: closed ? NaN : start - due,
+          cls: out.ok ? -1 : this.#classIndex(out.errorClass ?? 'unknown'),
+          rows: out.rows,
+          end: end - t0,
+        });
+        if (tpl.txn === 'begin' && out.ok) s.inTxn = true;
+        else if (tpl.txn === 'end') s.inTxn = false;
+        if (!out.ok && out.connectionLost === true)
+          await this.#reconnect(s, out.errorCode ?? out.errorClass ?? 'unknown');
+        if (!s.inTxn && s.conn !== null && this.#waiters.length > 0) {
+          const c = s.conn;
+          s.conn = null;
+          this.#giveBack(c);
+        }
+        if (s.head > 1024 && s.head * 2 > s.queue.length) {
+          s.queue = s.queue.slice(s.head);
+          s.head = 0;
+        }
+      }
+    } catch (err) {
+      if (err === STOPPED) return;
+      // could not (re)connect within the timeout: the session is aborted
+      s.dead = true;
+      this.#cfg.sink.incident({
+        type: 'incident',
+        kind: 'connection-lost',
+        message: `A session could not reconnect and was aborted.`,
+        at: nowMs(),
+      });
+    } finally {
+      s.running = false;
+      this.#running--;
+      if (this.#stopping || s.dead) this.#drop(s);
+      if (s.conn !== null) {
+        if (!s.inTxn && (this.#waiters.length > 0 || this.#ended)) {
+          const c = s.conn;
+          s.conn = null;
+          this.#giveBack(c);
+        } else this.#parked.add(s);
+      }
+      this.#maybeDone();
+    }
+  }
+
+  #maybeDone(): void {
+    if (this.#finished || this.#running > 0) return;
+    if (!this.#stopping) {
+      if (!this.#ended) return;
+      for (const s of this.#sessions.values())
+        if (s.head < s.queue.length) return;
+    }
+    this.#finished = true;
+    void this.#finish();
+  }
+
+  async #finish(): Promise<void> {
+    clearInterval(this.#timer);
+    let completed = 0;
+    let aborted = 0;
+    for (const s of this.#sessions.values()) {
+      if (s.dead || s.cut || s.head < s.queue.length) aborted++;
+      else completed++;
+    }
+    const conns = new Set<Conn>(this.#idle);
+    for (const s of this.#sessions.values()) if (s.conn) conns.add(s.conn);
+    await Promise.all(
+      [...conns]
+        .filter((c) => !c.shared)
+        .map((c) => c.session.close().catch(() => undefined)),
+    );
+    this.#flush();
+    this.#resolve({
+      sessions: this.#sessions.size,
+      completed,
+      aborted,
+      notRun: this.#notRun,
+      reconnects: this.#reconnects,
+    });
+  }
+}

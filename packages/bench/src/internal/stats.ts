@@ -1,0 +1,238 @@
+import * as hdr from 'hdr-histogram-js';
+import type {
+  BenchStats,
+  BenchTemplateStats,
+  LatencySummary,
+  QueryType,
+} from '@stb/core';
+import type { BenchMetrics } from '../metrics';
+import {
+  F_CLASS,
+  F_END_MS,
+  F_LAG_MS,
+  F_LATENCY_MS,
+  F_ROWS,
+  F_TPL,
+  REC,
+} from './wire';
+import type { BatchMessage } from './wire';
+
+type Hist = hdr.Histogram;
+
+const newHist = (): Hist =>
+  hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+  });
+
+interface Acc {
+  hist: Hist;
+  count: number;
+  ok: number;
+  errors: number;
+  byClass: Map<string, number>;
+  rows: number;
+  zeroRows: number;
+}
+
+const newAcc = (): Acc => ({
+  hist: newHist(),
+  count: 0,
+  ok: 0,
+  errors: 0,
+  byClass: new Map(),
+  rows: 0,
+  zeroRows: 0,
+});
+
+function addTo(acc: Acc, us: number, cls: string | null, rows: number): void {
+  acc.hist.recordValue(us);
+  acc.count++;
+  if (cls === null) {
+    acc.ok++;
+    acc.rows += rows;
+    if (rows === 0) acc.zeroRows++;
+  } else {
+    acc.errors++;
+    acc.byClass.set(cls, (acc.byClass.get(cls) ?? 0) + 1);
+  }
+}
+
+interface TemplateInfo {
+  id: string;
+  queryType: QueryType;
+  label: string;
+  acc: Acc;
+  observe: (v: number) => void;
+  okCounter: { inc(n: number): void };
+  errCounter: { inc(n: number): void };
+  pendingOk: number;
+  pendingErr: number;
+}
+
+/** Summarises an HDR histogram of µs values as milliseconds. */
+export function summarize(h: Hist): LatencySummary {
+  const ms = (us: number): number => Math.round(us) / 1000;
+  if (h.totalCount === 0)
+    return { count: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
+  return {
+    count: h.totalCount,
+    mean: ms(h.mean),
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p95: ms(h.getValueAtPercentile(95)),
+    p99: ms(h.getValueAtPercentile(99)),
+    p999: ms(h.getValueAtPercentile(99.9)),
+    max: ms(h.maxValue),
+  };
+}
+
+/**
+ * Merges latency batches from executors into per-template and overall HDR histograms, and keeps
+ * the Prometheus metrics current. Records that end within the warmup count for metrics only.
+ */
+export class Aggregator {
+  readonly #templates: TemplateInfo[] = [];
+  readonly #overall = newAcc();
+  readonly #lag = newHist();
+  readonly #metrics: BenchMetrics | undefined;
+  readonly #warmupMs: number;
+  /** End of the last measured record, ms since t0. */
+  lastEndMs = 0;
+  /** Errors seen after warmup (for fail-fast). */
+  errorsSeen = 0;
+
+  constructor(options: { warmupMs: number; metrics?: BenchMetrics }) {
+    this.#warmupMs = options.warmupMs;
+    this.#metrics = options.metrics;
+  }
+
+  addTemplate(
+    index: number,
+    t: { id: string; queryType: QueryType; label: string },
+  ): void {
+    const m = this.#metrics;
+    this.#templates[index] = {
+      ...t,
+      acc: newAcc(),
+      observe: m
+        ? ((h) => (v: number) => {
+            h.observe(v);
+          })(m.duration.labels(t.label, t.queryType))
+        : () => undefined,
+      okCounter: m
+        ? m.queries.labels(t.label, t.queryType, 'ok')
+        : { inc: () => undefined },
+      errCounter: m
+        ? m.queries.labels(t.label, t.queryType, 'error')
+        : { inc: () => undefined },
+      pendingOk: 0,
+      pendingErr: 0,
+    };
+  }
+
+  /** Adds one batch; `classes` is the sending executor's error-class table. */
+  ingest(batch: BatchMessage, classes: readonly string[]): void {
+    const { buf, n } = batch;
+    const m = this.#metrics;
+    const touched: TemplateInfo[] = [];
+    let errorsByKey: Map<string, number> | undefined;
+    for (let i = 0; i < n; i++) {
+      const o = i * REC;
+      const t = this.#templates[buf[o + F_TPL] as number];
+      if (t === undefined) continue;
+      const lat = buf[o + F_LATENCY_MS] as number;
+      const lag = buf[o + F_LAG_MS] as number;
+      const cls = buf[o + F_CLASS] as number;
+      const rows = buf[o + F_ROWS] as number;
+      const end = buf[o + F_END_MS] as number;
+      if (m) {
+        t.observe(lat / 1000);
+        if (t.pendingOk + t.pendingErr === 0) touched.push(t);
+        if (cls < 0) t.pendingOk++;
+        else {
+          t.pendingErr++;
+          const key = `${t.label}\u0000${classes[cls] ?? 'unknown'}`;
+          errorsByKey ??= new Map();
+          errorsByKey.set(key, (errorsByKey.get(key) ?? 0) + 1);
+        }
+        if (!Number.isNaN(lag)) m.scheduleLag.observe(Math.max(0, lag) / 1000);
+      }
+      if (end < this.#warmupMs) continue;
+      if (end > this.lastEndMs) this.lastEndMs = end;
+      const us = Math.max(1, Math.round(lat * 1000));
+      const c = cls < 0 ? null : (classes[cls] ?? 'unknown');
+      addTo(t.acc, us, c, rows);
+      addTo(this.#overall, us, c, rows);
+      if (cls >= 0) this.errorsSeen++;
+      if (!Number.isNaN(lag))
+        this.#lag.recordValue(Math.max(1, Math.round(Math.max(0, lag) * 1000)));
+    }
+    if (m) {
+      for (const t of touched) {
+        if (t.pendingOk > 0) t.okCounter.inc(t.pendingOk);
+        if (t.pendingErr > 0) t.errCounter.inc(t.pendingErr);
+        t.pendingOk = 0;
+        t.pendingErr = 0;
+      }
+      if (errorsByKey)
+        for (const [key, v] of errorsByKey) {
+          const [label = 'other', code = 'unknown'] = key.split('\u0000');
+          m.errors.labels(label, code).inc(v);
+        }
+    }
+  }
+
+  #stats(acc: Acc, seconds: number): BenchStats {
+    const per = (x: number): number =>
+      seconds > 0 ? Math.round((x / seconds) * 100) / 100 : 0;
+    return {
+      count: acc.count,
+      ok: acc.ok,
+      errors: acc.errors,
+      qps: per(acc.count),
+      goodput: per(acc.ok),
+      latencyMs: summarize(acc.hist),
+      errorsByClass: Object.fromEntries(acc.byClass),
+      rows: acc.rows,
+      zeroRowShare:
+        acc.ok > 0 ? Math.round((acc.zeroRows / acc.ok) * 1e4) / 1e4 : 0,
+    };
+  }
+
+  /** Overall and per-template statistics over a window of `seconds`. */
+  result(seconds: number): {
+    overall: BenchStats;
+    templates: BenchTemplateStats[];
+    scheduleLagMs: LatencySummary | undefined;
+  } {
+    const templates = this.#templates
+      .filter((t) => t.acc.count > 0)
+      .sort((a, b) => b.acc.count - a.acc.count)
+      .map((t) => ({
+        templateId: t.id,
+        queryType: t.queryType,
+        ...this.#stats(t.acc, seconds),
+      }));
+    return {
+      overall: this.#stats(this.#overall, seconds),
+      templates,
+      scheduleLagMs:
+        this.#lag.totalCount > 0 ? summarize(this.#lag) : undefined,
+    };
+  }
+
+  /** Records a template-level failure outside the run (dry-run prepare errors). */
+  recordFailure(index: number, cls: string): void {
+    const t = this.#templates[index];
+    if (!t) return;
+    for (const acc of [t.acc, this.#overall]) {
+      acc.count++;
+      acc.errors++;
+      acc.byClass.set(cls, (acc.byClass.get(cls) ?? 0) + 1);
+      acc.hist.recordValue(1);
+    }
+  }
+}

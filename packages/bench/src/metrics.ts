@@ -1,0 +1,155 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { StbError } from '@stb/core';
+
+/** Latency buckets, seconds (0.1 ms … 10 s). */
+export const LATENCY_BUCKETS_SECONDS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+  0.5, 1, 2.5, 5, 10,
+];
+
+/** Names of every metric the runner exports (the Grafana dashboard may use only these). */
+export const BENCH_METRIC_NAMES = [
+  'stb_bench_query_duration_seconds',
+  'stb_bench_queries_total',
+  'stb_bench_errors_total',
+  'stb_bench_schedule_lag_seconds',
+  'stb_bench_in_flight_queries',
+  'stb_bench_active_sessions',
+  'stb_bench_reconnects_total',
+  'stb_bench_worker_crashes_total',
+] as const;
+
+/** The runner's Prometheus metrics, registered on a caller-owned registry. */
+export interface BenchMetrics {
+  readonly duration: Histogram<'template' | 'query_type'>;
+  readonly queries: Counter<'template' | 'query_type' | 'outcome'>;
+  readonly errors: Counter<'template' | 'code'>;
+  readonly scheduleLag: Histogram;
+  readonly inFlight: Gauge;
+  readonly activeSessions: Gauge;
+  readonly reconnects: Counter;
+  readonly workerCrashes: Counter;
+}
+
+/**
+ * Registers the runner's metrics on `registry` (never the global default).
+ * @example
+ * const registry = new Registry();
+ * const metrics = createBenchMetrics(registry);
+ */
+export function createBenchMetrics(registry: Registry): BenchMetrics {
+  const registers = [registry];
+  return {
+    duration: new Histogram({
+      name: 'stb_bench_query_duration_seconds',
+      help: 'Query latency from the intended start (schedule or arrival time), seconds.',
+      labelNames: ['template', 'query_type'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    queries: new Counter({
+      name: 'stb_bench_queries_total',
+      help: 'Queries executed, by template (top N, rest `other`), query type and outcome.',
+      labelNames: ['template', 'query_type', 'outcome'],
+      registers,
+    }),
+    errors: new Counter({
+      name: 'stb_bench_errors_total',
+      help: 'Failed queries by template and error class (SQLSTATE class, MySQL errno, connection).',
+      labelNames: ['template', 'code'],
+      registers,
+    }),
+    scheduleLag: new Histogram({
+      name: 'stb_bench_schedule_lag_seconds',
+      help: 'How late queries started against their schedule (replay and open modes), seconds.',
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: 'stb_bench_in_flight_queries',
+      help: 'Queries sent and not yet answered.',
+      registers,
+    }),
+    activeSessions: new Gauge({
+      name: 'stb_bench_active_sessions',
+      help: 'Trace sessions currently holding a connection.',
+      registers,
+    }),
+    reconnects: new Counter({
+      name: 'stb_bench_reconnects_total',
+      help: 'Connections re-established after the server dropped them.',
+      registers,
+    }),
+    workerCrashes: new Counter({
+      name: 'stb_bench_worker_crashes_total',
+      help: 'Worker threads that crashed.',
+      registers,
+    }),
+  };
+}
+
+/** A running `/metrics` endpoint. */
+export interface MetricsServer extends AsyncDisposable {
+  /** `http://host:port/metrics` */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `registry` on `http://host:port/metrics` (default 127.0.0.1:9091; port 0 picks a free port).
+ * @throws StbError `STB_METRICS_SERVER_FAILED` when the port cannot be bound.
+ */
+export async function startMetricsServer(
+  registry: Registry,
+  options: { host?: string; port?: number } = {},
+): Promise<MetricsServer> {
+  const host = options.host ?? '127.0.0.1';
+  const server: Server = createServer((req, res) => {
+    if (req.url !== '/metrics' && !req.url?.startsWith('/metrics?')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (body) => {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(body);
+      },
+      (err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(String(err));
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(
+        new StbError(
+          'STB_METRICS_SERVER_FAILED',
+          `[stb] [bench] Cannot serve metrics on ${host}:${options.port ?? 9091}: ${err.message}. Choose another --metrics-port or --no-metrics.`,
+          { cause: err, details: { host, port: options.port ?? 9091 } },
+        ),
+      ),
+    );
+    server.listen(options.port ?? 9091, host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return {
+    url: `http://${shown}:${port}/metrics`,
+    port,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

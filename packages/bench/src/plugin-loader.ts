@@ -1,0 +1,35 @@
+import { PluginError, isPlugin } from '@stb/core';
+import type { DbPlugin } from './db-plugin';
+import type { PluginDescriptor } from './target';
+
+/**
+ * Imports the DB plugin a descriptor names (in a worker or the main thread).
+ * @throws PluginError `STB_PLUGIN_NOT_FOUND` or `STB_PLUGIN_INVALID`.
+ */
+export async function loadDbPlugin(
+  descriptor: Pick<PluginDescriptor, 'module' | 'exportName' | 'name'>,
+): Promise<DbPlugin> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(descriptor.module)) as Record<string, unknown>;
+  } catch (err) {
+    throw new PluginError(
+      'STB_PLUGIN_NOT_FOUND',
+      `[stb] [db:${descriptor.name}] Cannot import plugin module \`${descriptor.module}\`. Install it or check the target config.`,
+      {
+        cause: err,
+        pluginKind: 'db',
+        pluginName: descriptor.name,
+        details: { module: descriptor.module },
+      },
+    );
+  }
+  const p = mod[descriptor.exportName] ?? (mod['default'] as Record<string, unknown> | undefined)?.[descriptor.exportName];
+  if (!isPlugin(p, 'db') || typeof (p as DbPlugin).connect !== 'function')
+    throw new PluginError(
+      'STB_PLUGIN_INVALID',
+      `[stb] [db:${descriptor.name}] Export \`${descriptor.exportName}\` of \`${descriptor.module}\` is not a DB plugin (kind 'db', apiVersion 1, connect()). Check the plugin.`,
+      { pluginKind: 'db', pluginName: descriptor.name },
+    );
+  return p as DbPlugin;
+}
