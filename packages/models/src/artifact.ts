@@ -184,7 +184,7 @@ export async function readModelArtifact(
   }
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(bytes.toString('utf8'), typedArrayReviver);
   } catch (err) {
     throw artifactError(
       'STB_MODEL_ARTIFACT_INVALID',
@@ -225,9 +225,63 @@ export async function writeModelArtifact(
   options: WriteModelArtifactOptions = {},
 ): Promise<void> {
   const gzip = options.gzip ?? path.endsWith('.gz');
-  const json = JSON.stringify(artifact, null, options.pretty ? 2 : undefined);
+  const json = JSON.stringify(
+    artifact,
+    typedArrayReplacer,
+    options.pretty ? 2 : undefined,
+  );
   const data = gzip ? gzipSync(json) : Buffer.from(json, 'utf8');
   await writeFileAtomic(path, data);
+}
+
+const TYPED_ARRAYS = {
+  Float32Array,
+  Float64Array,
+  Int8Array,
+  Int16Array,
+  Int32Array,
+  Uint8Array,
+  Uint16Array,
+  Uint32Array,
+} as const;
+type TypedArrayName = keyof typeof TYPED_ARRAYS;
+
+/**
+ * JSON encoding of typed arrays in sequence states (structured-clone-safe states may hold them):
+ * `{ "$typed": "Float32Array", "base64": "…" }` (little-endian bytes).
+ */
+function typedArrayReplacer(_key: string, value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const name = value.constructor.name;
+    if (name in TYPED_ARRAYS)
+      return {
+        $typed: name,
+        base64: Buffer.from(
+          value.buffer,
+          value.byteOffset,
+          value.byteLength,
+        ).toString('base64'),
+      };
+  }
+  return value;
+}
+
+function typedArrayReviver(_key: string, value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && '$typed' in value) {
+    const v = value as { $typed: unknown; base64: unknown };
+    if (
+      typeof v.base64 === 'string' &&
+      typeof v.$typed === 'string' &&
+      v.$typed in TYPED_ARRAYS
+    ) {
+      const ctor = TYPED_ARRAYS[v.$typed as TypedArrayName];
+      const bytes = Buffer.from(v.base64, 'base64');
+      const copy = new Uint8Array(bytes.byteLength);
+      copy.set(bytes);
+      return new ctor(copy.buffer);
+    }
+  }
+  return value;
 }
 
 async function writeFileAtomic(path: string, data: Buffer): Promise<void> {

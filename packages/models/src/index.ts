@@ -33,7 +33,7 @@ export type { ModelRegistry, LoadModelPackageOptions } from './registry';
 
 /** Built-in models. */
 export { markovModel, MarkovOptions, MarkovState } from './models/markov';
-export { hmmModel, HmmOptions, HmmState } from './models/hmm';
+export { hmmModel, HmmOptions, HmmState, decodeHmmStates } from './models/hmm';
 
 /** Artifacts. */
 export {

@@ -64,6 +64,11 @@ export interface SequenceModel<
 > extends PluginBase<TOptions> {
   readonly kind: 'model';
   /**
+   * Capability flag: false when samplers never end sessions by themselves; the generator then
+   * cuts sessions at a learned session length. Default true.
+   */
+  readonly endsSessions?: boolean;
+  /**
    * Learns from sessions. `source()` may be called several times (multi-pass training);
    * each call iterates the sessions anew in the same order. `options` are already validated.
    */

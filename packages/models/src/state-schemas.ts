@@ -49,8 +49,6 @@ export const StringShapeState = z.object({
   classes: z.array(z.number().nonnegative()),
   /** Counts of the `other` characters seen (punctuation and non-ASCII), capped in size. */
   others: z.record(z.string(), z.number().nonnegative()),
-  /** Fraction of strings that were lowercase hex (rendered as hex when dominant). */
-  hex: z.number().nonnegative(),
 });
 export type StringShapeState = z.infer<typeof StringShapeState>;
 

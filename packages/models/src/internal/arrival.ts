@@ -1,0 +1,201 @@
+import type { Rng, TraceEvent } from '@stb/core';
+import type { ArrivalModelState, KllSketchState } from '../state-schemas';
+import type { SessionArrivalProfile } from '../workload-types';
+import { InverseCdfSampler, KllSketch } from './kll';
+
+const MAX_BUCKETS = 1440;
+const MIN_BUCKET_US = 1_000_000;
+const MIN_CONDITIONAL = 30;
+const TRANSITION_K = 64;
+
+/** Learns the arrival process from events, streaming. */
+export class ArrivalFitter {
+  originUs: number | undefined;
+  bucketUs: number;
+  readonly fixedBucket: boolean;
+  counts: number[] = [];
+  lastUs = -Infinity;
+  readonly sessionLength = new KllSketch(100);
+  readonly thinkAll = new KllSketch(200);
+  readonly thinkByPrev = new Map<string, KllSketch>();
+  readonly thinkByTransition = new Map<string, KllSketch>();
+  readonly duration = new Map<string, KllSketch>();
+
+  constructor(bucketUs: number | undefined) {
+    this.fixedBucket = bucketUs !== undefined;
+    this.bucketUs = bucketUs ?? MIN_BUCKET_US;
+  }
+
+  sessionStart(startUs: number): void {
+    this.originUs ??= startUs;
+    let b = Math.max(0, Math.floor((startUs - this.originUs) / this.bucketUs));
+    while (!this.fixedBucket && b >= MAX_BUCKETS) {
+      // widen buckets: merge pairs
+      const merged: number[] = [];
+      for (let i = 0; i < this.counts.length; i += 2)
+        merged.push((this.counts[i] ?? 0) + (this.counts[i + 1] ?? 0));
+      this.counts = merged;
+      this.bucketUs *= 2;
+      b = Math.floor((startUs - this.originUs) / this.bucketUs);
+    }
+    while (this.counts.length <= b) this.counts.push(0);
+    this.counts[b] = (this.counts[b] as number) + 1;
+  }
+
+  event(
+    e: TraceEvent,
+    prev: { templateId: string; endUs: number } | undefined,
+  ): void {
+    if (e.startUs > this.lastUs) this.lastUs = e.startUs;
+    if (e.durationUs !== undefined) {
+      let d = this.duration.get(e.templateId);
+      if (!d) this.duration.set(e.templateId, (d = new KllSketch(100)));
+      d.update(e.durationUs);
+    }
+    if (!prev) return;
+    const gap = Math.max(0, e.startUs - prev.endUs);
+    this.thinkAll.update(gap);
+    let p = this.thinkByPrev.get(prev.templateId);
+    if (!p)
+      this.thinkByPrev.set(prev.templateId, (p = new KllSketch(TRANSITION_K)));
+    p.update(gap);
+    const key = `${prev.templateId}>${e.templateId}`;
+    let t = this.thinkByTransition.get(key);
+    if (!t) this.thinkByTransition.set(key, (t = new KllSketch(TRANSITION_K)));
+    t.update(gap);
+  }
+
+  sessionEnd(length: number): void {
+    this.sessionLength.update(length);
+  }
+
+  toState(): ArrivalModelState {
+    const originUs = this.originUs ?? 0;
+    const spanUs = Math.max(0, this.lastUs - originUs);
+    const buckets = Math.max(
+      this.counts.length,
+      Math.ceil((spanUs + 1) / this.bucketUs),
+      1,
+    );
+    const sessionStarts = Array.from(
+      { length: buckets },
+      (_, i) => this.counts[i] ?? 0,
+    );
+    const toStates = (
+      m: Map<string, KllSketch>,
+    ): Record<string, KllSketchState> => {
+      const out: Record<string, KllSketchState> = {};
+      for (const key of [...m.keys()].sort())
+        out[key] = (m.get(key) as KllSketch).toState();
+      return out;
+    };
+    return {
+      stateVersion: 1,
+      originUs,
+      bucketUs: this.bucketUs,
+      sessionStarts,
+      spanUs: Number.isFinite(spanUs) ? spanUs : 0,
+      sessionLength: this.sessionLength.toState(),
+      thinkTime: {
+        all: this.thinkAll.toState(),
+        byPrev: toStates(this.thinkByPrev),
+        byTransition: toStates(this.thinkByTransition),
+      },
+      minConditionalCount: MIN_CONDITIONAL,
+      duration: toStates(this.duration),
+    };
+  }
+}
+
+/** The session-arrival profile of an arrival state. */
+export function createArrivalProfile(
+  state: ArrivalModelState,
+): SessionArrivalProfile {
+  const { bucketUs, sessionStarts } = state;
+  const nb = Math.max(1, sessionStarts.length);
+  const counts = Array.from({ length: nb }, (_, i) => sessionStarts[i] ?? 0);
+  const perCycle = counts.reduce((a, c) => a + c, 0);
+  const periodUs = nb * bucketUs;
+  const rates = counts.map((c) => c / (bucketUs / 1e6));
+  return {
+    bucketUs,
+    sessionArrivalRate: rates,
+    periodUs,
+    originUs: state.originUs,
+    meanRatePerSecond: perCycle / (periodUs / 1e6),
+    nextSessionOffsetUs(currentOffsetUs, rng) {
+      if (perCycle <= 0) return Infinity;
+      let t = Math.max(0, currentOffsetUs);
+      let need = rng.exponential(1);
+      // skip whole cycles
+      const cycles = Math.floor(need / perCycle);
+      if (cycles > 0) {
+        need -= cycles * perCycle;
+        t += cycles * periodUs;
+      }
+      for (let guard = 0; guard < 4 * nb + 4; guard++) {
+        const index = Math.floor(t / bucketUs);
+        const end = (index + 1) * bucketUs;
+        const rateUs = (counts[index % nb] as number) / bucketUs;
+        const avail = rateUs * (end - t);
+        if (rateUs > 0 && avail >= need) return t + need / rateUs;
+        need -= avail;
+        t = end;
+      }
+      return t;
+    },
+  };
+}
+
+/** Think-time, duration and session-length draws from an arrival state. */
+export class TimingSampler {
+  readonly #state: ArrivalModelState;
+  readonly #cache = new Map<string, InverseCdfSampler | undefined>();
+  readonly #all: InverseCdfSampler | undefined;
+  readonly #length: InverseCdfSampler | undefined;
+
+  constructor(state: ArrivalModelState) {
+    this.#state = state;
+    this.#all = InverseCdfSampler.fromSketch(state.thinkTime.all);
+    this.#length = InverseCdfSampler.fromSketch(state.sessionLength);
+  }
+
+  #sampler(
+    key: string,
+    sketch: KllSketchState | undefined,
+  ): InverseCdfSampler | undefined {
+    if (this.#cache.has(key)) return this.#cache.get(key);
+    const s =
+      sketch && sketch.n >= this.#state.minConditionalCount
+        ? InverseCdfSampler.fromSketch(sketch)
+        : undefined;
+    this.#cache.set(key, s);
+    return s;
+  }
+
+  thinkTimeUs(prev: string | undefined, next: string, rng: Rng): number {
+    if (prev === undefined) return 0;
+    const t = this.#state.thinkTime;
+    const key = `${prev}>${next}`;
+    const s =
+      this.#sampler(`t:${key}`, t.byTransition[key]) ??
+      this.#sampler(`p:${prev}`, t.byPrev[prev]) ??
+      this.#all;
+    return s ? Math.max(0, Math.round(s.sample(rng))) : 0;
+  }
+
+  durationUs(templateId: string, rng: Rng): number | undefined {
+    const key = `d:${templateId}`;
+    let s = this.#cache.get(key);
+    if (!this.#cache.has(key)) {
+      const sketch = this.#state.duration[templateId];
+      s = sketch ? InverseCdfSampler.fromSketch(sketch) : undefined;
+      this.#cache.set(key, s);
+    }
+    return s ? Math.max(0, Math.round(s.sample(rng))) : undefined;
+  }
+
+  sessionLength(rng: Rng): number {
+    return this.#length ? Math.max(1, Math.round(this.#length.sample(rng))) : 1;
+  }
+}

@@ -1,0 +1,266 @@
+import type { ParamType, ParamValue, Rng } from '@stb/core';
+import { AliasTable } from '@stb/core';
+import type {
+  NumericState,
+  SlotModelState,
+  StringShapeState,
+} from '../state-schemas';
+import { InverseCdfSampler } from './kll';
+import { CLASS_COUNT, SHAPE_POSITIONS } from './param-fit';
+import { daysOfEpochUs, formatDateDays, formatTimestamp } from './time-format';
+import { fromValueKey } from './value-key';
+
+type Generate = (rng: Rng, eventUs: number) => ParamValue;
+
+const CLASS_CHARS = [
+  'abcdefghijklmnopqrstuvwxyz',
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+  '0123456789',
+  ' ',
+];
+const HEX = '0123456789abcdef';
+
+/** A random RFC 4122 version-4 UUID drawn from `rng`. */
+export function randomUuid(rng: Rng): string {
+  let out = '';
+  for (let i = 0; i < 32; i++) {
+    let d = rng.int(16);
+    if (i === 12) d = 4;
+    else if (i === 16) d = 8 + (d & 3);
+    out += HEX[d] as string;
+    if (i === 7 || i === 11 || i === 15 || i === 19) out += '-';
+  }
+  return out;
+}
+
+function numericSampler(
+  state: NumericState | undefined,
+): InverseCdfSampler | undefined {
+  if (!state) return undefined;
+  return state.quantiles
+    ? InverseCdfSampler.fromQuantiles(state.quantiles)
+    : InverseCdfSampler.fromSketch(state.sketch);
+}
+
+/** Draws strings with the learned length and per-position character classes. */
+function shapeGenerator(shape: StringShapeState): (rng: Rng) => string {
+  const len = InverseCdfSampler.fromSketch(shape.length);
+  const tables = shape.positions.map((p) =>
+    p.some((c) => c > 0) ? new AliasTable(p) : undefined,
+  );
+  const global = shape.classes.some((c) => c > 0)
+    ? new AliasTable(shape.classes)
+    : undefined;
+  const otherChars = Object.keys(shape.others);
+  const others =
+    otherChars.length > 0
+      ? new AliasTable(otherChars.map((c) => shape.others[c] as number))
+      : undefined;
+  return (rng) => {
+    const n = len ? Math.max(0, Math.round(len.sample(rng))) : 0;
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      const table = (i < SHAPE_POSITIONS ? tables[i] : undefined) ?? global;
+      const c = table ? table.sample(rng) : 0;
+      if (c < CLASS_COUNT - 1) {
+        const chars = CLASS_CHARS[c] as string;
+        s += chars[rng.int(chars.length)] as string;
+      } else s += others ? (otherChars[others.sample(rng)] as string) : '-';
+    }
+    return s;
+  };
+}
+
+/** Draws values of one slot (not handling reuse: see {@link ReuseTable}). */
+export class SlotSampler {
+  readonly #alias: AliasTable | undefined;
+  readonly #components: Generate[] = [];
+
+  constructor(state: SlotModelState) {
+    const weights: number[] = [];
+    const keptByType = new Map<string, number>();
+    const catByType = new Map<string, ParamValue[]>();
+    // Categories: exact tables keep every value; after overflow, numbers go to the sketch and
+    // only heavy hitters of other types are kept.
+    const freq = state.freq;
+    const heavy = Math.max(2, freq.n * 0.001);
+    for (const item of freq.items) {
+      const value = fromValueKey(item.key);
+      if (freq.overflow) {
+        if (value.t === 'int' || value.t === 'float' || value.t === 'bigint')
+          continue;
+        if (item.count - item.error < heavy) continue;
+      }
+      weights.push(item.count);
+      this.#components.push(() => value);
+      keptByType.set(value.t, (keptByType.get(value.t) ?? 0) + item.count);
+      const list = catByType.get(value.t) ?? [];
+      list.push(value);
+      catByType.set(value.t, list);
+    }
+    for (const [type, count] of Object.entries(state.types) as [
+      ParamType,
+      number,
+    ][]) {
+      const w = count - (keptByType.get(type) ?? 0);
+      if (w <= 0) continue;
+      const gen = this.#typeGenerator(type, state, catByType);
+      if (!gen) continue;
+      weights.push(w);
+      this.#components.push(gen);
+    }
+    this.#alias = weights.length > 0 ? new AliasTable(weights) : undefined;
+  }
+
+  #typeGenerator(
+    type: ParamType,
+    state: SlotModelState,
+    cats: Map<string, ParamValue[]>,
+  ): Generate | undefined {
+    switch (type) {
+      case 'int':
+      case 'float':
+      case 'bigint': {
+        const s = numericSampler(state.numeric);
+        if (!s) return undefined;
+        const integer = state.numeric?.integer ?? false;
+        if (type === 'bigint')
+          return (rng) => ({
+            t: 'bigint',
+            v: BigInt(Math.round(s.sample(rng))).toString(),
+          });
+        if (type === 'int')
+          return (rng) => ({ t: 'int', v: Math.round(s.sample(rng)) });
+        return (rng) => {
+          const v = s.sample(rng);
+          return { t: 'float', v: integer ? Math.round(v) : v };
+        };
+      }
+      case 'string': {
+        if (!state.strings) return undefined;
+        const gen = shapeGenerator(state.strings);
+        return (rng) => ({ t: 'string', v: gen(rng) });
+      }
+      case 'bytes': {
+        const len = state.strings
+          ? InverseCdfSampler.fromSketch(state.strings.length)
+          : undefined;
+        return (rng) => {
+          const n = len ? Math.max(0, Math.round(len.sample(rng) / 2)) : 0;
+          let v = '';
+          for (let i = 0; i < 2 * n; i++) v += HEX[rng.int(16)] as string;
+          return { t: 'bytes', v };
+        };
+      }
+      case 'json': {
+        const known = cats.get('json') ?? [];
+        return (rng) =>
+          known.length > 0
+            ? (known[rng.int(known.length)] as ParamValue)
+            : { t: 'json', v: '{}' };
+      }
+      case 'bool': {
+        let yes = 0;
+        let all = 0;
+        for (const item of state.freq.items)
+          if (item.key === 'b1' || item.key === 'b0') {
+            all += item.count;
+            if (item.key === 'b1') yes += item.count;
+          }
+        const p = all > 0 ? yes / all : 0.5;
+        return (rng) => ({ t: 'bool', v: rng.next() < p });
+      }
+      case 'null':
+        return () => ({ t: 'null', v: null });
+      case 'uuid':
+        return (rng) => ({ t: 'uuid', v: randomUuid(rng) });
+      case 'timestamp': {
+        const ts = state.timestamp;
+        if (!ts) return undefined;
+        const s = ts.quantiles
+          ? InverseCdfSampler.fromQuantiles(ts.quantiles)
+          : InverseCdfSampler.fromSketch(ts.offsetUs);
+        const formats = Object.keys(ts.formats);
+        if (!s || formats.length === 0) return undefined;
+        const fmt = new AliasTable(formats.map((f) => ts.formats[f] as number));
+        return (rng, eventUs) => ({
+          t: 'timestamp',
+          v: formatTimestamp(
+            eventUs + s.sample(rng),
+            formats[fmt.sample(rng)] as string,
+          ),
+        });
+      }
+      case 'date': {
+        const s = numericSampler(state.date);
+        if (!s) return undefined;
+        return (rng, eventUs) => ({
+          t: 'date',
+          v: formatDateDays(daysOfEpochUs(eventUs) + Math.round(s.sample(rng))),
+        });
+      }
+      case 'list': {
+        const l = state.list;
+        if (!l) return undefined;
+        const len = numericSampler(l.length);
+        const element = new SlotSampler(l.element);
+        return (rng, eventUs) => {
+          const n = len ? Math.max(0, Math.round(len.sample(rng))) : 0;
+          const v: ParamValue[] = [];
+          for (let i = 0; i < n; i++) v.push(element.sample(rng, eventUs));
+          return { t: 'list', v };
+        };
+      }
+    }
+  }
+
+  /** Draws one fresh value. */
+  sample(rng: Rng, eventUs: number): ParamValue {
+    if (!this.#alias) return { t: 'null', v: null };
+    return (this.#components[this.#alias.sample(rng)] as Generate)(
+      rng,
+      eventUs,
+    );
+  }
+}
+
+/**
+ * Reuse probabilities of a slot: per source `<template>#<slot>`, the probability of copying that
+ * source's current value. Observed reuse rates are corrected for chance coincidences (the
+ * collision probability of the slot's own values), so a slot drawn from 10 values does not learn
+ * a spurious 10 % "reuse" of its previous value.
+ */
+export class ReuseTable {
+  readonly keys: string[] = [];
+  readonly cumulative: number[] = [];
+
+  constructor(state: SlotModelState) {
+    const sources = state.reuse?.sources ?? [];
+    if (sources.length === 0 || state.n === 0) return;
+    let collision = 0;
+    const n = state.freq.n || state.n;
+    for (const item of state.freq.items) collision += (item.count / n) ** 2;
+    const observed = sources.reduce((a, s) => a + s.count, 0) / state.n;
+    const adjusted =
+      collision >= 1
+        ? 0
+        : Math.max(0, Math.min(1, (observed - collision) / (1 - collision)));
+    if (adjusted <= 0) return;
+    let cum = 0;
+    const total = sources.reduce((a, s) => a + s.count, 0);
+    for (const s of sources) {
+      cum += (adjusted * s.count) / total;
+      this.keys.push(`${s.templateId}#${s.slot}`);
+      this.cumulative.push(cum);
+    }
+  }
+
+  /** The source to copy from, or undefined for a fresh value. Consumes one random number when the table is non-empty. */
+  pick(rng: Rng): string | undefined {
+    if (this.keys.length === 0) return undefined;
+    const u = rng.next();
+    for (let i = 0; i < this.keys.length; i++)
+      if (u < (this.cumulative[i] as number)) return this.keys[i];
+    return undefined;
+  }
+}
