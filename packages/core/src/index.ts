@@ -70,7 +70,15 @@ export type {
   ReadLinesOptions,
   InputLine,
 } from './io/input';
-export { BENCH_RESULT_VERSION, LatencySummary, BenchStats, BenchTemplateStats, BenchIncident, BenchContext, BenchResult } from './bench-result';
+export {
+  BENCH_RESULT_VERSION,
+  LatencySummary,
+  BenchStats,
+  BenchTemplateStats,
+  BenchIncident,
+  BenchContext,
+  BenchResult,
+} from './bench-result';
 export {
   VALIDATION_REPORT_VERSION,
   VALIDATION_PROPERTIES,
@@ -84,3 +92,22 @@ export {
   ValidationCharts,
   ValidationReport,
 } from './validation-report';
+export { readTraceRecords, openTrace } from './io/trace-read';
+export type {
+  ReadTraceOptions,
+  TraceReadProgress,
+  TraceStream,
+} from './io/trace-read';
+export { writeTrace, withTemplateRecords } from './io/trace-write';
+export type {
+  WriteTraceOptions,
+  WriteTraceSummary,
+  TraceWriteProgress,
+} from './io/trace-write';
+export { csvSidecarPath } from './io/trace-format';
+export type { TraceFileFormat } from './io/trace-format';
+export { createAtomicFileWriter, writeFileAtomic } from './io/atomic-file';
+export type {
+  AtomicFileWriter,
+  AtomicFileWriterOptions,
+} from './io/atomic-file';

@@ -103,7 +103,8 @@ export async function openInput(
   return { name, stream: gunzip, gzip, sizeBytes };
 }
 
-function readFirstChunk(
+/** Resolves with the next chunk of a paused stream, or null at its end. @internal */
+export function readFirstChunk(
   stream: Readable,
   name: string,
 ): Promise<Buffer | null> {
@@ -181,64 +182,112 @@ export async function* splitLines(
   } = {},
 ): AsyncGenerator<InputLine> {
   const max = options.maxLineLength ?? 64 * 1024 * 1024;
-  const decoder = new StringDecoder('utf8');
   let partial = '';
   let lineNo = 0;
+  for await (const chunk of decodeText(stream, name, {
+    ...options,
+    line: () => lineNo,
+  })) {
+    const text = partial + chunk;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl === -1) break;
+      let end = nl;
+      if (end > start && text.charCodeAt(end - 1) === 13) end--;
+      lineNo++;
+      if (end - start > max) throw tooLong(name, lineNo, max);
+      yield { text: text.slice(start, end), line: lineNo };
+      start = nl + 1;
+    }
+    partial = start === 0 ? text : text.slice(start);
+    if (partial.length > max) throw tooLong(name, lineNo + 1, max);
+  }
+  if (partial.length > 0) {
+    lineNo++;
+    yield {
+      text: partial.endsWith('\r') ? partial.slice(0, -1) : partial,
+      line: lineNo,
+    };
+  }
+}
+
+/**
+ * Decodes an opened byte stream as UTF-8 text chunks, mapping read errors to StbErrors
+ * (`STB_GZIP_CORRUPT`, `STB_INPUT_UNREADABLE`, `STB_ABORTED`) that name the input and the line
+ * reached (`line()`). Destroys the stream when done or stopped early.
+ * @internal
+ */
+export async function* decodeText(
+  stream: Readable,
+  name: string,
+  options: { gzip?: boolean; signal?: AbortSignal; line?: () => number } = {},
+): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  const lineOf = options.line ?? (() => 0);
+  let first = true;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (options.signal?.aborted)
-        throw new StbError('STB_ABORTED', '[stb] [core] Reading was aborted.');
-      const text = partial + decoder.write(chunk);
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        if (nl === -1) break;
-        let end = nl;
-        if (end > start && text.charCodeAt(end - 1) === 13) end--;
-        lineNo++;
-        if (end - start > max) throw tooLong(name, lineNo, max);
-        yield { text: text.slice(start, end), line: lineNo };
-        start = nl + 1;
+      if (options.signal?.aborted) throw aborted();
+      let text = decoder.write(chunk);
+      if (first && text.length > 0) {
+        first = false;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       }
-      partial = start === 0 ? text : text.slice(start);
-      if (partial.length > max) throw tooLong(name, lineNo + 1, max);
+      if (text.length > 0) yield text;
     }
+    const rest = decoder.end();
+    if (rest.length > 0) yield rest;
   } catch (err) {
-    if (err instanceof StbError) throw err;
-    const e = err as NodeJS.ErrnoException;
-    if (
-      options.gzip &&
-      (e.code?.startsWith('Z_') ||
-        /unexpected end of file|incorrect header|invalid/i.test(e.message))
-    ) {
-      throw new ParseError(
-        'STB_GZIP_CORRUPT',
-        `[stb] [core] \`${name}\` is a corrupt or truncated gzip file (${e.message}) after line ${lineNo}. Re-copy or re-compress it.`,
-        {
-          cause: err,
-          position: { source: name, line: lineNo + 1 },
-        },
-      );
-    }
-    throw new ParseError(
-      'STB_INPUT_UNREADABLE',
-      `[stb] [core] Cannot read \`${name}\` after line ${lineNo}: ${e.message}.`,
+    throw toReadError(err, name, {
+      gzip: options.gzip,
+      signal: options.signal,
+      line: lineOf(),
+    });
+  } finally {
+    stream.destroy();
+  }
+}
+
+function aborted(): StbError {
+  return new StbError('STB_ABORTED', '[stb] [core] Reading was aborted.');
+}
+
+/**
+ * Maps an error raised while reading `name` to an StbError.
+ * @internal
+ */
+export function toReadError(
+  err: unknown,
+  name: string,
+  where: { gzip?: boolean; signal?: AbortSignal; line: number },
+): StbError {
+  if (err instanceof StbError) return err;
+  if (where.signal?.aborted) return aborted();
+  const e = err as NodeJS.ErrnoException;
+  const lineNo = where.line;
+  if (
+    where.gzip &&
+    (e.code?.startsWith('Z_') ||
+      /unexpected end of file|incorrect header|invalid/i.test(e.message))
+  ) {
+    return new ParseError(
+      'STB_GZIP_CORRUPT',
+      `[stb] [core] \`${name}\` is a corrupt or truncated gzip file (${e.message}) after line ${lineNo}. Re-copy or re-compress it.`,
       {
         cause: err,
         position: { source: name, line: lineNo + 1 },
       },
     );
-  } finally {
-    stream.destroy();
   }
-  const rest = partial + decoder.end();
-  if (rest.length > 0) {
-    lineNo++;
-    yield {
-      text: rest.endsWith('\r') ? rest.slice(0, -1) : rest,
-      line: lineNo,
-    };
-  }
+  return new ParseError(
+    'STB_INPUT_UNREADABLE',
+    `[stb] [core] Cannot read \`${name}\` after line ${lineNo}: ${e.message}.`,
+    {
+      cause: err,
+      position: { source: name, line: lineNo + 1 },
+    },
+  );
 }
 
 function tooLong(name: string, line: number, max: number): ParseError {

@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import fs, { promises as fsp } from 'node:fs';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { StbError } from '../errors';
+
+/** Options of {@link createAtomicFileWriter}. */
+export interface AtomicFileWriterOptions {
+  /** Gzip what is written to `stream` before it reaches the file. */
+  gzip?: boolean;
+}
+
+/** A file being written under a temporary name; see {@link createAtomicFileWriter}. */
+export interface AtomicFileWriter {
+  /** Write the content here (respect backpressure: await `'drain'` when `write` returns false). */
+  readonly stream: Writable;
+  /** Bytes written to the file so far (compressed bytes when gzip). */
+  readonly bytesWritten: number;
+  /** Ends the stream, flushes it to disk and renames the temporary file to the final path. */
+  commit(): Promise<void>;
+  /** Destroys the stream and removes the temporary file. Safe to call more than once. */
+  abort(): Promise<void>;
+}
+
+const openAsync = promisify(fs.open);
+const closeAsync = promisify(fs.close);
+const fsyncAsync = promisify(fs.fsync);
+
+/** The temporary path used for `finalPath`: a hidden file in the same directory. */
+function tempPathFor(finalPath: string): string {
+  const dir = path.dirname(finalPath);
+  const base = path.basename(finalPath);
+  return path.join(
+    dir,
+    `.${base}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+}
+
+function writeFailed(finalPath: string, err: unknown): StbError {
+  const e = err as NodeJS.ErrnoException;
+  return new StbError(
+    'STB_OUTPUT_WRITE_FAILED',
+    `[stb] [core] Cannot write \`${finalPath}\` (${e.code ?? e.message}). Check that the directory exists, is writable and has free space.`,
+    { cause: err, details: { path: finalPath } },
+  );
+}
+
+/**
+ * Opens a writer that never leaves a half-written file under `finalPath`: data goes to a
+ * temporary file in the same directory, which `commit()` fsyncs and renames over the final path
+ * and `abort()` deletes.
+ * @example
+ * const w = await createAtomicFileWriter('model.json.gz', { gzip: true });
+ * try { w.stream.write(json); await w.commit(); } catch (e) { await w.abort(); throw e; }
+ * @throws StbError `STB_OUTPUT_WRITE_FAILED` when the temporary file cannot be created or written.
+ */
+export async function createAtomicFileWriter(
+  finalPath: string,
+  options: AtomicFileWriterOptions = {},
+): Promise<AtomicFileWriter> {
+  const tmp = tempPathFor(finalPath);
+  let fd: number;
+  try {
+    fd = await openAsync(tmp, 'wx', 0o644);
+  } catch (err) {
+    throw writeFailed(finalPath, err);
+  }
+  let fdOpen = true;
+  const closeFd = async () => {
+    if (!fdOpen) return;
+    fdOpen = false;
+    await closeAsync(fd);
+  };
+  const file = fs.createWriteStream(tmp, {
+    fd,
+    autoClose: false,
+    highWaterMark: 1 << 16,
+  });
+  let firstError: Error | undefined;
+  file.on('error', (err) => {
+    firstError ??= err;
+  });
+  let stream: Writable = file;
+  if (options.gzip) {
+    const gz = createGzip();
+    gz.on('error', (err) => {
+      firstError ??= err;
+      file.destroy(err);
+    });
+    gz.pipe(file);
+    stream = gz;
+  }
+  let state: 'open' | 'committed' | 'aborted' = 'open';
+
+  const cleanup = async (): Promise<void> => {
+    stream.destroy();
+    file.destroy();
+    await closeFd().catch(() => undefined);
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+  };
+
+  return {
+    stream,
+    get bytesWritten() {
+      return file.bytesWritten;
+    },
+    async commit() {
+      if (state !== 'open')
+        throw new StbError(
+          'STB_INTERNAL',
+          `[stb] [core] Atomic writer for \`${finalPath}\` was already ${state}.`,
+        );
+      try {
+        const check = (): void => {
+          if (firstError) throw firstError;
+        };
+        check();
+        const done = new Promise<void>((resolve, reject) => {
+          file.once('finish', resolve);
+          file.once('error', reject);
+        });
+        stream.end();
+        await done;
+        check();
+        await fsyncAsync(fd);
+        await closeFd();
+        await fsp.rename(tmp, finalPath);
+        state = 'committed';
+      } catch (err) {
+        state = 'aborted';
+        await cleanup();
+        throw writeFailed(finalPath, err);
+      }
+    },
+    async abort() {
+      if (state !== 'open') return;
+      state = 'aborted';
+      await cleanup();
+    },
+  };
+}
+
+/**
+ * Writes `data` to `finalPath` atomically (temporary file in the same directory, then rename).
+ * @throws StbError `STB_OUTPUT_WRITE_FAILED`.
+ */
+export async function writeFileAtomic(
+  finalPath: string,
+  data: string | Uint8Array,
+): Promise<void> {
+  const w = await createAtomicFileWriter(finalPath);
+  try {
+    if (!w.stream.write(data)) await drained(w.stream);
+    await w.commit();
+  } catch (err) {
+    await w.abort();
+    throw err instanceof StbError ? err : writeFailed(finalPath, err);
+  }
+}
+
+/** Waits for `'drain'` on `stream`, rejecting if the stream errors or closes first. */
+export function drained(stream: Writable): Promise<void> {
+  const event = 'drain';
+  return new Promise((resolve, reject) => {
+    const onEvent = () => {
+      done();
+      resolve();
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onClose = () => {
+      done();
+      reject(new Error('stream closed before drain'));
+    };
+    const done = () => {
+      stream.off(event, onEvent);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+    };
+    stream.on(event, onEvent);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}

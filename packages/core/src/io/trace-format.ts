@@ -1,0 +1,60 @@
+/** Trace file formats. */
+export type TraceFileFormat = 'jsonl' | 'csv' | 'json';
+
+/** Columns of the CSV trace form, in order. */
+export const CSV_COLUMNS = [
+  'time',
+  'startUs',
+  'sessionId',
+  'templateId',
+  'params',
+  'durationUs',
+  'outcome',
+  'txn',
+  'sql',
+] as const;
+
+/** True when the path ends in `.gz`. */
+export function hasGzipSuffix(file: string): boolean {
+  return /\.gz$/i.test(file);
+}
+
+/** The format a writer picks from a file name: `.csv`, `.json` (each optionally `.gz`), else JSONL. */
+export function formatFromPath(file: string): TraceFileFormat {
+  const base = file.replace(/\.gz$/i, '').toLowerCase();
+  if (base.endsWith('.csv')) return 'csv';
+  if (base.endsWith('.json')) return 'json';
+  return 'jsonl';
+}
+
+/**
+ * The sidecar of a CSV trace, holding its header and templates: `trace.csv` and `trace.csv.gz`
+ * → `trace.templates.json`; any other name gets `.templates.json` appended.
+ */
+export function csvSidecarPath(csvPath: string): string {
+  const base = csvPath.replace(/\.gz$/i, '');
+  return /\.csv$/i.test(base)
+    ? `${base.slice(0, -4)}.templates.json`
+    : `${base}.templates.json`;
+}
+
+/** Epoch µs → ISO-8601 with microseconds (`2024-05-01T12:00:00.123456Z`). */
+export function usToIso(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const rest = us - ms * 1000;
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
+}
+
+const ISO_FRACTION = /\.(\d+)(?=Z|[+-]\d\d:?\d\d$)/;
+
+/** ISO-8601 (any fraction up to µs) → epoch µs; NaN when unparsable. */
+export function isoToUs(iso: string): number {
+  const m = ISO_FRACTION.exec(iso);
+  const frac = m?.[1] ?? '';
+  const whole = m ? iso.replace(ISO_FRACTION, '') : iso;
+  const ms = Date.parse(whole);
+  if (Number.isNaN(ms)) return NaN;
+  const us = Number((frac + '000000').slice(0, 6));
+  return ms * 1000 + us;
+}

@@ -1,0 +1,557 @@
+import { Readable } from 'node:stream';
+import { parse as parseCsv } from 'csv-parse';
+import { TemplateCatalog } from '../catalog';
+import type { OnInvalid } from '../errors';
+import { ParseError, StbError, isStbError } from '../errors';
+import type { TraceEvent, TraceHeader, TraceRecord } from '../schema';
+import { TRACE_FORMAT_VERSION } from '../schema';
+import {
+  decodeText,
+  openInput,
+  readFirstChunk,
+  splitLines,
+  toReadError,
+} from './input';
+import { JsonDocScanner } from './json-doc-scanner';
+import { csvSidecarPath, isoToUs } from './trace-format';
+import type { TraceFileFormat } from './trace-format';
+import {
+  isFastEvent,
+  migrateTrace,
+  parseBodyRecord,
+  parseHeader,
+} from './trace-validate';
+
+/** Progress of a trace read. */
+export interface TraceReadProgress {
+  /** Bytes read from the input so far (compressed bytes for gzip). */
+  bytesRead: number;
+  /** Records read so far (header and templates included). */
+  records: number;
+}
+
+/** Options of {@link readTraceRecords} and {@link openTrace}. */
+export interface ReadTraceOptions {
+  /**
+   * What to do with a bad record after the header: `'throw'` (default) raises its ParseError;
+   * `'skip'` and `'collect'` drop it and pass the error to `onInvalidRecord`. A bad or missing
+   * header always throws.
+   */
+  onInvalid?: OnInvalid;
+  /** Receives each bad record's error when `onInvalid` is `'skip'` or `'collect'`. */
+  onInvalidRecord?: (e: ParseError) => void;
+  signal?: AbortSignal;
+  /** Called about every 16 k records and at the end. */
+  onProgress?: (p: TraceReadProgress) => void;
+  /**
+   * CSV traces: path of the sidecar with the header and templates. Default: next to the file
+   * (`trace.csv` → `trace.templates.json`); required when a CSV trace comes from stdin.
+   */
+  sidecar?: string;
+}
+
+/** An opened trace: see {@link openTrace}. */
+export interface TraceStream {
+  header: TraceHeader;
+  /** Templates seen so far; it fills as template records stream past. */
+  catalog: TemplateCatalog;
+  /** The events; iterate to the end, or call `events.return()`, to close the input. */
+  events: AsyncGenerator<TraceEvent>;
+}
+
+/** One raw value read from the input, before validation. */
+interface RawItem {
+  value?: unknown;
+  error?: ParseError;
+  line: number;
+  /** Overrides the input name (CSV sidecar records). */
+  source?: string;
+}
+
+const PROGRESS_EVERY = 16384;
+
+function invalidJson(
+  at: { source: string; line: number; field?: string },
+  cause: unknown,
+): ParseError {
+  const { source, line, field } = at;
+  const where = field ? ` in field \`${field}\`` : '';
+  return new ParseError(
+    'STB_TRACE_INVALID_JSON',
+    `[stb] [core] Invalid JSON at \`${source}\`:${line}${where} (${(cause as Error).message.replace(/ in JSON at .*$|, ".*$/, '')}). Is the line truncated? Fix or remove it, or skip bad records with \`onInvalid: 'skip'\`.`,
+    field === undefined
+      ? { cause, position: { source, line } }
+      : { cause, position: { source, line, field } },
+  );
+}
+
+/**
+ * Reads chunks until the format is known, then returns a stream that replays them (the same
+ * stream with the chunks pushed back, or a new one when the input has already ended).
+ */
+async function sniffFormat(
+  stream: Readable,
+  name: string,
+): Promise<{
+  format: TraceFileFormat | 'empty' | 'unknown';
+  stream: Readable;
+}> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = await readFirstChunk(stream, name);
+    if (chunk === null) {
+      const all = Buffer.concat(chunks);
+      stream.destroy();
+      return {
+        format: decide(all.toString('utf8'), true) ?? 'unknown',
+        stream: Readable.from(size > 0 ? [all] : []),
+      };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+    const all = Buffer.concat(chunks);
+    const verdict = decide(all.toString('utf8'), size > 1 << 20);
+    if (verdict !== undefined) {
+      stream.unshift(all);
+      return { format: verdict, stream };
+    }
+  }
+}
+
+function decide(
+  text: string,
+  final: boolean,
+): TraceFileFormat | 'empty' | 'unknown' | undefined {
+  const m = /^\uFEFF?\s*/.exec(text);
+  const p = m ? m[0].length : 0;
+  if (p >= text.length) return final ? 'empty' : undefined;
+  if (text[p] === '{') {
+    // JSON Lines: the first line is a complete record with a `kind`. Anything else starting
+    // with `{` (pretty-printed or minified `{header,templates,events}`) is a JSON document.
+    const nl = text.indexOf('\n', p);
+    if (nl < 0 && !final) return undefined;
+    try {
+      const first: unknown = JSON.parse(text.slice(p, nl < 0 ? undefined : nl));
+      return typeof first === 'object' && first !== null && 'kind' in first
+        ? 'jsonl'
+        : 'json';
+    } catch {
+      return /^\{\s*"kind"\s*:/.test(text.slice(p, p + 64)) ? 'jsonl' : 'json';
+    }
+  }
+  const nl = text.indexOf('\n', p);
+  if (nl < 0 && !final) return undefined;
+  const firstLine = text.slice(p, nl < 0 ? undefined : nl);
+  const cells = firstLine.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+  return cells.includes('sessionId') && cells.includes('templateId')
+    ? 'csv'
+    : 'unknown';
+}
+
+async function* jsonlItems(
+  stream: Readable,
+  name: string,
+  options: { gzip: boolean; signal: AbortSignal | undefined },
+): AsyncGenerator<RawItem> {
+  for await (const { text, line } of splitLines(stream, name, options)) {
+    if (text.length === 0 || /^\s*$/.test(text)) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      yield { error: invalidJson({ source: name, line }, err), line };
+      continue;
+    }
+    yield { value, line };
+  }
+}
+
+async function* jsonDocItems(
+  stream: Readable,
+  name: string,
+  options: { gzip: boolean; signal: AbortSignal | undefined },
+): AsyncGenerator<RawItem> {
+  const scanner = new JsonDocScanner(name);
+  const emit = function* (eof: boolean): Generator<RawItem> {
+    for (;;) {
+      const item = scanner.next(eof);
+      if (!item) return;
+      try {
+        yield { value: JSON.parse(item.text), line: item.line };
+      } catch (err) {
+        yield {
+          error: invalidJson({ source: name, line: item.line }, err),
+          line: item.line,
+        };
+      }
+    }
+  };
+  for await (const chunk of decodeText(stream, name, {
+    ...options,
+    line: () => scanner.line,
+  })) {
+    scanner.feed(chunk);
+    yield* emit(false);
+  }
+  yield* emit(true);
+}
+
+async function* csvItems(
+  stream: Readable,
+  name: string,
+  options: {
+    gzip: boolean;
+    signal: AbortSignal | undefined;
+    sidecar: string | undefined;
+  },
+): AsyncGenerator<RawItem> {
+  const sidecar = options.sidecar;
+  if (sidecar === undefined) {
+    stream.destroy();
+    throw new ParseError(
+      'STB_TRACE_MISSING_HEADER',
+      `[stb] [core] A CSV trace on stdin has no header: its header and templates live in a sidecar file. Pass \`sidecar\` (the \`<name>.templates.json\` written with the CSV).`,
+      { position: { source: name, line: 1 } },
+    );
+  }
+  let sidecarInput;
+  try {
+    sidecarInput = await openInput(sidecar, { signal: options.signal });
+  } catch (err) {
+    stream.destroy();
+    throw new ParseError(
+      'STB_TRACE_MISSING_HEADER',
+      `[stb] [core] The CSV trace \`${name}\` needs its sidecar \`${sidecar}\` (header and templates), which cannot be read. Keep the \`.templates.json\` written with the CSV next to it.`,
+      { cause: err, position: { source: name, line: 1 } },
+    );
+  }
+  try {
+    for await (const item of jsonDocItems(sidecarInput.stream, sidecar, {
+      gzip: sidecarInput.gzip,
+      signal: options.signal,
+    })) {
+      yield { ...item, source: sidecar };
+    }
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  yield* csvEventItems(stream, name, options);
+}
+
+async function* csvEventItems(
+  stream: Readable,
+  name: string,
+  options: { gzip: boolean; signal: AbortSignal | undefined },
+): AsyncGenerator<RawItem> {
+  const parser = parseCsv({
+    bom: true,
+    info: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+  });
+  stream.on('error', (err) => parser.destroy(err));
+  stream.pipe(parser);
+  let col: Record<string, number> | undefined;
+  let ncols = 0;
+  let prevEnd = 0;
+  let prevEmpty = 0;
+  try {
+    for await (const rec of parser as AsyncIterable<{
+      record: string[];
+      info: { lines: number; empty_lines: number };
+    }>) {
+      const { record, info } = rec;
+      const line = prevEnd + 1 + (info.empty_lines - prevEmpty);
+      prevEnd = info.lines;
+      prevEmpty = info.empty_lines;
+      if (col === undefined) {
+        col = {};
+        record.forEach((h, i) => {
+          (col as Record<string, number>)[h.trim()] = i;
+        });
+        ncols = record.length;
+        const missing = ['sessionId', 'templateId', 'params'].filter(
+          (c) => col?.[c] === undefined,
+        );
+        if (col['startUs'] === undefined && col['time'] === undefined)
+          missing.push('startUs');
+        if (missing.length > 0) {
+          throw new ParseError(
+            'STB_TRACE_SCHEMA_MISMATCH',
+            `[stb] [core] The CSV trace \`${name}\` lacks the column(s) ${missing.map((m) => `\`${m}\``).join(', ')} in its header row. Write CSV traces with \`writeTrace\` / \`stb … -o x.csv\`.`,
+            { position: { source: name, line, field: missing[0] } },
+          );
+        }
+        continue;
+      }
+      if (record.length !== ncols) {
+        yield {
+          error: new ParseError(
+            'STB_TRACE_SCHEMA_MISMATCH',
+            `[stb] [core] Row at \`${name}\`:${line} has ${record.length} fields; the header has ${ncols}. Is the line truncated or an SQL text unquoted? Fix the row, or skip bad records with \`onInvalid: 'skip'\`.`,
+            { position: { source: name, line } },
+          ),
+          line,
+        };
+        continue;
+      }
+      yield csvRowToItem(record, col, { name, line });
+    }
+  } catch (err) {
+    if (isStbError(err)) throw err;
+    const e = err as { code?: string; lines?: number; message: string };
+    if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
+      const line = typeof e.lines === 'number' ? e.lines : prevEnd + 1;
+      throw new ParseError(
+        'STB_PARSE_INVALID_LINE',
+        `[stb] [core] The CSV trace \`${name}\` is not valid CSV near line ${line} (${e.code}). Check quoting (RFC 4180: double quotes inside a quoted field are doubled).`,
+        { cause: err, position: { source: name, line } },
+      );
+    }
+    throw toReadError(err, name, { ...options, line: prevEnd });
+  } finally {
+    stream.unpipe(parser);
+    parser.destroy();
+    stream.destroy();
+  }
+}
+
+function csvRowToItem(
+  record: string[],
+  col: Record<string, number>,
+  at: { name: string; line: number },
+): RawItem {
+  const { name, line } = at;
+  const cell = (key: string): string => {
+    const i = col[key];
+    return i === undefined ? '' : (record[i] as string);
+  };
+  const json = (key: string): unknown => JSON.parse(cell(key));
+  const startCell = cell('startUs');
+  const timeCell = cell('time');
+  let params: unknown;
+  try {
+    params = json('params');
+  } catch (err) {
+    return {
+      error: invalidJson({ source: name, line, field: 'params' }, err),
+      line,
+    };
+  }
+  const ev: Record<string, unknown> = {
+    kind: 'event',
+    startUs:
+      startCell !== ''
+        ? Number(startCell)
+        : timeCell !== ''
+          ? isoToUs(timeCell)
+          : undefined,
+    sessionId: cell('sessionId'),
+    templateId: cell('templateId'),
+    params,
+  };
+  const duration = cell('durationUs');
+  if (duration !== '') ev['durationUs'] = Number(duration);
+  const outcome = cell('outcome');
+  if (outcome !== '') {
+    try {
+      ev['outcome'] = JSON.parse(outcome);
+    } catch (err) {
+      return {
+        error: invalidJson({ source: name, line, field: 'outcome' }, err),
+        line,
+      };
+    }
+  }
+  const txn = cell('txn');
+  if (txn !== '') ev['txn'] = Number(txn);
+  const sql = cell('sql');
+  if (sql !== '') ev['sql'] = sql;
+  return { value: ev, line };
+}
+
+function unknownTemplate(
+  event: TraceEvent,
+  source: string,
+  line: number,
+): ParseError {
+  return new ParseError(
+    'STB_TRACE_UNKNOWN_TEMPLATE',
+    `[stb] [core] The event at \`${source}\`:${line} uses template \`${event.templateId}\`, which no template record declared before it. Each template record must precede its first event; regenerate the trace or restore the missing template record.`,
+    {
+      position: { source, line, field: 'templateId' },
+      details: { templateId: event.templateId },
+    },
+  );
+}
+
+/**
+ * Reads, validates and checks a trace, putting templates into `catalog`. Shared by
+ * {@link readTraceRecords} and {@link openTrace}.
+ */
+async function* readValidated(
+  input: string,
+  options: ReadTraceOptions,
+  catalog: TemplateCatalog,
+): AsyncGenerator<TraceRecord> {
+  const { signal, onProgress } = options;
+  const onInvalid = options.onInvalid ?? 'throw';
+  let bytesRead = 0;
+  const opened = await openInput(input, {
+    signal,
+    onBytes: onProgress
+      ? (b) => {
+          bytesRead = b;
+        }
+      : undefined,
+  });
+  const name = opened.name;
+  let format;
+  let stream: Readable;
+  try {
+    ({ format, stream } = await sniffFormat(opened.stream, name));
+  } catch (err) {
+    opened.stream.destroy();
+    throw toReadError(err, name, { gzip: opened.gzip, signal, line: 0 });
+  }
+  if (format === 'empty' || format === 'unknown') {
+    stream.destroy();
+    throw new ParseError(
+      'STB_TRACE_MISSING_HEADER',
+      format === 'empty'
+        ? `[stb] [core] \`${name}\` is empty: a trace starts with a header record. Pass a trace written by \`stb parse\` or \`stb generate\`.`
+        : `[stb] [core] \`${name}\` is not a trace (neither JSON Lines, JSON nor CSV with a header record). Pass a trace written by \`stb parse\` or \`stb generate\`; raw logs go to \`stb parse\`.`,
+      { position: { source: name, line: 1 } },
+    );
+  }
+  const streamOptions = { gzip: opened.gzip, signal };
+  const items =
+    format === 'jsonl'
+      ? jsonlItems(stream, name, streamOptions)
+      : format === 'json'
+        ? jsonDocItems(stream, name, streamOptions)
+        : csvItems(stream, name, {
+            ...streamOptions,
+            sidecar:
+              options.sidecar ??
+              (input === '-' ? undefined : csvSidecarPath(input)),
+          });
+
+  let version = -1;
+  let records = 0;
+  try {
+    for await (const item of items) {
+      const source = item.source ?? name;
+      if (version < 0) {
+        if (item.error) throw item.error;
+        const h = parseHeader(item.value, { source, line: item.line });
+        version = h.version;
+        records++;
+        yield h.header;
+        continue;
+      }
+      let rec: TraceRecord;
+      try {
+        if (item.error) throw item.error;
+        const value =
+          version === TRACE_FORMAT_VERSION
+            ? item.value
+            : migrateTrace(item.value, version);
+        rec = isFastEvent(value)
+          ? value
+          : parseBodyRecord(value, { source, line: item.line });
+        if (rec.kind === 'event') {
+          if (!catalog.has(rec.templateId))
+            throw unknownTemplate(rec, source, item.line);
+        } else if (rec.kind === 'template') {
+          catalog.add(rec);
+        }
+      } catch (err) {
+        if (onInvalid === 'throw' || !(err instanceof ParseError)) throw err;
+        options.onInvalidRecord?.(err);
+        continue;
+      }
+      records++;
+      if ((records & (PROGRESS_EVERY - 1)) === 0) {
+        if (signal?.aborted)
+          throw new StbError(
+            'STB_ABORTED',
+            '[stb] [core] Reading was aborted.',
+          );
+        onProgress?.({ bytesRead, records });
+      }
+      yield rec;
+    }
+    if (version < 0) {
+      throw new ParseError(
+        'STB_TRACE_MISSING_HEADER',
+        `[stb] [core] \`${name}\` holds no header record. Pass a trace written by \`stb parse\` or \`stb generate\`.`,
+        { position: { source: name, line: 1 } },
+      );
+    }
+    onProgress?.({ bytesRead, records });
+  } finally {
+    await items.return(undefined);
+    stream.destroy();
+    opened.stream.destroy();
+  }
+}
+
+/**
+ * Streams the records of a trace file: the header first, then templates and events in file
+ * order. The format (JSON Lines, whole-file JSON `{header,templates,events}` or CSV with its
+ * `.templates.json` sidecar) is detected from the content, never the extension; gzip is
+ * detected by its magic bytes. Every record is validated; every event's template must have been
+ * declared before it.
+ * @param input A file path, or `-` for stdin.
+ * @example
+ * for await (const r of readTraceRecords('trace.stb.jsonl.gz')) if (r.kind === 'event') n++;
+ * @throws ParseError naming file, line and field: `STB_TRACE_INVALID_JSON`,
+ * `STB_TRACE_SCHEMA_MISMATCH`, `STB_TRACE_MISSING_HEADER`, `STB_TRACE_VERSION_UNSUPPORTED`,
+ * `STB_TRACE_UNKNOWN_TEMPLATE`; `STB_INPUT_NOT_FOUND`, `STB_GZIP_CORRUPT`, `STB_ABORTED`.
+ */
+export async function* readTraceRecords(
+  input: string,
+  options: ReadTraceOptions = {},
+): AsyncGenerator<TraceRecord> {
+  yield* readValidated(input, options, new TemplateCatalog());
+}
+
+/**
+ * Opens a trace: reads and validates the header eagerly, then streams the events, filling
+ * `catalog` as template records pass (CSV: all templates come from the sidecar up front).
+ * @example
+ * const { header, catalog, events } = await openTrace('trace.stb.jsonl');
+ * for await (const e of events) console.log(catalog.get(e.templateId)?.queryType);
+ * @throws ParseError as {@link readTraceRecords}; header errors are raised by `openTrace` itself.
+ */
+export async function openTrace(
+  input: string,
+  options: ReadTraceOptions = {},
+): Promise<TraceStream> {
+  const catalog = new TemplateCatalog();
+  const records = readValidated(input, options, catalog);
+  const first = await records.next();
+  if (first.done || first.value.kind !== 'header') {
+    await records.return(undefined);
+    throw new StbError(
+      'STB_INTERNAL',
+      '[stb] [core] Trace reader yielded no header. Please report this bug.',
+    );
+  }
+  const header = first.value;
+  const events = (async function* (): AsyncGenerator<TraceEvent> {
+    try {
+      for (;;) {
+        const r = await records.next();
+        if (r.done) return;
+        if (r.value.kind === 'event') yield r.value;
+      }
+    } finally {
+      await records.return(undefined);
+    }
+  })();
+  return { header, catalog, events };
+}

@@ -1,0 +1,411 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { stringify } from 'csv-stringify/sync';
+import { StbError } from '../errors';
+import type {
+  QueryTemplate,
+  TraceEvent,
+  TraceHeader,
+  TraceRecord,
+} from '../schema';
+import type { AnyIterable } from '../streams';
+import {
+  createAtomicFileWriter,
+  drained,
+  writeFileAtomic,
+} from './atomic-file';
+import type { TraceFileFormat } from './trace-format';
+import {
+  CSV_COLUMNS,
+  csvSidecarPath,
+  formatFromPath,
+  hasGzipSuffix,
+  usToIso,
+} from './trace-format';
+
+/** Progress of a trace write. */
+export interface TraceWriteProgress {
+  /** Records written so far (header and templates included). */
+  records: number;
+}
+
+/** Options of {@link writeTrace}. */
+export interface WriteTraceOptions {
+  /** Default: from the extension (`.csv`, `.json`, optionally `.gz`), else JSON Lines. */
+  format?: TraceFileFormat;
+  /** Default: true when the path ends in `.gz` (false for stdout). */
+  gzip?: boolean;
+  signal?: AbortSignal;
+  /** Called about every 16 k records and at the end. */
+  onProgress?: (p: TraceWriteProgress) => void;
+  /**
+   * CSV only: where to write the header and templates. Default: `<name>.templates.json` next to a
+   * CSV file; none for stdout (pass a path to get one).
+   */
+  sidecar?: string;
+}
+
+/** What {@link writeTrace} wrote. */
+export interface WriteTraceSummary {
+  events: number;
+  templates: number;
+  /** Bytes written to the output (compressed bytes for gzip). */
+  bytes: number;
+  /** The final path, or `-` for stdout. */
+  path: string;
+}
+
+const FLUSH_CHARS = 1 << 16;
+const PROGRESS_EVERY = 16384;
+const CSV_BATCH = 512;
+
+/** Buffers text and writes it in large chunks, awaiting `'drain'` (backpressure). */
+class ChunkedWriter {
+  #buf = '';
+  /** Bytes handed to the stream. */
+  bytes = 0;
+  constructor(readonly stream: Writable) {}
+
+  /** Writes a chunk as is (after flushing the buffer). */
+  async write(chunk: Buffer): Promise<void> {
+    await this.flush();
+    this.bytes += chunk.length;
+    if (!this.stream.write(chunk)) await drained(this.stream);
+  }
+
+  push(s: string): Promise<void> | undefined {
+    this.#buf += s;
+    if (this.#buf.length >= FLUSH_CHARS) return this.flush();
+    return undefined;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#buf.length === 0) return;
+    const chunk = this.#buf;
+    this.#buf = '';
+    this.bytes += Buffer.byteLength(chunk);
+    if (!this.stream.write(chunk)) await drained(this.stream);
+  }
+}
+
+/** Where the bytes go: an atomic file or stdout. */
+interface Sink {
+  stream: Writable;
+  bytes(): number;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+async function openSink(output: string, gzip: boolean): Promise<Sink> {
+  if (output !== '-') {
+    const w = await createAtomicFileWriter(output, { gzip });
+    return {
+      stream: w.stream,
+      bytes: () => w.bytesWritten,
+      commit: () => w.commit(),
+      abort: () => w.abort(),
+    };
+  }
+  const stdout = process.stdout;
+  let bytes = 0;
+  if (!gzip) {
+    // Bytes are counted by the ChunkedWriter (bytes() returns -1).
+    return {
+      stream: stdout,
+      bytes: () => -1,
+      commit: async () => undefined,
+      abort: async () => undefined,
+    };
+  }
+  const gz = createGzip();
+  gz.on('data', (b: Buffer) => {
+    bytes += b.length;
+  });
+  gz.pipe(stdout, { end: false });
+  return {
+    stream: gz,
+    bytes: () => bytes,
+    commit: async () => {
+      gz.end();
+      await finished(gz);
+    },
+    abort: async () => {
+      gz.unpipe(stdout);
+      gz.destroy();
+    },
+  };
+}
+
+/** Receives the records of one output format. */
+interface FormatWriter {
+  header(h: TraceHeader): Promise<void> | undefined;
+  template(t: QueryTemplate): Promise<void> | undefined;
+  event(e: TraceEvent): Promise<void> | undefined;
+  end(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+function jsonlWriter(out: ChunkedWriter): FormatWriter {
+  const line = (r: TraceRecord) => out.push(`${JSON.stringify(r)}\n`);
+  return {
+    header: line,
+    template: line,
+    event: line,
+    end: () => out.flush(),
+    cleanup: async () => undefined,
+  };
+}
+
+/** The sidecar / JSON head: header and templates, one template per line. */
+function docHead(header: TraceHeader, templates: QueryTemplate[]): string {
+  const ts = templates.map((t) => JSON.stringify(t)).join(',\n');
+  return `{"header":${JSON.stringify(header)},\n"templates":[${ts === '' ? '' : `\n${ts}\n`}]`;
+}
+
+function csvWriter(
+  out: ChunkedWriter,
+  sidecar: string | undefined,
+): FormatWriter {
+  let header: TraceHeader | undefined;
+  const templates: QueryTemplate[] = [];
+  let rows: unknown[][] = [];
+  const flushRows = () => {
+    if (rows.length === 0) return undefined;
+    const text = stringify(rows, { record_delimiter: '\r\n' });
+    rows = [];
+    return out.push(text);
+  };
+  return {
+    header(h) {
+      header = h;
+      return out.push(
+        stringify([[...CSV_COLUMNS]], { record_delimiter: '\r\n' }),
+      );
+    },
+    template(t) {
+      templates.push(t);
+      return undefined;
+    },
+    event(e) {
+      rows.push([
+        usToIso(e.startUs),
+        e.startUs,
+        e.sessionId,
+        e.templateId,
+        JSON.stringify(e.params),
+        e.durationUs ?? '',
+        e.outcome === undefined ? '' : JSON.stringify(e.outcome),
+        e.txn ?? '',
+        e.sql ?? '',
+      ]);
+      return rows.length >= CSV_BATCH ? flushRows() : undefined;
+    },
+    async end() {
+      await flushRows();
+      await out.flush();
+      if (sidecar !== undefined && header !== undefined)
+        await writeFileAtomic(sidecar, `${docHead(header, templates)}}\n`);
+    },
+    cleanup: async () => undefined,
+  };
+}
+
+/**
+ * The JSON document form. Templates may arrive after events, but the document lists templates
+ * first: events are spooled to a temporary file and copied after the templates at the end, so
+ * memory holds only the templates.
+ */
+function jsonWriter(out: ChunkedWriter, spoolDir: string): FormatWriter {
+  let header: TraceHeader | undefined;
+  const templates: QueryTemplate[] = [];
+  const spoolPath = path.join(
+    spoolDir,
+    `.stb-spool.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+  let spool: ChunkedWriter | undefined;
+  let spoolStream: Writable | undefined;
+  let n = 0;
+  return {
+    header(h) {
+      header = h;
+      return undefined;
+    },
+    template(t) {
+      templates.push(t);
+      return undefined;
+    },
+    event(e) {
+      if (!spool) {
+        spoolStream = createWriteStream(spoolPath, { flags: 'wx' });
+        spool = new ChunkedWriter(spoolStream);
+      }
+      return spool.push(`${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(e)}`);
+    },
+    async end() {
+      if (header === undefined) return;
+      await out.push(`${docHead(header, templates)},\n"events":[`);
+      if (spool && spoolStream) {
+        await spool.flush();
+        spoolStream.end();
+        await finished(spoolStream);
+        for await (const chunk of createReadStream(spoolPath, {
+          highWaterMark: 1 << 16,
+        }) as AsyncIterable<Buffer>) {
+          await out.write(chunk);
+        }
+        await out.push('\n');
+      }
+      await out.push(']}\n');
+      await out.flush();
+    },
+    async cleanup() {
+      spoolStream?.destroy();
+      await fsp.rm(spoolPath, { force: true });
+    },
+  };
+}
+
+function aborted(): StbError {
+  return new StbError('STB_ABORTED', '[stb] [core] Writing was aborted.');
+}
+
+function unknownTemplate(templateId: string, index: number): StbError {
+  return new StbError(
+    'STB_TRACE_UNKNOWN_TEMPLATE',
+    `[stb] [core] Record ${index + 1} is an event of template \`${templateId}\`, which no template record declared before it. Emit each template before its first event (see \`withTemplateRecords\`).`,
+    { details: { templateId, record: index + 1 } },
+  );
+}
+
+/**
+ * Writes a trace: JSON Lines, whole-file JSON `{header,templates,events}` or CSV (RFC 4180; the
+ * header and templates go to the sidecar `<name>.templates.json`), optionally gzip, to a file or
+ * `-` (stdout). A file appears under its final name only once complete (temporary file in the
+ * same directory, renamed on success, removed on error or abort). Memory stays bounded: JSON
+ * spools events to a temporary file so templates can be listed first.
+ * @param records The header, then template records each before its first event, then events
+ * (see {@link withTemplateRecords}).
+ * @example
+ * await writeTrace('out.stb.jsonl.gz', withTemplateRecords(header, events, (id) => catalog.get(id)));
+ * @throws StbError `STB_TRACE_MISSING_HEADER`, `STB_TRACE_UNKNOWN_TEMPLATE`,
+ * `STB_OUTPUT_WRITE_FAILED`, `STB_ABORTED`.
+ */
+export async function writeTrace(
+  output: string,
+  records: AnyIterable<TraceRecord>,
+  options: WriteTraceOptions = {},
+): Promise<WriteTraceSummary> {
+  const { signal, onProgress } = options;
+  if (signal?.aborted) throw aborted();
+  const toStdout = output === '-';
+  const format =
+    options.format ?? (toStdout ? 'jsonl' : formatFromPath(output));
+  const gzip = options.gzip ?? (!toStdout && hasGzipSuffix(output));
+  const sink = await openSink(output, gzip);
+  const out = new ChunkedWriter(sink.stream);
+  const fmt =
+    format === 'csv'
+      ? csvWriter(
+          out,
+          options.sidecar ?? (toStdout ? undefined : csvSidecarPath(output)),
+        )
+      : format === 'json'
+        ? jsonWriter(out, toStdout ? os.tmpdir() : path.dirname(output))
+        : jsonlWriter(out);
+  let events = 0;
+  let templates = 0;
+  let index = 0;
+  let sawHeader = false;
+  const known = new Set<string>();
+  try {
+    for await (const r of records) {
+      let pending: Promise<void> | undefined;
+      if (!sawHeader) {
+        if (r.kind !== 'header')
+          throw new StbError(
+            'STB_TRACE_MISSING_HEADER',
+            `[stb] [core] The first record to write is a \`${r.kind}\`, not the header. Start the records with a header (\`createTraceHeader\`).`,
+          );
+        sawHeader = true;
+        pending = fmt.header(r);
+      } else if (r.kind === 'event') {
+        if (!known.has(r.templateId))
+          throw unknownTemplate(r.templateId, index);
+        events++;
+        pending = fmt.event(r);
+      } else if (r.kind === 'template') {
+        if (!known.has(r.id)) {
+          known.add(r.id);
+          templates++;
+          pending = fmt.template(r);
+        }
+      } else {
+        throw new StbError(
+          'STB_TRACE_SCHEMA_MISMATCH',
+          `[stb] [core] Record ${index + 1} to write is a second header. A trace has exactly one header record.`,
+        );
+      }
+      if (pending) await pending;
+      index++;
+      if ((index & (PROGRESS_EVERY - 1)) === 0) {
+        if (signal?.aborted) throw aborted();
+        onProgress?.({ records: index });
+      }
+    }
+    if (!sawHeader)
+      throw new StbError(
+        'STB_TRACE_MISSING_HEADER',
+        '[stb] [core] No records to write: a trace needs at least its header record.',
+      );
+    if (signal?.aborted) throw aborted();
+    await fmt.end();
+    await sink.commit();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  } finally {
+    await fmt.cleanup();
+  }
+  onProgress?.({ records: index });
+  const bytes = sink.bytes();
+  return {
+    events,
+    templates,
+    bytes: bytes < 0 ? out.bytes : bytes,
+    path: output,
+  };
+}
+
+/**
+ * Turns a header and an event stream into trace records: the header, then each template record
+ * right before the first event that uses it.
+ * @param lookup Returns the template of an id (e.g. `(id) => catalog.get(id)`).
+ * @throws StbError `STB_TRACE_UNKNOWN_TEMPLATE` when `lookup` does not know an event's template.
+ */
+export async function* withTemplateRecords(
+  header: TraceHeader,
+  events: AnyIterable<TraceEvent>,
+  lookup: (templateId: string) => QueryTemplate | undefined,
+): AsyncGenerator<TraceRecord> {
+  yield header;
+  const emitted = new Set<string>();
+  for await (const e of events) {
+    if (!emitted.has(e.templateId)) {
+      const t = lookup(e.templateId);
+      if (t === undefined)
+        throw new StbError(
+          'STB_TRACE_UNKNOWN_TEMPLATE',
+          `[stb] [core] Event of session \`${e.sessionId}\` uses template \`${e.templateId}\`, which the template lookup does not know. Pass the catalog the events were made with.`,
+          { details: { templateId: e.templateId } },
+        );
+      emitted.add(e.templateId);
+      yield t;
+    }
+    yield e;
+  }
+}
