@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { Dialect, QueryTemplate, StbError } from '@stb/core';
+import { Dialect, QueryTemplate, StbError, writeFileAtomic } from '@stb/core';
 import { z } from 'zod';
 import type { ModelRegistry } from './registry';
 import { loadModelPackage } from './registry';
@@ -282,29 +280,4 @@ function typedArrayReviver(_key: string, value: unknown): unknown {
     }
   }
   return value;
-}
-
-async function writeFileAtomic(path: string, data: Buffer): Promise<void> {
-  const tmp = join(
-    dirname(path),
-    `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`,
-  );
-  try {
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    const code = (err as { code?: string }).code;
-    throw new StbError(
-      'STB_OUTPUT_WRITE_FAILED',
-      `[stb] [models] Cannot write model artifact ${path} (${code ?? 'error'}). Check that the directory exists and is writable.`,
-      { cause: err, details: { file: path } },
-    );
-  }
 }

@@ -1,0 +1,157 @@
+import type { QueryTemplate, Rng } from '@stb/core';
+import { createRng } from '@stb/core';
+import type { SessionSequence } from '../sequence-model';
+import { END_TOKEN } from '../sequence-model';
+import type { MarkovState } from './markov';
+import { MarkovOptions, markovModel } from './markov';
+
+const ids = ['a', 'b', 'c'].map((c) => c.repeat(16));
+const [A, B, C] = ids as [string, string, string];
+const templates: QueryTemplate[] = ids.map((id) => ({
+  kind: 'template',
+  id,
+  text: id,
+  queryType: 'SELECT',
+  tables: [],
+  slots: [],
+}));
+
+/** Planted chain: START→A 0.7, START→B 0.3; A→B 0.5, A→C 0.3, A→END 0.2; B→A 0.6, B→END 0.4; C→A 1. */
+const planted: Record<string, [string, number][]> = {
+  start: [
+    [A, 0.7],
+    [B, 0.3],
+  ],
+  [A]: [
+    [B, 0.5],
+    [C, 0.3],
+    [END_TOKEN, 0.2],
+  ],
+  [B]: [
+    [A, 0.6],
+    [END_TOKEN, 0.4],
+  ],
+  [C]: [[A, 1]],
+};
+
+function draw(rng: Rng, row: [string, number][]): string {
+  return (row[rng.categorical(row.map((r) => r[1]))] as [string, number])[0];
+}
+
+function plantedSessions(n: number, seed: number): SessionSequence[] {
+  const rng = createRng(seed);
+  const out: SessionSequence[] = [];
+  for (let s = 0; s < n; s++) {
+    const seq: string[] = [];
+    let cur = draw(rng, planted['start'] as [string, number][]);
+    while (cur !== END_TOKEN) {
+      seq.push(cur);
+      cur = draw(rng, planted[cur] as [string, number][]);
+    }
+    out.push({ sessionId: String(s), templates: seq });
+  }
+  return out;
+}
+
+async function fit(
+  sessions: SessionSequence[],
+  options: unknown,
+): Promise<MarkovState> {
+  return markovModel.fit(
+    async function* () {
+      yield* sessions;
+    },
+    MarkovOptions.parse(options),
+    { rng: createRng(0), templates },
+  );
+}
+
+describe('markov', () => {
+  it('recovers a planted first-order chain within 0.02 (20k sessions)', async () => {
+    const state = await fit(plantedSessions(20_000, 1), { order: 1 });
+    const predictor = markovModel.createPredictor?.(state);
+    for (const [from, row] of Object.entries(planted)) {
+      const history = from === 'start' ? [] : [from];
+      const dist =
+        predictor?.nextDistribution(history) ?? new Map<string, number>();
+      for (const [to, p] of row)
+        expect(Math.abs((dist.get(to) ?? 0) - p)).toBeLessThan(0.02);
+      const sum = [...dist.values()].reduce((a, b) => a + b, 0);
+      expect(sum).toBeCloseTo(1, 9);
+    }
+  });
+
+  it('samples sessions whose transition frequencies match the planted chain', async () => {
+    const state = await fit(plantedSessions(5000, 2), { order: 1 });
+    const sampler = markovModel.createSampler(state, { templates });
+    const rng = createRng(3);
+    let ab = 0;
+    let fromA = 0;
+    let ends = 0;
+    for (let s = 0; s < 5000; s++) {
+      const seq = [...sampler.nextSession(rng)];
+      for (let i = 0; i < seq.length; i++) {
+        if (seq[i] === A) {
+          fromA++;
+          if (seq[i + 1] === B) ab++;
+          if (i === seq.length - 1) ends++;
+        }
+        if (seq[i] === C) expect(seq[i + 1]).toBe(A);
+      }
+    }
+    expect(Math.abs(ab / fromA - 0.5)).toBeLessThan(0.03);
+    expect(Math.abs(ends / fromA - 0.2)).toBeLessThan(0.03);
+  });
+
+  it('learns a second-order dependency and backs off for unseen contexts', async () => {
+    // After (A,B) always C; after (C,B) always END; first-order B is ambiguous.
+    const sessions: SessionSequence[] = [];
+    for (let i = 0; i < 200; i++) {
+      sessions.push({ sessionId: `x${i}`, templates: [A, B, C, B] });
+    }
+    const order1 = await fit(sessions, { order: 1 });
+    const order2 = await fit(sessions, { order: 2 });
+    const p1 = markovModel.createPredictor?.(order1);
+    const p2 = markovModel.createPredictor?.(order2);
+    expect(p1?.nextDistribution([A, B]).get(C)).toBeCloseTo(0.5, 9);
+    expect(p2?.nextDistribution([A, B]).get(C)).toBe(1);
+    expect(p2?.nextDistribution([A, B, C, B]).get(END_TOKEN)).toBe(1);
+    // (B, A) never seen at order 2: backs off to order 1 (A → B)
+    expect(p2?.nextDistribution([B, A]).get(B)).toBe(1);
+    const sampler = markovModel.createSampler(order2, { templates });
+    const rng = createRng(4);
+    for (let i = 0; i < 100; i++)
+      expect([...sampler.nextSession(rng)]).toEqual([A, B, C, B]);
+  });
+
+  it('applies additive smoothing to every template and END', async () => {
+    const state = await fit([{ sessionId: '1', templates: [A, A] }], {
+      order: 1,
+      smoothing: 1,
+    });
+    const dist = markovModel.createPredictor?.(state).nextDistribution([A]);
+    // counts after A: A 1, END 1; vocab {A, END} (B, C unseen in data are not in the vocabulary)
+    expect(dist?.get(A)).toBeCloseTo(2 / 4, 9);
+    expect(dist?.get(END_TOKEN)).toBeCloseTo(2 / 4, 9);
+  });
+
+  it('merges shard states into the state of the whole', async () => {
+    const sessions = plantedSessions(3000, 5);
+    const whole = await fit(sessions, { order: 2 });
+    const a = await fit(sessions.slice(0, 1000), { order: 2 });
+    const b = await fit(sessions.slice(1000), { order: 2 });
+    const merged = markovModel.merge?.(a, b) as MarkovState;
+    expect(merged.sessions).toBe(whole.sessions);
+    expect(merged.counts).toEqual(whole.counts);
+    expect(new Set(merged.symbols)).toEqual(new Set(whole.symbols));
+    expect(() => markovModel.merge?.(a, { ...b, order: 1 })).toThrow(
+      /same --order/,
+    );
+  });
+
+  it('validates states on load', () => {
+    expect(() => markovModel.parseState?.({ stateVersion: 2 })).toThrow(
+      /stateVersion/,
+    );
+  });
+});
