@@ -1,2 +1,20 @@
-/** @packageDocumentation */
-export {};
+/**
+ * `@stb/extractor`: raw SQL events → trace events, query templates, typed parameters.
+ * @packageDocumentation
+ */
+export { createExtractor, normalizeSql } from './extractor';
+export type {
+  Extractor,
+  ExtractorOptions,
+  Extracted,
+  InvalidUtf8Position,
+  NormalizedSql,
+} from './extractor';
+export { extractTrace } from './extract-trace';
+export type {
+  ExtractOptions,
+  ExtractProgress,
+  ExtractRun,
+  ExtractSummary,
+} from './extract-trace';
+export { classifyQuery } from './internal/classify';

@@ -1,0 +1,316 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  batch,
+  ParseError,
+  StbError,
+  TemplateCatalog,
+  toStbError,
+  type AnyIterable,
+  type OnInvalid,
+  type QueryTemplate,
+  type RawQueryEvent,
+  type TemplatePath,
+  type TraceEvent,
+} from '@stb/core';
+import {
+  createExtractor,
+  type InvalidUtf8Position,
+  type ExtractorOptions,
+} from './extractor';
+import { ReorderBuffer } from './internal/reorder';
+import type { WorkerResult, WorkerTask } from './worker';
+
+/** Options of {@link extractTrace}. */
+export interface ExtractOptions extends ExtractorOptions {
+  /**
+   * Events across sessions are sorted by `startUs` within this window (µs, default 10 s); within a
+   * session the input order is kept.
+   */
+  reorderWindowUs?: number;
+  /** Most events held by the reorder window before the oldest leave early (default 1 000 000). */
+  maxReorderEvents?: number;
+  /**
+   * Worker threads (piscina) extracting in parallel; 0 (default) extracts in this thread, which is
+   * fastest for short OLTP statements (see docs/extraction.md). Needs the built `dist`.
+   */
+  workers?: number;
+  /** Raw events per worker task (default 2000). */
+  batchSize?: number;
+  /**
+   * What to do with an event whose SQL holds invalid UTF-8 (U+FFFD): `throw` (default) a
+   * `STB_INPUT_ENCODING` error naming file, line and column; `skip` it (counted); `collect` keeps
+   * it and lists its position in the summary.
+   */
+  onInvalid?: OnInvalid;
+  signal?: AbortSignal;
+  /** Called at most every `progressIntervalMs` (default 500) and once at the end. */
+  onProgress?: (progress: ExtractProgress) => void;
+  progressIntervalMs?: number;
+}
+
+/** Progress of a running extraction. */
+export interface ExtractProgress {
+  events: number;
+  templates: number;
+  done: boolean;
+}
+
+/** Counts of a finished (or running) extraction. */
+export interface ExtractSummary {
+  /** Events yielded. */
+  events: number;
+  /** Distinct templates. */
+  templates: number;
+  /** Templates by the path that made them. */
+  templatesByPath: Record<TemplatePath, number>;
+  /** Events by the path that made their template. */
+  eventsByPath: Record<TemplatePath, number>;
+  /** Events whose statement no parser accepted (lexer path where a parser exists). */
+  failedParseEvents: number;
+  /** Templates no parser accepted. */
+  failedParseTemplates: number;
+  /** Events whose SQL held invalid UTF-8. */
+  invalidUtf8Events: number;
+  /** Positions of the first 100 of them. */
+  invalidUtf8: InvalidUtf8Position[];
+  /** Events skipped (`onInvalid: 'skip'`). */
+  skipped: number;
+  /** Events with `outcome.ok === false`. */
+  failedEvents: number;
+  /** Events released from the reorder window early because it was full. */
+  reorderOverflow: number;
+}
+
+/** A running extraction: iterate it once for the trace records. */
+export interface ExtractRun extends AsyncIterable<TraceEvent | QueryTemplate> {
+  /** Every template met so far (grows while iterating). */
+  readonly catalog: TemplateCatalog;
+  /** Counts so far. */
+  summary(): ExtractSummary;
+}
+
+interface SessionState {
+  lastKey: number;
+  txnCount: number;
+  inTxn: boolean;
+  current: number;
+}
+
+function emptyByPath(): Record<TemplatePath, number> {
+  return { 'libpg-query': 0, 'node-sql-parser': 0, lexer: 0 };
+}
+
+/** Path of the built worker module (dist/worker.js), from source or from dist. */
+function workerFile(): string {
+  const here = dirname(__filename);
+  const file =
+    basename(here) === 'src' ? join(here, '..', 'dist', 'worker.js') : join(here, 'worker.js');
+  if (!existsSync(file))
+    throw new StbError(
+      'STB_OPTIONS_INVALID',
+      '[stb] [extractor] The worker module `dist/worker.js` is missing. Build @stb/extractor (`npx tsup`) or use `workers: 0`.',
+    );
+  return file;
+}
+
+/**
+ * Extracts a trace from raw query events: yields each template record right before the first
+ * event that uses it, then the event, ready for core's trace writer after a header.
+ * @example
+ * ```ts
+ * const run = extractTrace(parseLogs(['postgresql.log']), { onInvalid: 'collect' });
+ * for await (const rec of run) write(rec); // templates and events
+ * run.summary().templates; // 12
+ * ```
+ */
+export function extractTrace(
+  source: AnyIterable<RawQueryEvent>,
+  options: ExtractOptions = {},
+): ExtractRun {
+  const catalog = new TemplateCatalog();
+  const s: ExtractSummary = {
+    events: 0,
+    templates: 0,
+    templatesByPath: emptyByPath(),
+    eventsByPath: emptyByPath(),
+    failedParseEvents: 0,
+    failedParseTemplates: 0,
+    invalidUtf8Events: 0,
+    invalidUtf8: [],
+    skipped: 0,
+    failedEvents: 0,
+    reorderOverflow: 0,
+  };
+  let started = false;
+  const iterate = () => run(source, options, { catalog, s });
+  return {
+    catalog,
+    summary: () => ({
+      ...s,
+      templates: catalog.size,
+      templatesByPath: { ...s.templatesByPath },
+      eventsByPath: { ...s.eventsByPath },
+      invalidUtf8: [...s.invalidUtf8],
+    }),
+    [Symbol.asyncIterator]() {
+      if (started)
+        throw new StbError(
+          'STB_USAGE',
+          '[stb] [extractor] An extraction run can be iterated only once. Call `extractTrace` again.',
+        );
+      started = true;
+      return iterate()[Symbol.asyncIterator]();
+    },
+  };
+}
+
+async function* run(
+  source: AnyIterable<RawQueryEvent>,
+  options: ExtractOptions,
+  state: { catalog: TemplateCatalog; s: ExtractSummary },
+): AsyncGenerator<TraceEvent | QueryTemplate> {
+  const { catalog, s } = state;
+  const onInvalid = options.onInvalid ?? 'throw';
+  const workers = Math.max(0, Math.floor(options.workers ?? 0));
+  const buffer = new ReorderBuffer<TraceEvent>(
+    options.reorderWindowUs ?? 10_000_000,
+    options.maxReorderEvents ?? 1_000_000,
+  );
+  const sessions = new Map<string, SessionState>();
+  const emitted = new Set<string>();
+  const interval = options.progressIntervalMs ?? 500;
+  let lastProgress = Date.now();
+  let seen = 0;
+  const exOptions: ExtractorOptions = {};
+  if (options.dialect) exOptions.dialect = options.dialect;
+  if (options.squashLists !== undefined) exOptions.squashLists = options.squashLists;
+  if (options.maxCachedShapes !== undefined) exOptions.maxCachedShapes = options.maxCachedShapes;
+
+  /** Accepts one extracted result: checks, counts, txn index, reorder. Returns false when skipped. */
+  const accept = (r: WorkerResult): boolean => {
+    if (r.invalidUtf8) {
+      const p = r.invalidUtf8;
+      if (onInvalid === 'throw')
+        throw new ParseError(
+          'STB_INPUT_ENCODING',
+          `[stb] [extractor] Invalid UTF-8 in a statement (${p.file}:${p.line}:${p.column}). Fix the log's encoding, or pass onInvalid 'collect' to keep it or 'skip' to drop it.`,
+          { position: { source: p.file, line: p.line, column: p.column } },
+        );
+      s.invalidUtf8Events++;
+      if (s.invalidUtf8.length < 100) s.invalidUtf8.push(p);
+      if (onInvalid === 'skip') {
+        s.skipped++;
+        return false;
+      }
+    }
+    const ev = r.event;
+    const template = r.template ?? catalog.get(ev.templateId);
+    if (template === undefined)
+      throw new StbError('STB_INTERNAL', `[stb] [extractor] Template ${ev.templateId} arrived after its first event. Report this bug.`);
+    if (catalog.add(template)) {
+      const path = template.path ?? 'lexer';
+      s.templatesByPath[path]++;
+      if (path === 'lexer') s.failedParseTemplates++;
+    }
+    const path = template.path ?? 'lexer';
+    s.eventsByPath[path]++;
+    if (path === 'lexer') s.failedParseEvents++;
+    if (ev.outcome && !ev.outcome.ok) s.failedEvents++;
+    let st = sessions.get(ev.sessionId);
+    if (st === undefined) {
+      st = { lastKey: Number.NEGATIVE_INFINITY, txnCount: 0, inTxn: false, current: 0 };
+      sessions.set(ev.sessionId, st);
+    }
+    if (r.boundary === 'begin' && !st.inTxn) {
+      st.inTxn = true;
+      st.current = st.txnCount;
+    }
+    if (st.inTxn) ev.txn = st.current;
+    if (r.boundary === 'end' && st.inTxn) {
+      st.inTxn = false;
+      st.txnCount++;
+    }
+    const key = ev.startUs > st.lastKey ? ev.startUs : st.lastKey;
+    st.lastKey = key;
+    buffer.push(key, ev);
+    return true;
+  };
+
+  function* release(all: boolean): Generator<TraceEvent | QueryTemplate> {
+    for (const ev of buffer.drain(all)) {
+      if (!emitted.has(ev.templateId)) {
+        emitted.add(ev.templateId);
+        yield catalog.get(ev.templateId) as QueryTemplate;
+      }
+      s.events++;
+      yield ev;
+    }
+    s.reorderOverflow = buffer.overflowed;
+  }
+
+  const tick = (): void => {
+    if (options.signal?.aborted)
+      throw new StbError('STB_ABORTED', '[stb] [extractor] Extraction aborted.', { cause: options.signal.reason });
+    if (options.onProgress) {
+      const now = Date.now();
+      if (now - lastProgress >= interval) {
+        lastProgress = now;
+        options.onProgress({ events: s.events, templates: catalog.size, done: false });
+      }
+    }
+  };
+
+  if (workers === 0) {
+    const ex = await createExtractor(exOptions);
+    for await (const raw of source) {
+      if ((++seen & 1023) === 0) tick();
+      let r: WorkerResult;
+      try {
+        r = ex.extract(raw);
+      } catch (err) {
+        throw new ParseError(
+          'STB_EXTRACT_FAILED',
+          `[stb] [extractor] Extraction failed unexpectedly (${raw.source.file}:${raw.source.line}). Report this bug with the statement.`,
+          { cause: err, position: { source: raw.source.file, line: raw.source.line } },
+        );
+      }
+      if (accept(r)) yield* release(false);
+    }
+  } else {
+    const { Piscina } = await import('piscina');
+    const pool = new Piscina<WorkerTask, WorkerResult[]>({
+      filename: workerFile(),
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: 1000,
+    });
+    const inflight: Promise<WorkerResult[]>[] = [];
+    const settle = async function* (p: Promise<WorkerResult[]>) {
+      let results: WorkerResult[];
+      try {
+        results = await p;
+      } catch (err) {
+        if (options.signal?.aborted)
+          throw new StbError('STB_ABORTED', '[stb] [extractor] Extraction aborted.', { cause: err });
+        const e = toStbError(err);
+        throw new StbError('STB_WORKER_CRASHED', `[stb] [extractor] An extraction worker failed: ${e.message}`, { cause: err });
+      }
+      for (const r of results) if (accept(r)) yield* release(false);
+    };
+    try {
+      for await (const events of batch(source, options.batchSize ?? 2000)) {
+        tick();
+        const p = pool.run({ options: exOptions, events }, options.signal ? { signal: options.signal } : {});
+        p.catch(() => undefined);
+        inflight.push(p);
+        if (inflight.length >= workers * 2) yield* settle(inflight.shift() as Promise<WorkerResult[]>);
+      }
+      while (inflight.length > 0) yield* settle(inflight.shift() as Promise<WorkerResult[]>);
+    } finally {
+      await pool.destroy();
+    }
+  }
+  yield* release(true);
+  options.onProgress?.({ events: s.events, templates: catalog.size, done: true });
+}

@@ -1,0 +1,709 @@
+import type { Dialect } from '@stb/core';
+import { KEYWORDS, OPERAND_KEYWORDS } from './keywords';
+
+/**
+ * A small, fast SQL lexer for PostgreSQL and MySQL text. It never fails: anything it does not
+ * recognise becomes a one-character `OTHER` token, and unterminated strings, quoted identifiers
+ * and comments run to the end of the text (flagged `truncated`).
+ *
+ * It finds the constants (numbers, strings, booleans, NULL, negative numbers where PostgreSQL's
+ * grammar folds the sign), the bind parameters (`$n`, `?`), squashable lists (`IN (…)`,
+ * `ARRAY[…]`, multi-row `VALUES`), and a cheap cache key: the token string with every constant
+ * replaced by a class marker, comments and whitespace dropped and lists collapsed.
+ */
+
+export const T_WORD = 0;
+export const T_QIDENT = 1;
+export const T_STRING = 2;
+export const T_NUMBER = 3;
+export const T_PARAM = 4;
+export const T_QPARAM = 5;
+export const T_OP = 6;
+export const T_LPAREN = 7;
+export const T_RPAREN = 8;
+export const T_COMMA = 9;
+export const T_SEMI = 10;
+export const T_DOT = 11;
+export const T_CAST = 12;
+export const T_LBRACK = 13;
+export const T_RBRACK = 14;
+export const T_SQUASH = 15;
+export const T_OTHER = 16;
+
+/** Constant classes (what the literal looks like, not its SQL type). */
+export const CK_NUMBER = 0;
+export const CK_HEXNUM = 1;
+export const CK_STRING = 2; // '…' (PG standard strings; N'…')
+export const CK_ESTRING = 3; // E'…' (PG) and every MySQL string: backslash escapes
+export const CK_BITS = 4; // B'…'
+export const CK_XSTRING = 5; // X'…'
+export const CK_DOLLAR = 6; // $tag$…$tag$
+export const CK_USTRING = 7; // U&'…'
+export const CK_TRUE = 8;
+export const CK_FALSE = 9;
+export const CK_NULL = 10;
+
+export const I_CONST = 0;
+export const I_BIND = 1;
+export const I_QPARAM = 2;
+export const I_LIST = 3;
+export const I_ROWS = 4;
+
+/** A constant or parameter occurrence, or a squashed list of them. */
+export interface Item {
+  k: number;
+  /** Token index (first token of a list). */
+  tok: number;
+  /** Last token index (inclusive). */
+  tokEnd: number;
+  /** Constant class (I_CONST) */
+  ck: number;
+  /** Source range of a constant (I_CONST). */
+  start: number;
+  end: number;
+  /** `$n` number (I_BIND) or 1-based `?` ordinal (I_QPARAM). */
+  n: number;
+  /** Elements of I_LIST; rows (as I_LIST items) of I_ROWS. */
+  elems: Item[] | undefined;
+}
+
+/** Tokens of one statement (a snapshot: owns its arrays). */
+export interface Tokens {
+  sql: string;
+  count: number;
+  type: Uint8Array;
+  sub: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+}
+
+/** The result of lexing one statement. */
+export interface Lexed {
+  key: string;
+  items: Item[];
+  /** Highest `$n` seen (0 when none). */
+  maxBind: number;
+  /** True when an unterminated string, identifier or comment ran to the end. */
+  truncated: boolean;
+  /** Whether any squashed list contains bind parameters. */
+  bindInList: boolean;
+}
+
+const enum C {
+  TAB = 9,
+  LF = 10,
+  CR = 13,
+  SPACE = 32,
+  BANG = 33,
+  DQUOTE = 34,
+  HASH = 35,
+  DOLLAR = 36,
+  AMP = 38,
+  QUOTE = 39,
+  LPAREN = 40,
+  RPAREN = 41,
+  STAR = 42,
+  PLUS = 43,
+  COMMA = 44,
+  MINUS = 45,
+  DOT = 46,
+  SLASH = 47,
+  D0 = 48,
+  D9 = 57,
+  COLON = 58,
+  SEMI = 59,
+  QMARK = 63,
+  AT = 64,
+  LBRACK = 91,
+  BSLASH = 92,
+  RBRACK = 93,
+  UNDERSCORE = 95,
+  BACKTICK = 96,
+}
+
+function isDigit(c: number): boolean {
+  return c >= C.D0 && c <= C.D9;
+}
+function isIdentStart(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === C.UNDERSCORE || c >= 128
+  );
+}
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || isDigit(c) || c === C.DOLLAR;
+}
+function isSpace(c: number): boolean {
+  return c === C.SPACE || c === C.LF || c === C.TAB || c === C.CR || c === 12 || c === 11;
+}
+/** PostgreSQL operator characters. */
+function isPgOpChar(c: number): boolean {
+  switch (c) {
+    case 43: case 45: case 42: case 47: case 60: case 62: case 61: case 126: case 33:
+    case 64: case 35: case 37: case 94: case 38: case 124: case 96: case 63:
+      return true;
+    default:
+      return false;
+  }
+}
+/** MySQL operator characters (`@`, `#`, `?` and `` ` `` mean other things there). */
+function isMyOpChar(c: number): boolean {
+  switch (c) {
+    case 43: case 45: case 42: case 47: case 60: case 62: case 61: case 126: case 33:
+    case 37: case 94: case 38: case 124:
+      return true;
+    default:
+      return false;
+  }
+}
+/** Characters that let a multi-character PostgreSQL operator end in `+` or `-`. */
+function isPgOpSpecial(c: number): boolean {
+  switch (c) {
+    case 126: case 33: case 64: case 35: case 37: case 94: case 38: case 124: case 96: case 63:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A reusable lexer (its token buffers grow and are reused between statements). */
+export class Lexer {
+  readonly dialect: Dialect;
+  #type = new Uint8Array(256);
+  #sub = new Uint8Array(256);
+  #start = new Int32Array(256);
+  #end = new Int32Array(256);
+  #count = 0;
+  #sql = '';
+  #truncated = false;
+
+  constructor(dialect: Dialect) {
+    this.dialect = dialect;
+  }
+
+  #push(type: number, sub: number, start: number, end: number): void {
+    if (this.#count === this.#type.length) {
+      const n = this.#count * 2;
+      const t = new Uint8Array(n);
+      t.set(this.#type);
+      this.#type = t;
+      const s = new Uint8Array(n);
+      s.set(this.#sub);
+      this.#sub = s;
+      const a = new Int32Array(n);
+      a.set(this.#start);
+      this.#start = a;
+      const b = new Int32Array(n);
+      b.set(this.#end);
+      this.#end = b;
+    }
+    const i = this.#count++;
+    this.#type[i] = type;
+    this.#sub[i] = sub;
+    this.#start[i] = start;
+    this.#end[i] = end;
+  }
+
+  /** True when the previous token ends an operand (so a following `-` is binary). */
+  #prevIsOperand(): boolean {
+    if (this.#count === 0) return false;
+    const i = this.#count - 1;
+    const t = this.#type[i];
+    if (t === T_WORD) {
+      const w = this.#sql.slice(this.#start[i], this.#end[i]).toUpperCase();
+      return !KEYWORDS.has(w) || OPERAND_KEYWORDS.has(w);
+    }
+    return (
+      t === T_QIDENT ||
+      t === T_STRING ||
+      t === T_NUMBER ||
+      t === T_PARAM ||
+      t === T_QPARAM ||
+      t === T_RPAREN ||
+      t === T_RBRACK
+    );
+  }
+
+  /** Reads a quoted run from `i` (just after the opening quote); returns the index after the close. */
+  #quoted(sql: string, i: number, quote: number, backslash: boolean): number {
+    const n = sql.length;
+    while (i < n) {
+      const c = sql.charCodeAt(i);
+      if (backslash && c === C.BSLASH) {
+        i += 2;
+        continue;
+      }
+      if (c === quote) {
+        if (sql.charCodeAt(i + 1) === quote) {
+          i += 2;
+          continue;
+        }
+        return i + 1;
+      }
+      i++;
+    }
+    this.#truncated = true;
+    return n;
+  }
+
+  #number(sql: string, i: number): number {
+    const n = sql.length;
+    if (
+      sql.charCodeAt(i) === C.D0 &&
+      (sql.charCodeAt(i + 1) | 32) === 120 /* x */ &&
+      i + 2 < n
+    ) {
+      let j = i + 2;
+      while (j < n && /[0-9a-fA-F_]/.test(sql[j] as string)) j++;
+      return -j; // negative: hex
+    }
+    while (i < n && (isDigit(sql.charCodeAt(i)) || sql.charCodeAt(i) === C.UNDERSCORE)) i++;
+    if (sql.charCodeAt(i) === C.DOT && sql.charCodeAt(i + 1) !== C.DOT) {
+      i++;
+      while (i < n && isDigit(sql.charCodeAt(i))) i++;
+    }
+    const e = sql.charCodeAt(i) | 32;
+    if (e === 101) {
+      let j = i + 1;
+      const s = sql.charCodeAt(j);
+      if (s === C.PLUS || s === C.MINUS) j++;
+      if (isDigit(sql.charCodeAt(j))) {
+        while (j < n && isDigit(sql.charCodeAt(j))) j++;
+        i = j;
+      }
+    }
+    return i;
+  }
+
+  /** Tokenises `sql` into the internal buffers. */
+  tokenize(sql: string): void {
+    this.#sql = sql;
+    this.#count = 0;
+    this.#truncated = false;
+    const pg = this.dialect === 'postgres';
+    const n = sql.length;
+    let i = 0;
+    while (i < n) {
+      const c = sql.charCodeAt(i);
+      if (isSpace(c)) {
+        i++;
+        continue;
+      }
+      const start = i;
+      // comments
+      if (c === C.MINUS && sql.charCodeAt(i + 1) === C.MINUS) {
+        const d = sql.charCodeAt(i + 2);
+        if (pg || i + 2 >= n || isSpace(d)) {
+          const j = sql.indexOf('\n', i);
+          i = j < 0 ? n : j + 1;
+          continue;
+        }
+      }
+      if (c === C.HASH && !pg) {
+        const j = sql.indexOf('\n', i);
+        i = j < 0 ? n : j + 1;
+        continue;
+      }
+      if (c === C.SLASH && sql.charCodeAt(i + 1) === C.STAR) {
+        let depth = 1;
+        let j = i + 2;
+        while (j < n && depth > 0) {
+          const d = sql.charCodeAt(j);
+          if (d === C.STAR && sql.charCodeAt(j + 1) === C.SLASH) {
+            depth--;
+            j += 2;
+          } else if (pg && d === C.SLASH && sql.charCodeAt(j + 1) === C.STAR) {
+            depth++;
+            j += 2;
+          } else j++;
+        }
+        if (depth > 0) this.#truncated = true;
+        if (sql.slice(i + 2, j - 2).trim() === ', ...') this.#push(T_SQUASH, 0, i, j);
+        i = j;
+        continue;
+      }
+      if (isIdentStart(c)) {
+        // string prefixes: E'…', B'…', X'…', N'…', U&'…'
+        const next = sql.charCodeAt(i + 1);
+        if (next === C.QUOTE) {
+          const l = c | 32;
+          let ck = -1;
+          if (l === 101 && pg) ck = CK_ESTRING;
+          else if (l === 98) ck = CK_BITS;
+          else if (l === 120) ck = CK_XSTRING;
+          else if (l === 110) ck = pg ? CK_STRING : CK_ESTRING;
+          if (ck >= 0) {
+            i = this.#quoted(sql, i + 2, C.QUOTE, ck === CK_ESTRING);
+            this.#push(T_STRING, ck, start, i);
+            continue;
+          }
+        }
+        if (
+          pg &&
+          (c | 32) === 117 &&
+          next === C.AMP &&
+          sql.charCodeAt(i + 2) === C.QUOTE
+        ) {
+          i = this.#quoted(sql, i + 3, C.QUOTE, false);
+          this.#push(T_STRING, CK_USTRING, start, i);
+          continue;
+        }
+        i++;
+        while (i < n && isIdentPart(sql.charCodeAt(i))) i++;
+        this.#push(T_WORD, 0, start, i);
+        continue;
+      }
+      if (isDigit(c) || (c === C.DOT && isDigit(sql.charCodeAt(i + 1)))) {
+        const j = this.#number(sql, i);
+        if (j < 0) {
+          i = -j;
+          this.#push(T_NUMBER, CK_HEXNUM, start, i);
+        } else {
+          i = j;
+          this.#push(T_NUMBER, CK_NUMBER, start, i);
+        }
+        continue;
+      }
+      switch (c) {
+        case C.QUOTE:
+          i = this.#quoted(sql, i + 1, C.QUOTE, !pg);
+          this.#push(T_STRING, pg ? CK_STRING : CK_ESTRING, start, i);
+          continue;
+        case C.DQUOTE:
+          i = this.#quoted(sql, i + 1, C.DQUOTE, !pg);
+          if (pg) this.#push(T_QIDENT, 0, start, i);
+          else this.#push(T_STRING, CK_ESTRING, start, i);
+          continue;
+        case C.BACKTICK:
+          if (!pg) {
+            i = this.#quoted(sql, i + 1, C.BACKTICK, false);
+            this.#push(T_QIDENT, 0, start, i);
+            continue;
+          }
+          break;
+        case C.LPAREN:
+          this.#push(T_LPAREN, 0, i, ++i);
+          continue;
+        case C.RPAREN:
+          this.#push(T_RPAREN, 0, i, ++i);
+          continue;
+        case C.COMMA:
+          this.#push(T_COMMA, 0, i, ++i);
+          continue;
+        case C.SEMI:
+          this.#push(T_SEMI, 0, i, ++i);
+          continue;
+        case C.LBRACK:
+          this.#push(T_LBRACK, 0, i, ++i);
+          continue;
+        case C.RBRACK:
+          this.#push(T_RBRACK, 0, i, ++i);
+          continue;
+        case C.DOT:
+          this.#push(T_DOT, 0, i, ++i);
+          continue;
+        case C.COLON:
+          if (sql.charCodeAt(i + 1) === C.COLON) {
+            this.#push(T_CAST, 0, i, (i += 2));
+            continue;
+          }
+          if (!pg && sql.charCodeAt(i + 1) === 61) {
+            this.#push(T_OP, 0, i, (i += 2));
+            continue;
+          }
+          break;
+        case C.DOLLAR:
+          if (pg) {
+            if (isDigit(sql.charCodeAt(i + 1))) {
+              i++;
+              while (i < n && isDigit(sql.charCodeAt(i))) i++;
+              this.#push(T_PARAM, 0, start, i);
+              continue;
+            }
+            // dollar quoting: $tag$ … $tag$
+            let j = i + 1;
+            while (j < n && isIdentPart(sql.charCodeAt(j)) && sql.charCodeAt(j) !== C.DOLLAR) j++;
+            if (sql.charCodeAt(j) === C.DOLLAR) {
+              const tag = sql.slice(i, j + 1);
+              const close = sql.indexOf(tag, j + 1);
+              if (close < 0) {
+                this.#truncated = true;
+                i = n;
+              } else i = close + tag.length;
+              this.#push(T_STRING, CK_DOLLAR, start, i);
+              continue;
+            }
+          }
+          break;
+        case C.QMARK:
+          if (!pg) {
+            this.#push(T_QPARAM, 0, i, ++i);
+            continue;
+          }
+          break;
+        case C.AT:
+          if (!pg && (isIdentStart(sql.charCodeAt(i + 1)) || sql.charCodeAt(i + 1) === C.AT)) {
+            i++;
+            while (i < n && (isIdentPart(sql.charCodeAt(i)) || sql.charCodeAt(i) === C.AT || sql.charCodeAt(i) === C.DOT)) i++;
+            this.#push(T_WORD, 0, start, i);
+            continue;
+          }
+          break;
+        default:
+          break;
+      }
+      const opChar = pg ? isPgOpChar : isMyOpChar;
+      if (opChar(c)) {
+        let j = i + 1;
+        while (j < n) {
+          const d = sql.charCodeAt(j);
+          if (!opChar(d)) break;
+          if (d === C.MINUS && sql.charCodeAt(j + 1) === C.MINUS) break;
+          if (d === C.SLASH && sql.charCodeAt(j + 1) === C.STAR) break;
+          j++;
+        }
+        if (j - i > 1) {
+          let special = false;
+          for (let k = i; k < j; k++) if (isPgOpSpecial(sql.charCodeAt(k))) special = true;
+          if (!special)
+            while (j - i > 1) {
+              const last = sql.charCodeAt(j - 1);
+              if (last === C.PLUS || last === C.MINUS) j--;
+              else break;
+            }
+        }
+        // a unary minus directly before a number folds into the constant (as PostgreSQL's grammar does)
+        if (
+          j - i === 1 &&
+          c === C.MINUS &&
+          (isDigit(sql.charCodeAt(j)) ||
+            (sql.charCodeAt(j) === C.DOT && isDigit(sql.charCodeAt(j + 1)))) &&
+          !this.#prevIsOperand()
+        ) {
+          const k = this.#number(sql, j);
+          if (k > 0) {
+            i = k;
+            this.#push(T_NUMBER, CK_NUMBER, start, i);
+            continue;
+          }
+        }
+        this.#push(T_OP, 0, i, j);
+        i = j;
+        continue;
+      }
+      // anything else (binary junk, stray backslashes …)
+      this.#push(T_OTHER, 0, i, ++i);
+    }
+  }
+
+  /** Copies the current tokens out of the reusable buffers. */
+  snapshot(): Tokens {
+    const n = this.#count;
+    return {
+      sql: this.#sql,
+      count: n,
+      type: this.#type.slice(0, n),
+      sub: this.#sub.slice(0, n),
+      start: this.#start.slice(0, n),
+      end: this.#end.slice(0, n),
+    };
+  }
+
+  #upperWordIs(i: number, w: string): boolean {
+    const s = this.#start[i] as number;
+    const e = this.#end[i] as number;
+    if (e - s !== w.length) return false;
+    return this.#sql.slice(s, e).toUpperCase() === w;
+  }
+
+  /** Which constant class a token is, or -1 when it is not a constant. */
+  #constClass(i: number): number {
+    const t = this.#type[i];
+    if (t === T_NUMBER || t === T_STRING) return this.#sub[i] as number;
+    if (t !== T_WORD) return -1;
+    const len = (this.#end[i] as number) - (this.#start[i] as number);
+    if (len !== 4 && len !== 5) return -1;
+    const w = this.#sql.slice(this.#start[i], this.#end[i]).toUpperCase();
+    const ck = w === 'NULL' ? CK_NULL : w === 'TRUE' ? CK_TRUE : w === 'FALSE' ? CK_FALSE : -1;
+    if (ck < 0) return -1;
+    // `IS [NOT] NULL`, `IS TRUE`, `NOT NULL` are syntax, not constants
+    if (i > 0 && this.#type[i - 1] === T_WORD) {
+      if (this.#upperWordIs(i - 1, 'IS') || this.#upperWordIs(i - 1, 'NOT')) return -1;
+    }
+    return ck;
+  }
+
+  /** An element of a squashable list at token `i`: returns the item, or undefined. */
+  #element(i: number, qOrd: { n: number }): Item | undefined {
+    const t = this.#type[i];
+    if (t === T_PARAM) {
+      const n = Number(this.#sql.slice((this.#start[i] as number) + 1, this.#end[i]));
+      return { k: I_BIND, tok: i, tokEnd: i, ck: 0, start: 0, end: 0, n, elems: undefined };
+    }
+    if (t === T_QPARAM) {
+      return { k: I_QPARAM, tok: i, tokEnd: i, ck: 0, start: 0, end: 0, n: ++qOrd.n, elems: undefined };
+    }
+    const ck = this.#constClass(i);
+    if (ck < 0) return undefined;
+    return {
+      k: I_CONST,
+      tok: i,
+      tokEnd: i,
+      ck,
+      start: this.#start[i] as number,
+      end: this.#end[i] as number,
+      n: 0,
+      elems: undefined,
+    };
+  }
+
+  /**
+   * Parses `( elem [, elem]* )` from `i` (at the `(` or `[`). Returns the list item with `tokEnd`
+   * at the closing token, or undefined when the parenthesis holds anything but constants and
+   * parameters.
+   */
+  #list(i: number, close: number, qOrd: { n: number }): Item | undefined {
+    const elems: Item[] = [];
+    const saved = qOrd.n;
+    let j = i + 1;
+    for (;;) {
+      const e = this.#element(j, qOrd);
+      if (!e) {
+        qOrd.n = saved;
+        return undefined;
+      }
+      elems.push(e);
+      j++;
+      if (this.#type[j] === T_SQUASH) j++;
+      const t = this.#type[j];
+      if (j >= this.#count) {
+        qOrd.n = saved;
+        return undefined;
+      }
+      if (t === close) break;
+      if (t !== T_COMMA) {
+        qOrd.n = saved;
+        return undefined;
+      }
+      j++;
+    }
+    return { k: I_LIST, tok: i, tokEnd: j, ck: 0, start: 0, end: 0, n: 0, elems };
+  }
+
+  /** Per token: 1 when the lexer sees a constant there (for aligning with libpg-query's normaliser). */
+  constMask(): Uint8Array {
+    const m = new Uint8Array(this.#count);
+    for (let i = 0; i < this.#count; i++) m[i] = this.#constClass(i) >= 0 ? 1 : 0;
+    return m;
+  }
+
+  /** Lexes a statement: tokens, items and the cache key. */
+  lex(sql: string, squashLists: boolean): Lexed {
+    this.tokenize(sql);
+    const count = this.#count;
+    const type = this.#type;
+    const items: Item[] = [];
+    const qOrd = { n: 0 };
+    let key = '';
+    let maxBind = 0;
+    let bindInList = false;
+    for (let i = 0; i < count; i++) {
+      const t = type[i];
+      if (t === T_WORD) {
+        const s = this.#start[i] as number;
+        const e = this.#end[i] as number;
+        const len = e - s;
+        if (squashLists && (len === 2 || len === 5 || len === 6)) {
+          const w = sql.slice(s, e).toUpperCase();
+          let item: Item | undefined;
+          if (w === 'IN' && type[i + 1] === T_LPAREN) {
+            item = this.#list(i + 1, T_RPAREN, qOrd);
+          } else if (w === 'ARRAY' && type[i + 1] === T_LBRACK) {
+            item = this.#list(i + 1, T_RBRACK, qOrd);
+          } else if (w === 'VALUES' && type[i + 1] === T_LPAREN) {
+            item = this.#rows(i + 1, qOrd);
+          }
+          if (item) {
+            for (const el of item.elems as Item[]) {
+              if (el.k === I_BIND || (el.k === I_LIST && el.elems?.some((x) => x.k === I_BIND))) {
+                bindInList = true;
+              }
+            }
+            key += w + (item.k === I_ROWS ? ' \u0003' : ' \u0002');
+            items.push(item);
+            i = item.tokEnd;
+            continue;
+          }
+        }
+        const ck = len === 4 || len === 5 ? this.#constClass(i) : -1;
+        if (ck >= 0) {
+          items.push({ k: I_CONST, tok: i, tokEnd: i, ck, start: s, end: e, n: 0, elems: undefined });
+          key += '\u0001' + String.fromCharCode(65 + ck);
+          continue;
+        }
+        key += sql.slice(s, e) + ' ';
+        continue;
+      }
+      if (t === T_NUMBER || t === T_STRING) {
+        const ck = this.#sub[i] as number;
+        items.push({
+          k: I_CONST,
+          tok: i,
+          tokEnd: i,
+          ck,
+          start: this.#start[i] as number,
+          end: this.#end[i] as number,
+          n: 0,
+          elems: undefined,
+        });
+        key += '\u0001' + String.fromCharCode(65 + ck);
+        continue;
+      }
+      if (t === T_PARAM) {
+        const e = this.#element(i, qOrd) as Item;
+        if (e.n > maxBind) maxBind = e.n;
+        items.push(e);
+      } else if (t === T_QPARAM) {
+        items.push(this.#element(i, qOrd) as Item);
+      } else if (t === T_SEMI && i === count - 1) continue; // a trailing `;` is not part of the shape
+      key += sql.slice(this.#start[i], this.#end[i]) + ' ';
+    }
+    return { key, items, maxBind, truncated: this.#truncated, bindInList };
+  }
+
+  /** Multi-row VALUES: two or more rows (or one row marked squashed) of constants, all the same width. */
+  #rows(i: number, qOrd: { n: number }): Item | undefined {
+    const saved = qOrd.n;
+    const rows: Item[] = [];
+    let j = i;
+    let marked = false;
+    for (;;) {
+      if (this.#type[j] !== T_LPAREN) break;
+      const row = this.#list(j, T_RPAREN, qOrd);
+      if (!row) break;
+      const els = row.elems as Item[];
+      if (rows.length > 0 && els.length !== (rows[0]?.elems as Item[]).length) break;
+      for (let k = row.tok; k <= row.tokEnd; k++) if (this.#type[k] === T_SQUASH) marked = true;
+      rows.push(row);
+      j = row.tokEnd + 1;
+      if (this.#type[j] === T_SQUASH) {
+        marked = true;
+        j++;
+      }
+      if (this.#type[j] !== T_COMMA || this.#type[j + 1] !== T_LPAREN) break;
+      j++;
+    }
+    if (rows.length >= 2 || (rows.length === 1 && marked)) {
+      const last = rows[rows.length - 1] as Item;
+      let end = last.tokEnd;
+      if (this.#type[end + 1] === T_SQUASH) end++;
+      return { k: I_ROWS, tok: i, tokEnd: end, ck: 0, start: 0, end: 0, n: 0, elems: rows };
+    }
+    qOrd.n = saved;
+    return undefined;
+  }
+}
+
+/** True when the word (upper case) is a keyword written in upper case in normalised text. */
+export function isKeyword(upper: string): boolean {
+  return KEYWORDS.has(upper);
+}
