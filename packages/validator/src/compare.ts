@@ -4,7 +4,6 @@ import type {
   StatisticalTest,
   ValidationCdf,
   ValidationCharts,
-  ValidationProperty,
   ValidationPropertyId,
   ValidationSlot,
   ValidationTemplate,
@@ -14,7 +13,6 @@ import { QUERY_TYPES } from '@stb/core';
 import {
   bigramKey,
   type SlotStats,
-
   type TemplateIndex,
   type TraceCollector,
 } from './collector';
@@ -92,7 +90,7 @@ export function compareSketches(a: KllSketch, b: KllSketch): Comparison {
       a.n === b.n ? 'No values in either trace.' : 'No values in one trace.',
     );
   const d = ksStatisticWeighted(a.toWeighted(), b.toWeighted());
-  const p = ksPValue(d, a.n, b.n);
+  const p = ksPValue(d, [a.n, b.n]);
   const test: StatisticalTest = {
     name: 'ks-two-sample',
     statistic: d,
@@ -132,7 +130,8 @@ export function compareTemplates(
   const n = index.ids.length;
   const xa = Array.from({ length: n }, (_, i) => a.templateCounts[i] ?? 0);
   const xb = Array.from({ length: n }, (_, i) => b.templateCounts[i] ?? 0);
-  if (a.events === 0 || b.events === 0) return notApplicable('A trace is empty.');
+  if (a.events === 0 || b.events === 0)
+    return notApplicable('A trace is empty.');
   return compareCounts(xa, xb);
 }
 
@@ -142,7 +141,8 @@ export function compareQueryTypes(
   b: TraceCollector,
   typeOf: (templateIndex: number) => QueryType,
 ): Comparison {
-  if (a.events === 0 || b.events === 0) return notApplicable('A trace is empty.');
+  if (a.events === 0 || b.events === 0)
+    return notApplicable('A trace is empty.');
   const count = (c: TraceCollector): number[] => {
     const out = QUERY_TYPES.map(() => 0);
     c.templateCounts.forEach((n, i) => {
@@ -159,7 +159,8 @@ export function compareTransitions(
   a: TraceCollector,
   b: TraceCollector,
 ): Comparison {
-  if (a.events === 0 || b.events === 0) return notApplicable('A trace is empty.');
+  if (a.events === 0 || b.events === 0)
+    return notApplicable('A trace is empty.');
   const [xa, xb] = alignMaps(a.bigrams, b.bigrams);
   const c = compareCounts(xa, xb);
   c.note = 'Bigrams within sessions, session start included.';
@@ -189,8 +190,22 @@ export function compareSlot(
   const kind = slotKind(a, b);
   if (kind === 'numeric') {
     if (emptySketch(a.numeric) || emptySketch(b.numeric))
-      return { kind, comparison: { applicable: true, score: 0, distance: { name: 'ks', value: 1 }, test: null } };
-    return { kind, comparison: compareSketches(a.numeric as KllSketch, b.numeric as KllSketch) };
+      return {
+        kind,
+        comparison: {
+          applicable: true,
+          score: 0,
+          distance: { name: 'ks', value: 1 },
+          test: null,
+        },
+      };
+    return {
+      kind,
+      comparison: compareSketches(
+        a.numeric as KllSketch,
+        b.numeric as KllSketch,
+      ),
+    };
   }
   if (kind === 'categorical') {
     const [xa, xb] = alignMaps(
@@ -200,8 +215,19 @@ export function compareSlot(
     return { kind, comparison: compareCounts(xa, xb) };
   }
   if (emptySketch(a.lengths) || emptySketch(b.lengths))
-    return { kind, comparison: { applicable: true, score: 0, distance: { name: 'ks', value: 1 }, test: null } };
-  return { kind, comparison: compareSketches(a.lengths as KllSketch, b.lengths as KllSketch) };
+    return {
+      kind,
+      comparison: {
+        applicable: true,
+        score: 0,
+        distance: { name: 'ks', value: 1 },
+        test: null,
+      },
+    };
+  return {
+    kind,
+    comparison: compareSketches(a.lengths as KllSketch, b.lengths as KllSketch),
+  };
 }
 
 /** Combines p-values of several tests: min p × m, capped at 1 (Bonferroni). */
@@ -225,9 +251,18 @@ function bonferroni(tests: StatisticalTest[]): StatisticalTest | null {
 export function compareParameters(
   a: TraceCollector,
   b: TraceCollector,
-  options: { index: TemplateIndex; templateOf: (i: number) => QueryTemplate | undefined },
-): { comparison: Comparison; rows: Map<number, { score: number | null; slots: ValidationSlot[] }> } {
-  const rows = new Map<number, { score: number | null; slots: ValidationSlot[] }>();
+  options: {
+    index: TemplateIndex;
+    templateOf: (i: number) => QueryTemplate | undefined;
+  },
+): {
+  comparison: Comparison;
+  rows: Map<number, { score: number | null; slots: ValidationSlot[] }>;
+} {
+  const rows = new Map<
+    number,
+    { score: number | null; slots: ValidationSlot[] }
+  >();
   let num = 0;
   let den = 0;
   const tests: StatisticalTest[] = [];
@@ -259,7 +294,9 @@ export function compareParameters(
   }
   if (den === 0)
     return {
-      comparison: notApplicable('No template with parameters occurs in both traces.'),
+      comparison: notApplicable(
+        'No template with parameters occurs in both traces.',
+      ),
       rows,
     };
   const score = clamp01(num / den);
@@ -276,7 +313,11 @@ export function compareParameters(
 }
 
 /** Relative time axis: histogram of a time-offset sketch over the trace's own span. */
-function relativeHistogram(c: TraceCollector, sketch: KllSketch, bins: number): number[] | null {
+function relativeHistogram(
+  c: TraceCollector,
+  sketch: KllSketch,
+  bins: number,
+): number[] | null {
   if (c.firstUs === null || !(c.maxUs > c.minUs) || sketch.n === 0) return null;
   return histogram(sketch.toWeighted(), {
     lo: c.minUs - c.firstUs,
@@ -342,15 +383,20 @@ export function compareBurstiness(
 
 /** Human-readable window size. @internal */
 export function formatWindow(us: number): string {
-  if (us >= 60_000_000 && us % 60_000_000 === 0) return `${us / 60_000_000} min`;
+  if (us >= 60_000_000 && us % 60_000_000 === 0)
+    return `${us / 60_000_000} min`;
   if (us >= 1_000_000) return `${us / 1_000_000} s`;
   if (us >= 1000) return `${us / 1000} ms`;
   return `${us} µs`;
 }
 
 /** Exact-repeat rate: 1 − |rate difference| (TV between the two Bernoulli distributions). @internal */
-export function compareRepeatRate(a: TraceCollector, b: TraceCollector): Comparison {
-  if (a.events === 0 || b.events === 0) return notApplicable('A trace is empty.');
+export function compareRepeatRate(
+  a: TraceCollector,
+  b: TraceCollector,
+): Comparison {
+  if (a.events === 0 || b.events === 0)
+    return notApplicable('A trace is empty.');
   const ra = a.repeatRate();
   const rb = b.repeatRate();
   const repA = Math.round(ra * a.events);
@@ -381,7 +427,11 @@ export function buildCharts(
     includeDurations: boolean;
   },
 ): ValidationCharts {
-  const cdf = (id: string, label: string, unit: string, sa: KllSketch, sb: KllSketch): ValidationCdf => ({
+  const cdf = (
+    [id, label, unit]: [string, string, string],
+    sa: KllSketch,
+    sb: KllSketch,
+  ): ValidationCdf => ({
     id,
     label,
     unit,
@@ -389,12 +439,26 @@ export function buildCharts(
     generated: cdfPoints(sb.toWeighted()),
   });
   const cdfs: ValidationCdf[] = [
-    cdf('interArrival', 'Inter-arrival time', 'µs', a.interArrival, b.interArrival),
-    cdf('thinkTime', 'Think time (within sessions)', 'µs', a.thinkTime, b.thinkTime),
-    cdf('sessionLength', 'Session length', 'events', a.sessionLength, b.sessionLength),
+    cdf(
+      ['interArrival', 'Inter-arrival time', 'µs'],
+      a.interArrival,
+      b.interArrival,
+    ),
+    cdf(
+      ['thinkTime', 'Think time (within sessions)', 'µs'],
+      a.thinkTime,
+      b.thinkTime,
+    ),
+    cdf(
+      ['sessionLength', 'Session length', 'events'],
+      a.sessionLength,
+      b.sessionLength,
+    ),
   ];
   if (options.includeDurations)
-    cdfs.push(cdf('durations', 'Statement duration', 'µs', a.durations, b.durations));
+    cdfs.push(
+      cdf(['durations', 'Statement duration', 'µs'], a.durations, b.durations),
+    );
   cdfs.push(...options.paramCdfs);
 
   // top templates by original frequency (then generated)
@@ -431,8 +495,12 @@ export function buildCharts(
       bins: options.bins,
       originalEvents: share(relativeHistogram(a, a.eventTimes, options.bins)),
       generatedEvents: share(relativeHistogram(b, b.eventTimes, options.bins)),
-      originalSessions: share(relativeHistogram(a, a.sessionStarts, options.bins)),
-      generatedSessions: share(relativeHistogram(b, b.sessionStarts, options.bins)),
+      originalSessions: share(
+        relativeHistogram(a, a.sessionStarts, options.bins),
+      ),
+      generatedSessions: share(
+        relativeHistogram(b, b.sessionStarts, options.bins),
+      ),
     },
     burstiness: a.windows.map((w, i) => ({
       windowUs: w.sizeUs,
@@ -468,6 +536,7 @@ export function buildTemplateRows(
     }
     return row;
   });
-  return rows.sort((x, y) => y.original - x.original || y.generated - x.generated);
+  return rows.sort(
+    (x, y) => y.original - x.original || y.generated - x.generated,
+  );
 }
-

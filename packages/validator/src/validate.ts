@@ -114,9 +114,13 @@ async function consume(
     collector.add(event);
     if (++n % PROGRESS_EVERY === 0) {
       if (signal?.aborted)
-        throw new StbError('STB_ABORTED', '[stb] [validator] Validation aborted.', {
-          cause: signal.reason,
-        });
+        throw new StbError(
+          'STB_ABORTED',
+          '[stb] [validator] Validation aborted.',
+          {
+            cause: signal.reason,
+          },
+        );
       onProgress?.({ trace: options.trace, events: n });
     }
   }
@@ -205,7 +209,9 @@ export async function validateTraces(
     const id = index.ids[i] as string;
     return lookA(id) ?? lookB(id);
   };
-  const missing = index.ids.filter((_, i) => templateOf(i) === undefined).length;
+  const missing = index.ids.filter(
+    (_, i) => templateOf(i) === undefined,
+  ).length;
   if (missing > 0)
     warnings.push(
       `${missing} template id(s) used by events have no template record; their query type counts as OTHER.`,
@@ -264,7 +270,11 @@ export async function validateTraces(
 
   // CDFs of the most frequent numeric parameters present in both traces
   const paramCdfs: ValidationCdf[] = [];
-  const rows = buildTemplateRows(a, b, { index, templateOf, params: params.rows });
+  const rows = buildTemplateRows(a, b, {
+    index,
+    templateOf,
+    params: params.rows,
+  });
   for (const row of rows) {
     if (paramCdfs.length >= PARAM_CDFS) break;
     const i = index.ids.indexOf(row.id);

@@ -40,7 +40,8 @@ h2{font-size:16px;margin:0 0 12px}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:middle}
 th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.test{white-space:nowrap}
 .bar{position:relative;width:140px;height:10px;background:#eef2f7;border-radius:5px;overflow:hidden;display:inline-block;vertical-align:middle;margin-right:8px}
 .bar>span{position:absolute;left:0;top:0;bottom:0;border-radius:5px}
 .na{color:var(--muted);font-style:italic}
@@ -92,7 +93,7 @@ function fmtTest(t: StatisticalTest | null): string {
 }
 
 function propertyRow(p: ValidationProperty): string {
-  return `<tr><td>${esc(p.label)}${p.note ? `<div class="note">${esc(p.note)}</div>` : ''}</td><td>${p.applicable ? scoreBar(p.score) : '<span class="na">not applicable</span>'}</td><td class="num">${p.distance ? `<span class="mono">${esc(p.distance.name)} ${fmtNum(p.distance.value)}</span>` : '—'}</td><td>${fmtTest(p.test)}</td><td class="num">${p.test ? fmtP(p.test) : '—'}</td><td class="num">${p.applicable ? fmtNum(p.weight) : `<span class="na">${fmtNum(p.weight)}</span>`}</td></tr>`;
+  return `<tr><td>${esc(p.label)}${p.note ? `<div class="note">${esc(p.note)}</div>` : ''}</td><td>${p.applicable ? scoreBar(p.score) : '<span class="na">not applicable</span>'}</td><td class="num">${p.distance ? `<span class="mono">${esc(p.distance.name)} ${fmtNum(p.distance.value)}</span>` : '—'}</td><td class="test">${fmtTest(p.test)}</td><td class="num">${p.test ? fmtP(p.test) : '—'}</td><td class="num">${p.applicable ? fmtNum(p.weight) : `<span class="na">${fmtNum(p.weight)}</span>`}</td></tr>`;
 }
 
 function spanOf(s: ValidationTraceSummary): string {
@@ -109,7 +110,10 @@ function summaryTable(r: ValidationReport): string {
     ['Sessions', (s) => s.sessions.toLocaleString('en-US')],
     ['Templates', (s) => s.templates.toLocaleString('en-US')],
     ['Time span', spanOf],
-    ['Events with duration', (s) => s.eventsWithDuration.toLocaleString('en-US')],
+    [
+      'Events with duration',
+      (s) => s.eventsWithDuration.toLocaleString('en-US'),
+    ],
     ['Exact-repeat rate', (s) => `${(s.repeatRate * 100).toFixed(2)} %`],
   ];
   return `<table><thead><tr><th></th><th class="num"><span class="key" style="background:var(--orig)"></span>Original</th><th class="num"><span class="key" style="background:var(--gen)"></span>Generated</th></tr></thead><tbody>${rows
@@ -125,8 +129,19 @@ function cdfChart(c: ValidationCdf): string {
   return lineChart({
     title: c.label,
     series: [
-      { name: 'original', color: COLORS.original, points: c.original, step: true },
-      { name: 'generated', color: COLORS.generated, points: c.generated, step: true, dashed: true },
+      {
+        name: 'original',
+        color: COLORS.original,
+        points: c.original,
+        step: true,
+      },
+      {
+        name: 'generated',
+        color: COLORS.generated,
+        points: c.generated,
+        step: true,
+        dashed: true,
+      },
     ],
     xLog: 'auto',
     yMax: 1,
@@ -136,19 +151,27 @@ function cdfChart(c: ValidationCdf): string {
   });
 }
 
-function arrivalChart(r: ValidationReport): string {
+function arrivalChart(
+  r: ValidationReport,
+  what: 'Events' | 'Sessions',
+): string {
   const a = r.charts.arrival;
   const pts = (xs: number[]): [number, number][] =>
     xs.map((v, i) => [(i + 0.5) / a.bins, v * a.bins]);
   return lineChart({
-    title: 'Arrival rate over relative time (1 = average rate)',
-    width: 560,
-    height: 260,
+    title: `${what === 'Events' ? 'Event' : 'Session'} arrival rate (1 = the trace’s average)`,
     series: [
-      { name: 'original events', color: COLORS.original, points: pts(a.originalEvents) },
-      { name: 'generated events', color: COLORS.generated, points: pts(a.generatedEvents) },
-      { name: 'original sessions', color: COLORS.original, points: pts(a.originalSessions), dashed: true },
-      { name: 'generated sessions', color: COLORS.generated, points: pts(a.generatedSessions), dashed: true },
+      {
+        name: 'original',
+        color: COLORS.original,
+        points: pts(a[`original${what}`]),
+      },
+      {
+        name: 'generated',
+        color: COLORS.generated,
+        points: pts(a[`generated${what}`]),
+        dashed: true,
+      },
     ],
     xLabel: (v) => `${Math.round(v * 100)}%`,
     xCaption: 'share of each trace’s time span',
@@ -156,13 +179,19 @@ function arrivalChart(r: ValidationReport): string {
 }
 
 function burstinessTable(r: ValidationReport): string {
-  const fmt = (v: number | null): string => (v === null ? '<span class="na">too few windows</span>' : fmtNum(v));
+  const fmt = (v: number | null): string =>
+    v === null ? '<span class="na">too few windows</span>' : fmtNum(v);
   return `<table><thead><tr><th>Window</th><th class="num">Original VMR</th><th class="num">Generated VMR</th></tr></thead><tbody>${r.charts.burstiness
-    .map((b) => `<tr><td>${fmtUs(b.windowUs)}</td><td class="num">${fmt(b.original)}</td><td class="num">${fmt(b.generated)}</td></tr>`)
-    .join('')}</tbody></table><p class="note">Variance-to-mean ratio of event counts per window: 1 for a Poisson process, larger when bursty.</p>`;
+    .map(
+      (b) =>
+        `<tr><td>${fmtUs(b.windowUs)}</td><td class="num">${fmt(b.original)}</td><td class="num">${fmt(b.generated)}</td></tr>`,
+    )
+    .join(
+      '',
+    )}</tbody></table><p class="note">Variance-to-mean ratio of event counts per window: 1 for a Poisson process, larger when bursty.</p>`;
 }
 
-function templateLabel(id: string, text: string | undefined, max = 44): string {
+function templateLabel(id: string, text: string | undefined, max = 40): string {
   const t = text === undefined ? '' : text.replace(/\s+/g, ' ');
   const short = t.length > max ? `${t.slice(0, max - 1)}…` : t;
   return `${id.slice(0, 6)} ${short}`;
@@ -188,31 +217,55 @@ export function renderHtmlReport(
     generated: t.generated / totB,
   }));
   const textById = new Map(report.templates.map((t) => [t.id, t.text]));
-  const short = report.charts.transitions.templateIds.map((id) => id.slice(0, 4));
+  const short = report.charts.transitions.templateIds.map((id) =>
+    id.slice(0, 4),
+  );
   const verdict =
     report.passed === undefined
       ? ''
       : `<span class="badge ${report.passed ? 'pass' : 'fail'}">${report.passed ? 'PASS' : 'FAIL'} · min ${report.minScore?.toFixed(2) ?? ''}</span>`;
   const sections: string[] = [];
-  sections.push(`<section class="card hero"><div><div class="note">Composite fidelity score</div><div class="score" style="color:${scoreColor(report.score)}">${report.score.toFixed(3)}</div></div><div>${verdict}<p class="note" style="max-width:620px">Weighted mean of per-property scores (1 = indistinguishable). Scores are effect sizes: 1 − total variation for categorical properties, 1 − Kolmogorov–Smirnov statistic for continuous ones. p-values are shown for diagnostics; at large sizes they are tiny for any visible difference.</p></div></section>`);
+  sections.push(
+    `<section class="card hero"><div><div class="note">Composite fidelity score</div><div class="score" style="color:${scoreColor(report.score)}">${report.score.toFixed(3)}</div></div><div>${verdict}<p class="note" style="max-width:620px">Weighted mean of per-property scores (1 = indistinguishable). Scores are effect sizes: 1 − total variation for categorical properties, 1 − Kolmogorov–Smirnov statistic for continuous ones. p-values are shown for diagnostics; at large sizes they are tiny for any visible difference.</p></div></section>`,
+  );
   if (report.warnings.length > 0)
-    sections.push(`<section class="card warn"><h2>Warnings</h2><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`);
-  sections.push(`<section class="card"><h2>Properties</h2><table><thead><tr><th>Property</th><th>Score</th><th class="num">Distance</th><th>Test</th><th class="num">p-value</th><th class="num">Weight</th></tr></thead><tbody>${report.properties.map(propertyRow).join('')}</tbody></table></section>`);
-  sections.push(`<section class="card"><h2>Traces</h2>${summaryTable(report)}</section>`);
-  sections.push(`<section class="card"><h2>Template frequencies</h2>${pairedBars({ title: `Top ${tplRows.length} templates by original frequency (share of events)`, rows: tplRows })}</section>`);
-  sections.push(`<section class="card"><h2>Distributions</h2><div class="grid2">${report.charts.cdfs.map(cdfChart).join('')}</div><p class="note">Empirical CDFs; solid = original, dashed = generated.</p></section>`);
+    sections.push(
+      `<section class="card warn"><h2>Warnings</h2><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`,
+    );
+  sections.push(
+    `<section class="card"><h2>Properties</h2><table><thead><tr><th>Property</th><th>Score</th><th class="num">Distance</th><th>Test</th><th class="num">p-value</th><th class="num">Weight</th></tr></thead><tbody>${report.properties.map(propertyRow).join('')}</tbody></table></section>`,
+  );
+  sections.push(
+    `<section class="card"><h2>Traces</h2>${summaryTable(report)}</section>`,
+  );
+  sections.push(
+    `<section class="card"><h2>Template frequencies</h2>${pairedBars({ title: `Top ${tplRows.length} templates by original frequency (share of events)`, rows: tplRows })}</section>`,
+  );
+  sections.push(
+    `<section class="card"><h2>Distributions</h2><div class="grid2">${report.charts.cdfs.map(cdfChart).join('')}</div><p class="note">Empirical CDFs; solid = original, dashed = generated.</p></section>`,
+  );
   const tr = report.charts.transitions;
-  sections.push(`<section class="card"><h2>Template transitions</h2><div class="grid2">${heatMap({ title: 'Original: P(next | current)', labels: short, matrix: tr.original, color: COLORS.original })}${heatMap({ title: 'Generated: P(next | current)', labels: short, matrix: tr.generated, color: COLORS.generated })}</div><table><thead><tr><th>Key</th><th>Template</th></tr></thead><tbody>${tr.templateIds.map((id, i) => `<tr><td class="mono">${esc(short[i] ?? '')}</td><td class="mono sql" title="${esc(textById.get(id) ?? '')}">${esc(templateLabel(id, textById.get(id), 110))}</td></tr>`).join('')}</tbody></table></section>`);
-  sections.push(`<section class="card"><h2>Arrivals over time</h2><div class="grid2">${arrivalChart(report)}<div>${burstinessTable(report)}</div></div></section>`);
-  sections.push(`<section class="card"><h2>Templates</h2><table><thead><tr><th>Template</th><th>Type</th><th class="num">Original</th><th class="num">Generated</th><th>Parameter score</th></tr></thead><tbody>${report.templates
-    .slice(0, 100)
-    .map(
-      (t) =>
-        `<tr><td class="mono sql" title="${esc(t.text ?? '')}">${esc(templateLabel(t.id, t.text, 90))}</td><td>${esc(t.queryType ?? '—')}</td><td class="num">${t.original.toLocaleString('en-US')}</td><td class="num">${t.generated.toLocaleString('en-US')}</td><td>${scoreBar(t.parameterScore)}</td></tr>`,
-    )
-    .join('')}</tbody></table>${report.templates.length > 100 ? `<p class="note">${report.templates.length - 100} more templates in the JSON report.</p>` : ''}</section>`);
+  sections.push(
+    `<section class="card"><h2>Template transitions</h2><div class="grid2">${heatMap({ title: 'Original: P(next | current)', labels: short, matrix: tr.original, color: COLORS.original })}${heatMap({ title: 'Generated: P(next | current)', labels: short, matrix: tr.generated, color: COLORS.generated })}</div><table><thead><tr><th>Key</th><th>Template</th></tr></thead><tbody>${tr.templateIds.map((id, i) => `<tr><td class="mono">${esc(short[i] ?? '')}</td><td class="mono sql" title="${esc(textById.get(id) ?? '')}">${esc(templateLabel(id, textById.get(id), 110))}</td></tr>`).join('')}</tbody></table></section>`,
+  );
+  sections.push(
+    `<section class="card"><h2>Arrivals over time</h2><div class="grid2">${arrivalChart(report, 'Events')}${arrivalChart(report, 'Sessions')}</div>${burstinessTable(report)}</section>`,
+  );
+  sections.push(
+    `<section class="card"><h2>Templates</h2><table><thead><tr><th>Template</th><th>Type</th><th class="num">Original</th><th class="num">Generated</th><th>Parameter score</th></tr></thead><tbody>${report.templates
+      .slice(0, 100)
+      .map(
+        (t) =>
+          `<tr><td class="mono sql" title="${esc(t.text ?? '')}">${esc(templateLabel(t.id, t.text, 90))}</td><td>${esc(t.queryType ?? '—')}</td><td class="num">${t.original.toLocaleString('en-US')}</td><td class="num">${t.generated.toLocaleString('en-US')}</td><td>${scoreBar(t.parameterScore)}</td></tr>`,
+      )
+      .join(
+        '',
+      )}</tbody></table>${report.templates.length > 100 ? `<p class="note">${report.templates.length - 100} more templates in the JSON report.</p>` : ''}</section>`,
+  );
   const sk = report.sketch;
-  sections.push(`<footer>Generated ${esc(report.createdAt)} · report format v${report.version} · sketches: ${esc(sk.kind)} k=${sk.k}, exact up to ${sk.exactUpTo.toLocaleString('en-US')} values${sk.rankError > 0 ? `, rank error ≤ ${(sk.rankError * 100).toFixed(2)} %` : ''}.</footer>`);
+  sections.push(
+    `<footer>Generated ${esc(report.createdAt)} · report format v${report.version} · sketches: ${esc(sk.kind)} k=${sk.k}, exact up to ${sk.exactUpTo.toLocaleString('en-US')} values${sk.rankError > 0 ? `, rank error ≤ ${(sk.rankError * 100).toFixed(2)} %` : ''}.</footer>`,
+  );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="data:,">

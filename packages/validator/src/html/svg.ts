@@ -52,7 +52,8 @@ function linearScale(
   const f = ((v: number) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0)) as Scale;
   const raw = (d1 - d0) / 5;
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const step =
+    [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
   const ticks: number[] = [];
   for (let t = Math.ceil(d0 / step) * step; t <= d1 + step * 1e-9; t += step)
     ticks.push(+t.toPrecision(12));
@@ -70,9 +71,12 @@ function logScale(
   const l1 = Math.max(Math.log10(domain[1]), l0 + 1);
   const [r0, r1] = range;
   const f = ((v: number) =>
-    r0 + ((Math.log10(Math.max(v, domain[0])) - l0) / (l1 - l0)) * (r1 - r0)) as Scale;
+    r0 +
+    ((Math.log10(Math.max(v, domain[0])) - l0) / (l1 - l0)) *
+      (r1 - r0)) as Scale;
   const ticks: number[] = [];
-  for (let e = Math.ceil(l0); e <= Math.floor(l1); e++) ticks.push(Math.pow(10, e));
+  for (let e = Math.ceil(l0); e <= Math.floor(l1); e++)
+    ticks.push(Math.pow(10, e));
   f.ticks = ticks;
   f.label = label;
   return f;
@@ -106,7 +110,7 @@ export interface LineChartOptions {
 export function lineChart(o: LineChartOptions): string {
   const W = o.width ?? 420;
   const H = o.height ?? 240;
-  const m = { l: 48, r: 14, t: 30, b: 40 };
+  const m = { l: 48, r: 14, t: 44, b: 40 };
   const all = o.series.flatMap((s) => s.points);
   if (all.length === 0)
     return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(o.title)}"><text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="muted">${esc(o.title)}: no data</text></svg>`;
@@ -118,47 +122,65 @@ export function lineChart(o: LineChartOptions): string {
   const minPos = pos.length > 0 ? Math.min(...pos) : 1;
   const useLog =
     o.xLog === true ||
-    (o.xLog === 'auto' && pos.length > 0 && xMax / minPos > 100);
+    (o.xLog === 'auto' && xMin >= 0 && pos.length > 0 && xMax / minPos > 100);
   const xl = o.xLabel ?? fmtNum;
   const x = useLog
     ? logScale([Math.max(minPos, xMax * 1e-9), xMax], [m.l, W - m.r], xl)
     : linearScale([xMin, xMax], [m.l, W - m.r], xl);
-  const y = linearScale([0, o.yMax ?? Math.max(...ys, 1e-12)], [H - m.b, m.t], o.yLabel ?? fmtNum);
+  const y = linearScale(
+    [0, o.yMax ?? Math.max(...ys, 1e-12)],
+    [H - m.b, m.t],
+    o.yLabel ?? fmtNum,
+  );
   const parts: string[] = [];
   parts.push(`<text x="${m.l}" y="16" class="ctitle">${esc(o.title)}</text>`);
   for (const t of y.ticks) {
     const py = y(t).toFixed(1);
-    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${py}" y2="${py}" class="grid"/>`);
-    parts.push(`<text x="${m.l - 6}" y="${py}" dy="0.32em" text-anchor="end" class="tick">${esc(y.label(t))}</text>`);
+    parts.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${py}" y2="${py}" class="grid"/>`,
+    );
+    parts.push(
+      `<text x="${m.l - 6}" y="${py}" dy="0.32em" text-anchor="end" class="tick">${esc(y.label(t))}</text>`,
+    );
   }
   for (const t of x.ticks) {
     const px = x(t).toFixed(1);
-    parts.push(`<line x1="${px}" x2="${px}" y1="${H - m.b}" y2="${H - m.b + 4}" class="axis"/>`);
-    parts.push(`<text x="${px}" y="${H - m.b + 15}" text-anchor="middle" class="tick">${esc(x.label(t))}</text>`);
+    parts.push(
+      `<line x1="${px}" x2="${px}" y1="${H - m.b}" y2="${H - m.b + 4}" class="axis"/>`,
+    );
+    parts.push(
+      `<text x="${px}" y="${H - m.b + 15}" text-anchor="middle" class="tick">${esc(x.label(t))}</text>`,
+    );
   }
-  parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" class="axis"/>`);
+  parts.push(
+    `<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" class="axis"/>`,
+  );
   if (o.xCaption)
-    parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 6}" text-anchor="middle" class="tick">${esc(o.xCaption)}${useLog ? ' (log scale)' : ''}</text>`);
+    parts.push(
+      `<text x="${(m.l + W - m.r) / 2}" y="${H - 6}" text-anchor="middle" class="tick">${esc(o.xCaption)}${useLog ? ' (log scale)' : ''}</text>`,
+    );
   for (const s of o.series) {
     if (s.points.length === 0) continue;
     let d = '';
     s.points.forEach(([px, py], i) => {
       const X = x(px).toFixed(1);
       const Y = y(py).toFixed(1);
-      if (s.step)
-        d += i === 0 ? `M${X},${y(0).toFixed(1)}V${Y}` : `H${X}V${Y}`;
+      if (s.step) d += i === 0 ? `M${X},${y(0).toFixed(1)}V${Y}` : `H${X}V${Y}`;
       else d += i === 0 ? `M${X},${Y}` : `L${X},${Y}`;
     });
     parts.push(
       `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''} stroke-linejoin="round"/>`,
     );
   }
-  let lx = W - m.r;
-  for (const s of [...o.series].reverse()) {
-    const w = 14 + s.name.length * 6.2;
-    lx -= w + 10;
-    parts.push(`<line x1="${lx}" x2="${lx + 12}" y1="12" y2="12" stroke="${s.color}" stroke-width="3"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/>`);
-    parts.push(`<text x="${lx + 16}" y="12" dy="0.32em" class="legend">${esc(s.name)}</text>`);
+  let lx = m.l;
+  for (const s of o.series) {
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 14}" y1="31" y2="31" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/>`,
+    );
+    parts.push(
+      `<text x="${lx + 18}" y="31" dy="0.32em" class="legend">${esc(s.name)}</text>`,
+    );
+    lx += 30 + s.name.length * 6;
   }
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(o.title)}">${parts.join('')}</svg>`;
 }
@@ -171,11 +193,14 @@ export function pairedBars(o: {
 }): string {
   const W = o.width ?? 880;
   const rowH = 26;
-  const labelW = 330;
+  const labelW = 360;
   const m = { t: 34, b: 10 };
   const H = m.t + o.rows.length * rowH + m.b;
-  const max = Math.max(1e-12, ...o.rows.flatMap((r) => [r.original, r.generated]));
-  const bw = W - labelW - 70;
+  const max = Math.max(
+    1e-12,
+    ...o.rows.flatMap((r) => [r.original, r.generated]),
+  );
+  const bw = W - labelW - 120;
   const parts: string[] = [
     `<text x="0" y="16" class="ctitle">${esc(o.title)}</text>`,
     `<rect x="${W - 230}" y="6" width="12" height="10" fill="${COLORS.original}"/><text x="${W - 214}" y="11" dy="0.32em" class="legend">original</text>`,
@@ -183,12 +208,20 @@ export function pairedBars(o: {
   ];
   o.rows.forEach((r, i) => {
     const y0 = m.t + i * rowH;
-    parts.push(`<text x="${labelW - 8}" y="${y0 + rowH / 2 - 1}" dy="0.32em" text-anchor="end" class="blabel">${esc(r.label)}</text>`);
+    parts.push(
+      `<text x="${labelW - 8}" y="${y0 + rowH / 2 - 1}" dy="0.32em" text-anchor="end" class="blabel">${esc(r.label)}</text>`,
+    );
     const wa = (r.original / max) * bw;
     const wb = (r.generated / max) * bw;
-    parts.push(`<rect x="${labelW}" y="${y0 + 2}" width="${wa.toFixed(1)}" height="10" rx="2" fill="${COLORS.original}"/>`);
-    parts.push(`<rect x="${labelW}" y="${y0 + 12}" width="${wb.toFixed(1)}" height="10" rx="2" fill="${COLORS.generated}"/>`);
-    parts.push(`<text x="${labelW + Math.max(wa, wb) + 6}" y="${y0 + 12}" dy="0.32em" class="tick">${(r.original * 100).toFixed(1)} % / ${(r.generated * 100).toFixed(1)} %</text>`);
+    parts.push(
+      `<rect x="${labelW}" y="${y0 + 2}" width="${wa.toFixed(1)}" height="10" rx="2" fill="${COLORS.original}"/>`,
+    );
+    parts.push(
+      `<rect x="${labelW}" y="${y0 + 12}" width="${wb.toFixed(1)}" height="10" rx="2" fill="${COLORS.generated}"/>`,
+    );
+    parts.push(
+      `<text x="${labelW + Math.max(wa, wb) + 6}" y="${y0 + 12}" dy="0.32em" class="tick">${(r.original * 100).toFixed(1)} % / ${(r.generated * 100).toFixed(1)} %</text>`,
+    );
   });
   return `<svg class="chart wide" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(o.title)}">${parts.join('')}</svg>`;
 }
@@ -207,10 +240,16 @@ export function heatMap(o: {
   const cell = n === 0 ? 0 : Math.floor((S - m.l - 10) / n);
   const W = m.l + cell * n + 10;
   const H = m.t + cell * n + 10;
-  const parts: string[] = [`<text x="0" y="16" class="ctitle">${esc(o.title)}</text>`];
+  const parts: string[] = [
+    `<text x="0" y="16" class="ctitle">${esc(o.title)}</text>`,
+  ];
   o.labels.forEach((l, i) => {
-    parts.push(`<text x="${m.l - 4}" y="${m.t + i * cell + cell / 2}" dy="0.32em" text-anchor="end" class="tick">${esc(l)}</text>`);
-    parts.push(`<text x="${m.l + i * cell + cell / 2}" y="${m.t - 6}" text-anchor="middle" class="tick">${esc(l)}</text>`);
+    parts.push(
+      `<text x="${m.l - 4}" y="${m.t + i * cell + cell / 2}" dy="0.32em" text-anchor="end" class="tick">${esc(l)}</text>`,
+    );
+    parts.push(
+      `<text x="${m.l + i * cell + cell / 2}" y="${m.t - 6}" text-anchor="middle" class="tick">${esc(l)}</text>`,
+    );
   });
   o.matrix.forEach((row, i) =>
     row.forEach((v, j) => {
@@ -219,7 +258,9 @@ export function heatMap(o: {
         `<rect x="${m.l + j * cell}" y="${m.t + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="${o.color}" fill-opacity="${(0.04 + 0.96 * Math.sqrt(op)).toFixed(3)}"><title>${esc(`${o.labels[i] ?? ''} → ${o.labels[j] ?? ''}: ${(v * 100).toFixed(1)} %`)}</title></rect>`,
       );
       if (cell >= 26 && v >= 0.005)
-        parts.push(`<text x="${m.l + j * cell + cell / 2}" y="${m.t + i * cell + cell / 2}" dy="0.32em" text-anchor="middle" class="cell${op > 0.35 ? ' inv' : ''}">${Math.round(v * 100)}</text>`);
+        parts.push(
+          `<text x="${m.l + j * cell + cell / 2}" y="${m.t + i * cell + cell / 2}" dy="0.32em" text-anchor="middle" class="cell${op > 0.35 ? ' inv' : ''}">${Math.round(v * 100)}</text>`,
+        );
     }),
   );
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(o.title)}">${parts.join('')}</svg>`;

@@ -72,7 +72,7 @@ export class KllSketch {
     if (x < this.#min) this.#min = x;
     if (x > this.#max) this.#max = x;
     (this.#levels[0] as number[]).push(x);
-    if (++this.#size >= this.#maxSize) this.#compress();
+    if (++this.#size > this.#maxSize) this.#compress();
   }
 
   #capacity(h: number): number {
@@ -108,7 +108,7 @@ export class KllSketch {
       let cap = 0;
       for (let g = 0; g < this.#levels.length; g++) cap += this.#capacity(g);
       this.#maxSize = Math.max(cap, this.exactUpTo);
-      if (this.#size < this.#maxSize) break;
+      if (this.#size <= this.#maxSize) break;
     }
   }
 

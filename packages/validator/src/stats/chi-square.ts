@@ -14,7 +14,8 @@ export interface ChiSquareResult extends PValue {
  * log space (no underflow: `log10PValue` stays exact where `pValue` would be 0).
  */
 export function chiSquareSf(x: number, df: number): PValue {
-  if (!(df > 0)) throw new RangeError(`[stb] [validator] df must be > 0, got ${df}.`);
+  if (!(df > 0))
+    throw new RangeError(`[stb] [validator] df must be > 0, got ${df}.`);
   return pValueFromLn(lnUpperRegularizedGamma(df / 2, x / 2));
 }
 

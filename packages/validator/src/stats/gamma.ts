@@ -9,7 +9,8 @@ const HALF_LN_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** ln Γ(x) for x > 0: Lanczos below 20, Stirling's series (5 terms) above. @internal */
 export function lnGamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
+  if (x < 0.5)
+    return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
   if (x >= 20) {
     const inv = 1 / x;
     const inv2 = inv * inv;

@@ -91,21 +91,24 @@ export function ksTwoSample(
     { values: sa, weights: new Float64Array(sa.length).fill(1) },
     { values: sb, weights: new Float64Array(sb.length).fill(1) },
   );
-  return { statistic, ...ksPValue(statistic, sa.length, sb.length, options) };
+  return {
+    statistic,
+    ...ksPValue(statistic, [sa.length, sb.length], options),
+  };
 }
 
 /**
- * Two-sided p-value P(D ≥ d) of the two-sample KS statistic for sample sizes n₁ and n₂.
+ * Two-sided p-value P(D ≥ d) of the two-sample KS statistic for sample sizes `[n₁, n₂]`.
  * Exact: the probability that a random monotone lattice path from (0,0) to (n₁,n₂) leaves the band
  * |i/n₁ − j/n₂| < d, summed as positive terms (no cancellation, so small p-values are accurate).
  * Asymptotic: Q_KS((√nₑ + 0.12 + 0.11/√nₑ)·d) with nₑ = n₁n₂/(n₁+n₂), Q_KS evaluated in log space.
  */
 export function ksPValue(
   d: number,
-  n1: number,
-  n2: number,
+  sizes: readonly [n1: number, n2: number],
   options: KsPValueOptions = {},
 ): PValue & { method: 'exact' | 'asymptotic' } {
+  const [n1, n2] = sizes;
   if (!(n1 > 0 && n2 > 0) || !(d > 0))
     return { pValue: 1, log10PValue: 0, method: 'exact' };
   const method = options.method ?? 'auto';
@@ -125,7 +128,10 @@ function ksExactSf(d: number, n1: number, n2: number): number {
   const scaled = d * n1 * n2;
   const rounded = Math.round(scaled);
   // d is (i·n₂ − j·n₁)/(n₁n₂) for integer i, j when it comes from samples of these sizes
-  const h = Math.abs(scaled - rounded) < 1e-6 * Math.max(1, scaled) ? rounded : Math.ceil(scaled);
+  const h =
+    Math.abs(scaled - rounded) < 1e-6 * Math.max(1, scaled)
+      ? rounded
+      : Math.ceil(scaled);
   if (h <= 0) return 1;
   let row = new Float64Array(n2 + 1);
   let next = new Float64Array(n2 + 1);

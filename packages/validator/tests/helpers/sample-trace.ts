@@ -58,7 +58,13 @@ export function readSampleTrace(folder: string): MemoryTrace {
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (!m) continue;
-    const [, ts, pid, dur, sql] = m as unknown as [string, string, string, string | undefined, string];
+    const [, ts, pid, dur, sql] = m as unknown as [
+      string,
+      string,
+      string,
+      string | undefined,
+      string,
+    ];
     const { text: tplText, params } = normalise(sql);
     const id = computeTemplateId('postgres', tplText);
     if (!templates.has(id))
@@ -71,7 +77,8 @@ export function readSampleTrace(folder: string): MemoryTrace {
         slots: params.map((p) => ({ type: p.t, column: null })),
       });
     const endUs = Date.parse(`${ts.replace(' ', 'T')}Z`) * 1000;
-    const durationUs = dur === undefined ? undefined : Math.round(Number(dur) * 1000);
+    const durationUs =
+      dur === undefined ? undefined : Math.round(Number(dur) * 1000);
     const e: TraceEvent = {
       kind: 'event',
       startUs: durationUs === undefined ? endUs : endUs - durationUs,
