@@ -111,3 +111,4 @@ export type {
   AtomicFileWriter,
   AtomicFileWriterOptions,
 } from './io/atomic-file';
+export { traceJsonSchema } from './json-schema';

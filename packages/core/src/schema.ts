@@ -105,15 +105,27 @@ export type TraceSource = z.infer<typeof TraceSource>;
 
 /** First record of every trace. */
 export const TraceHeader = z.object({
-  kind: z.literal('header'),
-  format: z.literal('stb-trace'),
-  version: z.literal(TRACE_FORMAT_VERSION),
-  dialect: Dialect,
-  source: TraceSource,
+  kind: z
+    .literal('header')
+    .describe('Record kind; the header is always first.'),
+  format: z.literal('stb-trace').describe('Marks the file as a trace.'),
+  version: z
+    .literal(TRACE_FORMAT_VERSION)
+    .describe('Trace format version (`TRACE_FORMAT_VERSION`).'),
+  dialect: Dialect.describe('SQL dialect of every statement in the trace.'),
+  source: TraceSource.describe(
+    'Where the trace came from: input files, formats, tool, generator settings.',
+  ),
   /** The finest time difference the source could resolve, µs (MariaDB general log: 1_000_000). */
-  timeResolutionUs: z.number().int().positive(),
+  timeResolutionUs: z
+    .number()
+    .int()
+    .positive()
+    .describe(
+      'Finest time difference the source could resolve, µs (MariaDB general log: 1000000).',
+    ),
   /** ISO-8601 time the trace was written. */
-  createdAt: z.string(),
+  createdAt: z.string().describe('ISO-8601 time the trace was written.'),
 });
 export type TraceHeader = z.infer<typeof TraceHeader>;
 
@@ -128,56 +140,121 @@ export type TemplatePath = z.infer<typeof TemplatePath>;
 
 /** One parameter slot of a template. */
 export const TemplateSlot = z.object({
-  type: ParamType,
+  type: ParamType.describe('Parameter type seen in this slot.'),
   /** The column the slot is compared with or assigned to (`pgbench_accounts.aid`), or null. */
-  column: z.string().nullable(),
+  column: z
+    .string()
+    .nullable()
+    .describe(
+      'Column the slot is compared with or assigned to (`pgbench_accounts.aid`), or null.',
+    ),
   /** Syntactic context where known: `=`, `<`, `IN`, `LIMIT`, `OFFSET`, `VALUES`, `SET`… */
-  context: z.string().optional(),
+  context: z
+    .string()
+    .optional()
+    .describe('Syntactic context: `=`, `<`, `IN`, `LIMIT`, `VALUES`, `SET`…'),
 });
 export type TemplateSlot = z.infer<typeof TemplateSlot>;
 
 /** A statement shape: normalised SQL with `$n` slots. Written before the first event using it. */
 export const QueryTemplate = z.object({
-  kind: z.literal('template'),
+  kind: z
+    .literal('template')
+    .describe('Record kind; a template precedes its first event.'),
   /** {@link computeTemplateId} of the dialect and normalised text. */
-  id: z.string().regex(/^[0-9a-f]{16}$/),
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .describe(
+      'First 16 hex digits of SHA-256 over `dialect + "\\n" + normalised text`.',
+    ),
   /** Normalised SQL; constants replaced by `$1…$n` in order of appearance. */
-  text: z.string(),
-  queryType: QueryType,
+  text: z
+    .string()
+    .describe(
+      'Normalised SQL; constants replaced by `$1…$n` in order of appearance.',
+    ),
+  queryType: QueryType.describe('Statement class.'),
   /** Tables read or written, schema-qualified where the SQL qualifies them. */
-  tables: z.array(z.string()),
-  slots: z.array(TemplateSlot),
+  tables: z
+    .array(z.string())
+    .describe(
+      'Tables read or written, schema-qualified where the SQL qualifies them.',
+    ),
+  slots: z.array(TemplateSlot).describe('One entry per `$n` slot, in order.'),
   /** libpg-query fingerprint (PostgreSQL), to join with other tools. */
-  fingerprint: z.string().optional(),
+  fingerprint: z
+    .string()
+    .optional()
+    .describe(
+      'libpg-query fingerprint (PostgreSQL), to join with other tools.',
+    ),
   /** Which path normalised the statement. */
-  path: TemplatePath.optional(),
+  path: TemplatePath.optional().describe(
+    'Which path normalised the statement.',
+  ),
   /** Number of events using the template, when the writer knew it (e.g. a generated trace). */
-  count: z.number().int().nonnegative().optional(),
+  count: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('Number of events using the template, when the writer knew it.'),
 });
 export type QueryTemplate = z.infer<typeof QueryTemplate>;
 
 /** Outcome of a statement: `ok: false` for failed statements, with SQLSTATE or server error code. */
 export const Outcome = z.object({
-  ok: z.boolean(),
-  code: z.string().optional(),
+  ok: z.boolean().describe('False for a statement the server failed.'),
+  code: z
+    .string()
+    .optional()
+    .describe('SQLSTATE (PostgreSQL) or server error code (MySQL).'),
 });
 export type Outcome = z.infer<typeof Outcome>;
 
 /** One executed (or synthesised) statement. */
 export const TraceEvent = z.object({
-  kind: z.literal('event'),
+  kind: z.literal('event').describe('Record kind.'),
   /** Statement start, integer epoch µs. */
-  startUs: z.number().int(),
+  startUs: z.number().int().describe('Statement start, integer epoch µs.'),
   /** One connection; prefixed by the input file's index when several files are parsed. */
-  sessionId: z.string(),
-  templateId: z.string(),
-  params: z.array(ParamValue),
-  durationUs: z.number().int().nonnegative().optional(),
-  outcome: Outcome.optional(),
+  sessionId: z
+    .string()
+    .describe(
+      "One connection; prefixed by the input file's index when several files are parsed.",
+    ),
+  templateId: z
+    .string()
+    .describe('Id of a template record that precedes this event.'),
+  params: z
+    .array(ParamValue)
+    .describe('Typed values of the template slots, in slot order.'),
+  durationUs: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('Execution time, µs, when logged.'),
+  outcome: Outcome.optional().describe(
+    'Present when known; `ok: false` for failed statements.',
+  ),
   /** Index of the transaction within its session (0-based), when known. */
-  txn: z.number().int().nonnegative().optional(),
+  txn: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe(
+      'Index of the transaction within its session (0-based), when known.',
+    ),
   /** Executable SQL with parameters inlined, when rendered by the generator. */
-  sql: z.string().optional(),
+  sql: z
+    .string()
+    .optional()
+    .describe(
+      'Executable SQL with parameters inlined, when rendered by the generator.',
+    ),
 });
 export type TraceEvent = z.infer<typeof TraceEvent>;
 
