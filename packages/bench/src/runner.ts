@@ -501,6 +501,7 @@ async function execute(
           sink: sinkFor(lane),
           ...(shared ? { shared } : {}),
           reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
+          failFast: options.failFast === true,
         });
         lane.post = (m) => exec.handle(m);
         lane.ready = exec.preconnect();
@@ -572,6 +573,7 @@ async function execute(
             connections: conns,
             closed: mode === 'closed',
             reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
+            failFast: options.failFast === true,
           };
           p.run(task, { transferList: [port2] as never }).catch((err: unknown) => {
             if (lane.summary !== null) return;
@@ -596,7 +598,7 @@ async function execute(
         for (const lane of lanes) lane.post({ type: 'templates', list: [wt] });
       await Promise.all(lanes.map((l) => l.ready));
 
-      const t0 = nowMs() + 5;
+      const t0 = nowMs() + (mode === 'closed' ? 0 : 5);
       for (const lane of lanes) lane.post({ type: 'start', t0 });
       const durationTimer =
         options.durationSeconds !== undefined

@@ -14,6 +14,7 @@ export interface WorkerTask {
   connections: number;
   closed: boolean;
   reconnectTimeoutMs: number;
+  failFast: boolean;
 }
 
 /** piscina entry: runs an executor until the main thread ends or stops it. */
@@ -29,6 +30,7 @@ export default async function benchWorker(task: WorkerTask): Promise<void> {
       connections: task.connections,
       closed: task.closed,
       reconnectTimeoutMs: task.reconnectTimeoutMs,
+      failFast: task.failFast,
       sink: {
         batch: (m) => post(m, [m.buf.buffer as ArrayBuffer]),
         incident: (m) => post(m),

@@ -44,7 +44,12 @@ export interface ExecutorConfig {
   batchSize?: number;
   /** Flush interval (default 50 ms). */
   flushIntervalMs?: number;
+  /** Stop at the first failed query. */
+  failFast?: boolean;
 }
+
+const yieldMacrotask = (): Promise<void> =>
+  new Promise((r) => setImmediate(r));
 
 interface Conn {
   session: DbSession;
@@ -93,6 +98,7 @@ export class Executor {
   #notRun = 0;
   #reconnects = 0;
   #ack = 0;
+  #lastYield = 0;
   #buf: Float64Array;
   #n = 0;
   #classes = new Map<string, number>();
@@ -406,6 +412,15 @@ export class Executor {
           rows: out.rows,
           end: end - t0,
         });
+        if (!out.ok && this.#cfg.failFast === true) {
+          this.#flush();
+          this.stop();
+        }
+        // drivers that answer synchronously (SQLite) must not starve timers and I/O
+        if (end - this.#lastYield > 5) {
+          this.#lastYield = end;
+          await yieldMacrotask();
+        }
         if (tpl.txn === 'begin' && out.ok) s.inTxn = true;
         else if (tpl.txn === 'end') s.inTxn = false;
         if (!out.ok && out.connectionLost === true)

@@ -160,7 +160,7 @@ export class Aggregator {
         }
         if (!Number.isNaN(lag)) m.scheduleLag.observe(Math.max(0, lag) / 1000);
       }
-      if (end < this.#warmupMs) continue;
+      if (this.#warmupMs > 0 && end < this.#warmupMs) continue;
       if (end > this.lastEndMs) this.lastEndMs = end;
       const us = Math.max(1, Math.round(lat * 1000));
       const c = cls < 0 ? null : (classes[cls] ?? 'unknown');

@@ -1,0 +1,4 @@
+import { createPgliteTarget } from './helpers/targets';
+import { describeDbPlugin } from './helpers/conformance';
+
+describeDbPlugin('pglite', createPgliteTarget());

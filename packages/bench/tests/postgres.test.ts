@@ -1,0 +1,4 @@
+import { createPostgresTarget } from './helpers/targets';
+import { describeDbPlugin } from './helpers/conformance';
+
+describeDbPlugin('postgres', createPostgresTarget(2));

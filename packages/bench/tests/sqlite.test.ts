@@ -1,0 +1,4 @@
+import { createSqliteTarget } from './helpers/targets';
+import { describeDbPlugin } from './helpers/conformance';
+
+describeDbPlugin('sqlite', createSqliteTarget());
