@@ -23,8 +23,8 @@ interface FitSession extends TrackedSession {
   prevEndUs: number;
   /** Current value key per `<template>#<slot>`. */
   values: Map<string, string>;
-  /** Most recent source holding a value key. */
-  holders: Map<string, string>;
+  /** Sources currently holding a value key, least recent first. */
+  holders: Map<string, Set<string>>;
 }
 
 interface SequenceSession extends TrackedSession {
@@ -161,25 +161,32 @@ export async function fitWorkloadModel(
       if (p.t === 'null' || p.t === 'bool') continue;
       const key = valueKey(p);
       const source = `${e.templateId}#${i}`;
-      const holder = session.holders.get(key);
-      if (holder !== undefined) {
-        if (session.values.get(holder) === key) f.addReuse(holder);
-        else {
-          // stale pointer: look for any source currently holding the value
-          for (const [src, v] of session.values)
-            if (v === key) {
-              f.addReuse(src);
-              break;
-            }
+      const holders = session.holders.get(key);
+      if (holders) {
+        // Several sources may hold the value (pgbench's tid and bid can both be 2): credit the one
+        // that matched most often so far (ties: the most recent), so coincidences do not dilute it.
+        let best: string | undefined;
+        let bestCount = -1;
+        for (const src of holders) {
+          const c = f.reuse.get(src) ?? 0;
+          if (c >= bestCount) {
+            best = src;
+            bestCount = c;
+          }
         }
+        if (best !== undefined) f.addReuse(best);
+      }
+      const old = session.values.get(source);
+      if (old !== undefined && old !== key) {
+        const set = session.holders.get(old);
+        set?.delete(source);
+        if (set?.size === 0) session.holders.delete(old);
       }
       session.values.set(source, key);
-      session.holders.set(key, source);
-      if (session.holders.size > 4 * session.values.size + 64) {
-        // drop stale pointers so long sessions stay bounded
-        session.holders.clear();
-        for (const [src, v] of session.values) session.holders.set(v, src);
-      }
+      let set = session.holders.get(key);
+      if (!set) session.holders.set(key, (set = new Set()));
+      set.delete(source);
+      set.add(source);
     }
     if (onProgress && eventCount % PROGRESS_EVERY === 0)
       onProgress({ phase: 'read', step: eventCount });

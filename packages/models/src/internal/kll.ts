@@ -203,15 +203,3 @@ export class InverseCdfSampler {
     return this.at(rng.next());
   }
 }
-
-/** Equally spaced quantiles (count points from 0 to 1) of a sketch, interpolated. */
-export function sketchQuantileCurve(
-  state: KllSketchState,
-  count: number,
-): number[] {
-  const s = InverseCdfSampler.fromSketch(state);
-  if (!s) return [];
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) out.push(s.at(i / (count - 1)));
-  return out;
-}

@@ -7,19 +7,20 @@ import type {
   StringShapeState,
   TimestampState,
 } from '../state-schemas';
-import { KllSketch, sketchQuantileCurve } from './kll';
+import { InverseCdfSampler, KllSketch } from './kll';
 import { daysOfEpochUs, parseDateDays, parseTimestamp } from './time-format';
 import { valueKey } from './value-key';
 
 /** Distinct values kept exactly before a slot's frequency table turns into heavy hitters. */
 export const FREQ_CAPACITY = 256;
 /** Positions with their own character-class counts in the string shape model. */
-export const SHAPE_POSITIONS = 32;
+export const SHAPE_POSITIONS = 256;
 /** Character classes: lower, upper, digit, space, other. */
 export const CLASS_COUNT = 5;
 const OTHERS_CAP = 64;
 const REUSE_SOURCES_CAP = 16;
 const QUANTILE_POINTS = 65;
+const PRIVATE_DELTA = 0.0021;
 
 /** Privacy settings applied when a fitted slot is turned into its stored state. */
 export interface PrivacySettings {
@@ -165,12 +166,13 @@ class NumericFitter {
 
 /** Quantile curve that avoids the exact extremes (used under privacy). */
 function privateCurve(sketch: KllSketchState): number[] {
-  const full = sketchQuantileCurve(sketch, 1001);
-  if (full.length === 0) return [];
+  const s = InverseCdfSampler.fromSketch(sketch);
+  if (!s) return [];
   const out: number[] = [];
   for (let i = 0; i < QUANTILE_POINTS; i++) {
     const q = 0.005 + (0.99 * i) / (QUANTILE_POINTS - 1);
-    out.push(full[Math.round(q * 1000)] as number);
+    // the mean of two nearby quantiles: never an anchor (a source value) unless it is a point mass
+    out.push((s.at(q - PRIVATE_DELTA) + s.at(q + PRIVATE_DELTA)) / 2);
   }
   return out;
 }

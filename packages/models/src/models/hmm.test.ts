@@ -84,11 +84,12 @@ describe('hmm numerics (hand-computed case)', () => {
           (a[s[t - 1] as number]?.[s[t] as number] as number) *
           (b[s[t] as number]?.[obs[t] as number] as number);
       total += p;
-      (gamma0 as number[])[s[0] as number] += p;
-      for (let t = 0; t < 2; t++)
-        (xi[s[t] as number] as number[])[s[t + 1] as number] += p;
-      for (let t = 0; t < 3; t++)
-        (emit[s[t] as number] as number[])[obs[t] as number] += p;
+      const add = (row: number[] | undefined, k: number): void => {
+        if (row) row[k] = (row[k] ?? 0) + p;
+      };
+      add(gamma0, s[0] as number);
+      for (let t = 0; t < 2; t++) add(xi[s[t] as number], s[t + 1] as number);
+      for (let t = 0; t < 3; t++) add(emit[s[t] as number], obs[t] as number);
     }
     expect(total).toBeCloseTo(0.10893, 12);
     expect(acc.pi[0]).toBeCloseTo((gamma0[0] as number) / total, 12);
