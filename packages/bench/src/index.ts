@@ -45,6 +45,7 @@ export type { SqlStatement } from './sql-split';
 /** Prometheus metrics and the `/metrics` endpoint. */
 export {
   createBenchMetrics,
+  createMetricsRegistry,
   startMetricsServer,
   BENCH_METRIC_NAMES,
   LATENCY_BUCKETS_SECONDS,

@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { Counter, Gauge, Histogram } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { StbError } from '@stb/core';
 
 /** Latency buckets, seconds (0.1 ms … 10 s). */
@@ -21,6 +20,11 @@ export const BENCH_METRIC_NAMES = [
   'stb_bench_reconnects_total',
   'stb_bench_worker_crashes_total',
 ] as const;
+
+/** A new, empty prom-client registry (never the global default), for callers without prom-client. */
+export function createMetricsRegistry(): Registry {
+  return new Registry();
+}
 
 /** The runner's Prometheus metrics, registered on a caller-owned registry. */
 export interface BenchMetrics {

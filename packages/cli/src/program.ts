@@ -24,6 +24,7 @@
  *    `tests/helpers.ts`), and document the command in `README.md`.
  */
 import { Command, CommanderError, Option } from 'commander';
+import * as benchCommand from './commands/bench';
 import * as generateCommand from './commands/generate';
 import * as inspectCommand from './commands/inspect';
 import * as learnCommand from './commands/learn';
@@ -45,6 +46,7 @@ const COMMANDS: readonly CommandModule[] = [
   learnCommand,
   generateCommand,
   inspectCommand,
+  benchCommand,
 ];
 
 /** A program plus the context its commands share. */

@@ -1,0 +1,272 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { StbError, openTrace, writeFileAtomic } from '@stb/core';
+import type { BenchResult } from '@stb/core';
+import {
+  createBenchRunner,
+  createMetricsRegistry,
+  formatBenchResult,
+  startMetricsServer,
+} from '@stb/bench';
+import type { BenchMode, MetricsServer, Protocol, SqlScript } from '@stb/bench';
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import type { CliContext } from '../context';
+import { addExamples } from '../context';
+import { EXIT_CODES } from '../exit-codes';
+import {
+  parseDurationUs,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  parsePositiveNumber,
+  parseSeed,
+} from '../options';
+
+/** Options of `stb bench`. */
+export interface BenchCommandOptions {
+  input: string;
+  target?: string;
+  mode: BenchMode;
+  speed?: number;
+  rate?: number;
+  arrival: 'poisson' | 'uniform';
+  duration?: number;
+  warmup?: number;
+  maxQueries?: number;
+  connections?: number;
+  workers?: number;
+  protocol: Protocol;
+  readOnly?: boolean;
+  dryRun?: boolean;
+  shard?: { index: number; count: number };
+  failFast?: boolean;
+  setup?: string;
+  teardown?: string;
+  seed: number;
+  metrics: boolean;
+  metricsHost: string;
+  metricsPort: number;
+  metricsMaxTemplates?: number;
+  out?: string;
+}
+
+function parseShard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || !(count > 0) || index >= count)
+    throw new InvalidArgumentError(
+      `Expected i/n with 0 ≤ i < n (e.g. 0/4), got \`${value}\`.`,
+    );
+  return { index, count };
+}
+
+const seconds = (v: string): number => parseDurationUs(v) / 1e6;
+
+async function sha256(path: string): Promise<string | undefined> {
+  if (path === '-') return undefined;
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function readScript(
+  path: string | undefined,
+  ctx: CliContext,
+): Promise<SqlScript | undefined> {
+  if (path === undefined) return undefined;
+  const file = ctx.resolvePath(path);
+  try {
+    return { sql: await readFile(file, 'utf8'), name: path };
+  } catch (err) {
+    throw new StbError(
+      'STB_INPUT_NOT_FOUND',
+      `[stb] [cli] Cannot read SQL script ${path}. Check the path.`,
+      { cause: err, details: { file: path } },
+    );
+  }
+}
+
+/** `stb bench`: run a trace against a database and measure it. */
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('bench')
+    .description(
+      'Run a trace against a database (replay, closed or open loop) with live Prometheus metrics.',
+    )
+    .requiredOption(
+      '-i, --input <trace>',
+      'trace to run (.jsonl[.gz], .json, .csv)',
+    )
+    .option(
+      '-t, --target <url>',
+      'postgres://…, mysql://…, sqlite:<path>, pglite:[dir], knex:<client>:<conn>, or a config file (default: pglite: for PostgreSQL traces)',
+    )
+    .addOption(
+      new Option('--mode <mode>', 'timing')
+        .choices(['replay', 'closed', 'open'])
+        .default('replay'),
+    )
+    .option('--speed <factor>', 'replay speed factor', parsePositiveNumber)
+    .option(
+      '--rate <qps>',
+      'open loop: arrivals per second',
+      parsePositiveNumber,
+    )
+    .addOption(
+      new Option('--arrival <process>', 'open loop arrivals')
+        .choices(['poisson', 'uniform'])
+        .default('poisson'),
+    )
+    .option('--duration <time>', 'stop after this long (e.g. 60s, 5m)', seconds)
+    .option(
+      '--warmup <time>',
+      'leave the first part out of the result',
+      seconds,
+    )
+    .option(
+      '--max-queries <n>',
+      'stop after this many queries',
+      parsePositiveInt,
+    )
+    .option(
+      '-c, --connections <n>',
+      'connections in all (default 16)',
+      parsePositiveInt,
+    )
+    .option(
+      '-w, --workers <n>',
+      'worker threads (0 = inline)',
+      parseNonNegativeInt,
+    )
+    .addOption(
+      new Option('--protocol <protocol>', 'as pgbench -M')
+        .choices(['simple', 'extended', 'prepared'])
+        .default('prepared'),
+    )
+    .option('--read-only', 'skip writes and DDL')
+    .option('--dry-run', 'connect and prepare every template; execute nothing')
+    .option(
+      '--shard <i/n>',
+      'run one deterministic share of the sessions',
+      parseShard,
+    )
+    .option('--fail-fast', 'stop at the first failed query (exit 1)')
+    .option('--setup <file.sql>', 'SQL run once before the workload')
+    .option('--teardown <file.sql>', 'SQL run once after the workload')
+    .option('--seed <n>', 'seed of open-loop arrivals', parseSeed, 1)
+    .option('--no-metrics', 'do not serve Prometheus metrics')
+    .option('--metrics-host <host>', 'metrics listen address', '127.0.0.1')
+    .option(
+      '--metrics-port <port>',
+      'metrics port (0 = any free port)',
+      parseNonNegativeInt,
+      9091,
+    )
+    .option(
+      '--metrics-max-templates <n>',
+      'template label values before `other`',
+      parsePositiveInt,
+    )
+    .option('-o, --out <file>', 'write the JSON result here')
+    .action(async (opts: BenchCommandOptions) => {
+      const input = ctx.resolvePath(opts.input);
+      const hash = sha256(input).catch(() => undefined);
+      const trace = await openTrace(input, { signal: ctx.signal });
+      const target =
+        opts.target ??
+        (trace.header.dialect === 'postgres'
+          ? 'pglite:'
+          : (() => {
+              throw new StbError(
+                'STB_USAGE',
+                '[stb] [cli] MySQL traces need a --target (e.g. mysql://root@127.0.0.1/test).',
+              );
+            })());
+      const registry = createMetricsRegistry();
+      let server: MetricsServer | undefined;
+      if (opts.metrics) {
+        server = await startMetricsServer(registry, {
+          host: opts.metricsHost,
+          port: opts.metricsPort,
+        });
+        ctx.log.info(`Metrics on ${server.url}`);
+      }
+      const bar = ctx.progress({ label: 'Benchmarking', unit: 'queries' });
+      let result: BenchResult;
+      try {
+        const run = createBenchRunner(
+          {
+            header: trace.header,
+            templates: trace.catalog,
+            events: trace.events,
+          },
+          {
+            target,
+            mode: opts.mode,
+            ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
+            ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
+            arrival: opts.arrival,
+            ...(opts.duration !== undefined
+              ? { durationSeconds: opts.duration }
+              : {}),
+            ...(opts.warmup !== undefined
+              ? { warmupSeconds: opts.warmup }
+              : {}),
+            ...(opts.maxQueries !== undefined
+              ? { maxQueries: opts.maxQueries }
+              : {}),
+            ...(opts.connections !== undefined
+              ? { connections: opts.connections }
+              : {}),
+            ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+            protocol: opts.protocol,
+            readOnly: opts.readOnly === true,
+            dryRun: opts.dryRun === true,
+            ...(opts.shard ? { shard: opts.shard } : {}),
+            failFast: opts.failFast === true,
+            ...(opts.setup ? { setup: await readScript(opts.setup, ctx) } : {}),
+            ...(opts.teardown
+              ? { teardown: await readScript(opts.teardown, ctx) }
+              : {}),
+            seed: opts.seed,
+            registry,
+            ...(opts.metricsMaxTemplates !== undefined
+              ? { metricsMaxTemplates: opts.metricsMaxTemplates }
+              : {}),
+            signal: ctx.signal,
+            onProgress: (p) => bar.update(p.queries),
+            traceInfo: {
+              path: opts.input,
+              ...(await hash.then((h) => (h ? { hash: h } : {}))),
+            },
+          },
+        );
+        result = await run.result;
+      } finally {
+        bar.stop();
+        await server?.close();
+      }
+      if (opts.out !== undefined)
+        await writeFileAtomic(
+          ctx.resolvePath(opts.out),
+          `${JSON.stringify(result, null, 2)}\n`,
+        );
+      ctx.printSummary(result, {
+        human: formatBenchResult(result).trimEnd().split('\n'),
+      });
+      if (result.status === 'failed') ctx.setExitCode(EXIT_CODES.checkFailed);
+      else if (result.stopReason === 'signal')
+        ctx.setExitCode(EXIT_CODES.aborted);
+      else if (opts.dryRun === true && result.overall.errors > 0)
+        ctx.setExitCode(EXIT_CODES.checkFailed);
+    });
+  addExamples(cmd, [
+    'stb bench -i trace.jsonl --target postgres://postgres@127.0.0.1/test --mode closed -c 8 --duration 60s',
+    'stb bench -i trace.jsonl --target mysql://root@127.0.0.1/test --speed 2 --out result.json',
+    'stb bench -i trace.jsonl --mode open --rate 5000 --metrics-port 9091',
+    'stb bench -i trace.jsonl --target sqlite::memory: --setup schema.sql --mode closed',
+    'stb bench -i trace.jsonl --target postgres://… --shard 0/4   # one of 4 machines',
+  ]);
+}
