@@ -471,8 +471,10 @@ export class Lexer {
               else break;
             }
         }
-        // a unary minus directly before a number folds into the constant (as PostgreSQL's grammar does)
+        // a unary minus directly before a number folds into the constant (as PostgreSQL's grammar
+        // does); MariaDB's digests keep the sign as a token, so MySQL text keeps it too
         if (
+          pg &&
           j - i === 1 &&
           c === C.MINUS &&
           (isDigit(sql.charCodeAt(j)) ||
