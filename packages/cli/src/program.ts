@@ -29,6 +29,7 @@ import * as generateCommand from './commands/generate';
 import * as inspectCommand from './commands/inspect';
 import * as learnCommand from './commands/learn';
 import * as parseCommand from './commands/parse';
+import * as validateCommand from './commands/validate';
 import type { CliContext, CliIo, GlobalOptions } from './context';
 import { LOG_LEVELS, createCliContext } from './context';
 import type { ExitCode } from './exit-codes';
@@ -45,6 +46,7 @@ const COMMANDS: readonly CommandModule[] = [
   parseCommand,
   learnCommand,
   generateCommand,
+  validateCommand,
   inspectCommand,
   benchCommand,
 ];

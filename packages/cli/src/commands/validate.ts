@@ -1,0 +1,220 @@
+import { writeFile } from 'node:fs/promises';
+
+import {
+  isStbError,
+  openTrace,
+  type RawQueryEvent,
+  StbError,
+  type ValidationReport,
+} from '@stb/core';
+import { extractTrace } from '@stb/extractor';
+import {
+  parseWeights,
+  renderHtmlReport,
+  type TraceInput,
+  validateTraces,
+} from '@stb/validator';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+
+import type { CliContext } from '../context';
+import { addExamples } from '../context';
+import { EXIT_CODES } from '../exit-codes';
+
+/** Options of `stb validate`. */
+export interface ValidateCommandOptions {
+  original: string;
+  generated: string;
+  report?: string;
+  jsonReport?: string;
+  minScore?: number;
+  weights?: ReturnType<typeof parseWeights>;
+}
+
+function parseScore(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1))
+    throw new InvalidArgumentError(
+      `Expected a score between 0 and 1, got \`${value}\`.`,
+    );
+  return n;
+}
+
+function parseWeightsOption(value: string): ReturnType<typeof parseWeights> {
+  try {
+    return parseWeights(value);
+  } catch (e) {
+    throw new InvalidArgumentError(
+      isStbError(e)
+        ? e.message.replace(/^\[stb\] \[validator\] /, '')
+        : String(e),
+    );
+  }
+}
+
+type ParseLogs = (
+  inputs: string[],
+  options?: { signal?: AbortSignal },
+) => AsyncIterable<RawQueryEvent>;
+
+/** Opens a trace, or parses a raw log on the fly (detected by the missing header record). */
+async function openInput(
+  file: string,
+  label: string,
+  signal: AbortSignal,
+): Promise<TraceInput> {
+  try {
+    const t = await openTrace(file, { signal });
+    return { header: t.header, catalog: t.catalog, events: t.events, label };
+  } catch (e) {
+    if (
+      !isStbError(e, 'STB_TRACE_MISSING_HEADER') &&
+      !isStbError(e, 'STB_TRACE_INVALID_JSON')
+    )
+      throw e;
+  }
+  // not a trace: a raw log, parsed and extracted while it streams
+  const parser = (await import('@stb/parser')) as { parseLogs?: ParseLogs };
+  if (typeof parser.parseLogs !== 'function')
+    throw new StbError(
+      'STB_PARSE_UNKNOWN_FORMAT',
+      `[stb] [cli] \`${label}\` is not a trace and this build cannot parse raw logs. Convert it with \`stb parse\` first.`,
+    );
+  const run = extractTrace(parser.parseLogs([file], { signal }), { signal });
+  async function* events(): AsyncGenerator<import('@stb/core').TraceEvent> {
+    for await (const r of run) if (r.kind === 'event') yield r;
+  }
+  return { catalog: run.catalog, events: events(), label };
+}
+
+function fmtP(p: ValidationReport['properties'][number]): string {
+  const t = p.test;
+  if (t === null) return '';
+  if (t.pValueBound !== undefined) return `p ${t.pValueBound}`;
+  return `p ${t.pValue < 1e-4 ? t.pValue.toExponential(1) : t.pValue.toFixed(4)}`;
+}
+
+/** The human table printed on stderr. */
+export function formatReportTable(report: ValidationReport): string[] {
+  const lines = report.properties.map((p) => {
+    const score =
+      p.applicable && p.score !== null ? p.score.toFixed(3) : '  n/a';
+    return `  ${p.label.padEnd(22)} ${score.padStart(6)}  w ${String(p.weight).padEnd(4)} ${fmtP(p)}`;
+  });
+  const verdict =
+    report.passed === undefined
+      ? ''
+      : report.passed
+        ? ` (passes --min-score ${report.minScore})`
+        : ` (BELOW --min-score ${report.minScore})`;
+  return [
+    `[stb] Fidelity of ${report.generated.label} against ${report.original.label}: ${report.score.toFixed(4)}${verdict}`,
+    ...lines,
+    ...report.warnings.map((w) => `[stb] warning: ${w}`),
+  ];
+}
+
+/** `stb validate`: score a generated trace against the original. */
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('validate')
+    .description(
+      'Score how faithful a generated trace is to the original (composite score in [0, 1]; JSON and HTML reports).',
+    )
+    .requiredOption(
+      '--original <path>',
+      'original trace, or a raw log (parsed on the fly)',
+    )
+    .requiredOption('--generated <path>', 'generated trace')
+    .option('--report <path>', 'write the self-contained HTML report')
+    .option(
+      '--json-report <path>',
+      'write the JSON report (also: `--json <path>`)',
+    )
+    .option(
+      '--min-score <score>',
+      'exit 1 when the composite score is below this (0..1)',
+      parseScore,
+    )
+    .option(
+      '--weights <k=v,...>',
+      'composite weights, e.g. `templates=3,durations=0`',
+      parseWeightsOption,
+    )
+    .argument(
+      '[json-path]',
+      'with the global `--json`: where to write the JSON report',
+    )
+    .action(
+      async (jsonPath: string | undefined, opts: ValidateCommandOptions) => {
+        const g = ctx.globals();
+        if (jsonPath !== undefined && !g.json)
+          throw new StbError(
+            'STB_USAGE',
+            `[stb] [cli] Unexpected argument \`${jsonPath}\`. Use \`--json-report <path>\` (or \`--json <path>\`) for the JSON report.`,
+          );
+        const jsonOut = opts.jsonReport ?? jsonPath;
+        const original = await openInput(
+          ctx.resolvePath(opts.original),
+          opts.original,
+          ctx.signal,
+        );
+        const generated = await openInput(
+          ctx.resolvePath(opts.generated),
+          opts.generated,
+          ctx.signal,
+        );
+        const bar = ctx.progress({ label: 'Validating', unit: 'events' });
+        let done = 0;
+        let report: ValidationReport;
+        try {
+          report = await validateTraces(original, generated, {
+            weights: opts.weights,
+            minScore: opts.minScore,
+            signal: ctx.signal,
+            onProgress: (p) => {
+              bar.update(done + p.events);
+              if (p.trace === 'original') done = p.events;
+            },
+          });
+        } finally {
+          bar.stop();
+        }
+        const write = async (path: string, text: string): Promise<void> => {
+          try {
+            await writeFile(ctx.resolvePath(path), text);
+          } catch (cause) {
+            throw new StbError(
+              'STB_OUTPUT_WRITE_FAILED',
+              `[stb] [cli] Cannot write \`${path}\`. Check the directory exists and is writable.`,
+              { cause },
+            );
+          }
+        };
+        if (opts.report !== undefined)
+          await write(opts.report, renderHtmlReport(report));
+        if (jsonOut !== undefined)
+          await write(jsonOut, `${JSON.stringify(report, null, 2)}\n`);
+        ctx.printSummary(
+          {
+            command: 'validate',
+            score: report.score,
+            minScore: report.minScore ?? null,
+            passed: report.passed ?? null,
+            properties: Object.fromEntries(
+              report.properties.map((p) => [p.id, p.score]),
+            ),
+            report: opts.report ?? null,
+            jsonReport: jsonOut ?? null,
+          },
+          { human: formatReportTable(report) },
+        );
+        if (report.passed === false) ctx.setExitCode(EXIT_CODES.checkFailed);
+      },
+    );
+  addExamples(cmd, [
+    'stb validate --original trace.jsonl --generated synthetic.jsonl --report fidelity.html',
+    'stb validate --original postgresql.csv.gz --generated synthetic.jsonl --min-score 0.9',
+    'stb validate --original a.jsonl --generated b.jsonl --weights durations=0 --json-report report.json',
+  ]);
+}
