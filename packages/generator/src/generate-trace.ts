@@ -1,0 +1,620 @@
+import { createHash } from 'node:crypto';
+import {
+  StbError,
+  computeTemplateId,
+  createRng,
+  createTraceHeader,
+  withTemplateRecords,
+} from '@stb/core';
+import type {
+  ParamValue,
+  QueryTemplate,
+  Rng,
+  TraceEvent,
+  TraceHeader,
+  TraceRecord,
+} from '@stb/core';
+import { createModelRegistry, createWorkloadSampler } from '@stb/models';
+import type {
+  ModelArtifact,
+  ModelRegistry,
+  SessionParamState,
+  WorkloadSampler,
+} from '@stb/models';
+import { TimedHeap } from './internal/heap';
+import type { CompiledTemplate, RenderSqlOptions } from './render-sql';
+import { compileTemplate, renderCompiled } from './render-sql';
+
+/** Progress of a generation, reported about every 16 k events and at the end. */
+export interface GenerateProgress {
+  /** Events emitted so far. */
+  events: number;
+  /** Sessions started so far. */
+  sessions: number;
+  /** Simulated time covered so far, µs from the first event. */
+  simulatedUs: number;
+  /** Fraction done in [0, 1], when the stop condition makes it known. */
+  fraction?: number;
+}
+
+/** Options of {@link generateTrace}. */
+export interface GenerateTraceOptions {
+  /** Seed of every random draw; same artifact + options + seed → byte-identical output. */
+  seed: number;
+  /** Stop after this many events (default 1000 when no stop condition is given). */
+  count?: number;
+  /** Start this many sessions, then let them finish. */
+  sessions?: number;
+  /** Stop at this much simulated time after the first event, µs. */
+  durationUs?: number;
+  /**
+   * Session multiplier (default 1): `scale: 10` starts ten times as many concurrent sessions,
+   * each with the original rhythm. It does not speed time up.
+   */
+  scale?: number;
+  /**
+   * Time multiplier (default 1) for session inter-arrival gaps and think times: 0.5 halves them (a
+   * denser workload of the same sessions), 2 stretches them. Statement durations are not scaled
+   * (they describe the server).
+   */
+  timeScale?: number;
+  /** Epoch µs of the first event (default: the source trace's first event). */
+  startUs?: number;
+  /** Add executable SQL (`sql`) to every event: true for the artifact's dialect, or options. */
+  render?: boolean | RenderSqlOptions;
+  /**
+   * When the run stops (count or duration reached) inside a session's open transaction, append a
+   * closing COMMIT for it (default true), so no transaction is left open. These closing events
+   * are not counted in `count`.
+   */
+  closeTransactions?: boolean;
+  /** Generate only sessions whose index ≡ `index` (mod `count`); shards merge to a full run. */
+  shard?: { index: number; count: number };
+  /** Prefix of generated session ids (default `s`): ids are `<prefix><session index>`. */
+  sessionIdPrefix?: string;
+  /** Registry holding the artifact's model kind (default: the built-in models). */
+  registry?: ModelRegistry;
+  /** `createdAt` of the header (default: the artifact's `createdAt`, for reproducible files). */
+  createdAt?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: GenerateProgress) => void;
+}
+
+/** What a generation produced (final once the records are exhausted). */
+export interface GenerateSummary {
+  /** Events emitted, closing COMMITs included. */
+  events: number;
+  /** Closing COMMITs appended for transactions open when the run stopped or a session ended. */
+  closingEvents: number;
+  /** Sessions started (in this shard). */
+  sessions: number;
+  /** Distinct templates used. */
+  templates: number;
+  /** Epoch µs of the first and last event start (undefined when no event). */
+  firstStartUs: number | undefined;
+  lastStartUs: number | undefined;
+  /** Why the run ended. */
+  stoppedBy: 'count' | 'sessions' | 'duration' | 'exhausted';
+}
+
+/** The record stream of {@link generateTrace}, with its summary. */
+export interface GeneratedTrace extends AsyncGenerator<TraceRecord> {
+  /** The header the stream starts with. */
+  readonly header: TraceHeader;
+  /** Counts so far (final after the stream ended). */
+  summary(): GenerateSummary;
+}
+
+const DEFAULT_COUNT = 1000;
+const MAX_SESSION_EVENTS = 1_000_000;
+const PROGRESS_EVERY = 16384;
+const ABORT_CHECK_EVERY = 1024;
+
+type Boundary = 0 | 1 | 2; // none, begin, end
+const B_NONE: Boundary = 0;
+const B_BEGIN: Boundary = 1;
+const B_END: Boundary = 2;
+
+/** Transaction boundary of a template from its text (BEGIN/START TRANSACTION, COMMIT/END/ROLLBACK). */
+function boundaryOf(t: QueryTemplate): Boundary {
+  if (t.queryType !== 'TCL') return B_NONE;
+  const s = t.text.trim().toUpperCase();
+  if (/^(BEGIN|START\s+TRANSACTION)\b/.test(s)) return B_BEGIN;
+  if (/^ROLLBACK\s+(WORK\s+|TRANSACTION\s+)?TO\b/.test(s)) return B_NONE;
+  if (/^(COMMIT|END|ROLLBACK|ABORT)\b/.test(s) && !/\bPREPARED\b/.test(s))
+    return B_END;
+  return B_NONE;
+}
+
+function invalid(message: string): StbError {
+  return new StbError('STB_OPTIONS_INVALID', `[stb] [generator] ${message}`);
+}
+
+function checkOptions(o: GenerateTraceOptions): void {
+  if (!Number.isFinite(o.seed))
+    throw invalid('`seed` must be a finite number.');
+  const positiveInt = (v: number | undefined, name: string): void => {
+    if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0))
+      throw invalid(`\`${name}\` must be a positive integer, got ${v}.`);
+  };
+  positiveInt(o.count, 'count');
+  positiveInt(o.sessions, 'sessions');
+  positiveInt(o.durationUs, 'durationUs');
+  for (const [name, v] of [
+    ['scale', o.scale],
+    ['timeScale', o.timeScale],
+  ] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0))
+      throw invalid(`\`${name}\` must be a number above zero, got ${v}.`);
+  }
+  if (o.startUs !== undefined && !Number.isSafeInteger(o.startUs))
+    throw invalid('`startUs` must be an integer (epoch µs).');
+  if (o.shard) {
+    const { index, count } = o.shard;
+    if (
+      !Number.isSafeInteger(count) ||
+      count < 1 ||
+      !Number.isSafeInteger(index) ||
+      index < 0 ||
+      index >= count
+    )
+      throw invalid(
+        `\`shard\` must be { index, count } with 0 ≤ index < count, got ${index}/${count}.`,
+      );
+  }
+}
+
+/** SHA-256 (first 16 hex digits) of the artifact's JSON: identifies the model a trace came from. */
+export function artifactHash(artifact: ModelArtifact): string {
+  return createHash('sha256')
+    .update(JSON.stringify(artifact))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** A session arrival stream (one per unit of `scale`). */
+interface ArrivalStream {
+  timeUs: number;
+  index: number;
+  rng: Rng;
+  /** Probability of keeping an arrival (thinning for fractional scale). */
+  keep: number;
+}
+
+/** One open session, keyed in the heap by its next event's start. */
+interface OpenSession {
+  /** Absolute start (epoch µs) of the next event. */
+  timeUs: number;
+  /** Session index (global, in arrival order). */
+  index: number;
+  id: string;
+  seq: Iterator<string>;
+  seqRng: Rng;
+  paramRng: Rng;
+  timeRng: Rng;
+  params: SessionParamState;
+  nextTemplate: string;
+  /** End (start + duration) of the previous event, epoch µs. */
+  prevEndUs: number;
+  remaining: number;
+  inTxn: boolean;
+  txnIndex: number;
+  /** The next event is the appended closing COMMIT; the session ends after it. */
+  closing: boolean;
+}
+
+interface TemplateInfo {
+  template: QueryTemplate;
+  boundary: Boundary;
+  compiled: CompiledTemplate | undefined;
+}
+
+/** What the event loop needs, prepared once. */
+interface Plan {
+  sampler: WorkloadSampler;
+  info: Map<string, TemplateInfo>;
+  closer: TemplateInfo;
+  render: RenderSqlOptions | undefined;
+  startUs: number;
+  count: number | undefined;
+  sessions: number | undefined;
+  endUs: number | undefined;
+  scale: number;
+  timeScale: number;
+  closeTransactions: boolean;
+  shard: { index: number; count: number } | undefined;
+  prefix: string;
+  seed: number;
+}
+
+function closerTemplate(
+  artifact: ModelArtifact,
+  info: Map<string, TemplateInfo>,
+): TemplateInfo {
+  let best: TemplateInfo | undefined;
+  for (const i of info.values()) {
+    if (i.boundary !== B_END || i.template.slots.length > 0) continue;
+    const text = i.template.text.trim().toUpperCase();
+    if (text.startsWith('ROLLBACK') || text.startsWith('ABORT')) continue;
+    if (!best || text.startsWith('COMMIT')) best = i;
+  }
+  if (best) return best;
+  const template: QueryTemplate = {
+    kind: 'template',
+    id: computeTemplateId(artifact.dialect, 'COMMIT'),
+    text: 'COMMIT',
+    queryType: 'TCL',
+    tables: [],
+    slots: [],
+  };
+  return { template, boundary: B_END, compiled: undefined };
+}
+
+function makePlan(
+  artifact: ModelArtifact,
+  options: GenerateTraceOptions,
+): Plan {
+  checkOptions(options);
+  const registry = options.registry ?? createModelRegistry();
+  const sampler = createWorkloadSampler(artifact, { registry });
+  const render =
+    options.render === true
+      ? { dialect: artifact.dialect }
+      : options.render === false || options.render === undefined
+        ? undefined
+        : options.render;
+  const info = new Map<string, TemplateInfo>();
+  for (const { count: _sourceCount, ...t } of artifact.templates)
+    // The source's counts are not this trace's: template records go out without `count`.
+    info.set(t.id, {
+      template: t,
+      boundary: boundaryOf(t),
+      compiled: render ? compileTemplate(t.text, render.dialect) : undefined,
+    });
+  const closer = closerTemplate(artifact, info);
+  if (render && !closer.compiled)
+    closer.compiled = compileTemplate(closer.template.text, render.dialect);
+  const noStop =
+    options.count === undefined &&
+    options.sessions === undefined &&
+    options.durationUs === undefined;
+  const startUs = options.startUs ?? artifact.source.startUs;
+  return {
+    sampler,
+    info,
+    closer,
+    render,
+    startUs,
+    count: noStop ? DEFAULT_COUNT : options.count,
+    sessions: options.sessions,
+    endUs:
+      options.durationUs === undefined
+        ? undefined
+        : startUs + options.durationUs,
+    scale: options.scale ?? 1,
+    timeScale: options.timeScale ?? 1,
+    closeTransactions: options.closeTransactions ?? true,
+    shard: options.shard,
+    prefix: options.sessionIdPrefix ?? 's',
+    seed: options.seed,
+  };
+}
+
+/** Live counters shared by the event loop and `summary()`. */
+interface Counters {
+  events: number;
+  closingEvents: number;
+  sessions: number;
+  templates: Set<string>;
+  firstStartUs: number | undefined;
+  lastStartUs: number | undefined;
+  stoppedBy: GenerateSummary['stoppedBy'];
+}
+
+/**
+ * The event loop: merges session arrivals (one stream per unit of `scale`) and the open sessions'
+ * next events by time with heaps, so memory is bounded by the open sessions.
+ */
+function* runEvents(plan: Plan, counters: Counters): Generator<TraceEvent> {
+  const { sampler, info, timeScale } = plan;
+  const root = createRng(plan.seed);
+  const sessionRoot = root.derive('sessions');
+  const arrivalRoot = root.derive('arrivals');
+  const profile = sampler.sessionStarts;
+
+  // Arrival streams: ⌈scale⌉ independent processes, the last one thinned for a fractional scale.
+  const streams = new TimedHeap<ArrivalStream>();
+  const whole = Math.floor(plan.scale);
+  const frac = plan.scale - whole;
+  const nStreams = whole + (frac > 1e-12 ? 1 : 0);
+  const advance = (s: ArrivalStream): void => {
+    for (;;) {
+      s.timeUs = profile.nextSessionOffsetUs(s.timeUs, s.rng);
+      if (!Number.isFinite(s.timeUs)) return;
+      if (s.keep >= 1 || s.rng.next() < s.keep) return;
+    }
+  };
+  for (let j = 0; j < nStreams; j++) {
+    const s: ArrivalStream = {
+      timeUs: -1,
+      index: j,
+      rng: arrivalRoot.derive(j),
+      keep: j < whole ? 1 : frac,
+    };
+    advance(s);
+    if (Number.isFinite(s.timeUs)) streams.push(s);
+  }
+  const origin = streams.peek()?.timeUs ?? 0;
+  const toAbs = (offsetUs: number): number =>
+    plan.startUs + Math.round((offsetUs - origin) * timeScale);
+
+  const open = new TimedHeap<OpenSession>();
+  let nextSessionIndex = 0;
+  let arrivalsDone = false;
+  const maxEvents = (rng: Rng): number =>
+    sampler.endsSessions
+      ? MAX_SESSION_EVENTS
+      : Math.max(1, Math.min(MAX_SESSION_EVENTS, sampler.sessionLength(rng)));
+
+  /** Moves `s` to its next statement; false when the session is over. */
+  const prepareNext = (s: OpenSession): boolean => {
+    if (s.closing) return false;
+    let next: string | undefined;
+    if (s.remaining > 0) {
+      const r = s.seq.next();
+      if (!r.done) next = r.value;
+    }
+    if (next === undefined) {
+      if (!(s.inTxn && plan.closeTransactions)) return false;
+      next = plan.closer.template.id;
+      s.closing = true;
+    }
+    s.remaining--;
+    const think = sampler.thinkTimeUs(s.nextTemplate, next, s.timeRng);
+    s.nextTemplate = next;
+    s.timeUs = s.prevEndUs + Math.round(think * timeScale);
+    return true;
+  };
+
+  const startSession = (arrivalUs: number): void => {
+    const index = nextSessionIndex++;
+    if (plan.shard && index % plan.shard.count !== plan.shard.index) return;
+    if (plan.sessions !== undefined && counters.sessions >= plan.sessions)
+      return;
+    const rng = sessionRoot.derive(index);
+    const seqRng = rng.derive(1);
+    const s: OpenSession = {
+      timeUs: arrivalUs,
+      index,
+      id: `${plan.prefix}${index}`,
+      seq: sampler.sequence.nextSession(seqRng)[Symbol.iterator](),
+      seqRng,
+      paramRng: rng.derive(2),
+      timeRng: rng.derive(3),
+      params: sampler.newSession(rng.derive(4)),
+      nextTemplate: '',
+      prevEndUs: arrivalUs,
+      remaining: 0,
+      inTxn: false,
+      txnIndex: 0,
+      closing: false,
+    };
+    s.remaining = maxEvents(s.timeRng);
+    const first = s.seq.next();
+    if (first.done) return;
+    s.nextTemplate = first.value;
+    s.remaining--;
+    counters.sessions++;
+    open.push(s);
+  };
+
+  /** Emits the event `s` is positioned at. */
+  const emit = (s: OpenSession): TraceEvent => {
+    const id = s.nextTemplate;
+    const ti =
+      info.get(id) ??
+      (id === plan.closer.template.id ? plan.closer : undefined);
+    const startUs = s.timeUs;
+    const params: ParamValue[] =
+      ti === plan.closer && !info.has(id)
+        ? []
+        : sampler.params(id, s.params, s.paramRng, startUs);
+    const durationUs = sampler.durationUs(id, s.timeRng);
+    const event: TraceEvent = {
+      kind: 'event',
+      startUs,
+      sessionId: s.id,
+      templateId: id,
+      params,
+    };
+    if (durationUs !== undefined)
+      event.durationUs = Math.max(0, Math.round(durationUs));
+    const boundary = ti?.boundary ?? B_NONE;
+    if (boundary === B_BEGIN && !s.inTxn) s.inTxn = true;
+    if (s.inTxn) event.txn = s.txnIndex;
+    if (boundary === B_END && s.inTxn) {
+      s.inTxn = false;
+      s.txnIndex++;
+    }
+    if (plan.render && ti?.compiled)
+      event.sql = renderCompiled(ti.compiled, params, plan.render);
+    s.prevEndUs = startUs + (event.durationUs ?? 0);
+    counters.events++;
+    if (s.closing) counters.closingEvents++;
+    counters.templates.add(id);
+    counters.firstStartUs ??= startUs;
+    counters.lastStartUs = startUs;
+    return event;
+  };
+
+  let modelEvents = 0;
+  for (;;) {
+    // Open every session arriving no later than the earliest pending event.
+    const top = open.peek();
+    while (!arrivalsDone) {
+      const a = streams.peek();
+      if (!a) {
+        arrivalsDone = true;
+        break;
+      }
+      const at = toAbs(a.timeUs);
+      if (top && at > top.timeUs) break;
+      if (plan.endUs !== undefined && at >= plan.endUs) {
+        arrivalsDone = true;
+        break;
+      }
+      if (plan.sessions !== undefined && counters.sessions >= plan.sessions) {
+        arrivalsDone = true;
+        break;
+      }
+      startSession(at);
+      advance(a);
+      if (Number.isFinite(a.timeUs)) streams.fixTop();
+      else streams.pop();
+      if (open.peek() !== top) break;
+    }
+    const s = open.peek();
+    if (!s) {
+      counters.stoppedBy =
+        plan.sessions !== undefined && counters.sessions >= plan.sessions
+          ? 'sessions'
+          : plan.endUs !== undefined
+            ? 'duration'
+            : 'exhausted';
+      return;
+    }
+    if (plan.endUs !== undefined && s.timeUs >= plan.endUs) {
+      counters.stoppedBy = 'duration';
+      break;
+    }
+    const wasClosing = s.closing;
+    yield emit(s);
+    if (!wasClosing) modelEvents++;
+    if (prepareNext(s)) open.fixTop();
+    else open.pop();
+    if (plan.count !== undefined && modelEvents >= plan.count) {
+      counters.stoppedBy = 'count';
+      break;
+    }
+  }
+  // Stopped early: close the transactions still open, in time order.
+  if (!plan.closeTransactions) return;
+  const pending = open
+    .drain()
+    .filter((x) => x.inTxn && !x.closing)
+    .map((x) => {
+      // At the time its next statement was due (≥ every emitted event, and the same in every
+      // shard, since it depends on the session alone).
+      x.closing = true;
+      x.nextTemplate = plan.closer.template.id;
+      return x;
+    })
+    .sort((a, b) => a.timeUs - b.timeUs || a.index - b.index);
+  for (const x of pending) yield emit(x);
+}
+
+/**
+ * Generates a synthetic trace from a fitted model artifact: the header (its `source.generator`
+ * records the model kind, seed, options and artifact hash), each template record before its first
+ * use, then events in global `startUs` order. Sessions arrive by the learned arrival process; each
+ * walks the sequence model with its own RNG derived from `(seed, session index)`, so `count`
+ * prefixes, shards and parallel runs agree with a sequential run. Stops at `count` events,
+ * `sessions` sessions or `durationUs` of simulated time (default 1000 events).
+ * @example
+ * const artifact = await readModelArtifact('model.json', { registry });
+ * await writeTrace('synthetic.jsonl', generateTrace(artifact, { seed: 7, count: 100_000 }));
+ * @throws StbError `STB_OPTIONS_INVALID` for bad options, `STB_PLUGIN_NOT_FOUND` when the
+ * artifact's model kind is not in the registry, `STB_ABORTED` when `signal` aborts.
+ */
+export function generateTrace(
+  artifact: ModelArtifact,
+  options: GenerateTraceOptions,
+): GeneratedTrace {
+  const plan = makePlan(artifact, options);
+  const generator: Record<string, unknown> = {
+    kind: artifact.kind,
+    seed: options.seed,
+    artifactHash: artifactHash(artifact),
+    options: {
+      count: plan.count,
+      sessions: plan.sessions,
+      durationUs: options.durationUs,
+      scale: plan.scale,
+      timeScale: plan.timeScale,
+      startUs: plan.startUs,
+      render: plan.render,
+      closeTransactions: plan.closeTransactions,
+      shard: plan.shard,
+    },
+  };
+  if (artifact.modelPackage !== undefined)
+    generator['modelPackage'] = artifact.modelPackage;
+  const header = createTraceHeader({
+    dialect: artifact.dialect,
+    source: {
+      tool: 'generate',
+      ...(artifact.source.files ? { files: artifact.source.files } : {}),
+      generator,
+    },
+    timeResolutionUs: 1,
+    createdAt: options.createdAt ?? artifact.createdAt,
+  });
+  const counters: Counters = {
+    events: 0,
+    closingEvents: 0,
+    sessions: 0,
+    templates: new Set(),
+    firstStartUs: undefined,
+    lastStartUs: undefined,
+    stoppedBy: 'exhausted',
+  };
+  const { signal, onProgress } = options;
+  const progress = (): void => {
+    if (!onProgress) return;
+    const p: GenerateProgress = {
+      events: counters.events,
+      sessions: counters.sessions,
+      simulatedUs:
+        counters.lastStartUs === undefined
+          ? 0
+          : counters.lastStartUs - plan.startUs,
+    };
+    if (plan.count !== undefined)
+      p.fraction = Math.min(1, counters.events / plan.count);
+    else if (plan.sessions !== undefined)
+      p.fraction = Math.min(1, counters.sessions / plan.sessions);
+    else if (plan.endUs !== undefined)
+      p.fraction = Math.min(1, p.simulatedUs / (plan.endUs - plan.startUs));
+    onProgress(p);
+  };
+  async function* events(): AsyncGenerator<TraceEvent> {
+    let n = 0;
+    for (const e of runEvents(plan, counters)) {
+      yield e;
+      n++;
+      if (n % ABORT_CHECK_EVERY === 0) {
+        if (signal?.aborted)
+          throw new StbError(
+            'STB_ABORTED',
+            '[stb] [generator] Generation was aborted.',
+          );
+        if (n % PROGRESS_EVERY === 0) progress();
+      }
+    }
+    progress();
+  }
+  const lookup = (id: string): QueryTemplate | undefined =>
+    plan.info.get(id)?.template ??
+    (id === plan.closer.template.id ? plan.closer.template : undefined);
+  const records = withTemplateRecords(header, events(), lookup);
+  const summary = (): GenerateSummary => ({
+    events: counters.events,
+    closingEvents: counters.closingEvents,
+    sessions: counters.sessions,
+    templates: counters.templates.size,
+    firstStartUs: counters.firstStartUs,
+    lastStartUs: counters.lastStartUs,
+    stoppedBy: counters.stoppedBy,
+  });
+  return Object.assign(records, { header, summary });
+}

@@ -1,0 +1,133 @@
+import type { QueryTemplate, TraceEvent, TraceHeader } from '@stb/core';
+import { computeTemplateId, createRng, createTraceHeader } from '@stb/core';
+import type { ModelArtifact } from '@stb/models';
+import { createModelRegistry, fitWorkloadModel } from '@stb/models';
+
+function template(
+  text: string,
+  queryType: QueryTemplate['queryType'],
+  slots: QueryTemplate['slots'] = [],
+): QueryTemplate {
+  return {
+    kind: 'template',
+    id: computeTemplateId('postgres', text),
+    text,
+    queryType,
+    tables: [],
+    slots,
+  };
+}
+
+const intSlot = (column: string | null): QueryTemplate['slots'][number] => ({
+  type: 'int',
+  column,
+});
+
+/** pgbench's TPC-B statements, as the extractor normalises them. */
+export const TPCB = {
+  begin: template('BEGIN', 'TCL'),
+  updAcc: template(
+    'UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2',
+    'UPDATE',
+    [intSlot(null), intSlot('pgbench_accounts.aid')],
+  ),
+  selAcc: template(
+    'SELECT abalance FROM pgbench_accounts WHERE aid = $1',
+    'SELECT',
+    [intSlot('pgbench_accounts.aid')],
+  ),
+  updTel: template(
+    'UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2',
+    'UPDATE',
+    [intSlot(null), intSlot('pgbench_tellers.tid')],
+  ),
+  updBr: template(
+    'UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2',
+    'UPDATE',
+    [intSlot(null), intSlot('pgbench_branches.bid')],
+  ),
+  ins: template(
+    'INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)',
+    'INSERT',
+    [
+      intSlot('pgbench_history.tid'),
+      intSlot('pgbench_history.bid'),
+      intSlot('pgbench_history.aid'),
+      intSlot('pgbench_history.delta'),
+    ],
+  ),
+  end: template('END', 'TCL'),
+};
+
+/** A small TPC-B-like source trace: sessions of BEGIN … END transactions with realistic timing. */
+export function tpcbTrace(sessions: number): {
+  header: TraceHeader;
+  templates: QueryTemplate[];
+  events: TraceEvent[];
+} {
+  const rng = createRng(12345);
+  const events: TraceEvent[] = [];
+  const t0 = Date.UTC(2024, 4, 1) * 1000;
+  let arrival = t0;
+  for (let s = 0; s < sessions; s++) {
+    arrival += Math.round(rng.exponential(2) * 1e6);
+    let t = arrival;
+    const txns = 3 + rng.int(8);
+    const sessionEvents: TraceEvent[] = [];
+    for (let x = 0; x < txns; x++) {
+      const aid = 1 + rng.int(100000);
+      const tid = 1 + rng.int(10);
+      const delta = rng.int(10001) - 5000;
+      const stmts: [QueryTemplate, number[]][] = [
+        [TPCB.begin, []],
+        [TPCB.updAcc, [delta, aid]],
+        [TPCB.selAcc, [aid]],
+        [TPCB.updTel, [delta, tid]],
+        [TPCB.updBr, [delta, 1]],
+        [TPCB.ins, [tid, 1, aid, delta]],
+        [TPCB.end, []],
+      ];
+      for (const [tpl, values] of stmts) {
+        const durationUs = 50 + Math.round(rng.exponential(1 / 200));
+        sessionEvents.push({
+          kind: 'event',
+          startUs: t,
+          sessionId: `src${s}`,
+          templateId: tpl.id,
+          params: values.map((v) => ({ t: 'int', v })),
+          durationUs,
+        });
+        t += durationUs + Math.round(rng.exponential(1 / 300));
+      }
+    }
+    events.push(...sessionEvents);
+  }
+  events.sort((a, b) => a.startUs - b.startUs);
+  return {
+    header: createTraceHeader({
+      dialect: 'postgres',
+      source: { tool: 'test' },
+      createdAt: '2024-05-01T00:00:00.000Z',
+    }),
+    templates: Object.values(TPCB),
+    events,
+  };
+}
+
+/** A markov artifact fitted on {@link tpcbTrace}. */
+export async function tpcbArtifact(sessions = 200): Promise<ModelArtifact> {
+  const { header, templates, events } = tpcbTrace(sessions);
+  const registry = createModelRegistry();
+  return fitWorkloadModel(
+    async function* () {
+      yield* events;
+    },
+    {
+      catalog: templates,
+      header,
+      model: registry.get('markov'),
+      seed: 1,
+      createdAt: '2024-05-01T00:00:00.000Z',
+    },
+  );
+}
