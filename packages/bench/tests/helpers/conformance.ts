@@ -46,7 +46,11 @@ export function describeDbPlugin(name: string, o: DbPluginSuiteOptions): void {
     const ins = template(d, 'INSERT INTO kv (id, v) VALUES ($1, $2)', 'INSERT');
     const sel = template(d, 'SELECT v FROM kv WHERE id = $1', 'SELECT');
     const upd = template(d, 'UPDATE kv SET v = v + $2 WHERE id = $1', 'UPDATE');
-    const inList = template(d, 'SELECT id FROM kv WHERE id IN ($1) AND v >= $2', 'SELECT');
+    const inList = template(
+      d,
+      'SELECT id FROM kv WHERE id IN ($1) AND v >= $2',
+      'SELECT',
+    );
     const log = template(
       d,
       `INSERT INTO txlog (sess, txn, conn, xid) VALUES ($1, $2, ${o.connectionIdExpr ?? '0'}, ${o.txnIdExpr ?? '0'})`,
@@ -71,11 +75,16 @@ export function describeDbPlugin(name: string, o: DbPluginSuiteOptions): void {
           list.push([`s${s}`, sel, [int(id)]]);
           list.push([`s${s}`, log, [str(`s${s}`), int(x)]]);
           list.push([`s${s}`, commit, []]);
-          list.push([`s${s}`, inList, [{ t: 'list', v: [int(id), int(id - 1), int(-1)] }, int(0)]]);
+          list.push([
+            `s${s}`,
+            inList,
+            [{ t: 'list', v: [int(id), int(id - 1), int(-1)] }, int(0)],
+          ]);
         }
         perSession.push(list);
       }
-      for (const [sid, tpl, params] of interleave(perSession)) b.add(sid, tpl, params);
+      for (const [sid, tpl, params] of interleave(perSession))
+        b.add(sid, tpl, params);
       const result = await runBench(b.trace(), {
         target: t.target,
         mode: 'closed',
@@ -85,10 +94,16 @@ export function describeDbPlugin(name: string, o: DbPluginSuiteOptions): void {
       });
       expect(result.status).toBe('completed');
       expect(result.overall.errors).toBe(0);
-      const counts = Object.fromEntries(result.templates.map((x) => [x.templateId, x.count]));
+      const counts = Object.fromEntries(
+        result.templates.map((x) => [x.templateId, x.count]),
+      );
       expect(counts).toEqual(Object.fromEntries(b.counts));
       expect(result.overall.count).toBe(b.events.length);
-      expect(result.sessions).toEqual({ total: sessions, completed: sessions, aborted: 0 });
+      expect(result.sessions).toEqual({
+        total: sessions,
+        completed: sessions,
+        aborted: 0,
+      });
       // rows: each SELECT v finds its row; the IN-list finds id and id-1 (except in the first transaction)
       const selStats = result.templates.find((x) => x.templateId === sel.id);
       expect(selStats?.rows).toBe(sessions * txns);
@@ -117,7 +132,8 @@ export function describeDbPlugin(name: string, o: DbPluginSuiteOptions): void {
     it('counts failed queries by class and keeps running', async () => {
       if (!t) return;
       const b = new TraceBuilder(d);
-      for (let i = 0; i < 20; i++) b.add('e1', dup, [int(5_000_000 + (i % 10))]);
+      for (let i = 0; i < 20; i++)
+        b.add('e1', dup, [int(5_000_000 + (i % 10))]);
       const result = await runBench(b.trace(), {
         target: t.target,
         mode: 'closed',
@@ -148,7 +164,9 @@ export function describeDbPlugin(name: string, o: DbPluginSuiteOptions): void {
       expect(result.stopReason).toBe('fail-fast');
       expect(result.overall.count).toBeLessThan(2000);
       // events read but not run; the reader stops early, so some were never read
-      expect(result.overall.count + result.skipped.notRun).toBeLessThanOrEqual(2000);
+      expect(result.overall.count + result.skipped.notRun).toBeLessThanOrEqual(
+        2000,
+      );
       expect(result.overall.errors).toBeGreaterThanOrEqual(1);
     }, 60_000);
   });

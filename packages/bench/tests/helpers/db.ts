@@ -11,14 +11,22 @@ export function scratchName(): string {
 }
 
 /** Creates a scratch PostgreSQL database; returns its URL, or null (with a message) when the server is unreachable. */
-export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
+export async function createPgDatabase(): Promise<{
+  url: string;
+  drop: () => Promise<void>;
+} | null> {
   const name = scratchName();
-  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 3000 });
+  const admin = new pg.Client({
+    connectionString: PG_ADMIN,
+    connectionTimeoutMillis: 3000,
+  });
   try {
     await admin.connect();
   } catch (err) {
     if (required) throw err;
-    console.warn(`[bench tests] PostgreSQL at 127.0.0.1:5432 unreachable; skipping (${String(err)})`);
+    console.warn(
+      `[bench tests] PostgreSQL at 127.0.0.1:5432 unreachable; skipping (${String(err)})`,
+    );
     return null;
   }
   await admin.query(`CREATE DATABASE ${name}`);
@@ -35,14 +43,22 @@ export async function createPgDatabase(): Promise<{ url: string; drop: () => Pro
 }
 
 /** Creates a scratch MariaDB database, or null when unreachable. */
-export async function createMysqlDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
+export async function createMysqlDatabase(): Promise<{
+  url: string;
+  drop: () => Promise<void>;
+} | null> {
   const name = scratchName();
   let admin: mysql.Connection;
   try {
-    admin = await mysql.createConnection({ uri: MYSQL_ADMIN, connectTimeout: 3000 });
+    admin = await mysql.createConnection({
+      uri: MYSQL_ADMIN,
+      connectTimeout: 3000,
+    });
   } catch (err) {
     if (required) throw err;
-    console.warn(`[bench tests] MariaDB at 127.0.0.1:3306 unreachable; skipping (${String(err)})`);
+    console.warn(
+      `[bench tests] MariaDB at 127.0.0.1:3306 unreachable; skipping (${String(err)})`,
+    );
     return null;
   }
   await admin.query(`CREATE DATABASE ${name}`);

@@ -61,7 +61,9 @@ export function createPgliteTarget(): DbPluginSuiteOptions {
     connectionIdExpr: 'pg_backend_pid()',
     txnIdExpr: 'txid_current()',
     setupSql: PG_SETUP,
-    runOptions: { plugin: createPglitePlugin({ lib: loadPglite() }) as DbPlugin },
+    runOptions: {
+      plugin: createPglitePlugin({ lib: loadPglite() }) as DbPlugin,
+    },
     createTarget: async () => {
       const dir = mkdtempSync(join(tmpdir(), 'stb-pglite-'));
       return {

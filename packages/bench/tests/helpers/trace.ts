@@ -1,5 +1,15 @@
-import { TemplateCatalog, computeTemplateId, createTraceHeader } from '@stb/core';
-import type { Dialect, ParamValue, QueryTemplate, QueryType, TraceEvent } from '@stb/core';
+import {
+  TemplateCatalog,
+  computeTemplateId,
+  createTraceHeader,
+} from '@stb/core';
+import type {
+  Dialect,
+  ParamValue,
+  QueryTemplate,
+  QueryType,
+  TraceEvent,
+} from '@stb/core';
 import type { BenchTrace } from '../../src/runner';
 
 /** Builds a template record. */
@@ -49,7 +59,10 @@ export class TraceBuilder {
   trace(): BenchTrace {
     const events = this.events;
     return {
-      header: createTraceHeader({ dialect: this.dialect, createdAt: '2024-01-01T00:00:00Z' }),
+      header: createTraceHeader({
+        dialect: this.dialect,
+        createdAt: '2024-01-01T00:00:00Z',
+      }),
       templates: this.catalog,
       events: (async function* () {
         yield* events;
