@@ -86,7 +86,7 @@ process.stderr.write(`[bench] score ${report.score.toFixed(4)}; total ${(totalMs
 
 console.log(
   JSON.stringify({
-    title: 'Validator: 1,000,000 vs 1,000,000 events',
+    title: `Validator: ${N.toLocaleString('en-US')} vs ${N.toLocaleString('en-US')} events`,
     command: 'node packages/validator/bench/validate.bench.mjs',
     rows: [
       { metric: 'validate wall time (incl. generating both streams)', value: +(totalMs / 1000).toFixed(2), unit: 's', target: '<= 10 s' },

@@ -177,8 +177,19 @@ function slotKind(a: SlotStats, b: SlotStats): ValidationSlot['kind'] {
   return a.overflow || b.overflow ? 'high-cardinality' : 'categorical';
 }
 
-function emptySketch(s: KllSketch | undefined): boolean {
-  return s === undefined || s.n === 0;
+/** KS comparison of two optional sketches; a side without values is at distance 1. */
+function compareOptionalSketches(
+  a: KllSketch | undefined,
+  b: KllSketch | undefined,
+): Comparison {
+  if (a === undefined || b === undefined || a.n === 0 || b.n === 0)
+    return {
+      applicable: true,
+      score: 0,
+      distance: { name: 'ks', value: 1 },
+      test: null,
+    };
+  return compareSketches(a, b);
 }
 
 /** Compares one parameter slot; null when there is nothing to compare. @internal */
@@ -188,25 +199,8 @@ export function compareSlot(
 ): { kind: ValidationSlot['kind']; comparison: Comparison } | null {
   if (a === undefined || b === undefined) return null;
   const kind = slotKind(a, b);
-  if (kind === 'numeric') {
-    if (emptySketch(a.numeric) || emptySketch(b.numeric))
-      return {
-        kind,
-        comparison: {
-          applicable: true,
-          score: 0,
-          distance: { name: 'ks', value: 1 },
-          test: null,
-        },
-      };
-    return {
-      kind,
-      comparison: compareSketches(
-        a.numeric as KllSketch,
-        b.numeric as KllSketch,
-      ),
-    };
-  }
+  if (kind === 'numeric')
+    return { kind, comparison: compareOptionalSketches(a.numeric, b.numeric) };
   if (kind === 'categorical') {
     const [xa, xb] = alignMaps(
       a.categories ?? new Map<number, number>(),
@@ -214,20 +208,7 @@ export function compareSlot(
     );
     return { kind, comparison: compareCounts(xa, xb) };
   }
-  if (emptySketch(a.lengths) || emptySketch(b.lengths))
-    return {
-      kind,
-      comparison: {
-        applicable: true,
-        score: 0,
-        distance: { name: 'ks', value: 1 },
-        test: null,
-      },
-    };
-  return {
-    kind,
-    comparison: compareSketches(a.lengths as KllSketch, b.lengths as KllSketch),
-  };
+  return { kind, comparison: compareOptionalSketches(a.lengths, b.lengths) };
 }
 
 /** Combines p-values of several tests: min p × m, capped at 1 (Bonferroni). */

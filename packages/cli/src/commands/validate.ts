@@ -5,6 +5,7 @@ import {
   openTrace,
   type RawQueryEvent,
   StbError,
+  type TraceEvent,
   type ValidationReport,
 } from '@stb/core';
 import { extractTrace } from '@stb/extractor';
@@ -81,7 +82,7 @@ async function openInput(
       `[stb] [cli] \`${label}\` is not a trace and this build cannot parse raw logs. Convert it with \`stb parse\` first.`,
     );
   const run = extractTrace(parser.parseLogs([file], { signal }), { signal });
-  async function* events(): AsyncGenerator<import('@stb/core').TraceEvent> {
+  async function* events(): AsyncGenerator<TraceEvent> {
     for await (const r of run) if (r.kind === 'event') yield r;
   }
   return { catalog: run.catalog, events: events(), label };

@@ -1,0 +1,17 @@
+import * as api from '../src/index';
+
+it('exports exactly the documented public API', () => {
+  expect(Object.keys(api).sort()).toEqual([
+    'KS_EXACT_MAX_CELLS',
+    'chiSquareSf',
+    'chiSquareTest',
+    'defaultWeights',
+    'ksPValue',
+    'ksTwoSample',
+    'parseWeights',
+    'renderHtmlReport',
+    'resolveWeights',
+    'totalVariation',
+    'validateTraces',
+  ]);
+});
