@@ -1,2 +1,54 @@
-/** @packageDocumentation */
-export {};
+/**
+ * `@stb/parser`: streams PostgreSQL and MySQL/MariaDB logs (and plain SQL files) into
+ * `RawQueryEvent`s.
+ * @packageDocumentation
+ */
+
+/** Identity helper that pins a log-format plugin's option type. */
+export { defineLogFormat } from './log-format';
+/** The log-format plugin interface and the context a plugin parses with. */
+export type { LogFormat, LogFormatContext } from './log-format';
+/** Format detection: ranked candidates, `STB_PARSE_UNKNOWN_FORMAT` when none fits. */
+export { detectLogFormat, MIN_DETECT_CONFIDENCE } from './detect';
+/** A detection candidate, and a plugin of any option type. */
+export type { LogFormatCandidate, AnyLogFormat } from './detect';
+/** Parses logs into a stream of events with a summary. */
+export { parseLogs } from './parse-logs';
+/** Options, progress, filters and summary of {@link parseLogs}. */
+export type {
+  ParseLogsOptions,
+  ParseProgress,
+  ParseFilters,
+  ParseRun,
+  ParseSummary,
+  FileParseSummary,
+  InvalidLine,
+} from './parse-logs';
+/** Every built-in log format. */
+export { builtinLogFormats } from './formats/builtin';
+/** PostgreSQL stderr log with any `log_line_prefix`. */
+export { postgresStderr } from './formats/postgres-stderr';
+/** Options of `postgres-stderr`. */
+export type { PostgresStderrOptions } from './formats/postgres-stderr';
+/** PostgreSQL csvlog. */
+export { postgresCsvlog } from './formats/postgres-csvlog';
+/** Options of `postgres-csvlog`. */
+export type { PostgresCsvlogOptions } from './formats/postgres-csvlog';
+/** PostgreSQL 15+ jsonlog. */
+export { postgresJsonlog } from './formats/postgres-jsonlog';
+/** Options of `postgres-jsonlog`. */
+export type { PostgresJsonlogOptions } from './formats/postgres-jsonlog';
+/** MySQL/MariaDB general query log. */
+export { mysqlGeneral } from './formats/mysql-general';
+/** Options of `mysql-general`. */
+export type { MysqlGeneralOptions } from './formats/mysql-general';
+/** MySQL/MariaDB slow query log. */
+export { mysqlSlow } from './formats/mysql-slow';
+/** Options of `mysql-slow`. */
+export type { MysqlSlowOptions } from './formats/mysql-slow';
+/** Plain SQL files. */
+export { plainSql } from './formats/plain-sql';
+/** Options of `plain-sql`. */
+export type { PlainSqlOptions } from './formats/plain-sql';
+/** The common `log_line_prefix` values tried when none is given. */
+export { COMMON_PG_PREFIXES } from './internal/pg-prefix';

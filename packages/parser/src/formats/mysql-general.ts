@@ -1,0 +1,255 @@
+import { z } from 'zod';
+import type { InputLine, RawQueryEvent } from '@stb/core';
+import { defineLogFormat } from '../log-format';
+import type { LogFormatContext } from '../log-format';
+import { looksBinary } from '../internal/lines';
+import {
+  isUtcOffset,
+  mysqlHeaderKind,
+  mysqlScan,
+  mysqlSessionId,
+  offsetOptionUs,
+  parseMysqlTime,
+} from '../internal/mysql-common';
+import type { MysqlSession } from '../internal/mysql-common';
+
+const options = z
+  .object({
+    /**
+     * The server's UTC offset (`+02:00`) for `YYMMDD HH:MM:SS` times, which the server writes in
+     * its local time without a zone. Default `+00:00`.
+     */
+    utcOffset: z.string().refine(isUtcOffset, 'expected an offset like +02:00').optional(),
+  })
+  .strict();
+
+/** Options of the `mysql-general` log format. */
+export type MysqlGeneralOptions = z.infer<typeof options>;
+
+/** Command names of the general query log (COM_* names as the server prints them). */
+const COMMANDS = new Set([
+  'Sleep',
+  'Quit',
+  'Init DB',
+  'Query',
+  'Field List',
+  'Create DB',
+  'Drop DB',
+  'Refresh',
+  'Shutdown',
+  'Statistics',
+  'Processlist',
+  'Connect',
+  'Kill',
+  'Debug',
+  'Ping',
+  'Time',
+  'Delayed insert',
+  'Change user',
+  'Binlog Dump',
+  'Binlog Dump GTID',
+  'Table Dump',
+  'Connect Out',
+  'Register Slave',
+  'Prepare',
+  'Execute',
+  'Long Data',
+  'Close stmt',
+  'Reset stmt',
+  'Set option',
+  'Fetch',
+  'Daemon',
+  'Error',
+  'Reset Connection',
+  'Bulk_execute',
+  'Com_multi',
+  'Slave_worker',
+  'Slave_IO',
+  'Slave_SQL',
+  'Clone',
+]);
+
+/** Scratch result of {@link parseEntry}. */
+interface GeneralEntry {
+  timeUs: number;
+  thread: string;
+  command: string;
+  argument: string;
+}
+
+const entryScratch: GeneralEntry = {
+  timeUs: NaN,
+  thread: '',
+  command: '',
+  argument: '',
+};
+
+/** Parses a general-log entry line; NaN time = the line has no time of its own. @internal */
+export function parseGeneralEntry(
+  text: string,
+  offsetUs: number,
+): GeneralEntry | undefined {
+  let pos: number;
+  let timeUs = NaN;
+  if (text.charCodeAt(0) === 9) {
+    if (text.charCodeAt(1) !== 9) return undefined;
+    pos = 2;
+  } else {
+    timeUs = parseMysqlTime(text, 0, offsetUs);
+    if (Number.isNaN(timeUs)) return undefined;
+    pos = mysqlScan.end;
+    const c = text.charCodeAt(pos);
+    if (c !== 9 && c !== 32) return undefined;
+    pos++;
+  }
+  while (text.charCodeAt(pos) === 32) pos++;
+  const idStart = pos;
+  for (;;) {
+    const c = text.charCodeAt(pos);
+    if (c >= 48 && c <= 57) pos++;
+    else break;
+  }
+  if (pos === idStart || text.charCodeAt(pos) !== 32) return undefined;
+  const thread = text.slice(idStart, pos);
+  pos++;
+  const tab = text.indexOf('\t', pos);
+  const command = text.slice(pos, tab === -1 ? text.length : tab);
+  if (!COMMANDS.has(command)) return undefined;
+  entryScratch.timeUs = timeUs;
+  entryScratch.thread = thread;
+  entryScratch.command = command;
+  entryScratch.argument = tab === -1 ? '' : text.slice(tab + 1);
+  return entryScratch;
+}
+
+async function* parseGeneral(
+  lines: AsyncIterable<InputLine>,
+  opts: MysqlGeneralOptions,
+  ctx: LogFormatContext,
+): AsyncGenerator<RawQueryEvent> {
+  const offsetUs = offsetOptionUs(opts.utcOffset);
+  const sessions = new Map<string, MysqlSession>();
+  let lastTimeUs = NaN;
+  let resolution = 0;
+  /** The statement being read (continuation lines may follow). */
+  let cur: RawQueryEvent | undefined;
+  /** The last entry takes continuation lines (a statement, or a Prepare). */
+  let open = false;
+  const session = (thread: string): MysqlSession => {
+    let s = sessions.get(thread);
+    if (!s) {
+      s = { id: mysqlSessionId(thread, lastTimeUs) };
+      sessions.set(thread, s);
+    }
+    return s;
+  };
+  for await (const { text, line } of lines) {
+    const e = parseGeneralEntry(text, offsetUs);
+    if (!e) {
+      const header = mysqlHeaderKind(text);
+      if (header) {
+        if (cur) yield cur;
+        cur = undefined;
+        open = false;
+        // A new server start: thread ids begin again.
+        if (header === 'start') sessions.clear();
+        ctx.report('header', line);
+      } else if (open && !looksBinary(text)) {
+        if (cur) cur.sql += '\n' + text;
+      } else {
+        ctx.report(
+          'invalid',
+          line,
+          looksBinary(text) ? 'binary data' : 'not a general log entry',
+        );
+      }
+      continue;
+    }
+    if (cur) {
+      yield cur;
+      cur = undefined;
+    }
+    open = false;
+    if (!Number.isNaN(e.timeUs)) {
+      lastTimeUs = e.timeUs;
+      if (mysqlScan.resolutionUs !== resolution) {
+        resolution = mysqlScan.resolutionUs;
+        ctx.setTimeResolutionUs?.(resolution);
+      }
+    }
+    const cmd = e.command;
+    if (cmd === 'Query' || cmd === 'Execute') {
+      const s = session(e.thread);
+      const ev: RawQueryEvent = {
+        sessionId: s.id,
+        sql: e.argument,
+        source: { file: ctx.file, line },
+        dialect: 'mysql',
+      };
+      if (!Number.isNaN(lastTimeUs)) ev.startUs = lastTimeUs;
+      if (s.user !== undefined) ev.user = s.user;
+      if (s.database !== undefined) ev.database = s.database;
+      if (s.client !== undefined) ev.client = s.client;
+      cur = ev;
+      open = true;
+    } else if (cmd === 'Connect') {
+      const s: MysqlSession = { id: mysqlSessionId(e.thread, lastTimeUs) };
+      sessions.set(e.thread, s);
+      // user@host on db using TCP/IP
+      const arg = e.argument;
+      const at = arg.indexOf('@');
+      const on = arg.indexOf(' on ');
+      if (at > 0 && on > at) {
+        s.user = arg.slice(0, at);
+        s.client = arg.slice(at + 1, on);
+        const using = arg.indexOf(' using ', on);
+        const db = arg.slice(on + 4, using === -1 ? arg.length : using);
+        if (db !== '') s.database = db;
+      }
+      ctx.report('connection', line);
+    } else if (cmd === 'Quit') {
+      sessions.delete(e.thread);
+      ctx.report('disconnection', line);
+    } else if (cmd === 'Init DB') {
+      session(e.thread).database = e.argument;
+      ctx.report('init-db', line);
+    } else if (cmd === 'Prepare') {
+      open = true; // a multi-line prepared text continues on the next lines
+      ctx.report('prepare', line);
+    } else if (cmd === 'Close stmt') {
+      ctx.report('close-stmt', line);
+    } else {
+      ctx.report('other', line);
+    }
+  }
+  if (cur) yield cur;
+}
+
+/** MySQL/MariaDB general query log (`general_log`, `log_output = FILE`). */
+export const mysqlGeneral = defineLogFormat<MysqlGeneralOptions>({
+  kind: 'log-format',
+  name: 'mysql-general',
+  apiVersion: 1,
+  dialect: 'mysql',
+  description:
+    'MySQL/MariaDB general query log (Query, Execute with substituted parameters, Connect, Quit).',
+  options,
+  timeResolutionUs: 1_000_000,
+  detect(sample) {
+    let tried = 0;
+    let ok = 0;
+    let headers = 0;
+    for (const text of sample) {
+      if (text.length === 0) continue;
+      if (mysqlHeaderKind(text)) {
+        headers++;
+        continue;
+      }
+      tried++;
+      if (parseGeneralEntry(text, 0)) ok++;
+    }
+    if (tried === 0) return headers > 0 ? 0.3 : 0;
+    return ok === 0 ? 0 : Math.min(1, ok / tried + (headers > 0 ? 0.1 : 0)) * 0.95;
+  },
+  parse: parseGeneral,
+});

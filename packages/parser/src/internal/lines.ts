@@ -1,0 +1,45 @@
+import type { InputLine } from '@stb/core';
+
+/**
+ * Reads up to `n` lines from an iterator, for detection, and gives back an iterable that replays
+ * them followed by the rest.
+ * @internal
+ */
+export async function peekLines(
+  lines: AsyncIterable<InputLine>,
+  n: number,
+): Promise<{ head: InputLine[]; all: AsyncIterable<InputLine> }> {
+  const it = lines[Symbol.asyncIterator]();
+  const head: InputLine[] = [];
+  let done = false;
+  while (head.length < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    head.push(r.value);
+  }
+  const all: AsyncIterable<InputLine> = {
+    [Symbol.asyncIterator]: () => {
+      let i = 0;
+      return {
+        next: async (): Promise<IteratorResult<InputLine>> => {
+          if (i < head.length) return { done: false, value: head[i++] as InputLine };
+          if (done) return { done: true, value: undefined };
+          return it.next();
+        },
+        return: async (): Promise<IteratorResult<InputLine>> => {
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+  return { head, all };
+}
+
+/** True when a line holds a NUL or a UTF-8 decoding failure (binary data). */
+export function looksBinary(text: string): boolean {
+  return text.includes('\u0000') || text.includes('\uFFFD');
+}

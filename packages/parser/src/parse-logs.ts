@@ -1,0 +1,375 @@
+import {
+  ParseError,
+  PluginError,
+  STDIN_NAME,
+  StbError,
+  isStbError,
+  parsePluginOptions,
+  readLines,
+} from '@stb/core';
+import type { Dialect, OnInvalid, RawQueryEvent } from '@stb/core';
+import { promises as fsp } from 'node:fs';
+import type { AnyLogFormat } from './detect';
+import {
+  MIN_DETECT_CONFIDENCE,
+  rankLogFormats,
+  unknownFormatError,
+} from './detect';
+import { builtinLogFormats } from './formats/builtin';
+import type { LogFormatContext } from './log-format';
+import { peekLines } from './internal/lines';
+
+/** Progress of {@link parseLogs}, per input. */
+export interface ParseProgress {
+  file: string;
+  /** On-disk (compressed) bytes read so far. */
+  bytesRead: number;
+  /** On-disk size, when known. */
+  totalBytes?: number;
+  /** Events emitted so far, all inputs together. */
+  events: number;
+}
+
+/** Which events {@link parseLogs} keeps. Lists match exactly; times are epoch µs. */
+export interface ParseFilters {
+  databases?: readonly string[];
+  users?: readonly string[];
+  applications?: readonly string[];
+  /** Keep events starting at or after this time (events without a time are kept). */
+  from?: number;
+  /** Keep events starting before this time (events without a time are kept). */
+  to?: number;
+  /** Drop sessions whose id (with or without the file prefix) equals a string or matches a RegExp. */
+  excludeSessions?: readonly (string | RegExp)[];
+}
+
+/** Options of {@link parseLogs}. */
+export interface ParseLogsOptions {
+  /** Force a format by plugin name (else each input is detected from its first lines). */
+  format?: string;
+  /** The plugins to choose from (default {@link builtinLogFormats}). */
+  formats?: readonly AnyLogFormat[];
+  /**
+   * Options of the format: `formatOptions[pluginName]` when present, else (with `format` forced)
+   * `formatOptions` itself. Validated by the plugin's schema (`STB_PLUGIN_OPTIONS_INVALID`).
+   */
+  formatOptions?: Record<string, unknown>;
+  /** What to do with lines that cannot be parsed (default `'throw'`). */
+  onInvalid?: OnInvalid;
+  /** Called after each chunk read and at the end of each input. */
+  onProgress?: (p: ParseProgress) => void;
+  signal?: AbortSignal;
+  filters?: ParseFilters;
+  /** Longest line accepted (UTF-16 units); longer raises `STB_PARSE_LINE_TOO_LONG`. */
+  maxLineLength?: number;
+  /** Most invalid lines kept under `'collect'` (default 10 000); the rest are only counted. */
+  maxCollected?: number;
+  /** Lines read for format detection (default 200). */
+  detectLines?: number;
+}
+
+/** An invalid line kept under `onInvalid: 'collect'`. */
+export interface InvalidLine {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+/** What {@link parseLogs} read from one input. */
+export interface FileParseSummary {
+  file: string;
+  fileIndex: number;
+  /** Plugin used (`none` for an empty input). */
+  format: string;
+  /** Detection confidence (1 when forced). */
+  confidence: number;
+  dialect: Dialect | undefined;
+  /** Finest time difference the input resolves, µs; undefined when it has no times. */
+  timeResolutionUs: number | undefined;
+  events: number;
+  linesRead: number;
+  /** On-disk bytes read. */
+  bytesRead: number;
+  /** Entries that gave no event, by kind (`connection`, `error`, `invalid`, …). */
+  skipped: Record<string, number>;
+  /** Events dropped by {@link ParseFilters}. */
+  filtered: number;
+  /** Distinct sessions with at least one kept event. */
+  sessions: number;
+}
+
+/** Summary of a whole {@link parseLogs} call. */
+export interface ParseSummary {
+  files: FileParseSummary[];
+  events: number;
+  linesRead: number;
+  skipped: Record<string, number>;
+  filtered: number;
+  sessions: number;
+  /** Invalid lines (under `'collect'`, at most `maxCollected`). */
+  invalid: InvalidLine[];
+  /** Invalid lines counted but not kept (beyond `maxCollected`). */
+  invalidDropped: number;
+  /** False while the run is still being iterated. */
+  complete: boolean;
+}
+
+/** A running parse: iterate it once for the events, then read {@link ParseRun.summary}. */
+export interface ParseRun extends AsyncIterable<RawQueryEvent> {
+  /** The summary so far; final once iteration has ended (`complete: true`). */
+  summary(): ParseSummary;
+}
+
+function resolveFormat(
+  formats: readonly AnyLogFormat[],
+  name: string,
+): AnyLogFormat {
+  const f = formats.find((x) => x.name === name);
+  if (f) return f;
+  throw new PluginError(
+    'STB_PLUGIN_NOT_FOUND',
+    `[stb] [parser] Unknown log format \`${name}\`. Use one of: ${formats.map((x) => x.name).join(', ')}.`,
+    { pluginKind: 'log-format', pluginName: name },
+  );
+}
+
+function optionsFor(
+  plugin: AnyLogFormat,
+  options: ParseLogsOptions,
+): unknown {
+  const all = options.formatOptions;
+  if (!all) return {};
+  const own = all[plugin.name];
+  if (typeof own === 'object' && own !== null) return own;
+  return options.format !== undefined ? all : {};
+}
+
+function addCount(rec: Record<string, number>, kind: string, n = 1): void {
+  rec[kind] = (rec[kind] ?? 0) + n;
+}
+
+function excluded(
+  patterns: readonly (string | RegExp)[],
+  local: string,
+  full: string,
+): boolean {
+  for (const p of patterns) {
+    if (typeof p === 'string') {
+      if (p === local || p === full) return true;
+    } else if (p.test(local) || p.test(full)) return true;
+  }
+  return false;
+}
+
+/**
+ * Parses one or more logs (paths, or `-` for stdin; gzip detected by content) into a stream of
+ * {@link RawQueryEvent}s. Each input's format is detected from its first lines unless `format`
+ * is given. Events of one input come in log order; inputs are read one after another. With
+ * several inputs, session ids are prefixed with the input's index (`0:`, `1:`) so sessions of
+ * different files never merge.
+ * @throws StbError `STB_PARSE_UNKNOWN_FORMAT`, `STB_PARSE_INVALID_LINE` (under `onInvalid:
+ * 'throw'`), `STB_INPUT_NOT_FOUND`, `STB_GZIP_CORRUPT`, `STB_PARSE_LINE_TOO_LONG`, `STB_ABORTED`.
+ * @example
+ * const run = parseLogs(['postgresql.log.gz'], { onInvalid: 'collect' });
+ * for await (const ev of run) console.log(ev.sessionId, ev.sql);
+ * console.log(run.summary().files[0].skipped);
+ */
+export function parseLogs(
+  inputs: readonly string[] | string,
+  options: ParseLogsOptions = {},
+): ParseRun {
+  const files = typeof inputs === 'string' ? [inputs] : [...inputs];
+  const formats = options.formats ?? builtinLogFormats;
+  const onInvalid = options.onInvalid ?? 'throw';
+  const maxCollected = options.maxCollected ?? 10_000;
+  const filters = options.filters ?? {};
+  const summary: ParseSummary = {
+    files: [],
+    events: 0,
+    linesRead: 0,
+    skipped: {},
+    filtered: 0,
+    sessions: 0,
+    invalid: [],
+    invalidDropped: 0,
+    complete: false,
+  };
+  let started = false;
+
+  async function* parseFile(
+    input: string,
+    fileIndex: number,
+  ): AsyncGenerator<RawQueryEvent> {
+    const file = input === '-' ? STDIN_NAME : input;
+    let totalBytes: number | undefined;
+    if (input !== '-') {
+      try {
+        totalBytes = (await fsp.stat(input)).size;
+      } catch {
+        totalBytes = undefined; // readLines raises the proper error
+      }
+    }
+    const fs: FileParseSummary = {
+      file,
+      fileIndex,
+      format: 'none',
+      confidence: 0,
+      dialect: undefined,
+      timeResolutionUs: undefined,
+      events: 0,
+      linesRead: 0,
+      bytesRead: 0,
+      skipped: {},
+      filtered: 0,
+      sessions: 0,
+    };
+    summary.files.push(fs);
+    const progress = () => {
+      const p: ParseProgress = {
+        file,
+        bytesRead: fs.bytesRead,
+        events: summary.events,
+      };
+      if (totalBytes !== undefined) p.totalBytes = totalBytes;
+      options.onProgress?.(p);
+    };
+    const raw = readLines(input, {
+      signal: options.signal,
+      maxLineLength: options.maxLineLength,
+      onBytes: (n) => {
+        fs.bytesRead = n;
+        progress();
+      },
+    });
+    async function* counted(): AsyncGenerator<{ text: string; line: number }> {
+      for await (const l of raw) {
+        fs.linesRead = l.line;
+        yield l;
+      }
+    }
+    const peek = await peekLines(counted(), options.detectLines ?? 200);
+    if (peek.head.length === 0) {
+      summary.linesRead += fs.linesRead;
+      progress();
+      return;
+    }
+    let plugin: AnyLogFormat;
+    if (options.format !== undefined) {
+      plugin = resolveFormat(formats, options.format);
+      fs.confidence = 1;
+    } else {
+      const ranked = rankLogFormats(
+        peek.head.map((l) => l.text),
+        formats,
+      );
+      const best = ranked[0];
+      if (!best || best.confidence < MIN_DETECT_CONFIDENCE) {
+        await peek.all[Symbol.asyncIterator]().return?.();
+        throw unknownFormatError(formats, file);
+      }
+      plugin = best.format;
+      fs.confidence = best.confidence;
+    }
+    fs.format = plugin.name;
+    fs.dialect = plugin.dialect;
+    fs.timeResolutionUs = plugin.timeResolutionUs;
+    const pluginOptions = parsePluginOptions(
+      plugin,
+      optionsFor(plugin, options),
+    );
+    const ctx: LogFormatContext = {
+      file,
+      fileIndex,
+      onInvalid,
+      signal: options.signal,
+      report(kind, line, reason) {
+        addCount(fs.skipped, kind);
+        addCount(summary.skipped, kind);
+        if (kind !== 'invalid') return;
+        const why = reason ?? 'unparseable line';
+        if (onInvalid === 'throw') {
+          throw new ParseError(
+            'STB_PARSE_INVALID_LINE',
+            `[stb] [parser] Line ${line} of \`${file}\` is not valid ${plugin.name}: ${why}. Check the format (\`--format\`), or skip bad lines with \`onInvalid: 'skip'\` or \`'collect'\`.`,
+            {
+              position: { source: file, line },
+              details: { format: plugin.name, reason: why },
+            },
+          );
+        }
+        if (onInvalid === 'collect') {
+          if (summary.invalid.length < maxCollected)
+            summary.invalid.push({ file, line, reason: why });
+          else summary.invalidDropped++;
+        }
+      },
+      setTimeResolutionUs(us) {
+        fs.timeResolutionUs = us;
+      },
+    };
+    const sessions = new Set<string>();
+    const prefix = files.length > 1 ? `${fileIndex}:` : '';
+    const { databases, users, applications, from, to, excludeSessions } =
+      filters;
+    try {
+      for await (const ev of plugin.parse(peek.all, pluginOptions, ctx)) {
+        const local = ev.sessionId;
+        const full = prefix + local;
+        if (
+          (databases &&
+            (ev.database === undefined || !databases.includes(ev.database))) ||
+          (users && (ev.user === undefined || !users.includes(ev.user))) ||
+          (applications &&
+            (ev.application === undefined ||
+              !applications.includes(ev.application))) ||
+          (from !== undefined && ev.startUs !== undefined && ev.startUs < from) ||
+          (to !== undefined && ev.startUs !== undefined && ev.startUs >= to) ||
+          (excludeSessions && excluded(excludeSessions, local, full))
+        ) {
+          fs.filtered++;
+          summary.filtered++;
+          continue;
+        }
+        ev.sessionId = full;
+        ev.fileIndex = fileIndex;
+        if (!sessions.has(full)) {
+          sessions.add(full);
+          fs.sessions++;
+          summary.sessions++;
+        }
+        fs.events++;
+        summary.events++;
+        if ((summary.events & 1023) === 0 && options.signal?.aborted)
+          throw new StbError('STB_ABORTED', '[stb] [parser] Parsing was aborted.');
+        yield ev;
+      }
+    } catch (err) {
+      if (isStbError(err)) throw err;
+      throw new StbError(
+        'STB_INTERNAL',
+        `[stb] [parser] The \`${plugin.name}\` format failed on \`${file}\` after line ${fs.linesRead}: ${(err as Error).message}. Please report this with the log's format.`,
+        { cause: err, details: { source: file, line: fs.linesRead } },
+      );
+    } finally {
+      summary.linesRead += fs.linesRead;
+      progress();
+    }
+  }
+
+  return {
+    summary: () => summary,
+    [Symbol.asyncIterator]: () => {
+      if (started)
+        throw new StbError(
+          'STB_USAGE',
+          '[stb] [parser] A parse run can be iterated only once. Call `parseLogs` again.',
+        );
+      started = true;
+      return (async function* run() {
+        for (let i = 0; i < files.length; i++)
+          yield* parseFile(files[i] as string, i);
+        summary.complete = true;
+      })();
+    },
+  };
+}
