@@ -28,7 +28,7 @@ export interface ExtractOptions extends ExtractorOptions {
    * session the input order is kept.
    */
   reorderWindowUs?: number;
-  /** Most events held by the reorder window before the oldest leave early (default 1 000 000). */
+  /** Most events held by the reorder window before the oldest leave early (default 100 000). */
   maxReorderEvents?: number;
   /**
    * Worker threads (piscina) extracting in parallel; 0 (default) extracts in this thread, which is
@@ -175,7 +175,7 @@ async function* run(
   const workers = Math.max(0, Math.floor(options.workers ?? 0));
   const buffer = new ReorderBuffer<TraceEvent>(
     options.reorderWindowUs ?? 10_000_000,
-    options.maxReorderEvents ?? 1_000_000,
+    options.maxReorderEvents ?? 100_000,
   );
   const sessions = new Map<string, SessionState>();
   const emitted = new Set<string>();

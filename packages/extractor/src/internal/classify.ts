@@ -88,8 +88,8 @@ function topWords(tok: Tokens): { w: string; i: number }[] {
 export function classifyTokens(tok: Tokens): { queryType: QueryType; tcl: number } {
   const words = topWords(tok);
   let first = words[0]?.w;
-  // skip leading parentheses: `(SELECT …) UNION …`
-  if (first === undefined) {
+  // leading parentheses: `(SELECT …) UNION …`
+  if (first === undefined || tok.type[0] === T_LPAREN) {
     for (let i = 0; i < tok.count; i++)
       if (tok.type[i] === T_WORD) {
         first = tok.sql.slice(tok.start[i], tok.end[i]).toUpperCase();

@@ -1,11 +1,19 @@
 /**
- * A bounded reorder buffer: a min-heap on (key, arrival sequence). Items leave once the newest key
- * is more than `windowUs` past theirs, or when the buffer holds `maxItems`.
+ * A bounded reorder buffer. Items leave in (key, arrival) order once the newest key is more than
+ * `windowUs` past theirs, or early when the buffer holds more than `maxItems` (counted in
+ * `overflowed`). Logs are nearly sorted, so items arriving in key order go to a FIFO run and only
+ * the stragglers to a min-heap; the two are merged on the way out.
  */
 export class ReorderBuffer<T> {
+  // FIFO run of items whose keys never decrease
+  #runKeys: number[] = [];
+  #runItems: T[] = [];
+  #runHead = 0;
+  // min-heap on (key, seq) for items that arrived out of order
   readonly #keys: number[] = [];
   readonly #seqs: number[] = [];
   readonly #items: T[] = [];
+  #runSeqs: number[] = [];
   #seq = 0;
   #maxKey = Number.NEGATIVE_INFINITY;
   /** Items released early because the buffer was full. */
@@ -17,7 +25,7 @@ export class ReorderBuffer<T> {
   ) {}
 
   get size(): number {
-    return this.#items.length;
+    return this.#runKeys.length - this.#runHead + this.#items.length;
   }
 
   #less(a: number, b: number): boolean {
@@ -40,11 +48,18 @@ export class ReorderBuffer<T> {
 
   /** Adds an item; then call {@link drain} to take what is ready. */
   push(key: number, item: T): void {
+    const seq = this.#seq++;
+    if (key >= this.#maxKey) {
+      this.#maxKey = key;
+      this.#runKeys.push(key);
+      this.#runSeqs.push(seq);
+      this.#runItems.push(item);
+      return;
+    }
     let i = this.#items.length;
     this.#keys.push(key);
-    this.#seqs.push(this.#seq++);
+    this.#seqs.push(seq);
     this.#items.push(item);
-    if (key > this.#maxKey) this.#maxKey = key;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.#less(i, p)) break;
@@ -53,7 +68,7 @@ export class ReorderBuffer<T> {
     }
   }
 
-  #pop(): T {
+  #popHeap(): T {
     const top = this.#items[0] as T;
     const last = this.#items.length - 1;
     this.#swap(0, last);
@@ -75,15 +90,37 @@ export class ReorderBuffer<T> {
     return top;
   }
 
+  #popRun(): T {
+    const h = this.#runHead++;
+    const item = this.#runItems[h] as T;
+    if (this.#runHead >= 4096 && this.#runHead * 2 >= this.#runKeys.length) {
+      this.#runKeys = this.#runKeys.slice(this.#runHead);
+      this.#runSeqs = this.#runSeqs.slice(this.#runHead);
+      this.#runItems = this.#runItems.slice(this.#runHead);
+      this.#runHead = 0;
+    }
+    return item;
+  }
+
   /** Items that are ready (all of them when `all`), in key order. */
   *drain(all = false): Generator<T> {
     const limit = this.#maxKey - this.windowUs;
-    while (this.#items.length > 0) {
-      if (all || (this.#keys[0] as number) <= limit) yield this.#pop();
-      else if (this.#items.length > this.maxItems) {
+    for (;;) {
+      const hasRun = this.#runHead < this.#runKeys.length;
+      const hasHeap = this.#items.length > 0;
+      if (!hasRun && !hasHeap) return;
+      let fromRun: boolean;
+      if (hasRun && hasHeap) {
+        const rk = this.#runKeys[this.#runHead] as number;
+        const hk = this.#keys[0] as number;
+        fromRun = rk < hk || (rk === hk && (this.#runSeqs[this.#runHead] as number) < (this.#seqs[0] as number));
+      } else fromRun = hasRun;
+      const key = fromRun ? (this.#runKeys[this.#runHead] as number) : (this.#keys[0] as number);
+      if (!all && key > limit) {
+        if (this.size <= this.maxItems) return;
         this.overflowed++;
-        yield this.#pop();
-      } else break;
+      }
+      yield fromRun ? this.#popRun() : this.#popHeap();
     }
   }
 }
