@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { Piscina } from 'piscina';
 import {
   batch,
   ParseError,
@@ -278,7 +279,6 @@ async function* run(
       if (accept(r)) yield* release(false);
     }
   } else {
-    const { Piscina } = await import('piscina');
     const pool = new Piscina<WorkerTask, WorkerResult[]>({
       filename: workerFile(),
       minThreads: workers,
