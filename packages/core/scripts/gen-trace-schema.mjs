@@ -4,5 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { traceJsonSchema } from '../dist/index.js';
 
-const out = fileURLToPath(new URL('../dist/trace.schema.json', import.meta.url));
+const out = fileURLToPath(
+  new URL('../dist/trace.schema.json', import.meta.url),
+);
 writeFileSync(out, `${JSON.stringify(traceJsonSchema(), null, 2)}\n`);

@@ -73,18 +73,60 @@ export type ParamValue =
 
 export const ParamValue: z.ZodType<ParamValue> = z.lazy(() =>
   z.discriminatedUnion('t', [
-    z.object({ t: z.literal('int'), v: z.number().int() }),
-    z.object({ t: z.literal('float'), v: z.number() }),
-    z.object({ t: z.literal('bigint'), v: z.string().regex(/^-?\d+$/) }),
-    z.object({ t: z.literal('string'), v: z.string() }),
-    z.object({ t: z.literal('bool'), v: z.boolean() }),
-    z.object({ t: z.literal('null'), v: z.null() }),
-    z.object({ t: z.literal('timestamp'), v: z.string() }),
-    z.object({ t: z.literal('date'), v: z.string() }),
-    z.object({ t: z.literal('uuid'), v: z.string() }),
-    z.object({ t: z.literal('json'), v: z.string() }),
-    z.object({ t: z.literal('bytes'), v: z.string().regex(/^[0-9a-f]*$/) }),
-    z.object({ t: z.literal('list'), v: z.array(ParamValue) }),
+    z.object({
+      t: z.literal('int'),
+      v: z.number().int().describe('A safe integer (±2^53−1).'),
+    }),
+    z.object({
+      t: z.literal('float'),
+      v: z.number().describe('A finite number.'),
+    }),
+    z.object({
+      t: z.literal('bigint'),
+      v: z
+        .string()
+        .regex(/^-?\d+$/)
+        .describe('Decimal digits, for integers beyond ±2^53.'),
+    }),
+    z.object({ t: z.literal('string'), v: z.string().describe('Text.') }),
+    z.object({
+      t: z.literal('bool'),
+      v: z.boolean().describe('true or false.'),
+    }),
+    z.object({ t: z.literal('null'), v: z.null().describe('SQL NULL.') }),
+    z.object({
+      t: z.literal('timestamp'),
+      v: z
+        .string()
+        .describe(
+          "The literal as written (ISO-8601 or the server's text form).",
+        ),
+    }),
+    z.object({
+      t: z.literal('date'),
+      v: z.string().describe('`YYYY-MM-DD` as written.'),
+    }),
+    z.object({
+      t: z.literal('uuid'),
+      v: z.string().describe('Canonical text form.'),
+    }),
+    z.object({
+      t: z.literal('json'),
+      v: z.string().describe('JSON text.'),
+    }),
+    z.object({
+      t: z.literal('bytes'),
+      v: z
+        .string()
+        .regex(/^[0-9a-f]*$/)
+        .describe('Lowercase hex without prefix.'),
+    }),
+    z.object({
+      t: z.literal('list'),
+      v: z
+        .array(ParamValue)
+        .describe('Values of a squashed IN-list or multi-row VALUES.'),
+    }),
   ]),
 );
 

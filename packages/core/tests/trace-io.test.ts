@@ -529,31 +529,38 @@ describe('writeTrace', () => {
     expect(readdirSync(dir).filter((f) => /^[xy]\.jsonl$/.test(f))).toEqual([]);
   });
 
-  it('reports write progress and the gzip byte count', async () => {
-    const file = path.join(dir, 'prog.jsonl.gz');
-    const seen: number[] = [];
-    function* many(): Generator<TraceRecord> {
-      yield header;
-      yield t1;
-      for (let i = 0; i < 40_000; i++)
-        yield { ...(tricky[0] as TraceEvent), startUs: i };
-    }
-    const s = await writeTrace(file, many(), {
-      onProgress: (p) => seen.push(p.records),
-    });
-    expect(seen).toEqual([16384, 32768, 40002]);
-    const raw = await fsp.readFile(file);
-    expect(s.bytes).toBe(raw.length);
-    expect(gunzipSync(raw).toString('utf8').split('\n')).toHaveLength(40003);
-    const progress: number[] = [];
-    let n = 0;
-    for await (const _ of readTraceRecords(file, {
-      onProgress: (p) => progress.push(p.records),
-    }))
-      n++;
-    expect(n).toBe(40002);
-    expect(progress.at(-1)).toBe(40002);
-  });
+  it.each(['prog.jsonl', 'prog.jsonl.gz'])(
+    'reports progress and the byte count (%s)',
+    async (name) => {
+      // Regression: counting bytes for progress once switched the input to flowing mode and
+      // lost chunks read during format detection.
+      const file = path.join(dir, name);
+      const seen: number[] = [];
+      function* many(): Generator<TraceRecord> {
+        yield header;
+        yield t1;
+        for (let i = 0; i < 40_000; i++)
+          yield { ...(tricky[0] as TraceEvent), startUs: i };
+      }
+      const s = await writeTrace(file, many(), {
+        onProgress: (p) => seen.push(p.records),
+      });
+      expect(seen).toEqual([16384, 32768, 40002]);
+      const raw = await fsp.readFile(file);
+      expect(s.bytes).toBe(raw.length);
+      const text = name.endsWith('.gz') ? gunzipSync(raw) : raw;
+      expect(text.toString('utf8').split('\n')).toHaveLength(40003);
+      const progress: { records: number; bytesRead: number }[] = [];
+      let n = 0;
+      for await (const _ of readTraceRecords(file, {
+        onProgress: (p) => progress.push(p),
+      }))
+        n++;
+      expect(n).toBe(40002);
+      expect(progress.map((p) => p.records)).toEqual([16384, 32768, 40002]);
+      expect(progress.at(-1)?.bytesRead).toBe(raw.length);
+    },
+  );
 });
 
 describe('withTemplateRecords', () => {

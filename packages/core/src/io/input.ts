@@ -1,4 +1,5 @@
 import { createReadStream, promises as fsp } from 'node:fs';
+import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
@@ -84,12 +85,23 @@ export async function openInput(
   const first = await readFirstChunk(raw, name);
   if (first) raw.unshift(first);
   if (options.onBytes) {
+    // Count through a pass-through stage: a 'data' listener on `raw` would switch it to
+    // flowing mode and race the consumer for chunks.
     let total = 0;
     const onBytes = options.onBytes;
-    raw.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      onBytes(total);
+    const counter = new Transform({
+      highWaterMark: 1 << 20,
+      transform(chunk: Buffer, _encoding, callback) {
+        total += chunk.length;
+        onBytes(total);
+        callback(null, chunk);
+      },
     });
+    const source = raw;
+    source.on('error', (err) => counter.destroy(err));
+    counter.on('close', () => source.destroy());
+    source.pipe(counter);
+    raw = counter;
   }
   const gzip =
     first !== null &&
