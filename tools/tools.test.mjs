@@ -1,0 +1,124 @@
+// Tests of the repo scripts (node:test; run by `npm test` as `node --test tools/tools.test.mjs`).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  machineInfo,
+  mergeSections,
+  parseResult,
+  renderHeader,
+  renderSection,
+} from './bench/run.mjs';
+import { render, typeOf } from './gen-trace-docs.mjs';
+
+const machine = {
+  cpu: 'Test CPU',
+  cores: 2,
+  ramGiB: 4,
+  node: 'v20.0.0',
+  os: 'Linux',
+};
+const section = (id, value, date = 'D1') =>
+  renderSection(
+    id,
+    {
+      title: `T ${id}`,
+      command: `node ${id}`,
+      rows: [{ metric: 'm', value, unit: 'u', target: '≥ 1' }],
+    },
+    { date, machine },
+  );
+
+test('bench: parses the JSON object on the last stdout line', () => {
+  const r = parseResult(
+    'progress\n{"title":"x","rows":[{"metric":"a","value":1,"unit":"s"}]}\n\n',
+    's',
+  );
+  assert.equal(r.title, 'x');
+  assert.throws(
+    () => parseResult('{"title":"x","rows":[]}\nnot json', 's'),
+    /last stdout line is not JSON/,
+  );
+  assert.throws(
+    () =>
+      parseResult(
+        '{"title":"x","rows":[{"metric":"a","value":"1","unit":"s"}]}',
+        's',
+      ),
+    /value \(number\)/,
+  );
+});
+
+test('bench: replaces only the sections of the scripts that ran', () => {
+  const a = 'packages/a/bench/a.bench.mjs';
+  const b = 'packages/b/bench/b.bench.mjs';
+  let doc = mergeSections(
+    '',
+    new Map([
+      [b, section(b, 2)],
+      [a, section(a, 1)],
+    ]),
+    renderHeader(machine, 'D1'),
+  );
+  assert.ok(doc.indexOf(a) < doc.indexOf(b), 'sections are ordered by script');
+  doc = mergeSections(
+    doc,
+    new Map([[a, section(a, 1234567, 'D2')]]),
+    renderHeader(machine, 'D2'),
+  );
+  assert.match(doc, /\| m \| 1,234,567 \| u \| ≥ 1 \|/);
+  assert.match(
+    doc,
+    new RegExp(`bench:${b} -->\\n## T ${b}[\\s\\S]*\\| m \\| 2 \\|`),
+  );
+  assert.equal(doc.match(/<!-- bench:/g).length, 2);
+  assert.match(doc, /^# Benchmarks\n/);
+  assert.match(doc, /Last run: D2 on Test CPU, 2 cores, 4 GiB RAM/);
+});
+
+test('bench: reads the machine from os', () => {
+  const m = machineInfo();
+  assert.ok(m.cores >= 1 && m.ramGiB > 0 && m.node.startsWith('v'));
+});
+
+test('trace docs: render field tables from a JSON Schema', () => {
+  assert.equal(
+    typeOf({ type: 'string', pattern: '^a$' }),
+    'string matching `^a$`',
+  );
+  assert.equal(typeOf({ type: ['string', 'null'] }), 'string or null');
+  assert.equal(typeOf({ enum: ['a', 'b'] }), '`"a"`, `"b"`');
+  assert.equal(
+    typeOf({ type: 'array', items: { $ref: '#/$defs/ParamValue' } }),
+    'array of [ParamValue](#paramvalue)',
+  );
+  const obj = (props, required) => ({
+    type: 'object',
+    properties: props,
+    required,
+  });
+  const schema = {
+    title: 'T',
+    $defs: {
+      TraceHeader: obj({ kind: { const: 'header', description: 'K | pipe' } }, [
+        'kind',
+      ]),
+      QueryTemplate: obj({ id: { type: 'string' } }, []),
+      TraceEvent: obj(
+        { outcome: obj({ ok: { type: 'boolean' } }, ['ok']) },
+        [],
+      ),
+      ParamValue: {
+        oneOf: [
+          obj({
+            t: { const: 'int' },
+            v: { type: 'integer', description: 'n' },
+          }),
+        ],
+      },
+    },
+  };
+  const md = render(schema);
+  assert.match(md, /\| `kind` \| `"header"` \| yes \| K \\\| pipe \|/);
+  assert.match(md, /\| `outcome.ok` \| boolean \| yes \|/);
+  assert.match(md, /\| `int` \| integer \| n \|/);
+});
