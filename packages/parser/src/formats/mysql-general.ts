@@ -69,7 +69,9 @@ const COMMANDS = new Set([
   'Clone',
 ]);
 
-/** Scratch result of {@link parseEntry}. */
+const SQL_EXECUTE = /^\s*execute\s/i;
+
+/** Scratch result of {@link parseGeneralEntry}. */
 interface GeneralEntry {
   timeUs: number;
   thread: string;
@@ -129,6 +131,7 @@ async function* parseGeneral(
 ): AsyncGenerator<RawQueryEvent> {
   const offsetUs = offsetOptionUs(opts.utcOffset);
   const sessions = new Map<string, MysqlSession>();
+  const sqlExecuteThreads = new Set<string>();
   let lastTimeUs = NaN;
   let resolution = 0;
   /** The statement being read (continuation lines may follow). */
@@ -178,8 +181,15 @@ async function* parseGeneral(
       }
     }
     const cmd = e.command;
-    if (cmd === 'Query' || cmd === 'Execute') {
+    // An SQL-level `EXECUTE stmt USING …` (a Query) is followed by an `Execute` line showing the
+    // prepared text with values: one statement, counted at the Query.
+    const expands = sqlExecuteThreads.delete(e.thread);
+    if (cmd === 'Execute' && expands) {
+      ctx.report('execute-expansion', line);
+    } else if (cmd === 'Query' || cmd === 'Execute') {
       const s = session(e.thread);
+      if (cmd === 'Query' && SQL_EXECUTE.test(e.argument))
+        sqlExecuteThreads.add(e.thread);
       const ev: RawQueryEvent = {
         sessionId: s.id,
         sql: e.argument,

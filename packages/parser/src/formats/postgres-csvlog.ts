@@ -37,6 +37,12 @@ const MIN_COLUMNS = 23;
 const CSV_OPTIONS = { relax_column_count: true, record_delimiter: '\n' } as const;
 const BATCH = 256;
 
+/** Splits CSV text into records of fields with csv-parse. */
+function splitCsv(text: string): string[][] {
+  const rows: string[][] = parseCsv(text, CSV_OPTIONS);
+  return rows;
+}
+
 function countQuotes(text: string): number {
   let n = 0;
   let i = text.indexOf('"');
@@ -99,7 +105,7 @@ async function* parseCsvlog(
   const one = (text: string, line: number) => {
     let rows: string[][];
     try {
-      rows = parseCsv(text, CSV_OPTIONS) as string[][];
+      rows = splitCsv(text);
     } catch (err) {
       ctx.report(
         'invalid',
@@ -126,7 +132,7 @@ async function* parseCsvlog(
     batchLines = [];
     let rows: string[][] | undefined;
     try {
-      rows = parseCsv(texts.join('\n'), CSV_OPTIONS) as string[][];
+      rows = splitCsv(texts.join('\n'));
     } catch {
       rows = undefined;
     }
@@ -189,7 +195,7 @@ function detectCsv(sample: readonly string[]): number {
     if (odd) continue;
     tried++;
     try {
-      const rows = parseCsv(parts.join('\n'), CSV_OPTIONS) as string[][];
+      const rows = splitCsv(parts.join('\n'));
       if (rows[0] && typeof csvEntry(rows[0], start + 1) !== 'string') ok++;
     } catch {
       // not CSV

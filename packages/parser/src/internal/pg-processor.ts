@@ -178,11 +178,11 @@ export class PgProcessor {
     }
     const msg = e.message;
     if (msg.startsWith('statement: ')) {
-      this.statement(e, msg.slice(11), undefined, undefined);
+      this.statement(e, msg.slice(11), {});
     } else if (msg.startsWith('duration: ')) {
       this.durationEntry(e, msg);
     } else if (msg.startsWith('execute ')) {
-      this.execute(e, msg, 8, undefined);
+      this.execute(e, msg, { at: 8 });
     } else if (msg.startsWith('connection received: ')) {
       const s = this.newSession(e, this.key(e));
       s.lastWasEvent = false;
@@ -261,9 +261,9 @@ export class PgProcessor {
       return;
     }
     if (msg.startsWith('  statement: ', rest)) {
-      this.statement(e, msg.slice(rest + 13), durationUs, undefined);
+      this.statement(e, msg.slice(rest + 13), { durationUs });
     } else if (msg.startsWith('  execute ', rest)) {
-      this.execute(e, msg, rest + 10, durationUs);
+      this.execute(e, msg, { at: rest + 10, durationUs });
     } else {
       this.touchIfKnown(e);
       if (msg.startsWith('  parse ', rest)) this.ctx.report('parse', e.line);
@@ -275,10 +275,9 @@ export class PgProcessor {
   private execute(
     e: PgEntry,
     msg: string,
-    at: number,
-    durationUs: number | undefined,
+    where: { at: number; durationUs?: number },
   ): void {
-    let start = at;
+    let start = where.at;
     if (msg.startsWith('fetch from ', start)) start += 11;
     const colon = msg.indexOf(': ', start);
     if (colon === -1) {
@@ -289,20 +288,18 @@ export class PgProcessor {
     let name = msg.slice(start, colon);
     const slash = name.indexOf('/');
     if (slash !== -1) name = name.slice(0, slash);
-    this.statement(
-      e,
-      msg.slice(colon + 2),
-      durationUs,
-      name === '<unnamed>' || name === '' ? undefined : name,
-    );
+    this.statement(e, msg.slice(colon + 2), {
+      durationUs: where.durationUs,
+      preparedName: name === '<unnamed>' || name === '' ? undefined : name,
+    });
   }
 
   private statement(
     e: PgEntry,
     sql: string,
-    durationUs: number | undefined,
-    preparedName: string | undefined,
+    extra: { durationUs?: number | undefined; preparedName?: string | undefined },
   ): RawQueryEvent {
+    const { durationUs, preparedName } = extra;
     const s = this.session(e);
     this.settleError(s);
     if (s.open) s.open.done = true;
@@ -352,16 +349,16 @@ export class PgProcessor {
       timeUs: e.timeUs,
     };
     if (e.statement !== undefined && e.statement !== '')
-      this.errorStatement(s, err, e.statement, e);
+      this.errorStatement(s, err, { sql: e.statement, entry: e });
     else s.error = err;
   }
 
   private errorStatement(
     s: Session,
     err: PgError,
-    sql: string,
-    e: PgEntry,
+    at: { sql: string; entry: PgEntry },
   ): void {
+    const { sql, entry: e } = at;
     const error: { code?: string; message?: string } = {};
     if (err.code !== undefined && err.code !== '') error.code = err.code;
     error.message = err.message;
@@ -373,8 +370,7 @@ export class PgProcessor {
     const ev = this.statement(
       { ...e, line: err.line, timeUs: err.timeUs },
       sql,
-      undefined,
-      undefined,
+      {},
     );
     ev.error = error;
     s.lastWasEvent = false;
@@ -402,7 +398,7 @@ export class PgProcessor {
       if (s?.error) {
         const err = s.error;
         s.error = undefined;
-        this.errorStatement(s, err, e.message, e);
+        this.errorStatement(s, err, { sql: e.message, entry: e });
       }
     }
   }

@@ -163,7 +163,22 @@ export function parsePgTimestamp(s: string, pos: number): number {
   if (s.charCodeAt(i) !== 32) return NaN;
   i++;
   let j = i;
-  while (j < s.length && s.charCodeAt(j) !== 32) j++;
+  const c0 = s.charCodeAt(i);
+  if (c0 === 43 || c0 === 45) {
+    // numeric offset: +03, -0530, +05:30
+    j++;
+    while (j < s.length && j - i <= 6) {
+      const c = s.charCodeAt(j);
+      if ((c >= 48 && c <= 57) || (c === 58 && j - i === 3)) j++;
+      else break;
+    }
+  } else {
+    for (;;) {
+      const c = s.charCodeAt(j) | 32;
+      if (c >= 97 && c <= 122) j++;
+      else break;
+    }
+  }
   const off = zoneOffsetSeconds(s.slice(i, j));
   if (off === undefined) return NaN;
   scan.end = j;
