@@ -102,7 +102,7 @@ export async function fitWorkloadModel(
   };
 
   // Pass 1: parameters, arrivals, counts.
-  const slots = new Map<string, SlotFitter[]>();
+  const slots = new Map<string, { fitters: SlotFitter[]; keys: string[] }>();
   const counts = new Map<string, number>();
   const arrival = new ArrivalFitter(options.bucketUs);
   let eventCount = 0;
@@ -150,8 +150,9 @@ export async function fitWorkloadModel(
     session.prevTemplate = e.templateId;
     session.prevEndUs = e.startUs + (e.durationUs ?? 0);
 
-    let fitters = slots.get(e.templateId);
-    if (!fitters) slots.set(e.templateId, (fitters = []));
+    let entry = slots.get(e.templateId);
+    if (!entry) slots.set(e.templateId, (entry = { fitters: [], keys: [] }));
+    const { fitters, keys } = entry;
     for (let i = 0; i < e.params.length; i++) {
       const p = e.params[i];
       if (p === undefined) continue;
@@ -160,20 +161,24 @@ export async function fitWorkloadModel(
       f.add(p, e.startUs, session.ordinal);
       if (p.t === 'null' || p.t === 'bool') continue;
       const key = valueKey(p);
-      const source = `${e.templateId}#${i}`;
+      const source = (keys[i] ??= `${e.templateId}#${i}`);
       const holders = session.holders.get(key);
       if (holders) {
         // Several sources may hold the value (pgbench's tid and bid can both be 2): credit the one
         // that matched most often so far (ties: the most recent), so coincidences do not dilute it.
-        let best: string | undefined;
-        let bestCount = -1;
-        for (const src of holders) {
-          const c = f.reuse.get(src) ?? 0;
-          if (c >= bestCount) {
-            best = src;
-            bestCount = c;
+        let best: string | undefined =
+          f.bestReuse !== undefined && holders.has(f.bestReuse)
+            ? f.bestReuse
+            : undefined;
+        let bestCount = best === undefined ? -1 : Infinity;
+        if (best === undefined)
+          for (const src of holders) {
+            const c = f.reuse.get(src) ?? 0;
+            if (c >= bestCount) {
+              best = src;
+              bestCount = c;
+            }
           }
-        }
         if (best !== undefined) f.addReuse(best);
       }
       const old = session.values.get(source);
@@ -221,7 +226,7 @@ export async function fitWorkloadModel(
 
   const parameters: ParameterModelState = { stateVersion: 1, templates: {} };
   for (const t of used) {
-    const fitters = slots.get(t.id) ?? [];
+    const fitters = slots.get(t.id)?.fitters ?? [];
     const out: SlotModelState[] = [];
     for (let i = 0; i < fitters.length; i++) {
       const f = fitters[i] ?? new SlotFitter(privacy.minSessions);

@@ -14,6 +14,8 @@ export class KllSketch {
   levels: number[][] = [[]];
   #size = 0;
   #flip = 0;
+  #cachedLevels = 0;
+  #cachedTotal = 0;
 
   constructor(k = 200) {
     this.k = k;
@@ -71,8 +73,11 @@ export class KllSketch {
   }
 
   #totalCapacity(): number {
+    if (this.#cachedLevels === this.levels.length) return this.#cachedTotal;
     let total = 0;
     for (let h = 0; h < this.levels.length; h++) total += this.#capacity(h);
+    this.#cachedLevels = this.levels.length;
+    this.#cachedTotal = total;
     return total;
   }
 

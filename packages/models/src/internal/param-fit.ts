@@ -281,8 +281,18 @@ export class SlotFitter {
 
   /** Counts that this slot's value equalled the current value of `sourceKey` (`<template>#<slot>`). */
   addReuse(sourceKey: string): void {
-    this.reuse.set(sourceKey, (this.reuse.get(sourceKey) ?? 0) + 1);
+    const c = (this.reuse.get(sourceKey) ?? 0) + 1;
+    this.reuse.set(sourceKey, c);
+    if (
+      this.bestReuse === undefined ||
+      (sourceKey !== this.bestReuse &&
+        c > (this.reuse.get(this.bestReuse) ?? 0))
+    )
+      this.bestReuse = sourceKey;
   }
+
+  /** The source credited most often so far. */
+  bestReuse: string | undefined;
 
   toState(privacy: PrivacySettings): SlotModelState {
     const out: SlotModelState = {

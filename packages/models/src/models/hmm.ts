@@ -31,6 +31,11 @@ export const HmmOptions = z.object({
   restartIterations: z.number().int().min(1).default(10),
   /** Symbols (statements + session ends) the restart phase trains on at most (the first sessions). */
   restartSampleSymbols: z.number().int().min(1).default(50_000),
+  /**
+   * Sessions are kept in memory, encoded (4 bytes per statement), while the data has at most this
+   * many symbols; larger inputs are re-read from the source on every iteration. Bounds memory.
+   */
+  cacheSymbols: z.number().int().nonnegative().default(4_000_000),
   /** Iteration cap of the final training. */
   maxIterations: z.number().int().min(1).default(100),
   /** Convergence: stop when the mean log-likelihood per symbol improves by less than this. */
@@ -255,6 +260,7 @@ export const hmmModel = defineSequenceModel<HmmOptions, HmmState>({
     const index = new Map<string, number>();
     const unigramCounts: number[] = [];
     const sample: number[][] = [];
+    let cache: number[][] | undefined = [];
     let sampleSymbols = 0;
     let total = 0;
     let sessions = 0;
@@ -274,6 +280,10 @@ export const hmmModel = defineSequenceModel<HmmOptions, HmmState>({
         enc.push(o);
       }
       total += enc.length + 1;
+      if (cache) {
+        if (total <= options.cacheSymbols) cache.push(enc);
+        else cache = undefined;
+      }
       if (sampleSymbols < options.restartSampleSymbols) {
         sample.push(enc);
         sampleSymbols += enc.length + 1;
@@ -293,6 +303,8 @@ export const hmmModel = defineSequenceModel<HmmOptions, HmmState>({
     };
     const sampleEncoded = sample.map(encode);
     const inMemory = sampleSymbols >= total;
+    const cached = cache && !inMemory ? cache.map(encode) : undefined;
+    cache = undefined;
     const encodeSession = (templates: readonly string[]): Int32Array => {
       const out = new Int32Array(templates.length + 1);
       templates.forEach((t, i) => (out[i] = index.get(t) ?? end));
@@ -301,9 +313,11 @@ export const hmmModel = defineSequenceModel<HmmOptions, HmmState>({
     };
     const full: EncodedSource = inMemory
       ? () => sampleEncoded
-      : async function* () {
-          for await (const s of source()) yield encodeSession(s.templates);
-        };
+      : cached
+        ? () => cached
+        : async function* () {
+            for await (const s of source()) yield encodeSession(s.templates);
+          };
 
     // Restarts.
     let best: HmmParams | undefined;

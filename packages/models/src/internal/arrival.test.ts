@@ -1,0 +1,66 @@
+import { createRng } from '@stb/core';
+import { ArrivalFitter, createArrivalProfile } from './arrival';
+
+describe('arrival profile', () => {
+  it('keeps a bursty rate profile when tiling it (busy bucket 9x the quiet ones)', () => {
+    const f = new ArrivalFitter(1_000_000);
+    // 10 one-second buckets: bucket 3 gets 90 sessions, the others 10 each
+    for (let b = 0; b < 10; b++)
+      for (let i = 0; i < (b === 3 ? 90 : 10); i++)
+        f.sessionStart(b * 1e6 + i * 1000);
+    f.event(
+      {
+        kind: 'event',
+        startUs: 9_999_999,
+        sessionId: 's',
+        templateId: 't',
+        params: [],
+      },
+      undefined,
+    );
+    const p = createArrivalProfile(f.toState());
+    expect(p.periodUs).toBe(10_000_000);
+    expect(p.sessionArrivalRate[3]).toBe(90);
+    const rng = createRng(1);
+    const perBucket = new Array<number>(10).fill(0);
+    let t = -1;
+    let n = 0;
+    while ((t = p.nextSessionOffsetUs(t, rng)) < 5 * p.periodUs) {
+      const b = Math.floor((t % p.periodUs) / 1e6);
+      perBucket[b] = (perBucket[b] ?? 0) + 1;
+      n++;
+    }
+    // 5 cycles × 180 sessions expected
+    expect(Math.abs(n / (5 * 180) - 1)).toBeLessThan(0.05);
+    expect(Math.abs((perBucket[3] as number) / n - 0.5)).toBeLessThan(0.03);
+  });
+
+  it('conditions think times on the transition', () => {
+    const f = new ArrivalFitter(undefined);
+    for (let i = 0; i < 100; i++) {
+      f.event(
+        {
+          kind: 'event',
+          startUs: i * 10,
+          sessionId: 's',
+          templateId: 'b',
+          params: [],
+        },
+        { templateId: 'a', endUs: i * 10 - 1000 },
+      );
+      f.event(
+        {
+          kind: 'event',
+          startUs: i * 10,
+          sessionId: 's',
+          templateId: 'c',
+          params: [],
+        },
+        { templateId: 'a', endUs: i * 10 - 50 },
+      );
+    }
+    const state = f.toState();
+    expect(state.thinkTime.byTransition['a>b']?.n).toBe(100);
+    expect(state.thinkTime.byTransition['a>c']?.min).toBe(50);
+  });
+});

@@ -1,0 +1,5 @@
+import * as api from '../src/index';
+
+it('public API of @stb/models', () => {
+  expect(Object.keys(api).sort()).toMatchSnapshot();
+});
