@@ -1,19 +1,88 @@
-import { StbError } from '@stb/core';
+import { writeModelArtifact } from '@stb/models';
 import type { Command } from 'commander';
+import {
+  addLogOptions,
+  addModelOptions,
+  addSeedOption,
+} from '../command-options';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
+import type { LogCliOptions, ModelCliOptions } from '../learn';
+import { learnModel } from '../learn';
+import { artifactSummary } from '../summaries';
 
-/** `stb learn`. */
+/** Options of `stb learn`. */
+export interface LearnCommandOptions extends ModelCliOptions, LogCliOptions {
+  input: string[];
+  model: string;
+  output: string;
+  seed: number;
+  pretty?: boolean;
+}
+
+/** `stb learn`: logs or a trace → model artifact. */
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('learn')
-    .description('(in progress)')
-    .action(async () => {
-      void ctx;
-      throw new StbError(
-        'STB_INTERNAL',
-        '[stb] [cli] `stb learn` is not implemented yet.',
-      );
+    .description(
+      'Fit a workload model (sequence, parameters, arrivals, timing) on SQL logs or a trace.',
+    )
+    .requiredOption(
+      '-i, --input <files...>',
+      'logs (any supported format, .gz ok) or one trace (detected by its header record)',
+    )
+    .option(
+      '-m, --model <name>',
+      'sequence model: markov, hmm, or one from --model-package',
+      'markov',
+    )
+    .option(
+      '-o, --output <path>',
+      'model artifact to write (.gz for gzip)',
+      'model.json',
+    )
+    .option('--pretty', 'indent the artifact JSON');
+  addModelOptions(cmd);
+  addLogOptions(cmd);
+  addSeedOption(cmd, 'the fit (HMM restarts, sampling)');
+  cmd.action(async (opts: LearnCommandOptions) => {
+    const { artifact, parsed } = await learnModel(ctx, {
+      inputs: opts.input,
+      kind: opts.model,
+      seed: opts.seed,
+      model: opts,
+      log: opts,
     });
-  addExamples(cmd, ['stb learn --help']);
+    const output = ctx.resolvePath(opts.output);
+    await writeModelArtifact(output, artifact, {
+      pretty: opts.pretty === true,
+    });
+    const s = artifactSummary(artifact);
+    ctx.printSummary(
+      {
+        command: 'learn',
+        output: opts.output,
+        ...s,
+        ...(parsed
+          ? {
+              parsed: {
+                events: parsed.written.events,
+                templates: parsed.written.templates,
+              },
+            }
+          : {}),
+      },
+      {
+        human: [
+          `[stb] Learned a ${artifact.kind} model from ${s.source.events} statements in ${s.source.sessions} sessions (${s.source.templates} templates) → ${opts.output}`,
+        ],
+      },
+    );
+  });
+  addExamples(cmd, [
+    'stb learn -i postgresql.log -o model.json',
+    'stb learn -i trace.jsonl -m hmm --states 16 -o model.json.gz',
+    'stb learn -i postgresql.csv.gz -m markov --order 2 --exclude-session 1.5f3c2a1b.2c0',
+    'stb learn -i trace.jsonl -m lstm --model-package @stb/model-lstm -o lstm.model.json',
+  ]);
 }

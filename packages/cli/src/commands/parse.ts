@@ -1,46 +1,122 @@
-import { StbError } from '@stb/core';
+import { writeTrace } from '@stb/core';
+import type { TraceFileFormat } from '@stb/core';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { addLogOptions } from '../command-options';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
+import { logRecords } from '../inputs';
+import type { LogCliOptions } from '../learn';
+import { toFilters } from '../learn';
 
 /** Options of `stb parse`. */
-export interface ParseCommandOptions {
+export interface ParseCommandOptions extends LogCliOptions {
   input: string[];
-  format?: string;
   output: string;
-  outputFormat?: 'jsonl' | 'json' | 'csv';
+  outputFormat?: TraceFileFormat;
 }
 
-/** `stb parse`: log → trace. */
+function countsLine(counts: Record<string, number>): string {
+  const parts = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+/** `stb parse`: logs → trace. */
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('parse')
     .description(
-      'Parse SQL logs into a trace (templates extracted, parameters typed).',
+      'Parse SQL logs into a trace: statements become events of extracted templates with typed parameters.',
     )
     .requiredOption(
       '-i, --input <files...>',
-      'log files (`-` for stdin; .gz ok)',
+      'log files (`-` for stdin; .gz ok); several files are merged by time',
     )
-    .option('-f, --format <name>', 'log format (default: detected per file)')
     .option('-o, --output <path>', 'trace to write (`-` for stdout)', '-')
     .addOption(
       new Option(
         '--output-format <format>',
-        'default: from the extension',
+        'default: from the extension (JSONL for stdout)',
       ).choices(['jsonl', 'json', 'csv']),
-    )
-    .action(async (_opts: ParseCommandOptions) => {
-      void ctx;
-      throw new StbError(
-        'STB_INTERNAL',
-        '[stb] [cli] `stb parse` is not implemented yet.',
+    );
+  addLogOptions(cmd);
+  cmd.action(async (opts: ParseCommandOptions) => {
+    const bar = ctx.progress({ label: 'Parsing', unit: 'statements' });
+    let log;
+    let written;
+    try {
+      log = await logRecords(
+        opts.input.map((f) => ctx.resolvePath(f)),
+        {
+          format: opts.format,
+          filters: toFilters(opts),
+          signal: ctx.signal,
+          onProgress: (n) => bar.update(n),
+        },
       );
-    });
+      written = await writeTrace(ctx.resolvePath(opts.output), log.records, {
+        ...(opts.outputFormat ? { format: opts.outputFormat } : {}),
+        signal: ctx.signal,
+      });
+    } finally {
+      bar.stop();
+    }
+    const { parse, extract } = log.summary();
+    const invalid = parse.invalid.length + parse.invalidDropped;
+    ctx.printSummary(
+      {
+        command: 'parse',
+        output: opts.output,
+        files: parse.files.map((f) => ({
+          file: f.file,
+          format: f.format,
+          dialect: f.dialect ?? null,
+          events: f.events,
+          lines: f.linesRead,
+          skipped: f.skipped,
+          sessions: f.sessions,
+        })),
+        statements: written.events,
+        templates: written.templates,
+        sessions: parse.sessions,
+        linesRead: parse.linesRead,
+        skipped: parse.skipped,
+        filtered: parse.filtered,
+        invalidLines: invalid,
+        failedStatements: extract.failedEvents,
+        unparsedTemplates: extract.failedParseTemplates,
+        bytes: written.bytes,
+      },
+      {
+        human: [
+          ...parse.files.map(
+            (f) =>
+              `[stb] ${f.file}: ${f.format}${f.dialect ? ` (${f.dialect})` : ''}, ${f.events} statements from ${f.linesRead} lines`,
+          ),
+          `[stb] ${written.events} statements, ${written.templates} templates, ${parse.sessions} sessions → ${opts.output === '-' ? 'stdout' : opts.output}`,
+          `[stb] Skipped entries: ${countsLine(parse.skipped)}${parse.filtered > 0 ? `; filtered out: ${parse.filtered}` : ''}`,
+          ...(invalid > 0
+            ? [
+                `[stb] ${invalid} invalid line(s), first at ${parse.invalid[0]?.file ?? '?'}:${parse.invalid[0]?.line ?? '?'} (${parse.invalid[0]?.reason ?? ''})`,
+              ]
+            : []),
+          ...(extract.failedParseTemplates > 0
+            ? [
+                `[stb] ${extract.failedParseTemplates} template(s) no SQL parser accepted (kept, normalised by the lexer)`,
+              ]
+            : []),
+        ],
+        dataOnStdout: opts.output === '-',
+      },
+    );
+  });
   addExamples(cmd, [
     'stb parse -i postgresql.log -o trace.jsonl',
     'stb parse -i postgresql.csv.gz --format postgres-csvlog -o trace.jsonl.gz',
-    'stb parse -i mariadb-general.log -o - | head',
+    'stb parse -i mariadb-general.log --exclude-session 5 -o trace.csv',
+    'stb parse -i day1.log day2.log -o - | head',
   ]);
 }

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { parsePositiveInt, parseSeed } from './options';
+
+/** `-f/--format` and the parser filters, for commands that read logs. */
+export function addLogOptions(cmd: Command): Command {
+  return cmd
+    .option('-f, --format <name>', 'log format (default: detected per file)')
+    .option('--database <names...>', 'keep only statements of these databases')
+    .option('--user <names...>', 'keep only statements of these users')
+    .option(
+      '--application <names...>',
+      'keep only statements of these applications',
+    )
+    .option(
+      '--exclude-session <ids...>',
+      'drop these sessions (an id, or /regex/), e.g. a benchmark client setup connection',
+    );
+}
+
+/** The model options shared by `learn` and `generate`. */
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--model-package <packages...>',
+      'load sequence models from these npm packages or module paths (e.g. @stb/model-lstm)',
+    )
+    .option('--order <k>', 'markov: context length 1..3', parsePositiveInt)
+    .option('--states <n>', 'hmm: number of hidden states', parsePositiveInt)
+    .option(
+      '--model-option <key=value...>',
+      'any option of the sequence model (value parsed as JSON when it can be)',
+    )
+    .option(
+      '--privacy',
+      'keep no literal of the source verbatim except frequent categories (see docs/models.md)',
+    );
+}
+
+/** `--seed`. */
+export function addSeedOption(cmd: Command, what: string): Command {
+  return cmd.addOption(
+    new Option('--seed <n>', `seed of ${what}`).argParser(parseSeed).default(1),
+  );
+}

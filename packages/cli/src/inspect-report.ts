@@ -1,0 +1,331 @@
+import { createRng, openTrace } from '@stb/core';
+import type { ParamValue, QueryTemplate, TraceHeader } from '@stb/core';
+import { createWorkloadSampler } from '@stb/models';
+import type { ModelArtifact, ModelRegistry, SlotModelState } from '@stb/models';
+
+/** Summary of one parameter slot. */
+export interface SlotReport {
+  slot: number;
+  type: string;
+  column: string | null;
+  /** Values observed. */
+  values: number;
+  /** Observations per value type. */
+  types: Record<string, number>;
+  min?: number;
+  max?: number;
+  /** Distinct values: exact when `distinctExact`, else a lower bound. */
+  distinct: number;
+  distinctExact: boolean;
+  /** Share of values reused from an earlier statement of the session (models only). */
+  reuseShare?: number;
+}
+
+/** One template in the report. */
+export interface TemplateReport {
+  id: string;
+  queryType: string;
+  count: number;
+  share: number;
+  text: string;
+  tables: string[];
+  slots: SlotReport[];
+}
+
+/** A `from → to` transition within sessions. */
+export interface TransitionReport {
+  from: string;
+  to: string;
+  /** P(to | from). */
+  probability: number;
+  count: number;
+}
+
+/** What `stb inspect` reports. */
+export interface InspectReport {
+  file: string;
+  kind: 'model' | 'trace';
+  dialect: string;
+  model?: {
+    kind: string;
+    createdAt: string;
+    options: unknown;
+    privacy: boolean;
+    modelPackage?: string;
+  };
+  trace?: { source: TraceHeader['source']; createdAt: string };
+  events: number;
+  sessions: number;
+  /** Sessions counted approximately (trace with more open sessions than tracked). */
+  sessionsApproximate?: boolean;
+  startUs: number | null;
+  endUs: number | null;
+  sessionsPerSecond: number | null;
+  eventsPerSecond: number | null;
+  meanSessionLength: number | null;
+  queryTypes: Record<string, number>;
+  templates: TemplateReport[];
+  transitions: TransitionReport[];
+  /** How transitions were obtained. */
+  transitionsFrom: 'trace' | 'sampled-sessions';
+}
+
+function topTransitions(
+  counts: Map<string, Map<string, number>>,
+  top: number,
+): TransitionReport[] {
+  const out: TransitionReport[] = [];
+  for (const [from, nexts] of counts) {
+    let total = 0;
+    for (const n of nexts.values()) total += n;
+    for (const [to, n] of nexts)
+      out.push({ from, to, probability: n / total, count: n });
+  }
+  out.sort(
+    (a, b) => b.count - a.count || (a.from + a.to).localeCompare(b.from + b.to),
+  );
+  return out.slice(0, top);
+}
+
+function addTransition(
+  counts: Map<string, Map<string, number>>,
+  from: string,
+  to: string,
+): void {
+  let m = counts.get(from);
+  if (!m) counts.set(from, (m = new Map()));
+  m.set(to, (m.get(to) ?? 0) + 1);
+}
+
+function slotFromModel(
+  t: QueryTemplate,
+  i: number,
+  m: SlotModelState | undefined,
+): SlotReport {
+  const slot = t.slots[i];
+  const r: SlotReport = {
+    slot: i + 1,
+    type: slot?.type ?? 'null',
+    column: slot?.column ?? null,
+    values: m?.n ?? 0,
+    types: { ...(m?.types ?? {}) },
+    distinct: m?.freq.items.length ?? 0,
+    distinctExact: m ? !m.freq.overflow : true,
+  };
+  const sk = m?.numeric?.sketch;
+  if (sk && sk.min !== null && sk.max !== null) {
+    r.min = sk.min;
+    r.max = sk.max;
+  }
+  if (m?.reuse && m.n > 0) {
+    const reused = m.reuse.sources.reduce((a, s) => a + s.count, 0);
+    r.reuseShare = reused / m.n;
+  }
+  return r;
+}
+
+const SAMPLED_SESSIONS = 2000;
+
+/** The report of a model artifact. Transitions are estimated from sampled sessions. */
+export function inspectModel(
+  file: string,
+  artifact: ModelArtifact,
+  options: { registry: ModelRegistry; top: number },
+): InspectReport {
+  const total = artifact.templates.reduce((a, t) => a + (t.count ?? 0), 0);
+  const queryTypes: Record<string, number> = {};
+  for (const t of artifact.templates)
+    queryTypes[t.queryType] = (queryTypes[t.queryType] ?? 0) + (t.count ?? 0);
+  const templates = artifact.templates
+    .map((t) => ({
+      id: t.id,
+      queryType: t.queryType,
+      count: t.count ?? 0,
+      share: total > 0 ? (t.count ?? 0) / total : 0,
+      text: t.text,
+      tables: t.tables,
+      slots: t.slots.map((_, i) =>
+        slotFromModel(t, i, artifact.parameters.templates[t.id]?.[i]),
+      ),
+    }))
+    .sort((a, b) => b.count - a.count || a.id.localeCompare(b.id));
+  const sampler = createWorkloadSampler(artifact, {
+    registry: options.registry,
+  });
+  const counts = new Map<string, Map<string, number>>();
+  const rng = createRng(1);
+  for (let s = 0; s < SAMPLED_SESSIONS; s++) {
+    let prev: string | undefined;
+    let n = 0;
+    for (const id of sampler.sequence.nextSession(rng.derive(s))) {
+      if (prev !== undefined) addTransition(counts, prev, id);
+      prev = id;
+      if (++n > 10_000) break;
+    }
+  }
+  const { source } = artifact;
+  const spanS = (source.endUs - source.startUs) / 1e6;
+  const model: NonNullable<InspectReport['model']> = {
+    kind: artifact.kind,
+    createdAt: artifact.createdAt,
+    options: artifact.sequence.options ?? null,
+    privacy: artifact.privacy.enabled,
+  };
+  if (artifact.modelPackage !== undefined)
+    model.modelPackage = artifact.modelPackage;
+  return {
+    file,
+    kind: 'model',
+    dialect: artifact.dialect,
+    model,
+    events: source.events,
+    sessions: source.sessions,
+    startUs: source.startUs,
+    endUs: source.endUs,
+    sessionsPerSecond: sampler.sessionStarts.meanRatePerSecond,
+    eventsPerSecond: spanS > 0 ? source.events / spanS : null,
+    meanSessionLength:
+      source.sessions > 0 ? source.events / source.sessions : null,
+    queryTypes,
+    templates,
+    transitions: topTransitions(counts, options.top),
+    transitionsFrom: 'sampled-sessions',
+  };
+}
+
+const MAX_TRACKED_SESSIONS = 1_000_000;
+const MAX_DISTINCT = 10_000;
+
+interface SlotAcc {
+  values: number;
+  types: Record<string, number>;
+  min: number;
+  max: number;
+  distinct: Set<string>;
+  overflow: boolean;
+}
+
+function numericOf(v: ParamValue): number | undefined {
+  if (v.t === 'int' || v.t === 'float') return v.v;
+  if (v.t === 'bigint') return Number(v.v);
+  return undefined;
+}
+
+/** The report of a trace, streamed (memory: templates, slots, and at most 1 M open sessions). */
+export async function inspectTrace(
+  file: string,
+  options: { top: number; signal: AbortSignal },
+): Promise<InspectReport> {
+  const { header, catalog, events } = await openTrace(file, {
+    signal: options.signal,
+  });
+  const counts = new Map<string, number>();
+  const slots = new Map<string, SlotAcc[]>();
+  const last = new Map<string, string>();
+  const transitions = new Map<string, Map<string, number>>();
+  let sessions = 0;
+  let approximate = false;
+  let n = 0;
+  let startUs = Infinity;
+  let endUs = -Infinity;
+  for await (const e of events) {
+    n++;
+    if (e.startUs < startUs) startUs = e.startUs;
+    if (e.startUs > endUs) endUs = e.startUs;
+    counts.set(e.templateId, (counts.get(e.templateId) ?? 0) + 1);
+    const prev = last.get(e.sessionId);
+    if (prev === undefined) {
+      sessions++;
+      if (last.size >= MAX_TRACKED_SESSIONS) {
+        approximate = true;
+        const oldest = last.keys().next().value as string;
+        last.delete(oldest);
+      }
+    } else {
+      addTransition(transitions, prev, e.templateId);
+      last.delete(e.sessionId);
+    }
+    last.set(e.sessionId, e.templateId);
+    let acc = slots.get(e.templateId);
+    if (!acc) slots.set(e.templateId, (acc = []));
+    for (let i = 0; i < e.params.length; i++) {
+      const v = e.params[i] as ParamValue;
+      let a = acc[i];
+      if (!a)
+        acc[i] = a = {
+          values: 0,
+          types: {},
+          min: Infinity,
+          max: -Infinity,
+          distinct: new Set(),
+          overflow: false,
+        };
+      a.values++;
+      a.types[v.t] = (a.types[v.t] ?? 0) + 1;
+      const num = numericOf(v);
+      if (num !== undefined) {
+        if (num < a.min) a.min = num;
+        if (num > a.max) a.max = num;
+      }
+      if (!a.overflow) {
+        a.distinct.add(`${v.t}:${JSON.stringify(v.v)}`);
+        if (a.distinct.size > MAX_DISTINCT) {
+          a.overflow = true;
+          a.distinct.clear();
+        }
+      }
+    }
+  }
+  const queryTypes: Record<string, number> = {};
+  const templates: TemplateReport[] = [];
+  for (const [id, count] of counts) {
+    const t = catalog.get(id);
+    const qt = t?.queryType ?? 'OTHER';
+    queryTypes[qt] = (queryTypes[qt] ?? 0) + count;
+    templates.push({
+      id,
+      queryType: qt,
+      count,
+      share: n > 0 ? count / n : 0,
+      text: t?.text ?? '',
+      tables: t?.tables ?? [],
+      slots: (slots.get(id) ?? []).map((a, i) => {
+        const r: SlotReport = {
+          slot: i + 1,
+          type: t?.slots[i]?.type ?? 'null',
+          column: t?.slots[i]?.column ?? null,
+          values: a.values,
+          types: a.types,
+          distinct: a.overflow ? MAX_DISTINCT : a.distinct.size,
+          distinctExact: !a.overflow,
+        };
+        if (a.min <= a.max) {
+          r.min = a.min;
+          r.max = a.max;
+        }
+        return r;
+      }),
+    });
+  }
+  templates.sort((a, b) => b.count - a.count || a.id.localeCompare(b.id));
+  const spanS = n > 0 ? (endUs - startUs) / 1e6 : 0;
+  const report: InspectReport = {
+    file,
+    kind: 'trace',
+    dialect: header.dialect,
+    trace: { source: header.source, createdAt: header.createdAt },
+    events: n,
+    sessions,
+    startUs: n > 0 ? startUs : null,
+    endUs: n > 0 ? endUs : null,
+    sessionsPerSecond: spanS > 0 ? sessions / spanS : null,
+    eventsPerSecond: spanS > 0 ? n / spanS : null,
+    meanSessionLength: sessions > 0 ? n / sessions : null,
+    queryTypes,
+    templates,
+    transitions: topTransitions(transitions, options.top),
+    transitionsFrom: 'trace',
+  };
+  if (approximate) report.sessionsApproximate = true;
+  return report;
+}

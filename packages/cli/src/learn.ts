@@ -1,0 +1,180 @@
+import {
+  createModelRegistry,
+  fitWorkloadModel,
+  loadModelPackage,
+  readModelArtifact,
+} from '@stb/models';
+import type { ModelArtifact, ModelRegistry } from '@stb/models';
+import type { ParseFilters } from '@stb/parser';
+import { StbError } from '@stb/core';
+import type { CliContext } from './context';
+import type { FitInput } from './inputs';
+import { openFitInput } from './inputs';
+
+/** Model options shared by `stb learn` and `stb generate`. */
+export interface ModelCliOptions {
+  modelPackage?: string[];
+  order?: number;
+  states?: number;
+  modelOption?: string[];
+  privacy?: boolean;
+}
+
+/** Log options shared by the commands that read logs. */
+export interface LogCliOptions {
+  format?: string;
+  database?: string[];
+  user?: string[];
+  application?: string[];
+  excludeSession?: string[];
+}
+
+/** A registry with the built-in models plus every `--model-package`. */
+export async function createRegistry(
+  ctx: CliContext,
+  packages: readonly string[] = [],
+): Promise<{ registry: ModelRegistry; packageOf: Map<string, string> }> {
+  const registry = createModelRegistry();
+  const packageOf = new Map<string, string>();
+  for (const pkg of packages) {
+    const models = await loadModelPackage(registry, pkg, {
+      from: ctx.io.cwd ?? process.cwd(),
+    });
+    for (const m of models) packageOf.set(m.name, pkg);
+  }
+  return { registry, packageOf };
+}
+
+/** Parser filters from the command line. */
+export function toFilters(o: LogCliOptions): ParseFilters | undefined {
+  const f: ParseFilters = {};
+  if (o.database) f.databases = o.database;
+  if (o.user) f.users = o.user;
+  if (o.application) f.applications = o.application;
+  if (o.excludeSession)
+    f.excludeSessions = o.excludeSession.map((p) =>
+      p.length > 2 && p.startsWith('/') && p.endsWith('/')
+        ? new RegExp(p.slice(1, -1))
+        : p,
+    );
+  return Object.keys(f).length > 0 ? f : undefined;
+}
+
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The sequence model's options from `--order`, `--states` and `--model-option k=v`. */
+export function toModelOptions(
+  kind: string,
+  o: ModelCliOptions,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of o.modelOption ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0)
+      throw new StbError(
+        'STB_USAGE',
+        `[stb] [cli] \`--model-option ${kv}\` is not \`key=value\`. Write e.g. \`--model-option smoothing=0.5\`.`,
+      );
+    out[kv.slice(0, eq)] = parseValue(kv.slice(eq + 1));
+  }
+  if (o.order !== undefined) {
+    if (kind !== 'markov')
+      throw new StbError(
+        'STB_USAGE',
+        `[stb] [cli] \`--order\` applies to the \`markov\` model, not \`${kind}\`. Use \`--model-option\` for other models.`,
+      );
+    out['order'] = o.order;
+  }
+  if (o.states !== undefined) {
+    if (kind !== 'hmm')
+      throw new StbError(
+        'STB_USAGE',
+        `[stb] [cli] \`--states\` applies to the \`hmm\` model, not \`${kind}\`. Use \`--model-option\` for other models.`,
+      );
+    out['states'] = o.states;
+  }
+  return out;
+}
+
+/** What {@link learnModel} did. */
+export interface LearnResult {
+  artifact: ModelArtifact;
+  registry: ModelRegistry;
+  /** Set when the input was a log. */
+  parsed: FitInput['parsed'];
+}
+
+/** Fits a model (kind `kind`) on logs or a trace. */
+export async function learnModel(
+  ctx: CliContext,
+  options: {
+    inputs: readonly string[];
+    kind: string;
+    seed: number;
+    model: ModelCliOptions;
+    log: LogCliOptions;
+  },
+): Promise<LearnResult> {
+  const { registry, packageOf } = await createRegistry(
+    ctx,
+    options.model.modelPackage,
+  );
+  const modelPackage = packageOf.get(options.kind);
+  const plugin = registry.get(options.kind);
+  const modelOptions = toModelOptions(options.kind, options.model);
+  const bar = ctx.progress({ label: 'Reading input', unit: 'events' });
+  let input: FitInput;
+  try {
+    input = await openFitInput(
+      options.inputs.map((f) => ctx.resolvePath(f)),
+      {
+        format: options.log.format,
+        filters: toFilters(options.log),
+        signal: ctx.signal,
+        onProgress: (n) => bar.update(n),
+      },
+    );
+  } finally {
+    bar.stop();
+  }
+  const fitBar = ctx.progress({ label: `Fitting ${options.kind}`, unit: '' });
+  try {
+    const artifact = await fitWorkloadModel(input.events, {
+      catalog: input.templates,
+      header: input.header,
+      model: plugin,
+      modelOptions,
+      seed: options.seed,
+      ...(options.model.privacy ? { privacy: { enabled: true } } : {}),
+      ...(modelPackage === undefined ? {} : { modelPackage }),
+      signal: ctx.signal,
+      onProgress: (p) => {
+        if (p.step !== undefined) fitBar.update(p.step, p.total);
+      },
+    });
+    return { artifact, registry, parsed: input.parsed };
+  } finally {
+    fitBar.stop();
+    await input.cleanup();
+  }
+}
+
+/** Loads an artifact file, loading its model package when it names one. */
+export async function loadArtifact(
+  ctx: CliContext,
+  file: string,
+  packages: readonly string[] = [],
+): Promise<{ artifact: ModelArtifact; registry: ModelRegistry }> {
+  const { registry } = await createRegistry(ctx, packages);
+  const artifact = await readModelArtifact(ctx.resolvePath(file), {
+    registry,
+    from: ctx.io.cwd ?? process.cwd(),
+  });
+  return { artifact, registry };
+}
