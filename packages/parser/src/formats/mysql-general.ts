@@ -131,7 +131,7 @@ async function* parseGeneral(
 ): AsyncGenerator<RawQueryEvent> {
   const offsetUs = offsetOptionUs(opts.utcOffset);
   const sessions = new Map<string, MysqlSession>();
-  const sqlExecuteThreads = new Set<string>();
+  let curThread: string | undefined;
   let lastTimeUs = NaN;
   let resolution = 0;
   /** The statement being read (continuation lines may follow). */
@@ -168,6 +168,15 @@ async function* parseGeneral(
       }
       continue;
     }
+    // An SQL-level `EXECUTE stmt USING …` (a Query) is followed by an `Execute` line with the
+    // prepared text and its values: one statement, whose text is the expansion (as the slow log
+    // writes it).
+    if (e.command === 'Execute' && cur && curThread === e.thread && SQL_EXECUTE.test(cur.sql)) {
+      cur.sql = e.argument;
+      curThread = undefined;
+      ctx.report('execute-expansion', line);
+      continue;
+    }
     if (cur) {
       yield cur;
       cur = undefined;
@@ -181,15 +190,9 @@ async function* parseGeneral(
       }
     }
     const cmd = e.command;
-    // An SQL-level `EXECUTE stmt USING …` (a Query) is followed by an `Execute` line showing the
-    // prepared text with values: one statement, counted at the Query.
-    const expands = sqlExecuteThreads.delete(e.thread);
-    if (cmd === 'Execute' && expands) {
-      ctx.report('execute-expansion', line);
-    } else if (cmd === 'Query' || cmd === 'Execute') {
+    if (cmd === 'Query' || cmd === 'Execute') {
       const s = session(e.thread);
-      if (cmd === 'Query' && SQL_EXECUTE.test(e.argument))
-        sqlExecuteThreads.add(e.thread);
+      curThread = e.thread;
       const ev: RawQueryEvent = {
         sessionId: s.id,
         sql: e.argument,
