@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { TraceEvent } from '@stb/core';
 import { createRng, isStbError } from '@stb/core';
 import { z } from 'zod';
-import type { ModelArtifact } from '../src/index';
+import type { FitWorkloadModelOptions, ModelArtifact } from '../src/index';
 import {
   MODEL_ARTIFACT_FORMAT_VERSION,
   createModelRegistry,
@@ -21,6 +21,27 @@ const trace = loadPgStatementLog('pg-tpcb-simple-logstatement');
 const registry = createModelRegistry();
 let dir: string;
 let artifact: ModelArtifact;
+
+/** Fits the pgbench trace (or `events`) with markov order 2 unless overridden. */
+function fitTrace(
+  overrides: Partial<FitWorkloadModelOptions> = {},
+  events: TraceEvent[] = trace.events,
+): Promise<ModelArtifact> {
+  return fitWorkloadModel(
+    async function* () {
+      yield* events;
+    },
+    {
+      catalog: trace.templates,
+      header: trace.header,
+      model: registry.get('markov'),
+      modelOptions: { order: 2 },
+      seed: 7,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      ...overrides,
+    },
+  );
+}
 
 async function expectCode(
   p: Promise<unknown>,
@@ -40,19 +61,7 @@ async function expectCode(
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'stb-models-'));
-  artifact = await fitWorkloadModel(
-    async function* () {
-      yield* trace.events;
-    },
-    {
-      catalog: trace.templates,
-      header: trace.header,
-      model: registry.get('markov'),
-      modelOptions: { order: 2 },
-      seed: 7,
-      createdAt: '2026-01-01T00:00:00.000Z',
-    },
-  );
+  artifact = await fitTrace();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -78,19 +87,7 @@ describe('model artifacts', () => {
   });
 
   it('is deterministic for a seed', async () => {
-    const again = await fitWorkloadModel(
-      async function* () {
-        yield* trace.events;
-      },
-      {
-        catalog: trace.templates,
-        header: trace.header,
-        model: registry.get('markov'),
-        modelOptions: { order: 2 },
-        seed: 7,
-        createdAt: '2026-01-01T00:00:00.000Z',
-      },
-    );
+    const again = await fitTrace();
     expect(JSON.stringify(again)).toBe(JSON.stringify(artifact));
   });
 
@@ -198,16 +195,7 @@ describe('model artifacts', () => {
 
   it('refuses empty input and events of unknown templates', async () => {
     const fit = (events: TraceEvent[]): Promise<unknown> =>
-      fitWorkloadModel(
-        async function* () {
-          yield* events;
-        },
-        {
-          catalog: trace.templates,
-          header: trace.header,
-          model: registry.get('markov'),
-        },
-      );
+      fitTrace({}, events);
     await expectCode(fit([]), 'STB_MODEL_EMPTY_INPUT');
     await expectCode(
       fit([
@@ -216,17 +204,7 @@ describe('model artifacts', () => {
       'STB_TRACE_UNKNOWN_TEMPLATE',
     );
     await expectCode(
-      fitWorkloadModel(
-        async function* () {
-          yield* trace.events;
-        },
-        {
-          catalog: trace.templates,
-          header: trace.header,
-          model: registry.get('markov'),
-          modelOptions: { order: 7 },
-        },
-      ),
+      fitTrace({ modelOptions: { order: 7 } }),
       'STB_PLUGIN_OPTIONS_INVALID',
     );
   });
@@ -234,19 +212,6 @@ describe('model artifacts', () => {
   it('honours an abort signal', async () => {
     const ctrl = new AbortController();
     ctrl.abort();
-    await expectCode(
-      fitWorkloadModel(
-        async function* () {
-          yield* trace.events;
-        },
-        {
-          catalog: trace.templates,
-          header: trace.header,
-          model: registry.get('markov'),
-          signal: ctrl.signal,
-        },
-      ),
-      'STB_ABORTED',
-    );
+    await expectCode(fitTrace({ signal: ctrl.signal }), 'STB_ABORTED');
   });
 });
