@@ -50,7 +50,9 @@ export function formatBenchResult(
   );
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .map((c, i) =>
+        i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0),
+      )
       .join('  ');
   const out = [line(head), ...rows.map(line)];
   const o = result.overall;

@@ -126,10 +126,7 @@ export interface PlaceholderTranslatorOptions {
 export interface PlaceholderTranslator {
   translate(query: BoundQuery): TranslatedQuery;
   /** Text with every parameter inlined as a literal (simple protocol). */
-  inline(
-    query: BoundQuery,
-    dialect: 'postgres' | 'mysql' | 'sqlite',
-  ): string;
+  inline(query: BoundQuery, dialect: 'postgres' | 'mysql' | 'sqlite'): string;
 }
 
 interface CacheEntry {
@@ -222,11 +219,13 @@ export function createPlaceholderTranslator(
       const e = entryFor(q);
       const params = q.params;
       const n = params.length;
-      for (let i = 0; i < n; i++) if (params[i]?.t === 'list') return expand(q, e);
+      for (let i = 0; i < n; i++)
+        if (params[i]?.t === 'list') return expand(q, e);
       let values: unknown[];
       if (e.identity) {
         values = new Array<unknown>(n);
-        for (let i = 0; i < n; i++) values[i] = convert(params[i] as ParamValue);
+        for (let i = 0; i < n; i++)
+          values[i] = convert(params[i] as ParamValue);
       } else {
         const refs = e.parsed.refs;
         values = new Array<unknown>(refs.length);

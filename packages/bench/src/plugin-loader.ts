@@ -24,7 +24,11 @@ export async function loadDbPlugin(
       },
     );
   }
-  const p = mod[descriptor.exportName] ?? (mod['default'] as Record<string, unknown> | undefined)?.[descriptor.exportName];
+  const p =
+    mod[descriptor.exportName] ??
+    (mod['default'] as Record<string, unknown> | undefined)?.[
+      descriptor.exportName
+    ];
   if (!isPlugin(p, 'db') || typeof (p as DbPlugin).connect !== 'function')
     throw new PluginError(
       'STB_PLUGIN_INVALID',

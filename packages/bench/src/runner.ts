@@ -173,7 +173,10 @@ export interface BenchRun {
 
 function defaultWorkerFile(): string {
   const here = __dirname;
-  for (const f of [join(here, 'worker.js'), join(here, '..', 'dist', 'worker.js')])
+  for (const f of [
+    join(here, 'worker.js'),
+    join(here, '..', 'dist', 'worker.js'),
+  ])
     if (existsSync(f)) return f;
   throw new StbError(
     'STB_INTERNAL',
@@ -195,7 +198,10 @@ function redactOptions(options: BenchOptions): JsonObject {
     )
       continue;
     if (k === 'target')
-      out[k] = typeof v === 'string' ? redactSecrets(v) : (v as PluginDescriptor).display;
+      out[k] =
+        typeof v === 'string'
+          ? redactSecrets(v)
+          : (v as PluginDescriptor).display;
     else out[k] = JSON.parse(JSON.stringify(v)) as JsonObject;
   }
   if (options.setup) out['setup'] = options.setup.name;
@@ -210,14 +216,31 @@ function usage(message: string): StbError {
 function validate(o: BenchOptions): void {
   const mode = o.mode ?? 'replay';
   if (mode === 'open' && !(o.rate !== undefined && o.rate > 0))
-    throw usage('Open mode needs a positive `rate` (queries per second). Pass --rate.');
+    throw usage(
+      'Open mode needs a positive `rate` (queries per second). Pass --rate.',
+    );
   if (o.speed !== undefined && !(o.speed > 0))
     throw usage('`speed` must be positive.');
-  if (o.connections !== undefined && !(Number.isInteger(o.connections) && o.connections > 0))
+  if (
+    o.connections !== undefined &&
+    !(Number.isInteger(o.connections) && o.connections > 0)
+  )
     throw usage('`connections` must be a positive integer.');
-  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0))
+  if (
+    o.workers !== undefined &&
+    !(Number.isInteger(o.workers) && o.workers >= 0)
+  )
     throw usage('`workers` must be a non-negative integer.');
-  if (o.shard && !(Number.isInteger(o.shard.index) && Number.isInteger(o.shard.count) && o.shard.count > 0 && o.shard.index >= 0 && o.shard.index < o.shard.count))
+  if (
+    o.shard &&
+    !(
+      Number.isInteger(o.shard.index) &&
+      Number.isInteger(o.shard.count) &&
+      o.shard.count > 0 &&
+      o.shard.index >= 0 &&
+      o.shard.index < o.shard.count
+    )
+  )
     throw usage('`shard` must be i/n with 0 ≤ i < n. Example: --shard 0/4.');
 }
 
@@ -241,7 +264,13 @@ async function runScript(
       throw new StbError(
         'STB_DB_QUERY_FAILED',
         `[stb] [bench] ${which === 'setup' ? 'Setup' : 'Teardown'} statement ${i} (${script.name}:${st.line}) failed with ${out.errorCode ?? out.errorClass ?? 'an error'}. Fix the script and retry.`,
-        { details: { file: script.name, line: st.line, code: out.errorCode ?? null } },
+        {
+          details: {
+            file: script.name,
+            line: st.line,
+            code: out.errorCode ?? null,
+          },
+        },
       );
   }
   return statements.length;
@@ -299,7 +328,9 @@ async function execute(
       : options.target;
   const plugin = options.plugin ?? (await loadDbPlugin(descriptor));
   const pluginOptions = parsePluginOptions(plugin, descriptor.options);
-  const protocol = options.protocol ?? (plugin.capabilities.prepared ? 'prepared' : 'extended');
+  const protocol =
+    options.protocol ??
+    (plugin.capabilities.prepared ? 'prepared' : 'extended');
   const connect = (): Promise<DbSession> =>
     plugin.connect(pluginOptions, { protocol, signal: options.signal });
 
@@ -398,14 +429,16 @@ async function execute(
     wireTemplates.push(wt);
     isWrite.push(
       WRITE_TYPES.has(t.queryType) ||
-        (t.queryType === 'UTILITY' && !/^\s*(set|show|explain)\b/i.test(t.text)),
+        (t.queryType === 'UTILITY' &&
+          !/^\s*(set|show|explain)\b/i.test(t.text)),
     );
     agg.addTemplate(index, {
       id,
       queryType: t.queryType,
       label: index < maxLabels ? id : 'other',
     });
-    for (const lane of lanes) if (!lane.crashed) lane.post({ type: 'templates', list: [wt] });
+    for (const lane of lanes)
+      if (!lane.crashed) lane.post({ type: 'templates', list: [wt] });
     return index;
   };
 
@@ -431,7 +464,10 @@ async function execute(
       metrics.activeSessions.set(active);
     }
     if (options.failFast === true && agg.errorsSeen > 0 && !stopping) {
-      addIncident({ kind: 'fail-fast', message: 'A query failed and --fail-fast is set.' });
+      addIncident({
+        kind: 'fail-fast',
+        message: 'A query failed and --fail-fast is set.',
+      });
       stop('fail-fast', true);
     }
     wakeAll();
@@ -460,7 +496,7 @@ async function execute(
 
   let pool: Piscina | null = null;
   const ports: MessagePort[] = [];
-  const fatal: StbError[] = [];
+  const fatal: Error[] = [];
   let dispatchedNotRun = 0;
   let skippedReadOnly = 0;
   const sessionsSeen = new Set<string>();
@@ -478,7 +514,12 @@ async function execute(
         const i = indexOf(ev.templateId);
         const wt = wireTemplates[i] as WireTemplate;
         if (!PREPARABLE.has(wt.queryType) || !control.prepare) continue;
-        const out = await control.prepare({ templateId: wt.id, text: wt.text, params: ev.params, queryType: wt.queryType });
+        const out = await control.prepare({
+          templateId: wt.id,
+          text: wt.text,
+          params: ev.params,
+          queryType: wt.queryType,
+        });
         if (!out.ok) agg.recordFailure(i, out.errorClass ?? 'unknown');
       }
     } else {
@@ -527,7 +568,8 @@ async function execute(
           ports.push(port1);
           lane.post = (m) => port1.postMessage(m);
           const conns =
-            Math.floor(connections / workers) + (w < connections % workers ? 1 : 0);
+            Math.floor(connections / workers) +
+            (w < connections % workers ? 1 : 0);
           let readyResolve!: () => void;
           let readyReject!: (e: unknown) => void;
           lane.ready = new Promise((res, rej) => {
@@ -575,22 +617,28 @@ async function execute(
             reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
             failFast: options.failFast === true,
           };
-          p.run(task, { transferList: [port2] as never }).catch((err: unknown) => {
-            if (lane.summary !== null) return;
-            lane.crashed = true;
-            metrics?.workerCrashes.inc();
-            const msg = err instanceof Error ? err.message : String(err);
-            addIncident({
-              kind: 'worker-crashed',
-              message: `Worker ${w} crashed (${msg}); its ${lane.sessions} sessions are counted as aborted.`,
-              worker: w,
-            });
-            readyReject(
-              new StbError('STB_WORKER_CRASHED', `[stb] [bench] Worker ${w} crashed before the run: ${msg}.`, { cause: err }),
-            );
-            doneResolve();
-            wakeAll();
-          });
+          p.run(task, { transferList: [port2] as never }).catch(
+            (err: unknown) => {
+              if (lane.summary !== null) return;
+              lane.crashed = true;
+              metrics?.workerCrashes.inc();
+              const msg = err instanceof Error ? err.message : String(err);
+              addIncident({
+                kind: 'worker-crashed',
+                message: `Worker ${w} crashed (${msg}); its ${lane.sessions} sessions are counted as aborted.`,
+                worker: w,
+              });
+              readyReject(
+                new StbError(
+                  'STB_WORKER_CRASHED',
+                  `[stb] [bench] Worker ${w} crashed before the run: ${msg}.`,
+                  { cause: err },
+                ),
+              );
+              doneResolve();
+              wakeAll();
+            },
+          );
           return lane;
         });
       }
@@ -621,7 +669,9 @@ async function execute(
               elapsedSeconds: (now - t0) / 1000,
               queries: totalRecords,
               errors: totalErrors,
-              qps: ((totalRecords - lastProgress.records) * 1000) / Math.max(1, now - lastProgress.at),
+              qps:
+                ((totalRecords - lastProgress.records) * 1000) /
+                Math.max(1, now - lastProgress.at),
               inFlight,
               activeSessions: active,
             });
@@ -677,7 +727,9 @@ async function execute(
               ? (-Math.log(1 - rng.next()) * 1000) / rate
               : 1000 / rate;
           }
-          const lane = lanes[nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes] as Lane;
+          const lane = lanes[
+            nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes
+          ] as Lane;
           if (!sessionsSeen.has(sid)) {
             sessionsSeen.add(sid);
             lane.sessions++;
@@ -700,7 +752,11 @@ async function execute(
               flushAll();
             }
           }
-          while (!stopping && !lane.crashed && lane.sent - lane.acked >= lane.limit) {
+          while (
+            !stopping &&
+            !lane.crashed &&
+            lane.sent - lane.acked >= lane.limit
+          ) {
             flushAll();
             await wait(1000);
           }
@@ -713,17 +769,28 @@ async function execute(
         if (durationTimer) clearTimeout(durationTimer);
         if (progressTimer) clearInterval(progressTimer);
         if (!stopping)
-          for (const lane of lanes) if (!lane.crashed) lane.post({ type: 'end' });
+          for (const lane of lanes)
+            if (!lane.crashed) lane.post({ type: 'end' });
       }
-      if (fatal.length > 0) throw fatal[0];
+      const firstFatal = fatal[0];
+      if (firstFatal !== undefined) throw firstFatal;
       if (stoppedAt !== undefined)
-        agg.lastEndMs = Math.max(agg.lastEndMs, Math.min(stoppedAt - t0, warmupMs + (options.durationSeconds ?? Infinity) * 1000));
+        agg.lastEndMs = Math.max(
+          agg.lastEndMs,
+          Math.min(
+            stoppedAt - t0,
+            warmupMs + (options.durationSeconds ?? Infinity) * 1000,
+          ),
+        );
     }
 
     if (options.teardown) {
       control ??= await connect();
       await runScript(control, options.teardown, 'teardown');
-      addIncident({ kind: 'teardown', message: `Ran ${options.teardown.name}.` });
+      addIncident({
+        kind: 'teardown',
+        message: `Ran ${options.teardown.name}.`,
+      });
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -747,7 +814,10 @@ async function execute(
   }
   const seconds = Math.max(0, (agg.lastEndMs - warmupMs) / 1000);
   const stats = agg.result(seconds);
-  const reconnects = lanes.reduce((a, l) => a + (l.summary?.reconnects ?? 0), 0);
+  const reconnects = lanes.reduce(
+    (a, l) => a + (l.summary?.reconnects ?? 0),
+    0,
+  );
   if (incidentCount > incidents.length)
     incidents.push({
       atMs: Math.round(nowMs() - runStart),

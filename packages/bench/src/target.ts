@@ -35,9 +35,9 @@ const invalid = (target: string, why: string): StbError =>
 function builtin(
   name: string,
   dialect: string,
-  options: JsonObject,
-  display: string,
+  rest: { options: JsonObject; display: string },
 ): PluginDescriptor {
+  const { options, display } = rest;
   return {
     module: `@stb/bench/db/${name}`,
     exportName: 'plugin',
@@ -65,14 +65,12 @@ function fromConfig(config: unknown, source: string): PluginDescriptor {
     };
   }
   if (typeof c['client'] === 'string' && c['connection'] !== undefined)
-    return builtin(
-      'knex',
-      knexDialect(c['client']),
-      JSON.parse(
+    return builtin('knex', knexDialect(c['client']), {
+      options: JSON.parse(
         JSON.stringify({ client: c['client'], connection: c['connection'] }),
       ) as JsonObject,
-      source,
-    );
+      display: source,
+    });
   throw invalid(
     source,
     'a config file needs `client` and `connection` (knex) or `module` and `options` (any plugin)',
@@ -88,22 +86,23 @@ function fromConfig(config: unknown, source: string): PluginDescriptor {
 export async function resolveTarget(target: string): Promise<PluginDescriptor> {
   const t = target.trim();
   if (/^postgres(ql)?:\/\//i.test(t))
-    return builtin('postgres', 'postgres', { url: t }, t);
+    return builtin('postgres', 'postgres', { options: { url: t }, display: t });
   if (/^(mysql|mariadb):\/\//i.test(t))
-    return builtin(
-      'mysql',
-      'mysql',
-      { url: t.replace(/^mariadb:/i, 'mysql:') },
-      t,
-    );
+    return builtin('mysql', 'mysql', {
+      options: { url: t.replace(/^mariadb:/i, 'mysql:') },
+      display: t,
+    });
   if (/^sqlite:/i.test(t)) {
     const path = t.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (path === '') throw invalid(t, 'give a path or `:memory:`');
-    return builtin('sqlite', 'sqlite', { path }, t);
+    return builtin('sqlite', 'sqlite', { options: { path }, display: t });
   }
   if (/^pglite:/i.test(t)) {
     const dir = t.slice('pglite:'.length).replace(/^\/\/(?=\/)/, '');
-    return builtin('pglite', 'postgres', dir === '' ? {} : { dataDir: dir }, t);
+    return builtin('pglite', 'postgres', {
+      options: dir === '' ? {} : { dataDir: dir },
+      display: t,
+    });
   }
   if (/^knex:/i.test(t)) {
     const rest = t.slice('knex:'.length);
@@ -111,17 +110,15 @@ export async function resolveTarget(target: string): Promise<PluginDescriptor> {
     if (i <= 0) throw invalid(t, 'write knex:<client>:<connection>');
     const client = rest.slice(0, i);
     const connection = rest.slice(i + 1);
-    return builtin(
-      'knex',
-      knexDialect(client),
-      {
+    return builtin('knex', knexDialect(client), {
+      options: {
         client,
         connection: /sqlite/i.test(client)
           ? { filename: connection }
           : connection,
       },
-      t,
-    );
+      display: t,
+    });
   }
   const ext = extname(t).toLowerCase();
   if (ext === '.json') {

@@ -57,9 +57,7 @@ function rowsOf(r: unknown, mysql: boolean): number {
     changes?: number;
     affectedRows?: number;
   } | null;
-  return (
-    o?.rowCount ?? o?.rows?.length ?? o?.changes ?? o?.affectedRows ?? 0
-  );
+  return o?.rowCount ?? o?.rows?.length ?? o?.changes ?? o?.affectedRows ?? 0;
 }
 
 function knexErrorOutcome(err: unknown): ExecOutcome {

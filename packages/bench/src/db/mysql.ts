@@ -56,7 +56,10 @@ function mysqlErrorOutcome(err: unknown): ExecOutcome {
     const lost = e.errno === 1927 || e.errno === 2006 || e.errno === 2013;
     return errorOutcome(String(e.errno), String(e.errno), lost);
   }
-  return errorOutcome(typeof e.code === 'string' ? e.code : undefined, 'client');
+  return errorOutcome(
+    typeof e.code === 'string' ? e.code : undefined,
+    'client',
+  );
 }
 
 /** Creates the `mysql` plugin, optionally with an injected `mysql2/promise` module. */
@@ -101,10 +104,16 @@ export function createMysqlPlugin(
         convert: toMysqlValue,
       });
       const run = (q: BoundQuery): Promise<MysqlResult> => {
-        if (protocol === 'simple') return conn.query(translator.inline(q, 'mysql'));
+        if (protocol === 'simple')
+          return conn.query(translator.inline(q, 'mysql'));
         const t = translator.translate(q);
         // TCL/UTILITY statements cannot always be prepared: send them as text
-        if (protocol === 'extended' || q.queryType === 'TCL' || q.queryType === 'UTILITY' || q.queryType === 'DDL')
+        if (
+          protocol === 'extended' ||
+          q.queryType === 'TCL' ||
+          q.queryType === 'UTILITY' ||
+          q.queryType === 'DDL'
+        )
           return conn.query(t.text, t.values);
         return conn.execute(t.text, t.values);
       };

@@ -59,7 +59,8 @@ export function createPglitePlugin(
       const lib = await loadDriver<PgliteLib>(
         { plugin: 'pglite', pkg: '@electric-sql/pglite', lib: inject.lib },
         async () => {
-          const m = (await import('@electric-sql/pglite')) as unknown as PgliteLib;
+          const m =
+            (await import('@electric-sql/pglite')) as unknown as PgliteLib;
           return { default: m };
         },
       );

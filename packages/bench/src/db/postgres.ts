@@ -51,7 +51,11 @@ export function pgErrorOutcome(err: unknown, broken: boolean): ExecOutcome {
     return errorOutcome(code, cls, lost);
   }
   if (broken || isNetworkCode(code))
-    return errorOutcome(typeof code === 'string' ? code : undefined, 'connection', true);
+    return errorOutcome(
+      typeof code === 'string' ? code : undefined,
+      'connection',
+      true,
+    );
   return errorOutcome(typeof code === 'string' ? code : undefined, 'client');
 }
 
@@ -63,7 +67,8 @@ export function createPostgresPlugin(
     kind: 'db',
     name: 'postgres',
     apiVersion: 1,
-    description: 'PostgreSQL through `pg` (simple, extended or prepared protocol)',
+    description:
+      'PostgreSQL through `pg` (simple, extended or prepared protocol)',
     options: PostgresOptions,
     dialect: 'postgres',
     capabilities: {

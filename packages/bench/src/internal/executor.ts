@@ -48,8 +48,7 @@ export interface ExecutorConfig {
   failFast?: boolean;
 }
 
-const yieldMacrotask = (): Promise<void> =>
-  new Promise((r) => setImmediate(r));
+const yieldMacrotask = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 interface Conn {
   session: DbSession;
@@ -69,7 +68,9 @@ interface Session {
   waiter: { resolve: (c: Conn) => void; reject: (e: unknown) => void } | null;
 }
 
-const STOPPED = Symbol('stopped');
+/** Thrown to waiting sessions when the executor stops. */
+class Stopped extends Error {}
+const STOPPED = new Stopped('stopped');
 
 const EXEC_CTX = {};
 
@@ -110,10 +111,7 @@ export class Executor {
     this.#cfg = cfg;
     this.#buf = new Float64Array((cfg.batchSize ?? 2048) * REC);
     this.done = new Promise((r) => (this.#resolve = r));
-    this.#timer = setInterval(
-      () => this.#flush(),
-      cfg.flushIntervalMs ?? 50,
-    );
+    this.#timer = setInterval(() => this.#flush(), cfg.flushIntervalMs ?? 50);
     if (cfg.shared) this.#idle.push({ session: cfg.shared, shared: true });
     if (cfg.shared) this.#opened = 1;
   }
@@ -128,7 +126,9 @@ export class Executor {
       }
     } catch (err) {
       this.#opened -= 1;
-      await Promise.all(opened.map((c) => c.session.close().catch(() => undefined)));
+      await Promise.all(
+        opened.map((c) => c.session.close().catch(() => undefined)),
+      );
       this.#opened -= opened.length;
       throw err;
     }
@@ -214,7 +214,16 @@ export class Executor {
     }
   }
 
-  #record(tpl: number, values: { lat: number; lag: number; cls: number; rows: number; end: number }): void {
+  #record(
+    tpl: number,
+    values: {
+      lat: number;
+      lag: number;
+      cls: number;
+      rows: number;
+      end: number;
+    },
+  ): void {
     const b = this.#buf;
     const o = this.#n * REC;
     b[o + F_TPL] = tpl;
@@ -394,15 +403,13 @@ export class Executor {
         };
         const start = nowMs();
         this.#inFlight++;
-        const out = await s.conn.session
-          .execute(query, EXEC_CTX)
-          .catch(() => ({
-            ok: false,
-            rows: 0,
-            errorClass: 'client',
-            errorCode: undefined,
-            connectionLost: false,
-          }));
+        const out = await s.conn.session.execute(query, EXEC_CTX).catch(() => ({
+          ok: false,
+          rows: 0,
+          errorClass: 'client',
+          errorCode: undefined,
+          connectionLost: false,
+        }));
         this.#inFlight--;
         const end = nowMs();
         this.#record(ev[1], {
@@ -424,7 +431,10 @@ export class Executor {
         if (tpl.txn === 'begin' && out.ok) s.inTxn = true;
         else if (tpl.txn === 'end') s.inTxn = false;
         if (!out.ok && out.connectionLost === true)
-          await this.#reconnect(s, out.errorCode ?? out.errorClass ?? 'unknown');
+          await this.#reconnect(
+            s,
+            out.errorCode ?? out.errorClass ?? 'unknown',
+          );
         if (!s.inTxn && s.conn !== null && this.#waiters.length > 0) {
           const c = s.conn;
           s.conn = null;

@@ -47,7 +47,12 @@ const newAcc = (): Acc => ({
   zeroRows: 0,
 });
 
-function addTo(acc: Acc, us: number, cls: string | null, rows: number): void {
+function addTo(
+  acc: Acc,
+  us: number,
+  r: { cls: string | null; rows: number },
+): void {
+  const { cls, rows } = r;
   acc.hist.recordValue(us);
   acc.count++;
   if (cls === null) {
@@ -76,7 +81,16 @@ interface TemplateInfo {
 export function summarize(h: Hist): LatencySummary {
   const ms = (us: number): number => Math.round(us) / 1000;
   if (h.totalCount === 0)
-    return { count: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
+    return {
+      count: 0,
+      mean: 0,
+      p50: 0,
+      p90: 0,
+      p95: 0,
+      p99: 0,
+      p999: 0,
+      max: 0,
+    };
   return {
     count: h.totalCount,
     mean: ms(h.mean),
@@ -164,8 +178,9 @@ export class Aggregator {
       if (end > this.lastEndMs) this.lastEndMs = end;
       const us = Math.max(1, Math.round(lat * 1000));
       const c = cls < 0 ? null : (classes[cls] ?? 'unknown');
-      addTo(t.acc, us, c, rows);
-      addTo(this.#overall, us, c, rows);
+      const r = { cls: c, rows };
+      addTo(t.acc, us, r);
+      addTo(this.#overall, us, r);
       if (cls >= 0) this.errorsSeen++;
       if (!Number.isNaN(lag))
         this.#lag.recordValue(Math.max(1, Math.round(Math.max(0, lag) * 1000)));
