@@ -18,9 +18,16 @@ export interface LstmRunState {
 export class LstmNetwork {
   readonly vocabularySize: number;
   readonly outputs: number;
-  private readonly w: DecodedWeights;
   private readonly units: number;
-  private readonly embeddingSize: number;
+  /** Per input token (0…V, then V + 1 for unknown): bias + embedding row × first-layer kernel. */
+  private readonly inputGates: Float64Array;
+  private readonly layers: {
+    kernel: Float64Array;
+    recurrent: Float64Array;
+    bias: Float64Array;
+  }[];
+  private readonly outputKernel: Float64Array;
+  private readonly outputBias: Float64Array;
   private readonly z: Float64Array;
   private readonly input: Float64Array;
 
@@ -28,18 +35,46 @@ export class LstmNetwork {
     weights: DecodedWeights,
     shape: { vocabularySize: number; embeddingSize: number; units: number },
   ) {
-    this.w = weights;
+    const u = shape.units;
+    const e = shape.embeddingSize;
+    const g4 = 4 * u;
     this.vocabularySize = shape.vocabularySize;
     this.outputs = shape.vocabularySize + 1;
-    this.units = shape.units;
-    this.embeddingSize = shape.embeddingSize;
-    this.z = new Float64Array(4 * shape.units);
-    this.input = new Float64Array(Math.max(shape.units, shape.embeddingSize));
+    this.units = u;
+    // Matrices are stored transposed ([out, in]) so each output is a contiguous dot product.
+    this.layers = weights.layers.map((l, i) => ({
+      kernel: transpose(l.kernel, i === 0 ? e : u, g4),
+      recurrent: transpose(l.recurrent, u, g4),
+      bias: Float64Array.from(l.bias),
+    }));
+    this.outputKernel = transpose(weights.outputKernel, u, this.outputs);
+    this.outputBias = Float64Array.from(weights.outputBias);
+    this.z = new Float64Array(g4);
+    this.input = new Float64Array(u);
+    // The first layer's input term depends only on the token: precompute it once per token, in
+    // the order step() would sum it (bias, then embedding × kernel).
+    const first = this.layers[0];
+    const tokens = this.outputs + 1;
+    this.inputGates = new Float64Array(tokens * g4);
+    if (!first) return;
+    for (let t = 0; t < tokens; t++) {
+      const off = t * g4;
+      this.inputGates.set(first.bias, off);
+      if (t === this.outputs) continue; // unknown template: zero embedding
+      const emb = weights.embedding.subarray(t * e, (t + 1) * e);
+      for (let j = 0; j < g4; j++) {
+        let acc = this.inputGates[off + j] as number;
+        const col = j * e;
+        for (let k = 0; k < e; k++)
+          acc += (emb[k] as number) * (first.kernel[col + k] as number);
+        this.inputGates[off + j] = acc;
+      }
+    }
   }
 
   /** A zero state (the state before a session's START token). */
   initialState(): LstmRunState {
-    const layers = this.w.layers.length;
+    const layers = this.layers.length;
     return {
       h: Array.from({ length: layers }, () => new Float64Array(this.units)),
       c: Array.from({ length: layers }, () => new Float64Array(this.units)),
@@ -52,43 +87,37 @@ export class LstmNetwork {
    */
   step(state: LstmRunState, token: number, logits: Float64Array): void {
     const u = this.units;
-    const e = this.embeddingSize;
+    const g4 = 4 * u;
     const x = this.input;
+    const z = this.z;
     if (token === BOUNDARY) {
       for (let l = 0; l < state.h.length; l++) {
         (state.h[l] as Float64Array).fill(0);
         (state.c[l] as Float64Array).fill(0);
       }
     }
-    if (token < 0) x.fill(0, 0, e);
-    else {
-      const emb = this.w.embedding;
-      const off = token * e;
-      for (let k = 0; k < e; k++) x[k] = emb[off + k] as number;
-    }
-    let inDim = e;
-    const z = this.z;
-    const g4 = 4 * u;
-    for (let l = 0; l < this.w.layers.length; l++) {
-      const { kernel, recurrent, bias } = this.w.layers[
-        l
-      ] as DecodedWeights['layers'][number];
+    const row0 = (token < 0 ? this.outputs : token) * g4;
+    for (let l = 0; l < this.layers.length; l++) {
+      const { kernel, recurrent, bias } = this.layers[l] as {
+        kernel: Float64Array;
+        recurrent: Float64Array;
+        bias: Float64Array;
+      };
       const h = state.h[l] as Float64Array;
       const c = state.c[l] as Float64Array;
-      for (let j = 0; j < g4; j++) z[j] = bias[j] as number;
-      for (let k = 0; k < inDim; k++) {
-        const xk = x[k] as number;
-        if (xk === 0) continue;
-        const row = k * g4;
-        for (let j = 0; j < g4; j++)
-          z[j] = (z[j] as number) + xk * (kernel[row + j] as number);
-      }
-      for (let k = 0; k < u; k++) {
-        const hk = h[k] as number;
-        if (hk === 0) continue;
-        const row = k * g4;
-        for (let j = 0; j < g4; j++)
-          z[j] = (z[j] as number) + hk * (recurrent[row + j] as number);
+      for (let j = 0; j < g4; j++) {
+        let acc: number;
+        if (l === 0) acc = this.inputGates[row0 + j] as number;
+        else {
+          acc = bias[j] as number;
+          const col = j * u;
+          for (let k = 0; k < u; k++)
+            acc += (x[k] as number) * (kernel[col + k] as number);
+        }
+        const col = j * u;
+        for (let k = 0; k < u; k++)
+          acc += (h[k] as number) * (recurrent[col + k] as number);
+        z[j] = acc;
       }
       for (let j = 0; j < u; j++) {
         const i = sigmoid(z[j] as number);
@@ -99,20 +128,28 @@ export class LstmNetwork {
         c[j] = cj;
         h[j] = o * Math.tanh(cj);
       }
-      for (let j = 0; j < u; j++) x[j] = h[j] as number;
-      inDim = u;
+      x.set(h);
     }
     const v = this.outputs;
-    const ok = this.w.outputKernel;
-    const ob = this.w.outputBias;
-    for (let j = 0; j < v; j++) logits[j] = ob[j] as number;
-    for (let k = 0; k < u; k++) {
-      const xk = x[k] as number;
-      const row = k * v;
-      for (let j = 0; j < v; j++)
-        logits[j] = (logits[j] as number) + xk * (ok[row + j] as number);
+    const ok = this.outputKernel;
+    const ob = this.outputBias;
+    for (let j = 0; j < v; j++) {
+      let acc = ob[j] as number;
+      const col = j * u;
+      for (let k = 0; k < u; k++)
+        acc += (x[k] as number) * (ok[col + k] as number);
+      logits[j] = acc;
     }
   }
+}
+
+/** [rows, cols] row-major → [cols, rows] row-major, as float64. */
+function transpose(m: Float32Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++)
+      out[c * rows + r] = m[r * cols + c] as number;
+  return out;
 }
 
 function sigmoid(x: number): number {
