@@ -13,7 +13,16 @@ import { extractTrace } from '@stb/extractor';
 import { tpch } from './tpch.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const sample = path.join(here, '..', '..', '..', 'fixtures', 'samples', 'pg-tpcb-simple-logstatement', 'postgresql.log.gz');
+const sample = path.join(
+  here,
+  '..',
+  '..',
+  '..',
+  'fixtures',
+  'samples',
+  'pg-tpcb-simple-logstatement',
+  'postgresql.log.gz',
+);
 const repeat = Number(process.argv[2] ?? 30);
 const cores = os.availableParallelism?.() ?? os.cpus().length;
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -31,7 +40,9 @@ try {
   const text = gunzipSync(readFileSync(sample)).toString('utf8');
   const file = path.join(dir, 'postgresql.log');
   writeFileSync(file, text.repeat(repeat));
-  const perCopy = text.split('\n').filter((l) => l.includes('LOG:  statement: ')).length;
+  const perCopy = text
+    .split('\n')
+    .filter((l) => l.includes('LOG:  statement: ')).length;
   const total = perCopy * repeat;
   log(`pgbench log: ${total} statements (${repeat} copies of the sample)`);
 
@@ -44,34 +55,60 @@ try {
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     const c = process.cpuUsage(c0);
     const cpu = (c.user + c.system) / 1e6;
-    log(`${label}: ${n} in ${s.toFixed(2)} s wall, ${cpu.toFixed(2)} s CPU = ${Math.round(n / s)}/s wall, ${Math.round(n / cpu)}/CPU-s`);
+    log(
+      `${label}: ${n} in ${s.toFixed(2)} s wall, ${cpu.toFixed(2)} s CPU = ${Math.round(n / s)}/s wall, ${Math.round(n / cpu)}/CPU-s`,
+    );
     return { n, s, cpu };
   };
   const perCpu = (label, r, target) => {
-    const row = { metric: `${label} (per CPU-second)`, value: Math.round(r.n / r.cpu), unit: 'statements/CPU-s' };
+    const row = {
+      metric: `${label} (per CPU-second)`,
+      value: Math.round(r.n / r.cpu),
+      unit: 'statements/CPU-s',
+    };
     if (target) row.target = target;
     rows.push(row);
   };
   const count = async (iterable, kind) => {
     let n = 0;
-    for await (const r of iterable) if (kind === undefined || r.kind === kind) n++;
+    for await (const r of iterable)
+      if (kind === undefined || r.kind === kind) n++;
     return n;
   };
 
   // warm-up (JIT, WASM load) on one copy
   const warm = [];
-  if (parseLogs) for await (const ev of parseLogs([file])) if (warm.push(ev) >= perCopy) break;
+  if (parseLogs)
+    for await (const ev of parseLogs([file]))
+      if (warm.push(ev) >= perCopy) break;
   await count(extractTrace(warm));
 
   if (parseLogs) {
     const p = await time('parse only', () => count(parseLogs([file])));
-    rows.push({ metric: 'pgbench log: parse only (context)', value: Math.round(p.n / p.s), unit: 'statements/s' });
+    rows.push({
+      metric: 'pgbench log: parse only (context)',
+      value: Math.round(p.n / p.s),
+      unit: 'statements/s',
+    });
     perCpu('pgbench log: parse only (context)', p);
-    const e1 = await time('parse + extract, in-thread', () => count(extractTrace(parseLogs([file])), 'event'));
-    rows.push({ metric: 'pgbench log → TraceEvent end to end, 1 worker (in-thread)', value: Math.round(e1.n / e1.s), unit: 'statements/s', target: '>= 150000' });
+    const e1 = await time('parse + extract, in-thread', () =>
+      count(extractTrace(parseLogs([file])), 'event'),
+    );
+    rows.push({
+      metric: 'pgbench log → TraceEvent end to end, 1 worker (in-thread)',
+      value: Math.round(e1.n / e1.s),
+      unit: 'statements/s',
+      target: '>= 150000',
+    });
     perCpu('pgbench log → TraceEvent end to end, 1 worker', e1, '>= 150000');
-    const eN = await time(`parse + extract, ${cores} workers`, () => count(extractTrace(parseLogs([file]), { workers: cores }), 'event'));
-    rows.push({ metric: `pgbench log → TraceEvent end to end, ${cores} workers`, value: Math.round(eN.n / eN.s), unit: 'statements/s' });
+    const eN = await time(`parse + extract, ${cores} workers`, () =>
+      count(extractTrace(parseLogs([file]), { workers: cores }), 'event'),
+    );
+    rows.push({
+      metric: `pgbench log → TraceEvent end to end, ${cores} workers`,
+      value: Math.round(eN.n / eN.s),
+      unit: 'statements/s',
+    });
   }
 
   // extractor only, on pre-parsed events (no log parsing)
@@ -80,23 +117,52 @@ try {
   else {
     for (const line of text.repeat(repeat).split('\n')) {
       const m = /^(\S+ \S+) UTC \[(\d+)\].*LOG: {2}statement: (.*)$/.exec(line);
-      if (m) raw.push({ sessionId: m[2], sql: m[3], startUs: Date.parse(`${m[1].replace(' ', 'T')}Z`) * 1000, source: { file, line: 1 }, dialect: 'postgres' });
+      if (m)
+        raw.push({
+          sessionId: m[2],
+          sql: m[3],
+          startUs: Date.parse(`${m[1].replace(' ', 'T')}Z`) * 1000,
+          source: { file, line: 1 },
+          dialect: 'postgres',
+        });
     }
   }
-  const x1 = await time('extract only, in-thread', () => count(extractTrace(raw), 'event'));
-  rows.push({ metric: 'pgbench statements: extractor only, 1 worker', value: Math.round(x1.n / x1.s), unit: 'statements/s' });
+  const x1 = await time('extract only, in-thread', () =>
+    count(extractTrace(raw), 'event'),
+  );
+  rows.push({
+    metric: 'pgbench statements: extractor only, 1 worker',
+    value: Math.round(x1.n / x1.s),
+    unit: 'statements/s',
+  });
   perCpu('pgbench statements: extractor only, 1 worker', x1);
-  const xN = await time(`extract only, ${cores} workers`, () => count(extractTrace(raw, { workers: cores }), 'event'));
-  rows.push({ metric: `pgbench statements: extractor only, ${cores} workers`, value: Math.round(xN.n / xN.s), unit: 'statements/s' });
+  const xN = await time(`extract only, ${cores} workers`, () =>
+    count(extractTrace(raw, { workers: cores }), 'event'),
+  );
+  rows.push({
+    metric: `pgbench statements: extractor only, ${cores} workers`,
+    value: Math.round(xN.n / xN.s),
+    unit: 'statements/s',
+  });
 
   // TPC-H analytic queries with varied literals
   const rng = createRng(7);
   const q = tpch(() => rng.next());
   const analytic = [];
   for (let i = 0; i < 22 * 1500; i++)
-    analytic.push({ sessionId: String(i % 8), sql: q((i % 22) + 1), startUs: 1_700_000_000_000_000 + i * 1000, source: { file: 'tpch.sql', line: i + 1 }, dialect: 'postgres' });
-  const avgLen = Math.round(analytic.reduce((a, e) => a + e.sql.length, 0) / analytic.length);
-  log(`TPC-H corpus: ${analytic.length} statements, ${avgLen} chars on average`);
+    analytic.push({
+      sessionId: String(i % 8),
+      sql: q((i % 22) + 1),
+      startUs: 1_700_000_000_000_000 + i * 1000,
+      source: { file: 'tpch.sql', line: i + 1 },
+      dialect: 'postgres',
+    });
+  const avgLen = Math.round(
+    analytic.reduce((a, e) => a + e.sql.length, 0) / analytic.length,
+  );
+  log(
+    `TPC-H corpus: ${analytic.length} statements, ${avgLen} chars on average`,
+  );
   await count(extractTrace(analytic.slice(0, 500)));
   let templates = 0;
   const a1 = await time('TPC-H extract, in-thread', async () => {
@@ -105,10 +171,21 @@ try {
     templates = run.summary().templates;
     return n;
   });
-  rows.push({ metric: 'TPC-H statements: extractor only, 1 worker', value: Math.round(a1.n / a1.s), unit: 'statements/s', target: '>= 10000' });
+  rows.push({
+    metric: 'TPC-H statements: extractor only, 1 worker',
+    value: Math.round(a1.n / a1.s),
+    unit: 'statements/s',
+    target: '>= 10000',
+  });
   perCpu('TPC-H statements: extractor only, 1 worker', a1, '>= 10000');
-  const aN = await time(`TPC-H extract, ${cores} workers`, () => count(extractTrace(analytic, { workers: cores }), 'event'));
-  rows.push({ metric: `TPC-H statements: extractor only, ${cores} workers`, value: Math.round(aN.n / aN.s), unit: 'statements/s' });
+  const aN = await time(`TPC-H extract, ${cores} workers`, () =>
+    count(extractTrace(analytic, { workers: cores }), 'event'),
+  );
+  rows.push({
+    metric: `TPC-H statements: extractor only, ${cores} workers`,
+    value: Math.round(aN.n / aN.s),
+    unit: 'statements/s',
+  });
   log(`TPC-H templates: ${templates}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -106,7 +106,9 @@ function emptyByPath(): Record<TemplatePath, number> {
 function workerFile(): string {
   const here = dirname(__filename);
   const file =
-    basename(here) === 'src' ? join(here, '..', 'dist', 'worker.js') : join(here, 'worker.js');
+    basename(here) === 'src'
+      ? join(here, '..', 'dist', 'worker.js')
+      : join(here, 'worker.js');
   if (!existsSync(file))
     throw new StbError(
       'STB_OPTIONS_INVALID',
@@ -185,8 +187,10 @@ async function* run(
   let seen = 0;
   const exOptions: ExtractorOptions = {};
   if (options.dialect) exOptions.dialect = options.dialect;
-  if (options.squashLists !== undefined) exOptions.squashLists = options.squashLists;
-  if (options.maxCachedShapes !== undefined) exOptions.maxCachedShapes = options.maxCachedShapes;
+  if (options.squashLists !== undefined)
+    exOptions.squashLists = options.squashLists;
+  if (options.maxCachedShapes !== undefined)
+    exOptions.maxCachedShapes = options.maxCachedShapes;
 
   /** Accepts one extracted result: checks, counts, txn index, reorder. Returns false when skipped. */
   const accept = (r: WorkerResult): boolean => {
@@ -208,7 +212,10 @@ async function* run(
     const ev = r.event;
     const template = r.template ?? catalog.get(ev.templateId);
     if (template === undefined)
-      throw new StbError('STB_INTERNAL', `[stb] [extractor] Template ${ev.templateId} arrived after its first event. Report this bug.`);
+      throw new StbError(
+        'STB_INTERNAL',
+        `[stb] [extractor] Template ${ev.templateId} arrived after its first event. Report this bug.`,
+      );
     if (catalog.add(template)) {
       const path = template.path ?? 'lexer';
       s.templatesByPath[path]++;
@@ -220,7 +227,12 @@ async function* run(
     if (ev.outcome && !ev.outcome.ok) s.failedEvents++;
     let st = sessions.get(ev.sessionId);
     if (st === undefined) {
-      st = { lastKey: Number.NEGATIVE_INFINITY, txnCount: 0, inTxn: false, current: 0 };
+      st = {
+        lastKey: Number.NEGATIVE_INFINITY,
+        txnCount: 0,
+        inTxn: false,
+        current: 0,
+      };
       sessions.set(ev.sessionId, st);
     }
     if (r.boundary === 'begin' && !st.inTxn) {
@@ -252,12 +264,20 @@ async function* run(
 
   const tick = (): void => {
     if (options.signal?.aborted)
-      throw new StbError('STB_ABORTED', '[stb] [extractor] Extraction aborted.', { cause: options.signal.reason });
+      throw new StbError(
+        'STB_ABORTED',
+        '[stb] [extractor] Extraction aborted.',
+        { cause: options.signal.reason },
+      );
     if (options.onProgress) {
       const now = Date.now();
       if (now - lastProgress >= interval) {
         lastProgress = now;
-        options.onProgress({ events: s.events, templates: catalog.size, done: false });
+        options.onProgress({
+          events: s.events,
+          templates: catalog.size,
+          done: false,
+        });
       }
     }
   };
@@ -273,7 +293,10 @@ async function* run(
         throw new ParseError(
           'STB_EXTRACT_FAILED',
           `[stb] [extractor] Extraction failed unexpectedly (${raw.source.file}:${raw.source.line}). Report this bug with the statement.`,
-          { cause: err, position: { source: raw.source.file, line: raw.source.line } },
+          {
+            cause: err,
+            position: { source: raw.source.file, line: raw.source.line },
+          },
         );
       }
       if (accept(r)) yield* release(false);
@@ -292,25 +315,42 @@ async function* run(
         results = await p;
       } catch (err) {
         if (options.signal?.aborted)
-          throw new StbError('STB_ABORTED', '[stb] [extractor] Extraction aborted.', { cause: err });
+          throw new StbError(
+            'STB_ABORTED',
+            '[stb] [extractor] Extraction aborted.',
+            { cause: err },
+          );
         const e = toStbError(err);
-        throw new StbError('STB_WORKER_CRASHED', `[stb] [extractor] An extraction worker failed: ${e.message}`, { cause: err });
+        throw new StbError(
+          'STB_WORKER_CRASHED',
+          `[stb] [extractor] An extraction worker failed: ${e.message}`,
+          { cause: err },
+        );
       }
       for (const r of results) if (accept(r)) yield* release(false);
     };
     try {
       for await (const events of batch(source, options.batchSize ?? 2000)) {
         tick();
-        const p = pool.run({ options: exOptions, events }, options.signal ? { signal: options.signal } : {});
+        const p = pool.run(
+          { options: exOptions, events },
+          options.signal ? { signal: options.signal } : {},
+        );
         p.catch(() => undefined);
         inflight.push(p);
-        if (inflight.length >= workers * 2) yield* settle(inflight.shift() as Promise<WorkerResult[]>);
+        if (inflight.length >= workers * 2)
+          yield* settle(inflight.shift() as Promise<WorkerResult[]>);
       }
-      while (inflight.length > 0) yield* settle(inflight.shift() as Promise<WorkerResult[]>);
+      while (inflight.length > 0)
+        yield* settle(inflight.shift() as Promise<WorkerResult[]>);
     } finally {
       await pool.destroy();
     }
   }
   yield* release(true);
-  options.onProgress?.({ events: s.events, templates: catalog.size, done: true });
+  options.onProgress?.({
+    events: s.events,
+    templates: catalog.size,
+    done: true,
+  });
 }

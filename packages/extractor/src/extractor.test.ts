@@ -1,7 +1,10 @@
 import type { RawQueryEvent } from '@stb/core';
 import { createExtractor, normalizeSql } from './extractor';
 
-const raw = (sql: string, extra: Partial<RawQueryEvent> = {}): RawQueryEvent => ({
+const raw = (
+  sql: string,
+  extra: Partial<RawQueryEvent> = {},
+): RawQueryEvent => ({
   sessionId: 's1',
   sql,
   startUs: 1_000_000,
@@ -12,19 +15,49 @@ const raw = (sql: string, extra: Partial<RawQueryEvent> = {}): RawQueryEvent => 
 
 describe('normalisation (PostgreSQL)', () => {
   it.each([
-    ["SELECT * FROM t WHERE a = 1 AND b = 'x'", 'SELECT * FROM t WHERE a = $1 AND b = $2'],
+    [
+      "SELECT * FROM t WHERE a = 1 AND b = 'x'",
+      'SELECT * FROM t WHERE a = $1 AND b = $2',
+    ],
     ['select *  from T where A=-1.5e3', 'SELECT * FROM t WHERE a = $1'],
     ['SELECT a - 1, -a, 2 - -3 FROM t', 'SELECT a - $1, - a, $2 - $3 FROM t'],
-    ["SELECT '2024-01-01'::date, DATE '2024-01-02', interval '3' month", 'SELECT $1::DATE, DATE $2, INTERVAL $3 month'],
-    ['SELECT true, false, NULL, x IS NULL, y IS NOT TRUE FROM t', 'SELECT $1, $2, $3, x IS NULL, y IS NOT TRUE FROM t'],
-    ["SELECT 'x'::varchar(10) FROM t ORDER BY 1 LIMIT 5 OFFSET 10", 'SELECT $1::varchar(10) FROM t ORDER BY 1 LIMIT $2 OFFSET $3'],
+    [
+      "SELECT '2024-01-01'::date, DATE '2024-01-02', interval '3' month",
+      'SELECT $1::DATE, DATE $2, INTERVAL $3 month',
+    ],
+    [
+      'SELECT true, false, NULL, x IS NULL, y IS NOT TRUE FROM t',
+      'SELECT $1, $2, $3, x IS NULL, y IS NOT TRUE FROM t',
+    ],
+    [
+      "SELECT 'x'::varchar(10) FROM t ORDER BY 1 LIMIT 5 OFFSET 10",
+      'SELECT $1::varchar(10) FROM t ORDER BY 1 LIMIT $2 OFFSET $3',
+    ],
     ['SELECT $1, 5 FROM t WHERE c = $2', 'SELECT $1, $3 FROM t WHERE c = $2'],
-    ['SELECT * FROM t WHERE id IN (1, 2, 3)', 'SELECT * FROM t WHERE id IN ($1 /*, ... */)'],
-    ['SELECT * FROM t WHERE id = ANY(ARRAY[1, 2])', 'SELECT * FROM t WHERE id = ANY (ARRAY[$1 /*, ... */])'],
-    ["INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')", 'INSERT INTO t (a, b) VALUES ($1 /*, ... */)'],
-    ["SELECT $tag$it's$tag$, E'a\\'b', U&'\\0041', B'101', X'ff'", 'SELECT $1, $2, $3, $4, $5'],
-    ['SELECT "MixedCase", Other FROM "T"', 'SELECT "MixedCase", other FROM "T"'],
-    ['WITH x AS (SELECT 1) SELECT * FROM x', 'WITH x AS (SELECT $1) SELECT * FROM x'],
+    [
+      'SELECT * FROM t WHERE id IN (1, 2, 3)',
+      'SELECT * FROM t WHERE id IN ($1 /*, ... */)',
+    ],
+    [
+      'SELECT * FROM t WHERE id = ANY(ARRAY[1, 2])',
+      'SELECT * FROM t WHERE id = ANY (ARRAY[$1 /*, ... */])',
+    ],
+    [
+      "INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')",
+      'INSERT INTO t (a, b) VALUES ($1 /*, ... */)',
+    ],
+    [
+      "SELECT $tag$it's$tag$, E'a\\'b', U&'\\0041', B'101', X'ff'",
+      'SELECT $1, $2, $3, $4, $5',
+    ],
+    [
+      'SELECT "MixedCase", Other FROM "T"',
+      'SELECT "MixedCase", other FROM "T"',
+    ],
+    [
+      'WITH x AS (SELECT 1) SELECT * FROM x',
+      'WITH x AS (SELECT $1) SELECT * FROM x',
+    ],
   ])('%s', async (sql, text) => {
     const n = await normalizeSql(sql, 'postgres');
     expect(n.text).toBe(text);
@@ -75,7 +108,10 @@ describe('normalisation (PostgreSQL)', () => {
       ['pgbench_branches.bid', 'BETWEEN'],
       ['pgbench_branches.bid', 'BETWEEN'],
     ]);
-    const cte = await normalizeSql('WITH hot AS (SELECT aid FROM acc) DELETE FROM hist WHERE aid IN (SELECT aid FROM hot)', 'postgres');
+    const cte = await normalizeSql(
+      'WITH hot AS (SELECT aid FROM acc) DELETE FROM hist WHERE aid IN (SELECT aid FROM hot)',
+      'postgres',
+    );
     expect(cte.queryType).toBe('DELETE');
     expect([...cte.tables].sort()).toEqual(['acc', 'hist']);
   });
@@ -98,11 +134,23 @@ describe('normalisation (PostgreSQL)', () => {
 
 describe('normalisation (MySQL)', () => {
   it.each([
-    ['SELECT c FROM `sbtest1` WHERE id=5 # c', 'SELECT c FROM `sbtest1` WHERE id = $1'],
-    ["SELECT 'a\\'b', \"dq\", X'0F', 0x1f, -- c\n 1", 'SELECT $1, $2, $3, $4, $5'],
+    [
+      'SELECT c FROM `sbtest1` WHERE id=5 # c',
+      'SELECT c FROM `sbtest1` WHERE id = $1',
+    ],
+    [
+      "SELECT 'a\\'b', \"dq\", X'0F', 0x1f, -- c\n 1",
+      'SELECT $1, $2, $3, $4, $5',
+    ],
     ['SELECT a FROM t LIMIT 10, 20', 'SELECT a FROM t LIMIT $1, $2'],
-    ['SELECT a FROM t WHERE b = ? AND c IN (?, ?)', 'SELECT a FROM t WHERE b = $1 AND c IN ($2 /*, ... */)'],
-    ['INSERT INTO t (a) VALUES (1) ON DUPLICATE KEY UPDATE a = a + 1', 'INSERT INTO t (a) VALUES ($1) ON DUPLICATE KEY UPDATE a = a + $2'],
+    [
+      'SELECT a FROM t WHERE b = ? AND c IN (?, ?)',
+      'SELECT a FROM t WHERE b = $1 AND c IN ($2 /*, ... */)',
+    ],
+    [
+      'INSERT INTO t (a) VALUES (1) ON DUPLICATE KEY UPDATE a = a + 1',
+      'INSERT INTO t (a) VALUES ($1) ON DUPLICATE KEY UPDATE a = a + $2',
+    ],
     ['SELECT @@version, @x := 1', 'SELECT @@version, @x := $1'],
   ])('%s', async (sql, text) => {
     const n = await normalizeSql(sql, 'mysql');
@@ -125,7 +173,12 @@ describe('bad input never throws and never drops a statement', () => {
     ['unparseable', 'SELEC * FROM t WHERE a = 1'],
     ['truncated', "SELECT * FROM t WHERE a = 'abc"],
     ['unterminated comment', 'SELECT 1 /* abc'],
-    ['binary', Buffer.from([0, 1, 2, 0xff, 0xfe, 39, 92, 34, 36, 0x80]).toString('latin1')],
+    [
+      'binary',
+      Buffer.from([0, 1, 2, 0xff, 0xfe, 39, 92, 34, 36, 0x80]).toString(
+        'latin1',
+      ),
+    ],
     ['empty', ''],
     ['deep nesting', `SELECT ${'('.repeat(20000)}1${')'.repeat(20000)}`],
   ])('%s → lexer template', async (_name, sql) => {
@@ -151,18 +204,33 @@ describe('bad input never throws and never drops a statement', () => {
   it('squashes a 10,000-value IN-list into one slot keeping every value', async () => {
     const ex = await createExtractor();
     const values = Array.from({ length: 10000 }, (_, i) => i * 3);
-    const r = ex.extract(raw(`SELECT * FROM t WHERE id IN (${values.join(',')})`));
+    const r = ex.extract(
+      raw(`SELECT * FROM t WHERE id IN (${values.join(',')})`),
+    );
     const small = ex.extract(raw('SELECT * FROM t WHERE id IN (1, 2)'));
     expect(r.template.id).toBe(small.template.id);
-    expect(r.event.params).toEqual([{ t: 'list', v: values.map((v) => ({ t: 'int', v })) }]);
-    expect(r.template.slots).toEqual([{ type: 'list', column: 't.id', context: 'IN' }]);
+    expect(r.event.params).toEqual([
+      { t: 'list', v: values.map((v) => ({ t: 'int', v })) },
+    ]);
+    expect(r.template.slots).toEqual([
+      { type: 'list', column: 't.id', context: 'IN' },
+    ]);
   });
 
   it('reports invalid UTF-8 with its line and column', async () => {
     const ex = await createExtractor();
-    const sql = Buffer.concat([Buffer.from("SELECT 1\nFROM t WHERE a = '"), Buffer.from([0xff]), Buffer.from("'")]).toString('utf8');
+    const sql = Buffer.concat([
+      Buffer.from("SELECT 1\nFROM t WHERE a = '"),
+      Buffer.from([0xff]),
+      Buffer.from("'"),
+    ]).toString('utf8');
     const r = ex.extract(raw(sql));
-    expect(r.invalidUtf8).toEqual({ file: 'test.log', line: 8, column: 19, offset: 27 });
+    expect(r.invalidUtf8).toEqual({
+      file: 'test.log',
+      line: 8,
+      column: 19,
+      offset: 27,
+    });
     expect(r.template.text).toBe('SELECT $1 FROM t WHERE a = $2');
   });
 });
@@ -171,18 +239,21 @@ describe('bind parameters', () => {
   it('keeps and types logged values', async () => {
     const ex = await createExtractor();
     const r = ex.extract(
-      raw('SELECT * FROM t WHERE a = $1 AND b = $2 AND c = $3 AND d = $4 AND e = $5 AND f = $6 AND g = $7::date AND h = $8', {
-        params: [
-          { index: 1, value: '42' },
-          { index: 2, value: '-1.5' },
-          { index: 3, value: 'hello' },
-          { index: 4, value: null },
-          { index: 5, value: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' },
-          { index: 6, value: '2024-05-06 07:08:09.123+00' },
-          { index: 7, value: '2024-05-06' },
-          { index: 8, value: '[1,2]' },
-        ],
-      }),
+      raw(
+        'SELECT * FROM t WHERE a = $1 AND b = $2 AND c = $3 AND d = $4 AND e = $5 AND f = $6 AND g = $7::date AND h = $8',
+        {
+          params: [
+            { index: 1, value: '42' },
+            { index: 2, value: '-1.5' },
+            { index: 3, value: 'hello' },
+            { index: 4, value: null },
+            { index: 5, value: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' },
+            { index: 6, value: '2024-05-06 07:08:09.123+00' },
+            { index: 7, value: '2024-05-06' },
+            { index: 8, value: '[1,2]' },
+          ],
+        },
+      ),
     );
     expect(r.event.params).toEqual([
       { t: 'int', v: 42 },
@@ -207,16 +278,26 @@ describe('bind parameters', () => {
         ],
       }),
     );
-    expect(r.template.text).toBe('SELECT * FROM t WHERE b = $1 AND a IN ($2 /*, ... */)');
+    expect(r.template.text).toBe(
+      'SELECT * FROM t WHERE b = $1 AND a IN ($2 /*, ... */)',
+    );
     expect(r.event.params).toEqual([
       { t: 'string', v: 'x' },
-      { t: 'list', v: [{ t: 'int', v: 1 }, { t: 'int', v: 2 }] },
+      {
+        t: 'list',
+        v: [
+          { t: 'int', v: 1 },
+          { t: 'int', v: 2 },
+        ],
+      },
     ]);
   });
 
   it('failed statements carry their outcome', async () => {
     const ex = await createExtractor();
-    const r = ex.extract(raw('INSERT INTO t VALUES (1)', { error: { code: '23505' } }));
+    const r = ex.extract(
+      raw('INSERT INTO t VALUES (1)', { error: { code: '23505' } }),
+    );
     expect(r.event.outcome).toEqual({ ok: false, code: '23505' });
   });
 });

@@ -79,10 +79,18 @@ export interface Extractor {
 }
 
 /** Line and column of a character offset, counting from a statement's first line. */
-function positionOf(sql: string, offset: number, line: number): { line: number; column: number } {
+function positionOf(
+  sql: string,
+  offset: number,
+  line: number,
+): { line: number; column: number } {
   let l = line;
   let lineStart = 0;
-  for (let i = sql.indexOf('\n'); i >= 0 && i < offset; i = sql.indexOf('\n', i + 1)) {
+  for (
+    let i = sql.indexOf('\n');
+    i >= 0 && i < offset;
+    i = sql.indexOf('\n', i + 1)
+  ) {
     l++;
     lineStart = i + 1;
   }
@@ -99,13 +107,18 @@ function positionOf(sql: string, offset: number, line: number): { line: number; 
  * template.text; // 'SELECT abalance FROM pgbench_accounts WHERE aid = $1'
  * ```
  */
-export async function createExtractor(options: ExtractorOptions = {}): Promise<Extractor> {
+export async function createExtractor(
+  options: ExtractorOptions = {},
+): Promise<Extractor> {
   await loadPostgresParser();
   const squash = options.squashLists ?? true;
   const maxShapes = options.maxCachedShapes ?? 100_000;
   const lexers = { postgres: new Lexer('postgres'), mysql: new Lexer('mysql') };
   const aux = { postgres: new Lexer('postgres'), mysql: new Lexer('mysql') };
-  const caches = { postgres: new Map<string, Shape>(), mysql: new Map<string, Shape>() };
+  const caches = {
+    postgres: new Map<string, Shape>(),
+    mysql: new Map<string, Shape>(),
+  };
   const seen = new Set<string>();
   let misses = 0;
   let lastStartUs = 0;
@@ -118,10 +131,10 @@ export async function createExtractor(options: ExtractorOptions = {}): Promise<E
     if (shape === undefined) {
       misses++;
       if (cache.size >= maxShapes) cache.clear();
-      shape = buildShape(sql, lexed, lexer, aux[dialect]);
+      shape = buildShape(lexed, { sql, lexer, aux: aux[dialect] });
       cache.set(lexed.key, shape);
     }
-    const params = shapeParams(shape, sql, lexed, bound);
+    const params = shapeParams(shape, lexed, { sql, bound });
     const template = shapeTemplate(shape, { sql, lexed, params, dialect });
     return { shape, params, template };
   };
@@ -148,7 +161,11 @@ export async function createExtractor(options: ExtractorOptions = {}): Promise<E
         params,
       };
       if (raw.durationUs !== undefined) event.durationUs = raw.durationUs;
-      if (raw.error) event.outcome = raw.error.code === undefined ? { ok: false } : { ok: false, code: raw.error.code };
+      if (raw.error)
+        event.outcome =
+          raw.error.code === undefined
+            ? { ok: false }
+            : { ok: false, code: raw.error.code };
       const isNew = !seen.has(template.id);
       if (isNew) seen.add(template.id);
       const out: Extracted = { event, template, isNew };
@@ -161,7 +178,10 @@ export async function createExtractor(options: ExtractorOptions = {}): Promise<E
       }
       return out;
     },
-    normalize(sql: string, dialect: Dialect = options.dialect ?? 'postgres'): NormalizedSql {
+    normalize(
+      sql: string,
+      dialect: Dialect = options.dialect ?? 'postgres',
+    ): NormalizedSql {
       const { params, template } = run(sql, dialect, undefined);
       const out: NormalizedSql = {
         text: template.text,
@@ -190,7 +210,10 @@ let shared: Promise<Extractor> | undefined;
  * n.text; // 'SELECT * FROM t WHERE id IN ($1 /*, ... *\/)'
  * ```
  */
-export async function normalizeSql(sql: string, dialect: Dialect): Promise<NormalizedSql> {
+export async function normalizeSql(
+  sql: string,
+  dialect: Dialect,
+): Promise<NormalizedSql> {
   shared ??= createExtractor();
   return (await shared).normalize(sql, dialect);
 }

@@ -20,7 +20,9 @@ export type WorkerResult = Omit<Extracted, 'template'> & {
 let extractor: Promise<Extractor> | undefined;
 
 /** Piscina task: extracts a batch in order. One extractor (and shape cache) per worker thread. */
-export default async function extractBatch(task: WorkerTask): Promise<WorkerResult[]> {
+export default async function extractBatch(
+  task: WorkerTask,
+): Promise<WorkerResult[]> {
   extractor ??= createExtractor(task.options);
   const ex = await extractor;
   const out: WorkerResult[] = new Array<WorkerResult>(task.events.length);

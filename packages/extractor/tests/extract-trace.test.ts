@@ -1,10 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { isStbError, type QueryTemplate, type RawQueryEvent, type TraceEvent } from '@stb/core';
+import {
+  isStbError,
+  type QueryTemplate,
+  type RawQueryEvent,
+  type TraceEvent,
+} from '@stb/core';
 import { extractTrace, type ExtractOptions } from '../src/index';
 import { readPgSample } from './sample-logs';
 
-const ev = (sessionId: string, startUs: number, sql: string, line = 1): RawQueryEvent => ({
+const ev = (
+  sessionId: string,
+  startUs: number,
+  sql: string,
+  line = 1,
+): RawQueryEvent => ({
   sessionId,
   startUs,
   sql,
@@ -16,29 +26,63 @@ async function records(source: RawQueryEvent[], options?: ExtractOptions) {
   const out: (TraceEvent | QueryTemplate)[] = [];
   const run = extractTrace(source, options);
   for await (const r of run) out.push(r);
-  return { out, events: out.filter((r): r is TraceEvent => r.kind === 'event'), run };
+  return {
+    out,
+    events: out.filter((r): r is TraceEvent => r.kind === 'event'),
+    run,
+  };
 }
 
 test('each template is yielded once, right before its first event', async () => {
-  const { out } = await records([ev('a', 1, 'SELECT 1'), ev('a', 2, 'SELECT 2'), ev('b', 3, 'SELECT x FROM t'), ev('a', 4, 'SELECT 3')]);
-  expect(out.map((r) => r.kind)).toEqual(['template', 'event', 'event', 'template', 'event', 'event']);
+  const { out } = await records([
+    ev('a', 1, 'SELECT 1'),
+    ev('a', 2, 'SELECT 2'),
+    ev('b', 3, 'SELECT x FROM t'),
+    ev('a', 4, 'SELECT 3'),
+  ]);
+  expect(out.map((r) => r.kind)).toEqual([
+    'template',
+    'event',
+    'event',
+    'template',
+    'event',
+    'event',
+  ]);
   expect((out[0] as QueryTemplate).id).toBe((out[1] as TraceEvent).templateId);
 });
 
 test('sorts across sessions within the window, keeps each session in order', async () => {
   const { events } = await records(
-    [ev('a', 100, 'SELECT 1'), ev('a', 50, 'SELECT 2'), ev('b', 60, 'SELECT 3'), ev('b', 500, 'SELECT 4'), ev('c', 10, 'SELECT 5')],
+    [
+      ev('a', 100, 'SELECT 1'),
+      ev('a', 50, 'SELECT 2'),
+      ev('b', 60, 'SELECT 3'),
+      ev('b', 500, 'SELECT 4'),
+      ev('c', 10, 'SELECT 5'),
+    ],
     { reorderWindowUs: 1000 },
   );
   // a's second event (start 50) stays after a's first (clamped to 100)
-  expect(events.map((e) => `${e.sessionId}${e.startUs}`)).toEqual(['c10', 'b60', 'a100', 'a50', 'b500']);
+  expect(events.map((e) => `${e.sessionId}${e.startUs}`)).toEqual([
+    'c10',
+    'b60',
+    'a100',
+    'a50',
+    'b500',
+  ]);
 });
 
 test('a window of 0 keeps input order; the buffer is bounded', async () => {
-  const input = [ev('a', 100, 'SELECT 1'), ev('b', 50, 'SELECT 1'), ev('c', 10, 'SELECT 1')];
+  const input = [
+    ev('a', 100, 'SELECT 1'),
+    ev('b', 50, 'SELECT 1'),
+    ev('c', 10, 'SELECT 1'),
+  ];
   const { events } = await records(input, { reorderWindowUs: 0 });
   expect(events.map((e) => e.sessionId)).toEqual(['a', 'b', 'c']);
-  const many = Array.from({ length: 50 }, (_, i) => ev(String(i % 5), 1000 - i, 'SELECT 1'));
+  const many = Array.from({ length: 50 }, (_, i) =>
+    ev(String(i % 5), 1000 - i, 'SELECT 1'),
+  );
   const { events: e2, run } = await records(many, { maxReorderEvents: 10 });
   expect(e2).toHaveLength(50);
   expect(run.summary().reorderOverflow).toBeGreaterThan(0);
@@ -59,28 +103,49 @@ test('transaction indexes from BEGIN/COMMIT/ROLLBACK per session', async () => {
     ],
     { reorderWindowUs: 0 },
   );
-  expect(events.map((e) => e.txn)).toEqual([0, 0, undefined, 0, undefined, 1, 1, 1, 1]);
+  expect(events.map((e) => e.txn)).toEqual([
+    0,
+    0,
+    undefined,
+    0,
+    undefined,
+    1,
+    1,
+    1,
+    1,
+  ]);
 });
 
 test('invalid UTF-8: throw (default) names file, line and column; skip and collect count it', async () => {
   const bad = { ...ev('a', 1, "SELECT '\uFFFD'", 12) };
   const input = [ev('a', 0, 'SELECT 1'), bad];
-  await expect(records(input)).rejects.toMatchObject({ code: 'STB_INPUT_ENCODING', details: { source: 'x.log', line: 12, column: 9 } });
+  await expect(records(input)).rejects.toMatchObject({
+    code: 'STB_INPUT_ENCODING',
+    details: { source: 'x.log', line: 12, column: 9 },
+  });
   const skipped = await records(input, { onInvalid: 'skip' });
   expect(skipped.events).toHaveLength(1);
   expect(skipped.run.summary().skipped).toBe(1);
   const kept = await records(input, { onInvalid: 'collect' });
   expect(kept.events).toHaveLength(2);
-  expect(kept.run.summary().invalidUtf8).toEqual([{ file: 'x.log', line: 12, column: 9, offset: 8 }]);
+  expect(kept.run.summary().invalidUtf8).toEqual([
+    { file: 'x.log', line: 12, column: 9, offset: 8 },
+  ]);
 });
 
 test('abort signal stops the run with STB_ABORTED', async () => {
   const ac = new AbortController();
-  const input = Array.from({ length: 5000 }, (_, i) => ev('a', i, `SELECT ${i}`));
+  const input = Array.from({ length: 5000 }, (_, i) =>
+    ev('a', i, `SELECT ${i}`),
+  );
   let n = 0;
   const err = await (async () => {
     try {
-      for await (const _ of extractTrace(input, { signal: ac.signal, reorderWindowUs: 0 })) if (++n === 10) ac.abort();
+      for await (const _ of extractTrace(input, {
+        signal: ac.signal,
+        reorderWindowUs: 0,
+      }))
+        if (++n === 10) ac.abort();
     } catch (e) {
       return e;
     }
@@ -93,13 +158,21 @@ test('abort signal stops the run with STB_ABORTED', async () => {
 test('summary and progress', async () => {
   const progress: number[] = [];
   const { run } = await records(
-    [ev('a', 1, 'SELECT 1'), ev('a', 2, 'SELEC oops'), { ...ev('a', 3, 'SELECT 2'), error: { code: '42P01' } }],
+    [
+      ev('a', 1, 'SELECT 1'),
+      ev('a', 2, 'SELEC oops'),
+      { ...ev('a', 3, 'SELECT 2'), error: { code: '42P01' } },
+    ],
     { onProgress: (p) => progress.push(p.events), progressIntervalMs: 0 },
   );
   const s = run.summary();
   expect(s.events).toBe(3);
   expect(s.templates).toBe(2);
-  expect(s.templatesByPath).toEqual({ 'libpg-query': 1, 'node-sql-parser': 0, lexer: 1 });
+  expect(s.templatesByPath).toEqual({
+    'libpg-query': 1,
+    'node-sql-parser': 0,
+    lexer: 1,
+  });
   expect(s.failedParseEvents).toBe(1);
   expect(s.failedEvents).toBe(1);
   expect(progress[progress.length - 1]).toBe(3);
@@ -109,7 +182,10 @@ test('summary and progress', async () => {
 describe('worker pool', () => {
   beforeAll(() => {
     // workers load the built dist
-    execFileSync('npx', ['tsup'], { cwd: join(__dirname, '..'), stdio: 'ignore' });
+    execFileSync('npx', ['tsup'], {
+      cwd: join(__dirname, '..'),
+      stdio: 'ignore',
+    });
   }, 120_000);
 
   it('gives the same trace as in-thread extraction', async () => {

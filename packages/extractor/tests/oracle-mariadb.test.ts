@@ -9,7 +9,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '@stb/core';
-import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
+import {
+  createConnection,
+  type Connection,
+  type RowDataPacket,
+} from 'mysql2/promise';
 import { normalizeSql } from '../src/index';
 import { renderSql } from './render';
 
@@ -34,16 +38,40 @@ beforeAll(async () => {
   try {
     dir = mkdtempSync(join(tmpdir(), 'stb-maria-'));
     const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
-    execFileSync('mariadb-install-db', ['--no-defaults', `--datadir=${dir}/data`, ...asRoot, '--auth-root-authentication-method=normal', '--skip-test-db'], { stdio: 'ignore' });
+    execFileSync(
+      'mariadb-install-db',
+      [
+        '--no-defaults',
+        `--datadir=${dir}/data`,
+        ...asRoot,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+      ],
+      { stdio: 'ignore' },
+    );
     const port = await freePort();
-    server = spawn('mariadbd', [
-      '--no-defaults', `--datadir=${dir}/data`, `--socket=${dir}/sock`, `--port=${port}`, '--bind-address=127.0.0.1',
-      ...asRoot, '--skip-log-bin', '--performance-schema=ON',
-      `--pid-file=${dir}/pid`,
-    ], { stdio: 'ignore' });
+    server = spawn(
+      'mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${dir}/data`,
+        `--socket=${dir}/sock`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        ...asRoot,
+        '--skip-log-bin',
+        '--performance-schema=ON',
+        `--pid-file=${dir}/pid`,
+      ],
+      { stdio: 'ignore' },
+    );
     for (let i = 0; ; i++) {
       try {
-        conn = await createConnection({ host: '127.0.0.1', port, user: 'root' });
+        conn = await createConnection({
+          host: '127.0.0.1',
+          port,
+          user: 'root',
+        });
         break;
       } catch (err) {
         if (i > 100) throw err;
@@ -54,10 +82,14 @@ beforeAll(async () => {
     await conn.query('CREATE DATABASE sbtest');
     await conn.query('USE sbtest');
     for (const t of ['sbtest1', 'sbtest2'])
-      await conn.query(`CREATE TABLE ${t} (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL DEFAULT 0, c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', KEY k_1 (k))`);
+      await conn.query(
+        `CREATE TABLE ${t} (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL DEFAULT 0, c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', KEY k_1 (k))`,
+      );
   } catch (err) {
     if (required) throw err;
-    console.warn(`[extractor tests] Cannot start a private MariaDB (mariadb-install-db/mariadbd); skipping the digest oracle (set STB_REQUIRE_DB=1 to fail instead): ${String(err)}`);
+    console.warn(
+      `[extractor tests] Cannot start a private MariaDB (mariadb-install-db/mariadbd); skipping the digest oracle (set STB_REQUIRE_DB=1 to fail instead): ${String(err)}`,
+    );
     conn = undefined;
   }
 }, 60_000);
@@ -76,7 +108,9 @@ afterAll(async () => {
 async function digestOf(sql: string): Promise<string> {
   // only `conn` uses schema sbtest, so after a reset the summary holds exactly this statement's digest
   const p = probe as Connection;
-  await p.query('TRUNCATE TABLE performance_schema.events_statements_summary_by_digest');
+  await p.query(
+    'TRUNCATE TABLE performance_schema.events_statements_summary_by_digest',
+  );
   await (conn as Connection).query(sql);
   let rows: RowDataPacket[] = [];
   for (let i = 0; i < 50 && rows.length === 0; i++) {
@@ -85,7 +119,8 @@ async function digestOf(sql: string): Promise<string> {
       "SELECT DIGEST AS digest FROM performance_schema.events_statements_summary_by_digest WHERE SCHEMA_NAME = 'sbtest'",
     );
   }
-  if (rows.length !== 1) throw new Error(`expected one digest for ${sql}, got ${rows.length}`);
+  if (rows.length !== 1)
+    throw new Error(`expected one digest for ${sql}, got ${rows.length}`);
   return String(rows[0]?.['digest']);
 }
 
@@ -96,8 +131,12 @@ interface Case {
 
 function corpus(): Case[] {
   const rng = createRng(77);
-  const int = (lo: number, hi: number) => lo + Math.floor(rng.next() * (hi - lo + 1));
-  const str = () => Array.from({ length: 3 }, () => String(int(10000000000, 99999999999))).join('-');
+  const int = (lo: number, hi: number) =>
+    lo + Math.floor(rng.next() * (hi - lo + 1));
+  const str = () =>
+    Array.from({ length: 3 }, () => String(int(10000000000, 99999999999))).join(
+      '-',
+    );
   const out: Case[] = [];
   for (let i = 0; i < 12; i++) {
     const t = `sbtest${int(1, 2)}`;
@@ -120,7 +159,10 @@ function corpus(): Case[] {
       out.push({ sql });
     const n = 2 + (i % 9);
     const ids = Array.from({ length: n }, () => int(1, 10000));
-    out.push({ sql: `SELECT COUNT(*) FROM ${t} WHERE id IN (${ids.join(', ')})`, listLength: n });
+    out.push({
+      sql: `SELECT COUNT(*) FROM ${t} WHERE id IN (${ids.join(', ')})`,
+      listLength: n,
+    });
   }
   return out;
 }
@@ -143,15 +185,30 @@ test('template partition equals MariaDB digest partition', async () => {
       const sameDb = db[i] === db[j];
       const sameOurs = ours[i] === ours[j];
       if (sameDb === sameOurs) continue;
-      expect({ a: a.sql, b: b.sql, sameDb, sameOurs }).toEqual({ a: a.sql, b: b.sql, sameDb: false, sameOurs: true });
-      expect([a.sql, b.sql, a.listLength !== undefined && b.listLength !== undefined && a.listLength !== b.listLength]).toEqual([a.sql, b.sql, true]);
+      expect({ a: a.sql, b: b.sql, sameDb, sameOurs }).toEqual({
+        a: a.sql,
+        b: b.sql,
+        sameDb: false,
+        sameOurs: true,
+      });
+      expect([
+        a.sql,
+        b.sql,
+        a.listLength !== undefined &&
+          b.listLength !== undefined &&
+          a.listLength !== b.listLength,
+      ]).toEqual([a.sql, b.sql, true]);
       squashed++;
     }
   // MariaDB squashes IN-lists in its digests too (`IN (...)`), so here the partitions are equal outright
   expect(squashed).toBe(0);
-  const lists = cases.map((c, i) => ({ c, i })).filter(({ c }) => c.listLength !== undefined);
+  const lists = cases
+    .map((c, i) => ({ c, i }))
+    .filter(({ c }) => c.listLength !== undefined);
   expect(new Set(lists.map(({ c }) => c.listLength)).size).toBeGreaterThan(3);
-  expect(new Set(lists.map(({ i }) => db[i])).size).toBe(new Set(lists.map(({ i }) => ours[i])).size);
+  expect(new Set(lists.map(({ i }) => db[i])).size).toBe(
+    new Set(lists.map(({ i }) => ours[i])).size,
+  );
   expect(new Set(ours).size).toBeLessThan(cases.length / 4);
 }, 60_000);
 

@@ -18,18 +18,34 @@ let client: Client | undefined;
 let admin: Client | undefined;
 
 beforeAll(async () => {
-  admin = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  admin = new Client({
+    host: '127.0.0.1',
+    port: 5432,
+    user: 'postgres',
+    database: 'postgres',
+  });
   try {
     await admin.connect();
   } catch (err) {
     admin = undefined;
     if (required) throw err;
-    console.warn(`[extractor tests] PostgreSQL unreachable at 127.0.0.1:5432; skipping the oracle tests (set STB_REQUIRE_DB=1 to fail instead): ${String(err)}`);
+    console.warn(
+      `[extractor tests] PostgreSQL unreachable at 127.0.0.1:5432; skipping the oracle tests (set STB_REQUIRE_DB=1 to fail instead): ${String(err)}`,
+    );
     return;
   }
   await admin.query(`CREATE DATABASE ${db}`);
-  execFileSync(`${PG_BIN}/pgbench`, ['-i', '-s', '1', '-q', '-h', '127.0.0.1', '-U', 'postgres', db], { stdio: 'ignore' });
-  client = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: db });
+  execFileSync(
+    `${PG_BIN}/pgbench`,
+    ['-i', '-s', '1', '-q', '-h', '127.0.0.1', '-U', 'postgres', db],
+    { stdio: 'ignore' },
+  );
+  client = new Client({
+    host: '127.0.0.1',
+    port: 5432,
+    user: 'postgres',
+    database: db,
+  });
   await client.connect();
   await client.query('SET compute_query_id = on');
 }, 120_000);
@@ -43,8 +59,12 @@ afterAll(async () => {
 });
 
 async function queryId(sql: string): Promise<string> {
-  const r = await (client as Client).query<{ 'QUERY PLAN': string }>(`EXPLAIN (VERBOSE) ${sql}`);
-  const line = r.rows.map((x) => x['QUERY PLAN']).find((l) => l.startsWith('Query Identifier:'));
+  const r = await (client as Client).query<{ 'QUERY PLAN': string }>(
+    `EXPLAIN (VERBOSE) ${sql}`,
+  );
+  const line = r.rows
+    .map((x) => x['QUERY PLAN'])
+    .find((l) => l.startsWith('Query Identifier:'));
   if (!line) throw new Error(`no Query Identifier for ${sql}`);
   return line.slice('Query Identifier:'.length).trim();
 }
@@ -58,7 +78,8 @@ interface Case {
 /** A deterministic corpus: pgbench statements with many literal values and the usual variations. */
 function corpus(): Case[] {
   const rng = createRng(20240601);
-  const int = (lo: number, hi: number) => lo + Math.floor(rng.next() * (hi - lo + 1));
+  const int = (lo: number, hi: number) =>
+    lo + Math.floor(rng.next() * (hi - lo + 1));
   const out: Case[] = [];
   for (let i = 0; i < 12; i++) {
     const aid = int(1, 100000);
@@ -89,11 +110,26 @@ function corpus(): Case[] {
     // lists of varied length (2..12): squashed by us, one queryid per length in PostgreSQL 15
     const n = 2 + (i % 11);
     const ids = Array.from({ length: n }, () => int(1, 100000));
-    out.push({ sql: `SELECT count(*) FROM pgbench_accounts WHERE aid IN (${ids.join(', ')})`, listLength: n });
-    out.push({ sql: `select count(*) from pgbench_accounts where aid in (${ids.join(',')}) -- ${i}`, listLength: n });
-    out.push({ sql: `SELECT count(*) FROM pgbench_accounts WHERE aid <> ALL(ARRAY[${ids.join(', ')}])`, listLength: n });
-    const rows = Array.from({ length: 2 + (i % 4) }, () => `(${int(1, 10)}, 1, ${int(1, 100000)}, ${int(-99, 99)}, now())`);
-    out.push({ sql: `INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ${rows.join(', ')}`, listLength: rows.length });
+    out.push({
+      sql: `SELECT count(*) FROM pgbench_accounts WHERE aid IN (${ids.join(', ')})`,
+      listLength: n,
+    });
+    out.push({
+      sql: `select count(*) from pgbench_accounts where aid in (${ids.join(',')}) -- ${i}`,
+      listLength: n,
+    });
+    out.push({
+      sql: `SELECT count(*) FROM pgbench_accounts WHERE aid <> ALL(ARRAY[${ids.join(', ')}])`,
+      listLength: n,
+    });
+    const rows = Array.from(
+      { length: 2 + (i % 4) },
+      () => `(${int(1, 10)}, 1, ${int(1, 100000)}, ${int(-99, 99)}, now())`,
+    );
+    out.push({
+      sql: `INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ${rows.join(', ')}`,
+      listLength: rows.length,
+    });
   }
   return out;
 }
@@ -122,7 +158,12 @@ test('template partition equals PostgreSQL queryid partition, IN-list squashing 
       comparedPairs++;
       if (samePg === sameOurs) continue;
       // the only allowed difference: we merge lists of different lengths that PostgreSQL 15 splits
-      expect({ a: a.sql, b: b.sql, samePg, sameOurs }).toEqual({ a: a.sql, b: b.sql, samePg: false, sameOurs: true });
+      expect({ a: a.sql, b: b.sql, samePg, sameOurs }).toEqual({
+        a: a.sql,
+        b: b.sql,
+        samePg: false,
+        sameOurs: true,
+      });
       expect(a.listLength).toBeDefined();
       expect(b.listLength).toBeDefined();
       expect(a.listLength).not.toBe(b.listLength);
@@ -130,9 +171,15 @@ test('template partition equals PostgreSQL queryid partition, IN-list squashing 
     }
   }
   // the difference is real: PostgreSQL gives one queryid per IN-list length, we give one template
-  const inList = cases.map((c, i) => ({ c, i })).filter(({ c }) => c.sql.startsWith('SELECT count(*) FROM pgbench_accounts WHERE aid IN'));
+  const inList = cases
+    .map((c, i) => ({ c, i }))
+    .filter(({ c }) =>
+      c.sql.startsWith('SELECT count(*) FROM pgbench_accounts WHERE aid IN'),
+    );
   expect(new Set(inList.map(({ i }) => ours[i])).size).toBe(1);
-  expect(new Set(inList.map(({ i }) => pg[i])).size).toBe(new Set(inList.map(({ c }) => c.listLength)).size);
+  expect(new Set(inList.map(({ i }) => pg[i])).size).toBe(
+    new Set(inList.map(({ c }) => c.listLength)).size,
+  );
   expect(squashedPairs).toBeGreaterThan(0);
   expect(comparedPairs).toBeGreaterThan(10000);
   // and the statements grouped into far fewer templates than statements
@@ -142,15 +189,32 @@ test('template partition equals PostgreSQL queryid partition, IN-list squashing 
 test('known differences: syntax PostgreSQL analyses to the same query is split by us (documented)', async () => {
   if (skip()) return;
   const pairs: [string, string][] = [
-    ['SELECT abalance FROM pgbench_accounts WHERE aid IN (5)', 'SELECT abalance FROM pgbench_accounts WHERE aid = 5'],
-    ['SELECT a.abalance FROM pgbench_accounts a WHERE a.aid = 5', 'SELECT b.abalance FROM pgbench_accounts b WHERE b.aid = 5'],
-    ['SELECT abalance FROM public.pgbench_accounts WHERE aid = 5', 'SELECT abalance FROM pgbench_accounts WHERE aid = 5'],
-    ['SELECT abalance FROM pgbench_accounts WHERE aid IN (5, 6)', 'SELECT abalance FROM pgbench_accounts WHERE aid = ANY(ARRAY[5, 6])'],
-    ["SELECT count(*) FROM pgbench_history WHERE mtime > '2024-01-01'::timestamp", "SELECT count(*) FROM pgbench_history WHERE mtime > TIMESTAMP '2024-01-01'"],
+    [
+      'SELECT abalance FROM pgbench_accounts WHERE aid IN (5)',
+      'SELECT abalance FROM pgbench_accounts WHERE aid = 5',
+    ],
+    [
+      'SELECT a.abalance FROM pgbench_accounts a WHERE a.aid = 5',
+      'SELECT b.abalance FROM pgbench_accounts b WHERE b.aid = 5',
+    ],
+    [
+      'SELECT abalance FROM public.pgbench_accounts WHERE aid = 5',
+      'SELECT abalance FROM pgbench_accounts WHERE aid = 5',
+    ],
+    [
+      'SELECT abalance FROM pgbench_accounts WHERE aid IN (5, 6)',
+      'SELECT abalance FROM pgbench_accounts WHERE aid = ANY(ARRAY[5, 6])',
+    ],
+    [
+      "SELECT count(*) FROM pgbench_history WHERE mtime > '2024-01-01'::timestamp",
+      "SELECT count(*) FROM pgbench_history WHERE mtime > TIMESTAMP '2024-01-01'",
+    ],
   ];
   for (const [x, y] of pairs) {
     expect(await queryId(x)).toBe(await queryId(y));
-    expect((await normalizeSql(x, 'postgres')).templateId).not.toBe((await normalizeSql(y, 'postgres')).templateId);
+    expect((await normalizeSql(x, 'postgres')).templateId).not.toBe(
+      (await normalizeSql(y, 'postgres')).templateId,
+    );
   }
 });
 
@@ -169,7 +233,12 @@ test('parameter round trip: rendered statements normalise to the same template a
         const r = await c.query(q);
         // numeric text differs in scale only (`5.00` is written back as `5.0`)
         const rows = r.rows.map((row: Record<string, unknown>) =>
-          Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+\.\d+$/.test(v) ? Number(v) : v])),
+          Object.fromEntries(
+            Object.entries(row).map(([k, v]) => [
+              k,
+              typeof v === 'string' && /^-?\d+\.\d+$/.test(v) ? Number(v) : v,
+            ]),
+          ),
         );
         return { rowCount: r.rowCount, rows };
       } finally {

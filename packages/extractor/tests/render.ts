@@ -16,7 +16,11 @@ function literal(v: ParamValue, dialect: 'postgres' | 'mysql'): string {
     case 'bytes':
       return dialect === 'postgres' ? `'\\x${v.v}'` : `X'${v.v}'`;
     case 'list':
-      return v.v.map((x) => (x.t === 'list' ? `(${literal(x, dialect)})` : literal(x, dialect))).join(', ');
+      return v.v
+        .map((x) =>
+          x.t === 'list' ? `(${literal(x, dialect)})` : literal(x, dialect),
+        )
+        .join(', ');
     default: {
       const s = v.v.replace(/'/g, "''");
       return dialect === 'mysql' ? `'${s.replace(/\\/g, '\\\\')}'` : `'${s}'`;
@@ -25,17 +29,24 @@ function literal(v: ParamValue, dialect: 'postgres' | 'mysql'): string {
 }
 
 /** Renders `text` with `params`; squashed lists expand in place (rows as `(…), (…)`). */
-export function renderSql(text: string, params: ParamValue[], dialect: 'postgres' | 'mysql' = 'postgres'): string {
-  return text.replace(/\(\$(\d+) \/\*, \.\.\. \*\/\)|\[\$(\d+) \/\*, \.\.\. \*\/\]|\$(\d+)/g, (m, a, b, c) => {
-    const n = Number(a ?? b ?? c);
-    const v = params[n - 1] as ParamValue;
-    if (a !== undefined) {
-      // rows of a multi-row VALUES render as `(…), (…)`, an IN-list as `(…)`
-      if (v.t === 'list' && v.v.every((x) => x.t === 'list'))
-        return v.v.map((r) => `(${literal(r, dialect)})`).join(', ');
-      return `(${literal(v, dialect)})`;
-    }
-    if (b !== undefined) return `[${literal(v, dialect)}]`;
-    return literal(v, dialect);
-  });
+export function renderSql(
+  text: string,
+  params: ParamValue[],
+  dialect: 'postgres' | 'mysql' = 'postgres',
+): string {
+  return text.replace(
+    /\(\$(\d+) \/\*, \.\.\. \*\/\)|\[\$(\d+) \/\*, \.\.\. \*\/\]|\$(\d+)/g,
+    (m, a, b, c) => {
+      const n = Number(a ?? b ?? c);
+      const v = params[n - 1] as ParamValue;
+      if (a !== undefined) {
+        // rows of a multi-row VALUES render as `(…), (…)`, an IN-list as `(…)`
+        if (v.t === 'list' && v.v.every((x) => x.t === 'list'))
+          return v.v.map((r) => `(${literal(r, dialect)})`).join(', ');
+        return `(${literal(v, dialect)})`;
+      }
+      if (b !== undefined) return `[${literal(v, dialect)}]`;
+      return literal(v, dialect);
+    },
+  );
 }

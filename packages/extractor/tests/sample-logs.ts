@@ -19,7 +19,10 @@ function parseParams(text: string): { index: number; value: string | null }[] {
   const out: { index: number; value: string | null }[] = [];
   const re = /\$(\d+) = (?:'((?:[^']|'')*)'|NULL)/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    out.push({ index: Number(m[1]), value: m[2] === undefined ? null : m[2].replace(/''/g, "'") });
+    out.push({
+      index: Number(m[1]),
+      value: m[2] === undefined ? null : m[2].replace(/''/g, "'"),
+    });
   }
   return out;
 }
@@ -35,9 +38,19 @@ export function readPgSample(folder: string): RawQueryEvent[] {
   lines(file).forEach((line, i) => {
     const m = PG_LINE.exec(line);
     if (!m) return;
-    const [, ts, pid, level, msg] = m as unknown as [string, string, string, string, string];
+    const [, ts, pid, level, msg] = m as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     if (level === 'DETAIL') {
-      if (pending && msg.startsWith('parameters: ') && pending.sessionId === pid)
+      if (
+        pending &&
+        msg.startsWith('parameters: ') &&
+        pending.sessionId === pid
+      )
         pending.params = parseParams(msg.slice(12));
       pending = undefined;
       return;
@@ -51,7 +64,8 @@ export function readPgSample(folder: string): RawQueryEvent[] {
       durationUs = Math.round(Number(d[1]) * 1000);
       rest = d[2] as string;
     }
-    const s = /^statement: (.*)$/.exec(rest) ?? /^execute [^:]+: (.*)$/.exec(rest);
+    const s =
+      /^statement: (.*)$/.exec(rest) ?? /^execute [^:]+: (.*)$/.exec(rest);
     if (s) sql = s[1];
     if (sql === undefined) return;
     const endUs = Date.parse(`${ts.replace(' ', 'T')}Z`) * 1000;
@@ -79,7 +93,10 @@ export function readMariaSample(folder: string): RawQueryEvent[] {
     if (!m) return;
     if (m[1]) {
       const [d, t] = m[1].split(' ') as [string, string];
-      sec = Date.parse(`20${d.slice(0, 2)}-${d.slice(2, 4)}-${d.slice(4, 6)}T${t}Z`) / 1000;
+      sec =
+        Date.parse(
+          `20${d.slice(0, 2)}-${d.slice(2, 4)}-${d.slice(4, 6)}T${t}Z`,
+        ) / 1000;
     }
     if (m[3] !== 'Query') return;
     out.push({

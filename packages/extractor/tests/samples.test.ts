@@ -38,11 +38,15 @@ describe.each([
 ])('%s', (folder, prepared) => {
   it("gives pg_stat_statements' 12 templates with its call counts", async () => {
     const raw = readPgSample(folder);
-    const manifest = JSON.parse(readFileSync(join(SAMPLES, 'manifest.json'), 'utf8'))[folder];
+    const manifest = JSON.parse(
+      readFileSync(join(SAMPLES, 'manifest.json'), 'utf8'),
+    )[folder];
     expect(raw.length).toBe(manifest.statements_logged);
     const { templates, events, summary } = await extractAll(raw);
     expect(events.length).toBe(raw.length);
-    const pgss = JSON.parse(readFileSync(join(SAMPLES, folder, 'pg_stat_statements.json'), 'utf8')) as PgssRow[];
+    const pgss = JSON.parse(
+      readFileSync(join(SAMPLES, folder, 'pg_stat_statements.json'), 'utf8'),
+    ) as PgssRow[];
     expect(templates.length).toBe(12);
     expect(summary.templates).toBe(12);
     expect(summary.failedParseEvents).toBe(0);
@@ -69,7 +73,9 @@ describe.each([
     }
     let txns = 0;
     for (const set of perSession.values()) {
-      expect([...set].sort((a, b) => a - b)).toEqual([...Array(set.size).keys()]);
+      expect([...set].sort((a, b) => a - b)).toEqual([
+        ...Array(set.size).keys(),
+      ]);
       txns += set.size;
     }
     expect(txns).toBe(manifest.pgbench_transactions);
@@ -89,14 +95,25 @@ describe.each([
 test('extended protocol: bind parameters keep their logged values, typed', async () => {
   const raw = readPgSample('pg-tpcb-extended-logstatement');
   const { templates, events } = await extractAll(raw);
-  const upd = templates.find((t) => t.text.startsWith('UPDATE pgbench_accounts')) as QueryTemplate;
-  expect(upd.text).toBe('UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2');
+  const upd = templates.find((t) =>
+    t.text.startsWith('UPDATE pgbench_accounts'),
+  ) as QueryTemplate;
+  expect(upd.text).toBe(
+    'UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2',
+  );
   expect(upd.slots).toEqual([
     { type: 'int', column: 'pgbench_accounts.abalance', context: '+' },
     { type: 'int', column: 'pgbench_accounts.aid', context: '=' },
   ]);
-  const first = raw.find((r) => r.sql.startsWith('UPDATE pgbench_accounts')) as RawQueryEvent;
-  const ev = events.find((e) => e.templateId === upd.id && e.startUs === first.startUs && e.sessionId === first.sessionId);
+  const first = raw.find((r) =>
+    r.sql.startsWith('UPDATE pgbench_accounts'),
+  ) as RawQueryEvent;
+  const ev = events.find(
+    (e) =>
+      e.templateId === upd.id &&
+      e.startUs === first.startUs &&
+      e.sessionId === first.sessionId,
+  );
   expect(ev?.params).toEqual(
     (first.params ?? []).map((p) => ({ t: 'int', v: Number(p.value) })),
   );
@@ -113,10 +130,21 @@ test('extended protocol: bind parameters keep their logged values, typed', async
 test('simple protocol: literal values become typed parameters in order of appearance', async () => {
   const raw = readPgSample('pg-tpcb-simple-logstatement');
   const { templates, events } = await extractAll(raw);
-  const upd = templates.find((t) => t.text.startsWith('UPDATE pgbench_accounts')) as QueryTemplate;
-  const first = raw.find((r) => r.sql.startsWith('UPDATE pgbench_accounts')) as RawQueryEvent;
-  const [, delta, aid] = /\+ (-?\d+) WHERE aid = (\d+)/.exec(first.sql) as unknown as [string, string, string];
-  const ev = events.find((e) => e.templateId === upd.id && e.startUs === first.startUs && e.sessionId === first.sessionId);
+  const upd = templates.find((t) =>
+    t.text.startsWith('UPDATE pgbench_accounts'),
+  ) as QueryTemplate;
+  const first = raw.find((r) =>
+    r.sql.startsWith('UPDATE pgbench_accounts'),
+  ) as RawQueryEvent;
+  const [, delta, aid] = /\+ (-?\d+) WHERE aid = (\d+)/.exec(
+    first.sql,
+  ) as unknown as [string, string, string];
+  const ev = events.find(
+    (e) =>
+      e.templateId === upd.id &&
+      e.startUs === first.startUs &&
+      e.sessionId === first.sessionId,
+  );
   expect(ev?.params).toEqual([
     { t: 'int', v: Number(delta) },
     { t: 'int', v: Number(aid) },
@@ -130,16 +158,26 @@ test('simple protocol: literal values become typed parameters in order of appear
 });
 
 test('mariadb-sysbench-text: same partition and counts as performance_schema digests', async () => {
-  const raw = readMariaSample('mariadb-sysbench-text').filter((r) => !/sql_log_off/.test(r.sql));
+  const raw = readMariaSample('mariadb-sysbench-text').filter(
+    (r) => !/sql_log_off/.test(r.sql),
+  );
   const digests = JSON.parse(
-    readFileSync(join(SAMPLES, 'mariadb-sysbench-text', 'performance_schema_digests.json'), 'utf8'),
+    readFileSync(
+      join(SAMPLES, 'mariadb-sysbench-text', 'performance_schema_digests.json'),
+      'utf8',
+    ),
   ) as { digest_text: string; count_star: number }[];
   const { templates, events, summary } = await extractAll(raw);
   expect(summary.failedParseEvents).toBe(0);
   expect(templates.length).toBe(digests.length);
   // the same counts, matched by a shape key (digest text without quoting and spacing)
   const shape = (s: string) =>
-    s.replace(/`/g, '').replace(/\$\d+( \/\*, \.\.\. \*\/)?|\?|\(\.\.\.\)/g, '?').replace(/\s+/g, '').replace(/\((\?,)*\?\)/g, '?').toUpperCase();
+    s
+      .replace(/`/g, '')
+      .replace(/\$\d+( \/\*, \.\.\. \*\/)?|\?|\(\.\.\.\)/g, '?')
+      .replace(/\s+/g, '')
+      .replace(/\((\?,)*\?\)/g, '?')
+      .toUpperCase();
   const counts = countBy(events);
   const ours = new Map(templates.map((t) => [shape(t.text), counts.get(t.id)]));
   for (const d of digests) {

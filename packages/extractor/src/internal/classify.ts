@@ -85,7 +85,10 @@ function topWords(tok: Tokens): { w: string; i: number }[] {
 }
 
 /** Classifies a lexed statement. */
-export function classifyTokens(tok: Tokens): { queryType: QueryType; tcl: number } {
+export function classifyTokens(tok: Tokens): {
+  queryType: QueryType;
+  tcl: number;
+} {
   const words = topWords(tok);
   let first = words[0]?.w;
   // leading parentheses: `(SELECT …) UNION …`
@@ -107,8 +110,11 @@ export function classifyTokens(tok: Tokens): { queryType: QueryType; tcl: number
     case 'TABLE':
       return { queryType: 'SELECT', tcl: TCL_NONE };
     case 'WITH': {
-      const main = words.find((x) => ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(x.w));
-      if (main?.w === 'INSERT') return { queryType: upsert(words) ? 'MERGE' : 'INSERT', tcl: TCL_NONE };
+      const main = words.find((x) =>
+        ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(x.w),
+      );
+      if (main?.w === 'INSERT')
+        return { queryType: upsert(words) ? 'MERGE' : 'INSERT', tcl: TCL_NONE };
       return { queryType: (main?.w ?? 'SELECT') as QueryType, tcl: TCL_NONE };
     }
     case 'INSERT':
@@ -127,13 +133,19 @@ export function classifyTokens(tok: Tokens): { queryType: QueryType; tcl: number
     case 'ABORT':
       return { queryType: 'TCL', tcl: has('PREPARED') ? TCL_NONE : TCL_END };
     case 'ROLLBACK':
-      return { queryType: 'TCL', tcl: has('TO') || has('PREPARED') ? TCL_NONE : TCL_END };
+      return {
+        queryType: 'TCL',
+        tcl: has('TO') || has('PREPARED') ? TCL_NONE : TCL_END,
+      };
     case 'SAVEPOINT':
     case 'RELEASE':
     case 'XA':
       return { queryType: 'TCL', tcl: TCL_NONE };
     case 'PREPARE':
-      return { queryType: hasSeq('PREPARE', 'TRANSACTION') ? 'TCL' : 'UTILITY', tcl: TCL_NONE };
+      return {
+        queryType: hasSeq('PREPARE', 'TRANSACTION') ? 'TCL' : 'UTILITY',
+        tcl: TCL_NONE,
+      };
     default:
       if (DDL.has(first)) return { queryType: 'DDL', tcl: TCL_NONE };
       if (UTILITY.has(first)) return { queryType: 'UTILITY', tcl: TCL_NONE };
@@ -153,8 +165,23 @@ function upsert(words: { w: string }[]): boolean {
   return false;
 }
 
-const TABLE_BEFORE = new Set(['FROM', 'JOIN', 'INTO', 'UPDATE', 'TABLE', 'USING']);
-const NOT_TABLES = new Set(['SELECT', 'LATERAL', 'ONLY', 'IF', 'EXISTS', 'NOT', 'TABLE']);
+const TABLE_BEFORE = new Set([
+  'FROM',
+  'JOIN',
+  'INTO',
+  'UPDATE',
+  'TABLE',
+  'USING',
+]);
+const NOT_TABLES = new Set([
+  'SELECT',
+  'LATERAL',
+  'ONLY',
+  'IF',
+  'EXISTS',
+  'NOT',
+  'TABLE',
+]);
 
 /** Table names by a lexer heuristic (words after FROM/JOIN/INTO/UPDATE/TABLE), for the lexer path. */
 export function lexerTables(tok: Tokens, dialect: Dialect): string[] {
@@ -179,21 +206,30 @@ export function lexerTables(tok: Tokens, dialect: Dialect): string[] {
     if (t !== T_WORD && t !== T_QIDENT) continue;
     let n = name(j);
     // schema.table
-    if (tok.sql[tok.start[j + 1] as number] === '.' && (tok.type[j + 2] === T_WORD || tok.type[j + 2] === T_QIDENT))
+    if (
+      tok.sql[tok.start[j + 1] as number] === '.' &&
+      (tok.type[j + 2] === T_WORD || tok.type[j + 2] === T_QIDENT)
+    )
       n += '.' + name(j + 2);
     if (!out.includes(n)) out.push(n);
   }
   return out;
 }
 
-const classifier = { postgres: new Lexer('postgres'), mysql: new Lexer('mysql') };
+const classifier = {
+  postgres: new Lexer('postgres'),
+  mysql: new Lexer('mysql'),
+};
 
 /**
  * The query type of a SQL statement by its leading keywords (works on any text, never throws):
  * SELECT, INSERT, UPDATE, DELETE, MERGE (also upserts: `ON CONFLICT DO UPDATE`,
  * `ON DUPLICATE KEY UPDATE`, `REPLACE`), DDL, TCL, UTILITY or OTHER.
  */
-export function classifyQuery(sql: string, dialect: Dialect = 'postgres'): QueryType {
+export function classifyQuery(
+  sql: string,
+  dialect: Dialect = 'postgres',
+): QueryType {
   const lexer = classifier[dialect];
   lexer.tokenize(sql);
   return classifyTokens(lexer.snapshot()).queryType;

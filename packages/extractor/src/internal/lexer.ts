@@ -89,57 +89,82 @@ export interface Lexed {
   bindInList: boolean;
 }
 
-const enum C {
-  TAB = 9,
-  LF = 10,
-  CR = 13,
-  SPACE = 32,
-  BANG = 33,
-  DQUOTE = 34,
-  HASH = 35,
-  DOLLAR = 36,
-  AMP = 38,
-  QUOTE = 39,
-  LPAREN = 40,
-  RPAREN = 41,
-  STAR = 42,
-  PLUS = 43,
-  COMMA = 44,
-  MINUS = 45,
-  DOT = 46,
-  SLASH = 47,
-  D0 = 48,
-  D9 = 57,
-  COLON = 58,
-  SEMI = 59,
-  QMARK = 63,
-  AT = 64,
-  LBRACK = 91,
-  BSLASH = 92,
-  RBRACK = 93,
-  UNDERSCORE = 95,
-  BACKTICK = 96,
-}
+const C = {
+  TAB: 9,
+  LF: 10,
+  CR: 13,
+  SPACE: 32,
+  BANG: 33,
+  DQUOTE: 34,
+  HASH: 35,
+  DOLLAR: 36,
+  AMP: 38,
+  QUOTE: 39,
+  LPAREN: 40,
+  RPAREN: 41,
+  STAR: 42,
+  PLUS: 43,
+  COMMA: 44,
+  MINUS: 45,
+  DOT: 46,
+  SLASH: 47,
+  D0: 48,
+  D9: 57,
+  COLON: 58,
+  SEMI: 59,
+  QMARK: 63,
+  AT: 64,
+  LBRACK: 91,
+  BSLASH: 92,
+  RBRACK: 93,
+  UNDERSCORE: 95,
+  BACKTICK: 96,
+} as const;
 
 function isDigit(c: number): boolean {
   return c >= C.D0 && c <= C.D9;
 }
 function isIdentStart(c: number): boolean {
   return (
-    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === C.UNDERSCORE || c >= 128
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    c === C.UNDERSCORE ||
+    c >= 128
   );
 }
 function isIdentPart(c: number): boolean {
   return isIdentStart(c) || isDigit(c) || c === C.DOLLAR;
 }
 function isSpace(c: number): boolean {
-  return c === C.SPACE || c === C.LF || c === C.TAB || c === C.CR || c === 12 || c === 11;
+  return (
+    c === C.SPACE ||
+    c === C.LF ||
+    c === C.TAB ||
+    c === C.CR ||
+    c === 12 ||
+    c === 11
+  );
 }
 /** PostgreSQL operator characters. */
 function isPgOpChar(c: number): boolean {
   switch (c) {
-    case 43: case 45: case 42: case 47: case 60: case 62: case 61: case 126: case 33:
-    case 64: case 35: case 37: case 94: case 38: case 124: case 96: case 63:
+    case 43:
+    case 45:
+    case 42:
+    case 47:
+    case 60:
+    case 62:
+    case 61:
+    case 126:
+    case 33:
+    case 64:
+    case 35:
+    case 37:
+    case 94:
+    case 38:
+    case 124:
+    case 96:
+    case 63:
       return true;
     default:
       return false;
@@ -148,8 +173,19 @@ function isPgOpChar(c: number): boolean {
 /** MySQL operator characters (`@`, `#`, `?` and `` ` `` mean other things there). */
 function isMyOpChar(c: number): boolean {
   switch (c) {
-    case 43: case 45: case 42: case 47: case 60: case 62: case 61: case 126: case 33:
-    case 37: case 94: case 38: case 124:
+    case 43:
+    case 45:
+    case 42:
+    case 47:
+    case 60:
+    case 62:
+    case 61:
+    case 126:
+    case 33:
+    case 37:
+    case 94:
+    case 38:
+    case 124:
       return true;
     default:
       return false;
@@ -158,7 +194,16 @@ function isMyOpChar(c: number): boolean {
 /** Characters that let a multi-character PostgreSQL operator end in `+` or `-`. */
 function isPgOpSpecial(c: number): boolean {
   switch (c) {
-    case 126: case 33: case 64: case 35: case 37: case 94: case 38: case 124: case 96: case 63:
+    case 126:
+    case 33:
+    case 64:
+    case 35:
+    case 37:
+    case 94:
+    case 38:
+    case 124:
+    case 96:
+    case 63:
       return true;
     default:
       return false;
@@ -180,7 +225,10 @@ export class Lexer {
     this.dialect = dialect;
   }
 
-  #push(type: number, sub: number, start: number, end: number): void {
+  /** Appends a token; `kind` is the token type with the constant class in bits 8+. */
+  #push(kind: number, start: number, end: number): void {
+    const type = kind & 255;
+    const sub = kind >> 8;
     if (this.#count === this.#type.length) {
       const n = this.#count * 2;
       const t = new Uint8Array(n);
@@ -224,7 +272,8 @@ export class Lexer {
   }
 
   /** Reads a quoted run from `i` (just after the opening quote); returns the index after the close. */
-  #quoted(sql: string, i: number, quote: number, backslash: boolean): number {
+  #quoted(i: number, quote: number, backslash: boolean): number {
+    const sql = this.#sql;
     const n = sql.length;
     while (i < n) {
       const c = sql.charCodeAt(i);
@@ -256,7 +305,11 @@ export class Lexer {
       while (j < n && /[0-9a-fA-F_]/.test(sql[j] as string)) j++;
       return -j; // negative: hex
     }
-    while (i < n && (isDigit(sql.charCodeAt(i)) || sql.charCodeAt(i) === C.UNDERSCORE)) i++;
+    while (
+      i < n &&
+      (isDigit(sql.charCodeAt(i)) || sql.charCodeAt(i) === C.UNDERSCORE)
+    )
+      i++;
     if (sql.charCodeAt(i) === C.DOT && sql.charCodeAt(i + 1) !== C.DOT) {
       i++;
       while (i < n && isDigit(sql.charCodeAt(i))) i++;
@@ -317,7 +370,8 @@ export class Lexer {
           } else j++;
         }
         if (depth > 0) this.#truncated = true;
-        if (sql.slice(i + 2, j - 2).trim() === ', ...') this.#push(T_SQUASH, 0, i, j);
+        if (sql.slice(i + 2, j - 2).trim() === ', ...')
+          this.#push(T_SQUASH, i, j);
         i = j;
         continue;
       }
@@ -332,8 +386,8 @@ export class Lexer {
           else if (l === 120) ck = CK_XSTRING;
           else if (l === 110) ck = pg ? CK_STRING : CK_ESTRING;
           if (ck >= 0) {
-            i = this.#quoted(sql, i + 2, C.QUOTE, ck === CK_ESTRING);
-            this.#push(T_STRING, ck, start, i);
+            i = this.#quoted(i + 2, C.QUOTE, ck === CK_ESTRING);
+            this.#push(T_STRING | (ck << 8), start, i);
             continue;
           }
         }
@@ -343,71 +397,71 @@ export class Lexer {
           next === C.AMP &&
           sql.charCodeAt(i + 2) === C.QUOTE
         ) {
-          i = this.#quoted(sql, i + 3, C.QUOTE, false);
-          this.#push(T_STRING, CK_USTRING, start, i);
+          i = this.#quoted(i + 3, C.QUOTE, false);
+          this.#push(T_STRING | (CK_USTRING << 8), start, i);
           continue;
         }
         i++;
         while (i < n && isIdentPart(sql.charCodeAt(i))) i++;
-        this.#push(T_WORD, 0, start, i);
+        this.#push(T_WORD, start, i);
         continue;
       }
       if (isDigit(c) || (c === C.DOT && isDigit(sql.charCodeAt(i + 1)))) {
         const j = this.#number(sql, i);
         if (j < 0) {
           i = -j;
-          this.#push(T_NUMBER, CK_HEXNUM, start, i);
+          this.#push(T_NUMBER | (CK_HEXNUM << 8), start, i);
         } else {
           i = j;
-          this.#push(T_NUMBER, CK_NUMBER, start, i);
+          this.#push(T_NUMBER | (CK_NUMBER << 8), start, i);
         }
         continue;
       }
       switch (c) {
         case C.QUOTE:
-          i = this.#quoted(sql, i + 1, C.QUOTE, !pg);
-          this.#push(T_STRING, pg ? CK_STRING : CK_ESTRING, start, i);
+          i = this.#quoted(i + 1, C.QUOTE, !pg);
+          this.#push(T_STRING | ((pg ? CK_STRING : CK_ESTRING) << 8), start, i);
           continue;
         case C.DQUOTE:
-          i = this.#quoted(sql, i + 1, C.DQUOTE, !pg);
-          if (pg) this.#push(T_QIDENT, 0, start, i);
-          else this.#push(T_STRING, CK_ESTRING, start, i);
+          i = this.#quoted(i + 1, C.DQUOTE, !pg);
+          if (pg) this.#push(T_QIDENT, start, i);
+          else this.#push(T_STRING | (CK_ESTRING << 8), start, i);
           continue;
         case C.BACKTICK:
           if (!pg) {
-            i = this.#quoted(sql, i + 1, C.BACKTICK, false);
-            this.#push(T_QIDENT, 0, start, i);
+            i = this.#quoted(i + 1, C.BACKTICK, false);
+            this.#push(T_QIDENT, start, i);
             continue;
           }
           break;
         case C.LPAREN:
-          this.#push(T_LPAREN, 0, i, ++i);
+          this.#push(T_LPAREN, i, ++i);
           continue;
         case C.RPAREN:
-          this.#push(T_RPAREN, 0, i, ++i);
+          this.#push(T_RPAREN, i, ++i);
           continue;
         case C.COMMA:
-          this.#push(T_COMMA, 0, i, ++i);
+          this.#push(T_COMMA, i, ++i);
           continue;
         case C.SEMI:
-          this.#push(T_SEMI, 0, i, ++i);
+          this.#push(T_SEMI, i, ++i);
           continue;
         case C.LBRACK:
-          this.#push(T_LBRACK, 0, i, ++i);
+          this.#push(T_LBRACK, i, ++i);
           continue;
         case C.RBRACK:
-          this.#push(T_RBRACK, 0, i, ++i);
+          this.#push(T_RBRACK, i, ++i);
           continue;
         case C.DOT:
-          this.#push(T_DOT, 0, i, ++i);
+          this.#push(T_DOT, i, ++i);
           continue;
         case C.COLON:
           if (sql.charCodeAt(i + 1) === C.COLON) {
-            this.#push(T_CAST, 0, i, (i += 2));
+            this.#push(T_CAST, i, (i += 2));
             continue;
           }
           if (!pg && sql.charCodeAt(i + 1) === 61) {
-            this.#push(T_OP, 0, i, (i += 2));
+            this.#push(T_OP, i, (i += 2));
             continue;
           }
           break;
@@ -416,12 +470,17 @@ export class Lexer {
             if (isDigit(sql.charCodeAt(i + 1))) {
               i++;
               while (i < n && isDigit(sql.charCodeAt(i))) i++;
-              this.#push(T_PARAM, 0, start, i);
+              this.#push(T_PARAM, start, i);
               continue;
             }
             // dollar quoting: $tag$ … $tag$
             let j = i + 1;
-            while (j < n && isIdentPart(sql.charCodeAt(j)) && sql.charCodeAt(j) !== C.DOLLAR) j++;
+            while (
+              j < n &&
+              isIdentPart(sql.charCodeAt(j)) &&
+              sql.charCodeAt(j) !== C.DOLLAR
+            )
+              j++;
             if (sql.charCodeAt(j) === C.DOLLAR) {
               const tag = sql.slice(i, j + 1);
               const close = sql.indexOf(tag, j + 1);
@@ -429,22 +488,32 @@ export class Lexer {
                 this.#truncated = true;
                 i = n;
               } else i = close + tag.length;
-              this.#push(T_STRING, CK_DOLLAR, start, i);
+              this.#push(T_STRING | (CK_DOLLAR << 8), start, i);
               continue;
             }
           }
           break;
         case C.QMARK:
           if (!pg) {
-            this.#push(T_QPARAM, 0, i, ++i);
+            this.#push(T_QPARAM, i, ++i);
             continue;
           }
           break;
         case C.AT:
-          if (!pg && (isIdentStart(sql.charCodeAt(i + 1)) || sql.charCodeAt(i + 1) === C.AT)) {
+          if (
+            !pg &&
+            (isIdentStart(sql.charCodeAt(i + 1)) ||
+              sql.charCodeAt(i + 1) === C.AT)
+          ) {
             i++;
-            while (i < n && (isIdentPart(sql.charCodeAt(i)) || sql.charCodeAt(i) === C.AT || sql.charCodeAt(i) === C.DOT)) i++;
-            this.#push(T_WORD, 0, start, i);
+            while (
+              i < n &&
+              (isIdentPart(sql.charCodeAt(i)) ||
+                sql.charCodeAt(i) === C.AT ||
+                sql.charCodeAt(i) === C.DOT)
+            )
+              i++;
+            this.#push(T_WORD, start, i);
             continue;
           }
           break;
@@ -463,7 +532,8 @@ export class Lexer {
         }
         if (j - i > 1) {
           let special = false;
-          for (let k = i; k < j; k++) if (isPgOpSpecial(sql.charCodeAt(k))) special = true;
+          for (let k = i; k < j; k++)
+            if (isPgOpSpecial(sql.charCodeAt(k))) special = true;
           if (!special)
             while (j - i > 1) {
               const last = sql.charCodeAt(j - 1);
@@ -484,16 +554,16 @@ export class Lexer {
           const k = this.#number(sql, j);
           if (k > 0) {
             i = k;
-            this.#push(T_NUMBER, CK_NUMBER, start, i);
+            this.#push(T_NUMBER | (CK_NUMBER << 8), start, i);
             continue;
           }
         }
-        this.#push(T_OP, 0, i, j);
+        this.#push(T_OP, i, j);
         i = j;
         continue;
       }
       // anything else (binary junk, stray backslashes …)
-      this.#push(T_OTHER, 0, i, ++i);
+      this.#push(T_OTHER, i, ++i);
     }
   }
 
@@ -525,11 +595,19 @@ export class Lexer {
     const len = (this.#end[i] as number) - (this.#start[i] as number);
     if (len !== 4 && len !== 5) return -1;
     const w = this.#sql.slice(this.#start[i], this.#end[i]).toUpperCase();
-    const ck = w === 'NULL' ? CK_NULL : w === 'TRUE' ? CK_TRUE : w === 'FALSE' ? CK_FALSE : -1;
+    const ck =
+      w === 'NULL'
+        ? CK_NULL
+        : w === 'TRUE'
+          ? CK_TRUE
+          : w === 'FALSE'
+            ? CK_FALSE
+            : -1;
     if (ck < 0) return -1;
     // `IS [NOT] NULL`, `IS TRUE`, `NOT NULL` are syntax, not constants
     if (i > 0 && this.#type[i - 1] === T_WORD) {
-      if (this.#upperWordIs(i - 1, 'IS') || this.#upperWordIs(i - 1, 'NOT')) return -1;
+      if (this.#upperWordIs(i - 1, 'IS') || this.#upperWordIs(i - 1, 'NOT'))
+        return -1;
     }
     return ck;
   }
@@ -538,11 +616,31 @@ export class Lexer {
   #element(i: number, qOrd: { n: number }): Item | undefined {
     const t = this.#type[i];
     if (t === T_PARAM) {
-      const n = Number(this.#sql.slice((this.#start[i] as number) + 1, this.#end[i]));
-      return { k: I_BIND, tok: i, tokEnd: i, ck: 0, start: 0, end: 0, n, elems: undefined };
+      const n = Number(
+        this.#sql.slice((this.#start[i] as number) + 1, this.#end[i]),
+      );
+      return {
+        k: I_BIND,
+        tok: i,
+        tokEnd: i,
+        ck: 0,
+        start: 0,
+        end: 0,
+        n,
+        elems: undefined,
+      };
     }
     if (t === T_QPARAM) {
-      return { k: I_QPARAM, tok: i, tokEnd: i, ck: 0, start: 0, end: 0, n: ++qOrd.n, elems: undefined };
+      return {
+        k: I_QPARAM,
+        tok: i,
+        tokEnd: i,
+        ck: 0,
+        start: 0,
+        end: 0,
+        n: ++qOrd.n,
+        elems: undefined,
+      };
     }
     const ck = this.#constClass(i);
     if (ck < 0) return undefined;
@@ -588,13 +686,23 @@ export class Lexer {
       }
       j++;
     }
-    return { k: I_LIST, tok: i, tokEnd: j, ck: 0, start: 0, end: 0, n: 0, elems };
+    return {
+      k: I_LIST,
+      tok: i,
+      tokEnd: j,
+      ck: 0,
+      start: 0,
+      end: 0,
+      n: 0,
+      elems,
+    };
   }
 
   /** Per token: 1 when the lexer sees a constant there (for aligning with libpg-query's normaliser). */
   constMask(): Uint8Array {
     const m = new Uint8Array(this.#count);
-    for (let i = 0; i < this.#count; i++) m[i] = this.#constClass(i) >= 0 ? 1 : 0;
+    for (let i = 0; i < this.#count; i++)
+      m[i] = this.#constClass(i) >= 0 ? 1 : 0;
     return m;
   }
 
@@ -626,7 +734,10 @@ export class Lexer {
           }
           if (item) {
             for (const el of item.elems as Item[]) {
-              if (el.k === I_BIND || (el.k === I_LIST && el.elems?.some((x) => x.k === I_BIND))) {
+              if (
+                el.k === I_BIND ||
+                (el.k === I_LIST && el.elems?.some((x) => x.k === I_BIND))
+              ) {
                 bindInList = true;
               }
             }
@@ -638,7 +749,16 @@ export class Lexer {
         }
         const ck = len === 4 || len === 5 ? this.#constClass(i) : -1;
         if (ck >= 0) {
-          items.push({ k: I_CONST, tok: i, tokEnd: i, ck, start: s, end: e, n: 0, elems: undefined });
+          items.push({
+            k: I_CONST,
+            tok: i,
+            tokEnd: i,
+            ck,
+            start: s,
+            end: e,
+            n: 0,
+            elems: undefined,
+          });
           key += '\u0001' + String.fromCharCode(65 + ck);
           continue;
         }
@@ -683,8 +803,10 @@ export class Lexer {
       const row = this.#list(j, T_RPAREN, qOrd);
       if (!row) break;
       const els = row.elems as Item[];
-      if (rows.length > 0 && els.length !== (rows[0]?.elems as Item[]).length) break;
-      for (let k = row.tok; k <= row.tokEnd; k++) if (this.#type[k] === T_SQUASH) marked = true;
+      if (rows.length > 0 && els.length !== (rows[0]?.elems as Item[]).length)
+        break;
+      for (let k = row.tok; k <= row.tokEnd; k++)
+        if (this.#type[k] === T_SQUASH) marked = true;
       rows.push(row);
       j = row.tokEnd + 1;
       if (this.#type[j] === T_SQUASH) {
@@ -698,7 +820,16 @@ export class Lexer {
       const last = rows[rows.length - 1] as Item;
       let end = last.tokEnd;
       if (this.#type[end + 1] === T_SQUASH) end++;
-      return { k: I_ROWS, tok: i, tokEnd: end, ck: 0, start: 0, end: 0, n: 0, elems: rows };
+      return {
+        k: I_ROWS,
+        tok: i,
+        tokEnd: end,
+        ck: 0,
+        start: 0,
+        end: 0,
+        n: 0,
+        elems: rows,
+      };
     }
     qOrd.n = saved;
     return undefined;

@@ -10,7 +10,8 @@ interface MysqlParser {
 let parser: MysqlParser | undefined;
 
 function getParser(): MysqlParser {
-  const Ctor = (mysqlBuild as unknown as { Parser: new () => MysqlParser }).Parser;
+  const Ctor = (mysqlBuild as unknown as { Parser: new () => MysqlParser })
+    .Parser;
   parser ??= new Ctor();
   return parser;
 }
@@ -23,7 +24,11 @@ function isParam(x: unknown): boolean {
   return isObj(x) && x['type'] === 'origin' && x['value'] === '?';
 }
 
-function colName(x: unknown, alias: Map<string, string>, only: string | undefined): string | null {
+function colName(
+  x: unknown,
+  alias: Map<string, string>,
+  only: string | undefined,
+): string | null {
   if (!isObj(x) || x['type'] !== 'column_ref') return null;
   let col = x['column'];
   if (isObj(col) && isObj(col['expr'])) col = col['expr']['value'];
@@ -56,7 +61,8 @@ export function analyzeMysql(text: string): AstInfo | undefined {
   const findAliases = (n: unknown): void => {
     if (Array.isArray(n)) n.forEach(findAliases);
     else if (isObj(n)) {
-      if (typeof n['table'] === 'string' && typeof n['as'] === 'string') alias.set(n['as'], n['table']);
+      if (typeof n['table'] === 'string' && typeof n['as'] === 'string')
+        alias.set(n['as'], n['table']);
       Object.values(n).forEach(findAliases);
     }
   };
@@ -81,33 +87,56 @@ export function analyzeMysql(text: string): AstInfo | undefined {
       const op = String(n['operator']);
       const l = n['left'];
       const r = n['right'];
-      if (op === 'BETWEEN' || op === 'NOT BETWEEN' || op === 'IN' || op === 'NOT IN') {
+      if (
+        op === 'BETWEEN' ||
+        op === 'NOT BETWEEN' ||
+        op === 'IN' ||
+        op === 'NOT IN'
+      ) {
         walk(l, undefined);
         walk(r, { column: colName(l, alias, only), context: op });
         return;
       }
-      walk(l, isParam(l) ? { column: colName(r, alias, only), context: op } : undefined);
-      walk(r, isParam(r) ? { column: colName(l, alias, only), context: op } : ctx);
+      walk(
+        l,
+        isParam(l)
+          ? { column: colName(r, alias, only), context: op }
+          : undefined,
+      );
+      walk(
+        r,
+        isParam(r) ? { column: colName(l, alias, only), context: op } : ctx,
+      );
       return;
     }
     if (n['type'] === 'update' && Array.isArray(n['set'])) {
       for (const [k, v] of Object.entries(n)) {
         if (k === 'set')
           for (const s of v as Node[])
-            walk(s['value'], { column: `${only ?? '?'}.${String(s['column'])}`, context: 'SET' });
+            walk(s['value'], {
+              column: `${only ?? '?'}.${String(s['column'])}`,
+              context: 'SET',
+            });
         else walk(v, undefined);
       }
       return;
     }
     if (n['type'] === 'insert' || n['type'] === 'replace') {
-      const cols = Array.isArray(n['columns']) ? (n['columns'] as unknown[]).map(String) : [];
+      const cols = Array.isArray(n['columns'])
+        ? (n['columns'] as unknown[]).map(String)
+        : [];
       for (const [k, v] of Object.entries(n)) {
         if (k === 'values' && isObj(v) && Array.isArray(v['values'])) {
           for (const row of v['values'] as Node[]) {
-            const vals = Array.isArray(row['value']) ? (row['value'] as unknown[]) : [];
+            const vals = Array.isArray(row['value'])
+              ? (row['value'] as unknown[])
+              : [];
             vals.forEach((x, i) =>
               walk(x, {
-                column: vals.length === cols.length && only ? `${only}.${cols[i]}` : null,
+                column:
+                  vals.length === cols.length && only
+                    ? `${only}.${cols[i]}`
+                    : null,
                 context: 'VALUES',
               }),
             );
@@ -123,7 +152,13 @@ export function analyzeMysql(text: string): AstInfo | undefined {
       const lim = n['limit']['value'] as unknown[];
       const comma = n['limit']['seperator'] === ',';
       lim.forEach((x, i) =>
-        walk(x, { column: null, context: lim.length === 2 && (comma ? i === 0 : i === 1) ? 'OFFSET' : 'LIMIT' }),
+        walk(x, {
+          column: null,
+          context:
+            lim.length === 2 && (comma ? i === 0 : i === 1)
+              ? 'OFFSET'
+              : 'LIMIT',
+        }),
       );
       return;
     }

@@ -68,7 +68,9 @@ function paramNumber(n: unknown): number {
 
 function rangeVarName(rv: Node): string {
   const rel = typeof rv['relname'] === 'string' ? rv['relname'] : '?';
-  return typeof rv['schemaname'] === 'string' ? `${rv['schemaname']}.${rel}` : rel;
+  return typeof rv['schemaname'] === 'string'
+    ? `${rv['schemaname']}.${rel}`
+    : rel;
 }
 
 interface WalkState {
@@ -86,7 +88,11 @@ function collect(node: unknown, st: WalkState): void {
   }
   if (!isObj(node)) return;
   for (const [k, v] of Object.entries(node)) {
-    if ((k === 'RangeVar' || k === 'relation') && isObj(v) && typeof v['relname'] === 'string') {
+    if (
+      (k === 'RangeVar' || k === 'relation') &&
+      isObj(v) &&
+      typeof v['relname'] === 'string'
+    ) {
       const name = rangeVarName(v);
       const alias = v['alias'];
       if (isObj(alias) && typeof alias['aliasname'] === 'string')
@@ -139,14 +145,32 @@ function walk(node: unknown, st: WalkState, table: string | undefined): void {
         const op = Array.isArray(v['name']) ? v['name'].map(str).join('') : '';
         const l = v['lexpr'];
         const r = v['rexpr'];
-        if (kind === 'AEXPR_IN' || kind === 'AEXPR_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN') {
-          const ctx = kind === 'AEXPR_IN' ? (op === '<>' ? 'NOT IN' : 'IN') : 'BETWEEN';
+        if (
+          kind === 'AEXPR_IN' ||
+          kind === 'AEXPR_BETWEEN' ||
+          kind === 'AEXPR_NOT_BETWEEN'
+        ) {
+          const ctx =
+            kind === 'AEXPR_IN' ? (op === '<>' ? 'NOT IN' : 'IN') : 'BETWEEN';
           const col = columnOf(l, st);
-          const list = Array.isArray(r) ? r : isObj(r) && isObj(r['List']) ? r['List']['items'] : [];
-          for (const x of Array.isArray(list) ? list : []) setSlot(st, paramNumber(x), { column: col, context: ctx });
+          const list = Array.isArray(r)
+            ? r
+            : isObj(r) && isObj(r['List'])
+              ? r['List']['items']
+              : [];
+          for (const x of Array.isArray(list) ? list : [])
+            setSlot(st, paramNumber(x), { column: col, context: ctx });
         } else {
           const ctx =
-            kind === 'AEXPR_OP_ANY' ? `${op} ANY` : kind === 'AEXPR_OP_ALL' ? `${op} ALL` : kind === 'AEXPR_LIKE' ? 'LIKE' : kind === 'AEXPR_ILIKE' ? 'ILIKE' : op;
+            kind === 'AEXPR_OP_ANY'
+              ? `${op} ANY`
+              : kind === 'AEXPR_OP_ALL'
+                ? `${op} ALL`
+                : kind === 'AEXPR_LIKE'
+                  ? 'LIKE'
+                  : kind === 'AEXPR_ILIKE'
+                    ? 'ILIKE'
+                    : op;
           const pl = paramNumber(l);
           const pr = paramNumber(r);
           if (pr) setSlot(st, pr, { column: columnOf(l, st), context: ctx });
@@ -155,22 +179,42 @@ function walk(node: unknown, st: WalkState, table: string | undefined): void {
         break;
       }
       case 'SelectStmt': {
-        setSlot(st, paramNumber(v['limitCount']), { column: null, context: 'LIMIT' });
-        setSlot(st, paramNumber(v['limitOffset']), { column: null, context: 'OFFSET' });
+        setSlot(st, paramNumber(v['limitCount']), {
+          column: null,
+          context: 'LIMIT',
+        });
+        setSlot(st, paramNumber(v['limitOffset']), {
+          column: null,
+          context: 'OFFSET',
+        });
         break;
       }
       case 'InsertStmt': {
-        const rel = isObj(v['relation']) ? rangeVarName(v['relation']) : undefined;
+        const rel = isObj(v['relation'])
+          ? rangeVarName(v['relation'])
+          : undefined;
         const cols = Array.isArray(v['cols'])
-          ? v['cols'].map((c) => (isObj(c) && isObj(c['ResTarget']) ? String(c['ResTarget']['name']) : '?'))
+          ? v['cols'].map((c) =>
+              isObj(c) && isObj(c['ResTarget'])
+                ? String(c['ResTarget']['name'])
+                : '?',
+            )
           : [];
-        const sel = isObj(v['selectStmt']) ? v['selectStmt']['SelectStmt'] : undefined;
+        const sel = isObj(v['selectStmt'])
+          ? v['selectStmt']['SelectStmt']
+          : undefined;
         if (isObj(sel) && Array.isArray(sel['valuesLists'])) {
           for (const row of sel['valuesLists']) {
-            const items = isObj(row) && isObj(row['List']) ? row['List']['items'] : undefined;
+            const items =
+              isObj(row) && isObj(row['List'])
+                ? row['List']['items']
+                : undefined;
             if (!Array.isArray(items)) continue;
             items.forEach((x, i) => {
-              const col = items.length === cols.length && cols[i] !== undefined ? `${rel}.${cols[i]}` : null;
+              const col =
+                items.length === cols.length && cols[i] !== undefined
+                  ? `${rel}.${cols[i]}`
+                  : null;
               setSlot(st, paramNumber(x), { column: col, context: 'VALUES' });
             });
           }
@@ -179,18 +223,28 @@ function walk(node: unknown, st: WalkState, table: string | undefined): void {
         continue;
       }
       case 'UpdateStmt': {
-        walk(v, st, isObj(v['relation']) ? rangeVarName(v['relation']) : undefined);
+        walk(
+          v,
+          st,
+          isObj(v['relation']) ? rangeVarName(v['relation']) : undefined,
+        );
         continue;
       }
       case 'ResTarget': {
         if (table && typeof v['name'] === 'string')
-          setSlot(st, paramNumber(v['val']), { column: `${table}.${v['name']}`, context: 'SET' });
+          setSlot(st, paramNumber(v['val']), {
+            column: `${table}.${v['name']}`,
+            context: 'SET',
+          });
         break;
       }
       case 'FuncCall': {
-        const fn = Array.isArray(v['funcname']) ? v['funcname'].map(str).join('.') : '';
+        const fn = Array.isArray(v['funcname'])
+          ? v['funcname'].map(str).join('.')
+          : '';
         if (Array.isArray(v['args']))
-          for (const a of v['args']) setSlot(st, paramNumber(a), { column: null, context: `${fn}()` });
+          for (const a of v['args'])
+            setSlot(st, paramNumber(a), { column: null, context: `${fn}()` });
         break;
       }
       default:
@@ -208,7 +262,12 @@ export function analyzePg(text: string): AstInfo | undefined {
   } catch {
     return undefined;
   }
-  const st: WalkState = { tables: [], ctes: new Set(), aliases: new Map(), slots: new Map() };
+  const st: WalkState = {
+    tables: [],
+    ctes: new Set(),
+    aliases: new Map(),
+    slots: new Map(),
+  };
   collect(tree, st);
   st.tables = st.tables.filter((t) => !st.ctes.has(t));
   walk(tree, st, undefined);
@@ -218,5 +277,9 @@ export function analyzePg(text: string): AstInfo | undefined {
   } catch {
     fingerprint = undefined;
   }
-  return { tables: st.tables, slots: st.slots, ...(fingerprint ? { fingerprint } : {}) };
+  return {
+    tables: st.tables,
+    slots: st.slots,
+    ...(fingerprint ? { fingerprint } : {}),
+  };
 }

@@ -31,7 +31,10 @@ export class ReorderBuffer<T> {
   #less(a: number, b: number): boolean {
     const ka = this.#keys[a] as number;
     const kb = this.#keys[b] as number;
-    return ka < kb || (ka === kb && (this.#seqs[a] as number) < (this.#seqs[b] as number));
+    return (
+      ka < kb ||
+      (ka === kb && (this.#seqs[a] as number) < (this.#seqs[b] as number))
+    );
   }
 
   #swap(a: number, b: number): void {
@@ -113,9 +116,15 @@ export class ReorderBuffer<T> {
       if (hasRun && hasHeap) {
         const rk = this.#runKeys[this.#runHead] as number;
         const hk = this.#keys[0] as number;
-        fromRun = rk < hk || (rk === hk && (this.#runSeqs[this.#runHead] as number) < (this.#seqs[0] as number));
+        fromRun =
+          rk < hk ||
+          (rk === hk &&
+            (this.#runSeqs[this.#runHead] as number) <
+              (this.#seqs[0] as number));
       } else fromRun = hasRun;
-      const key = fromRun ? (this.#runKeys[this.#runHead] as number) : (this.#keys[0] as number);
+      const key = fromRun
+        ? (this.#runKeys[this.#runHead] as number)
+        : (this.#keys[0] as number);
       if (!all && key > limit) {
         if (this.size <= this.maxItems) return;
         this.overflowed++;

@@ -15,7 +15,7 @@ import {
   I_QPARAM,
   I_ROWS,
   isKeyword,
-  Lexer,
+  type Lexer,
   T_CAST,
   T_COMMA,
   T_DOT,
@@ -34,7 +34,12 @@ import {
   type Tokens,
 } from './lexer';
 import { analyzeMysql } from './mysql-analyze';
-import { analyzePg, isPostgresParserReady, pgNormalize, type AstInfo } from './pg-analyze';
+import {
+  analyzePg,
+  isPostgresParserReady,
+  pgNormalize,
+  type AstInfo,
+} from './pg-analyze';
 import { boundValue, constValue, hintOfTypeName, type Hint } from './values';
 
 /** Everything known about one cache key (one statement shape). */
@@ -63,6 +68,12 @@ export interface Shape {
 
 /** Bound parameter values by `$n`. */
 export type Bound = (string | null)[] | undefined;
+
+/** A statement's text and its bound values. */
+export interface StatementSource {
+  sql: string;
+  bound: Bound;
+}
 
 function tokenText(tok: Tokens, i: number): string {
   return tok.sql.slice(tok.start[i], tok.end[i]);
@@ -97,7 +108,14 @@ function hintAt(tok: Tokens, first: number, last: number): Hint {
   return '';
 }
 
-const NO_SPACE_BEFORE = new Set([T_RPAREN, T_RBRACK, T_COMMA, T_DOT, T_CAST, T_SEMI]);
+const NO_SPACE_BEFORE = new Set([
+  T_RPAREN,
+  T_RBRACK,
+  T_COMMA,
+  T_DOT,
+  T_CAST,
+  T_SEMI,
+]);
 const NO_SPACE_AFTER = new Set([T_LPAREN, T_LBRACK, T_DOT, T_CAST]);
 
 /**
@@ -122,9 +140,18 @@ function render(
   const emit = (text: string, type: number, keyword: boolean): void => {
     if (prevType !== -1) {
       let space = !(NO_SPACE_AFTER.has(prevType) || NO_SPACE_BEFORE.has(type));
-      if (type === T_LPAREN && (prevType === T_WORD || prevType === T_QIDENT) && !prevKeyword)
+      if (
+        type === T_LPAREN &&
+        (prevType === T_WORD || prevType === T_QIDENT) &&
+        !prevKeyword
+      )
         space = prevPrevWord === 'INTO' || prevPrevWord === 'TABLE';
-      if (type === T_LBRACK && (prevType !== T_WORD || prevKeyword) && prevType !== T_RPAREN) space = false;
+      if (
+        type === T_LBRACK &&
+        (prevType !== T_WORD || prevKeyword) &&
+        prevType !== T_RPAREN
+      )
+        space = false;
       if (space) out += ' ';
     }
     out += text;
@@ -177,7 +204,10 @@ function render(
 }
 
 /** Assigns slot numbers to items (see docs/extraction.md, "Slot numbering"). */
-function number(lexed: Lexed, keep: (it: Item) => boolean): { slotOf: Int32Array; nSlots: number } {
+function number(
+  lexed: Lexed,
+  keep: (it: Item) => boolean,
+): { slotOf: Int32Array; nSlots: number } {
   const { items } = lexed;
   const slotOf = new Int32Array(items.length);
   let next = 0;
@@ -210,7 +240,11 @@ function number(lexed: Lexed, keep: (it: Item) => boolean): { slotOf: Int32Array
  * type modifiers …), found by aligning libpg-query's normalised text with ours token by token.
  * Returns undefined when libpg-query cannot parse the statement.
  */
-function pgKeptTokens(sql: string, tok: Tokens, mask: Uint8Array, aux: Lexer): Uint8Array | undefined {
+function pgKeptTokens(
+  sql: string,
+  ctx: { tok: Tokens; mask: Uint8Array; aux: Lexer },
+): Uint8Array | undefined {
+  const { tok, mask, aux } = ctx;
   const norm = pgNormalize(sql);
   if (norm === undefined) return undefined;
   aux.tokenize(norm);
@@ -227,11 +261,10 @@ function pgKeptTokens(sql: string, tok: Tokens, mask: Uint8Array, aux: Lexer): U
 
 /** Builds the shape of a freshly lexed statement (the slow path: once per cache key). */
 export function buildShape(
-  sql: string,
   lexed: Lexed,
-  lexer: Lexer,
-  aux: Lexer,
+  ctx: { sql: string; lexer: Lexer; aux: Lexer },
 ): Shape {
+  const { sql, lexer, aux } = ctx;
   const dialect = lexer.dialect;
   const tok = lexer.snapshot();
   const mask = lexer.constMask();
@@ -239,7 +272,7 @@ export function buildShape(
   let path: TemplatePath = 'lexer';
   let keepTok: Uint8Array | undefined;
   if (dialect === 'postgres' && isPostgresParserReady() && !lexed.truncated) {
-    keepTok = pgKeptTokens(sql, tok, mask, aux);
+    keepTok = pgKeptTokens(sql, { tok, mask, aux });
   }
   const { slotOf, nSlots } = number(lexed, (it) => keepTok?.[it.tok] === 1);
   const { parts, kept } = render(tok, lexed.items, { slotOf, dialect });
@@ -261,7 +294,10 @@ export function buildShape(
       path = 'node-sql-parser';
       // node-sql-parser numbers `?` by appearance; map to our slots
       const occ = [...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
-      const info = new Map<number, { column: string | null; context?: string }>();
+      const info = new Map<
+        number,
+        { column: string | null; context?: string }
+      >();
       for (const [ord, v] of ast.slots) {
         const s = occ[ord];
         if (s !== undefined && !info.has(s)) info.set(s, v);
@@ -287,7 +323,8 @@ export function buildShape(
 }
 
 /** The typed value of one item of a statement. */
-function itemValue(sql: string, it: Item, hint: Hint, bound: Bound): ParamValue {
+function itemValue(src: StatementSource, it: Item, hint: Hint): ParamValue {
+  const { sql, bound } = src;
   switch (it.k) {
     case I_CONST:
       return constValue(sql.slice(it.start, it.end), it.ck, hint);
@@ -298,19 +335,25 @@ function itemValue(sql: string, it: Item, hint: Hint, bound: Bound): ParamValue 
     default:
       return {
         t: 'list',
-        v: (it.elems as Item[]).map((e) => itemValue(sql, e, it.k === I_ROWS ? '' : hint, bound)),
+        v: (it.elems as Item[]).map((e) =>
+          itemValue(src, e, it.k === I_ROWS ? '' : hint),
+        ),
       };
   }
 }
 
 /** The parameter values of a statement of this shape, by slot. */
-export function shapeParams(shape: Shape, sql: string, lexed: Lexed, bound: Bound): ParamValue[] {
+export function shapeParams(
+  shape: Shape,
+  lexed: Lexed,
+  src: StatementSource,
+): ParamValue[] {
   const params: ParamValue[] = new Array<ParamValue>(shape.nSlots);
   const { items } = lexed;
   for (let k = 0; k < items.length; k++) {
     const s = shape.slotOf[k] as number;
     if (s < 0) continue;
-    params[s] = itemValue(sql, items[k] as Item, shape.hint[k] as Hint, bound);
+    params[s] = itemValue(src, items[k] as Item, shape.hint[k] as Hint);
   }
   for (let s = 0; s < params.length; s++) params[s] ??= { t: 'null', v: null };
   return params;
@@ -337,7 +380,10 @@ export function shapeTemplate(
   }
   const slots: TemplateSlot[] = ctx.params.map((v, s) => {
     const info = shape.info.get(s);
-    const slot: TemplateSlot = { type: slotType(v), column: info?.column ?? null };
+    const slot: TemplateSlot = {
+      type: slotType(v),
+      column: info?.column ?? null,
+    };
     if (info?.context !== undefined) slot.context = info.context;
     return slot;
   });

@@ -91,13 +91,17 @@ function typedString(v: string, hint: Hint): ParamValue {
     case 'timestamp':
       return { t: 'timestamp', v };
     case 'uuid':
-      return UUID_RE.test(v) ? { t: 'uuid', v: v.toLowerCase() } : { t: 'string', v };
+      return UUID_RE.test(v)
+        ? { t: 'uuid', v: v.toLowerCase() }
+        : { t: 'string', v };
     case 'json':
       return { t: 'json', v };
     case 'bool': {
       const l = v.trim().toLowerCase();
-      if (['t', 'true', 'y', 'yes', 'on', '1'].includes(l)) return { t: 'bool', v: true };
-      if (['f', 'false', 'n', 'no', 'off', '0'].includes(l)) return { t: 'bool', v: false };
+      if (['t', 'true', 'y', 'yes', 'on', '1'].includes(l))
+        return { t: 'bool', v: true };
+      if (['f', 'false', 'n', 'no', 'off', '0'].includes(l))
+        return { t: 'bool', v: false };
       return { t: 'string', v };
     }
     case 'int':
@@ -105,10 +109,14 @@ function typedString(v: string, hint: Hint): ParamValue {
     case 'float':
     case 'bigint':
       if (INT_RE.test(v.trim())) return integer(v.trim());
-      return FLOAT_RE.test(v.trim()) ? { t: 'float', v: Number(v) } : { t: 'string', v };
+      return FLOAT_RE.test(v.trim())
+        ? { t: 'float', v: Number(v) }
+        : { t: 'string', v };
     case 'bytes': {
       const m = /^\\x([0-9a-fA-F]*)$/.exec(v);
-      return m ? { t: 'bytes', v: (m[1] as string).toLowerCase() } : { t: 'string', v };
+      return m
+        ? { t: 'bytes', v: (m[1] as string).toLowerCase() }
+        : { t: 'string', v };
     }
     default:
       return { t: 'string', v };
@@ -150,7 +158,10 @@ function unquoteBackslash(body: string, quote: string): string {
 /** The body of a quoted literal between its quotes (tolerates a missing closing quote). */
 function body(raw: string, prefixLength: number): string {
   const quote = raw[prefixLength] as string;
-  const end = raw.length > prefixLength + 1 && raw.endsWith(quote) ? raw.length - 1 : raw.length;
+  const end =
+    raw.length > prefixLength + 1 && raw.endsWith(quote)
+      ? raw.length - 1
+      : raw.length;
   return raw.slice(prefixLength + 1, end);
 }
 
@@ -159,7 +170,8 @@ export function constValue(raw: string, ck: number, hint: Hint): ParamValue {
   switch (ck) {
     case CK_NUMBER: {
       const text = raw.includes('_') ? raw.replace(/_/g, '') : raw;
-      if (INT_RE.test(text)) return hint === 'string' ? { t: 'string', v: text } : integer(text);
+      if (INT_RE.test(text))
+        return hint === 'string' ? { t: 'string', v: text } : integer(text);
       const v = Number(text);
       return Number.isFinite(v) ? { t: 'float', v } : { t: 'string', v: text };
     }
@@ -181,7 +193,10 @@ export function constValue(raw: string, ck: number, hint: Hint): ParamValue {
     case CK_DOLLAR: {
       const tagEnd = raw.indexOf('$', 1);
       const tag = raw.slice(0, tagEnd + 1);
-      const end = raw.length >= 2 * tag.length && raw.endsWith(tag) ? raw.length - tag.length : raw.length;
+      const end =
+        raw.length >= 2 * tag.length && raw.endsWith(tag)
+          ? raw.length - tag.length
+          : raw.length;
       return typedString(raw.slice(tag.length, end), hint);
     }
     case CK_USTRING:
@@ -213,7 +228,8 @@ export function boundValue(text: string | null, hint: Hint): ParamValue {
   }
   if (text === 'true') return { t: 'bool', v: true };
   if (text === 'false') return { t: 'bool', v: false };
-  if (text.length === 36 && UUID_RE.test(text)) return { t: 'uuid', v: text.toLowerCase() };
+  if (text.length === 36 && UUID_RE.test(text))
+    return { t: 'uuid', v: text.toLowerCase() };
   if (text.length === 10 && DATE_RE.test(text)) return { t: 'date', v: text };
   if (TIMESTAMP_RE.test(text)) return { t: 'timestamp', v: text };
   const c = text[0];
