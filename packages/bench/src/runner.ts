@@ -106,7 +106,7 @@ export interface BenchOptions {
   readonly maxQueries?: number;
   /** Most connections in all (default 16). */
   readonly connections?: number;
-  /** Worker threads; 0 runs inline. Default: min(connections, cores − 1, 4), inline for single-connection targets. */
+  /** Worker threads; 0 runs inline. Default: inline below 4 cores, else min(connections, cores / 2, 4); always inline for single-connection targets. */
   readonly workers?: number;
   /** Default `prepared`. */
   readonly protocol?: Protocol;
@@ -358,11 +358,15 @@ async function execute(
   const connections = Math.min(options.connections ?? 16, maxConn ?? Infinity);
   const inline =
     options.plugin !== undefined || maxConn === 1 || options.workers === 0;
+  // Default: inline on small machines (a worker thread then only competes with the database for
+  // CPU), else up to 4 workers, one per two cores.
+  const cores = availableParallelism();
   const workers = inline
     ? 0
     : Math.min(
         connections,
-        options.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1)),
+        options.workers ??
+          (cores >= 4 ? Math.min(4, Math.floor(cores / 2)) : 0),
       );
 
   let status: BenchResult['status'] = 'completed';
@@ -532,7 +536,7 @@ async function execute(
           wakeAll();
         },
       });
-      if (inline) {
+      if (workers === 0) {
         const lane = newLane(0);
         const shared = maxConn === 1 ? control : undefined;
         const exec = new Executor({
