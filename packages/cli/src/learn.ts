@@ -102,6 +102,16 @@ export function toModelOptions(
   return out;
 }
 
+/**
+ * `SOURCE_DATE_EPOCH` (the reproducible-builds convention, seconds) pins the artifact's
+ * `createdAt`, so learning the same input twice gives identical files.
+ */
+function createdAtFromEnv(): { createdAt?: string } {
+  const v = process.env['SOURCE_DATE_EPOCH'];
+  if (v === undefined || !/^\d+$/.test(v)) return {};
+  return { createdAt: new Date(Number(v) * 1000).toISOString() };
+}
+
 /** What {@link learnModel} did. */
 export interface LearnResult {
   artifact: ModelArtifact;
@@ -151,6 +161,7 @@ export async function learnModel(
       model: plugin,
       modelOptions,
       seed: options.seed,
+      ...createdAtFromEnv(),
       ...(options.model.privacy ? { privacy: { enabled: true } } : {}),
       ...(modelPackage === undefined ? {} : { modelPackage }),
       signal: ctx.signal,
