@@ -250,17 +250,25 @@ async function* run(
     return true;
   };
 
-  function* release(all: boolean): Generator<TraceEvent | QueryTemplate> {
-    for (const ev of buffer.drain(all)) {
-      if (!emitted.has(ev.templateId)) {
-        emitted.add(ev.templateId);
-        yield catalog.get(ev.templateId) as QueryTemplate;
-      }
-      s.events++;
-      yield ev;
+  /** The next record to yield (a template before its first event), or undefined. */
+  let pendingEvent: TraceEvent | undefined;
+  const next = (all: boolean): TraceEvent | QueryTemplate | undefined => {
+    if (pendingEvent) {
+      const e = pendingEvent;
+      pendingEvent = undefined;
+      return e;
     }
+    const ev = buffer.pop(all);
+    if (ev === undefined) return undefined;
+    s.events++;
     s.reorderOverflow = buffer.overflowed;
-  }
+    if (!emitted.has(ev.templateId)) {
+      emitted.add(ev.templateId);
+      pendingEvent = ev;
+      return catalog.get(ev.templateId);
+    }
+    return ev;
+  };
 
   const tick = (): void => {
     if (options.signal?.aborted)
@@ -299,7 +307,9 @@ async function* run(
           },
         );
       }
-      if (accept(r)) yield* release(false);
+      if (accept(r))
+        for (let rec = next(false); rec !== undefined; rec = next(false))
+          yield rec;
     }
   } else {
     const pool = new Piscina<WorkerTask, WorkerResult[]>({
@@ -327,7 +337,10 @@ async function* run(
           { cause: err },
         );
       }
-      for (const r of results) if (accept(r)) yield* release(false);
+      for (const r of results)
+        if (accept(r))
+          for (let rec = next(false); rec !== undefined; rec = next(false))
+            yield rec;
     };
     try {
       for await (const events of batch(source, options.batchSize ?? 2000)) {
@@ -347,7 +360,7 @@ async function* run(
       await pool.destroy();
     }
   }
-  yield* release(true);
+  for (let rec = next(true); rec !== undefined; rec = next(true)) yield rec;
   options.onProgress?.({
     events: s.events,
     templates: catalog.size,

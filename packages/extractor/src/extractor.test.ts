@@ -235,6 +235,25 @@ describe('bad input never throws and never drops a statement', () => {
   });
 });
 
+describe('shape cache', () => {
+  it('parses each statement shape once, whatever the literals and comment text', async () => {
+    const ex = await createExtractor();
+    const ids = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      ids.add(
+        ex.extract(raw(`/* request ${i} */ SELECT a FROM t WHERE b = ${i}`))
+          .template.id,
+      );
+      ids.add(
+        ex.extract(raw(`SELECT a FROM t WHERE b = ${i} -- ${i}`)).template.id,
+      );
+      ids.add(ex.extract(raw(`SELECT a FROM t WHERE b = ${i}`)).template.id);
+    }
+    expect(ids.size).toBe(1);
+    expect(ex.shapesParsed).toBe(2); // one key with comments (token key), one without (text key)
+  });
+});
+
 describe('bind parameters', () => {
   it('keeps and types logged values', async () => {
     const ex = await createExtractor();

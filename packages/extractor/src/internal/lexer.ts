@@ -43,6 +43,12 @@ export const CK_TRUE = 8;
 export const CK_FALSE = 9;
 export const CK_NULL = 10;
 
+/** Cache-key markers of the constant classes. */
+const CONST_MARKERS = Array.from(
+  { length: 11 },
+  (_, ck) => '\u0001' + String.fromCharCode(65 + ck),
+);
+
 export const I_CONST = 0;
 export const I_BIND = 1;
 export const I_QPARAM = 2;
@@ -220,6 +226,7 @@ export class Lexer {
   #count = 0;
   #sql = '';
   #truncated = false;
+  #comments = false;
 
   constructor(dialect: Dialect) {
     this.dialect = dialect;
@@ -332,6 +339,7 @@ export class Lexer {
     this.#sql = sql;
     this.#count = 0;
     this.#truncated = false;
+    this.#comments = false;
     const pg = this.dialect === 'postgres';
     const n = sql.length;
     let i = 0;
@@ -346,17 +354,20 @@ export class Lexer {
       if (c === C.MINUS && sql.charCodeAt(i + 1) === C.MINUS) {
         const d = sql.charCodeAt(i + 2);
         if (pg || i + 2 >= n || isSpace(d)) {
+          this.#comments = true;
           const j = sql.indexOf('\n', i);
           i = j < 0 ? n : j + 1;
           continue;
         }
       }
       if (c === C.HASH && !pg) {
+        this.#comments = true;
         const j = sql.indexOf('\n', i);
         i = j < 0 ? n : j + 1;
         continue;
       }
       if (c === C.SLASH && sql.charCodeAt(i + 1) === C.STAR) {
+        this.#comments = true;
         let depth = 1;
         let j = i + 2;
         while (j < n && depth > 0) {
@@ -711,16 +722,30 @@ export class Lexer {
     this.tokenize(sql);
     const count = this.#count;
     const type = this.#type;
+    const starts = this.#start;
+    const ends = this.#end;
     const items: Item[] = [];
     const qOrd = { n: 0 };
-    let key = '';
+    // The key is the text with constants replaced by class markers. Without comments it is made
+    // of the raw gaps between constants (cheap); with comments, of the tokens (so varying comment
+    // text never makes new keys).
+    const byTokens = this.#comments;
+    let key = byTokens ? '\u0004' : '';
+    let gap = 0;
+    const mark = (first: number, last: number, marker: string): void => {
+      if (byTokens) key += marker;
+      else {
+        key += sql.slice(gap, starts[first]) + marker;
+        gap = ends[last] as number;
+      }
+    };
     let maxBind = 0;
     let bindInList = false;
     for (let i = 0; i < count; i++) {
       const t = type[i];
       if (t === T_WORD) {
-        const s = this.#start[i] as number;
-        const e = this.#end[i] as number;
+        const s = starts[i] as number;
+        const e = ends[i] as number;
         const len = e - s;
         if (squashLists && (len === 2 || len === 5 || len === 6)) {
           const w = sql.slice(s, e).toUpperCase();
@@ -741,7 +766,12 @@ export class Lexer {
                 bindInList = true;
               }
             }
-            key += w + (item.k === I_ROWS ? ' \u0003' : ' \u0002');
+            if (byTokens) key += w + ' ';
+            mark(
+              item.tok,
+              item.tokEnd,
+              item.k === I_ROWS ? '\u0003' : '\u0002',
+            );
             items.push(item);
             i = item.tokEnd;
             continue;
@@ -759,10 +789,10 @@ export class Lexer {
             n: 0,
             elems: undefined,
           });
-          key += '\u0001' + String.fromCharCode(65 + ck);
+          mark(i, i, CONST_MARKERS[ck] as string);
           continue;
         }
-        key += sql.slice(s, e) + ' ';
+        if (byTokens) key += sql.slice(s, e) + ' ';
         continue;
       }
       if (t === T_NUMBER || t === T_STRING) {
@@ -772,12 +802,12 @@ export class Lexer {
           tok: i,
           tokEnd: i,
           ck,
-          start: this.#start[i] as number,
-          end: this.#end[i] as number,
+          start: starts[i] as number,
+          end: ends[i] as number,
           n: 0,
           elems: undefined,
         });
-        key += '\u0001' + String.fromCharCode(65 + ck);
+        mark(i, i, CONST_MARKERS[ck] as string);
         continue;
       }
       if (t === T_PARAM) {
@@ -787,8 +817,9 @@ export class Lexer {
       } else if (t === T_QPARAM) {
         items.push(this.#element(i, qOrd) as Item);
       } else if (t === T_SEMI && i === count - 1) continue; // a trailing `;` is not part of the shape
-      key += sql.slice(this.#start[i], this.#end[i]) + ' ';
+      if (byTokens) key += sql.slice(starts[i], ends[i]) + ' ';
     }
+    if (!byTokens) key += gap === 0 ? sql : sql.slice(gap);
     return { key, items, maxBind, truncated: this.#truncated, bindInList };
   }
 

@@ -105,31 +105,27 @@ export class ReorderBuffer<T> {
     return item;
   }
 
-  /** Items that are ready (all of them when `all`), in key order. */
-  *drain(all = false): Generator<T> {
-    const limit = this.#maxKey - this.windowUs;
-    for (;;) {
-      const hasRun = this.#runHead < this.#runKeys.length;
-      const hasHeap = this.#items.length > 0;
-      if (!hasRun && !hasHeap) return;
-      let fromRun: boolean;
-      if (hasRun && hasHeap) {
-        const rk = this.#runKeys[this.#runHead] as number;
-        const hk = this.#keys[0] as number;
-        fromRun =
-          rk < hk ||
-          (rk === hk &&
-            (this.#runSeqs[this.#runHead] as number) <
-              (this.#seqs[0] as number));
-      } else fromRun = hasRun;
-      const key = fromRun
-        ? (this.#runKeys[this.#runHead] as number)
-        : (this.#keys[0] as number);
-      if (!all && key > limit) {
-        if (this.size <= this.maxItems) return;
-        this.overflowed++;
-      }
-      yield fromRun ? this.#popRun() : this.#popHeap();
+  /** The next ready item (any item when `all`), in key order; undefined when none is ready. */
+  pop(all = false): T | undefined {
+    const hasRun = this.#runHead < this.#runKeys.length;
+    const hasHeap = this.#items.length > 0;
+    if (!hasRun && !hasHeap) return undefined;
+    let fromRun: boolean;
+    if (hasRun && hasHeap) {
+      const rk = this.#runKeys[this.#runHead] as number;
+      const hk = this.#keys[0] as number;
+      fromRun =
+        rk < hk ||
+        (rk === hk &&
+          (this.#runSeqs[this.#runHead] as number) < (this.#seqs[0] as number));
+    } else fromRun = hasRun;
+    const key = fromRun
+      ? (this.#runKeys[this.#runHead] as number)
+      : (this.#keys[0] as number);
+    if (!all && key > this.#maxKey - this.windowUs) {
+      if (this.size <= this.maxItems) return undefined;
+      this.overflowed++;
     }
+    return fromRun ? this.#popRun() : this.#popHeap();
   }
 }
