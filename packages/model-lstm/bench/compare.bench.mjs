@@ -105,7 +105,7 @@ function samplingSpeed(model, state) {
     sessions++;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { perSecond: n / seconds, sessions };
+  return { perSecond: n / seconds, sessions, meanLength: n / sessions };
 }
 
 const MODELS = [
@@ -131,6 +131,8 @@ async function main() {
   for (const { name, sessions } of logs) {
     const { train, test } = split(sessions);
     const vocab = new Set(sessions.flatMap((s) => s.templates));
+    const meanTest = test.reduce((a, s) => a + s.templates.length, 0) / test.length;
+    rows.push({ metric: `${name}: held-out session length (mean)`, value: Number(meanTest.toFixed(1)), unit: 'templates' });
     const trainTokens = train.reduce((a, s) => a + s.templates.length, 0);
     const testTokens = test.reduce((a, s) => a + s.templates.length, 0);
     notes.push(`${name}: ${vocab.size} templates; train ${train.length} sessions / ${trainTokens} statements, held out ${test.length} / ${testTokens}`);
@@ -160,6 +162,7 @@ async function main() {
         { metric: `${name}, ${label}: held-out perplexity`, value: Number(ev.perplexity.toFixed(3)), unit: 'templates', ...(isLstm ? { target: '<= markov k=1' } : {}) },
         { metric: `${name}, ${label}: fit time`, value: Number(fitMs.toFixed(0)), unit: 'ms' },
         { metric: `${name}, ${label}: sampling speed`, value: Number(sp.perSecond.toFixed(0)), unit: 'templates/s' },
+        { metric: `${name}, ${label}: mean sampled session length`, value: Number(sp.meanLength.toFixed(1)), unit: 'templates' },
       );
       if (isLstm) notes.push(`${name} lstm: ${state.training.epochs} epochs (best ${state.training.bestEpoch}), train loss ${state.training.loss.toFixed(3)}`);
     }
