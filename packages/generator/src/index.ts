@@ -9,11 +9,12 @@ export { renderSql, compileTemplate, renderCompiled } from './render-sql';
 /** Rendering options and compiled templates. */
 export type { RenderSqlOptions, CompiledTemplate } from './render-sql';
 /** Generates a synthetic trace from a fitted model artifact. */
-export { generateTrace, artifactHash } from './generate-trace';
+export { generateTrace, generateEvents, artifactHash } from './generate-trace';
 /** Generation options, progress and summary. */
 export type {
   GenerateTraceOptions,
   GenerateProgress,
   GenerateSummary,
   GeneratedTrace,
+  GeneratedEvents,
 } from './generate-trace';
