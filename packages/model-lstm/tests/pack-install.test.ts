@@ -99,6 +99,19 @@ if (!sampled.flat().every((t) => known.has(t))) throw new Error('unknown templat
 console.log(JSON.stringify({ backend: state.training.backend, epochs: state.training.epochs, sessions: sampled.length }));
 `;
 
+/** The CommonJS build on its own (a fresh process, so it initialises tfjs and the wasm backend itself). */
+const CJS_SCRIPT = `
+const { createRng } = require('@stb/core');
+const { plugin } = require('@stb/model-lstm');
+const sessions = Array.from({ length: 20 }, (_, i) => ({ sessionId: String(i), templates: ['a', i % 2 ? 'b' : 'c', 'd'] }));
+plugin
+  .fit(async function* () { yield* sessions; }, plugin.options.parse({ epochs: 1, units: 4, embeddingSize: 2 }), { rng: createRng(1), templates: [] })
+  .then((state) => {
+    const sampled = [...plugin.createSampler(state, { templates: [] }).nextSession(createRng(2))];
+    console.log(JSON.stringify({ backend: state.training.backend, ok: sampled.every((t) => 'abcd'.includes(t)) }));
+  });
+`;
+
 describe('installed from tarballs in a scratch project', () => {
   let work: string;
 
@@ -109,7 +122,7 @@ describe('installed from tarballs in a scratch project', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('fits, round-trips and samples, and loads through loadModelPackage', () => {
+  it('fits, round-trips and samples from ESM and CommonJS, and loads through loadModelPackage', () => {
     const tarballs = PACKAGES.map((p) => packPackage(p, work));
     const project = join(work, 'project');
     mkdirSync(project);
@@ -133,6 +146,12 @@ describe('installed from tarballs in a scratch project', () => {
       backend: 'wasm',
       epochs: 2,
       sessions: 20,
+    });
+    writeFileSync(join(project, 'smoke.cjs'), CJS_SCRIPT);
+    const cjsOut = run('node', ['smoke.cjs'], { cwd: project });
+    expect(JSON.parse(cjsOut.trim().split('\n').pop() as string)).toEqual({
+      backend: 'wasm',
+      ok: true,
     });
   }, 300_000);
 });
