@@ -19,7 +19,7 @@ export function parsePgParameters(
     const digitsStart = i;
     while (i < n) {
       const d = text.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
+      if (!(d >= 0 && d <= 9)) break;
       index = index * 10 + d;
       i++;
     }

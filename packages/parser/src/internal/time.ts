@@ -140,7 +140,7 @@ export function parseWallClock(s: string, pos: number): number {
     let scale = 100000;
     for (;;) {
       const dd = s.charCodeAt(i) - 48;
-      if (dd < 0 || dd > 9) break;
+      if (!(dd >= 0 && dd <= 9)) break;
       frac += dd * scale;
       scale /= 10;
       i++;
@@ -191,7 +191,7 @@ export function parseEpochMillis(s: string, pos: number): number {
   let secs = 0;
   while (i < s.length) {
     const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) break;
+    if (!(d >= 0 && d <= 9)) break;
     secs = secs * 10 + d;
     i++;
   }
@@ -202,7 +202,7 @@ export function parseEpochMillis(s: string, pos: number): number {
     let scale = 100000;
     for (;;) {
       const d = s.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
+      if (!(d >= 0 && d <= 9)) break;
       us += d * scale;
       scale /= 10;
       i++;
