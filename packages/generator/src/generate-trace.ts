@@ -662,5 +662,8 @@ export function generateTrace(
   const records = withTemplateRecords(run.header, run, (id) =>
     run.template(id),
   );
-  return Object.assign(records, { header: run.header, summary: run.summary });
+  return Object.assign(records, {
+    header: run.header,
+    summary: () => run.summary(),
+  });
 }
