@@ -313,16 +313,7 @@ function makePlan(
 }
 
 /** Live counters shared by the event loop and `summary()`. */
-interface Counters {
-  events: number;
-  closingEvents: number;
-  sessions: number;
-  /** Distinct templates used. */
-  templates: number;
-  firstStartUs: number | undefined;
-  lastStartUs: number | undefined;
-  stoppedBy: GenerateSummary['stoppedBy'];
-}
+type Counters = GenerateSummary;
 
 /**
  * The event loop: merges session arrivals (one stream per unit of `scale`) and the open sessions'
@@ -629,15 +620,7 @@ export function generateEvents(
     template: (id) =>
       plan.info.get(id)?.template ??
       (id === plan.closer.template.id ? plan.closer.template : undefined),
-    summary: () => ({
-      events: counters.events,
-      closingEvents: counters.closingEvents,
-      sessions: counters.sessions,
-      templates: counters.templates,
-      firstStartUs: counters.firstStartUs,
-      lastStartUs: counters.lastStartUs,
-      stoppedBy: counters.stoppedBy,
-    }),
+    summary: () => ({ ...counters }),
   };
 }
 
