@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { Piscina } from 'piscina';
 import {
   batch,
+  map,
   ParseError,
   StbError,
   TemplateCatalog,
@@ -100,6 +101,21 @@ interface SessionState {
 
 function emptyByPath(): Record<TemplatePath, number> {
   return { 'libpg-query': 0, 'node-sql-parser': 0, lexer: 0 };
+}
+
+/** The fields extraction reads, so less is cloned to a worker. */
+function slim(raw: RawQueryEvent): RawQueryEvent {
+  const out: RawQueryEvent = {
+    sessionId: raw.sessionId,
+    sql: raw.sql,
+    source: raw.source,
+    dialect: raw.dialect,
+  };
+  if (raw.startUs !== undefined) out.startUs = raw.startUs;
+  if (raw.durationUs !== undefined) out.durationUs = raw.durationUs;
+  if (raw.params) out.params = raw.params;
+  if (raw.error) out.error = raw.error;
+  return out;
 }
 
 /** Path of the built worker module (dist/worker.js), from source or from dist. */
@@ -343,7 +359,10 @@ async function* run(
             yield rec;
     };
     try {
-      for await (const events of batch(source, options.batchSize ?? 2000)) {
+      for await (const events of batch(
+        map(source, slim),
+        options.batchSize ?? 2000,
+      )) {
         tick();
         const p = pool.run(
           { options: exOptions, events },

@@ -151,70 +151,38 @@ function isSpace(c: number): boolean {
     c === 11
   );
 }
+/** A membership table of ASCII characters. */
+function charSet(chars: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (const ch of chars) t[ch.charCodeAt(0)] = 1;
+  return t;
+}
+const PG_OP = charSet('+-*/<>=~!@#%^&|`?');
+/** MySQL operator characters (`@`, `#`, `?` and `` ` `` mean other things there). */
+const MY_OP = charSet('+-*/<>=~!%^&|');
+/** Characters that let a multi-character PostgreSQL operator end in `+` or `-`. */
+const PG_OP_SPECIAL = charSet('~!@#%^&|`?');
+
 /** PostgreSQL operator characters. */
 function isPgOpChar(c: number): boolean {
-  switch (c) {
-    case 43:
-    case 45:
-    case 42:
-    case 47:
-    case 60:
-    case 62:
-    case 61:
-    case 126:
-    case 33:
-    case 64:
-    case 35:
-    case 37:
-    case 94:
-    case 38:
-    case 124:
-    case 96:
-    case 63:
-      return true;
-    default:
-      return false;
-  }
+  return c < 128 && PG_OP[c] === 1;
 }
-/** MySQL operator characters (`@`, `#`, `?` and `` ` `` mean other things there). */
 function isMyOpChar(c: number): boolean {
-  switch (c) {
-    case 43:
-    case 45:
-    case 42:
-    case 47:
-    case 60:
-    case 62:
-    case 61:
-    case 126:
-    case 33:
-    case 37:
-    case 94:
-    case 38:
-    case 124:
-      return true;
-    default:
-      return false;
-  }
+  return c < 128 && MY_OP[c] === 1;
 }
-/** Characters that let a multi-character PostgreSQL operator end in `+` or `-`. */
 function isPgOpSpecial(c: number): boolean {
-  switch (c) {
-    case 126:
-    case 33:
-    case 64:
-    case 35:
-    case 37:
-    case 94:
-    case 38:
-    case 124:
-    case 96:
-    case 63:
-      return true;
-    default:
-      return false;
-  }
+  return c < 128 && PG_OP_SPECIAL[c] === 1;
 }
+
+/** One-character tokens by character code (-1: not punctuation). */
+const PUNCTUATION = new Int8Array(128).fill(-1);
+PUNCTUATION[C.LPAREN] = T_LPAREN;
+PUNCTUATION[C.RPAREN] = T_RPAREN;
+PUNCTUATION[C.COMMA] = T_COMMA;
+PUNCTUATION[C.SEMI] = T_SEMI;
+PUNCTUATION[C.LBRACK] = T_LBRACK;
+PUNCTUATION[C.RBRACK] = T_RBRACK;
+PUNCTUATION[C.DOT] = T_DOT;
 
 /** A reusable lexer (its token buffers grow and are reused between statements). */
 export class Lexer {
@@ -428,6 +396,11 @@ export class Lexer {
         }
         continue;
       }
+      const punct = c < 128 ? (PUNCTUATION[c] as number) : -1;
+      if (punct >= 0) {
+        this.#push(punct, i, ++i);
+        continue;
+      }
       switch (c) {
         case C.QUOTE:
           i = this.#quoted(i + 1, C.QUOTE, !pg);
@@ -445,27 +418,6 @@ export class Lexer {
             continue;
           }
           break;
-        case C.LPAREN:
-          this.#push(T_LPAREN, i, ++i);
-          continue;
-        case C.RPAREN:
-          this.#push(T_RPAREN, i, ++i);
-          continue;
-        case C.COMMA:
-          this.#push(T_COMMA, i, ++i);
-          continue;
-        case C.SEMI:
-          this.#push(T_SEMI, i, ++i);
-          continue;
-        case C.LBRACK:
-          this.#push(T_LBRACK, i, ++i);
-          continue;
-        case C.RBRACK:
-          this.#push(T_RBRACK, i, ++i);
-          continue;
-        case C.DOT:
-          this.#push(T_DOT, i, ++i);
-          continue;
         case C.COLON:
           if (sql.charCodeAt(i + 1) === C.COLON) {
             this.#push(T_CAST, i, (i += 2));
