@@ -50,7 +50,10 @@ try {
           const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC/.exec(l);
           if (!m) return l;
           const t = new Date(`${m[1].replace(' ', 'T')}Z`).getTime() + k * 500;
-          return new Date(t).toISOString().replace('T', ' ').replace('Z', ' UTC') + l.slice(m[0].length);
+          return (
+            new Date(t).toISOString().replace('T', ' ').replace('Z', ' UTC') +
+            l.slice(m[0].length)
+          );
         })
         .join('\n'),
     );
@@ -117,8 +120,14 @@ try {
       target: '>= 150000',
     });
     perCpu('pgbench log → TraceEvent end to end, 1 worker', e1, '>= 150000');
-    const e0 = await time('parse + extract, in-thread, reorderWindowUs 0', () => count(extractTrace(parseLogs([file]), { reorderWindowUs: 0 }), 'event'));
-    perCpu('pgbench log → TraceEvent end to end, 1 worker, no reorder window', e0, '>= 150000');
+    const e0 = await time('parse + extract, in-thread, reorderWindowUs 0', () =>
+      count(extractTrace(parseLogs([file]), { reorderWindowUs: 0 }), 'event'),
+    );
+    perCpu(
+      'pgbench log → TraceEvent end to end, 1 worker, no reorder window',
+      e0,
+      '>= 150000',
+    );
     const eN = await time(`parse + extract, ${cores} workers`, () =>
       count(extractTrace(parseLogs([file]), { workers: cores }), 'event'),
     );
