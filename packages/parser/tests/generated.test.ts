@@ -16,36 +16,45 @@ describe.each([
   ['pg-mindur-rds', 'postgres-stderr', 1_000_000],
 ])('%s', (folder, stderrFormat, stderrResolution) => {
   const dir = path.join(GENERATED, folder);
-  const client = JSON.parse(readFileSync(path.join(dir, 'client.json'), 'utf8')) as ClientCounts;
+  const client = JSON.parse(
+    readFileSync(path.join(dir, 'client.json'), 'utf8'),
+  ) as ClientCounts;
   const file = (ext: string) => path.join(dir, `postgresql.${ext}.gz`);
 
-  it.each(['log', 'csv', 'json'])('%s: the client’s statements, errors and sessions', async (ext) => {
-    const { events, summary } = await parseCached(file(ext));
-    const f = summary.files[0];
-    if (ext === 'log') {
-      expect(f?.format).toBe(stderrFormat);
-      expect(f?.timeResolutionUs).toBe(stderrResolution);
-    }
-    expect(events).toHaveLength(client.statements);
-    expect(events.filter((e) => e.error)).toHaveLength(client.errors);
-    expect(f?.sessions).toBe(client.sessions);
-    expect(f?.skipped['invalid']).toBeUndefined();
-    expect(f?.skipped['checkpoint']).toBeGreaterThan(0);
-    // Failed statements logged after failing at bind/execute have no parameters in the log.
-    const withParams = events.filter((e) => e.params).length;
-    expect(withParams).toBeGreaterThanOrEqual(client.withParams - 2);
-    expect(withParams).toBeLessThanOrEqual(client.withParams);
-    expect(countBy(events, (e) => e.application ?? '?')).toEqual({
-      'fixture-a': 32,
-      'fixture-b': 22,
-      'fixture-c': 2,
-    });
-  });
+  it.each(['log', 'csv', 'json'])(
+    '%s: the client’s statements, errors and sessions',
+    async (ext) => {
+      const { events, summary } = await parseCached(file(ext));
+      const f = summary.files[0];
+      if (ext === 'log') {
+        expect(f?.format).toBe(stderrFormat);
+        expect(f?.timeResolutionUs).toBe(stderrResolution);
+      }
+      expect(events).toHaveLength(client.statements);
+      expect(events.filter((e) => e.error)).toHaveLength(client.errors);
+      expect(f?.sessions).toBe(client.sessions);
+      expect(f?.skipped['invalid']).toBeUndefined();
+      expect(f?.skipped['checkpoint']).toBeGreaterThan(0);
+      // Failed statements logged after failing at bind/execute have no parameters in the log.
+      const withParams = events.filter((e) => e.params).length;
+      expect(withParams).toBeGreaterThanOrEqual(client.withParams - 2);
+      expect(withParams).toBeLessThanOrEqual(client.withParams);
+      expect(countBy(events, (e) => e.application ?? '?')).toEqual({
+        'fixture-a': 32,
+        'fixture-b': 22,
+        'fixture-c': 2,
+      });
+    },
+  );
 
   it('multi-line statements, quoted multi-line parameters, NULL and errors', async () => {
     const { events } = await parseCached(file('log'));
-    expect(events.map((e) => e.sql)).toContain('SELECT id,\n       note\n  FROM t\n WHERE id = 1');
-    expect(events.map((e) => e.sql)).toContain("INSERT INTO t VALUES (1, 'it''s a\nmulti-line value')");
+    expect(events.map((e) => e.sql)).toContain(
+      'SELECT id,\n       note\n  FROM t\n WHERE id = 1',
+    );
+    expect(events.map((e) => e.sql)).toContain(
+      "INSERT INTO t VALUES (1, 'it''s a\nmulti-line value')",
+    );
     const ins = events.filter((e) => e.sql === 'INSERT INTO t VALUES ($1, $2)');
     expect(ins[0]?.params).toEqual([
       { index: 1, value: '2' },
@@ -56,7 +65,10 @@ describe.each([
       { index: 2, value: null },
     ]);
     const upd = events.find((e) => e.sql.startsWith('UPDATE t SET note'));
-    expect(upd?.params?.[0]).toEqual({ index: 1, value: "$1 = 'x', $2 = NULL" });
+    expect(upd?.params?.[0]).toEqual({
+      index: 1,
+      value: "$1 = 'x', $2 = NULL",
+    });
     const failed = events.filter((e) => e.error).map((e) => e.sql);
     expect(failed).toEqual([
       'SELECT * FROM missing_table',
@@ -65,15 +77,20 @@ describe.each([
       'SELECT 1 / $1::int',
     ]);
     // A failed statement is one event, not a statement plus an error.
-    expect(events.filter((e) => e.sql === 'SELECT * FROM missing_table')).toHaveLength(1);
+    expect(
+      events.filter((e) => e.sql === 'SELECT * FROM missing_table'),
+    ).toHaveLength(1);
   });
 
   it('stderr, csvlog and jsonlog give the same events (times within the stderr resolution)', async () => {
-    const [stderr, csv, json] = await Promise.all(['log', 'csv', 'json'].map((ext) => parseCached(file(ext))));
+    const stderr = await parseCached(file('log'));
+    const csv = await parseCached(file('csv'));
+    const json = await parseCached(file('json'));
     const c = (evs: typeof stderr.events) => comparable(evs, stderrResolution);
     // At 1 s resolution the stderr time is the csv time truncated; start = time − duration can
     // then cross a second boundary, so compare without times and check them separately.
-    const noTime = (s: ReturnType<typeof c>) => s.map((l) => l.map((e) => ({ ...e, startUs: undefined })));
+    const noTime = (s: ReturnType<typeof c>) =>
+      s.map((l) => l.map((e) => ({ ...e, startUs: undefined })));
     expect(noTime(c(csv.events))).toEqual(noTime(c(stderr.events)));
     expect(c(json.events)).toEqual(c(csv.events));
     const bySql = new Map(csv.events.map((e) => [`${e.source.line}`, e]));
@@ -84,7 +101,9 @@ describe.each([
       const a = csvSessions[i] ?? [];
       const b = errSessions[i] ?? [];
       for (let j = 0; j < a.length; j++) {
-        expect(Math.abs((a[j]?.startUs ?? 0) - (b[j]?.startUs ?? 0))).toBeLessThan(stderrResolution);
+        expect(
+          Math.abs((a[j]?.startUs ?? 0) - (b[j]?.startUs ?? 0)),
+        ).toBeLessThan(stderrResolution);
       }
     }
   });
@@ -114,9 +133,13 @@ describe('mariadb-sysbench-small (general and slow log of one run)', () => {
           return acc;
         }, {}),
       ).map((l) => l.sort());
-    expect(perSession(slow.events, strip)).toEqual(perSession(general.events, (x) => x));
+    expect(perSession(slow.events, strip)).toEqual(
+      perSession(general.events, (x) => x),
+    );
     // sysbench ran 2 × `total` statements on its threads (user sbtest, 2 threads per run).
-    const bench = general.events.filter((e) => e.user === 'sbtest' && /\d+@/.test(e.sessionId));
+    const bench = general.events.filter(
+      (e) => e.user === 'sbtest' && /\d+@/.test(e.sessionId),
+    );
     const benchThreads = countBy(bench, (e) => e.sessionId);
     const perRun = sysbench('sysbench-ps.txt') + sysbench('sysbench-text.txt');
     expect(
@@ -125,14 +148,24 @@ describe('mariadb-sysbench-small (general and slow log of one run)', () => {
         .reduce((a, b) => a + b, 0),
     ).toBe(perRun);
     // The slow log stamps durations; the general log has none.
-    expect(slow.events.every((e) => typeof e.durationUs === 'number')).toBe(true);
+    expect(slow.events.every((e) => typeof e.durationUs === 'number')).toBe(
+      true,
+    );
     expect(general.events.every((e) => e.durationUs === undefined)).toBe(true);
     // An SQL-level EXECUTE is one statement, with the expanded text the slow log also shows.
     expect(general.summary.files[0]?.skipped['execute-expansion']).toBe(1);
-    expect(general.events.filter((e) => e.sql === 'SELECT note FROM t WHERE id = 1')).toHaveLength(1);
-    expect(general.events.filter((e) => e.sql.startsWith('EXECUTE s'))).toHaveLength(0);
+    expect(
+      general.events.filter((e) => e.sql === 'SELECT note FROM t WHERE id = 1'),
+    ).toHaveLength(1);
+    expect(
+      general.events.filter((e) => e.sql.startsWith('EXECUTE s')),
+    ).toHaveLength(0);
     // Init DB (the client's `USE fx`) sets the database of later statements.
-    expect(general.events.find((e) => e.sql.startsWith('CREATE TABLE t'))?.database).toBe('fx');
-    expect(slow.events.find((e) => e.sql.startsWith('CREATE TABLE t'))?.database).toBe('fx');
+    expect(
+      general.events.find((e) => e.sql.startsWith('CREATE TABLE t'))?.database,
+    ).toBe('fx');
+    expect(
+      slow.events.find((e) => e.sql.startsWith('CREATE TABLE t'))?.database,
+    ).toBe('fx');
   });
 });

@@ -6,7 +6,10 @@ import type { ParseLogsOptions, ParseSummary } from '../src/index';
 export const SAMPLES = path.resolve(__dirname, '../../../fixtures/samples');
 export const GENERATED = path.resolve(__dirname, 'fixtures/generated');
 
-const cache = new Map<string, Promise<{ events: RawQueryEvent[]; summary: ParseSummary }>>();
+const cache = new Map<
+  string,
+  Promise<{ events: RawQueryEvent[]; summary: ParseSummary }>
+>();
 
 /** {@link parseAll} with default options, memoised per file within a test file. */
 export function parseCached(
@@ -82,7 +85,10 @@ export function comparable(
   return keyed.map((k) => k.list);
 }
 
-export function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
+export function countBy<T>(
+  items: readonly T[],
+  key: (t: T) => string,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const i of items) {
     const k = key(i);

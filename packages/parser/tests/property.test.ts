@@ -20,16 +20,39 @@ function write(text: string): string {
 }
 
 const word = fc.constantFrom(
-  'SELECT', 'x', 'FROM', 't', 'WHERE', 'id', '=', '1', "'it''s'", '"Q"', '(', ')', ',',
-  '$$body; here$$', "'a;b'", '/* c; */', 'é', '42.5', 'NULL', '`bt`',
+  'SELECT',
+  'x',
+  'FROM',
+  't',
+  'WHERE',
+  'id',
+  '=',
+  '1',
+  "'it''s'",
+  '"Q"',
+  '(',
+  ')',
+  ',',
+  '$$body; here$$',
+  "'a;b'",
+  '/* c; */',
+  'é',
+  '42.5',
+  'NULL',
+  '`bt`',
 );
 /** SQL-ish text, possibly multi-line (no \r, no leading/trailing blanks). */
 const sqlText = fc
-  .array(fc.tuple(word, fc.constantFrom(' ', ' ', ' ', '\n', '\n  ')), { minLength: 1, maxLength: 8 })
+  .array(fc.tuple(word, fc.constantFrom(' ', ' ', ' ', '\n', '\n  ')), {
+    minLength: 1,
+    maxLength: 8,
+  })
   .map((parts) => parts.map(([w, sep], i) => (i === 0 ? w : sep + w)).join(''));
 const paramValue = fc.oneof(
   fc.constant(null),
-  fc.string({ maxLength: 12 }).filter((s) => !s.includes('\r') && !s.includes('\u0000')),
+  fc
+    .string({ maxLength: 12 })
+    .filter((s) => !s.includes('\r') && !s.includes('\u0000')),
   fc.constantFrom("it's", 'a\nb', "$1 = 'x'", ''),
 );
 
@@ -44,15 +67,24 @@ const stmt = (sessions: number) =>
   fc.record({
     session: fc.integer({ min: 0, max: sessions - 1 }),
     sql: sqlText,
-    params: fc.option(fc.array(paramValue, { minLength: 1, maxLength: 3 }), { nil: undefined }).map((vs) =>
-      vs?.map((value, i) => ({ index: i + 1, value })),
-    ),
-    durationUs: fc.integer({ min: 0, max: 5_000_000 }).map((us) => us - (us % 1000)),
+    params: fc
+      .option(fc.array(paramValue, { minLength: 1, maxLength: 3 }), {
+        nil: undefined,
+      })
+      .map((vs) => vs?.map((value, i) => ({ index: i + 1, value }))),
+    durationUs: fc
+      .integer({ min: 0, max: 5_000_000 })
+      .map((us) => us - (us % 1000)),
     gapMs: fc.integer({ min: 0, max: 1500 }),
   });
 const workload = fc
   .integer({ min: 1, max: 4 })
-  .chain((n) => fc.tuple(fc.constant(n), fc.array(stmt(n), { minLength: 1, maxLength: 25 })));
+  .chain((n) =>
+    fc.tuple(
+      fc.constant(n),
+      fc.array(stmt(n), { minLength: 1, maxLength: 25 }),
+    ),
+  );
 
 const BASE_MS = Date.UTC(2026, 10, 24, 11, 0, 0);
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -71,37 +103,80 @@ function withTimes(stmts: Stmt[]): (Stmt & { ms: number })[] {
 /** PostgreSQL stderr with the samples' prefix; log_min_duration_statement style (end-stamped). */
 function pgStderr(n: number, stmts: Stmt[]): string {
   const out: string[] = [];
-  const prefix = (ms: number, s: number, app = 'app') => `${pgTime(ms)} [${100 + s}] u@db/${app} `;
+  const prefix = (ms: number, s: number, app = 'app') =>
+    `${pgTime(ms)} [${100 + s}] u@db/${app} `;
   for (let s = 0; s < n; s++) {
-    out.push(`${pgTime(BASE_MS)} [${100 + s}] [unknown]@[unknown]/[unknown] LOG:  connection received: host=127.0.0.1 port=${5000 + s}`);
-    out.push(`${prefix(BASE_MS, s)}LOG:  connection authorized: user=u database=db application_name=app`);
+    out.push(
+      `${pgTime(BASE_MS)} [${100 + s}] [unknown]@[unknown]/[unknown] LOG:  connection received: host=127.0.0.1 port=${5000 + s}`,
+    );
+    out.push(
+      `${prefix(BASE_MS, s)}LOG:  connection authorized: user=u database=db application_name=app`,
+    );
   }
   for (const st of withTimes(stmts)) {
     const tab = (t: string) => t.replaceAll('\n', '\n\t');
     const p = prefix(st.ms, st.session);
     const dur = (st.durationUs / 1000).toFixed(3);
     if (st.params) {
-      out.push(`${p}LOG:  duration: ${dur} ms  execute <unnamed>: ${tab(st.sql)}`);
-      out.push(`${p}DETAIL:  parameters: ${tab(formatPgParameters(st.params))}`);
+      out.push(
+        `${p}LOG:  duration: ${dur} ms  execute <unnamed>: ${tab(st.sql)}`,
+      );
+      out.push(
+        `${p}DETAIL:  parameters: ${tab(formatPgParameters(st.params))}`,
+      );
     } else out.push(`${p}LOG:  duration: ${dur} ms  statement: ${tab(st.sql)}`);
   }
   out.push(`${pgTime(BASE_MS + 999_999)} [1] LOG:  checkpoint starting: time`);
   return out.join('\n') + '\n';
 }
 
-const q = (v: string | undefined) => (v === undefined ? '' : `"${v.replaceAll('"', '""')}"`);
+const q = (v: string | undefined) =>
+  v === undefined ? '' : `"${v.replaceAll('"', '""')}"`;
 function pgCsv(n: number, stmts: Stmt[]): string {
   const rows: string[] = [];
   const row = (ms: number, s: number, msg: string, detail?: string) =>
-    [pgTime(ms), q('u'), q('db'), String(100 + s), q(`127.0.0.1:${5000 + s}`), `sess.${s}`, '1', q('SELECT'),
-      pgTime(BASE_MS), '3/0', '0', 'LOG', '00000', q(msg), q(detail), '', '', '', '', '', '', '', q('app'),
-      q('client backend'), '', '0'].join(',');
-  for (let s = 0; s < n; s++) rows.push(row(BASE_MS, s, `connection received: host=127.0.0.1 port=${5000 + s}`));
+    [
+      pgTime(ms),
+      q('u'),
+      q('db'),
+      String(100 + s),
+      q(`127.0.0.1:${5000 + s}`),
+      `sess.${s}`,
+      '1',
+      q('SELECT'),
+      pgTime(BASE_MS),
+      '3/0',
+      '0',
+      'LOG',
+      '00000',
+      q(msg),
+      q(detail),
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      q('app'),
+      q('client backend'),
+      '',
+      '0',
+    ].join(',');
+  for (let s = 0; s < n; s++)
+    rows.push(
+      row(BASE_MS, s, `connection received: host=127.0.0.1 port=${5000 + s}`),
+    );
   for (const st of withTimes(stmts)) {
     const dur = (st.durationUs / 1000).toFixed(3);
     rows.push(
       st.params
-        ? row(st.ms, st.session, `duration: ${dur} ms  execute <unnamed>: ${st.sql}`, `parameters: ${formatPgParameters(st.params)}`)
+        ? row(
+            st.ms,
+            st.session,
+            `duration: ${dur} ms  execute <unnamed>: ${st.sql}`,
+            `parameters: ${formatPgParameters(st.params)}`,
+          )
         : row(st.ms, st.session, `duration: ${dur} ms  statement: ${st.sql}`),
     );
   }
@@ -111,14 +186,34 @@ function pgCsv(n: number, stmts: Stmt[]): string {
 function pgJson(n: number, stmts: Stmt[]): string {
   const rows: string[] = [];
   const row = (ms: number, s: number, message: string, detail?: string) =>
-    JSON.stringify({ timestamp: pgTime(ms), user: 'u', dbname: 'db', pid: 100 + s, remote_host: '127.0.0.1', remote_port: 5000 + s,
-      session_id: `sess.${s}`, line_num: 1, error_severity: 'LOG', message, detail, application_name: 'app' });
-  for (let s = 0; s < n; s++) rows.push(row(BASE_MS, s, `connection received: host=127.0.0.1 port=${5000 + s}`));
+    JSON.stringify({
+      timestamp: pgTime(ms),
+      user: 'u',
+      dbname: 'db',
+      pid: 100 + s,
+      remote_host: '127.0.0.1',
+      remote_port: 5000 + s,
+      session_id: `sess.${s}`,
+      line_num: 1,
+      error_severity: 'LOG',
+      message,
+      detail,
+      application_name: 'app',
+    });
+  for (let s = 0; s < n; s++)
+    rows.push(
+      row(BASE_MS, s, `connection received: host=127.0.0.1 port=${5000 + s}`),
+    );
   for (const st of withTimes(stmts)) {
     const dur = (st.durationUs / 1000).toFixed(3);
     rows.push(
       st.params
-        ? row(st.ms, st.session, `duration: ${dur} ms  execute <unnamed>: ${st.sql}`, `parameters: ${formatPgParameters(st.params)}`)
+        ? row(
+            st.ms,
+            st.session,
+            `duration: ${dur} ms  execute <unnamed>: ${st.sql}`,
+            `parameters: ${formatPgParameters(st.params)}`,
+          )
         : row(st.ms, st.session, `duration: ${dur} ms  statement: ${st.sql}`),
     );
   }
@@ -131,15 +226,24 @@ function mysqlStamp(ms: number): string {
 }
 /** MariaDB general log: a time only on the first entry of each second. */
 function mysqlGeneralLog(n: number, stmts: Stmt[]): string {
-  const out = ['mariadbd, Version: 10.11.19-MariaDB (Debian 12). started with:', 'Tcp port: 3306  Unix socket: /tmp/s', 'Time\t\t    Id Command\tArgument'];
+  const out = [
+    'mariadbd, Version: 10.11.19-MariaDB (Debian 12). started with:',
+    'Tcp port: 3306  Unix socket: /tmp/s',
+    'Time\t\t    Id Command\tArgument',
+  ];
   let lastSec = -1;
   const line = (ms: number, rest: string) => {
     const sec = Math.floor(ms / 1000);
     out.push(`${sec === lastSec ? '\t\t' : `${mysqlStamp(ms)}\t`}${rest}`);
     lastSec = sec;
   };
-  for (let s = 0; s < n; s++) line(BASE_MS, `${String(10 + s).padStart(6)} Connect\tu@127.0.0.1 on db using TCP/IP`);
-  for (const st of withTimes(stmts)) line(st.ms, `${String(10 + st.session).padStart(6)} Query\t${st.sql}`);
+  for (let s = 0; s < n; s++)
+    line(
+      BASE_MS,
+      `${String(10 + s).padStart(6)} Connect\tu@127.0.0.1 on db using TCP/IP`,
+    );
+  for (const st of withTimes(stmts))
+    line(st.ms, `${String(10 + st.session).padStart(6)} Query\t${st.sql}`);
   return out.join('\n') + '\n';
 }
 
@@ -150,7 +254,9 @@ function mysqlSlowLog(n: number, stmts: Stmt[]): string {
     out.push(`# Time: ${mysqlStamp(st.ms)}`);
     out.push(`# User@Host: u[u] @  [127.0.0.1]`);
     out.push(`# Thread_id: ${10 + st.session}  Schema: db  QC_hit: No`);
-    out.push(`# Query_time: ${(st.durationUs / 1e6).toFixed(6)}  Lock_time: 0.000000  Rows_sent: 1  Rows_examined: 1`);
+    out.push(
+      `# Query_time: ${(st.durationUs / 1e6).toFixed(6)}  Lock_time: 0.000000  Rows_sent: 1  Rows_examined: 1`,
+    );
     out.push(`SET timestamp=${Math.floor(st.ms / 1000)};`);
     out.push(`${st.sql};`);
   }
@@ -164,7 +270,10 @@ interface Expect {
   startUs?: number | undefined;
 }
 
-function check(events: Awaited<ReturnType<typeof parseAll>>['events'], expected: Expect[]): void {
+function check(
+  events: Awaited<ReturnType<typeof parseAll>>['events'],
+  expected: Expect[],
+): void {
   expect(events.map((e) => e.sql)).toEqual(expected.map((e) => e.sql));
   // same session partition
   const ids = new Map<number, string>();
@@ -185,9 +294,19 @@ describe('random valid logs: every statement comes back', () => {
   it('postgres-stderr', async () => {
     await fc.assert(
       fc.asyncProperty(workload, async ([n, stmts]) => {
-        const { events, summary } = await parseAll(write(pgStderr(n, stmts)), { format: 'postgres-stderr' });
+        const { events, summary } = await parseAll(write(pgStderr(n, stmts)), {
+          format: 'postgres-stderr',
+        });
         expect(summary.files[0]?.skipped['invalid']).toBeUndefined();
-        check(events, withTimes(stmts).map((s) => ({ sql: s.sql, session: s.session, params: s.params, startUs: s.ms * 1000 - s.durationUs })));
+        check(
+          events,
+          withTimes(stmts).map((s) => ({
+            sql: s.sql,
+            session: s.session,
+            params: s.params,
+            startUs: s.ms * 1000 - s.durationUs,
+          })),
+        );
       }),
       RUNS,
     );
@@ -212,7 +331,15 @@ describe('random valid logs: every statement comes back', () => {
         const { events, summary } = await parseAll(write(make(n, stmts)));
         expect(summary.files[0]?.format).toBe(format);
         expect(summary.files[0]?.skipped['invalid']).toBeUndefined();
-        check(events, withTimes(stmts).map((s) => ({ sql: s.sql, session: s.session, params: s.params, startUs: s.ms * 1000 - s.durationUs })));
+        check(
+          events,
+          withTimes(stmts).map((s) => ({
+            sql: s.sql,
+            session: s.session,
+            params: s.params,
+            startUs: s.ms * 1000 - s.durationUs,
+          })),
+        );
       }),
       RUNS,
     );
@@ -221,21 +348,42 @@ describe('random valid logs: every statement comes back', () => {
   it('mysql-general (times inherited within a second)', async () => {
     await fc.assert(
       fc.asyncProperty(workload, async ([n, stmts]) => {
-        const { events, summary } = await parseAll(write(mysqlGeneralLog(n, stmts)));
+        const { events, summary } = await parseAll(
+          write(mysqlGeneralLog(n, stmts)),
+        );
         expect(summary.files[0]?.format).toBe('mysql-general');
-        check(events, withTimes(stmts).map((s) => ({ sql: s.sql, session: s.session, startUs: Math.floor(s.ms / 1000) * 1e6 })));
+        check(
+          events,
+          withTimes(stmts).map((s) => ({
+            sql: s.sql,
+            session: s.session,
+            startUs: Math.floor(s.ms / 1000) * 1e6,
+          })),
+        );
       }),
       RUNS,
     );
   });
 
   it('mysql-slow', async () => {
-    const noHash = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.array(stmt(4), { minLength: 1, maxLength: 20 }));
+    const noHash = fc.tuple(
+      fc.integer({ min: 1, max: 4 }),
+      fc.array(stmt(4), { minLength: 1, maxLength: 20 }),
+    );
     await fc.assert(
       fc.asyncProperty(noHash, async ([n, stmts]) => {
-        const { events, summary } = await parseAll(write(mysqlSlowLog(n, stmts)));
+        const { events, summary } = await parseAll(
+          write(mysqlSlowLog(n, stmts)),
+        );
         expect(summary.files[0]?.format).toBe('mysql-slow');
-        check(events, withTimes(stmts).map((s) => ({ sql: s.sql, session: s.session, startUs: Math.floor(s.ms / 1000) * 1e6 })));
+        check(
+          events,
+          withTimes(stmts).map((s) => ({
+            sql: s.sql,
+            session: s.session,
+            startUs: Math.floor(s.ms / 1000) * 1e6,
+          })),
+        );
       }),
       RUNS,
     );
@@ -243,19 +391,38 @@ describe('random valid logs: every statement comes back', () => {
 
   it('plain-sql: split on ; outside strings, comments, dollar quotes and identifiers', async () => {
     const piece = fc.constantFrom(
-      'SELECT 1', "SELECT 'a;b'", "SELECT 'it''s; x'", 'SELECT $$x; y$$', 'SELECT $f$a;$$;b$f$',
-      'SELECT "we;ird"', "SELECT E'\\\\'';'", 'SELECT 1 /* ; /* nested; */ ; */ + 2', 'INSERT INTO t\nVALUES (1,\n  2)',
+      'SELECT 1',
+      "SELECT 'a;b'",
+      "SELECT 'it''s; x'",
+      'SELECT $$x; y$$',
+      'SELECT $f$a;$$;b$f$',
+      'SELECT "we;ird"',
+      "SELECT E'\\\\'';'",
+      'SELECT 1 /* ; /* nested; */ ; */ + 2',
+      'INSERT INTO t\nVALUES (1,\n  2)',
       'SELECT 1 -- trailing; comment\n + 1',
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 12 }), fc.boolean(), async (stmts, comments) => {
-        const text = stmts.map((s, i) => (comments && i % 2 ? `-- note ${i};\n` : '') + s + ';').join('\n');
-        const { events, summary } = await parseAll(write(text), { format: 'plain-sql' });
-        expect(summary.files[0]?.skipped['invalid']).toBeUndefined();
-        expect(events.map((e) => e.sql)).toEqual(stmts);
-        expect(new Set(events.map((e) => e.sessionId)).size).toBe(stmts.length);
-        expect(events.every((e) => e.startUs === undefined)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.array(piece, { minLength: 1, maxLength: 12 }),
+        fc.boolean(),
+        async (stmts, comments) => {
+          const text = stmts
+            .map(
+              (s, i) => (comments && i % 2 ? `-- note ${i};\n` : '') + s + ';',
+            )
+            .join('\n');
+          const { events, summary } = await parseAll(write(text), {
+            format: 'plain-sql',
+          });
+          expect(summary.files[0]?.skipped['invalid']).toBeUndefined();
+          expect(events.map((e) => e.sql)).toEqual(stmts);
+          expect(new Set(events.map((e) => e.sessionId)).size).toBe(
+            stmts.length,
+          );
+          expect(events.every((e) => e.startUs === undefined)).toBe(true);
+        },
+      ),
       RUNS,
     );
   });
@@ -271,30 +438,58 @@ const makers: [string, (n: number, s: Stmt[]) => string][] = [
 ];
 
 const corruption = fc.oneof(
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
+  fc.record({
+    kind: fc.constant('truncate' as const),
+    at: fc.double({ min: 0, max: 1, noNaN: true }),
+  }),
   fc.record({
     kind: fc.constant('garbage' as const),
     at: fc.double({ min: 0, max: 1, noNaN: true }),
     junk: fc.oneof(
       fc.string({ maxLength: 40 }),
-      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString('latin1')),
-      fc.constantFrom('\u0000\u0001\u0002', '"', '{"timestamp":', '\t\t  12 Quit\t', '# Time: 99', '$$', "'", '/*'),
+      fc
+        .uint8Array({ maxLength: 64 })
+        .map((b) => Buffer.from(b).toString('latin1')),
+      fc.constantFrom(
+        '\u0000\u0001\u0002',
+        '"',
+        '{"timestamp":',
+        '\t\t  12 Quit\t',
+        '# Time: 99',
+        '$$',
+        "'",
+        '/*',
+      ),
     ),
   }),
-  fc.record({ kind: fc.constant('dropLine' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
+  fc.record({
+    kind: fc.constant('dropLine' as const),
+    at: fc.double({ min: 0, max: 1, noNaN: true }),
+  }),
 );
 
-function corrupt(text: string, ops: { kind: string; at: number; junk?: string }[]): Buffer {
+function corrupt(
+  text: string,
+  ops: { kind: string; at: number; junk?: string }[],
+): Buffer {
   let t = Buffer.from(text);
   for (const op of ops) {
     const pos = Math.floor(op.at * t.length);
     if (op.kind === 'truncate') t = t.subarray(0, pos);
-    else if (op.kind === 'garbage') t = Buffer.concat([t.subarray(0, pos), Buffer.from(op.junk ?? '', 'latin1'), t.subarray(pos)]);
+    else if (op.kind === 'garbage')
+      t = Buffer.concat([
+        t.subarray(0, pos),
+        Buffer.from(op.junk ?? '', 'latin1'),
+        t.subarray(pos),
+      ]);
     else {
       const s = t.toString('latin1');
       const start = s.lastIndexOf('\n', pos - 1) + 1;
       const end = s.indexOf('\n', pos);
-      t = Buffer.from(s.slice(0, start) + (end === -1 ? '' : s.slice(end + 1)), 'latin1');
+      t = Buffer.from(
+        s.slice(0, start) + (end === -1 ? '' : s.slice(end + 1)),
+        'latin1',
+      );
     }
   }
   return t;
@@ -303,20 +498,32 @@ function corrupt(text: string, ops: { kind: string; at: number; junk?: string }[
 describe('random corruptions: errors or counted skips, never an escaping exception', () => {
   it.each(makers)('%s', async (format, make) => {
     await fc.assert(
-      fc.asyncProperty(workload, fc.array(corruption, { minLength: 1, maxLength: 3 }), fc.constantFrom('skip', 'collect', 'throw'),
+      fc.asyncProperty(
+        workload,
+        fc.array(corruption, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom('skip', 'collect', 'throw'),
         async ([n, stmts], ops, onInvalid) => {
           const f = path.join(dir, `bad-${fileNo++}`);
           writeFileSync(f, corrupt(make(n, stmts), ops));
           try {
-            const { events, summary } = await parseAll(f, { format, onInvalid: onInvalid as 'skip' });
-            expect(events.length).toBeLessThanOrEqual(stmts.length + 3 * ops.length);
-            if (onInvalid === 'collect') expect(summary.invalid.length).toBe(summary.skipped['invalid'] ?? 0);
+            const { events, summary } = await parseAll(f, {
+              format,
+              onInvalid: onInvalid as 'skip',
+            });
+            expect(events.length).toBeLessThanOrEqual(
+              stmts.length + 3 * ops.length,
+            );
+            if (onInvalid === 'collect')
+              expect(summary.invalid.length).toBe(
+                summary.skipped['invalid'] ?? 0,
+              );
           } catch (err) {
             // Only 'throw' may throw, and only a StbError naming the problem.
             expect(onInvalid).toBe('throw');
             expect(isStbError(err)).toBe(true);
           }
-        }),
+        },
+      ),
       { numRuns: 30, seed: 7 },
     );
   });

@@ -19,7 +19,10 @@ const options = z
      * The server's UTC offset (`+02:00`) for `YYMMDD HH:MM:SS` times, which the server writes in
      * its local time without a zone. Default `+00:00`.
      */
-    utcOffset: z.string().refine(isUtcOffset, 'expected an offset like +02:00').optional(),
+    utcOffset: z
+      .string()
+      .refine(isUtcOffset, 'expected an offset like +02:00')
+      .optional(),
   })
   .strict();
 
@@ -171,7 +174,12 @@ async function* parseGeneral(
     // An SQL-level `EXECUTE stmt USING …` (a Query) is followed by an `Execute` line with the
     // prepared text and its values: one statement, whose text is the expansion (as the slow log
     // writes it).
-    if (e.command === 'Execute' && cur && curThread === e.thread && SQL_EXECUTE.test(cur.sql)) {
+    if (
+      e.command === 'Execute' &&
+      cur &&
+      curThread === e.thread &&
+      SQL_EXECUTE.test(cur.sql)
+    ) {
       cur.sql = e.argument;
       curThread = undefined;
       ctx.report('execute-expansion', line);
@@ -262,7 +270,9 @@ export const mysqlGeneral = defineLogFormat<MysqlGeneralOptions>({
       if (parseGeneralEntry(text, 0)) ok++;
     }
     if (tried === 0) return headers > 0 ? 0.3 : 0;
-    return ok === 0 ? 0 : Math.min(1, ok / tried + (headers > 0 ? 0.1 : 0)) * 0.95;
+    return ok === 0
+      ? 0
+      : Math.min(1, ok / tried + (headers > 0 ? 0.1 : 0)) * 0.95;
   },
   parse: parseGeneral,
 });

@@ -15,7 +15,10 @@ import {
 const options = z
   .object({
     /** The server's UTC offset (`+02:00`) for `# Time: YYMMDD HH:MM:SS` lines. Default `+00:00`. */
-    utcOffset: z.string().refine(isUtcOffset, 'expected an offset like +02:00').optional(),
+    utcOffset: z
+      .string()
+      .refine(isUtcOffset, 'expected an offset like +02:00')
+      .optional(),
   })
   .strict();
 
@@ -71,7 +74,11 @@ async function* parseSlow(
       return undefined;
     }
     if (e.sql.length === 0) {
-      ctx.report('invalid', e.line, 'entry without a statement (log cut short?)');
+      ctx.report(
+        'invalid',
+        e.line,
+        'entry without a statement (log cut short?)',
+      );
       return undefined;
     }
     let sql = e.sql.join('\n');
@@ -114,7 +121,8 @@ async function* parseSlow(
         const ev = finish();
         if (ev) yield ev;
         const t = parseMysqlTime(text, 8, offsetUs);
-        if (Number.isNaN(t)) ctx.report('invalid', line, 'unreadable `# Time:`');
+        if (Number.isNaN(t))
+          ctx.report('invalid', line, 'unreadable `# Time:`');
         else {
           lastTimeUs = t;
           if (mysqlScan.resolutionUs !== resolution) {
@@ -172,7 +180,9 @@ async function* parseSlow(
       ctx.report(
         'invalid',
         line,
-        text.length === 0 ? 'blank line outside an entry' : 'line outside an entry',
+        text.length === 0
+          ? 'blank line outside an entry'
+          : 'line outside an entry',
       );
       continue;
     }

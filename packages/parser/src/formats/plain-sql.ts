@@ -120,7 +120,10 @@ export const plainSql = defineLogFormat<PlainSqlOptions>({
     }
     if (lines === 0 || sqlish === 0) return 0;
     // Lower than any log format's confidence: plain SQL is the fallback.
-    return Math.min(0.6, 0.25 + (0.25 * sqlish) / lines + (0.1 * semis) / lines);
+    return Math.min(
+      0.6,
+      0.25 + (0.25 * sqlish) / lines + (0.1 * semis) / lines,
+    );
   },
   parse: parsePlainSql,
 });

@@ -34,7 +34,10 @@ const C_QUERY = 19;
 const C_APP = 22;
 const MIN_COLUMNS = 23;
 
-const CSV_OPTIONS = { relax_column_count: true, record_delimiter: '\n' } as const;
+const CSV_OPTIONS = {
+  relax_column_count: true,
+  record_delimiter: '\n',
+} as const;
 const BATCH = 256;
 
 /** Splits CSV text into records of fields with csv-parse. */
@@ -58,10 +61,7 @@ function opt(v: string | undefined): string | undefined {
 }
 
 /** Turns csvlog fields into an entry, or returns why it cannot. @internal */
-export function csvEntry(
-  f: readonly string[],
-  line: number,
-): PgEntry | string {
+export function csvEntry(f: readonly string[], line: number): PgEntry | string {
   if (f.length < MIN_COLUMNS)
     return `expected at least ${MIN_COLUMNS} columns, found ${f.length}`;
   const timeUs = parsePgTimestamp(f[C_TIME] as string, 0);

@@ -45,7 +45,12 @@ export function jsonEntry(text: string, line: number): PgEntry | string {
     user: str(o['user']),
     database: str(o['dbname']),
     application: str(o['application_name']),
-    client: host === undefined ? undefined : port === undefined ? host : `${host}:${port}`,
+    client:
+      host === undefined
+        ? undefined
+        : port === undefined
+          ? host
+          : `${host}:${port}`,
     vxid: str(o['vxid']) ?? '',
     xid: str(o['txid']),
     sqlstate: str(o['state_code']),

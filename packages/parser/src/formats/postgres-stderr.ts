@@ -63,16 +63,37 @@ async function* parseStderr(
     ctx.setTimeResolutionUs?.(prefix.timeResolutionUs);
   const proc = new PgProcessor(ctx);
   const out = proc.out;
-  let cur: PgEntry | undefined;
-  const dispatch = (e: PgEntry) => {
-    if (PG_SUB_SEVERITIES.has(e.severity)) proc.sub(e);
-    else proc.entry(e);
+  // One entry object, reused: the processor copies what it keeps.
+  const cur: PgEntry = {
+    line: 0,
+    timeUs: NaN,
+    pid: undefined,
+    sessionKey: undefined,
+    user: undefined,
+    database: undefined,
+    application: undefined,
+    client: undefined,
+    vxid: undefined,
+    xid: undefined,
+    sqlstate: undefined,
+    severity: '',
+    message: '',
+  };
+  let has = false;
+  const dispatch = () => {
+    if (PG_SUB_SEVERITIES.has(cur.severity)) proc.sub(cur);
+    else proc.entry(cur);
   };
   for await (const { text, line } of source) {
     const c = text.charCodeAt(0);
     if (c === 9) {
-      if (cur && !looksBinary(text)) cur.message += '\n' + text.slice(1);
-      else ctx.report('invalid', line, cur ? 'binary data' : 'continuation line without an entry');
+      if (has && !looksBinary(text)) cur.message += '\n' + text.slice(1);
+      else
+        ctx.report(
+          'invalid',
+          line,
+          has ? 'binary data' : 'continuation line without an entry',
+        );
       continue;
     }
     const m = text.length > 0 ? prefix.match(text) : undefined;
@@ -86,30 +107,29 @@ async function* parseStderr(
         );
       continue;
     }
-    if (cur) {
-      dispatch(cur);
+    if (has) {
+      dispatch();
       if (out.length > 0) {
         for (const ev of out) yield ev;
         out.length = 0;
       }
     }
-    cur = {
-      line,
-      timeUs: m.timeUs,
-      pid: m.pid,
-      sessionKey: m.sessionKey,
-      user: m.user,
-      database: m.database,
-      application: m.application,
-      client: m.client,
-      vxid: m.vxid,
-      xid: m.xid,
-      sqlstate: m.sqlstate,
-      severity: m.severity,
-      message: text.slice(m.messageStart),
-    };
+    has = true;
+    cur.line = line;
+    cur.timeUs = m.timeUs;
+    cur.pid = m.pid;
+    cur.sessionKey = m.sessionKey;
+    cur.user = m.user;
+    cur.database = m.database;
+    cur.application = m.application;
+    cur.client = m.client;
+    cur.vxid = m.vxid;
+    cur.xid = m.xid;
+    cur.sqlstate = m.sqlstate;
+    cur.severity = m.severity;
+    cur.message = text.slice(m.messageStart);
   }
-  if (cur) dispatch(cur);
+  if (has) dispatch();
   proc.finish();
   for (const ev of out) yield ev;
   out.length = 0;

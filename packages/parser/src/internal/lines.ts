@@ -8,6 +8,7 @@ import type { InputLine } from '@stb/core';
 export async function peekLines(
   lines: AsyncIterable<InputLine>,
   n: number,
+  onLine?: (line: number) => void,
 ): Promise<{ head: InputLine[]; all: AsyncIterable<InputLine> }> {
   const it = lines[Symbol.asyncIterator]();
   const head: InputLine[] = [];
@@ -19,15 +20,24 @@ export async function peekLines(
       break;
     }
     head.push(r.value);
+    onLine?.(r.value.line);
   }
+  const counted = (r: IteratorResult<InputLine>): IteratorResult<InputLine> => {
+    if (!r.done) onLine?.(r.value.line);
+    return r;
+  };
   const all: AsyncIterable<InputLine> = {
     [Symbol.asyncIterator]: () => {
       let i = 0;
       return {
-        next: async (): Promise<IteratorResult<InputLine>> => {
-          if (i < head.length) return { done: false, value: head[i++] as InputLine };
-          if (done) return { done: true, value: undefined };
-          return it.next();
+        next: (): Promise<IteratorResult<InputLine>> => {
+          if (i < head.length)
+            return Promise.resolve({
+              done: false,
+              value: head[i++] as InputLine,
+            });
+          if (done) return Promise.resolve({ done: true, value: undefined });
+          return onLine ? it.next().then(counted) : it.next();
         },
         return: async (): Promise<IteratorResult<InputLine>> => {
           await it.return?.();

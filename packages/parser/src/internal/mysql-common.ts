@@ -24,10 +24,18 @@ function d(s: string, i: number): number {
  * Sets {@link mysqlScan}. Returns NaN when there is none.
  * @internal
  */
-export function parseMysqlTime(s: string, pos: number, offsetUs: number): number {
+export function parseMysqlTime(
+  s: string,
+  pos: number,
+  offsetUs: number,
+): number {
   if (s.charCodeAt(pos + 4) === 45 && s.charCodeAt(pos + 10) === 84) {
     // ISO 8601
-    const y = d(s, pos) * 1000 + d(s, pos + 1) * 100 + d(s, pos + 2) * 10 + d(s, pos + 3);
+    const y =
+      d(s, pos) * 1000 +
+      d(s, pos + 1) * 100 +
+      d(s, pos + 2) * 10 +
+      d(s, pos + 3);
     const mo = d(s, pos + 5) * 10 + d(s, pos + 6);
     const da = d(s, pos + 8) * 10 + d(s, pos + 9);
     const h = d(s, pos + 11) * 10 + d(s, pos + 12);
@@ -75,7 +83,9 @@ export function parseMysqlTime(s: string, pos: number, offsetUs: number): number
   if (Number.isNaN(y + mo + da + h + mi + se) || mo < 1 || mo > 12) return NaN;
   mysqlScan.end = pos + 15;
   mysqlScan.resolutionUs = 1_000_000;
-  return (((daysFromCivil(y, mo, da) * 24 + h) * 60 + mi) * 60 + se) * 1e6 - offsetUs;
+  return (
+    (((daysFromCivil(y, mo, da) * 24 + h) * 60 + mi) * 60 + se) * 1e6 - offsetUs
+  );
 }
 
 /** One MySQL connection (thread) of a log. @internal */

@@ -10,7 +10,13 @@ import { parseEpochMillis, parsePgTimestamp, scan } from './time';
 type Token =
   | { k: 'lit'; text: string }
   | { k: 'q' }
-  | { k: 'field'; esc: string; padded: boolean };
+  | {
+      k: 'field';
+      esc: string;
+      padded: boolean;
+      text: boolean;
+      cache: TextCache;
+    };
 
 /** What a matched prefix yields. Reused between lines: copy what you keep. */
 export interface PrefixMatch {
@@ -97,7 +103,13 @@ export class CompiledPrefix {
       lit = '';
       if (esc === 'q') tokens.push({ k: 'q' });
       else if (KNOWN_ESCAPES.has(esc))
-        tokens.push({ k: 'field', esc, padded });
+        tokens.push({
+          k: 'field',
+          esc,
+          padded,
+          text: padded || TEXT_ESCAPES.has(esc),
+          cache: new TextCache(),
+        });
       else throw new Error(`unknown log_line_prefix escape %${esc}`);
     }
     // PostgreSQL writes the severity right after the prefix; trailing spaces stay literal.
@@ -142,8 +154,8 @@ export class CompiledPrefix {
     if (i === pos || line.charCodeAt(i) !== 58) return false;
     if (line.charCodeAt(i + 1) !== 32 || line.charCodeAt(i + 2) !== 32)
       return false;
-    const word = line.slice(pos, i);
-    if (!PG_SEVERITIES.has(word)) return false;
+    const word = severityWord(line, pos, i - pos);
+    if (word === undefined) return false;
     this.m.severity = word;
     this.m.messageStart = i + 3;
     return true;
@@ -164,7 +176,7 @@ export class CompiledPrefix {
         continue;
       }
       const esc = t.esc;
-      if (t.padded || TEXT_ESCAPES.has(esc)) return this.text(line, ti, pos);
+      if (t.text) return this.text(line, ti, pos);
       switch (esc) {
         case 'm':
         case 't': {
@@ -192,7 +204,7 @@ export class CompiledPrefix {
           const start = pos;
           while (isDigit(line.charCodeAt(pos))) pos++;
           if (pos === start) return false;
-          if (esc === 'p') m.pid = line.slice(start, pos);
+          if (esc === 'p') m.pid = this.pidText.take(line, start, pos);
           else if (esc === 'x') m.xid = line.slice(start, pos);
           break;
         }
@@ -246,12 +258,12 @@ export class CompiledPrefix {
 
   /** A free-text escape: try each place the following literal occurs (bounded). */
   private text(line: string, ti: number, pos: number): boolean {
-    const t = this.tokens[ti] as { esc: string; padded: boolean };
+    const t = this.tokens[ti] as Token & { k: 'field' };
     const next = this.tokens[ti + 1];
     if (next?.k === 'lit') {
       let k = line.indexOf(next.text, pos);
       for (let tries = 0; k !== -1 && tries < MAX_TRIES; tries++) {
-        this.setText(t.esc, line.slice(pos, k), t.padded);
+        this.setText(t.esc, t.cache.take(line, pos, k), t.padded);
         if (this.from(line, ti + 1, k)) return true;
         k = line.indexOf(next.text, k + 1);
       }
@@ -275,6 +287,9 @@ export class CompiledPrefix {
     return false;
   }
 
+  // Last values of the escapes: most lines repeat them, so reuse the strings.
+  private readonly pidText = new TextCache();
+
   private setText(esc: string, value: string, padded: boolean): void {
     const v = padded ? value.trim() : value;
     const m = this.m;
@@ -295,7 +310,9 @@ export class CompiledPrefix {
         // host(port) → host:port
         const p = v.lastIndexOf('(');
         m.client =
-          p > 0 && v.endsWith(')') ? `${v.slice(0, p)}:${v.slice(p + 1, -1)}` : v;
+          p > 0 && v.endsWith(')')
+            ? `${v.slice(0, p)}:${v.slice(p + 1, -1)}`
+            : v;
         break;
       }
       case 'p':
@@ -313,6 +330,39 @@ export class CompiledPrefix {
       default:
         break;
     }
+  }
+}
+
+const SEVERITIES_BY_LENGTH: string[][] = [];
+for (const w of PG_SEVERITIES) (SEVERITIES_BY_LENGTH[w.length] ??= []).push(w);
+
+/** The severity word at `pos` (without allocating), or undefined. */
+function severityWord(
+  line: string,
+  pos: number,
+  len: number,
+): string | undefined {
+  const list = SEVERITIES_BY_LENGTH[len];
+  if (!list) return undefined;
+  for (const w of list) if (line.startsWith(w, pos)) return w;
+  return undefined;
+}
+
+/** Hands out `line.slice(start, end)`, or the previous string when it is the same text. */
+class TextCache {
+  private last: string | undefined;
+
+  take(line: string, start: number, end: number): string {
+    const prev = this.last;
+    if (
+      prev !== undefined &&
+      prev.length === end - start &&
+      line.startsWith(prev, start)
+    )
+      return prev;
+    const v = line.slice(start, end);
+    this.last = v;
+    return v;
   }
 }
 

@@ -137,7 +137,8 @@ export class PgProcessor {
     let id: string;
     if (e.sessionKey !== undefined) id = e.sessionKey;
     else if (e.pid === undefined) id = '-';
-    else id = Number.isNaN(e.timeUs) ? e.pid : `${e.pid}@${isoFromUs(e.timeUs)}`;
+    else
+      id = Number.isNaN(e.timeUs) ? e.pid : `${e.pid}@${isoFromUs(e.timeUs)}`;
     const s: Session = {
       id,
       open: undefined,
@@ -297,7 +298,10 @@ export class PgProcessor {
   private statement(
     e: PgEntry,
     sql: string,
-    extra: { durationUs?: number | undefined; preparedName?: string | undefined },
+    extra: {
+      durationUs?: number | undefined;
+      preparedName?: string | undefined;
+    },
   ): RawQueryEvent {
     const { durationUs, preparedName } = extra;
     const s = this.session(e);
@@ -363,7 +367,12 @@ export class PgProcessor {
     if (err.code !== undefined && err.code !== '') error.code = err.code;
     error.message = err.message;
     const open = s.open;
-    if (open && !open.emitted && open.ev.error === undefined && open.ev.sql === sql) {
+    if (
+      open &&
+      !open.emitted &&
+      open.ev.error === undefined &&
+      open.ev.sql === sql
+    ) {
       open.ev.error = error;
       return;
     }

@@ -97,6 +97,8 @@ function two(s: string, i: number): number {
 export const scan = { end: 0 };
 
 let lastDateKey = '';
+let lastZone = '\u0000';
+let lastZoneOffset = 0;
 let lastDateDays = 0;
 
 /**
@@ -115,9 +117,9 @@ export function parseWallClock(s: string, pos: number): number {
   const sep = s.charCodeAt(pos + 10);
   if (sep !== 32 && sep !== 84) return NaN;
   let days: number;
-  const key = s.slice(pos, pos + 10);
-  if (key === lastDateKey) days = lastDateDays;
+  if (lastDateKey !== '' && s.startsWith(lastDateKey, pos)) days = lastDateDays;
   else {
+    const key = s.slice(pos, pos + 10);
     const y = two(s, pos) * 100 + two(s, pos + 2);
     const mo = two(s, pos + 5);
     const d = two(s, pos + 8);
@@ -179,8 +181,16 @@ export function parsePgTimestamp(s: string, pos: number): number {
       else break;
     }
   }
-  const off = zoneOffsetSeconds(s.slice(i, j));
-  if (off === undefined) return NaN;
+  let off: number | undefined;
+  if (j - i === lastZone.length && s.startsWith(lastZone, i))
+    off = lastZoneOffset;
+  else {
+    const zone = s.slice(i, j);
+    off = zoneOffsetSeconds(zone);
+    if (off === undefined) return NaN;
+    lastZone = zone;
+    lastZoneOffset = off;
+  }
   scan.end = j;
   return wall - off * 1_000_000;
 }

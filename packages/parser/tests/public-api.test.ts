@@ -1,0 +1,39 @@
+import * as api from '../src/index';
+
+it('public API of @stb/parser', () => {
+  expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
+   [
+     "COMMON_PG_PREFIXES",
+     "MIN_DETECT_CONFIDENCE",
+     "builtinLogFormats",
+     "defineLogFormat",
+     "detectLogFormat",
+     "mysqlGeneral",
+     "mysqlSlow",
+     "parseLogs",
+     "plainSql",
+     "postgresCsvlog",
+     "postgresJsonlog",
+     "postgresStderr",
+   ]
+  `);
+});
+
+it('every built-in format is a valid plugin with a unique name and options schema', () => {
+  const names = api.builtinLogFormats.map((f) => f.name);
+  expect(new Set(names).size).toBe(names.length);
+  expect(names).toEqual([
+    'postgres-jsonlog',
+    'postgres-csvlog',
+    'postgres-stderr',
+    'mysql-slow',
+    'mysql-general',
+    'plain-sql',
+  ]);
+  for (const f of api.builtinLogFormats) {
+    expect(f.kind).toBe('log-format');
+    expect(f.apiVersion).toBe(1);
+    expect(f.options.safeParse({}).success).toBe(true);
+    expect(typeof f.detect).toBe('function');
+  }
+});
