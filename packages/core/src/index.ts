@@ -112,3 +112,12 @@ export type {
   AtomicFileWriterOptions,
 } from './io/atomic-file';
 export { traceJsonSchema } from './json-schema';
+export { compileSqlTemplate } from './sql/template';
+export type { SqlTemplate } from './sql/template';
+export { renderSqlLiteral } from './sql/literal';
+export type {
+  SqlLiteralDialect,
+  SqlLiteralOptions,
+  SqlLiteralContext,
+} from './sql/literal';
+export { renderSqlTemplate } from './sql/render';
