@@ -1,30 +1,20 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { InputLine, RawQueryEvent } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
 import { looksBinary } from '../internal/lines';
 import {
-  isUtcOffset,
   mysqlHeaderKind,
+  mysqlLogOptions,
   mysqlScan,
   mysqlSessionId,
   offsetOptionUs,
   parseMysqlTime,
+  resolutionTracker,
 } from '../internal/mysql-common';
 import type { MysqlSession } from '../internal/mysql-common';
 
-const options = z
-  .object({
-    /**
-     * The server's UTC offset (`+02:00`) for `YYMMDD HH:MM:SS` times, which the server writes in
-     * its local time without a zone. Default `+00:00`.
-     */
-    utcOffset: z
-      .string()
-      .refine(isUtcOffset, 'expected an offset like +02:00')
-      .optional(),
-  })
-  .strict();
+const options = mysqlLogOptions;
 
 /** Options of the `mysql-general` log format. */
 export type MysqlGeneralOptions = z.infer<typeof options>;
@@ -136,7 +126,7 @@ async function* parseGeneral(
   const sessions = new Map<string, MysqlSession>();
   let curThread: string | undefined;
   let lastTimeUs = NaN;
-  let resolution = 0;
+  const trackResolution = resolutionTracker(ctx);
   /** The statement being read (continuation lines may follow). */
   let cur: RawQueryEvent | undefined;
   /** The last entry takes continuation lines (a statement, or a Prepare). */
@@ -192,10 +182,7 @@ async function* parseGeneral(
     open = false;
     if (!Number.isNaN(e.timeUs)) {
       lastTimeUs = e.timeUs;
-      if (mysqlScan.resolutionUs !== resolution) {
-        resolution = mysqlScan.resolutionUs;
-        ctx.setTimeResolutionUs?.(resolution);
-      }
+      trackResolution();
     }
     const cmd = e.command;
     if (cmd === 'Query' || cmd === 'Execute') {

@@ -1,26 +1,18 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { InputLine, RawQueryEvent } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
 import { looksBinary } from '../internal/lines';
 import {
-  isUtcOffset,
   mysqlHeaderKind,
-  mysqlScan,
+  mysqlLogOptions,
   mysqlSessionId,
   offsetOptionUs,
   parseMysqlTime,
+  resolutionTracker,
 } from '../internal/mysql-common';
 
-const options = z
-  .object({
-    /** The server's UTC offset (`+02:00`) for `# Time: YYMMDD HH:MM:SS` lines. Default `+00:00`. */
-    utcOffset: z
-      .string()
-      .refine(isUtcOffset, 'expected an offset like +02:00')
-      .optional(),
-  })
-  .strict();
+const options = mysqlLogOptions;
 
 /** Options of the `mysql-slow` log format. */
 export type MysqlSlowOptions = z.infer<typeof options>;
@@ -62,6 +54,7 @@ async function* parseSlow(
   const firstSeen = new Map<string, string>();
   let lastTimeUs = NaN;
   let lastDatabase: string | undefined;
+  const trackResolution = resolutionTracker(ctx);
   let resolution = 0;
   let cur: SlowEntry | undefined;
 
@@ -125,10 +118,7 @@ async function* parseSlow(
           ctx.report('invalid', line, 'unreadable `# Time:`');
         else {
           lastTimeUs = t;
-          if (mysqlScan.resolutionUs !== resolution) {
-            resolution = mysqlScan.resolutionUs;
-            ctx.setTimeResolutionUs?.(resolution);
-          }
+          resolution = trackResolution();
         }
         cur = begin(line);
         continue;

@@ -8,6 +8,7 @@ import { CompiledPrefix, detectPgPrefix } from '../internal/pg-prefix';
 import {
   PG_SUB_SEVERITIES,
   PgProcessor,
+  blankPgEntry,
   type PgEntry,
 } from '../internal/pg-processor';
 
@@ -64,21 +65,7 @@ async function* parseStderr(
   const proc = new PgProcessor(ctx);
   const out = proc.out;
   // One entry object, reused: the processor copies what it keeps.
-  const cur: PgEntry = {
-    line: 0,
-    timeUs: NaN,
-    pid: undefined,
-    sessionKey: undefined,
-    user: undefined,
-    database: undefined,
-    application: undefined,
-    client: undefined,
-    vxid: undefined,
-    xid: undefined,
-    sqlstate: undefined,
-    severity: '',
-    message: '',
-  };
+  const cur: PgEntry = blankPgEntry();
   let has = false;
   const dispatch = () => {
     if (PG_SUB_SEVERITIES.has(cur.severity)) proc.sub(cur);

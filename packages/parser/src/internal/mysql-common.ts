@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import type { LogFormatContext } from '../log-format';
 import { daysFromCivil, isoFromUs, parseUtcOffset } from './time';
 
 /** Header lines MySQL/MariaDB write when a log file is opened. @internal */
@@ -111,4 +113,33 @@ export function offsetOptionUs(offset: string | undefined): number {
 /** Zod-free check used by the option schemas. @internal */
 export function isUtcOffset(offset: string): boolean {
   return parseUtcOffset(offset) !== undefined;
+}
+
+/**
+ * Options of both MySQL formats: the server's UTC offset (`+02:00`) for `YYMMDD HH:MM:SS` times,
+ * which the server writes in its local time without a zone. Default `+00:00`.
+ * @internal
+ */
+export const mysqlLogOptions = z
+  .object({
+    utcOffset: z
+      .string()
+      .refine(isUtcOffset, 'expected an offset like +02:00')
+      .optional(),
+  })
+  .strict();
+
+/**
+ * Tells the host the resolution of the last parsed time whenever it changes; returns it.
+ * @internal
+ */
+export function resolutionTracker(ctx: LogFormatContext): () => number {
+  let resolution = 0;
+  return () => {
+    if (mysqlScan.resolutionUs !== resolution) {
+      resolution = mysqlScan.resolutionUs;
+      ctx.setTimeResolutionUs?.(resolution);
+    }
+    return resolution;
+  };
 }

@@ -1,4 +1,4 @@
-import { PG_SEVERITIES } from './pg-processor';
+import { PG_SEVERITIES, blankPgEntry } from './pg-processor';
 import { parseEpochMillis, parsePgTimestamp, scan } from './time';
 
 /**
@@ -63,20 +63,7 @@ export class CompiledPrefix {
   readonly escapes: ReadonlySet<string>;
   /** Finest time the prefix resolves, µs (`%m`/`%n`: 1000, `%t`: 1 s); undefined without time. */
   readonly timeResolutionUs: number | undefined;
-  private readonly m: PrefixMatch = {
-    timeUs: NaN,
-    pid: undefined,
-    sessionKey: undefined,
-    user: undefined,
-    database: undefined,
-    application: undefined,
-    client: undefined,
-    vxid: undefined,
-    xid: undefined,
-    sqlstate: undefined,
-    severity: '',
-    messageStart: 0,
-  };
+  private readonly m: PrefixMatch = { ...blankPgEntry(), messageStart: 0 };
 
   constructor(readonly prefix: string) {
     const tokens: Token[] = [];

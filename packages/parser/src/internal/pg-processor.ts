@@ -30,6 +30,25 @@ export interface PgEntry {
   statement?: string | undefined;
 }
 
+/** An entry with nothing set, to fill in. */
+export function blankPgEntry(): PgEntry {
+  return {
+    line: 0,
+    timeUs: NaN,
+    pid: undefined,
+    sessionKey: undefined,
+    user: undefined,
+    database: undefined,
+    application: undefined,
+    client: undefined,
+    vxid: undefined,
+    xid: undefined,
+    sqlstate: undefined,
+    severity: '',
+    message: '',
+  };
+}
+
 /** Severities of lines that belong to the preceding entry of the same process (stderr). */
 export const PG_SUB_SEVERITIES: ReadonlySet<string> = new Set([
   'DETAIL',
