@@ -94,9 +94,14 @@ describe('renderSql on real PostgreSQL', () => {
     await db?.drop();
   });
 
-  it.each([['on'], ['off']])(
-    'stores exactly the adversarial values (standard_conforming_strings %s)',
-    async (scs) => {
+  it.each([
+    ['on', false],
+    ['off', false],
+    // The plain-literal form for targets known to have the setting on.
+    ['on', true],
+  ])(
+    'stores exactly the adversarial values (standard_conforming_strings %s, option %s)',
+    async (scs, standardConformingStrings) => {
       if (!client) return;
       await client.query(`SET standard_conforming_strings = ${scs}`);
       await client.query('SET escape_string_warning = off');
@@ -111,7 +116,7 @@ describe('renderSql on real PostgreSQL', () => {
             { t: 'int', v: i },
             { t: 'string', v: VALUES[i] as string },
           ],
-          'postgres',
+          { dialect: 'postgres', standardConformingStrings },
         );
         await client.query(sql);
       }
