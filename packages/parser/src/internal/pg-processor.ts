@@ -79,6 +79,8 @@ export const PG_SEVERITIES: ReadonlySet<string> = new Set([
 
 interface Pending {
   ev: RawQueryEvent;
+  /** Its session, to drop the session's reference once emitted (bounded memory). */
+  session: Session;
   /** No later line can change it any more. */
   done: boolean;
   /** Handed to the consumer: must not be changed. */
@@ -353,7 +355,7 @@ export class PgProcessor {
           ? undefined
           : e.xid;
     if (txn !== undefined) ev.transactionId = txn;
-    const item: Pending = { ev, done: false, emitted: false };
+    const item: Pending = { ev, session: s, done: false, emitted: false };
     this.queue.push(item);
     s.open = item;
     s.lastWasEvent = true;
@@ -443,6 +445,7 @@ export class PgProcessor {
       const item = q[h] as Pending;
       if (!item.done) break;
       item.emitted = true;
+      if (item.session.open === item) item.session.open = undefined;
       this.out.push(item.ev);
       h++;
     }
