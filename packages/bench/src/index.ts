@@ -21,15 +21,13 @@ export type {
   DbExecuteContext,
   Protocol,
 } from './db-plugin';
-/** `$n` placeholder parsing and translation for drivers. */
-export {
-  parseTemplateText,
-  renderLiteral,
-  createPlaceholderTranslator,
-} from './placeholders';
+/**
+ * `$n` placeholder translation for drivers (tokenising and literal rendering are core's
+ * `compileSqlTemplate` and `renderSqlLiteral`).
+ */
+export { createPlaceholderTranslator } from './placeholders';
 export type {
   PlaceholderStyle,
-  ParsedTemplate,
   TranslatedQuery,
   PlaceholderTranslator,
   PlaceholderTranslatorOptions,

@@ -1,8 +1,7 @@
-import {
-  createPlaceholderTranslator,
-  parseTemplateText,
-  renderLiteral,
-} from './placeholders';
+import Database from 'better-sqlite3';
+import { createRng } from '@stb/core';
+import type { ParamValue } from '@stb/core';
+import { createPlaceholderTranslator } from './placeholders';
 import { splitSqlStatements } from './sql-split';
 import { resolveTarget } from './target';
 import type { BoundQuery } from './bound-query';
@@ -14,12 +13,53 @@ const q = (text: string, params: BoundQuery['params']): BoundQuery => ({
   queryType: 'SELECT',
 });
 
+// Tokenising and literal rules are core's (packages/core/src/sql/*.test.ts); here the
+// translator's own work: caching, `?` reordering, list expansion, and inlining per target.
 describe('placeholders', () => {
   it('skips $n inside strings, comments, identifiers and dollar quotes', () => {
-    const p = parseTemplateText(
-      `SELECT '$1', "a$2", $$ $3 $$, x$4 /* $5 */ FROM t WHERE a = $2 -- $6\n AND b = $1`,
+    const t = createPlaceholderTranslator({
+      style: 'question',
+      convert: (p) => p.v,
+    });
+    const r = t.translate(
+      q(
+        `SELECT '$1', "a$2", $$ $3 $$, x$4 /* $5 */ FROM t WHERE a = $2 -- $6\n AND b = $1`,
+        [
+          { t: 'int', v: 1 },
+          { t: 'int', v: 2 },
+        ],
+      ),
     );
-    expect(p.refs).toEqual([1, 0]);
+    expect(r.text).toBe(
+      `SELECT '$1', "a$2", $$ $3 $$, x$4 /* $5 */ FROM t WHERE a = ? -- $6\n AND b = ?`,
+    );
+    expect(r.values).toEqual([2, 1]);
+  });
+
+  it('tokenises template text in the dialect it is written in', () => {
+    // MySQL: `\'` escapes inside '…' and `#` starts a comment; PostgreSQL: neither.
+    const text = "SELECT 'a\\' = $1 ' # $2\n, $2";
+    const params: ParamValue[] = [
+      { t: 'int', v: 1 },
+      { t: 'int', v: 2 },
+    ];
+    const pgT = createPlaceholderTranslator({
+      style: 'dollar',
+      convert: (p) => p.v,
+    });
+    const myT = createPlaceholderTranslator({
+      style: 'question',
+      convert: (p) => p.v,
+      dialect: 'mysql',
+    });
+    expect(pgT.translate(q(text, params))).toMatchObject({
+      text,
+      values: [1, 2],
+    });
+    expect(myT.translate(q(text, params))).toMatchObject({
+      text: "SELECT 'a\\' = $1 ' # $2\n, ?",
+      values: [2],
+    });
   });
 
   it('reorders values for ? drivers and caches the text per template', () => {
@@ -83,28 +123,103 @@ describe('placeholders', () => {
     ).toEqual([0, 5, 6]);
   });
 
-  it('renders literals for the simple protocol', () => {
-    expect(renderLiteral({ t: 'string', v: "O'Brien\\" }, 'postgres')).toBe(
-      "'O''Brien\\'",
-    );
-    expect(renderLiteral({ t: 'string', v: "O'Brien\\" }, 'mysql')).toBe(
-      "'O''Brien\\\\'",
-    );
-    expect(renderLiteral({ t: 'bytes', v: 'ff00' }, 'postgres')).toBe(
-      "'\\xff00'::bytea",
+  it('inlines literals for the simple protocol of each target', () => {
+    const t = createPlaceholderTranslator({
+      style: 'question',
+      convert: (p) => p.v,
+    });
+    const query = q('SELECT $1, $2 FROM t WHERE id IN ($3 /*, ... */)', [
+      { t: 'string', v: "O'Brien\\" },
+      { t: 'bytes', v: 'ff00' },
+      {
+        t: 'list',
+        v: [
+          { t: 'int', v: 1 },
+          { t: 'null', v: null },
+        ],
+      },
+    ]);
+    expect(t.inline(query, 'postgres')).toBe(
+      "SELECT E'O''Brien\\\\', E'\\\\xff00'::bytea FROM t WHERE id IN (1, NULL)",
     );
     expect(
-      renderLiteral(
-        {
-          t: 'list',
-          v: [
-            { t: 'int', v: 1 },
-            { t: 'null', v: null },
-          ],
-        },
-        'mysql',
+      t.inline(query, { dialect: 'postgres', standardConformingStrings: true }),
+    ).toBe(
+      "SELECT 'O''Brien\\', '\\xff00'::bytea FROM t WHERE id IN (1, NULL)",
+    );
+    expect(t.inline(query, 'mysql')).toBe(
+      "SELECT 'O''Brien\\\\', X'ff00' FROM t WHERE id IN (1, NULL)",
+    );
+    expect(t.inline(query, 'sqlite')).toBe(
+      "SELECT 'O''Brien\\', X'ff00' FROM t WHERE id IN (1, NULL)",
+    );
+    expect(() =>
+      t.inline(q('SELECT $2', [{ t: 'int', v: 1 }]), 'postgres'),
+    ).toThrow(expect.objectContaining({ code: 'STB_TRACE_SCHEMA_MISMATCH' }));
+  });
+
+  it('inlined SQLite literals store adversarial strings exactly', () => {
+    const rng = createRng(7);
+    const alphabet = [
+      "'",
+      '\\',
+      '"',
+      '$',
+      '-',
+      '/',
+      '*',
+      '\n',
+      '\0',
+      'é',
+      '😀',
+      'a',
+    ];
+    const values = [
+      "'; DROP TABLE lit; --",
+      "it's a \\'trap\\'",
+      'nul\0inside',
+      '$1 -- /* */',
+      '',
+      ...Array.from({ length: 200 }, () =>
+        Array.from(
+          { length: rng.int(12) },
+          () => alphabet[rng.int(alphabet.length)],
+        ).join(''),
       ),
-    ).toBe('1, NULL');
+    ];
+    const db = new Database(':memory:');
+    try {
+      db.exec('CREATE TABLE lit (id INTEGER PRIMARY KEY, ok, v TEXT)');
+      const t = createPlaceholderTranslator({
+        style: 'question',
+        convert: (p) => p.v,
+      });
+      values.forEach((v, i) => {
+        db.exec(
+          t.inline(
+            {
+              templateId: 'ins',
+              text: "INSERT INTO lit (id, ok, v) VALUES ($1, $3, $2) -- '$2'",
+              params: [
+                { t: 'int', v: i },
+                { t: 'string', v },
+                { t: 'bool', v: i % 2 === 0 },
+              ],
+              queryType: 'INSERT',
+            },
+            'sqlite',
+          ),
+        );
+      });
+      const rows = db.prepare('SELECT ok, v FROM lit ORDER BY id').all() as {
+        ok: number;
+        v: string;
+      }[];
+      expect(rows.map((r) => r.v)).toEqual(values);
+      expect(rows.map((r) => r.ok)).toEqual(values.map((_, i) => (i + 1) % 2));
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -123,6 +123,7 @@ export function createKnexPlugin(
       const translator = createPlaceholderTranslator({
         style: 'question',
         convert: toKnexValue,
+        dialect: mysql ? 'mysql' : 'postgres',
       });
       const simple = ctx.protocol === 'simple';
       let closed = false;

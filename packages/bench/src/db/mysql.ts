@@ -102,6 +102,7 @@ export function createMysqlPlugin(
       const translator = createPlaceholderTranslator({
         style: 'question',
         convert: toMysqlValue,
+        dialect: 'mysql',
       });
       const run = (q: BoundQuery): Promise<MysqlResult> => {
         if (protocol === 'simple')
