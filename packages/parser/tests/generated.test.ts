@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { RawQueryEvent } from '@stb/core';
 import { GENERATED, comparable, countBy, parseCached } from './helpers';
 
 // Logs written by private PostgreSQL 15 / MariaDB 10.11 instances (tests/fixtures/make-fixtures.sh).
@@ -31,6 +32,9 @@ describe.each([
         expect(f?.timeResolutionUs).toBe(stderrResolution);
       }
       expect(events).toHaveLength(client.statements);
+      // Events satisfy the core contract (validated here, at the boundary, not in the hot path).
+      for (const e of events)
+        expect(RawQueryEvent.safeParse(e).error).toBeUndefined();
       expect(events.filter((e) => e.error)).toHaveLength(client.errors);
       expect(f?.sessions).toBe(client.sessions);
       expect(f?.skipped['invalid']).toBeUndefined();
@@ -122,6 +126,8 @@ describe('mariadb-sysbench-small (general and slow log of one run)', () => {
     expect(general.summary.files[0]?.format).toBe('mysql-general');
     expect(slow.summary.files[0]?.format).toBe('mysql-slow');
     expect(slow.summary.files[0]?.skipped['invalid']).toBeUndefined();
+    for (const e of [...slow.events, ...general.events])
+      expect(RawQueryEvent.safeParse(e).error).toBeUndefined();
     expect(general.summary.files[0]?.skipped['invalid']).toBeUndefined();
     const strip = (sql: string) => sql.replace(/;$/, '');
     // The slow log writes a statement when it ends, the general log when it arrives: compare
