@@ -6,9 +6,10 @@ import { ArrivalFitter } from './internal/arrival';
 import { throwIfAborted } from './internal/abort';
 import type { PrivacySettings } from './internal/param-fit';
 import { SlotFitter } from './internal/param-fit';
+import { SequenceBuffer } from './internal/sequence-buffer';
+import { SessionValues, valuePrimitive } from './internal/session-values';
 import type { TrackedSession } from './internal/sessions';
 import { SessionTracker } from './internal/sessions';
-import { valueKey } from './internal/value-key';
 import type { ModelFitProgress, SessionSequence } from './sequence-model';
 import type { ParameterModelState, SlotModelState } from './state-schemas';
 import type { FitWorkloadModelOptions } from './workload-types';
@@ -16,15 +17,17 @@ import type { FitWorkloadModelOptions } from './workload-types';
 const DEFAULT_IDLE_US = 30 * 60 * 1_000_000;
 const DEFAULT_MAX_SESSION_EVENTS = 100_000;
 const DEFAULT_MIN_SESSIONS = 5;
+const DEFAULT_SEQUENCE_CACHE_SYMBOLS = 4_000_000;
 const PROGRESS_EVERY = 65_536;
 
 interface FitSession extends TrackedSession {
-  prevTemplate: string | undefined;
+  /** Arrival index of the previous template (-1: none yet). */
+  prevTemplate: number;
   prevEndUs: number;
-  /** Current value key per `<template>#<slot>`. */
-  values: Map<string, string>;
-  /** Sources currently holding a value key, least recent first. */
-  holders: Map<string, Set<string>>;
+  /** Current value of every reuse source (`<template>#<slot>` as an index), created on first use. */
+  values: SessionValues | undefined;
+  /** Template indices so far, while the sequence buffer has room. */
+  seq: number[] | undefined;
 }
 
 interface SequenceSession extends TrackedSession {
@@ -62,7 +65,7 @@ export async function* sessionSequences(
   let n = 0;
   for await (const e of events) {
     if ((++n & 1023) === 0) throwIfAborted(options.signal, 'Fitting');
-    tracker.push(e).session.templates.push(e.templateId);
+    tracker.push(e).templates.push(e.templateId);
     while (ready.length > 0) yield ready.shift() as SessionSequence;
   }
   tracker.finish();
@@ -91,7 +94,6 @@ export async function fitWorkloadModel(
     : undefined;
   const modelOptions: unknown = parsePluginOptions(model, options.modelOptions);
   const templates = templateList(options);
-  const byId = new Map(templates.map((t) => [t.id, t]));
   const privacy: PrivacySettings = {
     enabled: options.privacy?.enabled ?? false,
     minSessions: options.privacy?.minSessions ?? DEFAULT_MIN_SESSIONS,
@@ -101,10 +103,24 @@ export async function fitWorkloadModel(
     maxEvents: options.maxSessionEvents ?? DEFAULT_MAX_SESSION_EVENTS,
   };
 
-  // Pass 1: parameters, arrivals, counts.
-  const slots = new Map<string, { fitters: SlotFitter[]; keys: string[] }>();
-  const counts = new Map<string, number>();
+  // Pass 1: parameters, arrivals, counts, and the sessions' template sequences while they fit
+  // the sequence cache. Templates and reuse sources are interned to small integers.
+  const index = new Map<string, number>();
+  templates.forEach((t, i) => {
+    if (!index.has(t.id)) index.set(t.id, i);
+  });
+  const ids = templates.map((t) => t.id);
+  const counts = new Float64Array(templates.length);
   const arrival = new ArrivalFitter(options.bucketUs);
+  const arrivalIndex = new Int32Array(templates.length).fill(-1);
+  const fitters: (SlotFitter[] | undefined)[] = [];
+  /** Per template index: reuse source index per slot. */
+  const sourceIds: (number[] | undefined)[] = [];
+  /** Reuse source names, `<templateId>#<slot>`. */
+  const sourceNames: string[] = [];
+  const buffer = new SequenceBuffer(
+    options.sequenceCacheSymbols ?? DEFAULT_SEQUENCE_CACHE_SYMBOLS,
+  );
   let eventCount = 0;
   let sessionCount = 0;
   let startUs = Infinity;
@@ -116,82 +132,66 @@ export async function fitWorkloadModel(
       ordinal,
       events: 0,
       lastUs: first.startUs,
-      prevTemplate: undefined,
+      prevTemplate: -1,
       prevEndUs: first.startUs,
-      values: new Map(),
-      holders: new Map(),
+      values: undefined,
+      seq: buffer.overflow ? undefined : [],
     }),
     (s) => {
       sessionCount++;
       arrival.sessionEnd(s.events);
+      if (s.seq) buffer.add(s.id, s.seq);
     },
   );
   for await (const e of events()) {
     if ((eventCount & 1023) === 0) throwIfAborted(signal, 'Fitting');
     eventCount++;
-    if (!byId.has(e.templateId)) {
+    const ti = index.get(e.templateId);
+    if (ti === undefined) {
       throw new StbError(
         'STB_TRACE_UNKNOWN_TEMPLATE',
         `[stb] [models] Event ${eventCount} uses template \`${e.templateId}\`, which is not in the catalog. Pass the trace's template records as \`catalog\`.`,
         { details: { templateId: e.templateId, event: eventCount } },
       );
     }
-    counts.set(e.templateId, (counts.get(e.templateId) ?? 0) + 1);
+    counts[ti] = (counts[ti] as number) + 1;
     if (e.startUs < startUs) startUs = e.startUs;
     if (e.startUs > endUs) endUs = e.startUs;
-    const { session, isNew } = tracker.push(e);
-    if (isNew) arrival.sessionStart(e.startUs);
-    arrival.event(
-      e,
-      session.prevTemplate === undefined
-        ? undefined
-        : { templateId: session.prevTemplate, endUs: session.prevEndUs },
-    );
-    session.prevTemplate = e.templateId;
+    const session = tracker.push(e);
+    if (tracker.lastIsNew) arrival.sessionStart(e.startUs);
+    let ai = arrivalIndex[ti] as number;
+    if (ai < 0) arrivalIndex[ti] = ai = arrival.templateIndex(e.templateId);
+    arrival.eventAt(e, ai, session);
+    session.prevTemplate = ai;
     session.prevEndUs = e.startUs + (e.durationUs ?? 0);
+    if (session.seq) {
+      if (buffer.overflow) session.seq = undefined;
+      else session.seq.push(ti);
+    }
 
-    let entry = slots.get(e.templateId);
-    if (!entry) slots.set(e.templateId, (entry = { fitters: [], keys: [] }));
-    const { fitters, keys } = entry;
-    for (let i = 0; i < e.params.length; i++) {
-      const p = e.params[i];
+    const params = e.params;
+    if (params.length === 0) continue;
+    const slotFitters = (fitters[ti] ??= []);
+    const sources = (sourceIds[ti] ??= []);
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i];
       if (p === undefined) continue;
-      let f = fitters[i];
-      if (!f) fitters[i] = f = new SlotFitter(privacy.minSessions);
+      let f = slotFitters[i];
+      if (!f) slotFitters[i] = f = new SlotFitter(privacy.minSessions);
       f.add(p, e.startUs, session.ordinal);
-      if (p.t === 'null' || p.t === 'bool') continue;
-      const key = valueKey(p);
-      const source = (keys[i] ??= `${e.templateId}#${i}`);
-      const holders = session.holders.get(key);
-      if (holders) {
-        // Several sources may hold the value (pgbench's tid and bid can both be 2): credit the one
-        // that matched most often so far (ties: the most recent), so coincidences do not dilute it.
-        let best: string | undefined =
-          f.bestReuse !== undefined && holders.has(f.bestReuse)
-            ? f.bestReuse
-            : undefined;
-        let bestCount = best === undefined ? -1 : Infinity;
-        if (best === undefined)
-          for (const src of holders) {
-            const c = f.reuse.get(src) ?? 0;
-            if (c >= bestCount) {
-              best = src;
-              bestCount = c;
-            }
-          }
-        if (best !== undefined) f.addReuse(best);
+      const v = valuePrimitive(p);
+      if (v === undefined) continue;
+      let source = sources[i];
+      if (source === undefined) {
+        sources[i] = source = sourceNames.length;
+        sourceNames.push(`${e.templateId}#${i}`);
       }
-      const old = session.values.get(source);
-      if (old !== undefined && old !== key) {
-        const set = session.holders.get(old);
-        set?.delete(source);
-        if (set?.size === 0) session.holders.delete(old);
-      }
-      session.values.set(source, key);
-      let set = session.holders.get(key);
-      if (!set) session.holders.set(key, (set = new Set()));
-      set.delete(source);
-      set.add(source);
+      // Several sources may hold the value (pgbench's tid and bid can both be 2): credit the one
+      // that matched most often so far (ties: the most recent), so coincidences do not dilute it.
+      const values = (session.values ??= new SessionValues());
+      const credit = values.creditFor(p.t, v, f);
+      if (credit >= 0) f.addReuse(credit);
+      values.set(source, p.t, v);
     }
     if (onProgress && eventCount % PROGRESS_EVERY === 0)
       onProgress({ phase: 'read', step: eventCount });
@@ -205,16 +205,23 @@ export async function fitWorkloadModel(
   }
   onProgress?.({ phase: 'read', step: eventCount, total: eventCount });
 
-  // Pass 2+: the sequence model.
-  const used = templates.filter((t) => counts.has(t.id));
+  // Pass 2+: the sequence model, fed from the sequence cache when every session fitted in it,
+  // else by re-reading the events for every pass.
+  const countOf = (t: QueryTemplate): number =>
+    counts[index.get(t.id) as number] as number;
+  const used = templates.filter((t) => countOf(t) > 0);
   const rng = createRng(options.seed ?? 0).derive('sequence');
+  const source = buffer.overflow
+    ? () => sessionSequences(events(), { ...trackerOptions, signal })
+    : () => buffer.replay(ids, signal);
   let state: unknown;
   try {
-    state = await model.fit(
-      () => sessionSequences(events(), { ...trackerOptions, signal }),
-      modelOptions,
-      { rng, templates: used, signal, onProgress },
-    );
+    state = await model.fit(source, modelOptions, {
+      rng,
+      templates: used,
+      signal,
+      onProgress,
+    });
   } catch (err) {
     if (isStbError(err)) throw err;
     throw new StbError(
@@ -226,11 +233,11 @@ export async function fitWorkloadModel(
 
   const parameters: ParameterModelState = { stateVersion: 1, templates: {} };
   for (const t of used) {
-    const fitters = slots.get(t.id)?.fitters ?? [];
+    const slotFitters = fitters[index.get(t.id) as number] ?? [];
     const out: SlotModelState[] = [];
-    for (let i = 0; i < fitters.length; i++) {
-      const f = fitters[i] ?? new SlotFitter(privacy.minSessions);
-      out.push(f.toState(privacy));
+    for (let i = 0; i < slotFitters.length; i++) {
+      const f = slotFitters[i] ?? new SlotFitter(privacy.minSessions);
+      out.push(f.toState(privacy, sourceNames));
     }
     parameters.templates[t.id] = out;
   }
@@ -248,7 +255,7 @@ export async function fitWorkloadModel(
       startUs,
       endUs,
     },
-    templates: used.map((t) => ({ ...t, count: counts.get(t.id) ?? 0 })),
+    templates: used.map((t) => ({ ...t, count: countOf(t) })),
     sequence: { options: modelOptions, state },
     parameters,
     arrival: arrival.toState(),

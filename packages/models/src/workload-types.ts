@@ -46,6 +46,13 @@ export interface FitWorkloadModelOptions {
   sessionIdleUs?: number;
   /** Longer sessions are split into pieces of this many statements (default 100 000). */
   maxSessionEvents?: number;
+  /**
+   * Memory budget of the sequence cache, in symbols (one per statement plus one per session, 4
+   * bytes each; default 4 000 000 ≈ 16 MB). While every session's template sequence fits, the
+   * sequence model's passes replay them from memory; otherwise every pass re-reads `events()`.
+   * 0 always re-reads.
+   */
+  sequenceCacheSymbols?: number;
   /** Session-start bucket width, µs (default: chosen so the trace spans at most 1440 buckets, at least 1 s). */
   bucketUs?: number;
   /** Creation time written to the artifact (default now), for reproducible files. */

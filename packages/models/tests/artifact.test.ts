@@ -15,9 +15,10 @@ import {
   readModelArtifact,
   writeModelArtifact,
 } from '../src/index';
-import { loadPgStatementLog } from './helpers/pg-log';
+import type { LoadedTrace } from './helpers/real-log';
+import { loadSampleTrace } from './helpers/real-log';
 
-const trace = loadPgStatementLog('pg-tpcb-simple-logstatement');
+let trace: LoadedTrace;
 const registry = createModelRegistry();
 let dir: string;
 let artifact: ModelArtifact;
@@ -60,6 +61,10 @@ async function expectCode(
 }
 
 beforeAll(async () => {
+  trace = await loadSampleTrace(
+    'pg-tpcb-simple-logstatement',
+    'postgresql.log.gz',
+  );
   dir = mkdtempSync(join(tmpdir(), 'stb-models-'));
   artifact = await fitTrace();
 });

@@ -6,26 +6,39 @@ import {
   createWorkloadSampler,
   fitWorkloadModel,
 } from '../src/index';
-import { loadPgStatementLog } from './helpers/pg-log';
+import type { LoadedTrace } from './helpers/real-log';
+import { loadSampleTrace, templateId } from './helpers/real-log';
 
 /**
- * Real pgbench (TPC-B-like, 4 clients × 300 transactions, PostgreSQL 15, log_statement = all):
- * fit, generate, and check pgbench's fixed statement order and the reuse of aid/tid/bid/delta.
+ * Real pgbench (TPC-B-like, 4 clients × 300 transactions, PostgreSQL 15, log_statement = all),
+ * parsed by @stb/parser and templated by @stb/extractor: fit, generate, and check pgbench's fixed
+ * statement order and the reuse of aid/tid/bid/delta.
  */
-const trace = loadPgStatementLog('pg-tpcb-simple-logstatement');
-const byText = (prefix: string): string => {
-  const t = trace.templates.find((x) => x.text.startsWith(prefix));
-  if (!t) throw new Error(`no template ${prefix}`);
-  return t.id;
-};
-const BEGIN = byText('BEGIN');
-const UPD_ACC = byText('UPDATE pgbench_accounts');
-const SEL = byText('SELECT abalance');
-const UPD_TEL = byText('UPDATE pgbench_tellers');
-const UPD_BR = byText('UPDATE pgbench_branches');
-const INS = byText('INSERT INTO pgbench_history');
-const END = byText('END');
-const ORDER = [BEGIN, UPD_ACC, SEL, UPD_TEL, UPD_BR, INS, END];
+let trace: LoadedTrace;
+let BEGIN: string;
+let UPD_ACC: string;
+let SEL: string;
+let UPD_TEL: string;
+let UPD_BR: string;
+let INS: string;
+let END: string;
+let ORDER: string[];
+
+beforeAll(async () => {
+  trace = await loadSampleTrace(
+    'pg-tpcb-simple-logstatement',
+    'postgresql.log.gz',
+  );
+  const byText = (prefix: string): string => templateId(trace, prefix);
+  BEGIN = byText('BEGIN');
+  UPD_ACC = byText('UPDATE pgbench_accounts');
+  SEL = byText('SELECT abalance');
+  UPD_TEL = byText('UPDATE pgbench_tellers');
+  UPD_BR = byText('UPDATE pgbench_branches');
+  INS = byText('INSERT INTO pgbench_history');
+  END = byText('END');
+  ORDER = [BEGIN, UPD_ACC, SEL, UPD_TEL, UPD_BR, INS, END];
+});
 
 async function* stream(events: TraceEvent[]): AsyncGenerator<TraceEvent> {
   yield* events;

@@ -8,6 +8,14 @@ const MIN_BUCKET_US = 1_000_000;
 const MIN_CONDITIONAL = 30;
 const TRANSITION_K = 64;
 
+/** Where a session stands for {@link ArrivalFitter.eventAt}. */
+export interface ArrivalSession {
+  /** Template index of the session's previous event (-1: none). */
+  prevTemplate: number;
+  /** End (start + duration) of the previous event, µs. */
+  prevEndUs: number;
+}
+
 /** Learns the arrival process from events, streaming. */
 export class ArrivalFitter {
   originUs: number | undefined;
@@ -17,13 +25,27 @@ export class ArrivalFitter {
   lastUs = -Infinity;
   readonly sessionLength = new KllSketch(100);
   readonly thinkAll = new KllSketch(200);
-  readonly thinkByPrev = new Map<string, KllSketch>();
-  readonly thinkByTransition = new Map<string, KllSketch>();
-  readonly duration = new Map<string, KllSketch>();
+  /** Template ids by index (the indices of {@link eventAt}). */
+  readonly #ids: string[] = [];
+  readonly #index = new Map<string, number>();
+  readonly #thinkByPrev: (KllSketch | undefined)[] = [];
+  /** Per previous template index: next template index → sketch. */
+  readonly #thinkByTransition: (Map<number, KllSketch> | undefined)[] = [];
+  readonly #duration: (KllSketch | undefined)[] = [];
 
   constructor(bucketUs: number | undefined) {
     this.fixedBucket = bucketUs !== undefined;
     this.bucketUs = bucketUs ?? MIN_BUCKET_US;
+  }
+
+  /** The index of a template id (assigned on first use). */
+  templateIndex(templateId: string): number {
+    let i = this.#index.get(templateId);
+    if (i === undefined) {
+      this.#index.set(templateId, (i = this.#ids.length));
+      this.#ids.push(templateId);
+    }
+    return i;
   }
 
   sessionStart(startUs: number): void {
@@ -42,26 +64,35 @@ export class ArrivalFitter {
     this.counts[b] = (this.counts[b] as number) + 1;
   }
 
+  /** {@link eventAt} by template ids. */
   event(
     e: TraceEvent,
     prev: { templateId: string; endUs: number } | undefined,
   ): void {
+    this.eventAt(e, this.templateIndex(e.templateId), {
+      prevTemplate: prev ? this.templateIndex(prev.templateId) : -1,
+      prevEndUs: prev?.endUs ?? 0,
+    });
+  }
+
+  /**
+   * One event of template `template` (an index from {@link templateIndex}) in a session whose
+   * previous template index is `session.prevTemplate` (-1 at a session start), which ended at
+   * `session.prevEndUs`.
+   */
+  eventAt(e: TraceEvent, template: number, session: ArrivalSession): void {
+    const prev = session.prevTemplate;
+    const prevEndUs = session.prevEndUs;
     if (e.startUs > this.lastUs) this.lastUs = e.startUs;
-    if (e.durationUs !== undefined) {
-      let d = this.duration.get(e.templateId);
-      if (!d) this.duration.set(e.templateId, (d = new KllSketch(100)));
-      d.update(e.durationUs);
-    }
-    if (!prev) return;
-    const gap = Math.max(0, e.startUs - prev.endUs);
+    if (e.durationUs !== undefined)
+      (this.#duration[template] ??= new KllSketch(100)).update(e.durationUs);
+    if (prev < 0) return;
+    const gap = Math.max(0, e.startUs - prevEndUs);
     this.thinkAll.update(gap);
-    let p = this.thinkByPrev.get(prev.templateId);
-    if (!p)
-      this.thinkByPrev.set(prev.templateId, (p = new KllSketch(TRANSITION_K)));
-    p.update(gap);
-    const key = `${prev.templateId}>${e.templateId}`;
-    let t = this.thinkByTransition.get(key);
-    if (!t) this.thinkByTransition.set(key, (t = new KllSketch(TRANSITION_K)));
+    (this.#thinkByPrev[prev] ??= new KllSketch(TRANSITION_K)).update(gap);
+    const row = (this.#thinkByTransition[prev] ??= new Map());
+    let t = row.get(template);
+    if (!t) row.set(template, (t = new KllSketch(TRANSITION_K)));
     t.update(gap);
   }
 
@@ -81,14 +112,33 @@ export class ArrivalFitter {
       { length: buckets },
       (_, i) => this.counts[i] ?? 0,
     );
+    const ids = this.#ids;
     const toStates = (
-      m: Map<string, KllSketch>,
+      entries: [string, KllSketch][],
     ): Record<string, KllSketchState> => {
+      entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       const out: Record<string, KllSketchState> = {};
-      for (const key of [...m.keys()].sort())
-        out[key] = (m.get(key) as KllSketch).toState();
+      for (const [key, sketch] of entries) out[key] = sketch.toState();
       return out;
     };
+    const byIndex = (
+      sketches: readonly (KllSketch | undefined)[],
+    ): [string, KllSketch][] => {
+      const out: [string, KllSketch][] = [];
+      sketches.forEach((k, i) => {
+        if (k) out.push([ids[i] as string, k]);
+      });
+      return out;
+    };
+    const transitions: [string, KllSketch][] = [];
+    this.#thinkByTransition.forEach((row, prev) => {
+      if (row)
+        for (const [next, k] of row)
+          transitions.push([
+            `${ids[prev] as string}>${ids[next] as string}`,
+            k,
+          ]);
+    });
     return {
       stateVersion: 1,
       originUs,
@@ -98,11 +148,11 @@ export class ArrivalFitter {
       sessionLength: this.sessionLength.toState(),
       thinkTime: {
         all: this.thinkAll.toState(),
-        byPrev: toStates(this.thinkByPrev),
-        byTransition: toStates(this.thinkByTransition),
+        byPrev: toStates(byIndex(this.#thinkByPrev)),
+        byTransition: toStates(transitions),
       },
       minConditionalCount: MIN_CONDITIONAL,
-      duration: toStates(this.duration),
+      duration: toStates(byIndex(this.#duration)),
     };
   }
 }

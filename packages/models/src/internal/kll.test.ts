@@ -3,6 +3,7 @@ import {
   InverseCdfSampler,
   KllSketch,
   sketchQuantile,
+  sortNumbers,
   weightedItems,
 } from './kll';
 
@@ -103,5 +104,19 @@ describe('InverseCdfSampler', () => {
     // 69.5 % of the mass sits strictly on 5 (midpoint anchors), the rest spreads to 7
     expect(fives / 10_000).toBeGreaterThan(0.65);
     expect(fives / 10_000).toBeLessThan(0.72);
+  });
+});
+
+describe('sortNumbers', () => {
+  it('sorts like sort((a, b) => a - b), short and long arrays, with duplicates', () => {
+    const rng = createRng(3);
+    for (const n of [0, 1, 2, 7, 48, 49, 200, 1000]) {
+      const v = Array.from({ length: n }, () =>
+        rng.next() < 0.3 ? rng.int(5) : rng.next() * 100 - 50,
+      );
+      const expected = [...v].sort((a, b) => a - b);
+      sortNumbers(v);
+      expect(v).toEqual(expected);
+    }
   });
 });

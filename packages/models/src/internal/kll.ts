@@ -16,6 +16,8 @@ export class KllSketch {
   #flip = 0;
   #cachedLevels = 0;
   #cachedTotal = 0;
+  /** Level capacity by depth below the top level. */
+  readonly #capacities: number[] = [];
 
   constructor(k = 200) {
     this.k = k;
@@ -69,7 +71,12 @@ export class KllSketch {
 
   #capacity(h: number): number {
     const depth = this.levels.length - 1 - h;
-    return Math.max(2, Math.ceil(this.k * Math.pow(2 / 3, depth)));
+    let c = this.#capacities[depth];
+    if (c === undefined) {
+      c = Math.max(2, Math.ceil(this.k * Math.pow(2 / 3, depth)));
+      this.#capacities[depth] = c;
+    }
+    return c;
   }
 
   #totalCapacity(): number {
@@ -86,18 +93,43 @@ export class KllSketch {
       const level = this.levels[h] as number[];
       if (level.length < this.#capacity(h)) continue;
       if (h + 1 === this.levels.length) this.levels.push([]);
-      level.sort((a, b) => a - b);
-      const keep = level.length % 2 === 1 ? level.pop() : undefined;
+      sortNumbers(level);
+      let len = level.length;
+      const keep = len % 2 === 1 ? level[--len] : undefined;
       const up = this.levels[h + 1] as number[];
       this.#flip ^= 1;
-      for (let i = this.#flip; i < level.length; i += 2)
-        up.push(level[i] as number);
-      this.#size -= level.length / 2;
+      for (let i = this.#flip; i < len; i += 2) up.push(level[i] as number);
+      this.#size -= len / 2;
       level.length = 0;
       if (keep !== undefined) level.push(keep);
       return;
     }
   }
+}
+
+const INSERTION_SORT_MAX = 48;
+
+/**
+ * Sorts numbers ascending in place, ties in their original order (as `sort((a, b) => a - b)`):
+ * insertion sort for short arrays (compactions of the lower levels are mostly short), else a
+ * comparator-free typed sort of a copy (which may only reorder equal values, -0 before 0).
+ */
+export function sortNumbers(v: number[]): void {
+  const len = v.length;
+  if (len <= INSERTION_SORT_MAX) {
+    for (let i = 1; i < len; i++) {
+      const x = v[i] as number;
+      let j = i - 1;
+      while (j >= 0 && (v[j] as number) > x) {
+        v[j + 1] = v[j] as number;
+        j--;
+      }
+      v[j + 1] = x;
+    }
+    return;
+  }
+  const sorted = new Float64Array(v).sort();
+  for (let i = 0; i < len; i++) v[i] = sorted[i] as number;
 }
 
 /** Sorted items with their weights, from a sketch state. */

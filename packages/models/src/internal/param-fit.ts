@@ -37,58 +37,139 @@ export function charClass(c: number): number {
   return 4;
 }
 
-interface FreqEntry {
-  count: number;
-  error: number;
-  sessions: number[];
+/**
+ * A frequency-table key, chosen so that counting builds no string for the common types: an `int`
+ * value is the number itself; a `string` value is the string itself (V8 caches its hash), unless
+ * it starts with NUL; any other value is NUL + its {@link valueKey}. Injective: numbers and
+ * strings never collide as Map keys, and only the NUL-prefixed keys start with NUL.
+ */
+type FreqKey = string | number;
+
+const NUL = '\u0000';
+
+function stringFreqKey(v: string): string {
+  return v.charCodeAt(0) === 0 ? `${NUL}s${v}` : v;
 }
 
-/** Exact counts up to 2×capacity distinct values, then the heaviest `capacity` (lossy counting). */
+/** The stored key text ({@link valueKey}) of a {@link FreqKey}. */
+function freqKeyText(key: FreqKey): string {
+  if (typeof key === 'number') return `i${key}`;
+  return key.charCodeAt(0) === 0 ? key.slice(1) : `s${key}`;
+}
+
+/**
+ * Exact counts up to 2×capacity distinct values, then the heaviest `capacity` (lossy counting).
+ * The Map holds each key's entry number; entries are parallel typed arrays (reused after a
+ * prune), so counting a new value allocates no object.
+ */
 class FrequencyCounter {
   n = 0;
   overflow = false;
   floor = 0;
-  readonly items = new Map<string, FreqEntry>();
+  readonly items = new Map<FreqKey, number>();
+  #count: Float64Array = new Float64Array(16);
+  #error: Float64Array = new Float64Array(16);
+  /** The first session an entry's value was seen in. */
+  #session: Float64Array = new Float64Array(16);
+  /** Further distinct sessions (up to the cap), created on the second one. */
+  #more: (number[] | undefined)[] = [];
+  #free: number[] = [];
+  #next = 0;
   constructor(readonly sessionCap: number) {}
 
-  add(key: string, session: number): void {
-    this.n++;
-    let e = this.items.get(key);
-    if (!e) {
-      if (this.items.size >= 2 * FREQ_CAPACITY) this.#prune();
-      e = { count: 0, error: this.floor, sessions: [] };
-      this.items.set(key, e);
+  #newEntry(): number {
+    const free = this.#free.pop();
+    if (free !== undefined) return free;
+    const e = this.#next++;
+    if (e >= this.#count.length) {
+      const grow = (a: Float64Array): Float64Array => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.#count = grow(this.#count);
+      this.#error = grow(this.#error);
+      this.#session = grow(this.#session);
     }
-    e.count++;
-    const s = e.sessions;
-    if (
-      s.length < this.sessionCap &&
-      s[s.length - 1] !== session &&
-      !s.includes(session)
-    )
-      s.push(session);
+    return e;
   }
 
+  add(key: FreqKey, session: number): void {
+    this.n++;
+    const e = this.items.get(key);
+    if (e === undefined) {
+      if (this.items.size >= 2 * FREQ_CAPACITY) this.#prune();
+      const f = this.#newEntry();
+      this.#count[f] = 1;
+      this.#error[f] = this.floor;
+      this.#session[f] = session;
+      this.#more[f] = undefined;
+      this.items.set(key, f);
+      return;
+    }
+    this.#count[e] = (this.#count[e] as number) + 1;
+    if (this.#session[e] === session) return;
+    const more = this.#more[e];
+    if (more === undefined) {
+      if (this.sessionCap > 1) this.#more[e] = [session];
+      return;
+    }
+    if (
+      more.length + 1 < this.sessionCap &&
+      more[more.length - 1] !== session &&
+      !more.includes(session)
+    )
+      more.push(session);
+  }
+
+  /**
+   * Keeps the `FREQ_CAPACITY` heaviest entries, ties in insertion order (what a stable sort by
+   * count would keep), without sorting the entries: the cut-off count comes from a typed sort.
+   */
   #prune(): void {
-    const sorted = [...this.items.entries()].sort(
-      (a, b) => b[1].count - a[1].count,
-    );
-    for (let i = FREQ_CAPACITY; i < sorted.length; i++) {
-      const [key, e] = sorted[i] as [string, FreqEntry];
-      if (e.count + e.error > this.floor) this.floor = e.count + e.error;
+    const count = this.#count;
+    const counts = new Float64Array(this.items.size);
+    let i = 0;
+    for (const e of this.items.values()) counts[i++] = count[e] as number;
+    counts.sort();
+    const cut = counts[counts.length - FREQ_CAPACITY] as number;
+    let above = 0;
+    for (const c of counts) if (c > cut) above++;
+    let ties = FREQ_CAPACITY - above;
+    for (const [key, e] of this.items) {
+      const c = count[e] as number;
+      if (c > cut) continue;
+      if (c === cut && ties > 0) {
+        ties--;
+        continue;
+      }
+      const bound = c + (this.#error[e] as number);
+      if (bound > this.floor) this.floor = bound;
       this.items.delete(key);
+      this.#more[e] = undefined;
+      this.#free.push(e);
     }
     this.overflow = true;
   }
 
+  /** Distinct sessions recorded for an entry (at most the cap). */
+  #sessions(e: number): number {
+    return Math.min(this.sessionCap, 1 + (this.#more[e]?.length ?? 0));
+  }
+
   toState(privacy: PrivacySettings): FrequencyState {
-    let entries = [...this.items.entries()].sort(
-      (a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1),
+    const count = this.#count;
+    let entries: [string, number][] = [];
+    for (const [key, e] of this.items) entries.push([freqKeyText(key), e]);
+    entries.sort(
+      (a, b) =>
+        (count[b[1]] as number) - (count[a[1]] as number) ||
+        (a[0] < b[0] ? -1 : 1),
     );
     if (this.overflow) entries = entries.slice(0, FREQ_CAPACITY);
     if (privacy.enabled)
       entries = entries.filter(
-        ([, e]) => e.sessions.length >= privacy.minSessions,
+        ([, e]) => this.#sessions(e) >= privacy.minSessions,
       );
     return {
       capacity: FREQ_CAPACITY,
@@ -96,9 +177,9 @@ class FrequencyCounter {
       overflow: this.overflow,
       items: entries.map(([key, e]) => ({
         key,
-        count: e.count,
-        error: e.error,
-        sessions: e.sessions.length,
+        count: count[e] as number,
+        error: this.#error[e] as number,
+        sessions: this.#sessions(e),
       })),
     };
   }
@@ -188,7 +269,8 @@ export class SlotFitter {
     { offset: NumericFitter; formats: Map<string, number> } | undefined;
   date: NumericFitter | undefined;
   list: { length: NumericFitter; element: SlotFitter } | undefined;
-  readonly reuse = new Map<string, number>();
+  /** Reuse counts per source index. */
+  readonly reuse = new Map<number, number>();
 
   constructor(readonly sessionCap: number) {
     this.freq = new FrequencyCounter(sessionCap);
@@ -200,7 +282,10 @@ export class SlotFitter {
 
   #string(v: string, t: 'string' | 'json' | 'bytes', session: number): void {
     this.#type(t);
-    this.freq.add(valueKey({ t, v }), session);
+    this.freq.add(
+      t === 'string' ? stringFreqKey(v) : NUL + valueKey({ t, v }),
+      session,
+    );
     (this.strings ??= new StringShapeFitter()).add(v);
   }
 
@@ -209,14 +294,18 @@ export class SlotFitter {
     this.n++;
     switch (p.t) {
       case 'int':
+        this.#type('int');
+        this.freq.add(p.v, session);
+        (this.numeric ??= new NumericFitter()).add(p.v);
+        return;
       case 'float':
-        this.#type(p.t);
-        this.freq.add(valueKey(p), session);
+        this.#type('float');
+        this.freq.add(NUL + valueKey(p), session);
         (this.numeric ??= new NumericFitter()).add(p.v);
         return;
       case 'bigint':
         this.#type('bigint');
-        this.freq.add(valueKey(p), session);
+        this.freq.add(NUL + valueKey(p), session);
         (this.numeric ??= new NumericFitter()).add(Number(p.v));
         return;
       case 'string':
@@ -230,7 +319,7 @@ export class SlotFitter {
         return;
       case 'bool':
         this.#type('bool');
-        this.freq.add(valueKey(p), session);
+        this.freq.add(NUL + valueKey(p), session);
         return;
       case 'null':
         this.#type('null');
@@ -260,7 +349,7 @@ export class SlotFitter {
           return;
         }
         this.#type('date');
-        this.freq.add(valueKey(p), session);
+        this.freq.add(NUL + valueKey(p), session);
         (this.date ??= new NumericFitter(100)).add(
           days - daysOfEpochUs(eventUs),
         );
@@ -279,22 +368,30 @@ export class SlotFitter {
     }
   }
 
-  /** Counts that this slot's value equalled the current value of `sourceKey` (`<template>#<slot>`). */
-  addReuse(sourceKey: string): void {
-    const c = (this.reuse.get(sourceKey) ?? 0) + 1;
-    this.reuse.set(sourceKey, c);
+  /**
+   * Counts that this slot's value equalled the current value of reuse source `source` (an index
+   * into the `sources` names given to {@link toState}).
+   */
+  addReuse(source: number): void {
+    const c = (this.reuse.get(source) ?? 0) + 1;
+    this.reuse.set(source, c);
     if (
-      this.bestReuse === undefined ||
-      (sourceKey !== this.bestReuse &&
-        c > (this.reuse.get(this.bestReuse) ?? 0))
+      this.bestReuse < 0 ||
+      (source !== this.bestReuse && c > (this.reuse.get(this.bestReuse) ?? 0))
     )
-      this.bestReuse = sourceKey;
+      this.bestReuse = source;
   }
 
-  /** The source credited most often so far. */
-  bestReuse: string | undefined;
+  /** The source credited most often so far (-1: none yet). */
+  bestReuse = -1;
 
-  toState(privacy: PrivacySettings): SlotModelState {
+  /**
+   * The stored model. `sources[i]` names reuse source i as `<templateId>#<slot>`.
+   */
+  toState(
+    privacy: PrivacySettings,
+    sources: readonly string[] = [],
+  ): SlotModelState {
     const out: SlotModelState = {
       n: this.n,
       types: { ...this.types },
@@ -315,10 +412,19 @@ export class SlotFitter {
     if (this.list)
       out.list = {
         length: this.list.length.toState({ enabled: false, minSessions: 1 }),
-        element: this.list.element.toState(privacy),
+        element: this.list.element.toState(privacy, sources),
       };
     if (this.reuse.size > 0) {
-      const sources = [...this.reuse.entries()]
+      const named: [string, number][] = [];
+      for (const [source, count] of this.reuse) {
+        const key = sources[source];
+        if (key === undefined)
+          throw new RangeError(
+            `[stb] [models] Reuse source ${source} has no name.`,
+          );
+        named.push([key, count]);
+      }
+      const reuseSources = named
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
         .slice(0, REUSE_SOURCES_CAP)
         .map(([key, count]) => {
@@ -329,7 +435,7 @@ export class SlotFitter {
             count,
           };
         });
-      out.reuse = { sources };
+      out.reuse = { sources: reuseSources };
     }
     return out;
   }

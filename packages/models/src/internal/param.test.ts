@@ -252,13 +252,71 @@ describe('reuse table', () => {
     const f = new SlotFitter(5);
     for (let i = 0; i < 1000; i++) f.add({ t: 'int', v: 1 + (i % 10) }, 0, 0);
     // 10 % coincidental reuse of its own previous value: chance level for 10 equiprobable values
-    for (let i = 0; i < 100; i++) f.addReuse('t#0');
-    expect(new ReuseTable(f.toState(OPEN)).keys).toHaveLength(0);
+    for (let i = 0; i < 100; i++) f.addReuse(0);
+    expect(new ReuseTable(f.toState(OPEN, ['t#0'])).keys).toHaveLength(0);
     const g = new SlotFitter(5);
     for (let i = 0; i < 1000; i++) g.add({ t: 'int', v: i }, 0, 0);
-    for (let i = 0; i < 1000; i++) g.addReuse('u#1');
-    const table = new ReuseTable(g.toState(OPEN));
+    for (let i = 0; i < 1000; i++) g.addReuse(0);
+    const table = new ReuseTable(g.toState(OPEN, ['u#1']));
     expect(table.keys).toEqual(['u#1']);
     expect(table.cumulative[0]).toBeCloseTo(1, 6);
+  });
+});
+
+describe('frequency table', () => {
+  it('keeps what a stable sort by count would keep when it prunes (ties in first-seen order)', () => {
+    // reference lossy counting: prune by a stable sort, keep the first 256
+    const rng = createRng(4);
+    const f = new SlotFitter(5);
+    const ref = new Map<string, { count: number; error: number }>();
+    let floor = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const x = rng.next() < 0.3 ? rng.int(50) : rng.int(5000);
+      const p: ParamValue =
+        rng.next() < 0.8 ? { t: 'int', v: x } : { t: 'string', v: `v${x}` };
+      f.add(p, 0, i % 7);
+      const key = p.t === 'int' ? `i${p.v}` : `s${p.v}`;
+      let e = ref.get(key);
+      if (!e) {
+        if (ref.size >= 512) {
+          const sorted = [...ref.entries()].sort(
+            (a, b) => b[1].count - a[1].count,
+          );
+          for (const [k, v] of sorted.slice(256)) {
+            floor = Math.max(floor, v.count + v.error);
+            ref.delete(k);
+          }
+        }
+        ref.set(key, (e = { count: 0, error: floor }));
+      }
+      e.count++;
+    }
+    const expected = [...ref.entries()]
+      .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))
+      .slice(0, 256)
+      .map(([key, e]) => ({ key, count: e.count, error: e.error }));
+    const state = f.toState(OPEN).freq;
+    expect(state.overflow).toBe(true);
+    expect(
+      state.items.map(({ key, count, error }) => ({ key, count, error })),
+    ).toEqual(expected);
+  });
+
+  it('keeps string values that look like other types apart, and counts distinct sessions up to the cap', () => {
+    const f = new SlotFitter(3);
+    const values: ParamValue[] = [
+      { t: 'int', v: 7 },
+      { t: 'string', v: '7' },
+      { t: 'string', v: 'i7' },
+      { t: 'string', v: '\u0000x' },
+      { t: 'float', v: 7.5 },
+      { t: 'bigint', v: '7' },
+    ];
+    for (let s = 0; s < 5; s++) for (const v of values) f.add(v, 0, s);
+    const items = f.toState(OPEN).freq.items;
+    expect(items.map((i) => i.key).sort()).toEqual(
+      ['i7', 's7', 'si7', 's\u0000x', 'f7.5', 'g7'].sort(),
+    );
+    for (const i of items) expect(i).toMatchObject({ count: 5, sessions: 3 });
   });
 });

@@ -36,8 +36,14 @@ export class SessionTracker<TState extends TrackedSession> {
     readonly close: (session: TState) => void,
   ) {}
 
-  /** The session of `event` (created when new), after closing idle ones. Counts the event. */
-  push(event: TraceEvent): { session: TState; isNew: boolean } {
+  /** Whether the session returned by the last {@link push} was created by it. */
+  lastIsNew = false;
+
+  /**
+   * The session of `event` (created when new, see {@link lastIsNew}), after closing idle ones.
+   * Counts the event.
+   */
+  push(event: TraceEvent): TState {
     if (event.startUs > this.#maxUs) this.#maxUs = event.startUs;
     if (++this.#seen % IDLE_CHECK_EVERY === 0) this.#closeIdle();
     let session = this.#open.get(event.sessionId);
@@ -58,7 +64,8 @@ export class SessionTracker<TState extends TrackedSession> {
     }
     session.events++;
     if (event.startUs > session.lastUs) session.lastUs = event.startUs;
-    return { session, isNew };
+    this.lastIsNew = isNew;
+    return session;
   }
 
   #closeIdle(): void {

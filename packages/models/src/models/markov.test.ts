@@ -1,7 +1,7 @@
 import type { QueryTemplate, Rng } from '@stb/core';
 import { createRng } from '@stb/core';
 import type { SessionSequence } from '../sequence-model';
-import { END_TOKEN } from '../sequence-model';
+import { END_TOKEN, START_TOKEN } from '../sequence-model';
 import type { MarkovState } from './markov';
 import { MarkovOptions, markovModel } from './markov';
 
@@ -154,4 +154,67 @@ describe('markov', () => {
       /stateVersion/,
     );
   });
+});
+
+/** The string-keyed counting the integer tables replaced: contexts joined by spaces. */
+function referenceCounts(
+  sessions: SessionSequence[],
+  k: number,
+): { symbols: string[]; counts: Record<string, Record<string, number>>[] } {
+  const counts: Map<string, Map<string, number>>[] = [];
+  for (let o = 0; o <= k; o++) counts.push(new Map());
+  const symbols = new Map<string, number>();
+  for (const t of templates) symbols.set(t.id, symbols.size);
+  for (const s of sessions) {
+    const window: string[] = [];
+    for (let i = 0; i <= s.templates.length; i++) {
+      const next =
+        i < s.templates.length ? (s.templates[i] as string) : END_TOKEN;
+      for (let o = 0; o <= k; o++) {
+        const key: string[] = [];
+        for (let j = window.length - o; j < window.length; j++)
+          key.push(j < 0 ? START_TOKEN : (window[j] as string));
+        const table = counts[o] as Map<string, Map<string, number>>;
+        let row = table.get(key.join(' '));
+        if (!row) table.set(key.join(' '), (row = new Map()));
+        row.set(next, (row.get(next) ?? 0) + 1);
+      }
+      if (i < s.templates.length) {
+        if (!symbols.has(next)) symbols.set(next, symbols.size);
+        window.push(next);
+        if (window.length > k) window.shift();
+      }
+    }
+  }
+  const seen = new Set(counts[0]?.get('')?.keys() ?? []);
+  return {
+    symbols: [...symbols.keys()].filter((id) => seen.has(id)),
+    counts: counts.map((table) => {
+      const out: Record<string, Record<string, number>> = {};
+      for (const [key, row] of table) out[key] = Object.fromEntries(row);
+      return out;
+    }),
+  };
+}
+
+describe('markov integer tables', () => {
+  it.each([1, 2, 3])(
+    'order %i: the same counts, key order included, as string-keyed counting (ids outside the catalog too)',
+    async (order) => {
+      const rng = createRng(order);
+      const pool = [...ids, 'x'.repeat(16), 'y'.repeat(16)];
+      const sessions: SessionSequence[] = [];
+      for (let s = 0; s < 300; s++) {
+        const seq: string[] = [];
+        const n = rng.int(12);
+        for (let i = 0; i < n; i++)
+          seq.push(pool[rng.int(pool.length)] as string);
+        sessions.push({ sessionId: String(s), templates: seq });
+      }
+      const state = await fit(sessions, { order });
+      const ref = referenceCounts(sessions, order);
+      expect(JSON.stringify(state.counts)).toBe(JSON.stringify(ref.counts));
+      expect(state.symbols).toEqual(ref.symbols);
+    },
+  );
 });

@@ -39,6 +39,11 @@ export const MarkovState = z.object({
 });
 export type MarkovState = z.infer<typeof MarkovState>;
 
+/** Token of END in the fit's integer tables. */
+const END = -1;
+/** Distinct tokens the fit supports (context pairs are keyed as context × MAX_TOKENS + token). */
+const MAX_TOKENS = 1 << 21;
+
 function contextKey(history: readonly string[], order: number): string {
   const out: string[] = [];
   for (let i = history.length - order; i < history.length; i++)
@@ -165,47 +170,100 @@ export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
   options: MarkovOptions,
   async fit(source, options, ctx) {
     const k = options.order;
-    const counts: Map<string, Map<string, number>>[] = [];
-    for (let o = 0; o <= k; o++) counts.push(new Map());
+    // Tokens are small integers: 0 = START, 1.. = template ids (catalog first), -1 = END.
     const symbols = new Map<string, number>();
-    for (const t of ctx.templates) symbols.set(t.id, symbols.size);
-    let sessions = 0;
-    let maxLength = 0;
-    const bump = (o: number, key: string, next: string): void => {
-      const table = counts[o] as Map<string, Map<string, number>>;
-      let row = table.get(key);
-      if (!row) table.set(key, (row = new Map()));
+    const names: string[] = [START_TOKEN];
+    const tokenOf = (id: string): number => {
+      let t = symbols.get(id);
+      if (t === undefined) {
+        if (names.length >= MAX_TOKENS)
+          throw new RangeError(
+            `[stb] [model:markov] More than ${MAX_TOKENS - 1} distinct templates.`,
+          );
+        symbols.set(id, (t = names.length));
+        names.push(id);
+      }
+      return t;
+    };
+    for (const t of ctx.templates) tokenOf(t.id);
+    // Contexts of order o >= 1 are interned as (token t[i-o], context of order o-1) pairs, so a
+    // context is one small integer; ids are assigned in order of first use, which keeps the
+    // tables' key order.
+    const pairs: Map<number, number>[] = [];
+    const parentOf: number[][] = [];
+    const firstOf: number[][] = [];
+    /** rows[o][context]: next token → count. */
+    const rows: Map<number, number>[][] = [];
+    for (let o = 0; o <= k; o++) {
+      pairs.push(new Map());
+      parentOf.push([]);
+      firstOf.push([]);
+      rows.push([]);
+    }
+    const bump = (o: number, context: number, next: number): void => {
+      const table = rows[o] as Map<number, number>[];
+      let row = table[context];
+      if (!row) table[context] = row = new Map();
       row.set(next, (row.get(next) ?? 0) + 1);
     };
+    const window = new Int32Array(k);
+    let sessions = 0;
+    let maxLength = 0;
     for await (const s of source()) {
       throwIfAborted(ctx.signal, 'markov');
       sessions++;
       const seq = s.templates;
       if (seq.length > maxLength) maxLength = seq.length;
-      const window: string[] = [];
+      window.fill(0);
       for (let i = 0; i <= seq.length; i++) {
-        const next = i < seq.length ? (seq[i] as string) : END_TOKEN;
-        for (let o = 0; o <= k; o++) bump(o, contextKey(window, o), next);
+        const next = i < seq.length ? tokenOf(seq[i] as string) : END;
+        bump(0, 0, next);
+        let context = 0;
+        for (let o = 1; o <= k; o++) {
+          const first = window[k - o] as number;
+          const key = context * MAX_TOKENS + first;
+          const table = pairs[o] as Map<number, number>;
+          let id = table.get(key);
+          if (id === undefined) {
+            table.set(key, (id = table.size));
+            (parentOf[o] as number[]).push(context);
+            (firstOf[o] as number[]).push(first);
+          }
+          context = id;
+          bump(o, context, next);
+        }
         if (i < seq.length) {
-          if (!symbols.has(next)) symbols.set(next, symbols.size);
-          window.push(next);
-          if (window.length > k) window.shift();
+          window.copyWithin(0, 1);
+          window[k - 1] = next;
         }
       }
       if (sessions % 10000 === 0)
         ctx.onProgress?.({ phase: 'count', step: sessions });
     }
+    const tokenName = (t: number): string =>
+      t === END ? END_TOKEN : (names[t] as string);
+    const contextName = (o: number, context: number): string => {
+      const parts: string[] = [];
+      for (let c = context, p = o; p >= 1; p--) {
+        parts.push(names[(firstOf[p] as number[])[c] as number] as string);
+        c = (parentOf[p] as number[])[c] as number;
+      }
+      return parts.join(' ');
+    };
     const seen = new Set<string>();
-    for (const row of counts[0]?.values() ?? [])
-      for (const t of row.keys()) seen.add(t);
+    for (const t of rows[0]?.[0]?.keys() ?? []) seen.add(tokenName(t));
     return {
       stateVersion: 1,
       order: k,
       smoothing: options.smoothing,
       symbols: [...symbols.keys()].filter((id) => seen.has(id)),
-      counts: counts.map((table) => {
+      counts: rows.map((table, o) => {
         const out: Record<string, Record<string, number>> = {};
-        for (const [key, row] of table) out[key] = Object.fromEntries(row);
+        table.forEach((row, context) => {
+          out[contextName(o, context)] = Object.fromEntries(
+            Array.from(row, ([t, c]) => [tokenName(t), c]),
+          );
+        });
         return out;
       }),
       sessions,
