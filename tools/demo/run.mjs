@@ -279,7 +279,7 @@ async function main() {
   else {
     const series = scraped?.text.match(/^stb_bench_\w+/gm) ?? [];
     say(
-      `      metrics served on ${metricsUrl}${port === 0 ? ` (port ${opts.metricsPort} was taken)` : ''}; scraped mid-run: ${new Set(series).size} stb_bench_* metrics${scraped?.executed ? ', queries counting' : ''} → ${rel(f.scrape)}`,
+      `      metrics served on ${metricsUrl}${port !== opts.metricsPort ? ` (port ${opts.metricsPort} was taken)` : ''}; scraped mid-run: ${new Set(series).size} stb_bench_* metrics${scraped?.executed ? ', queries counting' : ''} → ${rel(f.scrape)}`,
     );
   }
   say('');
