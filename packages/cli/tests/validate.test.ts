@@ -8,13 +8,18 @@ import {
   ValidationReport,
 } from '@stb/core';
 
-import { readSampleTrace } from '../../validator/tests/helpers/sample-trace';
+import {
+  type MemoryTrace,
+  readSampleTrace,
+  sampleLogPath,
+} from '../../validator/tests/helpers/sample-trace';
 import { runStb } from './helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stb-validate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const sample = readSampleTrace('pg-tpcb-simple-logduration');
+const SAMPLE = 'pg-tpcb-simple-logduration';
+let sample: MemoryTrace;
 
 function writeTraceFile(name: string, events: TraceEvent[]): string {
   const file = path.join(dir, name);
@@ -30,12 +35,18 @@ function writeTraceFile(name: string, events: TraceEvent[]): string {
   return file;
 }
 
-const original = writeTraceFile('original.jsonl', sample.events);
-const t0 = sample.events[0]?.startUs ?? 0;
-const slower = writeTraceFile(
-  'slower.jsonl',
-  sample.events.map((e) => ({ ...e, startUs: t0 + (e.startUs - t0) * 3 })),
-);
+// The sample log through @stb/parser and @stb/extractor, written as trace files.
+let original: string;
+let slower: string;
+beforeAll(async () => {
+  sample = await readSampleTrace(SAMPLE);
+  original = writeTraceFile('original.jsonl', sample.events);
+  const t0 = sample.events[0]?.startUs ?? 0;
+  slower = writeTraceFile(
+    'slower.jsonl',
+    sample.events.map((e) => ({ ...e, startUs: t0 + (e.startUs - t0) * 3 })),
+  );
+});
 
 describe('stb validate', () => {
   it('scores a trace against itself 1.0 and writes the HTML and JSON reports', async () => {
@@ -96,6 +107,67 @@ describe('stb validate', () => {
     );
     expect(report.passed).toBe(false);
     expect(report.weights['durations']).toBe(0);
+  });
+
+  it('parses a raw log given as --original on the fly', async () => {
+    // The same log in two formats: stderr (as the trace was made from) and csvlog.
+    for (const file of ['postgresql.log.gz', 'postgresql.csv.gz']) {
+      const json = path.join(dir, `raw-${file}.json`);
+      const raw = sampleLogPath(SAMPLE, file);
+      const r = await runStb([
+        'validate',
+        '--original',
+        raw,
+        '--generated',
+        original,
+        '--json-report',
+        json,
+        '--min-score',
+        '0.99',
+      ]);
+      expect(r.stderr).toMatch(
+        /Fidelity of .*original\.jsonl against .*postgresql\.(log|csv)\.gz: 1\.0000 \(passes --min-score 0\.99\)/,
+      );
+      expect(r.code).toBe(0);
+      const report = ValidationReport.parse(
+        JSON.parse(readFileSync(json, 'utf8')),
+      );
+      expect(report.score).toBe(1);
+      expect(report.original.events).toBe(sample.events.length);
+      expect(report.original.templates).toBe(sample.templates.length);
+    }
+  });
+
+  it('scores a raw-log original against a perturbed trace below 1', async () => {
+    const r = await runStb([
+      'validate',
+      '--original',
+      sampleLogPath(SAMPLE),
+      '--generated',
+      slower,
+      '--min-score',
+      '0.99',
+      '--weights',
+      'durations=0',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/BELOW --min-score 0\.99/);
+    expect(r.stderr).toMatch(/Inter-arrival times\s+0\.\d{3}\s+w 1/);
+  });
+
+  it('refuses a raw log that no format recognises with exit 3', async () => {
+    const junk = path.join(dir, 'junk.log');
+    writeFileSync(junk, 'not a log line\nnor this one\n');
+    const r = await runStb([
+      'validate',
+      '--original',
+      junk,
+      '--generated',
+      original,
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^\[stb\] \[parser\] Cannot tell the log format/);
+    expect(r.stderr).not.toContain('not a log line');
   });
 
   it('rejects bad options with exit 2 and missing files with exit 3', async () => {

@@ -14,8 +14,13 @@ import {
 } from '../src/index';
 import { type MemoryTrace, readSampleTrace } from './helpers/sample-trace';
 
-const base = readSampleTrace('pg-tpcb-simple-logstatement');
-const withDurations = readSampleTrace('pg-tpcb-simple-logduration');
+// Real traces: the sample logs through @stb/parser and @stb/extractor.
+let base: MemoryTrace;
+let withDurations: MemoryTrace;
+beforeAll(async () => {
+  base = await readSampleTrace('pg-tpcb-simple-logstatement');
+  withDurations = await readSampleTrace('pg-tpcb-simple-logduration');
+});
 
 const input = (t: MemoryTrace, events = t.events): TraceInput => ({
   catalog: t.templates,

@@ -13,7 +13,7 @@ import { createRng, type TraceEvent } from '@stb/core';
 import { chromium } from 'playwright-core';
 
 import { renderHtmlReport, validateTraces } from '../src/index';
-import { readSampleTrace } from './helpers/sample-trace';
+import { type MemoryTrace, readSampleTrace } from './helpers/sample-trace';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '../test-artifacts');
@@ -60,7 +60,10 @@ function perturb(events: TraceEvent[]): TraceEvent[] {
 }
 
 describe('renderHtmlReport', () => {
-  const trace = readSampleTrace('pg-tpcb-simple-logduration');
+  let trace: MemoryTrace;
+  beforeAll(async () => {
+    trace = await readSampleTrace('pg-tpcb-simple-logduration');
+  });
 
   it('is one self-contained document: no scripts, no external references', async () => {
     const report = await validateTraces(
