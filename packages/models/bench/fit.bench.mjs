@@ -2,6 +2,7 @@
 // Each configuration runs in its own child process so peak RSS is per fit.
 // Usage: node packages/models/bench/fit.bench.mjs   (build first: cd packages/models && npx tsup)
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRng, createTraceHeader } from '@stb/core';
 import { createModelRegistry, fitWorkloadModel } from '@stb/models';
@@ -81,6 +82,7 @@ async function child(model, total) {
       : { order: 2 };
   let iterations = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const artifact = await fitWorkloadModel(() => events(total, ids), {
     catalog: ts,
     header: createTraceHeader({ dialect: 'postgres' }),
@@ -93,10 +95,13 @@ async function child(model, total) {
     },
   });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const rssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
     JSON.stringify({
       seconds,
+      cpuSeconds,
       rssMb,
       iterations,
       sessions: artifact.source.sessions,
@@ -110,11 +115,13 @@ async function main() {
   const configs = [
     ['markov', 200_000],
     ['markov', 1_000_000],
+    ['markov', 3_000_000],
     ['hmm', 200_000],
     ['hmm', 1_000_000],
   ];
   const rows = [];
   const notes = [];
+  const load = [loadavg()[0]];
   for (const [model, total] of configs) {
     process.stderr.write(`fitting ${model} on ${total} events…\n`);
     const r = spawnSync(
@@ -125,7 +132,7 @@ async function main() {
     if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
     const res = JSON.parse(r.stdout.trim().split('\n').pop());
     process.stderr.write(
-      `  ${res.seconds.toFixed(2)} s, peak RSS ${res.rssMb.toFixed(0)} MB${model === 'hmm' ? `, ${res.iterations} iterations` : ''}\n`,
+      `  ${res.seconds.toFixed(2)} s (CPU ${res.cpuSeconds.toFixed(2)} s), peak RSS ${res.rssMb.toFixed(0)} MB${model === 'hmm' ? `, ${res.iterations} iterations` : ''}\n`,
     );
     const label = `${model}${model === 'hmm' ? ' (20 states)' : ' (order 2)'}, ${total.toLocaleString('en')} events`;
     const target =
@@ -141,6 +148,11 @@ async function main() {
       ...(target ? { target } : {}),
     });
     rows.push({
+      metric: `CPU time, ${label}`,
+      value: Number(res.cpuSeconds.toFixed(2)),
+      unit: 's',
+    });
+    rows.push({
       metric: `peak RSS, ${label}`,
       value: Number(res.rssMb.toFixed(0)),
       unit: 'MB',
@@ -150,13 +162,14 @@ async function main() {
       notes.push(
         `hmm ${total}: ${res.iterations} Baum-Welch iterations (cap 20, tolerance 1e-4, 2 restarts)`,
       );
+    load.push(loadavg()[0]);
   }
   console.log(
     JSON.stringify({
       title: '@stb/models: fitting workload models',
       command: 'node packages/models/bench/fit.bench.mjs',
       rows,
-      notes: `Synthetic trace: 50 templates, 500 interleaved sessions, 2 parameters per event (reused int key, zipf-like string), durations. Fit = parameter + arrival pass plus the sequence model's passes. ${notes.join('; ')}. Measured on a shared, busy 2-core machine.`,
+      notes: `Synthetic trace: 50 templates, 500 interleaved sessions, 2 parameters per event (reused int key, zipf-like string), durations. Fit = parameter + arrival pass plus the sequence model's passes. ${notes.join('; ')}. Fit time is wall time; CPU time is the fit's user + system time (one thread). Measured on a shared, busy 2-core machine: 1-minute load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)} during the run.`,
     }),
   );
 }
