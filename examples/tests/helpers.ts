@@ -54,11 +54,14 @@ export function runNode(
   return run(process.execPath, [file, ...args], options);
 }
 
-/** The process environment without any database connection settings. */
+/**
+ * The process environment without any database connection settings, and without npm's own
+ * variables (set when jest runs under `npm test`, they would steer a nested npm).
+ */
 export function envWithoutDatabases(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env))
-    if (!/^(PG|MYSQL|MARIADB)|DATABASE_URL|_DB_URL$/.test(k)) env[k] = v;
+    if (!/^(PG|MYSQL|MARIADB|npm_)|DATABASE_URL|_DB_URL$/i.test(k)) env[k] = v;
   return env;
 }
 

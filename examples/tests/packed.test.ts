@@ -16,6 +16,7 @@ import {
   LOG,
   ROOT,
   SETUP_SQL,
+  envWithoutDatabases,
   postgresReachable,
   run,
   runNode,
@@ -35,18 +36,10 @@ const PACKAGES = [
   'cli',
 ];
 
-/** npm's own variables (set when jest runs under `npm test`) would steer the nested npm. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!/^npm_/i.test(k)) env[k] = v;
-  return env;
-}
-
 function npm(args: string[], cwd: string): string {
   return execFileSync('npm', args, {
     cwd,
-    env: cleanEnv(),
+    env: envWithoutDatabases(), // and without npm's variables
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
