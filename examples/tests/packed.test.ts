@@ -63,15 +63,23 @@ describe('packed packages in a scratch project', () => {
     project = mkdtempSync(path.join(os.tmpdir(), 'stb-packed-examples-'));
     const tgz = path.join(project, 'tgz');
     mkdirSync(tgz);
-    for (const dir of [
-      ...PACKAGES.map((p) => path.join(ROOT, 'packages', p)),
-      path.join(ROOT, 'examples/custom-model'),
-    ]) {
-      const [info] = JSON.parse(
-        npm(['pack', '--json', '--pack-destination', tgz], dir),
-      ) as { name: string; filename: string }[];
-      if (info) tarballs[info.name] = path.join(tgz, info.filename);
-    }
+    // One npm process packs every workspace (what `npm publish` would upload).
+    const packed = JSON.parse(
+      npm(
+        [
+          'pack',
+          '--json',
+          '--pack-destination',
+          tgz,
+          ...PACKAGES.flatMap((p) => ['-w', `packages/${p}`]),
+          '-w',
+          'examples/custom-model',
+        ],
+        ROOT,
+      ),
+    ) as { name: string; filename: string }[];
+    for (const info of packed)
+      tarballs[info.name] = path.join(tgz, info.filename);
     writeFileSync(
       path.join(project, 'package.json'),
       JSON.stringify({ name: 'stb-scratch', private: true, type: 'module' }),
