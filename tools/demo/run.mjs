@@ -150,7 +150,8 @@ async function main() {
     bench: path.join(out, 'bench-result.json'),
     scrape: path.join(out, 'metrics-scrape.txt'),
   };
-  const count = opts.fast ? 3000 : 20000;
+  // Full: as many sessions as the source had (about 19,000 statements); fast: the first 3000.
+  const size = opts.fast ? ['-n', '3000'] : ['--sessions', '5'];
 
   say(
     `SQL Trace Bench demo${opts.fast ? ' (fast)' : ''}: a real pgbench log → model → synthetic workload → fidelity report → benchmark on embedded PostgreSQL (PGlite).`,
@@ -191,8 +192,7 @@ async function main() {
     'generate',
     '-m',
     f.model,
-    '-n',
-    String(count),
+    ...size,
     '--seed',
     '1',
     '-o',
