@@ -15,6 +15,7 @@ export interface WorkerTask {
   closed: boolean;
   reconnectTimeoutMs: number;
   failFast: boolean;
+  spinMs?: number;
 }
 
 /** piscina entry: runs an executor until the main thread ends or stops it. */
@@ -31,6 +32,7 @@ export default async function benchWorker(task: WorkerTask): Promise<void> {
       closed: task.closed,
       reconnectTimeoutMs: task.reconnectTimeoutMs,
       failFast: task.failFast,
+      ...(task.spinMs !== undefined ? { spinMs: task.spinMs } : {}),
       sink: {
         batch: (m) => post(m, [m.buf.buffer as ArrayBuffer]),
         incident: (m) => post(m),

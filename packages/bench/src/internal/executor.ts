@@ -10,6 +10,7 @@ import {
   REC,
   nowMs,
 } from './wire';
+import { DueQueue } from './schedule';
 import type {
   BatchMessage,
   ExecutorSummary,
@@ -46,6 +47,8 @@ export interface ExecutorConfig {
   flushIntervalMs?: number;
   /** Stop at the first failed query. */
   failFast?: boolean;
+  /** Scheduler: check every event-loop turn this long before a due time (ms, default 0 = timers only). */
+  spinMs?: number;
 }
 
 const yieldMacrotask = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -65,6 +68,8 @@ interface Session {
   dead: boolean;
   /** Stopped with events left. */
   cut: boolean;
+  /** Due time of the latest scheduled event (keeps a session's events in order). */
+  lastDue: number;
   waiter: { resolve: (c: Conn) => void; reject: (e: unknown) => void } | null;
 }
 
@@ -88,8 +93,10 @@ export class Executor {
   readonly #idle: Conn[] = [];
   /** Sessions holding a connection while not running. */
   readonly #parked = new Set<Session>();
-  readonly #sleepers = new Set<() => void>();
+  /** Replay/open loop: events waiting for their due time (one armed wake-up per executor). */
+  readonly #schedule: DueQueue<WireEvent>;
   #t0 = 0;
+  #started = false;
   #opened = 0;
   #running = 0;
   #inFlight = 0;
@@ -111,6 +118,15 @@ export class Executor {
     this.#cfg = cfg;
     this.#buf = new Float64Array((cfg.batchSize ?? 2048) * REC);
     this.done = new Promise((r) => (this.#resolve = r));
+    this.#schedule = new DueQueue<WireEvent>({
+      now: () => nowMs() - this.#t0,
+      dispatch: (ev) => {
+        const s = this.#sessions.get(ev[0]) as Session;
+        s.queue.push(ev);
+        if (!s.running) void this.#drive(s);
+      },
+      ...(cfg.spinMs !== undefined ? { spinMs: cfg.spinMs } : {}),
+    });
     this.#timer = setInterval(() => this.#flush(), cfg.flushIntervalMs ?? 50);
     if (cfg.shared) this.#idle.push({ session: cfg.shared, shared: true });
     if (cfg.shared) this.#opened = 1;
@@ -143,6 +159,8 @@ export class Executor {
         break;
       case 'start':
         this.#t0 = msg.t0;
+        this.#started = true;
+        this.#schedule.run();
         break;
       case 'events':
         this.push(msg.events);
@@ -158,8 +176,9 @@ export class Executor {
     }
   }
 
-  /** Queues events; sessions start as soon as they can. */
+  /** Queues events; in closed mode sessions start at once, else when each event is due. */
   push(events: readonly WireEvent[]): void {
+    const { closed } = this.#cfg;
     for (const ev of events) {
       let s = this.#sessions.get(ev[0]);
       if (s === undefined) {
@@ -172,6 +191,7 @@ export class Executor {
           running: false,
           dead: false,
           cut: false,
+          lastDue: -Infinity,
           waiter: null,
         };
         this.#sessions.set(ev[0], s);
@@ -181,17 +201,29 @@ export class Executor {
         this.#ack++;
         continue;
       }
-      s.queue.push(ev);
-      if (!s.running) void this.#drive(s);
+      if (closed) {
+        s.queue.push(ev);
+        if (!s.running) void this.#drive(s);
+        continue;
+      }
+      // a session's events keep their order even if the trace's times do not
+      if (!(ev[3] >= s.lastDue)) ev[3] = s.lastDue;
+      s.lastDue = ev[3];
+      this.#schedule.push(ev[3], ev);
     }
+    if (!closed && this.#started) this.#schedule.run();
   }
 
   /** Stops: running statements finish, queued events are dropped (counted as not run). */
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
-    for (const wake of this.#sleepers) wake();
-    this.#sleepers.clear();
+    for (const ev of this.#schedule.drain()) {
+      const s = this.#sessions.get(ev[0]);
+      if (s) s.cut = true;
+      this.#notRun++;
+      this.#ack++;
+    }
     for (const s of this.#sessions.values()) {
       if (!s.running) this.#drop(s);
     }
@@ -266,24 +298,6 @@ export class Executor {
     this.#ack = 0;
     this.#newClasses = [];
     this.#cfg.sink.batch(msg);
-  }
-
-  #sleepUntil(at: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        this.#sleepers.delete(wake);
-        resolve();
-      };
-      this.#sleepers.add(wake);
-      const tick = (): void => {
-        if (!this.#sleepers.has(wake)) return;
-        const w = at - nowMs();
-        if (w <= 0.02) wake();
-        else if (w > 1.5) setTimeout(tick, w - 1);
-        else setImmediate(tick);
-      };
-      tick();
-    });
   }
 
   async #open(): Promise<Conn> {
@@ -380,14 +394,6 @@ export class Executor {
         s.queue[s.head++] = undefined;
         const tpl = this.#templates[ev[1]] as WireTemplate;
         const due = t0 + ev[3];
-        if (!closed && due - nowMs() > 0.02) {
-          await this.#sleepUntil(due);
-          if (this.#stopping) {
-            this.#notRun++;
-            this.#ack++;
-            break;
-          }
-        }
         try {
           s.conn ??= await this.#acquire(s);
         } catch (err) {
@@ -424,7 +430,7 @@ export class Executor {
           this.stop();
         }
         // drivers that answer synchronously (SQLite) must not starve timers and I/O
-        if (end - this.#lastYield > 5) {
+        if (end - this.#lastYield > 1) {
           this.#lastYield = end;
           await yieldMacrotask();
         }
@@ -474,6 +480,7 @@ export class Executor {
     if (this.#finished || this.#running > 0) return;
     if (!this.#stopping) {
       if (!this.#ended) return;
+      if (this.#schedule.size > 0) return;
       for (const s of this.#sessions.values())
         if (s.head < s.queue.length) return;
     }
@@ -483,6 +490,7 @@ export class Executor {
 
   async #finish(): Promise<void> {
     clearInterval(this.#timer);
+    this.#schedule.close();
     let completed = 0;
     let aborted = 0;
     for (const s of this.#sessions.values()) {

@@ -1,0 +1,102 @@
+import { createRng } from '@stb/core';
+import { DueQueue } from './schedule';
+
+describe('DueQueue', () => {
+  it('dispatches exactly the due items, in due order with ties in push order', () => {
+    let clock = 0;
+    const out: [number, number][] = [];
+    const q = new DueQueue<[number, number]>({
+      now: () => clock,
+      dispatch: (x) => out.push(x),
+    });
+    const rng = createRng(7);
+    const items: [number, number][] = [];
+    for (let i = 0; i < 2000; i++) {
+      const due = rng.int(500); // many ties
+      items.push([due, i]);
+      q.push(due, [due, i]);
+    }
+    const expected = [...items].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (const t of [-1, 0, 99, 250, 250, 499]) {
+      clock = t;
+      q.run();
+      const n = expected.filter(([d]) => d <= t).length;
+      expect(out).toEqual(expected.slice(0, n));
+      expect(q.size).toBe(2000 - n);
+    }
+    q.drain();
+    expect(q.size).toBe(0);
+  });
+
+  it('matches a sorted-list model when pushes interleave with dispatching', () => {
+    let clock = 0;
+    let batch: number[] = [];
+    const q = new DueQueue<number>({
+      now: () => clock,
+      dispatch: (x) => batch.push(x),
+    });
+    const rng = createRng(11);
+    let model: number[] = [];
+    for (let round = 0; round < 60; round++) {
+      for (let i = 0, n = rng.int(30); i < n; i++) {
+        const due = clock + rng.int(40) - 5;
+        model.push(due);
+        q.push(due, due);
+      }
+      clock += rng.int(15);
+      batch = [];
+      q.run();
+      model.sort((x, y) => x - y);
+      const due = model.filter((d) => d <= clock);
+      model = model.filter((d) => d > clock);
+      expect(batch).toEqual(due);
+      expect(q.size).toBe(model.length);
+      expect(q.nextDue).toBe(model[0] ?? Infinity);
+    }
+    q.close();
+  });
+
+  it.each([0, 1])(
+    'with real timers (spin %d ms) never dispatches early and dispatches everything',
+    async (spinMs) => {
+      const now = (): number => performance.now();
+      const start = now();
+      const early: number[] = [];
+      const seen: number[] = [];
+      await new Promise<void>((resolve) => {
+        const q = new DueQueue<number>({
+          now,
+          spinMs,
+          dispatch: (due) => {
+            if (now() < due) early.push(due);
+            seen.push(due);
+            if (seen.length === 300) resolve();
+          },
+        });
+        const rng = createRng(3);
+        // each item is its own due time, spread over 30 ms
+        for (let i = 0; i < 300; i++) {
+          const due = start + rng.next() * 30;
+          q.push(due, due);
+        }
+        q.run();
+      });
+      expect(early).toEqual([]);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    },
+  );
+
+  it('close() stops dispatching', async () => {
+    const out: number[] = [];
+    const q = new DueQueue<number>({
+      now: () => performance.now(),
+      dispatch: (x) => out.push(x),
+    });
+    q.push(performance.now() + 5, 1);
+    q.run();
+    q.close();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(out).toEqual([]);
+    expect(q.size).toBe(1);
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * The replay/open-loop scheduler: one per executor (connection group), never one timer per query.
+ *
+ * Events wait in a binary min-heap keyed by (due time, arrival order). One wake-up is armed for
+ * the earliest: a `setTimeout` (timers fire on whole milliseconds), optionally followed by
+ * `setImmediate` turns for the last `spinMs`, so I/O callbacks still run between checks. Each wake-up hands over every event that is due at once, so a burst of simultaneous
+ * events starts in one turn of the event loop. Nothing is ever dispatched before its due time.
+ */
+
+/** Options of a {@link DueQueue}. */
+export interface DueQueueOptions<T> {
+  /** Current time on the same clock as the due times (ms). */
+  readonly now: () => number;
+  /** Called once per item when it is due, in due order (ties in push order). */
+  readonly dispatch: (item: T) => void;
+  /**
+   * How long before a due time the queue stops sleeping on timers and checks every event-loop
+   * turn instead (ms). Default 0: timers only (lag up to about one timer tick, ~1 ms, and little
+   * CPU). Spinning cuts the median lag to microseconds but takes most of a core, which on a busy
+   * machine costs more tail lag than it saves (docs/benchmarking.md has the figures).
+   */
+  readonly spinMs?: number;
+}
+
+/** A timed queue with a single armed wake-up (see the module comment). */
+export class DueQueue<T> {
+  readonly #now: () => number;
+  readonly #dispatch: (item: T) => void;
+  readonly #spinMs: number;
+  #due: number[] = [];
+  #seq: number[] = [];
+  #items: (T | undefined)[] = [];
+  #size = 0;
+  #nextSeq = 0;
+  #armedAt = Infinity;
+  #timeout: ReturnType<typeof setTimeout> | undefined;
+  #immediate: ReturnType<typeof setImmediate> | undefined;
+  #closed = false;
+
+  constructor(options: DueQueueOptions<T>) {
+    this.#now = options.now;
+    this.#dispatch = options.dispatch;
+    this.#spinMs = Math.max(0, options.spinMs ?? 0);
+  }
+
+  /** Items waiting. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Due time of the earliest item (Infinity when empty). */
+  get nextDue(): number {
+    return this.#size > 0 ? (this.#due[0] as number) : Infinity;
+  }
+
+  /** Adds an item; call {@link DueQueue.run} after a batch of pushes. */
+  push(due: number, item: T): void {
+    let i = this.#size++;
+    const seq = this.#nextSeq++;
+    const d = this.#due;
+    const s = this.#seq;
+    const it = this.#items;
+    // sift up
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pd = d[p] as number;
+      if (pd < due || (pd === due && (s[p] as number) < seq)) break;
+      d[i] = pd;
+      s[i] = s[p] as number;
+      it[i] = it[p];
+      i = p;
+    }
+    d[i] = due;
+    s[i] = seq;
+    it[i] = item;
+  }
+
+  #pop(): T {
+    const d = this.#due;
+    const s = this.#seq;
+    const it = this.#items;
+    const top = it[0] as T;
+    const n = --this.#size;
+    const lastDue = d[n] as number;
+    const lastSeq = s[n] as number;
+    const lastItem = it[n];
+    it[n] = undefined;
+    let i = 0;
+    // sift down
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n) {
+        const ld = d[l] as number;
+        const rd = d[r] as number;
+        if (rd < ld || (rd === ld && (s[r] as number) < (s[l] as number)))
+          c = r;
+      }
+      const cd = d[c] as number;
+      if (cd > lastDue || (cd === lastDue && (s[c] as number) > lastSeq)) break;
+      d[i] = cd;
+      s[i] = s[c] as number;
+      it[i] = it[c];
+      i = c;
+    }
+    if (n > 0) {
+      d[i] = lastDue;
+      s[i] = lastSeq;
+      it[i] = lastItem;
+    }
+    if (n === 0 && d.length > 4096) {
+      // let a burst's arrays go
+      this.#due = [];
+      this.#seq = [];
+      this.#items = [];
+    }
+    return top;
+  }
+
+  /** Dispatches every item that is due now, then arms one wake-up for the next. */
+  run(): void {
+    if (this.#closed) return;
+    let now = this.#now();
+    while (this.#size > 0 && (this.#due[0] as number) <= now) {
+      this.#dispatch(this.#pop());
+      if (this.#closed) return;
+      if (this.#size > 0 && (this.#due[0] as number) > now) now = this.#now();
+    }
+    this.#arm(now);
+  }
+
+  #arm(now: number): void {
+    if (this.#size === 0) return;
+    const at = this.#due[0] as number;
+    if (this.#armedAt <= at) return;
+    this.#disarm();
+    this.#armedAt = at;
+    const wait = at - now;
+    if (wait > this.#spinMs + 0.5 || (this.#spinMs === 0 && wait > 0))
+      this.#timeout = setTimeout(
+        this.#wake,
+        Math.max(0, Math.floor(wait - this.#spinMs)),
+      );
+    else this.#immediate = setImmediate(this.#wake);
+  }
+
+  #disarm(): void {
+    if (this.#timeout !== undefined) clearTimeout(this.#timeout);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#timeout = undefined;
+    this.#immediate = undefined;
+    this.#armedAt = Infinity;
+  }
+
+  readonly #wake = (): void => {
+    this.#timeout = undefined;
+    this.#immediate = undefined;
+    this.#armedAt = Infinity;
+    this.run();
+  };
+
+  /** Removes every waiting item (in no particular order) and disarms; the queue stays usable. */
+  drain(): T[] {
+    this.#disarm();
+    const out = this.#items.slice(0, this.#size) as T[];
+    this.#due = [];
+    this.#seq = [];
+    this.#items = [];
+    this.#size = 0;
+    return out;
+  }
+
+  /** Disarms for good: later pushes are kept but never dispatched. */
+  close(): void {
+    this.#closed = true;
+    this.#disarm();
+  }
+}
