@@ -7,16 +7,17 @@
  * `module` URL and uses its `plugin` export: plugins cross threads as data, never as objects.
  */
 import { z } from 'zod';
-import type { ParamValue } from '@stb/core';
 import {
   createPlaceholderTranslator,
   defineDbPlugin,
-  errorOutcome,
   loadDriver,
   redactSecrets,
   unreachableError,
 } from '@stb/bench';
-import type { DbPlugin, ExecOutcome } from '@stb/bench';
+import type { DbPlugin } from '@stb/bench';
+// The built-in postgres plugin's helpers: value conversion and SQLSTATE → outcome mapping.
+import { pgErrorOutcome, toPgValue } from '@stb/bench/db/postgres';
+import type { PgLib } from '@stb/bench/db/postgres';
 
 /** Options of the `tagged-postgres` plugin (validated by the runner with this schema). */
 export const TaggedPostgresOptions = z.object({
@@ -30,35 +31,6 @@ export const TaggedPostgresOptions = z.object({
     .default('stb-example'),
 });
 export type TaggedPostgresOptions = z.infer<typeof TaggedPostgresOptions>;
-
-interface PgResult {
-  rowCount: number | null;
-  rows: unknown[];
-}
-interface PgClient {
-  connect(): Promise<void>;
-  query(config: unknown): Promise<PgResult>;
-  end(): Promise<void>;
-  on(event: 'error', fn: (err: Error) => void): void;
-}
-interface PgLib {
-  Client: new (config: unknown) => PgClient;
-}
-
-const toPg = (p: ParamValue): unknown =>
-  p.t === 'bytes' ? Buffer.from(p.v, 'hex') : p.v;
-
-function outcomeOf(err: unknown, broken: boolean): ExecOutcome {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
-    // SQLSTATE: 57014 is a statement timeout, class 08 a lost connection.
-    return errorOutcome(
-      code,
-      code.slice(0, 2),
-      broken || code.startsWith('08'),
-    );
-  return errorOutcome(undefined, broken ? 'connection' : 'client', broken);
-}
 
 /** The plugin. */
 export const plugin: DbPlugin<TaggedPostgresOptions> =
@@ -102,7 +74,7 @@ export const plugin: DbPlugin<TaggedPostgresOptions> =
       }
       const translator = createPlaceholderTranslator({
         style: 'dollar',
-        convert: toPg,
+        convert: toPgValue,
       });
       const comment = `/* ${options.tag} */ `;
       let closed = false;
@@ -124,7 +96,7 @@ export const plugin: DbPlugin<TaggedPostgresOptions> =
             });
             return { ok: true, rows: r.rowCount ?? r.rows.length };
           } catch (err) {
-            return outcomeOf(err, broken);
+            return pgErrorOutcome(err, broken);
           }
         },
         async serverVersion() {
