@@ -244,8 +244,11 @@ async function main() {
       'pglite:',
       '--setup',
       SETUP,
-      '--mode',
-      'closed',
+      // Fast mode paces the run (open loop, fixed rate) so it lasts long enough to be scraped
+      // mid-run on any machine; the full demo measures the maximum throughput (closed loop).
+      ...(opts.fast
+        ? ['--mode', 'open', '--rate', '1500']
+        : ['--mode', 'closed']),
       '--duration',
       opts.fast ? '30s' : '60s',
       '--metrics-port',
