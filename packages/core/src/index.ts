@@ -121,3 +121,15 @@ export type {
   SqlLiteralContext,
 } from './sql/literal';
 export { renderSqlTemplate } from './sql/render';
+export {
+  KllSketch,
+  KllSketchState,
+  kllRankError,
+  kllWeightedItems,
+  kllQuantile,
+} from './sketch/kll';
+export type {
+  KllSketchOptions,
+  KllSketchLike,
+  KllWeightedItems,
+} from './sketch/kll';

@@ -1,4 +1,4 @@
-import { ParamType } from '@stb/core';
+import { KllSketchState, ParamType } from '@stb/core';
 import { z } from 'zod';
 
 /**
@@ -6,15 +6,11 @@ import { z } from 'zod';
  * plain JSON data: counts and mergeable sketches, so states fitted on shards can be merged.
  */
 
-/** A KLL quantile sketch (`levels[h]` holds items of weight 2^h; exact while `n <= k`). */
-export const KllSketchState = z.object({
-  k: z.number().int().min(8),
-  n: z.number().int().nonnegative(),
-  min: z.number().nullable(),
-  max: z.number().nullable(),
-  levels: z.array(z.array(z.number())),
-});
-export type KllSketchState = z.infer<typeof KllSketchState>;
+/**
+ * A KLL quantile sketch (`levels[h]` holds items of weight 2^h; exact while `n <= k`): the
+ * serialised state of `@stb/core`'s `KllSketch`, re-exported here because artifacts embed it.
+ */
+export { KllSketchState };
 
 /** A typed value as a string key: `<type>:<JSON of the value>`. */
 const ValueKey = z.string();

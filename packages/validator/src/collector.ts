@@ -1,8 +1,8 @@
 import type { ParamValue, TraceEvent } from '@stb/core';
+import { KllSketch } from '@stb/core';
 
 import { hashEvent, hashOut, hashParam } from './hash';
 import { DistinctCounter } from './sketch/distinct';
-import { KllSketch } from './sketch/kll';
 
 /** Sizes and caps that bound a collector's memory. @internal */
 export interface CollectorConfig {
@@ -21,6 +21,12 @@ export interface CollectorConfig {
   /** Exact distinct keys before the repeat counter switches to HyperLogLog. */
   repeatExactCap: number;
 }
+
+/**
+ * Seed of every sketch's compaction coin: both traces' sketches compact alike, so identical
+ * traces give identical sketches (KS exactly 0) even past exact mode.
+ */
+const SKETCH_SEED = 0x9e3779b9;
 
 /** Interns template ids to small integers shared by both traces. @internal */
 export class TemplateIndex {
@@ -68,6 +74,7 @@ export class SlotStats {
     return (this.numeric ??= new KllSketch({
       k: this.config.kParam,
       exactUpTo: this.config.exactParam,
+      seed: SKETCH_SEED,
     }));
   }
 
@@ -75,6 +82,7 @@ export class SlotStats {
     return (this.lengths ??= new KllSketch({
       k: this.config.kParam,
       exactUpTo: this.config.exactParam,
+      seed: SKETCH_SEED,
     }));
   }
 
@@ -221,7 +229,11 @@ export class TraceCollector {
     private readonly index: TemplateIndex,
     private readonly config: CollectorConfig,
   ) {
-    const g = { k: config.kGlobal, exactUpTo: config.exactGlobal };
+    const g = {
+      k: config.kGlobal,
+      exactUpTo: config.exactGlobal,
+      seed: SKETCH_SEED,
+    };
     this.interArrival = new KllSketch(g);
     this.thinkTime = new KllSketch(g);
     this.sessionLength = new KllSketch(g);

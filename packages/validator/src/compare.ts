@@ -1,4 +1,5 @@
 import type {
+  KllSketch,
   QueryTemplate,
   QueryType,
   StatisticalTest,
@@ -16,7 +17,7 @@ import {
   type TemplateIndex,
   type TraceCollector,
 } from './collector';
-import { cdfPoints, histogram, type KllSketch } from './sketch/kll';
+import { cdfPoints, histogram } from './sketch/weighted';
 import { chiSquareTest } from './stats/chi-square';
 import { ksPValue, ksStatisticWeighted } from './stats/ks';
 import { pValueFromLn } from './stats/p-value';

@@ -1,4 +1,5 @@
 import {
+  kllRankError,
   type QueryTemplate,
   type QueryType,
   StbError,
@@ -33,7 +34,7 @@ import {
   type Comparison,
   propertyLabel,
 } from './compare';
-import { cdfPoints, kllRankError } from './sketch/kll';
+import { cdfPoints } from './sketch/weighted';
 import { resolveWeights } from './weights';
 
 /** One side of a comparison: a trace as a stream, with its templates. */

@@ -1,7 +1,8 @@
+import { KllSketch } from '@stb/core';
 import type { Rng, TraceEvent } from '@stb/core';
 import type { ArrivalModelState, KllSketchState } from '../state-schemas';
 import type { SessionArrivalProfile } from '../workload-types';
-import { InverseCdfSampler, KllSketch } from './kll';
+import { InverseCdfSampler } from './inverse-cdf';
 
 const MAX_BUCKETS = 1440;
 const MIN_BUCKET_US = 1_000_000;
@@ -23,8 +24,8 @@ export class ArrivalFitter {
   readonly fixedBucket: boolean;
   counts: number[] = [];
   lastUs = -Infinity;
-  readonly sessionLength = new KllSketch(100);
-  readonly thinkAll = new KllSketch(200);
+  readonly sessionLength = new KllSketch({ k: 100 });
+  readonly thinkAll = new KllSketch({ k: 200 });
   /** Template ids by index (the indices of {@link eventAt}). */
   readonly #ids: string[] = [];
   readonly #index = new Map<string, number>();
@@ -85,14 +86,18 @@ export class ArrivalFitter {
     const prevEndUs = session.prevEndUs;
     if (e.startUs > this.lastUs) this.lastUs = e.startUs;
     if (e.durationUs !== undefined)
-      (this.#duration[template] ??= new KllSketch(100)).update(e.durationUs);
+      (this.#duration[template] ??= new KllSketch({ k: 100 })).update(
+        e.durationUs,
+      );
     if (prev < 0) return;
     const gap = Math.max(0, e.startUs - prevEndUs);
     this.thinkAll.update(gap);
-    (this.#thinkByPrev[prev] ??= new KllSketch(TRANSITION_K)).update(gap);
+    (this.#thinkByPrev[prev] ??= new KllSketch({ k: TRANSITION_K })).update(
+      gap,
+    );
     const row = (this.#thinkByTransition[prev] ??= new Map());
     let t = row.get(template);
-    if (!t) row.set(template, (t = new KllSketch(TRANSITION_K)));
+    if (!t) row.set(template, (t = new KllSketch({ k: TRANSITION_K })));
     t.update(gap);
   }
 

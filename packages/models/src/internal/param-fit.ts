@@ -1,3 +1,4 @@
+import { KllSketch } from '@stb/core';
 import type { ParamType, ParamValue } from '@stb/core';
 import type {
   FrequencyState,
@@ -7,7 +8,7 @@ import type {
   StringShapeState,
   TimestampState,
 } from '../state-schemas';
-import { InverseCdfSampler, KllSketch } from './kll';
+import { InverseCdfSampler } from './inverse-cdf';
 import { daysOfEpochUs, parseDateDays, parseTimestamp } from './time-format';
 import { valueKey } from './value-key';
 
@@ -187,7 +188,7 @@ class FrequencyCounter {
 
 class StringShapeFitter {
   n = 0;
-  readonly length = new KllSketch(100);
+  readonly length = new KllSketch({ k: 100 });
   readonly positions: number[][] = [];
   readonly classes = new Array<number>(CLASS_COUNT).fill(0);
   readonly others = new Map<string, number>();
@@ -228,7 +229,7 @@ class NumericFitter {
   integer = true;
   readonly sketch: KllSketch;
   constructor(k = 200) {
-    this.sketch = new KllSketch(k);
+    this.sketch = new KllSketch({ k: k });
   }
   add(x: number): void {
     if (this.integer && !Number.isInteger(x)) this.integer = false;

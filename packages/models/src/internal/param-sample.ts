@@ -5,7 +5,7 @@ import type {
   SlotModelState,
   StringShapeState,
 } from '../state-schemas';
-import { InverseCdfSampler } from './kll';
+import { InverseCdfSampler } from './inverse-cdf';
 import { CLASS_COUNT, SHAPE_POSITIONS } from './param-fit';
 import { daysOfEpochUs, formatDateDays, formatTimestamp } from './time-format';
 import { fromValueKey } from './value-key';

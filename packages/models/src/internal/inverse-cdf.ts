@@ -1,0 +1,72 @@
+import { kllWeightedItems } from '@stb/core';
+import type { KllSketchState, Rng } from '@stb/core';
+
+/**
+ * Draws from a distribution given by anchor points of its inverse CDF: `probs` ascending in
+ * [0,1] with `values` non-decreasing; linear interpolation between anchors.
+ */
+export class InverseCdfSampler {
+  readonly probs: Float64Array;
+  readonly values: Float64Array;
+
+  constructor(probs: Float64Array, values: Float64Array) {
+    this.probs = probs;
+    this.values = values;
+  }
+
+  /** From a sketch: item midpoints as anchors, plus the exact min and max at 0 and 1. */
+  static fromSketch(state: KllSketchState): InverseCdfSampler | undefined {
+    const { values, weights, total } = kllWeightedItems(state);
+    if (values.length === 0 || total <= 0) return undefined;
+    const m = values.length;
+    const probs = new Float64Array(m + 2);
+    const vals = new Float64Array(m + 2);
+    probs[0] = 0;
+    vals[0] = state.min ?? (values[0] as number);
+    let cum = 0;
+    for (let i = 0; i < m; i++) {
+      const w = weights[i] as number;
+      probs[i + 1] = (cum + w / 2) / total;
+      vals[i + 1] = values[i] as number;
+      cum += w;
+    }
+    probs[m + 1] = 1;
+    vals[m + 1] = state.max ?? (values[m - 1] as number);
+    return new InverseCdfSampler(probs, vals);
+  }
+
+  /** From equally spaced quantiles (`q[i]` at probability i/(len-1)). */
+  static fromQuantiles(q: readonly number[]): InverseCdfSampler | undefined {
+    if (q.length === 0) return undefined;
+    if (q.length === 1)
+      return new InverseCdfSampler(
+        Float64Array.of(0, 1),
+        Float64Array.of(q[0] as number, q[0] as number),
+      );
+    const probs = new Float64Array(q.length);
+    for (let i = 0; i < q.length; i++) probs[i] = i / (q.length - 1);
+    return new InverseCdfSampler(probs, Float64Array.from(q));
+  }
+
+  /** Value at probability u in [0,1]. */
+  at(u: number): number {
+    const p = this.probs;
+    let lo = 0;
+    let hi = p.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((p[mid] as number) <= u) lo = mid;
+      else hi = mid;
+    }
+    const p0 = p[lo] as number;
+    const p1 = p[hi] as number;
+    const v0 = this.values[lo] as number;
+    const v1 = this.values[hi] as number;
+    if (p1 <= p0 || v0 === v1) return v0;
+    return v0 + ((v1 - v0) * (u - p0)) / (p1 - p0);
+  }
+
+  sample(rng: Rng): number {
+    return this.at(rng.next());
+  }
+}
