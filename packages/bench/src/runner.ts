@@ -13,7 +13,6 @@ import {
   mix32,
   parsePluginOptions,
   rehydrateError,
-  toAsyncIterable,
 } from '@stb/core';
 import type {
   BenchIncident,
@@ -515,7 +514,12 @@ async function execute(
   const fatal: Error[] = [];
   let dispatchedNotRun = 0;
   let skippedReadOnly = 0;
-  const sessionsSeen = new Set<string>();
+  /**
+   * Where each session's events go, computed once per session: 0 = another shard's session;
+   * ±(lane index + 1), positive once the session had an event dispatched (counted in the total).
+   */
+  const routes = new Map<string, number>();
+  let sessionsTotal = 0;
 
   try {
     if (options.setup) {
@@ -524,7 +528,7 @@ async function execute(
     }
 
     if (options.dryRun === true) {
-      for await (const ev of toAsyncIterable(trace.events)) {
+      for await (const ev of trace.events) {
         if (stopping) break;
         if (templateIndex.has(ev.templateId)) continue;
         const i = indexOf(ev.templateId);
@@ -728,11 +732,19 @@ async function execute(
         const nLanes = lanes.length;
         let sinceCheck = 0;
         let lastYield = nowMs();
-        for await (const ev of toAsyncIterable(trace.events)) {
+        for await (const ev of trace.events) {
           if (stopping) break;
           const sid = ev.sessionId;
-          const h = hash32(sid);
-          if (shard && h % shard.count !== shard.index) continue;
+          let route = routes.get(sid);
+          if (route === undefined) {
+            const h = hash32(sid);
+            route =
+              shard && h % shard.count !== shard.index
+                ? 0
+                : -1 - (nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes);
+            routes.set(sid, route);
+          }
+          if (route === 0) continue;
           const ti = indexOf(ev.templateId);
           if (options.readOnly === true && isWrite[ti] === true) {
             skippedReadOnly++;
@@ -750,13 +762,13 @@ async function execute(
               ? (-Math.log(1 - rng.next()) * 1000) / rate
               : 1000 / rate;
           }
-          const lane = lanes[
-            nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes
-          ] as Lane;
-          if (!sessionsSeen.has(sid)) {
-            sessionsSeen.add(sid);
-            lane.sessions++;
+          if (route < 0) {
+            route = -route;
+            routes.set(sid, route);
+            sessionsTotal++;
+            (lanes[route - 1] as Lane).sessions++;
           }
+          const lane = lanes[route - 1] as Lane;
           if (lane.crashed) {
             dispatchedNotRun++;
             continue;
@@ -891,9 +903,9 @@ async function execute(
     templates: stats.templates,
     ...(stats.scheduleLagMs ? { scheduleLagMs: stats.scheduleLagMs } : {}),
     sessions: {
-      total: sessionsSeen.size,
-      completed: Math.min(completed, sessionsSeen.size),
-      aborted: Math.max(0, sessionsSeen.size - completed),
+      total: sessionsTotal,
+      completed: Math.min(completed, sessionsTotal),
+      aborted: Math.max(0, sessionsTotal - completed),
     },
     skipped: { readOnly: skippedReadOnly, notRun },
     faults: { reconnects, workerCrashes: crashes, incidents },

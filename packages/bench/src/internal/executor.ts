@@ -1,4 +1,4 @@
-import type { BoundQuery } from '../bound-query';
+import type { BoundQuery, ExecOutcome } from '../bound-query';
 import type { DbSession } from '../db-plugin';
 import {
   F_CLASS,
@@ -78,6 +78,11 @@ class Stopped extends Error {}
 const STOPPED = new Stopped('stopped');
 
 const EXEC_CTX = {};
+const THROWN: ExecOutcome = Object.freeze({
+  ok: false,
+  rows: 0,
+  errorClass: 'client',
+});
 
 /**
  * Runs the events of many sessions on a bounded set of connections. A session keeps its connection
@@ -107,6 +112,11 @@ export class Executor {
   #reconnects = 0;
   #ack = 0;
   #lastYield = 0;
+  /** Set by a `setImmediate` callback: the event loop has turned since the last yield check. */
+  #turned = true;
+  readonly #markTurn = (): void => {
+    this.#turned = true;
+  };
   #buf: Float64Array;
   #n = 0;
   #classes = new Map<string, number>();
@@ -246,27 +256,11 @@ export class Executor {
     }
   }
 
-  #record(
-    tpl: number,
-    values: {
-      lat: number;
-      lag: number;
-      cls: number;
-      rows: number;
-      end: number;
-    },
-  ): void {
-    const b = this.#buf;
-    const o = this.#n * REC;
-    b[o + F_TPL] = tpl;
-    b[o + F_LATENCY_MS] = values.lat;
-    b[o + F_LAG_MS] = values.lag;
-    b[o + F_CLASS] = values.cls;
-    b[o + F_ROWS] = values.rows;
-    b[o + F_END_MS] = values.end;
+  /** Counts the record just written at offset `#n * REC` and flushes a full buffer. */
+  #recorded(): void {
     this.#n++;
     this.#ack++;
-    if ((this.#n + 1) * REC > b.length) this.#flush();
+    if ((this.#n + 1) * REC > this.#buf.length) this.#flush();
   }
 
   #classIndex(cls: string): number {
@@ -409,30 +403,38 @@ export class Executor {
         };
         const start = nowMs();
         this.#inFlight++;
-        const out = await s.conn.session.execute(query, EXEC_CTX).catch(() => ({
-          ok: false,
-          rows: 0,
-          errorClass: 'client',
-          errorCode: undefined,
-          connectionLost: false,
-        }));
+        let out: ExecOutcome;
+        try {
+          out = await s.conn.session.execute(query, EXEC_CTX);
+        } catch {
+          // plugins return errors as outcomes; a throw is a plugin bug, counted as `client`
+          out = THROWN;
+        }
         this.#inFlight--;
         const end = nowMs();
-        this.#record(ev[1], {
-          lat: closed ? end - start : end - due,
-          lag: closed ? NaN : start - due,
-          cls: out.ok ? -1 : this.#classIndex(out.errorClass ?? 'unknown'),
-          rows: out.rows,
-          end: end - t0,
-        });
+        const b = this.#buf;
+        const o = this.#n * REC;
+        b[o + F_TPL] = ev[1];
+        b[o + F_LATENCY_MS] = closed ? end - start : end - due;
+        b[o + F_LAG_MS] = closed ? NaN : start - due;
+        b[o + F_CLASS] = out.ok
+          ? -1
+          : this.#classIndex(out.errorClass ?? 'unknown');
+        b[o + F_ROWS] = out.rows;
+        b[o + F_END_MS] = end - t0;
+        this.#recorded();
         if (!out.ok && this.#cfg.failFast === true) {
           this.#flush();
           this.stop();
         }
-        // drivers that answer synchronously (SQLite) must not starve timers and I/O
+        // Drivers that answer synchronously (SQLite) must not starve timers and I/O: once a
+        // millisecond, yield unless the event loop turned by itself since the last check
+        // (network drivers always let it turn, and a forced yield would only delay them).
         if (end - this.#lastYield > 1) {
           this.#lastYield = end;
-          await yieldMacrotask();
+          if (!this.#turned) await yieldMacrotask();
+          this.#turned = false;
+          setImmediate(this.#markTurn);
         }
         if (tpl.txn === 'begin' && out.ok) s.inTxn = true;
         else if (tpl.txn === 'end') s.inTxn = false;

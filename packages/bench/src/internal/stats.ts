@@ -47,30 +47,26 @@ const newAcc = (): Acc => ({
   zeroRows: 0,
 });
 
-function addTo(
-  acc: Acc,
-  us: number,
-  r: { cls: string | null; rows: number },
-): void {
-  const { cls, rows } = r;
-  acc.hist.recordValue(us);
-  acc.count++;
-  if (cls === null) {
-    acc.ok++;
-    acc.rows += rows;
-    if (rows === 0) acc.zeroRows++;
-  } else {
-    acc.errors++;
-    acc.byClass.set(cls, (acc.byClass.get(cls) ?? 0) + 1);
-  }
+/** Adds `from` into `into` (the overall figures are the sum of the templates'). */
+function mergeInto(into: Acc, from: Acc): void {
+  into.hist.add(from.hist);
+  into.count += from.count;
+  into.ok += from.ok;
+  into.errors += from.errors;
+  into.rows += from.rows;
+  into.zeroRows += from.zeroRows;
+  for (const [k, v] of from.byClass)
+    into.byClass.set(k, (into.byClass.get(k) ?? 0) + v);
 }
+
+const NO_SERIES = { observe: (): void => undefined };
 
 interface TemplateInfo {
   id: string;
   queryType: QueryType;
   label: string;
   acc: Acc;
-  observe: (v: number) => void;
+  duration: { observe(v: number): void };
   okCounter: { inc(n: number): void };
   errCounter: { inc(n: number): void };
   pendingOk: number;
@@ -109,8 +105,8 @@ export function summarize(h: Hist): LatencySummary {
  */
 export class Aggregator {
   readonly #templates: TemplateInfo[] = [];
-  readonly #overall = newAcc();
   readonly #lag = newHist();
+  readonly #lagSeries: { observe(v: number): void };
   readonly #metrics: BenchMetrics | undefined;
   readonly #warmupMs: number;
   /** End of the last measured record, ms since t0. */
@@ -121,6 +117,7 @@ export class Aggregator {
   constructor(options: { warmupMs: number; metrics?: BenchMetrics }) {
     this.#warmupMs = options.warmupMs;
     this.#metrics = options.metrics;
+    this.#lagSeries = options.metrics?.scheduleLag.labels() ?? NO_SERIES;
   }
 
   addTemplate(
@@ -131,11 +128,7 @@ export class Aggregator {
     this.#templates[index] = {
       ...t,
       acc: newAcc(),
-      observe: m
-        ? ((h) => (v: number) => {
-            h.observe(v);
-          })(m.duration.labels(t.label, t.queryType))
-        : () => undefined,
+      duration: m ? m.duration.labels(t.label, t.queryType) : NO_SERIES,
       okCounter: m
         ? m.queries.labels(t.label, t.queryType, 'ok')
         : { inc: () => undefined },
@@ -163,7 +156,7 @@ export class Aggregator {
       const rows = buf[o + F_ROWS] as number;
       const end = buf[o + F_END_MS] as number;
       if (m) {
-        t.observe(lat / 1000);
+        t.duration.observe(lat / 1000);
         if (t.pendingOk + t.pendingErr === 0) touched.push(t);
         if (cls < 0) t.pendingOk++;
         else {
@@ -172,16 +165,24 @@ export class Aggregator {
           errorsByKey ??= new Map();
           errorsByKey.set(key, (errorsByKey.get(key) ?? 0) + 1);
         }
-        if (!Number.isNaN(lag)) m.scheduleLag.observe(Math.max(0, lag) / 1000);
+        if (!Number.isNaN(lag))
+          this.#lagSeries.observe(Math.max(0, lag) / 1000);
       }
       if (this.#warmupMs > 0 && end < this.#warmupMs) continue;
       if (end > this.lastEndMs) this.lastEndMs = end;
-      const us = Math.max(1, Math.round(lat * 1000));
-      const c = cls < 0 ? null : (classes[cls] ?? 'unknown');
-      const r = { cls: c, rows };
-      addTo(t.acc, us, r);
-      addTo(this.#overall, us, r);
-      if (cls >= 0) this.errorsSeen++;
+      const acc = t.acc;
+      acc.hist.recordValue(Math.max(1, Math.round(lat * 1000)));
+      acc.count++;
+      if (cls < 0) {
+        acc.ok++;
+        acc.rows += rows;
+        if (rows === 0) acc.zeroRows++;
+      } else {
+        const c = classes[cls] ?? 'unknown';
+        acc.errors++;
+        acc.byClass.set(c, (acc.byClass.get(c) ?? 0) + 1);
+        this.errorsSeen++;
+      }
       if (!Number.isNaN(lag))
         this.#lag.recordValue(Math.max(1, Math.round(Math.max(0, lag) * 1000)));
     }
@@ -231,8 +232,11 @@ export class Aggregator {
         queryType: t.queryType,
         ...this.#stats(t.acc, seconds),
       }));
+    const overall = newAcc();
+    for (const t of this.#templates)
+      if (t.acc.count > 0) mergeInto(overall, t.acc);
     return {
-      overall: this.#stats(this.#overall, seconds),
+      overall: this.#stats(overall, seconds),
       templates,
       scheduleLagMs:
         this.#lag.totalCount > 0 ? summarize(this.#lag) : undefined,
@@ -243,11 +247,10 @@ export class Aggregator {
   recordFailure(index: number, cls: string): void {
     const t = this.#templates[index];
     if (!t) return;
-    for (const acc of [t.acc, this.#overall]) {
-      acc.count++;
-      acc.errors++;
-      acc.byClass.set(cls, (acc.byClass.get(cls) ?? 0) + 1);
-      acc.hist.recordValue(1);
-    }
+    const acc = t.acc;
+    acc.count++;
+    acc.errors++;
+    acc.byClass.set(cls, (acc.byClass.get(cls) ?? 0) + 1);
+    acc.hist.recordValue(1);
   }
 }
