@@ -1,3 +1,4 @@
+import { computeTemplateId } from '@stb/core';
 import type { Dialect, ParamValue, QueryType } from '@stb/core';
 import type {
   BenchOptions,
@@ -67,12 +68,13 @@ const TABLE = 'stb_conformance';
 
 const int = (v: number): ParamValue => ({ t: 'int', v });
 const str = (v: string): ParamValue => ({ t: 'string', v });
+/** A bound query; the template id is derived from the text, as in a trace (drivers cache by it). */
 const q = (
   text: string,
   queryType: QueryType,
   params: ParamValue[] = [],
 ): BoundQuery => ({
-  templateId: queryType.toLowerCase(),
+  templateId: computeTemplateId('postgres', text),
   text,
   queryType,
   params,
@@ -98,13 +100,26 @@ export function describeDbPlugin<TOptions>(
   const timeoutMs = options.timeoutMs ?? 60_000;
   let t: DbTestTarget<TOptions> | null = null;
 
-  /** Runs `fn` on a fresh session, closed afterwards (one at a time: PGlite allows one). */
+  /**
+   * Runs `fn` on a fresh session with a fresh table, closed afterwards (one session at a time:
+   * PGlite and SQLite allow one connection).
+   */
   const withSession = async (
     fn: (s: DbSession) => Promise<void>,
+    fresh = true,
   ): Promise<void> => {
     if (!t) return;
     const s = await plugin.connect(t.options);
     try {
+      await s.execute(q(`DROP TABLE IF EXISTS ${TABLE}`, 'DDL'));
+      if (fresh)
+        await run(
+          s,
+          q(
+            `CREATE TABLE ${TABLE} (id int PRIMARY KEY, v int NOT NULL, s varchar(40))`,
+            'DDL',
+          ),
+        );
       await fn(s);
     } finally {
       await s.close();
@@ -125,22 +140,10 @@ export function describeDbPlugin<TOptions>(
         typeof options.target === 'function'
           ? await options.target()
           : options.target;
-      await withSession(async (s) => {
-        await s.execute(q(`DROP TABLE IF EXISTS ${TABLE}`, 'DDL'));
-        await run(
-          s,
-          q(
-            `CREATE TABLE ${TABLE} (id int PRIMARY KEY, v int NOT NULL, s varchar(40))`,
-            'DDL',
-          ),
-        );
-      });
     }, timeoutMs);
     afterAll(async () => {
       try {
-        await withSession(async (s) => {
-          await s.execute(q(`DROP TABLE IF EXISTS ${TABLE}`, 'DDL'));
-        });
+        await withSession(async () => undefined, false);
       } finally {
         await t?.drop?.();
       }
