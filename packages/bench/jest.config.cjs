@@ -3,4 +3,8 @@
 if (!/--experimental-vm-modules/.test(process.env.NODE_OPTIONS ?? ''))
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim();
 
-module.exports = { ...require('../../jest.preset.cjs'), displayName: 'bench' };
+module.exports = {
+  ...require('../../jest.preset.cjs'),
+  displayName: 'bench',
+  globalSetup: '<rootDir>/tests/global-setup.cjs',
+};

@@ -123,6 +123,23 @@ export function errorOutcome(
     : { ok: false, rows: 0, errorCode: code, errorClass, connectionLost };
 }
 
+const PARAMETERIZABLE = new Set([
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+]);
+
+/**
+ * True when a statement has parameters the server cannot bind: PostgreSQL accepts `$n` only in
+ * SELECT/INSERT/UPDATE/DELETE/MERGE, so `SET work_mem = $1` (as the extractor templates it) must
+ * go with its literals inlined.
+ */
+export function mustInlineParams(q: BoundQuery): boolean {
+  return q.params.length > 0 && !PARAMETERIZABLE.has(q.queryType);
+}
+
 const NETWORK_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',

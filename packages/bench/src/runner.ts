@@ -10,6 +10,7 @@ import {
   StbError,
   createRng,
   hash32,
+  isStbError,
   mix32,
   parsePluginOptions,
   rehydrateError,
@@ -218,6 +219,14 @@ function redactOptions(options: BenchOptions): JsonObject {
   if (options.setup) out['setup'] = options.setup.name;
   if (options.teardown) out['teardown'] = options.teardown.name;
   return out;
+}
+
+/** An abort raised by the trace reader or a driver (`STB_ABORTED`, DOM `AbortError`). */
+function isAbortError(err: unknown): boolean {
+  return (
+    isStbError(err, 'STB_ABORTED') ||
+    (err instanceof Error && err.name === 'AbortError')
+  );
 }
 
 function usage(message: string): StbError {
@@ -522,25 +531,35 @@ async function execute(
   let sessionsTotal = 0;
 
   try {
-    if (options.setup) {
+    // A dry run writes nothing, so it runs neither script (it says so in the incidents).
+    if (options.setup && options.dryRun === true)
+      addIncident({
+        kind: 'setup',
+        message: `Skipped ${options.setup.name}: a dry run writes nothing.`,
+      });
+    else if (options.setup) {
       await runScript(control, options.setup, 'setup');
       addIncident({ kind: 'setup', message: `Ran ${options.setup.name}.` });
     }
 
     if (options.dryRun === true) {
-      for await (const ev of trace.events) {
-        if (stopping) break;
-        if (templateIndex.has(ev.templateId)) continue;
-        const i = indexOf(ev.templateId);
-        const wt = wireTemplates[i] as WireTemplate;
-        if (!PREPARABLE.has(wt.queryType) || !control.prepare) continue;
-        const out = await control.prepare({
-          templateId: wt.id,
-          text: wt.text,
-          params: ev.params,
-          queryType: wt.queryType,
-        });
-        if (!out.ok) agg.recordFailure(i, out.errorClass ?? 'unknown');
+      try {
+        for await (const ev of trace.events) {
+          if (stopping) break;
+          if (templateIndex.has(ev.templateId)) continue;
+          const i = indexOf(ev.templateId);
+          const wt = wireTemplates[i] as WireTemplate;
+          if (!PREPARABLE.has(wt.queryType) || !control.prepare) continue;
+          const out = await control.prepare({
+            templateId: wt.id,
+            text: wt.text,
+            params: ev.params,
+            queryType: wt.queryType,
+          });
+          if (!out.ok) agg.recordFailure(i, out.errorClass ?? 'unknown');
+        }
+      } catch (err) {
+        if (!(stopping && isAbortError(err))) throw err;
       }
     } else {
       // Lanes: inline executor or piscina workers.
@@ -732,82 +751,87 @@ async function execute(
         const nLanes = lanes.length;
         let sinceCheck = 0;
         let lastYield = nowMs();
-        for await (const ev of trace.events) {
-          if (stopping) break;
-          const sid = ev.sessionId;
-          let route = routes.get(sid);
-          if (route === undefined) {
-            const h = hash32(sid);
-            route =
-              shard && h % shard.count !== shard.index
-                ? 0
-                : -1 - (nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes);
-            routes.set(sid, route);
-          }
-          if (route === 0) continue;
-          const ti = indexOf(ev.templateId);
-          if (options.readOnly === true && isWrite[ti] === true) {
-            skippedReadOnly++;
-            continue;
-          }
-          if (dispatched >= maxQueries) break;
-          let due: number;
-          if (mode === 'closed') due = NaN;
-          else if (mode === 'replay') {
-            firstUs ??= ev.startUs;
-            due = (ev.startUs - firstUs) / 1000 / speed;
-          } else {
-            due = arrival;
-            arrival += poisson
-              ? (-Math.log(1 - rng.next()) * 1000) / rate
-              : 1000 / rate;
-          }
-          if (route < 0) {
-            route = -route;
-            routes.set(sid, route);
-            sessionsTotal++;
-            (lanes[route - 1] as Lane).sessions++;
-          }
-          const lane = lanes[route - 1] as Lane;
-          if (lane.crashed) {
-            dispatchedNotRun++;
-            continue;
-          }
-          lane.buffer.push([sid, ti, ev.params, due]);
-          lane.sent++;
-          dispatched++;
-          if (lane.buffer.length >= EVENT_BATCH) flushLane(lane);
-          if (mode !== 'closed') {
-            const ahead = t0 + due - nowMs();
-            if (ahead > LOOKAHEAD_MS) {
-              flushAll();
-              await wait(ahead - LOOKAHEAD_MS / 2);
-              lastYield = nowMs();
-            } else if (++sinceCheck >= 64) {
+        try {
+          for await (const ev of trace.events) {
+            if (stopping) break;
+            const sid = ev.sessionId;
+            let route = routes.get(sid);
+            if (route === undefined) {
+              const h = hash32(sid);
+              route =
+                shard && h % shard.count !== shard.index
+                  ? 0
+                  : -1 - (nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes);
+              routes.set(sid, route);
+            }
+            if (route === 0) continue;
+            const ti = indexOf(ev.templateId);
+            if (options.readOnly === true && isWrite[ti] === true) {
+              skippedReadOnly++;
+              continue;
+            }
+            if (dispatched >= maxQueries) break;
+            let due: number;
+            if (mode === 'closed') due = NaN;
+            else if (mode === 'replay') {
+              firstUs ??= ev.startUs;
+              due = (ev.startUs - firstUs) / 1000 / speed;
+            } else {
+              due = arrival;
+              arrival += poisson
+                ? (-Math.log(1 - rng.next()) * 1000) / rate
+                : 1000 / rate;
+            }
+            if (route < 0) {
+              route = -route;
+              routes.set(sid, route);
+              sessionsTotal++;
+              (lanes[route - 1] as Lane).sessions++;
+            }
+            const lane = lanes[route - 1] as Lane;
+            if (lane.crashed) {
+              dispatchedNotRun++;
+              continue;
+            }
+            lane.buffer.push([sid, ti, ev.params, due]);
+            lane.sent++;
+            dispatched++;
+            if (lane.buffer.length >= EVENT_BATCH) flushLane(lane);
+            if (mode !== 'closed') {
+              const ahead = t0 + due - nowMs();
+              if (ahead > LOOKAHEAD_MS) {
+                flushAll();
+                await wait(ahead - LOOKAHEAD_MS / 2);
+                lastYield = nowMs();
+              } else if (++sinceCheck >= 64) {
+                sinceCheck = 0;
+                flushAll();
+                // an inline executor's scheduler shares this event loop: never hog it
+                if (nowMs() - lastYield > YIELD_TIMED_MS) {
+                  await yieldMacrotask();
+                  lastYield = nowMs();
+                }
+              }
+            } else if (++sinceCheck >= 256) {
               sinceCheck = 0;
-              flushAll();
-              // an inline executor's scheduler shares this event loop: never hog it
-              if (nowMs() - lastYield > YIELD_TIMED_MS) {
+              if (nowMs() - lastYield > YIELD_CLOSED_MS) {
+                flushAll();
                 await yieldMacrotask();
                 lastYield = nowMs();
               }
             }
-          } else if (++sinceCheck >= 256) {
-            sinceCheck = 0;
-            if (nowMs() - lastYield > YIELD_CLOSED_MS) {
+            while (
+              !stopping &&
+              !lane.crashed &&
+              lane.sent - lane.acked >= lane.limit
+            ) {
               flushAll();
-              await yieldMacrotask();
-              lastYield = nowMs();
+              await wait(1000);
             }
           }
-          while (
-            !stopping &&
-            !lane.crashed &&
-            lane.sent - lane.acked >= lane.limit
-          ) {
-            flushAll();
-            await wait(1000);
-          }
+        } catch (err) {
+          // a stop (signal) may surface as the reader's own abort error: the input just ends
+          if (!(stopping && isAbortError(err))) throw err;
         }
         flushAll();
         for (const lane of lanes)
@@ -832,7 +856,12 @@ async function execute(
         );
     }
 
-    if (options.teardown) {
+    if (options.teardown && options.dryRun === true)
+      addIncident({
+        kind: 'teardown',
+        message: `Skipped ${options.teardown.name}: a dry run writes nothing.`,
+      });
+    else if (options.teardown) {
       control ??= await connect();
       await runScript(control, options.teardown, 'teardown');
       addIncident({

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { BoundQuery, ExecOutcome } from '../bound-query';
-import { defineDbPlugin, loadDriver, unreachableError } from '../db-plugin';
+import {
+  defineDbPlugin,
+  loadDriver,
+  mustInlineParams,
+  unreachableError,
+} from '../db-plugin';
 import type { DbPlugin, DbSession } from '../db-plugin';
 import { createPlaceholderTranslator } from '../placeholders';
 import { pgErrorOutcome, toPgValue } from './postgres';
@@ -77,7 +82,7 @@ export function createPglitePlugin(
         convert: toPgValue,
       });
       const run = async (q: BoundQuery): Promise<ExecOutcome> => {
-        if (simple) {
+        if (simple || mustInlineParams(q)) {
           const results = await db.exec(translator.inline(q, 'postgres'));
           const last = results[results.length - 1];
           return { ok: true, rows: last === undefined ? 0 : rowsOf(last) };

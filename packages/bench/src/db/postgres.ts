@@ -6,6 +6,7 @@ import {
   errorOutcome,
   isNetworkCode,
   loadDriver,
+  mustInlineParams,
   redactSecrets,
   unreachableError,
 } from '../db-plugin';
@@ -122,7 +123,8 @@ function createPgSession(
     rows: r.rowCount ?? r.rows.length,
   });
   const config = (q: BoundQuery): unknown => {
-    if (protocol === 'simple') return translator.inline(q, 'postgres');
+    if (protocol === 'simple' || mustInlineParams(q))
+      return translator.inline(q, 'postgres');
     const t = translator.translate(q);
     if (protocol === 'extended')
       return {

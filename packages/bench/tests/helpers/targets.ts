@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
+import { plugin as knexPlugin } from '../../src/db/knex';
 import { createPglitePlugin } from '../../src/db/pglite';
 import type { PgliteLib } from '../../src/db/pglite';
 import type { DbPlugin } from '../../src/db-plugin';
@@ -137,6 +138,37 @@ CREATE TABLE txlog (sess varchar(20), txn int, conn bigint, xid bigint) ENGINE=I
         },
         drop: db.drop,
       };
+    },
+  };
+}
+
+/** knex with its `pg` client on a scratch database of the shared PostgreSQL. */
+export function createKnexPgTarget(): DbPluginSuiteOptions {
+  const pgTarget = createPostgresTarget(0);
+  return {
+    ...pgTarget,
+    runOptions: { plugin: knexPlugin as DbPlugin },
+    createTarget: async () => {
+      const t = await pgTarget.createTarget();
+      return t && { ...t, target: `knex:pg:${t.target}` };
+    },
+  };
+}
+
+/** knex with its `better-sqlite3` client on a scratch file (one connection: SQLite has one writer). */
+export function createKnexSqliteTarget(): DbPluginSuiteOptions {
+  const sqlite = createSqliteTarget();
+  return {
+    ...sqlite,
+    runOptions: { plugin: knexPlugin as DbPlugin, connections: 1 },
+    createTarget: async () => {
+      const t = await sqlite.createTarget();
+      return (
+        t && {
+          ...t,
+          target: t.target.replace(/^sqlite:/, 'knex:better-sqlite3:'),
+        }
+      );
     },
   };
 }
