@@ -2,7 +2,6 @@ import Database from 'better-sqlite3';
 import { createRng } from '@stb/core';
 import type { ParamValue } from '@stb/core';
 import { createPlaceholderTranslator } from './placeholders';
-import { splitSqlStatements } from './sql-split';
 import { resolveTarget } from './target';
 import type { BoundQuery } from './bound-query';
 
@@ -220,25 +219,6 @@ describe('placeholders', () => {
     } finally {
       db.close();
     }
-  });
-});
-
-describe('splitSqlStatements', () => {
-  it('splits at top-level semicolons with lines', () => {
-    const s = splitSqlStatements(
-      "CREATE TABLE a (x text DEFAULT ';');\n-- c;\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n\nINSERT INTO a VALUES ('x');",
-    );
-    expect(s.map((x) => x.line)).toEqual([1, 2, 5]);
-    expect(s[1]?.text).toContain('$$ SELECT 1; $$');
-  });
-  it('honours MySQL DELIMITER', () => {
-    const s = splitSqlStatements(
-      'DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END //\nDELIMITER ;\nSELECT 2;',
-    );
-    expect(s.map((x) => x.text)).toEqual([
-      'CREATE PROCEDURE p() BEGIN SELECT 1; END',
-      'SELECT 2',
-    ]);
   });
 });
 

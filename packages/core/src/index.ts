@@ -122,6 +122,12 @@ export type {
 } from './sql/literal';
 export { renderSqlTemplate } from './sql/render';
 export {
+  SqlSplitter,
+  splitSqlScript,
+  parseDelimiterCommand,
+} from './sql/split';
+export type { SplitSqlStatement, SplitSqlScriptOptions } from './sql/split';
+export {
   KllSketch,
   KllSketchState,
   kllRankError,
@@ -133,3 +139,10 @@ export type {
   KllSketchLike,
   KllWeightedItems,
 } from './sketch/kll';
+export {
+  daysFromCivil,
+  parseZoneOffsetMinutes,
+  parseWallClockUs,
+  parseTimestampLiteral,
+} from './time';
+export type { TimeScan, TimestampLiteral } from './time';

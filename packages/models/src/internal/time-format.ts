@@ -3,9 +3,12 @@
  * A format descriptor is `<sep>|<fraction digits>|<zone suffix>`, e.g. ` |6|+00` for PostgreSQL's
  * `2024-05-01 12:00:00.123456+00` or `T|3|Z` for ISO-8601.
  */
+import {
+  daysFromCivil,
+  parseTimestampLiteral,
+  parseZoneOffsetMinutes,
+} from '@stb/core';
 
-const TS_RE =
-  /^(\d{4})-(\d{2})-(\d{2})([ T])(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
 
@@ -13,30 +16,11 @@ const DAY_MS = 86_400_000;
 export function parseTimestamp(
   text: string,
 ): { epochUs: number; format: string } | undefined {
-  const m = TS_RE.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, sep, h, mi, s, frac = '', zone = ''] = m;
-  const ms = Date.UTC(
-    Number(y),
-    Number(mo) - 1,
-    Number(d),
-    Number(h),
-    Number(mi),
-    Number(s),
-  );
-  if (Number.isNaN(ms)) return undefined;
-  let offsetMin = 0;
-  if (zone && zone !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    offsetMin =
-      sign *
-      (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
-  }
-  const fracUs = frac ? Math.round(Number(`0.${frac}`) * 1e6) : 0;
+  const t = parseTimestampLiteral(text);
+  if (!t) return undefined;
   return {
-    epochUs: (ms - offsetMin * 60_000) * 1000 + fracUs,
-    format: `${sep}|${frac.length}|${zone}`,
+    epochUs: t.epochUs,
+    format: `${t.separator}|${t.fractionDigits}|${t.zone}`,
   };
 }
 
@@ -46,14 +30,7 @@ const pad = (n: number, w: number): string => String(n).padStart(w, '0');
 export function formatTimestamp(epochUs: number, format: string): string {
   const [sep = ' ', fracText = '0', zone = ''] = format.split('|');
   const fracDigits = Number(fracText);
-  let offsetMin = 0;
-  if (zone && zone !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    offsetMin =
-      sign *
-      (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
-  }
+  const offsetMin = zone === '' ? 0 : (parseZoneOffsetMinutes(zone) ?? 0);
   const localUs = Math.round(epochUs) + offsetMin * 60_000_000;
   const ms = Math.floor(localUs / 1000);
   const d = new Date(ms);
@@ -68,8 +45,7 @@ export function formatTimestamp(epochUs: number, format: string): string {
 export function parseDateDays(text: string): number | undefined {
   const m = DATE_RE.exec(text);
   if (!m) return undefined;
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return Number.isNaN(ms) ? undefined : Math.round(ms / DAY_MS);
+  return daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3]));
 }
 
 /** `YYYY-MM-DD` of a day number. */

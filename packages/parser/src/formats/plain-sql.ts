@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import type { InputLine, RawQueryEvent } from '@stb/core';
+import { parseDelimiterCommand, SqlSplitter } from '@stb/core';
+import type { InputLine, RawQueryEvent, SplitSqlStatement } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
 import { looksBinary } from '../internal/lines';
-import { SqlSplitter } from '../internal/sql-split';
-import type { SplitStatement } from '../internal/sql-split';
 
 const options = z
   .object({
@@ -19,7 +18,6 @@ const options = z
 export type PlainSqlOptions = z.infer<typeof options>;
 
 const COPY_STDIN = /^copy\b[\s\S]*\bfrom\s+stdin\b/i;
-const DELIMITER = /^delimiter\s+(\S+)\s*$/i;
 const SQL_START =
   /^\s*(select|insert|update|delete|merge|with|create|alter|drop|truncate|begin|start|commit|rollback|end|savepoint|release|set|show|use|grant|revoke|copy|vacuum|analyze|explain|call|do|values|prepare|execute|deallocate|declare|fetch|close|lock|comment|reindex|cluster|listen|notify|discard|reset|load|replace|table|abort|checkpoint|refresh|import|security|reassign|unlisten|handler|optimize|repair|rename|flush|kill|describe|desc|--|\/\*|\()/i;
 
@@ -30,7 +28,7 @@ async function* parsePlainSql(
 ): AsyncGenerator<RawQueryEvent> {
   const dialect = opts.dialect ?? 'postgres';
   const maxLength = opts.maxStatementLength ?? 64 * 1024 * 1024;
-  const found: SplitStatement[] = [];
+  const found: SplitSqlStatement[] = [];
   const splitter = new SqlSplitter(dialect, (s) => found.push(s));
   let n = 0;
   let inCopy = false;
@@ -47,9 +45,9 @@ async function* parsePlainSql(
         ctx.report('psql-meta', line);
         continue;
       }
-      const d = dialect === 'mysql' ? DELIMITER.exec(text) : null;
-      if (d?.[1] !== undefined) {
-        splitter.setDelimiter(d[1]);
+      const d = dialect === 'mysql' ? parseDelimiterCommand(text) : undefined;
+      if (d !== undefined) {
+        splitter.setDelimiter(d);
         ctx.report('delimiter', line);
         continue;
       }

@@ -1,18 +1,11 @@
 /**
- * Fast timestamp parsing for log lines (no Date objects, no regex): civil date → epoch µs.
+ * Fast timestamp parsing for log lines (no Date objects, no regex): civil date → epoch µs. The
+ * date arithmetic and numeric zone offsets are `@stb/core`'s; PostgreSQL's zone names are here.
  * @internal
  */
+import { parseWallClockUs, parseZoneOffsetMinutes } from '@stb/core';
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const mp = m > 2 ? m - 3 : m + 9;
-  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
+export { daysFromCivil } from '@stb/core';
 
 /** Offsets (seconds east of UTC) of time zone abbreviations PostgreSQL prints with `%Z`. */
 const ZONE_OFFSETS: Record<string, number> = {
@@ -68,14 +61,8 @@ const ZONE_OFFSETS: Record<string, number> = {
 export function zoneOffsetSeconds(zone: string): number | undefined {
   const known = ZONE_OFFSETS[zone];
   if (known !== undefined) return known;
-  const c = zone.charCodeAt(0);
-  if (c !== 43 && c !== 45) return undefined; // + -
-  const digits = zone.slice(1).replace(':', '');
-  if (!/^\d{2}(\d{2})?$/.test(digits)) return undefined;
-  const h = Number(digits.slice(0, 2));
-  const m = digits.length === 4 ? Number(digits.slice(2)) : 0;
-  const sign = c === 45 ? -1 : 1;
-  return sign * (h * 3600 + m * 60);
+  const minutes = parseZoneOffsetMinutes(zone);
+  return minutes === undefined ? undefined : minutes * 60;
 }
 
 /** Parses a numeric offset option such as `+02:00` (seconds east of UTC). */
@@ -84,74 +71,11 @@ export function parseUtcOffset(offset: string): number | undefined {
   return zoneOffsetSeconds(offset);
 }
 
-function digit(s: string, i: number): number {
-  const d = s.charCodeAt(i) - 48;
-  return d >= 0 && d <= 9 ? d : -1000000;
-}
-
-function two(s: string, i: number): number {
-  return digit(s, i) * 10 + digit(s, i + 1);
-}
-
 /** Scratch output of the `parse*` functions: where the parsed text ended. */
 export const scan = { end: 0 };
 
-let lastDateKey = '';
 let lastZone = '\u0000';
 let lastZoneOffset = 0;
-let lastDateDays = 0;
-
-/**
- * Parses `YYYY-MM-DD HH:MM:SS[.ffffff]` (or with `T`) at `pos` into epoch µs of the wall clock
- * (no zone applied). Sets {@link scan}.end. Returns NaN when the text is not such a timestamp.
- */
-export function parseWallClock(s: string, pos: number): number {
-  if (s.length < pos + 19) return NaN;
-  if (
-    s.charCodeAt(pos + 4) !== 45 ||
-    s.charCodeAt(pos + 7) !== 45 ||
-    s.charCodeAt(pos + 13) !== 58 ||
-    s.charCodeAt(pos + 16) !== 58
-  )
-    return NaN;
-  const sep = s.charCodeAt(pos + 10);
-  if (sep !== 32 && sep !== 84) return NaN;
-  let days: number;
-  if (lastDateKey !== '' && s.startsWith(lastDateKey, pos)) days = lastDateDays;
-  else {
-    const key = s.slice(pos, pos + 10);
-    const y = two(s, pos) * 100 + two(s, pos + 2);
-    const mo = two(s, pos + 5);
-    const d = two(s, pos + 8);
-    if (!(y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)) return NaN;
-    days = daysFromCivil(y, mo, d);
-    lastDateKey = key;
-    lastDateDays = days;
-  }
-  const h = two(s, pos + 11);
-  const mi = two(s, pos + 14);
-  const sec = two(s, pos + 17);
-  if (!(h >= 0 && h <= 24 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 60))
-    return NaN;
-  let us = ((days * 24 + h) * 60 + mi) * 60 + sec;
-  us *= 1_000_000;
-  let i = pos + 19;
-  if (s.charCodeAt(i) === 46) {
-    i++;
-    let frac = 0;
-    let scale = 100000;
-    for (;;) {
-      const dd = s.charCodeAt(i) - 48;
-      if (!(dd >= 0 && dd <= 9)) break;
-      frac += dd * scale;
-      scale /= 10;
-      i++;
-    }
-    us += Math.round(frac);
-  }
-  scan.end = i;
-  return us;
-}
 
 /**
  * Parses a PostgreSQL `%m`/`%t`/csvlog/jsonlog timestamp `YYYY-MM-DD HH:MM:SS[.fff] ZONE` at
@@ -159,7 +83,7 @@ export function parseWallClock(s: string, pos: number): number {
  * unknown.
  */
 export function parsePgTimestamp(s: string, pos: number): number {
-  const wall = parseWallClock(s, pos);
+  const wall = parseWallClockUs(s, pos, scan);
   if (Number.isNaN(wall)) return NaN;
   let i = scan.end;
   if (s.charCodeAt(i) !== 32) return NaN;

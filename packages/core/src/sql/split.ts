@@ -1,12 +1,4 @@
-/**
- * A streaming SQL statement splitter: feed it lines, it calls back with each statement split on
- * the delimiter outside strings ('…' with '' and, in E'…' or MySQL, backslash escapes), quoted
- * identifiers ("…", MySQL `…`), comments (-- …, MySQL # …, /* … *\/ nested in PostgreSQL) and
- * dollar-quoted bodies ($$…$$, $tag$…$tag$).
- * @internal
- */
-
-export type SqlDialect = 'postgres' | 'mysql';
+import type { Dialect } from '../schema';
 
 const enum St {
   Normal,
@@ -17,14 +9,26 @@ const enum St {
   Dollar,
 }
 
-/** A statement found by {@link SqlSplitter}. */
-export interface SplitStatement {
+/** A statement found by {@link SqlSplitter} or {@link splitSqlScript}. */
+export interface SplitSqlStatement {
+  /** Statement text, trimmed, without its delimiter (comments before it are dropped). */
   sql: string;
   /** 1-based line of the statement's first significant character. */
   line: number;
 }
 
-/** Incremental splitter; see the module doc. */
+/**
+ * A streaming SQL statement splitter: feed it lines, it calls back with each statement split on
+ * the delimiter outside strings ('…' with '' and, in E'…' or MySQL, backslash escapes), quoted
+ * identifiers ("…", MySQL `…`), comments (-- …, MySQL # …, /* … *\/ nested in PostgreSQL) and
+ * dollar-quoted bodies ($$…$$, $tag$…$tag$, PostgreSQL). Memory is one statement. Client
+ * commands (MySQL `DELIMITER`, psql `\…` meta-commands, COPY data) are the caller's: check
+ * {@link SqlSplitter.idle} and {@link parseDelimiterCommand} before feeding a line.
+ * @example
+ * const splitter = new SqlSplitter('postgres', (s) => statements.push(s));
+ * for (const { text, line } of lines) splitter.line(text, line);
+ * splitter.end();
+ */
 export class SqlSplitter {
   private state = St.Normal;
   private backslash = false;
@@ -35,8 +39,8 @@ export class SqlSplitter {
   private delimiter = ';';
 
   constructor(
-    private readonly dialect: SqlDialect,
-    private readonly emit: (s: SplitStatement) => void,
+    private readonly dialect: Dialect,
+    private readonly emit: (s: SplitSqlStatement) => void,
   ) {}
 
   /** True when the splitter is between statements (nothing buffered, no open quote). */
@@ -61,12 +65,19 @@ export class SqlSplitter {
     }
   }
 
+  /** Characters of the statement being buffered. */
   get bufferedLength(): number {
     return this.buf.length;
   }
 
+  /** Line where the buffered statement began (0 when none). */
   get bufferedLine(): number {
     return this.startLine;
+  }
+
+  /** The text of the statement being buffered (for an input that ends inside it). */
+  get bufferedText(): string {
+    return this.buf;
   }
 
   /** Changes the delimiter (MySQL `DELIMITER //`). */
@@ -227,4 +238,64 @@ function isWordChar(c: number): boolean {
     (c >= 97 && c <= 122) ||
     c === 95
   );
+}
+
+const DELIMITER_COMMAND = /^delimiter\s+(\S+)\s*$/i;
+
+/**
+ * The new delimiter of a MySQL client `DELIMITER <d>` line (e.g. `//`), or undefined when the
+ * line is not such a command. Only meaningful between statements ({@link SqlSplitter.idle}).
+ * @example
+ * parseDelimiterCommand('DELIMITER //'); // '//'
+ */
+export function parseDelimiterCommand(line: string): string | undefined {
+  return DELIMITER_COMMAND.exec(line)?.[1];
+}
+
+/** Options of {@link splitSqlScript}. */
+export interface SplitSqlScriptOptions {
+  /** Quoting rules (default `postgres`). */
+  dialect?: Dialect;
+  /** Honour MySQL client `DELIMITER` lines (default: true for `mysql`). */
+  delimiterCommand?: boolean;
+}
+
+/**
+ * Splits a whole SQL script (a setup file, a dump) into statements with {@link SqlSplitter}:
+ * delimiters inside strings, quoted identifiers, comments and dollar quotes do not split;
+ * `DELIMITER` lines change the delimiter when enabled. Empty statements are dropped; text after
+ * the last delimiter (even inside an unterminated string) is a last statement.
+ * @example
+ * splitSqlScript("CREATE TABLE t (x text DEFAULT ';');\nINSERT INTO t VALUES ('a');");
+ * // [{ sql: "CREATE TABLE t (x text DEFAULT ';')", line: 1 }, { sql: "INSERT …", line: 2 }]
+ */
+export function splitSqlScript(
+  script: string,
+  options: SplitSqlScriptOptions = {},
+): SplitSqlStatement[] {
+  const dialect = options.dialect ?? 'postgres';
+  const delimiterCommand = options.delimiterCommand ?? dialect === 'mysql';
+  const out: SplitSqlStatement[] = [];
+  const splitter = new SqlSplitter(dialect, (s) => out.push(s));
+  let lineNo = 0;
+  let start = 0;
+  while (start <= script.length) {
+    let end = script.indexOf('\n', start);
+    if (end < 0) end = script.length;
+    const text = script.slice(start, end);
+    lineNo++;
+    start = end + 1;
+    const d =
+      delimiterCommand && splitter.idle
+        ? parseDelimiterCommand(text)
+        : undefined;
+    if (d !== undefined) splitter.setDelimiter(d);
+    else splitter.line(text, lineNo);
+  }
+  if (splitter.openConstruct === undefined) splitter.end();
+  else {
+    const sql = splitter.bufferedText.trim();
+    if (sql !== '') out.push({ sql, line: splitter.bufferedLine });
+  }
+  return out;
 }
