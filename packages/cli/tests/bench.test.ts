@@ -1,8 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { runStb } from './helpers';
+import { CLI_PATH, runStb } from './helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stb-cli-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,13 +39,14 @@ function writeTrace(
   name: string,
   sessions: number,
   perSession: number,
+  stepUs = 100,
 ): string {
   const lines: unknown[] = [header, ins, sel];
   let t = 1_700_000_000_000_000;
   for (let i = 0; i < perSession; i++)
     for (let s = 0; s < sessions; s++) {
       const id = s * 10_000 + i;
-      t += 100;
+      t += stepUs;
       lines.push({
         kind: 'event',
         startUs: t,
@@ -154,19 +163,171 @@ describe('stb bench', () => {
     expect(r.stderr).toContain('bad.jsonl');
   }, 60_000);
 
-  it('reports an unreachable database before the run', async () => {
-    const trace = writeTrace('t4.jsonl', 1, 1);
+  it.each([
+    ['postgres', 'postgres://postgres@127.0.0.1:1/x'],
+    ['mysql', 'mysql://root@127.0.0.1:1/x'],
+  ])(
+    'reports an unreachable %s database before the run (exit 3)',
+    async (plugin, target) => {
+      const trace = writeTrace(`t4-${plugin}.jsonl`, 1, 1);
+      const out = path.join(dir, `unreachable-${plugin}.json`);
+      const r = await runStb([
+        'bench',
+        '-i',
+        trace,
+        '--target',
+        target,
+        '--no-metrics',
+        '--out',
+        out,
+      ]);
+      expect(r.code).toBe(3);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^\\[stb\\] \\[db:${plugin}\\] Cannot connect to ${target.replace(/[.]/g, '\\.')}: .*ECONNREFUSED`,
+        ),
+      );
+      expect(existsSync(out)).toBe(false);
+    },
+    60_000,
+  );
+
+  it('--dry-run prepares every template, reports the broken one (exit 1) and writes nothing', async () => {
+    const db = path.join(dir, 'dry.sqlite');
+    const schema = path.join(dir, 'dry-schema.sql');
+    writeFileSync(schema, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
+    // create the schema with a real run of an empty trace, then dry-run against it
+    const empty = path.join(dir, 'empty.jsonl');
+    writeFileSync(
+      empty,
+      [header, ins, sel].map((l) => JSON.stringify(l)).join('\n') + '\n',
+    );
+    const made = await runStb([
+      'bench',
+      '-i',
+      empty,
+      '--target',
+      `sqlite:${db}`,
+      '--setup',
+      schema,
+      '--no-metrics',
+    ]);
+    expect(made.code).toBe(0);
+    const bad = tpl('SELECT nope FROM kv WHERE id = $1', 'SELECT');
+    const file = path.join(dir, 'dry.jsonl');
+    const lines: unknown[] = [header, ins, sel, bad];
+    for (const [i, t] of [ins, sel, bad, ins].entries())
+      lines.push({
+        kind: 'event',
+        startUs: 1_700_000_000_000_000 + i,
+        sessionId: 's',
+        templateId: t.id,
+        params:
+          t === ins
+            ? [
+                { t: 'int', v: i },
+                { t: 'int', v: i },
+              ]
+            : [{ t: 'int', v: 1 }],
+      });
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const digest = (): string =>
+      createHash('sha256').update(readFileSync(db)).digest('hex');
+    const before = digest();
+    const out = path.join(dir, 'dry.json');
     const r = await runStb([
       'bench',
       '-i',
-      trace,
+      file,
       '--target',
-      'postgres://postgres@127.0.0.1:1/x',
+      `sqlite:${db}`,
+      '--setup',
+      schema,
+      '--dry-run',
       '--no-metrics',
+      '--out',
+      out,
     ]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(
-      /Cannot connect to postgres:\/\/postgres@127\.0\.0\.1:1\/x/,
+    expect(r.code).toBe(1);
+    expect(digest()).toBe(before);
+    const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+    expect(result.templates.map((t) => [t.templateId, t.errors])).toEqual([
+      [bad.id, 1],
+    ]);
+    expect(result.faults.incidents.map((i) => i.message)).toContain(
+      `Skipped ${schema}: a dry run writes nothing.`,
     );
   }, 60_000);
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s mid-run writes the partial result to --out and exits 130',
+    async (signal) => {
+      // replay 4 sessions over ~30 s (one event every 2.5 ms): the signal always lands mid-run
+      const trace = writeTrace(`sig-${signal}.jsonl`, 4, 3000, 2500);
+      const db = path.join(dir, `sig-${signal}.sqlite`);
+      const setup = path.join(dir, 'sig-schema.sql');
+      writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
+      const out = path.join(dir, `sig-${signal}.json`);
+      const child = spawn(
+        process.execPath,
+        [
+          CLI_PATH,
+          'bench',
+          '-i',
+          trace,
+          '--target',
+          `sqlite:${db}`,
+          '--setup',
+          setup,
+          '--metrics-port',
+          '0',
+          '--out',
+          out,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, NO_COLOR: '1' },
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+      child.stdout.resume();
+      const exited = new Promise<number | null>((resolve) =>
+        child.on('close', (code) => resolve(code)),
+      );
+      // mid-run = the live metrics endpoint has counted executed queries
+      let executed = 0;
+      try {
+        for (let i = 0; i < 400 && executed === 0; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          const url = /Metrics on (http:\/\/\S+)/.exec(stderr)?.[1];
+          if (url === undefined) continue;
+          const text = await (await fetch(url)).text();
+          const m =
+            /stb_bench_queries_total\{[^}]*outcome="ok"[^}]*\} (\d+)/.exec(
+              text,
+            );
+          executed = Number(m?.[1] ?? 0);
+        }
+        expect(executed).toBeGreaterThan(0);
+        child.kill(signal);
+        expect(await exited).toBe(130);
+      } finally {
+        child.kill('SIGKILL');
+      }
+      const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+      expect(result.status).toBe('stopped');
+      expect(result.stopReason).toBe('signal');
+      expect(result.overall.count).toBeGreaterThanOrEqual(executed);
+      expect(result.overall.count).toBeLessThan(24_000);
+      expect(result.overall.count + result.skipped.notRun).toBeLessThanOrEqual(
+        24_000,
+      );
+      expect(result.sessions.total).toBe(4);
+      expect(result.faults.incidents.map((i) => i.kind)).toContain('aborted');
+    },
+    60_000,
+  );
 });
