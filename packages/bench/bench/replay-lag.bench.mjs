@@ -7,7 +7,10 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { TemplateCatalog, computeTemplateId, createRng } from '@stb/core';
-import { runBench } from '@stb/bench';
+// STB_BENCH_DIST=path/to/dist/index.js compares another build of the runner
+const { runBench } = await import(
+  process.env.STB_BENCH_DIST ? new URL(process.env.STB_BENCH_DIST, `file://${process.cwd()}/`).href : '@stb/bench'
+);
 
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 5);
 const RATES = (process.env.RATES ?? '1000,5000').split(',').map(Number);

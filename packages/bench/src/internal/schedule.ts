@@ -2,8 +2,9 @@
  * The replay/open-loop scheduler: one per executor (connection group), never one timer per query.
  *
  * Events wait in a binary min-heap keyed by (due time, arrival order). One wake-up is armed for
- * the earliest: a `setTimeout` (timers fire on whole milliseconds), optionally followed by
- * `setImmediate` turns for the last `spinMs`, so I/O callbacks still run between checks. Each wake-up hands over every event that is due at once, so a burst of simultaneous
+ * the earliest: a `setTimeout` (timers fire on whole milliseconds), optionally followed by a final
+ * approach for the last `spinMs`: event-loop turns (`setImmediate`) with short sleeps
+ * (`Atomics.wait`, at most `sliceMs`) between them, so I/O callbacks still run between checks. Each wake-up hands over every event that is due at once, so a burst of simultaneous
  * events starts in one turn of the event loop. Nothing is ever dispatched before its due time.
  */
 
@@ -16,17 +17,26 @@ export interface DueQueueOptions<T> {
   /**
    * How long before a due time the queue stops sleeping on timers and checks every event-loop
    * turn instead (ms). Default 0: timers only (lag up to about one timer tick, ~1 ms, and little
-   * CPU). Spinning cuts the median lag to microseconds but takes most of a core, which on a busy
-   * machine costs more tail lag than it saves (docs/benchmarking.md has the figures).
+   * CPU). The final approach cuts the median lag to well under 0.1 ms, at some CPU and with I/O
+   * callbacks served up to `sliceMs` late (docs/benchmarking.md has the figures).
    */
   readonly spinMs?: number;
+  /**
+   * Within `spinMs` of a due time, sleep this long at most (ms) between event-loop turns
+   * (`Atomics.wait`), so the final approach takes little CPU yet I/O is still served every
+   * `sliceMs`. 0 checks every turn without sleeping (a busy poll). Default 0.1.
+   */
+  readonly sliceMs?: number;
 }
+
+const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
 
 /** A timed queue with a single armed wake-up (see the module comment). */
 export class DueQueue<T> {
   readonly #now: () => number;
   readonly #dispatch: (item: T) => void;
   readonly #spinMs: number;
+  readonly #sliceMs: number;
   #due: number[] = [];
   #seq: number[] = [];
   #items: (T | undefined)[] = [];
@@ -41,6 +51,7 @@ export class DueQueue<T> {
     this.#now = options.now;
     this.#dispatch = options.dispatch;
     this.#spinMs = Math.max(0, options.spinMs ?? 0);
+    this.#sliceMs = Math.max(0, options.sliceMs ?? 0.1);
   }
 
   /** Items waiting. */
@@ -143,8 +154,18 @@ export class DueQueue<T> {
         this.#wake,
         Math.max(0, Math.floor(wait - this.#spinMs)),
       );
-    else this.#immediate = setImmediate(this.#wake);
+    else this.#immediate = setImmediate(this.#approach);
   }
+
+  /** The final approach: sleep a slice (never past the due time), then check again. */
+  readonly #approach = (): void => {
+    this.#immediate = undefined;
+    this.#armedAt = Infinity;
+    const wait = this.nextDue - this.#now();
+    if (wait > 0 && this.#sliceMs > 0)
+      Atomics.wait(SLEEP_CELL, 0, 0, Math.min(wait, this.#sliceMs));
+    this.run();
+  };
 
   #disarm(): void {
     if (this.#timeout !== undefined) clearTimeout(this.#timeout);
