@@ -315,11 +315,21 @@ function makePlan(
 /** Live counters shared by the event loop and `summary()`. */
 type Counters = GenerateSummary;
 
+/** Called by the event loop: every {@link ABORT_CHECK_EVERY} events, and once when it ends. */
+interface RunHooks {
+  every(emitted: number): void;
+  done(): void;
+}
+
 /**
  * The event loop: merges session arrivals (one stream per unit of `scale`) and the open sessions'
  * next events by time with heaps, so memory is bounded by the open sessions.
  */
-function* runEvents(plan: Plan, counters: Counters): Generator<TraceEvent> {
+function* runEvents(
+  plan: Plan,
+  counters: Counters,
+  hooks: RunHooks,
+): Generator<TraceEvent> {
   const { sampler, info, timeScale } = plan;
   const root = createRng(plan.seed);
   const sessionRoot = root.derive('sessions');
@@ -423,26 +433,48 @@ function* runEvents(plan: Plan, counters: Counters): Generator<TraceEvent> {
       ti?.synthetic === true
         ? []
         : sampler.params(id, s.params, s.paramRng, startUs);
-    const durationUs = sampler.durationUs(id, s.timeRng);
-    const event: TraceEvent = {
-      kind: 'event',
-      startUs,
-      sessionId: s.id,
-      templateId: id,
-      params,
-    };
-    if (durationUs !== undefined)
-      event.durationUs = Math.max(0, Math.round(durationUs));
+    const drawnUs = sampler.durationUs(id, s.timeRng);
+    const durationUs =
+      drawnUs === undefined ? undefined : Math.max(0, Math.round(drawnUs));
     const boundary = ti?.boundary ?? B_NONE;
     if (boundary === B_BEGIN && !s.inTxn) s.inTxn = true;
-    if (s.inTxn) event.txn = s.txnIndex;
+    const txn = s.inTxn ? s.txnIndex : undefined;
     if (boundary === B_END && s.inTxn) {
       s.inTxn = false;
       s.txnIndex++;
     }
+    // One object literal per combination of optional fields (keys in the order the writers
+    // expect): events of a run share a few stable shapes instead of growing one field by field.
+    const sessionId = s.id;
+    let event: TraceEvent;
+    if (durationUs !== undefined)
+      event =
+        txn !== undefined
+          ? {
+              kind: 'event',
+              startUs,
+              sessionId,
+              templateId: id,
+              params,
+              durationUs,
+              txn,
+            }
+          : {
+              kind: 'event',
+              startUs,
+              sessionId,
+              templateId: id,
+              params,
+              durationUs,
+            };
+    else
+      event =
+        txn !== undefined
+          ? { kind: 'event', startUs, sessionId, templateId: id, params, txn }
+          : { kind: 'event', startUs, sessionId, templateId: id, params };
     if (plan.render && ti?.compiled)
       event.sql = renderCompiled(ti.compiled, params, plan.render);
-    s.prevEndUs = startUs + (event.durationUs ?? 0);
+    s.prevEndUs = startUs + (durationUs ?? 0);
     counters.events++;
     if (s.closing) counters.closingEvents++;
     if (ti && !ti.used) {
@@ -455,6 +487,8 @@ function* runEvents(plan: Plan, counters: Counters): Generator<TraceEvent> {
   };
 
   let modelEvents = 0;
+  let emitted = 0;
+  let exhausted = false;
   for (;;) {
     // Open every session arriving no later than the earliest pending event.
     const top = open.peek();
@@ -488,7 +522,8 @@ function* runEvents(plan: Plan, counters: Counters): Generator<TraceEvent> {
           : plan.endUs !== undefined
             ? 'duration'
             : 'exhausted';
-      return;
+      exhausted = true;
+      break;
     }
     if (plan.endUs !== undefined && s.timeUs >= plan.endUs) {
       counters.stoppedBy = 'duration';
@@ -496,6 +531,7 @@ function* runEvents(plan: Plan, counters: Counters): Generator<TraceEvent> {
     }
     const wasClosing = s.closing;
     yield emit(s);
+    if ((++emitted & (ABORT_CHECK_EVERY - 1)) === 0) hooks.every(emitted);
     if (!wasClosing) modelEvents++;
     if (prepareNext(s)) open.fixTop();
     else open.pop();
@@ -505,19 +541,24 @@ function* runEvents(plan: Plan, counters: Counters): Generator<TraceEvent> {
     }
   }
   // Stopped early: close the transactions still open, in time order.
-  if (!plan.closeTransactions) return;
-  const pending = open
-    .drain()
-    .filter((x) => x.inTxn && !x.closing)
-    .map((x) => {
-      // At the time its next statement was due (≥ every emitted event, and the same in every
-      // shard, since it depends on the session alone).
-      x.closing = true;
-      x.nextTemplate = plan.closer.template.id;
-      return x;
-    })
-    .sort((a, b) => a.timeUs - b.timeUs || a.index - b.index);
-  for (const x of pending) yield emit(x);
+  if (!exhausted && plan.closeTransactions) {
+    const pending = open
+      .drain()
+      .filter((x) => x.inTxn && !x.closing)
+      .map((x) => {
+        // At the time its next statement was due (≥ every emitted event, and the same in every
+        // shard, since it depends on the session alone).
+        x.closing = true;
+        x.nextTemplate = plan.closer.template.id;
+        return x;
+      })
+      .sort((a, b) => a.timeUs - b.timeUs || a.index - b.index);
+    for (const x of pending) {
+      yield emit(x);
+      if ((++emitted & (ABORT_CHECK_EVERY - 1)) === 0) hooks.every(emitted);
+    }
+  }
+  hooks.done();
 }
 
 /** The event stream of {@link generateEvents}, with what a writer needs around it. */
@@ -599,21 +640,18 @@ export function generateEvents(
       p.fraction = Math.min(1, p.simulatedUs / (plan.endUs - plan.startUs));
     onProgress(p);
   };
-  function* events(): Generator<TraceEvent> {
-    let n = 0;
-    for (const e of runEvents(plan, counters)) {
-      yield e;
-      if (++n % ABORT_CHECK_EVERY === 0) {
-        if (signal?.aborted)
-          throw new StbError(
-            'STB_ABORTED',
-            '[stb] [generator] Generation was aborted.',
-          );
-        if (n % PROGRESS_EVERY === 0) progress();
-      }
-    }
-    progress();
-  }
+  const hooks: RunHooks = {
+    every(n) {
+      if (signal?.aborted)
+        throw new StbError(
+          'STB_ABORTED',
+          '[stb] [generator] Generation was aborted.',
+        );
+      if (n % PROGRESS_EVERY === 0) progress();
+    },
+    done: progress,
+  };
+  const events = (): Generator<TraceEvent> => runEvents(plan, counters, hooks);
   return {
     header,
     [Symbol.iterator]: events,

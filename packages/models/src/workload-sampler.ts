@@ -9,8 +9,42 @@ import type {
   WorkloadSampler,
 } from './workload-types';
 
+interface SlotParams {
+  sampler: SlotSampler;
+  reuse: ReuseTable;
+  /** `<templateId>#<slot>`: this slot's key in `SessionParamState.lastValues`. */
+  key: string;
+  /** This slot's index in {@link SessionValues}. */
+  index: number;
+  /** Index in {@link SessionValues} of each of `reuse.keys`. */
+  sources: Int32Array;
+}
+
 interface TemplateParams {
-  slots: { sampler: SlotSampler; reuse: ReuseTable; key: string }[];
+  slots: SlotParams[];
+  /** Types of the template's slots beyond the modelled ones (filled with defaults). */
+  padTypes: string[];
+}
+
+/**
+ * Per-session parameter memory by interned slot index (no string keys on the hot path). The
+ * `lastValues` map of the public interface is built on demand.
+ */
+class SessionValues implements SessionParamState {
+  readonly values: (ParamValue | undefined)[] = [];
+  readonly #names: readonly string[];
+
+  constructor(names: readonly string[]) {
+    this.#names = names;
+  }
+
+  get lastValues(): Map<string, ParamValue> {
+    const out = new Map<string, ParamValue>();
+    this.values.forEach((v, i) => {
+      if (v !== undefined) out.set(this.#names[i] as string, v);
+    });
+    return out;
+  }
 }
 
 function defaultValue(type: string): ParamValue {
@@ -52,18 +86,40 @@ export function createWorkloadSampler(
   });
   const timing = new TimingSampler(artifact.arrival);
   const perTemplate = new Map<string, TemplateParams>();
+  // `<templateId>#<slot>` keys interned to indices of SessionValues.values
+  const slotNames: string[] = [];
+  const slotIndex = new Map<string, number>();
+  const intern = (key: string): number => {
+    let i = slotIndex.get(key);
+    if (i === undefined) {
+      slotIndex.set(key, (i = slotNames.length));
+      slotNames.push(key);
+    }
+    return i;
+  };
 
   const paramsOf = (templateId: string): TemplateParams => {
     let tp = perTemplate.get(templateId);
     if (tp) return tp;
     const models: SlotModelState[] =
       artifact.parameters.templates[templateId] ?? [];
-    tp = {
-      slots: models.map((m, i) => ({
+    const slots = models.map((m, i): SlotParams => {
+      const reuse = new ReuseTable(m);
+      const key = `${templateId}#${i}`;
+      return {
         sampler: new SlotSampler(m),
-        reuse: new ReuseTable(m),
-        key: `${templateId}#${i}`,
-      })),
+        reuse,
+        key,
+        index: intern(key),
+        sources: Int32Array.from(reuse.keys, intern),
+      };
+    });
+    const template = templates.get(templateId);
+    tp = {
+      slots,
+      padTypes: (template?.slots ?? [])
+        .slice(slots.length)
+        .map((slot) => slot.type),
     };
     perTemplate.set(templateId, tp);
     return tp;
@@ -74,25 +130,35 @@ export function createWorkloadSampler(
     templates,
     sequence,
     newSession(): SessionParamState {
-      return { lastValues: new Map() };
+      return new SessionValues(slotNames);
     },
     // eslint-disable-next-line max-params -- the generator's per-statement call, fixed by the API
     params(templateId, session, rng, eventStartUs) {
       const tp = paramsOf(templateId);
+      const slots = tp.slots;
       const out: ParamValue[] = [];
-      for (const slot of tp.slots) {
-        const source = slot.reuse.pick(rng);
-        const reused =
-          source === undefined ? undefined : session.lastValues.get(source);
-        const value = reused ?? slot.sampler.sample(rng, eventStartUs);
-        session.lastValues.set(slot.key, value);
-        out.push(value);
+      if (session instanceof SessionValues) {
+        const values = session.values;
+        for (const slot of slots) {
+          const source = slot.reuse.pickIndex(rng);
+          const reused =
+            source < 0 ? undefined : values[slot.sources[source] as number];
+          const value = reused ?? slot.sampler.sample(rng, eventStartUs);
+          values[slot.index] = value;
+          out.push(value);
+        }
+      } else {
+        // a session state made elsewhere: its `lastValues` map is the memory
+        for (const slot of slots) {
+          const source = slot.reuse.pick(rng);
+          const reused =
+            source === undefined ? undefined : session.lastValues.get(source);
+          const value = reused ?? slot.sampler.sample(rng, eventStartUs);
+          session.lastValues.set(slot.key, value);
+          out.push(value);
+        }
       }
-      const template = templates.get(templateId);
-      if (template && template.slots.length > out.length) {
-        for (let i = out.length; i < template.slots.length; i++)
-          out.push(defaultValue(template.slots[i]?.type ?? 'null'));
-      }
+      for (const type of tp.padTypes) out.push(defaultValue(type));
       return out;
     },
     thinkTimeUs(prev, next, rng: Rng) {

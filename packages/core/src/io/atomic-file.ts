@@ -6,6 +6,9 @@ import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { StbError } from '../errors';
 
+/** Bytes a writer may buffer before waiting for `'drain'`. */
+const WRITE_BUFFER_BYTES = 1 << 20;
+
 /** Options of {@link createAtomicFileWriter}. */
 export interface AtomicFileWriterOptions {
   /** Gzip what is written to `stream` before it reaches the file. */
@@ -73,10 +76,12 @@ export async function createAtomicFileWriter(
     fdOpen = false;
     await closeAsync(fd);
   };
+  // 1 MiB of buffered writes: writers keep producing while the file system writes earlier
+  // chunks (with 64 KiB, every 64 KiB chunk waited for its write to finish).
   const file = fs.createWriteStream(tmp, {
     fd,
     autoClose: false,
-    highWaterMark: 1 << 16,
+    highWaterMark: WRITE_BUFFER_BYTES,
   });
   let firstError: Error | undefined;
   file.on('error', (err) => {

@@ -19,6 +19,7 @@ import {
   drained,
   writeFileAtomic,
 } from './atomic-file';
+import { stringifyTraceEvent } from './event-json';
 import type { TraceFileFormat } from './trace-format';
 import {
   CSV_COLUMNS,
@@ -155,7 +156,7 @@ function jsonlWriter(out: ChunkedWriter): FormatWriter {
   return {
     header: line,
     template: line,
-    event: line,
+    event: (e) => out.push(`${stringifyTraceEvent(e)}\n`),
     end: () => out.flush(),
     cleanup: async () => undefined,
   };
@@ -244,7 +245,7 @@ function jsonWriter(out: ChunkedWriter, spoolDir: string): FormatWriter {
         spoolStream = createWriteStream(spoolPath, { flags: 'wx' });
         spool = new ChunkedWriter(spoolStream);
       }
-      return spool.push(`${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(e)}`);
+      return spool.push(`${n++ === 0 ? '\n' : ',\n'}${stringifyTraceEvent(e)}`);
     },
     async end() {
       if (header === undefined) return;
@@ -394,18 +395,37 @@ export async function* withTemplateRecords(
 ): AsyncGenerator<TraceRecord> {
   yield header;
   const emitted = new Set<string>();
-  for await (const e of events) {
-    if (!emitted.has(e.templateId)) {
-      const t = lookup(e.templateId);
-      if (t === undefined)
-        throw new StbError(
-          'STB_TRACE_UNKNOWN_TEMPLATE',
-          `[stb] [core] Event of session \`${e.sessionId}\` uses template \`${e.templateId}\`, which the template lookup does not know. Pass the catalog the events were made with.`,
-          { details: { templateId: e.templateId } },
-        );
-      emitted.add(e.templateId);
-      yield t;
+  const templateOf = (e: TraceEvent): QueryTemplate | undefined => {
+    if (emitted.has(e.templateId)) return undefined;
+    const t = lookup(e.templateId);
+    if (t === undefined)
+      throw new StbError(
+        'STB_TRACE_UNKNOWN_TEMPLATE',
+        `[stb] [core] Event of session \`${e.sessionId}\` uses template \`${e.templateId}\`, which the template lookup does not know. Pass the catalog the events were made with.`,
+        { details: { templateId: e.templateId } },
+      );
+    emitted.add(e.templateId);
+    return t;
+  };
+  if (isSyncIterable(events)) {
+    // No async-from-sync wrapper (a promise per event) for in-memory sources such as a generator.
+    for (const e of events) {
+      const t = templateOf(e);
+      if (t) yield t;
+      yield e;
     }
+    return;
+  }
+  for await (const e of events) {
+    const t = templateOf(e);
+    if (t) yield t;
     yield e;
   }
+}
+
+function isSyncIterable<T>(x: AnyIterable<T>): x is Iterable<T> {
+  return (
+    !(Symbol.asyncIterator in x) &&
+    typeof (x as Partial<Iterable<T>>)[Symbol.iterator] === 'function'
+  );
 }

@@ -202,10 +202,27 @@ export function createArrivalProfile(
   };
 }
 
-/** Think-time, duration and session-length draws from an arrival state. */
+/** The draws conditioned on one template, resolved once per sampler. */
+interface TemplateTiming {
+  /** Think-time sampler by next template id: the transition's, else this template's, else the global one (null: none). */
+  readonly next: Map<string, InverseCdfSampler | null>;
+  /** Think time after this template whatever follows (when seen often enough). */
+  readonly afterThis: InverseCdfSampler | undefined;
+  readonly duration: InverseCdfSampler | undefined;
+}
+
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
+ * Think-time, duration and session-length draws from an arrival state. Template ids map once to a
+ * {@link TemplateTiming} entry holding its resolved samplers, so a draw costs two map lookups and
+ * builds no strings.
+ */
 export class TimingSampler {
   readonly #state: ArrivalModelState;
-  readonly #cache = new Map<string, InverseCdfSampler | undefined>();
+  readonly #byId = new Map<string, TemplateTiming>();
   readonly #all: InverseCdfSampler | undefined;
   readonly #length: InverseCdfSampler | undefined;
 
@@ -215,38 +232,50 @@ export class TimingSampler {
     this.#length = InverseCdfSampler.fromSketch(state.sessionLength);
   }
 
-  #sampler(
-    key: string,
+  /** A sampler for a conditional sketch seen at least `minConditionalCount` times. */
+  #conditional(
     sketch: KllSketchState | undefined,
   ): InverseCdfSampler | undefined {
-    if (this.#cache.has(key)) return this.#cache.get(key);
-    const s =
-      sketch && sketch.n >= this.#state.minConditionalCount
-        ? InverseCdfSampler.fromSketch(sketch)
-        : undefined;
-    this.#cache.set(key, s);
-    return s;
+    return sketch && sketch.n >= this.#state.minConditionalCount
+      ? InverseCdfSampler.fromSketch(sketch)
+      : undefined;
+  }
+
+  #timing(templateId: string): TemplateTiming {
+    let e = this.#byId.get(templateId);
+    if (e === undefined) {
+      const duration = own(this.#state.duration, templateId);
+      e = {
+        next: new Map(),
+        afterThis: this.#conditional(
+          own(this.#state.thinkTime.byPrev, templateId),
+        ),
+        duration: duration ? InverseCdfSampler.fromSketch(duration) : undefined,
+      };
+      this.#byId.set(templateId, e);
+    }
+    return e;
   }
 
   thinkTimeUs(prev: string | undefined, next: string, rng: Rng): number {
     if (prev === undefined) return 0;
-    const t = this.#state.thinkTime;
-    const key = `${prev}>${next}`;
-    const s =
-      this.#sampler(`t:${key}`, t.byTransition[key]) ??
-      this.#sampler(`p:${prev}`, t.byPrev[prev]) ??
-      this.#all;
+    const e = this.#timing(prev);
+    let s = e.next.get(next);
+    if (s === undefined) {
+      s =
+        this.#conditional(
+          own(this.#state.thinkTime.byTransition, `${prev}>${next}`),
+        ) ??
+        e.afterThis ??
+        this.#all ??
+        null;
+      e.next.set(next, s);
+    }
     return s ? Math.max(0, Math.round(s.sample(rng))) : 0;
   }
 
   durationUs(templateId: string, rng: Rng): number | undefined {
-    const key = `d:${templateId}`;
-    let s = this.#cache.get(key);
-    if (!this.#cache.has(key)) {
-      const sketch = this.#state.duration[templateId];
-      s = sketch ? InverseCdfSampler.fromSketch(sketch) : undefined;
-      this.#cache.set(key, s);
-    }
+    const s = this.#timing(templateId).duration;
     return s ? Math.max(0, Math.round(s.sample(rng))) : undefined;
   }
 

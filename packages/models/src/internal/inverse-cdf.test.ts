@@ -23,3 +23,55 @@ describe('InverseCdfSampler', () => {
     expect(fives / 10_000).toBeLessThan(0.72);
   });
 });
+
+describe('InverseCdfSampler.at', () => {
+  /** The plain binary search over every anchor, which the guide table must reproduce exactly. */
+  function reference(s: InverseCdfSampler, u: number): number {
+    const p = s.probs;
+    let lo = 0;
+    let hi = p.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((p[mid] as number) <= u) lo = mid;
+      else hi = mid;
+    }
+    const [p0, p1] = [p[lo] as number, p[hi] as number];
+    const [v0, v1] = [s.values[lo] as number, s.values[hi] as number];
+    if (p1 <= p0 || v0 === v1) return v0;
+    return v0 + ((v1 - v0) * (u - p0)) / (p1 - p0);
+  }
+
+  it('draws exactly what a search over all anchors gives (skewed, point masses, edges)', () => {
+    const rng = createRng(8);
+    const samplers: InverseCdfSampler[] = [];
+    for (const n of [1, 2, 5, 100, 5000]) {
+      const s = new KllSketch({ k: 64 });
+      for (let i = 0; i < n; i++)
+        s.update(rng.next() < 0.2 ? 3 : rng.exponential(1) ** 3);
+      samplers.push(
+        InverseCdfSampler.fromSketch(s.toState()) as InverseCdfSampler,
+      );
+    }
+    samplers.push(
+      InverseCdfSampler.fromQuantiles([1, 1, 1, 2, 9]) as InverseCdfSampler,
+    );
+    samplers.push(
+      new InverseCdfSampler(
+        Float64Array.of(0, 0.5, 0.5, 0.5, 1),
+        Float64Array.of(0, 1, 2, 3, 4),
+      ),
+    );
+    let mismatches = 0;
+    let draws = 0;
+    for (const s of samplers) {
+      const us = [0, 1e-12, 0.5, 1 - 1e-16, 1, -0.1, 1.2, ...s.probs];
+      for (let i = 0; i < 20_000; i++) us.push(rng.next());
+      for (const u of us) {
+        draws++;
+        if (!Object.is(s.at(u), reference(s, u))) mismatches++;
+      }
+    }
+    expect(draws).toBeGreaterThan(140_000);
+    expect(mismatches).toBe(0);
+  });
+});

@@ -8,10 +8,24 @@ import type { KllSketchState, Rng } from '@stb/core';
 export class InverseCdfSampler {
   readonly probs: Float64Array;
   readonly values: Float64Array;
+  /**
+   * Guide table: `guide[g]` is the last anchor with `probs[i] <= g / G` (G = `guide.length - 1`),
+   * so a draw searches only the anchors of its bucket (about one) instead of all of them.
+   */
+  readonly #guide: Int32Array;
 
   constructor(probs: Float64Array, values: Float64Array) {
     this.probs = probs;
     this.values = values;
+    const buckets = Math.max(1, probs.length);
+    const guide = new Int32Array(buckets + 1);
+    let i = -1;
+    for (let g = 0; g <= buckets; g++) {
+      const t = g / buckets;
+      while (i + 1 < probs.length && (probs[i + 1] as number) <= t) i++;
+      guide[g] = i;
+    }
+    this.#guide = guide;
   }
 
   /** From a sketch: item midpoints as anchors, plus the exact min and max at 0 and 1. */
@@ -51,8 +65,21 @@ export class InverseCdfSampler {
   /** Value at probability u in [0,1]. */
   at(u: number): number {
     const p = this.probs;
+    const last = p.length - 1;
     let lo = 0;
-    let hi = p.length - 1;
+    let hi = last;
+    // Narrow [lo, hi] to the bucket of u when that keeps p[lo] <= u < p[hi]: the search then ends
+    // on the same anchor as a search over all of them (the last one with p <= u).
+    const guide = this.#guide;
+    const g = Math.floor(u * (guide.length - 1));
+    if (g >= 0 && g < guide.length - 1) {
+      const a = guide[g] as number;
+      const b = Math.min((guide[g + 1] as number) + 1, last);
+      if (a >= 0 && (p[a] as number) <= u && u < (p[b] as number)) {
+        lo = a;
+        hi = b;
+      }
+    }
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
       if ((p[mid] as number) <= u) lo = mid;

@@ -257,10 +257,17 @@ export class ReuseTable {
 
   /** The source to copy from, or undefined for a fresh value. Consumes one random number when the table is non-empty. */
   pick(rng: Rng): string | undefined {
-    if (this.keys.length === 0) return undefined;
+    const i = this.pickIndex(rng);
+    return i < 0 ? undefined : this.keys[i];
+  }
+
+  /** {@link pick} as an index into `keys` (-1: a fresh value); the same random draws. */
+  pickIndex(rng: Rng): number {
+    const n = this.keys.length;
+    if (n === 0) return -1;
     const u = rng.next();
-    for (let i = 0; i < this.keys.length; i++)
-      if (u < (this.cumulative[i] as number)) return this.keys[i];
-    return undefined;
+    for (let i = 0; i < n; i++)
+      if (u < (this.cumulative[i] as number)) return i;
+    return -1;
   }
 }

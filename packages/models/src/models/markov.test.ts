@@ -3,7 +3,12 @@ import { createRng } from '@stb/core';
 import type { SessionSequence } from '../sequence-model';
 import { END_TOKEN, START_TOKEN } from '../sequence-model';
 import type { MarkovState } from './markov';
-import { MarkovOptions, markovModel } from './markov';
+import {
+  MarkovOptions,
+  createMarkovSampler,
+  createStringMarkovSampler,
+  markovModel,
+} from './markov';
 
 const ids = ['a', 'b', 'c'].map((c) => c.repeat(16));
 const [A, B, C] = ids as [string, string, string];
@@ -217,4 +222,35 @@ describe('markov integer tables', () => {
       expect(state.symbols).toEqual(ref.symbols);
     },
   );
+});
+
+describe('markov sampler', () => {
+  it('draws exactly the sessions of the string-keyed reference (orders 1-3, smoothing, long sessions)', async () => {
+    const rng = createRng(42);
+    let sessions = 0;
+    for (const order of [1, 2, 3])
+      for (const smoothing of [0, 0.5]) {
+        // random walks over a few templates, some far longer than the sampler's 64-symbol window
+        const seqs: SessionSequence[] = Array.from({ length: 100 }, (_, s) => ({
+          sessionId: String(s),
+          templates: Array.from(
+            { length: 1 + rng.int(s % 4 === 0 ? 300 : 12) },
+            () => ids[rng.int(ids.length)] as string,
+          ),
+        }));
+        const state = await fit(seqs, { order, smoothing });
+        const coded = createMarkovSampler(state);
+        const reference = createStringMarkovSampler(state);
+        for (let s = 0; s < 300; s++) {
+          const ra = createRng(1000 + s);
+          const rb = createRng(1000 + s);
+          expect([...coded.nextSession(ra)]).toEqual([
+            ...reference.nextSession(rb),
+          ]);
+          expect(ra.next()).toBe(rb.next()); // same number of draws
+          sessions++;
+        }
+      }
+    expect(sessions).toBe(1800);
+  });
 });

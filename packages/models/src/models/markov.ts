@@ -95,7 +95,131 @@ function createLookup(
   };
 }
 
-function createMarkovSampler(state: MarkovState): SequenceSampler {
+/**
+ * Next-token distributions by context for sampling: tokens are interned to integer codes (0 is
+ * START) and each order's contexts are cached under a numeric key, so a draw builds no strings.
+ * The string context key is built only on a cache miss. Falls back to {@link createLookup} when
+ * the vocabulary is too large for exact numeric keys.
+ */
+function createCodedLookup(state: MarkovState):
+  | {
+      /** Token of a code (codes from 1). */
+      tokens: readonly string[];
+      code: (token: string) => number;
+      /** Distribution after the last `order` codes of `history[0..len)`; codes of END are -1. */
+      lookup: (history: Int32Array, len: number) => CodedDist | undefined;
+    }
+  | undefined {
+  const codes = new Map<string, number>();
+  const tokens: string[] = [START_TOKEN];
+  const intern = (t: string): void => {
+    if (t !== END_TOKEN && !codes.has(t)) {
+      codes.set(t, tokens.length);
+      tokens.push(t);
+    }
+  };
+  for (const t of state.symbols) intern(t);
+  for (const table of state.counts)
+    for (const row of Object.values(table))
+      for (const t of Object.keys(row)) intern(t);
+  const base = tokens.length;
+  const maxOrder = Math.min(state.order, state.counts.length - 1);
+  if (maxOrder >= 0 && Math.pow(base, maxOrder) >= Number.MAX_SAFE_INTEGER)
+    return undefined;
+  const cache: Map<number, CodedDist | null>[] = state.counts.map(
+    () => new Map(),
+  );
+  const build = (
+    history: Int32Array,
+    len: number,
+    o: number,
+  ): CodedDist | null => {
+    const parts: string[] = [];
+    for (let i = len - o; i < len; i++)
+      parts.push(
+        i < 0 ? START_TOKEN : (tokens[history[i] as number] as string),
+      );
+    const table = state.counts[o] as Record<string, Record<string, number>>;
+    const key = parts.join(' ');
+    const row = Object.hasOwn(table, key) ? table[key] : undefined;
+    const d = row ? buildDist(row) : undefined;
+    if (!d) return null;
+    return {
+      ...d,
+      codes: Int32Array.from(d.tokens, (t) =>
+        t === END_TOKEN ? -1 : (codes.get(t) as number),
+      ),
+    };
+  };
+  return {
+    tokens,
+    code: (token) => (token === END_TOKEN ? -1 : (codes.get(token) ?? -1)),
+    lookup: (history, len) => {
+      for (let o = maxOrder; o >= 0; o--) {
+        let key = 0;
+        for (let i = len - o; i < len; i++)
+          key = key * base + (i < 0 ? 0 : (history[i] as number));
+        const c = cache[o] as Map<number, CodedDist | null>;
+        let d = c.get(key);
+        if (d === undefined) {
+          d = build(history, len, o);
+          c.set(key, d);
+        }
+        if (d) return d;
+      }
+      return undefined;
+    },
+  };
+}
+
+interface CodedDist extends Dist {
+  /** Code of each of `tokens` (-1 for END). */
+  codes: Int32Array;
+}
+
+/** The markov sequence sampler (integer-coded contexts). @internal */
+export function createMarkovSampler(state: MarkovState): SequenceSampler {
+  const coded = createCodedLookup(state);
+  if (!coded) return createStringMarkovSampler(state);
+  const { tokens, lookup } = coded;
+  const vocab = [...state.symbols, END_TOKEN];
+  const vocabCodes = Int32Array.from(vocab, coded.code);
+  const alpha = state.smoothing;
+  const cap = Math.max(1000, state.maxLength * 10);
+  const order = state.order;
+  return {
+    *nextSession(rng: Rng) {
+      // Only the last `order` codes matter: a ring would do, but sessions are short; keep a
+      // window that is compacted when full.
+      const window = 64;
+      const history = new Int32Array(window + order);
+      let len = 0;
+      for (let produced = 0; produced < cap; produced++) {
+        const d = lookup(history, len);
+        if (!d) return;
+        let code: number;
+        const smooth = alpha * vocab.length;
+        if (smooth > 0 && rng.next() * (d.total + smooth) >= d.total)
+          code = vocabCodes[rng.int(vocab.length)] as number;
+        else code = d.codes[d.alias.sample(rng)] as number;
+        if (code < 0) return;
+        if (len === history.length) {
+          history.copyWithin(0, len - order, len);
+          len = order;
+        }
+        history[len++] = code;
+        yield tokens[code] as string;
+      }
+    },
+  };
+}
+
+/**
+ * The string-keyed sampler, for vocabularies too large for numeric context keys (and the reference
+ * the coded one is tested against).
+ * @internal
+ */
+export function createStringMarkovSampler(state: MarkovState): SequenceSampler {
   const lookup = createLookup(state);
   const vocab = [...state.symbols, END_TOKEN];
   const alpha = state.smoothing;

@@ -1,0 +1,104 @@
+import type { TraceEvent } from '../schema';
+
+/** Characters JSON.stringify escapes in a string (quote, backslash, controls, surrogates). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function str(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+function num(n: number): string {
+  return Number.isFinite(n) ? `${n}` : 'null';
+}
+
+/** JSON of one parameter: `{"t":…,"v":…}` built directly when it has exactly that shape. */
+function paramJson(p: unknown): string {
+  if (typeof p !== 'object' || p === null) return JSON.stringify(p) ?? 'null';
+  let keys = 0;
+  for (const k in p) {
+    if (keys === 0 ? k !== 't' : keys !== 1 || k !== 'v')
+      return JSON.stringify(p);
+    keys++;
+  }
+  const { t, v } = p as { t: unknown; v: unknown };
+  if (keys !== 2 || typeof t !== 'string') return JSON.stringify(p);
+  const head = `{"t":${str(t)},"v":`;
+  switch (typeof v) {
+    case 'number':
+      return `${head}${num(v)}}`;
+    case 'string':
+      return `${head}${str(v)}}`;
+    case 'boolean':
+      return v ? `${head}true}` : `${head}false}`;
+    default:
+      return v === null ? `${head}null}` : JSON.stringify(p);
+  }
+}
+
+/** The order of an event's keys that the direct path writes (the schema's order). */
+const HEAD_KEYS = ['kind', 'startUs', 'sessionId', 'templateId', 'params'];
+const TAIL_KEYS = ['durationUs', 'outcome', 'txn', 'sql'];
+
+/** True when `e`'s keys are the five head keys in order, then a subsequence of the tail keys. */
+function hasSchemaKeyOrder(e: object): boolean {
+  let i = 0;
+  let tail = 0;
+  for (const k in e) {
+    if (i < HEAD_KEYS.length) {
+      if (k !== HEAD_KEYS[i]) return false;
+    } else {
+      while (tail < TAIL_KEYS.length && TAIL_KEYS[tail] !== k) tail++;
+      if (tail === TAIL_KEYS.length) return false;
+      tail++;
+    }
+    i++;
+  }
+  return i >= HEAD_KEYS.length;
+}
+
+/**
+ * `JSON.stringify(e)` of an event record, byte for byte, about twice as fast for the usual
+ * shape: keys in the schema's order with scalar `{t, v}` parameters are written directly; any
+ * other shape or value type (different key order, lists, unexpected types) goes to
+ * `JSON.stringify` for that part or the whole record.
+ * @internal
+ */
+export function stringifyTraceEvent(e: TraceEvent): string {
+  if (!hasSchemaKeyOrder(e)) return JSON.stringify(e);
+  const { kind, startUs, sessionId, templateId, params } = e as {
+    kind: unknown;
+    startUs: unknown;
+    sessionId: unknown;
+    templateId: unknown;
+    params: unknown;
+  };
+  if (
+    kind !== 'event' ||
+    typeof startUs !== 'number' ||
+    typeof sessionId !== 'string' ||
+    typeof templateId !== 'string' ||
+    !Array.isArray(params)
+  )
+    return JSON.stringify(e);
+  const { durationUs, outcome, txn, sql } = e as {
+    durationUs: unknown;
+    outcome: unknown;
+    txn: unknown;
+    sql: unknown;
+  };
+  let out = `{"kind":"event","startUs":${num(startUs)},"sessionId":${str(sessionId)},"templateId":${str(templateId)},"params":[`;
+  for (let i = 0; i < params.length; i++)
+    out += i === 0 ? paramJson(params[i]) : `,${paramJson(params[i])}`;
+  out += ']';
+  if (typeof durationUs === 'number') out += `,"durationUs":${num(durationUs)}`;
+  else if (durationUs !== undefined) return JSON.stringify(e);
+  if (typeof outcome === 'object' && outcome !== null)
+    out += `,"outcome":${JSON.stringify(outcome)}`;
+  else if (outcome !== undefined) return JSON.stringify(e);
+  if (typeof txn === 'number') out += `,"txn":${num(txn)}`;
+  else if (txn !== undefined) return JSON.stringify(e);
+  if (typeof sql === 'string') out += `,"sql":${str(sql)}`;
+  else if (sql !== undefined) return JSON.stringify(e);
+  return `${out}}`;
+}
