@@ -268,9 +268,12 @@ function validate(o: BenchOptions): void {
 async function runScript(
   session: DbSession,
   script: SqlScript,
-  which: 'setup' | 'teardown',
+  { which, dialect }: { which: 'setup' | 'teardown'; dialect: string },
 ): Promise<number> {
-  const statements = splitSqlStatements(script.sql);
+  // Split with the target's quoting rules (MySQL: backslash escapes in strings).
+  const statements = splitSqlStatements(script.sql, {
+    dialect: dialect === 'mysql' || dialect === 'mysql2' ? 'mysql' : 'postgres',
+  });
   let i = 0;
   for (const st of statements) {
     i++;
@@ -539,7 +542,10 @@ async function execute(
         message: `Skipped ${options.setup.name}: a dry run writes nothing.`,
       });
     else if (options.setup) {
-      await runScript(control, options.setup, 'setup');
+      await runScript(control, options.setup, {
+        which: 'setup',
+        dialect: plugin.dialect,
+      });
       addIncident({ kind: 'setup', message: `Ran ${options.setup.name}.` });
     }
 
@@ -864,7 +870,10 @@ async function execute(
       });
     else if (options.teardown) {
       control ??= await connect();
-      await runScript(control, options.teardown, 'teardown');
+      await runScript(control, options.teardown, {
+        which: 'teardown',
+        dialect: plugin.dialect,
+      });
       addIncident({
         kind: 'teardown',
         message: `Ran ${options.teardown.name}.`,
