@@ -20,3 +20,5 @@ export type { DescribeDbPluginOptions, DbTestTarget } from './db-plugin';
 export { resolveTestFramework } from './framework';
 /** The test functions and matchers a suite needs. */
 export type { TestFramework, TestExpectation } from './framework';
+/** In-memory traces for tests: templates with ids computed from their text, events per session. */
+export { TraceBuilder, template, interleave } from './trace-builder';
