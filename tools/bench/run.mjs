@@ -72,7 +72,7 @@ const fmtValue = (v) =>
     : String(Math.round(v * 1000) / 1000);
 const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function renderSection(script, result, { date, machine }) {
+export function renderSection(script, result, { date, machine, load }) {
   const lines = [
     BEGIN(script),
     `## ${result.title}`,
@@ -81,6 +81,11 @@ export function renderSection(script, result, { date, machine }) {
     `- Command: \`${result.command ?? `node ${script}`}\``,
     `- Date: ${date}`,
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}`,
+    ...(load
+      ? [
+          `- Load average (1 min) before / after: ${load.before.toFixed(2)} / ${load.after.toFixed(2)} (what else ran on the machine)`,
+        ]
+      : []),
     '',
     '| metric | value | unit | target |',
     '|---|---:|---|---|',
@@ -99,7 +104,7 @@ export function renderHeader(machine, date) {
     '# Benchmarks',
     '',
     'Written by `npm run bench` (tools/bench/run.mjs); each section is replaced only when its script runs',
-    '(`npm run bench -- <filter>`). Figures come from a shared machine and vary with its load.',
+    '(`npm run bench -- <filter>`). Figures vary with what else runs on the machine: each section records the 1-minute load average before and after its script.',
     '',
     `Last run: ${date} on ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, ${machine.os}, Node ${machine.node}.`,
     '',
@@ -154,6 +159,7 @@ function main(argv) {
   let failed = 0;
   for (const script of scripts) {
     process.stderr.write(`[bench] ${script}\n`);
+    const loadBefore = os.loadavg()[0];
     const r = spawnSync(process.execPath, [script], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -170,6 +176,7 @@ function main(argv) {
         renderSection(script, result, {
           date: new Date().toISOString(),
           machine,
+          load: { before: loadBefore, after: os.loadavg()[0] },
         }),
       );
     } catch (err) {

@@ -181,7 +181,7 @@ async function main() {
       command: `node packages/core/bench/trace-io.bench.mjs${process.argv[2] ? ` ${process.argv[2]}` : ''}`,
       rows,
       notes:
-        'Each case runs in a fresh Node process (one JS thread; gzip also uses the libuv thread pool). "Per CPU-second" divides by the process\'s user+system CPU time, the one-core throughput that the wall clock hides when other processes compete for the 2 cores. Write figures include generating the events. Read figures include JSON parsing, schema validation (fast path with zod fallback) and the template check. Measured on a shared, busy 2-core machine: other engineers were building and testing at the same time.',
+        'Each case runs in a fresh Node process (one JS thread; gzip also uses the libuv thread pool). "Per CPU-second" divides by the process\'s user+system CPU time, the one-core throughput that the wall clock hides when other processes compete for the 2 cores. Write figures include generating the events. Read figures include JSON parsing, schema validation (fast path with zod fallback) and the template check.',
     })}\n`,
   );
 }

@@ -2,7 +2,13 @@
 // sample log: events/s in memory, events/s written as JSONL, and the peak RSS of
 // `stb generate -n 10000000` (bounded memory). Progress on stderr; the last stdout line is JSON.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +24,10 @@ import { parseLogs } from '@stb/parser';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
-const LOG = path.join(root, 'fixtures/samples/pg-tpcb-simple-logduration/postgresql.log.gz');
+const LOG = path.join(
+  root,
+  'fixtures/samples/pg-tpcb-simple-logduration/postgresql.log.gz',
+);
 const CLI = path.join(root, 'packages/cli/dist/cli.js');
 const IN_MEMORY = Number(process.env.STB_BENCH_EVENTS ?? 3_000_000);
 const JSONL = Number(process.env.STB_BENCH_JSONL_EVENTS ?? 2_000_000);
@@ -32,14 +41,27 @@ try {
   const events = [];
   for await (const r of run) if (r.kind === 'event') events.push(r);
   const header = {
-    kind: 'header', format: 'stb-trace', version: 1, dialect: 'postgres',
-    source: {}, timeResolutionUs: 1, createdAt: '2026-01-01T00:00:00.000Z',
+    kind: 'header',
+    format: 'stb-trace',
+    version: 1,
+    dialect: 'postgres',
+    source: {},
+    timeResolutionUs: 1,
+    createdAt: '2026-01-01T00:00:00.000Z',
   };
   const registry = createModelRegistry();
-  const artifact = await fitWorkloadModel(async function* () { yield* events; }, {
-    catalog: run.catalog, header, model: registry.get('markov'), seed: 1,
-    createdAt: '2026-01-01T00:00:00.000Z',
-  });
+  const artifact = await fitWorkloadModel(
+    async function* () {
+      yield* events;
+    },
+    {
+      catalog: run.catalog,
+      header,
+      model: registry.get('markov'),
+      seed: 1,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    },
+  );
   const modelFile = path.join(dir, 'model.json');
   await writeModelArtifact(modelFile, artifact);
 
@@ -47,27 +69,43 @@ try {
   log(`generating ${IN_MEMORY} events in memory (generateEvents)`);
   let n = 0;
   let t = process.hrtime.bigint();
-  for (const _ of generateEvents(artifact, { seed: 1, count: IN_MEMORY, registry })) n++;
+  for (const _ of generateEvents(artifact, {
+    seed: 1,
+    count: IN_MEMORY,
+    registry,
+  }))
+    n++;
   const memS = Number(process.hrtime.bigint() - t) / 1e9;
   const memRate = n / memS;
   log(`${n} events in ${memS.toFixed(2)} s → ${Math.round(memRate)} events/s`);
   log(`generating ${IN_MEMORY} events in memory (generateTrace records)`);
   n = 0;
   t = process.hrtime.bigint();
-  for await (const r of generateTrace(artifact, { seed: 1, count: IN_MEMORY, registry }))
+  for await (const r of generateTrace(artifact, {
+    seed: 1,
+    count: IN_MEMORY,
+    registry,
+  }))
     if (r.kind === 'event') n++;
   const asyncS = Number(process.hrtime.bigint() - t) / 1e9;
   const asyncRate = n / asyncS;
-  log(`${n} events in ${asyncS.toFixed(2)} s → ${Math.round(asyncRate)} events/s`);
+  log(
+    `${n} events in ${asyncS.toFixed(2)} s → ${Math.round(asyncRate)} events/s`,
+  );
 
   // 2. Written as JSONL through core's writeTrace.
   const out = path.join(dir, 'gen.jsonl');
   log(`writing ${JSONL} events as JSONL`);
   t = process.hrtime.bigint();
-  const written = await writeTrace(out, generateTrace(artifact, { seed: 1, count: JSONL, registry }));
+  const written = await writeTrace(
+    out,
+    generateTrace(artifact, { seed: 1, count: JSONL, registry }),
+  );
   const jsonlS = Number(process.hrtime.bigint() - t) / 1e9;
   const jsonlRate = written.events / jsonlS;
-  log(`${written.events} events (${(written.bytes / 1e6).toFixed(0)} MB) in ${jsonlS.toFixed(2)} s → ${Math.round(jsonlRate)} events/s`);
+  log(
+    `${written.events} events (${(written.bytes / 1e6).toFixed(0)} MB) in ${jsonlS.toFixed(2)} s → ${Math.round(jsonlRate)} events/s`,
+  );
   rmSync(out, { force: true });
 
   // 3. `stb generate -n BIG -o -` as a real process: peak RSS (VmHWM) polled from /proc.
@@ -76,15 +114,33 @@ try {
   if (existsSync(CLI)) {
     log(`stb generate -n ${BIG} -o - (stdout to /dev/null)`);
     t = process.hrtime.bigint();
-    const child = spawn(process.execPath, [CLI, '--quiet', 'generate', '-m', modelFile, '-n', String(BIG), '-o', '-'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--quiet',
+        'generate',
+        '-m',
+        modelFile,
+        '-n',
+        String(BIG),
+        '-o',
+        '-',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     let hwmKb = 0;
     const poll = setInterval(() => {
       try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        const m = /VmHWM:\s+(\d+) kB/.exec(
+          readFileSync(`/proc/${child.pid}/status`, 'utf8'),
+        );
         if (m) hwmKb = Math.max(hwmKb, Number(m[1]));
-      } catch { /* exited */ }
+      } catch {
+        /* exited */
+      }
     }, 100);
     const code = await new Promise((resolve) => child.on('exit', resolve));
     clearInterval(poll);
@@ -92,24 +148,51 @@ try {
     const bigS = Number(process.hrtime.bigint() - t) / 1e9;
     bigRate = BIG / bigS;
     peakRssMb = hwmKb / 1024;
-    log(`${BIG} events in ${bigS.toFixed(1)} s, peak RSS ${peakRssMb.toFixed(0)} MB`);
+    log(
+      `${BIG} events in ${bigS.toFixed(1)} s, peak RSS ${peakRssMb.toFixed(0)} MB`,
+    );
   } else log(`${CLI} missing: build the CLI to measure peak RSS`);
 
   const rows = [
-    { metric: 'events generated in memory (generateEvents, sync)', value: Math.round(memRate), unit: 'events/s', target: '≥ 1,000,000' },
-    { metric: 'trace records generated in memory (generateTrace, async)', value: Math.round(asyncRate), unit: 'events/s' },
-    { metric: 'events written as JSONL (writeTrace)', value: Math.round(jsonlRate), unit: 'events/s', target: '≥ 300,000' },
+    {
+      metric: 'events generated in memory (generateEvents, sync)',
+      value: Math.round(memRate),
+      unit: 'events/s',
+      target: '≥ 1,000,000',
+    },
+    {
+      metric: 'trace records generated in memory (generateTrace, async)',
+      value: Math.round(asyncRate),
+      unit: 'events/s',
+    },
+    {
+      metric: 'events written as JSONL (writeTrace)',
+      value: Math.round(jsonlRate),
+      unit: 'events/s',
+      target: '≥ 300,000',
+    },
   ];
   if (peakRssMb !== null) {
-    rows.push({ metric: `stb generate -n ${BIG} -o - peak RSS`, value: Math.round(peakRssMb), unit: 'MB', target: 'bounded (independent of -n)' });
-    rows.push({ metric: `stb generate -n ${BIG} -o - throughput`, value: Math.round(bigRate), unit: 'events/s' });
+    rows.push({
+      metric: `stb generate -n ${BIG} -o - peak RSS`,
+      value: Math.round(peakRssMb),
+      unit: 'MB',
+      target: 'bounded (independent of -n)',
+    });
+    rows.push({
+      metric: `stb generate -n ${BIG} -o - throughput`,
+      value: Math.round(bigRate),
+      unit: 'events/s',
+    });
   }
-  console.log(JSON.stringify({
-    title: 'Trace generation (@stb/generator)',
-    command: 'node packages/generator/bench/generate.bench.mjs',
-    rows,
-    notes: `Markov model learned from fixtures/samples/pg-tpcb-simple-logduration (${events.length} statements, ${run.catalog.size} templates); one core; figures from a shared, busy 2-core machine.`,
-  }));
+  console.log(
+    JSON.stringify({
+      title: 'Trace generation (@stb/generator)',
+      command: 'node packages/generator/bench/generate.bench.mjs',
+      rows,
+      notes: `Markov model learned from fixtures/samples/pg-tpcb-simple-logduration (${events.length} statements, ${run.catalog.size} templates); one core.`,
+    }),
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

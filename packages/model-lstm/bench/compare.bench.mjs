@@ -11,7 +11,10 @@ import { createRng } from '@stb/core';
 import { END_TOKEN, hmmModel, markovModel } from '@stb/models';
 import { plugin as lstmModel } from '@stb/model-lstm';
 
-const SAMPLES = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/samples');
+const SAMPLES = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../fixtures/samples',
+);
 /** Probability floor when scoring, so a transition a model never saw costs ln(1e-6) instead of -∞. */
 const FLOOR = 1e-6;
 const SAMPLE_TEMPLATES = 50_000;
@@ -23,18 +26,26 @@ async function createTemplater() {
   try {
     const { createExtractor } = await import('@stb/extractor');
     const ex = await createExtractor();
-    return { name: '@stb/extractor', id: (sql, dialect) => ex.normalize(sql, dialect).templateId };
+    return {
+      name: '@stb/extractor',
+      id: (sql, dialect) => ex.normalize(sql, dialect).templateId,
+    };
   } catch (err) {
     log(`@stb/extractor unavailable (${err.message}); using a regex templater`);
     const CONST = /'(?:[^']|'')*'|(?<![\w.$])-?\d+(?:\.\d+)?(?![\w.])/g;
-    return { name: 'regex', id: (sql) => sql.replace(/;\s*$/, '').replace(CONST, '?').toLowerCase() };
+    return {
+      name: 'regex',
+      id: (sql) => sql.replace(/;\s*$/, '').replace(CONST, '?').toLowerCase(),
+    };
   }
 }
 
 /** PostgreSQL stderr log with log_statement = all: sessions by backend pid. */
 function pgSessions(folder, templater) {
   const LINE = /^\S+ \S+ UTC \[(\d+)\] \S+ LOG: {2}statement: (.*)$/;
-  const text = gunzipSync(readFileSync(join(SAMPLES, folder, 'postgresql.log.gz'))).toString('utf8');
+  const text = gunzipSync(
+    readFileSync(join(SAMPLES, folder, 'postgresql.log.gz')),
+  ).toString('utf8');
   const sessions = new Map();
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
@@ -42,13 +53,18 @@ function pgSessions(folder, templater) {
     if (!sessions.has(m[1])) sessions.set(m[1], []);
     sessions.get(m[1]).push(templater.id(m[2], 'postgres'));
   }
-  return [...sessions].map(([sessionId, templates]) => ({ sessionId, templates }));
+  return [...sessions].map(([sessionId, templates]) => ({
+    sessionId,
+    templates,
+  }));
 }
 
 /** MariaDB general log (text protocol): sessions by thread id, `Query` entries only. */
 function mariadbSessions(folder, templater) {
   const LINE = /^(?:\d{6} +\d{1,2}:\d{2}:\d{2})?\s+(\d+) (\w+)\t(.*)$/;
-  const text = gunzipSync(readFileSync(join(SAMPLES, folder, 'mariadb_general.log.gz'))).toString('utf8');
+  const text = gunzipSync(
+    readFileSync(join(SAMPLES, folder, 'mariadb_general.log.gz')),
+  ).toString('utf8');
   const sessions = new Map();
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
@@ -56,7 +72,10 @@ function mariadbSessions(folder, templater) {
     if (!sessions.has(m[1])) sessions.set(m[1], []);
     sessions.get(m[1]).push(templater.id(m[3], 'mysql'));
   }
-  return [...sessions].map(([sessionId, templates]) => ({ sessionId, templates }));
+  return [...sessions].map(([sessionId, templates]) => ({
+    sessionId,
+    templates,
+  }));
 }
 
 /**
@@ -91,7 +110,12 @@ function evaluate(predictor, sessions) {
       total++;
     }
   }
-  return { accuracy: hits / total, llPerTemplate: ll / total, perplexity: Math.exp(-ll / total), tokens: total };
+  return {
+    accuracy: hits / total,
+    llPerTemplate: ll / total,
+    perplexity: Math.exp(-ll / total),
+    tokens: total,
+  };
 }
 
 function samplingSpeed(model, state) {
@@ -116,27 +140,51 @@ const MODELS = [
   {
     label: 'lstm (32/64)',
     model: lstmModel,
-    options: { embeddingSize: 32, units: 64, epochs: 40, batchSize: 16, windowLength: 20, learningRate: 0.01, patience: 5, seed: 1 },
+    options: {
+      embeddingSize: 32,
+      units: 64,
+      epochs: 40,
+      batchSize: 16,
+      windowLength: 20,
+      learningRate: 0.01,
+      patience: 5,
+      seed: 1,
+    },
   },
 ];
 
 async function main() {
   const templater = await createTemplater();
   const logs = [
-    { name: 'pgbench', sessions: pgSessions('pg-tpcb-simple-logstatement', templater) },
-    { name: 'sysbench', sessions: mariadbSessions('mariadb-sysbench-text', templater) },
+    {
+      name: 'pgbench',
+      sessions: pgSessions('pg-tpcb-simple-logstatement', templater),
+    },
+    {
+      name: 'sysbench',
+      sessions: mariadbSessions('mariadb-sysbench-text', templater),
+    },
   ];
   const rows = [];
   const notes = [];
   for (const { name, sessions } of logs) {
     const { train, test } = split(sessions);
     const vocab = new Set(sessions.flatMap((s) => s.templates));
-    const meanTest = test.reduce((a, s) => a + s.templates.length, 0) / test.length;
-    rows.push({ metric: `${name}: held-out session length (mean)`, value: Number(meanTest.toFixed(1)), unit: 'templates' });
+    const meanTest =
+      test.reduce((a, s) => a + s.templates.length, 0) / test.length;
+    rows.push({
+      metric: `${name}: held-out session length (mean)`,
+      value: Number(meanTest.toFixed(1)),
+      unit: 'templates',
+    });
     const trainTokens = train.reduce((a, s) => a + s.templates.length, 0);
     const testTokens = test.reduce((a, s) => a + s.templates.length, 0);
-    notes.push(`${name}: ${vocab.size} templates; train ${train.length} sessions / ${trainTokens} statements, held out ${test.length} / ${testTokens}`);
-    log(`${name}: ${vocab.size} templates, train ${train.length} sessions (${trainTokens}), test ${test.length} (${testTokens})`);
+    notes.push(
+      `${name}: ${vocab.size} templates; train ${train.length} sessions / ${trainTokens} statements, held out ${test.length} / ${testTokens}`,
+    );
+    log(
+      `${name}: ${vocab.size} templates, train ${train.length} sessions (${trainTokens}), test ${test.length} (${testTokens})`,
+    );
     const accuracy = {};
     for (const { label, model, options } of MODELS) {
       const source = async function* () {
@@ -147,32 +195,65 @@ async function main() {
         rng: createRng(1),
         templates: [],
         onProgress: (p) => {
-          if (p.phase === 'epoch') log(`  ${label} epoch ${p.step}: ${p.message ?? p.loss}`);
+          if (p.phase === 'epoch')
+            log(`  ${label} epoch ${p.step}: ${p.message ?? p.loss}`);
         },
       });
       const fitMs = Number(process.hrtime.bigint() - t0) / 1e6;
       const ev = evaluate(model.createPredictor(state), test);
       const sp = samplingSpeed(model, state);
       accuracy[label] = ev.accuracy;
-      log(`  ${label}: accuracy ${ev.accuracy.toFixed(4)}, perplexity ${ev.perplexity.toFixed(3)}, fit ${fitMs.toFixed(0)} ms, sampling ${sp.perSecond.toFixed(0)} templates/s`);
+      log(
+        `  ${label}: accuracy ${ev.accuracy.toFixed(4)}, perplexity ${ev.perplexity.toFixed(3)}, fit ${fitMs.toFixed(0)} ms, sampling ${sp.perSecond.toFixed(0)} templates/s`,
+      );
       const isLstm = model === lstmModel;
       rows.push(
-        { metric: `${name}, ${label}: held-out next-template accuracy`, value: Number(ev.accuracy.toFixed(4)), unit: 'ratio', ...(isLstm ? { target: '>= markov k=1' } : {}) },
-        { metric: `${name}, ${label}: held-out log-likelihood`, value: Number(ev.llPerTemplate.toFixed(4)), unit: 'nats/template' },
-        { metric: `${name}, ${label}: held-out perplexity`, value: Number(ev.perplexity.toFixed(3)), unit: 'templates', ...(isLstm ? { target: '<= markov k=1' } : {}) },
-        { metric: `${name}, ${label}: fit time`, value: Number(fitMs.toFixed(0)), unit: 'ms' },
-        { metric: `${name}, ${label}: sampling speed`, value: Number(sp.perSecond.toFixed(0)), unit: 'templates/s' },
-        { metric: `${name}, ${label}: mean sampled session length`, value: Number(sp.meanLength.toFixed(1)), unit: 'templates' },
+        {
+          metric: `${name}, ${label}: held-out next-template accuracy`,
+          value: Number(ev.accuracy.toFixed(4)),
+          unit: 'ratio',
+          ...(isLstm ? { target: '>= markov k=1' } : {}),
+        },
+        {
+          metric: `${name}, ${label}: held-out log-likelihood`,
+          value: Number(ev.llPerTemplate.toFixed(4)),
+          unit: 'nats/template',
+        },
+        {
+          metric: `${name}, ${label}: held-out perplexity`,
+          value: Number(ev.perplexity.toFixed(3)),
+          unit: 'templates',
+          ...(isLstm ? { target: '<= markov k=1' } : {}),
+        },
+        {
+          metric: `${name}, ${label}: fit time`,
+          value: Number(fitMs.toFixed(0)),
+          unit: 'ms',
+        },
+        {
+          metric: `${name}, ${label}: sampling speed`,
+          value: Number(sp.perSecond.toFixed(0)),
+          unit: 'templates/s',
+        },
+        {
+          metric: `${name}, ${label}: mean sampled session length`,
+          value: Number(sp.meanLength.toFixed(1)),
+          unit: 'templates',
+        },
       );
-      if (isLstm) notes.push(`${name} lstm: ${state.training.epochs} epochs (best ${state.training.bestEpoch}), train loss ${state.training.loss.toFixed(3)}`);
+      if (isLstm)
+        notes.push(
+          `${name} lstm: ${state.training.epochs} epochs (best ${state.training.bestEpoch}), train loss ${state.training.loss.toFixed(3)}`,
+        );
     }
   }
   console.log(
     JSON.stringify({
-      title: '@stb/model-lstm: sequence models on held-out sessions of real logs',
+      title:
+        '@stb/model-lstm: sequence models on held-out sessions of real logs',
       command: 'node packages/model-lstm/bench/compare.bench.mjs',
       rows,
-      notes: `Logs: fixtures/samples pg-tpcb-simple-logstatement (pgbench, 4 clients) and mariadb-sysbench-text (sysbench oltp_read_write, 4 threads); templates by ${templater.name}. Held out: the last quarter of the client sessions (whole sessions). Accuracy = argmax next template (END included); log-likelihood floors probabilities at ${FLOOR}. Sampling: ${SAMPLE_TEMPLATES} templates. LSTM trained with tfjs wasm, sampled in plain JS. ${notes.join('; ')}. Measured on a shared, busy 2-core machine.`,
+      notes: `Logs: fixtures/samples pg-tpcb-simple-logstatement (pgbench, 4 clients) and mariadb-sysbench-text (sysbench oltp_read_write, 4 threads); templates by ${templater.name}. Held out: the last quarter of the client sessions (whole sessions). Accuracy = argmax next template (END included); log-likelihood floors probabilities at ${FLOOR}. Sampling: ${SAMPLE_TEMPLATES} templates. LSTM trained with tfjs wasm, sampled in plain JS. ${notes.join('; ')}.`,
     }),
   );
 }

@@ -169,7 +169,7 @@ async function main() {
       title: '@stb/models: fitting workload models',
       command: 'node packages/models/bench/fit.bench.mjs',
       rows,
-      notes: `Synthetic trace: 50 templates, 500 interleaved sessions, 2 parameters per event (reused int key, zipf-like string), durations. Fit = parameter + arrival pass plus the sequence model's passes. ${notes.join('; ')}. Fit time is wall time; CPU time is the fit's user + system time (one thread). Measured on a shared, busy 2-core machine: 1-minute load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)} during the run.`,
+      notes: `Synthetic trace: 50 templates, 500 interleaved sessions, 2 parameters per event (reused int key, zipf-like string), durations. Fit = parameter + arrival pass plus the sequence model's passes. ${notes.join('; ')}. Fit time is wall time; CPU time is the fit's user + system time (one thread). 1-minute load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)} during the run.`,
     }),
   );
 }

@@ -253,7 +253,7 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   notes.push(
-    `Node ${process.version}, ${os.cpus().length} cores shared with other work (figures are from a busy machine); the parser runs in a child process, end to end from file to events (read, split lines, parse); 'per CPU second' divides by the child's user+system CPU time, which is steadier than wall clock on a loaded machine. pgBadger's CPU time is its process tree's (bash times).`,
+    `Node ${process.version}, ${os.cpus().length} cores; the parser runs in a child process, end to end from file to events (read, split lines, parse); 'per CPU second' divides by the child's user+system CPU time, which is steadier than wall clock on a loaded machine. pgBadger's CPU time is its process tree's (bash times).`,
   );
   process.stdout.write(
     JSON.stringify({
