@@ -6,6 +6,14 @@ import { parsePositiveInt, parseSeed } from './options';
 export function addLogOptions(cmd: Command): Command {
   return cmd
     .option('-f, --format <name>', 'log format (default: detected per file)')
+    .option(
+      '--prefix <log_line_prefix>',
+      "PostgreSQL stderr logs: the server's log_line_prefix, when it is not one of the common ones detected (implies --format postgres-stderr; e.g. '%t [%p]: user=%u,db=%d ')",
+    )
+    .option(
+      '--utc-offset <offset>',
+      'MySQL/MariaDB logs: the UTC offset of their local timestamps (e.g. +02:00; default +00:00)',
+    )
     .option('--database <names...>', 'keep only statements of these databases')
     .option('--user <names...>', 'keep only statements of these users')
     .option(

@@ -84,6 +84,8 @@ export interface LogInputOptions {
   /** Log format name (default: detected per file). */
   format?: string | undefined;
   filters?: ParseFilters | undefined;
+  /** Per-format parser options, keyed by format name. */
+  formatOptions?: Record<string, unknown> | undefined;
   signal: AbortSignal;
   onProgress?: (events: number) => void;
 }
@@ -119,6 +121,9 @@ export async function logRecords(
   const raw = parseLogs([...files], {
     ...(options.format === undefined ? {} : { format: options.format }),
     ...(options.filters === undefined ? {} : { filters: options.filters }),
+    ...(options.formatOptions === undefined
+      ? {}
+      : { formatOptions: options.formatOptions }),
     onInvalid: 'collect',
     signal: options.signal,
   });

@@ -27,6 +27,26 @@ export interface LogCliOptions {
   user?: string[];
   application?: string[];
   excludeSession?: string[];
+  prefix?: string;
+  utcOffset?: string;
+}
+
+/** The forced log format: `--format`, or PostgreSQL stderr when only `--prefix` is given. */
+export function toLogFormat(o: LogCliOptions): string | undefined {
+  return o.format ?? (o.prefix !== undefined ? 'postgres-stderr' : undefined);
+}
+
+/** Per-format parser options from the command line (`--prefix`, `--utc-offset`). */
+export function toFormatOptions(
+  o: LogCliOptions,
+): Record<string, unknown> | undefined {
+  const f: Record<string, unknown> = {};
+  if (o.prefix !== undefined) f['postgres-stderr'] = { prefix: o.prefix };
+  if (o.utcOffset !== undefined) {
+    f['mysql-general'] = { utcOffset: o.utcOffset };
+    f['mysql-slow'] = { utcOffset: o.utcOffset };
+  }
+  return Object.keys(f).length > 0 ? f : undefined;
 }
 
 /** A registry with the built-in models plus every `--model-package`. */
@@ -144,8 +164,9 @@ export async function learnModel(
     input = await openFitInput(
       options.inputs.map((f) => ctx.resolvePath(f)),
       {
-        format: options.log.format,
+        format: toLogFormat(options.log),
         filters: toFilters(options.log),
+        formatOptions: toFormatOptions(options.log),
         signal: ctx.signal,
         onProgress: (n) => bar.update(n),
       },

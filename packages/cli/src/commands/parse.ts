@@ -7,7 +7,7 @@ import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { logRecords } from '../inputs';
 import type { LogCliOptions } from '../learn';
-import { toFilters } from '../learn';
+import { toFilters, toFormatOptions, toLogFormat } from '../learn';
 
 /** Options of `stb parse`. */
 export interface ParseCommandOptions extends LogCliOptions {
@@ -51,8 +51,9 @@ export function register(program: Command, ctx: CliContext): void {
       log = await logRecords(
         opts.input.map((f) => ctx.resolvePath(f)),
         {
-          format: opts.format,
+          format: toLogFormat(opts),
           filters: toFilters(opts),
+          formatOptions: toFormatOptions(opts),
           signal: ctx.signal,
           onProgress: (n) => bar.update(n),
         },
