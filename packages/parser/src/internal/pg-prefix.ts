@@ -1,4 +1,5 @@
 import { PG_SEVERITIES, blankPgEntry } from './pg-processor';
+import type { PgLogFields } from './pg-processor';
 import { parseEpochMillis, parsePgTimestamp, scan } from './time';
 
 /**
@@ -19,18 +20,7 @@ type Token =
     };
 
 /** What a matched prefix yields. Reused between lines: copy what you keep. */
-export interface PrefixMatch {
-  timeUs: number;
-  pid: string | undefined;
-  sessionKey: string | undefined;
-  user: string | undefined;
-  database: string | undefined;
-  application: string | undefined;
-  client: string | undefined;
-  vxid: string | undefined;
-  xid: string | undefined;
-  sqlstate: string | undefined;
-  severity: string;
+export interface PrefixMatch extends PgLogFields {
   /** Index where the message starts (after `SEVERITY:  `). */
   messageStart: number;
 }

@@ -7,9 +7,18 @@ import { isoFromUs, msToUs } from './time';
  * One PostgreSQL log entry, whatever the destination (stderr, csvlog, jsonlog) it came from.
  * @internal
  */
-export interface PgEntry {
+export interface PgEntry extends PgLogFields {
   /** 1-based line of the entry's first line. */
   line: number;
+  message: string;
+  /** csvlog/jsonlog: the DETAIL field. */
+  detail?: string | undefined;
+  /** csvlog/jsonlog: the STATEMENT (query) field. */
+  statement?: string | undefined;
+}
+
+/** The fields a log line's prefix (or a csv/json record) gives, whatever the destination. @internal */
+export interface PgLogFields {
   /** Log time in epoch µs (NaN when the prefix has no time). */
   timeUs: number;
   pid: string | undefined;
@@ -23,11 +32,6 @@ export interface PgEntry {
   xid: string | undefined;
   sqlstate: string | undefined;
   severity: string;
-  message: string;
-  /** csvlog/jsonlog: the DETAIL field. */
-  detail?: string | undefined;
-  /** csvlog/jsonlog: the STATEMENT (query) field. */
-  statement?: string | undefined;
 }
 
 /** An entry with nothing set, to fill in. */
