@@ -20,44 +20,51 @@ export const EXIT_CODES = {
 /** One of {@link EXIT_CODES}. */
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
-const USAGE_CODES: ReadonlySet<StbErrorCode> = new Set<StbErrorCode>([
-  'STB_USAGE',
-  'STB_OPTIONS_INVALID',
-  'STB_PLUGIN_OPTIONS_INVALID',
-  'STB_PLUGIN_NOT_FOUND',
-  'STB_DB_TARGET_INVALID',
-]);
-
-const INPUT_CODES: ReadonlySet<StbErrorCode> = new Set<StbErrorCode>([
-  'STB_INPUT_NOT_FOUND',
-  'STB_INPUT_UNREADABLE',
-  'STB_INPUT_ENCODING',
-  'STB_GZIP_CORRUPT',
-  'STB_PARSE_INVALID_LINE',
-  'STB_PARSE_UNKNOWN_FORMAT',
-  'STB_PARSE_LINE_TOO_LONG',
-  'STB_PARSE_TRUNCATED',
-  'STB_TRACE_INVALID_JSON',
-  'STB_TRACE_SCHEMA_MISMATCH',
-  'STB_TRACE_MISSING_HEADER',
-  'STB_TRACE_UNKNOWN_TEMPLATE',
-  'STB_TRACE_VERSION_UNSUPPORTED',
-  'STB_OUTPUT_WRITE_FAILED',
-  'STB_EXTRACT_FAILED',
-  'STB_MODEL_ARTIFACT_INVALID',
-  'STB_MODEL_ARTIFACT_VERSION',
-  'STB_MODEL_EMPTY_INPUT',
-  'STB_MODEL_FIT_FAILED',
-  'STB_RENDER_VALUE_UNSUPPORTED',
-  'STB_PLUGIN_DEPENDENCY_MISSING',
-  'STB_PLUGIN_INVALID',
-  'STB_DB_UNREACHABLE',
-]);
-
-const CHECK_CODES: ReadonlySet<StbErrorCode> = new Set<StbErrorCode>([
-  'STB_VALIDATE_FAILED',
-  'STB_DB_QUERY_FAILED',
-]);
+/**
+ * The exit code of every error code. A `Record` over the whole union, so adding a code to core
+ * without deciding its exit code here is a type error rather than a silent exit 70.
+ */
+const EXIT_CODE_OF: Readonly<Record<StbErrorCode, ExitCode>> = {
+  // usage
+  STB_USAGE: EXIT_CODES.usage,
+  STB_OPTIONS_INVALID: EXIT_CODES.usage,
+  STB_PLUGIN_OPTIONS_INVALID: EXIT_CODES.usage,
+  STB_PLUGIN_NOT_FOUND: EXIT_CODES.usage,
+  STB_DB_TARGET_INVALID: EXIT_CODES.usage,
+  // bad input (files, artifacts, plugins, unreachable targets)
+  STB_INPUT_NOT_FOUND: EXIT_CODES.input,
+  STB_INPUT_UNREADABLE: EXIT_CODES.input,
+  STB_INPUT_ENCODING: EXIT_CODES.input,
+  STB_GZIP_CORRUPT: EXIT_CODES.input,
+  STB_PARSE_INVALID_LINE: EXIT_CODES.input,
+  STB_PARSE_UNKNOWN_FORMAT: EXIT_CODES.input,
+  STB_PARSE_LINE_TOO_LONG: EXIT_CODES.input,
+  STB_PARSE_TRUNCATED: EXIT_CODES.input,
+  STB_TRACE_INVALID_JSON: EXIT_CODES.input,
+  STB_TRACE_SCHEMA_MISMATCH: EXIT_CODES.input,
+  STB_TRACE_MISSING_HEADER: EXIT_CODES.input,
+  STB_TRACE_UNKNOWN_TEMPLATE: EXIT_CODES.input,
+  STB_TRACE_VERSION_UNSUPPORTED: EXIT_CODES.input,
+  STB_OUTPUT_WRITE_FAILED: EXIT_CODES.input,
+  STB_EXTRACT_FAILED: EXIT_CODES.input,
+  STB_MODEL_ARTIFACT_INVALID: EXIT_CODES.input,
+  STB_MODEL_ARTIFACT_VERSION: EXIT_CODES.input,
+  STB_MODEL_EMPTY_INPUT: EXIT_CODES.input,
+  STB_MODEL_FIT_FAILED: EXIT_CODES.input,
+  STB_RENDER_VALUE_UNSUPPORTED: EXIT_CODES.input,
+  STB_PLUGIN_DEPENDENCY_MISSING: EXIT_CODES.input,
+  STB_PLUGIN_INVALID: EXIT_CODES.input,
+  STB_DB_UNREACHABLE: EXIT_CODES.input,
+  // the run completed but a check failed
+  STB_VALIDATE_FAILED: EXIT_CODES.checkFailed,
+  STB_DB_QUERY_FAILED: EXIT_CODES.checkFailed,
+  // interrupted
+  STB_ABORTED: EXIT_CODES.aborted,
+  // internal
+  STB_WORKER_CRASHED: EXIT_CODES.internal,
+  STB_METRICS_SERVER_FAILED: EXIT_CODES.internal,
+  STB_INTERNAL: EXIT_CODES.internal,
+};
 
 /**
  * The exit code for a thrown value: usage codes → 2, input codes → 3, failed checks → 1,
@@ -65,9 +72,6 @@ const CHECK_CODES: ReadonlySet<StbErrorCode> = new Set<StbErrorCode>([
  */
 export function exitCodeFor(err: unknown): ExitCode {
   if (!isStbError(err)) return EXIT_CODES.internal;
-  if (err.code === 'STB_ABORTED') return EXIT_CODES.aborted;
-  if (USAGE_CODES.has(err.code)) return EXIT_CODES.usage;
-  if (INPUT_CODES.has(err.code)) return EXIT_CODES.input;
-  if (CHECK_CODES.has(err.code)) return EXIT_CODES.checkFailed;
-  return EXIT_CODES.internal;
+  // A code from a newer core than this CLI knows: treat as internal.
+  return EXIT_CODE_OF[err.code] ?? EXIT_CODES.internal;
 }
