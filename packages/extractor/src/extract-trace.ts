@@ -92,8 +92,13 @@ export interface ExtractRun extends AsyncIterable<TraceEvent | QueryTemplate> {
   summary(): ExtractSummary;
 }
 
+/** Largest correction of a derived start time (see `accept`), µs. */
+const MAX_START_CLAMP_US = 1_000_000;
+
 interface SessionState {
   lastKey: number;
+  /** End (start + duration) of the session's previous statement, when it had a duration. */
+  lastEndUs: number | undefined;
   txnCount: number;
   inTxn: boolean;
   current: number;
@@ -245,6 +250,7 @@ async function* run(
     if (st === undefined) {
       st = {
         lastKey: Number.NEGATIVE_INFINITY,
+        lastEndUs: undefined,
         txnCount: 0,
         inTxn: false,
         current: 0,
@@ -260,6 +266,21 @@ async function* run(
       st.inTxn = false;
       st.txnCount++;
     }
+    // A connection runs one statement at a time. Where the start was derived from a logged end
+    // time (log_min_duration_statement: start = log time − duration) and the log time is coarser
+    // than the duration (milliseconds), the derived start can fall before the previous
+    // statement's end: move it to that end (by at most 1 s), so think times are never negative
+    // and the session's order holds.
+    const endUs = st.lastEndUs;
+    if (
+      ev.durationUs !== undefined &&
+      endUs !== undefined &&
+      ev.startUs < endUs &&
+      endUs - ev.startUs <= MAX_START_CLAMP_US
+    )
+      ev.startUs = endUs;
+    st.lastEndUs =
+      ev.durationUs === undefined ? undefined : ev.startUs + ev.durationUs;
     const key = ev.startUs > st.lastKey ? ev.startUs : st.lastKey;
     st.lastKey = key;
     buffer.push(key, ev);
