@@ -4,10 +4,14 @@ import { Dialect, QueryTemplate, StbError, writeFileAtomic } from '@stb/core';
 import { z } from 'zod';
 import type { ModelRegistry } from './registry';
 import { loadModelPackage } from './registry';
-import { ArrivalModelState, ParameterModelState } from './state-schemas';
+import {
+  ArrivalModelState,
+  ParameterModelState,
+  SessionModelState,
+} from './state-schemas';
 
 /** Version of the model artifact format this package writes and reads. */
-export const MODEL_ARTIFACT_FORMAT_VERSION = 1 as const;
+export const MODEL_ARTIFACT_FORMAT_VERSION = 2 as const;
 
 /** Summary of the trace a model was fitted on. */
 export const ModelSourceSummary = z.object({
@@ -45,6 +49,8 @@ export const ModelArtifact = z.object({
   }),
   parameters: ParameterModelState,
   arrival: ArrivalModelState,
+  /** Session classes, lengths, pools and arrivals (format 2). */
+  sessions: SessionModelState,
   privacy: z.object({
     enabled: z.boolean(),
     /** Distinct sessions a literal must be seen in before it may be emitted verbatim. */
@@ -133,17 +139,23 @@ export function parseModelArtifact(
   }
   const artifact = r.data;
   const plugin = options.registry?.find(artifact.kind);
-  if (plugin?.parseState) {
-    try {
-      artifact.sequence.state = plugin.parseState(artifact.sequence.state);
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      throw artifactError(
-        'STB_MODEL_ARTIFACT_INVALID',
-        `[stb] [models] ${file} holds an invalid \`${artifact.kind}\` sequence state at \`sequence.state\`: ${reason} Refit the model or restore the file.`,
-        { file, cause: err, details: { path: 'sequence.state' } },
-      );
-    }
+  const parseState = plugin?.parseState?.bind(plugin);
+  if (parseState) {
+    const check = (state: unknown, path: string): unknown => {
+      try {
+        return parseState(state);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw artifactError(
+          'STB_MODEL_ARTIFACT_INVALID',
+          `[stb] [models] ${file} holds an invalid \`${artifact.kind}\` sequence state at \`${path}\`: ${reason} Refit the model or restore the file.`,
+          { file, cause: err, details: { path } },
+        );
+      }
+    };
+    artifact.sequence.state = check(artifact.sequence.state, 'sequence.state');
+    for (const c of artifact.sessions.classes)
+      c.sequence = check(c.sequence, `sessions.classes.${c.id}.sequence`);
   }
   return artifact;
 }

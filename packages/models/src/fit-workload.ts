@@ -7,11 +7,25 @@ import { throwIfAborted } from './internal/abort';
 import type { PrivacySettings } from './internal/param-fit';
 import { SlotFitter } from './internal/param-fit';
 import { SequenceBuffer } from './internal/sequence-buffer';
+import type { SessionClassing } from './internal/session-classes';
+import {
+  ClassStats,
+  SessionProfiles,
+  TemplateTally,
+  arrivalBucketUs,
+  classifySessions,
+} from './internal/session-classes';
 import { SessionValues, valuePrimitive } from './internal/session-values';
 import type { TrackedSession } from './internal/sessions';
 import { SessionTracker } from './internal/sessions';
 import type { ModelFitProgress, SessionSequence } from './sequence-model';
-import type { ParameterModelState, SlotModelState } from './state-schemas';
+import type {
+  ArrivalModelState,
+  ParameterModelState,
+  SessionClassState,
+  SessionModelState,
+  SlotModelState,
+} from './state-schemas';
 import type { FitWorkloadModelOptions } from './workload-types';
 
 const DEFAULT_IDLE_US = 30 * 60 * 1_000_000;
@@ -28,6 +42,10 @@ interface FitSession extends TrackedSession {
   values: SessionValues | undefined;
   /** Template indices so far, while the sequence buffer has room. */
   seq: number[] | undefined;
+  firstUs: number;
+  lastStartUs: number;
+  maxGapUs: number;
+  tally: TemplateTally;
 }
 
 interface SequenceSession extends TrackedSession {
@@ -123,6 +141,9 @@ export async function fitWorkloadModel(
   );
   let eventCount = 0;
   let sessionCount = 0;
+  const profiles = new SessionProfiles();
+  const closeOfOrdinal = new OrdinalMap();
+  let finishing = false;
   let startUs = Infinity;
   let endUs = -Infinity;
   const tracker = new SessionTracker<FitSession>(
@@ -136,11 +157,27 @@ export async function fitWorkloadModel(
       prevEndUs: first.startUs,
       values: undefined,
       seq: buffer.overflow ? undefined : [],
+      firstUs: first.startUs,
+      lastStartUs: first.startUs,
+      maxGapUs: 0,
+      tally: new TemplateTally(),
     }),
     (s) => {
       sessionCount++;
       arrival.sessionEnd(s.events);
       if (s.seq) buffer.add(s.id, s.seq);
+      const closeIndex = profiles.add(
+        {
+          firstUs: s.firstUs,
+          lastStartUs: s.lastStartUs,
+          lastEndUs: s.prevEndUs,
+          events: s.events,
+          maxGapUs: s.maxGapUs,
+          dominant: s.tally.dominant,
+        },
+        finishing,
+      );
+      closeOfOrdinal.set(s.ordinal, closeIndex);
     },
   );
   for await (const e of events()) {
@@ -164,6 +201,12 @@ export async function fitWorkloadModel(
     arrival.eventAt(e, ai, session);
     session.prevTemplate = ai;
     session.prevEndUs = e.startUs + (e.durationUs ?? 0);
+    if (!tracker.lastIsNew) {
+      const gap = e.startUs - session.lastStartUs;
+      if (gap > session.maxGapUs) session.maxGapUs = gap;
+    }
+    if (e.startUs > session.lastStartUs) session.lastStartUs = e.startUs;
+    session.tally.add(ti);
     if (session.seq) {
       if (buffer.overflow) session.seq = undefined;
       else session.seq.push(ti);
@@ -196,6 +239,7 @@ export async function fitWorkloadModel(
     if (onProgress && eventCount % PROGRESS_EVERY === 0)
       onProgress({ phase: 'read', step: eventCount });
   }
+  finishing = true;
   tracker.finish();
   if (eventCount === 0) {
     throw new StbError(
@@ -231,6 +275,39 @@ export async function fitWorkloadModel(
     );
   }
 
+  const resolutionUs = options.header.timeResolutionUs;
+  const classing = classifySessions(profiles, resolutionUs);
+  const classSequences = await fitClassSequences(classing, {
+    model,
+    modelOptions,
+    rng,
+    used,
+    signal,
+    global: state,
+    source: (i) => {
+      const all = source();
+      return (async function* () {
+        let k = 0;
+        for await (const s of all) if (classing.classOf[k++] === i) yield s;
+      })();
+    },
+  });
+  const classTimings =
+    classing.classes.length > 1
+      ? await fitClassTimings(events, classing, {
+          trackerOptions,
+          closeOfOrdinal,
+          bucketUs: options.bucketUs,
+          signal,
+        })
+      : [arrival.toState()];
+  const sessions = buildSessionModel(profiles, classing, {
+    resolutionUs,
+    templateIds: ids,
+    classSequences,
+    classTimings,
+  });
+
   const parameters: ParameterModelState = { stateVersion: 1, templates: {} };
   for (const t of used) {
     const slotFitters = fitters[index.get(t.id) as number] ?? [];
@@ -259,6 +336,7 @@ export async function fitWorkloadModel(
     sequence: { options: modelOptions, state },
     parameters,
     arrival: arrival.toState(),
+    sessions,
     privacy,
   };
   if (options.modelPackage !== undefined)
@@ -266,4 +344,181 @@ export async function fitWorkloadModel(
   const files = options.header.source.files;
   if (files) artifact.source.files = [...files];
   return artifact;
+}
+
+/** Session ordinal → close index, in a growable typed array. */
+class OrdinalMap {
+  #a = new Int32Array(1024);
+
+  set(ordinal: number, value: number): void {
+    while (ordinal >= this.#a.length) {
+      const b = new Int32Array(this.#a.length * 2);
+      b.set(this.#a);
+      this.#a = b;
+    }
+    this.#a[ordinal] = value;
+  }
+
+  get(ordinal: number): number {
+    return this.#a[ordinal] as number;
+  }
+}
+
+/** Fits the sequence model once per class (the global state serves a single class). */
+async function fitClassSequences(
+  classing: SessionClassing,
+  o: {
+    model: FitWorkloadModelOptions['model'];
+    modelOptions: unknown;
+    rng: ReturnType<typeof createRng>;
+    used: QueryTemplate[];
+    signal: AbortSignal | undefined;
+    global: unknown;
+    source: (classIndex: number) => AsyncIterable<SessionSequence>;
+  },
+): Promise<unknown[]> {
+  if (classing.classes.length <= 1) return [o.global];
+  const out: unknown[] = [];
+  for (let i = 0; i < classing.classes.length; i++) {
+    try {
+      out.push(
+        await o.model.fit(() => o.source(i), o.modelOptions, {
+          rng: o.rng.derive(`class:${i}`),
+          templates: o.used,
+          signal: o.signal,
+        }),
+      );
+    } catch (err) {
+      if (isStbError(err)) throw err;
+      throw new StbError(
+        'STB_MODEL_FIT_FAILED',
+        `[stb] [model:${o.model.name}] Fitting session class ${i} failed: ${err instanceof Error ? err.message : String(err)}. Check the model options.`,
+        { cause: err },
+      );
+    }
+  }
+  return out;
+}
+
+interface TimingSession {
+  id: string;
+  ordinal: number;
+  events: number;
+  lastUs: number;
+  prevTemplate: number;
+  prevEndUs: number;
+  fitter: ArrivalFitter;
+}
+
+/**
+ * Second pass over the events when there are several classes: think times and durations per
+ * class (a session's class is known only once the first pass has seen the capture's end).
+ */
+async function fitClassTimings(
+  events: () => AsyncIterable<TraceEvent>,
+  classing: SessionClassing,
+  o: {
+    trackerOptions: { idleUs: number; maxEvents: number };
+    closeOfOrdinal: OrdinalMap;
+    bucketUs: number | undefined;
+    signal: AbortSignal | undefined;
+  },
+): Promise<ArrivalModelState[]> {
+  const fitters = classing.classes.map(() => new ArrivalFitter(o.bucketUs));
+  const tracker = new SessionTracker<TimingSession>(
+    o.trackerOptions,
+    (id, ordinal, first) => ({
+      id,
+      ordinal,
+      events: 0,
+      lastUs: first.startUs,
+      prevTemplate: -1,
+      prevEndUs: first.startUs,
+      fitter: fitters[
+        classing.classOf[o.closeOfOrdinal.get(ordinal)] as number
+      ] as ArrivalFitter,
+    }),
+    () => undefined,
+  );
+  let n = 0;
+  for await (const e of events()) {
+    if ((n++ & 1023) === 0) throwIfAborted(o.signal, 'Fitting');
+    const s = tracker.push(e);
+    if (tracker.lastIsNew) s.fitter.sessionStart(e.startUs);
+    const ai = s.fitter.templateIndex(e.templateId);
+    s.fitter.eventAt(e, ai, s);
+    s.prevTemplate = ai;
+    s.prevEndUs = e.startUs + (e.durationUs ?? 0);
+  }
+  tracker.finish();
+  return fitters.map((f) => f.toState());
+}
+
+/** The artifact's session model from the profiles and classes. */
+function buildSessionModel(
+  profiles: SessionProfiles,
+  classing: SessionClassing,
+  o: {
+    resolutionUs: number;
+    templateIds: readonly string[];
+    classSequences: unknown[];
+    classTimings: ArrivalModelState[];
+  },
+): SessionModelState {
+  const bucketUs = arrivalBucketUs(classing.spanUs, o.resolutionUs);
+  const buckets = Math.max(1, Math.ceil((classing.spanUs + 1) / bucketUs));
+  const stats = classing.classes.map(() => new ClassStats(bucketUs, buckets));
+  let busyUs = 0;
+  for (let i = 0; i < profiles.size; i++) {
+    (stats[classing.classOf[i] as number] as ClassStats).add(
+      profiles,
+      i,
+      classing.roleOf[i] as number,
+      classing.captureStartUs,
+    );
+    busyUs += Math.max(
+      0,
+      (profiles.lastEndUs[i] as number) - (profiles.firstUs[i] as number),
+    );
+  }
+  const span = classing.captureEndUs - classing.captureStartUs;
+  const classes: SessionClassState[] = classing.classes.map((c, i) => {
+    const st = stats[i] as ClassStats;
+    const dominant = o.templateIds[c.dominant] ?? '';
+    const timing =
+      o.classTimings[i] ?? (o.classTimings[0] as ArrivalModelState);
+    const kind = c.pool ? 'pooled connections' : 'sessions';
+    return {
+      id: i,
+      label: `${kind}, mostly ${dominant.slice(0, 8)}`,
+      dominantTemplate: dominant,
+      sessions: c.sessions,
+      statements: c.statements,
+      pool: { count: st.poolCount, offsetUs: st.poolOffsets.toState() },
+      initial: {
+        count: st.initialCount,
+        offsetUs: st.initialOffsets.toState(),
+      },
+      arrivals: { bucketUs, counts: st.counts },
+      length: st.length.toState(),
+      lengthUs: st.lengthUs.toState(),
+      sequence: o.classSequences[i] ?? o.classSequences[0],
+      timing: {
+        ...timing,
+        originUs: classing.captureStartUs,
+        bucketUs,
+        sessionStarts: st.counts,
+        spanUs: Math.max(0, classing.spanUs),
+        sessionLength: st.length.toState(),
+      },
+    };
+  });
+  return {
+    stateVersion: 1,
+    captureStartUs: classing.captureStartUs,
+    captureEndUs: classing.captureEndUs,
+    timeResolutionUs: o.resolutionUs,
+    meanConcurrency: span > 0 ? busyUs / span : profiles.size > 0 ? 1 : 0,
+    classes,
+  };
 }

@@ -51,6 +51,8 @@ export type {
 export {
   ParameterModelState,
   ArrivalModelState,
+  SessionModelState,
+  SessionClassState,
   SlotModelState,
   KllSketchState,
 } from './state-schemas';
@@ -63,6 +65,7 @@ export type {
   FitWorkloadModelOptions,
   SessionParamState,
   SessionArrivalProfile,
+  SessionClassSampler,
   WorkloadSampler,
   CreateWorkloadSamplerOptions,
 } from './workload-types';

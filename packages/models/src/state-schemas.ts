@@ -150,3 +150,67 @@ export const ArrivalModelState = z.object({
   duration: z.record(z.string(), KllSketchState),
 });
 export type ArrivalModelState = z.infer<typeof ArrivalModelState>;
+
+/** One session class of a {@link SessionModelState} (docs/models.md "Session model"). */
+export const SessionClassState = z.object({
+  /** Class index (its position in `classes`). */
+  id: z.number().int().nonnegative(),
+  /** Human-readable description: kind (pool / arriving), dominant template, connection attributes. */
+  label: z.string(),
+  /** Connection attributes shared by the class's sessions, when the trace carried them. */
+  attrs: z.record(z.string(), z.string()).optional(),
+  /** Template id most of the class's statements used (the behaviour key). */
+  dominantTemplate: z.string(),
+  /** Source sessions and statements in the class (its share of the workload). */
+  sessions: z.number().int().nonnegative(),
+  statements: z.number().int().nonnegative(),
+  /**
+   * Pooled connections: sessions open at the capture's last event that lived at least a quarter of
+   * the capture (right-censored). They start at the learned offsets and stay open for the whole
+   * generated span.
+   */
+  pool: z.object({
+    count: z.number().int().nonnegative(),
+    /** Offset of each pooled session's first statement from the capture start, µs. */
+    offsetUs: KllSketchState,
+  }),
+  /**
+   * Sessions open at the capture's first statement that ended within it: generated once, at the
+   * learned offsets, with the class's lengths (they arrived before the capture began).
+   */
+  initial: z.object({
+    count: z.number().int().nonnegative(),
+    offsetUs: KllSketchState,
+  }),
+  /**
+   * Sessions that started and ended within the capture: their starts per bucket (relative to the capture
+   * start), tiled with period `buckets × bucketUs` for longer runs.
+   */
+  arrivals: z.object({
+    bucketUs: z.number().int().positive(),
+    counts: z.array(z.number().int().nonnegative()),
+  }),
+  /** Statements per ended session. */
+  length: KllSketchState,
+  /** Time from first statement start to last statement end per ended session, µs. */
+  lengthUs: KllSketchState,
+  /** The sequence model's state fitted on this class's sessions alone (validated by the plugin). */
+  sequence: z.unknown(),
+  /** Think times and durations of this class (its `sessionStarts` and `sessionLength` mirror `arrivals` and `length`). */
+  timing: ArrivalModelState,
+});
+export type SessionClassState = z.infer<typeof SessionClassState>;
+
+/** The session model: session classes with their sizes, lengths and arrivals (artifact format 2). */
+export const SessionModelState = z.object({
+  stateVersion: z.literal(1),
+  /** Epoch µs of the capture's first statement start and last statement end. */
+  captureStartUs: z.number().int(),
+  captureEndUs: z.number().int(),
+  /** Time resolution of the source trace, µs (header `timeResolutionUs`). */
+  timeResolutionUs: z.number().int().positive(),
+  /** Mean number of sessions open at once in the source (session time ÷ capture span). */
+  meanConcurrency: z.number().nonnegative(),
+  classes: z.array(SessionClassState),
+});
+export type SessionModelState = z.infer<typeof SessionModelState>;

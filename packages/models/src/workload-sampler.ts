@@ -1,10 +1,12 @@
 import type { ParamValue, QueryTemplate, Rng } from '@stb/core';
 import type { ModelArtifact } from './artifact';
 import { createArrivalProfile, TimingSampler } from './internal/arrival';
+import { DiscreteSampler } from './internal/session-classes';
 import { ReuseTable, SlotSampler } from './internal/param-sample';
 import type { SlotModelState } from './state-schemas';
 import type {
   CreateWorkloadSamplerOptions,
+  SessionClassSampler,
   SessionParamState,
   WorkloadSampler,
 } from './workload-types';
@@ -125,10 +127,39 @@ export function createWorkloadSampler(
     return tp;
   };
 
+  const classes = artifact.sessions.classes.map((c): SessionClassSampler => {
+    const classTiming = new TimingSampler(c.timing);
+    const pool = new DiscreteSampler(c.pool.offsetUs);
+    const initial = new DiscreteSampler(c.initial.offsetUs);
+    const length = new DiscreteSampler(c.length);
+    return {
+      id: c.id,
+      label: c.label,
+      sequence:
+        artifact.sessions.classes.length === 1
+          ? sequence
+          : plugin.createSampler(c.sequence, {
+              templates: artifact.templates,
+            }),
+      poolCount: c.pool.count,
+      poolOffsetUs: (rng) => pool.sample(rng),
+      initialCount: c.initial.count,
+      initialOffsetUs: (rng) => initial.sample(rng),
+      arrivalBucketUs: c.arrivals.bucketUs,
+      arrivalCounts: c.arrivals.counts,
+      sessionLength: (rng) =>
+        length.empty ? 1 : Math.max(1, Math.round(length.sample(rng))),
+      thinkTimeUs: (prev, next, rng) =>
+        classTiming.thinkTimeUs(prev, next, rng),
+      durationUs: (id, rng) => classTiming.durationUs(id, rng),
+    };
+  });
+
   return {
     artifact,
     templates,
     sequence,
+    classes,
     newSession(): SessionParamState {
       return new SessionValues(slotNames);
     },

@@ -91,6 +91,37 @@ export interface SessionArrivalProfile {
   nextSessionOffsetUs(currentOffsetUs: number, rng: Rng): number;
 }
 
+/**
+ * One session class of the session model (docs/models.md "Session model"): its own sequence
+ * model, pooled connections, initial sessions, arrivals, lengths, think times and durations.
+ */
+export interface SessionClassSampler {
+  readonly id: number;
+  readonly label: string;
+  /** Template-id sequences of this class's sessions. */
+  readonly sequence: SequenceSampler;
+  /** Pooled connections: open from their offset to the end of the run. */
+  readonly poolCount: number;
+  /** Offset of a pooled connection's first statement from the run's start, µs. */
+  poolOffsetUs(rng: Rng): number;
+  /** Sessions already open when the capture began (generated once). */
+  readonly initialCount: number;
+  /** Offset of an initial session's first statement, µs. */
+  initialOffsetUs(rng: Rng): number;
+  /** Width of an arrival bucket, µs. */
+  readonly arrivalBucketUs: number;
+  /** Sessions starting in each bucket of one period (tiled for longer runs). */
+  readonly arrivalCounts: readonly number[];
+  /** Statements of a session that ends (initial and arriving sessions), ≥ 1. */
+  sessionLength(rng: Rng): number;
+  thinkTimeUs(
+    prevTemplateId: string | undefined,
+    nextTemplateId: string,
+    rng: Rng,
+  ): number;
+  durationUs(templateId: string, rng: Rng): number | undefined;
+}
+
 /** What the generator draws from: sequence, parameters, timing. Deterministic given the rngs. */
 export interface WorkloadSampler {
   readonly artifact: ModelArtifact;
@@ -124,6 +155,8 @@ export interface WorkloadSampler {
   sessionLength(rng: Rng): number;
   /** True when the sequence model ends sessions itself (all built-ins do). */
   readonly endsSessions: boolean;
+  /** Session classes (at least one). */
+  readonly classes: readonly SessionClassSampler[];
 }
 
 /** Options of `createWorkloadSampler`. */

@@ -155,11 +155,11 @@ describe('model artifacts', () => {
 
   it('refuses old and newer format versions naming the version needed', async () => {
     const newer = join(dir, 'newer.json');
-    writeFileSync(newer, JSON.stringify({ ...artifact, formatVersion: 2 }));
+    writeFileSync(newer, JSON.stringify({ ...artifact, formatVersion: 3 }));
     await expectCode(
       readModelArtifact(newer),
       'STB_MODEL_ARTIFACT_VERSION',
-      /format version 2.*Upgrade @stb\/models to a release that reads format version 2/,
+      /format version 3.*Upgrade @stb\/models to a release that reads format version 3/,
     );
     const old = join(dir, 'old.json');
     writeFileSync(old, JSON.stringify({ ...artifact, formatVersion: 0 }));

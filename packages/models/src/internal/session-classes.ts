@@ -1,0 +1,327 @@
+import { KllSketch, kllWeightedItems } from '@stb/core';
+import type { Rng } from '@stb/core';
+import type { KllSketchState } from '../state-schemas';
+
+/**
+ * Per-session summaries recorded when a session closes during the fit's first pass (in close
+ * order), and the session classes derived from them once the capture's bounds are known.
+ *
+ * Memory: 7 numbers (56 bytes) per session, in growable typed arrays. This is the one part of
+ * the fit that grows with sessions rather than with open sessions; it is what lets pooled
+ * connections be told apart from short sessions (censoring needs the capture's end, which is
+ * known only after the pass). 1,000,000 sessions take 56 MB.
+ */
+export class SessionProfiles {
+  size = 0;
+  #cap = 1024;
+  firstUs = new Float64Array(this.#cap);
+  lastStartUs = new Float64Array(this.#cap);
+  lastEndUs = new Float64Array(this.#cap);
+  events = new Float64Array(this.#cap);
+  maxGapUs = new Float64Array(this.#cap);
+  /** Template index of the session's most frequent template. */
+  dominant = new Int32Array(this.#cap);
+  /** 1 when the session was still open when the capture ended. */
+  openAtEnd = new Uint8Array(this.#cap);
+
+  #grow(): void {
+    this.#cap *= 2;
+    const grow = <T extends Float64Array | Int32Array | Uint8Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
+      const b = make(this.#cap);
+      b.set(a);
+      return b;
+    };
+    this.firstUs = grow(this.firstUs, (n) => new Float64Array(n));
+    this.lastStartUs = grow(this.lastStartUs, (n) => new Float64Array(n));
+    this.lastEndUs = grow(this.lastEndUs, (n) => new Float64Array(n));
+    this.events = grow(this.events, (n) => new Float64Array(n));
+    this.maxGapUs = grow(this.maxGapUs, (n) => new Float64Array(n));
+    this.dominant = grow(this.dominant, (n) => new Int32Array(n));
+    this.openAtEnd = grow(this.openAtEnd, (n) => new Uint8Array(n));
+  }
+
+  /** Records one closed session; returns its close index. */
+  add(s: SessionSummary, openAtEnd: boolean): number {
+    if (this.size === this.#cap) this.#grow();
+    const i = this.size++;
+    this.firstUs[i] = s.firstUs;
+    this.lastStartUs[i] = s.lastStartUs;
+    this.lastEndUs[i] = s.lastEndUs;
+    this.events[i] = s.events;
+    this.maxGapUs[i] = s.maxGapUs;
+    this.dominant[i] = s.dominant;
+    this.openAtEnd[i] = openAtEnd ? 1 : 0;
+    return i;
+  }
+}
+
+/** What the fit tracks per open session for {@link SessionProfiles}. */
+export interface SessionSummary {
+  firstUs: number;
+  lastStartUs: number;
+  lastEndUs: number;
+  events: number;
+  maxGapUs: number;
+  dominant: number;
+}
+
+/** Running per-session template counts, to find the dominant template at close. */
+export class TemplateTally {
+  #counts = new Map<number, number>();
+  #best = -1;
+  #bestCount = 0;
+
+  add(template: number): void {
+    const c = (this.#counts.get(template) ?? 0) + 1;
+    this.#counts.set(template, c);
+    if (
+      c > this.#bestCount ||
+      (c === this.#bestCount && template < this.#best)
+    ) {
+      this.#best = template;
+      this.#bestCount = c;
+    }
+  }
+
+  get dominant(): number {
+    return this.#best;
+  }
+}
+
+/** How a session enters a generated trace. */
+export const enum SessionRole {
+  /** Open at the capture's end and long-lived: a pooled connection, open for the whole run. */
+  Pool = 0,
+  /** Open at the capture's first statement and ended within it: generated once, at the start. */
+  Initial = 1,
+  /** Started and ended within the capture: an arrival of the (tiled) arrival process. */
+  Arrival = 2,
+}
+
+/** One class while it is being built. */
+export interface ClassDraft {
+  pool: boolean;
+  dominant: number;
+  sessions: number;
+  statements: number;
+  /** Close indices of the member sessions (for deterministic ordering). */
+  firstMember: number;
+}
+
+/** The classes of a fit and each session's class (by close index). */
+export interface SessionClassing {
+  classes: ClassDraft[];
+  /** Class index per session close index. */
+  classOf: Int32Array;
+  /** Role per session close index. */
+  roleOf: Uint8Array;
+  captureStartUs: number;
+  captureLastStartUs: number;
+  captureEndUs: number;
+  spanUs: number;
+}
+
+/** Smallest share (of sessions, or of statements) a behaviour class needs to stay on its own. */
+const MIN_CLASS_SHARE = 0.05;
+/** At most this many classes. */
+const MAX_CLASSES = 16;
+/** A pooled session lived at least this share of the capture. */
+const POOL_MIN_LIFETIME_SHARE = 0.25;
+
+/**
+ * Decides each session's role (pool / initial / arrival) and groups sessions into classes by
+ * behaviour: pooled or not, then the dominant template. Classes with less than 5 % of the sessions
+ * and of the statements merge into one "other" class of their kind; at most 16 classes.
+ */
+export function classifySessions(
+  p: SessionProfiles,
+  resolutionUs: number,
+): SessionClassing {
+  let captureStartUs = Infinity;
+  let captureLastStartUs = -Infinity;
+  let captureEndUs = -Infinity;
+  let totalStatements = 0;
+  for (let i = 0; i < p.size; i++) {
+    captureStartUs = Math.min(captureStartUs, p.firstUs[i] as number);
+    captureLastStartUs = Math.max(
+      captureLastStartUs,
+      p.lastStartUs[i] as number,
+    );
+    captureEndUs = Math.max(captureEndUs, p.lastEndUs[i] as number);
+    totalStatements += p.events[i] as number;
+  }
+  const spanUs = Math.max(0, captureLastStartUs - captureStartUs);
+  const roleOf = new Uint8Array(p.size);
+  for (let i = 0; i < p.size; i++) {
+    const n = p.events[i] as number;
+    const tolerance = Math.max(2 * (p.maxGapUs[i] as number), resolutionUs);
+    const first = p.firstUs[i] as number;
+    const last = p.lastStartUs[i] as number;
+    const rightCensored =
+      p.openAtEnd[i] === 1 && n >= 2 && captureLastStartUs - last <= tolerance;
+    const longLived = last - first >= POOL_MIN_LIFETIME_SHARE * spanUs;
+    if (rightCensored && longLived && spanUs > 0) roleOf[i] = SessionRole.Pool;
+    else if (first - captureStartUs <= tolerance)
+      roleOf[i] = SessionRole.Initial;
+    else roleOf[i] = SessionRole.Arrival;
+  }
+
+  // group by (pool, dominant template)
+  const key = (i: number): string =>
+    `${roleOf[i] === SessionRole.Pool ? 'p' : 's'}:${p.dominant[i] as number}`;
+  const groups = new Map<string, ClassDraft>();
+  for (let i = 0; i < p.size; i++) {
+    const k = key(i);
+    let g = groups.get(k);
+    if (!g) {
+      g = {
+        pool: roleOf[i] === SessionRole.Pool,
+        dominant: p.dominant[i] as number,
+        sessions: 0,
+        statements: 0,
+        firstMember: i,
+      };
+      groups.set(k, g);
+    }
+    g.sessions++;
+    g.statements += p.events[i] as number;
+  }
+  const small = (g: ClassDraft): boolean =>
+    g.sessions < MIN_CLASS_SHARE * p.size &&
+    g.statements < MIN_CLASS_SHARE * totalStatements;
+  const ranked = [...groups.entries()].sort(
+    (a, b) =>
+      b[1].statements - a[1].statements || a[1].firstMember - b[1].firstMember,
+  );
+  const target = new Map<string, string>();
+  let kept = 0;
+  for (const [k, g] of ranked) {
+    if (!small(g) && kept < MAX_CLASSES - 2) {
+      target.set(k, k);
+      kept++;
+    } else target.set(k, g.pool ? 'p:other' : 's:other');
+  }
+  const merged = new Map<string, ClassDraft>();
+  for (const [k, g] of ranked) {
+    const t = target.get(k) as string;
+    const m = merged.get(t);
+    if (!m) merged.set(t, { ...g });
+    else {
+      m.sessions += g.sessions;
+      m.statements += g.statements;
+      m.firstMember = Math.min(m.firstMember, g.firstMember);
+    }
+  }
+  const classes = [...merged.values()].sort(
+    (a, b) => a.firstMember - b.firstMember,
+  );
+  const indexOf = new Map<string, number>();
+  const keys = [...merged.keys()];
+  for (const k of keys)
+    indexOf.set(k, classes.indexOf(merged.get(k) as ClassDraft));
+  const classOf = new Int32Array(p.size);
+  for (let i = 0; i < p.size; i++)
+    classOf[i] = indexOf.get(target.get(key(i)) as string) as number;
+  return {
+    classes,
+    classOf,
+    roleOf,
+    captureStartUs: Number.isFinite(captureStartUs) ? captureStartUs : 0,
+    captureLastStartUs: Number.isFinite(captureLastStartUs)
+      ? captureLastStartUs
+      : 0,
+    captureEndUs: Number.isFinite(captureEndUs) ? captureEndUs : 0,
+    spanUs,
+  };
+}
+
+/** Arrival buckets for a span: at most 1440 buckets, no finer than the time resolution or 1 ms. */
+export function arrivalBucketUs(spanUs: number, resolutionUs: number): number {
+  return Math.max(resolutionUs, 1000, Math.ceil((spanUs + 1) / 1440));
+}
+
+/** Per-class statistics of the session roles, lengths and arrivals. */
+export class ClassStats {
+  readonly poolOffsets = new KllSketch({ k: 200 });
+  poolCount = 0;
+  readonly initialOffsets = new KllSketch({ k: 200 });
+  initialCount = 0;
+  readonly length = new KllSketch({ k: 200 });
+  readonly lengthUs = new KllSketch({ k: 200 });
+  readonly counts: number[];
+
+  constructor(
+    readonly bucketUs: number,
+    buckets: number,
+  ) {
+    this.counts = new Array<number>(Math.max(1, buckets)).fill(0);
+  }
+
+  add(
+    p: SessionProfiles,
+    i: number,
+    role: SessionRole,
+    originUs: number,
+  ): void {
+    const offset = (p.firstUs[i] as number) - originUs;
+    if (role === SessionRole.Pool) {
+      this.poolCount++;
+      this.poolOffsets.update(offset);
+      return;
+    }
+    this.length.update(p.events[i] as number);
+    this.lengthUs.update(
+      Math.max(0, (p.lastEndUs[i] as number) - (p.firstUs[i] as number)),
+    );
+    if (role === SessionRole.Initial) {
+      this.initialCount++;
+      this.initialOffsets.update(offset);
+      return;
+    }
+    const b = Math.min(
+      this.counts.length - 1,
+      Math.max(0, Math.floor(offset / this.bucketUs)),
+    );
+    this.counts[b] = (this.counts[b] as number) + 1;
+  }
+}
+
+/** Draws observed values of a sketch (no interpolation between them): lengths stay whole counts. */
+export class DiscreteSampler {
+  readonly #values: Float64Array;
+  readonly #cumulative: Float64Array;
+  readonly #total: number;
+
+  constructor(state: KllSketchState) {
+    const { values, weights, total } = kllWeightedItems(state);
+    this.#values = values;
+    this.#cumulative = new Float64Array(values.length);
+    let c = 0;
+    for (let i = 0; i < values.length; i++) {
+      c += weights[i] as number;
+      this.#cumulative[i] = c;
+    }
+    this.#total = total;
+  }
+
+  get empty(): boolean {
+    return this.#values.length === 0;
+  }
+
+  sample(rng: Rng): number {
+    const n = this.#values.length;
+    if (n === 0) return 0;
+    const u = rng.next() * this.#total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.#cumulative[mid] as number) > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.#values[lo] as number;
+  }
+}
