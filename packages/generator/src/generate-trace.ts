@@ -18,9 +18,12 @@ import { createModelRegistry, createWorkloadSampler } from '@stb/models';
 import type {
   ModelArtifact,
   ModelRegistry,
+  SessionClassSampler,
   SessionParamState,
   WorkloadSampler,
 } from '@stb/models';
+import type { SessionStart } from './internal/arrivals';
+import { ArrivalSchedule, SessionKind } from './internal/arrivals';
 import { TimedHeap } from './internal/heap';
 import type { CompiledTemplate, RenderSqlOptions } from './render-sql';
 import { compileTemplate, renderCompiled } from './render-sql';
@@ -63,11 +66,17 @@ export interface GenerateTraceOptions {
   /** Add executable SQL (`sql`) to every event: true for the artifact's dialect, or options. */
   render?: boolean | RenderSqlOptions;
   /**
-   * When the run stops (count or duration reached) inside a session's open transaction, append a
-   * closing COMMIT for it (default true), so no transaction is left open. These closing events
-   * are not counted in `count`.
+   * Leave no transaction open (default true): a session that ends inside a transaction gets a
+   * closing COMMIT, and a `count` stop ends the open transactions *before* the count is reached
+   * (no new transaction starts when the remaining budget is needed to close the open ones), so the
+   * trace has exactly `count` events.
    */
   closeTransactions?: boolean;
+  /**
+   * With `closeTransactions`: stop at `count` model events and append the closing COMMITs after
+   * them, beyond `count` (the behaviour before the session model; default false).
+   */
+  appendClosers?: boolean;
   /** Generate only sessions whose index ≡ `index` (mod `count`); shards merge to a full run. */
   shard?: { index: number; count: number };
   /** Prefix of generated session ids (default `s`): ids are `<prefix><session index>`. */
@@ -172,15 +181,6 @@ export function artifactHash(artifact: ModelArtifact): string {
     .slice(0, 16);
 }
 
-/** A session arrival stream (one per unit of `scale`). */
-interface ArrivalStream {
-  timeUs: number;
-  index: number;
-  rng: Rng;
-  /** Probability of keeping an arrival (thinning for fractional scale). */
-  keep: number;
-}
-
 /** One open session, keyed in the heap by its next event's start. */
 interface OpenSession {
   /** Absolute start (epoch µs) of the next event. */
@@ -188,6 +188,8 @@ interface OpenSession {
   /** Session index (global, in arrival order). */
   index: number;
   id: string;
+  cls: SessionClassSampler;
+  kind: SessionKind;
   seq: Iterator<string>;
   seqRng: Rng;
   paramRng: Rng;
@@ -196,7 +198,12 @@ interface OpenSession {
   nextTemplate: string;
   /** End (start + duration) of the previous event, epoch µs. */
   prevEndUs: number;
+  /** Statements still to draw before the session may end (Infinity for pooled connections). */
   remaining: number;
+  /** Statements drawn past `remaining` while waiting for the open transaction to end. */
+  overrun: number;
+  /** A pooled connection ends once its statements reach this time (epoch µs; Infinity: never). */
+  untilUs: number;
   inTxn: boolean;
   txnIndex: number;
   /** The next event is the appended closing COMMIT; the session ends after it. */
@@ -226,6 +233,7 @@ interface Plan {
   scale: number;
   timeScale: number;
   closeTransactions: boolean;
+  appendClosers: boolean;
   shard: { index: number; count: number } | undefined;
   prefix: string;
   seed: number;
@@ -306,6 +314,7 @@ function makePlan(
     scale: options.scale ?? 1,
     timeScale: options.timeScale ?? 1,
     closeTransactions: options.closeTransactions ?? true,
+    appendClosers: options.appendClosers ?? false,
     shard: options.shard,
     prefix: options.sessionIdPrefix ?? 's',
     seed: options.seed,
@@ -321,9 +330,13 @@ interface RunHooks {
   done(): void;
 }
 
+/** Longest a session may run past its drawn length to reach the end of its transaction. */
+const MAX_OVERRUN = 1000;
+
 /**
- * The event loop: merges session arrivals (one stream per unit of `scale`) and the open sessions'
- * next events by time with heaps, so memory is bounded by the open sessions.
+ * The event loop: merges session starts (pooled connections, initial sessions and arrivals of
+ * every session class) and the open sessions' next events by time with heaps, so memory is
+ * bounded by the open sessions.
  */
 function* runEvents(
   plan: Plan,
@@ -333,75 +346,78 @@ function* runEvents(
   const { sampler, info, timeScale } = plan;
   const root = createRng(plan.seed);
   const sessionRoot = root.derive('sessions');
-  const arrivalRoot = root.derive('arrivals');
-  const profile = sampler.sessionStarts;
-
-  // Arrival streams: ⌈scale⌉ independent processes, the last one thinned for a fractional scale.
-  const streams = new TimedHeap<ArrivalStream>();
-  const whole = Math.floor(plan.scale);
-  const frac = plan.scale - whole;
-  const nStreams = whole + (frac > 1e-12 ? 1 : 0);
-  const advance = (s: ArrivalStream): void => {
-    for (;;) {
-      s.timeUs = profile.nextSessionOffsetUs(s.timeUs, s.rng);
-      if (!Number.isFinite(s.timeUs)) return;
-      if (s.keep >= 1 || s.rng.next() < s.keep) return;
-    }
-  };
-  for (let j = 0; j < nStreams; j++) {
-    const s: ArrivalStream = {
-      timeUs: -1,
-      index: j,
-      rng: arrivalRoot.derive(j),
-      keep: j < whole ? 1 : frac,
-    };
-    advance(s);
-    if (Number.isFinite(s.timeUs)) streams.push(s);
-  }
-  const origin = streams.peek()?.timeUs ?? 0;
+  const schedule = new ArrivalSchedule(sampler.classes, {
+    scale: plan.scale,
+    rng: root.derive('arrivals'),
+  });
   const toAbs = (offsetUs: number): number =>
-    plan.startUs + Math.round((offsetUs - origin) * timeScale);
+    plan.startUs + Math.round(offsetUs * timeScale);
+  const exact = plan.closeTransactions && !plan.appendClosers;
+  const unbounded = plan.count === undefined && plan.endUs === undefined;
+  const captureSpanUs = Math.max(
+    1,
+    sampler.artifact.sessions.captureEndUs -
+      sampler.artifact.sessions.captureStartUs,
+  );
 
   const open = new TimedHeap<OpenSession>();
   let nextSessionIndex = 0;
   let arrivalsDone = false;
-  const maxEvents = (rng: Rng): number =>
-    sampler.endsSessions
-      ? MAX_SESSION_EVENTS
-      : Math.max(1, Math.min(MAX_SESSION_EVENTS, sampler.sessionLength(rng)));
+  /** Open sessions inside a transaction (each needs one more event to close it). */
+  let inTxnCount = 0;
+
+  const boundaryOf = (id: string): Boundary =>
+    info.get(id)?.boundary ?? (id === plan.closer.template.id ? B_END : B_NONE);
+
+  /** The next template of the session's chain, restarting it when it ended (undefined: none). */
+  const chainNext = (s: OpenSession): string | undefined => {
+    let r = s.seq.next();
+    if (r.done) {
+      s.seq = s.cls.sequence.nextSession(s.seqRng)[Symbol.iterator]();
+      r = s.seq.next();
+    }
+    return r.done ? undefined : r.value;
+  };
 
   /** Moves `s` to its next statement; false when the session is over. */
   const prepareNext = (s: OpenSession): boolean => {
     if (s.closing) return false;
+    if (s.timeUs >= s.untilUs) s.remaining = Math.min(s.remaining, 0);
     let next: string | undefined;
-    if (s.remaining > 0) {
-      const r = s.seq.next();
-      if (!r.done) next = r.value;
+    if (s.remaining > 0) next = chainNext(s);
+    else if (s.inTxn && s.overrun < MAX_OVERRUN) {
+      // past its length: finish the open transaction the way the chain does
+      next = chainNext(s);
+      s.overrun++;
     }
-    if (next === undefined) {
+    if (next === undefined || (s.remaining <= 0 && !s.inTxn)) {
       if (!(s.inTxn && plan.closeTransactions)) return false;
       next = plan.closer.template.id;
       s.closing = true;
     }
     s.remaining--;
-    const think = sampler.thinkTimeUs(s.nextTemplate, next, s.timeRng);
+    const think = s.cls.thinkTimeUs(s.nextTemplate, next, s.timeRng);
     s.nextTemplate = next;
     s.timeUs = s.prevEndUs + Math.round(think * timeScale);
     return true;
   };
 
-  const startSession = (arrivalUs: number): void => {
+  const startSession = (start: SessionStart): void => {
     const index = nextSessionIndex++;
     if (plan.shard && index % plan.shard.count !== plan.shard.index) return;
     if (plan.sessions !== undefined && counters.sessions >= plan.sessions)
       return;
+    const cls = sampler.classes[start.classIndex] as SessionClassSampler;
     const rng = sessionRoot.derive(index);
     const seqRng = rng.derive(1);
+    const arrivalUs = toAbs(start.offsetUs);
     const s: OpenSession = {
       timeUs: arrivalUs,
       index,
       id: `${plan.prefix}${index}`,
-      seq: sampler.sequence.nextSession(seqRng)[Symbol.iterator](),
+      cls,
+      kind: start.kind,
+      seq: cls.sequence.nextSession(seqRng)[Symbol.iterator](),
       seqRng,
       paramRng: rng.derive(2),
       timeRng: rng.derive(3),
@@ -409,17 +425,41 @@ function* runEvents(
       nextTemplate: '',
       prevEndUs: arrivalUs,
       remaining: 0,
+      overrun: 0,
+      untilUs: Infinity,
       inTxn: false,
       txnIndex: 0,
       closing: false,
     };
-    s.remaining = maxEvents(s.timeRng);
+    s.remaining =
+      start.kind === SessionKind.Pool
+        ? Infinity
+        : Math.min(MAX_SESSION_EVENTS, cls.sessionLength(s.timeRng));
+    // Without a count or duration stop (`sessions` only), pooled connections live as long as
+    // the capture did; otherwise they stay open until the run stops.
+    if (start.kind === SessionKind.Pool && unbounded)
+      s.untilUs = toAbs(captureSpanUs);
     const first = s.seq.next();
     if (first.done) return;
     s.nextTemplate = first.value;
     s.remaining--;
     counters.sessions++;
     open.push(s);
+  };
+
+  /**
+   * In exact-count mode, whether `s` may emit its next event with `left` events of budget, or
+   * must close its transaction (COMMIT instead) or end now.
+   */
+  const budget = (s: OpenSession, left: number): 'emit' | 'close' | 'end' => {
+    const b = boundaryOf(s.nextTemplate);
+    if (s.inTxn) {
+      if (b === B_END) return 'emit';
+      return left - 1 >= inTxnCount ? 'emit' : 'close';
+    }
+    // outside a transaction: a BEGIN adds one more transaction to close
+    const need = b === B_BEGIN ? inTxnCount + 2 : inTxnCount + 1;
+    return left >= need ? 'emit' : 'end';
   };
 
   /** Emits the event `s` is positioned at. */
@@ -433,14 +473,18 @@ function* runEvents(
       ti?.synthetic === true
         ? []
         : sampler.params(id, s.params, s.paramRng, startUs);
-    const drawnUs = sampler.durationUs(id, s.timeRng);
+    const drawnUs = s.cls.durationUs(id, s.timeRng);
     const durationUs =
       drawnUs === undefined ? undefined : Math.max(0, Math.round(drawnUs));
     const boundary = ti?.boundary ?? B_NONE;
-    if (boundary === B_BEGIN && !s.inTxn) s.inTxn = true;
+    if (boundary === B_BEGIN && !s.inTxn) {
+      s.inTxn = true;
+      inTxnCount++;
+    }
     const txn = s.inTxn ? s.txnIndex : undefined;
     if (boundary === B_END && s.inTxn) {
       s.inTxn = false;
+      inTxnCount--;
       s.txnIndex++;
     }
     // One object literal per combination of optional fields (keys in the order the writers
@@ -486,19 +530,27 @@ function* runEvents(
     return event;
   };
 
+  /** Ends `s` early (exact-count mode, outside a transaction). */
+  const drop = (s: OpenSession): void => {
+    open.pop();
+    if (s.inTxn) inTxnCount--;
+  };
+
   let modelEvents = 0;
   let emitted = 0;
   let exhausted = false;
+  /** An exact count's end is near: sessions end instead of starting work that cannot finish. */
+  let draining = false;
   for (;;) {
     // Open every session arriving no later than the earliest pending event.
     const top = open.peek();
     while (!arrivalsDone) {
-      const a = streams.peek();
-      if (!a) {
+      const offset = schedule.peekOffsetUs();
+      if (offset === undefined) {
         arrivalsDone = true;
         break;
       }
-      const at = toAbs(a.timeUs);
+      const at = toAbs(offset);
       if (top && at > top.timeUs) break;
       if (plan.endUs !== undefined && at >= plan.endUs) {
         arrivalsDone = true;
@@ -508,16 +560,18 @@ function* runEvents(
         arrivalsDone = true;
         break;
       }
-      startSession(at);
-      advance(a);
-      if (Number.isFinite(a.timeUs)) streams.fixTop();
-      else streams.pop();
+      if (exact && plan.count !== undefined && emitted >= plan.count) {
+        arrivalsDone = true;
+        break;
+      }
+      startSession(schedule.take() as SessionStart);
       if (open.peek() !== top) break;
     }
     const s = open.peek();
     if (!s) {
-      counters.stoppedBy =
-        plan.sessions !== undefined && counters.sessions >= plan.sessions
+      counters.stoppedBy = draining
+        ? 'count'
+        : plan.sessions !== undefined && counters.sessions >= plan.sessions
           ? 'sessions'
           : plan.endUs !== undefined
             ? 'duration'
@@ -529,13 +583,39 @@ function* runEvents(
       counters.stoppedBy = 'duration';
       break;
     }
+    if (exact && plan.count !== undefined) {
+      const left = plan.count - emitted;
+      if (left <= 0) {
+        counters.stoppedBy = 'count';
+        break;
+      }
+      if (!s.closing) {
+        const verdict = budget(s, left);
+        if (verdict === 'end') {
+          // The budget left is for closing open transactions: no new session could use it.
+          drop(s);
+          draining = true;
+          arrivalsDone = true;
+          continue;
+        }
+        if (verdict === 'close') {
+          s.nextTemplate = plan.closer.template.id;
+          s.closing = true;
+        }
+      }
+    }
     const wasClosing = s.closing;
     yield emit(s);
-    if ((++emitted & (ABORT_CHECK_EVERY - 1)) === 0) hooks.every(emitted);
+    emitted++;
+    if ((emitted & (ABORT_CHECK_EVERY - 1)) === 0) hooks.every(emitted);
     if (!wasClosing) modelEvents++;
     if (prepareNext(s)) open.fixTop();
-    else open.pop();
-    if (plan.count !== undefined && modelEvents >= plan.count) {
+    else {
+      open.pop();
+      if (s.inTxn) inTxnCount--;
+    }
+    const counted = exact ? emitted : modelEvents;
+    if (plan.count !== undefined && counted >= plan.count) {
       counters.stoppedBy = 'count';
       break;
     }
@@ -597,6 +677,7 @@ export function generateEvents(
       startUs: plan.startUs,
       render: plan.render,
       closeTransactions: plan.closeTransactions,
+      appendClosers: plan.appendClosers,
       shard: plan.shard,
     },
   };

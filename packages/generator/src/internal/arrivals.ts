@@ -1,0 +1,149 @@
+import type { Rng } from '@stb/core';
+import type { SessionClassSampler } from '@stb/models';
+import { TimedHeap } from './heap';
+
+/** How a generated session was born, which decides how long it lives. */
+export const enum SessionKind {
+  /** A pooled connection: open until the run stops. */
+  Pool = 0,
+  /** Open when the capture began: generated once, with a learned length. */
+  Initial = 1,
+  /** An arrival of the class's (tiled) arrival process, with a learned length. */
+  Arrival = 2,
+}
+
+/** The next session start of one stream (offsets in µs from the run's origin, unscaled). */
+interface Stream {
+  timeUs: number;
+  /** Stream index: breaks time ties deterministically. */
+  index: number;
+  classIndex: number;
+  kind: SessionKind;
+  /** Pending offsets of this stream, sorted descending (pop from the end). */
+  pending: number[];
+  /** For arrival streams: next bucket (counting across periods) to expand. */
+  nextBucket: number;
+  rng: Rng;
+}
+
+/** One session start. */
+export interface SessionStart {
+  offsetUs: number;
+  classIndex: number;
+  kind: SessionKind;
+}
+
+/** Rounds `x` up or down at random so that its expectation is `x` (scale of counts). */
+function stochasticRound(x: number, rng: Rng): number {
+  const whole = Math.floor(x);
+  const frac = x - whole;
+  return whole + (frac > 1e-12 && rng.next() < frac ? 1 : 0);
+}
+
+/**
+ * Merges every class's session starts in time order: pooled connections and initial sessions
+ * (once, at their learned offsets) and arrivals (per bucket: the learned count × scale, placed
+ * uniformly within the bucket; buckets tile with the capture's period). Memory: one bucket of
+ * offsets per class at a time.
+ */
+export class ArrivalSchedule {
+  readonly #heap = new TimedHeap<Stream>();
+  readonly #classes: readonly SessionClassSampler[];
+  readonly #scale: number;
+
+  constructor(
+    classes: readonly SessionClassSampler[],
+    options: { scale: number; rng: Rng },
+  ) {
+    this.#classes = classes;
+    this.#scale = options.scale;
+    let index = 0;
+    classes.forEach((c, ci) => {
+      const rng = options.rng.derive(ci);
+      const fixed = (
+        kind: SessionKind,
+        count: number,
+        draw: (r: Rng) => number,
+      ): void => {
+        const r = rng.derive(kind);
+        const n = stochasticRound(count * this.#scale, r);
+        if (n <= 0) return;
+        const pending = Array.from({ length: n }, () => Math.max(0, draw(r)));
+        pending.sort((a, b) => b - a);
+        this.#push({
+          timeUs: 0,
+          index: index++,
+          classIndex: ci,
+          kind,
+          pending,
+          nextBucket: -1,
+          rng: r,
+        });
+      };
+      fixed(SessionKind.Pool, c.poolCount, (r) => c.poolOffsetUs(r));
+      fixed(SessionKind.Initial, c.initialCount, (r) => c.initialOffsetUs(r));
+      const total = c.arrivalCounts.reduce((a, b) => a + b, 0);
+      if (total > 0)
+        this.#push({
+          timeUs: 0,
+          index: index++,
+          classIndex: ci,
+          kind: SessionKind.Arrival,
+          pending: [],
+          nextBucket: 0,
+          rng: rng.derive(SessionKind.Arrival),
+        });
+    });
+  }
+
+  /** Fills an arrival stream's pending offsets from its next non-empty bucket(s). */
+  #expand(s: Stream): boolean {
+    const c = this.#classes[s.classIndex] as SessionClassSampler;
+    const counts = c.arrivalCounts;
+    const nb = counts.length;
+    // at most one full period of empty buckets (the total is > 0, so one is non-empty)
+    for (let guard = 0; guard <= nb && s.pending.length === 0; guard++) {
+      const b = s.nextBucket++;
+      const n = stochasticRound(
+        (counts[b % nb] as number) * this.#scale,
+        s.rng,
+      );
+      const base = b * c.arrivalBucketUs;
+      for (let i = 0; i < n; i++)
+        s.pending.push(base + s.rng.next() * c.arrivalBucketUs);
+      s.pending.sort((x, y) => y - x);
+    }
+    return s.pending.length > 0;
+  }
+
+  #push(s: Stream): void {
+    if (s.pending.length === 0 && (s.nextBucket < 0 || !this.#expand(s)))
+      return;
+    s.timeUs = s.pending[s.pending.length - 1] as number;
+    this.#heap.push(s);
+  }
+
+  /** Offset of the next session start, or undefined when there is none. */
+  peekOffsetUs(): number | undefined {
+    return this.#heap.peek()?.timeUs;
+  }
+
+  /** Takes the next session start. */
+  take(): SessionStart | undefined {
+    const s = this.#heap.peek();
+    if (!s) return undefined;
+    const offsetUs = s.pending.pop() as number;
+    const start: SessionStart = {
+      offsetUs,
+      classIndex: s.classIndex,
+      kind: s.kind,
+    };
+    if (s.pending.length === 0 && (s.nextBucket < 0 || !this.#expand(s)))
+      this.#heap.pop();
+    else {
+      s.timeUs = s.pending[s.pending.length - 1] as number;
+      this.#heap.fixTop();
+    }
+    return start;
+  }
+}
