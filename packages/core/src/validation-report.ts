@@ -24,6 +24,8 @@ export const VALIDATION_PROPERTIES = [
   'burstiness',
   'repeatRate',
   'durations',
+  'statementRate',
+  'concurrency',
 ] as const;
 /** Id of one compared property. */
 export const ValidationPropertyId = z.enum(VALIDATION_PROPERTIES);
@@ -122,6 +124,16 @@ export const ValidationCdf = z.object({
 export type ValidationCdf = z.infer<typeof ValidationCdf>;
 
 /** Chart data, small by construction (top-N, fixed point counts). */
+/** A load curve of both traces over relative time (the validation report's "Load" section). */
+export const ValidationLoadChart = z.object({
+  /** Width of one point, µs (points start at each trace's first statement). */
+  stepUs: z.number().positive(),
+  /** Per point: statements/s (rate chart) or mean sessions open (concurrency chart). */
+  original: z.array(z.number()),
+  generated: z.array(z.number()),
+});
+export type ValidationLoadChart = z.infer<typeof ValidationLoadChart>;
+
 export const ValidationCharts = z.object({
   cdfs: z.array(ValidationCdf),
   /** Row-normalised transition probabilities among the top templates (`from` row → `to` column). */
@@ -146,6 +158,13 @@ export const ValidationCharts = z.object({
       generated: z.number().nullable(),
     }),
   ),
+  /** Statement rate and concurrency over relative time (absent in reports of older versions). */
+  load: z
+    .object({
+      statementRate: ValidationLoadChart.nullable(),
+      concurrency: ValidationLoadChart.nullable(),
+    })
+    .optional(),
 });
 export type ValidationCharts = z.infer<typeof ValidationCharts>;
 

@@ -2,6 +2,7 @@ import type { ParamValue, TraceEvent } from '@stb/core';
 import { KllSketch } from '@stb/core';
 
 import { hashEvent, hashOut, hashParam } from './hash';
+import { LoadSeries } from './load';
 import { DistinctCounter } from './sketch/distinct';
 
 /** Sizes and caps that bound a collector's memory. @internal */
@@ -55,6 +56,9 @@ interface SessionState {
   last: number;
   lastUs: number;
   count: number;
+  firstUs: number;
+  /** End (start + duration) of the latest statement. */
+  endUs: number;
 }
 
 /** Streaming statistics of one parameter slot. @internal */
@@ -220,6 +224,8 @@ export class TraceCollector {
   readonly durations: KllSketch;
   readonly windows: WindowCounter[];
   readonly distinct: DistinctCounter;
+  /** Statements and session-open time over relative time. */
+  readonly load = new LoadSeries();
   firstUs: number | null = null;
   minUs = Infinity;
   maxUs = -Infinity;
@@ -257,6 +263,8 @@ export class TraceCollector {
     if (t > this.maxUs) this.maxUs = t;
     this.eventTimes.update(t - this.firstUs);
     for (const w of this.windows) w.add(t);
+    this.load.statement(t);
+    const endUs = t + (e.durationUs ?? 0);
 
     // sessions
     let s = this.#open.get(e.sessionId);
@@ -264,7 +272,7 @@ export class TraceCollector {
       this.sessions++;
       this.sessionStarts.update(t - this.firstUs);
       this.#bump(bigramKey(START, tpl));
-      s = { last: tpl, lastUs: t, count: 1 };
+      s = { last: tpl, lastUs: t, count: 1, firstUs: t, endUs };
       this.#open.set(e.sessionId, s);
       if (this.#open.size > this.config.maxOpenSessions) this.#evict();
     } else {
@@ -273,6 +281,7 @@ export class TraceCollector {
       s.last = tpl;
       s.lastUs = t;
       s.count++;
+      if (endUs > s.endUs) s.endUs = endUs;
     }
 
     if (e.durationUs !== undefined) {
@@ -315,13 +324,17 @@ export class TraceCollector {
     for (const [id, s] of this.#open) {
       if (s.lastUs > cutoff) continue;
       this.sessionLength.update(s.count);
+      this.load.session(s.firstUs, s.endUs);
       this.#open.delete(id);
     }
   }
 
   /** Ends the stream: closes open sessions and flushes window counts. */
   finish(): void {
-    for (const s of this.#open.values()) this.sessionLength.update(s.count);
+    for (const s of this.#open.values()) {
+      this.sessionLength.update(s.count);
+      this.load.session(s.firstUs, s.endUs);
+    }
     this.#open.clear();
     for (const w of this.windows) w.finish();
   }

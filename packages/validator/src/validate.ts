@@ -35,6 +35,7 @@ import {
   propertyLabel,
 } from './compare';
 import { cdfPoints } from './sketch/weighted';
+import { compareConcurrency, compareStatementRate } from './load';
 import { resolveWeights } from './weights';
 
 /** One side of a comparison: a trace as a stream, with its templates. */
@@ -222,6 +223,8 @@ export async function validateTraces(
   const bins = options.arrivalBins ?? 24;
   const params = compareParameters(a, b, { index, templateOf });
   const hasDurations = a.eventsWithDuration > 0 && b.eventsWithDuration > 0;
+  const rate = compareStatementRate(a.load, b.load);
+  const concurrency = compareConcurrency(a.load, b.load);
   const comparisons: Record<ValidationPropertyId, Comparison> = {
     queryTypes: compareQueryTypes(a, b, typeOf),
     templates: compareTemplates(a, b, index),
@@ -229,7 +232,9 @@ export async function validateTraces(
     parameters: params.comparison,
     interArrival: compareSketches(a.interArrival, b.interArrival),
     thinkTime: compareSketches(a.thinkTime, b.thinkTime),
-    sessionLength: compareSketches(a.sessionLength, b.sessionLength),
+    sessionLength: compareSketches(a.sessionLength, b.sessionLength, {
+      smallSample: true,
+    }),
     sessionArrival: compareSessionArrival(a, b, bins),
     burstiness: compareBurstiness(a, b, MIN_WINDOWS),
     repeatRate: compareRepeatRate(a, b),
@@ -242,6 +247,8 @@ export async function validateTraces(
           test: null,
           note: 'Durations are not present in both traces.',
         },
+    statementRate: rate.comparison,
+    concurrency: concurrency.comparison,
   };
 
   const properties: ValidationProperty[] = VALIDATION_PROPERTIES.map((id) => {
@@ -305,14 +312,17 @@ export async function validateTraces(
     original: summary(a, original, 'original'),
     generated: summary(b, generated, 'generated'),
     templates: rows,
-    charts: buildCharts(a, b, {
-      index,
-      topN: options.topTemplates ?? 12,
-      bins,
-      minWindows: MIN_WINDOWS,
-      paramCdfs,
-      includeDurations: hasDurations,
-    }),
+    charts: {
+      ...buildCharts(a, b, {
+        index,
+        topN: options.topTemplates ?? 12,
+        bins,
+        minWindows: MIN_WINDOWS,
+        paramCdfs,
+        includeDurations: hasDurations,
+      }),
+      load: { statementRate: rate.chart, concurrency: concurrency.chart },
+    },
     sketch: {
       kind: 'kll',
       k: config.kGlobal,

@@ -9,9 +9,9 @@ export type ValidationWeights = Record<ValidationPropertyId, number>;
 
 /**
  * Default weights of the composite score (see docs/validation-metrics.md). What a benchmark
- * reproduces first (which statements, in which order, with which parameters) weighs 2; timing
- * shape and repeats weigh 1; the session arrival curve and durations (often absent or
- * target-dependent) weigh 0.5.
+ * reproduces first (which statements, in which order, with which parameters) and how hard it
+ * loads the server (statement rate and concurrency over time) weigh 2; timing shape and repeats
+ * weigh 1; the session arrival curve and durations (often absent or target-dependent) weigh 0.5.
  */
 export const defaultWeights: Readonly<ValidationWeights> = Object.freeze({
   queryTypes: 1,
@@ -25,6 +25,8 @@ export const defaultWeights: Readonly<ValidationWeights> = Object.freeze({
   burstiness: 1,
   repeatRate: 1,
   durations: 0.5,
+  statementRate: 2,
+  concurrency: 2,
 });
 
 function invalid(message: string): StbError {
