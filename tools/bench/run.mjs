@@ -4,7 +4,7 @@
 // script's section of BENCHMARKS.md, leaving the other sections as they are.
 //
 // A bench script prints progress to stderr and, as its LAST stdout line, one JSON object:
-//   {"title": "...", "command": "...", "rows": [{"metric", "value", "unit", "target"?}], "notes"?: "..."}
+//   {"title": "...", "command": "...", "rows": [{"metric", "value", "unit", "target"?}], "table"?: ["| … |", …], "notes"?: "..."}
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -94,6 +94,9 @@ export function renderSection(script, result, { date, machine, load }) {
         `| ${cell(r.metric)} | ${fmtValue(r.value)} | ${cell(r.unit)} | ${cell(r.target ?? '')} |`,
     ),
   ];
+  // An optional pre-rendered markdown table (lines), for results with many columns per row.
+  if (Array.isArray(result.table) && result.table.length > 0)
+    lines.push('', ...result.table.map((l) => String(l)));
   if (result.notes) lines.push('', cell(result.notes));
   lines.push(END(script), '');
   return lines.join('\n');

@@ -1,7 +1,12 @@
-import { createRng, openTrace } from '@stb/core';
+import { createRng, kllWeightedItems, openTrace } from '@stb/core';
 import type { ParamValue, QueryTemplate, TraceHeader } from '@stb/core';
 import { createWorkloadSampler } from '@stb/models';
-import type { ModelArtifact, ModelRegistry, SlotModelState } from '@stb/models';
+import type {
+  KllSketchState,
+  ModelArtifact,
+  ModelRegistry,
+  SlotModelState,
+} from '@stb/models';
 
 /** Summary of one parameter slot. */
 export interface SlotReport {
@@ -41,6 +46,24 @@ export interface TransitionReport {
   count: number;
 }
 
+/** One session class of a model (`stb inspect` of an artifact). */
+export interface SessionClassReport {
+  id: number;
+  label: string;
+  /** Source sessions and statements in the class, and their shares. */
+  sessions: number;
+  statements: number;
+  sessionShare: number;
+  statementShare: number;
+  /** Pooled connections (open for the whole run), initial sessions, arrivals per capture period. */
+  pool: number;
+  initial: number;
+  arrivalsPerPeriod: number;
+  /** Mean statements and seconds of the class's ending sessions (null when none end). */
+  meanLength: number | null;
+  meanLengthS: number | null;
+}
+
 /** What `stb inspect` reports. */
 export interface InspectReport {
   file: string;
@@ -68,6 +91,61 @@ export interface InspectReport {
   transitions: TransitionReport[];
   /** How transitions were obtained. */
   transitionsFrom: 'trace' | 'sampled-sessions';
+  /** Models: the session classes. */
+  sessionClasses?: SessionClassReport[];
+  /** Models: mean sessions open at once in the source, and what the model produces at scale 1. */
+  concurrency?: { source: number; model: number };
+}
+
+function sketchMean(state: KllSketchState): number | null {
+  const { values, weights, total } = kllWeightedItems(state);
+  if (total <= 0) return null;
+  let s = 0;
+  for (let i = 0; i < values.length; i++)
+    s += (values[i] as number) * (weights[i] as number);
+  return s / total;
+}
+
+/** Session classes of an artifact and the mean concurrency they produce. */
+function sessionClassReports(artifact: ModelArtifact): {
+  classes: SessionClassReport[];
+  concurrency: { source: number; model: number };
+} {
+  const m = artifact.sessions;
+  const spanUs = Math.max(1, m.captureEndUs - m.captureStartUs);
+  let totalSessions = 0;
+  let totalStatements = 0;
+  for (const c of m.classes) {
+    totalSessions += c.sessions;
+    totalStatements += c.statements;
+  }
+  let model = 0;
+  const classes = m.classes.map((c): SessionClassReport => {
+    const arrivals = c.arrivals.counts.reduce((a, b) => a + b, 0);
+    const periodUs = Math.max(
+      1,
+      c.arrivals.counts.length * c.arrivals.bucketUs,
+    );
+    const lengthUs = sketchMean(c.lengthUs);
+    const poolOffset = sketchMean(c.pool.offsetUs) ?? 0;
+    model +=
+      c.pool.count * Math.max(0, 1 - poolOffset / spanUs) +
+      (c.initial.count + arrivals) * ((lengthUs ?? 0) / periodUs);
+    return {
+      id: c.id,
+      label: c.label,
+      sessions: c.sessions,
+      statements: c.statements,
+      sessionShare: totalSessions > 0 ? c.sessions / totalSessions : 0,
+      statementShare: totalStatements > 0 ? c.statements / totalStatements : 0,
+      pool: c.pool.count,
+      initial: c.initial.count,
+      arrivalsPerPeriod: arrivals,
+      meanLength: sketchMean(c.length),
+      meanLengthS: lengthUs === null ? null : lengthUs / 1e6,
+    };
+  });
+  return { classes, concurrency: { source: m.meanConcurrency, model } };
 }
 
 function topTransitions(
@@ -165,6 +243,7 @@ export function inspectModel(
   }
   const { source } = artifact;
   const spanS = (source.endUs - source.startUs) / 1e6;
+  const classes = sessionClassReports(artifact);
   const model: NonNullable<InspectReport['model']> = {
     kind: artifact.kind,
     createdAt: artifact.createdAt,
@@ -190,6 +269,8 @@ export function inspectModel(
     templates,
     transitions: topTransitions(counts, options.top),
     transitionsFrom: 'sampled-sessions',
+    sessionClasses: classes.classes,
+    concurrency: classes.concurrency,
   };
 }
 

@@ -42,6 +42,7 @@ export interface GenerateCommandOptions extends ModelCliOptions, LogCliOptions {
   mysqlNoBackslashEscapes?: boolean;
   saveModel?: string | boolean;
   closeTransactions: boolean;
+  appendClosers?: boolean;
   shard?: { index: number; count: number };
 }
 
@@ -154,7 +155,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--no-save-model', 'do not save the learned model')
     .option(
       '--no-close-transactions',
-      'do not append COMMITs for transactions open when the run stops (exact -n)',
+      'leave transactions open when the run stops (no closing COMMITs)',
+    )
+    .option(
+      '--append-closers',
+      'stop at -n model statements, then append the closing COMMITs beyond -n (default: -n is exact, open transactions end before it)',
     )
     .option(
       '--shard <i/n>',
@@ -191,6 +196,12 @@ export function register(program: Command, ctx: CliContext): void {
         model: opts,
         log: opts,
       }));
+      // Same input + seed → byte-identical output: the inline model's time stamp (which the trace
+      // header copies) comes from the source, not the clock, unless SOURCE_DATE_EPOCH pins it.
+      if (process.env['SOURCE_DATE_EPOCH'] === undefined)
+        artifact.createdAt = new Date(
+          Math.floor(artifact.source.endUs / 1000),
+        ).toISOString();
       savedModel = modelPath(opts, opts.input);
       if (savedModel !== undefined)
         await writeModelArtifact(ctx.resolvePath(savedModel), artifact);
@@ -200,6 +211,7 @@ export function register(program: Command, ctx: CliContext): void {
       registry,
       signal: ctx.signal,
       closeTransactions: opts.closeTransactions,
+      appendClosers: opts.appendClosers === true,
     };
     if (opts.count !== undefined) options.count = opts.count;
     if (opts.sessions !== undefined) options.sessions = opts.sessions;

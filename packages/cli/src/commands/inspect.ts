@@ -66,6 +66,22 @@ export function formatInspectReport(r: InspectReport, top: number): string[] {
       : null,
   ].filter((x) => x !== null);
   if (rate.length > 0) lines.push(`Arrival rate: ${rate.join(', ')}`);
+  if (r.concurrency)
+    lines.push(
+      `Concurrency: ${r.concurrency.source.toFixed(2)} sessions open at once in the source; the model produces about ${r.concurrency.model.toFixed(2)} (×scale)`,
+    );
+  if (r.sessionClasses && r.sessionClasses.length > 0) {
+    lines.push(`Session classes (${r.sessionClasses.length}):`);
+    for (const c of r.sessionClasses) {
+      const len =
+        c.meanLength === null
+          ? ''
+          : `, ending sessions ${c.meanLength.toFixed(1)} statements / ${(c.meanLengthS ?? 0).toFixed(3)} s`;
+      lines.push(
+        `  ${String(c.id).padStart(2)}  ${c.label}: ${num(c.sessions)} sessions (${pct(c.sessionShare)}), ${num(c.statements)} statements (${pct(c.statementShare)}); ${c.pool} pooled, ${c.initial} initial, ${c.arrivalsPerPeriod} arriving per period${len}`,
+      );
+    }
+  }
   const total = Object.values(r.queryTypes).reduce((a, b) => a + b, 0);
   lines.push(
     `Query types: ${Object.entries(r.queryTypes)
