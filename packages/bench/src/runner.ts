@@ -133,6 +133,13 @@ export interface BenchOptions {
   /** Give up reconnecting a session after this long. Default 30 s. */
   readonly reconnectTimeoutMs?: number;
   /**
+   * After a stop (duration, signal, `stop()`), how long running statements may take before they
+   * are cancelled (PostgreSQL cancel request, MySQL `KILL QUERY`); the run ends within this + 1 s.
+   * Open transactions are rolled back at once. A second stop request (or an abort while stopping)
+   * cancels at once. Default 5000 ms.
+   */
+  readonly stopGraceMs?: number;
+  /**
    * Replay/open scheduler: how long before a due time it stops sleeping on timers (whole
    * milliseconds) and approaches the due time in 0.1 ms sleeps between event-loop turns (ms).
    * Default 0: timers only, median lag ~0.6 ms at little CPU. 1 cuts the median lag to ~0.07 ms
@@ -393,6 +400,7 @@ async function execute(
           (cores >= 4 ? Math.min(4, Math.floor(cores / 2)) : 0),
       );
 
+  const stopGraceMs = options.stopGraceMs ?? 5000;
   let status: BenchResult['status'] = 'completed';
   let stopReason: string | undefined;
   let stopping = false;
@@ -413,16 +421,61 @@ async function execute(
       wakers.add(done);
     });
   let lanes: Lane[] = [];
+  /** Set once the lanes were told to cancel their running statements. */
+  let cancelled = false;
+  const cancelNow = (): void => {
+    if (cancelled) return;
+    cancelled = true;
+    for (const lane of lanes) if (!lane.crashed) lane.post({ type: 'cancel' });
+  };
   const stop = (reason: string, failed: boolean): void => {
-    if (stopping) return;
+    if (stopping) {
+      // asked again while stopping: skip the rest of the grace period
+      if (reason === 'signal' || reason === stopReason) cancelNow();
+      return;
+    }
     stopping = true;
     stoppedAt = nowMs();
     stopReason = reason;
     status = failed ? 'failed' : 'stopped';
     for (const lane of lanes) if (!lane.crashed) lane.post({ type: 'stop' });
+    onStopped();
     wakeAll();
   };
-  onStopHook(stop);
+  let onStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (onStopped = resolve));
+  onStopHook((reason, failed) => {
+    stop(reason, failed);
+  });
+  /**
+   * Waits for the lanes to finish; after a stop, at most until the grace period + 1 s from the
+   * stop (an executor abandons statements that ignore the cancel before then; a lane later than
+   * that, e.g. a worker thread stuck in a synchronous driver, is given up and counted as crashed).
+   */
+  const waitLanes = async (ls: readonly Lane[]): Promise<void> => {
+    const all = Promise.all(ls.map((l) => l.done)).then(() => true);
+    if (!stopping && (await Promise.race([all, stopped.then(() => false)])))
+      return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = (stoppedAt ?? nowMs()) + stopGraceMs + 900 - nowMs();
+    const finished = await Promise.race([
+      all,
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (finished) return;
+    for (const lane of ls)
+      if (lane.summary === null && !lane.crashed) {
+        lane.crashed = true;
+        addIncident({
+          kind: 'aborted',
+          message: `Worker ${String(lane.index)} did not finish within the stop grace period + 1 s and was abandoned; its ${String(lane.sessions)} sessions are counted as aborted.`,
+          worker: lane.index,
+        });
+      }
+  };
   const onAbort = (): void => {
     addIncident({ kind: 'aborted', message: 'Stopped by signal.' });
     stop('signal', false);
@@ -589,6 +642,7 @@ async function execute(
           ...(shared ? { shared } : {}),
           reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
           failFast: options.failFast === true,
+          stopGraceMs,
           ...(options.scheduleSpinMs !== undefined
             ? { spinMs: options.scheduleSpinMs }
             : {}),
@@ -665,6 +719,7 @@ async function execute(
             closed: mode === 'closed',
             reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
             failFast: options.failFast === true,
+            stopGraceMs,
             ...(options.scheduleSpinMs !== undefined
               ? { spinMs: options.scheduleSpinMs }
               : {}),
@@ -843,7 +898,7 @@ async function execute(
         flushAll();
         for (const lane of lanes)
           if (!lane.crashed) lane.post({ type: stopping ? 'stop' : 'end' });
-        await Promise.all(lanes.map((l) => l.done));
+        await waitLanes(lanes);
       } finally {
         if (durationTimer) clearTimeout(durationTimer);
         if (progressTimer) clearInterval(progressTimer);

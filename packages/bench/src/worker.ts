@@ -16,6 +16,7 @@ export interface WorkerTask {
   reconnectTimeoutMs: number;
   failFast: boolean;
   spinMs?: number;
+  stopGraceMs?: number;
 }
 
 /** piscina entry: runs an executor until the main thread ends or stops it. */
@@ -33,6 +34,9 @@ export default async function benchWorker(task: WorkerTask): Promise<void> {
       reconnectTimeoutMs: task.reconnectTimeoutMs,
       failFast: task.failFast,
       ...(task.spinMs !== undefined ? { spinMs: task.spinMs } : {}),
+      ...(task.stopGraceMs !== undefined
+        ? { stopGraceMs: task.stopGraceMs }
+        : {}),
       sink: {
         batch: (m) => post(m, [m.buf.buffer as ArrayBuffer]),
         incident: (m) => post(m),

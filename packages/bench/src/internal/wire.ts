@@ -45,7 +45,7 @@ export interface BatchMessage {
 /** Something worth reporting that happened inside an executor. */
 export interface IncidentMessage {
   readonly type: 'incident';
-  readonly kind: 'reconnect' | 'connection-lost';
+  readonly kind: 'reconnect' | 'connection-lost' | 'aborted';
   readonly message: string;
   /** Absolute time, epoch ms. */
   readonly at: number;
@@ -66,7 +66,9 @@ export type ToExecutor =
   | { type: 'events'; events: WireEvent[] }
   | { type: 'start'; t0: number }
   | { type: 'end' }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** Stop and cancel running statements now, without the grace period. */
+  | { type: 'cancel' };
 
 /** Messages from an executor to the main thread. */
 export type FromExecutor =
