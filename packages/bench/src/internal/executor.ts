@@ -28,23 +28,17 @@ export interface ExecutorSink {
   starved(): void;
 }
 
-/** Configuration of an {@link Executor}. */
-export interface ExecutorConfig {
-  /** Opens one connection. */
-  connect: () => Promise<DbSession>;
+/**
+ * The serialisable part of an executor's configuration: the same object configures the inline
+ * executor and, inside a `WorkerTask`, the one a piscina worker runs.
+ */
+export interface ExecutorSettings {
   /** Most connections this executor opens. */
   connections: number;
   /** Closed loop: no schedule, latency from the actual start. */
   closed: boolean;
-  sink: ExecutorSink;
-  /** A connection already open (single-connection targets share it with setup). Not closed at the end. */
-  shared?: DbSession;
   /** Give up reconnecting after this long (default 30 s); the session is then aborted. */
   reconnectTimeoutMs?: number;
-  /** Records per batch (default 2048). */
-  batchSize?: number;
-  /** Flush interval (default 50 ms). */
-  flushIntervalMs?: number;
   /** Stop at the first failed query. */
   failFast?: boolean;
   /** Scheduler: check every event-loop turn this long before a due time (ms, default 0 = timers only). */
@@ -54,6 +48,19 @@ export interface ExecutorConfig {
    * 5000). The executor is done at most ~{@link FORCE_AFTER_CANCEL_MS} after that.
    */
   stopGraceMs?: number;
+}
+
+/** Configuration of an {@link Executor}. */
+export interface ExecutorConfig extends ExecutorSettings {
+  /** Opens one connection. */
+  connect: () => Promise<DbSession>;
+  sink: ExecutorSink;
+  /** A connection already open (single-connection targets share it with setup). Not closed at the end. */
+  shared?: DbSession;
+  /** Records per batch (default 2048). */
+  batchSize?: number;
+  /** Flush interval (default 50 ms). */
+  flushIntervalMs?: number;
 }
 
 /** After the cancel requests, how long the executor waits before it abandons statements (ms). */
