@@ -233,15 +233,8 @@ const classifier = {
   mysql: new Lexer('mysql'),
 };
 
-/**
- * The query type of a SQL statement by its leading keywords (works on any text, never throws):
- * SELECT, INSERT, UPDATE, DELETE, MERGE (also upserts: `ON CONFLICT DO UPDATE`,
- * `ON DUPLICATE KEY UPDATE`, `REPLACE`), DDL, TCL, UTILITY or OTHER.
- */
-export function classifyQuery(
-  sql: string,
-  dialect: Dialect = 'postgres',
-): QueryType {
+/** The statement type of any text, lexed with the dialect's shared classifier lexer. */
+export function classifyText(sql: string, dialect: Dialect): QueryType {
   const lexer = classifier[dialect];
   lexer.tokenize(sql);
   return classifyTokens(lexer.snapshot()).queryType;
