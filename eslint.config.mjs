@@ -37,6 +37,37 @@ export default tseslint.config(
       '@typescript-eslint/no-redundant-type-constituents': 'off',
     },
   },
+  // The package dependency rule (docs/architecture.md; STYLE.md §1), per package source tree:
+  // core imports no @stb package; stages import only core (generator and model-lstm also models);
+  // testkit also the plugin packages whose conformance it checks; cli wires everything. The Nx
+  // tags in each package.json name the same layers for @nx/enforce-module-boundaries.
+  ...Object.entries({
+    core: [],
+    parser: ['core'],
+    extractor: ['core'],
+    validator: ['core'],
+    bench: ['core'],
+    models: ['core'],
+    generator: ['core', 'models'],
+    'model-lstm': ['core', 'models'],
+    testkit: ['core', 'models', 'parser', 'bench', 'testkit'],
+  }).map(([pkg, allowed]) => ({
+    files: [`packages/${pkg}/src/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@stb/*/src/*', '@stb/*/internal/*'], message: 'Import the package entry point.' },
+            {
+              group: ['@stb/*', ...allowed.map((a) => `!@stb/${a}`)],
+              message: `@stb/${pkg} may import only ${allowed.length ? allowed.map((a) => `@stb/${a}`).join(', ') : 'no @stb package'} (the package dependency rule, docs/architecture.md).`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['**/*.test.ts', '**/tests/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off', '@typescript-eslint/unbound-method': 'off' },

@@ -12,7 +12,7 @@ export interface DbCapabilities {
   readonly transactions: boolean;
   /** Most connections the target can serve at once (1 for PGlite and in-memory SQLite), or null for no limit. */
   readonly maxConnections: number | null;
-  /** Can cancel a running statement. */
+  /** Can cancel a running statement ({@link DbSession.cancel}). */
   readonly cancel: boolean;
 }
 
@@ -34,6 +34,12 @@ export interface DbSession extends AsyncDisposable {
   execute(query: BoundQuery, ctx?: DbExecuteContext): Promise<ExecOutcome>;
   /** Prepares (or at least parses) a statement without running it, for `--dry-run`. */
   prepare?(query: BoundQuery): Promise<ExecOutcome>;
+  /**
+   * Asks the server to cancel the statement running on this session, if any (PostgreSQL: a cancel
+   * request; MySQL: `KILL QUERY` from a second connection). Resolves once the request was sent;
+   * the running `execute` then returns a failed outcome. Plugins with `capabilities.cancel` have it.
+   */
+  cancel?(): Promise<void>;
   /** Server product and version, e.g. `PostgreSQL 15.18`. */
   serverVersion?(): Promise<string>;
   close(): Promise<void>;

@@ -1,62 +1,44 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import type { Registry } from 'prom-client';
-import {
-  BENCH_RESULT_VERSION,
-  StbError,
-  createRng,
-  hash32,
-  isStbError,
-  mix32,
-  parsePluginOptions,
-  rehydrateError,
-} from '@stb/core';
+import { StbError, parsePluginOptions } from '@stb/core';
 import type {
-  BenchIncident,
   BenchResult,
   JsonObject,
-  QueryTemplate,
   TraceEvent,
   TraceHeader,
 } from '@stb/core';
+import packageJson from '../package.json';
 import type { BoundQuery } from './bound-query';
 import type { DbPlugin, DbSession, Protocol } from './db-plugin';
 import { redactSecrets } from './db-plugin';
-import { Executor } from './internal/executor';
-import type { ExecutorSink } from './internal/executor';
+import { Incidents, buildResult } from './internal/accounting';
+import { StopControl } from './internal/stop-control';
+import type { DispatchTotals } from './internal/accounting';
+import { dispatchEvents, isAbortError } from './internal/dispatch/dispatcher';
+import { strategyFor } from './internal/dispatch/index';
+import type { ExecutorSettings } from './internal/executor';
+import { createInlineLane, createWorkerLanes } from './internal/lanes';
+import type { Lane, LaneHandlers, WorkerLanes } from './internal/lanes';
 import { Aggregator } from './internal/stats';
-import { nowMs, txnMark } from './internal/wire';
-import type {
-  BatchMessage,
-  ExecutorSummary,
-  FromExecutor,
-  IncidentMessage,
-  ToExecutor,
-  WireEvent,
-  WireTemplate,
-} from './internal/wire';
+import { TemplateTable } from './internal/template-table';
+import type { TemplateLookup } from './internal/template-table';
+import { nowMs } from './internal/wire';
 import { createBenchMetrics } from './metrics';
 import type { BenchMetrics } from './metrics';
 import { loadDbPlugin } from './plugin-loader';
 import { splitSqlStatements } from './sql-split';
 import { resolveTarget } from './target';
 import type { PluginDescriptor } from './target';
-import type { WorkerTask } from './worker';
 
-/** Version recorded in results. */
-export const BENCH_TOOL_VERSION = '0.1.0';
+export type { TemplateLookup } from './internal/template-table';
+
+/** Version recorded in results (the package's own version). */
+export const BENCH_TOOL_VERSION: string = packageJson.version;
 
 /** How queries are timed. */
 export type BenchMode = 'replay' | 'closed' | 'open';
-
-/** Templates by id (a `TemplateCatalog` fits; it may grow while events are read). */
-export interface TemplateLookup {
-  get(id: string): QueryTemplate | undefined;
-}
 
 /** What the runner executes: a trace's header, its templates and its event stream. */
 export interface BenchTrace {
@@ -133,6 +115,13 @@ export interface BenchOptions {
   /** Give up reconnecting a session after this long. Default 30 s. */
   readonly reconnectTimeoutMs?: number;
   /**
+   * After a stop (duration, signal, `stop()`), how long running statements may take before they
+   * are cancelled (PostgreSQL cancel request, MySQL `KILL QUERY`); the run ends within this + 1 s.
+   * Open transactions are rolled back at once. A second stop request (or an abort while stopping)
+   * cancels at once. Default 5000 ms.
+   */
+  readonly stopGraceMs?: number;
+  /**
    * Replay/open scheduler: how long before a due time it stops sleeping on timers (whole
    * milliseconds) and approaches the due time in 0.1 ms sleeps between event-loop turns (ms).
    * Default 0: timers only, median lag ~0.6 ms at little CPU. 1 cuts the median lag to ~0.07 ms
@@ -147,34 +136,7 @@ export interface BenchOptions {
   readonly workerFile?: string;
 }
 
-const WRITE_TYPES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'DDL']);
 const PREPARABLE = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE']);
-const EVENT_BATCH = 256;
-/** Replay/open: events are read and handed to executors at most this far ahead of their due time. */
-const LOOKAHEAD_MS = 100;
-/** The reader yields the event loop after this long of reading (timed modes, closed loop). */
-const YIELD_TIMED_MS = 0.5;
-const YIELD_CLOSED_MS = 1;
-const yieldMacrotask = (): Promise<void> =>
-  new Promise((resolve) => setImmediate(resolve));
-const MAX_INCIDENTS = 100;
-
-interface Lane {
-  readonly index: number;
-  post(msg: ToExecutor): void;
-  buffer: WireEvent[];
-  sent: number;
-  acked: number;
-  limit: number;
-  classes: string[];
-  sessions: number;
-  inFlight: number;
-  active: number;
-  crashed: boolean;
-  summary: ExecutorSummary | null;
-  ready: Promise<void>;
-  done: Promise<void>;
-}
 
 /** A started benchmark run with stop control. */
 export interface BenchRun {
@@ -184,7 +146,8 @@ export interface BenchRun {
   stop(reason?: string): void;
 }
 
-function defaultWorkerFile(): string {
+/** The built worker script: `worker.js` next to this module, or the package's `dist/`. */
+function resolveWorkerFile(): string {
   const here = __dirname;
   for (const f of [
     join(here, 'worker.js'),
@@ -220,14 +183,6 @@ function redactOptions(options: BenchOptions): JsonObject {
   if (options.setup) out['setup'] = options.setup.name;
   if (options.teardown) out['teardown'] = options.teardown.name;
   return out;
-}
-
-/** An abort raised by the trace reader or a driver (`STB_ABORTED`, DOM `AbortError`). */
-function isAbortError(err: unknown): boolean {
-  return (
-    isStbError(err, 'STB_ABORTED') ||
-    (err instanceof Error && err.name === 'AbortError')
-  );
 }
 
 function usage(message: string): StbError {
@@ -338,14 +293,15 @@ export function runBench(
   return createBenchRunner(trace, options).result;
 }
 
-async function execute(
-  trace: BenchTrace,
-  options: BenchOptions,
-  onStopHook: (hook: (reason: string, failed: boolean) => void) => void,
-): Promise<BenchResult> {
-  validate(options);
-  const startedAt = new Date().toISOString();
-  const mode = options.mode ?? 'replay';
+/** The plugin, its options and how to open a connection. */
+interface OpenedTarget {
+  readonly descriptor: PluginDescriptor;
+  readonly plugin: DbPlugin;
+  readonly protocol: Protocol;
+  readonly connect: () => Promise<DbSession>;
+}
+
+async function openTarget(options: BenchOptions): Promise<OpenedTarget> {
   const descriptor =
     typeof options.target === 'string'
       ? await resolveTarget(options.target)
@@ -355,29 +311,234 @@ async function execute(
   const protocol =
     options.protocol ??
     (plugin.capabilities.prepared ? 'prepared' : 'extended');
-  const connect = (): Promise<DbSession> =>
-    plugin.connect(pluginOptions, { protocol, signal: options.signal });
-
-  const incidents: BenchIncident[] = [];
-  let incidentCount = 0;
-  const runStart = nowMs();
-  const addIncident = (i: Omit<BenchIncident, 'atMs'>, at = nowMs()): void => {
-    incidentCount++;
-    if (incidents.length < MAX_INCIDENTS)
-      incidents.push({ ...i, atMs: Math.round(at - runStart) });
+  return {
+    descriptor,
+    plugin,
+    protocol,
+    connect: () =>
+      plugin.connect(pluginOptions, { protocol, signal: options.signal }),
   };
+}
 
-  // Control connection: reachability before the run, server version, setup and teardown.
-  let control: DbSession | null = await connect();
-  const serverVersion = control.serverVersion
-    ? await control.serverVersion().catch(() => undefined)
-    : undefined;
-  const metrics: BenchMetrics | undefined = options.registry
-    ? createBenchMetrics(options.registry)
-    : undefined;
-  const warmupMs = (options.warmupSeconds ?? 0) * 1000;
-  const agg = new Aggregator({ warmupMs, metrics });
+/** Runs the setup or teardown script on the control connection (skipped by a dry run). */
+async function runScriptStep(
+  which: 'setup' | 'teardown',
+  o: {
+    options: BenchOptions;
+    control: () => Promise<DbSession>;
+    dialect: string;
+    incidents: Incidents;
+  },
+): Promise<void> {
+  const script = o.options[which];
+  if (!script) return;
+  if (o.options.dryRun === true) {
+    // a dry run writes nothing, so it runs neither script (it says so in the incidents)
+    o.incidents.add({
+      kind: which,
+      message: `Skipped ${script.name}: a dry run writes nothing.`,
+    });
+    return;
+  }
+  await runScript(await o.control(), script, { which, dialect: o.dialect });
+  o.incidents.add({ kind: which, message: `Ran ${script.name}.` });
+}
 
+/** `--dry-run`: prepares every preparable template once on the control connection. */
+async function runDryRun(
+  trace: BenchTrace,
+  o: {
+    control: DbSession;
+    table: TemplateTable;
+    agg: Aggregator;
+    stop: StopControl;
+  },
+): Promise<void> {
+  const { control, table, agg, stop } = o;
+  try {
+    for await (const ev of trace.events) {
+      if (stop.stopping) break;
+      if (table.has(ev.templateId)) continue;
+      const i = table.indexOf(ev.templateId);
+      const wt = table.wire[i];
+      if (!wt || !PREPARABLE.has(wt.queryType) || !control.prepare) continue;
+      const out = await control.prepare({
+        templateId: wt.id,
+        text: wt.text,
+        params: ev.params,
+        queryType: wt.queryType,
+      });
+      if (!out.ok) agg.recordFailure(i, out.errorClass ?? 'unknown');
+    }
+  } catch (err) {
+    if (!(stop.stopping && isAbortError(err))) throw err;
+  }
+}
+
+/**
+ * Waits for the lanes to finish; after a stop, at most until the grace period + 1 s from the
+ * stop (an executor abandons statements that ignore the cancel before then; a lane later than
+ * that, e.g. a worker thread stuck in a synchronous driver, is given up and counted as crashed).
+ */
+async function waitLanes(
+  lanes: readonly Lane[],
+  o: { stop: StopControl; graceMs: number; incidents: Incidents },
+): Promise<void> {
+  const all = Promise.all(lanes.map((l) => l.done)).then(() => true);
+  if (
+    !o.stop.stopping &&
+    (await Promise.race([all, o.stop.stopped.then(() => false)]))
+  )
+    return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = (o.stop.at ?? nowMs()) + o.graceMs + 900 - nowMs();
+  const finished = await Promise.race([
+    all,
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline));
+    }),
+  ]);
+  clearTimeout(timer);
+  if (finished) return;
+  for (const lane of lanes)
+    if (lane.summary === null && !lane.crashed) {
+      lane.crashed = true;
+      o.incidents.add({
+        kind: 'aborted',
+        message: `Worker ${String(lane.index)} did not finish within the stop grace period + 1 s and was abandoned; its ${String(lane.sessions)} sessions are counted as aborted.`,
+        worker: lane.index,
+      });
+    }
+}
+
+/** Progress reports on a timer, from the lanes' counters. */
+function startProgress(
+  options: BenchOptions,
+  o: { lanes: () => readonly Lane[]; t0: number; totals: RunTotals },
+): ReturnType<typeof setInterval> | undefined {
+  const onProgress = options.onProgress;
+  if (!onProgress) return undefined;
+  let last = { at: nowMs(), records: 0 };
+  return setInterval(() => {
+    const now = nowMs();
+    let inFlight = 0;
+    let active = 0;
+    for (const l of o.lanes()) {
+      inFlight += l.inFlight;
+      active += l.active;
+    }
+    const { records, errors } = o.totals;
+    onProgress({
+      elapsedSeconds: (now - o.t0) / 1000,
+      queries: records,
+      errors,
+      qps: ((records - last.records) * 1000) / Math.max(1, now - last.at),
+      inFlight,
+      activeSessions: active,
+    });
+    last = { at: now, records };
+  }, options.progressIntervalMs ?? 1000);
+}
+
+/** Measurements merged so far (warmup included), for progress reports. */
+interface RunTotals {
+  records: number;
+  errors: number;
+}
+
+/** What the lanes of a run report to: the aggregator, metrics, incidents and the stop control. */
+function laneHandlers(o: {
+  options: BenchOptions;
+  lanes: () => readonly Lane[];
+  agg: Aggregator;
+  metrics: BenchMetrics | undefined;
+  incidents: Incidents;
+  stop: StopControl;
+  totals: RunTotals;
+  fatal: Error[];
+}): LaneHandlers {
+  const { options, agg, metrics, incidents, stop, totals } = o;
+  const windowEvents = options.windowEvents ?? 16_384;
+  return {
+    batch(lane, m) {
+      if (m.classes.length > 0) lane.classes.push(...m.classes);
+      lane.acked += m.ack;
+      lane.inFlight = m.inFlight;
+      lane.active = m.active;
+      const before = agg.errorsSeen;
+      agg.ingest(m, lane.classes);
+      totals.records += m.n;
+      totals.errors += agg.errorsSeen - before;
+      if (metrics) {
+        let inFlight = 0;
+        let active = 0;
+        for (const l of o.lanes()) {
+          inFlight += l.inFlight;
+          active += l.active;
+        }
+        metrics.inFlight.set(inFlight);
+        metrics.activeSessions.set(active);
+      }
+      if (options.failFast === true && agg.errorsSeen > 0 && !stop.stopping) {
+        incidents.add({
+          kind: 'fail-fast',
+          message: 'A query failed and --fail-fast is set.',
+        });
+        stop.request('fail-fast', true);
+      }
+      stop.wakeAll();
+    },
+    incident(lane, m) {
+      if (m.kind === 'reconnect') metrics?.reconnects.inc();
+      incidents.add(
+        { kind: m.kind, message: m.message, worker: lane.index },
+        m.at,
+      );
+    },
+    starved(lane) {
+      lane.limit += windowEvents;
+      stop.wakeAll();
+    },
+    failed(_lane, err) {
+      o.fatal.push(err);
+      stop.request('worker failed', true);
+    },
+    crashed(lane, message) {
+      metrics?.workerCrashes.inc();
+      incidents.add({
+        kind: 'worker-crashed',
+        message: `Worker ${String(lane.index)} crashed (${message}); its ${String(lane.sessions)} sessions are counted as aborted.`,
+        worker: lane.index,
+      });
+      stop.wakeAll();
+    },
+  };
+}
+
+/** The parts of a run the workload step needs. */
+interface RunParts {
+  readonly trace: BenchTrace;
+  readonly options: BenchOptions;
+  readonly mode: BenchMode;
+  readonly target: OpenedTarget;
+  readonly table: TemplateTable;
+  readonly agg: Aggregator;
+  readonly stop: StopControl;
+  readonly incidents: Incidents;
+  readonly handlers: LaneHandlers;
+  readonly totals: RunTotals;
+  readonly fatal: Error[];
+  readonly warmupMs: number;
+  readonly graceMs: number;
+  /** Sets the run's lanes (the stop control and the handlers read them) and their worker pool. */
+  setLanes(lanes: Lane[], pool: WorkerLanes | null): void;
+}
+
+/** How many connections and workers a run gets. */
+function sizeRun(
+  options: BenchOptions,
+  plugin: DbPlugin,
+): { connections: number; workers: number; shareControl: boolean } {
   const maxConn = plugin.capabilities.maxConnections;
   const connections = Math.min(options.connections ?? 16, maxConn ?? Infinity);
   const inline =
@@ -392,562 +553,267 @@ async function execute(
         options.workers ??
           (cores >= 4 ? Math.min(4, Math.floor(cores / 2)) : 0),
       );
+  return { connections, workers, shareControl: maxConn === 1 };
+}
 
-  let status: BenchResult['status'] = 'completed';
-  let stopReason: string | undefined;
-  let stopping = false;
-  let stoppedAt: number | undefined;
-  const wakers = new Set<() => void>();
-  const wakeAll = (): void => {
-    for (const w of wakers) w();
-    wakers.clear();
+/**
+ * The workload: starts the lanes (inline or piscina workers), sends them the templates, starts
+ * the schedule, dispatches the trace, ends or stops the lanes and waits for them (bounded after a
+ * stop). Closes the control connection first when workers run (it is reopened for teardown).
+ */
+async function runWorkload(
+  p: RunParts,
+  control: { get(): DbSession | null; release(): Promise<void> },
+): Promise<DispatchTotals> {
+  const { options, mode, stop } = p;
+  const size = sizeRun(options, p.target.plugin);
+  const settings: ExecutorSettings = {
+    connections: size.connections,
+    closed: mode === 'closed',
+    reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
+    failFast: options.failFast === true,
+    stopGraceMs: p.graceMs,
+    ...(options.scheduleSpinMs !== undefined
+      ? { spinMs: options.scheduleSpinMs }
+      : {}),
   };
-  const wait = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(t);
-        wakers.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, Math.max(0, ms));
-      wakers.add(done);
+  const windowEvents = options.windowEvents ?? 16_384;
+  let lanes: Lane[];
+  let pool: WorkerLanes | null = null;
+  if (size.workers === 0) {
+    const shared = size.shareControl ? control.get() : null;
+    lanes = [
+      createInlineLane({
+        connect: p.target.connect,
+        ...(shared ? { shared } : {}),
+        settings,
+        windowEvents,
+        handlers: p.handlers,
+      }),
+    ];
+  } else {
+    await control.release();
+    pool = createWorkerLanes({
+      workers: size.workers,
+      workerFile: options.workerFile ?? resolveWorkerFile(),
+      descriptor: p.target.descriptor,
+      protocol: p.target.protocol,
+      settings,
+      windowEvents,
+      handlers: p.handlers,
     });
+    lanes = pool.lanes;
+  }
+  p.setLanes(lanes, pool);
+  let dispatch: DispatchTotals = { notRun: 0, skippedReadOnly: 0, sessions: 0 };
+  for (const wt of p.table.wire)
+    for (const lane of lanes) lane.post({ type: 'templates', list: [wt] });
+  await Promise.all(lanes.map((l) => l.ready));
+
+  const strategy = strategyFor(mode, {
+    speed: options.speed ?? 1,
+    rate: options.rate ?? 1,
+    arrival: options.arrival ?? 'poisson',
+    seed: options.seed ?? 1,
+  });
+  const t0 = nowMs() + strategy.startDelayMs;
+  for (const lane of lanes) lane.post({ type: 'start', t0 });
+  const durationTimer =
+    options.durationSeconds !== undefined
+      ? setTimeout(
+          () => stop.request('duration', false),
+          p.warmupMs + options.durationSeconds * 1000 + 5,
+        )
+      : undefined;
+  const progressTimer = startProgress(options, {
+    lanes: () => lanes,
+    t0,
+    totals: p.totals,
+  });
+  try {
+    dispatch = await dispatchEvents({
+      events: p.trace.events,
+      lanes,
+      table: p.table,
+      strategy,
+      t0,
+      readOnly: options.readOnly === true,
+      maxQueries: options.maxQueries ?? Infinity,
+      ...(options.shard ? { shard: options.shard } : {}),
+      isStopping: () => stop.stopping,
+      wait: (ms) => stop.wait(ms),
+    });
+    for (const lane of lanes)
+      if (!lane.crashed) lane.post({ type: stop.stopping ? 'stop' : 'end' });
+    await waitLanes(lanes, {
+      stop,
+      graceMs: p.graceMs,
+      incidents: p.incidents,
+    });
+  } finally {
+    if (durationTimer) clearTimeout(durationTimer);
+    if (progressTimer) clearInterval(progressTimer);
+    if (!stop.stopping)
+      for (const lane of lanes) if (!lane.crashed) lane.post({ type: 'end' });
+  }
+  const firstFatal = p.fatal[0];
+  if (firstFatal !== undefined) throw firstFatal;
+  if (stop.at !== undefined)
+    p.agg.lastEndMs = Math.max(
+      p.agg.lastEndMs,
+      Math.min(
+        stop.at - t0,
+        p.warmupMs + (options.durationSeconds ?? Infinity) * 1000,
+      ),
+    );
+  return dispatch;
+}
+
+/**
+ * The orchestrator: opens the target and the control connection, wires the parts (template
+ * table, lanes, dispatcher, accounting) and runs setup, the workload (or the dry run) and
+ * teardown.
+ */
+async function execute(
+  trace: BenchTrace,
+  options: BenchOptions,
+  onStopHook: (hook: (reason: string, failed: boolean) => void) => void,
+): Promise<BenchResult> {
+  validate(options);
+  const startedAt = new Date().toISOString();
+  const mode = options.mode ?? 'replay';
+  const target = await openTarget(options);
+  const incidents = new Incidents(nowMs());
+
+  // Control connection: reachability before the run, server version, setup and teardown.
+  let control: DbSession | null = await target.connect();
+  const serverVersion = control.serverVersion
+    ? await control.serverVersion().catch(() => undefined)
+    : undefined;
+  const metrics: BenchMetrics | undefined = options.registry
+    ? createBenchMetrics(options.registry)
+    : undefined;
+  const warmupMs = (options.warmupSeconds ?? 0) * 1000;
+  const agg = new Aggregator({ warmupMs, metrics });
+
   let lanes: Lane[] = [];
-  const stop = (reason: string, failed: boolean): void => {
-    if (stopping) return;
-    stopping = true;
-    stoppedAt = nowMs();
-    stopReason = reason;
-    status = failed ? 'failed' : 'stopped';
-    for (const lane of lanes) if (!lane.crashed) lane.post({ type: 'stop' });
-    wakeAll();
-  };
-  onStopHook(stop);
+  const live = (): Lane[] => lanes.filter((l) => !l.crashed);
+  const stop = new StopControl({
+    stop: () => {
+      for (const lane of live()) lane.post({ type: 'stop' });
+    },
+    cancel: () => {
+      for (const lane of live()) lane.post({ type: 'cancel' });
+    },
+  });
+  onStopHook((reason, failed) => stop.request(reason, failed));
   const onAbort = (): void => {
-    addIncident({ kind: 'aborted', message: 'Stopped by signal.' });
-    stop('signal', false);
+    incidents.add({ kind: 'aborted', message: 'Stopped by signal.' });
+    stop.request('signal', false);
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  // Templates: index, label, wire form.
-  const templateIndex = new Map<string, number>();
-  const wireTemplates: WireTemplate[] = [];
-  const isWrite: boolean[] = [];
-  const maxLabels = options.metricsMaxTemplates ?? 50;
-  const indexOf = (id: string): number => {
-    const known = templateIndex.get(id);
-    if (known !== undefined) return known;
-    const t = trace.templates.get(id);
-    if (t === undefined)
-      throw new StbError(
-        'STB_TRACE_UNKNOWN_TEMPLATE',
-        `[stb] [bench] An event uses template ${id}, which the trace does not define before it. Regenerate the trace.`,
-        { details: { templateId: id } },
-      );
-    const index = wireTemplates.length;
-    const wt: WireTemplate = {
-      index,
-      id,
-      text: t.text,
-      queryType: t.queryType,
-      txn: txnMark(t.text, t.queryType),
-    };
-    templateIndex.set(id, index);
-    wireTemplates.push(wt);
-    isWrite.push(
-      WRITE_TYPES.has(t.queryType) ||
-        (t.queryType === 'UTILITY' &&
-          !/^\s*(set|show|explain)\b/i.test(t.text)),
-    );
-    agg.addTemplate(index, {
-      id,
-      queryType: t.queryType,
-      label: index < maxLabels ? id : 'other',
-    });
-    for (const lane of lanes)
-      if (!lane.crashed) lane.post({ type: 'templates', list: [wt] });
-    return index;
-  };
-
-  let totalRecords = 0;
-  let totalErrors = 0;
-  const onBatch = (lane: Lane, m: BatchMessage): void => {
-    if (m.classes.length > 0) lane.classes.push(...m.classes);
-    lane.acked += m.ack;
-    lane.inFlight = m.inFlight;
-    lane.active = m.active;
-    const before = agg.errorsSeen;
-    agg.ingest(m, lane.classes);
-    totalRecords += m.n;
-    totalErrors += agg.errorsSeen - before;
-    if (metrics) {
-      let inFlight = 0;
-      let active = 0;
-      for (const l of lanes) {
-        inFlight += l.inFlight;
-        active += l.active;
-      }
-      metrics.inFlight.set(inFlight);
-      metrics.activeSessions.set(active);
-    }
-    if (options.failFast === true && agg.errorsSeen > 0 && !stopping) {
-      addIncident({
-        kind: 'fail-fast',
-        message: 'A query failed and --fail-fast is set.',
-      });
-      stop('fail-fast', true);
-    }
-    wakeAll();
-  };
-  const onIncident = (lane: Lane, m: IncidentMessage): void => {
-    if (m.kind === 'reconnect') metrics?.reconnects.inc();
-    addIncident({ kind: m.kind, message: m.message, worker: lane.index }, m.at);
-  };
-
-  const newLane = (index: number): Lane => ({
-    index,
-    post: () => undefined,
-    buffer: [],
-    sent: 0,
-    acked: 0,
-    limit: options.windowEvents ?? 16_384,
-    classes: [],
-    sessions: 0,
-    inFlight: 0,
-    active: 0,
-    crashed: false,
-    summary: null,
-    ready: Promise.resolve(),
-    done: Promise.resolve(),
+  const table = new TemplateTable(trace.templates, {
+    maxLabels: options.metricsMaxTemplates ?? 50,
+    hooks: {
+      added(wt, label) {
+        agg.addTemplate(wt.index, {
+          id: wt.id,
+          queryType: wt.queryType,
+          label,
+        });
+        for (const lane of live()) lane.post({ type: 'templates', list: [wt] });
+      },
+    },
   });
-
-  let pool: Piscina | null = null;
-  const ports: MessagePort[] = [];
+  const totals: RunTotals = { records: 0, errors: 0 };
   const fatal: Error[] = [];
-  let dispatchedNotRun = 0;
-  let skippedReadOnly = 0;
-  /**
-   * Where each session's events go, computed once per session: 0 = another shard's session;
-   * ±(lane index + 1), positive once the session had an event dispatched (counted in the total).
-   */
-  const routes = new Map<string, number>();
-  let sessionsTotal = 0;
-
+  let dispatch: DispatchTotals = { notRun: 0, skippedReadOnly: 0, sessions: 0 };
+  let pool: WorkerLanes | null = null;
+  const openControl = async (): Promise<DbSession> =>
+    (control ??= await target.connect());
+  const scripts = {
+    options,
+    control: openControl,
+    dialect: target.plugin.dialect,
+    incidents,
+  };
   try {
-    // A dry run writes nothing, so it runs neither script (it says so in the incidents).
-    if (options.setup && options.dryRun === true)
-      addIncident({
-        kind: 'setup',
-        message: `Skipped ${options.setup.name}: a dry run writes nothing.`,
+    await runScriptStep('setup', scripts);
+    if (options.dryRun === true)
+      await runDryRun(trace, {
+        control: await openControl(),
+        table,
+        agg,
+        stop,
       });
-    else if (options.setup) {
-      await runScript(control, options.setup, {
-        which: 'setup',
-        dialect: plugin.dialect,
-      });
-      addIncident({ kind: 'setup', message: `Ran ${options.setup.name}.` });
-    }
-
-    if (options.dryRun === true) {
-      try {
-        for await (const ev of trace.events) {
-          if (stopping) break;
-          if (templateIndex.has(ev.templateId)) continue;
-          const i = indexOf(ev.templateId);
-          const wt = wireTemplates[i] as WireTemplate;
-          if (!PREPARABLE.has(wt.queryType) || !control.prepare) continue;
-          const out = await control.prepare({
-            templateId: wt.id,
-            text: wt.text,
-            params: ev.params,
-            queryType: wt.queryType,
-          });
-          if (!out.ok) agg.recordFailure(i, out.errorClass ?? 'unknown');
-        }
-      } catch (err) {
-        if (!(stopping && isAbortError(err))) throw err;
-      }
-    } else {
-      // Lanes: inline executor or piscina workers.
-      const sinkFor = (lane: Lane): ExecutorSink => ({
-        batch: (m) => onBatch(lane, m),
-        incident: (m) => onIncident(lane, m),
-        starved: () => {
-          lane.limit += options.windowEvents ?? 16_384;
-          wakeAll();
+    else
+      dispatch = await runWorkload(
+        {
+          trace,
+          options,
+          mode,
+          target,
+          table,
+          agg,
+          stop,
+          incidents,
+          totals,
+          fatal,
+          warmupMs,
+          graceMs: options.stopGraceMs ?? 5000,
+          handlers: laneHandlers({
+            options,
+            lanes: () => lanes,
+            agg,
+            metrics,
+            incidents,
+            stop,
+            totals,
+            fatal,
+          }),
+          setLanes: (l, workerPool) => {
+            lanes = l;
+            pool = workerPool;
+          },
         },
-      });
-      if (workers === 0) {
-        const lane = newLane(0);
-        const shared = maxConn === 1 ? control : undefined;
-        const exec = new Executor({
-          connect,
-          connections,
-          closed: mode === 'closed',
-          sink: sinkFor(lane),
-          ...(shared ? { shared } : {}),
-          reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
-          failFast: options.failFast === true,
-          ...(options.scheduleSpinMs !== undefined
-            ? { spinMs: options.scheduleSpinMs }
-            : {}),
-        });
-        lane.post = (m) => exec.handle(m);
-        lane.ready = exec.preconnect();
-        lane.done = exec.done.then((s) => {
-          lane.summary = s;
-        });
-        lanes = [lane];
-      } else {
-        await control.close();
-        control = null;
-        pool = new Piscina({
-          filename: options.workerFile ?? defaultWorkerFile(),
-          minThreads: workers,
-          maxThreads: workers,
-          idleTimeout: 1000,
-          atomics: 'disabled',
-          concurrentTasksPerWorker: 1,
-        });
-        const p = pool;
-        lanes = Array.from({ length: workers }, (_, w) => {
-          const lane = newLane(w);
-          const { port1, port2 } = new MessageChannel();
-          ports.push(port1);
-          lane.post = (m) => port1.postMessage(m);
-          const conns =
-            Math.floor(connections / workers) +
-            (w < connections % workers ? 1 : 0);
-          let readyResolve!: () => void;
-          let readyReject!: (e: unknown) => void;
-          lane.ready = new Promise((res, rej) => {
-            readyResolve = res;
-            readyReject = rej;
-          });
-          let doneResolve!: () => void;
-          lane.done = new Promise((res) => (doneResolve = res));
-          port1.on('message', (m: FromExecutor) => {
-            switch (m.type) {
-              case 'batch':
-                onBatch(lane, m);
-                break;
-              case 'incident':
-                onIncident(lane, m);
-                break;
-              case 'starved':
-                lane.limit += options.windowEvents ?? 16_384;
-                wakeAll();
-                break;
-              case 'ready':
-                readyResolve();
-                break;
-              case 'done':
-                lane.summary = m.summary;
-                doneResolve();
-                break;
-              case 'failed': {
-                const err = rehydrateError({ name: 'StbError', ...m.error });
-                readyReject(err);
-                fatal.push(err);
-                lane.crashed = true;
-                doneResolve();
-                stop('worker failed', true);
-                break;
-              }
-            }
-          });
-          const task: WorkerTask = {
-            port: port2,
-            descriptor,
-            protocol,
-            connections: conns,
-            closed: mode === 'closed',
-            reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
-            failFast: options.failFast === true,
-            ...(options.scheduleSpinMs !== undefined
-              ? { spinMs: options.scheduleSpinMs }
-              : {}),
-          };
-          p.run(task, { transferList: [port2] as never }).catch(
-            (err: unknown) => {
-              if (lane.summary !== null) return;
-              lane.crashed = true;
-              metrics?.workerCrashes.inc();
-              const msg = err instanceof Error ? err.message : String(err);
-              addIncident({
-                kind: 'worker-crashed',
-                message: `Worker ${w} crashed (${msg}); its ${lane.sessions} sessions are counted as aborted.`,
-                worker: w,
-              });
-              readyReject(
-                new StbError(
-                  'STB_WORKER_CRASHED',
-                  `[stb] [bench] Worker ${w} crashed before the run: ${msg}.`,
-                  { cause: err },
-                ),
-              );
-              doneResolve();
-              wakeAll();
-            },
-          );
-          return lane;
-        });
-      }
-      for (const wt of wireTemplates)
-        for (const lane of lanes) lane.post({ type: 'templates', list: [wt] });
-      await Promise.all(lanes.map((l) => l.ready));
-
-      const t0 = nowMs() + (mode === 'closed' ? 0 : 5);
-      for (const lane of lanes) lane.post({ type: 'start', t0 });
-      const durationTimer =
-        options.durationSeconds !== undefined
-          ? setTimeout(
-              () => stop('duration', false),
-              warmupMs + options.durationSeconds * 1000 + 5,
-            )
-          : undefined;
-      let lastProgress = { at: nowMs(), records: 0 };
-      const progressTimer = options.onProgress
-        ? setInterval(() => {
-            const now = nowMs();
-            let inFlight = 0;
-            let active = 0;
-            for (const l of lanes) {
-              inFlight += l.inFlight;
-              active += l.active;
-            }
-            options.onProgress?.({
-              elapsedSeconds: (now - t0) / 1000,
-              queries: totalRecords,
-              errors: totalErrors,
-              qps:
-                ((totalRecords - lastProgress.records) * 1000) /
-                Math.max(1, now - lastProgress.at),
-              inFlight,
-              activeSessions: active,
-            });
-            lastProgress = { at: now, records: totalRecords };
-          }, options.progressIntervalMs ?? 1000)
-        : undefined;
-
-      const flushLane = (lane: Lane): void => {
-        if (lane.buffer.length === 0) return;
-        const events = lane.buffer;
-        lane.buffer = [];
-        if (lane.crashed) {
-          dispatchedNotRun += events.length;
-          return;
-        }
-        lane.post({ type: 'events', events });
-      };
-      const flushAll = (): void => {
-        for (const l of lanes) flushLane(l);
-      };
-
-      try {
-        const rng = createRng(options.seed ?? 1);
-        const speed = options.speed ?? 1;
-        const rate = options.rate ?? 1;
-        const poisson = (options.arrival ?? 'poisson') === 'poisson';
-        let firstUs: number | undefined;
-        let arrival = 0;
-        let dispatched = 0;
-        const maxQueries = options.maxQueries ?? Infinity;
-        const shard = options.shard;
-        const nLanes = lanes.length;
-        let sinceCheck = 0;
-        let lastYield = nowMs();
-        try {
-          for await (const ev of trace.events) {
-            if (stopping) break;
-            const sid = ev.sessionId;
-            let route = routes.get(sid);
-            if (route === undefined) {
-              const h = hash32(sid);
-              route =
-                shard && h % shard.count !== shard.index
-                  ? 0
-                  : -1 - (nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes);
-              routes.set(sid, route);
-            }
-            if (route === 0) continue;
-            const ti = indexOf(ev.templateId);
-            if (options.readOnly === true && isWrite[ti] === true) {
-              skippedReadOnly++;
-              continue;
-            }
-            if (dispatched >= maxQueries) break;
-            let due: number;
-            if (mode === 'closed') due = NaN;
-            else if (mode === 'replay') {
-              firstUs ??= ev.startUs;
-              due = (ev.startUs - firstUs) / 1000 / speed;
-            } else {
-              due = arrival;
-              arrival += poisson
-                ? (-Math.log(1 - rng.next()) * 1000) / rate
-                : 1000 / rate;
-            }
-            if (route < 0) {
-              route = -route;
-              routes.set(sid, route);
-              sessionsTotal++;
-              (lanes[route - 1] as Lane).sessions++;
-            }
-            const lane = lanes[route - 1] as Lane;
-            if (lane.crashed) {
-              dispatchedNotRun++;
-              continue;
-            }
-            lane.buffer.push([sid, ti, ev.params, due]);
-            lane.sent++;
-            dispatched++;
-            if (lane.buffer.length >= EVENT_BATCH) flushLane(lane);
-            if (mode !== 'closed') {
-              const ahead = t0 + due - nowMs();
-              if (ahead > LOOKAHEAD_MS) {
-                flushAll();
-                await wait(ahead - LOOKAHEAD_MS / 2);
-                lastYield = nowMs();
-              } else if (++sinceCheck >= 64) {
-                sinceCheck = 0;
-                flushAll();
-                // an inline executor's scheduler shares this event loop: never hog it
-                if (nowMs() - lastYield > YIELD_TIMED_MS) {
-                  await yieldMacrotask();
-                  lastYield = nowMs();
-                }
-              }
-            } else if (++sinceCheck >= 256) {
-              sinceCheck = 0;
-              if (nowMs() - lastYield > YIELD_CLOSED_MS) {
-                flushAll();
-                await yieldMacrotask();
-                lastYield = nowMs();
-              }
-            }
-            while (
-              !stopping &&
-              !lane.crashed &&
-              lane.sent - lane.acked >= lane.limit
-            ) {
-              flushAll();
-              await wait(1000);
-            }
-          }
-        } catch (err) {
-          // a stop (signal) may surface as the reader's own abort error: the input just ends
-          if (!(stopping && isAbortError(err))) throw err;
-        }
-        flushAll();
-        for (const lane of lanes)
-          if (!lane.crashed) lane.post({ type: stopping ? 'stop' : 'end' });
-        await Promise.all(lanes.map((l) => l.done));
-      } finally {
-        if (durationTimer) clearTimeout(durationTimer);
-        if (progressTimer) clearInterval(progressTimer);
-        if (!stopping)
-          for (const lane of lanes)
-            if (!lane.crashed) lane.post({ type: 'end' });
-      }
-      const firstFatal = fatal[0];
-      if (firstFatal !== undefined) throw firstFatal;
-      if (stoppedAt !== undefined)
-        agg.lastEndMs = Math.max(
-          agg.lastEndMs,
-          Math.min(
-            stoppedAt - t0,
-            warmupMs + (options.durationSeconds ?? Infinity) * 1000,
-          ),
-        );
-    }
-
-    if (options.teardown && options.dryRun === true)
-      addIncident({
-        kind: 'teardown',
-        message: `Skipped ${options.teardown.name}: a dry run writes nothing.`,
-      });
-    else if (options.teardown) {
-      control ??= await connect();
-      await runScript(control, options.teardown, {
-        which: 'teardown',
-        dialect: plugin.dialect,
-      });
-      addIncident({
-        kind: 'teardown',
-        message: `Ran ${options.teardown.name}.`,
-      });
-    }
+        {
+          get: () => control,
+          release: async () => {
+            await control?.close();
+            control = null;
+          },
+        },
+      );
+    await runScriptStep('teardown', scripts);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    for (const p of ports) p.close();
-    if (pool) await pool.destroy();
+    // set by the workload step through `setLanes`
+    const current = pool as WorkerLanes | null;
+    if (current) await current.close();
     if (control) await control.close().catch(() => undefined);
   }
-
-  // Accounting.
-  let completed = 0;
-  let notRun = dispatchedNotRun;
-  let crashes = 0;
-  for (const lane of lanes) {
-    if (lane.summary) {
-      completed += lane.summary.completed;
-      notRun += lane.summary.notRun;
-    } else if (lane.crashed) {
-      crashes++;
-      notRun += lane.sent - lane.acked;
-    }
-  }
-  const seconds = Math.max(0, (agg.lastEndMs - warmupMs) / 1000);
-  const stats = agg.result(seconds);
-  const reconnects = lanes.reduce(
-    (a, l) => a + (l.summary?.reconnects ?? 0),
-    0,
-  );
-  if (incidentCount > incidents.length)
-    incidents.push({
-      atMs: Math.round(nowMs() - runStart),
-      kind: 'aborted',
-      message: `${incidentCount - incidents.length} more incidents not listed.`,
-    });
-  const result: BenchResult = {
-    format: 'stb-bench-result',
-    version: BENCH_RESULT_VERSION,
-    status,
-    ...(stopReason !== undefined ? { stopReason } : {}),
-    mode,
-    context: {
-      tool: { name: '@stb/bench', version: BENCH_TOOL_VERSION },
-      node: process.version,
-      trace: {
-        ...(trace.header ? { header: trace.header } : {}),
-        ...(options.traceInfo?.hash ? { hash: options.traceInfo.hash } : {}),
-        ...(options.traceInfo?.path ? { path: options.traceInfo.path } : {}),
-      },
+  return buildResult(
+    { lanes, dispatch, agg, incidents },
+    {
+      status: stop.status,
+      stopReason: stop.reason,
+      mode,
+      toolVersion: BENCH_TOOL_VERSION,
+      header: trace.header,
+      traceInfo: options.traceInfo,
       seed: options.seed ?? 1,
       options: redactOptions(options),
       target: {
-        url: descriptor.display,
-        plugin: plugin.name,
-        dialect: descriptor.dialect,
+        url: target.descriptor.display,
+        plugin: target.plugin.name,
+        dialect: target.descriptor.dialect,
         ...(serverVersion ? { serverVersion } : {}),
       },
       startedAt,
-      endedAt: new Date().toISOString(),
+      warmupMs,
+      warmupSeconds: options.warmupSeconds ?? 0,
     },
-    durationSeconds: Math.round(seconds * 1000) / 1000,
-    warmupSeconds: options.warmupSeconds ?? 0,
-    overall: stats.overall,
-    templates: stats.templates,
-    ...(stats.scheduleLagMs ? { scheduleLagMs: stats.scheduleLagMs } : {}),
-    sessions: {
-      total: sessionsTotal,
-      completed: Math.min(completed, sessionsTotal),
-      aborted: Math.max(0, sessionsTotal - completed),
-    },
-    skipped: { readOnly: skippedReadOnly, notRun },
-    faults: { reconnects, workerCrashes: crashes, incidents },
-  };
-  return result;
+  );
 }

@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { parsePluginOptions, serializeError } from '@stb/core';
 import type { Protocol } from './db-plugin';
 import { Executor } from './internal/executor';
+import type { ExecutorSettings } from './internal/executor';
 import type { FromExecutor, ToExecutor } from './internal/wire';
 import { loadDbPlugin } from './plugin-loader';
 import type { PluginDescriptor } from './target';
@@ -11,11 +12,8 @@ export interface WorkerTask {
   port: MessagePort;
   descriptor: PluginDescriptor;
   protocol: Protocol;
-  connections: number;
-  closed: boolean;
-  reconnectTimeoutMs: number;
-  failFast: boolean;
-  spinMs?: number;
+  /** The same settings an inline executor gets. */
+  settings: ExecutorSettings;
 }
 
 /** piscina entry: runs an executor until the main thread ends or stops it. */
@@ -27,12 +25,8 @@ export default async function benchWorker(task: WorkerTask): Promise<void> {
     const plugin = await loadDbPlugin(task.descriptor);
     const options = parsePluginOptions(plugin, task.descriptor.options);
     const exec = new Executor({
+      ...task.settings,
       connect: () => plugin.connect(options, { protocol: task.protocol }),
-      connections: task.connections,
-      closed: task.closed,
-      reconnectTimeoutMs: task.reconnectTimeoutMs,
-      failFast: task.failFast,
-      ...(task.spinMs !== undefined ? { spinMs: task.spinMs } : {}),
       sink: {
         batch: (m) => post(m, [m.buf.buffer as ArrayBuffer]),
         incident: (m) => post(m),
@@ -45,7 +39,7 @@ export default async function benchWorker(task: WorkerTask): Promise<void> {
     const summary = await exec.done;
     post({ type: 'done', summary });
   } catch (err) {
-    const e = serializeError(err);
-    post({ type: 'failed', error: { code: e.code, message: e.message } });
+    // the whole error crosses the thread: name, code, message, details and stack
+    post({ type: 'failed', error: serializeError(err) });
   }
 }

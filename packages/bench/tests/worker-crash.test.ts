@@ -75,3 +75,27 @@ describe('a worker crash', () => {
     60_000,
   );
 });
+
+describe('a worker that fails', () => {
+  it('hands the main thread its whole error: code, message, details and stack', async () => {
+    const b = new TraceBuilder('postgres');
+    for (let i = 0; i < 10; i++) b.add(`s${i}`, work, [{ t: 'int', v: i }]);
+    const err = await runBench(b.trace(), {
+      target: { ...descriptor, options: { failConnectInWorker: true } },
+      mode: 'closed',
+      connections: 2,
+      workers: 2,
+    }).then(
+      () => null,
+      (e: unknown) => e as Error & { code?: string; details?: unknown },
+    );
+    expect(err).not.toBeNull();
+    expect(err?.code).toBe('STB_DB_UNREACHABLE');
+    expect(err?.message).toBe(
+      '[stb] [db:crash-test] Cannot connect from a worker.',
+    );
+    expect(err?.details).toEqual({ target: 'crash-test:', where: 'worker' });
+    // the stack is the worker's, not one made up in the main thread
+    expect(err?.stack).toContain('crash-plugin.cjs');
+  }, 30_000);
+});

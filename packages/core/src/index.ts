@@ -35,6 +35,7 @@ export {
   TEMPLATE_PATHS,
   TemplatePath,
   TemplateSlot,
+  TxnBoundary,
   QueryTemplate,
   Outcome,
   TraceEvent,
@@ -114,6 +115,12 @@ export type {
 } from './io/atomic-file';
 export { traceJsonSchema } from './json-schema';
 export { compileSqlTemplate } from './sql/template';
+export {
+  isWriteStatement,
+  statementFactsFromText,
+  templateFacts,
+} from './sql/facts';
+export type { StatementFacts } from './sql/facts';
 export type { SqlTemplate } from './sql/template';
 export { renderSqlLiteral } from './sql/literal';
 export type {

@@ -69,7 +69,10 @@ describe('AliasTable', () => {
   });
 
   it('rejects empty and all-zero weights', () => {
-    expect(() => new AliasTable([])).toThrow(RangeError);
+    // a coded StbError (issue 15), no longer a plain RangeError
+    expect(() => new AliasTable([])).toThrow(
+      expect.objectContaining({ code: 'STB_OPTIONS_INVALID' }),
+    );
     expect(() => new AliasTable([0, 0])).toThrow(/sum to zero/);
   });
 });

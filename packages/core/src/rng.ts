@@ -1,4 +1,5 @@
 import { xoroshiro128plus } from 'pure-rand';
+import { StbError } from './errors';
 
 /**
  * Seeded pseudo-random numbers. Every random choice in SQL Trace Bench goes through an {@link Rng},
@@ -49,7 +50,10 @@ export function mix32(a: number, b: number): number {
 export function toSeed(seed: number | string): number {
   if (typeof seed === 'string') return hash32(seed);
   if (!Number.isFinite(seed))
-    throw new RangeError(`[stb] [core] Seed must be finite, got ${seed}.`);
+    throw new StbError(
+      'STB_OPTIONS_INVALID',
+      `[stb] [core] Seed must be finite, got ${seed}. Pass a finite number.`,
+    );
   return (Math.trunc(seed) ^ Math.trunc(seed / 4294967296)) >>> 0;
 }
 
@@ -121,18 +125,25 @@ export class AliasTable {
   constructor(weights: ArrayLike<number>) {
     const n = weights.length;
     if (n === 0)
-      throw new RangeError(
+      throw new StbError(
+        'STB_OPTIONS_INVALID',
         '[stb] [core] AliasTable needs at least one weight.',
       );
     let total = 0;
     for (let i = 0; i < n; i++) {
       const w = weights[i] as number;
       if (!(w >= 0) || !Number.isFinite(w))
-        throw new RangeError(`[stb] [core] Invalid weight ${w} at ${i}.`);
+        throw new StbError(
+          'STB_OPTIONS_INVALID',
+          `[stb] [core] Invalid weight ${w} at ${i}: weights are finite and non-negative.`,
+        );
       total += w;
     }
     if (total <= 0)
-      throw new RangeError('[stb] [core] AliasTable weights sum to zero.');
+      throw new StbError(
+        'STB_OPTIONS_INVALID',
+        '[stb] [core] AliasTable weights sum to zero. Give at least one positive weight.',
+      );
     this.prob = new Float64Array(n);
     this.alias = new Int32Array(n);
     const scaled = new Float64Array(n);

@@ -198,6 +198,10 @@ export const TemplateSlot = z.object({
 });
 export type TemplateSlot = z.infer<typeof TemplateSlot>;
 
+/** Transaction boundary a statement marks (`COMMIT PREPARED` and `ROLLBACK TO` mark none). */
+export const TxnBoundary = z.enum(['begin', 'end']);
+export type TxnBoundary = z.infer<typeof TxnBoundary>;
+
 /** A statement shape: normalised SQL with `$n` slots. Written before the first event using it. */
 export const QueryTemplate = z.object({
   kind: z
@@ -235,6 +239,21 @@ export const QueryTemplate = z.object({
   path: TemplatePath.optional().describe(
     'Which path normalised the statement.',
   ),
+  /**
+   * Transaction boundary: `begin` (BEGIN, START TRANSACTION) or `end` (COMMIT, END, ROLLBACK,
+   * ABORT); absent for other statements. Decided by the extractor; `templateFacts` falls back to
+   * the text for records without `writes`.
+   */
+  boundary: TxnBoundary.optional().describe(
+    'Transaction boundary: `begin` (BEGIN, START TRANSACTION) or `end` (COMMIT, END, ROLLBACK, ABORT; not `COMMIT PREPARED` or `ROLLBACK TO`). Absent for other statements.',
+  ),
+  /** Whether the statement writes (INSERT/UPDATE/DELETE/MERGE/DDL, utility statements other than SET/SHOW/EXPLAIN). */
+  writes: z
+    .boolean()
+    .optional()
+    .describe(
+      'Whether the statement writes: INSERT/UPDATE/DELETE/MERGE/DDL, or a utility statement other than SET/SHOW/EXPLAIN. When absent (older traces), readers decide from the text (`templateFacts`).',
+    ),
   /** Number of events using the template, when the writer knew it (e.g. a generated trace). */
   count: z
     .number()

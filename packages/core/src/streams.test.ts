@@ -42,7 +42,10 @@ describe('stream operators', () => {
       [3, 4, 5],
       [6],
     ]);
-    await expect(batch([1], 0).next()).rejects.toThrow(RangeError);
+    // a coded StbError (issue 15), no longer a plain RangeError
+    await expect(batch([1], 0).next()).rejects.toMatchObject({
+      code: 'STB_OPTIONS_INVALID',
+    });
   });
 
   it('take stops early and closes its source', async () => {

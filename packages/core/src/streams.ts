@@ -1,3 +1,5 @@
+import { StbError } from './errors';
+
 /**
  * Small async-iterable operators. Each is an `async function*` that pulls lazily (backpressure by
  * construction) and closes its source in `finally` when the consumer stops early.
@@ -49,7 +51,10 @@ export async function* batch<T>(
   size: number,
 ): AsyncGenerator<T[]> {
   if (!(size >= 1))
-    throw new RangeError(`[stb] [core] batch size must be >= 1, got ${size}.`);
+    throw new StbError(
+      'STB_OPTIONS_INVALID',
+      `[stb] [core] batch size must be >= 1, got ${size}.`,
+    );
   let buf: T[] = [];
   for await (const item of source) {
     buf.push(item);

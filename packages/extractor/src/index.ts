@@ -17,4 +17,4 @@ export type {
   ExtractRun,
   ExtractSummary,
 } from './extract-trace';
-export { classifyQuery } from './internal/classify';
+export { classifyQuery } from './classify-query';

@@ -5,6 +5,7 @@ import {
   createRng,
   createTraceHeader,
   withTemplateRecords,
+  templateFacts,
 } from '@stb/core';
 import type {
   ParamValue,
@@ -124,15 +125,10 @@ const B_NONE: Boundary = 0;
 const B_BEGIN: Boundary = 1;
 const B_END: Boundary = 2;
 
-/** Transaction boundary of a template from its text (BEGIN/START TRANSACTION, COMMIT/END/ROLLBACK). */
+/** Transaction boundary of a template: its recorded fact, or core's fallback from the text. */
 function boundaryOf(t: QueryTemplate): Boundary {
-  if (t.queryType !== 'TCL') return B_NONE;
-  const s = t.text.trim().toUpperCase();
-  if (/^(BEGIN|START\s+TRANSACTION)\b/.test(s)) return B_BEGIN;
-  if (/^ROLLBACK\s+(WORK\s+|TRANSACTION\s+)?TO\b/.test(s)) return B_NONE;
-  if (/^(COMMIT|END|ROLLBACK|ABORT)\b/.test(s) && !/\bPREPARED\b/.test(s))
-    return B_END;
-  return B_NONE;
+  const b = templateFacts(t).boundary;
+  return b === 'begin' ? B_BEGIN : b === 'end' ? B_END : B_NONE;
 }
 
 function invalid(message: string): StbError {

@@ -51,4 +51,4 @@ export { plainSql } from './formats/plain-sql';
 /** Options of `plain-sql`. */
 export type { PlainSqlOptions } from './formats/plain-sql';
 /** The common `log_line_prefix` values tried when none is given. */
-export { COMMON_PG_PREFIXES } from './internal/pg-prefix';
+export { COMMON_PG_PREFIXES } from './pg-prefixes';

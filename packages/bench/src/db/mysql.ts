@@ -27,6 +27,8 @@ interface MysqlConnection {
   end(): Promise<void>;
   destroy(): void;
   on(event: 'error', fn: (err: Error) => void): void;
+  /** Server connection id (what `KILL QUERY` names). */
+  threadId?: number | null;
 }
 /** The part of `mysql2/promise` the plugin uses. */
 export interface Mysql2Lib {
@@ -77,7 +79,7 @@ export function createMysqlPlugin(
       prepared: true,
       transactions: true,
       maxConnections: null,
-      cancel: false,
+      cancel: true,
     },
     dependencies: ['mysql2'],
     async connect(options, ctx = {}): Promise<DbSession> {
@@ -119,18 +121,24 @@ export function createMysqlPlugin(
         return conn.execute(t.text, t.values);
       };
       let closed = false;
+      let running = 0;
       const close = async (): Promise<void> => {
         if (closed) return;
         closed = true;
-        await conn.end().catch(() => conn.destroy());
+        // a statement still running (a forced stop) would hold `end()` until it finishes
+        if (running > 0) conn.destroy();
+        else await conn.end().catch(() => conn.destroy());
       };
       return {
         async execute(q) {
+          running++;
           try {
             const [result] = await run(q);
             return { ok: true, rows: rowsOf(result) };
           } catch (err) {
             return mysqlErrorOutcome(err);
+          } finally {
+            running--;
           }
         },
         async prepare(q) {
@@ -143,6 +151,23 @@ export function createMysqlPlugin(
             return { ok: true, rows: 0 };
           } catch (err) {
             return mysqlErrorOutcome(err);
+          }
+        },
+        async cancel() {
+          const id = conn.threadId;
+          if (typeof id !== 'number' || closed) return;
+          // KILL QUERY from a second connection: the running statement fails with 1317
+          const killer = await lib
+            .createConnection({ uri: options.url, connectTimeout: 1000 })
+            .catch(() => null);
+          if (killer === null) return;
+          killer.on('error', () => undefined);
+          try {
+            await killer.query(`KILL QUERY ${String(id)}`);
+          } catch {
+            // the statement ended meanwhile, or no privilege: nothing more to do
+          } finally {
+            await killer.end().catch(() => killer.destroy());
           }
         },
         async serverVersion() {

@@ -1,3 +1,4 @@
+import { connect as connectSocket } from 'node:net';
 import { z } from 'zod';
 import type { ParamValue } from '@stb/core';
 import type { BoundQuery, ExecOutcome } from '../bound-query';
@@ -28,6 +29,11 @@ interface PgResult {
 }
 interface PgClient {
   connect(): Promise<void>;
+  /** Set by `pg` once connected: what a cancel request names. */
+  processID?: number | null;
+  secretKey?: number | null;
+  host?: string;
+  port?: number;
   query(config: unknown): Promise<PgResult>;
   end(): Promise<void>;
   on(event: 'error', fn: (err: Error) => void): void;
@@ -102,14 +108,51 @@ export function createPostgresPlugin(
       return createPgSession(client, {
         protocol: ctx.protocol ?? 'prepared',
         isBroken: () => broken,
+        connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       });
     },
   });
 }
 
+/**
+ * Sends a PostgreSQL cancel request (a CancelRequest packet on a new socket: length 16, code
+ * 80877102, backend pid, secret key) for the statement a connection is running. Resolves when the
+ * server closed the socket, or after `timeoutMs`.
+ */
+export function sendPgCancelRequest(
+  target: { host: string; port: number; processID: number; secretKey: number },
+  timeoutMs = 1000,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = target.host.startsWith('/')
+      ? connectSocket(`${target.host}/.s.PGSQL.${String(target.port)}`)
+      : connectSocket(target.port, target.host);
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.on('connect', () => {
+      const packet = Buffer.alloc(16);
+      packet.writeInt32BE(16, 0);
+      packet.writeInt32BE(80877102, 4);
+      packet.writeInt32BE(target.processID, 8);
+      packet.writeInt32BE(target.secretKey, 12);
+      socket.end(packet);
+    });
+  });
+}
+
 function createPgSession(
   client: PgClient,
-  opts: { protocol: Protocol; isBroken: () => boolean },
+  opts: {
+    protocol: Protocol;
+    isBroken: () => boolean;
+    connectTimeoutMs: number;
+  },
 ): DbSession {
   const translator = createPlaceholderTranslator({
     style: 'dollar',
@@ -164,6 +207,19 @@ function createPgSession(
       } catch (err) {
         return pgErrorOutcome(err, opts.isBroken());
       }
+    },
+    async cancel() {
+      const { processID, secretKey, host, port } = client;
+      if (processID == null || secretKey == null || closed) return;
+      await sendPgCancelRequest(
+        {
+          host: host ?? 'localhost',
+          port: port ?? 5432,
+          processID,
+          secretKey,
+        },
+        Math.min(opts.connectTimeoutMs, 1000),
+      );
     },
     async serverVersion() {
       const r = await client.query({

@@ -28,28 +28,45 @@ export interface ExecutorSink {
   starved(): void;
 }
 
-/** Configuration of an {@link Executor}. */
-export interface ExecutorConfig {
-  /** Opens one connection. */
-  connect: () => Promise<DbSession>;
+/**
+ * The serialisable part of an executor's configuration: the same object configures the inline
+ * executor and, inside a `WorkerTask`, the one a piscina worker runs.
+ */
+export interface ExecutorSettings {
   /** Most connections this executor opens. */
   connections: number;
   /** Closed loop: no schedule, latency from the actual start. */
   closed: boolean;
-  sink: ExecutorSink;
-  /** A connection already open (single-connection targets share it with setup). Not closed at the end. */
-  shared?: DbSession;
   /** Give up reconnecting after this long (default 30 s); the session is then aborted. */
   reconnectTimeoutMs?: number;
-  /** Records per batch (default 2048). */
-  batchSize?: number;
-  /** Flush interval (default 50 ms). */
-  flushIntervalMs?: number;
   /** Stop at the first failed query. */
   failFast?: boolean;
   /** Scheduler: check every event-loop turn this long before a due time (ms, default 0 = timers only). */
   spinMs?: number;
+  /**
+   * After a stop, how long running statements may take before they are cancelled (ms, default
+   * 5000). The executor is done at most ~{@link FORCE_AFTER_CANCEL_MS} after that.
+   */
+  stopGraceMs?: number;
 }
+
+/** Configuration of an {@link Executor}. */
+export interface ExecutorConfig extends ExecutorSettings {
+  /** Opens one connection. */
+  connect: () => Promise<DbSession>;
+  sink: ExecutorSink;
+  /** A connection already open (single-connection targets share it with setup). Not closed at the end. */
+  shared?: DbSession;
+  /** Records per batch (default 2048). */
+  batchSize?: number;
+  /** Flush interval (default 50 ms). */
+  flushIntervalMs?: number;
+}
+
+/** After the cancel requests, how long the executor waits before it abandons statements (ms). */
+export const FORCE_AFTER_CANCEL_MS = 600;
+/** Longest wait for a connection to close at the end (ms); a stuck close is abandoned. */
+const CLOSE_TIMEOUT_MS = 300;
 
 const yieldMacrotask = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -83,6 +100,28 @@ const THROWN: ExecOutcome = Object.freeze({
   rows: 0,
   errorClass: 'client',
 });
+/** Ends a transaction left open by a stop (not measured). */
+const ROLLBACK: BoundQuery = Object.freeze({
+  templateId: 'stb_stop_rollback',
+  text: 'ROLLBACK',
+  params: [],
+  queryType: 'TCL',
+});
+
+/** Closes a connection, giving up after {@link CLOSE_TIMEOUT_MS} (a driver waiting on a dead server). */
+function closeBounded(c: Conn): Promise<void> {
+  if (c.shared) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+    c.session
+      .close()
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(t);
+        resolve();
+      });
+  });
+}
 
 /**
  * Runs the events of many sessions on a bounded set of connections. A session keeps its connection
@@ -98,6 +137,15 @@ export class Executor {
   readonly #idle: Conn[] = [];
   /** Sessions holding a connection while not running. */
   readonly #parked = new Set<Session>();
+  /** Connections with a statement in flight (cancelled when a stop's grace period ends). */
+  readonly #busy = new Set<Conn>();
+  /** Rollbacks of parked sessions' transactions started by a stop. */
+  #rollingBack = 0;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #forceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Records counted at the previous flush tick (the starvation watchdog). */
+  #progressAtTick = -1;
+  #progress = 0;
   /** Replay/open loop: events waiting for their due time (one armed wake-up per executor). */
   readonly #schedule: DueQueue<WireEvent>;
   #t0 = 0;
@@ -137,7 +185,10 @@ export class Executor {
       },
       ...(cfg.spinMs !== undefined ? { spinMs: cfg.spinMs } : {}),
     });
-    this.#timer = setInterval(() => this.#flush(), cfg.flushIntervalMs ?? 50);
+    this.#timer = setInterval(() => {
+      this.#flush();
+      this.#watchdog();
+    }, cfg.flushIntervalMs ?? 50);
     if (cfg.shared) this.#idle.push({ session: cfg.shared, shared: true });
     if (cfg.shared) this.#opened = 1;
   }
@@ -183,6 +234,10 @@ export class Executor {
       case 'stop':
         this.stop();
         break;
+      case 'cancel':
+        this.stop();
+        this.cancelNow();
+        break;
     }
   }
 
@@ -224,7 +279,12 @@ export class Executor {
     if (!closed && this.#started) this.#schedule.run();
   }
 
-  /** Stops: running statements finish, queued events are dropped (counted as not run). */
+  /**
+   * Stops: queued events are dropped (counted as not run), open transactions of idle sessions are
+   * rolled back at once (a parked session may hold the locks a running one waits for), running
+   * statements get `stopGraceMs` to finish and are then cancelled; a statement still running
+   * {@link FORCE_AFTER_CANCEL_MS} later is abandoned with its connection.
+   */
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
@@ -242,7 +302,68 @@ export class Executor {
       w.waiter = null;
       waiter?.reject(STOPPED);
     }
+    for (const p of this.#parked) if (p.inTxn) void this.#rollbackParked(p);
+    this.#graceTimer = setTimeout(
+      () => this.cancelNow(),
+      this.#cfg.stopGraceMs ?? 5000,
+    );
     this.#maybeDone();
+  }
+
+  /** Cancels every statement in flight now (after a stop; a second stop request skips the grace). */
+  cancelNow(): void {
+    if (this.#finished || this.#forceTimer !== undefined) return;
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    if (this.#busy.size > 0)
+      this.#cfg.sink.incident({
+        type: 'incident',
+        kind: 'aborted',
+        message: `Stopping: cancelled ${String(this.#busy.size)} running statement(s).`,
+        at: nowMs(),
+      });
+    for (const c of this.#busy)
+      void c.session.cancel?.().catch(() => undefined);
+    this.#forceTimer = setTimeout(() => {
+      if (this.#finished) return;
+      // statements that ignored the cancel: abandon them (their connections are closed)
+      if (this.#busy.size > 0)
+        this.#cfg.sink.incident({
+          type: 'incident',
+          kind: 'aborted',
+          message: `Stopping: abandoned ${String(this.#busy.size)} statement(s) still running after the cancel; their connections were closed.`,
+          at: nowMs(),
+        });
+      this.#notRun += this.#inFlight;
+      for (const s of this.#sessions.values()) if (s.running) s.cut = true;
+      this.#finished = true;
+      void this.#finish();
+    }, FORCE_AFTER_CANCEL_MS);
+  }
+
+  /** Runs ROLLBACK on a session's connection (unmeasured) when it is inside a transaction. */
+  async #endTxn(s: Session): Promise<void> {
+    const c = s.conn;
+    if (c === null || !s.inTxn) return;
+    s.inTxn = false;
+    this.#busy.add(c);
+    try {
+      const out = await c.session.execute(ROLLBACK, EXEC_CTX);
+      if (!out.ok && out.connectionLost === true) s.conn = null;
+    } catch {
+      s.conn = null;
+    } finally {
+      this.#busy.delete(c);
+    }
+  }
+
+  async #rollbackParked(s: Session): Promise<void> {
+    this.#rollingBack++;
+    try {
+      await this.#endTxn(s);
+    } finally {
+      this.#rollingBack--;
+      this.#maybeDone();
+    }
   }
 
   #drop(s: Session): void {
@@ -260,6 +381,7 @@ export class Executor {
   #recorded(): void {
     this.#n++;
     this.#ack++;
+    this.#progress++;
     if ((this.#n + 1) * REC > this.#buf.length) this.#flush();
   }
 
@@ -292,6 +414,23 @@ export class Executor {
     this.#ack = 0;
     this.#newClasses = [];
     this.#cfg.sink.batch(msg);
+  }
+
+  /**
+   * Sessions outnumber connections and a session waits for one, while a parked session holds a
+   * connection inside its transaction (perhaps with the locks a running statement waits for):
+   * when nothing finished since the last tick, ask for more events, since the parked session's
+   * next statement may lie beyond the window.
+   */
+  #watchdog(): void {
+    const stalled = this.#progress === this.#progressAtTick;
+    this.#progressAtTick = this.#progress;
+    if (!stalled || this.#stopping || this.#waiters.length === 0) return;
+    for (const p of this.#parked)
+      if (p.inTxn) {
+        this.#cfg.sink.starved();
+        return;
+      }
   }
 
   async #open(): Promise<Conn> {
@@ -403,14 +542,19 @@ export class Executor {
         };
         const start = nowMs();
         this.#inFlight++;
+        const conn = s.conn;
+        this.#busy.add(conn);
         let out: ExecOutcome;
         try {
-          out = await s.conn.session.execute(query, EXEC_CTX);
+          out = await conn.session.execute(query, EXEC_CTX);
         } catch {
           // plugins return errors as outcomes; a throw is a plugin bug, counted as `client`
           out = THROWN;
         }
+        this.#busy.delete(conn);
         this.#inFlight--;
+        // abandoned by a forced stop (counted as not run); nothing more is recorded
+        if (this.#finished) return;
         const end = nowMs();
         const b = this.#buf;
         const o = this.#n * REC;
@@ -464,6 +608,8 @@ export class Executor {
         at: nowMs(),
       });
     } finally {
+      // a stop never leaves a transaction open (nor the locks it holds)
+      if (this.#stopping && s.inTxn && !this.#finished) await this.#endTxn(s);
       s.running = false;
       this.#running--;
       if (this.#stopping || s.dead) this.#drop(s);
@@ -479,7 +625,7 @@ export class Executor {
   }
 
   #maybeDone(): void {
-    if (this.#finished || this.#running > 0) return;
+    if (this.#finished || this.#running > 0 || this.#rollingBack > 0) return;
     if (!this.#stopping) {
       if (!this.#ended) return;
       if (this.#schedule.size > 0) return;
@@ -492,6 +638,8 @@ export class Executor {
 
   async #finish(): Promise<void> {
     clearInterval(this.#timer);
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    if (this.#forceTimer !== undefined) clearTimeout(this.#forceTimer);
     this.#schedule.close();
     let completed = 0;
     let aborted = 0;
@@ -501,11 +649,8 @@ export class Executor {
     }
     const conns = new Set<Conn>(this.#idle);
     for (const s of this.#sessions.values()) if (s.conn) conns.add(s.conn);
-    await Promise.all(
-      [...conns]
-        .filter((c) => !c.shared)
-        .map((c) => c.session.close().catch(() => undefined)),
-    );
+    for (const c of this.#busy) conns.add(c);
+    await Promise.all([...conns].map(closeBounded));
     this.#flush();
     this.#resolve({
       sessions: this.#sessions.size,

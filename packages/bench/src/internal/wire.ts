@@ -1,4 +1,9 @@
-import type { ParamValue, QueryType } from '@stb/core';
+import type {
+  ParamValue,
+  QueryType,
+  SerializedError,
+  TxnBoundary,
+} from '@stb/core';
 
 /** Fields per record in a latency batch (Float64Array). */
 export const REC = 6;
@@ -13,8 +18,8 @@ export const F_ROWS = 4;
 /** End time relative to t0, ms. */
 export const F_END_MS = 5;
 
-/** Transaction boundary a template marks. */
-export type TxnMark = 'begin' | 'end' | null;
+/** Transaction boundary a template marks (its `boundary` fact). */
+export type TxnMark = TxnBoundary | null;
 
 /** A template as sent to workers. */
 export interface WireTemplate {
@@ -45,7 +50,7 @@ export interface BatchMessage {
 /** Something worth reporting that happened inside an executor. */
 export interface IncidentMessage {
   readonly type: 'incident';
-  readonly kind: 'reconnect' | 'connection-lost';
+  readonly kind: 'reconnect' | 'connection-lost' | 'aborted';
   readonly message: string;
   /** Absolute time, epoch ms. */
   readonly at: number;
@@ -66,7 +71,9 @@ export type ToExecutor =
   | { type: 'events'; events: WireEvent[] }
   | { type: 'start'; t0: number }
   | { type: 'end' }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** Stop and cancel running statements now, without the grace period. */
+  | { type: 'cancel' };
 
 /** Messages from an executor to the main thread. */
 export type FromExecutor =
@@ -75,22 +82,10 @@ export type FromExecutor =
   | { type: 'starved' }
   | { type: 'ready' }
   | { type: 'done'; summary: ExecutorSummary }
-  | { type: 'failed'; error: { code: string; message: string } };
+  /** The executor could not start or run: the whole error (`{name, code, message, details, stack}`). */
+  | { type: 'failed'; error: SerializedError };
 
 /** Absolute wall time in ms with sub-ms resolution, comparable across threads. */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
-}
-
-const BEGIN = /^\s*(begin\b(?!\s*;?\s*end)|start\s+transaction\b)/i;
-const END =
-  /^\s*(commit\b|end\b|abort\b|rollback\b(?!\s+(work\s+|transaction\s+)?to\b))/i;
-
-/** Whether a statement opens or closes a transaction. */
-export function txnMark(text: string, queryType: QueryType): TxnMark {
-  if (queryType !== 'TCL' && queryType !== 'OTHER' && queryType !== 'UTILITY')
-    return null;
-  if (BEGIN.test(text)) return 'begin';
-  if (END.test(text)) return 'end';
-  return null;
 }

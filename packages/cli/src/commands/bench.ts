@@ -32,6 +32,7 @@ export interface BenchCommandOptions {
   rate?: number;
   arrival: 'poisson' | 'uniform';
   duration?: number;
+  stopGrace?: number;
   warmup?: number;
   maxQueries?: number;
   connections?: number;
@@ -120,6 +121,11 @@ export function register(program: Command, ctx: CliContext): void {
         .default('poisson'),
     )
     .option('--duration <time>', 'stop after this long (e.g. 60s, 5m)', seconds)
+    .option(
+      '--stop-grace <time>',
+      'on a stop, cancel statements still running after this long (default 5s; a second Ctrl-C cancels at once)',
+      seconds,
+    )
     .option(
       '--warmup <time>',
       'leave the first part out of the result',
@@ -210,6 +216,9 @@ export function register(program: Command, ctx: CliContext): void {
             arrival: opts.arrival,
             ...(opts.duration !== undefined
               ? { durationSeconds: opts.duration }
+              : {}),
+            ...(opts.stopGrace !== undefined
+              ? { stopGraceMs: Math.round(opts.stopGrace * 1000) }
               : {}),
             ...(opts.warmup !== undefined
               ? { warmupSeconds: opts.warmup }

@@ -1,3 +1,4 @@
+import { isWriteStatement } from '@stb/core';
 import type { Dialect, QueryType } from '@stb/core';
 import {
   Lexer,
@@ -84,8 +85,19 @@ function topWords(tok: Tokens): { w: string; i: number }[] {
   return out;
 }
 
-/** Classifies a lexed statement. */
+/** Classifies a lexed statement: its type, transaction boundary and whether it writes. */
 export function classifyTokens(tok: Tokens): {
+  queryType: QueryType;
+  tcl: number;
+  writes: boolean;
+} {
+  const c = classifyType(tok);
+  // utility statements write unless they are SET/SHOW/EXPLAIN (core's one rule)
+  const first = c.queryType === 'UTILITY' ? (topWords(tok)[0]?.w ?? '') : '';
+  return { ...c, writes: isWriteStatement(c.queryType, first) };
+}
+
+function classifyType(tok: Tokens): {
   queryType: QueryType;
   tcl: number;
 } {
@@ -221,15 +233,8 @@ const classifier = {
   mysql: new Lexer('mysql'),
 };
 
-/**
- * The query type of a SQL statement by its leading keywords (works on any text, never throws):
- * SELECT, INSERT, UPDATE, DELETE, MERGE (also upserts: `ON CONFLICT DO UPDATE`,
- * `ON DUPLICATE KEY UPDATE`, `REPLACE`), DDL, TCL, UTILITY or OTHER.
- */
-export function classifyQuery(
-  sql: string,
-  dialect: Dialect = 'postgres',
-): QueryType {
+/** The statement type of any text, lexed with the dialect's shared classifier lexer. */
+export function classifyText(sql: string, dialect: Dialect): QueryType {
   const lexer = classifier[dialect];
   lexer.tokenize(sql);
   return classifyTokens(lexer.snapshot()).queryType;

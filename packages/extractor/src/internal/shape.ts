@@ -7,7 +7,7 @@ import {
   type TemplatePath,
   type TemplateSlot,
 } from '@stb/core';
-import { classifyTokens, lexerTables } from './classify';
+import { TCL_BEGIN, TCL_END, classifyTokens, lexerTables } from './classify';
 import {
   I_BIND,
   I_CONST,
@@ -55,6 +55,8 @@ export interface Shape {
   kept: number[];
   queryType: QueryType;
   tcl: number;
+  /** The statement writes (the `writes` fact of its template record). */
+  writes: boolean;
   tables: string[];
   path: TemplatePath;
   fingerprint: string | undefined;
@@ -268,7 +270,7 @@ export function buildShape(
   const dialect = lexer.dialect;
   const tok = lexer.snapshot();
   const mask = lexer.constMask();
-  const { queryType, tcl } = classifyTokens(tok);
+  const { queryType, tcl, writes } = classifyTokens(tok);
   let path: TemplatePath = 'lexer';
   let keepTok: Uint8Array | undefined;
   if (dialect === 'postgres' && isPostgresParserReady() && !lexed.truncated) {
@@ -313,6 +315,7 @@ export function buildShape(
     kept,
     queryType,
     tcl,
+    writes,
     tables: ast?.tables ?? lexerTables(tok, dialect),
     path,
     fingerprint: ast?.fingerprint,
@@ -396,6 +399,12 @@ export function shapeTemplate(
     slots,
     ...(shape.fingerprint ? { fingerprint: shape.fingerprint } : {}),
     path: shape.path,
+    ...(shape.tcl === TCL_BEGIN
+      ? { boundary: 'begin' as const }
+      : shape.tcl === TCL_END
+        ? { boundary: 'end' as const }
+        : {}),
+    writes: shape.writes,
   };
   if (shape.byText) shape.byText.set(text, template);
   else shape.template = template;

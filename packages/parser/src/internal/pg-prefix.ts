@@ -1,6 +1,7 @@
 import { PG_SEVERITIES, blankPgEntry } from './pg-processor';
 import type { PgLogFields } from './pg-processor';
 import { parseEpochMillis, parsePgTimestamp, scan } from './time';
+import { COMMON_PG_PREFIXES } from '../pg-prefixes';
 
 /**
  * A compiled `log_line_prefix`: a hand-written matcher (no regex, bounded backtracking only for
@@ -346,40 +347,6 @@ class TextCache {
 function isHex(c: number): boolean {
   return isDigit(c) || (c >= 97 && c <= 102);
 }
-
-/**
- * `log_line_prefix` values tried when none is given, most specific first: PostgreSQL's default,
- * Debian's, pgBadger's recommended ones, RDS/Aurora's, and common ones with `%c`/`%x`/`%v`.
- */
-export const COMMON_PG_PREFIXES: readonly string[] = [
-  '%m [%p] %q%u@%d/%a ',
-  '%m [%p] %q%u@%d ',
-  '%m [%p] ',
-  '%t [%p] ',
-  '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ',
-  '%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ',
-  '%t [%p]: [%l-1] user=%u,db=%d ',
-  '%t [%p]: [%l-1] db=%d,user=%u ',
-  '%t [%p]: [%l-1] ',
-  '%m [%p]: [%l-1] ',
-  '%t [%p]: user=%u,db=%d,app=%a,client=%h ',
-  '%t [%p-%l] %q%u@%d ',
-  '%m [%p-%l] %q%u@%d ',
-  '%t:%r:%u@%d:[%p]:',
-  '%m:%r:%u@%d:[%p]:',
-  '%m [%p] %c %x %v %q%u@%d/%a ',
-  '%m [%p] [%c] [%x] %q%u@%d/%a ',
-  '%m [%c] [%x] [%v] %q%u@%d ',
-  '%m [%p] %c ',
-  '%m %c %x ',
-  '%m [%p] [%c] ',
-  '%m [%p] %x ',
-  '%m [%p] %v ',
-  '%t [%p] %q%u@%d ',
-  '%n [%p] ',
-  '%m ',
-  '%t ',
-];
 
 let compiledCommon: CompiledPrefix[] | undefined;
 

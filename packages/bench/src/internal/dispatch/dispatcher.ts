@@ -1,0 +1,163 @@
+import { hash32, isStbError, mix32 } from '@stb/core';
+import type { TraceEvent } from '@stb/core';
+import type { Lane } from '../lanes';
+import type { TemplateTable } from '../template-table';
+import { nowMs } from '../wire';
+import type { DispatchStrategy } from './strategy';
+
+/** The runner's modes (`BenchMode`). */
+export type BenchModeName = 'replay' | 'closed' | 'open';
+
+const EVENT_BATCH = 256;
+/** Replay/open: events are read and handed to executors at most this far ahead of their due time. */
+const LOOKAHEAD_MS = 100;
+/** The reader yields the event loop after this long of reading (timed modes, closed loop). */
+const YIELD_TIMED_MS = 0.5;
+const YIELD_CLOSED_MS = 1;
+const yieldMacrotask = (): Promise<void> =>
+  new Promise((resolve) => setImmediate(resolve));
+
+/** What the dispatcher reads, where it sends it, and how it paces. */
+export interface DispatchContext {
+  readonly events: AsyncIterable<TraceEvent> | Iterable<TraceEvent>;
+  readonly lanes: readonly Lane[];
+  readonly table: TemplateTable;
+  readonly strategy: DispatchStrategy;
+  /** Absolute time 0 of the schedule (ms, `nowMs()` clock). */
+  readonly t0: number;
+  readonly readOnly: boolean;
+  readonly maxQueries: number;
+  readonly shard?: { readonly index: number; readonly count: number };
+  isStopping(): boolean;
+  /** Sleeps up to `ms`; a batch, a starved executor or a stop wakes it early. */
+  wait(ms: number): Promise<void>;
+}
+
+/** Counts the dispatcher leaves for the result. */
+export interface DispatchCounts {
+  /** Events that went to a crashed lane. */
+  notRun: number;
+  /** Write events skipped by `--read-only`. */
+  skippedReadOnly: number;
+  /** Sessions that had at least one event dispatched (this shard's). */
+  sessions: number;
+}
+
+/** An abort raised by the trace reader or a driver (`STB_ABORTED`, DOM `AbortError`). */
+export function isAbortError(err: unknown): boolean {
+  return (
+    isStbError(err, 'STB_ABORTED') ||
+    (err instanceof Error && err.name === 'AbortError')
+  );
+}
+
+/**
+ * Reads the trace and hands each event to its session's lane: sessions go to lanes by hash (and
+ * to shards by hash), a lane gets events in batches, timed modes read at most `LOOKAHEAD_MS`
+ * ahead of the schedule, and the reader waits while a lane has `limit` events in flight.
+ * Returns when the input ends, `maxQueries` is reached or the run stops; the last batches are
+ * posted. The hot path of the closed loop: keep it free of allocations per event.
+ */
+export async function dispatchEvents(
+  ctx: DispatchContext,
+): Promise<DispatchCounts> {
+  const { lanes, table, strategy, t0, shard } = ctx;
+  const counts: DispatchCounts = { notRun: 0, skippedReadOnly: 0, sessions: 0 };
+  const flushLane = (lane: Lane): void => {
+    if (lane.buffer.length === 0) return;
+    const events = lane.buffer;
+    lane.buffer = [];
+    if (lane.crashed) {
+      counts.notRun += events.length;
+      return;
+    }
+    lane.post({ type: 'events', events });
+  };
+  const flushAll = (): void => {
+    for (const l of lanes) flushLane(l);
+  };
+  /**
+   * Where each session's events go, computed once per session: 0 = another shard's session;
+   * ±(lane index + 1), positive once the session had an event dispatched (counted in the total).
+   */
+  const routes = new Map<string, number>();
+  const nLanes = lanes.length;
+  const timed = strategy.timed;
+  let dispatched = 0;
+  let sinceCheck = 0;
+  let lastYield = nowMs();
+  try {
+    for await (const ev of ctx.events) {
+      if (ctx.isStopping()) break;
+      const sid = ev.sessionId;
+      let route = routes.get(sid);
+      if (route === undefined) {
+        const h = hash32(sid);
+        route =
+          shard && h % shard.count !== shard.index
+            ? 0
+            : -1 - (nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes);
+        routes.set(sid, route);
+      }
+      if (route === 0) continue;
+      const ti = table.indexOf(ev.templateId);
+      if (ctx.readOnly && table.writes(ti)) {
+        counts.skippedReadOnly++;
+        continue;
+      }
+      if (dispatched >= ctx.maxQueries) break;
+      const due = strategy.due(ev);
+      if (route < 0) {
+        route = -route;
+        routes.set(sid, route);
+        counts.sessions++;
+        (lanes[route - 1] as Lane).sessions++;
+      }
+      const lane = lanes[route - 1] as Lane;
+      if (lane.crashed) {
+        counts.notRun++;
+        continue;
+      }
+      lane.buffer.push([sid, ti, ev.params, due]);
+      lane.sent++;
+      dispatched++;
+      if (lane.buffer.length >= EVENT_BATCH) flushLane(lane);
+      if (timed) {
+        const ahead = t0 + due - nowMs();
+        if (ahead > LOOKAHEAD_MS) {
+          flushAll();
+          await ctx.wait(ahead - LOOKAHEAD_MS / 2);
+          lastYield = nowMs();
+        } else if (++sinceCheck >= 64) {
+          sinceCheck = 0;
+          flushAll();
+          // an inline executor's scheduler shares this event loop: never hog it
+          if (nowMs() - lastYield > YIELD_TIMED_MS) {
+            await yieldMacrotask();
+            lastYield = nowMs();
+          }
+        }
+      } else if (++sinceCheck >= 256) {
+        sinceCheck = 0;
+        if (nowMs() - lastYield > YIELD_CLOSED_MS) {
+          flushAll();
+          await yieldMacrotask();
+          lastYield = nowMs();
+        }
+      }
+      while (
+        !ctx.isStopping() &&
+        !lane.crashed &&
+        lane.sent - lane.acked >= lane.limit
+      ) {
+        flushAll();
+        await ctx.wait(1000);
+      }
+    }
+  } catch (err) {
+    // a stop (signal) may surface as the reader's own abort error: the input just ends
+    if (!(ctx.isStopping() && isAbortError(err))) throw err;
+  }
+  flushAll();
+  return counts;
+}

@@ -1,0 +1,29 @@
+import type { BenchModeName } from './dispatcher';
+import { closedStrategy } from './closed';
+import { openStrategy } from './open';
+import { replayStrategy } from './replay';
+import type { DispatchStrategy } from './strategy';
+
+/** The strategy of a mode. */
+export function strategyFor(
+  mode: BenchModeName,
+  o: {
+    speed: number;
+    rate: number;
+    arrival: 'poisson' | 'uniform';
+    seed: number;
+  },
+): DispatchStrategy {
+  switch (mode) {
+    case 'closed':
+      return closedStrategy();
+    case 'replay':
+      return replayStrategy(o);
+    case 'open':
+      return openStrategy(o);
+  }
+}
+
+export { dispatchEvents } from './dispatcher';
+export type { DispatchCounts, DispatchContext } from './dispatcher';
+export type { DispatchStrategy } from './strategy';
