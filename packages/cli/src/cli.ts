@@ -20,15 +20,29 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+// Node exits when nothing is left to wait for, even while a command's promise is pending (a
+// stream that never ends): that would be exit 0 without output. Make it a loud internal error.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write(
+    '[stb] The command stopped before it finished (nothing left to wait for). This is a bug: rerun with `--debug` and report it.\n',
+  );
+  process.exitCode = 70;
+});
+
 runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   signal: controller.signal,
 }).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    settled = true;
     process.stderr.write(`[stb] Unexpected failure: ${String(err)}\n`);
     process.exitCode = 70;
   },

@@ -41,7 +41,12 @@ function tempPathFor(finalPath: string): string {
   );
 }
 
-function writeFailed(finalPath: string, err: unknown): StbError {
+/**
+ * The error of a failed write: `STB_OUTPUT_WRITE_FAILED` naming the file and the system's
+ * reason (ENOSPC, EACCES…). An `StbError` passes through unchanged. @internal
+ */
+export function writeFailed(finalPath: string, err: unknown): StbError {
+  if (err instanceof StbError) return err;
   const e = err as NodeJS.ErrnoException;
   return new StbError(
     'STB_OUTPUT_WRITE_FAILED',
@@ -63,10 +68,14 @@ export async function createAtomicFileWriter(
   finalPath: string,
   options: AtomicFileWriterOptions = {},
 ): Promise<AtomicFileWriter> {
-  const tmp = tempPathFor(finalPath);
+  // A device or pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming a
+  // temporary file over it would replace the device node (as root) instead of writing to it.
+  const existing = await fsp.stat(finalPath).catch(() => undefined);
+  const direct = existing !== undefined && !existing.isFile();
+  const tmp = direct ? finalPath : tempPathFor(finalPath);
   let fd: number;
   try {
-    fd = await openAsync(tmp, 'wx', 0o644);
+    fd = await openAsync(tmp, direct ? 'w' : 'wx', 0o644);
   } catch (err) {
     throw writeFailed(finalPath, err);
   }
@@ -84,10 +93,13 @@ export async function createAtomicFileWriter(
     highWaterMark: WRITE_BUFFER_BYTES,
   });
   let firstError: Error | undefined;
+  let stream: Writable = file;
   file.on('error', (err) => {
     firstError ??= err;
+    // With gzip in front, a failed file (ENOSPC) must also fail the stream the caller writes
+    // to: else the gzip stream stops draining and its writer waits forever.
+    if (stream !== file) stream.destroy(err);
   });
-  let stream: Writable = file;
   if (options.gzip) {
     const gz = createGzip();
     gz.on('error', (err) => {
@@ -103,7 +115,7 @@ export async function createAtomicFileWriter(
     stream.destroy();
     file.destroy();
     await closeFd().catch(() => undefined);
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    if (!direct) await fsp.rm(tmp, { force: true }).catch(() => undefined);
   };
 
   return {
@@ -129,9 +141,9 @@ export async function createAtomicFileWriter(
         stream.end();
         await done;
         check();
-        await fsyncAsync(fd);
+        if (!direct) await fsyncAsync(fd);
         await closeFd();
-        await fsp.rename(tmp, finalPath);
+        if (!direct) await fsp.rename(tmp, finalPath);
         state = 'committed';
       } catch (err) {
         state = 'aborted';
@@ -179,7 +191,12 @@ export function drained(stream: Writable): Promise<void> {
     };
     const onClose = () => {
       done();
-      reject(new Error('stream closed before drain'));
+      reject(
+        stream.errored ??
+          Object.assign(new Error('stream closed before drain'), {
+            code: 'ERR_STREAM_PREMATURE_CLOSE',
+          }),
+      );
     };
     const done = () => {
       stream.off(event, onEvent);

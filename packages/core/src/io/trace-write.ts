@@ -17,6 +17,7 @@ import type { AnyIterable } from '../streams';
 import {
   createAtomicFileWriter,
   drained,
+  writeFailed,
   writeFileAtomic,
 } from './atomic-file';
 import { stringifyTraceEvent } from './event-json';
@@ -368,6 +369,15 @@ export async function writeTrace(
     await sink.commit();
   } catch (err) {
     await sink.abort();
+    // A system error of the output (ENOSPC, EACCES, EIO, a destroyed stream) is a failed write of
+    // that file, not a bug.
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (
+      !(err instanceof StbError) &&
+      typeof code === 'string' &&
+      /^(E[A-Z]+|ERR_STREAM_\w+)$/.test(code)
+    )
+      throw writeFailed(output, err);
     throw err;
   } finally {
     await fmt.cleanup();
