@@ -54,6 +54,16 @@ export function parseNonNegativeInt(value: string): number {
   return n;
 }
 
+/** A TCP port: 0 (any free port) to 65535. */
+export function parsePort(value: string): number {
+  const n = Number(value.trim());
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(
+      `Expected a port from 0 (any free port) to 65535, got \`${value}\`.`,
+    );
+  return n;
+}
+
 /** A finite number above zero. */
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);

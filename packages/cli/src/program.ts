@@ -111,6 +111,27 @@ Examples:
   return { program, ctx };
 }
 
+/** The first operand of `argv` when it names no command (global options skipped), else undefined. */
+function unknownCommand(
+  program: Command,
+  argv: readonly string[],
+): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--') return undefined;
+    if (a === '--log-level') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    const known = program.commands.some(
+      (c) => c.name() === a || c.aliases().includes(a),
+    );
+    return known || a === 'help' ? undefined : a;
+  }
+  return undefined;
+}
+
 function commanderExitCode(err: CommanderError): ExitCode {
   if (
     err.code === 'commander.helpDisplayed' ||
@@ -135,6 +156,15 @@ export async function runCli(
   try {
     if (argv.length === 0) {
       program.outputHelp();
+      return EXIT_CODES.usage;
+    }
+    const unknown = unknownCommand(program, argv);
+    if (unknown !== undefined) {
+      // `stb nosuch --help` must not print the top-level help and exit 0: a script probing for
+      // a command (`stb compare --help`) would be told it exists.
+      io.stderr.write(
+        `[stb] Unknown command \`${unknown}\`. Commands: ${program.commands.map((c) => c.name()).join(', ')}.\n(run with --help for usage)\n`,
+      );
       return EXIT_CODES.usage;
     }
     await program.parseAsync([...argv], { from: 'user' });
