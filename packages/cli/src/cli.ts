@@ -9,7 +9,11 @@ const controller = new AbortController();
 let interrupts = 0;
 const onSignal = (): void => {
   interrupts++;
-  if (interrupts > 1) process.exit(130);
+  if (interrupts > 1) {
+    // Temporary outputs are removed by core's exit hook.
+    process.stderr.write('[stb] Interrupted again: exiting now.\n');
+    process.exit(130);
+  }
   controller.abort();
 };
 process.on('SIGINT', onSignal);

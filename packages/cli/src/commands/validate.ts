@@ -20,6 +20,7 @@ import { InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
+import { assertWritable } from '../outputs';
 
 /** Options of `stb validate`. */
 export interface ValidateCommandOptions {
@@ -154,6 +155,10 @@ export function register(program: Command, ctx: CliContext): void {
             `[stb] [cli] Unexpected argument \`${jsonPath}\`. Use \`--json-report <path>\` (or \`--json <path>\`) for the JSON report.`,
           );
         const jsonOut = opts.jsonReport ?? jsonPath;
+        if (opts.report !== undefined)
+          await assertWritable(ctx.resolvePath(opts.report), '--report');
+        if (jsonOut !== undefined)
+          await assertWritable(ctx.resolvePath(jsonOut), '--json-report');
         const original = await openInput(
           ctx.resolvePath(opts.original),
           opts.original,

@@ -31,6 +31,34 @@ const openAsync = promisify(fs.open);
 const closeAsync = promisify(fs.close);
 const fsyncAsync = promisify(fs.fsync);
 
+/**
+ * Temporary files being written. A process that ends without unwinding (a second Ctrl-C that
+ * exits at once, `process.exit` elsewhere) removes them synchronously on `exit`, so no `.tmp`
+ * is left behind whatever the path out.
+ */
+const liveTempFiles = new Set<string>();
+let exitHookInstalled = false;
+/** Registers a temporary file for removal at process exit. @internal */
+export function trackTemp(tmp: string): void {
+  liveTempFiles.add(tmp);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const f of liveTempFiles) {
+      try {
+        fs.rmSync(f, { force: true });
+      } catch {
+        // best effort on the way out
+      }
+    }
+  });
+}
+
+/** Unregisters a temporary file (renamed or removed). @internal */
+export function untrackTemp(tmp: string): void {
+  liveTempFiles.delete(tmp);
+}
+
 /** The temporary path used for `finalPath`: a hidden file in the same directory. */
 function tempPathFor(finalPath: string): string {
   const dir = path.dirname(finalPath);
@@ -79,6 +107,7 @@ export async function createAtomicFileWriter(
   } catch (err) {
     throw writeFailed(finalPath, err);
   }
+  if (!direct) trackTemp(tmp);
   let fdOpen = true;
   const closeFd = async () => {
     if (!fdOpen) return;
@@ -115,7 +144,10 @@ export async function createAtomicFileWriter(
     stream.destroy();
     file.destroy();
     await closeFd().catch(() => undefined);
-    if (!direct) await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    if (!direct) {
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      liveTempFiles.delete(tmp);
+    }
   };
 
   return {
@@ -143,7 +175,10 @@ export async function createAtomicFileWriter(
         check();
         if (!direct) await fsyncAsync(fd);
         await closeFd();
-        if (!direct) await fsp.rename(tmp, finalPath);
+        if (!direct) {
+          await fsp.rename(tmp, finalPath);
+          liveTempFiles.delete(tmp);
+        }
         state = 'committed';
       } catch (err) {
         state = 'aborted';

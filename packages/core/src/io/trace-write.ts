@@ -17,6 +17,8 @@ import type { AnyIterable } from '../streams';
 import {
   createAtomicFileWriter,
   drained,
+  trackTemp,
+  untrackTemp,
   writeFailed,
   writeFileAtomic,
 } from './atomic-file';
@@ -243,6 +245,7 @@ function jsonWriter(out: ChunkedWriter, spoolDir: string): FormatWriter {
     },
     event(e) {
       if (!spool) {
+        trackTemp(spoolPath);
         spoolStream = createWriteStream(spoolPath, { flags: 'wx' });
         spool = new ChunkedWriter(spoolStream);
       }
@@ -268,6 +271,7 @@ function jsonWriter(out: ChunkedWriter, spoolDir: string): FormatWriter {
     async cleanup() {
       spoolStream?.destroy();
       await fsp.rm(spoolPath, { force: true });
+      untrackTemp(spoolPath);
     },
   };
 }
