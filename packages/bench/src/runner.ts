@@ -699,6 +699,7 @@ async function execute(
       await Promise.all(lanes.map((l) => l.ready));
 
       const t0 = nowMs() + (mode === 'closed' ? 0 : 5);
+      agg.outages.setOrigin(t0);
       for (const lane of lanes) lane.post({ type: 'start', t0 });
       const durationTimer =
         options.durationSeconds !== undefined
@@ -901,6 +902,7 @@ async function execute(
   }
   const seconds = Math.max(0, (agg.lastEndMs - warmupMs) / 1000);
   const stats = agg.result(seconds);
+  const outages = agg.outages.result();
   const reconnects = lanes.reduce(
     (a, l) => a + (l.summary?.reconnects ?? 0),
     0,
@@ -947,7 +949,12 @@ async function execute(
       aborted: Math.max(0, sessionsTotal - completed),
     },
     skipped: { readOnly: skippedReadOnly, notRun },
-    faults: { reconnects, workerCrashes: crashes, incidents },
+    faults: {
+      reconnects,
+      workerCrashes: crashes,
+      incidents,
+      ...(outages.length > 0 ? { outages } : {}),
+    },
   };
   return result;
 }

@@ -163,7 +163,7 @@ export async function runCli(
       // `stb nosuch --help` must not print the top-level help and exit 0: a script probing for
       // a command (`stb compare --help`) would be told it exists.
       io.stderr.write(
-        `[stb] Unknown command \`${unknown}\`. Commands: ${program.commands.map((c) => c.name()).join(', ')}.\n(run with --help for usage)\n`,
+        `[stb] unknown command '${unknown}'. Commands: ${program.commands.map((c) => c.name()).join(', ')}.\n(run with --help for usage)\n`,
       );
       return EXIT_CODES.usage;
     }

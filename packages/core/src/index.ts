@@ -76,6 +76,8 @@ export {
   BenchStats,
   BenchTemplateStats,
   BenchIncident,
+  BenchErrorDetail,
+  BenchOutage,
   BenchContext,
   BenchResult,
 } from './bench-result';
