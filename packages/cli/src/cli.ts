@@ -2,9 +2,10 @@
 /**
  * The `stb` binary: runs the program on `process.argv`, aborts work on Ctrl-C (a second Ctrl-C
  * exits at once), and exits with the code `runCli` resolves to.
+ *
+ * The signal handlers are installed before the program is loaded (a dynamic import), so a
+ * Ctrl-C during start-up is an orderly interruption (exit 130, one `[stb]` line), not a kill.
  */
-import { runCli } from './program';
-
 const controller = new AbortController();
 let interrupts = 0;
 const onSignal = (): void => {
@@ -36,18 +37,29 @@ process.on('beforeExit', () => {
   process.exitCode = 70;
 });
 
-runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  signal: controller.signal,
-}).then(
+async function main(): Promise<number> {
+  const { runCli } = await import('./program');
+  if (controller.signal.aborted) {
+    process.stderr.write('[stb] Interrupted before the command started.\n');
+    return 130;
+  }
+  return runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+  });
+}
+
+main().then(
   (code) => {
     settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
     settled = true;
-    process.stderr.write(`[stb] Unexpected failure: ${String(err)}\n`);
+    process.stderr.write(
+      `[stb] Unexpected failure: ${String(err)}. This is a bug: rerun with \`--debug\` and report it.\n`,
+    );
     process.exitCode = 70;
   },
 );

@@ -23,6 +23,7 @@
  * 4. Add an e2e test in `tests/<name>.test.ts` running the built `dist/cli.js` (see
  *    `tests/helpers.ts`), and document the command in `README.md`.
  */
+import { isStbError } from '@stb/core';
 import { Command, CommanderError, Option } from 'commander';
 import * as benchCommand from './commands/bench';
 import * as generateCommand from './commands/generate';
@@ -171,6 +172,12 @@ export async function runCli(
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return commanderExitCode(err);
+    // Interrupted: whatever error the abort surfaced as (a read stream's AbortError, a closed
+    // pipe), the outcome is an interruption, not bad input or a bug.
+    if (ctx.signal.aborted && !isStbError(err, 'STB_ABORTED')) {
+      io.stderr.write('[stb] Interrupted before the command finished.\n');
+      return EXIT_CODES.aborted;
+    }
     return ctx.reportError(err);
   }
 }

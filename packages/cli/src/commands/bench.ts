@@ -262,8 +262,12 @@ export function register(program: Command, ctx: CliContext): void {
       if (out !== undefined)
         await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
       if (result.status === 'failed') ctx.setExitCode(EXIT_CODES.checkFailed);
-      else if (result.stopReason === 'signal')
+      else if (result.stopReason === 'signal') {
+        ctx.log.error(
+          `[stb] Interrupted: the run stopped early${out !== undefined ? `; the partial result is in ${opts.out ?? ''}` : ''}.`,
+        );
         ctx.setExitCode(EXIT_CODES.aborted);
+      }
       else if (opts.dryRun === true && result.overall.errors > 0)
         ctx.setExitCode(EXIT_CODES.checkFailed);
     });
