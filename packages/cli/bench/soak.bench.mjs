@@ -260,16 +260,28 @@ async function main() {
       { metric: 'run length', value: elapsedS, unit: 's' },
       { metric: 'queries executed', value: result.overall.count, unit: '' },
       { metric: 'achieved rate', value: result.overall.qps, unit: 'q/s' },
-      { metric: 'failed queries (1 in 50 groups fails by design)', value: result.overall.errors, unit: '' },
+      {
+        metric: 'failed queries (1 in 50 groups fails by design)',
+        value: result.overall.errors,
+        unit: '',
+      },
       { metric: 'RSS at 2 min', value: rssSteady[0] ?? NaN, unit: 'MiB' },
       { metric: 'RSS at end', value: rssSteady.at(-1) ?? NaN, unit: 'MiB' },
-      { metric: 'RSS max (steady state)', value: Math.max(...rssSteady), unit: 'MiB' },
+      {
+        metric: 'RSS max (steady state)',
+        value: Math.max(...rssSteady),
+        unit: 'MiB',
+      },
       {
         metric: 'RSS trend (least squares over the sawtooth, steady state)',
         value: slopePer10Min,
         unit: 'MiB per 10 min',
       },
-      { metric: 'RSS peak, first third after 5 min', value: earlyPeak, unit: 'MiB' },
+      {
+        metric: 'RSS peak, first third after 5 min',
+        value: earlyPeak,
+        unit: 'MiB',
+      },
       { metric: 'RSS peak, last third', value: latePeak, unit: 'MiB' },
       {
         metric: 'RSS peak growth, last third vs first third',
@@ -277,7 +289,11 @@ async function main() {
         unit: '%',
         target: 'flat (< 5 %)',
       },
-      { metric: 'pg_stat_activity backends min (steady state)', value: Math.min(...backends), unit: '' },
+      {
+        metric: 'pg_stat_activity backends min (steady state)',
+        value: Math.min(...backends),
+        unit: '',
+      },
       {
         metric: 'pg_stat_activity backends max (steady state)',
         value: Math.max(...backends),

@@ -90,8 +90,7 @@ export function checkInvalidShare(s: ParseSummary, maxInvalid: number): void {
   const bad = s.invalidLines;
   if (bad === 0 || bad <= maxInvalid * s.linesRead) return;
   const first = s.invalid[0];
-  const pct = (x: number): string =>
-    `${(100 * x).toFixed(x < 0.001 ? 3 : 1)}%`;
+  const pct = (x: number): string => `${(100 * x).toFixed(x < 0.001 ? 3 : 1)}%`;
   throw new StbError(
     'STB_PARSE_INVALID_LINE',
     `[stb] [cli] ${bad} of ${s.linesRead} log lines (${pct(bad / Math.max(1, s.linesRead))}) are invalid, first at \`${first?.file ?? '?'}\`:${first?.line ?? '?'} (${first?.reason ?? 'invalid'}); more than \`--max-invalid\` ${pct(maxInvalid)}. Check the format (\`--format\`, \`--prefix\`), or raise \`--max-invalid\` to keep what parses.`,

@@ -79,7 +79,13 @@ export function parseShare(value: string): number {
   const pct = v.endsWith('%');
   const n = Number(pct ? v.slice(0, -1) : v);
   const share = pct ? n / 100 : n;
-  if (v === '' || v === '%' || !Number.isFinite(share) || share < 0 || share > 1)
+  if (
+    v === '' ||
+    v === '%' ||
+    !Number.isFinite(share) ||
+    share < 0 ||
+    share > 1
+  )
     throw new InvalidArgumentError(
       `Expected a share such as 5% or 0.05 (from 0 to 100%), got \`${value}\`.`,
     );

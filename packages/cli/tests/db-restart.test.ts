@@ -98,14 +98,27 @@ async function privatePostgres(dir: string): Promise<Server> {
   const data = path.join(dir, 'pg');
   chmodSync(dir, 0o777);
   const asPg = (cmd: string, args: string[]): string =>
-    execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/${cmd}`, ...args], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    execFileSync(
+      'runuser',
+      ['-u', 'postgres', '--', `${PG_BIN}/${cmd}`, ...args],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
   asPg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
   const start = async (): Promise<void> => {
-    asPg('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'pg.log'), '-w', 'start']);
+    asPg('pg_ctl', [
+      '-D',
+      data,
+      '-o',
+      opts,
+      '-l',
+      path.join(dir, 'pg.log'),
+      '-w',
+      'start',
+    ]);
   };
   await start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -239,75 +252,82 @@ describe.each(cases)('a $name restart mid-bench (issue 14)', (c) => {
   const run = c.available || required ? it : it.skip;
   if (!c.available && !required)
     // eslint-disable-next-line no-console
-    console.warn(`skipping the ${c.name} restart test: server binaries missing or not root`);
-  run('completes, counts the failed queries and reports the outage window', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'stb-restart-'));
-    let server: Server | undefined;
-    try {
-      server = await c.make(dir);
-      const trace = path.join(dir, 'trace.jsonl');
-      const rate = 200;
-      const seconds = 10;
-      writeTrace(trace, c.dialect, rate * seconds);
-      const out = path.join(dir, 'result.json');
-      const child = spawn(
-        process.execPath,
-        [
-          CLI_PATH,
-          'bench',
-          '-i',
-          trace,
-          '-t',
-          server.url,
-          '--mode',
-          'open',
-          '--rate',
-          String(rate),
-          '-c',
-          '4',
-          '--no-metrics',
-          '-o',
-          out,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let stderr = '';
-      child.stderr?.on('data', (b: Buffer) => {
-        stderr += b.toString();
-      });
-      const exited = new Promise<number | null>((r) =>
-        child.once('exit', (code) => r(code)),
-      );
-      // wait until the run is under way (the CLI starts slowly on a busy machine), then a bit more
-      for (let i = 0; i < 600 && server.clients() < 2; i++) await sleep(100);
-      await sleep(1000);
-      await server.stop();
-      await sleep(1500);
-      await server.start();
-      const code = await Promise.race([
-        exited,
-        sleep(90_000).then(() => 'hung' as const),
-      ]);
-      if (code === 'hung') child.kill('SIGKILL');
-      expect({ code, stderr }).toMatchObject({ code: 0 });
-      const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
-      expect(result.status).toBe('completed');
-      expect(result.overall.errors).toBeGreaterThan(0);
-      expect(result.overall.ok).toBeGreaterThan(rate * 2);
-      const outages = result.faults.outages ?? [];
-      expect(outages.length).toBeGreaterThanOrEqual(1);
-      const longest = Math.max(...outages.map((o) => o.durationMs));
-      // stopped for 1.5 s plus the time to stop and start: at least 1 s unreachable, less than 60
-      expect(longest).toBeGreaterThan(1000);
-      expect(longest).toBeLessThan(60_000);
-      expect(outages.every((o) => o.unresolved !== true)).toBe(true);
-      expect(stderr).toMatch(/outage: target unreachable from \S+ .* for [\d.]+ s/);
-      // per-template error detail: the code and a message without literals
-      const details = result.templates.flatMap((t) => t.errorDetails ?? []);
-      expect(details.length).toBeGreaterThan(0);
-    } finally {
-      await server?.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    console.warn(
+      `skipping the ${c.name} restart test: server binaries missing or not root`,
+    );
+  run(
+    'completes, counts the failed queries and reports the outage window',
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'stb-restart-'));
+      let server: Server | undefined;
+      try {
+        server = await c.make(dir);
+        const trace = path.join(dir, 'trace.jsonl');
+        const rate = 200;
+        const seconds = 10;
+        writeTrace(trace, c.dialect, rate * seconds);
+        const out = path.join(dir, 'result.json');
+        const child = spawn(
+          process.execPath,
+          [
+            CLI_PATH,
+            'bench',
+            '-i',
+            trace,
+            '-t',
+            server.url,
+            '--mode',
+            'open',
+            '--rate',
+            String(rate),
+            '-c',
+            '4',
+            '--no-metrics',
+            '-o',
+            out,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr?.on('data', (b: Buffer) => {
+          stderr += b.toString();
+        });
+        const exited = new Promise<number | null>((r) =>
+          child.once('exit', (code) => r(code)),
+        );
+        // wait until the run is under way (the CLI starts slowly on a busy machine), then a bit more
+        for (let i = 0; i < 600 && server.clients() < 2; i++) await sleep(100);
+        await sleep(1000);
+        await server.stop();
+        await sleep(1500);
+        await server.start();
+        const code = await Promise.race([
+          exited,
+          sleep(90_000).then(() => 'hung' as const),
+        ]);
+        if (code === 'hung') child.kill('SIGKILL');
+        expect({ code, stderr }).toMatchObject({ code: 0 });
+        const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+        expect(result.status).toBe('completed');
+        expect(result.overall.errors).toBeGreaterThan(0);
+        expect(result.overall.ok).toBeGreaterThan(rate * 2);
+        const outages = result.faults.outages ?? [];
+        expect(outages.length).toBeGreaterThanOrEqual(1);
+        const longest = Math.max(...outages.map((o) => o.durationMs));
+        // stopped for 1.5 s plus the time to stop and start: at least 1 s unreachable, less than 60
+        expect(longest).toBeGreaterThan(1000);
+        expect(longest).toBeLessThan(60_000);
+        expect(outages.every((o) => o.unresolved !== true)).toBe(true);
+        expect(stderr).toMatch(
+          /outage: target unreachable from \S+ .* for [\d.]+ s/,
+        );
+        // per-template error detail: the code and a message without literals
+        const details = result.templates.flatMap((t) => t.errorDetails ?? []);
+        expect(details.length).toBeGreaterThan(0);
+      } finally {
+        await server?.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

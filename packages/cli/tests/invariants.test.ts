@@ -262,16 +262,14 @@ const rows: Row[] = [
     code: 3,
     says: /\/dev\/full.*ENOSPC/,
   },
-  ...['x.jsonl.gz', 'x.jsonl', 'x.csv', 'x.json'].map(
-    (f): Row => ({
-      name: `generate: full disk, ${f}`,
-      args: ['generate', '-m', fx('model.json'), '-n', '20000', '-o', 'OUT'],
-      code: 3,
-      says: /ENOSPC/,
-      out: f,
-      onFullDisk: true,
-    }),
-  ),
+  ...['x.jsonl.gz', 'x.jsonl', 'x.csv', 'x.json'].map((f): Row => ({
+    name: `generate: full disk, ${f}`,
+    args: ['generate', '-m', fx('model.json'), '-n', '20000', '-o', 'OUT'],
+    code: 3,
+    says: /ENOSPC/,
+    out: f,
+    onFullDisk: true,
+  })),
   {
     name: 'parse: full disk, gzip output',
     args: ['parse', '-i', PG_LOG, '-o', 'OUT'],
@@ -290,7 +288,15 @@ const rows: Row[] = [
   },
   {
     name: 'parse: the same log with --max-invalid 100% completes',
-    args: ['parse', '-i', fx('mixed.log'), '--max-invalid', '100%', '-o', 'OUT'],
+    args: [
+      'parse',
+      '-i',
+      fx('mixed.log'),
+      '--max-invalid',
+      '100%',
+      '-o',
+      'OUT',
+    ],
     code: 0,
     out: 'mixed.jsonl',
   },
@@ -311,20 +317,18 @@ const rows: Row[] = [
       ['parse', '--utc-offset', '+99:99', /--utc-offset/],
       ['parse', '--max-invalid', '150%', /--max-invalid/],
     ] as const
-  ).map(
-    ([cmd, opt, v, says]): Row => ({
-      name: `${cmd}: ${opt} ${v} is refused`,
-      args:
-        cmd === 'generate'
-          ? ['generate', '-m', fx('model.json'), opt, v, '-o', 'OUT']
-          : cmd === 'bench'
-            ? [...BENCH, '-i', fx('trace.jsonl'), opt, v]
-            : ['parse', '-i', PG_LOG, opt, v, '-o', 'OUT'],
-      code: 2,
-      says,
-      out: 'x.jsonl',
-    }),
-  ),
+  ).map(([cmd, opt, v, says]): Row => ({
+    name: `${cmd}: ${opt} ${v} is refused`,
+    args:
+      cmd === 'generate'
+        ? ['generate', '-m', fx('model.json'), opt, v, '-o', 'OUT']
+        : cmd === 'bench'
+          ? [...BENCH, '-i', fx('trace.jsonl'), opt, v]
+          : ['parse', '-i', PG_LOG, opt, v, '-o', 'OUT'],
+    code: 2,
+    says,
+    out: 'x.jsonl',
+  })),
   {
     name: 'learn: a misspelt --model-option lists the valid ones',
     args: [
@@ -345,14 +349,12 @@ const rows: Row[] = [
     'postgres://[::1:5432/test',
     'postgres://127.0.0.1:99999/test',
     'mysql://root@127.0.0.1:70000/test',
-  ].map(
-    (url): Row => ({
-      name: `bench: target ${url}`,
-      args: [...BENCH.slice(0, 2), '-i', fx('trace.jsonl'), '-t', url],
-      code: 2,
-      says: /Invalid target/,
-    }),
-  ),
+  ].map((url): Row => ({
+    name: `bench: target ${url}`,
+    args: [...BENCH.slice(0, 2), '-i', fx('trace.jsonl'), '-t', url],
+    code: 2,
+    says: /Invalid target/,
+  })),
   // commands
   {
     name: 'an unknown command with --help is a usage error',
@@ -379,10 +381,13 @@ describe('invariants of every command (issue 14)', () => {
       const outDir = row.onFullDisk
         ? mkdtempSync(path.join(fullDir as string, 'row-'))
         : dir;
-      const out = row.out === undefined ? undefined : path.join(outDir, row.out);
+      const out =
+        row.out === undefined ? undefined : path.join(outDir, row.out);
       const args = row.args.map((a) => (a === 'OUT' ? (out as string) : a));
       const r = await runStb(args, { cwd: dir });
-      const stbLines = r.stderr.split('\n').filter((l) => l.startsWith('[stb]'));
+      const stbLines = r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('[stb]'));
       expect({ code: r.code, stderr: r.stderr }).toMatchObject({
         code: row.code,
       });

@@ -75,8 +75,7 @@ export class ErrorDetails {
       });
     const kept = list.slice(0, MAX_DETAILS);
     const rest =
-      this.#other +
-      list.slice(MAX_DETAILS).reduce((a, d) => a + d.count, 0);
+      this.#other + list.slice(MAX_DETAILS).reduce((a, d) => a + d.count, 0);
     if (rest > 0) kept.push({ message: '(other errors)', count: rest });
     return kept;
   }

@@ -160,7 +160,10 @@ export class Aggregator {
       const cls = buf[o + F_CLASS] as number;
       const rows = buf[o + F_ROWS] as number;
       const end = buf[o + F_END_MS] as number;
-      this.outages.observe(end, cls < 0 ? undefined : (classes[cls] ?? 'unknown'));
+      this.outages.observe(
+        end,
+        cls < 0 ? undefined : (classes[cls] ?? 'unknown'),
+      );
       if (m) {
         t.duration.observe(lat / 1000);
         if (t.pendingOk + t.pendingErr === 0) touched.push(t);

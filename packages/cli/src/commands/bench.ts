@@ -267,8 +267,7 @@ export function register(program: Command, ctx: CliContext): void {
           `[stb] Interrupted: the run stopped early${out !== undefined ? `; the partial result is in ${opts.out ?? ''}` : ''}.`,
         );
         ctx.setExitCode(EXIT_CODES.aborted);
-      }
-      else if (opts.dryRun === true && result.overall.errors > 0)
+      } else if (opts.dryRun === true && result.overall.errors > 0)
         ctx.setExitCode(EXIT_CODES.checkFailed);
     });
   addExamples(cmd, [

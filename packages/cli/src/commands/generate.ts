@@ -117,7 +117,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option(
       '--scale <x>',
       'x times as many concurrent sessions, each with the original rhythm (not faster time); at most 10000',
-      (v: string) => parseBoundedNumber(v, { min: 0, max: 10_000, minExclusive: true }),
+      (v: string) =>
+        parseBoundedNumber(v, { min: 0, max: 10_000, minExclusive: true }),
     )
     .option(
       '--time-scale <x>',
