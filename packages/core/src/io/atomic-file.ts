@@ -99,7 +99,9 @@ export async function createAtomicFileWriter(
   // A device or pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming a
   // temporary file over it would replace the device node (as root) instead of writing to it.
   const existing = await fsp.stat(finalPath).catch(() => undefined);
-  const direct = existing !== undefined && !existing.isFile();
+  const direct =
+    existing !== undefined &&
+    (existing.isCharacterDevice() || existing.isFIFO());
   const tmp = direct ? finalPath : tempPathFor(finalPath);
   let fd: number;
   try {
