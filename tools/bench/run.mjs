@@ -131,9 +131,10 @@ function main(argv) {
   const filters = argv.filter((a) => !a.startsWith('-'));
   const skipBuild = argv.includes('--no-build');
   const all = findScripts();
+  // The 30-minute soak runs only when asked for by name (`npm run bench -- soak`).
   const scripts = filters.length
     ? all.filter((s) => filters.some((f) => s.includes(f)))
-    : all;
+    : all.filter((s) => !s.endsWith('/soak.bench.mjs'));
   if (scripts.length === 0) {
     process.stderr.write(
       `[bench] no bench scripts match ${filters.join(' ')}; found: ${all.join(', ') || 'none'}\n`,

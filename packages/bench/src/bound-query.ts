@@ -23,6 +23,11 @@ export interface ExecOutcome {
   readonly errorCode?: string;
   /** Error class for aggregation: SQLSTATE class (`23`, `57`), MySQL errno, `connection`, `timeout`, `client`. */
   readonly errorClass?: string;
+  /**
+   * The server's error message with literals removed (quoted strings and numbers become `?`), so
+   * it names the failure without carrying parameter values. Set with {@link withErrorMessage}.
+   */
+  readonly errorMessage?: string;
   /** True when the connection is unusable afterwards (the runner reconnects). */
   readonly connectionLost?: boolean;
 }

@@ -129,6 +129,38 @@ export function errorOutcome(
     : { ok: false, rows: 0, errorCode: code, errorClass, connectionLost };
 }
 
+/** Longest error message kept, characters. */
+const MAX_ERROR_MESSAGE = 160;
+
+/**
+ * A server error message without its literals: `'…'` strings, `"…"` values after a colon
+ * (`invalid input syntax for type integer: "abc"`) and numbers become `?`; identifiers in double
+ * quotes elsewhere (`relation "nope" does not exist`) stay, since they name the problem.
+ * @example
+ * stripErrorLiterals(`Duplicate entry '42' for key 'PRIMARY'`); // "Duplicate entry ? for key ?"
+ */
+export function stripErrorLiterals(message: string): string {
+  const first = message.split('\n', 1)[0] ?? '';
+  const out = first
+    .replace(/'(?:[^']|'')*'?/g, '?')
+    .replace(/:\s*"(?:[^"]|"")*"?/g, ': ?')
+    .replace(/\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b/gi, '?')
+    .trim();
+  return out.length > MAX_ERROR_MESSAGE
+    ? `${out.slice(0, MAX_ERROR_MESSAGE - 1)}…`
+    : out;
+}
+
+/** Adds the driver error's message, literals removed, to a failed outcome. */
+export function withErrorMessage(
+  outcome: ExecOutcome,
+  err: unknown,
+): ExecOutcome {
+  const m = (err as { message?: unknown } | null)?.message;
+  if (typeof m !== 'string' || m === '') return outcome;
+  return { ...outcome, errorMessage: stripErrorLiterals(m) };
+}
+
 const PARAMETERIZABLE = new Set([
   'SELECT',
   'INSERT',

@@ -73,5 +73,19 @@ export function formatBenchResult(
     out.push(
       `faults: ${result.faults.reconnects} reconnects, ${result.faults.workerCrashes} worker crashes; sessions ${result.sessions.completed}/${result.sessions.total} completed, ${result.skipped.notRun} events not run`,
     );
+  for (const w of result.faults.outages ?? [])
+    out.push(
+      `outage: target unreachable from ${w.start} (${f(w.startMs / 1000, 1)} s into the run) for ${f(w.durationMs / 1000, 1)} s${w.unresolved ? ' (still unreachable when the run ended)' : ''}, ${w.failedQueries} queries failed`,
+    );
+  const details = result.templates
+    .flatMap((t) =>
+      (t.errorDetails ?? []).map((d) => ({ id: t.templateId, ...d })),
+    )
+    .sort((a, b) => b.count - a.count)
+    .slice(0, 5);
+  for (const d of details)
+    out.push(
+      `errors: ${d.count} × template ${d.id}: ${d.code ? `${d.code} ` : ''}${d.message}`,
+    );
   return out.join('\n') + '\n';
 }

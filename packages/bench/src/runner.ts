@@ -617,6 +617,7 @@ async function runWorkload(
     seed: options.seed ?? 1,
   });
   const t0 = nowMs() + strategy.startDelayMs;
+  p.agg.outages.setOrigin(t0);
   for (const lane of lanes) lane.post({ type: 'start', t0 });
   const durationTimer =
     options.durationSeconds !== undefined

@@ -78,6 +78,32 @@ function fromConfig(config: unknown, source: string): PluginDescriptor {
 }
 
 /**
+ * Refuses a database URL the drivers could not parse (`postgres://[::1:5432/db`, a port above
+ * 65535) before anything connects, as a usage error naming the URL. A host-less URL
+ * (`postgres://user@/db`, a Unix socket) is accepted, as `pg` accepts it.
+ */
+function checkUrl(t: string): void {
+  const port = /^[a-z]+:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(t)?.[1];
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535))
+    throw invalid(t, `port ${port} is outside 1..65535`);
+  let url: URL;
+  try {
+    url = new URL(t);
+  } catch {
+    try {
+      url = new URL(t.replace('@/', '@localhost/'));
+    } catch {
+      throw invalid(
+        t,
+        'the URL is malformed (check the brackets of an IPv6 host, the port, and percent-encode special characters of the password)',
+      );
+    }
+  }
+  if (url.port !== '' && !(Number(url.port) >= 1 && Number(url.port) <= 65535))
+    throw invalid(t, `port ${url.port} is outside 1..65535`);
+}
+
+/**
  * Resolves a target URL or config file to a {@link PluginDescriptor}.
  * @throws StbError `STB_DB_TARGET_INVALID` for an unknown scheme or a malformed config.
  * @example
@@ -85,8 +111,11 @@ function fromConfig(config: unknown, source: string): PluginDescriptor {
  */
 export async function resolveTarget(target: string): Promise<PluginDescriptor> {
   const t = target.trim();
-  if (/^postgres(ql)?:\/\//i.test(t))
+  if (/^postgres(ql)?:\/\//i.test(t)) {
+    checkUrl(t);
     return builtin('postgres', 'postgres', { options: { url: t }, display: t });
+  }
+  if (/^(mysql|mariadb):\/\//i.test(t)) checkUrl(t);
   if (/^(mysql|mariadb):\/\//i.test(t))
     return builtin('mysql', 'mysql', {
       options: { url: t.replace(/^mariadb:/i, 'mysql:') },

@@ -2,14 +2,19 @@
 /**
  * The `stb` binary: runs the program on `process.argv`, aborts work on Ctrl-C (a second Ctrl-C
  * exits at once), and exits with the code `runCli` resolves to.
+ *
+ * The signal handlers are installed before the program is loaded (a dynamic import), so a
+ * Ctrl-C during start-up is an orderly interruption (exit 130, one `[stb]` line), not a kill.
  */
-import { runCli } from './program';
-
 const controller = new AbortController();
 let interrupts = 0;
 const onSignal = (): void => {
   interrupts++;
-  if (interrupts > 1) process.exit(130);
+  if (interrupts > 1) {
+    // Temporary outputs are removed by core's exit hook.
+    process.stderr.write('[stb] Interrupted again: exiting now.\n');
+    process.exit(130);
+  }
   controller.abort();
 };
 process.on('SIGINT', onSignal);
@@ -20,16 +25,41 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  signal: controller.signal,
-}).then(
+// Node exits when nothing is left to wait for, even while a command's promise is pending (a
+// stream that never ends): that would be exit 0 without output. Make it a loud internal error.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write(
+    '[stb] The command stopped before it finished (nothing left to wait for). This is a bug: rerun with `--debug` and report it.\n',
+  );
+  process.exitCode = 70;
+});
+
+async function main(): Promise<number> {
+  const { runCli } = await import('./program');
+  if (controller.signal.aborted) {
+    process.stderr.write('[stb] Interrupted before the command started.\n');
+    return 130;
+  }
+  return runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+  });
+}
+
+main().then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`[stb] Unexpected failure: ${String(err)}\n`);
+    settled = true;
+    process.stderr.write(
+      `[stb] Unexpected failure: ${String(err)}. This is a bug: rerun with \`--debug\` and report it.\n`,
+    );
     process.exitCode = 70;
   },
 );

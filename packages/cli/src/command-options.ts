@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { parsePositiveInt, parseSeed } from './options';
+import {
+  parsePositiveInt,
+  parseSeed,
+  parseShare,
+  parseUtcOffset,
+} from './options';
 
 /** `-f/--format` and the parser filters, for commands that read logs. */
 export function addLogOptions(cmd: Command): Command {
@@ -13,6 +18,12 @@ export function addLogOptions(cmd: Command): Command {
     .option(
       '--utc-offset <offset>',
       'MySQL/MariaDB logs: the UTC offset of their local timestamps (e.g. +02:00; default +00:00)',
+      parseUtcOffset,
+    )
+    .option(
+      '--max-invalid <share>',
+      'fail (exit 3) when more than this share of log lines is invalid (default 1%; e.g. 5%, 0.05, 100% to keep going whatever is lost)',
+      parseShare,
     )
     .option('--database <names...>', 'keep only statements of these databases')
     .option('--user <names...>', 'keep only statements of these users')

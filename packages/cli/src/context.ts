@@ -141,8 +141,10 @@ export function createCliContext(
       const e = isStbError(err) ? err : toStbError(err);
       let message = e.message.split('\n')[0] ?? '';
       if (!message.startsWith('[stb]')) message = `[stb] ${message}`;
-      if (!isStbError(err) && !debug)
+      if (!isStbError(err) && !debug) {
+        if (!/[.!?:)`]$/.test(message)) message += '.';
         message += ' This is a bug: rerun with `--debug` and report it.';
+      }
       io.stderr.write(`${message}\n`);
       if (debug) {
         const stack = err instanceof Error ? err.stack : undefined;

@@ -43,6 +43,7 @@ const EXIT_CODE_OF: Readonly<Record<StbErrorCode, ExitCode>> = {
   STB_TRACE_INVALID_JSON: EXIT_CODES.input,
   STB_TRACE_SCHEMA_MISMATCH: EXIT_CODES.input,
   STB_TRACE_MISSING_HEADER: EXIT_CODES.input,
+  STB_TRACE_EMPTY: EXIT_CODES.input,
   STB_TRACE_UNKNOWN_TEMPLATE: EXIT_CODES.input,
   STB_TRACE_VERSION_UNSUPPORTED: EXIT_CODES.input,
   STB_OUTPUT_WRITE_FAILED: EXIT_CODES.input,
@@ -55,6 +56,8 @@ const EXIT_CODE_OF: Readonly<Record<StbErrorCode, ExitCode>> = {
   STB_PLUGIN_DEPENDENCY_MISSING: EXIT_CODES.input,
   STB_PLUGIN_INVALID: EXIT_CODES.input,
   STB_DB_UNREACHABLE: EXIT_CODES.input,
+  // the environment: a busy or forbidden metrics port
+  STB_METRICS_SERVER_FAILED: EXIT_CODES.input,
   // the run completed but a check failed
   STB_VALIDATE_FAILED: EXIT_CODES.checkFailed,
   STB_DB_QUERY_FAILED: EXIT_CODES.checkFailed,
@@ -62,7 +65,6 @@ const EXIT_CODE_OF: Readonly<Record<StbErrorCode, ExitCode>> = {
   STB_ABORTED: EXIT_CODES.aborted,
   // internal
   STB_WORKER_CRASHED: EXIT_CODES.internal,
-  STB_METRICS_SERVER_FAILED: EXIT_CODES.internal,
   STB_INTERNAL: EXIT_CODES.internal,
 };
 

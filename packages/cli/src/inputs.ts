@@ -79,6 +79,32 @@ export async function detectInput(file: string): Promise<InputKind> {
   return 'log';
 }
 
+/** Default `--max-invalid`: 1 % of the lines read. */
+export const DEFAULT_MAX_INVALID = 0.01;
+
+/**
+ * Throws `STB_PARSE_INVALID_LINE` when more than `maxInvalid` of the lines read were invalid,
+ * naming the first one.
+ */
+export function checkInvalidShare(s: ParseSummary, maxInvalid: number): void {
+  const bad = s.invalidLines;
+  if (bad === 0 || bad <= maxInvalid * s.linesRead) return;
+  const first = s.invalid[0];
+  const pct = (x: number): string => `${(100 * x).toFixed(x < 0.001 ? 3 : 1)}%`;
+  throw new StbError(
+    'STB_PARSE_INVALID_LINE',
+    `[stb] [cli] ${bad} of ${s.linesRead} log lines (${pct(bad / Math.max(1, s.linesRead))}) are invalid, first at \`${first?.file ?? '?'}\`:${first?.line ?? '?'} (${first?.reason ?? 'invalid'}); more than \`--max-invalid\` ${pct(maxInvalid)}. Check the format (\`--format\`, \`--prefix\`), or raise \`--max-invalid\` to keep what parses.`,
+    {
+      details: {
+        invalidLines: bad,
+        linesRead: s.linesRead,
+        file: first?.file ?? null,
+        line: first?.line ?? null,
+      },
+    },
+  );
+}
+
 /** Options of {@link logRecords}. */
 export interface LogInputOptions {
   /** Log format name (default: detected per file). */
@@ -88,6 +114,8 @@ export interface LogInputOptions {
   formatOptions?: Record<string, unknown> | undefined;
   signal: AbortSignal;
   onProgress?: (events: number) => void;
+  /** Most invalid lines tolerated, as a share of lines read (default 0.01 = 1 %). */
+  maxInvalid?: number | undefined;
 }
 
 /** A log being parsed and extracted into trace records. */
@@ -164,6 +192,9 @@ export async function logRecords(
       if (r.kind === 'event' && (++n & 4095) === 0) options.onProgress?.(n);
     }
     options.onProgress?.(n);
+    // Before the output is committed: a log that lost more than --max-invalid of its lines is
+    // bad input (exit 3), not a trace to carry on with.
+    checkInvalidShare(raw.summary(), options.maxInvalid ?? DEFAULT_MAX_INVALID);
   }
   return {
     records: records(),

@@ -29,6 +29,8 @@ export interface LogCliOptions {
   excludeSession?: string[];
   prefix?: string;
   utcOffset?: string;
+  /** Most invalid lines tolerated, as a share of lines read (`--max-invalid`, default 0.01). */
+  maxInvalid?: number;
 }
 
 /** The forced log format: `--format`, or PostgreSQL stderr when only `--prefix` is given. */
@@ -123,6 +125,27 @@ export function toModelOptions(
 }
 
 /**
+ * Refuses an option the model does not have (`--model-option ordr=3`), listing the valid ones,
+ * instead of ignoring it. Works for any plugin whose options schema is a zod object.
+ */
+export function checkModelOptionKeys(
+  kind: string,
+  schema: unknown,
+  options: Record<string, unknown>,
+): void {
+  const shape = (schema as { shape?: unknown } | undefined)?.shape;
+  if (typeof shape !== 'object' || shape === null) return;
+  const valid = Object.keys(shape);
+  const unknown = Object.keys(options).filter((k) => !valid.includes(k));
+  if (unknown.length === 0) return;
+  throw new StbError(
+    'STB_USAGE',
+    `[stb] [cli] \`--model-option ${unknown[0] ?? ''}\`: the \`${kind}\` model has no option \`${unknown[0] ?? ''}\`. Valid options: ${valid.map((k) => `\`${k}\``).join(', ') || 'none'}.`,
+    { details: { option: unknown[0] ?? '', valid } },
+  );
+}
+
+/**
  * `SOURCE_DATE_EPOCH` (the reproducible-builds convention, seconds) pins the artifact's
  * `createdAt`, so learning the same input twice gives identical files.
  */
@@ -158,6 +181,7 @@ export async function learnModel(
   const modelPackage = packageOf.get(options.kind);
   const plugin = registry.get(options.kind);
   const modelOptions = toModelOptions(options.kind, options.model);
+  checkModelOptionKeys(options.kind, plugin.options, modelOptions);
   const bar = ctx.progress({ label: 'Reading input', unit: 'events' });
   let input: FitInput;
   try {
@@ -167,6 +191,7 @@ export async function learnModel(
         format: toLogFormat(options.log),
         filters: toFilters(options.log),
         formatOptions: toFormatOptions(options.log),
+        maxInvalid: options.log.maxInvalid,
         signal: ctx.signal,
         onProgress: (n) => bar.update(n),
       },

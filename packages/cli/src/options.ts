@@ -54,6 +54,69 @@ export function parseNonNegativeInt(value: string): number {
   return n;
 }
 
+/**
+ * A UTC offset: `Z`, `UTC`, `+02:00`, `-0530`, `+02`; at most 14 hours, minutes below 60 (the
+ * real range of zones). `+99:99` is refused instead of shifting every time by four days.
+ */
+export function parseUtcOffset(value: string): string {
+  const v = value.trim();
+  if (v === 'Z' || v.toUpperCase() === 'UTC') return v;
+  const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(v);
+  const h = Number(m?.[2]);
+  const min = Number(m?.[3] ?? 0);
+  if (!m || h > 14 || min > 59 || (h === 14 && min > 0))
+    throw new InvalidArgumentError(
+      `Expected a UTC offset from -14:00 to +14:00 such as +02:00 or -05:30, got \`${value}\`.`,
+    );
+  return v;
+}
+
+/**
+ * A share of lines: `5%`, `0.05`, `0` or `100%` → a fraction in [0, 1].
+ */
+export function parseShare(value: string): number {
+  const v = value.trim();
+  const pct = v.endsWith('%');
+  const n = Number(pct ? v.slice(0, -1) : v);
+  const share = pct ? n / 100 : n;
+  if (
+    v === '' ||
+    v === '%' ||
+    !Number.isFinite(share) ||
+    share < 0 ||
+    share > 1
+  )
+    throw new InvalidArgumentError(
+      `Expected a share such as 5% or 0.05 (from 0 to 100%), got \`${value}\`.`,
+    );
+  return share;
+}
+
+/** A finite number within `[min, max]` (`min` excluded with `minExclusive`), with the bounds in the message. */
+export function parseBoundedNumber(
+  value: string,
+  bounds: { min: number; max: number; minExclusive?: boolean },
+): number {
+  const n = Number(value);
+  const { min, max, minExclusive = false } = bounds;
+  const low = minExclusive ? n > min : n >= min;
+  if (value.trim() === '' || !Number.isFinite(n) || !low || n > max)
+    throw new InvalidArgumentError(
+      `Expected a number ${minExclusive ? `above ${min}` : `from ${min}`} to ${max}, got \`${value}\`.`,
+    );
+  return n;
+}
+
+/** A TCP port: 0 (any free port) to 65535. */
+export function parsePort(value: string): number {
+  const n = Number(value.trim());
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(
+      `Expected a port from 0 (any free port) to 65535, got \`${value}\`.`,
+    );
+  return n;
+}
+
 /** A finite number above zero. */
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);

@@ -23,6 +23,7 @@
  * 4. Add an e2e test in `tests/<name>.test.ts` running the built `dist/cli.js` (see
  *    `tests/helpers.ts`), and document the command in `README.md`.
  */
+import { isStbError } from '@stb/core';
 import { Command, CommanderError, Option } from 'commander';
 import * as benchCommand from './commands/bench';
 import * as generateCommand from './commands/generate';
@@ -111,6 +112,27 @@ Examples:
   return { program, ctx };
 }
 
+/** The first operand of `argv` when it names no command (global options skipped), else undefined. */
+function unknownCommand(
+  program: Command,
+  argv: readonly string[],
+): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--') return undefined;
+    if (a === '--log-level') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    const known = program.commands.some(
+      (c) => c.name() === a || c.aliases().includes(a),
+    );
+    return known || a === 'help' ? undefined : a;
+  }
+  return undefined;
+}
+
 function commanderExitCode(err: CommanderError): ExitCode {
   if (
     err.code === 'commander.helpDisplayed' ||
@@ -137,10 +159,25 @@ export async function runCli(
       program.outputHelp();
       return EXIT_CODES.usage;
     }
+    const unknown = unknownCommand(program, argv);
+    if (unknown !== undefined) {
+      // `stb nosuch --help` must not print the top-level help and exit 0: a script probing for
+      // a command (`stb compare --help`) would be told it exists.
+      io.stderr.write(
+        `[stb] unknown command '${unknown}'. Commands: ${program.commands.map((c) => c.name()).join(', ')}.\n(run with --help for usage)\n`,
+      );
+      return EXIT_CODES.usage;
+    }
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return commanderExitCode(err);
+    // Interrupted: whatever error the abort surfaced as (a read stream's AbortError, a closed
+    // pipe), the outcome is an interruption, not bad input or a bug.
+    if (ctx.signal.aborted && !isStbError(err, 'STB_ABORTED')) {
+      io.stderr.write('[stb] Interrupted before the command finished.\n');
+      return EXIT_CODES.aborted;
+    }
     return ctx.reportError(err);
   }
 }

@@ -198,11 +198,19 @@ describe('stb bench', () => {
     const db = path.join(dir, 'dry.sqlite');
     const schema = path.join(dir, 'dry-schema.sql');
     writeFileSync(schema, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
-    // create the schema with a real run of an empty trace, then dry-run against it
+    // create the schema with a real run of a one-statement trace, then dry-run against it (a
+    // trace with no events is refused: issue 14, nothing to run is not a success)
     const empty = path.join(dir, 'empty.jsonl');
+    const one = {
+      kind: 'event',
+      startUs: 1_700_000_000_000_000,
+      sessionId: 's',
+      templateId: sel.id,
+      params: [{ t: 'int', v: 1 }],
+    };
     writeFileSync(
       empty,
-      [header, ins, sel].map((l) => JSON.stringify(l)).join('\n') + '\n',
+      [header, ins, sel, one].map((l) => JSON.stringify(l)).join('\n') + '\n',
     );
     const made = await runStb([
       'bench',

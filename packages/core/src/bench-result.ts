@@ -45,10 +45,22 @@ export const BenchStats = z.object({
 });
 export type BenchStats = z.infer<typeof BenchStats>;
 
+/** One kind of server error a template hit: code, message without literals, count. */
+export const BenchErrorDetail = z.object({
+  /** SQLSTATE (PostgreSQL), errno (MySQL) or a client code (`ECONNREFUSED`). */
+  code: z.string().optional(),
+  /** The server's message, first line, literals replaced by `?` (never parameter values). */
+  message: z.string(),
+  count: z.number().int().nonnegative(),
+});
+export type BenchErrorDetail = z.infer<typeof BenchErrorDetail>;
+
 /** Per-template statistics. */
 export const BenchTemplateStats = BenchStats.extend({
   templateId: z.string(),
   queryType: QueryType,
+  /** The errors of this template by code and message, most frequent first (at most 10 + other). */
+  errorDetails: z.array(BenchErrorDetail).optional(),
 });
 export type BenchTemplateStats = z.infer<typeof BenchTemplateStats>;
 
@@ -69,6 +81,21 @@ export const BenchIncident = z.object({
   worker: z.number().int().nonnegative().optional(),
 });
 export type BenchIncident = z.infer<typeof BenchIncident>;
+
+/** A window during which the target was unreachable (connection errors until the next success). */
+export const BenchOutage = z.object({
+  /** ISO-8601 time of the first connection error. */
+  start: z.string(),
+  /** Milliseconds from the start of the workload to the first connection error. */
+  startMs: z.number(),
+  /** Until the first successful query after it, ms. */
+  durationMs: z.number().nonnegative(),
+  /** Queries that failed with a connection error in the window. */
+  failedQueries: z.number().int().nonnegative(),
+  /** True when the run ended before any query succeeded again. */
+  unresolved: z.boolean().optional(),
+});
+export type BenchOutage = z.infer<typeof BenchOutage>;
 
 /** Where the run came from and what it ran against. Credentials are always redacted. */
 export const BenchContext = z.object({
@@ -126,6 +153,8 @@ export const BenchResult = z.object({
     reconnects: z.number().int().nonnegative(),
     workerCrashes: z.number().int().nonnegative(),
     incidents: z.array(BenchIncident),
+    /** When and for how long the target was unreachable (absent when it never was). */
+    outages: z.array(BenchOutage).optional(),
   }),
 });
 export type BenchResult = z.infer<typeof BenchResult>;

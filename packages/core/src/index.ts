@@ -77,6 +77,8 @@ export {
   BenchStats,
   BenchTemplateStats,
   BenchIncident,
+  BenchErrorDetail,
+  BenchOutage,
   BenchContext,
   BenchResult,
 } from './bench-result';

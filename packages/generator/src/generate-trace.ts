@@ -135,6 +135,13 @@ function invalid(message: string): StbError {
   return new StbError('STB_OPTIONS_INVALID', `[stb] [generator] ${message}`);
 }
 
+/** Largest `scale`: one arrival stream per unit of scale is held in memory. */
+export const MAX_SCALE = 10_000;
+/** Bounds of `timeScale`: beyond them every gap rounds to 0 µs or to centuries. */
+export const TIME_SCALE_BOUNDS = [1e-6, 1e6] as const;
+/** Most sessions open at once; memory is bounded by them, so more is refused, not swapped. */
+export const MAX_OPEN_SESSIONS = 1_000_000;
+
 function checkOptions(o: GenerateTraceOptions): void {
   if (!Number.isFinite(o.seed))
     throw invalid('`seed` must be a finite number.');
@@ -152,6 +159,15 @@ function checkOptions(o: GenerateTraceOptions): void {
     if (v !== undefined && !(Number.isFinite(v) && v > 0))
       throw invalid(`\`${name}\` must be a number above zero, got ${v}.`);
   }
+  if (o.scale !== undefined && o.scale > MAX_SCALE)
+    throw invalid(
+      `\`scale\` ${o.scale} is above ${MAX_SCALE}: memory holds one arrival stream per unit of scale. Generate shards (\`shard\`) or several runs instead.`,
+    );
+  const [minTs, maxTs] = TIME_SCALE_BOUNDS;
+  if (o.timeScale !== undefined && (o.timeScale < minTs || o.timeScale > maxTs))
+    throw invalid(
+      `\`timeScale\` ${o.timeScale} is outside ${minTs}..${maxTs}: gaps would round to 0 µs (every session at once) or to centuries.`,
+    );
   if (o.startUs !== undefined && !Number.isSafeInteger(o.startUs))
     throw invalid('`startUs` must be an integer (epoch µs).');
   if (o.shard) {
@@ -441,6 +457,10 @@ function* runEvents(
     s.remaining--;
     counters.sessions++;
     open.push(s);
+    if (open.size > MAX_OPEN_SESSIONS)
+      throw invalid(
+        `More than ${MAX_OPEN_SESSIONS} sessions would be open at once (scale × the source's concurrency, or a time scale that packs sessions together). Lower \`scale\`, raise \`timeScale\`, or generate shards.`,
+      );
   };
 
   /**

@@ -51,7 +51,7 @@ export function unknownFormatError(
   const what = file === undefined ? 'the sample' : `\`${file}\``;
   return new StbError(
     'STB_PARSE_UNKNOWN_FORMAT',
-    `[stb] [parser] Cannot tell the log format of ${what} (tried ${tried}). Force one with \`--format <name>\` (option \`format\`), or pass \`formatOptions: { prefix }\` with the server's log_line_prefix for PostgreSQL stderr logs.`,
+    `[stb] [parser] Cannot tell the log format of ${what} (tried ${tried}). Force one with \`--format <name>\`, or for a PostgreSQL stderr log give the server's log_line_prefix with \`--prefix\` (library: options \`format\`, \`formatOptions: { prefix }\`).`,
     {
       details: {
         tried: formats.map((f) => f.name),

@@ -23,6 +23,13 @@ export interface LogFormatContext {
    * `'throw'`, so a plugin must not catch what `report` throws).
    */
   report(kind: string, line: number, reason?: string): void;
+  /**
+   * Reports one invalid record that spans lines `first..last` (a csvlog record whose quoted field
+   * never closed, skipped up to the next record start). Same policy as `report('invalid', …)`,
+   * but the host counts every skipped line, so a loss is measured in lines. Optional for hosts:
+   * call it as `ctx.reportInvalidSpan?.(…) ?? ctx.report('invalid', first, reason)`.
+   */
+  reportInvalidSpan?(first: number, last: number, reason: string): void;
   /** What the host does with `invalid` reports. */
   readonly onInvalid: OnInvalid;
   /** Aborts a long parse. */

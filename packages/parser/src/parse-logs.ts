@@ -111,6 +111,11 @@ export interface ParseSummary {
   invalid: InvalidLine[];
   /** Invalid lines counted but not kept (beyond `maxCollected`). */
   invalidDropped: number;
+  /**
+   * Lines lost to invalid records: one per invalid line, plus every line of a multi-line record
+   * skipped while resynchronising (a csvlog record with an unclosed quote).
+   */
+  invalidLines: number;
   /** False while the run is still being iterated. */
   complete: boolean;
 }
@@ -190,6 +195,7 @@ export function parseLogs(
     sessions: 0,
     invalid: [],
     invalidDropped: 0,
+    invalidLines: 0,
     complete: false,
   };
   let started = false;
@@ -276,6 +282,24 @@ export function parseLogs(
       plugin,
       optionsFor(plugin, options),
     );
+    const invalidRecord = (line: number, why: string, lines: number) => {
+      summary.invalidLines += lines;
+      if (onInvalid === 'throw') {
+        throw new ParseError(
+          'STB_PARSE_INVALID_LINE',
+          `[stb] [parser] Line ${line} of \`${file}\` is not valid ${plugin.name}: ${why}. Check the format (\`--format\`, \`--prefix\`), or let the CLI skip bad lines with \`--max-invalid\` (library: \`onInvalid: 'collect'\`).`,
+          {
+            position: { source: file, line },
+            details: { format: plugin.name, reason: why },
+          },
+        );
+      }
+      if (onInvalid === 'collect') {
+        if (summary.invalid.length < maxCollected)
+          summary.invalid.push({ file, line, reason: why });
+        else summary.invalidDropped++;
+      }
+    };
     const ctx: LogFormatContext = {
       file,
       fileIndex,
@@ -285,22 +309,12 @@ export function parseLogs(
         addCount(fs.skipped, kind);
         addCount(summary.skipped, kind);
         if (kind !== 'invalid') return;
-        const why = reason ?? 'unparseable line';
-        if (onInvalid === 'throw') {
-          throw new ParseError(
-            'STB_PARSE_INVALID_LINE',
-            `[stb] [parser] Line ${line} of \`${file}\` is not valid ${plugin.name}: ${why}. Check the format (\`--format\`), or skip bad lines with \`onInvalid: 'skip'\` or \`'collect'\`.`,
-            {
-              position: { source: file, line },
-              details: { format: plugin.name, reason: why },
-            },
-          );
-        }
-        if (onInvalid === 'collect') {
-          if (summary.invalid.length < maxCollected)
-            summary.invalid.push({ file, line, reason: why });
-          else summary.invalidDropped++;
-        }
+        invalidRecord(line, reason ?? 'unparseable line', 1);
+      },
+      reportInvalidSpan(first, last, reason) {
+        addCount(fs.skipped, 'invalid');
+        addCount(summary.skipped, 'invalid');
+        invalidRecord(first, reason, Math.max(1, last - first + 1));
       },
       setTimeResolutionUs(us) {
         fs.timeResolutionUs = us;

@@ -8,6 +8,7 @@ import {
   loadDriver,
   redactSecrets,
   unreachableError,
+  withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession } from '../db-plugin';
 import { createPlaceholderTranslator } from '../placeholders';
@@ -46,6 +47,10 @@ function rowsOf(result: unknown): number {
 }
 
 function mysqlErrorOutcome(err: unknown): ExecOutcome {
+  return withErrorMessage(mysqlErrorClass(err), err);
+}
+
+function mysqlErrorClass(err: unknown): ExecOutcome {
   const e = err as { errno?: unknown; code?: unknown; fatal?: unknown };
   if (e.fatal === true || isNetworkCode(e.code))
     return errorOutcome(

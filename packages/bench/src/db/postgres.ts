@@ -10,6 +10,7 @@ import {
   mustInlineParams,
   redactSecrets,
   unreachableError,
+  withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
 import { createPlaceholderTranslator } from '../placeholders';
@@ -50,6 +51,10 @@ export function toPgValue(p: ParamValue): unknown {
 
 /** Maps a PostgreSQL driver error to an outcome (SQLSTATE class, or `connection`). */
 export function pgErrorOutcome(err: unknown, broken: boolean): ExecOutcome {
+  return withErrorMessage(pgErrorClass(err, broken), err);
+}
+
+function pgErrorClass(err: unknown, broken: boolean): ExecOutcome {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     const cls = code.slice(0, 2);

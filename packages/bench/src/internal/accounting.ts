@@ -95,6 +95,7 @@ export function buildResult(
   }
   const seconds = Math.max(0, (agg.lastEndMs - ctx.warmupMs) / 1000);
   const stats = agg.result(seconds);
+  const outages = agg.outages.result();
   const sessionsTotal = dispatch.sessions;
   return {
     format: 'stb-bench-result',
@@ -131,6 +132,7 @@ export function buildResult(
       reconnects,
       workerCrashes: crashes,
       incidents: parts.incidents.list(),
+      ...(outages.length > 0 ? { outages } : {}),
     },
   };
 }

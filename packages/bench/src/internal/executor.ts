@@ -1,3 +1,4 @@
+import { errorKey } from './faults';
 import type { BoundQuery, ExecOutcome } from '../bound-query';
 import type { DbSession } from '../db-plugin';
 import {
@@ -563,7 +564,7 @@ export class Executor {
         b[o + F_LAG_MS] = closed ? NaN : start - due;
         b[o + F_CLASS] = out.ok
           ? -1
-          : this.#classIndex(out.errorClass ?? 'unknown');
+          : this.#classIndex(errorKey(out, this.#classes.size));
         b[o + F_ROWS] = out.rows;
         b[o + F_END_MS] = end - t0;
         this.#recorded();

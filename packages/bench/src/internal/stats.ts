@@ -6,6 +6,7 @@ import type {
   QueryType,
 } from '@stb/core';
 import type { BenchMetrics } from '../metrics';
+import { ErrorDetails, OutageTracker, errorClassOf } from './faults';
 import {
   F_CLASS,
   F_END_MS,
@@ -71,6 +72,7 @@ interface TemplateInfo {
   errCounter: { inc(n: number): void };
   pendingOk: number;
   pendingErr: number;
+  details: ErrorDetails;
 }
 
 /** Summarises an HDR histogram of µs values as milliseconds. */
@@ -113,6 +115,8 @@ export class Aggregator {
   lastEndMs = 0;
   /** Errors seen after warmup (for fail-fast). */
   errorsSeen = 0;
+  /** When the target was unreachable. */
+  readonly outages = new OutageTracker();
 
   constructor(options: { warmupMs: number; metrics?: BenchMetrics }) {
     this.#warmupMs = options.warmupMs;
@@ -137,6 +141,7 @@ export class Aggregator {
         : { inc: () => undefined },
       pendingOk: 0,
       pendingErr: 0,
+      details: new ErrorDetails(),
     };
   }
 
@@ -155,13 +160,17 @@ export class Aggregator {
       const cls = buf[o + F_CLASS] as number;
       const rows = buf[o + F_ROWS] as number;
       const end = buf[o + F_END_MS] as number;
+      this.outages.observe(
+        end,
+        cls < 0 ? undefined : (classes[cls] ?? 'unknown'),
+      );
       if (m) {
         t.duration.observe(lat / 1000);
         if (t.pendingOk + t.pendingErr === 0) touched.push(t);
         if (cls < 0) t.pendingOk++;
         else {
           t.pendingErr++;
-          const key = `${t.label}\u0000${classes[cls] ?? 'unknown'}`;
+          const key = `${t.label}\u0000${errorClassOf(classes[cls] ?? 'unknown')}`;
           errorsByKey ??= new Map();
           errorsByKey.set(key, (errorsByKey.get(key) ?? 0) + 1);
         }
@@ -178,7 +187,9 @@ export class Aggregator {
         acc.rows += rows;
         if (rows === 0) acc.zeroRows++;
       } else {
-        const c = classes[cls] ?? 'unknown';
+        const key = classes[cls] ?? 'unknown';
+        const c = errorClassOf(key);
+        t.details.add(key);
         acc.errors++;
         acc.byClass.set(c, (acc.byClass.get(c) ?? 0) + 1);
         this.errorsSeen++;
@@ -227,11 +238,15 @@ export class Aggregator {
     const templates = this.#templates
       .filter((t) => t.acc.count > 0)
       .sort((a, b) => b.acc.count - a.acc.count)
-      .map((t) => ({
-        templateId: t.id,
-        queryType: t.queryType,
-        ...this.#stats(t.acc, seconds),
-      }));
+      .map((t) => {
+        const details = t.details.result();
+        return {
+          templateId: t.id,
+          queryType: t.queryType,
+          ...this.#stats(t.acc, seconds),
+          ...(details ? { errorDetails: details } : {}),
+        };
+      });
     const overall = newAcc();
     for (const t of this.#templates)
       if (t.acc.count > 0) mergeInto(overall, t.acc);

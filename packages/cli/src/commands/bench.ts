@@ -15,13 +15,16 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
+import { requireEvents } from '../non-empty';
 import {
   parseDurationUs,
   parseNonNegativeInt,
+  parsePort,
   parsePositiveInt,
   parsePositiveNumber,
   parseSeed,
 } from '../options';
+import { assertWritable } from '../outputs';
 
 /** Options of `stb bench`. */
 export interface BenchCommandOptions {
@@ -167,7 +170,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option(
       '--metrics-port <port>',
       'metrics port (0 = any free port)',
-      parseNonNegativeInt,
+      parsePort,
       9091,
     )
     .option(
@@ -178,8 +181,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-o, --out <file>', 'write the JSON result here')
     .action(async (opts: BenchCommandOptions) => {
       const input = ctx.resolvePath(opts.input);
+      const out =
+        opts.out === undefined ? undefined : ctx.resolvePath(opts.out);
+      if (out !== undefined) await assertWritable(out, '--out');
       const hash = sha256(input).catch(() => undefined);
       const trace = await openTrace(input, { signal: ctx.signal });
+      const events = await requireEvents(trace.events, opts.input);
       const target =
         opts.target ??
         (trace.header.dialect === 'postgres'
@@ -206,7 +213,7 @@ export function register(program: Command, ctx: CliContext): void {
           {
             header: trace.header,
             templates: trace.catalog,
-            events: trace.events,
+            events,
           },
           {
             target,
@@ -257,18 +264,19 @@ export function register(program: Command, ctx: CliContext): void {
         bar.stop();
         await server?.close();
       }
-      if (opts.out !== undefined)
-        await writeFileAtomic(
-          ctx.resolvePath(opts.out),
-          `${JSON.stringify(result, null, 2)}\n`,
-        );
+      // The summary first: whatever happens to the file, the run's figures are not lost.
       ctx.printSummary(result, {
         human: formatBenchResult(result).trimEnd().split('\n'),
       });
+      if (out !== undefined)
+        await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
       if (result.status === 'failed') ctx.setExitCode(EXIT_CODES.checkFailed);
-      else if (result.stopReason === 'signal')
+      else if (result.stopReason === 'signal') {
+        ctx.log.error(
+          `[stb] Interrupted: the run stopped early${out !== undefined ? `; the partial result is in ${opts.out ?? ''}` : ''}.`,
+        );
         ctx.setExitCode(EXIT_CODES.aborted);
-      else if (opts.dryRun === true && result.overall.errors > 0)
+      } else if (opts.dryRun === true && result.overall.errors > 0)
         ctx.setExitCode(EXIT_CODES.checkFailed);
     });
   addExamples(cmd, [

@@ -18,11 +18,12 @@ import { addExamples } from '../context';
 import type { LogCliOptions, ModelCliOptions } from '../learn';
 import { learnModel, loadArtifact } from '../learn';
 import {
+  parseBoundedNumber,
   parseDurationUs,
   parsePositiveInt,
-  parsePositiveNumber,
   parseStartUs,
 } from '../options';
+import { assertWritable } from '../outputs';
 import { isoOfUs } from '../summaries';
 
 /** Options of `stb generate`. */
@@ -116,13 +117,14 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '--scale <x>',
-      'x times as many concurrent sessions, each with the original rhythm (not faster time)',
-      parsePositiveNumber,
+      'x times as many concurrent sessions, each with the original rhythm (not faster time); at most 10000',
+      (v: string) =>
+        parseBoundedNumber(v, { min: 0, max: 10_000, minExclusive: true }),
     )
     .option(
       '--time-scale <x>',
-      'multiply session inter-arrival gaps and think times by x (0.5 = twice as dense); durations unchanged',
-      parsePositiveNumber,
+      'multiply session inter-arrival gaps and think times by x (0.5 = twice as dense; 1e-6..1e6); durations unchanged',
+      (v: string) => parseBoundedNumber(v, { min: 1e-6, max: 1e6 }),
     )
     .option(
       '--start <time>',
@@ -170,6 +172,7 @@ export function register(program: Command, ctx: CliContext): void {
   addLogOptions(cmd);
   addSeedOption(cmd, 'the generation (same seed → identical output)');
   cmd.action(async (opts: GenerateCommandOptions) => {
+    await assertWritable(ctx.resolvePath(opts.output), '--output');
     let artifact: ModelArtifact;
     let registry: ModelRegistry;
     let savedModel: string | undefined;
@@ -189,6 +192,9 @@ export function register(program: Command, ctx: CliContext): void {
           'STB_USAGE',
           `[stb] [cli] \`-m ${opts.model}\` learns a model, which needs input: pass \`-i <log or trace>\` (or \`-m <model file>\`; no file \`${opts.model}\` exists).`,
         );
+      savedModel = modelPath(opts, opts.input);
+      if (savedModel !== undefined)
+        await assertWritable(ctx.resolvePath(savedModel), '--save-model');
       ({ artifact, registry } = await learnModel(ctx, {
         inputs: opts.input,
         kind: opts.model,
@@ -202,7 +208,6 @@ export function register(program: Command, ctx: CliContext): void {
         artifact.createdAt = new Date(
           Math.floor(artifact.source.endUs / 1000),
         ).toISOString();
-      savedModel = modelPath(opts, opts.input);
       if (savedModel !== undefined)
         await writeModelArtifact(ctx.resolvePath(savedModel), artifact);
     }

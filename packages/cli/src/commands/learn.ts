@@ -9,6 +9,7 @@ import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import type { LogCliOptions, ModelCliOptions } from '../learn';
 import { learnModel } from '../learn';
+import { assertWritable } from '../outputs';
 import { artifactSummary } from '../summaries';
 
 /** Options of `stb learn`. */
@@ -46,6 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
   addLogOptions(cmd);
   addSeedOption(cmd, 'the fit (HMM restarts, sampling)');
   cmd.action(async (opts: LearnCommandOptions) => {
+    await assertWritable(ctx.resolvePath(opts.output), '--output');
     const { artifact, parsed } = await learnModel(ctx, {
       inputs: opts.input,
       kind: opts.model,

@@ -6,6 +6,7 @@ import { addLogOptions } from '../command-options';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { logRecords } from '../inputs';
+import { assertWritable } from '../outputs';
 import type { LogCliOptions } from '../learn';
 import { toFilters, toFormatOptions, toLogFormat } from '../learn';
 
@@ -44,6 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
     );
   addLogOptions(cmd);
   cmd.action(async (opts: ParseCommandOptions) => {
+    await assertWritable(ctx.resolvePath(opts.output), '--output');
     const bar = ctx.progress({ label: 'Parsing', unit: 'statements' });
     let log;
     let written;
@@ -54,6 +56,7 @@ export function register(program: Command, ctx: CliContext): void {
           format: toLogFormat(opts),
           filters: toFilters(opts),
           formatOptions: toFormatOptions(opts),
+          maxInvalid: opts.maxInvalid,
           signal: ctx.signal,
           onProgress: (n) => bar.update(n),
         },
@@ -86,7 +89,8 @@ export function register(program: Command, ctx: CliContext): void {
         linesRead: parse.linesRead,
         skipped: parse.skipped,
         filtered: parse.filtered,
-        invalidLines: invalid,
+        invalidRecords: invalid,
+        invalidLines: parse.invalidLines,
         failedStatements: extract.failedEvents,
         unparsedTemplates: extract.failedParseTemplates,
         bytes: written.bytes,
@@ -101,7 +105,7 @@ export function register(program: Command, ctx: CliContext): void {
           `[stb] Skipped entries: ${countsLine(parse.skipped)}${parse.filtered > 0 ? `; filtered out: ${parse.filtered}` : ''}`,
           ...(invalid > 0
             ? [
-                `[stb] ${invalid} invalid line(s), first at ${parse.invalid[0]?.file ?? '?'}:${parse.invalid[0]?.line ?? '?'} (${parse.invalid[0]?.reason ?? ''})`,
+                `[stb] ${parse.invalidLines} invalid line(s) in ${invalid} record(s), first at ${parse.invalid[0]?.file ?? '?'}:${parse.invalid[0]?.line ?? '?'} (${parse.invalid[0]?.reason ?? ''})`,
               ]
             : []),
           ...(extract.failedParseTemplates > 0

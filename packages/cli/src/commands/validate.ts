@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-
 import {
   isStbError,
   openTrace,
@@ -7,6 +5,7 @@ import {
   StbError,
   type TraceEvent,
   type ValidationReport,
+  writeFileAtomic,
 } from '@stb/core';
 import { extractTrace } from '@stb/extractor';
 import {
@@ -21,6 +20,7 @@ import { InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
+import { assertWritable } from '../outputs';
 
 /** Options of `stb validate`. */
 export interface ValidateCommandOptions {
@@ -155,6 +155,10 @@ export function register(program: Command, ctx: CliContext): void {
             `[stb] [cli] Unexpected argument \`${jsonPath}\`. Use \`--json-report <path>\` (or \`--json <path>\`) for the JSON report.`,
           );
         const jsonOut = opts.jsonReport ?? jsonPath;
+        if (opts.report !== undefined)
+          await assertWritable(ctx.resolvePath(opts.report), '--report');
+        if (jsonOut !== undefined)
+          await assertWritable(ctx.resolvePath(jsonOut), '--json-report');
         const original = await openInput(
           ctx.resolvePath(opts.original),
           opts.original,
@@ -181,17 +185,19 @@ export function register(program: Command, ctx: CliContext): void {
         } finally {
           bar.stop();
         }
-        const write = async (path: string, text: string): Promise<void> => {
-          try {
-            await writeFile(ctx.resolvePath(path), text);
-          } catch (cause) {
+        // A gate must not pass on nothing: an empty side (a zero-byte file, a log with no
+        // statements) is bad input, not a score.
+        for (const side of [report.original, report.generated])
+          if (side.events === 0)
             throw new StbError(
-              'STB_OUTPUT_WRITE_FAILED',
-              `[stb] [cli] Cannot write \`${path}\`. Check the directory exists and is writable.`,
-              { cause },
+              'STB_TRACE_EMPTY',
+              `[stb] [cli] \`${side.label}\` has no events: there is nothing to validate. Check the step that produced it.`,
+              { details: { file: side.label } },
             );
-          }
-        };
+        // Atomic (temporary file + rename): a full disk never leaves a truncated report over a
+        // good earlier one.
+        const write = (path: string, text: string): Promise<void> =>
+          writeFileAtomic(ctx.resolvePath(path), text);
         if (opts.report !== undefined)
           await write(opts.report, renderHtmlReport(report));
         if (jsonOut !== undefined)

@@ -31,6 +31,34 @@ const openAsync = promisify(fs.open);
 const closeAsync = promisify(fs.close);
 const fsyncAsync = promisify(fs.fsync);
 
+/**
+ * Temporary files being written. A process that ends without unwinding (a second Ctrl-C that
+ * exits at once, `process.exit` elsewhere) removes them synchronously on `exit`, so no `.tmp`
+ * is left behind whatever the path out.
+ */
+const liveTempFiles = new Set<string>();
+let exitHookInstalled = false;
+/** Registers a temporary file for removal at process exit. @internal */
+export function trackTemp(tmp: string): void {
+  liveTempFiles.add(tmp);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const f of liveTempFiles) {
+      try {
+        fs.rmSync(f, { force: true });
+      } catch {
+        // best effort on the way out
+      }
+    }
+  });
+}
+
+/** Unregisters a temporary file (renamed or removed). @internal */
+export function untrackTemp(tmp: string): void {
+  liveTempFiles.delete(tmp);
+}
+
 /** The temporary path used for `finalPath`: a hidden file in the same directory. */
 function tempPathFor(finalPath: string): string {
   const dir = path.dirname(finalPath);
@@ -41,7 +69,12 @@ function tempPathFor(finalPath: string): string {
   );
 }
 
-function writeFailed(finalPath: string, err: unknown): StbError {
+/**
+ * The error of a failed write: `STB_OUTPUT_WRITE_FAILED` naming the file and the system's
+ * reason (ENOSPC, EACCES…). An `StbError` passes through unchanged. @internal
+ */
+export function writeFailed(finalPath: string, err: unknown): StbError {
+  if (err instanceof StbError) return err;
   const e = err as NodeJS.ErrnoException;
   return new StbError(
     'STB_OUTPUT_WRITE_FAILED',
@@ -63,13 +96,20 @@ export async function createAtomicFileWriter(
   finalPath: string,
   options: AtomicFileWriterOptions = {},
 ): Promise<AtomicFileWriter> {
-  const tmp = tempPathFor(finalPath);
+  // A device or pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming a
+  // temporary file over it would replace the device node (as root) instead of writing to it.
+  const existing = await fsp.stat(finalPath).catch(() => undefined);
+  const direct =
+    existing !== undefined &&
+    (existing.isCharacterDevice() || existing.isFIFO());
+  const tmp = direct ? finalPath : tempPathFor(finalPath);
   let fd: number;
   try {
-    fd = await openAsync(tmp, 'wx', 0o644);
+    fd = await openAsync(tmp, direct ? 'w' : 'wx', 0o644);
   } catch (err) {
     throw writeFailed(finalPath, err);
   }
+  if (!direct) trackTemp(tmp);
   let fdOpen = true;
   const closeFd = async () => {
     if (!fdOpen) return;
@@ -84,10 +124,13 @@ export async function createAtomicFileWriter(
     highWaterMark: WRITE_BUFFER_BYTES,
   });
   let firstError: Error | undefined;
+  let stream: Writable = file;
   file.on('error', (err) => {
     firstError ??= err;
+    // With gzip in front, a failed file (ENOSPC) must also fail the stream the caller writes
+    // to: else the gzip stream stops draining and its writer waits forever.
+    if (stream !== file) stream.destroy(err);
   });
-  let stream: Writable = file;
   if (options.gzip) {
     const gz = createGzip();
     gz.on('error', (err) => {
@@ -103,7 +146,10 @@ export async function createAtomicFileWriter(
     stream.destroy();
     file.destroy();
     await closeFd().catch(() => undefined);
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    if (!direct) {
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      liveTempFiles.delete(tmp);
+    }
   };
 
   return {
@@ -129,9 +175,12 @@ export async function createAtomicFileWriter(
         stream.end();
         await done;
         check();
-        await fsyncAsync(fd);
+        if (!direct) await fsyncAsync(fd);
         await closeFd();
-        await fsp.rename(tmp, finalPath);
+        if (!direct) {
+          await fsp.rename(tmp, finalPath);
+          liveTempFiles.delete(tmp);
+        }
         state = 'committed';
       } catch (err) {
         state = 'aborted';
@@ -179,7 +228,12 @@ export function drained(stream: Writable): Promise<void> {
     };
     const onClose = () => {
       done();
-      reject(new Error('stream closed before drain'));
+      reject(
+        stream.errored ??
+          Object.assign(new Error('stream closed before drain'), {
+            code: 'ERR_STREAM_PREMATURE_CLOSE',
+          }),
+      );
     };
     const done = () => {
       stream.off(event, onEvent);

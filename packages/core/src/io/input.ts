@@ -1,6 +1,5 @@
 import { createReadStream, promises as fsp } from 'node:fs';
-import { Transform } from 'node:stream';
-import type { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { ParseError, StbError } from '../errors';
@@ -84,6 +83,10 @@ export async function openInput(
   // Peek at the first bytes to detect gzip, then push them back.
   const first = await readFirstChunk(raw, name);
   if (first) raw.unshift(first);
+  // An empty input has already ended: a consumer of the ended stream would wait for an 'end'
+  // that never comes again (and Node would exit 0 with the work unfinished). Hand out a fresh,
+  // empty stream instead.
+  else raw = Readable.from([]);
   if (options.onBytes) {
     // Count through a pass-through stage: a 'data' listener on `raw` would switch it to
     // flowing mode and race the consumer for chunks.

@@ -78,7 +78,7 @@ function invalidJson(
   const where = field ? ` in field \`${field}\`` : '';
   return new ParseError(
     'STB_TRACE_INVALID_JSON',
-    `[stb] [core] Invalid JSON at \`${source}\`:${line}${where} (${(cause as Error).message.replace(/ in JSON at .*$|, ".*$/, '')}). Is the line truncated? Fix or remove it, or skip bad records with \`onInvalid: 'skip'\`.`,
+    `[stb] [core] Invalid JSON at \`${source}\`:${line}${where} (${(cause as Error).message.replace(/ in JSON at .*$|, ".*$/, '')}). Is the line truncated? Fix or remove it (library callers may skip bad records with \`onInvalid: 'skip'\`).`,
     field === undefined
       ? { cause, position: { source, line } }
       : { cause, position: { source, line, field } },
@@ -290,7 +290,7 @@ async function* csvEventItems(
         yield {
           error: new ParseError(
             'STB_TRACE_SCHEMA_MISMATCH',
-            `[stb] [core] Row at \`${name}\`:${line} has ${record.length} fields; the header has ${ncols}. Is the line truncated or an SQL text unquoted? Fix the row, or skip bad records with \`onInvalid: 'skip'\`.`,
+            `[stb] [core] Row at \`${name}\`:${line} has ${record.length} fields; the header has ${ncols}. Is the line truncated or an SQL text unquoted? Fix the row (library callers may skip bad records with \`onInvalid: 'skip'\`).`,
             { position: { source: name, line } },
           ),
           line,

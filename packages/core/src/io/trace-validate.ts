@@ -131,7 +131,7 @@ export function schemaMismatch(
   const field = first ? formatPath(first.path) : '(record)';
   return new ParseError(
     'STB_TRACE_SCHEMA_MISMATCH',
-    `[stb] [core] Invalid ${what} at \`${position.source}\`:${position.line}: field \`${field}\`: ${first?.message ?? 'invalid'}. Fix the record, or skip bad records with \`onInvalid: 'skip'\`.`,
+    `[stb] [core] Invalid ${what} at \`${position.source}\`:${position.line}: field \`${field}\`: ${first?.message ?? 'invalid'}. Fix the record (library callers may skip bad records with \`onInvalid: 'skip'\`).`,
     { cause: error, position: { ...position, field }, details: { issues } },
   );
 }

@@ -17,6 +17,9 @@ import type { AnyIterable } from '../streams';
 import {
   createAtomicFileWriter,
   drained,
+  trackTemp,
+  untrackTemp,
+  writeFailed,
   writeFileAtomic,
 } from './atomic-file';
 import { stringifyTraceEvent } from './event-json';
@@ -242,6 +245,7 @@ function jsonWriter(out: ChunkedWriter, spoolDir: string): FormatWriter {
     },
     event(e) {
       if (!spool) {
+        trackTemp(spoolPath);
         spoolStream = createWriteStream(spoolPath, { flags: 'wx' });
         spool = new ChunkedWriter(spoolStream);
       }
@@ -267,6 +271,7 @@ function jsonWriter(out: ChunkedWriter, spoolDir: string): FormatWriter {
     async cleanup() {
       spoolStream?.destroy();
       await fsp.rm(spoolPath, { force: true });
+      untrackTemp(spoolPath);
     },
   };
 }
@@ -368,6 +373,15 @@ export async function writeTrace(
     await sink.commit();
   } catch (err) {
     await sink.abort();
+    // A system error of the output (ENOSPC, EACCES, EIO, a destroyed stream) is a failed write of
+    // that file, not a bug.
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (
+      !(err instanceof StbError) &&
+      typeof code === 'string' &&
+      /^(E[A-Z]+|ERR_STREAM_\w+)$/.test(code)
+    )
+      throw writeFailed(output, err);
     throw err;
   } finally {
     await fmt.cleanup();

@@ -56,6 +56,13 @@ function countQuotes(text: string): number {
   return n;
 }
 
+/**
+ * A line that starts a csvlog record: the log time in column 1 (`2024-05-01 12:00:00.123 UTC,`).
+ * Used to resynchronise after a record whose quoted field never closed.
+ */
+const RECORD_START =
+  /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? ?[A-Za-z0-9:+-]*,/;
+
 function opt(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
@@ -150,6 +157,16 @@ async function* parseCsvlog(
     if (batch.length >= BATCH) flushBatch();
   };
   for await (const { text, line } of lines) {
+    // Inside a quoted field that is still open, a line starting with a record's timestamp means
+    // the field was never closed (a truncated or corrupt record): drop the broken record, count
+    // the lines it swallowed, and start again here instead of losing the rest of the file.
+    if (odd && RECORD_START.test(text)) {
+      const why = `quoted field opened here never closed; skipped ${parts.length} line(s), resynchronised at line ${line}`;
+      if (ctx.reportInvalidSpan) ctx.reportInvalidSpan(start, line - 1, why);
+      else ctx.report('invalid', start, why);
+      parts = [];
+      odd = false;
+    }
     if (parts.length === 0) {
       start = line;
       if (text.length === 0) {
@@ -163,7 +180,9 @@ async function* parseCsvlog(
       record(parts.length === 1 ? text : parts.join('\n'), start);
       parts = [];
     } else if (parts.length > maxLines) {
-      ctx.report('invalid', start, 'quoted field never closed');
+      const why = `quoted field never closed within ${maxLines} lines`;
+      if (ctx.reportInvalidSpan) ctx.reportInvalidSpan(start, line, why);
+      else ctx.report('invalid', start, why);
       parts = [];
       odd = false;
     }
@@ -172,8 +191,12 @@ async function* parseCsvlog(
       out.length = 0;
     }
   }
-  if (parts.length > 0)
-    ctx.report('invalid', start, 'record cut short (unclosed quoted field)');
+  if (parts.length > 0) {
+    const why = 'record cut short (unclosed quoted field)';
+    if (ctx.reportInvalidSpan)
+      ctx.reportInvalidSpan(start, start + parts.length - 1, why);
+    else ctx.report('invalid', start, why);
+  }
   if (batch.length > 0) flushBatch();
   proc.finish();
   for (const ev of out) yield ev;

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { StbError } from '@stb/core';
+
+/**
+ * Checks, before any work starts, that `file` can be written: its directory exists and accepts
+ * a new file (probed by creating and removing an empty hidden file), and `file` is not a
+ * directory. An hour of benchmarking must not end in "cannot write the result".
+ * `-` (stdout) and devices (`/dev/null`) pass.
+ * @param option The option that named the file, for the message (e.g. `--out`).
+ * @throws StbError `STB_OUTPUT_WRITE_FAILED` naming the option and the file.
+ */
+export async function assertWritable(
+  file: string,
+  option: string,
+): Promise<void> {
+  if (file === '-') return;
+  const fail = (why: string, cause?: unknown): StbError =>
+    new StbError(
+      'STB_OUTPUT_WRITE_FAILED',
+      `[stb] [cli] Cannot write \`${file}\` (${option}): ${why}. Fix the path before the run starts.`,
+      { cause, details: { path: file, option } },
+    );
+  const st = await fsp.stat(file).catch(() => undefined);
+  if (st?.isDirectory()) throw fail('it is a directory');
+  if (st !== undefined && !st.isFile()) return;
+  const dir = path.dirname(file);
+  const dst = await fsp.stat(dir).catch(() => undefined);
+  if (dst === undefined) throw fail(`directory \`${dir}\` does not exist`);
+  if (!dst.isDirectory()) throw fail(`\`${dir}\` is not a directory`);
+  const probe = path.join(
+    dir,
+    `.stb-probe.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+  try {
+    const h = await fsp.open(probe, 'wx');
+    await h.close();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw fail(`directory \`${dir}\` is not writable (${code})`, err);
+  } finally {
+    await fsp.rm(probe, { force: true }).catch(() => undefined);
+  }
+}

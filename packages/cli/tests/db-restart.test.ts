@@ -1,0 +1,333 @@
+/**
+ * Issue 14: a database restart in the middle of `stb bench`. A private PostgreSQL (initdb +
+ * pg_ctl) and a private MariaDB (mariadb-install-db + mariadbd), each on a free port with a
+ * scratch data directory, are stopped and started again while an open-loop run goes on. The run
+ * must complete by itself, count the failed queries and report the outage window. The shared
+ * servers are never touched. Skips (with a message) when the server binaries are missing, unless
+ * STB_REQUIRE_DB=1.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { computeTemplateId } from '@stb/core';
+import type { BenchResult } from '@stb/core';
+import { CLI_PATH } from './helpers';
+
+jest.setTimeout(180_000);
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const MARIADBD = '/usr/sbin/mariadbd';
+const INSTALL_DB = '/usr/bin/mariadb-install-db';
+const isRoot = process.getuid?.() === 0;
+const required = process.env['STB_REQUIRE_DB'] === '1';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((r) => setTimeout(r, ms));
+
+/** A trace of single-statement sessions, as many events as the run needs. */
+function writeTrace(
+  file: string,
+  dialect: 'postgres' | 'mysql',
+  events: number,
+): void {
+  const text = 'SELECT v FROM restart_t WHERE id = $1';
+  const tpl = {
+    kind: 'template',
+    id: computeTemplateId(dialect, text),
+    text,
+    queryType: 'SELECT',
+    tables: ['restart_t'],
+    slots: [{ type: 'int', column: null }],
+  };
+  const lines: unknown[] = [
+    {
+      kind: 'header',
+      format: 'stb-trace',
+      version: 1,
+      dialect,
+      source: { tool: 'test' },
+      timeResolutionUs: 1,
+      createdAt: '2024-05-01T00:00:00Z',
+    },
+    tpl,
+  ];
+  for (let i = 0; i < events; i++)
+    lines.push({
+      kind: 'event',
+      startUs: 1_700_000_000_000_000 + i * 1000,
+      sessionId: `s${i % 16}`,
+      templateId: tpl.id,
+      params: [{ t: 'int', v: 1 + (i % 100) }],
+    });
+  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+}
+
+interface Server {
+  url: string;
+  /** Client connections open on the server now (the probe's own excluded). */
+  clients(): number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+async function privatePostgres(dir: string): Promise<Server> {
+  const port = await freePort();
+  const data = path.join(dir, 'pg');
+  chmodSync(dir, 0o777);
+  const asPg = (cmd: string, args: string[]): string =>
+    execFileSync(
+      'runuser',
+      ['-u', 'postgres', '--', `${PG_BIN}/${cmd}`, ...args],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+  asPg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const start = async (): Promise<void> => {
+    asPg('pg_ctl', [
+      '-D',
+      data,
+      '-o',
+      opts,
+      '-l',
+      path.join(dir, 'pg.log'),
+      '-w',
+      'start',
+    ]);
+  };
+  await start();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  execFileSync(`${PG_BIN}/psql`, [
+    url,
+    '-qc',
+    'CREATE TABLE restart_t (id int PRIMARY KEY, v int); INSERT INTO restart_t SELECT g, g FROM generate_series(1, 100) g',
+  ]);
+  return {
+    url,
+    clients: () =>
+      Number(
+        execFileSync(`${PG_BIN}/psql`, [
+          url,
+          '-Atc',
+          "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+        ]).toString(),
+      ),
+    start,
+    stop: async () => {
+      asPg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    destroy: async () => {
+      try {
+        asPg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        // already stopped
+      }
+    },
+  };
+}
+
+async function privateMariadb(dir: string): Promise<Server> {
+  const port = await freePort();
+  const data = path.join(dir, 'my');
+  execFileSync(
+    INSTALL_DB,
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      '--user=root',
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+    ],
+    { stdio: 'ignore' },
+  );
+  let proc: ChildProcess | undefined;
+  const sock = path.join(dir, 'my.sock');
+  const start = async (): Promise<void> => {
+    proc = spawn(
+      MARIADBD,
+      [
+        '--no-defaults',
+        `--datadir=${data}`,
+        `--port=${port}`,
+        `--socket=${sock}`,
+        '--bind-address=127.0.0.1',
+        '--user=root',
+        '--skip-log-bin',
+        '--innodb-buffer-pool-size=16M',
+        `--pid-file=${path.join(dir, 'my.pid')}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    for (let i = 0; i < 300; i++) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const c = net.connect(port, '127.0.0.1');
+        c.once('connect', () => {
+          c.destroy();
+          resolve(true);
+        });
+        c.once('error', () => resolve(false));
+      });
+      if (ok) return;
+      await sleep(100);
+    }
+    throw new Error('private mariadbd did not start');
+  };
+  const stop = async (): Promise<void> => {
+    const p = proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  execFileSync('mariadb', [
+    '-h127.0.0.1',
+    `-P${port}`,
+    '-uroot',
+    '-e',
+    'CREATE DATABASE t; CREATE TABLE t.restart_t (id int PRIMARY KEY, v int); INSERT INTO t.restart_t SELECT seq, seq FROM t.seq_1_to_100',
+  ]);
+  return {
+    url: `mysql://root@127.0.0.1:${port}/t`,
+    clients: () =>
+      Number(
+        execFileSync('mariadb', [
+          '-h127.0.0.1',
+          `-P${port}`,
+          '-uroot',
+          '-N',
+          '-e',
+          "SELECT count(*) FROM information_schema.processlist WHERE id <> connection_id() AND command <> 'Daemon'",
+        ]).toString(),
+      ),
+    start,
+    stop,
+    destroy: async () => {
+      proc?.kill('SIGKILL');
+    },
+  };
+}
+
+const cases = [
+  {
+    name: 'PostgreSQL',
+    dialect: 'postgres' as const,
+    available: existsSync(`${PG_BIN}/pg_ctl`) && isRoot,
+    make: privatePostgres,
+  },
+  {
+    name: 'MariaDB',
+    dialect: 'mysql' as const,
+    available: existsSync(MARIADBD) && existsSync(INSTALL_DB) && isRoot,
+    make: privateMariadb,
+  },
+];
+
+describe.each(cases)('a $name restart mid-bench (issue 14)', (c) => {
+  const run = c.available || required ? it : it.skip;
+  if (!c.available && !required)
+    // eslint-disable-next-line no-console
+    console.warn(
+      `skipping the ${c.name} restart test: server binaries missing or not root`,
+    );
+  run(
+    'completes, counts the failed queries and reports the outage window',
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'stb-restart-'));
+      let server: Server | undefined;
+      try {
+        server = await c.make(dir);
+        const trace = path.join(dir, 'trace.jsonl');
+        const rate = 200;
+        const seconds = 10;
+        writeTrace(trace, c.dialect, rate * seconds);
+        const out = path.join(dir, 'result.json');
+        const child = spawn(
+          process.execPath,
+          [
+            CLI_PATH,
+            'bench',
+            '-i',
+            trace,
+            '-t',
+            server.url,
+            '--mode',
+            'open',
+            '--rate',
+            String(rate),
+            '-c',
+            '4',
+            '--no-metrics',
+            '-o',
+            out,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr?.on('data', (b: Buffer) => {
+          stderr += b.toString();
+        });
+        const exited = new Promise<number | null>((r) =>
+          child.once('exit', (code) => r(code)),
+        );
+        // wait until the run is under way (the CLI starts slowly on a busy machine), then a bit more
+        for (let i = 0; i < 600 && server.clients() < 2; i++) await sleep(100);
+        await sleep(1000);
+        await server.stop();
+        await sleep(1500);
+        await server.start();
+        const code = await Promise.race([
+          exited,
+          sleep(90_000).then(() => 'hung' as const),
+        ]);
+        if (code === 'hung') child.kill('SIGKILL');
+        expect({ code, stderr }).toMatchObject({ code: 0 });
+        const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+        expect(result.status).toBe('completed');
+        expect(result.overall.errors).toBeGreaterThan(0);
+        expect(result.overall.ok).toBeGreaterThan(rate * 2);
+        const outages = result.faults.outages ?? [];
+        expect(outages.length).toBeGreaterThanOrEqual(1);
+        const longest = Math.max(...outages.map((o) => o.durationMs));
+        // stopped for 1.5 s plus the time to stop and start: at least 1 s unreachable, less than 60
+        expect(longest).toBeGreaterThan(1000);
+        expect(longest).toBeLessThan(60_000);
+        expect(outages.every((o) => o.unresolved !== true)).toBe(true);
+        expect(stderr).toMatch(
+          /outage: target unreachable from \S+ .* for [\d.]+ s/,
+        );
+        // per-template error detail: the code and a message without literals
+        const details = result.templates.flatMap((t) => t.errorDetails ?? []);
+        expect(details.length).toBeGreaterThan(0);
+      } finally {
+        await server?.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
