@@ -24,6 +24,8 @@ export type {
   FileParseSummary,
   InvalidLine,
 } from './parse-logs';
+/** One-line diagnosis of a parse that found no statement. */
+export { explainNoStatements } from './diagnose';
 /** Every built-in log format. */
 export { builtinLogFormats } from './formats/builtin';
 /** PostgreSQL stderr log with any `log_line_prefix`. */

@@ -12,6 +12,7 @@ it('public API of @stb/parser', () => {
      "builtinLogFormats",
      "defineLogFormat",
      "detectLogFormat",
+     "explainNoStatements",
      "gcpMysql",
      "gcpPostgres",
      "herokuPostgres",
