@@ -42,7 +42,10 @@ function fileCause(f: FileParseSummary): string {
       return `most records of the \`${f.format}\` export could not be read: an envelope variant it does not know, a truncated export, or a log of another server inside it`;
     return `most lines are not valid \`${f.format}\`: force the right format with \`--format\``;
   }
-  if ((f.skipped['other-instance'] ?? 0) > 0 && total === (f.skipped['other-instance'] ?? 0))
+  if (
+    (f.skipped['other-instance'] ?? 0) > 0 &&
+    total === (f.skipped['other-instance'] ?? 0)
+  )
     return 'every entry belongs to another instance than the one selected (`instance` option)';
   const onlyOther = Object.keys(f.skipped).every((k) => NON_STATEMENT.has(k));
   if (f.dialect === 'postgres') {

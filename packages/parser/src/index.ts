@@ -53,7 +53,11 @@ export { plainSql } from './formats/plain-sql';
 /** Options of `plain-sql`. */
 export type { PlainSqlOptions } from './formats/plain-sql';
 /** Cloud SQL for PostgreSQL / AlloyDB logs exported from Google Cloud Logging. */
-export { gcpPostgres, gcpMysql, CLOUDSQL_PG_PREFIX } from './formats/gcp-logging';
+export {
+  gcpPostgres,
+  gcpMysql,
+  CLOUDSQL_PG_PREFIX,
+} from './formats/gcp-logging';
 /** Options of `gcp-postgres` and `gcp-mysql`. */
 export type { GcpLoggingOptions } from './formats/gcp-logging';
 /** Azure Database for PostgreSQL flexible server logs (diagnostic settings, Log Analytics). */

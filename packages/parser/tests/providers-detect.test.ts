@@ -18,6 +18,8 @@ const EXPECTED: Record<string, string> = {
   'pg-providers/rds-cloudwatch-s3.txt.gz': 'aws-postgres',
   'pg-providers/rds-cloudwatch-filter.json.gz': 'aws-postgres',
   'pg-providers/rds-cloudwatch-get.json.gz': 'aws-postgres',
+  'pg-providers/rds-download-portion.json.gz': 'aws-postgres',
+  'pg-providers/rds-download-portion.txt.gz': 'postgres-stderr',
   'pg-providers/cloudsql.log.gz': 'postgres-stderr',
   'pg-providers/azure.log.gz': 'postgres-stderr',
   'pg-providers/heroku.log.gz': 'postgres-stderr',

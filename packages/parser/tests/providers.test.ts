@@ -18,31 +18,126 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { envelope: 'cloudsql.jsonl.gz', format: 'gcp-postgres', plain: 'cloudsql.log.gz' },
-  { envelope: 'cloudsql-array.json.gz', format: 'gcp-postgres', plain: 'cloudsql.log.gz' },
-  { envelope: 'cloudsql-notime.jsonl.gz', format: 'gcp-postgres', plain: 'cloudsql.log.gz' },
-  { envelope: 'alloydb.json.gz', format: 'gcp-postgres', plain: 'cloudsql.log.gz' },
-  { envelope: 'azure.jsonl.gz', format: 'azure-postgres', plain: 'azure.log.gz' },
-  { envelope: 'azure-records.json.gz', format: 'azure-postgres', plain: 'azure.log.gz' },
-  { envelope: 'azure-la.csv.gz', format: 'azure-postgres', plain: 'azure.log.gz' },
-  { envelope: 'heroku-logplex.log.gz', format: 'heroku-postgres', plain: 'heroku.log.gz' },
-  { envelope: 'rds-cloudwatch-s3.txt.gz', format: 'aws-postgres', plain: 'rds.log.gz' },
-  { envelope: 'rds-cloudwatch-filter.json.gz', format: 'aws-postgres', plain: 'rds.log.gz' },
-  { envelope: 'rds-cloudwatch-get.json.gz', format: 'aws-postgres', plain: 'rds.log.gz' },
+  {
+    envelope: 'cloudsql.jsonl.gz',
+    format: 'gcp-postgres',
+    plain: 'cloudsql.log.gz',
+  },
+  {
+    envelope: 'cloudsql-array.json.gz',
+    format: 'gcp-postgres',
+    plain: 'cloudsql.log.gz',
+  },
+  {
+    envelope: 'cloudsql-notime.jsonl.gz',
+    format: 'gcp-postgres',
+    plain: 'cloudsql.log.gz',
+  },
+  {
+    envelope: 'alloydb.json.gz',
+    format: 'gcp-postgres',
+    plain: 'cloudsql.log.gz',
+  },
+  {
+    envelope: 'azure.jsonl.gz',
+    format: 'azure-postgres',
+    plain: 'azure.log.gz',
+  },
+  {
+    envelope: 'azure-records.json.gz',
+    format: 'azure-postgres',
+    plain: 'azure.log.gz',
+  },
+  {
+    envelope: 'azure-la.csv.gz',
+    format: 'azure-postgres',
+    plain: 'azure.log.gz',
+  },
+  {
+    envelope: 'heroku-logplex.log.gz',
+    format: 'heroku-postgres',
+    plain: 'heroku.log.gz',
+  },
+  {
+    envelope: 'rds-cloudwatch-s3.txt.gz',
+    format: 'aws-postgres',
+    plain: 'rds.log.gz',
+  },
+  {
+    envelope: 'rds-cloudwatch-filter.json.gz',
+    format: 'aws-postgres',
+    plain: 'rds.log.gz',
+  },
+  {
+    envelope: 'rds-cloudwatch-get.json.gz',
+    format: 'aws-postgres',
+    plain: 'rds.log.gz',
+  },
+  {
+    envelope: 'rds-download-portion.json.gz',
+    format: 'aws-postgres',
+    plain: 'rds.log.gz',
+  },
+  // `--output text` is the server's own log (pages separated by a blank line).
+  {
+    envelope: 'rds-download-portion.txt.gz',
+    format: 'postgres-stderr',
+    plain: 'rds.log.gz',
+  },
 ].map((c) => ({
   ...c,
   envelope: path.join(PG, c.envelope),
   plain: path.join(PG, c.plain),
 }));
 const MY_CASES: Case[] = [
-  { envelope: 'general-cloudsql.jsonl.gz', format: 'gcp-mysql', plain: 'general.log' },
-  { envelope: 'general-cloudwatch-s3.txt.gz', format: 'aws-mysql', plain: 'general.log' },
-  { envelope: 'general-cloudwatch-filter.json.gz', format: 'aws-mysql', plain: 'general.log' },
-  { envelope: 'general-cloudwatch-get.json.gz', format: 'aws-mysql', plain: 'general.log' },
-  { envelope: 'general_log.tsv', format: 'mysql-table', plain: 'general.log', resolutionUs: 1e6, sameIds: false },
-  { envelope: 'general_log.txt', format: 'mysql-table', plain: 'general.log', resolutionUs: 1e6, sameIds: false },
-  { envelope: 'general_log.csv', format: 'mysql-table', plain: 'general.log', resolutionUs: 1e6, sameIds: false },
-  { envelope: 'slow_log.tsv', format: 'mysql-table', plain: 'slow.log', resolutionUs: 1e6, sameIds: false },
+  {
+    envelope: 'general-cloudsql.jsonl.gz',
+    format: 'gcp-mysql',
+    plain: 'general.log',
+  },
+  {
+    envelope: 'general-cloudwatch-s3.txt.gz',
+    format: 'aws-mysql',
+    plain: 'general.log',
+  },
+  {
+    envelope: 'general-cloudwatch-filter.json.gz',
+    format: 'aws-mysql',
+    plain: 'general.log',
+  },
+  {
+    envelope: 'general-cloudwatch-get.json.gz',
+    format: 'aws-mysql',
+    plain: 'general.log',
+  },
+  {
+    envelope: 'general_log.tsv',
+    format: 'mysql-table',
+    plain: 'general.log',
+    resolutionUs: 1e6,
+    sameIds: false,
+  },
+  {
+    envelope: 'general_log.txt',
+    format: 'mysql-table',
+    plain: 'general.log',
+    resolutionUs: 1e6,
+    sameIds: false,
+  },
+  {
+    envelope: 'general_log.csv',
+    format: 'mysql-table',
+    plain: 'general.log',
+    resolutionUs: 1e6,
+    sameIds: false,
+  },
+  {
+    envelope: 'slow_log.tsv',
+    format: 'mysql-table',
+    plain: 'slow.log',
+    resolutionUs: 1e6,
+    sameIds: false,
+  },
 ].map((c) => ({
   ...c,
   envelope: path.join(MY, c.envelope),
@@ -59,7 +154,9 @@ describe('managed-service envelopes give the events of the log they wrap', () =>
       expect(plain.events.length).toBeGreaterThan(10);
       expect(env.events).toHaveLength(plain.events.length);
       const res = c.resolutionUs ?? 1;
-      expect(comparable(env.events, res)).toEqual(comparable(plain.events, res));
+      expect(comparable(env.events, res)).toEqual(
+        comparable(plain.events, res),
+      );
       if (c.sameIds !== false)
         expect([...new Set(env.events.map((e) => e.sessionId))].sort()).toEqual(
           [...new Set(plain.events.map((e) => e.sessionId))].sort(),

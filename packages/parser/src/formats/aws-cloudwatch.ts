@@ -34,7 +34,9 @@ export type AwsCloudwatchOptions = z.infer<typeof options>;
 const S3_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z /;
 
 /** The message of a `filter-log-events`/`get-log-events` event (or a Logs Insights row). @internal */
-export function cloudwatchMessage(o: Record<string, unknown>): string | undefined {
+export function cloudwatchMessage(
+  o: Record<string, unknown>,
+): string | undefined {
   const message = str(o['message']) ?? str(o['@message']);
   if (message === undefined) return undefined;
   const t = o['timestamp'] ?? o['@timestamp'];
@@ -47,7 +49,9 @@ function choiceFor(dialect: Dialect, opts: AwsCloudwatchOptions): InnerChoice {
     return {
       candidates: [postgresStderr],
       options:
-        opts.prefix === undefined ? {} : { 'postgres-stderr': { prefix: opts.prefix } },
+        opts.prefix === undefined
+          ? {}
+          : { 'postgres-stderr': { prefix: opts.prefix } },
     };
   const my = opts.utcOffset === undefined ? {} : { utcOffset: opts.utcOffset };
   return {
@@ -70,17 +74,44 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
     const scanner = new JsonRecordScanner();
     const out: JsonRecord[] = [];
     let inEvent = false;
+    /** The unterminated last line of a DownloadDBLogFilePortion page (continues on the next page). */
+    let tail: { text: string; line: number } | undefined;
     const handle = function* (r: JsonRecord): Generator<InputLine> {
       if ('error' in r) {
         ctx.report('invalid', r.line, r.error);
         return;
       }
+      const portion = str(r.value['LogFileData']);
+      if (portion !== undefined) {
+        // `aws rds download-db-log-file-portion --output json`, one object per page.
+        const parts = portion.split('\n');
+        if (tail) parts[0] = tail.text + (parts[0] as string);
+        const last = parts.pop() as string;
+        for (const [i, text] of parts.entries())
+          yield { text, line: i === 0 && tail ? tail.line : r.line };
+        tail =
+          last === ''
+            ? undefined
+            : {
+                text: last,
+                line: parts.length === 0 && tail ? tail.line : r.line,
+              };
+        return;
+      }
       const message = cloudwatchMessage(r.value);
       if (message === undefined) {
         // `searchedLogStreams` entries and other non-events.
-        if (r.value['logStreamName'] !== undefined && r.value['searchedCompletely'] !== undefined)
+        if (
+          r.value['logStreamName'] !== undefined &&
+          r.value['searchedCompletely'] !== undefined
+        )
           ctx.report('header', r.line);
-        else ctx.report('invalid', r.line, 'event without `message` and `timestamp`');
+        else
+          ctx.report(
+            'invalid',
+            r.line,
+            'event without `message` and `timestamp`',
+          );
         return;
       }
       for (const text of payloadLines(message)) yield { text, line: r.line };
@@ -102,7 +133,12 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
           // The rest of a multi-line message (the export keeps its newlines).
           yield { text, line };
         } else if (text === '') ctx.report('blank', line);
-        else ctx.report('invalid', line, 'line without the CloudWatch export timestamp');
+        else
+          ctx.report(
+            'invalid',
+            line,
+            'line without the CloudWatch export timestamp',
+          );
         continue;
       }
       if (text.trim() === '') {
@@ -115,6 +151,7 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
     }
     scanner.end(out);
     for (const r of out) yield* handle(r);
+    if (tail) yield tail;
   }
   return defineLogFormat<AwsCloudwatchOptions>({
     kind: 'log-format',
@@ -123,8 +160,8 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
     dialect,
     description:
       dialect === 'postgres'
-        ? 'RDS/Aurora PostgreSQL logs from CloudWatch Logs: S3 export, filter-log-events/get-log-events JSON.'
-        : 'RDS/Aurora MySQL general/slow logs from CloudWatch Logs: S3 export, filter-log-events/get-log-events JSON.',
+        ? 'RDS/Aurora PostgreSQL logs from CloudWatch Logs (S3 export, filter-log-events/get-log-events JSON) or download-db-log-file-portion JSON.'
+        : 'RDS/Aurora MySQL general/slow logs from CloudWatch Logs (S3 export, filter-log-events/get-log-events JSON) or download-db-log-file-portion JSON.',
     options,
     timeResolutionUs: dialect === 'postgres' ? 1000 : 1_000_000,
     detect(sample) {
@@ -138,6 +175,12 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
         for (const r of records) {
           if (r['searchedCompletely'] !== undefined) continue;
           tried++;
+          const portion = str(r['LogFileData']);
+          if (portion !== undefined) {
+            ok++;
+            inner.push(...payloadLines(portion));
+            continue;
+          }
           const m = cloudwatchMessage(r);
           if (m === undefined) continue;
           ok++;

@@ -38,7 +38,10 @@ const MESSAGE_KEYS = ['message', 'Message'];
 const DETAIL_KEYS = ['detail', 'Detail', 'detail_s', 'Detail_s'];
 const LEVEL_KEYS = ['errorLevel', 'errorLevel_s', 'ErrorLevel'];
 
-function pick(o: Record<string, unknown>, keys: readonly string[]): string | undefined {
+function pick(
+  o: Record<string, unknown>,
+  keys: readonly string[],
+): string | undefined {
   for (const k of keys) {
     const v = str(o[k]);
     if (v !== undefined && v !== '') return v;
@@ -53,12 +56,10 @@ function pick(o: Record<string, unknown>, keys: readonly string[]): string | und
 export function azureRecord(o: Record<string, unknown>): AzureRecord | string {
   const props = obj(o['properties']) ?? o;
   const message = pick(props, MESSAGE_KEYS);
-  if (message === undefined) return 'record without `properties.message` or `Message`';
+  if (message === undefined)
+    return 'record without `properties.message` or `Message`';
   const category = str(o['category']) ?? str(o['Category']);
-  if (
-    category !== undefined &&
-    !/^PostgreSQL/i.test(category)
-  )
+  if (category !== undefined && !/^PostgreSQL/i.test(category))
     return `not a PostgreSQL log record (category \`${category}\`)`;
   if (
     category === undefined &&
@@ -73,7 +74,8 @@ export function azureRecord(o: Record<string, unknown>): AzureRecord | string {
   };
 }
 
-const SEVERITY = /(LOG|ERROR|WARNING|NOTICE|INFO|DEBUG[1-5]?|FATAL|PANIC|STATEMENT|HINT|CONTEXT|QUERY):  /;
+const SEVERITY =
+  /(LOG|ERROR|WARNING|NOTICE|INFO|DEBUG[1-5]?|FATAL|PANIC|STATEMENT|HINT|CONTEXT|QUERY):  /;
 
 /**
  * The server log lines of one record; a separate `detail` (bind parameters, pgBadger #752/#757)
@@ -83,7 +85,8 @@ const SEVERITY = /(LOG|ERROR|WARNING|NOTICE|INFO|DEBUG[1-5]?|FATAL|PANIC|STATEME
 export function azureLines(r: AzureRecord): string[] {
   const lines = payloadLines(r.message);
   for (let i = 1; i < lines.length; i++)
-    if (!(lines[i] as string).startsWith('\t')) lines[i] = `\t${lines[i] as string}`;
+    if (!(lines[i] as string).startsWith('\t'))
+      lines[i] = `\t${lines[i] as string}`;
   if (r.detail === undefined) return lines;
   const first = lines[0] as string;
   const sev = r.level !== undefined ? first.indexOf(`${r.level}:  `) : -1;
@@ -143,7 +146,9 @@ function isCsvHeader(text: string): string[] | undefined {
 const choice = (opts: AzurePostgresOptions): InnerChoice => ({
   candidates: [postgresStderr],
   options:
-    opts.prefix === undefined ? {} : { 'postgres-stderr': { prefix: opts.prefix } },
+    opts.prefix === undefined
+      ? {}
+      : { 'postgres-stderr': { prefix: opts.prefix } },
 });
 
 /** Turns CSV lines into records keyed by the header (quoted fields may span lines). */
@@ -154,18 +159,27 @@ class CsvRecords {
 
   private quotes = 0;
 
-  push(text: string, line: number): { value?: Record<string, string>; error?: string; line: number } | undefined {
+  push(
+    text: string,
+    line: number,
+  ):
+    | { value?: Record<string, string>; error?: string; line: number }
+    | undefined {
     if (this.pending.length === 0) {
       this.pendingLine = line;
       this.quotes = 0;
     }
     this.pending.push(text);
-    for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) this.quotes++;
+    for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1))
+      this.quotes++;
     if ((this.quotes & 1) === 1) {
       // A quoted field is still open: the record continues on the next line.
       if (this.pending.length < 100_000) return undefined;
       this.pending = [];
-      return { error: 'quoted CSV field left open for 100 000 lines', line: this.pendingLine };
+      return {
+        error: 'quoted CSV field left open for 100 000 lines',
+        line: this.pendingLine,
+      };
     }
     const fields = splitCsv(this.pending.join('\n'));
     if (fields === undefined) {
@@ -192,7 +206,10 @@ class CsvRecords {
   end(): { error: string; line: number } | undefined {
     if (this.pending.length === 0) return undefined;
     this.pending = [];
-    return { error: 'CSV record cut at the end of input', line: this.pendingLine };
+    return {
+      error: 'CSV record cut at the end of input',
+      line: this.pendingLine,
+    };
   }
 }
 
@@ -204,9 +221,11 @@ async function* unwrap(
   const scanner = new JsonRecordScanner();
   const csv = new CsvRecords();
   const out: JsonRecord[] = [];
-  const handle = function* (
-    r: { value?: Record<string, unknown>; error?: string; line: number },
-  ): Generator<InputLine> {
+  const handle = function* (r: {
+    value?: Record<string, unknown>;
+    error?: string;
+    line: number;
+  }): Generator<InputLine> {
     if (r.error !== undefined) {
       ctx.report('invalid', r.line, r.error);
       return;
@@ -281,7 +300,8 @@ export const azurePostgres = defineLogFormat<AzurePostgresOptions>({
         ok++;
         inner.push(...azureLines(rec));
       }
-      if (csv.header && !csv.header.some((h) => /^TimeGenerated/.test(h))) return 0;
+      if (csv.header && !csv.header.some((h) => /^TimeGenerated/.test(h)))
+        return 0;
     } else {
       const records = sampleJsonRecords(sample);
       tried = records.length;

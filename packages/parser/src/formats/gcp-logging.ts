@@ -57,12 +57,18 @@ interface GcpEntry {
 
 /** Reads one LogEntry, or says why it is not one. @internal */
 export function gcpEntry(o: Record<string, unknown>): GcpEntry | string {
-  const payload = str(o['textPayload']) ?? str(obj(o['jsonPayload'])?.['message']);
-  if (payload === undefined) return 'LogEntry without `textPayload` or `jsonPayload.message`';
+  const payload =
+    str(o['textPayload']) ?? str(obj(o['jsonPayload'])?.['message']);
+  if (payload === undefined)
+    return 'LogEntry without `textPayload` or `jsonPayload.message`';
   const logName = str(o['logName']) ?? '';
   const resource = obj(o['resource']);
   const type = str(resource?.['type']) ?? '';
-  if (!SERVICE.test(logName) && type !== 'cloudsql_database' && !type.startsWith('alloydb.'))
+  if (
+    !SERVICE.test(logName) &&
+    type !== 'cloudsql_database' &&
+    !type.startsWith('alloydb.')
+  )
     return 'not a Cloud SQL or AlloyDB LogEntry (`logName`, `resource.type`)';
   const labels = obj(resource?.['labels']);
   const cluster = str(labels?.['cluster_id']);
@@ -91,12 +97,17 @@ export function gcpLines(e: GcpEntry, dialect: Dialect): string[] {
   if (NO_TIME.test(first) && !Number.isNaN(e.timeUs))
     // Older exports drop the `%m ` of the prefix: the envelope's timestamp replaces it.
     lines[0] = `${pgMillisUtc(e.timeUs)} ${first}`;
-  else if (!HAS_TIME.test(first) && !NO_TIME.test(first) && !first.startsWith('\t'))
+  else if (
+    !HAS_TIME.test(first) &&
+    !NO_TIME.test(first) &&
+    !first.startsWith('\t')
+  )
     // A continuation line of a statement split across entries.
     lines[0] = `\t${first}`;
   for (let i = 0; i < lines.length; i++) {
     const m = ALLOYDB_SOURCE.exec(lines[i] as string);
-    if (m) lines[i] = (m[1] as string) + (lines[i] as string).slice(m[0].length);
+    if (m)
+      lines[i] = (m[1] as string) + (lines[i] as string).slice(m[0].length);
   }
   return lines;
 }
@@ -105,7 +116,9 @@ function choiceFor(dialect: Dialect, opts: GcpLoggingOptions): InnerChoice {
   return dialect === 'postgres'
     ? {
         candidates: [postgresStderr],
-        options: { 'postgres-stderr': { prefix: opts.prefix ?? CLOUDSQL_PG_PREFIX } },
+        options: {
+          'postgres-stderr': { prefix: opts.prefix ?? CLOUDSQL_PG_PREFIX },
+        },
       }
     : { candidates: [mysqlSlow, mysqlGeneral] };
 }
@@ -136,7 +149,11 @@ function defineGcp(dialect: Dialect): LogFormat<GcpLoggingOptions> {
         return;
       }
       if (d !== undefined && d !== dialect) {
-        ctx.report('invalid', r.line, `a ${d} log entry in a ${dialect} export`);
+        ctx.report(
+          'invalid',
+          r.line,
+          `a ${d} log entry in a ${dialect} export`,
+        );
         return;
       }
       if (e.instance !== undefined) {
@@ -183,10 +200,19 @@ function defineGcp(dialect: Dialect): LogFormat<GcpLoggingOptions> {
         ok++;
         if (d === dialect) inner.push(...gcpLines(e, dialect));
       }
-      return envelopeConfidence(ok, records.length, inner, choiceFor(dialect, {}));
+      return envelopeConfidence(
+        ok,
+        records.length,
+        inner,
+        choiceFor(dialect, {}),
+      );
     },
     parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
-      return parseInner(unwrap(lines, opts, ctx), choiceFor(dialect, opts), ctx);
+      return parseInner(
+        unwrap(lines, opts, ctx),
+        choiceFor(dialect, opts),
+        ctx,
+      );
     },
   });
 }

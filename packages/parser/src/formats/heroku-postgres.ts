@@ -78,7 +78,12 @@ async function* reassemble(
     if (!m) {
       if (text.trim() === '') ctx.report('blank', line);
       else if (OTHER_FRAME.test(text)) ctx.report('other', line);
-      else ctx.report('invalid', line, 'not a logplex line of a Heroku Postgres server');
+      else
+        ctx.report(
+          'invalid',
+          line,
+          'not a logplex line of a Heroku Postgres server',
+        );
       continue;
     }
     const pid = m[2] as string;
@@ -92,10 +97,20 @@ async function* reassemble(
     }
     if (p) yield* flush(p);
     if (chunkNo !== '1') {
-      ctx.report('invalid', line, `syslog chunk [${seq}-${chunkNo}] without its first chunk`);
+      ctx.report(
+        'invalid',
+        line,
+        `syslog chunk [${seq}-${chunkNo}] without its first chunk`,
+      );
       continue;
     }
-    open.set(pid, { seq, text: chunk, line, timeUs: isoToUs(m[1] as string), pid });
+    open.set(pid, {
+      seq,
+      text: chunk,
+      line,
+      timeUs: isoToUs(m[1] as string),
+      pid,
+    });
     // Map order is insertion order: the oldest open message is first.
     for (const q of open.values()) {
       if (line - q.line < MAX_OPEN_LINES) break;
@@ -106,7 +121,11 @@ async function* reassemble(
 }
 
 /** Sample lines reassembled for detection. */
-function sampleLines(sample: readonly string[]): { ok: number; tried: number; inner: string[] } {
+function sampleLines(sample: readonly string[]): {
+  ok: number;
+  tried: number;
+  inner: string[];
+} {
   let ok = 0;
   let tried = 0;
   const inner: string[] = [];
@@ -121,10 +140,17 @@ function sampleLines(sample: readonly string[]): { ok: number; tried: number; in
     }
     ok++;
     const chunk = text.slice(m[0].length);
-    if (m[4] !== '1' && cur && cur.pid === m[2] && cur.seq === m[3]) append(cur, chunk);
+    if (m[4] !== '1' && cur && cur.pid === m[2] && cur.seq === m[3])
+      append(cur, chunk);
     else {
       if (cur) inner.push(...herokuLines(cur));
-      cur = { seq: m[3] as string, text: chunk, line: 0, timeUs: isoToUs(m[1] as string), pid: m[2] as string };
+      cur = {
+        seq: m[3] as string,
+        text: chunk,
+        line: 0,
+        timeUs: isoToUs(m[1] as string),
+        pid: m[2] as string,
+      };
     }
   }
   if (cur) inner.push(...herokuLines(cur));
@@ -146,12 +172,19 @@ export const herokuPostgres = defineLogFormat<HerokuPostgresOptions>({
     return envelopeConfidence(ok, tried, inner, innerChoice({}, inner));
   },
   parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
-    return parseInner(reassemble(lines, ctx), (sample) => innerChoice(opts, sample), ctx);
+    return parseInner(
+      reassemble(lines, ctx),
+      (sample) => innerChoice(opts, sample),
+      ctx,
+    );
   },
 });
 
 /** The inner stderr parse: Heroku's current prefix is detected; old lines get the synthetic one. */
-function innerChoice(opts: HerokuPostgresOptions, sample: readonly string[]): InnerChoice {
+function innerChoice(
+  opts: HerokuPostgresOptions,
+  sample: readonly string[],
+): InnerChoice {
   const prefix =
     opts.prefix ??
     (sample.some((l) => TIMED.test(l)) ? undefined : SYNTHETIC_PREFIX);

@@ -24,10 +24,27 @@ const options = z
 /** Options of the `mysql-table` format. */
 export type MysqlTableOptions = z.infer<typeof options>;
 
-const GENERAL = ['event_time', 'user_host', 'thread_id', 'server_id', 'command_type', 'argument'];
+const GENERAL = [
+  'event_time',
+  'user_host',
+  'thread_id',
+  'server_id',
+  'command_type',
+  'argument',
+];
 const SLOW = [
-  'start_time', 'user_host', 'query_time', 'lock_time', 'rows_sent', 'rows_examined', 'db',
-  'last_insert_id', 'insert_id', 'server_id', 'sql_text', 'thread_id',
+  'start_time',
+  'user_host',
+  'query_time',
+  'lock_time',
+  'rows_sent',
+  'rows_examined',
+  'db',
+  'last_insert_id',
+  'insert_id',
+  'server_id',
+  'sql_text',
+  'thread_id',
 ];
 const DATETIME = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
 const TIME = /^(-?)(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
@@ -44,7 +61,10 @@ interface Dialect {
  * (`\t \n \\ \0 \N`, and `\<newline>`/`\<tab>` of INTO OUTFILE; CSV fields optionally in `"…"`).
  * Returns undefined when a quote is left open. @internal
  */
-export function splitTableRow(text: string, d: Dialect): (string | null)[] | undefined {
+export function splitTableRow(
+  text: string,
+  d: Dialect,
+): (string | null)[] | undefined {
   const out: (string | null)[] = [];
   let i = 0;
   const n = text.length;
@@ -66,7 +86,19 @@ export function splitTableRow(text: string, d: Dialect): (string | null)[] | und
         const e = text[i + 1] as string;
         raw += c + e;
         v +=
-          e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : e === '0' ? '\u0000' : e === 'Z' ? '\u001a' : e === 'b' ? '\b' : e;
+          e === 'n'
+            ? '\n'
+            : e === 't'
+              ? '\t'
+              : e === 'r'
+                ? '\r'
+                : e === '0'
+                  ? '\u0000'
+                  : e === 'Z'
+                    ? '\u001a'
+                    : e === 'b'
+                      ? '\b'
+                      : e;
         i += 2;
         continue;
       }
@@ -107,21 +139,34 @@ function tableOfHeader(fields: readonly (string | null)[]): Table | undefined {
 
 function tableOfRow(fields: readonly (string | null)[]): Table | undefined {
   if (!DATETIME.test(fields[0] ?? '')) return undefined;
-  if (fields.length === GENERAL.length && /^\d+$/.test(fields[2] ?? '')) return 'general';
-  if ((fields.length === 12 || fields.length === 13) && TIME.test(fields[2] ?? ''))
+  if (fields.length === GENERAL.length && /^\d+$/.test(fields[2] ?? ''))
+    return 'general';
+  if (
+    (fields.length === 12 || fields.length === 13) &&
+    TIME.test(fields[2] ?? '')
+  )
     return 'slow';
   return undefined;
 }
 
 function dialectOf(text: string): Dialect {
-  return text.includes('\t') ? { sep: '\t', quoted: false } : { sep: ',', quoted: true };
+  return text.includes('\t')
+    ? { sep: '\t', quoted: false }
+    : { sep: ',', quoted: true };
 }
 
 /** `2024-01-01 10:00:00.123456` in the server's zone → `2024-01-01T09:00:00.123456Z`. */
 function isoUtc(text: string, offsetUs: number): string | undefined {
   const m = DATETIME.exec(text);
   if (!m) return undefined;
-  const ms = Date.UTC(+(m[1] as string), +(m[2] as string) - 1, +(m[3] as string), +(m[4] as string), +(m[5] as string), +(m[6] as string));
+  const ms = Date.UTC(
+    +(m[1] as string),
+    +(m[2] as string) - 1,
+    +(m[3] as string),
+    +(m[4] as string),
+    +(m[5] as string),
+    +(m[6] as string),
+  );
   const frac = (m[7] ?? '').padEnd(6, '0');
   const us = ms * 1000 + Number(frac) - offsetUs;
   const iso = new Date(Math.floor(us / 1000)).toISOString().slice(0, 19);
@@ -131,7 +176,11 @@ function isoUtc(text: string, offsetUs: number): string | undefined {
 function seconds(text: string): number {
   const m = TIME.exec(text);
   if (!m) return NaN;
-  const s = +(m[2] as string) * 3600 + +(m[3] as string) * 60 + +(m[4] as string) + Number(`0.${m[5] ?? '0'}`);
+  const s =
+    +(m[2] as string) * 3600 +
+    +(m[3] as string) * 60 +
+    +(m[4] as string) +
+    Number(`0.${m[5] ?? '0'}`);
   return m[1] === '-' ? -s : s;
 }
 
@@ -145,14 +194,18 @@ export function tableRowLines(
     const t = isoUtc(f[0] ?? '', offsetUs);
     if (t === undefined) return 'unreadable `event_time`';
     const arg = (f[5] ?? '').split('\n');
-    return [`${t}\t${f[2] ?? ''} ${f[4] ?? ''}\t${arg[0] as string}`, ...arg.slice(1)];
+    return [
+      `${t}\t${f[2] ?? ''} ${f[4] ?? ''}\t${arg[0] as string}`,
+      ...arg.slice(1),
+    ];
   }
   const start = isoUtc(f[0] ?? '', offsetUs);
   const q = seconds(f[2] ?? '');
   const lock = seconds(f[3] ?? '');
   if (start === undefined || Number.isNaN(q) || Number.isNaN(lock))
     return 'unreadable `start_time`, `query_time` or `lock_time`';
-  const startUs = Date.parse(start.slice(0, 19) + 'Z') * 1000 + Number(start.slice(20, 26));
+  const startUs =
+    Date.parse(start.slice(0, 19) + 'Z') * 1000 + Number(start.slice(20, 26));
   const endUs = startUs + Math.round(q * 1e6);
   const end = `${new Date(Math.floor(endUs / 1000)).toISOString().slice(0, 19)}.${String(endUs % 1_000_000).padStart(6, '0')}Z`;
   const sql = (f[10] ?? '').replace(/;\s*$/, '');
@@ -171,7 +224,11 @@ class RowReader {
   private pending: string[] = [];
   private line = 0;
 
-  push(text: string, line: number, d: Dialect): { fields: (string | null)[] | undefined; line: number } | undefined {
+  push(
+    text: string,
+    line: number,
+    d: Dialect,
+  ): { fields: (string | null)[] | undefined; line: number } | undefined {
     if (this.pending.length === 0) this.line = line;
     this.pending.push(text);
     let bs = 0;
@@ -196,7 +253,11 @@ function choiceFor(table: Table | undefined): InnerChoice {
 }
 
 /** Detection and parsing share this: the table and field layout from the first row. */
-function sniff(first: string): { d: Dialect; table: Table | undefined; header: boolean } {
+function sniff(first: string): {
+  d: Dialect;
+  table: Table | undefined;
+  header: boolean;
+} {
   const d = dialectOf(first);
   const fields = splitTableRow(first, d) ?? [];
   const byHeader = tableOfHeader(fields);
@@ -213,14 +274,25 @@ async function* unwrap(
   const offsetUs = offsetOptionUs(opts.utcOffset);
   let layout: ReturnType<typeof sniff> | undefined;
   const rows = new RowReader();
-  const handle = function* (r: { fields: (string | null)[] | undefined; line: number }): Generator<InputLine> {
+  const handle = function* (r: {
+    fields: (string | null)[] | undefined;
+    line: number;
+  }): Generator<InputLine> {
     if (!layout?.table) {
-      ctx.report('invalid', r.line, 'not a mysql.general_log or mysql.slow_log row');
+      ctx.report(
+        'invalid',
+        r.line,
+        'not a mysql.general_log or mysql.slow_log row',
+      );
       return;
     }
     const want = layout.table === 'general' ? GENERAL.length : SLOW.length;
     if (!r.fields || r.fields.length < want || r.fields.length > want + 1) {
-      ctx.report('invalid', r.line, `not a ${layout.table}_log row (${r.fields?.length ?? 0} fields)`);
+      ctx.report(
+        'invalid',
+        r.line,
+        `not a ${layout.table}_log row (${r.fields?.length ?? 0} fields)`,
+      );
       return;
     }
     const out = tableRowLines(layout.table, r.fields, offsetUs);
@@ -247,7 +319,8 @@ async function* unwrap(
     if (r) yield* handle(r);
   }
   const cut = rows.end();
-  if (cut !== undefined) ctx.report('invalid', cut, 'row cut at the end of input');
+  if (cut !== undefined)
+    ctx.report('invalid', cut, 'row cut at the end of input');
 }
 
 /**
@@ -289,6 +362,10 @@ export const mysqlTable = defineLogFormat<MysqlTableOptions>({
   },
   parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
     const found: { table: Table | undefined } = { table: undefined };
-    return parseInner(unwrap(lines, opts, ctx, found), () => choiceFor(found.table), ctx);
+    return parseInner(
+      unwrap(lines, opts, ctx, found),
+      () => choiceFor(found.table),
+      ctx,
+    );
   },
 });

@@ -185,7 +185,10 @@ export class JsonRecordScanner {
       this.escape = false;
       this.keyStart = -1;
       if (this.capturing) {
-        out.push({ error: 'JSON string cut at the end of the line', line: this.recLine });
+        out.push({
+          error: 'JSON string cut at the end of the line',
+          line: this.recLine,
+        });
         this.capturing = false;
         this.buf = [];
         this.bufChars = 0;
@@ -197,7 +200,10 @@ export class JsonRecordScanner {
       this.buf.push(rest, '\n');
       this.bufChars += rest.length + 1;
       if (this.bufChars > MAX_RECORD_CHARS) {
-        out.push({ error: 'JSON record larger than 64 MiB', line: this.recLine });
+        out.push({
+          error: 'JSON record larger than 64 MiB',
+          line: this.recLine,
+        });
         this.capturing = false;
         this.buf = [];
         this.bufChars = 0;
@@ -211,7 +217,10 @@ export class JsonRecordScanner {
   /** Reports a record left open at the end of input. */
   end(out: JsonRecord[]): void {
     if (this.capturing)
-      out.push({ error: 'JSON record not closed at the end of input', line: this.recLine });
+      out.push({
+        error: 'JSON record not closed at the end of input',
+        line: this.recLine,
+      });
     this.capturing = false;
     this.buf = [];
   }
