@@ -200,7 +200,11 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
           else tried++;
         }
       }
-      return envelopeConfidence(ok, tried, inner, choiceFor(dialect, {}));
+      return envelopeConfidence(
+        { recognised: ok, tried },
+        inner,
+        choiceFor(dialect, {}),
+      );
     },
     parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
       return parseInner(unwrap(lines, ctx), choiceFor(dialect, opts), ctx);

@@ -75,7 +75,7 @@ export function azureRecord(o: Record<string, unknown>): AzureRecord | string {
 }
 
 const SEVERITY =
-  /(LOG|ERROR|WARNING|NOTICE|INFO|DEBUG[1-5]?|FATAL|PANIC|STATEMENT|HINT|CONTEXT|QUERY):  /;
+  /(LOG|ERROR|WARNING|NOTICE|INFO|DEBUG[1-5]?|FATAL|PANIC|STATEMENT|HINT|CONTEXT|QUERY): {2}/;
 
 /**
  * The server log lines of one record; a separate `detail` (bind parameters, pgBadger #752/#757)
@@ -312,7 +312,7 @@ export const azurePostgres = defineLogFormat<AzurePostgresOptions>({
         inner.push(...azureLines(rec));
       }
     }
-    return envelopeConfidence(ok, tried, inner, choice({}));
+    return envelopeConfidence({ recognised: ok, tried }, inner, choice({}));
   },
   parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
     return parseInner(unwrap(lines, ctx), choice(opts), ctx);

@@ -45,7 +45,7 @@ const NO_TIME = /^\[\d+\]: /;
 const HAS_TIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/;
 /** AlloyDB writes the C source position after the severity: `LOG:  [postgres.c:1234]  …`. */
 const ALLOYDB_SOURCE =
-  /^(.*?(?:LOG|ERROR|WARNING|NOTICE|INFO|DEBUG[1-5]?|FATAL|PANIC|DETAIL|HINT|CONTEXT|STATEMENT|QUERY|LOCATION):  )\[[\w.-]+\.[ch]:\d+\]  /;
+  /^(.*?(?:LOG|ERROR|WARNING|NOTICE|INFO|DEBUG[1-5]?|FATAL|PANIC|DETAIL|HINT|CONTEXT|STATEMENT|QUERY|LOCATION): {2})\[[\w.-]+\.[ch]:\d+\] {2}/;
 
 /** What one LogEntry carries. */
 interface GcpEntry {
@@ -201,8 +201,7 @@ function defineGcp(dialect: Dialect): LogFormat<GcpLoggingOptions> {
         if (d === dialect) inner.push(...gcpLines(e, dialect));
       }
       return envelopeConfidence(
-        ok,
-        records.length,
+        { recognised: ok, tried: records.length },
         inner,
         choiceFor(dialect, {}),
       );

@@ -169,7 +169,11 @@ export const herokuPostgres = defineLogFormat<HerokuPostgresOptions>({
   timeResolutionUs: 1000,
   detect(sample) {
     const { ok, tried, inner } = sampleLines(sample);
-    return envelopeConfidence(ok, tried, inner, innerChoice({}, inner));
+    return envelopeConfidence(
+      { recognised: ok, tried },
+      inner,
+      innerChoice({}, inner),
+    );
   },
   parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
     return parseInner(

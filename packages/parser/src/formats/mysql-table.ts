@@ -267,11 +267,10 @@ function sniff(first: string): {
 
 async function* unwrap(
   lines: AsyncIterable<InputLine>,
-  opts: MysqlTableOptions,
   ctx: LogFormatContext,
-  found: { table: Table | undefined },
+  run: { readonly offsetUs: number; found: { table: Table | undefined } },
 ): AsyncGenerator<InputLine> {
-  const offsetUs = offsetOptionUs(opts.utcOffset);
+  const { offsetUs, found } = run;
   let layout: ReturnType<typeof sniff> | undefined;
   const rows = new RowReader();
   const handle = function* (r: {
@@ -358,12 +357,16 @@ export const mysqlTable = defineLogFormat<MysqlTableOptions>({
       inner.push(...out);
     }
     if (layout.header && tried === 0) return 0.5;
-    return envelopeConfidence(ok, tried, inner, choiceFor(layout.table));
+    return envelopeConfidence(
+      { recognised: ok, tried },
+      inner,
+      choiceFor(layout.table),
+    );
   },
   parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
     const found: { table: Table | undefined } = { table: undefined };
     return parseInner(
-      unwrap(lines, opts, ctx, found),
+      unwrap(lines, ctx, { offsetUs: offsetOptionUs(opts.utcOffset), found }),
       () => choiceFor(found.table),
       ctx,
     );

@@ -56,7 +56,7 @@ export async function* parseInner(
     format,
     choice.options?.[format.name] ?? {},
   );
-  yield* format.parse(peek.all, options, ctx) as AsyncIterable<RawQueryEvent>;
+  yield* format.parse(peek.all, options, ctx);
 }
 
 /**
@@ -64,11 +64,11 @@ export async function* parseInner(
  * times the best inner format's confidence on the unwrapped lines.
  */
 export function envelopeConfidence(
-  recognised: number,
-  tried: number,
+  records: { readonly recognised: number; readonly tried: number },
   innerSample: readonly string[],
   choice: InnerChoice,
 ): number {
+  const { recognised, tried } = records;
   if (tried === 0 || recognised === 0 || innerSample.length === 0) return 0;
   const share = recognised / tried;
   const { confidence } = pickInner(innerSample, choice);
