@@ -3,8 +3,8 @@ import type { Dialect, InputLine, RawQueryEvent } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormat, LogFormatContext } from '../log-format';
 import {
-  envelopeConfidence,
   isoToUs,
+  pickInner,
   parseInner,
   payloadLines,
   pgMillisUtc,
@@ -104,6 +104,11 @@ export function gcpLines(e: GcpEntry, dialect: Dialect): string[] {
   )
     // A continuation line of a statement split across entries.
     lines[0] = `\t${first}`;
+  for (let i = 1; i < lines.length; i++) {
+    // Inside one payload every further line continues the entry (an export may drop the tabs).
+    const l = lines[i] as string;
+    if (!l.startsWith('\t') && !HAS_TIME.test(l)) lines[i] = `\t${l}`;
+  }
   for (let i = 0; i < lines.length; i++) {
     const m = ALLOYDB_SOURCE.exec(lines[i] as string);
     if (m)
@@ -112,27 +117,36 @@ export function gcpLines(e: GcpEntry, dialect: Dialect): string[] {
   return lines;
 }
 
-function choiceFor(dialect: Dialect, opts: GcpLoggingOptions): InnerChoice {
-  return dialect === 'postgres'
-    ? {
-        candidates: [postgresStderr],
-        options: {
-          'postgres-stderr': { prefix: opts.prefix ?? CLOUDSQL_PG_PREFIX },
-        },
-      }
-    : { candidates: [mysqlSlow, mysqlGeneral] };
+function choiceFor(
+  dialect: Dialect,
+  opts: GcpLoggingOptions,
+  logName = '',
+): InnerChoice {
+  if (dialect === 'postgres')
+    return {
+      candidates: [postgresStderr],
+      options: {
+        'postgres-stderr': { prefix: opts.prefix ?? CLOUDSQL_PG_PREFIX },
+      },
+    };
+  // Cloud SQL names the log: `mysql-slow.log` or `mysql-general.log`.
+  if (logName.includes('slow')) return { candidates: [mysqlSlow] };
+  if (logName.includes('general')) return { candidates: [mysqlGeneral] };
+  return { candidates: [mysqlSlow, mysqlGeneral] };
 }
 
 function defineGcp(dialect: Dialect): LogFormat<GcpLoggingOptions> {
   const name = `gcp-${dialect}`;
   async function* unwrap(
     lines: AsyncIterable<InputLine>,
-    opts: GcpLoggingOptions,
     ctx: LogFormatContext,
+    run: { readonly opts: GcpLoggingOptions; found: { logName: string } },
   ): AsyncGenerator<InputLine> {
+    const { opts, found } = run;
     const scanner = new JsonRecordScanner();
     const out: JsonRecord[] = [];
     let instance = opts.instance;
+    let named = false;
     const handle = function* (r: JsonRecord): Generator<InputLine> {
       if ('error' in r) {
         ctx.report('invalid', r.line, r.error);
@@ -155,6 +169,10 @@ function defineGcp(dialect: Dialect): LogFormat<GcpLoggingOptions> {
           `a ${d} log entry in a ${dialect} export`,
         );
         return;
+      }
+      if (!named && d === dialect) {
+        named = true;
+        found.logName = e.logName;
       }
       if (e.instance !== undefined) {
         instance ??= e.instance;
@@ -191,6 +209,7 @@ function defineGcp(dialect: Dialect): LogFormat<GcpLoggingOptions> {
     detect(sample) {
       const records = sampleJsonRecords(sample);
       let ok = 0;
+      let logName = '';
       const inner: string[] = [];
       for (const r of records) {
         const e = gcpEntry(r);
@@ -198,18 +217,22 @@ function defineGcp(dialect: Dialect): LogFormat<GcpLoggingOptions> {
         const d = dialectOf(e.logName);
         if (d !== dialect && d !== 'error-log') continue;
         ok++;
-        if (d === dialect) inner.push(...gcpLines(e, dialect));
+        if (d === dialect) {
+          logName ||= e.logName;
+          inner.push(...gcpLines(e, dialect));
+        }
       }
-      return envelopeConfidence(
-        { recognised: ok, tried: records.length },
-        inner,
-        choiceFor(dialect, {}),
-      );
+      if (records.length === 0 || ok === 0) return 0;
+      // `logName` names the service and the server's log: the envelope alone is conclusive.
+      const share = ok / records.length;
+      const { confidence } = pickInner(inner, choiceFor(dialect, {}, logName));
+      return Math.min(1, share * (0.8 + 0.2 * confidence));
     },
     parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
+      const found = { logName: '' };
       return parseInner(
-        unwrap(lines, opts, ctx),
-        choiceFor(dialect, opts),
+        unwrap(lines, ctx, { opts, found }),
+        () => choiceFor(dialect, opts, found.logName),
         ctx,
       );
     },

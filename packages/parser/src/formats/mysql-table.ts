@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { InputLine, RawQueryEvent } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
-import { envelopeConfidence, parseInner } from '../internal/envelope';
+import { parseInner } from '../internal/envelope';
 import type { InnerChoice } from '../internal/envelope';
 import { isUtcOffset, offsetOptionUs } from '../internal/mysql-common';
 import { mysqlGeneral } from './mysql-general';
@@ -65,6 +65,9 @@ export function splitTableRow(
   text: string,
   d: Dialect,
 ): (string | null)[] | undefined {
+  if (!text.includes('\\') && !(d.quoted && text.includes('"')))
+    // No escapes and no quotes: a plain split (the common row, and long junk lines).
+    return text.split(d.sep).map((f) => (!d.quoted && f === 'NULL' ? null : f));
   const out: (string | null)[] = [];
   let i = 0;
   const n = text.length;
@@ -149,11 +152,11 @@ function tableOfRow(fields: readonly (string | null)[]): Table | undefined {
   return undefined;
 }
 
-function dialectOf(text: string): Dialect {
-  return text.includes('\t')
-    ? { sep: '\t', quoted: false }
-    : { sep: ',', quoted: true };
-}
+/** A dump starts with a header naming the first column, or a row starting with its time. */
+const ROW_START =
+  /^(?:event_time|start_time)\b|^"?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/;
+const TSV: Dialect = { sep: '\t', quoted: false };
+const CSV: Dialect = { sep: ',', quoted: true };
 
 /** `2024-01-01 10:00:00.123456` in the server's zone → `2024-01-01T09:00:00.123456Z`. */
 function isoUtc(text: string, offsetUs: number): string | undefined {
@@ -219,6 +222,13 @@ export function tableRowLines(
   ];
 }
 
+/** True when a line ends in an escaping backslash: INTO OUTFILE's escaped newline. */
+function endsEscaped(text: string): boolean {
+  let bs = 0;
+  for (let i = text.length - 1; i >= 0 && text[i] === '\\'; i--) bs++;
+  return (bs & 1) === 1;
+}
+
 /** Physical lines → rows (a row continues while its line ends in an escaping backslash or inside quotes). */
 class RowReader {
   private pending: string[] = [];
@@ -231,9 +241,7 @@ class RowReader {
   ): { fields: (string | null)[] | undefined; line: number } | undefined {
     if (this.pending.length === 0) this.line = line;
     this.pending.push(text);
-    let bs = 0;
-    for (let i = text.length - 1; i >= 0 && text[i] === '\\'; i--) bs++;
-    if ((bs & 1) === 1 && this.pending.length < 100_000) return undefined;
+    if (endsEscaped(text) && this.pending.length < 100_000) return undefined;
     const joined = this.pending.join('\n');
     const fields = splitTableRow(joined, d);
     if (fields === undefined && this.pending.length < 100_000) return undefined;
@@ -252,17 +260,25 @@ function choiceFor(table: Table | undefined): InnerChoice {
   return { candidates: table === 'slow' ? [mysqlSlow] : [mysqlGeneral] };
 }
 
-/** Detection and parsing share this: the table and field layout from the first row. */
+/** Detection and parsing share this: the table and field layout from the first row (tab-separated first, then CSV: a CSV value may hold a tab). */
 function sniff(first: string): {
   d: Dialect;
   table: Table | undefined;
   header: boolean;
 } {
-  const d = dialectOf(first);
-  const fields = splitTableRow(first, d) ?? [];
-  const byHeader = tableOfHeader(fields);
-  if (byHeader) return { d, table: byHeader, header: true };
-  return { d, table: tableOfRow(fields), header: false };
+  if (!ROW_START.test(first))
+    return { d: TSV, table: undefined, header: false };
+  let fallback:
+    { d: Dialect; table: Table | undefined; header: boolean } | undefined;
+  for (const d of [TSV, CSV]) {
+    const fields = splitTableRow(first, d) ?? [];
+    const byHeader = tableOfHeader(fields);
+    if (byHeader) return { d, table: byHeader, header: true };
+    const table = tableOfRow(fields);
+    if (table) return { d, table, header: false };
+    fallback ??= { d, table: undefined, header: false };
+  }
+  return fallback as { d: Dialect; table: Table | undefined; header: boolean };
 }
 
 async function* unwrap(
@@ -301,22 +317,39 @@ async function* unwrap(
     }
     for (const text of out) yield { text, line: r.line };
   };
-  for await (const { text, line } of lines) {
+  /** Lines of the first row, which may continue over escaped newlines. */
+  const first: InputLine[] = [];
+  for await (const l of lines) {
     if (!layout) {
-      if (text === '') {
-        ctx.report('blank', line);
+      if (first.length === 0 && l.text === '') {
+        ctx.report('blank', l.line);
         continue;
       }
-      layout = sniff(text);
+      first.push(l);
+      if (endsEscaped(l.text) && first.length < 100_000) continue;
+      layout = sniff(first.map((x) => x.text).join('\n'));
       found.table = layout.table;
       if (layout.header) {
-        ctx.report('header', line);
+        ctx.report('header', (first[0] as InputLine).line);
+        first.length = 0;
         continue;
       }
+      for (const x of first) {
+        const r = rows.push(x.text, x.line, layout.d);
+        if (r) yield* handle(r);
+      }
+      first.length = 0;
+      continue;
     }
-    const r = rows.push(text, line, layout.d);
+    const r = rows.push(l.text, l.line, layout.d);
     if (r) yield* handle(r);
   }
+  if (first.length > 0)
+    ctx.report(
+      'invalid',
+      (first[0] as InputLine).line,
+      'row cut at the end of input',
+    );
   const cut = rows.end();
   if (cut !== undefined)
     ctx.report('invalid', cut, 'row cut at the end of input');
@@ -339,7 +372,9 @@ export const mysqlTable = defineLogFormat<MysqlTableOptions>({
   detect(sample) {
     const start = sample.findIndex((l) => l !== '');
     if (start === -1) return 0;
-    const layout = sniff(sample[start] as string);
+    let end = start;
+    while (end < sample.length - 1 && endsEscaped(sample[end] as string)) end++;
+    const layout = sniff(sample.slice(start, end + 1).join('\n'));
     if (!layout.table) return 0;
     const rows = new RowReader();
     const inner: string[] = [];
@@ -356,12 +391,9 @@ export const mysqlTable = defineLogFormat<MysqlTableOptions>({
       ok++;
       inner.push(...out);
     }
-    if (layout.header && tried === 0) return 0.5;
-    return envelopeConfidence(
-      { recognised: ok, tried },
-      inner,
-      choiceFor(layout.table),
-    );
+    // The rows' shape (a time, ids, a server command) is specific: no inner score needed.
+    if (layout.header) return tried === 0 ? 0.6 : 0.6 + (0.35 * ok) / tried;
+    return tried === 0 || inner.length === 0 ? 0 : (0.95 * ok) / tried;
   },
   parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
     const found: { table: Table | undefined } = { table: undefined };

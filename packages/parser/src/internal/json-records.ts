@@ -268,6 +268,11 @@ export function sampleJsonRecords(
   sample: readonly string[],
   max = 50,
 ): Record<string, unknown>[] {
+  // A JSON export starts with `{` or `[`: anything else is not one (and long junk lines are
+  // not scanned).
+  const first = sample.find((l) => l.trim() !== '')?.trimStart();
+  if (first === undefined || !(first.startsWith('{') || first.startsWith('[')))
+    return [];
   const scanner = new JsonRecordScanner();
   const out: JsonRecord[] = [];
   const records: Record<string, unknown>[] = [];
