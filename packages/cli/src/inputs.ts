@@ -20,7 +20,7 @@ import type {
 } from '@stb/core';
 import { extractTrace } from '@stb/extractor';
 import type { ExtractSummary } from '@stb/extractor';
-import { parseLogs } from '@stb/parser';
+import { explainNoStatements, parseLogs } from '@stb/parser';
 import type { ParseFilters, ParseSummary } from '@stb/parser';
 
 /** What `-i` points at. */
@@ -157,12 +157,21 @@ export async function logRecords(
   });
   const it = raw[Symbol.asyncIterator]();
   const first = await it.next();
-  if (first.done)
+  if (first.done) {
+    const parsed = raw.summary();
     throw new StbError(
       'STB_MODEL_EMPTY_INPUT',
-      `[stb] [cli] No SQL statements found in ${files.map((f) => `\`${f}\``).join(', ')}. Check the log format (\`--format\`), the filters, and that statement logging was on.`,
-      { details: { files: [...files] } },
+      `[stb] [cli] No SQL statements found: ${explainNoStatements(parsed)}.`,
+      {
+        details: {
+          files: [...files],
+          formats: parsed.files.map((f) => f.format),
+          skipped: parsed.skipped,
+          filtered: parsed.filtered,
+        },
+      },
     );
+  }
   const firstRaw: RawQueryEvent = first.value;
   const run = extractTrace(prepend(firstRaw, it), {
     signal: options.signal,

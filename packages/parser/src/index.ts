@@ -24,6 +24,8 @@ export type {
   FileParseSummary,
   InvalidLine,
 } from './parse-logs';
+/** One-line diagnosis of a parse that found no statement. */
+export { explainNoStatements } from './diagnose';
 /** Every built-in log format. */
 export { builtinLogFormats } from './formats/builtin';
 /** PostgreSQL stderr log with any `log_line_prefix`. */
@@ -50,5 +52,29 @@ export type { MysqlSlowOptions } from './formats/mysql-slow';
 export { plainSql } from './formats/plain-sql';
 /** Options of `plain-sql`. */
 export type { PlainSqlOptions } from './formats/plain-sql';
+/** Cloud SQL for PostgreSQL / AlloyDB logs exported from Google Cloud Logging. */
+export {
+  gcpPostgres,
+  gcpMysql,
+  CLOUDSQL_PG_PREFIX,
+} from './formats/gcp-logging';
+/** Options of `gcp-postgres` and `gcp-mysql`. */
+export type { GcpLoggingOptions } from './formats/gcp-logging';
+/** Azure Database for PostgreSQL flexible server logs (diagnostic settings, Log Analytics). */
+export { azurePostgres } from './formats/azure-postgres';
+/** Options of `azure-postgres`. */
+export type { AzurePostgresOptions } from './formats/azure-postgres';
+/** RDS/Aurora logs exported from CloudWatch Logs. */
+export { awsPostgres, awsMysql } from './formats/aws-cloudwatch';
+/** Options of `aws-postgres` and `aws-mysql`. */
+export type { AwsCloudwatchOptions } from './formats/aws-cloudwatch';
+/** Heroku Postgres logs from logplex. */
+export { herokuPostgres } from './formats/heroku-postgres';
+/** Options of `heroku-postgres`. */
+export type { HerokuPostgresOptions } from './formats/heroku-postgres';
+/** `mysql.general_log` / `mysql.slow_log` table dumps. */
+export { mysqlTable } from './formats/mysql-table';
+/** Options of `mysql-table`. */
+export type { MysqlTableOptions } from './formats/mysql-table';
 /** The common `log_line_prefix` values tried when none is given. */
 export { COMMON_PG_PREFIXES } from './pg-prefixes';

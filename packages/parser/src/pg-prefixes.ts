@@ -3,6 +3,11 @@
  * Debian's, pgBadger's recommended ones, RDS/Aurora's, and common ones with `%c`/`%x`/`%v`.
  */
 export const COMMON_PG_PREFIXES: readonly string[] = [
+  // Heroku Postgres (heroku/cli#2992), Cloud SQL and AlloyDB (pgBadger #699), Azure flexible
+  // server's default (pgBadger #642).
+  ' sql_error_code = %e time_ms = "%m" pid="%p" proc_start_time="%s" session_id="%c" vtid="%v" tid="%x" log_line="%l" database="%d" connection_source="%r" user="%u" application_name="%a" ',
+  '%m [%p]: [%l-1] db=%d,user=%u ',
+  '%t-%c-',
   '%m [%p] %q%u@%d/%a ',
   '%m [%p] %q%u@%d ',
   '%m [%p] ',

@@ -3,13 +3,22 @@ import * as api from '../src/index';
 it('public API of @stb/parser', () => {
   expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
    [
+     "CLOUDSQL_PG_PREFIX",
      "COMMON_PG_PREFIXES",
      "MIN_DETECT_CONFIDENCE",
+     "awsMysql",
+     "awsPostgres",
+     "azurePostgres",
      "builtinLogFormats",
      "defineLogFormat",
      "detectLogFormat",
+     "explainNoStatements",
+     "gcpMysql",
+     "gcpPostgres",
+     "herokuPostgres",
      "mysqlGeneral",
      "mysqlSlow",
+     "mysqlTable",
      "parseLogs",
      "plainSql",
      "postgresCsvlog",
@@ -23,6 +32,13 @@ it('every built-in format is a valid plugin with a unique name and options schem
   const names = api.builtinLogFormats.map((f) => f.name);
   expect(new Set(names).size).toBe(names.length);
   expect(names).toEqual([
+    'gcp-postgres',
+    'gcp-mysql',
+    'azure-postgres',
+    'aws-postgres',
+    'aws-mysql',
+    'heroku-postgres',
+    'mysql-table',
     'postgres-jsonlog',
     'postgres-csvlog',
     'postgres-stderr',

@@ -97,7 +97,7 @@ async function* parseSlow(
     if (e.user !== undefined) ev.user = e.user;
     if (e.client !== undefined) ev.client = e.client;
     const db = e.database ?? lastDatabase;
-    if (db !== undefined) ev.database = db;
+    if (db !== undefined && db !== '') ev.database = db;
     return ev;
   };
   const begin = (line: number): SlowEntry => ({
@@ -151,7 +151,9 @@ async function* parseSlow(
         const id = num(text, 'Thread_id:');
         if (id !== undefined) cur.thread = id;
         const schema = num(text, 'Schema:');
-        if (schema !== undefined) cur.database = schema;
+        // An empty schema (`Schema:   QC_hit: No`) is followed by the next key, not a name.
+        if (schema !== undefined)
+          cur.database = schema.endsWith(':') ? '' : schema;
       } else if (text.startsWith('# Query_time: ')) {
         const q = Number(num(text, 'Query_time:'));
         if (q >= 0) cur.queryTimeUs = Math.round(q * 1e6);
