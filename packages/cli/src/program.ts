@@ -25,6 +25,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import * as benchCommand from './commands/bench';
+import * as compareCommand from './commands/compare';
 import * as generateCommand from './commands/generate';
 import * as inspectCommand from './commands/inspect';
 import * as learnCommand from './commands/learn';
@@ -49,6 +50,7 @@ const COMMANDS: readonly CommandModule[] = [
   validateCommand,
   inspectCommand,
   benchCommand,
+  compareCommand,
 ];
 
 /** A program plus the context its commands share. */

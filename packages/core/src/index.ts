@@ -78,7 +78,25 @@ export {
   BenchIncident,
   BenchContext,
   BenchResult,
+  RowCountSummary,
 } from './bench-result';
+export {
+  BENCH_COMPARISON_VERSION,
+  COMPARED_QUANTILES,
+  ComparedQuantile,
+  ComparisonVerdict,
+  QuantileComparison,
+  ComparisonScope,
+  ErrorCodeChange,
+  ErrorDivergence,
+  RowDivergence,
+  TemplateComparison,
+  UnmatchedTemplate,
+  ThresholdCheck,
+  ComparedRun,
+  ComparisonOptions,
+  BenchComparison,
+} from './bench-comparison';
 export {
   VALIDATION_REPORT_VERSION,
   VALIDATION_PROPERTIES,

@@ -1,6 +1,7 @@
 import type { BoundQuery, ExecOutcome } from '../bound-query';
 import type { DbSession } from '../db-plugin';
 import {
+  CODE_SEP,
   F_CLASS,
   F_END_MS,
   F_LAG_MS,
@@ -71,6 +72,12 @@ interface Session {
   /** Due time of the latest scheduled event (keeps a session's events in order). */
   lastDue: number;
   waiter: { resolve: (c: Conn) => void; reject: (e: unknown) => void } | null;
+}
+
+/** The class-table key of a failed outcome: its class, and its full code when the driver gave one. */
+function errorKey(cls: string | undefined, code: string | undefined): string {
+  const c = cls ?? 'unknown';
+  return code === undefined || code === c ? c : `${c}${CODE_SEP}${code}`;
 }
 
 /** Thrown to waiting sessions when the executor stops. */
@@ -419,7 +426,7 @@ export class Executor {
         b[o + F_LAG_MS] = closed ? NaN : start - due;
         b[o + F_CLASS] = out.ok
           ? -1
-          : this.#classIndex(out.errorClass ?? 'unknown');
+          : this.#classIndex(errorKey(out.errorClass, out.errorCode));
         b[o + F_ROWS] = out.rows;
         b[o + F_END_MS] = end - t0;
         this.#recorded();

@@ -12,6 +12,8 @@ export const F_CLASS = 3;
 export const F_ROWS = 4;
 /** End time relative to t0, ms. */
 export const F_END_MS = 5;
+/** Separates an error class from the full code in an executor's class table (`23\u000123505`). */
+export const CODE_SEP = '\u0001';
 
 /** Transaction boundary a template marks. */
 export type TxnMark = 'begin' | 'end' | null;
