@@ -465,7 +465,7 @@ export function compareBenchResults(
     format: 'stb-bench-comparison',
     version: BENCH_COMPARISON_VERSION,
     createdAt: options.createdAt ?? new Date().toISOString(),
-    method: `Latency quantiles are nearest-rank values of each run's HdrHistogram; intervals are ${Math.round(opts.confidence * 100)} % percentile-bootstrap intervals of the ratio (${opts.resamples} resamples, exact order-statistic bootstrap, U(k) ~ Beta(k, n−k+1), with n divided by the run's design effect from batch means); a quantile is slower or faster only when its whole interval lies beyond ±${round(opts.minEffect * 100, 2)} %.`,
+    method: `Latency quantiles are nearest-rank values of each run's HdrHistogram; intervals are ${Math.round(opts.confidence * 100)} % percentile-bootstrap intervals of the ratio (${opts.resamples} resamples, exact order-statistic bootstrap, U(k) ~ Beta(k, n−k+1), with n divided by the run's design effect from batch means, each drawn value spread over its histogram cell); a quantile is slower or faster only when its whole interval lies beyond ±${round(opts.minEffect * 100, 2)} %.`,
     options: opts,
     baseline: runInfo(baseline, labels.baseline),
     candidate: runInfo(candidate, labels.candidate),

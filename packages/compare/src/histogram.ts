@@ -62,8 +62,8 @@ interface Iter {
   next(): { valueIteratedTo: number; countAtValueIteratedTo: number };
 }
 
-/** The value of the `rank`-th smallest execution (1-based; clamped to 1..count), ns. */
-export function valueAtRank(d: LatencyDistribution, rank: number): number {
+/** Index of the bucket holding the `rank`-th smallest execution (1-based; clamped to 1..count). */
+function bucketAtRank(d: LatencyDistribution, rank: number): number {
   const r = Math.min(Math.max(1, rank), d.count);
   let lo = 0;
   let hi = d.cumulative.length - 1;
@@ -72,7 +72,35 @@ export function valueAtRank(d: LatencyDistribution, rank: number): number {
     if ((d.cumulative[mid] as number) >= r) hi = mid;
     else lo = mid + 1;
   }
-  return d.values[lo] ?? 0;
+  return lo;
+}
+
+/** The value of the `rank`-th smallest execution (1-based; clamped to 1..count), ns. */
+export function valueAtRank(d: LatencyDistribution, rank: number): number {
+  return d.values[bucketAtRank(d, rank)] ?? 0;
+}
+
+/**
+ * The `rank`-th smallest execution, spread uniformly over its value's cell: from the midpoint to
+ * the next lower recorded value to the midpoint to the next higher one (`u` in [0, 1)). Recorded
+ * latencies are rounded to the clock's resolution (about 1 µs in Node) and to HDR buckets; when a
+ * quantile sits on a heavily tied value, resampling ranks alone cannot show that the true value
+ * could lie anywhere in the cell, and intervals collapse to a point. The smoothed bootstrap puts
+ * that measurement uncertainty back.
+ */
+export function smoothedValueAtRank(
+  d: LatencyDistribution,
+  rank: number,
+  u: number,
+): number {
+  const i = bucketAtRank(d, rank);
+  const v = d.values[i] ?? 0;
+  const below = i > 0 ? (d.values[i - 1] as number) : v;
+  const above = i + 1 < d.values.length ? (d.values[i + 1] as number) : v;
+  // an outermost value's cell mirrors its inner half
+  const lo = i > 0 ? (below + v) / 2 : v - (above - v) / 2;
+  const hi = i + 1 < d.values.length ? (v + above) / 2 : v + (v - below) / 2;
+  return Math.max(0, lo + u * (hi - lo));
 }
 
 /** The nearest-rank quantile `q` (0..1), ns: rank ⌈q·n⌉, as HdrHistogram's `getValueAtPercentile`. */

@@ -1,5 +1,5 @@
 import type { Rng } from '@stb/core';
-import { quantile, valueAtRank } from './histogram';
+import { quantile, smoothedValueAtRank } from './histogram';
 import type { LatencyDistribution } from './histogram';
 
 /** Gamma(shape, 1) by Marsaglia and Tsang (2000); shape ≥ 1. */
@@ -31,6 +31,7 @@ function beta(rng: Rng, a: number, b: number): number {
  * replacement and taking the k-th smallest (k = ⌈q·n⌉) gives F⁻¹(U₍ₖ₎), where U₍ₖ₎, the k-th of n
  * uniform order statistics, is Beta(k, n − k + 1). Drawing that directly is the exact bootstrap
  * distribution of the quantile (Hutson 1999) at O(log buckets) per replicate, instead of O(n).
+ * The drawn value is smoothed over its cell (see `smoothedValueAtRank`).
  */
 function replicate(
   rng: Rng,
@@ -41,7 +42,7 @@ function replicate(
   const n = Math.max(1, d.count / opts.designEffect);
   const k = Math.min(n, Math.max(1, Math.ceil(opts.q * n)));
   const u = beta(rng, k, n - k + 1);
-  return valueAtRank(d, Math.ceil(u * d.count));
+  return smoothedValueAtRank(d, Math.ceil(u * d.count), rng.next());
 }
 
 /** The point estimate and percentile-bootstrap interval of a ratio of two quantiles. */

@@ -109,6 +109,8 @@ export {
   ValidationCdf,
   ValidationCharts,
   ValidationReport,
+  PerformanceProperty,
+  PerformanceFidelity,
 } from './validation-report';
 export { readTraceRecords, openTrace } from './io/trace-read';
 export type {
