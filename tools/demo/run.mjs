@@ -11,7 +11,7 @@
 // `nx run @stb/cli:build` (the test suite builds first). The metrics port defaults to 9091; when
 // it is taken, any free port is used.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -295,15 +295,17 @@ async function main() {
   // a --max-queries cut can end a session inside a transaction, which on a one-connection target
   // blocks every other session.)
   t = Date.now();
-  const replay = (input, output) =>
+  // One PGlite data directory for both replays: the 200k setup rows are loaded once.
+  const pgliteDir = path.join(out, 'pglite-replay');
+  rmSync(pgliteDir, { recursive: true, force: true });
+  const replay = (input, output, setup) =>
     stb([
       'bench',
       '-i',
       input,
       '--target',
-      'pglite:',
-      '--setup',
-      SETUP,
+      `pglite:${pgliteDir}`,
+      ...(setup ? ['--setup', SETUP] : []),
       '--mode',
       'replay',
       '--metrics-port',
@@ -311,8 +313,8 @@ async function main() {
       '-o',
       output,
     ]);
-  await replay(f.trace, f.replayOriginal);
-  await replay(f.generated, f.replayGenerated);
+  await replay(f.trace, f.replayOriginal, true);
+  await replay(f.generated, f.replayGenerated, false);
   await stb([
     'compare',
     f.replayOriginal,
