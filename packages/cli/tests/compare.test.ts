@@ -182,7 +182,7 @@ describe('stb compare on PostgreSQL', () => {
     if (!slow) return;
     const { r, report, verdicts } = await runPair('slow', trace, base, slow, [
       '--max-regression',
-      'p95=10%',
+      'p50=10%',
     ]);
     expect(verdicts).toEqual({
       [T.point.id]: 'no-significant-change',
@@ -196,7 +196,7 @@ describe('stb compare on PostgreSQL', () => {
     const failed = report.thresholds.filter((t) => !t.passed);
     expect(failed.map((t) => t.scope)).toContain(T.probe.id);
     expect(failed.map((t) => t.scope)).not.toContain(T.point.id);
-    expect(r.stderr).toContain(`FAILED p95=10% on ${T.probe.id}`);
+    expect(r.stderr).toContain(`FAILED p50=10% on ${T.probe.id}`);
   }, 300_000);
 
   it('flags changed rows and a new SQLSTATE with the template', async () => {
