@@ -1,7 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BenchResult, ValidationReport, openTrace } from '@stb/core';
+import {
+  BenchComparison,
+  BenchResult,
+  ValidationReport,
+  openTrace,
+} from '@stb/core';
 import { readModelArtifact } from '@stb/models';
 import { envWithoutDatabases, run } from './helpers';
 
@@ -39,11 +44,12 @@ describe('npm run demo (fast)', () => {
     expect(result.stderr.replace(/^npm warn .*\n?/gim, '')).toBe('');
     expect(result.code).toBe(0);
     for (const step of [
-      '1/5 parse',
-      '2/5 learn',
-      '3/5 generate',
-      '4/5 validate',
-      '5/5 bench',
+      '1/6 parse',
+      '2/6 learn',
+      '3/6 generate',
+      '4/6 validate',
+      '5/6 bench',
+      '6/6 replay',
     ])
       expect(result.stdout).toContain(step);
     expect(result.stdout).toMatch(/fidelity score 0\.\d{3} of 1/);
@@ -51,6 +57,30 @@ describe('npm run demo (fast)', () => {
       /\d+ q\/s, p50 [\d.]+ ms, p99 [\d.]+ ms, 0 errors/,
     );
     expect(result.stdout).toContain('report.html');
+    expect(result.stdout).toMatch(
+      /throughput [\d.]+ → [\d.]+ q\/s \(ratio [\d.]+\), p50 within 10 % on \d+ of \d+ templates/,
+    );
+  });
+
+  it('compares the original and the synthetic replay and folds it into the fidelity report', () => {
+    const cmp = BenchComparison.parse(
+      JSON.parse(readFileSync(path.join(out, 'compare.json'), 'utf8')),
+    );
+    expect(cmp.templates.length).toBeGreaterThanOrEqual(4);
+    const report = ValidationReport.parse(
+      JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')),
+    );
+    expect(report.performance?.properties.map((p) => p.id)).toEqual([
+      'latencyP50',
+      'latencyP95',
+      'throughput',
+    ]);
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain(
+      'Performance fidelity',
+    );
+    expect(readFileSync(path.join(out, 'compare.html'), 'utf8')).toMatch(
+      /^<!DOCTYPE html>/,
+    );
   });
 
   it('writes a parsed trace and a generated trace that core reads back', async () => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run demo`: the whole SQL Trace Bench pipeline on a real pgbench log, with no database
-// server: parse → learn (Markov) → generate → validate → bench against the embedded PGlite, with
+// server: parse → learn (Markov) → generate → validate → bench against the embedded PGlite →
+// replay original and synthetic traces and compare them (performance fidelity), with
 // Prometheus metrics served (and scraped once) during the benchmark. Every step is a real `stb`
 // process (packages/cli/dist/cli.js); everything lands in demo-out/.
 //
@@ -10,7 +11,7 @@
 // `nx run @stb/cli:build` (the test suite builds first). The metrics port defaults to 9091; when
 // it is taken, any free port is used.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +150,10 @@ async function main() {
     json: path.join(out, 'report.json'),
     bench: path.join(out, 'bench-result.json'),
     scrape: path.join(out, 'metrics-scrape.txt'),
+    replayOriginal: path.join(out, 'replay-original.json'),
+    replayGenerated: path.join(out, 'replay-generated.json'),
+    compareHtml: path.join(out, 'compare.html'),
+    compareJson: path.join(out, 'compare.json'),
   };
   // Full: as many sessions as the source had (about 19,000 statements); fast: the first 3000.
   const size = opts.fast ? ['-n', '3000'] : ['--sessions', '5'];
@@ -170,7 +175,7 @@ async function main() {
   let t = Date.now();
   const parsed = await stb(['parse', '-i', LOG, '-o', f.trace]);
   say(
-    `1/5 parse     ${rel(LOG)}: ${parsed.statements} statements, ${parsed.templates} templates, ${parsed.sessions} sessions (${secs(Date.now() - t)})`,
+    `1/6 parse     ${rel(LOG)}: ${parsed.statements} statements, ${parsed.templates} templates, ${parsed.sessions} sessions (${secs(Date.now() - t)})`,
   );
 
   t = Date.now();
@@ -184,7 +189,7 @@ async function main() {
     f.model,
   ]);
   say(
-    `2/5 learn     ${learned.kind} model of ${learned.templates} templates (${secs(Date.now() - t)})`,
+    `2/6 learn     ${learned.kind} model of ${learned.templates} templates (${secs(Date.now() - t)})`,
   );
 
   t = Date.now();
@@ -199,7 +204,7 @@ async function main() {
     f.generated,
   ]);
   say(
-    `3/5 generate  ${gen.events} synthetic statements in ${gen.sessions} sessions, seed ${gen.seed} (${secs(Date.now() - t)})`,
+    `3/6 generate  ${gen.events} synthetic statements in ${gen.sessions} sessions, seed ${gen.seed} (${secs(Date.now() - t)})`,
   );
 
   t = Date.now();
@@ -225,7 +230,7 @@ async function main() {
     .map(([k, v]) => `${k} ${v.toFixed(2)}`)
     .join(', ');
   say(
-    `4/5 validate  fidelity score ${val.score?.toFixed(3)} of 1 (weakest: ${props}) (${secs(Date.now() - t)})`,
+    `4/6 validate  fidelity score ${val.score?.toFixed(3)} of 1 (weakest: ${props}) (${secs(Date.now() - t)})`,
   );
 
   t = Date.now();
@@ -275,7 +280,7 @@ async function main() {
   const result = JSON.parse(readFileSync(f.bench, 'utf8'));
   const o = result.overall;
   say(
-    `5/5 bench     ${o.count} queries on ${result.context.target.serverVersion ?? 'PGlite'}: ${o.qps.toFixed(0)} q/s, p50 ${o.latencyMs.p50} ms, p99 ${o.latencyMs.p99} ms, ${o.errors} errors (${secs(Date.now() - t)} incl. loading 200k rows)`,
+    `5/6 bench     ${o.count} queries on ${result.context.target.serverVersion ?? 'PGlite'}: ${o.qps.toFixed(0)} q/s, p50 ${o.latencyMs.p50} ms, p99 ${o.latencyMs.p99} ms, ${o.errors} errors (${secs(Date.now() - t)} incl. loading 200k rows)`,
   );
   if (metricsUrl === undefined)
     say('      metrics: the endpoint was not announced');
@@ -285,6 +290,66 @@ async function main() {
       `      metrics served on ${metricsUrl}${port !== opts.metricsPort ? ` (port ${opts.metricsPort} was taken)` : ''}; scraped mid-run: ${new Set(series).size} stb_bench_* metrics${scraped?.executed ? ', queries counting' : ''} → ${rel(f.scrape)}`,
     );
   }
+  // Performance fidelity: replay the original and the synthetic trace on PGlite, each with its own
+  // timing, compare the two runs, and fold the comparison into the fidelity report. (Whole traces:
+  // a --max-queries cut can end a session inside a transaction, which on a one-connection target
+  // blocks every other session.)
+  t = Date.now();
+  // One PGlite data directory for both replays: the 200k setup rows are loaded once.
+  const pgliteDir = path.join(out, 'pglite-replay');
+  rmSync(pgliteDir, { recursive: true, force: true });
+  const replay = (input, output, setup) =>
+    stb([
+      'bench',
+      '-i',
+      input,
+      '--target',
+      `pglite:${pgliteDir}`,
+      ...(setup ? ['--setup', SETUP] : []),
+      '--mode',
+      'replay',
+      '--metrics-port',
+      '0',
+      '-o',
+      output,
+    ]);
+  await replay(f.trace, f.replayOriginal, true);
+  await replay(f.generated, f.replayGenerated, false);
+  await stb([
+    'compare',
+    f.replayOriginal,
+    f.replayGenerated,
+    '--report',
+    f.compareHtml,
+    '--json-report',
+    f.compareJson,
+  ]);
+  const perf = await stb([
+    'validate',
+    '--original',
+    f.trace,
+    '--generated',
+    f.generated,
+    '--weights',
+    'durations=0',
+    '--bench-original',
+    f.replayOriginal,
+    '--bench-generated',
+    f.replayGenerated,
+    '--report',
+    f.html,
+    '--json-report',
+    f.json,
+  ]);
+  const cmp = JSON.parse(readFileSync(f.compareJson, 'utf8'));
+  const p50s = cmp.templates
+    .map((x) => x.latency.p50.ratio)
+    .filter((r) => r !== null);
+  const within = p50s.filter((r) => Math.abs(r - 1) <= 0.1).length;
+  const s = cmp.summary;
+  say(
+    `6/6 replay    original vs synthetic on PGlite: throughput ${cmp.overall.throughput.baseline} → ${cmp.overall.throughput.candidate} q/s (ratio ${cmp.overall.throughput.ratio?.toFixed(2)}), p50 within 10 % on ${within} of ${p50s.length} templates; ${s.slower} slower, ${s.faster} faster, ${s.unchanged} no significant change; performance fidelity ${perf.performance?.score?.toFixed(3)} (${secs(Date.now() - t)})`,
+  );
   say('');
   say(`Done in ${secs(Date.now() - started)}. Results in ${rel(out)}/:`);
   say(
@@ -295,6 +360,9 @@ async function main() {
     `  report.html        fidelity report: open it in a browser (report.json: the same as data)`,
   );
   say(`  bench-result.json  latency per template, QPS, errors, context`);
+  say(
+    `  compare.html       the original and the synthetic replay side by side (stb compare)`,
+  );
   say('Next: your own log → docs/quick-start.md');
 }
 

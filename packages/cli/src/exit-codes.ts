@@ -58,9 +58,11 @@ const EXIT_CODE_OF: Readonly<Record<StbErrorCode, ExitCode>> = {
   STB_DB_UNREACHABLE: EXIT_CODES.input,
   // the environment: a busy or forbidden metrics port
   STB_METRICS_SERVER_FAILED: EXIT_CODES.input,
+  STB_BENCH_RESULT_INVALID: EXIT_CODES.input,
   // the run completed but a check failed
   STB_VALIDATE_FAILED: EXIT_CODES.checkFailed,
   STB_DB_QUERY_FAILED: EXIT_CODES.checkFailed,
+  STB_COMPARE_FAILED: EXIT_CODES.checkFailed,
   // interrupted
   STB_ABORTED: EXIT_CODES.aborted,
   // internal

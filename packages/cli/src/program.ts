@@ -26,6 +26,7 @@
 import { isStbError } from '@stb/core';
 import { Command, CommanderError, Option } from 'commander';
 import * as benchCommand from './commands/bench';
+import * as compareCommand from './commands/compare';
 import * as generateCommand from './commands/generate';
 import * as inspectCommand from './commands/inspect';
 import * as learnCommand from './commands/learn';
@@ -50,6 +51,7 @@ const COMMANDS: readonly CommandModule[] = [
   validateCommand,
   inspectCommand,
   benchCommand,
+  compareCommand,
 ];
 
 /** A program plus the context its commands share. */

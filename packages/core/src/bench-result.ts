@@ -22,6 +22,24 @@ export const LatencySummary = z.object({
 });
 export type LatencySummary = z.infer<typeof LatencySummary>;
 
+/**
+ * Rows returned or affected per successful execution: range, mean and a log2 histogram, so two
+ * runs can be compared on more than the zero-row share (`stb compare`, row divergence).
+ */
+export const RowCountSummary = z.object({
+  min: z.number().int().nonnegative(),
+  max: z.number().int().nonnegative(),
+  mean: z.number().nonnegative(),
+  /**
+   * `[lowerBound, count]` pairs in ascending order, non-empty buckets only. Bucket 0 holds zero
+   * rows; a bucket with lower bound `b > 0` holds `b ≤ rows < 2b` (1, 2–3, 4–7, …).
+   */
+  buckets: z.array(
+    z.tuple([z.number().int().nonnegative(), z.number().int().positive()]),
+  ),
+});
+export type RowCountSummary = z.infer<typeof RowCountSummary>;
+
 /** Counts and latencies of one template (or of the whole run). */
 export const BenchStats = z.object({
   /** Executions in the measured window (after warmup). */
@@ -42,6 +60,22 @@ export const BenchStats = z.object({
   rows: z.number().int().nonnegative(),
   /** Share (0..1) of successful executions that returned or affected no rows. */
   zeroRowShare: z.number().min(0).max(1),
+  /** Row counts of successful executions (absent in results written before it existed). */
+  rowCounts: RowCountSummary.optional(),
+  /** Errors by full code: SQLSTATE (`23505`), MySQL error code, or the class when the driver gave no code. */
+  errorsByCode: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /**
+   * Latency of the measured window as an HdrHistogram (V2 compressed, base64: `HISTFAAA…`, values
+   * in nanoseconds, 3 significant digits), readable by any HdrHistogram library. `stb compare`
+   * derives its confidence intervals from it.
+   */
+  latencyHistogramNs: z.string().optional(),
+  /**
+   * Design effect (≥ 1) of the latencies by batch means over batches of 32 consecutive executions:
+   * how much run-time drift (load bursts, warm-up) inflates the variance of a latency statistic
+   * over independent executions. `stb compare` divides the sample size by it.
+   */
+  latencyDesignEffect: z.number().min(1).optional(),
 });
 export type BenchStats = z.infer<typeof BenchStats>;
 

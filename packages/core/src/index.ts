@@ -81,7 +81,25 @@ export {
   BenchOutage,
   BenchContext,
   BenchResult,
+  RowCountSummary,
 } from './bench-result';
+export {
+  BENCH_COMPARISON_VERSION,
+  COMPARED_QUANTILES,
+  ComparedQuantile,
+  ComparisonVerdict,
+  QuantileComparison,
+  ComparisonScope,
+  ErrorCodeChange,
+  ErrorDivergence,
+  RowDivergence,
+  TemplateComparison,
+  UnmatchedTemplate,
+  ThresholdCheck,
+  ComparedRun,
+  ComparisonOptions,
+  BenchComparison,
+} from './bench-comparison';
 export {
   VALIDATION_REPORT_VERSION,
   VALIDATION_PROPERTIES,
@@ -95,6 +113,8 @@ export {
   ValidationCharts,
   ValidationLoadChart,
   ValidationReport,
+  PerformanceProperty,
+  PerformanceFidelity,
 } from './validation-report';
 export { readTraceRecords, openTrace } from './io/trace-read';
 export type {

@@ -168,6 +168,51 @@ export const ValidationCharts = z.object({
 });
 export type ValidationCharts = z.infer<typeof ValidationCharts>;
 
+/** One performance-fidelity measure: how alike the two traces load a database. */
+export const PerformanceProperty = z.object({
+  id: z.enum(['latencyP50', 'latencyP95', 'throughput']),
+  label: z.string(),
+  /** Agreement in [0, 1]: min(r, 1/r) of the generated ÷ original ratio (execution-weighted over templates for latencies). */
+  score: z.number().min(0).max(1).nullable(),
+  /** Latencies: share of executions in templates whose ratio is within `target`; throughput: the ratio. */
+  value: z.number().nonnegative().nullable(),
+  /** Relative tolerance the property is held to (0.1 = within 10 %). */
+  target: z.number().nonnegative(),
+  /** True when every compared template (or the overall throughput) is within the target. */
+  withinTarget: z.boolean().nullable(),
+});
+export type PerformanceProperty = z.infer<typeof PerformanceProperty>;
+
+/**
+ * Performance fidelity: the original and the generated trace replayed on the same target
+ * (`stb validate --bench-original A.json --bench-generated B.json`), compared template by
+ * template. Reported beside the composite, which stays a property of the traces alone.
+ */
+export const PerformanceFidelity = z.object({
+  /** Mean of the property scores. */
+  score: z.number().min(0).max(1),
+  properties: z.array(PerformanceProperty),
+  /** Per template: executions and p50/p95 ratios (generated ÷ original) with verdicts. */
+  templates: z.array(
+    z.object({
+      templateId: z.string(),
+      original: z.number().int().nonnegative(),
+      generated: z.number().int().nonnegative(),
+      p50Ratio: z.number().nonnegative().nullable(),
+      p95Ratio: z.number().nonnegative().nullable(),
+      verdict: z.enum(['faster', 'slower', 'no-significant-change']),
+    }),
+  ),
+  /** Templates only one replay executed. */
+  onlyInOriginal: z.number().int().nonnegative(),
+  onlyInGenerated: z.number().int().nonnegative(),
+  /** The two bench results (labels) and the target they ran on. */
+  original: z.string(),
+  generated: z.string(),
+  target: z.string(),
+});
+export type PerformanceFidelity = z.infer<typeof PerformanceFidelity>;
+
 /** The report `@stb/validator` produces (`stb validate --json`). */
 export const ValidationReport = z.object({
   format: z.literal('stb-validation-report'),
@@ -196,5 +241,7 @@ export const ValidationReport = z.object({
   }),
   /** Non-fatal remarks (e.g. events referencing unknown templates). */
   warnings: z.array(z.string()),
+  /** Performance fidelity, when two bench results of the traces were given. */
+  performance: PerformanceFidelity.optional(),
 });
 export type ValidationReport = z.infer<typeof ValidationReport>;

@@ -9,6 +9,9 @@ export type { TraceInput, ValidateOptions, ValidateProgress } from './validate';
 /** Default composite weights, merge helpers and the CLI's `k=v,…` parser. */
 export { defaultWeights, resolveWeights, parseWeights } from './weights';
 export type { ValidationWeights } from './weights';
+/** Performance fidelity from two replays' comparison (`report.performance`). */
+export { performanceFidelity } from './performance';
+export type { PerformanceTargets } from './performance';
 /** Renders a report as one self-contained HTML document (inline SVG, no network). */
 export { renderHtmlReport } from './html/render';
 export type { RenderHtmlOptions } from './html/render';

@@ -9,6 +9,7 @@ it('exports exactly the documented public API', () => {
     'ksPValue',
     'ksTwoSample',
     'parseWeights',
+    'performanceFidelity',
     'renderHtmlReport',
     'resolveWeights',
     'totalVariation',

@@ -34,6 +34,13 @@ export function errorClassOf(key: string): string {
   return i < 0 ? key : key.slice(0, i);
 }
 
+/** The SQLSTATE / errno part of an error key (the class when the key holds none). */
+export function errorCodeOf(key: string): string {
+  const parts = key.split(SEP);
+  const code = parts[1];
+  return code === undefined || code === '' ? (parts[0] ?? key) : code;
+}
+
 /** True for errors that mean the target could not be reached or dropped the connection. */
 export function isConnectionError(key: string): boolean {
   const [cls = '', code = ''] = key.split(SEP);

@@ -4,9 +4,15 @@ import type {
   BenchTemplateStats,
   LatencySummary,
   QueryType,
+  RowCountSummary,
 } from '@stb/core';
 import type { BenchMetrics } from '../metrics';
-import { ErrorDetails, OutageTracker, errorClassOf } from './faults';
+import {
+  ErrorDetails,
+  OutageTracker,
+  errorClassOf,
+  errorCodeOf,
+} from './faults';
 import {
   F_CLASS,
   F_END_MS,
@@ -20,10 +26,11 @@ import type { BatchMessage } from './wire';
 
 type Hist = hdr.Histogram;
 
+/** Latency histograms hold nanoseconds, so sub-10 µs statements (SQLite) keep 3 significant digits. */
 const newHist = (): Hist =>
   hdr.build({
     lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
+    highestTrackableValue: 60_000_000_000,
     numberOfSignificantValueDigits: 3,
     autoResize: true,
   });
@@ -34,8 +41,72 @@ interface Acc {
   ok: number;
   errors: number;
   byClass: Map<string, number>;
+  byCode: Map<string, number>;
   rows: number;
   zeroRows: number;
+  minRows: number;
+  maxRows: number;
+  /** Successful executions by log2 row bucket: 0 rows, 1, 2–3, 4–7, … */
+  rowBuckets: Float64Array;
+  deff: DesignEffect;
+}
+
+const ROW_BUCKETS = 64;
+
+/** The log2 bucket of a row count: 0 for none, else 1 + ⌊log2 rows⌋. */
+function rowBucket(rows: number): number {
+  if (rows <= 0) return 0;
+  if (rows < 4294967296) return 32 - Math.clz32(rows);
+  return Math.min(ROW_BUCKETS - 1, 1 + Math.floor(Math.log2(rows)));
+}
+
+/** Executions per batch of the design-effect estimate. */
+const BATCH = 32;
+/** Fewer batches than this: no design effect is reported. */
+const MIN_BATCHES = 8;
+
+/**
+ * The design effect of a run's log latencies by the method of batch means: consecutive
+ * executions are grouped in batches of {@link BATCH}; var(batch means) × BATCH ÷ var(values) is
+ * 1 for independent latencies and grows when latencies drift together (load bursts, cache
+ * warm-up), which shrinks the effective sample size `stb compare` bootstraps from.
+ */
+class DesignEffect {
+  #n = 0;
+  #mean = 0;
+  #m2 = 0;
+  #batchSum = 0;
+  #batchN = 0;
+  #bN = 0;
+  #bMean = 0;
+  #bM2 = 0;
+
+  add(latencyMs: number): void {
+    const x = Math.log(Math.max(1e-6, latencyMs));
+    this.#n++;
+    const d = x - this.#mean;
+    this.#mean += d / this.#n;
+    this.#m2 += d * (x - this.#mean);
+    this.#batchSum += x;
+    if (++this.#batchN === BATCH) {
+      const m = this.#batchSum / BATCH;
+      this.#batchSum = 0;
+      this.#batchN = 0;
+      this.#bN++;
+      const e = m - this.#bMean;
+      this.#bMean += e / this.#bN;
+      this.#bM2 += e * (m - this.#bMean);
+    }
+  }
+
+  /** ≥ 1, or undefined with too few batches or no spread. */
+  value(): number | undefined {
+    if (this.#bN < MIN_BATCHES || this.#n < 2) return undefined;
+    const v = this.#m2 / (this.#n - 1);
+    if (!(v > 0)) return undefined;
+    const vb = this.#bM2 / (this.#bN - 1);
+    return Math.round(Math.max(1, (vb * BATCH) / v) * 1000) / 1000;
+  }
 }
 
 const newAcc = (): Acc => ({
@@ -44,8 +115,13 @@ const newAcc = (): Acc => ({
   ok: 0,
   errors: 0,
   byClass: new Map(),
+  byCode: new Map(),
   rows: 0,
   zeroRows: 0,
+  minRows: Infinity,
+  maxRows: 0,
+  rowBuckets: new Float64Array(ROW_BUCKETS),
+  deff: new DesignEffect(),
 });
 
 /** Adds `from` into `into` (the overall figures are the sum of the templates'). */
@@ -56,8 +132,28 @@ function mergeInto(into: Acc, from: Acc): void {
   into.errors += from.errors;
   into.rows += from.rows;
   into.zeroRows += from.zeroRows;
+  into.minRows = Math.min(into.minRows, from.minRows);
+  into.maxRows = Math.max(into.maxRows, from.maxRows);
+  for (let i = 0; i < ROW_BUCKETS; i++)
+    into.rowBuckets[i] =
+      (into.rowBuckets[i] as number) + (from.rowBuckets[i] as number);
   for (const [k, v] of from.byClass)
     into.byClass.set(k, (into.byClass.get(k) ?? 0) + v);
+  for (const [k, v] of from.byCode)
+    into.byCode.set(k, (into.byCode.get(k) ?? 0) + v);
+}
+
+function rowCounts(acc: Acc): RowCountSummary {
+  const buckets: [number, number][] = [];
+  acc.rowBuckets.forEach((n, i) => {
+    if (n > 0) buckets.push([i === 0 ? 0 : 2 ** (i - 1), n]);
+  });
+  return {
+    min: acc.ok > 0 ? acc.minRows : 0,
+    max: acc.maxRows,
+    mean: acc.ok > 0 ? Math.round((acc.rows / acc.ok) * 1e4) / 1e4 : 0,
+    buckets,
+  };
 }
 
 const NO_SERIES = { observe: (): void => undefined };
@@ -75,9 +171,9 @@ interface TemplateInfo {
   details: ErrorDetails;
 }
 
-/** Summarises an HDR histogram of µs values as milliseconds. */
+/** Summarises an HDR histogram of ns values as milliseconds (µs precision). */
 export function summarize(h: Hist): LatencySummary {
-  const ms = (us: number): number => Math.round(us) / 1000;
+  const ms = (ns: number): number => Math.round(ns / 1000) / 1000;
   if (h.totalCount === 0)
     return {
       count: 0,
@@ -108,6 +204,7 @@ export function summarize(h: Hist): LatencySummary {
 export class Aggregator {
   readonly #templates: TemplateInfo[] = [];
   readonly #lag = newHist();
+  readonly #overallDeff = new DesignEffect();
   readonly #lagSeries: { observe(v: number): void };
   readonly #metrics: BenchMetrics | undefined;
   readonly #warmupMs: number;
@@ -180,22 +277,30 @@ export class Aggregator {
       if (this.#warmupMs > 0 && end < this.#warmupMs) continue;
       if (end > this.lastEndMs) this.lastEndMs = end;
       const acc = t.acc;
-      acc.hist.recordValue(Math.max(1, Math.round(lat * 1000)));
+      acc.hist.recordValue(Math.max(1, Math.round(lat * 1e6)));
+      acc.deff.add(lat);
+      this.#overallDeff.add(lat);
       acc.count++;
       if (cls < 0) {
         acc.ok++;
         acc.rows += rows;
         if (rows === 0) acc.zeroRows++;
+        if (rows < acc.minRows) acc.minRows = rows;
+        if (rows > acc.maxRows) acc.maxRows = rows;
+        const b = rowBucket(rows);
+        acc.rowBuckets[b] = (acc.rowBuckets[b] as number) + 1;
       } else {
         const key = classes[cls] ?? 'unknown';
         const c = errorClassOf(key);
+        const code = errorCodeOf(key);
         t.details.add(key);
         acc.errors++;
         acc.byClass.set(c, (acc.byClass.get(c) ?? 0) + 1);
+        acc.byCode.set(code, (acc.byCode.get(code) ?? 0) + 1);
         this.errorsSeen++;
       }
       if (!Number.isNaN(lag))
-        this.#lag.recordValue(Math.max(1, Math.round(Math.max(0, lag) * 1000)));
+        this.#lag.recordValue(Math.max(1, Math.round(Math.max(0, lag) * 1e6)));
     }
     if (m) {
       for (const t of touched) {
@@ -212,7 +317,7 @@ export class Aggregator {
     }
   }
 
-  #stats(acc: Acc, seconds: number): BenchStats {
+  #stats(acc: Acc, seconds: number, deff = acc.deff.value()): BenchStats {
     const per = (x: number): number =>
       seconds > 0 ? Math.round((x / seconds) * 100) / 100 : 0;
     return {
@@ -226,6 +331,12 @@ export class Aggregator {
       rows: acc.rows,
       zeroRowShare:
         acc.ok > 0 ? Math.round((acc.zeroRows / acc.ok) * 1e4) / 1e4 : 0,
+      rowCounts: rowCounts(acc),
+      errorsByCode: Object.fromEntries(acc.byCode),
+      ...(acc.hist.totalCount > 0
+        ? { latencyHistogramNs: hdr.encodeIntoCompressedBase64(acc.hist) }
+        : {}),
+      ...(deff !== undefined ? { latencyDesignEffect: deff } : {}),
     };
   }
 
@@ -251,7 +362,7 @@ export class Aggregator {
     for (const t of this.#templates)
       if (t.acc.count > 0) mergeInto(overall, t.acc);
     return {
-      overall: this.#stats(overall, seconds),
+      overall: this.#stats(overall, seconds, this.#overallDeff.value()),
       templates,
       scheduleLagMs:
         this.#lag.totalCount > 0 ? summarize(this.#lag) : undefined,
@@ -266,6 +377,7 @@ export class Aggregator {
     acc.count++;
     acc.errors++;
     acc.byClass.set(cls, (acc.byClass.get(cls) ?? 0) + 1);
+    acc.byCode.set(cls, (acc.byCode.get(cls) ?? 0) + 1);
     acc.hist.recordValue(1);
   }
 }

@@ -8,8 +8,10 @@ import {
   writeFileAtomic,
 } from '@stb/core';
 import { extractTrace } from '@stb/extractor';
+import { compareBenchResults } from '@stb/compare';
 import {
   parseWeights,
+  performanceFidelity,
   renderHtmlReport,
   type TraceInput,
   validateTraces,
@@ -21,6 +23,7 @@ import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
 import { assertWritable } from '../outputs';
+import { readBenchResult } from './compare';
 
 /** Options of `stb validate`. */
 export interface ValidateCommandOptions {
@@ -30,6 +33,8 @@ export interface ValidateCommandOptions {
   jsonReport?: string;
   minScore?: number;
   weights?: ReturnType<typeof parseWeights>;
+  benchOriginal?: string;
+  benchGenerated?: string;
 }
 
 function parseScore(value: string): number {
@@ -111,7 +116,20 @@ export function formatReportTable(report: ValidationReport): string[] {
   return [
     `[stb] Fidelity of ${report.generated.label} against ${report.original.label}: ${report.score.toFixed(4)}${verdict}`,
     ...lines,
+    ...performanceLines(report),
     ...report.warnings.map((w) => `[stb] warning: ${w}`),
+  ];
+}
+
+function performanceLines(report: ValidationReport): string[] {
+  const p = report.performance;
+  if (!p) return [];
+  return [
+    `[stb] Performance fidelity on ${p.target} (reported beside the composite): ${p.score.toFixed(4)}`,
+    ...p.properties.map(
+      (x) =>
+        `  ${x.label.padEnd(26)} ${x.score === null ? '  n/a' : x.score.toFixed(3)}  ${x.id === 'throughput' ? `ratio ${x.value?.toFixed(3) ?? 'n/a'}` : `${((x.value ?? 0) * 100).toFixed(1)} % of executions`} within ±${(x.target * 100).toFixed(0)} %`,
+    ),
   ];
 }
 
@@ -142,6 +160,14 @@ export function register(program: Command, ctx: CliContext): void {
       'composite weights, e.g. `templates=3,durations=0`',
       parseWeightsOption,
     )
+    .option(
+      '--bench-original <result.json>',
+      'performance fidelity: `stb bench` result of the original trace (with --bench-generated)',
+    )
+    .option(
+      '--bench-generated <result.json>',
+      'performance fidelity: `stb bench` result of the generated trace on the same target',
+    )
     .argument(
       '[json-path]',
       'with the global `--json`: where to write the JSON report',
@@ -159,6 +185,27 @@ export function register(program: Command, ctx: CliContext): void {
           await assertWritable(ctx.resolvePath(opts.report), '--report');
         if (jsonOut !== undefined)
           await assertWritable(ctx.resolvePath(jsonOut), '--json-report');
+        if (
+          (opts.benchOriginal === undefined) !==
+          (opts.benchGenerated === undefined)
+        )
+          throw new StbError(
+            'STB_USAGE',
+            `[stb] [cli] --bench-original and --bench-generated go together: pass both \`stb bench\` results (original and generated trace on the same target).`,
+          );
+        const benchPair =
+          opts.benchOriginal !== undefined && opts.benchGenerated !== undefined
+            ? await Promise.all([
+                readBenchResult(
+                  ctx.resolvePath(opts.benchOriginal),
+                  opts.benchOriginal,
+                ),
+                readBenchResult(
+                  ctx.resolvePath(opts.benchGenerated),
+                  opts.benchGenerated,
+                ),
+              ])
+            : undefined;
         const original = await openInput(
           ctx.resolvePath(opts.original),
           opts.original,
@@ -194,6 +241,18 @@ export function register(program: Command, ctx: CliContext): void {
               `[stb] [cli] \`${side.label}\` has no events: there is nothing to validate. Check the step that produced it.`,
               { details: { file: side.label } },
             );
+        if (benchPair && opts.benchOriginal && opts.benchGenerated)
+          report = {
+            ...report,
+            performance: performanceFidelity(
+              compareBenchResults(benchPair[0], benchPair[1], {
+                labels: {
+                  baseline: opts.benchOriginal,
+                  candidate: opts.benchGenerated,
+                },
+              }),
+            ),
+          };
         // Atomic (temporary file + rename): a full disk never leaves a truncated report over a
         // good earlier one.
         const write = (path: string, text: string): Promise<void> =>
@@ -211,6 +270,16 @@ export function register(program: Command, ctx: CliContext): void {
             properties: Object.fromEntries(
               report.properties.map((p) => [p.id, p.score]),
             ),
+            ...(report.performance
+              ? {
+                  performance: {
+                    score: report.performance.score,
+                    ...Object.fromEntries(
+                      report.performance.properties.map((p) => [p.id, p.score]),
+                    ),
+                  },
+                }
+              : {}),
             report: opts.report ?? null,
             jsonReport: jsonOut ?? null,
           },
@@ -223,5 +292,6 @@ export function register(program: Command, ctx: CliContext): void {
     'stb validate --original trace.jsonl --generated synthetic.jsonl --report fidelity.html',
     'stb validate --original postgresql.csv.gz --generated synthetic.jsonl --min-score 0.9',
     'stb validate --original a.jsonl --generated b.jsonl --weights durations=0 --json-report report.json',
+    'stb validate --original a.jsonl --generated b.jsonl --bench-original a-run.json --bench-generated b-run.json',
   ]);
 }

@@ -1,4 +1,5 @@
 import type {
+  PerformanceFidelity,
   StatisticalTest,
   ValidationCdf,
   ValidationProperty,
@@ -197,6 +198,25 @@ function templateLabel(id: string, text: string | undefined, max = 40): string {
   return `${id.slice(0, 6)} ${short}`;
 }
 
+function performanceSection(p: PerformanceFidelity): string {
+  const ratio = (r: number | null): string =>
+    r === null ? '<span class="na">—</span>' : `${r.toFixed(3)}×`;
+  const rows = p.properties
+    .map(
+      (x) =>
+        `<tr><td>${esc(x.label)}</td><td>${scoreBar(x.score)}</td><td class="num">${x.id === 'throughput' ? ratio(x.value) : x.value === null ? '—' : `${(x.value * 100).toFixed(1)} %`}</td><td class="num">±${(x.target * 100).toFixed(0)} %</td><td>${x.withinTarget === null ? '<span class="na">n/a</span>' : `<span class="badge ${x.withinTarget ? 'pass' : 'fail'}">${x.withinTarget ? 'within' : 'outside'}</span>`}</td></tr>`,
+    )
+    .join('');
+  const tpl = p.templates
+    .slice(0, 30)
+    .map(
+      (t) =>
+        `<tr><td class="mono">${esc(t.templateId)}</td><td class="num">${t.original.toLocaleString('en-US')}</td><td class="num">${t.generated.toLocaleString('en-US')}</td><td class="num">${ratio(t.p50Ratio)}</td><td class="num">${ratio(t.p95Ratio)}</td><td>${esc(t.verdict === 'no-significant-change' ? 'no significant change' : t.verdict)}</td></tr>`,
+    )
+    .join('');
+  return `<section class="card"><h2>Performance fidelity <span class="note">score ${p.score.toFixed(3)} · reported beside the composite</span></h2><p class="note">${esc(p.original)} and ${esc(p.generated)} replayed on ${esc(p.target)}; ratios are generated ÷ original. The value column is the share of executions in templates within the target (latencies) or the ratio (throughput).</p><table><thead><tr><th>Measure</th><th>Agreement</th><th class="num">Value</th><th class="num">Target</th><th></th></tr></thead><tbody>${rows}</tbody></table><table><thead><tr><th>Template</th><th class="num">Original runs</th><th class="num">Generated runs</th><th class="num">p50 ratio</th><th class="num">p95 ratio</th><th>Verdict</th></tr></thead><tbody>${tpl}</tbody></table>${p.onlyInOriginal + p.onlyInGenerated > 0 ? `<p class="note">${p.onlyInOriginal} template(s) ran only in the original replay, ${p.onlyInGenerated} only in the generated one.</p>` : ''}</section>`;
+}
+
 /**
  * Renders a {@link ValidationReport} as one self-contained HTML document: inline CSS and SVG, no
  * scripts, no external assets, no network requests.
@@ -235,6 +255,7 @@ export function renderHtmlReport(
   sections.push(
     `<section class="card"><h2>Properties</h2><table><thead><tr><th>Property</th><th>Score</th><th class="num">Distance</th><th>Test</th><th class="num">p-value</th><th class="num">Weight</th></tr></thead><tbody>${report.properties.map(propertyRow).join('')}</tbody></table></section>`,
   );
+  if (report.performance) sections.push(performanceSection(report.performance));
   sections.push(
     `<section class="card"><h2>Traces</h2>${summaryTable(report)}</section>`,
   );

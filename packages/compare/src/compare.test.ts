@@ -1,0 +1,175 @@
+import type { BenchResult } from '@stb/core';
+import { BenchComparison, createRng } from '@stb/core';
+import { lognormal, makeResult } from '../tests/helpers/results';
+import { compareBenchResults } from './compare';
+import {
+  parseErrorRateThreshold,
+  parseRegressionThreshold,
+} from './thresholds';
+
+describe('compareBenchResults', () => {
+  it('intervals cover the truth: same distribution, minimum effect 0 → about 5 % false verdicts', () => {
+    const rng = createRng(42);
+    let flagged = 0;
+    const pairs = 80;
+    for (let i = 0; i < pairs; i++) {
+      const a = makeResult([
+        { templateId: 't', latenciesMs: lognormal(rng, 1000, 2) },
+      ]);
+      const b = makeResult([
+        { templateId: 't', latenciesMs: lognormal(rng, 1000, 2) },
+      ]);
+      const c = compareBenchResults(a, b, {
+        minEffect: 0,
+        resamples: 500,
+        seed: i,
+        verdictQuantiles: ['p50'],
+      });
+      if (c.templates[0]?.latency.p50.verdict !== 'no-significant-change')
+        flagged++;
+    }
+    // a 95 % interval: ~4 of 80 expected; binomial 99 % range is 0..10
+    expect(flagged).toBeGreaterThanOrEqual(1); // seeded: not 0, so the intervals are not overly wide
+    expect(flagged).toBeLessThanOrEqual(10);
+  });
+
+  it('calls a 30 % slower template slower and leaves the others alone', () => {
+    const rng = createRng(7);
+    const specs = (slow: number) => [
+      { templateId: 'fast', latenciesMs: lognormal(rng, 3000, 0.2) },
+      { templateId: 'slow', latenciesMs: lognormal(rng, 3000, 1 * slow) },
+    ];
+    const c = compareBenchResults(
+      makeResult(specs(1)),
+      makeResult(specs(1.3)),
+      {
+        thresholds: [parseRegressionThreshold('p50=10%')],
+      },
+    );
+    expect(BenchComparison.parse(c)).toEqual(c);
+    const v = Object.fromEntries(
+      c.templates.map((t) => [t.templateId, t.verdict]),
+    );
+    expect(v).toEqual({ fast: 'no-significant-change', slow: 'slower' });
+    const slow = c.templates.find((t) => t.templateId === 'slow');
+    expect(slow?.latency.p50.low).toBeGreaterThan(1.05);
+    expect(slow?.latency.p50.high).toBeLessThan(1.6);
+    expect(c.passed).toBe(false);
+    expect(c.thresholds.filter((t) => !t.passed).map((t) => t.scope)).toEqual(
+      expect.arrayContaining(['slow']),
+    );
+    expect(c.thresholds.find((t) => t.scope === 'fast')?.passed).toBe(true);
+  });
+
+  it('a design effect widens the interval', () => {
+    const rng = createRng(3);
+    const a = makeResult([
+      { templateId: 't', latenciesMs: lognormal(rng, 2000, 1) },
+    ]);
+    const b = makeResult([
+      { templateId: 't', latenciesMs: lognormal(rng, 2000, 1.04) },
+    ]);
+    const width = (r: BenchResult, s: BenchResult) => {
+      const l = compareBenchResults(r, s).templates[0]?.latency.p50;
+      return (l?.high ?? 0) - (l?.low ?? 0);
+    };
+    const inflate = (r: BenchResult): BenchResult => ({
+      ...r,
+      templates: r.templates.map((t) => ({ ...t, latencyDesignEffect: 9 })),
+    });
+    const w1 = width(a, b);
+    const w9 = width(inflate(a), inflate(b));
+    expect(w9 / w1).toBeGreaterThan(2.4);
+    expect(w9 / w1).toBeLessThan(3.6);
+  });
+
+  it('reports new, missing and changed SQLSTATEs, row divergence and templates of one run', () => {
+    const rng = createRng(5);
+    const lat = () => lognormal(rng, 1000, 1);
+    const a = makeResult([
+      { templateId: 'ins', latenciesMs: lat(), errors: { '40001': 10 } },
+      { templateId: 'sel', latenciesMs: lat(), rows: () => 1 },
+      { templateId: 'upd', latenciesMs: lat(), errors: { '23505': 100 } },
+      { templateId: 'gone', latenciesMs: lat() },
+    ]);
+    const b = makeResult([
+      { templateId: 'ins', latenciesMs: lat(), errors: { '23505': 5 } },
+      { templateId: 'sel', latenciesMs: lat(), rows: (i) => (i % 2 ? 1 : 0) },
+      { templateId: 'upd', latenciesMs: lat(), errors: { '23505': 300 } },
+      { templateId: 'new', latenciesMs: lat() },
+    ]);
+    const c = compareBenchResults(a, b, {
+      thresholds: [parseErrorRateThreshold('0.1%')],
+    });
+    const t = new Map(c.templates.map((x) => [x.templateId, x]));
+    expect(t.get('ins')?.errors.new.map((e) => e.code)).toEqual(['23505']);
+    expect(t.get('ins')?.errors.missing.map((e) => e.code)).toEqual(['40001']);
+    expect(t.get('upd')?.errors.changed.map((e) => e.code)).toEqual(['23505']);
+    expect(t.get('sel')?.rows.changed).toBe(true);
+    expect(t.get('sel')?.rows.meanRatio).toBe(0.5);
+    expect(t.get('ins')?.rows.changed).toBe(false);
+    expect(c.onlyInBaseline.map((x) => x.templateId)).toEqual(['gone']);
+    expect(c.onlyInCandidate.map((x) => x.templateId)).toEqual(['new']);
+    expect(c.summary.errorDivergence).toBe(2);
+    expect(c.summary.rowDivergence).toBe(1);
+    // error rate: ins 1 % → 0.5 % passes; upd 10 % → 30 % fails; overall rises
+    const failed = c.thresholds.filter((x) => !x.passed).map((x) => x.scope);
+    expect(failed).toEqual(['overall', 'upd']);
+  });
+
+  it('is deterministic for a seed', () => {
+    const rng = createRng(9);
+    const a = makeResult([
+      { templateId: 't', latenciesMs: lognormal(rng, 500, 1) },
+    ]);
+    const b = makeResult([
+      { templateId: 't', latenciesMs: lognormal(rng, 500, 1) },
+    ]);
+    const opts = { createdAt: '2024-01-01T00:00:00Z', seed: 4 };
+    expect(JSON.stringify(compareBenchResults(a, b, opts))).toBe(
+      JSON.stringify(compareBenchResults(a, b, opts)),
+    );
+  });
+
+  it('refuses results without histograms with STB_BENCH_RESULT_INVALID', () => {
+    const rng = createRng(1);
+    const a = makeResult([
+      { templateId: 't', latenciesMs: lognormal(rng, 50, 1) },
+    ]);
+    const old = {
+      ...a,
+      overall: { ...a.overall, latencyHistogramNs: undefined },
+    };
+    expect(() =>
+      compareBenchResults(old, a, { labels: { baseline: 'old.json' } }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'STB_BENCH_RESULT_INVALID',
+        message: expect.stringContaining('old.json has no latency histograms'),
+      }),
+    );
+  });
+});
+
+describe('thresholds', () => {
+  it('parses k6-style limits', () => {
+    expect(parseRegressionThreshold('p95=10%')).toEqual({
+      metric: 'p95',
+      limit: 0.1,
+      scope: 'all',
+      text: 'p95=10%',
+    });
+    expect(parseRegressionThreshold('overall:throughput=0.05')).toMatchObject({
+      metric: 'throughput',
+      limit: 0.05,
+      scope: 'overall',
+    });
+    expect(parseErrorRateThreshold('0.1%').limit).toBeCloseTo(0.001);
+    expect(() => parseRegressionThreshold('p97=10%')).toThrow(
+      expect.objectContaining({ code: 'STB_OPTIONS_INVALID' }),
+    );
+    expect(() => parseRegressionThreshold('p95=ten')).toThrow(
+      expect.objectContaining({ code: 'STB_OPTIONS_INVALID' }),
+    );
+  });
+});

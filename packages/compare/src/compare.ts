@@ -1,0 +1,488 @@
+import {
+  BENCH_COMPARISON_VERSION,
+  BenchResult,
+  COMPARED_QUANTILES,
+  StbError,
+  createRng,
+} from '@stb/core';
+import type {
+  BenchComparison,
+  BenchStats,
+  BenchTemplateStats,
+  ComparedQuantile,
+  ComparedRun,
+  ComparisonOptions,
+  ComparisonScope,
+  ComparisonVerdict,
+  ErrorCodeChange,
+  ErrorDivergence,
+  QuantileComparison,
+  Rng,
+  RowCountSummary,
+  RowDivergence,
+  TemplateComparison,
+  ThresholdCheck,
+  UnmatchedTemplate,
+} from '@stb/core';
+import { toLatencyDistribution } from './histogram';
+import { quantileRatioInterval } from './interval';
+import type { Threshold } from './thresholds';
+
+/** Options of {@link compareBenchResults}. Every field has a documented default. */
+export interface CompareOptions {
+  /** Smallest relative latency change called faster or slower. Default 0.05 (5 %). */
+  readonly minEffect?: number;
+  /** Confidence level of the intervals. Default 0.95. */
+  readonly confidence?: number;
+  /** Bootstrap replicates per interval. Default 2000. */
+  readonly resamples?: number;
+  /** Seed of the bootstrap (same inputs + seed = same report). Default 1. */
+  readonly seed?: number;
+  /** Quantiles whose verdicts make a template's verdict. Default `['p50', 'p95']`. */
+  readonly verdictQuantiles?: readonly ComparedQuantile[];
+  /** Relative change of mean rows, or TV distance of row histograms, that counts as changed. Default 0.01. */
+  readonly rowTolerance?: number;
+  /** Pass/fail criteria (see `parseRegressionThreshold`); none by default. */
+  readonly thresholds?: readonly Threshold[];
+  /** Display labels (file names). Default `baseline` / `candidate`. */
+  readonly labels?: { readonly baseline?: string; readonly candidate?: string };
+  /** Report time stamp (ISO 8601); default now. Pass one for byte-identical reports. */
+  readonly createdAt?: string;
+}
+
+const Q_OF: Record<ComparedQuantile, number> = {
+  p50: 0.5,
+  p95: 0.95,
+  p99: 0.99,
+};
+
+/** Inverse of the standard normal CDF (Acklam's rational approximation, |ε| < 1.2e-9). */
+function normalQuantile(p: number): number {
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269,
+    -30.66479806614716, 2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866,
+    66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838,
+    -2.549732539343734, 4.374664141464968, 2.938163982698783,
+  ];
+  const d = [
+    0.007784695709041462, 0.3224671290700398, 2.445134137142996,
+    3.754408661907416,
+  ];
+  const poly = (k: number[], x: number): number =>
+    k.reduce((acc, v) => acc * x + v, 0);
+  if (p < 0.02425) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return poly(c, q) / (poly(d, q) * q + 1);
+  }
+  if (p > 1 - 0.02425) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return (poly(a, r) * q) / (poly(b, r) * r + 1);
+}
+
+function resolveOptions(o: CompareOptions): ComparisonOptions {
+  const opts: ComparisonOptions = {
+    minEffect: o.minEffect ?? 0.05,
+    confidence: o.confidence ?? 0.95,
+    resamples: o.resamples ?? 2000,
+    seed: o.seed ?? 1,
+    verdictQuantiles: [...(o.verdictQuantiles ?? ['p50', 'p95'])],
+    rowTolerance: o.rowTolerance ?? 0.01,
+  };
+  const bad = (what: string): StbError =>
+    new StbError('STB_OPTIONS_INVALID', `[stb] [compare] ${what}`);
+  if (!(opts.minEffect >= 0 && opts.minEffect < 10))
+    throw bad('`minEffect` must be a fraction ≥ 0, e.g. 0.05 for 5 %.');
+  if (!(opts.confidence > 0.5 && opts.confidence < 1))
+    throw bad('`confidence` must be between 0.5 and 1, e.g. 0.95.');
+  if (!(Number.isInteger(opts.resamples) && opts.resamples >= 100))
+    throw bad('`resamples` must be an integer ≥ 100.');
+  if (!(opts.rowTolerance >= 0)) throw bad('`rowTolerance` must be ≥ 0.');
+  if (opts.verdictQuantiles.length === 0)
+    throw bad('`verdictQuantiles` needs at least one of p50, p95, p99.');
+  return opts;
+}
+
+/** Validates a parsed JSON value as a bench result, naming the file in the error. */
+export function parseBenchResult(value: unknown, label: string): BenchResult {
+  const r = BenchResult.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue ? issue.path.join('.') || '(root)' : '(root)';
+    throw new StbError(
+      'STB_BENCH_RESULT_INVALID',
+      `[stb] [compare] ${label} is not an \`stb bench\` result (${where}: ${issue?.message ?? 'invalid'}). Pass the JSON written by \`stb bench -o\`.`,
+      { details: { file: label, path: where } },
+    );
+  }
+  return r.data;
+}
+
+function ratioOf(b: number, a: number): number | null {
+  return a > 0 ? b / a : null;
+}
+
+function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function verdictOf(
+  low: number,
+  high: number,
+  minEffect: number,
+): ComparisonVerdict {
+  if (low > 1 + minEffect) return 'slower';
+  if (high < 1 - minEffect) return 'faster';
+  return 'no-significant-change';
+}
+
+function compareScope(
+  a: BenchStats,
+  b: BenchStats,
+  ctx: { opts: ComparisonOptions; rng: Rng; where: string },
+): ComparisonScope {
+  const da = toLatencyDistribution(
+    a.latencyHistogramNs,
+    `the baseline (${ctx.where})`,
+  );
+  const db = toLatencyDistribution(
+    b.latencyHistogramNs,
+    `the candidate (${ctx.where})`,
+  );
+  const latency = {} as Record<ComparedQuantile, QuantileComparison>;
+  for (const q of COMPARED_QUANTILES) {
+    const iv = quantileRatioInterval(da, db, {
+      q: Q_OF[q],
+      confidence: ctx.opts.confidence,
+      resamples: ctx.opts.resamples,
+      rng: ctx.rng,
+      designEffect: {
+        baseline: a.latencyDesignEffect ?? 1,
+        candidate: b.latencyDesignEffect ?? 1,
+      },
+    });
+    latency[q] = iv
+      ? {
+          baselineMs: round(iv.baseline / 1e6, 6),
+          candidateMs: round(iv.candidate / 1e6, 6),
+          ratio: round(iv.ratio),
+          low: round(iv.low),
+          high: round(iv.high),
+          verdict: verdictOf(iv.low, iv.high, ctx.opts.minEffect),
+        }
+      : {
+          baselineMs: a.latencyMs[q],
+          candidateMs: b.latencyMs[q],
+          ratio: null,
+          low: null,
+          high: null,
+          verdict: 'no-significant-change',
+        };
+  }
+  const vs = ctx.opts.verdictQuantiles.map((q) => latency[q].verdict);
+  const verdict: ComparisonVerdict = vs.includes('slower')
+    ? 'slower'
+    : vs.includes('faster')
+      ? 'faster'
+      : 'no-significant-change';
+  const rate = (s: BenchStats): number =>
+    s.count > 0 ? s.errors / s.count : 0;
+  const qpsRatio = ratioOf(b.qps, a.qps);
+  return {
+    count: { baseline: a.count, candidate: b.count },
+    throughput: {
+      baseline: a.qps,
+      candidate: b.qps,
+      ratio: qpsRatio === null ? null : round(qpsRatio),
+    },
+    errorRate: {
+      baseline: round(rate(a), 6),
+      candidate: round(rate(b), 6),
+      increase: round(rate(b) - rate(a), 6),
+    },
+    latency,
+    verdict,
+  };
+}
+
+/** Full error codes of a stats record; older results only have classes. */
+function codesOf(s: BenchStats): Record<string, number> {
+  return s.errorsByCode ?? s.errorsByClass;
+}
+
+function errorDivergence(
+  a: BenchStats,
+  b: BenchStats,
+  opts: ComparisonOptions,
+): ErrorDivergence {
+  const ca = codesOf(a);
+  const cb = codesOf(b);
+  const z = normalQuantile(1 - (1 - opts.confidence) / 2);
+  const out: ErrorDivergence = { new: [], missing: [], changed: [] };
+  const codes = [...new Set([...Object.keys(ca), ...Object.keys(cb)])].sort();
+  for (const code of codes) {
+    const x = ca[code] ?? 0;
+    const y = cb[code] ?? 0;
+    const ra = a.count > 0 ? x / a.count : 0;
+    const rb = b.count > 0 ? y / b.count : 0;
+    const change: ErrorCodeChange = {
+      code,
+      baseline: x,
+      candidate: y,
+      baselineRate: round(ra, 6),
+      candidateRate: round(rb, 6),
+    };
+    if (x === 0 && y > 0) out.new.push(change);
+    else if (y === 0 && x > 0) out.missing.push(change);
+    else if (x > 0 && y > 0) {
+      // two-proportion z-test, and a relative change beyond the minimum effect
+      const pooled = (x + y) / (a.count + b.count);
+      const se = Math.sqrt(pooled * (1 - pooled) * (1 / a.count + 1 / b.count));
+      const significant = se > 0 && Math.abs(rb - ra) / se > z;
+      if (significant && Math.abs(rb / ra - 1) > opts.minEffect)
+        out.changed.push(change);
+    }
+  }
+  return out;
+}
+
+/** Row-count distribution as shares per log2 bucket. */
+function rowShares(r: RowCountSummary): Map<number, number> {
+  const total = r.buckets.reduce((acc, [, n]) => acc + n, 0);
+  const m = new Map<number, number>();
+  if (total > 0) for (const [lb, n] of r.buckets) m.set(lb, n / total);
+  return m;
+}
+
+function rowDivergence(
+  a: BenchStats,
+  b: BenchStats,
+  opts: ComparisonOptions,
+): RowDivergence {
+  const ra = a.rowCounts ?? null;
+  const rb = b.rowCounts ?? null;
+  const meanA = ra ? ra.mean : a.ok > 0 ? a.rows / a.ok : 0;
+  const meanB = rb ? rb.mean : b.ok > 0 ? b.rows / b.ok : 0;
+  const meanRatio = meanA > 0 ? round(meanB / meanA) : null;
+  let distance: number | null = null;
+  if (ra && rb && a.ok > 0 && b.ok > 0) {
+    const sa = rowShares(ra);
+    const sb = rowShares(rb);
+    let d = 0;
+    for (const k of new Set([...sa.keys(), ...sb.keys()]))
+      d += Math.abs((sa.get(k) ?? 0) - (sb.get(k) ?? 0));
+    distance = round(Math.min(1, d / 2));
+  } else if (a.ok > 0 && b.ok > 0)
+    distance = round(Math.abs(a.zeroRowShare - b.zeroRowShare));
+  const tol = opts.rowTolerance;
+  const meanChanged =
+    meanRatio === null ? meanB > 0 && a.ok > 0 : Math.abs(meanRatio - 1) > tol;
+  return {
+    baseline: ra,
+    candidate: rb,
+    meanRatio,
+    distance,
+    changed: a.ok > 0 && b.ok > 0 && (meanChanged || (distance ?? 0) > tol),
+  };
+}
+
+function runInfo(r: BenchResult, label: string): ComparedRun {
+  return {
+    label,
+    status: r.status,
+    mode: r.mode,
+    durationSeconds: r.durationSeconds,
+    target: r.context.target.url,
+    ...(r.context.target.serverVersion
+      ? { serverVersion: r.context.target.serverVersion }
+      : {}),
+    ...(r.context.trace.hash ? { traceHash: r.context.trace.hash } : {}),
+    startedAt: r.context.startedAt,
+  };
+}
+
+const pct = (x: number): string => `${round(x * 100, 2)} %`;
+
+function checkThresholds(
+  thresholds: readonly Threshold[],
+  overall: ComparisonScope,
+  templates: readonly TemplateComparison[],
+): ThresholdCheck[] {
+  const out: ThresholdCheck[] = [];
+  for (const t of thresholds) {
+    const scopes: [string, ComparisonScope][] = [['overall', overall]];
+    if (t.scope === 'all')
+      for (const tc of templates) scopes.push([tc.templateId, tc]);
+    for (const [scope, s] of scopes) {
+      let actual: number | null;
+      let passed: boolean;
+      let message: string;
+      if (t.metric === 'error-rate') {
+        actual = s.errorRate.increase;
+        passed = actual <= t.limit;
+        message = `error rate ${pct(s.errorRate.baseline)} → ${pct(s.errorRate.candidate)} (${actual >= 0 ? '+' : ''}${pct(actual)}; limit +${pct(t.limit)})`;
+      } else if (t.metric === 'throughput') {
+        const r = s.throughput.ratio;
+        actual = r === null ? null : round(1 - r);
+        passed = actual === null || actual <= t.limit;
+        message =
+          r === null
+            ? 'throughput: no baseline executions'
+            : `throughput ${s.throughput.baseline} → ${s.throughput.candidate}/s (${pct(r - 1)}; limit −${pct(t.limit)})`;
+      } else {
+        const l = s.latency[t.metric];
+        actual = l.ratio === null ? null : round(l.ratio - 1);
+        // a regression fails only when it is both larger than the limit and significant
+        passed =
+          actual === null || actual <= t.limit || l.low === null || l.low <= 1;
+        message =
+          l.ratio === null
+            ? `${t.metric}: a run has no executions`
+            : `${t.metric} ${l.baselineMs} → ${l.candidateMs} ms (${actual !== null && actual >= 0 ? '+' : ''}${pct(actual ?? 0)}, ${Math.round((l.low ?? 0) * 1000) / 1000}–${Math.round((l.high ?? 0) * 1000) / 1000}×; limit +${pct(t.limit)})${!passed || (actual ?? 0) <= t.limit ? '' : ', not significant'}`;
+      }
+      out.push({
+        threshold: t.text,
+        scope,
+        actual,
+        limit: t.limit,
+        passed,
+        message,
+      });
+    }
+  }
+  return out;
+}
+
+function unmatched(t: BenchTemplateStats): UnmatchedTemplate {
+  return { templateId: t.templateId, queryType: t.queryType, count: t.count };
+}
+
+/**
+ * Compares two benchmark results (two runs of one trace, or of two traces with the same
+ * templates): per template and overall, throughput, error rate, and p50/p95/p99 ratios
+ * (candidate ÷ baseline) with bootstrap confidence intervals from the results' HDR histograms; a
+ * verdict at a minimum effect; new, missing and changed SQLSTATEs; row divergence; templates only
+ * one run executed; and the outcome of each threshold. Deterministic for a given seed.
+ * @example
+ * const report = compareBenchResults(baseline, candidate, {
+ *   thresholds: [parseRegressionThreshold('p95=10%')],
+ * });
+ * if (!report.passed) process.exitCode = 1;
+ * @throws StbError `STB_BENCH_RESULT_INVALID` when a result is not a bench result, or was written
+ * without latency histograms; `STB_OPTIONS_INVALID` for bad options.
+ */
+export function compareBenchResults(
+  baseline: BenchResult,
+  candidate: BenchResult,
+  options: CompareOptions = {},
+): BenchComparison {
+  const opts = resolveOptions(options);
+  const labels = {
+    baseline: options.labels?.baseline ?? 'baseline',
+    candidate: options.labels?.candidate ?? 'candidate',
+  };
+  for (const [r, label] of [
+    [baseline, labels.baseline],
+    [candidate, labels.candidate],
+  ] as const)
+    if (r.overall.count > 0 && r.overall.latencyHistogramNs === undefined)
+      throw new StbError(
+        'STB_BENCH_RESULT_INVALID',
+        `[stb] [compare] ${label} has no latency histograms (written by an older \`stb bench\`), so no interval can be computed. Re-run \`stb bench\` with this version.`,
+        { details: { file: label } },
+      );
+  const rng = createRng(opts.seed);
+  const warnings: string[] = [];
+  const ha = baseline.context.trace.hash;
+  const hb = candidate.context.trace.hash;
+  if (ha !== undefined && hb !== undefined && ha !== hb)
+    warnings.push(
+      `The runs replayed different traces (${ha.slice(0, 12)}… and ${hb.slice(0, 12)}…): templates are matched by id.`,
+    );
+  if (baseline.mode !== candidate.mode)
+    warnings.push(
+      `The runs used different modes (${baseline.mode} and ${candidate.mode}): latencies are not measured the same way.`,
+    );
+  for (const [r, label] of [
+    [baseline, labels.baseline],
+    [candidate, labels.candidate],
+  ] as const)
+    if (r.status !== 'completed')
+      warnings.push(
+        `${label} did not complete (status ${r.status}${r.stopReason ? `: ${r.stopReason}` : ''}).`,
+      );
+
+  const byId = new Map(candidate.templates.map((t) => [t.templateId, t]));
+  const seen = new Set<string>();
+  const templates: TemplateComparison[] = [];
+  const onlyInBaseline: UnmatchedTemplate[] = [];
+  for (const ta of baseline.templates) {
+    const tb = byId.get(ta.templateId);
+    seen.add(ta.templateId);
+    if (!tb) {
+      onlyInBaseline.push(unmatched(ta));
+      continue;
+    }
+    templates.push({
+      templateId: ta.templateId,
+      queryType: ta.queryType,
+      ...compareScope(ta, tb, {
+        opts,
+        rng,
+        where: `template ${ta.templateId}`,
+      }),
+      errors: errorDivergence(ta, tb, opts),
+      rows: rowDivergence(ta, tb, opts),
+    });
+  }
+  const onlyInCandidate = candidate.templates
+    .filter((t) => !seen.has(t.templateId))
+    .map(unmatched);
+  if (onlyInBaseline.length + onlyInCandidate.length > 0)
+    warnings.push(
+      `${onlyInBaseline.length} template(s) ran only in ${labels.baseline} and ${onlyInCandidate.length} only in ${labels.candidate}; they are listed, not compared.`,
+    );
+  const overall = compareScope(baseline.overall, candidate.overall, {
+    opts,
+    rng,
+    where: 'overall',
+  });
+  const thresholds = checkThresholds(
+    options.thresholds ?? [],
+    overall,
+    templates,
+  );
+  const errorDiv = (t: TemplateComparison): boolean =>
+    t.errors.new.length + t.errors.missing.length + t.errors.changed.length > 0;
+  return {
+    format: 'stb-bench-comparison',
+    version: BENCH_COMPARISON_VERSION,
+    createdAt: options.createdAt ?? new Date().toISOString(),
+    method: `Latency quantiles are nearest-rank values of each run's HdrHistogram; intervals are ${Math.round(opts.confidence * 100)} % percentile-bootstrap intervals of the ratio (${opts.resamples} resamples, exact order-statistic bootstrap, U(k) ~ Beta(k, n−k+1), with n divided by the run's design effect from batch means, each drawn value spread over its histogram cell); a quantile is slower or faster only when its whole interval lies beyond ±${round(opts.minEffect * 100, 2)} %.`,
+    options: opts,
+    baseline: runInfo(baseline, labels.baseline),
+    candidate: runInfo(candidate, labels.candidate),
+    overall,
+    templates,
+    onlyInBaseline,
+    onlyInCandidate,
+    summary: {
+      faster: templates.filter((t) => t.verdict === 'faster').length,
+      slower: templates.filter((t) => t.verdict === 'slower').length,
+      unchanged: templates.filter((t) => t.verdict === 'no-significant-change')
+        .length,
+      errorDivergence: templates.filter(errorDiv).length,
+      rowDivergence: templates.filter((t) => t.rows.changed).length,
+    },
+    thresholds,
+    passed: thresholds.every((t) => t.passed),
+    warnings,
+  };
+}

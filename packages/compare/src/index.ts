@@ -1,0 +1,13 @@
+/**
+ * `@stb/compare`: two `stb bench` results side by side, with statistics.
+ * @packageDocumentation
+ */
+export { compareBenchResults, parseBenchResult } from './compare';
+export type { CompareOptions } from './compare';
+export {
+  parseRegressionThreshold,
+  parseErrorRateThreshold,
+} from './thresholds';
+export type { Threshold, ThresholdMetric } from './thresholds';
+export { renderComparisonHtml } from './html/render';
+export type { RenderComparisonOptions } from './html/render';
