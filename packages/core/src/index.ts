@@ -90,6 +90,7 @@ export {
   ValidationTemplate,
   ValidationCdf,
   ValidationCharts,
+  ValidationLeak,
   ValidationReport,
 } from './validation-report';
 export { readTraceRecords, openTrace } from './io/trace-read';
