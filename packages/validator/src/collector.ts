@@ -135,7 +135,8 @@ export class SlotStats {
     const k = this.config.rareSessions;
     for (const [key, count] of cats) {
       const seen = this.#sessions?.get(key);
-      const n = seen === undefined ? 0 : typeof seen === 'number' ? 1 : seen.length;
+      const n =
+        seen === undefined ? 0 : typeof seen === 'number' ? 1 : seen.length;
       const to = n >= k ? key : RARE_CATEGORY;
       out.set(to, (out.get(to) ?? 0) + count);
     }

@@ -68,8 +68,7 @@ function jsonLeaves(x: unknown, visit: (text: string) => void): void {
     return;
   }
   if (x === null || typeof x !== 'object') return;
-  for (const v of Array.isArray(x) ? x : Object.values(x))
-    jsonLeaves(v, visit);
+  for (const v of Array.isArray(x) ? x : Object.values(x)) jsonLeaves(v, visit);
 }
 
 /**
@@ -168,7 +167,11 @@ export class LeakTracker {
       .sort(
         (a, b) =>
           b.leaked - a.leaked ||
-          (a.templateId < b.templateId ? -1 : a.templateId > b.templateId ? 1 : 0) ||
+          (a.templateId < b.templateId
+            ? -1
+            : a.templateId > b.templateId
+              ? 1
+              : 0) ||
           a.slot - b.slot,
       );
     const out: ValidationLeak = {

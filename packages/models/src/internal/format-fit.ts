@@ -134,7 +134,8 @@ function pruneSkeleton(
   path: string,
   keep: ReadonlySet<string>,
 ): unknown {
-  if (Array.isArray(x)) return x.map((e) => pruneSkeleton(e, `${path}[]`, keep));
+  if (Array.isArray(x))
+    return x.map((e) => pruneSkeleton(e, `${path}[]`, keep));
   if (x === null || typeof x !== 'object') return x;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(x as Record<string, unknown>)) {
@@ -248,7 +249,8 @@ export class FormatsFitter {
     readonly options: { newLeaf: () => LeafFitter; allowJson: boolean },
   ) {}
 
-  add(v: string, t: TextType, eventUs: number, session: number): void {
+  add(v: string, t: TextType, at: { eventUs: number; session: number }): void {
+    const { eventUs, session } = at;
     const kind = textKind(v, t, this.options.allowJson);
     let byType = this.kinds.get(t);
     if (!byType) this.kinds.set(t, (byType = new Map()));

@@ -163,15 +163,14 @@ function jsonDraw(
   for (const [path, state] of Object.entries(j.leaves))
     leaves.set(path, leafSampler(state));
   const other = leaves.get('*');
-  const leaf = (
-    path: string,
-    like: unknown,
-    rng: Rng,
-    eventUs: number,
-  ): unknown => {
+  interface LeafDraw {
+    rng: Rng;
+    eventUs: number;
+  }
+  const leaf = (path: string, like: unknown, at: LeafDraw): unknown => {
     const s = leaves.get(path) ?? other;
     for (let tries = 0; s && tries < 4; tries++) {
-      const p = s.sample(rng, eventUs);
+      const p = s.sample(at.rng, at.eventUs);
       switch (typeof like) {
         case 'string':
           if (p.t === 'string') return p.v;
@@ -188,24 +187,18 @@ function jsonDraw(
     }
     return like;
   };
-  const fill = (
-    x: unknown,
-    path: string,
-    rng: Rng,
-    eventUs: number,
-  ): unknown => {
-    if (Array.isArray(x))
-      return x.map((e) => fill(e, `${path}[]`, rng, eventUs));
+  const fill = (x: unknown, path: string, at: LeafDraw): unknown => {
+    if (Array.isArray(x)) return x.map((e) => fill(e, `${path}[]`, at));
     if (x !== null && typeof x === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(x as Record<string, unknown>))
-        out[k] = fill(v, path === '' ? k : `${path}.${k}`, rng, eventUs);
+        out[k] = fill(v, path === '' ? k : `${path}.${k}`, at);
       return out;
     }
-    return leaf(path, x, rng, eventUs);
+    return leaf(path, x, at);
   };
   return (rng, eventUs) =>
-    JSON.stringify(fill(skeletons[alias.sample(rng)], '', rng, eventUs));
+    JSON.stringify(fill(skeletons[alias.sample(rng)], '', { rng, eventUs }));
 }
 
 /**

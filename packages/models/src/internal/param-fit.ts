@@ -113,7 +113,7 @@ export class SlotFitter {
       at.session,
     );
     (this.strings ??= new StringShapeFitter()).add(v);
-    if (t !== 'bytes') this.#formats().add(v, t, at.eventUs, at.session);
+    if (t !== 'bytes') this.#formats().add(v, t, at);
   }
 
   /** Adds one observed value of an event starting at `eventUs`, in session number `session`. */
@@ -149,7 +149,7 @@ export class SlotFitter {
         return;
       case 'uuid':
         this.#type('uuid');
-        this.#formats().add(p.v, 'uuid', eventUs, session);
+        this.#formats().add(p.v, 'uuid', { eventUs, session });
         return;
       case 'timestamp': {
         const ts = parseTimestamp(p.v);
