@@ -52,7 +52,20 @@ export function addModelOptions(cmd: Command): Command {
     )
     .option(
       '--privacy',
-      'keep no literal of the source verbatim except frequent categories (see docs/models.md)',
+      'strict privacy: also numbers only as quantile curves, and no value of any type seen in fewer than k sessions (see docs/privacy.md)',
+    )
+    .option(
+      '--no-privacy',
+      'copy source values verbatim into the model and the generated trace (same as --keep-literals)',
+    )
+    .option(
+      '--keep-literals',
+      'copy source values verbatim, rare ones included: the model and its output then hold source data',
+    )
+    .option(
+      '--privacy-k <k>',
+      'distinct sessions a literal must occur in to be kept verbatim (default 5)',
+      parsePositiveInt,
     );
 }
 

@@ -64,6 +64,61 @@ export interface SessionClassReport {
   meanLengthS: number | null;
 }
 
+/** What a model artifact keeps of the source's literals (`stb inspect`). */
+export interface ArtifactLiterals {
+  /** `default`, `strict` or `keep-literals`. */
+  mode: string;
+  /** k: distinct sessions a literal needs to be stored verbatim. */
+  minSessions: number;
+  /** Non-numeric values stored verbatim (strings, JSON, UUIDs, dates, email domains, JSON leaves). */
+  stored: number;
+  /** Of those, values seen in fewer than k sessions (0 unless `keep-literals`). */
+  rare: number;
+  /** Whether numbers are stored as sketches (of source values) or only as quantile curves. */
+  numbers: 'sketches' | 'quantile-curves';
+}
+
+const NUMERIC_KEY = /^[ifgbn]/;
+
+function countLiterals(
+  slot: SlotModelState,
+  k: number,
+  acc: { stored: number; rare: number },
+): void {
+  const tally = (items: SlotModelState['freq']['items']): void => {
+    for (const item of items) {
+      if (NUMERIC_KEY.test(item.key)) continue;
+      acc.stored++;
+      if (item.sessions < k) acc.rare++;
+    }
+  };
+  tally(slot.freq.items);
+  if (slot.list) countLiterals(slot.list.element, k, acc);
+  const f = slot.formats;
+  if (f?.email) {
+    tally(f.email.domains.items);
+    tally(f.email.tlds.items);
+  }
+  if (f?.json)
+    for (const leaf of Object.values(f.json.leaves))
+      countLiterals(leaf, k, acc);
+}
+
+/** Counts what `artifact` keeps of its source's literals. */
+export function artifactLiterals(artifact: ModelArtifact): ArtifactLiterals {
+  const p = artifact.privacy;
+  const mode = p.mode ?? (p.enabled ? 'strict' : 'keep-literals');
+  const acc = { stored: 0, rare: 0 };
+  for (const slots of Object.values(artifact.parameters.templates))
+    for (const slot of slots) countLiterals(slot, p.minSessions, acc);
+  return {
+    mode,
+    minSessions: p.minSessions,
+    ...acc,
+    numbers: mode === 'strict' ? 'quantile-curves' : 'sketches',
+  };
+}
+
 /** What `stb inspect` reports. */
 export interface InspectReport {
   file: string;
@@ -73,7 +128,10 @@ export interface InspectReport {
     kind: string;
     createdAt: string;
     options: unknown;
+    /** True in strict mode. */
     privacy: boolean;
+    /** What the artifact keeps of the source's literals. */
+    literals: ArtifactLiterals;
     modelPackage?: string;
   };
   trace?: { source: TraceHeader['source']; createdAt: string };
@@ -249,6 +307,7 @@ export function inspectModel(
     createdAt: artifact.createdAt,
     options: artifact.sequence.options ?? null,
     privacy: artifact.privacy.enabled,
+    literals: artifactLiterals(artifact),
   };
   if (artifact.modelPackage !== undefined)
     model.modelPackage = artifact.modelPackage;

@@ -17,7 +17,32 @@ export interface ModelCliOptions {
   order?: number;
   states?: number;
   modelOption?: string[];
+  /** `--privacy` (true: strict), `--no-privacy` (false: keep literals); absent: the default mode. */
   privacy?: boolean;
+  keepLiterals?: boolean;
+  privacyK?: number;
+}
+
+/** The privacy options of a fit from `--privacy`, `--no-privacy`, `--keep-literals`, `--privacy-k`. */
+export function toPrivacyOptions(o: ModelCliOptions): {
+  mode: 'default' | 'strict' | 'keep-literals';
+  minSessions?: number;
+} {
+  if (o.privacy === true && o.keepLiterals === true)
+    throw new StbError(
+      'STB_USAGE',
+      '[stb] [cli] `--privacy` and `--keep-literals` contradict each other. Pass one of them.',
+    );
+  const mode =
+    o.privacy === true
+      ? 'strict'
+      : o.privacy === false || o.keepLiterals === true
+        ? 'keep-literals'
+        : 'default';
+  return {
+    mode,
+    ...(o.privacyK === undefined ? {} : { minSessions: o.privacyK }),
+  };
 }
 
 /** Log options shared by the commands that read logs. */
@@ -208,7 +233,7 @@ export async function learnModel(
       modelOptions,
       seed: options.seed,
       ...createdAtFromEnv(),
-      ...(options.model.privacy ? { privacy: { enabled: true } } : {}),
+      privacy: toPrivacyOptions(options.model),
       ...(modelPackage === undefined ? {} : { modelPackage }),
       signal: ctx.signal,
       onProgress: (p) => {

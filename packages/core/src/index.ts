@@ -112,6 +112,7 @@ export {
   ValidationCdf,
   ValidationCharts,
   ValidationLoadChart,
+  ValidationLeak,
   ValidationReport,
   PerformanceProperty,
   PerformanceFidelity,

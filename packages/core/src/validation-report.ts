@@ -212,6 +212,43 @@ export const PerformanceFidelity = z.object({
   target: z.string(),
 });
 export type PerformanceFidelity = z.infer<typeof PerformanceFidelity>;
+/**
+ * The leak check (a gate, not a score): literals of the generated trace (the text of strings,
+ * UUIDs and bytes; list elements and the string leaves of JSON documents) that occur verbatim
+ * in the original, where they were seen in fewer than `minSessions` distinct sessions. Slots are
+ * named by template, index and column; values never appear in a report.
+ */
+export const ValidationLeak = z.object({
+  /** k: an original literal seen in fewer distinct sessions is rare. */
+  minSessions: z.number().int().positive(),
+  /** `leaked / checked`: share of the generated literals that are rare original literals. */
+  share: z.number().min(0).max(1),
+  /** Generated literals found verbatim among the original's rare literals (within the sample). */
+  leaked: z.number().int().nonnegative(),
+  /** Generated literals checked (all of them while `samplingRate` is 1). */
+  checked: z.number().int().nonnegative(),
+  /** Generated literals seen. */
+  generatedLiterals: z.number().int().nonnegative(),
+  /** Distinct rare literals tracked in the original (within the sample). */
+  rareOriginalLiterals: z.number().int().nonnegative(),
+  /** Share of the literal space (by hash) checked: 1 while the original's distinct literals fit the memory cap. */
+  samplingRate: z.number().min(0).max(1),
+  /** Slots with leaked literals, most first. */
+  slots: z.array(
+    z.object({
+      templateId: z.string(),
+      /** 0-based slot index (`$1` is 0). */
+      slot: z.number().int().nonnegative(),
+      column: z.string().nullable(),
+      leaked: z.number().int().positive(),
+    }),
+  ),
+  /** The gate (`--max-leak`), when given. */
+  maxLeak: z.number().min(0).max(1).optional(),
+  /** `share <= maxLeak`, when a gate was given. */
+  passed: z.boolean().optional(),
+});
+export type ValidationLeak = z.infer<typeof ValidationLeak>;
 
 /** The report `@stb/validator` produces (`stb validate --json`). */
 export const ValidationReport = z.object({
@@ -239,6 +276,8 @@ export const ValidationReport = z.object({
     /** Normalised rank error bound of one sketch (99 % confidence), 0 while exact. */
     rankError: z.number().min(0),
   }),
+  /** Rare original literals found in the generated trace: reported beside the score, never part of it. */
+  leak: ValidationLeak.optional(),
   /** Non-fatal remarks (e.g. events referencing unknown templates). */
   warnings: z.array(z.string()),
   /** Performance fidelity, when two bench results of the traces were given. */

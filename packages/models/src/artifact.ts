@@ -52,9 +52,15 @@ export const ModelArtifact = z.object({
   /** Session classes, lengths, pools and arrivals (format 2). */
   sessions: SessionModelState,
   privacy: z.object({
+    /** True in `strict` mode. */
     enabled: z.boolean(),
     /** Distinct sessions a literal must be seen in before it may be emitted verbatim. */
     minSessions: z.number().int().positive(),
+    /**
+     * `default`, `strict` or `keep-literals` (see `PrivacyOptions`). Absent in artifacts written
+     * before it existed: then `enabled` means `strict`, else `keep-literals`.
+     */
+    mode: z.enum(['default', 'strict', 'keep-literals']).optional(),
   }),
 });
 export type ModelArtifact = z.infer<typeof ModelArtifact>;

@@ -1,5 +1,11 @@
 import type { QueryTemplate, TraceEvent } from '@stb/core';
-import { StbError, createRng, isStbError, parsePluginOptions } from '@stb/core';
+import {
+  StbError,
+  createRng,
+  hash32,
+  isStbError,
+  parsePluginOptions,
+} from '@stb/core';
 import type { ModelArtifact } from './artifact';
 import { MODEL_ARTIFACT_FORMAT_VERSION } from './artifact';
 import { ArrivalFitter } from './internal/arrival';
@@ -35,6 +41,8 @@ const DEFAULT_SEQUENCE_CACHE_SYMBOLS = 4_000_000;
 const PROGRESS_EVERY = 65_536;
 
 interface FitSession extends TrackedSession {
+  /** A number identifying the session id (pieces of a split session share it), for distinct-session counts. */
+  key: number;
   /** Arrival index of the previous template (-1: none yet). */
   prevTemplate: number;
   prevEndUs: number;
@@ -50,6 +58,11 @@ interface FitSession extends TrackedSession {
 
 interface SequenceSession extends TrackedSession {
   templates: string[];
+}
+
+/** A 52-bit number for a session id: pieces of one session count as one session. */
+function sessionKey(id: string): number {
+  return hash32(id) * 1048576 + (hash32(`#${id}`) >>> 12);
 }
 
 function templateList(options: FitWorkloadModelOptions): QueryTemplate[] {
@@ -112,9 +125,19 @@ export async function fitWorkloadModel(
     : undefined;
   const modelOptions: unknown = parsePluginOptions(model, options.modelOptions);
   const templates = templateList(options);
+  const mode =
+    options.privacy?.mode ??
+    (options.privacy?.enabled === true ? 'strict' : 'default');
+  const minSessions = options.privacy?.minSessions ?? DEFAULT_MIN_SESSIONS;
+  if (!Number.isInteger(minSessions) || minSessions < 1)
+    throw new StbError(
+      'STB_OPTIONS_INVALID',
+      `[stb] [models] \`privacy.minSessions\` must be a positive integer, got ${String(minSessions)}. Pass k ≥ 1.`,
+    );
   const privacy: PrivacySettings = {
-    enabled: options.privacy?.enabled ?? false,
-    minSessions: options.privacy?.minSessions ?? DEFAULT_MIN_SESSIONS,
+    enabled: mode === 'strict',
+    minSessions,
+    mode,
   };
   const trackerOptions = {
     idleUs: options.sessionIdleUs ?? DEFAULT_IDLE_US,
@@ -151,6 +174,7 @@ export async function fitWorkloadModel(
     (id, ordinal, first) => ({
       id,
       ordinal,
+      key: sessionKey(id),
       events: 0,
       lastUs: first.startUs,
       prevTemplate: -1,
@@ -221,7 +245,7 @@ export async function fitWorkloadModel(
       if (p === undefined) continue;
       let f = slotFitters[i];
       if (!f) slotFitters[i] = f = new SlotFitter(privacy.minSessions);
-      f.add(p, e.startUs, session.ordinal);
+      f.add(p, e.startUs, session.key);
       const v = valuePrimitive(p);
       if (v === undefined) continue;
       let source = sources[i];

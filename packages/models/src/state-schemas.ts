@@ -48,6 +48,37 @@ export const StringShapeState = z.object({
 });
 export type StringShapeState = z.infer<typeof StringShapeState>;
 
+/**
+ * Emails: the local part's shape, and the domains (and top-level domains) seen in at least k
+ * sessions (every domain when literals are kept).
+ */
+export const EmailFormatState = z.object({
+  n: z.number().int().nonnegative(),
+  /** Longest email seen, in characters (code points): generated emails never exceed it. */
+  maxLength: z.number().int().nonnegative(),
+  local: StringShapeState,
+  domains: FrequencyState,
+  tlds: FrequencyState,
+});
+export type EmailFormatState = z.infer<typeof EmailFormatState>;
+
+/** UUIDs: counts per version digit, and how many were written in upper case. */
+export const UuidFormatState = z.object({
+  n: z.number().int().nonnegative(),
+  versions: z.record(z.string(), z.number().int().nonnegative()),
+  upper: z.number().int().nonnegative(),
+});
+export type UuidFormatState = z.infer<typeof UuidFormatState>;
+
+/** LIKE patterns (a `%` at either end): how often each end has one, and the shape of the rest. */
+export const LikeFormatState = z.object({
+  n: z.number().int().nonnegative(),
+  leading: z.number().int().nonnegative(),
+  trailing: z.number().int().nonnegative(),
+  core: StringShapeState,
+});
+export type LikeFormatState = z.infer<typeof LikeFormatState>;
+
 /** Numeric values (int, float, bigint). */
 export const NumericState = z.object({
   /** True while every value was an integer. */
@@ -80,6 +111,32 @@ export const ReuseState = z.object({
 });
 export type ReuseState = z.infer<typeof ReuseState>;
 
+/**
+ * JSON documents: skeletons (the document with every leaf replaced by an empty value of its type,
+ * so keys, nesting and array lengths stay; keys seen in fewer than k sessions are dropped) and a
+ * model per leaf path (`a.b`, `tags[]`), which applies the same rules as a slot.
+ */
+export interface JsonFormatState {
+  n: number;
+  skeletons: FrequencyState;
+  leaves: Record<string, SlotModelState>;
+}
+
+/**
+ * Format-preserving synthesis of text values (strings, JSON, UUIDs): how many values of each
+ * type were of each format, and a model per format.
+ */
+export interface StringFormatsState {
+  /** Per value type (`string`, `json`, `uuid`): counts per format (`email`, `uuid`, `json`, `like`, `plain`). */
+  kinds: Record<string, Record<string, number>>;
+  email?: EmailFormatState | undefined;
+  uuid?: UuidFormatState | undefined;
+  like?: LikeFormatState | undefined;
+  json?: JsonFormatState | undefined;
+  /** Plain text: length (in characters) and character classes per position, by code point. */
+  plain?: StringShapeState | undefined;
+}
+
 /** The model of one parameter slot of one template. */
 export interface SlotModelState {
   /** Observations. */
@@ -96,6 +153,8 @@ export interface SlotModelState {
   /** Lists (IN-lists, multi-row VALUES): length and a model of the elements. */
   list?: { length: NumericState; element: SlotModelState } | undefined;
   reuse?: ReuseState | undefined;
+  /** Format-preserving models of the slot's text values (absent in artifacts before it existed). */
+  formats?: StringFormatsState | undefined;
 }
 
 export const SlotModelState: z.ZodType<SlotModelState> = z.lazy(() =>
@@ -111,6 +170,29 @@ export const SlotModelState: z.ZodType<SlotModelState> = z.lazy(() =>
       .object({ length: NumericState, element: SlotModelState })
       .optional(),
     reuse: ReuseState.optional(),
+    formats: StringFormatsState.optional(),
+  }),
+);
+
+const JsonFormatStateSchema: z.ZodType<JsonFormatState> = z.lazy(() =>
+  z.object({
+    n: z.number().int().nonnegative(),
+    skeletons: FrequencyState,
+    leaves: z.record(z.string(), SlotModelState),
+  }),
+);
+
+export const StringFormatsState: z.ZodType<StringFormatsState> = z.lazy(() =>
+  z.object({
+    kinds: z.record(
+      z.string(),
+      z.record(z.string(), z.number().int().nonnegative()),
+    ),
+    email: EmailFormatState.optional(),
+    uuid: UuidFormatState.optional(),
+    like: LikeFormatState.optional(),
+    json: JsonFormatStateSchema.optional(),
+    plain: StringShapeState.optional(),
   }),
 );
 

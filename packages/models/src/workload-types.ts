@@ -13,14 +13,20 @@ import type {
   SequenceSampler,
 } from './sequence-model';
 
-/** Privacy of generated values (see docs/models.md). */
+/** Privacy of generated values (see docs/models.md "Privacy"). */
 export interface PrivacyOptions {
   /**
-   * When true, no string or number literal of the source is stored in the artifact or emitted
-   * verbatim, except low-cardinality categories seen in at least `minSessions` distinct sessions.
+   * `default` (the default): a string, JSON, UUID, date or other non-numeric literal seen in
+   * fewer than `minSessions` distinct sessions is neither stored in the artifact nor emitted;
+   * values of its slot are synthesised in its format instead. Numbers keep their distribution
+   * (sketches), booleans and nulls their shares. `strict`: also numbers only as quantile curves,
+   * and no value of any type from fewer sessions. `keep-literals`: copy source values (the
+   * behaviour before privacy was the default; the artifact then holds source literals).
    */
-  enabled: boolean;
-  /** Distinct sessions a category must occur in to be kept verbatim (default 5). */
+  mode?: 'default' | 'strict' | 'keep-literals';
+  /** @deprecated Use `mode: 'strict'`. True means `strict` when `mode` is not given. */
+  enabled?: boolean;
+  /** Distinct sessions a literal must occur in to be kept verbatim (k, default 5). */
   minSessions?: number;
 }
 

@@ -21,7 +21,15 @@ export interface CollectorConfig {
   windowsUs: readonly number[];
   /** Exact distinct keys before the repeat counter switches to HyperLogLog. */
   repeatExactCap: number;
+  /**
+   * k: a category seen in fewer distinct sessions of its own trace is rare; categorical slots
+   * compare the rare ones pooled (see {@link SlotStats.pooledCategories}).
+   */
+  rareSessions: number;
 }
+
+/** Key of the pooled rare categories. @internal */
+export const RARE_CATEGORY = -1;
 
 /**
  * Seed of every sketch's compaction coin: both traces' sketches compact alike, so identical
@@ -53,6 +61,8 @@ export function bigramKey(from: number, to: number): number {
 }
 
 interface SessionState {
+  /** Session number in this trace (1, 2, …). */
+  ordinal: number;
   last: number;
   lastUs: number;
   count: number;
@@ -90,7 +100,10 @@ export class SlotStats {
     }));
   }
 
-  #category(p: ParamValue): void {
+  /** Per category: its first session, or its distinct sessions while fewer than k. */
+  #sessions: Map<number, number | number[]> | undefined = new Map();
+
+  #category(p: ParamValue, session: number): void {
     this.otherCount++;
     const cats = this.categories;
     if (cats === undefined) return;
@@ -98,11 +111,43 @@ export class SlotStats {
     cats.set(key, (cats.get(key) ?? 0) + 1);
     if (cats.size > this.config.maxCategories) {
       this.categories = undefined;
+      this.#sessions = undefined;
       this.overflow = true;
+      return;
     }
+    const sessions = this.#sessions as Map<number, number | number[]>;
+    const seen = sessions.get(key);
+    if (seen === undefined) sessions.set(key, session);
+    else if (typeof seen === 'number') {
+      if (seen !== session) sessions.set(key, [seen, session]);
+    } else if (
+      seen.length < this.config.rareSessions &&
+      !seen.includes(session)
+    )
+      seen.push(session);
   }
 
-  add(p: ParamValue): void {
+  /**
+   * The category counts with the categories seen in fewer than k distinct sessions pooled under
+   * {@link RARE_CATEGORY}: rare values (an email used once, a search string) compare as a share,
+   * not one by one, so a generator that synthesises them is not scored below one that copies them.
+   */
+  pooledCategories(): Map<number, number> {
+    const out = new Map<number, number>();
+    const cats = this.categories;
+    if (cats === undefined) return out;
+    const k = this.config.rareSessions;
+    for (const [key, count] of cats) {
+      const seen = this.#sessions?.get(key);
+      const n =
+        seen === undefined ? 0 : typeof seen === 'number' ? 1 : seen.length;
+      const to = n >= k ? key : RARE_CATEGORY;
+      out.set(to, (out.get(to) ?? 0) + count);
+    }
+    return out;
+  }
+
+  add(p: ParamValue, session = 0): void {
     switch (p.t) {
       case 'int':
       case 'float':
@@ -120,7 +165,7 @@ export class SlotStats {
           this.numericCount++;
           this.#num().update(ms);
         } else {
-          this.#category(p);
+          this.#category(p, session);
         }
         return;
       }
@@ -130,11 +175,11 @@ export class SlotStats {
         return;
       case 'bool':
       case 'null':
-        this.#category(p);
+        this.#category(p, session);
         return;
       default:
         this.#len().update(p.v.length);
-        this.#category(p);
+        this.#category(p, session);
     }
   }
 }
@@ -272,7 +317,14 @@ export class TraceCollector {
       this.sessions++;
       this.sessionStarts.update(t - this.firstUs);
       this.#bump(bigramKey(START, tpl));
-      s = { last: tpl, lastUs: t, count: 1, firstUs: t, endUs };
+      s = {
+        ordinal: this.sessions,
+        last: tpl,
+        lastUs: t,
+        count: 1,
+        firstUs: t,
+        endUs,
+      };
       this.#open.set(e.sessionId, s);
       if (this.#open.size > this.config.maxOpenSessions) this.#evict();
     } else {
@@ -305,7 +357,7 @@ export class TraceCollector {
           st = new SlotStats(this.config);
           slots[i] = st;
         }
-        st.add(params[i] as ParamValue);
+        st.add(params[i] as ParamValue, s.ordinal);
       }
     }
   }

@@ -229,10 +229,7 @@ export function compareSlot(
   if (kind === 'numeric')
     return { kind, comparison: compareOptionalSketches(a.numeric, b.numeric) };
   if (kind === 'categorical') {
-    const [xa, xb] = alignMaps(
-      a.categories ?? new Map<number, number>(),
-      b.categories ?? new Map<number, number>(),
-    );
+    const [xa, xb] = alignMaps(a.pooledCategories(), b.pooledCategories());
     return { kind, comparison: compareCounts(xa, xb) };
   }
   return { kind, comparison: compareOptionalSketches(a.lengths, b.lengths) };
@@ -314,7 +311,7 @@ export function compareParameters(
       score,
       distance: { name: 'weighted-mean-distance', value: 1 - score },
       test: bonferroni(tests),
-      note: 'Mean slot score per template (numeric: 1 − KS; categorical: 1 − TV; lists and high-cardinality text: 1 − KS of lengths), weighted by the original template frequency.',
+      note: 'Mean slot score per template (numeric: 1 − KS; categorical: 1 − TV, values seen in fewer than k sessions of their trace pooled as one "rare" category; lists and high-cardinality text: 1 − KS of lengths), weighted by the original template frequency.',
     },
     rows,
   };

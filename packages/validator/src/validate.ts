@@ -34,6 +34,7 @@ import {
   type Comparison,
   propertyLabel,
 } from './compare';
+import { LeakTracker } from './leak';
 import { cdfPoints } from './sketch/weighted';
 import { compareConcurrency, compareStatementRate } from './load';
 import { resolveWeights } from './weights';
@@ -80,6 +81,19 @@ export interface ValidateOptions {
   topTemplates?: number;
   /** Bins of the relative time axis (default 24). */
   arrivalBins?: number;
+  /**
+   * k (default 5, the models' default): a value seen in fewer distinct sessions is rare. The leak
+   * check counts rare original literals found in the generated trace; categorical slots compare
+   * each trace's rare values pooled as one category.
+   */
+  minSessions?: number;
+  /** The leak gate: `leak.passed` is false when the leaked share exceeds it (e.g. 0). */
+  maxLeak?: number;
+  /**
+   * Distinct original literals the leak check tracks exactly (default 200 000, about 20 MB);
+   * beyond, it samples literals by hash and `leak.samplingRate` says which share it checked.
+   */
+  leakMaxLiterals?: number;
   /** Report creation time (default now), for reproducible output. */
   createdAt?: string;
   signal?: AbortSignal;
@@ -108,12 +122,18 @@ function toLookup(
 async function consume(
   input: TraceInput,
   collector: TraceCollector,
-  options: { trace: ValidateProgress['trace']; opts: ValidateOptions },
+  options: {
+    trace: ValidateProgress['trace'];
+    opts: ValidateOptions;
+    leak: (e: TraceEvent) => void;
+  },
 ): Promise<void> {
   const { signal, onProgress } = options.opts;
+  const leak = options.leak;
   let n = 0;
   for await (const event of input.events) {
     collector.add(event);
+    leak(event);
     if (++n % PROGRESS_EVERY === 0) {
       if (signal?.aborted)
         throw new StbError(
@@ -187,6 +207,12 @@ export async function validateTraces(
   const windowsUs = (options.windowsUs ?? DEFAULT_WINDOWS_US).filter(
     (w) => w >= resolution,
   );
+  const leakK = options.minSessions ?? 5;
+  if (!Number.isInteger(leakK) || leakK < 1)
+    throw new StbError(
+      'STB_OPTIONS_INVALID',
+      '[stb] [validator] `minSessions` must be a positive integer. Pass k ≥ 1.',
+    );
   const config: CollectorConfig = {
     kGlobal: options.sketchK ?? 2048,
     exactGlobal: options.sketchExactUpTo ?? 16_384,
@@ -196,12 +222,33 @@ export async function validateTraces(
     maxOpenSessions: options.maxOpenSessions ?? 100_000,
     windowsUs,
     repeatExactCap: 100_000,
+    rareSessions: leakK,
   };
+  if (
+    options.maxLeak !== undefined &&
+    !(options.maxLeak >= 0 && options.maxLeak <= 1)
+  )
+    throw new StbError(
+      'STB_OPTIONS_INVALID',
+      '[stb] [validator] `maxLeak` must be a share between 0 and 1. Fix the gate.',
+    );
   const index = new TemplateIndex();
   const a = new TraceCollector(index, config);
   const b = new TraceCollector(index, config);
-  await consume(original, a, { trace: 'original', opts: options });
-  await consume(generated, b, { trace: 'generated', opts: options });
+  const leak = new LeakTracker({
+    minSessions: leakK,
+    maxLiterals: options.leakMaxLiterals ?? 200_000,
+  });
+  await consume(original, a, {
+    trace: 'original',
+    opts: options,
+    leak: (e) => leak.addOriginal(e),
+  });
+  await consume(generated, b, {
+    trace: 'generated',
+    opts: options,
+    leak: (e) => leak.addGenerated(e),
+  });
 
   // templates are looked up only now: catalogs may have filled while the events streamed
   const lookA = toLookup(original.catalog);
@@ -218,6 +265,8 @@ export async function validateTraces(
     warnings.push(
       `${missing} template id(s) used by events have no template record; their query type counts as OTHER.`,
     );
+  const templateOfId = (id: string): QueryTemplate | undefined =>
+    lookA(id) ?? lookB(id);
   const typeOf = (i: number): QueryType => templateOf(i)?.queryType ?? 'OTHER';
 
   const bins = options.arrivalBins ?? 24;
@@ -332,6 +381,10 @@ export async function validateTraces(
           ? 0
           : kllRankError(config.kGlobal),
     },
+    leak: leak.result(
+      (id, slot) => templateOfId(id)?.slots[slot]?.column ?? null,
+      options.maxLeak,
+    ),
     warnings,
   };
   if (options.minScore !== undefined) {

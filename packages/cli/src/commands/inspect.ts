@@ -44,9 +44,16 @@ export function formatInspectReport(r: InspectReport, top: number): string[] {
   const lines: string[] = [];
   const what =
     r.kind === 'model'
-      ? `${r.model?.kind ?? '?'} model (${r.dialect}), fitted ${r.model?.createdAt ?? '?'}${r.model?.privacy ? ', privacy on' : ''}`
+      ? `${r.model?.kind ?? '?'} model (${r.dialect}), fitted ${r.model?.createdAt ?? '?'}`
       : `trace (${r.dialect}), ${r.trace?.source.tool === 'generate' ? 'generated' : 'parsed'} ${r.trace?.createdAt ?? ''}`;
   lines.push(`${r.file}: ${what}`);
+  const lit = r.model?.literals;
+  if (lit)
+    lines.push(
+      lit.mode === 'keep-literals'
+        ? `Literals: kept verbatim (--keep-literals): ${num(lit.stored)} non-numeric values stored, ${num(lit.rare)} of them seen in fewer than ${lit.minSessions} sessions. The model holds source data; do not share it.`
+        : `Literals: ${lit.mode} privacy, k = ${lit.minSessions}: ${num(lit.stored)} non-numeric values stored verbatim (each seen in ≥ ${lit.minSessions} sessions), ${num(lit.rare)} rare; other values are synthesised in their format; numbers as ${lit.numbers === 'sketches' ? 'sketches of their distribution' : 'quantile curves'}.`,
+    );
   const span =
     r.startUs !== null && r.endUs !== null
       ? ` over ${formatDurationUs(r.endUs - r.startUs)} (${isoOfUs(r.startUs)} … ${isoOfUs(r.endUs)})`

@@ -24,6 +24,7 @@ import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
 import { assertWritable } from '../outputs';
 import { readBenchResult } from './compare';
+import { parsePositiveInt } from '../options';
 
 /** Options of `stb validate`. */
 export interface ValidateCommandOptions {
@@ -32,6 +33,8 @@ export interface ValidateCommandOptions {
   report?: string;
   jsonReport?: string;
   minScore?: number;
+  maxLeak?: number;
+  privacyK?: number;
   weights?: ReturnType<typeof parseWeights>;
   benchOriginal?: string;
   benchGenerated?: string;
@@ -42,6 +45,15 @@ function parseScore(value: string): number {
   if (!(n >= 0 && n <= 1))
     throw new InvalidArgumentError(
       `Expected a score between 0 and 1, got \`${value}\`.`,
+    );
+  return n;
+}
+
+function parseShare(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1))
+    throw new InvalidArgumentError(
+      `Expected a share between 0 and 1, got \`${value}\`.`,
     );
   return n;
 }
@@ -113,10 +125,23 @@ export function formatReportTable(report: ValidationReport): string[] {
       : report.passed
         ? ` (passes --min-score ${report.minScore})`
         : ` (BELOW --min-score ${report.minScore})`;
+  const leak = report.leak;
+  const leakLine = leak
+    ? [
+        `  ${'Leak (gate, unscored)'.padEnd(22)} ${leak.leaked} of ${leak.checked} generated literals are rare (< ${leak.minSessions} sessions) original literals (${(leak.share * 100).toFixed(3)} %)${leak.samplingRate < 1 ? `, hash sample ${(leak.samplingRate * 100).toPrecision(3)} %` : ''}${leak.passed === undefined ? '' : leak.passed ? ` (passes --max-leak ${leak.maxLeak})` : ` (ABOVE --max-leak ${leak.maxLeak})`}`,
+        ...leak.slots
+          .slice(0, 5)
+          .map(
+            (s) =>
+              `    ${s.templateId} $${s.slot + 1}${s.column ? ` (${s.column})` : ''}: ${s.leaked}`,
+          ),
+      ]
+    : [];
   return [
     `[stb] Fidelity of ${report.generated.label} against ${report.original.label}: ${report.score.toFixed(4)}${verdict}`,
     ...lines,
     ...performanceLines(report),
+    ...leakLine,
     ...report.warnings.map((w) => `[stb] warning: ${w}`),
   ];
 }
@@ -154,6 +179,16 @@ export function register(program: Command, ctx: CliContext): void {
       '--min-score <score>',
       'exit 1 when the composite score is below this (0..1)',
       parseScore,
+    )
+    .option(
+      '--max-leak <share>',
+      'exit 1 when more than this share of generated literals are rare literals of the original (0..1; e.g. 0)',
+      parseShare,
+    )
+    .option(
+      '--privacy-k <k>',
+      'the leak check: an original literal seen in fewer distinct sessions is rare (default 5)',
+      parsePositiveInt,
     )
     .option(
       '--weights <k=v,...>',
@@ -223,6 +258,10 @@ export function register(program: Command, ctx: CliContext): void {
           report = await validateTraces(original, generated, {
             weights: opts.weights,
             minScore: opts.minScore,
+            ...(opts.maxLeak === undefined ? {} : { maxLeak: opts.maxLeak }),
+            ...(opts.privacyK === undefined
+              ? {}
+              : { minSessions: opts.privacyK }),
             signal: ctx.signal,
             onProgress: (p) => {
               bar.update(done + p.events);
@@ -267,6 +306,16 @@ export function register(program: Command, ctx: CliContext): void {
             score: report.score,
             minScore: report.minScore ?? null,
             passed: report.passed ?? null,
+            leak: report.leak
+              ? {
+                  share: report.leak.share,
+                  leaked: report.leak.leaked,
+                  checked: report.leak.checked,
+                  minSessions: report.leak.minSessions,
+                  maxLeak: report.leak.maxLeak ?? null,
+                  passed: report.leak.passed ?? null,
+                }
+              : null,
             properties: Object.fromEntries(
               report.properties.map((p) => [p.id, p.score]),
             ),
@@ -285,7 +334,8 @@ export function register(program: Command, ctx: CliContext): void {
           },
           { human: formatReportTable(report) },
         );
-        if (report.passed === false) ctx.setExitCode(EXIT_CODES.checkFailed);
+        if (report.passed === false || report.leak?.passed === false)
+          ctx.setExitCode(EXIT_CODES.checkFailed);
       },
     );
   addExamples(cmd, [

@@ -1,229 +1,37 @@
 import { KllSketch } from '@stb/core';
 import type { ParamType, ParamValue } from '@stb/core';
 import type {
-  FrequencyState,
   KllSketchState,
   NumericState,
   SlotModelState,
-  StringShapeState,
   TimestampState,
 } from '../state-schemas';
+import { FormatsFitter } from './format-fit';
 import { InverseCdfSampler } from './inverse-cdf';
+import type { PrivacySettings } from './param-counters';
+import {
+  FrequencyCounter,
+  KEEP_ALL,
+  NUL,
+  StringShapeFitter,
+  stringFreqKey,
+} from './param-counters';
 import { daysOfEpochUs, parseDateDays, parseTimestamp } from './time-format';
 import { valueKey } from './value-key';
 
-/** Distinct values kept exactly before a slot's frequency table turns into heavy hitters. */
-export const FREQ_CAPACITY = 256;
-/** Positions with their own character-class counts in the string shape model. */
-export const SHAPE_POSITIONS = 256;
-/** Character classes: lower, upper, digit, space, other. */
-export const CLASS_COUNT = 5;
-const OTHERS_CAP = 64;
+export {
+  CLASS_COUNT,
+  FREQ_CAPACITY,
+  SHAPE_POSITIONS,
+  charClass,
+  mayKeepLiteral,
+  privacyMode,
+} from './param-counters';
+export type { PrivacyMode, PrivacySettings } from './param-counters';
+
 const REUSE_SOURCES_CAP = 16;
 const QUANTILE_POINTS = 65;
 const PRIVATE_DELTA = 0.0021;
-
-/** Privacy settings applied when a fitted slot is turned into its stored state. */
-export interface PrivacySettings {
-  enabled: boolean;
-  minSessions: number;
-}
-
-/** Character class of a UTF-16 code unit. */
-export function charClass(c: number): number {
-  if (c >= 97 && c <= 122) return 0;
-  if (c >= 65 && c <= 90) return 1;
-  if (c >= 48 && c <= 57) return 2;
-  if (c === 32) return 3;
-  return 4;
-}
-
-/**
- * A frequency-table key, chosen so that counting builds no string for the common types: an `int`
- * value is the number itself; a `string` value is the string itself (V8 caches its hash), unless
- * it starts with NUL; any other value is NUL + its {@link valueKey}. Injective: numbers and
- * strings never collide as Map keys, and only the NUL-prefixed keys start with NUL.
- */
-type FreqKey = string | number;
-
-const NUL = '\u0000';
-
-function stringFreqKey(v: string): string {
-  return v.charCodeAt(0) === 0 ? `${NUL}s${v}` : v;
-}
-
-/** The stored key text ({@link valueKey}) of a {@link FreqKey}. */
-function freqKeyText(key: FreqKey): string {
-  if (typeof key === 'number') return `i${key}`;
-  return key.charCodeAt(0) === 0 ? key.slice(1) : `s${key}`;
-}
-
-/**
- * Exact counts up to 2×capacity distinct values, then the heaviest `capacity` (lossy counting).
- * The Map holds each key's entry number; entries are parallel typed arrays (reused after a
- * prune), so counting a new value allocates no object.
- */
-class FrequencyCounter {
-  n = 0;
-  overflow = false;
-  floor = 0;
-  readonly items = new Map<FreqKey, number>();
-  #count: Float64Array = new Float64Array(16);
-  #error: Float64Array = new Float64Array(16);
-  /** The first session an entry's value was seen in. */
-  #session: Float64Array = new Float64Array(16);
-  /** Further distinct sessions (up to the cap), created on the second one. */
-  #more: (number[] | undefined)[] = [];
-  #free: number[] = [];
-  #next = 0;
-  constructor(readonly sessionCap: number) {}
-
-  #newEntry(): number {
-    const free = this.#free.pop();
-    if (free !== undefined) return free;
-    const e = this.#next++;
-    if (e >= this.#count.length) {
-      const grow = (a: Float64Array): Float64Array => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.#count = grow(this.#count);
-      this.#error = grow(this.#error);
-      this.#session = grow(this.#session);
-    }
-    return e;
-  }
-
-  add(key: FreqKey, session: number): void {
-    this.n++;
-    const e = this.items.get(key);
-    if (e === undefined) {
-      if (this.items.size >= 2 * FREQ_CAPACITY) this.#prune();
-      const f = this.#newEntry();
-      this.#count[f] = 1;
-      this.#error[f] = this.floor;
-      this.#session[f] = session;
-      this.#more[f] = undefined;
-      this.items.set(key, f);
-      return;
-    }
-    this.#count[e] = (this.#count[e] as number) + 1;
-    if (this.#session[e] === session) return;
-    const more = this.#more[e];
-    if (more === undefined) {
-      if (this.sessionCap > 1) this.#more[e] = [session];
-      return;
-    }
-    if (
-      more.length + 1 < this.sessionCap &&
-      more[more.length - 1] !== session &&
-      !more.includes(session)
-    )
-      more.push(session);
-  }
-
-  /**
-   * Keeps the `FREQ_CAPACITY` heaviest entries, ties in insertion order (what a stable sort by
-   * count would keep), without sorting the entries: the cut-off count comes from a typed sort.
-   */
-  #prune(): void {
-    const count = this.#count;
-    const counts = new Float64Array(this.items.size);
-    let i = 0;
-    for (const e of this.items.values()) counts[i++] = count[e] as number;
-    counts.sort();
-    const cut = counts[counts.length - FREQ_CAPACITY] as number;
-    let above = 0;
-    for (const c of counts) if (c > cut) above++;
-    let ties = FREQ_CAPACITY - above;
-    for (const [key, e] of this.items) {
-      const c = count[e] as number;
-      if (c > cut) continue;
-      if (c === cut && ties > 0) {
-        ties--;
-        continue;
-      }
-      const bound = c + (this.#error[e] as number);
-      if (bound > this.floor) this.floor = bound;
-      this.items.delete(key);
-      this.#more[e] = undefined;
-      this.#free.push(e);
-    }
-    this.overflow = true;
-  }
-
-  /** Distinct sessions recorded for an entry (at most the cap). */
-  #sessions(e: number): number {
-    return Math.min(this.sessionCap, 1 + (this.#more[e]?.length ?? 0));
-  }
-
-  toState(privacy: PrivacySettings): FrequencyState {
-    const count = this.#count;
-    let entries: [string, number][] = [];
-    for (const [key, e] of this.items) entries.push([freqKeyText(key), e]);
-    entries.sort(
-      (a, b) =>
-        (count[b[1]] as number) - (count[a[1]] as number) ||
-        (a[0] < b[0] ? -1 : 1),
-    );
-    if (this.overflow) entries = entries.slice(0, FREQ_CAPACITY);
-    if (privacy.enabled)
-      entries = entries.filter(
-        ([, e]) => this.#sessions(e) >= privacy.minSessions,
-      );
-    return {
-      capacity: FREQ_CAPACITY,
-      n: this.n,
-      overflow: this.overflow,
-      items: entries.map(([key, e]) => ({
-        key,
-        count: count[e] as number,
-        error: this.#error[e] as number,
-        sessions: this.#sessions(e),
-      })),
-    };
-  }
-}
-
-class StringShapeFitter {
-  n = 0;
-  readonly length = new KllSketch({ k: 100 });
-  readonly positions: number[][] = [];
-  readonly classes = new Array<number>(CLASS_COUNT).fill(0);
-  readonly others = new Map<string, number>();
-
-  add(s: string): void {
-    this.n++;
-    this.length.update(s.length);
-    for (let i = 0; i < s.length; i++) {
-      const code = s.charCodeAt(i);
-      const c = charClass(code);
-      (this.classes[c] as number)++;
-      if (i < SHAPE_POSITIONS) {
-        while (this.positions.length <= i)
-          this.positions.push(new Array<number>(CLASS_COUNT).fill(0));
-        ((this.positions[i] as number[])[c] as number)++;
-      }
-      if (c === 4) {
-        const ch = s[i] as string;
-        const prev = this.others.get(ch);
-        if (prev !== undefined) this.others.set(ch, prev + 1);
-        else if (this.others.size < OTHERS_CAP) this.others.set(ch, 1);
-      }
-    }
-  }
-
-  toState(): StringShapeState {
-    return {
-      n: this.n,
-      length: this.length.toState(),
-      positions: this.positions.map((p) => [...p]),
-      classes: [...this.classes],
-      others: Object.fromEntries(this.others),
-    };
-  }
-}
 
 class NumericFitter {
   integer = true;
@@ -270,24 +78,42 @@ export class SlotFitter {
     { offset: NumericFitter; formats: Map<string, number> } | undefined;
   date: NumericFitter | undefined;
   list: { length: NumericFitter; element: SlotFitter } | undefined;
+  /** Format-preserving models of text values (strings, JSON, UUIDs). */
+  formats: FormatsFitter | undefined;
   /** Reuse counts per source index. */
   readonly reuse = new Map<number, number>();
 
-  constructor(readonly sessionCap: number) {
+  /** `depth` > 0 for the leaves of JSON documents (which never nest documents again). */
+  constructor(
+    readonly sessionCap: number,
+    readonly depth = 0,
+  ) {
     this.freq = new FrequencyCounter(sessionCap);
+  }
+
+  #formats(): FormatsFitter {
+    return (this.formats ??= new FormatsFitter(this.sessionCap, {
+      newLeaf: () => new SlotFitter(this.sessionCap, this.depth + 1),
+      allowJson: this.depth === 0,
+    }));
   }
 
   #type(t: ParamType): void {
     this.types[t] = (this.types[t] ?? 0) + 1;
   }
 
-  #string(v: string, t: 'string' | 'json' | 'bytes', session: number): void {
+  #string(
+    v: string,
+    t: 'string' | 'json' | 'bytes',
+    at: { eventUs: number; session: number },
+  ): void {
     this.#type(t);
     this.freq.add(
       t === 'string' ? stringFreqKey(v) : NUL + valueKey({ t, v }),
-      session,
+      at.session,
     );
     (this.strings ??= new StringShapeFitter()).add(v);
+    if (t !== 'bytes') this.#formats().add(v, t, at);
   }
 
   /** Adds one observed value of an event starting at `eventUs`, in session number `session`. */
@@ -310,13 +136,9 @@ export class SlotFitter {
         (this.numeric ??= new NumericFitter()).add(Number(p.v));
         return;
       case 'string':
-        this.#string(p.v, 'string', session);
-        return;
       case 'json':
-        this.#string(p.v, 'json', session);
-        return;
       case 'bytes':
-        this.#string(p.v, 'bytes', session);
+        this.#string(p.v, p.t, { eventUs, session });
         return;
       case 'bool':
         this.#type('bool');
@@ -327,11 +149,12 @@ export class SlotFitter {
         return;
       case 'uuid':
         this.#type('uuid');
+        this.#formats().add(p.v, 'uuid', { eventUs, session });
         return;
       case 'timestamp': {
         const ts = parseTimestamp(p.v);
         if (!ts) {
-          this.#string(p.v, 'string', session);
+          this.#string(p.v, 'string', { eventUs, session });
           return;
         }
         this.#type('timestamp');
@@ -346,7 +169,7 @@ export class SlotFitter {
       case 'date': {
         const days = parseDateDays(p.v);
         if (days === undefined) {
-          this.#string(p.v, 'string', session);
+          this.#string(p.v, 'string', { eventUs, session });
           return;
         }
         this.#type('date');
@@ -360,7 +183,7 @@ export class SlotFitter {
         this.#type('list');
         const l = (this.list ??= {
           length: new NumericFitter(100),
-          element: new SlotFitter(this.sessionCap),
+          element: new SlotFitter(this.sessionCap, this.depth),
         });
         l.length.add(p.v.length);
         for (const e of p.v) l.element.add(e, eventUs, session);
@@ -400,6 +223,7 @@ export class SlotFitter {
     };
     if (this.numeric) out.numeric = this.numeric.toState(privacy);
     if (this.strings) out.strings = this.strings.toState();
+    if (this.formats) out.formats = this.formats.toState(privacy);
     if (this.timestamp) {
       const offset = this.timestamp.offset.toState(privacy);
       const ts: TimestampState = {
@@ -412,7 +236,7 @@ export class SlotFitter {
     if (this.date) out.date = this.date.toState(privacy);
     if (this.list)
       out.list = {
-        length: this.list.length.toState({ enabled: false, minSessions: 1 }),
+        length: this.list.length.toState(KEEP_ALL),
         element: this.list.element.toState(privacy, sources),
       };
     if (this.reuse.size > 0) {

@@ -1,37 +1,16 @@
 import type { ParamType, ParamValue, Rng } from '@stb/core';
 import { AliasTable } from '@stb/core';
-import type {
-  NumericState,
-  SlotModelState,
-  StringShapeState,
-} from '../state-schemas';
+import type { NumericState, SlotModelState } from '../state-schemas';
+import { formatGenerator, randomUuid, shapeGenerator } from './format-sample';
 import { InverseCdfSampler } from './inverse-cdf';
-import { CLASS_COUNT, SHAPE_POSITIONS } from './param-fit';
 import { daysOfEpochUs, formatDateDays, formatTimestamp } from './time-format';
 import { fromValueKey } from './value-key';
 
 type Generate = (rng: Rng, eventUs: number) => ParamValue;
 
-const CLASS_CHARS = [
-  'abcdefghijklmnopqrstuvwxyz',
-  'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-  '0123456789',
-  ' ',
-];
 const HEX = '0123456789abcdef';
 
-/** A random RFC 4122 version-4 UUID drawn from `rng`. */
-export function randomUuid(rng: Rng): string {
-  let out = '';
-  for (let i = 0; i < 32; i++) {
-    let d = rng.int(16);
-    if (i === 12) d = 4;
-    else if (i === 16) d = 8 + (d & 3);
-    out += HEX[d] as string;
-    if (i === 7 || i === 11 || i === 15 || i === 19) out += '-';
-  }
-  return out;
-}
+export { randomUuid };
 
 function numericSampler(
   state: NumericState | undefined,
@@ -40,35 +19,6 @@ function numericSampler(
   return state.quantiles
     ? InverseCdfSampler.fromQuantiles(state.quantiles)
     : InverseCdfSampler.fromSketch(state.sketch);
-}
-
-/** Draws strings with the learned length and per-position character classes. */
-function shapeGenerator(shape: StringShapeState): (rng: Rng) => string {
-  const len = InverseCdfSampler.fromSketch(shape.length);
-  const tables = shape.positions.map((p) =>
-    p.some((c) => c > 0) ? new AliasTable(p) : undefined,
-  );
-  const global = shape.classes.some((c) => c > 0)
-    ? new AliasTable(shape.classes)
-    : undefined;
-  const otherChars = Object.keys(shape.others);
-  const others =
-    otherChars.length > 0
-      ? new AliasTable(otherChars.map((c) => shape.others[c] as number))
-      : undefined;
-  return (rng) => {
-    const n = len ? Math.max(0, Math.round(len.sample(rng))) : 0;
-    let s = '';
-    for (let i = 0; i < n; i++) {
-      const table = (i < SHAPE_POSITIONS ? tables[i] : undefined) ?? global;
-      const c = table ? table.sample(rng) : 0;
-      if (c < CLASS_COUNT - 1) {
-        const chars = CLASS_CHARS[c] as string;
-        s += chars[rng.int(chars.length)] as string;
-      } else s += others ? (otherChars[others.sample(rng)] as string) : '-';
-    }
-    return s;
-  };
 }
 
 /** Draws values of one slot (not handling reuse: see {@link ReuseTable}). */
@@ -80,6 +30,8 @@ export class SlotSampler {
     const weights: number[] = [];
     const keptByType = new Map<string, number>();
     const catByType = new Map<string, ParamValue[]>();
+    const keptCounts: number[] = [];
+    const kept: ParamValue[] = [];
     // Categories: exact tables keep every value; after overflow, numbers go to the sketch and
     // only heavy hitters of other types are kept.
     const freq = state.freq;
@@ -92,6 +44,8 @@ export class SlotSampler {
         if (item.count - item.error < heavy) continue;
       }
       weights.push(item.count);
+      kept.push(value);
+      keptCounts.push(item.count);
       this.#components.push(() => value);
       keptByType.set(value.t, (keptByType.get(value.t) ?? 0) + item.count);
       const list = catByType.get(value.t) ?? [];
@@ -104,7 +58,11 @@ export class SlotSampler {
     ][]) {
       const w = count - (keptByType.get(type) ?? 0);
       if (w <= 0) continue;
-      const gen = this.#typeGenerator(type, state, catByType);
+      const gen = this.#typeGenerator(type, state, {
+        cats: catByType,
+        kept,
+        keptCounts,
+      });
       if (!gen) continue;
       weights.push(w);
       this.#components.push(gen);
@@ -115,8 +73,25 @@ export class SlotSampler {
   #typeGenerator(
     type: ParamType,
     state: SlotModelState,
-    cats: Map<string, ParamValue[]>,
+    known: {
+      cats: Map<string, ParamValue[]>;
+      kept: ParamValue[];
+      keptCounts: number[];
+    },
   ): Generate | undefined {
+    if (
+      state.formats &&
+      (type === 'string' || type === 'json' || type === 'uuid')
+    ) {
+      const gen = formatGenerator(state.formats, {
+        type,
+        kept: known.kept,
+        keptCounts: known.keptCounts,
+        leafSampler: (leaf) => new SlotSampler(leaf),
+      });
+      if (gen) return gen;
+    }
+    const cats = known.cats;
     switch (type) {
       case 'int':
       case 'float':

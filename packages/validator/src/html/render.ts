@@ -2,6 +2,7 @@ import type {
   PerformanceFidelity,
   StatisticalTest,
   ValidationCdf,
+  ValidationLeak,
   ValidationProperty,
   ValidationReport,
   ValidationTraceSummary,
@@ -64,6 +65,30 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .warn{background:#fffbeb;border-color:#fde68a}
 footer{color:var(--muted);font-size:12px;margin-top:10px}
 `;
+
+/** The leak gate: shares and the slots that leaked, by column and count, never values. */
+function leakSection(leak: ValidationLeak): string {
+  const gate =
+    leak.passed === undefined
+      ? ''
+      : `<span class="badge ${leak.passed ? 'pass' : 'fail'}">${leak.passed ? 'PASS' : 'FAIL'} · max ${(leak.maxLeak ?? 0).toString()}</span> `;
+  const pct = (leak.share * 100).toFixed(3);
+  const sampled =
+    leak.samplingRate < 1
+      ? ` Checked by hash sample: ${(leak.samplingRate * 100).toPrecision(3)} % of the literal space (the original had more distinct literals than the memory cap).`
+      : '';
+  const rows = leak.slots
+    .map(
+      (s) =>
+        `<tr><td class="mono">${esc(s.templateId)}</td><td class="mono">$${s.slot + 1}</td><td class="mono">${esc(s.column ?? '—')}</td><td class="num">${fmtNum(s.leaked)}</td></tr>`,
+    )
+    .join('');
+  const table =
+    leak.slots.length > 0
+      ? `<table><thead><tr><th>Template</th><th>Slot</th><th>Column</th><th class="num">Leaked literals</th></tr></thead><tbody>${rows}</tbody></table>`
+      : '<p>No generated literal is a rare literal of the original.</p>';
+  return `<section class="card${leak.leaked > 0 ? ' warn' : ''}"><h2>Leak check (gate, not part of the score)</h2><p>${gate}<b>${fmtNum(leak.leaked)}</b> of ${fmtNum(leak.checked)} generated literals (${pct} %) occur verbatim in the original, where they were seen in fewer than ${leak.minSessions} sessions.${sampled}</p>${table}<p class="note">Literals: text of strings, JSON (and its string leaves), UUIDs, bytes and list elements. Values are never shown.</p></section>`;
+}
 
 function scoreColor(s: number): string {
   if (s >= 0.9) return '#16a34a';
@@ -248,6 +273,7 @@ export function renderHtmlReport(
   sections.push(
     `<section class="card hero"><div><div class="note">Composite fidelity score</div><div class="score" style="color:${scoreColor(report.score)}">${report.score.toFixed(3)}</div></div><div>${verdict}<p class="note" style="max-width:620px">Weighted mean of per-property scores (1 = indistinguishable). Scores are effect sizes: 1 − total variation for categorical properties, 1 − Kolmogorov–Smirnov statistic for continuous ones. p-values are shown for diagnostics; at large sizes they are tiny for any visible difference.</p></div></section>`,
   );
+  if (report.leak) sections.push(leakSection(report.leak));
   if (report.warnings.length > 0)
     sections.push(
       `<section class="card warn"><h2>Warnings</h2><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`,
