@@ -131,8 +131,11 @@ describe('npm run demo (fast)', () => {
     // The setup SQL loads the data the workload needs: UPDATEs and SELECTs find their rows
     // (without it every one would miss). A few generated keys fall outside pgbench's ranges
     // (about 1 % of the branch ids, learned as reuses of teller ids), hence the tolerance.
+    // The generated workload also keeps pgbench's setup connection (issue 13's session model):
+    // its one-off SELECTs (a count and a catalog query) run once and are not keyed lookups.
     const keyed = bench.templates.filter(
-      (t) => t.queryType === 'UPDATE' || t.queryType === 'SELECT',
+      (t) =>
+        (t.queryType === 'UPDATE' || t.queryType === 'SELECT') && t.count > 1,
     );
     expect(keyed).toHaveLength(4);
     for (const t of keyed) expect(t.zeroRowShare).toBeLessThan(0.05);

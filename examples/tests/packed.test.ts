@@ -33,6 +33,7 @@ const PACKAGES = [
   'generator',
   'validator',
   'bench',
+  'compare',
   'cli',
 ];
 

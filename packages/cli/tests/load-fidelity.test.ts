@@ -1,0 +1,180 @@
+// Issue 13 ("Faithful load"): a trace generated with -n equal to the original's statements loads a
+// database the way the original did: statements/s, sessions open at once and session count, on real
+// logs (a pgbench -R log with duration logging, and a pool of long-lived connections beside
+// connect-per-transaction signups). Runs the `stb` command as a real process.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readTraceRecords } from '@stb/core';
+import type { QueryTemplate, TraceEvent } from '@stb/core';
+import { SAMPLES_DIR, runStb } from './helpers';
+
+const LOAD_DIR = path.resolve(__dirname, '../../../fixtures/load');
+const dir = mkdtempSync(path.join(tmpdir(), 'stb-cli-load-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Shape {
+  events: number;
+  perS: number;
+  sessions: number;
+  concurrency: number;
+  openTxns: number;
+}
+
+/** Load shape (as ../shared/tools/fidelity-samples.sh computes it) and transactions left open. */
+async function shape(file: string): Promise<Shape> {
+  const sessions = new Map<string, [number, number]>();
+  const boundary = new Map<string, string | undefined>();
+  const inTxn = new Map<string, boolean>();
+  let n = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for await (const r of readTraceRecords(file)) {
+    if (r.kind === 'template') {
+      const t = r as QueryTemplate;
+      const text = t.text.trim().toUpperCase();
+      boundary.set(
+        t.id,
+        t.queryType !== 'TCL'
+          ? undefined
+          : /^(BEGIN|START)/.test(text)
+            ? 'begin'
+            : /^(COMMIT|END|ROLLBACK)/.test(text)
+              ? 'end'
+              : undefined,
+      );
+    }
+    if (r.kind !== 'event') continue;
+    const e = r as TraceEvent;
+    n++;
+    first = Math.min(first, e.startUs);
+    last = Math.max(last, e.startUs);
+    const s = sessions.get(e.sessionId);
+    if (s) {
+      s[0] = Math.min(s[0], e.startUs);
+      s[1] = Math.max(s[1], e.startUs);
+    } else sessions.set(e.sessionId, [e.startUs, e.startUs]);
+    const b = boundary.get(e.templateId);
+    if (b === 'begin') inTxn.set(e.sessionId, true);
+    if (b === 'end') inTxn.set(e.sessionId, false);
+  }
+  const spanS = (last - first) / 1e6;
+  let busy = 0;
+  for (const [a, b] of sessions.values()) busy += (b - a) / 1e6;
+  return {
+    events: n,
+    perS: n / spanS,
+    sessions: sessions.size,
+    concurrency: busy / spanS,
+    openTxns: [...inTxn.values()].filter(Boolean).length,
+  };
+}
+
+async function stb(args: string[]): Promise<void> {
+  const r = await runStb(args);
+  if (r.code !== 0 && !(args[0] === 'validate' && r.code === 1))
+    throw new Error(`stb ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+}
+
+describe('issue 13: generated traces keep the original load', () => {
+  it.each([
+    [
+      'pg-tpcb-simple-logduration',
+      path.join(SAMPLES_DIR, 'pg-tpcb-simple-logduration/postgresql.log.gz'),
+    ],
+    [
+      'pg-mixed-pool-short',
+      path.join(LOAD_DIR, 'pg-mixed-pool-short/postgresql.log.gz'),
+    ],
+  ])(
+    '%s: statements/s, concurrency and sessions within 5 %, 5 % and 10 %; exact -n; no open transaction',
+    async (name, log) => {
+      const o = path.join(dir, `${name}.o.jsonl`);
+      const m = path.join(dir, `${name}.model.json`);
+      const g = path.join(dir, `${name}.g.jsonl`);
+      const v = path.join(dir, `${name}.v.json`);
+      await stb(['parse', '-q', '-i', log, '-o', o]);
+      const so = await shape(o);
+      await stb(['learn', '-q', '-m', 'markov', '-i', o, '-o', m]);
+      await stb([
+        'generate',
+        '-q',
+        '-m',
+        m,
+        '-n',
+        String(so.events),
+        '--seed',
+        '11',
+        '-o',
+        g,
+      ]);
+      await stb([
+        'validate',
+        '-q',
+        '--original',
+        o,
+        '--generated',
+        g,
+        '--json-report',
+        v,
+      ]);
+      const sg = await shape(g);
+      expect(sg.events).toBe(so.events);
+      expect(sg.openTxns).toBe(0);
+      expect(sg.perS / so.perS).toBeGreaterThan(0.95);
+      expect(sg.perS / so.perS).toBeLessThan(1.05);
+      expect(sg.concurrency / so.concurrency).toBeGreaterThan(0.95);
+      expect(sg.concurrency / so.concurrency).toBeLessThan(1.05);
+      expect(
+        Math.abs(sg.sessions - so.sessions) / so.sessions,
+      ).toBeLessThanOrEqual(0.1);
+      const report = JSON.parse(readFileSync(v, 'utf8')) as {
+        properties: { id: string; score: number | null }[];
+      };
+      const score = (id: string): number =>
+        report.properties.find((p) => p.id === id)?.score ?? 0;
+      // the duration-logged think times (0.35–0.56 before the extractor's start fix)
+      expect(score('thinkTime')).toBeGreaterThan(0.9);
+      expect(score('interArrival')).toBeGreaterThan(0.9);
+      expect(score('statementRate')).toBeGreaterThan(0.9);
+      expect(score('concurrency')).toBeGreaterThan(0.9);
+      expect(score('sessionLength')).toBeGreaterThan(0.85);
+    },
+    120_000,
+  );
+
+  it('stb inspect shows the session classes and the concurrency the model produces', async () => {
+    const m = path.join(dir, 'pg-mixed-pool-short.model.json');
+    const r = await runStb(['inspect', m]);
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString('utf8');
+    expect(out).toMatch(/Session classes \(\d+\):/);
+    expect(out).toMatch(/pooled connections/);
+    expect(out).toMatch(
+      /Concurrency: \d+\.\d+ sessions open at once in the source/,
+    );
+  }, 60_000);
+
+  it('generating from a log twice with one seed gives byte-identical files', async () => {
+    const log = path.join(LOAD_DIR, 'pg-two-apps-web/postgresql.log.gz');
+    const a = path.join(dir, 'a.jsonl');
+    const b = path.join(dir, 'b.jsonl');
+    for (const out of [a, b])
+      await stb([
+        'generate',
+        '-q',
+        '-m',
+        'markov',
+        '-i',
+        log,
+        '-n',
+        '300',
+        '--seed',
+        '5',
+        '--no-save-model',
+        '-o',
+        out,
+      ]);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+  }, 120_000);
+});
