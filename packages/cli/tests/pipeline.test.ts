@@ -288,7 +288,11 @@ describe('stb learn + generate + inspect', () => {
     expect({ code: human.code, stderr: human.stderr }).toMatchObject({
       code: 0,
     });
-    expect(human.stdout.toString()).toMatch(/Templates \(\d+, by count\)/);
+    // the generated trace keeps pgbench's setup connection too, so it may hold more templates
+    // than the table shows
+    expect(human.stdout.toString()).toMatch(
+      /Templates \((?:top \d+ of )?\d+, by count\)/,
+    );
     expect(human.stdout.toString()).toMatch(/Top transitions/);
   });
 
