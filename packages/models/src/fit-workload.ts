@@ -494,12 +494,10 @@ function buildSessionModel(
   const stats = classing.classes.map(() => new ClassStats(bucketUs, buckets));
   let busyUs = 0;
   for (let i = 0; i < profiles.size; i++) {
-    (stats[classing.classOf[i] as number] as ClassStats).add(
-      profiles,
-      i,
-      classing.roleOf[i] as number,
-      classing.captureStartUs,
-    );
+    (stats[classing.classOf[i] as number] as ClassStats).add(profiles, i, {
+      role: classing.roleOf[i] as number,
+      originUs: classing.captureStartUs,
+    });
     busyUs += Math.max(
       0,
       (profiles.lastEndUs[i] as number) - (profiles.firstUs[i] as number),
@@ -509,7 +507,7 @@ function buildSessionModel(
   const classes: SessionClassState[] = classing.classes.map((c, i) => {
     const st = stats[i] as ClassStats;
     const dominant = o.templateIds[c.dominant] ?? '';
-    const timing =
+    const timing: ArrivalModelState =
       o.classTimings[i] ?? (o.classTimings[0] as ArrivalModelState);
     const kind = c.pool ? 'pooled connections' : 'sessions';
     return {

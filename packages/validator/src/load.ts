@@ -122,8 +122,7 @@ function cumulativeScore(xa: number[], xb: number[]): number {
 }
 
 function chart(
-  xa: number[],
-  xb: number[],
+  [xa, xb]: [number[], number[]],
   bucketUs: number,
   scale: number,
 ): ValidationLoadChart {
@@ -190,7 +189,7 @@ export function compareStatementRate(
       test: null,
       note: `Statements/s ${fmt(ra)} original, ${fmt(rb)} generated (ratio ${(rb / ra).toFixed(3)}). Score: 1 − largest gap between the cumulative statement counts over relative time ÷ the larger total.`,
     },
-    chart: chart(xa, xb, bucketUs, 1e6),
+    chart: chart([xa, xb], bucketUs, 1e6),
   };
 }
 
@@ -233,6 +232,6 @@ export function compareConcurrency(
       test: null,
       note: `Mean sessions open ${fmt(ma)} original, ${fmt(mb)} generated (ratio ${(mb / ma).toFixed(3)}). Score: 1 − largest gap between the cumulative session-open time over relative time ÷ the larger total.`,
     },
-    chart: chart(xa, xb, bucketUs, 1),
+    chart: chart([xa, xb], bucketUs, 1),
   };
 }

@@ -260,12 +260,13 @@ export class ClassStats {
     this.counts = new Array<number>(Math.max(1, buckets)).fill(0);
   }
 
+  /** Adds session `i` of `p` in its role; offsets count from `at.originUs` (the capture start). */
   add(
     p: SessionProfiles,
     i: number,
-    role: SessionRole,
-    originUs: number,
+    at: { role: SessionRole; originUs: number },
   ): void {
+    const { role, originUs } = at;
     const offset = (p.firstUs[i] as number) - originUs;
     if (role === SessionRole.Pool) {
       this.poolCount++;
