@@ -3,6 +3,7 @@ import type {
   StatisticalTest,
   ValidationCdf,
   ValidationLeak,
+  ValidationLoadChart,
   ValidationProperty,
   ValidationReport,
   ValidationTraceSummary,
@@ -204,6 +205,36 @@ function arrivalChart(
   });
 }
 
+/** One load curve (statements/s or sessions open) of both traces over seconds from their start. */
+function loadChart(
+  c: ValidationLoadChart | null | undefined,
+  title: string,
+): string {
+  if (!c) return '';
+  const pts = (ys: number[]): [number, number][] =>
+    ys.map((v, i) => [((i + 0.5) * c.stepUs) / 1e6, v]);
+  return lineChart({
+    title,
+    series: [
+      { name: 'original', color: COLORS.original, points: pts(c.original) },
+      {
+        name: 'generated',
+        color: COLORS.generated,
+        points: pts(c.generated),
+        dashed: true,
+      },
+    ],
+    xCaption: 'seconds from each trace’s first statement',
+  });
+}
+
+/** The "Load" section: statement rate and concurrency over time (absent in older reports). */
+function loadSection(r: ValidationReport): string {
+  const load = r.charts.load;
+  if (!load || (!load.statementRate && !load.concurrency)) return '';
+  return `<section class="card"><h2>Load</h2><div class="grid2">${loadChart(load.statementRate, 'Statements per second')}${loadChart(load.concurrency, 'Sessions open at once')}</div><p class="note">How hard each trace loads a server over time; solid = original, dashed = generated. Scored by the statementRate and concurrency properties.</p></section>`;
+}
+
 function burstinessTable(r: ValidationReport): string {
   const fmt = (v: number | null): string =>
     v === null ? '<span class="na">too few windows</span>' : fmtNum(v);
@@ -296,6 +327,7 @@ export function renderHtmlReport(
     `<section class="card"><h2>Template transitions</h2><div class="grid2">${heatMap({ title: 'Original: P(next | current)', labels: short, matrix: tr.original, color: COLORS.original })}${heatMap({ title: 'Generated: P(next | current)', labels: short, matrix: tr.generated, color: COLORS.generated })}</div><table><thead><tr><th>Key</th><th>Template</th></tr></thead><tbody>${tr.templateIds.map((id, i) => `<tr><td class="mono">${esc(short[i] ?? '')}</td><td class="mono sql" title="${esc(textById.get(id) ?? '')}">${esc(templateLabel(id, textById.get(id), 110))}</td></tr>`).join('')}</tbody></table></section>`,
   );
   sections.push(
+    loadSection(report),
     `<section class="card"><h2>Arrivals over time</h2><div class="grid2">${arrivalChart(report, 'Events')}${arrivalChart(report, 'Sessions')}</div>${burstinessTable(report)}</section>`,
   );
   sections.push(
