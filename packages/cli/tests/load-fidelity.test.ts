@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readTraceRecords } from '@stb/core';
+import { readTraceRecords, templateFacts } from '@stb/core';
 import type { QueryTemplate, TraceEvent } from '@stb/core';
 import { SAMPLES_DIR, runStb } from './helpers';
 
@@ -32,17 +32,7 @@ async function shape(file: string): Promise<Shape> {
   for await (const r of readTraceRecords(file)) {
     if (r.kind === 'template') {
       const t = r as QueryTemplate;
-      const text = t.text.trim().toUpperCase();
-      boundary.set(
-        t.id,
-        t.queryType !== 'TCL'
-          ? undefined
-          : /^(BEGIN|START)/.test(text)
-            ? 'begin'
-            : /^(COMMIT|END|ROLLBACK)/.test(text)
-              ? 'end'
-              : undefined,
-      );
+      boundary.set(t.id, templateFacts(t).boundary ?? undefined);
     }
     if (r.kind !== 'event') continue;
     const e = r as TraceEvent;

@@ -378,7 +378,8 @@ function* runEvents(
   /** Open sessions inside a transaction (each needs one more event to close it). */
   let inTxnCount = 0;
 
-  const boundaryOf = (id: string): Boundary =>
+  /** Boundary of a template id (the closer's too), from the prepared template table. */
+  const boundaryOfId = (id: string): Boundary =>
     info.get(id)?.boundary ?? (id === plan.closer.template.id ? B_END : B_NONE);
 
   /** The next template of the session's chain, restarting it when it ended (undefined: none). */
@@ -468,7 +469,7 @@ function* runEvents(
    * must close its transaction (COMMIT instead) or end now.
    */
   const budget = (s: OpenSession, left: number): 'emit' | 'close' | 'end' => {
-    const b = boundaryOf(s.nextTemplate);
+    const b = boundaryOfId(s.nextTemplate);
     if (s.inTxn) {
       if (b === B_END) return 'emit';
       return left - 1 >= inTxnCount ? 'emit' : 'close';
