@@ -62,6 +62,12 @@ export interface SessionClassReport {
   /** Mean statements and seconds of the class's ending sessions (null when none end). */
   meanLength: number | null;
   meanLengthS: number | null;
+  /**
+   * How the pooled connections' transactions arrive (docs/models.md "Dispatched units"):
+   * `dispatch` (one class-wide schedule, each unit to the free connection) or `independent`;
+   * absent when the fit could not decide.
+   */
+  units?: 'dispatch' | 'independent';
 }
 
 /** What a model artifact keeps of the source's literals (`stb inspect`). */
@@ -189,7 +195,7 @@ function sessionClassReports(artifact: ModelArtifact): {
     model +=
       c.pool.count * Math.max(0, 1 - poolOffset / spanUs) +
       (c.initial.count + arrivals) * ((lengthUs ?? 0) / periodUs);
-    return {
+    const report: SessionClassReport = {
       id: c.id,
       label: c.label,
       sessions: c.sessions,
@@ -202,6 +208,8 @@ function sessionClassReports(artifact: ModelArtifact): {
       meanLength: sketchMean(c.length),
       meanLengthS: lengthUs === null ? null : lengthUs / 1e6,
     };
+    if (c.units) report.units = c.units.mode;
+    return report;
   });
   return { classes, concurrency: { source: m.meanConcurrency, model } };
 }

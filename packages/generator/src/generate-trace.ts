@@ -220,6 +220,11 @@ interface OpenSession {
   txnIndex: number;
   /** The next event is the appended closing COMMIT; the session ends after it. */
   closing: boolean;
+  /**
+   * Another shard's pooled connection of a dispatched class: simulated (its timing takes part in
+   * the class's dispatch) but not emitted, so shards still merge into the sequential run.
+   */
+  ghost: boolean;
 }
 
 interface TemplateInfo {
@@ -373,6 +378,27 @@ function* runEvents(
   );
 
   const open = new TimedHeap<OpenSession>();
+  /** Open sessions that emit events (not ghosts). */
+  let ownOpen = 0;
+  /**
+   * Dispatched classes (docs/models.md "Dispatched units"): the last unit slot handed out, epoch
+   * µs, and the class's own RNG (independent of sessions and shards).
+   */
+  const dispatchRoot = root.derive('units');
+  const slots = sampler.classes.map((c, i) =>
+    c.unitGapUs ? { lastUs: NaN, rng: dispatchRoot.derive(i) } : undefined,
+  );
+  /** The start of the next unit of pooled connection `s`, ready at `readyUs`. */
+  const dispatch = (s: OpenSession, readyUs: number): number => {
+    const slot = slots[s.cls.id];
+    const gap = s.cls.unitGapUs;
+    if (!slot || !gap) return readyUs;
+    const from = Number.isNaN(slot.lastUs) ? readyUs : slot.lastUs;
+    slot.lastUs = from + Math.round((gap(slot.rng) * timeScale) / plan.scale);
+    // A late slot (every connection was busy) starts as soon as the connection is free, as pgbench's
+    // schedule lag does.
+    return Math.max(readyUs, slot.lastUs);
+  };
   let nextSessionIndex = 0;
   let arrivalsDone = false;
   /** Open sessions inside a transaction (each needs one more event to close it). */
@@ -411,16 +437,21 @@ function* runEvents(
     s.remaining--;
     const think = s.cls.thinkTimeUs(s.nextTemplate, next, s.timeRng);
     s.nextTemplate = next;
-    s.timeUs = s.prevEndUs + Math.round(think * timeScale);
+    s.timeUs =
+      s.kind === SessionKind.Pool && !s.inTxn && !s.closing && s.cls.unitGapUs
+        ? dispatch(s, s.prevEndUs)
+        : s.prevEndUs + Math.round(think * timeScale);
     return true;
   };
 
   const startSession = (start: SessionStart): void => {
     const index = nextSessionIndex++;
-    if (plan.shard && index % plan.shard.count !== plan.shard.index) return;
+    const cls = sampler.classes[start.classIndex] as SessionClassSampler;
+    const ghost =
+      plan.shard !== undefined && index % plan.shard.count !== plan.shard.index;
+    if (ghost && !(start.kind === SessionKind.Pool && cls.unitGapUs)) return;
     if (plan.sessions !== undefined && counters.sessions >= plan.sessions)
       return;
-    const cls = sampler.classes[start.classIndex] as SessionClassSampler;
     const rng = sessionRoot.derive(index);
     const seqRng = rng.derive(1);
     const arrivalUs = toAbs(start.offsetUs);
@@ -443,6 +474,7 @@ function* runEvents(
       inTxn: false,
       txnIndex: 0,
       closing: false,
+      ghost,
     };
     s.remaining =
       start.kind === SessionKind.Pool
@@ -456,7 +488,10 @@ function* runEvents(
     if (first.done) return;
     s.nextTemplate = first.value;
     s.remaining--;
-    counters.sessions++;
+    if (!ghost) {
+      counters.sessions++;
+      ownOpen++;
+    }
     open.push(s);
     if (open.size > MAX_OPEN_SESSIONS)
       throw invalid(
@@ -550,7 +585,22 @@ function* runEvents(
   /** Ends `s` early (exact-count mode, outside a transaction). */
   const drop = (s: OpenSession): void => {
     open.pop();
+    ownOpen--;
     if (s.inTxn) inTxnCount--;
+  };
+
+  /** Advances a ghost past its statement as `emit` would, without an event. */
+  const skip = (s: OpenSession): void => {
+    const id = s.nextTemplate;
+    const drawnUs = s.cls.durationUs(id, s.timeRng);
+    const boundary = boundaryOfId(id);
+    if (boundary === B_BEGIN && !s.inTxn) s.inTxn = true;
+    if (boundary === B_END && s.inTxn) {
+      s.inTxn = false;
+      s.txnIndex++;
+    }
+    s.prevEndUs =
+      s.timeUs + (drawnUs === undefined ? 0 : Math.max(0, Math.round(drawnUs)));
   };
 
   let modelEvents = 0;
@@ -585,7 +635,7 @@ function* runEvents(
       if (open.peek() !== top) break;
     }
     const s = open.peek();
-    if (!s) {
+    if (!s || (ownOpen === 0 && arrivalsDone)) {
       counters.stoppedBy = draining
         ? 'count'
         : plan.sessions !== undefined && counters.sessions >= plan.sessions
@@ -599,6 +649,12 @@ function* runEvents(
     if (plan.endUs !== undefined && s.timeUs >= plan.endUs) {
       counters.stoppedBy = 'duration';
       break;
+    }
+    if (s.ghost) {
+      skip(s);
+      if (prepareNext(s)) open.fixTop();
+      else open.pop();
+      continue;
     }
     if (exact && plan.count !== undefined) {
       const left = plan.count - emitted;
@@ -629,6 +685,7 @@ function* runEvents(
     if (prepareNext(s)) open.fixTop();
     else {
       open.pop();
+      ownOpen--;
       if (s.inTxn) inTxnCount--;
     }
     const counted = exact ? emitted : modelEvents;
@@ -641,7 +698,7 @@ function* runEvents(
   if (!exhausted && plan.closeTransactions) {
     const pending = open
       .drain()
-      .filter((x) => x.inTxn && !x.closing)
+      .filter((x) => x.inTxn && !x.closing && !x.ghost)
       .map((x) => {
         // At the time its next statement was due (≥ every emitted event, and the same in every
         // shard, since it depends on the session alone).

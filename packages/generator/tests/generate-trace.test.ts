@@ -3,7 +3,7 @@ import { isStbError } from '@stb/core';
 import type { ModelArtifact } from '@stb/models';
 import { generateTrace, renderSql } from '@stb/generator';
 import type { GenerateTraceOptions } from '@stb/generator';
-import { TPCB, tpcbArtifact, tpcbTrace } from './helpers/workload';
+import { TPCB, runOrder, tpcbArtifact, tpcbTrace } from './helpers/workload';
 
 let artifact: ModelArtifact;
 beforeAll(async () => {
@@ -171,13 +171,7 @@ describe('generateTrace', () => {
     );
     expect(s0.length).toBeGreaterThan(0);
     expect(s1.length).toBeGreaterThan(0);
-    const order = (es: TraceEvent[]) =>
-      [...es].sort(
-        (a, b) =>
-          a.startUs - b.startUs ||
-          Number(a.sessionId.slice(1)) - Number(b.sessionId.slice(1)),
-      );
-    expect(order([...s0, ...s1])).toEqual(order(all));
+    expect(runOrder([...s0, ...s1])).toEqual(runOrder(all));
   });
 
   it('reproduces the source mix and within-session parameter reuse', async () => {

@@ -5,18 +5,22 @@ import {
   hash32,
   isStbError,
   parsePluginOptions,
+  templateFacts,
 } from '@stb/core';
 import type { ModelArtifact } from './artifact';
 import { MODEL_ARTIFACT_FORMAT_VERSION } from './artifact';
 import { ArrivalFitter } from './internal/arrival';
 import { throwIfAborted } from './internal/abort';
+import { DEQUANTIZE_FROM_US, dequantize } from './internal/dequantize';
 import type { PrivacySettings } from './internal/param-fit';
 import { SlotFitter } from './internal/param-fit';
 import { SequenceBuffer } from './internal/sequence-buffer';
 import type { SessionClassing } from './internal/session-classes';
 import {
   ClassStats,
+  DominantMixes,
   SessionProfiles,
+  SessionRole,
   TemplateTally,
   arrivalBucketUs,
   classifySessions,
@@ -24,6 +28,7 @@ import {
 import { SessionValues, valuePrimitive } from './internal/session-values';
 import type { TrackedSession } from './internal/sessions';
 import { SessionTracker } from './internal/sessions';
+import { UnitFitter } from './internal/units';
 import type { ModelFitProgress, SessionSequence } from './sequence-model';
 import type {
   ArrivalModelState,
@@ -31,6 +36,7 @@ import type {
   SessionClassState,
   SessionModelState,
   SlotModelState,
+  UnitProcessState,
 } from './state-schemas';
 import type { FitWorkloadModelOptions } from './workload-types';
 
@@ -116,10 +122,16 @@ export async function* sessionSequences(
  * });
  */
 export async function fitWorkloadModel(
-  events: () => AsyncIterable<TraceEvent>,
+  input: () => AsyncIterable<TraceEvent>,
   options: FitWorkloadModelOptions,
 ): Promise<ModelArtifact> {
   const { model, signal } = options;
+  const resolutionUs = options.header.timeResolutionUs;
+  // Coarse timestamps: every pass sees each tick's statements spread over the tick.
+  const events =
+    resolutionUs >= DEQUANTIZE_FROM_US
+      ? () => dequantize(input(), resolutionUs)
+      : input;
   const onProgress = options.onProgress
     ? (p: ModelFitProgress): void => options.onProgress?.(p)
     : undefined;
@@ -165,6 +177,7 @@ export async function fitWorkloadModel(
   let eventCount = 0;
   let sessionCount = 0;
   const profiles = new SessionProfiles();
+  const mixes = new DominantMixes();
   const closeOfOrdinal = new OrdinalMap();
   let finishing = false;
   let startUs = Infinity;
@@ -189,6 +202,7 @@ export async function fitWorkloadModel(
     (s) => {
       sessionCount++;
       arrival.sessionEnd(s.events);
+      mixes.add(s.tally);
       if (s.seq) buffer.add(s.id, s.seq);
       const closeIndex = profiles.add(
         {
@@ -299,8 +313,7 @@ export async function fitWorkloadModel(
     );
   }
 
-  const resolutionUs = options.header.timeResolutionUs;
-  const classing = classifySessions(profiles, resolutionUs);
+  const classing = classifySessions(profiles, resolutionUs, mixes);
   const classSequences = await fitClassSequences(classing, {
     model,
     modelOptions,
@@ -316,20 +329,26 @@ export async function fitWorkloadModel(
       })();
     },
   });
-  const classTimings =
-    classing.classes.length > 1
+  const pooled = classing.classes.some((c) => c.pool && c.sessions >= 2);
+  const second =
+    classing.classes.length > 1 || pooled
       ? await fitClassTimings(events, classing, {
           trackerOptions,
           closeOfOrdinal,
           bucketUs: options.bucketUs,
           signal,
+          timings: classing.classes.length > 1,
+          boundaryOf: boundaryTable(templates),
+          resolutionUs,
         })
-      : [arrival.toState()];
+      : { timings: [], units: [] };
   const sessions = buildSessionModel(profiles, classing, {
     resolutionUs,
     templateIds: ids,
     classSequences,
-    classTimings,
+    classTimings:
+      second.timings.length > 0 ? second.timings : [arrival.toState()],
+    classUnits: second.units,
   });
 
   const parameters: ParameterModelState = { stateVersion: 1, templates: {} };
@@ -432,11 +451,28 @@ interface TimingSession {
   prevTemplate: number;
   prevEndUs: number;
   fitter: ArrivalFitter;
+  /** The class's unit fitter when the session is one of its pooled connections. */
+  units: UnitFitter | undefined;
+  inTxn: boolean;
+  lastUnitUs: number;
+}
+
+/** Transaction boundary per template id: 1 begin, 2 end (core's template facts). */
+function boundaryTable(
+  templates: readonly QueryTemplate[],
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of templates) {
+    const b = templateFacts(t).boundary;
+    if (b === 'begin' || b === 'end') out.set(t.id, b === 'begin' ? 1 : 2);
+  }
+  return out;
 }
 
 /**
- * Second pass over the events when there are several classes: think times and durations per
- * class (a session's class is known only once the first pass has seen the capture's end).
+ * Second pass over the events, once the first has seen the capture's end (a session's class and
+ * role are known only then): think times and durations per class when there are several classes,
+ * and each class's unit process over its pooled connections.
  */
 async function fitClassTimings(
   events: () => AsyncIterable<TraceEvent>,
@@ -446,28 +482,47 @@ async function fitClassTimings(
     closeOfOrdinal: OrdinalMap;
     bucketUs: number | undefined;
     signal: AbortSignal | undefined;
+    timings: boolean;
+    boundaryOf: ReadonlyMap<string, number>;
+    resolutionUs: number;
   },
-): Promise<ArrivalModelState[]> {
+): Promise<{
+  timings: ArrivalModelState[];
+  units: (UnitProcessState | undefined)[];
+}> {
   const fitters = classing.classes.map(() => new ArrivalFitter(o.bucketUs));
+  const units = classing.classes.map((c) =>
+    c.pool && c.sessions >= 2
+      ? new UnitFitter(classing.captureStartUs)
+      : undefined,
+  );
   const tracker = new SessionTracker<TimingSession>(
     o.trackerOptions,
-    (id, ordinal, first) => ({
-      id,
-      ordinal,
-      events: 0,
-      lastUs: first.startUs,
-      prevTemplate: -1,
-      prevEndUs: first.startUs,
-      fitter: fitters[
-        classing.classOf[o.closeOfOrdinal.get(ordinal)] as number
-      ] as ArrivalFitter,
-    }),
+    (id, ordinal, first) => {
+      const close = o.closeOfOrdinal.get(ordinal);
+      const ci = classing.classOf[close] as number;
+      return {
+        id,
+        ordinal,
+        events: 0,
+        lastUs: first.startUs,
+        prevTemplate: -1,
+        prevEndUs: first.startUs,
+        fitter: fitters[ci] as ArrivalFitter,
+        units:
+          classing.roleOf[close] === SessionRole.Pool ? units[ci] : undefined,
+        inTxn: false,
+        lastUnitUs: NaN,
+      };
+    },
     () => undefined,
   );
   let n = 0;
   for await (const e of events()) {
     if ((n++ & 1023) === 0) throwIfAborted(o.signal, 'Fitting');
     const s = tracker.push(e);
+    s.units?.event(s, e.startUs, o.boundaryOf.get(e.templateId) ?? 0);
+    if (!o.timings) continue;
     if (tracker.lastIsNew) s.fitter.sessionStart(e.startUs);
     const ai = s.fitter.templateIndex(e.templateId);
     s.fitter.eventAt(e, ai, s);
@@ -475,7 +530,16 @@ async function fitClassTimings(
     s.prevEndUs = e.startUs + (e.durationUs ?? 0);
   }
   tracker.finish();
-  return fitters.map((f) => f.toState());
+  return {
+    timings: o.timings ? fitters.map((f) => f.toState()) : [],
+    units: units.map((u, i) =>
+      u?.toState({
+        endUs: classing.captureEndUs,
+        resolutionUs: o.resolutionUs,
+        connections: (classing.classes[i] as { sessions: number }).sessions,
+      }),
+    ),
+  };
 }
 
 /** The artifact's session model from the profiles and classes. */
@@ -487,6 +551,7 @@ function buildSessionModel(
     templateIds: readonly string[];
     classSequences: unknown[];
     classTimings: ArrivalModelState[];
+    classUnits: (UnitProcessState | undefined)[];
   },
 ): SessionModelState {
   const bucketUs = arrivalBucketUs(classing.spanUs, o.resolutionUs);
@@ -510,6 +575,7 @@ function buildSessionModel(
     const timing: ArrivalModelState =
       o.classTimings[i] ?? (o.classTimings[0] as ArrivalModelState);
     const kind = c.pool ? 'pooled connections' : 'sessions';
+    const units = o.classUnits[i];
     return {
       id: i,
       label: `${kind}, mostly ${dominant.slice(0, 8)}`,
@@ -522,6 +588,7 @@ function buildSessionModel(
         offsetUs: st.initialOffsets.toState(),
       },
       arrivals: { bucketUs, counts: st.counts },
+      ...(units ? { units } : {}),
       length: st.length.toState(),
       lengthUs: st.lengthUs.toState(),
       sequence: o.classSequences[i] ?? o.classSequences[0],

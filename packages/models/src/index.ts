@@ -53,6 +53,7 @@ export {
   ArrivalModelState,
   SessionModelState,
   SessionClassState,
+  UnitProcessState,
   SlotModelState,
   KllSketchState,
 } from './state-schemas';

@@ -233,6 +233,27 @@ export const ArrivalModelState = z.object({
 });
 export type ArrivalModelState = z.infer<typeof ArrivalModelState>;
 
+/**
+ * How the units of work (a transaction, or a statement outside one) of a class's pooled connections
+ * arrive (docs/models.md "Dispatched units"): `dispatch` — one class-wide renewal process with gaps
+ * `gapUs`, each unit taken by the connection that becomes free first (pgbench `-R`, sysbench
+ * `--rate`, a pool behind a request queue); `independent` — each connection's own think times.
+ * Chosen by comparing the observed variance-to-mean ratio of unit starts per `windowUs` window with
+ * each model's prediction.
+ */
+export const UnitProcessState = z.object({
+  mode: z.enum(['dispatch', 'independent']),
+  /** Gaps between consecutive unit starts of the class, µs. */
+  gapUs: KllSketchState,
+  /** Window of the decision, µs. */
+  windowUs: z.number().positive(),
+  /** Variance-to-mean ratio of unit starts per window: observed, and predicted by each model. */
+  observedVmr: z.number().nonnegative(),
+  independentVmr: z.number().nonnegative(),
+  dispatchVmr: z.number().nonnegative(),
+});
+export type UnitProcessState = z.infer<typeof UnitProcessState>;
+
 /** One session class of a {@link SessionModelState} (docs/models.md "Session model"). */
 export const SessionClassState = z.object({
   /** Class index (its position in `classes`). */
@@ -272,6 +293,8 @@ export const SessionClassState = z.object({
     bucketUs: z.number().int().positive(),
     counts: z.array(z.number().int().nonnegative()),
   }),
+  /** How the pooled connections' units of work arrive; absent when the data could not decide. */
+  units: UnitProcessState.optional(),
   /** Statements per ended session. */
   length: KllSketchState,
   /** Time from first statement start to last statement end per ended session, µs. */

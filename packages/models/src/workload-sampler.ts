@@ -1,6 +1,7 @@
 import type { ParamValue, QueryTemplate, Rng } from '@stb/core';
 import type { ModelArtifact } from './artifact';
 import { createArrivalProfile, TimingSampler } from './internal/arrival';
+import { InverseCdfSampler } from './internal/inverse-cdf';
 import { DiscreteSampler } from './internal/session-classes';
 import { ReuseTable, SlotSampler } from './internal/param-sample';
 import type { SlotModelState } from './state-schemas';
@@ -132,6 +133,10 @@ export function createWorkloadSampler(
     const pool = new DiscreteSampler(c.pool.offsetUs);
     const initial = new DiscreteSampler(c.initial.offsetUs);
     const length = new DiscreteSampler(c.length);
+    const unitGaps =
+      c.units?.mode === 'dispatch'
+        ? InverseCdfSampler.fromSketch(c.units.gapUs)
+        : undefined;
     return {
       id: c.id,
       label: c.label,
@@ -152,6 +157,7 @@ export function createWorkloadSampler(
       thinkTimeUs: (prev, next, rng) =>
         classTiming.thinkTimeUs(prev, next, rng),
       durationUs: (id, rng) => classTiming.durationUs(id, rng),
+      unitGapUs: unitGaps ? (rng) => unitGaps.at(rng.next()) : undefined,
     };
   });
 

@@ -126,6 +126,12 @@ export interface SessionClassSampler {
     rng: Rng,
   ): number;
   durationUs(templateId: string, rng: Rng): number | undefined;
+  /**
+   * For a class whose pooled connections' units of work are dispatched (docs/models.md
+   * "Dispatched units"): the gap from one unit start of the class to the next, µs, before scale.
+   * Undefined for classes whose connections keep their own think times.
+   */
+  readonly unitGapUs: ((rng: Rng) => number) | undefined;
 }
 
 /** What the generator draws from: sequence, parameters, timing. Deterministic given the rngs. */

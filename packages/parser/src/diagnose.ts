@@ -11,6 +11,7 @@ const NON_STATEMENT = new Set([
   'init-db',
   'error',
   'other-instance',
+  'logging-control',
 ]);
 
 const ENVELOPES = new Set([

@@ -19,6 +19,7 @@ import {
 import { builtinLogFormats } from './formats/builtin';
 import type { LogFormatContext } from './log-format';
 import { peekLines } from './internal/lines';
+import { isLoggingControl } from './internal/logging-control';
 
 /** Progress of {@link parseLogs}, per input. */
 export interface ParseProgress {
@@ -61,6 +62,12 @@ export interface ParseLogsOptions {
   onProgress?: (p: ParseProgress) => void;
   signal?: AbortSignal;
   filters?: ParseFilters;
+  /**
+   * Keep statements that only switch the server's statement logging (`SET SESSION sql_log_off`,
+   * `SET log_statement`…; default false: they are the capture tool's, not the workload's, and are
+   * counted as skipped `logging-control`).
+   */
+  keepLoggingControl?: boolean;
   /** Longest line accepted (UTF-16 units); longer raises `STB_PARSE_LINE_TOO_LONG`. */
   maxLineLength?: number;
   /** Most invalid lines kept under `'collect'` (default 10 000); the rest are only counted. */
@@ -328,6 +335,11 @@ export function parseLogs(
       for await (const ev of plugin.parse(peek.all, pluginOptions, ctx)) {
         const local = ev.sessionId;
         const full = prefix + local;
+        if (!options.keepLoggingControl && isLoggingControl(ev.sql)) {
+          addCount(fs.skipped, 'logging-control');
+          addCount(summary.skipped, 'logging-control');
+          continue;
+        }
         if (
           (databases &&
             (ev.database === undefined || !databases.includes(ev.database))) ||

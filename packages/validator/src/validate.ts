@@ -126,13 +126,19 @@ async function consume(
     trace: ValidateProgress['trace'];
     opts: ValidateOptions;
     leak: (e: TraceEvent) => void;
+    /** The common time resolution, µs: a finer trace's start times are floored onto its grid. */
+    resolutionUs: number;
   },
 ): Promise<void> {
   const { signal, onProgress } = options.opts;
-  const leak = options.leak;
+  const { leak, resolutionUs: r } = options;
   let n = 0;
   for await (const event of input.events) {
-    collector.add(event);
+    collector.add(
+      r > 1 && event.startUs % r !== 0
+        ? { ...event, startUs: Math.floor(event.startUs / r) * r }
+        : event,
+    );
     leak(event);
     if (++n % PROGRESS_EVERY === 0) {
       if (signal?.aborted)
@@ -243,11 +249,13 @@ export async function validateTraces(
     trace: 'original',
     opts: options,
     leak: (e) => leak.addOriginal(e),
+    resolutionUs: resolution,
   });
   await consume(generated, b, {
     trace: 'generated',
     opts: options,
     leak: (e) => leak.addGenerated(e),
+    resolutionUs: resolution,
   });
 
   // templates are looked up only now: catalogs may have filled while the events streamed

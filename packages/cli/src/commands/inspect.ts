@@ -85,7 +85,7 @@ export function formatInspectReport(r: InspectReport, top: number): string[] {
           ? ''
           : `, ending sessions ${c.meanLength.toFixed(1)} statements / ${(c.meanLengthS ?? 0).toFixed(3)} s`;
       lines.push(
-        `  ${String(c.id).padStart(2)}  ${c.label}: ${num(c.sessions)} sessions (${pct(c.sessionShare)}), ${num(c.statements)} statements (${pct(c.statementShare)}); ${c.pool} pooled, ${c.initial} initial, ${c.arrivalsPerPeriod} arriving per period${len}`,
+        `  ${String(c.id).padStart(2)}  ${c.label}: ${num(c.sessions)} sessions (${pct(c.sessionShare)}), ${num(c.statements)} statements (${pct(c.statementShare)}); ${c.pool} pooled${c.units === 'dispatch' ? ' (transactions dispatched from one schedule)' : ''}, ${c.initial} initial, ${c.arrivalsPerPeriod} arriving per period${len}`,
       );
     }
   }

@@ -59,12 +59,48 @@ export const TPCB = {
   end: template('END', 'TCL'),
 };
 
-/** A small TPC-B-like source trace: sessions of BEGIN … END transactions with realistic timing. */
-export function tpcbTrace(sessions: number): {
+type SourceTrace = {
   header: TraceHeader;
   templates: QueryTemplate[];
   events: TraceEvent[];
-} {
+};
+
+/** A PostgreSQL source trace of the TPC-B templates (events sorted by start). */
+function sourceTrace(events: TraceEvent[]): SourceTrace {
+  events.sort((a, b) => a.startUs - b.startUs);
+  return {
+    header: createTraceHeader({
+      dialect: 'postgres',
+      source: { tool: 'test' },
+      createdAt: '2024-05-01T00:00:00.000Z',
+    }),
+    templates: Object.values(TPCB),
+    events,
+  };
+}
+
+/** A markov artifact fitted on a source trace. */
+function fitMarkov({
+  header,
+  templates,
+  events,
+}: SourceTrace): Promise<ModelArtifact> {
+  return fitWorkloadModel(
+    async function* () {
+      yield* events;
+    },
+    {
+      catalog: templates,
+      header,
+      model: createModelRegistry().get('markov'),
+      seed: 1,
+      createdAt: '2024-05-01T00:00:00.000Z',
+    },
+  );
+}
+
+/** A small TPC-B-like source trace: sessions of BEGIN … END transactions with realistic timing. */
+export function tpcbTrace(sessions: number): SourceTrace {
   const rng = createRng(12345);
   const events: TraceEvent[] = [];
   const t0 = Date.UTC(2024, 4, 1) * 1000;
@@ -102,32 +138,67 @@ export function tpcbTrace(sessions: number): {
     }
     events.push(...sessionEvents);
   }
-  events.sort((a, b) => a.startUs - b.startUs);
-  return {
-    header: createTraceHeader({
-      dialect: 'postgres',
-      source: { tool: 'test' },
-      createdAt: '2024-05-01T00:00:00.000Z',
-    }),
-    templates: Object.values(TPCB),
-    events,
-  };
+  return sourceTrace(events);
 }
 
 /** A markov artifact fitted on {@link tpcbTrace}. */
-export async function tpcbArtifact(sessions = 200): Promise<ModelArtifact> {
-  const { header, templates, events } = tpcbTrace(sessions);
-  const registry = createModelRegistry();
-  return fitWorkloadModel(
-    async function* () {
-      yield* events;
-    },
-    {
-      catalog: templates,
-      header,
-      model: registry.get('markov'),
-      seed: 1,
-      createdAt: '2024-05-01T00:00:00.000Z',
-    },
+export function tpcbArtifact(sessions = 200): Promise<ModelArtifact> {
+  return fitMarkov(tpcbTrace(sessions));
+}
+
+/**
+ * A pool of `connections` long-lived connections whose TPC-B transactions come from one shared
+ * Poisson schedule of `perSecond` transactions/s, each taken by the connection free longest
+ * (pgbench `-R` with one thread), for `seconds`.
+ */
+export function pooledTrace(
+  connections = 4,
+  perSecond = 100,
+  seconds = 30,
+): SourceTrace {
+  const rng = createRng(777);
+  const t0 = Date.UTC(2024, 4, 1) * 1000;
+  const free = new Array<number>(connections).fill(t0);
+  const events: TraceEvent[] = [];
+  let slot = t0;
+  for (;;) {
+    slot += Math.round(rng.exponential(perSecond) * 1e6);
+    if (slot >= t0 + seconds * 1e6) break;
+    const c = free.indexOf(Math.min(...free));
+    let t = Math.max(slot, free[c] as number);
+    const aid = 1 + rng.int(100000);
+    for (const [tpl, values] of [
+      [TPCB.begin, []],
+      [TPCB.updAcc, [1, aid]],
+      [TPCB.selAcc, [aid]],
+      [TPCB.end, []],
+    ] as [QueryTemplate, number[]][]) {
+      const durationUs = 100 + rng.int(200);
+      events.push({
+        kind: 'event',
+        startUs: t,
+        sessionId: `pool${c}`,
+        templateId: tpl.id,
+        params: values.map((v) => ({ t: 'int', v })),
+        durationUs,
+      });
+      t += durationUs + 50 + rng.int(100);
+    }
+    free[c] = t;
+  }
+  return sourceTrace(events);
+}
+
+/** A markov artifact fitted on {@link pooledTrace}. */
+export function pooledArtifact(): Promise<ModelArtifact> {
+  return fitMarkov(pooledTrace());
+}
+
+/** Events in the order a sequential run emits them (start, then session index), to compare shards. */
+export function runOrder(events: TraceEvent[]): TraceEvent[] {
+  return [...events].sort(
+    (a, b) =>
+      a.startUs - b.startUs ||
+      Number(a.sessionId.slice(1)) - Number(b.sessionId.slice(1)),
   );
 }

@@ -89,6 +89,42 @@ export class TemplateTally {
   get dominant(): number {
     return this.#best;
   }
+
+  /** Calls `f` with every template index and its count. */
+  forEach(f: (count: number, template: number) => void): void {
+    this.#counts.forEach(f);
+  }
+}
+
+/**
+ * Template counts of all sessions, summed per dominant template: how the sessions that share a
+ * dominant template spread over the templates. Memory: dominant templates × templates they use.
+ */
+export class DominantMixes {
+  readonly #mix = new Map<number, Map<number, number>>();
+
+  add(tally: TemplateTally): void {
+    let m = this.#mix.get(tally.dominant);
+    if (!m) this.#mix.set(tally.dominant, (m = new Map()));
+    const into = m;
+    tally.forEach((c, t) => into.set(t, (into.get(t) ?? 0) + c));
+  }
+
+  /** Total variation distance between the template mixes of two dominant templates (1: unknown). */
+  distance(a: number, b: number): number {
+    const ma = this.#mix.get(a);
+    const mb = this.#mix.get(b);
+    if (!ma || !mb) return 1;
+    let ta = 0;
+    let tb = 0;
+    for (const c of ma.values()) ta += c;
+    for (const c of mb.values()) tb += c;
+    if (ta === 0 || tb === 0) return 1;
+    let d = 0;
+    for (const [t, c] of ma) d += Math.abs(c / ta - (mb.get(t) ?? 0) / tb);
+    for (const [t, c] of mb) if (!ma.has(t)) d += c / tb;
+    return d / 2;
+  }
 }
 
 /** How a session enters a generated trace. */
@@ -128,17 +164,26 @@ export interface SessionClassing {
 const MIN_CLASS_SHARE = 0.05;
 /** At most this many classes. */
 const MAX_CLASSES = 16;
+/**
+ * Sessions whose dominant templates differ but whose template mixes are this close (total
+ * variation) behave alike — sysbench's threads, each dominated by the point select of whichever
+ * table it happened to hit most — and form one class.
+ */
+const SAME_MIX_TV = 0.25;
 /** A pooled session lived at least this share of the capture. */
 const POOL_MIN_LIFETIME_SHARE = 0.25;
 
 /**
  * Decides each session's role (pool / initial / arrival) and groups sessions into classes by
- * behaviour: pooled or not, then the dominant template. Classes with less than 5 % of the sessions
- * and of the statements merge into one "other" class of their kind; at most 16 classes.
+ * behaviour: pooled or not, then the dominant template, where dominant templates whose sessions
+ * share a template mix (`mixes`, total variation < 0.25) count as one. Classes with less than 5 %
+ * of the sessions and of the statements merge into one "other" class of their kind; at most 16
+ * classes.
  */
 export function classifySessions(
   p: SessionProfiles,
   resolutionUs: number,
+  mixes?: DominantMixes,
 ): SessionClassing {
   let captureStartUs = Infinity;
   let captureLastStartUs = -Infinity;
@@ -169,9 +214,23 @@ export function classifySessions(
     else roleOf[i] = SessionRole.Arrival;
   }
 
+  // dominant templates with one template mix share a representative (the one seen first)
+  const alias = new Map<number, number>();
+  if (mixes) {
+    const reps: number[] = [];
+    for (let i = 0; i < p.size; i++) {
+      const d = p.dominant[i] as number;
+      if (alias.has(d)) continue;
+      const same = reps.find((r) => mixes.distance(r, d) < SAME_MIX_TV);
+      if (same === undefined) reps.push(d);
+      alias.set(d, same ?? d);
+    }
+  }
   // group by (pool, dominant template)
-  const key = (i: number): string =>
-    `${roleOf[i] === SessionRole.Pool ? 'p' : 's'}:${p.dominant[i] as number}`;
+  const key = (i: number): string => {
+    const d = p.dominant[i] as number;
+    return `${roleOf[i] === SessionRole.Pool ? 'p' : 's'}:${alias.get(d) ?? d}`;
+  };
   const groups = new Map<string, ClassDraft>();
   for (let i = 0; i < p.size; i++) {
     const k = key(i);
@@ -179,7 +238,8 @@ export function classifySessions(
     if (!g) {
       g = {
         pool: roleOf[i] === SessionRole.Pool,
-        dominant: p.dominant[i] as number,
+        dominant:
+          alias.get(p.dominant[i] as number) ?? (p.dominant[i] as number),
         sessions: 0,
         statements: 0,
         firstMember: i,

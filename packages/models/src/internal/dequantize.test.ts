@@ -1,0 +1,54 @@
+import type { TraceEvent } from '@stb/core';
+import { dequantize } from './dequantize';
+
+const ev = (startUs: number, sessionId: string): TraceEvent => ({
+  kind: 'event',
+  startUs,
+  sessionId,
+  templateId: 't',
+  params: [],
+});
+
+async function all(events: TraceEvent[], r: number): Promise<TraceEvent[]> {
+  const out: TraceEvent[] = [];
+  async function* src(): AsyncGenerator<TraceEvent> {
+    yield* events;
+  }
+  for await (const e of dequantize(src(), r)) out.push(e);
+  return out;
+}
+
+describe('dequantize', () => {
+  it('spreads each tick evenly over the tick in log order', async () => {
+    const out = await all(
+      [ev(1e6, 'a'), ev(1e6, 'b'), ev(1e6, 'a'), ev(1e6, 'b'), ev(3e6, 'a')],
+      1e6,
+    );
+    expect(out.map((e) => [e.sessionId, e.startUs])).toEqual([
+      ['a', 1_125_000],
+      ['b', 1_375_000],
+      ['a', 1_625_000],
+      ['b', 1_875_000],
+      ['a', 3_500_000],
+    ]);
+  });
+
+  it('keeps a session that ran contiguously within a tick short', async () => {
+    const events = [
+      ...Array.from({ length: 8 }, () => ev(0, 'x')),
+      ...Array.from({ length: 2 }, () => ev(0, 'short')),
+      ...Array.from({ length: 90 }, () => ev(0, 'x')),
+    ];
+    const out = await all(events, 1e6);
+    const short = out
+      .filter((e) => e.sessionId === 'short')
+      .map((e) => e.startUs);
+    expect(short).toEqual([85_000, 95_000]);
+    // time order, and nothing lost
+    expect(out).toHaveLength(100);
+    for (let i = 1; i < out.length; i++)
+      expect((out[i] as TraceEvent).startUs).toBeGreaterThan(
+        (out[i - 1] as TraceEvent).startUs,
+      );
+  });
+});
