@@ -1,1 +1,4 @@
-module.exports = { ...require('../../jest.preset.cjs'), displayName: 'generator' };
+module.exports = {
+  ...require('../../jest.preset.cjs'),
+  displayName: 'generator',
+};

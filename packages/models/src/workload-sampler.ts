@@ -157,7 +157,7 @@ export function createWorkloadSampler(
       thinkTimeUs: (prev, next, rng) =>
         classTiming.thinkTimeUs(prev, next, rng),
       durationUs: (id, rng) => classTiming.durationUs(id, rng),
-      unitGapUs: unitGaps ? (rng) => unitGaps.at(rng.next()) : undefined,
+      unitGapUs: unitGaps ? (u) => unitGaps.at(u) : undefined,
     };
   });
 

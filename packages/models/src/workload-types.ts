@@ -128,10 +128,11 @@ export interface SessionClassSampler {
   durationUs(templateId: string, rng: Rng): number | undefined;
   /**
    * For a class whose pooled connections' units of work are dispatched (docs/models.md
-   * "Dispatched units"): the gap from one unit start of the class to the next, µs, before scale.
+   * "Dispatched units"): the gap from one unit start of the class to the next, µs, before scale,
+   * at probability `u` ∈ [0, 1] of its distribution (the inverse CDF, so callers may stratify).
    * Undefined for classes whose connections keep their own think times.
    */
-  readonly unitGapUs: ((rng: Rng) => number) | undefined;
+  readonly unitGapUs: ((u: number) => number) | undefined;
 }
 
 /** What the generator draws from: sequence, parameters, timing. Deterministic given the rngs. */
