@@ -21,7 +21,7 @@ import type {
 import { extractTraceBatches } from '@stb/extractor';
 import type { ExtractSummary } from '@stb/extractor';
 import { explainNoStatements, parseLogBatches } from '@stb/parser';
-import type { ParseFilters, ParseSummary } from '@stb/parser';
+import type { ParseFilters, ParseProgress, ParseSummary } from '@stb/parser';
 
 /** What `-i` points at. */
 export type InputKind = 'trace' | 'log' | 'model';
@@ -114,6 +114,8 @@ export interface LogInputOptions {
   formatOptions?: Record<string, unknown> | undefined;
   signal: AbortSignal;
   onProgress?: (events: number) => void;
+  /** Called as input bytes are read: on-disk bytes read so far, all inputs together. */
+  onBytes?: (bytesRead: number) => void;
   /** Most invalid lines tolerated, as a share of lines read (default 0.01 = 1 %). */
   maxInvalid?: number | undefined;
 }
@@ -124,6 +126,19 @@ export interface LogTrace {
   records: AsyncIterable<TraceRecord[]>;
   /** Parser and extractor counts (final once `records` is exhausted). */
   summary(): { parse: ParseSummary; extract: ExtractSummary };
+}
+
+/** Sums the bytes read of each input (inputs are read one after another). */
+function bytesProgress(
+  onBytes: (bytesRead: number) => void,
+): (p: ParseProgress) => void {
+  const done = new Map<string, number>();
+  return (p) => {
+    done.set(p.file, p.bytesRead);
+    let total = 0;
+    for (const n of done.values()) total += n;
+    onBytes(total);
+  };
 }
 
 /**
@@ -143,6 +158,7 @@ export async function logRecords(
       : { formatOptions: options.formatOptions }),
     onInvalid: 'collect',
     signal: options.signal,
+    ...(options.onBytes ? { onProgress: bytesProgress(options.onBytes) } : {}),
   });
   const it = raw[Symbol.asyncIterator]();
   const first = await it.next();

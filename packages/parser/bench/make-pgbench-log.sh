@@ -55,7 +55,8 @@ while kill -0 "$BENCH_PID" 2>/dev/null; do
   [ "$sz" -ge "$LIMIT" ] && break
   sleep 2
 done
-kill -INT "$BENCH_PID" 2>/dev/null || true
+# SIGTERM: a background job of a non-interactive shell ignores SIGINT.
+kill -TERM "$BENCH_PID" 2>/dev/null || true
 wait "$BENCH_PID" 2>/dev/null || true
 BENCH_PID=
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -w stop >/dev/null
