@@ -93,8 +93,9 @@ export interface ExtractRun extends AsyncIterable<TraceEvent | QueryTemplate> {
 }
 
 /** A running batched extraction: iterate it once for arrays of trace records. */
-export interface ExtractBatchRun
-  extends AsyncIterable<(TraceEvent | QueryTemplate)[]> {
+export interface ExtractBatchRun extends AsyncIterable<
+  (TraceEvent | QueryTemplate)[]
+> {
   /** Every template met so far (grows while iterating). */
   readonly catalog: TemplateCatalog;
   /** Counts so far. */

@@ -241,7 +241,10 @@ function excluded(
 function parseRun(
   inputs: readonly string[] | string,
   options: ParseLogsOptions,
-): { summary: () => ParseSummary; batches: () => AsyncIterator<RawQueryEvent[]> } {
+): {
+  summary: () => ParseSummary;
+  batches: () => AsyncIterator<RawQueryEvent[]>;
+} {
   const files = typeof inputs === 'string' ? [inputs] : [...inputs];
   const formats = options.formats ?? builtinLogFormats;
   const onInvalid = options.onInvalid ?? 'throw';
@@ -534,5 +537,4 @@ export function parseLogs(
       };
     },
   };
-
 }

@@ -92,23 +92,20 @@ export function register(program: Command, ctx: CliContext): void {
     let log;
     let written;
     try {
-      log = await logRecords(
-        files,
-        {
-          format: toLogFormat(opts),
-          filters: toFilters(opts),
-          formatOptions: toFormatOptions(opts),
-          maxInvalid: opts.maxInvalid,
-          signal: ctx.signal,
-          onProgress: (n) => {
-            rate.statements = n;
-          },
-          onBytes: (b) => {
-            rate.bytes = b;
-            bar.update(Math.round(b / 1e5) / 10);
-          },
+      log = await logRecords(files, {
+        format: toLogFormat(opts),
+        filters: toFilters(opts),
+        formatOptions: toFormatOptions(opts),
+        maxInvalid: opts.maxInvalid,
+        signal: ctx.signal,
+        onProgress: (n) => {
+          rate.statements = n;
         },
-      );
+        onBytes: (b) => {
+          rate.bytes = b;
+          bar.update(Math.round(b / 1e5) / 10);
+        },
+      });
       written = await writeTrace(ctx.resolvePath(opts.output), log.records, {
         ...(opts.outputFormat ? { format: opts.outputFormat } : {}),
         signal: ctx.signal,

@@ -12,10 +12,6 @@ export interface OpenInputOptions {
   signal?: AbortSignal;
   /** Called with the number of compressed (on-disk) bytes read so far. */
   onBytes?: (bytesRead: number) => void;
-  /** Files only: first byte to read (default 0), for reading one byte range of a plain file. */
-  start?: number;
-  /** Files only: byte to stop before (exclusive; default the end of the file). */
-  end?: number;
 }
 
 /** An opened input: a byte stream (gunzipped when the data is gzip) and what is known of it. */
@@ -82,8 +78,6 @@ export async function openInput(
     raw = createReadStream(input, {
       highWaterMark: 1 << 20,
       signal: options.signal,
-      ...(options.start === undefined ? {} : { start: options.start }),
-      ...(options.end === undefined ? {} : { end: options.end - 1 }),
     });
   }
   // Peek at the first bytes to detect gzip, then push them back.
@@ -207,8 +201,6 @@ export interface SplitLinesOptions {
   maxLineLength?: number | undefined;
   gzip?: boolean;
   signal?: AbortSignal | undefined;
-  /** Number of the line before the first one (default 0), when the stream starts mid-file. */
-  firstLine?: number;
 }
 
 /**
@@ -222,7 +214,7 @@ export async function* splitLineBatches(
 ): AsyncGenerator<InputLine[]> {
   const max = options.maxLineLength ?? 64 * 1024 * 1024;
   let partial = '';
-  let lineNo = options.firstLine ?? 0;
+  let lineNo = 0;
   for await (const chunk of decodeText(stream, name, {
     ...options,
     line: () => lineNo,
