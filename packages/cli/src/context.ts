@@ -64,6 +64,8 @@ export interface ProgressOptions {
   total?: number;
   /** Unit of the value: `events`, `lines`, `bytes`… */
   unit?: string;
+  /** More text after the bar, computed at each update (rates, counts). */
+  detail?: () => string;
 }
 
 /** Options of {@link CliContext.printSummary}. */
@@ -196,9 +198,11 @@ function createBar(
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as unknown as NodeJS.WritableStream,
-      format: known
-        ? `${options.label} [{bar}] {percentage}% | {value}/{total} ${unit} | {eta_formatted}`
-        : `${options.label} {value} ${unit}`,
+      format:
+        (known
+          ? `${options.label} [{bar}] {percentage}% | {value}/{total} ${unit} | {eta_formatted}`
+          : `${options.label} {value} ${unit}`) +
+        (options.detail ? ' | {detail}' : ''),
       hideCursor: false,
       clearOnComplete: true,
       fps: 5,
@@ -206,13 +210,14 @@ function createBar(
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(known ? (options.total as number) : 0, 0);
+  const payload = () => (options.detail ? { detail: options.detail() } : {});
+  bar.start(known ? (options.total as number) : 0, 0, payload());
   let stopped = false;
   return {
     update(value, total) {
       if (stopped) return;
       if (total !== undefined && total > 0) bar.setTotal(total);
-      bar.update(value);
+      bar.update(value, payload());
     },
     stop() {
       if (stopped) return;

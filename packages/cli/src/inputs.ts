@@ -18,10 +18,10 @@ import type {
   TraceRecord,
   WriteTraceSummary,
 } from '@stb/core';
-import { extractTrace } from '@stb/extractor';
+import { extractTraceBatches } from '@stb/extractor';
 import type { ExtractSummary } from '@stb/extractor';
-import { explainNoStatements, parseLogs } from '@stb/parser';
-import type { ParseFilters, ParseSummary } from '@stb/parser';
+import { explainNoStatements, parseLogBatches } from '@stb/parser';
+import type { ParseFilters, ParseProgress, ParseSummary } from '@stb/parser';
 
 /** What `-i` points at. */
 export type InputKind = 'trace' | 'log' | 'model';
@@ -114,27 +114,31 @@ export interface LogInputOptions {
   formatOptions?: Record<string, unknown> | undefined;
   signal: AbortSignal;
   onProgress?: (events: number) => void;
+  /** Called as input bytes are read: on-disk bytes read so far, all inputs together. */
+  onBytes?: (bytesRead: number) => void;
   /** Most invalid lines tolerated, as a share of lines read (default 0.01 = 1 %). */
   maxInvalid?: number | undefined;
 }
 
 /** A log being parsed and extracted into trace records. */
 export interface LogTrace {
-  records: AsyncIterable<TraceRecord>;
+  /** Records in batches (arrays), as `writeTrace` takes them. */
+  records: AsyncIterable<TraceRecord[]>;
   /** Parser and extractor counts (final once `records` is exhausted). */
   summary(): { parse: ParseSummary; extract: ExtractSummary };
 }
 
-async function* prepend<T>(
-  first: T,
-  rest: AsyncIterator<T>,
-): AsyncGenerator<T> {
-  yield first;
-  for (;;) {
-    const r = await rest.next();
-    if (r.done) return;
-    yield r.value;
-  }
+/** Sums the bytes read of each input (inputs are read one after another). */
+function bytesProgress(
+  onBytes: (bytesRead: number) => void,
+): (p: ParseProgress) => void {
+  const done = new Map<string, number>();
+  return (p) => {
+    done.set(p.file, p.bytesRead);
+    let total = 0;
+    for (const n of done.values()) total += n;
+    onBytes(total);
+  };
 }
 
 /**
@@ -146,7 +150,7 @@ export async function logRecords(
   files: readonly string[],
   options: LogInputOptions,
 ): Promise<LogTrace> {
-  const raw = parseLogs([...files], {
+  const raw = parseLogBatches([...files], {
     ...(options.format === undefined ? {} : { format: options.format }),
     ...(options.filters === undefined ? {} : { filters: options.filters }),
     ...(options.formatOptions === undefined
@@ -154,10 +158,11 @@ export async function logRecords(
       : { formatOptions: options.formatOptions }),
     onInvalid: 'collect',
     signal: options.signal,
+    ...(options.onBytes ? { onProgress: bytesProgress(options.onBytes) } : {}),
   });
   const it = raw[Symbol.asyncIterator]();
   const first = await it.next();
-  if (first.done) {
+  if (first.done || first.value.length === 0) {
     const parsed = raw.summary();
     throw new StbError(
       'STB_MODEL_EMPTY_INPUT',
@@ -172,10 +177,26 @@ export async function logRecords(
       },
     );
   }
-  const firstRaw: RawQueryEvent = first.value;
-  const run = extractTrace(prepend(firstRaw, it), {
-    signal: options.signal,
-  });
+  const firstBatch: RawQueryEvent[] = first.value;
+  const firstRaw = firstBatch[0] as RawQueryEvent;
+  const rest: AsyncIterable<RawQueryEvent[]> = {
+    [Symbol.asyncIterator]: () => {
+      let head: RawQueryEvent[] | undefined = firstBatch;
+      return {
+        next: () => {
+          if (head === undefined) return it.next();
+          const value = head;
+          head = undefined;
+          return Promise.resolve({ done: false, value });
+        },
+        return: async () => {
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+  const run = extractTraceBatches(rest, { signal: options.signal });
   const header = (): TraceHeader => {
     // Formats are known once each file's first lines were read; files not reached yet are
     // detected later, so list the ones known now.
@@ -193,14 +214,13 @@ export async function logRecords(
       timeResolutionUs: resolutions.length > 0 ? Math.max(...resolutions) : 1,
     });
   };
-  async function* records(): AsyncGenerator<TraceRecord> {
-    yield header();
-    let n = 0;
-    for await (const r of run) {
-      yield r;
-      if (r.kind === 'event' && (++n & 4095) === 0) options.onProgress?.(n);
+  async function* records(): AsyncGenerator<TraceRecord[]> {
+    yield [header()];
+    for await (const batch of run) {
+      yield batch;
+      options.onProgress?.(run.summary().events);
     }
-    options.onProgress?.(n);
+    options.onProgress?.(run.summary().events);
     // Before the output is committed: a log that lost more than --max-invalid of its lines is
     // bad input (exit 3), not a trace to carry on with.
     checkInvalidShare(raw.summary(), options.maxInvalid ?? DEFAULT_MAX_INVALID);

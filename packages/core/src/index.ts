@@ -64,12 +64,19 @@ export {
 export type { AnyIterable } from './streams';
 export { parsePluginOptions, isPlugin } from './plugin';
 export type { PluginKind, PluginBase } from './plugin';
-export { STDIN_NAME, openInput, readLines, splitLines } from './io/input';
+export {
+  STDIN_NAME,
+  openInput,
+  readLines,
+  splitLineBatches,
+  splitLines,
+} from './io/input';
 export type {
   OpenInputOptions,
   OpenedInput,
   ReadLinesOptions,
   InputLine,
+  SplitLinesOptions,
 } from './io/input';
 export {
   BENCH_RESULT_VERSION,

@@ -92,6 +92,16 @@ export interface ExtractRun extends AsyncIterable<TraceEvent | QueryTemplate> {
   summary(): ExtractSummary;
 }
 
+/** A running batched extraction: iterate it once for arrays of trace records. */
+export interface ExtractBatchRun extends AsyncIterable<
+  (TraceEvent | QueryTemplate)[]
+> {
+  /** Every template met so far (grows while iterating). */
+  readonly catalog: TemplateCatalog;
+  /** Counts so far. */
+  summary(): ExtractSummary;
+}
+
 /** Largest correction of a derived start time (see `accept`), µs. */
 const MAX_START_CLAMP_US = 1_000_000;
 
@@ -152,6 +162,24 @@ export function extractTrace(
   source: AnyIterable<RawQueryEvent>,
   options: ExtractOptions = {},
 ): ExtractRun {
+  const { catalog, summary, state, once } = newRun();
+  return {
+    catalog,
+    summary,
+    [Symbol.asyncIterator]() {
+      once();
+      return run(source, options, state)[Symbol.asyncIterator]();
+    },
+  };
+}
+
+/** A new run's catalog, summary and the guard against a second iteration. */
+function newRun(): {
+  catalog: TemplateCatalog;
+  summary: () => ExtractSummary;
+  state: RunState;
+  once: () => void;
+} {
   const catalog = new TemplateCatalog();
   const s: ExtractSummary = {
     events: 0,
@@ -167,9 +195,9 @@ export function extractTrace(
     reorderOverflow: 0,
   };
   let started = false;
-  const iterate = () => run(source, options, { catalog, s });
   return {
     catalog,
+    state: { catalog, s },
     summary: () => ({
       ...s,
       templates: catalog.size,
@@ -177,47 +205,53 @@ export function extractTrace(
       eventsByPath: { ...s.eventsByPath },
       invalidUtf8: [...s.invalidUtf8],
     }),
-    [Symbol.asyncIterator]() {
+    once: () => {
       if (started)
         throw new StbError(
           'STB_USAGE',
           '[stb] [extractor] An extraction run can be iterated only once. Call `extractTrace` again.',
         );
       started = true;
-      return iterate()[Symbol.asyncIterator]();
     },
   };
 }
 
-async function* run(
-  source: AnyIterable<RawQueryEvent>,
-  options: ExtractOptions,
-  state: { catalog: TemplateCatalog; s: ExtractSummary },
-): AsyncGenerator<TraceEvent | QueryTemplate> {
-  const { catalog, s } = state;
-  const onInvalid = options.onInvalid ?? 'throw';
-  const workers = Math.max(0, Math.floor(options.workers ?? 0));
-  const buffer = new ReorderBuffer<TraceEvent>(
-    options.reorderWindowUs ?? 10_000_000,
-    options.maxReorderEvents ?? 100_000,
-  );
-  const sessions = new Map<string, SessionState>();
-  const emitted = new Set<string>();
-  const interval = options.progressIntervalMs ?? 500;
-  let lastProgress = Date.now();
-  let seen = 0;
-  const exOptions: ExtractorOptions = {};
-  if (options.dialect) exOptions.dialect = options.dialect;
-  if (options.squashLists !== undefined)
-    exOptions.squashLists = options.squashLists;
-  if (options.maxCachedShapes !== undefined)
-    exOptions.maxCachedShapes = options.maxCachedShapes;
+/** Per-extraction state shared by the sequential, pooled and batched paths. */
+interface RunState {
+  catalog: TemplateCatalog;
+  s: ExtractSummary;
+}
+
+/**
+ * The sequential part of an extraction: checks and counts each extracted result, gives it its
+ * session's transaction index and start correction, and holds it in the reorder window; hands
+ * out trace records (each template right before its first event) in the order a sequential run
+ * gives them. Synchronous, so batched callers pay no `await` per event.
+ */
+class TraceAssembler {
+  readonly #buffer: ReorderBuffer<TraceEvent>;
+  readonly #sessions = new Map<string, SessionState>();
+  readonly #emitted = new Set<string>();
+  readonly #onInvalid: OnInvalid;
+  #pendingEvent: TraceEvent | undefined;
+
+  constructor(
+    readonly state: RunState,
+    options: ExtractOptions,
+  ) {
+    this.#onInvalid = options.onInvalid ?? 'throw';
+    this.#buffer = new ReorderBuffer<TraceEvent>(
+      options.reorderWindowUs ?? 10_000_000,
+      options.maxReorderEvents ?? 100_000,
+    );
+  }
 
   /** Accepts one extracted result: checks, counts, txn index, reorder. Returns false when skipped. */
-  const accept = (r: WorkerResult): boolean => {
+  accept(r: WorkerResult): boolean {
+    const { catalog, s } = this.state;
     if (r.invalidUtf8) {
       const p = r.invalidUtf8;
-      if (onInvalid === 'throw')
+      if (this.#onInvalid === 'throw')
         throw new ParseError(
           'STB_INPUT_ENCODING',
           `[stb] [extractor] Invalid UTF-8 in a statement (${p.file}:${p.line}:${p.column}). Fix the log's encoding, or pass onInvalid 'collect' to keep it or 'skip' to drop it.`,
@@ -225,7 +259,7 @@ async function* run(
         );
       s.invalidUtf8Events++;
       if (s.invalidUtf8.length < 100) s.invalidUtf8.push(p);
-      if (onInvalid === 'skip') {
+      if (this.#onInvalid === 'skip') {
         s.skipped++;
         return false;
       }
@@ -246,7 +280,7 @@ async function* run(
     s.eventsByPath[path]++;
     if (path === 'lexer') s.failedParseEvents++;
     if (ev.outcome && !ev.outcome.ok) s.failedEvents++;
-    let st = sessions.get(ev.sessionId);
+    let st = this.#sessions.get(ev.sessionId);
     if (st === undefined) {
       st = {
         lastKey: Number.NEGATIVE_INFINITY,
@@ -255,7 +289,7 @@ async function* run(
         inTxn: false,
         current: 0,
       };
-      sessions.set(ev.sessionId, st);
+      this.#sessions.set(ev.sessionId, st);
     }
     if (r.boundary === 'begin' && !st.inTxn) {
       st.inTxn = true;
@@ -283,31 +317,63 @@ async function* run(
       ev.durationUs === undefined ? undefined : ev.startUs + ev.durationUs;
     const key = ev.startUs > st.lastKey ? ev.startUs : st.lastKey;
     st.lastKey = key;
-    buffer.push(key, ev);
+    this.#buffer.push(key, ev);
     return true;
-  };
+  }
 
   /** The next record to yield (a template before its first event), or undefined. */
-  let pendingEvent: TraceEvent | undefined;
-  const next = (all: boolean): TraceEvent | QueryTemplate | undefined => {
-    if (pendingEvent) {
-      const e = pendingEvent;
-      pendingEvent = undefined;
+  next(all: boolean): TraceEvent | QueryTemplate | undefined {
+    if (this.#pendingEvent) {
+      const e = this.#pendingEvent;
+      this.#pendingEvent = undefined;
       return e;
     }
-    const ev = buffer.pop(all);
+    const ev = this.#buffer.pop(all);
     if (ev === undefined) return undefined;
+    const { catalog, s } = this.state;
     s.events++;
-    s.reorderOverflow = buffer.overflowed;
-    if (!emitted.has(ev.templateId)) {
-      emitted.add(ev.templateId);
-      pendingEvent = ev;
+    s.reorderOverflow = this.#buffer.overflowed;
+    if (!this.#emitted.has(ev.templateId)) {
+      this.#emitted.add(ev.templateId);
+      this.#pendingEvent = ev;
       return catalog.get(ev.templateId);
     }
     return ev;
-  };
+  }
 
-  const tick = (): void => {
+  /** Moves every ready record (all of them when `all`) to `out`. */
+  drain(all: boolean, out: (TraceEvent | QueryTemplate)[]): void {
+    for (let rec = this.next(all); rec !== undefined; rec = this.next(all))
+      out.push(rec);
+  }
+}
+
+function extractFailed(raw: RawQueryEvent, err: unknown): ParseError {
+  return new ParseError(
+    'STB_EXTRACT_FAILED',
+    `[stb] [extractor] Extraction failed unexpectedly (${raw.source.file}:${raw.source.line}). Report this bug with the statement.`,
+    {
+      cause: err,
+      position: { source: raw.source.file, line: raw.source.line },
+    },
+  );
+}
+
+function extractorOptions(options: ExtractOptions): ExtractorOptions {
+  const exOptions: ExtractorOptions = {};
+  if (options.dialect) exOptions.dialect = options.dialect;
+  if (options.squashLists !== undefined)
+    exOptions.squashLists = options.squashLists;
+  if (options.maxCachedShapes !== undefined)
+    exOptions.maxCachedShapes = options.maxCachedShapes;
+  return exOptions;
+}
+
+/** Throws on abort; reports progress at most every `progressIntervalMs`. */
+function ticker(options: ExtractOptions, state: RunState): () => void {
+  const interval = options.progressIntervalMs ?? 500;
+  let lastProgress = Date.now();
+  return () => {
     if (options.signal?.aborted)
       throw new StbError(
         'STB_ABORTED',
@@ -319,13 +385,83 @@ async function* run(
       if (now - lastProgress >= interval) {
         lastProgress = now;
         options.onProgress({
-          events: s.events,
-          templates: catalog.size,
+          events: state.s.events,
+          templates: state.catalog.size,
           done: false,
         });
       }
     }
   };
+}
+
+/**
+ * {@link extractTrace} over batches of raw events, giving the trace records in arrays (one
+ * `await` per batch): the same records in the same order. Extracts in this thread.
+ * @example
+ * ```ts
+ * const run = extractTraceBatches(parseLogBatches(['postgresql.log']));
+ * for await (const recs of run) for (const rec of recs) write(rec);
+ * ```
+ */
+export function extractTraceBatches(
+  source: AnyIterable<RawQueryEvent[]>,
+  options: ExtractOptions = {},
+): ExtractBatchRun {
+  const { catalog, summary, state, once } = newRun();
+  return {
+    catalog,
+    summary,
+    [Symbol.asyncIterator]() {
+      once();
+      return runBatches(source, options, state)[Symbol.asyncIterator]();
+    },
+  };
+}
+
+async function* runBatches(
+  source: AnyIterable<RawQueryEvent[]>,
+  options: ExtractOptions,
+  state: RunState,
+): AsyncGenerator<(TraceEvent | QueryTemplate)[]> {
+  const asm = new TraceAssembler(state, options);
+  const tick = ticker(options, state);
+  const ex = await createExtractor(extractorOptions(options));
+  for await (const raws of source) {
+    tick();
+    const out: (TraceEvent | QueryTemplate)[] = [];
+    for (const raw of raws) {
+      let r: WorkerResult;
+      try {
+        r = ex.extract(raw);
+      } catch (err) {
+        throw extractFailed(raw, err);
+      }
+      if (asm.accept(r)) asm.drain(false, out);
+    }
+    if (out.length > 0) yield out;
+  }
+  const out: (TraceEvent | QueryTemplate)[] = [];
+  asm.drain(true, out);
+  if (out.length > 0) yield out;
+  options.onProgress?.({
+    events: state.s.events,
+    templates: state.catalog.size,
+    done: true,
+  });
+}
+
+async function* run(
+  source: AnyIterable<RawQueryEvent>,
+  options: ExtractOptions,
+  state: RunState,
+): AsyncGenerator<TraceEvent | QueryTemplate> {
+  const workers = Math.max(0, Math.floor(options.workers ?? 0));
+  const asm = new TraceAssembler(state, options);
+  let seen = 0;
+  const exOptions = extractorOptions(options);
+  const tick = ticker(options, state);
+  const accept = (r: WorkerResult) => asm.accept(r);
+  const next = (all: boolean) => asm.next(all);
 
   if (workers === 0) {
     const ex = await createExtractor(exOptions);
@@ -335,14 +471,7 @@ async function* run(
       try {
         r = ex.extract(raw);
       } catch (err) {
-        throw new ParseError(
-          'STB_EXTRACT_FAILED',
-          `[stb] [extractor] Extraction failed unexpectedly (${raw.source.file}:${raw.source.line}). Report this bug with the statement.`,
-          {
-            cause: err,
-            position: { source: raw.source.file, line: raw.source.line },
-          },
-        );
+        throw extractFailed(raw, err);
       }
       if (accept(r))
         for (let rec = next(false); rec !== undefined; rec = next(false))
@@ -402,8 +531,8 @@ async function* run(
   }
   for (let rec = next(true); rec !== undefined; rec = next(true)) yield rec;
   options.onProgress?.({
-    events: s.events,
-    templates: catalog.size,
+    events: state.s.events,
+    templates: state.catalog.size,
     done: true,
   });
 }

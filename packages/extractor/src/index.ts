@@ -10,11 +10,12 @@ export type {
   InvalidUtf8Position,
   NormalizedSql,
 } from './extractor';
-export { extractTrace } from './extract-trace';
+export { extractTrace, extractTraceBatches } from './extract-trace';
 export type {
   ExtractOptions,
   ExtractProgress,
   ExtractRun,
+  ExtractBatchRun,
   ExtractSummary,
 } from './extract-trace';
 export { classifyQuery } from './classify-query';

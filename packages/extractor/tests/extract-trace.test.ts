@@ -7,8 +7,12 @@ import {
   type RawQueryEvent,
   type TraceEvent,
 } from '@stb/core';
-import { extractTrace, type ExtractOptions } from '../src/index';
-import { readPgSample } from './sample-logs';
+import {
+  extractTrace,
+  extractTraceBatches,
+  type ExtractOptions,
+} from '../src/index';
+import { readMariaSample, readPgSample } from './sample-logs';
 
 const ev = (
   sessionId: string,
@@ -196,4 +200,28 @@ describe('worker pool', () => {
     expect(b.out).toEqual(a.out);
     expect(b.run.summary()).toEqual(a.run.summary());
   }, 60_000);
+});
+
+describe('extractTraceBatches', () => {
+  it.each([
+    ['pg-tpcb-simple-logstatement', 'postgres'],
+    ['mariadb-sysbench-text', 'mysql'],
+  ])(
+    '%s: the same records in the same order as extractTrace, batches of any size',
+    async (folder, dialect) => {
+      const raw =
+        dialect === 'postgres' ? readPgSample(folder) : readMariaSample(folder);
+      const a = await records(raw);
+      for (const size of [1, 7, 2048]) {
+        const batches: RawQueryEvent[][] = [];
+        for (let i = 0; i < raw.length; i += size)
+          batches.push(raw.slice(i, i + size));
+        const run = extractTraceBatches(batches);
+        const out: (TraceEvent | QueryTemplate)[] = [];
+        for await (const b of run) out.push(...b);
+        expect(out).toEqual(a.out);
+        expect(run.summary()).toEqual(a.run.summary());
+      }
+    },
+  );
 });

@@ -5,6 +5,7 @@ test('public API surface', () => {
     'classifyQuery',
     'createExtractor',
     'extractTrace',
+    'extractTraceBatches',
     'normalizeSql',
   ]);
 });

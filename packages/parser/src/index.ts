@@ -13,13 +13,14 @@ export { detectLogFormat, MIN_DETECT_CONFIDENCE } from './detect';
 /** A detection candidate, and a plugin of any option type. */
 export type { LogFormatCandidate, AnyLogFormat } from './detect';
 /** Parses logs into a stream of events with a summary. */
-export { parseLogs } from './parse-logs';
+export { parseLogBatches, parseLogs } from './parse-logs';
 /** Options, progress, filters and summary of {@link parseLogs}. */
 export type {
   ParseLogsOptions,
   ParseProgress,
   ParseFilters,
   ParseRun,
+  ParseBatchRun,
   ParseSummary,
   FileParseSummary,
   InvalidLine,

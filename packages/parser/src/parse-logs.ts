@@ -6,9 +6,9 @@ import {
   isStbError,
   parsePluginOptions,
   openInput,
-  splitLines,
+  splitLineBatches,
 } from '@stb/core';
-import type { Dialect, OnInvalid, RawQueryEvent } from '@stb/core';
+import type { Dialect, InputLine, OnInvalid, RawQueryEvent } from '@stb/core';
 import { promises as fsp } from 'node:fs';
 import type { AnyLogFormat } from './detect';
 import {
@@ -18,7 +18,6 @@ import {
 } from './detect';
 import { builtinLogFormats } from './formats/builtin';
 import type { LogFormatContext } from './log-format';
-import { peekLines } from './internal/lines';
 import { isLoggingControl } from './internal/logging-control';
 
 /** Progress of {@link parseLogs}, per input. */
@@ -133,6 +132,81 @@ export interface ParseRun extends AsyncIterable<RawQueryEvent> {
   summary(): ParseSummary;
 }
 
+/** A running parse giving events in arrays (batches), see {@link parseLogBatches}. */
+export interface ParseBatchRun extends AsyncIterable<RawQueryEvent[]> {
+  /** The summary so far; final once iteration has ended (`complete: true`). */
+  summary(): ParseSummary;
+}
+
+/** Most events per batch of {@link parseLogBatches}. */
+const BATCH_EVENTS = 2048;
+
+/**
+ * Lines of an input read in batches, as the `AsyncIterable<InputLine>` a plugin takes: lines of
+ * the current batch are handed out without a generator layer. `head` holds the lines read ahead
+ * for detection; they are handed out first.
+ */
+class BatchedLines implements AsyncIterable<InputLine> {
+  head: InputLine[] = [];
+  done = false;
+  constructor(
+    private readonly batches: AsyncIterator<InputLine[]>,
+    private readonly onLine: (line: number) => void,
+  ) {}
+
+  /** Reads batches until `n` lines are in `head` or the input ended. */
+  async peek(n: number): Promise<InputLine[]> {
+    while (this.head.length < n && !this.done) {
+      const r = await this.batches.next();
+      if (r.done) this.done = true;
+      else {
+        for (const l of r.value) this.head.push(l);
+        const last = r.value[r.value.length - 1];
+        if (last) this.onLine(last.line);
+      }
+    }
+    return this.head.slice(0, n);
+  }
+
+  async close(): Promise<void> {
+    await this.batches.return?.();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<InputLine> {
+    let batch = this.head;
+    let i = 0;
+    const end = (): IteratorResult<InputLine> => ({
+      done: true,
+      value: undefined,
+    });
+    const refill = async (): Promise<IteratorResult<InputLine>> => {
+      for (;;) {
+        if (this.done) return end();
+        const r = await this.batches.next();
+        if (r.done) {
+          this.done = true;
+          return end();
+        }
+        if (r.value.length === 0) continue;
+        batch = r.value;
+        i = 1;
+        this.onLine((batch[batch.length - 1] as InputLine).line);
+        return { done: false, value: batch[0] as InputLine };
+      }
+    };
+    return {
+      next: () =>
+        i < batch.length
+          ? Promise.resolve({ done: false, value: batch[i++] as InputLine })
+          : refill(),
+      return: async () => {
+        await this.close();
+        return end();
+      },
+    };
+  }
+}
+
 function resolveFormat(
   formats: readonly AnyLogFormat[],
   name: string,
@@ -171,23 +245,13 @@ function excluded(
   return false;
 }
 
-/**
- * Parses one or more logs (paths, or `-` for stdin; gzip detected by content) into a stream of
- * {@link RawQueryEvent}s. Each input's format is detected from its first lines unless `format`
- * is given. Events of one input come in log order; inputs are read one after another. With
- * several inputs, session ids are prefixed with the input's index (`0:`, `1:`) so sessions of
- * different files never merge.
- * @throws StbError `STB_PARSE_UNKNOWN_FORMAT`, `STB_PARSE_INVALID_LINE` (under `onInvalid:
- * 'throw'`), `STB_INPUT_NOT_FOUND`, `STB_GZIP_CORRUPT`, `STB_PARSE_LINE_TOO_LONG`, `STB_ABORTED`.
- * @example
- * const run = parseLogs(['postgresql.log.gz'], { onInvalid: 'collect' });
- * for await (const ev of run) console.log(ev.sessionId, ev.sql);
- * console.log(run.summary().files[0].skipped);
- */
-export function parseLogs(
+function parseRun(
   inputs: readonly string[] | string,
-  options: ParseLogsOptions = {},
-): ParseRun {
+  options: ParseLogsOptions,
+): {
+  summary: () => ParseSummary;
+  batches: () => AsyncIterator<RawQueryEvent[]>;
+} {
   const files = typeof inputs === 'string' ? [inputs] : [...inputs];
   const formats = options.formats ?? builtinLogFormats;
   const onInvalid = options.onInvalid ?? 'throw';
@@ -210,7 +274,7 @@ export function parseLogs(
   async function* parseFile(
     input: string,
     fileIndex: number,
-  ): AsyncGenerator<RawQueryEvent> {
+  ): AsyncGenerator<RawQueryEvent[]> {
     const file = input === '-' ? STDIN_NAME : input;
     let totalBytes: number | undefined;
     if (input !== '-') {
@@ -252,15 +316,16 @@ export function parseLogs(
         progress();
       },
     });
-    const raw = splitLines(opened.stream, opened.name, {
+    const raw = splitLineBatches(opened.stream, opened.name, {
       maxLineLength: options.maxLineLength,
       gzip: opened.gzip,
       signal: options.signal,
     });
-    const peek = await peekLines(raw, options.detectLines ?? 200, (n) => {
+    const lines = new BatchedLines(raw[Symbol.asyncIterator](), (n) => {
       fs.linesRead = n;
     });
-    if (peek.head.length === 0) {
+    const head = await lines.peek(options.detectLines ?? 200);
+    if (head.length === 0) {
       summary.linesRead += fs.linesRead;
       progress();
       return;
@@ -271,12 +336,12 @@ export function parseLogs(
       fs.confidence = 1;
     } else {
       const ranked = rankLogFormats(
-        peek.head.map((l) => l.text),
+        head.map((l) => l.text),
         formats,
       );
       const best = ranked[0];
       if (!best || best.confidence < MIN_DETECT_CONFIDENCE) {
-        await peek.all[Symbol.asyncIterator]().return?.();
+        await lines.close();
         throw unknownFormatError(formats, file);
       }
       plugin = best.format;
@@ -331,8 +396,9 @@ export function parseLogs(
     const prefix = files.length > 1 ? `${fileIndex}:` : '';
     const { databases, users, applications, from, to, excludeSessions } =
       filters;
+    let batch: RawQueryEvent[] = [];
     try {
-      for await (const ev of plugin.parse(peek.all, pluginOptions, ctx)) {
+      for await (const ev of plugin.parse(lines, pluginOptions, ctx)) {
         const local = ev.sessionId;
         const full = prefix + local;
         if (!options.keepLoggingControl && isLoggingControl(ev.sql)) {
@@ -371,8 +437,13 @@ export function parseLogs(
             'STB_ABORTED',
             '[stb] [parser] Parsing was aborted.',
           );
-        yield ev;
+        batch.push(ev);
+        if (batch.length >= BATCH_EVENTS) {
+          yield batch;
+          batch = [];
+        }
       }
+      if (batch.length > 0) yield batch;
     } catch (err) {
       if (isStbError(err)) throw err;
       throw new StbError(
@@ -386,42 +457,96 @@ export function parseLogs(
     }
   }
 
-  return {
-    summary: () => summary,
-    [Symbol.asyncIterator]: () => {
-      if (started)
-        throw new StbError(
-          'STB_USAGE',
-          '[stb] [parser] A parse run can be iterated only once. Call `parseLogs` again.',
-        );
-      started = true;
-      let i = 0;
-      let cur: AsyncGenerator<RawQueryEvent> | undefined;
-      const it: AsyncIterator<RawQueryEvent> = {
-        // A hand-written iterator over the inputs: one generator layer less per event.
-        next: async () => {
-          for (;;) {
-            if (!cur) {
-              if (i >= files.length) {
-                summary.complete = true;
-                return { done: true, value: undefined };
-              }
-              cur = parseFile(files[i] as string, i);
-              i++;
+  const batches = (): AsyncIterator<RawQueryEvent[]> => {
+    if (started)
+      throw new StbError(
+        'STB_USAGE',
+        '[stb] [parser] A parse run can be iterated only once. Call `parseLogs` again.',
+      );
+    started = true;
+    let i = 0;
+    let cur: AsyncGenerator<RawQueryEvent[]> | undefined;
+    return {
+      next: async () => {
+        for (;;) {
+          if (!cur) {
+            if (i >= files.length) {
+              summary.complete = true;
+              return { done: true, value: undefined };
             }
-            const r = await cur.next();
-            if (!r.done) return r;
-            cur = undefined;
+            cur = parseFile(files[i] as string, i);
+            i++;
           }
+          const r = await cur.next();
+          if (!r.done) return r;
+          cur = undefined;
+        }
+      },
+      return: async () => {
+        await cur?.return(undefined);
+        cur = undefined;
+        i = files.length;
+        return { done: true, value: undefined };
+      },
+    };
+  };
+  return { summary: () => summary, batches };
+}
+
+/**
+ * {@link parseLogs} giving events in arrays of up to 2048 (one `await` per batch, for consumers
+ * that loop synchronously, such as `stb parse`). Same events, order and summary.
+ * @example
+ * const run = parseLogBatches(['postgresql.log']);
+ * for await (const batch of run) for (const ev of batch) console.log(ev.sql);
+ */
+export function parseLogBatches(
+  inputs: readonly string[] | string,
+  options: ParseLogsOptions = {},
+): ParseBatchRun {
+  const { summary, batches } = parseRun(inputs, options);
+  return { summary, [Symbol.asyncIterator]: batches };
+}
+
+/**
+ * Parses one or more logs (paths, or `-` for stdin; gzip detected by content) into a stream of
+ * {@link RawQueryEvent}s. Each input's format is detected from its first lines unless `format`
+ * is given. Events of one input come in log order; inputs are read one after another. With
+ * several inputs, session ids are prefixed with the input's index (`0:`, `1:`) so sessions of
+ * different files never merge.
+ * @throws StbError `STB_PARSE_UNKNOWN_FORMAT`, `STB_PARSE_INVALID_LINE` (under `onInvalid:
+ * 'throw'`), `STB_INPUT_NOT_FOUND`, `STB_GZIP_CORRUPT`, `STB_PARSE_LINE_TOO_LONG`, `STB_ABORTED`.
+ * @example
+ * const run = parseLogs(['postgresql.log.gz'], { onInvalid: 'collect' });
+ * for await (const ev of run) console.log(ev.sessionId, ev.sql);
+ * console.log(run.summary().files[0].skipped);
+ */
+export function parseLogs(
+  inputs: readonly string[] | string,
+  options: ParseLogsOptions = {},
+): ParseRun {
+  const { summary, batches } = parseRun(inputs, options);
+  return {
+    summary,
+    [Symbol.asyncIterator]: () => {
+      const it = batches();
+      let batch: RawQueryEvent[] = [];
+      let i = 0;
+      return {
+        next: async (): Promise<IteratorResult<RawQueryEvent>> => {
+          while (i >= batch.length) {
+            const r = await it.next();
+            if (r.done) return r;
+            batch = r.value;
+            i = 0;
+          }
+          return { done: false, value: batch[i++] as RawQueryEvent };
         },
         return: async () => {
-          await cur?.return(undefined);
-          cur = undefined;
-          i = files.length;
+          await it.return?.();
           return { done: true, value: undefined };
         },
       };
-      return it;
     },
   };
 }

@@ -19,6 +19,7 @@ it('public API of @stb/parser', () => {
      "mysqlGeneral",
      "mysqlSlow",
      "mysqlTable",
+     "parseLogBatches",
      "parseLogs",
      "plainSql",
      "postgresCsvlog",

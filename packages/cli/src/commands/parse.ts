@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 import { writeTrace } from '@stb/core';
 import type { TraceFileFormat } from '@stb/core';
 import type { Command } from 'commander';
@@ -25,6 +26,40 @@ function countsLine(counts: Record<string, number>): string {
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
+/** On-disk size of the inputs (0 when one is stdin or unknown). */
+async function totalBytes(files: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const f of files) {
+    if (f === '-') return 0;
+    try {
+      total += (await fsp.stat(f)).size;
+    } catch {
+      return 0; // the parser raises the proper error
+    }
+  }
+  return total;
+}
+
+/** The progress bar's rates: MB/s read and statements/s, since the start. */
+function parseRate(total: number): {
+  totalMB: number;
+  bytes: number;
+  statements: number;
+  detail: () => string;
+} {
+  const start = Date.now();
+  const r = {
+    totalMB: Math.round(total / 1e5) / 10,
+    bytes: 0,
+    statements: 0,
+    detail: () => {
+      const s = Math.max(0.001, (Date.now() - start) / 1000);
+      return `${(r.bytes / 1e6 / s).toFixed(1)} MB/s | ${r.statements} statements (${Math.round(r.statements / s)}/s)`;
+    },
+  };
+  return r;
+}
+
 /** `stb parse`: logs → trace. */
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -46,21 +81,31 @@ export function register(program: Command, ctx: CliContext): void {
   addLogOptions(cmd);
   cmd.action(async (opts: ParseCommandOptions) => {
     await assertWritable(ctx.resolvePath(opts.output), '--output');
-    const bar = ctx.progress({ label: 'Parsing', unit: 'statements' });
+    const files = opts.input.map((f) => ctx.resolvePath(f));
+    const rate = parseRate(await totalBytes(files));
+    const bar = ctx.progress({
+      label: 'Parsing',
+      unit: 'MB',
+      ...(rate.totalMB > 0 ? { total: rate.totalMB } : {}),
+      detail: rate.detail,
+    });
     let log;
     let written;
     try {
-      log = await logRecords(
-        opts.input.map((f) => ctx.resolvePath(f)),
-        {
-          format: toLogFormat(opts),
-          filters: toFilters(opts),
-          formatOptions: toFormatOptions(opts),
-          maxInvalid: opts.maxInvalid,
-          signal: ctx.signal,
-          onProgress: (n) => bar.update(n),
+      log = await logRecords(files, {
+        format: toLogFormat(opts),
+        filters: toFilters(opts),
+        formatOptions: toFormatOptions(opts),
+        maxInvalid: opts.maxInvalid,
+        signal: ctx.signal,
+        onProgress: (n) => {
+          rate.statements = n;
         },
-      );
+        onBytes: (b) => {
+          rate.bytes = b;
+          bar.update(Math.round(b / 1e5) / 10);
+        },
+      });
       written = await writeTrace(ctx.resolvePath(opts.output), log.records, {
         ...(opts.outputFormat ? { format: opts.outputFormat } : {}),
         signal: ctx.signal,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isStbError } from '../errors';
 import { collect } from '../streams';
-import { readLines } from './input';
+import { openInput, readLines, splitLineBatches } from './input';
 
 const dir = mkdtempSync(join(tmpdir(), 'stb-input-'));
 
@@ -59,5 +59,29 @@ describe('readLines', () => {
       readLines(join(dir, 'long.txt'), { maxLineLength: 1000 }),
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'STB_PARSE_LINE_TOO_LONG', line: 2 });
+  });
+});
+
+describe('splitLineBatches', () => {
+  it('gives every line once, in order, across 1 MiB read chunks', async () => {
+    // Lines of varied length (some multi-byte, some CRLF) so chunk ends fall mid-line and
+    // mid-character.
+    const lines: string[] = [];
+    for (let i = 0, n = 0; n < 3 << 20; i++) {
+      const l = `${i} ${'é€x'.repeat(i % 97)}${i % 5 === 0 ? '\r' : ''}`;
+      lines.push(l);
+      n += l.length + 1;
+    }
+    const text = `${lines.join('\n')}\n`;
+    const file = join(dir, 'many.txt');
+    writeFileSync(file, text);
+    const opened = await openInput(file);
+    const batches = await collect(splitLineBatches(opened.stream, file));
+    expect(batches.length).toBeGreaterThan(2);
+    const flat = batches.flat();
+    expect(flat.map((l) => l.text)).toEqual(
+      lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)),
+    );
+    expect(flat.map((l) => l.line)).toEqual(lines.map((_, i) => i + 1));
   });
 });

@@ -190,12 +190,28 @@ export async function* readLines(
 export async function* splitLines(
   stream: Readable,
   name: string,
-  options: {
-    maxLineLength?: number;
-    gzip?: boolean;
-    signal?: AbortSignal;
-  } = {},
+  options: SplitLinesOptions = {},
 ): AsyncGenerator<InputLine> {
+  for await (const batch of splitLineBatches(stream, name, options))
+    yield* batch;
+}
+
+/** Options of {@link splitLines} and {@link splitLineBatches}. */
+export interface SplitLinesOptions {
+  maxLineLength?: number | undefined;
+  gzip?: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Splits an opened byte stream into lines, one array per chunk read (about 1 MiB): one `await`
+ * per chunk instead of one per line, for callers that loop over lines synchronously.
+ */
+export async function* splitLineBatches(
+  stream: Readable,
+  name: string,
+  options: SplitLinesOptions = {},
+): AsyncGenerator<InputLine[]> {
   const max = options.maxLineLength ?? 64 * 1024 * 1024;
   let partial = '';
   let lineNo = 0;
@@ -203,7 +219,8 @@ export async function* splitLines(
     ...options,
     line: () => lineNo,
   })) {
-    const text = partial + chunk;
+    const text = partial.length === 0 ? chunk : partial + chunk;
+    const batch: InputLine[] = [];
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
@@ -212,18 +229,21 @@ export async function* splitLines(
       if (end > start && text.charCodeAt(end - 1) === 13) end--;
       lineNo++;
       if (end - start > max) throw tooLong(name, lineNo, max);
-      yield { text: text.slice(start, end), line: lineNo };
+      batch.push({ text: text.slice(start, end), line: lineNo });
       start = nl + 1;
     }
     partial = start === 0 ? text : text.slice(start);
     if (partial.length > max) throw tooLong(name, lineNo + 1, max);
+    if (batch.length > 0) yield batch;
   }
   if (partial.length > 0) {
     lineNo++;
-    yield {
-      text: partial.endsWith('\r') ? partial.slice(0, -1) : partial,
-      line: lineNo,
-    };
+    yield [
+      {
+        text: partial.endsWith('\r') ? partial.slice(0, -1) : partial,
+        line: lineNo,
+      },
+    ];
   }
 }
 

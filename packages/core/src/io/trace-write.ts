@@ -295,7 +295,8 @@ function unknownTemplate(templateId: string, index: number): StbError {
  * same directory, renamed on success, removed on error or abort). Memory stays bounded: JSON
  * spools events to a temporary file so templates can be listed first.
  * @param records The header, then template records each before its first event, then events
- * (see {@link withTemplateRecords}).
+ * (see {@link withTemplateRecords}); arrays of records (batches) are written in order, with one
+ * `await` per batch.
  * @example
  * await writeTrace('out.stb.jsonl.gz', withTemplateRecords(header, events, (id) => catalog.get(id)));
  * @throws StbError `STB_TRACE_MISSING_HEADER`, `STB_TRACE_UNKNOWN_TEMPLATE`,
@@ -303,7 +304,7 @@ function unknownTemplate(templateId: string, index: number): StbError {
  */
 export async function writeTrace(
   output: string,
-  records: AnyIterable<TraceRecord>,
+  records: AnyIterable<TraceRecord | readonly TraceRecord[]>,
   options: WriteTraceOptions = {},
 ): Promise<WriteTraceSummary> {
   const { signal, onProgress } = options;
@@ -329,7 +330,7 @@ export async function writeTrace(
   let sawHeader = false;
   const known = new Set<string>();
   try {
-    for await (const r of records) {
+    const one = (r: TraceRecord): Promise<void> | undefined => {
       let pending: Promise<void> | undefined;
       if (!sawHeader) {
         if (r.kind !== 'header')
@@ -356,11 +357,23 @@ export async function writeTrace(
           `[stb] [core] Record ${index + 1} to write is a second header. A trace has exactly one header record.`,
         );
       }
-      if (pending) await pending;
       index++;
       if ((index & (PROGRESS_EVERY - 1)) === 0) {
         if (signal?.aborted) throw aborted();
         onProgress?.({ records: index });
+      }
+      return pending;
+    };
+    for await (const r of records) {
+      if (Array.isArray(r)) {
+        // A batch: one await per flush instead of one per record.
+        for (const x of r as readonly TraceRecord[]) {
+          const pending = one(x);
+          if (pending) await pending;
+        }
+      } else {
+        const pending = one(r as TraceRecord);
+        if (pending) await pending;
       }
     }
     if (!sawHeader)

@@ -1,0 +1,260 @@
+// `stb parse` as a whole process (issue 19): wall time, statements/s and peak RSS of the command
+// writing a JSONL trace, against pgBadger 12 on the same file, alternating rounds, ratio of
+// medians. Logs come from a private PostgreSQL run by packages/parser/bench/make-pgbench-log.sh
+// (pgbench, log_statement = 'all'); they are made once into $STB_PARSE_BENCH_DIR (default
+// /tmp/stb-parse-bench) and cut to 1 GiB and 100 MiB; they are never committed.
+//
+// Setup (not in tests): pgBadger from apt (`apt-get install -y pgbadger`) is installed when missing.
+// Run: flock /work/wt/bench.lock npm run bench -- parse-throughput
+// Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 2: alternating rounds of stb and
+// pgBadger on the 100 MiB stderr log); STB_PARSE_BENCH_PGBADGER_1G=1 also runs pgBadger on the
+// 1 GiB log (about 10 minutes per round on an idle core, far more on the shared machine).
+import { spawnSync } from 'node:child_process';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  closeSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../..',
+);
+const STB = path.join(ROOT, 'packages/cli/dist/cli.js');
+const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
+const MY_SAMPLE = path.join(
+  ROOT,
+  'fixtures/samples/mariadb-sysbench-text/mariadb_general.log.gz',
+);
+const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
+const MiB = 1024 * 1024;
+const PG_PREFIX = '%m [%p] %q%u@%d ';
+const log = (m) => process.stderr.write(`[parse-throughput] ${m}\n`);
+
+function ensurePgbadger() {
+  if (spawnSync('pgbadger', ['--version']).status === 0) return;
+  log('installing pgBadger from apt');
+  const r = spawnSync('apt-get', ['install', '-y', 'pgbadger'], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error('apt-get install -y pgbadger failed');
+}
+
+/** Copies the first `bytes` of `src` to `dst`, cut after the last complete line. */
+function cut(src, dst, bytes) {
+  if (existsSync(dst)) return;
+  const fd = openSync(src, 'r');
+  const buf = Buffer.alloc(Math.min(bytes, statSync(src).size));
+  readSync(fd, buf, 0, buf.length, 0);
+  closeSync(fd);
+  writeFileSync(dst, buf.subarray(0, buf.lastIndexOf(10) + 1));
+}
+
+/** A MariaDB general log of `target` bytes: the sysbench sample repeated, days shifted. */
+async function buildMysql(file, target) {
+  if (existsSync(file)) return;
+  const lines = gunzipSync(readFileSync(MY_SAMPLE))
+    .toString('utf8')
+    .trimEnd()
+    .split('\n');
+  const out = createWriteStream(file);
+  const pad = (n) => String(n).padStart(2, '0');
+  let bytes = 0;
+  for (let k = 0; bytes < target; k++) {
+    const d = new Date(Date.UTC(2026, 10, 24) + k * 86_400_000);
+    const day = `${pad(d.getUTCFullYear() % 100)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
+    const chunk = `${lines.map((l) => l.replace(/^\d{6}(?= )/, day)).join('\n')}\n`;
+    bytes += Buffer.byteLength(chunk);
+    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r, j) => out.end((err) => (err ? j(err) : r())));
+}
+
+/** Runs a command under /usr/bin/time: wall s, CPU s, peak RSS MB, stdout. */
+function timed(cmd, args) {
+  const tf = path.join(DIR, '.time');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%U %S %M', '-o', tf, cmd, ...args],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * MiB,
+    },
+  );
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  const [u, s, m] = readFileSync(tf, 'utf8')
+    .trim()
+    .split('\n')
+    .at(-1)
+    .split(' ')
+    .map(Number);
+  return { wall, cpu: u + s, rssMB: m / 1024, stdout: r.stdout };
+}
+
+function stbRun(file, { pin = false } = {}) {
+  const out = path.join(DIR, 'out.jsonl');
+  const args = [STB, 'parse', '--json', '-i', file, '-o', out];
+  const r = pin
+    ? timed('taskset', ['-c', '0', process.execPath, ...args])
+    : timed(process.execPath, args);
+  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  rmSync(out, { force: true });
+  return { ...r, statements: summary.statements };
+}
+
+function pgbadgerRun(file, format) {
+  const out = path.join(DIR, 'pgbadger.html');
+  const fmt = ['-f', format];
+  if (format === 'stderr') fmt.push('--prefix', PG_PREFIX);
+  // Its own pid directory: pgBadger refuses to start (exit 3) while another instance's pid file
+  // exists in the shared default /tmp.
+  const r = timed('pgbadger', [
+    '-q',
+    '--pid-dir',
+    DIR,
+    ...fmt,
+    '-o',
+    out,
+    file,
+  ]);
+  rmSync(out, { force: true });
+  return r;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const r1 = (x) => Math.round(x * 10) / 10;
+const r2 = (x) => Math.round(x * 100) / 100;
+
+async function main() {
+  mkdirSync(DIR, { recursive: true });
+  ensurePgbadger();
+  const made = path.join(DIR, 'made');
+  if (!existsSync(path.join(made, 'postgresql.log'))) {
+    log('making the PostgreSQL logs (pgbench, a few minutes)');
+    const r = spawnSync(MAKE_LOG, [made, '1100'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('make-pgbench-log.sh failed');
+  }
+  const files = {
+    'pg-stderr-1g': path.join(DIR, 'pg-1g.log'),
+    'pg-stderr-100m': path.join(DIR, 'pg-100m.log'),
+    'pg-csvlog-100m': path.join(DIR, 'pg-100m.csv'),
+    'pg-jsonlog-100m': path.join(DIR, 'pg-100m.json'),
+    'mysql-general-100m': path.join(DIR, 'mysql-100m.log'),
+  };
+  cut(path.join(made, 'postgresql.log'), files['pg-stderr-1g'], 1024 * MiB);
+  cut(path.join(made, 'postgresql.log'), files['pg-stderr-100m'], 100 * MiB);
+  cut(path.join(made, 'postgresql.csv'), files['pg-csvlog-100m'], 100 * MiB);
+  cut(path.join(made, 'postgresql.json'), files['pg-jsonlog-100m'], 100 * MiB);
+  await buildMysql(files['mysql-general-100m'], 100 * MiB);
+
+  const rows = [];
+  const table = [
+    '| log | MB | statements | stb wall s (median) | stb statements/s | stb peak RSS MB | stb 1 core statements/s | pgBadger wall s (median) | stb ÷ pgBadger speed |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const rounds = Number(process.env.STB_PARSE_BENCH_ROUNDS ?? 2);
+  const big = process.env.STB_PARSE_BENCH_PGBADGER_1G === '1';
+  // [log, pgBadger format (none: stb only), rounds, also pinned to one core]
+  const cases = [
+    ['pg-stderr-100m', 'stderr', rounds, true],
+    ['pg-csvlog-100m', undefined, 1, false],
+    ['pg-jsonlog-100m', undefined, 1, false],
+    ['mysql-general-100m', undefined, 1, false],
+    ['pg-stderr-1g', big ? 'stderr' : undefined, big ? rounds : 0, true],
+  ];
+  const rss = {};
+  for (const [name, pgbFormat, n, pin] of cases) {
+    const file = files[name];
+    const mb = statSync(file).size / 1e6;
+    const stb = [];
+    const pgb = [];
+    for (let i = 0; i < n; i++) {
+      log(`${name} round ${i + 1}/${n}: stb`);
+      stb.push(stbRun(file));
+      if (pgbFormat) {
+        log(`${name} round ${i + 1}/${n}: pgbadger`);
+        pgb.push(pgbadgerRun(file, pgbFormat));
+      }
+    }
+    let pinned;
+    if (pin) {
+      log(`${name}: stb pinned to one core`);
+      pinned = stbRun(file, { pin: true });
+    }
+    const all = pinned ? [...stb, pinned] : stb;
+    const statements = all[0].statements;
+    // Whole-process figure: the unpinned runs (the pinned run when it is the only one).
+    const stbWall = median((stb.length > 0 ? stb : all).map((r) => r.wall));
+    const stbRate = statements / stbWall;
+    const peak = Math.max(...all.map((r) => r.rssMB));
+    rss[name] = peak;
+    const oneCore = pinned ? statements / pinned.wall : undefined;
+    const pgbWall = pgb.length > 0 ? median(pgb.map((r) => r.wall)) : undefined;
+    const ratio = pgbWall === undefined ? undefined : pgbWall / stbWall;
+    table.push(
+      `| ${name} | ${r1(mb)} | ${statements} | ${r2(stbWall)} | ${Math.round(stbRate)} | ${r1(peak)} | ${oneCore === undefined ? '—' : Math.round(oneCore)} | ${pgbWall === undefined ? '—' : r2(pgbWall)} | ${ratio === undefined ? '—' : r2(ratio)} |`,
+    );
+    rows.push({
+      metric: `${name}: stb statements/s (whole process, median)`,
+      value: Math.round(stbRate),
+      unit: 'statements/s',
+    });
+    if (oneCore !== undefined)
+      rows.push({
+        metric: `${name}: stb statements/s pinned to one core`,
+        value: Math.round(oneCore),
+        unit: 'statements/s',
+        ...(name === 'pg-stderr-1g' ? { target: '≥ 150 000' } : {}),
+      });
+    rows.push({
+      metric: `${name}: stb peak RSS`,
+      value: r1(peak),
+      unit: 'MB',
+      ...(name === 'pg-stderr-1g'
+        ? { target: '≤ 250, within 10 % of the 100 MB log' }
+        : {}),
+    });
+    if (ratio !== undefined)
+      rows.push({
+        metric: `${name}: pgBadger wall ÷ stb wall (medians)`,
+        value: r2(ratio),
+        unit: 'ratio',
+        target: name === 'pg-stderr-1g' ? '≥ 5' : '≥ 5 (issue: on 1 GiB)',
+      });
+  }
+  rows.push({
+    metric: 'peak RSS 1 GiB ÷ 100 MiB stderr log',
+    value: r2(rss['pg-stderr-1g'] / rss['pg-stderr-100m']),
+    unit: 'ratio',
+    target: '≤ 1.10',
+  });
+  process.stdout.write(
+    `${JSON.stringify({
+      title: 'stb parse as a whole process against pgBadger (issue 19)',
+      command: 'flock /work/wt/bench.lock npm run bench -- parse-throughput',
+      rows,
+      table,
+      notes: `Logs: pgbench (TPC-B-like, 4 clients) on a private PostgreSQL 15 with log_statement = 'all', stderr + csvlog + jsonlog of the same run (packages/parser/bench/make-pgbench-log.sh), cut to 1 GiB / 100 MiB (${big ? 'pgBadger ran on both' : 'pgBadger ran on the 100 MiB log only: on the 1 GiB log one round takes 10+ minutes, longer than the time this run had; set STB_PARSE_BENCH_PGBADGER_1G=1'}); the MySQL log is the mariadb-sysbench-text sample repeated. stb: \`stb parse --json -i <log> -o out.jsonl\` (sequential; one worker: parallel parsing of one file by byte ranges is not built yet). pgBadger 12 from apt: \`pgbadger -q -f <format> [--prefix '${PG_PREFIX}'] -o out.html <log>\`, its default single process. Rounds alternate stb and pgBadger; wall times are medians. "1 core": the stb run under \`taskset -c 0\`. The machine (${os.cpus().length} cores) is shared with other engineers: see the load averages; figures are noisy.`,
+    })}\n`,
+  );
+}
+
+await main();
