@@ -39,7 +39,7 @@ const newHist = (): Hist =>
 interface Acc {
   /** Latency from the intended start. */
   hist: Hist;
-  /** Service time (sent → completed). */
+  /** Service time (sent → completed); empty in the closed loop, where it equals `hist`. */
   service: Hist;
   /** Schedule lag (replay, open loop). */
   lag: Hist;
@@ -292,7 +292,9 @@ export class Aggregator {
       if (end > this.lastEndMs) this.lastEndMs = end;
       const acc = t.acc;
       acc.hist.recordValue(Math.max(1, Math.round(lat * 1e6)));
-      acc.service.recordValue(Math.max(1, Math.round(svc * 1e6)));
+      // closed loop (no lag): service time is the latency, recorded once
+      if (!Number.isNaN(lag))
+        acc.service.recordValue(Math.max(1, Math.round(svc * 1e6)));
       acc.deff.add(lat);
       this.#overallDeff.add(lat);
       acc.count++;
@@ -338,16 +340,20 @@ export class Aggregator {
   #stats(acc: Acc, seconds: number, deff = acc.deff.value()): BenchStats {
     const per = (x: number): number =>
       seconds > 0 ? Math.round((x / seconds) * 100) / 100 : 0;
+    const latency = summarize(acc.hist);
+    const service = acc.service.totalCount > 0 ? acc.service : acc.hist;
+    const encoded =
+      acc.hist.totalCount > 0
+        ? hdr.encodeIntoCompressedBase64(acc.hist)
+        : undefined;
     return {
       count: acc.count,
       ok: acc.ok,
       errors: acc.errors,
       qps: per(acc.count),
       goodput: per(acc.ok),
-      latencyMs: summarize(acc.hist),
-      ...(acc.service.totalCount > 0
-        ? { serviceMs: summarize(acc.service) }
-        : {}),
+      latencyMs: latency,
+      serviceMs: service === acc.hist ? latency : summarize(service),
       ...(acc.lag.totalCount > 0 ? { scheduleLagMs: summarize(acc.lag) } : {}),
       errorsByClass: Object.fromEntries(acc.byClass),
       rows: acc.rows,
@@ -355,11 +361,14 @@ export class Aggregator {
         acc.ok > 0 ? Math.round((acc.zeroRows / acc.ok) * 1e4) / 1e4 : 0,
       rowCounts: rowCounts(acc),
       errorsByCode: Object.fromEntries(acc.byCode),
-      ...(acc.hist.totalCount > 0
-        ? { latencyHistogramNs: hdr.encodeIntoCompressedBase64(acc.hist) }
-        : {}),
-      ...(acc.service.totalCount > 0
-        ? { serviceHistogramNs: hdr.encodeIntoCompressedBase64(acc.service) }
+      ...(encoded !== undefined ? { latencyHistogramNs: encoded } : {}),
+      ...(service.totalCount > 0
+        ? {
+            serviceHistogramNs:
+              service === acc.hist
+                ? encoded
+                : hdr.encodeIntoCompressedBase64(service),
+          }
         : {}),
       ...(deff !== undefined ? { latencyDesignEffect: deff } : {}),
     };
