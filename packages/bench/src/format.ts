@@ -2,6 +2,8 @@ import type { BenchResult, BenchStats } from '@stb/core';
 
 const f = (x: number, d = 2): string => x.toFixed(d);
 
+const opt = (x: number | undefined): string => (x === undefined ? '-' : f(x));
+
 function row(name: string, type: string, s: BenchStats): string[] {
   const l = s.latencyMs;
   return [
@@ -14,9 +16,26 @@ function row(name: string, type: string, s: BenchStats): string[] {
     f(l.p99),
     f(l.p999),
     f(l.max),
+    opt(s.serviceMs?.p50),
+    opt(s.serviceMs?.p99),
+    opt(s.scheduleLagMs?.p99),
     String(s.errors),
     `${Math.round(s.zeroRowShare * 100)}%`,
   ];
+}
+
+/** Above this share of the mean latency, schedule lag makes the figures the client's. */
+export const CLIENT_BOUND_LAG_SHARE = 0.2;
+
+/**
+ * The share (0..1) of the mean latency that is schedule lag, or undefined without a schedule
+ * (closed loop) or measurements.
+ */
+export function lagShare(result: BenchResult): number | undefined {
+  const lag = result.scheduleLagMs;
+  const lat = result.overall.latencyMs;
+  if (lag === undefined || lag.count === 0 || !(lat.mean > 0)) return undefined;
+  return Math.min(1, lag.mean / lat.mean);
 }
 
 /**
@@ -38,6 +57,9 @@ export function formatBenchResult(
     'p99 ms',
     'p99.9 ms',
     'max ms',
+    'svc p50',
+    'svc p99',
+    'lag p99',
     'errors',
     'zero rows',
   ];
@@ -65,9 +87,19 @@ export function formatBenchResult(
             .join(', ')})`
         : ''),
   );
+  out.push(
+    result.mode === 'closed'
+      ? 'latency columns: service time (closed loop); svc = sent → completed'
+      : 'latency columns: from the intended start (lag + service, coordinated-omission-safe); svc = sent → completed; lag = start − due',
+  );
   if (result.scheduleLagMs)
     out.push(
-      `schedule lag: p50 ${f(result.scheduleLagMs.p50)} ms, p99 ${f(result.scheduleLagMs.p99)} ms, max ${f(result.scheduleLagMs.max)} ms`,
+      `schedule lag: p50 ${f(result.scheduleLagMs.p50, 3)} ms, p99 ${f(result.scheduleLagMs.p99, 3)} ms, max ${f(result.scheduleLagMs.max)} ms`,
+    );
+  const share = lagShare(result);
+  if (share !== undefined && share > CLIENT_BOUND_LAG_SHARE)
+    out.push(
+      `bottleneck: the client. Schedule lag is ${Math.round(share * 100)}% of the mean latency, so these latencies measure the load generator, not the database; read the service times (svc), or give the runner more CPU (fewer sessions per core, --workers, another machine).`,
     );
   if (result.faults.reconnects > 0 || result.faults.workerCrashes > 0)
     out.push(

@@ -61,4 +61,4 @@ export type {
   TemplateLookup,
 } from './runner';
 /** Human-readable summary table of a result. */
-export { formatBenchResult } from './format';
+export { CLIENT_BOUND_LAG_SHARE, formatBenchResult, lagShare } from './format';

@@ -13,6 +13,7 @@ export const LATENCY_BUCKETS_SECONDS = [
 /** Names of every metric the runner exports (the Grafana dashboard may use only these). */
 export const BENCH_METRIC_NAMES = [
   'stb_bench_query_duration_seconds',
+  'stb_bench_query_service_seconds',
   'stb_bench_queries_total',
   'stb_bench_errors_total',
   'stb_bench_schedule_lag_seconds',
@@ -40,7 +41,10 @@ export interface BenchHistogram {
 
 /** The runner's Prometheus metrics, registered on a caller-owned registry. */
 export interface BenchMetrics {
+  /** Latency from the intended start (the coordinated-omission-safe figure). */
   readonly duration: BenchHistogram;
+  /** Service time, sent → completed. */
+  readonly service: BenchHistogram;
   readonly queries: Counter<'template' | 'query_type' | 'outcome'>;
   readonly errors: Counter<'template' | 'code'>;
   readonly scheduleLag: BenchHistogram;
@@ -62,6 +66,13 @@ export function createBenchMetrics(registry: Registry): BenchMetrics {
     duration: new FastHistogram({
       name: 'stb_bench_query_duration_seconds',
       help: 'Query latency from the intended start (schedule or arrival time), seconds.',
+      labelNames: ['template', 'query_type'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    service: new FastHistogram({
+      name: 'stb_bench_query_service_seconds',
+      help: 'Query service time (sent to the database → completed), seconds: latency minus schedule lag.',
       labelNames: ['template', 'query_type'],
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,

@@ -128,6 +128,13 @@ export interface BenchOptions {
    * for a few % more CPU, but a response that arrives during a sleep is read up to 0.1 ms late.
    */
   readonly scheduleSpinMs?: number;
+  /**
+   * Replay/open scheduler wake-ups. `alarm` (default): a helper thread per executor sleeps to each
+   * due time with microsecond resolution (`Atomics.wait`, a final spin of at most 0.05 ms) and
+   * wakes the event loop, which never blocks; no CPU while idle. `timer`: `setTimeout` (whole
+   * milliseconds) plus the `scheduleSpinMs` final approach.
+   */
+  readonly scheduler?: 'alarm' | 'timer';
   /** Events in flight per worker before the reader waits. Default 16384. */
   readonly windowEvents?: number;
   /** Recorded in the result context. */
@@ -575,6 +582,9 @@ async function runWorkload(
     stopGraceMs: p.graceMs,
     ...(options.scheduleSpinMs !== undefined
       ? { spinMs: options.scheduleSpinMs }
+      : {}),
+    ...(options.scheduler !== undefined
+      ? { scheduler: options.scheduler }
       : {}),
   };
   const windowEvents = options.windowEvents ?? 16_384;

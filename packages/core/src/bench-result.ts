@@ -6,8 +6,11 @@ import { QueryType, TraceHeader } from './schema';
  * `--out` and returned by `runBench`. Latencies are milliseconds, rates per second.
  */
 
-/** Result format version. */
-export const BENCH_RESULT_VERSION = 1 as const;
+/**
+ * Result format version written by this build. Version 2 added the latency split (`serviceMs`,
+ * per-template `scheduleLagMs`, `serviceHistogramNs`); version 1 results (without them) still parse.
+ */
+export const BENCH_RESULT_VERSION = 2 as const;
 
 /** Latency percentiles of a set of executions, milliseconds. */
 export const LatencySummary = z.object({
@@ -52,8 +55,17 @@ export const BenchStats = z.object({
   qps: z.number().nonnegative(),
   /** Successful executions per second over the measured window. */
   goodput: z.number().nonnegative(),
-  /** Latency from the intended start (schedule or arrival time), ms. */
+  /**
+   * Latency from the intended start, ms: the coordinated-omission-safe figure (schedule lag +
+   * service time). Replay: from the due time, the later of the statement's offset and the
+   * session's previous completion + the original think time. Open loop: from the arrival.
+   * Closed loop: equal to the service time.
+   */
   latencyMs: LatencySummary,
+  /** Service time (statement sent → completed), ms: the database's share (version 2). */
+  serviceMs: LatencySummary.optional(),
+  /** Replay and open loop: schedule lag (actual start − due time), ms: the client's share (version 2). */
+  scheduleLagMs: LatencySummary.optional(),
   /** Errors by class: SQLSTATE class (`40`, `57`) or MySQL error code, `connection`, `timeout`… */
   errorsByClass: z.record(z.string(), z.number().int().nonnegative()),
   /** Rows returned or affected, summed. */
@@ -70,6 +82,8 @@ export const BenchStats = z.object({
    * derives its confidence intervals from it.
    */
   latencyHistogramNs: z.string().optional(),
+  /** Service time as an HdrHistogram, encoded as `latencyHistogramNs` (version 2). */
+  serviceHistogramNs: z.string().optional(),
   /**
    * Design effect (≥ 1) of the latencies by batch means over batches of 32 consecutive executions:
    * how much run-time drift (load bursts, warm-up) inflates the variance of a latency statistic
@@ -159,7 +173,7 @@ export type BenchContext = z.infer<typeof BenchContext>;
 /** The JSON summary of a benchmark run. */
 export const BenchResult = z.object({
   format: z.literal('stb-bench-result'),
-  version: z.literal(BENCH_RESULT_VERSION),
+  version: z.union([z.literal(1), z.literal(BENCH_RESULT_VERSION)]),
   /** `completed`: the trace (or limit) ran out; `stopped`: signal or duration; `failed`: fail-fast or fatal error. */
   status: z.enum(['completed', 'stopped', 'failed']),
   stopReason: z.string().optional(),
@@ -170,7 +184,7 @@ export const BenchResult = z.object({
   warmupSeconds: z.number().nonnegative(),
   overall: BenchStats,
   templates: z.array(BenchTemplateStats),
-  /** Replay and open modes: how late queries started against their schedule, ms. */
+  /** Replay and open modes: how late queries started against their schedule, ms (all templates). */
   scheduleLagMs: LatencySummary.optional(),
   sessions: z.object({
     total: z.number().int().nonnegative(),

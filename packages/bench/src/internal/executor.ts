@@ -7,10 +7,12 @@ import {
   F_LAG_MS,
   F_LATENCY_MS,
   F_ROWS,
+  F_SERVICE_MS,
   F_TPL,
   REC,
   nowMs,
 } from './wire';
+import { Alarm } from './alarm';
 import { DueQueue } from './schedule';
 import type {
   BatchMessage,
@@ -44,6 +46,11 @@ export interface ExecutorSettings {
   failFast?: boolean;
   /** Scheduler: check every event-loop turn this long before a due time (ms, default 0 = timers only). */
   spinMs?: number;
+  /**
+   * Scheduler wake-ups: `alarm` (default), a helper thread with microsecond resolution that wakes
+   * the event loop (alarm.ts); `timer`, `setTimeout` plus the optional `spinMs` final approach.
+   */
+  scheduler?: 'alarm' | 'timer';
   /**
    * After a stop, how long running statements may take before they are cancelled (ms, default
    * 5000). The executor is done at most ~{@link FORCE_AFTER_CANCEL_MS} after that.
@@ -88,6 +95,10 @@ interface Session {
   cut: boolean;
   /** Due time of the latest scheduled event (keeps a session's events in order). */
   lastDue: number;
+  /** When its previous statement completed (absolute ms; -Infinity before the first). */
+  prevEnd: number;
+  /** Waiting in the schedule for its think time after the previous statement (replay). */
+  sleeping: boolean;
   waiter: { resolve: (c: Conn) => void; reject: (e: unknown) => void } | null;
 }
 
@@ -147,8 +158,11 @@ export class Executor {
   /** Records counted at the previous flush tick (the starvation watchdog). */
   #progressAtTick = -1;
   #progress = 0;
-  /** Replay/open loop: events waiting for their due time (one armed wake-up per executor). */
-  readonly #schedule: DueQueue<WireEvent>;
+  /**
+   * Replay/open loop: events waiting for their due time, and sessions waiting out a think time
+   * (one armed wake-up per executor).
+   */
+  readonly #schedule: DueQueue<WireEvent | Session>;
   #t0 = 0;
   #started = false;
   #opened = 0;
@@ -177,14 +191,34 @@ export class Executor {
     this.#cfg = cfg;
     this.#buf = new Float64Array((cfg.batchSize ?? 2048) * REC);
     this.done = new Promise((r) => (this.#resolve = r));
-    this.#schedule = new DueQueue<WireEvent>({
+    this.#schedule = new DueQueue<WireEvent | Session>({
       now: () => nowMs() - this.#t0,
-      dispatch: (ev) => {
-        const s = this.#sessions.get(ev[0]) as Session;
-        s.queue.push(ev);
+      dispatch: (item) => {
+        let s: Session;
+        if (Array.isArray(item)) {
+          s = this.#sessions.get(item[0]) as Session;
+          s.queue.push(item);
+          if (s.sleeping) return;
+        } else {
+          s = item;
+          s.sleeping = false;
+        }
         if (!s.running) void this.#drive(s);
       },
       ...(cfg.spinMs !== undefined ? { spinMs: cfg.spinMs } : {}),
+      ...(cfg.scheduler !== 'timer' && !cfg.closed
+        ? {
+            alarm: (fire: () => void) => {
+              const a = new Alarm({ fire });
+              return {
+                ready: a.ready,
+                arm: (at: number) => a.arm(this.#t0 + at),
+                disarm: () => a.disarm(),
+                close: () => a.close(),
+              };
+            },
+          }
+        : {}),
     });
     this.#timer = setInterval(() => {
       this.#flush();
@@ -196,6 +230,7 @@ export class Executor {
 
   /** Opens every connection up front, so the schedule does not pay for connecting. */
   async preconnect(): Promise<void> {
+    await this.#schedule.warmUp();
     const opened: Conn[] = [];
     try {
       while (this.#opened < this.#cfg.connections) {
@@ -258,6 +293,8 @@ export class Executor {
           dead: false,
           cut: false,
           lastDue: -Infinity,
+          prevEnd: -Infinity,
+          sleeping: false,
           waiter: null,
         };
         this.#sessions.set(ev[0], s);
@@ -289,8 +326,13 @@ export class Executor {
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
-    for (const ev of this.#schedule.drain()) {
-      const s = this.#sessions.get(ev[0]);
+    for (const item of this.#schedule.drain()) {
+      if (!Array.isArray(item)) {
+        // its waiting event is still in its queue: dropped below
+        item.sleeping = false;
+        continue;
+      }
+      const s = this.#sessions.get(item[0]);
       if (s) s.cut = true;
       this.#notRun++;
       this.#ack++;
@@ -525,9 +567,21 @@ export class Executor {
     try {
       while (s.head < s.queue.length && !this.#stopping) {
         const ev = s.queue[s.head] as WireEvent;
+        let due = t0 + ev[3];
+        // replay: never before the previous statement's completion + the original think time
+        const resume = s.prevEnd + ev[4];
+        if (resume > due) {
+          due = resume;
+          if (due > nowMs()) {
+            ev[3] = due - t0;
+            ev[4] = NaN;
+            s.sleeping = true;
+            this.#schedule.push(ev[3], s);
+            break;
+          }
+        }
         s.queue[s.head++] = undefined;
         const tpl = this.#templates[ev[1]] as WireTemplate;
-        const due = t0 + ev[3];
         try {
           s.conn ??= await this.#acquire(s);
         } catch (err) {
@@ -567,6 +621,8 @@ export class Executor {
           : this.#classIndex(errorKey(out, this.#classes.size));
         b[o + F_ROWS] = out.rows;
         b[o + F_END_MS] = end - t0;
+        b[o + F_SERVICE_MS] = end - start;
+        s.prevEnd = end;
         this.#recorded();
         if (!out.ok && this.#cfg.failFast === true) {
           this.#flush();
@@ -613,6 +669,8 @@ export class Executor {
       if (this.#stopping && s.inTxn && !this.#finished) await this.#endTxn(s);
       s.running = false;
       this.#running--;
+      // armed only now: a wake-up dispatched while it was still running would be lost
+      if (s.sleeping) this.#schedule.run();
       if (this.#stopping || s.dead) this.#drop(s);
       if (s.conn !== null) {
         if (!s.inTxn && (this.#waiters.length > 0 || this.#ended)) {

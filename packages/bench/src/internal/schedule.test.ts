@@ -1,5 +1,18 @@
 import { createRng } from '@stb/core';
+import { Alarm } from './alarm';
 import { DueQueue } from './schedule';
+import type { DueAlarm } from './schedule';
+
+/** A precise alarm on the `performance.now()` clock. */
+const perfAlarm = (fire: () => void): DueAlarm => {
+  const a = new Alarm({ fire });
+  return {
+    ready: a.ready,
+    arm: (at) => a.arm(performance.timeOrigin + at),
+    disarm: () => a.disarm(),
+    close: () => a.close(),
+  };
+};
 
 describe('DueQueue', () => {
   it('dispatches exactly the due items, in due order with ties in push order', () => {
@@ -56,9 +69,13 @@ describe('DueQueue', () => {
     q.close();
   });
 
-  it.each([0, 1])(
-    'with real timers (spin %d ms) never dispatches early and dispatches everything',
-    async (spinMs) => {
+  it.each([
+    ['timers, spin 0 ms', 0, false],
+    ['timers, spin 1 ms', 1, false],
+    ['the alarm thread', 0, true],
+  ] as const)(
+    'with real %s never dispatches early and dispatches everything',
+    async (_name, spinMs, precise) => {
       const now = (): number => performance.now();
       const start = now();
       const early: number[] = [];
@@ -67,10 +84,14 @@ describe('DueQueue', () => {
         const q = new DueQueue<number>({
           now,
           spinMs,
+          ...(precise ? { alarm: perfAlarm } : {}),
           dispatch: (due) => {
             if (now() < due) early.push(due);
             seen.push(due);
-            if (seen.length === 300) resolve();
+            if (seen.length === 300) {
+              q.close();
+              resolve();
+            }
           },
         });
         const rng = createRng(3);
@@ -85,6 +106,38 @@ describe('DueQueue', () => {
       expect(seen).toEqual([...seen].sort((a, b) => a - b));
     },
   );
+
+  it('the alarm thread: an earlier push re-arms it, nothing runs after close()', async () => {
+    const now = (): number => performance.now();
+    const out: [number, boolean][] = [];
+    let done!: () => void;
+    const both = new Promise<void>((r) => (done = r));
+    const q = new DueQueue<[number, number]>({
+      now,
+      alarm: perfAlarm,
+      dispatch: ([x, due]) => {
+        out.push([x, now() >= due]);
+        if (out.length === 2) done();
+      },
+    });
+    const late = now() + 30;
+    q.push(late, [2, late]);
+    q.run();
+    const soon = now() + 5;
+    q.push(soon, [1, soon]);
+    q.run();
+    await both;
+    expect(out).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+    const next = now() + 5;
+    q.push(next, [3, next]);
+    q.run();
+    q.close();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(out).toHaveLength(2);
+  });
 
   it('close() stops dispatching', async () => {
     const out: number[] = [];

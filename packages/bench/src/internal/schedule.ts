@@ -4,8 +4,12 @@
  * Events wait in a binary min-heap keyed by (due time, arrival order). One wake-up is armed for
  * the earliest: a `setTimeout` (timers fire on whole milliseconds), optionally followed by a final
  * approach for the last `spinMs`: event-loop turns (`setImmediate`) with short sleeps
- * (`Atomics.wait`, at most `sliceMs`) between them, so I/O callbacks still run between checks. Each wake-up hands over every event that is due at once, so a burst of simultaneous
- * events starts in one turn of the event loop. Nothing is ever dispatched before its due time.
+ * (`Atomics.wait`, at most `sliceMs`) between them, so I/O callbacks still run between checks.
+ * With `alarm` (the runner's default for replay and open loop), the wake-up is instead a precise
+ * alarm: a helper thread sleeps to the deadline with microsecond resolution and wakes this
+ * thread's event loop, which never blocks (alarm.ts). Each wake-up hands over every event that is
+ * due at once, so a burst of simultaneous events starts in one turn of the event loop. Nothing is
+ * ever dispatched before its due time.
  */
 
 /** Options of a {@link DueQueue}. */
@@ -27,6 +31,20 @@ export interface DueQueueOptions<T> {
    * `sliceMs`. 0 checks every turn without sleeping (a busy poll). Default 0.1.
    */
   readonly sliceMs?: number;
+  /**
+   * A precise alarm on the same clock (see `alarm.ts`): when given, every wake-up goes through
+   * it instead of `setTimeout` and `spinMs` is ignored.
+   */
+  readonly alarm?: (fire: () => void) => DueAlarm;
+}
+
+/** What a {@link DueQueue} needs of a precise alarm; `at` is on the queue's clock. */
+export interface DueAlarm {
+  /** Resolves when the alarm can fire. */
+  readonly ready: Promise<void>;
+  arm(at: number): void;
+  disarm(): void;
+  close(): void;
 }
 
 const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
@@ -46,12 +64,16 @@ export class DueQueue<T> {
   #timeout: ReturnType<typeof setTimeout> | undefined;
   #immediate: ReturnType<typeof setImmediate> | undefined;
   #closed = false;
+  /** Created at the first wake-up that needs it. */
+  #alarm: DueAlarm | undefined;
+  readonly #makeAlarm: ((fire: () => void) => DueAlarm) | undefined;
 
   constructor(options: DueQueueOptions<T>) {
     this.#now = options.now;
     this.#dispatch = options.dispatch;
     this.#spinMs = Math.max(0, options.spinMs ?? 0);
     this.#sliceMs = Math.max(0, options.sliceMs ?? 0.1);
+    this.#makeAlarm = options.alarm;
   }
 
   /** Items waiting. */
@@ -62,6 +84,13 @@ export class DueQueue<T> {
   /** Due time of the earliest item (Infinity when empty). */
   get nextDue(): number {
     return this.#size > 0 ? (this.#due[0] as number) : Infinity;
+  }
+
+  /** Starts the precise alarm now (if any), so the first wake-up does not wait for its thread. */
+  warmUp(): Promise<void> {
+    if (this.#makeAlarm === undefined || this.#closed) return Promise.resolve();
+    this.#alarm ??= this.#makeAlarm(this.#wake);
+    return this.#alarm.ready;
   }
 
   /** Adds an item; call {@link DueQueue.run} after a batch of pushes. */
@@ -146,9 +175,20 @@ export class DueQueue<T> {
     if (this.#size === 0) return;
     const at = this.#due[0] as number;
     if (this.#armedAt <= at) return;
+    const wait = at - now;
+    if (this.#makeAlarm !== undefined) {
+      // arm() replaces the deadline: no disarm (one wake-up of the alarm thread, not two)
+      if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+      this.#immediate = undefined;
+      this.#armedAt = at;
+      if (wait <= 0) {
+        this.#alarm?.disarm();
+        this.#immediate = setImmediate(this.#wake);
+      } else (this.#alarm ??= this.#makeAlarm(this.#wake)).arm(at);
+      return;
+    }
     this.#disarm();
     this.#armedAt = at;
-    const wait = at - now;
     if (wait > this.#spinMs + 0.5 || (this.#spinMs === 0 && wait > 0))
       this.#timeout = setTimeout(
         this.#wake,
@@ -168,6 +208,7 @@ export class DueQueue<T> {
   };
 
   #disarm(): void {
+    this.#alarm?.disarm();
     if (this.#timeout !== undefined) clearTimeout(this.#timeout);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#timeout = undefined;
@@ -197,5 +238,6 @@ export class DueQueue<T> {
   close(): void {
     this.#closed = true;
     this.#disarm();
+    this.#alarm?.close();
   }
 }

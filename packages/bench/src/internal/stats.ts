@@ -19,6 +19,7 @@ import {
   F_LAG_MS,
   F_LATENCY_MS,
   F_ROWS,
+  F_SERVICE_MS,
   F_TPL,
   REC,
 } from './wire';
@@ -36,7 +37,12 @@ const newHist = (): Hist =>
   });
 
 interface Acc {
+  /** Latency from the intended start. */
   hist: Hist;
+  /** Service time (sent → completed); empty in the closed loop, where it equals `hist`. */
+  service: Hist;
+  /** Schedule lag (replay, open loop). */
+  lag: Hist;
   count: number;
   ok: number;
   errors: number;
@@ -111,6 +117,8 @@ class DesignEffect {
 
 const newAcc = (): Acc => ({
   hist: newHist(),
+  service: newHist(),
+  lag: newHist(),
   count: 0,
   ok: 0,
   errors: 0,
@@ -127,6 +135,8 @@ const newAcc = (): Acc => ({
 /** Adds `from` into `into` (the overall figures are the sum of the templates'). */
 function mergeInto(into: Acc, from: Acc): void {
   into.hist.add(from.hist);
+  into.service.add(from.service);
+  into.lag.add(from.lag);
   into.count += from.count;
   into.ok += from.ok;
   into.errors += from.errors;
@@ -164,6 +174,7 @@ interface TemplateInfo {
   label: string;
   acc: Acc;
   duration: { observe(v: number): void };
+  service: { observe(v: number): void };
   okCounter: { inc(n: number): void };
   errCounter: { inc(n: number): void };
   pendingOk: number;
@@ -230,6 +241,7 @@ export class Aggregator {
       ...t,
       acc: newAcc(),
       duration: m ? m.duration.labels(t.label, t.queryType) : NO_SERIES,
+      service: m ? m.service.labels(t.label, t.queryType) : NO_SERIES,
       okCounter: m
         ? m.queries.labels(t.label, t.queryType, 'ok')
         : { inc: () => undefined },
@@ -257,12 +269,14 @@ export class Aggregator {
       const cls = buf[o + F_CLASS] as number;
       const rows = buf[o + F_ROWS] as number;
       const end = buf[o + F_END_MS] as number;
+      const svc = buf[o + F_SERVICE_MS] as number;
       this.outages.observe(
         end,
         cls < 0 ? undefined : (classes[cls] ?? 'unknown'),
       );
       if (m) {
         t.duration.observe(lat / 1000);
+        t.service.observe(svc / 1000);
         if (t.pendingOk + t.pendingErr === 0) touched.push(t);
         if (cls < 0) t.pendingOk++;
         else {
@@ -278,6 +292,9 @@ export class Aggregator {
       if (end > this.lastEndMs) this.lastEndMs = end;
       const acc = t.acc;
       acc.hist.recordValue(Math.max(1, Math.round(lat * 1e6)));
+      // closed loop (no lag): service time is the latency, recorded once
+      if (!Number.isNaN(lag))
+        acc.service.recordValue(Math.max(1, Math.round(svc * 1e6)));
       acc.deff.add(lat);
       this.#overallDeff.add(lat);
       acc.count++;
@@ -299,8 +316,11 @@ export class Aggregator {
         acc.byCode.set(code, (acc.byCode.get(code) ?? 0) + 1);
         this.errorsSeen++;
       }
-      if (!Number.isNaN(lag))
-        this.#lag.recordValue(Math.max(1, Math.round(Math.max(0, lag) * 1e6)));
+      if (!Number.isNaN(lag)) {
+        const lagNs = Math.max(1, Math.round(Math.max(0, lag) * 1e6));
+        this.#lag.recordValue(lagNs);
+        acc.lag.recordValue(lagNs);
+      }
     }
     if (m) {
       for (const t of touched) {
@@ -320,21 +340,35 @@ export class Aggregator {
   #stats(acc: Acc, seconds: number, deff = acc.deff.value()): BenchStats {
     const per = (x: number): number =>
       seconds > 0 ? Math.round((x / seconds) * 100) / 100 : 0;
+    const latency = summarize(acc.hist);
+    const service = acc.service.totalCount > 0 ? acc.service : acc.hist;
+    const encoded =
+      acc.hist.totalCount > 0
+        ? hdr.encodeIntoCompressedBase64(acc.hist)
+        : undefined;
     return {
       count: acc.count,
       ok: acc.ok,
       errors: acc.errors,
       qps: per(acc.count),
       goodput: per(acc.ok),
-      latencyMs: summarize(acc.hist),
+      latencyMs: latency,
+      serviceMs: service === acc.hist ? latency : summarize(service),
+      ...(acc.lag.totalCount > 0 ? { scheduleLagMs: summarize(acc.lag) } : {}),
       errorsByClass: Object.fromEntries(acc.byClass),
       rows: acc.rows,
       zeroRowShare:
         acc.ok > 0 ? Math.round((acc.zeroRows / acc.ok) * 1e4) / 1e4 : 0,
       rowCounts: rowCounts(acc),
       errorsByCode: Object.fromEntries(acc.byCode),
-      ...(acc.hist.totalCount > 0
-        ? { latencyHistogramNs: hdr.encodeIntoCompressedBase64(acc.hist) }
+      ...(encoded !== undefined ? { latencyHistogramNs: encoded } : {}),
+      ...(service.totalCount > 0
+        ? {
+            serviceHistogramNs:
+              service === acc.hist
+                ? encoded
+                : hdr.encodeIntoCompressedBase64(service),
+          }
         : {}),
       ...(deff !== undefined ? { latencyDesignEffect: deff } : {}),
     };

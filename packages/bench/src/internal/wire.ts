@@ -6,7 +6,7 @@ import type {
 } from '@stb/core';
 
 /** Fields per record in a latency batch (Float64Array). */
-export const REC = 6;
+export const REC = 7;
 /** Record field offsets. */
 export const F_TPL = 0;
 export const F_LATENCY_MS = 1;
@@ -17,6 +17,8 @@ export const F_CLASS = 3;
 export const F_ROWS = 4;
 /** End time relative to t0, ms. */
 export const F_END_MS = 5;
+/** Service time (sent → completed), ms. */
+export const F_SERVICE_MS = 6;
 
 /** Transaction boundary a template marks (its `boundary` fact). */
 export type TxnMark = TxnBoundary | null;
@@ -30,8 +32,14 @@ export interface WireTemplate {
   readonly txn: TxnMark;
 }
 
-/** An event as sent to workers: [sessionId, template index, params, due ms relative to t0 (NaN: closed loop)]. */
-export type WireEvent = [string, number, ParamValue[], number];
+/**
+ * An event as sent to workers: [sessionId, template index, params, due ms relative to t0 (NaN:
+ * closed loop), think ms]. The think time (replay only; NaN elsewhere) is the original gap between
+ * the session's previous statement completing and this one starting: the executor starts the
+ * statement at max(due, previous completion + think), so a session is never late because of
+ * its own previous statement.
+ */
+export type WireEvent = [string, number, ParamValue[], number, number];
 
 /** A batch of measurements from an executor. */
 export interface BatchMessage {

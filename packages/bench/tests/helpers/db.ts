@@ -72,3 +72,18 @@ export async function createMysqlDatabase(): Promise<{
     },
   };
 }
+
+/**
+ * A scratch PostgreSQL database for one test file: created before its tests, dropped after.
+ * `url()` is null when the server is unreachable (the tests then return early).
+ */
+export function usePgDatabase(): { url(): string | null } {
+  let db: Awaited<ReturnType<typeof createPgDatabase>> = null;
+  beforeAll(async () => {
+    db = await createPgDatabase();
+  }, 30_000);
+  afterAll(async () => {
+    await db?.drop();
+  }, 30_000);
+  return { url: () => db?.url ?? null };
+}

@@ -32,6 +32,7 @@ export interface BenchCommandOptions {
   target?: string;
   mode: BenchMode;
   speed?: number;
+  scheduler?: 'alarm' | 'timer';
   rate?: number;
   arrival: 'poisson' | 'uniform';
   duration?: number;
@@ -113,6 +114,12 @@ export function register(program: Command, ctx: CliContext): void {
         .default('replay'),
     )
     .option('--speed <factor>', 'replay speed factor', parsePositiveNumber)
+    .addOption(
+      new Option(
+        '--scheduler <kind>',
+        'replay/open wake-ups: alarm (helper thread, µs resolution, default) or timer (setTimeout, ~1 ms)',
+      ).choices(['alarm', 'timer']),
+    )
     .option(
       '--rate <qps>',
       'open loop: arrivals per second',
@@ -219,6 +226,9 @@ export function register(program: Command, ctx: CliContext): void {
             target,
             mode: opts.mode,
             ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
+            ...(opts.scheduler !== undefined
+              ? { scheduler: opts.scheduler }
+              : {}),
             ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
             arrival: opts.arrival,
             ...(opts.duration !== undefined

@@ -118,7 +118,7 @@ export async function dispatchEvents(
         counts.notRun++;
         continue;
       }
-      lane.buffer.push([sid, ti, ev.params, due]);
+      lane.buffer.push([sid, ti, ev.params, due, strategy.think(ev)]);
       lane.sent++;
       dispatched++;
       if (lane.buffer.length >= EVENT_BATCH) flushLane(lane);

@@ -21,5 +21,7 @@ export function openStrategy(o: {
         : 1000 / rate;
       return due;
     },
+    // arrivals are queries, not a session's own pacing: latency counts queueing behind a slow one
+    think: () => NaN,
   };
 }

@@ -11,4 +11,9 @@ export interface DispatchStrategy {
   readonly startDelayMs: number;
   /** Due time of the next dispatched event, ms after time 0 (NaN: as soon as possible). */
   due(ev: TraceEvent): number;
+  /**
+   * Original think time before `ev` in its session (ms, after `due(ev)` was called): the gap
+   * from the previous statement's completion to this start. NaN: no session rule (closed, open).
+   */
+  think(ev: TraceEvent): number;
 }

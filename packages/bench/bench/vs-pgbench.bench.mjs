@@ -1,0 +1,266 @@
+// stb bench against pgbench in one run (issue 16): accuracy of the service time on a replayed
+// pgbench log, schedule lag at 5,000 statements/s, closed-loop TPC-B and point-select throughput,
+// and client CPU per query (/usr/bin/time). Alternating rounds, medians. Build first
+// (npm run bench builds). Prints progress to stderr and one JSON object as the last stdout line.
+//   ROUNDS (3), SECONDS_PER_RUN (4), SCALE (2: the scale of the fixture's log)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import pg from 'pg';
+import { TemplateCatalog, computeTemplateId, createRng } from '@stb/core';
+import { runBench } from '@stb/bench';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 4);
+const SCALE = Number(process.env.SCALE ?? 2);
+const PGBIN = '/usr/lib/postgresql/15/bin';
+const DB = 'stb_bench16';
+const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
+const URL_ = `postgres://postgres@127.0.0.1:5432/${DB}`;
+const FIXTURE = path.join(ROOT, 'fixtures/samples/pg-tpcb-simple-logduration');
+const log = (m) => process.stderr.write(`[vs-pgbench] ${m}\n`);
+const load = () => loadavg()[0].toFixed(2);
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const r3 = (x) => Math.round(x * 1000) / 1000;
+
+async function admin(sql) {
+  const c = new pg.Client({ connectionString: ADMIN });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** pgbench under /usr/bin/time: stdout, and user+sys CPU seconds. */
+function pgbench(args) {
+  const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', `${PGBIN}/pgbench`, '-h', '127.0.0.1', '-U', 'postgres', ...args, DB], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pgbench ${args.join(' ')}: ${r.stderr}`);
+  const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { out: r.stdout, cpu: Number(t[1]) + Number(t[2]) };
+}
+const tpsOf = (out) => Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1] ?? NaN);
+const txOf = (out) => Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? NaN);
+
+/** A statement's key: its first two words (BEGIN, UPDATE pgbench_accounts, INSERT INTO, END). */
+const stmtKey = (text) => text.replace(/;\s*$/, '').trim().split(/\s+/).slice(0, 2).join(' ');
+
+/** `pgbench -r`'s per-statement average latencies (ms) by statement key. */
+function perStatement(out) {
+  const m = new Map();
+  const at = out.indexOf('statement latencies');
+  for (const line of out.slice(at).split('\n').slice(1)) {
+    const x = /^\s+([\d.]+)\s+\d+\s+(\S.*)$/.exec(line);
+    if (x && !x[2].startsWith('\\')) m.set(stmtKey(x[2]), Number(x[1]));
+  }
+  return m;
+}
+
+// --- the fixture log as a trace (parsed once with the built CLI), TPC-B sessions only ---
+function fixtureTrace() {
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'packages/cli/dist/cli.js'), 'parse', '-i', path.join(FIXTURE, 'postgresql.csv.gz'), '-o', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
+  const templates = [];
+  const events = [];
+  const tpcb = new Set();
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const r = JSON.parse(line);
+    if (r.kind === 'template') {
+      templates.push(r);
+      if (/pgbench_(accounts|tellers|branches|history)/.test(r.text) && /^(UPDATE|SELECT abalance|INSERT)/.test(r.text)) tpcb.add(r.id);
+      if (r.text === 'BEGIN' || r.text === 'END') tpcb.add(r.id);
+    } else if (r.kind === 'event' && tpcb.has(r.templateId)) events.push(r);
+  }
+  return { templates: templates.filter((t) => tpcb.has(t.id)), events };
+}
+
+/** The sample's pgbench settings (rate, clients) from its client output. */
+function fixtureRate() {
+  const out = readFileSync(path.join(FIXTURE, 'client_output.txt'), 'utf8');
+  return { tps: Number(/tps = ([\d.]+)/.exec(out)[1]), clients: Number(/number of clients: (\d+)/.exec(out)[1]) };
+}
+
+async function replayFixture(fx) {
+  const r = await runBench({ templates: new TemplateCatalog(fx.templates), events: fx.events }, {
+    target: URL_, mode: 'replay', protocol: 'simple', connections: 4, warmupSeconds: 0.5,
+  });
+  const byKey = new Map();
+  for (const t of r.templates) byKey.set(stmtKey(fx.templates.find((x) => x.id === t.templateId).text), t);
+  return { byKey, lag: r.scheduleLagMs };
+}
+
+// --- synthetic traces ---
+const tpl = (text, queryType) => ({ kind: 'template', id: computeTemplateId('postgres', text), text, queryType, tables: [], slots: [] });
+const TPCB = [
+  tpl('BEGIN', 'TCL'),
+  tpl('UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2', 'UPDATE'),
+  tpl('SELECT abalance FROM pgbench_accounts WHERE aid = $1', 'SELECT'),
+  tpl('UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2', 'UPDATE'),
+  tpl('UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2', 'UPDATE'),
+  tpl('INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)', 'INSERT'),
+  tpl('END', 'TCL'),
+];
+TPCB[0].boundary = 'begin';
+TPCB[6].boundary = 'end';
+const int = (v) => ({ t: 'int', v });
+
+function tpcbTrace(sessions) {
+  const rng = createRng(16);
+  async function* events() {
+    let t = 1_700_000_000_000_000;
+    for (;;)
+      for (let s = 0; s < sessions; s++) {
+        const aid = 1 + rng.int(100_000 * SCALE), bid = 1 + rng.int(SCALE), tid = 1 + rng.int(10 * SCALE), delta = rng.int(10_001) - 5000;
+        const params = [[], [int(delta), int(aid)], [int(aid)], [int(delta), int(tid)], [int(delta), int(bid)], [int(tid), int(bid), int(aid), int(delta)], []];
+        for (let i = 0; i < 7; i++) yield { kind: 'event', startUs: t++, sessionId: `c${s}`, templateId: TPCB[i].id, params: params[i] };
+      }
+  }
+  return { templates: new TemplateCatalog(TPCB), events: events() };
+}
+
+async function stbTpcb() {
+  const r = await runBench(tpcbTrace(4), { target: URL_, mode: 'closed', protocol: 'simple', connections: 4, durationSeconds: SECONDS, warmupSeconds: 0.5 });
+  const end = r.templates.find((t) => t.templateId === TPCB[6].id);
+  return end.qps;
+}
+
+const POINT = tpl('SELECT abalance FROM pgbench_accounts WHERE aid = $1', 'SELECT');
+
+function lagTrace(rate, sessions) {
+  const rng = createRng(42);
+  const n = Math.round(rate * SECONDS);
+  async function* events() {
+    let t = 1_700_000_000_000_000;
+    for (let i = 0; i < n; i++) {
+      t += Math.round(-Math.log(1 - rng.next()) * (1e6 / rate));
+      yield { kind: 'event', startUs: t, sessionId: `s${rng.int(sessions)}`, templateId: POINT.id, params: [int(1 + rng.int(100_000 * SCALE))] };
+    }
+  }
+  return { templates: new TemplateCatalog([POINT]), events: events() };
+}
+
+async function stbLag() {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await runBench(lagTrace(5000, 8), { target: URL_, mode: 'replay', connections: 8, warmupSeconds: 0.5 });
+  const c = process.cpuUsage(c0);
+  return { p50: r.scheduleLagMs?.p50 ?? NaN, p99: r.scheduleLagMs?.p99 ?? NaN, qps: r.overall.qps, cpuShare: (c.user + c.system) / 1000 / (performance.now() - t0) };
+}
+
+/** stb closed-loop point selects, 8 connections, in a child process under /usr/bin/time. */
+function stbPointChild() {
+  const child = `
+import { TemplateCatalog, createRng } from '@stb/core';
+import { runBench } from '@stb/bench';
+const POINT = ${JSON.stringify(POINT)};
+const rng = createRng(7);
+async function* events() { for (let i = 0; ; i++) yield { kind: 'event', startUs: i, sessionId: 'c' + (i % 8), templateId: POINT.id, params: [{ t: 'int', v: 1 + rng.int(${100_000 * SCALE}) }] }; }
+const r = await runBench({ templates: new TemplateCatalog([POINT]), events: events() }, { target: '${URL_}', mode: 'closed', connections: 8, durationSeconds: ${SECONDS}, warmupSeconds: 0 });
+console.log('STBCOUNT', r.overall.count, r.overall.qps);`;
+  const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', process.execPath, '--input-type=module', '-e', child], { encoding: 'utf8', cwd: path.join(ROOT, 'packages/bench') });
+  const m = /STBCOUNT (\d+) ([\d.]+)/.exec(r.stdout);
+  const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  if (!m || !t) throw new Error(`stb child failed: ${r.stderr}`);
+  return { qps: Number(m[2]), cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / Number(m[1]) };
+}
+
+async function barePg() {
+  const rng = createRng(7);
+  const clients = await Promise.all(Array.from({ length: 8 }, async () => {
+    const c = new pg.Client({ connectionString: URL_ });
+    await c.connect();
+    return c;
+  }));
+  let n = 0;
+  const end = performance.now() + SECONDS * 1000;
+  await Promise.all(clients.map(async (c) => {
+    while (performance.now() < end) {
+      await c.query({ name: 'q', text: POINT.text, values: [1 + rng.int(100_000 * SCALE)] });
+      n++;
+    }
+  }));
+  await Promise.all(clients.map((c) => c.end()));
+  return n / SECONDS;
+}
+
+const fx = fixtureTrace();
+const rate = fixtureRate();
+const raw = { acc: [], pgR: [], fixLag: [], lag: [], tpcbStb: [], tpcbPg: [], ptStb: [], ptBare: [], ptPg: [], cpuStb: [], cpuPg: [], loads: [] };
+try {
+  await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${DB}`);
+  log(`pgbench -i -s ${SCALE} ${DB}`);
+  execFileSync(`${PGBIN}/pgbench`, ['-i', '-q', '-s', String(SCALE), '-h', '127.0.0.1', '-U', 'postgres', DB], { stdio: ['ignore', 'ignore', 'pipe'] });
+  for (let i = 0; i < ROUNDS; i++) {
+    raw.loads.push(load());
+    // accuracy: pgbench -r at the sample's rate, then the sample's log replayed by stb
+    const pr = pgbench(['-n', '-r', '-M', 'simple', '-c', String(rate.clients), '-j', '2', '-R', String(Math.round(rate.tps)), '-T', String(SECONDS)]);
+    raw.pgR.push(perStatement(pr.out));
+    const rep = await replayFixture(fx);
+    raw.acc.push(rep.byKey);
+    raw.fixLag.push(rep.lag?.p99 ?? NaN);
+    log(`round ${i + 1}: accuracy ${[...raw.pgR.at(-1)].map(([k, v]) => `${k}: pgbench ${v} / stb ${rep.byKey.get(k)?.serviceMs?.p50}`).join('; ')}`);
+    raw.lag.push(await stbLag());
+    log(`round ${i + 1}: lag at 5k/s p50 ${raw.lag.at(-1).p50} p99 ${raw.lag.at(-1).p99} ms (${raw.lag.at(-1).qps} q/s, client CPU ${(raw.lag.at(-1).cpuShare * 100).toFixed(0)}%)`);
+    raw.tpcbStb.push(await stbTpcb());
+    raw.tpcbPg.push(tpsOf(pgbench(['-n', '-M', 'simple', '-c', '4', '-j', '2', '-T', String(SECONDS)]).out));
+    log(`round ${i + 1}: TPC-B 4 conns stb ${raw.tpcbStb.at(-1)} tps, pgbench ${raw.tpcbPg.at(-1)} tps`);
+    const st = stbPointChild();
+    raw.ptStb.push(st.qps);
+    raw.cpuStb.push(st.cpuPerQueryUs);
+    raw.ptBare.push(await barePg());
+    const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(SECONDS)]);
+    raw.ptPg.push(tpsOf(pp.out));
+    raw.cpuPg.push((pp.cpu * 1e6) / txOf(pp.out));
+    log(`round ${i + 1}: point selects stb ${st.qps} q/s (${st.cpuPerQueryUs.toFixed(1)} µs CPU/q), bare pg ${raw.ptBare.at(-1).toFixed(0)}, pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
+  }
+} finally {
+  await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
+}
+
+const rows = [];
+let worst = 0;
+for (const k of raw.pgR[0].keys()) {
+  const pgAvg = median(raw.pgR.map((m) => m.get(k)));
+  const stb = median(raw.acc.map((m) => m.get(k)?.serviceMs?.p50));
+  worst = Math.max(worst, Math.abs(stb / pgAvg - 1));
+  rows.push({ metric: `accuracy ${k}: stb median service time / pgbench -r average (${r3(stb)} / ${r3(pgAvg)} ms)`, value: r3(stb / pgAvg), unit: 'ratio', target: '0.85–1.15' });
+}
+rows.push({ metric: 'accuracy: worst |ratio − 1| over the statements', value: r3(worst), unit: 'share', target: '<= 0.15' });
+let worstMean = 0;
+for (const k of raw.pgR[0].keys()) {
+  const pgAvg = median(raw.pgR.map((m) => m.get(k)));
+  const stbMean = median(raw.acc.map((m) => m.get(k)?.serviceMs?.mean));
+  worstMean = Math.max(worstMean, Math.abs(stbMean / pgAvg - 1));
+}
+rows.push({ metric: 'accuracy, means (stb mean service time / pgbench -r average): worst |ratio − 1|', value: r3(worstMean), unit: 'share' });
+rows.push({ metric: 'replay of the sample log: schedule lag p99', value: median(raw.fixLag), unit: 'ms' });
+rows.push({ metric: 'replay at 5,000 statements/s: schedule lag p50', value: median(raw.lag.map((l) => l.p50)), unit: 'ms', target: '<= 0.05' });
+rows.push({ metric: 'replay at 5,000 statements/s: schedule lag p99', value: median(raw.lag.map((l) => l.p99)), unit: 'ms', target: '<= 0.5' });
+rows.push({ metric: 'replay at 5,000 statements/s: client CPU', value: r3(median(raw.lag.map((l) => l.cpuShare))), unit: 'cores' });
+rows.push({ metric: 'TPC-B closed loop, 4 connections: stb', value: Math.round(median(raw.tpcbStb)), unit: 'tps' });
+rows.push({ metric: 'TPC-B, 4 clients: pgbench -M simple', value: Math.round(median(raw.tpcbPg)), unit: 'tps' });
+rows.push({ metric: 'TPC-B stb / pgbench', value: r3(median(raw.tpcbStb) / median(raw.tpcbPg)), unit: 'ratio', target: '>= 0.9' });
+rows.push({ metric: 'point selects, 8 connections: stb (closed loop, prepared)', value: Math.round(median(raw.ptStb)), unit: 'queries/s' });
+rows.push({ metric: 'point selects: bare pg loop', value: Math.round(median(raw.ptBare)), unit: 'queries/s' });
+rows.push({ metric: 'point selects: pgbench -S -M prepared -c 8 -j 2', value: Math.round(median(raw.ptPg)), unit: 'queries/s' });
+rows.push({ metric: 'point selects stb / bare pg', value: r3(median(raw.ptStb) / median(raw.ptBare)), unit: 'ratio', target: '>= 1.0' });
+rows.push({ metric: 'point selects stb / pgbench', value: r3(median(raw.ptStb) / median(raw.ptPg)), unit: 'ratio', target: '>= 0.75' });
+rows.push({ metric: 'client CPU per point select: stb process (user+sys, incl. Node start-up)', value: r3(median(raw.cpuStb)), unit: 'µs' });
+rows.push({ metric: 'client CPU per point select: pgbench (libpq)', value: r3(median(raw.cpuPg)), unit: 'µs' });
+rows.push({ metric: 'CPU per query stb / pgbench', value: r3(median(raw.cpuStb) / median(raw.cpuPg)), unit: 'ratio', target: '<= 1.2' });
+console.log(JSON.stringify({
+  title: '@stb/bench against pgbench (issue 16)',
+  command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
+  rows,
+  notes: `${ROUNDS} alternating rounds of ${SECONDS} s per run, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (busy machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps) replayed by stb (--protocol simple, 4 connections) against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} on the same server in the same round; stb's per-template median service time against pgbench's per-statement average. Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections, default scheduler (alarm thread). CPU: /usr/bin/time user+sys of a whole stb process (runBench, ${SECONDS} s, Node start-up included) and of pgbench, over the queries each ran. Raw: TPC-B stb ${raw.tpcbStb.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb ${raw.ptStb.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 ${raw.lag.map((l) => l.p99)}; CPU µs/q stb ${raw.cpuStb.map((x) => x.toFixed(1))}, pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}.`,
+}));

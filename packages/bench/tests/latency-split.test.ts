@@ -1,0 +1,103 @@
+import { BENCH_RESULT_VERSION, BenchResult } from '@stb/core';
+import { formatBenchResult, lagShare } from '../src/format';
+import { runBench } from '../src/runner';
+import { usePgDatabase } from './helpers/db';
+import { TraceBuilder, template } from './helpers/trace';
+
+// The latency split on the real PostgreSQL: service time (sent → completed), schedule lag
+// (start − due) and latency from the intended start. The assertions are lower bounds set by
+// pg_sleep and by a single connection, never by how fast this machine is.
+const db = usePgDatabase();
+const sleep = template('postgres', 'SELECT pg_sleep($1)', 'SELECT');
+const SLEEP_S = 0.1;
+
+/** Runs `sleeps` pg_sleep statements of `seconds`, session by `session(i)`, on one connection. */
+async function runSleeps(o: {
+  url: string;
+  sleeps: number;
+  seconds: number;
+  session: (i: number) => string;
+  mode: 'replay' | 'closed';
+}): Promise<Awaited<ReturnType<typeof runBench>>> {
+  const b = new TraceBuilder('postgres');
+  for (let i = 0; i < o.sleeps; i++)
+    b.add(o.session(i), sleep, [{ t: 'float', v: o.seconds }]);
+  return runBench(b.trace(), {
+    target: o.url,
+    mode: o.mode,
+    connections: 1,
+    workers: 0,
+  });
+}
+
+describe('latency split on PostgreSQL', () => {
+  it('a pg_sleep template shows as service time, and a session is never late because of itself', async () => {
+    const url = db.url();
+    if (url === null) return;
+    // one session, five statements logged 1 ms apart that each take 100 ms now
+    const r = await runSleeps({
+      url,
+      sleeps: 5,
+      seconds: SLEEP_S,
+      session: () => 's',
+      mode: 'replay',
+    });
+    expect(BenchResult.parse(JSON.parse(JSON.stringify(r))).version).toBe(
+      BENCH_RESULT_VERSION,
+    );
+    const [t] = r.templates;
+    expect(t?.count).toBe(5);
+    const svc = t?.serviceMs;
+    const lag = t?.scheduleLagMs;
+    expect(svc?.count).toBe(5);
+    expect(svc?.p50).toBeGreaterThanOrEqual(SLEEP_S * 1000);
+    // due = max(offset, previous completion + think time 0): the lag does not pile up. Without
+    // the rule statement k would start ≈ k × 100 ms after its offset.
+    expect(lag?.count).toBe(5);
+    expect(lag?.max).toBeLessThan(SLEEP_S * 1000);
+    // latency from the intended start = lag + service
+    expect(t?.latencyMs.p50).toBeGreaterThanOrEqual(svc?.p50 ?? Infinity);
+    expect(t?.serviceHistogramNs).toMatch(/^HISTF/);
+    expect(formatBenchResult(r)).not.toContain('bottleneck: the client');
+  }, 30_000);
+
+  it('a saturated client shows as schedule lag and the summary names the client', async () => {
+    const url = db.url();
+    if (url === null) return;
+    // four sessions due within 4 ms share one connection: each waits for the ones before it
+    const r = await runSleeps({
+      url,
+      sleeps: 4,
+      seconds: SLEEP_S,
+      session: (i) => `s${i}`,
+      mode: 'replay',
+    });
+    const [t] = r.templates;
+    expect(t?.count).toBe(4);
+    expect(t?.serviceMs?.p50).toBeGreaterThanOrEqual(SLEEP_S * 1000);
+    // the last session waited for three sleeps (less its 3 ms later offset)
+    expect(t?.scheduleLagMs?.max).toBeGreaterThanOrEqual(
+      3 * SLEEP_S * 1000 - 3,
+    );
+    expect(r.scheduleLagMs?.max).toBe(t?.scheduleLagMs?.max);
+    expect(lagShare(r)).toBeGreaterThan(0.4);
+    expect(formatBenchResult(r)).toContain('bottleneck: the client');
+  }, 30_000);
+
+  it('closed loop: latency is service time, no lag', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const r = await runSleeps({
+      url,
+      sleeps: 3,
+      seconds: 0.02,
+      session: () => 's',
+      mode: 'closed',
+    });
+    const [t] = r.templates;
+    expect(t?.scheduleLagMs).toBeUndefined();
+    expect(r.scheduleLagMs).toBeUndefined();
+    expect(t?.serviceMs).toEqual(t?.latencyMs);
+    expect(lagShare(r)).toBeUndefined();
+  }, 30_000);
+});
