@@ -30,6 +30,7 @@ import * as compareCommand from './commands/compare';
 import * as generateCommand from './commands/generate';
 import * as inspectCommand from './commands/inspect';
 import * as learnCommand from './commands/learn';
+import * as mergeModelsCommand from './commands/merge-models';
 import * as parseCommand from './commands/parse';
 import * as validateCommand from './commands/validate';
 import type { CliContext, CliIo, GlobalOptions } from './context';
@@ -47,6 +48,7 @@ export interface CommandModule {
 const COMMANDS: readonly CommandModule[] = [
   parseCommand,
   learnCommand,
+  mergeModelsCommand,
   generateCommand,
   validateCommand,
   inspectCommand,

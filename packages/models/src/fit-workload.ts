@@ -13,7 +13,10 @@ import { throwIfAborted } from './internal/abort';
 import type { PrivacySettings } from './internal/param-fit';
 import { SlotFitter } from './internal/param-fit';
 import { SequenceBuffer } from './internal/sequence-buffer';
-import type { SessionClassing } from './internal/session-classes';
+import type {
+  CaptureBounds,
+  SessionClassing,
+} from './internal/session-classes';
 import {
   ClassStats,
   SessionProfiles,
@@ -24,6 +27,7 @@ import {
 import { SessionValues, valuePrimitive } from './internal/session-values';
 import type { TrackedSession } from './internal/sessions';
 import { SessionTracker } from './internal/sessions';
+import { checkShard, shardOwner } from './merge-artifacts';
 import type { ModelFitProgress, SessionSequence } from './sequence-model';
 import type {
   ArrivalModelState,
@@ -54,10 +58,13 @@ interface FitSession extends TrackedSession {
   lastStartUs: number;
   maxGapUs: number;
   tally: TemplateTally;
+  /** False for another shard's session (a sharded fit tracks it only for the capture's bounds). */
+  mine: boolean;
 }
 
 interface SequenceSession extends TrackedSession {
   templates: string[];
+  mine: boolean;
 }
 
 /** A 52-bit number for a session id: pieces of one session count as one session. */
@@ -79,9 +86,12 @@ export async function* sessionSequences(
     idleUs: number;
     maxEvents: number;
     signal?: AbortSignal | undefined;
+    /** Only these sessions (a shard's); the others are tracked so sessions close as in a full pass. */
+    owns?: ((sessionId: string) => boolean) | undefined;
   },
 ): AsyncGenerator<SessionSequence> {
   const ready: SessionSequence[] = [];
+  const owns = options.owns;
   const tracker = new SessionTracker<SequenceSession>(
     options,
     (id, ordinal, first) => ({
@@ -90,13 +100,17 @@ export async function* sessionSequences(
       events: 0,
       lastUs: first.startUs,
       templates: [],
+      mine: owns ? owns(id) : true,
     }),
-    (s) => ready.push({ sessionId: s.id, templates: s.templates }),
+    (s) => {
+      if (s.mine) ready.push({ sessionId: s.id, templates: s.templates });
+    },
   );
   let n = 0;
   for await (const e of events) {
     if ((++n & 1023) === 0) throwIfAborted(options.signal, 'Fitting');
-    tracker.push(e).templates.push(e.templateId);
+    const s = tracker.push(e);
+    if (s.mine) s.templates.push(e.templateId);
     while (ready.length > 0) yield ready.shift() as SessionSequence;
   }
   tracker.finish();
@@ -143,6 +157,8 @@ export async function fitWorkloadModel(
     idleUs: options.sessionIdleUs ?? DEFAULT_IDLE_US,
     maxEvents: options.maxSessionEvents ?? DEFAULT_MAX_SESSION_EVENTS,
   };
+  const shard = checkShard(options, { model, privacy });
+  const owns = shard ? shardOwner(shard) : undefined;
 
   // Pass 1: parameters, arrivals, counts, and the sessions' template sequences while they fit
   // the sequence cache. Templates and reuse sources are interned to small integers.
@@ -163,7 +179,16 @@ export async function fitWorkloadModel(
     options.sequenceCacheSymbols ?? DEFAULT_SEQUENCE_CACHE_SYMBOLS,
   );
   let eventCount = 0;
+  let seen = 0;
   let sessionCount = 0;
+  /** Sessions closed so far, every shard's (a sharded fit's global close index). */
+  let closed = 0;
+  const firstCloseOf = new OrdinalMap();
+  const bounds: CaptureBounds = {
+    startUs: Infinity,
+    lastStartUs: -Infinity,
+    endUs: -Infinity,
+  };
   const profiles = new SessionProfiles();
   const closeOfOrdinal = new OrdinalMap();
   let finishing = false;
@@ -180,17 +205,24 @@ export async function fitWorkloadModel(
       prevTemplate: -1,
       prevEndUs: first.startUs,
       values: undefined,
-      seq: buffer.overflow ? undefined : [],
+      seq: buffer.overflow || (owns && !owns(id)) ? undefined : [],
       firstUs: first.startUs,
       lastStartUs: first.startUs,
       maxGapUs: 0,
       tally: new TemplateTally(),
+      mine: owns ? owns(id) : true,
     }),
     (s) => {
+      const closeIndex = closed++;
+      if (s.firstUs < bounds.startUs) bounds.startUs = s.firstUs;
+      if (s.lastStartUs > bounds.lastStartUs)
+        bounds.lastStartUs = s.lastStartUs;
+      if (s.prevEndUs > bounds.endUs) bounds.endUs = s.prevEndUs;
+      if (!s.mine) return;
       sessionCount++;
       arrival.sessionEnd(s.events);
       if (s.seq) buffer.add(s.id, s.seq);
-      const closeIndex = profiles.add(
+      const profileIndex = profiles.add(
         {
           firstUs: s.firstUs,
           lastStartUs: s.lastStartUs,
@@ -201,24 +233,34 @@ export async function fitWorkloadModel(
         },
         finishing,
       );
-      closeOfOrdinal.set(s.ordinal, closeIndex);
+      closeOfOrdinal.set(s.ordinal, profileIndex);
+      firstCloseOf.set(profileIndex, closeIndex);
     },
   );
   for await (const e of events()) {
-    if ((eventCount & 1023) === 0) throwIfAborted(signal, 'Fitting');
-    eventCount++;
+    if ((seen & 1023) === 0) throwIfAborted(signal, 'Fitting');
+    seen++;
     const ti = index.get(e.templateId);
     if (ti === undefined) {
       throw new StbError(
         'STB_TRACE_UNKNOWN_TEMPLATE',
-        `[stb] [models] Event ${eventCount} uses template \`${e.templateId}\`, which is not in the catalog. Pass the trace's template records as \`catalog\`.`,
-        { details: { templateId: e.templateId, event: eventCount } },
+        `[stb] [models] Event ${seen} uses template \`${e.templateId}\`, which is not in the catalog. Pass the trace's template records as \`catalog\`.`,
+        { details: { templateId: e.templateId, event: seen } },
       );
     }
+    // a shard buckets arrivals from the capture's first session start, as one fit does
+    if (owns) arrival.originUs ??= e.startUs;
+    const session = tracker.push(e);
+    if (!session.mine) {
+      // another shard's session: only what the capture's bounds need
+      if (e.startUs > session.lastStartUs) session.lastStartUs = e.startUs;
+      session.prevEndUs = e.startUs + (e.durationUs ?? 0);
+      continue;
+    }
+    eventCount++;
     counts[ti] = (counts[ti] as number) + 1;
     if (e.startUs < startUs) startUs = e.startUs;
     if (e.startUs > endUs) endUs = e.startUs;
-    const session = tracker.push(e);
     if (tracker.lastIsNew) arrival.sessionStart(e.startUs);
     let ai = arrivalIndex[ti] as number;
     if (ai < 0) arrivalIndex[ti] = ai = arrival.templateIndex(e.templateId);
@@ -268,7 +310,9 @@ export async function fitWorkloadModel(
   if (eventCount === 0) {
     throw new StbError(
       'STB_MODEL_EMPTY_INPUT',
-      '[stb] [models] The trace has no events, so there is nothing to fit. Check the input and its filters.',
+      shard && seen > 0
+        ? `[stb] [models] Shard ${shard.index}/${shard.count} has no sessions (sessions go to shards by a hash of their id). Use fewer shards.`
+        : '[stb] [models] The trace has no events, so there is nothing to fit. Check the input and its filters.',
     );
   }
   onProgress?.({ phase: 'read', step: eventCount, total: eventCount });
@@ -280,7 +324,7 @@ export async function fitWorkloadModel(
   const used = templates.filter((t) => countOf(t) > 0);
   const rng = createRng(options.seed ?? 0).derive('sequence');
   const source = buffer.overflow
-    ? () => sessionSequences(events(), { ...trackerOptions, signal })
+    ? () => sessionSequences(events(), { ...trackerOptions, signal, owns })
     : () => buffer.replay(ids, signal);
   let state: unknown;
   try {
@@ -300,7 +344,11 @@ export async function fitWorkloadModel(
   }
 
   const resolutionUs = options.header.timeResolutionUs;
-  const classing = classifySessions(profiles, resolutionUs);
+  const classing = classifySessions(
+    profiles,
+    resolutionUs,
+    shard ? { bounds, keepAllGroups: true } : {},
+  );
   const classSequences = await fitClassSequences(classing, {
     model,
     modelOptions,
@@ -323,6 +371,7 @@ export async function fitWorkloadModel(
           closeOfOrdinal,
           bucketUs: options.bucketUs,
           signal,
+          owns,
         })
       : [arrival.toState()];
   const sessions = buildSessionModel(profiles, classing, {
@@ -331,6 +380,13 @@ export async function fitWorkloadModel(
     classSequences,
     classTimings,
   });
+  if (shard)
+    sessions.classes.forEach((c, i) => {
+      // the global close index of the class's first session: the merge orders classes by it
+      c.firstClose = firstCloseOf.get(
+        classing.classes[i]?.firstMember as number,
+      );
+    });
 
   const parameters: ParameterModelState = { stateVersion: 1, templates: {} };
   for (const t of used) {
@@ -367,6 +423,17 @@ export async function fitWorkloadModel(
     artifact.modelPackage = options.modelPackage;
   const files = options.header.source.files;
   if (files) artifact.source.files = [...files];
+  if (shard)
+    artifact.shard = {
+      index: shard.index,
+      count: shard.count,
+      fit: {
+        sessionIdleUs: trackerOptions.idleUs,
+        maxSessionEvents: trackerOptions.maxEvents,
+        bucketUs: options.bucketUs ?? null,
+        seed: options.seed ?? 0,
+      },
+    };
   return artifact;
 }
 
@@ -431,7 +498,8 @@ interface TimingSession {
   lastUs: number;
   prevTemplate: number;
   prevEndUs: number;
-  fitter: ArrivalFitter;
+  /** Undefined for another shard's session. */
+  fitter: ArrivalFitter | undefined;
 }
 
 /**
@@ -446,6 +514,7 @@ async function fitClassTimings(
     closeOfOrdinal: OrdinalMap;
     bucketUs: number | undefined;
     signal: AbortSignal | undefined;
+    owns: ((sessionId: string) => boolean) | undefined;
   },
 ): Promise<ArrivalModelState[]> {
   const fitters = classing.classes.map(() => new ArrivalFitter(o.bucketUs));
@@ -458,9 +527,12 @@ async function fitClassTimings(
       lastUs: first.startUs,
       prevTemplate: -1,
       prevEndUs: first.startUs,
-      fitter: fitters[
-        classing.classOf[o.closeOfOrdinal.get(ordinal)] as number
-      ] as ArrivalFitter,
+      fitter:
+        o.owns && !o.owns(id)
+          ? undefined
+          : (fitters[
+              classing.classOf[o.closeOfOrdinal.get(ordinal)] as number
+            ] as ArrivalFitter),
     }),
     () => undefined,
   );
@@ -468,6 +540,7 @@ async function fitClassTimings(
   for await (const e of events()) {
     if ((n++ & 1023) === 0) throwIfAborted(o.signal, 'Fitting');
     const s = tracker.push(e);
+    if (!s.fitter) continue;
     if (tracker.lastIsNew) s.fitter.sessionStart(e.startUs);
     const ai = s.fitter.templateIndex(e.templateId);
     s.fitter.eventAt(e, ai, s);
