@@ -62,3 +62,6 @@ export type {
 } from './runner';
 /** Human-readable summary table of a result. */
 export { formatBenchResult } from './format';
+/** Merging the results of a sharded run (`stb merge-results`). */
+export { mergeBenchResults } from './merge-results';
+export type { MergeBenchResultsOptions } from './merge-results';

@@ -31,6 +31,7 @@ import * as generateCommand from './commands/generate';
 import * as inspectCommand from './commands/inspect';
 import * as learnCommand from './commands/learn';
 import * as mergeModelsCommand from './commands/merge-models';
+import * as mergeResultsCommand from './commands/merge-results';
 import * as parseCommand from './commands/parse';
 import * as validateCommand from './commands/validate';
 import type { CliContext, CliIo, GlobalOptions } from './context';
@@ -53,6 +54,7 @@ const COMMANDS: readonly CommandModule[] = [
   validateCommand,
   inspectCommand,
   benchCommand,
+  mergeResultsCommand,
   compareCommand,
 ];
 
