@@ -138,27 +138,7 @@ function mergeLatency(stats: readonly BenchStats[]): {
     return out;
   }
   // no histogram (results of older versions): bounds only
-  const max = (f: (l: LatencySummary) => number): number =>
-    Math.max(0, ...withCount.map((s) => f(s.latencyMs)));
-  const count = withCount.reduce((a, s) => a + s.latencyMs.count, 0);
-  return {
-    latencyMs: {
-      count,
-      mean:
-        count > 0
-          ? withCount.reduce(
-              (a, s) => a + s.latencyMs.mean * s.latencyMs.count,
-              0,
-            ) / count
-          : 0,
-      p50: max((l) => l.p50),
-      p90: max((l) => l.p90),
-      p95: max((l) => l.p95),
-      p99: max((l) => l.p99),
-      p999: max((l) => l.p999),
-      max: max((l) => l.max),
-    },
-  };
+  return { latencyMs: maxSummary(withCount.map((s) => s.latencyMs)) };
 }
 
 function sumRecords(

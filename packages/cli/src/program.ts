@@ -32,6 +32,7 @@ import * as inspectCommand from './commands/inspect';
 import * as learnCommand from './commands/learn';
 import * as mergeModelsCommand from './commands/merge-models';
 import * as mergeResultsCommand from './commands/merge-results';
+import * as mergeTracesCommand from './commands/merge-traces';
 import * as parseCommand from './commands/parse';
 import * as validateCommand from './commands/validate';
 import type { CliContext, CliIo, GlobalOptions } from './context';
@@ -51,6 +52,7 @@ const COMMANDS: readonly CommandModule[] = [
   learnCommand,
   mergeModelsCommand,
   generateCommand,
+  mergeTracesCommand,
   validateCommand,
   inspectCommand,
   benchCommand,

@@ -193,6 +193,42 @@ describe('issue 21: n = 4 shards fitted and merged equal one fit', () => {
     expect(Math.abs(a - b)).toBeLessThanOrEqual(0.01);
   }, 120_000);
 
+  it('stb merge-traces of 4 generated shards equals the sequential run', async () => {
+    const gen = (out: string, extra: string[] = []): Promise<string> =>
+      stb([
+        'generate',
+        '-q',
+        '-m',
+        at('merged.json'),
+        '--duration',
+        '5s',
+        '--seed',
+        '3',
+        ...extra,
+        '-o',
+        at(out),
+      ]);
+    await Promise.all([
+      gen('seq.jsonl'),
+      ...Array.from({ length: N }, (_, i) =>
+        gen(`g${i}.jsonl`, ['--shard', `${i}/${N}`]),
+      ),
+    ]);
+    await stb([
+      'merge-traces',
+      ...Array.from({ length: N }, (_, i) => at(`g${i}.jsonl`)),
+      '-o',
+      at('g.jsonl'),
+    ]);
+    const events = (f: string): string[] =>
+      readFileSync(at(f), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"kind":"event"'));
+    const seq = events('seq.jsonl');
+    expect(seq.length).toBeGreaterThan(100);
+    expect(events('g.jsonl')).toEqual(seq);
+  }, 120_000);
+
   it('refuses a missing shard, other options and models that do not merge', async () => {
     const shards = Array.from({ length: N - 1 }, (_, i) =>
       at(`shard-${i}.json`),
