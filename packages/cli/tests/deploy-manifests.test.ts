@@ -107,4 +107,33 @@ describe('issue 21: deploy/k8s manifests', () => {
     expect(text).toMatch(/ARG NODE_IMAGE=node:\d+\.\d+\.\d+-/);
     expect(text).toMatch(/npm ci/);
   });
+
+  it('has a Grafana shard variable that every panel query filters on', () => {
+    const dash = JSON.parse(
+      readFileSync(
+        path.join(ROOT, 'deploy/grafana/stb-dashboard.json'),
+        'utf8',
+      ),
+    ) as {
+      templating: { list: { name: string; includeAll?: boolean }[] };
+      panels: { targets: { expr: string }[] }[];
+    };
+    expect(
+      dash.templating.list.find((v) => v.name === 'shard')?.includeAll,
+    ).toBe(true);
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    expect(exprs.length).toBeGreaterThan(0);
+    for (const e of exprs) expect(e).toContain('instance=~"$shard"');
+    const rules = readFileSync(
+      path.join(ROOT, 'deploy/prometheus/stb-recording-rules.yml'),
+      'utf8',
+    );
+    expect(rules).toContain(
+      'sum by (template, outcome) (rate(stb_bench_queries_total[1m]))',
+    );
+    const rulesDoc = parseAllDocuments(rules)[0]?.toJS() as {
+      groups: { rules: { record: string; expr: string }[] }[];
+    };
+    expect(rulesDoc.groups[0]?.rules.length).toBeGreaterThan(3);
+  });
 });
