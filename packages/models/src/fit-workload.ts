@@ -532,7 +532,7 @@ async function fitClassTimings(
           ? undefined
           : (fitters[
               classing.classOf[o.closeOfOrdinal.get(ordinal)] as number
-            ] as ArrivalFitter),
+            ]),
     }),
     () => undefined,
   );

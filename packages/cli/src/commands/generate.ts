@@ -7,7 +7,7 @@ import type { GenerateTraceOptions } from '@stb/generator';
 import { writeModelArtifact } from '@stb/models';
 import type { ModelArtifact, ModelRegistry } from '@stb/models';
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import {
   addLogOptions,
   addModelOptions,

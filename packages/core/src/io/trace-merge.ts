@@ -1,5 +1,5 @@
 import { StbError } from '../errors';
-import type { TraceEvent, TraceHeader, TraceRecord } from '../schema';
+import type { TraceHeader, TraceRecord } from '../schema';
 import { mergeSorted } from '../streams';
 import type { ReadTraceOptions } from './trace-read';
 import { readTraceRecords } from './trace-read';
@@ -64,7 +64,7 @@ export async function* mergeTraceFiles(
   );
   // template records sort before everything, so each comes before its first event
   const key = (r: TraceRecord): number =>
-    r.kind === 'event' ? (r as TraceEvent).startUs : -Infinity;
+    r.kind === 'event' ? (r).startUs : -Infinity;
   const seen = new Set<string>();
   let headerSent = false;
   for await (const r of mergeSorted(sources, key)) {
