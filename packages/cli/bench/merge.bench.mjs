@@ -8,10 +8,10 @@ import { createRng, createTraceHeader } from '@stb/core';
 import { mergeBenchResults } from '@stb/bench';
 import { createModelRegistry, fitWorkloadModel, mergeModelArtifacts } from '@stb/models';
 
-const SHARDS = 100;
+const SHARDS = Number(process.env.SHARDS ?? 100);
 const TEMPLATES = 50;
 const EVENTS = 100_000;
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 
 const ids = Array.from({ length: TEMPLATES }, (_, i) => i.toString(16).padStart(16, '0'));
 const catalog = ids.map((id, i) => ({
@@ -62,7 +62,7 @@ for (let r = 0; r < ROUNDS; r++) {
   const whole = await fit(undefined);
   fitMs.push(performance.now() - t);
   t = performance.now();
-  merged = mergeModelArtifacts(structuredClone(shards), { model });
+  merged = mergeModelArtifacts(shards, { model });
   mergeMs.push(performance.now() - t);
   if (merged.source.events !== whole.source.events) throw new Error('merge lost events');
 }

@@ -129,11 +129,9 @@ export function mergeModelArtifacts(
   const model = options.model;
   const merge = model.merge?.bind(model) as (a: unknown, b: unknown) => unknown;
   const mergeStates = (states: unknown[]): unknown => {
-    const parsed = states.map((s) =>
-      model.parseState ? model.parseState(s) : s,
-    );
+    // the states were validated when the artifacts were read (readModelArtifact, parseModelArtifact)
     try {
-      return parsed.reduce((a, b) => merge(a, b));
+      return states.reduce((a, b) => merge(a, b));
     } catch (err) {
       throw new StbError(
         'STB_MODEL_MERGE_INCOMPATIBLE',
