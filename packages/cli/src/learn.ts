@@ -197,6 +197,8 @@ export async function learnModel(
     seed: number;
     model: ModelCliOptions;
     log: LogCliOptions;
+    /** Fit one shard of the sessions (`--shard i/n`). */
+    shard?: { index: number; count: number } | undefined;
   },
 ): Promise<LearnResult> {
   const { registry, packageOf } = await createRegistry(
@@ -235,6 +237,7 @@ export async function learnModel(
       ...createdAtFromEnv(),
       privacy: toPrivacyOptions(options.model),
       ...(modelPackage === undefined ? {} : { modelPackage }),
+      ...(options.shard ? { shard: options.shard } : {}),
       signal: ctx.signal,
       onProgress: (p) => {
         if (p.step !== undefined) fitBar.update(p.step, p.total);

@@ -161,3 +161,15 @@ export function collect(
 ): string[] {
   return [...(previous ?? []), value];
 }
+
+/** `--shard i/n`: 0 ≤ i < n. */
+export function parseShard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index >= count)
+    throw new InvalidArgumentError(
+      `Expected a shard \`i/n\` with 0 ≤ i < n (e.g. 0/4), got \`${value}\`.`,
+    );
+  return { index, count };
+}

@@ -30,6 +30,9 @@ import * as compareCommand from './commands/compare';
 import * as generateCommand from './commands/generate';
 import * as inspectCommand from './commands/inspect';
 import * as learnCommand from './commands/learn';
+import * as mergeModelsCommand from './commands/merge-models';
+import * as mergeResultsCommand from './commands/merge-results';
+import * as mergeTracesCommand from './commands/merge-traces';
 import * as parseCommand from './commands/parse';
 import * as validateCommand from './commands/validate';
 import type { CliContext, CliIo, GlobalOptions } from './context';
@@ -47,10 +50,13 @@ export interface CommandModule {
 const COMMANDS: readonly CommandModule[] = [
   parseCommand,
   learnCommand,
+  mergeModelsCommand,
   generateCommand,
+  mergeTracesCommand,
   validateCommand,
   inspectCommand,
   benchCommand,
+  mergeResultsCommand,
   compareCommand,
 ];
 

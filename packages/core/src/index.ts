@@ -125,6 +125,8 @@ export {
   PerformanceFidelity,
 } from './validation-report';
 export { readTraceRecords, openTrace } from './io/trace-read';
+export { mergeTraceFiles } from './io/trace-merge';
+export type { MergeTraceFilesOptions } from './io/trace-merge';
 export type {
   ReadTraceOptions,
   TraceReadProgress,

@@ -62,6 +62,22 @@ export const ModelArtifact = z.object({
      */
     mode: z.enum(['default', 'strict', 'keep-literals']).optional(),
   }),
+  /**
+   * Present on the artifact of one shard of a sharded fit (`stb learn --shard i/n`): which shard,
+   * and the fit options every shard must share. `mergeModelArtifacts` combines the n shards.
+   */
+  shard: z
+    .object({
+      index: z.number().int().nonnegative(),
+      count: z.number().int().positive(),
+      fit: z.object({
+        sessionIdleUs: z.number(),
+        maxSessionEvents: z.number(),
+        bucketUs: z.number().nullable(),
+        seed: z.number(),
+      }),
+    })
+    .optional(),
 });
 export type ModelArtifact = z.infer<typeof ModelArtifact>;
 

@@ -15,7 +15,10 @@ import { DEQUANTIZE_FROM_US, dequantize } from './internal/dequantize';
 import type { PrivacySettings } from './internal/param-fit';
 import { SlotFitter } from './internal/param-fit';
 import { SequenceBuffer } from './internal/sequence-buffer';
-import type { SessionClassing } from './internal/session-classes';
+import type {
+  CaptureBounds,
+  SessionClassing,
+} from './internal/session-classes';
 import {
   ClassStats,
   DominantMixes,
@@ -29,6 +32,7 @@ import { SessionValues, valuePrimitive } from './internal/session-values';
 import type { TrackedSession } from './internal/sessions';
 import { SessionTracker } from './internal/sessions';
 import { UnitFitter } from './internal/units';
+import { checkShard, shardOwner } from './merge-artifacts';
 import type { ModelFitProgress, SessionSequence } from './sequence-model';
 import type {
   ArrivalModelState,
@@ -60,10 +64,13 @@ interface FitSession extends TrackedSession {
   lastStartUs: number;
   maxGapUs: number;
   tally: TemplateTally;
+  /** False for another shard's session (a sharded fit tracks it only for the capture's bounds). */
+  mine: boolean;
 }
 
 interface SequenceSession extends TrackedSession {
   templates: string[];
+  mine: boolean;
 }
 
 /** A 52-bit number for a session id: pieces of one session count as one session. */
@@ -85,9 +92,12 @@ export async function* sessionSequences(
     idleUs: number;
     maxEvents: number;
     signal?: AbortSignal | undefined;
+    /** Only these sessions (a shard's); the others are tracked so sessions close as in a full pass. */
+    owns?: ((sessionId: string) => boolean) | undefined;
   },
 ): AsyncGenerator<SessionSequence> {
   const ready: SessionSequence[] = [];
+  const owns = options.owns;
   const tracker = new SessionTracker<SequenceSession>(
     options,
     (id, ordinal, first) => ({
@@ -96,13 +106,17 @@ export async function* sessionSequences(
       events: 0,
       lastUs: first.startUs,
       templates: [],
+      mine: owns ? owns(id) : true,
     }),
-    (s) => ready.push({ sessionId: s.id, templates: s.templates }),
+    (s) => {
+      if (s.mine) ready.push({ sessionId: s.id, templates: s.templates });
+    },
   );
   let n = 0;
   for await (const e of events) {
     if ((++n & 1023) === 0) throwIfAborted(options.signal, 'Fitting');
-    tracker.push(e).templates.push(e.templateId);
+    const s = tracker.push(e);
+    if (s.mine) s.templates.push(e.templateId);
     while (ready.length > 0) yield ready.shift() as SessionSequence;
   }
   tracker.finish();
@@ -155,6 +169,8 @@ export async function fitWorkloadModel(
     idleUs: options.sessionIdleUs ?? DEFAULT_IDLE_US,
     maxEvents: options.maxSessionEvents ?? DEFAULT_MAX_SESSION_EVENTS,
   };
+  const shard = checkShard(options, { model, privacy });
+  const owns = shard ? shardOwner(shard) : undefined;
 
   // Pass 1: parameters, arrivals, counts, and the sessions' template sequences while they fit
   // the sequence cache. Templates and reuse sources are interned to small integers.
@@ -175,7 +191,16 @@ export async function fitWorkloadModel(
     options.sequenceCacheSymbols ?? DEFAULT_SEQUENCE_CACHE_SYMBOLS,
   );
   let eventCount = 0;
+  let seen = 0;
   let sessionCount = 0;
+  /** Sessions closed so far, every shard's (a sharded fit's global close index). */
+  let closed = 0;
+  const firstCloseOf = new OrdinalMap();
+  const bounds: CaptureBounds = {
+    startUs: Infinity,
+    lastStartUs: -Infinity,
+    endUs: -Infinity,
+  };
   const profiles = new SessionProfiles();
   const mixes = new DominantMixes();
   const closeOfOrdinal = new OrdinalMap();
@@ -193,18 +218,25 @@ export async function fitWorkloadModel(
       prevTemplate: -1,
       prevEndUs: first.startUs,
       values: undefined,
-      seq: buffer.overflow ? undefined : [],
+      seq: buffer.overflow || (owns && !owns(id)) ? undefined : [],
       firstUs: first.startUs,
       lastStartUs: first.startUs,
       maxGapUs: 0,
       tally: new TemplateTally(),
+      mine: owns ? owns(id) : true,
     }),
     (s) => {
+      const closeIndex = closed++;
+      if (s.firstUs < bounds.startUs) bounds.startUs = s.firstUs;
+      if (s.lastStartUs > bounds.lastStartUs)
+        bounds.lastStartUs = s.lastStartUs;
+      if (s.prevEndUs > bounds.endUs) bounds.endUs = s.prevEndUs;
+      if (!s.mine) return;
       sessionCount++;
       arrival.sessionEnd(s.events);
       mixes.add(s.tally);
       if (s.seq) buffer.add(s.id, s.seq);
-      const closeIndex = profiles.add(
+      const profileIndex = profiles.add(
         {
           firstUs: s.firstUs,
           lastStartUs: s.lastStartUs,
@@ -215,24 +247,34 @@ export async function fitWorkloadModel(
         },
         finishing,
       );
-      closeOfOrdinal.set(s.ordinal, closeIndex);
+      closeOfOrdinal.set(s.ordinal, profileIndex);
+      firstCloseOf.set(profileIndex, closeIndex);
     },
   );
   for await (const e of events()) {
-    if ((eventCount & 1023) === 0) throwIfAborted(signal, 'Fitting');
-    eventCount++;
+    if ((seen & 1023) === 0) throwIfAborted(signal, 'Fitting');
+    seen++;
     const ti = index.get(e.templateId);
     if (ti === undefined) {
       throw new StbError(
         'STB_TRACE_UNKNOWN_TEMPLATE',
-        `[stb] [models] Event ${eventCount} uses template \`${e.templateId}\`, which is not in the catalog. Pass the trace's template records as \`catalog\`.`,
-        { details: { templateId: e.templateId, event: eventCount } },
+        `[stb] [models] Event ${seen} uses template \`${e.templateId}\`, which is not in the catalog. Pass the trace's template records as \`catalog\`.`,
+        { details: { templateId: e.templateId, event: seen } },
       );
     }
+    // a shard buckets arrivals from the capture's first session start, as one fit does
+    if (owns) arrival.originUs ??= e.startUs;
+    const session = tracker.push(e);
+    if (!session.mine) {
+      // another shard's session: only what the capture's bounds need
+      if (e.startUs > session.lastStartUs) session.lastStartUs = e.startUs;
+      session.prevEndUs = e.startUs + (e.durationUs ?? 0);
+      continue;
+    }
+    eventCount++;
     counts[ti] = (counts[ti] as number) + 1;
     if (e.startUs < startUs) startUs = e.startUs;
     if (e.startUs > endUs) endUs = e.startUs;
-    const session = tracker.push(e);
     if (tracker.lastIsNew) arrival.sessionStart(e.startUs);
     let ai = arrivalIndex[ti] as number;
     if (ai < 0) arrivalIndex[ti] = ai = arrival.templateIndex(e.templateId);
@@ -282,7 +324,9 @@ export async function fitWorkloadModel(
   if (eventCount === 0) {
     throw new StbError(
       'STB_MODEL_EMPTY_INPUT',
-      '[stb] [models] The trace has no events, so there is nothing to fit. Check the input and its filters.',
+      shard && seen > 0
+        ? `[stb] [models] Shard ${shard.index}/${shard.count} has no sessions (sessions go to shards by a hash of their id). Use fewer shards.`
+        : '[stb] [models] The trace has no events, so there is nothing to fit. Check the input and its filters.',
     );
   }
   onProgress?.({ phase: 'read', step: eventCount, total: eventCount });
@@ -294,7 +338,7 @@ export async function fitWorkloadModel(
   const used = templates.filter((t) => countOf(t) > 0);
   const rng = createRng(options.seed ?? 0).derive('sequence');
   const source = buffer.overflow
-    ? () => sessionSequences(events(), { ...trackerOptions, signal })
+    ? () => sessionSequences(events(), { ...trackerOptions, signal, owns })
     : () => buffer.replay(ids, signal);
   let state: unknown;
   try {
@@ -313,7 +357,12 @@ export async function fitWorkloadModel(
     );
   }
 
-  const classing = classifySessions(profiles, resolutionUs, mixes);
+  // Template-mix aliasing needs every session's mix: a shard keeps plain dominant templates.
+  const classing = classifySessions(
+    profiles,
+    resolutionUs,
+    shard ? { bounds, keepAllGroups: true } : { mixes },
+  );
   const classSequences = await fitClassSequences(classing, {
     model,
     modelOptions,
@@ -340,6 +389,7 @@ export async function fitWorkloadModel(
           timings: classing.classes.length > 1,
           boundaryOf: boundaryTable(templates),
           resolutionUs,
+          owns,
         })
       : { timings: [], units: [] };
   const sessions = buildSessionModel(profiles, classing, {
@@ -350,6 +400,13 @@ export async function fitWorkloadModel(
       second.timings.length > 0 ? second.timings : [arrival.toState()],
     classUnits: second.units,
   });
+  if (shard)
+    sessions.classes.forEach((c, i) => {
+      // the global close index of the class's first session: the merge orders classes by it
+      c.firstClose = firstCloseOf.get(
+        classing.classes[i]?.firstMember as number,
+      );
+    });
 
   const parameters: ParameterModelState = { stateVersion: 1, templates: {} };
   for (const t of used) {
@@ -386,6 +443,17 @@ export async function fitWorkloadModel(
     artifact.modelPackage = options.modelPackage;
   const files = options.header.source.files;
   if (files) artifact.source.files = [...files];
+  if (shard)
+    artifact.shard = {
+      index: shard.index,
+      count: shard.count,
+      fit: {
+        sessionIdleUs: trackerOptions.idleUs,
+        maxSessionEvents: trackerOptions.maxEvents,
+        bucketUs: options.bucketUs ?? null,
+        seed: options.seed ?? 0,
+      },
+    };
   return artifact;
 }
 
@@ -450,8 +518,9 @@ interface TimingSession {
   lastUs: number;
   prevTemplate: number;
   prevEndUs: number;
-  fitter: ArrivalFitter;
-  /** The class's unit fitter when the session is one of its pooled connections. */
+  /** Undefined for another shard's session. */
+  fitter: ArrivalFitter | undefined;
+  /** The class's unit fitter when the session is one of its pooled connections (this shard's). */
   units: UnitFitter | undefined;
   inTxn: boolean;
   lastUnitUs: number;
@@ -485,6 +554,7 @@ async function fitClassTimings(
     timings: boolean;
     boundaryOf: ReadonlyMap<string, number>;
     resolutionUs: number;
+    owns: ((sessionId: string) => boolean) | undefined;
   },
 ): Promise<{
   timings: ArrivalModelState[];
@@ -501,6 +571,7 @@ async function fitClassTimings(
     (id, ordinal, first) => {
       const close = o.closeOfOrdinal.get(ordinal);
       const ci = classing.classOf[close] as number;
+      const mine = !o.owns || o.owns(id);
       return {
         id,
         ordinal,
@@ -508,9 +579,11 @@ async function fitClassTimings(
         lastUs: first.startUs,
         prevTemplate: -1,
         prevEndUs: first.startUs,
-        fitter: fitters[ci] as ArrivalFitter,
+        fitter: mine ? fitters[ci] : undefined,
         units:
-          classing.roleOf[close] === SessionRole.Pool ? units[ci] : undefined,
+          mine && classing.roleOf[close] === SessionRole.Pool
+            ? units[ci]
+            : undefined,
         inTxn: false,
         lastUnitUs: NaN,
       };
@@ -522,7 +595,7 @@ async function fitClassTimings(
     if ((n++ & 1023) === 0) throwIfAborted(o.signal, 'Fitting');
     const s = tracker.push(e);
     s.units?.event(s, e.startUs, o.boundaryOf.get(e.templateId) ?? 0);
-    if (!o.timings) continue;
+    if (!o.timings || !s.fitter) continue;
     if (tracker.lastIsNew) s.fitter.sessionStart(e.startUs);
     const ai = s.fitter.templateIndex(e.templateId);
     s.fitter.eventAt(e, ai, s);

@@ -58,6 +58,10 @@ export {
   KllSketchState,
 } from './state-schemas';
 
+/** Merging the artifacts of a sharded fit. */
+export { mergeModelArtifacts } from './merge-artifacts';
+export type { MergeModelArtifactsOptions } from './merge-artifacts';
+
 /** Fitting and sampling whole workloads. */
 export { fitWorkloadModel } from './fit-workload';
 export { createWorkloadSampler } from './workload-sampler';

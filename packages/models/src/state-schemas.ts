@@ -303,6 +303,11 @@ export const SessionClassState = z.object({
   sequence: z.unknown(),
   /** Think times and durations of this class (its `sessionStarts` and `sessionLength` mirror `arrivals` and `length`). */
   timing: ArrivalModelState,
+  /**
+   * Shard artifacts only: the capture-wide close index of the class's first session, so a merge
+   * orders and ranks classes as one fit would.
+   */
+  firstClose: z.number().int().nonnegative().optional(),
 });
 export type SessionClassState = z.infer<typeof SessionClassState>;
 

@@ -63,6 +63,13 @@ export interface FitWorkloadModelOptions {
   bucketUs?: number;
   /** Creation time written to the artifact (default now), for reproducible files. */
   createdAt?: string;
+  /**
+   * Fit one shard of the sessions: those whose id hashes to `index` (FNV-1a of the session id,
+   * mod `count`, as `stb bench --shard` picks). Every shard still reads every event, so session
+   * roles and arrival buckets use the whole capture; the artifact records `shard` and is meant
+   * for `mergeModelArtifacts` (docs/scaling.md).
+   */
+  shard?: { index: number; count: number };
   signal?: AbortSignal;
   onProgress?(p: ModelFitProgress): void;
 }

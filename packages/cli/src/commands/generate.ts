@@ -7,7 +7,7 @@ import type { GenerateTraceOptions } from '@stb/generator';
 import { writeModelArtifact } from '@stb/models';
 import type { ModelArtifact, ModelRegistry } from '@stb/models';
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import {
   addLogOptions,
   addModelOptions,
@@ -17,6 +17,7 @@ import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import type { LogCliOptions, ModelCliOptions } from '../learn';
 import { learnModel, loadArtifact } from '../learn';
+import { parseShard } from '../options';
 import {
   parseBoundedNumber,
   parseDurationUs,
@@ -45,17 +46,6 @@ export interface GenerateCommandOptions extends ModelCliOptions, LogCliOptions {
   closeTransactions: boolean;
   appendClosers?: boolean;
   shard?: { index: number; count: number };
-}
-
-function parseShard(value: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || count < 1 || index >= count)
-    throw new InvalidArgumentError(
-      `Expected a shard \`i/n\` with 0 ≤ i < n (e.g. 0/4), got \`${value}\`.`,
-    );
-  return { index, count };
 }
 
 /** True when `-m` names an existing file (an artifact) rather than a model kind. */

@@ -9,6 +9,7 @@ import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import type { LogCliOptions, ModelCliOptions } from '../learn';
 import { learnModel } from '../learn';
+import { parseShard } from '../options';
 import { assertWritable } from '../outputs';
 import { artifactSummary } from '../summaries';
 
@@ -19,6 +20,7 @@ export interface LearnCommandOptions extends ModelCliOptions, LogCliOptions {
   output: string;
   seed: number;
   pretty?: boolean;
+  shard?: { index: number; count: number };
 }
 
 /** `stb learn`: logs or a trace → model artifact. */
@@ -42,7 +44,12 @@ export function register(program: Command, ctx: CliContext): void {
       'model artifact to write (.gz for gzip)',
       'model.json',
     )
-    .option('--pretty', 'indent the artifact JSON');
+    .option('--pretty', 'indent the artifact JSON')
+    .option(
+      '--shard <i/n>',
+      'fit only the sessions whose id hashes to shard i of n (reads every event for the capture bounds); combine the n artifacts with `stb merge-models`',
+      parseShard,
+    );
   addModelOptions(cmd);
   addLogOptions(cmd);
   addSeedOption(cmd, 'the fit (HMM restarts, sampling)');
@@ -54,6 +61,7 @@ export function register(program: Command, ctx: CliContext): void {
       seed: opts.seed,
       model: opts,
       log: opts,
+      shard: opts.shard,
     });
     const output = ctx.resolvePath(opts.output);
     await writeModelArtifact(output, artifact, {
@@ -76,7 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
       },
       {
         human: [
-          `[stb] Learned a ${artifact.kind} model from ${s.source.events} statements in ${s.source.sessions} sessions (${s.source.templates} templates) → ${opts.output}`,
+          `[stb] Learned a ${artifact.kind} model from ${s.source.events} statements in ${s.source.sessions} sessions (${s.source.templates} templates)${opts.shard ? ` of shard ${opts.shard.index}/${opts.shard.count}` : ''} → ${opts.output}`,
         ],
       },
     );
@@ -86,5 +94,6 @@ export function register(program: Command, ctx: CliContext): void {
     'stb learn -i trace.jsonl -m hmm --states 16 -o model.json.gz',
     'stb learn -i postgresql.csv.gz -m markov --order 2 --exclude-session 1.5f3c2a1b.2c0',
     'stb learn -i trace.jsonl -m lstm --model-package @stb/model-lstm -o lstm.model.json',
+    'stb learn -i trace.jsonl --shard 2/4 -o shard-2.json   # then: stb merge-models shard-*.json -o model.json',
   ]);
 }

@@ -137,13 +137,13 @@ export const enum SessionRole {
   Arrival = 2,
 }
 
-/** One class while it is being built. */
-export interface ClassDraft {
+/** One class while it is being built (`TDominant`: a template index in a fit, an id in a merge). */
+export interface ClassDraft<TDominant = number> {
   pool: boolean;
-  dominant: number;
+  dominant: TDominant;
   sessions: number;
   statements: number;
-  /** Close indices of the member sessions (for deterministic ordering). */
+  /** Close index of the first member session (for deterministic ordering). */
   firstMember: number;
 }
 
@@ -160,6 +160,29 @@ export interface SessionClassing {
   spanUs: number;
 }
 
+/** The capture's bounds: first statement start, last statement start, last statement end (µs). */
+export interface CaptureBounds {
+  startUs: number;
+  lastStartUs: number;
+  endUs: number;
+}
+
+/** Options of {@link classifySessions}. */
+export interface ClassifyOptions {
+  /**
+   * The capture's bounds when the profiles hold only some of its sessions (a shard of a
+   * sharded fit); default: computed from the profiles.
+   */
+  bounds?: CaptureBounds;
+  /**
+   * Keep every (pooled, dominant template) group as its own class, with no "other" class and
+   * no cap: what a shard records, so that the merge applies the share rule to the whole capture.
+   */
+  keepAllGroups?: boolean;
+  /** Template mixes per dominant template: dominant templates of one mix form one class. */
+  mixes?: DominantMixes;
+}
+
 /** Smallest share (of sessions, or of statements) a behaviour class needs to stay on its own. */
 const MIN_CLASS_SHARE = 0.05;
 /** At most this many classes. */
@@ -173,17 +196,76 @@ const SAME_MIX_TV = 0.25;
 /** A pooled session lived at least this share of the capture. */
 const POOL_MIN_LIFETIME_SHARE = 0.25;
 
+/** The classes formed from groups, and the class index of each group key. */
+export interface GroupedClasses<TDominant> {
+  classes: ClassDraft<TDominant>[];
+  classOfGroup: Map<string, number>;
+}
+
+/**
+ * The class rule, shared by a fit and a merge of shard fits: groups (keyed by pooled or not and
+ * the dominant template) with less than 5 % of the sessions and of the statements go to one
+ * "other" class of their kind, as do groups beyond the 14 largest (by statements, ties by first
+ * member); classes are ordered by their first member.
+ */
+export function groupClasses<TDominant>(
+  groups: ReadonlyMap<string, ClassDraft<TDominant>>,
+  totals: { sessions: number; statements: number; keepAllGroups?: boolean },
+): GroupedClasses<TDominant> {
+  const small = (g: ClassDraft<TDominant>): boolean =>
+    totals.keepAllGroups !== true &&
+    g.sessions < MIN_CLASS_SHARE * totals.sessions &&
+    g.statements < MIN_CLASS_SHARE * totals.statements;
+  const ranked = [...groups.entries()].sort(
+    (a, b) =>
+      b[1].statements - a[1].statements || a[1].firstMember - b[1].firstMember,
+  );
+  const target = new Map<string, string>();
+  let kept = 0;
+  for (const [k, g] of ranked) {
+    if (
+      !small(g) &&
+      (totals.keepAllGroups === true || kept < MAX_CLASSES - 2)
+    ) {
+      target.set(k, k);
+      kept++;
+    } else target.set(k, g.pool ? 'p:other' : 's:other');
+  }
+  const merged = new Map<string, ClassDraft<TDominant>>();
+  for (const [k, g] of ranked) {
+    const t = target.get(k) as string;
+    const m = merged.get(t);
+    if (!m) merged.set(t, { ...g });
+    else {
+      m.sessions += g.sessions;
+      m.statements += g.statements;
+      m.firstMember = Math.min(m.firstMember, g.firstMember);
+    }
+  }
+  const classes = [...merged.values()].sort(
+    (a, b) => a.firstMember - b.firstMember,
+  );
+  const classOfGroup = new Map<string, number>();
+  for (const k of groups.keys())
+    classOfGroup.set(
+      k,
+      classes.indexOf(
+        merged.get(target.get(k) as string) as ClassDraft<TDominant>,
+      ),
+    );
+  return { classes, classOfGroup };
+}
+
 /**
  * Decides each session's role (pool / initial / arrival) and groups sessions into classes by
- * behaviour: pooled or not, then the dominant template, where dominant templates whose sessions
- * share a template mix (`mixes`, total variation < 0.25) count as one. Classes with less than 5 %
- * of the sessions and of the statements merge into one "other" class of their kind; at most 16
- * classes.
+ * behaviour: pooled or not, then the dominant template ({@link groupClasses}), where dominant
+ * templates whose sessions share a template mix (`options.mixes`, total variation < 0.25) count as
+ * one.
  */
 export function classifySessions(
   p: SessionProfiles,
   resolutionUs: number,
-  mixes?: DominantMixes,
+  options: ClassifyOptions = {},
 ): SessionClassing {
   let captureStartUs = Infinity;
   let captureLastStartUs = -Infinity;
@@ -197,6 +279,11 @@ export function classifySessions(
     );
     captureEndUs = Math.max(captureEndUs, p.lastEndUs[i] as number);
     totalStatements += p.events[i] as number;
+  }
+  if (options.bounds) {
+    captureStartUs = options.bounds.startUs;
+    captureLastStartUs = options.bounds.lastStartUs;
+    captureEndUs = options.bounds.endUs;
   }
   const spanUs = Math.max(0, captureLastStartUs - captureStartUs);
   const roleOf = new Uint8Array(p.size);
@@ -216,6 +303,7 @@ export function classifySessions(
 
   // dominant templates with one template mix share a representative (the one seen first)
   const alias = new Map<number, number>();
+  const mixes = options.mixes;
   if (mixes) {
     const reps: number[] = [];
     for (let i = 0; i < p.size; i++) {
@@ -249,42 +337,14 @@ export function classifySessions(
     g.sessions++;
     g.statements += p.events[i] as number;
   }
-  const small = (g: ClassDraft): boolean =>
-    g.sessions < MIN_CLASS_SHARE * p.size &&
-    g.statements < MIN_CLASS_SHARE * totalStatements;
-  const ranked = [...groups.entries()].sort(
-    (a, b) =>
-      b[1].statements - a[1].statements || a[1].firstMember - b[1].firstMember,
-  );
-  const target = new Map<string, string>();
-  let kept = 0;
-  for (const [k, g] of ranked) {
-    if (!small(g) && kept < MAX_CLASSES - 2) {
-      target.set(k, k);
-      kept++;
-    } else target.set(k, g.pool ? 'p:other' : 's:other');
-  }
-  const merged = new Map<string, ClassDraft>();
-  for (const [k, g] of ranked) {
-    const t = target.get(k) as string;
-    const m = merged.get(t);
-    if (!m) merged.set(t, { ...g });
-    else {
-      m.sessions += g.sessions;
-      m.statements += g.statements;
-      m.firstMember = Math.min(m.firstMember, g.firstMember);
-    }
-  }
-  const classes = [...merged.values()].sort(
-    (a, b) => a.firstMember - b.firstMember,
-  );
-  const indexOf = new Map<string, number>();
-  const keys = [...merged.keys()];
-  for (const k of keys)
-    indexOf.set(k, classes.indexOf(merged.get(k) as ClassDraft));
+  const { classes, classOfGroup } = groupClasses(groups, {
+    sessions: p.size,
+    statements: totalStatements,
+    keepAllGroups: options.keepAllGroups === true,
+  });
   const classOf = new Int32Array(p.size);
   for (let i = 0; i < p.size; i++)
-    classOf[i] = indexOf.get(target.get(key(i)) as string) as number;
+    classOf[i] = classOfGroup.get(key(i)) as number;
   return {
     classes,
     classOf,

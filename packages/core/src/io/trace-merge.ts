@@ -1,0 +1,94 @@
+import { StbError } from '../errors';
+import type { TraceHeader, TraceRecord } from '../schema';
+import { mergeSorted } from '../streams';
+import type { ReadTraceOptions } from './trace-read';
+import { readTraceRecords } from './trace-read';
+
+/** Options of {@link mergeTraceFiles}. */
+export interface MergeTraceFilesOptions extends Pick<
+  ReadTraceOptions,
+  'signal'
+> {
+  /** Names of the inputs for messages (default: the paths). */
+  labels?: readonly string[];
+}
+
+function incompatible(message: string, file: string): StbError {
+  return new StbError('STB_TRACE_MERGE_INCOMPATIBLE', `[stb] ${message}`, {
+    details: { file },
+  });
+}
+
+/**
+ * Merges traces that are each in start-time order (the shards of `stb generate --shard i/n`, or
+ * traces of consecutive log parts) into one trace in start-time order: a k-way merge holding one
+ * record per input, so memory does not grow with the traces. The header is the first input's
+ * (with the coarsest time resolution of all); a template record comes once, before its first
+ * event; events of equal start keep the order of the inputs. Session ids are kept as they are, so
+ * a session that spans two inputs stays one session.
+ * @throws StbError `STB_TRACE_MERGE_INCOMPATIBLE` when the dialects differ or an input is not in
+ * start-time order; the readers' errors (`STB_TRACE_*`) for unreadable inputs.
+ * @example
+ * await writeTrace('all.stb.jsonl', mergeTraceFiles(['g0.jsonl', 'g1.jsonl', 'g2.jsonl']));
+ */
+export async function* mergeTraceFiles(
+  inputs: readonly string[],
+  options: MergeTraceFilesOptions = {},
+): AsyncGenerator<TraceRecord> {
+  const label = (i: number): string =>
+    options.labels?.[i] ?? (inputs[i] as string);
+  const headers: TraceHeader[] = [];
+  const sources = inputs.map((file, i) =>
+    (async function* (): AsyncGenerator<TraceRecord> {
+      let last = -Infinity;
+      let n = 0;
+      for await (const r of readTraceRecords(file, {
+        ...(options.signal ? { signal: options.signal } : {}),
+      })) {
+        if (r.kind === 'header') {
+          headers[i] = r;
+          continue;
+        }
+        if (r.kind === 'event') {
+          n++;
+          if (r.startUs < last)
+            throw incompatible(
+              `${label(i)} is not in start-time order (event ${n} starts before the one above it). Sort it first, or merge traces written by \`stb generate\` / \`stb parse\`.`,
+              label(i),
+            );
+          last = r.startUs;
+        }
+        yield r;
+      }
+    })(),
+  );
+  // template records sort before everything, so each comes before its first event
+  const key = (r: TraceRecord): number =>
+    r.kind === 'event' ? (r).startUs : -Infinity;
+  const seen = new Set<string>();
+  let headerSent = false;
+  for await (const r of mergeSorted(sources, key)) {
+    if (!headerSent) {
+      const first = headers[0];
+      if (!first)
+        throw incompatible(`${label(0)} has no header record.`, label(0));
+      headers.forEach((h, i) => {
+        if (h.dialect !== first.dialect)
+          throw incompatible(
+            `${label(i)} is a ${h.dialect} trace and ${label(0)} a ${first.dialect} one. Merge traces of one dialect.`,
+            label(i),
+          );
+      });
+      yield {
+        ...first,
+        timeResolutionUs: Math.max(...headers.map((h) => h.timeResolutionUs)),
+      };
+      headerSent = true;
+    }
+    if (r.kind === 'template') {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+    }
+    yield r;
+  }
+}
