@@ -2,82 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import {
   StbError,
-  createTraceHeader,
+  detectInputKind,
   openTrace,
   readTraceRecords,
   writeTrace,
 } from '@stb/core';
 import type {
   QueryTemplate,
-  RawQueryEvent,
   TraceEvent,
   TraceHeader,
   TraceRecord,
   WriteTraceSummary,
 } from '@stb/core';
-import { extractTrace } from '@stb/extractor';
+import { traceFromLog } from '@stb/extractor';
 import type { ExtractSummary } from '@stb/extractor';
 import { explainNoStatements, parseLogs } from '@stb/parser';
 import type { ParseFilters, ParseSummary } from '@stb/parser';
-
-/** What `-i` points at. */
-export type InputKind = 'trace' | 'log' | 'model';
-
-const GZIP_0 = 0x1f;
-const GZIP_1 = 0x8b;
-
-/** The first bytes of a file, decompressed when gzip (best effort: a truncated stream is fine). */
-async function head(file: string): Promise<string> {
-  let handle: fsp.FileHandle;
-  try {
-    handle = await fsp.open(file, 'r');
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    throw new StbError(
-      code === 'ENOENT' ? 'STB_INPUT_NOT_FOUND' : 'STB_INPUT_UNREADABLE',
-      `[stb] [cli] Cannot read \`${file}\` (${code ?? 'error'}). Check the path.`,
-      { cause: err, details: { file } },
-    );
-  }
-  try {
-    const buf = Buffer.alloc(65536);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    let bytes = buf.subarray(0, bytesRead);
-    if (bytes[0] === GZIP_0 && bytes[1] === GZIP_1) {
-      try {
-        bytes = gunzipSync(bytes, { finishFlush: 2 /* Z_SYNC_FLUSH */ });
-      } catch {
-        return '';
-      }
-    }
-    return bytes.toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Tells a model artifact, a trace and a raw log apart by content, never by extension: an artifact
- * starts `{"format":"stb-model"`, a trace has its header record first (JSONL, or the JSON
- * document form), anything else is a log.
- */
-export async function detectInput(file: string): Promise<InputKind> {
-  if (file === '-') return 'log';
-  const text = (await head(file)).trimStart();
-  if (/^\{\s*"format"\s*:\s*"stb-model"/.test(text)) return 'model';
-  if (/^\{\s*"kind"\s*:\s*"header"/.test(text)) return 'trace';
-  if (/^\{\s*"header"\s*:\s*\{\s*"kind"\s*:\s*"header"/.test(text))
-    return 'trace';
-  if (/\.csv(\.gz)?$/i.test(file)) {
-    // A CSV trace: its header lives in the sidecar; the first line names the trace columns.
-    const first = text.split(/\r?\n/, 1)[0] ?? '';
-    if (first.startsWith('time,startUs,sessionId,templateId')) return 'trace';
-  }
-  return 'log';
-}
 
 /** Default `--max-invalid`: 1 % of the lines read. */
 export const DEFAULT_MAX_INVALID = 0.01;
@@ -121,25 +63,17 @@ export interface LogInputOptions {
 /** A log being parsed and extracted into trace records. */
 export interface LogTrace {
   records: AsyncIterable<TraceRecord>;
+  /** The header yielded first (undefined before the records are read). */
+  header(): TraceHeader | undefined;
+  /** The templates yielded so far, in order. */
+  templates(): QueryTemplate[];
   /** Parser and extractor counts (final once `records` is exhausted). */
   summary(): { parse: ParseSummary; extract: ExtractSummary };
 }
 
-async function* prepend<T>(
-  first: T,
-  rest: AsyncIterator<T>,
-): AsyncGenerator<T> {
-  yield first;
-  for (;;) {
-    const r = await rest.next();
-    if (r.done) return;
-    yield r.value;
-  }
-}
-
 /**
  * Parses logs and extracts templates: the trace records (header first; its dialect comes from the
- * first statement). Streams in bounded memory.
+ * first statement), through `traceFromLog` (`@stb/extractor`). Streams in bounded memory.
  * @throws StbError `STB_MODEL_EMPTY_INPUT` when the logs hold no statement.
  */
 export async function logRecords(
@@ -155,46 +89,26 @@ export async function logRecords(
     onInvalid: 'collect',
     signal: options.signal,
   });
-  const it = raw[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) {
-    const parsed = raw.summary();
-    throw new StbError(
-      'STB_MODEL_EMPTY_INPUT',
-      `[stb] [cli] No SQL statements found: ${explainNoStatements(parsed)}.`,
-      {
-        details: {
-          files: [...files],
-          formats: parsed.files.map((f) => f.format),
-          skipped: parsed.skipped,
-          filtered: parsed.filtered,
-        },
-      },
-    );
-  }
-  const firstRaw: RawQueryEvent = first.value;
-  const run = extractTrace(prepend(firstRaw, it), {
+  const run = traceFromLog(raw, {
+    files,
     signal: options.signal,
+    onEmpty: () => {
+      const parsed = raw.summary();
+      throw new StbError(
+        'STB_MODEL_EMPTY_INPUT',
+        `[stb] [cli] No SQL statements found: ${explainNoStatements(parsed)}.`,
+        {
+          details: {
+            files: [...files],
+            formats: parsed.files.map((f) => f.format),
+            skipped: parsed.skipped,
+            filtered: parsed.filtered,
+          },
+        },
+      );
+    },
   });
-  const header = (): TraceHeader => {
-    // Formats are known once each file's first lines were read; files not reached yet are
-    // detected later, so list the ones known now.
-    const s = raw.summary();
-    const resolutions = s.files
-      .map((f) => f.timeResolutionUs)
-      .filter((r): r is number => r !== undefined && r > 0);
-    return createTraceHeader({
-      dialect: firstRaw.dialect,
-      source: {
-        tool: 'parse',
-        files: files.map((f) => (f === '-' ? '-' : path.basename(f))),
-        formats: s.files.map((f) => f.format),
-      },
-      timeResolutionUs: resolutions.length > 0 ? Math.max(...resolutions) : 1,
-    });
-  };
   async function* records(): AsyncGenerator<TraceRecord> {
-    yield header();
     let n = 0;
     for await (const r of run) {
       yield r;
@@ -205,8 +119,19 @@ export async function logRecords(
     // bad input (exit 3), not a trace to carry on with.
     checkInvalidShare(raw.summary(), options.maxInvalid ?? DEFAULT_MAX_INVALID);
   }
+  // The header waits for the first statement: pull it now, so an empty log fails before the
+  // caller opens its output.
+  const it = records();
+  const first = await it.next();
+  async function* all(): AsyncGenerator<TraceRecord> {
+    if (first.done === true) return;
+    yield first.value;
+    yield* it;
+  }
   return {
-    records: records(),
+    records: all(),
+    header: () => run.header(),
+    templates: () => run.templates(),
     summary: () => ({ parse: raw.summary(), extract: run.summary() }),
   };
 }
@@ -239,7 +164,7 @@ export async function openFitInput(
   files: readonly string[],
   options: LogInputOptions,
 ): Promise<FitInput> {
-  const kinds = await Promise.all(files.map((f) => detectInput(f)));
+  const kinds = await Promise.all(files.map((f) => detectInputKind(f)));
   if (kinds.includes('model'))
     throw new StbError(
       'STB_USAGE',
@@ -248,14 +173,22 @@ export async function openFitInput(
   let file: string;
   let temp: string | undefined;
   let parsed: FitInput['parsed'];
+  let header: TraceHeader | undefined;
+  let templates: QueryTemplate[] = [];
   if (kinds.every((k) => k === 'trace') && files.length === 1) {
     file = files[0] as string;
+    for await (const r of readTraceRecords(file, { signal: options.signal })) {
+      if (r.kind === 'header') header = r;
+      else if (r.kind === 'template') templates.push(r);
+    }
   } else if (kinds.includes('trace')) {
     throw new StbError(
       'STB_USAGE',
       '[stb] [cli] Pass either one trace or one or more logs to `-i`, not a mix. Merge logs with `stb parse` first.',
     );
   } else {
+    // The fit reads the events more than once: they go to a temporary trace; the header and the
+    // templates come from the extraction itself.
     temp = path.join(
       os.tmpdir(),
       `stb-learn-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`,
@@ -266,17 +199,13 @@ export async function openFitInput(
         signal: options.signal,
       });
       parsed = { written, extract: log.summary().extract };
+      header = log.header();
+      templates = log.templates();
     } catch (err) {
       await fsp.rm(temp, { force: true });
       throw err;
     }
     file = temp;
-  }
-  let header: TraceHeader | undefined;
-  const templates: QueryTemplate[] = [];
-  for await (const r of readTraceRecords(file, { signal: options.signal })) {
-    if (r.kind === 'header') header = r;
-    else if (r.kind === 'template') templates.push(r);
   }
   if (!header)
     throw new StbError(

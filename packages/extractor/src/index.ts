@@ -17,4 +17,10 @@ export type {
   ExtractRun,
   ExtractSummary,
 } from './extract-trace';
+export { traceFromLog } from './trace-from-log';
+export type {
+  LogTraceRun,
+  ParsedLog,
+  TraceFromLogOptions,
+} from './trace-from-log';
 export { classifyQuery } from './classify-query';

@@ -6,6 +6,7 @@ test('public API surface', () => {
     'createExtractor',
     'extractTrace',
     'normalizeSql',
+    'traceFromLog',
   ]);
 });
 
