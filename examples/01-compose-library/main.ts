@@ -12,6 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openTrace, writeTrace } from '@stb/core';
+import type { TraceRecord } from '@stb/core';
 import { traceFromLog } from '@stb/extractor';
 import { generateTrace } from '@stb/generator';
 import {
