@@ -64,6 +64,10 @@ export type { GcpLoggingOptions } from './formats/gcp-logging';
 export { azurePostgres } from './formats/azure-postgres';
 /** Options of `azure-postgres`. */
 export type { AzurePostgresOptions } from './formats/azure-postgres';
+/** Azure Database for MySQL flexible server slow and audit logs (diagnostic settings, Log Analytics). */
+export { azureMysql } from './formats/azure-mysql';
+/** Options of `azure-mysql`. */
+export type { AzureMysqlOptions } from './formats/azure-mysql';
 /** RDS/Aurora logs exported from CloudWatch Logs. */
 export { awsPostgres, awsMysql } from './formats/aws-cloudwatch';
 /** Options of `aws-postgres` and `aws-mysql`. */
