@@ -18,8 +18,13 @@ import type {
 } from '@stb/core';
 import { traceFromLog } from '@stb/extractor';
 import type { ExtractSummary } from '@stb/extractor';
-import { explainNoStatements, parseLogs } from '@stb/parser';
-import type { ParseFilters, ParseSummary } from '@stb/parser';
+import {
+  explainNoStatements,
+  loadFormatPackage,
+  parseLogs,
+  withFormats,
+} from '@stb/parser';
+import type { AnyLogFormat, ParseFilters, ParseSummary } from '@stb/parser';
 
 /** Default `--max-invalid`: 1 % of the lines read. */
 export const DEFAULT_MAX_INVALID = 0.01;
@@ -58,6 +63,9 @@ export interface LogInputOptions {
   onProgress?: (events: number) => void;
   /** Most invalid lines tolerated, as a share of lines read (default 0.01 = 1 %). */
   maxInvalid?: number | undefined;
+  /** Log-format plugin packages to load (`--format-package`), resolved from `from`. */
+  formatPackages?: readonly string[] | undefined;
+  from?: string | undefined;
 }
 
 /** A log being parsed and extracted into trace records. */
@@ -80,7 +88,11 @@ export async function logRecords(
   files: readonly string[],
   options: LogInputOptions,
 ): Promise<LogTrace> {
+  const loaded: AnyLogFormat[] = [];
+  for (const pkg of options.formatPackages ?? [])
+    loaded.push(...(await loadFormatPackage(pkg, { from: options.from })));
   const raw = parseLogs([...files], {
+    ...(loaded.length === 0 ? {} : { formats: withFormats(loaded) }),
     ...(options.format === undefined ? {} : { format: options.format }),
     ...(options.filters === undefined ? {} : { filters: options.filters }),
     ...(options.formatOptions === undefined

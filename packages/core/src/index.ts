@@ -65,6 +65,8 @@ export type { AnyIterable } from './streams';
 export { parsePluginOptions, isPlugin } from './plugin';
 export type { PluginKind, PluginBase } from './plugin';
 export { resolveWorkerFile } from './worker-file';
+export { importPluginModule, pluginExports } from './plugin-loader';
+export type { ImportPluginModuleOptions } from './plugin-loader';
 export { STDIN_NAME, openInput, readLines, splitLines } from './io/input';
 export type {
   OpenInputOptions,

@@ -26,6 +26,10 @@ export type {
 } from './parse-logs';
 /** One-line diagnosis of a parse that found no statement. */
 export { explainNoStatements } from './diagnose';
+/** Loads log-format plugin packages (`--format-package`) and merges them with the built-ins. */
+export { loadFormatPackage, withFormats } from './format-package';
+/** Options of {@link loadFormatPackage}. */
+export type { LoadFormatPackageOptions } from './format-package';
 /** Every built-in log format. */
 export { builtinLogFormats } from './formats/builtin';
 /** PostgreSQL stderr log with any `log_line_prefix`. */

@@ -17,6 +17,7 @@ it('public API of @stb/parser', () => {
      "gcpMysql",
      "gcpPostgres",
      "herokuPostgres",
+     "loadFormatPackage",
      "mysqlGeneral",
      "mysqlSlow",
      "mysqlTable",
@@ -25,6 +26,7 @@ it('public API of @stb/parser', () => {
      "postgresCsvlog",
      "postgresJsonlog",
      "postgresStderr",
+     "withFormats",
    ]
   `);
 });
