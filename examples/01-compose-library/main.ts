@@ -1,7 +1,7 @@
 /**
  * Example 1: the whole pipeline as a library, no CLI.
  *
- *   log ─parseLogs─▶ raw events ─extractTrace─▶ trace file ─fitWorkloadModel─▶ model
+ *   log ─parseLogs─▶ raw events ─traceFromLog─▶ trace file ─fitWorkloadModel─▶ model
  *   model ─generateTrace─▶ synthetic trace file (+ executable SQL)
  *
  * Every stage streams (AsyncIterables end to end), so a 10 GB log flows in bounded memory.
@@ -11,9 +11,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTraceHeader, openTrace, writeTrace } from '@stb/core';
-import type { TraceHeader, TraceRecord } from '@stb/core';
-import { extractTrace } from '@stb/extractor';
+import { openTrace, writeTrace } from '@stb/core';
+import type { TraceRecord } from '@stb/core';
+import { traceFromLog } from '@stb/extractor';
 import { generateTrace } from '@stb/generator';
 import {
   createModelRegistry,
@@ -39,22 +39,12 @@ async function main(): Promise<void> {
   //    parameters. writeTrace consumes the stream: a header record first, then templates and
   //    events as the extractor yields them.
   const raw = parseLogs([log], { onInvalid: 'collect' });
-  const extracted = extractTrace(raw);
-  let header: TraceHeader | undefined;
-  async function* records(): AsyncGenerator<TraceRecord> {
-    const it = extracted[Symbol.asyncIterator]();
-    const first = await it.next(); // the log's format (and dialect) is known from here on
-    header = createTraceHeader({
-      dialect: raw.summary().files[0]?.dialect ?? 'postgres',
-      source: { tool: 'example-01', files: [path.basename(log)] },
-    });
-    yield header;
-    for (let r = first; r.done !== true; r = await it.next()) yield r.value;
-  }
-  const written = await writeTrace(traceFile, records());
+  const extracted = traceFromLog(raw, { files: [log], tool: 'example-01' });
+  const written = await writeTrace(traceFile, extracted);
   console.log(
     `parsed ${raw.summary().files[0]?.format ?? '?'}: ${written.events} statements, ${written.templates} templates → ${traceFile}`,
   );
+  const header = extracted.header(); // the header yielded first
   if (header === undefined) throw new Error('No statement in the log.');
 
   // 2. Fit a Markov model. The fit reads the events more than once, so it takes a function that

@@ -1,4 +1,4 @@
-import { PluginError, isPlugin } from '@stb/core';
+import { PluginError, pluginExports } from '@stb/core';
 import type { DbPlugin } from './db-plugin';
 import type { PluginDescriptor } from './target';
 
@@ -24,12 +24,10 @@ export async function loadDbPlugin(
       },
     );
   }
-  const p =
-    mod[descriptor.exportName] ??
-    (mod['default'] as Record<string, unknown> | undefined)?.[
-      descriptor.exportName
-    ];
-  if (!isPlugin(p, 'db') || typeof (p as DbPlugin).connect !== 'function')
+  // The export convention shared by every plugin kind (core's pluginExports); the module is
+  // imported from here, so `@stb/bench/db/*` resolves in workers wherever the CLI runs.
+  const p = pluginExports(mod, 'db', descriptor.exportName).plugins[0];
+  if (p === undefined || typeof (p as DbPlugin).connect !== 'function')
     throw new PluginError(
       'STB_PLUGIN_INVALID',
       `[stb] [db:${descriptor.name}] Export \`${descriptor.exportName}\` of \`${descriptor.module}\` is not a DB plugin (kind 'db', apiVersion 1, connect()). Check the plugin.`,

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { StbError, parsePluginOptions } from '@stb/core';
+import { StbError, parsePluginOptions, resolveWorkerFile } from '@stb/core';
 import type {
   BenchResult,
   JsonObject,
@@ -151,20 +149,6 @@ export interface BenchRun {
   readonly result: Promise<BenchResult>;
   /** Stops gracefully: running queries finish, the partial result is produced. */
   stop(reason?: string): void;
-}
-
-/** The built worker script: `worker.js` next to this module, or the package's `dist/`. */
-function resolveWorkerFile(): string {
-  const here = __dirname;
-  for (const f of [
-    join(here, 'worker.js'),
-    join(here, '..', 'dist', 'worker.js'),
-  ])
-    if (existsSync(f)) return f;
-  throw new StbError(
-    'STB_INTERNAL',
-    `[stb] [bench] Worker script not found next to ${here} or in ../dist. Build @stb/bench (npx tsup) or run with workers: 0.`,
-  );
 }
 
 function redactOptions(options: BenchOptions): JsonObject {
@@ -605,7 +589,8 @@ async function runWorkload(
     await control.release();
     pool = createWorkerLanes({
       workers: size.workers,
-      workerFile: options.workerFile ?? resolveWorkerFile(),
+      workerFile:
+        options.workerFile ?? resolveWorkerFile(__dirname, '@stb/bench'),
       descriptor: p.target.descriptor,
       protocol: p.target.protocol,
       settings,

@@ -12,6 +12,10 @@ export function addLogOptions(cmd: Command): Command {
   return cmd
     .option('-f, --format <name>', 'log format (default: detected per file)')
     .option(
+      '--format-package <packages...>',
+      'load log formats from these npm packages or module paths (their `plugin` / `plugins` export); detected like the built-in ones, or named with --format',
+    )
+    .option(
       '--prefix <log_line_prefix>',
       "PostgreSQL stderr logs: the server's log_line_prefix, when it is not one of the common ones detected (implies --format postgres-stderr; e.g. '%t [%p]: user=%u,db=%d ')",
     )

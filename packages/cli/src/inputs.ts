@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import {
   StbError,
   createTraceHeader,
+  detectInputKind,
   openTrace,
   readTraceRecords,
   writeTrace,
@@ -20,64 +20,18 @@ import type {
 } from '@stb/core';
 import { extractTraceBatches } from '@stb/extractor';
 import type { ExtractSummary } from '@stb/extractor';
-import { explainNoStatements, parseLogBatches } from '@stb/parser';
-import type { ParseFilters, ParseProgress, ParseSummary } from '@stb/parser';
-
-/** What `-i` points at. */
-export type InputKind = 'trace' | 'log' | 'model';
-
-const GZIP_0 = 0x1f;
-const GZIP_1 = 0x8b;
-
-/** The first bytes of a file, decompressed when gzip (best effort: a truncated stream is fine). */
-async function head(file: string): Promise<string> {
-  let handle: fsp.FileHandle;
-  try {
-    handle = await fsp.open(file, 'r');
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    throw new StbError(
-      code === 'ENOENT' ? 'STB_INPUT_NOT_FOUND' : 'STB_INPUT_UNREADABLE',
-      `[stb] [cli] Cannot read \`${file}\` (${code ?? 'error'}). Check the path.`,
-      { cause: err, details: { file } },
-    );
-  }
-  try {
-    const buf = Buffer.alloc(65536);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    let bytes = buf.subarray(0, bytesRead);
-    if (bytes[0] === GZIP_0 && bytes[1] === GZIP_1) {
-      try {
-        bytes = gunzipSync(bytes, { finishFlush: 2 /* Z_SYNC_FLUSH */ });
-      } catch {
-        return '';
-      }
-    }
-    return bytes.toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Tells a model artifact, a trace and a raw log apart by content, never by extension: an artifact
- * starts `{"format":"stb-model"`, a trace has its header record first (JSONL, or the JSON
- * document form), anything else is a log.
- */
-export async function detectInput(file: string): Promise<InputKind> {
-  if (file === '-') return 'log';
-  const text = (await head(file)).trimStart();
-  if (/^\{\s*"format"\s*:\s*"stb-model"/.test(text)) return 'model';
-  if (/^\{\s*"kind"\s*:\s*"header"/.test(text)) return 'trace';
-  if (/^\{\s*"header"\s*:\s*\{\s*"kind"\s*:\s*"header"/.test(text))
-    return 'trace';
-  if (/\.csv(\.gz)?$/i.test(file)) {
-    // A CSV trace: its header lives in the sidecar; the first line names the trace columns.
-    const first = text.split(/\r?\n/, 1)[0] ?? '';
-    if (first.startsWith('time,startUs,sessionId,templateId')) return 'trace';
-  }
-  return 'log';
-}
+import {
+  explainNoStatements,
+  loadFormatPackage,
+  parseLogBatches,
+  withFormats,
+} from '@stb/parser';
+import type {
+  AnyLogFormat,
+  ParseFilters,
+  ParseProgress,
+  ParseSummary,
+} from '@stb/parser';
 
 /** Default `--max-invalid`: 1 % of the lines read. */
 export const DEFAULT_MAX_INVALID = 0.01;
@@ -118,12 +72,19 @@ export interface LogInputOptions {
   onBytes?: (bytesRead: number) => void;
   /** Most invalid lines tolerated, as a share of lines read (default 0.01 = 1 %). */
   maxInvalid?: number | undefined;
+  /** Log-format plugin packages to load (`--format-package`), resolved from `from`. */
+  formatPackages?: readonly string[] | undefined;
+  from?: string | undefined;
 }
 
 /** A log being parsed and extracted into trace records. */
 export interface LogTrace {
   /** Records in batches (arrays), as `writeTrace` takes them. */
   records: AsyncIterable<TraceRecord[]>;
+  /** The header yielded first (undefined before the records are read). */
+  header(): TraceHeader | undefined;
+  /** The templates yielded so far, in order. */
+  templates(): QueryTemplate[];
   /** Parser and extractor counts (final once `records` is exhausted). */
   summary(): { parse: ParseSummary; extract: ExtractSummary };
 }
@@ -143,14 +104,18 @@ function bytesProgress(
 
 /**
  * Parses logs and extracts templates: the trace records (header first; its dialect comes from the
- * first statement). Streams in bounded memory.
+ * first statement), through `traceFromLog` (`@stb/extractor`). Streams in bounded memory.
  * @throws StbError `STB_MODEL_EMPTY_INPUT` when the logs hold no statement.
  */
 export async function logRecords(
   files: readonly string[],
   options: LogInputOptions,
 ): Promise<LogTrace> {
+  const loaded: AnyLogFormat[] = [];
+  for (const pkg of options.formatPackages ?? [])
+    loaded.push(...(await loadFormatPackage(pkg, { from: options.from })));
   const raw = parseLogBatches([...files], {
+    ...(loaded.length === 0 ? {} : { formats: withFormats(loaded) }),
     ...(options.format === undefined ? {} : { format: options.format }),
     ...(options.filters === undefined ? {} : { filters: options.filters }),
     ...(options.formatOptions === undefined
@@ -214,9 +179,13 @@ export async function logRecords(
       timeResolutionUs: resolutions.length > 0 ? Math.max(...resolutions) : 1,
     });
   };
+  let headerRecord: TraceHeader | undefined;
+  const templates: QueryTemplate[] = [];
   async function* records(): AsyncGenerator<TraceRecord[]> {
-    yield [header()];
+    headerRecord = header();
+    yield [headerRecord];
     for await (const batch of run) {
+      for (const r of batch) if (r.kind === 'template') templates.push(r);
       yield batch;
       options.onProgress?.(run.summary().events);
     }
@@ -227,6 +196,8 @@ export async function logRecords(
   }
   return {
     records: records(),
+    header: () => headerRecord,
+    templates: () => templates,
     summary: () => ({ parse: raw.summary(), extract: run.summary() }),
   };
 }
@@ -259,7 +230,7 @@ export async function openFitInput(
   files: readonly string[],
   options: LogInputOptions,
 ): Promise<FitInput> {
-  const kinds = await Promise.all(files.map((f) => detectInput(f)));
+  const kinds = await Promise.all(files.map((f) => detectInputKind(f)));
   if (kinds.includes('model'))
     throw new StbError(
       'STB_USAGE',
@@ -268,14 +239,22 @@ export async function openFitInput(
   let file: string;
   let temp: string | undefined;
   let parsed: FitInput['parsed'];
+  let header: TraceHeader | undefined;
+  let templates: QueryTemplate[] = [];
   if (kinds.every((k) => k === 'trace') && files.length === 1) {
     file = files[0] as string;
+    for await (const r of readTraceRecords(file, { signal: options.signal })) {
+      if (r.kind === 'header') header = r;
+      else if (r.kind === 'template') templates.push(r);
+    }
   } else if (kinds.includes('trace')) {
     throw new StbError(
       'STB_USAGE',
       '[stb] [cli] Pass either one trace or one or more logs to `-i`, not a mix. Merge logs with `stb parse` first.',
     );
   } else {
+    // The fit reads the events more than once: they go to a temporary trace; the header and the
+    // templates come from the extraction itself.
     temp = path.join(
       os.tmpdir(),
       `stb-learn-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`,
@@ -286,17 +265,13 @@ export async function openFitInput(
         signal: options.signal,
       });
       parsed = { written, extract: log.summary().extract };
+      header = log.header();
+      templates = log.templates();
     } catch (err) {
       await fsp.rm(temp, { force: true });
       throw err;
     }
     file = temp;
-  }
-  let header: TraceHeader | undefined;
-  const templates: QueryTemplate[] = [];
-  for await (const r of readTraceRecords(file, { signal: options.signal })) {
-    if (r.kind === 'header') header = r;
-    else if (r.kind === 'template') templates.push(r);
   }
   if (!header)
     throw new StbError(

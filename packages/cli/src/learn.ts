@@ -56,6 +56,8 @@ export interface LogCliOptions {
   utcOffset?: string;
   /** Most invalid lines tolerated, as a share of lines read (`--max-invalid`, default 0.01). */
   maxInvalid?: number;
+  /** Log-format plugin packages (`--format-package`). */
+  formatPackage?: string[];
 }
 
 /** The forced log format: `--format`, or PostgreSQL stderr when only `--prefix` is given. */
@@ -219,6 +221,8 @@ export async function learnModel(
         filters: toFilters(options.log),
         formatOptions: toFormatOptions(options.log),
         maxInvalid: options.log.maxInvalid,
+        formatPackages: options.log.formatPackage,
+        from: ctx.io.cwd,
         signal: ctx.signal,
         onProgress: (n) => bar.update(n),
       },

@@ -7,41 +7,23 @@
  * STB_REQUIRE_DB=1.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { computeTemplateId } from '@stb/core';
 import type { BenchResult } from '@stb/core';
+import {
+  canStartScratch,
+  startScratchMariadb,
+  startScratchPostgres,
+} from '@stb/testkit';
 import { CLI_PATH } from './helpers';
 
 jest.setTimeout(180_000);
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-const MARIADBD = '/usr/sbin/mariadbd';
-const INSTALL_DB = '/usr/bin/mariadb-install-db';
 const isRoot = process.getuid?.() === 0;
 const required = process.env['STB_REQUIRE_DB'] === '1';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((r) => setTimeout(r, ms));
@@ -94,34 +76,8 @@ interface Server {
 }
 
 async function privatePostgres(dir: string): Promise<Server> {
-  const port = await freePort();
-  const data = path.join(dir, 'pg');
-  chmodSync(dir, 0o777);
-  const asPg = (cmd: string, args: string[]): string =>
-    execFileSync(
-      'runuser',
-      ['-u', 'postgres', '--', `${PG_BIN}/${cmd}`, ...args],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-  asPg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
-  const start = async (): Promise<void> => {
-    asPg('pg_ctl', [
-      '-D',
-      data,
-      '-o',
-      opts,
-      '-l',
-      path.join(dir, 'pg.log'),
-      '-w',
-      'start',
-    ]);
-  };
-  await start();
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const pg = await startScratchPostgres(dir);
+  const url = pg.url;
   execFileSync(`${PG_BIN}/psql`, [
     url,
     '-qc',
@@ -137,74 +93,15 @@ async function privatePostgres(dir: string): Promise<Server> {
           "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
         ]).toString(),
       ),
-    start,
-    stop: async () => {
-      asPg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
-    },
-    destroy: async () => {
-      try {
-        asPg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } catch {
-        // already stopped
-      }
-    },
+    start: () => pg.start(),
+    stop: () => pg.stop(),
+    destroy: () => pg.destroy(),
   };
 }
 
 async function privateMariadb(dir: string): Promise<Server> {
-  const port = await freePort();
-  const data = path.join(dir, 'my');
-  execFileSync(
-    INSTALL_DB,
-    [
-      '--no-defaults',
-      `--datadir=${data}`,
-      '--user=root',
-      '--auth-root-authentication-method=normal',
-      '--skip-test-db',
-    ],
-    { stdio: 'ignore' },
-  );
-  let proc: ChildProcess | undefined;
-  const sock = path.join(dir, 'my.sock');
-  const start = async (): Promise<void> => {
-    proc = spawn(
-      MARIADBD,
-      [
-        '--no-defaults',
-        `--datadir=${data}`,
-        `--port=${port}`,
-        `--socket=${sock}`,
-        '--bind-address=127.0.0.1',
-        '--user=root',
-        '--skip-log-bin',
-        '--innodb-buffer-pool-size=16M',
-        `--pid-file=${path.join(dir, 'my.pid')}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    for (let i = 0; i < 300; i++) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const c = net.connect(port, '127.0.0.1');
-        c.once('connect', () => {
-          c.destroy();
-          resolve(true);
-        });
-        c.once('error', () => resolve(false));
-      });
-      if (ok) return;
-      await sleep(100);
-    }
-    throw new Error('private mariadbd did not start');
-  };
-  const stop = async (): Promise<void> => {
-    const p = proc;
-    if (!p || p.exitCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
-    await exited;
-  };
-  await start();
+  const my = await startScratchMariadb(dir);
+  const port = my.port;
   execFileSync('mariadb', [
     '-h127.0.0.1',
     `-P${port}`,
@@ -225,11 +122,9 @@ async function privateMariadb(dir: string): Promise<Server> {
           "SELECT count(*) FROM information_schema.processlist WHERE id <> connection_id() AND command <> 'Daemon'",
         ]).toString(),
       ),
-    start,
-    stop,
-    destroy: async () => {
-      proc?.kill('SIGKILL');
-    },
+    start: () => my.start(),
+    stop: () => my.stop(),
+    destroy: () => my.destroy(),
   };
 }
 
@@ -237,13 +132,13 @@ const cases = [
   {
     name: 'PostgreSQL',
     dialect: 'postgres' as const,
-    available: existsSync(`${PG_BIN}/pg_ctl`) && isRoot,
+    available: canStartScratch('postgres'),
     make: privatePostgres,
   },
   {
     name: 'MariaDB',
     dialect: 'mysql' as const,
-    available: existsSync(MARIADBD) && existsSync(INSTALL_DB) && isRoot,
+    available: canStartScratch('mariadb') && isRoot,
     make: privateMariadb,
   },
 ];

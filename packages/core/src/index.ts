@@ -64,6 +64,9 @@ export {
 export type { AnyIterable } from './streams';
 export { parsePluginOptions, isPlugin } from './plugin';
 export type { PluginKind, PluginBase } from './plugin';
+export { resolveWorkerFile } from './worker-file';
+export { importPluginModule, pluginExports } from './plugin-loader';
+export type { ImportPluginModuleOptions } from './plugin-loader';
 export {
   STDIN_NAME,
   openInput,
@@ -139,6 +142,8 @@ export type {
   TraceWriteProgress,
 } from './io/trace-write';
 export { csvSidecarPath } from './io/trace-format';
+export { classifyInputHead, detectInputKind } from './io/detect-input';
+export type { InputKind } from './io/detect-input';
 export type { TraceFileFormat } from './io/trace-format';
 export { createAtomicFileWriter, writeFileAtomic } from './io/atomic-file';
 export type {

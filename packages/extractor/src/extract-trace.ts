@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { Piscina } from 'piscina';
 import {
   batch,
   map,
   ParseError,
+  resolveWorkerFile,
   StbError,
   TemplateCatalog,
   toStbError,
@@ -131,21 +130,6 @@ function slim(raw: RawQueryEvent): RawQueryEvent {
   if (raw.params) out.params = raw.params;
   if (raw.error) out.error = raw.error;
   return out;
-}
-
-/** Path of the built worker module (dist/worker.js), from source or from dist. */
-function workerFile(): string {
-  const here = dirname(__filename);
-  const file =
-    basename(here) === 'src'
-      ? join(here, '..', 'dist', 'worker.js')
-      : join(here, 'worker.js');
-  if (!existsSync(file))
-    throw new StbError(
-      'STB_OPTIONS_INVALID',
-      '[stb] [extractor] The worker module `dist/worker.js` is missing. Build @stb/extractor (`npx tsup`) or use `workers: 0`.',
-    );
-  return file;
 }
 
 /**
@@ -479,7 +463,7 @@ async function* run(
     }
   } else {
     const pool = new Piscina<WorkerTask, WorkerResult[]>({
-      filename: workerFile(),
+      filename: resolveWorkerFile(__dirname, '@stb/extractor'),
       minThreads: workers,
       maxThreads: workers,
       idleTimeout: 1000,

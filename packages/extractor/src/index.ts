@@ -18,4 +18,10 @@ export type {
   ExtractBatchRun,
   ExtractSummary,
 } from './extract-trace';
+export { traceFromLog } from './trace-from-log';
+export type {
+  LogTraceRun,
+  ParsedLog,
+  TraceFromLogOptions,
+} from './trace-from-log';
 export { classifyQuery } from './classify-query';

@@ -3,12 +3,11 @@
  * shared server runs with performance_schema off). Our template partition of a sysbench-style
  * corpus must equal MariaDB's digest partition (MariaDB squashes IN-lists too).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '@stb/core';
+import { startScratchMariadb, type ScratchServer } from '@stb/testkit';
 import {
   createConnection,
   type Connection,
@@ -18,53 +17,16 @@ import { normalizeSql } from '../src/index';
 import { renderSql } from './render';
 
 const required = process.env['STB_REQUIRE_DB'] === '1';
-let server: ChildProcess | undefined;
+let server: ScratchServer | undefined;
 let dir: string | undefined;
 let conn: Connection | undefined;
 let probe: Connection | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 beforeAll(async () => {
   try {
     dir = mkdtempSync(join(tmpdir(), 'stb-maria-'));
-    const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
-    execFileSync(
-      'mariadb-install-db',
-      [
-        '--no-defaults',
-        `--datadir=${dir}/data`,
-        ...asRoot,
-        '--auth-root-authentication-method=normal',
-        '--skip-test-db',
-      ],
-      { stdio: 'ignore' },
-    );
-    const port = await freePort();
-    server = spawn(
-      'mariadbd',
-      [
-        '--no-defaults',
-        `--datadir=${dir}/data`,
-        `--socket=${dir}/sock`,
-        `--port=${port}`,
-        '--bind-address=127.0.0.1',
-        ...asRoot,
-        '--skip-log-bin',
-        '--performance-schema=ON',
-        `--pid-file=${dir}/pid`,
-      ],
-      { stdio: 'ignore' },
-    );
+    server = await startScratchMariadb(dir, ['--performance-schema=ON']);
+    const port = server.port;
     for (let i = 0; ; i++) {
       try {
         conn = await createConnection({
@@ -97,11 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await conn?.end();
   await probe?.end();
-  if (server && !server.killed) {
-    const exited = new Promise((r) => server?.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 

@@ -7,6 +7,7 @@ test('public API surface', () => {
     'extractTrace',
     'extractTraceBatches',
     'normalizeSql',
+    'traceFromLog',
   ]);
 });
 

@@ -1,8 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { PluginError } from '@stb/core';
+import { PluginError, importPluginModule, pluginExports } from '@stb/core';
 import { hmmModel } from './models/hmm';
 import { markovModel } from './models/markov';
 import type { AnySequenceModel } from './sequence-model';
@@ -115,41 +111,12 @@ export async function loadModelPackage(
   packageName: string,
   options: LoadModelPackageOptions = {},
 ): Promise<AnySequenceModel[]> {
-  const from = resolve(options.from ?? process.cwd());
-  const isPath = packageName.startsWith('.') || isAbsolute(packageName);
-  let resolved: string;
-  try {
-    resolved = isPath
-      ? resolve(from, packageName)
-      : resolvePackage(packageName, from);
-    if (isPath && !existsSync(resolved)) throw notFound(packageName);
-  } catch (err) {
-    throw new PluginError(
-      'STB_PLUGIN_DEPENDENCY_MISSING',
-      isPath
-        ? `[stb] [models] Model module \`${packageName}\` not found from ${from}. Check the path.`
-        : `[stb] [models] Model package \`${packageName}\` is not installed (resolved from ${from}). Run \`npm install ${packageName}\`.`,
-      { pluginKind: 'model', pluginName: packageName, cause: err },
-    );
-  }
-  let mod: Record<string, unknown>;
-  try {
-    const specifier =
-      process.platform === 'win32' ? pathToFileURL(resolved).href : resolved;
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch (err) {
-    const missing = (err as { code?: string }).code;
-    throw new PluginError(
-      missing === 'ERR_MODULE_NOT_FOUND' || missing === 'MODULE_NOT_FOUND'
-        ? 'STB_PLUGIN_DEPENDENCY_MISSING'
-        : 'STB_PLUGIN_INVALID',
-      `[stb] [models] Cannot load model package \`${packageName}\`: ${(err as Error).message}. Reinstall it with \`npm install ${packageName}\`.`,
-      { pluginKind: 'model', pluginName: packageName, cause: err },
-    );
-  }
-  const candidates = exportedPlugins(mod);
-  const models = candidates.filter(isSequenceModel);
-  if (candidates.length === 0 || models.length !== candidates.length) {
+  const mod = await importPluginModule(packageName, 'model', {
+    from: options.from,
+  });
+  const { all } = pluginExports(mod, 'model');
+  const models = all.filter(isSequenceModel);
+  if (all.length === 0 || models.length !== all.length) {
     throw new PluginError(
       'STB_PLUGIN_INVALID',
       `[stb] [models] Package \`${packageName}\` does not export a sequence model as \`plugin\` (or a \`plugins\` array). Export \`plugin = defineSequenceModel({...})\`.`,
@@ -158,67 +125,4 @@ export async function loadModelPackage(
   }
   for (const m of models) registry.register(m);
   return models;
-}
-
-function exportedPlugins(mod: Record<string, unknown>): unknown[] {
-  const out: unknown[] = [];
-  const scopes = [mod, mod['default']].filter(
-    (s): s is Record<string, unknown> => typeof s === 'object' && s !== null,
-  );
-  for (const scope of scopes) {
-    if (scope['plugin'] !== undefined) out.push(scope['plugin']);
-    const list = scope['plugins'];
-    if (Array.isArray(list)) out.push(...(list as unknown[]));
-    if (out.length > 0) break;
-  }
-  return out;
-}
-
-function notFound(name: string): Error {
-  const err = new Error(`Cannot find module '${name}'`);
-  (err as { code?: string }).code = 'MODULE_NOT_FOUND';
-  return err;
-}
-
-/** Resolves a package's entry from `from`, preferring its ESM `import` entry. */
-function resolvePackage(name: string, from: string): string {
-  let dir = from;
-  for (;;) {
-    const pkgDir = join(dir, 'node_modules', name);
-    const manifest = join(pkgDir, 'package.json');
-    if (existsSync(manifest)) {
-      const entry = entryOf(
-        JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, unknown>,
-      );
-      if (entry) return join(pkgDir, entry);
-      break;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return createRequire(join(from, '__stb_resolve__.cjs')).resolve(name);
-}
-
-function entryOf(pkg: Record<string, unknown>): string | undefined {
-  let exp = pkg['exports'];
-  if (typeof exp === 'object' && exp !== null && '.' in exp)
-    exp = (exp as Record<string, unknown>)['.'];
-  const pick = (v: unknown): string | undefined => {
-    if (typeof v === 'string') return v;
-    if (typeof v !== 'object' || v === null) return undefined;
-    const o = v as Record<string, unknown>;
-    return (
-      pick(o['import']) ??
-      pick(o['default']) ??
-      pick(o['require']) ??
-      pick(o['node'])
-    );
-  };
-  return (
-    pick(exp) ??
-    (typeof pkg['module'] === 'string' ? pkg['module'] : undefined) ??
-    (typeof pkg['main'] === 'string' ? pkg['main'] : undefined) ??
-    'index.js'
-  );
 }

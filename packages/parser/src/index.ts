@@ -27,6 +27,10 @@ export type {
 } from './parse-logs';
 /** One-line diagnosis of a parse that found no statement. */
 export { explainNoStatements } from './diagnose';
+/** Loads log-format plugin packages (`--format-package`) and merges them with the built-ins. */
+export { loadFormatPackage, withFormats } from './format-package';
+/** Options of {@link loadFormatPackage}. */
+export type { LoadFormatPackageOptions } from './format-package';
 /** Every built-in log format. */
 export { builtinLogFormats } from './formats/builtin';
 /** PostgreSQL stderr log with any `log_line_prefix`. */
@@ -65,6 +69,10 @@ export type { GcpLoggingOptions } from './formats/gcp-logging';
 export { azurePostgres } from './formats/azure-postgres';
 /** Options of `azure-postgres`. */
 export type { AzurePostgresOptions } from './formats/azure-postgres';
+/** Azure Database for MySQL flexible server slow and audit logs (diagnostic settings, Log Analytics). */
+export { azureMysql } from './formats/azure-mysql';
+/** Options of `azure-mysql`. */
+export type { AzureMysqlOptions } from './formats/azure-mysql';
 /** RDS/Aurora logs exported from CloudWatch Logs. */
 export { awsPostgres, awsMysql } from './formats/aws-cloudwatch';
 /** Options of `aws-postgres` and `aws-mysql`. */

@@ -61,8 +61,30 @@ describeLogFormat(parser.azurePostgres, {
     },
   ],
 });
+describeLogFormat(parser.azureMysql, {
+  samples: [
+    {
+      name: 'audit log, diagnostic settings {"records": […]}',
+      file: my('azure-audit.json.gz'),
+      expectedEvents: MY_EVENTS,
+      expectedSessions: MY_SESSIONS,
+    },
+    {
+      name: 'audit log, Log Analytics portal CSV',
+      file: my('azure-audit-la.csv'),
+      expectedEvents: MY_EVENTS,
+      expectedSessions: MY_SESSIONS,
+    },
+  ],
+});
 describeLogFormat(parser.awsPostgres, {
   samples: [
+    {
+      name: 'Logs Insights CSV',
+      file: pg('rds-insights.csv.gz'),
+      expectedEvents: PG_EVENTS,
+      expectedSessions: PG_SESSIONS,
+    },
     {
       name: 'CloudWatch S3 export',
       file: pg('rds-cloudwatch-s3.txt.gz'),
@@ -88,6 +110,12 @@ describeLogFormat(parser.awsMysql, {
     {
       name: 'get-log-events JSON',
       file: my('general-cloudwatch-get.json.gz'),
+      expectedEvents: MY_EVENTS,
+      expectedSessions: MY_SESSIONS,
+    },
+    {
+      name: 'Logs Insights CSV of the general log',
+      file: my('general-insights.csv'),
       expectedEvents: MY_EVENTS,
       expectedSessions: MY_SESSIONS,
     },

@@ -205,7 +205,113 @@ const aws: Wrap = (rs, pick) => {
       };
 };
 
+const csvCell = (v: string) =>
+  /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+/** Azure Database for MySQL audit records: diagnostic settings JSON, Log Analytics CSV, resource-specific CSV. */
+const azure: Wrap = (rs, pick) => {
+  const t = times(rs);
+  const recs = rs.map((r, i) => {
+    const base = {
+      time: iso(t[i] as number),
+      connection: String(r.thread),
+      user: `u${r.thread}`,
+      ip: 'localhost',
+    };
+    return r.command === 'Query'
+      ? { ...base, cls: 'general_log', sub: 'LOG', db: '', sql: r.argument }
+      : r.command === 'Connect'
+        ? {
+            ...base,
+            cls: 'connection_log',
+            sub: 'CONNECT',
+            db: `db${r.thread}`,
+            sql: '',
+          }
+        : {
+            ...base,
+            cls: 'connection_log',
+            sub: 'DISCONNECT',
+            db: '',
+            sql: '',
+          };
+  });
+  const style = pick(3);
+  if (style === 0)
+    return {
+      format: 'azure-mysql',
+      ext: '.json',
+      text:
+        JSON.stringify(
+          {
+            records: recs.map((r) => ({
+              time: r.time,
+              category: 'MySqlAuditLogs',
+              operationName: 'LogEvent',
+              properties: {
+                event_class: r.cls,
+                event_subclass: r.sub,
+                event_time: r.time,
+                connection_id: Number(r.connection),
+                user: r.user,
+                ip: r.ip,
+                db: r.db,
+                sql_text: r.sql,
+              },
+            })),
+          },
+          null,
+          1,
+        ) + '\n',
+    };
+  // Log Analytics `AzureDiagnostics` columns, or the resource-specific `MySqlAuditLogs` table's.
+  const names =
+    style === 1
+      ? 'TimeGenerated [UTC],Category,event_class_s,event_subclass_s,event_time_t [UTC],connection_id_d,user_s,ip_s,db_s,sql_text_s'
+      : 'TimeGenerated [UTC],Type,EventClass,EventSubclass,EventTime [UTC],ConnectionId,User,Ip,Db,SqlText';
+  const row = (r: (typeof recs)[number]) => [
+    r.time,
+    'MySqlAuditLogs',
+    r.cls,
+    r.sub,
+    r.time,
+    r.connection,
+    r.user,
+    r.ip,
+    r.db,
+    r.sql,
+  ];
+  return {
+    format: 'azure-mysql',
+    ext: '.csv',
+    text:
+      [names, ...recs.map((r) => row(r).map(csvCell).join(','))].join('\r\n') +
+      '\r\n',
+  };
+};
+/** CloudWatch Logs Insights results downloaded as CSV (`fields @timestamp, @message`). */
+const insights: Wrap = (rs) => {
+  const t = times(rs);
+  return {
+    format: 'aws-mysql',
+    ext: '.csv',
+    text:
+      [
+        '@timestamp,@message',
+        ...rs.map((r, i) =>
+          [
+            local(t[i] as number).slice(0, 23),
+            `${iso(t[i] as number)}\t${r.thread} ${r.command}\t${r.argument}`,
+          ]
+            .map(csvCell)
+            .join(','),
+        ),
+      ].join('\n') + '\n',
+  };
+};
+
 describe.each([
+  ['azure-mysql', azure],
+  ['aws-mysql insights', insights],
   ['mysql-table', table],
   ['gcp-mysql', gcp],
   ['aws-mysql', aws],

@@ -78,6 +78,11 @@ const CASES: Case[] = [
     format: 'aws-postgres',
     plain: 'rds.log.gz',
   },
+  {
+    envelope: 'rds-insights.csv.gz',
+    format: 'aws-postgres',
+    plain: 'rds.log.gz',
+  },
   // `--output text` is the server's own log (pages separated by a blank line).
   {
     envelope: 'rds-download-portion.txt.gz',
@@ -109,6 +114,28 @@ const MY_CASES: Case[] = [
     envelope: 'general-cloudwatch-get.json.gz',
     format: 'aws-mysql',
     plain: 'general.log',
+  },
+  {
+    envelope: 'general-insights.csv',
+    format: 'aws-mysql',
+    plain: 'general.log',
+  },
+  {
+    envelope: 'azure-audit.json.gz',
+    format: 'azure-mysql',
+    plain: 'general.log',
+  },
+  {
+    envelope: 'azure-audit-la.csv',
+    format: 'azure-mysql',
+    plain: 'general.log',
+  },
+  {
+    envelope: 'azure-slow.jsonl.gz',
+    format: 'azure-mysql',
+    plain: 'slow.log',
+    resolutionUs: 1e6,
+    sameIds: false,
   },
   {
     envelope: 'general_log.tsv',

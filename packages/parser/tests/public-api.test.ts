@@ -8,6 +8,7 @@ it('public API of @stb/parser', () => {
      "MIN_DETECT_CONFIDENCE",
      "awsMysql",
      "awsPostgres",
+     "azureMysql",
      "azurePostgres",
      "builtinLogFormats",
      "defineLogFormat",
@@ -16,6 +17,7 @@ it('public API of @stb/parser', () => {
      "gcpMysql",
      "gcpPostgres",
      "herokuPostgres",
+     "loadFormatPackage",
      "mysqlGeneral",
      "mysqlSlow",
      "mysqlTable",
@@ -25,6 +27,7 @@ it('public API of @stb/parser', () => {
      "postgresCsvlog",
      "postgresJsonlog",
      "postgresStderr",
+     "withFormats",
    ]
   `);
 });
@@ -36,6 +39,7 @@ it('every built-in format is a valid plugin with a unique name and options schem
     'gcp-postgres',
     'gcp-mysql',
     'azure-postgres',
+    'azure-mysql',
     'aws-postgres',
     'aws-mysql',
     'heroku-postgres',

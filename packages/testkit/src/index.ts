@@ -22,3 +22,13 @@ export { resolveTestFramework } from './framework';
 export type { TestFramework, TestExpectation } from './framework';
 /** In-memory traces for tests: templates with ids computed from their text, events per session. */
 export { TraceBuilder, template, interleave } from './trace-builder';
+/** Private PostgreSQL/MariaDB instances on a free port with a scratch data directory. */
+export {
+  SCRATCH_DB_BINARIES,
+  canStartScratch,
+  freePort,
+  startScratchMariadb,
+  startScratchPostgres,
+} from './scratch-db';
+/** A started scratch server. */
+export type { ScratchServer } from './scratch-db';

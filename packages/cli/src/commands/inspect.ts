@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { detectInputKind } from '@stb/core';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
-import { detectInput } from '../inputs';
 import type { InspectReport, SlotReport } from '../inspect-report';
 import { inspectModel, inspectTrace } from '../inspect-report';
 import { loadArtifact } from '../learn';
@@ -141,7 +141,7 @@ export function register(program: Command, ctx: CliContext): void {
       'load the model package an artifact needs (when not recorded in it)',
     )
     .action(async (file: string, opts: InspectCommandOptions) => {
-      const kind = await detectInput(ctx.resolvePath(file));
+      const kind = await detectInputKind(ctx.resolvePath(file));
       let report: InspectReport;
       if (kind === 'model') {
         const { artifact, registry } = await loadArtifact(

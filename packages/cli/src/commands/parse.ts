@@ -97,6 +97,8 @@ export function register(program: Command, ctx: CliContext): void {
         filters: toFilters(opts),
         formatOptions: toFormatOptions(opts),
         maxInvalid: opts.maxInvalid,
+        formatPackages: opts.formatPackage,
+        from: ctx.io.cwd,
         signal: ctx.signal,
         onProgress: (n) => {
           rate.statements = n;

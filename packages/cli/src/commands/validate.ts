@@ -1,4 +1,5 @@
 import {
+  detectInputKind,
   isStbError,
   openTrace,
   type RawQueryEvent,
@@ -75,21 +76,24 @@ type ParseLogs = (
   options?: { signal?: AbortSignal },
 ) => AsyncIterable<RawQueryEvent>;
 
-/** Opens a trace, or parses a raw log on the fly (detected by the missing header record). */
+/**
+ * Opens a trace, or parses a raw log on the fly (told apart by `detectInputKind`; stdin is read
+ * as a trace).
+ */
 async function openInput(
   file: string,
   label: string,
   signal: AbortSignal,
 ): Promise<TraceInput> {
-  try {
+  const kind = file === '-' ? 'trace' : await detectInputKind(file);
+  if (kind === 'model')
+    throw new StbError(
+      'STB_USAGE',
+      `[stb] [cli] \`${label}\` is a model artifact, not a trace or log. Generate a trace from it with \`stb generate\` first.`,
+    );
+  if (kind === 'trace') {
     const t = await openTrace(file, { signal });
     return { header: t.header, catalog: t.catalog, events: t.events, label };
-  } catch (e) {
-    if (
-      !isStbError(e, 'STB_TRACE_MISSING_HEADER') &&
-      !isStbError(e, 'STB_TRACE_INVALID_JSON')
-    )
-      throw e;
   }
   // not a trace: a raw log, parsed and extracted while it streams
   const parser = (await import('@stb/parser')) as { parseLogs?: ParseLogs };

@@ -58,3 +58,38 @@ export function isoToUs(iso: string): number {
   const us = Number((frac + '000000').slice(0, 6));
   return ms * 1000 + us;
 }
+
+/**
+ * The trace form of an input's first bytes: `jsonl` (the first line is a record with a `kind`),
+ * `json` (any other document starting with `{`), `csv` (a first line naming `sessionId` and
+ * `templateId`), `empty`, `unknown`; `undefined` when more bytes are needed (`final` false).
+ */
+export function traceFormatOf(
+  text: string,
+  final: boolean,
+): TraceFileFormat | 'empty' | 'unknown' | undefined {
+  const m = /^\uFEFF?\s*/.exec(text);
+  const p = m ? m[0].length : 0;
+  if (p >= text.length) return final ? 'empty' : undefined;
+  if (text[p] === '{') {
+    // JSON Lines: the first line is a complete record with a `kind`. Anything else starting
+    // with `{` (pretty-printed or minified `{header,templates,events}`) is a JSON document.
+    const nl = text.indexOf('\n', p);
+    if (nl < 0 && !final) return undefined;
+    try {
+      const first: unknown = JSON.parse(text.slice(p, nl < 0 ? undefined : nl));
+      return typeof first === 'object' && first !== null && 'kind' in first
+        ? 'jsonl'
+        : 'json';
+    } catch {
+      return /^\{\s*"kind"\s*:/.test(text.slice(p, p + 64)) ? 'jsonl' : 'json';
+    }
+  }
+  const nl = text.indexOf('\n', p);
+  if (nl < 0 && !final) return undefined;
+  const firstLine = text.slice(p, nl < 0 ? undefined : nl);
+  const cells = firstLine.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+  return cells.includes('sessionId') && cells.includes('templateId')
+    ? 'csv'
+    : 'unknown';
+}

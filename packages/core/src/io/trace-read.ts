@@ -13,7 +13,7 @@ import {
   toReadError,
 } from './input';
 import { JsonDocScanner } from './json-doc-scanner';
-import { csvSidecarPath, isoToUs } from './trace-format';
+import { csvSidecarPath, isoToUs, traceFormatOf } from './trace-format';
 import type { TraceFileFormat } from './trace-format';
 import {
   isFastEvent,
@@ -104,49 +104,19 @@ async function sniffFormat(
       const all = Buffer.concat(chunks);
       stream.destroy();
       return {
-        format: decide(all.toString('utf8'), true) ?? 'unknown',
+        format: traceFormatOf(all.toString('utf8'), true) ?? 'unknown',
         stream: Readable.from(size > 0 ? [all] : []),
       };
     }
     chunks.push(chunk);
     size += chunk.length;
     const all = Buffer.concat(chunks);
-    const verdict = decide(all.toString('utf8'), size > 1 << 20);
+    const verdict = traceFormatOf(all.toString('utf8'), size > 1 << 20);
     if (verdict !== undefined) {
       stream.unshift(all);
       return { format: verdict, stream };
     }
   }
-}
-
-function decide(
-  text: string,
-  final: boolean,
-): TraceFileFormat | 'empty' | 'unknown' | undefined {
-  const m = /^\uFEFF?\s*/.exec(text);
-  const p = m ? m[0].length : 0;
-  if (p >= text.length) return final ? 'empty' : undefined;
-  if (text[p] === '{') {
-    // JSON Lines: the first line is a complete record with a `kind`. Anything else starting
-    // with `{` (pretty-printed or minified `{header,templates,events}`) is a JSON document.
-    const nl = text.indexOf('\n', p);
-    if (nl < 0 && !final) return undefined;
-    try {
-      const first: unknown = JSON.parse(text.slice(p, nl < 0 ? undefined : nl));
-      return typeof first === 'object' && first !== null && 'kind' in first
-        ? 'jsonl'
-        : 'json';
-    } catch {
-      return /^\{\s*"kind"\s*:/.test(text.slice(p, p + 64)) ? 'jsonl' : 'json';
-    }
-  }
-  const nl = text.indexOf('\n', p);
-  if (nl < 0 && !final) return undefined;
-  const firstLine = text.slice(p, nl < 0 ? undefined : nl);
-  const cells = firstLine.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
-  return cells.includes('sessionId') && cells.includes('templateId')
-    ? 'csv'
-    : 'unknown';
 }
 
 async function* jsonlItems(

@@ -14,6 +14,12 @@ import {
   str,
 } from '../internal/json-records';
 import type { JsonRecord } from '../internal/json-records';
+import {
+  CsvRecords,
+  sampleEnvelopeRecords,
+  splitCsv,
+} from '../internal/csv-records';
+import { isoToUs } from '../internal/envelope';
 import { mysqlGeneral } from './mysql-general';
 import { mysqlSlow } from './mysql-slow';
 import { postgresStderr } from './postgres-stderr';
@@ -60,6 +66,59 @@ function choiceFor(dialect: Dialect, opts: AwsCloudwatchOptions): InnerChoice {
   };
 }
 
+/**
+ * The header of a CloudWatch Logs Insights result downloaded as CSV from the console: the query's
+ * fields, `@message` among them (`fields @timestamp, @message`).
+ */
+function isInsightsHeader(text: string): boolean {
+  return /(^|,)"?@message"?(,|$)/.test(text) && splitCsv(text) !== undefined;
+}
+
+/**
+ * Logs Insights rows, in order: a row older than the one before means the query sorted by
+ * `@timestamp desc` (the console's default), which would put continuation lines before their
+ * entry. Such rows are reported, never reordered (bounded memory).
+ */
+class InsightsRows {
+  private readonly csv = new CsvRecords();
+  private lastUs = -Infinity;
+
+  *push(
+    text: string,
+    line: number,
+    ctx: LogFormatContext,
+  ): Generator<InputLine> {
+    const r = this.csv.push(
+      line === 1 ? text.replace(/^\uFEFF/, '') : text,
+      line,
+    );
+    if (r) yield* this.handle(r, ctx);
+  }
+
+  *end(ctx: LogFormatContext): Generator<InputLine> {
+    const r = this.csv.end();
+    if (r) yield* this.handle(r, ctx);
+  }
+
+  private *handle(
+    r: { value?: Record<string, string>; error?: string; line: number },
+    ctx: LogFormatContext,
+  ): Generator<InputLine> {
+    if (r.error !== undefined) return ctx.report('invalid', r.line, r.error);
+    if (r.value === undefined) return ctx.report('header', r.line);
+    const message = r.value['@message'] ?? '';
+    const t = isoToUs(r.value['@timestamp'] ?? '');
+    if (t < this.lastUs)
+      return ctx.report(
+        'invalid',
+        r.line,
+        'Logs Insights row older than the row before (sorted by `@timestamp desc`?): run the query with `| sort @timestamp asc`',
+      );
+    if (!Number.isNaN(t)) this.lastUs = t;
+    for (const text of payloadLines(message)) yield { text, line: r.line };
+  }
+}
+
 function isJsonStart(text: string): boolean {
   const t = text.trimStart();
   return t.startsWith('{') || t.startsWith('[');
@@ -70,8 +129,9 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
     lines: AsyncIterable<InputLine>,
     ctx: LogFormatContext,
   ): AsyncGenerator<InputLine> {
-    let mode: 'json' | 's3' | undefined;
+    let mode: 'json' | 's3' | 'insights' | undefined;
     const scanner = new JsonRecordScanner();
+    const insights = new InsightsRows();
     const out: JsonRecord[] = [];
     let inEvent = false;
     /** The unterminated last line of a DownloadDBLogFilePortion page (continues on the next page). */
@@ -122,7 +182,15 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
           ctx.report('blank', line);
           continue;
         }
-        mode = isJsonStart(text) ? 'json' : 's3';
+        mode = isJsonStart(text)
+          ? 'json'
+          : isInsightsHeader(text.replace(/^\uFEFF/, ''))
+            ? 'insights'
+            : 's3';
+      }
+      if (mode === 'insights') {
+        yield* insights.push(text, line, ctx);
+        continue;
       }
       if (mode === 's3') {
         const m = S3_STAMP.exec(text);
@@ -151,6 +219,7 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
     }
     scanner.end(out);
     for (const r of out) yield* handle(r);
+    yield* insights.end(ctx);
     if (tail) yield tail;
   }
   return defineLogFormat<AwsCloudwatchOptions>({
@@ -160,8 +229,8 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
     dialect,
     description:
       dialect === 'postgres'
-        ? 'RDS/Aurora PostgreSQL logs from CloudWatch Logs (S3 export, filter-log-events/get-log-events JSON) or download-db-log-file-portion JSON.'
-        : 'RDS/Aurora MySQL general/slow logs from CloudWatch Logs (S3 export, filter-log-events/get-log-events JSON) or download-db-log-file-portion JSON.',
+        ? 'RDS/Aurora PostgreSQL logs from CloudWatch Logs (S3 export, filter-log-events/get-log-events JSON, Logs Insights CSV) or download-db-log-file-portion JSON.'
+        : 'RDS/Aurora MySQL general/slow logs from CloudWatch Logs (S3 export, filter-log-events/get-log-events JSON, Logs Insights CSV) or download-db-log-file-portion JSON.',
     options,
     timeResolutionUs: dialect === 'postgres' ? 1000 : 1_000_000,
     detect(sample) {
@@ -170,7 +239,16 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
       const inner: string[] = [];
       let ok = 0;
       let tried = 0;
-      if (isJsonStart(first)) {
+      if (isInsightsHeader(first.replace(/^\uFEFF/, ''))) {
+        const rows = sampleEnvelopeRecords(sample, isInsightsHeader);
+        tried = rows.tried;
+        for (const r of rows.records) {
+          const m = cloudwatchMessage(r);
+          if (m === undefined) continue;
+          ok++;
+          inner.push(...payloadLines(m));
+        }
+      } else if (isJsonStart(first)) {
         const records = sampleJsonRecords(sample);
         for (const r of records) {
           if (r['searchedCompletely'] !== undefined) continue;

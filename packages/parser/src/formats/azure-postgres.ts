@@ -8,13 +8,12 @@ import {
   payloadLines,
 } from '../internal/envelope';
 import type { InnerChoice } from '../internal/envelope';
+import { obj, str } from '../internal/json-records';
 import {
-  JsonRecordScanner,
-  obj,
-  sampleJsonRecords,
-  str,
-} from '../internal/json-records';
-import type { JsonRecord } from '../internal/json-records';
+  envelopeRecords,
+  sampleEnvelopeRecords,
+  splitCsv,
+} from '../internal/csv-records';
 import { postgresStderr } from './postgres-stderr';
 
 const options = z
@@ -101,46 +100,8 @@ export function azureLines(r: AzureRecord): string[] {
   return lines;
 }
 
-/** Splits one CSV record (RFC 4180, `""` escapes) into fields; undefined while a quote is open. @internal */
-export function splitCsv(text: string): string[] | undefined {
-  const out: string[] = [];
-  let i = 0;
-  const n = text.length;
-  for (;;) {
-    if (text.charCodeAt(i) === 34) {
-      let v = '';
-      let j = i + 1;
-      for (;;) {
-        const q = text.indexOf('"', j);
-        if (q === -1) return undefined;
-        v += text.slice(j, q);
-        if (text.charCodeAt(q + 1) === 34) {
-          v += '"';
-          j = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-      out.push(v);
-    } else {
-      const c = text.indexOf(',', i);
-      out.push(text.slice(i, c === -1 ? n : c));
-      i = c === -1 ? n : c;
-    }
-    if (i >= n) return out;
-    if (text.charCodeAt(i) !== 44) return undefined;
-    i++;
-    if (i === n) {
-      out.push('');
-      return out;
-    }
-  }
-}
-
-function isCsvHeader(text: string): string[] | undefined {
-  if (!/(^|,)"?Message"?(,|$)/.test(text)) return undefined;
-  return splitCsv(text);
+function isCsvHeader(text: string): boolean {
+  return /(^|,)"?Message"?(,|$)/.test(text) && splitCsv(text) !== undefined;
 }
 
 const choice = (opts: AzurePostgresOptions): InnerChoice => ({
@@ -151,121 +112,26 @@ const choice = (opts: AzurePostgresOptions): InnerChoice => ({
       : { 'postgres-stderr': { prefix: opts.prefix } },
 });
 
-/** Turns CSV lines into records keyed by the header (quoted fields may span lines). */
-class CsvRecords {
-  header: string[] | undefined;
-  private pending: string[] = [];
-  private pendingLine = 0;
-
-  private quotes = 0;
-
-  push(
-    text: string,
-    line: number,
-  ):
-    | { value?: Record<string, string>; error?: string; line: number }
-    | undefined {
-    if (this.pending.length === 0) {
-      this.pendingLine = line;
-      this.quotes = 0;
-    }
-    this.pending.push(text);
-    for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1))
-      this.quotes++;
-    if ((this.quotes & 1) === 1) {
-      // A quoted field is still open: the record continues on the next line.
-      if (this.pending.length < 100_000) return undefined;
-      this.pending = [];
-      return {
-        error: 'quoted CSV field left open for 100 000 lines',
-        line: this.pendingLine,
-      };
-    }
-    const fields = splitCsv(this.pending.join('\n'));
-    if (fields === undefined) {
-      this.pending = [];
-      return { error: 'malformed CSV record', line: this.pendingLine };
-    }
-    this.pending = [];
-    if (!this.header) {
-      this.header = fields;
-      return { line: this.pendingLine };
-    }
-    if (fields.length !== this.header.length)
-      return {
-        error: `CSV record with ${fields.length} fields, the header has ${this.header.length}`,
-        line: this.pendingLine,
-      };
-    const value: Record<string, string> = {};
-    this.header.forEach((h, i) => {
-      value[h] = fields[i] as string;
-    });
-    return { value, line: this.pendingLine };
-  }
-
-  end(): { error: string; line: number } | undefined {
-    if (this.pending.length === 0) return undefined;
-    this.pending = [];
-    return {
-      error: 'CSV record cut at the end of input',
-      line: this.pendingLine,
-    };
-  }
-}
-
 async function* unwrap(
   lines: AsyncIterable<InputLine>,
   ctx: LogFormatContext,
 ): AsyncGenerator<InputLine> {
-  let mode: 'json' | 'csv' | undefined;
-  const scanner = new JsonRecordScanner();
-  const csv = new CsvRecords();
-  const out: JsonRecord[] = [];
-  const handle = function* (r: {
-    value?: Record<string, unknown>;
-    error?: string;
-    line: number;
-  }): Generator<InputLine> {
+  for await (const r of envelopeRecords(lines, ctx, isCsvHeader)) {
     if (r.error !== undefined) {
       ctx.report('invalid', r.line, r.error);
-      return;
+      continue;
     }
     if (r.value === undefined) {
       ctx.report('header', r.line);
-      return;
+      continue;
     }
     const rec = azureRecord(r.value);
     if (typeof rec === 'string') {
       ctx.report('invalid', r.line, rec);
-      return;
+      continue;
     }
     for (const text of azureLines(rec)) yield { text, line: r.line };
-  };
-  for await (const { text, line } of lines) {
-    if (mode === undefined) {
-      if (text.trim() === '') {
-        ctx.report('blank', line);
-        continue;
-      }
-      mode = isCsvHeader(text.replace(/^\uFEFF/, '')) ? 'csv' : 'json';
-    }
-    if (mode === 'csv') {
-      const r = csv.push(line === 1 ? text.replace(/^\uFEFF/, '') : text, line);
-      if (r) yield* handle(r);
-      continue;
-    }
-    if (text.trim() === '') {
-      ctx.report('blank', line);
-      continue;
-    }
-    scanner.push(text, line, out);
-    for (const r of out) yield* handle(r);
-    out.length = 0;
   }
-  const end = csv.end();
-  if (end) yield* handle(end);
-  scanner.end(out);
-  for (const r of out) yield* handle(r);
 }
 
 /**
@@ -283,34 +149,18 @@ export const azurePostgres = defineLogFormat<AzurePostgresOptions>({
   options,
   timeResolutionUs: 1000,
   detect(sample) {
-    const first = sample.find((l) => l.trim() !== '')?.replace(/^\uFEFF/, '');
-    if (first === undefined) return 0;
+    const { records, tried, header } = sampleEnvelopeRecords(
+      sample,
+      isCsvHeader,
+    );
+    if (header && !header.some((h) => h.startsWith('TimeGenerated'))) return 0;
     const inner: string[] = [];
     let ok = 0;
-    let tried = 0;
-    if (isCsvHeader(first)) {
-      const csv = new CsvRecords();
-      const start = sample.findIndex((l) => l.trim() !== '');
-      for (let i = start; i < sample.length; i++) {
-        const r = csv.push(i === start ? first : (sample[i] as string), i + 1);
-        if (!r || r.value === undefined) continue;
-        tried++;
-        const rec = azureRecord(r.value);
-        if (typeof rec === 'string') continue;
-        ok++;
-        inner.push(...azureLines(rec));
-      }
-      if (csv.header && !csv.header.some((h) => /^TimeGenerated/.test(h)))
-        return 0;
-    } else {
-      const records = sampleJsonRecords(sample);
-      tried = records.length;
-      for (const r of records) {
-        const rec = azureRecord(r);
-        if (typeof rec === 'string') continue;
-        ok++;
-        inner.push(...azureLines(rec));
-      }
+    for (const r of records) {
+      const rec = azureRecord(r);
+      if (typeof rec === 'string') continue;
+      ok++;
+      inner.push(...azureLines(rec));
     }
     return envelopeConfidence({ recognised: ok, tried }, inner, choice({}));
   },

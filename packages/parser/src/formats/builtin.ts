@@ -1,5 +1,6 @@
 import type { AnyLogFormat } from '../detect';
 import { awsMysql, awsPostgres } from './aws-cloudwatch';
+import { azureMysql } from './azure-mysql';
 import { azurePostgres } from './azure-postgres';
 import { gcpMysql, gcpPostgres } from './gcp-logging';
 import { herokuPostgres } from './heroku-postgres';
@@ -19,6 +20,7 @@ export const builtinLogFormats: readonly AnyLogFormat[] = [
   gcpPostgres,
   gcpMysql,
   azurePostgres,
+  azureMysql,
   awsPostgres,
   awsMysql,
   herokuPostgres,

@@ -4,7 +4,12 @@ import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
 import { parseInner } from '../internal/envelope';
 import type { InnerChoice } from '../internal/envelope';
-import { isUtcOffset, offsetOptionUs } from '../internal/mysql-common';
+import {
+  generalEntryLines,
+  isUtcOffset,
+  offsetOptionUs,
+  slowEntryLines,
+} from '../internal/mysql-common';
 import { mysqlGeneral } from './mysql-general';
 import { mysqlSlow } from './mysql-slow';
 
@@ -158,24 +163,6 @@ const ROW_START =
 const TSV: Dialect = { sep: '\t', quoted: false };
 const CSV: Dialect = { sep: ',', quoted: true };
 
-/** `2024-01-01 10:00:00.123456` in the server's zone → `2024-01-01T09:00:00.123456Z`. */
-function isoUtc(text: string, offsetUs: number): string | undefined {
-  const m = DATETIME.exec(text);
-  if (!m) return undefined;
-  const ms = Date.UTC(
-    +(m[1] as string),
-    +(m[2] as string) - 1,
-    +(m[3] as string),
-    +(m[4] as string),
-    +(m[5] as string),
-    +(m[6] as string),
-  );
-  const frac = (m[7] ?? '').padEnd(6, '0');
-  const us = ms * 1000 + Number(frac) - offsetUs;
-  const iso = new Date(Math.floor(us / 1000)).toISOString().slice(0, 19);
-  return `${iso}.${String(((us % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0')}Z`;
-}
-
 function seconds(text: string): number {
   const m = TIME.exec(text);
   if (!m) return NaN;
@@ -187,6 +174,21 @@ function seconds(text: string): number {
   return m[1] === '-' ? -s : s;
 }
 
+/** `2024-01-01 10:00:00.123456` in the server's zone → epoch µs (NaN when unreadable). */
+function usOf(text: string, offsetUs: number): number {
+  const m = DATETIME.exec(text);
+  if (!m) return NaN;
+  const ms = Date.UTC(
+    +(m[1] as string),
+    +(m[2] as string) - 1,
+    +(m[3] as string),
+    +(m[4] as string),
+    +(m[5] as string),
+    +(m[6] as string),
+  );
+  return ms * 1000 + Number((m[7] ?? '').padEnd(6, '0')) - offsetUs;
+}
+
 /** The general or slow log lines that a table row stands for. @internal */
 export function tableRowLines(
   table: Table,
@@ -194,32 +196,31 @@ export function tableRowLines(
   offsetUs: number,
 ): string[] | string {
   if (table === 'general') {
-    const t = isoUtc(f[0] ?? '', offsetUs);
-    if (t === undefined) return 'unreadable `event_time`';
-    const arg = (f[5] ?? '').split('\n');
-    return [
-      `${t}\t${f[2] ?? ''} ${f[4] ?? ''}\t${arg[0] as string}`,
-      ...arg.slice(1),
-    ];
+    const t = usOf(f[0] ?? '', offsetUs);
+    if (Number.isNaN(t)) return 'unreadable `event_time`';
+    return generalEntryLines({
+      timeUs: t,
+      thread: f[2] ?? '',
+      command: f[4] ?? '',
+      argument: f[5] ?? '',
+    });
   }
-  const start = isoUtc(f[0] ?? '', offsetUs);
+  const startUs = usOf(f[0] ?? '', offsetUs);
   const q = seconds(f[2] ?? '');
   const lock = seconds(f[3] ?? '');
-  if (start === undefined || Number.isNaN(q) || Number.isNaN(lock))
+  if (Number.isNaN(startUs) || Number.isNaN(q) || Number.isNaN(lock))
     return 'unreadable `start_time`, `query_time` or `lock_time`';
-  const startUs =
-    Date.parse(start.slice(0, 19) + 'Z') * 1000 + Number(start.slice(20, 26));
-  const endUs = startUs + Math.round(q * 1e6);
-  const end = `${new Date(Math.floor(endUs / 1000)).toISOString().slice(0, 19)}.${String(endUs % 1_000_000).padStart(6, '0')}Z`;
-  const sql = (f[10] ?? '').replace(/;\s*$/, '');
-  return [
-    `# Time: ${end}`,
-    `# User@Host: ${f[1] ?? ''}`,
-    `# Thread_id: ${f[11] ?? ''}  Schema: ${f[6] ?? ''}`,
-    `# Query_time: ${q.toFixed(6)}  Lock_time: ${lock.toFixed(6)}  Rows_sent: ${f[4] ?? ''}  Rows_examined: ${f[5] ?? ''}`,
-    `SET timestamp=${Math.floor(startUs / 1e6)};`,
-    ...`${sql};`.split('\n'),
-  ];
+  return slowEntryLines({
+    startUs,
+    querySeconds: q,
+    lockSeconds: lock,
+    userHost: f[1] ?? '',
+    thread: f[11] ?? '',
+    db: f[6] ?? '',
+    rowsSent: f[4] ?? '',
+    rowsExamined: f[5] ?? '',
+    sql: f[10] ?? '',
+  });
 }
 
 /** True when a line ends in an escaping backslash: INTO OUTFILE's escaped newline. */

@@ -43,6 +43,16 @@ export class JsonRecordScanner {
   /** Inside a wrapper object whose records array was found: its other members are ignored. */
   private inWrapper = false;
 
+  /** Reports the record being captured as broken and skips to the next record start. */
+  private abandon(out: JsonRecord[], error: string): void {
+    out.push({ error, line: this.recLine });
+    this.capturing = false;
+    this.buf = [];
+    this.bufChars = 0;
+    this.depth = this.recDepth;
+    this.resync = true;
+  }
+
   /** Records completed by this line (appended to `out`). */
   push(text: string, line: number, out: JsonRecord[]): void {
     const trimmed = text.trim();
@@ -184,32 +194,15 @@ export class JsonRecordScanner {
       this.inString = false;
       this.escape = false;
       this.keyStart = -1;
-      if (this.capturing) {
-        out.push({
-          error: 'JSON string cut at the end of the line',
-          line: this.recLine,
-        });
-        this.capturing = false;
-        this.buf = [];
-        this.bufChars = 0;
-        this.depth = this.recDepth;
-        this.resync = true;
-      } else garbage = true;
+      if (this.capturing)
+        this.abandon(out, 'JSON string cut at the end of the line');
+      else garbage = true;
     } else if (this.capturing) {
       const rest = text.slice(segStart);
       this.buf.push(rest, '\n');
       this.bufChars += rest.length + 1;
-      if (this.bufChars > MAX_RECORD_CHARS) {
-        out.push({
-          error: 'JSON record larger than 64 MiB',
-          line: this.recLine,
-        });
-        this.capturing = false;
-        this.buf = [];
-        this.bufChars = 0;
-        this.depth = this.recDepth;
-        this.resync = true;
-      }
+      if (this.bufChars > MAX_RECORD_CHARS)
+        this.abandon(out, 'JSON record larger than 64 MiB');
     }
     if (garbage) out.push({ error: 'not a JSON record', line });
   }

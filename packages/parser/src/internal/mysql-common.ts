@@ -143,3 +143,54 @@ export function resolutionTracker(ctx: LogFormatContext): () => number {
     return resolution;
   };
 }
+
+/** Epoch µs → ISO-8601 UTC with 6 fraction digits, as MySQL 8 writes its log times. @internal */
+export function isoMicrosUtc(us: number): string {
+  const whole = new Date(Math.floor(us / 1000)).toISOString().slice(0, 19);
+  return `${whole}.${String(((us % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0')}Z`;
+}
+
+/** One general-log entry (`<ISO time>\t<thread> <command>\t<argument>`, continuation lines after). @internal */
+export function generalEntryLines(e: {
+  timeUs: number;
+  thread: string;
+  command: string;
+  argument: string;
+}): string[] {
+  const arg = e.argument.split('\n');
+  return [
+    `${isoMicrosUtc(e.timeUs)}\t${e.thread} ${e.command}\t${arg[0] as string}`,
+    ...arg.slice(1),
+  ];
+}
+
+/** What a slow-log entry says about one statement (structured exports: tables, Azure records). */
+export interface SlowEntry {
+  startUs: number;
+  querySeconds: number;
+  lockSeconds: number;
+  userHost: string;
+  thread: string;
+  db: string;
+  rowsSent: string;
+  rowsExamined: string;
+  sql: string;
+}
+
+/**
+ * The slow-log lines of one statement, in MySQL 8's form: `# Time:` is the end at µs (start +
+ * query time), so `mysql-slow` recovers the exact start; `SET timestamp=` has whole seconds.
+ * One trailing `;` of the statement is normalised. @internal
+ */
+export function slowEntryLines(e: SlowEntry): string[] {
+  const endUs = e.startUs + Math.round(e.querySeconds * 1e6);
+  const sql = e.sql.replace(/;\s*$/, '');
+  return [
+    `# Time: ${isoMicrosUtc(endUs)}`,
+    `# User@Host: ${e.userHost}`,
+    `# Thread_id: ${e.thread}  Schema: ${e.db}`,
+    `# Query_time: ${e.querySeconds.toFixed(6)}  Lock_time: ${e.lockSeconds.toFixed(6)}  Rows_sent: ${e.rowsSent}  Rows_examined: ${e.rowsExamined}`,
+    `SET timestamp=${Math.floor(e.startUs / 1e6)};`,
+    ...`${sql};`.split('\n'),
+  ];
+}
