@@ -29,7 +29,7 @@ describe('dequantize', () => {
       ['b', 1_375_000],
       ['a', 1_625_000],
       ['b', 1_875_000],
-      ['a', 3_500_000],
+      ['a', 3_125_000], // the last tick, at the first one's rate (4/s), fills its first quarter
     ]);
   });
 
@@ -50,5 +50,21 @@ describe('dequantize', () => {
       expect((out[i] as TraceEvent).startUs).toBeGreaterThan(
         (out[i - 1] as TraceEvent).startUs,
       );
+  });
+
+  it("spreads the partly covered first and last ticks over their share at the neighbours' rate", async () => {
+    const events = [
+      ...Array.from({ length: 5 }, () => ev(0, 'a')), // the capture began late in tick 0
+      ...Array.from({ length: 10 }, () => ev(1e6, 'a')),
+      ...Array.from({ length: 10 }, () => ev(2e6, 'a')),
+      ...Array.from({ length: 2 }, () => ev(3e6, 'a')), // and ended early in tick 3
+    ];
+    const out = (await all(events, 1e6)).map((e) => e.startUs);
+    expect(out.slice(0, 5)).toEqual([
+      550_000, 650_000, 750_000, 850_000, 950_000,
+    ]);
+    expect(out.slice(25)).toEqual([3_050_000, 3_150_000]);
+    // the span is the recorded one (3 ticks), not 4
+    expect((out[26] as number) - (out[0] as number)).toBe(2_600_000);
   });
 });
