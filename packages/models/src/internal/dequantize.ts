@@ -27,15 +27,17 @@ export async function* dequantize(
   let batch: TraceEvent[] = [];
   let ticks = 0;
   let prevCount = 0;
-  /** Spreads `list` over [from, from + span) of tick `t`. */
+  /**
+   * Spreads `list` over the share `coverage` of tick `t`: its end (`atEnd`, the capture's first
+   * tick) or its start.
+   */
   function* spread(
     list: TraceEvent[],
     t: number,
-    coverage: number,
-    atEnd: boolean,
+    at: { coverage: number; atEnd: boolean },
   ): Generator<TraceEvent> {
-    const span = resolutionUs * Math.min(1, Math.max(0, coverage));
-    const from = atEnd ? t + resolutionUs - span : t;
+    const span = resolutionUs * Math.min(1, Math.max(0, at.coverage));
+    const from = at.atEnd ? t + resolutionUs - span : t;
     const k = list.length;
     for (let j = 0; j < k; j++)
       yield {
@@ -53,15 +55,13 @@ export async function* dequantize(
       else {
         if (first) {
           // the first tick, at the second one's rate, ends at the tick's end
-          yield* spread(
-            first.events,
-            first.tick,
-            first.events.length / batch.length,
-            true,
-          );
+          yield* spread(first.events, first.tick, {
+            coverage: first.events.length / batch.length,
+            atEnd: true,
+          });
           first = undefined;
         }
-        yield* spread(batch, tick, 1, false);
+        yield* spread(batch, tick, { coverage: 1, atEnd: false });
       }
       prevCount = batch.length;
       batch = [];
@@ -72,13 +72,19 @@ export async function* dequantize(
   }
   if (first) {
     // two ticks in all: each at the other's rate
-    yield* spread(
-      first.events,
-      first.tick,
-      first.events.length / batch.length,
-      true,
-    );
-    yield* spread(batch, tick, batch.length / first.events.length, false);
-  } else if (ticks === 0) yield* spread(batch, tick, 1, false);
-  else yield* spread(batch, tick, batch.length / Math.max(1, prevCount), false);
+    yield* spread(first.events, first.tick, {
+      coverage: first.events.length / batch.length,
+      atEnd: true,
+    });
+    yield* spread(batch, tick, {
+      coverage: batch.length / first.events.length,
+      atEnd: false,
+    });
+  } else if (ticks === 0)
+    yield* spread(batch, tick, { coverage: 1, atEnd: false });
+  else
+    yield* spread(batch, tick, {
+      coverage: batch.length / Math.max(1, prevCount),
+      atEnd: false,
+    });
 }
