@@ -57,14 +57,26 @@ describe('dequantize', () => {
       ...Array.from({ length: 5 }, () => ev(0, 'a')), // the capture began late in tick 0
       ...Array.from({ length: 10 }, () => ev(1e6, 'a')),
       ...Array.from({ length: 10 }, () => ev(2e6, 'a')),
-      ...Array.from({ length: 2 }, () => ev(3e6, 'a')), // and ended early in tick 3
+      ...Array.from({ length: 3 }, () => ev(3e6, 'a')), // and ended early in tick 3
     ];
     const out = (await all(events, 1e6)).map((e) => e.startUs);
     expect(out.slice(0, 5)).toEqual([
       550_000, 650_000, 750_000, 850_000, 950_000,
     ]);
-    expect(out.slice(25)).toEqual([3_050_000, 3_150_000]);
+    expect(out.slice(25)).toEqual([3_050_000, 3_150_000, 3_250_000]);
+    expect(out.every((t) => Number.isInteger(t))).toBe(true);
     // the span is the recorded one (3 ticks), not 4
-    expect((out[26] as number) - (out[0] as number)).toBe(2_600_000);
+    expect((out[27] as number) - (out[0] as number)).toBe(2_700_000);
+  });
+
+  it('gives whole microseconds when a tick is covered by a third', async () => {
+    const events = [
+      ev(0, 'a'),
+      ...Array.from({ length: 3 }, () => ev(1e6, 'a')),
+      ev(2e6, 'a'),
+    ];
+    const out = (await all(events, 1e6)).map((e) => e.startUs);
+    expect(out.every((t) => Number.isInteger(t))).toBe(true);
+    expect(out[0]).toBe(833_333); // the middle of the last third of tick 0
   });
 });

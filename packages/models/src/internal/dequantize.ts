@@ -36,7 +36,9 @@ export async function* dequantize(
     t: number,
     at: { coverage: number; atEnd: boolean },
   ): Generator<TraceEvent> {
-    const span = resolutionUs * Math.min(1, Math.max(0, at.coverage));
+    const span = Math.round(
+      resolutionUs * Math.min(1, Math.max(0, at.coverage)),
+    );
     const from = at.atEnd ? t + resolutionUs - span : t;
     const k = list.length;
     for (let j = 0; j < k; j++)
