@@ -201,6 +201,8 @@ export async function learnModel(
     log: LogCliOptions;
     /** Fit one shard of the sessions (`--shard i/n`). */
     shard?: { index: number; count: number } | undefined;
+    /** `--unit-dispatch` (default auto). */
+    unitDispatch?: 'auto' | 'off' | undefined;
   },
 ): Promise<LearnResult> {
   const { registry, packageOf } = await createRegistry(
@@ -242,6 +244,7 @@ export async function learnModel(
       privacy: toPrivacyOptions(options.model),
       ...(modelPackage === undefined ? {} : { modelPackage }),
       ...(options.shard ? { shard: options.shard } : {}),
+      ...(options.unitDispatch ? { unitDispatch: options.unitDispatch } : {}),
       signal: ctx.signal,
       onProgress: (p) => {
         if (p.step !== undefined) fitBar.update(p.step, p.total);

@@ -378,7 +378,9 @@ export async function fitWorkloadModel(
       })();
     },
   });
-  const pooled = classing.classes.some((c) => c.pool && c.sessions >= 2);
+  const dispatch = options.unitDispatch !== 'off' && !shard;
+  const pooled =
+    dispatch && classing.classes.some((c) => c.pool && c.sessions >= 2);
   const second =
     classing.classes.length > 1 || pooled
       ? await fitClassTimings(events, classing, {
@@ -387,6 +389,7 @@ export async function fitWorkloadModel(
           bucketUs: options.bucketUs,
           signal,
           timings: classing.classes.length > 1,
+          units: dispatch,
           boundaryOf: boundaryTable(templates),
           resolutionUs,
           owns,
@@ -552,6 +555,8 @@ async function fitClassTimings(
     bucketUs: number | undefined;
     signal: AbortSignal | undefined;
     timings: boolean;
+    /** Learn the pooled classes' unit processes. */
+    units: boolean;
     boundaryOf: ReadonlyMap<string, number>;
     resolutionUs: number;
     owns: ((sessionId: string) => boolean) | undefined;
@@ -562,7 +567,7 @@ async function fitClassTimings(
 }> {
   const fitters = classing.classes.map(() => new ArrivalFitter(o.bucketUs));
   const units = classing.classes.map((c) =>
-    c.pool && c.sessions >= 2
+    o.units && c.pool && c.sessions >= 2
       ? new UnitFitter(classing.captureStartUs)
       : undefined,
   );

@@ -70,6 +70,13 @@ export interface FitWorkloadModelOptions {
    * for `mergeModelArtifacts` (docs/scaling.md).
    */
   shard?: { index: number; count: number };
+  /**
+   * Whether a pool's transactions may be learned as dispatched from one class-wide schedule
+   * (docs/models.md "Dispatched units"): `auto` (default) decides from the data; `off` keeps
+   * per-connection think times. A sharded fit is always `off` (a shard sees only its own
+   * connections), so compare a merged model with a single `off` fit.
+   */
+  unitDispatch?: 'auto' | 'off';
   signal?: AbortSignal;
   onProgress?(p: ModelFitProgress): void;
 }

@@ -1,4 +1,5 @@
 import { writeModelArtifact } from '@stb/models';
+import { Option } from 'commander';
 import type { Command } from 'commander';
 import {
   addLogOptions,
@@ -21,6 +22,7 @@ export interface LearnCommandOptions extends ModelCliOptions, LogCliOptions {
   seed: number;
   pretty?: boolean;
   shard?: { index: number; count: number };
+  unitDispatch?: 'auto' | 'off';
 }
 
 /** `stb learn`: logs or a trace → model artifact. */
@@ -49,6 +51,14 @@ export function register(program: Command, ctx: CliContext): void {
       '--shard <i/n>',
       'fit only the sessions whose id hashes to shard i of n (reads every event for the capture bounds); combine the n artifacts with `stb merge-models`',
       parseShard,
+    )
+    .addOption(
+      new Option(
+        '--unit-dispatch <mode>',
+        'auto: learn whether a pool takes its transactions from one schedule (pgbench -R) from the data; off: per-connection think times (what a sharded fit learns)',
+      )
+        .choices(['auto', 'off'])
+        .default('auto'),
     );
   addModelOptions(cmd);
   addLogOptions(cmd);
@@ -62,6 +72,7 @@ export function register(program: Command, ctx: CliContext): void {
       model: opts,
       log: opts,
       shard: opts.shard,
+      unitDispatch: opts.unitDispatch,
     });
     const output = ctx.resolvePath(opts.output);
     await writeModelArtifact(output, artifact, {
