@@ -139,10 +139,9 @@ export class UnitFitter {
       }
       if (!Number.isNaN(s.lastUnitUs))
         this.#sessionGaps.add(Math.max(0, startUs - s.lastUnitUs));
-      this.#lastUnitUs = Math.max(
-        Number.isNaN(this.#lastUnitUs) ? startUs : this.#lastUnitUs,
-        startUs,
-      );
+      // a start derived from a duration may be slightly out of order: the class clock never goes back
+      if (Number.isNaN(this.#lastUnitUs) || startUs > this.#lastUnitUs)
+        this.#lastUnitUs = startUs;
       s.lastUnitUs = startUs;
       const t = startUs - this.#originUs;
       for (const w of this.#windows) w.add(t);
