@@ -184,6 +184,19 @@ export class SlotStats {
   }
 }
 
+/**
+ * Sampling spread of a variance-to-mean ratio: the variance of ln(VMR) estimated from the counts'
+ * own moments (delta method, ln s² − ln m with the skewness cross term), inflated for serial
+ * correlation of the windows (an AR(1) of lag-1 correlation ρ carries (1 − ρ²)/(1 + ρ²) of the
+ * information of independent windows about a variance). See docs/validation-metrics.md.
+ * @internal
+ */
+export interface VmrEstimate {
+  vmr: number;
+  /** Estimated variance of ln(vmr) from sampling alone (≥ 0). */
+  logVariance: number;
+}
+
 /** Variance-to-mean of event counts per fixed window, streaming with a reorder ring. @internal */
 export class WindowCounter {
   static readonly RING = 512;
@@ -195,6 +208,13 @@ export class WindowCounter {
   windows = 0;
   #sum = 0;
   #sumSq = 0;
+  // central moments (Pébay's one-pass updates: stable where raw power sums cancel)
+  #mean = 0;
+  #m2 = 0;
+  #m3 = 0;
+  #m4 = 0;
+  #lagSum = 0; // Σ c[t]·c[t−1]
+  #prev = 0;
 
   constructor(sizeUs: number) {
     this.sizeUs = sizeUs;
@@ -207,7 +227,44 @@ export class WindowCounter {
     this.windows++;
     this.#sum += c;
     this.#sumSq += c * c;
+    this.#lagSum += c * this.#prev;
+    this.#prev = c;
+    this.#moment(c);
     this.#base++;
+  }
+
+  #moment(x: number): void {
+    const n = this.windows; // already counts x
+    const delta = x - this.#mean;
+    const dn = delta / n;
+    const dn2 = dn * dn;
+    const term1 = delta * dn * (n - 1);
+    this.#mean += dn;
+    this.#m4 +=
+      term1 * dn2 * (n * n - 3 * n + 3) + 6 * dn2 * this.#m2 - 4 * dn * this.#m3;
+    this.#m3 += term1 * dn * (n - 2) - 3 * dn * this.#m2;
+    this.#m2 += term1;
+  }
+
+  /** Merges `k` empty windows into the moments in one step (Chan et al.'s pairwise formulas). */
+  #emptyWindows(k: number): void {
+    if (k <= 0) return;
+    const na = this.windows;
+    this.windows += k;
+    const n = this.windows;
+    const delta = -this.#mean;
+    const d2 = delta * delta;
+    const m2a = this.#m2;
+    const m3a = this.#m3;
+    this.#m4 +=
+      (d2 * d2 * na * k * (na * na - na * k + k * k)) / (n * n * n) +
+      (6 * d2 * (k * k * m2a)) / (n * n) -
+      (4 * delta * (k * m3a)) / n;
+    this.#m3 +=
+      (d2 * delta * na * k * (na - k)) / (n * n) - (3 * delta * (k * m2a)) / n;
+    this.#m2 += (d2 * na * k) / n;
+    this.#mean = (this.#mean * na) / n;
+    this.#prev = 0;
   }
 
   add(t: number): void {
@@ -223,7 +280,7 @@ export class WindowCounter {
       if (target - this.#base > R) {
         // long idle gap: flush the ring, then account the empty windows in bulk
         for (let i = 0; i < R; i++) this.#flushOne();
-        this.windows += target - this.#base;
+        this.#emptyWindows(target - this.#base);
         this.#base = target;
       } else {
         while (this.#base < target) this.#flushOne();
@@ -246,6 +303,31 @@ export class WindowCounter {
     const mean = this.#sum / this.windows;
     const variance = Math.max(0, this.#sumSq / this.windows - mean * mean);
     return variance / mean;
+  }
+
+  /**
+   * The VMR with the sampling variance of its logarithm, or null with fewer than `minWindows`
+   * windows or a zero variance (a VMR of 0 has no logarithm; the caller compares it plainly).
+   */
+  vmrEstimate(minWindows: number): VmrEstimate | null {
+    const vmr = this.vmr(minWindows);
+    const n = this.windows;
+    if (vmr === null || vmr === 0 || this.#m2 <= 0) return null;
+    const mean = this.#mean;
+    const v = this.#m2 / n;
+    const kurtosis = this.#m4 / n / (v * v);
+    const skew3 = this.#m3 / n;
+    // Var(ln s²) + Var(ln m) − 2 Cov(ln s², ln m), each over n windows
+    const perWindow = Math.max(
+      0,
+      kurtosis - 1 + v / (mean * mean) - (2 * skew3) / (v * mean),
+    );
+    // lag-1 autocorrelation of the counts: fewer effective windows when bursts outlast a window
+    const rho =
+      n > 2 ? (this.#lagSum / (n - 1) - mean * mean) / v : 0;
+    const r2 = Math.min(0.99, Math.max(0, rho) ** 2);
+    const effective = (n * (1 - r2)) / (1 + r2);
+    return { vmr, logVariance: perWindow / Math.max(1, effective) };
   }
 }
 

@@ -72,7 +72,35 @@ function chiTest(a: ArrayLike<number>, b: ArrayLike<number>): StatisticalTest {
   return test;
 }
 
-/** Categorical comparison: 1 − TV with a chi-square test of homogeneity. @internal */
+/**
+ * Total variation two samples of these sizes from one distribution (the pooled shares) show on
+ * average: ½ Σ √(2/π)·√(p(1 − p)(1/n + 1/m)) (each share's difference taken as normal). @internal
+ */
+export function expectedNullTv(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+): number {
+  let n = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) n += a[i] as number;
+  for (let i = 0; i < b.length; i++) m += b[i] as number;
+  if (n <= 0 || m <= 0) return 0;
+  const inv = 1 / n + 1 / m;
+  let sum = 0;
+  const len = Math.max(a.length, b.length);
+  for (let i = 0; i < len; i++) {
+    const p = (((a[i] as number) || 0) + ((b[i] as number) || 0)) / (n + m);
+    sum += Math.sqrt(p * (1 - p) * inv);
+  }
+  return 0.5 * Math.sqrt(2 / Math.PI) * sum;
+}
+
+/**
+ * Categorical comparison: 1 − TV with a chi-square test of homogeneity. Not corrected for sampling
+ * noise (see docs/validation-metrics.md, "Sampling noise": two seeds of one model score ≥ 0.95 on
+ * every categorical property of the fixture logs, and a systematic shift of a few percent must
+ * still lower the score). @internal
+ */
 export function compareCounts(
   a: ArrayLike<number>,
   b: ArrayLike<number>,
@@ -86,7 +114,10 @@ export function compareCounts(
   };
 }
 
-/** Continuous comparison of two sketches: 1 − KS with the two-sample KS test. @internal */
+/**
+ * Continuous comparison of two sketches: 1 − (KS − the KS expected from sampling alone), with the
+ * two-sample KS test; `{ smallSample: false }` scores the raw 1 − KS. @internal
+ */
 export function compareSketches(
   a: KllSketch,
   b: KllSketch,
@@ -106,11 +137,11 @@ export function compareSketches(
     method: a.exact && b.exact ? p.method : `${p.method} (sketch)`,
   };
   if (p.bound !== undefined) test.pValueBound = p.bound;
-  if (options.smallSample === true) {
-    // Few items per side (sessions): two samples of the same distribution already differ by
-    // about 0.87·√((n+m)/(n·m)) in KS (the mean of the Kolmogorov distribution). Score only the
-    // excess over that, so five equal-rhythm pooled sessions do not look unfaithful; at a
-    // million items the correction vanishes.
+  if (options.smallSample !== false) {
+    // Two samples of the same distribution already differ by about 0.87·√((n+m)/(n·m)) in KS
+    // (the mean of the Kolmogorov distribution). Score only the excess over that, so 57 values
+    // or five equal-rhythm pooled sessions do not look unfaithful; at a million items the
+    // correction vanishes.
     const n = a.n;
     const m = b.n;
     const expected =
@@ -380,13 +411,23 @@ export function compareSessionArrival(
   };
 }
 
-/** Burstiness: variance-to-mean ratio of per-window counts, compared as min/max per window size. @internal */
+/**
+ * Burstiness: per window size, the two variance-to-mean ratios compared on a log scale with their
+ * sampling noise taken out. d = |ln VMRa − ln VMRb|; the noise both estimates carry, se² =
+ * Var(ln VMRa) + Var(ln VMRb) (from each trace's own count moments, see
+ * `WindowCounter.vmrEstimate`), gives the |d| expected with no difference, √(2/π)·se; the window
+ * scores exp(−(d − that)) when d exceeds it, else 1 (exp(−d) = min/max of the ratios). Window
+ * sizes are averaged with weights 1/se², so a size with few windows counts little. Without this,
+ * two seeds of one model scored 0.59–0.99 (docs/validation-metrics.md, "Sampling noise").
+ * @internal
+ */
 export function compareBurstiness(
   a: TraceCollector,
   b: TraceCollector,
   minWindows: number,
 ): Comparison {
-  let sum = 0;
+  let weighted = 0;
+  let weights = 0;
   let logSum = 0;
   let n = 0;
   const used: string[] = [];
@@ -396,9 +437,27 @@ export function compareBurstiness(
     const va = wa.vmr(minWindows);
     const vb = wb.vmr(minWindows);
     if (va === null || vb === null) return;
-    const hi = Math.max(va, vb);
-    sum += hi === 0 ? 1 : Math.min(va, vb) / hi;
-    logSum += hi === 0 ? 0 : Math.abs(Math.log((va + 1e-12) / (vb + 1e-12)));
+    const ea = wa.vmrEstimate(minWindows);
+    const eb = wb.vmrEstimate(minWindows);
+    let score: number;
+    let se2: number;
+    let d: number;
+    if (ea === null || eb === null) {
+      // a zero variance on a side: no logarithm, compare plainly
+      const hi = Math.max(va, vb);
+      score = hi === 0 ? 1 : Math.min(va, vb) / hi;
+      d = hi === 0 ? 0 : Math.abs(Math.log((va + 1e-12) / (vb + 1e-12)));
+      se2 = 2 / Math.min(wa.windows, wb.windows);
+    } else {
+      d = Math.abs(Math.log(ea.vmr / eb.vmr));
+      se2 = ea.logVariance + eb.logVariance;
+      // E|d| with no difference: √(2/π)·se (d normal around 0)
+      score = Math.exp(-Math.max(0, d - Math.sqrt((2 / Math.PI) * se2)));
+    }
+    const w = 1 / Math.max(se2, 1e-6);
+    weighted += w * score;
+    weights += w;
+    logSum += d;
     n++;
     used.push(formatWindow(wa.sizeUs));
   });
@@ -408,10 +467,10 @@ export function compareBurstiness(
     );
   return {
     applicable: true,
-    score: clamp01(sum / n),
+    score: clamp01(weighted / weights),
     distance: { name: 'mean-abs-log-ratio', value: logSum / n },
     test: null,
-    note: `Mean of min/max variance-to-mean ratios over windows ${used.join(', ')}.`,
+    note: `Variance-to-mean ratios over windows ${used.join(', ')}, compared as |log ratio| less the sampling noise of both (weighted by precision).`,
   };
 }
 
@@ -436,15 +495,21 @@ export function compareRepeatRate(
   const repA = Math.round(ra * a.events);
   const repB = Math.round(rb * b.events);
   const diff = Math.abs(ra - rb);
+  // the difference two samples of these sizes with one rate show on average (as Bernoulli draws)
+  const expected = expectedNullTv(
+    [repA, a.events - repA],
+    [repB, b.events - repB],
+  );
   return {
     applicable: true,
-    score: clamp01(1 - diff),
+    score: clamp01(1 - Math.max(0, diff - expected)),
     distance: { name: 'abs-diff', value: diff },
     test: chiTest([repA, a.events - repA], [repB, b.events - repB]),
-    note:
+    note: `1 − (|difference| − ${expected.toFixed(3)}, expected from sampling alone); ${
       a.distinct.exact && b.distinct.exact
-        ? 'Exact distinct counts.'
-        : 'Distinct counts estimated by HyperLogLog (±0.8 %).',
+        ? 'exact distinct counts.'
+        : 'distinct counts estimated by HyperLogLog (±0.8 %).'
+    }`,
   };
 }
 
