@@ -1,5 +1,5 @@
-import type { Rng } from '@stb/core';
-import { AliasTable } from '@stb/core';
+import type { QueryTemplate, Rng } from '@stb/core';
+import { AliasTable, templateFacts } from '@stb/core';
 import { z } from 'zod';
 import type { SequencePredictor, SequenceSampler } from '../sequence-model';
 import { END_TOKEN, START_TOKEN, defineSequenceModel } from '../sequence-model';
@@ -36,6 +36,14 @@ export const MarkovState = z.object({
   sessions: z.number().int().nonnegative(),
   /** Longest session seen (bounds sampling of sessions that never reach END). */
   maxLength: z.number().int().nonnegative(),
+  /**
+   * The part of `counts` whose context leaves the session inside a transaction (after a BEGIN,
+   * before its COMMIT/ROLLBACK, by the templates' `boundary` facts). A sampler draws from these
+   * rows inside a transaction and from `counts` − `txnCounts` outside one, so a template that
+   * occurs both in and out of transactions does not carry one context's next step into the
+   * other. Absent when no session opened a transaction (and in states fitted before it existed).
+   */
+  txnCounts: z.array(CountTable).optional(),
 });
 export type MarkovState = z.infer<typeof MarkovState>;
 
@@ -72,26 +80,87 @@ function buildDist(row: Record<string, number>): Dist | undefined {
   return { tokens, weights, total, alias: new AliasTable(weights) };
 }
 
-/** Looks up the highest-order seen context for a history (backoff to lower orders). */
+/** Transaction side of a draw: the whole table, inside a transaction, or outside one. */
+const enum Side {
+  All = 0,
+  In = 1,
+  Out = 2,
+}
+
+/** The count row of `key` at order `o` for a side (outside = all − inside), or undefined. */
+function sideRow(
+  state: MarkovState,
+  at: { o: number; key: string },
+  side: Side,
+): Record<string, number> | undefined {
+  const { o, key } = at;
+  const all = state.counts[o];
+  const row = all && Object.hasOwn(all, key) ? all[key] : undefined;
+  if (side === Side.All || !row) return row;
+  const txn = state.txnCounts?.[o];
+  const inRow = txn && Object.hasOwn(txn, key) ? txn[key] : undefined;
+  if (side === Side.In) return inRow;
+  if (!inRow) return row;
+  const out: Record<string, number> = {};
+  for (const [t, c] of Object.entries(row)) {
+    const left = c - (inRow[t] ?? 0);
+    if (left > 0) out[t] = left;
+  }
+  return out;
+}
+
+/** 1 for BEGIN-like templates, 2 for COMMIT/ROLLBACK-like ones, 0 otherwise, by id. */
+function boundaries(
+  templates: readonly QueryTemplate[] | undefined,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of templates ?? []) {
+    const b = templateFacts(t).boundary;
+    if (b === 'begin') out.set(t.id, 1);
+    else if (b === 'end') out.set(t.id, 2);
+  }
+  return out;
+}
+
+/** Whether a session is in a transaction after `token`, given whether it was before. */
+function txnAfter(
+  bounds: ReadonlyMap<string, number>,
+  token: string,
+  before: boolean,
+): boolean {
+  const b = bounds.get(token);
+  return b === 1 ? true : b === 2 ? false : before;
+}
+
+/**
+ * Looks up the highest-order seen context for a history (backoff to lower orders); with
+ * transaction counts, first on the session's side of a transaction, then on the whole table.
+ */
 function createLookup(
   state: MarkovState,
-): (history: readonly string[]) => Dist | undefined {
-  const cache: Map<string, Dist | undefined>[] = state.counts.map(
-    () => new Map(),
-  );
-  return (history) => {
+): (history: readonly string[], inTxn?: boolean) => Dist | undefined {
+  const sides = state.txnCounts ? [Side.In, Side.Out] : [];
+  const cache = new Map<string, Dist | undefined>();
+  const find = (history: readonly string[], side: Side): Dist | undefined => {
     for (let o = Math.min(state.order, state.counts.length - 1); o >= 0; o--) {
       const key = contextKey(history, o);
-      const c = cache[o] as Map<string, Dist | undefined>;
-      let d = c.get(key);
-      if (d === undefined && !c.has(key)) {
-        const row = state.counts[o]?.[key];
+      const ck = `${side}|${o}|${key}`;
+      let d = cache.get(ck);
+      if (d === undefined && !cache.has(ck)) {
+        const row = sideRow(state, { o, key }, side);
         d = row ? buildDist(row) : undefined;
-        c.set(key, d);
+        cache.set(ck, d);
       }
       if (d) return d;
     }
     return undefined;
+  };
+  return (history, inTxn) => {
+    if (sides.length > 0 && inTxn !== undefined) {
+      const d = find(history, inTxn ? Side.In : Side.Out);
+      if (d) return d;
+    }
+    return find(history, Side.All);
   };
 }
 
@@ -106,8 +175,16 @@ function createCodedLookup(state: MarkovState):
       /** Token of a code (codes from 1). */
       tokens: readonly string[];
       code: (token: string) => number;
-      /** Distribution after the last `order` codes of `history[0..len)`; codes of END are -1. */
-      lookup: (history: Int32Array, len: number) => CodedDist | undefined;
+      /**
+       * Distribution after the last `order` codes of `history[0..len)` (on the session's side
+       * of a transaction when `inTxn` is given and the state has transaction counts); codes of
+       * END are -1.
+       */
+      lookup: (
+        history: Int32Array,
+        len: number,
+        inTxn?: boolean,
+      ) => CodedDist | undefined;
     }
   | undefined {
   const codes = new Map<string, number>();
@@ -126,22 +203,24 @@ function createCodedLookup(state: MarkovState):
   const maxOrder = Math.min(state.order, state.counts.length - 1);
   if (maxOrder >= 0 && Math.pow(base, maxOrder) >= Number.MAX_SAFE_INTEGER)
     return undefined;
-  const cache: Map<number, CodedDist | null>[] = state.counts.map(
-    () => new Map(),
-  );
+  // caches[side][order]: numeric context key → distribution (null: none on that side)
+  const caches: Map<number, CodedDist | null>[][] = [
+    Side.All,
+    Side.In,
+    Side.Out,
+  ].map(() => state.counts.map(() => new Map()));
   const build = (
-    history: Int32Array,
-    len: number,
+    context: { history: Int32Array; len: number },
     o: number,
+    side: Side,
   ): CodedDist | null => {
+    const { history, len } = context;
     const parts: string[] = [];
     for (let i = len - o; i < len; i++)
       parts.push(
         i < 0 ? START_TOKEN : (tokens[history[i] as number] as string),
       );
-    const table = state.counts[o] as Record<string, Record<string, number>>;
-    const key = parts.join(' ');
-    const row = Object.hasOwn(table, key) ? table[key] : undefined;
+    const row = sideRow(state, { o, key: parts.join(' ') }, side);
     const d = row ? buildDist(row) : undefined;
     if (!d) return null;
     return {
@@ -154,20 +233,28 @@ function createCodedLookup(state: MarkovState):
   return {
     tokens,
     code: (token) => (token === END_TOKEN ? -1 : (codes.get(token) ?? -1)),
-    lookup: (history, len) => {
-      for (let o = maxOrder; o >= 0; o--) {
-        let key = 0;
-        for (let i = len - o; i < len; i++)
-          key = key * base + (i < 0 ? 0 : (history[i] as number));
-        const c = cache[o] as Map<number, CodedDist | null>;
-        let d = c.get(key);
-        if (d === undefined) {
-          d = build(history, len, o);
-          c.set(key, d);
+    lookup: (history, len, inTxn) => {
+      const find = (side: Side): CodedDist | undefined => {
+        const cache = caches[side] as Map<number, CodedDist | null>[];
+        for (let o = maxOrder; o >= 0; o--) {
+          let key = 0;
+          for (let i = len - o; i < len; i++)
+            key = key * base + (i < 0 ? 0 : (history[i] as number));
+          const c = cache[o] as Map<number, CodedDist | null>;
+          let d = c.get(key);
+          if (d === undefined) {
+            d = build({ history, len }, o, side);
+            c.set(key, d);
+          }
+          if (d) return d;
         }
+        return undefined;
+      };
+      if (inTxn !== undefined && state.txnCounts) {
+        const d = find(inTxn ? Side.In : Side.Out);
         if (d) return d;
       }
-      return undefined;
+      return find(Side.All);
     },
   };
 }
@@ -178,10 +265,17 @@ interface CodedDist extends Dist {
 }
 
 /** The markov sequence sampler (integer-coded contexts). @internal */
-export function createMarkovSampler(state: MarkovState): SequenceSampler {
+export function createMarkovSampler(
+  state: MarkovState,
+  templates?: readonly QueryTemplate[],
+): SequenceSampler {
   const coded = createCodedLookup(state);
-  if (!coded) return createStringMarkovSampler(state);
+  if (!coded) return createStringMarkovSampler(state, templates);
   const { tokens, lookup } = coded;
+  const txn = state.txnCounts !== undefined && templates !== undefined;
+  const bounds = boundaries(txn ? templates : undefined);
+  // boundary of each code (index = code): 1 begin, 2 end
+  const codeBound = Uint8Array.from(tokens, (t) => bounds.get(t) ?? 0);
   const vocab = [...state.symbols, END_TOKEN];
   const vocabCodes = Int32Array.from(vocab, coded.code);
   const alpha = state.smoothing;
@@ -194,8 +288,9 @@ export function createMarkovSampler(state: MarkovState): SequenceSampler {
       const window = 64;
       const history = new Int32Array(window + order);
       let len = 0;
+      let inTxn = false;
       for (let produced = 0; produced < cap; produced++) {
-        const d = lookup(history, len);
+        const d = lookup(history, len, txn ? inTxn : undefined);
         if (!d) return;
         let code: number;
         const smooth = alpha * vocab.length;
@@ -208,6 +303,8 @@ export function createMarkovSampler(state: MarkovState): SequenceSampler {
           len = order;
         }
         history[len++] = code;
+        const b = codeBound[code] as number;
+        if (b !== 0) inTxn = b === 1;
         yield tokens[code] as string;
       }
     },
@@ -219,16 +316,22 @@ export function createMarkovSampler(state: MarkovState): SequenceSampler {
  * the coded one is tested against).
  * @internal
  */
-export function createStringMarkovSampler(state: MarkovState): SequenceSampler {
+export function createStringMarkovSampler(
+  state: MarkovState,
+  templates?: readonly QueryTemplate[],
+): SequenceSampler {
   const lookup = createLookup(state);
+  const txn = state.txnCounts !== undefined && templates !== undefined;
+  const bounds = boundaries(txn ? templates : undefined);
   const vocab = [...state.symbols, END_TOKEN];
   const alpha = state.smoothing;
   const cap = Math.max(1000, state.maxLength * 10);
   return {
     *nextSession(rng: Rng) {
       const history: string[] = [];
+      let inTxn = false;
       while (history.length < cap) {
-        const d = lookup(history);
+        const d = lookup(history, txn ? inTxn : undefined);
         if (!d) return;
         let next: string;
         const smooth = alpha * vocab.length;
@@ -237,6 +340,7 @@ export function createStringMarkovSampler(state: MarkovState): SequenceSampler {
         else next = d.tokens[d.alias.sample(rng)] as string;
         if (next === END_TOKEN) return;
         history.push(next);
+        inTxn = txnAfter(bounds, next, inTxn);
         yield next;
       }
     },
@@ -316,20 +420,29 @@ export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
     const pairs: Map<number, number>[] = [];
     const parentOf: number[][] = [];
     const firstOf: number[][] = [];
-    /** rows[o][context]: next token → count. */
+    /** rows[o][context]: next token → count; txnRows: the same, from inside a transaction. */
     const rows: Map<number, number>[][] = [];
+    const txnRows: Map<number, number>[][] = [];
     for (let o = 0; o <= k; o++) {
       pairs.push(new Map());
       parentOf.push([]);
       firstOf.push([]);
       rows.push([]);
+      txnRows.push([]);
     }
+    let inTxn = false;
+    let sawTxn = false;
     const bump = (o: number, context: number, next: number): void => {
-      const table = rows[o] as Map<number, number>[];
-      let row = table[context];
-      if (!row) table[context] = row = new Map();
-      row.set(next, (row.get(next) ?? 0) + 1);
+      for (const tables of inTxn ? [rows, txnRows] : [rows]) {
+        const table = tables[o] as Map<number, number>[];
+        let row = table[context];
+        if (!row) table[context] = row = new Map();
+        row.set(next, (row.get(next) ?? 0) + 1);
+      }
     };
+    // 1 begin, 2 end, by token
+    const bounds = boundaries(ctx.templates);
+    const boundOf: number[] = [];
     const window = new Int32Array(k);
     let sessions = 0;
     let maxLength = 0;
@@ -339,6 +452,7 @@ export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
       const seq = s.templates;
       if (seq.length > maxLength) maxLength = seq.length;
       window.fill(0);
+      inTxn = false;
       for (let i = 0; i <= seq.length; i++) {
         const next = i < seq.length ? tokenOf(seq[i] as string) : END;
         bump(0, 0, next);
@@ -359,6 +473,13 @@ export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
         if (i < seq.length) {
           window.copyWithin(0, 1);
           window[k - 1] = next;
+          let b = boundOf[next];
+          if (b === undefined)
+            boundOf[next] = b = bounds.get(seq[i] as string) ?? 0;
+          if (b !== 0) {
+            inTxn = b === 1;
+            if (inTxn) sawTxn = true;
+          }
         }
       }
       if (sessions % 10000 === 0)
@@ -376,12 +497,8 @@ export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
     };
     const seen = new Set<string>();
     for (const t of rows[0]?.[0]?.keys() ?? []) seen.add(tokenName(t));
-    return {
-      stateVersion: 1,
-      order: k,
-      smoothing: options.smoothing,
-      symbols: [...symbols.keys()].filter((id) => seen.has(id)),
-      counts: rows.map((table, o) => {
+    const named = (tables: Map<number, number>[][]) =>
+      tables.map((table, o) => {
         const out: Record<string, Record<string, number>> = {};
         table.forEach((row, context) => {
           out[contextName(o, context)] = Object.fromEntries(
@@ -389,13 +506,20 @@ export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
           );
         });
         return out;
-      }),
+      });
+    return {
+      stateVersion: 1,
+      order: k,
+      smoothing: options.smoothing,
+      symbols: [...symbols.keys()].filter((id) => seen.has(id)),
+      counts: named(rows),
       sessions,
       maxLength,
+      ...(sawTxn ? { txnCounts: named(txnRows) } : {}),
     };
   },
-  createSampler(state) {
-    return createMarkovSampler(state);
+  createSampler(state, ctx) {
+    return createMarkovSampler(state, ctx?.templates);
   },
   createPredictor(state) {
     return createMarkovPredictor(state);
@@ -409,6 +533,12 @@ export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
         `[stb] [model:markov] Cannot merge states of order ${a.order} and ${b.order}. Fit every shard with the same --order.`,
       );
     const symbols = [...new Set([...a.symbols, ...b.symbols])];
+    const txn =
+      a.txnCounts || b.txnCounts
+        ? a.counts.map((_, o) =>
+            mergeCounts(a.txnCounts?.[o] ?? {}, b.txnCounts?.[o] ?? {}),
+          )
+        : undefined;
     return {
       stateVersion: 1,
       order: a.order,
@@ -417,6 +547,7 @@ export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
       counts: a.counts.map((table, o) => mergeCounts(table, b.counts[o] ?? {})),
       sessions: a.sessions + b.sessions,
       maxLength: Math.max(a.maxLength, b.maxLength),
+      ...(txn ? { txnCounts: txn } : {}),
     };
   },
 });
