@@ -28,11 +28,20 @@ export class InverseCdfSampler {
     this.#guide = guide;
   }
 
-  /** From a sketch: item midpoints as anchors, plus the exact min and max at 0 and 1. */
+  /**
+   * From a sketch: item midpoints as anchors, plus the exact min and max at 0 and 1. A sketch of
+   * few distinct values (at most a quarter of its items: think times of a log stamped in whole
+   * milliseconds are 0 or 1 000 µs) is drawn as the step function it is — interpolating between
+   * 0 and 1 000 would invent 300-µs gaps and lengthen the mean (6 % slower sessions on the
+   * 23 000-statements/s pgbench sample).
+   */
   static fromSketch(state: KllSketchState): InverseCdfSampler | undefined {
     const { values, weights, total } = kllWeightedItems(state);
     if (values.length === 0 || total <= 0) return undefined;
     const m = values.length;
+    let distinct = 1;
+    for (let i = 1; i < m; i++) if (values[i] !== values[i - 1]) distinct++;
+    if (m >= 8 && distinct * 4 <= m) return discrete(values, weights, total);
     const probs = new Float64Array(m + 2);
     const vals = new Float64Array(m + 2);
     probs[0] = 0;
@@ -96,4 +105,26 @@ export class InverseCdfSampler {
   sample(rng: Rng): number {
     return this.at(rng.next());
   }
+}
+
+/** A step inverse CDF over sorted `values` with `weights`: each distinct value holds its mass. */
+function discrete(
+  values: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  total: number,
+): InverseCdfSampler {
+  const probs: number[] = [];
+  const vals: number[] = [];
+  let cum = 0;
+  let i = 0;
+  while (i < values.length) {
+    const v = values[i] as number;
+    let w = 0;
+    while (i < values.length && values[i] === v) w += weights[i++] as number;
+    probs.push(cum / total, (cum + w) / total);
+    vals.push(v, v);
+    cum += w;
+  }
+  probs[probs.length - 1] = 1;
+  return new InverseCdfSampler(Float64Array.from(probs), Float64Array.from(vals));
 }

@@ -32,15 +32,20 @@ export class SlotSampler {
     const catByType = new Map<string, ParamValue[]>();
     const keptCounts: number[] = [];
     const kept: ParamValue[] = [];
-    // Categories: exact tables keep every value; after overflow, numbers go to the sketch and
-    // only heavy hitters of other types are kept.
+    // Categories: exact tables keep every value seen twice or more; after overflow, numbers go
+    // to the sketch and only heavy hitters of other types are kept. A number seen once goes to
+    // the sketch too (Good–Turing: the share of values seen once estimates the chance that the
+    // next value is a new one): replaying the 57 distinct ids of a sample as a categorical
+    // table repeats about a third of them in 57 draws, which the source never did.
     const freq = state.freq;
     const heavy = Math.max(2, freq.n * 0.001);
     for (const item of freq.items) {
       const value = fromValueKey(item.key);
+      const numeric =
+        value.t === 'int' || value.t === 'float' || value.t === 'bigint';
+      if (numeric && item.count === 1 && state.numeric) continue;
       if (freq.overflow) {
-        if (value.t === 'int' || value.t === 'float' || value.t === 'bigint')
-          continue;
+        if (numeric) continue;
         if (item.count - item.error < heavy) continue;
       }
       weights.push(item.count);
