@@ -362,6 +362,42 @@ function permutation(n: number, rng: Rng): number[] {
   return a;
 }
 
+/**
+ * A profiled class's schedule clock: the capture offset, µs, by which `x` source units have
+ * started, interpolating linearly within each bucket of the profile; past the capture's last
+ * unit, one more unit every mean gap.
+ */
+function rateWarp(p: {
+  bucketUs: number;
+  counts: readonly number[];
+  meanGapUs: number;
+}): { meanGapUs: number; at: (x: number) => number } {
+  const cum = [0];
+  for (const c of p.counts) cum.push((cum[cum.length - 1] as number) + c);
+  const total = cum[cum.length - 1] as number;
+  let last = p.counts.length;
+  while (last > 0 && p.counts[last - 1] === 0) last--;
+  const endUs = last * p.bucketUs;
+  return {
+    meanGapUs: p.meanGapUs > 0 ? p.meanGapUs : 1,
+    at(x) {
+      if (x >= total || total === 0) return endUs + (x - total) * p.meanGapUs;
+      let lo = 0;
+      let hi = p.counts.length;
+      // last bucket boundary with cum <= x
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if ((cum[mid] as number) <= x) lo = mid;
+        else hi = mid;
+      }
+      // skip empty buckets: the first one that holds units after boundary lo
+      while ((p.counts[lo] as number) === 0) lo++;
+      const inBucket = (x - (cum[lo] as number)) / (p.counts[lo] as number);
+      return (lo + inBucket) * p.bucketUs;
+    },
+  };
+}
+
 /** Longest a session may run past its drawn length to reach the end of its transaction. */
 const MAX_OVERRUN = 1000;
 
@@ -402,7 +438,14 @@ function* runEvents(
   const dispatchRoot = root.derive('units');
   const slots = sampler.classes.map((c, i) =>
     c.unitGapUs
-      ? { lastUs: NaN, rng: dispatchRoot.derive(i), strata: [] as number[] }
+      ? {
+          lastUs: NaN,
+          rng: dispatchRoot.derive(i),
+          strata: [] as number[],
+          /** Units of the source scheduled so far (a profiled class's clock). */
+          units: 0,
+          warp: c.unitProfile ? rateWarp(c.unitProfile) : undefined,
+        }
       : undefined,
   );
   /** The start of the next unit of pooled connection `s`, ready at `readyUs`. */
@@ -416,8 +459,15 @@ function* runEvents(
     if (slot.strata.length === 0)
       slot.strata = permutation(GAP_STRATA, slot.rng);
     const u = ((slot.strata.pop() as number) + slot.rng.next()) / GAP_STRATA;
-    const from = Number.isNaN(slot.lastUs) ? readyUs : slot.lastUs;
-    slot.lastUs = from + Math.round((gap(u) * timeScale) / plan.scale);
+    if (slot.warp) {
+      // a profiled class: count source units (a slot is 1/scale of one) and place the next at
+      // the capture time its rate profile gives (after its end: at the gaps' own rate)
+      slot.units += gap(u) / slot.warp.meanGapUs / plan.scale;
+      slot.lastUs = toAbs(slot.warp.at(slot.units));
+    } else {
+      const from = Number.isNaN(slot.lastUs) ? readyUs : slot.lastUs;
+      slot.lastUs = from + Math.round((gap(u) * timeScale) / plan.scale);
+    }
     // A late slot (every connection was busy) starts as soon as the connection is free, as pgbench's
     // schedule lag does.
     return Math.max(readyUs, slot.lastUs);

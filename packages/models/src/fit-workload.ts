@@ -568,7 +568,10 @@ async function fitClassTimings(
   const fitters = classing.classes.map(() => new ArrivalFitter(o.bucketUs));
   const units = classing.classes.map((c) =>
     o.units && c.pool && c.sessions >= 2
-      ? new UnitFitter(classing.captureStartUs)
+      ? new UnitFitter(
+          classing.captureStartUs,
+          classing.captureEndUs - classing.captureStartUs,
+        )
       : undefined,
   );
   const tracker = new SessionTracker<TimingSession>(

@@ -251,6 +251,19 @@ export const UnitProcessState = z.object({
   observedVmr: z.number().nonnegative(),
   independentVmr: z.number().nonnegative(),
   dispatchVmr: z.number().nonnegative(),
+  /**
+   * Unit starts per bucket of the capture (from its start), present only when the class's rate
+   * varied beyond chance over the capture (a χ² test of a flat rate at p < 0.001: connections
+   * opening over seconds, phases). A generator runs the class's schedule through it, so a ramp
+   * or a phase comes back where it was; past the capture the schedule continues at the gaps'
+   * own rate. Absent: a stationary schedule (docs/models.md "Dispatched units").
+   */
+  profile: z
+    .object({
+      bucketUs: z.number().int().positive(),
+      counts: z.array(z.number().int().nonnegative()),
+    })
+    .optional(),
 });
 export type UnitProcessState = z.infer<typeof UnitProcessState>;
 

@@ -1,10 +1,11 @@
+import { kllWeightedItems } from '@stb/core';
 import type { ParamValue, QueryTemplate, Rng } from '@stb/core';
 import type { ModelArtifact } from './artifact';
 import { createArrivalProfile, TimingSampler } from './internal/arrival';
 import { InverseCdfSampler } from './internal/inverse-cdf';
 import { DiscreteSampler } from './internal/session-classes';
 import { ReuseTable, SlotSampler } from './internal/param-sample';
-import type { SlotModelState } from './state-schemas';
+import type { KllSketchState, SlotModelState } from './state-schemas';
 import type {
   CreateWorkloadSamplerOptions,
   SessionClassSampler,
@@ -158,6 +159,15 @@ export function createWorkloadSampler(
         classTiming.thinkTimeUs(prev, next, rng),
       durationUs: (id, rng) => classTiming.durationUs(id, rng),
       unitGapUs: unitGaps ? (u) => unitGaps.at(u) : undefined,
+      ...(unitGaps && c.units?.profile
+        ? {
+            unitProfile: {
+              bucketUs: c.units.profile.bucketUs,
+              counts: c.units.profile.counts,
+              meanGapUs: sketchMean(c.units.gapUs),
+            },
+          }
+        : {}),
     };
   });
 
@@ -210,4 +220,13 @@ export function createWorkloadSampler(
     },
     endsSessions: plugin.endsSessions ?? true,
   };
+}
+
+/** Mean of the values a sketch summarises (its weighted items). */
+function sketchMean(state: KllSketchState): number {
+  const { values, weights, total } = kllWeightedItems(state);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++)
+    sum += (values[i] as number) * (weights[i] as number);
+  return total > 0 ? sum / total : 0;
 }

@@ -147,6 +147,16 @@ export interface SessionClassSampler {
    * Undefined for classes whose connections keep their own think times.
    */
   readonly unitGapUs: ((u: number) => number) | undefined;
+  /**
+   * With `unitGapUs`, when the class's rate varied over the capture: its unit starts per bucket
+   * from the capture start, and the mean of the gaps (the rate the schedule runs at past the
+   * capture). The generator maps its schedule through it (docs/models.md "Dispatched units").
+   */
+  readonly unitProfile?: {
+    readonly bucketUs: number;
+    readonly counts: readonly number[];
+    readonly meanGapUs: number;
+  };
 }
 
 /** What the generator draws from: sequence, parameters, timing. Deterministic given the rngs. */

@@ -115,13 +115,22 @@ export class UnitFitter {
     (_, k) => new WindowCounts(WINDOW_BASE_US * 2 ** k),
   );
   readonly #originUs: number;
+  /** Unit starts per profile bucket (PROFILE_BUCKETS over the capture), when its span is known. */
+  readonly #profile: number[] | undefined;
+  readonly #bucketUs: number;
   #lastUnitUs = NaN;
   units = 0;
   /** Units that are a statement outside any transaction. */
   bare = 0;
 
-  constructor(originUs: number) {
+  constructor(originUs: number, spanUs?: number) {
     this.#originUs = originUs;
+    this.#bucketUs =
+      spanUs !== undefined && spanUs > 0
+        ? Math.max(1, Math.ceil(spanUs / PROFILE_BUCKETS))
+        : 0;
+    this.#profile =
+      this.#bucketUs > 0 ? new Array<number>(PROFILE_BUCKETS).fill(0) : undefined;
   }
 
   /**
@@ -145,6 +154,13 @@ export class UnitFitter {
       s.lastUnitUs = startUs;
       const t = startUs - this.#originUs;
       for (const w of this.#windows) w.add(t);
+      if (this.#profile) {
+        const b = Math.min(
+          PROFILE_BUCKETS - 1,
+          Math.max(0, Math.floor(t / this.#bucketUs)),
+        );
+        this.#profile[b] = (this.#profile[b] as number) + 1;
+      }
     }
     if (boundary === 1) s.inTxn = true;
     else if (boundary === 2) s.inTxn = false;
@@ -182,6 +198,7 @@ export class UnitFitter {
       return undefined;
     const far = (predicted: number): number =>
       Math.abs(Math.log((observed + 1e-9) / (predicted + 1e-9)));
+    const profile = this.#varyingProfile();
     return {
       mode: far(cvClass) < far(cvSession) ? 'dispatch' : 'independent',
       gapUs: this.#gaps.toState(),
@@ -189,6 +206,29 @@ export class UnitFitter {
       observedVmr: observed,
       independentVmr: cvSession,
       dispatchVmr: cvClass,
+      ...(profile ? { profile } : {}),
     };
   }
+
+  /**
+   * The profile when the rate varied beyond chance: χ² of a flat rate over the buckets, p < 0.001
+   * by the Wilson–Hilferty normal approximation. A stationary schedule (pgbench -R, sysbench
+   * --rate) passes as flat, so its noise is not copied into the model.
+   */
+  #varyingProfile(): { bucketUs: number; counts: number[] } | undefined {
+    const counts = this.#profile;
+    if (!counts || this.units < PROFILE_BUCKETS) return undefined;
+    const expected = this.units / counts.length;
+    let chi2 = 0;
+    for (const c of counts) chi2 += (c - expected) ** 2 / expected;
+    const df = counts.length - 1;
+    const a = 2 / (9 * df);
+    const z = (Math.cbrt(chi2 / df) - (1 - a)) / Math.sqrt(a);
+    return z > Z_001 ? { bucketUs: this.#bucketUs, counts: [...counts] } : undefined;
+  }
 }
+
+/** Buckets of a class's rate profile over the capture. */
+const PROFILE_BUCKETS = 24;
+/** One-sided normal quantile of p = 0.001. */
+const Z_001 = 3.09;
