@@ -620,7 +620,9 @@ async function fitClassTimings(
   const fitters = classing.classes.map(() => new ArrivalFitter(o.bucketUs));
   const u = o.units;
   const units = (u?.classing.classes ?? []).map((_, i) =>
-    u?.learn[i] === true ? new UnitFitter(u.classing.captureStartUs) : undefined,
+    u?.learn[i] === true
+      ? new UnitFitter(u.classing.captureStartUs)
+      : undefined,
   );
   const tracker = new SessionTracker<TimingSession>(
     o.trackerOptions,

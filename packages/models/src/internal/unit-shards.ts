@@ -106,8 +106,7 @@ export class CaptureSessions {
     );
     units.forEach((u, i) => {
       if (!u) return;
-      const first = (capture.classes[i] as { firstMember: number })
-        .firstMember;
+      const first = (capture.classes[i] as { firstMember: number }).firstMember;
       const mine = this.ownIndex(first);
       if (mine >= 0) out[own.classOf[mine] as number] = u;
     });
