@@ -243,7 +243,8 @@ export async function fitWorkloadModel(
         dominant: s.tally.dominant,
       };
       if (!s.mine) {
-        capture?.add(s.ordinal, summary, s.tally, {
+        capture?.add(summary, s.tally, {
+          ordinal: s.ordinal,
           openAtEnd: finishing,
           own: -1,
         });
@@ -256,7 +257,8 @@ export async function fitWorkloadModel(
       const profileIndex = profiles.add(summary, finishing);
       closeOfOrdinal.set(s.ordinal, profileIndex);
       firstCloseOf.set(profileIndex, closeIndex);
-      capture?.add(s.ordinal, summary, s.tally, {
+      capture?.add(summary, s.tally, {
+        ordinal: s.ordinal,
         openAtEnd: finishing,
         own: profileIndex,
       });

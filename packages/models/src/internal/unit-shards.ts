@@ -41,19 +41,18 @@ export class CaptureSessions {
   #closeOf: Int32Array = new Int32Array(1024);
 
   /**
-   * Records a closed session (every shard's, in close order): `own` is its index in the shard's
-   * own profiles, -1 when another shard owns it. Returns its close index.
+   * Records a closed session (every shard's, in close order) with its `ordinal`: `own` is its
+   * index in the shard's own profiles, -1 when another shard owns it. Returns its close index.
    */
   add(
-    ordinal: number,
     summary: SessionSummary,
     tally: TemplateTally,
-    o: { openAtEnd: boolean; own: number },
+    o: { ordinal: number; openAtEnd: boolean; own: number },
   ): number {
     const close = this.profiles.add(summary, o.openAtEnd);
     this.mixes.add(tally);
     this.#own = set(this.#own, close, o.own);
-    this.#closeOf = set(this.#closeOf, ordinal, close);
+    this.#closeOf = set(this.#closeOf, o.ordinal, close);
     return close;
   }
 
