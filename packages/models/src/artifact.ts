@@ -75,6 +75,8 @@ export const ModelArtifact = z.object({
         maxSessionEvents: z.number(),
         bucketUs: z.number().nullable(),
         seed: z.number(),
+        /** `stb learn --unit-dispatch` (absent in shard artifacts written before it was recorded). */
+        unitDispatch: z.enum(['auto', 'off']).optional(),
       }),
     })
     .optional(),

@@ -31,6 +31,7 @@ import {
 import { SessionValues, valuePrimitive } from './internal/session-values';
 import type { TrackedSession } from './internal/sessions';
 import { SessionTracker } from './internal/sessions';
+import { CaptureSessions } from './internal/unit-shards';
 import { UnitFitter } from './internal/units';
 import { checkShard, shardOwner } from './merge-artifacts';
 import type { ModelFitProgress, SessionSequence } from './sequence-model';
@@ -203,6 +204,8 @@ export async function fitWorkloadModel(
   };
   const profiles = new SessionProfiles();
   const mixes = new DominantMixes();
+  /** A shard's record of every session of the capture (template-mix aliases, dispatched units). */
+  const capture = shard ? new CaptureSessions() : undefined;
   const closeOfOrdinal = new OrdinalMap();
   let finishing = false;
   let startUs = Infinity;
@@ -231,24 +234,34 @@ export async function fitWorkloadModel(
       if (s.lastStartUs > bounds.lastStartUs)
         bounds.lastStartUs = s.lastStartUs;
       if (s.prevEndUs > bounds.endUs) bounds.endUs = s.prevEndUs;
-      if (!s.mine) return;
+      const summary = {
+        firstUs: s.firstUs,
+        lastStartUs: s.lastStartUs,
+        lastEndUs: s.prevEndUs,
+        events: s.events,
+        maxGapUs: s.maxGapUs,
+        dominant: s.tally.dominant,
+      };
+      if (!s.mine) {
+        capture?.add(summary, s.tally, {
+          ordinal: s.ordinal,
+          openAtEnd: finishing,
+          own: -1,
+        });
+        return;
+      }
       sessionCount++;
       arrival.sessionEnd(s.events);
       mixes.add(s.tally);
       if (s.seq) buffer.add(s.id, s.seq);
-      const profileIndex = profiles.add(
-        {
-          firstUs: s.firstUs,
-          lastStartUs: s.lastStartUs,
-          lastEndUs: s.prevEndUs,
-          events: s.events,
-          maxGapUs: s.maxGapUs,
-          dominant: s.tally.dominant,
-        },
-        finishing,
-      );
+      const profileIndex = profiles.add(summary, finishing);
       closeOfOrdinal.set(s.ordinal, profileIndex);
       firstCloseOf.set(profileIndex, closeIndex);
+      capture?.add(summary, s.tally, {
+        ordinal: s.ordinal,
+        openAtEnd: finishing,
+        own: profileIndex,
+      });
     },
   );
   for await (const e of events()) {
@@ -266,9 +279,15 @@ export async function fitWorkloadModel(
     if (owns) arrival.originUs ??= e.startUs;
     const session = tracker.push(e);
     if (!session.mine) {
-      // another shard's session: only what the capture's bounds need
+      // another shard's session: what the capture's bounds and its profile need (its role and
+      // dominant template, for the capture-wide classes: CaptureSessions)
+      if (!tracker.lastIsNew) {
+        const gap = e.startUs - session.lastStartUs;
+        if (gap > session.maxGapUs) session.maxGapUs = gap;
+      }
       if (e.startUs > session.lastStartUs) session.lastStartUs = e.startUs;
       session.prevEndUs = e.startUs + (e.durationUs ?? 0);
+      session.tally.add(ti);
       continue;
     }
     eventCount++;
@@ -357,11 +376,13 @@ export async function fitWorkloadModel(
     );
   }
 
-  // Template-mix aliasing needs every session's mix: a shard keeps plain dominant templates.
+  // Template-mix aliasing needs every session's mix: a shard takes it from its record of every
+  // session, so its groups are keyed as one fit's.
+  const alias = capture?.aliases();
   const classing = classifySessions(
     profiles,
     resolutionUs,
-    shard ? { bounds, keepAllGroups: true } : { mixes },
+    alias ? { bounds, keepAllGroups: true, alias } : { mixes },
   );
   const classSequences = await fitClassSequences(classing, {
     model,
@@ -378,9 +399,20 @@ export async function fitWorkloadModel(
       })();
     },
   });
-  const dispatch = options.unitDispatch !== 'off' && !shard;
-  const pooled =
-    dispatch && classing.classes.some((c) => c.pool && c.sessions >= 2);
+  // Dispatched units are decided per class of the whole capture: a shard forms those classes from
+  // its record of every session, and learns the units of the classes whose first session it owns.
+  const dispatch = options.unitDispatch !== 'off';
+  const unitClassing = !dispatch
+    ? undefined
+    : capture && alias
+      ? capture.classify(resolutionUs, bounds, alias)
+      : classing;
+  const learnUnits = !unitClassing
+    ? []
+    : capture
+      ? capture.unitOwners(unitClassing)
+      : unitClassing.classes.map((c) => c.pool && c.sessions >= 2);
+  const pooled = learnUnits.some(Boolean);
   const second =
     classing.classes.length > 1 || pooled
       ? await fitClassTimings(events, classing, {
@@ -389,7 +421,16 @@ export async function fitWorkloadModel(
           bucketUs: options.bucketUs,
           signal,
           timings: classing.classes.length > 1,
-          units: dispatch,
+          units:
+            unitClassing && pooled
+              ? {
+                  classing: unitClassing,
+                  closeOf: capture
+                    ? (ordinal) => capture.closeOf(ordinal)
+                    : (ordinal) => closeOfOrdinal.get(ordinal),
+                  learn: learnUnits,
+                }
+              : undefined,
           boundaryOf: boundaryTable(templates),
           resolutionUs,
           owns,
@@ -401,7 +442,10 @@ export async function fitWorkloadModel(
     classSequences,
     classTimings:
       second.timings.length > 0 ? second.timings : [arrival.toState()],
-    classUnits: second.units,
+    classUnits:
+      capture && unitClassing
+        ? capture.onOwnClasses(unitClassing, classing, second.units)
+        : second.units,
   });
   if (shard)
     sessions.classes.forEach((c, i) => {
@@ -455,6 +499,7 @@ export async function fitWorkloadModel(
         maxSessionEvents: trackerOptions.maxEvents,
         bucketUs: options.bucketUs ?? null,
         seed: options.seed ?? 0,
+        unitDispatch: dispatch ? 'auto' : 'off',
       },
     };
   return artifact;
@@ -523,7 +568,7 @@ interface TimingSession {
   prevEndUs: number;
   /** Undefined for another shard's session. */
   fitter: ArrivalFitter | undefined;
-  /** The class's unit fitter when the session is one of its pooled connections (this shard's). */
+  /** The unit fitter of the session's class when it is one of the class's pooled connections. */
   units: UnitFitter | undefined;
   inTxn: boolean;
   lastUnitUs: number;
@@ -555,8 +600,17 @@ async function fitClassTimings(
     bucketUs: number | undefined;
     signal: AbortSignal | undefined;
     timings: boolean;
-    /** Learn the pooled classes' unit processes. */
-    units: boolean;
+    /**
+     * Learn unit processes: the classes of the whole capture (`classing`, by `closeOf` a session
+     * ordinal) whose `learn` is set, each over all of its pooled connections (any shard's).
+     */
+    units:
+      | {
+          classing: SessionClassing;
+          closeOf: (ordinal: number) => number;
+          learn: readonly boolean[];
+        }
+      | undefined;
     boundaryOf: ReadonlyMap<string, number>;
     resolutionUs: number;
     owns: ((sessionId: string) => boolean) | undefined;
@@ -566,11 +620,12 @@ async function fitClassTimings(
   units: (UnitProcessState | undefined)[];
 }> {
   const fitters = classing.classes.map(() => new ArrivalFitter(o.bucketUs));
-  const units = classing.classes.map((c) =>
-    o.units && c.pool && c.sessions >= 2
+  const u = o.units;
+  const units = (u?.classing.classes ?? []).map((_, i) =>
+    u?.learn[i] === true
       ? new UnitFitter(
-          classing.captureStartUs,
-          classing.captureEndUs - classing.captureStartUs,
+          u.classing.captureStartUs,
+          u.classing.captureEndUs - u.classing.captureStartUs,
         )
       : undefined,
   );
@@ -580,6 +635,7 @@ async function fitClassTimings(
       const close = o.closeOfOrdinal.get(ordinal);
       const ci = classing.classOf[close] as number;
       const mine = !o.owns || o.owns(id);
+      const unitClose = u?.closeOf(ordinal) ?? -1;
       return {
         id,
         ordinal,
@@ -589,8 +645,8 @@ async function fitClassTimings(
         prevEndUs: first.startUs,
         fitter: mine ? fitters[ci] : undefined,
         units:
-          mine && classing.roleOf[close] === SessionRole.Pool
-            ? units[ci]
+          u && u.classing.roleOf[unitClose] === SessionRole.Pool
+            ? units[u.classing.classOf[unitClose] as number]
             : undefined,
         inTxn: false,
         lastUnitUs: NaN,
@@ -613,12 +669,15 @@ async function fitClassTimings(
   tracker.finish();
   return {
     timings: o.timings ? fitters.map((f) => f.toState()) : [],
-    units: units.map((u, i) =>
-      u?.toState({
-        endUs: classing.captureEndUs,
-        resolutionUs: o.resolutionUs,
-        connections: (classing.classes[i] as { sessions: number }).sessions,
-      }),
+    units: units.map((f, i) =>
+      u
+        ? f?.toState({
+            endUs: u.classing.captureEndUs,
+            resolutionUs: o.resolutionUs,
+            connections: (u.classing.classes[i] as { sessions: number })
+              .sessions,
+          })
+        : undefined,
     ),
   };
 }

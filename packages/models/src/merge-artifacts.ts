@@ -636,6 +636,9 @@ function mergeSessions(
     const length = mergeKll(list.map((c) => c.length));
     const timing = mergeArrivals(list.map((c) => c.timing));
     const kind = draft.pool ? 'pooled connections' : 'sessions';
+    // the class's units were learned (over all its connections) by the shard that owns its first
+    // session, and reported on that session's group (CaptureSessions in the fit)
+    const units = list.find((c) => c.firstClose === draft.firstMember)?.units;
     return {
       id: i,
       label: `${kind}, mostly ${draft.dominant.slice(0, 8)}`,
@@ -651,6 +654,7 @@ function mergeSessions(
         offsetUs: mergeKll(list.map((c) => c.initial.offsetUs)),
       },
       arrivals: { bucketUs: head.arrivals.bucketUs, counts },
+      ...(units ? { units: structuredClone(units) } : {}),
       length,
       lengthUs: mergeKll(list.map((c) => c.lengthUs)),
       sequence: mergeStates(list.map((c) => c.sequence)),

@@ -73,8 +73,9 @@ export interface FitWorkloadModelOptions {
   /**
    * Whether a pool's transactions may be learned as dispatched from one class-wide schedule
    * (docs/models.md "Dispatched units"): `auto` (default) decides from the data; `off` keeps
-   * per-connection think times. A sharded fit is always `off` (a shard sees only its own
-   * connections), so compare a merged model with a single `off` fit.
+   * per-connection think times. A sharded fit learns the units one fit learns (the shard that
+   * owns a class's first session fits them over all of the class's connections); every shard must
+   * use the same mode (it is recorded in `shard.fit`).
    */
   unitDispatch?: 'auto' | 'off';
   signal?: AbortSignal;

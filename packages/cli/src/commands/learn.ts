@@ -55,7 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(
       new Option(
         '--unit-dispatch <mode>',
-        'auto: learn whether a pool takes its transactions from one schedule (pgbench -R) from the data; off: per-connection think times (what a sharded fit learns)',
+        'auto: learn whether a pool takes its transactions from one schedule (pgbench -R) from the data; off: per-connection think times (every shard of a sharded fit must use the same mode)',
       )
         .choices(['auto', 'off'])
         .default('auto'),

@@ -181,6 +181,11 @@ export interface ClassifyOptions {
   keepAllGroups?: boolean;
   /** Template mixes per dominant template: dominant templates of one mix form one class. */
   mixes?: DominantMixes;
+  /**
+   * Dominant template → its representative, already decided ({@link mixAliases} over the whole
+   * capture: what a shard uses); overrides `mixes`.
+   */
+  alias?: ReadonlyMap<number, number>;
 }
 
 /** Smallest share (of sessions, or of statements) a behaviour class needs to stay on its own. */
@@ -257,6 +262,26 @@ export function groupClasses<TDominant>(
 }
 
 /**
+ * Dominant templates with one template mix share a representative: the one seen first (in the
+ * profiles' close order) among those within total variation 0.25 of each other.
+ */
+export function mixAliases(
+  p: SessionProfiles,
+  mixes: DominantMixes,
+): Map<number, number> {
+  const alias = new Map<number, number>();
+  const reps: number[] = [];
+  for (let i = 0; i < p.size; i++) {
+    const d = p.dominant[i] as number;
+    if (alias.has(d)) continue;
+    const same = reps.find((r) => mixes.distance(r, d) < SAME_MIX_TV);
+    if (same === undefined) reps.push(d);
+    alias.set(d, same ?? d);
+  }
+  return alias;
+}
+
+/**
  * Decides each session's role (pool / initial / arrival) and groups sessions into classes by
  * behaviour: pooled or not, then the dominant template ({@link groupClasses}), where dominant
  * templates whose sessions share a template mix (`options.mixes`, total variation < 0.25) count as
@@ -301,19 +326,9 @@ export function classifySessions(
     else roleOf[i] = SessionRole.Arrival;
   }
 
-  // dominant templates with one template mix share a representative (the one seen first)
-  const alias = new Map<number, number>();
-  const mixes = options.mixes;
-  if (mixes) {
-    const reps: number[] = [];
-    for (let i = 0; i < p.size; i++) {
-      const d = p.dominant[i] as number;
-      if (alias.has(d)) continue;
-      const same = reps.find((r) => mixes.distance(r, d) < SAME_MIX_TV);
-      if (same === undefined) reps.push(d);
-      alias.set(d, same ?? d);
-    }
-  }
+  const alias =
+    options.alias ??
+    (options.mixes ? mixAliases(p, options.mixes) : new Map<number, number>());
   // group by (pool, dominant template)
   const key = (i: number): string => {
     const d = p.dominant[i] as number;
