@@ -115,7 +115,8 @@ function paramBytes(v: unknown): Buffer | string | null {
 
 /**
  * Writes Bind (parameter bytes only; text format except Buffers, which go binary as `pg` sends
- * them; text results) + Execute + Sync into one buffer, after an optional Parse.
+ * them; text results: the same bytes as pg-protocol's `serialize.bind`) + Execute + Sync into one
+ * buffer, after an optional Parse.
  */
 export function encodeCall(
   head: Buffer,
@@ -124,21 +125,15 @@ export function encodeCall(
 ): Buffer {
   const n = values.length;
   const parts: (Buffer | string | null)[] = new Array<Buffer | string | null>(n);
-  let binary = false;
   let size = 0;
   for (let i = 0; i < n; i++) {
     const p = paramBytes(values[i]);
     parts[i] = p;
     if (p === null) continue;
-    if (typeof p === 'string') size += Buffer.byteLength(p);
-    else {
-      size += p.length;
-      binary = true;
-    }
+    size += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
   }
-  // 'B' len | head | nFormats [formats] | nParams | (len value)* | nResultFormats(0)
-  const formats = binary ? 2 + 2 * n : 2;
-  const bindLen = 4 + head.length + formats + 2 + 4 * n + size + 2;
+  // 'B' len | head | nFormats formats* | nParams (len value)* | 1 result format: text
+  const bindLen = 4 + head.length + 2 + 2 * n + 2 + 4 * n + size + 4;
   const pre = parse === null ? 0 : parse.length;
   const b = Buffer.allocUnsafe(pre + 1 + bindLen + EXECUTE_SYNC.length);
   let o = 0;
@@ -147,10 +142,9 @@ export function encodeCall(
   b.writeInt32BE(bindLen, o + 1);
   o += 5;
   o += head.copy(b, o);
-  if (binary) {
-    o = b.writeInt16BE(n, o);
-    for (let i = 0; i < n; i++) o = b.writeInt16BE(Buffer.isBuffer(parts[i]) ? 1 : 0, o);
-  } else o = b.writeInt16BE(0, o);
+  o = b.writeInt16BE(n, o);
+  for (let i = 0; i < n; i++)
+    o = b.writeInt16BE(Buffer.isBuffer(parts[i]) ? 1 : 0, o);
   o = b.writeInt16BE(n, o);
   for (let i = 0; i < n; i++) {
     const p = parts[i];
@@ -165,6 +159,7 @@ export function encodeCall(
       o += 4 + p.copy(b, o + 4);
     }
   }
+  o = b.writeInt16BE(1, o);
   o = b.writeInt16BE(0, o);
   EXECUTE_SYNC.copy(b, o);
   return b;
