@@ -184,23 +184,30 @@ console.log('STBCOUNT', w.overall.count + r.overall.count, r.overall.qps, (c.use
   return { qps: Number(m[2]), cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / Number(m[1]), runCpuPerQueryUs: Number(m[3]) };
 }
 
-async function barePg() {
-  const rng = createRng(7);
-  const clients = await Promise.all(Array.from({ length: 8 }, async () => {
-    const c = new pg.Client({ connectionString: URL_ });
-    await c.connect();
-    return c;
-  }));
+/**
+ * The bare pg loop (8 clients, pg's named prepared statement, one query in flight each) in a child
+ * process with the same 1 s warm-up as stb's, so neither side runs in a process the other warmed.
+ */
+function barePgChild() {
+  const child = `
+import pg from 'pg';
+import { createRng } from '@stb/core';
+const rng = createRng(7);
+const clients = await Promise.all(Array.from({ length: 8 }, async () => { const c = new pg.Client({ connectionString: '${URL_}' }); await c.connect(); return c; }));
+const loop = async (s) => {
   let n = 0;
-  const end = performance.now() + SECONDS * 1000;
-  await Promise.all(clients.map(async (c) => {
-    while (performance.now() < end) {
-      await c.query({ name: 'q', text: POINT.text, values: [1 + rng.int(100_000 * SCALE)] });
-      n++;
-    }
-  }));
-  await Promise.all(clients.map((c) => c.end()));
-  return n / SECONDS;
+  const end = performance.now() + s * 1000;
+  await Promise.all(clients.map(async (c) => { while (performance.now() < end) { await c.query({ name: 'q', text: ${JSON.stringify(POINT.text)}, values: [1 + rng.int(${100_000 * SCALE})] }); n++; } }));
+  return n;
+};
+await loop(1);
+const n = await loop(${SECONDS});
+await Promise.all(clients.map((c) => c.end()));
+console.log('BARECOUNT', n / ${SECONDS});`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', cwd: path.join(ROOT, 'packages/bench') });
+  const m = /BARECOUNT ([\d.]+)/.exec(r.stdout);
+  if (!m) throw new Error(`bare pg child failed: ${r.stderr}`);
+  return Number(m[1]);
 }
 
 const fx = fixtureTrace();
@@ -231,7 +238,7 @@ try {
     const points = [
       async () => { const st = stbPointChild(URL_); raw.ptStb.push(st.qps); raw.cpuStb.push(st.cpuPerQueryUs); raw.cpuStbRun.push(st.runCpuPerQueryUs); },
       async () => { const st = stbPointChild(LEAN); raw.ptLean.push(st.qps); raw.cpuLean.push(st.cpuPerQueryUs); raw.cpuLeanRun.push(st.runCpuPerQueryUs); },
-      async () => raw.ptBare.push(await barePg()),
+      async () => raw.ptBare.push(barePgChild()),
       async () => { const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(SECONDS)]); raw.ptPg.push(tpsOf(pp.out)); raw.cpuPg.push((pp.cpu * 1e6) / txOf(pp.out)); },
     ];
     for (const f of flip ? points.reverse() : points) await f();
@@ -287,5 +294,5 @@ console.log(JSON.stringify({
   title: '@stb/bench against pgbench (issue 16)',
   command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
   rows,
-  notes: `${ROUNDS} alternating rounds of ${SECONDS} s per run, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (busy machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps) replayed by stb (--protocol simple, 4 connections) against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} on the same server in the same round; stb's per-template median service time against pgbench's per-statement average. Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections, default scheduler (alarm thread). Point selects: each stb figure is a child process (like pgbench) that runs 1 s of warm-up, then the measured ${SECONDS} s run; the bare pg loop (pg's named prepared statement, 8 clients) runs in the script's process; the order of the contenders alternates between rounds. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}.`,
+  notes: `${ROUNDS} alternating rounds of ${SECONDS} s per run, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (busy machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps) replayed by stb (--protocol simple, 4 connections) against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} on the same server in the same round; stb's per-template median service time against pgbench's per-statement average. Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections, default scheduler (alarm thread). Point selects: each stb figure is a child process (like pgbench) that runs 1 s of warm-up, then the measured ${SECONDS} s run; the bare pg loop (pg's named prepared statement, 8 clients) runs in its own child process with the same 1 s warm-up (earlier versions ran it in the script's process, warmed by the runs before it, against a cold stb child: that made stb look 3× slower than it is); the order of the contenders alternates between rounds. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}.`,
 }));

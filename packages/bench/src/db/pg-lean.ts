@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { z } from 'zod';
-import type { BoundQuery, ExecOutcome } from '../bound-query';
+import type { ExecOutcome } from '../bound-query';
 import {
   defineDbPlugin,
   errorOutcome,

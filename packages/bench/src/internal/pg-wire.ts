@@ -387,15 +387,17 @@ export class PgWire {
       const len = buf.readInt32BE(off + 1);
       const next = off + 1 + len;
       if (next > end) break;
-      this.#message(buf[off] as number, buf, off + 5, next);
+      this.#message(buf, off, next);
       off = next;
     }
     if (off < end) this.#rest = buf.subarray(off);
   }
 
-  #message(type: number, buf: Buffer, start: number, end: number): void {
+  /** Handles the message at `buf[at]` (type byte, length, body up to `end`). */
+  #message(buf: Buffer, at: number, end: number): void {
     const p = this.#queue[this.#head];
-    switch (type) {
+    const start = at + 5;
+    switch (buf[at]) {
       case 49: // 1 ParseComplete
         if (p !== undefined) p.parsed = true;
         return;
