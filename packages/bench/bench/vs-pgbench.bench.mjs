@@ -3,7 +3,8 @@
 // and client CPU per query (/usr/bin/time); stb through the default postgres plugin (pg) and the
 // lean wire path (pg-lean, postgres+lean://). Alternating rounds, medians. Build first
 // (npm run bench builds). Prints progress to stderr and one JSON object as the last stdout line.
-//   ROUNDS (3), SECONDS_PER_RUN (4), SCALE (2: the scale of the fixture's log)
+//   ROUNDS (3), SECONDS_PER_RUN (4), SCALE (2: the scale of the fixture's log),
+//   WARMUP_SECONDS (3: the point-select children's warm-up run before the measured one)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -18,6 +19,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 4);
 const SCALE = Number(process.env.SCALE ?? 2);
+const WARMUP = Number(process.env.WARMUP_SECONDS ?? 3);
 const PGBIN = '/usr/lib/postgresql/15/bin';
 const DB = 'stb_bench16';
 const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -159,8 +161,8 @@ async function stbLag(target = URL_) {
 }
 
 /**
- * stb closed-loop point selects, 8 connections, in a child process under /usr/bin/time: a 1 s
- * warm-up run, then the measured run. Returns its queries/s, the whole process's CPU per query
+ * stb closed-loop point selects, 8 connections, in a child process under /usr/bin/time: a
+ * WARMUP_SECONDS warm-up run, then the measured run. Returns its queries/s, the whole process's CPU per query
  * (Node start-up, module loading and the warm-up included) and the measured run's own CPU per
  * query (process.cpuUsage around runBench: connecting, dispatch, execution, result building).
  */
@@ -172,7 +174,7 @@ const POINT = ${JSON.stringify(POINT)};
 const rng = createRng(7);
 async function* events() { for (let i = 0; ; i++) yield { kind: 'event', startUs: i, sessionId: 'c' + (i % 8), templateId: POINT.id, params: [{ t: 'int', v: 1 + rng.int(${100_000 * SCALE}) }] }; }
 const run = (s) => runBench({ templates: new TemplateCatalog([POINT]), events: events() }, { target: '${target}', mode: 'closed', connections: 8, durationSeconds: s, warmupSeconds: 0 });
-const w = await run(1);
+const w = await run(${WARMUP});
 const c0 = process.cpuUsage();
 const r = await run(${SECONDS});
 const c = process.cpuUsage(c0);
@@ -186,7 +188,7 @@ console.log('STBCOUNT', w.overall.count + r.overall.count, r.overall.qps, (c.use
 
 /**
  * The bare pg loop (8 clients, pg's named prepared statement, one query in flight each) in a child
- * process with the same 1 s warm-up as stb's, so neither side runs in a process the other warmed.
+ * process with the same warm-up as stb's, so neither side runs in a process the other warmed.
  */
 function barePgChild() {
   const child = `
@@ -200,7 +202,7 @@ const loop = async (s) => {
   await Promise.all(clients.map(async (c) => { while (performance.now() < end) { await c.query({ name: 'q', text: ${JSON.stringify(POINT.text)}, values: [1 + rng.int(${100_000 * SCALE})] }); n++; } }));
   return n;
 };
-await loop(1);
+await loop(${WARMUP});
 const n = await loop(${SECONDS});
 await Promise.all(clients.map((c) => c.end()));
 console.log('BARECOUNT', n / ${SECONDS});`;
@@ -294,5 +296,5 @@ console.log(JSON.stringify({
   title: '@stb/bench against pgbench (issue 16)',
   command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
   rows,
-  notes: `${ROUNDS} alternating rounds of ${SECONDS} s per run, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (busy machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps) replayed by stb (--protocol simple, 4 connections) against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} on the same server in the same round; stb's per-template median service time against pgbench's per-statement average. Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections, default scheduler (alarm thread). Point selects: each stb figure is a child process (like pgbench) that runs 1 s of warm-up, then the measured ${SECONDS} s run; the bare pg loop (pg's named prepared statement, 8 clients) runs in its own child process with the same 1 s warm-up (earlier versions ran it in the script's process, warmed by the runs before it, against a cold stb child: that made stb look 3× slower than it is); the order of the contenders alternates between rounds. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}.`,
+  notes: `${ROUNDS} alternating rounds of ${SECONDS} s per run, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (busy machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps) replayed by stb (--protocol simple, 4 connections) against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} on the same server in the same round; stb's per-template median service time against pgbench's per-statement average. Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections, default scheduler (alarm thread). Point selects: each stb figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured ${SECONDS} s run; the bare pg loop (pg's named prepared statement, 8 clients) runs in its own child process with the same warm-up (earlier versions ran it in the script's process, warmed by the runs before it, against an stb child without warm-up: stb with pg needs 5–7 s in a fresh process to reach full speed, so its figure was about a third of its warm one); the order of the contenders alternates between rounds. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}.`,
 }));
