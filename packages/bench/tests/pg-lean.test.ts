@@ -140,6 +140,14 @@ describe('pg-lean on PostgreSQL', () => {
     expect(await s.execute(q('SELECT 1'))).toMatchObject({ ok: false, errorClass: 'connection', connectionLost: true });
   });
 
+  it('counts rows of large answers split across many reads', async () => {
+    await withSession(async (s) => {
+      expect(await s.execute(q('SELECT g FROM generate_series(1, $1::int) g', [int(200_000)]))).toEqual({ ok: true, rows: 200_000 });
+      expect(await s.execute(q("SELECT repeat('x', $1::int), g FROM generate_series(1, 3) g", [int(3_000_000)]))).toEqual({ ok: true, rows: 3 });
+      expect(await s.execute(q('SELECT 1'))).toEqual({ ok: true, rows: 1 });
+    });
+  });
+
   it('pipelines independent calls on one connection; answers come back in order', async () => {
     await withSession(async (s) => {
       const outs = await Promise.all(

@@ -114,7 +114,10 @@ export class PgWire {
   readonly #cfg: PgWireConfig;
   readonly #queue: Pending[] = [];
   #head = 0;
-  #rest: Buffer | null = null;
+  /** Bytes of an incomplete message, and how many the message needs. */
+  #rest: Buffer[] = [];
+  #restLen = 0;
+  #need = 0;
   #broken: string | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #cancel: (() => Promise<void>) | null = null;
@@ -377,9 +380,14 @@ export class PgWire {
 
   #onData(chunk: Buffer): void {
     let buf = chunk;
-    if (this.#rest !== null) {
-      buf = Buffer.concat([this.#rest, chunk]);
-      this.#rest = null;
+    if (this.#restLen > 0) {
+      // a message split across reads: gather the pieces, copy once when it is complete
+      this.#rest.push(chunk);
+      this.#restLen += chunk.length;
+      if (this.#restLen < this.#need) return;
+      buf = Buffer.concat(this.#rest, this.#restLen);
+      this.#rest = [];
+      this.#restLen = 0;
     }
     const end = buf.length;
     let off = 0;
@@ -390,7 +398,12 @@ export class PgWire {
       this.#message(buf, off, next);
       off = next;
     }
-    if (off < end) this.#rest = buf.subarray(off);
+    if (off < end) {
+      const rest = buf.subarray(off);
+      this.#rest = [rest];
+      this.#restLen = rest.length;
+      this.#need = rest.length >= 5 ? 1 + rest.readInt32BE(1) : 5;
+    }
   }
 
   /** Handles the message at `buf[at]` (type byte, length, body up to `end`). */
