@@ -9,6 +9,7 @@ export default defineConfig({
     'db/sqlite': 'src/db/sqlite.ts',
     'db/pglite': 'src/db/pglite.ts',
     'db/knex': 'src/db/knex.ts',
+    'db/pg-lean': 'src/db/pg-lean.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

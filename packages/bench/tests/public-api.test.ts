@@ -1,6 +1,7 @@
 import * as api from '../src/index';
 import * as knex from '../src/db/knex';
 import * as mysql from '../src/db/mysql';
+import * as pgLean from '../src/db/pg-lean';
 import * as pglite from '../src/db/pglite';
 import * as postgres from '../src/db/postgres';
 import * as sqlite from '../src/db/sqlite';
@@ -16,6 +17,7 @@ test.each([
   ['db/sqlite', sqlite],
   ['db/pglite', pglite],
   ['db/knex', knex],
+  ['db/pg-lean', pgLean],
 ])('public API surface of @stb/bench/%s', (_name, mod) => {
   expect(Object.keys(mod).sort()).toMatchSnapshot();
 });

@@ -1,0 +1,519 @@
+import { createHash } from 'node:crypto';
+import { connect as connectSocket } from 'node:net';
+import type { Socket } from 'node:net';
+import { serialize } from 'pg-protocol';
+import { Parser } from 'pg-protocol/dist/parser';
+
+/**
+ * A lean PostgreSQL connection for the bench hot loop (issue 16): one socket, the startup and
+ * authentication handshake decoded by `pg-protocol` (node-postgres' own parser and serializer),
+ * then a hand-written frame scanner that counts DataRow messages instead of decoding rows, and a
+ * FIFO of requests, so several requests may be in flight (pipelined) on one connection. Every
+ * request has a deadline: a request older than its timeout gets a cancel request, and the
+ * connection is closed if the server still does not answer.
+ */
+
+/** Where and how to connect. */
+export interface PgWireConfig {
+  /** Host name, IP, or a Unix socket directory (starts with `/`). */
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password?: string;
+  readonly database: string;
+  readonly applicationName: string;
+  readonly connectTimeoutMs: number;
+  /** Longest wait for one request (ms); it is then cancelled and fails as `timeout`. */
+  readonly queryTimeoutMs: number;
+}
+
+/** What one request (a run of messages ending in Sync, or a simple Query) produced. */
+export interface WireResult {
+  /** Rows: the command tag's count when it has one, else the DataRow messages seen. */
+  rows: number;
+  /** The first server error: SQLSTATE and message. */
+  error?: { code: string; message: string };
+  /** The client gave up on it (timeout, connection lost). */
+  failure?: { code: string; cls: 'timeout' | 'connection'; message: string };
+  /** First column of the first row, as text (only when asked). */
+  first?: string;
+  /** A ParseComplete came back (a named statement now exists on the server). */
+  parsed?: boolean;
+}
+
+interface Pending {
+  rows: number;
+  tagRows: number;
+  tagged: boolean;
+  error: { code: string; message: string } | undefined;
+  capture: boolean;
+  parsed: boolean;
+  first: string | undefined;
+  sentAt: number;
+  cancelledAt: number;
+  done: (r: WireResult) => void;
+}
+
+/** Thrown by {@link PgWire.open} when the server cannot be reached or refuses the login. */
+export class PgWireConnectError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const now = (): number => performance.now();
+/** The cancel request may take this long before the connection is given up (ms). */
+const CANCEL_GRACE_MS = 1000;
+
+/** One tagged count: `SELECT 3`, `INSERT 0 5`, `UPDATE 1` → 3, 5, 1; `BEGIN` → NaN. */
+function tagCount(buf: Buffer, start: number, end: number): number {
+  let i = end - 1;
+  if (buf[i] === 0) i--;
+  let n = 0;
+  let mul = 1;
+  let digits = 0;
+  while (i >= start) {
+    const c = buf[i] as number;
+    if (c < 48 || c > 57) break;
+    n += (c - 48) * mul;
+    mul *= 10;
+    digits++;
+    i--;
+  }
+  return digits > 0 && buf[i] === 32 ? n : NaN;
+}
+
+/** Fields of an ErrorResponse: SQLSTATE (`C`) and message (`M`). */
+function errorFields(
+  buf: Buffer,
+  start: number,
+  end: number,
+): { code: string; message: string } {
+  let code = 'XX000';
+  let message = '';
+  let i = start;
+  while (i < end && buf[i] !== 0) {
+    const f = buf[i] as number;
+    const z = buf.indexOf(0, i + 1);
+    if (z < 0 || z > end) break;
+    if (f === 67) code = buf.toString('utf8', i + 1, z);
+    else if (f === 77) message = buf.toString('utf8', i + 1, z);
+    i = z + 1;
+  }
+  return { code, message };
+}
+
+/** A lean PostgreSQL connection. Create it with {@link PgWire.open}. */
+export class PgWire {
+  /** Backend process id and secret key (for cancel requests). */
+  processID = 0;
+  secretKey = 0;
+  readonly #socket: Socket;
+  readonly #cfg: PgWireConfig;
+  readonly #queue: Pending[] = [];
+  #head = 0;
+  /** Bytes of an incomplete message, and how many the message needs. */
+  #rest: Buffer[] = [];
+  #restLen = 0;
+  #need = 0;
+  #broken: string | null = null;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #cancel: (() => Promise<void>) | null = null;
+
+  private constructor(socket: Socket, cfg: PgWireConfig) {
+    this.#socket = socket;
+    this.#cfg = cfg;
+  }
+
+  /** True once the connection failed or was closed. */
+  get broken(): boolean {
+    return this.#broken !== null;
+  }
+
+  /** Connects, authenticates (trust, password, md5, SCRAM-SHA-256) and waits for ReadyForQuery. */
+  static async open(
+    cfg: PgWireConfig,
+    sendCancel: (pid: number, key: number) => Promise<void>,
+  ): Promise<PgWire> {
+    const socket = cfg.host.startsWith('/')
+      ? connectSocket(`${cfg.host}/.s.PGSQL.${String(cfg.port)}`)
+      : connectSocket(cfg.port, cfg.host);
+    socket.setNoDelay(true);
+    const wire = new PgWire(socket, cfg);
+    await wire.#startup();
+    wire.#cancel = () => sendCancel(wire.processID, wire.secretKey);
+    wire.#attach();
+    return wire;
+  }
+
+  #startup(): Promise<void> {
+    const socket = this.#socket;
+    const cfg = this.#cfg;
+    return new Promise<void>((resolve, reject) => {
+      const parser = new Parser();
+      let sasl: {
+        session: unknown;
+        lib: {
+          continueSession(s: unknown, pw: string, data: string): Promise<void>;
+          finalizeSession(s: unknown, data: string): void;
+        };
+      } | null = null;
+      let settled = false;
+      const fail = (err: PgWireConnectError): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        socket.destroy();
+        reject(err);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new PgWireConnectError(
+              `timed out after ${String(cfg.connectTimeoutMs)} ms`,
+              'ETIMEDOUT',
+            ),
+          ),
+        cfg.connectTimeoutMs,
+      );
+      const onError = (err: NodeJS.ErrnoException): void =>
+        fail(new PgWireConnectError(err.message, err.code));
+      const onClose = (): void =>
+        fail(
+          new PgWireConnectError(
+            'the server closed the connection during start-up',
+            'ECONNRESET',
+          ),
+        );
+      const needPassword = (): string | null => {
+        if (cfg.password !== undefined) return cfg.password;
+        fail(
+          new PgWireConnectError(
+            'the server asks for a password and the URL has none',
+            '28P01',
+          ),
+        );
+        return null;
+      };
+      const onMessage = (msg: {
+        name: string;
+        [k: string]: unknown;
+      }): void => {
+        switch (msg.name) {
+          case 'authenticationCleartextPassword': {
+            const pw = needPassword();
+            if (pw !== null) socket.write(serialize.password(pw));
+            break;
+          }
+          case 'authenticationMD5Password': {
+            const pw = needPassword();
+            if (pw === null) break;
+            const inner = createHash('md5')
+              .update(pw + cfg.user)
+              .digest('hex');
+            const outer = createHash('md5')
+              .update(inner)
+              .update(msg['salt'] as Buffer)
+              .digest('hex');
+            socket.write(serialize.password(`md5${outer}`));
+            break;
+          }
+          case 'authenticationSASL': {
+            const pw = needPassword();
+            if (pw === null) break;
+            // node-postgres' SCRAM client (pg is this plugin's companion peer dependency)
+            const saslModule = 'pg/lib/crypto/sasl.js';
+            (import(saslModule) as Promise<Record<string, unknown>>)
+              .then((mod) => {
+                const lib = (mod['default'] ?? mod) as {
+                  startSession(m: unknown): {
+                    mechanism: string;
+                    response: string;
+                  };
+                  continueSession(
+                    s: unknown,
+                    pw: string,
+                    data: string,
+                  ): Promise<void>;
+                  finalizeSession(s: unknown, data: string): void;
+                };
+                const session = lib.startSession(msg['mechanisms']);
+                sasl = { session, lib };
+                socket.write(
+                  serialize.sendSASLInitialResponseMessage(
+                    session.mechanism,
+                    session.response,
+                  ),
+                );
+              })
+              .catch((err: unknown) =>
+                fail(
+                  new PgWireConnectError(
+                    `SCRAM authentication needs the \`pg\` package: ${String(err)}`,
+                  ),
+                ),
+              );
+            break;
+          }
+          case 'authenticationSASLContinue': {
+            const s = sasl;
+            if (s === null) break;
+            s.lib
+              .continueSession(s.session, cfg.password ?? '', msg['data'] as string)
+              .then(() =>
+                socket.write(
+                  serialize.sendSCRAMClientFinalMessage(
+                    (s.session as { response: string }).response,
+                  ),
+                ),
+              )
+              .catch((err: unknown) =>
+                fail(new PgWireConnectError(String(err), '28P01')),
+              );
+            break;
+          }
+          case 'authenticationSASLFinal':
+            try {
+              sasl?.lib.finalizeSession(sasl.session, msg['data'] as string);
+            } catch (err) {
+              fail(new PgWireConnectError(String(err), '28P01'));
+            }
+            break;
+          case 'backendKeyData':
+            this.processID = msg['processID'] as number;
+            this.secretKey = msg['secretKey'] as number;
+            break;
+          case 'error':
+            fail(
+              new PgWireConnectError(
+                String(msg['message']),
+                msg['code'] as string | undefined,
+              ),
+            );
+            break;
+          case 'readyForQuery':
+            if (settled) return;
+            settled = true;
+            cleanup();
+            resolve();
+            break;
+          default:
+            if (msg.name.startsWith('authentication') && msg.name !== 'authenticationOk')
+              fail(
+                new PgWireConnectError(
+                  `unsupported authentication (${msg.name}); use the postgres:// plugin`,
+                ),
+              );
+        }
+      };
+      const onData = (chunk: Buffer): void =>
+        parser.parse(chunk, onMessage as never);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+      };
+      socket.on('data', onData);
+      socket.on('error', onError);
+      socket.on('close', onClose);
+      socket.once('connect', () =>
+        socket.write(
+          serialize.startup({
+            user: cfg.user,
+            database: cfg.database,
+            application_name: cfg.applicationName,
+            client_encoding: 'UTF8',
+          }),
+        ),
+      );
+    });
+  }
+
+  #attach(): void {
+    const socket = this.#socket;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      this.#lost(err.code ?? 'ECONNRESET', err.message),
+    );
+    socket.on('close', () =>
+      this.#lost('ECONNRESET', 'the server closed the connection'),
+    );
+    const every = Math.max(10, Math.min(1000, this.#cfg.queryTimeoutMs / 4));
+    this.#timer = setInterval(() => this.#checkDeadline(), every);
+    this.#timer.unref();
+  }
+
+  /**
+   * Sends the bytes of one request, ending with Sync (or one simple Query); resolves at its
+   * ReadyForQuery. Several requests may be in flight: answers come back in order.
+   */
+  send(bytes: Buffer, capture = false): Promise<WireResult> {
+    if (this.#broken !== null)
+      return Promise.resolve({
+        rows: 0,
+        failure: { code: 'ECONNRESET', cls: 'connection', message: this.#broken },
+      });
+    return new Promise<WireResult>((done) => {
+      this.#queue.push({
+        rows: 0,
+        tagRows: 0,
+        tagged: false,
+        error: undefined,
+        capture,
+        parsed: false,
+        first: undefined,
+        sentAt: now(),
+        cancelledAt: 0,
+        done,
+      });
+      this.#socket.write(bytes);
+    });
+  }
+
+  /** Requests waiting for their ReadyForQuery. */
+  get inFlight(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  #onData(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.#restLen > 0) {
+      // a message split across reads: gather the pieces, copy once when it is complete
+      this.#rest.push(chunk);
+      this.#restLen += chunk.length;
+      if (this.#restLen < this.#need) return;
+      buf = Buffer.concat(this.#rest, this.#restLen);
+      this.#rest = [];
+      this.#restLen = 0;
+    }
+    const end = buf.length;
+    let off = 0;
+    while (end - off >= 5) {
+      const len = buf.readInt32BE(off + 1);
+      const next = off + 1 + len;
+      if (next > end) break;
+      this.#message(buf, off, next);
+      off = next;
+    }
+    if (off < end) {
+      const rest = buf.subarray(off);
+      this.#rest = [rest];
+      this.#restLen = rest.length;
+      this.#need = rest.length >= 5 ? 1 + rest.readInt32BE(1) : 5;
+    }
+  }
+
+  /** Handles the message at `buf[at]` (type byte, length, body up to `end`). */
+  #message(buf: Buffer, at: number, end: number): void {
+    const p = this.#queue[this.#head];
+    const start = at + 5;
+    switch (buf[at]) {
+      case 49: // 1 ParseComplete
+        if (p !== undefined) p.parsed = true;
+        return;
+      case 68: // D DataRow
+        if (p === undefined) return;
+        p.rows++;
+        if (p.capture && p.first === undefined) {
+          const n = buf.readInt32BE(start + 2);
+          p.first = n < 0 ? '' : buf.toString('utf8', start + 6, start + 6 + n);
+        }
+        return;
+      case 67: {
+        // C CommandComplete
+        if (p === undefined) return;
+        const n = tagCount(buf, start, end);
+        if (!Number.isNaN(n)) {
+          p.tagRows += n;
+          p.tagged = true;
+        }
+        return;
+      }
+      case 69: // E ErrorResponse
+        if (p !== undefined && p.error === undefined)
+          p.error = errorFields(buf, start, end);
+        return;
+      case 90: {
+        // Z ReadyForQuery
+        if (p === undefined) return;
+        this.#queue[this.#head++] = undefined as never;
+        if (this.#head === this.#queue.length) {
+          this.#queue.length = 0;
+          this.#head = 0;
+        }
+        const r: WireResult = { rows: p.tagged ? p.tagRows : p.rows };
+        if (p.error !== undefined) r.error = p.error;
+        if (p.first !== undefined) r.first = p.first;
+        if (p.parsed) r.parsed = true;
+        if (p.cancelledAt > 0 && p.error?.code === '57014')
+          r.failure = {
+            code: '57014',
+            cls: 'timeout',
+            message: `no answer within ${String(this.#cfg.queryTimeoutMs)} ms (cancelled)`,
+          };
+        p.done(r);
+        return;
+      }
+      default:
+      // 2 BindComplete, 3 CloseComplete, n NoData, s PortalSuspended,
+      // t ParameterDescription, T RowDescription, I EmptyQuery, N Notice, A Notification,
+      // S ParameterStatus: nothing to count
+    }
+  }
+
+  /** Cancels the oldest request past its deadline; closes the connection if that does not help. */
+  #checkDeadline(): void {
+    const p = this.#queue[this.#head];
+    if (p === undefined || this.#broken !== null) return;
+    const t = now();
+    if (p.cancelledAt === 0) {
+      if (t - p.sentAt < this.#cfg.queryTimeoutMs) return;
+      p.cancelledAt = t;
+      void this.#cancel?.().catch(() => undefined);
+    } else if (t - p.cancelledAt > CANCEL_GRACE_MS) {
+      this.#lost(
+        'ETIMEDOUT',
+        `no answer within ${String(this.#cfg.queryTimeoutMs)} ms, nor to the cancel request`,
+        'timeout',
+      );
+    }
+  }
+
+  /** Fails every request in flight and closes the socket. */
+  #lost(code: string, message: string, cls: 'timeout' | 'connection' = 'connection'): void {
+    if (this.#broken === null) this.#broken = message;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    const waiting = this.#queue.slice(this.#head);
+    this.#queue.length = 0;
+    this.#head = 0;
+    for (const p of waiting)
+      p.done({ rows: 0, failure: { code, cls, message } });
+    this.#socket.destroy();
+  }
+
+  /** Asks the server to cancel the running request (a CancelRequest on a new socket). */
+  async cancel(): Promise<void> {
+    if (this.#broken !== null) return;
+    await this.#cancel?.();
+  }
+
+  /** Sends Terminate and closes; requests still in flight fail as `connection`. */
+  async close(): Promise<void> {
+    if (this.#broken !== null) return;
+    this.#broken = 'the connection was closed';
+    const socket = this.#socket;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 300);
+      socket.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      socket.end(serialize.end());
+    });
+    this.#lost('ECONNRESET', this.#broken);
+  }
+}

@@ -1,0 +1,217 @@
+import pg from 'pg';
+import type { ParamValue } from '@stb/core';
+import type { BoundQuery } from '../src/bound-query';
+import { createPgLeanPlugin, encodeCall, pgLeanConfig } from '../src/db/pg-lean';
+import type { DbPlugin, DbSession, Protocol } from '../src/db-plugin';
+import { runBench } from '../src/runner';
+import { resolveTarget } from '../src/target';
+import { describeDbPlugin } from './helpers/conformance';
+import { usePgDatabase } from './helpers/db';
+import { createPostgresTarget } from './helpers/targets';
+import { TraceBuilder, template } from './helpers/trace';
+
+// The lean PostgreSQL wire path (issue 16) on the real server: the conformance suite through the
+// runner, then what the bench result needs from it: row counts, SQLSTATE errors, timeouts.
+const lean = createPgLeanPlugin() as DbPlugin;
+const base = createPostgresTarget(0);
+describeDbPlugin('pg-lean', {
+  ...base,
+  runOptions: { plugin: lean },
+  createTarget: async () => {
+    const t = await base.createTarget();
+    return t && { ...t, target: t.target.replace('postgres:', 'postgres+lean:') };
+  },
+});
+
+const db = usePgDatabase();
+const q = (text: string, params: ParamValue[] = [], queryType: BoundQuery['queryType'] = 'SELECT'): BoundQuery => ({
+  templateId: text,
+  text,
+  params,
+  queryType,
+});
+const int = (v: number): ParamValue => ({ t: 'int', v });
+
+async function withSession<T>(
+  fn: (s: DbSession, url: string) => Promise<T>,
+  o: { protocol?: Protocol; query?: string } = {},
+): Promise<T | undefined> {
+  const url = db.url();
+  if (url === null) return undefined;
+  const s = await lean.connect(
+    { url: `${url}${o.query ?? ''}` },
+    { protocol: o.protocol ?? 'prepared' },
+  );
+  try {
+    return await fn(s, url);
+  } finally {
+    await s.close();
+  }
+}
+
+beforeAll(async () => {
+  const url = db.url();
+  if (url === null) return;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(
+    'CREATE TABLE IF NOT EXISTS t (id int PRIMARY KEY, v text); TRUNCATE t; INSERT INTO t SELECT g, g::text FROM generate_series(1, 50) g',
+  );
+  await c.end();
+});
+
+describe('pg-lean on PostgreSQL', () => {
+  it.each<Protocol>(['prepared', 'extended', 'simple'])(
+    'counts rows of SELECT and DML, and binds every parameter type (%s)',
+    async (protocol) => {
+      await withSession(
+        async (s) => {
+          const sel = q('SELECT id FROM t WHERE id <= $1', [int(7)]);
+          expect(await s.execute(sel)).toEqual({ ok: true, rows: 7 });
+          // the second call binds to the statement parsed by the first
+          expect(await s.execute({ ...sel, params: [int(3)] })).toEqual({ ok: true, rows: 3 });
+          expect(
+            await s.execute(q('UPDATE t SET v = v WHERE id > $1', [int(40)], 'UPDATE')),
+          ).toEqual({ ok: true, rows: 10 });
+          const types = q(
+            'SELECT $1::bigint, $2::float8, $3::text, $4::bool, $5::int, $6::timestamptz, $7::date, $8::uuid, $9::jsonb, $10::bytea WHERE $1::bigint = 9007199254740993 AND $10::bytea = $11::bytea AND $5::int IS NULL',
+            [
+              { t: 'bigint', v: '9007199254740993' },
+              { t: 'float', v: 1.5 },
+              { t: 'string', v: "it's ü" },
+              { t: 'bool', v: false },
+              { t: 'null', v: null },
+              { t: 'timestamp', v: '2026-01-02 03:04:05+00' },
+              { t: 'date', v: '2026-01-02' },
+              { t: 'uuid', v: '123e4567-e89b-12d3-a456-426614174000' },
+              { t: 'json', v: '{"a":[1,2]}' },
+              { t: 'bytes', v: 'deadbeef' },
+              { t: 'bytes', v: 'deadbeef' },
+            ],
+          );
+          expect(await s.execute(types)).toEqual({ ok: true, rows: 1 });
+          expect(await s.execute(q('BEGIN', [], 'TCL'))).toEqual({ ok: true, rows: 0 });
+          expect(await s.execute(q('COMMIT', [], 'TCL'))).toEqual({ ok: true, rows: 0 });
+        },
+        { protocol },
+      );
+    },
+  );
+
+  it('reports SQLSTATE errors, and a statement whose Parse failed is parsed again', async () => {
+    await withSession(async (s) => {
+      const missing = await s.execute(q('SELECT * FROM nope WHERE id = $1', [int(1)]));
+      expect(missing).toMatchObject({ ok: false, errorCode: '42P01', errorClass: '42', connectionLost: false });
+      expect(missing.errorMessage).toBe('relation "nope" does not exist');
+      expect((await s.execute(q('SELECT * FROM nope WHERE id = $1', [int(1)]))).errorCode).toBe('42P01');
+      const dup = q('INSERT INTO t (id, v) VALUES ($1, $2)', [int(1), { t: 'string', v: 'x' }], 'INSERT');
+      expect(await s.execute(dup)).toMatchObject({ ok: false, errorCode: '23505', errorClass: '23' });
+      // parsed fine before the violation: the next call binds to it
+      expect(await s.execute({ ...dup, params: [int(1000), { t: 'string', v: 'y' }] })).toEqual({ ok: true, rows: 1 });
+      expect((await s.execute(q('SELECT $1::int', [{ t: 'string', v: 'abc' }]))).errorCode).toBe('22P02');
+      // the session is still usable
+      expect(await s.execute(q('SELECT 1'))).toEqual({ ok: true, rows: 1 });
+    });
+  });
+
+  it('cancels a statement past query_timeout and keeps the connection', async () => {
+    await withSession(
+      async (s) => {
+        const t0 = performance.now();
+        const out = await s.execute(q('SELECT pg_sleep($1)', [{ t: 'float', v: 5 }]));
+        expect(out).toMatchObject({ ok: false, errorCode: '57014', errorClass: 'timeout', connectionLost: false });
+        expect(performance.now() - t0).toBeLessThan(3000);
+        expect(await s.execute(q('SELECT 1'))).toEqual({ ok: true, rows: 1 });
+      },
+      { query: '?query_timeout=200' },
+    );
+  });
+
+  it('cancel() stops a running statement with 57014; after close, calls fail as connection lost', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const s = await lean.connect({ url }, { protocol: 'prepared' });
+    const running = s.execute(q('SELECT pg_sleep(5)'));
+    await new Promise((r) => setTimeout(r, 100));
+    await s.cancel?.();
+    expect(await running).toMatchObject({ ok: false, errorCode: '57014', errorClass: '57' });
+    expect(await s.serverVersion?.()).toMatch(/^PostgreSQL \d+/);
+    await s.close();
+    expect(await s.execute(q('SELECT 1'))).toMatchObject({ ok: false, errorClass: 'connection', connectionLost: true });
+  });
+
+  it('counts rows of large answers split across many reads', async () => {
+    await withSession(async (s) => {
+      expect(await s.execute(q('SELECT g FROM generate_series(1, $1::int) g', [int(200_000)]))).toEqual({ ok: true, rows: 200_000 });
+      expect(await s.execute(q("SELECT repeat('x', $1::int), g FROM generate_series(1, 3) g", [int(3_000_000)]))).toEqual({ ok: true, rows: 3 });
+      expect(await s.execute(q('SELECT 1'))).toEqual({ ok: true, rows: 1 });
+    });
+  });
+
+  it('pipelines independent calls on one connection; answers come back in order', async () => {
+    await withSession(async (s) => {
+      const outs = await Promise.all(
+        [3, 1, 50, 0, 9].map((n) => s.execute(q('SELECT id FROM t WHERE id <= $1', [int(n)]))),
+      );
+      expect(outs.map((o) => o.rows)).toEqual([3, 1, 50, 0, 9]);
+    });
+  });
+
+  it('fails to connect with STB_DB_UNREACHABLE within connect_timeout', async () => {
+    await expect(
+      lean.connect({ url: 'postgres://postgres@127.0.0.1:1/x' }),
+    ).rejects.toMatchObject({ code: 'STB_DB_UNREACHABLE' });
+    await expect(
+      lean.connect({ url: 'postgres://postgres@127.0.0.1:5432/x?sslmode=require' }),
+    ).rejects.toMatchObject({ code: 'STB_DB_UNREACHABLE' });
+  });
+
+  it('runs a bench selected by a postgres+lean:// target', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const target = url.replace('postgres:', 'postgres+lean:');
+    const d = await resolveTarget(target);
+    expect(d).toMatchObject({ name: 'pg-lean', module: '@stb/bench/db/pg-lean', dialect: 'postgres', options: { url } });
+    const sel = template('postgres', 'SELECT v FROM t WHERE id = $1', 'SELECT');
+    const bad = template('postgres', 'SELECT 1/$1', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    for (let i = 0; i < 20; i++) b.add(`s${String(i % 4)}`, sel, [int(i + 1)]);
+    b.add('s0', bad, [int(0)]);
+    const r = await runBench(b.trace(), { target, plugin: lean, mode: 'closed', connections: 4 });
+    expect(r.overall.count).toBe(21);
+    expect(r.overall.errors).toBe(1);
+    const t = r.templates.find((x) => x.templateId === sel.id);
+    expect(t?.count).toBe(20);
+  });
+});
+
+describe('pg-lean encoding', () => {
+  it('writes a Bind that pg-protocol would write, then Execute + Sync', async () => {
+    const { serialize } = await import('pg-protocol');
+    const head = Buffer.from('\0l0\0');
+    const values = ['a', null, '42', Buffer.from([1, 2])];
+    const ours = encodeCall(head, values, null);
+    const theirs = Buffer.concat([
+      serialize.bind({ statement: 'l0', values }),
+      serialize.execute(),
+      serialize.sync(),
+    ]);
+    expect(ours.equals(theirs)).toBe(true);
+  });
+
+  it('reads host, port, user, database and timeouts from the URL', () => {
+    expect(
+      pgLeanConfig({ url: 'postgres://u:p%40ss@db.example:6543/app?application_name=x&connect_timeout=2&query_timeout=1500' }),
+    ).toEqual({
+      host: 'db.example',
+      port: 6543,
+      user: 'u',
+      password: 'p@ss',
+      database: 'app',
+      applicationName: 'x',
+      connectTimeoutMs: 2000,
+      queryTimeoutMs: 1500,
+    });
+    expect(pgLeanConfig({ url: 'postgres://u@/app?host=/var/run/postgresql' }).host).toBe('/var/run/postgresql');
+  });
+});
