@@ -398,6 +398,63 @@ function rateWarp(p: {
   };
 }
 
+/** Chain sessions drawn per class to learn the length distribution the chain makes by itself. */
+const LENGTH_PROBES = 2000;
+/** Budget of chain steps for those probes (classes of very long sessions keep drawn lengths). */
+const LENGTH_PROBE_STEPS = 400_000;
+/** Chain sessions tried per generated session before falling back to a drawn length. */
+const LENGTH_TRIES = 64;
+
+/** Length bucket: exact to 64 statements, then 8 per doubling. */
+function lengthBucket(n: number): number {
+  if (n <= 64) return n;
+  return 64 + Math.floor(8 * Math.log2(n / 64)) + 1;
+}
+
+/**
+ * Length conditioning of a class's chain sessions (docs/models.md "Session lengths"): the weight
+ * of a chain session of each length bucket, ∝ (the class's length distribution) ÷ (the chain's
+ * own), so accepting chain sessions with that probability keeps the chain's paths — a browse
+ * visit ends after its last page — and the class's lengths. Undefined when the chain's sessions
+ * are too long to probe or cover too little of the class's lengths.
+ */
+function lengthAcceptance(
+  cls: WorkloadSampler['classes'][number],
+  rng: Rng,
+): Map<number, number> | undefined {
+  const chain = new Map<number, number>();
+  let steps = 0;
+  for (let i = 0; i < LENGTH_PROBES; i++) {
+    let n = 0;
+    const it = cls.sequence.nextSession(rng)[Symbol.iterator]();
+    while (!it.next().done) {
+      n++;
+      if (++steps > LENGTH_PROBE_STEPS) return undefined;
+    }
+    const b = lengthBucket(n);
+    chain.set(b, (chain.get(b) ?? 0) + 1);
+  }
+  const target = new Map<number, number>();
+  for (let i = 0; i < LENGTH_PROBES; i++) {
+    const b = lengthBucket(cls.sessionLength(rng));
+    target.set(b, (target.get(b) ?? 0) + 1);
+  }
+  // the chain must reach most of the class's lengths for conditioning to mean anything
+  let covered = 0;
+  for (const [b, c] of target) if (chain.has(b)) covered += c;
+  if (covered < 0.9 * LENGTH_PROBES) return undefined;
+  const weights = new Map<number, number>();
+  let max = 0;
+  for (const [b, c] of chain) {
+    const w = (target.get(b) ?? 0) / c;
+    weights.set(b, w);
+    if (w > max) max = w;
+  }
+  if (max <= 0) return undefined;
+  for (const [b, w] of weights) weights.set(b, w / max);
+  return weights;
+}
+
 /** Longest a session may run past its drawn length to reach the end of its transaction. */
 const MAX_OVERRUN = 1000;
 
@@ -436,6 +493,10 @@ function* runEvents(
    * µs, and the class's own RNG (independent of sessions and shards).
    */
   const dispatchRoot = root.derive('units');
+  const lengthRoot = root.derive('lengths');
+  const acceptance = sampler.classes.map((c, i) =>
+    lengthAcceptance(c, lengthRoot.derive(i)),
+  );
   const slots = sampler.classes.map((c, i) =>
     c.unitGapUs
       ? {
@@ -553,6 +614,24 @@ function* runEvents(
       start.kind === SessionKind.Pool
         ? Infinity
         : Math.min(MAX_SESSION_EVENTS, cls.sessionLength(s.timeRng));
+    const accept = acceptance[start.classIndex];
+    if (start.kind !== SessionKind.Pool && accept) {
+      // a chain session whose length the class's distribution accepts: its own path and END
+      const pick = rng.derive(5);
+      for (let t = 0; t < LENGTH_TRIES; t++) {
+        const path: string[] = [];
+        for (const id of cls.sequence.nextSession(seqRng)) {
+          path.push(id);
+          if (path.length >= MAX_SESSION_EVENTS) break;
+        }
+        const w = accept.get(lengthBucket(path.length)) ?? 0;
+        if (path.length > 0 && pick.next() < w) {
+          s.seq = path[Symbol.iterator]();
+          s.remaining = path.length;
+          break;
+        }
+      }
+    }
     // Without a count or duration stop (`sessions` only), pooled connections live as long as
     // the capture did; otherwise they stay open until the run stops.
     if (start.kind === SessionKind.Pool && unbounded)
