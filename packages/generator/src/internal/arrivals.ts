@@ -41,10 +41,24 @@ function stochasticRound(x: number, rng: Rng): number {
 }
 
 /**
+ * A class's arrivals per bucket in a stationary continuation: the mean over the capture's inner
+ * buckets (all of them with fewer than three), or over all when the inner ones are empty.
+ */
+export function steadyCount(counts: readonly number[]): number {
+  const mean = (xs: readonly number[]): number =>
+    xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (counts.length < 3) return mean(counts);
+  const inner = mean(counts.slice(1, -1));
+  return inner > 0 ? inner : mean(counts);
+}
+
+/**
  * Merges every class's session starts in time order: pooled connections and initial sessions
  * (once, at their learned offsets) and arrivals (per bucket: the learned count × scale, placed
- * uniformly within the bucket; buckets tile with the capture's period). Memory: one bucket of
- * offsets per class at a time.
+ * uniformly within the bucket; past the capture, every bucket gets the class's steady count —
+ * the mean of the capture's inner buckets, since the first one lost the sessions counted as
+ * initial and the last one is cut by the capture's end — a stationary continuation). Memory:
+ * one bucket of offsets per class at a time.
  */
 export class ArrivalSchedule {
   readonly #heap = new TimedHeap<Stream>();
@@ -101,11 +115,12 @@ export class ArrivalSchedule {
     const c = this.#classes[s.classIndex] as SessionClassSampler;
     const counts = c.arrivalCounts;
     const nb = counts.length;
+    const steady = steadyCount(counts);
     // at most one full period of empty buckets (the total is > 0, so one is non-empty)
     for (let guard = 0; guard <= nb && s.pending.length === 0; guard++) {
       const b = s.nextBucket++;
       const n = stochasticRound(
-        (counts[b % nb] as number) * this.#scale,
+        (b < nb ? (counts[b] as number) : steady) * this.#scale,
         s.rng,
       );
       const base = b * c.arrivalBucketUs;
