@@ -9,6 +9,7 @@ import {
   renderSection,
 } from './bench/run.mjs';
 import { render, typeOf } from './gen-trace-docs.mjs';
+import { longFunctions } from './long-functions.mjs';
 
 const machine = {
   cpu: 'Test CPU',
@@ -121,4 +122,26 @@ test('trace docs: render field tables from a JSON Schema', () => {
   assert.match(md, /\| `kind` \| `"header"` \| yes \| K \\\| pipe \|/);
   assert.match(md, /\| `outcome.ok` \| boolean \| yes \|/);
   assert.match(md, /\| `int` \| integer \| n \|/);
+});
+
+test('long-functions: lists functions over the limit, with the reason a comment gives', () => {
+  const body = (n) =>
+    Array.from({ length: n }, (_, i) => `  f${i}();`).join('\n');
+  const src = [
+    `export function short() {\n${body(3)}\n}`,
+    `/** Docs. */\nexport function long() {\n${body(10)}\n}`,
+    `/** Docs. */\n// Long function: one state machine.\nconst arrow = () => {\n${body(10)}\n};`,
+    `class K {\n  // Long function: a loop\n  // over characters.\n  m() {\n${body(10)}\n  }\n}`,
+    `// Long function: a suite of short cases.\ndescribe('x', () => {\n${body(10)}\n});`,
+  ].join('\n');
+  const found = longFunctions('x.ts', src, 8);
+  assert.deepEqual(
+    found.map((f) => [f.name, f.lines, f.reason]),
+    [
+      ['long', 12, undefined],
+      ['arrow', 12, 'one state machine.'],
+      ['K.m', 12, 'a loop over characters.'],
+      ['(anonymous)', 12, 'a suite of short cases.'],
+    ],
+  );
 });

@@ -6,6 +6,11 @@
  * the trace in a closed loop, prints QPS and latency percentiles, checks on the server that the
  * trace's INSERTs all landed, and drops the database.
  *
+ * The INSERTs are counted by a trigger into a table of the example's own: a generated pgbench
+ * workload keeps pgbench's setup connection, whose `TRUNCATE pgbench_history` may run after some
+ * clients' INSERTs in a closed loop (sessions run side by side), so `count(*)` of
+ * pgbench_history itself can be lower than the rows the run wrote.
+ *
  * Usage: node dist/03-bench-custom-plugin/main.js <trace> [result.json]
  * Server: STB_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  */
@@ -24,6 +29,17 @@ import {
 import type { PluginDescriptor } from '@stb/bench';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** Setup after the pgbench schema: every row inserted into pgbench_history is also logged here. */
+const COUNT_INSERTS_SQL = `
+CREATE TABLE stb_example_history_inserts (at timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION stb_example_count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO stb_example_history_inserts DEFAULT VALUES;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER stb_example_count_insert AFTER INSERT ON pgbench_history
+  FOR EACH ROW EXECUTE FUNCTION stb_example_count_insert();
+`;
 const [trace, resultFile] = process.argv.slice(2);
 const serverUrl =
   process.env['STB_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -65,7 +81,10 @@ async function main(): Promise<number> {
           mode: 'closed',
           connections: 4,
           durationSeconds: 60,
-          setup: { sql: await readFile(setupFile, 'utf8'), name: setupFile },
+          setup: {
+            sql: `${await readFile(setupFile, 'utf8')}\n${COUNT_INSERTS_SQL}`,
+            name: setupFile,
+          },
           registry,
           traceInfo: { path: trace },
         },
@@ -81,12 +100,13 @@ async function main(): Promise<number> {
     if (resultFile !== undefined)
       await writeFileAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
 
-    // Check the effect on the server: every INSERT the runner counted as ok is a row.
+    // Check the effect on the server: every INSERT the runner counted as ok wrote a row
+    // (committed: the trigger's log rows roll back with the INSERT's transaction).
     const check = new pg.Client({ connectionString: url.href });
     await check.connect();
     try {
       const r = await check.query<{ n: string }>(
-        'SELECT count(*) AS n FROM pgbench_history',
+        'SELECT count(*) AS n FROM stb_example_history_inserts',
       );
       const inserts = result.templates
         .filter((x) => x.queryType === 'INSERT')

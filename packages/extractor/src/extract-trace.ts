@@ -146,13 +146,25 @@ export function extractTrace(
   source: AnyIterable<RawQueryEvent>,
   options: ExtractOptions = {},
 ): ExtractRun {
+  return startRun((state) => run(source, options, state));
+}
+
+/**
+ * A run of `iterate` (per event or per batch) over a new run's state: its catalog and summary
+ * readable while it runs, and iterable once.
+ */
+function startRun<T>(iterate: (state: RunState) => AsyncIterable<T>): {
+  readonly catalog: TemplateCatalog;
+  summary(): ExtractSummary;
+  [Symbol.asyncIterator](): AsyncIterator<T>;
+} {
   const { catalog, summary, state, once } = newRun();
   return {
     catalog,
     summary,
     [Symbol.asyncIterator]() {
       once();
-      return run(source, options, state)[Symbol.asyncIterator]();
+      return iterate(state)[Symbol.asyncIterator]();
     },
   };
 }
@@ -391,15 +403,7 @@ export function extractTraceBatches(
   source: AnyIterable<RawQueryEvent[]>,
   options: ExtractOptions = {},
 ): ExtractBatchRun {
-  const { catalog, summary, state, once } = newRun();
-  return {
-    catalog,
-    summary,
-    [Symbol.asyncIterator]() {
-      once();
-      return runBatches(source, options, state)[Symbol.asyncIterator]();
-    },
-  };
+  return startRun((state) => runBatches(source, options, state));
 }
 
 async function* runBatches(

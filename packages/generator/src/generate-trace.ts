@@ -463,6 +463,9 @@ const MAX_OVERRUN = 1000;
  * every session class) and the open sessions' next events by time with heaps, so memory is
  * bounded by the open sessions.
  */
+// Long function: a generator whose steps (dispatch, startSession, emit, budget, drop, skip) are
+// closures over the run's shared state (heaps, counters, RNG streams); the loop itself is short.
+// Moving that state into a class is how to split it; not done yet.
 function* runEvents(
   plan: Plan,
   counters: Counters,

@@ -136,6 +136,9 @@ export async function* sessionSequences(
  *   catalog: templates, header, model: createModelRegistry().get('markov'), modelOptions: { order: 2 }, seed: 1,
  * });
  */
+// Long function: the fit's passes in their order (pass 1 over the events, the sequence model,
+// classes, units, the artifact) over shared interned template tables; each pass's work is in
+// internal/ helpers.
 export async function fitWorkloadModel(
   input: () => AsyncIterable<TraceEvent>,
   options: FitWorkloadModelOptions,

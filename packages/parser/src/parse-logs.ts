@@ -245,6 +245,8 @@ function excluded(
   return false;
 }
 
+// Long function: the parse run's shared state (summary, filters, file order) and the two closures
+// that use it (parseFile, the batch iterator).
 function parseRun(
   inputs: readonly string[] | string,
   options: ParseLogsOptions,
@@ -271,6 +273,8 @@ function parseRun(
   };
   let started = false;
 
+  // Long function: reads one file (format detection, batching, per-format parsing, invalid-line
+  // accounting) on the run's shared counters, as a generator closed over them.
   async function* parseFile(
     input: string,
     fileIndex: number,

@@ -90,6 +90,8 @@ const q = (
  * import { plugin } from '../src';
  * describeDbPlugin(plugin, { target: { options: { url: 'mydb://127.0.0.1/test' } } });
  */
+// Long function: a conformance suite: a list of independent `it` cases, each short, registered in
+// one describe block.
 export function describeDbPlugin<TOptions>(
   plugin: DbPlugin<TOptions>,
   options: DescribeDbPluginOptions<TOptions>,
@@ -134,6 +136,8 @@ export function describeDbPlugin<TOptions>(
     return out;
   };
 
+  // Long function: a conformance suite: a list of independent `it` cases, each short, registered in
+  // one describe block.
   describe(`db plugin ${String(plugin.name)} (conformance)`, () => {
     beforeAll(async () => {
       t =
@@ -343,6 +347,8 @@ export function describeDbPlugin<TOptions>(
 }
 
 /** The runner checks: known traces through `runBench` with exact counts and server-side effects. */
+// Long function: a conformance suite: a list of independent `it` cases, each short, registered in
+// one describe block.
 function describeRunnerChecks<TOptions>(
   o: DescribeDbPluginOptions<TOptions>,
   env: {

@@ -140,6 +140,8 @@ async function* damaged(
  *   samples: [{ name: 'two statements', lines: ['MYLOG s1 SELECT 1', 'MYLOG s1 SELECT 2'], expectedEvents: 2, expectedSessions: 1 }],
  * });
  */
+// Long function: a conformance suite: a list of independent `it` cases, each short, registered in
+// one describe block.
 export function describeLogFormat<TOptions>(
   plugin: LogFormat<TOptions>,
   options: DescribeLogFormatOptions,
@@ -162,6 +164,8 @@ export function describeLogFormat<TOptions>(
     return out;
   };
 
+  // Long function: a conformance suite: a list of independent `it` cases, each short, registered in
+  // one describe block.
   describe(`log-format plugin ${String(plugin.name)} (conformance)`, () => {
     it('has the plugin shape: kind, kebab-case name, apiVersion 1, options accepting {}', () => {
       expect(pluginBaseProblems(plugin, 'log-format')).toEqual([]);

@@ -86,6 +86,8 @@ function plantedSessions(): SessionSequence[] {
  * import { plugin } from '../src';
  * describeSequenceModel(plugin, { options: { order: 2 } });
  */
+// Long function: a conformance suite: a list of independent `it` cases, each short, registered in
+// one describe block.
 export function describeSequenceModel<
   TOptions,
   TState extends { stateVersion: number },

@@ -192,6 +192,8 @@ function summary(
  * );
  * console.log(report.score, report.passed);
  */
+// Long function: the validation in its order (one pass over each trace feeding every property's
+// accumulator, then the scores and the report); the properties' computations are in internal/.
 export async function validateTraces(
   original: TraceInput,
   generated: TraceInput,

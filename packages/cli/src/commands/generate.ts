@@ -75,6 +75,8 @@ function modelPath(
 }
 
 /** `stb generate`: model (learned now or loaded) → synthetic trace. */
+// Long function: one commander chain, mostly the declaration of the command's 17 options (read top
+// to bottom like its --help) and the action that hands them on.
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('generate')

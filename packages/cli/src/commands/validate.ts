@@ -163,6 +163,8 @@ function performanceLines(report: ValidationReport): string[] {
 }
 
 /** `stb validate`: score a generated trace against the original. */
+// Long function: one commander chain, the declaration of the command's options (read top to bottom
+// like its --help) and the action that hands them on.
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('validate')

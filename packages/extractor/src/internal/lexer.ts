@@ -303,6 +303,8 @@ export class Lexer {
   }
 
   /** Tokenises `sql` into the internal buffers. */
+  // Long function: the lexer's single scanning loop over the characters; each token kind is one
+  // branch of it, kept in one loop on the extraction hot path (no call per character).
   tokenize(sql: string): void {
     this.#sql = sql;
     this.#count = 0;

@@ -124,6 +124,8 @@ function isJsonStart(text: string): boolean {
   return t.startsWith('{') || t.startsWith('[');
 }
 
+// Long function: a factory whose body is the format's plugin (detect, unwrap, parse) closed over
+// its dialect.
 function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
   async function* unwrap(
     lines: AsyncIterable<InputLine>,

@@ -5,7 +5,7 @@ import type { LogFormatContext } from '../log-format';
 import { envelopeConfidence, isoToUs, parseInner } from '../internal/envelope';
 import type { InnerChoice } from '../internal/envelope';
 import {
-  envelopeRecords,
+  envelopeValues,
   sampleEnvelopeRecords,
   splitCsv,
 } from '../internal/csv-records';
@@ -251,15 +251,7 @@ async function* unwrap(
   run: { log: LogKind | undefined },
 ): AsyncGenerator<InputLine> {
   const state: AuditState = new Map();
-  for await (const r of envelopeRecords(lines, ctx, isCsvHeader)) {
-    if (r.error !== undefined) {
-      ctx.report('invalid', r.line, r.error);
-      continue;
-    }
-    if (r.value === undefined) {
-      ctx.report('header', r.line);
-      continue;
-    }
+  for await (const r of envelopeValues(lines, ctx, isCsvHeader)) {
     const rec = azureMysqlRecord(r.value);
     if ('invalid' in rec) {
       ctx.report('invalid', r.line, rec.invalid);

@@ -10,7 +10,7 @@ import {
 import type { InnerChoice } from '../internal/envelope';
 import { obj, str } from '../internal/json-records';
 import {
-  envelopeRecords,
+  envelopeValues,
   sampleEnvelopeRecords,
   splitCsv,
 } from '../internal/csv-records';
@@ -116,15 +116,7 @@ async function* unwrap(
   lines: AsyncIterable<InputLine>,
   ctx: LogFormatContext,
 ): AsyncGenerator<InputLine> {
-  for await (const r of envelopeRecords(lines, ctx, isCsvHeader)) {
-    if (r.error !== undefined) {
-      ctx.report('invalid', r.line, r.error);
-      continue;
-    }
-    if (r.value === undefined) {
-      ctx.report('header', r.line);
-      continue;
-    }
+  for await (const r of envelopeValues(lines, ctx, isCsvHeader)) {
     const rec = azureRecord(r.value);
     if (typeof rec === 'string') {
       ctx.report('invalid', r.line, rec);

@@ -45,6 +45,8 @@ function num(text: string, key: string): string | undefined {
 const USE_RE = /^use [^;]+;$/i;
 const SET_TS_RE = /^SET timestamp=(\d+)(?:\.\d+)?;$/;
 
+// Long function: one streaming state machine over the slow log's header, `use`, `SET timestamp` and
+// statement lines.
 async function* parseSlow(
   lines: AsyncIterable<InputLine>,
   opts: MysqlSlowOptions,

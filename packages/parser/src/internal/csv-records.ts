@@ -157,6 +157,25 @@ export async function* envelopeRecords(
 }
 
 /**
+ * The values of {@link envelopeRecords}: a broken record is reported `invalid` with its reason
+ * and the CSV header row `header`, so a format's unwrap sees records only. @internal
+ */
+export async function* envelopeValues(
+  lines: AsyncIterable<InputLine>,
+  ctx: LogFormatContext,
+  isCsvHeader: (text: string) => boolean,
+): AsyncGenerator<{
+  readonly value: Record<string, unknown>;
+  readonly line: number;
+}> {
+  for await (const r of envelopeRecords(lines, ctx, isCsvHeader)) {
+    if (r.error !== undefined) ctx.report('invalid', r.line, r.error);
+    else if (r.value === undefined) ctx.report('header', r.line);
+    else yield { value: r.value, line: r.line };
+  }
+}
+
+/**
  * The complete records of sample lines (detection), CSV or JSON as {@link envelopeRecords}
  * decides; `header` is the CSV header when there is one. @internal
  */

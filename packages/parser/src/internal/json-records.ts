@@ -54,6 +54,8 @@ export class JsonRecordScanner {
   }
 
   /** Records completed by this line (appended to `out`). */
+  // Long function: the JSON scanner's per-line state machine over characters (strings, escapes,
+  // depth, resynchronisation).
   push(text: string, line: number, out: JsonRecord[]): void {
     const trimmed = text.trim();
     if (this.resync) {
