@@ -96,7 +96,7 @@ describe('openStream', () => {
       ended.push(data);
       ended.push(null);
       let counted = 0;
-      const opened = await openStream(ended, 'mem', undefined, {
+      const opened = await openStream(ended, 'mem', {
         onBytes: (n) => {
           counted = n;
         },

@@ -80,7 +80,7 @@ export async function openInput(
       signal: options.signal,
     });
   }
-  return openStream(raw, name, sizeBytes, options);
+  return openStream(raw, name, { ...options, sizeBytes });
 }
 
 /**
@@ -91,9 +91,9 @@ export async function openInput(
 export async function openStream(
   opened: Readable,
   name: string,
-  sizeBytes: number | undefined,
-  options: OpenInputOptions = {},
+  options: OpenInputOptions & { sizeBytes?: number | undefined } = {},
 ): Promise<OpenedInput> {
+  const { sizeBytes } = options;
   let raw = opened;
   // Peek at the first bytes to detect gzip, then push them back.
   const first = await readFirstChunk(raw, name);
