@@ -167,8 +167,8 @@ async function main() {
 
   const rows = [];
   const table = [
-    '| log | MB | statements | stb wall s (median) | stb statements/s | stb peak RSS MB | stb 1 core statements/s | pgBadger wall s (median) | stb ÷ pgBadger speed |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| log | MB | statements | stb wall s (median) | stb statements/s | stb statements/CPU-s | stb peak RSS MB | stb 1 core statements/s | pgBadger wall s (median) | stb ÷ pgBadger speed | stb ÷ pgBadger by CPU s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const rounds = Number(process.env.STB_PARSE_BENCH_ROUNDS ?? 2);
   const big = process.env.STB_PARSE_BENCH_PGBADGER_1G === '1';
@@ -209,9 +209,24 @@ async function main() {
     const oneCore = pinned ? statements / pinned.wall : undefined;
     const pgbWall = pgb.length > 0 ? median(pgb.map((r) => r.wall)) : undefined;
     const ratio = pgbWall === undefined ? undefined : pgbWall / stbWall;
+    // CPU time (user + system) is steadier than wall time on the shared, loaded machine.
+    const stbCpu = median(all.map((r) => r.cpu));
+    const pgbCpu = pgb.length > 0 ? median(pgb.map((r) => r.cpu)) : undefined;
+    const cpuRatio = pgbCpu === undefined ? undefined : pgbCpu / stbCpu;
     table.push(
-      `| ${name} | ${r1(mb)} | ${statements} | ${r2(stbWall)} | ${Math.round(stbRate)} | ${r1(peak)} | ${oneCore === undefined ? '—' : Math.round(oneCore)} | ${pgbWall === undefined ? '—' : r2(pgbWall)} | ${ratio === undefined ? '—' : r2(ratio)} |`,
+      `| ${name} | ${r1(mb)} | ${statements} | ${r2(stbWall)} | ${Math.round(stbRate)} | ${Math.round(statements / stbCpu)} | ${r1(peak)} | ${oneCore === undefined ? '—' : Math.round(oneCore)} | ${pgbWall === undefined ? '—' : r2(pgbWall)} | ${ratio === undefined ? '—' : r2(ratio)} | ${cpuRatio === undefined ? '—' : r2(cpuRatio)} |`,
     );
+    rows.push({
+      metric: `${name}: stb statements per CPU-second (user + system, median)`,
+      value: Math.round(statements / stbCpu),
+      unit: 'statements/CPU-s',
+    });
+    if (cpuRatio !== undefined)
+      rows.push({
+        metric: `${name}: pgBadger CPU s ÷ stb CPU s (medians)`,
+        value: r2(cpuRatio),
+        unit: 'ratio',
+      });
     rows.push({
       metric: `${name}: stb statements/s (whole process, median)`,
       value: Math.round(stbRate),
@@ -252,7 +267,7 @@ async function main() {
       command: 'flock /work/wt/bench.lock npm run bench -- parse-throughput',
       rows,
       table,
-      notes: `Logs: pgbench (TPC-B-like, 4 clients) on a private PostgreSQL 15 with log_statement = 'all', stderr + csvlog + jsonlog of the same run (packages/parser/bench/make-pgbench-log.sh), cut to 1 GiB / 100 MiB (${big ? 'pgBadger ran on both' : 'pgBadger ran on the 100 MiB log only: on the 1 GiB log one round takes 10+ minutes, longer than the time this run had; set STB_PARSE_BENCH_PGBADGER_1G=1'}); the MySQL log is the mariadb-sysbench-text sample repeated. stb: \`stb parse --json -i <log> -o out.jsonl\` (sequential; one worker: parallel parsing of one file by byte ranges is not built yet). pgBadger 12 from apt: \`pgbadger -q -f <format> [--prefix '${PG_PREFIX}'] -o out.html <log>\`, its default single process. Rounds alternate stb and pgBadger; wall times are medians. "1 core": the stb run under \`taskset -c 0\`. The machine (${os.cpus().length} cores) is shared with other engineers: see the load averages; figures are noisy.`,
+      notes: `Logs: pgbench (TPC-B-like, 4 clients) on a private PostgreSQL 15 with log_statement = 'all', stderr + csvlog + jsonlog of the same run (packages/parser/bench/make-pgbench-log.sh), cut to 1 GiB / 100 MiB (${big ? 'pgBadger ran on both' : 'pgBadger ran on the 100 MiB log only: on the 1 GiB log one round takes 10+ minutes, longer than the time this run had; set STB_PARSE_BENCH_PGBADGER_1G=1'}); the MySQL log is the mariadb-sysbench-text sample repeated. stb: \`stb parse --json -i <log> -o out.jsonl\` (sequential, one thread: parallel parsing of one file is not built yet, see docs/extraction.md). pgBadger 12 from apt: \`pgbadger -q -f <format> [--prefix '${PG_PREFIX}'] -o out.html <log>\`, its default single process. Rounds alternate stb and pgBadger; wall times are medians. "1 core": the stb run under \`taskset -c 0\`. The machine (${os.cpus().length} cores) is shared with other engineers: see the load averages; wall-time figures are noisy and, at a load of 10–20, far below an idle core's; statements per CPU-second (user + system of the process) is the steadier per-core figure.`,
     })}\n`,
   );
 }

@@ -60,6 +60,16 @@ export interface LogFormat<TOptions = unknown> extends PluginBase<TOptions> {
     options: TOptions,
     ctx: LogFormatContext,
   ): AsyncIterable<RawQueryEvent>;
+  /**
+   * Optional fast path of {@link LogFormat.parse}: the same events in the same order, from lines
+   * given in arrays and as arrays (one `await` per array instead of one per line and event).
+   * The host uses it when present.
+   */
+  parseBatches?(
+    lines: AsyncIterable<InputLine[]>,
+    options: TOptions,
+    ctx: LogFormatContext,
+  ): AsyncIterable<RawQueryEvent[]>;
 }
 
 /**

@@ -172,6 +172,39 @@ class BatchedLines implements AsyncIterable<InputLine> {
     await this.batches.return?.();
   }
 
+  /** The lines as arrays: `head` first, then the batches not read yet. */
+  arrays(): AsyncIterable<InputLine[]> {
+    return {
+      [Symbol.asyncIterator]: (): AsyncIterator<InputLine[]> => {
+        let head: InputLine[] | undefined = this.head;
+        return {
+          next: async (): Promise<IteratorResult<InputLine[]>> => {
+            if (head !== undefined && head.length > 0) {
+              const value = head;
+              head = undefined;
+              return { done: false, value };
+            }
+            while (!this.done) {
+              const r = await this.batches.next();
+              if (r.done) {
+                this.done = true;
+                break;
+              }
+              if (r.value.length === 0) continue;
+              this.onLine((r.value[r.value.length - 1] as InputLine).line);
+              return r;
+            }
+            return { done: true, value: undefined };
+          },
+          return: async (): Promise<IteratorResult<InputLine[]>> => {
+            await this.close();
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<InputLine> {
     let batch = this.head;
     let i = 0;
@@ -400,51 +433,68 @@ function parseRun(
     const prefix = files.length > 1 ? `${fileIndex}:` : '';
     const { databases, users, applications, from, to, excludeSessions } =
       filters;
+    /** Applies the logging-control rule and the filters; counts and prefixes what is kept. */
+    const keep = (ev: RawQueryEvent): boolean => {
+      const local = ev.sessionId;
+      const full = prefix + local;
+      if (!options.keepLoggingControl && isLoggingControl(ev.sql)) {
+        addCount(fs.skipped, 'logging-control');
+        addCount(summary.skipped, 'logging-control');
+        return false;
+      }
+      if (
+        (databases &&
+          (ev.database === undefined || !databases.includes(ev.database))) ||
+        (users && (ev.user === undefined || !users.includes(ev.user))) ||
+        (applications &&
+          (ev.application === undefined ||
+            !applications.includes(ev.application))) ||
+        (from !== undefined && ev.startUs !== undefined && ev.startUs < from) ||
+        (to !== undefined && ev.startUs !== undefined && ev.startUs >= to) ||
+        (excludeSessions && excluded(excludeSessions, local, full))
+      ) {
+        fs.filtered++;
+        summary.filtered++;
+        return false;
+      }
+      ev.sessionId = full;
+      ev.fileIndex = fileIndex;
+      if (!sessions.has(full)) {
+        sessions.add(full);
+        fs.sessions++;
+        summary.sessions++;
+      }
+      fs.events++;
+      summary.events++;
+      if ((summary.events & 1023) === 0 && options.signal?.aborted)
+        throw new StbError('STB_ABORTED', '[stb] [parser] Parsing was aborted.');
+      return true;
+    };
     let batch: RawQueryEvent[] = [];
     try {
-      for await (const ev of plugin.parse(lines, pluginOptions, ctx)) {
-        const local = ev.sessionId;
-        const full = prefix + local;
-        if (!options.keepLoggingControl && isLoggingControl(ev.sql)) {
-          addCount(fs.skipped, 'logging-control');
-          addCount(summary.skipped, 'logging-control');
-          continue;
+      if (plugin.parseBatches) {
+        for await (const evs of plugin.parseBatches(
+          lines.arrays(),
+          pluginOptions,
+          ctx,
+        )) {
+          for (const ev of evs) {
+            if (!keep(ev)) continue;
+            batch.push(ev);
+            if (batch.length >= BATCH_EVENTS) {
+              yield batch;
+              batch = [];
+            }
+          }
         }
-        if (
-          (databases &&
-            (ev.database === undefined || !databases.includes(ev.database))) ||
-          (users && (ev.user === undefined || !users.includes(ev.user))) ||
-          (applications &&
-            (ev.application === undefined ||
-              !applications.includes(ev.application))) ||
-          (from !== undefined &&
-            ev.startUs !== undefined &&
-            ev.startUs < from) ||
-          (to !== undefined && ev.startUs !== undefined && ev.startUs >= to) ||
-          (excludeSessions && excluded(excludeSessions, local, full))
-        ) {
-          fs.filtered++;
-          summary.filtered++;
-          continue;
-        }
-        ev.sessionId = full;
-        ev.fileIndex = fileIndex;
-        if (!sessions.has(full)) {
-          sessions.add(full);
-          fs.sessions++;
-          summary.sessions++;
-        }
-        fs.events++;
-        summary.events++;
-        if ((summary.events & 1023) === 0 && options.signal?.aborted)
-          throw new StbError(
-            'STB_ABORTED',
-            '[stb] [parser] Parsing was aborted.',
-          );
-        batch.push(ev);
-        if (batch.length >= BATCH_EVENTS) {
-          yield batch;
-          batch = [];
+      } else {
+        for await (const ev of plugin.parse(lines, pluginOptions, ctx)) {
+          if (!keep(ev)) continue;
+          batch.push(ev);
+          if (batch.length >= BATCH_EVENTS) {
+            yield batch;
+            batch = [];
+          }
         }
       }
       if (batch.length > 0) yield batch;

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { RawQueryEvent } from '@stb/core';
-import { parseLogBatches, parseLogs } from '@stb/parser';
+import type { InputLine, RawQueryEvent } from '@stb/core';
+import { parseLogBatches, parseLogs, postgresStderr } from '@stb/parser';
+import type { LogFormatContext } from '@stb/parser';
 import { GENERATED } from './helpers';
 
 // parseLogBatches is what `stb parse` reads: the same events, order and summary as parseLogs,
@@ -76,3 +77,52 @@ it('several inputs and multi-line records across 1 MiB read chunks', async () =>
   );
   expect(b.events.some((e) => e.sql.includes('\n'))).toBe(true);
 });
+
+it.each([
+  'pg-logstatement-duration/postgresql.log.gz',
+  'pg-mindur-rds/postgresql.log.gz',
+])(
+  '%s: the stderr plugin gives the same events and reports per line and in batches',
+  async (f) => {
+    const text = gunzipSync(readFileSync(path.join(GENERATED, f))).toString(
+      'utf8',
+    );
+    // Damage a few lines too, so invalid and continuation-without-entry reports are compared.
+    const lines: InputLine[] = `\tstray continuation\n${text}not a log line\n\n`
+      .split('\n')
+      .slice(0, -1)
+      .map((t, i) => ({ text: t, line: i + 1 }));
+    const context = () => {
+      const reports: string[] = [];
+      const ctx: LogFormatContext = {
+        file: 'x.log',
+        fileIndex: 0,
+        onInvalid: 'collect',
+        report: (kind, line, reason) => {
+          reports.push(`${kind}:${line}:${reason ?? ''}`);
+        },
+      };
+      return { ctx, reports };
+    };
+    const one = context();
+    const perLine: RawQueryEvent[] = [];
+    async function* each() {
+      yield* lines;
+    }
+    for await (const e of postgresStderr.parse(each(), {}, one.ctx))
+      perLine.push(e);
+    const two = context();
+    const inBatches: RawQueryEvent[] = [];
+    async function* arrays() {
+      for (let i = 0; i < lines.length; i += 7) yield lines.slice(i, i + 7);
+    }
+    const parseBatches = postgresStderr.parseBatches;
+    expect(parseBatches).toBeDefined();
+    for await (const b of parseBatches!(arrays(), {}, two.ctx))
+      inBatches.push(...b);
+    expect(perLine.length).toBeGreaterThan(0);
+    expect(inBatches).toEqual(perLine);
+    expect(two.reports.sort()).toEqual(one.reports.sort());
+    expect(one.reports.some((r) => r.startsWith('invalid:'))).toBe(true);
+  },
+);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isStbError } from '../errors';
 import { collect } from '../streams';
-import { openInput, readLines, splitLineBatches } from './input';
+import { Readable } from 'node:stream';
+import { openInput, openStream, readLines, splitLineBatches } from './input';
 
 const dir = mkdtempSync(join(tmpdir(), 'stb-input-'));
 
@@ -83,5 +84,26 @@ describe('splitLineBatches', () => {
       lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)),
     );
     expect(flat.map((l) => l.line)).toEqual(lines.map((_, i) => i + 1));
+  });
+});
+
+describe('openStream', () => {
+  it('keeps the data when the first read already reached the end of the stream', async () => {
+    // Everything is buffered and the end is known before the first read: 'end' is emitted
+    // before the peeked chunk could be pushed back (it used to be lost to `unshift`).
+    for (const data of [Buffer.from('a\nb\n'), gzipSync('a\nb\n')]) {
+      const ended = new Readable({ read() {} });
+      ended.push(data);
+      ended.push(null);
+      let counted = 0;
+      const opened = await openStream(ended, 'mem', {
+        onBytes: (n) => {
+          counted = n;
+        },
+      });
+      const lines = await collect(splitLineBatches(opened.stream, 'mem'));
+      expect(lines.flat().map((l) => l.text)).toEqual(['a', 'b']);
+      expect(counted).toBe(data.length);
+    }
   });
 });

@@ -80,13 +80,32 @@ export async function openInput(
       signal: options.signal,
     });
   }
+  return openStream(raw, name, { ...options, sizeBytes });
+}
+
+/**
+ * The part of {@link openInput} after the stream is open: peeks at the first chunk for the gzip
+ * magic, hands it back, counts bytes and gunzips.
+ * @internal
+ */
+export async function openStream(
+  opened: Readable,
+  name: string,
+  options: OpenInputOptions & { sizeBytes?: number | undefined } = {},
+): Promise<OpenedInput> {
+  const { sizeBytes } = options;
+  let raw = opened;
   // Peek at the first bytes to detect gzip, then push them back.
   const first = await readFirstChunk(raw, name);
-  if (first) raw.unshift(first);
   // An empty input has already ended: a consumer of the ended stream would wait for an 'end'
   // that never comes again (and Node would exit 0 with the work unfinished). Hand out a fresh,
   // empty stream instead.
-  else raw = Readable.from([]);
+  if (first === null) raw = Readable.from([]);
+  // The first read took the whole input and the stream has ended ('end' was emitted before this
+  // line ran): `unshift` would fail (ERR_STREAM_UNSHIFT_AFTER_END_EVENT) and the data be lost.
+  else if (raw.readableEnded)
+    raw = Readable.from([first], { objectMode: false });
+  else raw.unshift(first);
   if (options.onBytes) {
     // Count through a pass-through stage: a 'data' listener on `raw` would switch it to
     // flowing mode and race the consumer for chunks.

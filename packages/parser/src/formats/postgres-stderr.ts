@@ -43,65 +43,76 @@ function compile(prefix: string): CompiledPrefix {
   }
 }
 
-async function* parseStderr(
-  lines: AsyncIterable<InputLine>,
+/** The prefix to use: the configured one, else the best match on the first lines. */
+function choosePrefix(
   opts: PostgresStderrOptions,
+  head: () => readonly InputLine[],
   ctx: LogFormatContext,
-): AsyncGenerator<RawQueryEvent> {
+): CompiledPrefix {
   let prefix: CompiledPrefix;
-  let source = lines;
   if (opts.prefix !== undefined) prefix = compile(opts.prefix);
   else {
-    const peek = await peekLines(lines, opts.detectLines ?? 1000);
-    source = peek.all;
-    const best = detectPgPrefix(peek.head.map((l) => l.text));
-    if (!best) {
-      // Nothing matches: every line will be reported invalid (or the first one thrown).
-      prefix = new CompiledPrefix('%m [%p] ');
-    } else prefix = best.prefix;
+    const best = detectPgPrefix(head().map((l) => l.text));
+    // Nothing matches: every line will be reported invalid (or the first one thrown).
+    prefix = best ? best.prefix : new CompiledPrefix('%m [%p] ');
   }
   if (prefix.timeResolutionUs !== undefined)
     ctx.setTimeResolutionUs?.(prefix.timeResolutionUs);
-  const proc = new PgProcessor(ctx);
-  const out = proc.out;
+  return prefix;
+}
+
+/**
+ * The synchronous core of the stderr parser: lines in, completed events out (in {@link out}),
+ * shared by the per-line and the batched plugin entry points.
+ */
+class StderrParser {
+  readonly proc: PgProcessor;
+  /** Completed events, in log order; the caller takes and clears them. */
+  readonly out: RawQueryEvent[];
   // One entry object, reused: the processor copies what it keeps.
-  const cur: PgEntry = blankPgEntry();
-  let has = false;
-  const dispatch = () => {
-    if (PG_SUB_SEVERITIES.has(cur.severity)) proc.sub(cur);
-    else proc.entry(cur);
-  };
-  for await (const { text, line } of source) {
+  readonly #cur: PgEntry = blankPgEntry();
+  #has = false;
+
+  constructor(
+    readonly prefix: CompiledPrefix,
+    readonly ctx: LogFormatContext,
+  ) {
+    this.proc = new PgProcessor(ctx);
+    this.out = this.proc.out;
+  }
+
+  #dispatch(): void {
+    const cur = this.#cur;
+    if (PG_SUB_SEVERITIES.has(cur.severity)) this.proc.sub(cur);
+    else this.proc.entry(cur);
+  }
+
+  line(text: string, line: number): void {
+    const cur = this.#cur;
     const c = text.charCodeAt(0);
     if (c === 9) {
-      if (has && !looksBinary(text)) cur.message += '\n' + text.slice(1);
+      if (this.#has && !looksBinary(text)) cur.message += '\n' + text.slice(1);
       else
-        ctx.report(
+        this.ctx.report(
           'invalid',
           line,
-          has ? 'binary data' : 'continuation line without an entry',
+          this.#has ? 'binary data' : 'continuation line without an entry',
         );
-      continue;
+      return;
     }
-    const m = text.length > 0 ? prefix.match(text) : undefined;
+    const m = text.length > 0 ? this.prefix.match(text) : undefined;
     if (!m) {
-      if (text.length === 0) ctx.report('blank', line);
+      if (text.length === 0) this.ctx.report('blank', line);
       else
-        ctx.report(
+        this.ctx.report(
           'invalid',
           line,
           'line does not start with the log_line_prefix nor a tab',
         );
-      continue;
+      return;
     }
-    if (has) {
-      dispatch();
-      if (out.length > 0) {
-        for (const ev of out) yield ev;
-        out.length = 0;
-      }
-    }
-    has = true;
+    if (this.#has) this.#dispatch();
+    this.#has = true;
     cur.line = line;
     cur.timeUs = m.timeUs;
     cur.pid = m.pid;
@@ -116,10 +127,100 @@ async function* parseStderr(
     cur.severity = m.severity;
     cur.message = text.slice(m.messageStart);
   }
-  if (has) dispatch();
-  proc.finish();
+
+  finish(): void {
+    if (this.#has) this.#dispatch();
+    this.#has = false;
+    this.proc.finish();
+  }
+}
+
+async function* parseStderr(
+  lines: AsyncIterable<InputLine>,
+  opts: PostgresStderrOptions,
+  ctx: LogFormatContext,
+): AsyncGenerator<RawQueryEvent> {
+  let source = lines;
+  let head: InputLine[] = [];
+  if (opts.prefix === undefined) {
+    const peek = await peekLines(lines, opts.detectLines ?? 1000);
+    source = peek.all;
+    head = peek.head;
+  }
+  const p = new StderrParser(
+    choosePrefix(opts, () => head, ctx),
+    ctx,
+  );
+  const out = p.out;
+  for await (const { text, line } of source) {
+    p.line(text, line);
+    if (out.length > 0) {
+      for (const ev of out) yield ev;
+      out.length = 0;
+    }
+  }
+  p.finish();
   for (const ev of out) yield ev;
   out.length = 0;
+}
+
+/** {@link parseStderr} over lines in arrays, giving events in arrays: no `await` per line. */
+async function* parseStderrBatches(
+  batches: AsyncIterable<InputLine[]>,
+  opts: PostgresStderrOptions,
+  ctx: LogFormatContext,
+): AsyncGenerator<RawQueryEvent[]> {
+  const it = batches[Symbol.asyncIterator]();
+  const held: InputLine[][] = [];
+  let done = false;
+  try {
+    if (opts.prefix === undefined) {
+      // Read ahead for prefix detection (the first `detectLines` lines).
+      const want = opts.detectLines ?? 1000;
+      let n = 0;
+      while (n < want) {
+        const r = await it.next();
+        if (r.done) {
+          done = true;
+          break;
+        }
+        held.push(r.value);
+        n += r.value.length;
+      }
+    }
+    const p = new StderrParser(
+      choosePrefix(
+        opts,
+        () => held.flat().slice(0, opts.detectLines ?? 1000),
+        ctx,
+      ),
+      ctx,
+    );
+    const take = (): RawQueryEvent[] => {
+      const evs = p.out.slice();
+      p.out.length = 0;
+      return evs;
+    };
+    const feed = (b: readonly InputLine[]): void => {
+      for (let i = 0; i < b.length; i++) {
+        const l = b[i] as InputLine;
+        p.line(l.text, l.line);
+      }
+    };
+    for (const b of held) feed(b);
+    held.length = 0;
+    if (p.out.length > 0) yield take();
+    while (!done) {
+      const r = await it.next();
+      if (r.done) break;
+      feed(r.value);
+      if (p.out.length > 0) yield take();
+    }
+    p.finish();
+    if (p.out.length > 0) yield take();
+  } finally {
+    await it.return?.();
+  }
 }
 
 /**
@@ -140,4 +241,5 @@ export const postgresStderr = defineLogFormat<PostgresStderrOptions>({
     return best ? Math.min(1, best.score) * 0.95 : 0;
   },
   parse: parseStderr,
+  parseBatches: parseStderrBatches,
 });

@@ -15,5 +15,12 @@ const LOGGING_CONTROL = new RegExp(
 
 /** True when `sql` only switches the server's statement logging. */
 export function isLoggingControl(sql: string): boolean {
+  // Most statements cannot match: skip the regex unless the first word starts with S or A.
+  let i = 0;
+  let c = sql.charCodeAt(0);
+  while (c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff)
+    c = sql.charCodeAt(++i);
+  if (c !== 83 && c !== 115 && c !== 65 && c !== 97 && !(c > 127))
+    return false;
   return LOGGING_CONTROL.test(sql);
 }
