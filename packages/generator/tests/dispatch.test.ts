@@ -18,10 +18,13 @@ beforeAll(async () => {
   artifact = await pooledArtifact();
 });
 
-async function events(options: GenerateTraceOptions): Promise<TraceEvent[]> {
+async function events(
+  options: GenerateTraceOptions,
+  from = artifact,
+): Promise<TraceEvent[]> {
   const out: TraceEvent[] = [];
   for await (const r of generateTrace(
-    artifact,
+    from,
     options,
   ) as AsyncIterable<TraceRecord>)
     if (r.kind === 'event') out.push(r);
@@ -74,5 +77,62 @@ describe('dispatched units', () => {
     expect(s0.length).toBeGreaterThan(0);
     expect(s1.length).toBeGreaterThan(0);
     expect(runOrder([...s0, ...s1])).toEqual(runOrder(all));
+  });
+});
+
+/** Share of the BEGINs (unit starts) in the first `share` of the span of all events. */
+function earlyShare(es: TraceEvent[], share: number): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const e of es) {
+    if (e.startUs < lo) lo = e.startUs;
+    if (e.startUs > hi) hi = e.startUs;
+  }
+  const begins = es.filter((e) => e.templateId === TPCB.begin.id);
+  const cut = lo + share * (hi - lo);
+  return begins.filter((e) => e.startUs < cut).length / begins.length;
+}
+
+describe('dispatched units: rate profile (issue 13)', () => {
+  const SPAN_US = 30_000_000;
+  const RAMP = { share: 0.3, perSecond: 5 };
+  let ramp: ModelArtifact;
+  beforeAll(async () => {
+    // 5 units/s over the first 30 % of the capture, then 100/s (a monitor polls from its start)
+    ramp = await pooledArtifact({ ramp: RAMP });
+  });
+
+  it('a stationary schedule gets no profile', () => {
+    const pool = artifact.sessions.classes.find((c) => c.pool.count === 4);
+    expect(pool?.units).toBeDefined();
+    expect(pool?.units?.profile).toBeUndefined();
+  });
+
+  it('a class whose schedule ramps up keeps its unit starts per 24th of the capture', () => {
+    const source = pooledTrace({ ramp: RAMP }).events;
+    expect(earlyShare(source, 0.3)).toBeLessThan(0.03);
+    const pool = ramp.sessions.classes.find((c) => c.pool.count === 4);
+    expect(pool?.units?.mode).toBe('dispatch');
+    const profile = pool?.units?.profile;
+    expect(profile).toBeDefined();
+    expect(profile?.counts).toHaveLength(24);
+    // the first 7 of 24 buckets (29 %) hold a few units each, the rest near 2100 / 17
+    const counts = profile?.counts ?? [];
+    expect(Math.max(...counts.slice(0, 7))).toBeLessThan(20);
+    expect(Math.min(...counts.slice(8))).toBeGreaterThan(90);
+  });
+
+  it('the generated trace starts its units where the source did (duration and count stops)', async () => {
+    const byDuration = await events({ seed: 5, durationUs: SPAN_US }, ramp);
+    expect(earlyShare(byDuration, 0.3)).toBeLessThanOrEqual(0.05);
+    const sourceEvents = pooledTrace({ ramp: RAMP }).events.length;
+    const byCount = await events({ seed: 6, count: sourceEvents }, ramp);
+    expect(earlyShare(byCount, 0.3)).toBeLessThanOrEqual(0.05);
+    // the rate past the quiet phase is the source's
+    const begins = (es: TraceEvent[]) =>
+      es.filter((e) => e.templateId === TPCB.begin.id).length;
+    const source = begins(pooledTrace({ ramp: RAMP }).events);
+    expect(begins(byDuration) / source).toBeGreaterThan(0.85);
+    expect(begins(byDuration) / source).toBeLessThan(1.15);
   });
 });

@@ -149,20 +149,32 @@ export function tpcbArtifact(sessions = 200): Promise<ModelArtifact> {
 /**
  * A pool of `connections` long-lived connections whose TPC-B transactions come from one shared
  * Poisson schedule of `perSecond` transactions/s, each taken by the connection free longest
- * (pgbench `-R` with one thread), for `seconds`.
+ * (pgbench `-R` with one thread), for `seconds`. With `ramp`, the schedule runs at
+ * `ramp.perSecond` over the first `ramp.share` of the capture (0: none; clients starting late)
+ * and a monitoring connection polls once a second from the capture's start.
  */
 export function pooledTrace(
-  connections = 4,
-  perSecond = 100,
-  seconds = 30,
+  o: {
+    connections?: number;
+    perSecond?: number;
+    seconds?: number;
+    ramp?: { share: number; perSecond: number };
+  } = {},
 ): SourceTrace {
+  const { connections = 4, perSecond = 100, seconds = 30, ramp } = o;
   const rng = createRng(777);
   const t0 = Date.UTC(2024, 4, 1) * 1000;
+  const rampEndUs = t0 + Math.round((ramp?.share ?? 0) * seconds * 1e6);
   const free = new Array<number>(connections).fill(t0);
   const events: TraceEvent[] = [];
   let slot = t0;
   for (;;) {
-    slot += Math.round(rng.exponential(perSecond) * 1e6);
+    if (slot < rampEndUs && ramp !== undefined && ramp.perSecond > 0)
+      slot += Math.round(rng.exponential(ramp.perSecond) * 1e6);
+    else
+      slot =
+        Math.max(slot, rampEndUs) +
+        Math.round(rng.exponential(perSecond) * 1e6);
     if (slot >= t0 + seconds * 1e6) break;
     const c = free.indexOf(Math.min(...free));
     let t = Math.max(slot, free[c] as number);
@@ -186,12 +198,25 @@ export function pooledTrace(
     }
     free[c] = t;
   }
+  if (ramp !== undefined)
+    // a monitoring connection polls once a second over the whole capture
+    for (let t = t0; t < t0 + seconds * 1e6; t += 1_000_000)
+      events.push({
+        kind: 'event',
+        startUs: t,
+        sessionId: 'monitor',
+        templateId: TPCB.selAcc.id,
+        params: [{ t: 'int', v: 1 }],
+        durationUs: 100,
+      });
   return sourceTrace(events);
 }
 
 /** A markov artifact fitted on {@link pooledTrace}. */
-export function pooledArtifact(): Promise<ModelArtifact> {
-  return fitMarkov(pooledTrace());
+export function pooledArtifact(
+  ...args: Parameters<typeof pooledTrace>
+): Promise<ModelArtifact> {
+  return fitMarkov(pooledTrace(...args));
 }
 
 /** Events in the order a sequential run emits them (start, then session index), to compare shards. */

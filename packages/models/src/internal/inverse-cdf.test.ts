@@ -75,3 +75,43 @@ describe('InverseCdfSampler.at', () => {
     expect(mismatches).toBe(0);
   });
 });
+
+describe('InverseCdfSampler.fromSketch: few distinct values (issue 13)', () => {
+  it('draws a sketch of 0 (84 %) and 1000 (16 %) as a step: only 0 or 1000, mean within 2 % of 160', () => {
+    const s = new KllSketch({ k: 200 });
+    const rng = createRng(21);
+    for (let i = 0; i < 50_000; i++) s.update(rng.next() < 0.84 ? 0 : 1000);
+    const sampler = InverseCdfSampler.fromSketch(
+      s.toState(),
+    ) as InverseCdfSampler;
+    const draw = createRng(22);
+    let sum = 0;
+    const n = 200_000;
+    let other = 0;
+    for (let i = 0; i < n; i++) {
+      const v = sampler.sample(draw);
+      if (v !== 0 && v !== 1000) other++;
+      sum += v;
+    }
+    expect(other).toBe(0);
+    expect(Math.abs(sum / n - 160) / 160).toBeLessThan(0.02);
+  });
+
+  it('still interpolates a continuous sketch (draws are not just its items)', () => {
+    const s = new KllSketch({ k: 200 });
+    const rng = createRng(23);
+    const items = new Set<number>();
+    for (let i = 0; i < 50_000; i++) {
+      const v = rng.exponential(0.01);
+      s.update(v);
+      items.add(v);
+    }
+    const sampler = InverseCdfSampler.fromSketch(
+      s.toState(),
+    ) as InverseCdfSampler;
+    const draw = createRng(24);
+    const out = Array.from({ length: 2000 }, () => sampler.sample(draw));
+    expect(new Set(out).size).toBeGreaterThan(1900);
+    expect(out.filter((v) => items.has(v)).length).toBeLessThan(100);
+  });
+});

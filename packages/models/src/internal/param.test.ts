@@ -320,3 +320,63 @@ describe('frequency table', () => {
     for (const i of items) expect(i).toMatchObject({ count: 5, sessions: 3 });
   });
 });
+
+describe('parameter models: numbers seen once (Good–Turing, issue 13)', () => {
+  it('a slot of ~60 distinct ints draws ≥ 90 % distinct values in 60 draws (a replayed table gave ≈ 63 %)', () => {
+    const rng = createRng(57);
+    const seen = new Set<number>();
+    while (seen.size < 60) seen.add(1 + rng.int(1_000_000));
+    const values: ParamValue[] = [...seen].map((v) => ({ t: 'int', v }));
+    const f = new SlotFitter(OPEN.minSessions);
+    values.forEach((v, i) => f.add(v, 0, i % 50));
+    const sampler = new SlotSampler(f.toState(OPEN));
+    for (let seed = 0; seed < 5; seed++) {
+      const draw = createRng(500 + seed);
+      const out = Array.from({ length: 60 }, () => sampler.sample(draw, 0));
+      expect(out.every((v) => v.t === 'int')).toBe(true);
+      expect(new Set(nums(out)).size).toBeGreaterThanOrEqual(54);
+      // still within the range seen
+      expect(Math.min(...nums(out))).toBeGreaterThanOrEqual(Math.min(...seen));
+      expect(Math.max(...nums(out))).toBeLessThanOrEqual(Math.max(...seen));
+    }
+  });
+
+  it('a small domain seen many times still draws only its values, in their shares', () => {
+    const rng = createRng(58);
+    const domain = [10, 20, 30, 40, 50];
+    const values: ParamValue[] = Array.from({ length: 1000 }, () => ({
+      t: 'int',
+      v: domain[rng.int(domain.length)] as number,
+    }));
+    const { out } = fitAndSample(values);
+    expect(new Set(nums(out))).toEqual(new Set(domain));
+    for (const d of domain) {
+      const share = out.filter((v) => v.v === d).length / out.length;
+      expect(share).toBeGreaterThan(0.15);
+      expect(share).toBeLessThan(0.25);
+    }
+  });
+
+  it('keeps values seen twice or more exactly and draws the singletons from the sketch', () => {
+    const rng = createRng(59);
+    // 10 repeated values (each 20 times) and 200 singletons: 200 / 400 of the mass is new values
+    const repeated = Array.from({ length: 10 }, (_, i) => 1_000_000 + i);
+    const values: ParamValue[] = [];
+    for (const v of repeated)
+      for (let k = 0; k < 20; k++) values.push({ t: 'int', v });
+    const singles = new Set<number>();
+    while (singles.size < 200) singles.add(1 + rng.int(999_999));
+    for (const v of singles) values.push({ t: 'int', v });
+    const { out } = fitAndSample(values);
+    const fromRepeated = out.filter((v) =>
+      repeated.includes(v.v as number),
+    ).length;
+    // at least their own share (the sketch the singletons' mass is drawn from holds the repeated
+    // values too, so they come out at ≈ 0.75 here, not the source's 0.5: reported, not fixed)
+    expect(fromRepeated / out.length).toBeGreaterThan(0.4);
+    const others = nums(out).filter((v) => !repeated.includes(v));
+    // the rest are mostly values never seen (a replayed table would give only seen ones)
+    const unseen = others.filter((v) => !singles.has(v)).length;
+    expect(unseen / others.length).toBeGreaterThan(0.9);
+  });
+});

@@ -254,3 +254,186 @@ describe('markov sampler', () => {
     expect(sessions).toBe(1800);
   });
 });
+
+// Issue 13: the chain is conditioned on being inside a transaction (txnCounts).
+const [BEGIN, COMMIT, X, Y] = ['b0', 'c0', 'd0', 'e0'].map((c) =>
+  c.repeat(8),
+) as [string, string, string, string];
+const txnTemplates: QueryTemplate[] = [
+  {
+    kind: 'template',
+    id: BEGIN,
+    text: 'BEGIN',
+    queryType: 'TCL',
+    tables: [],
+    slots: [],
+    boundary: 'begin',
+    writes: false,
+  },
+  {
+    kind: 'template',
+    id: COMMIT,
+    text: 'COMMIT',
+    queryType: 'TCL',
+    tables: [],
+    slots: [],
+    boundary: 'end',
+    writes: false,
+  },
+  {
+    kind: 'template',
+    id: X,
+    text: 'SELECT v FROM t WHERE id = $1',
+    queryType: 'SELECT',
+    tables: ['t'],
+    slots: [{ type: 'int', column: 't.id', context: '=' }],
+    writes: false,
+  },
+  {
+    kind: 'template',
+    id: Y,
+    text: 'SELECT w FROM u WHERE id = $1',
+    queryType: 'SELECT',
+    tables: ['u'],
+    slots: [{ type: 'int', column: 'u.id', context: '=' }],
+    writes: false,
+  },
+];
+
+/** Sessions of 1–5 blocks, each `BEGIN X COMMIT` (inside) or `X Y` (outside), half and half. */
+function txnSessions(
+  n: number,
+  seed: number,
+  txnShare = 0.5,
+): SessionSequence[] {
+  const rng = createRng(seed);
+  return Array.from({ length: n }, (_, s) => {
+    const seq: string[] = [];
+    const blocks = 1 + rng.int(5);
+    for (let b = 0; b < blocks; b++)
+      seq.push(...(rng.next() < txnShare ? [BEGIN, X, COMMIT] : [X, Y]));
+    return { sessionId: String(s), templates: seq };
+  });
+}
+
+async function fitTxn(
+  sessions: SessionSequence[],
+  order: number,
+): Promise<MarkovState> {
+  return markovModel.fit(
+    async function* () {
+      yield* sessions;
+    },
+    MarkovOptions.parse({ order }),
+    { rng: createRng(0), templates: txnTemplates },
+  );
+}
+
+describe('markov conditioned on transactions (issue 13)', () => {
+  it('never emits COMMIT outside a transaction; X inside is followed by COMMIT, outside by Y', async () => {
+    const state = await fitTxn(txnSessions(2000, 11), 1);
+    expect(state.txnCounts).toBeDefined();
+    const sampler = markovModel.createSampler(state, {
+      templates: txnTemplates,
+    });
+    const rng = createRng(12);
+    let inside = 0;
+    let outside = 0;
+    for (let s = 0; s < 2000; s++) {
+      const seq = [...sampler.nextSession(rng)];
+      let inTxn = false;
+      seq.forEach((t, i) => {
+        if (t === COMMIT) expect(inTxn).toBe(true);
+        if (t === X) {
+          const next = seq[i + 1];
+          if (inTxn) {
+            expect(next).toBe(COMMIT);
+            inside++;
+          } else {
+            expect(next).toBe(Y);
+            outside++;
+          }
+        }
+        if (t === BEGIN) inTxn = true;
+        if (t === COMMIT) inTxn = false;
+      });
+      expect(inTxn).toBe(false); // every session ends outside a transaction
+    }
+    expect(inside).toBeGreaterThan(1000);
+    expect(outside).toBeGreaterThan(1000);
+  });
+
+  it('counts the inside contexts in txnCounts, a part of counts', async () => {
+    const state = await fitTxn(txnSessions(500, 13), 1);
+    const txn = state.txnCounts?.[1] ?? {};
+    // inside a transaction: after BEGIN comes X, after X comes COMMIT; nothing else is counted
+    expect(Object.keys(txn).sort()).toEqual([BEGIN, X].sort());
+    expect(Object.keys(txn[X] ?? {})).toEqual([COMMIT]);
+    expect(txn[X]?.[COMMIT]).toBe(state.counts[1]?.[X]?.[COMMIT]);
+    expect(state.counts[1]?.[X]?.[Y]).toBeGreaterThan(0);
+  });
+
+  it('leaves txnCounts out when no session opens a transaction (the state of before)', async () => {
+    const state = await fitTxn(txnSessions(300, 14, 0), 2);
+    expect(Object.keys(state).sort()).toEqual(
+      [
+        'counts',
+        'maxLength',
+        'order',
+        'sessions',
+        'smoothing',
+        'stateVersion',
+        'symbols',
+      ].sort(),
+    );
+    const withPlain = await fit(plantedSessions(300, 15), { order: 1 });
+    expect(withPlain.txnCounts).toBeUndefined();
+  });
+
+  it('merges txnCounts by addition (with and without transactions on a side)', async () => {
+    const sessions = txnSessions(1200, 16);
+    const whole = await fitTxn(sessions, 2);
+    const a = await fitTxn(sessions.slice(0, 500), 2);
+    const b = await fitTxn(sessions.slice(500), 2);
+    const merged = markovModel.merge?.(a, b) as MarkovState;
+    expect(merged.counts).toEqual(whole.counts);
+    expect(merged.txnCounts).toEqual(whole.txnCounts);
+    expect(merged.txnCounts?.[1]?.[X]?.[COMMIT]).toBe(
+      (a.txnCounts?.[1]?.[X]?.[COMMIT] ?? 0) +
+        (b.txnCounts?.[1]?.[X]?.[COMMIT] ?? 0),
+    );
+    const plain = txnSessions(300, 17, 0);
+    const c = await fitTxn(plain, 2);
+    expect(c.txnCounts).toBeUndefined();
+    const both = await fitTxn([...sessions.slice(0, 500), ...plain], 2);
+    const m2 = markovModel.merge?.(a, c) as MarkovState;
+    expect(m2.txnCounts).toEqual(both.txnCounts);
+    expect(m2.counts).toEqual(both.counts);
+  });
+
+  it('coded and string samplers draw the same sessions from a state with txnCounts', async () => {
+    for (const order of [1, 2, 3]) {
+      // transactions plus random statements in and out of them
+      const rng = createRng(100 + order);
+      const sessions = txnSessions(300, 200 + order).map((s) => ({
+        ...s,
+        templates: s.templates.flatMap((t) =>
+          rng.next() < 0.3 ? [t, ids[rng.int(ids.length)] as string] : [t],
+        ),
+      }));
+      const state = await fitTxn(sessions, order);
+      expect(state.txnCounts).toBeDefined();
+      const all = [...txnTemplates, ...templates];
+      const coded = createMarkovSampler(state, all);
+      const reference = createStringMarkovSampler(state, all);
+      for (let s = 0; s < 300; s++) {
+        const ra = createRng(5000 + s);
+        const rb = createRng(5000 + s);
+        expect([...coded.nextSession(ra)]).toEqual([
+          ...reference.nextSession(rb),
+        ]);
+        expect(ra.next()).toBe(rb.next());
+      }
+    }
+  });
+});
