@@ -232,6 +232,13 @@ async function main() {
   say(
     `4/6 validate  fidelity score ${val.score?.toFixed(3)} of 1 (weakest: ${props}) (${secs(Date.now() - t)})`,
   );
+  // What the synthetic workload keeps of the log's load, from the report's own notes.
+  const report = JSON.parse(readFileSync(f.json, 'utf8'));
+  const note = (id) =>
+    report.properties.find((p) => p.id === id)?.note?.split('. Score')[0] ?? '';
+  say(
+    `              load kept: ${note('statementRate')}; ${note('concurrency')}. Not reproduced: rate swings every client of a closed loop shares, sub-second bursts of connect-per-request traffic, overlap in logs stamped in whole seconds (docs/quick-start.md).`,
+  );
 
   t = Date.now();
   const port = (await portFree(opts.metricsPort)) ? opts.metricsPort : 0;
