@@ -93,55 +93,38 @@ try {
     stb(['parse', '-q', '-i', file, '-o', o]);
     const so = await shape(o);
     stb(['learn', '-q', '-m', MODEL, '-i', o, '-o', m]);
-    stb([
-      'generate',
-      '-q',
-      '-m',
-      m,
-      '-n',
-      String(so.events),
-      '--seed',
-      String(SEED),
-      '-o',
-      g,
-    ]);
-    stb([
-      'validate',
-      '-q',
-      '--original',
-      o,
-      '--generated',
-      g,
-      '--json-report',
-      v,
-    ]);
+    /** Generates `-n` the original's statements with `seed` and validates `against` → it. */
+    const generateAndValidate = ({ seed, out, against, report }) => {
+      stb([
+        'generate',
+        '-q',
+        '-m',
+        m,
+        '-n',
+        String(so.events),
+        '--seed',
+        String(seed),
+        '-o',
+        out,
+      ]);
+      stb([
+        'validate',
+        '-q',
+        '--original',
+        against,
+        '--generated',
+        out,
+        '--json-report',
+        report,
+      ]);
+    };
+    generateAndValidate({ seed: SEED, out: g, against: o, report: v });
     const sg = await shape(g);
     const report = JSON.parse(readFileSync(v, 'utf8'));
     // the sampling-noise floor: a second seed of the same model against the first
     const g2 = path.join(dir, `${name}.g2.jsonl`);
     const v2 = path.join(dir, `${name}.v2.json`);
-    stb([
-      'generate',
-      '-q',
-      '-m',
-      m,
-      '-n',
-      String(so.events),
-      '--seed',
-      String(SEED + 1),
-      '-o',
-      g2,
-    ]);
-    stb([
-      'validate',
-      '-q',
-      '--original',
-      g,
-      '--generated',
-      g2,
-      '--json-report',
-      v2,
-    ]);
+    generateAndValidate({ seed: SEED + 1, out: g2, against: g, report: v2 });
     const floor = JSON.parse(readFileSync(v2, 'utf8'));
     const floorMin = floor.properties
       .filter((p) => p.applicable)
