@@ -160,6 +160,6 @@ console.log(
         unit: '',
       },
     ],
-    notes: `${REPS} repetitions (bench seed and bootstrap seed = repetition number), each two sequential closed-loop runs of ${ROUNDS * 16} statements (4 templates, 4 sessions, one connection); default compare options; ${WARMUP_RUNS} untimed warm-up runs first (one process runs them all). Load average during the runs: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}.`,
+    notes: `${REPS} repetitions (bench seed and bootstrap seed = repetition number), each two sequential closed-loop runs of ${ROUNDS * 16} statements (4 templates, 4 sessions, one connection); default compare options; ${WARMUP_RUNS} untimed warm-up runs first (one process runs them all). Load average during the runs: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}. Template verdicts are judged beyond the run-level shift when one is applied (a majority of templates moving together at a quantile; docs/comparing-runs.md, "Run-level shift"); the whole-run verdict pools all executions and is not adjusted. Target ≤ 10 %: templates ${rate <= 0.1 ? 'reached' : 'not reached'} (${falseTemplates} of ${templatesCompared}), whole run ${falseOverall / REPS <= 0.1 ? 'reached' : 'not reached'} (${falseOverall} of ${REPS}; ${runShiftReps} repetition(s) had a run-level shift on p50 or p95, which two sequential runs cannot tell from a real uniform change).`,
   }),
 );

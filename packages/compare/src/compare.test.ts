@@ -114,9 +114,9 @@ describe('compareBenchResults', () => {
       run([1, 1, 1, 1]),
       run([1.2, 1.8, 1.2, 1.2]),
     );
-    expect(
-      shared.runShifts?.find((s) => s.quantile === 'p50')?.applied,
-    ).toBe(true);
+    expect(shared.runShifts?.find((s) => s.quantile === 'p50')?.applied).toBe(
+      true,
+    );
     expect(shared.templates.map((t) => t.verdict)).toEqual([
       'no-significant-change',
       'slower',
