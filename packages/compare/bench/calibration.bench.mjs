@@ -13,7 +13,8 @@ const REPS = Number(process.env.REPS ?? 20);
 const ROUNDS = Number(process.env.ROUNDS ?? 3000);
 // Untimed runs before the repetitions. All runs share this one process, so without them only rep
 // 1's baseline would run on a cold JIT and a fresh heap, an asymmetry two `stb bench` processes
-// (each cold) do not have; it showed as every template's p95 25–40 % "faster" in reps 1–2.
+// (each cold) do not have. Without them reps 1 and 2 showed every template's p95 41 % and 23 %
+// "faster"; with 2 of them rep 1 still shows a 18–25 % shift (so the warm-up continues past 2 runs).
 const WARMUP_RUNS = Number(process.env.WARMUP_RUNS ?? 2);
 const log = (m) => process.stderr.write(`[calibration] ${m}\n`);
 
