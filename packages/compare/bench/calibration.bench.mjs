@@ -11,11 +11,12 @@ import { compareBenchResults } from '@stb/compare';
 
 const REPS = Number(process.env.REPS ?? 20);
 const ROUNDS = Number(process.env.ROUNDS ?? 3000);
-// Untimed runs before the repetitions. All runs share this one process, so without them only rep
-// 1's baseline would run on a cold JIT and a fresh heap, an asymmetry two `stb bench` processes
-// (each cold) do not have. Without them reps 1 and 2 showed every template's p95 41 % and 23 %
-// "faster"; with 2 of them rep 1 still shows a 18–25 % shift (so the warm-up continues past 2 runs).
-const WARMUP_RUNS = Number(process.env.WARMUP_RUNS ?? 2);
+// Untimed runs before the repetitions. All runs share this one process, so without them only the
+// first repetitions' baselines run on a cold JIT and a young heap, an asymmetry two `stb bench`
+// processes (each cold) do not have. With 0 warm-up runs reps 1 and 2 had every template's p95
+// 41 % and 23 % "faster"; with 2, rep 1 was still 18–25 % "faster" in 3 of 3 runs; with 5 it was
+// no longer an outlier.
+const WARMUP_RUNS = Number(process.env.WARMUP_RUNS ?? 5);
 const log = (m) => process.stderr.write(`[calibration] ${m}\n`);
 
 const SQL = [
@@ -106,7 +107,7 @@ for (let seed = 1; seed <= REPS; seed++) {
   );
   if (shifts.length > 0) runShiftReps++;
   log(
-    `rep ${seed}: ${a.overall.count} queries/run, overall ${c.overall.verdict}; run shift ${shifts.map((s) => `${s.quantile} ${s.verdict} ${s.ratio}`).join(', ') || 'none'}; ${c.templates.map((t) => `${t.templateId.slice(0, 6)} ${t.verdict} p50 ${t.latency.p50.ratio} [${t.latency.p50.low}, ${t.latency.p50.high}]`).join('; ')}`,
+    `rep ${seed}: ${a.overall.count} queries/run, overall ${c.overall.verdict} (p50 ${c.overall.latency.p50.ratio} [${c.overall.latency.p50.low}, ${c.overall.latency.p50.high}], p95 ${c.overall.latency.p95.ratio} [${c.overall.latency.p95.low}, ${c.overall.latency.p95.high}]); run shift ${shifts.map((s) => `${s.quantile} ${s.verdict} ${s.ratio}`).join(', ') || 'none'}; ${c.templates.map((t) => `${t.templateId.slice(0, 6)} ${t.verdict} p50 ${t.latency.p50.ratio} [${t.latency.p50.low}, ${t.latency.p50.high}]`).join('; ')}`,
   );
 }
 const median = (xs) =>
