@@ -11,6 +11,12 @@ import { compareBenchResults } from '@stb/compare';
 
 const REPS = Number(process.env.REPS ?? 20);
 const ROUNDS = Number(process.env.ROUNDS ?? 3000);
+// Untimed runs before the repetitions. All runs share this one process, so without them only the
+// first repetitions' baselines run on a cold JIT and a young heap, an asymmetry two `stb bench`
+// processes (each cold) do not have. With 0 warm-up runs reps 1 and 2 had every template's p95
+// 41 % and 23 % "faster"; with 2, rep 1 was still 18–25 % "faster" in 3 of 3 runs; with 5 it was
+// no longer an outlier.
+const WARMUP_RUNS = Number(process.env.WARMUP_RUNS ?? 5);
 const log = (m) => process.stderr.write(`[calibration] ${m}\n`);
 
 const SQL = [
@@ -72,9 +78,11 @@ const loads = [];
 let falseTemplates = 0;
 let templatesCompared = 0;
 let falseOverall = 0;
+let runShiftReps = 0;
 const byQuantile = { p50: 0, p95: 0, p99: 0 };
 const halfWidths = [];
 const deffs = [];
+for (let i = 0; i < WARMUP_RUNS; i++) await run(1000 + i);
 for (let seed = 1; seed <= REPS; seed++) {
   loads.push(loadavg()[0]);
   const a = await run(seed);
@@ -86,12 +94,20 @@ for (let seed = 1; seed <= REPS; seed++) {
     for (const q of ['p50', 'p95', 'p99'])
       if (t.latency[q].verdict !== 'no-significant-change') byQuantile[q]++;
     halfWidths.push((t.latency.p50.high - t.latency.p50.low) / 2);
+    if (t.verdict !== 'no-significant-change')
+      log(
+        `  false ${t.verdict}: ${t.templateId.slice(0, 6)} ${['p50', 'p95'].map((q) => `${q} ${t.latency[q].ratio} [${t.latency[q].low}, ${t.latency[q].high}] ${t.latency[q].verdict}`).join('; ')}`,
+      );
   }
   for (const r of [a, b])
     for (const t of r.templates) deffs.push(t.latencyDesignEffect ?? 1);
   if (c.overall.verdict !== 'no-significant-change') falseOverall++;
+  const shifts = (c.runShifts ?? []).filter(
+    (s) => s.applied && c.options.verdictQuantiles.includes(s.quantile),
+  );
+  if (shifts.length > 0) runShiftReps++;
   log(
-    `rep ${seed}: ${a.overall.count} queries/run, overall ${c.overall.verdict}; ${c.templates.map((t) => `${t.templateId.slice(0, 6)} ${t.verdict} p50 ${t.latency.p50.ratio} [${t.latency.p50.low}, ${t.latency.p50.high}]`).join('; ')}`,
+    `rep ${seed}: ${a.overall.count} queries/run, overall ${c.overall.verdict} (p50 ${c.overall.latency.p50.ratio} [${c.overall.latency.p50.low}, ${c.overall.latency.p50.high}], p95 ${c.overall.latency.p95.ratio} [${c.overall.latency.p95.low}, ${c.overall.latency.p95.high}]); run shift ${shifts.map((s) => `${s.quantile} ${s.verdict} ${s.ratio}`).join(', ') || 'none'}; ${c.templates.map((t) => `${t.templateId.slice(0, 6)} ${t.verdict} p50 ${t.latency.p50.ratio} [${t.latency.p50.low}, ${t.latency.p50.high}]`).join('; ')}`,
   );
 }
 const median = (xs) =>
@@ -114,6 +130,11 @@ console.log(
         value: Math.round((falseOverall / REPS) * 1000) / 10,
         unit: '%',
         target: '≤ 10 %',
+      },
+      {
+        metric: `repetitions with a run-level shift reported on p50 or p95 (${REPS})`,
+        value: Math.round((runShiftReps / REPS) * 1000) / 10,
+        unit: '%',
       },
       {
         metric: 'false verdicts on p50 alone',
@@ -141,6 +162,6 @@ console.log(
         unit: '',
       },
     ],
-    notes: `${REPS} repetitions (bench seed and bootstrap seed = repetition number), each two sequential closed-loop runs of ${ROUNDS * 16} statements (4 templates, 4 sessions, one connection); default compare options. Load average during the runs: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}.`,
+    notes: `${REPS} repetitions (bench seed and bootstrap seed = repetition number), each two sequential closed-loop runs of ${ROUNDS * 16} statements (4 templates, 4 sessions, one connection); default compare options; ${WARMUP_RUNS} untimed warm-up runs first (one process runs them all). Load average during the runs: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}. Template verdicts are judged beyond the run-level shift when one is applied (a majority of templates moving together at a quantile; docs/comparing-runs.md, "Run-level shift"); the whole-run verdict pools all executions and is not adjusted. Target ≤ 10 %: templates ${rate <= 0.1 ? 'reached' : 'not reached'} (${falseTemplates} of ${templatesCompared}), whole run ${falseOverall / REPS <= 0.1 ? 'reached' : 'not reached'} (${falseOverall} of ${REPS}; ${runShiftReps} repetition(s) had a run-level shift on p50 or p95, which two sequential runs cannot tell from a real uniform change).`,
   }),
 );

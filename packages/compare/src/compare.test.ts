@@ -61,6 +61,70 @@ describe('compareBenchResults', () => {
     expect(c.thresholds.find((t) => t.scope === 'fast')?.passed).toBe(true);
   });
 
+  it('reports a shift every template shares as a run-level shift, not as per-template verdicts', () => {
+    const rng = createRng(11);
+    const ids = ['a', 'b', 'c', 'd'];
+    const run = (factor: number) =>
+      makeResult(
+        ids.map((templateId, i) => ({
+          templateId,
+          latenciesMs: lognormal(rng, 3000, (1 + i) * factor, 0.3),
+        })),
+      );
+    const c = compareBenchResults(run(1), run(1.25));
+    expect(BenchComparison.parse(c)).toEqual(c);
+    const p50 = c.runShifts?.find((s) => s.quantile === 'p50');
+    expect(p50).toMatchObject({
+      verdict: 'slower',
+      applied: true,
+      templates: 4,
+      agreeing: 4,
+    });
+    expect(p50?.ratio).toBeGreaterThan(1.15);
+    expect(p50?.low).toBeGreaterThan(1.05);
+    expect(c.templates.map((t) => t.verdict)).toEqual(
+      ids.map(() => 'no-significant-change'),
+    );
+    expect(c.templates[0]?.latency.p50.runShift).toBe(p50?.ratio);
+    // the measured ratios and intervals are kept as they are
+    expect(c.templates[0]?.latency.p50.low).toBeGreaterThan(1.05);
+    expect(c.overall.verdict).toBe('slower');
+    expect(c.warnings.join('\n')).toContain('Run-level shift at p50');
+  });
+
+  it('a template slower than the shared shift stays slower; one slow template of four is no run shift', () => {
+    const rng = createRng(12);
+    const ids = ['a', 'b', 'c', 'd'];
+    const run = (factors: number[]) =>
+      makeResult(
+        ids.map((templateId, i) => ({
+          templateId,
+          latenciesMs: lognormal(rng, 3000, (1 + i) * (factors[i] ?? 1), 0.3),
+        })),
+      );
+    const one = compareBenchResults(run([1, 1, 1, 1]), run([1, 1.5, 1, 1]));
+    expect(one.runShifts?.some((s) => s.applied)).toBe(false);
+    expect(one.templates.map((t) => t.verdict)).toEqual([
+      'no-significant-change',
+      'slower',
+      'no-significant-change',
+      'no-significant-change',
+    ]);
+    const shared = compareBenchResults(
+      run([1, 1, 1, 1]),
+      run([1.2, 1.8, 1.2, 1.2]),
+    );
+    expect(shared.runShifts?.find((s) => s.quantile === 'p50')?.applied).toBe(
+      true,
+    );
+    expect(shared.templates.map((t) => t.verdict)).toEqual([
+      'no-significant-change',
+      'slower',
+      'no-significant-change',
+      'no-significant-change',
+    ]);
+  });
+
   it('a design effect widens the interval', () => {
     const rng = createRng(3);
     const a = makeResult([

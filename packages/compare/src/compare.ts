@@ -20,6 +20,7 @@ import type {
   Rng,
   RowCountSummary,
   RowDivergence,
+  RunShift,
   TemplateComparison,
   ThresholdCheck,
   UnmatchedTemplate,
@@ -143,10 +144,118 @@ function verdictOf(
   return 'no-significant-change';
 }
 
+/** A scope's verdict from its verdict quantiles: slower if any is slower, else faster if any is faster. */
+function scopeVerdict(
+  latency: Record<ComparedQuantile, QuantileComparison>,
+  opts: ComparisonOptions,
+): ComparisonVerdict {
+  const vs = opts.verdictQuantiles.map((q) => latency[q].verdict);
+  return vs.includes('slower')
+    ? 'slower'
+    : vs.includes('faster')
+      ? 'faster'
+      : 'no-significant-change';
+}
+
+/** Fewest templates from which a run-level shift is estimated. */
+const MIN_SHIFT_TEMPLATES = 3;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1
+    ? (s[m] as number)
+    : Math.sqrt((s[m - 1] as number) * (s[m] as number));
+}
+
+/**
+ * The run-level shift at each quantile: the median over templates of the ratio, and its bootstrap
+ * interval (replicate i's shift is the median of the templates' replicate i; templates are
+ * resampled independently, so this is a bootstrap of the median). The per-template intervals only
+ * see within-run noise; a change of the machine between two sequential runs moves every template
+ * by one factor, which no within-run interval covers. When the shift is significant at the minimum
+ * effect and a majority of templates were called the same way, it is reported once as a run-level
+ * verdict, and each template's verdict at that quantile needs its interval beyond the minimum
+ * effect both as measured and relative to the shift (a template is slower only if it is slower
+ * than the whole run moved). Mutates the templates' latency verdicts and verdicts.
+ */
+function runShifts(
+  templates: TemplateComparison[],
+  replicates: Map<ComparedQuantile, Float64Array>[],
+  opts: ComparisonOptions,
+): RunShift[] {
+  const out: RunShift[] = [];
+  for (const q of COMPARED_QUANTILES) {
+    const with_ = templates
+      .map((t, i) => ({ t, reps: replicates[i]?.get(q) }))
+      .filter(
+        (x): x is { t: TemplateComparison; reps: Float64Array } =>
+          x.reps !== undefined && x.t.latency[q].ratio !== null,
+      );
+    if (with_.length < MIN_SHIFT_TEMPLATES) continue;
+    const ratio = median(with_.map((x) => x.t.latency[q].ratio as number));
+    const n = opts.resamples;
+    const meds = new Float64Array(n);
+    const row: number[] = new Array<number>(with_.length);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < with_.length; j++)
+        row[j] = (with_[j] as { reps: Float64Array }).reps[i] as number;
+      meds[i] = median(row);
+    }
+    meds.sort();
+    const alpha = 1 - opts.confidence;
+    const at = (p: number): number =>
+      meds[Math.min(n - 1, Math.max(0, Math.floor(p * n)))] ?? 0;
+    const low = at(alpha / 2);
+    const high = at(1 - alpha / 2);
+    const verdict = verdictOf(low, high, opts.minEffect);
+    const agreeing = with_.filter(
+      (x) => x.t.latency[q].verdict === verdict,
+    ).length;
+    const applied =
+      verdict !== 'no-significant-change' && agreeing * 2 > with_.length;
+    out.push({
+      quantile: q,
+      ratio: round(ratio),
+      low: round(low),
+      high: round(high),
+      verdict,
+      templates: with_.length,
+      agreeing,
+      applied,
+    });
+    if (!applied || !(ratio > 0)) continue;
+    for (const { t } of with_) {
+      const l = t.latency[q];
+      const relative = verdictOf(
+        (l.low as number) / ratio,
+        (l.high as number) / ratio,
+        opts.minEffect,
+      );
+      (l as { verdict: ComparisonVerdict }).verdict =
+        relative === l.verdict ? l.verdict : 'no-significant-change';
+      (l as { runShift?: number }).runShift = round(ratio);
+    }
+  }
+  if (out.some((s) => s.applied))
+    for (const t of templates)
+      (t as { verdict: ComparisonVerdict }).verdict = scopeVerdict(
+        t.latency,
+        opts,
+      );
+  return out;
+}
+
 function compareScope(
   a: BenchStats,
   b: BenchStats,
-  ctx: { opts: ComparisonOptions; rng: Rng; where: string },
+  ctx: {
+    opts: ComparisonOptions;
+    rng: Rng;
+    where: string;
+    /** Receives each quantile's replicate ratios (for the run-level shift). */
+    replicates?: Map<ComparedQuantile, Float64Array>;
+  },
 ): ComparisonScope {
   const da = toLatencyDistribution(
     a.latencyHistogramNs,
@@ -168,6 +277,7 @@ function compareScope(
         candidate: b.latencyDesignEffect ?? 1,
       },
     });
+    if (iv && ctx.replicates) ctx.replicates.set(q, iv.replicates);
     latency[q] = iv
       ? {
           baselineMs: round(iv.baseline / 1e6, 6),
@@ -186,12 +296,7 @@ function compareScope(
           verdict: 'no-significant-change',
         };
   }
-  const vs = ctx.opts.verdictQuantiles.map((q) => latency[q].verdict);
-  const verdict: ComparisonVerdict = vs.includes('slower')
-    ? 'slower'
-    : vs.includes('faster')
-      ? 'faster'
-      : 'no-significant-change';
+  const verdict = scopeVerdict(latency, ctx.opts);
   const rate = (s: BenchStats): number =>
     s.count > 0 ? s.errors / s.count : 0;
   const qpsRatio = ratioOf(b.qps, a.qps);
@@ -422,6 +527,7 @@ export function compareBenchResults(
   const byId = new Map(candidate.templates.map((t) => [t.templateId, t]));
   const seen = new Set<string>();
   const templates: TemplateComparison[] = [];
+  const replicates: Map<ComparedQuantile, Float64Array>[] = [];
   const onlyInBaseline: UnmatchedTemplate[] = [];
   for (const ta of baseline.templates) {
     const tb = byId.get(ta.templateId);
@@ -430,6 +536,8 @@ export function compareBenchResults(
       onlyInBaseline.push(unmatched(ta));
       continue;
     }
+    const reps = new Map<ComparedQuantile, Float64Array>();
+    replicates.push(reps);
     templates.push({
       templateId: ta.templateId,
       queryType: ta.queryType,
@@ -437,6 +545,7 @@ export function compareBenchResults(
         opts,
         rng,
         where: `template ${ta.templateId}`,
+        replicates: reps,
       }),
       errors: errorDivergence(ta, tb, opts),
       rows: rowDivergence(ta, tb, opts),
@@ -449,6 +558,12 @@ export function compareBenchResults(
     warnings.push(
       `${onlyInBaseline.length} template(s) ran only in ${labels.baseline} and ${onlyInCandidate.length} only in ${labels.candidate}; they are listed, not compared.`,
     );
+  const shifts = runShifts(templates, replicates, opts);
+  for (const s of shifts)
+    if (s.applied)
+      warnings.push(
+        `Run-level shift at ${s.quantile}: ${s.agreeing} of ${s.templates} templates moved together, median ratio ${s.ratio} (${s.low}–${s.high}×), called ${s.verdict === 'slower' ? 'slower' : 'faster'} for the whole run. Templates are called slower or faster at ${s.quantile} only beyond this shift. A shift every template shares is often the machine changing between two sequential runs: re-run, alternating the two, before blaming the database.`,
+      );
   const overall = compareScope(baseline.overall, candidate.overall, {
     opts,
     rng,
@@ -465,7 +580,7 @@ export function compareBenchResults(
     format: 'stb-bench-comparison',
     version: BENCH_COMPARISON_VERSION,
     createdAt: options.createdAt ?? new Date().toISOString(),
-    method: `Latency quantiles are nearest-rank values of each run's HdrHistogram; intervals are ${Math.round(opts.confidence * 100)} % percentile-bootstrap intervals of the ratio (${opts.resamples} resamples, exact order-statistic bootstrap, U(k) ~ Beta(k, n−k+1), with n divided by the run's design effect from batch means, each drawn value spread over its histogram cell); a quantile is slower or faster only when its whole interval lies beyond ±${round(opts.minEffect * 100, 2)} %.`,
+    method: `Latency quantiles are nearest-rank values of each run's HdrHistogram; intervals are ${Math.round(opts.confidence * 100)} % percentile-bootstrap intervals of the ratio (${opts.resamples} resamples, exact order-statistic bootstrap, U(k) ~ Beta(k, n−k+1), with n divided by the run's design effect from batch means, each drawn value spread over its histogram cell); a quantile is slower or faster only when its whole interval lies beyond ±${round(opts.minEffect * 100, 2)} %. A shift a majority of templates share (median ratio over templates, bootstrap interval beyond the minimum effect) is reported as a run-level shift, and template verdicts at that quantile then also need the interval divided by the shift to lie beyond it.`,
     options: opts,
     baseline: runInfo(baseline, labels.baseline),
     candidate: runInfo(candidate, labels.candidate),
@@ -482,6 +597,7 @@ export function compareBenchResults(
       rowDivergence: templates.filter((t) => t.rows.changed).length,
     },
     thresholds,
+    runShifts: shifts,
     passed: thresholds.every((t) => t.passed),
     warnings,
   };

@@ -52,6 +52,8 @@ export interface RatioInterval {
   readonly ratio: number;
   readonly low: number;
   readonly high: number;
+  /** The bootstrap replicate ratios in drawing order (unsorted), for the run-level shift. */
+  readonly replicates: Float64Array;
 }
 
 /**
@@ -87,6 +89,7 @@ export function quantileRatioInterval(
     });
     ratios[i] = rb / Math.max(ra, 1e-9);
   }
+  const replicates = ratios.slice();
   ratios.sort();
   const alpha = 1 - options.confidence;
   const at = (p: number): number =>
@@ -98,5 +101,6 @@ export function quantileRatioInterval(
     ratio: b / Math.max(a, 1e-9),
     low: at(alpha / 2),
     high: at(1 - alpha / 2),
+    replicates,
   };
 }

@@ -37,8 +37,35 @@ export const QuantileComparison = z.object({
   low: z.number().nonnegative().nullable(),
   high: z.number().nonnegative().nullable(),
   verdict: ComparisonVerdict,
+  /**
+   * Set on a template's quantile when a run-level shift was found at this quantile (see
+   * `BenchComparison.runShifts`): the shift's ratio. The verdict then needs the interval to lie
+   * beyond the minimum effect both as measured and divided by this factor.
+   */
+  runShift: z.number().positive().optional(),
 });
 export type QuantileComparison = z.infer<typeof QuantileComparison>;
+
+/**
+ * A change every template shares: the median over templates of one quantile's ratio, with a
+ * bootstrap interval (the median of the templates' replicate ratios). Two sequential runs on a
+ * machine whose speed changed in between move every template by about the same factor; that is
+ * reported here once, with its own verdict, instead of as per-template verdicts.
+ */
+export const RunShift = z.object({
+  quantile: ComparedQuantile,
+  ratio: z.number().nonnegative(),
+  low: z.number().nonnegative(),
+  high: z.number().nonnegative(),
+  verdict: ComparisonVerdict,
+  /** Templates with an interval at this quantile. */
+  templates: z.number().int().nonnegative(),
+  /** Of those, templates whose own verdict is the shift's verdict. */
+  agreeing: z.number().int().nonnegative(),
+  /** True when the shift is significant and a majority of templates agree: template verdicts at this quantile are then judged relative to it. */
+  applied: z.boolean(),
+});
+export type RunShift = z.infer<typeof RunShift>;
 
 /** Figures of one scope (a template, or the whole run) in both runs. */
 export const ComparisonScope = z.object({
@@ -189,6 +216,8 @@ export const BenchComparison = z.object({
     rowDivergence: z.number().int().nonnegative(),
   }),
   thresholds: z.array(ThresholdCheck),
+  /** Run-level shift per compared quantile (absent in older reports, or with fewer than 3 templates). */
+  runShifts: z.array(RunShift).optional(),
   /** False when any threshold failed. */
   passed: z.boolean(),
   warnings: z.array(z.string()),

@@ -99,6 +99,7 @@ export {
   ComparedQuantile,
   ComparisonVerdict,
   QuantileComparison,
+  RunShift,
   ComparisonScope,
   ErrorCodeChange,
   ErrorDivergence,
