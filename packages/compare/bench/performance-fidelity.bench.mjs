@@ -155,8 +155,7 @@ try {
   ];
   console.log(
     JSON.stringify({
-      title:
-        'Performance fidelity: original vs synthetic replay on PostgreSQL',
+      title: 'Performance fidelity: original vs synthetic replay on PostgreSQL',
       command: 'node packages/compare/bench/performance-fidelity.bench.mjs',
       rows,
       notes: `${SAMPLE}: parse → learn markov → generate -n ${events} --seed 11; each trace replayed with its own timing (--mode replay, speed 1) on a pgbench -i -s 2 database (the sample's scale), ${ROUNDS} rounds alternating which goes first; compared with stb compare (defaults). Templates only in one replay: ${last.c.onlyInBaseline.length} (original), ${last.c.onlyInCandidate.length} (generated). Before the session model of issue 13 (same script, load average 16–21): throughput ratio 0.67 and 1.12 in two rounds, 0 % of templates with p50 within 10 %. Load average: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}.`,

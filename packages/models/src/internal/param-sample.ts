@@ -9,6 +9,8 @@ import { fromValueKey } from './value-key';
 type Generate = (rng: Rng, eventUs: number) => ParamValue;
 
 const HEX = '0123456789abcdef';
+/** Draws of a slot's unseen-value component before it accepts a value the table holds. */
+const NEW_VALUE_TRIES = 8;
 
 export { randomUuid };
 
@@ -109,8 +111,19 @@ export class SlotSampler {
             t: 'bigint',
             v: BigInt(Math.round(s.sample(rng))).toString(),
           });
-        if (type === 'int')
-          return (rng) => ({ t: 'int', v: Math.round(s.sample(rng)) });
+        if (type === 'int') {
+          // this component stands for values not in the table (the singletons' share): a draw
+          // that lands on a value the table holds is redrawn (a few times), or the table's
+          // values would come back on top of their own weight
+          const held = new Set<number>();
+          for (const v of known.kept) if (v.t === 'int') held.add(v.v);
+          return (rng) => {
+            let v = Math.round(s.sample(rng));
+            for (let i = 0; i < NEW_VALUE_TRIES && held.has(v); i++)
+              v = Math.round(s.sample(rng));
+            return { t: 'int', v };
+          };
+        }
         return (rng) => {
           const v = s.sample(rng);
           return { t: 'float', v: integer ? Math.round(v) : v };
