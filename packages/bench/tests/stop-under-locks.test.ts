@@ -95,7 +95,7 @@ async function noBackendsLeft(url: string): Promise<void> {
   await until(
     'no backend of an earlier run',
     async () => (await pgQuery(url, ACTIVITY)).length === 0,
-    3000,
+    10_000,
   );
 }
 
@@ -174,13 +174,23 @@ describe('stop under locks (issue 14, defect 0)', () => {
     expect(result).not.toBe('timeout');
     expect(elapsedMs).toBeLessThan(grace + 1000);
     if (result === 'timeout') return;
-    // the server answered the cancel: the statement failed with 57014 (query_canceled)
-    expect(result.overall.errorsByClass).toEqual({ '57': 1 });
     expect(
       result.faults.incidents.some(
         (i) => i.kind === 'aborted' && /cancelled 1 running/.test(i.message),
       ),
     ).toBe(true);
+    const abandoned = result.faults.incidents.some((i) =>
+      /abandoned 1 statement/.test(i.message),
+    );
+    if (!abandoned) {
+      // the server answered the cancel in time: the statement failed with 57014 (query_canceled)
+      expect(result.overall.errorsByClass).toEqual({ '57': 1 });
+    } else {
+      // a loaded machine took longer than the executor's bound to deliver the cancel: the run
+      // said so and did not wait; the cancel still reaches the server, which ends pg_sleep(60)
+      // long before its minute (noBackendsLeft waits at most 10 s)
+      expect(result.overall.errorsByClass).toEqual({});
+    }
     await noBackendsLeft(url);
   }, 30_000);
 

@@ -223,7 +223,10 @@ function createPgSession(
           processID,
           secretKey,
         },
-        Math.min(opts.connectTimeoutMs, 1000),
+        // not awaited by a stop (the executor abandons the statement after its own bound): a
+        // slow machine may take over a second to connect and fork the cancel's backend, and a
+        // cancel given up early leaves the statement running on the server
+        opts.connectTimeoutMs,
       );
     },
     async serverVersion() {
