@@ -148,188 +148,206 @@ export class PgWire {
     return wire;
   }
 
+  // Long function: the startup handshake is one state machine over the server's messages
+  // (authentication requests of four kinds, SCRAM's three steps, parameter status, key data,
+  // ready-for-query, errors, timeout and close), sharing the promise's resolve/reject; split, its
+  // states would have to pass them around.
   #startup(): Promise<void> {
     const socket = this.#socket;
     const cfg = this.#cfg;
-    return new Promise<void>((resolve, reject) => {
-      const parser = new Parser();
-      let sasl: {
-        session: unknown;
-        lib: {
-          continueSession(s: unknown, pw: string, data: string): Promise<void>;
-          finalizeSession(s: unknown, data: string): void;
+    return new Promise<void>(
+      // Long function: the handshake's state machine (see above), as the promise's executor.
+      (resolve, reject) => {
+        const parser = new Parser();
+        let sasl: {
+          session: unknown;
+          lib: {
+            continueSession(
+              s: unknown,
+              pw: string,
+              data: string,
+            ): Promise<void>;
+            finalizeSession(s: unknown, data: string): void;
+          };
+        } | null = null;
+        let settled = false;
+        const fail = (err: PgWireConnectError): void => {
+          if (settled) return;
+          settled = true;
+          cleanup();
+          socket.destroy();
+          reject(err);
         };
-      } | null = null;
-      let settled = false;
-      const fail = (err: PgWireConnectError): void => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        socket.destroy();
-        reject(err);
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            new PgWireConnectError(
-              `timed out after ${String(cfg.connectTimeoutMs)} ms`,
-              'ETIMEDOUT',
-            ),
-          ),
-        cfg.connectTimeoutMs,
-      );
-      const onError = (err: NodeJS.ErrnoException): void =>
-        fail(new PgWireConnectError(err.message, err.code));
-      const onClose = (): void =>
-        fail(
-          new PgWireConnectError(
-            'the server closed the connection during start-up',
-            'ECONNRESET',
-          ),
-        );
-      const needPassword = (): string | null => {
-        if (cfg.password !== undefined) return cfg.password;
-        fail(
-          new PgWireConnectError(
-            'the server asks for a password and the URL has none',
-            '28P01',
-          ),
-        );
-        return null;
-      };
-      const onMessage = (msg: {
-        name: string;
-        [k: string]: unknown;
-      }): void => {
-        switch (msg.name) {
-          case 'authenticationCleartextPassword': {
-            const pw = needPassword();
-            if (pw !== null) socket.write(serialize.password(pw));
-            break;
-          }
-          case 'authenticationMD5Password': {
-            const pw = needPassword();
-            if (pw === null) break;
-            const inner = createHash('md5')
-              .update(pw + cfg.user)
-              .digest('hex');
-            const outer = createHash('md5')
-              .update(inner)
-              .update(msg['salt'] as Buffer)
-              .digest('hex');
-            socket.write(serialize.password(`md5${outer}`));
-            break;
-          }
-          case 'authenticationSASL': {
-            const pw = needPassword();
-            if (pw === null) break;
-            // node-postgres' SCRAM client (pg is this plugin's companion peer dependency)
-            const saslModule = 'pg/lib/crypto/sasl.js';
-            (import(saslModule) as Promise<Record<string, unknown>>)
-              .then((mod) => {
-                const lib = (mod['default'] ?? mod) as {
-                  startSession(m: unknown): {
-                    mechanism: string;
-                    response: string;
-                  };
-                  continueSession(
-                    s: unknown,
-                    pw: string,
-                    data: string,
-                  ): Promise<void>;
-                  finalizeSession(s: unknown, data: string): void;
-                };
-                const session = lib.startSession(msg['mechanisms']);
-                sasl = { session, lib };
-                socket.write(
-                  serialize.sendSASLInitialResponseMessage(
-                    session.mechanism,
-                    session.response,
-                  ),
-                );
-              })
-              .catch((err: unknown) =>
-                fail(
-                  new PgWireConnectError(
-                    `SCRAM authentication needs the \`pg\` package: ${String(err)}`,
-                  ),
-                ),
-              );
-            break;
-          }
-          case 'authenticationSASLContinue': {
-            const s = sasl;
-            if (s === null) break;
-            s.lib
-              .continueSession(s.session, cfg.password ?? '', msg['data'] as string)
-              .then(() =>
-                socket.write(
-                  serialize.sendSCRAMClientFinalMessage(
-                    (s.session as { response: string }).response,
-                  ),
-                ),
-              )
-              .catch((err: unknown) =>
-                fail(new PgWireConnectError(String(err), '28P01')),
-              );
-            break;
-          }
-          case 'authenticationSASLFinal':
-            try {
-              sasl?.lib.finalizeSession(sasl.session, msg['data'] as string);
-            } catch (err) {
-              fail(new PgWireConnectError(String(err), '28P01'));
-            }
-            break;
-          case 'backendKeyData':
-            this.processID = msg['processID'] as number;
-            this.secretKey = msg['secretKey'] as number;
-            break;
-          case 'error':
+        const timer = setTimeout(
+          () =>
             fail(
               new PgWireConnectError(
-                String(msg['message']),
-                msg['code'] as string | undefined,
+                `timed out after ${String(cfg.connectTimeoutMs)} ms`,
+                'ETIMEDOUT',
               ),
-            );
-            break;
-          case 'readyForQuery':
-            if (settled) return;
-            settled = true;
-            cleanup();
-            resolve();
-            break;
-          default:
-            if (msg.name.startsWith('authentication') && msg.name !== 'authenticationOk')
+            ),
+          cfg.connectTimeoutMs,
+        );
+        const onError = (err: NodeJS.ErrnoException): void =>
+          fail(new PgWireConnectError(err.message, err.code));
+        const onClose = (): void =>
+          fail(
+            new PgWireConnectError(
+              'the server closed the connection during start-up',
+              'ECONNRESET',
+            ),
+          );
+        const needPassword = (): string | null => {
+          if (cfg.password !== undefined) return cfg.password;
+          fail(
+            new PgWireConnectError(
+              'the server asks for a password and the URL has none',
+              '28P01',
+            ),
+          );
+          return null;
+        };
+        const onMessage = (msg: {
+          name: string;
+          [k: string]: unknown;
+        }): void => {
+          switch (msg.name) {
+            case 'authenticationCleartextPassword': {
+              const pw = needPassword();
+              if (pw !== null) socket.write(serialize.password(pw));
+              break;
+            }
+            case 'authenticationMD5Password': {
+              const pw = needPassword();
+              if (pw === null) break;
+              const inner = createHash('md5')
+                .update(pw + cfg.user)
+                .digest('hex');
+              const outer = createHash('md5')
+                .update(inner)
+                .update(msg['salt'] as Buffer)
+                .digest('hex');
+              socket.write(serialize.password(`md5${outer}`));
+              break;
+            }
+            case 'authenticationSASL': {
+              const pw = needPassword();
+              if (pw === null) break;
+              // node-postgres' SCRAM client (pg is this plugin's companion peer dependency)
+              const saslModule = 'pg/lib/crypto/sasl.js';
+              (import(saslModule) as Promise<Record<string, unknown>>)
+                .then((mod) => {
+                  const lib = (mod['default'] ?? mod) as {
+                    startSession(m: unknown): {
+                      mechanism: string;
+                      response: string;
+                    };
+                    continueSession(
+                      s: unknown,
+                      pw: string,
+                      data: string,
+                    ): Promise<void>;
+                    finalizeSession(s: unknown, data: string): void;
+                  };
+                  const session = lib.startSession(msg['mechanisms']);
+                  sasl = { session, lib };
+                  socket.write(
+                    serialize.sendSASLInitialResponseMessage(
+                      session.mechanism,
+                      session.response,
+                    ),
+                  );
+                })
+                .catch((err: unknown) =>
+                  fail(
+                    new PgWireConnectError(
+                      `SCRAM authentication needs the \`pg\` package: ${String(err)}`,
+                    ),
+                  ),
+                );
+              break;
+            }
+            case 'authenticationSASLContinue': {
+              const s = sasl;
+              if (s === null) break;
+              s.lib
+                .continueSession(
+                  s.session,
+                  cfg.password ?? '',
+                  msg['data'] as string,
+                )
+                .then(() =>
+                  socket.write(
+                    serialize.sendSCRAMClientFinalMessage(
+                      (s.session as { response: string }).response,
+                    ),
+                  ),
+                )
+                .catch((err: unknown) =>
+                  fail(new PgWireConnectError(String(err), '28P01')),
+                );
+              break;
+            }
+            case 'authenticationSASLFinal':
+              try {
+                sasl?.lib.finalizeSession(sasl.session, msg['data'] as string);
+              } catch (err) {
+                fail(new PgWireConnectError(String(err), '28P01'));
+              }
+              break;
+            case 'backendKeyData':
+              this.processID = msg['processID'] as number;
+              this.secretKey = msg['secretKey'] as number;
+              break;
+            case 'error':
               fail(
                 new PgWireConnectError(
-                  `unsupported authentication (${msg.name}); use the postgres:// plugin`,
+                  String(msg['message']),
+                  msg['code'] as string | undefined,
                 ),
               );
-        }
-      };
-      const onData = (chunk: Buffer): void =>
-        parser.parse(chunk, onMessage as never);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        socket.off('data', onData);
-        socket.off('error', onError);
-        socket.off('close', onClose);
-      };
-      socket.on('data', onData);
-      socket.on('error', onError);
-      socket.on('close', onClose);
-      socket.once('connect', () =>
-        socket.write(
-          serialize.startup({
-            user: cfg.user,
-            database: cfg.database,
-            application_name: cfg.applicationName,
-            client_encoding: 'UTF8',
-          }),
-        ),
-      );
-    });
+              break;
+            case 'readyForQuery':
+              if (settled) return;
+              settled = true;
+              cleanup();
+              resolve();
+              break;
+            default:
+              if (
+                msg.name.startsWith('authentication') &&
+                msg.name !== 'authenticationOk'
+              )
+                fail(
+                  new PgWireConnectError(
+                    `unsupported authentication (${msg.name}); use the postgres:// plugin`,
+                  ),
+                );
+          }
+        };
+        const onData = (chunk: Buffer): void =>
+          parser.parse(chunk, onMessage as never);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          socket.off('data', onData);
+          socket.off('error', onError);
+          socket.off('close', onClose);
+        };
+        socket.on('data', onData);
+        socket.on('error', onError);
+        socket.on('close', onClose);
+        socket.once('connect', () =>
+          socket.write(
+            serialize.startup({
+              user: cfg.user,
+              database: cfg.database,
+              application_name: cfg.applicationName,
+              client_encoding: 'UTF8',
+            }),
+          ),
+        );
+      },
+    );
   }
 
   #attach(): void {
@@ -354,7 +372,11 @@ export class PgWire {
     if (this.#broken !== null)
       return Promise.resolve({
         rows: 0,
-        failure: { code: 'ECONNRESET', cls: 'connection', message: this.#broken },
+        failure: {
+          code: 'ECONNRESET',
+          cls: 'connection',
+          message: this.#broken,
+        },
       });
     return new Promise<WireResult>((done) => {
       this.#queue.push({
@@ -483,7 +505,11 @@ export class PgWire {
   }
 
   /** Fails every request in flight and closes the socket. */
-  #lost(code: string, message: string, cls: 'timeout' | 'connection' = 'connection'): void {
+  #lost(
+    code: string,
+    message: string,
+    cls: 'timeout' | 'connection' = 'connection',
+  ): void {
     if (this.#broken === null) this.#broken = message;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
