@@ -167,7 +167,19 @@ describe('signals at random points (issue 14)', () => {
       const timer = setTimeout(() => child.kill(p.sig), delay);
       const { code, signal } = await exit;
       clearTimeout(timer);
-      expect({ code, signal, stderr }).toMatchObject({ signal: null });
+      if (signal !== null) {
+        // The one way a signal may end the process: it arrived while Node was tearing down after
+        // the command had finished (its signal watchers are closed then, so the default action
+        // applies). The output must then be complete and valid, with no stray file.
+        expect(signal).toBe(p.sig);
+        expect(await p.c.valid(out)).toBe(true);
+        expect(
+          readdirSync(dir).filter(
+            (f) => f.endsWith('.tmp') || f.startsWith('.'),
+          ),
+        ).toEqual([]);
+        return;
+      }
       expect([0, 130]).toContain(code);
       const stray = readdirSync(dir).filter(
         (f) => f.endsWith('.tmp') || f.startsWith('.'),
