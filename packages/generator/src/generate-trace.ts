@@ -497,9 +497,19 @@ function* runEvents(
    */
   const dispatchRoot = root.derive('units');
   const lengthRoot = root.derive('lengths');
-  const acceptance = sampler.classes.map((c, i) =>
-    lengthAcceptance(c, lengthRoot.derive(i)),
-  );
+  // probed on a class's first ending session (a class of pooled connections never needs it)
+  const acceptance = new Map<number, Map<number, number> | undefined>();
+  const acceptanceOf = (ci: number): Map<number, number> | undefined => {
+    if (!acceptance.has(ci))
+      acceptance.set(
+        ci,
+        lengthAcceptance(
+          sampler.classes[ci] as WorkloadSampler['classes'][number],
+          lengthRoot.derive(ci),
+        ),
+      );
+    return acceptance.get(ci);
+  };
   const slots = sampler.classes.map((c, i) =>
     c.unitGapUs
       ? {
@@ -617,8 +627,11 @@ function* runEvents(
       start.kind === SessionKind.Pool
         ? Infinity
         : Math.min(MAX_SESSION_EVENTS, cls.sessionLength(s.timeRng));
-    const accept = acceptance[start.classIndex];
-    if (start.kind !== SessionKind.Pool && accept) {
+    const accept =
+      start.kind === SessionKind.Pool
+        ? undefined
+        : acceptanceOf(start.classIndex);
+    if (accept) {
       // a chain session whose length the class's distribution accepts: its own path and END
       const pick = rng.derive(5);
       for (let t = 0; t < LENGTH_TRIES; t++) {

@@ -54,6 +54,13 @@ interface Pending {
   done: (r: WireResult) => void;
 }
 
+/** What the startup handshake uses of `pg`'s SCRAM client (`pg/lib/crypto/sasl.js`). */
+interface SaslLib {
+  startSession(m: unknown): { mechanism: string; response: string };
+  continueSession(s: unknown, pw: string, data: string): Promise<void>;
+  finalizeSession(s: unknown, data: string): void;
+}
+
 /** Thrown by {@link PgWire.open} when the server cannot be reached or refuses the login. */
 export class PgWireConnectError extends Error {
   readonly code: string | undefined;
@@ -159,17 +166,7 @@ export class PgWire {
       // Long function: the handshake's state machine (see above), as the promise's executor.
       (resolve, reject) => {
         const parser = new Parser();
-        let sasl: {
-          session: unknown;
-          lib: {
-            continueSession(
-              s: unknown,
-              pw: string,
-              data: string,
-            ): Promise<void>;
-            finalizeSession(s: unknown, data: string): void;
-          };
-        } | null = null;
+        let sasl: { session: unknown; lib: SaslLib } | null = null;
         let settled = false;
         const fail = (err: PgWireConnectError): void => {
           if (settled) return;
@@ -237,18 +234,7 @@ export class PgWire {
               const saslModule = 'pg/lib/crypto/sasl.js';
               (import(saslModule) as Promise<Record<string, unknown>>)
                 .then((mod) => {
-                  const lib = (mod['default'] ?? mod) as {
-                    startSession(m: unknown): {
-                      mechanism: string;
-                      response: string;
-                    };
-                    continueSession(
-                      s: unknown,
-                      pw: string,
-                      data: string,
-                    ): Promise<void>;
-                    finalizeSession(s: unknown, data: string): void;
-                  };
+                  const lib = (mod['default'] ?? mod) as SaslLib;
                   const session = lib.startSession(msg['mechanisms']);
                   sasl = { session, lib };
                   socket.write(
