@@ -179,11 +179,13 @@ export {
   kllRankError,
   kllWeightedItems,
   kllQuantile,
+  kllKsDistance,
 } from './sketch/kll';
 export type {
   KllSketchOptions,
   KllSketchLike,
   KllWeightedItems,
+  WeightedValues,
 } from './sketch/kll';
 export {
   daysFromCivil,

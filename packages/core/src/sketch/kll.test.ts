@@ -214,6 +214,53 @@ describe('KllSketch', () => {
     expect(digest(run({ seed: 0x9e3779b9 }))).toEqual(SEEDED_DIGEST);
   });
 
+  it('keeps every weight of few distinct values exactly (millisecond-stamped gaps)', () => {
+    // pgbench gaps stamped in whole milliseconds: 0, 1 000 or 3 000 µs; compacting moves the
+    // boundary between the runs and put the mean 5–21 % high at k = 64
+    const rng = createRng(21);
+    const values: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const u = rng.next();
+      values.push(u < 0.845 ? 0 : u < 0.999 ? 1000 : 3000);
+    }
+    const exactMean = values.reduce((a, b) => a + b, 0) / values.length;
+    const s = new KllSketch({ k: 64 });
+    for (const v of values) s.update(v);
+    const w = s.toWeighted();
+    let sum = 0;
+    for (let i = 0; i < w.values.length; i++)
+      sum += (w.values[i] as number) * (w.weights[i] as number);
+    expect(w.total).toBe(values.length);
+    expect(sum / w.total).toBe(exactMean);
+    expect(s.exact).toBe(false); // weights above 1, but no value's weight is approximate
+    expect(s.retained).toBeLessThanOrEqual(3 * 64); // a KLL of k = 64 keeps about 3k
+    const zeros = values.filter((v) => v === 0).length;
+    expect(s.cdf(0)).toBe(zeros / values.length);
+    // merged shards stay exact too
+    const a = new KllSketch({ k: 64 });
+    const b = new KllSketch({ k: 64 });
+    values.forEach((v, i) => (i % 3 === 0 ? a : b).update(v));
+    a.merge(b.toState());
+    expect(a.cdf(0)).toBe(zeros / values.length);
+    expect(a.cdf(1000)).toBe(s.cdf(1000));
+  });
+
+  it('compacts as before once the values are many, memory bounded', () => {
+    const s = new KllSketch({ k: 64 });
+    for (let i = 0; i < 5_000; i++) s.update(i % 2 === 0 ? 0 : 1000);
+    const rng = createRng(4);
+    const sorted: number[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const v = rng.exponential(1);
+      sorted.push(v);
+      s.update(v);
+    }
+    for (let i = 0; i < 5_000; i++) sorted.push(i % 2 === 0 ? 0 : 1000);
+    sorted.sort((x, y) => x - y);
+    expect(s.retained).toBeLessThan(4 * 64);
+    expect(quantileRankError(s, sorted)).toBeLessThan(3 * kllRankError(64));
+  });
+
   it('gives identical sketches for identical input (KS exactly 0)', () => {
     const a = new KllSketch({ k: 100, seed: 5 });
     const b = new KllSketch({ k: 100, seed: 5 });

@@ -66,7 +66,10 @@ export function kllRankError(k: number): number {
 /**
  * A mergeable, serialisable KLL quantile sketch (Karnin, Lang, Liberty 2016) over finite numbers,
  * with lazy compaction. Every value is kept (exact mode) until `exactUpTo` values; then memory
- * stays O(k) while the rank error is bounded by {@link kllRankError}. Compaction offsets come from
+ * stays O(k) while the rank error is bounded by {@link kllRankError}. While the distinct values are
+ * few enough that each one's total weight, written in binary, fits in half the memory, a
+ * compaction re-encodes them that way instead: their weights stay exact (no rank error at all).
+ * Compaction offsets come from
  * a seeded coin or an alternating bit, so identical inputs give identical sketches (a KS test
  * between them is exactly 0). Non-finite values are ignored.
  * @example
@@ -93,6 +96,8 @@ export class KllSketch {
   readonly #capacities: number[] = [];
   #limitLevels = 0;
   #limit = 0;
+  /** False once a compaction found too many distinct values to keep their counts exactly. */
+  #recodable = true;
 
   constructor(options: KllSketchOptions = {}) {
     this.k = Math.max(8, Math.floor(options.k ?? 200));
@@ -247,8 +252,49 @@ export class KllSketch {
     return this.#coin & 1;
   }
 
+  /**
+   * Few distinct values (think times of a log stamped in whole milliseconds are 0, 1 000 or
+   * 2 000 µs): instead of compacting, re-encodes the retained items exactly — each distinct value's
+   * total weight written in binary, one item at level h per bit h — when that takes at most half
+   * the size limit. A compaction would move the boundary between two runs of equal values by up to
+   * ε·n, and with two values that is the whole error of the mean (a KLL of k = 64 over 1 200
+   * pgbench gaps of 0 or 1 000 µs put the mean 5–21 % high). Lossless: every weight is kept. Once
+   * the values are too many it stays off (a scan per compaction would cost the common case).
+   */
+  #recode(): boolean {
+    const limit = this.#sizeLimit() / 2;
+    const weight = new Map<number, number>();
+    for (let h = 0; h < this.#levels.length; h++) {
+      const w = 2 ** h;
+      for (const v of this.#levels[h] as number[]) {
+        weight.set(v, (weight.get(v) ?? 0) + w);
+        // each distinct value needs at least one item
+        if (weight.size > limit) return (this.#recodable = false);
+      }
+    }
+    let items = 0;
+    for (const w of weight.values()) items += popcount(w);
+    if (items > limit) return (this.#recodable = false);
+    const values = [...weight.keys()];
+    sortNumbers(values);
+    const levels: number[][] = [[]];
+    for (const v of values) {
+      let w = weight.get(v) as number;
+      for (let h = 0; w > 0; h++, w = Math.floor(w / 2)) {
+        while (levels.length <= h) levels.push([]);
+        if (w % 2 === 1) (levels[h] as number[]).push(v);
+      }
+    }
+    this.#levels = levels;
+    this.#size = items;
+    return true;
+  }
+
   /** Compacts the lowest level at or over its capacity: half of its items move up a level. */
   #compress(): void {
+    // (a recoding with fewer levels may still be over the smaller limit: then compact as well)
+    if (this.#recodable && this.#recode() && this.#size <= this.#sizeLimit())
+      return;
     for (let h = 0; h < this.#levels.length; h++) {
       const level = this.#levels[h] as number[];
       if (level.length < this.#capacity(h)) continue;
@@ -265,6 +311,54 @@ export class KllSketch {
       return;
     }
   }
+}
+
+/** Sorted values with their weights: a sketch's items ({@link kllWeightedItems}) or raw samples. */
+export interface WeightedValues {
+  /** Ascending values. */
+  readonly values: ArrayLike<number>;
+  /** Weight of each value (same length). */
+  readonly weights: ArrayLike<number>;
+}
+
+/**
+ * Two-sample Kolmogorov–Smirnov statistic between weighted samples: a merge walk that evaluates
+ * both CDFs after all items equal to each distinct value (ties handled as `scipy.stats.ks_2samp`).
+ * Identical inputs give exactly 0; an empty side gives 1 (0 when both are empty).
+ * @example
+ * kllKsDistance(a.toWeighted(), kllWeightedItems(savedState)); // in [0, 1]
+ */
+export function kllKsDistance(a: WeightedValues, b: WeightedValues): number {
+  const la = a.values.length;
+  const lb = b.values.length;
+  let ta = 0;
+  let tb = 0;
+  for (let i = 0; i < la; i++) ta += a.weights[i] ?? 0;
+  for (let j = 0; j < lb; j++) tb += b.weights[j] ?? 0;
+  if (ta === 0 || tb === 0) return ta === tb ? 0 : 1;
+  let i = 0;
+  let j = 0;
+  let ca = 0;
+  let cb = 0;
+  let d = 0;
+  while (i < la || j < lb) {
+    const va = i < la ? (a.values[i] ?? Infinity) : Infinity;
+    const vb = j < lb ? (b.values[j] ?? Infinity) : Infinity;
+    const x = va < vb ? va : vb;
+    while (i < la && a.values[i] === x) ca += a.weights[i++] ?? 0;
+    while (j < lb && b.values[j] === x) cb += b.weights[j++] ?? 0;
+    if (ca === cb && ta === tb) continue;
+    const diff = Math.abs(ca / ta - cb / tb);
+    if (diff > d) d = diff;
+  }
+  return Math.min(1, d);
+}
+
+/** Set bits of a non-negative integer below 2^53. */
+function popcount(w: number): number {
+  let bits = 0;
+  for (let x = w; x > 0; x = Math.floor(x / 2)) bits += x % 2;
+  return bits;
 }
 
 /**
