@@ -1,3 +1,5 @@
+import { kllKsDistance } from '@stb/core';
+import type { WeightedValues } from '@stb/core';
 import { type PValue, pValueFromLn, pValueFromNumber } from './p-value';
 
 /** Result of a two-sample Kolmogorov–Smirnov test. */
@@ -25,47 +27,14 @@ export const KS_EXACT_MAX_CELLS = 1_000_000;
  * Sorted values with weights (a quantile sketch's items, or raw samples with weight 1).
  * @internal
  */
-export interface WeightedSample {
-  /** Ascending values. */
-  values: ArrayLike<number>;
-  /** Weight of each value (same length). */
-  weights: ArrayLike<number>;
-}
+export type WeightedSample = WeightedValues;
 
 /**
- * KS statistic between two weighted samples: a merge walk that evaluates both CDFs after all items
- * equal to each distinct value (ties handled as `scipy.stats.ks_2samp`). Identical inputs give
- * exactly 0.
+ * KS statistic between two weighted samples (core's {@link kllKsDistance}: ties handled as
+ * `scipy.stats.ks_2samp`; identical inputs give exactly 0).
  * @internal
  */
-export function ksStatisticWeighted(
-  a: WeightedSample,
-  b: WeightedSample,
-): number {
-  const la = a.values.length;
-  const lb = b.values.length;
-  let ta = 0;
-  let tb = 0;
-  for (let i = 0; i < la; i++) ta += a.weights[i] ?? 0;
-  for (let j = 0; j < lb; j++) tb += b.weights[j] ?? 0;
-  if (ta === 0 || tb === 0) return ta === tb ? 0 : 1;
-  let i = 0;
-  let j = 0;
-  let ca = 0;
-  let cb = 0;
-  let d = 0;
-  while (i < la || j < lb) {
-    const va = i < la ? (a.values[i] ?? Infinity) : Infinity;
-    const vb = j < lb ? (b.values[j] ?? Infinity) : Infinity;
-    const x = va < vb ? va : vb;
-    while (i < la && a.values[i] === x) ca += a.weights[i++] ?? 0;
-    while (j < lb && b.values[j] === x) cb += b.weights[j++] ?? 0;
-    if (ca === cb && ta === tb) continue;
-    const diff = Math.abs(ca / ta - cb / tb);
-    if (diff > d) d = diff;
-  }
-  return Math.min(1, d);
-}
+export const ksStatisticWeighted = kllKsDistance;
 
 function sortedCopy(x: ArrayLike<number>): Float64Array {
   const out = Float64Array.from(x);
