@@ -1,5 +1,5 @@
 import { createRng } from '@stb/core';
-import { ArrivalFitter, createArrivalProfile } from './arrival';
+import { ArrivalFitter, TimingSampler, createArrivalProfile } from './arrival';
 
 describe('arrival profile', () => {
   it('keeps a bursty rate profile when tiling it (busy bucket 9x the quiet ones)', () => {
@@ -62,5 +62,43 @@ describe('arrival profile', () => {
     const state = f.toState();
     expect(state.thinkTime.byTransition['a>b']?.n).toBe(100);
     expect(state.thinkTime.byTransition['a>c']?.min).toBe(50);
+  });
+
+  it("uses a rare transition's own think times when they differ from the fallback", () => {
+    // a report connection's cycle: a → b after ~250 ms, b → c after ~4 ms, c → a after ~400 ms,
+    // 14 times each (under the 30 a transition needs to be trusted whatever it holds)
+    const f = new ArrivalFitter(undefined);
+    const cycle: [string, string, number][] = [
+      ['a', 'b', 250_000],
+      ['b', 'c', 4_000],
+      ['c', 'a', 400_000],
+    ];
+    let t = 0;
+    for (let i = 0; i < 14; i++)
+      for (const [prev, next, gap] of cycle) {
+        t += gap + (i % 5) * 100;
+        f.event(
+          {
+            kind: 'event',
+            startUs: t,
+            sessionId: 's',
+            templateId: next,
+            params: [],
+          },
+          { templateId: prev, endUs: t - gap - (i % 5) * 100 },
+        );
+      }
+    const state = f.toState();
+    expect(state.thinkTime.byTransition['b>c']?.n).toBe(14);
+    const s = new TimingSampler(state);
+    const rng = createRng(3);
+    for (let i = 0; i < 50; i++) {
+      const quick = s.thinkTimeUs('b', 'c', rng);
+      expect(quick).toBeGreaterThanOrEqual(4_000);
+      expect(quick).toBeLessThanOrEqual(4_400);
+      const sleep = s.thinkTimeUs('c', 'a', rng);
+      expect(sleep).toBeGreaterThanOrEqual(400_000);
+      expect(sleep).toBeLessThanOrEqual(400_400);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { KllSketch } from '@stb/core';
+import { KllSketch, kllKsDistance, kllWeightedItems } from '@stb/core';
 import type { Rng, TraceEvent } from '@stb/core';
 import type { ArrivalModelState, KllSketchState } from '../state-schemas';
 import type { SessionArrivalProfile } from '../workload-types';
@@ -7,6 +7,11 @@ import { InverseCdfSampler } from './inverse-cdf';
 const MAX_BUCKETS = 1440;
 const MIN_BUCKET_US = 1_000_000;
 const MIN_CONDITIONAL = 30;
+/** Fewest gaps of a conditional sketch that may be used when it differs from its fallback. */
+const MIN_DISTINCT_CONDITIONAL = 5;
+/** Two-sample KS critical coefficient at α = 0.01 (c(α) = √(−ln(α/2)/2)). */
+const KS_CRITICAL_01 = 1.628;
+
 const TRANSITION_K = 64;
 
 /** Where a session stands for {@link ArrivalFitter.eventAt}. */
@@ -206,8 +211,10 @@ export function createArrivalProfile(
 interface TemplateTiming {
   /** Think-time sampler by next template id: the transition's, else this template's, else the global one (null: none). */
   readonly next: Map<string, InverseCdfSampler | null>;
-  /** Think time after this template whatever follows (when seen often enough). */
+  /** Think time after this template whatever follows (when it has its own; else undefined). */
   readonly afterThis: InverseCdfSampler | undefined;
+  /** The sketch behind `afterThis`, or the global one it falls back to. */
+  readonly afterThisState: KllSketchState | undefined;
   readonly duration: InverseCdfSampler | undefined;
 }
 
@@ -232,24 +239,44 @@ export class TimingSampler {
     this.#length = InverseCdfSampler.fromSketch(state.sessionLength);
   }
 
-  /** A sampler for a conditional sketch seen at least `minConditionalCount` times. */
+  /**
+   * The sketch a conditional draw uses: `sketch` when seen at least `minConditionalCount` times,
+   * or from {@link MIN_DISTINCT_CONDITIONAL} times when a KS test tells it apart from `parent`
+   * (the broader sketch it would fall back to) at α = 0.01; else `parent`. A report connection's
+   * cycle of three reads (a 200–300 ms read, a 1–8 ms one, then a 400 ms sleep) gives each
+   * transition 14 gaps: pooled into one sketch they came back in any order, and the connection's
+   * bursts of two quick reads were lost (burstiness 0.80).
+   */
   #conditional(
     sketch: KllSketchState | undefined,
-  ): InverseCdfSampler | undefined {
-    return sketch && sketch.n >= this.#state.minConditionalCount
-      ? InverseCdfSampler.fromSketch(sketch)
-      : undefined;
+    parent: KllSketchState | undefined,
+  ): KllSketchState | undefined {
+    if (!sketch || sketch.n < MIN_DISTINCT_CONDITIONAL) return parent;
+    if (sketch.n >= this.#state.minConditionalCount || !parent) return sketch;
+    const n = sketch.n;
+    const m = parent.n;
+    const critical = KS_CRITICAL_01 * Math.sqrt((n + m) / (n * m));
+    return kllKsDistance(kllWeightedItems(sketch), kllWeightedItems(parent)) >
+      critical
+      ? sketch
+      : parent;
   }
 
   #timing(templateId: string): TemplateTiming {
     let e = this.#byId.get(templateId);
     if (e === undefined) {
       const duration = own(this.#state.duration, templateId);
+      const afterThis = this.#conditional(
+        own(this.#state.thinkTime.byPrev, templateId),
+        this.#state.thinkTime.all,
+      );
       e = {
         next: new Map(),
-        afterThis: this.#conditional(
-          own(this.#state.thinkTime.byPrev, templateId),
-        ),
+        afterThisState: afterThis,
+        afterThis:
+          afterThis && afterThis !== this.#state.thinkTime.all
+            ? InverseCdfSampler.fromSketch(afterThis)
+            : undefined,
         duration: duration ? InverseCdfSampler.fromSketch(duration) : undefined,
       };
       this.#byId.set(templateId, e);
@@ -262,13 +289,15 @@ export class TimingSampler {
     const e = this.#timing(prev);
     let s = e.next.get(next);
     if (s === undefined) {
+      const parent = e.afterThisState ?? this.#state.thinkTime.all;
+      const chosen = this.#conditional(
+        own(this.#state.thinkTime.byTransition, `${prev}>${next}`),
+        parent,
+      );
       s =
-        this.#conditional(
-          own(this.#state.thinkTime.byTransition, `${prev}>${next}`),
-        ) ??
-        e.afterThis ??
-        this.#all ??
-        null;
+        chosen === undefined || chosen === parent
+          ? (e.afterThis ?? this.#all ?? null)
+          : (InverseCdfSampler.fromSketch(chosen) ?? null);
       e.next.set(next, s);
     }
     return s ? Math.max(0, Math.round(s.sample(rng))) : 0;
