@@ -200,6 +200,13 @@ const MAX_CLASSES = 16;
 const SAME_MIX_TV = 0.25;
 /** A pooled session lived at least this share of the capture. */
 const POOL_MIN_LIFETIME_SHARE = 0.25;
+/**
+ * A long-lived session whose last statement falls in this final share of the capture was stopped
+ * with the workload (a benchmark's `-T`, an application shut down with the capture), not by its own
+ * end: pgbench -R's clients stop over the last ~12 % of an 8 s run, each well past twice its own
+ * largest gap from the capture's end (docs/models.md "Session roles").
+ */
+const COMMON_STOP_SHARE = 0.15;
 
 /** The classes formed from groups, and the class index of each group key. */
 export interface GroupedClasses<TDominant> {
@@ -317,9 +324,14 @@ export function classifySessions(
     const tolerance = Math.max(2 * (p.maxGapUs[i] as number), resolutionUs);
     const first = p.firstUs[i] as number;
     const last = p.lastStartUs[i] as number;
-    const rightCensored =
-      p.openAtEnd[i] === 1 && n >= 2 && captureLastStartUs - last <= tolerance;
     const longLived = last - first >= POOL_MIN_LIFETIME_SHARE * spanUs;
+    const rightCensored =
+      p.openAtEnd[i] === 1 &&
+      n >= 2 &&
+      captureLastStartUs - last <=
+        (longLived
+          ? Math.max(tolerance, COMMON_STOP_SHARE * spanUs)
+          : tolerance);
     if (rightCensored && longLived && spanUs > 0) roleOf[i] = SessionRole.Pool;
     else if (first - captureStartUs <= tolerance)
       roleOf[i] = SessionRole.Initial;
