@@ -522,11 +522,14 @@ function* runEvents(
         }
       : undefined,
   );
-  /** The start of the next unit of pooled connection `s`, ready at `readyUs`. */
-  const dispatch = (s: OpenSession, readyUs: number): number => {
-    const slot = slots[s.cls.id];
-    const gap = s.cls.unitGapUs;
-    if (!slot || !gap) return readyUs;
+  /**
+   * Advances class `ci`'s unit schedule by one slot (`fromUs`: where an empty schedule starts) and
+   * returns the slot's time.
+   */
+  const nextSlot = (ci: number, fromUs: number): number => {
+    const slot = slots[ci] as NonNullable<(typeof slots)[number]>;
+    const gap = (sampler.classes[ci] as SessionClassSampler)
+      .unitGapUs as NonNullable<SessionClassSampler['unitGapUs']>;
     // Stratified draws: each block of GAP_STRATA gaps takes one from every equal-probability
     // stratum, in random order, so the schedule keeps the capture's mean rate (a plain draw's
     // count wanders by ±1/√n: ±5 % over a 10 s capture at 45 transactions/s) while gaps stay random.
@@ -539,12 +542,28 @@ function* runEvents(
       slot.units += gap(u) / slot.warp.meanGapUs / plan.scale;
       slot.lastUs = toAbs(slot.warp.at(slot.units));
     } else {
-      const from = Number.isNaN(slot.lastUs) ? readyUs : slot.lastUs;
+      const from = Number.isNaN(slot.lastUs) ? fromUs : slot.lastUs;
       slot.lastUs = from + Math.round((gap(u) * timeScale) / plan.scale);
     }
+    return slot.lastUs;
+  };
+  /**
+   * Counts a unit that ran at `atUs` outside the schedule (a pooled connection's first) as one of
+   * its slots: a schedule behind it restarts there, one ahead of it loses a slot.
+   */
+  const takeSlot = (ci: number, atUs: number): void => {
+    const slot = slots[ci] as NonNullable<(typeof slots)[number]>;
+    if (slot.warp) slot.units += 1 / plan.scale;
+    else if (Number.isNaN(slot.lastUs) || slot.lastUs < atUs)
+      slot.lastUs = atUs;
+    else nextSlot(ci, atUs);
+  };
+  /** The start of the next unit of pooled connection `s`, ready at `readyUs`. */
+  const dispatch = (s: OpenSession, readyUs: number): number => {
+    if (!slots[s.cls.id] || !s.cls.unitGapUs) return readyUs;
     // A late slot (every connection was busy) starts as soon as the connection is free, as pgbench's
     // schedule lag does.
-    return Math.max(readyUs, slot.lastUs);
+    return Math.max(readyUs, nextSlot(s.cls.id, readyUs));
   };
   let nextSessionIndex = 0;
   let arrivalsDone = false;
@@ -596,6 +615,11 @@ function* runEvents(
     const cls = sampler.classes[start.classIndex] as SessionClassSampler;
     const ghost =
       plan.shard !== undefined && index % plan.shard.count !== plan.shard.index;
+    // A pooled connection of a dispatched class opens with a unit of its own: that unit is one of
+    // the schedule's (the learned gaps and rate profile count it), so it takes a slot — otherwise
+    // every connection opening during a ramp adds a unit on top of the schedule's rate.
+    if (start.kind === SessionKind.Pool && slots[start.classIndex])
+      takeSlot(start.classIndex, toAbs(start.offsetUs));
     if (ghost && !(start.kind === SessionKind.Pool && cls.unitGapUs)) return;
     if (plan.sessions !== undefined && counters.sessions >= plan.sessions)
       return;
