@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type {
+  LatencyWindows,
   BenchErrorDetail,
   BenchResult,
   BenchStats,
@@ -172,6 +173,36 @@ function mergeRowCounts(
   };
 }
 
+/**
+ * The shards' time windows added window by window (shards run side by side, each timed from its own
+ * start), at the widest shard's width (widths are 1 ms × a power of two, so a narrower shard's
+ * windows nest in it). Undefined unless every shard has them.
+ */
+function mergeWindows(
+  stats: readonly BenchStats[],
+): LatencyWindows | undefined {
+  const parts = stats.flatMap((s) =>
+    s.latencyWindows ? [s.latencyWindows] : [],
+  );
+  if (parts.length === 0 || parts.length < stats.length) return undefined;
+  const widthMs = Math.max(...parts.map((w) => w.widthMs));
+  const merged: Map<number, number>[] = [];
+  for (const w of parts) {
+    const factor = widthMs / w.widthMs;
+    if (!Number.isInteger(factor)) return undefined;
+    w.windows.forEach((pairs, i) => {
+      const into = (merged[Math.floor(i / factor)] ??= new Map());
+      for (const [lb, n] of pairs) into.set(lb, (into.get(lb) ?? 0) + n);
+    });
+  }
+  return {
+    widthMs,
+    windows: Array.from(merged, (m) =>
+      m ? [...m].sort((a, b) => a[0] - b[0]) : [],
+    ),
+  };
+}
+
 /** Statistics of the union of the shards' executions over a window of `seconds`. */
 function mergeStats(stats: readonly BenchStats[], seconds: number): BenchStats {
   const total = (f: (s: BenchStats) => number): number =>
@@ -200,6 +231,8 @@ function mergeStats(stats: readonly BenchStats[], seconds: number): BenchStats {
   if (rowCounts) out.rowCounts = rowCounts;
   // batch means are not mergeable: the largest shard's effect is the conservative choice
   if (deffs.length > 0) out.latencyDesignEffect = Math.max(...deffs);
+  const windows = mergeWindows(stats);
+  if (windows) out.latencyWindows = windows;
   return out;
 }
 

@@ -209,6 +209,19 @@ describe('issue 21: merged sharded bench results', () => {
       );
   });
 
+  it('add up the shards’ time windows at the widest shard’s width', () => {
+    if (!reachable) return;
+    const merged = read('merged.json');
+    const shards = Array.from({ length: N }, (_, i) => read(`shard-${i}.json`));
+    const w = merged.overall.latencyWindows;
+    expect(w).toBeDefined();
+    expect(w?.widthMs).toBe(
+      Math.max(...shards.map((s) => s.overall.latencyWindows?.widthMs ?? 0)),
+    );
+    const total = (w?.windows ?? []).flat().reduce((a, [, n]) => a + n, 0);
+    expect(total).toBe(merged.overall.count);
+  });
+
   it('reports QPS over the union of the shards’ windows and feeds stb compare', async () => {
     if (!reachable) return;
     const merged = read('merged.json');

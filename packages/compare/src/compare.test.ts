@@ -1,6 +1,6 @@
 import type { BenchResult } from '@stb/core';
 import { BenchComparison, createRng } from '@stb/core';
-import { lognormal, makeResult } from '../tests/helpers/results';
+import { lognormal, makeResult, windowsOf } from '../tests/helpers/results';
 import { compareBenchResults } from './compare';
 import {
   parseErrorRateThreshold,
@@ -145,6 +145,55 @@ describe('compareBenchResults', () => {
     const w9 = width(inflate(a), inflate(b));
     expect(w9 / w1).toBeGreaterThan(2.4);
     expect(w9 / w1).toBeLessThan(3.6);
+  });
+
+  it('the whole-run interval takes the run-level drift from the time windows', () => {
+    // both runs draw from one process: each 100-ms window has its own level (the machine's state,
+    // lognormal σ 0.3 between windows) and executions scatter around it (σ 0.3)
+    const rng = createRng(21);
+    const run = (factor = 1): BenchResult => {
+      const perWindow = Array.from({ length: 40 }, () => {
+        const level = factor * Math.exp(0.3 * rng.normal());
+        return lognormal(rng, 50, level, 0.3);
+      });
+      const r = makeResult([
+        { templateId: 't', latenciesMs: perWindow.flat() },
+      ]);
+      return {
+        ...r,
+        overall: { ...r.overall, latencyWindows: windowsOf(perWindow) },
+      };
+    };
+    const withoutWindows = (r: BenchResult): BenchResult => ({
+      ...r,
+      overall: { ...r.overall, latencyWindows: undefined },
+    });
+    let falseWith = 0;
+    let falseWithout = 0;
+    let slower = 0;
+    const pairs = 24;
+    for (let i = 0; i < pairs; i++) {
+      const a = run();
+      const b = run();
+      const opts = { resamples: 500, seed: i };
+      const c = compareBenchResults(a, b, opts);
+      if (i === 0) expect(BenchComparison.parse(c)).toEqual(c);
+      if (c.overall.verdict !== 'no-significant-change') falseWith++;
+      const d = compareBenchResults(withoutWindows(a), withoutWindows(b), opts);
+      if (d.overall.verdict !== 'no-significant-change') falseWithout++;
+      if (
+        i < 8 &&
+        compareBenchResults(a, run(1.3), opts).overall.verdict === 'slower'
+      )
+        slower++;
+    }
+    // the run-level mean of 40 window levels moves by σ 0.3/√40 ≈ 0.047 per run, which executions
+    // treated as independent do not show (half-width ~1.5 %): about a third of the pairs are
+    // called faster or slower; the windows' spread covers it
+    expect(falseWithout).toBeGreaterThanOrEqual(6);
+    expect(falseWith).toBeLessThanOrEqual(3);
+    // and it is not so wide that it misses a real change: a 30 % slower candidate is called slower
+    expect(slower).toBeGreaterThanOrEqual(6);
   });
 
   it('reports new, missing and changed SQLSTATEs, row divergence and templates of one run', () => {

@@ -25,9 +25,11 @@ import type {
   ThresholdCheck,
   UnmatchedTemplate,
 } from '@stb/core';
-import { toLatencyDistribution } from './histogram';
+import { quantile, toLatencyDistribution } from './histogram';
+import type { LatencyDistribution } from './histogram';
 import { quantileRatioInterval } from './interval';
 import type { Threshold } from './thresholds';
+import { windowDesignEffect } from './windows';
 
 /** Options of {@link compareBenchResults}. Every field has a documented default. */
 export interface CompareOptions {
@@ -246,6 +248,25 @@ function runShifts(
   return out;
 }
 
+/**
+ * The design effect a scope's interval uses at a quantile whose estimate is `valueNs`: from the
+ * run's time windows when it has them (the whole run), else the batch-means effect the runner
+ * recorded, else 1. `z`: the normal quantile of the confidence level.
+ */
+function designEffectAt(
+  s: BenchStats,
+  valueNs: number | undefined,
+  z: number,
+): { value: number; windows: boolean } {
+  const windows =
+    s.latencyWindows && valueNs !== undefined
+      ? windowDesignEffect(s.latencyWindows, valueNs, z)
+      : undefined;
+  return windows !== undefined
+    ? { value: windows, windows: true }
+    : { value: s.latencyDesignEffect ?? 1, windows: false };
+}
+
 function compareScope(
   a: BenchStats,
   b: BenchStats,
@@ -266,16 +287,20 @@ function compareScope(
     `the candidate (${ctx.where})`,
   );
   const latency = {} as Record<ComparedQuantile, QuantileComparison>;
+  const z = normalQuantile(1 - (1 - ctx.opts.confidence) / 2);
+  const at = (
+    d: LatencyDistribution,
+    q: ComparedQuantile,
+  ): number | undefined => (d.count > 0 ? quantile(d, Q_OF[q]) : undefined);
   for (const q of COMPARED_QUANTILES) {
+    const ea = designEffectAt(a, at(da, q), z);
+    const eb = designEffectAt(b, at(db, q), z);
     const iv = quantileRatioInterval(da, db, {
       q: Q_OF[q],
       confidence: ctx.opts.confidence,
       resamples: ctx.opts.resamples,
       rng: ctx.rng,
-      designEffect: {
-        baseline: a.latencyDesignEffect ?? 1,
-        candidate: b.latencyDesignEffect ?? 1,
-      },
+      designEffect: { baseline: ea.value, candidate: eb.value },
     });
     if (iv && ctx.replicates) ctx.replicates.set(q, iv.replicates);
     latency[q] = iv
@@ -286,6 +311,16 @@ function compareScope(
           low: round(iv.low),
           high: round(iv.high),
           verdict: verdictOf(iv.low, iv.high, ctx.opts.minEffect),
+          designEffect: {
+            baseline: round(ea.value, 3),
+            candidate: round(eb.value, 3),
+            source:
+              ea.windows && eb.windows
+                ? 'windows'
+                : ea.windows || eb.windows
+                  ? 'mixed'
+                  : 'batch-means',
+          },
         }
       : {
           baselineMs: a.latencyMs[q],
@@ -580,7 +615,7 @@ export function compareBenchResults(
     format: 'stb-bench-comparison',
     version: BENCH_COMPARISON_VERSION,
     createdAt: options.createdAt ?? new Date().toISOString(),
-    method: `Latency quantiles are nearest-rank values of each run's HdrHistogram; intervals are ${Math.round(opts.confidence * 100)} % percentile-bootstrap intervals of the ratio (${opts.resamples} resamples, exact order-statistic bootstrap, U(k) ~ Beta(k, n−k+1), with n divided by the run's design effect from batch means, each drawn value spread over its histogram cell); a quantile is slower or faster only when its whole interval lies beyond ±${round(opts.minEffect * 100, 2)} %. A shift a majority of templates share (median ratio over templates, bootstrap interval beyond the minimum effect) is reported as a run-level shift, and template verdicts at that quantile then also need the interval divided by the shift to lie beyond it.`,
+    method: `Latency quantiles are nearest-rank values of each run's HdrHistogram; intervals are ${Math.round(opts.confidence * 100)} % percentile-bootstrap intervals of the ratio (${opts.resamples} resamples, exact order-statistic bootstrap, U(k) ~ Beta(k, n−k+1), with n divided by the run's design effect: for the whole run, from the spread between the run's time windows of the share of executions below the quantile (Woodruff's interval with windows as clusters), for a template from batch means; each drawn value spread over its histogram cell); a quantile is slower or faster only when its whole interval lies beyond ±${round(opts.minEffect * 100, 2)} %. A shift a majority of templates share (median ratio over templates, bootstrap interval beyond the minimum effect) is reported as a run-level shift, and template verdicts at that quantile then also need the interval divided by the shift to lie beyond it.`,
     options: opts,
     baseline: runInfo(baseline, labels.baseline),
     candidate: runInfo(candidate, labels.candidate),

@@ -43,6 +43,19 @@ export const QuantileComparison = z.object({
    * beyond the minimum effect both as measured and divided by this factor.
    */
   runShift: z.number().positive().optional(),
+  /**
+   * The design effects the interval used (each run's executions count as n ÷ its effect): from the
+   * run's time windows for the whole run (`latencyWindows`), else the runner's batch-means effect,
+   * else 1. Absent in reports written before it existed.
+   */
+  designEffect: z
+    .object({
+      baseline: z.number().min(1),
+      candidate: z.number().min(1),
+      /** `windows`: both from time windows; `batch-means`: neither; `mixed`: one each. */
+      source: z.enum(['windows', 'batch-means', 'mixed']),
+    })
+    .optional(),
 });
 export type QuantileComparison = z.infer<typeof QuantileComparison>;
 

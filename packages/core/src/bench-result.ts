@@ -43,6 +43,28 @@ export const RowCountSummary = z.object({
 });
 export type RowCountSummary = z.infer<typeof RowCountSummary>;
 
+/**
+ * Latencies of the measured run by time window (by each execution's end): equal windows of
+ * `widthMs`, 33–64 of them on runs longer than 33 ms, each with a coarse histogram. `stb compare`
+ * takes the spread of a quantile between the windows as the run-level variability of the
+ * whole-run figures (docs/comparing-runs.md, "Whole-run intervals").
+ */
+export const LatencyWindows = z.object({
+  /** Width of every window, ms (the last one may be cut short by the end of the run). */
+  widthMs: z.number().positive(),
+  /**
+   * Per window in time order, `[lowerBoundNs, count]` pairs in ascending order (an idle window is
+   * empty). Buckets: a value below 16 ns is its own bucket; a value v ≥ 16 ns with 2^e ≤ v < 2^(e+1)
+   * is in one of 8 equal parts of that octave, `[lowerBound, lowerBound + 2^(e−3))`.
+   */
+  windows: z.array(
+    z.array(
+      z.tuple([z.number().int().nonnegative(), z.number().int().positive()]),
+    ),
+  ),
+});
+export type LatencyWindows = z.infer<typeof LatencyWindows>;
+
 /** Counts and latencies of one template (or of the whole run). */
 export const BenchStats = z.object({
   /** Executions in the measured window (after warmup). */
@@ -90,6 +112,8 @@ export const BenchStats = z.object({
    * over independent executions. `stb compare` divides the sample size by it.
    */
   latencyDesignEffect: z.number().min(1).optional(),
+  /** The whole run only: latencies by time window (absent in results written before it existed). */
+  latencyWindows: LatencyWindows.optional(),
 });
 export type BenchStats = z.infer<typeof BenchStats>;
 

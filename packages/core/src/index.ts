@@ -92,6 +92,7 @@ export {
   BenchContext,
   BenchResult,
   RowCountSummary,
+  LatencyWindows,
 } from './bench-result';
 export {
   BENCH_COMPARISON_VERSION,

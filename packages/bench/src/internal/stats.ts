@@ -25,6 +25,7 @@ import {
 } from './wire';
 import type { BatchMessage } from './wire';
 import { NsCounts } from './ns-counts';
+import { TimeWindows } from './time-windows';
 
 type Hist = hdr.Histogram;
 
@@ -256,6 +257,8 @@ export function summarize(h: Hist): LatencySummary {
 export class Aggregator {
   readonly #templates: TemplateInfo[] = [];
   readonly #overallDeff = new DesignEffect();
+  /** The whole run's latencies by time window (`latencyWindows` of the overall figures). */
+  readonly #overallWindows: TimeWindows;
   readonly #lagSeries: { observe(v: number): void };
   readonly #metrics: BenchMetrics | undefined;
   readonly #warmupMs: number;
@@ -268,6 +271,7 @@ export class Aggregator {
 
   constructor(options: { warmupMs: number; metrics?: BenchMetrics }) {
     this.#warmupMs = options.warmupMs;
+    this.#overallWindows = new TimeWindows(options.warmupMs);
     this.#metrics = options.metrics;
     this.#lagSeries = options.metrics?.scheduleLag.labels() ?? NO_SERIES;
   }
@@ -331,7 +335,9 @@ export class Aggregator {
       if (this.#warmupMs > 0 && end < this.#warmupMs) continue;
       if (end > this.lastEndMs) this.lastEndMs = end;
       const acc = t.acc;
-      acc.hist.record(Math.max(1, Math.round(lat * 1e6)));
+      const ns = Math.max(1, Math.round(lat * 1e6));
+      acc.hist.record(ns);
+      this.#overallWindows.add(end, ns);
       // closed loop (no lag): service time is the latency, recorded once
       if (!Number.isNaN(lag))
         acc.service.record(Math.max(1, Math.round(svc * 1e6)));
@@ -435,7 +441,11 @@ export class Aggregator {
     const overall = newAcc();
     for (const t of this.#templates)
       if (t.acc.count > 0) mergeInto(overall, t.acc);
-    const stats = this.#stats(overall, seconds, this.#overallDeff.value());
+    const windows = this.#overallWindows.result();
+    const stats = {
+      ...this.#stats(overall, seconds, this.#overallDeff.value()),
+      ...(windows ? { latencyWindows: windows } : {}),
+    };
     return { overall: stats, templates, scheduleLagMs: stats.scheduleLagMs };
   }
 

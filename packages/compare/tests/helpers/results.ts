@@ -1,5 +1,10 @@
 import * as hdr from 'hdr-histogram-js';
-import type { BenchResult, BenchTemplateStats, Rng } from '@stb/core';
+import type {
+  BenchResult,
+  BenchTemplateStats,
+  LatencyWindows,
+  Rng,
+} from '@stb/core';
 
 /** A template's executions in a synthetic run: latencies (ms), errors by code, rows per success. */
 export interface RunSpec {
@@ -117,5 +122,33 @@ export function makeResult(
     sessions: { total: 1, completed: 1, aborted: 0 },
     skipped: { readOnly: 0, notRun: 0 },
     faults: { reconnects: 0, workerCrashes: 0, incidents: [] },
+  };
+}
+
+/** The documented bucket of `LatencyWindows` (an independent implementation of the runner's). */
+function windowLowerBound(ns: number): number {
+  if (ns < 16) return Math.floor(ns);
+  const step = 2 ** (Math.floor(Math.log2(ns)) - 3);
+  return Math.floor(ns / step) * step;
+}
+
+/**
+ * `latencyWindows` of executions given per window (latencies in ms, window i = the i-th array), as
+ * the runner writes them for the whole run.
+ */
+export function windowsOf(
+  perWindowMs: readonly (readonly number[])[],
+  widthMs = 100,
+): LatencyWindows {
+  return {
+    widthMs,
+    windows: perWindowMs.map((lat) => {
+      const m = new Map<number, number>();
+      for (const ms of lat) {
+        const lb = windowLowerBound(Math.max(1, Math.round(ms * 1e6)));
+        m.set(lb, (m.get(lb) ?? 0) + 1);
+      }
+      return [...m].sort((a, b) => a[0] - b[0]);
+    }),
   };
 }
