@@ -13,6 +13,7 @@ import {
   withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
+import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
 
 /** Options of the `postgres` plugin. */
@@ -38,6 +39,11 @@ interface PgClient {
   query(config: unknown): Promise<PgResult>;
   end(): Promise<void>;
   on(event: 'error', fn: (err: Error) => void): void;
+  /** `pg`'s protocol connection: its message events and its socket. */
+  connection?: {
+    on?(event: string, fn: () => void): unknown;
+    stream?: { prependListener?(event: string, fn: () => void): unknown };
+  };
 }
 /** The part of the `pg` module the plugin uses. */
 export interface PgLib {
@@ -166,9 +172,25 @@ function createPgSession(
   const names = new Map<string, string>();
   const { protocol } = opts;
   let closed = false;
-  const toOutcome = (r: PgResult): ExecOutcome => ({
+  // Wire times: the read that carried each ReadyForQuery (the socket's data event comes before
+  // pg parses the chunk), so the service time ends when the answer came in, not after pg built
+  // the result and the promise settled.
+  let readAt = NaN;
+  let doneAt = NaN;
+  const con = client.connection;
+  if (con?.on && con.stream?.prependListener) {
+    con.stream.prependListener('data', () => {
+      readAt = nowMs();
+    });
+    con.on('readyForQuery', () => {
+      doneAt = readAt;
+    });
+  }
+  const toOutcome = (r: PgResult, sentAt: number): ExecOutcome => ({
     ok: true,
     rows: r.rowCount ?? r.rows.length,
+    sentAt,
+    doneAt,
   });
   const config = (q: BoundQuery): unknown => {
     if (protocol === 'simple' || mustInlineParams(q))
@@ -195,10 +217,12 @@ function createPgSession(
   };
   return {
     async execute(q) {
+      const sentAt = nowMs();
+      doneAt = NaN;
       try {
-        return toOutcome(await client.query(config(q)));
+        return toOutcome(await client.query(config(q)), sentAt);
       } catch (err) {
-        return pgErrorOutcome(err, opts.isBroken());
+        return { ...pgErrorOutcome(err, opts.isBroken()), sentAt, doneAt };
       }
     },
     async prepare(q) {
