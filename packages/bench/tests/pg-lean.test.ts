@@ -3,13 +3,13 @@ import type { ParamValue } from '@stb/core';
 import type { BoundQuery } from '../src/bound-query';
 import { createPgLeanPlugin, encodeCall, pgLeanConfig } from '../src/db/pg-lean';
 import type { DbPlugin, DbSession, Protocol } from '../src/db-plugin';
-import { nowMs } from '../src/internal/wire';
 import { runBench } from '../src/runner';
 import { resolveTarget } from '../src/target';
 import { describeDbPlugin } from './helpers/conformance';
 import { usePgDatabase } from './helpers/db';
 import { createPostgresTarget } from './helpers/targets';
 import { TraceBuilder, template } from './helpers/trace';
+import { expectSleepWireTimes } from './helpers/wire-times';
 
 // The lean PostgreSQL wire path (issue 16) on the real server: the conformance suite through the
 // runner, then what the bench result needs from it: row counts, SQLSTATE errors, timeouts.
@@ -150,15 +150,7 @@ describe('pg-lean on PostgreSQL', () => {
 
   it('gives each answer its wire times: written, then read, inside the call', async () => {
     await withSession(async (s) => {
-      const t0 = nowMs();
-      const out = await s.execute(q('SELECT pg_sleep($1)', [{ t: 'float', v: 0.05 }]));
-      const t1 = nowMs();
-      expect(out.ok).toBe(true);
-      const sent = out.sentAt ?? NaN;
-      const done = out.doneAt ?? NaN;
-      expect(sent).toBeGreaterThanOrEqual(t0);
-      expect(done).toBeLessThanOrEqual(t1);
-      expect(done - sent).toBeGreaterThanOrEqual(50);
+      await expectSleepWireTimes(s);
       // an error carries them too
       const bad = await s.execute(q('SELECT 1/$1::int', [int(0)]));
       expect(bad).toMatchObject({ ok: false, errorCode: '22012' });

@@ -42,7 +42,10 @@ interface PgClient {
   /** `pg`'s protocol connection: its message events and its socket. */
   connection?: {
     on?(event: string, fn: () => void): unknown;
-    stream?: { prependListener?(event: string, fn: () => void): unknown };
+    stream?: {
+      prependListener?(event: string, fn: () => void): unknown;
+      uncork?(): void;
+    };
   };
 }
 /** The part of the `pg` module the plugin uses. */
@@ -172,24 +175,32 @@ function createPgSession(
   const names = new Map<string, string>();
   const { protocol } = opts;
   let closed = false;
-  // Wire times: the read that carried each ReadyForQuery (the socket's data event comes before
-  // pg parses the chunk), so the service time ends when the answer came in, not after pg built
-  // the result and the promise settled.
+  // Wire times. pg writes each query's messages between cork() and uncork() of its socket, so
+  // the write is timed at uncork(); the answer at the read that carried its ReadyForQuery (the
+  // socket's data event comes before pg parses the chunk). The service time then leaves out pg's
+  // work before the write and after the read (building the result, settling the promise).
   let readAt = NaN;
   let doneAt = NaN;
+  let writeAt = NaN;
   const con = client.connection;
-  if (con?.on && con.stream?.prependListener) {
-    con.stream.prependListener('data', () => {
+  const stream = con?.stream;
+  if (con?.on && stream?.prependListener && stream.uncork) {
+    stream.prependListener('data', () => {
       readAt = nowMs();
     });
     con.on('readyForQuery', () => {
       doneAt = readAt;
     });
+    const uncork = stream.uncork.bind(stream);
+    stream.uncork = () => {
+      writeAt = nowMs();
+      uncork();
+    };
   }
   const toOutcome = (r: PgResult, sentAt: number): ExecOutcome => ({
     ok: true,
     rows: r.rowCount ?? r.rows.length,
-    sentAt,
+    sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
     doneAt,
   });
   const config = (q: BoundQuery): unknown => {
@@ -219,10 +230,15 @@ function createPgSession(
     async execute(q) {
       const sentAt = nowMs();
       doneAt = NaN;
+      writeAt = NaN;
       try {
         return toOutcome(await client.query(config(q)), sentAt);
       } catch (err) {
-        return { ...pgErrorOutcome(err, opts.isBroken()), sentAt, doneAt };
+        return {
+          ...pgErrorOutcome(err, opts.isBroken()),
+          sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
+          doneAt,
+        };
       }
     },
     async prepare(q) {

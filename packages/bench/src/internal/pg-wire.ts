@@ -156,7 +156,10 @@ export class PgWire {
       },
     };
     this.#socket = cfg.host.startsWith('/')
-      ? connectSocket({ path: `${cfg.host}/.s.PGSQL.${String(cfg.port)}`, onread })
+      ? connectSocket({
+          path: `${cfg.host}/.s.PGSQL.${String(cfg.port)}`,
+          onread,
+        })
       : connectSocket({ port: cfg.port, host: cfg.host, onread });
   }
 

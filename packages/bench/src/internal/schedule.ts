@@ -87,7 +87,9 @@ export class DueQueue<T> {
     this.#sliceMs = Math.max(0, options.sliceMs ?? 0.1);
     this.#makeAlarm = options.alarm;
     this.#inlineMs =
-      options.alarm === undefined ? 0 : Math.max(0, options.inlineMs ?? INLINE_MS);
+      options.alarm === undefined
+        ? 0
+        : Math.max(0, options.inlineMs ?? INLINE_MS);
   }
 
   /** Items waiting. */

@@ -1,7 +1,11 @@
 import type { TraceEvent } from '@stb/core';
 import { replayStrategy } from './replay';
 
-const ev = (sessionId: string, startUs: number, durationUs?: number): TraceEvent => ({
+const ev = (
+  sessionId: string,
+  startUs: number,
+  durationUs?: number,
+): TraceEvent => ({
   kind: 'event',
   sessionId,
   startUs,
@@ -13,7 +17,13 @@ const ev = (sessionId: string, startUs: number, durationUs?: number): TraceEvent
 describe('replay strategy', () => {
   it('think time: the gap from the previous statement end, per session, divided by the speed', () => {
     const s = replayStrategy({ speed: 2 });
-    const times = [ev('a', 1000, 300), ev('b', 1500, 100), ev('a', 2000, 50), ev('a', 2050), ev('b', 1700)];
+    const times = [
+      ev('a', 1000, 300),
+      ev('b', 1500, 100),
+      ev('a', 2000, 50),
+      ev('a', 2050),
+      ev('b', 1700),
+    ];
     const out = times.map((e) => [s.due(e), s.think(e)]);
     expect(out).toEqual([
       [0, 0],
