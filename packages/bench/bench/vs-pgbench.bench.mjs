@@ -3,11 +3,14 @@
 // and client CPU per query (/usr/bin/time); stb through the default postgres plugin (pg) and the
 // lean wire path (pg-lean, postgres+lean://). Alternating rounds, medians. Build first
 // (npm run bench builds). Prints progress to stderr and one JSON object as the last stdout line.
+// Where tcpdump can capture on the loopback (root), the accuracy step is also timed on the wire:
+// each statement's request and answer packets, so each tool's own share of what it reports shows.
 //   ROUNDS (3), SECONDS_PER_RUN (4), SCALE (2: the scale of the fixture's log),
-//   WARMUP_SECONDS (3: the point-select children's warm-up run before the measured one)
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+//   WARMUP_SECONDS (3: the point-select children's warm-up run before the measured one),
+//   WIRE (1: 0 skips the tcpdump capture)
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -46,8 +49,8 @@ async function admin(sql) {
 }
 
 /** pgbench under /usr/bin/time: stdout, and user+sys CPU seconds. */
-function pgbench(args) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', `${PGBIN}/pgbench`, '-h', '127.0.0.1', '-U', 'postgres', ...args, DB], { encoding: 'utf8' });
+function pgbench(args, o = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', `${PGBIN}/pgbench`, '-h', '127.0.0.1', '-U', 'postgres', ...args, DB], { encoding: 'utf8', cwd: o.cwd, env: { ...process.env, ...o.env } });
   if (r.status !== 0) throw new Error(`pgbench ${args.join(' ')}: ${r.stderr}`);
   const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
   return { out: r.stdout, cpu: Number(t[1]) + Number(t[2]) };
@@ -93,14 +96,104 @@ function fixtureRate() {
   return { tps: Number(/tps = ([\d.]+)/.exec(out)[1]), clients: Number(/number of clients: (\d+)/.exec(out)[1]) };
 }
 
-async function replayFixture(fx) {
-  const r = await runBench({ templates: new TemplateCatalog(fx.templates), events: fx.events }, {
-    target: URL_, mode: 'replay', protocol: 'simple', connections: 4, warmupSeconds: 0.5,
+async function replayFixture(fx, target) {
+  const r = await runBench({ templates: new TemplateCatalog(fx.templates), events: fx.events.map((e) => ({ ...e })) }, {
+    target, mode: 'replay', protocol: 'simple', connections: 4, warmupSeconds: 0.5,
   });
   const byKey = new Map();
   for (const t of r.templates) byKey.set(stmtKey(fx.templates.find((x) => x.id === t.templateId).text), t);
   return { byKey, lag: r.scheduleLagMs };
 }
+
+// --- the wire: tcpdump on the loopback, statements paired with their answers per connection ---
+const APP = { pgbench: 'stb16-pgbench', pg: 'stb16-pg', lean: 'stb16-lean' };
+const withApp = (url, app) => `${url}?application_name=${app}`;
+
+/** Whether tcpdump can capture on lo here (it needs root or CAP_NET_RAW). */
+function wireAvailable() {
+  if (process.env.WIRE === '0') return false;
+  // killed after a second (nothing goes to port 1): it could capture if it got as far as listening
+  const r = spawnSync('tcpdump', ['-i', 'lo', '-c', '1', '-w', '/dev/null', 'tcp port 1'], { timeout: 1000, encoding: 'utf8' });
+  return /listening on/.test(r.stderr ?? '');
+}
+
+/** Starts a capture of PostgreSQL's port on lo; `stop()` resolves with the pcap's bytes. */
+async function startCapture() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stb16-'));
+  const file = path.join(dir, 'cap.pcap');
+  const td = spawn('tcpdump', ['-i', 'lo', '-s', '512', '-w', file, 'tcp port 5432'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise((resolve, reject) => {
+    td.stderr.on('data', (d) => /listening on/.test(String(d)) && resolve());
+    td.once('exit', (code) => reject(new Error(`tcpdump exited with ${code}`)));
+  });
+  return {
+    async stop() {
+      await new Promise((r) => setTimeout(r, 200));
+      const done = new Promise((r) => td.once('exit', r));
+      td.kill('SIGINT');
+      await done;
+      const bytes = readFileSync(file);
+      rmSync(dir, { recursive: true, force: true });
+      return bytes;
+    },
+  };
+}
+
+/**
+ * Per client application name and statement key, the wire time of each statement in ms: from its
+ * request packet to the answer packet that ends in ReadyForQuery (simple protocol, one statement
+ * in flight per connection). Packets are those of lo (Ethernet framing), IPv4.
+ */
+function wireTimes(pcap) {
+  const nano = pcap.readUInt32LE(0) === 0xa1b23c4d;
+  const link = pcap.readUInt32LE(20);
+  const conns = new Map();
+  const out = new Map();
+  let off = 24;
+  while (off + 16 <= pcap.length) {
+    const ms = pcap.readUInt32LE(off) * 1000 + pcap.readUInt32LE(off + 4) / (nano ? 1e6 : 1e3);
+    const incl = pcap.readUInt32LE(off + 8);
+    const orig = pcap.readUInt32LE(off + 12);
+    const p = off + 16;
+    off = p + incl;
+    if (off > pcap.length) break;
+    const ip = p + (link === 1 ? 14 : link === 113 ? 16 : 0);
+    if (pcap[ip] >> 4 !== 4) continue;
+    const ihl = (pcap[ip] & 15) * 4;
+    const tcp = ip + ihl;
+    const payload = tcp + (pcap[tcp + 12] >> 4) * 4;
+    const len = pcap.readUInt16BE(ip + 2) - (payload - ip);
+    if (len <= 0) continue;
+    const sport = pcap.readUInt16BE(tcp);
+    const dport = pcap.readUInt16BE(tcp + 2);
+    const body = pcap.subarray(payload, off);
+    if (dport === 5432) {
+      if (body.length >= 8 && body.readUInt32BE(4) === 196608) {
+        // a new connection's startup packet: its application name
+        const kv = body.subarray(8).toString('latin1').split('\0');
+        const at = kv.indexOf('application_name');
+        conns.set(sport, { app: at < 0 ? '?' : kv[at + 1], pending: [] });
+        continue;
+      }
+      const c = conns.get(sport);
+      if (c === undefined) continue;
+      if (body[0] === 81) c.pending.push({ at: ms, key: stmtKey(body.subarray(5).toString('utf8').split('\0')[0]) });
+    } else {
+      const c = conns.get(dport);
+      if (!c || c.pending.length === 0) continue;
+      const complete = incl < orig || (body.length >= 6 && body[body.length - 6] === 90);
+      if (!complete) continue;
+      const q = c.pending.shift();
+      const byKey = out.get(c.app) ?? new Map();
+      out.set(c.app, byKey);
+      const xs = byKey.get(q.key) ?? [];
+      byKey.set(q.key, xs);
+      xs.push(ms - q.at);
+    }
+  }
+  return out;
+}
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 // --- synthetic traces ---
 const tpl = (text, queryType) => ({ kind: 'template', id: computeTemplateId('postgres', text), text, queryType, tables: [], slots: [] });
@@ -139,6 +232,24 @@ async function stbTpcb(target) {
 
 const POINT = tpl('SELECT abalance FROM pgbench_accounts WHERE aid = $1', 'SELECT');
 
+/** pgbench's own schedule lag at `rate` transactions/s (-S, 8 clients): p50 and p99 from its -l log, ms. */
+function pgbenchLag(rate) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stb16-'));
+  try {
+    const r = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-R', String(rate), '-T', String(SECONDS), '-l', '--log-prefix', path.join(dir, 'lag')], { cwd: dir });
+    const lags = [];
+    for (const f of execFileSync('ls', [dir], { encoding: 'utf8' }).split('\n').filter(Boolean))
+      for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+        const x = line.trim().split(/\s+/);
+        if (x.length >= 7) lags.push(Number(x[x.length - 1]) / 1000);
+      }
+    lags.sort((a, b) => a - b);
+    return { p50: lags[Math.floor(lags.length * 0.5)], p99: lags[Math.floor(lags.length * 0.99)], tps: tpsOf(r.out) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function lagTrace(rate, sessions) {
   const rng = createRng(42);
   const n = Math.round(rate * SECONDS);
@@ -157,7 +268,7 @@ async function stbLag(target = URL_) {
   const t0 = performance.now();
   const r = await runBench(lagTrace(5000, 8), { target, mode: 'replay', connections: 8, warmupSeconds: 0.5 });
   const c = process.cpuUsage(c0);
-  return { p50: r.scheduleLagMs?.p50 ?? NaN, p99: r.scheduleLagMs?.p99 ?? NaN, qps: r.overall.qps, cpuShare: (c.user + c.system) / 1000 / (performance.now() - t0) };
+  return { p50: r.scheduleLagMs?.p50 ?? NaN, p99: r.scheduleLagMs?.p99 ?? NaN, qps: r.overall.qps, cpuShare: (c.user + c.system) / 1000 / (performance.now() - t0), cpuPerQueryUs: (c.user + c.system) / r.overall.count };
 }
 
 /**
@@ -214,26 +325,38 @@ console.log('BARECOUNT', n / ${SECONDS});`;
 
 const fx = fixtureTrace();
 const rate = fixtureRate();
-const raw = { acc: [], pgR: [], fixLag: [], lag: [], lagLean: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptPg: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], loads: [] };
+const ACC_SECONDS = Number(/duration: (\d+) s/.exec(readFileSync(path.join(FIXTURE, 'client_output.txt'), 'utf8'))?.[1] ?? 8);
+const wire = wireAvailable();
+const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptPg: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], loads: [] };
+const f3 = (x) => (x === undefined ? '-' : x.toFixed(3));
 try {
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   await admin(`CREATE DATABASE ${DB}`);
-  log(`pgbench -i -s ${SCALE} ${DB}`);
+  log(`pgbench -i -s ${SCALE} ${DB}${wire ? '; tcpdump captures the accuracy steps' : '; no tcpdump capture (not available or WIRE=0)'}`);
   execFileSync(`${PGBIN}/pgbench`, ['-i', '-q', '-s', String(SCALE), '-h', '127.0.0.1', '-U', 'postgres', DB], { stdio: ['ignore', 'ignore', 'pipe'] });
   for (let i = 0; i < ROUNDS; i++) {
     raw.loads.push(load());
-    // accuracy: pgbench -r at the sample's rate, then the sample's log replayed by stb
-    const pr = pgbench(['-n', '-r', '-M', 'simple', '-c', String(rate.clients), '-j', '2', '-R', String(Math.round(rate.tps)), '-T', String(SECONDS)]);
-    raw.pgR.push(perStatement(pr.out));
-    const rep = await replayFixture(fx);
-    raw.acc.push(rep.byKey);
-    raw.fixLag.push(rep.lag?.p99 ?? NaN);
-    log(`round ${i + 1}: accuracy ${[...raw.pgR.at(-1)].map(([k, v]) => `${k}: pgbench ${v} / stb ${rep.byKey.get(k)?.serviceMs?.p50}`).join('; ')}`);
-    raw.lag.push(await stbLag());
-    raw.lagLean.push(await stbLag(LEAN));
-    log(`round ${i + 1}: lag at 5k/s p50 ${raw.lag.at(-1).p50} p99 ${raw.lag.at(-1).p99} ms (${raw.lag.at(-1).qps} q/s, client CPU ${(raw.lag.at(-1).cpuShare * 100).toFixed(0)}%); pg-lean p50 ${raw.lagLean.at(-1).p50} p99 ${raw.lagLean.at(-1).p99} ms (${raw.lagLean.at(-1).qps} q/s, client CPU ${(raw.lagLean.at(-1).cpuShare * 100).toFixed(0)}%)`);
     // the order within a round alternates, so neither side always runs first
     const flip = i % 2 === 1;
+    // accuracy: pgbench -r at the sample's rate and the sample's log replayed by stb (both plugins)
+    const cap = wire ? await startCapture() : null;
+    const acc = [
+      async () => raw.pgR.push(perStatement(pgbench(['-n', '-r', '-M', 'simple', '-c', String(rate.clients), '-j', '2', '-R', String(Math.round(rate.tps)), '-T', String(ACC_SECONDS)], { env: { PGAPPNAME: APP.pgbench } }).out)),
+      async () => {
+        const rep = await replayFixture(fx, withApp(URL_, APP.pg));
+        raw.accPg.push(rep.byKey);
+        raw.fixLag.push(rep.lag?.p99 ?? NaN);
+      },
+      async () => raw.accLean.push((await replayFixture(fx, withApp(LEAN, APP.lean))).byKey),
+    ];
+    for (const f of flip ? acc.reverse() : acc) await f();
+    if (cap) raw.wire.push(wireTimes(await cap.stop()));
+    const w = raw.wire.at(-1);
+    log(`round ${i + 1}: accuracy ${[...raw.pgR.at(-1)].map(([k, v]) => `${k}: pgbench ${v}${w ? ` (wire ${f3(mean(w.get(APP.pgbench)?.get(k) ?? [NaN]))})` : ''} / stb pg p50 ${raw.accPg.at(-1).get(k)?.serviceMs?.p50} lean ${raw.accLean.at(-1).get(k)?.serviceMs?.p50}`).join('; ')}`);
+    const lags = [async () => raw.lag.push(await stbLag()), async () => raw.lagLean.push(await stbLag(LEAN)), async () => raw.lagPgb.push(pgbenchLag(5000))];
+    for (const f of flip ? lags.reverse() : lags) await f();
+    const [lg, ll, lp] = [raw.lag.at(-1), raw.lagLean.at(-1), raw.lagPgb.at(-1)];
+    log(`round ${i + 1}: lag at 5k/s p50/p99 ms: pg ${lg.p50}/${lg.p99} (${lg.qps} q/s, ${lg.cpuPerQueryUs.toFixed(1)} µs CPU/q), pg-lean ${ll.p50}/${ll.p99} (${ll.qps} q/s, ${ll.cpuPerQueryUs.toFixed(1)} µs CPU/q), pgbench ${f3(lp.p50)}/${f3(lp.p99)} (${lp.tps} tps)`);
     const tpcb = [async () => raw.tpcbStb.push(await stbTpcb(URL_)), async () => raw.tpcbLean.push(await stbTpcb(LEAN)), async () => raw.tpcbPg.push(tpsOf(pgbench(['-n', '-M', 'simple', '-c', '4', '-j', '2', '-T', String(SECONDS)]).out))];
     for (const f of flip ? tpcb.reverse() : tpcb) await f();
     log(`round ${i + 1}: TPC-B 4 conns stb ${raw.tpcbStb.at(-1)} tps, stb pg-lean ${raw.tpcbLean.at(-1)}, pgbench ${raw.tpcbPg.at(-1)} tps`);
@@ -251,28 +374,54 @@ try {
 }
 
 const rows = [];
-let worst = 0;
-for (const k of raw.pgR[0].keys()) {
-  const pgAvg = median(raw.pgR.map((m) => m.get(k)));
-  const stb = median(raw.acc.map((m) => m.get(k)?.serviceMs?.p50));
-  worst = Math.max(worst, Math.abs(stb / pgAvg - 1));
-  rows.push({ metric: `accuracy ${k}: stb median service time / pgbench -r average (${r3(stb)} / ${r3(pgAvg)} ms)`, value: r3(stb / pgAvg), unit: 'ratio', target: '0.85–1.15' });
+const keys = [...raw.pgR[0].keys()];
+const pgAvg = (k) => median(raw.pgR.map((m) => m.get(k)));
+/** Worst |stb figure / pgbench -r average − 1| over the statements, stb's figure a median over rounds. */
+function accuracy(runs, label, fig) {
+  let worst = 0;
+  for (const k of keys) {
+    const stb = median(runs.map((m) => m.get(k)?.serviceMs?.[fig]));
+    worst = Math.max(worst, Math.abs(stb / pgAvg(k) - 1));
+    if (fig === 'p50') rows.push({ metric: `accuracy ${k}: stb (${label}) median service time / pgbench -r average (${r3(stb)} / ${r3(pgAvg(k))} ms)`, value: r3(stb / pgAvg(k)), unit: 'ratio', target: '0.85–1.15' });
+  }
+  return worst;
 }
-rows.push({ metric: 'accuracy: worst |ratio − 1| over the statements', value: r3(worst), unit: 'share', target: '<= 0.15' });
-let worstMean = 0;
-for (const k of raw.pgR[0].keys()) {
-  const pgAvg = median(raw.pgR.map((m) => m.get(k)));
-  const stbMean = median(raw.acc.map((m) => m.get(k)?.serviceMs?.mean));
-  worstMean = Math.max(worstMean, Math.abs(stbMean / pgAvg - 1));
+const worstPg = accuracy(raw.accPg, 'pg', 'p50');
+rows.push({ metric: 'accuracy (pg, the default plugin): worst |median / pgbench average − 1| over the statements', value: r3(worstPg), unit: 'share', target: '<= 0.15' });
+const worstLean = accuracy(raw.accLean, 'pg-lean', 'p50');
+rows.push({ metric: 'accuracy (pg-lean): worst |median / pgbench average − 1| over the statements', value: r3(worstLean), unit: 'share', target: '<= 0.15' });
+rows.push({ metric: 'accuracy, like for like (stb mean service time / pgbench -r average): worst |ratio − 1|, pg', value: r3(accuracy(raw.accPg, 'pg', 'mean')), unit: 'share' });
+rows.push({ metric: 'accuracy, like for like (stb mean service time / pgbench -r average): worst |ratio − 1|, pg-lean', value: r3(accuracy(raw.accLean, 'pg-lean', 'mean')), unit: 'share' });
+if (raw.wire.length > 0) {
+  // what each tool adds to the wire time of its own statements (per round, then the median of rounds)
+  const q = (xs, f) => (xs && xs.length > 0 ? f([...xs].sort((a, b) => a - b)) : NaN);
+  const wmed = (xs) => q(xs, (s) => s[Math.floor(s.length / 2)]);
+  const over = (perStmt) => {
+    const per = raw.wire.map((w, r) => median(keys.map((k) => perStmt(w, r, k))));
+    const worst = raw.wire.map((w, r) => Math.max(...keys.map((k) => perStmt(w, r, k))));
+    return [median(per), median(worst)];
+  };
+  const add = (label, perStmt) => {
+    const [med, worst] = over(perStmt);
+    rows.push({ metric: `the wire (tcpdump): ${label}, median over the statements (worst)`, value: r3(med), unit: `ms (worst ${r3(worst)})` });
+  };
+  add('stb (pg) median service time − the wire median of its statements', (w, r, k) => raw.accPg[r].get(k)?.serviceMs?.p50 - wmed(w.get(APP.pg)?.get(k)));
+  add('stb (pg-lean) median service time − the wire median of its statements', (w, r, k) => raw.accLean[r].get(k)?.serviceMs?.p50 - wmed(w.get(APP.lean)?.get(k)));
+  add('stb (pg) mean service time − the wire mean of its statements', (w, r, k) => raw.accPg[r].get(k)?.serviceMs?.mean - q(w.get(APP.pg)?.get(k), mean));
+  add('stb (pg-lean) mean service time − the wire mean of its statements', (w, r, k) => raw.accLean[r].get(k)?.serviceMs?.mean - q(w.get(APP.lean)?.get(k), mean));
+  add('pgbench -r average − the wire mean of its statements', (w, r, k) => raw.pgR[r].get(k) - q(w.get(APP.pgbench)?.get(k), mean));
+  const bound = median(raw.wire.map((w) => Math.max(...keys.map((k) => Math.abs(wmed(w.get(APP.pgbench)?.get(k)) / q(w.get(APP.pgbench)?.get(k), mean) - 1)))));
+  rows.push({ metric: "the wire: pgbench's own statements, worst |wire median / wire mean − 1| (a tool timing them exactly would be this far from the target's ratio of a median to an average)", value: r3(bound), unit: 'share' });
 }
-rows.push({ metric: 'accuracy, means (stb mean service time / pgbench -r average): worst |ratio − 1|', value: r3(worstMean), unit: 'share' });
-rows.push({ metric: 'replay of the sample log: schedule lag p99', value: median(raw.fixLag), unit: 'ms' });
-rows.push({ metric: 'replay at 5,000 statements/s: schedule lag p50', value: median(raw.lag.map((l) => l.p50)), unit: 'ms', target: '<= 0.05' });
-rows.push({ metric: 'replay at 5,000 statements/s: schedule lag p99', value: median(raw.lag.map((l) => l.p99)), unit: 'ms', target: '<= 0.5' });
-rows.push({ metric: 'replay at 5,000 statements/s: client CPU', value: r3(median(raw.lag.map((l) => l.cpuShare))), unit: 'cores' });
-rows.push({ metric: 'replay at 5,000 statements/s, pg-lean: schedule lag p50', value: median(raw.lagLean.map((l) => l.p50)), unit: 'ms', target: '<= 0.05' });
-rows.push({ metric: 'replay at 5,000 statements/s, pg-lean: schedule lag p99', value: median(raw.lagLean.map((l) => l.p99)), unit: 'ms', target: '<= 0.5' });
-rows.push({ metric: 'replay at 5,000 statements/s, pg-lean: client CPU', value: r3(median(raw.lagLean.map((l) => l.cpuShare))), unit: 'cores' });
+rows.push({ metric: 'replay of the sample log (pg): schedule lag p99', value: median(raw.fixLag), unit: 'ms' });
+for (const [label, runs] of [['pg', raw.lag], ['pg-lean', raw.lagLean]]) {
+  rows.push({ metric: `replay at 5,000 statements/s (${label}): schedule lag p50`, value: median(runs.map((l) => l.p50)), unit: 'ms', target: '<= 0.05' });
+  rows.push({ metric: `replay at 5,000 statements/s (${label}): schedule lag p99`, value: median(runs.map((l) => l.p99)), unit: 'ms', target: '<= 0.5' });
+  rows.push({ metric: `replay at 5,000 statements/s (${label}): statements/s run`, value: Math.round(median(runs.map((l) => l.qps))), unit: 'statements/s' });
+  rows.push({ metric: `replay at 5,000 statements/s (${label}): client CPU per statement`, value: r3(median(runs.map((l) => l.cpuPerQueryUs))), unit: 'µs' });
+}
+rows.push({ metric: 'pgbench -S -R 5000 -c 8 -j 2 on the same machine: schedule lag p50 (its -l log)', value: r3(median(raw.lagPgb.map((l) => l.p50))), unit: 'ms' });
+rows.push({ metric: 'pgbench -S -R 5000 -c 8 -j 2 on the same machine: schedule lag p99 (its -l log)', value: r3(median(raw.lagPgb.map((l) => l.p99))), unit: 'ms' });
 const ratio = (a, b) => r3(median(a) / median(b));
 rows.push({ metric: 'TPC-B closed loop, 4 connections, --protocol simple: stb (postgres plugin, pg)', value: Math.round(median(raw.tpcbStb)), unit: 'tps' });
 rows.push({ metric: 'TPC-B closed loop, 4 connections, --protocol simple: stb (pg-lean plugin)', value: Math.round(median(raw.tpcbLean)), unit: 'tps' });
@@ -292,9 +441,12 @@ rows.push({ metric: 'client CPU per point select: stb (pg-lean), whole process (
 rows.push({ metric: 'client CPU per point select: pgbench (libpq, /usr/bin/time)', value: r3(median(raw.cpuPg)), unit: 'µs' });
 rows.push({ metric: 'CPU per query stb (pg-lean, measured run) / pgbench', value: ratio(raw.cpuLeanRun, raw.cpuPg), unit: 'ratio', target: '<= 1.2' });
 rows.push({ metric: 'CPU per query stb (pg-lean, whole process) / pgbench', value: ratio(raw.cpuLean, raw.cpuPg), unit: 'ratio', target: '<= 1.2' });
+const wireNote = raw.wire.length > 0
+  ? ` The wire rows: tcpdump on lo (port 5432) during each round's accuracy step; per connection (told apart by application_name) a statement's wire time runs from its Query packet to the answer packet ending in ReadyForQuery, so "tool − wire" is what the tool adds to its own statements' times (its wake-up after the answer arrives, its own work before the write).`
+  : ' No wire rows: tcpdump was not available (it needs root or CAP_NET_RAW on lo) or WIRE=0.';
 console.log(JSON.stringify({
   title: '@stb/bench against pgbench (issue 16)',
   command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
   rows,
-  notes: `${ROUNDS} alternating rounds of ${SECONDS} s per run, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (busy machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps) replayed by stb (--protocol simple, 4 connections) against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} on the same server in the same round; stb's per-template median service time against pgbench's per-statement average. Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections, default scheduler (alarm thread). Point selects: each stb figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured ${SECONDS} s run; the bare pg loop (pg's named prepared statement, 8 clients) runs in its own child process with the same warm-up (earlier versions ran it in the script's process, warmed by the runs before it, against an stb child without warm-up: stb with pg needs 5–7 s in a fresh process to reach full speed, so its figure was about a third of its warm one); the order of the contenders alternates between rounds. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}.`,
+  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) runs in its own child process with the same warm-up. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}.`,
 }));

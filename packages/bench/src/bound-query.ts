@@ -30,4 +30,13 @@ export interface ExecOutcome {
   readonly errorMessage?: string;
   /** True when the connection is unusable afterwards (the runner reconnects). */
   readonly connectionLost?: boolean;
+  /**
+   * When the request was handed to the socket, ms on the `performance.timeOrigin +
+   * performance.now()` clock of the thread that called `execute`. With {@link doneAt}, the runner
+   * times the service from the wire instead of around its own call (issue 16): what it spends
+   * before the write and after the read is then left out. Plugins that cannot tell leave both out.
+   */
+  readonly sentAt?: number;
+  /** When the last byte of the answer was read from the socket (same clock as {@link sentAt}). */
+  readonly doneAt?: number;
 }

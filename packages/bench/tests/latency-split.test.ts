@@ -1,8 +1,10 @@
 import { BENCH_RESULT_VERSION, BenchResult } from '@stb/core';
+import { createPostgresPlugin } from '../src/db/postgres';
 import { formatBenchResult, lagShare } from '../src/format';
 import { runBench } from '../src/runner';
 import { usePgDatabase } from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';
+import { expectSleepWireTimes } from './helpers/wire-times';
 
 // The latency split on the real PostgreSQL: service time (sent → completed), schedule lag
 // (start − due) and latency from the intended start. The assertions are lower bounds set by
@@ -83,6 +85,21 @@ describe('latency split on PostgreSQL', () => {
     expect(lagShare(r)).toBeGreaterThan(0.4);
     expect(formatBenchResult(r)).toContain('bottleneck: the client');
   }, 30_000);
+
+  it.each(['simple', 'prepared'] as const)(
+    'the postgres plugin reports wire times (%s): written at uncork, answered at the read, inside the call',
+    async (protocol) => {
+      const url = db.url();
+      if (url === null) return;
+      const s = await createPostgresPlugin().connect({ url }, { protocol });
+      try {
+        await expectSleepWireTimes(s);
+      } finally {
+        await s.close();
+      }
+    },
+    30_000,
+  );
 
   it('closed loop: latency is service time, no lag', async () => {
     const url = db.url();

@@ -9,6 +9,7 @@ import { describeDbPlugin } from './helpers/conformance';
 import { usePgDatabase } from './helpers/db';
 import { createPostgresTarget } from './helpers/targets';
 import { TraceBuilder, template } from './helpers/trace';
+import { expectSleepWireTimes } from './helpers/wire-times';
 
 // The lean PostgreSQL wire path (issue 16) on the real server: the conformance suite through the
 // runner, then what the bench result needs from it: row counts, SQLSTATE errors, timeouts.
@@ -31,6 +32,13 @@ const q = (text: string, params: ParamValue[] = [], queryType: BoundQuery['query
   queryType,
 });
 const int = (v: number): ParamValue => ({ t: 'int', v });
+/** A successful outcome with `rows` rows and its wire times. */
+const okRows = (rows: number): unknown => ({
+  ok: true,
+  rows,
+  sentAt: expect.any(Number),
+  doneAt: expect.any(Number),
+});
 
 async function withSession<T>(
   fn: (s: DbSession, url: string) => Promise<T>,
@@ -67,12 +75,12 @@ describe('pg-lean on PostgreSQL', () => {
       await withSession(
         async (s) => {
           const sel = q('SELECT id FROM t WHERE id <= $1', [int(7)]);
-          expect(await s.execute(sel)).toEqual({ ok: true, rows: 7 });
+          expect(await s.execute(sel)).toEqual(okRows(7));
           // the second call binds to the statement parsed by the first
-          expect(await s.execute({ ...sel, params: [int(3)] })).toEqual({ ok: true, rows: 3 });
+          expect(await s.execute({ ...sel, params: [int(3)] })).toEqual(okRows(3));
           expect(
             await s.execute(q('UPDATE t SET v = v WHERE id > $1', [int(40)], 'UPDATE')),
-          ).toEqual({ ok: true, rows: 10 });
+          ).toEqual(okRows(10));
           const types = q(
             'SELECT $1::bigint, $2::float8, $3::text, $4::bool, $5::int, $6::timestamptz, $7::date, $8::uuid, $9::jsonb, $10::bytea WHERE $1::bigint = 9007199254740993 AND $10::bytea = $11::bytea AND $5::int IS NULL',
             [
@@ -89,9 +97,9 @@ describe('pg-lean on PostgreSQL', () => {
               { t: 'bytes', v: 'deadbeef' },
             ],
           );
-          expect(await s.execute(types)).toEqual({ ok: true, rows: 1 });
-          expect(await s.execute(q('BEGIN', [], 'TCL'))).toEqual({ ok: true, rows: 0 });
-          expect(await s.execute(q('COMMIT', [], 'TCL'))).toEqual({ ok: true, rows: 0 });
+          expect(await s.execute(types)).toEqual(okRows(1));
+          expect(await s.execute(q('BEGIN', [], 'TCL'))).toEqual(okRows(0));
+          expect(await s.execute(q('COMMIT', [], 'TCL'))).toEqual(okRows(0));
         },
         { protocol },
       );
@@ -107,10 +115,10 @@ describe('pg-lean on PostgreSQL', () => {
       const dup = q('INSERT INTO t (id, v) VALUES ($1, $2)', [int(1), { t: 'string', v: 'x' }], 'INSERT');
       expect(await s.execute(dup)).toMatchObject({ ok: false, errorCode: '23505', errorClass: '23' });
       // parsed fine before the violation: the next call binds to it
-      expect(await s.execute({ ...dup, params: [int(1000), { t: 'string', v: 'y' }] })).toEqual({ ok: true, rows: 1 });
+      expect(await s.execute({ ...dup, params: [int(1000), { t: 'string', v: 'y' }] })).toEqual(okRows(1));
       expect((await s.execute(q('SELECT $1::int', [{ t: 'string', v: 'abc' }]))).errorCode).toBe('22P02');
       // the session is still usable
-      expect(await s.execute(q('SELECT 1'))).toEqual({ ok: true, rows: 1 });
+      expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
     });
   });
 
@@ -121,7 +129,7 @@ describe('pg-lean on PostgreSQL', () => {
         const out = await s.execute(q('SELECT pg_sleep($1)', [{ t: 'float', v: 5 }]));
         expect(out).toMatchObject({ ok: false, errorCode: '57014', errorClass: 'timeout', connectionLost: false });
         expect(performance.now() - t0).toBeLessThan(3000);
-        expect(await s.execute(q('SELECT 1'))).toEqual({ ok: true, rows: 1 });
+        expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
       },
       { query: '?query_timeout=200' },
     );
@@ -140,11 +148,21 @@ describe('pg-lean on PostgreSQL', () => {
     expect(await s.execute(q('SELECT 1'))).toMatchObject({ ok: false, errorClass: 'connection', connectionLost: true });
   });
 
+  it('gives each answer its wire times: written, then read, inside the call', async () => {
+    await withSession(async (s) => {
+      await expectSleepWireTimes(s);
+      // an error carries them too
+      const bad = await s.execute(q('SELECT 1/$1::int', [int(0)]));
+      expect(bad).toMatchObject({ ok: false, errorCode: '22012' });
+      expect(bad.doneAt ?? NaN).toBeGreaterThanOrEqual(bad.sentAt ?? NaN);
+    });
+  });
+
   it('counts rows of large answers split across many reads', async () => {
     await withSession(async (s) => {
-      expect(await s.execute(q('SELECT g FROM generate_series(1, $1::int) g', [int(200_000)]))).toEqual({ ok: true, rows: 200_000 });
-      expect(await s.execute(q("SELECT repeat('x', $1::int), g FROM generate_series(1, 3) g", [int(3_000_000)]))).toEqual({ ok: true, rows: 3 });
-      expect(await s.execute(q('SELECT 1'))).toEqual({ ok: true, rows: 1 });
+      expect(await s.execute(q('SELECT g FROM generate_series(1, $1::int) g', [int(200_000)]))).toEqual(okRows(200_000));
+      expect(await s.execute(q("SELECT repeat('x', $1::int), g FROM generate_series(1, 3) g", [int(3_000_000)]))).toEqual(okRows(3));
+      expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
     });
   });
 

@@ -176,14 +176,18 @@ function queryMessage(text: string): Buffer {
   return b;
 }
 
-/** Maps a wire result to an outcome: rows, or the SQLSTATE / timeout / connection failure. */
+/**
+ * Maps a wire result to an outcome: rows, or the SQLSTATE / timeout / connection failure, with
+ * the request's wire times.
+ */
 export function wireOutcome(r: WireResult): ExecOutcome {
   if (r.failure !== undefined) {
     const { code, cls, message } = r.failure;
-    return withErrorMessage(errorOutcome(code, cls, cls === 'connection' || code !== '57014'), { message });
+    const out = withErrorMessage(errorOutcome(code, cls, cls === 'connection' || code !== '57014'), { message });
+    return { ...out, sentAt: r.sentAt, doneAt: r.doneAt };
   }
-  if (r.error !== undefined) return pgErrorOutcome(r.error, false);
-  return { ok: true, rows: r.rows };
+  if (r.error !== undefined) return { ...pgErrorOutcome(r.error, false), sentAt: r.sentAt, doneAt: r.doneAt };
+  return { ok: true, rows: r.rows, sentAt: r.sentAt, doneAt: r.doneAt };
 }
 
 interface Statement {
@@ -250,14 +254,7 @@ function createLeanSession(wire: PgWire, protocol: Protocol): DbSession {
   let nextName = 0;
   let closed = false;
 
-  const run = async (
-    bytes: Buffer,
-    after?: (r: WireResult) => void,
-  ): Promise<ExecOutcome> => {
-    const r = await wire.send(bytes);
-    after?.(r);
-    return wireOutcome(r);
-  };
+  const run = (bytes: Buffer): Promise<ExecOutcome> => wire.request(bytes, wireOutcome);
   const simple = (text: string): Promise<ExecOutcome> => run(queryMessage(text));
 
   const close = async (): Promise<void> => {
@@ -291,8 +288,9 @@ function createLeanSession(wire: PgWire, protocol: Protocol): DbSession {
         // ParseComplete: the name does not exist) is sent again with the next call
         st.parse = null;
         const s = st;
-        return run(encodeCall(st.head, t.values, parse), (r) => {
+        return wire.request(encodeCall(st.head, t.values, parse), (r) => {
           if (r.parsed !== true) s.parse = parse;
+          return wireOutcome(r);
         });
       } catch (err) {
         // a value the text protocol cannot carry (STB_RENDER_VALUE_UNSUPPORTED …)

@@ -13,6 +13,7 @@ import {
   withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
+import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
 
 /** Options of the `postgres` plugin. */
@@ -38,6 +39,14 @@ interface PgClient {
   query(config: unknown): Promise<PgResult>;
   end(): Promise<void>;
   on(event: 'error', fn: (err: Error) => void): void;
+  /** `pg`'s protocol connection: its message events and its socket. */
+  connection?: {
+    on?(event: string, fn: () => void): unknown;
+    stream?: {
+      prependListener?(event: string, fn: () => void): unknown;
+      uncork?(): void;
+    };
+  };
 }
 /** The part of the `pg` module the plugin uses. */
 export interface PgLib {
@@ -166,9 +175,33 @@ function createPgSession(
   const names = new Map<string, string>();
   const { protocol } = opts;
   let closed = false;
-  const toOutcome = (r: PgResult): ExecOutcome => ({
+  // Wire times. pg writes each query's messages between cork() and uncork() of its socket, so
+  // the write is timed at uncork(); the answer at the read that carried its ReadyForQuery (the
+  // socket's data event comes before pg parses the chunk). The service time then leaves out pg's
+  // work before the write and after the read (building the result, settling the promise).
+  let readAt = NaN;
+  let doneAt = NaN;
+  let writeAt = NaN;
+  const con = client.connection;
+  const stream = con?.stream;
+  if (con?.on && stream?.prependListener && stream.uncork) {
+    stream.prependListener('data', () => {
+      readAt = nowMs();
+    });
+    con.on('readyForQuery', () => {
+      doneAt = readAt;
+    });
+    const uncork = stream.uncork.bind(stream);
+    stream.uncork = () => {
+      writeAt = nowMs();
+      uncork();
+    };
+  }
+  const toOutcome = (r: PgResult, sentAt: number): ExecOutcome => ({
     ok: true,
     rows: r.rowCount ?? r.rows.length,
+    sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
+    doneAt,
   });
   const config = (q: BoundQuery): unknown => {
     if (protocol === 'simple' || mustInlineParams(q))
@@ -195,10 +228,17 @@ function createPgSession(
   };
   return {
     async execute(q) {
+      const sentAt = nowMs();
+      doneAt = NaN;
+      writeAt = NaN;
       try {
-        return toOutcome(await client.query(config(q)));
+        return toOutcome(await client.query(config(q)), sentAt);
       } catch (err) {
-        return pgErrorOutcome(err, opts.isBroken());
+        return {
+          ...pgErrorOutcome(err, opts.isBroken()),
+          sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
+          doneAt,
+        };
       }
     },
     async prepare(q) {

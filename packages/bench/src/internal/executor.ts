@@ -120,6 +120,16 @@ const ROLLBACK: BoundQuery = Object.freeze({
   queryType: 'TCL',
 });
 
+/** A plugin's wire time clamped to `[lo, hi]` (the call's own bounds), or `fallback` without one. */
+function wireTime(
+  t: number | undefined,
+  fallback: number,
+  bounds: { lo: number; hi: number },
+): number {
+  if (t === undefined || Number.isNaN(t)) return fallback;
+  return t < bounds.lo ? bounds.lo : t > bounds.hi ? bounds.hi : t;
+}
+
 /** Closes a connection, giving up after {@link CLOSE_TIMEOUT_MS} (a driver waiting on a dead server). */
 function closeBounded(c: Conn): Promise<void> {
   if (c.shared) return Promise.resolve();
@@ -611,18 +621,23 @@ export class Executor {
         // abandoned by a forced stop (counted as not run); nothing more is recorded
         if (this.#finished) return;
         const end = nowMs();
+        // the plugin's wire times, when it has them (kept inside the call): the service time is
+        // then the database's alone, without what this thread spent before the write and after
+        // the read (issue 16)
+        const sent = wireTime(out.sentAt, start, { lo: start, hi: end });
+        const done = wireTime(out.doneAt, end, { lo: sent, hi: end });
         const b = this.#buf;
         const o = this.#n * REC;
         b[o + F_TPL] = ev[1];
-        b[o + F_LATENCY_MS] = closed ? end - start : end - due;
-        b[o + F_LAG_MS] = closed ? NaN : start - due;
+        b[o + F_LATENCY_MS] = closed ? done - sent : done - due;
+        b[o + F_LAG_MS] = closed ? NaN : sent - due;
         b[o + F_CLASS] = out.ok
           ? -1
           : this.#classIndex(errorKey(out, this.#classes.size));
         b[o + F_ROWS] = out.rows;
-        b[o + F_END_MS] = end - t0;
-        b[o + F_SERVICE_MS] = end - start;
-        s.prevEnd = end;
+        b[o + F_END_MS] = done - t0;
+        b[o + F_SERVICE_MS] = done - sent;
+        s.prevEnd = done;
         this.#recorded();
         if (!out.ok && this.#cfg.failFast === true) {
           this.#flush();

@@ -3,6 +3,7 @@ import { connect as connectSocket } from 'node:net';
 import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser';
+import { nowMs } from './wire';
 
 /**
  * A lean PostgreSQL connection for the bench hot loop (issue 16): one socket, the startup and
@@ -11,6 +12,11 @@ import { Parser } from 'pg-protocol/dist/parser';
  * FIFO of requests, so several requests may be in flight (pipelined) on one connection. Every
  * request has a deadline: a request older than its timeout gets a cancel request, and the
  * connection is closed if the server still does not answer.
+ *
+ * The socket reads into one buffer per connection (`onread`), so an answer costs no allocation
+ * and no pass through the stream machinery; bytes are copied only when a message spans reads.
+ * Each result carries its wire times: when the request was written and when the read that
+ * completed it came in, for the runner's service time.
  */
 
 /** Where and how to connect. */
@@ -39,6 +45,10 @@ export interface WireResult {
   first?: string;
   /** A ParseComplete came back (a named statement now exists on the server). */
   parsed?: boolean;
+  /** When the request was written to the socket (`nowMs()` clock). */
+  sentAt: number;
+  /** When the read that completed it came in (`nowMs()` clock). */
+  doneAt: number;
 }
 
 interface Pending {
@@ -53,6 +63,9 @@ interface Pending {
   cancelledAt: number;
   done: (r: WireResult) => void;
 }
+
+/** Size of each connection's read buffer (bytes). */
+const READ_BUFFER = 64 * 1024;
 
 /** What the startup handshake uses of `pg`'s SCRAM client (`pg/lib/crypto/sasl.js`). */
 interface SaslLib {
@@ -70,7 +83,7 @@ export class PgWireConnectError extends Error {
   }
 }
 
-const now = (): number => performance.now();
+const now = nowMs;
 /** The cancel request may take this long before the connection is given up (ms). */
 const CANCEL_GRACE_MS = 1000;
 
@@ -128,10 +141,26 @@ export class PgWire {
   #broken: string | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #cancel: (() => Promise<void>) | null = null;
+  /** When the current read came in. */
+  #readAt = 0;
+  /** Where reads go during the startup handshake (a copy, for pg-protocol's parser). */
+  #startupSink: ((chunk: Buffer) => void) | null = null;
 
-  private constructor(socket: Socket, cfg: PgWireConfig) {
-    this.#socket = socket;
+  private constructor(cfg: PgWireConfig) {
     this.#cfg = cfg;
+    const onread = {
+      buffer: Buffer.allocUnsafe(READ_BUFFER),
+      callback: (n: number, buf: Uint8Array): boolean => {
+        this.#onRead(n, buf as Buffer);
+        return true;
+      },
+    };
+    this.#socket = cfg.host.startsWith('/')
+      ? connectSocket({
+          path: `${cfg.host}/.s.PGSQL.${String(cfg.port)}`,
+          onread,
+        })
+      : connectSocket({ port: cfg.port, host: cfg.host, onread });
   }
 
   /** True once the connection failed or was closed. */
@@ -144,11 +173,8 @@ export class PgWire {
     cfg: PgWireConfig,
     sendCancel: (pid: number, key: number) => Promise<void>,
   ): Promise<PgWire> {
-    const socket = cfg.host.startsWith('/')
-      ? connectSocket(`${cfg.host}/.s.PGSQL.${String(cfg.port)}`)
-      : connectSocket(cfg.port, cfg.host);
-    socket.setNoDelay(true);
-    const wire = new PgWire(socket, cfg);
+    const wire = new PgWire(cfg);
+    wire.#socket.setNoDelay(true);
     await wire.#startup();
     wire.#cancel = () => sendCancel(wire.processID, wire.secretKey);
     wire.#attach();
@@ -311,15 +337,15 @@ export class PgWire {
                 );
           }
         };
-        const onData = (chunk: Buffer): void =>
-          parser.parse(chunk, onMessage as never);
         const cleanup = (): void => {
           clearTimeout(timer);
-          socket.off('data', onData);
+          this.#startupSink = null;
           socket.off('error', onError);
           socket.off('close', onClose);
         };
-        socket.on('data', onData);
+        // the read buffer is reused: the parser keeps a partial message, so it gets a copy
+        this.#startupSink = (chunk) =>
+          parser.parse(Buffer.from(chunk), onMessage as never);
         socket.on('error', onError);
         socket.on('close', onClose);
         socket.once('connect', () =>
@@ -338,7 +364,6 @@ export class PgWire {
 
   #attach(): void {
     const socket = this.#socket;
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.#lost(err.code ?? 'ECONNRESET', err.message),
     );
@@ -355,16 +380,34 @@ export class PgWire {
    * ReadyForQuery. Several requests may be in flight: answers come back in order.
    */
   send(bytes: Buffer, capture = false): Promise<WireResult> {
-    if (this.#broken !== null)
-      return Promise.resolve({
-        rows: 0,
-        failure: {
-          code: 'ECONNRESET',
-          cls: 'connection',
-          message: this.#broken,
-        },
-      });
-    return new Promise<WireResult>((done) => {
+    return this.request(bytes, (r) => r, capture);
+  }
+
+  /**
+   * {@link PgWire.send}, resolving with `map(result)`: the caller's mapping runs when the answer is
+   * read, so a request costs one promise.
+   */
+  request<T>(
+    bytes: Buffer,
+    map: (r: WireResult) => T,
+    capture = false,
+  ): Promise<T> {
+    if (this.#broken !== null) {
+      const t = now();
+      return Promise.resolve(
+        map({
+          rows: 0,
+          failure: {
+            code: 'ECONNRESET',
+            cls: 'connection',
+            message: this.#broken,
+          },
+          sentAt: t,
+          doneAt: t,
+        }),
+      );
+    }
+    return new Promise<T>((resolve) => {
       this.#queue.push({
         rows: 0,
         tagRows: 0,
@@ -375,7 +418,7 @@ export class PgWire {
         first: undefined,
         sentAt: now(),
         cancelledAt: 0,
-        done,
+        done: (r) => resolve(map(r)),
       });
       this.#socket.write(bytes);
     });
@@ -386,18 +429,25 @@ export class PgWire {
     return this.#queue.length - this.#head;
   }
 
-  #onData(chunk: Buffer): void {
-    let buf = chunk;
+  /** `n` new bytes at the start of the read buffer `read` (overwritten by the next read). */
+  #onRead(n: number, read: Buffer): void {
+    this.#readAt = now();
+    if (this.#startupSink !== null) {
+      this.#startupSink(read.subarray(0, n));
+      return;
+    }
+    let buf = read;
+    let end = n;
     if (this.#restLen > 0) {
-      // a message split across reads: gather the pieces, copy once when it is complete
-      this.#rest.push(chunk);
-      this.#restLen += chunk.length;
+      // a message split across reads: keep copies of the pieces, join them once it is complete
+      this.#rest.push(Buffer.from(read.subarray(0, n)));
+      this.#restLen += n;
       if (this.#restLen < this.#need) return;
       buf = Buffer.concat(this.#rest, this.#restLen);
+      end = buf.length;
       this.#rest = [];
       this.#restLen = 0;
     }
-    const end = buf.length;
     let off = 0;
     while (end - off >= 5) {
       const len = buf.readInt32BE(off + 1);
@@ -407,7 +457,7 @@ export class PgWire {
       off = next;
     }
     if (off < end) {
-      const rest = buf.subarray(off);
+      const rest = Buffer.from(buf.subarray(off, end));
       this.#rest = [rest];
       this.#restLen = rest.length;
       this.#need = rest.length >= 5 ? 1 + rest.readInt32BE(1) : 5;
@@ -452,7 +502,11 @@ export class PgWire {
           this.#queue.length = 0;
           this.#head = 0;
         }
-        const r: WireResult = { rows: p.tagged ? p.tagRows : p.rows };
+        const r: WireResult = {
+          rows: p.tagged ? p.tagRows : p.rows,
+          sentAt: p.sentAt,
+          doneAt: this.#readAt,
+        };
         if (p.error !== undefined) r.error = p.error;
         if (p.first !== undefined) r.first = p.first;
         if (p.parsed) r.parsed = true;
@@ -502,8 +556,14 @@ export class PgWire {
     const waiting = this.#queue.slice(this.#head);
     this.#queue.length = 0;
     this.#head = 0;
+    const t = now();
     for (const p of waiting)
-      p.done({ rows: 0, failure: { code, cls, message } });
+      p.done({
+        rows: 0,
+        failure: { code, cls, message },
+        sentAt: p.sentAt,
+        doneAt: t,
+      });
     this.#socket.destroy();
   }
 

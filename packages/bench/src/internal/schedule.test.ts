@@ -139,6 +139,32 @@ describe('DueQueue', () => {
     expect(out).toHaveLength(2);
   });
 
+  it('with an alarm, waits here for an item due within inlineMs instead of arming the alarm', () => {
+    // a clock that advances 1 µs per reading, so the inline wait ends deterministically
+    let clock = 10;
+    const armed: number[] = [];
+    const out: number[] = [];
+    const q = new DueQueue<number>({
+      now: () => (clock += 0.001),
+      dispatch: (x) => out.push(x),
+      alarm: () => ({
+        ready: Promise.resolve(),
+        arm: (at) => armed.push(at),
+        disarm: () => undefined,
+        close: () => undefined,
+      }),
+      inlineMs: 0.03,
+    });
+    q.push(10.02, 1);
+    q.push(10.04, 2);
+    q.push(10.5, 3);
+    q.run();
+    // 1 is 19 µs ahead, then 2 is 20 µs after it: both waited for here; 3 goes to the alarm
+    expect(out).toEqual([1, 2]);
+    expect(clock).toBeGreaterThanOrEqual(10.04);
+    expect(armed).toEqual([10.5]);
+  });
+
   it('close() stops dispatching', async () => {
     const out: number[] = [];
     const q = new DueQueue<number>({
