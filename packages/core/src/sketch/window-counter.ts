@@ -93,7 +93,9 @@ export class WindowCounter {
     const term1 = delta * dn * (n - 1);
     this.#mean += dn;
     this.#m4 +=
-      term1 * dn2 * (n * n - 3 * n + 3) + 6 * dn2 * this.#m2 - 4 * dn * this.#m3;
+      term1 * dn2 * (n * n - 3 * n + 3) +
+      6 * dn2 * this.#m2 -
+      4 * dn * this.#m3;
     this.#m3 += term1 * dn * (n - 2) - 3 * dn * this.#m2;
     this.#m2 += term1;
   }

@@ -62,8 +62,7 @@ export class UnitFitter {
   // counted in the current window (a reorder ring of one)
   readonly #windows: WindowCounter[] = Array.from(
     { length: WINDOW_COUNT },
-    (_, k) =>
-      new WindowCounter(WINDOW_BASE_US * 2 ** k, { reorderWindows: 1 }),
+    (_, k) => new WindowCounter(WINDOW_BASE_US * 2 ** k, { reorderWindows: 1 }),
   );
   readonly #originUs: number;
   /** Unit starts per profile bucket (PROFILE_BUCKETS over the capture), when its span is known. */
@@ -81,7 +80,9 @@ export class UnitFitter {
         ? Math.max(1, Math.ceil(spanUs / PROFILE_BUCKETS))
         : 0;
     this.#profile =
-      this.#bucketUs > 0 ? new Array<number>(PROFILE_BUCKETS).fill(0) : undefined;
+      this.#bucketUs > 0
+        ? new Array<number>(PROFILE_BUCKETS).fill(0)
+        : undefined;
   }
 
   /**
@@ -178,7 +179,9 @@ export class UnitFitter {
     const df = counts.length - 1;
     const a = 2 / (9 * df);
     const z = (Math.cbrt(chi2 / df) - (1 - a)) / Math.sqrt(a);
-    return z > Z_001 ? { bucketUs: this.#bucketUs, counts: [...counts] } : undefined;
+    return z > Z_001
+      ? { bucketUs: this.#bucketUs, counts: [...counts] }
+      : undefined;
   }
 }
 
