@@ -188,6 +188,12 @@ export type {
   KllWeightedItems,
   WeightedValues,
 } from './sketch/kll';
+/** Events per fixed window: variance-to-mean ratio and its sampling spread (burstiness). */
+export { WindowCounter } from './sketch/window-counter';
+export type {
+  WindowCounterOptions,
+  VmrEstimate,
+} from './sketch/window-counter';
 export {
   daysFromCivil,
   parseZoneOffsetMinutes,

@@ -1,38 +1,24 @@
 import type { QueryTemplate, TraceEvent } from '@stb/core';
-import {
-  StbError,
-  createRng,
-  hash32,
-  isStbError,
-  parsePluginOptions,
-  templateFacts,
-} from '@stb/core';
+import { StbError, createRng, isStbError, parsePluginOptions } from '@stb/core';
 import type { ModelArtifact } from './artifact';
 import { MODEL_ARTIFACT_FORMAT_VERSION } from './artifact';
-import { ArrivalFitter } from './internal/arrival';
 import { throwIfAborted } from './internal/abort';
+import { boundaryTable, fitClassTimings } from './internal/class-timings';
 import { DEQUANTIZE_FROM_US, dequantize } from './internal/dequantize';
+import { FirstPass } from './internal/first-pass';
 import type { PrivacySettings } from './internal/param-fit';
 import { SlotFitter } from './internal/param-fit';
-import { SequenceBuffer } from './internal/sequence-buffer';
 import type {
-  CaptureBounds,
   SessionClassing,
+  SessionProfiles,
 } from './internal/session-classes';
 import {
   ClassStats,
-  DominantMixes,
-  SessionProfiles,
-  SessionRole,
-  TemplateTally,
   arrivalBucketUs,
   classifySessions,
 } from './internal/session-classes';
-import { SessionValues, valuePrimitive } from './internal/session-values';
 import type { TrackedSession } from './internal/sessions';
 import { SessionTracker } from './internal/sessions';
-import { CaptureSessions } from './internal/unit-shards';
-import { UnitFitter } from './internal/units';
 import { checkShard, shardOwner } from './merge-artifacts';
 import type { ModelFitProgress, SessionSequence } from './sequence-model';
 import type {
@@ -49,38 +35,10 @@ const DEFAULT_IDLE_US = 30 * 60 * 1_000_000;
 const DEFAULT_MAX_SESSION_EVENTS = 100_000;
 const DEFAULT_MIN_SESSIONS = 5;
 const DEFAULT_SEQUENCE_CACHE_SYMBOLS = 4_000_000;
-const PROGRESS_EVERY = 65_536;
-
-interface FitSession extends TrackedSession {
-  /** A number identifying the session id (pieces of a split session share it), for distinct-session counts. */
-  key: number;
-  /** Arrival index of the previous template (-1: none yet). */
-  prevTemplate: number;
-  prevEndUs: number;
-  /** Current value of every reuse source (`<template>#<slot>` as an index), created on first use. */
-  values: SessionValues | undefined;
-  /** Template indices so far, while the sequence buffer has room. */
-  seq: number[] | undefined;
-  firstUs: number;
-  lastStartUs: number;
-  maxGapUs: number;
-  tally: TemplateTally;
-  /** False for another shard's session (a sharded fit tracks it only for the capture's bounds). */
-  mine: boolean;
-}
 
 interface SequenceSession extends TrackedSession {
   templates: string[];
   mine: boolean;
-}
-
-/** A 52-bit number for a session id: pieces of one session count as one session. */
-function sessionKey(id: string): number {
-  return hash32(id) * 1048576 + (hash32(`#${id}`) >>> 12);
-}
-
-function templateList(options: FitWorkloadModelOptions): QueryTemplate[] {
-  return [...options.catalog];
 }
 
 /**
@@ -136,13 +94,136 @@ export async function* sessionSequences(
  *   catalog: templates, header, model: createModelRegistry().get('markov'), modelOptions: { order: 2 }, seed: 1,
  * });
  */
-// Long function: the fit's passes in their order (pass 1 over the events, the sequence model,
-// classes, units, the artifact) over shared interned template tables; each pass's work is in
-// internal/ helpers.
 export async function fitWorkloadModel(
   input: () => AsyncIterable<TraceEvent>,
   options: FitWorkloadModelOptions,
 ): Promise<ModelArtifact> {
+  const fit = fitSettings(input, options);
+  const { signal, onProgress, trackerOptions, owns } = fit;
+
+  // Pass 1: parameters, arrivals, counts, and the sessions' template sequences while they fit
+  // the sequence cache.
+  const pass = new FirstPass(fit.templates, {
+    bucketUs: options.bucketUs,
+    sequenceCacheSymbols:
+      options.sequenceCacheSymbols ?? DEFAULT_SEQUENCE_CACHE_SYMBOLS,
+    trackerOptions,
+    minSessions: fit.privacy.minSessions,
+    owns,
+    signal,
+    onProgress,
+  });
+  await pass.read(fit.events());
+  if (pass.eventCount === 0) {
+    throw new StbError(
+      'STB_MODEL_EMPTY_INPUT',
+      fit.shard && pass.seen > 0
+        ? `[stb] [models] Shard ${fit.shard.index}/${fit.shard.count} has no sessions (sessions go to shards by a hash of their id). Use fewer shards.`
+        : '[stb] [models] The trace has no events, so there is nothing to fit. Check the input and its filters.',
+    );
+  }
+  onProgress?.({
+    phase: 'read',
+    step: pass.eventCount,
+    total: pass.eventCount,
+  });
+
+  // Pass 2+: the sequence model, fed from the sequence cache when every session fitted in it,
+  // else by re-reading the events for every pass.
+  const countOf = (t: QueryTemplate): number =>
+    pass.counts[pass.index.get(t.id) as number] as number;
+  const used = fit.templates.filter((t) => countOf(t) > 0);
+  const rng = createRng(options.seed ?? 0).derive('sequence');
+  const source = pass.buffer.overflow
+    ? () => sessionSequences(fit.events(), { ...trackerOptions, signal, owns })
+    : () => pass.buffer.replay(pass.ids, signal);
+  const state = await fitSequenceModel(fit, { source, rng, used });
+
+  // Session classes, their sequence models, timings and dispatched units.
+  const sessions = await fitSessionModel(fit, pass, {
+    source,
+    rng,
+    used,
+    global: state,
+  });
+
+  const parameters: ParameterModelState = { stateVersion: 1, templates: {} };
+  for (const t of used) {
+    const slotFitters = pass.fitters[pass.index.get(t.id) as number] ?? [];
+    const out: SlotModelState[] = [];
+    for (let i = 0; i < slotFitters.length; i++) {
+      const f = slotFitters[i] ?? new SlotFitter(fit.privacy.minSessions);
+      out.push(f.toState(fit.privacy, pass.sourceNames));
+    }
+    parameters.templates[t.id] = out;
+  }
+
+  const artifact: ModelArtifact = {
+    format: 'stb-model',
+    formatVersion: MODEL_ARTIFACT_FORMAT_VERSION,
+    kind: fit.model.name,
+    createdAt: options.createdAt ?? new Date().toISOString(),
+    dialect: options.header.dialect,
+    source: {
+      events: pass.eventCount,
+      sessions: pass.sessionCount,
+      templates: used.length,
+      startUs: pass.startUs,
+      endUs: pass.endUs,
+    },
+    templates: used.map((t) => ({ ...t, count: countOf(t) })),
+    sequence: { options: fit.modelOptions, state },
+    parameters,
+    arrival: pass.arrival.toState(),
+    sessions,
+    privacy: fit.privacy,
+  };
+  if (options.modelPackage !== undefined)
+    artifact.modelPackage = options.modelPackage;
+  const files = options.header.source.files;
+  if (files) artifact.source.files = [...files];
+  if (fit.shard)
+    artifact.shard = {
+      index: fit.shard.index,
+      count: fit.shard.count,
+      fit: {
+        sessionIdleUs: trackerOptions.idleUs,
+        maxSessionEvents: trackerOptions.maxEvents,
+        bucketUs: options.bucketUs ?? null,
+        seed: options.seed ?? 0,
+        unitDispatch: fit.dispatch ? 'auto' : 'off',
+      },
+    };
+  return artifact;
+}
+
+/** The options of a fit, checked and with their defaults. */
+interface FitSettings {
+  model: FitWorkloadModelOptions['model'];
+  modelOptions: unknown;
+  signal: AbortSignal | undefined;
+  onProgress: ((p: ModelFitProgress) => void) | undefined;
+  resolutionUs: number;
+  /** The events of every pass (coarse timestamps spread over their tick). */
+  events: () => AsyncIterable<TraceEvent>;
+  templates: QueryTemplate[];
+  privacy: PrivacySettings;
+  trackerOptions: { idleUs: number; maxEvents: number };
+  shard: ReturnType<typeof checkShard>;
+  owns: ((sessionId: string) => boolean) | undefined;
+  bucketUs: number | undefined;
+  /** Dispatched units are learned (`unitDispatch` is not `off`). */
+  dispatch: boolean;
+}
+
+/**
+ * Checks the options (model options, privacy, shard, in that order) and resolves their defaults.
+ * @throws StbError `STB_PLUGIN_OPTIONS_INVALID`, `STB_OPTIONS_INVALID`.
+ */
+function fitSettings(
+  input: () => AsyncIterable<TraceEvent>,
+  options: FitWorkloadModelOptions,
+): FitSettings {
   const { model, signal } = options;
   const resolutionUs = options.header.timeResolutionUs;
   // Coarse timestamps: every pass sees each tick's statements spread over the tick.
@@ -154,7 +235,7 @@ export async function fitWorkloadModel(
     ? (p: ModelFitProgress): void => options.onProgress?.(p)
     : undefined;
   const modelOptions: unknown = parsePluginOptions(model, options.modelOptions);
-  const templates = templateList(options);
+  const templates = [...options.catalog];
   const mode =
     options.privacy?.mode ??
     (options.privacy?.enabled === true ? 'strict' : 'default');
@@ -174,228 +255,86 @@ export async function fitWorkloadModel(
     maxEvents: options.maxSessionEvents ?? DEFAULT_MAX_SESSION_EVENTS,
   };
   const shard = checkShard(options, { model, privacy });
-  const owns = shard ? shardOwner(shard) : undefined;
-
-  // Pass 1: parameters, arrivals, counts, and the sessions' template sequences while they fit
-  // the sequence cache. Templates and reuse sources are interned to small integers.
-  const index = new Map<string, number>();
-  templates.forEach((t, i) => {
-    if (!index.has(t.id)) index.set(t.id, i);
-  });
-  const ids = templates.map((t) => t.id);
-  const counts = new Float64Array(templates.length);
-  const arrival = new ArrivalFitter(options.bucketUs);
-  const arrivalIndex = new Int32Array(templates.length).fill(-1);
-  const fitters: (SlotFitter[] | undefined)[] = [];
-  /** Per template index: reuse source index per slot. */
-  const sourceIds: (number[] | undefined)[] = [];
-  /** Reuse source names, `<templateId>#<slot>`. */
-  const sourceNames: string[] = [];
-  const buffer = new SequenceBuffer(
-    options.sequenceCacheSymbols ?? DEFAULT_SEQUENCE_CACHE_SYMBOLS,
-  );
-  let eventCount = 0;
-  let seen = 0;
-  let sessionCount = 0;
-  /** Sessions closed so far, every shard's (a sharded fit's global close index). */
-  let closed = 0;
-  const firstCloseOf = new OrdinalMap();
-  const bounds: CaptureBounds = {
-    startUs: Infinity,
-    lastStartUs: -Infinity,
-    endUs: -Infinity,
-  };
-  const profiles = new SessionProfiles();
-  const mixes = new DominantMixes();
-  /** A shard's record of every session of the capture (template-mix aliases, dispatched units). */
-  const capture = shard ? new CaptureSessions() : undefined;
-  const closeOfOrdinal = new OrdinalMap();
-  let finishing = false;
-  let startUs = Infinity;
-  let endUs = -Infinity;
-  const tracker = new SessionTracker<FitSession>(
+  return {
+    model,
+    modelOptions,
+    signal,
+    onProgress,
+    resolutionUs,
+    events,
+    templates,
+    privacy,
     trackerOptions,
-    (id, ordinal, first) => ({
-      id,
-      ordinal,
-      key: sessionKey(id),
-      events: 0,
-      lastUs: first.startUs,
-      prevTemplate: -1,
-      prevEndUs: first.startUs,
-      values: undefined,
-      seq: buffer.overflow || (owns && !owns(id)) ? undefined : [],
-      firstUs: first.startUs,
-      lastStartUs: first.startUs,
-      maxGapUs: 0,
-      tally: new TemplateTally(),
-      mine: owns ? owns(id) : true,
-    }),
-    (s) => {
-      const closeIndex = closed++;
-      if (s.firstUs < bounds.startUs) bounds.startUs = s.firstUs;
-      if (s.lastStartUs > bounds.lastStartUs)
-        bounds.lastStartUs = s.lastStartUs;
-      if (s.prevEndUs > bounds.endUs) bounds.endUs = s.prevEndUs;
-      const summary = {
-        firstUs: s.firstUs,
-        lastStartUs: s.lastStartUs,
-        lastEndUs: s.prevEndUs,
-        events: s.events,
-        maxGapUs: s.maxGapUs,
-        dominant: s.tally.dominant,
-      };
-      if (!s.mine) {
-        capture?.add(summary, s.tally, {
-          ordinal: s.ordinal,
-          openAtEnd: finishing,
-          own: -1,
-        });
-        return;
-      }
-      sessionCount++;
-      arrival.sessionEnd(s.events);
-      mixes.add(s.tally);
-      if (s.seq) buffer.add(s.id, s.seq);
-      const profileIndex = profiles.add(summary, finishing);
-      closeOfOrdinal.set(s.ordinal, profileIndex);
-      firstCloseOf.set(profileIndex, closeIndex);
-      capture?.add(summary, s.tally, {
-        ordinal: s.ordinal,
-        openAtEnd: finishing,
-        own: profileIndex,
-      });
-    },
-  );
-  for await (const e of events()) {
-    if ((seen & 1023) === 0) throwIfAborted(signal, 'Fitting');
-    seen++;
-    const ti = index.get(e.templateId);
-    if (ti === undefined) {
-      throw new StbError(
-        'STB_TRACE_UNKNOWN_TEMPLATE',
-        `[stb] [models] Event ${seen} uses template \`${e.templateId}\`, which is not in the catalog. Pass the trace's template records as \`catalog\`.`,
-        { details: { templateId: e.templateId, event: seen } },
-      );
-    }
-    // a shard buckets arrivals from the capture's first session start, as one fit does
-    if (owns) arrival.originUs ??= e.startUs;
-    const session = tracker.push(e);
-    if (!session.mine) {
-      // another shard's session: what the capture's bounds and its profile need (its role and
-      // dominant template, for the capture-wide classes: CaptureSessions)
-      if (!tracker.lastIsNew) {
-        const gap = e.startUs - session.lastStartUs;
-        if (gap > session.maxGapUs) session.maxGapUs = gap;
-      }
-      if (e.startUs > session.lastStartUs) session.lastStartUs = e.startUs;
-      session.prevEndUs = e.startUs + (e.durationUs ?? 0);
-      session.tally.add(ti);
-      continue;
-    }
-    eventCount++;
-    counts[ti] = (counts[ti] as number) + 1;
-    if (e.startUs < startUs) startUs = e.startUs;
-    if (e.startUs > endUs) endUs = e.startUs;
-    if (tracker.lastIsNew) arrival.sessionStart(e.startUs);
-    let ai = arrivalIndex[ti] as number;
-    if (ai < 0) arrivalIndex[ti] = ai = arrival.templateIndex(e.templateId);
-    arrival.eventAt(e, ai, session);
-    session.prevTemplate = ai;
-    session.prevEndUs = e.startUs + (e.durationUs ?? 0);
-    if (!tracker.lastIsNew) {
-      const gap = e.startUs - session.lastStartUs;
-      if (gap > session.maxGapUs) session.maxGapUs = gap;
-    }
-    if (e.startUs > session.lastStartUs) session.lastStartUs = e.startUs;
-    session.tally.add(ti);
-    if (session.seq) {
-      if (buffer.overflow) session.seq = undefined;
-      else session.seq.push(ti);
-    }
+    shard,
+    owns: shard ? shardOwner(shard) : undefined,
+    bucketUs: options.bucketUs,
+    dispatch: options.unitDispatch !== 'off',
+  };
+}
 
-    const params = e.params;
-    if (params.length === 0) continue;
-    const slotFitters = (fitters[ti] ??= []);
-    const sources = (sourceIds[ti] ??= []);
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i];
-      if (p === undefined) continue;
-      let f = slotFitters[i];
-      if (!f) slotFitters[i] = f = new SlotFitter(privacy.minSessions);
-      f.add(p, e.startUs, session.key);
-      const v = valuePrimitive(p);
-      if (v === undefined) continue;
-      let source = sources[i];
-      if (source === undefined) {
-        sources[i] = source = sourceNames.length;
-        sourceNames.push(`${e.templateId}#${i}`);
-      }
-      // Several sources may hold the value (pgbench's tid and bid can both be 2): credit the one
-      // that matched most often so far (ties: the most recent), so coincidences do not dilute it.
-      const values = (session.values ??= new SessionValues());
-      const credit = values.creditFor(p.t, v, f);
-      if (credit >= 0) f.addReuse(credit);
-      values.set(source, p.t, v);
-    }
-    if (onProgress && eventCount % PROGRESS_EVERY === 0)
-      onProgress({ phase: 'read', step: eventCount });
-  }
-  finishing = true;
-  tracker.finish();
-  if (eventCount === 0) {
-    throw new StbError(
-      'STB_MODEL_EMPTY_INPUT',
-      shard && seen > 0
-        ? `[stb] [models] Shard ${shard.index}/${shard.count} has no sessions (sessions go to shards by a hash of their id). Use fewer shards.`
-        : '[stb] [models] The trace has no events, so there is nothing to fit. Check the input and its filters.',
-    );
-  }
-  onProgress?.({ phase: 'read', step: eventCount, total: eventCount });
-
-  // Pass 2+: the sequence model, fed from the sequence cache when every session fitted in it,
-  // else by re-reading the events for every pass.
-  const countOf = (t: QueryTemplate): number =>
-    counts[index.get(t.id) as number] as number;
-  const used = templates.filter((t) => countOf(t) > 0);
-  const rng = createRng(options.seed ?? 0).derive('sequence');
-  const source = buffer.overflow
-    ? () => sessionSequences(events(), { ...trackerOptions, signal, owns })
-    : () => buffer.replay(ids, signal);
-  let state: unknown;
+/**
+ * The global sequence model over every session of the shard.
+ * @throws StbError `STB_MODEL_FIT_FAILED` when the model fails (its own coded errors pass through).
+ */
+async function fitSequenceModel(
+  fit: FitSettings,
+  o: {
+    source: () => AsyncIterable<SessionSequence>;
+    rng: ReturnType<typeof createRng>;
+    used: QueryTemplate[];
+  },
+): Promise<unknown> {
   try {
-    state = await model.fit(source, modelOptions, {
-      rng,
-      templates: used,
-      signal,
-      onProgress,
+    return await fit.model.fit(o.source, fit.modelOptions, {
+      rng: o.rng,
+      templates: o.used,
+      signal: fit.signal,
+      onProgress: fit.onProgress,
     });
   } catch (err) {
     if (isStbError(err)) throw err;
     throw new StbError(
       'STB_MODEL_FIT_FAILED',
-      `[stb] [model:${model.name}] Fitting failed: ${err instanceof Error ? err.message : String(err)}. Check the model options.`,
+      `[stb] [model:${fit.model.name}] Fitting failed: ${err instanceof Error ? err.message : String(err)}. Check the model options.`,
       { cause: err },
     );
   }
+}
 
+/**
+ * The session model: the sessions' classes (from the first pass's profiles), a sequence model per
+ * class, and, in a second pass when needed, per-class timings and the dispatched units.
+ */
+async function fitSessionModel(
+  fit: FitSettings,
+  pass: FirstPass,
+  o: {
+    source: () => AsyncIterable<SessionSequence>;
+    rng: ReturnType<typeof createRng>;
+    used: QueryTemplate[];
+    /** The global sequence model's state (a single class's). */
+    global: unknown;
+  },
+): Promise<SessionModelState> {
+  const { capture, bounds, closeOfOrdinal } = pass;
+  const { resolutionUs } = fit;
   // Template-mix aliasing needs every session's mix: a shard takes it from its record of every
   // session, so its groups are keyed as one fit's.
   const alias = capture?.aliases();
   const classing = classifySessions(
-    profiles,
+    pass.profiles,
     resolutionUs,
-    alias ? { bounds, keepAllGroups: true, alias } : { mixes },
+    alias ? { bounds, keepAllGroups: true, alias } : { mixes: pass.mixes },
   );
   const classSequences = await fitClassSequences(classing, {
-    model,
-    modelOptions,
-    rng,
-    used,
-    signal,
-    global: state,
+    model: fit.model,
+    modelOptions: fit.modelOptions,
+    rng: o.rng,
+    used: o.used,
+    signal: fit.signal,
+    global: o.global,
     source: (i) => {
-      const all = source();
+      const all = o.source();
       return (async function* () {
         let k = 0;
         for await (const s of all) if (classing.classOf[k++] === i) yield s;
@@ -404,8 +343,7 @@ export async function fitWorkloadModel(
   });
   // Dispatched units are decided per class of the whole capture: a shard forms those classes from
   // its record of every session, and learns the units of the classes whose first session it owns.
-  const dispatch = options.unitDispatch !== 'off';
-  const unitClassing = !dispatch
+  const unitClassing = !fit.dispatch
     ? undefined
     : capture && alias
       ? capture.classify(resolutionUs, bounds, alias)
@@ -418,11 +356,11 @@ export async function fitWorkloadModel(
   const pooled = learnUnits.some(Boolean);
   const second =
     classing.classes.length > 1 || pooled
-      ? await fitClassTimings(events, classing, {
-          trackerOptions,
+      ? await fitClassTimings(fit.events, classing, {
+          trackerOptions: fit.trackerOptions,
           closeOfOrdinal,
-          bucketUs: options.bucketUs,
-          signal,
+          bucketUs: fit.bucketUs,
+          signal: fit.signal,
           timings: classing.classes.length > 1,
           units:
             unitClassing && pooled
@@ -434,96 +372,30 @@ export async function fitWorkloadModel(
                   learn: learnUnits,
                 }
               : undefined,
-          boundaryOf: boundaryTable(templates),
+          boundaryOf: boundaryTable(fit.templates),
           resolutionUs,
-          owns,
+          owns: fit.owns,
         })
       : { timings: [], units: [] };
-  const sessions = buildSessionModel(profiles, classing, {
+  const sessions = buildSessionModel(pass.profiles, classing, {
     resolutionUs,
-    templateIds: ids,
+    templateIds: pass.ids,
     classSequences,
     classTimings:
-      second.timings.length > 0 ? second.timings : [arrival.toState()],
+      second.timings.length > 0 ? second.timings : [pass.arrival.toState()],
     classUnits:
       capture && unitClassing
         ? capture.onOwnClasses(unitClassing, classing, second.units)
         : second.units,
   });
-  if (shard)
+  if (fit.shard)
     sessions.classes.forEach((c, i) => {
       // the global close index of the class's first session: the merge orders classes by it
-      c.firstClose = firstCloseOf.get(
+      c.firstClose = pass.firstCloseOf.get(
         classing.classes[i]?.firstMember as number,
       );
     });
-
-  const parameters: ParameterModelState = { stateVersion: 1, templates: {} };
-  for (const t of used) {
-    const slotFitters = fitters[index.get(t.id) as number] ?? [];
-    const out: SlotModelState[] = [];
-    for (let i = 0; i < slotFitters.length; i++) {
-      const f = slotFitters[i] ?? new SlotFitter(privacy.minSessions);
-      out.push(f.toState(privacy, sourceNames));
-    }
-    parameters.templates[t.id] = out;
-  }
-
-  const artifact: ModelArtifact = {
-    format: 'stb-model',
-    formatVersion: MODEL_ARTIFACT_FORMAT_VERSION,
-    kind: model.name,
-    createdAt: options.createdAt ?? new Date().toISOString(),
-    dialect: options.header.dialect,
-    source: {
-      events: eventCount,
-      sessions: sessionCount,
-      templates: used.length,
-      startUs,
-      endUs,
-    },
-    templates: used.map((t) => ({ ...t, count: countOf(t) })),
-    sequence: { options: modelOptions, state },
-    parameters,
-    arrival: arrival.toState(),
-    sessions,
-    privacy,
-  };
-  if (options.modelPackage !== undefined)
-    artifact.modelPackage = options.modelPackage;
-  const files = options.header.source.files;
-  if (files) artifact.source.files = [...files];
-  if (shard)
-    artifact.shard = {
-      index: shard.index,
-      count: shard.count,
-      fit: {
-        sessionIdleUs: trackerOptions.idleUs,
-        maxSessionEvents: trackerOptions.maxEvents,
-        bucketUs: options.bucketUs ?? null,
-        seed: options.seed ?? 0,
-        unitDispatch: dispatch ? 'auto' : 'off',
-      },
-    };
-  return artifact;
-}
-
-/** Session ordinal → close index, in a growable typed array. */
-class OrdinalMap {
-  #a = new Int32Array(1024);
-
-  set(ordinal: number, value: number): void {
-    while (ordinal >= this.#a.length) {
-      const b = new Int32Array(this.#a.length * 2);
-      b.set(this.#a);
-      this.#a = b;
-    }
-    this.#a[ordinal] = value;
-  }
-
-  get(ordinal: number): number {
-    return this.#a[ordinal] as number;
-  }
+  return sessions;
 }
 
 /** Fits the sequence model once per class (the global state serves a single class). */
@@ -560,129 +432,6 @@ async function fitClassSequences(
     }
   }
   return out;
-}
-
-interface TimingSession {
-  id: string;
-  ordinal: number;
-  events: number;
-  lastUs: number;
-  prevTemplate: number;
-  prevEndUs: number;
-  /** Undefined for another shard's session. */
-  fitter: ArrivalFitter | undefined;
-  /** The unit fitter of the session's class when it is one of the class's pooled connections. */
-  units: UnitFitter | undefined;
-  inTxn: boolean;
-  lastUnitUs: number;
-}
-
-/** Transaction boundary per template id: 1 begin, 2 end (core's template facts). */
-function boundaryTable(
-  templates: readonly QueryTemplate[],
-): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const t of templates) {
-    const b = templateFacts(t).boundary;
-    if (b === 'begin' || b === 'end') out.set(t.id, b === 'begin' ? 1 : 2);
-  }
-  return out;
-}
-
-/**
- * Second pass over the events, once the first has seen the capture's end (a session's class and
- * role are known only then): think times and durations per class when there are several classes,
- * and each class's unit process over its pooled connections.
- */
-async function fitClassTimings(
-  events: () => AsyncIterable<TraceEvent>,
-  classing: SessionClassing,
-  o: {
-    trackerOptions: { idleUs: number; maxEvents: number };
-    closeOfOrdinal: OrdinalMap;
-    bucketUs: number | undefined;
-    signal: AbortSignal | undefined;
-    timings: boolean;
-    /**
-     * Learn unit processes: the classes of the whole capture (`classing`, by `closeOf` a session
-     * ordinal) whose `learn` is set, each over all of its pooled connections (any shard's).
-     */
-    units:
-      | {
-          classing: SessionClassing;
-          closeOf: (ordinal: number) => number;
-          learn: readonly boolean[];
-        }
-      | undefined;
-    boundaryOf: ReadonlyMap<string, number>;
-    resolutionUs: number;
-    owns: ((sessionId: string) => boolean) | undefined;
-  },
-): Promise<{
-  timings: ArrivalModelState[];
-  units: (UnitProcessState | undefined)[];
-}> {
-  const fitters = classing.classes.map(() => new ArrivalFitter(o.bucketUs));
-  const u = o.units;
-  const units = (u?.classing.classes ?? []).map((_, i) =>
-    u?.learn[i] === true
-      ? new UnitFitter(
-          u.classing.captureStartUs,
-          u.classing.captureEndUs - u.classing.captureStartUs,
-        )
-      : undefined,
-  );
-  const tracker = new SessionTracker<TimingSession>(
-    o.trackerOptions,
-    (id, ordinal, first) => {
-      const close = o.closeOfOrdinal.get(ordinal);
-      const ci = classing.classOf[close] as number;
-      const mine = !o.owns || o.owns(id);
-      const unitClose = u?.closeOf(ordinal) ?? -1;
-      return {
-        id,
-        ordinal,
-        events: 0,
-        lastUs: first.startUs,
-        prevTemplate: -1,
-        prevEndUs: first.startUs,
-        fitter: mine ? fitters[ci] : undefined,
-        units:
-          u && u.classing.roleOf[unitClose] === SessionRole.Pool
-            ? units[u.classing.classOf[unitClose] as number]
-            : undefined,
-        inTxn: false,
-        lastUnitUs: NaN,
-      };
-    },
-    () => undefined,
-  );
-  let n = 0;
-  for await (const e of events()) {
-    if ((n++ & 1023) === 0) throwIfAborted(o.signal, 'Fitting');
-    const s = tracker.push(e);
-    s.units?.event(s, e.startUs, o.boundaryOf.get(e.templateId) ?? 0);
-    if (!o.timings || !s.fitter) continue;
-    if (tracker.lastIsNew) s.fitter.sessionStart(e.startUs);
-    const ai = s.fitter.templateIndex(e.templateId);
-    s.fitter.eventAt(e, ai, s);
-    s.prevTemplate = ai;
-    s.prevEndUs = e.startUs + (e.durationUs ?? 0);
-  }
-  tracker.finish();
-  return {
-    timings: o.timings ? fitters.map((f) => f.toState()) : [],
-    units: units.map((f, i) =>
-      u
-        ? f?.toState({
-            endUs: u.classing.captureEndUs,
-            resolutionUs: o.resolutionUs,
-            connections: (u.classing.classes[i] as { sessions: number })
-              .sessions,
-          })
-        : undefined,
-    ),
-  };
 }
 
 /** The artifact's session model from the profiles and classes. */

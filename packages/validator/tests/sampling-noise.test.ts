@@ -4,9 +4,9 @@ import {
   type QueryTemplate,
   type Rng,
   type TraceEvent,
+  WindowCounter,
 } from '@stb/core';
 
-import { WindowCounter } from '../src/collector';
 import { validateTraces } from '../src/index';
 
 // Issue 13: scores take out sampling noise. Synthetic traces with a seeded RNG: two independent

@@ -1,4 +1,4 @@
-import { KllSketch } from '@stb/core';
+import { KllSketch, WindowCounter } from '@stb/core';
 import type { UnitProcessState } from '../state-schemas';
 
 /**
@@ -46,58 +46,6 @@ class Moments {
   }
 }
 
-/** Counts per fixed window, for the variance-to-mean ratio (events arrive in time order). */
-class WindowCounts {
-  readonly sizeUs: number;
-  #cur = -1;
-  #count = 0;
-  windows = 0;
-  #sum = 0;
-  #sumSq = 0;
-
-  constructor(sizeUs: number) {
-    this.sizeUs = sizeUs;
-  }
-
-  #flush(): void {
-    if (this.#cur < 0) return;
-    this.windows++;
-    this.#sum += this.#count;
-    this.#sumSq += this.#count * this.#count;
-  }
-
-  /** Adds an event at `t` µs from the origin. */
-  add(t: number): void {
-    const w = Math.floor(Math.max(0, t) / this.sizeUs);
-    if (w === this.#cur) {
-      this.#count++;
-      return;
-    }
-    if (w < this.#cur) {
-      // out of order by less than a window (derived start times): count it in the current one
-      this.#count++;
-      return;
-    }
-    this.#flush();
-    if (this.#cur >= 0) this.windows += w - this.#cur - 1;
-    this.#cur = w;
-    this.#count = 1;
-  }
-
-  /** VMR over the windows up to `endUs` (trailing empty windows included). */
-  vmr(endUs: number): number | undefined {
-    const last = Math.floor(Math.max(0, endUs) / this.sizeUs);
-    const extra = this.#cur >= 0 ? Math.max(0, last - this.#cur) : 0;
-    const n = this.windows + (this.#cur >= 0 ? 1 : 0) + extra;
-    const sum = this.#sum + (this.#cur >= 0 ? this.#count : 0);
-    const sumSq =
-      this.#sumSq + (this.#cur >= 0 ? this.#count * this.#count : 0);
-    if (n < MIN_WINDOWS || sum === 0) return undefined;
-    const mean = sum / n;
-    return Math.max(0, sumSq / n - mean * mean) / mean;
-  }
-}
-
 /** Per open session of the class: where its current unit is. */
 export interface UnitSession {
   inTxn: boolean;
@@ -110,9 +58,11 @@ export class UnitFitter {
   readonly #gaps = new KllSketch({ k: 200 });
   readonly #classGaps = new Moments();
   readonly #sessionGaps = new Moments();
-  readonly #windows: WindowCounts[] = Array.from(
+  // a unit start derived from a duration may be out of order by less than a window: it is
+  // counted in the current window (a reorder ring of one)
+  readonly #windows: WindowCounter[] = Array.from(
     { length: WINDOW_COUNT },
-    (_, k) => new WindowCounts(WINDOW_BASE_US * 2 ** k),
+    (_, k) => new WindowCounter(WINDOW_BASE_US * 2 ** k, { reorderWindows: 1 }),
   );
   readonly #originUs: number;
   /** Unit starts per profile bucket (PROFILE_BUCKETS over the capture), when its span is known. */
@@ -130,7 +80,9 @@ export class UnitFitter {
         ? Math.max(1, Math.ceil(spanUs / PROFILE_BUCKETS))
         : 0;
     this.#profile =
-      this.#bucketUs > 0 ? new Array<number>(PROFILE_BUCKETS).fill(0) : undefined;
+      this.#bucketUs > 0
+        ? new Array<number>(PROFILE_BUCKETS).fill(0)
+        : undefined;
   }
 
   /**
@@ -153,7 +105,8 @@ export class UnitFitter {
         this.#lastUnitUs = startUs;
       s.lastUnitUs = startUs;
       const t = startUs - this.#originUs;
-      for (const w of this.#windows) w.add(t);
+      // a start before the origin (derived from a duration) counts in the first window
+      for (const w of this.#windows) w.add(Math.max(0, t));
       if (this.#profile) {
         const b = Math.min(
           PROFILE_BUCKETS - 1,
@@ -186,16 +139,18 @@ export class UnitFitter {
     if (this.#classGaps.mean < 2 * o.resolutionUs) return undefined;
     const target = WINDOW_GAPS * this.#sessionGaps.mean;
     const spanUs = o.endUs - this.#originUs;
-    let chosen: WindowCounts | undefined;
+    let chosen: WindowCounter | undefined;
     for (const w of this.#windows) {
       if (w.sizeUs < this.#sessionGaps.mean) continue;
       if (w.sizeUs * MIN_WINDOWS > spanUs) break;
       chosen = w;
       if (w.sizeUs >= target) break;
     }
-    const observed = chosen?.vmr(spanUs);
-    if (chosen === undefined || observed === undefined || observed <= 0)
-      return undefined;
+    if (chosen === undefined) return undefined;
+    // the windows up to the capture's end, trailing empty ones included
+    chosen.finish(Math.max(0, spanUs));
+    const observed = chosen.vmr(MIN_WINDOWS);
+    if (observed === null || observed <= 0) return undefined;
     const far = (predicted: number): number =>
       Math.abs(Math.log((observed + 1e-9) / (predicted + 1e-9)));
     const profile = this.#varyingProfile();
@@ -224,7 +179,9 @@ export class UnitFitter {
     const df = counts.length - 1;
     const a = 2 / (9 * df);
     const z = (Math.cbrt(chi2 / df) - (1 - a)) / Math.sqrt(a);
-    return z > Z_001 ? { bucketUs: this.#bucketUs, counts: [...counts] } : undefined;
+    return z > Z_001
+      ? { bucketUs: this.#bucketUs, counts: [...counts] }
+      : undefined;
   }
 }
 
