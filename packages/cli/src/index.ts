@@ -5,7 +5,8 @@
  */
 
 /** Builds the commander program (commands registered, usage errors thrown, never exits). */
-export { createProgram, runCli } from './program';
+export { createProgram } from './create-program';
+export { runCli } from './program';
 /** Types of the program and command modules. */
 export type { CliProgram, CommandModule } from './program';
 /** The shared helpers commands receive. */

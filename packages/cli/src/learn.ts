@@ -5,10 +5,11 @@ import {
   readModelArtifact,
 } from '@stb/models';
 import type { ModelArtifact, ModelRegistry } from '@stb/models';
-import type { ParseFilters } from '@stb/parser';
 import { StbError } from '@stb/core';
 import type { CliContext } from './context';
 import type { FitInput } from './inputs';
+import type { LogCliOptions } from './log-options';
+import { toFilters, toFormatOptions, toLogFormat } from './log-options';
 import { openFitInput } from './inputs';
 
 /** Model options shared by `stb learn` and `stb generate`. */
@@ -45,39 +46,6 @@ export function toPrivacyOptions(o: ModelCliOptions): {
   };
 }
 
-/** Log options shared by the commands that read logs. */
-export interface LogCliOptions {
-  format?: string;
-  database?: string[];
-  user?: string[];
-  application?: string[];
-  excludeSession?: string[];
-  prefix?: string;
-  utcOffset?: string;
-  /** Most invalid lines tolerated, as a share of lines read (`--max-invalid`, default 0.01). */
-  maxInvalid?: number;
-  /** Log-format plugin packages (`--format-package`). */
-  formatPackage?: string[];
-}
-
-/** The forced log format: `--format`, or PostgreSQL stderr when only `--prefix` is given. */
-export function toLogFormat(o: LogCliOptions): string | undefined {
-  return o.format ?? (o.prefix !== undefined ? 'postgres-stderr' : undefined);
-}
-
-/** Per-format parser options from the command line (`--prefix`, `--utc-offset`). */
-export function toFormatOptions(
-  o: LogCliOptions,
-): Record<string, unknown> | undefined {
-  const f: Record<string, unknown> = {};
-  if (o.prefix !== undefined) f['postgres-stderr'] = { prefix: o.prefix };
-  if (o.utcOffset !== undefined) {
-    f['mysql-general'] = { utcOffset: o.utcOffset };
-    f['mysql-slow'] = { utcOffset: o.utcOffset };
-  }
-  return Object.keys(f).length > 0 ? f : undefined;
-}
-
 /** A registry with the built-in models plus every `--model-package`. */
 export async function createRegistry(
   ctx: CliContext,
@@ -92,21 +60,6 @@ export async function createRegistry(
     for (const m of models) packageOf.set(m.name, pkg);
   }
   return { registry, packageOf };
-}
-
-/** Parser filters from the command line. */
-export function toFilters(o: LogCliOptions): ParseFilters | undefined {
-  const f: ParseFilters = {};
-  if (o.database) f.databases = o.database;
-  if (o.user) f.users = o.user;
-  if (o.application) f.applications = o.application;
-  if (o.excludeSession)
-    f.excludeSessions = o.excludeSession.map((p) =>
-      p.length > 2 && p.startsWith('/') && p.endsWith('/')
-        ? new RegExp(p.slice(1, -1))
-        : p,
-    );
-  return Object.keys(f).length > 0 ? f : undefined;
 }
 
 function parseValue(text: string): unknown {

@@ -6,7 +6,8 @@
  *      `export function register(program: Command, ctx: CliContext): void`
  *    which calls `program.command('<name>')…action(async (opts) => { … })`. Keep it thin: parse
  *    options, call your package's public API, report with the `ctx` helpers.
- * 2. Add one import and one entry to `COMMANDS` below (alphabetical order).
+ * 2. Add one entry to `COMMANDS` below (in the order `stb --help` lists it) and one to `MODULES`
+ *    in `create-program.ts`.
  * 3. In the command use:
  *    - `ctx.globals()` for `--quiet/--json/--log-level/--debug`; `ctx.log.info(…)` for messages
  *      (stderr, `[stb]` prefix);
@@ -25,16 +26,6 @@
  */
 import { isStbError } from '@stb/core';
 import { Command, CommanderError, Option } from 'commander';
-import * as benchCommand from './commands/bench';
-import * as compareCommand from './commands/compare';
-import * as generateCommand from './commands/generate';
-import * as inspectCommand from './commands/inspect';
-import * as learnCommand from './commands/learn';
-import * as mergeModelsCommand from './commands/merge-models';
-import * as mergeResultsCommand from './commands/merge-results';
-import * as mergeTracesCommand from './commands/merge-traces';
-import * as parseCommand from './commands/parse';
-import * as validateCommand from './commands/validate';
 import type { CliContext, CliIo, GlobalOptions } from './context';
 import { LOG_LEVELS, createCliContext } from './context';
 import type { ExitCode } from './exit-codes';
@@ -46,19 +37,30 @@ export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
 }
 
-/** Every command, in the order `stb --help` lists them. */
-const COMMANDS: readonly CommandModule[] = [
-  parseCommand,
-  learnCommand,
-  mergeModelsCommand,
-  generateCommand,
-  mergeTracesCommand,
-  validateCommand,
-  inspectCommand,
-  benchCommand,
-  mergeResultsCommand,
-  compareCommand,
-];
+/**
+ * Every command, in the order `stb --help` lists them, with the import of its module. `runCli`
+ * loads only the module of the command it runs: each module pulls in its packages (the parser
+ * and extractor, the models, the bench runner and its drivers…), and loading all of them cost
+ * about 1 s of CPU at every start (issue 19).
+ */
+export const COMMANDS = [
+  { name: 'parse', load: () => import('./commands/parse') },
+  { name: 'learn', load: () => import('./commands/learn') },
+  { name: 'merge-models', load: () => import('./commands/merge-models') },
+  { name: 'generate', load: () => import('./commands/generate') },
+  { name: 'merge-traces', load: () => import('./commands/merge-traces') },
+  { name: 'validate', load: () => import('./commands/validate') },
+  { name: 'inspect', load: () => import('./commands/inspect') },
+  { name: 'bench', load: () => import('./commands/bench') },
+  { name: 'merge-results', load: () => import('./commands/merge-results') },
+  { name: 'compare', load: () => import('./commands/compare') },
+] as const satisfies readonly {
+  name: string;
+  load: () => Promise<CommandModule>;
+}[];
+
+/** The name of a command. */
+export type CommandName = (typeof COMMANDS)[number]['name'];
 
 /** A program plus the context its commands share. */
 export interface CliProgram {
@@ -71,10 +73,15 @@ function defaultIo(): CliIo {
 }
 
 /**
- * Builds the `stb` commander program. Usage errors throw `CommanderError` (no `process.exit`).
+ * Builds the `stb` commander program with the given command modules (see {@link COMMANDS}).
+ * Usage errors throw `CommanderError` (no `process.exit`).
  * @param io Streams and working directory (default: the process's).
+ * @internal
  */
-export function createProgram(io: CliIo = defaultIo()): CliProgram {
+export function buildProgram(
+  io: CliIo,
+  modules: readonly CommandModule[],
+): CliProgram {
   const program = new Command('stb');
   const ctx = createCliContext(io, () =>
     program.opts<Partial<GlobalOptions>>(),
@@ -116,15 +123,12 @@ Examples:
   $ stb inspect model.json
 `,
   );
-  for (const command of COMMANDS) command.register(program, ctx);
+  for (const command of modules) command.register(program, ctx);
   return { program, ctx };
 }
 
-/** The first operand of `argv` when it names no command (global options skipped), else undefined. */
-function unknownCommand(
-  program: Command,
-  argv: readonly string[],
-): string | undefined {
+/** The first operand of `argv` (global options skipped): the command's name, or undefined. */
+function firstOperand(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     if (a === '--') return undefined;
@@ -133,12 +137,27 @@ function unknownCommand(
       continue;
     }
     if (a.startsWith('-')) continue;
-    const known = program.commands.some(
-      (c) => c.name() === a || c.aliases().includes(a),
-    );
-    return known || a === 'help' ? undefined : a;
+    return a;
   }
   return undefined;
+}
+
+/**
+ * The command modules a run of `argv` needs: the named command's; none for `--version` alone;
+ * all of them for the help (`--help`, `help`, no command), which lists every command.
+ */
+async function modulesFor(
+  operand: string | undefined,
+  argv: readonly string[],
+): Promise<CommandModule[]> {
+  const named = COMMANDS.find((c) => c.name === operand);
+  if (named) return [await named.load()];
+  if (
+    operand === undefined &&
+    argv.some((a) => a === '-V' || a === '--version')
+  )
+    return [];
+  return Promise.all(COMMANDS.map((c) => c.load()));
 }
 
 function commanderExitCode(err: CommanderError): ExitCode {
@@ -161,19 +180,24 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo = defaultIo(),
 ): Promise<ExitCode> {
-  const { program, ctx } = createProgram(io);
+  const { program, ctx } = buildProgram(io, []);
   try {
-    if (argv.length === 0) {
-      program.outputHelp();
-      return EXIT_CODES.usage;
-    }
-    const unknown = unknownCommand(program, argv);
-    if (unknown !== undefined) {
+    const operand = firstOperand(argv);
+    if (
+      operand !== undefined &&
+      operand !== 'help' &&
+      !COMMANDS.some((c) => c.name === operand)
+    ) {
       // `stb nosuch --help` must not print the top-level help and exit 0: a script probing for
       // a command (`stb compare --help`) would be told it exists.
       io.stderr.write(
-        `[stb] unknown command '${unknown}'. Commands: ${program.commands.map((c) => c.name()).join(', ')}.\n(run with --help for usage)\n`,
+        `[stb] unknown command '${operand}'. Commands: ${COMMANDS.map((c) => c.name).join(', ')}.\n(run with --help for usage)\n`,
       );
+      return EXIT_CODES.usage;
+    }
+    for (const m of await modulesFor(operand, argv)) m.register(program, ctx);
+    if (argv.length === 0) {
+      program.outputHelp();
       return EXIT_CODES.usage;
     }
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,4 +1,8 @@
-import { runStb } from './helpers';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SAMPLES_DIR, runStb } from './helpers';
 
 describe('stb program', () => {
   it('prints help with examples and exit codes, exit 0', async () => {
@@ -42,5 +46,75 @@ describe('stb program', () => {
     const r = await runStb(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('stb start-up loads only the command it runs', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'stb-lazy-'));
+    // A module resolution hook (run in Node's loader thread) that writes every `@stb/*`
+    // package the process imports to stderr.
+    writeFileSync(
+      path.join(dir, 'hooks.mjs'),
+      `export async function resolve(specifier, context, next) {
+        if (specifier.startsWith('@stb/')) process.stderr.write('LOADED ' + specifier + '\\n');
+        return next(specifier, context);
+      }\n`,
+    );
+    writeFileSync(
+      path.join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\n`,
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const loaded = async (args: string[]): Promise<string[]> => {
+    const r = await runStb(args, {
+      env: { NODE_OPTIONS: `--import=${path.join(dir, 'register.mjs')}` },
+    });
+    return [
+      ...new Set(
+        r.stderr
+          .split('\n')
+          .filter((l) => l.startsWith('LOADED '))
+          .map((l) => l.slice(7)),
+      ),
+    ].sort();
+  };
+
+  it('`--version` loads no command package (only core, for the error helpers)', async () => {
+    expect(await loaded(['--version'])).toEqual(['@stb/core']);
+  });
+
+  it('`parse` loads the parser and the extractor, not the models, generator, bench or validator', async () => {
+    const out = path.join(dir, 'trace.jsonl');
+    expect(
+      await loaded([
+        'parse',
+        '-i',
+        path.join(SAMPLES_DIR, 'pg-tpcb-simple-logstatement/postgresql.log.gz'),
+        '-o',
+        out,
+      ]),
+    ).toEqual(['@stb/core', '@stb/extractor', '@stb/parser']);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('`--help` still lists every command', async () => {
+    const r = await runStb(['--help']);
+    for (const c of [
+      'parse',
+      'learn',
+      'merge-models',
+      'generate',
+      'merge-traces',
+      'validate',
+      'inspect',
+      'bench',
+      'merge-results',
+      'compare',
+    ])
+      expect(r.stdout.toString()).toMatch(new RegExp(`^  ${c} `, 'm'));
   });
 });

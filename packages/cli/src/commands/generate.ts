@@ -15,7 +15,8 @@ import {
 } from '../command-options';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
-import type { LogCliOptions, ModelCliOptions } from '../learn';
+import type { ModelCliOptions } from '../learn';
+import type { LogCliOptions } from '../log-options';
 import { learnModel, loadArtifact } from '../learn';
 import { parseShard } from '../options';
 import {

@@ -8,7 +8,8 @@ import {
 } from '../command-options';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
-import type { LogCliOptions, ModelCliOptions } from '../learn';
+import type { ModelCliOptions } from '../learn';
+import type { LogCliOptions } from '../log-options';
 import { learnModel } from '../learn';
 import { parseShard } from '../options';
 import { assertWritable } from '../outputs';

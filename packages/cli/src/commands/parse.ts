@@ -8,8 +8,8 @@ import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { logRecords } from '../inputs';
 import { assertWritable } from '../outputs';
-import type { LogCliOptions } from '../learn';
-import { toFilters, toFormatOptions, toLogFormat } from '../learn';
+import type { LogCliOptions } from '../log-options';
+import { toFilters, toFormatOptions, toLogFormat } from '../log-options';
 
 /** Options of `stb parse`. */
 export interface ParseCommandOptions extends LogCliOptions {
