@@ -180,14 +180,15 @@ class Run {
     const cls = plan.sampler.classes[start.classIndex] as SessionClassSampler;
     const ghost =
       plan.shard !== undefined && index % plan.shard.count !== plan.shard.index;
-    // A pooled connection of a dispatched class opens with a unit of its own: that unit is one of
-    // the schedule's (the learned gaps and rate profile count it), so it takes a slot — otherwise
-    // every connection opening during a ramp adds a unit on top of the schedule's rate.
-    if (start.kind === SessionKind.Pool && this.#units.has(start.classIndex))
-      this.#units.take(start.classIndex, cls, this.toAbs(start.offsetUs));
     if (ghost && !(start.kind === SessionKind.Pool && cls.unitGapUs)) return;
     if (plan.sessions !== undefined && this.#counters.sessions >= plan.sessions)
       return;
+    // A pooled connection of a dispatched class opens with a unit of its own: that unit is one of
+    // the schedule's (the learned gaps and rate profile count it), so it takes a slot — otherwise
+    // every connection opening during a ramp adds a unit on top of the schedule's rate. (A
+    // connection that `sessions` keeps from opening takes none.)
+    if (start.kind === SessionKind.Pool && this.#units.has(start.classIndex))
+      this.#units.take(start.classIndex, cls, this.toAbs(start.offsetUs));
     const rng = this.#sessionRoot.derive(index);
     const seqRng = rng.derive(1);
     const arrivalUs = this.toAbs(start.offsetUs);
