@@ -8,6 +8,7 @@ import {
   renderHeader,
   renderSection,
 } from './bench/run.mjs';
+import { median, renderTable, summarize } from './bench/ab.mjs';
 import { render, typeOf } from './gen-trace-docs.mjs';
 import { longFunctions } from './long-functions.mjs';
 
@@ -144,4 +145,41 @@ test('long-functions: lists functions over the limit, with the reason a comment 
       ['(anonymous)', 12, 'a suite of short cases.'],
     ],
   );
+});
+
+test('bench A/B: medians per side, ratio of the medians and per-round ratios', () => {
+  const run = (side, round, qps, lag) => ({
+    side,
+    round,
+    rows: [
+      { metric: 'qps', value: qps, unit: 'queries/s' },
+      { metric: 'lag p99', value: lag, unit: 'ms' },
+    ],
+  });
+  const runs = [
+    run('A', 0, 100, 2),
+    run('B', 0, 110, 1),
+    run('A', 1, 200, 4),
+    run('B', 1, 180, 8),
+    run('A', 2, 150, NaN),
+    run('B', 2, 150, 2),
+  ];
+  const [qps, lag] = summarize(runs);
+  assert.equal(qps.metric, 'qps');
+  assert.equal(qps.medianA, 150);
+  assert.equal(qps.medianB, 150);
+  assert.equal(qps.ratio, 1);
+  assert.deepEqual(qps.perRound, [1.1, 0.9, 1]);
+  // a missing value (NaN) drops out of its side and of that round's ratio
+  assert.deepEqual(lag.a, [2, 4]);
+  assert.equal(lag.medianA, 3);
+  assert.equal(lag.medianB, 2);
+  assert.deepEqual(lag.perRound, [0.5, 2]);
+  assert.equal(median([]), NaN);
+  const table = renderTable([qps, lag], { A: 'old', B: 'new' });
+  assert.match(
+    table[2],
+    /^\| qps \| queries\/s \| 150\.0 \(100\.0–200\.0\) \| 150\.0 \(110\.0–180\.0\) \| 1\.000 \| 1\.000 \(0\.900–1\.100\) \|$/,
+  );
+  assert.match(table.at(-1), /A = old, B = new/);
 });

@@ -127,6 +127,22 @@ export function mergeSections(existing, sections, header) {
   return `${header}\n${body}`;
 }
 
+/** Replaces (or adds) `sections` in BENCHMARKS.md, with a fresh header; says so on stderr. */
+export function writeSections(sections, machine, tag) {
+  const existing = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+  writeFileSync(
+    OUT,
+    mergeSections(
+      existing,
+      sections,
+      renderHeader(machine, new Date().toISOString()),
+    ),
+  );
+  process.stderr.write(
+    `${tag} wrote ${path.relative(process.cwd(), OUT)} (${[...sections.keys()].join(', ')})\n`,
+  );
+}
+
 function main(argv) {
   const filters = argv.filter((a) => !a.startsWith('-'));
   const skipBuild = argv.includes('--no-build');
@@ -188,20 +204,7 @@ function main(argv) {
       process.stderr.write(`[bench] FAILED ${err.message}\n`);
     }
   }
-  if (sections.size > 0) {
-    const existing = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
-    writeFileSync(
-      OUT,
-      mergeSections(
-        existing,
-        sections,
-        renderHeader(machine, new Date().toISOString()),
-      ),
-    );
-    process.stderr.write(
-      `[bench] wrote ${path.relative(process.cwd(), OUT)} (${[...sections.keys()].join(', ')})\n`,
-    );
-  }
+  if (sections.size > 0) writeSections(sections, machine, '[bench]');
   return failed > 0 ? 1 : 0;
 }
 

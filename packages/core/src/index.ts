@@ -188,6 +188,8 @@ export type {
   KllWeightedItems,
   WeightedValues,
 } from './sketch/kll';
+/** Escapes text for the self-contained HTML reports. */
+export { escapeHtml } from './html';
 /** Events per fixed window: variance-to-mean ratio and its sampling spread (burstiness). */
 export { WindowCounter } from './sketch/window-counter';
 export type {

@@ -1,6 +1,7 @@
 // Benchmark: fit time and peak RSS of @stb/models on synthetic traces (Markov and HMM, 20 states).
 // Each configuration runs in its own child process so peak RSS is per fit.
 // Usage: node packages/models/bench/fit.bench.mjs   (build first: cd packages/models && npx tsup)
+// STB_BENCH_FITS=markov:200000,hmm:200000 picks the fits (model:events, comma-separated).
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -112,13 +113,19 @@ async function child(model, total) {
 
 async function main() {
   const self = fileURLToPath(import.meta.url);
-  const configs = [
-    ['markov', 200_000],
-    ['markov', 1_000_000],
-    ['markov', 3_000_000],
-    ['hmm', 200_000],
-    ['hmm', 1_000_000],
-  ];
+  // STB_BENCH_FITS=markov:200000,hmm:200000 runs only those fits (e.g. for tools/bench/ab.mjs)
+  const configs = process.env.STB_BENCH_FITS
+    ? process.env.STB_BENCH_FITS.split(',').map((c) => {
+        const [model, total] = c.split(':');
+        return [model, Number(total)];
+      })
+    : [
+        ['markov', 200_000],
+        ['markov', 1_000_000],
+        ['markov', 3_000_000],
+        ['hmm', 200_000],
+        ['hmm', 1_000_000],
+      ];
   const rows = [];
   const notes = [];
   const load = [loadavg()[0]];

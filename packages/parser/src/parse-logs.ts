@@ -278,8 +278,278 @@ function excluded(
   return false;
 }
 
-// Long function: the parse run's shared state (summary, filters, file order) and the two closures
-// that use it (parseFile, the batch iterator).
+/** What every file of a parse run shares: the inputs, the options and the run's summary. */
+interface ParseRunState {
+  files: string[];
+  formats: readonly AnyLogFormat[];
+  onInvalid: OnInvalid;
+  maxCollected: number;
+  filters: ParseFilters;
+  summary: ParseSummary;
+  options: ParseLogsOptions;
+}
+
+/** One file opened for parsing: its summary (already in the run's), its lines and its progress. */
+interface OpenedFile {
+  file: string;
+  fs: FileParseSummary;
+  lines: BatchedLines;
+  progress: () => void;
+}
+
+/** Opens one input (size for progress, decompression, line splitting) and adds its summary. */
+async function openFile(
+  run: ParseRunState,
+  input: string,
+  fileIndex: number,
+): Promise<OpenedFile> {
+  const { summary, options } = run;
+  const file = input === '-' ? STDIN_NAME : input;
+  let totalBytes: number | undefined;
+  if (input !== '-') {
+    try {
+      totalBytes = (await fsp.stat(input)).size;
+    } catch {
+      totalBytes = undefined; // readLines raises the proper error
+    }
+  }
+  const fs: FileParseSummary = {
+    file,
+    fileIndex,
+    format: 'none',
+    confidence: 0,
+    dialect: undefined,
+    timeResolutionUs: undefined,
+    events: 0,
+    linesRead: 0,
+    bytesRead: 0,
+    skipped: {},
+    filtered: 0,
+    sessions: 0,
+  };
+  summary.files.push(fs);
+  const progress = () => {
+    const p: ParseProgress = {
+      file,
+      bytesRead: fs.bytesRead,
+      events: summary.events,
+    };
+    if (totalBytes !== undefined) p.totalBytes = totalBytes;
+    options.onProgress?.(p);
+  };
+  // openInput + splitLines is readLines without its extra generator layer per line.
+  const opened = await openInput(input, {
+    signal: options.signal,
+    onBytes: (n) => {
+      fs.bytesRead = n;
+      progress();
+    },
+  });
+  const raw = splitLineBatches(opened.stream, opened.name, {
+    maxLineLength: options.maxLineLength,
+    gzip: opened.gzip,
+    signal: options.signal,
+  });
+  const lines = new BatchedLines(raw[Symbol.asyncIterator](), (n) => {
+    fs.linesRead = n;
+  });
+  return { file, fs, lines, progress };
+}
+
+/**
+ * The file's format: the forced one, or the best-ranked on its first lines.
+ * @throws StbError `STB_PARSE_UNKNOWN_FORMAT` (the lines are closed first) when none is sure enough.
+ */
+async function chooseFormat(
+  run: ParseRunState,
+  f: OpenedFile,
+  head: readonly InputLine[],
+): Promise<AnyLogFormat> {
+  const { formats, options } = run;
+  let plugin: AnyLogFormat;
+  if (options.format !== undefined) {
+    plugin = resolveFormat(formats, options.format);
+    f.fs.confidence = 1;
+  } else {
+    const ranked = rankLogFormats(
+      head.map((l) => l.text),
+      formats,
+    );
+    const best = ranked[0];
+    if (!best || best.confidence < MIN_DETECT_CONFIDENCE) {
+      await f.lines.close();
+      throw unknownFormatError(formats, f.file);
+    }
+    plugin = best.format;
+    f.fs.confidence = best.confidence;
+  }
+  f.fs.format = plugin.name;
+  f.fs.dialect = plugin.dialect;
+  f.fs.timeResolutionUs = plugin.timeResolutionUs;
+  return plugin;
+}
+
+/** What a format plugin reports through: skipped and invalid lines, the time resolution. */
+function formatContext(
+  run: ParseRunState,
+  f: OpenedFile,
+  plugin: AnyLogFormat,
+): LogFormatContext {
+  const { summary, onInvalid, maxCollected, options } = run;
+  const { file, fs } = f;
+  const invalidRecord = (line: number, why: string, lines: number) => {
+    summary.invalidLines += lines;
+    if (onInvalid === 'throw') {
+      throw new ParseError(
+        'STB_PARSE_INVALID_LINE',
+        `[stb] [parser] Line ${line} of \`${file}\` is not valid ${plugin.name}: ${why}. Check the format (\`--format\`, \`--prefix\`), or let the CLI skip bad lines with \`--max-invalid\` (library: \`onInvalid: 'collect'\`).`,
+        {
+          position: { source: file, line },
+          details: { format: plugin.name, reason: why },
+        },
+      );
+    }
+    if (onInvalid === 'collect') {
+      if (summary.invalid.length < maxCollected)
+        summary.invalid.push({ file, line, reason: why });
+      else summary.invalidDropped++;
+    }
+  };
+  return {
+    file,
+    fileIndex: fs.fileIndex,
+    onInvalid,
+    signal: options.signal,
+    report(kind, line, reason) {
+      addCount(fs.skipped, kind);
+      addCount(summary.skipped, kind);
+      if (kind !== 'invalid') return;
+      invalidRecord(line, reason ?? 'unparseable line', 1);
+    },
+    reportInvalidSpan(first, last, reason) {
+      addCount(fs.skipped, 'invalid');
+      addCount(summary.skipped, 'invalid');
+      invalidRecord(first, reason, Math.max(1, last - first + 1));
+    },
+    setTimeResolutionUs(us) {
+      fs.timeResolutionUs = us;
+    },
+  };
+}
+
+/**
+ * The event filter of one file: applies the logging-control rule and the filters; counts and
+ * prefixes what is kept.
+ */
+function eventFilter(
+  run: ParseRunState,
+  fs: FileParseSummary,
+): (ev: RawQueryEvent) => boolean {
+  const { summary, options } = run;
+  const fileIndex = fs.fileIndex;
+  const sessions = new Set<string>();
+  const prefix = run.files.length > 1 ? `${fileIndex}:` : '';
+  const { databases, users, applications, from, to, excludeSessions } =
+    run.filters;
+  return (ev: RawQueryEvent): boolean => {
+    const local = ev.sessionId;
+    const full = prefix + local;
+    if (!options.keepLoggingControl && isLoggingControl(ev.sql)) {
+      addCount(fs.skipped, 'logging-control');
+      addCount(summary.skipped, 'logging-control');
+      return false;
+    }
+    if (
+      (databases &&
+        (ev.database === undefined || !databases.includes(ev.database))) ||
+      (users && (ev.user === undefined || !users.includes(ev.user))) ||
+      (applications &&
+        (ev.application === undefined ||
+          !applications.includes(ev.application))) ||
+      (from !== undefined && ev.startUs !== undefined && ev.startUs < from) ||
+      (to !== undefined && ev.startUs !== undefined && ev.startUs >= to) ||
+      (excludeSessions && excluded(excludeSessions, local, full))
+    ) {
+      fs.filtered++;
+      summary.filtered++;
+      return false;
+    }
+    ev.sessionId = full;
+    ev.fileIndex = fileIndex;
+    if (!sessions.has(full)) {
+      sessions.add(full);
+      fs.sessions++;
+      summary.sessions++;
+    }
+    fs.events++;
+    summary.events++;
+    if ((summary.events & 1023) === 0 && options.signal?.aborted)
+      throw new StbError('STB_ABORTED', '[stb] [parser] Parsing was aborted.');
+    return true;
+  };
+}
+
+/** Reads one file: format detection, then its events in batches, on the run's shared counters. */
+async function* parseFile(
+  run: ParseRunState,
+  input: string,
+  fileIndex: number,
+): AsyncGenerator<RawQueryEvent[]> {
+  const { summary, options } = run;
+  const f = await openFile(run, input, fileIndex);
+  const { file, fs, lines, progress } = f;
+  const head = await lines.peek(options.detectLines ?? 200);
+  if (head.length === 0) {
+    summary.linesRead += fs.linesRead;
+    progress();
+    return;
+  }
+  const plugin = await chooseFormat(run, f, head);
+  const pluginOptions = parsePluginOptions(plugin, optionsFor(plugin, options));
+  const ctx = formatContext(run, f, plugin);
+  const keep = eventFilter(run, fs);
+  let batch: RawQueryEvent[] = [];
+  try {
+    if (plugin.parseBatches) {
+      for await (const evs of plugin.parseBatches(
+        lines.arrays(),
+        pluginOptions,
+        ctx,
+      )) {
+        for (const ev of evs) {
+          if (!keep(ev)) continue;
+          batch.push(ev);
+          if (batch.length >= BATCH_EVENTS) {
+            yield batch;
+            batch = [];
+          }
+        }
+      }
+    } else {
+      for await (const ev of plugin.parse(lines, pluginOptions, ctx)) {
+        if (!keep(ev)) continue;
+        batch.push(ev);
+        if (batch.length >= BATCH_EVENTS) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) yield batch;
+  } catch (err) {
+    if (isStbError(err)) throw err;
+    throw new StbError(
+      'STB_INTERNAL',
+      `[stb] [parser] The \`${plugin.name}\` format failed on \`${file}\` after line ${fs.linesRead}: ${(err as Error).message}. Please report this with the log's format.`,
+      { cause: err, details: { source: file, line: fs.linesRead } },
+    );
+  } finally {
+    summary.linesRead += fs.linesRead;
+    progress();
+  }
+}
+
+/** A parse run: its summary, and its batches (the files in order; iterable once). */
 function parseRun(
   inputs: readonly string[] | string,
   options: ParseLogsOptions,
@@ -288,10 +558,6 @@ function parseRun(
   batches: () => AsyncIterator<RawQueryEvent[]>;
 } {
   const files = typeof inputs === 'string' ? [inputs] : [...inputs];
-  const formats = options.formats ?? builtinLogFormats;
-  const onInvalid = options.onInvalid ?? 'throw';
-  const maxCollected = options.maxCollected ?? 10_000;
-  const filters = options.filters ?? {};
   const summary: ParseSummary = {
     files: [],
     events: 0,
@@ -304,213 +570,16 @@ function parseRun(
     invalidLines: 0,
     complete: false,
   };
+  const run: ParseRunState = {
+    files,
+    formats: options.formats ?? builtinLogFormats,
+    onInvalid: options.onInvalid ?? 'throw',
+    maxCollected: options.maxCollected ?? 10_000,
+    filters: options.filters ?? {},
+    summary,
+    options,
+  };
   let started = false;
-
-  // Long function: reads one file (format detection, batching, per-format parsing, invalid-line
-  // accounting) on the run's shared counters, as a generator closed over them.
-  async function* parseFile(
-    input: string,
-    fileIndex: number,
-  ): AsyncGenerator<RawQueryEvent[]> {
-    const file = input === '-' ? STDIN_NAME : input;
-    let totalBytes: number | undefined;
-    if (input !== '-') {
-      try {
-        totalBytes = (await fsp.stat(input)).size;
-      } catch {
-        totalBytes = undefined; // readLines raises the proper error
-      }
-    }
-    const fs: FileParseSummary = {
-      file,
-      fileIndex,
-      format: 'none',
-      confidence: 0,
-      dialect: undefined,
-      timeResolutionUs: undefined,
-      events: 0,
-      linesRead: 0,
-      bytesRead: 0,
-      skipped: {},
-      filtered: 0,
-      sessions: 0,
-    };
-    summary.files.push(fs);
-    const progress = () => {
-      const p: ParseProgress = {
-        file,
-        bytesRead: fs.bytesRead,
-        events: summary.events,
-      };
-      if (totalBytes !== undefined) p.totalBytes = totalBytes;
-      options.onProgress?.(p);
-    };
-    // openInput + splitLines is readLines without its extra generator layer per line.
-    const opened = await openInput(input, {
-      signal: options.signal,
-      onBytes: (n) => {
-        fs.bytesRead = n;
-        progress();
-      },
-    });
-    const raw = splitLineBatches(opened.stream, opened.name, {
-      maxLineLength: options.maxLineLength,
-      gzip: opened.gzip,
-      signal: options.signal,
-    });
-    const lines = new BatchedLines(raw[Symbol.asyncIterator](), (n) => {
-      fs.linesRead = n;
-    });
-    const head = await lines.peek(options.detectLines ?? 200);
-    if (head.length === 0) {
-      summary.linesRead += fs.linesRead;
-      progress();
-      return;
-    }
-    let plugin: AnyLogFormat;
-    if (options.format !== undefined) {
-      plugin = resolveFormat(formats, options.format);
-      fs.confidence = 1;
-    } else {
-      const ranked = rankLogFormats(
-        head.map((l) => l.text),
-        formats,
-      );
-      const best = ranked[0];
-      if (!best || best.confidence < MIN_DETECT_CONFIDENCE) {
-        await lines.close();
-        throw unknownFormatError(formats, file);
-      }
-      plugin = best.format;
-      fs.confidence = best.confidence;
-    }
-    fs.format = plugin.name;
-    fs.dialect = plugin.dialect;
-    fs.timeResolutionUs = plugin.timeResolutionUs;
-    const pluginOptions = parsePluginOptions(
-      plugin,
-      optionsFor(plugin, options),
-    );
-    const invalidRecord = (line: number, why: string, lines: number) => {
-      summary.invalidLines += lines;
-      if (onInvalid === 'throw') {
-        throw new ParseError(
-          'STB_PARSE_INVALID_LINE',
-          `[stb] [parser] Line ${line} of \`${file}\` is not valid ${plugin.name}: ${why}. Check the format (\`--format\`, \`--prefix\`), or let the CLI skip bad lines with \`--max-invalid\` (library: \`onInvalid: 'collect'\`).`,
-          {
-            position: { source: file, line },
-            details: { format: plugin.name, reason: why },
-          },
-        );
-      }
-      if (onInvalid === 'collect') {
-        if (summary.invalid.length < maxCollected)
-          summary.invalid.push({ file, line, reason: why });
-        else summary.invalidDropped++;
-      }
-    };
-    const ctx: LogFormatContext = {
-      file,
-      fileIndex,
-      onInvalid,
-      signal: options.signal,
-      report(kind, line, reason) {
-        addCount(fs.skipped, kind);
-        addCount(summary.skipped, kind);
-        if (kind !== 'invalid') return;
-        invalidRecord(line, reason ?? 'unparseable line', 1);
-      },
-      reportInvalidSpan(first, last, reason) {
-        addCount(fs.skipped, 'invalid');
-        addCount(summary.skipped, 'invalid');
-        invalidRecord(first, reason, Math.max(1, last - first + 1));
-      },
-      setTimeResolutionUs(us) {
-        fs.timeResolutionUs = us;
-      },
-    };
-    const sessions = new Set<string>();
-    const prefix = files.length > 1 ? `${fileIndex}:` : '';
-    const { databases, users, applications, from, to, excludeSessions } =
-      filters;
-    /** Applies the logging-control rule and the filters; counts and prefixes what is kept. */
-    const keep = (ev: RawQueryEvent): boolean => {
-      const local = ev.sessionId;
-      const full = prefix + local;
-      if (!options.keepLoggingControl && isLoggingControl(ev.sql)) {
-        addCount(fs.skipped, 'logging-control');
-        addCount(summary.skipped, 'logging-control');
-        return false;
-      }
-      if (
-        (databases &&
-          (ev.database === undefined || !databases.includes(ev.database))) ||
-        (users && (ev.user === undefined || !users.includes(ev.user))) ||
-        (applications &&
-          (ev.application === undefined ||
-            !applications.includes(ev.application))) ||
-        (from !== undefined && ev.startUs !== undefined && ev.startUs < from) ||
-        (to !== undefined && ev.startUs !== undefined && ev.startUs >= to) ||
-        (excludeSessions && excluded(excludeSessions, local, full))
-      ) {
-        fs.filtered++;
-        summary.filtered++;
-        return false;
-      }
-      ev.sessionId = full;
-      ev.fileIndex = fileIndex;
-      if (!sessions.has(full)) {
-        sessions.add(full);
-        fs.sessions++;
-        summary.sessions++;
-      }
-      fs.events++;
-      summary.events++;
-      if ((summary.events & 1023) === 0 && options.signal?.aborted)
-        throw new StbError('STB_ABORTED', '[stb] [parser] Parsing was aborted.');
-      return true;
-    };
-    let batch: RawQueryEvent[] = [];
-    try {
-      if (plugin.parseBatches) {
-        for await (const evs of plugin.parseBatches(
-          lines.arrays(),
-          pluginOptions,
-          ctx,
-        )) {
-          for (const ev of evs) {
-            if (!keep(ev)) continue;
-            batch.push(ev);
-            if (batch.length >= BATCH_EVENTS) {
-              yield batch;
-              batch = [];
-            }
-          }
-        }
-      } else {
-        for await (const ev of plugin.parse(lines, pluginOptions, ctx)) {
-          if (!keep(ev)) continue;
-          batch.push(ev);
-          if (batch.length >= BATCH_EVENTS) {
-            yield batch;
-            batch = [];
-          }
-        }
-      }
-      if (batch.length > 0) yield batch;
-    } catch (err) {
-      if (isStbError(err)) throw err;
-      throw new StbError(
-        'STB_INTERNAL',
-        `[stb] [parser] The \`${plugin.name}\` format failed on \`${file}\` after line ${fs.linesRead}: ${(err as Error).message}. Please report this with the log's format.`,
-        { cause: err, details: { source: file, line: fs.linesRead } },
-      );
-    } finally {
-      summary.linesRead += fs.linesRead;
-      progress();
-    }
-  }
-
   const batches = (): AsyncIterator<RawQueryEvent[]> => {
     if (started)
       throw new StbError(
@@ -528,7 +597,7 @@ function parseRun(
               summary.complete = true;
               return { done: true, value: undefined };
             }
-            cur = parseFile(files[i] as string, i);
+            cur = parseFile(run, files[i] as string, i);
             i++;
           }
           const r = await cur.next();

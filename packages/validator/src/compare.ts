@@ -55,7 +55,8 @@ export function propertyLabel(id: ValidationPropertyId): string {
 
 const clamp01 = (x: number): number => Math.min(1, Math.max(0, x));
 
-function notApplicable(note: string): Comparison {
+/** A comparison that does not apply, with the reason. @internal */
+export function notApplicable(note: string): Comparison {
   return { applicable: false, score: null, distance: null, test: null, note };
 }
 

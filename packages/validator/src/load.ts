@@ -152,45 +152,70 @@ function chart(
 const fmt = (x: number): string =>
   x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 
-/** Statement rate over relative time. @internal */
-export function compareStatementRate(
+/**
+ * One load curve of both traces compared by {@link cumulativeScore}, with its chart; not applicable
+ * (with `emptyNote`) when either trace has nothing on it. `note` states the figures behind it.
+ */
+function compareLoad(
   a: LoadSeries,
   b: LoadSeries,
+  o: {
+    series: (s: LoadSeries) => number[];
+    empty: (s: LoadSeries) => boolean;
+    emptyNote: string;
+    /** The chart's unit per µs of a bucket (1e6: per second). */
+    scale: number;
+    note: (xa: number[], xb: number[], bucketUs: number) => string;
+  },
 ): { comparison: Comparison; chart: ValidationLoadChart | null } {
-  const { xa, xb, bucketUs } = align(a, b, (s) => s.statements);
-  const ta = a.totals();
-  const tb = b.totals();
-  if (ta.statements < 2 || tb.statements < 2)
+  const { xa, xb, bucketUs } = align(a, b, o.series);
+  if (o.empty(a) || o.empty(b))
     return {
       comparison: {
         applicable: false,
         score: null,
         distance: null,
         test: null,
-        note: 'A trace has fewer than two statements.',
+        note: o.emptyNote,
       },
       chart: null,
     };
   const score = cumulativeScore(xa, xb);
-  const rate = (s: LoadSeries, n: number): number => {
-    let last = 0;
-    s.statements.forEach((x, i) => {
-      if (x > 0) last = i;
-    });
-    return n / (((last + 1) * s.bucketUs) / 1e6);
-  };
-  const ra = rate(a, ta.statements);
-  const rb = rate(b, tb.statements);
   return {
     comparison: {
       applicable: true,
       score,
       distance: { name: 'max-cumulative-gap', value: 1 - score },
       test: null,
-      note: `Statements/s ${fmt(ra)} original, ${fmt(rb)} generated (ratio ${(rb / ra).toFixed(3)}). Score: 1 − largest gap between the cumulative statement counts over relative time ÷ the larger total.`,
+      note: o.note(xa, xb, bucketUs),
     },
-    chart: chart([xa, xb], bucketUs, 1e6),
+    chart: chart([xa, xb], bucketUs, o.scale),
   };
+}
+
+/** Statement rate over relative time. @internal */
+export function compareStatementRate(
+  a: LoadSeries,
+  b: LoadSeries,
+): { comparison: Comparison; chart: ValidationLoadChart | null } {
+  const rate = (s: LoadSeries): number => {
+    let last = 0;
+    s.statements.forEach((x, i) => {
+      if (x > 0) last = i;
+    });
+    return s.totals().statements / (((last + 1) * s.bucketUs) / 1e6);
+  };
+  return compareLoad(a, b, {
+    series: (s) => s.statements,
+    empty: (s) => s.totals().statements < 2,
+    emptyNote: 'A trace has fewer than two statements.',
+    scale: 1e6,
+    note: () => {
+      const ra = rate(a);
+      const rb = rate(b);
+      return `Statements/s ${fmt(ra)} original, ${fmt(rb)} generated (ratio ${(rb / ra).toFixed(3)}). Score: 1 − largest gap between the cumulative statement counts over relative time ÷ the larger total.`;
+    },
+  });
 }
 
 /** Sessions open at once over relative time. @internal */
@@ -198,40 +223,24 @@ export function compareConcurrency(
   a: LoadSeries,
   b: LoadSeries,
 ): { comparison: Comparison; chart: ValidationLoadChart | null } {
-  const { xa, xb, bucketUs } = align(a, b, (s) => s.busyUs);
-  const ta = a.totals();
-  const tb = b.totals();
-  if (ta.busyUs <= 0 || tb.busyUs <= 0)
-    return {
-      comparison: {
-        applicable: false,
-        score: null,
-        distance: null,
-        test: null,
-        note: 'No session spans any time in one trace.',
-      },
-      chart: null,
-    };
-  const score = cumulativeScore(xa, xb);
-  const mean = (x: number[]): number => {
-    let last = 0;
-    let sum = 0;
-    x.forEach((v, i) => {
-      sum += v;
-      if (v > 0) last = i;
-    });
-    return sum / ((last + 1) * bucketUs);
-  };
-  const ma = mean(xa);
-  const mb = mean(xb);
-  return {
-    comparison: {
-      applicable: true,
-      score,
-      distance: { name: 'max-cumulative-gap', value: 1 - score },
-      test: null,
-      note: `Mean sessions open ${fmt(ma)} original, ${fmt(mb)} generated (ratio ${(mb / ma).toFixed(3)}). Score: 1 − largest gap between the cumulative session-open time over relative time ÷ the larger total.`,
+  return compareLoad(a, b, {
+    series: (s) => s.busyUs,
+    empty: (s) => s.totals().busyUs <= 0,
+    emptyNote: 'No session spans any time in one trace.',
+    scale: 1,
+    note: (xa, xb, bucketUs) => {
+      const mean = (x: number[]): number => {
+        let last = 0;
+        let sum = 0;
+        x.forEach((v, i) => {
+          sum += v;
+          if (v > 0) last = i;
+        });
+        return sum / ((last + 1) * bucketUs);
+      };
+      const ma = mean(xa);
+      const mb = mean(xb);
+      return `Mean sessions open ${fmt(ma)} original, ${fmt(mb)} generated (ratio ${(mb / ma).toFixed(3)}). Score: 1 − largest gap between the cumulative session-open time over relative time ÷ the larger total.`;
     },
-    chart: chart([xa, xb], bucketUs, 1),
-  };
+  });
 }

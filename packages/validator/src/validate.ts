@@ -32,6 +32,7 @@ import {
   compareTemplates,
   compareTransitions,
   type Comparison,
+  notApplicable,
   propertyLabel,
 } from './compare';
 import { LeakTracker } from './leak';
@@ -192,14 +193,142 @@ function summary(
  * );
  * console.log(report.score, report.passed);
  */
-// Long function: the validation in its order (one pass over each trace feeding every property's
-// accumulator, then the scores and the report); the properties' computations are in internal/.
 export async function validateTraces(
   original: TraceInput,
   generated: TraceInput,
   options: ValidateOptions = {},
 ): Promise<ValidationReport> {
   const weights = resolveWeights(options.weights);
+  const { config, resolution } = collectorConfig(original, generated, options);
+  const index = new TemplateIndex();
+  const a = new TraceCollector(index, config);
+  const b = new TraceCollector(index, config);
+  const leak = new LeakTracker({
+    minSessions: config.rareSessions,
+    maxLiterals: options.leakMaxLiterals ?? 200_000,
+  });
+  await consume(original, a, {
+    trace: 'original',
+    opts: options,
+    leak: (e) => leak.addOriginal(e),
+    resolutionUs: resolution,
+  });
+  await consume(generated, b, {
+    trace: 'generated',
+    opts: options,
+    leak: (e) => leak.addGenerated(e),
+    resolutionUs: resolution,
+  });
+
+  // templates are looked up only now: catalogs may have filled while the events streamed
+  const lookA = toLookup(original.catalog);
+  const lookB = toLookup(generated.catalog);
+  const warnings: string[] = [];
+  const templateOf = (i: number): QueryTemplate | undefined => {
+    const id = index.ids[i] as string;
+    return lookA(id) ?? lookB(id);
+  };
+  const missing = index.ids.filter(
+    (_, i) => templateOf(i) === undefined,
+  ).length;
+  if (missing > 0)
+    warnings.push(
+      `${missing} template id(s) used by events have no template record; their query type counts as OTHER.`,
+    );
+  const templateOfId = (id: string): QueryTemplate | undefined =>
+    lookA(id) ?? lookB(id);
+
+  const bins = options.arrivalBins ?? 24;
+  const params = compareParameters(a, b, { index, templateOf });
+  const hasDurations = a.eventsWithDuration > 0 && b.eventsWithDuration > 0;
+  const rate = compareStatementRate(a.load, b.load);
+  const concurrency = compareConcurrency(a.load, b.load);
+  const comparisons: Record<ValidationPropertyId, Comparison> = {
+    queryTypes: compareQueryTypes(
+      a,
+      b,
+      (i: number): QueryType => templateOf(i)?.queryType ?? 'OTHER',
+    ),
+    templates: compareTemplates(a, b, index),
+    transitions: compareTransitions(a, b),
+    parameters: params.comparison,
+    interArrival: compareSketches(a.interArrival, b.interArrival),
+    thinkTime: compareSketches(a.thinkTime, b.thinkTime),
+    sessionLength: compareSketches(a.sessionLength, b.sessionLength, {
+      smallSample: true,
+    }),
+    sessionArrival: compareSessionArrival(a, b, bins),
+    burstiness: compareBurstiness(a, b, MIN_WINDOWS),
+    repeatRate: compareRepeatRate(a, b),
+    durations: hasDurations
+      ? compareSketches(a.durations, b.durations)
+      : notApplicable('Durations are not present in both traces.'),
+    statementRate: rate.comparison,
+    concurrency: concurrency.comparison,
+  };
+  const { properties, score } = scoreProperties(comparisons, weights);
+  if (score === null)
+    warnings.push('No weighted property was applicable; the score is 0.');
+
+  const rows = buildTemplateRows(a, b, {
+    index,
+    templateOf,
+    params: params.rows,
+  });
+  const paramCdfs = parameterCdfs(a, b, { index, rows });
+  const report: ValidationReport = {
+    format: 'stb-validation-report',
+    version: VALIDATION_REPORT_VERSION,
+    createdAt: options.createdAt ?? new Date().toISOString(),
+    score: score ?? 0,
+    weights: { ...weights },
+    properties,
+    original: summary(a, original, 'original'),
+    generated: summary(b, generated, 'generated'),
+    templates: rows,
+    charts: {
+      ...buildCharts(a, b, {
+        index,
+        topN: options.topTemplates ?? 12,
+        bins,
+        minWindows: MIN_WINDOWS,
+        paramCdfs,
+        includeDurations: hasDurations,
+      }),
+      load: { statementRate: rate.chart, concurrency: concurrency.chart },
+    },
+    sketch: {
+      kind: 'kll',
+      k: config.kGlobal,
+      exactUpTo: config.exactGlobal,
+      rankError:
+        a.interArrival.exact && b.interArrival.exact
+          ? 0
+          : kllRankError(config.kGlobal),
+    },
+    leak: leak.result(
+      (id, slot) => templateOfId(id)?.slots[slot]?.column ?? null,
+      options.maxLeak,
+    ),
+    warnings,
+  };
+  if (options.minScore !== undefined) {
+    report.minScore = options.minScore;
+    report.passed = report.score >= options.minScore;
+  }
+  return report;
+}
+
+/**
+ * The collectors' sizes from the options, and the coarser time resolution of the two traces
+ * (burstiness windows finer than it are left out).
+ * @throws StbError `STB_OPTIONS_INVALID` for `minScore`, `minSessions` or `maxLeak` out of range.
+ */
+function collectorConfig(
+  original: TraceInput,
+  generated: TraceInput,
+  options: ValidateOptions,
+): { config: CollectorConfig; resolution: number } {
   if (
     options.minScore !== undefined &&
     !(options.minScore >= 0 && options.minScore <= 1)
@@ -240,76 +369,17 @@ export async function validateTraces(
       'STB_OPTIONS_INVALID',
       '[stb] [validator] `maxLeak` must be a share between 0 and 1. Fix the gate.',
     );
-  const index = new TemplateIndex();
-  const a = new TraceCollector(index, config);
-  const b = new TraceCollector(index, config);
-  const leak = new LeakTracker({
-    minSessions: leakK,
-    maxLiterals: options.leakMaxLiterals ?? 200_000,
-  });
-  await consume(original, a, {
-    trace: 'original',
-    opts: options,
-    leak: (e) => leak.addOriginal(e),
-    resolutionUs: resolution,
-  });
-  await consume(generated, b, {
-    trace: 'generated',
-    opts: options,
-    leak: (e) => leak.addGenerated(e),
-    resolutionUs: resolution,
-  });
+  return { config, resolution };
+}
 
-  // templates are looked up only now: catalogs may have filled while the events streamed
-  const lookA = toLookup(original.catalog);
-  const lookB = toLookup(generated.catalog);
-  const warnings: string[] = [];
-  const templateOf = (i: number): QueryTemplate | undefined => {
-    const id = index.ids[i] as string;
-    return lookA(id) ?? lookB(id);
-  };
-  const missing = index.ids.filter(
-    (_, i) => templateOf(i) === undefined,
-  ).length;
-  if (missing > 0)
-    warnings.push(
-      `${missing} template id(s) used by events have no template record; their query type counts as OTHER.`,
-    );
-  const templateOfId = (id: string): QueryTemplate | undefined =>
-    lookA(id) ?? lookB(id);
-  const typeOf = (i: number): QueryType => templateOf(i)?.queryType ?? 'OTHER';
-
-  const bins = options.arrivalBins ?? 24;
-  const params = compareParameters(a, b, { index, templateOf });
-  const hasDurations = a.eventsWithDuration > 0 && b.eventsWithDuration > 0;
-  const rate = compareStatementRate(a.load, b.load);
-  const concurrency = compareConcurrency(a.load, b.load);
-  const comparisons: Record<ValidationPropertyId, Comparison> = {
-    queryTypes: compareQueryTypes(a, b, typeOf),
-    templates: compareTemplates(a, b, index),
-    transitions: compareTransitions(a, b),
-    parameters: params.comparison,
-    interArrival: compareSketches(a.interArrival, b.interArrival),
-    thinkTime: compareSketches(a.thinkTime, b.thinkTime),
-    sessionLength: compareSketches(a.sessionLength, b.sessionLength, {
-      smallSample: true,
-    }),
-    sessionArrival: compareSessionArrival(a, b, bins),
-    burstiness: compareBurstiness(a, b, MIN_WINDOWS),
-    repeatRate: compareRepeatRate(a, b),
-    durations: hasDurations
-      ? compareSketches(a.durations, b.durations)
-      : {
-          applicable: false,
-          score: null,
-          distance: null,
-          test: null,
-          note: 'Durations are not present in both traces.',
-        },
-    statementRate: rate.comparison,
-    concurrency: concurrency.comparison,
-  };
-
+/**
+ * The report's properties, in their fixed order, and the composite: the weighted mean of the
+ * applicable scores, clamped to [0, 1] (null when no weighted property applies).
+ */
+function scoreProperties(
+  comparisons: Record<ValidationPropertyId, Comparison>,
+  weights: Record<ValidationPropertyId, number>,
+): { properties: ValidationProperty[]; score: number | null } {
   const properties: ValidationProperty[] = VALIDATION_PROPERTIES.map((id) => {
     const c = comparisons[id];
     const p: ValidationProperty = {
@@ -331,20 +401,25 @@ export async function validateTraces(
     num += p.weight * p.score;
     den += p.weight;
   }
-  if (den === 0)
-    warnings.push('No weighted property was applicable; the score is 0.');
-  const score = den === 0 ? 0 : Math.min(1, Math.max(0, num / den));
+  return {
+    properties,
+    score: den === 0 ? null : Math.min(1, Math.max(0, num / den)),
+  };
+}
 
-  // CDFs of the most frequent numeric parameters present in both traces
+/** CDFs of the most frequent numeric parameters present in both traces (the first PARAM_CDFS). */
+function parameterCdfs(
+  a: TraceCollector,
+  b: TraceCollector,
+  o: {
+    index: TemplateIndex;
+    rows: ReturnType<typeof buildTemplateRows>;
+  },
+): ValidationCdf[] {
   const paramCdfs: ValidationCdf[] = [];
-  const rows = buildTemplateRows(a, b, {
-    index,
-    templateOf,
-    params: params.rows,
-  });
-  for (const row of rows) {
+  for (const row of o.rows) {
     if (paramCdfs.length >= PARAM_CDFS) break;
-    const i = index.ids.indexOf(row.id);
+    const i = o.index.ids.indexOf(row.id);
     for (const slot of row.slots) {
       if (paramCdfs.length >= PARAM_CDFS) break;
       if (slot.kind !== 'numeric') continue;
@@ -360,46 +435,5 @@ export async function validateTraces(
       });
     }
   }
-
-  const report: ValidationReport = {
-    format: 'stb-validation-report',
-    version: VALIDATION_REPORT_VERSION,
-    createdAt: options.createdAt ?? new Date().toISOString(),
-    score,
-    weights: { ...weights },
-    properties,
-    original: summary(a, original, 'original'),
-    generated: summary(b, generated, 'generated'),
-    templates: rows,
-    charts: {
-      ...buildCharts(a, b, {
-        index,
-        topN: options.topTemplates ?? 12,
-        bins,
-        minWindows: MIN_WINDOWS,
-        paramCdfs,
-        includeDurations: hasDurations,
-      }),
-      load: { statementRate: rate.chart, concurrency: concurrency.chart },
-    },
-    sketch: {
-      kind: 'kll',
-      k: config.kGlobal,
-      exactUpTo: config.exactGlobal,
-      rankError:
-        a.interArrival.exact && b.interArrival.exact
-          ? 0
-          : kllRankError(config.kGlobal),
-    },
-    leak: leak.result(
-      (id, slot) => templateOfId(id)?.slots[slot]?.column ?? null,
-      options.maxLeak,
-    ),
-    warnings,
-  };
-  if (options.minScore !== undefined) {
-    report.minScore = options.minScore;
-    report.passed = score >= options.minScore;
-  }
-  return report;
+  return paramCdfs;
 }

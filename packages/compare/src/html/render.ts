@@ -9,6 +9,7 @@ import type {
   TemplateComparison,
   UnmatchedTemplate,
 } from '@stb/core';
+import { escapeHtml } from '@stb/core';
 
 /** Options of {@link renderComparisonHtml}. */
 export interface RenderComparisonOptions {
@@ -51,14 +52,8 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 footer{color:var(--muted);font-size:12px;margin-top:10px}
 `;
 
-function esc(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+/** Escapes text for HTML (core's). */
+const esc = escapeHtml;
 
 const int = (n: number): string => n.toLocaleString('en-US');
 const pct = (x: number, digits = 2): string => `${(x * 100).toFixed(digits)} %`;

@@ -2,8 +2,7 @@
  * The fit's second pass over the events, once the first has seen the capture's end: think times
  * and durations per session class, and each class's unit process over its pooled connections.
  */
-import type { QueryTemplate, TraceEvent } from '@stb/core';
-import { templateFacts } from '@stb/core';
+import type { TraceEvent } from '@stb/core';
 import type { ArrivalModelState, UnitProcessState } from '../state-schemas';
 import { throwIfAborted } from './abort';
 import { ArrivalFitter } from './arrival';
@@ -27,18 +26,6 @@ interface TimingSession {
   units: UnitFitter | undefined;
   inTxn: boolean;
   lastUnitUs: number;
-}
-
-/** Transaction boundary per template id: 1 begin, 2 end (core's template facts). */
-export function boundaryTable(
-  templates: readonly QueryTemplate[],
-): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const t of templates) {
-    const b = templateFacts(t).boundary;
-    if (b === 'begin' || b === 'end') out.set(t.id, b === 'begin' ? 1 : 2);
-  }
-  return out;
 }
 
 /**

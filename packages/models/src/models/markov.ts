@@ -1,9 +1,10 @@
 import type { QueryTemplate, Rng } from '@stb/core';
-import { AliasTable, templateFacts } from '@stb/core';
+import { AliasTable } from '@stb/core';
 import { z } from 'zod';
 import type { SequencePredictor, SequenceSampler } from '../sequence-model';
 import { END_TOKEN, START_TOKEN, defineSequenceModel } from '../sequence-model';
 import { throwIfAborted } from '../internal/abort';
+import { boundaryTable } from '../internal/boundaries';
 import { parseOrThrow } from '../internal/parse';
 
 /** Options of the `markov` model. */
@@ -105,19 +106,6 @@ function sideRow(
   for (const [t, c] of Object.entries(row)) {
     const left = c - (inRow[t] ?? 0);
     if (left > 0) out[t] = left;
-  }
-  return out;
-}
-
-/** 1 for BEGIN-like templates, 2 for COMMIT/ROLLBACK-like ones, 0 otherwise, by id. */
-function boundaries(
-  templates: readonly QueryTemplate[] | undefined,
-): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const t of templates ?? []) {
-    const b = templateFacts(t).boundary;
-    if (b === 'begin') out.set(t.id, 1);
-    else if (b === 'end') out.set(t.id, 2);
   }
   return out;
 }
@@ -273,7 +261,7 @@ export function createMarkovSampler(
   if (!coded) return createStringMarkovSampler(state, templates);
   const { tokens, lookup } = coded;
   const txn = state.txnCounts !== undefined && templates !== undefined;
-  const bounds = boundaries(txn ? templates : undefined);
+  const bounds = boundaryTable(txn ? templates : undefined);
   // boundary of each code (index = code): 1 begin, 2 end
   const codeBound = Uint8Array.from(tokens, (t) => bounds.get(t) ?? 0);
   const vocab = [...state.symbols, END_TOKEN];
@@ -322,7 +310,7 @@ export function createStringMarkovSampler(
 ): SequenceSampler {
   const lookup = createLookup(state);
   const txn = state.txnCounts !== undefined && templates !== undefined;
-  const bounds = boundaries(txn ? templates : undefined);
+  const bounds = boundaryTable(txn ? templates : undefined);
   const vocab = [...state.symbols, END_TOKEN];
   const alpha = state.smoothing;
   const cap = Math.max(1000, state.maxLength * 10);
@@ -441,7 +429,7 @@ export const markovModel = defineSequenceModel<MarkovOptions, MarkovState>({
       }
     };
     // 1 begin, 2 end, by token
-    const bounds = boundaries(ctx.templates);
+    const bounds = boundaryTable(ctx.templates);
     const boundOf: number[] = [];
     const window = new Int32Array(k);
     let sessions = 0;

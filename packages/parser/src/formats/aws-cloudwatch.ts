@@ -124,106 +124,164 @@ function isJsonStart(text: string): boolean {
   return t.startsWith('{') || t.startsWith('[');
 }
 
-// Long function: a factory whose body is the format's plugin (detect, unwrap, parse) closed over
-// its dialect.
-function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
-  async function* unwrap(
-    lines: AsyncIterable<InputLine>,
-    ctx: LogFormatContext,
-  ): AsyncGenerator<InputLine> {
-    let mode: 'json' | 's3' | 'insights' | undefined;
-    const scanner = new JsonRecordScanner();
-    const insights = new InsightsRows();
-    const out: JsonRecord[] = [];
-    let inEvent = false;
-    /** The unterminated last line of a DownloadDBLogFilePortion page (continues on the next page). */
-    let tail: { text: string; line: number } | undefined;
-    const handle = function* (r: JsonRecord): Generator<InputLine> {
-      if ('error' in r) {
-        ctx.report('invalid', r.line, r.error);
-        return;
-      }
-      const portion = str(r.value['LogFileData']);
-      if (portion !== undefined) {
-        // `aws rds download-db-log-file-portion --output json`, one object per page.
-        const parts = portion.split('\n');
-        if (tail) parts[0] = tail.text + (parts[0] as string);
-        const last = parts.pop() as string;
-        for (const [i, text] of parts.entries())
-          yield { text, line: i === 0 && tail ? tail.line : r.line };
-        tail =
-          last === ''
-            ? undefined
-            : {
-                text: last,
-                line: parts.length === 0 && tail ? tail.line : r.line,
-              };
-        return;
-      }
-      const message = cloudwatchMessage(r.value);
-      if (message === undefined) {
-        // `searchedLogStreams` entries and other non-events.
-        if (
-          r.value['logStreamName'] !== undefined &&
-          r.value['searchedCompletely'] !== undefined
-        )
-          ctx.report('header', r.line);
-        else
-          ctx.report(
-            'invalid',
-            r.line,
-            'event without `message` and `timestamp`',
-          );
-        return;
-      }
-      for (const text of payloadLines(message)) yield { text, line: r.line };
-    };
-    for await (const { text, line } of lines) {
-      if (mode === undefined) {
-        if (text.trim() === '') {
-          ctx.report('blank', line);
-          continue;
-        }
-        mode = isJsonStart(text)
-          ? 'json'
-          : isInsightsHeader(text.replace(/^\uFEFF/, ''))
-            ? 'insights'
-            : 's3';
-      }
-      if (mode === 'insights') {
-        yield* insights.push(text, line, ctx);
-        continue;
-      }
-      if (mode === 's3') {
-        const m = S3_STAMP.exec(text);
-        if (m) {
-          inEvent = true;
-          yield { text: text.slice(m[0].length), line };
-        } else if (inEvent) {
-          // The rest of a multi-line message (the export keeps its newlines).
-          yield { text, line };
-        } else if (text === '') ctx.report('blank', line);
-        else
-          ctx.report(
-            'invalid',
-            line,
-            'line without the CloudWatch export timestamp',
-          );
-        continue;
-      }
+/**
+ * The payload lines of a CloudWatch export, whichever of its shapes (chosen on the first non-blank
+ * line): S3 export lines without their timestamp, the messages of filter-log-events/get-log-events
+ * JSON and of Logs Insights CSV, or the pages of download-db-log-file-portion JSON joined.
+ */
+async function* unwrap(
+  lines: AsyncIterable<InputLine>,
+  ctx: LogFormatContext,
+): AsyncGenerator<InputLine> {
+  let mode: 'json' | 's3' | 'insights' | undefined;
+  const scanner = new JsonRecordScanner();
+  const insights = new InsightsRows();
+  const out: JsonRecord[] = [];
+  let inEvent = false;
+  /** The unterminated last line of a DownloadDBLogFilePortion page (continues on the next page). */
+  let tail: { text: string; line: number } | undefined;
+  const handle = function* (r: JsonRecord): Generator<InputLine> {
+    if ('error' in r) {
+      ctx.report('invalid', r.line, r.error);
+      return;
+    }
+    const portion = str(r.value['LogFileData']);
+    if (portion !== undefined) {
+      // `aws rds download-db-log-file-portion --output json`, one object per page.
+      const parts = portion.split('\n');
+      if (tail) parts[0] = tail.text + (parts[0] as string);
+      const last = parts.pop() as string;
+      for (const [i, text] of parts.entries())
+        yield { text, line: i === 0 && tail ? tail.line : r.line };
+      tail =
+        last === ''
+          ? undefined
+          : {
+              text: last,
+              line: parts.length === 0 && tail ? tail.line : r.line,
+            };
+      return;
+    }
+    const message = cloudwatchMessage(r.value);
+    if (message === undefined) {
+      // `searchedLogStreams` entries and other non-events.
+      if (
+        r.value['logStreamName'] !== undefined &&
+        r.value['searchedCompletely'] !== undefined
+      )
+        ctx.report('header', r.line);
+      else
+        ctx.report(
+          'invalid',
+          r.line,
+          'event without `message` and `timestamp`',
+        );
+      return;
+    }
+    for (const text of payloadLines(message)) yield { text, line: r.line };
+  };
+  for await (const { text, line } of lines) {
+    if (mode === undefined) {
       if (text.trim() === '') {
         ctx.report('blank', line);
         continue;
       }
-      scanner.push(text, line, out);
-      for (const r of out) yield* handle(r);
-      out.length = 0;
+      mode = isJsonStart(text)
+        ? 'json'
+        : isInsightsHeader(text.replace(/^\uFEFF/, ''))
+          ? 'insights'
+          : 's3';
     }
-    scanner.end(out);
+    if (mode === 'insights') {
+      yield* insights.push(text, line, ctx);
+      continue;
+    }
+    if (mode === 's3') {
+      const m = S3_STAMP.exec(text);
+      if (m) {
+        inEvent = true;
+        yield { text: text.slice(m[0].length), line };
+      } else if (inEvent) {
+        // The rest of a multi-line message (the export keeps its newlines).
+        yield { text, line };
+      } else if (text === '') ctx.report('blank', line);
+      else
+        ctx.report(
+          'invalid',
+          line,
+          'line without the CloudWatch export timestamp',
+        );
+      continue;
+    }
+    if (text.trim() === '') {
+      ctx.report('blank', line);
+      continue;
+    }
+    scanner.push(text, line, out);
     for (const r of out) yield* handle(r);
-    yield* insights.end(ctx);
-    if (tail) yield tail;
+    out.length = 0;
   }
+  scanner.end(out);
+  for (const r of out) yield* handle(r);
+  yield* insights.end(ctx);
+  if (tail) yield tail;
+}
+
+/** How sure the sample is an AWS export of `dialect`'s logs: the envelope, then its payload. */
+function detectAws(sample: readonly string[], dialect: Dialect): number {
+  const first = sample.find((l) => l.trim() !== '');
+  if (first === undefined) return 0;
+  const inner: string[] = [];
+  let ok = 0;
+  let tried = 0;
+  if (isInsightsHeader(first.replace(/^\uFEFF/, ''))) {
+    const rows = sampleEnvelopeRecords(sample, isInsightsHeader);
+    tried = rows.tried;
+    for (const r of rows.records) {
+      const m = cloudwatchMessage(r);
+      if (m === undefined) continue;
+      ok++;
+      inner.push(...payloadLines(m));
+    }
+  } else if (isJsonStart(first)) {
+    const records = sampleJsonRecords(sample);
+    for (const r of records) {
+      if (r['searchedCompletely'] !== undefined) continue;
+      tried++;
+      const portion = str(r['LogFileData']);
+      if (portion !== undefined) {
+        ok++;
+        inner.push(...payloadLines(portion));
+        continue;
+      }
+      const m = cloudwatchMessage(r);
+      if (m === undefined) continue;
+      ok++;
+      inner.push(...payloadLines(m));
+    }
+  } else {
+    let started = false;
+    for (const text of sample) {
+      if (text === '') continue;
+      const m = S3_STAMP.exec(text);
+      if (m) {
+        started = true;
+        tried++;
+        ok++;
+        inner.push(text.slice(m[0].length));
+      } else if (started) inner.push(text);
+      else tried++;
+    }
+  }
+  return envelopeConfidence(
+    { recognised: ok, tried },
+    inner,
+    choiceFor(dialect, {}),
+  );
+}
+
+/** The plugin of one dialect: detection, then the inner format over the unwrapped lines. */
+function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
   return defineLogFormat<AwsCloudwatchOptions>({
     kind: 'log-format',
     name: `aws-${dialect}`,
@@ -235,57 +293,7 @@ function defineAws(dialect: Dialect): LogFormat<AwsCloudwatchOptions> {
         : 'RDS/Aurora MySQL general/slow logs from CloudWatch Logs (S3 export, filter-log-events/get-log-events JSON, Logs Insights CSV) or download-db-log-file-portion JSON.',
     options,
     timeResolutionUs: dialect === 'postgres' ? 1000 : 1_000_000,
-    detect(sample) {
-      const first = sample.find((l) => l.trim() !== '');
-      if (first === undefined) return 0;
-      const inner: string[] = [];
-      let ok = 0;
-      let tried = 0;
-      if (isInsightsHeader(first.replace(/^\uFEFF/, ''))) {
-        const rows = sampleEnvelopeRecords(sample, isInsightsHeader);
-        tried = rows.tried;
-        for (const r of rows.records) {
-          const m = cloudwatchMessage(r);
-          if (m === undefined) continue;
-          ok++;
-          inner.push(...payloadLines(m));
-        }
-      } else if (isJsonStart(first)) {
-        const records = sampleJsonRecords(sample);
-        for (const r of records) {
-          if (r['searchedCompletely'] !== undefined) continue;
-          tried++;
-          const portion = str(r['LogFileData']);
-          if (portion !== undefined) {
-            ok++;
-            inner.push(...payloadLines(portion));
-            continue;
-          }
-          const m = cloudwatchMessage(r);
-          if (m === undefined) continue;
-          ok++;
-          inner.push(...payloadLines(m));
-        }
-      } else {
-        let started = false;
-        for (const text of sample) {
-          if (text === '') continue;
-          const m = S3_STAMP.exec(text);
-          if (m) {
-            started = true;
-            tried++;
-            ok++;
-            inner.push(text.slice(m[0].length));
-          } else if (started) inner.push(text);
-          else tried++;
-        }
-      }
-      return envelopeConfidence(
-        { recognised: ok, tried },
-        inner,
-        choiceFor(dialect, {}),
-      );
-    },
+    detect: (sample) => detectAws(sample, dialect),
     parse(lines, opts, ctx): AsyncIterable<RawQueryEvent> {
       return parseInner(unwrap(lines, ctx), choiceFor(dialect, opts), ctx);
     },

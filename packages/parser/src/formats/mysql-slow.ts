@@ -45,8 +45,36 @@ function num(text: string, key: string): string | undefined {
 const USE_RE = /^use [^;]+;$/i;
 const SET_TS_RE = /^SET timestamp=(\d+)(?:\.\d+)?;$/;
 
-// Long function: one streaming state machine over the slow log's header, `use`, `SET timestamp` and
-// statement lines.
+/** Reads an entry's `# User@Host`, `# Thread_id` or `# Query_time` line into it (others are ignored). */
+function readEntryHeader(cur: SlowEntry, text: string): void {
+  if (text.startsWith('# User@Host: ')) {
+    // user[user] @ host [ip]  Id: N
+    const rest = text.slice(13);
+    const br = rest.indexOf('[');
+    cur.user = (br === -1 ? rest.split(' ')[0] : rest.slice(0, br)) ?? '';
+    const at = rest.indexOf(' @ ');
+    if (at !== -1) {
+      const hostPart = rest.slice(at + 3);
+      const ip = /\[([^\]]*)\]/.exec(hostPart)?.[1];
+      const host = hostPart.split(' ')[0];
+      const client = ip !== undefined && ip !== '' ? ip : host;
+      if (client !== undefined && client !== '') cur.client = client;
+    }
+    const id = num(text, 'Id:');
+    if (id !== undefined) cur.thread = id;
+  } else if (text.startsWith('# Thread_id: ')) {
+    const id = num(text, 'Thread_id:');
+    if (id !== undefined) cur.thread = id;
+    const schema = num(text, 'Schema:');
+    // An empty schema (`Schema:   QC_hit: No`) is followed by the next key, not a name.
+    if (schema !== undefined) cur.database = schema.endsWith(':') ? '' : schema;
+  } else if (text.startsWith('# Query_time: ')) {
+    const q = Number(num(text, 'Query_time:'));
+    if (q >= 0) cur.queryTimeUs = Math.round(q * 1e6);
+  }
+}
+
+/** One streaming state machine over the slow log's header, `use`, `SET timestamp` and statement lines. */
 async function* parseSlow(
   lines: AsyncIterable<InputLine>,
   opts: MysqlSlowOptions,
@@ -134,32 +162,7 @@ async function* parseSlow(
         if (ev) yield ev;
         cur = begin(line);
       }
-      if (text.startsWith('# User@Host: ')) {
-        // user[user] @ host [ip]  Id: N
-        const rest = text.slice(13);
-        const br = rest.indexOf('[');
-        cur.user = (br === -1 ? rest.split(' ')[0] : rest.slice(0, br)) ?? '';
-        const at = rest.indexOf(' @ ');
-        if (at !== -1) {
-          const hostPart = rest.slice(at + 3);
-          const ip = /\[([^\]]*)\]/.exec(hostPart)?.[1];
-          const host = hostPart.split(' ')[0];
-          const client = ip !== undefined && ip !== '' ? ip : host;
-          if (client !== undefined && client !== '') cur.client = client;
-        }
-        const id = num(text, 'Id:');
-        if (id !== undefined) cur.thread = id;
-      } else if (text.startsWith('# Thread_id: ')) {
-        const id = num(text, 'Thread_id:');
-        if (id !== undefined) cur.thread = id;
-        const schema = num(text, 'Schema:');
-        // An empty schema (`Schema:   QC_hit: No`) is followed by the next key, not a name.
-        if (schema !== undefined)
-          cur.database = schema.endsWith(':') ? '' : schema;
-      } else if (text.startsWith('# Query_time: ')) {
-        const q = Number(num(text, 'Query_time:'));
-        if (q >= 0) cur.queryTimeUs = Math.round(q * 1e6);
-      }
+      readEntryHeader(cur, text);
       continue;
     }
     const header = mysqlHeaderKind(text);

@@ -1,16 +1,11 @@
+import { escapeHtml } from '@stb/core';
+
 /** Small SVG chart primitives for the HTML report (no dependencies, no scripts). @internal */
 
 export const COLORS = { original: '#2563eb', generated: '#ea580c' } as const;
 
-/** Escapes text for HTML and SVG. @internal */
-export function esc(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+/** Escapes text for HTML and SVG (core's {@link escapeHtml}). @internal */
+export const esc = escapeHtml;
 
 /** Compact number formatting for axis labels. @internal */
 export function fmtNum(v: number): string {
