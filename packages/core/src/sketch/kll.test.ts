@@ -216,7 +216,7 @@ describe('KllSketch', () => {
 
   it('keeps every weight of few distinct values exactly (millisecond-stamped gaps)', () => {
     // pgbench gaps stamped in whole milliseconds: 0, 1 000 or 3 000 µs; compacting moves the
-    // boundary between the runs and put the mean 5–21 % high at k = 64
+    // boundary between the runs and put the mean 2–21 % high at k = 64
     const rng = createRng(21);
     const values: number[] = [];
     for (let i = 0; i < 20_000; i++) {

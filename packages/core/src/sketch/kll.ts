@@ -258,7 +258,7 @@ export class KllSketch {
    * total weight written in binary, one item at level h per bit h — when that takes at most half
    * the size limit. A compaction would move the boundary between two runs of equal values by up to
    * ε·n, and with two values that is the whole error of the mean (a KLL of k = 64 over 1 200
-   * pgbench gaps of 0 or 1 000 µs put the mean 5–21 % high). Lossless: every weight is kept. Once
+   * pgbench gaps of 0 or 1 000 µs put the mean 2–21 % high). Lossless: every weight is kept. Once
    * the values are too many it stays off (a scan per compaction would cost the common case).
    */
   #recode(): boolean {
