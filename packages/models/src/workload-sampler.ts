@@ -108,7 +108,10 @@ export function createWorkloadSampler(
     const models: SlotModelState[] =
       artifact.parameters.templates[templateId] ?? [];
     const slots = models.map((m, i): SlotParams => {
-      const reuse = new ReuseTable(m);
+      const reuse = new ReuseTable(
+        m,
+        (id, slot) => artifact.parameters.templates[id]?.[slot],
+      );
       const key = `${templateId}#${i}`;
       return {
         sampler: new SlotSampler(m),

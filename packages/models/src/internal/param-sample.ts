@@ -217,35 +217,67 @@ export class SlotSampler {
   }
 }
 
+/** A source slot's model, looked up by template id and slot index. */
+export type SlotStateOf = (
+  templateId: string,
+  slot: number,
+) => SlotModelState | undefined;
+
+/** Σ_v p(v)·q(v) over the frequent values the two slots share: how often they agree by chance. */
+function coincidence(a: SlotModelState, b: SlotModelState): number {
+  const na = a.freq.n || a.n;
+  const nb = b.freq.n || b.n;
+  if (na === 0 || nb === 0) return 0;
+  const other = new Map<string, number>();
+  for (const item of b.freq.items) other.set(item.key, item.count / nb);
+  let sum = 0;
+  for (const item of a.freq.items)
+    sum += (item.count / na) * (other.get(item.key) ?? 0);
+  return Math.min(1, sum);
+}
+
 /**
  * Reuse probabilities of a slot: per source `<template>#<slot>`, the probability of copying that
- * source's current value. Observed reuse rates are corrected for chance coincidences (the
- * collision probability of the slot's own values), so a slot drawn from 10 values does not learn
- * a spurious 10 % "reuse" of its previous value.
+ * source's current value. Each source's observed rate is corrected for the rate at which the two
+ * slots agree by chance (the sum over values of the product of their frequencies), so a slot
+ * drawn from 10 values does not learn a spurious 10 % "reuse" of its previous value, and pgbench's
+ * `bid` (1..scale) does not learn to copy `tid` (1..10·scale) from the times the two happened to
+ * be equal. Without `stateOf` (or for a source it does not know), the slot's own collision
+ * probability stands in for the chance rate.
  */
 export class ReuseTable {
   readonly keys: string[] = [];
   readonly cumulative: number[] = [];
 
-  constructor(state: SlotModelState) {
+  constructor(state: SlotModelState, stateOf?: SlotStateOf) {
     const sources = state.reuse?.sources ?? [];
     if (sources.length === 0 || state.n === 0) return;
-    let collision = 0;
-    const n = state.freq.n || state.n;
-    for (const item of state.freq.items) collision += (item.count / n) ** 2;
-    const observed = sources.reduce((a, s) => a + s.count, 0) / state.n;
-    const adjusted =
-      collision >= 1
-        ? 0
-        : Math.max(0, Math.min(1, (observed - collision) / (1 - collision)));
-    if (adjusted <= 0) return;
-    let cum = 0;
-    const total = sources.reduce((a, s) => a + s.count, 0);
+    const own = coincidence(state, state);
+    const rates: number[] = [];
+    let total = 0;
     for (const s of sources) {
-      cum += (adjusted * s.count) / total;
+      const source = stateOf?.(s.templateId, s.slot);
+      const chance = source ? coincidence(state, source) : own;
+      const observed = s.count / state.n;
+      const rate =
+        chance >= 1
+          ? 0
+          : Math.max(0, Math.min(1, (observed - chance) / (1 - chance)));
+      rates.push(rate);
+      total += rate;
+    }
+    if (total <= 0) return;
+    // the sources' credits are disjoint (one per observation), so the rates add up to at most 1
+    // but for rounding; scale down if they do not
+    const scale = total > 1 ? 1 / total : 1;
+    let cum = 0;
+    sources.forEach((s, i) => {
+      const rate = (rates[i] as number) * scale;
+      if (rate <= 0) return;
+      cum += rate;
       this.keys.push(`${s.templateId}#${s.slot}`);
       this.cumulative.push(cum);
-    }
+    });
   }
 
   /** The source to copy from, or undefined for a fresh value. Consumes one random number when the table is non-empty. */

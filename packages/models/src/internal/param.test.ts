@@ -261,6 +261,38 @@ describe('reuse table', () => {
     expect(table.keys).toEqual(['u#1']);
     expect(table.cumulative[0]).toBeCloseTo(1, 6);
   });
+
+  it('corrects each source for its own chance rate (pgbench bid does not copy tid)', () => {
+    // TPC-B at scale 2: bid uniform on 1..2, tid on 1..20. The fit credits bid's match with tid
+    // when no better source matched: 1 time in 40 here, half the 5 % the two agree by chance.
+    // Pooled with bid's own-history matches (50 %, its chance level), that used to leave tid a
+    // small share of copies, which wrote tids 3..20 into bid.
+    const rng = createRng(7);
+    const tid = new SlotFitter(5);
+    for (let i = 0; i < 4000; i++)
+      tid.add({ t: 'int', v: 1 + rng.int(20) }, 0, i % 9);
+    const bid = new SlotFitter(5);
+    for (let i = 0; i < 4000; i++)
+      bid.add({ t: 'int', v: 1 + rng.int(2) }, 0, i % 9);
+    for (let i = 0; i < 2000; i++) bid.addReuse(0); // its previous value
+    for (let i = 0; i < 100; i++) bid.addReuse(1); // tid, when only tid matched
+    const names = ['branches#1', 'tellers#0'];
+    const states = new Map([
+      ['branches#1', bid.toState(OPEN, names)],
+      ['tellers#0', tid.toState(OPEN, names)],
+    ]);
+    const stateOf = (id: string, slot: number) => states.get(`${id}#${slot}`);
+    const state = states.get('branches#1')!;
+    expect(new ReuseTable(state, stateOf).keys).toEqual([]);
+    // history.bid copies branches.bid every time: kept, at rate 1
+    const hist = new SlotFitter(5);
+    for (let i = 0; i < 4000; i++)
+      hist.add({ t: 'int', v: 1 + rng.int(2) }, 0, i % 9);
+    for (let i = 0; i < 4000; i++) hist.addReuse(0);
+    const copy = new ReuseTable(hist.toState(OPEN, ['branches#1']), stateOf);
+    expect(copy.keys).toEqual(['branches#1']);
+    expect(copy.cumulative[0]).toBeCloseTo(1, 6);
+  });
 });
 
 describe('frequency table', () => {
