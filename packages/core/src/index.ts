@@ -189,7 +189,8 @@ export type {
   WeightedValues,
 } from './sketch/kll';
 /** Escapes text for the self-contained HTML reports. */
-export { escapeHtml } from './html';
+export { escapeHtml, REPORT_BASE_CSS, renderReportDocument } from './html';
+export type { ReportDocument } from './html';
 /** Events per fixed window: variance-to-mean ratio and its sampling spread (burstiness). */
 export { WindowCounter } from './sketch/window-counter';
 export type {

@@ -9,7 +9,7 @@ import type {
   TemplateComparison,
   UnmatchedTemplate,
 } from '@stb/core';
-import { escapeHtml } from '@stb/core';
+import { escapeHtml, renderReportDocument } from '@stb/core';
 
 /** Options of {@link renderComparisonHtml}. */
 export interface RenderComparisonOptions {
@@ -22,34 +22,9 @@ export interface RenderComparisonOptions {
 const COLORS = { baseline: '#2563eb', candidate: '#ea580c' } as const;
 
 // The look of the validation report (packages/validator/src/html/render.ts), so both read alike.
-const CSS = `
-:root{--fg:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc;--card:#fff;--base:${COLORS.baseline};--cand:${COLORS.candidate}}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
-main{max-width:1180px;margin:0 auto;padding:28px 24px 48px}
-h1{font-size:22px;margin:0 0 4px}
-h2{font-size:16px;margin:0 0 12px}
-.sub{color:var(--muted);margin:0 0 20px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 20px;margin:0 0 18px;box-shadow:0 1px 2px rgba(15,23,42,.04)}
-.hero{display:flex;gap:28px;align-items:center;flex-wrap:wrap}
-.big{font-size:40px;font-weight:700;letter-spacing:-1px;line-height:1}
-.badge{display:inline-block;padding:3px 10px;border-radius:999px;font-weight:600;font-size:13px}
-.pass,.faster{background:#dcfce7;color:#166534}.fail,.slower{background:#fee2e2;color:#991b1b}.same{background:#f1f5f9;color:#334155}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:middle}
-th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.na{color:var(--muted);font-style:italic}
-.note{color:var(--muted);font-size:12px}
-.chart{width:100%;height:auto;display:block}
-.chart .tick{font-size:10.5px;fill:var(--muted)}
-.chart .blabel{font-size:11px;fill:var(--fg);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.chart .grid{stroke:#eef2f7}
-.chart .axis{stroke:#94a3b8}
-code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
-.key{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:middle}
-.warn{background:#fffbeb;border-color:#fde68a}
-footer{color:var(--muted);font-size:12px;margin-top:10px}
+/** The comparison report's own rules, after core's shared ones. */
+const CSS = `.big{font-size:40px;font-weight:700;letter-spacing:-1px;line-height:1}
+.faster{background:#dcfce7;color:#166534}.slower{background:#fee2e2;color:#991b1b}.same{background:#f1f5f9;color:#334155}
 `;
 
 /** Escapes text for HTML (core's). */
@@ -286,13 +261,11 @@ export function renderComparisonHtml(
   sections.push(
     `<footer>Generated ${esc(report.createdAt)} · comparison format v${report.version} · minimum effect ${pct(report.options.minEffect, 1)} · confidence ${pct(report.options.confidence, 0)} · ${report.options.resamples} bootstrap resamples, seed ${report.options.seed}.</footer>`,
   );
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<link rel="icon" href="data:,">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title><style>${CSS}</style></head>
-<body><main><h1>${esc(title)}</h1><p class="sub">${esc(report.candidate.label)} (candidate) compared with ${esc(report.baseline.label)} (baseline)</p>
-${sections.join('\n')}
-</main></body></html>
-`;
+  return renderReportDocument({
+    title,
+    subtitle: `${report.candidate.label} (candidate) compared with ${report.baseline.label} (baseline)`,
+    colors: { base: COLORS.baseline, cand: COLORS.candidate },
+    css: CSS,
+    sections,
+  });
 }

@@ -8,6 +8,7 @@ import type {
   ValidationReport,
   ValidationTraceSummary,
 } from '@stb/core';
+import { renderReportDocument } from '@stb/core';
 
 import {
   COLORS,
@@ -27,44 +28,19 @@ export interface RenderHtmlOptions {
   topTemplates?: number;
 }
 
-const CSS = `
-:root{--fg:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc;--card:#fff;--orig:${COLORS.original};--gen:${COLORS.generated}}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
-main{max-width:1180px;margin:0 auto;padding:28px 24px 48px}
-h1{font-size:22px;margin:0 0 4px}
-h2{font-size:16px;margin:0 0 12px}
-.sub{color:var(--muted);margin:0 0 20px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 20px;margin:0 0 18px;box-shadow:0 1px 2px rgba(15,23,42,.04)}
-.hero{display:flex;gap:28px;align-items:center;flex-wrap:wrap}
-.score{font-size:56px;font-weight:700;letter-spacing:-1px;line-height:1}
-.badge{display:inline-block;padding:3px 10px;border-radius:999px;font-weight:600;font-size:13px}
-.pass{background:#dcfce7;color:#166534}.fail{background:#fee2e2;color:#991b1b}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:middle}
-th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+/** The validation report's own rules, after core's shared ones. */
+const CSS = `.score{font-size:56px;font-weight:700;letter-spacing:-1px;line-height:1}
 td.test{white-space:nowrap}
 .bar{position:relative;width:140px;height:10px;background:#eef2f7;border-radius:5px;overflow:hidden;display:inline-block;vertical-align:middle;margin-right:8px}
 .bar>span{position:absolute;left:0;top:0;bottom:0;border-radius:5px}
-.na{color:var(--muted);font-style:italic}
-.note{color:var(--muted);font-size:12px}
 .grid2{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:14px}
-.chart{width:100%;height:auto;display:block}
 .chart .ctitle{font-size:13px;font-weight:600;fill:var(--fg)}
-.chart .tick{font-size:10.5px;fill:var(--muted)}
 .chart .legend{font-size:11px;fill:var(--fg)}
-.chart .blabel{font-size:11.5px;fill:var(--fg);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.chart .grid{stroke:#eef2f7}
-.chart .axis{stroke:#94a3b8}
+.chart .blabel{font-size:11.5px}
 .chart .muted{fill:var(--muted);font-size:12px}
 .chart .cell{font-size:9.5px;fill:var(--fg)}
 .chart .cell.inv{fill:#fff}
-code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 .sql{max-width:560px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.key{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:middle}
-.warn{background:#fffbeb;border-color:#fde68a}
-footer{color:var(--muted);font-size:12px;margin-top:10px}
 `;
 
 /** The leak gate: shares and the slots that leaked, by column and count, never values. */
@@ -345,13 +321,11 @@ export function renderHtmlReport(
   sections.push(
     `<footer>Generated ${esc(report.createdAt)} · report format v${report.version} · sketches: ${esc(sk.kind)} k=${sk.k}, exact up to ${sk.exactUpTo.toLocaleString('en-US')} values${sk.rankError > 0 ? `, rank error ≤ ${(sk.rankError * 100).toFixed(2)} %` : ''}.</footer>`,
   );
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<link rel="icon" href="data:,">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title><style>${CSS}</style></head>
-<body><main><h1>${esc(title)}</h1><p class="sub">${esc(report.generated.label)} compared with ${esc(report.original.label)}</p>
-${sections.join('\n')}
-</main></body></html>
-`;
+  return renderReportDocument({
+    title,
+    subtitle: `${report.generated.label} compared with ${report.original.label}`,
+    colors: { orig: COLORS.original, gen: COLORS.generated },
+    css: CSS,
+    sections,
+  });
 }
