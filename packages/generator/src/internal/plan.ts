@@ -3,7 +3,7 @@
  * options, the sampler, and the template table with each template's transaction boundary.
  */
 import { StbError, computeTemplateId, templateFacts } from '@stb/core';
-import type { QueryTemplate } from '@stb/core';
+import type { QueryTemplate, TxnBoundary } from '@stb/core';
 import { createModelRegistry, createWorkloadSampler } from '@stb/models';
 import type { ModelArtifact, WorkloadSampler } from '@stb/models';
 import type { GenerateTraceOptions } from '../generate-trace';
@@ -13,16 +13,12 @@ import { compileTemplate } from '../render-sql';
 /** Events generated when no stop condition is given. */
 const DEFAULT_COUNT = 1000;
 
-/** Transaction boundary of a template: none, begin, end. */
-export type Boundary = 0 | 1 | 2;
-export const B_NONE: Boundary = 0;
-export const B_BEGIN: Boundary = 1;
-export const B_END: Boundary = 2;
+/** Transaction boundary of a template: core's `'begin'`/`'end'`, or undefined for neither. */
+export type Boundary = TxnBoundary | undefined;
 
 /** Transaction boundary of a template: its recorded fact, or core's fallback from the text. */
 function boundaryOf(t: QueryTemplate): Boundary {
-  const b = templateFacts(t).boundary;
-  return b === 'begin' ? B_BEGIN : b === 'end' ? B_END : B_NONE;
+  return templateFacts(t).boundary;
 }
 
 /** The generator's error for an option it cannot honour. */
@@ -115,7 +111,7 @@ function closerTemplate(
 ): TemplateInfo {
   let best: TemplateInfo | undefined;
   for (const i of info.values()) {
-    if (i.boundary !== B_END || i.template.slots.length > 0) continue;
+    if (i.boundary !== 'end' || i.template.slots.length > 0) continue;
     const text = i.template.text.trim().toUpperCase();
     if (text.startsWith('ROLLBACK') || text.startsWith('ABORT')) continue;
     if (!best || text.startsWith('COMMIT')) best = i;
@@ -131,7 +127,7 @@ function closerTemplate(
   };
   return {
     template,
-    boundary: B_END,
+    boundary: 'end',
     compiled: undefined,
     synthetic: true,
     used: false,

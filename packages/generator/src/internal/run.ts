@@ -13,7 +13,7 @@ import type { SessionStart } from './arrivals';
 import { ArrivalSchedule, SessionKind } from './arrivals';
 import { TimedHeap } from './heap';
 import type { Boundary, Plan } from './plan';
-import { B_BEGIN, B_END, B_NONE, invalid } from './plan';
+import { invalid } from './plan';
 import { SessionLengths } from './session-lengths';
 import { UnitSchedule } from './unit-schedule';
 
@@ -128,7 +128,7 @@ class Run {
   #boundaryOfId(id: string): Boundary {
     return (
       this.#plan.info.get(id)?.boundary ??
-      (id === this.#plan.closer.template.id ? B_END : B_NONE)
+      (id === this.#plan.closer.template.id ? 'end' : undefined)
     );
   }
 
@@ -288,11 +288,11 @@ class Run {
   budget(s: OpenSession, left: number): 'emit' | 'close' | 'end' {
     const b = this.#boundaryOfId(s.nextTemplate);
     if (s.inTxn) {
-      if (b === B_END) return 'emit';
+      if (b === 'end') return 'emit';
       return left - 1 >= this.inTxnCount ? 'emit' : 'close';
     }
     // outside a transaction: a BEGIN adds one more transaction to close
-    const need = b === B_BEGIN ? this.inTxnCount + 2 : this.inTxnCount + 1;
+    const need = b === 'begin' ? this.inTxnCount + 2 : this.inTxnCount + 1;
     return left >= need ? 'emit' : 'end';
   }
 
@@ -318,13 +318,13 @@ class Run {
     const drawnUs = s.cls.durationUs(id, s.timeRng);
     const durationUs =
       drawnUs === undefined ? undefined : Math.max(0, Math.round(drawnUs));
-    const boundary = ti?.boundary ?? B_NONE;
-    if (boundary === B_BEGIN && !s.inTxn) {
+    const boundary = ti?.boundary;
+    if (boundary === 'begin' && !s.inTxn) {
       s.inTxn = true;
       this.inTxnCount++;
     }
     const txn = s.inTxn ? s.txnIndex : undefined;
-    if (boundary === B_END && s.inTxn) {
+    if (boundary === 'end' && s.inTxn) {
       s.inTxn = false;
       this.inTxnCount--;
       s.txnIndex++;
@@ -384,8 +384,8 @@ class Run {
     const id = s.nextTemplate;
     const drawnUs = s.cls.durationUs(id, s.timeRng);
     const boundary = this.#boundaryOfId(id);
-    if (boundary === B_BEGIN && !s.inTxn) s.inTxn = true;
-    if (boundary === B_END && s.inTxn) {
+    if (boundary === 'begin' && !s.inTxn) s.inTxn = true;
+    if (boundary === 'end' && s.inTxn) {
       s.inTxn = false;
       s.txnIndex++;
     }
