@@ -47,7 +47,7 @@ export {
   createTraceHeader,
 } from './schema';
 export { TemplateCatalog } from './catalog';
-export { createRng, AliasTable, hash32, mix32, toSeed } from './rng';
+export { createRng, AliasTable, fmix32, hash32, mix32, toSeed } from './rng';
 export type { Rng } from './rng';
 export {
   toAsyncIterable,

@@ -37,7 +37,11 @@ export function hash32(text: string): number {
 
 /** Mixes two 32-bit values into one (murmur3 finaliser), for `(seed, index)` derivation. */
 export function mix32(a: number, b: number): number {
-  let h = (a ^ Math.imul(b + 0x9e3779b9, 0x85ebca6b)) >>> 0;
+  return fmix32((a ^ Math.imul(b + 0x9e3779b9, 0x85ebca6b)) >>> 0);
+}
+
+/** The murmur3 finaliser: every bit of the 32-bit input moves every bit of the output. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -1,4 +1,5 @@
 import type { ParamValue } from '@stb/core';
+import { fmix32 } from '@stb/core';
 
 // Two independent 32-bit hash states (FNV-1a and a murmur-style multiply), reused across calls so
 // hashing an event allocates nothing.
@@ -51,15 +52,6 @@ function mixParam(p: ParamValue): void {
   }
 }
 
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** Output slots of {@link hashKey}: `[h1, h2]`. @internal */
 export const hashOut = new Uint32Array(2);
 
@@ -76,8 +68,8 @@ export function hashEvent(
   h2 = 0x3c6ef372;
   mixString(templateId);
   for (const p of params) mixParam(p);
-  hashOut[0] = fmix(h1);
-  hashOut[1] = fmix(h2 ^ Math.imul(h1, 0x27d4eb2d));
+  hashOut[0] = fmix32(h1);
+  hashOut[1] = fmix32(h2 ^ Math.imul(h1, 0x27d4eb2d));
 }
 
 /**
@@ -88,5 +80,5 @@ export function hashParam(p: ParamValue): number {
   h1 = 0x811c9dc5;
   h2 = 0x3c6ef372;
   mixParam(p);
-  return fmix(h1) * 1048576 + (fmix(h2) >>> 12);
+  return fmix32(h1) * 1048576 + (fmix32(h2) >>> 12);
 }
