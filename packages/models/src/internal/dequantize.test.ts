@@ -1,4 +1,5 @@
 import type { TraceEvent } from '@stb/core';
+import { createRng } from '@stb/core';
 import { dequantize } from './dequantize';
 
 const ev = (startUs: number, sessionId: string): TraceEvent => ({
@@ -19,17 +20,19 @@ async function all(events: TraceEvent[], r: number): Promise<TraceEvent[]> {
 }
 
 describe('dequantize', () => {
-  it('spreads each tick evenly over the tick in log order', async () => {
+  it('spreads each tick over the tick in log order, a statement taking less time where more sessions are active', async () => {
     const out = await all(
       [ev(1e6, 'a'), ev(1e6, 'b'), ev(1e6, 'a'), ev(1e6, 'b'), ev(3e6, 'a')],
       1e6,
     );
     expect(out.map((e) => [e.sessionId, e.startUs])).toEqual([
-      ['a', 1_125_000],
-      ['b', 1_375_000],
-      ['a', 1_625_000],
-      ['b', 1_875_000],
-      ['a', 3_125_000], // the last tick, at the first one's rate (4/s), fills its first quarter
+      // a is active throughout (it comes back in tick 3), b from its first statement: weights 1,
+      // ½, ½, ½ of 2.5
+      ['a', 1_200_000],
+      ['b', 1_500_000],
+      ['a', 1_700_000],
+      ['b', 1_900_000],
+      ['a', 3_200_000], // the last tick, at the first one's pace (2.5 per tick), fills 0.4 of it
     ]);
   });
 
@@ -43,7 +46,8 @@ describe('dequantize', () => {
     const short = out
       .filter((e) => e.sessionId === 'short')
       .map((e) => e.startUs);
-    expect(short).toEqual([85_000, 95_000]);
+    // x and short both active over short's two statements: they take half a step each
+    expect(short).toEqual([83_333, 88_383]);
     // time order, and nothing lost
     expect(out).toHaveLength(100);
     for (let i = 1; i < out.length; i++)
@@ -78,5 +82,45 @@ describe('dequantize', () => {
     const out = (await all(events, 1e6)).map((e) => e.startUs);
     expect(out.every((t) => Number.isInteger(t))).toBe(true);
     expect(out[0]).toBe(833_333); // the middle of the last third of tick 0
+  });
+
+  it('gives back the mean session length of sessions that run at one pace, where an even spread gives too much', async () => {
+    // 4 workers in a loop: a pause (the connection), then a session of 3–12 statements 0.4–0.8 ms
+    // apart, stamped in whole seconds. A statement's time is its session's own clock, so the log's
+    // rate rises and falls with the number of sessions active.
+    const rng = createRng(5);
+    const events: TraceEvent[] = [];
+    let truth = 0;
+    let sessions = 0;
+    for (let w = 0; w < 4; w++) {
+      let t = 1e6 + rng.uniform(0, 2000);
+      while (t < 4.6e6) {
+        t += rng.uniform(500, 6000);
+        const n = 3 + rng.int(10);
+        const id = `w${w}-${sessions++}`;
+        const start = t;
+        for (let i = 0; i < n; i++) {
+          if (i > 0) t += rng.uniform(400, 800);
+          events.push(ev(Math.round(t), id));
+        }
+        truth += t - start;
+      }
+    }
+    events.sort((a, b) => a.startUs - b.startUs);
+    const quantized = events.map((e) => ({
+      ...e,
+      startUs: Math.floor(e.startUs / 1e6) * 1e6,
+    }));
+    const span = new Map<string, [number, number]>();
+    for (const e of await all(quantized, 1e6)) {
+      const s = span.get(e.sessionId);
+      if (s) s[1] = e.startUs;
+      else span.set(e.sessionId, [e.startUs, e.startUs]);
+    }
+    let measured = 0;
+    for (const [a, b] of span.values()) measured += b - a;
+    // 1.14× with the even spread of the earlier rule
+    expect(measured / truth).toBeGreaterThan(0.93);
+    expect(measured / truth).toBeLessThan(1.07);
   });
 });
