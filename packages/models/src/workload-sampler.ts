@@ -156,6 +156,7 @@ export function createWorkloadSampler(
       initialOffsetUs: (rng) => initial.sample(rng),
       arrivalBucketUs: c.arrivals.bucketUs,
       arrivalCounts: c.arrivals.counts,
+      arrivalSpanUs: c.timing.spanUs,
       sessionLength: (rng) =>
         length.empty ? 1 : Math.max(1, Math.round(length.sample(rng))),
       thinkTimeUs: (prev, next, rng) =>

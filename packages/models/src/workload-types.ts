@@ -133,6 +133,11 @@ export interface SessionClassSampler {
   readonly arrivalBucketUs: number;
   /** Sessions starting in each bucket of one period (tiled for longer runs). */
   readonly arrivalCounts: readonly number[];
+  /**
+   * The capture's span (µs) the counts were taken over: the last bucket holds the arrivals of
+   * only its first `span + 1 − (buckets − 1) × width` µs. Absent: every bucket is whole.
+   */
+  readonly arrivalSpanUs?: number | undefined;
   /** Statements of a session that ends (initial and arriving sessions), ≥ 1. */
   sessionLength(rng: Rng): number;
   thinkTimeUs(

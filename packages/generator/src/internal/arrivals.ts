@@ -53,9 +53,34 @@ export function steadyCount(counts: readonly number[]): number {
 }
 
 /**
+ * Where arrival bucket `b` starts and how long it is. The capture's last bucket is cut by the
+ * capture's end (its arrivals came in that part of it: spreading them over the whole bucket
+ * lowered the rate there, to a quarter on a 3-s MySQL log whose last second was a quarter
+ * covered), and the stationary continuation starts where the capture ended.
+ */
+export function bucketAt(
+  c: Pick<
+    SessionClassSampler,
+    'arrivalBucketUs' | 'arrivalCounts' | 'arrivalSpanUs'
+  >,
+  b: number,
+): { base: number; width: number } {
+  const width = c.arrivalBucketUs;
+  const nb = c.arrivalCounts.length;
+  const last =
+    c.arrivalSpanUs === undefined
+      ? width
+      : Math.min(width, Math.max(1, c.arrivalSpanUs + 1 - (nb - 1) * width));
+  if (b < nb - 1) return { base: b * width, width };
+  if (b === nb - 1) return { base: b * width, width: last };
+  return { base: (nb - 1) * width + last + (b - nb) * width, width };
+}
+
+/**
  * Merges every class's session starts in time order: pooled connections and initial sessions
  * (once, at their learned offsets) and arrivals (per bucket: the learned count × scale, placed
- * uniformly within the bucket; past the capture, every bucket gets the class's steady count —
+ * uniformly within the bucket, the last one cut at the capture's end; past the capture, every
+ * bucket gets the class's steady count —
  * the mean of the capture's inner buckets, since the first one lost the sessions counted as
  * initial and the last one is cut by the capture's end — a stationary continuation). Memory:
  * one bucket of offsets per class at a time.
@@ -123,9 +148,8 @@ export class ArrivalSchedule {
         (b < nb ? (counts[b] as number) : steady) * this.#scale,
         s.rng,
       );
-      const base = b * c.arrivalBucketUs;
-      for (let i = 0; i < n; i++)
-        s.pending.push(base + s.rng.next() * c.arrivalBucketUs);
+      const { base, width } = bucketAt(c, b);
+      for (let i = 0; i < n; i++) s.pending.push(base + s.rng.next() * width);
       s.pending.sort((x, y) => y - x);
     }
     return s.pending.length > 0;
