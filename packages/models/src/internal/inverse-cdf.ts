@@ -42,20 +42,40 @@ export class InverseCdfSampler {
     let distinct = 1;
     for (let i = 1; i < m; i++) if (values[i] !== values[i - 1]) distinct++;
     if (m >= 8 && distinct * 4 <= m) return discrete(values, weights, total);
-    const probs = new Float64Array(m + 2);
-    const vals = new Float64Array(m + 2);
-    probs[0] = 0;
-    vals[0] = state.min ?? (values[0] as number);
+    // Anchors: each item's midpoint, except that a run of items of one value (an atom: 0-µs
+    // think times inside transactions, 89 % of them on the pgbench -R sample) keeps its whole
+    // mass flat, from half its lightest item in to half its lightest item from its end. With the
+    // items' own midpoints, a run re-encoded into weights 256, 128, 16, … lost the heavy item's
+    // half to the interpolation towards the next value: 59 % zeros drawn instead of 89 %.
+    const probs: number[] = [0];
+    const vals: number[] = [state.min ?? (values[0] as number)];
     let cum = 0;
-    for (let i = 0; i < m; i++) {
-      const w = weights[i] as number;
-      probs[i + 1] = (cum + w / 2) / total;
-      vals[i + 1] = values[i] as number;
+    let i = 0;
+    while (i < m) {
+      const v = values[i] as number;
+      let w = 0;
+      let lightest = Infinity;
+      let n = 0;
+      for (; i < m && values[i] === v; i++, n++) {
+        const wi = weights[i] as number;
+        w += wi;
+        if (wi < lightest) lightest = wi;
+      }
+      if (n === 1) probs.push((cum + w / 2) / total);
+      else
+        probs.push(
+          (cum + lightest / 2) / total,
+          (cum + w - lightest / 2) / total,
+        );
+      for (let j = n === 1 ? 1 : 2; j > 0; j--) vals.push(v);
       cum += w;
     }
-    probs[m + 1] = 1;
-    vals[m + 1] = state.max ?? (values[m - 1] as number);
-    return new InverseCdfSampler(probs, vals);
+    probs.push(1);
+    vals.push(state.max ?? (values[m - 1] as number));
+    return new InverseCdfSampler(
+      Float64Array.from(probs),
+      Float64Array.from(vals),
+    );
   }
 
   /** From equally spaced quantiles (`q[i]` at probability i/(len-1)). */
@@ -126,5 +146,8 @@ function discrete(
     cum += w;
   }
   probs[probs.length - 1] = 1;
-  return new InverseCdfSampler(Float64Array.from(probs), Float64Array.from(vals));
+  return new InverseCdfSampler(
+    Float64Array.from(probs),
+    Float64Array.from(vals),
+  );
 }
