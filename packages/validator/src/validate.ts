@@ -120,6 +120,103 @@ function toLookup(
   return (id) => byId.get(id);
 }
 
+/**
+ * Where a coarse trace's clock was read. A server that logs a statement when it ends (PostgreSQL's
+ * `log_min_duration_statement`, MySQL's slow log) stamps its end; the parser then gives it a
+ * start of stamp − duration, off the grid by the duration. Flooring such a start onto the grid
+ * reads the stamp one tick early, and compares the other trace's floored starts with end stamps:
+ * on the pgbench `-R` sample the think times of a generator that reproduced the log's
+ * per-transition think times exactly scored 0.93 instead of 1. So the coarse trace's events are
+ * counted while it is read (start on the grid, or start + duration on it), and when most stamps
+ * are ends, a finer trace's events are stamped as that server would: the end floored onto the
+ * grid, less the duration, and moved to the session's previous end when before it, as the
+ * extractor does. The coarse trace's own events are left as they are.
+ */
+/** The extractor's reach for moving a derived start to the previous end (1 s). */
+const MAX_START_CLAMP_US = 1_000_000;
+
+class Stamps {
+  #atStart = 0;
+  #atEnd = 0;
+  #counting: boolean;
+  constructor(counting: boolean) {
+    this.#counting = counting;
+  }
+
+  /** Counts the coarse trace's events; a no-op once {@link stop} was called, or when not coarse. */
+  count(e: TraceEvent, r: number): void {
+    if (!this.#counting) return;
+    if (e.startUs % r === 0) this.#atStart++;
+    else if (e.durationUs !== undefined && (e.startUs + e.durationUs) % r === 0)
+      this.#atEnd++;
+  }
+
+  /** The coarse trace is read: floor the other one by what was counted. */
+  stop(): void {
+    this.#counting = false;
+  }
+
+  /** True when the coarse trace was stamped at statement ends (most of its events). */
+  get atEnd(): boolean {
+    return this.#atEnd > this.#atStart;
+  }
+
+  /** Previous stamped end per session of the finer trace (for the start clamp). */
+  readonly #ends = new Map<string, number>();
+  /** Re-stamped events not yet passed on, by start (a start moves back by at most one tick). */
+  readonly #pending: TraceEvent[] = [];
+
+  /** The event as the coarse trace's server would have stamped it, in start order. */
+  *stamp(e: TraceEvent, r: number): Generator<TraceEvent> {
+    // the coarse trace's own events stay as they were recorded
+    if (this.#counting) {
+      yield e;
+      return;
+    }
+    if (e.durationUs === undefined || !this.atEnd) {
+      yield* this.#release(e.startUs - r);
+      yield e.startUs % r === 0
+        ? e
+        : { ...e, startUs: Math.floor(e.startUs / r) * r };
+      return;
+    }
+    let startUs = Math.floor((e.startUs + e.durationUs) / r) * r - e.durationUs;
+    // as the extractor does for such logs: a start before the session's previous end moves to it
+    const prevEnd = this.#ends.get(e.sessionId);
+    if (
+      prevEnd !== undefined &&
+      startUs < prevEnd &&
+      prevEnd - startUs <= MAX_START_CLAMP_US
+    )
+      startUs = prevEnd;
+    this.#ends.set(e.sessionId, startUs + e.durationUs);
+    if (this.#ends.size > 100_000)
+      // an end over the clamp's reach behind this start can clamp nothing any more
+      for (const [id, end] of this.#ends)
+        if (end < e.startUs - 2 * MAX_START_CLAMP_US) this.#ends.delete(id);
+    // a later event (in start order) lands no earlier than its start less a tick
+    yield* this.#release(e.startUs - r);
+    const out = startUs === e.startUs ? e : { ...e, startUs };
+    const p = this.#pending;
+    let i = p.length;
+    while (i > 0 && (p[i - 1] as TraceEvent).startUs > startUs) i--;
+    p.splice(i, 0, out);
+  }
+
+  /** The held events, at the end of the trace. */
+  *drain(): Generator<TraceEvent> {
+    yield* this.#release(Infinity);
+  }
+
+  *#release(beforeUs: number): Generator<TraceEvent> {
+    const p = this.#pending;
+    let n = 0;
+    while (n < p.length && (p[n] as TraceEvent).startUs < beforeUs) n++;
+    if (n === 0) return;
+    yield* p.splice(0, n);
+  }
+}
+
 async function consume(
   input: TraceInput,
   collector: TraceCollector,
@@ -127,19 +224,20 @@ async function consume(
     trace: ValidateProgress['trace'];
     opts: ValidateOptions;
     leak: (e: TraceEvent) => void;
-    /** The common time resolution, µs: a finer trace's start times are floored onto its grid. */
+    /** The common time resolution, µs: a finer trace's times are floored onto its grid. */
     resolutionUs: number;
+    /** Where the coarse trace's stamps were taken; counted while it is read, see {@link Stamps}. */
+    stamps: Stamps;
   },
 ): Promise<void> {
   const { signal, onProgress } = options.opts;
-  const { leak, resolutionUs: r } = options;
+  const { leak, resolutionUs: r, stamps } = options;
   let n = 0;
   for await (const event of input.events) {
-    collector.add(
-      r > 1 && event.startUs % r !== 0
-        ? { ...event, startUs: Math.floor(event.startUs / r) * r }
-        : event,
-    );
+    if (r > 1) {
+      stamps.count(event, r);
+      for (const e of stamps.stamp(event, r)) collector.add(e);
+    } else collector.add(event);
     leak(event);
     if (++n % PROGRESS_EVERY === 0) {
       if (signal?.aborted)
@@ -157,6 +255,7 @@ async function consume(
     throw new StbError('STB_ABORTED', '[stb] [validator] Validation aborted.', {
       cause: signal.reason,
     });
+  for (const e of stamps.drain()) collector.add(e);
   collector.finish();
   onProgress?.({ trace: options.trace, events: n });
 }
@@ -207,17 +306,25 @@ export async function validateTraces(
     minSessions: config.rareSessions,
     maxLiterals: options.leakMaxLiterals ?? 200_000,
   });
+  // the original is read first: when it is the coarse trace, its stamps say how to floor the
+  // generated one
+  const stamps = new Stamps(
+    (original.header?.timeResolutionUs ?? 1) >= resolution,
+  );
   await consume(original, a, {
     trace: 'original',
     opts: options,
     leak: (e) => leak.addOriginal(e),
     resolutionUs: resolution,
+    stamps,
   });
+  stamps.stop();
   await consume(generated, b, {
     trace: 'generated',
     opts: options,
     leak: (e) => leak.addGenerated(e),
     resolutionUs: resolution,
+    stamps,
   });
 
   // templates are looked up only now: catalogs may have filled while the events streamed
