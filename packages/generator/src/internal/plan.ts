@@ -18,7 +18,7 @@ export type Boundary = TxnBoundary | undefined;
 
 /** Transaction boundary of a template: its recorded fact, or core's fallback from the text. */
 function boundaryOf(t: QueryTemplate): Boundary {
-  return templateFacts(t).boundary;
+  return templateFacts(t).boundary ?? undefined;
 }
 
 /** The generator's error for an option it cannot honour. */
