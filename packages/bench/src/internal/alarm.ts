@@ -62,8 +62,9 @@ export class Alarm {
   readonly #fire: () => void;
   #seen = 0;
   #closed = false;
-  /** Resolves once the thread runs (starting one takes tens of ms on a busy machine). */
+  /** Resolves once the thread runs (starting one takes tens of ms on a busy machine), or is closed. */
   readonly ready: Promise<void>;
+  #settleReady: () => void = () => undefined;
 
   constructor(options: AlarmOptions) {
     const sab = new SharedArrayBuffer(24);
@@ -78,13 +79,21 @@ export class Alarm {
       stdout: false,
       stderr: false,
       env: {},
-      resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
+      resourceLimits: {
+        maxOldGenerationSizeMb: 8,
+        maxYoungGenerationSizeMb: 1,
+      },
     });
     this.#worker.unref();
     this.ready = new Promise<void>((resolve) => {
       this.#worker.once('online', () => resolve());
       // a thread that cannot start leaves the alarm silent: the caller's timers still run
       this.#worker.once('error', () => resolve());
+      // closed (a stop) before it came online: a terminated thread emits neither, and the thread
+      // is unref'd, so an unsettled `ready` left nothing for the event loop to wait for (the
+      // bench exited 70 on a SIGTERM during its start-up)
+      this.#worker.once('exit', () => resolve());
+      this.#settleReady = resolve;
     });
     this.#listen();
   }
@@ -109,6 +118,7 @@ export class Alarm {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#settleReady();
     Atomics.store(this.#i32, STOP, 1);
     Atomics.add(this.#i32, GEN, 1);
     Atomics.notify(this.#i32, GEN);

@@ -179,3 +179,19 @@ describe('DueQueue', () => {
     expect(q.size).toBe(1);
   });
 });
+
+describe('Alarm', () => {
+  it('settles `ready` when closed before its thread came online (a stop during start-up)', async () => {
+    // the thread is unref'd: were `ready` left pending, a process awaiting it would have nothing
+    // left to wait for and end with the command unfinished (exit 70 on a SIGTERM)
+    const a = new Alarm({ fire: () => undefined });
+    a.close();
+    await expect(a.ready).resolves.toBeUndefined();
+  });
+
+  it('settles `ready` once its thread runs', async () => {
+    const a = new Alarm({ fire: () => undefined });
+    await expect(a.ready).resolves.toBeUndefined();
+    a.close();
+  });
+});
