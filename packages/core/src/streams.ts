@@ -157,11 +157,13 @@ export async function* merge<T>(
 
 /**
  * Merges sources that are each sorted by `key` into one sorted stream (k-way merge, memory =
- * one item per source).
+ * one item per source). Items of equal key come in `tie` order when it is given (negative: the
+ * first argument first), then in the order of the sources.
  */
 export async function* mergeSorted<T>(
   sources: AnyIterable<T>[],
   key: (item: T) => number,
+  tie?: (a: T, b: T) => number,
 ): AsyncGenerator<T> {
   const its = sources.map((s) => toAsyncIterable(s)[Symbol.asyncIterator]());
   const heads: (T | undefined)[] = await Promise.all(
@@ -178,7 +180,11 @@ export async function* mergeSorted<T>(
         const h = heads[i];
         if (h === undefined) continue;
         const k = key(h);
-        if (best === -1 || k < bestKey) {
+        if (
+          best === -1 ||
+          k < bestKey ||
+          (k === bestKey && tie !== undefined && tie(h, heads[best] as T) < 0)
+        ) {
           best = i;
           bestKey = k;
         }

@@ -13,6 +13,29 @@ export interface MergeTraceFilesOptions extends Pick<
   labels?: readonly string[];
 }
 
+const TRAILING_NUMBER = /^(.*?)(\d+)$/;
+
+/**
+ * Session ids in their natural order: with one prefix, a trailing number compares as a number
+ * (`s3` < `s13`); else by code units. The generator names its sessions `<prefix><index>` and
+ * breaks ties of equal start by index, so shards merged by this order give the sequential run.
+ */
+export function compareSessionIds(a: string, b: string): number {
+  if (a === b) return 0;
+  const ma = TRAILING_NUMBER.exec(a);
+  const mb = TRAILING_NUMBER.exec(b);
+  if (ma && mb && ma[1] === mb[1]) {
+    const da = ma[2] as string;
+    const db = mb[2] as string;
+    // compare as numbers without a size limit: fewer digits (leading zeros aside) is smaller
+    const na = da.replace(/^0+(?=\d)/, '');
+    const nb = db.replace(/^0+(?=\d)/, '');
+    if (na.length !== nb.length) return na.length - nb.length;
+    if (na !== nb) return na < nb ? -1 : 1;
+  }
+  return a < b ? -1 : 1;
+}
+
 function incompatible(message: string, file: string): StbError {
   return new StbError('STB_TRACE_MERGE_INCOMPATIBLE', `[stb] ${message}`, {
     details: { file },
@@ -24,8 +47,10 @@ function incompatible(message: string, file: string): StbError {
  * traces of consecutive log parts) into one trace in start-time order: a k-way merge holding one
  * record per input, so memory does not grow with the traces. The header is the first input's
  * (with the coarsest time resolution of all); a template record comes once, before its first
- * event; events of equal start keep the order of the inputs. Session ids are kept as they are, so
- * a session that spans two inputs stays one session.
+ * event; events of equal start come in the order of their session ids, a trailing number compared
+ * as a number (`s3` before `s13`: the generator's own order for its sessions, whichever shard
+ * holds them), then in the order of the inputs. Session ids are kept as they are, so a session
+ * that spans two inputs stays one session.
  * @throws StbError `STB_TRACE_MERGE_INCOMPATIBLE` when the dialects differ or an input is not in
  * start-time order; the readers' errors (`STB_TRACE_*`) for unreadable inputs.
  * @example
@@ -64,10 +89,14 @@ export async function* mergeTraceFiles(
   );
   // template records sort before everything, so each comes before its first event
   const key = (r: TraceRecord): number =>
-    r.kind === 'event' ? (r).startUs : -Infinity;
+    r.kind === 'event' ? r.startUs : -Infinity;
+  const tie = (a: TraceRecord, b: TraceRecord): number =>
+    a.kind === 'event' && b.kind === 'event'
+      ? compareSessionIds(a.sessionId, b.sessionId)
+      : 0;
   const seen = new Set<string>();
   let headerSent = false;
-  for await (const r of mergeSorted(sources, key)) {
+  for await (const r of mergeSorted(sources, key, tie)) {
     if (!headerSent) {
       const first = headers[0];
       if (!first)
