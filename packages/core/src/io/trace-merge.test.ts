@@ -73,7 +73,7 @@ describe('mergeTraceFiles', () => {
       ev(20, 's3'),
       ev(20, 's7'),
     ]);
-    const out = (await collect(mergeTraceFiles([a, b]))) as TraceRecord[];
+    const out = await collect<TraceRecord>(mergeTraceFiles([a, b]));
     expect(
       out.flatMap((r) =>
         r.kind === 'event' ? [`${r.startUs}:${r.sessionId}`] : [],
