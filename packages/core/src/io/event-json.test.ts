@@ -158,6 +158,14 @@ describe('stringifyTraceEvent', () => {
 });
 
 describe('encodeTraceEvent', () => {
+  /** An empty cursor over a new buffer of `size` bytes. */
+  const cursor = (size: number): ByteCursor => ({
+    buf: Buffer.alloc(size),
+    pos: 0,
+    limit: size,
+    overflow: false,
+  });
+
   /** The bytes the writer produces: encoded in place, else the string path. */
   function written(
     e: TraceEvent,
@@ -194,12 +202,7 @@ describe('encodeTraceEvent', () => {
   });
 
   it('encodes the usual event in place, integers digit by digit', () => {
-    const c: ByteCursor = {
-      buf: Buffer.alloc(1024),
-      pos: 0,
-      limit: 1024,
-      overflow: false,
-    };
+    const c = cursor(1024);
     const e: TraceEvent = {
       kind: 'event',
       startUs: 1_714_564_800_000_000,
@@ -222,12 +225,7 @@ describe('encodeTraceEvent', () => {
   });
 
   it('writes every integer near a multiple of 10⁸ as JSON.stringify does (property)', () => {
-    const c: ByteCursor = {
-      buf: Buffer.alloc(1024),
-      pos: 0,
-      limit: 1024,
-      overflow: false,
-    };
+    const c = cursor(1024);
     const near = fc
       .tuple(
         fc.integer({ min: 0, max: 90_071_992 }),
