@@ -22,8 +22,7 @@ import {
   writeFailed,
   writeFileAtomic,
 } from './atomic-file';
-import { encodeTraceEvent, stringifyTraceEvent } from './event-json';
-import type { ByteCursor } from './event-json';
+import { stringifyTraceEvent } from './event-json';
 import type { TraceFileFormat } from './trace-format';
 import {
   CSV_COLUMNS,
@@ -65,24 +64,13 @@ export interface WriteTraceSummary {
   path: string;
 }
 
-/** Bytes buffered before they are handed to the stream; the buffer holds up to twice that. */
-const FLUSH_BYTES = 1 << 16;
-const CHUNK_BYTES = 2 * FLUSH_BYTES;
+const FLUSH_CHARS = 1 << 16;
 const PROGRESS_EVERY = 16384;
 const CSV_BATCH = 512;
 
-/**
- * Buffers output bytes and hands them to the stream in chunks of about 64 KiB, awaiting `'drain'`
- * (backpressure). Events are encoded straight into the byte buffer (no string per record).
- */
+/** Buffers text and writes it in large chunks, awaiting `'drain'` (backpressure). */
 class ChunkedWriter {
-  /** The bytes not yet handed over: `buf`, `pos`; writes stop at `limit` (the buffer's end). */
-  readonly #c: ByteCursor = {
-    buf: Buffer.allocUnsafe(CHUNK_BYTES),
-    pos: 0,
-    limit: CHUNK_BYTES,
-    overflow: false,
-  };
+  #buf = '';
   /** Bytes handed to the stream. */
   bytes = 0;
   constructor(readonly stream: Writable) {}
@@ -94,50 +82,18 @@ class ChunkedWriter {
     if (!this.stream.write(chunk)) await drained(this.stream);
   }
 
-  /** Hands the buffered bytes to the stream (a new buffer takes their place: the stream keeps them). */
-  #handOff(): Promise<void> | undefined {
-    const c = this.#c;
-    if (c.pos === 0) return undefined;
-    const chunk = c.buf.subarray(0, c.pos);
-    this.bytes += c.pos;
-    c.buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    c.pos = 0;
-    return this.stream.write(chunk) ? undefined : drained(this.stream);
-  }
-
   push(s: string): Promise<void> | undefined {
-    const c = this.#c;
-    if (c.pos + 3 * s.length > c.limit) {
-      const pending = this.#handOff();
-      if (3 * s.length > c.limit) {
-        // Too large for the buffer: straight to the stream.
-        this.bytes += Buffer.byteLength(s);
-        const ok = this.stream.write(s);
-        if (pending)
-          return ok ? pending : pending.then(() => drained(this.stream));
-        return ok ? undefined : drained(this.stream);
-      }
-      c.pos += c.buf.write(s, c.pos, 'utf8');
-      return pending;
-    }
-    c.pos += c.buf.write(s, c.pos, 'utf8');
-    return c.pos >= FLUSH_BYTES ? this.#handOff() : undefined;
-  }
-
-  /** `push(lead + stringifyTraceEvent(e) + trail)`, encoded in place when it can be. */
-  pushEvent(
-    e: TraceEvent,
-    lead: string,
-    trail: string,
-  ): Promise<void> | undefined {
-    const c = this.#c;
-    if (!encodeTraceEvent(c, e, lead, trail))
-      return this.push(`${lead}${stringifyTraceEvent(e)}${trail}`);
-    return c.pos >= FLUSH_BYTES ? this.#handOff() : undefined;
+    this.#buf += s;
+    if (this.#buf.length >= FLUSH_CHARS) return this.flush();
+    return undefined;
   }
 
   async flush(): Promise<void> {
-    await this.#handOff();
+    if (this.#buf.length === 0) return;
+    const chunk = this.#buf;
+    this.#buf = '';
+    this.bytes += Buffer.byteLength(chunk);
+    if (!this.stream.write(chunk)) await drained(this.stream);
   }
 }
 
@@ -203,7 +159,7 @@ function jsonlWriter(out: ChunkedWriter): FormatWriter {
   return {
     header: line,
     template: line,
-    event: (e) => out.pushEvent(e, '', '\n'),
+    event: (e) => out.push(`${stringifyTraceEvent(e)}\n`),
     end: () => out.flush(),
     cleanup: async () => undefined,
   };
@@ -293,7 +249,7 @@ function jsonWriter(out: ChunkedWriter, spoolDir: string): FormatWriter {
         spoolStream = createWriteStream(spoolPath, { flags: 'wx' });
         spool = new ChunkedWriter(spoolStream);
       }
-      return spool.pushEvent(e, n++ === 0 ? '\n' : ',\n', '');
+      return spool.push(`${n++ === 0 ? '\n' : ',\n'}${stringifyTraceEvent(e)}`);
     },
     async end() {
       if (header === undefined) return;
