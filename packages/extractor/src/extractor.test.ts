@@ -64,6 +64,21 @@ describe('normalisation (PostgreSQL)', () => {
     expect(n.path).toBe('libpg-query');
   });
 
+  it('reads keywords in any case, Unicode case mapping included', async () => {
+    // 'ı' and 'ſ' upper-case to ASCII 'I' and 'S', as SQL's upper-casing of the word does.
+    const a = await normalizeSql(
+      'SELECT falſe, nuLL, x ıs NULL FROM t WHERE a ın (1, 2) AND b = ARRAy[3]',
+      'postgres',
+    );
+    expect(a.text).toBe(
+      'SELECT $1, $2, x IS NULL FROM t WHERE a IN ($3 /*, ... */) AND b = ARRAY[$4 /*, ... */]',
+    );
+    expect(a.params.slice(0, 2)).toEqual([
+      { t: 'bool', v: false },
+      { t: 'null', v: null },
+    ]);
+  });
+
   it('comments and whitespace never make a new template', async () => {
     const a = await normalizeSql('SELECT a FROM t WHERE b = 1', 'postgres');
     for (const v of [

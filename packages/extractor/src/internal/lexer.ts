@@ -184,6 +184,30 @@ PUNCTUATION[C.LBRACK] = T_LBRACK;
 PUNCTUATION[C.RBRACK] = T_RBRACK;
 PUNCTUATION[C.DOT] = T_DOT;
 
+/**
+ * `sql.slice(s, e).toUpperCase() === upper` for an upper-case ASCII `upper`, without making the
+ * strings when the word is ASCII (Unicode case mapping can turn other letters into ASCII ones).
+ */
+function upperIs(sql: string, s: number, e: number, upper: string): boolean {
+  if (e - s === upper.length) {
+    let ascii = true;
+    for (let k = 0; k < upper.length; k++) {
+      let c = sql.charCodeAt(s + k);
+      if (c >= 128) {
+        ascii = false;
+        break;
+      }
+      if (c >= 97 && c <= 122) c -= 32;
+      if (c !== upper.charCodeAt(k)) return false;
+    }
+    if (ascii) return true;
+  }
+  for (let k = s; k < e; k++)
+    if (sql.charCodeAt(k) >= 128)
+      return sql.slice(s, e).toUpperCase() === upper;
+  return false;
+}
+
 /** A reusable lexer (its token buffers grow and are reused between statements). */
 export class Lexer {
   readonly dialect: Dialect;
@@ -549,7 +573,7 @@ export class Lexer {
     const s = this.#start[i] as number;
     const e = this.#end[i] as number;
     if (e - s !== w.length) return false;
-    return this.#sql.slice(s, e).toUpperCase() === w;
+    return upperIs(this.#sql, s, e, w);
   }
 
   /** Which constant class a token is, or -1 when it is not a constant. */
@@ -559,15 +583,16 @@ export class Lexer {
     if (t !== T_WORD) return -1;
     const len = (this.#end[i] as number) - (this.#start[i] as number);
     if (len !== 4 && len !== 5) return -1;
-    const w = this.#sql.slice(this.#start[i], this.#end[i]).toUpperCase();
-    const ck =
-      w === 'NULL'
-        ? CK_NULL
-        : w === 'TRUE'
-          ? CK_TRUE
-          : w === 'FALSE'
-            ? CK_FALSE
-            : -1;
+    const sql = this.#sql;
+    const s = this.#start[i] as number;
+    const e = this.#end[i] as number;
+    const ck = upperIs(sql, s, e, 'NULL')
+      ? CK_NULL
+      : upperIs(sql, s, e, 'TRUE')
+        ? CK_TRUE
+        : upperIs(sql, s, e, 'FALSE')
+          ? CK_FALSE
+          : -1;
     if (ck < 0) return -1;
     // `IS [NOT] NULL`, `IS TRUE`, `NOT NULL` are syntax, not constants
     if (i > 0 && this.#type[i - 1] === T_WORD) {
@@ -702,13 +727,12 @@ export class Lexer {
         const e = ends[i] as number;
         const len = e - s;
         if (squashLists && (len === 2 || len === 5 || len === 6)) {
-          const w = sql.slice(s, e).toUpperCase();
           let item: Item | undefined;
-          if (w === 'IN' && type[i + 1] === T_LPAREN) {
+          if (type[i + 1] === T_LPAREN && upperIs(sql, s, e, 'IN')) {
             item = this.#list(i + 1, T_RPAREN, qOrd);
-          } else if (w === 'ARRAY' && type[i + 1] === T_LBRACK) {
+          } else if (type[i + 1] === T_LBRACK && upperIs(sql, s, e, 'ARRAY')) {
             item = this.#list(i + 1, T_RBRACK, qOrd);
-          } else if (w === 'VALUES' && type[i + 1] === T_LPAREN) {
+          } else if (type[i + 1] === T_LPAREN && upperIs(sql, s, e, 'VALUES')) {
             item = this.#rows(i + 1, qOrd);
           }
           if (item) {
@@ -720,7 +744,7 @@ export class Lexer {
                 bindInList = true;
               }
             }
-            if (byTokens) key += w + ' ';
+            if (byTokens) key += sql.slice(s, e).toUpperCase() + ' ';
             mark(
               item.tok,
               item.tokEnd,
