@@ -188,6 +188,7 @@ PUNCTUATION[C.DOT] = T_DOT;
  * `sql.slice(s, e).toUpperCase() === upper` for an upper-case ASCII `upper`, without making the
  * strings when the word is ASCII (Unicode case mapping can turn other letters into ASCII ones).
  */
+// eslint-disable-next-line max-params -- a hot path: a string and a span, no object per call
 function upperIs(sql: string, s: number, e: number, upper: string): boolean {
   if (e - s === upper.length) {
     let ascii = true;
