@@ -1,7 +1,7 @@
 import type { BenchResult } from '@stb/core';
 import { BenchComparison, createRng } from '@stb/core';
 import { lognormal, makeResult, windowsOf } from '../tests/helpers/results';
-import { compareBenchResults } from './compare';
+import { clockStepNs, compareBenchResults } from './compare';
 import {
   parseErrorRateThreshold,
   parseRegressionThreshold,
@@ -284,5 +284,12 @@ describe('thresholds', () => {
     expect(() => parseRegressionThreshold('p95=ten')).toThrow(
       expect.objectContaining({ code: 'STB_OPTIONS_INVALID' }),
     );
+  });
+});
+
+describe('clock resolution', () => {
+  it("is the step of an epoch-ms double at the run's start (244 ns in 2026)", () => {
+    expect(clockStepNs('2026-12-02T16:00:00.000Z')).toBeCloseTo(244.140625, 6);
+    expect(clockStepNs('not a date')).toBe(0);
   });
 });

@@ -136,6 +136,37 @@ function round(x: number, digits = 4): number {
   return Math.round(x * f) / f;
 }
 
+/**
+ * The step of the clock a run's latencies were read on, ns. `stb bench` times statements on an
+ * epoch-milliseconds double (`performance.timeOrigin + performance.now()`, comparable across
+ * threads), whose steps near its start time are 2^(⌊log₂ ms⌋ − 52) ms: 244 ns in 2026. Latencies
+ * of a few µs (SQLite in memory) are then multiples of 244 ns, and a quantile that moves by one
+ * step moves its ratio by 10 % or more.
+ */
+export function clockStepNs(startedAt: string): number {
+  const ms = Date.parse(startedAt);
+  if (!(ms > 0)) return 0;
+  return 2 ** (Math.floor(Math.log2(ms)) - 52) * 1e6;
+}
+
+/**
+ * A ratio interval widened by the clock's resolution: each of the two quantiles is only known to
+ * within one clock step, so the ratio cannot be resolved finer than (c ± s) / (b ∓ s).
+ */
+function widenForClock(
+  iv: { low: number; high: number; baseline: number; candidate: number },
+  stepNs: number,
+): { low: number; high: number } {
+  if (!(stepNs > 0) || !(iv.baseline > stepNs) || !(iv.candidate > 0))
+    return { low: iv.low, high: iv.high };
+  const da = stepNs / iv.baseline;
+  const db = stepNs / iv.candidate;
+  return {
+    low: (iv.low * Math.max(0, 1 - db)) / (1 + da),
+    high: (iv.high * (1 + db)) / (1 - da),
+  };
+}
+
 function verdictOf(
   low: number,
   high: number,
@@ -276,6 +307,8 @@ function compareScope(
     where: string;
     /** Receives each quantile's replicate ratios (for the run-level shift). */
     replicates?: Map<ComparedQuantile, Float64Array>;
+    /** The coarser of the two runs' clock steps, ns ({@link clockStepNs}). */
+    clockStepNs: number;
   },
 ): ComparisonScope {
   const da = toLatencyDistribution(
@@ -303,14 +336,19 @@ function compareScope(
       designEffect: { baseline: ea.value, candidate: eb.value },
     });
     if (iv && ctx.replicates) ctx.replicates.set(q, iv.replicates);
+    const w = iv ? widenForClock(iv, ctx.clockStepNs) : undefined;
     latency[q] = iv
       ? {
           baselineMs: round(iv.baseline / 1e6, 6),
           candidateMs: round(iv.candidate / 1e6, 6),
           ratio: round(iv.ratio),
-          low: round(iv.low),
-          high: round(iv.high),
-          verdict: verdictOf(iv.low, iv.high, ctx.opts.minEffect),
+          low: round((w as { low: number }).low),
+          high: round((w as { high: number }).high),
+          verdict: verdictOf(
+            (w as { low: number }).low,
+            (w as { high: number }).high,
+            ctx.opts.minEffect,
+          ),
           designEffect: {
             baseline: round(ea.value, 3),
             candidate: round(eb.value, 3),
@@ -559,6 +597,10 @@ export function compareBenchResults(
         `${label} did not complete (status ${r.status}${r.stopReason ? `: ${r.stopReason}` : ''}).`,
       );
 
+  const stepNs = Math.max(
+    clockStepNs(baseline.context.startedAt),
+    clockStepNs(candidate.context.startedAt),
+  );
   const byId = new Map(candidate.templates.map((t) => [t.templateId, t]));
   const seen = new Set<string>();
   const templates: TemplateComparison[] = [];
@@ -581,6 +623,7 @@ export function compareBenchResults(
         rng,
         where: `template ${ta.templateId}`,
         replicates: reps,
+        clockStepNs: stepNs,
       }),
       errors: errorDivergence(ta, tb, opts),
       rows: rowDivergence(ta, tb, opts),
@@ -603,6 +646,7 @@ export function compareBenchResults(
     opts,
     rng,
     where: 'overall',
+    clockStepNs: stepNs,
   });
   const thresholds = checkThresholds(
     options.thresholds ?? [],
@@ -615,7 +659,7 @@ export function compareBenchResults(
     format: 'stb-bench-comparison',
     version: BENCH_COMPARISON_VERSION,
     createdAt: options.createdAt ?? new Date().toISOString(),
-    method: `Latency quantiles are nearest-rank values of each run's HdrHistogram; intervals are ${Math.round(opts.confidence * 100)} % percentile-bootstrap intervals of the ratio (${opts.resamples} resamples, exact order-statistic bootstrap, U(k) ~ Beta(k, n−k+1), with n divided by the run's design effect: for the whole run, from the spread between the run's time windows of the share of executions below the quantile (Woodruff's interval with windows as clusters), for a template from batch means; each drawn value spread over its histogram cell); a quantile is slower or faster only when its whole interval lies beyond ±${round(opts.minEffect * 100, 2)} %. A shift a majority of templates share (median ratio over templates, bootstrap interval beyond the minimum effect) is reported as a run-level shift, and template verdicts at that quantile then also need the interval divided by the shift to lie beyond it.`,
+    method: `Latency quantiles are nearest-rank values of each run's HdrHistogram; intervals are ${Math.round(opts.confidence * 100)} % percentile-bootstrap intervals of the ratio (${opts.resamples} resamples, exact order-statistic bootstrap, U(k) ~ Beta(k, n−k+1), with n divided by the run's design effect: for the whole run, from the spread between the run's time windows of the share of executions below the quantile (Woodruff's interval with windows as clusters), for a template from batch means; each drawn value spread over its histogram cell), widened by the clock's step (${round(stepNs, 1)} ns: each quantile is known to within one step); a quantile is slower or faster only when its whole interval lies beyond ±${round(opts.minEffect * 100, 2)} %. A shift a majority of templates share (median ratio over templates, bootstrap interval beyond the minimum effect) is reported as a run-level shift, and template verdicts at that quantile then also need the interval divided by the shift to lie beyond it.`,
     options: opts,
     baseline: runInfo(baseline, labels.baseline),
     candidate: runInfo(candidate, labels.candidate),
