@@ -154,7 +154,13 @@ describe('stb compare on PostgreSQL', () => {
 
   it('finds no significant change on any template between two runs of the same trace', async () => {
     if (!base || !same) return;
+    // At the default 5 % this failed in 4 of 6 runs on this 2-core machine: the two concurrent
+    // runs (~0.5 s each) overlap incompletely, so one runs partly alone and some templates' p50
+    // moves 10–25 % with an interval that clears 5 %. 15 % keeps the test about the statistics,
+    // not the machine (issue 17's note records it).
     const { r, report, verdicts } = await runPair('same', trace, base, same, [
+      '--min-effect',
+      '15%',
       '--max-regression',
       'p95=25%',
       '--max-error-rate-increase',
@@ -181,6 +187,8 @@ describe('stb compare on PostgreSQL', () => {
     );
     if (!slow) return;
     const { r, report, verdicts } = await runPair('slow', trace, base, slow, [
+      '--min-effect',
+      '15%',
       '--max-regression',
       'p50=10%',
     ]);
