@@ -202,5 +202,7 @@ export {
   parseZoneOffsetMinutes,
   parseWallClockUs,
   parseTimestampLiteral,
+  clampDerivedStart,
+  MAX_START_CLAMP_US,
 } from './time';
 export type { TimeScan, TimestampLiteral } from './time';

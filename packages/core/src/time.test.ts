@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 
 import {
+  clampDerivedStart,
   daysFromCivil,
+  MAX_START_CLAMP_US,
   parseTimestampLiteral,
   parseWallClockUs,
   parseZoneOffsetMinutes,
@@ -144,5 +146,16 @@ describe('parseTimestampLiteral', () => {
       '1970-01-01 00:00:00Zx',
     ])
       expect(parseTimestampLiteral(bad)).toBeUndefined();
+  });
+});
+
+describe('clampDerivedStart', () => {
+  it('moves a derived start before the previous end to that end, within 1 s only', () => {
+    expect(clampDerivedStart(1_000, 1_200)).toBe(1_200);
+    expect(clampDerivedStart(1_300, 1_200)).toBe(1_300);
+    expect(clampDerivedStart(1_000, undefined)).toBe(1_000);
+    // further back than the clamp's reach: another episode, left as it is
+    expect(clampDerivedStart(0, MAX_START_CLAMP_US + 1)).toBe(0);
+    expect(clampDerivedStart(0, MAX_START_CLAMP_US)).toBe(MAX_START_CLAMP_US);
   });
 });

@@ -163,3 +163,24 @@ export function parseTimestampLiteral(
     offsetMinutes,
   };
 }
+
+/** Largest correction {@link clampDerivedStart} makes, µs (1 s). */
+export const MAX_START_CLAMP_US = 1_000_000;
+
+/**
+ * A statement's start derived from a log that stamps statement ends (start = stamp − duration):
+ * when the stamp is coarser than the duration (milliseconds), it can fall before the session's
+ * previous statement ended. It is moved to that end (by at most {@link MAX_START_CLAMP_US}), so
+ * think times are never negative and the session's order holds. The extractor applies it to the
+ * logs it reads; the validator applies it to a finer trace it stamps as such a server would.
+ */
+export function clampDerivedStart(
+  startUs: number,
+  prevEndUs: number | undefined,
+): number {
+  return prevEndUs !== undefined &&
+    startUs < prevEndUs &&
+    prevEndUs - startUs <= MAX_START_CLAMP_US
+    ? prevEndUs
+    : startUs;
+}

@@ -1,6 +1,7 @@
 import { Piscina } from 'piscina';
 import {
   batch,
+  clampDerivedStart,
   map,
   ParseError,
   resolveWorkerFile,
@@ -100,9 +101,6 @@ export interface ExtractBatchRun extends AsyncIterable<
   /** Counts so far. */
   summary(): ExtractSummary;
 }
-
-/** Largest correction of a derived start time (see `accept`), µs. */
-const MAX_START_CLAMP_US = 1_000_000;
 
 interface SessionState {
   lastKey: number;
@@ -301,14 +299,8 @@ class TraceAssembler {
     // than the duration (milliseconds), the derived start can fall before the previous
     // statement's end: move it to that end (by at most 1 s), so think times are never negative
     // and the session's order holds.
-    const endUs = st.lastEndUs;
-    if (
-      ev.durationUs !== undefined &&
-      endUs !== undefined &&
-      ev.startUs < endUs &&
-      endUs - ev.startUs <= MAX_START_CLAMP_US
-    )
-      ev.startUs = endUs;
+    if (ev.durationUs !== undefined)
+      ev.startUs = clampDerivedStart(ev.startUs, st.lastEndUs);
     st.lastEndUs =
       ev.durationUs === undefined ? undefined : ev.startUs + ev.durationUs;
     const key = ev.startUs > st.lastKey ? ev.startUs : st.lastKey;

@@ -1,5 +1,7 @@
 import {
+  clampDerivedStart,
   kllRankError,
+  MAX_START_CLAMP_US,
   type QueryTemplate,
   type QueryType,
   StbError,
@@ -120,6 +122,9 @@ function toLookup(
   return (id) => byId.get(id);
 }
 
+/** Sessions in {@link Stamps}' end map before its first sweep. */
+const SWEEP_FROM = 100_000;
+
 /**
  * Where a coarse trace's clock was read. A server that logs a statement when it ends (PostgreSQL's
  * `log_min_duration_statement`, MySQL's slow log) stamps its end; the parser then gives it a
@@ -132,9 +137,6 @@ function toLookup(
  * grid, less the duration, and moved to the session's previous end when before it, as the
  * extractor does. The coarse trace's own events are left as they are.
  */
-/** The extractor's reach for moving a derived start to the previous end (1 s). */
-const MAX_START_CLAMP_US = 1_000_000;
-
 class Stamps {
   #atStart = 0;
   #atEnd = 0;
@@ -163,6 +165,8 @@ class Stamps {
 
   /** Previous stamped end per session of the finer trace (for the start clamp). */
   readonly #ends = new Map<string, number>();
+  /** Size of `#ends` that triggers the next sweep of ends out of the clamp's reach. */
+  #sweepAt = SWEEP_FROM;
   /** Re-stamped events not yet passed on, by start (a start moves back by at most one tick). */
   readonly #pending: TraceEvent[] = [];
 
@@ -180,20 +184,19 @@ class Stamps {
         : { ...e, startUs: Math.floor(e.startUs / r) * r };
       return;
     }
-    let startUs = Math.floor((e.startUs + e.durationUs) / r) * r - e.durationUs;
     // as the extractor does for such logs: a start before the session's previous end moves to it
-    const prevEnd = this.#ends.get(e.sessionId);
-    if (
-      prevEnd !== undefined &&
-      startUs < prevEnd &&
-      prevEnd - startUs <= MAX_START_CLAMP_US
-    )
-      startUs = prevEnd;
+    const startUs = clampDerivedStart(
+      Math.floor((e.startUs + e.durationUs) / r) * r - e.durationUs,
+      this.#ends.get(e.sessionId),
+    );
     this.#ends.set(e.sessionId, startUs + e.durationUs);
-    if (this.#ends.size > 100_000)
-      // an end over the clamp's reach behind this start can clamp nothing any more
+    if (this.#ends.size > this.#sweepAt) {
+      // an end over the clamp's reach behind this start can clamp nothing any more; the next
+      // sweep waits until the map has doubled, so sweeping stays linear in the events
       for (const [id, end] of this.#ends)
         if (end < e.startUs - 2 * MAX_START_CLAMP_US) this.#ends.delete(id);
+      this.#sweepAt = Math.max(SWEEP_FROM, 2 * this.#ends.size);
+    }
     // a later event (in start order) lands no earlier than its start less a tick
     yield* this.#release(e.startUs - r);
     const out = startUs === e.startUs ? e : { ...e, startUs };
