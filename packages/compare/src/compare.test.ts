@@ -292,4 +292,22 @@ describe('clock resolution', () => {
     expect(clockStepNs('2026-12-02T16:00:00.000Z')).toBeCloseTo(244.140625, 6);
     expect(clockStepNs('not a date')).toBe(0);
   });
+
+  it('calls no change for a quantile that moved one clock step, and still calls a doubling', () => {
+    // µs latencies read on the 244-ns clock: 9 steps against 10 steps is a ratio of 1.11 that
+    // the bootstrap alone resolves (every execution took exactly that), against 18 steps 2.0
+    const step = clockStepNs('2024-01-01T00:00:00.000Z') / 1e6;
+    const run = (steps: number) =>
+      makeResult([
+        {
+          templateId: 't',
+          latenciesMs: Array.from({ length: 4000 }, () => steps * step),
+        },
+      ]);
+    const oneStep = compareBenchResults(run(9), run(10));
+    expect(oneStep.templates[0]?.latency.p50.ratio).toBeGreaterThan(1.1);
+    expect(oneStep.templates[0]?.verdict).toBe('no-significant-change');
+    const doubled = compareBenchResults(run(9), run(18));
+    expect(doubled.templates[0]?.verdict).toBe('slower');
+  });
 });

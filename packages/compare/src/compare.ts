@@ -140,8 +140,8 @@ function round(x: number, digits = 4): number {
  * The step of the clock a run's latencies were read on, ns. `stb bench` times statements on an
  * epoch-milliseconds double (`performance.timeOrigin + performance.now()`, comparable across
  * threads), whose steps near its start time are 2^(⌊log₂ ms⌋ − 52) ms: 244 ns in 2026. Latencies
- * of a few µs (SQLite in memory) are then multiples of 244 ns, and a quantile that moves by one
- * step moves its ratio by 10 % or more.
+ * of a few µs (SQLite in memory: 1–4 µs) are then multiples of 244 ns, and a quantile that moves
+ * by one step moves its ratio by 6–20 %.
  */
 export function clockStepNs(startedAt: string): number {
   const ms = Date.parse(startedAt);
@@ -336,38 +336,35 @@ function compareScope(
       designEffect: { baseline: ea.value, candidate: eb.value },
     });
     if (iv && ctx.replicates) ctx.replicates.set(q, iv.replicates);
-    const w = iv ? widenForClock(iv, ctx.clockStepNs) : undefined;
-    latency[q] = iv
-      ? {
-          baselineMs: round(iv.baseline / 1e6, 6),
-          candidateMs: round(iv.candidate / 1e6, 6),
-          ratio: round(iv.ratio),
-          low: round((w as { low: number }).low),
-          high: round((w as { high: number }).high),
-          verdict: verdictOf(
-            (w as { low: number }).low,
-            (w as { high: number }).high,
-            ctx.opts.minEffect,
-          ),
-          designEffect: {
-            baseline: round(ea.value, 3),
-            candidate: round(eb.value, 3),
-            source:
-              ea.windows && eb.windows
-                ? 'windows'
-                : ea.windows || eb.windows
-                  ? 'mixed'
-                  : 'batch-means',
-          },
-        }
-      : {
-          baselineMs: a.latencyMs[q],
-          candidateMs: b.latencyMs[q],
-          ratio: null,
-          low: null,
-          high: null,
-          verdict: 'no-significant-change',
-        };
+    const w = iv && widenForClock(iv, ctx.clockStepNs);
+    latency[q] =
+      iv && w
+        ? {
+            baselineMs: round(iv.baseline / 1e6, 6),
+            candidateMs: round(iv.candidate / 1e6, 6),
+            ratio: round(iv.ratio),
+            low: round(w.low),
+            high: round(w.high),
+            verdict: verdictOf(w.low, w.high, ctx.opts.minEffect),
+            designEffect: {
+              baseline: round(ea.value, 3),
+              candidate: round(eb.value, 3),
+              source:
+                ea.windows && eb.windows
+                  ? 'windows'
+                  : ea.windows || eb.windows
+                    ? 'mixed'
+                    : 'batch-means',
+            },
+          }
+        : {
+            baselineMs: a.latencyMs[q],
+            candidateMs: b.latencyMs[q],
+            ratio: null,
+            low: null,
+            high: null,
+            verdict: 'no-significant-change',
+          };
   }
   const verdict = scopeVerdict(latency, ctx.opts);
   const rate = (s: BenchStats): number =>
