@@ -170,18 +170,23 @@ class Stamps {
   /** Re-stamped events not yet passed on, by start (a start moves back by at most one tick). */
   readonly #pending: TraceEvent[] = [];
 
-  /** The event as the coarse trace's server would have stamped it, in start order. */
-  *stamp(e: TraceEvent, r: number): Generator<TraceEvent> {
+  /**
+   * Hands `add` the event as the coarse trace's server would have stamped it, in start order (a
+   * callback, not a generator: this runs once per event).
+   */
+  stamp(e: TraceEvent, r: number, add: (e: TraceEvent) => void): void {
     // the coarse trace's own events stay as they were recorded
     if (this.#counting) {
-      yield e;
+      add(e);
       return;
     }
     if (e.durationUs === undefined || !this.atEnd) {
-      yield* this.#release(e.startUs - r);
-      yield e.startUs % r === 0
-        ? e
-        : { ...e, startUs: Math.floor(e.startUs / r) * r };
+      this.#release(e.startUs - r, add);
+      add(
+        e.startUs % r === 0
+          ? e
+          : { ...e, startUs: Math.floor(e.startUs / r) * r },
+      );
       return;
     }
     // as the extractor does for such logs: a start before the session's previous end moves to it
@@ -198,25 +203,27 @@ class Stamps {
       this.#sweepAt = Math.max(SWEEP_FROM, 2 * this.#ends.size);
     }
     // a later event (in start order) lands no earlier than its start less a tick
-    yield* this.#release(e.startUs - r);
+    this.#release(e.startUs - r, add);
     const out = startUs === e.startUs ? e : { ...e, startUs };
     const p = this.#pending;
     let i = p.length;
     while (i > 0 && (p[i - 1] as TraceEvent).startUs > startUs) i--;
-    p.splice(i, 0, out);
+    if (i === p.length) p.push(out);
+    else p.splice(i, 0, out);
   }
 
   /** The held events, at the end of the trace. */
-  *drain(): Generator<TraceEvent> {
-    yield* this.#release(Infinity);
+  drain(add: (e: TraceEvent) => void): void {
+    this.#release(Infinity, add);
   }
 
-  *#release(beforeUs: number): Generator<TraceEvent> {
+  #release(beforeUs: number, add: (e: TraceEvent) => void): void {
     const p = this.#pending;
     let n = 0;
     while (n < p.length && (p[n] as TraceEvent).startUs < beforeUs) n++;
     if (n === 0) return;
-    yield* p.splice(0, n);
+    for (let i = 0; i < n; i++) add(p[i] as TraceEvent);
+    p.splice(0, n);
   }
 }
 
@@ -235,11 +242,12 @@ async function consume(
 ): Promise<void> {
   const { signal, onProgress } = options.opts;
   const { leak, resolutionUs: r, stamps } = options;
+  const add = (e: TraceEvent): void => collector.add(e);
   let n = 0;
   for await (const event of input.events) {
     if (r > 1) {
       stamps.count(event, r);
-      for (const e of stamps.stamp(event, r)) collector.add(e);
+      stamps.stamp(event, r, add);
     } else collector.add(event);
     leak(event);
     if (++n % PROGRESS_EVERY === 0) {
@@ -258,7 +266,7 @@ async function consume(
     throw new StbError('STB_ABORTED', '[stb] [validator] Validation aborted.', {
       cause: signal.reason,
     });
-  for (const e of stamps.drain()) collector.add(e);
+  stamps.drain(add);
   collector.finish();
   onProgress?.({ trace: options.trace, events: n });
 }
