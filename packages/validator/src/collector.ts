@@ -26,6 +26,11 @@ export interface CollectorConfig {
    * compare the rare ones pooled (see {@link SlotStats.pooledCategories}).
    */
   rareSessions: number;
+  /**
+   * The common time resolution, µs: session-open times are read off this grid, and the
+   * concurrency score allows for the noise that costs (see {@link LoadSeries.session}).
+   */
+  resolutionUs: number;
 }
 
 /** Key of the pooled rare categories. @internal */
@@ -205,7 +210,7 @@ export class TraceCollector {
   readonly windows: WindowCounter[];
   readonly distinct: DistinctCounter;
   /** Statements and session-open time over relative time. */
-  readonly load = new LoadSeries();
+  readonly load: LoadSeries;
   firstUs: number | null = null;
   minUs = Infinity;
   maxUs = -Infinity;
@@ -215,6 +220,7 @@ export class TraceCollector {
     private readonly index: TemplateIndex,
     private readonly config: CollectorConfig,
   ) {
+    this.load = new LoadSeries(config.resolutionUs);
     const g = {
       k: config.kGlobal,
       exactUpTo: config.exactGlobal,

@@ -19,6 +19,14 @@ export class LoadSeries {
   /** Session-open time (µs) falling in each bucket: concurrency × bucket width. */
   busyUs: number[] = [];
   originUs: number | null = null;
+  /**
+   * The variance (µs²) that reading each session's open time off a grid of `resolutionUs` adds to
+   * the total, summed over sessions: see {@link LoadSeries.session}.
+   */
+  gridVarianceUs2 = 0;
+
+  /** @param resolutionUs the grid the trace's times were read off (1: exact). */
+  constructor(readonly resolutionUs = 1) {}
 
   #fit(offset: number): void {
     while (offset >= this.bucketUs * MAX_BUCKETS) {
@@ -47,8 +55,18 @@ export class LoadSeries {
     this.statements[b] = (this.statements[b] as number) + 1;
   }
 
-  /** A session open from `fromUs` to `toUs` (epoch µs). */
+  /**
+   * A session open from `fromUs` to `toUs` (epoch µs). On a grid of r, a session of true length L
+   * reads as a whole number of ticks: the ticks it crosses, L ÷ r on average, so the total stays
+   * unbiased, but each session adds a variance of r²·f(1 − f) for f the fraction of a tick in L:
+   * r·L − L² ≤ r·L when L < r, at most r²/4 otherwise. A session read as M ≤ r adds r·M (whose
+   * mean is r·L), a longer one r²/4, so a whole-second log of 240 short sessions of which 10 cross
+   * a second (10 ± 3.2 session-seconds) gets its ± 3.2 s, and 4 pooled 8-s sessions ± 1 s.
+   */
   session(fromUs: number, toUs: number): void {
+    const r = this.resolutionUs;
+    const m = Math.max(0, toUs - fromUs);
+    this.gridVarianceUs2 += m <= r ? r * m : (r * r) / 4;
     this.originUs ??= fromUs;
     const from = Math.max(0, fromUs - this.originUs);
     const to = Math.max(from, toUs - this.originUs);
@@ -106,9 +124,10 @@ function align(
 /**
  * 1 − the largest gap between the two cumulative curves over relative time, divided by the larger
  * total: a rate that is 10 % low, or the same total spread over a different shape, both show.
- * Cumulative curves keep per-bucket noise from counting as a difference.
+ * Cumulative curves keep per-bucket noise from counting as a difference; `allowance` (in the
+ * curves' unit) is the part of the gap that measurement noise explains, and does not count.
  */
-function cumulativeScore(xa: number[], xb: number[]): number {
+function cumulativeScore(xa: number[], xb: number[], allowance = 0): number {
   let ca = 0;
   let cb = 0;
   let worst = 0;
@@ -118,7 +137,9 @@ function cumulativeScore(xa: number[], xb: number[]): number {
     worst = Math.max(worst, Math.abs(ca - cb));
   }
   const total = Math.max(ca, cb);
-  return total === 0 ? 1 : Math.min(1, Math.max(0, 1 - worst / total));
+  return total === 0
+    ? 1
+    : Math.min(1, Math.max(0, 1 - Math.max(0, worst - allowance) / total));
 }
 
 function chart(
@@ -149,6 +170,10 @@ function chart(
   };
 }
 
+/** A clock step in words: 1 s, 1 ms, 10 µs. */
+const fmtUs = (us: number): string =>
+  us >= 1e6 ? `${us / 1e6} s` : us >= 1000 ? `${us / 1000} ms` : `${us} µs`;
+
 const fmt = (x: number): string =>
   x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 
@@ -166,6 +191,8 @@ function compareLoad(
     /** The chart's unit per µs of a bucket (1e6: per second). */
     scale: number;
     note: (xa: number[], xb: number[], bucketUs: number) => string;
+    /** The part of the largest gap that noise explains (see {@link cumulativeScore}). */
+    allowance?: number;
   },
 ): { comparison: Comparison; chart: ValidationLoadChart | null } {
   const { xa, xb, bucketUs } = align(a, b, o.series);
@@ -180,7 +207,7 @@ function compareLoad(
       },
       chart: null,
     };
-  const score = cumulativeScore(xa, xb);
+  const score = cumulativeScore(xa, xb, o.allowance);
   return {
     comparison: {
       applicable: true,
@@ -223,11 +250,19 @@ export function compareConcurrency(
   a: LoadSeries,
   b: LoadSeries,
 ): { comparison: Comparison; chart: ValidationLoadChart | null } {
+  // What reading the sessions' open times off the coarser clock alone makes the largest gap: the
+  // gap between the cumulative curves grows by independent steps, one per session, so under that
+  // noise alone it is a random walk whose end has the variance σ² of both totals, and the expected
+  // largest |excursion| of a Brownian motion of that end variance is √(π/2)·σ (as the KS-based
+  // scores subtract the expected largest gap of a Brownian bridge). 0 on an exact clock.
+  const allowance =
+    Math.sqrt(Math.PI / 2) * Math.sqrt(a.gridVarianceUs2 + b.gridVarianceUs2);
   return compareLoad(a, b, {
     series: (s) => s.busyUs,
     empty: (s) => s.totals().busyUs <= 0,
     emptyNote: 'No session spans any time in one trace.',
     scale: 1,
+    allowance,
     note: (xa, xb, bucketUs) => {
       const mean = (x: number[]): number => {
         let last = 0;
@@ -240,7 +275,16 @@ export function compareConcurrency(
       };
       const ma = mean(xa);
       const mb = mean(xb);
-      return `Mean sessions open ${fmt(ma)} original, ${fmt(mb)} generated (ratio ${(mb / ma).toFixed(3)}). Score: 1 − largest gap between the cumulative session-open time over relative time ÷ the larger total.`;
+      const total = Math.max(
+        xa.reduce((x, y) => x + y, 0),
+        xb.reduce((x, y) => x + y, 0),
+      );
+      const share = total > 0 ? allowance / total : 0;
+      const noise =
+        share >= 0.005
+          ? ` less ${(share * 100).toFixed(1)} % of the larger total (what reading session times off a ${fmtUs(a.resolutionUs)} clock alone makes them differ by)`
+          : '';
+      return `Mean sessions open ${fmt(ma)} original, ${fmt(mb)} generated (ratio ${(mb / ma).toFixed(3)}). Score: 1 − (largest gap between the cumulative session-open time over relative time${noise}) ÷ the larger total.`;
     },
   });
 }

@@ -478,6 +478,7 @@ function collectorConfig(
     windowsUs,
     repeatExactCap: 100_000,
     rareSessions: leakK,
+    resolutionUs: resolution,
   };
   if (
     options.maxLeak !== undefined &&

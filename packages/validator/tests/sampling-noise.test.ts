@@ -117,6 +117,89 @@ describe('validator scores without sampling noise (issue 13)', () => {
   });
 });
 
+/**
+ * `count` sessions of 7 statements `lengthUs` apart in all, starting uniformly over 5 s: a web
+ * app's connection per request. `clockUs` > 1 floors every start onto that clock, as a MySQL
+ * general log stamps whole seconds.
+ */
+function shortSessions(
+  seed: number,
+  o: { count: number; lengthUs: number; clockUs: number },
+): TraceEvent[] {
+  const rng = createRng(seed);
+  const events: TraceEvent[] = [];
+  for (let s = 0; s < o.count; s++) {
+    const start = T0 + rng.next() * 5_000_000;
+    for (let i = 0; i < 7; i++) {
+      const t = start + (o.lengthUs * i) / 6;
+      events.push({
+        ...event(rng, Math.floor(t / o.clockUs) * o.clockUs),
+        sessionId: `w${s}`,
+      });
+    }
+  }
+  return events.sort((x, y) => x.startUs - y.startUs);
+}
+
+function header(timeResolutionUs: number) {
+  return {
+    kind: 'header' as const,
+    format: 'stb-trace' as const,
+    version: 1,
+    dialect: 'mysql' as const,
+    source: {},
+    timeResolutionUs,
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+describe('concurrency read off a coarse clock (issue 13)', () => {
+  const run = (original: TraceEvent[], generated: TraceEvent[]) =>
+    validateTraces(
+      { header: header(1_000_000), catalog: templates, events: original },
+      { header: header(1), catalog: templates, events: generated },
+      { createdAt: '2026-01-01T00:00:00.000Z' },
+    );
+
+  it('two captures of one process of short sessions stamped in whole seconds score concurrency ≥ 0.9', async () => {
+    // 240 sessions of 40 ms: about 10 of them cross a second, so each trace's session time reads
+    // 10 ± 3 s. Without the allowance for that, these ten pairs scored 0.36–0.73 (mean 0.55);
+    // with it 0.81–1 (mean 0.96).
+    const scores: number[] = [];
+    for (let s = 1; s <= 20; s += 2) {
+      const r = await run(
+        shortSessions(s, { count: 240, lengthUs: 40_000, clockUs: 1_000_000 }),
+        shortSessions(s + 1, { count: 240, lengthUs: 40_000, clockUs: 1 }),
+      );
+      scores.push(scoreOf(r, 'concurrency'));
+    }
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+    expect(mean).toBeGreaterThanOrEqual(0.9);
+    expect(Math.min(...scores)).toBeGreaterThanOrEqual(0.78);
+  });
+
+  it('sessions three times as long still score concurrency < 0.6 on that clock', async () => {
+    const r = await run(
+      shortSessions(3, { count: 240, lengthUs: 40_000, clockUs: 1_000_000 }),
+      shortSessions(4, { count: 240, lengthUs: 120_000, clockUs: 1 }),
+    );
+    // 0.43: 29 session-seconds against 10, of which the clock explains about 8
+    expect(scoreOf(r, 'concurrency')).toBeLessThan(0.6);
+  });
+
+  it('on an exact clock the allowance is nil: a 10 % longer session time still costs 0.09', async () => {
+    const a = shortSessions(5, { count: 240, lengthUs: 1_000_000, clockUs: 1 });
+    const b = shortSessions(5, { count: 240, lengthUs: 1_100_000, clockUs: 1 });
+    const r = await validateTraces(
+      { header: header(1), catalog: templates, events: a },
+      { header: header(1), catalog: templates, events: b },
+      { createdAt: '2026-01-01T00:00:00.000Z' },
+    );
+    expect(scoreOf(r, 'concurrency')).toBeGreaterThan(0.905);
+    expect(scoreOf(r, 'concurrency')).toBeLessThan(0.915);
+  });
+});
+
 /** Feeds per-window counts (window i gets counts[i] events) to a WindowCounter of 1 ms windows. */
 function counter(counts: readonly number[], sizeUs = 1000): WindowCounter {
   const w = new WindowCounter(sizeUs);
