@@ -4,6 +4,7 @@ import {
   type QueryTemplate,
   type Rng,
   type TraceEvent,
+  type TraceHeader,
   WindowCounter,
 } from '@stb/core';
 
@@ -141,12 +142,12 @@ function shortSessions(
   return events.sort((x, y) => x.startUs - y.startUs);
 }
 
-function header(timeResolutionUs: number) {
+function header(timeResolutionUs: number): TraceHeader {
   return {
-    kind: 'header' as const,
-    format: 'stb-trace' as const,
+    kind: 'header',
+    format: 'stb-trace',
     version: 1,
-    dialect: 'mysql' as const,
+    dialect: 'mysql',
     source: {},
     timeResolutionUs,
     createdAt: '2026-01-01T00:00:00.000Z',
