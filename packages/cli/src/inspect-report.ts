@@ -159,6 +159,11 @@ export interface InspectReport {
   sessionClasses?: SessionClassReport[];
   /** Models: mean sessions open at once in the source, and what the model produces at scale 1. */
   concurrency?: { source: number; model: number };
+  /**
+   * Models: how sessions' think times move together (docs/models.md "Think-time coupling"), or
+   * null when they are drawn independently.
+   */
+  coupling?: { rho2: number; phi: number } | null;
 }
 
 function sketchMean(state: KllSketchState): number | null {
@@ -338,6 +343,9 @@ export function inspectModel(
     transitionsFrom: 'sampled-sessions',
     sessionClasses: classes.classes,
     concurrency: classes.concurrency,
+    coupling: sampler.coupling
+      ? { rho2: sampler.coupling.rho2, phi: sampler.coupling.phi }
+      : null,
   };
 }
 

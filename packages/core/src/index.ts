@@ -49,6 +49,7 @@ export {
 export { TemplateCatalog } from './catalog';
 export { createRng, AliasTable, fmix32, hash32, mix32, toSeed } from './rng';
 export type { Rng } from './rng';
+export { normalCdf, normalQuantile } from './normal';
 export {
   toAsyncIterable,
   map,

@@ -5,6 +5,7 @@ import { MODEL_ARTIFACT_FORMAT_VERSION } from './artifact';
 import { throwIfAborted } from './internal/abort';
 import { boundaryTable } from './internal/boundaries';
 import { fitClassTimings } from './internal/class-timings';
+import { COUPLING_COARSEST_CLOCK_US } from './internal/coupling';
 import { DEQUANTIZE_FROM_US, dequantize } from './internal/dequantize';
 import { FirstPass } from './internal/first-pass';
 import type { PrivacySettings } from './internal/param-fit';
@@ -179,6 +180,13 @@ export async function fitWorkloadModel(
     sessions,
     privacy: fit.privacy,
   };
+  // How sessions' think times move together: kept while any pair was seen (shards' sums add
+  // up before the coupling is decided), not on a clock too coarse to time think times
+  if (
+    options.header.timeResolutionUs <= COUPLING_COARSEST_CLOCK_US &&
+    pass.coupling.pairs.some((n) => n > 0)
+  )
+    artifact.sessions.coupling = pass.coupling.toState();
   if (options.modelPackage !== undefined)
     artifact.modelPackage = options.modelPackage;
   const files = options.header.source.files;

@@ -54,6 +54,7 @@ export {
   SessionModelState,
   SessionClassState,
   UnitProcessState,
+  ThinkTimeCouplingState,
   SlotModelState,
   KllSketchState,
 } from './state-schemas';
@@ -65,6 +66,7 @@ export type { MergeModelArtifactsOptions } from './merge-artifacts';
 /** Fitting and sampling whole workloads. */
 export { fitWorkloadModel } from './fit-workload';
 export { createWorkloadSampler } from './workload-sampler';
+export type { ThinkTimeCoupling } from './internal/coupling';
 export type {
   PrivacyOptions,
   FitWorkloadModelOptions,

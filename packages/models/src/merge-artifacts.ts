@@ -1,5 +1,6 @@
 import { KllSketch, StbError, hash32 } from '@stb/core';
 import type { ModelArtifact } from './artifact';
+import { mergeCoupling } from './internal/coupling';
 import type { PrivacySettings } from './internal/param-counters';
 import type { ClassDraft } from './internal/session-classes';
 import { groupClasses } from './internal/session-classes';
@@ -661,7 +662,7 @@ function mergeSessions(
       timing: { ...timing, sessionStarts: counts, sessionLength: length },
     };
   });
-  return {
+  const out: SessionModelState = {
     stateVersion: 1,
     captureStartUs: first.captureStartUs,
     captureEndUs: first.captureEndUs,
@@ -669,4 +670,7 @@ function mergeSessions(
     meanConcurrency: sum(states, (s) => s.meanConcurrency),
     classes: merged,
   };
+  const coupling = mergeCoupling(states.map((s) => s.coupling));
+  if (coupling) out.coupling = coupling;
+  return out;
 }

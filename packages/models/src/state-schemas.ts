@@ -324,6 +324,24 @@ export const SessionClassState = z.object({
 });
 export type SessionClassState = z.infer<typeof SessionClassState>;
 
+/**
+ * Shared think-time coupling (docs/models.md "Think-time coupling"): sums of the products of the
+ * normal scores of think times of different sessions, by how many draws apart they were drawn.
+ */
+export const ThinkTimeCouplingState = z.object({
+  /** Upper ends of the lag bins, in think times drawn (the first bin is lag 1). */
+  lags: z.array(z.number().int().positive()),
+  /** Per bin: Σ z·z′ over pairs of gaps of different sessions. */
+  sums: z.array(z.number()),
+  /** Per bin: the pairs counted. */
+  pairs: z.array(z.number().int().nonnegative()),
+  /** Think times scored, and the sum and the sum of squares of their scores. */
+  gaps: z.number().int().nonnegative(),
+  sum: z.number(),
+  sumSquares: z.number().nonnegative(),
+});
+export type ThinkTimeCouplingState = z.infer<typeof ThinkTimeCouplingState>;
+
 /** The session model: session classes with their sizes, lengths and arrivals (artifact format 2). */
 export const SessionModelState = z.object({
   stateVersion: z.literal(1),
@@ -335,5 +353,7 @@ export const SessionModelState = z.object({
   /** Mean number of sessions open at once in the source (session time ÷ capture span). */
   meanConcurrency: z.number().nonnegative(),
   classes: z.array(SessionClassState),
+  /** How sessions' think times move together; absent when they are independent (older fits). */
+  coupling: ThinkTimeCouplingState.optional(),
 });
 export type SessionModelState = z.infer<typeof SessionModelState>;

@@ -3,6 +3,7 @@ import type { ParamValue, QueryTemplate, Rng } from '@stb/core';
 import type { ModelArtifact } from './artifact';
 import { createArrivalProfile, TimingSampler } from './internal/arrival';
 import { InverseCdfSampler } from './internal/inverse-cdf';
+import { thinkTimeCoupling } from './internal/coupling';
 import { DiscreteSampler } from './internal/session-classes';
 import { ReuseTable, SlotSampler } from './internal/param-sample';
 import type { KllSketchState, SlotModelState } from './state-schemas';
@@ -180,6 +181,9 @@ export function createWorkloadSampler(
     templates,
     sequence,
     classes,
+    coupling: artifact.sessions.coupling
+      ? thinkTimeCoupling(artifact.sessions.coupling)
+      : undefined,
     newSession(): SessionParamState {
       return new SessionValues(slotNames);
     },

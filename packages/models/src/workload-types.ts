@@ -6,6 +6,7 @@ import type {
   TraceHeader,
 } from '@stb/core';
 import type { ModelArtifact } from './artifact';
+import type { ThinkTimeCoupling } from './internal/coupling';
 import type { ModelRegistry } from './registry';
 import type {
   AnySequenceModel,
@@ -200,6 +201,11 @@ export interface WorkloadSampler {
   readonly endsSessions: boolean;
   /** Session classes (at least one). */
   readonly classes: readonly SessionClassSampler[];
+  /**
+   * How sessions' think times move together (docs/models.md "Think-time coupling"); undefined
+   * when the source showed none or the artifact predates it.
+   */
+  readonly coupling: ThinkTimeCoupling | undefined;
 }
 
 /** Options of `createWorkloadSampler`. */

@@ -77,6 +77,12 @@ export function formatInspectReport(r: InspectReport, top: number): string[] {
     lines.push(
       `Concurrency: ${r.concurrency.source.toFixed(2)} sessions open at once in the source; the model produces about ${r.concurrency.model.toFixed(2)} (×scale)`,
     );
+  if (r.coupling !== undefined)
+    lines.push(
+      r.coupling
+        ? `Think-time coupling: sessions' think times move together as in the source (ρ² ${r.coupling.rho2.toFixed(2)} of a think time's normal score is shared; the shared part persists φ ${r.coupling.phi.toFixed(2)} per draw)`
+        : 'Think-time coupling: none (sessions draw think times independently)',
+    );
   if (r.sessionClasses && r.sessionClasses.length > 0) {
     lines.push(`Session classes (${r.sessionClasses.length}):`);
     for (const c of r.sessionClasses) {

@@ -274,6 +274,21 @@ describe('KllSketch', () => {
   });
 });
 
+describe('KllSketch.midRank', () => {
+  it('puts a value in the middle of its own mass', () => {
+    const s = new KllSketch({ k: 200 });
+    // 0 µs ×80, then 1000, 2000 … 20 000
+    for (let i = 0; i < 80; i++) s.update(0);
+    for (let v = 1000; v <= 20_000; v += 1000) s.update(v);
+    expect(s.midRank(0)).toBeCloseTo(0.4, 10);
+    expect(s.midRank(1000)).toBeCloseTo(0.805, 10);
+    expect(s.midRank(1500)).toBeCloseTo(0.81, 10);
+    expect(s.midRank(-1)).toBe(0);
+    expect(s.midRank(99_999)).toBe(1);
+    expect(new KllSketch().midRank(3)).toBe(0.5);
+  });
+});
+
 describe('sortNumbers', () => {
   it('sorts like sort((a, b) => a - b), short and long arrays, with duplicates', () => {
     const rng = createRng(3);

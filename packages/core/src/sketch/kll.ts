@@ -222,6 +222,25 @@ export class KllSketch {
     return total > 0 ? below / total : 0;
   }
 
+  /**
+   * Estimated mid-rank of `x`: the fraction of the values below it plus half the fraction equal to
+   * it, (F(x−) + F(x)) ÷ 2, so an atom's values sit in the middle of its mass; 0.5 when empty.
+   */
+  midRank(x: number): number {
+    let below = 0;
+    let equal = 0;
+    let total = 0;
+    for (let h = 0; h < this.#levels.length; h++) {
+      const w = 2 ** h;
+      for (const v of this.#levels[h] as number[]) {
+        total += w;
+        if (v < x) below += w;
+        else if (v === x) equal += w;
+      }
+    }
+    return total > 0 ? (below + equal / 2) / total : 0.5;
+  }
+
   #capacity(h: number): number {
     const depth = this.#levels.length - 1 - h;
     let c = this.#capacities[depth];

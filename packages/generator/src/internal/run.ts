@@ -11,6 +11,7 @@ import type { GenerateSummary } from '../generate-trace';
 import { renderCompiled } from '../render-sql';
 import type { SessionStart } from './arrivals';
 import { ArrivalSchedule, SessionKind } from './arrivals';
+import { ThinkTimeCoupler } from './coupling';
 import { TimedHeap } from './heap';
 import type { Boundary, Plan } from './plan';
 import { invalid } from './plan';
@@ -63,8 +64,9 @@ interface OpenSession {
   /** The next event is the appended closing COMMIT; the session ends after it. */
   closing: boolean;
   /**
-   * Another shard's pooled connection of a dispatched class: simulated (its timing takes part in
-   * the class's dispatch) but not emitted, so shards still merge into the sequential run.
+   * Another shard's session simulated but not emitted, so shards still merge into the sequential
+   * run: a pooled connection of a dispatched class (its timing takes part in the class's
+   * dispatch), or any session when think times are coupled.
    */
   ghost: boolean;
 }
@@ -89,6 +91,8 @@ class Run {
   /** Neither a count nor a duration stops the run (`sessions` only). */
   readonly #unbounded: boolean;
   readonly #captureSpanUs: number;
+  /** Couples the sessions' think times; undefined when the model has no coupling. */
+  readonly #coupler: ThinkTimeCoupler | undefined;
   #nextSessionIndex = 0;
 
   constructor(plan: Plan, counters: Counters) {
@@ -111,6 +115,13 @@ class Run {
       root.derive('lengths'),
       MAX_SESSION_EVENTS,
     );
+    this.#coupler = sampler.coupling
+      ? new ThinkTimeCoupler(
+          sampler.coupling,
+          root.derive('coupling'),
+          plan.scale,
+        )
+      : undefined;
     this.exact = plan.closeTransactions && !plan.appendClosers;
     this.#unbounded = plan.count === undefined && plan.endUs === undefined;
     this.#captureSpanUs = Math.max(
@@ -180,7 +191,15 @@ class Run {
     const cls = plan.sampler.classes[start.classIndex] as SessionClassSampler;
     const ghost =
       plan.shard !== undefined && index % plan.shard.count !== plan.shard.index;
-    if (ghost && !(start.kind === SessionKind.Pool && cls.unitGapUs)) return;
+    // Another shard's session is simulated without being emitted when its timing affects this
+    // shard's: a pooled connection of a dispatched class (the class's dispatch), or any session
+    // when think times are coupled (the shared process advances with every session's draws).
+    if (
+      ghost &&
+      !this.#coupler &&
+      !(start.kind === SessionKind.Pool && cls.unitGapUs)
+    )
+      return;
     if (plan.sessions !== undefined && this.#counters.sessions >= plan.sessions)
       return;
     // A pooled connection of a dispatched class opens with a unit of its own: that unit is one of
@@ -272,7 +291,11 @@ class Run {
       s.closing = true;
     }
     s.remaining--;
-    const think = s.cls.thinkTimeUs(s.nextTemplate, next, s.timeRng);
+    const think = s.cls.thinkTimeUs(
+      s.nextTemplate,
+      next,
+      this.#coupler ? this.#coupler.couple(s.timeRng) : s.timeRng,
+    );
     s.nextTemplate = next;
     s.timeUs =
       s.kind === SessionKind.Pool && !s.inTxn && !s.closing && s.cls.unitGapUs

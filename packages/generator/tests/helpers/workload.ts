@@ -80,11 +80,10 @@ function sourceTrace(events: TraceEvent[]): SourceTrace {
 }
 
 /** A markov artifact fitted on a source trace. */
-function fitMarkov({
-  header,
-  templates,
-  events,
-}: SourceTrace): Promise<ModelArtifact> {
+export function fitMarkov(
+  { header, templates, events }: SourceTrace,
+  o: { unitDispatch?: 'auto' | 'off' } = {},
+): Promise<ModelArtifact> {
   return fitWorkloadModel(
     async function* () {
       yield* events;
@@ -95,6 +94,7 @@ function fitMarkov({
       model: createModelRegistry().get('markov'),
       seed: 1,
       createdAt: '2024-05-01T00:00:00.000Z',
+      ...o,
     },
   );
 }

@@ -13,6 +13,8 @@ const MIN_DISTINCT_CONDITIONAL = 5;
 const KS_CRITICAL_01 = 1.628;
 
 const TRANSITION_K = 64;
+/** Think times a sketch must hold before a running rank is read off it ({@link ArrivalFitter.thinkRank}). */
+const RANK_MIN_ITEMS = 50;
 
 /** Where a session stands for {@link ArrivalFitter.eventAt}. */
 export interface ArrivalSession {
@@ -104,6 +106,26 @@ export class ArrivalFitter {
     let t = row.get(template);
     if (!t) row.set(template, (t = new KllSketch({ k: TRANSITION_K })));
     t.update(gap);
+  }
+
+  /**
+   * Where a think time falls among the think times seen so far: its mid-rank in its transition's
+   * sketch, else in the previous template's, else in all, the first that holds at least
+   * {@link RANK_MIN_ITEMS}; undefined before any does. A running rank, not the final
+   * distribution's, so that the think-time coupling (internal/coupling.ts) is learned in the
+   * one pass that reads the events.
+   */
+  thinkRank(prev: number, template: number, gapUs: number): number | undefined {
+    const t = this.#thinkByTransition[prev]?.get(template);
+    const sketch =
+      t && t.n >= RANK_MIN_ITEMS
+        ? t
+        : (this.#thinkByPrev[prev]?.n ?? 0) >= RANK_MIN_ITEMS
+          ? this.#thinkByPrev[prev]
+          : this.thinkAll.n >= RANK_MIN_ITEMS
+            ? this.thinkAll
+            : undefined;
+    return sketch?.midRank(gapUs);
   }
 
   sessionEnd(length: number): void {

@@ -8,6 +8,7 @@ import type { QueryTemplate, TraceEvent } from '@stb/core';
 import { StbError, hash32 } from '@stb/core';
 import type { ModelFitProgress } from '../sequence-model';
 import { throwIfAborted } from './abort';
+import { CouplingFitter } from './coupling';
 import { ArrivalFitter } from './arrival';
 import { SlotFitter } from './param-fit';
 import { SequenceBuffer } from './sequence-buffer';
@@ -48,6 +49,8 @@ interface FitSession extends TrackedSession {
   /** Arrival index of the previous template (-1: none yet). */
   prevTemplate: number;
   prevEndUs: number;
+  /** The previous statement's number in the trace (`seen` then): where its think time is drawn. */
+  prevPlace: number;
   /** Current value of every reuse source (`<template>#<slot>` as an index), created on first use. */
   values: SessionValues | undefined;
   /** Template indices so far, while the sequence buffer has room. */
@@ -96,6 +99,8 @@ export class FirstPass {
   readonly buffer: SequenceBuffer;
   /** This shard's events, and every event read. */
   eventCount = 0;
+  /** How this fit's sessions' think times move together (internal/coupling.ts). */
+  readonly coupling = new CouplingFitter();
   seen = 0;
   sessionCount = 0;
   /** Sessions closed so far, every shard's (a sharded fit's global close index). */
@@ -147,6 +152,7 @@ export class FirstPass {
       lastUs: first.startUs,
       prevTemplate: -1,
       prevEndUs: first.startUs,
+      prevPlace: 0,
       values: undefined,
       seq: this.buffer.overflow || (owns && !owns(id)) ? undefined : [],
       firstUs: first.startUs,
@@ -237,6 +243,18 @@ export class FirstPass {
     let ai = this.#arrivalIndex[ti] as number;
     if (ai < 0)
       this.#arrivalIndex[ti] = ai = this.arrival.templateIndex(e.templateId);
+    if (session.prevTemplate >= 0) {
+      const gap = Math.max(0, e.startUs - session.prevEndUs);
+      const rank = this.arrival.thinkRank(session.prevTemplate, ai, gap);
+      if (rank !== undefined)
+        this.coupling.add({
+          place: session.prevPlace,
+          next: this.seen,
+          session: session.ordinal,
+          rank,
+        });
+    }
+    session.prevPlace = this.seen;
     this.arrival.eventAt(e, ai, session);
     session.prevTemplate = ai;
     session.prevEndUs = e.startUs + (e.durationUs ?? 0);
