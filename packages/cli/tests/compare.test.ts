@@ -109,7 +109,7 @@ async function scratch(extra = ''): Promise<ScratchDb | null> {
 /**
  * Timed runs: 4 s measured after 0.5 s of warmup, then stopped (checked: a run that ran out of
  * trace would no longer overlap the other for its whole window). With 2 s measured the same-trace
- * test passed 27 of 30 runs; with 4 s, 20 of 20, at load averages of 3–12 (docs/comparing-runs.md).
+ * test passed 27 of 30 runs; with 4 s, 30 of 30, at load averages of 3–12 (docs/comparing-runs.md).
  */
 const TIMED = ['--duration', '4.5s', '--warmup', '0.5s'];
 
