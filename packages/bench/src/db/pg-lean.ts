@@ -123,16 +123,15 @@ function digitCount(v: number): number {
   return d;
 }
 
-/** Writes a safe integer's decimal text (`String(v)`'s bytes) at `b[o]`; returns the end offset. */
-function writeSafeInt(b: Buffer, o: number, v: number, len: number): number {
-  let i = o + len;
+/** Writes a safe integer's decimal text (`String(v)`'s bytes) so that it ends just before `b[end]`. */
+function writeSafeIntBefore(b: Buffer, end: number, v: number): void {
+  let i = end;
   let x = v < 0 ? -v : v;
-  if (v < 0) b[o] = 45;
   do {
     b[--i] = 48 + (x % 10);
     x = Math.floor(x / 10);
   } while (x > 0);
-  return o + len;
+  if (v < 0) b[i - 1] = 45;
 }
 
 /** Byte length of a safe integer's decimal text. */
@@ -191,7 +190,8 @@ export function encodeCall(
     const v = values[i];
     if (typeof v === 'number' && Number.isSafeInteger(v)) {
       const len = safeIntLength(v);
-      o = writeSafeInt(b, b.writeInt32BE(len, o), v, len);
+      o = b.writeInt32BE(len, o) + len;
+      writeSafeIntBefore(b, o, v);
       continue;
     }
     const p = parts?.[i];
