@@ -217,6 +217,19 @@ describe('pg-lean encoding', () => {
     expect(ours.equals(theirs)).toBe(true);
   });
 
+  it('writes integers as the digits pg-protocol writes for their text (String(v))', async () => {
+    const { serialize } = await import('pg-protocol');
+    const head = Buffer.from('\0l1\0');
+    const values = [0, -0, 7, -7, 10, 99, -100, 123456789, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 1e21, 0.5, -1.25, NaN, 12n, null, 'x'];
+    const ours = encodeCall(head, values, null);
+    const theirs = Buffer.concat([
+      serialize.bind({ statement: 'l1', values: values.map((v) => (v === null ? null : String(v))) }),
+      serialize.execute(),
+      serialize.sync(),
+    ]);
+    expect(ours.equals(theirs)).toBe(true);
+  });
+
   it('reads host, port, user, database and timeouts from the URL', () => {
     expect(
       pgLeanConfig({ url: 'postgres://u:p%40ss@db.example:6543/app?application_name=x&connect_timeout=2&query_timeout=1500' }),

@@ -113,10 +113,36 @@ function paramBytes(v: unknown): Buffer | string | null {
   return JSON.stringify(v);
 }
 
+/** Decimal digits of a non-negative safe integer. */
+function digitCount(v: number): number {
+  let d = 1;
+  while (v >= 10) {
+    v = Math.floor(v / 10);
+    d++;
+  }
+  return d;
+}
+
+/** Writes a safe integer's decimal text (`String(v)`'s bytes) so that it ends just before `b[end]`. */
+function writeSafeIntBefore(b: Buffer, end: number, v: number): void {
+  let i = end;
+  let x = v < 0 ? -v : v;
+  do {
+    b[--i] = 48 + (x % 10);
+    x = Math.floor(x / 10);
+  } while (x > 0);
+  if (v < 0) b[i - 1] = 45;
+}
+
+/** Byte length of a safe integer's decimal text. */
+const safeIntLength = (v: number): number =>
+  v < 0 ? 1 + digitCount(-v) : digitCount(v);
+
 /**
  * Writes Bind (parameter bytes only; text format except Buffers, which go binary as `pg` sends
  * them; text results: the same bytes as pg-protocol's `serialize.bind`) + Execute + Sync into one
- * buffer, after an optional Parse.
+ * buffer, after an optional Parse. Safe integers (most parameters of a trace) are written as
+ * digits without a string in between; other values go through {@link paramBytes}.
  */
 export function encodeCall(
   head: Buffer,
@@ -124,13 +150,25 @@ export function encodeCall(
   parse: Buffer | null,
 ): Buffer {
   const n = values.length;
-  const parts: (Buffer | string | null)[] = new Array<Buffer | string | null>(n);
+  // converted values other than safe integers, made only when there is one
+  let parts: (Buffer | string | null)[] | undefined;
   let size = 0;
+  let binary = false;
   for (let i = 0; i < n; i++) {
-    const p = paramBytes(values[i]);
+    const v = values[i];
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      size += safeIntLength(v);
+      continue;
+    }
+    const p = paramBytes(v);
+    parts ??= new Array<Buffer | string | null>(n);
     parts[i] = p;
     if (p === null) continue;
-    size += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
+    if (typeof p === 'string') size += Buffer.byteLength(p);
+    else {
+      size += p.length;
+      binary = true;
+    }
   }
   // 'B' len | head | nFormats formats* | nParams (len value)* | 1 result format: text
   const bindLen = 4 + head.length + 2 + 2 * n + 2 + 4 * n + size + 4;
@@ -143,11 +181,20 @@ export function encodeCall(
   o += 5;
   o += head.copy(b, o);
   o = b.writeInt16BE(n, o);
-  for (let i = 0; i < n; i++)
-    o = b.writeInt16BE(Buffer.isBuffer(parts[i]) ? 1 : 0, o);
+  for (let i = 0; i < n; i++) {
+    b[o++] = 0;
+    b[o++] = binary && Buffer.isBuffer(parts?.[i]) ? 1 : 0;
+  }
   o = b.writeInt16BE(n, o);
   for (let i = 0; i < n; i++) {
-    const p = parts[i];
+    const v = values[i];
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      const len = safeIntLength(v);
+      o = b.writeInt32BE(len, o) + len;
+      writeSafeIntBefore(b, o, v);
+      continue;
+    }
+    const p = parts?.[i];
     if (p === null || p === undefined) {
       o = b.writeInt32BE(-1, o);
     } else if (typeof p === 'string') {
