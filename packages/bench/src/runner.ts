@@ -137,7 +137,7 @@ export interface BenchOptions {
   readonly windowEvents?: number;
   /** Recorded in the result context. */
   readonly traceInfo?: { readonly path?: string; readonly hash?: string };
-  /** Worker script (default: the package's built `dist/worker.js`). */
+  /** Worker script (default: the package's built `dist/worker.cjs`). */
   readonly workerFile?: string;
 }
 

@@ -20,7 +20,7 @@ module.exports = async function globalSetup() {
   const root = path.resolve(__dirname, '..');
   let built = 0;
   try {
-    built = statSync(path.join(root, 'dist', 'worker.js')).mtimeMs;
+    built = statSync(path.join(root, 'dist', 'worker.cjs')).mtimeMs;
   } catch {
     built = 0;
   }
