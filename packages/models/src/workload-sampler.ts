@@ -4,6 +4,7 @@ import type { ModelArtifact } from './artifact';
 import { createArrivalProfile, TimingSampler } from './internal/arrival';
 import { InverseCdfSampler } from './internal/inverse-cdf';
 import { thinkTimeCoupling } from './internal/coupling';
+import type { ThinkTimeCoupling } from './internal/coupling';
 import { DiscreteSampler } from './internal/session-classes';
 import { ReuseTable, SlotSampler } from './internal/param-sample';
 import type { KllSketchState, SlotModelState } from './state-schemas';
@@ -181,9 +182,7 @@ export function createWorkloadSampler(
     templates,
     sequence,
     classes,
-    coupling: artifact.sessions.coupling
-      ? thinkTimeCoupling(artifact.sessions.coupling)
-      : undefined,
+    coupling: couplingOf(artifact),
     newSession(): SessionParamState {
       return new SessionValues(slotNames);
     },
@@ -228,6 +227,12 @@ export function createWorkloadSampler(
     },
     endsSessions: plugin.endsSessions ?? true,
   };
+}
+
+/** The artifact's think-time coupling, when it learned one the source supports. */
+function couplingOf(artifact: ModelArtifact): ThinkTimeCoupling | undefined {
+  const c = artifact.sessions.coupling;
+  return c ? thinkTimeCoupling(c) : undefined;
 }
 
 /** Mean of the values a sketch summarises (its weighted items). */
