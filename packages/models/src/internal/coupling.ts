@@ -26,8 +26,13 @@ import type { ThinkTimeCouplingState } from '../state-schemas';
  * 3–4, 5–8 … 33–64 (on the closed-loop `\sleep` fixture the correlation is gone by 33).
  */
 export const COUPLING_LAGS: readonly number[] = [1, 2, 4, 8, 16, 32, 64];
-/** Most recent gaps a new gap is paired with: the largest lag. */
-const RING = 64;
+const MAX_LAG = 64;
+/**
+ * Completed think times kept by where they were drawn (a power of two): a think time pairs with
+ * every one drawn within 64 statements of it, whenever either completes. One that spans more
+ * than this less twice the lag is scored but not paired (its partners' places may be reused).
+ */
+const WINDOW = 8192;
 /** Ranks are clamped to [ε, 1 − ε] before Φ⁻¹ (a gap beyond the sketch's range). */
 const RANK_EPS = 1e-4;
 /** Fewest scored gaps and lag-1 pairs behind a coupling. */
@@ -51,16 +56,17 @@ function lagBin(d: number): number {
 /**
  * Accumulates the cross-session products of normal scores by lag, counted in draws as the
  * generator draws them: a think time is drawn when its session's previous statement is emitted,
- * so its place is that statement's in the trace. Gaps arrive in their next statement's order; a
- * gap's place is at most its next statement's, so once a stored gap's next statement lies more
- * than the largest lag before the new gap's place, every older one does too and the scan stops.
+ * so its place is that statement's number in the trace (each statement is the place of at most
+ * one think time). A think time is known when its next statement arrives; it is then paired with
+ * every completed think time of another session drawn within 64 places of it, so each pair is
+ * counted once, when the later of the two completes, whatever the two lengths. (Pairing only
+ * think times that also *ended* close together would select pairs of similar lengths: a
+ * correlation from the selection alone, 0.3 on the 60-client log.)
  */
 export class CouplingFitter {
-  readonly #place = new Float64Array(RING);
-  readonly #next = new Float64Array(RING);
-  readonly #session = new Int32Array(RING);
-  readonly #z = new Float64Array(RING);
-  #written = 0;
+  readonly #placeAt = new Float64Array(WINDOW).fill(-1);
+  readonly #sessionAt = new Int32Array(WINDOW);
+  readonly #zAt = new Float64Array(WINDOW);
   readonly sums = COUPLING_LAGS.map(() => 0);
   readonly pairs = COUPLING_LAGS.map(() => 0);
   gaps = 0;
@@ -78,24 +84,20 @@ export class CouplingFitter {
     this.gaps++;
     this.sum += z;
     this.sumSquares += z * z;
-    const maxLag = COUPLING_LAGS[COUPLING_LAGS.length - 1] as number;
-    const held = Math.min(this.#written, RING);
-    for (let k = 1; k <= held; k++) {
-      const j = (this.#written - k) % RING;
-      if ((this.#next[j] as number) < place - maxLag) break;
-      if (this.#session[j] === session) continue;
-      const d = Math.abs(place - (this.#place[j] as number));
-      if (d < 1 || d > maxLag) continue;
-      const b = lagBin(d);
-      this.sums[b] = (this.sums[b] as number) + z * (this.#z[j] as number);
+    if (next - place > WINDOW - 2 * MAX_LAG) return;
+    const mask = WINDOW - 1;
+    for (let q = Math.max(0, place - MAX_LAG); q <= place + MAX_LAG; q++) {
+      const j = q & mask;
+      if (q === place || this.#placeAt[j] !== q) continue;
+      if (this.#sessionAt[j] === session) continue;
+      const b = lagBin(Math.abs(q - place));
+      this.sums[b] = (this.sums[b] as number) + z * (this.#zAt[j] as number);
       this.pairs[b] = (this.pairs[b] as number) + 1;
     }
-    const w = this.#written % RING;
-    this.#place[w] = place;
-    this.#next[w] = next;
-    this.#session[w] = session;
-    this.#z[w] = z;
-    this.#written++;
+    const w = place & mask;
+    this.#placeAt[w] = place;
+    this.#sessionAt[w] = session;
+    this.#zAt[w] = z;
   }
 
   toState(): ThinkTimeCouplingState {
