@@ -9,6 +9,7 @@ import {
 } from '@stb/core';
 import { createExtractor, extractResult } from '@stb/extractor';
 import type { ExtractedResult, Extractor } from '@stb/extractor';
+import { emptyParseSummary } from '@stb/parser';
 import type {
   ParseLogsOptions,
   ParseProgress,
@@ -59,21 +60,6 @@ export interface LogThreadRun extends AsyncIterable<ExtractedResult[]> {
   dialect(): Dialect | undefined;
 }
 
-function emptySummary(): ParseSummary {
-  return {
-    files: [],
-    events: 0,
-    linesRead: 0,
-    skipped: {},
-    filtered: 0,
-    sessions: 0,
-    invalid: [],
-    invalidDropped: 0,
-    invalidLines: 0,
-    complete: false,
-  };
-}
-
 /**
  * Starts `log-worker.ts` on a thread of its own and hands its batches out in order. JSON is an
  * exact carrier here: what crosses is what the trace writer writes as JSON. Errors of the parse
@@ -81,7 +67,7 @@ function emptySummary(): ParseSummary {
  * thread with `STB_ABORTED`. Two batches at most are parsed ahead of the consumer.
  */
 export function parseOnThread(options: LogThreadOptions): LogThreadRun {
-  let summary = emptySummary();
+  let summary = emptyParseSummary();
   let firstDialect: Dialect | undefined;
   const iterate = (): AsyncIterator<ExtractedResult[]> => {
     const { onProgress, signal, ...data } = options;
