@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // `src/cli.ts` is the `stb` binary (dist/cli.js, ESM, shebang kept by tsup).
-  entry: ['src/index.ts', 'src/cli.ts'],
+  // `src/log-worker.ts` is the parse thread of `stb parse --workers` (dist/log-worker.js).
+  entry: ['src/index.ts', 'src/cli.ts', 'src/log-worker.ts'],
   format: ['esm', 'cjs'],
   dts: { entry: 'src/index.ts' },
   clean: true,

@@ -14,24 +14,20 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
-  openSync,
   readFileSync,
-  readSync,
-  closeSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { cut, median, r1, r2, stbRun, timed } from './parse-bench-lib.mjs';
 
 const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../..',
 );
-const STB = path.join(ROOT, 'packages/cli/dist/cli.js');
 const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
 const MY_SAMPLE = path.join(
   ROOT,
@@ -49,16 +45,6 @@ function ensurePgbadger() {
     stdio: 'inherit',
   });
   if (r.status !== 0) throw new Error('apt-get install -y pgbadger failed');
-}
-
-/** Copies the first `bytes` of `src` to `dst`, cut after the last complete line. */
-function cut(src, dst, bytes) {
-  if (existsSync(dst)) return;
-  const fd = openSync(src, 'r');
-  const buf = Buffer.alloc(Math.min(bytes, statSync(src).size));
-  readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
-  writeFileSync(dst, buf.subarray(0, buf.lastIndexOf(10) + 1));
 }
 
 /** A MariaDB general log of `target` bytes: the sysbench sample repeated, days shifted. */
@@ -81,41 +67,6 @@ async function buildMysql(file, target) {
   await new Promise((r, j) => out.end((err) => (err ? j(err) : r())));
 }
 
-/** Runs a command under /usr/bin/time: wall s, CPU s, peak RSS MB, stdout. */
-function timed(cmd, args) {
-  const tf = path.join(DIR, '.time');
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(
-    '/usr/bin/time',
-    ['-f', '%U %S %M', '-o', tf, cmd, ...args],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 * MiB,
-    },
-  );
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0)
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-  const [u, s, m] = readFileSync(tf, 'utf8')
-    .trim()
-    .split('\n')
-    .at(-1)
-    .split(' ')
-    .map(Number);
-  return { wall, cpu: u + s, rssMB: m / 1024, stdout: r.stdout };
-}
-
-function stbRun(file, { pin = false } = {}) {
-  const out = path.join(DIR, 'out.jsonl');
-  const args = [STB, 'parse', '--json', '-i', file, '-o', out];
-  const r = pin
-    ? timed('taskset', ['-c', '0', process.execPath, ...args])
-    : timed(process.execPath, args);
-  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1));
-  rmSync(out, { force: true });
-  return { ...r, statements: summary.statements };
-}
-
 function pgbadgerRun(file, format) {
   const out = path.join(DIR, 'pgbadger.html');
   const fmt = ['-f', format];
@@ -134,14 +85,6 @@ function pgbadgerRun(file, format) {
   rmSync(out, { force: true });
   return r;
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const r1 = (x) => Math.round(x * 10) / 10;
-const r2 = (x) => Math.round(x * 100) / 100;
 
 async function main() {
   mkdirSync(DIR, { recursive: true });

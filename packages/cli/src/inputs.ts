@@ -12,14 +12,15 @@ import {
 } from '@stb/core';
 import type {
   QueryTemplate,
-  RawQueryEvent,
+  Dialect,
   TraceEvent,
   TraceHeader,
   TraceRecord,
   WriteTraceSummary,
 } from '@stb/core';
-import { extractTraceBatches } from '@stb/extractor';
-import type { ExtractSummary } from '@stb/extractor';
+import { assembleTraceBatches, extractTraceBatches } from '@stb/extractor';
+import type { ExtractBatchRun, ExtractSummary } from '@stb/extractor';
+import { parseOnThread } from './log-thread';
 import {
   explainNoStatements,
   loadFormatPackage,
@@ -75,6 +76,13 @@ export interface LogInputOptions {
   /** Log-format plugin packages to load (`--format-package`), resolved from `from`. */
   formatPackages?: readonly string[] | undefined;
   from?: string | undefined;
+  /**
+   * Threads besides this one (`--workers`, default 0): with 1 or more, the logs are read and
+   * parsed on a thread of their own while this one extracts and writes; same trace.
+   */
+  workers?: number | undefined;
+  /** Tests: hand parsed events over in batches of at most this many (with `workers`). */
+  handOffEvents?: number | undefined;
 }
 
 /** A log being parsed and extracted into trace records. */
@@ -102,33 +110,25 @@ function bytesProgress(
   };
 }
 
+/** A parse's first batch (already taken), the rest of its batches and its summary. */
+interface StartedParse<T> {
+  rest: AsyncIterable<T[]>;
+  summary: () => ParseSummary;
+}
+
 /**
- * Parses logs and extracts templates: the trace records (header first; its dialect comes from the
- * first statement), through `traceFromLog` (`@stb/extractor`). Streams in bounded memory.
- * @throws StbError `STB_MODEL_EMPTY_INPUT` when the logs hold no statement.
+ * Takes the first batch of `run` (so the header can name the formats and the first dialect)
+ * and gives an iterable of all of them again.
+ * @throws StbError `STB_MODEL_EMPTY_INPUT` when there is none.
  */
-export async function logRecords(
+async function startParse<T>(
   files: readonly string[],
-  options: LogInputOptions,
-): Promise<LogTrace> {
-  const loaded: AnyLogFormat[] = [];
-  for (const pkg of options.formatPackages ?? [])
-    loaded.push(...(await loadFormatPackage(pkg, { from: options.from })));
-  const raw = parseLogBatches([...files], {
-    ...(loaded.length === 0 ? {} : { formats: withFormats(loaded) }),
-    ...(options.format === undefined ? {} : { format: options.format }),
-    ...(options.filters === undefined ? {} : { filters: options.filters }),
-    ...(options.formatOptions === undefined
-      ? {}
-      : { formatOptions: options.formatOptions }),
-    onInvalid: 'collect',
-    signal: options.signal,
-    ...(options.onBytes ? { onProgress: bytesProgress(options.onBytes) } : {}),
-  });
-  const it = raw[Symbol.asyncIterator]();
+  run: AsyncIterable<T[]> & { summary: () => ParseSummary },
+): Promise<StartedParse<T> & { first: T }> {
+  const it = run[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done || first.value.length === 0) {
-    const parsed = raw.summary();
+    const parsed = run.summary();
     throw new StbError(
       'STB_MODEL_EMPTY_INPUT',
       `[stb] [cli] No SQL statements found: ${explainNoStatements(parsed)}.`,
@@ -142,11 +142,10 @@ export async function logRecords(
       },
     );
   }
-  const firstBatch: RawQueryEvent[] = first.value;
-  const firstRaw = firstBatch[0] as RawQueryEvent;
-  const rest: AsyncIterable<RawQueryEvent[]> = {
+  const firstBatch: T[] = first.value;
+  const rest: AsyncIterable<T[]> = {
     [Symbol.asyncIterator]: () => {
-      let head: RawQueryEvent[] | undefined = firstBatch;
+      let head: T[] | undefined = firstBatch;
       return {
         next: () => {
           if (head === undefined) return it.next();
@@ -161,7 +160,80 @@ export async function logRecords(
       };
     },
   };
-  const run = extractTraceBatches(rest, { signal: options.signal });
+  return { rest, summary: run.summary, first: firstBatch[0] as T };
+}
+
+/**
+ * The parse and extraction of `logRecords`: in this thread, or (`workers` > 0) parsed and
+ * extracted on a thread of its own while this one assembles (transaction indexes, reorder
+ * window, template order) and the caller writes. Same records either way (tested).
+ */
+async function extractedLog(
+  files: readonly string[],
+  options: LogInputOptions,
+): Promise<{
+  run: ExtractBatchRun;
+  raw: () => ParseSummary;
+  dialect: Dialect;
+}> {
+  const onProgress = options.onBytes
+    ? bytesProgress(options.onBytes)
+    : undefined;
+  const parse = {
+    ...(options.format === undefined ? {} : { format: options.format }),
+    ...(options.filters === undefined ? {} : { filters: options.filters }),
+    ...(options.formatOptions === undefined
+      ? {}
+      : { formatOptions: options.formatOptions }),
+    onInvalid: 'collect' as const,
+  };
+  if ((options.workers ?? 0) > 0) {
+    const thread = parseOnThread({
+      inputs: [...files],
+      parse,
+      formatPackages: [...(options.formatPackages ?? [])],
+      from: options.from,
+      handOffEvents: options.handOffEvents,
+      onProgress,
+      signal: options.signal,
+    });
+    const started = await startParse(files, thread);
+    return {
+      run: assembleTraceBatches(started.rest, { signal: options.signal }),
+      raw: started.summary,
+      dialect: thread.dialect() as Dialect,
+    };
+  }
+  const loaded: AnyLogFormat[] = [];
+  for (const pkg of options.formatPackages ?? [])
+    loaded.push(...(await loadFormatPackage(pkg, { from: options.from })));
+  const started = await startParse(
+    files,
+    parseLogBatches([...files], {
+      ...parse,
+      ...(loaded.length === 0 ? {} : { formats: withFormats(loaded) }),
+      signal: options.signal,
+      ...(onProgress ? { onProgress } : {}),
+    }),
+  );
+  return {
+    run: extractTraceBatches(started.rest, { signal: options.signal }),
+    raw: started.summary,
+    dialect: started.first.dialect,
+  };
+}
+
+/**
+ * Parses logs and extracts templates: the trace records (header first; its dialect comes from the
+ * first statement), through `traceFromLog` (`@stb/extractor`). Streams in bounded memory.
+ * @throws StbError `STB_MODEL_EMPTY_INPUT` when the logs hold no statement.
+ */
+export async function logRecords(
+  files: readonly string[],
+  options: LogInputOptions,
+): Promise<LogTrace> {
+  const { run, raw: rawSummary, dialect } = await extractedLog(files, options);
+  const raw = { summary: rawSummary };
   const header = (): TraceHeader => {
     // Formats are known once each file's first lines were read; files not reached yet are
     // detected later, so list the ones known now.
@@ -170,7 +242,7 @@ export async function logRecords(
       .map((f) => f.timeResolutionUs)
       .filter((r): r is number => r !== undefined && r > 0);
     return createTraceHeader({
-      dialect: firstRaw.dialect,
+      dialect,
       source: {
         tool: 'parse',
         files: files.map((f) => (f === '-' ? '-' : path.basename(f))),

@@ -17,6 +17,8 @@ import {
 } from '@stb/core';
 import {
   createExtractor,
+  type Extracted,
+  type Extractor,
   type InvalidUtf8Position,
   type ExtractorOptions,
 } from './extractor';
@@ -398,26 +400,62 @@ export function extractTraceBatches(
   return startRun((state) => runBatches(source, options, state));
 }
 
+/**
+ * One statement extracted as the trace assembly takes it: the template only the first time
+ * `ex` meets it. What {@link assembleTraceBatches} consumes, in input order.
+ * @throws ParseError `STB_EXTRACT_FAILED` (a bug) naming the statement's file and line.
+ */
+export function extractResult(ex: Extractor, raw: RawQueryEvent): WorkerResult {
+  let r: Extracted;
+  try {
+    r = ex.extract(raw);
+  } catch (err) {
+    throw extractFailed(raw, err);
+  }
+  const w: WorkerResult = { event: r.event, isNew: r.isNew };
+  if (r.isNew) w.template = r.template;
+  if (r.boundary) w.boundary = r.boundary;
+  if (r.invalidUtf8) w.invalidUtf8 = r.invalidUtf8;
+  return w;
+}
+
+/**
+ * The sequential rest of {@link extractTraceBatches} over statements already extracted (by
+ * {@link extractResult}, in input order, possibly on another thread): transaction indexes, the
+ * reorder window, each template before its first event. Same records as `extractTraceBatches`
+ * on the raw events.
+ */
+export function assembleTraceBatches(
+  source: AnyIterable<WorkerResult[]>,
+  options: ExtractOptions = {},
+): ExtractBatchRun {
+  return startRun((state) => assemble(source, options, state));
+}
+
 async function* runBatches(
   source: AnyIterable<RawQueryEvent[]>,
   options: ExtractOptions,
   state: RunState,
 ): AsyncGenerator<(TraceEvent | QueryTemplate)[]> {
+  const ex = await createExtractor(extractorOptions(options));
+  yield* assemble(
+    map(source, (raws) => raws.map((raw) => extractResult(ex, raw))),
+    options,
+    state,
+  );
+}
+
+async function* assemble(
+  source: AnyIterable<WorkerResult[]>,
+  options: ExtractOptions,
+  state: RunState,
+): AsyncGenerator<(TraceEvent | QueryTemplate)[]> {
   const asm = new TraceAssembler(state, options);
   const tick = ticker(options, state);
-  const ex = await createExtractor(extractorOptions(options));
-  for await (const raws of source) {
+  for await (const results of source) {
     tick();
     const out: (TraceEvent | QueryTemplate)[] = [];
-    for (const raw of raws) {
-      let r: WorkerResult;
-      try {
-        r = ex.extract(raw);
-      } catch (err) {
-        throw extractFailed(raw, err);
-      }
-      if (asm.accept(r)) asm.drain(false, out);
-    }
+    for (const r of results) if (asm.accept(r)) asm.drain(false, out);
     if (out.length > 0) yield out;
   }
   const out: (TraceEvent | QueryTemplate)[] = [];

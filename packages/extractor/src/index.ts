@@ -10,7 +10,14 @@ export type {
   InvalidUtf8Position,
   NormalizedSql,
 } from './extractor';
-export { extractTrace, extractTraceBatches } from './extract-trace';
+export {
+  assembleTraceBatches,
+  extractResult,
+  extractTrace,
+  extractTraceBatches,
+} from './extract-trace';
+/** One extracted statement as {@link assembleTraceBatches} takes it. */
+export type { WorkerResult as ExtractedResult } from './worker';
 export type {
   ExtractOptions,
   ExtractProgress,

@@ -1,4 +1,5 @@
 import type { RawQueryEvent } from '@stb/core';
+import { extractResult } from './extract-trace';
 import {
   createExtractor,
   type Extracted,
@@ -25,14 +26,5 @@ export default async function extractBatch(
 ): Promise<WorkerResult[]> {
   extractor ??= createExtractor(task.options);
   const ex = await extractor;
-  const out: WorkerResult[] = new Array<WorkerResult>(task.events.length);
-  for (let i = 0; i < task.events.length; i++) {
-    const r = ex.extract(task.events[i] as RawQueryEvent);
-    const w: WorkerResult = { event: r.event, isNew: r.isNew };
-    if (r.isNew) w.template = r.template;
-    if (r.boundary) w.boundary = r.boundary;
-    if (r.invalidUtf8) w.invalidUtf8 = r.invalidUtf8;
-    out[i] = w;
-  }
-  return out;
+  return task.events.map((raw) => extractResult(ex, raw));
 }

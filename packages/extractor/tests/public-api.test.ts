@@ -2,8 +2,10 @@ import * as api from '../src/index';
 
 test('public API surface', () => {
   expect(Object.keys(api).sort()).toEqual([
+    'assembleTraceBatches',
     'classifyQuery',
     'createExtractor',
+    'extractResult',
     'extractTrace',
     'extractTraceBatches',
     'normalizeSql',

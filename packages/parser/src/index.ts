@@ -13,7 +13,7 @@ export { detectLogFormat, MIN_DETECT_CONFIDENCE } from './detect';
 /** A detection candidate, and a plugin of any option type. */
 export type { LogFormatCandidate, AnyLogFormat } from './detect';
 /** Parses logs into a stream of events with a summary. */
-export { parseLogBatches, parseLogs } from './parse-logs';
+export { emptyParseSummary, parseLogBatches, parseLogs } from './parse-logs';
 /** Options, progress, filters and summary of {@link parseLogs}. */
 export type {
   ParseLogsOptions,

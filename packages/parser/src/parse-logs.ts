@@ -550,15 +550,9 @@ async function* parseFile(
 }
 
 /** A parse run: its summary, and its batches (the files in order; iterable once). */
-function parseRun(
-  inputs: readonly string[] | string,
-  options: ParseLogsOptions,
-): {
-  summary: () => ParseSummary;
-  batches: () => AsyncIterator<RawQueryEvent[]>;
-} {
-  const files = typeof inputs === 'string' ? [inputs] : [...inputs];
-  const summary: ParseSummary = {
+/** The summary of a parse that has read nothing yet. */
+export function emptyParseSummary(): ParseSummary {
+  return {
     files: [],
     events: 0,
     linesRead: 0,
@@ -570,6 +564,17 @@ function parseRun(
     invalidLines: 0,
     complete: false,
   };
+}
+
+function parseRun(
+  inputs: readonly string[] | string,
+  options: ParseLogsOptions,
+): {
+  summary: () => ParseSummary;
+  batches: () => AsyncIterator<RawQueryEvent[]>;
+} {
+  const files = typeof inputs === 'string' ? [inputs] : [...inputs];
+  const summary = emptyParseSummary();
   const run: ParseRunState = {
     files,
     formats: options.formats ?? builtinLogFormats,

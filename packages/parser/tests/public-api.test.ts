@@ -13,6 +13,7 @@ it('public API of @stb/parser', () => {
      "builtinLogFormats",
      "defineLogFormat",
      "detectLogFormat",
+     "emptyParseSummary",
      "explainNoStatements",
      "gcpMysql",
      "gcpPostgres",

@@ -7,6 +7,7 @@ import { addLogOptions } from '../command-options';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { logRecords } from '../inputs';
+import { parseNonNegativeInt } from '../options';
 import { assertWritable } from '../outputs';
 import type { LogCliOptions } from '../log-options';
 import { toFilters, toFormatOptions, toLogFormat } from '../log-options';
@@ -16,6 +17,7 @@ export interface ParseCommandOptions extends LogCliOptions {
   input: string[];
   output: string;
   outputFormat?: TraceFileFormat;
+  workers?: number;
 }
 
 function countsLine(counts: Record<string, number>): string {
@@ -77,6 +79,12 @@ export function register(program: Command, ctx: CliContext): void {
         '--output-format <format>',
         'default: from the extension (JSONL for stdout)',
       ).choices(['jsonl', 'json', 'csv']),
+    )
+    .option(
+      '-w, --workers <n>',
+      'threads besides the main one: 0 = one thread; 1 (or more: one is used) = the logs are read, parsed and extracted on a thread of their own while the main one orders and writes the trace (the same trace)',
+      parseNonNegativeInt,
+      0,
     );
   addLogOptions(cmd);
   cmd.action(async (opts: ParseCommandOptions) => {
@@ -99,6 +107,7 @@ export function register(program: Command, ctx: CliContext): void {
         maxInvalid: opts.maxInvalid,
         formatPackages: opts.formatPackage,
         from: ctx.io.cwd,
+        workers: opts.workers,
         signal: ctx.signal,
         onProgress: (n) => {
           rate.statements = n;

@@ -1,0 +1,76 @@
+// Helpers of the `stb parse` bench scripts (not a bench script itself: no `.bench.mjs`).
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../..',
+);
+const STB = path.join(ROOT, 'packages/cli/dist/cli.js');
+const MiB = 1024 * 1024;
+const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
+
+/** Runs a command under /usr/bin/time: wall s, CPU s, peak RSS MB, stdout. */
+export function timed(cmd, args) {
+  const tf = path.join(DIR, '.time');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%U %S %M', '-o', tf, cmd, ...args],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * MiB,
+    },
+  );
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  const [u, s, m] = readFileSync(tf, 'utf8')
+    .trim()
+    .split('\n')
+    .at(-1)
+    .split(' ')
+    .map(Number);
+  return { wall, cpu: u + s, rssMB: m / 1024, stdout: r.stdout };
+}
+
+/** `stb parse --json` of `file` (extra `args` after it), `taskset -c 0` when `pin`. */
+export function stbRun(file, { pin = false, args: extra = [] } = {}) {
+  const out = path.join(DIR, 'out.jsonl');
+  const args = [STB, 'parse', '--json', '-i', file, '-o', out, ...extra];
+  const r = pin
+    ? timed('taskset', ['-c', '0', process.execPath, ...args])
+    : timed(process.execPath, args);
+  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  rmSync(out, { force: true });
+  return { ...r, statements: summary.statements };
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+export const r1 = (x) => Math.round(x * 10) / 10;
+export const r2 = (x) => Math.round(x * 100) / 100;
+
+/** Copies the first `bytes` of `src` to `dst`, cut after the last complete line. */
+export function cut(src, dst, bytes) {
+  if (existsSync(dst)) return;
+  const fd = openSync(src, 'r');
+  const buf = Buffer.alloc(Math.min(bytes, statSync(src).size));
+  readSync(fd, buf, 0, buf.length, 0);
+  closeSync(fd);
+  writeFileSync(dst, buf.subarray(0, buf.lastIndexOf(10) + 1));
+}

@@ -1,0 +1,160 @@
+// `stb parse --workers 1` against one thread (issue 19, item 2): statements/s, CPU and peak RSS on
+// the 100 MiB pgbench stderr log, alternating rounds, medians, and the one-thread run pinned to
+// one core. Runs with `npm run bench -- parse-throughput` (its name contains it) or alone with
+// `npm run bench -- parse-throughput-workers`. The log is the parse-throughput bench's
+// $STB_PARSE_BENCH_DIR/pg-100m.log; when missing, a 110 MB pgbench log is made for it
+// (packages/parser/bench/make-pgbench-log.sh, private PostgreSQL, about 30 s). Never committed.
+// Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { cut, median, r1, r2, stbRun } from './parse-bench-lib.mjs';
+
+const ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../..',
+);
+const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
+const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
+const log = (m) => process.stderr.write(`[parse-throughput-workers] ${m}\n`);
+
+function ensureLog() {
+  const file = path.join(DIR, 'pg-100m.log');
+  if (existsSync(file)) return file;
+  const made = path.join(DIR, 'made-110');
+  if (!existsSync(path.join(made, 'postgresql.log'))) {
+    log('making a 110 MB PostgreSQL log (pgbench, about 30 s)');
+    const r = spawnSync(MAKE_LOG, [made, '110'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('make-pgbench-log.sh failed');
+  }
+  cut(path.join(made, 'postgresql.log'), file, 100 * 1024 * 1024);
+  return file;
+}
+
+const SPIN = 'let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7;';
+
+/**
+ * Control: wall time of a CPU-bound spin on 2 threads at once ÷ on 1. About 1 on two free cores;
+ * near 2 when a second core was not to be had (other work on the machine).
+ */
+async function spinControl() {
+  const wall = async (n) => {
+    const t0 = Date.now();
+    await Promise.all(
+      Array.from(
+        { length: n },
+        () =>
+          new Promise((resolve, reject) =>
+            new Worker(SPIN, { eval: true })
+              .on('exit', resolve)
+              .on('error', reject),
+          ),
+      ),
+    );
+    return Date.now() - t0;
+  };
+  return (await wall(2)) / (await wall(1));
+}
+
+async function main() {
+  mkdirSync(DIR, { recursive: true });
+  const file = ensureLog();
+  const rounds = Number(process.env.STB_PARSE_BENCH_ROUNDS ?? 3);
+  const one = [];
+  const two = [];
+  const pinned = [];
+  for (let i = 0; i < rounds; i++) {
+    log(`round ${i + 1}/${rounds}: --workers 0 pinned to one core`);
+    pinned.push(stbRun(file, { pin: true }));
+    log(`round ${i + 1}/${rounds}: --workers 0`);
+    one.push(stbRun(file));
+    log(`round ${i + 1}/${rounds}: --workers 1`);
+    two.push(stbRun(file, { args: ['--workers', '1'] }));
+  }
+  const control = await spinControl();
+  const statements = one[0].statements;
+  if (two.some((r) => r.statements !== statements))
+    throw new Error('--workers 1 wrote another number of statements');
+  const fig = (runs) => {
+    const wall = median(runs.map((r) => r.wall));
+    const cpu = median(runs.map((r) => r.cpu));
+    return {
+      rate: statements / wall,
+      perCpu: statements / cpu,
+      wall,
+      cpu,
+      rss: Math.max(...runs.map((r) => r.rssMB)),
+    };
+  };
+  const p = fig(pinned);
+  const a = fig(one);
+  const b = fig(two);
+  const table = [
+    '| run | wall s (median) | statements/s | CPU s (median) | statements/CPU-s | peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...[
+      ['--workers 0, pinned to one core', p],
+      ['--workers 0', a],
+      ['--workers 1 (2 threads)', b],
+    ].map(
+      ([name, f]) =>
+        `| ${name} | ${r2(f.wall)} | ${Math.round(f.rate)} | ${r2(f.cpu)} | ${Math.round(f.perCpu)} | ${r1(f.rss)} |`,
+    ),
+  ];
+  const rows = [
+    {
+      metric: 'pg-stderr-100m: --workers 0 statements/s pinned to one core',
+      value: Math.round(p.rate),
+      unit: 'statements/s',
+      target: '≥ 150 000',
+    },
+    {
+      metric: 'pg-stderr-100m: --workers 1 statements/s (2 cores)',
+      value: Math.round(b.rate),
+      unit: 'statements/s',
+    },
+    {
+      metric: '--workers 1 ÷ --workers 0 pinned to one core (statements/s)',
+      value: r2(b.rate / p.rate),
+      unit: 'ratio',
+      target: '≥ 1.6',
+    },
+    {
+      metric: '--workers 1 ÷ --workers 0 unpinned (statements/s)',
+      value: r2(b.rate / a.rate),
+      unit: 'ratio',
+    },
+    {
+      metric: 'CPU s --workers 1 ÷ --workers 0 (medians)',
+      value: r2(b.cpu / a.cpu),
+      unit: 'ratio',
+    },
+    {
+      metric:
+        'control: wall of a CPU spin on 2 threads ÷ on 1 (1 = two free cores)',
+      value: r2(control),
+      unit: 'ratio',
+    },
+    {
+      metric: 'pg-stderr-100m: --workers 1 peak RSS',
+      value: r1(b.rss),
+      unit: 'MB',
+      target: '≤ 250',
+    },
+  ];
+  process.stdout.write(
+    `${JSON.stringify({
+      title: 'stb parse --workers 1 against one thread (issue 19, item 2)',
+      command:
+        'flock /work/wt/bench.lock npm run bench -- parse-throughput-workers',
+      rows,
+      table,
+      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), unpinned, and with \`--workers 1\` (the log read, parsed and extracted on a second thread; the main one assembles and writes): ${rounds} rounds, medians. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure.`,
+    })}\n`,
+  );
+}
+
+await main();

@@ -1,0 +1,117 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeTrace } from '@stb/core';
+import { logRecords } from '../src/inputs';
+import type { LogInputOptions } from '../src/inputs';
+import { SAMPLES_DIR } from './helpers';
+
+// `stb parse --workers` (issue 19): the logs are parsed and extracted on a thread of their own and
+// the main thread assembles the trace. Whatever the hand-off, the trace must be the one-thread
+// trace byte for byte (templates, ids, session order, transaction indexes), with the same counts.
+// The parse thread is the built `dist/log-worker.js`: build the CLI first.
+
+const GEN = path.resolve(__dirname, '../../parser/tests/fixtures/generated');
+const sample = (dir: string, file: string): string =>
+  path.join(SAMPLES_DIR, dir, file);
+
+/** Every real log of the repository the CLI reads without options. */
+const LOGS: string[][] = [
+  ...[
+    'pg-tpcb-simple-logstatement',
+    'pg-tpcb-simple-logduration',
+    'pg-tpcb-prepared-logduration',
+    'pg-tpcb-extended-logstatement',
+  ].flatMap((d) =>
+    ['postgresql.log.gz', 'postgresql.csv.gz', 'postgresql.json.gz'].map(
+      (f) => [sample(d, f)],
+    ),
+  ),
+  [sample('pg-webapp-logstatement', 'postgresql.log.gz')],
+  [sample('pg-webapp-logstatement', 'postgresql.csv.gz')],
+  [sample('mariadb-sysbench-text', 'mariadb_general.log.gz')],
+  [sample('mariadb-sysbench-prepared', 'mariadb_general.log.gz')],
+  [sample('mariadb-webapp-text', 'mariadb_general.log.gz')],
+  ...['postgresql.log.gz', 'postgresql.csv.gz', 'postgresql.json.gz'].map(
+    (f) => [path.join(GEN, 'pg-logstatement-duration', f)],
+  ),
+  [path.join(GEN, 'pg-mindur-rds', 'postgresql.log.gz')],
+  [path.join(GEN, 'mariadb-sysbench-small', 'general.log.gz')],
+  [path.join(GEN, 'mariadb-sysbench-small', 'slow.log.gz')],
+  [path.join(GEN, 'mariadb-tables', 'general.log')],
+  // Several files: merged by time, session ids prefixed by the file's index.
+  [
+    sample('pg-tpcb-simple-logduration', 'postgresql.log.gz'),
+    sample('pg-tpcb-prepared-logduration', 'postgresql.csv.gz'),
+  ],
+];
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'stb-parse-workers-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+/** The trace file's bytes (header's `createdAt` blanked) and the summaries, or the error. */
+async function trace(
+  files: string[],
+  extra: Partial<LogInputOptions>,
+): Promise<string> {
+  const out = path.join(dir, `t${n++}.jsonl`);
+  try {
+    const log = await logRecords(files, {
+      signal: new AbortController().signal,
+      maxInvalid: 1,
+      ...extra,
+    });
+    const { path: _path, ...written } = await writeTrace(out, log.records);
+    const text = readFileSync(out, 'utf8').replace(
+      /"createdAt":"[^"]*"/,
+      '"createdAt":""',
+    );
+    rmSync(out);
+    return `${text}\n${JSON.stringify({ written, ...log.summary() })}`;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    return `error ${e.code ?? ''} ${e.message ?? String(err)}`;
+  }
+}
+
+describe('stb parse --workers: the same trace as one thread', () => {
+  it.each(
+    LOGS.map(
+      (files) =>
+        [
+          files
+            .map((f) => `${path.basename(path.dirname(f))}/${path.basename(f)}`)
+            .join(' + '),
+          files,
+        ] as const,
+    ),
+  )(
+    '%s: workers 1, and hand-offs of 1 and 7 statements',
+    async (_name, files) => {
+      const seq = await trace(files, {});
+      expect(seq).toMatch(/"kind":"event"/);
+      expect(await trace(files, { workers: 1 })).toBe(seq);
+      expect(await trace(files, { workers: 1, handOffEvents: 7 })).toBe(seq);
+      expect(await trace(files, { workers: 2, handOffEvents: 1 })).toBe(seq);
+    },
+    60_000,
+  );
+
+  it('raises the same error as one thread (no statement in the input)', async () => {
+    const files = [path.join(GEN, 'pg-providers', 'nostatements.log.gz')];
+    const seq = await trace(files, {});
+    expect(seq).toMatch(/^error STB_MODEL_EMPTY_INPUT/);
+    expect(await trace(files, { workers: 1 })).toBe(seq);
+  });
+
+  it('raises the same error as one thread (a missing file)', async () => {
+    const files = [path.join(dir, 'missing.log')];
+    const seq = await trace(files, {});
+    expect(seq).toMatch(/^error STB_INPUT_NOT_FOUND/);
+    expect(await trace(files, { workers: 1 })).toBe(seq);
+  });
+});
