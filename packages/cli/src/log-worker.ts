@@ -66,7 +66,8 @@ async function run(data: LogThreadData): Promise<void> {
         }
         const results: ExtractedResult[] = [];
         try {
-          for (const raw of part) results.push(extractResult(ex, raw));
+          for (const raw of part)
+            results.push(extractResult(ex, raw, { transfer: true }));
         } finally {
           // What was extracted before a failure goes first, as in one thread.
           if (results.length > 0) await send(results, false, part[0]?.dialect);

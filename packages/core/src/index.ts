@@ -47,7 +47,15 @@ export {
   createTraceHeader,
 } from './schema';
 export { TemplateCatalog } from './catalog';
-export { createRng, AliasTable, fmix32, hash32, mix32, toSeed } from './rng';
+export {
+  createRng,
+  rngFromUniform,
+  AliasTable,
+  fmix32,
+  hash32,
+  mix32,
+  toSeed,
+} from './rng';
 export type { Rng } from './rng';
 export { normalCdf, normalQuantile } from './normal';
 export {

@@ -3,34 +3,42 @@
  * between ranks and normal scores (comparison intervals, the generator's think-time coupling).
  */
 
+// Acklam's coefficients, highest power first (module constants: the quantile runs once per think
+// time in the fit and the generator)
+const A = [
+  -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269,
+  -30.66479806614716, 2.506628277459239,
+] as const;
+const B = [
+  -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972,
+  -13.28068155288572,
+] as const;
+const C = [
+  -0.007784894002430293, -0.3223964580411365, -2.400758277161838,
+  -2.549732539343734, 4.374664141464968, 2.938163982698783,
+] as const;
+const D = [
+  0.007784695709041462, 0.3224671290700398, 2.445134137142996,
+  3.754408661907416,
+] as const;
+
+/** Horner's rule over `k` (highest power first). */
+function poly(k: readonly number[], x: number): number {
+  let acc = 0;
+  for (let i = 0; i < k.length; i++) acc = acc * x + (k[i] as number);
+  return acc;
+}
+
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |ε| < 1.2e-9). */
 export function normalQuantile(p: number): number {
-  const a = [
-    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269,
-    -30.66479806614716, 2.506628277459239,
-  ];
-  const b = [
-    -54.47609879822406, 161.5858368580409, -155.6989798598866,
-    66.80131188771972, -13.28068155288572,
-  ];
-  const c = [
-    -0.007784894002430293, -0.3223964580411365, -2.400758277161838,
-    -2.549732539343734, 4.374664141464968, 2.938163982698783,
-  ];
-  const d = [
-    0.007784695709041462, 0.3224671290700398, 2.445134137142996,
-    3.754408661907416,
-  ];
-  const poly = (k: number[], x: number): number =>
-    k.reduce((acc, v) => acc * x + v, 0);
   if (p < 0.02425) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return poly(c, q) / (poly(d, q) * q + 1);
+    return poly(C, q) / (poly(D, q) * q + 1);
   }
   if (p > 1 - 0.02425) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return (poly(a, r) * q) / (poly(b, r) * r + 1);
+  return (poly(A, r) * q) / (poly(B, r) * r + 1);
 }
 
 /**

@@ -70,22 +70,40 @@ export function toSeed(seed: number | string): number {
 export function createRng(seed: number | string): Rng {
   const s = toSeed(seed);
   const gen = xoroshiro128plus(s);
-  let spareNormal: number | undefined;
   const next32 = (): number => gen.unsafeNext() >>> 0;
-  const rng: Rng = {
-    next() {
+  return rngFromUniform(
+    () => {
       const a = next32() >>> 5;
       const b = next32() >>> 6;
       return (a * TWO_POW_26 + b) / TWO_POW_53;
     },
+    (key) => {
+      const k = typeof key === 'string' ? hash32(key) : toSeed(key);
+      return createRng(mix32(s, k));
+    },
+  );
+}
+
+/**
+ * An {@link Rng} whose every draw comes from `next` (uniform in [0, 1)), with `derive` as given:
+ * what {@link createRng} builds on its generator, for a source of uniforms that is not one (the
+ * generator's think-time coupling draws its uniforms through a shared process).
+ */
+export function rngFromUniform(
+  next: () => number,
+  derive: (key: number | string) => Rng,
+): Rng {
+  let spareNormal: number | undefined;
+  const rng: Rng = {
+    next,
     int(n) {
-      return Math.floor(rng.next() * n);
+      return Math.floor(next() * n);
     },
     uniform(min, max) {
-      return min + (max - min) * rng.next();
+      return min + (max - min) * next();
     },
     exponential(rate) {
-      return -Math.log(1 - rng.next()) / rate;
+      return -Math.log(1 - next()) / rate;
     },
     normal(mean = 0, sd = 1) {
       if (spareNormal !== undefined) {
@@ -94,8 +112,8 @@ export function createRng(seed: number | string): Rng {
         return mean + sd * v;
       }
       let u = 0;
-      while (u === 0) u = rng.next();
-      const v = rng.next();
+      while (u === 0) u = next();
+      const v = next();
       const r = Math.sqrt(-2 * Math.log(u));
       spareNormal = r * Math.sin(2 * Math.PI * v);
       return mean + sd * r * Math.cos(2 * Math.PI * v);
@@ -103,17 +121,14 @@ export function createRng(seed: number | string): Rng {
     categorical(weights) {
       let total = 0;
       for (let i = 0; i < weights.length; i++) total += weights[i] as number;
-      let x = rng.next() * total;
+      let x = next() * total;
       for (let i = 0; i < weights.length; i++) {
         x -= weights[i] as number;
         if (x < 0) return i;
       }
       return weights.length - 1;
     },
-    derive(key) {
-      const k = typeof key === 'string' ? hash32(key) : toSeed(key);
-      return createRng(mix32(s, k));
-    },
+    derive,
   };
   return rng;
 }

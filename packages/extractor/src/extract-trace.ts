@@ -401,17 +401,24 @@ export function extractTraceBatches(
 }
 
 /**
- * One statement extracted as the trace assembly takes it: the template only the first time
- * `ex` meets it. What {@link assembleTraceBatches} consumes, in input order.
+ * One statement extracted as the trace assembly takes it, in input order: what
+ * {@link assembleTraceBatches} consumes. With `transfer` (the result crosses threads, and a
+ * structured clone or JSON copies all it is given), a copy that carries the template only the
+ * first time `ex` meets it; without, the extractor's own result, unchanged.
  * @throws ParseError `STB_EXTRACT_FAILED` (a bug) naming the statement's file and line.
  */
-export function extractResult(ex: Extractor, raw: RawQueryEvent): WorkerResult {
+export function extractResult(
+  ex: Extractor,
+  raw: RawQueryEvent,
+  o: { transfer?: boolean } = {},
+): WorkerResult {
   let r: Extracted;
   try {
     r = ex.extract(raw);
   } catch (err) {
     throw extractFailed(raw, err);
   }
+  if (o.transfer !== true) return r;
   const w: WorkerResult = { event: r.event, isNew: r.isNew };
   if (r.isNew) w.template = r.template;
   if (r.boundary) w.boundary = r.boundary;

@@ -26,5 +26,5 @@ export default async function extractBatch(
 ): Promise<WorkerResult[]> {
   extractor ??= createExtractor(task.options);
   const ex = await extractor;
-  return task.events.map((raw) => extractResult(ex, raw));
+  return task.events.map((raw) => extractResult(ex, raw, { transfer: true }));
 }

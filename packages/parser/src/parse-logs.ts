@@ -549,7 +549,6 @@ async function* parseFile(
   }
 }
 
-/** A parse run: its summary, and its batches (the files in order; iterable once). */
 /** The summary of a parse that has read nothing yet. */
 export function emptyParseSummary(): ParseSummary {
   return {
@@ -566,6 +565,7 @@ export function emptyParseSummary(): ParseSummary {
   };
 }
 
+/** A parse run: its summary, and its batches (the files in order; iterable once). */
 function parseRun(
   inputs: readonly string[] | string,
   options: ParseLogsOptions,

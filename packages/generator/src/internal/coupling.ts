@@ -1,4 +1,4 @@
-import { normalCdf, normalQuantile } from '@stb/core';
+import { normalCdf, normalQuantile, rngFromUniform } from '@stb/core';
 import type { Rng } from '@stb/core';
 import type { ThinkTimeCoupling } from '@stb/models';
 
@@ -37,31 +37,14 @@ export class ThinkTimeCoupler {
     this.#own = Math.sqrt(1 - c.rho2);
     this.#rng = rng;
     this.#z = rng.normal();
-    const next = (): number => {
-      const own = (this.#session as Rng).next();
-      const u = Math.min(Math.max(own, EPS), 1 - EPS);
-      return normalCdf(this.#rho * this.#z + this.#own * normalQuantile(u));
-    };
-    const view: Rng = {
-      next,
-      int: (n) => Math.floor(next() * n),
-      uniform: (min, max) => min + (max - min) * next(),
-      exponential: (rate) => -Math.log(1 - next()) / rate,
-      normal: (mean = 0, sd = 1) =>
-        mean + sd * normalQuantile(Math.min(Math.max(next(), EPS), 1 - EPS)),
-      categorical: (weights) => {
-        let total = 0;
-        for (let i = 0; i < weights.length; i++) total += weights[i] as number;
-        let x = next() * total;
-        for (let i = 0; i < weights.length; i++) {
-          x -= weights[i] as number;
-          if (x < 0) return i;
-        }
-        return weights.length - 1;
+    this.#view = rngFromUniform(
+      () => {
+        const own = (this.#session as Rng).next();
+        const u = Math.min(Math.max(own, EPS), 1 - EPS);
+        return normalCdf(this.#rho * this.#z + this.#own * normalQuantile(u));
       },
-      derive: (key) => (this.#session as Rng).derive(key),
-    };
-    this.#view = view;
+      (key) => (this.#session as Rng).derive(key),
+    );
   }
 
   /**

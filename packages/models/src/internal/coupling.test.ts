@@ -19,7 +19,7 @@ function fit(rho2: number, phi: number, statements = 20_000): CouplingFitter {
   let z = rng.normal();
   for (let n = 0; n < statements; n++) {
     const s = sessions.reduce((a, b) => (b.at < a.at ? b : a));
-    if (s.pending) f.add({ ...s.pending, next: n, session: s.i });
+    if (s.pending) f.add(s.pending.place, s.i, s.pending.rank);
     z = phi * z + Math.sqrt(1 - phi * phi) * rng.normal();
     const rank = normalCdf(
       Math.sqrt(rho2) * z + Math.sqrt(1 - rho2) * rng.normal(),

@@ -29,8 +29,9 @@ export const COUPLING_LAGS: readonly number[] = [1, 2, 4, 8, 16, 32, 64];
 const MAX_LAG = 64;
 /**
  * Completed think times kept by where they were drawn (a power of two): a think time pairs with
- * every one drawn within 64 statements of it, whenever either completes. One that spans more
- * than this less twice the lag is scored but not paired (its partners' places may be reused).
+ * every one drawn within 64 statements of it, whenever either completes. One drawn more than
+ * this less the lag before the latest stored is scored but not paired (its partners' slots may
+ * have been taken over).
  */
 const WINDOW = 8192;
 /** Ranks are clamped to [ε, 1 − ε] before Φ⁻¹ (a gap beyond the sketch's range). */
@@ -67,6 +68,8 @@ export class CouplingFitter {
   readonly #placeAt = new Float64Array(WINDOW).fill(-1);
   readonly #sessionAt = new Int32Array(WINDOW);
   readonly #zAt = new Float64Array(WINDOW);
+  /** The latest place stored: slots of places a window before it are taken over. */
+  #lastPlace = -1;
   readonly sums = COUPLING_LAGS.map(() => 0);
   readonly pairs = COUPLING_LAGS.map(() => 0);
   gaps = 0;
@@ -74,17 +77,17 @@ export class CouplingFitter {
   sumSquares = 0;
 
   /**
-   * One think time, drawn at statement number `place` (its previous statement's) and ending at
-   * statement number `next`, in session number `session`; `rank` is its place in its
-   * distribution.
+   * One think time, drawn at statement number `place` (its previous statement's) in session
+   * number `session`; `rank` is its place in its distribution. It is scored, and paired unless
+   * a later place has taken over a partner's slot (it spans most of the window).
    */
-  add(g: { place: number; next: number; session: number; rank: number }): void {
-    const { place, next, session, rank } = g;
+  add(place: number, session: number, rank: number): void {
     const z = normalQuantile(Math.min(Math.max(rank, RANK_EPS), 1 - RANK_EPS));
     this.gaps++;
     this.sum += z;
     this.sumSquares += z * z;
-    if (next - place > WINDOW - 2 * MAX_LAG) return;
+    if (place > this.#lastPlace) this.#lastPlace = place;
+    if (this.#lastPlace - place >= WINDOW - MAX_LAG) return;
     const mask = WINDOW - 1;
     for (let q = Math.max(0, place - MAX_LAG); q <= place + MAX_LAG; q++) {
       const j = q & mask;

@@ -247,12 +247,7 @@ export class FirstPass {
       const gap = Math.max(0, e.startUs - session.prevEndUs);
       const rank = this.arrival.thinkRank(session.prevTemplate, ai, gap);
       if (rank !== undefined)
-        this.coupling.add({
-          place: session.prevPlace,
-          next: this.seen,
-          session: session.ordinal,
-          rank,
-        });
+        this.coupling.add(session.prevPlace, session.ordinal, rank);
     }
     session.prevPlace = this.seen;
     this.arrival.eventAt(e, ai, session);
