@@ -38,6 +38,7 @@ export {
   TxnBoundary,
   QueryTemplate,
   Outcome,
+  ConnAttributes,
   TraceEvent,
   TraceRecord,
   TraceDocument,

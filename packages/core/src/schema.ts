@@ -7,8 +7,11 @@ import { z } from 'zod';
  * `.transform()` or `.default()`, so what is read is exactly what is written.
  */
 
-/** Trace format version written in every header record. */
-export const TRACE_FORMAT_VERSION = 1 as const;
+/**
+ * Trace format version written in every header record. Version 2 added `conn` (the session's
+ * connection attributes) to events; readers accept version 1 traces, which have none.
+ */
+export const TRACE_FORMAT_VERSION = 2 as const;
 
 /** SQL dialects a trace can be in. */
 export const DIALECTS = ['postgres', 'mysql'] as const;
@@ -274,6 +277,23 @@ export const Outcome = z.object({
 });
 export type Outcome = z.infer<typeof Outcome>;
 
+/**
+ * What a session connected as: the user, the database and the application name, as far as the
+ * log names them. Sessions are grouped by these first when a model is learned (docs/models.md).
+ */
+export const ConnAttributes = z.object({
+  user: z.string().optional().describe('User (role) the session connected as.'),
+  database: z
+    .string()
+    .optional()
+    .describe('Database the session connected to.'),
+  application: z
+    .string()
+    .optional()
+    .describe('Application name (`application_name`) the client set.'),
+});
+export type ConnAttributes = z.infer<typeof ConnAttributes>;
+
 /** One executed (or synthesised) statement. */
 export const TraceEvent = z.object({
   kind: z.literal('event').describe('Record kind.'),
@@ -316,6 +336,10 @@ export const TraceEvent = z.object({
     .describe(
       'Executable SQL with parameters inlined, when rendered by the generator.',
     ),
+  /** The session's connection attributes, on its first event only (version 2). */
+  conn: ConnAttributes.optional().describe(
+    "The session's connection attributes (user, database, application name), on the session's first event only, when the log names them. Later events of the session carry none. Since trace version 2.",
+  ),
 });
 export type TraceEvent = z.infer<typeof TraceEvent>;
 

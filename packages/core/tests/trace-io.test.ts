@@ -62,6 +62,7 @@ const tricky: TraceEvent[] = [
     templateId: t1.id,
     params: [{ t: 'string', v: 'O\'Brien "quoted", \n newline \r\n crlf' }],
     durationUs: 12,
+    conn: { user: 'app "x"', database: 'shop', application: 'wéb,1' },
   },
   {
     kind: 'event',
@@ -137,12 +138,12 @@ describe('trace round trips', () => {
     expect(left).toEqual([]);
   });
 
-  it('writes the CSV columns of DESIGN.md with an ISO-8601 time and a sidecar', async () => {
+  it('writes the CSV columns of docs/trace-format.md with an ISO-8601 time and a sidecar', async () => {
     const file = path.join(dir, 'cols.csv');
     await writeTrace(file, trickyRecords);
     const text = await fsp.readFile(file, 'utf8');
     expect(text.split('\r\n')[0]).toBe(
-      'time,startUs,sessionId,templateId,params,durationUs,outcome,txn,sql',
+      'time,startUs,sessionId,templateId,params,durationUs,outcome,txn,sql,conn',
     );
     expect(text.split('\r\n')[1]).toMatch(
       /^2024-05-01T12:00:00\.123456Z,1714564800123456,"sess,1",/,
@@ -364,9 +365,20 @@ describe('malformed input', () => {
     expect(err).toMatchObject({
       code: 'STB_TRACE_VERSION_UNSUPPORTED',
       field: 'version',
-      details: expect.objectContaining({ found: 9, supported: [1] }),
+      details: expect.objectContaining({ found: 9, supported: [1, 2] }),
     });
     expect(err.message).toContain('version 9');
+  });
+
+  it('reads a version 1 trace as version 2 (events unchanged, no conn)', async () => {
+    const file = await jsonl('v1.jsonl', [
+      J({ ...header, version: 1 }),
+      J(t1),
+      J(tricky[2]),
+    ]);
+    const got = await collect(readTraceRecords(file));
+    expect(got[0]).toMatchObject({ kind: 'header', version: 2 });
+    expect(got.slice(1)).toEqual([t1, tricky[2]]);
   });
 
   it('reports an event whose template was not declared before it', async () => {
@@ -449,7 +461,7 @@ describe('malformed input', () => {
     // Line 2 holds the first event (its params cell spans lines 2-4: two newlines inside).
     await fsp.writeFile(
       file,
-      [lines[0], 'x,1,s,' + t1.id + ',[oops,,,,', ...lines.slice(1)].join(
+      [lines[0], 'x,1,s,' + t1.id + ',[oops,,,,,', ...lines.slice(1)].join(
         '\r\n',
       ),
     );

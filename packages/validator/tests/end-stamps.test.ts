@@ -71,7 +71,7 @@ async function validate(
       header: {
         kind: 'header',
         format: 'stb-trace',
-        version: 1,
+        version: 2,
         dialect: 'postgres',
         source: { tool: 'parse' },
         timeResolutionUs: 1000,

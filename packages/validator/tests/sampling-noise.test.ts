@@ -146,7 +146,7 @@ function header(timeResolutionUs: number): TraceHeader {
   return {
     kind: 'header',
     format: 'stb-trace',
-    version: 1,
+    version: 2,
     dialect: 'mysql',
     source: {},
     timeResolutionUs,

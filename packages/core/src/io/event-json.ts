@@ -38,7 +38,7 @@ function paramJson(p: unknown): string {
 
 /** The order of an event's keys that the direct path writes (the schema's order). */
 const HEAD_KEYS = ['kind', 'startUs', 'sessionId', 'templateId', 'params'];
-const TAIL_KEYS = ['durationUs', 'outcome', 'txn', 'sql'];
+const TAIL_KEYS = ['durationUs', 'outcome', 'txn', 'sql', 'conn'];
 
 /** True when `e`'s keys are the five head keys in order, then a subsequence of the tail keys. */
 function hasSchemaKeyOrder(e: object): boolean {
@@ -81,11 +81,12 @@ export function stringifyTraceEvent(e: TraceEvent): string {
     !Array.isArray(params)
   )
     return JSON.stringify(e);
-  const { durationUs, outcome, txn, sql } = e as {
+  const { durationUs, outcome, txn, sql, conn } = e as {
     durationUs: unknown;
     outcome: unknown;
     txn: unknown;
     sql: unknown;
+    conn: unknown;
   };
   let out = `{"kind":"event","startUs":${num(startUs)},"sessionId":${str(sessionId)},"templateId":${str(templateId)},"params":[`;
   for (let i = 0; i < params.length; i++)
@@ -100,5 +101,6 @@ export function stringifyTraceEvent(e: TraceEvent): string {
   else if (txn !== undefined) return JSON.stringify(e);
   if (typeof sql === 'string') out += `,"sql":${str(sql)}`;
   else if (sql !== undefined) return JSON.stringify(e);
+  if (conn !== undefined) out += `,"conn":${JSON.stringify(conn)}`;
   return `${out}}`;
 }

@@ -12,6 +12,7 @@ export const CSV_COLUMNS = [
   'outcome',
   'txn',
   'sql',
+  'conn',
 ] as const;
 
 /** True when the path ends in `.gz`. */

@@ -339,6 +339,17 @@ function csvRowToItem(
   if (txn !== '') ev['txn'] = Number(txn);
   const sql = cell('sql');
   if (sql !== '') ev['sql'] = sql;
+  const conn = cell('conn');
+  if (conn !== '') {
+    try {
+      ev['conn'] = JSON.parse(conn);
+    } catch (err) {
+      return {
+        error: invalidJson({ source: name, line, field: 'conn' }, err),
+        line,
+      };
+    }
+  }
   return { value: ev, line };
 }
 

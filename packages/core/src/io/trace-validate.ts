@@ -19,15 +19,22 @@ import {
 
 /** Trace versions readers accept: the current one and the previous one (none before v1). */
 export const READABLE_TRACE_VERSIONS: readonly number[] = [
+  1,
   TRACE_FORMAT_VERSION,
 ];
 
 /**
- * Upgrades a record of an older trace version to the current one. There is only version 1 so
- * far: when version 2 arrives, add the v1 → v2 step here (and keep v1 in READABLE_TRACE_VERSIONS).
+ * Upgrades a record of an older trace version to the current one. Version 1 → 2: events are
+ * unchanged (version 2 only added the optional `conn`), the header says version 2.
  */
 export function migrateTrace(record: unknown, fromVersion: number): unknown {
   if (fromVersion === TRACE_FORMAT_VERSION) return record;
+  if (
+    typeof record === 'object' &&
+    record !== null &&
+    (record as { kind?: unknown }).kind === 'header'
+  )
+    return { ...record, version: TRACE_FORMAT_VERSION };
   return record;
 }
 
@@ -78,6 +85,16 @@ function isFastParam(p: unknown): p is ParamValue {
   }
 }
 
+const CONN_KEYS = new Set(['user', 'database', 'application']);
+
+/** True when `c` is a `conn` object zod accepts unchanged: only known keys, string values. */
+function isFastConn(c: unknown): boolean {
+  if (!isPlainObject(c)) return false;
+  for (const k in c)
+    if (!CONN_KEYS.has(k) || typeof c[k] !== 'string') return false;
+  return true;
+}
+
 /**
  * True when `r` is a {@link TraceEvent} that zod would accept unchanged (no unknown keys). False
  * does not mean invalid: run zod to know.
@@ -97,6 +114,8 @@ export function isFastEvent(r: unknown): r is TraceEvent {
   if (txn !== undefined && !isNonNegInt(txn)) return false;
   const sql = r['sql'];
   if (sql !== undefined && typeof sql !== 'string') return false;
+  const c = r['conn'];
+  if (c !== undefined && !isFastConn(c)) return false;
   const o = r['outcome'];
   if (o !== undefined) {
     if (!isPlainObject(o) || !onlyKeys(o, 'ok', 'code')) return false;

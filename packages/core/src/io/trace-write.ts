@@ -206,6 +206,7 @@ function csvWriter(
         e.outcome === undefined ? '' : JSON.stringify(e.outcome),
         e.txn ?? '',
         e.sql ?? '',
+        e.conn === undefined ? '' : JSON.stringify(e.conn),
       ]);
       return rows.length >= CSV_BATCH ? flushRows() : undefined;
     },
