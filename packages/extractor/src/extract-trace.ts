@@ -129,6 +129,9 @@ function slim(raw: RawQueryEvent): RawQueryEvent {
   if (raw.durationUs !== undefined) out.durationUs = raw.durationUs;
   if (raw.params) out.params = raw.params;
   if (raw.error) out.error = raw.error;
+  if (raw.user !== undefined) out.user = raw.user;
+  if (raw.database !== undefined) out.database = raw.database;
+  if (raw.application !== undefined) out.application = raw.application;
   return out;
 }
 
@@ -277,6 +280,7 @@ class TraceAssembler {
     if (path === 'lexer') s.failedParseEvents++;
     if (ev.outcome && !ev.outcome.ok) s.failedEvents++;
     let st = this.#sessions.get(ev.sessionId);
+    const first = st === undefined;
     if (st === undefined) {
       st = {
         lastKey: Number.NEGATIVE_INFINITY,
@@ -296,6 +300,7 @@ class TraceAssembler {
       st.inTxn = false;
       st.txnCount++;
     }
+    if (first && r.conn) ev.conn = r.conn;
     // A connection runs one statement at a time. Where the start was derived from a logged end
     // time (log_min_duration_statement: start = log time − duration) and the log time is coarser
     // than the duration (milliseconds), the derived start can fall before the previous
@@ -423,6 +428,7 @@ export function extractResult(
   if (r.isNew) w.template = r.template;
   if (r.boundary) w.boundary = r.boundary;
   if (r.invalidUtf8) w.invalidUtf8 = r.invalidUtf8;
+  if (r.conn) w.conn = r.conn;
   return w;
 }
 

@@ -1,4 +1,5 @@
 import type {
+  ConnAttributes,
   Dialect,
   ParamValue,
   QueryTemplate,
@@ -50,6 +51,12 @@ export interface Extracted {
   boundary?: 'begin' | 'end';
   /** Set when the statement holds U+FFFD (invalid UTF-8 in the log). */
   invalidUtf8?: InvalidUtf8Position;
+  /**
+   * The session's connection attributes, when the log names them and this statement's session
+   * differs from the previous statement's (so a session's first statement always has them): the
+   * assembly keeps them on the session's first event only.
+   */
+  conn?: ConnAttributes;
 }
 
 /** The normalised form of one statement (see {@link normalizeSql}). */
@@ -97,6 +104,18 @@ function positionOf(
   return { line: l, column: offset - lineStart + 1 };
 }
 
+/** The connection attributes a raw event names, or undefined when it names none. */
+function connOf(raw: RawQueryEvent): ConnAttributes | undefined {
+  const { user, database, application } = raw;
+  if (user === undefined && database === undefined && application === undefined)
+    return undefined;
+  const c: ConnAttributes = {};
+  if (user !== undefined) c.user = user;
+  if (database !== undefined) c.database = database;
+  if (application !== undefined) c.application = application;
+  return c;
+}
+
 /**
  * Creates an extractor. Loads libpg-query's WebAssembly module first (once per thread), hence
  * async; `extract` itself is synchronous.
@@ -122,6 +141,7 @@ export async function createExtractor(
   const seen = new Set<string>();
   let misses = 0;
   let lastStartUs = 0;
+  let lastSession: string | undefined;
 
   const run = (sql: string, dialect: Dialect, bound: Bound) => {
     const lexer = lexers[dialect];
@@ -169,6 +189,11 @@ export async function createExtractor(
       const isNew = !seen.has(template.id);
       if (isNew) seen.add(template.id);
       const out: Extracted = { event, template, isNew };
+      if (raw.sessionId !== lastSession) {
+        lastSession = raw.sessionId;
+        const conn = connOf(raw);
+        if (conn) out.conn = conn;
+      }
       if (shape.tcl === TCL_BEGIN) out.boundary = 'begin';
       else if (shape.tcl === TCL_END) out.boundary = 'end';
       const bad = sql.indexOf('\uFFFD');
