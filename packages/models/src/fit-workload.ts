@@ -17,7 +17,9 @@ import type {
 import {
   ClassStats,
   arrivalBucketUs,
+  classConns,
   classifySessions,
+  connLabel,
 } from './internal/session-classes';
 import type { TrackedSession } from './internal/sessions';
 import { SessionTracker } from './internal/sessions';
@@ -330,10 +332,13 @@ async function fitSessionModel(
   // Template-mix aliasing needs every session's mix: a shard takes it from its record of every
   // session, so its groups are keyed as one fit's.
   const alias = capture?.aliases();
+  const connKeys = pass.connKeys.keys;
   const classing = classifySessions(
     pass.profiles,
     resolutionUs,
-    alias ? { bounds, keepAllGroups: true, alias } : { mixes: pass.mixes },
+    alias
+      ? { bounds, keepAllGroups: true, alias, connKeys }
+      : { mixes: pass.mixes, connKeys },
   );
   const classSequences = await fitClassSequences(classing, {
     model: fit.model,
@@ -355,7 +360,7 @@ async function fitSessionModel(
   const unitClassing = !fit.dispatch
     ? undefined
     : capture && alias
-      ? capture.classify(resolutionUs, bounds, alias)
+      ? capture.classify(resolutionUs, bounds, { alias, connKeys })
       : classing;
   const learnUnits = !unitClassing
     ? []
@@ -396,6 +401,7 @@ async function fitSessionModel(
       capture && unitClassing
         ? capture.onOwnClasses(unitClassing, classing, second.units)
         : second.units,
+    minConnSessions: fit.privacy.enabled ? fit.privacy.minSessions : 1,
   });
   if (fit.shard)
     sessions.classes.forEach((c, i) => {
@@ -453,6 +459,8 @@ function buildSessionModel(
     classSequences: unknown[];
     classTimings: ArrivalModelState[];
     classUnits: (UnitProcessState | undefined)[];
+    /** Connection attributes named by fewer sessions are left out (strict privacy: k). */
+    minConnSessions: number;
   },
 ): SessionModelState {
   const bucketUs = arrivalBucketUs(classing.spanUs, o.resolutionUs);
@@ -477,12 +485,14 @@ function buildSessionModel(
       o.classTimings[i] ?? (o.classTimings[0] as ArrivalModelState);
     const kind = c.pool ? 'pooled connections' : 'sessions';
     const units = o.classUnits[i];
+    const conns = classConns(c.conns, o.minConnSessions);
     return {
       id: i,
-      label: `${kind}, mostly ${dominant.slice(0, 8)}`,
+      label: `${kind}${connLabel(conns)}, mostly ${dominant.slice(0, 8)}`,
       dominantTemplate: dominant,
       sessions: c.sessions,
       statements: c.statements,
+      ...(conns ? { conns } : {}),
       pool: { count: st.poolCount, offsetUs: st.poolOffsets.toState() },
       initial: {
         count: st.initialCount,

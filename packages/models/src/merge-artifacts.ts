@@ -3,7 +3,12 @@ import type { ModelArtifact } from './artifact';
 import { mergeCoupling } from './internal/coupling';
 import type { PrivacySettings } from './internal/param-counters';
 import type { ClassDraft } from './internal/session-classes';
-import { groupClasses } from './internal/session-classes';
+import {
+  classConns,
+  connKey,
+  connLabel,
+  groupClasses,
+} from './internal/session-classes';
 import type { AnySequenceModel } from './sequence-model';
 import type {
   ArrivalModelState,
@@ -598,12 +603,16 @@ function mergeSessions(
           'A shard artifact has a session class without `firstClose`. Refit the shards with this version.',
         );
       const pool = c.pool.count > 0;
-      const key = `${pool ? 'p' : 's'}:${c.dominantTemplate}`;
+      // a shard keeps every group apart: its class names one set of connection attributes
+      const head = c.conns?.[0];
+      const ck = head ? connKey(head) : '';
+      const key = `${pool ? 'p' : 's'}:${ck}:${c.dominantTemplate}`;
       const g = groups.get(key);
       if (g) {
         g.sessions += c.sessions;
         g.statements += c.statements;
         g.firstMember = Math.min(g.firstMember, c.firstClose);
+        g.conns.set(ck, (g.conns.get(ck) ?? 0) + c.sessions);
         members.get(key)?.push(c);
       } else {
         groups.set(key, {
@@ -612,6 +621,7 @@ function mergeSessions(
           sessions: c.sessions,
           statements: c.statements,
           firstMember: c.firstClose,
+          conns: new Map([[ck, c.sessions]]),
         });
         members.set(key, [c]);
       }
@@ -640,12 +650,14 @@ function mergeSessions(
     // the class's units were learned (over all its connections) by the shard that owns its first
     // session, and reported on that session's group (CaptureSessions in the fit)
     const units = list.find((c) => c.firstClose === draft.firstMember)?.units;
+    const conns = classConns(draft.conns, 1);
     return {
       id: i,
-      label: `${kind}, mostly ${draft.dominant.slice(0, 8)}`,
+      label: `${kind}${connLabel(conns)}, mostly ${draft.dominant.slice(0, 8)}`,
       dominantTemplate: draft.dominant,
       sessions: draft.sessions,
       statements: draft.statements,
+      ...(conns ? { conns } : {}),
       pool: {
         count: sum(list, (c) => c.pool.count),
         offsetUs: mergeKll(list.map((c) => c.pool.offsetUs)),

@@ -281,6 +281,22 @@ export const SessionClassState = z.object({
   sessions: z.number().int().nonnegative(),
   statements: z.number().int().nonnegative(),
   /**
+   * The connection attributes (trace `conn`: user, database, application name) of the class's
+   * sessions, most sessions first: each generated session takes one, drawn by these counts. An
+   * entry without attributes counts the sessions that named none (or, with strict privacy, named
+   * attributes fewer than k sessions had). Absent when no session named any.
+   */
+  conns: z
+    .array(
+      z.object({
+        user: z.string().optional(),
+        database: z.string().optional(),
+        application: z.string().optional(),
+        sessions: z.number().int().positive(),
+      }),
+    )
+    .optional(),
+  /**
    * Pooled connections: sessions open at the capture's last event that lived at least a quarter of
    * the capture (right-censored). They start at the learned offsets and stay open for the whole
    * generated span.

@@ -1,5 +1,5 @@
 import { kllWeightedItems } from '@stb/core';
-import type { ParamValue, QueryTemplate, Rng } from '@stb/core';
+import type { ConnAttributes, ParamValue, QueryTemplate, Rng } from '@stb/core';
 import type { ModelArtifact } from './artifact';
 import { createArrivalProfile, TimingSampler } from './internal/arrival';
 import { InverseCdfSampler } from './internal/inverse-cdf';
@@ -7,7 +7,11 @@ import { thinkTimeCoupling } from './internal/coupling';
 import type { ThinkTimeCoupling } from './internal/coupling';
 import { DiscreteSampler } from './internal/session-classes';
 import { ReuseTable, SlotSampler } from './internal/param-sample';
-import type { KllSketchState, SlotModelState } from './state-schemas';
+import type {
+  KllSketchState,
+  SessionClassState,
+  SlotModelState,
+} from './state-schemas';
 import type {
   CreateWorkloadSamplerOptions,
   SessionClassSampler,
@@ -139,6 +143,7 @@ export function createWorkloadSampler(
     const pool = new DiscreteSampler(c.pool.offsetUs);
     const initial = new DiscreteSampler(c.initial.offsetUs);
     const length = new DiscreteSampler(c.length);
+    const connection = connectionSampler(c.conns);
     const unitGaps =
       c.units?.mode === 'dispatch'
         ? InverseCdfSampler.fromSketch(c.units.gapUs)
@@ -159,6 +164,7 @@ export function createWorkloadSampler(
       arrivalBucketUs: c.arrivals.bucketUs,
       arrivalCounts: c.arrivals.counts,
       arrivalSpanUs: c.timing.spanUs,
+      connection,
       sessionLength: (rng) =>
         length.empty ? 1 : Math.max(1, Math.round(length.sample(rng))),
       thinkTimeUs: (prev, next, rng) =>
@@ -242,4 +248,24 @@ function sketchMean(state: KllSketchState): number {
   for (let i = 0; i < values.length; i++)
     sum += (values[i] as number) * (weights[i] as number);
   return total > 0 ? sum / total : 0;
+}
+
+/** Draws a session's connection attributes by the class's counts (none drawn for one kind). */
+function connectionSampler(
+  conns: SessionClassState['conns'],
+): (rng: Rng) => ConnAttributes | undefined {
+  if (!conns || conns.length === 0) return () => undefined;
+  const list = conns.map(({ sessions: _, ...attrs }) =>
+    Object.keys(attrs).length === 0 ? undefined : attrs,
+  );
+  if (list.length === 1) return () => list[0];
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const c of conns) cumulative.push((total += c.sessions));
+  return (rng) => {
+    const u = rng.next() * total;
+    let i = 0;
+    while (i < cumulative.length - 1 && (cumulative[i] as number) <= u) i++;
+    return list[i];
+  };
 }

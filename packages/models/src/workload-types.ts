@@ -1,4 +1,5 @@
 import type {
+  ConnAttributes,
   ParamValue,
   QueryTemplate,
   Rng,
@@ -139,6 +140,12 @@ export interface SessionClassSampler {
    * only its first `span + 1 − (buckets − 1) × width` µs. Absent: every bucket is whole.
    */
   readonly arrivalSpanUs?: number | undefined;
+  /**
+   * The connection attributes of a new session of this class (user, database, application name),
+   * drawn by the class's counts; undefined when the source named none. Draws from `rng` only when
+   * the class has several.
+   */
+  connection(rng: Rng): ConnAttributes | undefined;
   /** Statements of a session that ends (initial and arriving sessions), ≥ 1. */
   sessionLength(rng: Rng): number;
   thinkTimeUs(

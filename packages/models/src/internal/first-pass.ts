@@ -14,6 +14,7 @@ import { SlotFitter } from './param-fit';
 import { SequenceBuffer } from './sequence-buffer';
 import type { CaptureBounds } from './session-classes';
 import {
+  ConnKeys,
   DominantMixes,
   SessionProfiles,
   TemplateTally,
@@ -24,6 +25,8 @@ import { SessionTracker } from './sessions';
 import { CaptureSessions } from './unit-shards';
 
 const PROGRESS_EVERY = 65_536;
+/** Closed sessions whose connection attributes are remembered for their later pieces. */
+const RECENT_CONNS = 65_536;
 
 /** Session ordinal → close index, in a growable typed array. */
 export class OrdinalMap {
@@ -59,6 +62,8 @@ interface FitSession extends TrackedSession {
   lastStartUs: number;
   maxGapUs: number;
   tally: TemplateTally;
+  /** Index of the session's connection attributes in {@link FirstPass.connKeys} (0: none). */
+  conn: number;
   /** False for another shard's session (a sharded fit tracks it only for the capture's bounds). */
   mine: boolean;
 }
@@ -113,6 +118,14 @@ export class FirstPass {
     endUs: -Infinity,
   };
   readonly profiles = new SessionProfiles();
+  /** The distinct connection attributes of the sessions (trace `conn`). */
+  readonly connKeys = new ConnKeys();
+  /**
+   * Connection attributes of recently closed sessions, by id: a session split into pieces (idle,
+   * or past the event cap) names them on its first event only, and its later pieces take them
+   * from here. Bounded: the oldest of {@link RECENT_CONNS} entries go first.
+   */
+  readonly #recentConn = new Map<string, number>();
   readonly mixes = new DominantMixes();
   /** A shard's record of every session of the capture (template-mix aliases, dispatched units). */
   readonly capture: CaptureSessions | undefined;
@@ -159,6 +172,10 @@ export class FirstPass {
       lastStartUs: first.startUs,
       maxGapUs: 0,
       tally: new TemplateTally(),
+      conn:
+        first.conn !== undefined
+          ? this.connKeys.intern(first.conn)
+          : (this.#recentConn.get(id) ?? 0),
       mine: owns ? owns(id) : true,
     };
   }
@@ -176,7 +193,15 @@ export class FirstPass {
       events: s.events,
       maxGapUs: s.maxGapUs,
       dominant: s.tally.dominant,
+      conn: s.conn,
     };
+    if (s.conn !== 0) {
+      const recent = this.#recentConn;
+      recent.delete(s.id);
+      recent.set(s.id, s.conn);
+      if (recent.size > RECENT_CONNS)
+        recent.delete(recent.keys().next().value as string);
+    }
     if (!s.mine) {
       this.capture?.add(summary, s.tally, {
         ordinal: s.ordinal,

@@ -1,15 +1,15 @@
 import { KllSketch, kllWeightedItems } from '@stb/core';
-import type { Rng } from '@stb/core';
+import type { ConnAttributes, Rng } from '@stb/core';
 import type { KllSketchState } from '../state-schemas';
 
 /**
  * Per-session summaries recorded when a session closes during the fit's first pass (in close
  * order), and the session classes derived from them once the capture's bounds are known.
  *
- * Memory: 45 bytes per session (five float64, one int32, one byte), in growable typed arrays. This is the one part of
+ * Memory: 49 bytes per session (five float64, two int32, one byte), in growable typed arrays. This is the one part of
  * the fit that grows with sessions rather than with open sessions; it is what lets pooled
  * connections be told apart from short sessions (censoring needs the capture's end, which is
- * known only after the pass). 1,000,000 sessions take about 45 MB.
+ * known only after the pass). 1,000,000 sessions take about 49 MB.
  */
 export class SessionProfiles {
   size = 0;
@@ -21,6 +21,8 @@ export class SessionProfiles {
   maxGapUs = new Float64Array(this.#cap);
   /** Template index of the session's most frequent template. */
   dominant = new Int32Array(this.#cap);
+  /** The session's connection attributes, as an index into the fit's {@link ConnKeys} (0: none). */
+  conn = new Int32Array(this.#cap);
   /** 1 when the session was still open when the capture ended. */
   openAtEnd = new Uint8Array(this.#cap);
 
@@ -40,6 +42,7 @@ export class SessionProfiles {
     this.events = grow(this.events, (n) => new Float64Array(n));
     this.maxGapUs = grow(this.maxGapUs, (n) => new Float64Array(n));
     this.dominant = grow(this.dominant, (n) => new Int32Array(n));
+    this.conn = grow(this.conn, (n) => new Int32Array(n));
     this.openAtEnd = grow(this.openAtEnd, (n) => new Uint8Array(n));
   }
 
@@ -53,6 +56,7 @@ export class SessionProfiles {
     this.events[i] = s.events;
     this.maxGapUs[i] = s.maxGapUs;
     this.dominant[i] = s.dominant;
+    this.conn[i] = s.conn;
     this.openAtEnd[i] = openAtEnd ? 1 : 0;
     return i;
   }
@@ -66,6 +70,43 @@ export interface SessionSummary {
   events: number;
   maxGapUs: number;
   dominant: number;
+  /** Index of the session's connection attributes in the fit's {@link ConnKeys} (0: none). */
+  conn: number;
+}
+
+/** At most this many distinct connection attribute sets are told apart; later ones count as none. */
+export const MAX_CONN_KEYS = 4096;
+
+/**
+ * The distinct connection attributes of a fit's sessions (trace `conn`), interned in order of
+ * first appearance: index 0 is "none named". The key is the attributes' JSON in the order user,
+ * database, application, so equal attributes give one key whatever their record's key order.
+ * Every shard of a sharded fit reads every event in one order, so all shards intern alike.
+ */
+export class ConnKeys {
+  readonly keys: string[] = [''];
+  readonly #index = new Map<string, number>([['', 0]]);
+
+  /** The index of `conn` (0 for undefined, or past {@link MAX_CONN_KEYS} distinct sets). */
+  intern(conn: ConnAttributes | undefined): number {
+    if (conn === undefined) return 0;
+    const key = connKey(conn);
+    const i = this.#index.get(key);
+    if (i !== undefined) return i;
+    if (this.keys.length >= MAX_CONN_KEYS) return 0;
+    this.#index.set(key, this.keys.length);
+    this.keys.push(key);
+    return this.keys.length - 1;
+  }
+}
+
+/** The canonical key of connection attributes ('' when none is named). */
+export function connKey(conn: ConnAttributes): string {
+  const o: ConnAttributes = {};
+  if (conn.user !== undefined) o.user = conn.user;
+  if (conn.database !== undefined) o.database = conn.database;
+  if (conn.application !== undefined) o.application = conn.application;
+  return Object.keys(o).length === 0 ? '' : JSON.stringify(o);
 }
 
 /** Running per-session template counts, to find the dominant template at close. */
@@ -145,6 +186,8 @@ export interface ClassDraft<TDominant = number> {
   statements: number;
   /** Close index of the first member session (for deterministic ordering). */
   firstMember: number;
+  /** Sessions per connection attributes key ({@link connKey}; '' = none named). */
+  conns: Map<string, number>;
 }
 
 /** The classes of a fit and each session's class (by close index). */
@@ -186,6 +229,8 @@ export interface ClassifyOptions {
    * capture: what a shard uses); overrides `mixes`.
    */
   alias?: ReadonlyMap<number, number>;
+  /** The fit's connection attribute keys (profile `conn` index → key); default: none named. */
+  connKeys?: readonly string[];
 }
 
 /** Smallest share (of sessions, or of statements) a behaviour class needs to stay on its own. */
@@ -215,8 +260,8 @@ export interface GroupedClasses<TDominant> {
 }
 
 /**
- * The class rule, shared by a fit and a merge of shard fits: groups (keyed by pooled or not and
- * the dominant template) with less than 5 % of the sessions and of the statements go to one
+ * The class rule, shared by a fit and a merge of shard fits: groups (keyed by pooled or not, the
+ * connection attributes and the dominant template) with less than 5 % of the sessions and of the statements go to one
  * "other" class of their kind, as do groups beyond the 14 largest (by statements, ties by first
  * member); classes are ordered by their first member.
  */
@@ -247,11 +292,12 @@ export function groupClasses<TDominant>(
   for (const [k, g] of ranked) {
     const t = target.get(k) as string;
     const m = merged.get(t);
-    if (!m) merged.set(t, { ...g });
+    if (!m) merged.set(t, { ...g, conns: new Map(g.conns) });
     else {
       m.sessions += g.sessions;
       m.statements += g.statements;
       m.firstMember = Math.min(m.firstMember, g.firstMember);
+      for (const [k, n] of g.conns) m.conns.set(k, (m.conns.get(k) ?? 0) + n);
     }
   }
   const classes = [...merged.values()].sort(
@@ -289,8 +335,9 @@ export function mixAliases(
 }
 
 /**
- * Decides each session's role (pool / initial / arrival) and groups sessions into classes by
- * behaviour: pooled or not, then the dominant template ({@link groupClasses}), where dominant
+ * Decides each session's role (pool / initial / arrival) and groups sessions into classes: by
+ * their connection attributes first (user, database, application), then by behaviour: pooled or
+ * not, then the dominant template ({@link groupClasses}), where dominant
  * templates whose sessions share a template mix (`options.mixes`, total variation < 0.25) count as
  * one.
  */
@@ -341,10 +388,11 @@ export function classifySessions(
   const alias =
     options.alias ??
     (options.mixes ? mixAliases(p, options.mixes) : new Map<number, number>());
-  // group by (pool, dominant template)
+  // group by (pool, connection attributes, dominant template)
+  const connKeys = options.connKeys ?? [''];
   const key = (i: number): string => {
     const d = p.dominant[i] as number;
-    return `${roleOf[i] === SessionRole.Pool ? 'p' : 's'}:${alias.get(d) ?? d}`;
+    return `${roleOf[i] === SessionRole.Pool ? 'p' : 's'}:${p.conn[i] as number}:${alias.get(d) ?? d}`;
   };
   const groups = new Map<string, ClassDraft>();
   for (let i = 0; i < p.size; i++) {
@@ -358,9 +406,12 @@ export function classifySessions(
         sessions: 0,
         statements: 0,
         firstMember: i,
+        conns: new Map(),
       };
       groups.set(k, g);
     }
+    const ck = connKeys[p.conn[i] as number] ?? '';
+    g.conns.set(ck, (g.conns.get(ck) ?? 0) + 1);
     g.sessions++;
     g.statements += p.events[i] as number;
   }
@@ -472,4 +523,39 @@ export class DiscreteSampler {
     }
     return this.#values[lo] as number;
   }
+}
+
+/** One entry of a class's connection attributes: the attributes and how many sessions had them. */
+export type ClassConn = ConnAttributes & { sessions: number };
+
+/**
+ * A class's connection attributes for its state: most sessions first (ties by key); attributes
+ * named by fewer than `minSessions` sessions (strict privacy's k) count as none named. Undefined
+ * when the class's sessions name none.
+ */
+export function classConns(
+  conns: ReadonlyMap<string, number>,
+  minSessions: number,
+): ClassConn[] | undefined {
+  const kept = new Map<string, number>();
+  for (const [k, n] of conns) {
+    const key = n >= minSessions ? k : '';
+    kept.set(key, (kept.get(key) ?? 0) + n);
+  }
+  if ([...kept.keys()].every((k) => k === '')) return undefined;
+  return [...kept.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([k, n]) => ({
+      ...(k === '' ? {} : (JSON.parse(k) as ConnAttributes)),
+      sessions: n,
+    }));
+}
+
+/** The part of a class label that names its connection attributes (` of web@shop/app`, or ''). */
+export function connLabel(conns: readonly ClassConn[] | undefined): string {
+  if (!conns || conns.length === 0) return '';
+  if (conns.length > 1) return ` of ${conns.length} connection kinds`;
+  const c = conns[0] as ClassConn;
+  const who = `${c.user ?? ''}${c.database !== undefined ? `@${c.database}` : ''}`;
+  return ` of ${who}${c.application !== undefined ? `/${c.application}` : ''}`;
 }

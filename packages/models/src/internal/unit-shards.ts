@@ -75,9 +75,9 @@ export class CaptureSessions {
   classify(
     resolutionUs: number,
     bounds: CaptureBounds,
-    alias: ReadonlyMap<number, number>,
+    o: { alias: ReadonlyMap<number, number>; connKeys: readonly string[] },
   ): SessionClassing {
-    return classifySessions(this.profiles, resolutionUs, { bounds, alias });
+    return classifySessions(this.profiles, resolutionUs, { bounds, ...o });
   }
 
   /**
