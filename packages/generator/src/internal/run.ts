@@ -5,7 +5,7 @@
  * session, move it to its next statement, emit, skip a ghost, end); {@link runEvents} is the loop.
  */
 import { createRng } from '@stb/core';
-import type { ParamValue, Rng, TraceEvent } from '@stb/core';
+import type { ConnAttributes, ParamValue, Rng, TraceEvent } from '@stb/core';
 import type { SessionClassSampler, SessionParamState } from '@stb/models';
 import type { GenerateSummary } from '../generate-trace';
 import { renderCompiled } from '../render-sql';
@@ -63,6 +63,8 @@ interface OpenSession {
   txnIndex: number;
   /** The next event is the appended closing COMMIT; the session ends after it. */
   closing: boolean;
+  /** The session's connection attributes, until its first event carries them. */
+  conn: ConnAttributes | undefined;
   /**
    * Another shard's session simulated but not emitted, so shards still merge into the sequential
    * run: a pooled connection of a dispatched class (its timing takes part in the class's
@@ -230,6 +232,7 @@ class Run {
       inTxn: false,
       txnIndex: 0,
       closing: false,
+      conn: cls.connection(rng.derive(6)),
       ghost,
     };
     if (start.kind === SessionKind.Pool) {
@@ -383,6 +386,10 @@ class Run {
           : { kind: 'event', startUs, sessionId, templateId: id, params };
     if (plan.render && ti?.compiled)
       event.sql = renderCompiled(ti.compiled, params, plan.render);
+    if (s.conn !== undefined) {
+      event.conn = s.conn;
+      s.conn = undefined;
+    }
     s.prevEndUs = startUs + (durationUs ?? 0);
     counters.events++;
     if (s.closing) counters.closingEvents++;
