@@ -143,9 +143,33 @@ describe('issue 13: generated traces keep the original load', () => {
     const out = r.stdout.toString('utf8');
     expect(out).toMatch(/Session classes \(\d+\):/);
     expect(out).toMatch(/pooled connections/);
+    // classes by connection attributes first: the pool and the signups are two applications
+    expect(out).toMatch(/pooled connections of bench@bench\/pool-app/);
+    expect(out).toMatch(/sessions of bench@bench\/signup/);
     expect(out).toMatch(
       /Concurrency: \d+\.\d+ sessions open at once in the source/,
     );
+  }, 60_000);
+
+  it("a generated session connects as one of its class's connection attributes, in the original's mix", async () => {
+    const count = (file: string): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line.startsWith('{"kind":"event"')) continue;
+        const ev = JSON.parse(line) as { conn?: { application?: string } };
+        const app = ev.conn?.application;
+        if (app !== undefined) m.set(app, (m.get(app) ?? 0) + 1);
+      }
+      return m;
+    };
+    const o = count(path.join(dir, 'pg-mixed-pool-short.o.jsonl'));
+    const g = count(path.join(dir, 'pg-mixed-pool-short.g.jsonl'));
+    expect([...g.keys()].sort()).toEqual(['pool-app', 'signup']);
+    expect([...o.keys()].sort()).toEqual(['pool-app', 'signup']);
+    const share = (m: Map<string, number>): number =>
+      (m.get('signup') ?? 0) /
+      ((m.get('signup') ?? 0) + (m.get('pool-app') ?? 0));
+    expect(Math.abs(share(g) - share(o))).toBeLessThan(0.05);
   }, 60_000);
 
   it('generating from a log twice with one seed gives byte-identical files', async () => {
