@@ -10,7 +10,7 @@ import {
 /** A session of `n` statements from `firstS` to `lastS` (seconds), gaps ≤ `maxGapS`. */
 function session([firstS, lastS, maxGapS, n = 20, conn = 0]: number[]) {
   return {
-    conn: conn as number,
+    conn,
     firstUs: (firstS as number) * 1e6,
     lastStartUs: (lastS as number) * 1e6,
     lastEndUs: (lastS as number) * 1e6 + 1000,
