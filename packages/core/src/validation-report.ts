@@ -8,8 +8,11 @@ import { Dialect, QueryType } from './schema';
  * them for diagnostics. Wire schema: no `.transform()` / `.default()`.
  */
 
-/** Report format version, bumped on any breaking change to {@link ValidationReport}. */
-export const VALIDATION_REPORT_VERSION = 1 as const;
+/**
+ * Report format version, bumped on any breaking change to {@link ValidationReport}. Version 2 added
+ * the property `connections`.
+ */
+export const VALIDATION_REPORT_VERSION = 2 as const;
 
 /** Properties the validator compares, in report order. */
 export const VALIDATION_PROPERTIES = [
@@ -26,6 +29,7 @@ export const VALIDATION_PROPERTIES = [
   'durations',
   'statementRate',
   'concurrency',
+  'connections',
 ] as const;
 /** Id of one compared property. */
 export const ValidationPropertyId = z.enum(VALIDATION_PROPERTIES);

@@ -189,6 +189,9 @@ export class SlotStats {
   }
 }
 
+/** Distinct connection-attribute sets counted per trace; more are counted together as one. */
+const MAX_CONN_KINDS = 4096;
+
 /**
  * Single-pass statistics of one trace. Memory: O(templates × slots × sketch size + bigrams + open
  * sessions), never O(events).
@@ -198,6 +201,10 @@ export class TraceCollector {
   events = 0;
   sessions = 0;
   eventsWithDuration = 0;
+  /** Sessions by connection attributes (canonical key), at most {@link MAX_CONN_KINDS} kinds. */
+  readonly conns = new Map<string, number>();
+  /** Sessions whose first event names connection attributes. */
+  connNamed = 0;
   readonly templateCounts: number[] = [];
   readonly bigrams = new Map<number, number>();
   readonly slots: (SlotStats[] | undefined)[] = [];
@@ -256,6 +263,7 @@ export class TraceCollector {
     let s = this.#open.get(e.sessionId);
     if (s === undefined) {
       this.sessions++;
+      if (e.conn !== undefined) this.#countConn(e.conn);
       this.sessionStarts.update(t - this.firstUs);
       this.#bump(bigramKey(START, tpl));
       s = {
@@ -305,6 +313,18 @@ export class TraceCollector {
 
   #bump(key: number): void {
     this.bigrams.set(key, (this.bigrams.get(key) ?? 0) + 1);
+  }
+
+  #countConn(conn: NonNullable<TraceEvent['conn']>): void {
+    this.connNamed++;
+    let key = JSON.stringify([
+      conn.user ?? null,
+      conn.database ?? null,
+      conn.application ?? null,
+    ]);
+    if (!this.conns.has(key) && this.conns.size >= MAX_CONN_KINDS)
+      key = 'other';
+    this.conns.set(key, (this.conns.get(key) ?? 0) + 1);
   }
 
   /** Closes the least recently active quarter of the open sessions. */

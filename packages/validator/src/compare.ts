@@ -46,6 +46,7 @@ const LABELS: Record<ValidationPropertyId, string> = {
   durations: 'Durations',
   statementRate: 'Statement rate over time',
   concurrency: 'Concurrency over time',
+  connections: 'Connection attributes',
 };
 
 /** Display label of a property. @internal */
@@ -211,6 +212,33 @@ export function compareQueryTypes(
     return out;
   };
   return compareCounts(count(a), count(b));
+}
+
+/**
+ * Sessions by connection attributes (user, database, application: the trace's `conn` on a
+ * session's first event), sessions without any counted as one more kind. Not applicable when
+ * neither trace names any. @internal
+ */
+export function compareConnections(
+  a: TraceCollector,
+  b: TraceCollector,
+): Comparison {
+  if (a.sessions === 0 || b.sessions === 0)
+    return notApplicable('A trace is empty.');
+  if (a.connNamed === 0 && b.connNamed === 0)
+    return notApplicable('Neither trace names connection attributes.');
+  const keys = new Set<string>([...a.conns.keys(), ...b.conns.keys()]);
+  const xa: number[] = [];
+  const xb: number[] = [];
+  for (const k of keys) {
+    xa.push(a.conns.get(k) ?? 0);
+    xb.push(b.conns.get(k) ?? 0);
+  }
+  xa.push(a.sessions - a.connNamed);
+  xb.push(b.sessions - b.connNamed);
+  const c = compareCounts(xa, xb);
+  c.note = 'Sessions by user, database and application name.';
+  return c;
 }
 
 /** Bigram distribution within sessions (including the session-start → first template pair). @internal */

@@ -27,6 +27,7 @@ import {
   buildTemplateRows,
   compareBurstiness,
   compareParameters,
+  compareConnections,
   compareQueryTypes,
   compareRepeatRate,
   compareSessionArrival,
@@ -383,6 +384,7 @@ export async function validateTraces(
       : notApplicable('Durations are not present in both traces.'),
     statementRate: rate.comparison,
     concurrency: concurrency.comparison,
+    connections: compareConnections(a, b),
   };
   const { properties, score } = scoreProperties(comparisons, weights);
   if (score === null)

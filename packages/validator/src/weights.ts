@@ -11,7 +11,7 @@ export type ValidationWeights = Record<ValidationPropertyId, number>;
  * Default weights of the composite score (see docs/validation-metrics.md). What a benchmark
  * reproduces first (which statements, in which order, with which parameters) and how hard it
  * loads the server (statement rate and concurrency over time) weigh 2; timing shape and repeats
- * weigh 1; the session arrival curve and durations (often absent or target-dependent) weigh 0.5.
+ * weigh 1, and so does the mix of connection attributes (users, databases, applications); the session arrival curve and durations (often absent or target-dependent) weigh 0.5.
  */
 export const defaultWeights: Readonly<ValidationWeights> = Object.freeze({
   queryTypes: 1,
@@ -27,6 +27,7 @@ export const defaultWeights: Readonly<ValidationWeights> = Object.freeze({
   durations: 0.5,
   statementRate: 2,
   concurrency: 2,
+  connections: 1,
 });
 
 function invalid(message: string): StbError {
