@@ -13,7 +13,7 @@ import {
   nowMs,
 } from './wire';
 import { Alarm } from './alarm';
-import { DueQueue } from './schedule';
+import { DueQueue, INLINE_MS } from './schedule';
 import type {
   BatchMessage,
   ExecutorSummary,
@@ -218,7 +218,8 @@ export class Executor {
       ...(cfg.scheduler !== 'timer' && !cfg.closed
         ? {
             alarm: (fire: () => void) => {
-              const a = new Alarm({ fire });
+              // fires INLINE_MS early: the queue spins that last stretch (its inline wait)
+              const a = new Alarm({ fire, leadMs: INLINE_MS });
               return {
                 ready: a.ready,
                 arm: (at: number) => a.arm(this.#t0 + at),
