@@ -627,18 +627,19 @@ async function runWorkload(
     totals: p.totals,
   });
   try {
-    dispatch = await dispatchEvents({
-      events: p.trace.events,
-      lanes,
-      table: p.table,
-      strategy,
-      t0,
-      readOnly: options.readOnly === true,
-      maxQueries: options.maxQueries ?? Infinity,
-      ...(options.shard ? { shard: options.shard } : {}),
-      isStopping: () => stop.stopping,
-      wait: (ms) => stop.wait(ms),
-    });
+    dispatch = await dispatchEvents(
+      {
+        events: p.trace.events,
+        lanes,
+        table: p.table,
+        strategy,
+        t0,
+        readOnly: options.readOnly === true,
+        maxQueries: options.maxQueries ?? Infinity,
+        ...(options.shard ? { shard: options.shard } : {}),
+      },
+      stop,
+    );
     for (const lane of lanes)
       if (!lane.crashed) lane.post({ type: stop.stopping ? 'stop' : 'end' });
     await waitLanes(lanes, {

@@ -8,8 +8,13 @@ import { Worker } from 'node:worker_threads';
  * responses are read as soon as they arrive. With nothing armed the worker waits without a
  * timeout: an idle runner uses no CPU.
  *
- * The worker wakes `earlyMs` before the deadline and spins the rest (at most `earlyMs` of CPU per
- * deadline), which absorbs the kernel's timer slack (50 µs by default on Linux).
+ * The worker wakes `earlyMs` before the deadline and spins to `leadMs` before it (at most
+ * `earlyMs − leadMs` of CPU per deadline, plus the kernel's timer slack, 50 µs by default on
+ * Linux), then fires. Firing `leadMs` early pays for the owner's own wake-up (the futex wake of its
+ * event loop and the promise's callback take tens of µs): the owner spins the last stretch to the
+ * deadline itself (`DueQueue` does, for anything due within its `inlineMs`), so the statement
+ * starts at its due time instead of one wake-up after it. Both spins happen only with a deadline
+ * this close: an idle runner still uses no CPU.
  */
 
 /** Layout of the shared cells: [generation, fired, stop] Int32, then the deadline Float64 (epoch ms). */
@@ -22,6 +27,7 @@ const { workerData } = require('node:worker_threads');
 const i32 = new Int32Array(workerData.sab, 0, 3);
 const f64 = new Float64Array(workerData.sab, 16, 1);
 const early = workerData.earlyMs;
+const lead = workerData.leadMs;
 const now = () => performance.timeOrigin + performance.now();
 for (;;) {
   const gen = Atomics.load(i32, 0);
@@ -30,7 +36,8 @@ for (;;) {
   if (at === Infinity) { Atomics.wait(i32, 0, gen); continue; }
   const wait = at - early - now();
   if (wait > 0 && Atomics.wait(i32, 0, gen, wait) !== 'timed-out') continue;
-  while (now() < at && Atomics.load(i32, 0) === gen);
+  const fireAt = at - lead;
+  while (now() < fireAt && Atomics.load(i32, 0) === gen);
   if (Atomics.load(i32, 0) !== gen) continue;
   Atomics.add(i32, 1, 1);
   Atomics.notify(i32, 1);
@@ -48,10 +55,15 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 /** Options of an {@link Alarm}. */
 export interface AlarmOptions {
-  /** Called on the owner's event loop when the armed deadline has passed. */
+  /**
+   * Called on the owner's event loop at most `leadMs` before the armed deadline (usually after
+   * it: the owner's wake-up takes about that long); the owner spins the rest.
+   */
   readonly fire: () => void;
-  /** Spin this long before each deadline (ms, default 0.05). */
+  /** The worker stops sleeping this long before each deadline and spins (ms, default 0.06). */
   readonly earlyMs?: number;
+  /** It fires this long before the deadline (ms, default 0; at most `earlyMs`). */
+  readonly leadMs?: number;
 }
 
 /** One alarm per thread that schedules (see the module comment). */
@@ -74,7 +86,11 @@ export class Alarm {
     this.#fire = options.fire;
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { sab, earlyMs: options.earlyMs ?? 0.05 },
+      workerData: {
+        sab,
+        earlyMs: options.earlyMs ?? 0.06,
+        leadMs: Math.min(options.leadMs ?? 0, options.earlyMs ?? 0.06),
+      },
       // a bare thread: no stdio, no env copy, a small heap
       stdout: false,
       stderr: false,
@@ -98,7 +114,10 @@ export class Alarm {
     this.#listen();
   }
 
-  /** Fires once at `at` (epoch ms, the `nowMs()` clock); replaces the deadline armed before. */
+  /**
+   * Fires once at `at − leadMs` (epoch ms, the `nowMs()` clock); replaces the deadline armed
+   * before.
+   */
   arm(at: number): void {
     if (this.#closed) return;
     this.#f64[0] = at;

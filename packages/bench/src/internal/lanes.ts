@@ -22,7 +22,10 @@ import type {
  */
 export interface Lane {
   readonly index: number;
+  /** Sends a message to the executor: every lane shares one function, which writes to `port`. */
   post(msg: ToExecutor): void;
+  /** The executor's end: a worker's `MessagePort`, or the inline executor itself. */
+  port: LanePort;
   /** Events waiting to be posted. */
   buffer: WireEvent[];
   /** Events handed to this lane. */
@@ -42,6 +45,22 @@ export interface Lane {
   done: Promise<void>;
 }
 
+/** Where a lane's messages go (`MessagePort.postMessage`, `Executor.postMessage`). */
+export interface LanePort {
+  postMessage(msg: ToExecutor): void;
+}
+
+/** A lane before its executor exists: messages are dropped. */
+const NO_PORT: LanePort = { postMessage: () => undefined };
+
+/**
+ * The `post` of every lane: one function for all lanes of all runs, so the runner's and the
+ * dispatcher's calls to `lane.post` always reach the same target.
+ */
+function postToPort(this: Lane, msg: ToExecutor): void {
+  this.port.postMessage(msg);
+}
+
 /** What a lane reports to the runner. */
 export interface LaneHandlers {
   batch(lane: Lane, m: BatchMessage): void;
@@ -57,7 +76,8 @@ export interface LaneHandlers {
 function newLane(index: number, windowEvents: number): Lane {
   return {
     index,
-    post: () => undefined,
+    post: postToPort,
+    port: NO_PORT,
     buffer: [],
     sent: 0,
     acked: 0,
@@ -97,7 +117,7 @@ export function createInlineLane(o: {
     sink: sinkFor(lane, o.handlers),
     ...(o.shared ? { shared: o.shared } : {}),
   });
-  lane.post = (m) => exec.handle(m);
+  lane.port = exec;
   lane.ready = exec.preconnect();
   lane.done = exec.done.then((s) => {
     lane.summary = s;
@@ -135,7 +155,7 @@ export function createWorkerLanes(o: {
     const lane = newLane(w, o.windowEvents);
     const { port1, port2 } = new MessageChannel();
     ports.push(port1);
-    lane.post = (m) => port1.postMessage(m);
+    lane.port = port1;
     let readyResolve!: () => void;
     let readyReject!: (e: unknown) => void;
     lane.ready = new Promise((res, rej) => {

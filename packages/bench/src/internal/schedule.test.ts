@@ -1,11 +1,14 @@
 import { createRng } from '@stb/core';
 import { Alarm } from './alarm';
-import { DueQueue } from './schedule';
+import { DueQueue, INLINE_MS } from './schedule';
 import type { DueAlarm } from './schedule';
 
-/** A precise alarm on the `performance.now()` clock. */
+/**
+ * A precise alarm on the `performance.now()` clock, firing `INLINE_MS` early as the executor's
+ * does (the queue spins the rest).
+ */
 const perfAlarm = (fire: () => void): DueAlarm => {
-  const a = new Alarm({ fire });
+  const a = new Alarm({ fire, leadMs: INLINE_MS });
   return {
     ready: a.ready,
     arm: (at) => a.arm(performance.timeOrigin + at),

@@ -6,11 +6,13 @@
  * approach for the last `spinMs`: event-loop turns (`setImmediate`) with short sleeps
  * (`Atomics.wait`, at most `sliceMs`) between them, so I/O callbacks still run between checks.
  * With `alarm` (the runner's default for replay and open loop), the wake-up is instead a precise
- * alarm: a helper thread sleeps to the deadline with microsecond resolution and wakes this
- * thread's event loop, which never blocks (alarm.ts). Each wake-up hands over every event that is
- * due at once, so a burst of simultaneous events starts in one turn of the event loop, and an
- * event due within `inlineMs` (30 µs) of a dispatch is waited for in a short spin rather than
- * through the alarm thread. Nothing is ever dispatched before its due time.
+ * alarm: a helper thread sleeps to just before the deadline with microsecond resolution and wakes
+ * this thread's event loop, which never blocks (alarm.ts); it fires `inlineMs` early, and the
+ * wake-up spins the rest here, so this thread's own wake-up time is not added to the lag. Each
+ * wake-up hands over every event that is due at once, so a burst of simultaneous events starts in
+ * one turn of the event loop, and an event due within `inlineMs` (30 µs) of a dispatch is waited
+ * for in a short spin rather than through the alarm thread. Nothing is ever dispatched before its
+ * due time.
  */
 
 /** Options of a {@link DueQueue}. */
@@ -46,8 +48,11 @@ export interface DueQueueOptions<T> {
   readonly inlineMs?: number;
 }
 
-/** Default {@link DueQueueOptions.inlineMs}. */
-const INLINE_MS = 0.03;
+/**
+ * Default {@link DueQueueOptions.inlineMs}; the executor's alarm fires this long before each
+ * deadline (`AlarmOptions.leadMs`), so the final stretch is always this queue's own spin.
+ */
+export const INLINE_MS = 0.03;
 
 /** What a {@link DueQueue} needs of a precise alarm; `at` is on the queue's clock. */
 export interface DueAlarm {

@@ -28,7 +28,14 @@ export interface DispatchContext {
   readonly readOnly: boolean;
   readonly maxQueries: number;
   readonly shard?: { readonly index: number; readonly count: number };
-  isStopping(): boolean;
+}
+
+/**
+ * The run's stop state as the dispatcher reads it (the runner's `StopControl`): passed as it is,
+ * so the hot loop reads a field instead of calling a closure per event.
+ */
+export interface DispatchStop {
+  readonly stopping: boolean;
   /** Sleeps up to `ms`; a batch, a starved executor or a stop wakes it early. */
   wait(ms: number): Promise<void>;
 }
@@ -60,8 +67,9 @@ export function isAbortError(err: unknown): boolean {
  */
 export async function dispatchEvents(
   ctx: DispatchContext,
+  stop: DispatchStop,
 ): Promise<DispatchCounts> {
-  const { lanes, table, strategy, t0, shard } = ctx;
+  const { lanes, table, strategy, t0, shard, readOnly, maxQueries } = ctx;
   const counts: DispatchCounts = { notRun: 0, skippedReadOnly: 0, sessions: 0 };
   const flushLane = (lane: Lane): void => {
     if (lane.buffer.length === 0) return;
@@ -88,7 +96,7 @@ export async function dispatchEvents(
   let lastYield = nowMs();
   try {
     for await (const ev of ctx.events) {
-      if (ctx.isStopping()) break;
+      if (stop.stopping) break;
       const sid = ev.sessionId;
       let route = routes.get(sid);
       if (route === undefined) {
@@ -101,11 +109,11 @@ export async function dispatchEvents(
       }
       if (route === 0) continue;
       const ti = table.indexOf(ev.templateId);
-      if (ctx.readOnly && table.writes(ti)) {
+      if (readOnly && table.writes(ti)) {
         counts.skippedReadOnly++;
         continue;
       }
-      if (dispatched >= ctx.maxQueries) break;
+      if (dispatched >= maxQueries) break;
       const due = strategy.due(ev);
       if (route < 0) {
         route = -route;
@@ -126,7 +134,7 @@ export async function dispatchEvents(
         const ahead = t0 + due - nowMs();
         if (ahead > LOOKAHEAD_MS) {
           flushAll();
-          await ctx.wait(ahead - LOOKAHEAD_MS / 2);
+          await stop.wait(ahead - LOOKAHEAD_MS / 2);
           lastYield = nowMs();
         } else if (++sinceCheck >= 64) {
           sinceCheck = 0;
@@ -146,17 +154,17 @@ export async function dispatchEvents(
         }
       }
       while (
-        !ctx.isStopping() &&
+        !stop.stopping &&
         !lane.crashed &&
         lane.sent - lane.acked >= lane.limit
       ) {
         flushAll();
-        await ctx.wait(1000);
+        await stop.wait(1000);
       }
     }
   } catch (err) {
     // a stop (signal) may surface as the reader's own abort error: the input just ends
-    if (!(ctx.isStopping() && isAbortError(err))) throw err;
+    if (!(stop.stopping && isAbortError(err))) throw err;
   }
   flushAll();
   return counts;

@@ -25,5 +25,9 @@ export function strategyFor(
 }
 
 export { dispatchEvents } from './dispatcher';
-export type { DispatchCounts, DispatchContext } from './dispatcher';
+export type {
+  DispatchCounts,
+  DispatchContext,
+  DispatchStop,
+} from './dispatcher';
 export type { DispatchStrategy } from './strategy';
