@@ -6,7 +6,7 @@ import type { LogFormatContext } from '../log-format';
 import { PG_SEVERITIES, PgProcessor } from '../internal/pg-processor';
 import type { PgEntry } from '../internal/pg-processor';
 import { parsePgTimestamp } from '../internal/time';
-import { parseLines } from '../internal/line-parser';
+import { parseLineBatches, parseLines } from '../internal/line-parser';
 import type { LineParser } from '../internal/line-parser';
 import { splitCsvlogRecord } from './csvlog-split';
 
@@ -216,6 +216,14 @@ function parseCsvlog(
   return parseLines(lines, new CsvlogParser(opts, ctx));
 }
 
+function parseCsvlogBatches(
+  lines: AsyncIterable<InputLine[]>,
+  opts: PostgresCsvlogOptions,
+  ctx: LogFormatContext,
+): AsyncGenerator<RawQueryEvent[]> {
+  return parseLineBatches(lines, new CsvlogParser(opts, ctx));
+}
+
 /** Sample check shared with detection: how many lines start a csvlog record. */
 function detectCsv(sample: readonly string[]): number {
   let tried = 0;
@@ -253,4 +261,5 @@ export const postgresCsvlog = defineLogFormat<PostgresCsvlogOptions>({
   dependencies: ['csv-parse'],
   detect: detectCsv,
   parse: parseCsvlog,
+  parseBatches: parseCsvlogBatches,
 });
