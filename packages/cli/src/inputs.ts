@@ -11,11 +11,12 @@ import {
   writeTrace,
 } from '@stb/core';
 import type {
+  EncodedTraceEvent,
   QueryTemplate,
   Dialect,
   TraceEvent,
   TraceHeader,
-  TraceRecord,
+  WritableTraceRecord,
   WriteTraceSummary,
 } from '@stb/core';
 import { assembleTraceBatches, extractTraceBatches } from '@stb/extractor';
@@ -83,12 +84,17 @@ export interface LogInputOptions {
   workers?: number | undefined;
   /** Tests: hand parsed events over in batches of at most this many (with `workers`). */
   handOffEvents?: number | undefined;
+  /**
+   * Give events as their JSON Lines text (`EncodedTraceEvent`), encoded as they enter the reorder
+   * window (`encodeEvents` of the extractor): for callers that only write the trace.
+   */
+  encodeEvents?: boolean | undefined;
 }
 
 /** A log being parsed and extracted into trace records. */
 export interface LogTrace {
-  /** Records in batches (arrays), as `writeTrace` takes them. */
-  records: AsyncIterable<TraceRecord[]>;
+  /** Records in batches (arrays), as `writeTrace` takes them (events encoded under `encodeEvents`). */
+  records: AsyncIterable<WritableTraceRecord[]>;
   /** The header yielded first (undefined before the records are read). */
   header(): TraceHeader | undefined;
   /** The templates yielded so far, in order. */
@@ -172,7 +178,7 @@ async function extractedLog(
   files: readonly string[],
   options: LogInputOptions,
 ): Promise<{
-  run: ExtractBatchRun;
+  run: ExtractBatchRun<TraceEvent | EncodedTraceEvent>;
   raw: () => ParseSummary;
   dialect: Dialect;
 }> {
@@ -199,7 +205,10 @@ async function extractedLog(
     });
     const started = await startParse(files, thread);
     return {
-      run: assembleTraceBatches(started.rest, { signal: options.signal }),
+      run: assembleTraceBatches(started.rest, {
+        signal: options.signal,
+        encodeEvents: options.encodeEvents === true,
+      }),
       raw: started.summary,
       dialect: thread.dialect() as Dialect,
     };
@@ -217,7 +226,10 @@ async function extractedLog(
     }),
   );
   return {
-    run: extractTraceBatches(started.rest, { signal: options.signal }),
+    run: extractTraceBatches(started.rest, {
+      signal: options.signal,
+      encodeEvents: options.encodeEvents === true,
+    }),
     raw: started.summary,
     dialect: started.first.dialect,
   };
@@ -253,7 +265,7 @@ export async function logRecords(
   };
   let headerRecord: TraceHeader | undefined;
   const templates: QueryTemplate[] = [];
-  async function* records(): AsyncGenerator<TraceRecord[]> {
+  async function* records(): AsyncGenerator<WritableTraceRecord[]> {
     headerRecord = header();
     yield [headerRecord];
     for await (const batch of run) {

@@ -148,12 +148,15 @@ export type {
   TraceStream,
 } from './io/trace-read';
 export { writeTrace, withTemplateRecords } from './io/trace-write';
+export type { WritableTraceRecord } from './io/trace-write';
+export { encodeTraceEvent, decodeTraceEvent } from './io/event-json';
+export type { EncodedTraceEvent } from './io/event-json';
 export type {
   WriteTraceOptions,
   WriteTraceSummary,
   TraceWriteProgress,
 } from './io/trace-write';
-export { csvSidecarPath } from './io/trace-format';
+export { csvSidecarPath, formatFromPath } from './io/trace-format';
 export { classifyInputHead, detectInputKind } from './io/detect-input';
 export type { InputKind } from './io/detect-input';
 export type { TraceFileFormat } from './io/trace-format';

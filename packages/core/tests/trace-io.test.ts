@@ -8,6 +8,8 @@ import {
   computeTemplateId,
   createTraceHeader,
   csvSidecarPath,
+  decodeTraceEvent,
+  encodeTraceEvent,
   isStbError,
   openTrace,
   readTraceRecords,
@@ -241,6 +243,46 @@ describe('trace round trips', () => {
       });
       expect(await collect(readTraceRecords(file))).toEqual([header]);
     }
+  });
+});
+
+describe('encoded events', () => {
+  it.each(FORMATS)(
+    '%s: the same bytes as the events written as objects',
+    async (name) => {
+      const plain = path.join(dir, `plain-${name}`);
+      const enc = path.join(dir, `enc-${name}`);
+      const a = await writeTrace(plain, trickyRecords);
+      const b = await writeTrace(
+        enc,
+        trickyRecords.map((r) => (r.kind === 'event' ? encodeTraceEvent(r) : r)),
+      );
+      expect({ ...b, path: plain }).toEqual(a);
+      expect(await fsp.readFile(enc)).toEqual(await fsp.readFile(plain));
+      if (name.startsWith('a.csv'))
+        expect(await fsp.readFile(csvSidecarPath(enc))).toEqual(
+          await fsp.readFile(csvSidecarPath(plain)),
+        );
+    },
+  );
+
+  it('decode gives the event as a reader of the trace sees it', () => {
+    for (const e of tricky) {
+      const enc = encodeTraceEvent(e);
+      expect(enc).toEqual({
+        kind: 'encoded-event',
+        templateId: e.templateId,
+        json: JSON.stringify(e),
+      });
+      expect(decodeTraceEvent(enc)).toEqual(e);
+    }
+  });
+
+  it('an encoded event of an undeclared template is refused', async () => {
+    const e = tricky[0] as TraceEvent;
+    await expect(
+      writeTrace(path.join(dir, 'enc-bad.jsonl'), [header, encodeTraceEvent(e)]),
+    ).rejects.toMatchObject({ code: 'STB_TRACE_UNKNOWN_TEMPLATE' });
   });
 });
 

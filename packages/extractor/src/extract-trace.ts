@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import {
   batch,
   clampDerivedStart,
+  encodeTraceEvent,
   map,
   ParseError,
   resolveWorkerFile,
@@ -9,6 +10,7 @@ import {
   TemplateCatalog,
   toStbError,
   type AnyIterable,
+  type EncodedTraceEvent,
   type OnInvalid,
   type QueryTemplate,
   type RawQueryEvent,
@@ -53,6 +55,17 @@ export interface ExtractOptions extends ExtractorOptions {
   progressIntervalMs?: number;
 }
 
+/** Options of {@link extractTraceBatches} and {@link assembleTraceBatches}. */
+export interface ExtractBatchOptions extends ExtractOptions {
+  /**
+   * Hold the events of the reorder window, and give them, encoded as their JSON Lines text
+   * ({@link EncodedTraceEvent}, exactly what `writeTrace` writes for the event) instead of as
+   * objects: a string per event is far cheaper for the garbage collector than the event's object
+   * graph while the window holds it. For callers that write the trace (`stb parse`); default false.
+   */
+  encodeEvents?: boolean;
+}
+
 /** Progress of a running extraction. */
 export interface ExtractProgress {
   events: number;
@@ -94,10 +107,13 @@ export interface ExtractRun extends AsyncIterable<TraceEvent | QueryTemplate> {
   summary(): ExtractSummary;
 }
 
-/** A running batched extraction: iterate it once for arrays of trace records. */
-export interface ExtractBatchRun extends AsyncIterable<
-  (TraceEvent | QueryTemplate)[]
-> {
+/**
+ * A running batched extraction: iterate it once for arrays of trace records (events as
+ * {@link EncodedTraceEvent} under `encodeEvents`).
+ */
+export interface ExtractBatchRun<
+  E extends TraceEvent | EncodedTraceEvent = TraceEvent,
+> extends AsyncIterable<(E | QueryTemplate)[]> {
   /** Every template met so far (grows while iterating). */
   readonly catalog: TemplateCatalog;
   /** Counts so far. */
@@ -227,19 +243,21 @@ interface RunState {
  * out trace records (each template right before its first event) in the order a sequential run
  * gives them. Synchronous, so batched callers pay no `await` per event.
  */
-class TraceAssembler {
-  readonly #buffer: ReorderBuffer<TraceEvent>;
+class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
+  readonly #buffer: ReorderBuffer<E>;
   readonly #sessions = new Map<string, SessionState>();
   readonly #emitted = new Set<string>();
   readonly #onInvalid: OnInvalid;
-  #pendingEvent: TraceEvent | undefined;
+  readonly #encode: boolean;
+  #pendingEvent: E | undefined;
 
   constructor(
     readonly state: RunState,
-    options: ExtractOptions,
+    options: ExtractBatchOptions,
   ) {
     this.#onInvalid = options.onInvalid ?? 'throw';
-    this.#buffer = new ReorderBuffer<TraceEvent>(
+    this.#encode = options.encodeEvents === true;
+    this.#buffer = new ReorderBuffer<E>(
       options.reorderWindowUs ?? 10_000_000,
       options.maxReorderEvents ?? 100_000,
     );
@@ -312,12 +330,16 @@ class TraceAssembler {
       ev.durationUs === undefined ? undefined : ev.startUs + ev.durationUs;
     const key = ev.startUs > st.lastKey ? ev.startUs : st.lastKey;
     st.lastKey = key;
-    this.#buffer.push(key, ev);
+    // The event is final here (txn index, start): encoded now, it is written as it is.
+    this.#buffer.push(
+      key,
+      (this.#encode ? encodeTraceEvent(ev) : ev) as E,
+    );
     return true;
   }
 
   /** The next record to yield (a template before its first event), or undefined. */
-  next(all: boolean): TraceEvent | QueryTemplate | undefined {
+  next(all: boolean): E | QueryTemplate | undefined {
     if (this.#pendingEvent) {
       const e = this.#pendingEvent;
       this.#pendingEvent = undefined;
@@ -337,7 +359,7 @@ class TraceAssembler {
   }
 
   /** Moves every ready record (all of them when `all`) to `out`. */
-  drain(all: boolean, out: (TraceEvent | QueryTemplate)[]): void {
+  drain(all: boolean, out: (E | QueryTemplate)[]): void {
     for (let rec = this.next(all); rec !== undefined; rec = this.next(all))
       out.push(rec);
   }
@@ -400,8 +422,20 @@ function ticker(options: ExtractOptions, state: RunState): () => void {
  */
 export function extractTraceBatches(
   source: AnyIterable<RawQueryEvent[]>,
-  options: ExtractOptions = {},
-): ExtractBatchRun {
+  options: ExtractBatchOptions & { encodeEvents: true },
+): ExtractBatchRun<EncodedTraceEvent>;
+export function extractTraceBatches(
+  source: AnyIterable<RawQueryEvent[]>,
+  options?: ExtractBatchOptions & { encodeEvents?: false },
+): ExtractBatchRun;
+export function extractTraceBatches(
+  source: AnyIterable<RawQueryEvent[]>,
+  options: ExtractBatchOptions,
+): ExtractBatchRun<TraceEvent | EncodedTraceEvent>;
+export function extractTraceBatches(
+  source: AnyIterable<RawQueryEvent[]>,
+  options: ExtractBatchOptions = {},
+): ExtractBatchRun<TraceEvent | EncodedTraceEvent> {
   return startRun((state) => runBatches(source, options, state));
 }
 
@@ -440,16 +474,31 @@ export function extractResult(
  */
 export function assembleTraceBatches(
   source: AnyIterable<WorkerResult[]>,
-  options: ExtractOptions = {},
-): ExtractBatchRun {
+  options: ExtractBatchOptions & { encodeEvents: true },
+): ExtractBatchRun<EncodedTraceEvent>;
+export function assembleTraceBatches(
+  source: AnyIterable<WorkerResult[]>,
+  options?: ExtractBatchOptions & { encodeEvents?: false },
+): ExtractBatchRun;
+export function assembleTraceBatches(
+  source: AnyIterable<WorkerResult[]>,
+  options: ExtractBatchOptions,
+): ExtractBatchRun<TraceEvent | EncodedTraceEvent>;
+export function assembleTraceBatches(
+  source: AnyIterable<WorkerResult[]>,
+  options: ExtractBatchOptions = {},
+): ExtractBatchRun<TraceEvent | EncodedTraceEvent> {
   return startRun((state) => assemble(source, options, state));
 }
 
+/** A trace record of a batched run: events as objects, or encoded (`encodeEvents`). */
+type BatchRecord = TraceEvent | EncodedTraceEvent | QueryTemplate;
+
 async function* runBatches(
   source: AnyIterable<RawQueryEvent[]>,
-  options: ExtractOptions,
+  options: ExtractBatchOptions,
   state: RunState,
-): AsyncGenerator<(TraceEvent | QueryTemplate)[]> {
+): AsyncGenerator<BatchRecord[]> {
   const ex = await createExtractor(extractorOptions(options));
   yield* assemble(
     map(source, (raws) => raws.map((raw) => extractResult(ex, raw))),
@@ -460,18 +509,21 @@ async function* runBatches(
 
 async function* assemble(
   source: AnyIterable<WorkerResult[]>,
-  options: ExtractOptions,
+  options: ExtractBatchOptions,
   state: RunState,
-): AsyncGenerator<(TraceEvent | QueryTemplate)[]> {
-  const asm = new TraceAssembler(state, options);
+): AsyncGenerator<BatchRecord[]> {
+  const asm = new TraceAssembler<TraceEvent | EncodedTraceEvent>(
+    state,
+    options,
+  );
   const tick = ticker(options, state);
   for await (const results of source) {
     tick();
-    const out: (TraceEvent | QueryTemplate)[] = [];
+    const out: BatchRecord[] = [];
     for (const r of results) if (asm.accept(r)) asm.drain(false, out);
     if (out.length > 0) yield out;
   }
-  const out: (TraceEvent | QueryTemplate)[] = [];
+  const out: BatchRecord[] = [];
   asm.drain(true, out);
   if (out.length > 0) yield out;
   options.onProgress?.({
@@ -487,7 +539,10 @@ async function* run(
   state: RunState,
 ): AsyncGenerator<TraceEvent | QueryTemplate> {
   const workers = Math.max(0, Math.floor(options.workers ?? 0));
-  const asm = new TraceAssembler(state, options);
+  const asm = new TraceAssembler<TraceEvent>(state, {
+    ...options,
+    encodeEvents: false,
+  });
   let seen = 0;
   const exOptions = extractorOptions(options);
   const tick = ticker(options, state);

@@ -20,6 +20,7 @@ export {
 export type { WorkerResult as ExtractedResult } from './worker';
 export type {
   ExtractOptions,
+  ExtractBatchOptions,
   ExtractProgress,
   ExtractRun,
   ExtractBatchRun,

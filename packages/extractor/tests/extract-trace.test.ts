@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  decodeTraceEvent,
   isStbError,
+  type EncodedTraceEvent,
   type QueryTemplate,
   type RawQueryEvent,
   type TraceEvent,
@@ -10,6 +12,9 @@ import {
 import {
   extractTrace,
   extractTraceBatches,
+  assembleTraceBatches,
+  extractResult,
+  createExtractor,
   type ExtractOptions,
 } from '../src/index';
 import { readMariaSample, readPgSample } from './sample-logs';
@@ -220,6 +225,52 @@ describe('extractTraceBatches', () => {
         const out: (TraceEvent | QueryTemplate)[] = [];
         for await (const b of run) out.push(...b);
         expect(out).toEqual(a.out);
+        expect(run.summary()).toEqual(a.run.summary());
+      }
+    },
+  );
+});
+
+describe('encodeEvents', () => {
+  it.each([
+    ['pg-tpcb-simple-logstatement', 'postgres'],
+    ['mariadb-sysbench-text', 'mysql'],
+  ])(
+    '%s: each event is the line stringifyTraceEvent writes for it, in the same order',
+    async (folder, dialect) => {
+      const raw =
+        dialect === 'postgres' ? readPgSample(folder) : readMariaSample(folder);
+      const a = await records(raw);
+      const batches: RawQueryEvent[][] = [];
+      for (let i = 0; i < raw.length; i += 500)
+        batches.push(raw.slice(i, i + 500));
+      const ex = await createExtractor();
+      const runs = [
+        extractTraceBatches(batches, { encodeEvents: true }),
+        assembleTraceBatches(
+          batches.map((b) => b.map((r) => extractResult(ex, r))),
+          { encodeEvents: true },
+        ),
+      ];
+      for (const run of runs) {
+        const out: (EncodedTraceEvent | QueryTemplate)[] = [];
+        for await (const b of run) out.push(...b);
+        expect(out.length).toBe(a.out.length);
+        let events = 0;
+        out.forEach((r, i) => {
+          const want = a.out[i] as TraceEvent | QueryTemplate;
+          if (want.kind === 'template') {
+            expect(r).toEqual(want);
+            return;
+          }
+          events++;
+          expect(r.kind).toBe('encoded-event');
+          const enc = r as EncodedTraceEvent;
+          expect(enc.templateId).toBe(want.templateId);
+          expect(enc.json).toBe(JSON.stringify(want));
+          expect(decodeTraceEvent(enc)).toEqual(JSON.parse(JSON.stringify(want)));
+        });
+        expect(events).toBeGreaterThan(0);
         expect(run.summary()).toEqual(a.run.summary());
       }
     },

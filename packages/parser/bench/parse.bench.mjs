@@ -247,7 +247,9 @@ async function main() {
         unit: 'MiB',
       },
     );
-    if (rg.events !== 3921 * g.copies)
+    // 3 921 statements per copy, one of them the capture's own logging switch (skipped as
+    // `logging-control` since that rule was added).
+    if (rg.events !== 3920 * g.copies)
       notes.push(`MISMATCH mysql-general: ${rg.events} events`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

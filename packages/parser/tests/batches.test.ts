@@ -3,7 +3,14 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { InputLine, RawQueryEvent } from '@stb/core';
-import { parseLogBatches, parseLogs, postgresStderr } from '@stb/parser';
+import {
+  mysqlGeneral,
+  parseLogBatches,
+  parseLogs,
+  postgresCsvlog,
+  postgresJsonlog,
+  postgresStderr,
+} from '@stb/parser';
 import type { LogFormatContext } from '@stb/parser';
 import { GENERATED } from './helpers';
 
@@ -79,11 +86,15 @@ it('several inputs and multi-line records across 1 MiB read chunks', async () =>
 });
 
 it.each([
-  'pg-logstatement-duration/postgresql.log.gz',
-  'pg-mindur-rds/postgresql.log.gz',
-])(
-  '%s: the stderr plugin gives the same events and reports per line and in batches',
-  async (f) => {
+  ['pg-logstatement-duration/postgresql.log.gz', postgresStderr],
+  ['pg-mindur-rds/postgresql.log.gz', postgresStderr],
+  ['pg-logstatement-duration/postgresql.csv.gz', postgresCsvlog],
+  ['pg-mindur-rds/postgresql.csv.gz', postgresCsvlog],
+  ['pg-logstatement-duration/postgresql.json.gz', postgresJsonlog],
+  ['mariadb-sysbench-small/general.log.gz', mysqlGeneral],
+] as const)(
+  '%s: the plugin gives the same events and reports per line and in batches',
+  async (f, plugin) => {
     const text = gunzipSync(readFileSync(path.join(GENERATED, f))).toString(
       'utf8',
     );
@@ -109,14 +120,13 @@ it.each([
     async function* each() {
       yield* lines;
     }
-    for await (const e of postgresStderr.parse(each(), {}, one.ctx))
-      perLine.push(e);
+    for await (const e of plugin.parse(each(), {}, one.ctx)) perLine.push(e);
     const two = context();
     const inBatches: RawQueryEvent[] = [];
     async function* arrays() {
       for (let i = 0; i < lines.length; i += 7) yield lines.slice(i, i + 7);
     }
-    const parseBatches = postgresStderr.parseBatches;
+    const parseBatches = plugin.parseBatches;
     expect(parseBatches).toBeDefined();
     for await (const b of parseBatches!(arrays(), {}, two.ctx))
       inBatches.push(...b);

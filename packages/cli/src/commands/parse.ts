@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { writeTrace } from '@stb/core';
+import { formatFromPath, writeTrace } from '@stb/core';
 import type { TraceFileFormat } from '@stb/core';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -97,6 +97,9 @@ export function register(program: Command, ctx: CliContext): void {
       ...(rate.totalMB > 0 ? { total: rate.totalMB } : {}),
       detail: rate.detail,
     });
+    const outFormat =
+      opts.outputFormat ??
+      (opts.output === '-' ? 'jsonl' : formatFromPath(opts.output));
     let log;
     let written;
     try {
@@ -108,6 +111,9 @@ export function register(program: Command, ctx: CliContext): void {
         formatPackages: opts.formatPackage,
         from: ctx.io.cwd,
         workers: opts.workers,
+        // JSONL and JSON write each event's line as it is: hold them so in the reorder window
+        // (a CSV row needs the fields).
+        encodeEvents: outFormat !== 'csv',
         signal: ctx.signal,
         onProgress: (n) => {
           rate.statements = n;

@@ -22,7 +22,8 @@ import {
   writeFailed,
   writeFileAtomic,
 } from './atomic-file';
-import { stringifyTraceEvent } from './event-json';
+import { decodeTraceEvent, stringifyTraceEvent } from './event-json';
+import type { EncodedTraceEvent } from './event-json';
 import type { TraceFileFormat } from './trace-format';
 import {
   CSV_COLUMNS,
@@ -145,11 +146,16 @@ async function openSink(output: string, gzip: boolean): Promise<Sink> {
   };
 }
 
+/** What {@link writeTrace} takes: trace records, and events already encoded as their line. */
+export type WritableTraceRecord = TraceRecord | EncodedTraceEvent;
+
 /** Receives the records of one output format. */
 interface FormatWriter {
   header(h: TraceHeader): Promise<void> | undefined;
   template(t: QueryTemplate): Promise<void> | undefined;
   event(e: TraceEvent): Promise<void> | undefined;
+  /** An event given as its JSON Lines text. */
+  encoded(e: EncodedTraceEvent): Promise<void> | undefined;
   end(): Promise<void>;
   cleanup(): Promise<void>;
 }
@@ -160,6 +166,7 @@ function jsonlWriter(out: ChunkedWriter): FormatWriter {
     header: line,
     template: line,
     event: (e) => out.push(`${stringifyTraceEvent(e)}\n`),
+    encoded: (e) => out.push(`${e.json}\n`),
     end: () => out.flush(),
     cleanup: async () => undefined,
   };
@@ -184,7 +191,7 @@ function csvWriter(
     rows = [];
     return out.push(text);
   };
-  return {
+  const w: FormatWriter = {
     header(h) {
       header = h;
       return out.push(
@@ -195,6 +202,7 @@ function csvWriter(
       templates.push(t);
       return undefined;
     },
+    encoded: (e) => w.event(decodeTraceEvent(e)),
     event(e) {
       rows.push([
         usToIso(e.startUs),
@@ -218,6 +226,7 @@ function csvWriter(
     },
     cleanup: async () => undefined,
   };
+  return w;
 }
 
 /**
@@ -235,6 +244,14 @@ function jsonWriter(out: ChunkedWriter, spoolDir: string): FormatWriter {
   let spool: ChunkedWriter | undefined;
   let spoolStream: Writable | undefined;
   let n = 0;
+  const spoolLine = (json: string) => {
+    if (!spool) {
+      trackTemp(spoolPath);
+      spoolStream = createWriteStream(spoolPath, { flags: 'wx' });
+      spool = new ChunkedWriter(spoolStream);
+    }
+    return spool.push(`${n++ === 0 ? '\n' : ',\n'}${json}`);
+  };
   return {
     header(h) {
       header = h;
@@ -244,14 +261,8 @@ function jsonWriter(out: ChunkedWriter, spoolDir: string): FormatWriter {
       templates.push(t);
       return undefined;
     },
-    event(e) {
-      if (!spool) {
-        trackTemp(spoolPath);
-        spoolStream = createWriteStream(spoolPath, { flags: 'wx' });
-        spool = new ChunkedWriter(spoolStream);
-      }
-      return spool.push(`${n++ === 0 ? '\n' : ',\n'}${stringifyTraceEvent(e)}`);
-    },
+    event: (e) => spoolLine(stringifyTraceEvent(e)),
+    encoded: (e) => spoolLine(e.json),
     async end() {
       if (header === undefined) return;
       await out.push(`${docHead(header, templates)},\n"events":[`);
@@ -297,7 +308,8 @@ function unknownTemplate(templateId: string, index: number): StbError {
  * spools events to a temporary file so templates can be listed first.
  * @param records The header, then template records each before its first event, then events
  * (see {@link withTemplateRecords}); arrays of records (batches) are written in order, with one
- * `await` per batch.
+ * `await` per batch. An event may come encoded ({@link encodeTraceEvent}): its text is written
+ * as it is (JSONL, JSON), or read back for a CSV row.
  * @example
  * await writeTrace('out.stb.jsonl.gz', withTemplateRecords(header, events, (id) => catalog.get(id)));
  * @throws StbError `STB_TRACE_MISSING_HEADER`, `STB_TRACE_UNKNOWN_TEMPLATE`,
@@ -305,7 +317,7 @@ function unknownTemplate(templateId: string, index: number): StbError {
  */
 export async function writeTrace(
   output: string,
-  records: AnyIterable<TraceRecord | readonly TraceRecord[]>,
+  records: AnyIterable<WritableTraceRecord | readonly WritableTraceRecord[]>,
   options: WriteTraceOptions = {},
 ): Promise<WriteTraceSummary> {
   const { signal, onProgress } = options;
@@ -331,7 +343,7 @@ export async function writeTrace(
   let sawHeader = false;
   const known = new Set<string>();
   try {
-    const one = (r: TraceRecord): Promise<void> | undefined => {
+    const one = (r: WritableTraceRecord): Promise<void> | undefined => {
       let pending: Promise<void> | undefined;
       if (!sawHeader) {
         if (r.kind !== 'header')
@@ -346,6 +358,11 @@ export async function writeTrace(
           throw unknownTemplate(r.templateId, index);
         events++;
         pending = fmt.event(r);
+      } else if (r.kind === 'encoded-event') {
+        if (!known.has(r.templateId))
+          throw unknownTemplate(r.templateId, index);
+        events++;
+        pending = fmt.encoded(r);
       } else if (r.kind === 'template') {
         if (!known.has(r.id)) {
           known.add(r.id);
@@ -368,12 +385,12 @@ export async function writeTrace(
     for await (const r of records) {
       if (Array.isArray(r)) {
         // A batch: one await per flush instead of one per record.
-        for (const x of r as readonly TraceRecord[]) {
+        for (const x of r as readonly WritableTraceRecord[]) {
           const pending = one(x);
           if (pending) await pending;
         }
       } else {
-        const pending = one(r as TraceRecord);
+        const pending = one(r as WritableTraceRecord);
         if (pending) await pending;
       }
     }

@@ -3,6 +3,8 @@ import type { InputLine, RawQueryEvent } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
 import { looksBinary } from '../internal/lines';
+import { parseLineBatches, parseLines } from '../internal/line-parser';
+import type { LineParser } from '../internal/line-parser';
 import {
   mysqlHeaderKind,
   mysqlLogOptions,
@@ -117,112 +119,104 @@ export function parseGeneralEntry(
   return entryScratch;
 }
 
-async function* parseGeneral(
-  lines: AsyncIterable<InputLine>,
-  opts: MysqlGeneralOptions,
-  ctx: LogFormatContext,
-): AsyncGenerator<RawQueryEvent> {
-  const offsetUs = offsetOptionUs(opts.utcOffset);
-  const sessions = new Map<string, MysqlSession>();
-  let curThread: string | undefined;
-  let lastTimeUs = NaN;
-  const trackResolution = resolutionTracker(ctx);
+/** The general-log reader: entry lines (and continuation lines of a statement) into events. */
+class GeneralParser implements LineParser {
+  readonly out: RawQueryEvent[] = [];
+  readonly #offsetUs: number;
+  readonly #sessions = new Map<string, MysqlSession>();
+  readonly #trackResolution: () => void;
+  #curThread: string | undefined;
+  #lastTimeUs = NaN;
   /** The statement being read (continuation lines may follow). */
-  let cur: RawQueryEvent | undefined;
+  #cur: RawQueryEvent | undefined;
   /** The last entry takes continuation lines (a statement, or a Prepare). */
-  let open = false;
-  const session = (thread: string): MysqlSession => {
-    let s = sessions.get(thread);
+  #open = false;
+
+  constructor(
+    opts: MysqlGeneralOptions,
+    readonly ctx: LogFormatContext,
+  ) {
+    this.#offsetUs = offsetOptionUs(opts.utcOffset);
+    this.#trackResolution = resolutionTracker(ctx);
+  }
+
+  #session(thread: string): MysqlSession {
+    let s = this.#sessions.get(thread);
     if (!s) {
-      s = { id: mysqlSessionId(thread, lastTimeUs) };
-      sessions.set(thread, s);
+      s = { id: mysqlSessionId(thread, this.#lastTimeUs) };
+      this.#sessions.set(thread, s);
     }
     return s;
-  };
-  for await (const { text, line } of lines) {
-    const e = parseGeneralEntry(text, offsetUs);
-    if (!e) {
-      const header = mysqlHeaderKind(text);
-      if (header) {
-        if (cur) yield cur;
-        cur = undefined;
-        open = false;
-        // A new server start: thread ids begin again.
-        if (header === 'start') sessions.clear();
-        ctx.report('header', line);
-      } else if (open && !looksBinary(text)) {
-        if (cur) cur.sql += '\n' + text;
-      } else {
-        ctx.report(
-          'invalid',
-          line,
-          looksBinary(text) ? 'binary data' : 'not a general log entry',
-        );
-      }
-      continue;
+  }
+
+  /** Completes the statement being read. */
+  #close(): void {
+    if (this.#cur) this.out.push(this.#cur);
+    this.#cur = undefined;
+  }
+
+  /** A line that is no entry: a server header, a continuation line, or invalid. */
+  #other(text: string, line: number): void {
+    const ctx = this.ctx;
+    const header = mysqlHeaderKind(text);
+    if (header) {
+      this.#close();
+      this.#open = false;
+      // A new server start: thread ids begin again.
+      if (header === 'start') this.#sessions.clear();
+      ctx.report('header', line);
+    } else if (this.#open && !looksBinary(text)) {
+      if (this.#cur) this.#cur.sql += '\n' + text;
+    } else {
+      ctx.report(
+        'invalid',
+        line,
+        looksBinary(text) ? 'binary data' : 'not a general log entry',
+      );
     }
+  }
+
+  line(text: string, line: number): void {
+    const e = parseGeneralEntry(text, this.#offsetUs);
+    if (!e) {
+      this.#other(text, line);
+      return;
+    }
+    const ctx = this.ctx;
+    const cur = this.#cur;
     // An SQL-level `EXECUTE stmt USING …` (a Query) is followed by an `Execute` line with the
     // prepared text and its values: one statement, whose text is the expansion (as the slow log
     // writes it).
     if (
       e.command === 'Execute' &&
       cur &&
-      curThread === e.thread &&
+      this.#curThread === e.thread &&
       SQL_EXECUTE.test(cur.sql)
     ) {
       cur.sql = e.argument;
-      curThread = undefined;
+      this.#curThread = undefined;
       ctx.report('execute-expansion', line);
-      continue;
+      return;
     }
-    if (cur) {
-      yield cur;
-      cur = undefined;
-    }
-    open = false;
+    this.#close();
+    this.#open = false;
     if (!Number.isNaN(e.timeUs)) {
-      lastTimeUs = e.timeUs;
-      trackResolution();
+      this.#lastTimeUs = e.timeUs;
+      this.#trackResolution();
     }
     const cmd = e.command;
-    if (cmd === 'Query' || cmd === 'Execute') {
-      const s = session(e.thread);
-      curThread = e.thread;
-      const ev: RawQueryEvent = {
-        sessionId: s.id,
-        sql: e.argument,
-        source: { file: ctx.file, line },
-        dialect: 'mysql',
-      };
-      if (!Number.isNaN(lastTimeUs)) ev.startUs = lastTimeUs;
-      if (s.user !== undefined) ev.user = s.user;
-      if (s.database !== undefined) ev.database = s.database;
-      if (s.client !== undefined) ev.client = s.client;
-      cur = ev;
-      open = true;
-    } else if (cmd === 'Connect') {
-      const s: MysqlSession = { id: mysqlSessionId(e.thread, lastTimeUs) };
-      sessions.set(e.thread, s);
-      // user@host on db using TCP/IP
-      const arg = e.argument;
-      const at = arg.indexOf('@');
-      const on = arg.indexOf(' on ');
-      if (at > 0 && on > at) {
-        s.user = arg.slice(0, at);
-        s.client = arg.slice(at + 1, on);
-        const using = arg.indexOf(' using ', on);
-        const db = arg.slice(on + 4, using === -1 ? arg.length : using);
-        if (db !== '') s.database = db;
-      }
+    if (cmd === 'Query' || cmd === 'Execute') this.#statement(e, line);
+    else if (cmd === 'Connect') {
+      this.#connect(e);
       ctx.report('connection', line);
     } else if (cmd === 'Quit') {
-      sessions.delete(e.thread);
+      this.#sessions.delete(e.thread);
       ctx.report('disconnection', line);
     } else if (cmd === 'Init DB') {
-      session(e.thread).database = e.argument;
+      this.#session(e.thread).database = e.argument;
       ctx.report('init-db', line);
     } else if (cmd === 'Prepare') {
-      open = true; // a multi-line prepared text continues on the next lines
+      this.#open = true; // a multi-line prepared text continues on the next lines
       ctx.report('prepare', line);
     } else if (cmd === 'Close stmt') {
       ctx.report('close-stmt', line);
@@ -230,7 +224,59 @@ async function* parseGeneral(
       ctx.report('other', line);
     }
   }
-  if (cur) yield cur;
+
+  #statement(e: GeneralEntry, line: number): void {
+    const s = this.#session(e.thread);
+    this.#curThread = e.thread;
+    const ev: RawQueryEvent = {
+      sessionId: s.id,
+      sql: e.argument,
+      source: { file: this.ctx.file, line },
+      dialect: 'mysql',
+    };
+    if (!Number.isNaN(this.#lastTimeUs)) ev.startUs = this.#lastTimeUs;
+    if (s.user !== undefined) ev.user = s.user;
+    if (s.database !== undefined) ev.database = s.database;
+    if (s.client !== undefined) ev.client = s.client;
+    this.#cur = ev;
+    this.#open = true;
+  }
+
+  #connect(e: GeneralEntry): void {
+    const s: MysqlSession = { id: mysqlSessionId(e.thread, this.#lastTimeUs) };
+    this.#sessions.set(e.thread, s);
+    // user@host on db using TCP/IP
+    const arg = e.argument;
+    const at = arg.indexOf('@');
+    const on = arg.indexOf(' on ');
+    if (at > 0 && on > at) {
+      s.user = arg.slice(0, at);
+      s.client = arg.slice(at + 1, on);
+      const using = arg.indexOf(' using ', on);
+      const db = arg.slice(on + 4, using === -1 ? arg.length : using);
+      if (db !== '') s.database = db;
+    }
+  }
+
+  finish(): void {
+    this.#close();
+  }
+}
+
+function parseGeneral(
+  lines: AsyncIterable<InputLine>,
+  opts: MysqlGeneralOptions,
+  ctx: LogFormatContext,
+): AsyncGenerator<RawQueryEvent> {
+  return parseLines(lines, new GeneralParser(opts, ctx));
+}
+
+function parseGeneralBatches(
+  lines: AsyncIterable<InputLine[]>,
+  opts: MysqlGeneralOptions,
+  ctx: LogFormatContext,
+): AsyncGenerator<RawQueryEvent[]> {
+  return parseLineBatches(lines, new GeneralParser(opts, ctx));
 }
 
 /** MySQL/MariaDB general query log (`general_log`, `log_output = FILE`). */
@@ -262,4 +308,5 @@ export const mysqlGeneral = defineLogFormat<MysqlGeneralOptions>({
       : Math.min(1, ok / tried + (headers > 0 ? 0.1 : 0)) * 0.95;
   },
   parse: parseGeneral,
+  parseBatches: parseGeneralBatches,
 });

@@ -6,6 +6,9 @@ import type { LogFormatContext } from '../log-format';
 import { PG_SEVERITIES, PgProcessor } from '../internal/pg-processor';
 import type { PgEntry } from '../internal/pg-processor';
 import { parsePgTimestamp } from '../internal/time';
+import { parseLineBatches, parseLines } from '../internal/line-parser';
+import type { LineParser } from '../internal/line-parser';
+import { splitCsvlogRecord } from './csvlog-split';
 
 const options = z
   .object({
@@ -38,10 +41,14 @@ const CSV_OPTIONS = {
   relax_column_count: true,
   record_delimiter: '\n',
 } as const;
-const BATCH = 256;
 
-/** Splits CSV text into records of fields with csv-parse. */
+/**
+ * Splits CSV text into records of fields: the csvlog splitter for one record as PostgreSQL
+ * writes it, csv-parse for anything else (which throws on malformed CSV).
+ */
 function splitCsv(text: string): string[][] {
+  const fields = splitCsvlogRecord(text);
+  if (fields !== undefined) return [fields];
   const rows: string[][] = parseCsv(text, CSV_OPTIONS);
   return rows;
 }
@@ -94,27 +101,39 @@ export function csvEntry(f: readonly string[], line: number): PgEntry | string {
   };
 }
 
-async function* parseCsvlog(
-  lines: AsyncIterable<InputLine>,
-  opts: PostgresCsvlogOptions,
-  ctx: LogFormatContext,
-): AsyncGenerator<RawQueryEvent> {
-  const maxLines = opts.maxRecordLines ?? 100_000;
-  const proc = new PgProcessor(ctx);
-  const out = proc.out;
-  let parts: string[] = [];
-  let start = 0;
-  let odd = false;
-  // Records (quotes balanced) are split into fields by csv-parse in batches; a batch that fails
-  // is split record by record so that only the bad records are reported.
-  let batch: string[] = [];
-  let batchLines: number[] = [];
-  const one = (text: string, line: number) => {
+/**
+ * The csvlog reader: lines grouped into records (a quoted field may hold newlines), records
+ * split into fields, fields into entries for the PostgreSQL processor.
+ */
+class CsvlogParser implements LineParser {
+  readonly proc: PgProcessor;
+  readonly out: RawQueryEvent[];
+  readonly #maxLines: number;
+  #parts: string[] = [];
+  #start = 0;
+  #odd = false;
+
+  constructor(
+    opts: PostgresCsvlogOptions,
+    readonly ctx: LogFormatContext,
+  ) {
+    this.#maxLines = opts.maxRecordLines ?? 100_000;
+    this.proc = new PgProcessor(ctx);
+    this.out = this.proc.out;
+  }
+
+  #invalidSpan(first: number, last: number, why: string): void {
+    if (this.ctx.reportInvalidSpan) this.ctx.reportInvalidSpan(first, last, why);
+    else this.ctx.report('invalid', first, why);
+  }
+
+  /** One complete record (quotes balanced). */
+  #record(text: string, line: number): void {
     let rows: string[][];
     try {
       rows = splitCsv(text);
     } catch (err) {
-      ctx.report(
+      this.ctx.report(
         'invalid',
         line,
         `malformed CSV (${(err as { code?: string }).code ?? 'error'})`,
@@ -122,85 +141,87 @@ async function* parseCsvlog(
       return;
     }
     if (rows.length !== 1 || !rows[0]) {
-      ctx.report('invalid', line, 'malformed CSV record');
+      this.ctx.report('invalid', line, 'malformed CSV record');
       return;
     }
-    entry(rows[0], line);
-  };
-  const entry = (fields: readonly string[], line: number) => {
-    const e = csvEntry(fields, line);
-    if (typeof e === 'string') ctx.report('invalid', line, e);
-    else proc.entry(e);
-  };
-  const flushBatch = () => {
-    const texts = batch;
-    const starts = batchLines;
-    batch = [];
-    batchLines = [];
-    let rows: string[][] | undefined;
-    try {
-      rows = splitCsv(texts.join('\n'));
-    } catch {
-      rows = undefined;
-    }
-    if (rows?.length === texts.length) {
-      for (let i = 0; i < rows.length; i++)
-        entry(rows[i] as string[], starts[i] as number);
-    } else {
-      for (let i = 0; i < texts.length; i++)
-        one(texts[i] as string, starts[i] as number);
-    }
-  };
-  const record = (text: string, line: number) => {
-    batch.push(text);
-    batchLines.push(line);
-    if (batch.length >= BATCH) flushBatch();
-  };
-  for await (const { text, line } of lines) {
+    const e = csvEntry(rows[0], line);
+    if (typeof e === 'string') this.ctx.report('invalid', line, e);
+    else this.proc.entry(e);
+  }
+
+  line(text: string, line: number): void {
     // Inside a quoted field that is still open, a line starting with a record's timestamp means
     // the field was never closed (a truncated or corrupt record): drop the broken record, count
     // the lines it swallowed, and start again here instead of losing the rest of the file.
-    if (odd && RECORD_START.test(text)) {
-      const why = `quoted field opened here never closed; skipped ${parts.length} line(s), resynchronised at line ${line}`;
-      if (ctx.reportInvalidSpan) ctx.reportInvalidSpan(start, line - 1, why);
-      else ctx.report('invalid', start, why);
-      parts = [];
-      odd = false;
+    if (this.#odd && RECORD_START.test(text)) {
+      this.#invalidSpan(
+        this.#start,
+        line - 1,
+        `quoted field opened here never closed; skipped ${this.#parts.length} line(s), resynchronised at line ${line}`,
+      );
+      this.#parts = [];
+      this.#odd = false;
     }
+    const parts = this.#parts;
     if (parts.length === 0) {
-      start = line;
+      this.#start = line;
       if (text.length === 0) {
-        ctx.report('blank', line);
-        continue;
+        this.ctx.report('blank', line);
+        return;
       }
+      // The usual record: one line, quotes balanced.
+      if ((countQuotes(text) & 1) === 0) {
+        this.#record(text, line);
+        return;
+      }
+      parts.push(text);
+      this.#odd = true;
+      return;
     }
     parts.push(text);
-    if (countQuotes(text) & 1) odd = !odd;
-    if (!odd) {
-      record(parts.length === 1 ? text : parts.join('\n'), start);
-      parts = [];
-    } else if (parts.length > maxLines) {
-      const why = `quoted field never closed within ${maxLines} lines`;
-      if (ctx.reportInvalidSpan) ctx.reportInvalidSpan(start, line, why);
-      else ctx.report('invalid', start, why);
-      parts = [];
-      odd = false;
-    }
-    if (out.length > 0) {
-      for (const ev of out) yield ev;
-      out.length = 0;
+    if (countQuotes(text) & 1) this.#odd = !this.#odd;
+    if (!this.#odd) {
+      this.#record(parts.join('\n'), this.#start);
+      this.#parts = [];
+    } else if (parts.length > this.#maxLines) {
+      this.#invalidSpan(
+        this.#start,
+        line,
+        `quoted field never closed within ${this.#maxLines} lines`,
+      );
+      this.#parts = [];
+      this.#odd = false;
     }
   }
-  if (parts.length > 0) {
-    const why = 'record cut short (unclosed quoted field)';
-    if (ctx.reportInvalidSpan)
-      ctx.reportInvalidSpan(start, start + parts.length - 1, why);
-    else ctx.report('invalid', start, why);
+
+  finish(): void {
+    const parts = this.#parts;
+    if (parts.length > 0)
+      this.#invalidSpan(
+        this.#start,
+        this.#start + parts.length - 1,
+        'record cut short (unclosed quoted field)',
+      );
+    this.#parts = [];
+    this.#odd = false;
+    this.proc.finish();
   }
-  if (batch.length > 0) flushBatch();
-  proc.finish();
-  for (const ev of out) yield ev;
-  out.length = 0;
+}
+
+function parseCsvlog(
+  lines: AsyncIterable<InputLine>,
+  opts: PostgresCsvlogOptions,
+  ctx: LogFormatContext,
+): AsyncGenerator<RawQueryEvent> {
+  return parseLines(lines, new CsvlogParser(opts, ctx));
+}
+
+function parseCsvlogBatches(
+  lines: AsyncIterable<InputLine[]>,
+  opts: PostgresCsvlogOptions,
+  ctx: LogFormatContext,
+): AsyncGenerator<RawQueryEvent[]> {
+  return parseLineBatches(lines, new CsvlogParser(opts, ctx));
 }
 
 /** Sample check shared with detection: how many lines start a csvlog record. */
@@ -240,4 +261,5 @@ export const postgresCsvlog = defineLogFormat<PostgresCsvlogOptions>({
   dependencies: ['csv-parse'],
   detect: detectCsv,
   parse: parseCsvlog,
+  parseBatches: parseCsvlogBatches,
 });

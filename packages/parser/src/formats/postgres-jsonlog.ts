@@ -5,6 +5,8 @@ import type { LogFormatContext } from '../log-format';
 import { PG_SEVERITIES, PgProcessor } from '../internal/pg-processor';
 import type { PgEntry } from '../internal/pg-processor';
 import { parsePgTimestamp } from '../internal/time';
+import { parseLineBatches, parseLines } from '../internal/line-parser';
+import type { LineParser } from '../internal/line-parser';
 
 const options = z.object({}).strict();
 
@@ -61,32 +63,45 @@ export function jsonEntry(text: string, line: number): PgEntry | string {
   };
 }
 
-async function* parseJsonlog(
+/** The jsonlog reader: one JSON object per line into entries for the PostgreSQL processor. */
+class JsonlogParser implements LineParser {
+  readonly proc: PgProcessor;
+  readonly out: RawQueryEvent[];
+
+  constructor(readonly ctx: LogFormatContext) {
+    this.proc = new PgProcessor(ctx);
+    this.out = this.proc.out;
+  }
+
+  line(text: string, line: number): void {
+    if (text.length === 0) {
+      this.ctx.report('blank', line);
+      return;
+    }
+    const e = jsonEntry(text, line);
+    if (typeof e === 'string') this.ctx.report('invalid', line, e);
+    else this.proc.entry(e);
+  }
+
+  finish(): void {
+    this.proc.finish();
+  }
+}
+
+function parseJsonlog(
   lines: AsyncIterable<InputLine>,
   _opts: PostgresJsonlogOptions,
   ctx: LogFormatContext,
 ): AsyncGenerator<RawQueryEvent> {
-  const proc = new PgProcessor(ctx);
-  const out = proc.out;
-  for await (const { text, line } of lines) {
-    if (text.length === 0) {
-      ctx.report('blank', line);
-      continue;
-    }
-    const e = jsonEntry(text, line);
-    if (typeof e === 'string') {
-      ctx.report('invalid', line, e);
-      continue;
-    }
-    proc.entry(e);
-    if (out.length > 0) {
-      for (const ev of out) yield ev;
-      out.length = 0;
-    }
-  }
-  proc.finish();
-  for (const ev of out) yield ev;
-  out.length = 0;
+  return parseLines(lines, new JsonlogParser(ctx));
+}
+
+function parseJsonlogBatches(
+  lines: AsyncIterable<InputLine[]>,
+  _opts: PostgresJsonlogOptions,
+  ctx: LogFormatContext,
+): AsyncGenerator<RawQueryEvent[]> {
+  return parseLineBatches(lines, new JsonlogParser(ctx));
 }
 
 /** PostgreSQL 15+'s jsonlog (`log_destination = 'jsonlog'`): one JSON object per line. */
@@ -110,4 +125,5 @@ export const postgresJsonlog = defineLogFormat<PostgresJsonlogOptions>({
     return tried === 0 ? 0 : ok / Math.min(tried, 50);
   },
   parse: parseJsonlog,
+  parseBatches: parseJsonlogBatches,
 });

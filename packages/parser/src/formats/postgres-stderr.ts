@@ -4,6 +4,8 @@ import type { InputLine, RawQueryEvent } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
 import { looksBinary, peekLines } from '../internal/lines';
+import { parseLineBatches, parseLines } from '../internal/line-parser';
+import type { LineParser } from '../internal/line-parser';
 import { CompiledPrefix, detectPgPrefix } from '../internal/pg-prefix';
 import {
   PG_SUB_SEVERITIES,
@@ -65,7 +67,7 @@ function choosePrefix(
  * The synchronous core of the stderr parser: lines in, completed events out (in {@link out}),
  * shared by the per-line and the batched plugin entry points.
  */
-class StderrParser {
+class StderrParser implements LineParser {
   readonly proc: PgProcessor;
   /** Completed events, in log order; the caller takes and clears them. */
   readonly out: RawQueryEvent[];
@@ -147,21 +149,13 @@ async function* parseStderr(
     source = peek.all;
     head = peek.head;
   }
-  const p = new StderrParser(
-    choosePrefix(opts, () => head, ctx),
-    ctx,
+  yield* parseLines(
+    source,
+    new StderrParser(
+      choosePrefix(opts, () => head, ctx),
+      ctx,
+    ),
   );
-  const out = p.out;
-  for await (const { text, line } of source) {
-    p.line(text, line);
-    if (out.length > 0) {
-      for (const ev of out) yield ev;
-      out.length = 0;
-    }
-  }
-  p.finish();
-  for (const ev of out) yield ev;
-  out.length = 0;
 }
 
 /** {@link parseStderr} over lines in arrays, giving events in arrays: no `await` per line. */
@@ -196,28 +190,16 @@ async function* parseStderrBatches(
       ),
       ctx,
     );
-    const take = (): RawQueryEvent[] => {
-      const evs = p.out.slice();
-      p.out.length = 0;
-      return evs;
-    };
-    const feed = (b: readonly InputLine[]): void => {
-      for (let i = 0; i < b.length; i++) {
-        const l = b[i] as InputLine;
-        p.line(l.text, l.line);
+    // The arrays read ahead, then the rest.
+    async function* all(): AsyncGenerator<InputLine[]> {
+      while (held.length > 0) yield held.shift() as InputLine[];
+      while (!done) {
+        const r = await it.next();
+        if (r.done) break;
+        yield r.value;
       }
-    };
-    for (const b of held) feed(b);
-    held.length = 0;
-    if (p.out.length > 0) yield take();
-    while (!done) {
-      const r = await it.next();
-      if (r.done) break;
-      feed(r.value);
-      if (p.out.length > 0) yield take();
     }
-    p.finish();
-    if (p.out.length > 0) yield take();
+    yield* parseLineBatches(all(), p);
   } finally {
     await it.return?.();
   }
