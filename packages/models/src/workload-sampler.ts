@@ -138,50 +138,9 @@ export function createWorkloadSampler(
     return tp;
   };
 
-  const classes = artifact.sessions.classes.map((c): SessionClassSampler => {
-    const classTiming = new TimingSampler(c.timing);
-    const pool = new DiscreteSampler(c.pool.offsetUs);
-    const initial = new DiscreteSampler(c.initial.offsetUs);
-    const length = new DiscreteSampler(c.length);
-    const connection = connectionSampler(c.conns);
-    const unitGaps =
-      c.units?.mode === 'dispatch'
-        ? InverseCdfSampler.fromSketch(c.units.gapUs)
-        : undefined;
-    return {
-      id: c.id,
-      label: c.label,
-      sequence:
-        artifact.sessions.classes.length === 1
-          ? sequence
-          : plugin.createSampler(c.sequence, {
-              templates: artifact.templates,
-            }),
-      poolCount: c.pool.count,
-      poolOffsetUs: (rng) => pool.sample(rng),
-      initialCount: c.initial.count,
-      initialOffsetUs: (rng) => initial.sample(rng),
-      arrivalBucketUs: c.arrivals.bucketUs,
-      arrivalCounts: c.arrivals.counts,
-      arrivalSpanUs: c.timing.spanUs,
-      connection,
-      sessionLength: (rng) =>
-        length.empty ? 1 : Math.max(1, Math.round(length.sample(rng))),
-      thinkTimeUs: (prev, next, rng) =>
-        classTiming.thinkTimeUs(prev, next, rng),
-      durationUs: (id, rng) => classTiming.durationUs(id, rng),
-      unitGapUs: unitGaps ? (u) => unitGaps.at(u) : undefined,
-      ...(unitGaps && c.units?.profile
-        ? {
-            unitProfile: {
-              bucketUs: c.units.profile.bucketUs,
-              counts: c.units.profile.counts,
-              meanGapUs: sketchMean(c.units.gapUs),
-            },
-          }
-        : {}),
-    };
-  });
+  const classes = artifact.sessions.classes.map((c) =>
+    classSampler(c, artifact, { plugin, sequence }),
+  );
 
   return {
     artifact,
@@ -232,6 +191,59 @@ export function createWorkloadSampler(
       return timing.sessionLength(rng);
     },
     endsSessions: plugin.endsSessions ?? true,
+  };
+}
+
+/** The sampler of one session class (its own chain unless the model has one class). */
+function classSampler(
+  c: ModelArtifact['sessions']['classes'][number],
+  artifact: ModelArtifact,
+  shared: {
+    plugin: ReturnType<CreateWorkloadSamplerOptions['registry']['get']>;
+    sequence: SessionClassSampler['sequence'];
+  },
+): SessionClassSampler {
+  const { plugin, sequence } = shared;
+  const classTiming = new TimingSampler(c.timing);
+  const pool = new DiscreteSampler(c.pool.offsetUs);
+  const initial = new DiscreteSampler(c.initial.offsetUs);
+  const length = new DiscreteSampler(c.length);
+  const connection = connectionSampler(c.conns);
+  const unitGaps =
+    c.units?.mode === 'dispatch'
+      ? InverseCdfSampler.fromSketch(c.units.gapUs)
+      : undefined;
+  return {
+    id: c.id,
+    label: c.label,
+    sequence:
+      artifact.sessions.classes.length === 1
+        ? sequence
+        : plugin.createSampler(c.sequence, {
+            templates: artifact.templates,
+          }),
+    poolCount: c.pool.count,
+    poolOffsetUs: (rng) => pool.sample(rng),
+    initialCount: c.initial.count,
+    initialOffsetUs: (rng) => initial.sample(rng),
+    arrivalBucketUs: c.arrivals.bucketUs,
+    arrivalCounts: c.arrivals.counts,
+    arrivalSpanUs: c.timing.spanUs,
+    connection,
+    sessionLength: (rng) =>
+      length.empty ? 1 : Math.max(1, Math.round(length.sample(rng))),
+    thinkTimeUs: (prev, next, rng) => classTiming.thinkTimeUs(prev, next, rng),
+    durationUs: (id, rng) => classTiming.durationUs(id, rng),
+    unitGapUs: unitGaps ? (u) => unitGaps.at(u) : undefined,
+    ...(unitGaps && c.units?.profile
+      ? {
+          unitProfile: {
+            bucketUs: c.units.profile.bucketUs,
+            counts: c.units.profile.counts,
+            meanGapUs: sketchMean(c.units.gapUs),
+          },
+        }
+      : {}),
   };
 }
 
