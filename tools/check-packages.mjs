@@ -160,7 +160,7 @@ function smokeInstall(tarball, tmp) {
       else log(`ok @stb/core ${label} from ${project}`);
     };
     const probe =
-      "typeof m.writeTrace === 'function' && typeof m.readTraceRecords === 'function' && m.TRACE_FORMAT_VERSION === 1";
+      "typeof m.writeTrace === 'function' && typeof m.readTraceRecords === 'function' && m.TRACE_FORMAT_VERSION === 2";
     check(
       'require()',
       `const m = require('@stb/core'); const s = require('@stb/core/trace.schema.json'); console.log(${probe} && s.$defs.TraceEvent ? 'ok' : 'bad')`,
