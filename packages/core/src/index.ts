@@ -39,6 +39,7 @@ export {
   QueryTemplate,
   Outcome,
   ConnAttributes,
+  connKey,
   TraceEvent,
   TraceRecord,
   TraceDocument,

@@ -294,6 +294,20 @@ export const ConnAttributes = z.object({
 });
 export type ConnAttributes = z.infer<typeof ConnAttributes>;
 
+/**
+ * One text per distinct set of connection attributes, whatever the key order ('' when none is set):
+ * what models and the validator group sessions by.
+ * @example
+ * connKey({ application: 'web', user: 'app' }); // '{"user":"app","application":"web"}'
+ */
+export function connKey(conn: ConnAttributes): string {
+  const o: ConnAttributes = {};
+  if (conn.user !== undefined) o.user = conn.user;
+  if (conn.database !== undefined) o.database = conn.database;
+  if (conn.application !== undefined) o.application = conn.application;
+  return Object.keys(o).length === 0 ? '' : JSON.stringify(o);
+}
+
 /** One executed (or synthesised) statement. */
 export const TraceEvent = z.object({
   kind: z.literal('event').describe('Record kind.'),

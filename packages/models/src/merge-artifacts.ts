@@ -1,11 +1,10 @@
-import { KllSketch, StbError, hash32 } from '@stb/core';
+import { connKey, KllSketch, StbError, hash32 } from '@stb/core';
 import type { ModelArtifact } from './artifact';
 import { mergeCoupling } from './internal/coupling';
 import type { PrivacySettings } from './internal/param-counters';
 import type { ClassDraft } from './internal/session-classes';
 import {
   classConns,
-  connKey,
   connLabel,
   groupClasses,
 } from './internal/session-classes';

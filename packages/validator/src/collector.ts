@@ -1,5 +1,5 @@
 import type { ParamValue, TraceEvent } from '@stb/core';
-import { KllSketch, WindowCounter } from '@stb/core';
+import { connKey, KllSketch, WindowCounter } from '@stb/core';
 
 import { hashEvent, hashOut, hashParam } from './hash';
 import { LoadSeries } from './load';
@@ -316,12 +316,9 @@ export class TraceCollector {
   }
 
   #countConn(conn: NonNullable<TraceEvent['conn']>): void {
+    let key = connKey(conn);
+    if (key === '') return;
     this.connNamed++;
-    let key = JSON.stringify([
-      conn.user ?? null,
-      conn.database ?? null,
-      conn.application ?? null,
-    ]);
     if (!this.conns.has(key) && this.conns.size >= MAX_CONN_KINDS)
       key = 'other';
     this.conns.set(key, (this.conns.get(key) ?? 0) + 1);

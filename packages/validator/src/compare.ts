@@ -167,11 +167,11 @@ export function compareSketches(
 /** Mean of the Kolmogorov distribution (√(π/2)·ln 2). */
 const KS_NULL_MEAN = 0.8687;
 
-function alignMaps(
-  a: Map<number, number>,
-  b: Map<number, number>,
+function alignMaps<K>(
+  a: Map<K, number>,
+  b: Map<K, number>,
 ): [number[], number[]] {
-  const keys = new Set<number>([...a.keys(), ...b.keys()]);
+  const keys = new Set<K>([...a.keys(), ...b.keys()]);
   const xa: number[] = [];
   const xb: number[] = [];
   for (const k of keys) {
@@ -227,13 +227,7 @@ export function compareConnections(
     return notApplicable('A trace is empty.');
   if (a.connNamed === 0 && b.connNamed === 0)
     return notApplicable('Neither trace names connection attributes.');
-  const keys = new Set<string>([...a.conns.keys(), ...b.conns.keys()]);
-  const xa: number[] = [];
-  const xb: number[] = [];
-  for (const k of keys) {
-    xa.push(a.conns.get(k) ?? 0);
-    xb.push(b.conns.get(k) ?? 0);
-  }
+  const [xa, xb] = alignMaps(a.conns, b.conns);
   xa.push(a.sessions - a.connNamed);
   xb.push(b.sessions - b.connNamed);
   const c = compareCounts(xa, xb);

@@ -1,4 +1,4 @@
-import { KllSketch, kllWeightedItems } from '@stb/core';
+import { connKey, KllSketch, kllWeightedItems } from '@stb/core';
 import type { ConnAttributes, Rng } from '@stb/core';
 import type { KllSketchState } from '../state-schemas';
 
@@ -98,15 +98,6 @@ export class ConnKeys {
     this.keys.push(key);
     return this.keys.length - 1;
   }
-}
-
-/** The canonical key of connection attributes ('' when none is named). */
-export function connKey(conn: ConnAttributes): string {
-  const o: ConnAttributes = {};
-  if (conn.user !== undefined) o.user = conn.user;
-  if (conn.database !== undefined) o.database = conn.database;
-  if (conn.application !== undefined) o.application = conn.application;
-  return Object.keys(o).length === 0 ? '' : JSON.stringify(o);
 }
 
 /** Running per-session template counts, to find the dominant template at close. */
