@@ -101,4 +101,42 @@ describe('arrival profile', () => {
       expect(sleep).toBeLessThanOrEqual(400_400);
     }
   });
+  it("keeps a rare transition's own think times when they lie between the fallback's modes", () => {
+    // pg-two-apps-web's report connection: a 188–425 ms read (a → b), a 0–8 ms one (b → c), a
+    // 400 ms sleep (c → a), 14 times each; a KS test of a → b's 14 gaps against the pooled ones
+    // does not reject, and pooled draws fell back to a mix with the quick gaps
+    const f = new ArrivalFitter(undefined);
+    let t = 0;
+    const ab: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      const read = 188_000 + ((i * 7919) % 14) * 17_000;
+      ab.push(read);
+      for (const [prev, next, gap] of [
+        ['a', 'b', read],
+        ['b', 'c', (i % 9) * 1_000],
+        ['c', 'a', 401_000 + (i % 4) * 3_000],
+      ] as [string, string, number][]) {
+        t += gap;
+        f.event(
+          { kind: 'event', startUs: t, sessionId: 's', templateId: next, params: [] },
+          { templateId: prev, endUs: t - gap },
+        );
+      }
+    }
+    const state = f.toState();
+    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    const draw = (st: typeof state) => {
+      const s = new TimingSampler(st);
+      const rng = createRng(5);
+      return Array.from({ length: 400 }, () => s.thinkTimeUs('a', 'b', rng));
+    };
+    const own = draw(state);
+    expect(Math.min(...own)).toBeGreaterThanOrEqual(188_000);
+    expect(Math.max(...own)).toBeLessThanOrEqual(409_000);
+    expect(mean(own) / mean(ab)).toBeGreaterThan(0.93);
+    expect(mean(own) / mean(ab)).toBeLessThan(1.07);
+    // an artifact written before (minConditionalCount 30) keeps the KS rule: pooled, quick gaps too
+    const pooled = draw({ ...state, minConditionalCount: 30 });
+    expect(Math.min(...pooled)).toBeLessThan(10_000);
+  });
 });
