@@ -16,6 +16,7 @@ import { TimedHeap } from './heap';
 import type { Boundary, Plan } from './plan';
 import { invalid } from './plan';
 import { SessionLengths } from './session-lengths';
+import { stratifiedStream } from './stratify';
 import { UnitSchedule } from './unit-schedule';
 
 /** Longest session, statements. */
@@ -96,6 +97,8 @@ class Run {
   /** Couples the sessions' think times; undefined when the model has no coupling. */
   readonly #coupler: ThinkTimeCoupler | undefined;
   #nextSessionIndex = 0;
+  /** Key of the permutations that stratify the sessions' time draws (internal/stratify.ts). */
+  readonly #strataKey: number;
 
   constructor(plan: Plan, counters: Counters) {
     this.#plan = plan;
@@ -103,6 +106,7 @@ class Run {
     const { sampler } = plan;
     const root = createRng(plan.seed);
     this.#sessionRoot = root.derive('sessions');
+    this.#strataKey = root.derive('strata').int(0x100000000);
     this.#schedule = new ArrivalSchedule(sampler.classes, {
       scale: plan.scale,
       rng: root.derive('arrivals'),
@@ -222,7 +226,7 @@ class Run {
       seq: cls.sequence.nextSession(seqRng)[Symbol.iterator](),
       seqRng,
       paramRng: rng.derive(2),
-      timeRng: rng.derive(3),
+      timeRng: stratifiedStream(rng.derive(3), this.#strataKey, index),
       params: plan.sampler.newSession(rng.derive(4)),
       nextTemplate: '',
       prevEndUs: arrivalUs,
