@@ -237,7 +237,7 @@ async function main() {
   const note = (id) =>
     report.properties.find((p) => p.id === id)?.note?.split('. Score')[0] ?? '';
   say(
-    `              load kept: ${note('statementRate')}; ${note('concurrency')}. Not reproduced: overlap in logs stamped in whole seconds (docs/quick-start.md).`,
+    `              load kept: ${note('statementRate')}; ${note('concurrency')}. Not reproduced: sessions moving in step with their client, overlap in logs stamped in whole seconds (docs/quick-start.md).`,
   );
 
   t = Date.now();
