@@ -11,9 +11,7 @@ describe('stratifiedStream', () => {
     for (const from of [0, 64, 640]) {
       const block = streams(12345, from, STRATA);
       for (let k = 0; k < 20; k++) {
-        const strata = new Set(
-          block.map((r) => Math.floor(r.next() * STRATA)),
-        );
+        const strata = new Set(block.map((r) => Math.floor(r.next() * STRATA)));
         expect(strata.size).toBe(STRATA);
       }
     }
@@ -27,7 +25,8 @@ describe('stratifiedStream', () => {
     expect(Math.min(...flat)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...flat)).toBeLessThan(1);
     for (let k = 0; k < 8; k++) {
-      const mean = draws.reduce((a, d) => a + (d[k] as number), 0) / draws.length;
+      const mean =
+        draws.reduce((a, d) => a + (d[k] as number), 0) / draws.length;
       expect(Math.abs(mean - 0.5)).toBeLessThan(0.01);
     }
     const n = draws.length;

@@ -18,7 +18,7 @@ function permute(x: number, key: number): number {
 }
 
 /**
- * The time stream of session `index` (docs/generation.md "Stratified draws"): its k-th uniform is
+ * The time stream of session `index` (docs/generation.md, "Randomness and determinism"): its k-th uniform is
  * drawn within the stratum [s/64, (s+1)/64) where s is the session's place in a permutation of
  * its block of 64 consecutive sessions, one permutation per block and per k. Each uniform is
  * still uniform and a session's uniforms are still independent of one another, but the k-th
@@ -26,8 +26,8 @@ function permute(x: number, key: number): number {
  * sessions' lengths and think times follow the learned distributions closely even in a short
  * run: the 57 one-page web sessions of a 156-statement capture drew mean durations 85–107 ms
  * against the source's 105 ms with independent draws. A session's stream depends on its index
- * and `key` (one per run, from its seed) alone, so shards and prefixes still agree with a sequential run. `derive` is the
- * base stream's.
+ * and `key` (one per run, from its seed) alone, so shards and prefixes still agree with a
+ * sequential run. `derive` is the base stream's.
  */
 export function stratifiedStream(base: Rng, key: number, index: number): Rng {
   const block = mix32(key >>> 0, Math.floor(index / STRATA));

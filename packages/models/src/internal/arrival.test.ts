@@ -118,7 +118,13 @@ describe('arrival profile', () => {
       ] as [string, string, number][]) {
         t += gap;
         f.event(
-          { kind: 'event', startUs: t, sessionId: 's', templateId: next, params: [] },
+          {
+            kind: 'event',
+            startUs: t,
+            sessionId: 's',
+            templateId: next,
+            params: [],
+          },
           { templateId: prev, endUs: t - gap },
         );
       }
