@@ -45,6 +45,8 @@ interface PgClient {
     stream?: {
       prependListener?(event: string, fn: () => void): unknown;
       uncork?(): void;
+      write?(...args: unknown[]): boolean;
+      readonly writableCorked?: number;
     };
   };
 }
@@ -175,10 +177,12 @@ function createPgSession(
   const names = new Map<string, string>();
   const { protocol } = opts;
   let closed = false;
-  // Wire times. pg writes each query's messages between cork() and uncork() of its socket, so
-  // the write is timed at uncork(); the answer at the read that carried its ReadyForQuery (the
-  // socket's data event comes before pg parses the chunk). The service time then leaves out pg's
-  // work before the write and after the read (building the result, settling the promise).
+  // Wire times. pg writes a prepared or extended query's messages between cork() and uncork()
+  // of its socket, so that write is timed at uncork(); a simple Query is one write on the
+  // uncorked socket, timed there (the first such write of the call). The answer is timed at the
+  // read that carried its ReadyForQuery (the socket's data event comes before pg parses the
+  // chunk). The service time then leaves out pg's work before the write (its query object and
+  // queue, the serialisation) and after the read (building the result, settling the promise).
   let readAt = NaN;
   let doneAt = NaN;
   let writeAt = NaN;
@@ -196,6 +200,14 @@ function createPgSession(
       writeAt = nowMs();
       uncork();
     };
+    if (stream.write) {
+      const write = stream.write.bind(stream);
+      stream.write = (...args: unknown[]): boolean => {
+        if (Number.isNaN(writeAt) && stream.writableCorked === 0)
+          writeAt = nowMs();
+        return write(...args);
+      };
+    }
   }
   const toOutcome = (r: PgResult, sentAt: number): ExecOutcome => ({
     ok: true,

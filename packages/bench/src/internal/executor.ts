@@ -97,7 +97,7 @@ interface Session {
   lastDue: number;
   /** When its previous statement completed (absolute ms; -Infinity before the first). */
   prevEnd: number;
-  /** Waiting in the schedule for its think time after the previous statement (replay). */
+  /** In the schedule: waiting for its next event's due time or think time (replay, open loop). */
   sleeping: boolean;
   waiter: { resolve: (c: Conn) => void; reject: (e: unknown) => void } | null;
 }
@@ -168,10 +168,12 @@ export class Executor {
   #progressAtTick = -1;
   #progress = 0;
   /**
-   * Replay/open loop: events waiting for their due time, and sessions waiting out a think time
-   * (one armed wake-up per executor).
+   * Replay/open loop: sessions waiting for the due time of their next event (or its think time);
+   * one armed wake-up per executor. A session is in it only while idle: the events behind its
+   * first wait in its own queue, so no wake-up comes while a statement of its is in flight (such
+   * a wake-up had nothing to start).
    */
-  readonly #schedule: DueQueue<WireEvent | Session>;
+  readonly #schedule: DueQueue<Session>;
   #t0 = 0;
   #started = false;
   #opened = 0;
@@ -200,18 +202,10 @@ export class Executor {
     this.#cfg = cfg;
     this.#buf = new Float64Array((cfg.batchSize ?? 2048) * REC);
     this.done = new Promise((r) => (this.#resolve = r));
-    this.#schedule = new DueQueue<WireEvent | Session>({
+    this.#schedule = new DueQueue<Session>({
       now: () => nowMs() - this.#t0,
-      dispatch: (item) => {
-        let s: Session;
-        if (Array.isArray(item)) {
-          s = this.#sessions.get(item[0]) as Session;
-          s.queue.push(item);
-          if (s.sleeping) return;
-        } else {
-          s = item;
-          s.sleeping = false;
-        }
+      dispatch: (s) => {
+        s.sleeping = false;
         if (!s.running) void this.#drive(s);
       },
       ...(cfg.spinMs !== undefined ? { spinMs: cfg.spinMs } : {}),
@@ -327,7 +321,12 @@ export class Executor {
       // a session's events keep their order even if the trace's times do not
       if (!(ev[3] >= s.lastDue)) ev[3] = s.lastDue;
       s.lastDue = ev[3];
-      this.#schedule.push(ev[3], ev);
+      s.queue.push(ev);
+      // the first event of an idle session: wake it when due (a running session sees it itself)
+      if (!s.running && !s.sleeping && s.head === s.queue.length - 1) {
+        s.sleeping = true;
+        this.#schedule.push(ev[3], s);
+      }
     }
     if (!closed && this.#started) this.#schedule.run();
   }
@@ -341,17 +340,8 @@ export class Executor {
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
-    for (const item of this.#schedule.drain()) {
-      if (!Array.isArray(item)) {
-        // its waiting event is still in its queue: dropped below
-        item.sleeping = false;
-        continue;
-      }
-      const s = this.#sessions.get(item[0]);
-      if (s) s.cut = true;
-      this.#notRun++;
-      this.#ack++;
-    }
+    // waiting sessions' events are still in their queues: dropped below
+    for (const s of this.#schedule.drain()) s.sleeping = false;
     for (const s of this.#sessions.values()) {
       if (!s.running) this.#drop(s);
     }
@@ -590,10 +580,13 @@ export class Executor {
           if (due > nowMs()) {
             ev[3] = due - t0;
             ev[4] = NaN;
-            s.sleeping = true;
-            this.#schedule.push(ev[3], s);
-            break;
           }
+        }
+        // not due yet (timed modes): wait in the schedule, on its clock (`nowMs() - t0`)
+        if (!closed && ev[3] > nowMs() - t0) {
+          s.sleeping = true;
+          this.#schedule.push(ev[3], s);
+          break;
         }
         s.queue[s.head++] = undefined;
         const tpl = this.#templates[ev[1]] as WireTemplate;
