@@ -8,6 +8,42 @@ import type { AnyLogFormat, ParseProgress } from '@stb/parser';
 import type { LogThreadData, LogThreadMessage } from './log-thread';
 
 /**
+ * Events per message to the main thread, at least: the parser's batches (512 events) joined, so
+ * the per-message costs (the summary, the progress, a wake-up of each thread) stay per ~2 000
+ * events.
+ */
+const HAND_OFF_EVENTS = 2048;
+
+/**
+ * The batches of `src` joined to at least `min` events each (the last may be smaller). When `src`
+ * fails, what was joined goes first, as a sequential run would have handled those batches before
+ * the failure.
+ */
+async function* joined(
+  src: AsyncIterable<RawQueryEvent[]>,
+  min: number,
+): AsyncGenerator<RawQueryEvent[]> {
+  let acc: RawQueryEvent[] = [];
+  try {
+    for await (const b of src) {
+      if (acc.length === 0 && b.length >= min) {
+        yield b;
+        continue;
+      }
+      for (const e of b) acc.push(e);
+      if (acc.length >= min) {
+        yield acc;
+        acc = [];
+      }
+    }
+  } catch (err) {
+    if (acc.length > 0) yield acc;
+    throw err;
+  }
+  if (acc.length > 0) yield acc;
+}
+
+/**
  * The parse thread of `stb parse --workers`: reads, parses and extracts the logs, in order, with
  * one parser and one extractor (so session ids, follow-up lines, transaction boundaries and
  * "template new here" are the sequential run's), and posts each batch as one JSON string: every
@@ -56,7 +92,7 @@ async function run(data: LogThreadData): Promise<void> {
     const ex = await createExtractor();
     const step = data.handOffEvents ?? Number.POSITIVE_INFINITY;
     let n = 0;
-    for await (const raws of parse) {
+    for await (const raws of joined(parse, HAND_OFF_EVENTS)) {
       for (let i = 0; i < raws.length; i += step) {
         const part = step >= raws.length ? raws : raws.slice(i, i + step);
         // Every other batch goes raw: the main thread extracts it (see LogThreadMessage).

@@ -24,6 +24,7 @@ import {
   type InvalidUtf8Position,
   type ExtractorOptions,
 } from './extractor';
+import { EncodedStore } from './internal/encoded-store';
 import { ReorderBuffer } from './internal/reorder';
 import type { WorkerResult, WorkerTask } from './worker';
 
@@ -237,6 +238,58 @@ interface RunState {
   s: ExtractSummary;
 }
 
+/** The reorder window of the assembly: final events in, records out in trace order. */
+interface EventWindow<E> {
+  push(key: number, ev: TraceEvent): void;
+  pop(all: boolean): E | undefined;
+  readonly overflowed: number;
+}
+
+/** The window holding events as objects. */
+class ObjectWindow implements EventWindow<TraceEvent> {
+  readonly #buffer: ReorderBuffer<TraceEvent>;
+  constructor(windowUs: number, maxItems: number) {
+    this.#buffer = new ReorderBuffer<TraceEvent>(windowUs, maxItems);
+  }
+  get overflowed(): number {
+    return this.#buffer.overflowed;
+  }
+  push(key: number, ev: TraceEvent): void {
+    this.#buffer.push(key, ev);
+  }
+  pop(all: boolean): TraceEvent | undefined {
+    return this.#buffer.pop(all);
+  }
+}
+
+/**
+ * The window holding events encoded (`encodeEvents`): each event's JSON line goes to an
+ * {@link EncodedStore} outside the JavaScript heap as it enters, and is read back as an
+ * {@link EncodedTraceEvent} as it leaves.
+ */
+class EncodedWindow implements EventWindow<EncodedTraceEvent> {
+  readonly #buffer: ReorderBuffer<number>;
+  readonly #store = new EncodedStore();
+  constructor(windowUs: number, maxItems: number) {
+    this.#buffer = new ReorderBuffer<number>(windowUs, maxItems);
+  }
+  get overflowed(): number {
+    return this.#buffer.overflowed;
+  }
+  push(key: number, ev: TraceEvent): void {
+    this.#buffer.push(
+      key,
+      this.#store.put(ev.templateId, encodeTraceEvent(ev).json),
+    );
+  }
+  pop(all: boolean): EncodedTraceEvent | undefined {
+    const slot = this.#buffer.pop(all);
+    if (slot === undefined) return undefined;
+    const templateId = this.#store.templateId(slot);
+    return { kind: 'encoded-event', templateId, json: this.#store.take(slot) };
+  }
+}
+
 /**
  * The sequential part of an extraction: checks and counts each extracted result, gives it its
  * session's transaction index and start correction, and holds it in the reorder window; hands
@@ -244,11 +297,10 @@ interface RunState {
  * gives them. Synchronous, so batched callers pay no `await` per event.
  */
 class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
-  readonly #buffer: ReorderBuffer<E>;
+  readonly #buffer: EventWindow<E>;
   readonly #sessions = new Map<string, SessionState>();
   readonly #emitted = new Set<string>();
   readonly #onInvalid: OnInvalid;
-  readonly #encode: boolean;
   #pendingEvent: E | undefined;
 
   constructor(
@@ -256,11 +308,14 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     options: ExtractBatchOptions,
   ) {
     this.#onInvalid = options.onInvalid ?? 'throw';
-    this.#encode = options.encodeEvents === true;
-    this.#buffer = new ReorderBuffer<E>(
-      options.reorderWindowUs ?? 10_000_000,
-      options.maxReorderEvents ?? 100_000,
-    );
+    const windowUs = options.reorderWindowUs ?? 10_000_000;
+    const maxItems = options.maxReorderEvents ?? 100_000;
+    // E is EncodedTraceEvent exactly when encodeEvents is set (the overloads of the callers).
+    this.#buffer = (options.encodeEvents === true
+      ? new EncodedWindow(windowUs, maxItems)
+      : new ObjectWindow(windowUs, maxItems)) as EventWindow<
+      TraceEvent | EncodedTraceEvent
+    > as EventWindow<E>;
   }
 
   /** Accepts one extracted result: checks, counts, txn index, reorder. Returns false when skipped. */
@@ -330,11 +385,9 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
       ev.durationUs === undefined ? undefined : ev.startUs + ev.durationUs;
     const key = ev.startUs > st.lastKey ? ev.startUs : st.lastKey;
     st.lastKey = key;
-    // The event is final here (txn index, start): encoded now, it is written as it is.
-    this.#buffer.push(
-      key,
-      (this.#encode ? encodeTraceEvent(ev) : ev) as E,
-    );
+    // The event is final here (txn index, start): an encoding window encodes it now, and it is
+    // written as it is.
+    this.#buffer.push(key, ev);
     return true;
   }
 

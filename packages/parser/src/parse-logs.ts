@@ -138,8 +138,11 @@ export interface ParseBatchRun extends AsyncIterable<RawQueryEvent[]> {
   summary(): ParseSummary;
 }
 
-/** Most events per batch of {@link parseLogBatches}. */
-const BATCH_EVENTS = 2048;
+/**
+ * Most events per batch of {@link parseLogBatches}: small, so a batch and what is made of it die
+ * young (see core's read chunk size).
+ */
+const BATCH_EVENTS = 512;
 
 /**
  * Lines of an input read in batches, as the `AsyncIterable<InputLine>` a plugin takes: lines of

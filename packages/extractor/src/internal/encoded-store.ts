@@ -1,0 +1,133 @@
+/**
+ * Encoded events held outside the JavaScript heap: each event's JSON line is written as UTF-8
+ * into large byte slabs and read back when it leaves. The reorder window holds up to 100 000
+ * events for seconds; as strings they all survive two scavenges, get promoted to the old
+ * generation and die there, which costs mark-compact collections and leaves the old generation
+ * tens of megabytes larger between them. Here an event costs a slot in typed arrays and its
+ * bytes in a slab; a slab is reused once every event written to it has left.
+ */
+export class EncodedStore {
+  readonly #slabBytes: number;
+  /** Slabs by id; a released id is reused (with its slab, when it has the standard size). */
+  readonly #slabs: (Buffer | undefined)[] = [];
+  readonly #slabLive: number[] = [];
+  readonly #freeSlabs: number[] = [];
+  #cur = -1;
+  #pos = 0;
+  // Slots: which slab, where, how long, and the template id (a reference to the template's own
+  // string, so it costs no copy).
+  #slotSlab = new Int32Array(1024);
+  #slotStart = new Int32Array(1024);
+  #slotLen = new Int32Array(1024);
+  #slotTemplate: (string | undefined)[] = new Array<string | undefined>(1024);
+  #freeSlots: number[] = [];
+  #nextSlot = 0;
+
+  constructor(slabBytes = 4 << 20) {
+    this.#slabBytes = slabBytes;
+  }
+
+  /** Bytes held in slabs (for tests and measurements). */
+  get slabBytes(): number {
+    let n = 0;
+    for (const s of this.#slabs) n += s?.length ?? 0;
+    return n;
+  }
+
+  #newSlab(size: number): number {
+    const reuse = size === this.#slabBytes ? this.#freeSlabs.pop() : undefined;
+    if (reuse !== undefined) {
+      this.#slabs[reuse] ??= Buffer.allocUnsafeSlow(size);
+      return reuse;
+    }
+    let id = this.#slabs.indexOf(undefined);
+    if (id === -1) id = this.#slabs.length;
+    this.#slabs[id] = Buffer.allocUnsafeSlow(size);
+    this.#slabLive[id] = 0;
+    return id;
+  }
+
+  #slot(): number {
+    const free = this.#freeSlots.pop();
+    if (free !== undefined) return free;
+    const s = this.#nextSlot++;
+    if (s === this.#slotSlab.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.#slotSlab = grow(this.#slotSlab);
+      this.#slotStart = grow(this.#slotStart);
+      this.#slotLen = grow(this.#slotLen);
+      this.#slotTemplate.length = this.#slotSlab.length;
+    }
+    return s;
+  }
+
+  /** Stores a line; returns its slot. */
+  put(templateId: string, json: string): number {
+    // At most 3 UTF-8 bytes per UTF-16 unit: room for that many is room enough.
+    const most = json.length * 3;
+    let slab: number;
+    let start: number;
+    let len: number;
+    if (most > this.#slabBytes) {
+      // A line longer than a slab gets a slab of its own, of its exact size.
+      slab = this.#newSlab(Buffer.byteLength(json));
+      start = 0;
+      len = (this.#slabs[slab] as Buffer).write(json, 0);
+    } else {
+      if (this.#cur === -1 || this.#pos + most > this.#slabBytes) {
+        // The current slab is full: it is released once its last event has left.
+        if (this.#cur !== -1 && this.#slabLive[this.#cur] === 0)
+          this.#releaseSlab(this.#cur);
+        this.#cur = this.#newSlab(this.#slabBytes);
+        this.#pos = 0;
+      }
+      slab = this.#cur;
+      start = this.#pos;
+      len = (this.#slabs[slab] as Buffer).write(json, start);
+      this.#pos = start + len;
+    }
+    this.#slabLive[slab] = (this.#slabLive[slab] as number) + 1;
+    const s = this.#slot();
+    this.#slotSlab[s] = slab;
+    this.#slotStart[s] = start;
+    this.#slotLen[s] = len;
+    this.#slotTemplate[s] = templateId;
+    return s;
+  }
+
+  /** The template id of a slot's event. */
+  templateId(slot: number): string {
+    return this.#slotTemplate[slot] as string;
+  }
+
+  /** Reads a slot's line back and frees the slot. */
+  take(slot: number): string {
+    const slab = this.#slotSlab[slot] as number;
+    const start = this.#slotStart[slot] as number;
+    const buf = this.#slabs[slab] as Buffer;
+    const json = buf.toString(
+      'utf8',
+      start,
+      start + (this.#slotLen[slot] as number),
+    );
+    this.#slotTemplate[slot] = undefined;
+    this.#freeSlots.push(slot);
+    const live = (this.#slabLive[slab] as number) - 1;
+    this.#slabLive[slab] = live;
+    if (live === 0 && slab !== this.#cur) this.#releaseSlab(slab);
+    return json;
+  }
+
+  #releaseSlab(id: number): void {
+    const buf = this.#slabs[id] as Buffer;
+    if (buf.length === this.#slabBytes && this.#freeSlabs.length < 2) {
+      this.#freeSlabs.push(id);
+      return;
+    }
+    this.#slabs[id] = undefined;
+  }
+}
