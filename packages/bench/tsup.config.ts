@@ -10,6 +10,7 @@ export default defineConfig({
     'db/pglite': 'src/db/pglite.ts',
     'db/knex': 'src/db/knex.ts',
     'db/pg-lean': 'src/db/pg-lean.ts',
+    'db/mysql-lean': 'src/db/mysql-lean.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

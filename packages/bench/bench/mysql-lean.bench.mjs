@@ -1,8 +1,9 @@
-// Would a lean MySQL wire path pay (issue 16, item 3)? Point selects by primary key, 8 connections,
-// one statement in flight each, against the shared MariaDB: stb bench's `mysql` plugin (mysql2,
-// `execute`, binary protocol), a bare mysql2 `execute` loop, a hand-rolled COM_STMT_EXECUTE loop
-// that writes only the parameter bytes per call and counts packets without decoding
-// (mysql-wire-probe.mjs: the floor a lean path could reach in Node), and sysbench
+// A lean MySQL wire path (issue 16, item 3): point selects by primary key, 8 connections, one
+// statement in flight each, against the shared MariaDB: stb bench's `mysql` plugin (mysql2,
+// `execute`, binary protocol), stb bench's `mysql-lean` plugin (`mysql+lean://`: its own
+// COM_STMT_EXECUTE path, src/internal/mysql-wire.ts), a bare mysql2 `execute` loop, a hand-rolled
+// COM_STMT_EXECUTE loop that writes only the parameter bytes per call and counts packets without
+// decoding (mysql-wire-probe.mjs: the floor a lean path could reach in Node), and sysbench
 // oltp_point_select (C, libmariadb, server-side prepared statements) as the competitor. Each run
 // is its own process under /usr/bin/time; rounds alternate the order. Prints progress to stderr
 // and one JSON object as the last stdout line. Build first (npm run bench does).
@@ -86,17 +87,21 @@ console.log('COUNT', n, (c.user + c.system) / n);`;
 
 const RNG = `let x = 7; const id = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return 1 + (x % ${ROWS}); };`;
 
-const runs = {
-  stb: () =>
-    nodeChild(`
+/** stb's runBench in a closed loop, 8 connections, on `scheme://` (mysql: mysql2; mysql+lean: the lean path). */
+const stbChild = (scheme) =>
+  nodeChild(`
 import { TemplateCatalog, computeTemplateId } from '@stb/core';
 import { runBench } from '@stb/bench';
 ${RNG}
 const text = 'SELECT c FROM sbtest1 WHERE id = $1';
 const POINT = { kind: 'template', id: computeTemplateId('mysql', text), text, queryType: 'SELECT', tables: ['sbtest1'], slots: [] };
 async function* events() { for (let i = 0; ; i++) yield { kind: 'event', startUs: i, sessionId: 'c' + (i % 8), templateId: POINT.id, params: [{ t: 'int', v: id() }] }; }
-const run = async (s) => (await runBench({ templates: new TemplateCatalog([POINT]), events: events() }, { target: 'mysql://root@${HOST}:${PORT}/${DB}', mode: 'closed', connections: 8, durationSeconds: s, warmupSeconds: 0 })).overall.count;
-const done = undefined;`),
+const run = async (s) => (await runBench({ templates: new TemplateCatalog([POINT]), events: events() }, { target: '${scheme}://root@${HOST}:${PORT}/${DB}', mode: 'closed', connections: 8, durationSeconds: s, warmupSeconds: 0 })).overall.count;
+const done = undefined;`);
+
+const runs = {
+  stb: () => stbChild('mysql'),
+  'stb-lean': () => stbChild('mysql+lean'),
   mysql2: () =>
     nodeChild(`
 import mysql from 'mysql2/promise';
@@ -104,7 +109,7 @@ ${RNG}
 const conns = await Promise.all(Array.from({ length: 8 }, () => mysql.createConnection({ host: '${HOST}', port: ${PORT}, user: 'root', database: '${DB}' })));
 const run = async (s) => { let n = 0; const end = performance.now() + s * 1000; await Promise.all(conns.map(async (c) => { while (performance.now() < end) { await c.execute(${JSON.stringify(SQL)}, [id()]); n++; } })); return n; };
 const done = () => Promise.all(conns.map((c) => c.end()));`),
-  lean: () =>
+  probe: () =>
     nodeChild(`
 import { connectLean } from './bench/mysql-wire-probe.mjs';
 ${RNG}
@@ -159,75 +164,53 @@ const q = (n) => median(raw[n].map((r) => r.qps));
 const cpu = (n) => median(raw[n].map((r) => r.cpuUs));
 /** Median over rounds of a ratio taken within each round (both runs shared the round's load). */
 const perRound = (a, b, f) => median(raw[a].map((r, i) => f(r) / f(raw[b][i])));
+const LABEL = {
+  stb: 'stb (mysql plugin, mysql2)',
+  'stb-lean': 'stb (mysql-lean plugin)',
+  mysql2: 'bare mysql2',
+  probe: 'hand-rolled COM_STMT_EXECUTE probe',
+  sysbench: 'sysbench',
+};
+const ratioRow = (what, a, b, f) => ({
+  metric: `${what}: ${LABEL[a]} ÷ ${LABEL[b]} (median of per-round ratios)`,
+  value: Number(perRound(a, b, f).toFixed(3)),
+  unit: 'ratio',
+  target: '',
+});
+const qpsOf = (r) => r.qps;
+const cpuOf = (r) => r.cpuUs;
 const rows = [
   ...names.map((n) => ({
-    metric: `point selects, 8 connections: ${n} (median)`,
+    metric: `point selects, 8 connections: ${LABEL[n]} (median)`,
     value: Math.round(q(n)),
     unit: 'queries/s',
     target: '',
   })),
   ...names.map((n) => ({
-    metric: `client CPU per point select: ${n} (${n === 'sysbench' ? 'whole process' : 'measured run'}, median)`,
+    metric: `client CPU per point select: ${LABEL[n]} (${n === 'sysbench' ? 'whole process' : 'measured run'}, median)`,
     value: Number(cpu(n).toFixed(2)),
     unit: 'µs',
     target: '',
   })),
-  {
-    metric:
-      'stb (mysql plugin) ÷ bare mysql2, queries/s (median of per-round ratios)',
-    value: Number(perRound('stb', 'mysql2', (r) => r.qps).toFixed(3)),
-    unit: 'ratio',
-    target: '',
-  },
-  {
-    metric:
-      'hand-rolled COM_STMT_EXECUTE ÷ bare mysql2, queries/s (median of per-round ratios)',
-    value: Number(perRound('lean', 'mysql2', (r) => r.qps).toFixed(3)),
-    unit: 'ratio',
-    target: '',
-  },
-  {
-    metric:
-      'stb (mysql plugin) ÷ sysbench, queries/s (median of per-round ratios)',
-    value: Number(perRound('stb', 'sysbench', (r) => r.qps).toFixed(3)),
-    unit: 'ratio',
-    target: '',
-  },
-  {
-    metric:
-      'hand-rolled COM_STMT_EXECUTE ÷ sysbench, queries/s (median of per-round ratios)',
-    value: Number(perRound('lean', 'sysbench', (r) => r.qps).toFixed(3)),
-    unit: 'ratio',
-    target: '',
-  },
-  {
-    metric:
-      'CPU per query: stb (mysql plugin) ÷ sysbench (median of per-round ratios)',
-    value: Number(perRound('stb', 'sysbench', (r) => r.cpuUs).toFixed(3)),
-    unit: 'ratio',
-    target: '',
-  },
-  {
-    metric:
-      'CPU per query: bare mysql2 ÷ sysbench (median of per-round ratios)',
-    value: Number(perRound('mysql2', 'sysbench', (r) => r.cpuUs).toFixed(3)),
-    unit: 'ratio',
-    target: '',
-  },
-  {
-    metric:
-      'CPU per query: hand-rolled COM_STMT_EXECUTE ÷ sysbench (median of per-round ratios)',
-    value: Number(perRound('lean', 'sysbench', (r) => r.cpuUs).toFixed(3)),
-    unit: 'ratio',
-    target: '',
-  },
+  ratioRow('queries/s', 'stb-lean', 'stb', qpsOf),
+  ratioRow('queries/s', 'stb-lean', 'mysql2', qpsOf),
+  ratioRow('queries/s', 'stb-lean', 'probe', qpsOf),
+  ratioRow('queries/s', 'stb-lean', 'sysbench', qpsOf),
+  ratioRow('queries/s', 'stb', 'sysbench', qpsOf),
+  ratioRow('queries/s', 'probe', 'sysbench', qpsOf),
+  ratioRow('CPU per query', 'stb-lean', 'stb', cpuOf),
+  ratioRow('CPU per query', 'stb-lean', 'sysbench', cpuOf),
+  ratioRow('CPU per query', 'stb', 'sysbench', cpuOf),
+  ratioRow('CPU per query', 'mysql2', 'sysbench', cpuOf),
+  ratioRow('CPU per query', 'probe', 'sysbench', cpuOf),
 ];
 console.log(
   JSON.stringify({
-    title: 'Would a lean MySQL wire path pay? (issue 16, item 3)',
+    title:
+      'A lean MySQL wire path: stb mysql-lean vs mysql2, a hand-rolled probe and sysbench (issue 16, item 3)',
     command:
       'npm run bench -- mysql-lean (node packages/bench/bench/mysql-lean.bench.mjs)',
     rows,
-    notes: `${ROUNDS} alternating rounds of ${SECONDS} s (each Node run after a ${WARMUP}-s warm-up in the same process), medians; shared MariaDB on the same 2 cores as the client (1-minute load averages at round starts and end: ${loads.map((l) => l.toFixed(2)).join(', ')}). Table sbtest1, ${ROWS} rows (sysbench prepare), uniform ids. stb: runBench closed loop, 8 connections, the mysql plugin's default protocol (prepared: mysql2 execute). bare mysql2: 8 connections, execute(). Hand-rolled: packages/bench/bench/mysql-wire-probe.mjs — COM_STMT_EXECUTE serialised once, 8 parameter bytes written per call, answer packets counted, nothing decoded: a floor for a lean path in Node, not a driver. sysbench oltp_point_select --threads=8 (libmariadb, server-side prepared statements). CPU per query: process.cpuUsage around the measured run for Node; /usr/bin/time user+sys of the whole process for sysbench.`,
+    notes: `${ROUNDS} alternating rounds of ${SECONDS} s (each Node run after a ${WARMUP}-s warm-up in the same process), medians; shared MariaDB on the same 2 cores as the client (1-minute load averages at round starts and end: ${loads.map((l) => l.toFixed(2)).join(', ')}). Table sbtest1, ${ROWS} rows (sysbench prepare), uniform ids. stb: runBench closed loop, 8 connections, default protocol (prepared), once with mysql:// (the mysql plugin: mysql2 execute) and once with mysql+lean:// (the mysql-lean plugin: COM_STMT_PREPARE once per connection, COM_STMT_EXECUTE with the parameter bytes, rows counted not decoded). bare mysql2: 8 connections, execute(). Hand-rolled: packages/bench/bench/mysql-wire-probe.mjs — COM_STMT_EXECUTE serialised once, 8 parameter bytes written per call, answer packets counted, nothing decoded: a floor for a lean path in Node, not a driver. sysbench oltp_point_select --threads=8 (libmariadb, server-side prepared statements). CPU per query: process.cpuUsage around the measured run for Node; /usr/bin/time user+sys of the whole process for sysbench.`,
   }),
 );

@@ -28,7 +28,7 @@ export interface PluginDescriptor {
 const invalid = (target: string, why: string): StbError =>
   new StbError(
     'STB_DB_TARGET_INVALID',
-    `[stb] [bench] Invalid target \`${redactSecrets(target)}\`: ${why}. Use postgres://… (or postgres+lean://…), mysql://…, sqlite:<path>|sqlite::memory:, pglite:[dir], knex:<client>:<connection> or a JSON/JS config file.`,
+    `[stb] [bench] Invalid target \`${redactSecrets(target)}\`: ${why}. Use postgres://… (or postgres+lean://…), mysql://… (or mysql+lean://…), sqlite:<path>|sqlite::memory:, pglite:[dir], knex:<client>:<connection> or a JSON/JS config file.`,
     { details: { target: redactSecrets(target) } },
   );
 
@@ -119,6 +119,11 @@ export async function resolveTarget(target: string): Promise<PluginDescriptor> {
   if (/^postgres(ql)?:\/\//i.test(t)) {
     checkUrl(t);
     return builtin('postgres', 'postgres', { options: { url: t }, display: t });
+  }
+  if (/^(mysql|mariadb)\+lean:\/\//i.test(t)) {
+    const url = t.replace(/^(mysql|mariadb)\+lean:/i, 'mysql:');
+    checkUrl(url);
+    return builtin('mysql-lean', 'mysql', { options: { url }, display: t });
   }
   if (/^(mysql|mariadb):\/\//i.test(t)) checkUrl(t);
   if (/^(mysql|mariadb):\/\//i.test(t))

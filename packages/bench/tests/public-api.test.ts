@@ -1,6 +1,7 @@
 import * as api from '../src/index';
 import * as knex from '../src/db/knex';
 import * as mysql from '../src/db/mysql';
+import * as mysqlLean from '../src/db/mysql-lean';
 import * as pgLean from '../src/db/pg-lean';
 import * as pglite from '../src/db/pglite';
 import * as postgres from '../src/db/postgres';
@@ -18,6 +19,7 @@ test.each([
   ['db/pglite', pglite],
   ['db/knex', knex],
   ['db/pg-lean', pgLean],
+  ['db/mysql-lean', mysqlLean],
 ])('public API surface of @stb/bench/%s', (_name, mod) => {
   expect(Object.keys(mod).sort()).toMatchSnapshot();
 });

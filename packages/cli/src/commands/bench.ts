@@ -109,7 +109,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '-t, --target <url>',
-      'postgres://… (postgres+lean://… for the lean wire path), mysql://…, sqlite:<path>, pglite:[dir], knex:<client>:<conn>, or a config file (default: pglite: for PostgreSQL traces)',
+      'postgres://… (postgres+lean://… for the lean wire path), mysql://… (mysql+lean://…), sqlite:<path>, pglite:[dir], knex:<client>:<conn>, or a config file (default: pglite: for PostgreSQL traces)',
     )
     .addOption(
       new Option('--mode <mode>', 'timing')

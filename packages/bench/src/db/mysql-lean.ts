@@ -1,0 +1,494 @@
+import { PluginError } from '@stb/core';
+import type { ParamValue } from '@stb/core';
+import { z } from 'zod';
+import type { ExecOutcome } from '../bound-query';
+import {
+  defineDbPlugin,
+  errorOutcome,
+  loadDriver,
+  redactSecrets,
+  unreachableError,
+  withErrorMessage,
+} from '../db-plugin';
+import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
+import type {
+  MyWire,
+  MyWireConfig,
+  MyWireResult,
+} from '../internal/mysql-wire';
+import { nowMs } from '../internal/wire';
+import { createPlaceholderTranslator } from '../placeholders';
+
+/**
+ * The `mysql-lean` plugin (issue 16, item 3): MySQL and MariaDB on a lean wire path of its own
+ * (`internal/mysql-wire.ts`, no driver). Each statement text is prepared once per connection
+ * (COM_STMT_PREPARE); every later call writes one COM_STMT_EXECUTE packet holding the parameter
+ * bytes (their types only when they changed), and the answer's rows are counted without decoding
+ * a value. Selected with a `mysql+lean://` or `mariadb+lean://` target (or a config file naming
+ * `@stb/bench/db/mysql-lean`). Not the default: it has no TLS, logs in only with
+ * `mysql_native_password` (or an empty password), reads only host, port, user, password,
+ * database, `connectTimeout` and `query_timeout` from the URL, and refuses statements of 16 MiB
+ * or more; use `mysql://` (mysql2) for anything else.
+ */
+
+/** Options of the `mysql-lean` plugin. */
+export const MysqlLeanOptions = z.object({
+  /** `mysql://user:pass@host:port/db?…` (the `+lean` of the target is already removed). */
+  url: z.string().min(1),
+  connectTimeoutMs: z.number().int().positive().optional(),
+  /**
+   * Longest wait for one statement (ms, default 300000): it is then killed (`KILL QUERY`) and
+   * counted as a `timeout` error; a server that does not end it within 1 s loses the connection.
+   */
+  queryTimeoutMs: z.number().int().positive().optional(),
+});
+export type MysqlLeanOptions = z.infer<typeof MysqlLeanOptions>;
+
+/** Default statement deadline of the lean path (ms). */
+export const MYSQL_LEAN_QUERY_TIMEOUT_MS = 300_000;
+
+/** The module the plugin loads lazily. */
+export interface MysqlLeanLib {
+  MyWire: typeof MyWire;
+}
+
+/** Reads the connection settings from a `mysql://` URL. */
+export function mysqlLeanConfig(o: MysqlLeanOptions): MyWireConfig {
+  const url = new URL(o.url.replace(/^(mysql|mariadb)(\+lean)?:/i, 'http:'));
+  const q = url.searchParams;
+  for (const k of ['ssl', 'sslmode', 'ssl-mode', 'tls'])
+    if (q.has(k))
+      throw new Error(
+        `${k}= needs TLS, which the lean path does not speak; use mysql://`,
+      );
+  const dec = decodeURIComponent;
+  const connectMs = Number(q.get('connectTimeout') ?? NaN);
+  const queryMs = Number(q.get('query_timeout') ?? NaN);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, '') || 'localhost',
+    port: Number(url.port || 3306),
+    user: dec(url.username),
+    password: dec(url.password),
+    database: dec(url.pathname.slice(1)),
+    connectTimeoutMs:
+      o.connectTimeoutMs ?? (connectMs > 0 ? connectMs : 10_000),
+    queryTimeoutMs:
+      o.queryTimeoutMs ?? (queryMs > 0 ? queryMs : MYSQL_LEAN_QUERY_TIMEOUT_MS),
+  };
+}
+
+// --- COM_STMT_EXECUTE encoding ---
+const T_TINY = 0x01;
+const T_DOUBLE = 0x05;
+const T_NULL = 0x06;
+const T_LONGLONG = 0x08;
+const T_BLOB = 0xfc;
+const T_VAR_STRING = 0xfd;
+/** The unsigned flag of a parameter type. */
+const UNSIGNED = 0x80;
+const TWO32 = 4294967296;
+const INT64_MIN = -(2n ** 63n);
+const UINT64_MAX = 2n ** 64n - 1n;
+/** Largest payload one packet carries. */
+const MAX_PAYLOAD = 0xffffff - 1;
+
+/** A prepared statement of one connection. */
+export interface MyStatement {
+  readonly id: number;
+  readonly params: number;
+  /** Types of the last bound parameters (type, flag per parameter), or null before the first call. */
+  types: Uint8Array | null;
+}
+
+const lenencSize = (n: number): number =>
+  n < 251 ? 1 : n < 65536 ? 3 : n < 16777216 ? 4 : 9;
+
+function writeLenenc(b: Buffer, o: number, n: number): number {
+  if (n < 251) {
+    b[o] = n;
+    return o + 1;
+  }
+  if (n < 65536) {
+    b[o] = 0xfc;
+    b.writeUInt16LE(n, o + 1);
+    return o + 3;
+  }
+  if (n < 16777216) {
+    b[o] = 0xfd;
+    b.writeUIntLE(n, o + 1, 3);
+    return o + 4;
+  }
+  b[o] = 0xfe;
+  b.writeBigUInt64LE(BigInt(n), o + 1);
+  return o + 9;
+}
+
+/** Type code (with the unsigned flag in bits 8..15) and the value to write, for one parameter. */
+function classify(v: unknown): [number, unknown] {
+  if (v === null || v === undefined) return [T_NULL, null];
+  const p = v as ParamValue;
+  switch (p.t) {
+    case 'int':
+      return Number.isSafeInteger(p.v) ? [T_LONGLONG, p.v] : [T_DOUBLE, p.v];
+    case 'float':
+      return [T_DOUBLE, p.v];
+    case 'bool':
+      return [T_TINY, p.v ? 1 : 0];
+    case 'null':
+      return [T_NULL, null];
+    case 'bigint': {
+      let b: bigint;
+      try {
+        b = BigInt(p.v);
+      } catch {
+        return [T_VAR_STRING, Buffer.from(p.v, 'utf8')];
+      }
+      if (b >= INT64_MIN && b < -INT64_MIN) return [T_LONGLONG, b];
+      if (b > 0n && b <= UINT64_MAX) return [T_LONGLONG | (UNSIGNED << 8), b];
+      return [T_VAR_STRING, Buffer.from(p.v, 'utf8')];
+    }
+    case 'bytes':
+      return [T_BLOB, Buffer.from(p.v, 'hex')];
+    case 'list':
+      // lists are expanded by the placeholder translator; a nested one goes as its JSON text
+      return [T_VAR_STRING, Buffer.from(JSON.stringify(p.v), 'utf8')];
+    default:
+      // string, uuid, json, timestamp, date: text, as mysql2 sends strings
+      return [T_VAR_STRING, Buffer.from(p.v, 'utf8')];
+  }
+}
+
+/**
+ * One COM_STMT_EXECUTE packet: statement id, no cursor, one iteration, the NULL bitmap, the
+ * parameter types when they differ from the last call's (`st.types` is then updated), and the
+ * values (LONGLONG, DOUBLE and TINY in binary, text and bytes length-encoded). Safe integers and
+ * doubles are written without an intermediate object.
+ * @throws Error when the packet would reach 16 MiB (the lean path sends single packets).
+ */
+export function encodeExecute(
+  st: MyStatement,
+  values: readonly unknown[],
+): Buffer {
+  const n = values.length;
+  const types = new Uint16Array(n);
+  const conv = new Array<unknown>(n);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as { t?: string; v?: unknown } | null;
+    let type: number;
+    let x: unknown;
+    if (
+      v !== null &&
+      v !== undefined &&
+      v.t === 'int' &&
+      Number.isSafeInteger(v.v)
+    ) {
+      type = T_LONGLONG;
+      x = v.v;
+    } else [type, x] = classify(v);
+    types[i] = type;
+    conv[i] = x;
+    const t = type & 0xff;
+    if (t === T_LONGLONG || t === T_DOUBLE) size += 8;
+    else if (t === T_TINY) size += 1;
+    else if (t !== T_NULL)
+      size += lenencSize((x as Buffer).length) + (x as Buffer).length;
+  }
+  let rebind = st.types === null || st.types.length !== 2 * n;
+  if (!rebind) {
+    const old = st.types as Uint8Array;
+    for (let i = 0; i < n && !rebind; i++)
+      rebind =
+        old[2 * i] !== ((types[i] as number) & 0xff) ||
+        old[2 * i + 1] !== (types[i] as number) >> 8;
+  }
+  const bitmap = (n + 7) >> 3;
+  const len = 10 + (n > 0 ? bitmap + 1 + (rebind ? 2 * n : 0) : 0) + size;
+  if (len > MAX_PAYLOAD)
+    throw new Error(
+      `a COM_STMT_EXECUTE of ${String(len)} bytes needs several packets, which the lean path does not send; use mysql://`,
+    );
+  const b = Buffer.allocUnsafe(4 + len);
+  b.writeUIntLE(len, 0, 3);
+  b[3] = 0;
+  b[4] = 0x17;
+  b.writeUInt32LE(st.id, 5);
+  b[9] = 0;
+  b.writeUInt32LE(1, 10);
+  let o = 14;
+  if (n === 0) return b;
+  b.fill(0, o, o + bitmap);
+  for (let i = 0; i < n; i++)
+    if (((types[i] as number) & 0xff) === T_NULL)
+      b[o + (i >> 3)] = (b[o + (i >> 3)] as number) | (1 << (i & 7));
+  o += bitmap;
+  b[o++] = rebind ? 1 : 0;
+  if (rebind) {
+    const bound = new Uint8Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      bound[2 * i] = b[o++] = (types[i] as number) & 0xff;
+      bound[2 * i + 1] = b[o++] = (types[i] as number) >> 8;
+    }
+    st.types = bound;
+  }
+  for (let i = 0; i < n; i++) {
+    const t = (types[i] as number) & 0xff;
+    const x = conv[i];
+    if (t === T_LONGLONG) {
+      if (typeof x === 'bigint') {
+        if (x < 0n) b.writeBigInt64LE(x, o);
+        else b.writeBigUInt64LE(x, o);
+      } else {
+        const v = x as number;
+        const hi = Math.floor(v / TWO32);
+        b.writeUInt32LE(v - hi * TWO32, o);
+        b.writeInt32LE(hi, o + 4);
+      }
+      o += 8;
+    } else if (t === T_DOUBLE) o = b.writeDoubleLE(x as number, o);
+    else if (t === T_TINY) b[o++] = x as number;
+    else if (t !== T_NULL) {
+      const buf = x as Buffer;
+      o = writeLenenc(b, o, buf.length);
+      o += buf.copy(b, o);
+    }
+  }
+  return b;
+}
+
+/** A COM_QUERY packet. */
+function queryPacket(text: string): Buffer {
+  const len = 1 + Buffer.byteLength(text);
+  if (len > MAX_PAYLOAD)
+    throw new Error(
+      `a statement of ${String(len)} bytes needs several packets, which the lean path does not send; use mysql://`,
+    );
+  const b = Buffer.allocUnsafe(4 + len);
+  b.writeUIntLE(len, 0, 3);
+  b[3] = 0;
+  b[4] = 0x03;
+  b.write(text, 5);
+  return b;
+}
+
+/**
+ * Maps a wire result to an outcome, with the conventions of the `mysql` plugin: errno as code and
+ * class (1927 connection killed, 2006/2013 gone or lost: connection lost), client failures as
+ * `connection` or `timeout`; with the request's wire times.
+ */
+export function myWireOutcome(r: MyWireResult): ExecOutcome {
+  let out: ExecOutcome;
+  if (r.failure !== undefined) {
+    const { code, cls, message } = r.failure;
+    out = withErrorMessage(
+      errorOutcome(code, cls, cls === 'connection' || code !== '1317'),
+      { message },
+    );
+  } else if (r.error !== undefined) {
+    const { errno, message } = r.error;
+    const lost = errno === 1927 || errno === 2006 || errno === 2013;
+    out = withErrorMessage(errorOutcome(String(errno), String(errno), lost), {
+      message,
+    });
+  } else return { ok: true, rows: r.rows, sentAt: r.sentAt, doneAt: r.doneAt };
+  return { ...out, sentAt: r.sentAt, doneAt: r.doneAt };
+}
+
+/** The clear refusal of a login the lean path cannot do. */
+function authError(url: string, plugin: string, cause: unknown): PluginError {
+  return new PluginError(
+    'STB_DB_UNREACHABLE',
+    `[stb] [bench] Cannot log in to ${redactSecrets(url)} on the lean MySQL path: the server asks for the ${plugin} authentication plugin, and mysql+lean:// speaks only mysql_native_password (no TLS). Use mysql://… (the mysql2 plugin) instead.`,
+    {
+      cause,
+      pluginKind: 'db',
+      pluginName: 'mysql-lean',
+      details: { target: redactSecrets(url), authPlugin: plugin },
+    },
+  );
+}
+
+/** Opens a lean connection whose kills go through a second, short-lived lean connection. */
+async function openWire(
+  lib: MysqlLeanLib,
+  cfg: MyWireConfig,
+  url: string,
+): Promise<MyWire> {
+  const kill = async (threadId: number): Promise<void> => {
+    const killer = await lib.MyWire.open(
+      {
+        ...cfg,
+        database: '',
+        connectTimeoutMs: Math.min(cfg.connectTimeoutMs, 1000),
+        queryTimeoutMs: 2000,
+      },
+      async () => undefined,
+    ).catch(() => null);
+    if (killer === null) return;
+    try {
+      await killer.request(
+        queryPacket(`KILL QUERY ${String(threadId)}`),
+        (r) => r,
+      );
+    } finally {
+      await killer.close();
+    }
+  };
+  try {
+    return await lib.MyWire.open(cfg, kill);
+  } catch (err) {
+    const plugin = (err as { unsupportedAuth?: unknown }).unsupportedAuth;
+    if (typeof plugin === 'string') throw authError(url, plugin, err);
+    throw unreachableError('mysql-lean', redactSecrets(url), err);
+  }
+}
+
+/** Creates the `mysql-lean` plugin, optionally with an injected wire module. */
+export function createMysqlLeanPlugin(
+  inject: { lib?: MysqlLeanLib } = {},
+): DbPlugin<MysqlLeanOptions> {
+  return defineDbPlugin<MysqlLeanOptions>({
+    kind: 'db',
+    name: 'mysql-lean',
+    apiVersion: 1,
+    description:
+      'MySQL and MariaDB on a lean wire path (prepare once, COM_STMT_EXECUTE with parameter bytes only, rows counted not decoded)',
+    options: MysqlLeanOptions,
+    dialect: 'mysql',
+    capabilities: {
+      prepared: true,
+      transactions: true,
+      maxConnections: null,
+      cancel: true,
+    },
+    dependencies: [],
+    async connect(options, ctx = {}): Promise<DbSession> {
+      const lib = await loadDriver<MysqlLeanLib>(
+        { plugin: 'mysql-lean', pkg: '@stb/bench', lib: inject.lib },
+        () => import('../internal/mysql-wire'),
+      );
+      let cfg: MyWireConfig;
+      try {
+        cfg = mysqlLeanConfig(options);
+      } catch (err) {
+        throw unreachableError('mysql-lean', redactSecrets(options.url), err);
+      }
+      const wire = await openWire(lib, cfg, options.url);
+      return createLeanSession(wire, ctx.protocol ?? 'prepared');
+    },
+  });
+}
+
+const clientError = (err: unknown): Promise<ExecOutcome> =>
+  Promise.resolve(withErrorMessage(errorOutcome(undefined, 'client'), err));
+
+function createLeanSession(wire: MyWire, protocol: Protocol): DbSession {
+  // values stay ParamValues: the encoder picks the wire type from them
+  const translator = createPlaceholderTranslator({
+    style: 'question',
+    convert: (p) => p,
+    dialect: 'mysql',
+  });
+  const statements = new Map<string, MyStatement>();
+  const preparing = new Map<string, Promise<MyStatement | MyWireResult>>();
+  let closed = false;
+
+  const text = (sql: string): Promise<ExecOutcome> =>
+    wire.request(queryPacket(sql), myWireOutcome);
+  const prepareOnce = (
+    key: string,
+    sql: string,
+  ): Promise<MyStatement | MyWireResult> => {
+    let p = preparing.get(key);
+    if (p === undefined) {
+      p = wire.prepare(sql).then((r) => {
+        preparing.delete(key);
+        if (r.statement === undefined) return r;
+        const st: MyStatement = {
+          id: r.statement.id,
+          params: r.statement.params,
+          types: null,
+        };
+        statements.set(key, st);
+        return st;
+      });
+      preparing.set(key, p);
+    }
+    return p;
+  };
+  const executeOn = (
+    st: MyStatement,
+    values: readonly unknown[],
+  ): Promise<ExecOutcome> => {
+    let bytes: Buffer;
+    try {
+      bytes = encodeExecute(st, values);
+    } catch (err) {
+      return clientError(err);
+    }
+    return wire.request(bytes, (r) => {
+      // an execute the server refused may not have bound the types: send them again next time
+      if (r.error !== undefined) st.types = null;
+      return myWireOutcome(r);
+    });
+  };
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await wire.close().catch(() => undefined);
+  };
+  return {
+    execute(q) {
+      try {
+        const asText =
+          protocol !== 'prepared' ||
+          q.queryType === 'TCL' ||
+          q.queryType === 'UTILITY' ||
+          q.queryType === 'DDL';
+        if (asText)
+          return text(
+            q.params.length === 0 ? q.text : translator.inline(q, 'mysql'),
+          );
+        const t = translator.translate(q);
+        const st = statements.get(t.key);
+        if (st !== undefined) return executeOn(st, t.values);
+        // the first call's service time covers the prepare round trip too (as mysql2's execute)
+        const t0 = nowMs();
+        return prepareOnce(t.key, t.text).then(async (s) => {
+          if (!('id' in s)) return { ...myWireOutcome(s), sentAt: t0 };
+          return { ...(await executeOn(s, t.values)), sentAt: t0 };
+        });
+      } catch (err) {
+        // a value the text protocol cannot carry, a statement of 16 MiB or more
+        return clientError(err);
+      }
+    },
+    async prepare(q) {
+      try {
+        const t = translator.translate(q);
+        const r = await wire.prepare(t.text);
+        if (r.statement === undefined) return myWireOutcome(r);
+        const close = Buffer.alloc(9);
+        close.writeUIntLE(5, 0, 3);
+        close[4] = 0x19;
+        close.writeUInt32LE(r.statement.id, 5);
+        wire.sendOnly(close);
+        return { ok: true, rows: 0 };
+      } catch (err) {
+        return clientError(err);
+      }
+    },
+    async cancel() {
+      if (!closed) await wire.cancel();
+    },
+    async serverVersion() {
+      const v = wire.serverVersion;
+      return /mariadb/i.test(v) ? `MariaDB ${v}` : `MySQL ${v}`;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** The `mysql-lean` plugin. Target: `mysql+lean://…` or `mariadb+lean://…`. */
+export const plugin: DbPlugin<MysqlLeanOptions> = createMysqlLeanPlugin();

@@ -1,0 +1,685 @@
+import { createHash } from 'node:crypto';
+import { connect as connectSocket } from 'node:net';
+import type { Socket } from 'node:net';
+import { nowMs } from './wire';
+
+/**
+ * A lean MySQL/MariaDB connection for the bench hot loop (issue 16, item 3): one socket, the
+ * handshake v10 with `mysql_native_password` (a SHA1 scramble, or an empty answer for an empty
+ * password; no TLS, no other authentication plugin), then a frame scanner that counts result rows
+ * without decoding a value and reads affected rows from OK packets, and a FIFO of requests
+ * (commands may be pipelined; answers come back in order). Packets split across reads are joined;
+ * payloads of 16 MiB and more (several packets) are counted as one. Every request has a deadline:
+ * past it the running statement is killed (`KILL QUERY` from a second connection), and the
+ * connection is closed if the server still does not answer.
+ */
+
+/** Where and how to connect. */
+export interface MyWireConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** Database to use, or '' for none. */
+  readonly database: string;
+  readonly connectTimeoutMs: number;
+  /** Longest wait for one request (ms); it is then killed and fails as `timeout`. */
+  readonly queryTimeoutMs: number;
+}
+
+/** What one command produced. */
+export interface MyWireResult {
+  /** Result rows counted, plus affected rows of OK packets. */
+  rows: number;
+  /** The server's ERR packet. */
+  error?: { errno: number; sqlState: string; message: string };
+  /** The client gave up on it (timeout, connection lost). */
+  failure?: { code: string; cls: 'timeout' | 'connection'; message: string };
+  /** COM_STMT_PREPARE's answer: statement id and parameter count. */
+  statement?: { id: number; params: number };
+  /** When the command was written to the socket (`nowMs()` clock). */
+  sentAt: number;
+  /** When the read that completed it came in (`nowMs()` clock). */
+  doneAt: number;
+}
+
+/** Thrown by {@link MyWire.open} when the server cannot be reached or refuses the login. */
+export class MyWireConnectError extends Error {
+  readonly code: string | undefined;
+  /** True when the server asks for an authentication plugin the lean path does not speak. */
+  readonly unsupportedAuth: string | undefined;
+  constructor(message: string, code?: string, unsupportedAuth?: string) {
+    super(message);
+    this.code = code;
+    this.unsupportedAuth = unsupportedAuth;
+  }
+}
+
+// capability flags
+const CLIENT_LONG_PASSWORD = 0x1;
+const CLIENT_LONG_FLAG = 0x4;
+const CLIENT_CONNECT_WITH_DB = 0x8;
+const CLIENT_PROTOCOL_41 = 0x200;
+const CLIENT_TRANSACTIONS = 0x2000;
+const CLIENT_SECURE_CONNECTION = 0x8000;
+const CLIENT_MULTI_RESULTS = 0x20000;
+const CLIENT_PS_MULTI_RESULTS = 0x40000;
+const CLIENT_PLUGIN_AUTH = 0x80000;
+const BASE_CAPS =
+  CLIENT_LONG_PASSWORD |
+  CLIENT_LONG_FLAG |
+  CLIENT_PROTOCOL_41 |
+  CLIENT_TRANSACTIONS |
+  CLIENT_SECURE_CONNECTION |
+  CLIENT_MULTI_RESULTS |
+  CLIENT_PS_MULTI_RESULTS |
+  CLIENT_PLUGIN_AUTH;
+/** utf8mb4_unicode_ci, mysql2's default. */
+const CHARSET = 224;
+const SERVER_MORE_RESULTS_EXISTS = 0x8;
+/** A payload this long continues in the next packet. */
+export const MAX_PACKET_PAYLOAD = 0xffffff;
+const NATIVE = 'mysql_native_password';
+/** Size of each connection's read buffer (bytes). */
+const READ_BUFFER = 64 * 1024;
+/** A kill that does not end the statement within this time closes the connection (ms). */
+const CANCEL_GRACE_MS = 1000;
+
+/** The `mysql_native_password` answer: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw))); empty for ''. */
+export function nativePasswordToken(
+  password: string,
+  scramble: Buffer,
+): Buffer {
+  if (password === '') return Buffer.alloc(0);
+  const sha1 = (...parts: Buffer[]): Buffer => {
+    const h = createHash('sha1');
+    for (const p of parts) h.update(p);
+    return h.digest();
+  };
+  const stage1 = sha1(Buffer.from(password, 'utf8'));
+  const mix = sha1(scramble, sha1(stage1));
+  for (let i = 0; i < stage1.length; i++)
+    stage1[i] = (stage1[i] as number) ^ (mix[i] as number);
+  return stage1;
+}
+
+/** Wraps a payload in a packet header (length, sequence id). */
+export function packet(seq: number, payload: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(4 + payload.length);
+  b.writeUIntLE(payload.length, 0, 3);
+  b[3] = seq;
+  payload.copy(b, 4);
+  return b;
+}
+
+/** A command packet (sequence 0): the command byte, then `body` as UTF-8 text or bytes. */
+export function commandPacket(command: number, body: string | Buffer): Buffer {
+  const len =
+    1 + (typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  const b = Buffer.allocUnsafe(4 + len);
+  b.writeUIntLE(len, 0, 3);
+  b[3] = 0;
+  b[4] = command;
+  if (typeof body === 'string') b.write(body, 5);
+  else body.copy(b, 5);
+  return b;
+}
+
+/** A length-encoded integer at `buf[at]`: [value, bytes used]. */
+export function readLenenc(buf: Buffer, at: number): [number, number] {
+  const f = buf[at] as number;
+  if (f < 0xfb) return [f, 1];
+  if (f === 0xfc) return [buf.readUInt16LE(at + 1), 3];
+  if (f === 0xfd) return [buf.readUIntLE(at + 1, 3), 4];
+  if (f === 0xfe) return [Number(buf.readBigUInt64LE(at + 1)), 9];
+  return [0, 1];
+}
+
+/** An ERR packet's fields (payload from `at` to `end`). */
+function errFields(
+  buf: Buffer,
+  at: number,
+  end: number,
+): { errno: number; sqlState: string; message: string } {
+  const errno = buf.readUInt16LE(at + 1);
+  const hasState = buf[at + 3] === 0x23;
+  return {
+    errno,
+    sqlState: hasState ? buf.toString('latin1', at + 4, at + 9) : 'HY000',
+    message: buf.toString('utf8', hasState ? at + 9 : at + 3, end),
+  };
+}
+
+/** What the handshake v10 told: thread id, scramble, version, plugin. */
+interface Hello {
+  threadId: number;
+  scramble: Buffer;
+  version: string;
+  plugin: string;
+  caps: number;
+}
+
+function parseHello(p: Buffer): Hello {
+  if (p[0] !== 10)
+    throw new MyWireConnectError(
+      `unsupported protocol version ${String(p[0])}`,
+    );
+  let o = 1;
+  const z = p.indexOf(0, o);
+  const version = p.toString('latin1', o, z);
+  o = z + 1;
+  const threadId = p.readUInt32LE(o);
+  o += 4;
+  const part1 = p.subarray(o, o + 8);
+  o += 9;
+  let caps = p.readUInt16LE(o);
+  o += 2;
+  let part2: Buffer = Buffer.alloc(0);
+  let plugin = NATIVE;
+  if (p.length > o) {
+    o += 3; // charset, status flags
+    caps |= p.readUInt16LE(o) << 16;
+    o += 2;
+    const dataLen = p[o] as number;
+    o += 11; // length, 10 reserved bytes
+    if (caps & CLIENT_SECURE_CONNECTION) {
+      const n = Math.max(13, dataLen - 8);
+      part2 = p.subarray(o, o + n - 1); // the last byte is a NUL
+      o += n;
+    }
+    if (caps & CLIENT_PLUGIN_AUTH && o < p.length) {
+      const e = p.indexOf(0, o);
+      plugin = p.toString('latin1', o, e < 0 ? p.length : e);
+    }
+  }
+  return {
+    threadId,
+    scramble: Buffer.concat([part1, part2]),
+    version,
+    plugin,
+    caps: caps >>> 0,
+  };
+}
+
+/** The handshake response (protocol 41) for a native-password login. */
+function helloResponse(cfg: MyWireConfig, scramble: Buffer): Buffer {
+  const caps = BASE_CAPS | (cfg.database !== '' ? CLIENT_CONNECT_WITH_DB : 0);
+  const fixed = Buffer.alloc(32);
+  fixed.writeUInt32LE(caps >>> 0, 0);
+  fixed.writeUInt32LE(MAX_PACKET_PAYLOAD, 4);
+  fixed[8] = CHARSET;
+  const token = nativePasswordToken(cfg.password, scramble);
+  return packet(
+    1,
+    Buffer.concat([
+      fixed,
+      Buffer.from(`${cfg.user}\0`, 'utf8'),
+      Buffer.from([token.length]),
+      token,
+      cfg.database !== ''
+        ? Buffer.from(`${cfg.database}\0`, 'utf8')
+        : Buffer.alloc(0),
+      Buffer.from(`${NATIVE}\0`),
+    ]),
+  );
+}
+
+/** How the answer to a command is read: a result (OK, ERR, or column count, definitions, EOF,
+ * rows, EOF, possibly several), or COM_STMT_PREPARE's (OK with the statement id, definitions). */
+const RESULT = 0;
+const PREPARE = 1;
+
+/** A command in flight (reset and reused once finished). */
+interface Pending {
+  kind: number;
+  /** Result: 0 header, 1 column definitions, 2 rows. Prepare: definition packets left to skip. */
+  state: number;
+  rows: number;
+  error: MyWireResult['error'];
+  statement: MyWireResult['statement'];
+  sentAt: number;
+  cancelledAt: number;
+  map: ((r: MyWireResult) => unknown) | undefined;
+  resolve: ((value: unknown) => void) | undefined;
+}
+
+let captured: ((value: unknown) => void) | undefined;
+const captureResolve = (resolve: (value: unknown) => void): void => {
+  captured = resolve;
+};
+const FREE_PENDING = 16;
+
+/** A lean MySQL/MariaDB connection. Create it with {@link MyWire.open}. */
+export class MyWire {
+  /** Server connection id (what `KILL QUERY` names). */
+  threadId = 0;
+  /** Server version as the handshake gives it (MariaDB's `5.5.5-` prefix removed). */
+  serverVersion = '';
+  readonly #socket: Socket;
+  readonly #cfg: MyWireConfig;
+  readonly #queue: Pending[] = [];
+  readonly #free: Pending[] = [];
+  #head = 0;
+  #rest: Buffer[] = [];
+  #restLen = 0;
+  #need = 0;
+  /** Inside a payload of several packets: the packets after the first are skipped. */
+  #continued = false;
+  #broken: string | null = null;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #kill: (() => Promise<void>) | null = null;
+  #readAt = 0;
+  /** Where packets go during the handshake. */
+  #startupSink: ((p: Buffer) => void) | null = null;
+
+  private constructor(cfg: MyWireConfig) {
+    this.#cfg = cfg;
+    const onread = {
+      buffer: Buffer.allocUnsafe(READ_BUFFER),
+      callback: (n: number, buf: Uint8Array): boolean => {
+        this.#onRead(n, buf as Buffer);
+        return true;
+      },
+    };
+    this.#socket = connectSocket({ port: cfg.port, host: cfg.host, onread });
+  }
+
+  /** True once the connection failed or was closed. */
+  get broken(): boolean {
+    return this.#broken !== null;
+  }
+
+  /**
+   * Connects and logs in. `kill(threadId)` ends a running statement from elsewhere (the deadline
+   * and {@link MyWire.cancel} use it).
+   */
+  static async open(
+    cfg: MyWireConfig,
+    kill: (threadId: number) => Promise<void>,
+  ): Promise<MyWire> {
+    const wire = new MyWire(cfg);
+    wire.#socket.setNoDelay(true);
+    await wire.#startup();
+    wire.#kill = () => kill(wire.threadId);
+    wire.#attach();
+    return wire;
+  }
+
+  /** The handshake: greeting, response, an optional switch to native password, OK or ERR. */
+  #startup(): Promise<void> {
+    const socket = this.#socket;
+    const cfg = this.#cfg;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: MyWireConnectError): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        socket.destroy();
+        reject(err);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new MyWireConnectError(
+              `timed out after ${String(cfg.connectTimeoutMs)} ms`,
+              'ETIMEDOUT',
+            ),
+          ),
+        cfg.connectTimeoutMs,
+      );
+      const onError = (err: NodeJS.ErrnoException): void =>
+        fail(new MyWireConnectError(err.message, err.code));
+      const onClose = (): void =>
+        fail(
+          new MyWireConnectError(
+            'the server closed the connection during the handshake',
+            'ECONNRESET',
+          ),
+        );
+      const unsupported = (plugin: string): void =>
+        fail(
+          new MyWireConnectError(
+            `the server asks for the ${plugin} authentication plugin`,
+            'AUTH',
+            plugin,
+          ),
+        );
+      let greeted = false;
+      this.#startupSink = (p) => {
+        if (!greeted) {
+          greeted = true;
+          if (p[0] === 0xff)
+            return fail(
+              new MyWireConnectError(errFields(p, 0, p.length).message),
+            );
+          let hello: Hello;
+          try {
+            hello = parseHello(p);
+          } catch (err) {
+            return fail(err as MyWireConnectError);
+          }
+          this.threadId = hello.threadId;
+          this.serverVersion = hello.version.replace(/^5\.5\.5-/, '');
+          // a server whose default plugin is another one answers with an auth switch (below)
+          socket.write(helloResponse(cfg, hello.scramble));
+          return undefined;
+        }
+        const seq = this.#lastSeq;
+        switch (p[0]) {
+          case 0x00:
+            settled = true;
+            cleanup();
+            return resolve();
+          case 0xff: {
+            const e = errFields(p, 0, p.length);
+            return fail(new MyWireConnectError(e.message, String(e.errno)));
+          }
+          case 0xfe: {
+            // auth switch request: plugin name, NUL, plugin data (the new scramble, NUL-ended)
+            const z = p.indexOf(0, 1);
+            const plugin = p.toString('latin1', 1, z < 0 ? p.length : z);
+            if (plugin !== NATIVE) return unsupported(plugin);
+            let data = p.subarray(z + 1);
+            if (data[data.length - 1] === 0)
+              data = data.subarray(0, data.length - 1);
+            socket.write(
+              packet(seq + 1, nativePasswordToken(cfg.password, data)),
+            );
+            return undefined;
+          }
+          case 0x01:
+            // more data (caching_sha2_password's fast-auth steps)
+            return unsupported('caching_sha2_password');
+          default:
+            return fail(
+              new MyWireConnectError(
+                `unexpected packet 0x${(p[0] ?? 0).toString(16)} during the handshake`,
+              ),
+            );
+        }
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.#startupSink = null;
+        socket.off('error', onError);
+        socket.off('close', onClose);
+      };
+      socket.on('error', onError);
+      socket.on('close', onClose);
+    });
+  }
+
+  /** Sequence id of the last packet read (the handshake answers with the next one). */
+  #lastSeq = 0;
+
+  #attach(): void {
+    const socket = this.#socket;
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      this.#lost(err.code ?? 'ECONNRESET', err.message),
+    );
+    socket.on('close', () =>
+      this.#lost('ECONNRESET', 'the server closed the connection'),
+    );
+    const every = Math.max(10, Math.min(1000, this.#cfg.queryTimeoutMs / 4));
+    this.#timer = setInterval(() => this.#checkDeadline(), every);
+    this.#timer.unref();
+  }
+
+  /** Writes one command packet; resolves with `map(result)` once its answer is read. */
+  request<T>(
+    bytes: Buffer,
+    map: (r: MyWireResult) => T,
+    kind = RESULT,
+  ): Promise<T> {
+    if (this.#broken !== null) {
+      const t = nowMs();
+      return Promise.resolve(
+        map({
+          rows: 0,
+          failure: {
+            code: 'ECONNRESET',
+            cls: 'connection',
+            message: this.#broken,
+          },
+          sentAt: t,
+          doneAt: t,
+        }),
+      );
+    }
+    const promise = new Promise<unknown>(captureResolve);
+    let p = this.#free.pop();
+    if (p === undefined)
+      p = {
+        kind,
+        state: 0,
+        rows: 0,
+        error: undefined,
+        statement: undefined,
+        sentAt: 0,
+        cancelledAt: 0,
+        map: undefined,
+        resolve: undefined,
+      };
+    else {
+      p.kind = kind;
+      p.state = 0;
+      p.rows = 0;
+      p.cancelledAt = 0;
+    }
+    p.map = map;
+    p.resolve = captured;
+    captured = undefined;
+    p.sentAt = nowMs();
+    this.#queue.push(p);
+    this.#socket.write(bytes);
+    return promise as Promise<T>;
+  }
+
+  /** COM_STMT_PREPARE: resolves with the statement id and parameter count, or the error. */
+  prepare(text: string): Promise<MyWireResult> {
+    return this.request(commandPacket(0x16, text), (r) => r, PREPARE);
+  }
+
+  /** Sends bytes that get no answer (COM_STMT_CLOSE). */
+  sendOnly(bytes: Buffer): void {
+    if (this.#broken === null) this.#socket.write(bytes);
+  }
+
+  /** Requests waiting for their answer. */
+  get inFlight(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  #settle(p: Pending, r: MyWireResult): void {
+    const { map, resolve } = p;
+    p.map = undefined;
+    p.resolve = undefined;
+    p.error = undefined;
+    p.statement = undefined;
+    if (this.#free.length < FREE_PENDING) this.#free.push(p);
+    (resolve as (value: unknown) => void)(
+      (map as (r: MyWireResult) => unknown)(r),
+    );
+  }
+
+  /** `n` new bytes at the start of the read buffer `read` (overwritten by the next read). */
+  #onRead(n: number, read: Buffer): void {
+    this.#readAt = nowMs();
+    let buf = read;
+    let end = n;
+    if (this.#restLen > 0) {
+      // a packet split across reads: keep copies of the pieces, join them once it is complete
+      this.#rest.push(Buffer.from(read.subarray(0, n)));
+      this.#restLen += n;
+      if (this.#restLen < this.#need) return;
+      buf = Buffer.concat(this.#rest, this.#restLen);
+      end = buf.length;
+      this.#rest = [];
+      this.#restLen = 0;
+    }
+    let off = 0;
+    while (end - off >= 4) {
+      const len =
+        (buf[off] as number) |
+        ((buf[off + 1] as number) << 8) |
+        ((buf[off + 2] as number) << 16);
+      const next = off + 4 + len;
+      if (next > end) break;
+      this.#lastSeq = buf[off + 3] as number;
+      const first = !this.#continued;
+      this.#continued = len === MAX_PACKET_PAYLOAD;
+      if (first) {
+        if (this.#startupSink !== null)
+          this.#startupSink(buf.subarray(off + 4, next));
+        else this.#packet(buf, off + 4, next);
+      }
+      off = next;
+    }
+    if (off < end) {
+      const rest = Buffer.from(buf.subarray(off, end));
+      this.#rest = [rest];
+      this.#restLen = rest.length;
+      this.#need = rest.length >= 4 ? 4 + rest.readUIntLE(0, 3) : 4;
+    }
+  }
+
+  /** Handles one payload (`buf[at..end)`) of the answer to the oldest command. */
+  #packet(buf: Buffer, at: number, end: number): void {
+    const p = this.#queue[this.#head];
+    if (p === undefined) return;
+    const first = buf[at] as number;
+    const eof = first === 0xfe && end - at < 9;
+    if (p.kind === PREPARE) {
+      if (p.state > 0) {
+        if (--p.state === 0) this.#finish(p);
+        return;
+      }
+      if (first === 0xff) {
+        p.error = errFields(buf, at, end);
+        this.#finish(p);
+        return;
+      }
+      const columns = buf.readUInt16LE(at + 5);
+      const params = buf.readUInt16LE(at + 7);
+      p.statement = { id: buf.readUInt32LE(at + 1), params };
+      p.state = (params > 0 ? params + 1 : 0) + (columns > 0 ? columns + 1 : 0);
+      if (p.state === 0) this.#finish(p);
+      return;
+    }
+    switch (p.state) {
+      case 0: // header: OK, ERR or a column count
+        if (first === 0x00) {
+          const [affected, a] = readLenenc(buf, at + 1);
+          const [, b] = readLenenc(buf, at + 1 + a);
+          p.rows += affected;
+          const status = buf.readUInt16LE(at + 1 + a + b);
+          if ((status & SERVER_MORE_RESULTS_EXISTS) === 0) this.#finish(p);
+        } else if (first === 0xff) {
+          p.error = errFields(buf, at, end);
+          this.#finish(p);
+        } else p.state = 1;
+        return;
+      case 1: // column definitions until EOF
+        if (eof) p.state = 2;
+        return;
+      default: // rows until EOF (or ERR)
+        if (eof) {
+          const status = buf.readUInt16LE(at + 3);
+          if ((status & SERVER_MORE_RESULTS_EXISTS) === 0) this.#finish(p);
+          else p.state = 0;
+        } else if (first === 0xff) {
+          p.error = errFields(buf, at, end);
+          this.#finish(p);
+        } else p.rows++;
+    }
+  }
+
+  /** The oldest command's answer is complete. */
+  #finish(p: Pending): void {
+    this.#queue[this.#head++] = undefined as never;
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    }
+    const r: MyWireResult = {
+      rows: p.rows,
+      sentAt: p.sentAt,
+      doneAt: this.#readAt,
+    };
+    if (p.error !== undefined) {
+      r.error = p.error;
+      if (p.cancelledAt > 0 && p.error.errno === 1317)
+        r.failure = {
+          code: '1317',
+          cls: 'timeout',
+          message: `no answer within ${String(this.#cfg.queryTimeoutMs)} ms (killed)`,
+        };
+    }
+    if (p.statement !== undefined) r.statement = p.statement;
+    this.#settle(p, r);
+  }
+
+  /** Kills the oldest command past its deadline; closes the connection if that does not help. */
+  #checkDeadline(): void {
+    const p = this.#queue[this.#head];
+    if (p === undefined || this.#broken !== null) return;
+    const t = nowMs();
+    if (p.cancelledAt === 0) {
+      if (t - p.sentAt < this.#cfg.queryTimeoutMs) return;
+      p.cancelledAt = t;
+      void this.#kill?.().catch(() => undefined);
+    } else if (t - p.cancelledAt > CANCEL_GRACE_MS) {
+      this.#lost(
+        'ETIMEDOUT',
+        `no answer within ${String(this.#cfg.queryTimeoutMs)} ms, nor to KILL QUERY`,
+        'timeout',
+      );
+    }
+  }
+
+  /** Fails every command in flight and closes the socket. */
+  #lost(
+    code: string,
+    message: string,
+    cls: 'timeout' | 'connection' = 'connection',
+  ): void {
+    if (this.#broken === null) this.#broken = message;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    const waiting = this.#queue.slice(this.#head);
+    this.#queue.length = 0;
+    this.#head = 0;
+    const t = nowMs();
+    for (const p of waiting)
+      this.#settle(p, {
+        rows: 0,
+        failure: { code, cls, message },
+        sentAt: p.sentAt,
+        doneAt: t,
+      });
+    this.#socket.destroy();
+  }
+
+  /** Kills the running statement (`KILL QUERY` from a second connection). */
+  async cancel(): Promise<void> {
+    if (this.#broken !== null) return;
+    await this.#kill?.();
+  }
+
+  /** Sends COM_QUIT and closes; commands still in flight fail as `connection`. */
+  async close(): Promise<void> {
+    if (this.#broken !== null) return;
+    this.#broken = 'the connection was closed';
+    const socket = this.#socket;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 300);
+      socket.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      socket.end(commandPacket(0x01, ''));
+    });
+    this.#lost('ECONNRESET', this.#broken);
+  }
+}
