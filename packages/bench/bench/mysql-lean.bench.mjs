@@ -48,16 +48,15 @@ const sysbenchArgs = (more) => [
   ...more,
 ];
 
+/** Runs `sql` with the mysql client as root (`check`: fail on a non-zero exit). */
+function admin(sql, check = true) {
+  const args = ['-h', HOST, '-P', String(PORT), '-uroot', '-e', sql];
+  if (check) sh('mysql', args);
+  else spawnSync('mysql', args);
+}
+
 function setup() {
-  sh('mysql', [
-    '-h',
-    HOST,
-    '-P',
-    String(PORT),
-    '-uroot',
-    '-e',
-    `DROP DATABASE IF EXISTS ${DB}; CREATE DATABASE ${DB}`,
-  ]);
+  admin(`DROP DATABASE IF EXISTS ${DB}; CREATE DATABASE ${DB}`);
   sh('sysbench', sysbenchArgs(['prepare']));
 }
 
@@ -149,15 +148,7 @@ try {
     }
   }
 } finally {
-  spawnSync('mysql', [
-    '-h',
-    HOST,
-    '-P',
-    String(PORT),
-    '-uroot',
-    '-e',
-    `DROP DATABASE IF EXISTS ${DB}`,
-  ]);
+  admin(`DROP DATABASE IF EXISTS ${DB}`, false);
 }
 loads.push(os.loadavg()[0]);
 const q = (n) => median(raw[n].map((r) => r.qps));

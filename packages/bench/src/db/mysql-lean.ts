@@ -18,6 +18,7 @@ import type {
 } from '../internal/mysql-wire';
 import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
+import { mysqlErrnoOutcome } from './mysql';
 
 /**
  * The `mysql-lean` plugin (issue 16, item 3): MySQL and MariaDB on a lean wire path of its own
@@ -91,6 +92,23 @@ const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 /** Largest payload one packet carries. */
 const MAX_PAYLOAD = 0xffffff - 1;
+
+/**
+ * A command packet of `len` payload bytes (sequence 0, the command byte written), the rest to be
+ * filled by the caller.
+ * @throws Error when it would reach 16 MiB (the lean path sends single packets).
+ */
+function commandPacket(len: number, command: number, what: string): Buffer {
+  if (len > MAX_PAYLOAD)
+    throw new Error(
+      `${what} of ${String(len)} bytes needs several packets, which the lean path does not send; use mysql://`,
+    );
+  const b = Buffer.allocUnsafe(4 + len);
+  b.writeUIntLE(len, 0, 3);
+  b[3] = 0;
+  b[4] = command;
+  return b;
+}
 
 /** A prepared statement of one connection. */
 export interface MyStatement {
@@ -204,14 +222,7 @@ export function encodeExecute(
   }
   const bitmap = (n + 7) >> 3;
   const len = 10 + (n > 0 ? bitmap + 1 + (rebind ? 2 * n : 0) : 0) + size;
-  if (len > MAX_PAYLOAD)
-    throw new Error(
-      `a COM_STMT_EXECUTE of ${String(len)} bytes needs several packets, which the lean path does not send; use mysql://`,
-    );
-  const b = Buffer.allocUnsafe(4 + len);
-  b.writeUIntLE(len, 0, 3);
-  b[3] = 0;
-  b[4] = 0x17;
+  const b = commandPacket(len, 0x17, 'a COM_STMT_EXECUTE');
   b.writeUInt32LE(st.id, 5);
   b[9] = 0;
   b.writeUInt32LE(1, 10);
@@ -258,15 +269,7 @@ export function encodeExecute(
 
 /** A COM_QUERY packet. */
 function queryPacket(text: string): Buffer {
-  const len = 1 + Buffer.byteLength(text);
-  if (len > MAX_PAYLOAD)
-    throw new Error(
-      `a statement of ${String(len)} bytes needs several packets, which the lean path does not send; use mysql://`,
-    );
-  const b = Buffer.allocUnsafe(4 + len);
-  b.writeUIntLE(len, 0, 3);
-  b[3] = 0;
-  b[4] = 0x03;
+  const b = commandPacket(1 + Buffer.byteLength(text), 0x03, 'a statement');
   b.write(text, 5);
   return b;
 }
@@ -285,10 +288,8 @@ export function myWireOutcome(r: MyWireResult): ExecOutcome {
       { message },
     );
   } else if (r.error !== undefined) {
-    const { errno, message } = r.error;
-    const lost = errno === 1927 || errno === 2006 || errno === 2013;
-    out = withErrorMessage(errorOutcome(String(errno), String(errno), lost), {
-      message,
+    out = withErrorMessage(mysqlErrnoOutcome(r.error.errno), {
+      message: r.error.message,
     });
   } else return { ok: true, rows: r.rows, sentAt: r.sentAt, doneAt: r.doneAt };
   return { ...out, sentAt: r.sentAt, doneAt: r.doneAt };

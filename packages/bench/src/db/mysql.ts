@@ -50,6 +50,15 @@ function mysqlErrorOutcome(err: unknown): ExecOutcome {
   return withErrorMessage(mysqlErrorClass(err), err);
 }
 
+/**
+ * The outcome of a server error number: the errno as code and class; 1927 (connection killed) and
+ * 2006/2013 (server gone, connection lost) lose the connection. Shared by `mysql` and `mysql-lean`.
+ */
+export function mysqlErrnoOutcome(errno: number): ExecOutcome {
+  const lost = errno === 1927 || errno === 2006 || errno === 2013;
+  return errorOutcome(String(errno), String(errno), lost);
+}
+
 function mysqlErrorClass(err: unknown): ExecOutcome {
   const e = err as { errno?: unknown; code?: unknown; fatal?: unknown };
   if (e.fatal === true || isNetworkCode(e.code))
@@ -58,11 +67,7 @@ function mysqlErrorClass(err: unknown): ExecOutcome {
       'connection',
       true,
     );
-  if (typeof e.errno === 'number') {
-    // 1927 connection killed, 2006/2013 server gone / lost
-    const lost = e.errno === 1927 || e.errno === 2006 || e.errno === 2013;
-    return errorOutcome(String(e.errno), String(e.errno), lost);
-  }
+  if (typeof e.errno === 'number') return mysqlErrnoOutcome(e.errno);
   return errorOutcome(
     typeof e.code === 'string' ? e.code : undefined,
     'client',
