@@ -17,8 +17,8 @@ import type {
   MyWireResult,
 } from '../internal/mysql-wire';
 import { nowMs } from '../internal/wire';
+import { mysqlErrnoOutcome } from '../internal/mysql-errno';
 import { createPlaceholderTranslator } from '../placeholders';
-import { mysqlErrnoOutcome } from './mysql';
 
 /**
  * The `mysql-lean` plugin (issue 16, item 3): MySQL and MariaDB on a lean wire path of its own

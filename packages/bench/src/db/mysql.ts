@@ -11,6 +11,7 @@ import {
   withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession } from '../db-plugin';
+import { mysqlErrnoOutcome } from '../internal/mysql-errno';
 import { createPlaceholderTranslator } from '../placeholders';
 
 /** Options of the `mysql` plugin (MySQL and MariaDB). */
@@ -48,15 +49,6 @@ function rowsOf(result: unknown): number {
 
 function mysqlErrorOutcome(err: unknown): ExecOutcome {
   return withErrorMessage(mysqlErrorClass(err), err);
-}
-
-/**
- * The outcome of a server error number: the errno as code and class; 1927 (connection killed) and
- * 2006/2013 (server gone, connection lost) lose the connection. Shared by `mysql` and `mysql-lean`.
- */
-export function mysqlErrnoOutcome(errno: number): ExecOutcome {
-  const lost = errno === 1927 || errno === 2006 || errno === 2013;
-  return errorOutcome(String(errno), String(errno), lost);
 }
 
 function mysqlErrorClass(err: unknown): ExecOutcome {
