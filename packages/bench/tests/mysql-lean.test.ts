@@ -14,6 +14,7 @@ import { nowMs } from '../src/internal/wire';
 import { runBench } from '../src/runner';
 import { resolveTarget } from '../src/target';
 import { describeDbPlugin } from './helpers/conformance';
+import { greetingPacket } from './helpers/fake-mysql';
 import { createMysqlDatabase } from './helpers/db';
 import { createMysqlTarget } from './helpers/targets';
 import { TraceBuilder, template } from './helpers/trace';
@@ -512,18 +513,13 @@ describe('mysql-lean without a server', () => {
     // a fake server: greeting offering caching_sha2_password, then an auth switch to it
     const server = createServer((sock) => {
       const salt = Buffer.alloc(20, 7);
-      const hello = Buffer.concat([
-        Buffer.from([10]),
-        Buffer.from('8.0.36\0'),
-        Buffer.from([1, 0, 0, 0]),
-        salt.subarray(0, 8),
-        Buffer.from([0, 0xff, 0xff, 45, 2, 0, 0xff, 0xff, 21]),
-        Buffer.alloc(10),
-        salt.subarray(8),
-        Buffer.from([0]),
-        Buffer.from('caching_sha2_password\0'),
-      ]);
-      sock.write(packet(0, hello));
+      sock.write(
+        greetingPacket({
+          version: '8.0.36',
+          threadId: 1,
+          plugin: 'caching_sha2_password',
+        }),
+      );
       sock.once('data', () =>
         sock.write(
           packet(
