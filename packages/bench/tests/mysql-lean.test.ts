@@ -640,6 +640,24 @@ describe('mysql-lean without a server', () => {
     expect(changed.readUIntLE(0, 3)).toBe(changed.length - 4);
   });
 
+  it('encodes a statement of many parameters, then a short one, from the same scratch', () => {
+    const many = Array.from({ length: 100 }, (_, i) => int(i * 1000));
+    const big = encodeExecute({ id: 9, params: 100, types: null }, many);
+    // header, 0x17, id, flags, iterations, bitmap (13 bytes), bound, types, values
+    expect(big.length).toBe(4 + 1 + 4 + 1 + 4 + 13 + 1 + 200 + 800);
+    const values = big.subarray(big.length - 800);
+    for (let i = 0; i < 100; i++)
+      expect(values.readBigInt64LE(8 * i)).toBe(BigInt(i * 1000));
+    const short = encodeExecute({ id: 9, params: 1, types: null }, [
+      { t: 'string', v: 'x' },
+    ]);
+    expect(short.subarray(4).toString('hex')).toBe(
+      ['17', '09000000', '00', '01000000', '00', '01', 'fd00', '01', '78'].join(
+        '',
+      ),
+    );
+  });
+
   it('reads host, port, user, password, database and timeouts from the URL', () => {
     expect(
       mysqlLeanConfig({
