@@ -90,7 +90,7 @@ const FREE_PENDING = 16;
 /** Size of each connection's read buffer (bytes). */
 const READ_BUFFER = 64 * 1024;
 /** The cancel may take this long before the connection is given up (ms). */
-export const CANCEL_GRACE_MS = 1000;
+const CANCEL_GRACE_MS = 1000;
 const now = nowMs;
 
 /**
