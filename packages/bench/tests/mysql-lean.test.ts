@@ -14,6 +14,7 @@ import { nowMs } from '../src/internal/wire';
 import { runBench } from '../src/runner';
 import { resolveTarget } from '../src/target';
 import { describeDbPlugin } from './helpers/conformance';
+import { greetingPacket } from './helpers/fake-mysql';
 import { createMysqlDatabase } from './helpers/db';
 import { createMysqlTarget } from './helpers/targets';
 import { TraceBuilder, template } from './helpers/trace';
@@ -512,18 +513,13 @@ describe('mysql-lean without a server', () => {
     // a fake server: greeting offering caching_sha2_password, then an auth switch to it
     const server = createServer((sock) => {
       const salt = Buffer.alloc(20, 7);
-      const hello = Buffer.concat([
-        Buffer.from([10]),
-        Buffer.from('8.0.36\0'),
-        Buffer.from([1, 0, 0, 0]),
-        salt.subarray(0, 8),
-        Buffer.from([0, 0xff, 0xff, 45, 2, 0, 0xff, 0xff, 21]),
-        Buffer.alloc(10),
-        salt.subarray(8),
-        Buffer.from([0]),
-        Buffer.from('caching_sha2_password\0'),
-      ]);
-      sock.write(packet(0, hello));
+      sock.write(
+        greetingPacket({
+          version: '8.0.36',
+          threadId: 1,
+          plugin: 'caching_sha2_password',
+        }),
+      );
       sock.once('data', () =>
         sock.write(
           packet(
@@ -642,6 +638,24 @@ describe('mysql-lean without a server', () => {
       ].join(''),
     );
     expect(changed.readUIntLE(0, 3)).toBe(changed.length - 4);
+  });
+
+  it('encodes a statement of many parameters, then a short one, from the same scratch', () => {
+    const many = Array.from({ length: 100 }, (_, i) => int(i * 1000));
+    const big = encodeExecute({ id: 9, params: 100, types: null }, many);
+    // header, 0x17, id, flags, iterations, bitmap (13 bytes), bound, types, values
+    expect(big.length).toBe(4 + 1 + 4 + 1 + 4 + 13 + 1 + 200 + 800);
+    const values = big.subarray(big.length - 800);
+    for (let i = 0; i < 100; i++)
+      expect(values.readBigInt64LE(8 * i)).toBe(BigInt(i * 1000));
+    const short = encodeExecute({ id: 9, params: 1, types: null }, [
+      { t: 'string', v: 'x' },
+    ]);
+    expect(short.subarray(4).toString('hex')).toBe(
+      ['17', '09000000', '00', '01000000', '00', '01', 'fd00', '01', '78'].join(
+        '',
+      ),
+    );
   });
 
   it('reads host, port, user, password, database and timeouts from the URL', () => {

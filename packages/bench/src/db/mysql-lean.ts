@@ -141,38 +141,53 @@ function writeLenenc(b: Buffer, o: number, n: number): number {
   return o + 9;
 }
 
-/** Type code (with the unsigned flag in bits 8..15) and the value to write, for one parameter. */
-function classify(v: unknown): [number, unknown] {
-  if (v === null || v === undefined) return [T_NULL, null];
+/**
+ * {@link encodeExecute}'s per-parameter scratch, reused by every call (the encoder is synchronous,
+ * so one set serves all connections): each parameter's type code, with the unsigned flag in bits
+ * 8..15, and the value to write. Grown for a statement with more parameters.
+ */
+let scratchTypes = new Uint16Array(64);
+const scratchValues: unknown[] = [];
+
+/** Parameter `i`'s value to write goes to {@link scratchValues}; returns its `type`. */
+function put(i: number, type: number, value: unknown): number {
+  scratchValues[i] = value;
+  return type;
+}
+
+/** Parameter `i`'s type code (with the unsigned flag in bits 8..15); its value goes to the scratch. */
+function classify(v: unknown, i: number): number {
+  if (v === null || v === undefined) return put(i, T_NULL, null);
   const p = v as ParamValue;
   switch (p.t) {
     case 'int':
-      return Number.isSafeInteger(p.v) ? [T_LONGLONG, p.v] : [T_DOUBLE, p.v];
+      return put(i, Number.isSafeInteger(p.v) ? T_LONGLONG : T_DOUBLE, p.v);
     case 'float':
-      return [T_DOUBLE, p.v];
+      return put(i, T_DOUBLE, p.v);
     case 'bool':
-      return [T_TINY, p.v ? 1 : 0];
+      return put(i, T_TINY, p.v ? 1 : 0);
     case 'null':
-      return [T_NULL, null];
+      return put(i, T_NULL, null);
     case 'bigint': {
       let b: bigint;
       try {
         b = BigInt(p.v);
       } catch {
-        return [T_VAR_STRING, Buffer.from(p.v, 'utf8')];
+        return put(i, T_VAR_STRING, Buffer.from(p.v, 'utf8'));
       }
-      if (b >= INT64_MIN && b < -INT64_MIN) return [T_LONGLONG, b];
-      if (b > 0n && b <= UINT64_MAX) return [T_LONGLONG | (UNSIGNED << 8), b];
-      return [T_VAR_STRING, Buffer.from(p.v, 'utf8')];
+      if (b >= INT64_MIN && b < -INT64_MIN) return put(i, T_LONGLONG, b);
+      if (b > 0n && b <= UINT64_MAX)
+        return put(i, T_LONGLONG | (UNSIGNED << 8), b);
+      return put(i, T_VAR_STRING, Buffer.from(p.v, 'utf8'));
     }
     case 'bytes':
-      return [T_BLOB, Buffer.from(p.v, 'hex')];
+      return put(i, T_BLOB, Buffer.from(p.v, 'hex'));
     case 'list':
       // lists are expanded by the placeholder translator; a nested one goes as its JSON text
-      return [T_VAR_STRING, Buffer.from(JSON.stringify(p.v), 'utf8')];
+      return put(i, T_VAR_STRING, Buffer.from(JSON.stringify(p.v), 'utf8'));
     default:
       // string, uuid, json, timestamp, date: text, as mysql2 sends strings
-      return [T_VAR_STRING, Buffer.from(p.v, 'utf8')];
+      return put(i, T_VAR_STRING, Buffer.from(p.v, 'utf8'));
   }
 }
 
@@ -180,7 +195,8 @@ function classify(v: unknown): [number, unknown] {
  * One COM_STMT_EXECUTE packet: statement id, no cursor, one iteration, the NULL bitmap, the
  * parameter types when they differ from the last call's (`st.types` is then updated), and the
  * values (LONGLONG, DOUBLE and TINY in binary, text and bytes length-encoded). Safe integers and
- * doubles are written without an intermediate object.
+ * doubles are written without an intermediate object, and the per-parameter types and values go
+ * to a reused scratch: the packet is the call's only allocation, besides text and bytes values.
  * @throws Error when the packet would reach 16 MiB (the lean path sends single packets).
  */
 export function encodeExecute(
@@ -188,13 +204,13 @@ export function encodeExecute(
   values: readonly unknown[],
 ): Buffer {
   const n = values.length;
-  const types = new Uint16Array(n);
-  const conv = new Array<unknown>(n);
+  if (scratchTypes.length < n) scratchTypes = new Uint16Array(2 * n);
+  const types = scratchTypes;
+  const conv = scratchValues;
   let size = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i] as { t?: string; v?: unknown } | null;
     let type: number;
-    let x: unknown;
     if (
       v !== null &&
       v !== undefined &&
@@ -202,10 +218,10 @@ export function encodeExecute(
       Number.isSafeInteger(v.v)
     ) {
       type = T_LONGLONG;
-      x = v.v;
-    } else [type, x] = classify(v);
+      conv[i] = v.v;
+    } else type = classify(v, i);
     types[i] = type;
-    conv[i] = x;
+    const x = conv[i];
     const t = type & 0xff;
     if (t === T_LONGLONG || t === T_DOUBLE) size += 8;
     else if (t === T_TINY) size += 1;
@@ -222,6 +238,7 @@ export function encodeExecute(
   }
   const bitmap = (n + 7) >> 3;
   const len = 10 + (n > 0 ? bitmap + 1 + (rebind ? 2 * n : 0) : 0) + size;
+  if (len > MAX_PAYLOAD) conv.fill(undefined, 0, n); // refused below: keep nothing
   const b = commandPacket(len, 0x17, 'a COM_STMT_EXECUTE');
   b.writeUInt32LE(st.id, 5);
   b[9] = 0;
@@ -245,6 +262,7 @@ export function encodeExecute(
   for (let i = 0; i < n; i++) {
     const t = (types[i] as number) & 0xff;
     const x = conv[i];
+    conv[i] = undefined; // the scratch keeps no value alive
     if (t === T_LONGLONG) {
       if (typeof x === 'bigint') {
         if (x < 0n) b.writeBigInt64LE(x, o);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { connect as connectSocket } from 'node:net';
-import type { Socket } from 'node:net';
-import { nowMs } from './wire';
+import { WireConnectError, WireConnection } from './wire-connection';
+import type { Handshake, WireAnswer, WirePending } from './wire-connection';
 
 /**
  * A lean MySQL/MariaDB connection for the bench hot loop (issue 16, item 3): one socket, the
@@ -11,7 +10,8 @@ import { nowMs } from './wire';
  * (commands may be pipelined; answers come back in order). Packets split across reads are joined;
  * payloads of 16 MiB and more (several packets) are counted as one. Every request has a deadline:
  * past it the running statement is killed (`KILL QUERY` from a second connection), and the
- * connection is closed if the server still does not answer.
+ * connection is closed if the server still does not answer. The socket, the queue, the deadlines
+ * and the loss of the connection are {@link WireConnection}'s (shared with `pg-wire.ts`).
  */
 
 /** Where and how to connect. */
@@ -28,29 +28,21 @@ export interface MyWireConfig {
 }
 
 /** What one command produced. */
-export interface MyWireResult {
+export interface MyWireResult extends WireAnswer {
   /** Result rows counted, plus affected rows of OK packets. */
   rows: number;
   /** The server's ERR packet. */
   error?: { errno: number; sqlState: string; message: string };
-  /** The client gave up on it (timeout, connection lost). */
-  failure?: { code: string; cls: 'timeout' | 'connection'; message: string };
   /** COM_STMT_PREPARE's answer: statement id and parameter count. */
   statement?: { id: number; params: number };
-  /** When the command was written to the socket (`nowMs()` clock). */
-  sentAt: number;
-  /** When the read that completed it came in (`nowMs()` clock). */
-  doneAt: number;
 }
 
 /** Thrown by {@link MyWire.open} when the server cannot be reached or refuses the login. */
-export class MyWireConnectError extends Error {
-  readonly code: string | undefined;
-  /** True when the server asks for an authentication plugin the lean path does not speak. */
+export class MyWireConnectError extends WireConnectError {
+  /** The authentication plugin the server asks for, when the lean path does not speak it. */
   readonly unsupportedAuth: string | undefined;
   constructor(message: string, code?: string, unsupportedAuth?: string) {
-    super(message);
-    this.code = code;
+    super(message, code);
     this.unsupportedAuth = unsupportedAuth;
   }
 }
@@ -80,10 +72,6 @@ const SERVER_MORE_RESULTS_EXISTS = 0x8;
 /** A payload this long continues in the next packet. */
 export const MAX_PACKET_PAYLOAD = 0xffffff;
 const NATIVE = 'mysql_native_password';
-/** Size of each connection's read buffer (bytes). */
-const READ_BUFFER = 64 * 1024;
-/** A kill that does not end the statement within this time closes the connection (ms). */
-const CANCEL_GRACE_MS = 1000;
 
 /** The `mysql_native_password` answer: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw))); empty for ''. */
 export function nativePasswordToken(
@@ -230,63 +218,35 @@ const RESULT = 0;
 const PREPARE = 1;
 
 /** A command in flight (reset and reused once finished). */
-interface Pending {
+interface Pending extends WirePending<MyWireResult> {
   kind: number;
   /** Result: 0 header, 1 column definitions, 2 rows. Prepare: definition packets left to skip. */
   state: number;
   rows: number;
   error: MyWireResult['error'];
   statement: MyWireResult['statement'];
-  sentAt: number;
-  cancelledAt: number;
-  map: ((r: MyWireResult) => unknown) | undefined;
-  resolve: ((value: unknown) => void) | undefined;
 }
 
-let captured: ((value: unknown) => void) | undefined;
-const captureResolve = (resolve: (value: unknown) => void): void => {
-  captured = resolve;
-};
-const FREE_PENDING = 16;
-
 /** A lean MySQL/MariaDB connection. Create it with {@link MyWire.open}. */
-export class MyWire {
+export class MyWire extends WireConnection<MyWireResult, Pending, number> {
   /** Server connection id (what `KILL QUERY` names). */
   threadId = 0;
   /** Server version as the handshake gives it (MariaDB's `5.5.5-` prefix removed). */
   serverVersion = '';
-  readonly #socket: Socket;
   readonly #cfg: MyWireConfig;
-  readonly #queue: Pending[] = [];
-  readonly #free: Pending[] = [];
-  #head = 0;
-  #rest: Buffer[] = [];
-  #restLen = 0;
-  #need = 0;
   /** Inside a payload of several packets: the packets after the first are skipped. */
   #continued = false;
-  #broken: string | null = null;
-  #timer: ReturnType<typeof setInterval> | null = null;
-  #kill: (() => Promise<void>) | null = null;
-  #readAt = 0;
-  /** Where packets go during the handshake. */
-  #startupSink: ((p: Buffer) => void) | null = null;
+  /** Sequence id of the last packet read (the handshake answers with the next one). */
+  #lastSeq = 0;
 
   private constructor(cfg: MyWireConfig) {
+    super({
+      address: { port: cfg.port, host: cfg.host },
+      queryTimeoutMs: cfg.queryTimeoutMs,
+      cancelName: 'KILL QUERY',
+      goodbye: commandPacket(0x01, ''),
+    });
     this.#cfg = cfg;
-    const onread = {
-      buffer: Buffer.allocUnsafe(READ_BUFFER),
-      callback: (n: number, buf: Uint8Array): boolean => {
-        this.#onRead(n, buf as Buffer);
-        return true;
-      },
-    };
-    this.#socket = connectSocket({ port: cfg.port, host: cfg.host, onread });
-  }
-
-  /** True once the connection failed or was closed. */
-  get broken(): boolean {
-    return this.#broken !== null;
   }
 
   /**
@@ -298,159 +258,100 @@ export class MyWire {
     kill: (threadId: number) => Promise<void>,
   ): Promise<MyWire> {
     const wire = new MyWire(cfg);
-    wire.#socket.setNoDelay(true);
-    await wire.#startup();
-    wire.#kill = () => kill(wire.threadId);
-    wire.#attach();
+    await wire.handshake(
+      {
+        connectTimeoutMs: cfg.connectTimeoutMs,
+        create: (message, code) => new MyWireConnectError(message, code),
+        closed: 'the server closed the connection during the handshake',
+      },
+      (h) => wire.#startup(h),
+    );
+    wire.attach(() => kill(wire.threadId));
     return wire;
   }
 
-  /** The handshake: greeting, response, an optional switch to native password, OK or ERR. */
-  #startup(): Promise<void> {
-    const socket = this.#socket;
+  /**
+   * The handshake: greeting, response, an optional switch to native password, OK or ERR; returns
+   * where its packets go.
+   */
+  #startup({ fail, done }: Handshake): (p: Buffer) => void {
+    const socket = this.socket;
     const cfg = this.#cfg;
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const fail = (err: MyWireConnectError): void => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        socket.destroy();
-        reject(err);
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            new MyWireConnectError(
-              `timed out after ${String(cfg.connectTimeoutMs)} ms`,
-              'ETIMEDOUT',
-            ),
-          ),
-        cfg.connectTimeoutMs,
+    const unsupported = (plugin: string): void =>
+      fail(
+        new MyWireConnectError(
+          `the server asks for the ${plugin} authentication plugin`,
+          'AUTH',
+          plugin,
+        ),
       );
-      const onError = (err: NodeJS.ErrnoException): void =>
-        fail(new MyWireConnectError(err.message, err.code));
-      const onClose = (): void =>
-        fail(
-          new MyWireConnectError(
-            'the server closed the connection during the handshake',
-            'ECONNRESET',
-          ),
-        );
-      const unsupported = (plugin: string): void =>
-        fail(
-          new MyWireConnectError(
-            `the server asks for the ${plugin} authentication plugin`,
-            'AUTH',
-            plugin,
-          ),
-        );
-      let greeted = false;
-      this.#startupSink = (p) => {
-        if (!greeted) {
-          greeted = true;
-          if (p[0] === 0xff)
-            return fail(
-              new MyWireConnectError(errFields(p, 0, p.length).message),
-            );
-          let hello: Hello;
-          try {
-            hello = parseHello(p);
-          } catch (err) {
-            return fail(err as MyWireConnectError);
-          }
-          this.threadId = hello.threadId;
-          this.serverVersion = hello.version.replace(/^5\.5\.5-/, '');
-          // a server whose default plugin is another one answers with an auth switch (below)
-          socket.write(helloResponse(cfg, hello.scramble));
+    let greeted = false;
+    return (p) => {
+      if (!greeted) {
+        greeted = true;
+        if (p[0] === 0xff)
+          return fail(
+            new MyWireConnectError(errFields(p, 0, p.length).message),
+          );
+        let hello: Hello;
+        try {
+          hello = parseHello(p);
+        } catch (err) {
+          return fail(err as MyWireConnectError);
+        }
+        this.threadId = hello.threadId;
+        this.serverVersion = hello.version.replace(/^5\.5\.5-/, '');
+        // a server whose default plugin is another one answers with an auth switch (below)
+        socket.write(helloResponse(cfg, hello.scramble));
+        return undefined;
+      }
+      const seq = this.#lastSeq;
+      switch (p[0]) {
+        case 0x00:
+          return done();
+        case 0xff: {
+          const e = errFields(p, 0, p.length);
+          return fail(new MyWireConnectError(e.message, String(e.errno)));
+        }
+        case 0xfe: {
+          // auth switch request: plugin name, NUL, plugin data (the new scramble, NUL-ended)
+          const z = p.indexOf(0, 1);
+          const plugin = p.toString('latin1', 1, z < 0 ? p.length : z);
+          if (plugin !== NATIVE) return unsupported(plugin);
+          let data = p.subarray(z + 1);
+          if (data[data.length - 1] === 0)
+            data = data.subarray(0, data.length - 1);
+          socket.write(
+            packet(seq + 1, nativePasswordToken(cfg.password, data)),
+          );
           return undefined;
         }
-        const seq = this.#lastSeq;
-        switch (p[0]) {
-          case 0x00:
-            settled = true;
-            cleanup();
-            return resolve();
-          case 0xff: {
-            const e = errFields(p, 0, p.length);
-            return fail(new MyWireConnectError(e.message, String(e.errno)));
-          }
-          case 0xfe: {
-            // auth switch request: plugin name, NUL, plugin data (the new scramble, NUL-ended)
-            const z = p.indexOf(0, 1);
-            const plugin = p.toString('latin1', 1, z < 0 ? p.length : z);
-            if (plugin !== NATIVE) return unsupported(plugin);
-            let data = p.subarray(z + 1);
-            if (data[data.length - 1] === 0)
-              data = data.subarray(0, data.length - 1);
-            socket.write(
-              packet(seq + 1, nativePasswordToken(cfg.password, data)),
-            );
-            return undefined;
-          }
-          case 0x01:
-            // more data (caching_sha2_password's fast-auth steps)
-            return unsupported('caching_sha2_password');
-          default:
-            return fail(
-              new MyWireConnectError(
-                `unexpected packet 0x${(p[0] ?? 0).toString(16)} during the handshake`,
-              ),
-            );
-        }
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.#startupSink = null;
-        socket.off('error', onError);
-        socket.off('close', onClose);
-      };
-      socket.on('error', onError);
-      socket.on('close', onClose);
-    });
+        case 0x01:
+          // more data (caching_sha2_password's fast-auth steps)
+          return unsupported('caching_sha2_password');
+        default:
+          return fail(
+            new MyWireConnectError(
+              `unexpected packet 0x${(p[0] ?? 0).toString(16)} during the handshake`,
+            ),
+          );
+      }
+    };
   }
 
-  /** Sequence id of the last packet read (the handshake answers with the next one). */
-  #lastSeq = 0;
-
-  #attach(): void {
-    const socket = this.#socket;
-    socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.#lost(err.code ?? 'ECONNRESET', err.message),
-    );
-    socket.on('close', () =>
-      this.#lost('ECONNRESET', 'the server closed the connection'),
-    );
-    const every = Math.max(10, Math.min(1000, this.#cfg.queryTimeoutMs / 4));
-    this.#timer = setInterval(() => this.#checkDeadline(), every);
-    this.#timer.unref();
+  /** COM_STMT_PREPARE: resolves with the statement id and parameter count, or the error. */
+  prepare(text: string): Promise<MyWireResult> {
+    return this.request(commandPacket(0x16, text), (r) => r, PREPARE);
   }
 
-  /** Writes one command packet; resolves with `map(result)` once its answer is read. */
-  request<T>(
-    bytes: Buffer,
-    map: (r: MyWireResult) => T,
-    kind = RESULT,
-  ): Promise<T> {
-    if (this.#broken !== null) {
-      const t = nowMs();
-      return Promise.resolve(
-        map({
-          rows: 0,
-          failure: {
-            code: 'ECONNRESET',
-            cls: 'connection',
-            message: this.#broken,
-          },
-          sentAt: t,
-          doneAt: t,
-        }),
-      );
-    }
-    const promise = new Promise<unknown>(captureResolve);
-    let p = this.#free.pop();
+  /** Sends bytes that get no answer (COM_STMT_CLOSE). */
+  sendOnly(bytes: Buffer): void {
+    if (!this.broken) this.socket.write(bytes);
+  }
+
+  protected pending(p: Pending | undefined, kind = RESULT): Pending {
     if (p === undefined)
-      p = {
+      return {
         kind,
         state: 0,
         rows: 0,
@@ -461,63 +362,19 @@ export class MyWire {
         map: undefined,
         resolve: undefined,
       };
-    else {
-      p.kind = kind;
-      p.state = 0;
-      p.rows = 0;
-      p.cancelledAt = 0;
-    }
-    p.map = map;
-    p.resolve = captured;
-    captured = undefined;
-    p.sentAt = nowMs();
-    this.#queue.push(p);
-    this.#socket.write(bytes);
-    return promise as Promise<T>;
-  }
-
-  /** COM_STMT_PREPARE: resolves with the statement id and parameter count, or the error. */
-  prepare(text: string): Promise<MyWireResult> {
-    return this.request(commandPacket(0x16, text), (r) => r, PREPARE);
-  }
-
-  /** Sends bytes that get no answer (COM_STMT_CLOSE). */
-  sendOnly(bytes: Buffer): void {
-    if (this.#broken === null) this.#socket.write(bytes);
-  }
-
-  /** Requests waiting for their answer. */
-  get inFlight(): number {
-    return this.#queue.length - this.#head;
-  }
-
-  #settle(p: Pending, r: MyWireResult): void {
-    const { map, resolve } = p;
-    p.map = undefined;
-    p.resolve = undefined;
+    p.kind = kind;
+    p.state = 0;
+    p.rows = 0;
     p.error = undefined;
     p.statement = undefined;
-    if (this.#free.length < FREE_PENDING) this.#free.push(p);
-    (resolve as (value: unknown) => void)(
-      (map as (r: MyWireResult) => unknown)(r),
-    );
+    return p;
   }
 
-  /** `n` new bytes at the start of the read buffer `read` (overwritten by the next read). */
-  #onRead(n: number, read: Buffer): void {
-    this.#readAt = nowMs();
-    let buf = read;
-    let end = n;
-    if (this.#restLen > 0) {
-      // a packet split across reads: keep copies of the pieces, join them once it is complete
-      this.#rest.push(Buffer.from(read.subarray(0, n)));
-      this.#restLen += n;
-      if (this.#restLen < this.#need) return;
-      buf = Buffer.concat(this.#rest, this.#restLen);
-      end = buf.length;
-      this.#rest = [];
-      this.#restLen = 0;
-    }
+  protected frameSize(head: Buffer): number {
+    return head.length >= 4 ? 4 + head.readUIntLE(0, 3) : 4;
+  }
+
+  protected frames(buf: Buffer, end: number): number {
     let off = 0;
     while (end - off >= 4) {
       const len =
@@ -530,23 +387,18 @@ export class MyWire {
       const first = !this.#continued;
       this.#continued = len === MAX_PACKET_PAYLOAD;
       if (first) {
-        if (this.#startupSink !== null)
-          this.#startupSink(buf.subarray(off + 4, next));
+        if (this.startupSink !== null)
+          this.startupSink(buf.subarray(off + 4, next));
         else this.#packet(buf, off + 4, next);
       }
       off = next;
     }
-    if (off < end) {
-      const rest = Buffer.from(buf.subarray(off, end));
-      this.#rest = [rest];
-      this.#restLen = rest.length;
-      this.#need = rest.length >= 4 ? 4 + rest.readUIntLE(0, 3) : 4;
-    }
+    return off;
   }
 
   /** Handles one payload (`buf[at..end)`) of the answer to the oldest command. */
   #packet(buf: Buffer, at: number, end: number): void {
-    const p = this.#queue[this.#head];
+    const p = this.oldest();
     if (p === undefined) return;
     const first = buf[at] as number;
     const eof = first === 0xfe && end - at < 9;
@@ -597,89 +449,17 @@ export class MyWire {
 
   /** The oldest command's answer is complete. */
   #finish(p: Pending): void {
-    this.#queue[this.#head++] = undefined as never;
-    if (this.#head === this.#queue.length) {
-      this.#queue.length = 0;
-      this.#head = 0;
-    }
     const r: MyWireResult = {
       rows: p.rows,
       sentAt: p.sentAt,
-      doneAt: this.#readAt,
+      doneAt: this.readAt,
     };
     if (p.error !== undefined) {
       r.error = p.error;
       if (p.cancelledAt > 0 && p.error.errno === 1317)
-        r.failure = {
-          code: '1317',
-          cls: 'timeout',
-          message: `no answer within ${String(this.#cfg.queryTimeoutMs)} ms (killed)`,
-        };
+        r.failure = this.timeoutFailure('1317', 'killed');
     }
     if (p.statement !== undefined) r.statement = p.statement;
-    this.#settle(p, r);
-  }
-
-  /** Kills the oldest command past its deadline; closes the connection if that does not help. */
-  #checkDeadline(): void {
-    const p = this.#queue[this.#head];
-    if (p === undefined || this.#broken !== null) return;
-    const t = nowMs();
-    if (p.cancelledAt === 0) {
-      if (t - p.sentAt < this.#cfg.queryTimeoutMs) return;
-      p.cancelledAt = t;
-      void this.#kill?.().catch(() => undefined);
-    } else if (t - p.cancelledAt > CANCEL_GRACE_MS) {
-      this.#lost(
-        'ETIMEDOUT',
-        `no answer within ${String(this.#cfg.queryTimeoutMs)} ms, nor to KILL QUERY`,
-        'timeout',
-      );
-    }
-  }
-
-  /** Fails every command in flight and closes the socket. */
-  #lost(
-    code: string,
-    message: string,
-    cls: 'timeout' | 'connection' = 'connection',
-  ): void {
-    if (this.#broken === null) this.#broken = message;
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
-    const waiting = this.#queue.slice(this.#head);
-    this.#queue.length = 0;
-    this.#head = 0;
-    const t = nowMs();
-    for (const p of waiting)
-      this.#settle(p, {
-        rows: 0,
-        failure: { code, cls, message },
-        sentAt: p.sentAt,
-        doneAt: t,
-      });
-    this.#socket.destroy();
-  }
-
-  /** Kills the running statement (`KILL QUERY` from a second connection). */
-  async cancel(): Promise<void> {
-    if (this.#broken !== null) return;
-    await this.#kill?.();
-  }
-
-  /** Sends COM_QUIT and closes; commands still in flight fail as `connection`. */
-  async close(): Promise<void> {
-    if (this.#broken !== null) return;
-    this.#broken = 'the connection was closed';
-    const socket = this.#socket;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 300);
-      socket.once('close', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      socket.end(commandPacket(0x01, ''));
-    });
-    this.#lost('ECONNRESET', this.#broken);
+    this.complete(p, r);
   }
 }
