@@ -203,6 +203,42 @@ describe('trace round trips', () => {
     );
   });
 
+  it('keeps the order of lines longer than the write buffer among short ones, encoded or not', async () => {
+    // The writer buffers 64–128 KiB of bytes: these lines are shorter, as long as, and longer than
+    // that, in ASCII and in 2- and 3-byte UTF-8, between runs of short lines.
+    const sizes = [10, 21_845, 65_535, 65_536, 140_000];
+    const chars = ['x', 'é', '€'];
+    const events: TraceEvent[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const long = i % 149 === 0 ? sizes[(i / 149) % sizes.length] : undefined;
+      events.push({
+        kind: 'event',
+        startUs: i,
+        sessionId: `s${i % 4}`,
+        templateId: i % 2 === 0 ? t1.id : t2.id,
+        params: [{ t: 'int', v: i }],
+        ...(long === undefined
+          ? {}
+          : { sql: (chars[i % 3] as string).repeat(long as number) }),
+      });
+    }
+    for (const name of FORMATS) {
+      const file = path.join(dir, `long-lines-${name}`);
+      await writeTrace(file, [
+        header,
+        t1,
+        t2,
+        ...events.map((e, i) => (i % 3 === 0 ? encodeTraceEvent(e) : e)),
+      ]);
+      expect(await collect(readTraceRecords(file))).toEqual([
+        header,
+        t1,
+        t2,
+        ...events,
+      ]);
+    }
+  });
+
   it('detects the format by content, not by extension', async () => {
     const jsonl = path.join(dir, 'really-jsonl.json');
     const json = path.join(dir, 'really-json.jsonl');

@@ -65,13 +65,22 @@ export interface WriteTraceSummary {
   path: string;
 }
 
-const FLUSH_CHARS = 1 << 16;
+/** Bytes buffered before a write to the stream. */
+const FLUSH_BYTES = 1 << 16;
+/** Capacity of the buffer: after a push below the flush mark, a push of up to this much more fits. */
+const BUFFER_BYTES = 2 * FLUSH_BYTES;
+const NEWLINE = 10;
 const PROGRESS_EVERY = 16384;
 const CSV_BATCH = 512;
 
-/** Buffers text and writes it in large chunks, awaiting `'drain'` (backpressure). */
+/**
+ * Buffers text as UTF-8 bytes and writes it in chunks of about 64 KiB, awaiting `'drain'`
+ * (backpressure). Text goes straight into the byte buffer: no string is concatenated, flattened
+ * or measured before it is encoded once.
+ */
 class ChunkedWriter {
-  #buf = '';
+  #buf = Buffer.allocUnsafe(BUFFER_BYTES);
+  #pos = 0;
   /** Bytes handed to the stream. */
   bytes = 0;
   constructor(readonly stream: Writable) {}
@@ -83,18 +92,43 @@ class ChunkedWriter {
     if (!this.stream.write(chunk)) await drained(this.stream);
   }
 
-  push(s: string): Promise<void> | undefined {
-    this.#buf += s;
-    if (this.#buf.length >= FLUSH_CHARS) return this.flush();
+  /** Appends `s` (and a newline with `line`); resolves after a flush when the buffer is full. */
+  push(s: string, line = false): Promise<void> | undefined {
+    // A UTF-16 unit is at most 3 UTF-8 bytes; the flush mark leaves FLUSH_BYTES of room.
+    if (s.length * 3 + 1 > BUFFER_BYTES - this.#pos) return this.#pushLarge(s, line);
+    this.#pos += this.#buf.write(s, this.#pos);
+    if (line) this.#buf[this.#pos++] = NEWLINE;
+    if (this.#pos >= FLUSH_BYTES) return this.flush();
     return undefined;
   }
 
+  /**
+   * A text that may not fit the buffer: the buffered bytes, then the text as a chunk of its own,
+   * both handed to the stream at once (so the order holds even if the caller pushes again before
+   * the returned promise settles).
+   */
+  #pushLarge(s: string, line: boolean): Promise<void> | undefined {
+    const big = Buffer.from(line ? `${s}\n` : s);
+    let ok = true;
+    if (this.#pos > 0) ok = this.#writeBuffered();
+    this.bytes += big.length;
+    ok = this.stream.write(big) && ok;
+    return ok ? undefined : drained(this.stream);
+  }
+
+  /** Hands the buffered bytes to the stream; false when it asks to wait for `'drain'`. */
+  #writeBuffered(): boolean {
+    const chunk = this.#buf.subarray(0, this.#pos);
+    // The stream may hold the chunk until it is written: the next bytes go to a new buffer.
+    this.#buf = Buffer.allocUnsafe(BUFFER_BYTES);
+    this.#pos = 0;
+    this.bytes += chunk.length;
+    return this.stream.write(chunk);
+  }
+
   async flush(): Promise<void> {
-    if (this.#buf.length === 0) return;
-    const chunk = this.#buf;
-    this.#buf = '';
-    this.bytes += Buffer.byteLength(chunk);
-    if (!this.stream.write(chunk)) await drained(this.stream);
+    if (this.#pos === 0) return;
+    if (!this.#writeBuffered()) await drained(this.stream);
   }
 }
 
@@ -161,12 +195,12 @@ interface FormatWriter {
 }
 
 function jsonlWriter(out: ChunkedWriter): FormatWriter {
-  const line = (r: TraceRecord) => out.push(`${JSON.stringify(r)}\n`);
+  const line = (r: TraceRecord) => out.push(JSON.stringify(r), true);
   return {
     header: line,
     template: line,
-    event: (e) => out.push(`${stringifyTraceEvent(e)}\n`),
-    encoded: (e) => out.push(`${e.json}\n`),
+    event: (e) => out.push(stringifyTraceEvent(e), true),
+    encoded: (e) => out.push(e.json, true),
     end: () => out.flush(),
     cleanup: async () => undefined,
   };
