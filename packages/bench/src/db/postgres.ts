@@ -37,11 +37,17 @@ interface PgClient {
   host?: string;
   port?: number;
   query(config: unknown): Promise<PgResult>;
+  /** With a callback, pg settles no promise of its own and re-captures no error stack. */
+  query(
+    config: unknown,
+    callback: (err: Error | null, result: PgResult) => void,
+  ): void;
   end(): Promise<void>;
   on(event: 'error', fn: (err: Error) => void): void;
   /** `pg`'s protocol connection: its message events and its socket. */
   connection?: {
     on?(event: string, fn: () => void): unknown;
+    prependListener?(event: string, fn: () => void): unknown;
     stream?: {
       prependListener?(event: string, fn: () => void): unknown;
       uncork?(): void;
@@ -192,9 +198,12 @@ function createPgSession(
     stream.prependListener('data', () => {
       readAt = nowMs();
     });
-    con.on('readyForQuery', () => {
+    // before pg's own listener: pg settles the query (calls its callback) in that one
+    const setDone = (): void => {
       doneAt = readAt;
-    });
+    };
+    if (con.prependListener) con.prependListener('readyForQuery', setDone);
+    else con.on('readyForQuery', setDone);
     const uncork = stream.uncork.bind(stream);
     stream.uncork = () => {
       writeAt = nowMs();
@@ -238,20 +247,37 @@ function createPgSession(
     closed = true;
     await client.end().catch(() => undefined);
   };
+  const failed = (err: unknown, sentAt: number): ExecOutcome => ({
+    ...pgErrorOutcome(err, opts.isBroken()),
+    sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
+    doneAt,
+  });
   return {
-    async execute(q) {
+    // pg's callback form, settled here: its promise form costs two more promises and a closure
+    // per query (it re-captures the stack of a failed query's error, which no outcome keeps)
+    execute(q) {
       const sentAt = nowMs();
       doneAt = NaN;
       writeAt = NaN;
-      try {
-        return toOutcome(await client.query(config(q)), sentAt);
-      } catch (err) {
-        return {
-          ...pgErrorOutcome(err, opts.isBroken()),
-          sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
-          doneAt,
-        };
-      }
+      return new Promise<ExecOutcome>((resolve) => {
+        try {
+          client.query(config(q), (err, r) => {
+            // pg reports an ErrorResponse as it parses it: the outcome is read once the rest of
+            // the chunk (its ReadyForQuery, when it came along) was parsed, as with the promise
+            if (err != null) queueMicrotask(() => resolve(failed(err, sentAt)));
+            else {
+              // a throw here would escape through pg's nextTick (a result with no rows array)
+              try {
+                resolve(toOutcome(r, sentAt));
+              } catch (e) {
+                resolve(failed(e, sentAt));
+              }
+            }
+          });
+        } catch (err) {
+          resolve(failed(err, sentAt));
+        }
+      });
     },
     async prepare(q) {
       // Parse + describe without executing: PREPARE validates names and types server-side.
