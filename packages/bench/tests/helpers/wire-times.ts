@@ -25,7 +25,7 @@ export async function expectSleepWireTimes(s: DbSession): Promise<void> {
 /**
  * Runs a statement that fails after `pg_sleep(0.05)` (division by zero) and checks the failed
  * outcome: its SQLSTATE and class, the write inside the call, the read (when the plugin tells it)
- * after the sleep, and that the session runs the next statement.
+ * inside the call and after the sleep, and that the session runs the next statement.
  */
 export async function expectFailedWireTimes(s: DbSession): Promise<void> {
   const t0 = nowMs();
@@ -46,9 +46,14 @@ export async function expectFailedWireTimes(s: DbSession): Promise<void> {
   });
   const sent = out.sentAt ?? NaN;
   expect(sent).toBeGreaterThanOrEqual(t0);
-  // the ErrorResponse and its ReadyForQuery come in one packet on loopback
-  expect(out.doneAt).toBeLessThanOrEqual(t1);
-  expect((out.doneAt ?? NaN) - sent).toBeGreaterThanOrEqual(50);
+  expect(sent).toBeLessThanOrEqual(t1);
+  // the read is told when the ReadyForQuery came in the ErrorResponse's chunk (usual on an idle
+  // machine, not always on a busy one): the executor then times the end at the call's return
+  const done = out.doneAt ?? NaN;
+  if (!Number.isNaN(done)) {
+    expect(done).toBeLessThanOrEqual(t1);
+    expect(done - sent).toBeGreaterThanOrEqual(50);
+  }
   const next = await s.execute({
     templateId: 'wire-times-next',
     text: 'SELECT $1::int AS x',
