@@ -168,6 +168,19 @@ export function sendPgCancelRequest(
   });
 }
 
+/** Sends a cancel request for what `client` runs (nothing before pg knows the backend's key). */
+async function cancelRunning(
+  client: PgClient,
+  timeoutMs: number,
+): Promise<void> {
+  const { processID, secretKey, host, port } = client;
+  if (processID == null || secretKey == null) return;
+  await sendPgCancelRequest(
+    { host: host ?? 'localhost', port: port ?? 5432, processID, secretKey },
+    timeoutMs,
+  );
+}
+
 function createPgSession(
   client: PgClient,
   opts: {
@@ -265,14 +278,13 @@ function createPgSession(
             // pg reports an ErrorResponse as it parses it: the outcome is read once the rest of
             // the chunk (its ReadyForQuery, when it came along) was parsed, as with the promise
             if (err != null) queueMicrotask(() => resolve(failed(err, sentAt)));
-            else {
-              // a throw here would escape through pg's nextTick (a result with no rows array)
+            // a throw would escape through pg's nextTick (a result with no rows array)
+            else
               try {
                 resolve(toOutcome(r, sentAt));
               } catch (e) {
                 resolve(failed(e, sentAt));
               }
-            }
           });
         } catch (err) {
           resolve(failed(err, sentAt));
@@ -292,20 +304,10 @@ function createPgSession(
       }
     },
     async cancel() {
-      const { processID, secretKey, host, port } = client;
-      if (processID == null || secretKey == null || closed) return;
-      await sendPgCancelRequest(
-        {
-          host: host ?? 'localhost',
-          port: port ?? 5432,
-          processID,
-          secretKey,
-        },
-        // not awaited by a stop (the executor abandons the statement after its own bound): a
-        // slow machine may take over a second to connect and fork the cancel's backend, and a
-        // cancel given up early leaves the statement running on the server
-        opts.connectTimeoutMs,
-      );
+      // not awaited by a stop (the executor abandons the statement after its own bound): a
+      // slow machine may take over a second to connect and fork the cancel's backend, and a
+      // cancel given up early leaves the statement running on the server
+      if (!closed) await cancelRunning(client, opts.connectTimeoutMs);
     },
     async serverVersion() {
       const r = await client.query({
