@@ -4,7 +4,10 @@ import { formatBenchResult, lagShare } from '../src/format';
 import { runBench } from '../src/runner';
 import { usePgDatabase } from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';
-import { expectSleepWireTimes } from './helpers/wire-times';
+import {
+  expectFailedWireTimes,
+  expectSleepWireTimes,
+} from './helpers/wire-times';
 
 // The latency split on the real PostgreSQL: service time (sent → completed), schedule lag
 // (start − due) and latency from the intended start. The assertions are lower bounds set by
@@ -94,6 +97,7 @@ describe('latency split on PostgreSQL', () => {
       const s = await createPostgresPlugin().connect({ url }, { protocol });
       try {
         await expectSleepWireTimes(s);
+        await expectFailedWireTimes(s);
       } finally {
         await s.close();
       }

@@ -37,11 +37,17 @@ interface PgClient {
   host?: string;
   port?: number;
   query(config: unknown): Promise<PgResult>;
+  /** With a callback, pg settles no promise of its own and re-captures no error stack. */
+  query(
+    config: unknown,
+    callback: (err: Error | null, result: PgResult) => void,
+  ): void;
   end(): Promise<void>;
   on(event: 'error', fn: (err: Error) => void): void;
   /** `pg`'s protocol connection: its message events and its socket. */
   connection?: {
     on?(event: string, fn: () => void): unknown;
+    prependListener?(event: string, fn: () => void): unknown;
     stream?: {
       prependListener?(event: string, fn: () => void): unknown;
       uncork?(): void;
@@ -162,6 +168,19 @@ export function sendPgCancelRequest(
   });
 }
 
+/** Sends a cancel request for what `client` runs (nothing before pg knows the backend's key). */
+async function cancelRunning(
+  client: PgClient,
+  timeoutMs: number,
+): Promise<void> {
+  const { processID, secretKey, host, port } = client;
+  if (processID == null || secretKey == null) return;
+  await sendPgCancelRequest(
+    { host: host ?? 'localhost', port: port ?? 5432, processID, secretKey },
+    timeoutMs,
+  );
+}
+
 function createPgSession(
   client: PgClient,
   opts: {
@@ -192,9 +211,12 @@ function createPgSession(
     stream.prependListener('data', () => {
       readAt = nowMs();
     });
-    con.on('readyForQuery', () => {
+    // before pg's own listener: pg settles the query (calls its callback) in that one
+    const setDone = (): void => {
       doneAt = readAt;
-    });
+    };
+    if (con.prependListener) con.prependListener('readyForQuery', setDone);
+    else con.on('readyForQuery', setDone);
     const uncork = stream.uncork.bind(stream);
     stream.uncork = () => {
       writeAt = nowMs();
@@ -238,20 +260,36 @@ function createPgSession(
     closed = true;
     await client.end().catch(() => undefined);
   };
+  const failed = (err: unknown, sentAt: number): ExecOutcome => ({
+    ...pgErrorOutcome(err, opts.isBroken()),
+    sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
+    doneAt,
+  });
   return {
-    async execute(q) {
+    // pg's callback form, settled here: its promise form costs two more promises and a closure
+    // per query (it re-captures the stack of a failed query's error, which no outcome keeps)
+    execute(q) {
       const sentAt = nowMs();
       doneAt = NaN;
       writeAt = NaN;
-      try {
-        return toOutcome(await client.query(config(q)), sentAt);
-      } catch (err) {
-        return {
-          ...pgErrorOutcome(err, opts.isBroken()),
-          sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
-          doneAt,
-        };
-      }
+      return new Promise<ExecOutcome>((resolve) => {
+        try {
+          client.query(config(q), (err, r) => {
+            // pg reports an ErrorResponse as it parses it: the outcome is read once the rest of
+            // the chunk (its ReadyForQuery, when it came along) was parsed, as with the promise
+            if (err != null) queueMicrotask(() => resolve(failed(err, sentAt)));
+            // a throw would escape through pg's nextTick (a result with no rows array)
+            else
+              try {
+                resolve(toOutcome(r, sentAt));
+              } catch (e) {
+                resolve(failed(e, sentAt));
+              }
+          });
+        } catch (err) {
+          resolve(failed(err, sentAt));
+        }
+      });
     },
     async prepare(q) {
       // Parse + describe without executing: PREPARE validates names and types server-side.
@@ -266,20 +304,10 @@ function createPgSession(
       }
     },
     async cancel() {
-      const { processID, secretKey, host, port } = client;
-      if (processID == null || secretKey == null || closed) return;
-      await sendPgCancelRequest(
-        {
-          host: host ?? 'localhost',
-          port: port ?? 5432,
-          processID,
-          secretKey,
-        },
-        // not awaited by a stop (the executor abandons the statement after its own bound): a
-        // slow machine may take over a second to connect and fork the cancel's backend, and a
-        // cancel given up early leaves the statement running on the server
-        opts.connectTimeoutMs,
-      );
+      // not awaited by a stop (the executor abandons the statement after its own bound): a
+      // slow machine may take over a second to connect and fork the cancel's backend, and a
+      // cancel given up early leaves the statement running on the server
+      if (!closed) await cancelRunning(client, opts.connectTimeoutMs);
     },
     async serverVersion() {
       const r = await client.query({
