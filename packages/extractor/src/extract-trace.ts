@@ -238,28 +238,14 @@ interface RunState {
   s: ExtractSummary;
 }
 
-/** The reorder window of the assembly: final events in, records out in trace order. */
+/**
+ * The reorder window of the assembly: final events in, records out in trace order. A
+ * `ReorderBuffer<TraceEvent>` is one as it is (events held as objects).
+ */
 interface EventWindow<E> {
   push(key: number, ev: TraceEvent): void;
   pop(all: boolean): E | undefined;
   readonly overflowed: number;
-}
-
-/** The window holding events as objects. */
-class ObjectWindow implements EventWindow<TraceEvent> {
-  readonly #buffer: ReorderBuffer<TraceEvent>;
-  constructor(windowUs: number, maxItems: number) {
-    this.#buffer = new ReorderBuffer<TraceEvent>(windowUs, maxItems);
-  }
-  get overflowed(): number {
-    return this.#buffer.overflowed;
-  }
-  push(key: number, ev: TraceEvent): void {
-    this.#buffer.push(key, ev);
-  }
-  pop(all: boolean): TraceEvent | undefined {
-    return this.#buffer.pop(all);
-  }
 }
 
 /**
@@ -313,7 +299,7 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     // E is EncodedTraceEvent exactly when encodeEvents is set (the overloads of the callers).
     this.#buffer = (options.encodeEvents === true
       ? new EncodedWindow(windowUs, maxItems)
-      : new ObjectWindow(windowUs, maxItems)) as EventWindow<
+      : new ReorderBuffer<TraceEvent>(windowUs, maxItems)) as EventWindow<
       TraceEvent | EncodedTraceEvent
     > as EventWindow<E>;
   }
