@@ -625,7 +625,7 @@ function parseRun(
 }
 
 /**
- * {@link parseLogs} giving events in arrays of up to 2048 (one `await` per batch, for consumers
+ * {@link parseLogs} giving events in arrays of up to 512 (one `await` per batch, for consumers
  * that loop synchronously, such as `stb parse`). Same events, order and summary.
  * @example
  * const run = parseLogBatches(['postgresql.log']);
