@@ -11,6 +11,11 @@ import {
   withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
+import {
+  MAX_SINGLE_PAYLOAD,
+  commandHeader,
+  commandPacket,
+} from '../internal/mysql-wire';
 import type {
   MyWire,
   MyWireConfig,
@@ -91,24 +96,6 @@ const TWO32 = 4294967296;
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 /** Largest payload one packet carries. */
-const MAX_PAYLOAD = 0xffffff - 1;
-
-/**
- * A command packet of `len` payload bytes (sequence 0, the command byte written), the rest to be
- * filled by the caller.
- * @throws Error when it would reach 16 MiB (the lean path sends single packets).
- */
-function commandPacket(len: number, command: number, what: string): Buffer {
-  if (len > MAX_PAYLOAD)
-    throw new Error(
-      `${what} of ${String(len)} bytes needs several packets, which the lean path does not send; use mysql://`,
-    );
-  const b = Buffer.allocUnsafe(4 + len);
-  b.writeUIntLE(len, 0, 3);
-  b[3] = 0;
-  b[4] = command;
-  return b;
-}
 
 /** A prepared statement of one connection. */
 export interface MyStatement {
@@ -238,8 +225,8 @@ export function encodeExecute(
   }
   const bitmap = (n + 7) >> 3;
   const len = 10 + (n > 0 ? bitmap + 1 + (rebind ? 2 * n : 0) : 0) + size;
-  if (len > MAX_PAYLOAD) conv.fill(undefined, 0, n); // refused below: keep nothing
-  const b = commandPacket(len, 0x17, 'a COM_STMT_EXECUTE');
+  if (len > MAX_SINGLE_PAYLOAD) conv.fill(undefined, 0, n); // refused below: keep nothing
+  const b = commandHeader(len, 0x17, 'a COM_STMT_EXECUTE');
   b.writeUInt32LE(st.id, 5);
   b[9] = 0;
   b.writeUInt32LE(1, 10);
@@ -286,11 +273,8 @@ export function encodeExecute(
 }
 
 /** A COM_QUERY packet. */
-function queryPacket(text: string): Buffer {
-  const b = commandPacket(1 + Buffer.byteLength(text), 0x03, 'a statement');
-  b.write(text, 5);
-  return b;
-}
+const queryPacket = (text: string): Buffer =>
+  commandPacket(0x03, text, 'a statement');
 
 /**
  * Maps a wire result to an outcome, with the conventions of the `mysql` plugin: errno as code and
@@ -398,6 +382,12 @@ export function createMysqlLeanPlugin(
   });
 }
 
+/** A statement prepared on a connection, and the mapping of its answers. */
+interface Prepared {
+  readonly st: MyStatement;
+  readonly answer: (r: MyWireResult) => ExecOutcome;
+}
+
 const clientError = (err: unknown): Promise<ExecOutcome> =>
   Promise.resolve(withErrorMessage(errorOutcome(undefined, 'client'), err));
 
@@ -408,8 +398,8 @@ function createLeanSession(wire: MyWire, protocol: Protocol): DbSession {
     convert: (p) => p,
     dialect: 'mysql',
   });
-  const statements = new Map<string, MyStatement>();
-  const preparing = new Map<string, Promise<MyStatement | MyWireResult>>();
+  const statements = new Map<string, Prepared>();
+  const preparing = new Map<string, Promise<Prepared | MyWireResult>>();
   let closed = false;
 
   const text = (sql: string): Promise<ExecOutcome> =>
@@ -417,7 +407,7 @@ function createLeanSession(wire: MyWire, protocol: Protocol): DbSession {
   const prepareOnce = (
     key: string,
     sql: string,
-  ): Promise<MyStatement | MyWireResult> => {
+  ): Promise<Prepared | MyWireResult> => {
     let p = preparing.get(key);
     if (p === undefined) {
       p = wire.prepare(sql).then((r) => {
@@ -428,28 +418,33 @@ function createLeanSession(wire: MyWire, protocol: Protocol): DbSession {
           params: r.statement.params,
           types: null,
         };
-        statements.set(key, st);
-        return st;
+        const prepared: Prepared = {
+          st,
+          // made once per statement, not per call
+          answer: (a) => {
+            // an execute the server refused may not have bound the types: send them next time
+            if (a.error !== undefined) st.types = null;
+            return myWireOutcome(a);
+          },
+        };
+        statements.set(key, prepared);
+        return prepared;
       });
       preparing.set(key, p);
     }
     return p;
   };
   const executeOn = (
-    st: MyStatement,
+    p: Prepared,
     values: readonly unknown[],
   ): Promise<ExecOutcome> => {
     let bytes: Buffer;
     try {
-      bytes = encodeExecute(st, values);
+      bytes = encodeExecute(p.st, values);
     } catch (err) {
       return clientError(err);
     }
-    return wire.request(bytes, (r) => {
-      // an execute the server refused may not have bound the types: send them again next time
-      if (r.error !== undefined) st.types = null;
-      return myWireOutcome(r);
-    });
+    return wire.request(bytes, p.answer);
   };
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -469,12 +464,12 @@ function createLeanSession(wire: MyWire, protocol: Protocol): DbSession {
             q.params.length === 0 ? q.text : translator.inline(q, 'mysql'),
           );
         const t = translator.translate(q);
-        const st = statements.get(t.key);
-        if (st !== undefined) return executeOn(st, t.values);
+        const prepared = statements.get(t.key);
+        if (prepared !== undefined) return executeOn(prepared, t.values);
         // the first call's service time covers the prepare round trip too (as mysql2's execute)
         const t0 = nowMs();
         return prepareOnce(t.key, t.text).then(async (s) => {
-          if (!('id' in s)) return { ...myWireOutcome(s), sentAt: t0 };
+          if (!('st' in s)) return { ...myWireOutcome(s), sentAt: t0 };
           return { ...(await executeOn(s, t.values)), sentAt: t0 };
         });
       } catch (err) {

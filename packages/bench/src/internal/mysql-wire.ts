@@ -100,14 +100,42 @@ export function packet(seq: number, payload: Buffer): Buffer {
   return b;
 }
 
-/** A command packet (sequence 0): the command byte, then `body` as UTF-8 text or bytes. */
-export function commandPacket(command: number, body: string | Buffer): Buffer {
-  const len =
-    1 + (typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+/** Largest payload of one packet the lean path sends (a payload of 0xffffff continues). */
+export const MAX_SINGLE_PAYLOAD = MAX_PACKET_PAYLOAD - 1;
+
+/**
+ * A command packet of `len` payload bytes (sequence 0, the command byte written), the rest to be
+ * filled by the caller.
+ * @throws Error when it would reach 16 MiB (the lean path sends single packets).
+ */
+export function commandHeader(
+  len: number,
+  command: number,
+  what: string,
+): Buffer {
+  if (len > MAX_SINGLE_PAYLOAD)
+    throw new Error(
+      `${what} of ${String(len)} bytes needs several packets, which the lean path does not send; use mysql://`,
+    );
   const b = Buffer.allocUnsafe(4 + len);
   b.writeUIntLE(len, 0, 3);
   b[3] = 0;
   b[4] = command;
+  return b;
+}
+
+/**
+ * A command packet (sequence 0): the command byte, then `body` as UTF-8 text or bytes.
+ * @throws Error when it would reach 16 MiB.
+ */
+export function commandPacket(
+  command: number,
+  body: string | Buffer,
+  what = 'a command',
+): Buffer {
+  const len =
+    1 + (typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  const b = commandHeader(len, command, what);
   if (typeof body === 'string') b.write(body, 5);
   else body.copy(b, 5);
   return b;
@@ -341,7 +369,11 @@ export class MyWire extends WireConnection<MyWireResult, Pending, number> {
 
   /** COM_STMT_PREPARE: resolves with the statement id and parameter count, or the error. */
   prepare(text: string): Promise<MyWireResult> {
-    return this.request(commandPacket(0x16, text), (r) => r, PREPARE);
+    return this.request(
+      commandPacket(0x16, text, 'a statement'),
+      (r) => r,
+      PREPARE,
+    );
   }
 
   /** Sends bytes that get no answer (COM_STMT_CLOSE). */
