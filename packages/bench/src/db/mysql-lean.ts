@@ -23,6 +23,7 @@ import type {
 } from '../internal/mysql-wire';
 import { nowMs } from '../internal/wire';
 import { mysqlErrnoOutcome } from '../internal/mysql-errno';
+import { wireFailureOutcome } from '../internal/wire-outcome';
 import { createPlaceholderTranslator } from '../placeholders';
 
 /**
@@ -284,11 +285,7 @@ const queryPacket = (text: string): Buffer =>
 export function myWireOutcome(r: MyWireResult): ExecOutcome {
   let out: ExecOutcome;
   if (r.failure !== undefined) {
-    const { code, cls, message } = r.failure;
-    out = withErrorMessage(
-      errorOutcome(code, cls, cls === 'connection' || code !== '1317'),
-      { message },
-    );
+    out = wireFailureOutcome(r.failure, '1317');
   } else if (r.error !== undefined) {
     out = withErrorMessage(mysqlErrnoOutcome(r.error.errno), {
       message: r.error.message,

@@ -12,6 +12,7 @@ import {
 } from '../db-plugin';
 import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
 import type { PgWire, PgWireConfig, WireResult } from '../internal/pg-wire';
+import { wireFailureOutcome } from '../internal/wire-outcome';
 import { createPlaceholderTranslator } from '../placeholders';
 import { pgErrorOutcome, sendPgCancelRequest, toPgValue } from './postgres';
 
@@ -229,8 +230,7 @@ function queryMessage(text: string): Buffer {
  */
 export function wireOutcome(r: WireResult): ExecOutcome {
   if (r.failure !== undefined) {
-    const { code, cls, message } = r.failure;
-    const out = withErrorMessage(errorOutcome(code, cls, cls === 'connection' || code !== '57014'), { message });
+    const out = wireFailureOutcome(r.failure, '57014');
     return { ...out, sentAt: r.sentAt, doneAt: r.doneAt };
   }
   if (r.error !== undefined) return { ...pgErrorOutcome(r.error, false), sentAt: r.sentAt, doneAt: r.doneAt };
