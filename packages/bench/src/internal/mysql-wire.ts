@@ -141,14 +141,19 @@ export function commandPacket(
   return b;
 }
 
-/** A length-encoded integer at `buf[at]`: [value, bytes used]. */
-export function readLenenc(buf: Buffer, at: number): [number, number] {
+/** The value of the length-encoded integer at `buf[at]`. */
+function lenencValue(buf: Buffer, at: number): number {
   const f = buf[at] as number;
-  if (f < 0xfb) return [f, 1];
-  if (f === 0xfc) return [buf.readUInt16LE(at + 1), 3];
-  if (f === 0xfd) return [buf.readUIntLE(at + 1, 3), 4];
-  if (f === 0xfe) return [Number(buf.readBigUInt64LE(at + 1)), 9];
-  return [0, 1];
+  if (f < 0xfb) return f;
+  if (f === 0xfc) return buf.readUInt16LE(at + 1);
+  if (f === 0xfd) return buf.readUIntLE(at + 1, 3);
+  if (f === 0xfe) return Number(buf.readBigUInt64LE(at + 1));
+  return 0;
+}
+
+/** Bytes of the length-encoded integer whose first byte is `f`. */
+function lenencSize(f: number): number {
+  return f < 0xfb ? 1 : f === 0xfc ? 3 : f === 0xfd ? 4 : f === 0xfe ? 9 : 1;
 }
 
 /** An ERR packet's fields (payload from `at` to `end`). */
@@ -454,9 +459,10 @@ export class MyWire extends WireConnection<MyWireResult, Pending, number> {
     switch (p.state) {
       case 0: // header: OK, ERR or a column count
         if (first === 0x00) {
-          const [affected, a] = readLenenc(buf, at + 1);
-          const [, b] = readLenenc(buf, at + 1 + a);
-          p.rows += affected;
+          // affected rows, then the last insert id (skipped), then the status
+          const a = lenencSize(buf[at + 1] as number);
+          const b = lenencSize(buf[at + 1 + a] as number);
+          p.rows += lenencValue(buf, at + 1);
           const status = buf.readUInt16LE(at + 1 + a + b);
           if ((status & SERVER_MORE_RESULTS_EXISTS) === 0) this.#finish(p);
         } else if (first === 0xff) {
