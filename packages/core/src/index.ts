@@ -150,7 +150,13 @@ export type {
 } from './io/trace-read';
 export { writeTrace, withTemplateRecords } from './io/trace-write';
 export type { WritableTraceRecord } from './io/trace-write';
-export { encodeTraceEvent, decodeTraceEvent } from './io/event-json';
+export {
+  encodeTraceEvent,
+  decodeTraceEvent,
+  eventLineHead,
+  eventLineTail,
+  stringifyEventBody,
+} from './io/event-json';
 export type { EncodedTraceEvent } from './io/event-json';
 export type {
   WriteTraceOptions,

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import type { ParamValue, TraceEvent } from '../schema';
-import { stringifyTraceEvent } from './event-json';
+import {
+  eventLineHead,
+  eventLineTail,
+  stringifyEventBody,
+  stringifyTraceEvent,
+} from './event-json';
 
 /** Text with the characters JSON escapes: quotes, backslashes, controls, lone surrogates, U+2028. */
 const nastyString = fc.oneof(
@@ -156,5 +161,62 @@ describe('stringifyTraceEvent', () => {
     expect(stringifyTraceEvent({ ...e, params: [] })).toBe(
       '{"kind":"event","startUs":1714564800000000,"sessionId":"s1","templateId":"0123456789abcdef","params":[],"durationUs":36,"txn":0}',
     );
+  });
+});
+
+describe('stringifyEventBody', () => {
+  const conn = fc.record(
+    { user: nastyString, database: nastyString, application: nastyString },
+    { requiredKeys: [] },
+  );
+  it('head + body + tail is the line of the event with its final start, txn and conn (property)', () => {
+    const early = event.map((e) => {
+      const { txn: _t, sql: _s, ...rest } = e;
+      return rest;
+    });
+    fc.assert(
+      fc.property(
+        early,
+        fc.tuple(
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.option(fc.nat()),
+          fc.option(conn),
+        ),
+        (e, [start, txn, c]) => {
+          const body = stringifyEventBody(e);
+          if (body === undefined) return false;
+          const final: TraceEvent = { ...e, startUs: start };
+          if (txn !== null) final.txn = txn;
+          if (c !== null) final.conn = c;
+          const line =
+            eventLineHead(start) +
+            body +
+            eventLineTail(
+              txn ?? undefined,
+              c === null ? undefined : JSON.stringify(c),
+            );
+          return line === JSON.stringify(final);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is undefined once txn, sql or conn is set, or for another key order', () => {
+    const e: TraceEvent = {
+      kind: 'event',
+      startUs: 1,
+      sessionId: 's',
+      templateId: 't',
+      params: [],
+    };
+    expect(stringifyEventBody(e)).toBe(
+      ',"sessionId":"s","templateId":"t","params":[]',
+    );
+    expect(stringifyEventBody({ ...e, txn: 0 })).toBeUndefined();
+    expect(stringifyEventBody({ ...e, sql: 'x' })).toBeUndefined();
+    expect(stringifyEventBody({ ...e, conn: {} })).toBeUndefined();
+    const { kind, ...rest } = e;
+    expect(stringifyEventBody({ ...rest, kind })).toBeUndefined();
   });
 });
