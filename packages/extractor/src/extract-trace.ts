@@ -3,6 +3,8 @@ import {
   batch,
   clampDerivedStart,
   encodeTraceEvent,
+  eventLineHead,
+  eventLineTail,
   map,
   ParseError,
   resolveWorkerFile,
@@ -24,9 +26,21 @@ import {
   type InvalidUtf8Position,
   type ExtractorOptions,
 } from './extractor';
-import { EncodedStore } from './internal/encoded-store';
+import { EncodedStore, type LineParts } from './internal/encoded-store';
 import { ReorderBuffer } from './internal/reorder';
+import {
+  isPacked,
+  PACKED_BEGIN,
+  PACKED_END,
+  PACKED_EXTRA,
+  PACKED_FAILED,
+  PACKED_INTS,
+  type PackedExtra,
+  type PackedResults,
+} from './packed';
 import type { WorkerResult, WorkerTask } from './worker';
+
+const utf8 = new TextDecoder();
 
 /** Options of {@link extractTrace}. */
 export interface ExtractOptions extends ExtractorOptions {
@@ -232,6 +246,19 @@ function newRun(): {
   };
 }
 
+/** One statement as the assembly's sequential step takes it. */
+interface AdvanceInput {
+  sessionId: string;
+  startUs: number;
+  durationUs: number | undefined;
+  boundary: 'begin' | 'end' | undefined;
+  templateId: string;
+  /** Its template when the extracting side met it first. */
+  template: QueryTemplate | undefined;
+  failed: boolean;
+  invalidUtf8: InvalidUtf8Position | undefined;
+}
+
 /** Per-extraction state shared by the sequential, pooled and batched paths. */
 interface RunState {
   catalog: TemplateCatalog;
@@ -267,6 +294,10 @@ class EncodedWindow implements EventWindow<EncodedTraceEvent> {
       key,
       this.#store.put(ev.templateId, encodeTraceEvent(ev).json),
     );
+  }
+  /** Holds a line given in parts (a packed statement's). */
+  pushParts(key: number, templateId: string, parts: LineParts): void {
+    this.#buffer.push(key, this.#store.putParts(templateId, parts));
   }
   pop(all: boolean): EncodedTraceEvent | undefined {
     const slot = this.#buffer.pop(all);
@@ -304,11 +335,53 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     > as EventWindow<E>;
   }
 
-  /** Accepts one extracted result: checks, counts, txn index, reorder. Returns false when skipped. */
-  accept(r: WorkerResult): boolean {
+  /** The statement #advance takes (one record, reused: no object per statement). */
+  readonly #in: AdvanceInput = {
+    sessionId: '',
+    startUs: 0,
+    durationUs: undefined,
+    boundary: undefined,
+    templateId: '',
+    template: undefined,
+    failed: false,
+    invalidUtf8: undefined,
+  };
+  /** A packed statement's line in parts (one record, reused). */
+  readonly #parts: LineParts = {
+    head: '',
+    bytes: new Uint8Array(0),
+    from: 0,
+    to: 0,
+    tail: '',
+  };
+  // What #advance decided for the statement it took (fields, so no object per statement).
+  /** Its transaction index, or -1 outside a transaction. */
+  #txn = -1;
+  /** Its start after the derived-start correction. */
+  #start = 0;
+  /** Its key in the reorder window. */
+  #key = 0;
+  /** True when it is its session's first statement. */
+  #first = false;
+
+  /**
+   * Checks and counts the statement in #in and moves its session on (transaction index, start
+   * correction, window key, kept in #txn, #start, #key, #first). Returns false when skipped.
+   */
+  #advance(): boolean {
     const { catalog, s } = this.state;
-    if (r.invalidUtf8) {
-      const p = r.invalidUtf8;
+    const {
+      sessionId,
+      startUs,
+      durationUs,
+      boundary,
+      templateId,
+      template: given,
+      failed,
+      invalidUtf8,
+    } = this.#in;
+    if (invalidUtf8) {
+      const p = invalidUtf8;
       if (this.#onInvalid === 'throw')
         throw new ParseError(
           'STB_INPUT_ENCODING',
@@ -322,12 +395,11 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
         return false;
       }
     }
-    const ev = r.event;
-    const template = r.template ?? catalog.get(ev.templateId);
+    const template = given ?? catalog.get(templateId);
     if (template === undefined)
       throw new StbError(
         'STB_INTERNAL',
-        `[stb] [extractor] Template ${ev.templateId} arrived after its first event. Report this bug.`,
+        `[stb] [extractor] Template ${templateId} arrived after its first event. Report this bug.`,
       );
     if (catalog.add(template)) {
       const path = template.path ?? 'lexer';
@@ -337,9 +409,9 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     const path = template.path ?? 'lexer';
     s.eventsByPath[path]++;
     if (path === 'lexer') s.failedParseEvents++;
-    if (ev.outcome && !ev.outcome.ok) s.failedEvents++;
-    let st = this.#sessions.get(ev.sessionId);
-    const first = st === undefined;
+    if (failed) s.failedEvents++;
+    let st = this.#sessions.get(sessionId);
+    this.#first = st === undefined;
     if (st === undefined) {
       st = {
         lastKey: Number.NEGATIVE_INFINITY,
@@ -348,32 +420,109 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
         inTxn: false,
         current: 0,
       };
-      this.#sessions.set(ev.sessionId, st);
+      this.#sessions.set(sessionId, st);
     }
-    if (r.boundary === 'begin' && !st.inTxn) {
+    if (boundary === 'begin' && !st.inTxn) {
       st.inTxn = true;
       st.current = st.txnCount;
     }
-    if (st.inTxn) ev.txn = st.current;
-    if (r.boundary === 'end' && st.inTxn) {
+    this.#txn = st.inTxn ? st.current : -1;
+    if (boundary === 'end' && st.inTxn) {
       st.inTxn = false;
       st.txnCount++;
     }
-    if (first && r.conn) ev.conn = r.conn;
     // A connection runs one statement at a time. Where the start was derived from a logged end
     // time (log_min_duration_statement: start = log time − duration) and the log time is coarser
     // than the duration (milliseconds), the derived start can fall before the previous
     // statement's end: move it to that end (by at most 1 s), so think times are never negative
     // and the session's order holds.
-    if (ev.durationUs !== undefined)
-      ev.startUs = clampDerivedStart(ev.startUs, st.lastEndUs);
-    st.lastEndUs =
-      ev.durationUs === undefined ? undefined : ev.startUs + ev.durationUs;
-    const key = ev.startUs > st.lastKey ? ev.startUs : st.lastKey;
+    const start =
+      durationUs === undefined
+        ? startUs
+        : clampDerivedStart(startUs, st.lastEndUs);
+    this.#start = start;
+    st.lastEndUs = durationUs === undefined ? undefined : start + durationUs;
+    const key = start > st.lastKey ? start : st.lastKey;
     st.lastKey = key;
+    this.#key = key;
+    return true;
+  }
+
+  /** Accepts one extracted result: checks, counts, txn index, reorder. Returns false when skipped. */
+  accept(r: WorkerResult): boolean {
+    const ev = r.event;
+    const x = this.#in;
+    x.sessionId = ev.sessionId;
+    x.startUs = ev.startUs;
+    x.durationUs = ev.durationUs;
+    x.boundary = r.boundary;
+    x.templateId = ev.templateId;
+    x.template = r.template;
+    x.failed = ev.outcome !== undefined && !ev.outcome.ok;
+    x.invalidUtf8 = r.invalidUtf8;
+    if (!this.#advance()) return false;
+    if (this.#txn >= 0) ev.txn = this.#txn;
+    if (this.#first && r.conn) ev.conn = r.conn;
+    if (ev.durationUs !== undefined) ev.startUs = this.#start;
     // The event is final here (txn index, start): an encoding window encodes it now, and it is
     // written as it is.
-    this.#buffer.push(key, ev);
+    this.#buffer.push(this.#key, ev);
+    return true;
+  }
+
+  /**
+   * {@link accept} for statement `i` of a packed batch: the same checks and counts, and the
+   * same line, written from the statement's body and the final start, transaction index and
+   * connection (without an event object when the window is encoded).
+   */
+  acceptPacked(
+    p: PackedResults,
+    i: number,
+    extra: PackedExtra | undefined,
+  ): boolean {
+    if (extra?.eventJson !== undefined) {
+      const r: WorkerResult = {
+        event: JSON.parse(extra.eventJson) as TraceEvent,
+        isNew: extra.template !== undefined,
+      };
+      const flags = p.ints[i * PACKED_INTS + 3] as number;
+      if (flags & PACKED_BEGIN) r.boundary = 'begin';
+      else if (flags & PACKED_END) r.boundary = 'end';
+      if (extra.template) r.template = extra.template;
+      if (extra.invalidUtf8) r.invalidUtf8 = extra.invalidUtf8;
+      if (extra.conn) r.conn = extra.conn;
+      return this.accept(r);
+    }
+    const o = i * PACKED_INTS;
+    const flags = p.ints[o + 3] as number;
+    const dur = p.times[i * 2 + 1] as number;
+    const x = this.#in;
+    x.sessionId = p.sessions[p.ints[o + 1] as number] as string;
+    x.startUs = p.times[i * 2] as number;
+    x.durationUs = Number.isNaN(dur) ? undefined : dur;
+    x.boundary =
+      flags & PACKED_BEGIN ? 'begin' : flags & PACKED_END ? 'end' : undefined;
+    x.templateId = p.templateIds[p.ints[o + 2] as number] as string;
+    x.template = extra?.template;
+    x.failed = (flags & PACKED_FAILED) !== 0;
+    x.invalidUtf8 = extra?.invalidUtf8;
+    if (!this.#advance()) return false;
+    const parts = this.#parts;
+    parts.head = eventLineHead(this.#start);
+    parts.tail = eventLineTail(
+      this.#txn >= 0 ? this.#txn : undefined,
+      this.#first ? extra?.connJson : undefined,
+    );
+    parts.bytes = p.bodies;
+    parts.from = i === 0 ? 0 : (p.ints[o - PACKED_INTS] as number);
+    parts.to = p.ints[o] as number;
+    if (this.#buffer instanceof EncodedWindow)
+      this.#buffer.pushParts(this.#key, x.templateId, parts);
+    else {
+      const body = utf8.decode(p.bodies.subarray(parts.from, parts.to));
+      const line = parts.head + body + parts.tail;
+      this.#buffer.push(this.#key, JSON.parse(line) as TraceEvent);
+    }
     return true;
   }
 
@@ -507,24 +656,24 @@ export function extractResult(
 
 /**
  * The sequential rest of {@link extractTraceBatches} over statements already extracted (by
- * {@link extractResult}, in input order, possibly on another thread): transaction indexes, the
- * reorder window, each template before its first event. Same records as `extractTraceBatches`
- * on the raw events.
+ * {@link extractResult}, in input order, possibly on another thread, and there possibly packed
+ * by {@link packResults}): transaction indexes, the reorder window, each template before its
+ * first event. Same records as `extractTraceBatches` on the raw events.
  */
 export function assembleTraceBatches(
-  source: AnyIterable<WorkerResult[]>,
+  source: AnyIterable<WorkerResult[] | PackedResults>,
   options: ExtractBatchOptions & { encodeEvents: true },
 ): ExtractBatchRun<EncodedTraceEvent>;
 export function assembleTraceBatches(
-  source: AnyIterable<WorkerResult[]>,
+  source: AnyIterable<WorkerResult[] | PackedResults>,
   options?: ExtractBatchOptions & { encodeEvents?: false },
 ): ExtractBatchRun;
 export function assembleTraceBatches(
-  source: AnyIterable<WorkerResult[]>,
+  source: AnyIterable<WorkerResult[] | PackedResults>,
   options: ExtractBatchOptions,
 ): ExtractBatchRun<TraceEvent | EncodedTraceEvent>;
 export function assembleTraceBatches(
-  source: AnyIterable<WorkerResult[]>,
+  source: AnyIterable<WorkerResult[] | PackedResults>,
   options: ExtractBatchOptions = {},
 ): ExtractBatchRun<TraceEvent | EncodedTraceEvent> {
   return startRun((state) => assemble(source, options, state));
@@ -547,7 +696,7 @@ async function* runBatches(
 }
 
 async function* assemble(
-  source: AnyIterable<WorkerResult[]>,
+  source: AnyIterable<WorkerResult[] | PackedResults>,
   options: ExtractBatchOptions,
   state: RunState,
 ): AsyncGenerator<BatchRecord[]> {
@@ -559,7 +708,16 @@ async function* assemble(
   for await (const results of source) {
     tick();
     const out: BatchRecord[] = [];
-    for (const r of results) if (asm.accept(r)) asm.drain(false, out);
+    if (isPacked(results)) {
+      let x = 0;
+      for (let i = 0; i < results.count; i++) {
+        const extra =
+          (results.ints[i * PACKED_INTS + 3] as number) & PACKED_EXTRA
+            ? results.extras[x++]
+            : undefined;
+        if (asm.acceptPacked(results, i, extra)) asm.drain(false, out);
+      }
+    } else for (const r of results) if (asm.accept(r)) asm.drain(false, out);
     if (out.length > 0) yield out;
   }
   const out: BatchRecord[] = [];

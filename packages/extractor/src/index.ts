@@ -26,6 +26,8 @@ export type {
   ExtractBatchRun,
   ExtractSummary,
 } from './extract-trace';
+export { ResultPacker } from './packed';
+export type { PackedExtra, PackedResults } from './packed';
 export { traceFromLog } from './trace-from-log';
 export type {
   LogTraceRun,

@@ -15,7 +15,10 @@ import {
   assembleTraceBatches,
   extractResult,
   createExtractor,
+  ResultPacker,
+  type ExtractedResult,
   type ExtractOptions,
+  type PackedResults,
 } from '../src/index';
 import { readMariaSample, readPgSample } from './sample-logs';
 
@@ -268,11 +271,167 @@ describe('encodeEvents', () => {
           const enc = r as EncodedTraceEvent;
           expect(enc.templateId).toBe(want.templateId);
           expect(enc.json).toBe(JSON.stringify(want));
-          expect(decodeTraceEvent(enc)).toEqual(JSON.parse(JSON.stringify(want)));
+          expect(decodeTraceEvent(enc)).toEqual(
+            JSON.parse(JSON.stringify(want)),
+          );
         });
         expect(events).toBeGreaterThan(0);
         expect(run.summary()).toEqual(a.run.summary());
       }
     },
   );
+});
+
+describe('packed results (ResultPacker)', () => {
+  /** What the CLI's parse thread does: some batches packed, the others extracted by the assembly's side. */
+  async function viaPacked(
+    batches: RawQueryEvent[][],
+    encodeEvents: boolean,
+    tamper?: (r: ExtractedResult) => ExtractedResult,
+  ) {
+    const worker = await createExtractor();
+    const main = await createExtractor();
+    const packer = new ResultPacker();
+    const handed: (ExtractedResult[] | PackedResults)[] = batches.map((b, i) =>
+      i % 3 === 1
+        ? b.map((r) => extractResult(main, r))
+        : packer.pack(
+            b.map((r) => {
+              const x = extractResult(worker, r, { transfer: true });
+              return tamper ? tamper(x) : x;
+            }),
+          ).packed,
+    );
+    const run = assembleTraceBatches(handed, {
+      encodeEvents,
+      onInvalid: 'collect',
+    });
+    const out: (TraceEvent | EncodedTraceEvent | QueryTemplate)[] = [];
+    for await (const b of run) out.push(...b);
+    return { out, summary: run.summary() };
+  }
+
+  /** Statements that reach every field the packing carries. */
+  function varied(): RawQueryEvent[] {
+    const out: RawQueryEvent[] = [];
+    let t = 1_700_000_000_000_000;
+    for (let i = 0; i < 400; i++) {
+      const s = `s${i % 5}`;
+      const base = {
+        sessionId: s,
+        source: { file: 'x.log', line: i + 1 },
+        dialect: 'postgres' as const,
+        ...(i % 5 === 0 ? {} : { user: `u${i % 5}`, database: 'db' }),
+        ...(i % 5 === 3 ? { application: 'app ünï' } : {}),
+      };
+      const sql = [
+        'BEGIN',
+        `UPDATE t SET v = v + ${i} WHERE id = ${i % 7}`,
+        `SELECT 'é${i}\u{1F600}', "x" FROM t WHERE a = '${'\\'.repeat(i % 3)}q"'`,
+        i % 11 === 0 ? 'SELECT broken \uFFFD FROM t' : 'SELECT 1 / 0',
+        i % 2 === 0 ? 'COMMIT' : 'ROLLBACK',
+      ][i % 5] as string;
+      out.push({
+        ...base,
+        startUs: (t += i % 4 === 0 ? 10 : 900),
+        sql,
+        ...(i % 3 === 0 ? { durationUs: 1500 + i } : {}),
+        ...(i % 5 === 3
+          ? { error: { code: '22012', message: 'division by zero' } }
+          : {}),
+      });
+    }
+    return out;
+  }
+
+  const split = (raw: RawQueryEvent[], size: number) => {
+    const batches: RawQueryEvent[][] = [];
+    for (let i = 0; i < raw.length; i += size)
+      batches.push(raw.slice(i, i + size));
+    return batches;
+  };
+
+  it.each([
+    ['varied statements', () => varied()],
+    [
+      'pg-tpcb-simple-logstatement',
+      () => readPgSample('pg-tpcb-simple-logstatement'),
+    ],
+    [
+      'pg-tpcb-extended-logstatement',
+      () => readPgSample('pg-tpcb-extended-logstatement'),
+    ],
+    ['mariadb-sysbench-text', () => readMariaSample('mariadb-sysbench-text')],
+  ])(
+    '%s: the same records, summary and lines as the statements extracted in one thread',
+    async (_name, read) => {
+      const raw = read();
+      for (const encodeEvents of [true, false]) {
+        const want: (TraceEvent | EncodedTraceEvent | QueryTemplate)[] = [];
+        const ref = extractTraceBatches(split(raw, 500), {
+          encodeEvents,
+          onInvalid: 'collect',
+        });
+        for await (const b of ref) want.push(...b);
+        for (const size of [1, 7, 500]) {
+          const got = await viaPacked(split(raw, size), encodeEvents);
+          expect(got.out).toEqual(want);
+          expect(got.summary).toEqual(ref.summary());
+        }
+      }
+    },
+    60_000,
+  );
+
+  it('carries what the varied statements hold: txn, conn once per session, failures, invalid UTF-8, non-ASCII', async () => {
+    const got = await viaPacked(split(varied(), 7), true);
+    const lines = got.out
+      .filter((r): r is EncodedTraceEvent => r.kind === 'encoded-event')
+      .map((r) => JSON.parse(r.json) as TraceEvent);
+    expect(lines.filter((e) => e.conn !== undefined)).toHaveLength(4); // s1…s4; s0 names none
+    expect(lines.some((e) => e.txn !== undefined)).toBe(true);
+    expect(lines.some((e) => e.outcome?.ok === false)).toBe(true);
+    expect(
+      lines.some((e) => JSON.stringify(e.params).includes('\u{1F600}')),
+    ).toBe(true);
+    expect(got.summary.invalidUtf8Events).toBeGreaterThan(0);
+    expect(got.summary.failedEvents).toBeGreaterThan(0);
+  });
+
+  it('an event of an unusual shape crosses whole and is written as one thread writes it', async () => {
+    const raw = varied();
+    // Keys out of the schema's order: the line is JSON.stringify's, in that order.
+    const reorder = (r: ExtractedResult): ExtractedResult => {
+      const { kind, ...rest } = r.event;
+      return { ...r, event: { ...rest, kind } };
+    };
+    const ex = await createExtractor();
+    const want: (EncodedTraceEvent | QueryTemplate)[] = [];
+    for await (const b of assembleTraceBatches(
+      split(raw, 7).map((b) => b.map((r) => reorder(extractResult(ex, r)))),
+      { encodeEvents: true, onInvalid: 'collect' },
+    ))
+      want.push(...b);
+    const worker = await createExtractor();
+    const packer = new ResultPacker();
+    const got: (EncodedTraceEvent | QueryTemplate)[] = [];
+    const packed = split(raw, 7).map(
+      (b) =>
+        packer.pack(
+          b.map((r) => reorder(extractResult(worker, r, { transfer: true }))),
+        ).packed,
+    );
+    expect(packed.every((p) => p.extras.length === p.count)).toBe(true);
+    for await (const b of assembleTraceBatches(packed, {
+      encodeEvents: true,
+      onInvalid: 'collect',
+    }))
+      got.push(...b);
+    expect(got).toEqual(want);
+    expect(
+      String(
+        (got.find((r) => r.kind === 'encoded-event') as EncodedTraceEvent).json,
+      ),
+    ).toMatch(/^\{"startUs"/);
+  });
 });

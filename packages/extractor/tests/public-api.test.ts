@@ -2,6 +2,7 @@ import * as api from '../src/index';
 
 test('public API surface', () => {
   expect(Object.keys(api).sort()).toEqual([
+    'ResultPacker',
     'assembleTraceBatches',
     'classifyQuery',
     'createExtractor',

@@ -1,4 +1,16 @@
 /**
+ * A line in three parts: an ASCII head, a range of UTF-8 bytes, a tail (see
+ * {@link EncodedStore.putParts}). Callers reuse one such record.
+ */
+export interface LineParts {
+  head: string;
+  bytes: Uint8Array;
+  from: number;
+  to: number;
+  tail: string;
+}
+
+/**
  * Encoded events held outside the JavaScript heap: each event's JSON line is written as UTF-8
  * into large byte slabs and read back when it leaves. The reorder window holds up to 100 000
  * events for seconds; as strings they all survive two scavenges, get promoted to the old
@@ -78,24 +90,63 @@ export class EncodedStore {
       start = 0;
       len = (this.#slabs[slab] as Buffer).write(json, 0);
     } else {
-      if (this.#cur === -1 || this.#pos + most > this.#slabBytes) {
-        // The current slab is full: it is released once its last event has left.
-        if (this.#cur !== -1 && this.#slabLive[this.#cur] === 0)
-          this.#releaseSlab(this.#cur);
-        this.#cur = this.#newSlab(this.#slabBytes);
-        this.#pos = 0;
-      }
-      slab = this.#cur;
+      slab = this.#room(most);
       start = this.#pos;
       len = (this.#slabs[slab] as Buffer).write(json, start);
       this.#pos = start + len;
     }
+    const slot = this.#fill(slab, start, len);
+    this.#slotTemplate[slot] = templateId;
+    return slot;
+  }
+
+  /**
+   * Stores the line `parts.head + parts.bytes[from, to) + parts.tail` (`head` ASCII, `bytes`
+   * UTF-8); returns its slot. The same as `put` of the line as one string, without making that
+   * string.
+   */
+  putParts(templateId: string, parts: LineParts): number {
+    const { head, bytes, from, to, tail } = parts;
+    const most = head.length + (to - from) + tail.length * 3;
+    let slab: number;
+    let start: number;
+    if (most > this.#slabBytes) {
+      slab = this.#newSlab(head.length + (to - from) + Buffer.byteLength(tail));
+      start = 0;
+    } else {
+      slab = this.#room(most);
+      start = this.#pos;
+    }
+    const buf = this.#slabs[slab] as Buffer;
+    let at = start + buf.write(head, start, 'latin1');
+    buf.set(bytes.subarray(from, to), at);
+    at += to - from;
+    at += buf.write(tail, at);
+    if (slab === this.#cur) this.#pos = at;
+    const slot = this.#fill(slab, start, at - start);
+    this.#slotTemplate[slot] = templateId;
+    return slot;
+  }
+
+  /** The current slab, or a new one when it has less than `most` bytes left. */
+  #room(most: number): number {
+    if (this.#cur === -1 || this.#pos + most > this.#slabBytes) {
+      // The current slab is full: it is released once its last event has left.
+      if (this.#cur !== -1 && this.#slabLive[this.#cur] === 0)
+        this.#releaseSlab(this.#cur);
+      this.#cur = this.#newSlab(this.#slabBytes);
+      this.#pos = 0;
+    }
+    return this.#cur;
+  }
+
+  /** Records a line written at `start` (`len` bytes) of `slab`; returns its slot. */
+  #fill(slab: number, start: number, len: number): number {
     this.#slabLive[slab] = (this.#slabLive[slab] as number) + 1;
     const s = this.#slot();
     this.#slotSlab[s] = slab;
     this.#slotStart[s] = start;
     this.#slotLen[s] = len;
-    this.#slotTemplate[s] = templateId;
     return s;
   }
 
