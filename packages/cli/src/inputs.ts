@@ -14,6 +14,7 @@ import type {
   EncodedTraceEvent,
   QueryTemplate,
   Dialect,
+  RawQueryEvent,
   TraceEvent,
   TraceHeader,
   WritableTraceRecord,
@@ -117,8 +118,8 @@ function bytesProgress(
 }
 
 /** A parse's first batch (already taken), the rest of its batches and its summary. */
-interface StartedParse<T> {
-  rest: AsyncIterable<T[]>;
+interface StartedParse<B> {
+  rest: AsyncIterable<B>;
   summary: () => ParseSummary;
 }
 
@@ -127,13 +128,14 @@ interface StartedParse<T> {
  * and gives an iterable of all of them again.
  * @throws StbError `STB_MODEL_EMPTY_INPUT` when there is none.
  */
-async function startParse<T>(
+async function startParse<B>(
   files: readonly string[],
-  run: AsyncIterable<T[]> & { summary: () => ParseSummary },
-): Promise<StartedParse<T> & { first: T }> {
+  run: AsyncIterable<B> & { summary: () => ParseSummary },
+  size: (batch: B) => number,
+): Promise<StartedParse<B> & { firstBatch: B }> {
   const it = run[Symbol.asyncIterator]();
   const first = await it.next();
-  if (first.done || first.value.length === 0) {
+  if (first.done || size(first.value) === 0) {
     const parsed = run.summary();
     throw new StbError(
       'STB_MODEL_EMPTY_INPUT',
@@ -148,10 +150,10 @@ async function startParse<T>(
       },
     );
   }
-  const firstBatch: T[] = first.value;
-  const rest: AsyncIterable<T[]> = {
+  const firstBatch: B = first.value;
+  const rest: AsyncIterable<B> = {
     [Symbol.asyncIterator]: () => {
-      let head: T[] | undefined = firstBatch;
+      let head: B | undefined = firstBatch;
       return {
         next: () => {
           if (head === undefined) return it.next();
@@ -166,7 +168,7 @@ async function startParse<T>(
       };
     },
   };
-  return { rest, summary: run.summary, first: firstBatch[0] as T };
+  return { rest, summary: run.summary, firstBatch };
 }
 
 /**
@@ -200,10 +202,14 @@ async function extractedLog(
       formatPackages: [...(options.formatPackages ?? [])],
       from: options.from,
       handOffEvents: options.handOffEvents,
+      // Events held encoded: extracted batches can cross as bodies and numbers.
+      pack: options.encodeEvents === true,
       onProgress,
       signal: options.signal,
     });
-    const started = await startParse(files, thread);
+    const started = await startParse(files, thread, (b) =>
+      Array.isArray(b) ? b.length : b.count,
+    );
     return {
       run: assembleTraceBatches(started.rest, {
         signal: options.signal,
@@ -224,6 +230,7 @@ async function extractedLog(
       signal: options.signal,
       ...(onProgress ? { onProgress } : {}),
     }),
+    (b) => b.length,
   );
   return {
     run: extractTraceBatches(started.rest, {
@@ -231,7 +238,7 @@ async function extractedLog(
       encodeEvents: options.encodeEvents === true,
     }),
     raw: started.summary,
-    dialect: started.first.dialect,
+    dialect: (started.firstBatch[0] as RawQueryEvent).dialect,
   };
 }
 

@@ -8,8 +8,9 @@ import {
   type SerializedError,
 } from '@stb/core';
 import { createExtractor, extractResult } from '@stb/extractor';
-import type { ExtractedResult, Extractor } from '@stb/extractor';
+import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
 import { emptyParseSummary } from '@stb/parser';
+import { unpackRaw, type PackedRaw } from './raw-pack';
 import type {
   ParseLogsOptions,
   ParseProgress,
@@ -27,6 +28,11 @@ export interface LogThreadData {
   from: string | undefined;
   inFlight: number;
   handOffEvents: number | undefined;
+  /**
+   * Extracted batches cross as `PackedResults` (when the trace's events are held encoded) instead
+   * of JSON.
+   */
+  pack: boolean;
 }
 
 /** What the parse thread posts. */
@@ -34,10 +40,11 @@ export type LogThreadMessage =
   | {
       kind: 'batch';
       /**
-       * `ExtractedResult[]` as JSON (one string: far cheaper to pass than objects), or with
-       * `raw` the batch's `RawQueryEvent[]`, for the main thread to extract.
+       * `ExtractedResult[]` as JSON (one string: far cheaper to pass than objects) or packed
+       * (`pack`), or with `raw` the batch's `RawQueryEvent[]` as JSON, for the main thread to
+       * extract.
        */
-      results: string;
+      results: string | PackedResults | PackedRaw;
       raw: boolean;
       dialect: Dialect | undefined;
       summary: ParseSummary | undefined;
@@ -53,7 +60,9 @@ export interface LogThreadOptions extends Omit<LogThreadData, 'inFlight'> {
 }
 
 /** The statements of a log parsed and extracted on another thread, in input order. */
-export interface LogThreadRun extends AsyncIterable<ExtractedResult[]> {
+export interface LogThreadRun extends AsyncIterable<
+  ExtractedResult[] | PackedResults
+> {
   /** The parse summary as of the last batch taken (final once iteration has ended). */
   summary(): ParseSummary;
   /** Dialect of the first statement (once the first batch is taken). */
@@ -69,7 +78,7 @@ export interface LogThreadRun extends AsyncIterable<ExtractedResult[]> {
 export function parseOnThread(options: LogThreadOptions): LogThreadRun {
   let summary = emptyParseSummary();
   let firstDialect: Dialect | undefined;
-  const iterate = (): AsyncIterator<ExtractedResult[]> => {
+  const iterate = (): AsyncIterator<ExtractedResult[] | PackedResults> => {
     const { onProgress, signal, ...data } = options;
     const worker = new Worker(
       resolveWorkerFile(__dirname, '@stb/cli', 'log-worker.js'),
@@ -116,7 +125,9 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
         );
     });
     return {
-      next: async (): Promise<IteratorResult<ExtractedResult[]>> => {
+      next: async (): Promise<
+        IteratorResult<ExtractedResult[] | PackedResults>
+      > => {
         for (;;) {
           if (failure !== undefined) {
             finish();
@@ -136,24 +147,34 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
           }
           firstDialect ??= m.dialect;
           worker.postMessage(1); // one more batch may be parsed ahead
+          if (
+            typeof m.results !== 'string' &&
+            m.results.kind === 'packed-results'
+          )
+            return { done: false, value: m.results };
           if (!m.raw)
             return {
               done: false,
-              value: JSON.parse(m.results) as ExtractedResult[],
+              value: JSON.parse(m.results as string) as ExtractedResult[],
             };
           // Extracted here, with this thread's own extractor: an event's fields do not depend on
           // which extractor made them, and of a template, the trace keeps the one made from the
           // first event using it, which is new to whichever extractor met that event.
           ex ??= await createExtractor();
           const mine = ex;
-          const raws = JSON.parse(m.results) as RawQueryEvent[];
+          const raws =
+            typeof m.results === 'string'
+              ? (JSON.parse(m.results) as RawQueryEvent[])
+              : unpackRaw(m.results);
           return {
             done: false,
             value: raws.map((r) => extractResult(mine, r)),
           };
         }
       },
-      return: (): Promise<IteratorResult<ExtractedResult[]>> => {
+      return: (): Promise<
+        IteratorResult<ExtractedResult[] | PackedResults>
+      > => {
         finish();
         return Promise.resolve({ done: true, value: undefined });
       },

@@ -1,11 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '@stb/core';
 import type { Dialect, RawQueryEvent } from '@stb/core';
-import { createExtractor, extractResult } from '@stb/extractor';
+import { createExtractor, extractResult, ResultPacker } from '@stb/extractor';
 import type { ExtractedResult } from '@stb/extractor';
 import { loadFormatPackage, parseLogBatches, withFormats } from '@stb/parser';
 import type { AnyLogFormat, ParseProgress } from '@stb/parser';
 import type { LogThreadData, LogThreadMessage } from './log-thread';
+import { packRaw } from './raw-pack';
 
 /**
  * Events per message to the main thread, at least: the parser's batches (512 events) joined, so
@@ -13,6 +14,16 @@ import type { LogThreadData, LogThreadMessage } from './log-thread';
  * events.
  */
 const HAND_OFF_EVENTS = 2048;
+
+/**
+ * Which batches go raw, for the main thread to extract (1), in a repeating pattern. Packed
+ * (`pack`), an extracted batch costs the main thread almost nothing, so it takes five raw batches
+ * in eight; in JSON, every other one. Measured on the 100 MiB pgbench stderr log (docs/extraction.md):
+ * with four, five and six in eight the wall times were within the noise of each other, and both
+ * threads busy.
+ */
+const RAW_PACKED = [0, 1, 1, 0, 1, 1, 0, 1];
+const RAW_JSON = [0, 1];
 
 /**
  * The batches of `src` joined to at least `min` events each (the last may be smaller). When `src`
@@ -46,10 +57,11 @@ async function* joined(
 /**
  * The parse thread of `stb parse --workers`: reads, parses and extracts the logs, in order, with
  * one parser and one extractor (so session ids, follow-up lines, transaction boundaries and
- * "template new here" are the sequential run's), and posts each batch as one JSON string: every
- * other batch extracted, the others raw for the main thread to extract (the two threads' loads
- * then about even on a pgbench log; see docs/extraction.md). At most `inFlight` batches wait in the main thread (it acknowledges each
- * one it takes), so this thread cannot run ahead without bound.
+ * "template new here" are the sequential run's), and posts each batch packed (`pack`: typed
+ * arrays and bytes, see `ResultPacker` and `packRaw`) or as one JSON string: some extracted, the
+ * others raw for the main thread to extract (see {@link RAW_PACKED}; the two threads' loads then
+ * about even on a pgbench log, docs/extraction.md). At most `inFlight` batches wait in the main
+ * thread (it acknowledges each one it takes), so this thread cannot run ahead without bound.
  */
 async function run(data: LogThreadData): Promise<void> {
   const port = parentPort;
@@ -63,6 +75,7 @@ async function run(data: LogThreadData): Promise<void> {
     wake = undefined;
   });
   const progress = new Map<string, ParseProgress>();
+  const packer = new ResultPacker();
   let parse: ReturnType<typeof parseLogBatches> | undefined;
   const send = async (
     results: ExtractedResult[] | RawQueryEvent[],
@@ -71,14 +84,22 @@ async function run(data: LogThreadData): Promise<void> {
   ): Promise<void> => {
     while (credits === 0) await new Promise<void>((r) => (wake = r));
     credits--;
-    post({
-      kind: 'batch',
-      results: JSON.stringify(results),
-      raw,
-      dialect,
+    const m = {
       summary: parse?.summary(),
       progress: [...progress.values()],
-    });
+      dialect,
+    };
+    if (data.pack) {
+      // Batches cross packed: typed arrays and bytes moved, not copied, strings once per batch,
+      // and no object per statement to build on the other side (extracted statements arrive
+      // ready to be written).
+      const { packed, transfer } = raw
+        ? packRaw(results as RawQueryEvent[])
+        : packer.pack(results as ExtractedResult[]);
+      port.postMessage({ kind: 'batch', results: packed, raw, ...m }, transfer);
+      return;
+    }
+    post({ kind: 'batch', results: JSON.stringify(results), raw, ...m });
   };
   try {
     const loaded: AnyLogFormat[] = [];
@@ -91,12 +112,13 @@ async function run(data: LogThreadData): Promise<void> {
     });
     const ex = await createExtractor();
     const step = data.handOffEvents ?? Number.POSITIVE_INFINITY;
+    const rawPattern = data.pack ? RAW_PACKED : RAW_JSON;
     let n = 0;
     for await (const raws of joined(parse, HAND_OFF_EVENTS)) {
       for (let i = 0; i < raws.length; i += step) {
         const part = step >= raws.length ? raws : raws.slice(i, i + step);
-        // Every other batch goes raw: the main thread extracts it (see LogThreadMessage).
-        if (n++ % 2 === 1) {
+        // Some batches go raw: the main thread extracts them (see LogThreadMessage).
+        if (rawPattern[n++ % rawPattern.length] === 1) {
           await send(part, true, part[0]?.dialect);
           continue;
         }
