@@ -14,6 +14,7 @@ import { nowMs } from '../src/internal/wire';
 import { runBench } from '../src/runner';
 import { resolveTarget } from '../src/target';
 import { describeDbPlugin } from './helpers/conformance';
+import { expectUnreachable } from './helpers/refusal';
 import { greetingPacket } from './helpers/fake-mysql';
 import { createMysqlDatabase } from './helpers/db';
 import { createMysqlTarget } from './helpers/targets';
@@ -672,5 +673,51 @@ describe('mysql-lean without a server', () => {
       connectTimeoutMs: 2000,
       queryTimeoutMs: 1500,
     });
+  });
+
+  it('refuses a malformed URL, a bad escape and TLS with STB_DB_UNREACHABLE (no secret shown); bad timeout parameters keep the defaults', async () => {
+    await expectUnreachable(lean, 'mysql+lean://u:secret@127.0.0.1:99999/x', {
+      target: 'mysql+lean://u:***@127.0.0.1:99999/x',
+      reason: 'Invalid URL',
+    });
+    // no host: unlike postgres://, not read as localhost
+    await expectUnreachable(lean, 'mysql://u@/x', {
+      target: 'mysql://u@/x',
+      reason: 'Invalid URL',
+    });
+    await expectUnreachable(lean, 'mariadb://u:%zz@127.0.0.1:1/x', {
+      target: 'mariadb://u:***@127.0.0.1:1/x',
+      reason: 'URI malformed',
+    });
+    await expectUnreachable(
+      lean,
+      'mysql://u:secret@127.0.0.1:1/x?ssl-mode=DISABLED',
+      {
+        target: 'mysql://u:***@127.0.0.1:1/x?ssl-mode=DISABLED',
+        reason:
+          'ssl-mode= needs TLS, which the lean path does not speak; use mysql://',
+      },
+    );
+    expect(
+      mysqlLeanConfig({
+        url: 'mysql://[::1]/?connectTimeout=-1&query_timeout=abc',
+      }),
+    ).toEqual({
+      host: '::1',
+      port: 3306,
+      user: '',
+      password: '',
+      database: '',
+      connectTimeoutMs: 10_000,
+      queryTimeoutMs: 300_000,
+    });
+    // options win over the URL's parameters
+    expect(
+      mysqlLeanConfig({
+        url: 'mariadb+lean://h/d?connectTimeout=3&query_timeout=5',
+        connectTimeoutMs: 7,
+        queryTimeoutMs: 9,
+      }),
+    ).toMatchObject({ host: 'h', connectTimeoutMs: 7, queryTimeoutMs: 9 });
   });
 });

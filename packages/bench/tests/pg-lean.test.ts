@@ -10,6 +10,7 @@ import type { DbPlugin, DbSession, Protocol } from '../src/db-plugin';
 import { runBench } from '../src/runner';
 import { resolveTarget } from '../src/target';
 import { describeDbPlugin } from './helpers/conformance';
+import { expectUnreachable } from './helpers/refusal';
 import { usePgDatabase } from './helpers/db';
 import { createPostgresTarget } from './helpers/targets';
 import { TraceBuilder, template } from './helpers/trace';
@@ -348,5 +349,57 @@ describe('pg-lean encoding', () => {
     expect(
       pgLeanConfig({ url: 'postgres://u@/app?host=/var/run/postgresql' }).host,
     ).toBe('/var/run/postgresql');
+  });
+
+  it('refuses a malformed URL, a bad escape and TLS with STB_DB_UNREACHABLE (no secret shown); bad timeout parameters keep the defaults', async () => {
+    await expectUnreachable(
+      lean,
+      'postgres+lean://u:secret@127.0.0.1:99999/x',
+      {
+        target: 'postgres+lean://u:***@127.0.0.1:99999/x',
+        reason: 'Invalid URL',
+      },
+    );
+    await expectUnreachable(lean, 'postgres://u:%zz@127.0.0.1:1/x', {
+      target: 'postgres://u:***@127.0.0.1:1/x',
+      reason: 'URI malformed',
+    });
+    await expectUnreachable(
+      lean,
+      'postgresql://u:secret@127.0.0.1:1/x?sslmode=verify-full',
+      {
+        target: 'postgresql://u:***@127.0.0.1:1/x?sslmode=verify-full',
+        reason:
+          'sslmode=verify-full needs TLS, which the lean path does not speak; use postgres://',
+      },
+    );
+    // sslmode that allows plain text is read as no TLS
+    expect(
+      pgLeanConfig({ url: 'postgres://u@h:1/d?sslmode=prefer' }).host,
+    ).toBe('h');
+    expect(
+      pgLeanConfig({
+        url: 'postgres://u@h:1/d?connect_timeout=-1&query_timeout=abc',
+      }),
+    ).toMatchObject({ connectTimeoutMs: 10_000, queryTimeoutMs: 300_000 });
+    expect(
+      pgLeanConfig({
+        url: 'postgres://u@h:1/d?connect_timeout=0&query_timeout=',
+      }),
+    ).toMatchObject({ connectTimeoutMs: 10_000, queryTimeoutMs: 300_000 });
+    // options win over the URL's parameters
+    expect(
+      pgLeanConfig({
+        url: 'postgres://u@[::1]:1/d?connect_timeout=3&query_timeout=5',
+        connectTimeoutMs: 7,
+        queryTimeoutMs: 9,
+        applicationName: 'a',
+      }),
+    ).toMatchObject({
+      host: '::1',
+      connectTimeoutMs: 7,
+      queryTimeoutMs: 9,
+      applicationName: 'a',
+    });
   });
 });
