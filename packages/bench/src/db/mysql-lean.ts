@@ -24,6 +24,7 @@ import type {
   MyWireResult,
 } from '../internal/mysql-wire';
 import { nowMs } from '../internal/wire';
+import { isTextOnly, mysqlServerLabel } from '../internal/mysql-dialect';
 import { mysqlErrnoOutcome } from '../internal/mysql-errno';
 import { wireFailureOutcome } from '../internal/wire-outcome';
 import { createPlaceholderTranslator } from '../placeholders';
@@ -454,12 +455,7 @@ function createLeanSession(wire: MyWire, protocol: Protocol): DbSession {
   return {
     execute(q) {
       try {
-        const asText =
-          protocol !== 'prepared' ||
-          q.queryType === 'TCL' ||
-          q.queryType === 'UTILITY' ||
-          q.queryType === 'DDL';
-        if (asText)
+        if (protocol !== 'prepared' || isTextOnly(q.queryType))
           return text(
             q.params.length === 0 ? q.text : translator.inline(q, 'mysql'),
           );
@@ -496,8 +492,7 @@ function createLeanSession(wire: MyWire, protocol: Protocol): DbSession {
       if (!closed) await wire.cancel();
     },
     async serverVersion() {
-      const v = wire.serverVersion;
-      return /mariadb/i.test(v) ? `MariaDB ${v}` : `MySQL ${v}`;
+      return mysqlServerLabel(wire.serverVersion);
     },
     close,
     [Symbol.asyncDispose]: close,
