@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import type { ParamValue } from '@stb/core';
 import type { BoundQuery } from '../src/bound-query';
@@ -14,7 +14,13 @@ import { nowMs } from '../src/internal/wire';
 import { runBench } from '../src/runner';
 import { resolveTarget } from '../src/target';
 import { describeDbPlugin } from './helpers/conformance';
-import { greetingPacket } from './helpers/fake-mysql';
+import { expectUnreachable } from './helpers/refusal';
+import {
+  greetingPacket,
+  okPacket,
+  prepareOkPacket,
+  startFakeMysql,
+} from './helpers/fake-mysql';
 import { createMysqlDatabase } from './helpers/db';
 import { createMysqlTarget } from './helpers/targets';
 import { TraceBuilder, template } from './helpers/trace';
@@ -426,7 +432,7 @@ describe('mysql-lean on MariaDB', () => {
     });
   });
 
-  it('pipelines independent calls on one connection; answers come back in order', async () => {
+  it('gives independent calls on one connection their own answers, in order', async () => {
     await withSession(async (s) => {
       const outs = await Promise.all(
         [3, 1, 50, 0, 9].map((n) =>
@@ -552,6 +558,50 @@ describe('mysql-lean without a server', () => {
     }
   });
 
+  it('pipelines independent calls: every execute is written before the first answer', async () => {
+    // the fake server holds its answers until it has five executes, or 200 ms after the last one
+    // came: a plugin that waits for each answer before the next write is answered late, and the
+    // server has seen one execute when it first answers. Each answer's affected rows are the
+    // execute's parameter, so the answers must also come back to their own calls.
+    let received = 0;
+    let seenAtFirstAnswer = 0;
+    const held: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const answer = (sock: Socket): void => {
+      clearTimeout(timer);
+      if (seenAtFirstAnswer === 0) seenAtFirstAnswer = received;
+      for (const p of held.splice(0))
+        sock.write(okPacket(1, Number(p.readBigInt64LE(p.length - 8))));
+    };
+    const server = await startFakeMysql((p, sock) => {
+      if (p[0] === 0x16) sock.write(prepareOkPacket(7));
+      else if (p[0] === 0x17) {
+        received++;
+        held.push(p);
+        clearTimeout(timer);
+        if (received === 5) answer(sock);
+        else timer = setTimeout(() => answer(sock), 200);
+      }
+    });
+    const s = await lean.connect(
+      { url: `mysql://u@127.0.0.1:${String(server.port)}/d` },
+      { protocol: 'prepared' },
+    );
+    try {
+      const outs = await Promise.all(
+        [3, 1, 50, 0, 9].map((n) =>
+          s.execute(q('SELECT id FROM t WHERE id <= $1', [int(n)])),
+        ),
+      );
+      expect(outs.map((o) => o.rows)).toEqual([3, 1, 50, 0, 9]);
+      expect(seenAtFirstAnswer).toBe(5);
+    } finally {
+      clearTimeout(timer);
+      await s.close();
+      server.close();
+    }
+  });
+
   it('times out a connect to a server that never greets', async () => {
     const server = createServer((sock) => sock.on('error', () => undefined));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -672,5 +722,51 @@ describe('mysql-lean without a server', () => {
       connectTimeoutMs: 2000,
       queryTimeoutMs: 1500,
     });
+  });
+
+  it('refuses a malformed URL, a bad escape and TLS with STB_DB_UNREACHABLE (no secret shown); bad timeout parameters keep the defaults', async () => {
+    await expectUnreachable(lean, 'mysql+lean://u:secret@127.0.0.1:99999/x', {
+      target: 'mysql+lean://u:***@127.0.0.1:99999/x',
+      reason: 'Invalid URL',
+    });
+    // no host: unlike postgres://, not read as localhost
+    await expectUnreachable(lean, 'mysql://u@/x', {
+      target: 'mysql://u@/x',
+      reason: 'Invalid URL',
+    });
+    await expectUnreachable(lean, 'mariadb://u:%zz@127.0.0.1:1/x', {
+      target: 'mariadb://u:***@127.0.0.1:1/x',
+      reason: 'URI malformed',
+    });
+    await expectUnreachable(
+      lean,
+      'mysql://u:secret@127.0.0.1:1/x?ssl-mode=DISABLED',
+      {
+        target: 'mysql://u:***@127.0.0.1:1/x?ssl-mode=DISABLED',
+        reason:
+          'ssl-mode= needs TLS, which the lean path does not speak; use mysql://',
+      },
+    );
+    expect(
+      mysqlLeanConfig({
+        url: 'mysql://[::1]/?connectTimeout=-1&query_timeout=abc',
+      }),
+    ).toEqual({
+      host: '::1',
+      port: 3306,
+      user: '',
+      password: '',
+      database: '',
+      connectTimeoutMs: 10_000,
+      queryTimeoutMs: 300_000,
+    });
+    // options win over the URL's parameters
+    expect(
+      mysqlLeanConfig({
+        url: 'mariadb+lean://h/d?connectTimeout=3&query_timeout=5',
+        connectTimeoutMs: 7,
+        queryTimeoutMs: 9,
+      }),
+    ).toMatchObject({ host: 'h', connectTimeoutMs: 7, queryTimeoutMs: 9 });
   });
 });

@@ -1,11 +1,16 @@
 import pg from 'pg';
 import type { ParamValue } from '@stb/core';
 import type { BoundQuery } from '../src/bound-query';
-import { createPgLeanPlugin, encodeCall, pgLeanConfig } from '../src/db/pg-lean';
+import {
+  createPgLeanPlugin,
+  encodeCall,
+  pgLeanConfig,
+} from '../src/db/pg-lean';
 import type { DbPlugin, DbSession, Protocol } from '../src/db-plugin';
 import { runBench } from '../src/runner';
 import { resolveTarget } from '../src/target';
 import { describeDbPlugin } from './helpers/conformance';
+import { expectUnreachable } from './helpers/refusal';
 import { usePgDatabase } from './helpers/db';
 import { createPostgresTarget } from './helpers/targets';
 import { TraceBuilder, template } from './helpers/trace';
@@ -20,12 +25,18 @@ describeDbPlugin('pg-lean', {
   runOptions: { plugin: lean },
   createTarget: async () => {
     const t = await base.createTarget();
-    return t && { ...t, target: t.target.replace('postgres:', 'postgres+lean:') };
+    return (
+      t && { ...t, target: t.target.replace('postgres:', 'postgres+lean:') }
+    );
   },
 });
 
 const db = usePgDatabase();
-const q = (text: string, params: ParamValue[] = [], queryType: BoundQuery['queryType'] = 'SELECT'): BoundQuery => ({
+const q = (
+  text: string,
+  params: ParamValue[] = [],
+  queryType: BoundQuery['queryType'] = 'SELECT',
+): BoundQuery => ({
   templateId: text,
   text,
   params,
@@ -77,9 +88,13 @@ describe('pg-lean on PostgreSQL', () => {
           const sel = q('SELECT id FROM t WHERE id <= $1', [int(7)]);
           expect(await s.execute(sel)).toEqual(okRows(7));
           // the second call binds to the statement parsed by the first
-          expect(await s.execute({ ...sel, params: [int(3)] })).toEqual(okRows(3));
+          expect(await s.execute({ ...sel, params: [int(3)] })).toEqual(
+            okRows(3),
+          );
           expect(
-            await s.execute(q('UPDATE t SET v = v WHERE id > $1', [int(40)], 'UPDATE')),
+            await s.execute(
+              q('UPDATE t SET v = v WHERE id > $1', [int(40)], 'UPDATE'),
+            ),
           ).toEqual(okRows(10));
           const types = q(
             'SELECT $1::bigint, $2::float8, $3::text, $4::bool, $5::int, $6::timestamptz, $7::date, $8::uuid, $9::jsonb, $10::bytea WHERE $1::bigint = 9007199254740993 AND $10::bytea = $11::bytea AND $5::int IS NULL',
@@ -108,15 +123,41 @@ describe('pg-lean on PostgreSQL', () => {
 
   it('reports SQLSTATE errors, and a statement whose Parse failed is parsed again', async () => {
     await withSession(async (s) => {
-      const missing = await s.execute(q('SELECT * FROM nope WHERE id = $1', [int(1)]));
-      expect(missing).toMatchObject({ ok: false, errorCode: '42P01', errorClass: '42', connectionLost: false });
+      const missing = await s.execute(
+        q('SELECT * FROM nope WHERE id = $1', [int(1)]),
+      );
+      expect(missing).toMatchObject({
+        ok: false,
+        errorCode: '42P01',
+        errorClass: '42',
+        connectionLost: false,
+      });
       expect(missing.errorMessage).toBe('relation "nope" does not exist');
-      expect((await s.execute(q('SELECT * FROM nope WHERE id = $1', [int(1)]))).errorCode).toBe('42P01');
-      const dup = q('INSERT INTO t (id, v) VALUES ($1, $2)', [int(1), { t: 'string', v: 'x' }], 'INSERT');
-      expect(await s.execute(dup)).toMatchObject({ ok: false, errorCode: '23505', errorClass: '23' });
+      expect(
+        (await s.execute(q('SELECT * FROM nope WHERE id = $1', [int(1)])))
+          .errorCode,
+      ).toBe('42P01');
+      const dup = q(
+        'INSERT INTO t (id, v) VALUES ($1, $2)',
+        [int(1), { t: 'string', v: 'x' }],
+        'INSERT',
+      );
+      expect(await s.execute(dup)).toMatchObject({
+        ok: false,
+        errorCode: '23505',
+        errorClass: '23',
+      });
       // parsed fine before the violation: the next call binds to it
-      expect(await s.execute({ ...dup, params: [int(1000), { t: 'string', v: 'y' }] })).toEqual(okRows(1));
-      expect((await s.execute(q('SELECT $1::int', [{ t: 'string', v: 'abc' }]))).errorCode).toBe('22P02');
+      expect(
+        await s.execute({
+          ...dup,
+          params: [int(1000), { t: 'string', v: 'y' }],
+        }),
+      ).toEqual(okRows(1));
+      expect(
+        (await s.execute(q('SELECT $1::int', [{ t: 'string', v: 'abc' }])))
+          .errorCode,
+      ).toBe('22P02');
       // the session is still usable
       expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
     });
@@ -126,8 +167,15 @@ describe('pg-lean on PostgreSQL', () => {
     await withSession(
       async (s) => {
         const t0 = performance.now();
-        const out = await s.execute(q('SELECT pg_sleep($1)', [{ t: 'float', v: 5 }]));
-        expect(out).toMatchObject({ ok: false, errorCode: '57014', errorClass: 'timeout', connectionLost: false });
+        const out = await s.execute(
+          q('SELECT pg_sleep($1)', [{ t: 'float', v: 5 }]),
+        );
+        expect(out).toMatchObject({
+          ok: false,
+          errorCode: '57014',
+          errorClass: 'timeout',
+          connectionLost: false,
+        });
         expect(performance.now() - t0).toBeLessThan(3000);
         expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
       },
@@ -142,10 +190,18 @@ describe('pg-lean on PostgreSQL', () => {
     const running = s.execute(q('SELECT pg_sleep(5)'));
     await new Promise((r) => setTimeout(r, 100));
     await s.cancel?.();
-    expect(await running).toMatchObject({ ok: false, errorCode: '57014', errorClass: '57' });
+    expect(await running).toMatchObject({
+      ok: false,
+      errorCode: '57014',
+      errorClass: '57',
+    });
     expect(await s.serverVersion?.()).toMatch(/^PostgreSQL \d+/);
     await s.close();
-    expect(await s.execute(q('SELECT 1'))).toMatchObject({ ok: false, errorClass: 'connection', connectionLost: true });
+    expect(await s.execute(q('SELECT 1'))).toMatchObject({
+      ok: false,
+      errorClass: 'connection',
+      connectionLost: true,
+    });
   });
 
   it('gives each answer its wire times: written, then read, inside the call', async () => {
@@ -160,8 +216,18 @@ describe('pg-lean on PostgreSQL', () => {
 
   it('counts rows of large answers split across many reads', async () => {
     await withSession(async (s) => {
-      expect(await s.execute(q('SELECT g FROM generate_series(1, $1::int) g', [int(200_000)]))).toEqual(okRows(200_000));
-      expect(await s.execute(q("SELECT repeat('x', $1::int), g FROM generate_series(1, 3) g", [int(3_000_000)]))).toEqual(okRows(3));
+      expect(
+        await s.execute(
+          q('SELECT g FROM generate_series(1, $1::int) g', [int(200_000)]),
+        ),
+      ).toEqual(okRows(200_000));
+      expect(
+        await s.execute(
+          q("SELECT repeat('x', $1::int), g FROM generate_series(1, 3) g", [
+            int(3_000_000),
+          ]),
+        ),
+      ).toEqual(okRows(3));
       expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
     });
   });
@@ -169,7 +235,9 @@ describe('pg-lean on PostgreSQL', () => {
   it('pipelines independent calls on one connection; answers come back in order', async () => {
     await withSession(async (s) => {
       const outs = await Promise.all(
-        [3, 1, 50, 0, 9].map((n) => s.execute(q('SELECT id FROM t WHERE id <= $1', [int(n)]))),
+        [3, 1, 50, 0, 9].map((n) =>
+          s.execute(q('SELECT id FROM t WHERE id <= $1', [int(n)])),
+        ),
       );
       expect(outs.map((o) => o.rows)).toEqual([3, 1, 50, 0, 9]);
     });
@@ -180,7 +248,9 @@ describe('pg-lean on PostgreSQL', () => {
       lean.connect({ url: 'postgres://postgres@127.0.0.1:1/x' }),
     ).rejects.toMatchObject({ code: 'STB_DB_UNREACHABLE' });
     await expect(
-      lean.connect({ url: 'postgres://postgres@127.0.0.1:5432/x?sslmode=require' }),
+      lean.connect({
+        url: 'postgres://postgres@127.0.0.1:5432/x?sslmode=require',
+      }),
     ).rejects.toMatchObject({ code: 'STB_DB_UNREACHABLE' });
   });
 
@@ -189,13 +259,23 @@ describe('pg-lean on PostgreSQL', () => {
     if (url === null) return;
     const target = url.replace('postgres:', 'postgres+lean:');
     const d = await resolveTarget(target);
-    expect(d).toMatchObject({ name: 'pg-lean', module: '@stb/bench/db/pg-lean', dialect: 'postgres', options: { url } });
+    expect(d).toMatchObject({
+      name: 'pg-lean',
+      module: '@stb/bench/db/pg-lean',
+      dialect: 'postgres',
+      options: { url },
+    });
     const sel = template('postgres', 'SELECT v FROM t WHERE id = $1', 'SELECT');
     const bad = template('postgres', 'SELECT 1/$1', 'SELECT');
     const b = new TraceBuilder('postgres');
     for (let i = 0; i < 20; i++) b.add(`s${String(i % 4)}`, sel, [int(i + 1)]);
     b.add('s0', bad, [int(0)]);
-    const r = await runBench(b.trace(), { target, plugin: lean, mode: 'closed', connections: 4 });
+    const r = await runBench(b.trace(), {
+      target,
+      plugin: lean,
+      mode: 'closed',
+      connections: 4,
+    });
     expect(r.overall.count).toBe(21);
     expect(r.overall.errors).toBe(1);
     const t = r.templates.find((x) => x.templateId === sel.id);
@@ -220,10 +300,31 @@ describe('pg-lean encoding', () => {
   it('writes integers as the digits pg-protocol writes for their text (String(v))', async () => {
     const { serialize } = await import('pg-protocol');
     const head = Buffer.from('\0l1\0');
-    const values = [0, -0, 7, -7, 10, 99, -100, 123456789, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 1e21, 0.5, -1.25, NaN, 12n, null, 'x'];
+    const values = [
+      0,
+      -0,
+      7,
+      -7,
+      10,
+      99,
+      -100,
+      123456789,
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+      1e21,
+      0.5,
+      -1.25,
+      NaN,
+      12n,
+      null,
+      'x',
+    ];
     const ours = encodeCall(head, values, null);
     const theirs = Buffer.concat([
-      serialize.bind({ statement: 'l1', values: values.map((v) => (v === null ? null : String(v))) }),
+      serialize.bind({
+        statement: 'l1',
+        values: values.map((v) => (v === null ? null : String(v))),
+      }),
       serialize.execute(),
       serialize.sync(),
     ]);
@@ -232,7 +333,9 @@ describe('pg-lean encoding', () => {
 
   it('reads host, port, user, database and timeouts from the URL', () => {
     expect(
-      pgLeanConfig({ url: 'postgres://u:p%40ss@db.example:6543/app?application_name=x&connect_timeout=2&query_timeout=1500' }),
+      pgLeanConfig({
+        url: 'postgres://u:p%40ss@db.example:6543/app?application_name=x&connect_timeout=2&query_timeout=1500',
+      }),
     ).toEqual({
       host: 'db.example',
       port: 6543,
@@ -243,6 +346,60 @@ describe('pg-lean encoding', () => {
       connectTimeoutMs: 2000,
       queryTimeoutMs: 1500,
     });
-    expect(pgLeanConfig({ url: 'postgres://u@/app?host=/var/run/postgresql' }).host).toBe('/var/run/postgresql');
+    expect(
+      pgLeanConfig({ url: 'postgres://u@/app?host=/var/run/postgresql' }).host,
+    ).toBe('/var/run/postgresql');
+  });
+
+  it('refuses a malformed URL, a bad escape and TLS with STB_DB_UNREACHABLE (no secret shown); bad timeout parameters keep the defaults', async () => {
+    await expectUnreachable(
+      lean,
+      'postgres+lean://u:secret@127.0.0.1:99999/x',
+      {
+        target: 'postgres+lean://u:***@127.0.0.1:99999/x',
+        reason: 'Invalid URL',
+      },
+    );
+    await expectUnreachable(lean, 'postgres://u:%zz@127.0.0.1:1/x', {
+      target: 'postgres://u:***@127.0.0.1:1/x',
+      reason: 'URI malformed',
+    });
+    await expectUnreachable(
+      lean,
+      'postgresql://u:secret@127.0.0.1:1/x?sslmode=verify-full',
+      {
+        target: 'postgresql://u:***@127.0.0.1:1/x?sslmode=verify-full',
+        reason:
+          'sslmode=verify-full needs TLS, which the lean path does not speak; use postgres://',
+      },
+    );
+    // sslmode that allows plain text is read as no TLS
+    expect(
+      pgLeanConfig({ url: 'postgres://u@h:1/d?sslmode=prefer' }).host,
+    ).toBe('h');
+    expect(
+      pgLeanConfig({
+        url: 'postgres://u@h:1/d?connect_timeout=-1&query_timeout=abc',
+      }),
+    ).toMatchObject({ connectTimeoutMs: 10_000, queryTimeoutMs: 300_000 });
+    expect(
+      pgLeanConfig({
+        url: 'postgres://u@h:1/d?connect_timeout=0&query_timeout=',
+      }),
+    ).toMatchObject({ connectTimeoutMs: 10_000, queryTimeoutMs: 300_000 });
+    // options win over the URL's parameters
+    expect(
+      pgLeanConfig({
+        url: 'postgres://u@[::1]:1/d?connect_timeout=3&query_timeout=5',
+        connectTimeoutMs: 7,
+        queryTimeoutMs: 9,
+        applicationName: 'a',
+      }),
+    ).toMatchObject({
+      host: '::1',
+      connectTimeoutMs: 7,
+      queryTimeoutMs: 9,
+      applicationName: 'a',
+    });
   });
 });

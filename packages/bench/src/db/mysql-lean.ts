@@ -11,6 +11,8 @@ import {
   withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
+import { LEAN_QUERY_TIMEOUT_MS, parseLeanUrl } from '../internal/lean-url';
+import type { LeanUrlDialect } from '../internal/lean-url';
 import {
   MAX_SINGLE_PAYLOAD,
   commandHeader,
@@ -22,6 +24,7 @@ import type {
   MyWireResult,
 } from '../internal/mysql-wire';
 import { nowMs } from '../internal/wire';
+import { isTextOnly, mysqlServerLabel } from '../internal/mysql-dialect';
 import { mysqlErrnoOutcome } from '../internal/mysql-errno';
 import { wireFailureOutcome } from '../internal/wire-outcome';
 import { createPlaceholderTranslator } from '../placeholders';
@@ -52,7 +55,19 @@ export const MysqlLeanOptions = z.object({
 export type MysqlLeanOptions = z.infer<typeof MysqlLeanOptions>;
 
 /** Default statement deadline of the lean path (ms). */
-export const MYSQL_LEAN_QUERY_TIMEOUT_MS = 300_000;
+export const MYSQL_LEAN_QUERY_TIMEOUT_MS = LEAN_QUERY_TIMEOUT_MS;
+
+/** How a `mysql://` URL is read: any of `ssl`, `sslmode`, `ssl-mode`, `tls` is refused. */
+const MYSQL_LEAN_URL: LeanUrlDialect = {
+  scheme: /^(mysql|mariadb)(\+lean)?:/i,
+  tlsRefusal: (q) => {
+    const k = ['ssl', 'sslmode', 'ssl-mode', 'tls'].find((p) => q.has(p));
+    return k !== undefined
+      ? `${k}= needs TLS, which the lean path does not speak; use mysql://`
+      : undefined;
+  },
+  connectTimeout: { param: 'connectTimeout', unitMs: 1 },
+};
 
 /** The module the plugin loads lazily. */
 export interface MysqlLeanLib {
@@ -61,26 +76,15 @@ export interface MysqlLeanLib {
 
 /** Reads the connection settings from a `mysql://` URL. */
 export function mysqlLeanConfig(o: MysqlLeanOptions): MyWireConfig {
-  const url = new URL(o.url.replace(/^(mysql|mariadb)(\+lean)?:/i, 'http:'));
-  const q = url.searchParams;
-  for (const k of ['ssl', 'sslmode', 'ssl-mode', 'tls'])
-    if (q.has(k))
-      throw new Error(
-        `${k}= needs TLS, which the lean path does not speak; use mysql://`,
-      );
-  const dec = decodeURIComponent;
-  const connectMs = Number(q.get('connectTimeout') ?? NaN);
-  const queryMs = Number(q.get('query_timeout') ?? NaN);
+  const url = parseLeanUrl(o, MYSQL_LEAN_URL);
   return {
-    host: url.hostname.replace(/^\[|\]$/g, '') || 'localhost',
+    host: url.host || 'localhost',
     port: Number(url.port || 3306),
-    user: dec(url.username),
-    password: dec(url.password),
-    database: dec(url.pathname.slice(1)),
-    connectTimeoutMs:
-      o.connectTimeoutMs ?? (connectMs > 0 ? connectMs : 10_000),
-    queryTimeoutMs:
-      o.queryTimeoutMs ?? (queryMs > 0 ? queryMs : MYSQL_LEAN_QUERY_TIMEOUT_MS),
+    user: url.user,
+    password: url.password,
+    database: url.database,
+    connectTimeoutMs: url.connectTimeoutMs,
+    queryTimeoutMs: url.queryTimeoutMs,
   };
 }
 
@@ -451,12 +455,7 @@ function createLeanSession(wire: MyWire, protocol: Protocol): DbSession {
   return {
     execute(q) {
       try {
-        const asText =
-          protocol !== 'prepared' ||
-          q.queryType === 'TCL' ||
-          q.queryType === 'UTILITY' ||
-          q.queryType === 'DDL';
-        if (asText)
+        if (protocol !== 'prepared' || isTextOnly(q.queryType))
           return text(
             q.params.length === 0 ? q.text : translator.inline(q, 'mysql'),
           );
@@ -493,8 +492,7 @@ function createLeanSession(wire: MyWire, protocol: Protocol): DbSession {
       if (!closed) await wire.cancel();
     },
     async serverVersion() {
-      const v = wire.serverVersion;
-      return /mariadb/i.test(v) ? `MariaDB ${v}` : `MySQL ${v}`;
+      return mysqlServerLabel(wire.serverVersion);
     },
     close,
     [Symbol.asyncDispose]: close,

@@ -11,6 +11,7 @@ import {
   withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession } from '../db-plugin';
+import { isTextOnly, mysqlServerLabel } from '../internal/mysql-dialect';
 import { mysqlErrnoOutcome } from '../internal/mysql-errno';
 import { createPlaceholderTranslator } from '../placeholders';
 
@@ -116,13 +117,7 @@ export function createMysqlPlugin(
         if (protocol === 'simple')
           return conn.query(translator.inline(q, 'mysql'));
         const t = translator.translate(q);
-        // TCL/UTILITY statements cannot always be prepared: send them as text
-        if (
-          protocol === 'extended' ||
-          q.queryType === 'TCL' ||
-          q.queryType === 'UTILITY' ||
-          q.queryType === 'DDL'
-        )
+        if (protocol === 'extended' || isTextOnly(q.queryType))
           return conn.query(t.text, t.values);
         return conn.execute(t.text, t.values);
       };
@@ -179,7 +174,7 @@ export function createMysqlPlugin(
         async serverVersion() {
           const [rows] = await conn.query('SELECT VERSION() AS v');
           const v = (rows as { v: string }[])[0]?.v ?? '';
-          return /mariadb/i.test(v) ? `MariaDB ${v}` : `MySQL ${v}`;
+          return mysqlServerLabel(v);
         },
         close,
         [Symbol.asyncDispose]: close,

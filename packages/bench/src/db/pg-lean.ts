@@ -11,6 +11,8 @@ import {
   withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
+import { LEAN_QUERY_TIMEOUT_MS, parseLeanUrl } from '../internal/lean-url';
+import type { LeanUrlDialect } from '../internal/lean-url';
 import type { PgWire, PgWireConfig, WireResult } from '../internal/pg-wire';
 import { wireFailureOutcome } from '../internal/wire-outcome';
 import { createPlaceholderTranslator } from '../placeholders';
@@ -42,7 +44,20 @@ export const PgLeanOptions = z.object({
 export type PgLeanOptions = z.infer<typeof PgLeanOptions>;
 
 /** Default statement deadline of the lean path (ms). */
-export const PG_LEAN_QUERY_TIMEOUT_MS = 300_000;
+export const PG_LEAN_QUERY_TIMEOUT_MS = LEAN_QUERY_TIMEOUT_MS;
+
+/** How a `postgres://` URL is read: `sslmode` (or `PGSSLMODE`) other than disable/allow/prefer is refused. */
+const PG_LEAN_URL: LeanUrlDialect = {
+  scheme: /^postgres(ql)?(\+lean)?:/i,
+  tlsRefusal: (q) => {
+    const sslmode = q.get('sslmode') ?? process.env['PGSSLMODE'];
+    return sslmode !== undefined &&
+      !['disable', 'allow', 'prefer'].includes(sslmode)
+      ? `sslmode=${sslmode} needs TLS, which the lean path does not speak; use postgres://`
+      : undefined;
+  },
+  connectTimeout: { param: 'connect_timeout', unitMs: 1000 },
+};
 
 /** The modules the plugin loads lazily. */
 export interface PgLeanLib {
@@ -51,36 +66,32 @@ export interface PgLeanLib {
 
 /** Reads the connection settings from a `postgres://` URL (and the libpq environment variables). */
 export function pgLeanConfig(o: PgLeanOptions): PgWireConfig {
-  const url = new URL(o.url.replace(/^postgres(ql)?(\+lean)?:/i, 'http:').replace('@/', '@localhost/'));
-  const q = url.searchParams;
-  const sslmode = q.get('sslmode') ?? process.env['PGSSLMODE'];
-  if (sslmode !== undefined && sslmode !== null && !['disable', 'allow', 'prefer'].includes(sslmode))
-    throw new Error(`sslmode=${sslmode} needs TLS, which the lean path does not speak; use postgres://`);
   const env = process.env;
-  const dec = decodeURIComponent;
-  const user = dec(url.username) || env['PGUSER'] || userInfo().username;
-  const hostParam = q.get('host');
-  const host = hostParam ?? (url.hostname.replace(/^\[|\]$/g, '') || env['PGHOST'] || 'localhost');
-  const password = url.password !== '' ? dec(url.password) : env['PGPASSWORD'];
-  const connectS = q.get('connect_timeout');
-  const queryMs = q.get('query_timeout');
+  const url = parseLeanUrl(
+    { ...o, url: o.url.replace('@/', '@localhost/') },
+    PG_LEAN_URL,
+  );
+  const q = url.params;
+  const user = url.user || env['PGUSER'] || userInfo().username;
+  const password = url.password !== '' ? url.password : env['PGPASSWORD'];
   return {
-    host,
+    host: q.get('host') ?? (url.host || env['PGHOST'] || 'localhost'),
     port: Number(url.port || q.get('port') || env['PGPORT'] || 5432),
     user,
     ...(password !== undefined ? { password } : {}),
-    database: dec(url.pathname.slice(1)) || env['PGDATABASE'] || user,
-    applicationName: o.applicationName ?? q.get('application_name') ?? 'stb-bench',
-    connectTimeoutMs:
-      o.connectTimeoutMs ?? (connectS !== null && Number(connectS) > 0 ? Number(connectS) * 1000 : 10_000),
-    queryTimeoutMs:
-      o.queryTimeoutMs ?? (queryMs !== null && Number(queryMs) > 0 ? Number(queryMs) : PG_LEAN_QUERY_TIMEOUT_MS),
+    database: url.database || env['PGDATABASE'] || user,
+    applicationName:
+      o.applicationName ?? q.get('application_name') ?? 'stb-bench',
+    connectTimeoutMs: url.connectTimeoutMs,
+    queryTimeoutMs: url.queryTimeoutMs,
   };
 }
 
 // --- pre-serialised messages ---
 /** Execute (unnamed portal, all rows) + Sync: the same bytes for every call. */
-const EXECUTE_SYNC = Buffer.from([69, 0, 0, 0, 9, 0, 0, 0, 0, 0, 83, 0, 0, 0, 4]);
+const EXECUTE_SYNC = Buffer.from([
+  69, 0, 0, 0, 9, 0, 0, 0, 0, 0, 83, 0, 0, 0, 4,
+]);
 
 /** A Parse message (`P`, name, text, no parameter types: the server infers them). */
 function parseMessage(name: string, text: string): Buffer {
@@ -233,7 +244,12 @@ export function wireOutcome(r: WireResult): ExecOutcome {
     const out = wireFailureOutcome(r.failure, '57014');
     return { ...out, sentAt: r.sentAt, doneAt: r.doneAt };
   }
-  if (r.error !== undefined) return { ...pgErrorOutcome(r.error, false), sentAt: r.sentAt, doneAt: r.doneAt };
+  if (r.error !== undefined)
+    return {
+      ...pgErrorOutcome(r.error, false),
+      sentAt: r.sentAt,
+      doneAt: r.doneAt,
+    };
   return { ok: true, rows: r.rows, sentAt: r.sentAt, doneAt: r.doneAt };
 }
 
@@ -301,8 +317,10 @@ function createLeanSession(wire: PgWire, protocol: Protocol): DbSession {
   let nextName = 0;
   let closed = false;
 
-  const run = (bytes: Buffer): Promise<ExecOutcome> => wire.request(bytes, wireOutcome);
-  const simple = (text: string): Promise<ExecOutcome> => run(queryMessage(text));
+  const run = (bytes: Buffer): Promise<ExecOutcome> =>
+    wire.request(bytes, wireOutcome);
+  const simple = (text: string): Promise<ExecOutcome> =>
+    run(queryMessage(text));
 
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -341,7 +359,9 @@ function createLeanSession(wire: PgWire, protocol: Protocol): DbSession {
         });
       } catch (err) {
         // a value the text protocol cannot carry (STB_RENDER_VALUE_UNSUPPORTED …)
-        return Promise.resolve(withErrorMessage(errorOutcome(undefined, 'client'), err));
+        return Promise.resolve(
+          withErrorMessage(errorOutcome(undefined, 'client'), err),
+        );
       }
     },
     async prepare(q) {

@@ -31,8 +31,8 @@ export interface MyWireConfig {
 export interface MyWireResult extends WireAnswer {
   /** Result rows counted, plus affected rows of OK packets. */
   rows: number;
-  /** The server's ERR packet. */
-  error?: { errno: number; sqlState: string; message: string };
+  /** The server's ERR packet: error number and message. */
+  error?: { errno: number; message: string };
   /** COM_STMT_PREPARE's answer: statement id and parameter count. */
   statement?: { id: number; params: number };
 }
@@ -156,17 +156,18 @@ function lenencSize(f: number): number {
   return f < 0xfb ? 1 : f === 0xfc ? 3 : f === 0xfd ? 4 : f === 0xfe ? 9 : 1;
 }
 
-/** An ERR packet's fields (payload from `at` to `end`). */
+/**
+ * An ERR packet's error number and message (payload from `at` to `end`; the SQL state after a `#`,
+ * when there is one, is skipped: no caller reads it).
+ */
 function errFields(
   buf: Buffer,
   at: number,
   end: number,
-): { errno: number; sqlState: string; message: string } {
-  const errno = buf.readUInt16LE(at + 1);
+): { errno: number; message: string } {
   const hasState = buf[at + 3] === 0x23;
   return {
-    errno,
-    sqlState: hasState ? buf.toString('latin1', at + 4, at + 9) : 'HY000',
+    errno: buf.readUInt16LE(at + 1),
     message: buf.toString('utf8', hasState ? at + 9 : at + 3, end),
   };
 }
@@ -177,7 +178,6 @@ interface Hello {
   scramble: Buffer;
   version: string;
   plugin: string;
-  caps: number;
 }
 
 function parseHello(p: Buffer): Hello {
@@ -218,7 +218,6 @@ function parseHello(p: Buffer): Hello {
     scramble: Buffer.concat([part1, part2]),
     version,
     plugin,
-    caps: caps >>> 0,
   };
 }
 

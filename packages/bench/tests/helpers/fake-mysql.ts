@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { packet } from '../../src/internal/mysql-wire';
 
 /**
@@ -26,4 +28,61 @@ export function greetingPacket(o: {
       Buffer.from(`${o.plugin}\0`),
     ]),
   );
+}
+
+/** An OK packet: `affectedRows` (below 251), no insert id, autocommit status, no warnings. */
+export function okPacket(seq: number, affectedRows = 0): Buffer {
+  return packet(seq, Buffer.from([0, affectedRows, 0, 2, 0, 0, 0]));
+}
+
+/** COM_STMT_PREPARE's OK (sequence 1): statement `id`, no columns, no parameters. */
+export function prepareOkPacket(id: number): Buffer {
+  const payload = Buffer.alloc(12);
+  payload.writeUInt32LE(id, 1);
+  return packet(1, payload);
+}
+
+/**
+ * A fake MySQL/MariaDB server on 127.0.0.1 (port 0): it greets with `mysql_native_password`,
+ * answers any login with OK, then hands each command's payload to `onCommand` (packets split or
+ * joined across reads are reassembled). `close()` drops its connections.
+ */
+export async function startFakeMysql(
+  onCommand: (payload: Buffer, sock: Socket) => void,
+): Promise<{ port: number; close: () => void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((sock) => {
+    sockets.add(sock);
+    sock.on('error', () => undefined);
+    sock.write(
+      greetingPacket({
+        version: '10.11.0-MariaDB',
+        threadId: 1,
+        plugin: 'mysql_native_password',
+      }),
+    );
+    let loggedIn = false;
+    let buf = Buffer.alloc(0);
+    sock.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUIntLE(0, 3)) {
+        const end = 4 + buf.readUIntLE(0, 3);
+        const payload = buf.subarray(4, end);
+        buf = buf.subarray(end);
+        if (loggedIn) onCommand(payload, sock);
+        else {
+          loggedIn = true;
+          sock.write(okPacket(2));
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
 }
