@@ -26,7 +26,7 @@ import {
   type InvalidUtf8Position,
   type ExtractorOptions,
 } from './extractor';
-import { EncodedStore, type LineParts } from './internal/encoded-store';
+import { EncodedStore } from './internal/encoded-store';
 import { ReorderBuffer } from './internal/reorder';
 import {
   isPacked,
@@ -246,19 +246,6 @@ function newRun(): {
   };
 }
 
-/** One statement as the assembly's sequential step takes it. */
-interface AdvanceInput {
-  sessionId: string;
-  startUs: number;
-  durationUs: number | undefined;
-  boundary: 'begin' | 'end' | undefined;
-  templateId: string;
-  /** Its template when the extracting side met it first. */
-  template: QueryTemplate | undefined;
-  failed: boolean;
-  invalidUtf8: InvalidUtf8Position | undefined;
-}
-
 /** Per-extraction state shared by the sequential, pooled and batched paths. */
 interface RunState {
   catalog: TemplateCatalog;
@@ -295,9 +282,17 @@ class EncodedWindow implements EventWindow<EncodedTraceEvent> {
       this.#store.put(ev.templateId, encodeTraceEvent(ev).json),
     );
   }
-  /** Holds a line given in parts (a packed statement's). */
-  pushParts(key: number, templateId: string, parts: LineParts): void {
-    this.#buffer.push(key, this.#store.putParts(templateId, parts));
+  /**
+   * Starts a line of at most `most` bytes written in parts (a packed statement's); `end` holds
+   * it.
+   */
+  begin(most: number): EncodedStore {
+    this.#store.begin(most);
+    return this.#store;
+  }
+  /** Holds the line written since `begin`. */
+  end(key: number, templateId: string): void {
+    this.#buffer.push(key, this.#store.end(templateId));
   }
   pop(all: boolean): EncodedTraceEvent | undefined {
     const slot = this.#buffer.pop(all);
@@ -305,6 +300,25 @@ class EncodedWindow implements EventWindow<EncodedTraceEvent> {
     const templateId = this.#store.templateId(slot);
     return { kind: 'encoded-event', templateId, json: this.#store.take(slot) };
   }
+}
+
+/** The result of a packed statement that crossed whole (`extra.eventJson`). */
+function wholeResult(
+  p: PackedResults,
+  i: number,
+  extra: PackedExtra,
+): WorkerResult {
+  const r: WorkerResult = {
+    event: JSON.parse(extra.eventJson as string) as TraceEvent,
+    isNew: extra.template !== undefined,
+  };
+  const flags = p.ints[i * PACKED_INTS + 3] as number;
+  if (flags & PACKED_BEGIN) r.boundary = 'begin';
+  else if (flags & PACKED_END) r.boundary = 'end';
+  if (extra.template) r.template = extra.template;
+  if (extra.invalidUtf8) r.invalidUtf8 = extra.invalidUtf8;
+  if (extra.conn) r.conn = extra.conn;
+  return r;
 }
 
 /**
@@ -335,26 +349,8 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     > as EventWindow<E>;
   }
 
-  /** The statement #advance takes (one record, reused: no object per statement). */
-  readonly #in: AdvanceInput = {
-    sessionId: '',
-    startUs: 0,
-    durationUs: undefined,
-    boundary: undefined,
-    templateId: '',
-    template: undefined,
-    failed: false,
-    invalidUtf8: undefined,
-  };
-  /** A packed statement's line in parts (one record, reused). */
-  readonly #parts: LineParts = {
-    head: '',
-    bytes: new Uint8Array(0),
-    from: 0,
-    to: 0,
-    tail: '',
-  };
-  // What #advance decided for the statement it took (fields, so no object per statement).
+  // What #session and #place decided for the statement they took (fields: no object per
+  // statement, and nothing young stored into this long-lived object).
   /** Its transaction index, or -1 outside a transaction. */
   #txn = -1;
   /** Its start after the derived-start correction. */
@@ -365,21 +361,14 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
   #first = false;
 
   /**
-   * Checks and counts the statement in #in and moves its session on (transaction index, start
-   * correction, window key, kept in #txn, #start, #key, #first). Returns false when skipped.
+   * Checks a statement (invalid UTF-8) and counts it and its template; false when it is skipped.
    */
-  #advance(): boolean {
+  #count(
+    templateId: string,
+    given: QueryTemplate | undefined,
+    invalidUtf8: InvalidUtf8Position | undefined,
+  ): boolean {
     const { catalog, s } = this.state;
-    const {
-      sessionId,
-      startUs,
-      durationUs,
-      boundary,
-      templateId,
-      template: given,
-      failed,
-      invalidUtf8,
-    } = this.#in;
     if (invalidUtf8) {
       const p = invalidUtf8;
       if (this.#onInvalid === 'throw')
@@ -409,7 +398,14 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     const path = template.path ?? 'lexer';
     s.eventsByPath[path]++;
     if (path === 'lexer') s.failedParseEvents++;
-    if (failed) s.failedEvents++;
+    return true;
+  }
+
+  /** The statement's session, moved on by its transaction boundary (sets #first and #txn). */
+  #session(
+    sessionId: string,
+    boundary: 'begin' | 'end' | undefined,
+  ): SessionState {
     let st = this.#sessions.get(sessionId);
     this.#first = st === undefined;
     if (st === undefined) {
@@ -431,6 +427,15 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
       st.inTxn = false;
       st.txnCount++;
     }
+    return st;
+  }
+
+  /** The statement's start and window key in its session (sets #start and #key). */
+  #place(
+    st: SessionState,
+    startUs: number,
+    durationUs: number | undefined,
+  ): void {
     // A connection runs one statement at a time. Where the start was derived from a logged end
     // time (log_min_duration_statement: start = log time − duration) and the log time is coarser
     // than the duration (milliseconds), the derived start can fall before the previous
@@ -445,22 +450,15 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     const key = start > st.lastKey ? start : st.lastKey;
     st.lastKey = key;
     this.#key = key;
-    return true;
   }
 
   /** Accepts one extracted result: checks, counts, txn index, reorder. Returns false when skipped. */
   accept(r: WorkerResult): boolean {
     const ev = r.event;
-    const x = this.#in;
-    x.sessionId = ev.sessionId;
-    x.startUs = ev.startUs;
-    x.durationUs = ev.durationUs;
-    x.boundary = r.boundary;
-    x.templateId = ev.templateId;
-    x.template = r.template;
-    x.failed = ev.outcome !== undefined && !ev.outcome.ok;
-    x.invalidUtf8 = r.invalidUtf8;
-    if (!this.#advance()) return false;
+    if (!this.#count(ev.templateId, r.template, r.invalidUtf8)) return false;
+    if (ev.outcome && !ev.outcome.ok) this.state.s.failedEvents++;
+    const st = this.#session(ev.sessionId, r.boundary);
+    this.#place(st, ev.startUs, ev.durationUs);
     if (this.#txn >= 0) ev.txn = this.#txn;
     if (this.#first && r.conn) ev.conn = r.conn;
     if (ev.durationUs !== undefined) ev.startUs = this.#start;
@@ -480,48 +478,41 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     i: number,
     extra: PackedExtra | undefined,
   ): boolean {
-    if (extra?.eventJson !== undefined) {
-      const r: WorkerResult = {
-        event: JSON.parse(extra.eventJson) as TraceEvent,
-        isNew: extra.template !== undefined,
-      };
-      const flags = p.ints[i * PACKED_INTS + 3] as number;
-      if (flags & PACKED_BEGIN) r.boundary = 'begin';
-      else if (flags & PACKED_END) r.boundary = 'end';
-      if (extra.template) r.template = extra.template;
-      if (extra.invalidUtf8) r.invalidUtf8 = extra.invalidUtf8;
-      if (extra.conn) r.conn = extra.conn;
-      return this.accept(r);
-    }
+    if (extra?.eventJson !== undefined)
+      return this.accept(wholeResult(p, i, extra));
     const o = i * PACKED_INTS;
     const flags = p.ints[o + 3] as number;
+    const templateId = p.templateIds[p.ints[o + 2] as number] as string;
+    if (!this.#count(templateId, extra?.template, extra?.invalidUtf8))
+      return false;
+    if (flags & PACKED_FAILED) this.state.s.failedEvents++;
+    const st = this.#session(
+      p.sessions[p.ints[o + 1] as number] as string,
+      flags & PACKED_BEGIN ? 'begin' : flags & PACKED_END ? 'end' : undefined,
+    );
     const dur = p.times[i * 2 + 1] as number;
-    const x = this.#in;
-    x.sessionId = p.sessions[p.ints[o + 1] as number] as string;
-    x.startUs = p.times[i * 2] as number;
-    x.durationUs = Number.isNaN(dur) ? undefined : dur;
-    x.boundary =
-      flags & PACKED_BEGIN ? 'begin' : flags & PACKED_END ? 'end' : undefined;
-    x.templateId = p.templateIds[p.ints[o + 2] as number] as string;
-    x.template = extra?.template;
-    x.failed = (flags & PACKED_FAILED) !== 0;
-    x.invalidUtf8 = extra?.invalidUtf8;
-    if (!this.#advance()) return false;
-    const parts = this.#parts;
-    parts.head = eventLineHead(this.#start);
-    parts.tail = eventLineTail(
+    this.#place(
+      st,
+      p.times[i * 2] as number,
+      Number.isNaN(dur) ? undefined : dur,
+    );
+    const head = eventLineHead(this.#start);
+    const tail = eventLineTail(
       this.#txn >= 0 ? this.#txn : undefined,
       this.#first ? extra?.connJson : undefined,
     );
-    parts.bytes = p.bodies;
-    parts.from = i === 0 ? 0 : (p.ints[o - PACKED_INTS] as number);
-    parts.to = p.ints[o] as number;
-    if (this.#buffer instanceof EncodedWindow)
-      this.#buffer.pushParts(this.#key, x.templateId, parts);
-    else {
-      const body = utf8.decode(p.bodies.subarray(parts.from, parts.to));
-      const line = parts.head + body + parts.tail;
-      this.#buffer.push(this.#key, JSON.parse(line) as TraceEvent);
+    const from = i === 0 ? 0 : (p.ints[o - PACKED_INTS] as number);
+    const to = p.ints[o] as number;
+    const buffer = this.#buffer;
+    if (buffer instanceof EncodedWindow) {
+      const store = buffer.begin(head.length + (to - from) + tail.length * 3);
+      store.writeAscii(head);
+      store.copy(p.bodies, from, to);
+      store.write(tail);
+      buffer.end(this.#key, templateId);
+    } else {
+      const body = utf8.decode(p.bodies.subarray(from, to));
+      buffer.push(this.#key, JSON.parse(head + body + tail) as TraceEvent);
     }
     return true;
   }

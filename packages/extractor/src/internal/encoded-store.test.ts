@@ -19,7 +19,18 @@ describe('EncodedStore', () => {
     for (let i = 0; i < 2000; i++) {
       const json = `${texts[i % texts.length] as string}${i}`;
       const id = `t${i % 3}`;
-      lines.set(store.put(id, json), { id, json });
+      if (i % 2 === 0) lines.set(store.put(id, json), { id, json });
+      else {
+        // In parts: an ASCII head, bytes (from inside a larger array), a UTF-8 tail.
+        const head = `{"n":${i},`;
+        const bytes = Buffer.from(`__${json}__`);
+        const tail = i % 4 === 1 ? '"ü€"}' : '}';
+        store.begin(head.length + bytes.length + tail.length * 3);
+        store.writeAscii(head);
+        store.copy(bytes, 2, bytes.length - 2);
+        store.write(tail);
+        lines.set(store.end(id), { id, json: head + json + tail });
+      }
       // Leave mostly in order, sometimes a random one (a reorder heap's straggler).
       while (lines.size > 20 || (lines.size > 0 && rnd() < 0.3)) {
         const keys = [...lines.keys()];

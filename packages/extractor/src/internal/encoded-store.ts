@@ -1,16 +1,4 @@
 /**
- * A line in three parts: an ASCII head, a range of UTF-8 bytes, a tail (see
- * {@link EncodedStore.putParts}). Callers reuse one such record.
- */
-export interface LineParts {
-  head: string;
-  bytes: Uint8Array;
-  from: number;
-  to: number;
-  tail: string;
-}
-
-/**
  * Encoded events held outside the JavaScript heap: each event's JSON line is written as UTF-8
  * into large byte slabs and read back when it leaves. The reorder window holds up to 100 000
  * events for seconds; as strings they all survive two scavenges, get promoted to the old
@@ -100,30 +88,52 @@ export class EncodedStore {
     return slot;
   }
 
-  /**
-   * Stores the line `parts.head + parts.bytes[from, to) + parts.tail` (`head` ASCII, `bytes`
-   * UTF-8); returns its slot. The same as `put` of the line as one string, without making that
-   * string.
-   */
-  putParts(templateId: string, parts: LineParts): number {
-    const { head, bytes, from, to, tail } = parts;
-    const most = head.length + (to - from) + tail.length * 3;
-    let slab: number;
-    let start: number;
+  // A line written in parts: begin(most), then writeAscii / copy / write, then end.
+  #wSlab = -1;
+  #wStart = 0;
+  #wAt = 0;
+
+  /** Starts a line of at most `most` bytes, written in parts; `end` stores it. */
+  begin(most: number): void {
     if (most > this.#slabBytes) {
-      slab = this.#newSlab(head.length + (to - from) + Buffer.byteLength(tail));
-      start = 0;
+      // A line longer than a slab gets a slab of its own.
+      this.#wSlab = this.#newSlab(most);
+      this.#wStart = 0;
     } else {
-      slab = this.#room(most);
-      start = this.#pos;
+      this.#wSlab = this.#room(most);
+      this.#wStart = this.#pos;
     }
-    const buf = this.#slabs[slab] as Buffer;
-    let at = start + buf.write(head, start, 'latin1');
-    buf.set(bytes.subarray(from, to), at);
-    at += to - from;
-    at += buf.write(tail, at);
-    if (slab === this.#cur) this.#pos = at;
-    const slot = this.#fill(slab, start, at - start);
+    this.#wAt = this.#wStart;
+  }
+
+  /** Appends an ASCII string to the line begun. */
+  writeAscii(s: string): void {
+    this.#wAt += (this.#slabs[this.#wSlab] as Buffer).write(
+      s,
+      this.#wAt,
+      'latin1',
+    );
+  }
+
+  /** Appends a string, UTF-8, to the line begun. */
+  write(s: string): void {
+    this.#wAt += (this.#slabs[this.#wSlab] as Buffer).write(s, this.#wAt);
+  }
+
+  /** Appends `bytes[from, to)` to the line begun. */
+  copy(bytes: Uint8Array, from: number, to: number): void {
+    (this.#slabs[this.#wSlab] as Buffer).set(
+      bytes.subarray(from, to),
+      this.#wAt,
+    );
+    this.#wAt += to - from;
+  }
+
+  /** Stores the line begun; returns its slot. */
+  end(templateId: string): number {
+    const slab = this.#wSlab;
+    if (slab === this.#cur) this.#pos = this.#wAt;
+    const slot = this.#fill(slab, this.#wStart, this.#wAt - this.#wStart);
     this.#slotTemplate[slot] = templateId;
     return slot;
   }
