@@ -36,8 +36,8 @@ export interface LogThreadData {
   inFlight: number;
   handOffEvents: number | undefined;
   /**
-   * Extracted batches cross as `PackedResults` (when the trace's events are held encoded) instead
-   * of JSON.
+   * Batches cross packed (`PackedResults`, raw ones `PackedRaw`) instead of JSON: set when the
+   * trace's events are held encoded (a packed statement is written from its parts).
    */
   pack: boolean;
 }
@@ -48,8 +48,8 @@ export type LogThreadMessage =
       kind: 'batch';
       /**
        * `ExtractedResult[]` as JSON (one string: far cheaper to pass than objects) or packed
-       * (`pack`), or with `raw` the batch's `RawQueryEvent[]` as JSON, for the main thread to
-       * extract.
+       * (`pack`), or with `raw` the batch's `RawQueryEvent[]` (as JSON, or packed), for the main
+       * thread to extract.
        */
       results: string | PackedResults | PackedRaw;
       raw: boolean;
