@@ -93,7 +93,10 @@ export type FromExecutor =
   /** The executor could not start or run: the whole error (`{name, code, message, details, stack}`). */
   | { type: 'failed'; error: SerializedError };
 
+/** This thread's `performance.timeOrigin`: fixed for the thread's life, and a getter call to read. */
+const ORIGIN = performance.timeOrigin;
+
 /** Absolute wall time in ms with sub-ms resolution, comparable across threads. */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return ORIGIN + performance.now();
 }
