@@ -1,15 +1,9 @@
 import { plugin } from '../src/db/postgres';
 import type { BoundQuery } from '../src/bound-query';
 import type { DbSession } from '../src/db-plugin';
-import { createPgDatabase } from './helpers/db';
+import { usePgDatabase } from './helpers/db';
 
-let db: Awaited<ReturnType<typeof createPgDatabase>> = null;
-beforeAll(async () => {
-  db = await createPgDatabase();
-}, 30_000);
-afterAll(async () => {
-  await db?.drop();
-}, 30_000);
+const db = usePgDatabase();
 
 const q = (
   templateId: string,
@@ -41,8 +35,9 @@ describe('postgres plugin query configs', () => {
   ] as const)(
     '%s: named statements on the server: %d',
     async (protocol, named) => {
-      if (!db) return;
-      const session = await plugin.connect({ url: db.url }, { protocol });
+      const url = db.url();
+      if (url === null) return;
+      const session = await plugin.connect({ url }, { protocol });
       try {
         const series = q('t1', 'SELECT generate_series(1, $1)');
         for (const n of [3, 5, 2]) {
