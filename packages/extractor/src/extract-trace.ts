@@ -499,7 +499,7 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     const head = eventLineHead(this.#start);
     const tail = eventLineTail(
       this.#txn >= 0 ? this.#txn : undefined,
-      this.#first ? extra?.connJson : undefined,
+      this.#first && extra?.conn ? JSON.stringify(extra.conn) : undefined,
     );
     const from = i === 0 ? 0 : (p.ints[o - PACKED_INTS] as number);
     const to = p.ints[o] as number;

@@ -17,8 +17,7 @@ export interface PackedExtra {
   /** The template, the first time the packing side's extractor met it. */
   template?: QueryTemplate;
   invalidUtf8?: InvalidUtf8Position;
-  /** `JSON.stringify` of the session's connection attributes. */
-  connJson?: string;
+  /** The session's connection attributes (with its first packed statement only). */
   conn?: ConnAttributes;
   /** The whole event as JSON, when its line cannot be written from a body (unusual shapes). */
   eventJson?: string;
@@ -117,7 +116,6 @@ export class ResultPacker {
         this.#connSent.add(ev.sessionId);
         extra ??= { i };
         extra.conn = r.conn;
-        extra.connJson = JSON.stringify(r.conn);
       }
       if (body === undefined) (extra ??= { i }).eventJson = JSON.stringify(ev);
       else {

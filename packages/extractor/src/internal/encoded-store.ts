@@ -67,25 +67,12 @@ export class EncodedStore {
 
   /** Stores a line; returns its slot. */
   put(templateId: string, json: string): number {
-    // At most 3 UTF-8 bytes per UTF-16 unit: room for that many is room enough.
+    // At most 3 UTF-8 bytes per UTF-16 unit: room for that many is room enough. A line longer
+    // than a slab gets a slab of its own, of its exact size.
     const most = json.length * 3;
-    let slab: number;
-    let start: number;
-    let len: number;
-    if (most > this.#slabBytes) {
-      // A line longer than a slab gets a slab of its own, of its exact size.
-      slab = this.#newSlab(Buffer.byteLength(json));
-      start = 0;
-      len = (this.#slabs[slab] as Buffer).write(json, 0);
-    } else {
-      slab = this.#room(most);
-      start = this.#pos;
-      len = (this.#slabs[slab] as Buffer).write(json, start);
-      this.#pos = start + len;
-    }
-    const slot = this.#fill(slab, start, len);
-    this.#slotTemplate[slot] = templateId;
-    return slot;
+    this.begin(most > this.#slabBytes ? Buffer.byteLength(json) : most);
+    this.write(json);
+    return this.end(templateId);
   }
 
   // A line written in parts: begin(most), then writeAscii / copy / write, then end.
@@ -133,9 +120,13 @@ export class EncodedStore {
   end(templateId: string): number {
     const slab = this.#wSlab;
     if (slab === this.#cur) this.#pos = this.#wAt;
-    const slot = this.#fill(slab, this.#wStart, this.#wAt - this.#wStart);
-    this.#slotTemplate[slot] = templateId;
-    return slot;
+    this.#slabLive[slab] = (this.#slabLive[slab] as number) + 1;
+    const s = this.#slot();
+    this.#slotSlab[s] = slab;
+    this.#slotStart[s] = this.#wStart;
+    this.#slotLen[s] = this.#wAt - this.#wStart;
+    this.#slotTemplate[s] = templateId;
+    return s;
   }
 
   /** The current slab, or a new one when it has less than `most` bytes left. */
@@ -148,16 +139,6 @@ export class EncodedStore {
       this.#pos = 0;
     }
     return this.#cur;
-  }
-
-  /** Records a line written at `start` (`len` bytes) of `slab`; returns its slot. */
-  #fill(slab: number, start: number, len: number): number {
-    this.#slabLive[slab] = (this.#slabLive[slab] as number) + 1;
-    const s = this.#slot();
-    this.#slotSlab[s] = slab;
-    this.#slotStart[s] = start;
-    this.#slotLen[s] = len;
-    return s;
   }
 
   /** The template id of a slot's event. */
