@@ -18,9 +18,9 @@ const HAND_OFF_EVENTS = 2048;
 /**
  * Which batches go raw, for the main thread to extract (1), in a repeating pattern. Packed
  * (`pack`), an extracted batch costs the main thread almost nothing, so it takes five raw batches
- * in eight; in JSON, every other one. Measured on the 100 MiB pgbench stderr log (docs/extraction.md):
- * with four, five and six in eight the wall times were within the noise of each other, and both
- * threads busy.
+ * in eight, spread out; in JSON, every other one. Measured on the 100 MiB pgbench stderr log
+ * (docs/extraction.md), with the raw ones in a block of eight: four, five and six raw gave wall
+ * times within the noise of each other.
  */
 const RAW_PACKED = [0, 1, 1, 0, 1, 1, 0, 1];
 const RAW_JSON = [0, 1];
