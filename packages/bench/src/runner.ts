@@ -436,7 +436,8 @@ function startProgress(
  * more than two of an executor's batches (it acks a batch of 2048 records at a time, or every
  * 50 ms): events read further ahead only sit in the heap, are promoted out of the young
  * generation and are cold in the cache when their turn comes (issue 16: runner CPU per query on
- * a next-macrotask fake plugin 3.08-3.40 µs with 16384, 2.65-2.81 with 4096).
+ * a next-macrotask fake plugin 2.85-3.21 µs with 16384, 2.52-2.61 with 4096; docs/benchmarking.md,
+ * "Runner overhead").
  */
 function windowFor(options: BenchOptions): number {
   return options.windowEvents ?? (options.mode === 'closed' ? 4096 : 16_384);

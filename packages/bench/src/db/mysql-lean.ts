@@ -100,7 +100,6 @@ const UNSIGNED = 0x80;
 const TWO32 = 4294967296;
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
-/** Largest payload one packet carries. */
 
 /** A prepared statement of one connection. */
 export interface MyStatement {
