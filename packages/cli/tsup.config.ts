@@ -2,8 +2,14 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // `src/cli.ts` is the `stb` binary (dist/cli.js, ESM, shebang kept by tsup).
-  // `src/log-worker.ts` is the parse thread of `stb parse --workers` (dist/log-worker.js).
-  entry: ['src/index.ts', 'src/cli.ts', 'src/log-worker.ts'],
+  // `src/log-worker.ts` is the parse thread of `stb parse --workers` (dist/log-worker.js),
+  // `src/extract-worker.ts` an extraction thread of `--workers 2` and more.
+  entry: [
+    'src/index.ts',
+    'src/cli.ts',
+    'src/log-worker.ts',
+    'src/extract-worker.ts',
+  ],
   format: ['esm', 'cjs'],
   dts: { entry: 'src/index.ts' },
   clean: true,

@@ -204,6 +204,8 @@ async function extractedLog(
       handOffEvents: options.handOffEvents,
       // Events held encoded: extracted batches can cross as bodies and numbers.
       pack: options.encodeEvents === true,
+      // Threads beyond the parse thread extract (packed hand-offs only).
+      extractThreads: Math.max(0, (options.workers ?? 0) - 1),
       onProgress,
       signal: options.signal,
     });

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import {
   rehydrateError,
   resolveWorkerFile,
@@ -40,6 +41,17 @@ export interface LogThreadData {
    * trace's events are held encoded (a packed statement is written from its parts).
    */
   pack: boolean;
+  /**
+   * Ports to the extraction threads (`extract-worker.ts`), when there are any: every batch then
+   * goes raw to them in turn, and they post the results to the main thread.
+   */
+  extractPorts: MessagePort[];
+}
+
+/** What the main thread gives an extraction thread (`extract-worker.ts`). */
+export interface ExtractThreadData {
+  /** Where its raw batches come from (the parse thread). */
+  port: MessagePort;
 }
 
 /** What the parse thread posts. */
@@ -57,11 +69,25 @@ export type LogThreadMessage =
       summary: ParseSummary | undefined;
       progress: ParseProgress[];
     }
-  | { kind: 'end'; summary: ParseSummary; progress: ParseProgress[] }
+  | {
+      kind: 'end';
+      summary: ParseSummary;
+      progress: ParseProgress[];
+      /** Batches sent to the extraction threads (their results reach the main thread apart). */
+      extracted: number;
+    }
   | { kind: 'error'; error: SerializedError };
 
 /** Options of {@link parseOnThread}. */
-export interface LogThreadOptions extends Omit<LogThreadData, 'inFlight'> {
+export interface LogThreadOptions extends Omit<
+  LogThreadData,
+  'inFlight' | 'extractPorts'
+> {
+  /**
+   * Extraction threads besides the parse thread (`pack` only; 0: the parse thread and this one
+   * extract, see `log-worker.ts`).
+   */
+  extractThreads: number;
   onProgress?: ((p: ParseProgress) => void) | undefined;
   signal: AbortSignal;
 }
@@ -86,14 +112,39 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
   let summary = emptyParseSummary();
   let firstDialect: Dialect | undefined;
   const iterate = (): AsyncIterator<ExtractedResult[] | PackedResults> => {
-    const { onProgress, signal, ...data } = options;
-    const worker = new Worker(
-      resolveWorkerFile(__dirname, '@stb/cli', 'log-worker.js'),
-      {
-        workerData: { ...data, inFlight: IN_FLIGHT } satisfies LogThreadData,
-      },
+    const { onProgress, signal, extractThreads, ...data } = options;
+    const file = (name: string): string =>
+      resolveWorkerFile(__dirname, '@stb/cli', name);
+    // Extraction threads (`pack` only), each fed by the parse thread through a port of its own.
+    const channels = Array.from(
+      { length: data.pack ? extractThreads : 0 },
+      () => new MessageChannel(),
     );
+    const extractors = channels.map(
+      (ch) =>
+        new Worker(file('extract-worker.js'), {
+          workerData: { port: ch.port2 } satisfies ExtractThreadData,
+          transferList: [ch.port2],
+        }),
+    );
+    const extractPorts = channels.map((ch) => ch.port1);
+    const worker = new Worker(file('log-worker.js'), {
+      workerData: {
+        ...data,
+        inFlight: IN_FLIGHT,
+        extractPorts,
+      } satisfies LogThreadData,
+      transferList: extractPorts,
+    });
+    const threads = [worker, ...extractors];
+    /** The parse thread's messages; with extraction threads, only its end. */
     const queue: LogThreadMessage[] = [];
+    /** Each extraction thread's results, in the order it was given the batches. */
+    const extracted: LogThreadMessage[][] = extractors.map(() => []);
+    /** Batches taken from the extraction threads (batch i comes from thread i mod their count). */
+    let taken = 0;
+    /** Batches received from the extraction threads. */
+    let received = 0;
     let ex: Extractor | undefined;
     let failure: Error | undefined;
     let ended = false;
@@ -102,9 +153,12 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
       waiting?.();
       waiting = undefined;
     };
+    const stopAll = (): void => {
+      for (const t of threads) void t.terminate();
+    };
     const fail = (err: Error): void => {
       failure ??= err;
-      void worker.terminate();
+      stopAll();
       wakeUp();
     };
     const onAbort = (): void =>
@@ -114,23 +168,53 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
     const finish = (): void => {
       ended = true;
       signal.removeEventListener('abort', onAbort);
-      void worker.terminate();
+      stopAll();
     };
-    worker.on('message', (m: LogThreadMessage) => {
-      if (m.kind === 'error') fail(rehydrateError(m.error));
-      else queue.push(m);
-      wakeUp();
+    threads.forEach((t, k) => {
+      t.on('message', (m: LogThreadMessage) => {
+        if (m.kind === 'error') fail(rehydrateError(m.error));
+        else if (k === 0) queue.push(m);
+        else {
+          extracted[k - 1]?.push(m);
+          received++;
+        }
+        wakeUp();
+      });
+      t.on('error', fail);
+      t.on('exit', (code) => {
+        if (!ended)
+          fail(
+            new StbError(
+              'STB_INTERNAL',
+              `[stb] [cli] The ${k === 0 ? 'parse' : 'extraction'} thread stopped (exit code ${code}) before the end of the input. This is a bug: rerun without \`--workers\` and report it.`,
+            ),
+          );
+      });
     });
-    worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (!ended)
-        fail(
-          new StbError(
-            'STB_INTERNAL',
-            `[stb] [cli] The parse thread stopped (exit code ${code}) before the end of the input. This is a bug: rerun without \`--workers\` and report it.`,
-          ),
-        );
-    });
+    /** The next message in input order: the parse thread's, or an extraction thread's batch. */
+    const take = (): LogThreadMessage | undefined => {
+      if (extractors.length > 0) {
+        const m = extracted[taken % extractors.length]?.shift();
+        if (m !== undefined) {
+          taken++;
+          return m;
+        }
+        const end = queue[0];
+        // The parse thread's end counts its batches: all of them come first.
+        if (end?.kind !== 'end') return undefined;
+        if (end.extracted === taken) return queue.shift();
+        if (received === end.extracted)
+          // Every batch arrived but the next one is not where it should be: never wait for it.
+          fail(
+            new StbError(
+              'STB_INTERNAL',
+              `[stb] [cli] The extraction threads gave ${received} batches but batch ${taken + 1} is missing. This is a bug: rerun without \`--workers\` and report it.`,
+            ),
+          );
+        return undefined;
+      }
+      return queue.shift();
+    };
     return {
       next: async (): Promise<
         IteratorResult<ExtractedResult[] | PackedResults>
@@ -140,9 +224,10 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
             finish();
             throw failure;
           }
-          const m = queue.shift();
+          const m = take();
           if (m === undefined) {
-            await new Promise<void>((r) => (waiting = r));
+            if (failure === undefined)
+              await new Promise<void>((r) => (waiting = r));
             continue;
           }
           if (m.kind === 'error') continue; // raised through `failure`

@@ -1,10 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { serializeError } from '@stb/core';
 import type { Dialect, RawQueryEvent } from '@stb/core';
 import { createExtractor, extractResult, ResultPacker } from '@stb/extractor';
 import type { ExtractedResult } from '@stb/extractor';
 import { loadFormatPackage, parseLogBatches, withFormats } from '@stb/parser';
 import type { AnyLogFormat, ParseProgress } from '@stb/parser';
+import type { ExtractRequest } from './extract-worker';
 import type { LogThreadData, LogThreadMessage } from './log-thread';
 import { packRaw } from './raw-pack';
 
@@ -77,6 +79,8 @@ async function run(data: LogThreadData): Promise<void> {
   const progress = new Map<string, ParseProgress>();
   const packer = new ResultPacker();
   let parse: ReturnType<typeof parseLogBatches> | undefined;
+  /** Batches sent to the extraction threads. */
+  let sent = 0;
   const send = async (
     results: ExtractedResult[] | RawQueryEvent[],
     raw: boolean,
@@ -89,6 +93,15 @@ async function run(data: LogThreadData): Promise<void> {
       progress: [...progress.values()],
       dialect,
     };
+    const ports = data.extractPorts;
+    if (ports.length > 0) {
+      // Every batch raw, to the extraction threads in turn: the main thread takes their
+      // results in the same turn.
+      const { packed, transfer } = packRaw(results as RawQueryEvent[]);
+      const req: ExtractRequest = { raw: packed, meta: m };
+      (ports[sent++ % ports.length] as MessagePort).postMessage(req, transfer);
+      return;
+    }
     if (data.pack) {
       // Batches cross packed: typed arrays and bytes moved, not copied, strings once per batch,
       // and no object per statement to build on the other side (extracted statements arrive
@@ -117,8 +130,12 @@ async function run(data: LogThreadData): Promise<void> {
     for await (const raws of joined(parse, HAND_OFF_EVENTS)) {
       for (let i = 0; i < raws.length; i += step) {
         const part = step >= raws.length ? raws : raws.slice(i, i + step);
-        // Some batches go raw: the main thread extracts them (see LogThreadMessage).
-        if (rawPattern[n++ % rawPattern.length] === 1) {
+        // Some batches go raw: the main thread extracts them (see LogThreadMessage); with
+        // extraction threads, all of them do.
+        if (
+          data.extractPorts.length > 0 ||
+          rawPattern[n++ % rawPattern.length] === 1
+        ) {
           await send(part, true, part[0]?.dialect);
           continue;
         }
@@ -136,6 +153,7 @@ async function run(data: LogThreadData): Promise<void> {
       kind: 'end',
       summary: parse.summary(),
       progress: [...progress.values()],
+      extracted: sent,
     });
   } catch (err) {
     post({ kind: 'error', error: serializeError(err) });

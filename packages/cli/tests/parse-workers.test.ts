@@ -9,7 +9,8 @@ import { SAMPLES_DIR } from './helpers';
 // `stb parse --workers` (issue 19): the logs are parsed and extracted on a thread of their own and
 // the main thread assembles the trace. Whatever the hand-off, the trace must be the one-thread
 // trace byte for byte (templates, ids, session order, transaction indexes), with the same counts.
-// The parse thread is the built `dist/log-worker.js`: build the CLI first.
+// The parse thread is the built `dist/log-worker.js`, the extraction threads of `--workers 2` and
+// more `dist/extract-worker.js`: build the CLI first.
 
 const GEN = path.resolve(__dirname, '../../parser/tests/fixtures/generated');
 const sample = (dir: string, file: string): string =>
@@ -90,15 +91,17 @@ describe('stb parse --workers: the same trace as one thread', () => {
         ] as const,
     ),
   )(
-    '%s: workers 1, and hand-offs of 1 and 7 statements, packed and in JSON',
+    '%s: workers 1 and 3 (hand-offs of 1 statement), packed and in JSON (hand-offs of 7)',
     async (_name, files) => {
       const seq = await trace(files, {});
       expect(seq).toMatch(/"kind":"event"/);
       // Events held encoded (what `stb parse` does for JSONL): batches cross packed.
       expect(await trace(files, { workers: 1, encodeEvents: true })).toBe(seq);
+      // Two extraction threads besides the parse thread, one statement per hand-off: the main
+      // thread takes every other statement from each.
       expect(
         await trace(files, {
-          workers: 2,
+          workers: 3,
           handOffEvents: 1,
           encodeEvents: true,
         }),
@@ -114,6 +117,7 @@ describe('stb parse --workers: the same trace as one thread', () => {
     const seq = await trace(files, {});
     expect(seq).toMatch(/^error STB_MODEL_EMPTY_INPUT/);
     expect(await trace(files, { workers: 1 })).toBe(seq);
+    expect(await trace(files, { workers: 3, encodeEvents: true })).toBe(seq);
   });
 
   it('raises the same error as one thread (a missing file)', async () => {
@@ -121,5 +125,6 @@ describe('stb parse --workers: the same trace as one thread', () => {
     const seq = await trace(files, {});
     expect(seq).toMatch(/^error STB_INPUT_NOT_FOUND/);
     expect(await trace(files, { workers: 1 })).toBe(seq);
+    expect(await trace(files, { workers: 3, encodeEvents: true })).toBe(seq);
   });
 });

@@ -1,0 +1,62 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { serializeError } from '@stb/core';
+import { createExtractor, extractResult, ResultPacker } from '@stb/extractor';
+import type { ExtractedResult } from '@stb/extractor';
+import type { ExtractThreadData, LogThreadMessage } from './log-thread';
+import { unpackRaw, type PackedRaw } from './raw-pack';
+
+/** A raw batch from the parse thread, with what the main thread takes along with its results. */
+export interface ExtractRequest {
+  raw: PackedRaw;
+  meta: Omit<
+    Extract<LogThreadMessage, { kind: 'batch' }>,
+    'kind' | 'results' | 'raw'
+  >;
+}
+
+/**
+ * An extraction thread of `stb parse --workers 2` and more: takes raw batches from the parse
+ * thread (its own port, in order), extracts them with its own extractor and posts each one packed
+ * (`ResultPacker`) to the main thread, in the order received. Exact whichever thread extracts a
+ * batch: an event's fields do not depend on the extractor, and of a template the main thread
+ * keeps the one accepted first (see `log-thread.ts`). A failure posts what was extracted before
+ * it, then the error.
+ */
+async function run(data: ExtractThreadData): Promise<void> {
+  const out = parentPort;
+  if (!out) return;
+  const input: MessagePort = data.port;
+  const ex = await createExtractor();
+  const packer = new ResultPacker();
+  input.on('message', (req: ExtractRequest) => {
+    const results: ExtractedResult[] = [];
+    try {
+      for (const r of unpackRaw(req.raw))
+        results.push(extractResult(ex, r, { transfer: true }));
+    } catch (err) {
+      if (results.length > 0) post(results, req);
+      out.postMessage({
+        kind: 'error',
+        error: serializeError(err),
+      } satisfies LogThreadMessage);
+      input.close();
+      return;
+    }
+    post(results, req);
+  });
+  const post = (results: ExtractedResult[], req: ExtractRequest): void => {
+    const { packed, transfer } = packer.pack(results);
+    out.postMessage(
+      {
+        kind: 'batch',
+        results: packed,
+        raw: false,
+        ...req.meta,
+      } satisfies LogThreadMessage,
+      transfer,
+    );
+  };
+}
+
+void run(workerData as ExtractThreadData);
