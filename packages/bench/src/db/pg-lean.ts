@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { z } from 'zod';
-import type { ExecOutcome } from '../bound-query';
+import type { BoundQuery, ExecOutcome } from '../bound-query';
 import {
   defineDbPlugin,
   errorOutcome,
@@ -14,6 +14,13 @@ import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
 import { LEAN_QUERY_TIMEOUT_MS, parseLeanUrl } from '../internal/lean-url';
 import type { LeanUrlDialect } from '../internal/lean-url';
 import type { PgWire, PgWireConfig, WireResult } from '../internal/pg-wire';
+import {
+  encodeSimpleQuery,
+  safeIntLength,
+  simpleQueryShape,
+  writeSafeIntBefore,
+} from '../internal/pg-simple-query';
+import type { SimpleQueryShape } from '../internal/pg-simple-query';
 import { wireFailureOutcome } from '../internal/wire-outcome';
 import { createPlaceholderTranslator } from '../placeholders';
 import { pgErrorOutcome, sendPgCancelRequest, toPgValue } from './postgres';
@@ -124,31 +131,6 @@ function paramBytes(v: unknown): Buffer | string | null {
   if (v instanceof Date) return v.toISOString();
   return JSON.stringify(v);
 }
-
-/** Decimal digits of a non-negative safe integer. */
-function digitCount(v: number): number {
-  let d = 1;
-  while (v >= 10) {
-    v = Math.floor(v / 10);
-    d++;
-  }
-  return d;
-}
-
-/** Writes a safe integer's decimal text (`String(v)`'s bytes) so that it ends just before `b[end]`. */
-function writeSafeIntBefore(b: Buffer, end: number, v: number): void {
-  let i = end;
-  let x = v < 0 ? -v : v;
-  do {
-    b[--i] = 48 + (x % 10);
-    x = Math.floor(x / 10);
-  } while (x > 0);
-  if (v < 0) b[i - 1] = 45;
-}
-
-/** Byte length of a safe integer's decimal text. */
-const safeIntLength = (v: number): number =>
-  v < 0 ? 1 + digitCount(-v) : digitCount(v);
 
 /**
  * Writes Bind (parameter bytes only; text format except Buffers, which go binary as `pg` sends
@@ -317,10 +299,24 @@ function createLeanSession(wire: PgWire, protocol: Protocol): DbSession {
   let nextName = 0;
   let closed = false;
 
+  const shapes = new Map<string, SimpleQueryShape>();
+
   const run = (bytes: Buffer): Promise<ExecOutcome> =>
     wire.request(bytes, wireOutcome);
   const simple = (text: string): Promise<ExecOutcome> =>
     run(queryMessage(text));
+  /** A statement with its parameters inlined (simple protocol). */
+  const inline = (q: BoundQuery): Promise<ExecOutcome> => {
+    let shape = shapes.get(q.templateId);
+    if (shape === undefined) {
+      shape = simpleQueryShape(q.text);
+      shapes.set(q.templateId, shape);
+    }
+    const bytes = encodeSimpleQuery(shape, q.params);
+    return bytes !== null
+      ? run(bytes)
+      : simple(translator.inline(q, 'postgres'));
+  };
 
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -330,8 +326,7 @@ function createLeanSession(wire: PgWire, protocol: Protocol): DbSession {
   return {
     execute(q) {
       try {
-        if (protocol === 'simple' || mustInlineParams(q))
-          return simple(translator.inline(q, 'postgres'));
+        if (protocol === 'simple' || mustInlineParams(q)) return inline(q);
         const t = translator.translate(q);
         if (protocol === 'extended') {
           let parse = unnamed.get(t.key);

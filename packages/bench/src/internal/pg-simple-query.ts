@@ -1,0 +1,112 @@
+import { compileSqlTemplate } from '@stb/core';
+import type { ParamValue } from '@stb/core';
+
+/**
+ * Integers as decimal digits written straight into a buffer, and the simple-protocol Query
+ * message built that way (issue 16): the `pg-lean` plugin's Bind parameters and, for a statement
+ * whose parameters are all safe integers, its whole inlined Query without the SQL text in between.
+ */
+
+/** Decimal digits of a non-negative safe integer. */
+export function digitCount(v: number): number {
+  let d = 1;
+  while (v >= 10) {
+    v = Math.floor(v / 10);
+    d++;
+  }
+  return d;
+}
+
+/** Writes a safe integer's decimal text (`String(v)`'s bytes) so that it ends just before `b[end]`. */
+export function writeSafeIntBefore(b: Buffer, end: number, v: number): void {
+  let i = end;
+  let x = v < 0 ? -v : v;
+  do {
+    b[--i] = 48 + (x % 10);
+    x = Math.floor(x / 10);
+  } while (x > 0);
+  if (v < 0) b[i - 1] = 45;
+}
+
+/** Byte length of a safe integer's decimal text. */
+export const safeIntLength = (v: number): number =>
+  v < 0 ? 1 + digitCount(-v) : digitCount(v);
+
+/**
+ * A template's Query message in pieces (simple protocol): the text around each placeholder as
+ * UTF-8 bytes, so a call with integer parameters writes its message without building the SQL
+ * text first (issue 16: the TPC-B closed loop's statements).
+ */
+export interface SimpleQueryShape {
+  /** The text between placeholders (`parts[0] $slots[0] parts[1] …`), UTF-8. */
+  readonly parts: readonly Buffer[];
+  /** Bytes of all parts together. */
+  readonly partsLength: number;
+  /** 0-based parameter index of each placeholder. */
+  readonly slots: readonly number[];
+  /** Per placeholder: an operator precedes it (a negative number then may need a space). */
+  readonly afterOperator: readonly boolean[];
+}
+
+/** Splits a PostgreSQL `$n` template for {@link encodeSimpleQuery}. */
+export function simpleQueryShape(text: string): SimpleQueryShape {
+  const t = compileSqlTemplate(text, 'postgres');
+  const parts = t.parts.map((x) => Buffer.from(x, 'utf8'));
+  let partsLength = 0;
+  for (const b of parts) partsLength += b.length;
+  return {
+    parts,
+    partsLength,
+    slots: t.slots,
+    afterOperator: t.afterOperator,
+  };
+}
+
+/**
+ * The Query message of `shape` with `params` inlined, written straight into one buffer: the same
+ * bytes as a Query holding core's `renderSqlTemplate(…, 'postgres')` text (integers as their
+ * decimal digits, `-0` as `0`; a negative number right after an operator gets a space unless a
+ * space or `(` precedes it). Only for parameters that are all safe integers (`int`, or `float`
+ * with an integer value): returns null otherwise (or for a placeholder without a parameter), and
+ * the caller renders the text.
+ */
+export function encodeSimpleQuery(
+  shape: SimpleQueryShape,
+  params: readonly ParamValue[],
+): Buffer | null {
+  const { parts, slots, afterOperator } = shape;
+  const n = slots.length;
+  let size = shape.partsLength;
+  for (let k = 0; k < n; k++) {
+    const p = params[slots[k] as number];
+    if (p === undefined || (p.t !== 'int' && p.t !== 'float')) return null;
+    const v = p.v;
+    if (!Number.isSafeInteger(v)) return null;
+    // a negative number may take one more byte (a space)
+    size += v < 0 ? 2 + digitCount(-v) : digitCount(v);
+  }
+  const b = Buffer.allocUnsafe(1 + 4 + size + 1);
+  b[0] = 81;
+  let o = 5;
+  o += (parts[0] as Buffer).copy(b, o);
+  for (let k = 0; k < n; k++) {
+    const v = (params[slots[k] as number] as { v: number }).v;
+    if (v < 0) {
+      // `a-$1` with -5 must not become the comment `a--5` (as renderSqlTemplate writes it)
+      if (afterOperator[k] === true) {
+        const before = o > 5 ? b[o - 1] : -1;
+        if (before !== 32 && before !== 40) b[o++] = 32;
+      }
+      o += safeIntLength(v);
+      writeSafeIntBefore(b, o, v);
+    } else {
+      // `-0` comes out as `0`, as String(-0)
+      o += digitCount(v);
+      writeSafeIntBefore(b, o, v);
+    }
+    o += (parts[k + 1] as Buffer).copy(b, o);
+  }
+  b[o++] = 0;
+  b.writeInt32BE(o - 1, 1);
+  return o === b.length ? b : b.subarray(0, o);
+}
