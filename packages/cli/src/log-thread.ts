@@ -70,12 +70,11 @@ export type LogThreadMessage =
       progress: ParseProgress[];
     }
   | {
-      kind: 'end';
-      summary: ParseSummary;
-      progress: ParseProgress[];
-      /** Batches sent to the extraction threads (their results reach the main thread apart). */
-      extracted: number;
+      /** The next batch went to extraction thread `thread`: take its next result. */
+      kind: 'via';
+      thread: number;
     }
+  | { kind: 'end'; summary: ParseSummary; progress: ParseProgress[] }
   | { kind: 'error'; error: SerializedError };
 
 /** Options of {@link parseOnThread}. */
@@ -137,13 +136,12 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
       transferList: extractPorts,
     });
     const threads = [worker, ...extractors];
-    /** The parse thread's messages; with extraction threads, only its end. */
+    /** The parse thread's messages, in input order (`via`: the batch is an extraction thread's). */
     const queue: LogThreadMessage[] = [];
     /** Each extraction thread's results, in the order it was given the batches. */
     const extracted: LogThreadMessage[][] = extractors.map(() => []);
-    /** Batches taken from the extraction threads (batch i comes from thread i mod their count). */
-    let taken = 0;
-    /** Batches received from the extraction threads. */
+    /** Batches sent to the extraction threads (`via`), and received from them. */
+    let sent = 0;
     let received = 0;
     let ex: Extractor | undefined;
     let failure: Error | undefined;
@@ -173,10 +171,12 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
     threads.forEach((t, k) => {
       t.on('message', (m: LogThreadMessage) => {
         if (m.kind === 'error') fail(rehydrateError(m.error));
-        else if (k === 0) queue.push(m);
-        else {
+        else if (k > 0) {
           extracted[k - 1]?.push(m);
           received++;
+        } else {
+          if (m.kind === 'via') sent++;
+          queue.push(m);
         }
         wakeUp();
       });
@@ -193,27 +193,22 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
     });
     /** The next message in input order: the parse thread's, or an extraction thread's batch. */
     const take = (): LogThreadMessage | undefined => {
-      if (extractors.length > 0) {
-        const m = extracted[taken % extractors.length]?.shift();
-        if (m !== undefined) {
-          taken++;
-          return m;
-        }
-        const end = queue[0];
-        // The parse thread's end counts its batches: all of them come first.
-        if (end?.kind !== 'end') return undefined;
-        if (end.extracted === taken) return queue.shift();
-        if (received === end.extracted)
-          // Every batch arrived but the next one is not where it should be: never wait for it.
-          fail(
-            new StbError(
-              'STB_INTERNAL',
-              `[stb] [cli] The extraction threads gave ${received} batches but batch ${taken + 1} is missing. This is a bug: rerun without \`--workers\` and report it.`,
-            ),
-          );
-        return undefined;
+      const m = queue[0];
+      if (m?.kind !== 'via') return queue.shift();
+      const r = extracted[m.thread]?.shift();
+      if (r !== undefined) {
+        queue.shift();
+        return r;
       }
-      return queue.shift();
+      if (received === sent && queue.at(-1)?.kind === 'end')
+        // Every batch arrived but this one is not where it should be: never wait for it.
+        fail(
+          new StbError(
+            'STB_INTERNAL',
+            `[stb] [cli] Extraction thread ${m.thread + 1} has no batch left for the next one (${received} received). This is a bug: rerun without \`--workers\` and report it.`,
+          ),
+        );
+      return undefined;
     };
     return {
       next: async (): Promise<
@@ -230,7 +225,7 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
               await new Promise<void>((r) => (waiting = r));
             continue;
           }
-          if (m.kind === 'error') continue; // raised through `failure`
+          if (m.kind === 'error' || m.kind === 'via') continue; // `error`: raised through `failure`
           if (m.summary) summary = m.summary;
           for (const p of m.progress) onProgress?.(p);
           if (m.kind === 'end') {

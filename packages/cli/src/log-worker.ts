@@ -24,8 +24,9 @@ const HAND_OFF_EVENTS = 2048;
  * (docs/extraction.md), with the raw ones in a block of eight: four, five and six raw gave wall
  * times within the noise of each other.
  */
-const RAW_PACKED = [0, 1, 1, 0, 1, 1, 0, 1];
-const RAW_JSON = [0, 1];
+const ROUTE_PACKED = 'smmsmmsm';
+const ROUTE_JSON = 'sm';
+const ROUTE_THREADS = 'tttt';
 
 /**
  * The batches of `src` joined to at least `min` events each (the last may be smaller). When `src`
@@ -83,9 +84,10 @@ async function run(data: LogThreadData): Promise<void> {
   let sent = 0;
   const send = async (
     results: ExtractedResult[] | RawQueryEvent[],
-    raw: boolean,
+    to: 'main' | 'thread' | 'extracted',
     dialect: Dialect | undefined,
   ): Promise<void> => {
+    const raw = to !== 'extracted';
     while (credits === 0) await new Promise<void>((r) => (wake = r));
     credits--;
     const m = {
@@ -94,12 +96,14 @@ async function run(data: LogThreadData): Promise<void> {
       dialect,
     };
     const ports = data.extractPorts;
-    if (ports.length > 0) {
+    if (to === 'thread') {
       // Every batch raw, to the extraction threads in turn: the main thread takes their
       // results in the same turn.
       const { packed, transfer } = packRaw(results as RawQueryEvent[]);
       const req: ExtractRequest = { raw: packed, meta: m };
-      (ports[sent++ % ports.length] as MessagePort).postMessage(req, transfer);
+      const thread = sent++ % ports.length;
+      (ports[thread] as MessagePort).postMessage(req, transfer);
+      post({ kind: 'via', thread });
       return;
     }
     if (data.pack) {
@@ -125,18 +129,21 @@ async function run(data: LogThreadData): Promise<void> {
     });
     const ex = await createExtractor();
     const step = data.handOffEvents ?? Number.POSITIVE_INFINITY;
-    const rawPattern = data.pack ? RAW_PACKED : RAW_JSON;
+    const pattern =
+      data.extractPorts.length > 0
+        ? ROUTE_THREADS
+        : data.pack
+          ? ROUTE_PACKED
+          : ROUTE_JSON;
     let n = 0;
     for await (const raws of joined(parse, HAND_OFF_EVENTS)) {
       for (let i = 0; i < raws.length; i += step) {
         const part = step >= raws.length ? raws : raws.slice(i, i + step);
-        // Some batches go raw: the main thread extracts them (see LogThreadMessage); with
-        // extraction threads, all of them do.
-        if (
-          data.extractPorts.length > 0 ||
-          rawPattern[n++ % rawPattern.length] === 1
-        ) {
-          await send(part, true, part[0]?.dialect);
+        // Some batches go raw: the main thread or an extraction thread extracts them (see
+        // LogThreadMessage).
+        const route = pattern[n++ % pattern.length];
+        if (route !== 's') {
+          await send(part, route === 't' ? 'thread' : 'main', part[0]?.dialect);
           continue;
         }
         const results: ExtractedResult[] = [];
@@ -145,7 +152,8 @@ async function run(data: LogThreadData): Promise<void> {
             results.push(extractResult(ex, raw, { transfer: true }));
         } finally {
           // What was extracted before a failure goes first, as in one thread.
-          if (results.length > 0) await send(results, false, part[0]?.dialect);
+          if (results.length > 0)
+            await send(results, 'extracted', part[0]?.dialect);
         }
       }
     }
@@ -153,7 +161,6 @@ async function run(data: LogThreadData): Promise<void> {
       kind: 'end',
       summary: parse.summary(),
       progress: [...progress.values()],
-      extracted: sent,
     });
   } catch (err) {
     post({ kind: 'error', error: serializeError(err) });
