@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   decodeTraceEvent,
   isStbError,
+  stringifyEventBody,
   type EncodedTraceEvent,
   type QueryTemplate,
   type RawQueryEvent,
@@ -20,6 +21,7 @@ import {
   type ExtractOptions,
   type PackedResults,
 } from '../src/index';
+import { PACKED_INTS } from '../src/packed';
 import { readMariaSample, readPgSample } from './sample-logs';
 
 const ev = (
@@ -396,6 +398,28 @@ describe('packed results (ResultPacker)', () => {
     ).toBe(true);
     expect(got.summary.invalidUtf8Events).toBeGreaterThan(0);
     expect(got.summary.failedEvents).toBeGreaterThan(0);
+  });
+
+  it('gives each body its bytes when a batch mixes non-ASCII bodies and whole events', async () => {
+    const ex = await createExtractor();
+    const results = varied()
+      .slice(0, 60)
+      .map((r) => extractResult(ex, r, { transfer: true }));
+    // A start that is not finite: the event crosses whole (in `extras`), with no body.
+    results.forEach((r, i) => {
+      if (i % 4 === 2) r.event.startUs = Number.NaN;
+    });
+    const { packed } = new ResultPacker().pack(results);
+    const utf8 = new TextDecoder();
+    let from = 0;
+    results.forEach((r, i) => {
+      const to = packed.ints[i * PACKED_INTS] as number;
+      expect(utf8.decode(packed.bodies.subarray(from, to))).toBe(
+        i % 4 === 2 ? '' : stringifyEventBody(r.event),
+      );
+      from = to;
+    });
+    expect(from).toBe(packed.bodies.length);
   });
 
   it('an event of an unusual shape crosses whole and is written as one thread writes it', async () => {
