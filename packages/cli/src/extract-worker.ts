@@ -29,6 +29,18 @@ async function run(data: ExtractThreadData): Promise<void> {
   const input: MessagePort = data.port;
   const ex = await createExtractor();
   const packer = new ResultPacker();
+  const post = (results: ExtractedResult[], req: ExtractRequest): void => {
+    const { packed, transfer } = packer.pack(results);
+    out.postMessage(
+      {
+        kind: 'batch',
+        results: packed,
+        raw: false,
+        ...req.meta,
+      } satisfies LogThreadMessage,
+      transfer,
+    );
+  };
   input.on('message', (req: ExtractRequest) => {
     const results: ExtractedResult[] = [];
     try {
@@ -45,18 +57,6 @@ async function run(data: ExtractThreadData): Promise<void> {
     }
     post(results, req);
   });
-  const post = (results: ExtractedResult[], req: ExtractRequest): void => {
-    const { packed, transfer } = packer.pack(results);
-    out.postMessage(
-      {
-        kind: 'batch',
-        results: packed,
-        raw: false,
-        ...req.meta,
-      } satisfies LogThreadMessage,
-      transfer,
-    );
-  };
 }
 
 void run(workerData as ExtractThreadData);

@@ -3,7 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { serializeError } from '@stb/core';
 import type { Dialect, RawQueryEvent } from '@stb/core';
 import { createExtractor, extractResult, ResultPacker } from '@stb/extractor';
-import type { ExtractedResult } from '@stb/extractor';
+import type { ExtractedResult, Extractor } from '@stb/extractor';
 import { loadFormatPackage, parseLogBatches, withFormats } from '@stb/parser';
 import type { AnyLogFormat, ParseProgress } from '@stb/parser';
 import type { ExtractRequest } from './extract-worker';
@@ -18,15 +18,17 @@ import { packRaw } from './raw-pack';
 const HAND_OFF_EVENTS = 2048;
 
 /**
- * Which batches go raw, for the main thread to extract (1), in a repeating pattern. Packed
+ * Where each batch goes, in a repeating pattern: `s` extracted on this thread (and packed), `m`
+ * raw to the main thread, which extracts it, `t` raw to the next extraction thread. Packed
  * (`pack`), an extracted batch costs the main thread almost nothing, so it takes five raw batches
  * in eight, spread out; in JSON, every other one. Measured on the 100 MiB pgbench stderr log
  * (docs/extraction.md), with the raw ones in a block of eight: four, five and six raw gave wall
- * times within the noise of each other.
+ * times within the noise of each other. With extraction threads, all go to them: sending one in
+ * four to this thread or to the main one made no difference the noise let through.
  */
 const ROUTE_PACKED = 'smmsmmsm';
 const ROUTE_JSON = 'sm';
-const ROUTE_THREADS = 'tttt';
+const ROUTE_THREADS = 't';
 
 /**
  * The batches of `src` joined to at least `min` events each (the last may be smaller). When `src`
@@ -127,7 +129,9 @@ async function run(data: LogThreadData): Promise<void> {
       ...(loaded.length === 0 ? {} : { formats: withFormats(loaded) }),
       onProgress: (p) => progress.set(p.file, p),
     });
-    const ex = await createExtractor();
+    // Made when a batch is first extracted here (never with extraction threads: each extractor
+    // holds a libpg-query instance).
+    let ex: Extractor | undefined;
     const step = data.handOffEvents ?? Number.POSITIVE_INFINITY;
     const pattern =
       data.extractPorts.length > 0
@@ -147,6 +151,7 @@ async function run(data: LogThreadData): Promise<void> {
           continue;
         }
         const results: ExtractedResult[] = [];
+        ex ??= await createExtractor();
         try {
           for (const raw of part)
             results.push(extractResult(ex, raw, { transfer: true }));
