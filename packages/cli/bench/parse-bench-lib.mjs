@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   closeSync,
+  createWriteStream,
   existsSync,
   openSync,
   readFileSync,
@@ -12,6 +13,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -20,6 +22,10 @@ const ROOT = path.resolve(
 const STB = path.join(ROOT, 'packages/cli/dist/cli.js');
 const MiB = 1024 * 1024;
 const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
+const MY_SAMPLE = path.join(
+  ROOT,
+  'fixtures/samples/mariadb-sysbench-text/mariadb_general.log.gz',
+);
 
 /** Runs a command under /usr/bin/time: wall s, CPU s, peak RSS MB, stdout. */
 export function timed(cmd, args) {
@@ -73,4 +79,24 @@ export function cut(src, dst, bytes) {
   readSync(fd, buf, 0, buf.length, 0);
   closeSync(fd);
   writeFileSync(dst, buf.subarray(0, buf.lastIndexOf(10) + 1));
+}
+
+/** A MariaDB general log of `target` bytes: the sysbench sample repeated, days shifted. */
+export async function buildMysql(file, target) {
+  if (existsSync(file)) return;
+  const lines = gunzipSync(readFileSync(MY_SAMPLE))
+    .toString('utf8')
+    .trimEnd()
+    .split('\n');
+  const out = createWriteStream(file);
+  const pad = (n) => String(n).padStart(2, '0');
+  let bytes = 0;
+  for (let k = 0; bytes < target; k++) {
+    const d = new Date(Date.UTC(2026, 10, 24) + k * 86_400_000);
+    const day = `${pad(d.getUTCFullYear() % 100)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
+    const chunk = `${lines.map((l) => l.replace(/^\d{6}(?= )/, day)).join('\n')}\n`;
+    bytes += Buffer.byteLength(chunk);
+    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r, j) => out.end((err) => (err ? j(err) : r())));
 }

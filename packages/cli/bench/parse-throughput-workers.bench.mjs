@@ -1,8 +1,9 @@
-// `stb parse --workers 1` and `--workers 2` against one thread (issue 19, item 2): statements/s, CPU and peak RSS on
-// the 100 MiB pgbench stderr log, alternating rounds, medians, and the one-thread run pinned to
-// one core. Runs with `npm run bench -- parse-throughput` (its name contains it) or alone with
+// `stb parse --workers 1` and `--workers 2` against one thread (issue 19, item 2): statements/s,
+// CPU and peak RSS on the 100 MiB pgbench stderr log, alternating rounds, medians, and the
+// one-thread run pinned to one core; csvlog, jsonlog and MariaDB general logs with `--workers 2`. Runs with `npm run bench -- parse-throughput` (its name contains it) or alone with
 // `npm run bench -- parse-throughput-workers`. The log is the parse-throughput bench's
-// $STB_PARSE_BENCH_DIR/pg-100m.log; when missing, a 110 MB pgbench log is made for it
+// $STB_PARSE_BENCH_DIR/pg-100m.log (and pg-100m.csv, pg-100m.json, mysql-100m.log for the other
+// formats); when missing, a 110 MB pgbench log is made for it
 // (packages/parser/bench/make-pgbench-log.sh, private PostgreSQL, about 30 s). Never committed.
 // Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3).
 import { spawnSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { cut, median, r1, r2, stbRun } from './parse-bench-lib.mjs';
+import { buildMysql, cut, median, r1, r2, stbRun } from './parse-bench-lib.mjs';
 
 const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -32,6 +33,29 @@ function ensureLog() {
   }
   cut(path.join(made, 'postgresql.log'), file, 100 * 1024 * 1024);
   return file;
+}
+
+/** The other formats' 100 MiB logs: csvlog and jsonlog of the same pgbench run, MariaDB general. */
+async function otherLogs() {
+  const made = path.join(DIR, 'made-110');
+  const files = {
+    'pg-csvlog-100m': path.join(DIR, 'pg-100m.csv'),
+    'pg-jsonlog-100m': path.join(DIR, 'pg-100m.json'),
+    'mysql-general-100m': path.join(DIR, 'mysql-100m.log'),
+  };
+  for (const [name, ext] of [
+    ['pg-csvlog-100m', 'csv'],
+    ['pg-jsonlog-100m', 'json'],
+  ])
+    if (!existsSync(files[name])) {
+      if (!existsSync(path.join(made, `postgresql.${ext}`))) {
+        const r = spawnSync(MAKE_LOG, [made, '110'], { stdio: 'inherit' });
+        if (r.status !== 0) throw new Error('make-pgbench-log.sh failed');
+      }
+      cut(path.join(made, `postgresql.${ext}`), files[name], 100 * 1024 * 1024);
+    }
+  await buildMysql(files['mysql-general-100m'], 100 * 1024 * 1024);
+  return files;
 }
 
 const SPIN = 'let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7;';
@@ -77,6 +101,22 @@ async function main() {
     log(`round ${i + 1}/${rounds}: --workers 2`);
     three.push(stbRun(file, { args: ['--workers', '2'] }));
   }
+  // The other formats: one thread pinned to one core against --workers 2, alternating.
+  const others = [];
+  for (const [name, f] of Object.entries(await otherLogs())) {
+    const pin = [];
+    const w2 = [];
+    for (let i = 0; i < rounds; i++) {
+      log(`${name} round ${i + 1}/${rounds}: pinned, then --workers 2`);
+      pin.push(stbRun(f, { pin: true }));
+      w2.push(stbRun(f, { args: ['--workers', '2'] }));
+    }
+    if (w2.some((r) => r.statements !== pin[0].statements))
+      throw new Error(
+        `${name}: --workers 2 wrote another number of statements`,
+      );
+    others.push([name, pin, w2]);
+  }
   const control = await spinControl();
   const statements = one[0].statements;
   if ([...two, ...three].some((r) => r.statements !== statements))
@@ -96,6 +136,17 @@ async function main() {
   const a = fig(one);
   const b = fig(two);
   const c = fig(three);
+  const otherFigs = others.map(([name, pin, w2]) => {
+    const n = pin[0].statements;
+    const rate = (runs) => n / median(runs.map((r) => r.wall));
+    return {
+      name,
+      pinned: rate(pin),
+      w2: rate(w2),
+      cpu: median(w2.map((r) => r.cpu)) / median(pin.map((r) => r.cpu)),
+      rss: Math.max(...w2.map((r) => r.rssMB)),
+    };
+  });
   const table = [
     '| run | wall s (median) | statements/s | CPU s (median) | statements/CPU-s | peak RSS MB |',
     '|---|---:|---:|---:|---:|---:|',
@@ -107,6 +158,13 @@ async function main() {
     ].map(
       ([name, f]) =>
         `| ${name} | ${r2(f.wall)} | ${Math.round(f.rate)} | ${r2(f.cpu)} | ${Math.round(f.perCpu)} | ${r1(f.rss)} |`,
+    ),
+    '',
+    '| other log | one thread pinned, statements/s | --workers 2, statements/s | ratio | CPU ratio | --workers 2 peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...otherFigs.map(
+      (o) =>
+        `| ${o.name} | ${Math.round(o.pinned)} | ${Math.round(o.w2)} | ${r2(o.w2 / o.pinned)} | ${r2(o.cpu)} | ${r1(o.rss)} |`,
     ),
   ];
   const rows = [
@@ -147,6 +205,11 @@ async function main() {
         unit: 'MB',
       },
     ]),
+    ...otherFigs.map((o) => ({
+      metric: `${o.name}: --workers 2 ÷ one thread pinned to one core (statements/s)`,
+      value: r2(o.w2 / o.pinned),
+      unit: 'ratio',
+    })),
     {
       metric:
         'control: wall of a CPU spin on 2 threads ÷ on 1 (1 = two free cores)',
@@ -162,7 +225,7 @@ async function main() {
         'flock /work/wt/bench.lock npm run bench -- parse-throughput-workers',
       rows,
       table,
-      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes): ${rounds} rounds, medians, in that order in every round. The 250 MB peak-RSS target is the default one-thread run's (parse-throughput bench); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure.`,
+      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes): ${rounds} rounds, medians, in that order in every round. Other formats (second table): csvlog and jsonlog of the same pgbench run and a MariaDB general log (the mariadb-sysbench-text sample repeated), 100 MiB each, one thread pinned to one core against \`--workers 2\`, ${rounds} alternating rounds, medians; the CPU ratio is \`--workers 2\` ÷ pinned. The 250 MB peak-RSS target is the default one-thread run's (parse-throughput bench); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure.`,
     })}\n`,
   );
 }

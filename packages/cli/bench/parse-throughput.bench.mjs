@@ -10,29 +10,25 @@
 // pgBadger on the 100 MiB stderr log); STB_PARSE_BENCH_PGBADGER_1G=1 also runs pgBadger on the
 // 1 GiB log (about 10 minutes per round on an idle core, far more on the shared machine).
 import { spawnSync } from 'node:child_process';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
-import { cut, median, r1, r2, stbRun, timed } from './parse-bench-lib.mjs';
+import {
+  buildMysql,
+  cut,
+  median,
+  r1,
+  r2,
+  stbRun,
+  timed,
+} from './parse-bench-lib.mjs';
 
 const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../..',
 );
 const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
-const MY_SAMPLE = path.join(
-  ROOT,
-  'fixtures/samples/mariadb-sysbench-text/mariadb_general.log.gz',
-);
 const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
 const MiB = 1024 * 1024;
 const PG_PREFIX = '%m [%p] %q%u@%d ';
@@ -45,26 +41,6 @@ function ensurePgbadger() {
     stdio: 'inherit',
   });
   if (r.status !== 0) throw new Error('apt-get install -y pgbadger failed');
-}
-
-/** A MariaDB general log of `target` bytes: the sysbench sample repeated, days shifted. */
-async function buildMysql(file, target) {
-  if (existsSync(file)) return;
-  const lines = gunzipSync(readFileSync(MY_SAMPLE))
-    .toString('utf8')
-    .trimEnd()
-    .split('\n');
-  const out = createWriteStream(file);
-  const pad = (n) => String(n).padStart(2, '0');
-  let bytes = 0;
-  for (let k = 0; bytes < target; k++) {
-    const d = new Date(Date.UTC(2026, 10, 24) + k * 86_400_000);
-    const day = `${pad(d.getUTCFullYear() % 100)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
-    const chunk = `${lines.map((l) => l.replace(/^\d{6}(?= )/, day)).join('\n')}\n`;
-    bytes += Buffer.byteLength(chunk);
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
-  }
-  await new Promise((r, j) => out.end((err) => (err ? j(err) : r())));
 }
 
 function pgbadgerRun(file, format) {
