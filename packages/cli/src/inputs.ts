@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
+import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
 import {
   StbError,
@@ -204,8 +204,12 @@ async function extractedLog(
       handOffEvents: options.handOffEvents,
       // Events held encoded: extracted batches can cross as bodies and numbers.
       pack: options.encodeEvents === true,
-      // Threads beyond the parse thread extract (packed hand-offs only).
-      extractThreads: Math.max(0, (options.workers ?? 0) - 1),
+      // Threads beyond the parse thread extract (packed hand-offs only), at most one per core
+      // (two at least): each holds an isolate and an extractor.
+      extractThreads: Math.min(
+        Math.max(0, (options.workers ?? 0) - 1),
+        Math.max(2, availableParallelism()),
+      ),
       onProgress,
       signal: options.signal,
     });

@@ -82,7 +82,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '-w, --workers <n>',
-      'threads besides the main one: 0 = one thread; 1 = the logs are read, parsed and extracted on a thread of their own while the main one orders and writes the trace; n >= 2 = a parse thread and n - 1 extraction threads (writing JSONL or JSON; CSV uses one). The same trace whatever n',
+      'threads besides the main one: 0 = one thread; 1 = the logs are read, parsed and extracted on a thread of their own while the main one orders and writes the trace; n >= 2 = a parse thread and n - 1 extraction threads, at most one per core (writing JSONL or JSON; CSV uses one). The same trace whatever n',
       parseNonNegativeInt,
       0,
     );
