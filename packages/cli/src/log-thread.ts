@@ -102,6 +102,94 @@ export interface LogThreadRun extends AsyncIterable<
 }
 
 /**
+ * Starts the parse thread (`log-worker.ts`) and, writing packed, `extractThreads` extraction
+ * threads (`extract-worker.ts`), each fed by the parse thread through a port of its own. The
+ * parse thread comes first.
+ */
+function startThreads(
+  data: Omit<LogThreadData, 'inFlight' | 'extractPorts'>,
+  extractThreads: number,
+): Worker[] {
+  const file = (name: string): string =>
+    resolveWorkerFile(__dirname, '@stb/cli', name);
+  const channels = Array.from(
+    { length: data.pack ? extractThreads : 0 },
+    () => new MessageChannel(),
+  );
+  const extractors = channels.map(
+    (ch) =>
+      new Worker(file('extract-worker.js'), {
+        workerData: { port: ch.port2 } satisfies ExtractThreadData,
+        transferList: [ch.port2],
+      }),
+  );
+  const extractPorts = channels.map((ch) => ch.port1);
+  const parse = new Worker(file('log-worker.js'), {
+    workerData: {
+      ...data,
+      inFlight: IN_FLIGHT,
+      extractPorts,
+    } satisfies LogThreadData,
+    transferList: extractPorts,
+  });
+  return [parse, ...extractors];
+}
+
+/**
+ * The threads' messages put back in input order: the parse thread's in the order posted, and at
+ * each of its `via`s the next batch of that extraction thread (each answers in the order it was
+ * given its batches).
+ */
+class InputOrder {
+  /** The parse thread's messages (`via`: the batch is an extraction thread's). */
+  readonly #queue: LogThreadMessage[] = [];
+  /** Each extraction thread's results, in the order it was given the batches. */
+  readonly #extracted: LogThreadMessage[][];
+  /** Batches sent to the extraction threads (`via`s seen), and received from them. */
+  #sent = 0;
+  #received = 0;
+
+  constructor(extractThreads: number) {
+    this.#extracted = Array.from({ length: extractThreads }, () => []);
+  }
+
+  /** A message of thread `k` (0: the parse thread, then the extraction threads). */
+  add(k: number, m: LogThreadMessage): void {
+    if (k > 0) {
+      this.#extracted[k - 1]?.push(m);
+      this.#received++;
+      return;
+    }
+    if (m.kind === 'via') this.#sent++;
+    this.#queue.push(m);
+  }
+
+  /** The next message in input order, or undefined when it has not arrived yet. */
+  take(): LogThreadMessage | undefined {
+    const m = this.#queue[0];
+    if (m?.kind !== 'via') return this.#queue.shift();
+    const r = this.#extracted[m.thread]?.shift();
+    if (r !== undefined) this.#queue.shift();
+    return r;
+  }
+
+  /**
+   * Why the next message can never arrive (every batch has, and the parse thread ended, but the
+   * next is not where it should be), or undefined: never wait for it.
+   */
+  lost(): string | undefined {
+    const m = this.#queue[0];
+    if (
+      m?.kind !== 'via' ||
+      this.#received !== this.#sent ||
+      this.#queue.at(-1)?.kind !== 'end'
+    )
+      return undefined;
+    return `Extraction thread ${m.thread + 1} has no batch left for the next one (${this.#received} received).`;
+  }
+}
+
+/**
  * Starts `log-worker.ts` on a thread of its own and hands its batches out in order. JSON is an
  * exact carrier here: what crosses is what the trace writer writes as JSON. Errors of the parse
  * thread are rethrown as they were raised (`StbError` code, message, details); `signal` ends the
@@ -112,37 +200,9 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
   let firstDialect: Dialect | undefined;
   const iterate = (): AsyncIterator<ExtractedResult[] | PackedResults> => {
     const { onProgress, signal, extractThreads, ...data } = options;
-    const file = (name: string): string =>
-      resolveWorkerFile(__dirname, '@stb/cli', name);
-    // Extraction threads (`pack` only), each fed by the parse thread through a port of its own.
-    const channels = Array.from(
-      { length: data.pack ? extractThreads : 0 },
-      () => new MessageChannel(),
-    );
-    const extractors = channels.map(
-      (ch) =>
-        new Worker(file('extract-worker.js'), {
-          workerData: { port: ch.port2 } satisfies ExtractThreadData,
-          transferList: [ch.port2],
-        }),
-    );
-    const extractPorts = channels.map((ch) => ch.port1);
-    const worker = new Worker(file('log-worker.js'), {
-      workerData: {
-        ...data,
-        inFlight: IN_FLIGHT,
-        extractPorts,
-      } satisfies LogThreadData,
-      transferList: extractPorts,
-    });
-    const threads = [worker, ...extractors];
-    /** The parse thread's messages, in input order (`via`: the batch is an extraction thread's). */
-    const queue: LogThreadMessage[] = [];
-    /** Each extraction thread's results, in the order it was given the batches. */
-    const extracted: LogThreadMessage[][] = extractors.map(() => []);
-    /** Batches sent to the extraction threads (`via`), and received from them. */
-    let sent = 0;
-    let received = 0;
+    const threads = startThreads(data, extractThreads);
+    const worker = threads[0] as Worker;
+    const order = new InputOrder(threads.length - 1);
     let ex: Extractor | undefined;
     let failure: Error | undefined;
     let ended = false;
@@ -171,13 +231,7 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
     threads.forEach((t, k) => {
       t.on('message', (m: LogThreadMessage) => {
         if (m.kind === 'error') fail(rehydrateError(m.error));
-        else if (k > 0) {
-          extracted[k - 1]?.push(m);
-          received++;
-        } else {
-          if (m.kind === 'via') sent++;
-          queue.push(m);
-        }
+        else order.add(k, m);
         wakeUp();
       });
       t.on('error', fail);
@@ -191,24 +245,18 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
           );
       });
     });
-    /** The next message in input order: the parse thread's, or an extraction thread's batch. */
+    /** The next message in input order (undefined: not arrived yet, or the run failed). */
     const take = (): LogThreadMessage | undefined => {
-      const m = queue[0];
-      if (m?.kind !== 'via') return queue.shift();
-      const r = extracted[m.thread]?.shift();
-      if (r !== undefined) {
-        queue.shift();
-        return r;
-      }
-      if (received === sent && queue.at(-1)?.kind === 'end')
-        // Every batch arrived but this one is not where it should be: never wait for it.
+      const m = order.take();
+      const lost = m === undefined ? order.lost() : undefined;
+      if (lost !== undefined)
         fail(
           new StbError(
             'STB_INTERNAL',
-            `[stb] [cli] Extraction thread ${m.thread + 1} has no batch left for the next one (${received} received). This is a bug: rerun without \`--workers\` and report it.`,
+            `[stb] [cli] ${lost} This is a bug: rerun without \`--workers\` and report it.`,
           ),
         );
-      return undefined;
+      return m;
     };
     return {
       next: async (): Promise<
