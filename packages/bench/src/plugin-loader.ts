@@ -6,12 +6,23 @@ import type { PluginDescriptor } from './target';
  * Imports the DB plugin a descriptor names (in a worker or the main thread).
  * @throws PluginError `STB_PLUGIN_NOT_FOUND` or `STB_PLUGIN_INVALID`.
  */
-export async function loadDbPlugin(
+export function loadDbPlugin(
   descriptor: Pick<PluginDescriptor, 'module' | 'exportName' | 'name'>,
+): Promise<DbPlugin> {
+  return loadDbPluginWith(descriptor, (specifier) => import(specifier));
+}
+
+/**
+ * {@link loadDbPlugin} with the module loaded by `load` (the worker requires the built-in plugins,
+ * see `worker.ts`); the same errors.
+ */
+export async function loadDbPluginWith(
+  descriptor: Pick<PluginDescriptor, 'module' | 'exportName' | 'name'>,
+  load: (specifier: string) => Promise<unknown>,
 ): Promise<DbPlugin> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(descriptor.module)) as Record<string, unknown>;
+    mod = (await load(descriptor.module)) as Record<string, unknown>;
   } catch (err) {
     throw new PluginError(
       'STB_PLUGIN_NOT_FOUND',
