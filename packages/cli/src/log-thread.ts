@@ -54,7 +54,7 @@ export interface ExtractThreadData {
   port: MessagePort;
 }
 
-/** What the parse thread posts. */
+/** What the parse thread posts (and an extraction thread: its `batch`es, or an `error`). */
 export type LogThreadMessage =
   | {
       kind: 'batch';
@@ -190,10 +190,11 @@ class InputOrder {
 }
 
 /**
- * Starts `log-worker.ts` on a thread of its own and hands its batches out in order. JSON is an
- * exact carrier here: what crosses is what the trace writer writes as JSON. Errors of the parse
- * thread are rethrown as they were raised (`StbError` code, message, details); `signal` ends the
- * thread with `STB_ABORTED`. At most {@link IN_FLIGHT} batches are parsed ahead of the consumer.
+ * Starts `log-worker.ts` on a thread of its own (and `extractThreads` extraction threads, see
+ * {@link startThreads}) and hands its batches out in order ({@link InputOrder}). JSON is an
+ * exact carrier here: what crosses is what the trace writer writes as JSON. Errors of any of the
+ * threads are rethrown as they were raised (`StbError` code, message, details); `signal` ends
+ * them with `STB_ABORTED`. At most {@link IN_FLIGHT} batches are parsed ahead of the consumer.
  */
 export function parseOnThread(options: LogThreadOptions): LogThreadRun {
   let summary = emptyParseSummary();

@@ -8,7 +8,7 @@ import type { ParamValue } from '@stb/core';
  */
 
 /** Decimal digits of a non-negative safe integer. */
-export function digitCount(v: number): number {
+function digitCount(v: number): number {
   let d = 1;
   while (v >= 10) {
     v = Math.floor(v / 10);
