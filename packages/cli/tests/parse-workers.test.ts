@@ -1,6 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { writeTrace } from '@stb/core';
 import { logRecords } from '../src/inputs';
 import type { LogInputOptions } from '../src/inputs';
@@ -15,6 +22,30 @@ import { SAMPLES_DIR } from './helpers';
 const GEN = path.resolve(__dirname, '../../parser/tests/fixtures/generated');
 const sample = (dir: string, file: string): string =>
   path.join(SAMPLES_DIR, dir, file);
+
+// Two logs of the same 8 s: a real pgbench log's clients split by pid parity (written in beforeAll).
+const OVERLAP_DIR = path.join(
+  os.tmpdir(),
+  `stb-parse-workers-overlap-${process.pid}`,
+);
+const OVERLAP = ['even.log', 'odd.log'].map((f) => path.join(OVERLAP_DIR, f));
+function writeOverlap(): void {
+  const text = gunzipSync(
+    readFileSync(sample('pg-tpcb-simple-logduration', 'postgresql.log.gz')),
+  ).toString('utf8');
+  const parts: string[][] = [[], []];
+  let to = parts[0] as string[];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const pid = /^\S+ \S+ \S+ \[(\d+)\]/.exec(line)?.[1];
+    if (pid !== undefined) to = parts[Number(pid) % 2] as string[];
+    to.push(line);
+  }
+  mkdirSync(OVERLAP_DIR, { recursive: true });
+  parts.forEach((p, i) =>
+    writeFileSync(OVERLAP[i] as string, p.join('\n') + '\n'),
+  );
+}
 
 /** Every real log of the repository the CLI reads without options. */
 const LOGS: string[][] = [
@@ -45,13 +76,19 @@ const LOGS: string[][] = [
     sample('pg-tpcb-simple-logduration', 'postgresql.log.gz'),
     sample('pg-tpcb-prepared-logduration', 'postgresql.csv.gz'),
   ],
+  // Two logs of the same period: the merge interleaves them.
+  OVERLAP,
 ];
 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'stb-parse-workers-'));
+  writeOverlap();
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(OVERLAP_DIR, { recursive: true, force: true });
+});
 
 let n = 0;
 /** The trace file's bytes (header's `createdAt` blanked) and the summaries, or the error. */
@@ -95,6 +132,11 @@ describe('stb parse --workers: the same trace as one thread', () => {
     async (_name, files) => {
       const seq = await trace(files, {});
       expect(seq).toMatch(/"kind":"event"/);
+      if (files === OVERLAP)
+        // Both inputs' sessions, interleaved (the order itself is tested in the parser).
+        expect(seq.match(/"sessionId":"[01]:/g)?.slice(0, 200)).toEqual(
+          expect.arrayContaining(['"sessionId":"0:', '"sessionId":"1:']),
+        );
       // Events held encoded (what `stb parse` does for JSONL): batches cross packed.
       expect(await trace(files, { workers: 1, encodeEvents: true })).toBe(seq);
       // Two extraction threads besides the parse thread, one statement per hand-off: the main

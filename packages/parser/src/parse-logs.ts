@@ -19,6 +19,8 @@ import {
 import { builtinLogFormats } from './formats/builtin';
 import type { LogFormatContext } from './log-format';
 import { isLoggingControl } from './internal/logging-control';
+import { mergeByTime } from './internal/merge-files';
+import type { MergeInput } from './internal/merge-files';
 
 /** Progress of {@link parseLogs}, per input. */
 export interface ParseProgress {
@@ -290,6 +292,10 @@ interface ParseRunState {
   filters: ParseFilters;
   summary: ParseSummary;
   options: ParseLogsOptions;
+  /** Per-file summaries added to {@link summary} before the file is opened (several inputs). */
+  registered: (FileParseSummary | undefined)[];
+  /** Most events per batch (default {@link BATCH_EVENTS}). */
+  batchEvents?: number;
 }
 
 /** One file opened for parsing: its summary (already in the run's), its lines and its progress. */
@@ -298,6 +304,23 @@ interface OpenedFile {
   fs: FileParseSummary;
   lines: BatchedLines;
   progress: () => void;
+}
+
+function blankFileSummary(file: string, fileIndex: number): FileParseSummary {
+  return {
+    file,
+    fileIndex,
+    format: 'none',
+    confidence: 0,
+    dialect: undefined,
+    timeResolutionUs: undefined,
+    events: 0,
+    linesRead: 0,
+    bytesRead: 0,
+    skipped: {},
+    filtered: 0,
+    sessions: 0,
+  };
 }
 
 /** Opens one input (size for progress, decompression, line splitting) and adds its summary. */
@@ -316,21 +339,9 @@ async function openFile(
       totalBytes = undefined; // readLines raises the proper error
     }
   }
-  const fs: FileParseSummary = {
-    file,
-    fileIndex,
-    format: 'none',
-    confidence: 0,
-    dialect: undefined,
-    timeResolutionUs: undefined,
-    events: 0,
-    linesRead: 0,
-    bytesRead: 0,
-    skipped: {},
-    filtered: 0,
-    sessions: 0,
-  };
-  summary.files.push(fs);
+  const registered = run.registered[fileIndex];
+  const fs = registered ?? blankFileSummary(file, fileIndex);
+  if (registered === undefined) summary.files.push(fs);
   const progress = () => {
     const p: ParseProgress = {
       file,
@@ -511,6 +522,7 @@ async function* parseFile(
   const pluginOptions = parsePluginOptions(plugin, optionsFor(plugin, options));
   const ctx = formatContext(run, f, plugin);
   const keep = eventFilter(run, fs);
+  const batchEvents = run.batchEvents ?? BATCH_EVENTS;
   let batch: RawQueryEvent[] = [];
   try {
     if (plugin.parseBatches) {
@@ -522,7 +534,7 @@ async function* parseFile(
         for (const ev of evs) {
           if (!keep(ev)) continue;
           batch.push(ev);
-          if (batch.length >= BATCH_EVENTS) {
+          if (batch.length >= batchEvents) {
             yield batch;
             batch = [];
           }
@@ -532,7 +544,7 @@ async function* parseFile(
       for await (const ev of plugin.parse(lines, pluginOptions, ctx)) {
         if (!keep(ev)) continue;
         batch.push(ev);
-        if (batch.length >= BATCH_EVENTS) {
+        if (batch.length >= batchEvents) {
           yield batch;
           batch = [];
         }
@@ -550,6 +562,86 @@ async function* parseFile(
     summary.linesRead += fs.linesRead;
     progress();
   }
+}
+
+/** Adds what a file's parse counted in `from` (a run of its own) to `into`. */
+function foldSummary(
+  run: ParseRunState,
+  fs: FileParseSummary,
+  from: ParseSummary,
+): void {
+  const into = run.summary;
+  Object.assign(fs, from.files[0], { fileIndex: fs.fileIndex });
+  into.events += from.events;
+  into.linesRead += from.linesRead;
+  into.filtered += from.filtered;
+  into.sessions += from.sessions;
+  for (const [kind, n] of Object.entries(from.skipped))
+    addCount(into.skipped, kind, n);
+  for (const bad of from.invalid) {
+    if (into.invalid.length < run.maxCollected) into.invalid.push(bad);
+    else into.invalidDropped++;
+  }
+  into.invalidDropped += from.invalidDropped;
+  into.invalidLines += from.invalidLines;
+}
+
+/**
+ * Where an input enters the merge by time: the key of its first kept event, read on a run of its
+ * own (closed again; the input is opened anew when the merge reaches that key). An input with no
+ * kept event was read to its end: its counts are folded into the run's summary and it is not
+ * read again. Standard input cannot be read twice, so it is open from the start.
+ */
+async function mergeInput(
+  run: ParseRunState,
+  input: string,
+  fileIndex: number,
+): Promise<MergeInput | undefined> {
+  const fs = blankFileSummary(input === '-' ? STDIN_NAME : input, fileIndex);
+  run.summary.files.push(fs);
+  run.registered[fileIndex] = fs;
+  const open = () => parseFile(run, input, fileIndex);
+  if (input === '-') return { index: fileIndex, first: -Infinity, open };
+  const own: ParseRunState = {
+    ...run,
+    summary: emptyParseSummary(),
+    registered: [],
+    batchEvents: 1,
+  };
+  const head = parseFile(own, input, fileIndex);
+  try {
+    const r = await head.next();
+    const seen = own.summary.files[0];
+    if (seen) {
+      fs.format = seen.format;
+      fs.confidence = seen.confidence;
+      fs.dialect = seen.dialect;
+      fs.timeResolutionUs = seen.timeResolutionUs;
+    }
+    if (!r.done) {
+      const first = (r.value[0] as RawQueryEvent).startUs ?? -Infinity;
+      return { index: fileIndex, first, open };
+    }
+  } finally {
+    await head.return(undefined);
+  }
+  foldSummary(run, fs, own.summary);
+  return undefined;
+}
+
+/**
+ * Several inputs, merged by time ({@link mergeByTime}): sessions never span inputs (their ids are
+ * prefixed by the input's index), so each input is parsed alone, as it would be on its own.
+ */
+async function* parseMerged(
+  run: ParseRunState,
+): AsyncGenerator<RawQueryEvent[]> {
+  const inputs: MergeInput[] = [];
+  for (let i = 0; i < run.files.length; i++) {
+    const m = await mergeInput(run, run.files[i] as string, i);
+    if (m) inputs.push(m);
+  }
+  yield* mergeByTime(inputs, BATCH_EVENTS);
 }
 
 /** The summary of a parse that has read nothing yet. */
@@ -586,6 +678,7 @@ function parseRun(
     filters: options.filters ?? {},
     summary,
     options,
+    registered: [],
   };
   let started = false;
   const batches = (): AsyncIterator<RawQueryEvent[]> => {
@@ -605,8 +698,13 @@ function parseRun(
               summary.complete = true;
               return { done: true, value: undefined };
             }
-            cur = parseFile(run, files[i] as string, i);
-            i++;
+            if (files.length > 1) {
+              cur = parseMerged(run);
+              i = files.length;
+            } else {
+              cur = parseFile(run, files[i] as string, i);
+              i++;
+            }
           }
           const r = await cur.next();
           if (!r.done) return r;
@@ -642,9 +740,12 @@ export function parseLogBatches(
 /**
  * Parses one or more logs (paths, or `-` for stdin; gzip detected by content) into a stream of
  * {@link RawQueryEvent}s. Each input's format is detected from its first lines unless `format`
- * is given. Events of one input come in log order; inputs are read one after another. With
- * several inputs, session ids are prefixed with the input's index (`0:`, `1:`) so sessions of
- * different files never merge.
+ * is given. Events of one input come in log order. Several inputs are merged by time: each step
+ * takes the earliest next event of any input (`startUs`; an event without one keeps its input's
+ * last time; the lower input index on a tie), and an input is opened when the merge reaches its
+ * first event, so rotated logs are read one after another and logs of the same period together.
+ * Session ids are then prefixed with the input's index (`0:`, `1:`) so sessions of different
+ * files never merge.
  * @throws StbError `STB_PARSE_UNKNOWN_FORMAT`, `STB_PARSE_INVALID_LINE` (under `onInvalid:
  * 'throw'`), `STB_INPUT_NOT_FOUND`, `STB_GZIP_CORRUPT`, `STB_PARSE_LINE_TOO_LONG`, `STB_ABORTED`.
  * @example
