@@ -51,10 +51,14 @@ export function timed(cmd, args) {
   return { wall, cpu: u + s, rssMB: m / 1024, stdout: r.stdout };
 }
 
-/** `stb parse --json` of `file` (extra `args` after it), `taskset -c 0` when `pin`. */
+/**
+ * `stb parse --json` of `file` (a path, or several in an array; extra `args` after them),
+ * `taskset -c 0` when `pin`.
+ */
 export function stbRun(file, { pin = false, args: extra = [] } = {}) {
   const out = path.join(DIR, 'out.jsonl');
-  const args = [STB, 'parse', '--json', '-i', file, '-o', out, ...extra];
+  const inputs = Array.isArray(file) ? file : [file];
+  const args = [STB, 'parse', '--json', '-i', ...inputs, '-o', out, ...extra];
   const r = pin
     ? timed('taskset', ['-c', '0', process.execPath, ...args])
     : timed(process.execPath, args);
@@ -70,6 +74,25 @@ export const median = (xs) => {
 };
 export const r1 = (x) => Math.round(x * 10) / 10;
 export const r2 = (x) => Math.round(x * 100) / 100;
+
+const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
+
+/**
+ * $STB_PARSE_BENCH_DIR/pg-100m.log: the first 100 MiB of a 110 MB pgbench stderr log, made by
+ * make-pgbench-log.sh (private PostgreSQL, about 30 s) when missing. `log` reports progress.
+ */
+export function ensurePgLog(log) {
+  const file = path.join(DIR, 'pg-100m.log');
+  if (existsSync(file)) return file;
+  const made = path.join(DIR, 'made-110');
+  if (!existsSync(path.join(made, 'postgresql.log'))) {
+    log('making a 110 MB PostgreSQL log (pgbench, about 30 s)');
+    const r = spawnSync(MAKE_LOG, [made, '110'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('make-pgbench-log.sh failed');
+  }
+  cut(path.join(made, 'postgresql.log'), file, 100 * MiB);
+  return file;
+}
 
 /** Copies the first `bytes` of `src` to `dst`, cut after the last complete line. */
 export function cut(src, dst, bytes) {

@@ -12,7 +12,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildMysql, cut, median, r1, r2, stbRun } from './parse-bench-lib.mjs';
+import {
+  buildMysql,
+  cut,
+  ensurePgLog,
+  median,
+  r1,
+  r2,
+  stbRun,
+} from './parse-bench-lib.mjs';
 
 const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -21,19 +29,6 @@ const ROOT = path.resolve(
 const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
 const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
 const log = (m) => process.stderr.write(`[parse-throughput-workers] ${m}\n`);
-
-function ensureLog() {
-  const file = path.join(DIR, 'pg-100m.log');
-  if (existsSync(file)) return file;
-  const made = path.join(DIR, 'made-110');
-  if (!existsSync(path.join(made, 'postgresql.log'))) {
-    log('making a 110 MB PostgreSQL log (pgbench, about 30 s)');
-    const r = spawnSync(MAKE_LOG, [made, '110'], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('make-pgbench-log.sh failed');
-  }
-  cut(path.join(made, 'postgresql.log'), file, 100 * 1024 * 1024);
-  return file;
-}
 
 /** The other formats' 100 MiB logs: csvlog and jsonlog of the same pgbench run, MariaDB general. */
 async function otherLogs() {
@@ -85,7 +80,7 @@ async function spinControl() {
 
 async function main() {
   mkdirSync(DIR, { recursive: true });
-  const file = ensureLog();
+  const file = ensurePgLog(log);
   const rounds = Number(process.env.STB_PARSE_BENCH_ROUNDS ?? 3);
   const one = [];
   const two = [];

@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -176,4 +184,57 @@ describe('several inputs are merged by time', () => {
     ).rejects.toMatchObject({ code: 'STB_INPUT_NOT_FOUND' });
     expect(got).toHaveLength(0);
   });
+
+  // Open files are counted in /proc (Linux).
+  (existsSync('/proc/self/fd') ? it : it.skip)(
+    'leaving a merge early or aborting it closes every open input',
+    async () => {
+      const all = entries(LOG);
+      // Large enough that neither is read to its end (and closed) before the abort.
+      const a = file(
+        'abort-even.log',
+        join(all.filter((e) => e.pid % 2 === 0)).repeat(20),
+      );
+      const b = file(
+        'abort-odd.log',
+        join(all.filter((e) => e.pid % 2 === 1)).repeat(20),
+      );
+      const openLogs = () =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+          } catch {
+            return false;
+          }
+        }).length;
+      // Closing a file handle completes on a later turn of the event loop.
+      const settled = () => new Promise((r) => setTimeout(r, 50));
+      // Leaving the loop early (the iterator's return).
+      let open = 0;
+      let batches = 0;
+      for await (const _ of parseLogBatches([a, b])) {
+        open = Math.max(open, openLogs());
+        if (++batches === 2) break;
+      }
+      expect(open).toBe(2);
+      await settled();
+      expect(openLogs()).toBe(0);
+      // Aborting.
+      const ac = new AbortController();
+      const run = parseLogBatches([a, b], { signal: ac.signal });
+      open = 0;
+      batches = 0;
+      await expect(
+        (async () => {
+          for await (const _ of run) {
+            open = Math.max(open, openLogs());
+            if (++batches === 2) ac.abort();
+          }
+        })(),
+      ).rejects.toMatchObject({ code: 'STB_ABORTED' });
+      expect(open).toBe(2);
+      await settled();
+      expect(openLogs()).toBe(0);
+    },
+  );
 });
