@@ -2,8 +2,8 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // `src/cli.ts` is the `stb` binary (dist/cli.js, ESM, shebang kept by tsup).
-  // `src/log-worker.ts` is the parse thread of `stb parse --workers` (dist/log-worker.js),
-  // `src/extract-worker.ts` an extraction thread of `--workers 2` and more.
+  // `src/log-worker.ts` is the parse thread of `stb parse --workers` (run as dist/log-worker.cjs),
+  // `src/extract-worker.ts` an extraction thread of `--workers 2` and more (dist/extract-worker.cjs).
   entry: [
     'src/index.ts',
     'src/cli.ts',

@@ -16,8 +16,8 @@ import { SAMPLES_DIR } from './helpers';
 // `stb parse --workers` (issue 19): the logs are parsed and extracted on a thread of their own and
 // the main thread assembles the trace. Whatever the hand-off, the trace must be the one-thread
 // trace byte for byte (templates, ids, session order, transaction indexes), with the same counts.
-// The parse thread is the built `dist/log-worker.js`, the extraction threads of `--workers 2` and
-// more `dist/extract-worker.js`: build the CLI first.
+// The parse thread is the built `dist/log-worker.cjs`, the extraction threads of `--workers 2` and
+// more `dist/extract-worker.cjs`: build the CLI first.
 
 const GEN = path.resolve(__dirname, '../../parser/tests/fixtures/generated');
 const sample = (dir: string, file: string): string =>
