@@ -5,15 +5,17 @@
  * the stragglers to a min-heap; the two are merged on the way out.
  */
 export class ReorderBuffer<T> {
-  // FIFO run of items whose keys never decrease
-  #runKeys: number[] = [];
-  #runItems: T[] = [];
+  // FIFO run of items whose keys never decrease: a ring (keys and arrival numbers in typed
+  // arrays), grown by doubling, so a push writes three slots and allocates nothing.
+  #runKeys = new Float64Array(1024);
+  #runSeqs = new Float64Array(1024);
+  #runItems: (T | undefined)[] = new Array<T | undefined>(1024);
   #runHead = 0;
+  #runLength = 0;
   // min-heap on (key, seq) for items that arrived out of order
   readonly #keys: number[] = [];
   readonly #seqs: number[] = [];
   readonly #items: T[] = [];
-  #runSeqs: number[] = [];
   #seq = 0;
   #maxKey = Number.NEGATIVE_INFINITY;
   /** Items released early because the buffer was full. */
@@ -25,7 +27,7 @@ export class ReorderBuffer<T> {
   ) {}
 
   get size(): number {
-    return this.#runKeys.length - this.#runHead + this.#items.length;
+    return this.#runLength + this.#items.length;
   }
 
   #less(a: number, b: number): boolean {
@@ -54,9 +56,12 @@ export class ReorderBuffer<T> {
     const seq = this.#seq++;
     if (key >= this.#maxKey) {
       this.#maxKey = key;
-      this.#runKeys.push(key);
-      this.#runSeqs.push(seq);
-      this.#runItems.push(item);
+      if (this.#runLength === this.#runKeys.length) this.#growRun();
+      const at = (this.#runHead + this.#runLength) & (this.#runKeys.length - 1);
+      this.#runKeys[at] = key;
+      this.#runSeqs[at] = seq;
+      this.#runItems[at] = item;
+      this.#runLength++;
       return;
     }
     let i = this.#items.length;
@@ -93,21 +98,37 @@ export class ReorderBuffer<T> {
     return top;
   }
 
-  #popRun(): T {
-    const h = this.#runHead++;
-    const item = this.#runItems[h] as T;
-    if (this.#runHead >= 4096 && this.#runHead * 2 >= this.#runKeys.length) {
-      this.#runKeys = this.#runKeys.slice(this.#runHead);
-      this.#runSeqs = this.#runSeqs.slice(this.#runHead);
-      this.#runItems = this.#runItems.slice(this.#runHead);
-      this.#runHead = 0;
+  /** Doubles the run's ring, its items in order from slot 0. */
+  #growRun(): void {
+    const n = this.#runKeys.length;
+    const h = this.#runHead;
+    const keys = new Float64Array(n * 2);
+    const seqs = new Float64Array(n * 2);
+    const items = new Array<T | undefined>(n * 2);
+    for (let i = 0; i < n; i++) {
+      const from = (h + i) & (n - 1);
+      keys[i] = this.#runKeys[from] as number;
+      seqs[i] = this.#runSeqs[from] as number;
+      items[i] = this.#runItems[from];
     }
+    this.#runKeys = keys;
+    this.#runSeqs = seqs;
+    this.#runItems = items;
+    this.#runHead = 0;
+  }
+
+  #popRun(): T {
+    const h = this.#runHead;
+    const item = this.#runItems[h] as T;
+    this.#runItems[h] = undefined;
+    this.#runHead = (h + 1) & (this.#runKeys.length - 1);
+    this.#runLength--;
     return item;
   }
 
   /** The next ready item (any item when `all`), in key order; undefined when none is ready. */
   pop(all = false): T | undefined {
-    const hasRun = this.#runHead < this.#runKeys.length;
+    const hasRun = this.#runLength > 0;
     const hasHeap = this.#items.length > 0;
     if (!hasRun && !hasHeap) return undefined;
     let fromRun: boolean;
