@@ -260,8 +260,9 @@ export async function logRecords(
   const { run, raw: rawSummary, dialect } = await extractedLog(files, options);
   const raw = { summary: rawSummary };
   const header = (): TraceHeader => {
-    // Formats are known once each file's first lines were read; files not reached yet are
-    // detected later, so list the ones known now.
+    // Formats are known once each file's first lines were read: with several inputs, before the
+    // first event (the merge by time reads every input's head first; stdin is read from the
+    // start).
     const s = raw.summary();
     const resolutions = s.files
       .map((f) => f.timeResolutionUs)
