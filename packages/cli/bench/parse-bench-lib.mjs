@@ -78,19 +78,20 @@ export const r2 = (x) => Math.round(x * 100) / 100;
 const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
 
 /**
- * $STB_PARSE_BENCH_DIR/pg-100m.log: the first 100 MiB of a 110 MB pgbench stderr log, made by
- * make-pgbench-log.sh (private PostgreSQL, about 30 s) when missing. `log` reports progress.
+ * $STB_PARSE_BENCH_DIR/pg-100m.<ext> (`log`: stderr, `csv`, `json`): the first 100 MiB of one
+ * 110 MB pgbench run's log of that destination, made by make-pgbench-log.sh (private PostgreSQL,
+ * about 30 s) when missing. `log` reports progress.
  */
-export function ensurePgLog(log) {
-  const file = path.join(DIR, 'pg-100m.log');
+export function ensurePgLog(log, ext = 'log') {
+  const file = path.join(DIR, `pg-100m.${ext}`);
   if (existsSync(file)) return file;
   const made = path.join(DIR, 'made-110');
-  if (!existsSync(path.join(made, 'postgresql.log'))) {
+  if (!existsSync(path.join(made, `postgresql.${ext}`))) {
     log('making a 110 MB PostgreSQL log (pgbench, about 30 s)');
     const r = spawnSync(MAKE_LOG, [made, '110'], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('make-pgbench-log.sh failed');
   }
-  cut(path.join(made, 'postgresql.log'), file, 100 * MiB);
+  cut(path.join(made, `postgresql.${ext}`), file, 100 * MiB);
   return file;
 }
 

@@ -6,15 +6,12 @@
 // formats); when missing, a 110 MB pgbench log is made for it
 // (packages/parser/bench/make-pgbench-log.sh, private PostgreSQL, about 30 s). Never committed.
 // Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   buildMysql,
-  cut,
   ensurePgLog,
   median,
   r1,
@@ -22,35 +19,18 @@ import {
   stbRun,
 } from './parse-bench-lib.mjs';
 
-const ROOT = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../..',
-);
-const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
 const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
 const log = (m) => process.stderr.write(`[parse-throughput-workers] ${m}\n`);
 
 /** The other formats' 100 MiB logs: csvlog and jsonlog of the same pgbench run, MariaDB general. */
 async function otherLogs() {
-  const made = path.join(DIR, 'made-110');
-  const files = {
-    'pg-csvlog-100m': path.join(DIR, 'pg-100m.csv'),
-    'pg-jsonlog-100m': path.join(DIR, 'pg-100m.json'),
-    'mysql-general-100m': path.join(DIR, 'mysql-100m.log'),
+  const mysql = path.join(DIR, 'mysql-100m.log');
+  await buildMysql(mysql, 100 * 1024 * 1024);
+  return {
+    'pg-csvlog-100m': ensurePgLog(log, 'csv'),
+    'pg-jsonlog-100m': ensurePgLog(log, 'json'),
+    'mysql-general-100m': mysql,
   };
-  for (const [name, ext] of [
-    ['pg-csvlog-100m', 'csv'],
-    ['pg-jsonlog-100m', 'json'],
-  ])
-    if (!existsSync(files[name])) {
-      if (!existsSync(path.join(made, `postgresql.${ext}`))) {
-        const r = spawnSync(MAKE_LOG, [made, '110'], { stdio: 'inherit' });
-        if (r.status !== 0) throw new Error('make-pgbench-log.sh failed');
-      }
-      cut(path.join(made, `postgresql.${ext}`), files[name], 100 * 1024 * 1024);
-    }
-  await buildMysql(files['mysql-general-100m'], 100 * 1024 * 1024);
-  return files;
 }
 
 const SPIN = 'let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7;';

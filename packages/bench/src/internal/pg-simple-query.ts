@@ -91,19 +91,14 @@ export function encodeSimpleQuery(
   o += (parts[0] as Buffer).copy(b, o);
   for (let k = 0; k < n; k++) {
     const v = (params[slots[k] as number] as { v: number }).v;
-    if (v < 0) {
-      // `a-$1` with -5 must not become the comment `a--5` (as renderSqlTemplate writes it)
-      if (afterOperator[k] === true) {
-        const before = o > 5 ? b[o - 1] : -1;
-        if (before !== 32 && before !== 40) b[o++] = 32;
-      }
-      o += safeIntLength(v);
-      writeSafeIntBefore(b, o, v);
-    } else {
-      // `-0` comes out as `0`, as String(-0)
-      o += digitCount(v);
-      writeSafeIntBefore(b, o, v);
+    // `a-$1` with -5 must not become the comment `a--5` (as renderSqlTemplate writes it)
+    if (v < 0 && afterOperator[k] === true) {
+      const before = o > 5 ? b[o - 1] : -1;
+      if (before !== 32 && before !== 40) b[o++] = 32;
     }
+    // `-0` is not below 0: it comes out as `0`, as String(-0)
+    o += safeIntLength(v);
+    writeSafeIntBefore(b, o, v);
     o += (parts[k + 1] as Buffer).copy(b, o);
   }
   b[o++] = 0;
