@@ -23,10 +23,10 @@ setFlagsFromString('--heap-growing-percent=30');
 // generation once they survived young-generation collections at a high rate ("allocation-site
 // pretenuring"), and here it did not go back. Early in `stb parse`, three sites' objects survived
 // at 100 % (1 446 of 1 446, `--trace-pretenuring`) and were tenured for the rest of the run, so
-// their objects died old and paid for mark-compact collections (by a sampling heap profile, most
-// of what died old was the parser's per-statement records). Without pretenuring, a 100 MiB
-// pgbench log on one pinned core takes 4.7–5.0 s instead of 5.9–6.4 s, with the same output and
-// peak RSS; `learn` on 50 MiB 7.3 s instead of 7.9–8.4 s; `generate` and `validate` unchanged
+// their objects died old and paid for mark-compact collections (by a sampling heap profile, the
+// largest share of what died old was the parser's per-statement records). Without pretenuring, a
+// 100 MiB pgbench log on one pinned core takes 4.7–5.0 s instead of 5.9–6.4 s, with the same output
+// and peak RSS; `learn` on 50 MiB 7.3 s instead of 7.9–8.4 s; `generate` and `validate` unchanged
 // (issue 19). Read at every decision, so it applies when set here, and in every worker thread.
 setFlagsFromString('--no-allocation-site-pretenuring');
 

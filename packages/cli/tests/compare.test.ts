@@ -173,10 +173,10 @@ async function runPair(
 }
 
 describe('stb compare on PostgreSQL', () => {
-  // Statistical judgements of two real runs on a shared 2-core machine: run alone, each of these
-  // passed 30 of 30 (docs/comparing-runs.md), but beside the rest of the suite one failed in 3 Dec
-  // CI (a template with no change called faster). A second and third attempt, each with two new runs,
-  // tell a rare coincidence of load from a wrong verdict, which fails all three.
+  // Statistical judgements of two real runs on a shared 2-core machine: run alone, the two timing
+  // tests passed 30 of 30 (docs/comparing-runs.md), but beside the rest of the suite one failed in
+  // 3 Dec CI (a template with no change called faster). A second and third attempt, each with two
+  // new runs, tell a rare coincidence of load from a wrong verdict, which fails all three.
   jest.retryTimes(2, { logErrorsBeforeRetry: true });
   // short: 1 000 executions per template, run to the end (the rows test counts them); long:
   // 24 000 per template, ~4× the most a run got through in 4.5 s (`bench` checks it stopped)
