@@ -688,33 +688,23 @@ function parseRun(
         '[stb] [parser] A parse run can be iterated only once. Call `parseLogs` again.',
       );
     started = true;
-    let i = 0;
+    // one input is parsed as it comes; several are merged by time
     let cur: AsyncGenerator<RawQueryEvent[]> | undefined;
+    if (files.length > 1) cur = parseMerged(run);
+    else if (files.length === 1) cur = parseFile(run, files[0] as string, 0);
     return {
       next: async () => {
-        for (;;) {
-          if (!cur) {
-            if (i >= files.length) {
-              summary.complete = true;
-              return { done: true, value: undefined };
-            }
-            if (files.length > 1) {
-              cur = parseMerged(run);
-              i = files.length;
-            } else {
-              cur = parseFile(run, files[i] as string, i);
-              i++;
-            }
-          }
+        if (cur !== undefined) {
           const r = await cur.next();
           if (!r.done) return r;
           cur = undefined;
         }
+        summary.complete = true;
+        return { done: true, value: undefined };
       },
       return: async () => {
         await cur?.return(undefined);
         cur = undefined;
-        i = files.length;
         return { done: true, value: undefined };
       },
     };

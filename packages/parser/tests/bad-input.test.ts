@@ -1,18 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isStbError } from '@stb/core';
 import { detectLogFormat, parseLogs } from '../src/index';
-import { SAMPLES, parseAll } from './helpers';
+import { SAMPLES, parseAll, scratchDir } from './helpers';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'stb-parser-bad-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, data: string | Buffer) => {
-  const f = path.join(dir, name);
-  writeFileSync(f, data);
-  return f;
-};
+const { dir, file } = scratchDir('stb-parser-bad-');
 
 async function failure(
   p: Promise<unknown>,

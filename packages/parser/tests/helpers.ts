@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { RawQueryEvent } from '@stb/core';
 import { parseLogs } from '../src/index';
@@ -5,6 +7,24 @@ import type { ParseLogsOptions, ParseSummary } from '../src/index';
 
 export const SAMPLES = path.resolve(__dirname, '../../../fixtures/samples');
 export const GENERATED = path.resolve(__dirname, 'fixtures/generated');
+
+/**
+ * A scratch directory for one test file, removed after its tests (call at the file's top level),
+ * and `file(name, data)`, which writes a file there and returns its path.
+ */
+export function scratchDir(prefix: string): {
+  dir: string;
+  file: (name: string, data: string | Buffer) => string;
+} {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, data: string | Buffer): string => {
+    const f = path.join(dir, name);
+    writeFileSync(f, data);
+    return f;
+  };
+  return { dir, file };
+}
 
 const cache = new Map<
   string,

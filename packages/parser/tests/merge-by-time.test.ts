@@ -1,26 +1,11 @@
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { RawQueryEvent } from '@stb/core';
 import { parseLogBatches } from '../src/index';
-import { SAMPLES, parseAll } from './helpers';
+import { SAMPLES, parseAll, scratchDir } from './helpers';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'stb-parser-merge-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, data: string) => {
-  const f = path.join(dir, name);
-  writeFileSync(f, data);
-  return f;
-};
+const { dir, file } = scratchDir('stb-parser-merge-');
 
 // A real pgbench log (4 clients at once, 8 s): every line with its continuation lines.
 const LOG = gunzipSync(
