@@ -7,18 +7,15 @@
  * Ctrl-C during start-up is an orderly interruption (exit 130, one `[stb]` line), not a kill.
  */
 import { setFlagsFromString } from 'node:v8';
+import { limitHeapGrowing } from './heap-growing';
 
 // libpg-query's WebAssembly module is large: V8's optimising tier recompiles it in background
 // threads after start-up, about 1 s of CPU and 75 MB of RSS per process (measured on `stb parse`,
 // issue 19), for code that only runs on a statement shape not seen before. The baseline compiler
 // is enough for that; set before any module is compiled.
 setFlagsFromString('--liftoff-only');
-// V8 lets the old generation grow to several times what survived the last full collection before
-// collecting again. `stb parse` holds its reorder window (up to 100 000 events, ~30 MB) long enough
-// for the events to be promoted and then die old, so its heap sat at 4× the live data (peak RSS
-// 350–450 MB on pgbench logs, issue 19). Growing by 30 % keeps the peak near the live size
-// (~230 MB) for a few per cent more GC time. Read at every collection, so it applies when set here.
-setFlagsFromString('--heap-growing-percent=30');
+// The heap's growing factor (see heap-growing.ts); read at every collection.
+limitHeapGrowing();
 // V8 allocates the objects of an allocation site (an object literal, say) straight into the old
 // generation once they survived young-generation collections at a high rate ("allocation-site
 // pretenuring"), and here it did not go back. Early in `stb parse`, three sites' objects survived

@@ -22,6 +22,7 @@ import type {
 } from '@stb/core';
 import { assembleTraceBatches, extractTraceBatches } from '@stb/extractor';
 import type { ExtractBatchRun, ExtractSummary } from '@stb/extractor';
+import { relaxHeapGrowing } from './heap-growing';
 import { parseOnThread } from './log-thread';
 import {
   explainNoStatements,
@@ -196,6 +197,15 @@ async function extractedLog(
     onInvalid: 'collect' as const,
   };
   if ((options.workers ?? 0) > 0) {
+    const pack = options.encodeEvents === true;
+    // Threads beyond the parse thread extract (packed hand-offs only), at most one per core
+    // (two at least): each holds an isolate and an extractor.
+    const extractThreads = Math.min(
+      Math.max(0, (options.workers ?? 0) - 1),
+      Math.max(2, availableParallelism()),
+    );
+    // This thread then only orders and writes packed bytes (see heap-growing.ts).
+    if (pack && extractThreads > 0) relaxHeapGrowing();
     const thread = parseOnThread({
       inputs: [...files],
       parse,
@@ -203,13 +213,8 @@ async function extractedLog(
       from: options.from,
       handOffEvents: options.handOffEvents,
       // Events held encoded: extracted batches can cross as bodies and numbers.
-      pack: options.encodeEvents === true,
-      // Threads beyond the parse thread extract (packed hand-offs only), at most one per core
-      // (two at least): each holds an isolate and an extractor.
-      extractThreads: Math.min(
-        Math.max(0, (options.workers ?? 0) - 1),
-        Math.max(2, availableParallelism()),
-      ),
+      pack,
+      extractThreads,
       onProgress,
       signal: options.signal,
     });
