@@ -78,6 +78,21 @@ export const r2 = (x) => Math.round(x * 100) / 100;
 const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
 
 /**
+ * $STB_PARSE_BENCH_DIR/made: the logs (postgresql.log, .csv, .json) of one 1.1 GB pgbench run,
+ * made by make-pgbench-log.sh (private PostgreSQL, a few minutes) when missing. `log` reports
+ * progress.
+ */
+export function ensureMade1g(log) {
+  const made = path.join(DIR, 'made');
+  if (!existsSync(path.join(made, 'postgresql.log'))) {
+    log('making the PostgreSQL logs (pgbench, a few minutes)');
+    const r = spawnSync(MAKE_LOG, [made, '1100'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('make-pgbench-log.sh failed');
+  }
+  return made;
+}
+
+/**
  * $STB_PARSE_BENCH_DIR/pg-100m.<ext> (`log`: stderr, `csv`, `json`): the first 100 MiB of one
  * 110 MB pgbench run's log of that destination, made by make-pgbench-log.sh (private PostgreSQL,
  * about 30 s) when missing. `log` reports progress.

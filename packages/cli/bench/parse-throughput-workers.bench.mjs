@@ -5,13 +5,18 @@
 // $STB_PARSE_BENCH_DIR/pg-100m.log (and pg-100m.csv, pg-100m.json, mysql-100m.log for the other
 // formats); when missing, a 110 MB pgbench log is made for it
 // (packages/parser/bench/make-pgbench-log.sh, private PostgreSQL, about 30 s). Never committed.
-// Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3).
+// Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3); STB_PARSE_BENCH_WORKERS_1G=1 also
+// runs the 1 GiB stderr log of the parse-throughput bench ($STB_PARSE_BENCH_DIR/pg-1g.log, made
+// when missing: a few minutes), one thread pinned against --workers 2, where the threads'
+// start-up is a smaller share (about 15 minutes more).
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
   buildMysql,
+  cut,
+  ensureMade1g,
   ensurePgLog,
   median,
   r1,
@@ -91,6 +96,24 @@ async function main() {
         `${name}: --workers 2 wrote another number of statements`,
       );
     others.push([name, pin, w2]);
+  }
+  // The 1 GiB stderr log (STB_PARSE_BENCH_WORKERS_1G=1): one thread pinned against --workers 2.
+  let big;
+  if (process.env.STB_PARSE_BENCH_WORKERS_1G === '1') {
+    const f = path.join(DIR, 'pg-1g.log');
+    cut(path.join(ensureMade1g(log), 'postgresql.log'), f, 1024 * 1024 * 1024);
+    const pin = [];
+    const w2 = [];
+    for (let i = 0; i < rounds; i++) {
+      log(`pg-stderr-1g round ${i + 1}/${rounds}: pinned, then --workers 2`);
+      pin.push(stbRun(f, { pin: true }));
+      w2.push(stbRun(f, { args: ['--workers', '2'] }));
+    }
+    if (w2.some((r) => r.statements !== pin[0].statements))
+      throw new Error(
+        'pg-stderr-1g: --workers 2 wrote another number of statements',
+      );
+    big = { pin, w2, statements: pin[0].statements };
   }
   const control = await spinControl();
   const statements = one[0].statements;
@@ -185,6 +208,46 @@ async function main() {
       value: r2(o.w2 / o.pinned),
       unit: 'ratio',
     })),
+    ...(big === undefined
+      ? []
+      : (() => {
+          const rate = (runs) =>
+            big.statements / median(runs.map((r) => r.wall));
+          const cpu = (runs) => median(runs.map((r) => r.cpu));
+          return [
+            {
+              metric:
+                'pg-stderr-1g: --workers 0 statements/s pinned to one core',
+              value: Math.round(rate(big.pin)),
+              unit: 'statements/s',
+              target: '≥ 150 000',
+            },
+            {
+              metric:
+                'pg-stderr-1g: --workers 2 statements/s (3 threads, 2 cores)',
+              value: Math.round(rate(big.w2)),
+              unit: 'statements/s',
+            },
+            {
+              metric:
+                'pg-stderr-1g: --workers 2 ÷ --workers 0 pinned to one core (statements/s)',
+              value: r2(rate(big.w2) / rate(big.pin)),
+              unit: 'ratio',
+              target: '≥ 1.6',
+            },
+            {
+              metric:
+                'pg-stderr-1g: CPU s --workers 2 ÷ --workers 0 pinned (medians)',
+              value: r2(cpu(big.w2) / cpu(big.pin)),
+              unit: 'ratio',
+            },
+            {
+              metric: 'pg-stderr-1g: --workers 2 peak RSS',
+              value: r1(Math.max(...big.w2.map((r) => r.rssMB))),
+              unit: 'MB',
+            },
+          ];
+        })()),
     {
       metric:
         'control: wall of a CPU spin on 2 threads ÷ on 1 (1 = two free cores)',
@@ -200,7 +263,7 @@ async function main() {
         'flock /work/wt/bench.lock npm run bench -- parse-throughput-workers',
       rows,
       table,
-      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes): ${rounds} rounds, medians, in that order in every round. Other formats (second table): csvlog and jsonlog of the same pgbench run and a MariaDB general log (the mariadb-sysbench-text sample repeated), 100 MiB each, one thread pinned to one core against \`--workers 2\`, ${rounds} alternating rounds, medians; the CPU ratio is \`--workers 2\` ÷ pinned. The 250 MB peak-RSS target is the default one-thread run's (parse-throughput bench); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure.`,
+      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes): ${rounds} rounds, medians, in that order in every round. Other formats (second table): csvlog and jsonlog of the same pgbench run and a MariaDB general log (the mariadb-sysbench-text sample repeated), 100 MiB each, one thread pinned to one core against \`--workers 2\`, ${rounds} alternating rounds, medians; the CPU ratio is \`--workers 2\` ÷ pinned. ${big === undefined ? 'The 1 GiB log was not run (STB_PARSE_BENCH_WORKERS_1G=1 runs it). ' : `The 1 GiB rows: the first 1 GiB of the parse-throughput bench's pgbench stderr log, ${big.statements} statements, one thread pinned against \`--workers 2\`, ${rounds} alternating rounds, medians. `}The 250 MB peak-RSS target is the default one-thread run's (parse-throughput bench); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure.`,
     })}\n`,
   );
 }

@@ -10,13 +10,13 @@
 // pgBadger on the 100 MiB stderr log); STB_PARSE_BENCH_PGBADGER_1G=1 also runs pgBadger on the
 // 1 GiB log (about 10 minutes per round on an idle core, far more on the shared machine).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   buildMysql,
   cut,
+  ensureMade1g,
   median,
   r1,
   r2,
@@ -24,11 +24,6 @@ import {
   timed,
 } from './parse-bench-lib.mjs';
 
-const ROOT = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../..',
-);
-const MAKE_LOG = path.join(ROOT, 'packages/parser/bench/make-pgbench-log.sh');
 const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
 const MiB = 1024 * 1024;
 const PG_PREFIX = '%m [%p] %q%u@%d ';
@@ -65,12 +60,7 @@ function pgbadgerRun(file, format) {
 async function main() {
   mkdirSync(DIR, { recursive: true });
   ensurePgbadger();
-  const made = path.join(DIR, 'made');
-  if (!existsSync(path.join(made, 'postgresql.log'))) {
-    log('making the PostgreSQL logs (pgbench, a few minutes)');
-    const r = spawnSync(MAKE_LOG, [made, '1100'], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('make-pgbench-log.sh failed');
-  }
+  const made = ensureMade1g(log);
   const files = {
     'pg-stderr-1g': path.join(DIR, 'pg-1g.log'),
     'pg-stderr-100m': path.join(DIR, 'pg-100m.log'),
