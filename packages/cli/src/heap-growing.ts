@@ -22,9 +22,12 @@ export function limitHeapGrowing(): void {
  * outside it. There the 30 % limit counted the bytes arriving from the threads and made the main
  * thread mark the whole heap every 80 ms or so (38 full collections on the 100 MiB pgbench log
  * against 3 with V8's factor). Five alternating rounds on that log: 5.42–5.74 s against
- * 5.84–6.06 s in four, 6.73 against 6.33 s in one; CPU (user + system) 6 % lower; the same peak RSS (272–277
- * against 274–281 MB). With `--workers 1` the main thread extracts, and its peak RSS grew
- * (244–263 against 231–234 MB): there the limit stays. Every thread reads the flag.
+ * 5.84–6.06 s in four, 6.73 against 6.33 s in one; CPU (user + system) 6 % lower; the same peak
+ * RSS (272–277 against 274–281 MB). On the 1 GiB log: 28.2 and 29.0 s against 31.4 and 30.8 s, CPU
+ * 10 % lower, peak RSS 311–314 against 287–291 MB. A 100 % factor sat between the two (1 GiB:
+ * 27.8 s twice, 289–299 MB; 100 MiB: 4.45–4.74 s against 4.26–4.36 s with V8's and 4.74–4.78 s
+ * with 30 %). With `--workers 1` the main thread extracts, and its peak RSS grew (244–263 against
+ * 231–234 MB): there the limit stays. Every thread reads the flag.
  */
 export function relaxHeapGrowing(): void {
   if (set) setFlagsFromString('--heap-growing-percent=0');
