@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { writeTrace } from '@stb/core';
 import { logRecords } from '../src/inputs';
 import type { LogInputOptions } from '../src/inputs';
-import { SAMPLES_DIR } from './helpers';
+import { runStb, SAMPLES_DIR } from './helpers';
 
 // `stb parse --workers` (issue 19): the logs are parsed and extracted on a thread of their own and
 // the main thread assembles the trace. Whatever the hand-off, the trace must be the one-thread
@@ -169,4 +169,40 @@ describe('stb parse --workers: the same trace as one thread', () => {
     expect(await trace(files, { workers: 1 })).toBe(seq);
     expect(await trace(files, { workers: 3, encodeEvents: true })).toBe(seq);
   });
+});
+
+describe('the stb binary with --workers', () => {
+  // The binary gives the heap's growing factor back to V8 at run time for --workers 2 and more
+  // (heap-growing.ts), after it was set at start: the process must run to its end and write the
+  // one-thread trace (the header's createdAt aside).
+  it('writes the one-thread trace with --workers 0, 1 and 2', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stb-parse-workers-bin-'));
+    try {
+      const log = sample('pg-tpcb-simple-logstatement', 'postgresql.log.gz');
+      const run = async (w: number): Promise<string> => {
+        const out = path.join(dir, `w${w}.jsonl`);
+        const r = await runStb([
+          'parse',
+          '-i',
+          log,
+          '-o',
+          out,
+          '-w',
+          String(w),
+          '--quiet',
+        ]);
+        expect({ code: r.code, stderr: r.stderr }).toEqual({
+          code: 0,
+          stderr: '',
+        });
+        return readFileSync(out, 'utf8').split('\n').slice(1).join('\n');
+      };
+      const seq = await run(0);
+      expect(seq.split('\n').length).toBeGreaterThan(8_000);
+      expect(await run(1)).toBe(seq);
+      expect(await run(2)).toBe(seq);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
