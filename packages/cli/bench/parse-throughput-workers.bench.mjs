@@ -8,7 +8,7 @@
 // Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3); STB_PARSE_BENCH_WORKERS_1G=1 also
 // runs the 1 GiB stderr log of the parse-throughput bench ($STB_PARSE_BENCH_DIR/pg-1g.log, made
 // when missing: a few minutes), one thread pinned against --workers 2, where the threads'
-// start-up is a smaller share (about 15 minutes more).
+// start-up is a smaller share (about 4 minutes more, and about 10 to make the log when missing).
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,6 +63,59 @@ async function spinControl() {
   return (await wall(2)) / (await wall(1));
 }
 
+/**
+ * `file` parsed by one thread pinned to one core and by `--workers 2`, alternating, `rounds`
+ * times each; both must write the same number of statements.
+ */
+function pinnedAgainstW2(name, file, rounds) {
+  const pin = [];
+  const w2 = [];
+  for (let i = 0; i < rounds; i++) {
+    log(`${name} round ${i + 1}/${rounds}: pinned, then --workers 2`);
+    pin.push(stbRun(file, { pin: true }));
+    w2.push(stbRun(file, { args: ['--workers', '2'] }));
+  }
+  if (w2.some((r) => r.statements !== pin[0].statements))
+    throw new Error(`${name}: --workers 2 wrote another number of statements`);
+  return { pin, w2, statements: pin[0].statements };
+}
+
+/** The 1 GiB log's rows (see {@link pinnedAgainstW2}). */
+function bigRows(big) {
+  const rate = (runs) => big.statements / median(runs.map((r) => r.wall));
+  const cpu = (runs) => median(runs.map((r) => r.cpu));
+  return [
+    {
+      metric: 'pg-stderr-1g: --workers 0 statements/s pinned to one core',
+      value: Math.round(rate(big.pin)),
+      unit: 'statements/s',
+      target: '≥ 150 000',
+    },
+    {
+      metric: 'pg-stderr-1g: --workers 2 statements/s (3 threads, 2 cores)',
+      value: Math.round(rate(big.w2)),
+      unit: 'statements/s',
+    },
+    {
+      metric:
+        'pg-stderr-1g: --workers 2 ÷ --workers 0 pinned to one core (statements/s)',
+      value: r2(rate(big.w2) / rate(big.pin)),
+      unit: 'ratio',
+      target: '≥ 1.6',
+    },
+    {
+      metric: 'pg-stderr-1g: CPU s --workers 2 ÷ --workers 0 pinned (medians)',
+      value: r2(cpu(big.w2) / cpu(big.pin)),
+      unit: 'ratio',
+    },
+    {
+      metric: 'pg-stderr-1g: --workers 2 peak RSS',
+      value: r1(Math.max(...big.w2.map((r) => r.rssMB))),
+      unit: 'MB',
+    },
+  ];
+}
+
 async function main() {
   mkdirSync(DIR, { recursive: true });
   const file = ensurePgLog(log);
@@ -84,17 +137,7 @@ async function main() {
   // The other formats: one thread pinned to one core against --workers 2, alternating.
   const others = [];
   for (const [name, f] of Object.entries(await otherLogs())) {
-    const pin = [];
-    const w2 = [];
-    for (let i = 0; i < rounds; i++) {
-      log(`${name} round ${i + 1}/${rounds}: pinned, then --workers 2`);
-      pin.push(stbRun(f, { pin: true }));
-      w2.push(stbRun(f, { args: ['--workers', '2'] }));
-    }
-    if (w2.some((r) => r.statements !== pin[0].statements))
-      throw new Error(
-        `${name}: --workers 2 wrote another number of statements`,
-      );
+    const { pin, w2 } = pinnedAgainstW2(name, f, rounds);
     others.push([name, pin, w2]);
   }
   // The 1 GiB stderr log (STB_PARSE_BENCH_WORKERS_1G=1): one thread pinned against --workers 2.
@@ -102,18 +145,7 @@ async function main() {
   if (process.env.STB_PARSE_BENCH_WORKERS_1G === '1') {
     const f = path.join(DIR, 'pg-1g.log');
     cut(path.join(ensureMade1g(log), 'postgresql.log'), f, 1024 * 1024 * 1024);
-    const pin = [];
-    const w2 = [];
-    for (let i = 0; i < rounds; i++) {
-      log(`pg-stderr-1g round ${i + 1}/${rounds}: pinned, then --workers 2`);
-      pin.push(stbRun(f, { pin: true }));
-      w2.push(stbRun(f, { args: ['--workers', '2'] }));
-    }
-    if (w2.some((r) => r.statements !== pin[0].statements))
-      throw new Error(
-        'pg-stderr-1g: --workers 2 wrote another number of statements',
-      );
-    big = { pin, w2, statements: pin[0].statements };
+    big = pinnedAgainstW2('pg-stderr-1g', f, rounds);
   }
   const control = await spinControl();
   const statements = one[0].statements;
@@ -208,46 +240,7 @@ async function main() {
       value: r2(o.w2 / o.pinned),
       unit: 'ratio',
     })),
-    ...(big === undefined
-      ? []
-      : (() => {
-          const rate = (runs) =>
-            big.statements / median(runs.map((r) => r.wall));
-          const cpu = (runs) => median(runs.map((r) => r.cpu));
-          return [
-            {
-              metric:
-                'pg-stderr-1g: --workers 0 statements/s pinned to one core',
-              value: Math.round(rate(big.pin)),
-              unit: 'statements/s',
-              target: '≥ 150 000',
-            },
-            {
-              metric:
-                'pg-stderr-1g: --workers 2 statements/s (3 threads, 2 cores)',
-              value: Math.round(rate(big.w2)),
-              unit: 'statements/s',
-            },
-            {
-              metric:
-                'pg-stderr-1g: --workers 2 ÷ --workers 0 pinned to one core (statements/s)',
-              value: r2(rate(big.w2) / rate(big.pin)),
-              unit: 'ratio',
-              target: '≥ 1.6',
-            },
-            {
-              metric:
-                'pg-stderr-1g: CPU s --workers 2 ÷ --workers 0 pinned (medians)',
-              value: r2(cpu(big.w2) / cpu(big.pin)),
-              unit: 'ratio',
-            },
-            {
-              metric: 'pg-stderr-1g: --workers 2 peak RSS',
-              value: r1(Math.max(...big.w2.map((r) => r.rssMB))),
-              unit: 'MB',
-            },
-          ];
-        })()),
+    ...(big === undefined ? [] : bigRows(big)),
     {
       metric:
         'control: wall of a CPU spin on 2 threads ÷ on 1 (1 = two free cores)',
