@@ -1,4 +1,4 @@
-import { Piscina } from 'piscina';
+import type { Piscina as PiscinaPool } from 'piscina';
 import {
   batch,
   clampDerivedStart,
@@ -27,6 +27,7 @@ import {
   type ExtractorOptions,
 } from './extractor';
 import { EncodedStore } from './internal/encoded-store';
+import { lazyRequire } from './internal/lazy-require';
 import { ReorderBuffer } from './internal/reorder';
 import {
   isPacked,
@@ -752,6 +753,10 @@ async function* run(
           yield rec;
     }
   } else {
+    // Required here, not imported at the top: only this path uses the pool (see `lazyRequire`).
+    const { Piscina } = lazyRequire('piscina') as {
+      Piscina: typeof PiscinaPool;
+    };
     const pool = new Piscina<WorkerTask, WorkerResult[]>({
       filename: resolveWorkerFile(__dirname, '@stb/extractor'),
       minThreads: workers,

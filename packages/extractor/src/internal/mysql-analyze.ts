@@ -1,4 +1,4 @@
-import mysqlBuild from 'node-sql-parser/build/mysql.js';
+import { lazyRequire } from './lazy-require';
 import type { AstInfo, SlotInfo } from './pg-analyze';
 
 type Node = Record<string, unknown>;
@@ -9,10 +9,14 @@ interface MysqlParser {
 
 let parser: MysqlParser | undefined;
 
+/** node-sql-parser's MySQL build, required at the first MySQL statement (see `lazyRequire`). */
 function getParser(): MysqlParser {
-  const Ctor = (mysqlBuild as unknown as { Parser: new () => MysqlParser })
-    .Parser;
-  parser ??= new Ctor();
+  if (parser === undefined) {
+    const { Parser } = lazyRequire('node-sql-parser/build/mysql.js') as {
+      Parser: new () => MysqlParser;
+    };
+    parser = new Parser();
+  }
   return parser;
 }
 

@@ -1,9 +1,6 @@
-import {
-  fingerprintSync,
-  loadModule,
-  normalizeSync,
-  parseSync,
-} from 'libpg-query';
+import type * as LibPgQuery from 'libpg-query';
+
+type PgQuery = typeof LibPgQuery;
 
 /** Column and context of one slot, from the AST. */
 export interface SlotInfo {
@@ -20,25 +17,39 @@ export interface AstInfo {
 }
 
 let loaded: Promise<void> | undefined;
-let ready = false;
+/** libpg-query, once its WebAssembly module is ready. */
+let pg: PgQuery | undefined;
 
-/** Loads libpg-query's WebAssembly module once per thread. */
+/**
+ * Loads libpg-query and its WebAssembly module once per thread. Imported here, not at the top:
+ * libpg-query compiles its module as soon as it is imported, which cost every thread that
+ * imports `@stb/extractor` without extracting (`stb parse --workers 2`'s main and parse threads)
+ * about 0.1 s of CPU before its real work, the main thread's before it starts the others.
+ */
 export function loadPostgresParser(): Promise<void> {
-  loaded ??= loadModule().then(() => {
-    ready = true;
+  loaded ??= import('libpg-query').then(async (m) => {
+    await m.loadModule();
+    pg = m;
   });
   return loaded;
 }
 
 /** True once {@link loadPostgresParser} has resolved. */
 export function isPostgresParserReady(): boolean {
-  return ready;
+  return pg !== undefined;
+}
+
+/** libpg-query, loaded; throws (as its own functions do) before {@link loadPostgresParser} resolves. */
+function libpg(): PgQuery {
+  if (pg === undefined)
+    throw new Error('libpg-query is not loaded: await loadPostgresParser().');
+  return pg;
 }
 
 /** libpg-query's normaliser (pg_stat_statements' rules on the raw parse tree); undefined when it cannot parse. */
 export function pgNormalize(sql: string): string | undefined {
   try {
-    return normalizeSync(sql);
+    return libpg().normalizeSync(sql);
   } catch {
     return undefined;
   }
@@ -258,7 +269,7 @@ function walk(node: unknown, st: WalkState, table: string | undefined): void {
 export function analyzePg(text: string): AstInfo | undefined {
   let tree: unknown;
   try {
-    tree = parseSync(text);
+    tree = libpg().parseSync(text);
   } catch {
     return undefined;
   }
@@ -273,7 +284,7 @@ export function analyzePg(text: string): AstInfo | undefined {
   walk(tree, st, undefined);
   let fingerprint: string | undefined;
   try {
-    fingerprint = fingerprintSync(text);
+    fingerprint = libpg().fingerprintSync(text);
   } catch {
     fingerprint = undefined;
   }
