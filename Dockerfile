@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The `stb` CLI built from this repository: no registry fetch at pod start (deploy/k8s/*.yaml run
-# `node /app/packages/cli/dist/cli.js`). Build: docker build -t stb:0.1.0 .
+# `node /app/packages/cli/dist/cli.cjs`). Build: docker build -t stb:0.1.0 .
 # Versions are pinned: the base image by tag (pin the digest in your registry), npm packages by
 # package-lock.json (npm ci).
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
@@ -23,5 +23,5 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/packages ./packages
 USER node
-ENTRYPOINT ["node", "/app/packages/cli/dist/cli.js"]
+ENTRYPOINT ["node", "/app/packages/cli/dist/cli.cjs"]
 CMD ["--help"]

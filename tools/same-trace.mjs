@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const STB = path.join(ROOT, 'packages/cli/dist/cli.js');
+const STB = path.join(ROOT, 'packages/cli/dist/cli.cjs');
 const LOG = /\.(log|csv|json|jsonl)(\.gz)?$/;
 const NOT_LOGS =
   /(manifest|pg_stat_statements|performance_schema|client|templates)/;

@@ -8,7 +8,7 @@ export const ROOT = path.resolve(__dirname, '../..');
 /** The examples' built programs (`npx tsup` in examples/, or the Nx build). */
 export const EXAMPLES_DIST = path.resolve(__dirname, '../dist');
 /** The built `stb` command. */
-export const CLI = path.join(ROOT, 'packages/cli/dist/cli.js');
+export const CLI = path.join(ROOT, 'packages/cli/dist/cli.cjs');
 /** The shipped sample log and setup SQL. */
 export const LOG = path.resolve(__dirname, '../data/pgbench-simple.log.gz');
 export const SETUP_SQL = path.resolve(__dirname, '../data/pgbench-schema.sql');

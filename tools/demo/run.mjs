@@ -3,7 +3,7 @@
 // server: parse → learn (Markov) → generate → validate → bench against the embedded PGlite →
 // replay original and synthetic traces and compare them (performance fidelity), with
 // Prometheus metrics served (and scraped once) during the benchmark. Every step is a real `stb`
-// process (packages/cli/dist/cli.js); everything lands in demo-out/.
+// process (packages/cli/dist/cli.cjs); everything lands in demo-out/.
 //
 //   node tools/demo/run.mjs [--fast] [--no-build] [--out <dir>] [--metrics-port <port>]
 //
@@ -20,7 +20,7 @@ const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../..',
 );
-const CLI = path.join(ROOT, 'packages/cli/dist/cli.js');
+const CLI = path.join(ROOT, 'packages/cli/dist/cli.cjs');
 const LOG = path.join(ROOT, 'examples/data/pgbench-simple.log.gz');
 const SETUP = path.join(ROOT, 'examples/data/pgbench-schema.sql');
 

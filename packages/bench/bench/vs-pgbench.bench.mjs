@@ -74,7 +74,7 @@ function perStatement(out) {
 
 // --- the fixture log as a trace (parsed once with the built CLI), TPC-B sessions only ---
 function fixtureTrace() {
-  const out = execFileSync(process.execPath, [path.join(ROOT, 'packages/cli/dist/cli.js'), 'parse', '-i', path.join(FIXTURE, 'postgresql.csv.gz'), '-o', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'packages/cli/dist/cli.cjs'), 'parse', '-i', path.join(FIXTURE, 'postgresql.csv.gz'), '-o', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
   const templates = [];
   const events = [];
   const tpcb = new Set();

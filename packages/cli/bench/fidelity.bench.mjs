@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
-const CLI = path.join(root, 'packages/cli/dist/cli.js');
+const CLI = path.join(root, 'packages/cli/dist/cli.cjs');
 const SEED = Number(process.env.STB_BENCH_SEED ?? 11);
 const MODEL = process.env.STB_BENCH_MODEL ?? 'markov';
 const log = (m) => process.stderr.write(`[fidelity.bench] ${m}\n`);

@@ -19,7 +19,7 @@ const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../..',
 );
-const STB = path.join(ROOT, 'packages/cli/dist/cli.js');
+const STB = path.join(ROOT, 'packages/cli/dist/cli.cjs');
 const MiB = 1024 * 1024;
 const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
 const MY_SAMPLE = path.join(

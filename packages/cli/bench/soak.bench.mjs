@@ -24,7 +24,7 @@ const ROWS = 64 * 1000;
 const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 const CLI = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../dist/cli.js',
+  '../dist/cli.cjs',
 );
 const log = (m) => process.stderr.write(`[soak] ${m}\n`);
 

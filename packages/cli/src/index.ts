@@ -1,5 +1,5 @@
 /**
- * `@stb/cli`: the `stb` command. The binary is `dist/cli.js`; this entry point runs the same
+ * `@stb/cli`: the `stb` command. The binary is `dist/cli.cjs`; this entry point runs the same
  * program in-process (for embedding and tests).
  * @packageDocumentation
  */

@@ -21,7 +21,7 @@
  *      are usage errors (exit 2).
  *    Throw `StbError`s; `runCli` prints one `[stb] …` line and maps the code to the exit code
  *    (see `exit-codes.ts`). Never call `process.exit` or write data anywhere but `ctx.io.stdout`.
- * 4. Add an e2e test in `tests/<name>.test.ts` running the built `dist/cli.js` (see
+ * 4. Add an e2e test in `tests/<name>.test.ts` running the built `dist/cli.cjs` (see
  *    `tests/helpers.ts`), and document the command in `README.md`.
  */
 import { isStbError } from '@stb/core';

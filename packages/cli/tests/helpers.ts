@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /** The built binary under test. */
-export const CLI_PATH = path.resolve(__dirname, '../dist/cli.js');
+export const CLI_PATH = path.resolve(__dirname, '../dist/cli.cjs');
 /** The repository's real sample logs. */
 export const SAMPLES_DIR = path.resolve(__dirname, '../../../fixtures/samples');
 

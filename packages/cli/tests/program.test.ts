@@ -53,8 +53,18 @@ describe('stb start-up loads only the command it runs', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'stb-lazy-'));
-    // A module resolution hook (run in Node's loader thread) that writes every `@stb/*`
-    // package the process imports to stderr.
+    // Hooks that write every `@stb/*` package the process loads to stderr: one for `require`
+    // (the binary is the CommonJS build, and so are the packages it requires), one for the ES
+    // module loader (run in Node's loader thread) for what is imported.
+    writeFileSync(
+      path.join(dir, 'hook.cjs'),
+      `const Module = require('node:module');
+      const load = Module._load;
+      Module._load = function (request, ...rest) {
+        if (request.startsWith('@stb/')) process.stderr.write('LOADED ' + request + '\\n');
+        return load.call(this, request, ...rest);
+      };\n`,
+    );
     writeFileSync(
       path.join(dir, 'hooks.mjs'),
       `export async function resolve(specifier, context, next) {
@@ -71,7 +81,9 @@ describe('stb start-up loads only the command it runs', () => {
 
   const loaded = async (args: string[]): Promise<string[]> => {
     const r = await runStb(args, {
-      env: { NODE_OPTIONS: `--import=${path.join(dir, 'register.mjs')}` },
+      env: {
+        NODE_OPTIONS: `--require=${path.join(dir, 'hook.cjs')} --import=${path.join(dir, 'register.mjs')}`,
+      },
     });
     return [
       ...new Set(

@@ -19,7 +19,7 @@ const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../..',
 );
-const CLI = path.join(ROOT, 'packages/cli/dist/cli.js');
+const CLI = path.join(ROOT, 'packages/cli/dist/cli.cjs');
 const SAMPLE = process.env.STB_SAMPLE ?? 'pg-tpcb-simple-logduration';
 const SAMPLES = process.env.STB_SAMPLES ?? '/work/shared/samples';
 const PGBENCH = process.env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';

@@ -28,7 +28,7 @@ const LOG = path.join(
   root,
   'fixtures/samples/pg-tpcb-simple-logduration/postgresql.log.gz',
 );
-const CLI = path.join(root, 'packages/cli/dist/cli.js');
+const CLI = path.join(root, 'packages/cli/dist/cli.cjs');
 const IN_MEMORY = Number(process.env.STB_BENCH_EVENTS ?? 3_000_000);
 const JSONL = Number(process.env.STB_BENCH_JSONL_EVENTS ?? 2_000_000);
 const BIG = Number(process.env.STB_BENCH_BIG_EVENTS ?? 10_000_000);
