@@ -7,9 +7,10 @@ import {
   openSync,
   readFileSync,
   readSync,
+  renameSync,
   rmSync,
-  statSync,
-  writeFileSync,
+  truncateSync,
+  writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,14 +111,46 @@ export function ensurePgLog(log, ext = 'log') {
   return file;
 }
 
-/** Copies the first `bytes` of `src` to `dst`, cut after the last complete line. */
+/**
+ * Copies the first `bytes` of `src` to `dst`, cut after the last complete line. Copied 1 MiB at a
+ * time (the 1 GiB log never sits in memory) into `<dst>.part`, renamed when complete: an
+ * interrupted cut leaves no `dst` for the next run to take as made.
+ */
 export function cut(src, dst, bytes) {
   if (existsSync(dst)) return;
-  const fd = openSync(src, 'r');
-  const buf = Buffer.alloc(Math.min(bytes, statSync(src).size));
-  readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
-  writeFileSync(dst, buf.subarray(0, buf.lastIndexOf(10) + 1));
+  const part = `${dst}.part`;
+  const from = openSync(src, 'r');
+  const to = openSync(part, 'w');
+  const buf = Buffer.allocUnsafe(MiB);
+  let pos = 0;
+  // Bytes up to and including the last newline copied.
+  let lines = 0;
+  try {
+    while (pos < bytes) {
+      const n = readSync(from, buf, 0, Math.min(MiB, bytes - pos), pos);
+      if (n === 0) break;
+      writeSync(to, buf, 0, n);
+      const nl = buf.lastIndexOf(10, n - 1);
+      if (nl !== -1) lines = pos + nl + 1;
+      pos += n;
+    }
+  } finally {
+    closeSync(from);
+    closeSync(to);
+  }
+  truncateSync(part, lines);
+  renameSync(part, dst);
+}
+
+/**
+ * $STB_PARSE_BENCH_DIR/pg-1g.log: the first 1 GiB of the stderr log of {@link ensureMade1g}'s run
+ * (made when missing).
+ */
+export function ensurePg1g(log) {
+  const file = path.join(DIR, 'pg-1g.log');
+  if (!existsSync(file))
+    cut(path.join(ensureMade1g(log), 'postgresql.log'), file, 1024 * MiB);
+  return file;
 }
 
 /** A MariaDB general log of `target` bytes: the sysbench sample repeated, days shifted. */

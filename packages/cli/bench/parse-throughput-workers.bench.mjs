@@ -15,8 +15,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
   buildMysql,
-  cut,
-  ensureMade1g,
+  ensurePg1g,
   ensurePgLog,
   median,
   r1,
@@ -143,9 +142,7 @@ async function main() {
   // The 1 GiB stderr log (STB_PARSE_BENCH_WORKERS_1G=1): one thread pinned against --workers 2.
   let big;
   if (process.env.STB_PARSE_BENCH_WORKERS_1G === '1') {
-    const f = path.join(DIR, 'pg-1g.log');
-    cut(path.join(ensureMade1g(log), 'postgresql.log'), f, 1024 * 1024 * 1024);
-    big = pinnedAgainstW2('pg-stderr-1g', f, rounds);
+    big = pinnedAgainstW2('pg-stderr-1g', ensurePg1g(log), rounds);
   }
   const control = await spinControl();
   const statements = one[0].statements;

@@ -17,6 +17,7 @@ import {
   buildMysql,
   cut,
   ensureMade1g,
+  ensurePg1g,
   median,
   r1,
   r2,
@@ -62,13 +63,12 @@ async function main() {
   ensurePgbadger();
   const made = ensureMade1g(log);
   const files = {
-    'pg-stderr-1g': path.join(DIR, 'pg-1g.log'),
+    'pg-stderr-1g': ensurePg1g(log),
     'pg-stderr-100m': path.join(DIR, 'pg-100m.log'),
     'pg-csvlog-100m': path.join(DIR, 'pg-100m.csv'),
     'pg-jsonlog-100m': path.join(DIR, 'pg-100m.json'),
     'mysql-general-100m': path.join(DIR, 'mysql-100m.log'),
   };
-  cut(path.join(made, 'postgresql.log'), files['pg-stderr-1g'], 1024 * MiB);
   cut(path.join(made, 'postgresql.log'), files['pg-stderr-100m'], 100 * MiB);
   cut(path.join(made, 'postgresql.csv'), files['pg-csvlog-100m'], 100 * MiB);
   cut(path.join(made, 'postgresql.json'), files['pg-jsonlog-100m'], 100 * MiB);

@@ -24,7 +24,8 @@ let pg: PgQuery | undefined;
  * Loads libpg-query and its WebAssembly module once per thread. Imported here, not at the top:
  * libpg-query compiles its module as soon as it is imported, which cost every thread that
  * imports `@stb/extractor` without extracting (`stb parse --workers 2`'s main and parse threads)
- * about 0.1 s of CPU before its real work, the main thread's before it starts the others.
+ * about 80 ms of CPU before its real work (import and `loadModule` in a bare process), the main
+ * thread's before it starts the others.
  */
 export function loadPostgresParser(): Promise<void> {
   loaded ??= import('libpg-query').then(async (m) => {
