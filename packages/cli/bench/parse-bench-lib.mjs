@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
 
 const ROOT = path.resolve(
@@ -171,4 +172,29 @@ export async function buildMysql(file, target) {
     if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
   }
   await new Promise((r, j) => out.end((err) => (err ? j(err) : r())));
+}
+
+const SPIN = 'let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7;';
+
+/**
+ * Control: wall time of a CPU-bound spin on 2 threads at once ÷ on 1. About 1 on two free cores;
+ * near 2 when a second core was not to be had (other work on the machine).
+ */
+export async function spinControl() {
+  const wall = async (n) => {
+    const t0 = Date.now();
+    await Promise.all(
+      Array.from(
+        { length: n },
+        () =>
+          new Promise((resolve, reject) =>
+            new Worker(SPIN, { eval: true })
+              .on('exit', resolve)
+              .on('error', reject),
+          ),
+      ),
+    );
+    return Date.now() - t0;
+  };
+  return (await wall(2)) / (await wall(1));
 }

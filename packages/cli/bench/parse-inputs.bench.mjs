@@ -2,7 +2,8 @@
 // against the same statements in one file. The 100 MiB pgbench stderr log of the parse-throughput
 // benches ($STB_PARSE_BENCH_DIR/pg-100m.log, made when missing) is cut into (a) 10 rotated parts,
 // one after another in time, given newest first, and (b) two logs of the same period, the
-// clients split by pid parity. Each run is pinned to one core; alternating rounds, medians.
+// clients split by pid parity. Each run is pinned to one core, then run with --workers 2;
+// alternating rounds, medians.
 // Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3).
 import {
   createReadStream,
@@ -14,7 +15,14 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ensurePgLog, median, r1, r2, stbRun } from './parse-bench-lib.mjs';
+import {
+  ensurePgLog,
+  median,
+  r1,
+  r2,
+  spinControl,
+  stbRun,
+} from './parse-bench-lib.mjs';
 
 const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
 const PARTS = 10;
@@ -66,14 +74,26 @@ async function main() {
   const { rotated, pair } = await makeInputs(file, statSync(file).size);
   const newestFirst = [...rotated].reverse();
   const rounds = Number(process.env.STB_PARSE_BENCH_ROUNDS ?? 3);
-  const runs = { one: [], rotated: [], pair: [] };
+  const control = await spinControl();
+  const runs = {
+    one: [],
+    rotated: [],
+    pair: [],
+    oneW2: [],
+    rotatedW2: [],
+    pairW2: [],
+  };
+  const w2 = { args: ['--workers', '2'] };
   for (let i = 0; i < rounds; i++) {
     log(
-      `round ${i + 1}/${rounds}: one file, ${PARTS} rotated parts, two logs of the same period`,
+      `round ${i + 1}/${rounds}: one file, ${PARTS} rotated parts, two logs of the same period; pinned to one core, then --workers 2`,
     );
     runs.one.push(stbRun(file, { pin: true }));
     runs.rotated.push(stbRun(newestFirst, { pin: true }));
     runs.pair.push(stbRun(pair, { pin: true }));
+    runs.oneW2.push(stbRun(file, w2));
+    runs.rotatedW2.push(stbRun(newestFirst, w2));
+    runs.pairW2.push(stbRun(pair, w2));
   }
   const statements = runs.one[0].statements;
   for (const [name, rs] of Object.entries(runs))
@@ -89,6 +109,9 @@ async function main() {
   const one = fig(runs.one);
   const rot = fig(runs.rotated);
   const two = fig(runs.pair);
+  const oneW2 = fig(runs.oneW2);
+  const rotW2 = fig(runs.rotatedW2);
+  const twoW2 = fig(runs.pairW2);
   const table = [
     '| input | wall s (median) | CPU s (median) | statements/CPU-s | peak RSS MB |',
     '|---|---:|---:|---:|---:|',
@@ -96,6 +119,9 @@ async function main() {
       ['one file', one],
       [`${PARTS} rotated parts, newest first`, rot],
       ['two logs of the same period (pid parity)', two],
+      ['one file, --workers 2', oneW2],
+      [`${PARTS} rotated parts, --workers 2`, rotW2],
+      ['two logs of the same period, --workers 2', twoW2],
     ].map(
       ([name, f]) =>
         `| ${name} | ${r2(f.wall)} | ${r2(f.cpu)} | ${Math.round(statements / f.cpu)} | ${r1(f.rss)} |`,
@@ -110,6 +136,38 @@ async function main() {
     {
       metric: 'CPU s: two logs of the same period ÷ one file',
       value: r2(two.cpu / one.cpu),
+      unit: 'ratio',
+    },
+    {
+      metric: `${PARTS} rotated parts: --workers 2 ÷ one thread pinned to one core (wall)`,
+      value: r2(rot.wall / rotW2.wall),
+      unit: 'ratio',
+    },
+    {
+      metric:
+        'two logs of the same period: --workers 2 ÷ one thread pinned (wall)',
+      value: r2(two.wall / twoW2.wall),
+      unit: 'ratio',
+    },
+    {
+      metric: 'one file: --workers 2 ÷ one thread pinned (wall)',
+      value: r2(one.wall / oneW2.wall),
+      unit: 'ratio',
+    },
+    {
+      metric: `${PARTS} rotated parts: CPU s --workers 2 ÷ one thread pinned`,
+      value: r2(rotW2.cpu / rot.cpu),
+      unit: 'ratio',
+    },
+    {
+      metric: `${PARTS} rotated parts: --workers 2 peak RSS`,
+      value: r1(rotW2.rss),
+      unit: 'MB',
+    },
+    {
+      metric:
+        'control: wall of a CPU spin on 2 threads ÷ on 1 (1 = two free cores)',
+      value: r2(control),
       unit: 'ratio',
     },
     {
@@ -129,7 +187,7 @@ async function main() {
       command: 'flock /work/wt/bench.lock npm run bench -- parse-inputs',
       rows,
       table,
-      notes: `The first 100 MiB of a pgbench stderr log (packages/parser/bench/make-pgbench-log.sh), ${statements} statements, parsed as one file, as ${PARTS} parts cut at entry starts every tenth of its bytes (rotated logs: one after another in time) given newest first, and as two logs holding the even and the odd pids' lines (the same period). \`stb parse --json -i <inputs> -o out.jsonl\`, each run pinned to one core (\`taskset -c 0\`), ${rounds} rounds in that order, medians of wall and CPU (user + system) seconds, the largest peak RSS. Each input's head is parsed twice (once to find where it enters the merge); sessions cut by a part boundary become two sessions (session ids carry the input's index), so the parts' traces have more sessions than the one file's. ${os.cpus().length} cores, shared machine.`,
+      notes: `The first 100 MiB of a pgbench stderr log (packages/parser/bench/make-pgbench-log.sh), ${statements} statements, parsed as one file, as ${PARTS} parts cut at entry starts every tenth of its bytes (rotated logs: one after another in time) given newest first, and as two logs holding the even and the odd pids' lines (the same period). \`stb parse --json -i <inputs> -o out.jsonl\`, each run pinned to one core (\`taskset -c 0\`), then each with \`--workers 2\` unpinned (a parse thread, which merges several inputs by time, and an extraction thread; the main thread assembles and writes), ${rounds} rounds in that order, medians of wall and CPU (user + system) seconds, the largest peak RSS. Each input's head is parsed twice (once to find where it enters the merge); sessions cut by a part boundary become two sessions (session ids carry the input's index), so the parts' traces have more sessions than the one file's. ${os.cpus().length} cores, shared machine.`,
     })}\n`,
   );
 }

@@ -12,7 +12,6 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import {
   buildMysql,
   ensurePg1g,
@@ -21,6 +20,7 @@ import {
   r1,
   r2,
   stbRun,
+  spinControl,
 } from './parse-bench-lib.mjs';
 
 const DIR = process.env.STB_PARSE_BENCH_DIR ?? '/tmp/stb-parse-bench';
@@ -35,31 +35,6 @@ async function otherLogs() {
     'pg-jsonlog-100m': ensurePgLog(log, 'json'),
     'mysql-general-100m': mysql,
   };
-}
-
-const SPIN = 'let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7;';
-
-/**
- * Control: wall time of a CPU-bound spin on 2 threads at once ÷ on 1. About 1 on two free cores;
- * near 2 when a second core was not to be had (other work on the machine).
- */
-async function spinControl() {
-  const wall = async (n) => {
-    const t0 = Date.now();
-    await Promise.all(
-      Array.from(
-        { length: n },
-        () =>
-          new Promise((resolve, reject) =>
-            new Worker(SPIN, { eval: true })
-              .on('exit', resolve)
-              .on('error', reject),
-          ),
-      ),
-    );
-    return Date.now() - t0;
-  };
-  return (await wall(2)) / (await wall(1));
 }
 
 /**
