@@ -40,7 +40,11 @@ export function isPostgresParserReady(): boolean {
   return pg !== undefined;
 }
 
-/** libpg-query, loaded; throws (as its own functions do) before {@link loadPostgresParser} resolves. */
+/**
+ * libpg-query, loaded. Throws before {@link loadPostgresParser} resolves: called outside the
+ * functions' `try`, so a caller that did not wait for it fails instead of reading every statement
+ * as one libpg-query cannot parse (callers check {@link isPostgresParserReady} first).
+ */
 function libpg(): PgQuery {
   if (pg === undefined)
     throw new Error('libpg-query is not loaded: await loadPostgresParser().');
@@ -49,8 +53,9 @@ function libpg(): PgQuery {
 
 /** libpg-query's normaliser (pg_stat_statements' rules on the raw parse tree); undefined when it cannot parse. */
 export function pgNormalize(sql: string): string | undefined {
+  const q = libpg();
   try {
-    return libpg().normalizeSync(sql);
+    return q.normalizeSync(sql);
   } catch {
     return undefined;
   }
@@ -268,9 +273,10 @@ function walk(node: unknown, st: WalkState, table: string | undefined): void {
 
 /** Parses normalised PostgreSQL text (with `$n`); undefined when libpg-query rejects it. */
 export function analyzePg(text: string): AstInfo | undefined {
+  const q = libpg();
   let tree: unknown;
   try {
-    tree = libpg().parseSync(text);
+    tree = q.parseSync(text);
   } catch {
     return undefined;
   }
@@ -285,7 +291,7 @@ export function analyzePg(text: string): AstInfo | undefined {
   walk(tree, st, undefined);
   let fingerprint: string | undefined;
   try {
-    fingerprint = libpg().fingerprintSync(text);
+    fingerprint = q.fingerprintSync(text);
   } catch {
     fingerprint = undefined;
   }
