@@ -1,10 +1,12 @@
 // Helpers of the `stb parse` bench scripts (not a bench script itself: no `.bench.mjs`).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   closeSync,
   createWriteStream,
   existsSync,
+  mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   renameSync,
@@ -30,7 +32,7 @@ const MY_SAMPLE = path.join(
 );
 
 /** Runs a command under /usr/bin/time: wall s, CPU s, peak RSS MB, stdout. */
-export function timed(cmd, args) {
+export function timed(cmd, args, { env } = {}) {
   const tf = path.join(DIR, '.time');
   const t0 = process.hrtime.bigint();
   const r = spawnSync(
@@ -39,34 +41,125 @@ export function timed(cmd, args) {
     {
       encoding: 'utf8',
       maxBuffer: 64 * MiB,
+      ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
     },
   );
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return { wall, ...timeFile(tf), stdout: r.stdout };
+}
+
+/** CPU s and peak RSS MB from a /usr/bin/time `-f '%U %S %M'` output file. */
+function timeFile(tf) {
   const [u, s, m] = readFileSync(tf, 'utf8')
     .trim()
     .split('\n')
     .at(-1)
     .split(' ')
     .map(Number);
-  return { wall, cpu: u + s, rssMB: m / 1024, stdout: r.stdout };
+  return { cpu: u + s, rssMB: m / 1024 };
 }
+
+/** Preloaded to sample each thread's CPU (see thread-cpu.cjs). */
+const THREAD_CPU = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'thread-cpu.cjs',
+);
 
 /**
  * `stb parse --json` of `file` (a path, or several in an array; extra `args` after them),
- * `taskset -c 0` when `pin`.
+ * `taskset -c 0` when `pin`. With `threads`, also each JavaScript thread's CPU s (`main`,
+ * `parse`, `extract-<id>`) and `other`: the process's CPU less theirs (V8's helper threads:
+ * garbage collection and optimising compilation; libuv's pool: file reads and writes).
  */
-export function stbRun(file, { pin = false, args: extra = [] } = {}) {
+export function stbRun(
+  file,
+  { pin = false, args: extra = [], threads = false } = {},
+) {
   const out = path.join(DIR, 'out.jsonl');
   const inputs = Array.isArray(file) ? file : [file];
-  const args = [STB, 'parse', '--json', '-i', ...inputs, '-o', out, ...extra];
+  const args = [
+    ...(threads ? ['-r', THREAD_CPU] : []),
+    STB,
+    'parse',
+    '--json',
+    '-i',
+    ...inputs,
+    '-o',
+    out,
+    ...extra,
+  ];
+  const cpuDir = path.join(DIR, '.threads');
+  if (threads) {
+    rmSync(cpuDir, { recursive: true, force: true });
+    mkdirSync(cpuDir);
+  }
+  const env = threads ? { STB_THREAD_CPU_DIR: cpuDir } : undefined;
   const r = pin
-    ? timed('taskset', ['-c', '0', process.execPath, ...args])
-    : timed(process.execPath, args);
+    ? timed('taskset', ['-c', '0', process.execPath, ...args], { env })
+    : timed(process.execPath, args, { env });
   const summary = JSON.parse(r.stdout.trim().split('\n').at(-1));
   rmSync(out, { force: true });
-  return { ...r, statements: summary.statements };
+  let perThread;
+  if (threads) {
+    perThread = Object.fromEntries(
+      readdirSync(cpuDir).map((f) => [
+        f.replace(/\.txt$/, ''),
+        Number(readFileSync(path.join(cpuDir, f), 'utf8')),
+      ]),
+    );
+    perThread.other =
+      r.cpu - Object.values(perThread).reduce((a, b) => a + b, 0);
+    rmSync(cpuDir, { recursive: true, force: true });
+  }
+  return { ...r, statements: summary.statements, threads: perThread };
+}
+
+/**
+ * The machine's own ceiling for two threads on this work: two one-thread `stb parse` runs of
+ * `file` at the same time, one pinned to each core (`taskset -c 0` and `-c 1`), each writing its
+ * own output. Resolves to both runs' wall s (from the start of both to each one's end) and CPU s.
+ */
+export async function stbPair(file) {
+  const one = (core) =>
+    new Promise((resolve, reject) => {
+      const tf = path.join(DIR, `.time-pair-${core}`);
+      const out = path.join(DIR, `out-pair-${core}.jsonl`);
+      const child = spawn(
+        '/usr/bin/time',
+        [
+          '-f',
+          '%U %S %M',
+          '-o',
+          tf,
+          'taskset',
+          '-c',
+          String(core),
+          process.execPath,
+          STB,
+          'parse',
+          '--json',
+          '-i',
+          file,
+          '-o',
+          out,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+        rmSync(out, { force: true });
+        if (code !== 0)
+          reject(new Error(`stb parse on core ${core} failed: ${stderr}`));
+        else resolve({ wall, ...timeFile(tf) });
+      });
+    });
+  const t0 = process.hrtime.bigint();
+  return Promise.all([one(0), one(1)]);
 }
 
 export const median = (xs) => {

@@ -19,6 +19,7 @@ import {
   median,
   r1,
   r2,
+  stbPair,
   stbRun,
   spinControl,
 } from './parse-bench-lib.mjs';
@@ -39,19 +40,67 @@ async function otherLogs() {
 
 /**
  * `file` parsed by one thread pinned to one core and by `--workers 2`, alternating, `rounds`
- * times each; both must write the same number of statements.
+ * times each; both must write the same number of statements. With `pair`, each round also runs
+ * two one-thread parses at once, one pinned to each core ({@link stbPair}).
  */
-function pinnedAgainstW2(name, file, rounds) {
+async function pinnedAgainstW2(name, file, rounds, { pair = false } = {}) {
   const pin = [];
   const w2 = [];
+  const pairs = [];
   for (let i = 0; i < rounds; i++) {
-    log(`${name} round ${i + 1}/${rounds}: pinned, then --workers 2`);
-    pin.push(stbRun(file, { pin: true }));
-    w2.push(stbRun(file, { args: ['--workers', '2'] }));
+    log(
+      `${name} round ${i + 1}/${rounds}: pinned, ${pair ? 'two pinned at once, ' : ''}then --workers 2`,
+    );
+    pin.push(stbRun(file, { pin: true, threads: pair }));
+    if (pair) pairs.push(await stbPair(file));
+    w2.push(stbRun(file, { args: ['--workers', '2'], threads: pair }));
   }
   if (w2.some((r) => r.statements !== pin[0].statements))
     throw new Error(`${name}: --workers 2 wrote another number of statements`);
-  return { pin, w2, statements: pin[0].statements };
+  return { pin, w2, pairs, statements: pin[0].statements };
+}
+
+/**
+ * The two-core ceiling of `pairs` ({@link stbPair} runs) against `pin` (one pinned thread
+ * alone): both runs' statements over the later one's wall ÷ one run's statements over its wall,
+ * medians. 2 when two cores give twice one core's throughput on this work.
+ */
+function ceiling(pin, pairs) {
+  return (
+    (2 * median(pin.map((r) => r.wall))) /
+    median(pairs.map((p) => Math.max(p[0].wall, p[1].wall)))
+  );
+}
+
+/** Median CPU s per thread (see stbRun's `threads`) over `runs`. */
+function threadCpu(runs) {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.threads)))];
+  return Object.fromEntries(
+    names.map((n) => [n, median(runs.map((r) => r.threads[n] ?? 0))]),
+  );
+}
+
+/** Table lines: CPU s per thread, one thread pinned and `--workers 2`, for `name`'s runs. */
+function threadTable(name, pin, w2) {
+  const a = threadCpu(pin);
+  const b = threadCpu(w2);
+  const label = {
+    main: 'main thread',
+    parse: 'parse thread',
+    other: "other: V8's helper threads (GC, optimising compiler), libuv's pool",
+  };
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(
+    (x, y) => (x === 'other') - (y === 'other') || x.localeCompare(y),
+  );
+  return [
+    `| ${name}: CPU s by thread (medians) | one thread pinned | --workers 2 |`,
+    '|---|---:|---:|',
+    ...names.map(
+      (n) =>
+        `| ${label[n] ?? n.replace(/^extract-\d+$/, 'extraction thread')} | ${a[n] === undefined ? '—' : r2(a[n])} | ${b[n] === undefined ? '—' : r2(b[n])} |`,
+    ),
+    `| all (/usr/bin/time) | ${r2(median(pin.map((r) => r.cpu)))} | ${r2(median(w2.map((r) => r.cpu)))} |`,
+  ];
 }
 
 /** The 1 GiB log's rows (see {@link pinnedAgainstW2}). */
@@ -83,6 +132,12 @@ function bigRows(big) {
       unit: 'ratio',
     },
     {
+      metric:
+        "pg-stderr-1g: control: two one-thread runs at once, one pinned to each core: statements/s of both ÷ one pinned alone (the two cores' ceiling on this work)",
+      value: r2(ceiling(big.pin, big.pairs)),
+      unit: 'ratio',
+    },
+    {
       metric: 'pg-stderr-1g: --workers 2 peak RSS',
       value: r1(Math.max(...big.w2.map((r) => r.rssMB))),
       unit: 'MB',
@@ -98,26 +153,33 @@ async function main() {
   const two = [];
   const three = [];
   const pinned = [];
+  const pairs = [];
   for (let i = 0; i < rounds; i++) {
     log(`round ${i + 1}/${rounds}: --workers 0 pinned to one core`);
-    pinned.push(stbRun(file, { pin: true }));
+    pinned.push(stbRun(file, { pin: true, threads: true }));
+    log(
+      `round ${i + 1}/${rounds}: two --workers 0 at once, one pinned to each core`,
+    );
+    pairs.push(await stbPair(file));
     log(`round ${i + 1}/${rounds}: --workers 0`);
     one.push(stbRun(file));
     log(`round ${i + 1}/${rounds}: --workers 1`);
     two.push(stbRun(file, { args: ['--workers', '1'] }));
     log(`round ${i + 1}/${rounds}: --workers 2`);
-    three.push(stbRun(file, { args: ['--workers', '2'] }));
+    three.push(stbRun(file, { args: ['--workers', '2'], threads: true }));
   }
   // The other formats: one thread pinned to one core against --workers 2, alternating.
   const others = [];
   for (const [name, f] of Object.entries(await otherLogs())) {
-    const { pin, w2 } = pinnedAgainstW2(name, f, rounds);
+    const { pin, w2 } = await pinnedAgainstW2(name, f, rounds);
     others.push([name, pin, w2]);
   }
   // The 1 GiB stderr log (STB_PARSE_BENCH_WORKERS_1G=1): one thread pinned against --workers 2.
   let big;
   if (process.env.STB_PARSE_BENCH_WORKERS_1G === '1') {
-    big = pinnedAgainstW2('pg-stderr-1g', ensurePg1g(log), rounds);
+    big = await pinnedAgainstW2('pg-stderr-1g', ensurePg1g(log), rounds, {
+      pair: true,
+    });
   }
   const control = await spinControl();
   const statements = one[0].statements;
@@ -168,6 +230,11 @@ async function main() {
       (o) =>
         `| ${o.name} | ${Math.round(o.pinned)} | ${Math.round(o.w2)} | ${r2(o.w2 / o.pinned)} | ${r2(o.cpu)} | ${r1(o.rss)} |`,
     ),
+    '',
+    ...threadTable('pg-stderr-100m', pinned, three),
+    ...(big === undefined
+      ? []
+      : ['', ...threadTable('pg-stderr-1g', big.pin, big.w2)]),
   ];
   const rows = [
     {
@@ -212,6 +279,12 @@ async function main() {
       value: r2(o.w2 / o.pinned),
       unit: 'ratio',
     })),
+    {
+      metric:
+        "pg-stderr-100m: control: two one-thread runs at once, one pinned to each core: statements/s of both ÷ one pinned alone (the two cores' ceiling on this work)",
+      value: r2(ceiling(pinned, pairs)),
+      unit: 'ratio',
+    },
     ...(big === undefined ? [] : bigRows(big)),
     {
       metric:
@@ -228,7 +301,7 @@ async function main() {
         'flock /work/wt/bench.lock npm run bench -- parse-throughput-workers',
       rows,
       table,
-      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes): ${rounds} rounds, medians, in that order in every round. Other formats (second table): csvlog and jsonlog of the same pgbench run and a MariaDB general log (the mariadb-sysbench-text sample repeated), 100 MiB each, one thread pinned to one core against \`--workers 2\`, ${rounds} alternating rounds, medians; the CPU ratio is \`--workers 2\` ÷ pinned. ${big === undefined ? 'The 1 GiB log was not run (STB_PARSE_BENCH_WORKERS_1G=1 runs it). ' : `The 1 GiB rows: the first 1 GiB of the parse-throughput bench's pgbench stderr log, ${big.statements} statements, one thread pinned against \`--workers 2\`, ${rounds} alternating rounds, medians. `}The 250 MB peak-RSS target is the default one-thread run's (parse-throughput bench); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure.`,
+      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), then two such runs at once, one pinned to each core (the control of the two cores' ceiling: what two independent threads get from them on this very work), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes): ${rounds} rounds, medians, in that order in every round. Other formats (second table): csvlog and jsonlog of the same pgbench run and a MariaDB general log (the mariadb-sysbench-text sample repeated), 100 MiB each, one thread pinned to one core against \`--workers 2\`, ${rounds} alternating rounds, medians; the CPU ratio is \`--workers 2\` ÷ pinned. ${big === undefined ? 'The 1 GiB log was not run (STB_PARSE_BENCH_WORKERS_1G=1 runs it). ' : `The 1 GiB rows: the first 1 GiB of the parse-throughput bench's pgbench stderr log, ${big.statements} statements, one thread pinned, two pinned at once and \`--workers 2\`, ${rounds} alternating rounds, medians. `}CPU by thread (third table): the pinned and \`--workers 2\` runs preload packages/cli/bench/thread-cpu.cjs, with which each JavaScript thread samples its own CPU from /proc/thread-self/stat every 20 ms and at its exit (a thread ended by its parent keeps its last sample, at most 20 ms short); "other" is the process's CPU (/usr/bin/time) less theirs. The 250 MB peak-RSS target is the default one-thread run's (parse-throughput bench); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure.`,
     })}\n`,
   );
 }
