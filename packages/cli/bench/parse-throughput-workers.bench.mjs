@@ -1,14 +1,18 @@
 // `stb parse --workers 1` and `--workers 2` against one thread (issue 19, item 2): statements/s,
 // CPU and peak RSS on the 100 MiB pgbench stderr log, alternating rounds, medians, and the
-// one-thread run pinned to one core; csvlog, jsonlog and MariaDB general logs with `--workers 2`. Runs with `npm run bench -- parse-throughput` (its name contains it) or alone with
+// one-thread run pinned to one core; csvlog, jsonlog and MariaDB general logs with `--workers 2`.
+// Two controls: two one-thread runs at once, one pinned to each core (what the two cores give
+// independent threads on this work), and each thread's CPU in the pinned and `--workers 2` runs
+// (thread-cpu.cjs). Runs with `npm run bench -- parse-throughput` (its name contains it) or alone with
 // `npm run bench -- parse-throughput-workers`. The log is the parse-throughput bench's
 // $STB_PARSE_BENCH_DIR/pg-100m.log (and pg-100m.csv, pg-100m.json, mysql-100m.log for the other
 // formats); when missing, a 110 MB pgbench log is made for it
 // (packages/parser/bench/make-pgbench-log.sh, private PostgreSQL, about 30 s). Never committed.
 // Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3); STB_PARSE_BENCH_WORKERS_1G=1 also
 // runs the 1 GiB stderr log of the parse-throughput bench ($STB_PARSE_BENCH_DIR/pg-1g.log, made
-// when missing: a few minutes), one thread pinned against --workers 2, where the threads'
-// start-up is a smaller share (about 4 minutes more, and about 10 to make the log when missing).
+// when missing: a few minutes), one thread pinned, two pinned at once and --workers 2, where the
+// threads' start-up is a smaller share (about 6 minutes more, and about 10 to make the log when
+// missing).
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
