@@ -31,13 +31,16 @@ const MY_SAMPLE = path.join(
   'fixtures/samples/mariadb-sysbench-text/mariadb_general.log.gz',
 );
 
+/** /usr/bin/time's output: user s, system s, peak RSS KiB (read by {@link timeFile}). */
+const TIME_FORMAT = '%U %S %M';
+
 /** Runs a command under /usr/bin/time: wall s, CPU s, peak RSS MB, stdout. */
 export function timed(cmd, args, { env } = {}) {
   const tf = path.join(DIR, '.time');
   const t0 = process.hrtime.bigint();
   const r = spawnSync(
     '/usr/bin/time',
-    ['-f', '%U %S %M', '-o', tf, cmd, ...args],
+    ['-f', TIME_FORMAT, '-o', tf, cmd, ...args],
     {
       encoding: 'utf8',
       maxBuffer: 64 * MiB,
@@ -50,7 +53,7 @@ export function timed(cmd, args, { env } = {}) {
   return { wall, ...timeFile(tf), stdout: r.stdout };
 }
 
-/** CPU s and peak RSS MB from a /usr/bin/time `-f '%U %S %M'` output file. */
+/** CPU s and peak RSS MB from a /usr/bin/time output file ({@link TIME_FORMAT}). */
 function timeFile(tf) {
   const [u, s, m] = readFileSync(tf, 'utf8')
     .trim()
@@ -78,17 +81,9 @@ export function stbRun(
   { pin = false, args: extra = [], threads = false } = {},
 ) {
   const out = path.join(DIR, 'out.jsonl');
-  const inputs = Array.isArray(file) ? file : [file];
   const args = [
     ...(threads ? ['-r', THREAD_CPU] : []),
-    STB,
-    'parse',
-    '--json',
-    '-i',
-    ...inputs,
-    '-o',
-    out,
-    ...extra,
+    ...parseArgs(file, out, extra),
   ];
   const cpuDir = path.join(DIR, '.threads');
   if (threads) {
@@ -99,7 +94,6 @@ export function stbRun(
   const r = pin
     ? timed('taskset', ['-c', '0', process.execPath, ...args], { env })
     : timed(process.execPath, args, { env });
-  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1));
   rmSync(out, { force: true });
   let perThread;
   if (threads) {
@@ -113,13 +107,25 @@ export function stbRun(
       r.cpu - Object.values(perThread).reduce((a, b) => a + b, 0);
     rmSync(cpuDir, { recursive: true, force: true });
   }
-  return { ...r, statements: summary.statements, threads: perThread };
+  return { ...r, statements: statementsOf(r.stdout), threads: perThread };
+}
+
+/** `stb parse --json` of `file` (a path or several) into `out`, then `extra`: node's arguments. */
+function parseArgs(file, out, extra = []) {
+  const inputs = Array.isArray(file) ? file : [file];
+  return [STB, 'parse', '--json', '-i', ...inputs, '-o', out, ...extra];
+}
+
+/** Statements written, from `stb parse --json`'s summary (its last line on stdout). */
+function statementsOf(stdout) {
+  return JSON.parse(stdout.trim().split('\n').at(-1)).statements;
 }
 
 /**
  * The machine's own ceiling for two threads on this work: two one-thread `stb parse` runs of
  * `file` at the same time, one pinned to each core (`taskset -c 0` and `-c 1`), each writing its
- * own output. Resolves to both runs' wall s (from the start of both to each one's end) and CPU s.
+ * own output. Resolves to both runs' wall s (from the start of both to each one's end), CPU s and
+ * statements written.
  */
 export async function stbPair(file) {
   const one = (core) =>
@@ -130,24 +136,20 @@ export async function stbPair(file) {
         '/usr/bin/time',
         [
           '-f',
-          '%U %S %M',
+          TIME_FORMAT,
           '-o',
           tf,
           'taskset',
           '-c',
           String(core),
           process.execPath,
-          STB,
-          'parse',
-          '--json',
-          '-i',
-          file,
-          '-o',
-          out,
+          ...parseArgs(file, out),
         ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
+        { stdio: ['ignore', 'pipe', 'pipe'] },
       );
+      let stdout = '';
       let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr += d));
       child.on('error', reject);
       child.on('close', (code) => {
@@ -155,7 +157,8 @@ export async function stbPair(file) {
         rmSync(out, { force: true });
         if (code !== 0)
           reject(new Error(`stb parse on core ${core} failed: ${stderr}`));
-        else resolve({ wall, ...timeFile(tf) });
+        else
+          resolve({ wall, ...timeFile(tf), statements: statementsOf(stdout) });
       });
     });
   const t0 = process.hrtime.bigint();

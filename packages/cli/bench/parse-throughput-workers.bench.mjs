@@ -44,23 +44,26 @@ async function otherLogs() {
 
 /**
  * `file` parsed by one thread pinned to one core and by `--workers 2`, alternating, `rounds`
- * times each; both must write the same number of statements. With `pair`, each round also runs
- * two one-thread parses at once, one pinned to each core ({@link stbPair}).
+ * times each; all must write the same number of statements. With `controls`, each round also runs
+ * two one-thread parses at once, one pinned to each core ({@link stbPair}), and the pinned and
+ * `--workers 2` runs sample each thread's CPU (stbRun's `threads`).
  */
-async function pinnedAgainstW2(name, file, rounds, { pair = false } = {}) {
+async function pinnedAgainstW2(name, file, rounds, { controls = false } = {}) {
   const pin = [];
   const w2 = [];
   const pairs = [];
   for (let i = 0; i < rounds; i++) {
     log(
-      `${name} round ${i + 1}/${rounds}: pinned, ${pair ? 'two pinned at once, ' : ''}then --workers 2`,
+      `${name} round ${i + 1}/${rounds}: pinned, ${controls ? 'two pinned at once, ' : ''}then --workers 2`,
     );
-    pin.push(stbRun(file, { pin: true, threads: pair }));
-    if (pair) pairs.push(await stbPair(file));
-    w2.push(stbRun(file, { args: ['--workers', '2'], threads: pair }));
+    pin.push(stbRun(file, { pin: true, threads: controls }));
+    if (controls) pairs.push(await stbPair(file));
+    w2.push(stbRun(file, { args: ['--workers', '2'], threads: controls }));
   }
-  if (w2.some((r) => r.statements !== pin[0].statements))
-    throw new Error(`${name}: --workers 2 wrote another number of statements`);
+  if ([...w2, ...pairs.flat()].some((r) => r.statements !== pin[0].statements))
+    throw new Error(
+      `${name}: --workers 2 or a run of the pair wrote another number of statements`,
+    );
   return { pin, w2, pairs, statements: pin[0].statements };
 }
 
@@ -182,13 +185,17 @@ async function main() {
   let big;
   if (process.env.STB_PARSE_BENCH_WORKERS_1G === '1') {
     big = await pinnedAgainstW2('pg-stderr-1g', ensurePg1g(log), rounds, {
-      pair: true,
+      controls: true,
     });
   }
   const control = await spinControl();
   const statements = one[0].statements;
-  if ([...two, ...three].some((r) => r.statements !== statements))
-    throw new Error('--workers 1 or 2 wrote another number of statements');
+  if (
+    [...two, ...three, ...pairs.flat()].some((r) => r.statements !== statements)
+  )
+    throw new Error(
+      '--workers 1 or 2, or a run of the pair, wrote another number of statements',
+    );
   const fig = (runs) => {
     const wall = median(runs.map((r) => r.wall));
     const cpu = median(runs.map((r) => r.cpu));
