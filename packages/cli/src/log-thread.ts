@@ -21,9 +21,13 @@ import type {
 /**
  * Batches (of about 2 000 statements each) the parse thread may run ahead of the main one: enough
  * that neither waits for the other at every batch. 100 MiB pgbench log, three alternating rounds:
- * 9.03, 9.23, 8.73 s wall with 2, 8.26, 7.88, 7.85 s with 6; peak RSS 243–252 MB either way.
+ * 9.03, 9.23, 8.73 s wall with 2, 8.26, 7.88, 7.85 s with 6. With an extraction thread between
+ * the two, a burst on any of the three threads (a collection, a flush) stalls the others once the
+ * parse thread is out of credit; 24 instead of 6 (2026-12-04, `--workers 2`, alternating): the two
+ * cores' use 0.853–0.864 against 0.814–0.849 (100 MiB, 4 pairs, wall 3.66 against 3.75 s,
+ * medians), 0.886–0.895 against 0.867–0.872 (1 GiB, 2 pairs), for about 15 MB more peak RSS.
  */
-const IN_FLIGHT = 6;
+const IN_FLIGHT = 24;
 
 /** What the main thread gives the parse thread (`log-worker.ts`). */
 export interface LogThreadData {
