@@ -1,7 +1,7 @@
 /**
- * Issue 14: SIGINT/SIGTERM at seeded random points of parse, generate, validate and bench, on
- * real processes. Whatever the moment: exit 0 with a complete, valid output, or exit 130 with
- * an `[stb]` line, no output and no `.tmp` file.
+ * Issue 14: SIGINT/SIGTERM at seeded random points of parse (one thread and `--workers 2`),
+ * generate, validate and bench, on real processes. Whatever the moment: exit 0 with a complete,
+ * valid output, or exit 130 with an `[stb]` line, no output and no `.tmp` file.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -86,6 +86,13 @@ const cases: Case[] = [
   {
     name: 'parse',
     args: (o) => ['parse', '-i', PG_LOG, '-o', o],
+    out: 'p.jsonl.gz',
+    valid: isTrace,
+  },
+  {
+    // The parse and extraction threads must end with the main one, whatever they are doing.
+    name: 'parse --workers 2',
+    args: (o) => ['parse', '-i', PG_LOG, '--workers', '2', '-o', o],
     out: 'p.jsonl.gz',
     valid: isTrace,
   },
