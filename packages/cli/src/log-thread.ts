@@ -25,7 +25,7 @@ import type {
  * the two, a burst on any of the three threads (a collection, a flush) stalls the others once the
  * parse thread is out of credit; 24 instead of 6 (2026-12-04, `--workers 2`, alternating): the two
  * cores' use 0.853–0.864 against 0.814–0.849 (100 MiB, 4 pairs, wall 3.66 against 3.75 s,
- * medians), 0.886–0.895 against 0.867–0.872 (1 GiB, 2 pairs), for about 15 MB more peak RSS.
+ * medians), 0.886–0.895 against 0.867–0.872 (1 GiB, 2 pairs), for about 14 MB more peak RSS.
  */
 const IN_FLIGHT = 24;
 
