@@ -28,6 +28,13 @@ function row(name: string, type: string, s: BenchStats): string[] {
 export const CLIENT_BOUND_LAG_SHARE = 0.2;
 
 /**
+ * Above this share of the run a runner thread was busy (its event-loop utilisation), the summary
+ * names the client as the bottleneck: the thread had no time left to start statements sooner, so
+ * the throughput (closed loop) or the start times (replay, open loop) are the load generator's.
+ */
+export const CLIENT_BOUND_BUSY_SHARE = 0.9;
+
+/**
  * The share (0..1) of the mean latency that is schedule lag, or undefined without a schedule
  * (closed loop) or measurements.
  */
@@ -96,10 +103,19 @@ export function formatBenchResult(
     out.push(
       `schedule lag: p50 ${f(result.scheduleLagMs.p50, 3)} ms, p99 ${f(result.scheduleLagMs.p99, 3)} ms, max ${f(result.scheduleLagMs.max)} ms`,
     );
+  const c = result.client;
+  if (c)
+    out.push(
+      `client: ${f(c.cpuSeconds, 2)} CPU s for ${c.queries} queries (${f(c.cpuPerQueryUs, 1)} µs each, warm-up included); busiest of ${c.threads} runner thread${c.threads === 1 ? '' : 's'} ${Math.round(c.busiestThreadShare * 100)}% busy`,
+    );
   const share = lagShare(result);
   if (share !== undefined && share > CLIENT_BOUND_LAG_SHARE)
     out.push(
       `bottleneck: the client. Schedule lag is ${Math.round(share * 100)}% of the mean latency, so these latencies measure the load generator, not the database; read the service times (svc), or give the runner more CPU (fewer sessions per core, --workers, another machine).`,
+    );
+  else if (c && c.busiestThreadShare > CLIENT_BOUND_BUSY_SHARE)
+    out.push(
+      `bottleneck: the client. A runner thread was busy ${Math.round(c.busiestThreadShare * 100)}% of the run, so ${result.mode === 'closed' ? 'the throughput is the load generator’s, not the database’s' : 'statements may start late for want of its time'}; give the runner more CPU (--workers, fewer sessions per core, another machine) before reading these figures as the database’s.`,
     );
   if (result.faults.reconnects > 0 || result.faults.workerCrashes > 0)
     out.push(

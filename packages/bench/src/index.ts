@@ -61,7 +61,12 @@ export type {
   TemplateLookup,
 } from './runner';
 /** Human-readable summary table of a result. */
-export { CLIENT_BOUND_LAG_SHARE, formatBenchResult, lagShare } from './format';
+export {
+  CLIENT_BOUND_BUSY_SHARE,
+  CLIENT_BOUND_LAG_SHARE,
+  formatBenchResult,
+  lagShare,
+} from './format';
 /** Merging the results of a sharded run (`stb merge-results`). */
 export { mergeBenchResults } from './merge-results';
 export type { MergeBenchResultsOptions } from './merge-results';

@@ -401,5 +401,20 @@ export function mergeBenchResults(
   if (stopReasons.length > 0) merged.stopReason = stopReasons.join('; ');
   // schedule lag has no histogram in the result: a count-weighted mean and the largest percentiles
   if (lags.length > 0) merged.scheduleLagMs = maxSummary(lags);
+  // the clients' load: CPU and statements add up over the shards (each its own runner), the
+  // busiest thread is the busiest of any shard; left out unless every shard has one
+  const clients = ordered.flatMap((r) => (r.client ? [r.client] : []));
+  if (clients.length === ordered.length && clients.length > 0) {
+    const cpuSeconds = clients.reduce((a, c) => a + c.cpuSeconds, 0);
+    const queries = clients.reduce((a, c) => a + c.queries, 0);
+    merged.client = {
+      cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
+      queries,
+      cpuPerQueryUs:
+        queries > 0 ? Math.round((cpuSeconds * 1e8) / queries) / 100 : 0,
+      busiestThreadShare: Math.max(...clients.map((c) => c.busiestThreadShare)),
+      threads: clients.reduce((a, c) => a + c.threads, 0),
+    };
+  }
   return merged;
 }

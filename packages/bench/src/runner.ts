@@ -740,6 +740,9 @@ async function execute(
   const fatal: Error[] = [];
   let dispatch: DispatchTotals = { notRun: 0, skippedReadOnly: 0, sessions: 0 };
   let pool: WorkerLanes | null = null;
+  /** The whole process's CPU over the workload (the result's `client`). */
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let cpu: { micros: number; queries: number } | undefined;
   const openControl = async (): Promise<DbSession> =>
     (control ??= await target.connect());
   const scripts = {
@@ -757,7 +760,8 @@ async function execute(
         agg,
         stop,
       });
-    else
+    else {
+      cpu0 = process.cpuUsage();
       dispatch = await runWorkload(
         {
           trace,
@@ -795,6 +799,9 @@ async function execute(
           },
         },
       );
+      const used = process.cpuUsage(cpu0);
+      cpu = { micros: used.user + used.system, queries: totals.records };
+    }
     await runScriptStep('teardown', scripts);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -804,7 +811,7 @@ async function execute(
     if (control) await control.close().catch(() => undefined);
   }
   return buildResult(
-    { lanes, dispatch, agg, incidents },
+    { lanes, dispatch, agg, incidents, ...(cpu ? { cpu } : {}) },
     {
       status: stop.status,
       stopReason: stop.reason,

@@ -222,6 +222,25 @@ describe('issue 21: merged sharded bench results', () => {
     expect(total).toBe(merged.overall.count);
   });
 
+  it('add up the shards’ client load (CPU, statements, threads) and keep the busiest thread', () => {
+    if (!reachable) return;
+    const merged = read('merged.json');
+    const shards = Array.from({ length: N }, (_, i) => read(`shard-${i}.json`));
+    const clients = shards.map((s) => s.client);
+    expect(clients.every((c) => c !== undefined && c.queries > 0)).toBe(true);
+    const sum = (f: (c: NonNullable<BenchResult['client']>) => number) =>
+      clients.reduce((a, c) => a + (c ? f(c) : 0), 0);
+    expect(merged.client?.queries).toBe(sum((c) => c.queries));
+    expect(merged.client?.threads).toBe(sum((c) => c.threads));
+    expect(merged.client?.cpuSeconds).toBeCloseTo(
+      sum((c) => c.cpuSeconds),
+      2,
+    );
+    expect(merged.client?.busiestThreadShare).toBe(
+      Math.max(...clients.map((c) => c?.busiestThreadShare ?? 0)),
+    );
+  });
+
   it('reports QPS over the union of the shards’ windows and feeds stb compare', async () => {
     if (!reachable) return;
     const merged = read('merged.json');

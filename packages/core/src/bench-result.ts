@@ -8,9 +8,10 @@ import { QueryType, TraceHeader } from './schema';
 
 /**
  * Result format version written by this build. Version 2 added the latency split (`serviceMs`,
- * per-template `scheduleLagMs`, `serviceHistogramNs`); version 1 results (without them) still parse.
+ * per-template `scheduleLagMs`, `serviceHistogramNs`); version 3 the client's own load (`client`).
+ * Version 1 and 2 results (without them) still parse.
  */
-export const BENCH_RESULT_VERSION = 2 as const;
+export const BENCH_RESULT_VERSION = 3 as const;
 
 /** Latency percentiles of a set of executions, milliseconds. */
 export const LatencySummary = z.object({
@@ -194,10 +195,36 @@ export const BenchContext = z.object({
 });
 export type BenchContext = z.infer<typeof BenchContext>;
 
+/**
+ * What the load generator itself used over the run (version 3), so a reader can tell whether the
+ * figures are the database's or the client's: a runner thread busy nearly all the time bounds the
+ * throughput itself.
+ */
+export const BenchClient = z.object({
+  /** CPU (user + system) of the runner's whole process from the start of the workload to its end, warm-up included, s. */
+  cpuSeconds: z.number().nonnegative(),
+  /** Statements executed in that time, warm-up included. */
+  queries: z.number().int().nonnegative(),
+  /** `cpuSeconds` per statement, µs. */
+  cpuPerQueryUs: z.number().nonnegative(),
+  /**
+   * The busiest thread that drives connections (the main thread inline, else each worker): the
+   * share of the run its event loop was not waiting for I/O (Node's event-loop utilisation), 0–1.
+   */
+  busiestThreadShare: z.number().min(0).max(1),
+  /** Threads that drove connections (1 inline). */
+  threads: z.number().int().positive(),
+});
+export type BenchClient = z.infer<typeof BenchClient>;
+
 /** The JSON summary of a benchmark run. */
 export const BenchResult = z.object({
   format: z.literal('stb-bench-result'),
-  version: z.union([z.literal(1), z.literal(BENCH_RESULT_VERSION)]),
+  version: z.union([
+    z.literal(1),
+    z.literal(2),
+    z.literal(BENCH_RESULT_VERSION),
+  ]),
   /** `completed`: the trace (or limit) ran out; `stopped`: signal or duration; `failed`: fail-fast or fatal error. */
   status: z.enum(['completed', 'stopped', 'failed']),
   stopReason: z.string().optional(),
@@ -228,5 +255,7 @@ export const BenchResult = z.object({
     /** When and for how long the target was unreachable (absent when it never was). */
     outages: z.array(BenchOutage).optional(),
   }),
+  /** The runner's own CPU and busiest thread (version 3; absent in a dry run). */
+  client: BenchClient.optional(),
 });
 export type BenchResult = z.infer<typeof BenchResult>;

@@ -100,6 +100,7 @@ export {
   BenchIncident,
   BenchErrorDetail,
   BenchOutage,
+  BenchClient,
   BenchContext,
   BenchResult,
   RowCountSummary,

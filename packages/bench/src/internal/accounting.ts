@@ -1,5 +1,6 @@
 import { BENCH_RESULT_VERSION } from '@stb/core';
 import type {
+  BenchClient,
   BenchIncident,
   BenchResult,
   JsonObject,
@@ -75,6 +76,8 @@ export function buildResult(
     dispatch: DispatchTotals;
     agg: Aggregator;
     incidents: Incidents;
+    /** The process's CPU over the workload (`process.cpuUsage` delta, µs) and the statements it ran. */
+    cpu?: { micros: number; queries: number };
   },
   ctx: ResultContext,
 ): BenchResult {
@@ -83,11 +86,13 @@ export function buildResult(
   let notRun = dispatch.notRun;
   let crashes = 0;
   let reconnects = 0;
+  let busiest = 0;
   for (const lane of lanes) {
     if (lane.summary) {
       completed += lane.summary.completed;
       notRun += lane.summary.notRun;
       reconnects += lane.summary.reconnects;
+      busiest = Math.max(busiest, lane.summary.busy);
     } else if (lane.crashed) {
       crashes++;
       notRun += lane.sent - lane.acked;
@@ -134,5 +139,25 @@ export function buildResult(
       incidents: parts.incidents.list(),
       ...(outages.length > 0 ? { outages } : {}),
     },
+    ...(parts.cpu !== undefined && lanes.length > 0
+      ? { client: clientLoad(parts.cpu, busiest, lanes.length) }
+      : {}),
+  };
+}
+
+/** The result's `client` block: CPU rounded to the ms, per statement to 0.01 µs, share to 0.001. */
+function clientLoad(
+  cpu: { micros: number; queries: number },
+  busiest: number,
+  threads: number,
+): BenchClient {
+  return {
+    cpuSeconds: Math.round(cpu.micros / 1000) / 1000,
+    queries: cpu.queries,
+    cpuPerQueryUs:
+      cpu.queries > 0 ? Math.round((cpu.micros / cpu.queries) * 100) / 100 : 0,
+    busiestThreadShare:
+      Math.round(Math.min(1, Math.max(0, busiest)) * 1000) / 1000,
+    threads,
   };
 }

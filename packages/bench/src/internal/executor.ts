@@ -1,3 +1,4 @@
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { errorKey } from './faults';
 import type { BoundQuery, ExecOutcome } from '../bound-query';
 import type { DbSession } from '../db-plugin';
@@ -176,6 +177,8 @@ export class Executor {
   readonly #schedule: DueQueue<Session>;
   #t0 = 0;
   #started = false;
+  /** The thread's event-loop utilisation at the start (for {@link ExecutorSummary.busy}). */
+  #elu0: EventLoopUtilization | undefined;
   #opened = 0;
   #running = 0;
   #inFlight = 0;
@@ -266,6 +269,7 @@ export class Executor {
       case 'start':
         this.#t0 = msg.t0;
         this.#started = true;
+        this.#elu0 = performance.eventLoopUtilization();
         this.#schedule.run();
         break;
       case 'events':
@@ -711,6 +715,11 @@ export class Executor {
   }
 
   async #finish(): Promise<void> {
+    // measured before the connections close (a stuck close waits idle up to CLOSE_TIMEOUT_MS)
+    const busy =
+      this.#elu0 === undefined
+        ? 0
+        : performance.eventLoopUtilization(this.#elu0).utilization;
     clearInterval(this.#timer);
     if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     if (this.#forceTimer !== undefined) clearTimeout(this.#forceTimer);
@@ -732,6 +741,7 @@ export class Executor {
       aborted,
       notRun: this.#notRun,
       reconnects: this.#reconnects,
+      busy,
     });
   }
 }

@@ -71,6 +71,11 @@ export interface ExecutorSummary {
   readonly aborted: number;
   readonly notRun: number;
   readonly reconnects: number;
+  /**
+   * Share of the time from the start to the end of the workload this executor's thread was busy
+   * (its event-loop utilisation, 0–1; 0 when it never started).
+   */
+  readonly busy: number;
 }
 
 /** Messages from the main thread to an executor. */

@@ -1,0 +1,105 @@
+import { BenchResult } from '@stb/core';
+import { CLIENT_BOUND_BUSY_SHARE, formatBenchResult } from '../src/format';
+import { runBench } from '../src/runner';
+import { usePgDatabase } from './helpers/db';
+import { TraceBuilder, template } from './helpers/trace';
+
+// The result's `client` block (version 3): the runner's own CPU and its busiest thread, on real
+// databases. A closed loop of pg_sleep statements leaves the runner idle; a closed loop on the
+// in-memory SQLite, whose driver answers synchronously, keeps its one thread busy, and the
+// summary then names the client. The bounds are set by pg_sleep and by the synchronous driver,
+// not by how fast this machine is.
+const db = usePgDatabase();
+
+/** A closed loop of `n` pg_sleep(`seconds`) statements over `sessions` sessions, read back. */
+async function sleeps(
+  url: string,
+  o: { n: number; seconds: number; sessions: number; workers: number },
+): Promise<BenchResult> {
+  const sleep = template('postgres', 'SELECT pg_sleep($1)', 'SELECT');
+  const b = new TraceBuilder('postgres');
+  for (let i = 0; i < o.n; i++)
+    b.add(`s${i % o.sessions}`, sleep, [{ t: 'float', v: o.seconds }]);
+  return roundTrip(
+    await runBench(b.trace(), {
+      target: url,
+      mode: 'closed',
+      connections: o.sessions,
+      workers: o.workers,
+    }),
+  );
+}
+
+/** A result as written to disk and read back. */
+const roundTrip = (r: unknown): BenchResult =>
+  BenchResult.parse(JSON.parse(JSON.stringify(r)));
+
+describe('client load in the result', () => {
+  it('a pg_sleep closed loop: the runner thread mostly waits, and the summary does not blame the client', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const r = await sleeps(url, {
+      n: 6,
+      seconds: 0.05,
+      sessions: 1,
+      workers: 0,
+    });
+    const c = r.client;
+    expect(c).toBeDefined();
+    expect(c?.queries).toBe(6);
+    expect(c?.threads).toBe(1);
+    expect(c?.cpuSeconds).toBeGreaterThan(0);
+    // cpuSeconds is rounded to the ms: per statement that is at most 0.5 ms / 6 apart
+    expect(
+      Math.abs((c?.cpuPerQueryUs ?? 0) - ((c?.cpuSeconds ?? 0) * 1e6) / 6),
+    ).toBeLessThanOrEqual(500 / 6 + 0.01);
+    // 300 ms of sleeping on the server against a few ms of work here
+    expect(c?.busiestThreadShare).toBeLessThan(0.5);
+    const text = formatBenchResult(r);
+    expect(text).toMatch(/client: [\d.]+ CPU s for 6 queries/);
+    expect(text).not.toContain('bottleneck: the client');
+  }, 30_000);
+
+  it('worker lanes report each worker thread, and the busiest is kept', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const r = await sleeps(url, {
+      n: 8,
+      seconds: 0.02,
+      sessions: 4,
+      workers: 2,
+    });
+    expect(r.client?.threads).toBe(2);
+    expect(r.client?.queries).toBe(8);
+    expect(r.client?.busiestThreadShare).toBeGreaterThanOrEqual(0);
+    expect(r.client?.busiestThreadShare).toBeLessThan(0.5);
+  }, 60_000);
+
+  it('a closed loop on a synchronous driver keeps the runner busy, and the summary names the client', async () => {
+    const select = template('postgres', 'SELECT $1 + 1', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    for (let i = 0; i < 20_000; i++)
+      b.add(`s${i % 4}`, select, [{ t: 'int', v: i }]);
+    const r = roundTrip(
+      await runBench(b.trace(), { target: 'sqlite::memory:', mode: 'closed' }),
+    );
+    expect(r.client?.queries).toBe(20_000);
+    expect(r.client?.threads).toBe(1);
+    expect(r.client?.busiestThreadShare).toBeGreaterThan(
+      CLIENT_BOUND_BUSY_SHARE,
+    );
+    expect(formatBenchResult(r)).toMatch(
+      /bottleneck: the client\. A runner thread was busy \d+% of the run, so the throughput is the load generator’s/,
+    );
+  }, 30_000);
+
+  it('a dry run has no client block', async () => {
+    const select = template('postgres', 'SELECT $1 + 1', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    b.add('s', select, [{ t: 'int', v: 1 }]);
+    const r = roundTrip(
+      await runBench(b.trace(), { target: 'sqlite::memory:', dryRun: true }),
+    );
+    expect(r.client).toBeUndefined();
+  }, 30_000);
+});
