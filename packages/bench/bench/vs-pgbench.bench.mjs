@@ -289,12 +289,12 @@ const w = await run(${WARMUP});
 const c0 = process.cpuUsage();
 const r = await run(${SECONDS});
 const c = process.cpuUsage(c0);
-console.log('STBCOUNT', w.overall.count + r.overall.count, r.overall.qps, (c.user + c.system) / r.overall.count);`;
+console.log('STBCOUNT', w.overall.count + r.overall.count, r.overall.qps, (c.user + c.system) / r.overall.count, r.client.busiestThreadShare);`;
   const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', process.execPath, '--input-type=module', '-e', child], { encoding: 'utf8', cwd: path.join(ROOT, 'packages/bench') });
-  const m = /STBCOUNT (\d+) ([\d.]+) ([\d.]+)/.exec(r.stdout);
+  const m = /STBCOUNT (\d+) ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stdout);
   const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (!m || !t) throw new Error(`stb child failed: ${r.stderr}`);
-  return { qps: Number(m[2]), cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / Number(m[1]), runCpuPerQueryUs: Number(m[3]) };
+  return { qps: Number(m[2]), cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / Number(m[1]), runCpuPerQueryUs: Number(m[3]), busy: Number(m[4]) };
 }
 
 /**
@@ -323,11 +323,45 @@ console.log('BARECOUNT', n / ${SECONDS});`;
   return Number(m[1]);
 }
 
+/**
+ * The pg-lean plugin without the runner: 8 of its sessions, each a plain `await execute()` loop
+ * over the same point select (typed parameter, prepared), in a child process with the same
+ * warm-up as stb's. What stb (pg-lean) spends per query beyond this is the runner's (reading the
+ * trace, dispatch, the executor, the accounting); what this spends beyond pgbench is Node's and
+ * the wire path's.
+ */
+function bareLeanChild() {
+  const child = `
+import { plugin } from '@stb/bench/db/pg-lean';
+import { createRng } from '@stb/core';
+const rng = createRng(7);
+const sessions = await Promise.all(Array.from({ length: 8 }, () => plugin.connect({ url: '${URL_}' }, { protocol: 'prepared' })));
+const q = (v) => ({ templateId: ${JSON.stringify(POINT.id)}, text: ${JSON.stringify(POINT.text)}, params: [{ t: 'int', v }], queryType: 'SELECT' });
+const loop = async (s) => {
+  let n = 0;
+  const end = performance.now() + s * 1000;
+  await Promise.all(sessions.map(async (c) => { while (performance.now() < end) { const o = await c.execute(q(1 + rng.int(${100_000 * SCALE}))); if (!o.ok) throw new Error(JSON.stringify(o)); n++; } }));
+  return n;
+};
+await loop(${WARMUP});
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+const n = await loop(${SECONDS});
+const c = process.cpuUsage(c0);
+const wall = (performance.now() - t0) / 1000;
+await Promise.all(sessions.map((c) => c.close()));
+console.log('LEANCOUNT', n / wall, (c.user + c.system) / n);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', cwd: path.join(ROOT, 'packages/bench') });
+  const m = /LEANCOUNT ([\d.]+) ([\d.]+)/.exec(r.stdout);
+  if (!m) throw new Error(`bare pg-lean child failed: ${r.stderr}`);
+  return { qps: Number(m[1]), cpuPerQueryUs: Number(m[2]) };
+}
+
 const fx = fixtureTrace();
 const rate = fixtureRate();
 const ACC_SECONDS = Number(/duration: (\d+) s/.exec(readFileSync(path.join(FIXTURE, 'client_output.txt'), 'utf8'))?.[1] ?? 8);
 const wire = wireAvailable();
-const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptPg: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], loads: [] };
+const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], ptPg: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], loads: [] };
 const f3 = (x) => (x === undefined ? '-' : x.toFixed(3));
 try {
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
@@ -362,12 +396,13 @@ try {
     log(`round ${i + 1}: TPC-B 4 conns stb ${raw.tpcbStb.at(-1)} tps, stb pg-lean ${raw.tpcbLean.at(-1)}, pgbench ${raw.tpcbPg.at(-1)} tps`);
     const points = [
       async () => { const st = stbPointChild(URL_); raw.ptStb.push(st.qps); raw.cpuStb.push(st.cpuPerQueryUs); raw.cpuStbRun.push(st.runCpuPerQueryUs); },
-      async () => { const st = stbPointChild(LEAN); raw.ptLean.push(st.qps); raw.cpuLean.push(st.cpuPerQueryUs); raw.cpuLeanRun.push(st.runCpuPerQueryUs); },
+      async () => { const st = stbPointChild(LEAN); raw.ptLean.push(st.qps); raw.cpuLean.push(st.cpuPerQueryUs); raw.cpuLeanRun.push(st.runCpuPerQueryUs); raw.busyLean.push(st.busy); },
       async () => raw.ptBare.push(barePgChild()),
+      async () => { const bl = bareLeanChild(); raw.ptBareLean.push(bl.qps); raw.cpuBareLean.push(bl.cpuPerQueryUs); },
       async () => { const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(SECONDS)]); raw.ptPg.push(tpsOf(pp.out)); raw.cpuPg.push((pp.cpu * 1e6) / txOf(pp.out)); },
     ];
     for (const f of flip ? points.reverse() : points) await f();
-    log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
+    log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, bare pg-lean ${raw.ptBareLean.at(-1).toFixed(0)} (${raw.cpuBareLean.at(-1).toFixed(1)} µs CPU/q), pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
   }
 } finally {
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
@@ -441,6 +476,12 @@ rows.push({ metric: 'client CPU per point select: stb (pg-lean), whole process (
 rows.push({ metric: 'client CPU per point select: pgbench (libpq, /usr/bin/time)', value: r3(median(raw.cpuPg)), unit: 'µs' });
 rows.push({ metric: 'CPU per query stb (pg-lean, measured run) / pgbench', value: ratio(raw.cpuLeanRun, raw.cpuPg), unit: 'ratio', target: '<= 1.2' });
 rows.push({ metric: 'CPU per query stb (pg-lean, whole process) / pgbench', value: ratio(raw.cpuLean, raw.cpuPg), unit: 'ratio', target: '<= 1.2' });
+rows.push({ metric: 'point selects: the pg-lean plugin alone (8 sessions, a bare execute loop, no runner)', value: Math.round(median(raw.ptBareLean)), unit: 'queries/s' });
+rows.push({ metric: 'point selects, the pg-lean plugin alone / pgbench (reference: what the wire path reaches without the runner)', value: ratio(raw.ptBareLean, raw.ptPg), unit: 'ratio' });
+rows.push({ metric: 'client CPU per point select: the pg-lean plugin alone, measured loop', value: r3(median(raw.cpuBareLean)), unit: 'µs' });
+rows.push({ metric: 'CPU per query, the pg-lean plugin alone / pgbench (reference)', value: ratio(raw.cpuBareLean, raw.cpuPg), unit: 'ratio' });
+rows.push({ metric: "stb (pg-lean) point selects: its runner thread's busy share (the result's client.busiestThreadShare; above 0.9 its summary names the client as the bottleneck)", value: r3(median(raw.busyLean)), unit: 'share' });
+rows.push({ metric: "the runner's own CPU per point select: stb (pg-lean) measured run − the plugin alone (medians)", value: r3(median(raw.cpuLeanRun) - median(raw.cpuBareLean)), unit: 'µs' });
 const wireNote = raw.wire.length > 0
   ? ` The wire rows: tcpdump on lo (port 5432) during each round's accuracy step; per connection (told apart by application_name) a statement's wire time runs from its Query packet to the answer packet ending in ReadyForQuery, so "tool − wire" is what the tool adds to its own statements' times (its wake-up after the answer arrives, its own work before the write).`
   : ' No wire rows: tcpdump was not available (it needs root or CAP_NET_RAW on lo) or WIRE=0.';
@@ -448,5 +489,5 @@ console.log(JSON.stringify({
   title: '@stb/bench against pgbench (issue 16)',
   command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
   rows,
-  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) runs in its own child process with the same warm-up. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}.`,
+  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}.`,
 }));
