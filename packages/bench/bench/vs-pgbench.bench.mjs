@@ -480,7 +480,7 @@ rows.push({ metric: 'point selects: the pg-lean plugin alone (8 sessions, a bare
 rows.push({ metric: 'point selects, the pg-lean plugin alone / pgbench (reference: what the wire path reaches without the runner)', value: ratio(raw.ptBareLean, raw.ptPg), unit: 'ratio' });
 rows.push({ metric: 'client CPU per point select: the pg-lean plugin alone, measured loop', value: r3(median(raw.cpuBareLean)), unit: 'µs' });
 rows.push({ metric: 'CPU per query, the pg-lean plugin alone / pgbench (reference)', value: ratio(raw.cpuBareLean, raw.cpuPg), unit: 'ratio' });
-rows.push({ metric: "stb (pg-lean) point selects: its runner thread's busy share (the result's client.busiestThreadShare; above 0.9 its summary names the client as the bottleneck)", value: r3(median(raw.busyLean)), unit: 'share' });
+rows.push({ metric: "stb (pg-lean) point selects: its runner thread's busy share (the result's client.busiestThreadShare; above 0.85 its summary names the client as the bottleneck)", value: r3(median(raw.busyLean)), unit: 'share' });
 rows.push({ metric: "the runner's own CPU per point select: stb (pg-lean) measured run − the plugin alone (medians)", value: r3(median(raw.cpuLeanRun) - median(raw.cpuBareLean)), unit: 'µs' });
 const wireNote = raw.wire.length > 0
   ? ` The wire rows: tcpdump on lo (port 5432) during each round's accuracy step; per connection (told apart by application_name) a statement's wire time runs from its Query packet to the answer packet ending in ReadyForQuery, so "tool − wire" is what the tool adds to its own statements' times (its wake-up after the answer arrives, its own work before the write).`
