@@ -447,6 +447,11 @@ function windowFor(options: BenchOptions): number {
 interface RunTotals {
   records: number;
   errors: number;
+  /**
+   * The whole process's CPU (µs), the statements run and the main thread's event-loop utilisation
+   * from the start of the schedule to the end of the workload (the result's `client`).
+   */
+  client?: { micros: number; queries: number; mainBusy: number };
 }
 
 /** What the lanes of a run report to: the aggregator, metrics, incidents and the stop control. */
@@ -625,6 +630,9 @@ async function runWorkload(
   });
   const t0 = nowMs() + strategy.startDelayMs;
   p.agg.outages.setOrigin(t0);
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  const records0 = p.totals.records;
   for (const lane of lanes) lane.post({ type: 'start', t0 });
   const durationTimer =
     options.durationSeconds !== undefined
@@ -659,6 +667,12 @@ async function runWorkload(
       graceMs: p.graceMs,
       incidents: p.incidents,
     });
+    const used = process.cpuUsage(cpu0);
+    p.totals.client = {
+      micros: used.user + used.system,
+      queries: p.totals.records - records0,
+      mainBusy: performance.eventLoopUtilization(elu0).utilization,
+    };
   } finally {
     if (durationTimer) clearTimeout(durationTimer);
     if (progressTimer) clearInterval(progressTimer);
@@ -740,9 +754,6 @@ async function execute(
   const fatal: Error[] = [];
   let dispatch: DispatchTotals = { notRun: 0, skippedReadOnly: 0, sessions: 0 };
   let pool: WorkerLanes | null = null;
-  /** The whole process's CPU over the workload (the result's `client`). */
-  let cpu0: NodeJS.CpuUsage | undefined;
-  let cpu: { micros: number; queries: number } | undefined;
   const openControl = async (): Promise<DbSession> =>
     (control ??= await target.connect());
   const scripts = {
@@ -760,8 +771,7 @@ async function execute(
         agg,
         stop,
       });
-    else {
-      cpu0 = process.cpuUsage();
+    else
       dispatch = await runWorkload(
         {
           trace,
@@ -799,9 +809,6 @@ async function execute(
           },
         },
       );
-      const used = process.cpuUsage(cpu0);
-      cpu = { micros: used.user + used.system, queries: totals.records };
-    }
     await runScriptStep('teardown', scripts);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -811,7 +818,13 @@ async function execute(
     if (control) await control.close().catch(() => undefined);
   }
   return buildResult(
-    { lanes, dispatch, agg, incidents, ...(cpu ? { cpu } : {}) },
+    {
+      lanes,
+      dispatch,
+      agg,
+      incidents,
+      ...(totals.client ? { cpu: totals.client } : {}),
+    },
     {
       status: stop.status,
       stopReason: stop.reason,

@@ -201,15 +201,20 @@ export type BenchContext = z.infer<typeof BenchContext>;
  * throughput itself.
  */
 export const BenchClient = z.object({
-  /** CPU (user + system) of the runner's whole process from the start of the workload to its end, warm-up included, s. */
+  /**
+   * CPU (user + system) of the runner's whole process, worker threads included, from the start of
+   * the schedule (connections open, workers started) to the end of the workload, warm-up
+   * included, s.
+   */
   cpuSeconds: z.number().nonnegative(),
   /** Statements executed in that time, warm-up included. */
   queries: z.number().int().nonnegative(),
   /** `cpuSeconds` per statement, µs. */
   cpuPerQueryUs: z.number().nonnegative(),
   /**
-   * The busiest thread that drives connections (the main thread inline, else each worker): the
-   * share of the run its event loop was not waiting for I/O (Node's event-loop utilisation), 0–1.
+   * The busiest of the runner's threads: the main thread (it reads and dispatches the trace, and
+   * inline drives the connections too) and each worker: the share of the workload's time its event
+   * loop was not waiting for I/O (Node's event-loop utilisation) over the same time, 0–1.
    */
   busiestThreadShare: z.number().min(0).max(1),
   /** Threads that drove connections (1 inline). */

@@ -76,8 +76,11 @@ export function buildResult(
     dispatch: DispatchTotals;
     agg: Aggregator;
     incidents: Incidents;
-    /** The process's CPU over the workload (`process.cpuUsage` delta, µs) and the statements it ran. */
-    cpu?: { micros: number; queries: number };
+    /**
+     * The process's CPU over the workload (`process.cpuUsage` delta, µs), the statements it ran
+     * and the main thread's event-loop utilisation over it (it reads and dispatches the trace).
+     */
+    cpu?: { micros: number; queries: number; mainBusy: number };
   },
   ctx: ResultContext,
 ): BenchResult {
@@ -86,7 +89,7 @@ export function buildResult(
   let notRun = dispatch.notRun;
   let crashes = 0;
   let reconnects = 0;
-  let busiest = 0;
+  let busiest = parts.cpu?.mainBusy ?? 0;
   for (const lane of lanes) {
     if (lane.summary) {
       completed += lane.summary.completed;
@@ -147,7 +150,7 @@ export function buildResult(
 
 /** The result's `client` block: CPU rounded to the ms, per statement to 0.01 µs, share to 0.001. */
 function clientLoad(
-  cpu: { micros: number; queries: number },
+  cpu: { micros: number; queries: number; mainBusy: number },
   busiest: number,
   threads: number,
 ): BenchClient {
