@@ -297,6 +297,14 @@ console.log('STBCOUNT', w.overall.count + r.overall.count, r.overall.qps, (c.use
   return { qps: Number(m[2]), cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / Number(m[1]), runCpuPerQueryUs: Number(m[3]), busy: Number(m[4]) };
 }
 
+/** Runs an ES module source in a child Node process (in packages/bench) and matches its stdout. */
+function moduleChild(source, re, label) {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8', cwd: path.join(ROOT, 'packages/bench') });
+  const m = re.exec(r.stdout);
+  if (!m) throw new Error(`${label} child failed: ${r.stderr}`);
+  return m;
+}
+
 /**
  * The bare pg loop (8 clients, pg's named prepared statement, one query in flight each) in a child
  * process with the same warm-up as stb's, so neither side runs in a process the other warmed.
@@ -317,10 +325,7 @@ await loop(${WARMUP});
 const n = await loop(${SECONDS});
 await Promise.all(clients.map((c) => c.end()));
 console.log('BARECOUNT', n / ${SECONDS});`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', cwd: path.join(ROOT, 'packages/bench') });
-  const m = /BARECOUNT ([\d.]+)/.exec(r.stdout);
-  if (!m) throw new Error(`bare pg child failed: ${r.stderr}`);
-  return Number(m[1]);
+  return Number(moduleChild(child, /BARECOUNT ([\d.]+)/, 'bare pg')[1]);
 }
 
 /**
@@ -351,9 +356,7 @@ const c = process.cpuUsage(c0);
 const wall = (performance.now() - t0) / 1000;
 await Promise.all(sessions.map((c) => c.close()));
 console.log('LEANCOUNT', n / wall, (c.user + c.system) / n);`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', cwd: path.join(ROOT, 'packages/bench') });
-  const m = /LEANCOUNT ([\d.]+) ([\d.]+)/.exec(r.stdout);
-  if (!m) throw new Error(`bare pg-lean child failed: ${r.stderr}`);
+  const m = moduleChild(child, /LEANCOUNT ([\d.]+) ([\d.]+)/, 'bare pg-lean');
   return { qps: Number(m[1]), cpuPerQueryUs: Number(m[2]) };
 }
 

@@ -9,6 +9,7 @@ import type {
   RowCountSummary,
 } from '@stb/core';
 import { StbError } from '@stb/core';
+import { clientLoad } from './internal/accounting';
 import { summarize } from './internal/stats';
 
 /** Options of {@link mergeBenchResults}. */
@@ -404,17 +405,12 @@ export function mergeBenchResults(
   // the clients' load: CPU and statements add up over the shards (each its own runner), the
   // busiest thread is the busiest of any shard; left out unless every shard has one
   const clients = ordered.flatMap((r) => (r.client ? [r.client] : []));
-  if (clients.length === ordered.length && clients.length > 0) {
-    const cpuSeconds = clients.reduce((a, c) => a + c.cpuSeconds, 0);
-    const queries = clients.reduce((a, c) => a + c.queries, 0);
-    merged.client = {
-      cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
-      queries,
-      cpuPerQueryUs:
-        queries > 0 ? Math.round((cpuSeconds * 1e8) / queries) / 100 : 0,
-      busiestThreadShare: Math.max(...clients.map((c) => c.busiestThreadShare)),
+  if (clients.length === ordered.length && clients.length > 0)
+    merged.client = clientLoad({
+      cpuMicros: clients.reduce((a, c) => a + c.cpuSeconds * 1e6, 0),
+      queries: clients.reduce((a, c) => a + c.queries, 0),
+      busiest: Math.max(...clients.map((c) => c.busiestThreadShare)),
       threads: clients.reduce((a, c) => a + c.threads, 0),
-    };
-  }
+    });
   return merged;
 }

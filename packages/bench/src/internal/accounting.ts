@@ -143,24 +143,35 @@ export function buildResult(
       ...(outages.length > 0 ? { outages } : {}),
     },
     ...(parts.cpu !== undefined && lanes.length > 0
-      ? { client: clientLoad(parts.cpu, busiest, lanes.length) }
+      ? {
+          client: clientLoad({
+            cpuMicros: parts.cpu.micros,
+            queries: parts.cpu.queries,
+            busiest,
+            threads: lanes.length,
+          }),
+        }
       : {}),
   };
 }
 
-/** The result's `client` block: CPU rounded to the ms, per statement to 0.01 µs, share to 0.001. */
-function clientLoad(
-  cpu: { micros: number; queries: number; mainBusy: number },
-  busiest: number,
-  threads: number,
-): BenchClient {
+/**
+ * A result's `client` block (one run's, or shards' added up by `mergeBenchResults`): CPU rounded
+ * to the ms, per statement to 0.01 µs, the busy share to 0.001.
+ */
+export function clientLoad(o: {
+  cpuMicros: number;
+  queries: number;
+  busiest: number;
+  threads: number;
+}): BenchClient {
   return {
-    cpuSeconds: Math.round(cpu.micros / 1000) / 1000,
-    queries: cpu.queries,
+    cpuSeconds: Math.round(o.cpuMicros / 1000) / 1000,
+    queries: o.queries,
     cpuPerQueryUs:
-      cpu.queries > 0 ? Math.round((cpu.micros / cpu.queries) * 100) / 100 : 0,
+      o.queries > 0 ? Math.round((o.cpuMicros / o.queries) * 100) / 100 : 0,
     busiestThreadShare:
-      Math.round(Math.min(1, Math.max(0, busiest)) * 1000) / 1000,
-    threads,
+      Math.round(Math.min(1, Math.max(0, o.busiest)) * 1000) / 1000,
+    threads: o.threads,
   };
 }
