@@ -56,6 +56,7 @@ export type {
   BenchOptions,
   BenchProgress,
   BenchRun,
+  BenchEvents,
   BenchTrace,
   SqlScript,
   TemplateLookup,

@@ -3,7 +3,8 @@ import { StbError } from '@stb/core';
 /**
  * Returns `events` after checking it yields at least one event, so a command never reports
  * success on nothing (a trace with a header and no events, a log with no statements). Pulls the
- * first event and yields it again: nothing is read twice or held.
+ * first event and yields it again: nothing is read twice or held. Also takes a stream of
+ * non-empty event arrays (`openTrace`'s `eventBatches`), checked for a first array.
  * @param label The file, for the message.
  * @throws StbError `STB_TRACE_EMPTY`.
  */

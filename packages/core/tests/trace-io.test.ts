@@ -291,7 +291,9 @@ describe('encoded events', () => {
       const a = await writeTrace(plain, trickyRecords);
       const b = await writeTrace(
         enc,
-        trickyRecords.map((r) => (r.kind === 'event' ? encodeTraceEvent(r) : r)),
+        trickyRecords.map((r) =>
+          r.kind === 'event' ? encodeTraceEvent(r) : r,
+        ),
       );
       expect({ ...b, path: plain }).toEqual(a);
       expect(await fsp.readFile(enc)).toEqual(await fsp.readFile(plain));
@@ -317,13 +319,16 @@ describe('encoded events', () => {
   it('an encoded event of an undeclared template is refused', async () => {
     const e = tricky[0] as TraceEvent;
     await expect(
-      writeTrace(path.join(dir, 'enc-bad.jsonl'), [header, encodeTraceEvent(e)]),
+      writeTrace(path.join(dir, 'enc-bad.jsonl'), [
+        header,
+        encodeTraceEvent(e),
+      ]),
     ).rejects.toMatchObject({ code: 'STB_TRACE_UNKNOWN_TEMPLATE' });
   });
 });
 
 describe('openTrace', () => {
-  it('reads the header eagerly and fills the catalog as templates pass', async () => {
+  it('reads the header eagerly and fills the catalog as templates are read', async () => {
     const file = path.join(dir, 'open.stb.jsonl');
     await writeTrace(file, trickyRecords);
     const trace = await openTrace(file);
@@ -331,7 +336,8 @@ describe('openTrace', () => {
     expect(trace.catalog.size).toBe(0);
     const first = await trace.events.next();
     expect(first.value).toEqual(tricky[0]);
-    expect(trace.catalog.toArray()).toEqual([t1]);
+    // a template is in the catalog before its first event comes out (the reader works by chunk)
+    expect(trace.catalog.get(t1.id)).toEqual(t1);
     const rest = await collect(trace.events);
     expect(rest).toEqual(tricky.slice(1));
     expect(trace.catalog.toArray()).toEqual([t1, t2]);
@@ -345,6 +351,45 @@ describe('openTrace', () => {
       source: file,
       line: 1,
     });
+  });
+
+  it('gives the same events in batches, one per chunk read', async () => {
+    const file = path.join(dir, 'batches.stb.jsonl');
+    const many: TraceEvent[] = Array.from({ length: 3000 }, (_, i) => ({
+      ...(tricky[i % tricky.length] as TraceEvent),
+      startUs: 1714564800000000 + i,
+    }));
+    await writeTrace(
+      file,
+      withTemplateRecords(header, many, (id) => (id === t1.id ? t1 : t2)),
+    );
+    const one = await openTrace(file);
+    const byOne = await collect(one.events);
+    const batched = await openTrace(file);
+    const batches = await collect(batched.eventBatches);
+    // 3,000 events of about 200 bytes: several 64 KiB chunks, none empty
+    expect(batches.length).toBeGreaterThan(3);
+    expect(batches.every((b) => b.length > 0)).toBe(true);
+    expect(batches.flat()).toEqual(byOne);
+    expect(byOne).toEqual(many);
+    expect(batched.catalog.toArray()).toEqual([t1, t2]);
+  });
+
+  it('hands over the events before a bad record, then raises its error', async () => {
+    const good = [J(header), J(t1), J(tricky[0]), J(tricky[0])];
+    const file = await jsonl('batch-bad.jsonl', [
+      ...good,
+      '{"kind":"event",',
+      J(tricky[0]),
+    ]);
+    const trace = await openTrace(file);
+    const seen: TraceEvent[] = [];
+    await expect(
+      (async () => {
+        for await (const b of trace.eventBatches) seen.push(...b);
+      })(),
+    ).rejects.toMatchObject({ code: 'STB_TRACE_INVALID_JSON', line: 5 });
+    expect(seen).toEqual([tricky[0], tricky[0]]);
   });
 
   it('closes the input when the consumer stops early', async () => {

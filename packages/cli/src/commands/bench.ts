@@ -196,7 +196,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (out !== undefined) await assertWritable(out, '--out');
       const hash = sha256(input).catch(() => undefined);
       const trace = await openTrace(input, { signal: ctx.signal });
-      const events = await requireEvents(trace.events, opts.input);
+      const events = await requireEvents(trace.eventBatches, opts.input);
       const target =
         opts.target ??
         (trace.header.dialect === 'postgres'

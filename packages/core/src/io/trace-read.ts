@@ -9,7 +9,7 @@ import {
   decodeText,
   openInput,
   readFirstChunk,
-  splitLines,
+  splitLineBatches,
   toReadError,
 } from './input';
 import { JsonDocScanner } from './json-doc-scanner';
@@ -55,8 +55,17 @@ export interface TraceStream {
   header: TraceHeader;
   /** Templates seen so far; it fills as template records stream past. */
   catalog: TemplateCatalog;
-  /** The events; iterate to the end, or call `events.return()`, to close the input. */
+  /**
+   * The events one by one; iterate to the end, or call `events.return()`, to close the input.
+   * Iterate this or {@link TraceStream.eventBatches}, not both: they share one reader.
+   */
   events: AsyncGenerator<TraceEvent>;
+  /**
+   * The same events in arrays, one per chunk read (never empty): one `await` per chunk instead of
+   * one per event, for consumers that loop over events synchronously (`stb bench` reads its
+   * trace this way). Iterate to the end, or call `eventBatches.return()`, to close the input.
+   */
+  eventBatches: AsyncGenerator<TraceEvent[]>;
 }
 
 /** One raw value read from the input, before validation. */
@@ -119,21 +128,29 @@ async function sniffFormat(
   }
 }
 
+/**
+ * JSON Lines: one array of items per chunk read (64 KiB), so the reader pays one `await` per
+ * chunk rather than one per line (issue 16: the bench reads its trace on the statement path).
+ */
 async function* jsonlItems(
   stream: Readable,
   name: string,
   options: { gzip: boolean; signal: AbortSignal | undefined },
-): AsyncGenerator<RawItem> {
-  for await (const { text, line } of splitLines(stream, name, options)) {
-    if (text.length === 0 || /^\s*$/.test(text)) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      yield { error: invalidJson({ source: name, line }, err), line };
-      continue;
+): AsyncGenerator<RawItem[]> {
+  for await (const lines of splitLineBatches(stream, name, options)) {
+    const items: RawItem[] = [];
+    for (const { text, line } of lines) {
+      if (text.length === 0 || /^\s*$/.test(text)) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        items.push({ error: invalidJson({ source: name, line }, err), line });
+        continue;
+      }
+      items.push({ value, line });
     }
-    yield { value, line };
+    if (items.length > 0) yield items;
   }
 }
 
@@ -141,7 +158,7 @@ async function* jsonDocItems(
   stream: Readable,
   name: string,
   options: { gzip: boolean; signal: AbortSignal | undefined },
-): AsyncGenerator<RawItem> {
+): AsyncGenerator<RawItem[]> {
   const scanner = new JsonDocScanner(name);
   const emit = function* (eof: boolean): Generator<RawItem> {
     for (;;) {
@@ -162,9 +179,11 @@ async function* jsonDocItems(
     line: () => scanner.line,
   })) {
     scanner.feed(chunk);
-    yield* emit(false);
+    const items = [...emit(false)];
+    if (items.length > 0) yield items;
   }
-  yield* emit(true);
+  const last = [...emit(true)];
+  if (last.length > 0) yield last;
 }
 
 async function* csvItems(
@@ -175,7 +194,7 @@ async function* csvItems(
     signal: AbortSignal | undefined;
     sidecar: string | undefined;
   },
-): AsyncGenerator<RawItem> {
+): AsyncGenerator<RawItem[]> {
   const sidecar = options.sidecar;
   if (sidecar === undefined) {
     stream.destroy();
@@ -197,17 +216,18 @@ async function* csvItems(
     );
   }
   try {
-    for await (const item of jsonDocItems(sidecarInput.stream, sidecar, {
+    for await (const items of jsonDocItems(sidecarInput.stream, sidecar, {
       gzip: sidecarInput.gzip,
       signal: options.signal,
     })) {
-      yield { ...item, source: sidecar };
+      yield items.map((item) => ({ ...item, source: sidecar }));
     }
   } catch (err) {
     stream.destroy();
     throw err;
   }
-  yield* csvEventItems(stream, name, options);
+  // csv-parse hands over one row at a time: a batch per row
+  for await (const item of csvEventItems(stream, name, options)) yield [item];
 }
 
 async function* csvEventItems(
@@ -369,14 +389,18 @@ function unknownTemplate(
 }
 
 /**
- * Reads, validates and checks a trace, putting templates into `catalog`. Shared by
- * {@link readTraceRecords} and {@link openTrace}.
+ * Reads, validates and checks a trace, putting templates into `catalog`, one array of records
+ * per chunk read: the header alone first, then the records of each chunk (never an empty array).
+ * With `eventsOnly`, template records go into `catalog` only. Shared by
+ * {@link readTraceRecords} and {@link openTrace}. A bad record with `onInvalid: 'throw'` raises
+ * its error after the records before it were handed over, as one record at a time would.
  */
 async function* readValidated(
   input: string,
   options: ReadTraceOptions,
-  catalog: TemplateCatalog,
-): AsyncGenerator<TraceRecord> {
+  into: { catalog: TemplateCatalog; eventsOnly: boolean },
+): AsyncGenerator<TraceRecord[]> {
+  const { catalog, eventsOnly } = into;
   const { signal, onProgress } = options;
   const onInvalid = options.onInvalid ?? 'throw';
   let bytesRead = 0;
@@ -408,7 +432,7 @@ async function* readValidated(
     );
   }
   const streamOptions = { gzip: opened.gzip, signal };
-  const items =
+  const batches =
     format === 'jsonl'
       ? jsonlItems(stream, name, streamOptions)
       : format === 'json'
@@ -423,47 +447,59 @@ async function* readValidated(
   let version = -1;
   let records = 0;
   try {
-    for await (const item of items) {
-      const source = item.source ?? name;
-      if (version < 0) {
-        if (item.error) throw item.error;
-        const h = parseHeader(item.value, { source, line: item.line });
-        version = h.version;
-        records++;
-        yield h.header;
-        continue;
-      }
-      let rec: TraceRecord;
-      try {
-        if (item.error) throw item.error;
-        const value =
-          version === TRACE_FORMAT_VERSION
-            ? item.value
-            : migrateTrace(item.value, version);
-        rec = isFastEvent(value)
-          ? value
-          : parseBodyRecord(value, { source, line: item.line });
-        if (rec.kind === 'event') {
-          if (!catalog.has(rec.templateId))
-            throw unknownTemplate(rec, source, item.line);
-        } else if (rec.kind === 'template') {
-          catalog.add(rec);
+    for await (const items of batches) {
+      let out: TraceRecord[] = [];
+      for (const item of items) {
+        const source = item.source ?? name;
+        if (version < 0) {
+          if (item.error) throw item.error;
+          const h = parseHeader(item.value, { source, line: item.line });
+          version = h.version;
+          records++;
+          yield [h.header];
+          continue;
         }
-      } catch (err) {
-        if (onInvalid === 'throw' || !(err instanceof ParseError)) throw err;
-        options.onInvalidRecord?.(err);
-        continue;
+        let rec: TraceRecord;
+        try {
+          if (item.error) throw item.error;
+          const value =
+            version === TRACE_FORMAT_VERSION
+              ? item.value
+              : migrateTrace(item.value, version);
+          rec = isFastEvent(value)
+            ? value
+            : parseBodyRecord(value, { source, line: item.line });
+          if (rec.kind === 'event') {
+            if (!catalog.has(rec.templateId))
+              throw unknownTemplate(rec, source, item.line);
+          } else if (rec.kind === 'template') {
+            catalog.add(rec);
+          }
+        } catch (err) {
+          if (onInvalid === 'throw' || !(err instanceof ParseError)) {
+            // the records before the bad one first, as a record-by-record reader would
+            if (out.length > 0) {
+              const before = out;
+              out = [];
+              yield before;
+            }
+            throw err;
+          }
+          options.onInvalidRecord?.(err);
+          continue;
+        }
+        records++;
+        if ((records & (PROGRESS_EVERY - 1)) === 0) {
+          if (signal?.aborted)
+            throw new StbError(
+              'STB_ABORTED',
+              '[stb] [core] Reading was aborted.',
+            );
+          onProgress?.({ bytesRead, records });
+        }
+        if (!eventsOnly || rec.kind === 'event') out.push(rec);
       }
-      records++;
-      if ((records & (PROGRESS_EVERY - 1)) === 0) {
-        if (signal?.aborted)
-          throw new StbError(
-            'STB_ABORTED',
-            '[stb] [core] Reading was aborted.',
-          );
-        onProgress?.({ bytesRead, records });
-      }
-      yield rec;
+      if (out.length > 0) yield out;
     }
     if (version < 0) {
       throw new ParseError(
@@ -474,7 +510,7 @@ async function* readValidated(
     }
     onProgress?.({ bytesRead, records });
   } finally {
-    await items.return(undefined);
+    await batches.return(undefined);
     stream.destroy();
     opened.stream.destroy();
   }
@@ -497,7 +533,11 @@ export async function* readTraceRecords(
   input: string,
   options: ReadTraceOptions = {},
 ): AsyncGenerator<TraceRecord> {
-  yield* readValidated(input, options, new TemplateCatalog());
+  for await (const batch of readValidated(input, options, {
+    catalog: new TemplateCatalog(),
+    eventsOnly: false,
+  }))
+    for (const rec of batch) yield rec;
 }
 
 /**
@@ -513,26 +553,41 @@ export async function openTrace(
   options: ReadTraceOptions = {},
 ): Promise<TraceStream> {
   const catalog = new TemplateCatalog();
-  const records = readValidated(input, options, catalog);
-  const first = await records.next();
-  if (first.done || first.value.kind !== 'header') {
-    await records.return(undefined);
+  const batches = readValidated(input, options, {
+    catalog,
+    eventsOnly: true,
+  });
+  const first = await batches.next();
+  const head = first.done === true ? undefined : first.value[0];
+  if (head?.kind !== 'header') {
+    await batches.return(undefined);
     throw new StbError(
       'STB_INTERNAL',
       '[stb] [core] Trace reader yielded no header. Please report this bug.',
     );
   }
-  const header = first.value;
+  // one reader behind both views: whichever is iterated takes the events
+  const eventBatches = (async function* (): AsyncGenerator<TraceEvent[]> {
+    try {
+      for (;;) {
+        const r = await batches.next();
+        if (r.done === true) return;
+        yield r.value as TraceEvent[];
+      }
+    } finally {
+      await batches.return(undefined);
+    }
+  })();
   const events = (async function* (): AsyncGenerator<TraceEvent> {
     try {
       for (;;) {
-        const r = await records.next();
-        if (r.done) return;
-        if (r.value.kind === 'event') yield r.value;
+        const r = await batches.next();
+        if (r.done === true) return;
+        for (const ev of r.value as TraceEvent[]) yield ev;
       }
     } finally {
-      await records.return(undefined);
+      await batches.return(undefined);
     }
   })();
-  return { header, catalog, events };
+  return { header: head, catalog, events, eventBatches };
 }

@@ -17,9 +17,25 @@ const YIELD_CLOSED_MS = 1;
 const yieldMacrotask = (): Promise<void> =>
   new Promise((resolve) => setImmediate(resolve));
 
+/** A trace's events one by one or in arrays (`BenchEvents`). */
+export type EventSource =
+  | AsyncIterable<TraceEvent | readonly TraceEvent[]>
+  | Iterable<TraceEvent | readonly TraceEvent[]>;
+
+/** The events of one item of an {@link EventSource}: the array itself, or the one event. */
+export function eventsOf(
+  item: TraceEvent | readonly TraceEvent[],
+): readonly TraceEvent[] {
+  return isBatch(item) ? item : [item];
+}
+
+const isBatch = (
+  item: TraceEvent | readonly TraceEvent[],
+): item is readonly TraceEvent[] => Array.isArray(item);
+
 /** What the dispatcher reads, where it sends it, and how it paces. */
 export interface DispatchContext {
-  readonly events: AsyncIterable<TraceEvent> | Iterable<TraceEvent>;
+  readonly events: EventSource;
   readonly lanes: readonly Lane[];
   readonly table: TemplateTable;
   readonly strategy: DispatchStrategy;
@@ -95,71 +111,78 @@ export async function dispatchEvents(
   let sinceCheck = 0;
   let lastYield = nowMs();
   try {
-    for await (const ev of ctx.events) {
-      if (stop.stopping) break;
-      const sid = ev.sessionId;
-      let route = routes.get(sid);
-      if (route === undefined) {
-        const h = hash32(sid);
-        route =
-          shard && h % shard.count !== shard.index
-            ? 0
-            : -1 - (nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes);
-        routes.set(sid, route);
-      }
-      if (route === 0) continue;
-      const ti = table.indexOf(ev.templateId);
-      if (readOnly && table.writes(ti)) {
-        counts.skippedReadOnly++;
-        continue;
-      }
-      if (dispatched >= maxQueries) break;
-      const due = strategy.due(ev);
-      if (route < 0) {
-        route = -route;
-        routes.set(sid, route);
-        counts.sessions++;
-        (lanes[route - 1] as Lane).sessions++;
-      }
-      const lane = lanes[route - 1] as Lane;
-      if (lane.crashed) {
-        counts.notRun++;
-        continue;
-      }
-      lane.buffer.push([sid, ti, ev.params, due, strategy.think(ev)]);
-      lane.sent++;
-      dispatched++;
-      if (lane.buffer.length >= EVENT_BATCH) flushLane(lane);
-      if (timed) {
-        const ahead = t0 + due - nowMs();
-        if (ahead > LOOKAHEAD_MS) {
-          flushAll();
-          await stop.wait(ahead - LOOKAHEAD_MS / 2);
-          lastYield = nowMs();
-        } else if (++sinceCheck >= 64) {
+    // an item is one event or an array of them (one `await` per array: openTrace's eventBatches)
+    read: for await (const item of ctx.events) {
+      const batch = isBatch(item) ? item : null;
+      const count = batch === null ? 1 : batch.length;
+      for (let k = 0; k < count; k++) {
+        const ev =
+          batch === null ? (item as TraceEvent) : (batch[k] as TraceEvent);
+        if (stop.stopping) break read;
+        const sid = ev.sessionId;
+        let route = routes.get(sid);
+        if (route === undefined) {
+          const h = hash32(sid);
+          route =
+            shard && h % shard.count !== shard.index
+              ? 0
+              : -1 - (nLanes === 1 ? 0 : mix32(h, 0x2545f491) % nLanes);
+          routes.set(sid, route);
+        }
+        if (route === 0) continue;
+        const ti = table.indexOf(ev.templateId);
+        if (readOnly && table.writes(ti)) {
+          counts.skippedReadOnly++;
+          continue;
+        }
+        if (dispatched >= maxQueries) break read;
+        const due = strategy.due(ev);
+        if (route < 0) {
+          route = -route;
+          routes.set(sid, route);
+          counts.sessions++;
+          (lanes[route - 1] as Lane).sessions++;
+        }
+        const lane = lanes[route - 1] as Lane;
+        if (lane.crashed) {
+          counts.notRun++;
+          continue;
+        }
+        lane.buffer.push([sid, ti, ev.params, due, strategy.think(ev)]);
+        lane.sent++;
+        dispatched++;
+        if (lane.buffer.length >= EVENT_BATCH) flushLane(lane);
+        if (timed) {
+          const ahead = t0 + due - nowMs();
+          if (ahead > LOOKAHEAD_MS) {
+            flushAll();
+            await stop.wait(ahead - LOOKAHEAD_MS / 2);
+            lastYield = nowMs();
+          } else if (++sinceCheck >= 64) {
+            sinceCheck = 0;
+            flushAll();
+            // an inline executor's scheduler shares this event loop: never hog it
+            if (nowMs() - lastYield > YIELD_TIMED_MS) {
+              await yieldMacrotask();
+              lastYield = nowMs();
+            }
+          }
+        } else if (++sinceCheck >= 256) {
           sinceCheck = 0;
-          flushAll();
-          // an inline executor's scheduler shares this event loop: never hog it
-          if (nowMs() - lastYield > YIELD_TIMED_MS) {
+          if (nowMs() - lastYield > YIELD_CLOSED_MS) {
+            flushAll();
             await yieldMacrotask();
             lastYield = nowMs();
           }
         }
-      } else if (++sinceCheck >= 256) {
-        sinceCheck = 0;
-        if (nowMs() - lastYield > YIELD_CLOSED_MS) {
+        while (
+          !stop.stopping &&
+          !lane.crashed &&
+          lane.sent - lane.acked >= lane.limit
+        ) {
           flushAll();
-          await yieldMacrotask();
-          lastYield = nowMs();
+          await stop.wait(1000);
         }
-      }
-      while (
-        !stop.stopping &&
-        !lane.crashed &&
-        lane.sent - lane.acked >= lane.limit
-      ) {
-        flushAll();
-        await stop.wait(1000);
       }
     }
   } catch (err) {
