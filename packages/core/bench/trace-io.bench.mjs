@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import {
   computeTemplateId,
   createTraceHeader,
+  openTrace,
   readTraceRecords,
   withTemplateRecords,
   writeTrace,
@@ -86,6 +87,10 @@ async function runCase(op, file, n) {
       { onProgress: rss.sample },
     );
     count = s.events;
+  } else if (op === 'batches') {
+    // what `stb bench` reads: the events in arrays, one per chunk
+    const t = await openTrace(file, { onProgress: rss.sample });
+    for await (const b of t.eventBatches) count += b.length;
   } else {
     for await (const r of readTraceRecords(file, { onProgress: rss.sample })) {
       if (r.kind === 'event') count++;
@@ -153,6 +158,25 @@ async function main() {
         });
         peaks[`${c.label} ${op}`] = r.peakRssMiB;
       }
+      if (c.label !== 'JSONL') continue;
+      // openTrace(…).eventBatches on the same file: the path `stb bench` reads
+      process.stderr.write(`[trace-io] JSONL eventBatches ${n} events…\n`);
+      const b = child('batches', file, n);
+      rows.push({
+        metric: `JSONL read+validate as event arrays (openTrace().eventBatches, what stb bench reads), ${k(n)} events (wall clock)`,
+        value: fmt(b.eventsPerSec),
+        unit: 'events/s',
+      });
+      rows.push({
+        metric: `JSONL read+validate as event arrays, ${k(n)} events (per CPU-second)`,
+        value: fmt(b.eventsPerCpuSec),
+        unit: 'events/CPU-s',
+      });
+      rows.push({
+        metric: `JSONL read+validate as event arrays, ${k(n)} events: peak RSS`,
+        value: fmt(b.peakRssMiB),
+        unit: 'MiB',
+      });
     }
     // Flat memory: the same JSONL cases at a fifth of the events.
     for (const op of ['write', 'read']) {
@@ -181,7 +205,7 @@ async function main() {
       command: `node packages/core/bench/trace-io.bench.mjs${process.argv[2] ? ` ${process.argv[2]}` : ''}`,
       rows,
       notes:
-        'Each case runs in a fresh Node process (one JS thread; gzip also uses the libuv thread pool). "Per CPU-second" divides by the process\'s user+system CPU time, the one-core throughput that the wall clock hides when other processes compete for the 2 cores. Write figures include generating the events. Read figures include JSON parsing, schema validation (fast path with zod fallback) and the template check.',
+        'Each case runs in a fresh Node process (one JS thread; gzip also uses the libuv thread pool). "Per CPU-second" divides by the process\'s user+system CPU time, the one-core throughput that the wall clock hides when other processes compete for the 2 cores. Write figures include generating the events. Read figures include JSON parsing, schema validation (fast path with zod fallback) and the template check. The read+validate rows iterate readTraceRecords record by record; the event-array rows iterate openTrace(…).eventBatches (one array per 64 KiB chunk read), the path stb bench takes.',
     })}\n`,
   );
 }

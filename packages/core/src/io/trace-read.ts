@@ -226,15 +226,14 @@ async function* csvItems(
     stream.destroy();
     throw err;
   }
-  // csv-parse hands over one row at a time: a batch per row
-  for await (const item of csvEventItems(stream, name, options)) yield [item];
+  yield* csvEventItems(stream, name, options);
 }
 
 async function* csvEventItems(
   stream: Readable,
   name: string,
   options: { gzip: boolean; signal: AbortSignal | undefined },
-): AsyncGenerator<RawItem> {
+): AsyncGenerator<RawItem[]> {
   const parser = parseCsv({
     bom: true,
     info: true,
@@ -247,6 +246,15 @@ async function* csvEventItems(
   let ncols = 0;
   let prevEnd = 0;
   let prevEmpty = 0;
+  // rows the parser has ready go out together: an array when its buffer runs dry (or at 512)
+  let batch: RawItem[] = [];
+  const take = (item: RawItem): RawItem[] | null => {
+    batch.push(item);
+    if (batch.length < 512 && parser.readableLength > 0) return null;
+    const full = batch;
+    batch = [];
+    return full;
+  };
   try {
     for await (const rec of parser as AsyncIterable<{
       record: string[];
@@ -277,19 +285,28 @@ async function* csvEventItems(
         continue;
       }
       if (record.length !== ncols) {
-        yield {
+        const full = take({
           error: new ParseError(
             'STB_TRACE_SCHEMA_MISMATCH',
             `[stb] [core] Row at \`${name}\`:${line} has ${record.length} fields; the header has ${ncols}. Is the line truncated or an SQL text unquoted? Fix the row (library callers may skip bad records with \`onInvalid: 'skip'\`).`,
             { position: { source: name, line } },
           ),
           line,
-        };
+        });
+        if (full !== null) yield full;
         continue;
       }
-      yield csvRowToItem(record, col, { name, line });
+      const full = take(csvRowToItem(record, col, { name, line }));
+      if (full !== null) yield full;
     }
+    if (batch.length > 0) yield batch;
   } catch (err) {
+    // the rows before the failure first, as one row at a time would have handed them over
+    if (batch.length > 0) {
+      const before = batch;
+      batch = [];
+      yield before;
+    }
     if (isStbError(err)) throw err;
     const e = err as { code?: string; lines?: number; message: string };
     if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
