@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
-import { TemplateCatalog, computeTemplateId, createRng } from '@stb/core';
+import { TemplateCatalog, computeTemplateId, createRng, createTraceHeader, withTemplateRecords, writeTrace } from '@stb/core';
 import { runBench } from '@stb/bench';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -360,13 +360,50 @@ console.log('LEANCOUNT', n / wall, (c.user + c.system) / n);`;
   return { qps: Number(m[1]), cpuPerQueryUs: Number(m[2]) };
 }
 
+/**
+ * The point selects as `stb bench` users run them: a JSON Lines trace file written once per run
+ * of this script (long enough for the warm-up and the measured run), read by the CLI as a real
+ * process. The trace holds POINT_TRACE_EVENTS events with the child's parameters.
+ */
+const POINT_TRACE_EVENTS = 600_000;
+async function writePointTrace(dir) {
+  const file = path.join(dir, 'points.stb.jsonl');
+  const rng = createRng(7);
+  function* events() {
+    for (let i = 0; i < POINT_TRACE_EVENTS; i++)
+      yield { kind: 'event', startUs: 1_700_000_000_000_000 + i * 40, sessionId: `c${i % 8}`, templateId: POINT.id, params: [{ t: 'int', v: 1 + rng.int(100_000 * SCALE) }] };
+  }
+  const header = createTraceHeader({ dialect: 'postgres', source: { tool: 'vs-pgbench' }, createdAt: '2026-01-01T00:00:00.000Z' });
+  await writeTrace(file, withTemplateRecords(header, events(), () => POINT));
+  return file;
+}
+
+/**
+ * `stb bench` (the built CLI) in closed loop on that trace, 8 connections, pg-lean, WARMUP_SECONDS
+ * of warm-up left out, under /usr/bin/time. Returns its queries/s (the measured window), the
+ * result's client CPU per statement (from the schedule's start: trace reading, dispatch,
+ * execution, warm-up included) and the whole process's CPU per statement (Node start-up and
+ * module loading included).
+ */
+function stbCliChild(trace, dir) {
+  const out = path.join(dir, 'cli-result.json');
+  const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', process.execPath, path.join(ROOT, 'packages/cli/dist/cli.js'), 'bench', '-i', trace, '--target', LEAN, '--mode', 'closed', '-c', '8', '--warmup', `${WARMUP}s`, '--duration', `${SECONDS}s`, '--no-metrics', '--out', out], { encoding: 'utf8' });
+  const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  if (r.status !== 0 || !t) throw new Error(`stb bench CLI failed (exit ${r.status}): ${r.stderr}`);
+  const res = JSON.parse(readFileSync(out, 'utf8'));
+  if (res.status !== 'stopped') throw new Error(`stb bench CLI: the trace ran out before the duration (status ${res.status})`);
+  return { qps: res.overall.qps, runCpuPerQueryUs: res.client.cpuPerQueryUs, cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / res.client.queries, busy: res.client.busiestThreadShare };
+}
+
 const fx = fixtureTrace();
 const rate = fixtureRate();
 const ACC_SECONDS = Number(/duration: (\d+) s/.exec(readFileSync(path.join(FIXTURE, 'client_output.txt'), 'utf8'))?.[1] ?? 8);
 const wire = wireAvailable();
-const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], ptPg: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], loads: [] };
+const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], ptPg: [], ptCli: [], cpuCli: [], cpuCliRun: [], busyCli: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], loads: [] };
 const f3 = (x) => (x === undefined ? '-' : x.toFixed(3));
+const scratch = mkdtempSync(path.join(tmpdir(), 'stb-vs-pgbench-'));
 try {
+  const pointTrace = await writePointTrace(scratch);
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   await admin(`CREATE DATABASE ${DB}`);
   log(`pgbench -i -s ${SCALE} ${DB}${wire ? '; tcpdump captures the accuracy steps' : '; no tcpdump capture (not available or WIRE=0)'}`);
@@ -402,13 +439,15 @@ try {
       async () => { const st = stbPointChild(LEAN); raw.ptLean.push(st.qps); raw.cpuLean.push(st.cpuPerQueryUs); raw.cpuLeanRun.push(st.runCpuPerQueryUs); raw.busyLean.push(st.busy); },
       async () => raw.ptBare.push(barePgChild()),
       async () => { const bl = bareLeanChild(); raw.ptBareLean.push(bl.qps); raw.cpuBareLean.push(bl.cpuPerQueryUs); },
+      async () => { const c = stbCliChild(pointTrace, scratch); raw.ptCli.push(c.qps); raw.cpuCli.push(c.cpuPerQueryUs); raw.cpuCliRun.push(c.runCpuPerQueryUs); raw.busyCli.push(c.busy); },
       async () => { const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(SECONDS)]); raw.ptPg.push(tpsOf(pp.out)); raw.cpuPg.push((pp.cpu * 1e6) / txOf(pp.out)); },
     ];
     for (const f of flip ? points.reverse() : points) await f();
-    log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, bare pg-lean ${raw.ptBareLean.at(-1).toFixed(0)} (${raw.cpuBareLean.at(-1).toFixed(1)} µs CPU/q), pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
+    log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, bare pg-lean ${raw.ptBareLean.at(-1).toFixed(0)} (${raw.cpuBareLean.at(-1).toFixed(1)} µs CPU/q), stb bench CLI ${Math.round(raw.ptCli.at(-1))} (${raw.cpuCliRun.at(-1).toFixed(1)} µs CPU/q in the run), pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
   }
 } finally {
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
+  rmSync(scratch, { recursive: true, force: true });
 }
 
 const rows = [];
@@ -485,6 +524,12 @@ rows.push({ metric: 'client CPU per point select: the pg-lean plugin alone, meas
 rows.push({ metric: 'CPU per query, the pg-lean plugin alone / pgbench (reference)', value: ratio(raw.cpuBareLean, raw.cpuPg), unit: 'ratio' });
 rows.push({ metric: "stb (pg-lean) point selects: its runner thread's busy share (the result's client.busiestThreadShare; above 0.85 its summary names the client as the bottleneck)", value: r3(median(raw.busyLean)), unit: 'share' });
 rows.push({ metric: "the runner's own CPU per point select: stb (pg-lean) measured run − the plugin alone (medians)", value: r3(median(raw.cpuLeanRun) - median(raw.cpuBareLean)), unit: 'µs' });
+rows.push({ metric: 'point selects, 8 connections: the stb bench CLI on a trace file (pg-lean, closed loop, a real process)', value: Math.round(median(raw.ptCli)), unit: 'queries/s' });
+rows.push({ metric: 'point selects, the stb bench CLI / pgbench', value: ratio(raw.ptCli, raw.ptPg), unit: 'ratio' });
+rows.push({ metric: "client CPU per point select: the stb bench CLI, the result's client block (trace reading, dispatch, execution)", value: r3(median(raw.cpuCliRun)), unit: 'µs' });
+rows.push({ metric: 'client CPU per point select: the stb bench CLI, whole process (/usr/bin/time)', value: r3(median(raw.cpuCli)), unit: 'µs' });
+rows.push({ metric: 'CPU per query, the stb bench CLI (client block) / pgbench', value: ratio(raw.cpuCliRun, raw.cpuPg), unit: 'ratio' });
+rows.push({ metric: "the stb bench CLI: its runner thread's busy share", value: r3(median(raw.busyCli)), unit: 'share' });
 const wireNote = raw.wire.length > 0
   ? ` The wire rows: tcpdump on lo (port 5432) during each round's accuracy step; per connection (told apart by application_name) a statement's wire time runs from its Query packet to the answer packet ending in ReadyForQuery, so "tool − wire" is what the tool adds to its own statements' times (its wake-up after the answer arrives, its own work before the write).`
   : ' No wire rows: tcpdump was not available (it needs root or CAP_NET_RAW on lo) or WIRE=0.';
@@ -492,5 +537,5 @@ console.log(JSON.stringify({
   title: '@stb/bench against pgbench (issue 16)',
   command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
   rows,
-  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}.`,
+  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up; the stb bench CLI runs as a real process on a JSON Lines trace of ${POINT_TRACE_EVENTS.toLocaleString('en')} point selects written at the start, with --warmup ${WARMUP}s --duration ${SECONDS}s (its client block counts from the schedule's start, so the warm-up's statements are in both its CPU and its count). CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; stb bench CLI client block ${raw.cpuCliRun.map((x) => x.toFixed(1))}, whole ${raw.cpuCli.map((x) => x.toFixed(1))}, queries/s ${raw.ptCli.map(Math.round)}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}.`,
 }));
