@@ -21,6 +21,8 @@ export const BENCH_METRIC_NAMES = [
   'stb_bench_active_sessions',
   'stb_bench_reconnects_total',
   'stb_bench_worker_crashes_total',
+  'stb_bench_client_cpu_seconds_total',
+  'stb_bench_client_busy_ratio',
 ] as const;
 
 /** A new, empty prom-client registry (never the global default), for callers without prom-client. */
@@ -52,6 +54,10 @@ export interface BenchMetrics {
   readonly activeSessions: Gauge;
   readonly reconnects: Counter;
   readonly workerCrashes: Counter;
+  /** CPU (user + system) of the runner process since the workload started, seconds. */
+  readonly clientCpu: Counter;
+  /** The busiest runner thread's event-loop utilisation over the last second (0–1). */
+  readonly clientBusy: Gauge;
 }
 
 /**
@@ -113,6 +119,16 @@ export function createBenchMetrics(registry: Registry): BenchMetrics {
     workerCrashes: new Counter({
       name: 'stb_bench_worker_crashes_total',
       help: 'Worker threads that crashed.',
+      registers,
+    }),
+    clientCpu: new Counter({
+      name: 'stb_bench_client_cpu_seconds_total',
+      help: 'CPU time (user + system) the runner process used since the workload started, seconds.',
+      registers,
+    }),
+    clientBusy: new Gauge({
+      name: 'stb_bench_client_busy_ratio',
+      help: "Event-loop utilisation of the busiest runner thread (main thread or a worker) over the last second, 0-1. Above 0.85 the throughput is the load generator's, not the database's.",
       registers,
     }),
   };

@@ -13,6 +13,7 @@ import type { DbPlugin, DbSession, Protocol } from './db-plugin';
 import { redactSecrets } from './db-plugin';
 import { Incidents, buildResult } from './internal/accounting';
 import { StopControl } from './internal/stop-control';
+import { startClientSampler } from './internal/client-sampler';
 import type { DispatchTotals } from './internal/accounting';
 import {
   dispatchEvents,
@@ -487,6 +488,7 @@ function laneHandlers(o: {
       lane.acked += m.ack;
       lane.inFlight = m.inFlight;
       lane.active = m.active;
+      lane.loop = m.loop;
       const before = agg.errorsSeen;
       agg.ingest(m, lane.classes);
       totals.records += m.n;
@@ -552,6 +554,8 @@ interface RunParts {
   readonly fatal: Error[];
   readonly warmupMs: number;
   readonly graceMs: number;
+  /** The run's metrics (the client-load gauges are fed while the workload runs). */
+  readonly metrics: BenchMetrics | undefined;
   /** Sets the run's lanes (the stop control and the handlers read them) and their worker pool. */
   setLanes(lanes: Lane[], pool: WorkerLanes | null): void;
 }
@@ -659,6 +663,9 @@ async function runWorkload(
     t0,
     totals: p.totals,
   });
+  const clientSampler = p.metrics
+    ? startClientSampler(p.metrics, () => lanes)
+    : undefined;
   try {
     dispatch = await dispatchEvents(
       {
@@ -690,6 +697,7 @@ async function runWorkload(
   } finally {
     if (durationTimer) clearTimeout(durationTimer);
     if (progressTimer) clearInterval(progressTimer);
+    clientSampler?.stop();
     if (!stop.stopping)
       for (const lane of lanes) if (!lane.crashed) lane.post({ type: 'end' });
   }
@@ -800,6 +808,7 @@ async function execute(
           fatal,
           warmupMs,
           graceMs: options.stopGraceMs ?? 5000,
+          metrics,
           handlers: laneHandlers({
             options,
             lanes: () => lanes,

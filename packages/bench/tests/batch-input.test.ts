@@ -7,14 +7,14 @@ import { TraceBuilder, template } from './helpers/trace';
 // runner must run exactly what it runs for the same events one by one, including a limit or a
 // shard that ends inside an array. On the in-memory SQLite, closed loop.
 const ins = template(
-  'sqlite',
+  'postgres',
   'INSERT INTO kv (id, v) VALUES ($1, $2)',
   'INSERT',
 );
-const sel = template('sqlite', 'SELECT v FROM kv WHERE id = $1', 'SELECT');
+const sel = template('postgres', 'SELECT v FROM kv WHERE id = $1', 'SELECT');
 
 function build(): TraceBuilder {
-  const b = new TraceBuilder('sqlite');
+  const b = new TraceBuilder('postgres');
   for (let i = 0; i < 600; i++) {
     const s = `s${(i * 7) % 13}`;
     if (i % 3 === 0)

@@ -1,5 +1,7 @@
 import { BenchResult } from '@stb/core';
+import type { Registry } from 'prom-client';
 import { CLIENT_BOUND_BUSY_SHARE, formatBenchResult } from '../src/format';
+import { createMetricsRegistry, startMetricsServer } from '../src/metrics';
 import { runBench } from '../src/runner';
 import { usePgDatabase } from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';
@@ -102,5 +104,74 @@ describe('client load in the result', () => {
       await runBench(b.trace(), { target: 'sqlite::memory:', dryRun: true }),
     );
     expect(r.client).toBeUndefined();
+  }, 30_000);
+});
+
+describe('client load on /metrics', () => {
+  /** Runs with a registry served over HTTP and returns the result and the scraped text. */
+  async function scraped(
+    run: (registry: Registry) => Promise<BenchResult>,
+  ): Promise<{ r: BenchResult; text: string }> {
+    const registry = createMetricsRegistry();
+    const server = await startMetricsServer(registry, { port: 0 });
+    try {
+      const r = roundTrip(await run(registry));
+      const res = await fetch(server.url);
+      expect(res.status).toBe(200);
+      return { r, text: await res.text() };
+    } finally {
+      await server.close();
+    }
+  }
+  const value = (text: string, name: string): number => {
+    const m = new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text);
+    if (!m) throw new Error(`${name} is not in the scrape`);
+    return Number(m[1]);
+  };
+
+  it('a client-bound closed loop shows a busy runner thread and the CPU it used', async () => {
+    const select = template('postgres', 'SELECT $1 + 1', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    for (let i = 0; i < 400_000; i++)
+      b.add(`s${i % 4}`, select, [{ t: 'int', v: i }]);
+    const { r, text } = await scraped((registry) =>
+      runBench(b.trace(), {
+        target: 'sqlite::memory:',
+        mode: 'closed',
+        durationSeconds: 1.6,
+        registry,
+      }),
+    );
+    expect(r.status).toBe('stopped');
+    expect(value(text, 'stb_bench_client_busy_ratio')).toBeGreaterThan(
+      CLIENT_BOUND_BUSY_SHARE,
+    );
+    // the same process CPU the result's block counts, sampled over the same stretch
+    const cpu = value(text, 'stb_bench_client_cpu_seconds_total');
+    const own = r.client?.cpuSeconds ?? 0;
+    expect(cpu).toBeGreaterThan(0.5 * own);
+    expect(cpu).toBeLessThan(1.5 * own + 0.05);
+  }, 60_000);
+
+  it('a pg_sleep loop shows an idle runner', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const sleep = template('postgres', 'SELECT pg_sleep($1)', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    for (let i = 0; i < 6; i++) b.add('s', sleep, [{ t: 'float', v: 0.1 }]);
+    const { r, text } = await scraped((registry) =>
+      runBench(b.trace(), {
+        target: url,
+        mode: 'closed',
+        connections: 1,
+        workers: 0,
+        registry,
+      }),
+    );
+    expect(r.overall.count).toBe(6);
+    expect(value(text, 'stb_bench_client_busy_ratio')).toBeLessThan(0.5);
+    expect(value(text, 'stb_bench_client_cpu_seconds_total')).toBeGreaterThan(
+      0,
+    );
   }, 30_000);
 });

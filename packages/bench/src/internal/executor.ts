@@ -18,6 +18,7 @@ import { DueQueue, INLINE_MS } from './schedule';
 import type {
   BatchMessage,
   ExecutorSummary,
+  LoopTime,
   IncidentMessage,
   ToExecutor,
   WireEvent,
@@ -101,6 +102,12 @@ interface Session {
   /** In the schedule: waiting for its next event's due time or think time (replay, open loop). */
   sleeping: boolean;
   waiter: { resolve: (c: Conn) => void; reject: (e: unknown) => void } | null;
+}
+
+/** This thread's event-loop time so far (the runner's busy gauge, metrics.ts). */
+export function loopTime(): LoopTime {
+  const { active, idle } = performance.eventLoopUtilization();
+  return { active, idle };
 }
 
 /** Thrown to waiting sessions when the executor stops. */
@@ -461,6 +468,7 @@ export class Executor {
       ack: this.#ack,
       inFlight: this.#inFlight,
       active,
+      loop: loopTime(),
     };
     this.#n = 0;
     this.#ack = 0;

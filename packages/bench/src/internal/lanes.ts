@@ -12,6 +12,7 @@ import type {
   ExecutorSummary,
   FromExecutor,
   IncidentMessage,
+  LoopTime,
   ToExecutor,
   WireEvent,
 } from './wire';
@@ -40,6 +41,8 @@ export interface Lane {
   inFlight: number;
   active: number;
   crashed: boolean;
+  /** The executor thread's event-loop time at its latest batch (null before the first). */
+  loop: LoopTime | null;
   summary: ExecutorSummary | null;
   ready: Promise<void>;
   done: Promise<void>;
@@ -87,6 +90,7 @@ function newLane(index: number, windowEvents: number): Lane {
     inFlight: 0,
     active: 0,
     crashed: false,
+    loop: null,
     summary: null,
     ready: Promise.resolve(),
     done: Promise.resolve(),

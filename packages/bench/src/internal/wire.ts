@@ -53,6 +53,14 @@ export interface BatchMessage {
   readonly ack: number;
   readonly inFlight: number;
   readonly active: number;
+  /** The executor thread's event-loop time so far, ms (`performance.eventLoopUtilization()`). */
+  readonly loop: LoopTime;
+}
+
+/** A thread's event-loop time so far: busy (`active`) and waiting (`idle`), ms. */
+export interface LoopTime {
+  readonly active: number;
+  readonly idle: number;
 }
 
 /** Something worth reporting that happened inside an executor. */
