@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { isStbError } from '@stb/core';
 import { runBench } from '../src/runner';
+import { PG_ADMIN, createPgDatabase } from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';
 
 // Port 1 on loopback: nothing listens, so connecting is refused at once.
@@ -32,6 +35,62 @@ describe('an unreachable database', () => {
       );
       expect(message).not.toContain('secret');
       expect(progress).toBe(0);
+    },
+    30_000,
+  );
+});
+
+// A server that takes some of the connections and refuses the rest: a role limited to 3 on a
+// scratch database (superusers are not limited, so the run logs in as that role). The connections
+// open several at a time; the ones that opened must be closed again, none left on the server.
+describe('a server that refuses some of the connections', () => {
+  const role = `stb_limit_${randomBytes(4).toString('hex')}`;
+  let db: { url: string; drop: () => Promise<void> } | null = null;
+  let admin: pg.Client | null = null;
+  beforeAll(async () => {
+    db = await createPgDatabase();
+    if (db === null) return;
+    admin = new pg.Client({ connectionString: PG_ADMIN });
+    await admin.connect();
+    await admin.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 3`);
+  }, 30_000);
+  afterAll(async () => {
+    await db?.drop();
+    await admin?.query(`DROP ROLE IF EXISTS ${role}`);
+    await admin?.end();
+  }, 30_000);
+
+  it.each([['postgres'], ['postgres+lean']])(
+    'fails with the server’s refusal and leaves no connection open (%s)',
+    async (scheme) => {
+      if (db === null || admin === null) return;
+      const name = new URL(db.url).pathname.slice(1);
+      const b = new TraceBuilder('postgres');
+      for (let i = 0; i < 16; i++)
+        b.add(`s${i}`, template('postgres', 'SELECT 1', 'SELECT'));
+      const timers = (): number =>
+        process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = timers();
+      const err: unknown = await runBench(b.trace(), {
+        target: `${scheme}://${role}@127.0.0.1:5432/${name}`,
+        mode: 'closed',
+        connections: 8,
+        workers: 0,
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/too many connections for role/);
+      const left = await admin.query<{ n: string }>(
+        'SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1',
+        [role],
+      );
+      expect(Number(left.rows[0]?.n)).toBe(0);
+      // nothing of the failed run keeps the process alive (its executor's flush timer did);
+      // closing timers (at most 300 ms) are let run out first
+      await new Promise((r) => setTimeout(r, 600));
+      expect(timers()).toBeLessThanOrEqual(before);
     },
     30_000,
   );
