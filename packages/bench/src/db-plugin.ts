@@ -104,9 +104,19 @@ export function unreachableError(
   cause: unknown,
 ): PluginError {
   const reason = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as { code?: unknown } | null)?.code;
+  // PostgreSQL 53300 (too_many_connections, also per role or database), MySQL 1040 / 1203
+  const full =
+    code === '53300' ||
+    code === 'ER_CON_COUNT_ERROR' ||
+    code === 'ER_TOO_MANY_USER_CONNECTIONS' ||
+    /too many connections|max_user_connections|max_connections/i.test(reason);
+  const hint = full
+    ? 'The server refused more connections: lower --connections (-c) or raise its limit.'
+    : 'Check that the server runs and the target URL is right.';
   return new PluginError(
     'STB_DB_UNREACHABLE',
-    `[stb] [db:${plugin}] Cannot connect to ${target}: ${redactSecrets(reason)}. Check that the server runs and the target URL is right.`,
+    `[stb] [db:${plugin}] Cannot connect to ${target}: ${redactSecrets(reason)}. ${hint}`,
     { cause, pluginKind: 'db', pluginName: plugin, details: { target } },
   );
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { isStbError } from '@stb/core';
 import { runBench } from '../src/runner';
-import { PG_ADMIN, createPgDatabase } from './helpers/db';
+import mysql from 'mysql2/promise';
+import { MYSQL_ADMIN, PG_ADMIN, createPgDatabase } from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';
 
 // Port 1 on loopback: nothing listens, so connecting is refused at once.
@@ -80,8 +81,10 @@ describe('a server that refuses some of the connections', () => {
         () => null,
         (e: unknown) => e,
       );
-      expect(err).toBeInstanceOf(Error);
-      expect((err as Error).message).toMatch(/too many connections for role/);
+      expect(isStbError(err, 'STB_DB_UNREACHABLE')).toBe(true);
+      expect((err as Error).message).toMatch(
+        /^\[stb\] \[db:(postgres|pg-lean)\] Cannot connect to .*too many connections for role .*lower --connections \(-c\) or raise its limit\.$/,
+      );
       const left = await admin.query<{ n: string }>(
         'SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1',
         [role],
@@ -91,6 +94,61 @@ describe('a server that refuses some of the connections', () => {
       // closing timers (at most 300 ms) are let run out first
       await new Promise((r) => setTimeout(r, 600));
       expect(timers()).toBeLessThanOrEqual(before);
+    },
+    30_000,
+  );
+});
+
+// The same on MariaDB: a user limited to 3 connections (MAX_USER_CONNECTIONS).
+describe('a MariaDB server that refuses some of the connections', () => {
+  const user = `stb_lim_${randomBytes(4).toString('hex')}`;
+  let admin: mysql.Connection | null = null;
+  beforeAll(async () => {
+    try {
+      admin = await mysql.createConnection({
+        uri: MYSQL_ADMIN,
+        connectTimeout: 3000,
+      });
+    } catch (err) {
+      if (process.env['STB_REQUIRE_DB'] === '1') throw err;
+      console.warn(
+        `[bench tests] MariaDB unreachable; skipping (${String(err)})`,
+      );
+      return;
+    }
+    await admin.query(`CREATE USER '${user}'@'%' WITH MAX_USER_CONNECTIONS 3`);
+    await admin.query(`GRANT SELECT ON test.* TO '${user}'@'%'`);
+  }, 30_000);
+  afterAll(async () => {
+    await admin?.query(`DROP USER IF EXISTS '${user}'@'%'`);
+    await admin?.end();
+  }, 30_000);
+
+  it.each([['mysql'], ['mysql+lean']])(
+    'fails with the server’s refusal and leaves no connection open (%s)',
+    async (scheme) => {
+      if (admin === null) return;
+      const b = new TraceBuilder('mysql');
+      for (let i = 0; i < 16; i++)
+        b.add(`s${i}`, template('mysql', 'SELECT 1', 'SELECT'));
+      const err: unknown = await runBench(b.trace(), {
+        target: `${scheme}://${user}@127.0.0.1:3306/test`,
+        mode: 'closed',
+        connections: 8,
+        workers: 0,
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isStbError(err, 'STB_DB_UNREACHABLE')).toBe(true);
+      expect((err as Error).message).toMatch(
+        /^\[stb\] \[db:(mysql|mysql-lean)\] Cannot connect to .*max_user_connections.*lower --connections \(-c\) or raise its limit\.$/,
+      );
+      const [rows] = await admin.query(
+        'SELECT count(*) AS n FROM information_schema.processlist WHERE user = ?',
+        [user],
+      );
+      expect(Number((rows as { n: number }[])[0]?.n)).toBe(0);
     },
     30_000,
   );
