@@ -41,6 +41,25 @@ describe('an unreachable database', () => {
   );
 });
 
+/** 16 sessions on 8 connections against `target`; the run's error (null if it ran). */
+async function refused(
+  dialect: 'postgres' | 'mysql',
+  target: string,
+): Promise<unknown> {
+  const b = new TraceBuilder(dialect);
+  for (let i = 0; i < 16; i++)
+    b.add(`s${i}`, template(dialect, 'SELECT 1', 'SELECT'));
+  return runBench(b.trace(), {
+    target,
+    mode: 'closed',
+    connections: 8,
+    workers: 0,
+  }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+}
+
 // A server that takes some of the connections and refuses the rest: a role limited to 3 on a
 // scratch database (superusers are not limited, so the run logs in as that role). The connections
 // open several at a time; the ones that opened must be closed again, none left on the server.
@@ -66,20 +85,12 @@ describe('a server that refuses some of the connections', () => {
     async (scheme) => {
       if (db === null || admin === null) return;
       const name = new URL(db.url).pathname.slice(1);
-      const b = new TraceBuilder('postgres');
-      for (let i = 0; i < 16; i++)
-        b.add(`s${i}`, template('postgres', 'SELECT 1', 'SELECT'));
       const timers = (): number =>
         process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
       const before = timers();
-      const err: unknown = await runBench(b.trace(), {
-        target: `${scheme}://${role}@127.0.0.1:5432/${name}`,
-        mode: 'closed',
-        connections: 8,
-        workers: 0,
-      }).then(
-        () => null,
-        (e: unknown) => e,
+      const err = await refused(
+        'postgres',
+        `${scheme}://${role}@127.0.0.1:5432/${name}`,
       );
       expect(isStbError(err, 'STB_DB_UNREACHABLE')).toBe(true);
       expect((err as Error).message).toMatch(
@@ -128,17 +139,9 @@ describe('a MariaDB server that refuses some of the connections', () => {
     'fails with the server’s refusal and leaves no connection open (%s)',
     async (scheme) => {
       if (admin === null) return;
-      const b = new TraceBuilder('mysql');
-      for (let i = 0; i < 16; i++)
-        b.add(`s${i}`, template('mysql', 'SELECT 1', 'SELECT'));
-      const err: unknown = await runBench(b.trace(), {
-        target: `${scheme}://${user}@127.0.0.1:3306/test`,
-        mode: 'closed',
-        connections: 8,
-        workers: 0,
-      }).then(
-        () => null,
-        (e: unknown) => e,
+      const err = await refused(
+        'mysql',
+        `${scheme}://${user}@127.0.0.1:3306/test`,
       );
       expect(isStbError(err, 'STB_DB_UNREACHABLE')).toBe(true);
       expect((err as Error).message).toMatch(
