@@ -53,7 +53,10 @@ export interface ReadTraceOptions {
 /** An opened trace: see {@link openTrace}. */
 export interface TraceStream {
   header: TraceHeader;
-  /** Templates seen so far; it fills as template records stream past. */
+  /**
+   * Templates read so far; it fills as the reader goes, a chunk ahead of the events handed out
+   * (a template is in it before its first event comes out).
+   */
   catalog: TemplateCatalog;
   /**
    * The events one by one; iterate to the end, or call `events.return()`, to close the input.
