@@ -22,12 +22,15 @@ export function startClientSampler(
   let main: EventLoopUtilization = performance.eventLoopUtilization();
   const seen = new Map<Lane, LoopTime>();
   let sampledAt = -1;
-  const sample = (): void => {
+  const addCpu = (): void => {
     const c = process.cpuUsage();
     metrics.clientCpu.inc(
       Math.max(0, c.user + c.system - cpu.user - cpu.system) / 1e6,
     );
     cpu = c;
+  };
+  const sample = (): void => {
+    addCpu();
     sampledAt = performance.now();
     let busiest = performance.eventLoopUtilization(main).utilization;
     main = performance.eventLoopUtilization();
@@ -56,12 +59,7 @@ export function startClientSampler(
         performance.now() - sampledAt >= CLIENT_SAMPLE_MS / 2
       )
         sample();
-      else {
-        const c = process.cpuUsage();
-        metrics.clientCpu.inc(
-          Math.max(0, c.user + c.system - cpu.user - cpu.system) / 1e6,
-        );
-      }
+      else addCpu();
     },
   };
 }
