@@ -1,12 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Registry } from 'prom-client';
 import { StbError, parsePluginOptions, resolveWorkerFile } from '@stb/core';
-import type {
-  BenchResult,
-  JsonObject,
-  TraceEvent,
-  TraceHeader,
-} from '@stb/core';
+import type { BenchResult, JsonObject, TraceHeader } from '@stb/core';
 import packageJson from '../package.json';
 import type { BoundQuery } from './bound-query';
 import type { DbPlugin, DbSession, Protocol } from './db-plugin';
@@ -20,6 +15,7 @@ import {
   eventsOf,
   isAbortError,
 } from './internal/dispatch/dispatcher';
+import type { EventSource } from './internal/dispatch/dispatcher';
 import { strategyFor } from './internal/dispatch/index';
 import type { ExecutorSettings } from './internal/executor';
 import { createInlineLane, createWorkerLanes } from './internal/lanes';
@@ -47,9 +43,7 @@ export type BenchMode = 'replay' | 'closed' | 'open';
  * A trace's events, one by one or in arrays (as `openTrace(…).eventBatches` gives them): arrays
  * cost the reader one `await` per batch instead of one per event.
  */
-export type BenchEvents =
-  | AsyncIterable<TraceEvent | readonly TraceEvent[]>
-  | Iterable<TraceEvent | readonly TraceEvent[]>;
+export type BenchEvents = EventSource;
 
 /** What the runner executes: a trace's header, its templates and its event stream. */
 export interface BenchTrace {
