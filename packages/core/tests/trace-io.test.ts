@@ -664,6 +664,39 @@ describe('writeTrace', () => {
     expect(readdirSync(dir).filter((f) => /^[xy]\.jsonl$/.test(f))).toEqual([]);
   });
 
+  it('refuses a header the readers would refuse, and writes nothing', async () => {
+    // a JavaScript caller's object literal: no `format`, no `timeResolutionUs`
+    const loose = {
+      kind: 'header',
+      version: 2,
+      dialect: 'postgres',
+      source: {},
+    };
+    for (const name of ['h.jsonl', 'h.csv', 'h.json']) {
+      const err: unknown = await writeTrace(path.join(dir, name), [
+        loose as unknown as TraceRecord,
+        t1,
+      ]).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'STB_TRACE_MISSING_HEADER' });
+      expect((err as Error).message).toBe(
+        '[stb] [core] The header to write is not a valid trace header: the trace would not read back. Build it with `createTraceHeader`.',
+      );
+    }
+    const noResolution = { ...header, timeResolutionUs: undefined };
+    await expect(
+      writeTrace(path.join(dir, 'h2.jsonl'), [
+        noResolution as unknown as TraceRecord,
+      ]),
+    ).rejects.toMatchObject({
+      code: 'STB_TRACE_SCHEMA_MISMATCH',
+      message: expect.stringContaining('(field `timeResolutionUs`)') as unknown,
+    });
+    expect(readdirSync(dir).filter((f) => /^h2?\./.test(f))).toEqual([]);
+  });
+
   it.each(['prog.jsonl', 'prog.jsonl.gz'])(
     'reports progress and the byte count (%s)',
     async (name) => {

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { stringify } from 'csv-stringify/sync';
-import { StbError } from '../errors';
+import { ParseError, StbError } from '../errors';
 import type {
   QueryTemplate,
   TraceEvent,
@@ -32,6 +32,25 @@ import {
   hasGzipSuffix,
   usToIso,
 } from './trace-format';
+import { parseHeader } from './trace-validate';
+
+/**
+ * Refuses a header that the readers would refuse (a JavaScript caller's object literal without
+ * `format` or `timeResolutionUs`, say), so no trace is written that cannot be read back.
+ */
+function checkHeader(header: unknown): void {
+  try {
+    parseHeader(header, { source: 'header', line: 1 });
+  } catch (err) {
+    if (!(err instanceof ParseError)) throw err;
+    const field = err.field === undefined ? '' : ` (field \`${err.field}\`)`;
+    throw new StbError(
+      err.code,
+      `[stb] [core] The header to write is not a valid trace header${field}: the trace would not read back. Build it with \`createTraceHeader\`.`,
+      { cause: err },
+    );
+  }
+}
 
 /** Progress of a trace write. */
 export interface TraceWriteProgress {
@@ -95,7 +114,8 @@ class ChunkedWriter {
   /** Appends `s` (and a newline with `line`); resolves after a flush when the buffer is full. */
   push(s: string, line = false): Promise<void> | undefined {
     // A UTF-16 unit is at most 3 UTF-8 bytes; the flush mark leaves FLUSH_BYTES of room.
-    if (s.length * 3 + 1 > BUFFER_BYTES - this.#pos) return this.#pushLarge(s, line);
+    if (s.length * 3 + 1 > BUFFER_BYTES - this.#pos)
+      return this.#pushLarge(s, line);
     this.#pos += this.#buf.write(s, this.#pos);
     if (line) this.#buf[this.#pos++] = NEWLINE;
     if (this.#pos >= FLUSH_BYTES) return this.flush();
@@ -385,6 +405,7 @@ export async function writeTrace(
             'STB_TRACE_MISSING_HEADER',
             `[stb] [core] The first record to write is a \`${r.kind}\`, not the header. Start the records with a header (\`createTraceHeader\`).`,
           );
+        checkHeader(r);
         sawHeader = true;
         pending = fmt.header(r);
       } else if (r.kind === 'event') {
