@@ -16,7 +16,13 @@ const db = usePgDatabase();
 /** A closed loop of `n` pg_sleep(`seconds`) statements over `sessions` sessions, read back. */
 async function sleeps(
   url: string,
-  o: { n: number; seconds: number; sessions: number; workers: number },
+  o: {
+    n: number;
+    seconds: number;
+    sessions: number;
+    workers: number;
+    registry?: Registry;
+  },
 ): Promise<BenchResult> {
   const sleep = template('postgres', 'SELECT pg_sleep($1)', 'SELECT');
   const b = new TraceBuilder('postgres');
@@ -28,8 +34,17 @@ async function sleeps(
       mode: 'closed',
       connections: o.sessions,
       workers: o.workers,
+      ...(o.registry ? { registry: o.registry } : {}),
     }),
   );
+}
+
+/** `n` in-memory SQLite selects over 4 sessions: the synchronous driver keeps the runner busy. */
+function selects(n: number): TraceBuilder {
+  const select = template('postgres', 'SELECT $1 + 1', 'SELECT');
+  const b = new TraceBuilder('postgres');
+  for (let i = 0; i < n; i++) b.add(`s${i % 4}`, select, [{ t: 'int', v: i }]);
+  return b;
 }
 
 /** A result as written to disk and read back. */
@@ -79,10 +94,7 @@ describe('client load in the result', () => {
   }, 60_000);
 
   it('a closed loop on a synchronous driver keeps the runner busy, and the summary names the client', async () => {
-    const select = template('postgres', 'SELECT $1 + 1', 'SELECT');
-    const b = new TraceBuilder('postgres');
-    for (let i = 0; i < 20_000; i++)
-      b.add(`s${i % 4}`, select, [{ t: 'int', v: i }]);
+    const b = selects(20_000);
     const r = roundTrip(
       await runBench(b.trace(), { target: 'sqlite::memory:', mode: 'closed' }),
     );
@@ -130,10 +142,7 @@ describe('client load on /metrics', () => {
   };
 
   it('a client-bound closed loop shows a busy runner thread and the CPU it used', async () => {
-    const select = template('postgres', 'SELECT $1 + 1', 'SELECT');
-    const b = new TraceBuilder('postgres');
-    for (let i = 0; i < 400_000; i++)
-      b.add(`s${i % 4}`, select, [{ t: 'int', v: i }]);
+    const b = selects(400_000);
     const { r, text } = await scraped((registry) =>
       runBench(b.trace(), {
         target: 'sqlite::memory:',
@@ -156,17 +165,8 @@ describe('client load on /metrics', () => {
   it('a pg_sleep loop shows an idle runner', async () => {
     const url = db.url();
     if (url === null) return;
-    const sleep = template('postgres', 'SELECT pg_sleep($1)', 'SELECT');
-    const b = new TraceBuilder('postgres');
-    for (let i = 0; i < 6; i++) b.add('s', sleep, [{ t: 'float', v: 0.1 }]);
     const { r, text } = await scraped((registry) =>
-      runBench(b.trace(), {
-        target: url,
-        mode: 'closed',
-        connections: 1,
-        workers: 0,
-        registry,
-      }),
+      sleeps(url, { n: 6, seconds: 0.1, sessions: 1, workers: 0, registry }),
     );
     expect(r.overall.count).toBe(6);
     expect(value(text, 'stb_bench_client_busy_ratio')).toBeLessThan(0.5);

@@ -107,7 +107,7 @@ interface Session {
 }
 
 /** This thread's event-loop time so far (the runner's busy gauge, metrics.ts). */
-export function loopTime(): LoopTime {
+function loopTime(): LoopTime {
   const { active, idle } = performance.eventLoopUtilization();
   return { active, idle };
 }
@@ -276,11 +276,9 @@ export class Executor {
         opened.map((c) => c.session.close().catch(() => undefined)),
       );
       this.#opened -= need;
-      // the run fails before it starts: stop the flush timer and the alarm thread, which would
-      // otherwise keep the caller's process alive
+      // the run fails before it starts: its timers and alarm thread would keep the process alive
       this.#finished = true;
-      clearInterval(this.#timer);
-      this.#schedule.close();
+      this.#stopTimers();
       throw (failure as { err: unknown }).err;
     }
     this.#idle.push(...opened);
@@ -746,16 +744,21 @@ export class Executor {
     void this.#finish();
   }
 
+  /** Stops the flush timer, the stop's timers and the schedule (its alarm thread). */
+  #stopTimers(): void {
+    clearInterval(this.#timer);
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    if (this.#forceTimer !== undefined) clearTimeout(this.#forceTimer);
+    this.#schedule.close();
+  }
+
   async #finish(): Promise<void> {
     // measured before the connections close (a stuck close waits idle up to CLOSE_TIMEOUT_MS)
     const busy =
       this.#elu0 === undefined
         ? 0
         : performance.eventLoopUtilization(this.#elu0).utilization;
-    clearInterval(this.#timer);
-    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
-    if (this.#forceTimer !== undefined) clearTimeout(this.#forceTimer);
-    this.#schedule.close();
+    this.#stopTimers();
     let completed = 0;
     let aborted = 0;
     for (const s of this.#sessions.values()) {

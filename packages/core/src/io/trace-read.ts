@@ -586,7 +586,8 @@ export async function openTrace(
       '[stb] [core] Trace reader yielded no header. Please report this bug.',
     );
   }
-  // one reader behind both views: whichever is iterated takes the events
+  // one reader behind both views: `events` reads `eventBatches`, so whichever is iterated takes
+  // the events (and closing either closes the input)
   const eventBatches = (async function* (): AsyncGenerator<TraceEvent[]> {
     try {
       for (;;) {
@@ -599,15 +600,7 @@ export async function openTrace(
     }
   })();
   const events = (async function* (): AsyncGenerator<TraceEvent> {
-    try {
-      for (;;) {
-        const r = await batches.next();
-        if (r.done === true) return;
-        for (const ev of r.value as TraceEvent[]) yield ev;
-      }
-    } finally {
-      await batches.return(undefined);
-    }
+    for await (const batch of eventBatches) for (const ev of batch) yield ev;
   })();
   return { header: head, catalog, events, eventBatches };
 }
