@@ -38,6 +38,15 @@ export const CLIENT_BOUND_LAG_SHARE = 0.2;
 export const CLIENT_BOUND_BUSY_SHARE = 0.85;
 
 /**
+ * At or above this share of the run a runner thread spent ready to run but waiting for a CPU
+ * (`client.cpuWaitShare`), the summary says so: other work held the cores, and the runner's start
+ * times and reads waited for it. Measured (docs/benchmarking.md): 5,000 statements/s replayed
+ * against a PostgreSQL on the same 2 cores, 0.11 of the run with the machine otherwise idle (lag
+ * p99 about 0.5 ms) and 0.4 with a build running beside it (lag p99 2–4 ms).
+ */
+export const CLIENT_CPU_WAIT_SHARE = 0.1;
+
+/**
  * The share (0..1) of the mean latency that is schedule lag, or undefined without a schedule
  * (closed loop) or measurements.
  */
@@ -109,7 +118,10 @@ export function formatBenchResult(
   const c = result.client;
   if (c)
     out.push(
-      `client: ${f(c.cpuSeconds, 2)} CPU s for ${c.queries} queries (${f(c.cpuPerQueryUs, 1)} µs each, warm-up included); busiest of ${c.threads} runner thread${c.threads === 1 ? '' : 's'} ${Math.round(c.busiestThreadShare * 100)}% busy`,
+      `client: ${f(c.cpuSeconds, 2)} CPU s for ${c.queries} queries (${f(c.cpuPerQueryUs, 1)} µs each, warm-up included); busiest of ${c.threads} runner thread${c.threads === 1 ? '' : 's'} ${Math.round(c.busiestThreadShare * 100)}% busy` +
+        (c.cpuWaitShare === undefined
+          ? ''
+          : `; waited for a CPU ${Math.round(c.cpuWaitShare * 100)}% of the run`),
     );
   const share = lagShare(result);
   if (share !== undefined && share > CLIENT_BOUND_LAG_SHARE)
@@ -119,6 +131,10 @@ export function formatBenchResult(
   else if (c && c.busiestThreadShare > CLIENT_BOUND_BUSY_SHARE)
     out.push(
       `bottleneck: the client. A runner thread was busy ${Math.round(c.busiestThreadShare * 100)}% of the run, so ${result.mode === 'closed' ? 'the throughput is the load generator’s, not the database’s' : 'statements may start late for want of its time'}; give the runner more CPU (--workers, fewer sessions per core, another machine) before reading these figures as the database’s.`,
+    );
+  if (c?.cpuWaitShare !== undefined && c.cpuWaitShare >= CLIENT_CPU_WAIT_SHARE)
+    out.push(
+      `cpu contention: a runner thread was ready to run but waited for a CPU ${Math.round(c.cpuWaitShare * 100)}% of the run. Other work held the cores (the database itself, if it runs on this machine), and for that time the runner could neither start statements nor read answers; give it cores of its own (taskset, another machine) before reading the lag and latencies as the database's.`,
     );
   if (result.faults.reconnects > 0 || result.faults.workerCrashes > 0)
     out.push(

@@ -65,6 +65,7 @@ export type {
 export {
   CLIENT_BOUND_BUSY_SHARE,
   CLIENT_BOUND_LAG_SHARE,
+  CLIENT_CPU_WAIT_SHARE,
   formatBenchResult,
   lagShare,
 } from './format';

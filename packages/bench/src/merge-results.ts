@@ -403,14 +403,20 @@ export function mergeBenchResults(
   // schedule lag has no histogram in the result: a count-weighted mean and the largest percentiles
   if (lags.length > 0) merged.scheduleLagMs = maxSummary(lags);
   // the clients' load: CPU and statements add up over the shards (each its own runner), the
-  // busiest thread is the busiest of any shard; left out unless every shard has one
+  // busiest thread is the busiest of any shard, the CPU wait the longest of any shard that has
+  // one; left out unless every shard has a client block
   const clients = ordered.flatMap((r) => (r.client ? [r.client] : []));
-  if (clients.length === ordered.length && clients.length > 0)
+  if (clients.length === ordered.length && clients.length > 0) {
+    const waits = clients.flatMap((c) =>
+      c.cpuWaitShare === undefined ? [] : [c.cpuWaitShare],
+    );
     merged.client = clientLoad({
       cpuMicros: clients.reduce((a, c) => a + c.cpuSeconds * 1e6, 0),
       queries: clients.reduce((a, c) => a + c.queries, 0),
       busiest: Math.max(...clients.map((c) => c.busiestThreadShare)),
       threads: clients.reduce((a, c) => a + c.threads, 0),
+      ...(waits.length > 0 ? { cpuWait: Math.max(...waits) } : {}),
     });
+  }
   return merged;
 }

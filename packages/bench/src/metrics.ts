@@ -23,6 +23,7 @@ export const BENCH_METRIC_NAMES = [
   'stb_bench_worker_crashes_total',
   'stb_bench_client_cpu_seconds_total',
   'stb_bench_client_busy_ratio',
+  'stb_bench_client_cpu_wait_ratio',
 ] as const;
 
 /** A new, empty prom-client registry (never the global default), for callers without prom-client. */
@@ -58,6 +59,11 @@ export interface BenchMetrics {
   readonly clientCpu: Counter;
   /** The busiest runner thread's event-loop utilisation over the last second (0–1). */
   readonly clientBusy: Gauge;
+  /**
+   * The longest share of the last second a runner thread was ready to run but waited for a CPU
+   * (0–1; Linux only: never set where the kernel does not tell).
+   */
+  readonly clientCpuWait: Gauge;
 }
 
 /**
@@ -129,6 +135,11 @@ export function createBenchMetrics(registry: Registry): BenchMetrics {
     clientBusy: new Gauge({
       name: 'stb_bench_client_busy_ratio',
       help: "Event-loop utilisation of the busiest runner thread (main thread or a worker) over the last second, 0-1. Above 0.85 the throughput is the load generator's, not the database's.",
+      registers,
+    }),
+    clientCpuWait: new Gauge({
+      name: 'stb_bench_client_cpu_wait_ratio',
+      help: 'Longest share of the last second a runner thread was ready to run but waited for a CPU (Linux), 0-1: other work (the database, on the same machine) held the cores, so statements started and answers were read that much later.',
       registers,
     }),
   };

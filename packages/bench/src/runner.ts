@@ -9,6 +9,7 @@ import { redactSecrets } from './db-plugin';
 import { Incidents, buildResult } from './internal/accounting';
 import { StopControl } from './internal/stop-control';
 import { startClientSampler } from './internal/client-sampler';
+import { cpuWaitShare, threadCpuWaitMs } from './internal/cpu-wait';
 import type { DispatchTotals } from './internal/accounting';
 import {
   dispatchEvents,
@@ -458,9 +459,15 @@ interface RunTotals {
   errors: number;
   /**
    * The whole process's CPU (µs), the statements run and the main thread's event-loop utilisation
-   * from the start of the schedule to the end of the workload (the result's `client`).
+   * from the start of the schedule to the end of the workload (the result's `client`), and the
+   * share of that time the main thread waited for a CPU (where the kernel tells).
    */
-  client?: { micros: number; queries: number; mainBusy: number };
+  client?: {
+    micros: number;
+    queries: number;
+    mainBusy: number;
+    mainCpuWait?: number;
+  };
 }
 
 /** What the lanes of a run report to: the aggregator, metrics, incidents and the stop control. */
@@ -644,6 +651,7 @@ async function runWorkload(
   p.agg.outages.setOrigin(t0);
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
+  const wait0 = { ms: threadCpuWaitMs(), at: nowMs() };
   for (const lane of lanes) lane.post({ type: 'start', t0 });
   const durationTimer =
     options.durationSeconds !== undefined
@@ -688,6 +696,12 @@ async function runWorkload(
       queries: p.totals.records,
       mainBusy: performance.eventLoopUtilization(elu0).utilization,
     };
+    const mainCpuWait = cpuWaitShare(
+      wait0.ms,
+      threadCpuWaitMs(),
+      nowMs() - wait0.at,
+    );
+    if (mainCpuWait !== undefined) p.totals.client.mainCpuWait = mainCpuWait;
   } finally {
     if (durationTimer) clearTimeout(durationTimer);
     if (progressTimer) clearInterval(progressTimer);

@@ -222,7 +222,7 @@ describe('issue 21: merged sharded bench results', () => {
     expect(total).toBe(merged.overall.count);
   });
 
-  it('add up the shards’ client load (CPU, statements, threads) and keep the busiest thread', () => {
+  it('add up the shards’ client load (CPU, statements, threads) and keep the busiest thread and the longest CPU wait', () => {
     if (!reachable) return;
     const merged = read('merged.json');
     const shards = Array.from({ length: N }, (_, i) => read(`shard-${i}.json`));
@@ -238,6 +238,14 @@ describe('issue 21: merged sharded bench results', () => {
     );
     expect(merged.client?.busiestThreadShare).toBe(
       Math.max(...clients.map((c) => c?.busiestThreadShare ?? 0)),
+    );
+    // Linux gives every shard its wait for a CPU; the merge keeps the longest
+    const waits = clients.flatMap((c) =>
+      c?.cpuWaitShare === undefined ? [] : [c.cpuWaitShare],
+    );
+    if (process.platform === 'linux') expect(waits).toHaveLength(N);
+    expect(merged.client?.cpuWaitShare).toBe(
+      waits.length > 0 ? Math.max(...waits) : undefined,
     );
   });
 

@@ -8,10 +8,11 @@ import { QueryType, TraceHeader } from './schema';
 
 /**
  * Result format version written by this build. Version 2 added the latency split (`serviceMs`,
- * per-template `scheduleLagMs`, `serviceHistogramNs`); version 3 the client's own load (`client`).
- * Version 1 and 2 results (without them) still parse.
+ * per-template `scheduleLagMs`, `serviceHistogramNs`); version 3 the client's own load (`client`);
+ * version 4 the client's wait for a CPU (`client.cpuWaitShare`). Results of versions 1–3 (without
+ * them) still parse.
  */
-export const BENCH_RESULT_VERSION = 3 as const;
+export const BENCH_RESULT_VERSION = 4 as const;
 
 /** Latency percentiles of a set of executions, milliseconds. */
 export const LatencySummary = z.object({
@@ -219,6 +220,13 @@ export const BenchClient = z.object({
   busiestThreadShare: z.number().min(0).max(1),
   /** Threads that drove connections (1 inline). */
   threads: z.number().int().positive(),
+  /**
+   * The longest a runner thread (the main thread or a worker) was ready to run but waited for a
+   * CPU, as a share of the same time, 0–1 (version 4; Linux's per-thread scheduler statistics,
+   * absent where the kernel does not give them). Where other work holds the cores (the database
+   * itself, on one machine), statements start late and answers are read late by that much.
+   */
+  cpuWaitShare: z.number().min(0).max(1).optional(),
 });
 export type BenchClient = z.infer<typeof BenchClient>;
 
@@ -228,6 +236,7 @@ export const BenchResult = z.object({
   version: z.union([
     z.literal(1),
     z.literal(2),
+    z.literal(3),
     z.literal(BENCH_RESULT_VERSION),
   ]),
   /** `completed`: the trace (or limit) ran out; `stopped`: signal or duration; `failed`: fail-fast or fatal error. */

@@ -78,9 +78,15 @@ export function buildResult(
     incidents: Incidents;
     /**
      * The process's CPU over the workload (`process.cpuUsage` delta, µs), the statements it ran
-     * and the main thread's event-loop utilisation over it (it reads and dispatches the trace).
+     * and the main thread's event-loop utilisation over it (it reads and dispatches the trace),
+     * and its share of that time waiting for a CPU (where the kernel tells).
      */
-    cpu?: { micros: number; queries: number; mainBusy: number };
+    cpu?: {
+      micros: number;
+      queries: number;
+      mainBusy: number;
+      mainCpuWait?: number;
+    };
   },
   ctx: ResultContext,
 ): BenchResult {
@@ -90,12 +96,15 @@ export function buildResult(
   let crashes = 0;
   let reconnects = 0;
   let busiest = parts.cpu?.mainBusy ?? 0;
+  let cpuWait = parts.cpu?.mainCpuWait;
   for (const lane of lanes) {
     if (lane.summary) {
       completed += lane.summary.completed;
       notRun += lane.summary.notRun;
       reconnects += lane.summary.reconnects;
       busiest = Math.max(busiest, lane.summary.busy);
+      const w = lane.summary.cpuWait;
+      if (w !== undefined) cpuWait = Math.max(cpuWait ?? 0, w);
     } else if (lane.crashed) {
       crashes++;
       notRun += lane.sent - lane.acked;
@@ -149,6 +158,7 @@ export function buildResult(
             queries: parts.cpu.queries,
             busiest,
             threads: lanes.length,
+            ...(cpuWait === undefined ? {} : { cpuWait }),
           }),
         }
       : {}),
@@ -157,21 +167,24 @@ export function buildResult(
 
 /**
  * A result's `client` block (one run's, or shards' added up by `mergeBenchResults`): CPU rounded
- * to the ms, per statement to 0.01 µs, the busy share to 0.001.
+ * to the ms, per statement to 0.01 µs, the busy and CPU-wait shares to 0.001.
  */
 export function clientLoad(o: {
   cpuMicros: number;
   queries: number;
   busiest: number;
   threads: number;
+  cpuWait?: number;
 }): BenchClient {
+  const share = (x: number): number =>
+    Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;
   return {
     cpuSeconds: Math.round(o.cpuMicros / 1000) / 1000,
     queries: o.queries,
     cpuPerQueryUs:
       o.queries > 0 ? Math.round((o.cpuMicros / o.queries) * 100) / 100 : 0,
-    busiestThreadShare:
-      Math.round(Math.min(1, Math.max(0, o.busiest)) * 1000) / 1000,
+    busiestThreadShare: share(o.busiest),
     threads: o.threads,
+    ...(o.cpuWait === undefined ? {} : { cpuWaitShare: share(o.cpuWait) }),
   };
 }

@@ -2,17 +2,22 @@ import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { BenchMetrics } from '../metrics';
 import type { Lane } from './lanes';
 import type { LoopTime } from './wire';
+import { cpuWaitShare, threadCpuWaitMs } from './cpu-wait';
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** How often the client gauges are refreshed (ms). */
 export const CLIENT_SAMPLE_MS = 1000;
 
 /**
  * Feeds the client-load metrics while a workload runs: every {@link CLIENT_SAMPLE_MS}, the
- * process's CPU since the previous sample (`stb_bench_client_cpu_seconds_total`) and the busiest
- * runner thread's event-loop utilisation over it (`stb_bench_client_busy_ratio`): the main thread,
- * which reads and dispatches the trace, and each executor, from the event-loop time it reports
- * with every batch. `stop()` adds the last CPU and takes a last busy sample when the stretch since
- * the previous one is at least half a period (or there was none: a short run reports too).
+ * process's CPU since the previous sample (`stb_bench_client_cpu_seconds_total`), the busiest
+ * runner thread's event-loop utilisation over it (`stb_bench_client_busy_ratio`) and the longest
+ * share of it a runner thread waited for a CPU (`stb_bench_client_cpu_wait_ratio`, where the
+ * kernel tells): the main thread, which reads and dispatches the trace, and each executor, from the
+ * times it reports with every batch. `stop()` adds the last CPU and takes a last sample when the
+ * stretch since the previous one is at least half a period (or there was none: a short run
+ * reports too).
  */
 export function startClientSampler(
   metrics: BenchMetrics,
@@ -20,6 +25,7 @@ export function startClientSampler(
 ): { stop(): void } {
   let cpu = process.cpuUsage();
   let main: EventLoopUtilization = performance.eventLoopUtilization();
+  let mainWait = { ms: threadCpuWaitMs(), at: performance.now() };
   const seen = new Map<Lane, LoopTime>();
   let sampledAt = -1;
   const addCpu = (): void => {
@@ -34,6 +40,9 @@ export function startClientSampler(
     sampledAt = performance.now();
     let busiest = performance.eventLoopUtilization(main).utilization;
     main = performance.eventLoopUtilization();
+    const wait = { ms: threadCpuWaitMs(), at: performance.now() };
+    let longestWait = cpuWaitShare(mainWait.ms, wait.ms, wait.at - mainWait.at);
+    mainWait = wait;
     for (const lane of lanes()) {
       const now = lane.loop;
       if (now === null) continue;
@@ -44,8 +53,12 @@ export function startClientSampler(
       const total = active + now.idle - before.idle;
       // no batch since the previous sample: nothing new to tell about this thread
       if (total > 0 && active / total > busiest) busiest = active / total;
+      const w = cpuWaitShare(before.cpuWait, now.cpuWait, total);
+      if (w !== undefined) longestWait = Math.max(longestWait ?? 0, w);
     }
-    metrics.clientBusy.set(Math.round(busiest * 1000) / 1000);
+    metrics.clientBusy.set(round3(busiest));
+    if (longestWait !== undefined)
+      metrics.clientCpuWait.set(round3(longestWait));
   };
   const timer = setInterval(sample, CLIENT_SAMPLE_MS);
   timer.unref();

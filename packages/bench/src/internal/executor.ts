@@ -13,6 +13,7 @@ import {
   REC,
   nowMs,
 } from './wire';
+import { cpuWaitShare, threadCpuWaitMs } from './cpu-wait';
 import { Alarm } from './alarm';
 import { DueQueue, INLINE_MS } from './schedule';
 import type {
@@ -106,10 +107,11 @@ interface Session {
   waiter: { resolve: (c: Conn) => void; reject: (e: unknown) => void } | null;
 }
 
-/** This thread's event-loop time so far (the runner's busy gauge, metrics.ts). */
+/** This thread's event-loop time and CPU wait so far (the runner's client gauges, metrics.ts). */
 function loopTime(): LoopTime {
   const { active, idle } = performance.eventLoopUtilization();
-  return { active, idle };
+  const cpuWait = threadCpuWaitMs();
+  return cpuWait === undefined ? { active, idle } : { active, idle, cpuWait };
 }
 
 /** Thrown to waiting sessions when the executor stops. */
@@ -188,6 +190,8 @@ export class Executor {
   #started = false;
   /** The thread's event-loop utilisation at the start (for {@link ExecutorSummary.busy}). */
   #elu0: EventLoopUtilization | undefined;
+  /** The thread's CPU wait (ms) and the clock at the start (for {@link ExecutorSummary.cpuWait}). */
+  #wait0: { ms: number | undefined; at: number } | undefined;
   #opened = 0;
   #running = 0;
   #inFlight = 0;
@@ -299,6 +303,7 @@ export class Executor {
         this.#t0 = msg.t0;
         this.#started = true;
         this.#elu0 = performance.eventLoopUtilization();
+        this.#wait0 = { ms: threadCpuWaitMs(), at: nowMs() };
         this.#schedule.run();
         break;
       case 'events':
@@ -758,6 +763,11 @@ export class Executor {
       this.#elu0 === undefined
         ? 0
         : performance.eventLoopUtilization(this.#elu0).utilization;
+    const w0 = this.#wait0;
+    const cpuWait =
+      w0 === undefined
+        ? undefined
+        : cpuWaitShare(w0.ms, threadCpuWaitMs(), nowMs() - w0.at);
     this.#stopTimers();
     let completed = 0;
     let aborted = 0;
@@ -777,6 +787,7 @@ export class Executor {
       notRun: this.#notRun,
       reconnects: this.#reconnects,
       busy,
+      ...(cpuWait === undefined ? {} : { cpuWait }),
     });
   }
 }

@@ -57,10 +57,14 @@ export interface BatchMessage {
   readonly loop: LoopTime;
 }
 
-/** A thread's event-loop time so far: busy (`active`) and waiting (`idle`), ms. */
+/**
+ * A thread's event-loop time so far: busy (`active`) and waiting (`idle`), ms; and, where the
+ * kernel tells (Linux), its time ready to run but waiting for a CPU (`cpuWait`, ms, cpu-wait.ts).
+ */
 export interface LoopTime {
   readonly active: number;
   readonly idle: number;
+  readonly cpuWait?: number;
 }
 
 /** Something worth reporting that happened inside an executor. */
@@ -84,6 +88,11 @@ export interface ExecutorSummary {
    * (its event-loop utilisation, 0–1; 0 when it never started).
    */
   readonly busy: number;
+  /**
+   * Share of the same time the thread was ready to run but waited for a CPU (0–1; absent where
+   * the kernel does not tell, cpu-wait.ts).
+   */
+  readonly cpuWait?: number;
 }
 
 /** Messages from the main thread to an executor. */

@@ -1,0 +1,181 @@
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BenchResult, computeTemplateId } from '@stb/core';
+import { CLI_PATH } from './helpers';
+
+// The runner's wait for a CPU (result version 4, `client.cpuWaitShare`, and
+// `stb_bench_client_cpu_wait_ratio`), made for real: `stb bench` runs a closed loop on the
+// in-memory SQLite (a synchronous driver: its thread always wants the CPU) pinned to one core,
+// beside a busy loop pinned to the same core. The kernel then shares that core between the two,
+// so the runner waits for it about half the time, whatever this machine's speed.
+const canPin =
+  process.platform === 'linux' &&
+  existsSync('/proc/thread-self/schedstat') &&
+  spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+if (!canPin)
+  console.warn(
+    '[stb] skipping the CPU-wait tests: they need Linux, /proc/thread-self/schedstat and taskset',
+  );
+
+const dir = mkdtempSync(path.join(tmpdir(), 'stb-cpu-wait-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A closed loop's worth of `SELECT $1 + 1` over 4 sessions (more than 3 s of it). */
+function writeTrace(n: number): string {
+  const text = 'SELECT $1 + 1';
+  const id = computeTemplateId('postgres', text);
+  const lines = [
+    JSON.stringify({
+      kind: 'header',
+      format: 'stb-trace',
+      version: 2,
+      dialect: 'postgres',
+      source: {},
+      timeResolutionUs: 1,
+      createdAt: '2024-01-01T00:00:00Z',
+    }),
+    JSON.stringify({
+      kind: 'template',
+      id,
+      text,
+      queryType: 'SELECT',
+      tables: [],
+      slots: [],
+    }),
+  ];
+  for (let i = 0; i < n; i++)
+    lines.push(
+      `{"kind":"event","startUs":${1_700_000_000_000_000 + i},"sessionId":"s${i % 4}","templateId":"${id}","params":[{"t":"int","v":${i}}]}`,
+    );
+  const file = path.join(dir, 'selects.jsonl');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** A busy loop on core 0 until killed. */
+function hog(): ChildProcess {
+  return spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;) {}'], {
+    stdio: 'ignore',
+  });
+}
+
+/**
+ * `stb bench` pinned to core 0 for `seconds`; scrapes its `/metrics` once the client gauges have
+ * had a full second, and returns the exit code, stderr, the scrape and the result.
+ */
+async function pinnedBench(
+  trace: string,
+  seconds: number,
+  extra: string[],
+): Promise<{
+  code: number | null;
+  stderr: string;
+  scrape: string;
+  result: BenchResult;
+}> {
+  const out = path.join(dir, `result-${extra.join('')}.json`);
+  const child = spawn(
+    'taskset',
+    [
+      '-c',
+      '0',
+      process.execPath,
+      CLI_PATH,
+      'bench',
+      '-i',
+      trace,
+      '--target',
+      'sqlite::memory:',
+      '--mode',
+      'closed',
+      '--duration',
+      `${seconds}s`,
+      '--metrics-port',
+      '0',
+      '--out',
+      out,
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+  child.stdout?.resume();
+  const code = new Promise<number | null>((resolve) =>
+    child.on('close', resolve),
+  );
+  let scrape = '';
+  let done = false;
+  void code.then(() => (done = true));
+  try {
+    // the client gauges are first set a second into the workload
+    for (let i = 0; i < 200 && !done; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const url = /Metrics on (http:\/\/\S+)/.exec(stderr)?.[1];
+      if (url === undefined) continue;
+      const text = await (await fetch(url)).text().catch(() => '');
+      // the CPU counter grows from the same (first) sample that sets the gauge
+      const cpu = /^stb_bench_client_cpu_seconds_total ([\d.e+-]+)$/m.exec(
+        text,
+      );
+      if (Number(cpu?.[1] ?? 0) > 0) {
+        scrape = text;
+        break;
+      }
+    }
+    const exit = await code;
+    const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+    return { code: exit, stderr, scrape, result };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+const gauge = (text: string): number =>
+  Number(
+    /^stb_bench_client_cpu_wait_ratio ([\d.e+-]+)$/m.exec(text)?.[1] ?? NaN,
+  );
+
+describe('stb bench: the runner waiting for a CPU', () => {
+  const trace = canPin ? writeTrace(150_000) : '';
+
+  it.each([
+    ['inline', []],
+    ['with a worker thread', ['--workers', '1']],
+  ])(
+    'sharing its core with a busy loop (%s): the result, /metrics and the summary show the wait',
+    async (_name, extra) => {
+      if (!canPin) return;
+      const h = hog();
+      try {
+        const r = await pinnedBench(trace, 2.5, extra);
+        expect(r.code).toBe(0);
+        const c = r.result.client;
+        expect(r.result.version).toBe(4);
+        // two threads that both want one core: each waits for it about half the time
+        expect(c?.cpuWaitShare).toBeGreaterThan(0.25);
+        expect(c?.cpuWaitShare).toBeLessThanOrEqual(1);
+        expect(gauge(r.scrape)).toBeGreaterThan(0.25);
+        expect(r.stderr).toMatch(/; waited for a CPU \d+% of the run/);
+        expect(r.stderr).toMatch(
+          /cpu contention: a runner thread was ready to run but waited for a CPU (\d+)% of the run/,
+        );
+      } finally {
+        h.kill('SIGKILL');
+      }
+    },
+    60_000,
+  );
+});
