@@ -9,7 +9,7 @@
 //   WARMUP_SECONDS (3: the point-select children's warm-up run before the measured one),
 //   WIRE (1: 0 skips the tcpdump capture)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,39 @@ function pgbench(args, o = {}) {
   if (r.status !== 0) throw new Error(`pgbench ${args.join(' ')}: ${r.stderr}`);
   const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
   return { out: r.stdout, cpu: Number(t[1]) + Number(t[2]) };
+}
+/**
+ * pgbench run as a child, its threads' run-queue waits sampled from /proc/<pid>/task/<tid>/schedstat
+ * every 50 ms until it exits: stdout, and its busiest thread's wait for a CPU as a share of the
+ * time from its start to the last sample (the machine reference for stb's client.cpuWaitShare).
+ */
+function pgbenchWaiting(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(`${PGBIN}/pgbench`, ['-h', '127.0.0.1', '-U', 'postgres', ...args, DB], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const t0 = performance.now();
+    let out = '';
+    let err = '';
+    let last = { at: t0, waits: new Map() };
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (err += b));
+    const sample = () => {
+      const waits = new Map();
+      try {
+        for (const t of readdirSync(`/proc/${child.pid}/task`)) waits.set(t, Number(readFileSync(`/proc/${child.pid}/task/${t}/schedstat`, 'latin1').split(' ')[1]) / 1e6);
+      } catch {
+        return; // exited between two samples
+      }
+      last = { at: performance.now(), waits };
+    };
+    const timer = setInterval(sample, 50);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      if (code !== 0) return reject(new Error(`pgbench ${args.join(' ')}: ${err}`));
+      const wall = last.at - t0;
+      resolve({ out, wait: wall > 0 && last.waits.size > 0 ? Math.max(...last.waits.values()) / wall : NaN });
+    });
+  });
 }
 const tpsOf = (out) => Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1] ?? NaN);
 const txOf = (out) => Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? NaN);
@@ -400,7 +433,7 @@ const fx = fixtureTrace();
 const rate = fixtureRate();
 const ACC_SECONDS = Number(/duration: (\d+) s/.exec(readFileSync(path.join(FIXTURE, 'client_output.txt'), 'utf8'))?.[1] ?? 8);
 const wire = wireAvailable();
-const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], waitTpcbLean: [], ptPg: [], ptCli: [], cpuCli: [], cpuCliRun: [], busyCli: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], loads: [] };
+const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], waitTpcbLean: [], waitTpcbPg: [], ptPg: [], ptCli: [], cpuCli: [], cpuCliRun: [], busyCli: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], loads: [] };
 const f3 = (x) => (x === undefined ? '-' : x.toFixed(3));
 const scratch = mkdtempSync(path.join(tmpdir(), 'stb-vs-pgbench-'));
 try {
@@ -432,9 +465,9 @@ try {
     for (const f of flip ? lags.reverse() : lags) await f();
     const [lg, ll, lp] = [raw.lag.at(-1), raw.lagLean.at(-1), raw.lagPgb.at(-1)];
     log(`round ${i + 1}: lag at 5k/s p50/p99 ms: pg ${lg.p50}/${lg.p99} (${lg.qps} q/s, ${lg.cpuPerQueryUs.toFixed(1)} µs CPU/q), pg-lean ${ll.p50}/${ll.p99} (${ll.qps} q/s, ${ll.cpuPerQueryUs.toFixed(1)} µs CPU/q), pgbench ${f3(lp.p50)}/${f3(lp.p99)} (${lp.tps} tps)`);
-    const tpcb = [async () => raw.tpcbStb.push(await stbTpcb(URL_)), async () => raw.tpcbLean.push(await stbTpcb(LEAN)), async () => raw.tpcbPg.push(tpsOf(pgbench(['-n', '-M', 'simple', '-c', '4', '-j', '2', '-T', String(SECONDS)]).out))];
+    const tpcb = [async () => raw.tpcbStb.push(await stbTpcb(URL_)), async () => raw.tpcbLean.push(await stbTpcb(LEAN)), async () => { const pb = await pgbenchWaiting(['-n', '-M', 'simple', '-c', '4', '-j', '2', '-T', String(SECONDS)]); raw.tpcbPg.push(tpsOf(pb.out)); raw.waitTpcbPg.push(pb.wait); }];
     for (const f of flip ? tpcb.reverse() : tpcb) await f();
-    log(`round ${i + 1}: TPC-B 4 conns stb ${raw.tpcbStb.at(-1)} tps, stb pg-lean ${raw.tpcbLean.at(-1)}, pgbench ${raw.tpcbPg.at(-1)} tps`);
+    log(`round ${i + 1}: TPC-B 4 conns stb ${raw.tpcbStb.at(-1)} tps, stb pg-lean ${raw.tpcbLean.at(-1)} (waited for a CPU ${f3(raw.waitTpcbLean.at(-1))}), pgbench ${raw.tpcbPg.at(-1)} tps (${f3(raw.waitTpcbPg.at(-1))})`);
     const points = [
       async () => { const st = stbPointChild(URL_); raw.ptStb.push(st.qps); raw.cpuStb.push(st.cpuPerQueryUs); raw.cpuStbRun.push(st.runCpuPerQueryUs); },
       async () => { const st = stbPointChild(LEAN); raw.ptLean.push(st.qps); raw.cpuLean.push(st.cpuPerQueryUs); raw.cpuLeanRun.push(st.runCpuPerQueryUs); raw.busyLean.push(st.busy); },
@@ -497,7 +530,7 @@ for (const [label, runs] of [['pg', raw.lag], ['pg-lean', raw.lagLean]]) {
   rows.push({ metric: `replay at 5,000 statements/s (${label}): schedule lag p99`, value: median(runs.map((l) => l.p99)), unit: 'ms', target: '<= 0.5' });
   rows.push({ metric: `replay at 5,000 statements/s (${label}): statements/s run`, value: Math.round(median(runs.map((l) => l.qps))), unit: 'statements/s' });
   rows.push({ metric: `replay at 5,000 statements/s (${label}): client CPU per statement`, value: r3(median(runs.map((l) => l.cpuPerQueryUs))), unit: 'µs' });
-  rows.push({ metric: `replay at 5,000 statements/s (${label}): the runner thread's wait for a CPU (client.cpuWaitShare; the lag's tail follows it)`, value: r3(median(runs.map((l) => l.cpuWait))), unit: 'share' });
+  rows.push({ metric: `replay at 5,000 statements/s (${label}): the runner thread's wait for a CPU (client.cpuWaitShare)`, value: r3(median(runs.map((l) => l.cpuWait))), unit: 'share' });
 }
 rows.push({ metric: 'pgbench -S -R 5000 -c 8 -j 2 on the same machine: schedule lag p50 (its -l log)', value: r3(median(raw.lagPgb.map((l) => l.p50))), unit: 'ms' });
 rows.push({ metric: 'pgbench -S -R 5000 -c 8 -j 2 on the same machine: schedule lag p99 (its -l log)', value: r3(median(raw.lagPgb.map((l) => l.p99))), unit: 'ms' });
@@ -508,6 +541,7 @@ rows.push({ metric: 'TPC-B, 4 clients: pgbench -M simple', value: Math.round(med
 rows.push({ metric: 'TPC-B stb (pg) / pgbench', value: ratio(raw.tpcbStb, raw.tpcbPg), unit: 'ratio', target: '>= 0.9' });
 rows.push({ metric: 'TPC-B stb (pg-lean) / pgbench', value: ratio(raw.tpcbLean, raw.tpcbPg), unit: 'ratio', target: '>= 0.9' });
 rows.push({ metric: "TPC-B stb (pg-lean): its runner thread's wait for a CPU (the result's client.cpuWaitShare: the database shares the 2 cores)", value: r3(median(raw.waitTpcbLean)), unit: 'share' });
+rows.push({ metric: "TPC-B pgbench: its busiest thread's wait for a CPU (/proc schedstat sampled every 50 ms, over its whole run)", value: r3(median(raw.waitTpcbPg)), unit: 'share' });
 rows.push({ metric: 'point selects, 8 connections: stb (pg, closed loop, prepared)', value: Math.round(median(raw.ptStb)), unit: 'queries/s' });
 rows.push({ metric: 'point selects, 8 connections: stb (pg-lean)', value: Math.round(median(raw.ptLean)), unit: 'queries/s' });
 rows.push({ metric: 'point selects: bare pg loop', value: Math.round(median(raw.ptBare)), unit: 'queries/s' });
@@ -540,5 +574,5 @@ console.log(JSON.stringify({
   title: '@stb/bench against pgbench (issue 16)',
   command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
   rows,
-  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up; the stb bench CLI runs as a real process on a JSON Lines trace of ${POINT_TRACE_EVENTS.toLocaleString('en')} point selects written at the start, with --warmup ${WARMUP}s --duration ${SECONDS}s (its client block counts from the schedule's start, so the warm-up's statements are in both its CPU and its count). CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; stb bench CLI client block ${raw.cpuCliRun.map((x) => x.toFixed(1))}, whole ${raw.cpuCli.map((x) => x.toFixed(1))}, queries/s ${raw.ptCli.map(Math.round)}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}; runner's wait for a CPU, lag pg ${raw.lag.map((l) => l.cpuWait.toFixed(3))}, lag pg-lean ${raw.lagLean.map((l) => l.cpuWait.toFixed(3))}, TPC-B pg-lean ${raw.waitTpcbLean.map((x) => x.toFixed(3))}.`,
+  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up; the stb bench CLI runs as a real process on a JSON Lines trace of ${POINT_TRACE_EVENTS.toLocaleString('en')} point selects written at the start, with --warmup ${WARMUP}s --duration ${SECONDS}s (its client block counts from the schedule's start, so the warm-up's statements are in both its CPU and its count). CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; stb bench CLI client block ${raw.cpuCliRun.map((x) => x.toFixed(1))}, whole ${raw.cpuCli.map((x) => x.toFixed(1))}, queries/s ${raw.ptCli.map(Math.round)}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}; runner's wait for a CPU, lag pg ${raw.lag.map((l) => l.cpuWait.toFixed(3))}, lag pg-lean ${raw.lagLean.map((l) => l.cpuWait.toFixed(3))}, TPC-B pg-lean ${raw.waitTpcbLean.map((x) => x.toFixed(3))}, TPC-B pgbench ${raw.waitTpcbPg.map((x) => x.toFixed(3))}.`,
 }));
