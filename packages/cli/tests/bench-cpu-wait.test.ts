@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { CLI_PATH } from './helpers';
+import { metricsUrlIn, startStb } from './helpers';
 
 // The runner's wait for a CPU (result version 4, `client.cpuWaitShare`, and
 // `stb_bench_client_cpu_wait_ratio`), made for real: `stb bench` runs a closed loop on the
@@ -83,13 +83,8 @@ async function pinnedBench(
   result: BenchResult;
 }> {
   const out = path.join(dir, `result-${extra.join('')}.json`);
-  const child = spawn(
-    'taskset',
+  const { child, stderr, exited } = startStb(
     [
-      '-c',
-      '0',
-      process.execPath,
-      CLI_PATH,
       'bench',
       '-i',
       trace,
@@ -105,27 +100,21 @@ async function pinnedBench(
       out,
       ...extra,
     ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-  child.stdout?.resume();
-  const code = new Promise<number | null>((resolve) =>
-    child.on('close', resolve),
+    { wrapper: ['taskset', '-c', '0'] },
   );
   let scrape = '';
   let done = false;
-  void code.then(() => (done = true));
+  void exited.then(() => (done = true));
   try {
     // the client gauges are first set a second into the workload
     for (let i = 0; i < 200 && !done; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      const url = /Metrics on (http:\/\/\S+)/.exec(stderr)?.[1];
+      const url = metricsUrlIn(stderr());
       if (url === undefined) continue;
-      const text = await (await fetch(url)).text().catch(() => '');
+      // it may exit between two polls
+      const text = await fetch(url)
+        .then((r) => r.text())
+        .catch(() => '');
       // the CPU counter grows from the same (first) sample that sets the gauge
       const cpu = /^stb_bench_client_cpu_seconds_total ([\d.e+-]+)$/m.exec(
         text,
@@ -135,9 +124,9 @@ async function pinnedBench(
         break;
       }
     }
-    const exit = await code;
+    const code = await exited;
     const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
-    return { code: exit, stderr, scrape, result };
+    return { code, stderr: stderr(), scrape, result };
   } finally {
     child.kill('SIGKILL');
   }

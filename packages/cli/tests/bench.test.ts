@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -10,7 +9,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { CLI_PATH, runStb } from './helpers';
+import { metricsUrlIn, runStb, startStb } from './helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stb-cli-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -278,39 +277,25 @@ describe('stb bench', () => {
       const setup = path.join(dir, 'sig-schema.sql');
       writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
       const out = path.join(dir, `sig-${signal}.json`);
-      const child = spawn(
-        process.execPath,
-        [
-          CLI_PATH,
-          'bench',
-          '-i',
-          trace,
-          '--target',
-          `sqlite:${db}`,
-          '--setup',
-          setup,
-          '--metrics-port',
-          '0',
-          '--out',
-          out,
-        ],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, NO_COLOR: '1' },
-        },
-      );
-      let stderr = '';
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-      child.stdout.resume();
-      const exited = new Promise<number | null>((resolve) =>
-        child.on('close', (code) => resolve(code)),
-      );
+      const { child, stderr, exited } = startStb([
+        'bench',
+        '-i',
+        trace,
+        '--target',
+        `sqlite:${db}`,
+        '--setup',
+        setup,
+        '--metrics-port',
+        '0',
+        '--out',
+        out,
+      ]);
       // mid-run = the live metrics endpoint has counted executed queries
       let executed = 0;
       try {
         for (let i = 0; i < 400 && executed === 0; i++) {
           await new Promise((r) => setTimeout(r, 50));
-          const url = /Metrics on (http:\/\/\S+)/.exec(stderr)?.[1];
+          const url = metricsUrlIn(stderr());
           if (url === undefined) continue;
           const text = await (await fetch(url)).text();
           const m =

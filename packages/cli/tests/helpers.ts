@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -44,3 +45,38 @@ export function runStb(
     child.stdin.end(options.stdin ?? '');
   });
 }
+
+/** A built `stb` started as a real process, its stderr collected as it comes. */
+export interface StartedStb {
+  readonly child: ChildProcess;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
+  /** Its exit code, once it has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Starts the built `stb` and returns at once (for tests that act while it runs: signals, live
+ * `/metrics`); `wrapper` runs it under another command, such as `['taskset', '-c', '0']`.
+ */
+export function startStb(
+  args: readonly string[],
+  options: { wrapper?: readonly string[] } = {},
+): StartedStb {
+  const [cmd, ...pre] = [...(options.wrapper ?? []), process.execPath];
+  const child = spawn(cmd, [...pre, CLI_PATH, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+  child.stdout?.resume();
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
+  return { child, stderr: () => stderr, exited };
+}
+
+/** The `/metrics` address `stb bench` printed (`Metrics on http://…`), once it has. */
+export const metricsUrlIn = (stderr: string): string | undefined =>
+  /Metrics on (http:\/\/\S+)/.exec(stderr)?.[1];
