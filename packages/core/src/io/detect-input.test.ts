@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -39,8 +39,10 @@ test.each([
   expect(classifyInputHead(text)).toBe(kind);
 });
 
+const dir = mkdtempSync(join(tmpdir(), 'stb-detect-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 test('reads files by content, gzip included, never by name', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'stb-detect-'));
   const csvNamedLog = join(dir, 'trace.csv');
   writeFileSync(
     csvNamedLog,

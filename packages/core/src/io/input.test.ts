@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { openInput, openStream, readLines, splitLineBatches } from './input';
 
 const dir = mkdtempSync(join(tmpdir(), 'stb-input-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('readLines', () => {
   it('reads plain and gzip files alike, with CRLF and a last line without newline', async () => {
