@@ -1,4 +1,5 @@
-import type { BenchResult, BenchStats } from '@stb/core';
+import { clientLimits } from '@stb/core';
+import type { BenchResult, BenchStats, ClientLimit } from '@stb/core';
 
 const f = (x: number, d = 2): string => x.toFixed(d);
 
@@ -22,39 +23,6 @@ function row(name: string, type: string, s: BenchStats): string[] {
     String(s.errors),
     `${Math.round(s.zeroRowShare * 100)}%`,
   ];
-}
-
-/** Above this share of the mean latency, schedule lag makes the figures the client's. */
-export const CLIENT_BOUND_LAG_SHARE = 0.2;
-
-/**
- * Above this share of the run a runner thread was busy (its event-loop utilisation), the summary
- * names the client as the bottleneck: the thread had at most 15 % of the run left to wait for
- * answers, so the throughput (closed loop) or the start times (replay, open loop) are the load
- * generator's. Measured (docs/benchmarking.md): `pg-lean` point-select closed loops that ran
- * 0.63–0.68× pgbench while the plugin alone ran 0.74–0.9× were 0.89–0.93 busy (0.98 with the
- * `postgres` plugin); pg_sleep loops stay under 0.5.
- */
-export const CLIENT_BOUND_BUSY_SHARE = 0.85;
-
-/**
- * At or above this share of the run a runner thread spent ready to run but waiting for a CPU
- * (`client.cpuWaitShare`), the summary says so: other work held the cores, and the runner's start
- * times and reads waited for it. Measured (docs/benchmarking.md): 5,000 statements/s replayed
- * against a PostgreSQL on the same 2 cores, 0.11 of the run with the machine otherwise idle (lag
- * p99 about 0.5 ms) and 0.4 with a build running beside it (lag p99 2–4 ms).
- */
-export const CLIENT_CPU_WAIT_SHARE = 0.1;
-
-/**
- * The share (0..1) of the mean latency that is schedule lag, or undefined without a schedule
- * (closed loop) or measurements.
- */
-export function lagShare(result: BenchResult): number | undefined {
-  const lag = result.scheduleLagMs;
-  const lat = result.overall.latencyMs;
-  if (lag === undefined || lag.count === 0 || !(lat.mean > 0)) return undefined;
-  return Math.min(1, lag.mean / lat.mean);
 }
 
 /**
@@ -123,18 +91,25 @@ export function formatBenchResult(
           ? ''
           : `; waited for a CPU ${Math.round(c.cpuWaitShare * 100)}% of the run`),
     );
-  const share = lagShare(result);
-  if (share !== undefined && share > CLIENT_BOUND_LAG_SHARE)
+  const limits = clientLimits(result);
+  const pct = (kind: ClientLimit['kind']): number | undefined => {
+    const l = limits.find((x) => x.kind === kind);
+    return l === undefined ? undefined : Math.round(l.share * 100);
+  };
+  const lag = pct('lag');
+  const busy = pct('busy');
+  const wait = pct('cpu-wait');
+  if (lag !== undefined)
     out.push(
-      `bottleneck: the client. Schedule lag is ${Math.round(share * 100)}% of the mean latency, so these latencies measure the load generator, not the database; read the service times (svc), or give the runner more CPU (fewer sessions per core, --workers, another machine).`,
+      `bottleneck: the client. Schedule lag is ${lag}% of the mean latency, so these latencies measure the load generator, not the database; read the service times (svc), or give the runner more CPU (fewer sessions per core, --workers, another machine).`,
     );
-  else if (c && c.busiestThreadShare > CLIENT_BOUND_BUSY_SHARE)
+  else if (busy !== undefined)
     out.push(
-      `bottleneck: the client. A runner thread was busy ${Math.round(c.busiestThreadShare * 100)}% of the run, so ${result.mode === 'closed' ? 'the throughput is the load generator’s, not the database’s' : 'statements may start late for want of its time'}; give the runner more CPU (--workers, fewer sessions per core, another machine) before reading these figures as the database’s.`,
+      `bottleneck: the client. A runner thread was busy ${busy}% of the run, so ${result.mode === 'closed' ? 'the throughput is the load generator’s, not the database’s' : 'statements may start late for want of its time'}; give the runner more CPU (--workers, fewer sessions per core, another machine) before reading these figures as the database’s.`,
     );
-  if (c?.cpuWaitShare !== undefined && c.cpuWaitShare >= CLIENT_CPU_WAIT_SHARE)
+  if (wait !== undefined)
     out.push(
-      `cpu contention: a runner thread was ready to run but waited for a CPU ${Math.round(c.cpuWaitShare * 100)}% of the run. Other work held the cores (the database itself, if it runs on this machine), and for that time the runner could neither start statements nor read answers; give it cores of its own (taskset, another machine) before reading the lag and latencies as the database's.`,
+      `cpu contention: a runner thread was ready to run but waited for a CPU ${wait}% of the run. Other work held the cores (the database itself, if it runs on this machine), and for that time the runner could neither start statements nor read answers; give it cores of its own (taskset, another machine) before reading the lag and latencies as the database's.`,
     );
   if (result.faults.reconnects > 0 || result.faults.workerCrashes > 0)
     out.push(

@@ -62,13 +62,14 @@ export type {
   TemplateLookup,
 } from './runner';
 /** Human-readable summary table of a result. */
+export { formatBenchResult } from './format';
+/** The client-bound thresholds, from `@stb/core` (where `stb compare` reads them too). */
 export {
   CLIENT_BOUND_BUSY_SHARE,
   CLIENT_BOUND_LAG_SHARE,
   CLIENT_CPU_WAIT_SHARE,
-  formatBenchResult,
   lagShare,
-} from './format';
+} from '@stb/core';
 /** Merging the results of a sharded run (`stb merge-results`). */
 export { mergeBenchResults } from './merge-results';
 export type { MergeBenchResultsOptions } from './merge-results';

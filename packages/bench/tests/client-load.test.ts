@@ -1,6 +1,6 @@
-import { BenchResult } from '@stb/core';
+import { BenchResult, CLIENT_BOUND_BUSY_SHARE } from '@stb/core';
 import type { Registry } from 'prom-client';
-import { CLIENT_BOUND_BUSY_SHARE, formatBenchResult } from '../src/format';
+import { formatBenchResult } from '../src/format';
 import { createMetricsRegistry, startMetricsServer } from '../src/metrics';
 import { runBench } from '../src/runner';
 import { usePgDatabase } from './helpers/db';

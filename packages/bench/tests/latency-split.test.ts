@@ -1,6 +1,6 @@
-import { BENCH_RESULT_VERSION, BenchResult } from '@stb/core';
+import { BENCH_RESULT_VERSION, BenchResult, lagShare } from '@stb/core';
 import { createPostgresPlugin } from '../src/db/postgres';
-import { formatBenchResult, lagShare } from '../src/format';
+import { formatBenchResult } from '../src/format';
 import { runBench } from '../src/runner';
 import { usePgDatabase } from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';

@@ -106,6 +106,15 @@ export {
   RowCountSummary,
   LatencyWindows,
 } from './bench-result';
+/** When a result's figures are the load generator's: the thresholds and the signs (issue 16). */
+export {
+  CLIENT_BOUND_BUSY_SHARE,
+  CLIENT_BOUND_LAG_SHARE,
+  CLIENT_CPU_WAIT_SHARE,
+  clientLimits,
+  lagShare,
+} from './client-limits';
+export type { ClientLimit } from './client-limits';
 export {
   BENCH_COMPARISON_VERSION,
   COMPARED_QUANTILES,
