@@ -244,6 +244,39 @@ describe('compareBenchResults', () => {
     );
   });
 
+  it('warns when the client limited a run, naming the run and every sign, and not otherwise', () => {
+    const rng = createRng(11);
+    const run = (): BenchResult =>
+      makeResult([{ templateId: 't', latenciesMs: lognormal(rng, 500, 1) }]);
+    const client = {
+      cpuSeconds: 1,
+      queries: 1000,
+      cpuPerQueryUs: 1000,
+      threads: 1,
+    };
+    const starved: BenchResult = {
+      ...run(),
+      version: 4,
+      client: { ...client, busiestThreadShare: 0.92, cpuWaitShare: 0.4 },
+    };
+    const idle: BenchResult = {
+      ...run(),
+      version: 4,
+      client: { ...client, busiestThreadShare: 0.3, cpuWaitShare: 0.02 },
+    };
+    const limited = (c: BenchComparison): string[] =>
+      c.warnings.filter((w) => w.startsWith('The client limited'));
+    expect(limited(compareBenchResults(idle, idle))).toEqual([]);
+    // results without a client block (versions 1 and 2) say nothing either way
+    expect(limited(compareBenchResults(run(), run()))).toEqual([]);
+    const c = compareBenchResults(idle, starved, {
+      labels: { baseline: 'before', candidate: 'after' },
+    });
+    expect(limited(c)).toEqual([
+      "The client limited after (a runner thread busy 92% of the run; a runner thread waiting for a CPU 40% of the run): its figures are partly the load generator's, so a difference may be the client's, not the database's. Give the runner cores of its own and re-run.",
+    ]);
+  });
+
   it('refuses results without histograms with STB_BENCH_RESULT_INVALID', () => {
     const rng = createRng(1);
     const a = makeResult([
