@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { metricsUrlIn, startStb } from './helpers';
+import { metricsUrlIn, runStb, startStb } from './helpers';
 
 // The runner's wait for a CPU (result version 4, `client.cpuWaitShare`, and
 // `stb_bench_client_cpu_wait_ratio`), made for real: `stb bench` runs a closed loop on the
@@ -81,6 +81,7 @@ async function pinnedBench(
   stderr: string;
   scrape: string;
   result: BenchResult;
+  out: string;
 }> {
   const out = path.join(dir, `result-${extra.join('')}.json`);
   const { child, stderr, exited } = startStb(
@@ -126,7 +127,7 @@ async function pinnedBench(
     }
     const code = await exited;
     const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
-    return { code, stderr: stderr(), scrape, result };
+    return { code, stderr: stderr(), scrape, result, out };
   } finally {
     child.kill('SIGKILL');
   }
@@ -167,4 +168,53 @@ describe('stb bench: the runner waiting for a CPU', () => {
     },
     60_000,
   );
+});
+
+describe('stb validate --bench-*: a run its client limited', () => {
+  const trace = canPin ? writeTrace(150_000) : '';
+
+  it('is named in a warning, with the signs, beside the performance fidelity', async () => {
+    if (!canPin) return;
+    const h = hog();
+    let starved: string;
+    try {
+      starved = (await pinnedBench(trace, 1.5, ['--workers', '0'])).out;
+    } finally {
+      h.kill('SIGKILL');
+    }
+    const plain = path.join(dir, 'plain.json');
+    const b = await runStb([
+      'bench',
+      '-i',
+      trace,
+      '--target',
+      'sqlite::memory:',
+      '--mode',
+      'closed',
+      '--duration',
+      '1.5s',
+      '--no-metrics',
+      '--out',
+      plain,
+    ]);
+    expect(b.code).toBe(0);
+    const v = await runStb([
+      'validate',
+      '--original',
+      trace,
+      '--generated',
+      trace,
+      '--bench-original',
+      plain,
+      '--bench-generated',
+      starved,
+    ]);
+    expect(v.code).toBe(0);
+    expect(v.stderr).toContain(
+      `[stb] warning: The client limited ${starved} (`,
+    );
+    expect(v.stderr).toMatch(
+      /The client limited \S+result-[^ ]* \([^)]*a runner thread waiting for a CPU \d+% of the run\)/,
+    );
+  }, 60_000);
 });

@@ -3,13 +3,12 @@ import {
   BenchResult,
   COMPARED_QUANTILES,
   StbError,
-  clientLimits,
+  clientLimitWarning,
   createRng,
   normalQuantile,
 } from '@stb/core';
 import type {
   BenchComparison,
-  ClientLimit,
   BenchStats,
   BenchTemplateStats,
   ComparedQuantile,
@@ -512,19 +511,6 @@ function unmatched(t: BenchTemplateStats): UnmatchedTemplate {
   return { templateId: t.templateId, queryType: t.queryType, count: t.count };
 }
 
-/** One sign that the client limited a run, in words (`stb bench`'s summary says the same). */
-function describeClientLimit(l: ClientLimit): string {
-  const pct = Math.round(l.share * 100);
-  switch (l.kind) {
-    case 'lag':
-      return `schedule lag ${pct}% of the mean latency`;
-    case 'busy':
-      return `a runner thread busy ${pct}% of the run`;
-    case 'cpu-wait':
-      return `a runner thread waiting for a CPU ${pct}% of the run`;
-  }
-}
-
 /**
  * Compares two benchmark results (two runs of one trace, or of two traces with the same
  * templates): per template and overall, throughput, error rate, and p50/p95/p99 ratios
@@ -583,11 +569,8 @@ export function compareBenchResults(
     [baseline, labels.baseline],
     [candidate, labels.candidate],
   ] as const) {
-    const signs = clientLimits(r).map(describeClientLimit);
-    if (signs.length > 0)
-      warnings.push(
-        `The client limited ${label} (${signs.join('; ')}): its figures are partly the load generator's, so a difference may be the client's, not the database's. Give the runner cores of its own and re-run.`,
-      );
+    const w = clientLimitWarning(r, label);
+    if (w !== undefined) warnings.push(w);
   }
 
   const stepNs = Math.max(

@@ -1,5 +1,5 @@
 import type { BenchResult } from './bench-result';
-import { clientLimits, lagShare } from './client-limits';
+import { clientLimitWarning, clientLimits, lagShare } from './client-limits';
 
 /** The parts of a result the signs read: mean latency and lag, and the client block. */
 function result(o: {
@@ -54,5 +54,19 @@ describe('clientLimits', () => {
     expect(lagShare(result({ latencyMean: 1, lagMean: 3 }))).toBe(1);
     expect(lagShare(result({ latencyMean: 1 }))).toBeUndefined();
     expect(lagShare(result({ latencyMean: 0, lagMean: 1 }))).toBeUndefined();
+  });
+
+  it('a warning names the run and the signs, and is undefined without them', () => {
+    expect(clientLimitWarning(result({ latencyMean: 1 }), 'a.json')).toBe(
+      undefined,
+    );
+    expect(
+      clientLimitWarning(
+        result({ latencyMean: 1, lagMean: 0.5, busy: 0.2, wait: 0.25 }),
+        'b.json',
+      ),
+    ).toBe(
+      "The client limited b.json (schedule lag 50% of the mean latency; a runner thread waiting for a CPU 25% of the run): its figures are partly the load generator's, so a difference may be the client's, not the database's. Give the runner cores of its own and re-run.",
+    );
   });
 });

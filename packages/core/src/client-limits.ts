@@ -66,3 +66,31 @@ export function clientLimits(result: BenchResult): ClientLimit[] {
     out.push({ kind: 'cpu-wait', share: c.cpuWaitShare });
   return out;
 }
+
+/** One sign in words, as `stb bench`'s summary and `stb compare` give it. */
+function describe(l: ClientLimit): string {
+  const pct = Math.round(l.share * 100);
+  switch (l.kind) {
+    case 'lag':
+      return `schedule lag ${pct}% of the mean latency`;
+    case 'busy':
+      return `a runner thread busy ${pct}% of the run`;
+    case 'cpu-wait':
+      return `a runner thread waiting for a CPU ${pct}% of the run`;
+  }
+}
+
+/**
+ * A warning naming the run (`label`) and every sign that its client limited it, or undefined
+ * when none: what `stb compare` and `stb validate --bench-*` say about a run before comparing it.
+ * @example
+ * const w = clientLimitWarning(result, 'after.json'); // "The client limited after.json (…)…"
+ */
+export function clientLimitWarning(
+  result: BenchResult,
+  label: string,
+): string | undefined {
+  const signs = clientLimits(result).map(describe);
+  if (signs.length === 0) return undefined;
+  return `The client limited ${label} (${signs.join('; ')}): its figures are partly the load generator's, so a difference may be the client's, not the database's. Give the runner cores of its own and re-run.`;
+}

@@ -111,6 +111,7 @@ export {
   CLIENT_BOUND_BUSY_SHARE,
   CLIENT_BOUND_LAG_SHARE,
   CLIENT_CPU_WAIT_SHARE,
+  clientLimitWarning,
   clientLimits,
   lagShare,
 } from './client-limits';

@@ -1,4 +1,5 @@
 import {
+  clientLimitWarning,
   detectInputKind,
   isStbError,
   openTrace,
@@ -289,6 +290,14 @@ export function register(program: Command, ctx: CliContext): void {
         if (benchPair && opts.benchOriginal && opts.benchGenerated)
           report = {
             ...report,
+            // a run its client limited scores the load generator as much as the trace
+            warnings: [
+              ...report.warnings,
+              ...[
+                clientLimitWarning(benchPair[0], opts.benchOriginal),
+                clientLimitWarning(benchPair[1], opts.benchGenerated),
+              ].filter((w): w is string => w !== undefined),
+            ],
             performance: performanceFidelity(
               compareBenchResults(benchPair[0], benchPair[1], {
                 labels: {
