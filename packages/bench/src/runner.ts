@@ -9,7 +9,7 @@ import { redactSecrets } from './db-plugin';
 import { Incidents, buildResult } from './internal/accounting';
 import { StopControl } from './internal/stop-control';
 import { startClientSampler } from './internal/client-sampler';
-import { cpuWaitShare, threadCpuWaitMs } from './internal/cpu-wait';
+import { CpuWaitMeter } from './internal/cpu-wait';
 import type { DispatchTotals } from './internal/accounting';
 import {
   dispatchEvents,
@@ -651,7 +651,7 @@ async function runWorkload(
   p.agg.outages.setOrigin(t0);
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
-  const wait0 = { ms: threadCpuWaitMs(), at: nowMs() };
+  const mainWaits = new CpuWaitMeter();
   for (const lane of lanes) lane.post({ type: 'start', t0 });
   const durationTimer =
     options.durationSeconds !== undefined
@@ -696,11 +696,7 @@ async function runWorkload(
       queries: p.totals.records,
       mainBusy: performance.eventLoopUtilization(elu0).utilization,
     };
-    const mainCpuWait = cpuWaitShare(
-      wait0.ms,
-      threadCpuWaitMs(),
-      nowMs() - wait0.at,
-    );
+    const mainCpuWait = mainWaits.lap();
     if (mainCpuWait !== undefined) p.totals.client.mainCpuWait = mainCpuWait;
   } finally {
     if (durationTimer) clearTimeout(durationTimer);

@@ -68,14 +68,31 @@ function hog(): ChildProcess {
   });
 }
 
+/** `stb bench`'s arguments for a closed loop of `trace` on the in-memory SQLite. */
+const closedLoop = (trace: string, seconds: number, out: string): string[] => [
+  'bench',
+  '-i',
+  trace,
+  '--target',
+  'sqlite::memory:',
+  '--mode',
+  'closed',
+  '--duration',
+  `${seconds}s`,
+  '--out',
+  out,
+];
+
 /**
- * `stb bench` pinned to core 0 for `seconds`; scrapes its `/metrics` once the client gauges have
- * had a full second, and returns the exit code, stderr, the scrape and the result.
+ * `stb bench` pinned to core 0 for `seconds`, its result written to `<name>.json`; scrapes its
+ * `/metrics` once the client gauges have had a full second, and returns the exit code, stderr,
+ * the scrape, the result and its path.
  */
 async function pinnedBench(
+  name: string,
   trace: string,
   seconds: number,
-  extra: string[],
+  extra: string[] = [],
 ): Promise<{
   code: number | null;
   stderr: string;
@@ -83,24 +100,9 @@ async function pinnedBench(
   result: BenchResult;
   out: string;
 }> {
-  const out = path.join(dir, `result-${extra.join('')}.json`);
+  const out = path.join(dir, `${name}.json`);
   const { child, stderr, exited } = startStb(
-    [
-      'bench',
-      '-i',
-      trace,
-      '--target',
-      'sqlite::memory:',
-      '--mode',
-      'closed',
-      '--duration',
-      `${seconds}s`,
-      '--metrics-port',
-      '0',
-      '--out',
-      out,
-      ...extra,
-    ],
+    [...closedLoop(trace, seconds, out), '--metrics-port', '0', ...extra],
     { wrapper: ['taskset', '-c', '0'] },
   );
   let scrape = '';
@@ -138,19 +140,20 @@ const gauge = (text: string): number =>
     /^stb_bench_client_cpu_wait_ratio ([\d.e+-]+)$/m.exec(text)?.[1] ?? NaN,
   );
 
-describe('stb bench: the runner waiting for a CPU', () => {
-  const trace = canPin ? writeTrace(150_000) : '';
+// written once for every run below (about 19 MB)
+const trace = canPin ? writeTrace(150_000) : '';
 
+describe('stb bench: the runner waiting for a CPU', () => {
   it.each([
-    ['inline', []],
-    ['with a worker thread', ['--workers', '1']],
+    ['inline', 'inline', []],
+    ['with a worker thread', 'worker', ['--workers', '1']],
   ])(
     'sharing its core with a busy loop (%s): the result, /metrics and the summary show the wait',
-    async (_name, extra) => {
+    async (_name, file, extra) => {
       if (!canPin) return;
       const h = hog();
       try {
-        const r = await pinnedBench(trace, 2.5, extra);
+        const r = await pinnedBench(file, trace, 2.5, extra);
         expect(r.code).toBe(0);
         const c = r.result.client;
         expect(r.result.version).toBe(4);
@@ -171,32 +174,17 @@ describe('stb bench: the runner waiting for a CPU', () => {
 });
 
 describe('stb validate --bench-*: a run its client limited', () => {
-  const trace = canPin ? writeTrace(150_000) : '';
-
   it('is named in a warning, with the signs, beside the performance fidelity', async () => {
     if (!canPin) return;
     const h = hog();
     let starved: string;
     try {
-      starved = (await pinnedBench(trace, 1.5, ['--workers', '0'])).out;
+      starved = (await pinnedBench('starved', trace, 1.5)).out;
     } finally {
       h.kill('SIGKILL');
     }
     const plain = path.join(dir, 'plain.json');
-    const b = await runStb([
-      'bench',
-      '-i',
-      trace,
-      '--target',
-      'sqlite::memory:',
-      '--mode',
-      'closed',
-      '--duration',
-      '1.5s',
-      '--no-metrics',
-      '--out',
-      plain,
-    ]);
+    const b = await runStb([...closedLoop(trace, 1.5, plain), '--no-metrics']);
     expect(b.code).toBe(0);
     const v = await runStb([
       'validate',
@@ -214,7 +202,7 @@ describe('stb validate --bench-*: a run its client limited', () => {
       `[stb] warning: The client limited ${starved} (`,
     );
     expect(v.stderr).toMatch(
-      /The client limited \S+result-[^ ]* \([^)]*a runner thread waiting for a CPU \d+% of the run\)/,
+      /The client limited \S+starved\.json \([^)]*a runner thread waiting for a CPU \d+% of the run\)/,
     );
   }, 60_000);
 });

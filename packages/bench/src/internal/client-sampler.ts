@@ -2,7 +2,7 @@ import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { BenchMetrics } from '../metrics';
 import type { Lane } from './lanes';
 import type { LoopTime } from './wire';
-import { cpuWaitShare, threadCpuWaitMs } from './cpu-wait';
+import { CpuWaitMeter, cpuWaitShare } from './cpu-wait';
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -25,7 +25,7 @@ export function startClientSampler(
 ): { stop(): void } {
   let cpu = process.cpuUsage();
   let main: EventLoopUtilization = performance.eventLoopUtilization();
-  let mainWait = { ms: threadCpuWaitMs(), at: performance.now() };
+  const mainWaits = new CpuWaitMeter();
   const seen = new Map<Lane, LoopTime>();
   let sampledAt = -1;
   const addCpu = (): void => {
@@ -40,9 +40,7 @@ export function startClientSampler(
     sampledAt = performance.now();
     let busiest = performance.eventLoopUtilization(main).utilization;
     main = performance.eventLoopUtilization();
-    const wait = { ms: threadCpuWaitMs(), at: performance.now() };
-    let longestWait = cpuWaitShare(mainWait.ms, wait.ms, wait.at - mainWait.at);
-    mainWait = wait;
+    let longestWait = mainWaits.lap();
     for (const lane of lanes()) {
       const now = lane.loop;
       if (now === null) continue;

@@ -1,4 +1,5 @@
 import {
+  CpuWaitMeter,
   cpuWaitShare,
   parseSchedstatWaitNs,
   threadCpuWaitMs,
@@ -31,5 +32,17 @@ describe('the run-queue wait of a thread', () => {
     }
     expect(a).toBeGreaterThanOrEqual(0);
     expect(threadCpuWaitMs()).toBeGreaterThanOrEqual(a ?? 0);
+  });
+
+  it('laps as a share of each stretch on Linux', async () => {
+    const m = new CpuWaitMeter();
+    await new Promise((r) => setTimeout(r, 20));
+    const share = m.lap();
+    if (process.platform !== 'linux') {
+      expect(share).toBeUndefined();
+      return;
+    }
+    expect(share).toBeGreaterThanOrEqual(0);
+    expect(share).toBeLessThanOrEqual(1);
   });
 });

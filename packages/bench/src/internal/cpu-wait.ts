@@ -58,3 +58,23 @@ export function cpuWaitShare(
     return undefined;
   return Math.min(1, Math.max(0, (after - before) / wallMs));
 }
+
+/**
+ * Stretches of the calling thread's time, from its creation: `lap()` gives the share (0–1) of the
+ * stretch since the previous lap (or the creation) the thread waited for a CPU, and starts the
+ * next one; undefined where the kernel does not tell. Create it and lap it on the thread it
+ * measures.
+ */
+export class CpuWaitMeter {
+  #ms = threadCpuWaitMs();
+  #at = performance.now();
+
+  lap(): number | undefined {
+    const ms = threadCpuWaitMs();
+    const at = performance.now();
+    const share = cpuWaitShare(this.#ms, ms, at - this.#at);
+    this.#ms = ms;
+    this.#at = at;
+    return share;
+  }
+}

@@ -13,7 +13,7 @@ import {
   REC,
   nowMs,
 } from './wire';
-import { cpuWaitShare, threadCpuWaitMs } from './cpu-wait';
+import { CpuWaitMeter, threadCpuWaitMs } from './cpu-wait';
 import { Alarm } from './alarm';
 import { DueQueue, INLINE_MS } from './schedule';
 import type {
@@ -190,8 +190,8 @@ export class Executor {
   #started = false;
   /** The thread's event-loop utilisation at the start (for {@link ExecutorSummary.busy}). */
   #elu0: EventLoopUtilization | undefined;
-  /** The thread's CPU wait (ms) and the clock at the start (for {@link ExecutorSummary.cpuWait}). */
-  #wait0: { ms: number | undefined; at: number } | undefined;
+  /** The thread's wait for a CPU from the start (for {@link ExecutorSummary.cpuWait}). */
+  #waits: CpuWaitMeter | undefined;
   #opened = 0;
   #running = 0;
   #inFlight = 0;
@@ -303,7 +303,7 @@ export class Executor {
         this.#t0 = msg.t0;
         this.#started = true;
         this.#elu0 = performance.eventLoopUtilization();
-        this.#wait0 = { ms: threadCpuWaitMs(), at: nowMs() };
+        this.#waits = new CpuWaitMeter();
         this.#schedule.run();
         break;
       case 'events':
@@ -763,11 +763,7 @@ export class Executor {
       this.#elu0 === undefined
         ? 0
         : performance.eventLoopUtilization(this.#elu0).utilization;
-    const w0 = this.#wait0;
-    const cpuWait =
-      w0 === undefined
-        ? undefined
-        : cpuWaitShare(w0.ms, threadCpuWaitMs(), nowMs() - w0.at);
+    const cpuWait = this.#waits?.lap();
     this.#stopTimers();
     let completed = 0;
     let aborted = 0;
