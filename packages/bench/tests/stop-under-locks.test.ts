@@ -10,6 +10,7 @@ import { createBenchRunner } from '../src/runner';
 import type { BenchOptions, BenchRun } from '../src/runner';
 import { createMysqlDatabase, createPgDatabase } from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';
+import { sleep, until } from './helpers/wait';
 
 type Db = Awaited<ReturnType<typeof createPgDatabase>>;
 let pgDb: Db = null;
@@ -33,9 +34,6 @@ const pgT = {
   nap: template('postgres', 'SELECT pg_sleep($1)', 'SELECT'),
   one: template('postgres', 'SELECT $1::int', 'SELECT'),
 };
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((r) => setTimeout(r, ms));
 
 /** Resolves with the result, or with 'timeout' after `ms` (a hang fails the test instead of hanging it). */
 async function within(
@@ -62,21 +60,19 @@ async function pgQuery(url: string, sql: string): Promise<pg.QueryResultRow[]> {
   }
 }
 
-async function until(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const ACTIVITY = `SELECT state, wait_event_type FROM pg_stat_activity
+const ACTIVITY = `SELECT state, wait_event_type, query FROM pg_stat_activity
   WHERE datname = current_database() AND application_name = 'stb-bench'`;
+
+/**
+ * The run's pg_sleep is running. Not just any active backend of the run: the control connection
+ * is active during the start-up, and a stop then (before the statement started) has nothing to
+ * cancel.
+ */
+async function napRunning(url: string): Promise<boolean> {
+  return (await pgQuery(url, ACTIVITY)).some(
+    (r) => r['state'] === 'active' && /pg_sleep/.test(String(r['query'])),
+  );
+}
 
 /** A: BEGIN; UPDATE row 1 (then idle in transaction); B: BEGIN; UPDATE row 1 (waits for A's lock). */
 function contendedTrace(b: TraceBuilder, filler: number): TraceBuilder {
@@ -166,9 +162,7 @@ describe('stop under locks (issue 14, defect 0)', () => {
       workers: 0,
       stopGraceMs: grace,
     });
-    await until('pg_sleep to run', async () =>
-      (await pgQuery(url, ACTIVITY)).some((r) => r['state'] === 'active'),
-    );
+    await until('pg_sleep to run', async () => napRunning(url));
     run.stop('duration');
     const { result, elapsedMs } = await within(run, grace + 1000);
     expect(result).not.toBe('timeout');
@@ -207,9 +201,7 @@ describe('stop under locks (issue 14, defect 0)', () => {
       workers: 0,
       stopGraceMs: 60_000,
     });
-    await until('pg_sleep to run', async () =>
-      (await pgQuery(url, ACTIVITY)).some((r) => r['state'] === 'active'),
-    );
+    await until('pg_sleep to run', async () => napRunning(url));
     run.stop('duration');
     await sleep(100);
     run.stop('duration');

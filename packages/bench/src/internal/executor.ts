@@ -193,6 +193,8 @@ export class Executor {
   /** The thread's wait for a CPU from the start (for {@link ExecutorSummary.cpuWait}). */
   #waits: CpuWaitMeter | undefined;
   #opened = 0;
+  /** {@link Executor.preconnect} while under way, settled (its end waits for it). */
+  #connecting: Promise<void> | null = null;
   #running = 0;
   #inFlight = 0;
   #ended = false;
@@ -252,18 +254,32 @@ export class Executor {
    * Opens every connection up front, so the schedule does not pay for connecting: up to
    * {@link PRECONNECT_PARALLEL} at a time (one after the other, 8 connections to a local
    * PostgreSQL took about 100 ms, 8 at once about 60). If one fails, the others are closed once
-   * they settle, the executor stops its timers and the first error is thrown.
+   * they settle, the executor stops its timers and the first error is thrown. A stop while they
+   * open starts no more of them and closes those that open; the executor's end waits for that.
    */
-  async preconnect(): Promise<void> {
+  preconnect(): Promise<void> {
+    const p = this.#preconnect();
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#connecting = settled;
+    void settled.then(() => {
+      if (this.#connecting === settled) this.#connecting = null;
+    });
+    return p;
+  }
+
+  async #preconnect(): Promise<void> {
     await this.#schedule.warmUp();
     const need = this.#cfg.connections - this.#opened;
-    if (need <= 0) return;
+    if (need <= 0 || this.#stopping) return;
     this.#opened += need;
     const opened: Conn[] = [];
     let failure: { err: unknown } | null = null;
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (failure === null && next < need) {
+      while (failure === null && next < need && !this.#stopping) {
         next++;
         try {
           opened.push({ session: await this.#cfg.connect(), shared: false });
@@ -275,17 +291,17 @@ export class Executor {
     await Promise.all(
       Array.from({ length: Math.min(need, PRECONNECT_PARALLEL) }, worker),
     );
-    if (failure !== null) {
-      await Promise.all(
-        opened.map((c) => c.session.close().catch(() => undefined)),
-      );
+    if (failure !== null || this.#stopping) {
+      await Promise.all(opened.map(closeBounded));
       this.#opened -= need;
+    }
+    if (failure !== null) {
       // the run fails before it starts: its timers and alarm thread would keep the process alive
       this.#finished = true;
       this.#stopTimers();
       throw (failure as { err: unknown }).err;
     }
-    this.#idle.push(...opened);
+    if (!this.#stopping) this.#idle.push(...opened);
   }
 
   /** {@link Executor.handle}: an inline lane posts to its executor as to a worker's port. */
@@ -636,6 +652,12 @@ export class Executor {
           this.#ack++;
           throw err;
         }
+        // a stop while it waited for a connection (or opened one): the statement is not started
+        if (this.#stopping) {
+          this.#notRun++;
+          this.#ack++;
+          break;
+        }
         const query: BoundQuery = {
           templateId: tpl.id,
           text: tpl.text,
@@ -765,6 +787,9 @@ export class Executor {
         : performance.eventLoopUtilization(this.#elu0).utilization;
     const cpuWait = this.#waits?.lap();
     this.#stopTimers();
+    // a stop while the connections open: those that open are closed before the end (connects
+    // are bounded by the plugin's connect timeout, the whole stop by the runner's)
+    if (this.#connecting !== null) await this.#connecting;
     let completed = 0;
     let aborted = 0;
     for (const s of this.#sessions.values()) {
