@@ -4,64 +4,108 @@
 // process alive), and the run reported nothing about it. A proxy in front of the real server
 // holds every connection 300 ms, so the stop lands inside a connect every time.
 import pg from 'pg';
+import mysql from 'mysql2/promise';
 import type { BenchResult } from '@stb/core';
 import { createBenchRunner } from '../src/runner';
-import { createPgDatabase } from './helpers/db';
+import { createMysqlDatabase, createPgDatabase } from './helpers/db';
 import { startSlowProxy } from './helpers/slow-proxy';
 import type { SlowProxy } from './helpers/slow-proxy';
 import { TraceBuilder, template } from './helpers/trace';
-import { sleep } from './helpers/wait';
+import { sleep, until } from './helpers/wait';
 
 type Db = Awaited<ReturnType<typeof createPgDatabase>>;
-let db: Db = null;
-let proxy: SlowProxy | null = null;
 const CONNECT_DELAY_MS = 300;
+const servers: Record<
+  'postgres' | 'mysql',
+  { db: Db; proxy: SlowProxy | null; port: number }
+> = {
+  postgres: { db: null, proxy: null, port: 5432 },
+  mysql: { db: null, proxy: null, port: 3306 },
+};
 beforeAll(async () => {
-  db = await createPgDatabase();
-  if (db)
-    proxy = await startSlowProxy(
-      { host: '127.0.0.1', port: 5432 },
-      CONNECT_DELAY_MS,
-    );
+  [servers.postgres.db, servers.mysql.db] = await Promise.all([
+    createPgDatabase(),
+    createMysqlDatabase(),
+  ]);
+  for (const s of Object.values(servers))
+    if (s.db)
+      s.proxy = await startSlowProxy(
+        { host: '127.0.0.1', port: s.port },
+        CONNECT_DELAY_MS,
+      );
 }, 30_000);
 afterAll(async () => {
-  await proxy?.close();
-  await db?.drop();
+  for (const s of Object.values(servers)) {
+    await s.proxy?.close();
+    await s.db?.drop();
+  }
 }, 30_000);
 
-async function backends(url: string): Promise<string[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
+/** The run's connections the server still has (its own sessions, not this query's). */
+async function backends(
+  kind: 'postgres' | 'mysql',
+  url: string,
+): Promise<number> {
+  if (kind === 'postgres') {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const { rows } = await c.query(
+        `SELECT 1 FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'stb-bench'`,
+      );
+      return rows.length;
+    } finally {
+      await c.end();
+    }
+  }
+  const c = await mysql.createConnection({ uri: url });
   try {
-    const { rows } = await c.query<{ state: string | null }>(
-      `SELECT state FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name = 'stb-bench'`,
+    const [rows] = await c.query(
+      'SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()',
     );
-    return rows.map((r) => r.state ?? 'null');
+    return (rows as unknown[]).length;
   } finally {
     await c.end();
   }
 }
 
-const nap = template('postgres', 'SELECT pg_sleep($1)', 'SELECT');
+const NAP = {
+  postgres: template('postgres', 'SELECT pg_sleep($1)', 'SELECT'),
+  mysql: template('mysql', 'SELECT SLEEP(?)', 'SELECT'),
+};
 
 describe('a stop while connections open', () => {
-  it.each([
-    ['inline', 1, 0],
-    ['inline', 2, 0],
-    ['inline', 3, 0],
-    ['worker', 1, 1],
-    ['worker', 2, 1],
-    ['worker', 3, 1],
-  ])(
-    'PostgreSQL (%s), stopped as connection %i opens: the run ends stopped, runs nothing and leaves no connection',
-    async (_label, stopAt, workers) => {
+  const cases: ['postgres' | 'mysql', string, number, string, number][] = [];
+  for (const kind of ['postgres', 'mysql'] as const)
+    for (const [plugin, scheme] of [
+      ['default', kind],
+      ['lean', `${kind}+lean`],
+    ])
+      for (const [label, workers] of [
+        ['inline', 0],
+        ['worker', 1],
+      ] as const)
+        for (const stopAt of [1, 2])
+          cases.push([
+            kind,
+            `${plugin}, ${label}`,
+            stopAt,
+            scheme as string,
+            workers,
+          ]);
+  it.each(cases)(
+    '%s (%s), stopped as connection %i opens: the run ends stopped, runs nothing and leaves no connection',
+    async (kind, _label, stopAt, scheme, workers) => {
+      const { db, proxy, port } = servers[kind];
       if (!db || !proxy) return;
-      const url = db.url.replace(':5432/', `:${String(proxy.port)}/`);
-      const b = new TraceBuilder('postgres');
-      for (const s of ['A', 'B', 'C']) b.add(s, nap, [{ t: 'float', v: 60 }]);
+      const url = db.url
+        .replace(`:${String(port)}/`, `:${String(proxy.port)}/`)
+        .replace(/^[a-z]+:/, `${scheme}:`);
+      const b = new TraceBuilder(kind);
+      for (const s of ['A', 'B', 'C'])
+        b.add(s, NAP[kind], [{ t: 'float', v: 60 }]);
       const before = proxy.accepted;
-      const p = proxy;
       let stopped = false;
       const run = createBenchRunner(b.trace(), {
         target: url,
@@ -70,7 +114,7 @@ describe('a stop while connections open', () => {
         workers,
         stopGraceMs: 300,
       });
-      p.onAccept = (n) => {
+      proxy.onAccept = (n) => {
         if (n - before === stopAt) {
           stopped = true;
           run.stop('duration');
@@ -84,7 +128,8 @@ describe('a stop while connections open', () => {
         ),
       ]);
       clearTimeout(timer);
-      p.onAccept = null;
+      proxy.onAccept = null;
+      const accepted = proxy.accepted - before;
       expect(stopped).toBe(true);
       expect(result).not.toBe('timeout');
       const r = result as BenchResult;
@@ -92,13 +137,20 @@ describe('a stop while connections open', () => {
       // nothing ran: the three statements are not run, none of them an error
       expect(r.overall.count).toBe(0);
       expect(r.overall.errors).toBe(0);
-      // every connection the run opened is closed by the time its result is out
-      expect(p.open).toBe(0);
-      expect(await backends(db.url)).toEqual([]);
+      // every connection the run opened is closed by the time its result is out: none is still
+      // connecting, the server has none; the proxy sees the last sockets close just after
+      expect(proxy.held).toBe(0);
+      expect(await backends(kind, db.url)).toBe(0);
+      await until(
+        'the run’s sockets to close',
+        async () => proxy.open === 0,
+        1000,
+      );
       // and nothing starts later
       await sleep(CONNECT_DELAY_MS + 200);
-      expect(p.open).toBe(0);
-      expect(await backends(db.url)).toEqual([]);
+      expect(proxy.accepted - before).toBe(accepted);
+      expect(proxy.open).toBe(0);
+      expect(await backends(kind, db.url)).toBe(0);
     },
     30_000,
   );

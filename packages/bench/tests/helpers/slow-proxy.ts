@@ -8,6 +8,8 @@ export interface SlowProxy {
   readonly accepted: number;
   /** Client connections not yet closed. */
   readonly open: number;
+  /** Client connections still held (accepted, not yet passed to the server). */
+  readonly held: number;
   /** Called as each client connection is accepted (1, 2, …), before its delay. */
   onAccept: ((n: number) => void) | null;
   close(): Promise<void>;
@@ -25,12 +27,15 @@ export async function startSlowProxy(
   const clients = new Set<Socket>();
   const upstreams = new Set<Socket>();
   let accepted = 0;
+  let held = 0;
   const server = createServer((client) => {
     accepted++;
     clients.add(client);
     client.pause();
+    held++;
     let up: Socket | null = null;
     const timer = setTimeout(() => {
+      held--;
       up = connect(upstream.port, upstream.host);
       upstreams.add(up);
       up.on('error', () => client.destroy());
@@ -46,7 +51,10 @@ export async function startSlowProxy(
     }, delayMs);
     client.on('error', () => undefined);
     client.on('close', () => {
-      clearTimeout(timer);
+      if (up === null) {
+        clearTimeout(timer);
+        held--;
+      }
       clients.delete(client);
       up?.destroy();
     });
@@ -60,6 +68,9 @@ export async function startSlowProxy(
     },
     get open() {
       return clients.size;
+    },
+    get held() {
+      return held;
     },
     onAccept: null,
     close: () =>
