@@ -86,7 +86,7 @@ export function formatBenchResult(
   const c = result.client;
   if (c)
     out.push(
-      `client: ${f(c.cpuSeconds, 2)} CPU s for ${c.queries} queries (${f(c.cpuPerQueryUs, 1)} µs each, warm-up included); busiest of ${c.threads} runner thread${c.threads === 1 ? '' : 's'} ${Math.round(c.busiestThreadShare * 100)}% busy` +
+      `client: ${f(c.cpuSeconds, 2)} CPU s for ${c.queries} queries${c.queries > 0 ? ` (${f(c.cpuPerQueryUs, 1)} µs each, warm-up included)` : ''}; busiest of ${c.threads} runner thread${c.threads === 1 ? '' : 's'} ${Math.round(c.busiestThreadShare * 100)}% busy` +
         (c.cpuWaitShare === undefined
           ? ''
           : `; waited for a CPU ${Math.round(c.cpuWaitShare * 100)}% of the run`),

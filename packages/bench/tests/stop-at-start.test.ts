@@ -6,6 +6,7 @@
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import type { BenchResult } from '@stb/core';
+import { formatBenchResult } from '../src/format';
 import { createBenchRunner } from '../src/runner';
 import { createMysqlDatabase, createPgDatabase } from './helpers/db';
 import { startSlowProxy } from './helpers/slow-proxy';
@@ -137,6 +138,11 @@ describe('a stop while connections open', () => {
       // nothing ran: the three statements are not run, none of them an error
       expect(r.overall.count).toBe(0);
       expect(r.overall.errors).toBe(0);
+      // and the summary draws no conclusion from the start-up's CPU shares
+      expect(formatBenchResult(r)).toMatch(
+        /client: [\d.]+ CPU s for 0 queries;/,
+      );
+      expect(formatBenchResult(r)).not.toMatch(/bottleneck|cpu contention/);
       // every connection the run opened is closed by the time its result is out: none is still
       // connecting, the server has none; the proxy sees the last sockets close just after
       expect(proxy.held).toBe(0);

@@ -7,6 +7,7 @@ function result(o: {
   lagMean?: number;
   busy?: number;
   wait?: number;
+  queries?: number;
 }): BenchResult {
   return {
     overall: { latencyMs: { mean: o.latencyMean } },
@@ -17,6 +18,7 @@ function result(o: {
       ? {}
       : {
           client: {
+            queries: o.queries ?? 100,
             busiestThreadShare: o.busy,
             ...(o.wait === undefined ? {} : { cpuWaitShare: o.wait }),
           },
@@ -47,6 +49,18 @@ describe('clientLimits', () => {
     expect(
       clientLimits(result({ latencyMean: 2, busy: 0.2, wait: 0.4 })),
     ).toEqual([{ kind: 'cpu-wait', share: 0.4 }]);
+  });
+
+  it('names nothing for a run that ran no statement (its shares are its start-up)', () => {
+    expect(
+      clientLimits(result({ latencyMean: 0, busy: 1, wait: 0.5, queries: 0 })),
+    ).toEqual([]);
+    expect(
+      clientLimits(result({ latencyMean: 0, busy: 1, wait: 0.5, queries: 1 })),
+    ).toEqual([
+      { kind: 'busy', share: 1 },
+      { kind: 'cpu-wait', share: 0.5 },
+    ]);
   });
 
   it('lag share is of the mean latency, at most 1, undefined without lag', () => {

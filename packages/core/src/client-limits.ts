@@ -50,7 +50,8 @@ export interface ClientLimit {
  * Every sign in `result` that the load generator, not the database, set its figures: schedule lag
  * above {@link CLIENT_BOUND_LAG_SHARE} of the mean latency, a runner thread busy above
  * {@link CLIENT_BOUND_BUSY_SHARE} of the run, or one waiting for a CPU at least
- * {@link CLIENT_CPU_WAIT_SHARE} of it. Empty when none (or the result predates the fields).
+ * {@link CLIENT_CPU_WAIT_SHARE} of it. Empty when none, when the result predates the fields, and
+ * for a run that ran no statement (its threads' shares are then their start-up's).
  * @example
  * for (const l of clientLimits(result)) console.warn(`${l.kind}: ${Math.round(l.share * 100)}%`);
  */
@@ -59,7 +60,8 @@ export function clientLimits(result: BenchResult): ClientLimit[] {
   const lag = lagShare(result);
   if (lag !== undefined && lag > CLIENT_BOUND_LAG_SHARE)
     out.push({ kind: 'lag', share: lag });
-  const c = result.client;
+  // a run that ran nothing (stopped while starting) has only its start-up to share out: no sign
+  const c = result.client?.queries === 0 ? undefined : result.client;
   if (c !== undefined && c.busiestThreadShare > CLIENT_BOUND_BUSY_SHARE)
     out.push({ kind: 'busy', share: c.busiestThreadShare });
   if (c?.cpuWaitShare !== undefined && c.cpuWaitShare >= CLIENT_CPU_WAIT_SHARE)
