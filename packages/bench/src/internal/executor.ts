@@ -573,10 +573,12 @@ export class Executor {
     if (this.#parked.size > 0 && this.#running === this.#waiters.length)
       this.#cfg.sink.starved();
     if (this.#stopping) throw STOPPED;
-    return new Promise<Conn>((resolve, reject) => {
+    const waiting = new Promise<Conn>((resolve, reject) => {
       s.waiter = { resolve, reject };
       this.#waiters.push(s);
     });
+    if (this.#ended) this.#release();
+    return waiting;
   }
 
   #giveBack(c: Conn): void {
@@ -588,7 +590,12 @@ export class Executor {
     } else this.#idle.push(c);
   }
 
-  /** Frees connections of parked sessions outside transactions when others wait or the stream ended. */
+  /**
+   * Frees connections of parked sessions outside transactions when others wait or the stream
+   * ended. Once it ended, a parked session inside a transaction with nothing left to run (the
+   * trace, or `--max-queries`, cut the transaction) would hold its connection for ever while
+   * others wait for it: its transaction is rolled back and the connection handed on.
+   */
   #release(): void {
     for (const p of [...this.#parked]) {
       if (this.#waiters.length === 0 && !this.#ended) break;
@@ -597,8 +604,43 @@ export class Executor {
         p.conn = null;
         this.#parked.delete(p);
         this.#giveBack(c);
-      }
+      } else if (
+        this.#ended &&
+        p.inTxn &&
+        p.head >= p.queue.length &&
+        this.#waiters.length > 0
+      )
+        void this.#endCutTxn(p);
     }
+  }
+
+  /** {@link Executor.#release}: rolls back a cut transaction and hands its connection on. */
+  async #endCutTxn(s: Session): Promise<void> {
+    // out of the parked set at once: no second release takes its connection mid-rollback
+    this.#parked.delete(s);
+    this.#rollingBack++;
+    try {
+      await this.#endTxn(s);
+    } finally {
+      this.#rollingBack--;
+    }
+    const c = s.conn;
+    if (c !== null) {
+      s.conn = null;
+      this.#giveBack(c);
+    } else {
+      // the connection was lost during the rollback: open another for the session waiting
+      const w = this.#waiters.shift();
+      if (w?.waiter) {
+        const waiter = w.waiter;
+        w.waiter = null;
+        this.#open().then(waiter.resolve, (err: unknown) => {
+          this.#opened--;
+          waiter.reject(err);
+        });
+      } else this.#opened--;
+    }
+    this.#maybeDone();
   }
 
   async #reconnect(s: Session, reason: string): Promise<void> {
@@ -753,7 +795,10 @@ export class Executor {
           const c = s.conn;
           s.conn = null;
           this.#giveBack(c);
-        } else this.#parked.add(s);
+        } else {
+          this.#parked.add(s);
+          if (this.#ended) this.#release();
+        }
       }
       this.#maybeDone();
     }
