@@ -6,12 +6,14 @@ import {
   StbError,
   createTraceHeader,
   detectInputKind,
+  materializeInput,
   openTrace,
   readTraceRecords,
   writeTrace,
 } from '@stb/core';
 import type {
   EncodedTraceEvent,
+  MaterializedInput,
   QueryTemplate,
   Dialect,
   RawQueryEvent,
@@ -327,9 +329,37 @@ async function* traceEvents(
 /**
  * Prepares inputs for `fitWorkloadModel`, which needs every template up front and may read the
  * events several times: a trace is scanned once for its header and templates; logs are parsed
- * into a temporary trace file first (removed by `cleanup`).
+ * into a temporary trace file first (removed by `cleanup`), and stdin or a pipe is copied to a
+ * file before anything (also removed by `cleanup`).
  */
 export async function openFitInput(
+  given: readonly string[],
+  options: LogInputOptions,
+): Promise<FitInput> {
+  // stdin and pipes (`<(zcat trace.gz)`) are copied to files first: telling a log from a trace
+  // reads their head, and a fit reads a trace's events more than once
+  const copies: MaterializedInput[] = [];
+  try {
+    const files: string[] = [];
+    for (const f of given) {
+      const m = await materializeInput(f, { signal: options.signal });
+      if (m.copied) copies.push(m);
+      files.push(m.file);
+    }
+    const input = await openFitFiles(files, options);
+    const done = input.cleanup.bind(input);
+    input.cleanup = async () => {
+      await done();
+      for (const c of copies) await c.cleanup();
+    };
+    return input;
+  } catch (err) {
+    for (const c of copies) await c.cleanup();
+    throw err;
+  }
+}
+
+async function openFitFiles(
   files: readonly string[],
   options: LogInputOptions,
 ): Promise<FitInput> {

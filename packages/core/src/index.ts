@@ -177,6 +177,8 @@ export type {
 export { csvSidecarPath, formatFromPath } from './io/trace-format';
 export { classifyInputHead, detectInputKind } from './io/detect-input';
 export type { InputKind } from './io/detect-input';
+export { materializeInput } from './io/pipe-input';
+export type { MaterializedInput } from './io/pipe-input';
 export type { TraceFileFormat } from './io/trace-format';
 export { createAtomicFileWriter, writeFileAtomic } from './io/atomic-file';
 export type {

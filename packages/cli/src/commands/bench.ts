@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { StbError, openTrace, writeFileAtomic } from '@stb/core';
+import { readFile, stat } from 'node:fs/promises';
+import { StbError, isStbError, openTrace, writeFileAtomic } from '@stb/core';
 import type { BenchResult } from '@stb/core';
 import {
   createBenchRunner,
@@ -69,8 +69,12 @@ function parseShard(value: string): { index: number; count: number } {
 
 const seconds = (v: string): number => parseDurationUs(v) / 1e6;
 
+/**
+ * The trace file's hash, for the result's `context.trace`; none for stdin or a pipe, which give
+ * their bytes once (a second reader here took the first chunk from the run's own reader).
+ */
 async function sha256(path: string): Promise<string | undefined> {
-  if (path === '-') return undefined;
+  if (path === '-' || !(await stat(path)).isFile()) return undefined;
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
@@ -195,8 +199,21 @@ export function register(program: Command, ctx: CliContext): void {
         opts.out === undefined ? undefined : ctx.resolvePath(opts.out);
       if (out !== undefined) await assertWritable(out, '--out');
       const hash = sha256(input).catch(() => undefined);
-      const trace = await openTrace(input, { signal: ctx.signal });
-      const events = await requireEvents(trace.eventBatches, opts.input);
+      // interrupted here, nothing has run: say so, since a later interruption writes a result
+      const beforeRun = (err: unknown): never => {
+        if (ctx.signal.aborted && !isStbError(err, 'STB_ABORTED'))
+          throw new StbError(
+            'STB_ABORTED',
+            `[stb] Interrupted while opening ${opts.input}: nothing was run${out === undefined ? '' : ' and no result was written'}.`,
+          );
+        throw err;
+      };
+      const trace = await openTrace(input, { signal: ctx.signal }).catch(
+        beforeRun,
+      );
+      const events = await requireEvents(trace.eventBatches, opts.input).catch(
+        beforeRun,
+      );
       const target =
         opts.target ??
         (trace.header.dialect === 'postgres'

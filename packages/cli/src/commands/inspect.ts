@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { detectInputKind } from '@stb/core';
+import { detectInputKind, materializeInput } from '@stb/core';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import type { InspectReport, SlotReport } from '../inspect-report';
@@ -147,21 +147,29 @@ export function register(program: Command, ctx: CliContext): void {
       'load the model package an artifact needs (when not recorded in it)',
     )
     .action(async (file: string, opts: InspectCommandOptions) => {
-      const kind = await detectInputKind(ctx.resolvePath(file));
+      // a pipe is copied to a file first: telling a model from a trace reads its head
+      const input = await materializeInput(ctx.resolvePath(file), {
+        signal: ctx.signal,
+      });
       let report: InspectReport;
-      if (kind === 'model') {
-        const { artifact, registry } = await loadArtifact(
-          ctx,
-          file,
-          opts.modelPackage,
-        );
-        report = inspectModel(file, artifact, { registry, top: opts.top });
-      } else {
-        report = await inspectTrace(ctx.resolvePath(file), {
-          top: opts.top,
-          signal: ctx.signal,
-        });
-        report.file = file;
+      try {
+        const kind = await detectInputKind(input.file);
+        if (kind === 'model') {
+          const { artifact, registry } = await loadArtifact(
+            ctx,
+            input.copied ? input.file : file,
+            opts.modelPackage,
+          );
+          report = inspectModel(file, artifact, { registry, top: opts.top });
+        } else {
+          report = await inspectTrace(input.file, {
+            top: opts.top,
+            signal: ctx.signal,
+          });
+          report.file = file;
+        }
+      } finally {
+        await input.cleanup();
       }
       if (ctx.globals().json) {
         ctx.io.stdout.write(

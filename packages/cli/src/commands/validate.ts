@@ -2,6 +2,8 @@ import {
   clientLimitWarning,
   detectInputKind,
   isStbError,
+  type MaterializedInput,
+  materializeInput,
   openTrace,
   type RawQueryEvent,
   StbError,
@@ -82,10 +84,19 @@ type ParseLogs = (
  * as a trace).
  */
 async function openInput(
-  file: string,
+  given: string,
   label: string,
-  signal: AbortSignal,
+  io: { signal: AbortSignal; copies: MaterializedInput[] },
 ): Promise<TraceInput> {
+  const { signal, copies } = io;
+  // a pipe (`<(zcat trace.gz)`) is copied to a file first: telling a log from a trace reads its
+  // head, which a pipe would then no longer have
+  let file = given;
+  if (given !== '-') {
+    const m = await materializeInput(given, { signal });
+    if (m.copied) copies.push(m);
+    file = m.file;
+  }
   const kind = file === '-' ? 'trace' : await detectInputKind(file);
   if (kind === 'model')
     throw new StbError(
@@ -248,15 +259,16 @@ export function register(program: Command, ctx: CliContext): void {
                 ),
               ])
             : undefined;
+        const copies: MaterializedInput[] = [];
         const original = await openInput(
           ctx.resolvePath(opts.original),
           opts.original,
-          ctx.signal,
+          { signal: ctx.signal, copies },
         );
         const generated = await openInput(
           ctx.resolvePath(opts.generated),
           opts.generated,
-          ctx.signal,
+          { signal: ctx.signal, copies },
         );
         const bar = ctx.progress({ label: 'Validating', unit: 'events' });
         let done = 0;
@@ -277,6 +289,7 @@ export function register(program: Command, ctx: CliContext): void {
           });
         } finally {
           bar.stop();
+          for (const c of copies) await c.cleanup();
         }
         // A gate must not pass on nothing: an empty side (a zero-byte file, a log with no
         // statements) is bad input, not a score.

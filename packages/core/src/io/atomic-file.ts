@@ -38,7 +38,7 @@ const fsyncAsync = promisify(fs.fsync);
  */
 const liveTempFiles = new Set<string>();
 let exitHookInstalled = false;
-/** Registers a temporary file for removal at process exit. @internal */
+/** Registers a temporary file (or directory) for removal at process exit. @internal */
 export function trackTemp(tmp: string): void {
   liveTempFiles.add(tmp);
   if (exitHookInstalled) return;
@@ -46,7 +46,8 @@ export function trackTemp(tmp: string): void {
   process.once('exit', () => {
     for (const f of liveTempFiles) {
       try {
-        fs.rmSync(f, { force: true });
+        // a directory of temporary files goes whole (`materializeInput`'s)
+        fs.rmSync(f, { force: true, recursive: true });
       } catch {
         // best effort on the way out
       }

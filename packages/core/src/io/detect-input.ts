@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { StbError } from '../errors';
+import { isPipeStat } from './pipe-input';
 import { traceFormatOf } from './trace-format';
 
 /** What an input file is: a trace, a model artifact, or anything else (a log to parse). */
@@ -65,12 +66,19 @@ async function readHead(file: string): Promise<string> {
 /**
  * Reads the first 64 KB of a file (gunzipped) and tells its {@link InputKind}
  * ({@link classifyInputHead}). `-` (stdin) cannot be peeked at without consuming it and is
- * reported as a `log`.
+ * reported as a `log`; a pipe (a FIFO, `<(…)`) is refused: pass {@link materializeInput}'s copy.
  * @throws StbError `STB_INPUT_NOT_FOUND` / `STB_INPUT_UNREADABLE` naming the file.
  * @example
  * if ((await detectInputKind('app.log')) === 'log') parseLogs(['app.log']);
  */
 export async function detectInputKind(file: string): Promise<InputKind> {
   if (file === '-') return 'log';
+  const st = await fsp.stat(file).catch(() => null);
+  if (st !== null && isPipeStat(st))
+    throw new StbError(
+      'STB_INPUT_UNREADABLE',
+      `[stb] [core] \`${file}\` is a pipe: what it holds cannot be told without consuming it. Copy it to a file first (materializeInput).`,
+      { details: { file } },
+    );
   return classifyInputHead(await readHead(file));
 }

@@ -3,6 +3,7 @@ import { Readable, Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { ParseError, StbError } from '../errors';
+import { isPipeStat, openPipe } from './pipe-input';
 
 /** Name used for standard input in messages and `source` fields. */
 export const STDIN_NAME = '<stdin>';
@@ -49,6 +50,7 @@ export async function openInput(
   const name = isStdin ? STDIN_NAME : input;
   let raw: Readable;
   let sizeBytes: number | undefined;
+  let pipe = false;
   if (isStdin) {
     raw = process.stdin;
   } else {
@@ -60,7 +62,8 @@ export async function openInput(
           `[stb] [core] \`${input}\` is a directory. Pass a file.`,
         );
       }
-      sizeBytes = st.size;
+      pipe = isPipeStat(st);
+      sizeBytes = pipe ? undefined : st.size;
     } catch (err) {
       if (err instanceof StbError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
@@ -83,10 +86,13 @@ export async function openInput(
         },
       );
     }
-    raw = createReadStream(input, {
-      highWaterMark: READ_CHUNK_BYTES,
-      signal: options.signal,
-    });
+    // a pipe is read on the event loop, so an abort ends a read that waits for its writer
+    raw = pipe
+      ? await openPipe(input, options.signal)
+      : createReadStream(input, {
+          highWaterMark: READ_CHUNK_BYTES,
+          signal: options.signal,
+        });
   }
   return openStream(raw, name, { ...options, sizeBytes });
 }
