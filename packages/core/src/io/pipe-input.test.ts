@@ -43,13 +43,18 @@ const body = Buffer.from(
 );
 
 describe('materializeInput', () => {
-  it('returns a regular file as it is, with nothing to remove', async () => {
+  it('returns a regular file (or a device) as it is, with nothing to remove', async () => {
     const f = path.join(dir, 'plain.txt');
     writeFileSync(f, body);
     const m = await materializeInput(f);
     expect(m).toMatchObject({ file: f, copied: false });
     await m.cleanup();
     expect(existsSync(f)).toBe(true);
+    // a device too: its messages then name it, not a copy
+    expect(await materializeInput('/dev/null')).toMatchObject({
+      file: '/dev/null',
+      copied: false,
+    });
   });
 
   it('copies a pipe byte for byte (gzip stays gzip) under its own name, and cleanup removes it', async () => {

@@ -1,4 +1,4 @@
-import fs, { createReadStream, promises as fsp } from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
 import { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,8 +49,8 @@ export interface MaterializedInput {
 
 /**
  * Makes an input readable more than once and from any offset: a regular file is returned as it
- * is; standard input (`-`), a pipe or a FIFO is copied, byte for byte (gzip stays gzip), to a
- * temporary file first. For the commands that peek at an input before they read it (is it a log,
+ * is (so is a device such as `/dev/null`); standard input (`-`), a pipe or a FIFO is copied, byte
+ * for byte (gzip stays gzip), to a temporary file first. For the commands that peek at an input before they read it (is it a log,
  * a trace or a model?) or read it twice (a model fit): a pipe read twice would give its bytes to
  * one reader or the other. The copy has the input's name (`stdin` for `-`) in a new directory
  * under `tmpDir` (default `os.tmpdir()`). Disk use is the input's size; memory stays one read
@@ -79,11 +79,10 @@ export async function materializeInput(
         { cause: err, details: { source: input } },
       );
     }
-    if (!isPipeStat(st) && !st.isCharacterDevice())
+    // a regular file, and a device such as /dev/null (messages then name it, not a copy)
+    if (!isPipeStat(st))
       return { file: input, copied: false, cleanup: () => Promise.resolve() };
-    source = isPipeStat(st)
-      ? await openPipe(input, options.signal)
-      : createReadStream(input, { signal: options.signal });
+    source = await openPipe(input, options.signal);
   }
   // under the input's own name, in a directory of its own: messages and a trace header's
   // `source.files` then name what the user passed (`63` for `/dev/fd/63`)
