@@ -50,11 +50,13 @@ async function within(
 
 describe('a transaction the input cuts', () => {
   it.each([
-    ['the trace ends inside it', false, undefined],
-    ['maxQueries stops before its COMMIT', true, 30],
-  ])(
-    'PostgreSQL, one connection for three sessions: %s; the others still run and the run completes',
-    async (_label, commit, maxQueries) => {
+    ['the trace ends inside it', 'inline', false, undefined, 0],
+    ['maxQueries stops before its COMMIT', 'inline', true, 30, 0],
+    ['the trace ends inside it', 'a worker', false, undefined, 1],
+    ['maxQueries stops before its COMMIT', 'a worker', true, 30, 1],
+  ] as const)(
+    'PostgreSQL (%s: %s), one connection for three sessions: the others still run and the run completes',
+    async (_label, _where, commit, maxQueries, workers) => {
       const url = db.url();
       if (url === null) return;
       const trace = cutTrace(20, commit);
@@ -64,7 +66,7 @@ describe('a transaction the input cuts', () => {
           target: url,
           mode: 'closed',
           connections: 1,
-          workers: 0,
+          workers,
           windowEvents: 8,
           ...(maxQueries === undefined ? {} : { maxQueries }),
         },
