@@ -193,8 +193,8 @@ export class Executor {
   /** The thread's wait for a CPU from the start (for {@link ExecutorSummary.cpuWait}). */
   #waits: CpuWaitMeter | undefined;
   #opened = 0;
-  /** {@link Executor.preconnect} while under way, settled (its end waits for it). */
-  #connecting: Promise<void> | null = null;
+  /** {@link Executor.preconnect}'s work (the executor's end waits for it to settle). */
+  #connecting: Promise<void> | undefined;
   #running = 0;
   #inFlight = 0;
   #ended = false;
@@ -258,16 +258,8 @@ export class Executor {
    * open starts no more of them and closes those that open; the executor's end waits for that.
    */
   preconnect(): Promise<void> {
-    const p = this.#preconnect();
-    const settled = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#connecting = settled;
-    void settled.then(() => {
-      if (this.#connecting === settled) this.#connecting = null;
-    });
-    return p;
+    this.#connecting = this.#preconnect();
+    return this.#connecting;
   }
 
   async #preconnect(): Promise<void> {
@@ -618,12 +610,7 @@ export class Executor {
   async #endCutTxn(s: Session): Promise<void> {
     // out of the parked set at once: no second release takes its connection mid-rollback
     this.#parked.delete(s);
-    this.#rollingBack++;
-    try {
-      await this.#endTxn(s);
-    } finally {
-      this.#rollingBack--;
-    }
+    await this.#rollbackParked(s);
     const c = s.conn;
     if (c !== null) {
       s.conn = null;
@@ -834,7 +821,7 @@ export class Executor {
     this.#stopTimers();
     // a stop while the connections open: those that open are closed before the end (connects
     // are bounded by the plugin's connect timeout, the whole stop by the runner's)
-    if (this.#connecting !== null) await this.#connecting;
+    await this.#connecting?.catch(() => undefined);
     let completed = 0;
     let aborted = 0;
     for (const s of this.#sessions.values()) {
