@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { StbError } from '../errors';
-import { isPipeStat } from './pipe-input';
+import { isPipeStat } from './input';
 import { traceFormatOf } from './trace-format';
 
 /** What an input file is: a trace, a model artifact, or anything else (a log to parse). */

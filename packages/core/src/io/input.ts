@@ -1,9 +1,10 @@
-import { createReadStream, promises as fsp } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import fs, { createReadStream, promises as fsp } from 'node:fs';
+import { Socket } from 'node:net';
+import { Readable, Transform, addAbortSignal } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { ParseError, StbError } from '../errors';
-import { isPipeStat, openPipe } from './pipe-input';
 
 /** Name used for standard input in messages and `source` fields. */
 export const STDIN_NAME = '<stdin>';
@@ -34,8 +35,68 @@ export interface OpenedInput {
  * `stb parse`'s CPU time.
  */
 const READ_CHUNK_BYTES = 1 << 16;
+const openFd = promisify(fs.open);
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
+
+/**
+ * The `fs.Stats` of an input path, or the error a user reads: `STB_INPUT_NOT_FOUND` when it does
+ * not exist, `STB_INPUT_UNREADABLE` for a directory or any other failure, naming the path.
+ * @internal
+ */
+export async function statInput(input: string): Promise<fs.Stats> {
+  let st: fs.Stats;
+  try {
+    st = await fsp.stat(input);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new StbError(
+        'STB_INPUT_NOT_FOUND',
+        `[stb] [core] Input file \`${input}\` does not exist. Check the path.`,
+        { cause: err, details: { source: input } },
+      );
+    }
+    throw new StbError(
+      'STB_INPUT_UNREADABLE',
+      `[stb] [core] Cannot read \`${input}\` (${code ?? 'error'}). Check its permissions.`,
+      { cause: err, details: { source: input } },
+    );
+  }
+  if (st.isDirectory())
+    throw new StbError(
+      'STB_INPUT_UNREADABLE',
+      `[stb] [core] \`${input}\` is a directory. Pass a file.`,
+    );
+  return st;
+}
+
+/**
+ * Whether `st` is a pipe (a FIFO, `<(…)` process substitution's `/dev/fd/N`) or a socket: what
+ * can be read only once, as it comes, and must not be read on the libuv thread pool.
+ * @internal
+ */
+export function isPipeStat(st: fs.Stats): boolean {
+  return st.isFIFO() || st.isSocket();
+}
+
+/**
+ * Opens a pipe for reading as a stream on the event loop (`net.Socket` over its descriptor, as
+ * Node reads a piped stdin). `fs.createReadStream` would read it on the thread pool, where a
+ * read waits for the writer without limit: an abort could not end it, and the process could not
+ * exit until the writer wrote (a second Ctrl-C waited 27 s for a `<(sleep 30; cat trace)`).
+ * Opening a named FIFO waits for its writer, as `cat` does.
+ * @internal
+ */
+export async function openPipe(
+  file: string,
+  signal?: AbortSignal,
+): Promise<Readable> {
+  const fd = await openFd(file, 'r');
+  const sock = new Socket({ fd, readable: true, writable: false });
+  if (signal) addAbortSignal(signal, sock);
+  return sock;
+}
 
 /**
  * Opens a file path (or `-` for stdin) for streaming. Gzip is detected by its magic bytes, never
@@ -50,42 +111,12 @@ export async function openInput(
   const name = isStdin ? STDIN_NAME : input;
   let raw: Readable;
   let sizeBytes: number | undefined;
-  let pipe = false;
   if (isStdin) {
     raw = process.stdin;
   } else {
-    try {
-      const st = await fsp.stat(input);
-      if (st.isDirectory()) {
-        throw new StbError(
-          'STB_INPUT_UNREADABLE',
-          `[stb] [core] \`${input}\` is a directory. Pass a file.`,
-        );
-      }
-      pipe = isPipeStat(st);
-      sizeBytes = pipe ? undefined : st.size;
-    } catch (err) {
-      if (err instanceof StbError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        throw new StbError(
-          'STB_INPUT_NOT_FOUND',
-          `[stb] [core] Input file \`${input}\` does not exist. Check the path.`,
-          {
-            cause: err,
-            details: { source: input },
-          },
-        );
-      }
-      throw new StbError(
-        'STB_INPUT_UNREADABLE',
-        `[stb] [core] Cannot read \`${input}\` (${code ?? 'error'}). Check its permissions.`,
-        {
-          cause: err,
-          details: { source: input },
-        },
-      );
-    }
+    const st = await statInput(input);
+    const pipe = isPipeStat(st);
+    sizeBytes = pipe ? undefined : st.size;
     // a pipe is read on the event loop, so an abort ends a read that waits for its writer
     raw = pipe
       ? await openPipe(input, options.signal)

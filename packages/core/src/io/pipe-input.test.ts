@@ -94,8 +94,15 @@ describe('openInput on a pipe', () => {
     expect(Buffer.concat(chunks).toString()).toBe(`${'a'.repeat(100)}\n`);
   });
 
-  it('an abort ends a read that waits for the writer', async () => {
-    const p = fifo('wait.log', `printf 'first\\n'; exec sleep 30`);
+  it('an abort ends a read that waits for the writer and lets go of the pipe at once', async () => {
+    const p = fifo(
+      'wait.log',
+      `printf 'first\\n'; sleep 1; printf 'second\\n'`,
+    );
+    const writer = writers.at(-1) as ChildProcess;
+    const writerExit = new Promise<NodeJS.Signals | number | null>((r) =>
+      writer.once('exit', (code, signal) => r(signal ?? code)),
+    );
     const ac = new AbortController();
     const t0 = Date.now();
     setTimeout(() => ac.abort(), 300);
@@ -107,6 +114,9 @@ describe('openInput on a pipe', () => {
       })(),
     ).rejects.toThrow(/abort/i);
     expect(Date.now() - t0).toBeLessThan(2000);
+    // the reading end was closed at the abort: the writer's second line hits a pipe with no
+    // reader (a read left waiting on the thread pool took it, and the writer exited 0)
+    expect(await writerExit).toBe('SIGPIPE');
   });
 });
 

@@ -1,41 +1,11 @@
 import fs, { promises as fsp } from 'node:fs';
-import { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { addAbortSignal, pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { promisify } from 'node:util';
+import { pipeline } from 'node:stream/promises';
 import { StbError } from '../errors';
 import { trackTemp, untrackTemp } from './atomic-file';
-
-const openFd = promisify(fs.open);
-
-/**
- * Whether `st` is a pipe (a FIFO, `<(…)` process substitution's `/dev/fd/N`) or a socket: what
- * can be read only once, as it comes, and must not be read on the libuv thread pool.
- * @internal
- */
-export function isPipeStat(st: fs.Stats): boolean {
-  return st.isFIFO() || st.isSocket();
-}
-
-/**
- * Opens a pipe for reading as a stream on the event loop (`net.Socket` over its descriptor, as
- * Node reads a piped stdin). `fs.createReadStream` would read it on the thread pool, where a
- * read waits for the writer without limit: an abort could not end it, and the process could not
- * exit until the writer wrote (a second Ctrl-C waited 27 s for a `<(sleep 30; cat trace)`).
- * Opening a named FIFO waits for its writer, as `cat` does.
- * @internal
- */
-export async function openPipe(
-  file: string,
-  signal?: AbortSignal,
-): Promise<Readable> {
-  const fd = await openFd(file, 'r');
-  const sock = new Socket({ fd, readable: true, writable: false });
-  if (signal) addAbortSignal(signal, sock);
-  return sock;
-}
+import { isPipeStat, openPipe, statInput } from './input';
 
 /** A file to read as often as needed: the input itself, or a copy of what a pipe gave. */
 export interface MaterializedInput {
@@ -50,12 +20,13 @@ export interface MaterializedInput {
 /**
  * Makes an input readable more than once and from any offset: a regular file is returned as it
  * is (so is a device such as `/dev/null`); standard input (`-`), a pipe or a FIFO is copied, byte
- * for byte (gzip stays gzip), to a temporary file first. For the commands that peek at an input before they read it (is it a log,
- * a trace or a model?) or read it twice (a model fit): a pipe read twice would give its bytes to
- * one reader or the other. The copy has the input's name (`stdin` for `-`) in a new directory
+ * for byte (gzip stays gzip), to a temporary file first. For the commands that peek at an input
+ * before they read it (is it a log, a trace or a model?) or read it twice (a model fit): a pipe
+ * read twice would give its bytes to one reader or the other. The copy has the input's name (`stdin` for `-`) in a new directory
  * under `tmpDir` (default `os.tmpdir()`). Disk use is the input's size; memory stays one read
  * buffer.
- * @throws StbError `STB_INPUT_NOT_FOUND` / `STB_INPUT_UNREADABLE` naming the input;
+ * @throws StbError `STB_INPUT_NOT_FOUND` / `STB_INPUT_UNREADABLE` naming the input (as
+ *   {@link openInput} does);
  *   `STB_OUTPUT_WRITE_FAILED` when the copy cannot be written (a full disk), naming it.
  * @example
  * const input = await materializeInput('/dev/fd/63');
@@ -68,21 +39,10 @@ export async function materializeInput(
   let source: Readable;
   if (input === '-') source = process.stdin;
   else {
-    let st: fs.Stats;
-    try {
-      st = await fsp.stat(input);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new StbError(
-        code === 'ENOENT' ? 'STB_INPUT_NOT_FOUND' : 'STB_INPUT_UNREADABLE',
-        `[stb] [core] Cannot read \`${input}\` (${code ?? 'error'}). Check the path.`,
-        { cause: err, details: { source: input } },
-      );
-    }
     // a regular file, and a device such as /dev/null (messages then name it, not a copy)
-    if (!isPipeStat(st))
+    if (!isPipeStat(await statInput(input)))
       return { file: input, copied: false, cleanup: () => Promise.resolve() };
-    source = await openPipe(input, options.signal);
+    source = await openPipe(input);
   }
   // under the input's own name, in a directory of its own: messages and a trace header's
   // `source.files` then name what the user passed (`63` for `/dev/fd/63`)
@@ -99,7 +59,7 @@ export async function materializeInput(
   let writeError: unknown;
   sink.once('error', (err) => (writeError ??= err));
   try {
-    await promisify(pipeline)(source, sink);
+    await pipeline(source, sink, { signal: options.signal });
   } catch (err) {
     await cleanup();
     if (options.signal?.aborted) throw err;
