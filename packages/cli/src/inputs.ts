@@ -338,23 +338,22 @@ export async function openFitInput(
 ): Promise<FitInput> {
   // stdin and pipes (`<(zcat trace.gz)`) are copied to files first: telling a log from a trace
   // reads their head, and a fit reads a trace's events more than once
-  const copies: MaterializedInput[] = [];
+  const materialized: MaterializedInput[] = [];
   try {
-    const files: string[] = [];
-    for (const f of given) {
-      const m = await materializeInput(f, { signal: options.signal });
-      if (m.copied) copies.push(m);
-      files.push(m.file);
-    }
-    const input = await openFitFiles(files, options);
+    for (const f of given)
+      materialized.push(await materializeInput(f, { signal: options.signal }));
+    const input = await openFitFiles(
+      materialized.map((c) => c.file),
+      options,
+    );
     const done = input.cleanup.bind(input);
     input.cleanup = async () => {
       await done();
-      for (const c of copies) await c.cleanup();
+      for (const c of materialized) await c.cleanup();
     };
     return input;
   } catch (err) {
-    for (const c of copies) await c.cleanup();
+    for (const c of materialized) await c.cleanup();
     throw err;
   }
 }

@@ -86,15 +86,15 @@ type ParseLogs = (
 async function openInput(
   given: string,
   label: string,
-  io: { signal: AbortSignal; copies: MaterializedInput[] },
+  io: { signal: AbortSignal; materialized: MaterializedInput[] },
 ): Promise<TraceInput> {
-  const { signal, copies } = io;
+  const { signal, materialized } = io;
   // a pipe (`<(zcat trace.gz)`) is copied to a file first: telling a log from a trace reads its
   // head, which a pipe would then no longer have
   let file = given;
   if (given !== '-') {
     const m = await materializeInput(given, { signal });
-    if (m.copied) copies.push(m);
+    materialized.push(m);
     file = m.file;
   }
   const kind = file === '-' ? 'trace' : await detectInputKind(file);
@@ -259,16 +259,16 @@ export function register(program: Command, ctx: CliContext): void {
                 ),
               ])
             : undefined;
-        const copies: MaterializedInput[] = [];
+        const materialized: MaterializedInput[] = [];
         const original = await openInput(
           ctx.resolvePath(opts.original),
           opts.original,
-          { signal: ctx.signal, copies },
+          { signal: ctx.signal, materialized },
         );
         const generated = await openInput(
           ctx.resolvePath(opts.generated),
           opts.generated,
-          { signal: ctx.signal, copies },
+          { signal: ctx.signal, materialized },
         );
         const bar = ctx.progress({ label: 'Validating', unit: 'events' });
         let done = 0;
@@ -289,7 +289,7 @@ export function register(program: Command, ctx: CliContext): void {
           });
         } finally {
           bar.stop();
-          for (const c of copies) await c.cleanup();
+          for (const c of materialized) await c.cleanup();
         }
         // A gate must not pass on nothing: an empty side (a zero-byte file, a log with no
         // statements) is bad input, not a score.
