@@ -15,10 +15,19 @@ export interface StbRun {
   stderr: string;
 }
 
-/** Runs the built `stb` as a real process. */
+/**
+ * Runs the built `stb` as a real process. With `timeoutMs`, a run still going then is killed
+ * (SIGKILL) and its stderr ends with a line saying so, so a hang fails the test that waited for
+ * it instead of its whole file's timeout.
+ */
 export function runStb(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    stdin?: string;
+    timeoutMs?: number;
+  } = {},
 ): Promise<StbRun> {
   if (!existsSync(CLI_PATH))
     throw new Error(
@@ -34,14 +43,29 @@ export function runStb(
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
+    let hung = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            hung = true;
+            child.kill('SIGKILL');
+          }, options.timeoutMs);
     child.on('error', reject);
-    child.on('close', (code) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (hung)
+        err.push(
+          Buffer.from(
+            `(killed: still running after ${options.timeoutMs} ms)\n`,
+          ),
+        );
       resolve({
         code,
         stdout: Buffer.concat(out),
         stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
+      });
+    });
     child.stdin.end(options.stdin ?? '');
   });
 }

@@ -88,6 +88,13 @@ beforeAll(async () => {
     fx('mixed.log'),
     log.map((l, i) => (i < 100 ? l : `XX ${l}`)).join('\n'),
   );
+  // 20 copies of the sample (21 MB): its trace is written while the parse goes on, so a full
+  // disk is met with more to write, not at the final flush (that hung, or exited 70, until
+  // 2026-12-05)
+  writeFileSync(
+    fx('big.log'),
+    Buffer.concat(Array(20).fill(gunzipSync(readFileSync(PG_LOG)))),
+  );
   fullDir = tmpfsFull();
 });
 
@@ -284,6 +291,20 @@ const rows: Row[] = [
     out: f,
     onFullDisk: true,
   })),
+  {
+    name: 'parse: /dev/full, a 21 MB log',
+    args: ['parse', '-i', fx('big.log'), '-o', '/dev/full'],
+    code: 3,
+    says: /\/dev\/full.*ENOSPC/,
+  },
+  ...['b.jsonl', 'b.csv'].map((f): Row => ({
+    name: `parse: full disk, a 21 MB log, ${f}`,
+    args: ['parse', '-i', fx('big.log'), '-o', 'OUT'],
+    code: 3,
+    says: /ENOSPC/,
+    out: f,
+    onFullDisk: true,
+  })),
   // bad records: resynchronised and counted, or refused above --max-invalid
   {
     name: 'parse: a log that loses 95 % of its lines exits 3',
@@ -402,7 +423,7 @@ describe('invariants of every command (issue 14)', () => {
       const out =
         row.out === undefined ? undefined : path.join(outDir, row.out);
       const args = row.args.map((a) => (a === 'OUT' ? (out as string) : a));
-      const r = await runStb(args, { cwd: dir });
+      const r = await runStb(args, { cwd: dir, timeoutMs: 90_000 });
       const stbLines = r.stderr
         .split('\n')
         .filter((l) => l.startsWith('[stb]'));

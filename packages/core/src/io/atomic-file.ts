@@ -215,9 +215,18 @@ export async function writeFileAtomic(
   }
 }
 
-/** Waits for `'drain'` on `stream`, rejecting if the stream errors or closes first. */
+/**
+ * Waits for `'drain'` on `stream`, rejecting if the stream errors or closes first. A stream that
+ * has already failed or closed rejects at once: it will emit none of those events again, and a
+ * writer waiting for them would wait forever (a full disk found while earlier chunks were still
+ * being written: the write that returned false came after the `'error'`).
+ */
 export function drained(stream: Writable): Promise<void> {
   const event = 'drain';
+  if (stream.errored) return Promise.reject(stream.errored);
+  if (stream.destroyed || stream.closed)
+    return Promise.reject(prematureClose());
+  if (!stream.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onEvent = () => {
       done();
@@ -229,12 +238,7 @@ export function drained(stream: Writable): Promise<void> {
     };
     const onClose = () => {
       done();
-      reject(
-        stream.errored ??
-          Object.assign(new Error('stream closed before drain'), {
-            code: 'ERR_STREAM_PREMATURE_CLOSE',
-          }),
-      );
+      reject(stream.errored ?? prematureClose());
     };
     const done = () => {
       stream.off(event, onEvent);
@@ -244,5 +248,11 @@ export function drained(stream: Writable): Promise<void> {
     stream.on(event, onEvent);
     stream.on('error', onError);
     stream.on('close', onClose);
+  });
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('stream closed before drain'), {
+    code: 'ERR_STREAM_PREMATURE_CLOSE',
   });
 }
