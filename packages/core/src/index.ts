@@ -153,7 +153,10 @@ export {
 } from './validation-report';
 export { readTraceRecords, openTrace } from './io/trace-read';
 export { mergeTraceFiles } from './io/trace-merge';
-export type { MergeTraceFilesOptions } from './io/trace-merge';
+export type {
+  MergeTraceFilesOptions,
+  MergeTraceStats,
+} from './io/trace-merge';
 export type {
   ReadTraceOptions,
   TraceReadProgress,

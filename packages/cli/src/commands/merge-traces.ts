@@ -1,4 +1,5 @@
 import { mergeTraceFiles, writeTrace } from '@stb/core';
+import type { MergeTraceStats } from '@stb/core';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
@@ -14,7 +15,7 @@ export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('merge-traces')
     .description(
-      'Merge traces that are each in start-time order (the shards of `stb generate --shard i/n`) into one, by start time (k-way merge, bounded memory).',
+      'Merge traces that are each in start-time order (the shards of `stb generate --shard i/n`, the traces of consecutive log parts) into one, by start time (k-way merge, bounded memory; each trace keeps its order).',
     )
     .argument('<traces...>', 'traces to merge (.jsonl[.gz], .json, .csv)')
     .requiredOption(
@@ -24,14 +25,23 @@ export function register(program: Command, ctx: CliContext): void {
   cmd.action(async (files: string[], opts: MergeTracesCommandOptions) => {
     const output = opts.output === '-' ? '-' : ctx.resolvePath(opts.output);
     await assertWritable(output, '--output');
+    const stats: MergeTraceStats = { steppedBack: [] };
     const written = await writeTrace(
       output,
       mergeTraceFiles(
         files.map((f) => ctx.resolvePath(f)),
-        { labels: files, signal: ctx.signal },
+        { labels: files, signal: ctx.signal, stats },
       ),
       { signal: ctx.signal },
     );
+    const steppedBack = stats.steppedBack.reduce((a, b) => a + b, 0);
+    const human = [
+      `[stb] Merged ${files.length} traces: ${written.events} statements, ${written.templates} templates → ${opts.output}`,
+    ];
+    if (steppedBack > 0)
+      human.push(
+        `[stb] ${steppedBack} of them start before a statement above them in their trace (a log_min_duration_statement log stamps ends): each trace's order was kept.`,
+      );
     ctx.printSummary(
       {
         command: 'merge-traces',
@@ -39,12 +49,9 @@ export function register(program: Command, ctx: CliContext): void {
         inputs: files.length,
         events: written.events,
         templates: written.templates,
+        steppedBack,
       },
-      {
-        human: [
-          `[stb] Merged ${files.length} traces: ${written.events} statements, ${written.templates} templates → ${opts.output}`,
-        ],
-      },
+      { human },
     );
   });
   addExamples(cmd, [

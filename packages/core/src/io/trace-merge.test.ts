@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { TraceRecord } from '../schema';
 import { collect } from '../streams';
 import { compareSessionIds, mergeTraceFiles } from './trace-merge';
+import type { MergeTraceStats } from './trace-merge';
 
 describe('compareSessionIds', () => {
   it('orders a trailing number as a number under one prefix, else by code units', () => {
@@ -79,5 +80,42 @@ describe('mergeTraceFiles', () => {
         r.kind === 'event' ? [`${r.startUs}:${r.sessionId}`] : [],
       ),
     ).toEqual(['10:s1', '15:s7', '20:s3', '20:s7', '20:s13', '30:s5']);
+  });
+
+  it('keeps each input in its order: an event that steps back is merged at the latest start before it', async () => {
+    // a log_min_duration_statement trace: p2's second statement stamps an earlier start (end −
+    // duration) than the statement above it
+    const a = write('parsed.jsonl', [
+      header,
+      template,
+      ev(100, 'p1'),
+      ev(200, 'p2'),
+      ev(150, 'p2'),
+      ev(300, 'p1'),
+    ]);
+    const b = write('other.jsonl', [
+      header,
+      template,
+      ev(120, 'q1'),
+      ev(160, 'q1'),
+      ev(250, 'q1'),
+    ]);
+    const stats: MergeTraceStats = { steppedBack: [] };
+    const out = await collect<TraceRecord>(mergeTraceFiles([a, b], { stats }));
+    expect(
+      out.flatMap((r) =>
+        r.kind === 'event' ? [`${r.startUs}:${r.sessionId}`] : [],
+      ),
+    ).toEqual([
+      '100:p1',
+      '120:q1',
+      '160:q1',
+      '200:p2',
+      '150:p2', // merged at 200, right after the event above it
+      '250:q1',
+      '300:p1',
+    ]);
+    expect(stats.steppedBack).toEqual([1, 0]);
+    expect(out.filter((r) => r.kind === 'template')).toHaveLength(1);
   });
 });

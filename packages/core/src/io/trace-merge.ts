@@ -11,6 +11,17 @@ export interface MergeTraceFilesOptions extends Pick<
 > {
   /** Names of the inputs for messages (default: the paths). */
   labels?: readonly string[];
+  /**
+   * Filled as the merge goes: `steppedBack[i]`, the events of input `i` that start before an
+   * event above them in that input (see {@link mergeTraceFiles}).
+   */
+  stats?: MergeTraceStats;
+}
+
+/** What {@link mergeTraceFiles} counts. */
+export interface MergeTraceStats {
+  /** Per input: events that start before an event above them in the same input. */
+  steppedBack: number[];
 }
 
 const TRAILING_NUMBER = /^(.*?)(\d+)$/;
@@ -36,6 +47,12 @@ export function compareSessionIds(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
+/** A record and the key it is merged by. */
+interface Keyed {
+  r: TraceRecord;
+  key: number;
+}
+
 function incompatible(message: string, file: string): StbError {
   return new StbError('STB_TRACE_MERGE_INCOMPATIBLE', `[stb] ${message}`, {
     details: { file },
@@ -51,8 +68,14 @@ function incompatible(message: string, file: string): StbError {
  * as a number (`s3` before `s13`: the generator's own order for its sessions, whichever shard
  * holds them), then in the order of the inputs. Session ids are kept as they are, so a session
  * that spans two inputs stays one session.
- * @throws StbError `STB_TRACE_MERGE_INCOMPATIBLE` when the dialects differ or an input is not in
- * start-time order; the readers' errors (`STB_TRACE_*`) for unreadable inputs.
+ *
+ * Each input's order is kept as it is. An event that starts before an event above it in its input
+ * is merged at the latest start seen so far in that input: `stb parse` writes such events for a
+ * `log_min_duration_statement` log, whose lines stamp a statement's end (start = end − duration
+ * steps back; a statement longer than the reorder window comes out late), and keeps each
+ * session's order. They are counted in `options.stats`.
+ * @throws StbError `STB_TRACE_MERGE_INCOMPATIBLE` when the dialects differ or an input has no
+ * header; the readers' errors (`STB_TRACE_*`) for unreadable inputs.
  * @example
  * await writeTrace('all.stb.jsonl', mergeTraceFiles(['g0.jsonl', 'g1.jsonl', 'g2.jsonl']));
  */
@@ -63,10 +86,13 @@ export async function* mergeTraceFiles(
   const label = (i: number): string =>
     options.labels?.[i] ?? (inputs[i] as string);
   const headers: TraceHeader[] = [];
+  const steppedBack = inputs.map(() => 0);
+  if (options.stats) options.stats.steppedBack = steppedBack;
   const sources = inputs.map((file, i) =>
-    (async function* (): AsyncGenerator<TraceRecord> {
-      let last = -Infinity;
-      let n = 0;
+    (async function* (): AsyncGenerator<Keyed> {
+      // The merge key: the latest start so far in this input (templates sort before everything,
+      // so each comes before its first event).
+      let latest = -Infinity;
       for await (const r of readTraceRecords(file, {
         ...(options.signal ? { signal: options.signal } : {}),
       })) {
@@ -75,28 +101,20 @@ export async function* mergeTraceFiles(
           continue;
         }
         if (r.kind === 'event') {
-          n++;
-          if (r.startUs < last)
-            throw incompatible(
-              `${label(i)} is not in start-time order (event ${n} starts before the one above it). Sort it first, or merge traces written by \`stb generate\` / \`stb parse\`.`,
-              label(i),
-            );
-          last = r.startUs;
+          if (r.startUs < latest) steppedBack[i] = (steppedBack[i] ?? 0) + 1;
+          else latest = r.startUs;
         }
-        yield r;
+        yield { r, key: r.kind === 'event' ? latest : -Infinity };
       }
     })(),
   );
-  // template records sort before everything, so each comes before its first event
-  const key = (r: TraceRecord): number =>
-    r.kind === 'event' ? r.startUs : -Infinity;
-  const tie = (a: TraceRecord, b: TraceRecord): number =>
-    a.kind === 'event' && b.kind === 'event'
-      ? compareSessionIds(a.sessionId, b.sessionId)
+  const tie = (a: Keyed, b: Keyed): number =>
+    a.r.kind === 'event' && b.r.kind === 'event'
+      ? compareSessionIds(a.r.sessionId, b.r.sessionId)
       : 0;
   const seen = new Set<string>();
   let headerSent = false;
-  for await (const r of mergeSorted(sources, key, tie)) {
+  for await (const { r } of mergeSorted(sources, (k) => k.key, tie)) {
     if (!headerSent) {
       const first = headers[0];
       if (!first)
