@@ -88,6 +88,64 @@ describe('splitLineBatches', () => {
   });
 });
 
+describe('splitLineBatches on any chunking', () => {
+  /** The lines of `text` as the splitter gives them: `\n` ends a line, a `\r` before it goes. */
+  const reference = (text: string): string[] => {
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  };
+
+  it('gives the same lines whatever the chunk boundaries (CRLF split, long lines, no final newline)', async () => {
+    const rng = (() => {
+      let x = 12345;
+      return (n: number): number => {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        return x % n;
+      };
+    })();
+    for (let round = 0; round < 40; round++) {
+      let text = '';
+      const lines = 1 + rng(30);
+      for (let i = 0; i < lines; i++) {
+        // empty lines, short ones, and some much longer than a chunk
+        const len = rng(4) === 0 ? rng(5000) : rng(12);
+        text += 'ab\rc€'.repeat(len).slice(0, len);
+        text += ['\n', '\r\n', '\n'][rng(3)];
+      }
+      if (rng(2) === 0) text += rng(2) === 0 ? 'last' : 'last\r';
+      const bytes = Buffer.from(text);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length;) {
+        const n = rng(5) === 0 ? 1 + rng(3000) : 1 + rng(7);
+        chunks.push(bytes.subarray(at, at + n));
+        at += n;
+      }
+      const opened = await openStream(Readable.from(chunks), 'mem');
+      const got = (
+        await collect(splitLineBatches(opened.stream, 'mem'))
+      ).flat();
+      expect(got.map((l) => l.text)).toEqual(reference(text));
+      expect(got.map((l) => l.line)).toEqual(got.map((_, i) => i + 1));
+    }
+  });
+
+  it('refuses a line longer than the limit while it is still growing, with its number', async () => {
+    const chunks = [
+      'a\nb\n',
+      ...Array.from({ length: 50 }, () => 'x'.repeat(100)),
+    ];
+    const opened = await openStream(
+      Readable.from(chunks.map((c) => Buffer.from(c))),
+      'mem',
+    );
+    const err = await collect(
+      splitLineBatches(opened.stream, 'mem', { maxLineLength: 1000 }),
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STB_PARSE_LINE_TOO_LONG', line: 3 });
+  });
+});
+
 describe('openStream', () => {
   it('keeps the data when the first read already reached the end of the stream', async () => {
     // Everything is buffered and the end is known before the first read: 'end' is emitted

@@ -277,30 +277,55 @@ export async function* splitLineBatches(
   options: SplitLinesOptions = {},
 ): AsyncGenerator<InputLine[]> {
   const max = options.maxLineLength ?? 64 * 1024 * 1024;
-  let partial = '';
+  // The unfinished line's text from earlier chunks, in pieces joined once when it ends: a chunk
+  // is searched for newlines on its own, never the whole line again (a 41 MB statement on one
+  // line took 11 s to split when every 64 KiB chunk rescanned the line so far).
+  let parts: string[] = [];
+  let partialLength = 0;
   let lineNo = 0;
   for await (const chunk of decodeText(stream, name, {
     ...options,
     line: () => lineNo,
   })) {
-    const text = partial.length === 0 ? chunk : partial + chunk;
+    let nl = chunk.indexOf('\n');
+    if (nl === -1) {
+      if (chunk.length > 0) parts.push(chunk);
+      partialLength += chunk.length;
+      if (partialLength > max) throw tooLong(name, lineNo + 1, max);
+      continue;
+    }
     const batch: InputLine[] = [];
     let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl === -1) break;
+    if (partialLength > 0) {
+      parts.push(chunk.slice(0, nl));
+      let text = parts.join('');
+      parts = [];
+      partialLength = 0;
+      if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+      lineNo++;
+      if (text.length > max) throw tooLong(name, lineNo, max);
+      batch.push({ text, line: lineNo });
+      start = nl + 1;
+      nl = chunk.indexOf('\n', start);
+    }
+    while (nl !== -1) {
       let end = nl;
-      if (end > start && text.charCodeAt(end - 1) === 13) end--;
+      if (end > start && chunk.charCodeAt(end - 1) === 13) end--;
       lineNo++;
       if (end - start > max) throw tooLong(name, lineNo, max);
-      batch.push({ text: text.slice(start, end), line: lineNo });
+      batch.push({ text: chunk.slice(start, end), line: lineNo });
       start = nl + 1;
+      nl = chunk.indexOf('\n', start);
     }
-    partial = start === 0 ? text : text.slice(start);
-    if (partial.length > max) throw tooLong(name, lineNo + 1, max);
-    if (batch.length > 0) yield batch;
+    if (start < chunk.length) {
+      parts.push(chunk.slice(start));
+      partialLength = chunk.length - start;
+      if (partialLength > max) throw tooLong(name, lineNo + 1, max);
+    }
+    yield batch;
   }
-  if (partial.length > 0) {
+  if (partialLength > 0) {
+    const partial = parts.join('');
     lineNo++;
     yield [
       {
