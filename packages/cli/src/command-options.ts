@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { MAX_LINE_LENGTH } from '@stb/core';
 import {
+  parseLineLength,
   parsePositiveInt,
   parseSeed,
   parseShare,
@@ -23,6 +25,11 @@ export function addLogOptions(cmd: Command): Command {
       '--utc-offset <offset>',
       'MySQL/MariaDB logs: the UTC offset of their local timestamps (e.g. +02:00; default +00:00)',
       parseUtcOffset,
+    )
+    .option(
+      '--max-line-length <chars>',
+      `longest log line accepted, in characters (default 67108864 = 64 Mi, at most ${MAX_LINE_LENGTH}); a longer one is bad input (exit 3)`,
+      parseLineLength,
     )
     .option(
       '--max-invalid <share>',

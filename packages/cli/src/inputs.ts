@@ -78,6 +78,8 @@ export interface LogInputOptions {
   onBytes?: (bytesRead: number) => void;
   /** Most invalid lines tolerated, as a share of lines read (default 0.01 = 1 %). */
   maxInvalid?: number | undefined;
+  /** Longest line accepted, in UTF-16 units (default 64 Mi). */
+  maxLineLength?: number | undefined;
   /** Log-format plugin packages to load (`--format-package`), resolved from `from`. */
   formatPackages?: readonly string[] | undefined;
   from?: string | undefined;
@@ -196,6 +198,9 @@ async function extractedLog(
     ...(options.formatOptions === undefined
       ? {}
       : { formatOptions: options.formatOptions }),
+    ...(options.maxLineLength === undefined
+      ? {}
+      : { maxLineLength: options.maxLineLength }),
     onInvalid: 'collect' as const,
   };
   if ((options.workers ?? 0) > 0) {

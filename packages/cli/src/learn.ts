@@ -176,6 +176,7 @@ export async function learnModel(
         filters: toFilters(options.log),
         formatOptions: toFormatOptions(options.log),
         maxInvalid: options.log.maxInvalid,
+        maxLineLength: options.log.maxLineLength,
         formatPackages: options.log.formatPackage,
         from: ctx.io.cwd,
         signal: ctx.signal,

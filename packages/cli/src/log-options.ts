@@ -16,6 +16,8 @@ export interface LogCliOptions {
   utcOffset?: string;
   /** Most invalid lines tolerated, as a share of lines read (`--max-invalid`, default 0.01). */
   maxInvalid?: number;
+  /** Longest line accepted, in UTF-16 units (`--max-line-length`, default 64 Mi). */
+  maxLineLength?: number;
   /** Log-format plugin packages (`--format-package`). */
   formatPackage?: string[];
 }

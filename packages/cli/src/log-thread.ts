@@ -34,7 +34,7 @@ export interface LogThreadData {
   inputs: string[];
   parse: Pick<
     ParseLogsOptions,
-    'format' | 'filters' | 'formatOptions' | 'onInvalid'
+    'format' | 'filters' | 'formatOptions' | 'onInvalid' | 'maxLineLength'
   >;
   formatPackages: string[];
   from: string | undefined;

@@ -1,3 +1,4 @@
+import { MAX_LINE_LENGTH } from '@stb/core';
 import { InvalidArgumentError } from 'commander';
 
 /**
@@ -40,6 +41,16 @@ export function parsePositiveInt(value: string): number {
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new InvalidArgumentError(
       `Expected a positive integer, got \`${value}\`.`,
+    );
+  return n;
+}
+
+/** `--max-line-length`: a positive integer up to core's `MAX_LINE_LENGTH` (V8's longest string). */
+export function parseLineLength(value: string): number {
+  const n = parsePositiveInt(value);
+  if (n > MAX_LINE_LENGTH)
+    throw new InvalidArgumentError(
+      `Expected at most ${MAX_LINE_LENGTH} (the longest string Node.js holds), got \`${value}\`.`,
     );
   return n;
 }

@@ -305,6 +305,13 @@ const rows: Row[] = [
     out: f,
     onFullDisk: true,
   })),
+  {
+    name: 'parse: a line longer than --max-line-length exits 3, naming the line and the option',
+    args: ['parse', '-i', PG_LOG, '--max-line-length', '80', '-o', 'OUT'],
+    code: 3,
+    says: /Line \d+ of .*postgresql\.log\.gz.*longer than 80 .*--max-line-length/,
+    out: 'long.jsonl',
+  },
   // bad records: resynchronised and counted, or refused above --max-invalid
   {
     name: 'parse: a log that loses 95 % of its lines exits 3',
@@ -343,6 +350,8 @@ const rows: Row[] = [
       ['bench', '--metrics-port', '-1', /--metrics-port/],
       ['parse', '--utc-offset', '+99:99', /--utc-offset/],
       ['parse', '--max-invalid', '150%', /--max-invalid/],
+      ['parse', '--max-line-length', '0', /--max-line-length/],
+      ['parse', '--max-line-length', '1e9', /--max-line-length.*536870888/],
     ] as const
   ).map(([cmd, opt, v, says]): Row => ({
     name: `${cmd}: ${opt} ${v} is refused`,

@@ -79,6 +79,7 @@ export { resolveWorkerFile } from './worker-file';
 export { importPluginModule, pluginExports } from './plugin-loader';
 export type { ImportPluginModuleOptions } from './plugin-loader';
 export {
+  MAX_LINE_LENGTH,
   STDIN_NAME,
   openInput,
   readLines,

@@ -239,6 +239,25 @@ describe('trace round trips', () => {
     }
   });
 
+  it('reads back an event longer than a log line may be (64 Mi characters)', async () => {
+    // `stb parse` of a bulk INSERT writes all its rows' values in one event: the trace it wrote
+    // must read back (it was refused as "longer than 67108864 characters" until 2026-12-05)
+    const big = 'x'.repeat(64 * 1024 * 1024 + 10);
+    const event: TraceEvent = {
+      kind: 'event',
+      startUs: 1,
+      sessionId: 's',
+      templateId: t1.id,
+      params: [{ t: 'string', v: big }],
+    };
+    const file = path.join(dir, 'huge-event.stb.jsonl');
+    await writeTrace(file, [header, t1, event]);
+    const records = await collect(readTraceRecords(file));
+    expect(records).toHaveLength(3);
+    const read = records[2] as TraceEvent;
+    expect(read.params[0]?.v).toHaveLength(big.length);
+  });
+
   it('detects the format by content, not by extension', async () => {
     const jsonl = path.join(dir, 'really-jsonl.json');
     const json = path.join(dir, 'really-json.jsonl');

@@ -108,6 +108,7 @@ export function register(program: Command, ctx: CliContext): void {
         filters: toFilters(opts),
         formatOptions: toFormatOptions(opts),
         maxInvalid: opts.maxInvalid,
+        maxLineLength: opts.maxLineLength,
         formatPackages: opts.formatPackage,
         from: ctx.io.cwd,
         workers: opts.workers,

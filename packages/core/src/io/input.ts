@@ -220,6 +220,13 @@ export function readFirstChunk(
   });
 }
 
+/**
+ * The longest line any reader accepts: V8's longest string (`2 ** 29 - 24` UTF-16 units). Trace
+ * readers use it, so a trace `stb parse` wrote (one event holds all the values of a bulk INSERT)
+ * reads back; logs default to 64 Mi (a longer line is more likely a binary file).
+ */
+export const MAX_LINE_LENGTH = 2 ** 29 - 24;
+
 /** Options of {@link readLines}. */
 export interface ReadLinesOptions extends OpenInputOptions {
   /** Longest line accepted, in UTF-16 code units; longer lines raise `STB_PARSE_LINE_TOO_LONG`. Default 64 Mi. */
@@ -276,7 +283,10 @@ export async function* splitLineBatches(
   name: string,
   options: SplitLinesOptions = {},
 ): AsyncGenerator<InputLine[]> {
-  const max = options.maxLineLength ?? 64 * 1024 * 1024;
+  const max = Math.min(
+    options.maxLineLength ?? 64 * 1024 * 1024,
+    MAX_LINE_LENGTH,
+  );
   // The unfinished line's text from earlier chunks, in pieces joined once when it ends: a chunk
   // is searched for newlines on its own, never the whole line again (a 41 MB statement on one
   // line took 11 s to split when every 64 KiB chunk rescanned the line so far).
@@ -417,7 +427,9 @@ export function toReadError(
 function tooLong(name: string, line: number, max: number): ParseError {
   return new ParseError(
     'STB_PARSE_LINE_TOO_LONG',
-    `[stb] [core] Line ${line} of \`${name}\` is longer than ${max} characters. Is this a text log? Raise \`maxLineLength\` if it is.`,
+    max >= MAX_LINE_LENGTH
+      ? `[stb] [core] Line ${line} of \`${name}\` is longer than ${max} characters, the longest string Node.js holds: it cannot be read.`
+      : `[stb] [core] Line ${line} of \`${name}\` is longer than ${max} characters. Is this a text log? If it is, raise \`--max-line-length\` (library: \`maxLineLength\`; at most ${MAX_LINE_LENGTH}).`,
     { position: { source: name, line } },
   );
 }

@@ -9,6 +9,7 @@ import {
   decodeText,
   openInput,
   readFirstChunk,
+  MAX_LINE_LENGTH,
   splitLineBatches,
   toReadError,
 } from './input';
@@ -140,7 +141,12 @@ async function* jsonlItems(
   name: string,
   options: { gzip: boolean; signal: AbortSignal | undefined },
 ): AsyncGenerator<RawItem[]> {
-  for await (const lines of splitLineBatches(stream, name, options)) {
+  // A trace's line is one record: as long as its event's values (a bulk INSERT's thousands of
+  // rows), so no limit below the longest string.
+  for await (const lines of splitLineBatches(stream, name, {
+    ...options,
+    maxLineLength: MAX_LINE_LENGTH,
+  })) {
     const items: RawItem[] = [];
     for (const { text, line } of lines) {
       if (text.length === 0 || /^\s*$/.test(text)) continue;
