@@ -53,7 +53,7 @@ function pgbench(args, o = {}) {
   const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', `${PGBIN}/pgbench`, '-h', '127.0.0.1', '-U', 'postgres', ...args, DB], { encoding: 'utf8', cwd: o.cwd, env: { ...process.env, ...o.env } });
   if (r.status !== 0) throw new Error(`pgbench ${args.join(' ')}: ${r.stderr}`);
   const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  return { out: r.stdout, cpu: Number(t[1]) + Number(t[2]) };
+  return { out: r.stdout, cpu: Number(t[1]) + Number(t[2]), user: Number(t[1]) };
 }
 /**
  * pgbench run as a child, its threads' run-queue waits sampled from /proc/<pid>/task/<tid>/schedstat
@@ -323,12 +323,12 @@ const w = await run(${WARMUP});
 const c0 = process.cpuUsage();
 const r = await run(${SECONDS});
 const c = process.cpuUsage(c0);
-console.log('STBCOUNT', w.overall.count + r.overall.count, r.overall.qps, (c.user + c.system) / r.overall.count, r.client.busiestThreadShare);`;
+console.log('STBCOUNT', w.overall.count + r.overall.count, r.overall.qps, (c.user + c.system) / r.overall.count, r.client.busiestThreadShare, c.user / r.overall.count);`;
   const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', process.execPath, '--input-type=module', '-e', child], { encoding: 'utf8', cwd: path.join(ROOT, 'packages/bench') });
-  const m = /STBCOUNT (\d+) ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stdout);
+  const m = /STBCOUNT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stdout);
   const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (!m || !t) throw new Error(`stb child failed: ${r.stderr}`);
-  return { qps: Number(m[2]), cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / Number(m[1]), runCpuPerQueryUs: Number(m[3]), busy: Number(m[4]) };
+  return { qps: Number(m[2]), cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / Number(m[1]), runCpuPerQueryUs: Number(m[3]), busy: Number(m[4]), runUserPerQueryUs: Number(m[5]) };
 }
 
 /** Runs an ES module source in a child Node process (in packages/bench) and matches its stdout. */
@@ -389,9 +389,9 @@ const n = await loop(${SECONDS});
 const c = process.cpuUsage(c0);
 const wall = (performance.now() - t0) / 1000;
 await Promise.all(sessions.map((c) => c.close()));
-console.log('LEANCOUNT', n / wall, (c.user + c.system) / n);`;
-  const m = moduleChild(child, /LEANCOUNT ([\d.]+) ([\d.]+)/, 'bare pg-lean');
-  return { qps: Number(m[1]), cpuPerQueryUs: Number(m[2]) };
+console.log('LEANCOUNT', n / wall, (c.user + c.system) / n, c.user / n);`;
+  const m = moduleChild(child, /LEANCOUNT ([\d.]+) ([\d.]+) ([\d.]+)/, 'bare pg-lean');
+  return { qps: Number(m[1]), cpuPerQueryUs: Number(m[2]), userPerQueryUs: Number(m[3]) };
 }
 
 /**
@@ -433,7 +433,7 @@ const fx = fixtureTrace();
 const rate = fixtureRate();
 const ACC_SECONDS = Number(/duration: (\d+) s/.exec(readFileSync(path.join(FIXTURE, 'client_output.txt'), 'utf8'))?.[1] ?? 8);
 const wire = wireAvailable();
-const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], waitTpcbLean: [], waitTpcbPg: [], ptPg: [], ptCli: [], cpuCli: [], cpuCliRun: [], busyCli: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], loads: [] };
+const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], waitTpcbLean: [], waitTpcbPg: [], ptPg: [], ptCli: [], cpuCli: [], cpuCliRun: [], busyCli: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], userLeanRun: [], userBareLean: [], userPg: [], loads: [] };
 const f3 = (x) => (x === undefined ? '-' : x.toFixed(3));
 const scratch = mkdtempSync(path.join(tmpdir(), 'stb-vs-pgbench-'));
 try {
@@ -470,11 +470,11 @@ try {
     log(`round ${i + 1}: TPC-B 4 conns stb ${raw.tpcbStb.at(-1)} tps, stb pg-lean ${raw.tpcbLean.at(-1)} (waited for a CPU ${f3(raw.waitTpcbLean.at(-1))}), pgbench ${raw.tpcbPg.at(-1)} tps (${f3(raw.waitTpcbPg.at(-1))})`);
     const points = [
       async () => { const st = stbPointChild(URL_); raw.ptStb.push(st.qps); raw.cpuStb.push(st.cpuPerQueryUs); raw.cpuStbRun.push(st.runCpuPerQueryUs); },
-      async () => { const st = stbPointChild(LEAN); raw.ptLean.push(st.qps); raw.cpuLean.push(st.cpuPerQueryUs); raw.cpuLeanRun.push(st.runCpuPerQueryUs); raw.busyLean.push(st.busy); },
+      async () => { const st = stbPointChild(LEAN); raw.ptLean.push(st.qps); raw.cpuLean.push(st.cpuPerQueryUs); raw.cpuLeanRun.push(st.runCpuPerQueryUs); raw.busyLean.push(st.busy); raw.userLeanRun.push(st.runUserPerQueryUs); },
       async () => raw.ptBare.push(barePgChild()),
-      async () => { const bl = bareLeanChild(); raw.ptBareLean.push(bl.qps); raw.cpuBareLean.push(bl.cpuPerQueryUs); },
+      async () => { const bl = bareLeanChild(); raw.ptBareLean.push(bl.qps); raw.cpuBareLean.push(bl.cpuPerQueryUs); raw.userBareLean.push(bl.userPerQueryUs); },
       async () => { const c = stbCliChild(pointTrace, scratch); raw.ptCli.push(c.qps); raw.cpuCli.push(c.cpuPerQueryUs); raw.cpuCliRun.push(c.runCpuPerQueryUs); raw.busyCli.push(c.busy); },
-      async () => { const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(SECONDS)]); raw.ptPg.push(tpsOf(pp.out)); raw.cpuPg.push((pp.cpu * 1e6) / txOf(pp.out)); },
+      async () => { const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(SECONDS)]); raw.ptPg.push(tpsOf(pp.out)); raw.cpuPg.push((pp.cpu * 1e6) / txOf(pp.out)); raw.userPg.push((pp.user * 1e6) / txOf(pp.out)); },
     ];
     for (const f of flip ? points.reverse() : points) await f();
     log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, bare pg-lean ${raw.ptBareLean.at(-1).toFixed(0)} (${raw.cpuBareLean.at(-1).toFixed(1)} µs CPU/q), stb bench CLI ${Math.round(raw.ptCli.at(-1))} (${raw.cpuCliRun.at(-1).toFixed(1)} µs CPU/q in the run), pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
@@ -561,6 +561,13 @@ rows.push({ metric: 'client CPU per point select: the pg-lean plugin alone, meas
 rows.push({ metric: 'CPU per query, the pg-lean plugin alone / pgbench (reference)', value: ratio(raw.cpuBareLean, raw.cpuPg), unit: 'ratio' });
 rows.push({ metric: "stb (pg-lean) point selects: its runner thread's busy share (the result's client.busiestThreadShare; above 0.85 its summary names the client as the bottleneck)", value: r3(median(raw.busyLean)), unit: 'share' });
 rows.push({ metric: "the runner's own CPU per point select: stb (pg-lean) measured run − the plugin alone (medians)", value: r3(median(raw.cpuLeanRun) - median(raw.cpuBareLean)), unit: 'µs' });
+// The split of that CPU between user space and the kernel: the kernel's part (a write and a read
+// on loopback TCP, which also does the server side's TCP receive work) is about the same for Node
+// and libpq; the gap is user space (V8, libuv, the stream machinery).
+for (const [label, user, all] of [['pgbench (libpq)', raw.userPg, raw.cpuPg], ['the pg-lean plugin alone', raw.userBareLean, raw.cpuBareLean], ['stb (pg-lean), measured run', raw.userLeanRun, raw.cpuLeanRun]]) {
+  rows.push({ metric: `client CPU per point select in user space: ${label}`, value: r3(median(user)), unit: 'µs' });
+  rows.push({ metric: `client CPU per point select in the kernel: ${label}`, value: r3(median(all.map((a, i) => a - user[i]))), unit: 'µs' });
+}
 rows.push({ metric: 'point selects, 8 connections: the stb bench CLI on a trace file (pg-lean, closed loop, a real process)', value: Math.round(median(raw.ptCli)), unit: 'queries/s' });
 rows.push({ metric: 'point selects, the stb bench CLI / pgbench', value: ratio(raw.ptCli, raw.ptPg), unit: 'ratio' });
 rows.push({ metric: "client CPU per point select: the stb bench CLI, the result's client block (trace reading, dispatch, execution)", value: r3(median(raw.cpuCliRun)), unit: 'µs' });
@@ -574,5 +581,5 @@ console.log(JSON.stringify({
   title: '@stb/bench against pgbench (issue 16)',
   command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
   rows,
-  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up; the stb bench CLI runs as a real process on a JSON Lines trace of ${POINT_TRACE_EVENTS.toLocaleString('en')} point selects written at the start, with --warmup ${WARMUP}s --duration ${SECONDS}s (its client block counts from the schedule's start, so the warm-up's statements are in both its CPU and its count). CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; stb bench CLI client block ${raw.cpuCliRun.map((x) => x.toFixed(1))}, whole ${raw.cpuCli.map((x) => x.toFixed(1))}, queries/s ${raw.ptCli.map(Math.round)}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}; runner's wait for a CPU, lag pg ${raw.lag.map((l) => l.cpuWait.toFixed(3))}, lag pg-lean ${raw.lagLean.map((l) => l.cpuWait.toFixed(3))}, TPC-B pg-lean ${raw.waitTpcbLean.map((x) => x.toFixed(3))}, TPC-B pgbench ${raw.waitTpcbPg.map((x) => x.toFixed(3))}.`,
+  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up; the stb bench CLI runs as a real process on a JSON Lines trace of ${POINT_TRACE_EVENTS.toLocaleString('en')} point selects written at the start, with --warmup ${WARMUP}s --duration ${SECONDS}s (its client block counts from the schedule's start, so the warm-up's statements are in both its CPU and its count). CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; stb bench CLI client block ${raw.cpuCliRun.map((x) => x.toFixed(1))}, whole ${raw.cpuCli.map((x) => x.toFixed(1))}, queries/s ${raw.ptCli.map(Math.round)}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; of which user space: stb (pg-lean) run ${raw.userLeanRun.map((x) => x.toFixed(1))}, pg-lean alone ${raw.userBareLean.map((x) => x.toFixed(1))}, pgbench ${raw.userPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}; runner's wait for a CPU, lag pg ${raw.lag.map((l) => l.cpuWait.toFixed(3))}, lag pg-lean ${raw.lagLean.map((l) => l.cpuWait.toFixed(3))}, TPC-B pg-lean ${raw.waitTpcbLean.map((x) => x.toFixed(3))}, TPC-B pgbench ${raw.waitTpcbPg.map((x) => x.toFixed(3))}.`,
 }));
