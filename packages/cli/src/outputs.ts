@@ -3,17 +3,34 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { StbError } from '@stb/core';
 
+/** A file a command reads, and the option that named it. */
+export interface Input {
+  path: string;
+  option: string;
+}
+
+/** `paths`, each named by `option`, as {@link Input}s. */
+export const inputsOf = (
+  paths: readonly (string | undefined)[],
+  option: string,
+): Input[] =>
+  paths.flatMap((p) => (p === undefined ? [] : [{ path: p, option }]));
+
 /**
  * Checks, before any work starts, that `file` can be written: its directory exists and accepts
  * a new file (probed by creating and removing an empty hidden file), and `file` is not a
  * directory. An hour of benchmarking must not end in "cannot write the result".
- * `-` (stdout) and devices (`/dev/null`) pass.
+ * `-` (stdout) and devices (`/dev/null`) pass. An existing `file` that is one of `inputs` (the
+ * same file by any name) is refused: the command would replace what it reads (`stb learn -i
+ * trace.jsonl -o trace.jsonl` wrote the model over the trace).
  * @param option The option that named the file, for the message (e.g. `--out`).
- * @throws StbError `STB_OUTPUT_WRITE_FAILED` naming the option and the file.
+ * @throws StbError `STB_OUTPUT_WRITE_FAILED` naming the option and the file; `STB_USAGE` when
+ * it is also an input.
  */
 export async function assertWritable(
   file: string,
   option: string,
+  inputs: readonly Input[] = [],
 ): Promise<void> {
   if (file === '-') return;
   const fail = (why: string, cause?: unknown): StbError =>
@@ -25,6 +42,18 @@ export async function assertWritable(
   const st = await fsp.stat(file).catch(() => undefined);
   if (st?.isDirectory()) throw fail('it is a directory');
   if (st !== undefined && !st.isFile()) return;
+  if (st !== undefined)
+    for (const input of inputs) {
+      if (input.path === '-') continue;
+      const ist = await fsp.stat(input.path).catch(() => undefined);
+      // the same file by any name (relative, symlink, hard link)
+      if (ist?.isFile() && ist.dev === st.dev && ist.ino === st.ino)
+        throw new StbError(
+          'STB_USAGE',
+          `[stb] [cli] \`${file}\` (${option}) is also what the command reads (${input.option} \`${input.path}\`): writing it would replace it. Choose another ${option}.`,
+          { details: { path: file, option, input: input.option } },
+        );
+    }
   const dir = path.dirname(file);
   const dst = await fsp.stat(dir).catch(() => undefined);
   if (dst === undefined) throw fail(`directory \`${dir}\` does not exist`);

@@ -24,7 +24,7 @@ import {
   parsePositiveNumber,
   parseSeed,
 } from '../options';
-import { assertWritable } from '../outputs';
+import { assertWritable, inputsOf } from '../outputs';
 
 /** Options of `stb bench`. */
 export interface BenchCommandOptions {
@@ -197,7 +197,8 @@ export function register(program: Command, ctx: CliContext): void {
       const input = ctx.resolvePath(opts.input);
       const out =
         opts.out === undefined ? undefined : ctx.resolvePath(opts.out);
-      if (out !== undefined) await assertWritable(out, '--out');
+      if (out !== undefined)
+        await assertWritable(out, '--out', inputsOf([input], '-i'));
       const hash = sha256(input).catch(() => undefined);
       // interrupted here, nothing has run: say so, since a later interruption writes a result
       const beforeRun = (err: unknown): never => {

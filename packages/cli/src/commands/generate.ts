@@ -25,7 +25,7 @@ import {
   parsePositiveInt,
   parseStartUs,
 } from '../options';
-import { assertWritable } from '../outputs';
+import { assertWritable, inputsOf } from '../outputs';
 import { isoOfUs } from '../summaries';
 
 /** Options of `stb generate`. */
@@ -165,7 +165,14 @@ export function register(program: Command, ctx: CliContext): void {
   addLogOptions(cmd);
   addSeedOption(cmd, 'the generation (same seed → identical output)');
   cmd.action(async (opts: GenerateCommandOptions) => {
-    await assertWritable(ctx.resolvePath(opts.output), '--output');
+    const read = [
+      ...inputsOf([ctx.resolvePath(opts.model)], '-m'),
+      ...inputsOf(
+        (opts.input ?? []).map((f) => ctx.resolvePath(f)),
+        '-i',
+      ),
+    ];
+    await assertWritable(ctx.resolvePath(opts.output), '--output', read);
     let artifact: ModelArtifact;
     let registry: ModelRegistry;
     let savedModel: string | undefined;
@@ -187,7 +194,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
       savedModel = modelPath(opts, opts.input);
       if (savedModel !== undefined)
-        await assertWritable(ctx.resolvePath(savedModel), '--save-model');
+        await assertWritable(ctx.resolvePath(savedModel), '--save-model', read);
       ({ artifact, registry } = await learnModel(ctx, {
         inputs: opts.input,
         kind: opts.model,

@@ -12,7 +12,7 @@ import type { ModelCliOptions } from '../learn';
 import type { LogCliOptions } from '../log-options';
 import { learnModel } from '../learn';
 import { parseShard } from '../options';
-import { assertWritable } from '../outputs';
+import { assertWritable, inputsOf } from '../outputs';
 import { artifactSummary } from '../summaries';
 
 /** Options of `stb learn`. */
@@ -65,7 +65,14 @@ export function register(program: Command, ctx: CliContext): void {
   addLogOptions(cmd);
   addSeedOption(cmd, 'the fit (HMM restarts, sampling)');
   cmd.action(async (opts: LearnCommandOptions) => {
-    await assertWritable(ctx.resolvePath(opts.output), '--output');
+    await assertWritable(
+      ctx.resolvePath(opts.output),
+      '--output',
+      inputsOf(
+        opts.input.map((f) => ctx.resolvePath(f)),
+        '-i',
+      ),
+    );
     const { artifact, parsed } = await learnModel(ctx, {
       inputs: opts.input,
       kind: opts.model,

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { loadArtifact } from '../learn';
-import { assertWritable } from '../outputs';
+import { assertWritable, inputsOf } from '../outputs';
 import { artifactSummary } from '../summaries';
 
 /** Options of `stb merge-models`. */
@@ -30,7 +30,14 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--pretty', 'indent the artifact JSON');
   cmd.action(async (files: string[], opts: MergeModelsCommandOptions) => {
     const output = ctx.resolvePath(opts.output);
-    await assertWritable(output, '--output');
+    await assertWritable(
+      output,
+      '--output',
+      inputsOf(
+        files.map((f) => ctx.resolvePath(f)),
+        'an artifact to merge',
+      ),
+    );
     const artifacts: ModelArtifact[] = [];
     let registry: ModelRegistry | undefined;
     for (const f of files) {

@@ -4,7 +4,7 @@ import { mergeBenchResults } from '@stb/bench';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
-import { assertWritable } from '../outputs';
+import { assertWritable, inputsOf } from '../outputs';
 import { readBenchResult } from './compare';
 
 /** Options of `stb merge-results`. */
@@ -23,7 +23,14 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('-o, --output <path>', 'merged result JSON');
   cmd.action(async (files: string[], opts: MergeResultsCommandOptions) => {
     const output = ctx.resolvePath(opts.output);
-    await assertWritable(output, '--output');
+    await assertWritable(
+      output,
+      '--output',
+      inputsOf(
+        files.map((f) => ctx.resolvePath(f)),
+        'a result to merge',
+      ),
+    );
     const results: BenchResult[] = [];
     for (const f of files)
       results.push(await readBenchResult(ctx.resolvePath(f), f));

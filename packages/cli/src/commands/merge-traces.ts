@@ -3,7 +3,7 @@ import type { MergeTraceStats } from '@stb/core';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
-import { assertWritable } from '../outputs';
+import { assertWritable, inputsOf } from '../outputs';
 
 /** Options of `stb merge-traces`. */
 export interface MergeTracesCommandOptions {
@@ -24,7 +24,14 @@ export function register(program: Command, ctx: CliContext): void {
     );
   cmd.action(async (files: string[], opts: MergeTracesCommandOptions) => {
     const output = opts.output === '-' ? '-' : ctx.resolvePath(opts.output);
-    await assertWritable(output, '--output');
+    await assertWritable(
+      output,
+      '--output',
+      inputsOf(
+        files.map((f) => ctx.resolvePath(f)),
+        'a trace to merge',
+      ),
+    );
     const stats: MergeTraceStats = { steppedBack: [] };
     const written = await writeTrace(
       output,

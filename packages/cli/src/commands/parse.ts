@@ -8,7 +8,7 @@ import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { logRecords } from '../inputs';
 import { parseNonNegativeInt } from '../options';
-import { assertWritable } from '../outputs';
+import { assertWritable, inputsOf } from '../outputs';
 import type { LogCliOptions } from '../log-options';
 import { toFilters, toFormatOptions, toLogFormat } from '../log-options';
 
@@ -88,8 +88,12 @@ export function register(program: Command, ctx: CliContext): void {
     );
   addLogOptions(cmd);
   cmd.action(async (opts: ParseCommandOptions) => {
-    await assertWritable(ctx.resolvePath(opts.output), '--output');
     const files = opts.input.map((f) => ctx.resolvePath(f));
+    await assertWritable(
+      ctx.resolvePath(opts.output),
+      '--output',
+      inputsOf(files, '-i'),
+    );
     const rate = parseRate(await totalBytes(files));
     const bar = ctx.progress({
       label: 'Parsing',

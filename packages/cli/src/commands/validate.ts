@@ -26,7 +26,7 @@ import { InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
-import { assertWritable } from '../outputs';
+import { assertWritable, inputsOf } from '../outputs';
 import { readBenchResult } from './compare';
 import { parsePositiveInt } from '../options';
 
@@ -234,10 +234,20 @@ export function register(program: Command, ctx: CliContext): void {
             `[stb] [cli] Unexpected argument \`${jsonPath}\`. Use \`--json-report <path>\` (or \`--json <path>\`) for the JSON report.`,
           );
         const jsonOut = opts.jsonReport ?? jsonPath;
+        const read = [
+          ...inputsOf([ctx.resolvePath(opts.original)], '--original'),
+          ...inputsOf([ctx.resolvePath(opts.generated)], '--generated'),
+          ...inputsOf(
+            [opts.benchOriginal, opts.benchGenerated].map((f) =>
+              f === undefined ? undefined : ctx.resolvePath(f),
+            ),
+            '--bench-original/--bench-generated',
+          ),
+        ];
         if (opts.report !== undefined)
-          await assertWritable(ctx.resolvePath(opts.report), '--report');
+          await assertWritable(ctx.resolvePath(opts.report), '--report', read);
         if (jsonOut !== undefined)
-          await assertWritable(ctx.resolvePath(jsonOut), '--json-report');
+          await assertWritable(ctx.resolvePath(jsonOut), '--json-report', read);
         if (
           (opts.benchOriginal === undefined) !==
           (opts.benchGenerated === undefined)
