@@ -121,6 +121,18 @@ const rows: { name: string; file: string; args: string[]; option: RegExp }[] = [
     option: /--output.*a trace to merge/,
   },
   {
+    name: 'compare --report the baseline',
+    file: 'src-result.json',
+    args: ['compare', 'SAME', 'SAME', '--report', 'SAME'],
+    option: /--report.*the baseline/,
+  },
+  {
+    name: 'compare --json-report the candidate',
+    file: 'src-result.json',
+    args: ['compare', 'OTHER_RESULT', 'SAME', '--json-report', 'SAME'],
+    option: /--json-report.*the candidate/,
+  },
+  {
     name: 'merge-results -o one of the results',
     file: 'src-result.json',
     args: ['merge-results', 'SAME', '-o', 'SAME'],
@@ -147,6 +159,7 @@ describe('an output that is also an input is refused', () => {
     let outputs = 0;
     const args = row.args.map((a) => {
       if (a === 'OTHER') return other;
+      if (a === 'OTHER_RESULT') return at('src-result.json');
       if (a !== 'SAME') return a;
       const isOutput =
         ++outputs === row.args.filter((x) => x === 'SAME').length;
@@ -160,4 +173,18 @@ describe('an output that is also an input is refused', () => {
     expect(lines[0]).toMatch(row.option);
     expect(readFileSync(file).equals(before)).toBe(true);
   });
+});
+
+it('stb compare writes its reports atomically: a full disk is exit 3 naming the file', async () => {
+  const r = await runStb([
+    'compare',
+    at('src-result.json'),
+    at('src-result.json'),
+    '--report',
+    '/dev/full',
+  ]);
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('[stb]'));
+  expect({ code: r.code, lines }).toMatchObject({ code: 3 });
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/\/dev\/full.*ENOSPC/);
 });

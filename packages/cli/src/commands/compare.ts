@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 
 import {
   type BenchComparison,
@@ -6,6 +6,7 @@ import {
   type ComparedQuantile,
   isStbError,
   StbError,
+  writeFileAtomic,
 } from '@stb/core';
 import {
   compareBenchResults,
@@ -21,6 +22,7 @@ import { InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
+import { assertWritable, inputsOf } from '../outputs';
 
 /** Options of `stb compare`. */
 export interface CompareCommandOptions {
@@ -239,6 +241,20 @@ export function register(program: Command, ctx: CliContext): void {
         candidatePath: string,
         opts: CompareCommandOptions,
       ) => {
+        // Before any work, as every command: the reports can be written, and neither replaces a
+        // result this reads.
+        const read = [
+          ...inputsOf([ctx.resolvePath(baselinePath)], 'the baseline'),
+          ...inputsOf([ctx.resolvePath(candidatePath)], 'the candidate'),
+        ];
+        if (opts.report !== undefined)
+          await assertWritable(ctx.resolvePath(opts.report), '--report', read);
+        if (opts.jsonReport !== undefined)
+          await assertWritable(
+            ctx.resolvePath(opts.jsonReport),
+            '--json-report',
+            read,
+          );
         const baseline = await readBenchResult(
           ctx.resolvePath(baselinePath),
           baselinePath,
@@ -267,17 +283,10 @@ export function register(program: Command, ctx: CliContext): void {
           thresholds: [...opts.maxRegression, ...opts.maxErrorRateIncrease],
           labels: { baseline: baselinePath, candidate: candidatePath },
         });
-        const write = async (path: string, text: string): Promise<void> => {
-          try {
-            await writeFile(ctx.resolvePath(path), text);
-          } catch (cause) {
-            throw new StbError(
-              'STB_OUTPUT_WRITE_FAILED',
-              `[stb] [cli] Cannot write \`${path}\`. Check the directory exists and is writable.`,
-              { cause },
-            );
-          }
-        };
+        // Atomic (a temporary file renamed): a full disk leaves no half report; its errors name
+        // the file and the reason (STB_OUTPUT_WRITE_FAILED).
+        const write = (path: string, text: string): Promise<void> =>
+          writeFileAtomic(ctx.resolvePath(path), text);
         if (opts.report !== undefined)
           await write(opts.report, renderComparisonHtml(report));
         if (opts.jsonReport !== undefined)
