@@ -3,10 +3,16 @@
 // held its connection for ever and the sessions waiting for it never ran: `stb bench
 // --max-queries 400` on the shared pgbench sample against SQLite (one connection) hung until a
 // signal. Now the cut transaction is rolled back and the connection handed on.
+import mysql from 'mysql2/promise';
+import pg from 'pg';
 import type { BenchResult } from '@stb/core';
 import { createBenchRunner } from '../src/runner';
 import type { BenchOptions } from '../src/runner';
-import { usePgDatabase } from './helpers/db';
+import {
+  createMysqlDatabase,
+  createPgDatabase,
+  usePgDatabase,
+} from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';
 
 const db = usePgDatabase();
@@ -78,6 +84,138 @@ describe('a transaction the input cuts', () => {
       expect(r.overall.errors).toBe(0);
       expect(r.overall.count).toBe(maxQueries ?? 42);
       expect(r.skipped.notRun).toBe(0);
+    },
+    30_000,
+  );
+});
+
+// The same cut with a connection each, where the cut transaction holds a row lock another
+// session's statement then waits for in the database: a capture that ends after one pgbench
+// client's `UPDATE pgbench_branches` and before its `END`, another client updating the same row
+// after it. The session waiting for the lock kept its statement running, so the run never ended
+// (the database's lock wait, 50 s on MariaDB, none on PostgreSQL). Now the cut transaction is
+// rolled back once the trace has ended, the other statement gets the row, and the run completes.
+type Db = Awaited<ReturnType<typeof createPgDatabase>>;
+const lockDbs: { postgres: Db; mysql: Db } = { postgres: null, mysql: null };
+beforeAll(async () => {
+  [lockDbs.postgres, lockDbs.mysql] = await Promise.all([
+    createPgDatabase(),
+    createMysqlDatabase(),
+  ]);
+}, 30_000);
+afterAll(async () => {
+  await lockDbs.postgres?.drop();
+  await lockDbs.mysql?.drop();
+}, 30_000);
+
+const LOCK = {
+  postgres: {
+    begin: template('postgres', 'BEGIN', 'TCL'),
+    update: template(
+      'postgres',
+      'UPDATE lockt SET v = v + $1 WHERE id = 1',
+      'UPDATE',
+    ),
+    nap: template('postgres', 'SELECT pg_sleep($1)', 'SELECT'),
+  },
+  mysql: {
+    begin: template('mysql', 'BEGIN', 'TCL'),
+    update: template(
+      'mysql',
+      'UPDATE lockt SET v = v + ? WHERE id = 1',
+      'UPDATE',
+    ),
+    nap: template('mysql', 'SELECT SLEEP(?)', 'SELECT'),
+  },
+};
+
+async function lockedValue(
+  kind: 'postgres' | 'mysql',
+  url: string,
+): Promise<number> {
+  if (kind === 'postgres') {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const { rows } = await c.query<{ v: number }>(
+        'SELECT v FROM lockt WHERE id = 1',
+      );
+      return Number(rows[0]?.v);
+    } finally {
+      await c.end();
+    }
+  }
+  const c = await mysql.createConnection({ uri: url });
+  try {
+    const [rows] = await c.query('SELECT v FROM lockt WHERE id = 1');
+    return Number((rows as { v: number }[])[0]?.v);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('a cut transaction holding a lock another session waits for', () => {
+  const cases: [
+    'postgres' | 'mysql',
+    string,
+    string,
+    number,
+    number | undefined,
+  ][] = [];
+  for (const kind of ['postgres', 'mysql'] as const)
+    for (const [plugin, scheme] of [
+      ['default', kind],
+      ['lean', `${kind}+lean`],
+    ] as const)
+      for (const [where, workers] of [
+        ['inline', 0],
+        ['worker', 1],
+      ] as const)
+        for (const maxQueries of [undefined, 4])
+          cases.push([
+            kind,
+            `${plugin}, ${where}, ${maxQueries === undefined ? 'the trace ends' : 'maxQueries stops'} inside it`,
+            scheme,
+            workers,
+            maxQueries,
+          ]);
+  it.each(cases)(
+    '%s (%s): the cut transaction is rolled back and the waiting statement completes',
+    async (kind, _label, scheme, workers, maxQueries) => {
+      const base = lockDbs[kind];
+      if (base === null) return;
+      const url = base.url.replace(/^[a-z]+:/, `${scheme}:`);
+      const t = LOCK[kind];
+      // A: BEGIN, UPDATE the row, (cut: no COMMIT); B: a nap, so A holds the lock first, then
+      // UPDATE the same row; with maxQueries 4 an event after them is never read
+      const b = new TraceBuilder(kind);
+      b.add('A', t.begin).add('A', t.update, [{ t: 'int', v: 10 }]);
+      b.add('B', t.nap, [{ t: 'float', v: 0.2 }]);
+      b.add('B', t.update, [{ t: 'int', v: 1 }]);
+      if (maxQueries !== undefined)
+        b.add('A', t.update, [{ t: 'int', v: 100 }]);
+      const r = await within(
+        b,
+        {
+          target: url,
+          mode: 'closed',
+          connections: 2,
+          workers,
+          setup: {
+            name: 'lock.sql',
+            sql: 'DROP TABLE IF EXISTS lockt; CREATE TABLE lockt (id int PRIMARY KEY, v int NOT NULL); INSERT INTO lockt VALUES (1, 0);',
+          },
+          ...(maxQueries === undefined ? {} : { maxQueries }),
+        },
+        10_000,
+      );
+      expect(r).not.toBe('timeout');
+      if (r === 'timeout') return;
+      expect(r.status).toBe('completed');
+      expect(r.overall.errors).toBe(0);
+      expect(r.overall.count).toBe(4);
+      // A's update was rolled back, B's committed
+      expect(await lockedValue(kind, base.url)).toBe(1);
     },
     30_000,
   );

@@ -585,8 +585,11 @@ export class Executor {
   /**
    * Frees connections of parked sessions outside transactions when others wait or the stream
    * ended. Once it ended, a parked session inside a transaction with nothing left to run (the
-   * trace, or `--max-queries`, cut the transaction) would hold its connection for ever while
-   * others wait for it: its transaction is rolled back and the connection handed on.
+   * trace, or `--max-queries`, cut the transaction) will never commit: its transaction is rolled
+   * back at once and the connection handed on. Kept open, it held its connection for ever while
+   * sessions waited for one, and its locks for ever while another session's statement waited for
+   * them in the database (a capture cut after a client's `UPDATE pgbench_branches` and before its
+   * `END`, with another client's `UPDATE` of the same row after it: the run never ended).
    */
   #release(): void {
     for (const p of [...this.#parked]) {
@@ -596,12 +599,7 @@ export class Executor {
         p.conn = null;
         this.#parked.delete(p);
         this.#giveBack(c);
-      } else if (
-        this.#ended &&
-        p.inTxn &&
-        p.head >= p.queue.length &&
-        this.#waiters.length > 0
-      )
+      } else if (this.#ended && p.inTxn && p.head >= p.queue.length)
         void this.#endCutTxn(p);
     }
   }
