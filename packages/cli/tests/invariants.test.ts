@@ -380,6 +380,41 @@ const rows: Row[] = [
     says: /ordr.*Valid options: `order`/,
     out: 'm.json',
   },
+  // a run that measures nothing is not a result (a gate would pass on it)
+  {
+    name: 'bench: a warm-up longer than the trace measures nothing: exit 2, no result',
+    args: [
+      ...BENCH,
+      '-i',
+      fx('trace.jsonl'),
+      '--warmup',
+      '60s',
+      '--out',
+      'OUT',
+    ],
+    code: 2,
+    says: /Nothing was measured.*--warmup/,
+    out: 'result.json',
+  },
+  {
+    name: 'bench: --max-queries within the warm-up measures nothing: exit 2, no result',
+    args: [
+      ...BENCH,
+      '-i',
+      fx('trace.jsonl'),
+      '--mode',
+      'closed',
+      '--max-queries',
+      '20',
+      '--warmup',
+      '60s',
+      '--out',
+      'OUT',
+    ],
+    code: 2,
+    says: /Nothing was measured.*--max-queries \(20\).*--warmup/,
+    out: 'result.json',
+  },
   // URLs and ports
   ...[
     'postgres://[::1:5432/test',

@@ -73,6 +73,40 @@ const seconds = (v: string): number => parseDurationUs(v) / 1e6;
  * The trace file's hash, for the result's `context.trace`; none for stdin or a pipe, which give
  * their bytes once (a second reader here took the first chunk from the run's own reader).
  */
+/**
+ * Why a run that was not stopped by a signal, did not fail and was no dry run measured no
+ * statement; undefined when it measured some. The usual cause is the options for this trace: a
+ * warm-up longer than the trace, `--read-only` on a trace that only writes, an open loop whose
+ * rate gives no arrival within `--duration`.
+ */
+export function nothingMeasured(
+  result: BenchResult,
+  opts: Pick<
+    BenchCommandOptions,
+    'dryRun' | 'warmup' | 'duration' | 'rate' | 'maxQueries' | 'mode'
+  >,
+): string | undefined {
+  if (result.overall.count > 0 || opts.dryRun === true) return undefined;
+  if (result.status === 'failed' || result.stopReason === 'signal')
+    return undefined;
+  const ran = result.client?.queries ?? 0;
+  const none = '[stb] [cli] Nothing was measured, so no result was written';
+  if (ran > 0 && result.warmupSeconds > 0) {
+    const end =
+      result.status === 'stopped'
+        ? '--duration'
+        : opts.maxQueries !== undefined
+          ? `--max-queries (${opts.maxQueries})`
+          : 'the trace';
+    return `${none}: all ${ran} statements ran in the ${result.warmupSeconds} s warm-up (--warmup), which the result leaves out, before ${end} ended the run. Shorten --warmup.`;
+  }
+  if (result.skipped.readOnly > 0)
+    return `${none}: --read-only skipped all ${result.skipped.readOnly} statements of the trace (each writes or changes the schema).`;
+  if (opts.mode === 'open' && opts.rate !== undefined)
+    return `${none}: no arrival came within the run at --rate ${opts.rate}/s${opts.duration !== undefined ? ` and --duration ${opts.duration} s` : ''}. Raise --rate${opts.duration !== undefined ? ' or --duration' : ''}.`;
+  return `${none}: no statement ran (${result.skipped.notRun} read and not run; the run ${result.status}${result.stopReason !== undefined ? ` by ${result.stopReason}` : ''}).`;
+}
+
 async function sha256(path: string): Promise<string | undefined> {
   if (path === '-' || !(await stat(path)).isFile()) return undefined;
   const h = createHash('sha256');
@@ -299,6 +333,10 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.printSummary(result, {
         human: formatBenchResult(result).trimEnd().split('\n'),
       });
+      // A run that ended by itself with nothing measured is not a result: a gate reading it
+      // (`stb compare`, `stb validate --bench-*`) would pass on an empty window.
+      const empty = nothingMeasured(result, opts);
+      if (empty !== undefined) throw new StbError('STB_USAGE', empty);
       if (out !== undefined)
         await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
       if (result.status === 'failed') ctx.setExitCode(EXIT_CODES.checkFailed);
