@@ -72,3 +72,20 @@ export async function assertWritable(
     await fsp.rm(probe, { force: true }).catch(() => undefined);
   }
 }
+
+/**
+ * A warning for a trace output whose name ends in none of the trace extensions (`.jsonl`,
+ * `.json`, `.csv`, each optionally `.gz`) and whose format no `--output-format` names: it is
+ * written as JSON Lines, which `-o workload.sql` does not suggest. Undefined when the name says
+ * the format, for stdout and for devices (`/dev/null`).
+ */
+export function unknownTraceExtension(
+  file: string,
+  option: string,
+  outputFormat: string | undefined,
+): string | undefined {
+  if (outputFormat !== undefined || file === '-' || file.startsWith('/dev/'))
+    return undefined;
+  if (/\.(jsonl|ndjson|json|csv)(\.gz)?$/i.test(file)) return undefined;
+  return `[stb] warning: \`${file}\` (${option}) does not end in .jsonl, .json or .csv (+ .gz): it is written as JSON Lines (a trace, not SQL). Name it .jsonl, or pass --output-format.`;
+}

@@ -25,7 +25,7 @@ import {
   parsePositiveInt,
   parseStartUs,
 } from '../options';
-import { assertWritable, inputsOf } from '../outputs';
+import { assertWritable, inputsOf, unknownTraceExtension } from '../outputs';
 import { isoOfUs } from '../summaries';
 
 /** Options of `stb generate`. */
@@ -173,6 +173,12 @@ export function register(program: Command, ctx: CliContext): void {
       ),
     ];
     await assertWritable(ctx.resolvePath(opts.output), '--output', read);
+    const odd = unknownTraceExtension(
+      opts.output,
+      '--output',
+      opts.outputFormat,
+    );
+    if (odd !== undefined) ctx.log.warn(odd);
     let artifact: ModelArtifact;
     let registry: ModelRegistry;
     let savedModel: string | undefined;

@@ -3,7 +3,7 @@ import type { MergeTraceStats } from '@stb/core';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
-import { assertWritable, inputsOf } from '../outputs';
+import { assertWritable, inputsOf, unknownTraceExtension } from '../outputs';
 
 /** Options of `stb merge-traces`. */
 export interface MergeTracesCommandOptions {
@@ -32,6 +32,8 @@ export function register(program: Command, ctx: CliContext): void {
         'a trace to merge',
       ),
     );
+    const odd = unknownTraceExtension(opts.output, '--output', undefined);
+    if (odd !== undefined) ctx.log.warn(odd);
     const stats: MergeTraceStats = { steppedBack: [] };
     const written = await writeTrace(
       output,

@@ -8,7 +8,7 @@ import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { logRecords } from '../inputs';
 import { parseNonNegativeInt } from '../options';
-import { assertWritable, inputsOf } from '../outputs';
+import { assertWritable, inputsOf, unknownTraceExtension } from '../outputs';
 import type { LogCliOptions } from '../log-options';
 import { toFilters, toFormatOptions, toLogFormat } from '../log-options';
 
@@ -94,6 +94,12 @@ export function register(program: Command, ctx: CliContext): void {
       '--output',
       inputsOf(files, '-i'),
     );
+    const odd = unknownTraceExtension(
+      opts.output,
+      '--output',
+      opts.outputFormat,
+    );
+    if (odd !== undefined) ctx.log.warn(odd);
     const rate = parseRate(await totalBytes(files));
     const bar = ctx.progress({
       label: 'Parsing',
