@@ -3,14 +3,13 @@
 // held its connection for ever and the sessions waiting for it never ran: `stb bench
 // --max-queries 400` on the shared pgbench sample against SQLite (one connection) hung until a
 // signal. Now the cut transaction is rolled back and the connection handed on.
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import type { BenchResult } from '@stb/core';
 import { createBenchRunner } from '../src/runner';
 import type { BenchOptions } from '../src/runner';
 import {
   createMysqlDatabase,
   createPgDatabase,
+  queryRows,
   usePgDatabase,
 } from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';
@@ -133,25 +132,12 @@ async function lockedValue(
   kind: 'postgres' | 'mysql',
   url: string,
 ): Promise<number> {
-  if (kind === 'postgres') {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      const { rows } = await c.query<{ v: number }>(
-        'SELECT v FROM lockt WHERE id = 1',
-      );
-      return Number(rows[0]?.v);
-    } finally {
-      await c.end();
-    }
-  }
-  const c = await mysql.createConnection({ uri: url });
-  try {
-    const [rows] = await c.query('SELECT v FROM lockt WHERE id = 1');
-    return Number((rows as { v: number }[])[0]?.v);
-  } finally {
-    await c.end();
-  }
+  const rows = await queryRows<{ v: number }>(
+    kind,
+    url,
+    'SELECT v FROM lockt WHERE id = 1',
+  );
+  return Number(rows[0]?.v);
 }
 
 describe('a cut transaction holding a lock another session waits for', () => {

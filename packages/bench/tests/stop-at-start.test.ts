@@ -3,12 +3,10 @@
 // connection that opened after that was never closed (an idle backend was left and kept the
 // process alive), and the run reported nothing about it. A proxy in front of the real server
 // holds every connection 300 ms, so the stop lands inside a connect every time.
-import pg from 'pg';
-import mysql from 'mysql2/promise';
 import type { BenchResult } from '@stb/core';
 import { formatBenchResult } from '../src/format';
 import { createBenchRunner } from '../src/runner';
-import { createMysqlDatabase, createPgDatabase } from './helpers/db';
+import { createMysqlDatabase, createPgDatabase, queryRows } from './helpers/db';
 import { startSlowProxy } from './helpers/slow-proxy';
 import type { SlowProxy } from './helpers/slow-proxy';
 import { TraceBuilder, template } from './helpers/trace';
@@ -47,28 +45,15 @@ async function backends(
   kind: 'postgres' | 'mysql',
   url: string,
 ): Promise<number> {
-  if (kind === 'postgres') {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      const { rows } = await c.query(
-        `SELECT 1 FROM pg_stat_activity
-          WHERE datname = current_database() AND application_name = 'stb-bench'`,
-      );
-      return rows.length;
-    } finally {
-      await c.end();
-    }
-  }
-  const c = await mysql.createConnection({ uri: url });
-  try {
-    const [rows] = await c.query(
-      'SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()',
-    );
-    return (rows as unknown[]).length;
-  } finally {
-    await c.end();
-  }
+  const rows = await queryRows(
+    kind,
+    url,
+    kind === 'postgres'
+      ? `SELECT 1 FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'stb-bench'`
+      : 'SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()',
+  );
+  return rows.length;
 }
 
 const NAP = {

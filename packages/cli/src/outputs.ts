@@ -89,3 +89,15 @@ export function unknownTraceExtension(
   if (/\.(jsonl|ndjson|json|csv)(\.gz)?$/i.test(file)) return undefined;
   return `[stb] warning: \`${file}\` (${option}) does not end in .jsonl, .json or .csv (+ .gz): it is written as JSON Lines (a trace, not SQL). Name it .jsonl, or pass --output-format.`;
 }
+
+/**
+ * The check of a merge's `--output` ({@link assertWritable}): none of the pieces it merges, named
+ * in messages as `what` (e.g. `a trace to merge`).
+ */
+export function assertMergeOutput(
+  output: string,
+  pieces: readonly string[],
+  what: string,
+): Promise<void> {
+  return assertWritable(output, '--output', inputsOf(pieces, what));
+}

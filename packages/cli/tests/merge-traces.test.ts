@@ -67,8 +67,14 @@ it('merges the traces of a log_min_duration_statement log, each in its own order
       stderr: '',
     });
   }
-  const inputs = [events(at('stderr.jsonl')), events(at('csv.jsonl'))];
-  const expectedBack = inputs.map(stepBacks);
+  const inputs: [Ev[], Ev[]] = [
+    events(at('stderr.jsonl')),
+    events(at('csv.jsonl')),
+  ];
+  const expectedBack: [number, number] = [
+    stepBacks(inputs[0]),
+    stepBacks(inputs[1]),
+  ];
   // the fixture is one that steps back, or this test shows nothing
   expect(expectedBack[0]).toBeGreaterThan(0);
 
@@ -91,13 +97,8 @@ it('merges the traces of a log_min_duration_statement log, each in its own order
   expect(summary.steppedBack).toBe(expectedBack[0] + expectedBack[1]);
 
   // every session's statements in their input's order
-  const want = new Map([
-    ...bySession(inputs[0] as Ev[]),
-    ...bySession(inputs[1] as Ev[]),
-  ]);
-  expect(want.size).toBe(
-    bySession(inputs[0] as Ev[]).size + bySession(inputs[1] as Ev[]).size,
-  );
+  const want = new Map([...bySession(inputs[0]), ...bySession(inputs[1])]);
+  expect(want.size).toBe(bySession(inputs[0]).size + bySession(inputs[1]).size);
   expect(bySession(merged)).toEqual(want);
   // and by start: each event at the latest start of its input so far, never decreasing
   const inputOf = new Map<string, number>();

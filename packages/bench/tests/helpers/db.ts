@@ -87,3 +87,27 @@ export function usePgDatabase(): { url(): string | null } {
   }, 30_000);
   return { url: () => db?.url ?? null };
 }
+
+/** The rows of one query on a fresh connection to `url` (PostgreSQL or MariaDB), closed after. */
+export async function queryRows<T>(
+  kind: 'postgres' | 'mysql',
+  url: string,
+  sql: string,
+): Promise<T[]> {
+  if (kind === 'postgres') {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      return (await c.query(sql)).rows as T[];
+    } finally {
+      await c.end();
+    }
+  }
+  const c = await mysql.createConnection({ uri: url });
+  try {
+    const [rows] = await c.query(sql);
+    return rows as T[];
+  } finally {
+    await c.end();
+  }
+}

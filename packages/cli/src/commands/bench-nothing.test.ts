@@ -21,27 +21,44 @@ function result(over: {
   } as unknown as BenchResult;
 }
 
+/** Options of a replay run, with `over`. */
+const opts = (
+  over: Omit<Parameters<typeof nothingMeasured>[1], 'mode'> & {
+    mode?: 'replay' | 'closed' | 'open';
+  } = {},
+): Parameters<typeof nothingMeasured>[1] => ({ mode: 'replay', ...over });
+
 describe('nothingMeasured', () => {
   it('says nothing for a run that measured statements, a dry run, a signal or a failure', () => {
-    expect(nothingMeasured(result({ count: 3, ran: 3 }), {})).toBeUndefined();
-    expect(nothingMeasured(result({}), { dryRun: true })).toBeUndefined();
     expect(
-      nothingMeasured(result({ status: 'stopped', stopReason: 'signal' }), {}),
+      nothingMeasured(result({ count: 3, ran: 3 }), opts()),
     ).toBeUndefined();
-    expect(nothingMeasured(result({ status: 'failed' }), {})).toBeUndefined();
+    expect(nothingMeasured(result({}), opts({ dryRun: true }))).toBeUndefined();
+    expect(
+      nothingMeasured(
+        result({ status: 'stopped', stopReason: 'signal' }),
+        opts(),
+      ),
+    ).toBeUndefined();
+    expect(
+      nothingMeasured(result({ status: 'failed' }), opts()),
+    ).toBeUndefined();
   });
 
   it('names the warm-up and what ended the run', () => {
     expect(
-      nothingMeasured(result({ ran: 40, warmupSeconds: 10 }), { warmup: 10 }),
+      nothingMeasured(
+        result({ ran: 40, warmupSeconds: 10 }),
+        opts({ warmup: 10 }),
+      ),
     ).toMatch(
       /all 40 statements ran in the 10 s warm-up .* before the trace ended/,
     );
     expect(
-      nothingMeasured(result({ ran: 20, warmupSeconds: 10 }), {
-        warmup: 10,
-        maxQueries: 20,
-      }),
+      nothingMeasured(
+        result({ ran: 20, warmupSeconds: 10 }),
+        opts({ warmup: 10, maxQueries: 20 }),
+      ),
     ).toMatch(/before --max-queries \(20\) ended/);
     expect(
       nothingMeasured(
@@ -51,21 +68,20 @@ describe('nothingMeasured', () => {
           status: 'stopped',
           stopReason: 'duration',
         }),
-        { warmup: 10, duration: 1 },
+        opts({ warmup: 10, duration: 1 }),
       ),
     ).toMatch(/before --duration ended/);
   });
 
   it('names --read-only when it skipped every statement, and the rate of an open loop', () => {
-    expect(nothingMeasured(result({ readOnly: 12 }), {})).toMatch(
+    expect(nothingMeasured(result({ readOnly: 12 }), opts())).toMatch(
       /--read-only skipped all 12 statements/,
     );
     expect(
-      nothingMeasured(result({ status: 'stopped', stopReason: 'duration' }), {
-        mode: 'open',
-        rate: 0.001,
-        duration: 2,
-      }),
+      nothingMeasured(
+        result({ status: 'stopped', stopReason: 'duration' }),
+        opts({ mode: 'open', rate: 0.001, duration: 2 }),
+      ),
     ).toMatch(
       /--rate 0.001\/s and --duration 2 s\. Raise --rate or --duration/,
     );

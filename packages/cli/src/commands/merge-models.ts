@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { loadArtifact } from '../learn';
-import { assertWritable, inputsOf } from '../outputs';
+import { assertMergeOutput } from '../outputs';
 import { artifactSummary } from '../summaries';
 
 /** Options of `stb merge-models`. */
@@ -30,13 +30,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--pretty', 'indent the artifact JSON');
   cmd.action(async (files: string[], opts: MergeModelsCommandOptions) => {
     const output = ctx.resolvePath(opts.output);
-    await assertWritable(
+    await assertMergeOutput(
       output,
-      '--output',
-      inputsOf(
-        files.map((f) => ctx.resolvePath(f)),
-        'an artifact to merge',
-      ),
+      files.map((f) => ctx.resolvePath(f)),
+      'an artifact to merge',
     );
     const artifacts: ModelArtifact[] = [];
     let registry: ModelRegistry | undefined;

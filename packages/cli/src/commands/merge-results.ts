@@ -4,7 +4,7 @@ import { mergeBenchResults } from '@stb/bench';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
-import { assertWritable, inputsOf } from '../outputs';
+import { assertMergeOutput } from '../outputs';
 import { readBenchResult } from './compare';
 
 /** Options of `stb merge-results`. */
@@ -23,13 +23,10 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('-o, --output <path>', 'merged result JSON');
   cmd.action(async (files: string[], opts: MergeResultsCommandOptions) => {
     const output = ctx.resolvePath(opts.output);
-    await assertWritable(
+    await assertMergeOutput(
       output,
-      '--output',
-      inputsOf(
-        files.map((f) => ctx.resolvePath(f)),
-        'a result to merge',
-      ),
+      files.map((f) => ctx.resolvePath(f)),
+      'a result to merge',
     );
     const results: BenchResult[] = [];
     for (const f of files)

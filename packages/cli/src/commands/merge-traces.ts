@@ -3,7 +3,7 @@ import type { MergeTraceStats } from '@stb/core';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
-import { assertWritable, inputsOf, unknownTraceExtension } from '../outputs';
+import { assertMergeOutput, unknownTraceExtension } from '../outputs';
 
 /** Options of `stb merge-traces`. */
 export interface MergeTracesCommandOptions {
@@ -24,13 +24,10 @@ export function register(program: Command, ctx: CliContext): void {
     );
   cmd.action(async (files: string[], opts: MergeTracesCommandOptions) => {
     const output = opts.output === '-' ? '-' : ctx.resolvePath(opts.output);
-    await assertWritable(
+    await assertMergeOutput(
       output,
-      '--output',
-      inputsOf(
-        files.map((f) => ctx.resolvePath(f)),
-        'a trace to merge',
-      ),
+      files.map((f) => ctx.resolvePath(f)),
+      'a trace to merge',
     );
     const odd = unknownTraceExtension(opts.output, '--output', undefined);
     if (odd !== undefined) ctx.log.warn(odd);
