@@ -70,10 +70,6 @@ function parseShard(value: string): { index: number; count: number } {
 const seconds = (v: string): number => parseDurationUs(v) / 1e6;
 
 /**
- * The trace file's hash, for the result's `context.trace`; none for stdin or a pipe, which give
- * their bytes once (a second reader here took the first chunk from the run's own reader).
- */
-/**
  * Why a run that was not stopped by a signal, did not fail and was no dry run measured no
  * statement; undefined when it measured some. The usual cause is the options for this trace: a
  * warm-up longer than the trace, `--read-only` on a trace that only writes, an open loop whose
@@ -107,6 +103,10 @@ export function nothingMeasured(
   return `${none}: no statement ran (${result.skipped.notRun} read and not run; the run ${result.status}${result.stopReason !== undefined ? ` by ${result.stopReason}` : ''}).`;
 }
 
+/**
+ * The trace file's hash, for the result's `context.trace`; none for stdin or a pipe, which give
+ * their bytes once (a second reader here took the first chunk from the run's own reader).
+ */
 async function sha256(path: string): Promise<string | undefined> {
   if (path === '-' || !(await stat(path)).isFile()) return undefined;
   const h = createHash('sha256');
