@@ -351,12 +351,13 @@ export async function openFitInput(
       materialized.map((c) => c.file),
       options,
     );
-    const done = input.cleanup.bind(input);
-    input.cleanup = async () => {
-      await done();
-      for (const c of materialized) await c.cleanup();
+    return {
+      ...input,
+      cleanup: async () => {
+        await input.cleanup();
+        for (const c of materialized) await c.cleanup();
+      },
     };
-    return input;
   } catch (err) {
     for (const c of materialized) await c.cleanup();
     throw err;

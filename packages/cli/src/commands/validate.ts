@@ -234,16 +234,16 @@ export function register(program: Command, ctx: CliContext): void {
             `[stb] [cli] Unexpected argument \`${jsonPath}\`. Use \`--json-report <path>\` (or \`--json <path>\`) for the JSON report.`,
           );
         const jsonOut = opts.jsonReport ?? jsonPath;
-        const read = [
-          ...inputsOf([ctx.resolvePath(opts.original)], '--original'),
-          ...inputsOf([ctx.resolvePath(opts.generated)], '--generated'),
-          ...inputsOf(
-            [opts.benchOriginal, opts.benchGenerated].map((f) =>
-              f === undefined ? undefined : ctx.resolvePath(f),
-            ),
-            '--bench-original/--bench-generated',
-          ),
-        ];
+        const read = (
+          [
+            ['--original', opts.original],
+            ['--generated', opts.generated],
+            ['--bench-original', opts.benchOriginal],
+            ['--bench-generated', opts.benchGenerated],
+          ] as const
+        ).flatMap(([option, f]) =>
+          inputsOf([f === undefined ? undefined : ctx.resolvePath(f)], option),
+        );
         if (opts.report !== undefined)
           await assertWritable(ctx.resolvePath(opts.report), '--report', read);
         if (jsonOut !== undefined)

@@ -22,9 +22,9 @@ export interface MaterializedInput {
  * is (so is a device such as `/dev/null`); standard input (`-`), a pipe or a FIFO is copied, byte
  * for byte (gzip stays gzip), to a temporary file first. For the commands that peek at an input
  * before they read it (is it a log, a trace or a model?) or read it twice (a model fit): a pipe
- * read twice would give its bytes to one reader or the other. The copy has the input's name (`stdin` for `-`) in a new directory
- * under `tmpDir` (default `os.tmpdir()`). Disk use is the input's size; memory stays one read
- * buffer.
+ * read twice would give its bytes to one reader or the other. The copy has the input's name
+ * (`stdin` for `-`) in a new directory under `tmpDir` (default `os.tmpdir()`). Disk use is the
+ * input's size; memory stays one read buffer.
  * @throws StbError `STB_INPUT_NOT_FOUND` / `STB_INPUT_UNREADABLE` naming the input (as
  *   {@link openInput} does);
  *   `STB_OUTPUT_WRITE_FAILED` when the copy cannot be written (a full disk), naming it.
