@@ -7,6 +7,12 @@ import path from 'node:path';
 export const CLI_PATH = path.resolve(__dirname, '../dist/cli.cjs');
 /** The repository's real sample logs. */
 export const SAMPLES_DIR = path.resolve(__dirname, '../../../fixtures/samples');
+/** The sample most tests parse: pgbench against PostgreSQL 15, `log_statement = 'all'`, stderr. */
+export const PG_STATEMENT_LOG = path.join(
+  SAMPLES_DIR,
+  'pg-tpcb-simple-logstatement',
+  'postgresql.log.gz',
+);
 
 /** What one run of `stb` produced. */
 export interface StbRun {

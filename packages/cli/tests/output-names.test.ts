@@ -3,15 +3,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runStb, SAMPLES_DIR } from './helpers';
+import { PG_STATEMENT_LOG, runStb } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'stb-output-names-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const LOG = path.join(
-  SAMPLES_DIR,
-  'pg-tpcb-simple-logstatement',
-  'postgresql.log.gz',
-);
+const LOG = PG_STATEMENT_LOG;
 const warning = (stderr: string): string[] =>
   stderr.split('\n').filter((l) => l.startsWith('[stb] warning:'));
 

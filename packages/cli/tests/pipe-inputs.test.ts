@@ -17,15 +17,11 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI_PATH, SAMPLES_DIR, runStb } from './helpers';
+import { CLI_PATH, PG_STATEMENT_LOG, runStb } from './helpers';
 
 jest.setTimeout(120_000);
 
-const LOG = path.join(
-  SAMPLES_DIR,
-  'pg-tpcb-simple-logstatement',
-  'postgresql.log.gz',
-);
+const LOG = PG_STATEMENT_LOG;
 const root = mkdtempSync(path.join(os.tmpdir(), 'stb-pipes-'));
 const trace = path.join(root, 'trace.jsonl');
 const model = path.join(root, 'model.json');

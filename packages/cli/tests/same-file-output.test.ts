@@ -13,7 +13,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { runStb, SAMPLES_DIR } from './helpers';
+import { PG_STATEMENT_LOG, runStb } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -22,15 +22,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const at = (f: string): string => path.join(dir, f);
 
 beforeAll(async () => {
-  const log = gunzipSync(
-    readFileSync(
-      path.join(
-        SAMPLES_DIR,
-        'pg-tpcb-simple-logstatement',
-        'postgresql.log.gz',
-      ),
-    ),
-  )
+  const log = gunzipSync(readFileSync(PG_STATEMENT_LOG))
     .toString('utf8')
     .split('\n')
     .slice(0, 3000)

@@ -14,15 +14,11 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { createRng, readTraceRecords } from '@stb/core';
-import { CLI_PATH, runStb, SAMPLES_DIR } from './helpers';
+import { CLI_PATH, PG_STATEMENT_LOG, runStb } from './helpers';
 
 jest.setTimeout(180_000);
 
-const PG_LOG = path.join(
-  SAMPLES_DIR,
-  'pg-tpcb-simple-logstatement',
-  'postgresql.log.gz',
-);
+const PG_LOG = PG_STATEMENT_LOG;
 const root = mkdtempSync(path.join(os.tmpdir(), 'stb-sig-'));
 const trace = path.join(root, 'trace.jsonl');
 const model = path.join(root, 'model.json');
