@@ -95,6 +95,22 @@ export interface LogInputOptions {
    * window (`encodeEvents` of the extractor): for callers that only write the trace.
    */
   encodeEvents?: boolean | undefined;
+  /** Told, once the logs are read, of each log whose last line was cut ({@link cutLogWarnings}). */
+  onWarning?: ((message: string) => void) | undefined;
+}
+
+/**
+ * One `[stb]` line per log whose last line has no line end (a log still being written, a partial
+ * copy), naming it and where the skipped entry starts: the entry is not read as a shorter
+ * statement (see `FileParseSummary.truncatedAt`).
+ */
+export function cutLogWarnings(s: ParseSummary): string[] {
+  return s.files
+    .filter((f) => f.truncatedAt !== undefined)
+    .map(
+      (f) =>
+        `[stb] ${f.file}:${f.linesRead}: the log's last line has no line end (a log still being written, or a partial copy): its entry, from line ${f.truncatedAt}, is skipped as truncated.`,
+    );
 }
 
 /** A log being parsed and extracted into trace records. */
@@ -303,6 +319,8 @@ export async function logRecords(
     // Before the output is committed: a log that lost more than --max-invalid of its lines is
     // bad input (exit 3), not a trace to carry on with.
     checkInvalidShare(raw.summary(), options.maxInvalid ?? DEFAULT_MAX_INVALID);
+    if (options.onWarning)
+      for (const w of cutLogWarnings(raw.summary())) options.onWarning(w);
   }
   return {
     records: records(),

@@ -179,6 +179,7 @@ export async function learnModel(
         maxLineLength: options.log.maxLineLength,
         formatPackages: options.log.formatPackage,
         from: ctx.io.cwd,
+        onWarning: (w) => ctx.log.warn(w),
         signal: ctx.signal,
         onProgress: (n) => bar.update(n),
       },

@@ -105,6 +105,13 @@ export interface FileParseSummary {
   filtered: number;
   /** Distinct sessions with at least one kept event. */
   sessions: number;
+  /**
+   * Set when the input's last line has no line end (a log still being written, a partial copy):
+   * the line where the entry it cut starts. That entry is skipped as `truncated`, not read as a
+   * shorter statement (formats whose server ends every line: PostgreSQL stderr, csvlog, jsonlog,
+   * MySQL general and slow logs).
+   */
+  truncatedAt?: number;
 }
 
 /** Summary of a whole {@link parseLogs} call. */
@@ -437,6 +444,7 @@ function formatContext(
     report(kind, line, reason) {
       addCount(fs.skipped, kind);
       addCount(summary.skipped, kind);
+      if (kind === 'truncated') fs.truncatedAt = line;
       if (kind !== 'invalid') return;
       invalidRecord(line, reason ?? 'unparseable line', 1);
     },

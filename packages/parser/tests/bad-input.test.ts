@@ -84,7 +84,7 @@ describe('bad input', () => {
     );
   });
 
-  it('a log cut mid-statement: what was read comes back, the cut line is counted', async () => {
+  it('a log cut mid-entry: what was read comes back, the cut entry is counted as truncated', async () => {
     const text = [
       PG_LINE(1, 'statement: SELECT 1'),
       PG_LINE(2, 'statement: SELECT\n\t2,'),
@@ -95,13 +95,19 @@ describe('bad input', () => {
       onInvalid: 'collect',
     });
     expect(events.map((e) => e.sql)).toEqual(['SELECT 1', 'SELECT\n2,']);
-    expect(summary.invalid).toEqual([
-      {
-        file: path.join(dir, 'cut.log'),
-        line: 4,
-        reason: expect.any(String) as unknown,
-      },
-    ]);
+    expect(summary.invalid).toEqual([]);
+    expect(summary.files[0]?.truncatedAt).toBe(4);
+    expect(summary.skipped['truncated']).toBe(1);
+    // cut inside a continuation line: the statement it continues is the cut entry
+    const cont = await parseAll(
+      file(
+        'cut2.log',
+        `${PG_LINE(1, 'statement: SELECT 1')}\n${PG_LINE(2, 'statement: SELECT a,')}\n\tb FROM t WHE`,
+      ),
+      { format: 'postgres-stderr', onInvalid: 'throw' },
+    );
+    expect(cont.events.map((e) => e.sql)).toEqual(['SELECT 1']);
+    expect(cont.summary.files[0]?.truncatedAt).toBe(2);
     // csvlog cut inside a quoted field
     const csv = readFileSync(
       path.join(SAMPLES, 'pg-tpcb-simple-logstatement/postgresql.csv.gz'),
@@ -115,8 +121,14 @@ describe('bad input', () => {
     const cut = lines.slice(0, lines.lastIndexOf('statement:') + 15);
     const r = await parseAll(file('cut.csv', cut), { onInvalid: 'collect' });
     expect(r.summary.files[0]?.format).toBe('postgres-csvlog');
-    expect(r.summary.invalid).toHaveLength(1);
-    expect(r.summary.invalid[0]?.reason).toMatch(/cut short/);
+    expect(r.summary.invalid).toHaveLength(0);
+    expect(r.summary.skipped['truncated']).toBe(1);
+    // the same record cut short with its last line ended: an unclosed quoted field, invalid
+    const ended = await parseAll(file('ended.csv', `${cut}\n`), {
+      onInvalid: 'collect',
+    });
+    expect(ended.summary.invalid).toHaveLength(1);
+    expect(ended.summary.invalid[0]?.reason).toMatch(/cut short/);
   });
 
   it('an empty file gives no events and no error', async () => {

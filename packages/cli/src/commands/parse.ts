@@ -125,6 +125,7 @@ export function register(program: Command, ctx: CliContext): void {
         // JSONL and JSON write each event's line as it is: hold them so in the reorder window
         // (a CSV row needs the fields).
         encodeEvents: outFormat !== 'csv',
+        onWarning: (w) => ctx.log.warn(w),
         signal: ctx.signal,
         onProgress: (n) => {
           rate.statements = n;
@@ -155,6 +156,9 @@ export function register(program: Command, ctx: CliContext): void {
           lines: f.linesRead,
           skipped: f.skipped,
           sessions: f.sessions,
+          ...(f.truncatedAt === undefined
+            ? {}
+            : { truncatedAt: f.truncatedAt }),
         })),
         statements: written.events,
         templates: written.templates,

@@ -21,7 +21,15 @@ describe('readLines', () => {
         { text: 'a', line: 1 },
         { text: 'bé', line: 2 },
         { text: '', line: 3 },
-        { text: 'last', line: 4 },
+        { text: 'last', line: 4, unterminated: true },
+      ]);
+    }
+    // a last line ended (LF or CRLF) is not unterminated
+    for (const end of ['\n', '\r\n']) {
+      writeFileSync(join(dir, 'e.txt'), `a\nlast${end}`);
+      expect(await collect(readLines(join(dir, 'e.txt')))).toEqual([
+        { text: 'a', line: 1 },
+        { text: 'last', line: 2 },
       ]);
     }
   });

@@ -238,6 +238,11 @@ export interface InputLine {
   text: string;
   /** 1-based line number. */
   line: number;
+  /**
+   * Set on the input's last line when it has no line end: the input was cut there (a log still
+   * being written, a partial copy), so the line may be incomplete.
+   */
+  unterminated?: true;
 }
 
 /**
@@ -341,6 +346,7 @@ export async function* splitLineBatches(
       {
         text: partial.endsWith('\r') ? partial.slice(0, -1) : partial,
         line: lineNo,
+        unterminated: true,
       },
     ];
   }

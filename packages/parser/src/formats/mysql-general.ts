@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { InputLine, RawQueryEvent } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
-import { looksBinary } from '../internal/lines';
+import { looksBinary, CUT_REASON } from '../internal/lines';
 import { parseLineBatches, parseLines } from '../internal/line-parser';
 import type { LineParser } from '../internal/line-parser';
 import {
@@ -176,7 +176,11 @@ class GeneralParser implements LineParser {
     }
   }
 
-  line(text: string, line: number): void {
+  line(text: string, line: number, unterminated = false): void {
+    if (unterminated) {
+      this.#cut(text, line);
+      return;
+    }
     const e = parseGeneralEntry(text, this.#offsetUs);
     if (!e) {
       this.#other(text, line);
@@ -223,6 +227,25 @@ class GeneralParser implements LineParser {
     } else {
       ctx.report('other', line);
     }
+  }
+
+  /**
+   * The last line, without its line end: the log was cut there (the server ends every line). A
+   * whole entry header starts a cut entry (the statement before it is complete); any other line
+   * may be the statement being read, continued and cut, or a header cut in the middle: the
+   * statement being read is dropped too, as it cannot be told complete.
+   */
+  #cut(text: string, line: number): void {
+    const entry = parseGeneralEntry(text, this.#offsetUs) !== undefined;
+    const cur = this.#cur;
+    this.#cur = undefined;
+    this.#open = false;
+    if (!entry && cur) {
+      this.ctx.report('truncated', cur.source.line, CUT_REASON);
+      return;
+    }
+    if (cur) this.out.push(cur);
+    this.ctx.report('truncated', line, CUT_REASON);
   }
 
   #statement(e: GeneralEntry, line: number): void {

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { InputLine, RawQueryEvent } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
-import { looksBinary } from '../internal/lines';
+import { looksBinary, CUT_REASON } from '../internal/lines';
 import {
   mysqlHeaderKind,
   mysqlLogOptions,
@@ -138,7 +138,25 @@ async function* parseSlow(
     admin: false,
   });
 
-  for await (const { text, line } of lines) {
+  for await (const { text, line, unterminated } of lines) {
+    if (unterminated) {
+      // The last line, without its line end: the log was cut there (the server ends every
+      // line). A `# ` line that starts an entry leaves the one before it complete; any other line
+      // belongs to the entry being read, which is cut with it.
+      const starts =
+        text.startsWith('# Time: ') ||
+        (text.startsWith('# ') &&
+          (!cur || cur.sql.length > 0 || cur.inStatement));
+      if (starts || !cur) {
+        const ev = finish();
+        if (ev) yield ev;
+        ctx.report('truncated', line, CUT_REASON);
+      } else {
+        ctx.report('truncated', cur.line, CUT_REASON);
+        cur = undefined;
+      }
+      continue;
+    }
     if (text.startsWith('# ')) {
       if (text.startsWith('# Time: ')) {
         const ev = finish();

@@ -9,6 +9,7 @@ import { parsePgTimestamp } from '../internal/time';
 import { parseLineBatches, parseLines } from '../internal/line-parser';
 import type { LineParser } from '../internal/line-parser';
 import { splitCsvlogRecord } from './csvlog-split';
+import { CUT_REASON } from '../internal/lines';
 
 const options = z
   .object({
@@ -123,7 +124,8 @@ class CsvlogParser implements LineParser {
   }
 
   #invalidSpan(first: number, last: number, why: string): void {
-    if (this.ctx.reportInvalidSpan) this.ctx.reportInvalidSpan(first, last, why);
+    if (this.ctx.reportInvalidSpan)
+      this.ctx.reportInvalidSpan(first, last, why);
     else this.ctx.report('invalid', first, why);
   }
 
@@ -149,7 +151,7 @@ class CsvlogParser implements LineParser {
     else this.proc.entry(e);
   }
 
-  line(text: string, line: number): void {
+  line(text: string, line: number, unterminated = false): void {
     // Inside a quoted field that is still open, a line starting with a record's timestamp means
     // the field was never closed (a truncated or corrupt record): drop the broken record, count
     // the lines it swallowed, and start again here instead of losing the rest of the file.
@@ -163,6 +165,18 @@ class CsvlogParser implements LineParser {
       this.#odd = false;
     }
     const parts = this.#parts;
+    if (unterminated) {
+      // The server ends every record with a line end: the record this line starts or continues
+      // was cut (a log still being written).
+      this.ctx.report(
+        'truncated',
+        parts.length > 0 ? this.#start : line,
+        CUT_REASON,
+      );
+      this.#parts = [];
+      this.#odd = false;
+      return;
+    }
     if (parts.length === 0) {
       this.#start = line;
       if (text.length === 0) {

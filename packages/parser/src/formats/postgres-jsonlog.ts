@@ -7,6 +7,7 @@ import type { PgEntry } from '../internal/pg-processor';
 import { parsePgTimestamp } from '../internal/time';
 import { parseLineBatches, parseLines } from '../internal/line-parser';
 import type { LineParser } from '../internal/line-parser';
+import { CUT_REASON } from '../internal/lines';
 
 const options = z.object({}).strict();
 
@@ -73,7 +74,13 @@ class JsonlogParser implements LineParser {
     this.out = this.proc.out;
   }
 
-  line(text: string, line: number): void {
+  line(text: string, line: number, unterminated = false): void {
+    if (unterminated) {
+      // The server ends every record with a line end: this one was cut (a log still being
+      // written).
+      this.ctx.report('truncated', line, CUT_REASON);
+      return;
+    }
     if (text.length === 0) {
       this.ctx.report('blank', line);
       return;

@@ -3,7 +3,7 @@ import { PluginError } from '@stb/core';
 import type { InputLine, RawQueryEvent } from '@stb/core';
 import { defineLogFormat } from '../log-format';
 import type { LogFormatContext } from '../log-format';
-import { looksBinary, peekLines } from '../internal/lines';
+import { looksBinary, peekLines, CUT_REASON } from '../internal/lines';
 import { parseLineBatches, parseLines } from '../internal/line-parser';
 import type { LineParser } from '../internal/line-parser';
 import { CompiledPrefix, detectPgPrefix } from '../internal/pg-prefix';
@@ -89,9 +89,23 @@ class StderrParser implements LineParser {
     else this.proc.entry(cur);
   }
 
-  line(text: string, line: number): void {
+  line(text: string, line: number, unterminated = false): void {
     const cur = this.#cur;
     const c = text.charCodeAt(0);
+    if (unterminated) {
+      // The server ends every line: a last line without its end was cut (a log still being
+      // written). A continuation line cuts the entry it continues; any other line is the start of
+      // a cut entry (the one before it is complete).
+      if (c === 9 && this.#has) {
+        this.#has = false;
+        this.ctx.report('truncated', cur.line, CUT_REASON);
+      } else {
+        if (this.#has) this.#dispatch();
+        this.#has = false;
+        this.ctx.report('truncated', line, CUT_REASON);
+      }
+      return;
+    }
     if (c === 9) {
       if (this.#has && !looksBinary(text)) cur.message += '\n' + text.slice(1);
       else

@@ -9,7 +9,12 @@ import type { InputLine, RawQueryEvent } from '@stb/core';
 export interface LineParser {
   /** Completed events, in log order. */
   readonly out: RawQueryEvent[];
-  line(text: string, line: number): void;
+  /**
+   * One line; `unterminated` on the input's last line when it has no line end (see
+   * `InputLine.unterminated`): the record it belongs to may be cut, and a format whose records
+   * end with a line end reports that record `truncated` instead of reading it.
+   */
+  line(text: string, line: number, unterminated?: boolean): void;
   /** The input ended: completes what is still open. */
   finish(): void;
 }
@@ -20,8 +25,8 @@ export async function* parseLines(
   p: LineParser,
 ): AsyncGenerator<RawQueryEvent> {
   const out = p.out;
-  for await (const { text, line } of lines) {
-    p.line(text, line);
+  for await (const { text, line, unterminated } of lines) {
+    p.line(text, line, unterminated === true);
     if (out.length > 0) {
       for (const ev of out) yield ev;
       out.length = 0;
@@ -49,7 +54,7 @@ export async function* parseLineBatches(
   for await (const b of batches) {
     for (let i = 0; i < b.length; i++) {
       const l = b[i] as InputLine;
-      p.line(l.text, l.line);
+      p.line(l.text, l.line, l.unterminated === true);
     }
     if (p.out.length > 0) yield take();
   }

@@ -53,3 +53,10 @@ export async function peekLines(
 export function looksBinary(text: string): boolean {
   return text.includes('\u0000') || text.includes('\uFFFD');
 }
+
+/**
+ * Why a record is reported `truncated`: the input's last line has no line end (see
+ * `InputLine.unterminated`), and the servers whose logs these formats read end every line.
+ */
+export const CUT_REASON =
+  'the last line has no line end: the log was cut there';
