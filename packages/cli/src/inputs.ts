@@ -39,6 +39,17 @@ import type {
   ParseSummary,
 } from '@stb/parser';
 
+/**
+ * `SOURCE_DATE_EPOCH` (the reproducible-builds convention, seconds) pins the `createdAt` of what
+ * `stb learn` and `stb parse` write (the artifact, the trace's header), so the same input gives
+ * identical files.
+ */
+export function createdAtFromEnv(): { createdAt?: string } {
+  const v = process.env['SOURCE_DATE_EPOCH'];
+  if (v === undefined || !/^\d+$/.test(v)) return {};
+  return { createdAt: new Date(Number(v) * 1000).toISOString() };
+}
+
 /** Default `--max-invalid`: 1 % of the lines read. */
 export const DEFAULT_MAX_INVALID = 0.01;
 
@@ -303,6 +314,7 @@ export async function logRecords(
         formats: s.files.map((f) => f.format),
       },
       timeResolutionUs: resolutions.length > 0 ? Math.max(...resolutions) : 1,
+      ...createdAtFromEnv(),
     });
   };
   let headerRecord: TraceHeader | undefined;

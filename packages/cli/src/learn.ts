@@ -10,7 +10,7 @@ import type { CliContext } from './context';
 import type { FitInput } from './inputs';
 import type { LogCliOptions } from './log-options';
 import { toFilters, toFormatOptions, toLogFormat } from './log-options';
-import { openFitInput } from './inputs';
+import { createdAtFromEnv, openFitInput } from './inputs';
 
 /** Model options shared by `stb learn` and `stb generate`. */
 export interface ModelCliOptions {
@@ -123,16 +123,6 @@ export function checkModelOptionKeys(
     `[stb] [cli] \`--model-option ${unknown[0] ?? ''}\`: the \`${kind}\` model has no option \`${unknown[0] ?? ''}\`. Valid options: ${valid.map((k) => `\`${k}\``).join(', ') || 'none'}.`,
     { details: { option: unknown[0] ?? '', valid } },
   );
-}
-
-/**
- * `SOURCE_DATE_EPOCH` (the reproducible-builds convention, seconds) pins the artifact's
- * `createdAt`, so learning the same input twice gives identical files.
- */
-function createdAtFromEnv(): { createdAt?: string } {
-  const v = process.env['SOURCE_DATE_EPOCH'];
-  if (v === undefined || !/^\d+$/.test(v)) return {};
-  return { createdAt: new Date(Number(v) * 1000).toISOString() };
 }
 
 /** What {@link learnModel} did. */
