@@ -41,8 +41,8 @@ import type {
 
 /**
  * `SOURCE_DATE_EPOCH` (the reproducible-builds convention, seconds) pins the `createdAt` of what
- * `stb learn` and `stb parse` write (the artifact, the trace's header), so the same input gives
- * identical files.
+ * `stb learn`, `stb parse`, `stb validate` and `stb compare` write (the artifact, the trace's
+ * header, the reports), so the same inputs give identical files.
  */
 export function createdAtFromEnv(): { createdAt?: string } {
   const v = process.env['SOURCE_DATE_EPOCH'];

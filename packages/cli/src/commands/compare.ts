@@ -19,6 +19,7 @@ import {
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 
+import { createdAtFromEnv } from '../inputs';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
@@ -264,6 +265,7 @@ export function register(program: Command, ctx: CliContext): void {
           candidatePath,
         );
         const report = compareBenchResults(baseline, candidate, {
+          ...createdAtFromEnv(),
           ...(opts.minEffect !== undefined
             ? { minEffect: opts.minEffect }
             : {}),

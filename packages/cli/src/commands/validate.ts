@@ -23,6 +23,7 @@ import {
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 
+import { createdAtFromEnv } from '../inputs';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
@@ -285,6 +286,7 @@ export function register(program: Command, ctx: CliContext): void {
         let report: ValidationReport;
         try {
           report = await validateTraces(original, generated, {
+            ...createdAtFromEnv(),
             weights: opts.weights,
             minScore: opts.minScore,
             ...(opts.maxLeak === undefined ? {} : { maxLeak: opts.maxLeak }),
@@ -323,6 +325,7 @@ export function register(program: Command, ctx: CliContext): void {
             ],
             performance: performanceFidelity(
               compareBenchResults(benchPair[0], benchPair[1], {
+                ...createdAtFromEnv(),
                 labels: {
                   baseline: opts.benchOriginal,
                   candidate: opts.benchGenerated,
