@@ -201,5 +201,19 @@ describe('stb validate', () => {
     ]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/^\[stb\]/);
+    // one bench result without the other
+    const half = await runStb([
+      'validate',
+      '--original',
+      original,
+      '--generated',
+      original,
+      '--bench-original',
+      original,
+    ]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(
+      /^\[stb\] \[cli\] --bench-original and --bench-generated go together/m,
+    );
   });
 });

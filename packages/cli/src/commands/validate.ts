@@ -2,6 +2,7 @@ import {
   clientLimitWarning,
   detectInputKind,
   isStbError,
+  type BenchResult,
   type MaterializedInput,
   materializeInput,
   openTrace,
@@ -175,6 +176,27 @@ function performanceLines(report: ValidationReport): string[] {
   ];
 }
 
+/**
+ * The `stb bench` results of `--bench-original` and `--bench-generated` (both or neither), read
+ * and checked; undefined without them.
+ */
+async function readBenchPair(
+  ctx: CliContext,
+  opts: ValidateCommandOptions,
+): Promise<[BenchResult, BenchResult] | undefined> {
+  const { benchOriginal: a, benchGenerated: b } = opts;
+  if ((a === undefined) !== (b === undefined))
+    throw new StbError(
+      'STB_USAGE',
+      `[stb] [cli] --bench-original and --bench-generated go together: pass both \`stb bench\` results (original and generated trace on the same target).`,
+    );
+  if (a === undefined || b === undefined) return undefined;
+  return Promise.all([
+    readBenchResult(ctx.resolvePath(a), a),
+    readBenchResult(ctx.resolvePath(b), b),
+  ]);
+}
+
 /** `stb validate`: score a generated trace against the original. */
 // Long function: one commander chain, the declaration of the command's options (read top to bottom
 // like its --help) and the action that hands them on.
@@ -249,27 +271,7 @@ export function register(program: Command, ctx: CliContext): void {
           await assertWritable(ctx.resolvePath(opts.report), '--report', read);
         if (jsonOut !== undefined)
           await assertWritable(ctx.resolvePath(jsonOut), '--json-report', read);
-        if (
-          (opts.benchOriginal === undefined) !==
-          (opts.benchGenerated === undefined)
-        )
-          throw new StbError(
-            'STB_USAGE',
-            `[stb] [cli] --bench-original and --bench-generated go together: pass both \`stb bench\` results (original and generated trace on the same target).`,
-          );
-        const benchPair =
-          opts.benchOriginal !== undefined && opts.benchGenerated !== undefined
-            ? await Promise.all([
-                readBenchResult(
-                  ctx.resolvePath(opts.benchOriginal),
-                  opts.benchOriginal,
-                ),
-                readBenchResult(
-                  ctx.resolvePath(opts.benchGenerated),
-                  opts.benchGenerated,
-                ),
-              ])
-            : undefined;
+        const benchPair = await readBenchPair(ctx, opts);
         const materialized: MaterializedInput[] = [];
         const original = await openInput(
           ctx.resolvePath(opts.original),
