@@ -28,6 +28,11 @@ export interface ExtractorOptions {
   squashLists?: boolean;
   /** Most statement shapes kept in the lexer-key cache before it is cleared (default 100 000). */
   maxCachedShapes?: number;
+  /**
+   * Statements longer than this (UTF-16 units) give libpg-query's normaliser their long lists cut
+   * to the first element, with the same template (default 1 Mi; tests set it low to compare).
+   */
+  cutListsAbove?: number;
 }
 
 /** Where invalid UTF-8 (U+FFFD after decoding) sits in a statement. */
@@ -151,7 +156,12 @@ export async function createExtractor(
     if (shape === undefined) {
       misses++;
       if (cache.size >= maxShapes) cache.clear();
-      shape = buildShape(lexed, { sql, lexer, aux: aux[dialect] });
+      shape = buildShape(lexed, {
+        sql,
+        lexer,
+        aux: aux[dialect],
+        cutListsAbove: options.cutListsAbove,
+      });
       cache.set(lexed.key, shape);
     }
     const params = shapeParams(shape, lexed, { sql, bound });
