@@ -38,17 +38,7 @@ import type {
   ParseProgress,
   ParseSummary,
 } from '@stb/parser';
-
-/**
- * `SOURCE_DATE_EPOCH` (the reproducible-builds convention, seconds) pins the `createdAt` of what
- * `stb learn`, `stb parse`, `stb validate` and `stb compare` write (the artifact, the trace's
- * header, the reports), so the same inputs give identical files.
- */
-export function createdAtFromEnv(): { createdAt?: string } {
-  const v = process.env['SOURCE_DATE_EPOCH'];
-  if (v === undefined || !/^\d+$/.test(v)) return {};
-  return { createdAt: new Date(Number(v) * 1000).toISOString() };
-}
+import { createdAtFromEnv } from './outputs';
 
 /** Default `--max-invalid`: 1 % of the lines read. */
 export const DEFAULT_MAX_INVALID = 0.01;

@@ -10,7 +10,8 @@ import type { CliContext } from './context';
 import type { FitInput } from './inputs';
 import type { LogCliOptions } from './log-options';
 import { toFilters, toFormatOptions, toLogFormat } from './log-options';
-import { createdAtFromEnv, openFitInput } from './inputs';
+import { openFitInput } from './inputs';
+import { createdAtFromEnv } from './outputs';
 
 /** Model options shared by `stb learn` and `stb generate`. */
 export interface ModelCliOptions {

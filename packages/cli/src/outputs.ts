@@ -101,3 +101,14 @@ export function assertMergeOutput(
 ): Promise<void> {
   return assertWritable(output, '--output', inputsOf(pieces, what));
 }
+
+/**
+ * `SOURCE_DATE_EPOCH` (the reproducible-builds convention, seconds) pins the `createdAt` of what
+ * `stb learn`, `stb parse`, `stb validate` and `stb compare` write (the artifact, the trace's
+ * header, the reports), so the same inputs give identical files.
+ */
+export function createdAtFromEnv(): { createdAt?: string } {
+  const v = process.env['SOURCE_DATE_EPOCH'];
+  if (v === undefined || !/^\d+$/.test(v)) return {};
+  return { createdAt: new Date(Number(v) * 1000).toISOString() };
+}

@@ -24,11 +24,10 @@ import {
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 
-import { createdAtFromEnv } from '../inputs';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
 import { EXIT_CODES } from '../exit-codes';
-import { assertWritable, inputsOf } from '../outputs';
+import { assertWritable, createdAtFromEnv, inputsOf } from '../outputs';
 import { readBenchResult } from './compare';
 import { parsePositiveInt } from '../options';
 
