@@ -11,9 +11,9 @@ import { defineConfig } from 'tsup';
  * files (its locales among them). `--workers 2`, alternating pairs on an AMD EPYC (2026-12-05,
  * medians): a 1 MB log 0.97 against 1.08 CPU s (8 pairs); the 100 MiB pgbench log 3.045 against
  * 3.255 s wall and 5.40 against 5.74 CPU s (6 pairs, 5 faster); the 1 GiB log 24.85 against
- * 25.23 s (3 pairs, all faster), peak RSS 300–302 against 311–321 MB. libpg-query (its WebAssembly file sits beside its script)
- * and node-sql-parser stay outside, loaded at first use; they are this package's dependencies
- * too, so they resolve from here.
+ * 25.23 s (3 pairs, all faster), peak RSS 300–302 against 311–321 MB. libpg-query (its
+ * WebAssembly file sits beside its script) and node-sql-parser stay outside, loaded at first use;
+ * they are this package's dependencies too, so they resolve from here.
  */
 export default defineConfig({
   entry: ['src/log-worker.ts', 'src/extract-worker.ts'],
