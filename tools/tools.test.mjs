@@ -50,6 +50,39 @@ test('bench: parses the JSON object on the last stdout line', () => {
   );
 });
 
+test('bench: a row that is not a reading says so, with its reason, after its target', () => {
+  const doc = renderSection(
+    's',
+    {
+      title: 'T',
+      rows: [
+        { metric: 'read', value: 1.5, unit: 'ratio', target: '≥ 1.6' },
+        {
+          metric: 'unread',
+          value: 2.1,
+          unit: 'ratio',
+          target: '≥ 1.6',
+          notReading: 'ceiling 2.8',
+        },
+      ],
+    },
+    { date: 'd', machine: machineInfo() },
+  );
+  assert.match(doc, /\| read \| 1\.5 \| ratio \| ≥ 1\.6 \|/);
+  assert.match(
+    doc,
+    /\| unread \| 2\.1 \| ratio \| ≥ 1\.6; not a reading: ceiling 2\.8 \|/,
+  );
+  assert.throws(
+    () =>
+      parseResult(
+        '{"title":"x","rows":[{"metric":"a","value":1,"unit":"s","notReading":true}]}',
+        's',
+      ),
+    /notReading is a string/,
+  );
+});
+
 test('bench: replaces only the sections of the scripts that ran', () => {
   const a = 'packages/a/bench/a.bench.mjs';
   const b = 'packages/b/bench/b.bench.mjs';

@@ -4,7 +4,10 @@
 // script's section of BENCHMARKS.md, leaving the other sections as they are.
 //
 // A bench script prints progress to stderr and, as its LAST stdout line, one JSON object:
-//   {"title": "...", "command": "...", "rows": [{"metric", "value", "unit", "target"?}], "table"?: ["| … |", …], "notes"?: "..."}
+//   {"title": "...", "command": "...", "rows": [{"metric", "value", "unit", "target"?, "notReading"?}], "table"?: ["| … |", …], "notes"?: "..."}
+// `notReading` (a string): why this run's value cannot be read against its target (the
+// script's own controls say the machine did not give the conditions it needs); the target cell
+// then says "not a reading" with that reason.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -43,7 +46,7 @@ export function parseResult(stdout, script) {
   }
   if (typeof r?.title !== 'string' || !Array.isArray(r.rows))
     throw new Error(`${script}: the result needs "title" and "rows"`);
-  for (const row of r.rows)
+  for (const row of r.rows) {
     if (
       typeof row?.metric !== 'string' ||
       typeof row.value !== 'number' ||
@@ -52,6 +55,9 @@ export function parseResult(stdout, script) {
       throw new Error(
         `${script}: every row needs metric (string), value (number), unit (string)`,
       );
+    if (row.notReading !== undefined && typeof row.notReading !== 'string')
+      throw new Error(`${script}: a row's notReading is a string (the reason)`);
+  }
   return r;
 }
 
@@ -72,6 +78,12 @@ const fmtValue = (v) =>
     : String(Math.round(v * 1000) / 1000);
 const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** A row's target, and why this run is not a reading of it (`notReading`), when it is not. */
+const targetCell = (r) =>
+  r.notReading === undefined
+    ? (r.target ?? '')
+    : `${r.target ?? ''}; not a reading: ${r.notReading}`;
+
 export function renderSection(script, result, { date, machine, load }) {
   const lines = [
     BEGIN(script),
@@ -91,7 +103,7 @@ export function renderSection(script, result, { date, machine, load }) {
     '|---|---:|---|---|',
     ...result.rows.map(
       (r) =>
-        `| ${cell(r.metric)} | ${fmtValue(r.value)} | ${cell(r.unit)} | ${cell(r.target ?? '')} |`,
+        `| ${cell(r.metric)} | ${fmtValue(r.value)} | ${cell(r.unit)} | ${cell(targetCell(r))} |`,
     ),
   ];
   // An optional pre-rendered markdown table (lines), for results with many columns per row.
