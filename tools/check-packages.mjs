@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run check:packages`: checks what we would publish. For each publishable, built package:
 // `npm pack` into a temporary directory; the tarball holds only dist/, README.md, LICENSE and
-// package.json; publint and `attw` (profile node16: our dual ESM + CJS build) report no
+// package.json (a native addon, `gypfile: true`, ships its sources instead of dist/: the files
+// its `files` field names, built where it is installed); publint and `attw` (profile node16: our dual ESM + CJS build) report no
 // problems. For @stb/core, the tarball is installed into a scratch project outside the repo and
 // both `import('@stb/core')` and `require('@stb/core')` must work.
 // Packages not built yet (still being written) are reported and skipped, not failed.
@@ -87,11 +88,20 @@ async function checkOne(pkg, tmp) {
     return undefined;
   }
   const { tarball, files } = pack(pkg.dir, tmp);
-  const extra = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
+  const allowed = pkg.json.gypfile
+    ? [
+        ...ALLOWED,
+        ...(pkg.json.files ?? []).map(
+          (f) =>
+            new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/|$)`),
+        ),
+      ]
+    : ALLOWED;
+  const extra = files.filter((f) => !allowed.some((re) => re.test(f)));
   if (extra.length)
     fail(
       name,
-      `tarball holds files outside dist/, README.md, LICENSE, package.json: ${extra.join(', ')}`,
+      `tarball holds files outside dist/, README.md, LICENSE, package.json${pkg.json.gypfile ? ' and its files field' : ''}: ${extra.join(', ')}`,
     );
   for (const f of REQUIRED)
     if (!files.includes(f)) fail(name, `tarball lacks ${f}`);

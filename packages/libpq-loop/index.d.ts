@@ -1,0 +1,24 @@
+/** One PostgreSQL connection, driven by a native loop thread (see README.md). */
+export declare class Conn {
+  /**
+   * @param conninfo a libpq connection string or `postgresql://` URI
+   * @param queryTimeoutMs longest wait for one statement before it is cancelled
+   * @param callback called on the JS thread when a job ends: `(1, ok ? 1 : 0, version | error)`
+   *   after `connect`, `(2, statementsRun, errors?)` after `run`, `(3, 0)` after `close`
+   * @param thread which of this JS thread's loop threads drives it (0–63, default 0)
+   */
+  constructor(
+    conninfo: string,
+    queryTimeoutMs: number,
+    callback: (kind: number, n: number, data: unknown) => void,
+    thread?: number,
+  );
+  connect(): void;
+  run(ops: Uint8Array, length: number, count: number, out: Float64Array): void;
+  interrupt(): void;
+  cancel(): void;
+  close(): void;
+  backendPid(): number;
+}
+/** libpq's version, as `PQlibVersion()` (150020 for 15.2). */
+export declare const libpqVersion: number;

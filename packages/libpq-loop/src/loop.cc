@@ -1,0 +1,867 @@
+// A closed-loop statement runner on libpq (issue 16). One native thread per JavaScript thread
+// (the "loop") drives every connection of that thread with epoll, as pgbench's threads drive
+// their clients: JavaScript hands a connection a batch of statements in one buffer; the loop sends
+// each statement when the previous one completed, times both ends, and calls JavaScript back once
+// per batch. So the turnaround between statements is libpq's, not Node's, and no thread is woken
+// per statement beyond the loop itself.
+//
+// Batch encoding (little-endian), per statement:
+//   u8 op: 0 simple (text), 1 extended with an unnamed statement, 2 named prepared statement
+//   op 0: u32 length (text bytes + NUL), text, NUL
+//   op 1: u32 length (text bytes + NUL), text, NUL, then parameters
+//   op 2: u32 statement number, u32 length (0 once sent on this connection, else text + NUL),
+//         text, NUL, then parameters
+//   parameters: u16 count, then per parameter i32 length (-1: NULL), u8 format (0 text, 1
+//         binary), the bytes, and for text a NUL (not counted in the length)
+// Results, per statement, 4 doubles: sent (ms, CLOCK_MONOTONIC), done (ms), rows, status.
+#include <node_api.h>
+#include <libpq-fe.h>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace {
+
+// statement outcomes (the fourth result double)
+constexpr double ST_OK = 0;
+constexpr double ST_ERROR = 1;         // the server's error: SQLSTATE and message in `errors`
+constexpr double ST_TIMEOUT = 2;       // no answer before the deadline; cancelled, answered
+constexpr double ST_LOST = 3;          // the connection failed (message in `errors`)
+constexpr double ST_TIMEOUT_LOST = 4;  // no answer to the cancel either: connection closed
+constexpr double CANCEL_GRACE_MS = 1000;
+
+enum JobKind { JOB_NONE = 0, JOB_CONNECT = 1, JOB_RUN = 2, JOB_CLOSE = 3 };
+enum Phase { IDLE = 0, PREPARING = 1, EXECUTING = 2 };
+
+double monoMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+struct ErrInfo {
+  uint32_t index;
+  std::string code;
+  std::string message;
+};
+
+struct Reader {
+  const uint8_t* p = nullptr;
+  const uint8_t* end = nullptr;
+  bool ok = true;
+  uint8_t u8() {
+    if (p + 1 > end) return ok = false, 0;
+    return *p++;
+  }
+  uint16_t u16() {
+    if (p + 2 > end) return ok = false, 0;
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    p += 2;
+    return v;
+  }
+  uint32_t u32() {
+    if (p + 4 > end) return ok = false, 0;
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    p += 4;
+    return v;
+  }
+  const char* bytes(size_t n) {
+    if (p + n > end) return ok = false, nullptr;
+    const char* s = reinterpret_cast<const char*>(p);
+    p += n;
+    return s;
+  }
+};
+
+struct Params {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  bool read(Reader& r) {
+    uint16_t n = r.u16();
+    values.resize(n);
+    lengths.resize(n);
+    formats.resize(n);
+    for (uint16_t i = 0; i < n && r.ok; i++) {
+      int32_t len = static_cast<int32_t>(r.u32());
+      uint8_t fmt = r.u8();
+      formats[i] = fmt;
+      if (len < 0) {
+        values[i] = nullptr;
+        lengths[i] = 0;
+        continue;
+      }
+      lengths[i] = len;
+      values[i] = r.bytes(static_cast<size_t>(len) + (fmt == 0 ? 1 : 0));
+    }
+    return r.ok;
+  }
+};
+
+struct Loop;
+
+struct Conn {
+  std::shared_ptr<Loop> loop;
+  napi_threadsafe_function tsfn = nullptr;
+  napi_ref self = nullptr;  // strong while a job is pending: no finalizer mid-job
+  int pending = 0;          // JS thread: jobs handed over and not called back
+  bool closed = false;      // JS thread: close() called
+  bool connecting = false;  // JS thread: connect() called and not called back
+  std::string conninfo;
+  int queryTimeoutMs = 300000;
+  std::atomic<int> backendPid{0};
+  std::string serverVersion;  // written before the connect callback
+  std::string failure;
+  // the loop thread's
+  PGconn* pg = nullptr;
+  int fd = -1;
+  bool inEpoll = false;
+  bool wantOut = false;
+  std::unordered_map<uint32_t, std::string> texts;
+  std::vector<uint8_t> prepared;
+  // the running batch (loop thread; read by JS after the run callback)
+  bool running = false;
+  Reader r;
+  uint32_t count = 0;
+  uint32_t i = 0;
+  double* out = nullptr;
+  napi_ref opsRef = nullptr;
+  napi_ref outRef = nullptr;
+  Phase phase = IDLE;
+  Params params;
+  char name[24] = {0};
+  double sent = 0, deadline = 0, rows = 0;
+  double status = ST_OK;
+  std::string code, message;
+  bool cancelSent = false, timedOut = false;
+  bool interrupt = false;
+  uint32_t ran = 0;
+  std::vector<ErrInfo> errors;
+};
+
+enum CmdKind { CMD_RUN, CMD_CANCEL, CMD_INTERRUPT, CMD_CLOSE, CMD_DISPOSE };
+
+struct Cmd {
+  CmdKind kind;
+  Conn* conn;
+};
+
+struct Loop {
+  int epfd = -1;
+  int wakeFd = -1;
+  std::thread thread;
+  std::mutex mu;
+  std::vector<Cmd> cmds;  // guarded by mu
+  bool quit = false;      // guarded by mu
+  // loop thread
+  std::unordered_set<Conn*> conns;
+};
+
+void noticeSink(void*, const char*) {}
+
+std::string pgMessage(PGconn* pg) {
+  std::string m = pg != nullptr ? PQerrorMessage(pg) : "";
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return m;
+}
+
+/** Calls JavaScript back (under the loop's lock: the environment's teardown may end the callback). */
+void notify(Conn* c, JobKind job) {
+  std::lock_guard<std::mutex> lock(c->loop->mu);
+  if (c->tsfn != nullptr)
+    napi_call_threadsafe_function(c->tsfn, reinterpret_cast<void*>(static_cast<intptr_t>(job)),
+                                  napi_tsfn_nonblocking);
+}
+
+/** Sends a cancel request on a short-lived thread (PQcancel blocks while it connects). */
+void sendCancel(Conn* c) {
+  if (c->pg == nullptr) return;
+  PGcancel* cancel = PQgetCancel(c->pg);
+  if (cancel == nullptr) return;
+  std::thread([cancel] {
+    char err[256];
+    PQcancel(cancel, err, sizeof err);
+    PQfreeCancel(cancel);
+  }).detach();
+}
+
+void closePg(Loop* L, Conn* c) {
+  if (c->inEpoll) epoll_ctl(L->epfd, EPOLL_CTL_DEL, c->fd, nullptr);
+  c->inEpoll = false;
+  c->wantOut = false;
+  if (c->pg != nullptr) PQfinish(c->pg);
+  c->pg = nullptr;
+  c->fd = -1;
+  L->conns.erase(c);
+}
+
+/** Ends the running batch and calls JavaScript back. */
+void finishRun(Conn* c) {
+  c->running = false;
+  c->phase = IDLE;
+  notify(c, JOB_RUN);
+}
+
+/** Records the statement that just ended as statement `i`, and moves on. */
+void record(Conn* c, double status) {
+  double* o = c->out + 4 * c->i;
+  o[0] = c->sent;
+  o[1] = monoMs();
+  o[2] = status == ST_OK ? c->rows : 0;
+  o[3] = status;
+  if (status != ST_OK) c->errors.push_back({c->i, c->code, c->message});
+  c->i++;
+  c->ran = c->i;
+}
+
+/** The connection failed mid-statement: record it, close it, end the batch. */
+void lose(Loop* L, Conn* c, double status, const std::string& message) {
+  c->code.clear();
+  c->message = message;
+  record(c, status);
+  closePg(L, c);
+  finishRun(c);
+}
+
+bool flush(Loop* L, Conn* c) {
+  int f = PQflush(c->pg);
+  if (f < 0) return false;
+  bool want = f == 1;
+  if (want != c->wantOut) {
+    epoll_event ev{};
+    ev.events = want ? static_cast<uint32_t>(EPOLLIN | EPOLLOUT) : static_cast<uint32_t>(EPOLLIN);
+    ev.data.ptr = c;
+    epoll_ctl(L->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    c->wantOut = want;
+  }
+  return true;
+}
+
+void beginStatement(Conn* c, double sent) {
+  c->sent = sent;
+  c->deadline = sent + c->queryTimeoutMs;
+  c->rows = 0;
+  c->status = ST_OK;
+  c->code.clear();
+  c->message.clear();
+  c->cancelSent = false;
+  c->timedOut = false;
+}
+
+/** Sends the next statement of the batch, or ends the batch. */
+void startNext(Loop* L, Conn* c) {
+  for (;;) {
+    if (c->i >= c->count || c->interrupt) return finishRun(c);
+    Reader& r = c->r;
+    uint8_t op = r.u8();
+    int ok = 0;
+    if (op == 0 || op == 1) {
+      uint32_t len = r.u32();
+      const char* text = r.bytes(len);
+      if (op == 1 && !c->params.read(r)) return finishRun(c);
+      if (!r.ok || len == 0) return finishRun(c);
+      beginStatement(c, monoMs());
+      c->phase = EXECUTING;
+      ok = op == 0 ? PQsendQuery(c->pg, text)
+                   : PQsendQueryParams(c->pg, text, static_cast<int>(c->params.values.size()),
+                                       nullptr, c->params.values.data(),
+                                       c->params.lengths.data(), c->params.formats.data(), 0);
+    } else if (op == 2) {
+      uint32_t id = r.u32();
+      uint32_t len = r.u32();
+      if (len > 0) {
+        const char* text = r.bytes(len);
+        if (!r.ok) return finishRun(c);
+        c->texts[id] = std::string(text, len - 1);
+      }
+      if (!c->params.read(r)) return finishRun(c);
+      std::snprintf(c->name, sizeof c->name, "n%u", id);
+      if (id >= c->prepared.size()) c->prepared.resize(id + 1, 0);
+      beginStatement(c, monoMs());
+      if (!c->prepared[id]) {
+        auto t = c->texts.find(id);
+        if (t == c->texts.end()) return finishRun(c);
+        c->phase = PREPARING;
+        ok = PQsendPrepare(c->pg, c->name, t->second.c_str(), 0, nullptr);
+      } else {
+        c->phase = EXECUTING;
+        ok = PQsendQueryPrepared(c->pg, c->name, static_cast<int>(c->params.values.size()),
+                                 c->params.values.data(), c->params.lengths.data(),
+                                 c->params.formats.data(), 0);
+      }
+    } else {
+      return finishRun(c);
+    }
+    if (!ok || !flush(L, c)) return lose(L, c, ST_LOST, pgMessage(c->pg));
+    return;
+  }
+}
+
+/** libpq has a whole answer to the statement running: its results, then the next statement. */
+void onAnswer(Loop* L, Conn* c) {
+  for (;;) {
+    if (PQisBusy(c->pg)) return;
+    PGresult* res = PQgetResult(c->pg);
+    if (res == nullptr) break;
+    switch (PQresultStatus(res)) {
+      case PGRES_TUPLES_OK:
+        c->rows = PQntuples(res);
+        break;
+      case PGRES_COMMAND_OK:
+        c->rows = std::atof(PQcmdTuples(res));
+        break;
+      case PGRES_FATAL_ERROR:
+      case PGRES_NONFATAL_ERROR:
+        if (c->status == ST_OK) {
+          const char* s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+          const char* m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+          c->code = s != nullptr ? s : "";
+          c->message = m != nullptr ? m : PQresultErrorMessage(res);
+          c->status = ST_ERROR;
+        }
+        break;
+      case PGRES_COPY_IN:
+      case PGRES_COPY_OUT:
+      case PGRES_COPY_BOTH:
+        PQclear(res);
+        return lose(L, c, ST_LOST, "COPY is not supported by the pg-native plugin");
+      default:
+        break;
+    }
+    PQclear(res);
+  }
+  if (PQstatus(c->pg) == CONNECTION_BAD) return lose(L, c, ST_LOST, pgMessage(c->pg));
+  if (c->phase == PREPARING && c->status == ST_OK) {
+    // prepared: now the statement itself (its time counts from the Parse)
+    uint32_t id = static_cast<uint32_t>(std::atoi(c->name + 1));
+    c->prepared[id] = 1;
+    c->phase = EXECUTING;
+    if (!PQsendQueryPrepared(c->pg, c->name, static_cast<int>(c->params.values.size()),
+                             c->params.values.data(), c->params.lengths.data(),
+                             c->params.formats.data(), 0) ||
+        !flush(L, c))
+      return lose(L, c, ST_LOST, pgMessage(c->pg));
+    return;
+  }
+  double status = c->status;
+  if (c->timedOut && status == ST_ERROR && c->code == "57014") status = ST_TIMEOUT;
+  record(c, status);
+  startNext(L, c);
+}
+
+void onReady(Loop* L, Conn* c, uint32_t events) {
+  if (c->pg == nullptr) return;
+  if ((events & EPOLLOUT) && !flush(L, c)) {
+    if (c->running) return lose(L, c, ST_LOST, pgMessage(c->pg));
+    return closePg(L, c);
+  }
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+    if (!PQconsumeInput(c->pg)) {
+      if (c->running) return lose(L, c, ST_LOST, pgMessage(c->pg));
+      return closePg(L, c);
+    }
+    if (c->running) onAnswer(L, c);
+    else {
+      // between batches: notices or a server going away
+      while (!PQisBusy(c->pg)) {
+        PGresult* res = PQgetResult(c->pg);
+        if (res == nullptr) break;
+        PQclear(res);
+      }
+      if (PQstatus(c->pg) == CONNECTION_BAD) closePg(L, c);
+    }
+  }
+}
+
+void startRun(Loop* L, Conn* c) {
+  c->errors.clear();
+  c->ran = 0;
+  c->i = 0;
+  c->interrupt = false;
+  c->running = true;
+  if (c->pg == nullptr) {
+    c->code.clear();
+    c->sent = monoMs();
+    c->message = "the connection is closed";
+    record(c, ST_LOST);
+    return finishRun(c);
+  }
+  if (!c->inEpoll) {
+    c->fd = PQsocket(c->pg);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = c;
+    if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+      c->sent = monoMs();
+      return lose(L, c, ST_LOST, std::string("epoll: ") + std::strerror(errno));
+    }
+    c->inEpoll = true;
+    L->conns.insert(c);
+  }
+  startNext(L, c);
+}
+
+void handle(Loop* L, const Cmd& cmd) {
+  Conn* c = cmd.conn;
+  switch (cmd.kind) {
+    case CMD_RUN:
+      startRun(L, c);
+      break;
+    case CMD_INTERRUPT:
+      if (c->running) c->interrupt = true;
+      break;
+    case CMD_CANCEL:
+      if (c->running) c->interrupt = true;
+      if (c->running && !c->cancelSent) {
+        c->cancelSent = true;
+        sendCancel(c);
+      }
+      break;
+    case CMD_CLOSE:
+      // the server would go on running the statement after the socket closes: cancel it too
+      if (c->running && !c->cancelSent) sendCancel(c);
+      if (c->running) lose(L, c, ST_LOST, "the connection was closed while the statement ran");
+      closePg(L, c);
+      notify(c, JOB_CLOSE);
+      break;
+    case CMD_DISPOSE:
+      closePg(L, c);
+      delete c;
+      break;
+  }
+}
+
+void checkDeadlines(Loop* L, double now) {
+  std::vector<Conn*> late;
+  for (Conn* c : L->conns)
+    if (c->running && now >= c->deadline) late.push_back(c);
+  for (Conn* c : late) {
+    if (!c->timedOut) {
+      c->timedOut = true;
+      c->deadline = now + CANCEL_GRACE_MS;
+      if (!c->cancelSent) {
+        c->cancelSent = true;
+        sendCancel(c);
+      }
+    } else {
+      lose(L, c, ST_TIMEOUT_LOST, "no answer to the cancel within 1000 ms");
+    }
+  }
+}
+
+int nextTimeout(Loop* L, double now) {
+  double next = -1;
+  for (Conn* c : L->conns)
+    if (c->running && (next < 0 || c->deadline < next)) next = c->deadline;
+  if (next < 0) return -1;
+  double left = next - now;
+  return left <= 0 ? 0 : static_cast<int>(left) + 1;
+}
+
+void loopMain(Loop* L) {
+  epoll_event events[64];
+  std::vector<Cmd> cmds;
+  for (;;) {
+    int n = epoll_wait(L->epfd, events, 64, nextTimeout(L, monoMs()));
+    if (n < 0 && errno != EINTR) break;
+    for (int k = 0; k < n; k++) {
+      if (events[k].data.ptr == nullptr) {
+        uint64_t v;
+        ssize_t rd = read(L->wakeFd, &v, sizeof v);
+        (void)rd;
+        continue;
+      }
+      onReady(L, static_cast<Conn*>(events[k].data.ptr), events[k].events);
+    }
+    {
+      std::lock_guard<std::mutex> lock(L->mu);
+      cmds.swap(L->cmds);
+      if (L->quit) return;
+    }
+    for (const Cmd& cmd : cmds) handle(L, cmd);
+    cmds.clear();
+    checkDeadlines(L, monoMs());
+  }
+}
+
+void post(Loop* L, CmdKind kind, Conn* c) {
+  {
+    std::lock_guard<std::mutex> lock(L->mu);
+    L->cmds.push_back({kind, c});
+  }
+  uint64_t one = 1;
+  ssize_t w = write(L->wakeFd, &one, sizeof one);
+  (void)w;
+}
+
+// --- JavaScript side ---
+
+struct Instance {
+  /** Loop threads, started as connections ask for them (`new Conn(…, thread)`). */
+  std::vector<std::shared_ptr<Loop>> loops;
+  napi_ref ctor = nullptr;
+};
+
+/** Most loop threads per JavaScript thread. */
+constexpr uint32_t MAX_LOOPS = 64;
+
+/** Ends the loop thread at the environment's teardown; connections still open are closed. */
+void stopLoop(const std::shared_ptr<Loop>& L) {
+  {
+    std::lock_guard<std::mutex> lock(L->mu);
+    if (L->quit) return;
+    L->quit = true;
+  }
+  uint64_t one = 1;
+  ssize_t w = write(L->wakeFd, &one, sizeof one);
+  (void)w;
+  if (L->thread.joinable()) L->thread.join();
+  for (const Cmd& cmd : L->cmds)
+    if (cmd.kind == CMD_DISPOSE) {
+      closePg(L.get(), cmd.conn);
+      delete cmd.conn;
+    }
+  L->cmds.clear();
+  for (Conn* c : std::vector<Conn*>(L->conns.begin(), L->conns.end())) closePg(L.get(), c);
+  close(L->epfd);
+  close(L->wakeFd);
+}
+
+void finalizeInstance(napi_env env, void* data, void*) {
+  Instance* inst = static_cast<Instance*>(data);
+  for (const auto& L : inst->loops) stopLoop(L);
+  if (inst->ctor != nullptr) napi_delete_reference(env, inst->ctor);
+  delete inst;
+}
+
+std::shared_ptr<Loop> loopOf(napi_env env, uint32_t index) {
+  Instance* inst = nullptr;
+  napi_get_instance_data(env, reinterpret_cast<void**>(&inst));
+  if (inst == nullptr) return nullptr;
+  index %= MAX_LOOPS;
+  if (index < inst->loops.size() && inst->loops[index]) return inst->loops[index];
+  auto L = std::make_shared<Loop>();
+  L->epfd = epoll_create1(EPOLL_CLOEXEC);
+  L->wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (L->epfd < 0 || L->wakeFd < 0) {
+    if (L->epfd >= 0) close(L->epfd);
+    if (L->wakeFd >= 0) close(L->wakeFd);
+    return nullptr;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;
+  epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->wakeFd, &ev);
+  L->thread = std::thread(loopMain, L.get());
+  if (index >= inst->loops.size()) inst->loops.resize(index + 1);
+  inst->loops[index] = L;
+  return L;
+}
+
+void holdSelf(napi_env env, Conn* c, napi_value self) {
+  if (c->pending++ == 0) {
+    napi_ref_threadsafe_function(env, c->tsfn);
+    napi_create_reference(env, self, 1, &c->self);
+  }
+}
+
+void releaseRefs(napi_env env, Conn* c) {
+  if (c->opsRef != nullptr) napi_delete_reference(env, c->opsRef);
+  if (c->outRef != nullptr) napi_delete_reference(env, c->outRef);
+  c->opsRef = nullptr;
+  c->outRef = nullptr;
+}
+
+// Runs on the JS thread when a job ended: calls the JS callback as (kind, n, data).
+void callJs(napi_env env, napi_value cb, void* ctx, void* data) {
+  Conn* c = static_cast<Conn*>(ctx);
+  if (env == nullptr || c == nullptr) return;
+  JobKind job = static_cast<JobKind>(reinterpret_cast<intptr_t>(data));
+  napi_value args[3];
+  napi_get_undefined(env, &args[2]);
+  napi_create_uint32(env, job, &args[0]);
+  napi_create_uint32(env, c->ran, &args[1]);
+  if (job == JOB_CONNECT) {
+    c->connecting = false;
+    bool ok = c->failure.empty();
+    const std::string& s = ok ? c->serverVersion : c->failure;
+    napi_create_string_utf8(env, s.c_str(), s.size(), &args[2]);
+    napi_create_uint32(env, ok ? 1 : 0, &args[1]);
+  } else if (job == JOB_RUN) {
+    releaseRefs(env, c);
+    if (!c->errors.empty()) {
+      napi_create_array_with_length(env, c->errors.size() * 3, &args[2]);
+      uint32_t k = 0;
+      for (const ErrInfo& e : c->errors) {
+        napi_value v;
+        napi_create_uint32(env, e.index, &v);
+        napi_set_element(env, args[2], k++, v);
+        napi_create_string_utf8(env, e.code.c_str(), e.code.size(), &v);
+        napi_set_element(env, args[2], k++, v);
+        napi_create_string_utf8(env, e.message.c_str(), e.message.size(), &v);
+        napi_set_element(env, args[2], k++, v);
+      }
+    }
+  }
+  if (job == JOB_CLOSE) {
+    // closed for good: the callback is not needed any more (its finalizer clears c->tsfn)
+    napi_threadsafe_function t = c->tsfn;
+    if (t != nullptr) napi_release_threadsafe_function(t, napi_tsfn_release);
+  }
+  if (--c->pending == 0) {
+    if (c->tsfn != nullptr) napi_unref_threadsafe_function(env, c->tsfn);
+    napi_delete_reference(env, c->self);
+    c->self = nullptr;
+  }
+  napi_value global;
+  napi_get_global(env, &global);
+  napi_call_function(env, global, cb, 3, args, nullptr);
+}
+
+/** The callback's own end (released, or the environment's teardown). */
+void tsfnFinalized(napi_env, void* data, void*) {
+  Conn* c = static_cast<Conn*>(data);
+  std::lock_guard<std::mutex> lock(c->loop->mu);
+  c->tsfn = nullptr;
+}
+
+void finalizeConn(napi_env, void* data, void*) {
+  Conn* c = static_cast<Conn*>(data);
+  // no job is pending (the wrapper is held while one is): the loop closes and frees it
+  napi_threadsafe_function t;
+  {
+    std::lock_guard<std::mutex> lock(c->loop->mu);
+    t = c->tsfn;
+  }
+  if (t != nullptr) napi_release_threadsafe_function(t, napi_tsfn_abort);
+  std::shared_ptr<Loop> L = c->loop;
+  bool queued = false;
+  if (L) {
+    std::lock_guard<std::mutex> lock(L->mu);
+    if (!L->quit) {
+      L->cmds.push_back({CMD_DISPOSE, c});
+      queued = true;
+    }
+  }
+  if (queued) {
+    uint64_t one = 1;
+    ssize_t w = write(L->wakeFd, &one, sizeof one);
+    (void)w;
+    return;
+  }
+  if (c->pg != nullptr) PQfinish(c->pg);
+  delete c;
+}
+
+Conn* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv,
+             napi_value* self) {
+  napi_value s;
+  if (napi_get_cb_info(env, info, argc, argv, &s, nullptr) != napi_ok) return nullptr;
+  void* data = nullptr;
+  if (napi_unwrap(env, s, &data) != napi_ok) return nullptr;
+  if (self != nullptr) *self = s;
+  return static_cast<Conn*>(data);
+}
+
+// new Conn(conninfo, queryTimeoutMs, callback, thread = 0): the connection is driven by loop
+// thread number `thread` (modulo 64) of this JavaScript thread
+napi_value Construct(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], self;
+  if (napi_get_cb_info(env, info, &argc, argv, &self, nullptr) != napi_ok || argc < 3) {
+    napi_throw_type_error(env, nullptr, "new Conn(conninfo, queryTimeoutMs, callback, thread)");
+    return nullptr;
+  }
+  uint32_t index = 0;
+  if (argc >= 4) napi_get_value_uint32(env, argv[3], &index);
+  std::shared_ptr<Loop> L = loopOf(env, index);
+  if (!L) {
+    napi_throw_error(env, nullptr, "cannot start the connection loop thread");
+    return nullptr;
+  }
+  size_t len = 0;
+  napi_get_value_string_utf8(env, argv[0], nullptr, 0, &len);
+  Conn* c = new Conn();
+  c->loop = L;
+  c->conninfo.resize(len + 1);
+  napi_get_value_string_utf8(env, argv[0], &c->conninfo[0], len + 1, &len);
+  c->conninfo.resize(len);
+  int32_t timeout = 0;
+  napi_get_value_int32(env, argv[1], &timeout);
+  c->queryTimeoutMs = timeout > 0 ? timeout : 300000;
+  napi_value name;
+  napi_create_string_utf8(env, "stb-libpq-loop", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, argv[2], nullptr, name, 0, 1, c, tsfnFinalized, c,
+                                      callJs, &c->tsfn) != napi_ok) {
+    delete c;
+    napi_throw_error(env, nullptr, "cannot create the connection's callback");
+    return nullptr;
+  }
+  napi_unref_threadsafe_function(env, c->tsfn);
+  if (napi_wrap(env, self, c, finalizeConn, nullptr, nullptr) != napi_ok) {
+    napi_release_threadsafe_function(c->tsfn, napi_tsfn_abort);
+    delete c;
+    napi_throw_error(env, nullptr, "napi_wrap failed");
+    return nullptr;
+  }
+  return self;
+}
+
+// conn.connect(): connects on a short-lived thread (PQconnectdb blocks; connect_timeout bounds it)
+napi_value Connect(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value self;
+  Conn* c = unwrap(env, info, &argc, nullptr, &self);
+  if (c == nullptr) return nullptr;
+  if (c->pending > 0 || c->closed || c->pg != nullptr || !c->failure.empty()) {
+    napi_throw_error(env, nullptr, "connect() once, on a new connection");
+    return nullptr;
+  }
+  c->connecting = true;
+  holdSelf(env, c, self);
+  std::thread([c] {
+    PGconn* pg = PQconnectdb(c->conninfo.c_str());
+    if (PQstatus(pg) != CONNECTION_OK) {
+      c->failure = pgMessage(pg);
+      if (c->failure.empty()) c->failure = "connection failed";
+      PQfinish(pg);
+    } else {
+      PQsetNoticeProcessor(pg, noticeSink, nullptr);
+      PQsetnonblocking(pg, 1);
+      c->backendPid = PQbackendPID(pg);
+      const char* v = PQparameterStatus(pg, "server_version");
+      c->serverVersion = std::string("PostgreSQL ") + (v != nullptr ? v : "");
+      c->pg = pg;
+    }
+    notify(c, JOB_CONNECT);
+  }).detach();
+  return nullptr;
+}
+
+// conn.run(ops: Uint8Array, opsLength, count, out: Float64Array)
+napi_value Run(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], self;
+  Conn* c = unwrap(env, info, &argc, argv, &self);
+  if (c == nullptr) return nullptr;
+  if (argc < 4 || c->closed || c->pending > 0) {
+    napi_throw_error(env, nullptr, "run(ops, length, count, out) on an open, idle connection");
+    return nullptr;
+  }
+  napi_typedarray_type t;
+  size_t n, off;
+  void* data;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, argv[0], &t, &n, &data, &ab, &off) != napi_ok ||
+      t != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, "ops must be a Uint8Array");
+    return nullptr;
+  }
+  uint32_t opsLen = 0, count = 0;
+  napi_get_value_uint32(env, argv[1], &opsLen);
+  napi_get_value_uint32(env, argv[2], &count);
+  void* outData;
+  size_t outN;
+  if (opsLen > n ||
+      napi_get_typedarray_info(env, argv[3], &t, &outN, &outData, &ab, &off) != napi_ok ||
+      t != napi_float64_array || outN < 4 * static_cast<size_t>(count)) {
+    napi_throw_type_error(env, nullptr, "ops holds length bytes; out is a Float64Array of 4 × count");
+    return nullptr;
+  }
+  c->r = Reader{static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + opsLen};
+  c->count = count;
+  c->out = static_cast<double*>(outData);
+  napi_create_reference(env, argv[0], 1, &c->opsRef);
+  napi_create_reference(env, argv[3], 1, &c->outRef);
+  holdSelf(env, c, self);
+  post(c->loop.get(), CMD_RUN, c);
+  return nullptr;
+}
+
+napi_value PostOnly(napi_env env, napi_callback_info info, CmdKind kind) {
+  size_t argc = 0;
+  Conn* c = unwrap(env, info, &argc, nullptr, nullptr);
+  if (c != nullptr && !c->closed) post(c->loop.get(), kind, c);
+  return nullptr;
+}
+
+// conn.interrupt(): no statement of the running batch starts after the current one
+napi_value Interrupt(napi_env env, napi_callback_info info) {
+  return PostOnly(env, info, CMD_INTERRUPT);
+}
+
+// conn.cancel(): as interrupt, and the statement running is cancelled (a cancel request)
+napi_value Cancel(napi_env env, napi_callback_info info) {
+  return PostOnly(env, info, CMD_CANCEL);
+}
+
+// conn.close(): abandons a running statement (the batch's callback comes first), closes the
+// connection; the callback then gets (3, 0)
+napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value self;
+  Conn* c = unwrap(env, info, &argc, nullptr, &self);
+  if (c == nullptr || c->closed) return nullptr;
+  if (c->connecting) {
+    napi_throw_error(env, nullptr, "close() while connecting: wait for the connect callback");
+    return nullptr;
+  }
+  c->closed = true;
+  holdSelf(env, c, self);
+  post(c->loop.get(), CMD_CLOSE, c);
+  return nullptr;
+}
+
+napi_value BackendPid(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  Conn* c = unwrap(env, info, &argc, nullptr, nullptr);
+  if (c == nullptr) return nullptr;
+  napi_value v;
+  napi_create_int32(env, c->backendPid.load(), &v);
+  return v;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor methods[] = {
+      {"connect", nullptr, Connect, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"interrupt", nullptr, Interrupt, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"cancel", nullptr, Cancel, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"backendPid", nullptr, BackendPid, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_value cls;
+  if (napi_define_class(env, "Conn", NAPI_AUTO_LENGTH, Construct, nullptr,
+                        sizeof methods / sizeof methods[0], methods, &cls) != napi_ok)
+    return nullptr;
+  Instance* inst = new Instance();
+  napi_create_reference(env, cls, 1, &inst->ctor);
+  napi_set_instance_data(env, inst, finalizeInstance, nullptr);
+  napi_set_named_property(env, exports, "Conn", cls);
+  napi_value version;
+  napi_create_int32(env, PQlibVersion(), &version);
+  napi_set_named_property(env, exports, "libpqVersion", version);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() { return Init(env, exports); }
