@@ -11,7 +11,10 @@ export default defineConfig({
     'db/knex': 'src/db/knex.ts',
     'db/pg-lean': 'src/db/pg-lean.ts',
     'db/mysql-lean': 'src/db/mysql-lean.ts',
+    'db/pg-native': 'src/db/pg-native.ts',
   },
+  // the addon package is loaded at run time, where it is installed
+  external: ['@stb/libpq-loop'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -28,10 +28,27 @@ export interface DbExecuteContext {
   readonly signal?: AbortSignal;
 }
 
+/** Context of {@link DbSession.runBatch}. */
+export interface DbBatchContext {
+  /** Aborted: no statement of the batch starts after the one running. */
+  readonly signal?: AbortSignal;
+}
+
 /** One connection. A session keeps it for its life, so transactions stay intact. */
 export interface DbSession extends AsyncDisposable {
   /** Runs one statement. Errors are returned as outcomes, never thrown. */
   execute(query: BoundQuery, ctx?: DbExecuteContext): Promise<ExecOutcome>;
+  /**
+   * Runs statements back to back, each sent when the previous one completed (a closed loop), and
+   * resolves with one outcome per statement that ran, in order: fewer than given when the signal
+   * was aborted, the session cancelled, or the connection lost (the last outcome says so). Errors
+   * are outcomes, never thrown. Plugins that run the loop outside JavaScript (`pg-native`) have
+   * it; the runner uses it in closed-loop mode.
+   */
+  runBatch?(
+    queries: readonly BoundQuery[],
+    ctx?: DbBatchContext,
+  ): Promise<ExecOutcome[]>;
   /** Prepares (or at least parses) a statement without running it, for `--dry-run`. */
   prepare?(query: BoundQuery): Promise<ExecOutcome>;
   /**

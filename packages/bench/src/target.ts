@@ -28,7 +28,7 @@ export interface PluginDescriptor {
 const invalid = (target: string, why: string): StbError =>
   new StbError(
     'STB_DB_TARGET_INVALID',
-    `[stb] [bench] Invalid target \`${redactSecrets(target)}\`: ${why}. Use postgres://… (or postgres+lean://…), mysql://… (or mysql+lean://…), sqlite:<path>|sqlite::memory:, pglite:[dir], knex:<client>:<connection> or a JSON/JS config file.`,
+    `[stb] [bench] Invalid target \`${redactSecrets(target)}\`: ${why}. Use postgres://… (or postgres+lean://…, postgres+native://…), mysql://… (or mysql+lean://…), sqlite:<path>|sqlite::memory:, pglite:[dir], knex:<client>:<connection> or a JSON/JS config file.`,
     { details: { target: redactSecrets(target) } },
   );
 
@@ -115,6 +115,11 @@ export async function resolveTarget(target: string): Promise<PluginDescriptor> {
     const url = t.replace(/^(postgres(ql)?)\+lean:/i, '$1:');
     checkUrl(url);
     return builtin('pg-lean', 'postgres', { options: { url }, display: t });
+  }
+  if (/^postgres(ql)?\+native:\/\//i.test(t)) {
+    const url = t.replace(/^(postgres(ql)?)\+native:/i, '$1:');
+    checkUrl(url);
+    return builtin('pg-native', 'postgres', { options: { url }, display: t });
   }
   if (/^postgres(ql)?:\/\//i.test(t)) {
     checkUrl(t);

@@ -1,13 +1,11 @@
-import pg from 'pg';
 import { compileSqlTemplate, renderSqlTemplate } from '@stb/core';
 import type { ParamValue } from '@stb/core';
-import type { BoundQuery } from '../src/bound-query';
 import {
   createPgLeanPlugin,
   encodeCall,
   pgLeanConfig,
 } from '../src/db/pg-lean';
-import type { DbPlugin, DbSession, Protocol } from '../src/db-plugin';
+import type { DbPlugin, Protocol } from '../src/db-plugin';
 import {
   encodeSimpleQuery,
   simpleQueryShape,
@@ -17,6 +15,14 @@ import { resolveTarget } from '../src/target';
 import { describeDbPlugin } from './helpers/conformance';
 import { expectUnreachable } from './helpers/refusal';
 import { usePgDatabase } from './helpers/db';
+import {
+  expectRowsAndTypes,
+  int,
+  okRows,
+  q,
+  resetTableT,
+  sessionRunner,
+} from './helpers/pg-wire-plugin';
 import { createPostgresTarget } from './helpers/targets';
 import { TraceBuilder, template } from './helpers/trace';
 import { expectSleepWireTimes } from './helpers/wire-times';
@@ -37,92 +43,15 @@ describeDbPlugin('pg-lean', {
 });
 
 const db = usePgDatabase();
-const q = (
-  text: string,
-  params: ParamValue[] = [],
-  queryType: BoundQuery['queryType'] = 'SELECT',
-): BoundQuery => ({
-  templateId: text,
-  text,
-  params,
-  queryType,
-});
-const int = (v: number): ParamValue => ({ t: 'int', v });
-/** A successful outcome with `rows` rows and its wire times. */
-const okRows = (rows: number): unknown => ({
-  ok: true,
-  rows,
-  sentAt: expect.any(Number),
-  doneAt: expect.any(Number),
-});
+const withSession = sessionRunner(lean, db);
 
-async function withSession<T>(
-  fn: (s: DbSession, url: string) => Promise<T>,
-  o: { protocol?: Protocol; query?: string } = {},
-): Promise<T | undefined> {
-  const url = db.url();
-  if (url === null) return undefined;
-  const s = await lean.connect(
-    { url: `${url}${o.query ?? ''}` },
-    { protocol: o.protocol ?? 'prepared' },
-  );
-  try {
-    return await fn(s, url);
-  } finally {
-    await s.close();
-  }
-}
-
-beforeAll(async () => {
-  const url = db.url();
-  if (url === null) return;
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  await c.query(
-    'CREATE TABLE IF NOT EXISTS t (id int PRIMARY KEY, v text); TRUNCATE t; INSERT INTO t SELECT g, g::text FROM generate_series(1, 50) g',
-  );
-  await c.end();
-});
+beforeAll(() => resetTableT(db.url()));
 
 describe('pg-lean on PostgreSQL', () => {
   it.each<Protocol>(['prepared', 'extended', 'simple'])(
     'counts rows of SELECT and DML, and binds every parameter type (%s)',
     async (protocol) => {
-      await withSession(
-        async (s) => {
-          const sel = q('SELECT id FROM t WHERE id <= $1', [int(7)]);
-          expect(await s.execute(sel)).toEqual(okRows(7));
-          // the second call binds to the statement parsed by the first
-          expect(await s.execute({ ...sel, params: [int(3)] })).toEqual(
-            okRows(3),
-          );
-          expect(
-            await s.execute(
-              q('UPDATE t SET v = v WHERE id > $1', [int(40)], 'UPDATE'),
-            ),
-          ).toEqual(okRows(10));
-          const types = q(
-            'SELECT $1::bigint, $2::float8, $3::text, $4::bool, $5::int, $6::timestamptz, $7::date, $8::uuid, $9::jsonb, $10::bytea WHERE $1::bigint = 9007199254740993 AND $10::bytea = $11::bytea AND $5::int IS NULL',
-            [
-              { t: 'bigint', v: '9007199254740993' },
-              { t: 'float', v: 1.5 },
-              { t: 'string', v: "it's ü" },
-              { t: 'bool', v: false },
-              { t: 'null', v: null },
-              { t: 'timestamp', v: '2026-01-02 03:04:05+00' },
-              { t: 'date', v: '2026-01-02' },
-              { t: 'uuid', v: '123e4567-e89b-12d3-a456-426614174000' },
-              { t: 'json', v: '{"a":[1,2]}' },
-              { t: 'bytes', v: 'deadbeef' },
-              { t: 'bytes', v: 'deadbeef' },
-            ],
-          );
-          expect(await s.execute(types)).toEqual(okRows(1));
-          expect(await s.execute(q('BEGIN', [], 'TCL'))).toEqual(okRows(0));
-          expect(await s.execute(q('COMMIT', [], 'TCL'))).toEqual(okRows(0));
-        },
-        { protocol },
-      );
+      await withSession(expectRowsAndTypes, { protocol });
     },
   );
 

@@ -78,6 +78,8 @@ export interface ExecutorConfig extends ExecutorSettings {
 export const FORCE_AFTER_CANCEL_MS = 600;
 /** Connections {@link Executor.preconnect} opens at once. */
 export const PRECONNECT_PARALLEL = 16;
+/** Most statements of one session handed to a plugin's `runBatch` at once (closed loop). */
+export const MAX_BATCH = 128;
 /** Longest wait for a connection to close at the end (ms); a stuck close is abandoned. */
 const CLOSE_TIMEOUT_MS = 300;
 
@@ -141,6 +143,31 @@ function wireTime(t: number | undefined, lo: number, hi: number): number {
   return t < lo ? lo : t > hi ? hi : t;
 }
 
+/** What {@link Executor.#write} records of one statement. */
+interface StatementRecord {
+  tplIndex: number;
+  out: ExecOutcome;
+  sent: number;
+  done: number;
+  /** Its due time (replay, open loop); unused in closed loop. */
+  due: number;
+}
+
+/** The statement of an event, ready for a plugin. */
+function boundQuery(tpl: WireTemplate, ev: WireEvent): BoundQuery {
+  return {
+    templateId: tpl.id,
+    text: tpl.text,
+    params: ev[2],
+    queryType: tpl.queryType,
+  };
+}
+
+/** Whether a session is inside a transaction after a statement of `tpl` (assumed to succeed). */
+function txnAfter(inTxn: boolean, tpl: WireTemplate): boolean {
+  return tpl.txn === 'begin' ? true : tpl.txn === 'end' ? false : inTxn;
+}
+
 /** Closes a connection, giving up after {@link CLOSE_TIMEOUT_MS} (a driver waiting on a dead server). */
 function closeBounded(c: Conn): Promise<void> {
   if (c.shared) return Promise.resolve();
@@ -197,6 +224,11 @@ export class Executor {
   #connecting: Promise<void> | undefined;
   #running = 0;
   #inFlight = 0;
+  /** Statements of running batches beyond the one counted in {@link #inFlight}. */
+  #batched = 0;
+  /** Aborted by a stop: a running batch starts no more statements. */
+  readonly #abort = new AbortController();
+  readonly #batchCtx = { signal: this.#abort.signal };
   #ended = false;
   #stopping = false;
   #finished = false;
@@ -386,6 +418,7 @@ export class Executor {
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#abort.abort();
     // waiting sessions' events are still in their queues: dropped below
     for (const s of this.#schedule.drain()) s.sleeping = false;
     for (const s of this.#sessions.values()) {
@@ -427,7 +460,7 @@ export class Executor {
           message: `Stopping: abandoned ${String(this.#busy.size)} statement(s) still running after the cancel; their connections were closed.`,
           at: nowMs(),
         });
-      this.#notRun += this.#inFlight;
+      this.#notRun += this.#inFlight + this.#batched;
       for (const s of this.#sessions.values()) if (s.running) s.cut = true;
       this.#finished = true;
       void this.#finish();
@@ -685,12 +718,12 @@ export class Executor {
           this.#ack++;
           break;
         }
-        const query: BoundQuery = {
-          templateId: tpl.id,
-          text: tpl.text,
-          params: ev[2],
-          queryType: tpl.queryType,
-        };
+        if (closed && this.#cfg.failFast !== true && s.conn.session.runBatch) {
+          await this.#runBatch(s, ev);
+          if (this.#finished) return;
+          continue;
+        }
+        const query = boundQuery(tpl, ev);
         const start = nowMs();
         this.#inFlight++;
         const conn = s.conn;
@@ -714,19 +747,7 @@ export class Executor {
         if (Number.isNaN(sent)) sent = start;
         let done = wireTime(out.doneAt, sent, end);
         if (Number.isNaN(done)) done = end;
-        const b = this.#buf;
-        const o = this.#n * REC;
-        b[o + F_TPL] = ev[1];
-        b[o + F_LATENCY_MS] = closed ? done - sent : done - due;
-        b[o + F_LAG_MS] = closed ? NaN : sent - due;
-        b[o + F_CLASS] = out.ok
-          ? -1
-          : this.#classIndex(errorKey(out, this.#classes.size));
-        b[o + F_ROWS] = out.rows;
-        b[o + F_END_MS] = done - t0;
-        b[o + F_SERVICE_MS] = done - sent;
-        s.prevEnd = done;
-        this.#recorded();
+        this.#write(s, { tplIndex: ev[1], out, sent, done, due });
         if (!out.ok && this.#cfg.failFast === true) {
           this.#flush();
           this.stop();
@@ -740,22 +761,12 @@ export class Executor {
           this.#turned = false;
           setImmediate(this.#markTurn);
         }
-        if (tpl.txn === 'begin' && out.ok) s.inTxn = true;
-        else if (tpl.txn === 'end') s.inTxn = false;
         if (!out.ok && out.connectionLost === true)
           await this.#reconnect(
             s,
             out.errorCode ?? out.errorClass ?? 'unknown',
           );
-        if (!s.inTxn && s.conn !== null && this.#waiters.length > 0) {
-          const c = s.conn;
-          s.conn = null;
-          this.#giveBack(c);
-        }
-        if (s.head > 1024 && s.head * 2 > s.queue.length) {
-          s.queue = s.queue.slice(s.head);
-          s.head = 0;
-        }
+        this.#handOn(s);
       }
     } catch (err) {
       if (err === STOPPED) return;
@@ -786,6 +797,113 @@ export class Executor {
         }
       }
       this.#maybeDone();
+    }
+  }
+
+  /**
+   * Writes a statement's record (times on this thread's clock, `due` unused in closed loop), counts
+   * it, and follows the session's transaction state.
+   */
+  #write(s: Session, r: StatementRecord): void {
+    const { tplIndex, out, sent, done, due } = r;
+    const closed = this.#cfg.closed;
+    const b = this.#buf;
+    const o = this.#n * REC;
+    b[o + F_TPL] = tplIndex;
+    b[o + F_LATENCY_MS] = closed ? done - sent : done - due;
+    b[o + F_LAG_MS] = closed ? NaN : sent - due;
+    b[o + F_CLASS] = out.ok
+      ? -1
+      : this.#classIndex(errorKey(out, this.#classes.size));
+    b[o + F_ROWS] = out.rows;
+    b[o + F_END_MS] = done - this.#t0;
+    b[o + F_SERVICE_MS] = done - sent;
+    s.prevEnd = done;
+    this.#recorded();
+    const txn = (this.#templates[tplIndex] as WireTemplate).txn;
+    if (txn === 'begin' && out.ok) s.inTxn = true;
+    else if (txn === 'end') s.inTxn = false;
+  }
+
+  /**
+   * Closed loop on a plugin that runs statements back to back itself (`runBatch`, issue 16): the
+   * session's queued statements go in one call, up to {@link MAX_BATCH}, and while sessions wait
+   * for a connection, only to the end of the current transaction (where the single-statement
+   * path would hand the connection on). Statements that did not run (a stop, a lost connection)
+   * go back to the head of the session's queue.
+   */
+  async #runBatch(s: Session, first: WireEvent): Promise<void> {
+    const conn = s.conn as Conn;
+    const session = conn.session as Required<Pick<DbSession, 'runBatch'>>;
+    const evs: WireEvent[] = [first];
+    let inTxn = txnAfter(s.inTxn, this.#templates[first[1]] as WireTemplate);
+    while (evs.length < MAX_BATCH && s.head < s.queue.length) {
+      if (!inTxn && this.#waiters.length > 0) break;
+      const ev = s.queue[s.head] as WireEvent;
+      s.queue[s.head++] = undefined;
+      evs.push(ev);
+      inTxn = txnAfter(inTxn, this.#templates[ev[1]] as WireTemplate);
+    }
+    const queries = evs.map((ev) =>
+      boundQuery(this.#templates[ev[1]] as WireTemplate, ev),
+    );
+    const start = nowMs();
+    this.#inFlight++;
+    this.#batched += evs.length - 1;
+    this.#busy.add(conn);
+    let outs: ExecOutcome[];
+    try {
+      outs = await session.runBatch(queries, this.#batchCtx);
+    } catch {
+      // plugins return errors as outcomes; a throw is a plugin bug, counted as `client`
+      outs = [THROWN];
+    }
+    this.#busy.delete(conn);
+    this.#inFlight--;
+    this.#batched -= evs.length - 1;
+    if (this.#finished) return;
+    const end = nowMs();
+    const ran = Math.min(outs.length, evs.length);
+    let lo = start;
+    let lost: ExecOutcome | undefined;
+    for (let i = 0; i < ran; i++) {
+      const out = outs[i] as ExecOutcome;
+      const ev = evs[i] as WireEvent;
+      let sent = wireTime(out.sentAt, lo, end);
+      if (Number.isNaN(sent)) sent = lo;
+      let done = wireTime(out.doneAt, sent, end);
+      if (Number.isNaN(done)) done = end;
+      lo = done;
+      this.#write(s, { tplIndex: ev[1], out, sent, done, due: NaN });
+      if (!out.ok && out.connectionLost === true) {
+        lost = out;
+        break;
+      }
+    }
+    const recorded = lost === undefined ? ran : outs.indexOf(lost) + 1;
+    if (recorded < evs.length) {
+      s.head -= evs.length - recorded;
+      for (let i = recorded; i < evs.length; i++)
+        s.queue[s.head + i - recorded] = evs[i];
+    }
+    if (lost !== undefined)
+      await this.#reconnect(s, lost.errorCode ?? lost.errorClass ?? 'unknown');
+    this.#handOn(s);
+  }
+
+  /**
+   * After a statement: outside a transaction, the connection goes to a waiting session; the
+   * session's queue drops what it ran once that is most of it.
+   */
+  #handOn(s: Session): void {
+    if (!s.inTxn && s.conn !== null && this.#waiters.length > 0) {
+      const c = s.conn;
+      s.conn = null;
+      this.#giveBack(c);
+    }
+    if (s.head > 1024 && s.head * 2 > s.queue.length) {
+      s.queue = s.queue.slice(s.head);
+      s.head = 0;
     }
   }
 

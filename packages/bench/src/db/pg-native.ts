@@ -1,0 +1,520 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import type * as LibpqLoop from '@stb/libpq-loop';
+import type { BoundQuery, ExecOutcome } from '../bound-query';
+import { PluginError } from '@stb/core';
+import {
+  defineDbPlugin,
+  errorOutcome,
+  loadDriver,
+  mustInlineParams,
+  redactSecrets,
+  unreachableError,
+  withErrorMessage,
+} from '../db-plugin';
+import type {
+  DbBatchContext,
+  DbPlugin,
+  DbSession,
+  Protocol,
+} from '../db-plugin';
+import { LEAN_QUERY_TIMEOUT_MS } from '../internal/lean-url';
+import { PgLeanOptions } from './pg-lean';
+import {
+  encodeSimpleQuery,
+  safeIntLength,
+  simpleQueryShape,
+  writeSafeIntBefore,
+} from '../internal/pg-simple-query';
+import type { SimpleQueryShape } from '../internal/pg-simple-query';
+import { nowMs } from '../internal/wire';
+import { createPlaceholderTranslator } from '../placeholders';
+import { pgErrorOutcome, toPgValue } from './postgres';
+
+/**
+ * The `pg-native` plugin (issue 16): PostgreSQL through libpq, driven by a native thread per
+ * connection (`@stb/libpq-loop`). In a closed loop the runner hands it a session's statements in
+ * batches ({@link DbSession.runBatch}); the thread sends each one when the previous one completed
+ * and times both ends on the wire, so the client's turnaround between statements is libpq's, as
+ * pgbench's, and JavaScript runs once per batch, not per statement. Selected with a
+ * `postgres+native://` target. The URL goes to libpq as it is (TLS, every libpq parameter and
+ * the `PG*` environment variables work), less `query_timeout`, which is stb's.
+ */
+
+/** Options of the `pg-native` plugin: the `pg-lean` plugin's (libpq's `connect_timeout` in the URL wins). */
+export const PgNativeOptions = PgLeanOptions.extend({
+  /**
+   * Native threads that drive this JavaScript thread's connections (each an epoll loop, as
+   * pgbench's `-j` threads; default: the CPUs, at most 64). Connections are dealt to them in turn.
+   */
+  threads: z.number().int().min(1).max(64).optional(),
+});
+export type PgNativeOptions = z.infer<typeof PgNativeOptions>;
+
+/** One connection of the addon (`@stb/libpq-loop`). */
+export type NativeConn = LibpqLoop.Conn;
+
+/** The addon's module. */
+export type PgNativeLib = typeof LibpqLoop;
+
+/** Connections opened by this JavaScript thread (deals them to the loop threads in turn). */
+let opened = 0;
+
+/** Default connect timeout (s), as the lean plugins'. */
+const CONNECT_TIMEOUT_S = 10;
+/** Result doubles per statement: sent, done (ms, CLOCK_MONOTONIC), rows, status. */
+const OUT = 4;
+const ST_OK = 0;
+const ST_ERROR = 1;
+const ST_TIMEOUT = 2;
+const ST_LOST = 3;
+
+/**
+ * The libpq connection string of a `postgres://` URL: `query_timeout` (stb's) is taken out, and
+ * `connect_timeout` and `application_name` are added unless given.
+ */
+export function pgNativeConninfo(o: PgNativeOptions): {
+  conninfo: string;
+  queryTimeoutMs: number;
+} {
+  const url = o.url.replace(/^(postgres(ql)?)\+native:/i, '$1:');
+  if (!/^postgres(ql)?:\/\//i.test(url))
+    throw new TypeError('Invalid URL: write postgres://…');
+  const at = url.indexOf('?');
+  const base = at < 0 ? url : url.slice(0, at);
+  const q = new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
+  const qt = Number(q.get('query_timeout'));
+  q.delete('query_timeout');
+  if (o.connectTimeoutMs !== undefined || !q.has('connect_timeout'))
+    q.set(
+      'connect_timeout',
+      String(
+        Math.max(
+          1,
+          Math.ceil((o.connectTimeoutMs ?? CONNECT_TIMEOUT_S * 1000) / 1000),
+        ),
+      ),
+    );
+  if (o.applicationName !== undefined || !q.has('application_name'))
+    q.set('application_name', o.applicationName ?? 'stb-bench');
+  // libpq decodes %XX in a URI's parameters, not `+`
+  const query = [...q]
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
+  return {
+    conninfo: `${base}?${query}`,
+    queryTimeoutMs: o.queryTimeoutMs ?? (qt > 0 ? qt : LEAN_QUERY_TIMEOUT_MS),
+  };
+}
+
+/** A growable little-endian buffer the batch is encoded into (reused across batches). */
+class OpWriter {
+  buf = Buffer.allocUnsafe(64 * 1024);
+  o = 0;
+
+  reserve(n: number): void {
+    if (this.o + n <= this.buf.length) return;
+    const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.o + n));
+    this.buf.copy(b, 0, 0, this.o);
+    this.buf = b;
+  }
+
+  u8(v: number): void {
+    this.reserve(1);
+    this.buf[this.o++] = v;
+  }
+
+  u32(v: number): void {
+    this.reserve(4);
+    this.o = this.buf.writeUInt32LE(v, this.o);
+  }
+
+  /** A string's UTF-8 bytes and a NUL, after their length (with the NUL) as u32. */
+  text(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.reserve(5 + n);
+    this.o = this.buf.writeUInt32LE(n + 1, this.o);
+    this.o += this.buf.write(s, this.o);
+    this.buf[this.o++] = 0;
+  }
+
+  /** Bytes and a NUL, after their length (with the NUL) as u32. */
+  bytesZ(b: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.reserve(5 + n);
+    this.o = this.buf.writeUInt32LE(n + 1, this.o);
+    this.o += b.copy(this.buf, this.o, start, end);
+    this.buf[this.o++] = 0;
+  }
+
+  /** Parameters: u16 count, then per value i32 length (-1 NULL), u8 format, bytes (+ NUL for text). */
+  params(values: readonly unknown[]): void {
+    const n = values.length;
+    this.reserve(2);
+    this.o = this.buf.writeUInt16LE(n, this.o);
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (typeof v === 'number' && Number.isSafeInteger(v)) {
+        const len = safeIntLength(v);
+        this.reserve(6 + len);
+        this.o = this.buf.writeInt32LE(len, this.o);
+        this.buf[this.o++] = 0;
+        writeSafeIntBefore(this.buf, this.o + len, v);
+        this.o += len;
+        this.buf[this.o++] = 0;
+        continue;
+      }
+      const p = paramText(v);
+      if (p === null) {
+        this.reserve(5);
+        this.o = this.buf.writeInt32LE(-1, this.o);
+        this.buf[this.o++] = 0;
+      } else if (typeof p === 'string') {
+        const len = Buffer.byteLength(p);
+        this.reserve(6 + len);
+        this.o = this.buf.writeInt32LE(len, this.o);
+        this.buf[this.o++] = 0;
+        this.o += this.buf.write(p, this.o);
+        this.buf[this.o++] = 0;
+      } else {
+        this.reserve(5 + p.length);
+        this.o = this.buf.writeInt32LE(p.length, this.o);
+        this.buf[this.o++] = 1;
+        this.o += p.copy(this.buf, this.o);
+      }
+    }
+  }
+}
+
+/** A parameter as `pg` sends it: text, or binary for a Buffer; null for SQL NULL. */
+function paramText(v: unknown): Buffer | string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v);
+}
+
+/**
+ * Loads the addon: a missing package, or one whose addon did not build or load, raises
+ * `STB_PLUGIN_DEPENDENCY_MISSING` saying what to install.
+ */
+export async function loadPgNativeLib(
+  lib: PgNativeLib | undefined,
+  load: () => Promise<unknown> = () => import('@stb/libpq-loop'),
+): Promise<PgNativeLib> {
+  return loadDriver<PgNativeLib>(
+    { plugin: 'pg-native', pkg: '@stb/libpq-loop', lib },
+    async () => {
+      try {
+        return await load();
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'STB_NATIVE_NOT_BUILT')
+          throw err;
+        throw new PluginError(
+          'STB_PLUGIN_DEPENDENCY_MISSING',
+          `[stb] [db:pg-native] ${(err as Error).message}`,
+          {
+            cause: err,
+            pluginKind: 'db',
+            pluginName: 'pg-native',
+            details: {
+              package: '@stb/libpq-loop',
+              install: 'npm rebuild @stb/libpq-loop',
+            },
+          },
+        );
+      }
+    },
+  );
+}
+
+/** Creates the `pg-native` plugin, optionally with an injected addon. */
+export function createPgNativePlugin(
+  inject: { lib?: PgNativeLib } = {},
+): DbPlugin<PgNativeOptions> {
+  return defineDbPlugin<PgNativeOptions>({
+    kind: 'db',
+    name: 'pg-native',
+    apiVersion: 1,
+    description:
+      'PostgreSQL through libpq on a native thread per connection: a closed loop runs statement batches without returning to JavaScript between statements',
+    options: PgNativeOptions,
+    dialect: 'postgres',
+    capabilities: {
+      prepared: true,
+      transactions: true,
+      maxConnections: null,
+      cancel: true,
+    },
+    dependencies: ['@stb/libpq-loop'],
+    async connect(options, ctx = {}): Promise<DbSession> {
+      const lib = await loadPgNativeLib(inject.lib);
+      let cfg: { conninfo: string; queryTimeoutMs: number };
+      try {
+        cfg = pgNativeConninfo(options);
+      } catch (err) {
+        throw unreachableError('pg-native', redactSecrets(options.url), err);
+      }
+      const threads = options.threads ?? Math.min(64, availableParallelism());
+      const session = new NativeSession(
+        lib,
+        { ...cfg, thread: opened++ % threads },
+        ctx.protocol ?? 'prepared',
+      );
+      try {
+        await session.open();
+      } catch (err) {
+        throw unreachableError('pg-native', redactSecrets(options.url), err);
+      }
+      return session.api();
+    },
+  });
+}
+
+interface Pending {
+  resolve: (v: { n: number; data: unknown }) => void;
+}
+
+class NativeSession {
+  readonly #conn: NativeConn;
+  readonly #protocol: Protocol;
+  readonly #queryTimeoutMs: number;
+  readonly #translator = createPlaceholderTranslator({
+    style: 'dollar',
+    convert: toPgValue,
+  });
+  /** Named statements: number per translated text key, and whether its text was sent. */
+  readonly #named = new Map<string, { id: number; sent: boolean }>();
+  readonly #shapes = new Map<string, SimpleQueryShape>();
+  readonly #w = new OpWriter();
+  #out = new Float64Array(OUT * 256);
+  /** The native clock (ms) to this thread's `nowMs()`. */
+  readonly #offset: number;
+  #pending: Pending | null = null;
+  /** The last call: calls on one session run one after the other. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | null = null;
+  #closeDone: (() => void) | null = null;
+  #version = '';
+  #closed = false;
+  /** The connection failed (a statement lost it): later calls fail at once. */
+  #lost = false;
+
+  constructor(
+    lib: PgNativeLib,
+    cfg: { conninfo: string; queryTimeoutMs: number; thread: number },
+    protocol: Protocol,
+  ) {
+    this.#protocol = protocol;
+    this.#queryTimeoutMs = cfg.queryTimeoutMs;
+    this.#offset = nowMs() - Number(process.hrtime.bigint()) / 1e6;
+    this.#conn = new lib.Conn(
+      cfg.conninfo,
+      cfg.queryTimeoutMs,
+      (kind, n, data) => this.#done(kind, n, data),
+      cfg.thread,
+    );
+  }
+
+  #done(kind: number, n: number, data: unknown): void {
+    if (kind === 3) {
+      this.#closeDone?.();
+      return;
+    }
+    const p = this.#pending;
+    this.#pending = null;
+    p?.resolve({ n, data });
+  }
+
+  #job(start: () => void): Promise<{ n: number; data: unknown }> {
+    return new Promise((resolve) => {
+      this.#pending = { resolve };
+      start();
+    });
+  }
+
+  async open(): Promise<void> {
+    const { n, data } = await this.#job(() => this.#conn.connect());
+    if (n !== 1) {
+      await this.close();
+      throw new Error(
+        typeof data === 'string' && data !== '' ? data : 'connection failed',
+      );
+    }
+    this.#version = String(data);
+  }
+
+  /** Encodes one statement; false when a value cannot be sent (the outcome is then set). */
+  #encode(q: BoundQuery): void {
+    const w = this.#w;
+    if (this.#protocol === 'simple' || mustInlineParams(q)) {
+      let shape = this.#shapes.get(q.templateId);
+      if (shape === undefined) {
+        shape = simpleQueryShape(q.text);
+        this.#shapes.set(q.templateId, shape);
+      }
+      const msg = encodeSimpleQuery(shape, q.params);
+      w.u8(0);
+      // a Query message: 'Q', length, text, NUL
+      if (msg !== null) w.bytesZ(msg, 5, msg.length - 1);
+      else w.text(this.#translator.inline(q, 'postgres'));
+      return;
+    }
+    const t = this.#translator.translate(q);
+    if (this.#protocol === 'extended') {
+      w.u8(1);
+      w.text(t.text);
+      w.params(t.values);
+      return;
+    }
+    let st = this.#named.get(t.key);
+    if (st === undefined) {
+      st = { id: this.#named.size, sent: false };
+      this.#named.set(t.key, st);
+    }
+    w.u8(2);
+    w.u32(st.id);
+    if (st.sent) w.u32(0);
+    else {
+      w.text(t.text);
+      st.sent = true;
+    }
+    w.params(t.values);
+  }
+
+  runBatch(
+    queries: readonly BoundQuery[],
+    ctx: DbBatchContext = {},
+  ): Promise<ExecOutcome[]> {
+    const run = this.#tail.then(() => this.#runBatch(queries, ctx));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #runBatch(
+    queries: readonly BoundQuery[],
+    ctx: DbBatchContext,
+  ): Promise<ExecOutcome[]> {
+    const n = queries.length;
+    if (this.#closed || this.#lost)
+      return [
+        {
+          ...errorOutcome('ECONNRESET', 'connection', true),
+          errorMessage: 'the connection is closed',
+        },
+      ];
+    this.#w.o = 0;
+    for (let i = 0; i < n; i++) {
+      const o = this.#w.o;
+      try {
+        this.#encode(queries[i] as BoundQuery);
+      } catch (err) {
+        // a value the text protocol cannot carry (STB_RENDER_VALUE_UNSUPPORTED …): the
+        // statements before it run, this one fails on the client
+        this.#w.o = o;
+        const before =
+          i === 0 ? [] : await this.#runBatch(queries.slice(0, i), ctx);
+        if (before.length < i) return before;
+        return [
+          ...before,
+          withErrorMessage(errorOutcome(undefined, 'client'), err),
+        ];
+      }
+    }
+    if (this.#out.length < OUT * n) this.#out = new Float64Array(OUT * n);
+    const out = this.#out;
+    const signal = ctx.signal;
+    if (signal?.aborted === true) return [];
+    const onAbort = (): void => this.#conn.interrupt();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let r: { n: number; data: unknown };
+    try {
+      r = await this.#job(() => this.#conn.run(this.#w.buf, this.#w.o, n, out));
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    return this.#outcomes(r.n, r.data, out);
+  }
+
+  #outcomes(ran: number, data: unknown, out: Float64Array): ExecOutcome[] {
+    const errors = Array.isArray(data) ? (data as (number | string)[]) : [];
+    let e = 0;
+    const off = this.#offset;
+    const res = new Array<ExecOutcome>(ran);
+    for (let i = 0; i < ran; i++) {
+      const b = i * OUT;
+      const sentAt = (out[b] as number) + off;
+      const doneAt = (out[b + 1] as number) + off;
+      const status = out[b + 3] as number;
+      if (status === ST_OK) {
+        res[i] = { ok: true, rows: out[b + 2] as number, sentAt, doneAt };
+        continue;
+      }
+      let code = '';
+      let message = '';
+      if (errors[e] === i) {
+        code = String(errors[e + 1]);
+        message = String(errors[e + 2]);
+        e += 3;
+      }
+      let o: ExecOutcome;
+      if (status === ST_ERROR) o = pgErrorOutcome({ code, message }, false);
+      else if (status === ST_TIMEOUT)
+        o = withErrorMessage(errorOutcome('57014', 'timeout'), {
+          message: `no answer within ${String(this.#queryTimeoutMs)} ms (cancelled)`,
+        });
+      else if (status === ST_LOST) {
+        this.#lost = true;
+        o = withErrorMessage(errorOutcome('ECONNRESET', 'connection', true), {
+          message,
+        });
+      } else {
+        this.#lost = true;
+        o = withErrorMessage(errorOutcome('57014', 'timeout', true), {
+          message: `no answer within ${String(this.#queryTimeoutMs)} ms, nor to the cancel`,
+        });
+      }
+      res[i] = { ...o, sentAt, doneAt };
+    }
+    return res;
+  }
+
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#closed = true;
+    this.#closing = new Promise<void>((resolve) => {
+      this.#closeDone = resolve;
+      this.#conn.close();
+    });
+    return this.#closing;
+  }
+
+  api(): DbSession {
+    const close = (): Promise<void> => this.close();
+    return {
+      execute: async (q) => {
+        const [o] = await this.runBatch([q]);
+        return (
+          o ?? {
+            ...errorOutcome(undefined, 'client'),
+            errorMessage: 'the statement did not run',
+          }
+        );
+      },
+      runBatch: (queries, ctx) => this.runBatch(queries, ctx),
+      cancel: () => {
+        this.#conn.cancel();
+        return Promise.resolve();
+      },
+      serverVersion: () => Promise.resolve(this.#version),
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  }
+}
+
+/** The `pg-native` plugin. Target: `postgres+native://…` or `postgresql+native://…`. */
+export const plugin: DbPlugin<PgNativeOptions> = createPgNativePlugin();

@@ -1,0 +1,515 @@
+import pg from 'pg';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  createPgNativePlugin,
+  loadPgNativeLib,
+  pgNativeConninfo,
+} from '../src/db/pg-native';
+import type { DbPlugin, Protocol } from '../src/db-plugin';
+import { runBench } from '../src/runner';
+import { resolveTarget } from '../src/target';
+import { describeDbPlugin } from './helpers/conformance';
+import { usePgDatabase } from './helpers/db';
+import {
+  expectRowsAndTypes,
+  int,
+  okRows,
+  q,
+  resetTableT,
+  sessionRunner,
+} from './helpers/pg-wire-plugin';
+import { createPostgresTarget } from './helpers/targets';
+import { TraceBuilder, template } from './helpers/trace';
+import {
+  expectFailedWireTimes,
+  expectSleepWireTimes,
+} from './helpers/wire-times';
+
+// The libpq plugin on native loop threads (issue 16) on the real server: the conformance suite
+// through the runner, then its batches: rows, SQLSTATE errors, timeouts, cancels, a stop in the
+// middle of a batch, a lost connection, and the runner's closed loop on it.
+const native = createPgNativePlugin() as DbPlugin;
+const base = createPostgresTarget(0);
+describeDbPlugin('pg-native', {
+  ...base,
+  runOptions: { plugin: native },
+  createTarget: async () => {
+    const t = await base.createTarget();
+    return (
+      t && { ...t, target: t.target.replace('postgres:', 'postgres+native:') }
+    );
+  },
+});
+
+const db = usePgDatabase();
+const withSession = sessionRunner(native, db);
+
+beforeAll(() => resetTableT(db.url()));
+
+describe('pg-native on PostgreSQL', () => {
+  it.each<Protocol>(['prepared', 'extended', 'simple'])(
+    'counts rows of SELECT and DML, and binds every parameter type (%s)',
+    async (protocol) => {
+      await withSession(expectRowsAndTypes, { protocol });
+    },
+  );
+
+  it('runs a batch back to back: one outcome per statement, errors in place, wire times in order', async () => {
+    await withSession(async (s) => {
+      const outs = await s.runBatch?.([
+        q('SELECT id FROM t WHERE id <= $1', [int(5)]),
+        q('SELECT * FROM nope WHERE id = $1', [int(1)]),
+        q('SELECT * FROM nope WHERE id = $1', [int(1)]),
+        q('SELECT $1::int', [{ t: 'string', v: 'abc' }]),
+        q(
+          'INSERT INTO t (id, v) VALUES ($1, $2)',
+          [int(1), { t: 'string', v: 'x' }],
+          'INSERT',
+        ),
+        q('SELECT id FROM t WHERE id <= $1', [int(2)]),
+      ]);
+      expect(outs).toHaveLength(6);
+      const o = outs ?? [];
+      expect(o[0]).toEqual(okRows(5));
+      expect(o[1]).toMatchObject({
+        ok: false,
+        errorCode: '42P01',
+        errorClass: '42',
+        connectionLost: false,
+        errorMessage: 'relation "nope" does not exist',
+      });
+      // a statement whose Parse failed is parsed again next time
+      expect(o[2]).toMatchObject({ ok: false, errorCode: '42P01' });
+      expect(o[3]).toMatchObject({ ok: false, errorCode: '22P02' });
+      expect(o[4]).toMatchObject({ ok: false, errorCode: '23505' });
+      expect(o[5]).toEqual(okRows(2));
+      for (let i = 1; i < o.length; i++)
+        expect(o[i]?.sentAt ?? NaN).toBeGreaterThanOrEqual(
+          o[i - 1]?.doneAt ?? NaN,
+        );
+    });
+  });
+
+  it('cancels a statement past query_timeout and keeps the connection', async () => {
+    await withSession(
+      async (s) => {
+        const t0 = performance.now();
+        const out = await s.execute(
+          q('SELECT pg_sleep($1)', [{ t: 'float', v: 5 }]),
+        );
+        expect(out).toMatchObject({
+          ok: false,
+          errorCode: '57014',
+          errorClass: 'timeout',
+          connectionLost: false,
+        });
+        expect(performance.now() - t0).toBeLessThan(3000);
+        expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
+      },
+      { query: '?query_timeout=200' },
+    );
+  });
+
+  it('cancel() ends a batch: the running statement fails with 57014, the rest do not run', async () => {
+    await withSession(async (s) => {
+      const running = s.runBatch?.([
+        q('SELECT 1'),
+        q('SELECT pg_sleep(5)'),
+        q('SELECT 2'),
+      ]);
+      await new Promise((r) => setTimeout(r, 150));
+      await s.cancel?.();
+      const outs = (await running) ?? [];
+      expect(outs).toHaveLength(2);
+      expect(outs[0]).toEqual(okRows(1));
+      expect(outs[1]).toMatchObject({
+        ok: false,
+        errorCode: '57014',
+        errorClass: '57',
+      });
+      expect(await s.serverVersion?.()).toMatch(/^PostgreSQL \d+/);
+      expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
+    });
+  });
+
+  it('an aborted signal lets the running statement finish and starts no more', async () => {
+    await withSession(async (s) => {
+      const ac = new AbortController();
+      const running = s.runBatch?.(
+        [
+          q('SELECT pg_sleep(0.2)'),
+          q('SELECT pg_sleep(5)'),
+          q('SELECT pg_sleep(5)'),
+        ],
+        { signal: ac.signal },
+      );
+      setTimeout(() => ac.abort(), 50);
+      const t0 = performance.now();
+      const outs = (await running) ?? [];
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(outs).toEqual([okRows(1)]);
+    });
+  });
+
+  it('close() during a batch: the running statement is reported as a lost connection; later calls fail', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const s = await native.connect({ url }, { protocol: 'prepared' });
+    const running = s.runBatch?.([
+      q('SELECT pg_sleep(5) -- stb-native-close'),
+      q('SELECT 1'),
+    ]);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    await s.close();
+    const outs = (await running) ?? [];
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(outs).toHaveLength(1);
+    expect(outs[0]).toMatchObject({
+      ok: false,
+      errorClass: 'connection',
+      connectionLost: true,
+    });
+    expect(await s.execute(q('SELECT 1'))).toMatchObject({
+      ok: false,
+      errorClass: 'connection',
+      connectionLost: true,
+    });
+    // the statement was cancelled too: the server does not go on running it
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      let left = -1;
+      for (let i = 0; i < 40 && left !== 0; i++) {
+        if (i > 0) await new Promise((res) => setTimeout(res, 50));
+        const { rows } = await admin.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5) -- stb-native-close'",
+        );
+        left = Number(rows[0]?.n);
+      }
+      expect(left).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('a backend terminated mid-batch: the statement reports a lost connection and the batch ends', async () => {
+    await withSession(async (s, url) => {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const running = s.runBatch?.([
+          q('SELECT pg_sleep(5) -- stb-native-terminate'),
+          q('SELECT 1'),
+        ]);
+        await new Promise((r) => setTimeout(r, 150));
+        await admin.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%stb-native-terminate' AND pid <> pg_backend_pid()",
+        );
+        const outs = (await running) ?? [];
+        expect(outs).toHaveLength(1);
+        expect(outs[0]).toMatchObject({ ok: false, connectionLost: true });
+      } finally {
+        await admin.end();
+      }
+    });
+  });
+
+  it('gives each answer its wire times, for a failed statement too', async () => {
+    await withSession(async (s) => {
+      await expectSleepWireTimes(s);
+      await expectFailedWireTimes(s);
+    });
+  });
+
+  it('counts rows of large answers', async () => {
+    await withSession(async (s) => {
+      expect(
+        await s.execute(
+          q('SELECT g FROM generate_series(1, $1::int) g', [int(200_000)]),
+        ),
+      ).toEqual(okRows(200_000));
+      expect(
+        await s.execute(
+          q("SELECT repeat('x', $1::int), g FROM generate_series(1, 3) g", [
+            int(3_000_000),
+          ]),
+        ),
+      ).toEqual(okRows(3));
+    });
+  });
+
+  it('runs calls made at once on one session one after the other, answers in order', async () => {
+    await withSession(async (s) => {
+      const outs = await Promise.all(
+        [3, 1, 50, 0, 9].map((n) =>
+          s.execute(q('SELECT id FROM t WHERE id <= $1', [int(n)])),
+        ),
+      );
+      expect(outs.map((o) => o.rows)).toEqual([3, 1, 50, 0, 9]);
+    });
+  });
+
+  it('fails to connect with STB_DB_UNREACHABLE, the reason from libpq, no secret shown', async () => {
+    await expect(
+      native.connect({ url: 'postgres://postgres:secret@127.0.0.1:1/x' }),
+    ).rejects.toMatchObject({
+      code: 'STB_DB_UNREACHABLE',
+      message: expect.stringMatching(
+        /postgres:\*\*\*@127\.0\.0\.1:1\/x.*(refused|connect)/s,
+      ),
+    });
+    const url = db.url();
+    if (url === null) return;
+    await expect(
+      native.connect({ url: `${url}?nosuchoption=1` }),
+    ).rejects.toMatchObject({
+      code: 'STB_DB_UNREACHABLE',
+      message: expect.stringContaining('nosuchoption'),
+    });
+  });
+
+  it('runs a closed-loop bench selected by a postgres+native:// target, sessions outnumbering connections', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const target = url.replace('postgres:', 'postgres+native:');
+    expect(await resolveTarget(target)).toMatchObject({
+      name: 'pg-native',
+      module: '@stb/bench/db/pg-native',
+      dialect: 'postgres',
+      options: { url },
+    });
+    const begin = template('postgres', 'BEGIN', 'TCL');
+    const upd = template(
+      'postgres',
+      'UPDATE t SET v = v WHERE id = $1',
+      'UPDATE',
+    );
+    const sel = template('postgres', 'SELECT v FROM t WHERE id = $1', 'SELECT');
+    const commit = template('postgres', 'COMMIT', 'TCL');
+    const bad = template('postgres', 'SELECT 1/$1', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    // 8 sessions on 2 connections: batches end where a transaction does, so sessions take turns
+    for (let i = 0; i < 400; i++) {
+      const s = `s${String(i % 8)}`;
+      b.add(s, begin, []);
+      b.add(s, upd, [int((i % 50) + 1)]);
+      b.add(s, sel, [int((i % 50) + 1)]);
+      b.add(s, commit, []);
+      if (i % 100 === 3) b.add(s, bad, [int(0)]);
+    }
+    const r = await runBench(b.trace(), {
+      target,
+      plugin: native,
+      mode: 'closed',
+      connections: 2,
+    });
+    expect(r.status).toBe('completed');
+    expect(r.overall.count).toBe(1604);
+    expect(r.overall.errors).toBe(4);
+    expect(r.templates.find((x) => x.templateId === sel.id)?.count).toBe(400);
+  }, 30_000);
+
+  it('a connection lost mid-batch: the runner reconnects and runs the statements the batch did not reach', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const sleep = template(
+      'postgres',
+      'SELECT pg_sleep($1) -- stb-native-kill',
+      'SELECT',
+    );
+    const sel = template('postgres', 'SELECT $1::int', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    b.add('s0', sel, [int(0)]);
+    b.add('s0', sleep, [{ t: 'float', v: 5 }]);
+    for (let i = 1; i <= 10; i++) b.add('s0', sel, [int(i)]);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const killer = (async () => {
+        for (let i = 0; i < 100; i++) {
+          await new Promise((res) => setTimeout(res, 30));
+          const { rows } = await admin.query(
+            "SELECT pg_terminate_backend(pid) AS k FROM pg_stat_activity WHERE query LIKE '%stb-native-kill' AND state = 'active' AND pid <> pg_backend_pid()",
+          );
+          if (rows.length > 0) return;
+        }
+      })();
+      const r = await runBench(b.trace(), {
+        target: url.replace('postgres:', 'postgres+native:'),
+        plugin: native,
+        mode: 'closed',
+        connections: 1,
+      });
+      await killer;
+      expect(r.status).toBe('completed');
+      expect(r.overall.count).toBe(12);
+      expect(r.overall.errors).toBe(1);
+      expect(r.templates.find((x) => x.templateId === sel.id)).toMatchObject({
+        count: 11,
+        errors: 0,
+      });
+    } finally {
+      await admin.end();
+    }
+  }, 30_000);
+
+  it('a stop during closed-loop batches ends the run promptly, nothing left open', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const sel = template(
+      'postgres',
+      'SELECT pg_sleep(0.001), $1::int',
+      'SELECT',
+    );
+    const b = new TraceBuilder('postgres');
+    for (let i = 0; i < 20_000; i++) b.add(`s${String(i % 4)}`, sel, [int(i)]);
+    const t0 = performance.now();
+    const r = await runBench(b.trace(), {
+      target: `${url.replace('postgres:', 'postgres+native:')}?application_name=stb-native-stop`,
+      plugin: native,
+      mode: 'closed',
+      connections: 4,
+      durationSeconds: 0.5,
+    });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.overall.count).toBeGreaterThan(100);
+    expect(r.overall.count).toBeLessThan(20_000);
+    expect(r.overall.errors).toBe(0);
+    expect(r.status).toBe('stopped');
+    // every connection closed (the backends leave within a moment)
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      let left = -1;
+      for (let i = 0; i < 20 && left !== 0; i++) {
+        if (i > 0) await new Promise((res) => setTimeout(res, 50));
+        const { rows } = await admin.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'stb-native-stop'",
+        );
+        left = Number(rows[0]?.n);
+      }
+      expect(left).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  }, 30_000);
+
+  it('runs the same statements in two worker threads as inline', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const target = url.replace('postgres:', 'postgres+native:');
+    const sel = template('postgres', 'SELECT v FROM t WHERE id = $1', 'SELECT');
+    const bad = template('postgres', 'SELECT 1/$1', 'SELECT');
+    const trace = (): ReturnType<TraceBuilder['trace']> => {
+      const b = new TraceBuilder('postgres');
+      for (let i = 0; i < 400; i++) {
+        b.add(`s${String(i % 4)}`, sel, [int((i % 20) + 1)]);
+        if (i % 100 === 7) b.add(`s${String(i % 4)}`, bad, [int(0)]);
+      }
+      return b.trace();
+    };
+    const counts = (workers: number) =>
+      runBench(trace(), {
+        target,
+        mode: 'closed',
+        connections: 4,
+        workers,
+      }).then((r) => ({
+        status: r.status,
+        count: r.overall.count,
+        errors: r.overall.errorsByClass,
+        templates: r.templates
+          .map((t) => [t.templateId, t.count, t.errors])
+          .sort(),
+        sessions: r.sessions,
+      }));
+    const inline = await counts(0);
+    expect(inline).toMatchObject({ status: 'completed', count: 404 });
+    expect(await counts(2)).toEqual(inline);
+  }, 30_000);
+});
+
+describe('pg-native connection string', () => {
+  it('takes query_timeout out, adds connect_timeout and application_name unless given', () => {
+    expect(
+      pgNativeConninfo({
+        url: 'postgres+native://u:p%40ss@db.example:6543/app?query_timeout=1500&sslmode=require',
+      }),
+    ).toEqual({
+      conninfo:
+        'postgres://u:p%40ss@db.example:6543/app?sslmode=require&connect_timeout=10&application_name=stb-bench',
+      queryTimeoutMs: 1500,
+    });
+    expect(
+      pgNativeConninfo({
+        url: 'postgresql://u@/app?host=/var/run/postgresql&connect_timeout=2&application_name=a b',
+        queryTimeoutMs: 9,
+      }),
+    ).toEqual({
+      conninfo:
+        'postgresql://u@/app?host=%2Fvar%2Frun%2Fpostgresql&connect_timeout=2&application_name=a%20b',
+      queryTimeoutMs: 9,
+    });
+    expect(
+      pgNativeConninfo({
+        url: 'postgres://u@h/d?query_timeout=abc',
+        connectTimeoutMs: 2500,
+        applicationName: 'x',
+      }),
+    ).toEqual({
+      conninfo: 'postgres://u@h/d?connect_timeout=3&application_name=x',
+      queryTimeoutMs: 300_000,
+    });
+    expect(() => pgNativeConninfo({ url: 'mysql://u@h/d' })).toThrow(
+      /Invalid URL/,
+    );
+  });
+});
+
+describe('pg-native addon loading', () => {
+  it('an addon that is not built says what to install, as STB_PLUGIN_DEPENDENCY_MISSING', async () => {
+    // the package's loader without its build/ directory
+    const dir = mkdtempSync(path.join(tmpdir(), 'stb-libpq-loop-'));
+    try {
+      const from = createRequire(__filename).resolve('@stb/libpq-loop');
+      copyFileSync(from, path.join(dir, 'index.cjs'));
+      let thrown: Error | undefined;
+      try {
+        createRequire(__filename)(path.join(dir, 'index.cjs'));
+      } catch (err) {
+        thrown = err as Error;
+      }
+      expect(thrown).toMatchObject({
+        code: 'STB_NATIVE_NOT_BUILT',
+        message: expect.stringContaining('apt install libpq-dev'),
+      });
+      await expect(
+        loadPgNativeLib(undefined, () =>
+          Promise.reject(thrown ?? new Error('it loaded')),
+        ),
+      ).rejects.toMatchObject({
+        code: 'STB_PLUGIN_DEPENDENCY_MISSING',
+        message: expect.stringMatching(
+          /^\[stb\] \[db:pg-native\] @stb\/libpq-loop is installed but its addon did not load/,
+        ),
+      });
+      // a missing package: the install command
+      await expect(
+        loadPgNativeLib(undefined, () =>
+          Promise.reject(
+            Object.assign(new Error('nope'), { code: 'ERR_MODULE_NOT_FOUND' }),
+          ),
+        ),
+      ).rejects.toMatchObject({
+        code: 'STB_PLUGIN_DEPENDENCY_MISSING',
+        message: expect.stringContaining('npm install @stb/libpq-loop'),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
