@@ -1,7 +1,8 @@
 // stb bench against pgbench in one run (issue 16): accuracy of the service time on a replayed
 // pgbench log, schedule lag at 5,000 statements/s, closed-loop TPC-B and point-select throughput,
-// and client CPU per query (/usr/bin/time); stb through the default postgres plugin (pg) and the
-// lean wire path (pg-lean, postgres+lean://). Alternating rounds, medians. Build first
+// and client CPU per query (/usr/bin/time); stb through the default postgres plugin (pg), the
+// lean wire path (pg-lean, postgres+lean://) and libpq on native loop threads (pg-native,
+// postgres+native://). Alternating rounds, medians. Build first
 // (npm run bench builds). Prints progress to stderr and one JSON object as the last stdout line.
 // Where tcpdump can capture on the loopback (root), the accuracy step is also timed on the wire:
 // each statement's request and answer packets, so each tool's own share of what it reports shows.
@@ -28,6 +29,7 @@ const DB = 'stb_bench16';
 const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 const URL_ = `postgres://postgres@127.0.0.1:5432/${DB}`;
 const LEAN = URL_.replace('postgres:', 'postgres+lean:');
+const NATIVE = URL_.replace('postgres:', 'postgres+native:');
 const FIXTURE = path.join(ROOT, 'fixtures/samples/pg-tpcb-simple-logduration');
 const log = (m) => process.stderr.write(`[vs-pgbench] ${m}\n`);
 const load = () => loadavg()[0].toFixed(2);
@@ -139,7 +141,7 @@ async function replayFixture(fx, target) {
 }
 
 // --- the wire: tcpdump on the loopback, statements paired with their answers per connection ---
-const APP = { pgbench: 'stb16-pgbench', pg: 'stb16-pg', lean: 'stb16-lean' };
+const APP = { pgbench: 'stb16-pgbench', pg: 'stb16-pg', lean: 'stb16-lean', native: 'stb16-native' };
 const withApp = (url, app) => `${url}?application_name=${app}`;
 
 /** Whether tcpdump can capture on lo here (it needs root or CAP_NET_RAW). */
@@ -261,6 +263,7 @@ async function stbTpcb(target) {
   const r = await runBench(tpcbTrace(4), { target, mode: 'closed', protocol: 'simple', connections: 4, durationSeconds: SECONDS, warmupSeconds: 0.5 });
   const end = r.templates.find((t) => t.templateId === TPCB[6].id);
   if (target === LEAN) raw.waitTpcbLean.push(r.client?.cpuWaitShare ?? NaN);
+  if (target === NATIVE) raw.waitTpcbNative.push(r.client?.cpuWaitShare ?? NaN);
   return end.qps;
 }
 
@@ -419,9 +422,9 @@ async function writePointTrace(dir) {
  * execution, warm-up included) and the whole process's CPU per statement (Node start-up and
  * module loading included).
  */
-function stbCliChild(trace, dir) {
+function stbCliChild(trace, dir, target = LEAN) {
   const out = path.join(dir, 'cli-result.json');
-  const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', process.execPath, path.join(ROOT, 'packages/cli/dist/cli.js'), 'bench', '-i', trace, '--target', LEAN, '--mode', 'closed', '-c', '8', '--warmup', `${WARMUP}s`, '--duration', `${SECONDS}s`, '--no-metrics', '--out', out], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', process.execPath, path.join(ROOT, 'packages/cli/dist/cli.js'), 'bench', '-i', trace, '--target', target, '--mode', 'closed', '-c', '8', '--warmup', `${WARMUP}s`, '--duration', `${SECONDS}s`, '--no-metrics', '--out', out], { encoding: 'utf8' });
   const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (r.status !== 0 || !t) throw new Error(`stb bench CLI failed (exit ${r.status}): ${r.stderr}`);
   const res = JSON.parse(readFileSync(out, 'utf8'));
@@ -433,7 +436,7 @@ const fx = fixtureTrace();
 const rate = fixtureRate();
 const ACC_SECONDS = Number(/duration: (\d+) s/.exec(readFileSync(path.join(FIXTURE, 'client_output.txt'), 'utf8'))?.[1] ?? 8);
 const wire = wireAvailable();
-const raw = { pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], waitTpcbLean: [], waitTpcbPg: [], ptPg: [], ptCli: [], cpuCli: [], cpuCliRun: [], busyCli: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], userLeanRun: [], userBareLean: [], userPg: [], loads: [] };
+const raw = { accNative: [], lagNative: [], tpcbNative: [], waitTpcbNative: [], ptNative: [], cpuNative: [], cpuNativeRun: [], busyNative: [], userNativeRun: [], ptCliNative: [], cpuCliNativeRun: [], pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], waitTpcbLean: [], waitTpcbPg: [], ptPg: [], ptCli: [], cpuCli: [], cpuCliRun: [], busyCli: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], userLeanRun: [], userBareLean: [], userPg: [], loads: [] };
 const f3 = (x) => (x === undefined ? '-' : x.toFixed(3));
 const scratch = mkdtempSync(path.join(tmpdir(), 'stb-vs-pgbench-'));
 try {
@@ -456,28 +459,31 @@ try {
         raw.fixLag.push(rep.lag?.p99 ?? NaN);
       },
       async () => raw.accLean.push((await replayFixture(fx, withApp(LEAN, APP.lean))).byKey),
+      async () => raw.accNative.push((await replayFixture(fx, withApp(NATIVE, APP.native))).byKey),
     ];
     for (const f of flip ? acc.reverse() : acc) await f();
     if (cap) raw.wire.push(wireTimes(await cap.stop()));
     const w = raw.wire.at(-1);
-    log(`round ${i + 1}: accuracy ${[...raw.pgR.at(-1)].map(([k, v]) => `${k}: pgbench ${v}${w ? ` (wire ${f3(mean(w.get(APP.pgbench)?.get(k) ?? [NaN]))})` : ''} / stb pg p50 ${raw.accPg.at(-1).get(k)?.serviceMs?.p50} lean ${raw.accLean.at(-1).get(k)?.serviceMs?.p50}`).join('; ')}`);
-    const lags = [async () => raw.lag.push(await stbLag()), async () => raw.lagLean.push(await stbLag(LEAN)), async () => raw.lagPgb.push(pgbenchLag(5000))];
+    log(`round ${i + 1}: accuracy ${[...raw.pgR.at(-1)].map(([k, v]) => `${k}: pgbench ${v}${w ? ` (wire ${f3(mean(w.get(APP.pgbench)?.get(k) ?? [NaN]))})` : ''} / stb pg p50 ${raw.accPg.at(-1).get(k)?.serviceMs?.p50} lean ${raw.accLean.at(-1).get(k)?.serviceMs?.p50} native ${raw.accNative.at(-1).get(k)?.serviceMs?.p50}`).join('; ')}`);
+    const lags = [async () => raw.lag.push(await stbLag()), async () => raw.lagLean.push(await stbLag(LEAN)), async () => raw.lagNative.push(await stbLag(NATIVE)), async () => raw.lagPgb.push(pgbenchLag(5000))];
     for (const f of flip ? lags.reverse() : lags) await f();
     const [lg, ll, lp] = [raw.lag.at(-1), raw.lagLean.at(-1), raw.lagPgb.at(-1)];
-    log(`round ${i + 1}: lag at 5k/s p50/p99 ms: pg ${lg.p50}/${lg.p99} (${lg.qps} q/s, ${lg.cpuPerQueryUs.toFixed(1)} µs CPU/q), pg-lean ${ll.p50}/${ll.p99} (${ll.qps} q/s, ${ll.cpuPerQueryUs.toFixed(1)} µs CPU/q), pgbench ${f3(lp.p50)}/${f3(lp.p99)} (${lp.tps} tps)`);
-    const tpcb = [async () => raw.tpcbStb.push(await stbTpcb(URL_)), async () => raw.tpcbLean.push(await stbTpcb(LEAN)), async () => { const pb = await pgbenchWaiting(['-n', '-M', 'simple', '-c', '4', '-j', '2', '-T', String(SECONDS)]); raw.tpcbPg.push(tpsOf(pb.out)); raw.waitTpcbPg.push(pb.wait); }];
+    log(`round ${i + 1}: lag at 5k/s p50/p99 ms: pg ${lg.p50}/${lg.p99} (${lg.qps} q/s, ${lg.cpuPerQueryUs.toFixed(1)} µs CPU/q), pg-lean ${ll.p50}/${ll.p99} (${ll.qps} q/s, ${ll.cpuPerQueryUs.toFixed(1)} µs CPU/q), pg-native ${raw.lagNative.at(-1).p50}/${raw.lagNative.at(-1).p99}, pgbench ${f3(lp.p50)}/${f3(lp.p99)} (${lp.tps} tps)`);
+    const tpcb = [async () => raw.tpcbStb.push(await stbTpcb(URL_)), async () => raw.tpcbLean.push(await stbTpcb(LEAN)), async () => raw.tpcbNative.push(await stbTpcb(NATIVE)), async () => { const pb = await pgbenchWaiting(['-n', '-M', 'simple', '-c', '4', '-j', '2', '-T', String(SECONDS)]); raw.tpcbPg.push(tpsOf(pb.out)); raw.waitTpcbPg.push(pb.wait); }];
     for (const f of flip ? tpcb.reverse() : tpcb) await f();
-    log(`round ${i + 1}: TPC-B 4 conns stb ${raw.tpcbStb.at(-1)} tps, stb pg-lean ${raw.tpcbLean.at(-1)} (waited for a CPU ${f3(raw.waitTpcbLean.at(-1))}), pgbench ${raw.tpcbPg.at(-1)} tps (${f3(raw.waitTpcbPg.at(-1))})`);
+    log(`round ${i + 1}: TPC-B 4 conns stb ${raw.tpcbStb.at(-1)} tps, stb pg-lean ${raw.tpcbLean.at(-1)} (waited for a CPU ${f3(raw.waitTpcbLean.at(-1))}), stb pg-native ${raw.tpcbNative.at(-1)}, pgbench ${raw.tpcbPg.at(-1)} tps (${f3(raw.waitTpcbPg.at(-1))})`);
     const points = [
       async () => { const st = stbPointChild(URL_); raw.ptStb.push(st.qps); raw.cpuStb.push(st.cpuPerQueryUs); raw.cpuStbRun.push(st.runCpuPerQueryUs); },
       async () => { const st = stbPointChild(LEAN); raw.ptLean.push(st.qps); raw.cpuLean.push(st.cpuPerQueryUs); raw.cpuLeanRun.push(st.runCpuPerQueryUs); raw.busyLean.push(st.busy); raw.userLeanRun.push(st.runUserPerQueryUs); },
+      async () => { const st = stbPointChild(NATIVE); raw.ptNative.push(st.qps); raw.cpuNative.push(st.cpuPerQueryUs); raw.cpuNativeRun.push(st.runCpuPerQueryUs); raw.busyNative.push(st.busy); raw.userNativeRun.push(st.runUserPerQueryUs); },
+      async () => { const c = stbCliChild(pointTrace, scratch, NATIVE); raw.ptCliNative.push(c.qps); raw.cpuCliNativeRun.push(c.runCpuPerQueryUs); },
       async () => raw.ptBare.push(barePgChild()),
       async () => { const bl = bareLeanChild(); raw.ptBareLean.push(bl.qps); raw.cpuBareLean.push(bl.cpuPerQueryUs); raw.userBareLean.push(bl.userPerQueryUs); },
       async () => { const c = stbCliChild(pointTrace, scratch); raw.ptCli.push(c.qps); raw.cpuCli.push(c.cpuPerQueryUs); raw.cpuCliRun.push(c.runCpuPerQueryUs); raw.busyCli.push(c.busy); },
       async () => { const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(SECONDS)]); raw.ptPg.push(tpsOf(pp.out)); raw.cpuPg.push((pp.cpu * 1e6) / txOf(pp.out)); raw.userPg.push((pp.user * 1e6) / txOf(pp.out)); },
     ];
     for (const f of flip ? points.reverse() : points) await f();
-    log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, bare pg-lean ${raw.ptBareLean.at(-1).toFixed(0)} (${raw.cpuBareLean.at(-1).toFixed(1)} µs CPU/q), stb bench CLI ${Math.round(raw.ptCli.at(-1))} (${raw.cpuCliRun.at(-1).toFixed(1)} µs CPU/q in the run), pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
+    log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, bare pg-lean ${raw.ptBareLean.at(-1).toFixed(0)} (${raw.cpuBareLean.at(-1).toFixed(1)} µs CPU/q), stb bench CLI ${Math.round(raw.ptCli.at(-1))} (${raw.cpuCliRun.at(-1).toFixed(1)} µs CPU/q in the run), pg-native ${raw.ptNative.at(-1)} (${raw.cpuNativeRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuNative.at(-1).toFixed(1)} whole process), CLI pg-native ${Math.round(raw.ptCliNative.at(-1))}, pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
   }
 } finally {
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
@@ -501,6 +507,8 @@ const worstPg = accuracy(raw.accPg, 'pg', 'p50');
 rows.push({ metric: 'accuracy (pg, the default plugin): worst |median / pgbench average − 1| over the statements', value: r3(worstPg), unit: 'share', target: '<= 0.15' });
 const worstLean = accuracy(raw.accLean, 'pg-lean', 'p50');
 rows.push({ metric: 'accuracy (pg-lean): worst |median / pgbench average − 1| over the statements', value: r3(worstLean), unit: 'share', target: '<= 0.15' });
+const worstNative = accuracy(raw.accNative, 'pg-native', 'p50');
+rows.push({ metric: 'accuracy (pg-native): worst |median / pgbench average − 1| over the statements', value: r3(worstNative), unit: 'share', target: '<= 0.15' });
 rows.push({ metric: 'accuracy, like for like (stb mean service time / pgbench -r average): worst |ratio − 1|, pg', value: r3(accuracy(raw.accPg, 'pg', 'mean')), unit: 'share' });
 rows.push({ metric: 'accuracy, like for like (stb mean service time / pgbench -r average): worst |ratio − 1|, pg-lean', value: r3(accuracy(raw.accLean, 'pg-lean', 'mean')), unit: 'share' });
 if (raw.wire.length > 0) {
@@ -518,6 +526,7 @@ if (raw.wire.length > 0) {
   };
   add('stb (pg) median service time − the wire median of its statements', (w, r, k) => raw.accPg[r].get(k)?.serviceMs?.p50 - wmed(w.get(APP.pg)?.get(k)));
   add('stb (pg-lean) median service time − the wire median of its statements', (w, r, k) => raw.accLean[r].get(k)?.serviceMs?.p50 - wmed(w.get(APP.lean)?.get(k)));
+  add('stb (pg-native) median service time − the wire median of its statements', (w, r, k) => raw.accNative[r].get(k)?.serviceMs?.p50 - wmed(w.get(APP.native)?.get(k)));
   add('stb (pg) mean service time − the wire mean of its statements', (w, r, k) => raw.accPg[r].get(k)?.serviceMs?.mean - q(w.get(APP.pg)?.get(k), mean));
   add('stb (pg-lean) mean service time − the wire mean of its statements', (w, r, k) => raw.accLean[r].get(k)?.serviceMs?.mean - q(w.get(APP.lean)?.get(k), mean));
   add('pgbench -r average − the wire mean of its statements', (w, r, k) => raw.pgR[r].get(k) - q(w.get(APP.pgbench)?.get(k), mean));
@@ -525,7 +534,7 @@ if (raw.wire.length > 0) {
   rows.push({ metric: "the wire: pgbench's own statements, worst |wire median / wire mean − 1| (a tool timing them exactly would be this far from the target's ratio of a median to an average)", value: r3(bound), unit: 'share' });
 }
 rows.push({ metric: 'replay of the sample log (pg): schedule lag p99', value: median(raw.fixLag), unit: 'ms' });
-for (const [label, runs] of [['pg', raw.lag], ['pg-lean', raw.lagLean]]) {
+for (const [label, runs] of [['pg', raw.lag], ['pg-lean', raw.lagLean], ['pg-native', raw.lagNative]]) {
   rows.push({ metric: `replay at 5,000 statements/s (${label}): schedule lag p50`, value: median(runs.map((l) => l.p50)), unit: 'ms', target: '<= 0.05' });
   rows.push({ metric: `replay at 5,000 statements/s (${label}): schedule lag p99`, value: median(runs.map((l) => l.p99)), unit: 'ms', target: '<= 0.5' });
   rows.push({ metric: `replay at 5,000 statements/s (${label}): statements/s run`, value: Math.round(median(runs.map((l) => l.qps))), unit: 'statements/s' });
@@ -548,24 +557,34 @@ const unsteady = (ref, name) => {
 };
 rows.push({ metric: 'TPC-B closed loop, 4 connections, --protocol simple: stb (postgres plugin, pg)', value: Math.round(median(raw.tpcbStb)), unit: 'tps' });
 rows.push({ metric: 'TPC-B closed loop, 4 connections, --protocol simple: stb (pg-lean plugin)', value: Math.round(median(raw.tpcbLean)), unit: 'tps' });
+rows.push({ metric: 'TPC-B closed loop, 4 connections, --protocol simple: stb (pg-native plugin)', value: Math.round(median(raw.tpcbNative)), unit: 'tps' });
 rows.push({ metric: 'TPC-B, 4 clients: pgbench -M simple', value: Math.round(median(raw.tpcbPg)), unit: 'tps' });
 rows.push({ metric: 'TPC-B stb (pg) / pgbench', value: ratio(raw.tpcbStb, raw.tpcbPg), unit: 'ratio', target: '>= 0.9', notReading: unsteady(raw.tpcbPg, 'pgbench') });
 rows.push({ metric: 'TPC-B stb (pg-lean) / pgbench', value: ratio(raw.tpcbLean, raw.tpcbPg), unit: 'ratio', target: '>= 0.9', notReading: unsteady(raw.tpcbPg, 'pgbench') });
+rows.push({ metric: 'TPC-B stb (pg-native) / pgbench', value: ratio(raw.tpcbNative, raw.tpcbPg), unit: 'ratio', target: '>= 0.9', notReading: unsteady(raw.tpcbPg, 'pgbench') });
 rows.push({ metric: "TPC-B stb (pg-lean): its runner thread's wait for a CPU (the result's client.cpuWaitShare: the database shares the 2 cores)", value: r3(median(raw.waitTpcbLean)), unit: 'share' });
 rows.push({ metric: "TPC-B pgbench: its busiest thread's wait for a CPU (/proc schedstat sampled every 50 ms, over its whole run)", value: r3(median(raw.waitTpcbPg)), unit: 'share' });
 rows.push({ metric: 'point selects, 8 connections: stb (pg, closed loop, prepared)', value: Math.round(median(raw.ptStb)), unit: 'queries/s' });
 rows.push({ metric: 'point selects, 8 connections: stb (pg-lean)', value: Math.round(median(raw.ptLean)), unit: 'queries/s' });
+rows.push({ metric: 'point selects, 8 connections: stb (pg-native)', value: Math.round(median(raw.ptNative)), unit: 'queries/s' });
 rows.push({ metric: 'point selects: bare pg loop', value: Math.round(median(raw.ptBare)), unit: 'queries/s' });
 rows.push({ metric: 'point selects: pgbench -S -M prepared -c 8 -j 2', value: Math.round(median(raw.ptPg)), unit: 'queries/s' });
 rows.push({ metric: 'point selects stb (pg) / bare pg', value: ratio(raw.ptStb, raw.ptBare), unit: 'ratio', target: '>= 1.0', notReading: unsteady(raw.ptBare, 'the bare pg loop') });
 rows.push({ metric: 'point selects stb (pg-lean) / bare pg', value: ratio(raw.ptLean, raw.ptBare), unit: 'ratio', target: '>= 1.0', notReading: unsteady(raw.ptBare, 'the bare pg loop') });
 rows.push({ metric: 'point selects stb (pg-lean) / pgbench', value: ratio(raw.ptLean, raw.ptPg), unit: 'ratio', target: '>= 0.75', notReading: unsteady(raw.ptPg, 'pgbench') });
+rows.push({ metric: 'point selects stb (pg-native) / bare pg', value: ratio(raw.ptNative, raw.ptBare), unit: 'ratio', target: '>= 1.0', notReading: unsteady(raw.ptBare, 'the bare pg loop') });
+rows.push({ metric: 'point selects stb (pg-native) / pgbench', value: ratio(raw.ptNative, raw.ptPg), unit: 'ratio', target: '>= 0.75', notReading: unsteady(raw.ptPg, 'pgbench') });
 rows.push({ metric: 'client CPU per point select: stb (pg), measured run', value: r3(median(raw.cpuStbRun)), unit: 'µs' });
 rows.push({ metric: 'client CPU per point select: stb (pg-lean), measured run', value: r3(median(raw.cpuLeanRun)), unit: 'µs' });
 rows.push({ metric: 'client CPU per point select: stb (pg-lean), whole process (/usr/bin/time, Node start-up and warm-up included)', value: r3(median(raw.cpuLean)), unit: 'µs' });
+rows.push({ metric: 'client CPU per point select: stb (pg-native), measured run (every thread: the loop threads too)', value: r3(median(raw.cpuNativeRun)), unit: 'µs' });
+rows.push({ metric: 'client CPU per point select: stb (pg-native), whole process (/usr/bin/time, Node start-up and warm-up included)', value: r3(median(raw.cpuNative)), unit: 'µs' });
 rows.push({ metric: 'client CPU per point select: pgbench (libpq, /usr/bin/time)', value: r3(median(raw.cpuPg)), unit: 'µs' });
 rows.push({ metric: 'CPU per query stb (pg-lean, measured run) / pgbench', value: ratio(raw.cpuLeanRun, raw.cpuPg), unit: 'ratio', target: '<= 1.2', notReading: unsteady(raw.cpuPg, 'pgbench') });
 rows.push({ metric: 'CPU per query stb (pg-lean, whole process) / pgbench', value: ratio(raw.cpuLean, raw.cpuPg), unit: 'ratio', target: '<= 1.2', notReading: unsteady(raw.cpuPg, 'pgbench') });
+rows.push({ metric: 'CPU per query stb (pg-native, measured run) / pgbench', value: ratio(raw.cpuNativeRun, raw.cpuPg), unit: 'ratio', target: '<= 1.2', notReading: unsteady(raw.cpuPg, 'pgbench') });
+rows.push({ metric: 'CPU per query stb (pg-native, whole process) / pgbench', value: ratio(raw.cpuNative, raw.cpuPg), unit: 'ratio', target: '<= 1.2', notReading: unsteady(raw.cpuPg, 'pgbench') });
+rows.push({ metric: "stb (pg-native) point selects: its runner thread's busy share", value: r3(median(raw.busyNative)), unit: 'share' });
 rows.push({ metric: 'point selects: the pg-lean plugin alone (8 sessions, a bare execute loop, no runner)', value: Math.round(median(raw.ptBareLean)), unit: 'queries/s' });
 rows.push({ metric: 'point selects, the pg-lean plugin alone / pgbench (reference: what the wire path reaches without the runner)', value: ratio(raw.ptBareLean, raw.ptPg), unit: 'ratio' });
 rows.push({ metric: 'client CPU per point select: the pg-lean plugin alone, measured loop', value: r3(median(raw.cpuBareLean)), unit: 'µs' });
@@ -575,7 +594,7 @@ rows.push({ metric: "the runner's own CPU per point select: stb (pg-lean) measur
 // The split of that CPU between user space and the kernel: the kernel's part (a write and a read
 // on loopback TCP, which also does the server side's TCP receive work) is about the same for Node
 // and libpq; the gap is user space (V8, libuv, the stream machinery).
-for (const [label, user, all] of [['pgbench (libpq)', raw.userPg, raw.cpuPg], ['the pg-lean plugin alone', raw.userBareLean, raw.cpuBareLean], ['stb (pg-lean), measured run', raw.userLeanRun, raw.cpuLeanRun]]) {
+for (const [label, user, all] of [['pgbench (libpq)', raw.userPg, raw.cpuPg], ['the pg-lean plugin alone', raw.userBareLean, raw.cpuBareLean], ['stb (pg-lean), measured run', raw.userLeanRun, raw.cpuLeanRun], ['stb (pg-native), measured run', raw.userNativeRun, raw.cpuNativeRun]]) {
   rows.push({ metric: `client CPU per point select in user space: ${label}`, value: r3(median(user)), unit: 'µs' });
   rows.push({ metric: `client CPU per point select in the kernel: ${label}`, value: r3(median(all.map((a, i) => a - user[i]))), unit: 'µs' });
 }
@@ -584,6 +603,9 @@ rows.push({ metric: 'point selects, the stb bench CLI / pgbench', value: ratio(r
 rows.push({ metric: "client CPU per point select: the stb bench CLI, the result's client block (trace reading, dispatch, execution)", value: r3(median(raw.cpuCliRun)), unit: 'µs' });
 rows.push({ metric: 'client CPU per point select: the stb bench CLI, whole process (/usr/bin/time)', value: r3(median(raw.cpuCli)), unit: 'µs' });
 rows.push({ metric: 'CPU per query, the stb bench CLI (client block) / pgbench', value: ratio(raw.cpuCliRun, raw.cpuPg), unit: 'ratio' });
+rows.push({ metric: 'point selects, 8 connections: the stb bench CLI on a trace file (pg-native, closed loop, a real process)', value: Math.round(median(raw.ptCliNative)), unit: 'queries/s' });
+rows.push({ metric: 'point selects, the stb bench CLI (pg-native) / pgbench', value: ratio(raw.ptCliNative, raw.ptPg), unit: 'ratio', target: '>= 0.75', notReading: unsteady(raw.ptPg, 'pgbench') });
+rows.push({ metric: "client CPU per point select: the stb bench CLI (pg-native), the result's client block", value: r3(median(raw.cpuCliNativeRun)), unit: 'µs' });
 rows.push({ metric: "the stb bench CLI: its runner thread's busy share", value: r3(median(raw.busyCli)), unit: 'share' });
 const wireNote = raw.wire.length > 0
   ? ` The wire rows: tcpdump on lo (port 5432) during each round's accuracy step; per connection (told apart by application_name) a statement's wire time runs from its Query packet to the answer packet ending in ReadyForQuery, so "tool − wire" is what the tool adds to its own statements' times (its wake-up after the answer arrives, its own work before the write).`
@@ -592,5 +614,5 @@ console.log(JSON.stringify({
   title: '@stb/bench against pgbench (issue 16)',
   command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
   rows,
-  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up; the stb bench CLI runs as a real process on a JSON Lines trace of ${POINT_TRACE_EVENTS.toLocaleString('en')} point selects written at the start, with --warmup ${WARMUP}s --duration ${SECONDS}s (its client block counts from the schedule's start, so the warm-up's statements are in both its CPU and its count). CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. A throughput or CPU ratio's target cell says "not a reading" when the reference it is taken against (pgbench, or the bare pg loop) differed by more than ${STEADY_MAX}× between its own rounds. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; stb bench CLI client block ${raw.cpuCliRun.map((x) => x.toFixed(1))}, whole ${raw.cpuCli.map((x) => x.toFixed(1))}, queries/s ${raw.ptCli.map(Math.round)}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; of which user space: stb (pg-lean) run ${raw.userLeanRun.map((x) => x.toFixed(1))}, pg-lean alone ${raw.userBareLean.map((x) => x.toFixed(1))}, pgbench ${raw.userPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}; runner's wait for a CPU, lag pg ${raw.lag.map((l) => l.cpuWait.toFixed(3))}, lag pg-lean ${raw.lagLean.map((l) => l.cpuWait.toFixed(3))}, TPC-B pg-lean ${raw.waitTpcbLean.map((x) => x.toFixed(3))}, TPC-B pgbench ${raw.waitTpcbPg.map((x) => x.toFixed(3))}.`,
+  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up; the stb bench CLI runs as a real process on a JSON Lines trace of ${POINT_TRACE_EVENTS.toLocaleString('en')} point selects written at the start, with --warmup ${WARMUP}s --duration ${SECONDS}s (its client block counts from the schedule's start, so the warm-up's statements are in both its CPU and its count). CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. A throughput or CPU ratio's target cell says "not a reading" when the reference it is taken against (pgbench, or the bare pg loop) differed by more than ${STEADY_MAX}× between its own rounds. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, stb (pg-native) ${raw.tpcbNative.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, stb (pg-native) ${raw.ptNative.map(Math.round)}, CLI (pg-native) ${raw.ptCliNative.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pg-native ${raw.lagNative.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; stb (pg-native) run ${raw.cpuNativeRun.map((x) => x.toFixed(1))}, whole ${raw.cpuNative.map((x) => x.toFixed(1))}, user space ${raw.userNativeRun.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; stb bench CLI client block ${raw.cpuCliRun.map((x) => x.toFixed(1))}, whole ${raw.cpuCli.map((x) => x.toFixed(1))}, queries/s ${raw.ptCli.map(Math.round)}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; of which user space: stb (pg-lean) run ${raw.userLeanRun.map((x) => x.toFixed(1))}, pg-lean alone ${raw.userBareLean.map((x) => x.toFixed(1))}, pgbench ${raw.userPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}; runner's wait for a CPU, lag pg ${raw.lag.map((l) => l.cpuWait.toFixed(3))}, lag pg-lean ${raw.lagLean.map((l) => l.cpuWait.toFixed(3))}, TPC-B pg-lean ${raw.waitTpcbLean.map((x) => x.toFixed(3))}, TPC-B pgbench ${raw.waitTpcbPg.map((x) => x.toFixed(3))}.`,
 }));
