@@ -1,8 +1,9 @@
 'use strict';
 // The compiled addon. node-gyp builds it when the package is installed, which needs libpq's
 // headers (Debian/Ubuntu: libpq-dev; pg_config on the PATH) and a C++ compiler.
+let addon;
 try {
-  module.exports = require('./build/Release/stb_libpq_loop.node');
+  addon = require('./build/Release/stb_libpq_loop.node');
 } catch (err) {
   const reason = String((err && err.message) || err).split('\n')[0];
   const e = new Error(
@@ -12,3 +13,6 @@ try {
   e.code = 'STB_NATIVE_NOT_BUILT';
   throw e;
 }
+// named, so that ESM `import { Conn } from '@stb/libpq-loop'` sees them
+exports.Conn = addon.Conn;
+exports.libpqVersion = addon.libpqVersion;
