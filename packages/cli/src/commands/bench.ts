@@ -147,7 +147,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '-t, --target <url>',
-      'postgres://… (postgres+lean://… for the lean wire path), mysql://… (mysql+lean://…), sqlite:<path>, pglite:[dir], knex:<client>:<conn>, or a config file (default: pglite: for PostgreSQL traces)',
+      'postgres://… (postgres+lean://… for the lean wire path, postgres+native://… for libpq on native threads: needs @stb/libpq-loop), mysql://… (mysql+lean://…), sqlite:<path>, pglite:[dir], knex:<client>:<conn>, or a config file (default: pglite: for PostgreSQL traces)',
     )
     .addOption(
       new Option('--mode <mode>', 'timing')
@@ -350,6 +350,7 @@ export function register(program: Command, ctx: CliContext): void {
     });
   addExamples(cmd, [
     'stb bench -i trace.jsonl --target postgres://postgres@127.0.0.1/test --mode closed -c 8 --duration 60s',
+    'stb bench -i trace.jsonl --target postgres+native://postgres@127.0.0.1/test --mode closed -c 8 --duration 60s',
     'stb bench -i trace.jsonl --target mysql://root@127.0.0.1/test --speed 2 --out result.json',
     'stb bench -i trace.jsonl --mode open --rate 5000 --metrics-port 9091',
     'stb bench -i trace.jsonl --target sqlite::memory: --setup schema.sql --mode closed',
