@@ -1,6 +1,9 @@
 import { clientLimits } from '@stb/core';
 import type { BenchResult, BenchStats, ClientLimit } from '@stb/core';
 
+/** PostgreSQL plugins whose closed loop runs in JavaScript (the summary points to `pg-native`). */
+const JS_PG_PLUGINS = new Set(['postgres', 'pg-lean']);
+
 const f = (x: number, d = 2): string => x.toFixed(d);
 
 const opt = (x: number | undefined): string => (x === undefined ? '-' : f(x));
@@ -105,7 +108,11 @@ export function formatBenchResult(
     );
   else if (busy !== undefined)
     out.push(
-      `bottleneck: the client. A runner thread was busy ${busy}% of the run, so ${result.mode === 'closed' ? 'the throughput is the load generator’s, not the database’s' : 'statements may start late for want of its time'}; give the runner more CPU (--workers, fewer sessions per core, another machine) before reading these figures as the database’s.`,
+      `bottleneck: the client. A runner thread was busy ${busy}% of the run, so ${result.mode === 'closed' ? 'the throughput is the load generator’s, not the database’s' : 'statements may start late for want of its time'}; give the runner more CPU (--workers, fewer sessions per core, another machine) before reading these figures as the database’s.` +
+        (result.mode === 'closed' &&
+        JS_PG_PLUGINS.has(result.context.target.plugin)
+          ? ' For PostgreSQL, --target postgres+native://… (the pg-native plugin, @stb/libpq-loop) runs the closed loop from native threads, with less client CPU per statement.'
+          : ''),
     );
   if (wait !== undefined)
     out.push(

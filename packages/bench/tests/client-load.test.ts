@@ -106,6 +106,15 @@ describe('client load in the result', () => {
     expect(formatBenchResult(r)).toMatch(
       /bottleneck: the client\. A runner thread was busy \d+% of the run, so the throughput is the load generator’s/,
     );
+    // the way out for PostgreSQL's JavaScript plugins: the native closed loop
+    expect(formatBenchResult(r)).not.toContain('postgres+native://');
+    for (const plugin of ['postgres', 'pg-lean'])
+      expect(formatBenchResult(withPlugin(r, plugin))).toContain(
+        '--target postgres+native://… (the pg-native plugin',
+      );
+    expect(formatBenchResult(withPlugin(r, 'pg-native'))).not.toContain(
+      'postgres+native://',
+    );
   }, 30_000);
 
   it('a dry run has no client block', async () => {
@@ -118,6 +127,14 @@ describe('client load in the result', () => {
     expect(r.client).toBeUndefined();
   }, 30_000);
 });
+
+/** The result as if another plugin had run it. */
+function withPlugin(r: BenchResult, plugin: string): BenchResult {
+  return {
+    ...r,
+    context: { ...r.context, target: { ...r.context.target, plugin } },
+  };
+}
 
 describe('client load on /metrics', () => {
   /** Runs with a registry served over HTTP and returns the result and the scraped text. */
