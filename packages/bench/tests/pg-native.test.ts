@@ -154,6 +154,46 @@ describe('pg-native on PostgreSQL', () => {
     });
   });
 
+  it('a statement first carried by a batch that ended before it is prepared with the next call', async () => {
+    await withSession(async (s) => {
+      const ac = new AbortController();
+      const sel = q('SELECT $1::int + 0 AS once', [int(1)]);
+      const running = s.runBatch?.([q('SELECT pg_sleep(0.2)'), sel], {
+        signal: ac.signal,
+      });
+      setTimeout(() => ac.abort(), 50);
+      expect(await running).toEqual([okRows(1)]);
+      // the text of `sel` never reached the server: this call carries it again
+      expect(await s.runBatch?.([{ ...sel, params: [int(2)] }])).toEqual([
+        okRows(1),
+      ]);
+      // and a batch that did not start at all (aborted before) leaves nothing behind either
+      const other = q('SELECT $1::int + 1 AS never', [int(1)]);
+      expect(
+        await s.runBatch?.([other], { signal: AbortSignal.abort() }),
+      ).toEqual([]);
+      expect(await s.execute(other)).toEqual(okRows(1));
+    });
+  });
+
+  it('a value the protocol cannot carry fails that statement on the client; those before it run', async () => {
+    await withSession(
+      async (s) => {
+        const outs = await s.runBatch?.([
+          q('SELECT $1::text', [{ t: 'string', v: 'x' }]),
+          q('SELECT $1::text', [{ t: 'string', v: 'a\0b' }]),
+          q('SELECT 2'),
+        ]);
+        expect(outs).toEqual([
+          okRows(1),
+          expect.objectContaining({ ok: false, errorClass: 'client' }),
+        ]);
+        expect(await s.execute(q('SELECT 2'))).toEqual(okRows(1));
+      },
+      { protocol: 'simple' },
+    );
+  });
+
   it('close() during a batch: the running statement is reported as a lost connection; later calls fail', async () => {
     const url = db.url();
     if (url === null) return;

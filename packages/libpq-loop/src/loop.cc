@@ -44,6 +44,7 @@ constexpr double ST_ERROR = 1;         // the server's error: SQLSTATE and messa
 constexpr double ST_TIMEOUT = 2;       // no answer before the deadline; cancelled, answered
 constexpr double ST_LOST = 3;          // the connection failed (message in `errors`)
 constexpr double ST_TIMEOUT_LOST = 4;  // no answer to the cancel either: connection closed
+constexpr double ST_CLIENT = 5;        // the batch could not be read here (message in `errors`)
 constexpr double CANCEL_GRACE_MS = 1000;
 
 enum JobKind { JOB_NONE = 0, JOB_CONNECT = 1, JOB_RUN = 2, JOB_CLOSE = 3 };
@@ -266,6 +267,19 @@ void beginStatement(Conn* c, double sent) {
   c->timedOut = false;
 }
 
+/**
+ * A statement of the batch that cannot be sent (a malformed batch, a statement number without its
+ * text): it fails as the client's error and the batch ends, since what follows may not be read
+ * right. The caller sees every statement before it, and this one.
+ */
+void refuse(Conn* c, const char* why) {
+  c->code.clear();
+  c->message = why;
+  c->sent = monoMs();
+  record(c, ST_CLIENT);
+  finishRun(c);
+}
+
 /** Sends the next statement of the batch, or ends the batch. */
 void startNext(Loop* L, Conn* c) {
   for (;;) {
@@ -276,8 +290,8 @@ void startNext(Loop* L, Conn* c) {
     if (op == 0 || op == 1) {
       uint32_t len = r.u32();
       const char* text = r.bytes(len);
-      if (op == 1 && !c->params.read(r)) return finishRun(c);
-      if (!r.ok || len == 0) return finishRun(c);
+      if (op == 1 && !c->params.read(r)) return refuse(c, "malformed batch: parameters");
+      if (!r.ok || len == 0) return refuse(c, "malformed batch: statement text");
       beginStatement(c, monoMs());
       c->phase = EXECUTING;
       ok = op == 0 ? PQsendQuery(c->pg, text)
@@ -289,16 +303,17 @@ void startNext(Loop* L, Conn* c) {
       uint32_t len = r.u32();
       if (len > 0) {
         const char* text = r.bytes(len);
-        if (!r.ok) return finishRun(c);
+        if (!r.ok) return refuse(c, "malformed batch: statement text");
         c->texts[id] = std::string(text, len - 1);
       }
-      if (!c->params.read(r)) return finishRun(c);
+      if (!c->params.read(r)) return refuse(c, "malformed batch: parameters");
       std::snprintf(c->name, sizeof c->name, "n%u", id);
       if (id >= c->prepared.size()) c->prepared.resize(id + 1, 0);
       beginStatement(c, monoMs());
       if (!c->prepared[id]) {
         auto t = c->texts.find(id);
-        if (t == c->texts.end()) return finishRun(c);
+        if (t == c->texts.end())
+          return refuse(c, "a prepared statement's number without its text on this connection");
         c->phase = PREPARING;
         ok = PQsendPrepare(c->pg, c->name, t->second.c_str(), 0, nullptr);
       } else {
@@ -308,7 +323,7 @@ void startNext(Loop* L, Conn* c) {
                                  c->params.formats.data(), 0);
       }
     } else {
-      return finishRun(c);
+      return refuse(c, "malformed batch: unknown operation");
     }
     if (!ok || !flush(L, c)) return lose(L, c, ST_LOST, pgMessage(c->pg));
     return;

@@ -68,6 +68,8 @@ const ST_OK = 0;
 const ST_ERROR = 1;
 const ST_TIMEOUT = 2;
 const ST_LOST = 3;
+/** No answer to the cancel either (the connection was closed). */
+const ST_TIMEOUT_LOST = 4;
 
 /**
  * The libpq connection string of a `postgres://` URL: `query_timeout` (stb's) is taken out, and
@@ -286,6 +288,8 @@ class NativeSession {
     style: 'dollar',
     convert: toPgValue,
   });
+  /** Named statements whose text the batch being encoded carries, with their index in it. */
+  readonly #textsInBatch: { index: number; st: { sent: boolean } }[] = [];
   /** Named statements: number per translated text key, and whether its text was sent. */
   readonly #named = new Map<string, { id: number; sent: boolean }>();
   readonly #shapes = new Map<string, SimpleQueryShape>();
@@ -348,6 +352,9 @@ class NativeSession {
   }
 
   /** Encodes one statement; false when a value cannot be sent (the outcome is then set). */
+  /** Index in its batch of the statement being encoded. */
+  #encoding = 0;
+
   #encode(q: BoundQuery): void {
     const w = this.#w;
     if (this.#protocol === 'simple' || mustInlineParams(q)) {
@@ -381,6 +388,7 @@ class NativeSession {
     else {
       w.text(t.text);
       st.sent = true;
+      this.#textsInBatch.push({ index: this.#encoding, st });
     }
     w.params(t.values);
   }
@@ -408,13 +416,13 @@ class NativeSession {
       ];
     this.#w.o = 0;
     for (let i = 0; i < n; i++) {
-      const o = this.#w.o;
       try {
+        this.#encoding = i;
         this.#encode(queries[i] as BoundQuery);
       } catch (err) {
         // a value the text protocol cannot carry (STB_RENDER_VALUE_UNSUPPORTED …): the
-        // statements before it run, this one fails on the client
-        this.#w.o = o;
+        // statements before it run (encoded again), this one fails on the client
+        this.#unsent(0);
         const before =
           i === 0 ? [] : await this.#runBatch(queries.slice(0, i), ctx);
         if (before.length < i) return before;
@@ -427,7 +435,10 @@ class NativeSession {
     if (this.#out.length < OUT * n) this.#out = new Float64Array(OUT * n);
     const out = this.#out;
     const signal = ctx.signal;
-    if (signal?.aborted === true) return [];
+    if (signal?.aborted === true) {
+      this.#unsent(0);
+      return [];
+    }
     const onAbort = (): void => this.#conn.interrupt();
     signal?.addEventListener('abort', onAbort, { once: true });
     let r: { n: number; data: unknown };
@@ -436,7 +447,17 @@ class NativeSession {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+    this.#unsent(r.n);
     return this.#outcomes(r.n, r.data, out);
+  }
+
+  /**
+   * The statement texts of the batch just encoded from index `from` on were not sent (the batch
+   * ended before them, or did not run): the next call that uses them carries them again.
+   */
+  #unsent(from: number): void {
+    for (const t of this.#textsInBatch) if (t.index >= from) t.st.sent = false;
+    this.#textsInBatch.length = 0;
   }
 
   #outcomes(ran: number, data: unknown, out: Float64Array): ExecOutcome[] {
@@ -471,11 +492,14 @@ class NativeSession {
         o = withErrorMessage(errorOutcome('ECONNRESET', 'connection', true), {
           message,
         });
-      } else {
+      } else if (status === ST_TIMEOUT_LOST) {
         this.#lost = true;
         o = withErrorMessage(errorOutcome('57014', 'timeout', true), {
           message: `no answer within ${String(this.#queryTimeoutMs)} ms, nor to the cancel`,
         });
+      } else {
+        // the loop could not read the statement (a bug here): it fails as the client's
+        o = withErrorMessage(errorOutcome(undefined, 'client'), { message });
       }
       res[i] = { ...o, sentAt, doneAt };
     }
