@@ -474,7 +474,7 @@ describe('pg-native on PostgreSQL', () => {
 });
 
 describe('pg-native connection string', () => {
-  it('takes query_timeout out, adds connect_timeout and application_name unless given', () => {
+  it('takes query_timeout out, sets connect_timeout and application_name, keeps the rest as written', () => {
     expect(
       pgNativeConninfo({
         url: 'postgres+native://u:p%40ss@db.example:6543/app?query_timeout=1500&sslmode=require',
@@ -484,19 +484,21 @@ describe('pg-native connection string', () => {
         'postgres://u:p%40ss@db.example:6543/app?sslmode=require&connect_timeout=10&application_name=stb-bench',
       queryTimeoutMs: 1500,
     });
+    // `+` stays `+` (libpq does not read it as a space); the URL's timeout and name are kept
     expect(
       pgNativeConninfo({
-        url: 'postgresql://u@/app?host=/var/run/postgresql&connect_timeout=2&application_name=a b',
+        url: 'postgresql://u@/app?host=/var/run/postgresql&connect_timeout=2&application_name=a+b%20c',
         queryTimeoutMs: 9,
       }),
     ).toEqual({
       conninfo:
-        'postgresql://u@/app?host=%2Fvar%2Frun%2Fpostgresql&connect_timeout=2&application_name=a%20b',
+        'postgresql://u@/app?host=/var/run/postgresql&connect_timeout=2&application_name=a+b%20c',
       queryTimeoutMs: 9,
     });
+    // options win; a connect_timeout of 0 (libpq: wait for ever) or garbage gets the default
     expect(
       pgNativeConninfo({
-        url: 'postgres://u@h/d?query_timeout=abc',
+        url: 'postgres://u@h/d?query_timeout=abc&connect_timeout=5&application_name=y',
         connectTimeoutMs: 2500,
         applicationName: 'x',
       }),
@@ -504,9 +506,17 @@ describe('pg-native connection string', () => {
       conninfo: 'postgres://u@h/d?connect_timeout=3&application_name=x',
       queryTimeoutMs: 300_000,
     });
+    for (const bad of ['0', '-1', 'abc', ''])
+      expect(
+        pgNativeConninfo({ url: `postgres://u@h/d?connect_timeout=${bad}` })
+          .conninfo,
+      ).toBe('postgres://u@h/d?connect_timeout=10&application_name=stb-bench');
     expect(() => pgNativeConninfo({ url: 'mysql://u@h/d' })).toThrow(
       /Invalid URL/,
     );
+    expect(() =>
+      pgNativeConninfo({ url: 'postgres://u@h/d?application_name=%zz' }),
+    ).toThrow(URIError);
   });
 });
 

@@ -126,6 +126,10 @@ struct Conn {
   int pending = 0;          // JS thread: jobs handed over and not called back
   bool closed = false;      // JS thread: close() called
   bool connecting = false;  // JS thread: connect() called and not called back
+  // guarded by the loop's mu: its lifetime's end (see dispose())
+  bool connectInFlight = false;  // a connect thread still runs with it
+  bool orphaned = false;         // disposed while the connect thread ran: that thread frees it
+  bool wrapperGone = false;      // the JS object was finalized
   std::string conninfo;
   int queryTimeoutMs = 300000;
   std::atomic<int> backendPid{0};
@@ -651,39 +655,58 @@ void callJs(napi_env env, napi_value cb, void* ctx, void* data) {
   napi_call_function(env, global, cb, 3, args, nullptr);
 }
 
-/** The callback's own end (released, or the environment's teardown). */
+/**
+ * Frees a connection whose JS object and callback are both gone: the loop closes and deletes it;
+ * after the loop ended (the environment's teardown), here; while its connect thread still runs,
+ * that thread does, when PQconnectdb returns.
+ */
+void dispose(Conn* c) {
+  std::shared_ptr<Loop> L = c->loop;
+  {
+    std::lock_guard<std::mutex> lock(L->mu);
+    if (c->connectInFlight) {
+      c->orphaned = true;
+      return;
+    }
+    if (!L->quit) {
+      L->cmds.push_back({CMD_DISPOSE, c});
+      uint64_t one = 1;
+      ssize_t w = write(L->wakeFd, &one, sizeof one);
+      (void)w;
+      return;
+    }
+  }
+  if (c->pg != nullptr) PQfinish(c->pg);
+  delete c;
+}
+
+/**
+ * The callback's own end (released after close, or by the finalizer, or the environment's
+ * teardown). The connection is freed once both it and the JS object are gone.
+ */
 void tsfnFinalized(napi_env, void* data, void*) {
   Conn* c = static_cast<Conn*>(data);
-  std::lock_guard<std::mutex> lock(c->loop->mu);
-  c->tsfn = nullptr;
+  bool gone;
+  {
+    std::lock_guard<std::mutex> lock(c->loop->mu);
+    c->tsfn = nullptr;
+    gone = c->wrapperGone;
+  }
+  if (gone) dispose(c);
 }
 
 void finalizeConn(napi_env, void* data, void*) {
   Conn* c = static_cast<Conn*>(data);
-  // no job is pending (the wrapper is held while one is): the loop closes and frees it
+  // no job is pending (the wrapper is held while one is)
   napi_threadsafe_function t;
   {
     std::lock_guard<std::mutex> lock(c->loop->mu);
     t = c->tsfn;
+    c->wrapperGone = true;
   }
+  // the callback's finalizer then frees the connection; without a callback left, free it now
   if (t != nullptr) napi_release_threadsafe_function(t, napi_tsfn_abort);
-  std::shared_ptr<Loop> L = c->loop;
-  bool queued = false;
-  if (L) {
-    std::lock_guard<std::mutex> lock(L->mu);
-    if (!L->quit) {
-      L->cmds.push_back({CMD_DISPOSE, c});
-      queued = true;
-    }
-  }
-  if (queued) {
-    uint64_t one = 1;
-    ssize_t w = write(L->wakeFd, &one, sizeof one);
-    (void)w;
-    return;
-  }
-  if (c->pg != nullptr) PQfinish(c->pg);
-  delete c;
+  else dispose(c);
 }
 
 Conn* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv,
@@ -751,6 +774,10 @@ napi_value Connect(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   c->connecting = true;
+  {
+    std::lock_guard<std::mutex> lock(c->loop->mu);
+    c->connectInFlight = true;
+  }
   holdSelf(env, c, self);
   std::thread([c] {
     PGconn* pg = PQconnectdb(c->conninfo.c_str());
@@ -766,7 +793,23 @@ napi_value Connect(napi_env env, napi_callback_info info) {
       c->serverVersion = std::string("PostgreSQL ") + (v != nullptr ? v : "");
       c->pg = pg;
     }
-    notify(c, JOB_CONNECT);
+    // the callback is called under the lock that dispose() takes: c cannot be freed meanwhile
+    std::shared_ptr<Loop> L = c->loop;
+    bool orphan;
+    {
+      std::lock_guard<std::mutex> lock(L->mu);
+      c->connectInFlight = false;
+      orphan = c->orphaned;
+      if (!orphan && c->tsfn != nullptr)
+        napi_call_threadsafe_function(
+            c->tsfn, reinterpret_cast<void*>(static_cast<intptr_t>(JOB_CONNECT)),
+            napi_tsfn_nonblocking);
+    }
+    if (orphan) {
+      // the JS side is gone (its environment ended while this connected)
+      if (c->pg != nullptr) PQfinish(c->pg);
+      delete c;
+    }
   }).detach();
   return nullptr;
 }

@@ -32,16 +32,16 @@ import { createPlaceholderTranslator } from '../placeholders';
 import { pgErrorOutcome, toPgValue } from './postgres';
 
 /**
- * The `pg-native` plugin (issue 16): PostgreSQL through libpq, driven by a native thread per
- * connection (`@stb/libpq-loop`). In a closed loop the runner hands it a session's statements in
- * batches ({@link DbSession.runBatch}); the thread sends each one when the previous one completed
+ * The `pg-native` plugin (issue 16): PostgreSQL through libpq, driven by native epoll loop threads
+ * (`@stb/libpq-loop`). In a closed loop the runner hands it a session's statements in batches
+ * ({@link DbSession.runBatch}); a loop thread sends each one when the previous one completed
  * and times both ends on the wire, so the client's turnaround between statements is libpq's, as
  * pgbench's, and JavaScript runs once per batch, not per statement. Selected with a
  * `postgres+native://` target. The URL goes to libpq as it is (TLS, every libpq parameter and
  * the `PG*` environment variables work), less `query_timeout`, which is stb's.
  */
 
-/** Options of the `pg-native` plugin: the `pg-lean` plugin's (libpq's `connect_timeout` in the URL wins). */
+/** Options of the `pg-native` plugin: the `pg-lean` plugin's (options win over the URL's parameters). */
 export const PgNativeOptions = PgLeanOptions.extend({
   /**
    * Native threads that drive this JavaScript thread's connections (each an epoll loop, as
@@ -73,7 +73,10 @@ const ST_TIMEOUT_LOST = 4;
 
 /**
  * The libpq connection string of a `postgres://` URL: `query_timeout` (stb's) is taken out, and
- * `connect_timeout` and `application_name` are added unless given.
+ * `connect_timeout` (the option, else a positive one in the URL, else 10 s: libpq would wait
+ * without limit for 0) and `application_name` (the option, else the URL's, else `stb-bench`) are
+ * set. The URL's other parameters go to libpq as written (libpq decodes `%XX`, not `+`).
+ * @throws URIError for a malformed escape in the parameters
  */
 export function pgNativeConninfo(o: PgNativeOptions): {
   conninfo: string;
@@ -83,29 +86,42 @@ export function pgNativeConninfo(o: PgNativeOptions): {
   if (!/^postgres(ql)?:\/\//i.test(url))
     throw new TypeError('Invalid URL: write postgres://…');
   const at = url.indexOf('?');
-  const base = at < 0 ? url : url.slice(0, at);
-  const q = new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
-  const qt = Number(q.get('query_timeout'));
-  q.delete('query_timeout');
-  if (o.connectTimeoutMs !== undefined || !q.has('connect_timeout'))
-    q.set(
-      'connect_timeout',
-      String(
-        Math.max(
-          1,
-          Math.ceil((o.connectTimeoutMs ?? CONNECT_TIMEOUT_S * 1000) / 1000),
-        ),
-      ),
+  const kept: string[] = [];
+  let queryTimeout = NaN;
+  let connectTimeout = false;
+  let appName = false;
+  for (const pair of at < 0 ? [] : url.slice(at + 1).split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
+    const value = Number(eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1)));
+    if (key === 'query_timeout') {
+      queryTimeout = value;
+      continue;
+    }
+    if (key === 'connect_timeout') {
+      if (o.connectTimeoutMs !== undefined || !(value > 0)) continue;
+      connectTimeout = true;
+    }
+    if (key === 'application_name') {
+      if (o.applicationName !== undefined) continue;
+      appName = true;
+    }
+    kept.push(pair);
+  }
+  if (!connectTimeout)
+    kept.push(
+      `connect_timeout=${String(Math.max(1, Math.ceil((o.connectTimeoutMs ?? CONNECT_TIMEOUT_S * 1000) / 1000)))}`,
     );
-  if (o.applicationName !== undefined || !q.has('application_name'))
-    q.set('application_name', o.applicationName ?? 'stb-bench');
-  // libpq decodes %XX in a URI's parameters, not `+`
-  const query = [...q]
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-    .join('&');
+  if (!appName)
+    kept.push(
+      `application_name=${encodeURIComponent(o.applicationName ?? 'stb-bench')}`,
+    );
   return {
-    conninfo: `${base}?${query}`,
-    queryTimeoutMs: o.queryTimeoutMs ?? (qt > 0 ? qt : LEAN_QUERY_TIMEOUT_MS),
+    conninfo: `${at < 0 ? url : url.slice(0, at)}?${kept.join('&')}`,
+    queryTimeoutMs:
+      o.queryTimeoutMs ??
+      (queryTimeout > 0 ? queryTimeout : LEAN_QUERY_TIMEOUT_MS),
   };
 }
 

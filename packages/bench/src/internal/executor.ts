@@ -866,6 +866,7 @@ export class Executor {
     const ran = Math.min(outs.length, evs.length);
     let lo = start;
     let lost: ExecOutcome | undefined;
+    let recorded = 0;
     for (let i = 0; i < ran; i++) {
       const out = outs[i] as ExecOutcome;
       const ev = evs[i] as WireEvent;
@@ -875,12 +876,12 @@ export class Executor {
       if (Number.isNaN(done)) done = end;
       lo = done;
       this.#write(s, { tplIndex: ev[1], out, sent, done, due: NaN });
+      recorded++;
       if (!out.ok && out.connectionLost === true) {
         lost = out;
         break;
       }
     }
-    const recorded = lost === undefined ? ran : outs.indexOf(lost) + 1;
     if (recorded < evs.length) {
       s.head -= evs.length - recorded;
       for (let i = recorded; i < evs.length; i++)
