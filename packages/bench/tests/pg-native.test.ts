@@ -265,6 +265,21 @@ describe('pg-native on PostgreSQL', () => {
     });
   });
 
+  it('sends statements larger than the socket buffer (the loop waits for the socket to drain)', async () => {
+    for (const protocol of ['prepared', 'simple'] as const)
+      await withSession(
+        async (s) => {
+          const big = 'x'.repeat(8 << 20);
+          const outs = await s.runBatch?.([
+            q('SELECT length($1::text)', [{ t: 'string', v: big }]),
+            q('SELECT 1'),
+          ]);
+          expect(outs).toEqual([okRows(1), okRows(1)]);
+        },
+        { protocol },
+      );
+  });
+
   it('counts rows of large answers', async () => {
     await withSession(async (s) => {
       expect(
