@@ -416,6 +416,7 @@ void startRun(Loop* L, Conn* c) {
   c->i = 0;
   c->interrupt = false;
   c->running = true;
+  if (c->count == 0) return finishRun(c);
   if (c->pg == nullptr) {
     c->code.clear();
     c->sent = monoMs();
