@@ -15,6 +15,7 @@ import { describeDbPlugin } from './helpers/conformance';
 import { usePgDatabase } from './helpers/db';
 import {
   expectRowsAndTypes,
+  expectSameInWorkers,
   int,
   okRows,
   q,
@@ -456,35 +457,7 @@ describe('pg-native on PostgreSQL', () => {
   it('runs the same statements in two worker threads as inline', async () => {
     const url = db.url();
     if (url === null) return;
-    const target = url.replace('postgres:', 'postgres+native:');
-    const sel = template('postgres', 'SELECT v FROM t WHERE id = $1', 'SELECT');
-    const bad = template('postgres', 'SELECT 1/$1', 'SELECT');
-    const trace = (): ReturnType<TraceBuilder['trace']> => {
-      const b = new TraceBuilder('postgres');
-      for (let i = 0; i < 400; i++) {
-        b.add(`s${String(i % 4)}`, sel, [int((i % 20) + 1)]);
-        if (i % 100 === 7) b.add(`s${String(i % 4)}`, bad, [int(0)]);
-      }
-      return b.trace();
-    };
-    const counts = (workers: number) =>
-      runBench(trace(), {
-        target,
-        mode: 'closed',
-        connections: 4,
-        workers,
-      }).then((r) => ({
-        status: r.status,
-        count: r.overall.count,
-        errors: r.overall.errorsByClass,
-        templates: r.templates
-          .map((t) => [t.templateId, t.count, t.errors])
-          .sort(),
-        sessions: r.sessions,
-      }));
-    const inline = await counts(0);
-    expect(inline).toMatchObject({ status: 'completed', count: 404 });
-    expect(await counts(2)).toEqual(inline);
+    await expectSameInWorkers(url.replace('postgres:', 'postgres+native:'));
   }, 30_000);
 });
 

@@ -2,7 +2,9 @@ import pg from 'pg';
 import type { ParamValue } from '@stb/core';
 import type { BoundQuery } from '../../src/bound-query';
 import type { DbPlugin, DbSession, Protocol } from '../../src/db-plugin';
+import { runBench } from '../../src/runner';
 import type { usePgDatabase } from './db';
+import { TraceBuilder, template } from './trace';
 
 // What the PostgreSQL plugins that count rows on the wire (pg-lean, pg-native) share in their
 // tests: statement and outcome shorthands, a session per test, the table `t` (ids 1..50), and
@@ -88,4 +90,36 @@ export async function expectRowsAndTypes(s: DbSession): Promise<void> {
   expect(await s.execute(types)).toEqual(okRows(1));
   expect(await s.execute(q('BEGIN', [], 'TCL'))).toEqual(okRows(0));
   expect(await s.execute(q('COMMIT', [], 'TCL'))).toEqual(okRows(0));
+}
+
+/**
+ * Runs 404 closed-loop statements (4 errors) on `target` inline, then in two worker threads (which
+ * load the plugin's CommonJS build), and expects the same counts, errors and sessions.
+ */
+export async function expectSameInWorkers(target: string): Promise<void> {
+  const sel = template('postgres', 'SELECT v FROM t WHERE id = $1', 'SELECT');
+  const bad = template('postgres', 'SELECT 1/$1', 'SELECT');
+  const trace = (): ReturnType<TraceBuilder['trace']> => {
+    const b = new TraceBuilder('postgres');
+    for (let i = 0; i < 400; i++) {
+      b.add(`s${String(i % 4)}`, sel, [int((i % 20) + 1)]);
+      if (i % 100 === 7) b.add(`s${String(i % 4)}`, bad, [int(0)]);
+    }
+    return b.trace();
+  };
+  const counts = (workers: number) =>
+    runBench(trace(), { target, mode: 'closed', connections: 4, workers }).then(
+      (r) => ({
+        status: r.status,
+        count: r.overall.count,
+        errors: r.overall.errorsByClass,
+        templates: r.templates
+          .map((t) => [t.templateId, t.count, t.errors])
+          .sort(),
+        sessions: r.sessions,
+      }),
+    );
+  const inline = await counts(0);
+  expect(inline).toMatchObject({ status: 'completed', count: 404 });
+  expect(await counts(2)).toEqual(inline);
 }
