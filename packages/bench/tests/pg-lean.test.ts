@@ -12,10 +12,10 @@ import {
 } from '../src/internal/pg-simple-query';
 import { runBench } from '../src/runner';
 import { resolveTarget } from '../src/target';
-import { describeDbPlugin } from './helpers/conformance';
 import { expectUnreachable } from './helpers/refusal';
 import { usePgDatabase } from './helpers/db';
 import {
+  describeUrlPlugin,
   expectRowsAndTypes,
   expectSameInWorkers,
   int,
@@ -24,24 +24,13 @@ import {
   resetTableT,
   sessionRunner,
 } from './helpers/pg-wire-plugin';
-import { createPostgresTarget } from './helpers/targets';
 import { TraceBuilder, template } from './helpers/trace';
 import { expectSleepWireTimes } from './helpers/wire-times';
 
 // The lean PostgreSQL wire path (issue 16) on the real server: the conformance suite through the
 // runner, then what the bench result needs from it: row counts, SQLSTATE errors, timeouts.
 const lean = createPgLeanPlugin() as DbPlugin;
-const base = createPostgresTarget(0);
-describeDbPlugin('pg-lean', {
-  ...base,
-  runOptions: { plugin: lean },
-  createTarget: async () => {
-    const t = await base.createTarget();
-    return (
-      t && { ...t, target: t.target.replace('postgres:', 'postgres+lean:') }
-    );
-  },
-});
+describeUrlPlugin('pg-lean', lean, 'postgres+lean:');
 
 const db = usePgDatabase();
 const withSession = sessionRunner(lean, db);

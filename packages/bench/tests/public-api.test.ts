@@ -3,6 +3,7 @@ import * as knex from '../src/db/knex';
 import * as mysql from '../src/db/mysql';
 import * as mysqlLean from '../src/db/mysql-lean';
 import * as pgLean from '../src/db/pg-lean';
+import * as pgNative from '../src/db/pg-native';
 import * as pglite from '../src/db/pglite';
 import * as postgres from '../src/db/postgres';
 import * as sqlite from '../src/db/sqlite';
@@ -19,6 +20,7 @@ test.each([
   ['db/pglite', pglite],
   ['db/knex', knex],
   ['db/pg-lean', pgLean],
+  ['db/pg-native', pgNative],
   ['db/mysql-lean', mysqlLean],
 ])('public API surface of @stb/bench/%s', (_name, mod) => {
   expect(Object.keys(mod).sort()).toMatchSnapshot();

@@ -153,6 +153,7 @@ struct Conn {
   Phase phase = IDLE;
   Params params;
   char name[24] = {0};
+  uint32_t stmtId = 0;  // the named statement being sent (`name`)
   double sent = 0, deadline = 0, rows = 0;
   double status = ST_OK;
   std::string code, message;
@@ -284,54 +285,57 @@ void refuse(Conn* c, const char* why) {
   finishRun(c);
 }
 
+/** Sends the named statement `c->name` with the parameters read for it. */
+int sendPrepared(Conn* c) {
+  c->phase = EXECUTING;
+  return PQsendQueryPrepared(c->pg, c->name, static_cast<int>(c->params.values.size()),
+                             c->params.values.data(), c->params.lengths.data(),
+                             c->params.formats.data(), 0);
+}
+
 /** Sends the next statement of the batch, or ends the batch. */
 void startNext(Loop* L, Conn* c) {
-  for (;;) {
-    if (c->i >= c->count || c->interrupt) return finishRun(c);
-    Reader& r = c->r;
-    uint8_t op = r.u8();
-    int ok = 0;
-    if (op == 0 || op == 1) {
-      uint32_t len = r.u32();
+  if (c->i >= c->count || c->interrupt) return finishRun(c);
+  Reader& r = c->r;
+  uint8_t op = r.u8();
+  int ok = 0;
+  if (op == 0 || op == 1) {
+    uint32_t len = r.u32();
+    const char* text = r.bytes(len);
+    if (op == 1 && !c->params.read(r)) return refuse(c, "malformed batch: parameters");
+    if (!r.ok || len == 0) return refuse(c, "malformed batch: statement text");
+    beginStatement(c, monoMs());
+    c->phase = EXECUTING;
+    ok = op == 0 ? PQsendQuery(c->pg, text)
+                 : PQsendQueryParams(c->pg, text, static_cast<int>(c->params.values.size()),
+                                     nullptr, c->params.values.data(),
+                                     c->params.lengths.data(), c->params.formats.data(), 0);
+  } else if (op == 2) {
+    uint32_t id = r.u32();
+    uint32_t len = r.u32();
+    if (len > 0) {
       const char* text = r.bytes(len);
-      if (op == 1 && !c->params.read(r)) return refuse(c, "malformed batch: parameters");
-      if (!r.ok || len == 0) return refuse(c, "malformed batch: statement text");
-      beginStatement(c, monoMs());
-      c->phase = EXECUTING;
-      ok = op == 0 ? PQsendQuery(c->pg, text)
-                   : PQsendQueryParams(c->pg, text, static_cast<int>(c->params.values.size()),
-                                       nullptr, c->params.values.data(),
-                                       c->params.lengths.data(), c->params.formats.data(), 0);
-    } else if (op == 2) {
-      uint32_t id = r.u32();
-      uint32_t len = r.u32();
-      if (len > 0) {
-        const char* text = r.bytes(len);
-        if (!r.ok) return refuse(c, "malformed batch: statement text");
-        c->texts[id] = std::string(text, len - 1);
-      }
-      if (!c->params.read(r)) return refuse(c, "malformed batch: parameters");
-      std::snprintf(c->name, sizeof c->name, "n%u", id);
-      if (id >= c->prepared.size()) c->prepared.resize(id + 1, 0);
-      beginStatement(c, monoMs());
-      if (!c->prepared[id]) {
-        auto t = c->texts.find(id);
-        if (t == c->texts.end())
-          return refuse(c, "a prepared statement's number without its text on this connection");
-        c->phase = PREPARING;
-        ok = PQsendPrepare(c->pg, c->name, t->second.c_str(), 0, nullptr);
-      } else {
-        c->phase = EXECUTING;
-        ok = PQsendQueryPrepared(c->pg, c->name, static_cast<int>(c->params.values.size()),
-                                 c->params.values.data(), c->params.lengths.data(),
-                                 c->params.formats.data(), 0);
-      }
-    } else {
-      return refuse(c, "malformed batch: unknown operation");
+      if (!r.ok) return refuse(c, "malformed batch: statement text");
+      c->texts[id] = std::string(text, len - 1);
     }
-    if (!ok || !flush(L, c)) return lose(L, c, ST_LOST, pgMessage(c->pg));
-    return;
+    if (!c->params.read(r)) return refuse(c, "malformed batch: parameters");
+    std::snprintf(c->name, sizeof c->name, "n%u", id);
+    c->stmtId = id;
+    if (id >= c->prepared.size()) c->prepared.resize(id + 1, 0);
+    beginStatement(c, monoMs());
+    if (!c->prepared[id]) {
+      auto t = c->texts.find(id);
+      if (t == c->texts.end())
+        return refuse(c, "a prepared statement's number without its text on this connection");
+      c->phase = PREPARING;
+      ok = PQsendPrepare(c->pg, c->name, t->second.c_str(), 0, nullptr);
+    } else {
+      ok = sendPrepared(c);
+    }
+  } else {
+    return refuse(c, "malformed batch: unknown operation");
   }
+  if (!ok || !flush(L, c)) return lose(L, c, ST_LOST, pgMessage(c->pg));
 }
 
 /** libpq has a whole answer to the statement running: its results, then the next statement. */
@@ -370,13 +374,8 @@ void onAnswer(Loop* L, Conn* c) {
   if (PQstatus(c->pg) == CONNECTION_BAD) return lose(L, c, ST_LOST, pgMessage(c->pg));
   if (c->phase == PREPARING && c->status == ST_OK) {
     // prepared: now the statement itself (its time counts from the Parse)
-    uint32_t id = static_cast<uint32_t>(std::atoi(c->name + 1));
-    c->prepared[id] = 1;
-    c->phase = EXECUTING;
-    if (!PQsendQueryPrepared(c->pg, c->name, static_cast<int>(c->params.values.size()),
-                             c->params.values.data(), c->params.lengths.data(),
-                             c->params.formats.data(), 0) ||
-        !flush(L, c))
+    c->prepared[c->stmtId] = 1;
+    if (!sendPrepared(c) || !flush(L, c))
       return lose(L, c, ST_LOST, pgMessage(c->pg));
     return;
   }
@@ -537,7 +536,6 @@ void post(Loop* L, CmdKind kind, Conn* c) {
 struct Instance {
   /** Loop threads, started as connections ask for them (`new Conn(…, thread)`). */
   std::vector<std::shared_ptr<Loop>> loops;
-  napi_ref ctor = nullptr;
 };
 
 /** Most loop threads per JavaScript thread. */
@@ -568,7 +566,6 @@ void stopLoop(const std::shared_ptr<Loop>& L) {
 void finalizeInstance(napi_env env, void* data, void*) {
   Instance* inst = static_cast<Instance*>(data);
   for (const auto& L : inst->loops) stopLoop(L);
-  if (inst->ctor != nullptr) napi_delete_reference(env, inst->ctor);
   delete inst;
 }
 
@@ -912,7 +909,6 @@ napi_value Init(napi_env env, napi_value exports) {
                         sizeof methods / sizeof methods[0], methods, &cls) != napi_ok)
     return nullptr;
   Instance* inst = new Instance();
-  napi_create_reference(env, cls, 1, &inst->ctor);
   napi_set_instance_data(env, inst, finalizeInstance, nullptr);
   napi_set_named_property(env, exports, "Conn", cls);
   napi_value version;

@@ -16,6 +16,7 @@ import type { LeanUrlDialect } from '../internal/lean-url';
 import type { PgWire, PgWireConfig, WireResult } from '../internal/pg-wire';
 import {
   encodeSimpleQuery,
+  paramBytes,
   safeIntLength,
   simpleQueryShape,
   writeSafeIntBefore,
@@ -119,17 +120,6 @@ function parseMessage(name: string, text: string): Buffer {
 /** The fixed start of a Bind to a statement: unnamed portal, the statement's name, NUL. */
 function bindHead(statement: string): Buffer {
   return Buffer.from(`\0${statement}\0`, 'utf8');
-}
-
-/** A parameter's text (or, for a Buffer, binary) form, as `pg` sends it. */
-function paramBytes(v: unknown): Buffer | string | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) return v;
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (v instanceof Date) return v.toISOString();
-  return JSON.stringify(v);
 }
 
 /**

@@ -22,6 +22,7 @@ import { LEAN_QUERY_TIMEOUT_MS } from '../internal/lean-url';
 import { PgLeanOptions } from './pg-lean';
 import {
   encodeSimpleQuery,
+  paramBytes,
   safeIntLength,
   simpleQueryShape,
   writeSafeIntBefore,
@@ -182,7 +183,7 @@ class OpWriter {
         this.buf[this.o++] = 0;
         continue;
       }
-      const p = paramText(v);
+      const p = paramBytes(v);
       if (p === null) {
         this.reserve(5);
         this.o = this.buf.writeInt32LE(-1, this.o);
@@ -202,17 +203,6 @@ class OpWriter {
       }
     }
   }
-}
-
-/** A parameter as `pg` sends it: text, or binary for a Buffer; null for SQL NULL. */
-function paramText(v: unknown): Buffer | string | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) return v;
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (v instanceof Date) return v.toISOString();
-  return JSON.stringify(v);
 }
 
 /**
@@ -368,10 +358,8 @@ class NativeSession {
   }
 
   /** Encodes one statement; false when a value cannot be sent (the outcome is then set). */
-  /** Index in its batch of the statement being encoded. */
-  #encoding = 0;
-
-  #encode(q: BoundQuery): void {
+  /** Encodes statement `index` of the batch. */
+  #encode(q: BoundQuery, index: number): void {
     const w = this.#w;
     if (this.#protocol === 'simple' || mustInlineParams(q)) {
       let shape = this.#shapes.get(q.templateId);
@@ -404,7 +392,7 @@ class NativeSession {
     else {
       w.text(t.text);
       st.sent = true;
-      this.#textsInBatch.push({ index: this.#encoding, st });
+      this.#textsInBatch.push({ index, st });
     }
     w.params(t.values);
   }
@@ -433,8 +421,7 @@ class NativeSession {
     this.#w.o = 0;
     for (let i = 0; i < n; i++) {
       try {
-        this.#encoding = i;
-        this.#encode(queries[i] as BoundQuery);
+        this.#encode(queries[i] as BoundQuery, i);
       } catch (err) {
         // a value the text protocol cannot carry (STB_RENDER_VALUE_UNSUPPORTED …): the
         // statements before it run (encoded again), this one fails on the client

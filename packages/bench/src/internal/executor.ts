@@ -143,10 +143,8 @@ function wireTime(t: number | undefined, lo: number, hi: number): number {
   return t < lo ? lo : t > hi ? hi : t;
 }
 
-/** What {@link Executor.#write} records of one statement. */
-interface StatementRecord {
-  tplIndex: number;
-  out: ExecOutcome;
+/** A statement's times, as {@link Executor.#write} records them. */
+interface StatementTimes {
   sent: number;
   done: number;
   /** Its due time (replay, open loop); unused in closed loop. */
@@ -242,6 +240,12 @@ export class Executor {
     this.#turned = true;
   };
   #buf: Float64Array;
+  /** The times {@link #write} records next: one object, filled per statement (no allocation). */
+  readonly #rec: StatementTimes = {
+    sent: 0,
+    done: 0,
+    due: NaN,
+  };
   #n = 0;
   #classes = new Map<string, number>();
   #newClasses: string[] = [];
@@ -747,7 +751,11 @@ export class Executor {
         if (Number.isNaN(sent)) sent = start;
         let done = wireTime(out.doneAt, sent, end);
         if (Number.isNaN(done)) done = end;
-        this.#write(s, { tplIndex: ev[1], out, sent, done, due });
+        const r = this.#rec;
+        r.sent = sent;
+        r.done = done;
+        r.due = due;
+        this.#write(s, ev[1], out);
         if (!out.ok && this.#cfg.failFast === true) {
           this.#flush();
           this.stop();
@@ -801,11 +809,11 @@ export class Executor {
   }
 
   /**
-   * Writes a statement's record (times on this thread's clock, `due` unused in closed loop), counts
-   * it, and follows the session's transaction state.
+   * Writes a statement, its times in {@link #rec} (on this thread's clock, `due` unused in closed
+   * loop), to the batch buffer, counts it, and follows the session's transaction state.
    */
-  #write(s: Session, r: StatementRecord): void {
-    const { tplIndex, out, sent, done, due } = r;
+  #write(s: Session, tplIndex: number, out: ExecOutcome): void {
+    const { sent, done, due } = this.#rec;
     const closed = this.#cfg.closed;
     const b = this.#buf;
     const o = this.#n * REC;
@@ -875,7 +883,11 @@ export class Executor {
       let done = wireTime(out.doneAt, sent, end);
       if (Number.isNaN(done)) done = end;
       lo = done;
-      this.#write(s, { tplIndex: ev[1], out, sent, done, due: NaN });
+      const r = this.#rec;
+      r.sent = sent;
+      r.done = done;
+      r.due = NaN;
+      this.#write(s, ev[1], out);
       recorded++;
       if (!out.ok && out.connectionLost === true) {
         lost = out;

@@ -105,3 +105,17 @@ export function encodeSimpleQuery(
   b.writeInt32BE(o - 1, 1);
   return o === b.length ? b : b.subarray(0, o);
 }
+
+/**
+ * A parameter's text (or, for a Buffer, binary) form, as `pg` sends it: the parameters of the
+ * `pg-lean` and `pg-native` plugins.
+ */
+export function paramBytes(v: unknown): Buffer | string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v);
+}

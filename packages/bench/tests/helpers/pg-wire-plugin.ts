@@ -3,6 +3,8 @@ import type { ParamValue } from '@stb/core';
 import type { BoundQuery } from '../../src/bound-query';
 import type { DbPlugin, DbSession, Protocol } from '../../src/db-plugin';
 import { runBench } from '../../src/runner';
+import { describeDbPlugin } from './conformance';
+import { createPostgresTarget } from './targets';
 import type { usePgDatabase } from './db';
 import { TraceBuilder, template } from './trace';
 
@@ -122,4 +124,24 @@ export async function expectSameInWorkers(target: string): Promise<void> {
   const inline = await counts(0);
   expect(inline).toMatchObject({ status: 'completed', count: 404 });
   expect(await counts(2)).toEqual(inline);
+}
+
+/**
+ * The conformance suite for `plugin` on the shared PostgreSQL, its targets written with `scheme`
+ * (`postgres+lean:`, `postgres+native:`).
+ */
+export function describeUrlPlugin(
+  name: string,
+  plugin: DbPlugin,
+  scheme: string,
+): void {
+  const base = createPostgresTarget(0);
+  describeDbPlugin(name, {
+    ...base,
+    runOptions: { plugin },
+    createTarget: async () => {
+      const t = await base.createTarget();
+      return t && { ...t, target: t.target.replace('postgres:', scheme) };
+    },
+  });
 }
