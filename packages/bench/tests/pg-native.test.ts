@@ -144,6 +144,34 @@ describe('pg-native on PostgreSQL', () => {
     });
   });
 
+  it('one signal for many batches (as the runner passes it): an abort during a later batch stops it', async () => {
+    await withSession(async (s) => {
+      // a first signal, aborted while no batch runs: it interrupts nothing later
+      const idle = new AbortController();
+      await s.runBatch?.([q('SELECT 1')], { signal: idle.signal });
+      idle.abort();
+      const ac = new AbortController();
+      for (let i = 0; i < 3; i++)
+        expect(
+          await s.runBatch?.([q('SELECT 1'), q('SELECT 2')], {
+            signal: ac.signal,
+          }),
+        ).toEqual([okRows(1), okRows(1)]);
+      const running = s.runBatch?.(
+        [q('SELECT pg_sleep(0.2)'), q('SELECT pg_sleep(5)')],
+        { signal: ac.signal },
+      );
+      setTimeout(() => ac.abort(), 50);
+      const t0 = performance.now();
+      expect(await running).toEqual([okRows(1)]);
+      expect(performance.now() - t0).toBeLessThan(2000);
+      // the signal stays aborted: a batch given it starts nothing
+      expect(
+        await s.runBatch?.([q('SELECT 1')], { signal: ac.signal }),
+      ).toEqual([]);
+    });
+  });
+
   it('a statement first carried by a batch that ended before it is prepared with the next call', async () => {
     await withSession(async (s) => {
       const ac = new AbortController();

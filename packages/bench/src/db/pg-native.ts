@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type * as LibpqLoop from '@stb/libpq-loop';
+import type { ParamValue } from '@stb/core';
 import type { BoundQuery, ExecOutcome } from '../bound-query';
 import { PluginError } from '@stb/core';
 import {
@@ -21,11 +22,12 @@ import type {
 import { LEAN_QUERY_TIMEOUT_MS } from '../internal/lean-url';
 import { PgLeanOptions } from './pg-lean';
 import {
-  encodeSimpleQuery,
   paramBytes,
   safeIntLength,
   simpleQueryShape,
+  simpleQueryTextLength,
   writeSafeIntBefore,
+  writeSimpleQueryText,
 } from '../internal/pg-simple-query';
 import type { SimpleQueryShape } from '../internal/pg-simple-query';
 import { nowMs } from '../internal/wire';
@@ -57,6 +59,13 @@ export type NativeConn = LibpqLoop.Conn;
 
 /** The addon's module. */
 export type PgNativeLib = typeof LibpqLoop;
+
+/** Whether a statement has a list parameter (translated per list length). */
+function hasList(params: readonly ParamValue[]): boolean {
+  for (let i = 0; i < params.length; i++)
+    if ((params[i] as ParamValue).t === 'list') return true;
+  return false;
+}
 
 /** Connections opened by this JavaScript thread (deals them to the loop threads in turn). */
 let opened = 0;
@@ -157,13 +166,21 @@ class OpWriter {
     this.buf[this.o++] = 0;
   }
 
-  /** Bytes and a NUL, after their length (with the NUL) as u32. */
-  bytesZ(b: Buffer, start: number, end: number): void {
-    const n = end - start;
-    this.reserve(5 + n);
-    this.o = this.buf.writeUInt32LE(n + 1, this.o);
-    this.o += b.copy(this.buf, this.o, start, end);
+  /**
+   * A simple-protocol statement's text with its integer parameters inlined (see
+   * `writeSimpleQueryText`) and a NUL, after their length (with the NUL) as u32; false, with
+   * nothing written, unless every parameter is a safe integer.
+   */
+  simpleQuery(shape: SimpleQueryShape, params: readonly ParamValue[]): boolean {
+    const size = simpleQueryTextLength(shape, params);
+    if (size < 0) return false;
+    this.reserve(5 + size);
+    const lengthAt = this.o;
+    this.o += 4;
+    writeSimpleQueryText(shape, params, this);
+    this.buf.writeUInt32LE(this.o - lengthAt - 4 + 1, lengthAt);
     this.buf[this.o++] = 0;
+    return true;
   }
 
   /** Parameters: u16 count, then per value i32 length (-1 NULL), u8 format, bytes (+ NUL for text). */
@@ -171,36 +188,46 @@ class OpWriter {
     const n = values.length;
     this.reserve(2);
     this.o = this.buf.writeUInt16LE(n, this.o);
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (typeof v === 'number' && Number.isSafeInteger(v)) {
-        const len = safeIntLength(v);
-        this.reserve(6 + len);
-        this.o = this.buf.writeInt32LE(len, this.o);
-        this.buf[this.o++] = 0;
-        writeSafeIntBefore(this.buf, this.o + len, v);
-        this.o += len;
-        this.buf[this.o++] = 0;
-        continue;
-      }
-      const p = paramBytes(v);
-      if (p === null) {
-        this.reserve(5);
-        this.o = this.buf.writeInt32LE(-1, this.o);
-        this.buf[this.o++] = 0;
-      } else if (typeof p === 'string') {
-        const len = Buffer.byteLength(p);
-        this.reserve(6 + len);
-        this.o = this.buf.writeInt32LE(len, this.o);
-        this.buf[this.o++] = 0;
-        this.o += this.buf.write(p, this.o);
-        this.buf[this.o++] = 0;
-      } else {
-        this.reserve(5 + p.length);
-        this.o = this.buf.writeInt32LE(p.length, this.o);
-        this.buf[this.o++] = 1;
-        this.o += p.copy(this.buf, this.o);
-      }
+    for (let i = 0; i < n; i++) this.value(values[i]);
+  }
+
+  /** {@link params} of a trace event's parameters (none a list), as `pg` takes them (`toPgValue`). */
+  paramList(params: readonly ParamValue[]): void {
+    const n = params.length;
+    this.reserve(2);
+    this.o = this.buf.writeUInt16LE(n, this.o);
+    for (let i = 0; i < n; i++) this.value(toPgValue(params[i] as ParamValue));
+  }
+
+  /** One parameter value (see {@link params}). */
+  value(v: unknown): void {
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      const len = safeIntLength(v);
+      this.reserve(6 + len);
+      this.o = this.buf.writeInt32LE(len, this.o);
+      this.buf[this.o++] = 0;
+      writeSafeIntBefore(this.buf, this.o + len, v);
+      this.o += len;
+      this.buf[this.o++] = 0;
+      return;
+    }
+    const p = paramBytes(v);
+    if (p === null) {
+      this.reserve(5);
+      this.o = this.buf.writeInt32LE(-1, this.o);
+      this.buf[this.o++] = 0;
+    } else if (typeof p === 'string') {
+      const len = Buffer.byteLength(p);
+      this.reserve(6 + len);
+      this.o = this.buf.writeInt32LE(len, this.o);
+      this.buf[this.o++] = 0;
+      this.o += this.buf.write(p, this.o);
+      this.buf[this.o++] = 0;
+    } else {
+      this.reserve(5 + p.length);
+      this.o = this.buf.writeInt32LE(p.length, this.o);
+      this.buf[this.o++] = 1;
+      this.o += p.copy(this.buf, this.o);
     }
   }
 }
@@ -312,6 +339,14 @@ class NativeSession {
   #closed = false;
   /** The connection failed (a statement lost it): later calls fail at once. */
   #lost = false;
+  /** A batch is running in the addon. */
+  #running = false;
+  /** The last abort signal a batch was given (listened to once). */
+  #signal: AbortSignal | undefined;
+  /** An abort interrupts the running batch, if any, between two statements. */
+  readonly #onAbort = (): void => {
+    if (this.#running) this.#conn.interrupt();
+  };
 
   constructor(
     lib: PgNativeLib,
@@ -357,7 +392,6 @@ class NativeSession {
     this.#version = String(data);
   }
 
-  /** Encodes one statement; false when a value cannot be sent (the outcome is then set). */
   /** Encodes statement `index` of the batch. */
   #encode(q: BoundQuery, index: number): void {
     const w = this.#w;
@@ -367,12 +401,23 @@ class NativeSession {
         shape = simpleQueryShape(q.text);
         this.#shapes.set(q.templateId, shape);
       }
-      const msg = encodeSimpleQuery(shape, q.params);
       w.u8(0);
-      // a Query message: 'Q', length, text, NUL
-      if (msg !== null) w.bytesZ(msg, 5, msg.length - 1);
-      else w.text(this.#translator.inline(q, 'postgres'));
+      // integer parameters straight into the batch, else the text rendered
+      if (!w.simpleQuery(shape, q.params))
+        w.text(this.#translator.inline(q, 'postgres'));
       return;
+    }
+    if (this.#protocol === 'prepared' && !hasList(q.params)) {
+      // without a list, the translated text is the template's and its key the template id: the
+      // statement and its values need no translation once its text went out
+      const st = this.#named.get(q.templateId);
+      if (st?.sent === true) {
+        w.u8(2);
+        w.u32(st.id);
+        w.u32(0);
+        w.paramList(q.params);
+        return;
+      }
     }
     const t = this.#translator.translate(q);
     if (this.#protocol === 'extended') {
@@ -442,13 +487,18 @@ class NativeSession {
       this.#unsent(0);
       return [];
     }
-    const onAbort = (): void => this.#conn.interrupt();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // one listener per signal (the runner passes the same one to every batch of a run): adding
+    // and removing one per batch cost about 3 % of the runner thread's samples (TPC-B, issue 16)
+    if (signal !== undefined && signal !== this.#signal) {
+      this.#signal = signal;
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    this.#running = true;
     let r: { n: number; data: unknown };
     try {
       r = await this.#job(() => this.#conn.run(this.#w.buf, this.#w.o, n, out));
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      this.#running = false;
     }
     this.#unsent(r.n);
     return this.#outcomes(r.n, r.data, out);

@@ -63,44 +63,86 @@ export function simpleQueryShape(text: string): SimpleQueryShape {
 }
 
 /**
- * The Query message of `shape` with `params` inlined, written straight into one buffer: the same
- * bytes as a Query holding core's `renderSqlTemplate(…, 'postgres')` text (integers as their
- * decimal digits, `-0` as `0`; a negative number right after an operator gets a space unless a
- * space or `(` precedes it). Only for parameters that are all safe integers (`int`, or `float`
- * with an integer value): returns null otherwise (or for a placeholder without a parameter), and
- * the caller renders the text.
+ * Bytes of `shape`'s text with `params` inlined by {@link writeSimpleQueryText} (at most: a
+ * negative number may take a space it does not need), or -1 unless every placeholder's parameter
+ * is a safe integer (`int`, or `float` with an integer value): the caller then renders the text.
  */
-export function encodeSimpleQuery(
+export function simpleQueryTextLength(
   shape: SimpleQueryShape,
   params: readonly ParamValue[],
-): Buffer | null {
-  const { parts, slots, afterOperator } = shape;
+): number {
+  const { slots } = shape;
   const n = slots.length;
   let size = shape.partsLength;
   for (let k = 0; k < n; k++) {
     const p = params[slots[k] as number];
-    if (p === undefined || (p.t !== 'int' && p.t !== 'float')) return null;
+    if (p === undefined || (p.t !== 'int' && p.t !== 'float')) return -1;
     const v = p.v;
-    if (!Number.isSafeInteger(v)) return null;
+    if (!Number.isSafeInteger(v)) return -1;
     // a negative number may take one more byte (a space)
     size += v < 0 ? 2 + digitCount(-v) : digitCount(v);
   }
-  const b = Buffer.allocUnsafe(1 + 4 + size + 1);
-  b[0] = 81;
-  let o = 5;
-  o += (parts[0] as Buffer).copy(b, o);
+  return size;
+}
+
+/** Where {@link writeSimpleQueryText} writes: a buffer and the offset it advances. */
+export interface ByteCursor {
+  readonly buf: Buffer;
+  o: number;
+}
+
+/**
+ * Writes `shape`'s text with `params` inlined at `at.o` (room for {@link simpleQueryTextLength}
+ * bytes, which must not be -1) and moves `at.o` past it: the same bytes as core's
+ * `renderSqlTemplate(…, 'postgres')` (integers as their decimal digits, `-0` as `0`; a negative
+ * number right after an operator gets a space unless a space or `(` precedes it).
+ */
+export function writeSimpleQueryText(
+  shape: SimpleQueryShape,
+  params: readonly ParamValue[],
+  at: ByteCursor,
+): void {
+  const { parts, slots, afterOperator } = shape;
+  const n = slots.length;
+  const b = at.buf;
+  const start = at.o;
+  let o = start;
+  let part = parts[0] as Buffer;
+  b.set(part, o);
+  o += part.length;
   for (let k = 0; k < n; k++) {
     const v = (params[slots[k] as number] as { v: number }).v;
     // `a-$1` with -5 must not become the comment `a--5` (as renderSqlTemplate writes it)
     if (v < 0 && afterOperator[k] === true) {
-      const before = o > 5 ? b[o - 1] : -1;
+      const before = o > start ? b[o - 1] : -1;
       if (before !== 32 && before !== 40) b[o++] = 32;
     }
     // `-0` is not below 0: it comes out as `0`, as String(-0)
     o += safeIntLength(v);
     writeSafeIntBefore(b, o, v);
-    o += (parts[k + 1] as Buffer).copy(b, o);
+    part = parts[k + 1] as Buffer;
+    b.set(part, o);
+    o += part.length;
   }
+  at.o = o;
+}
+
+/**
+ * The Query message of `shape` with `params` inlined, written straight into one buffer
+ * ({@link writeSimpleQueryText} after the message's header): null unless every parameter is a
+ * safe integer (see {@link simpleQueryTextLength}).
+ */
+export function encodeSimpleQuery(
+  shape: SimpleQueryShape,
+  params: readonly ParamValue[],
+): Buffer | null {
+  const size = simpleQueryTextLength(shape, params);
+  if (size < 0) return null;
+  const b = Buffer.allocUnsafe(1 + 4 + size + 1);
+  b[0] = 81;
+  const at = { buf: b, o: 5 };
+  writeSimpleQueryText(shape, params, at);
+  let o = at.o;
   b[o++] = 0;
   b.writeInt32BE(o - 1, 1);
   return o === b.length ? b : b.subarray(0, o);
