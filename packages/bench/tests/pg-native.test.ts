@@ -172,6 +172,23 @@ describe('pg-native on PostgreSQL', () => {
     });
   });
 
+  it('a signal given to an earlier batch does not stop a later batch given another one (or none)', async () => {
+    await withSession(async (s) => {
+      for (const later of [new AbortController().signal, undefined]) {
+        const first = new AbortController();
+        expect(
+          await s.runBatch?.([q('SELECT 1')], { signal: first.signal }),
+        ).toEqual([okRows(1)]);
+        const running = s.runBatch?.(
+          [q('SELECT pg_sleep(0.2)'), q('SELECT pg_sleep(0.1)')],
+          later === undefined ? {} : { signal: later },
+        );
+        setTimeout(() => first.abort(), 50);
+        expect(await running).toEqual([okRows(1), okRows(1)]);
+      }
+    });
+  });
+
   it('a statement first carried by a batch that ended before it is prepared with the next call', async () => {
     await withSession(async (s) => {
       const ac = new AbortController();

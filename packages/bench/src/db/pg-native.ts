@@ -341,7 +341,7 @@ class NativeSession {
   #lost = false;
   /** A batch is running in the addon. */
   #running = false;
-  /** The last abort signal a batch was given (listened to once). */
+  /** The abort signal of the last batch, listened to until a batch comes with another one. */
   #signal: AbortSignal | undefined;
   /** An abort interrupts the running batch, if any, between two statements. */
   readonly #onAbort = (): void => {
@@ -489,9 +489,11 @@ class NativeSession {
     }
     // one listener per signal (the runner passes the same one to every batch of a run): adding
     // and removing one per batch cost about 3 % of the runner thread's samples (TPC-B, issue 16)
-    if (signal !== undefined && signal !== this.#signal) {
+    if (signal !== this.#signal) {
+      // a signal given to an earlier call only must not stop this one
+      this.#signal?.removeEventListener('abort', this.#onAbort);
       this.#signal = signal;
-      signal.addEventListener('abort', this.#onAbort, { once: true });
+      signal?.addEventListener('abort', this.#onAbort, { once: true });
     }
     this.#running = true;
     let r: { n: number; data: unknown };
