@@ -16,6 +16,9 @@ import { expectUnreachable } from './helpers/refusal';
 import { usePgDatabase } from './helpers/db';
 import {
   describeUrlPlugin,
+  expectCallsInOrder,
+  expectLargeAnswersCounted,
+  expectQueryTimeoutCancels,
   expectRowsAndTypes,
   expectSameInWorkers,
   int,
@@ -88,23 +91,9 @@ describe('pg-lean on PostgreSQL', () => {
   });
 
   it('cancels a statement past query_timeout and keeps the connection', async () => {
-    await withSession(
-      async (s) => {
-        const t0 = performance.now();
-        const out = await s.execute(
-          q('SELECT pg_sleep($1)', [{ t: 'float', v: 5 }]),
-        );
-        expect(out).toMatchObject({
-          ok: false,
-          errorCode: '57014',
-          errorClass: 'timeout',
-          connectionLost: false,
-        });
-        expect(performance.now() - t0).toBeLessThan(3000);
-        expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
-      },
-      { query: '?query_timeout=200' },
-    );
+    await withSession(expectQueryTimeoutCancels, {
+      query: '?query_timeout=200',
+    });
   });
 
   it('cancel() stops a running statement with 57014; after close, calls fail as connection lost', async () => {
@@ -140,31 +129,13 @@ describe('pg-lean on PostgreSQL', () => {
 
   it('counts rows of large answers split across many reads', async () => {
     await withSession(async (s) => {
-      expect(
-        await s.execute(
-          q('SELECT g FROM generate_series(1, $1::int) g', [int(200_000)]),
-        ),
-      ).toEqual(okRows(200_000));
-      expect(
-        await s.execute(
-          q("SELECT repeat('x', $1::int), g FROM generate_series(1, 3) g", [
-            int(3_000_000),
-          ]),
-        ),
-      ).toEqual(okRows(3));
+      await expectLargeAnswersCounted(s);
       expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
     });
   });
 
   it('pipelines independent calls on one connection; answers come back in order', async () => {
-    await withSession(async (s) => {
-      const outs = await Promise.all(
-        [3, 1, 50, 0, 9].map((n) =>
-          s.execute(q('SELECT id FROM t WHERE id <= $1', [int(n)])),
-        ),
-      );
-      expect(outs.map((o) => o.rows)).toEqual([3, 1, 50, 0, 9]);
-    });
+    await withSession(expectCallsInOrder);
   });
 
   it('fails to connect with STB_DB_UNREACHABLE within connect_timeout', async () => {

@@ -66,24 +66,18 @@ struct Reader {
   const uint8_t* p = nullptr;
   const uint8_t* end = nullptr;
   bool ok = true;
-  uint8_t u8() {
-    if (p + 1 > end) return ok = false, 0;
-    return *p++;
-  }
-  uint16_t u16() {
-    if (p + 2 > end) return ok = false, 0;
-    uint16_t v;
-    std::memcpy(&v, p, 2);
-    p += 2;
+  /** A little-endian number of type T (the host's order: x86-64 and arm64 are little-endian). */
+  template <typename T>
+  T num() {
+    if (p + sizeof(T) > end) return ok = false, T{};
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    p += sizeof(T);
     return v;
   }
-  uint32_t u32() {
-    if (p + 4 > end) return ok = false, 0;
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    p += 4;
-    return v;
-  }
+  uint8_t u8() { return num<uint8_t>(); }
+  uint16_t u16() { return num<uint16_t>(); }
+  uint32_t u32() { return num<uint32_t>(); }
   const char* bytes(size_t n) {
     if (p + n > end) return ok = false, nullptr;
     const char* s = reinterpret_cast<const char*>(p);

@@ -747,14 +747,8 @@ export class Executor {
         // the plugin's wire times, when it has them (kept inside the call): the service time is
         // then the database's alone, without what this thread spent before the write and after
         // the read (issue 16)
-        let sent = wireTime(out.sentAt, start, end);
-        if (Number.isNaN(sent)) sent = start;
-        let done = wireTime(out.doneAt, sent, end);
-        if (Number.isNaN(done)) done = end;
-        const r = this.#rec;
-        r.sent = sent;
-        r.done = done;
-        r.due = due;
+        this.#wireTimes(out, start, end);
+        this.#rec.due = due;
         this.#write(s, ev[1], out);
         if (!out.ok && this.#cfg.failFast === true) {
           this.#flush();
@@ -806,6 +800,19 @@ export class Executor {
       }
       this.#maybeDone();
     }
+  }
+
+  /**
+   * Sets {@link #rec}'s send and completion times of a statement that ran between `from` and `end`
+   * on this thread's clock: the plugin's wire times where it has them (kept within that span),
+   * else `from` and `end`.
+   */
+  #wireTimes(out: ExecOutcome, from: number, end: number): void {
+    const r = this.#rec;
+    const sent = wireTime(out.sentAt, from, end);
+    r.sent = Number.isNaN(sent) ? from : sent;
+    const done = wireTime(out.doneAt, r.sent, end);
+    r.done = Number.isNaN(done) ? end : done;
   }
 
   /**
@@ -878,15 +885,9 @@ export class Executor {
     for (let i = 0; i < ran; i++) {
       const out = outs[i] as ExecOutcome;
       const ev = evs[i] as WireEvent;
-      let sent = wireTime(out.sentAt, lo, end);
-      if (Number.isNaN(sent)) sent = lo;
-      let done = wireTime(out.doneAt, sent, end);
-      if (Number.isNaN(done)) done = end;
-      lo = done;
-      const r = this.#rec;
-      r.sent = sent;
-      r.done = done;
-      r.due = NaN;
+      this.#wireTimes(out, lo, end);
+      lo = this.#rec.done;
+      this.#rec.due = NaN;
       this.#write(s, ev[1], out);
       recorded++;
       if (!out.ok && out.connectionLost === true) {

@@ -10,7 +10,8 @@ import { TraceBuilder, template } from './trace';
 
 // What the PostgreSQL plugins that count rows on the wire (pg-lean, pg-native) share in their
 // tests: statement and outcome shorthands, a session per test, the table `t` (ids 1..50), and
-// the check that every parameter type binds under every protocol.
+// the checks both must pass (every parameter type under every protocol, the query timeout, large
+// answers, calls made at once).
 
 /** A statement with `$n` placeholders (its text is its template id). */
 export const q = (
@@ -92,6 +93,49 @@ export async function expectRowsAndTypes(s: DbSession): Promise<void> {
   expect(await s.execute(types)).toEqual(okRows(1));
   expect(await s.execute(q('BEGIN', [], 'TCL'))).toEqual(okRows(0));
   expect(await s.execute(q('COMMIT', [], 'TCL'))).toEqual(okRows(0));
+}
+
+/**
+ * A statement past `query_timeout` (the session is opened with `?query_timeout=200`) fails with
+ * 57014 as `timeout` within 3 s, and the connection stays usable.
+ */
+export async function expectQueryTimeoutCancels(s: DbSession): Promise<void> {
+  const t0 = performance.now();
+  const out = await s.execute(q('SELECT pg_sleep($1)', [{ t: 'float', v: 5 }]));
+  expect(out).toMatchObject({
+    ok: false,
+    errorCode: '57014',
+    errorClass: 'timeout',
+    connectionLost: false,
+  });
+  expect(performance.now() - t0).toBeLessThan(3000);
+  expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
+}
+
+/** Rows of large answers are counted: 200,000 rows, and 3 rows of 3 MB each. */
+export async function expectLargeAnswersCounted(s: DbSession): Promise<void> {
+  expect(
+    await s.execute(
+      q('SELECT g FROM generate_series(1, $1::int) g', [int(200_000)]),
+    ),
+  ).toEqual(okRows(200_000));
+  expect(
+    await s.execute(
+      q("SELECT repeat('x', $1::int), g FROM generate_series(1, 3) g", [
+        int(3_000_000),
+      ]),
+    ),
+  ).toEqual(okRows(3));
+}
+
+/** Calls made at once on one session are answered in the order they were made. */
+export async function expectCallsInOrder(s: DbSession): Promise<void> {
+  const outs = await Promise.all(
+    [3, 1, 50, 0, 9].map((n) =>
+      s.execute(q('SELECT id FROM t WHERE id <= $1', [int(n)])),
+    ),
+  );
+  expect(outs.map((o) => o.rows)).toEqual([3, 1, 50, 0, 9]);
 }
 
 /**
