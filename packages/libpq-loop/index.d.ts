@@ -14,7 +14,18 @@ export declare class Conn {
     thread?: number,
   );
   connect(): void;
-  run(ops: Uint8Array, length: number, count: number, out: Float64Array): void;
+  /**
+   * Runs a batch (README.md). `timed`: `out` holds each statement's due time (ms,
+   * CLOCK_MONOTONIC) and think time (ms) in its first two doubles, and statement i is sent at
+   * max(due, statement i − 1's completion + think).
+   */
+  run(
+    ops: Uint8Array,
+    length: number,
+    count: number,
+    out: Float64Array,
+    timed?: boolean,
+  ): void;
   interrupt(): void;
   cancel(): void;
   close(): void;

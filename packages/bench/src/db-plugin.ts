@@ -32,6 +32,16 @@ export interface DbExecuteContext {
 export interface DbBatchContext {
   /** Aborted: no statement of the batch starts after the one running. */
   readonly signal?: AbortSignal;
+  /**
+   * A timed batch (replay and open loop; sessions with {@link DbSession.timedBatches}): statement
+   * i is sent at max(`due[i]`, statement i − 1's completion + `think[i]`), never earlier. Times in
+   * ms on the `performance.timeOrigin + performance.now()` clock; a think time of NaN or 0 is none.
+   * Without it, each statement is sent when the previous one completed.
+   */
+  readonly timing?: {
+    readonly due: readonly number[];
+    readonly think: readonly number[];
+  };
 }
 
 /** One connection. A session keeps it for its life, so transactions stay intact. */
@@ -49,6 +59,12 @@ export interface DbSession extends AsyncDisposable {
     queries: readonly BoundQuery[],
     ctx?: DbBatchContext,
   ): Promise<ExecOutcome[]>;
+  /**
+   * `runBatch` honours {@link DbBatchContext.timing}: in replay and open loop the runner then hands
+   * it a session's timed statements too, so that they follow each other without a round trip
+   * through JavaScript (`pg-native`, issue 16).
+   */
+  readonly timedBatches?: boolean;
   /** Prepares (or at least parses) a statement without running it, for `--dry-run`. */
   prepare?(query: BoundQuery): Promise<ExecOutcome>;
   /**

@@ -14,13 +14,22 @@
 //   parameters: u16 count, then per parameter i32 length (-1: NULL), u8 format (0 text, 1
 //         binary), the bytes, and for text a NUL (not counted in the length)
 // Results, per statement, 4 doubles: sent (ms, CLOCK_MONOTONIC), done (ms), rows, status.
+//
+// A timed batch (replay and open loop, `run(…, timed = true)`): before the run, JavaScript puts
+// each statement's due time (ms, CLOCK_MONOTONIC) and think time (ms; NaN or 0 for none) in the
+// first two of its result doubles, and the loop sends statement i at max(its due time, statement
+// i − 1's completion + its think time), waiting in epoll until then. A session's statements then
+// follow each other as pgbench's do, without a round trip through JavaScript between them: the
+// thread that answers the server is the one that sends the next statement.
 #include <node_api.h>
 #include <libpq-fe.h>
 
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -153,6 +162,8 @@ struct Conn {
   std::string code, message;
   bool cancelSent = false, timedOut = false;
   bool interrupt = false;
+  bool timed = false;    // a timed batch: statements wait for their due times
+  double waitUntil = 0;  // > 0: statement i waits until then (ms, CLOCK_MONOTONIC) to be sent
   uint32_t ran = 0;
   std::vector<ErrInfo> errors;
 };
@@ -287,9 +298,29 @@ int sendPrepared(Conn* c) {
                              c->params.formats.data(), 0);
 }
 
-/** Sends the next statement of the batch, or ends the batch. */
+/**
+ * In a timed batch, when statement i may be sent (ms, CLOCK_MONOTONIC): its due time, and not
+ * before statement i − 1's completion plus its think time.
+ */
+double sendTime(const Conn* c) {
+  const double* t = c->out + 4 * c->i;
+  double at = t[0];
+  // t[1] > 0 is false for NaN (no think time)
+  if (c->i > 0 && t[1] > 0) at = std::max(at, c->out[4 * (c->i - 1) + 1] + t[1]);
+  return at;
+}
+
+/** Sends the next statement of the batch (in a timed batch, once it is due), or ends the batch. */
 void startNext(Loop* L, Conn* c) {
   if (c->i >= c->count || c->interrupt) return finishRun(c);
+  if (c->timed) {
+    double at = sendTime(c);
+    if (at > monoMs()) {
+      c->waitUntil = at;
+      return;
+    }
+    c->waitUntil = 0;
+  }
   Reader& r = c->r;
   uint8_t op = r.u8();
   int ok = 0;
@@ -379,31 +410,39 @@ void onAnswer(Loop* L, Conn* c) {
   startNext(L, c);
 }
 
+/**
+ * The connection failed: a statement in flight, or the next one of a timed batch waiting for its
+ * due time (it could not be sent), ends lost; else the connection just closes.
+ */
+void failed(Loop* L, Conn* c) {
+  if (!c->running) return closePg(L, c);
+  if (c->waitUntil > 0) {
+    c->waitUntil = 0;
+    c->sent = monoMs();
+  }
+  lose(L, c, ST_LOST, pgMessage(c->pg));
+}
+
 void onReady(Loop* L, Conn* c, uint32_t events) {
   if (c->pg == nullptr) return;
-  if ((events & EPOLLOUT) && !flush(L, c)) {
-    if (c->running) return lose(L, c, ST_LOST, pgMessage(c->pg));
-    return closePg(L, c);
-  }
+  if ((events & EPOLLOUT) && !flush(L, c)) return failed(L, c);
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-    if (!PQconsumeInput(c->pg)) {
-      if (c->running) return lose(L, c, ST_LOST, pgMessage(c->pg));
-      return closePg(L, c);
-    }
-    if (c->running) onAnswer(L, c);
+    if (!PQconsumeInput(c->pg)) return failed(L, c);
+    if (c->running && c->waitUntil == 0) onAnswer(L, c);
     else {
-      // between batches: notices or a server going away
+      // between batches or statements: notices or a server going away
       while (!PQisBusy(c->pg)) {
         PGresult* res = PQgetResult(c->pg);
         if (res == nullptr) break;
         PQclear(res);
       }
-      if (PQstatus(c->pg) == CONNECTION_BAD) closePg(L, c);
+      if (PQstatus(c->pg) == CONNECTION_BAD) failed(L, c);
     }
   }
 }
 
 void startRun(Loop* L, Conn* c) {
+  c->waitUntil = 0;
   c->errors.clear();
   c->ran = 0;
   c->i = 0;
@@ -432,6 +471,12 @@ void startRun(Loop* L, Conn* c) {
   startNext(L, c);
 }
 
+/** A timed batch waiting for its next statement's due time ends there (nothing is in flight). */
+void endWait(Conn* c) {
+  c->waitUntil = 0;
+  finishRun(c);
+}
+
 void handle(Loop* L, const Cmd& cmd) {
   Conn* c = cmd.conn;
   switch (cmd.kind) {
@@ -440,15 +485,19 @@ void handle(Loop* L, const Cmd& cmd) {
       break;
     case CMD_INTERRUPT:
       if (c->running) c->interrupt = true;
+      if (c->running && c->waitUntil > 0) endWait(c);
       break;
     case CMD_CANCEL:
       if (c->running) c->interrupt = true;
+      // waiting for a statement's due time: nothing runs on the server, the batch just ends
+      if (c->running && c->waitUntil > 0) endWait(c);
       if (c->running && !c->cancelSent) {
         c->cancelSent = true;
         sendCancel(c);
       }
       break;
     case CMD_CLOSE:
+      if (c->running && c->waitUntil > 0) endWait(c);
       // the server would go on running the statement after the socket closes: cancel it too
       if (c->running && !c->cancelSent) sendCancel(c);
       if (c->running) lose(L, c, ST_LOST, "the connection was closed while the statement ran");
@@ -465,7 +514,7 @@ void handle(Loop* L, const Cmd& cmd) {
 void checkDeadlines(Loop* L, double now) {
   std::vector<Conn*> late;
   for (Conn* c : L->conns)
-    if (c->running && now >= c->deadline) late.push_back(c);
+    if (c->running && c->waitUntil == 0 && now >= c->deadline) late.push_back(c);
   for (Conn* c : late) {
     if (!c->timedOut) {
       c->timedOut = true;
@@ -480,20 +529,50 @@ void checkDeadlines(Loop* L, double now) {
   }
 }
 
-int nextTimeout(Loop* L, double now) {
-  double next = -1;
+/** Sends the statements of timed batches that are due now. */
+void sendDue(Loop* L, double now) {
+  std::vector<Conn*> due;
   for (Conn* c : L->conns)
-    if (c->running && (next < 0 || c->deadline < next)) next = c->deadline;
-  if (next < 0) return -1;
-  double left = next - now;
-  return left <= 0 ? 0 : static_cast<int>(left) + 1;
+    if (c->running && c->waitUntil > 0 && now >= c->waitUntil) due.push_back(c);
+  for (Conn* c : due) startNext(L, c);
+}
+
+/**
+ * The loop's next wake-up (ms, CLOCK_MONOTONIC; negative for none): the earliest statement
+ * deadline or due time of a timed batch.
+ */
+double nextWake(Loop* L) {
+  double next = -1;
+  for (Conn* c : L->conns) {
+    if (!c->running) continue;
+    double t = c->waitUntil > 0 ? c->waitUntil : c->deadline;
+    if (next < 0 || t < next) next = t;
+  }
+  return next;
+}
+
+/** epoll_wait until `wake` (ms, CLOCK_MONOTONIC; negative: no limit), to the microsecond. */
+int waitEvents(Loop* L, epoll_event* events, int max, double wake) {
+  if (wake < 0) return epoll_wait(L->epfd, events, max, -1);
+  double left = std::max(0.0, wake - monoMs());
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+  timespec ts;
+  ts.tv_sec = static_cast<time_t>(left / 1e3);
+  ts.tv_nsec = static_cast<long>((left - static_cast<double>(ts.tv_sec) * 1e3) * 1e6);
+  int n = epoll_pwait2(L->epfd, events, max, &ts, nullptr);
+  // a kernel before 5.11: whole milliseconds, rounded up (never early)
+  if (n >= 0 || errno != ENOSYS) return n;
+#endif
+  return epoll_wait(L->epfd, events, max, static_cast<int>(left) + (left > 0 ? 1 : 0));
 }
 
 void loopMain(Loop* L) {
+  // timed batches wake it at due times: the kernel's default 50 µs timer slack would be lag
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   epoll_event events[64];
   std::vector<Cmd> cmds;
   for (;;) {
-    int n = epoll_wait(L->epfd, events, 64, nextTimeout(L, monoMs()));
+    int n = waitEvents(L, events, 64, nextWake(L));
     if (n < 0 && errno != EINTR) break;
     for (int k = 0; k < n; k++) {
       if (events[k].data.ptr == nullptr) {
@@ -511,7 +590,9 @@ void loopMain(Loop* L) {
     }
     for (const Cmd& cmd : cmds) handle(L, cmd);
     cmds.clear();
-    checkDeadlines(L, monoMs());
+    double now = monoMs();
+    checkDeadlines(L, now);
+    sendDue(L, now);
   }
 }
 
@@ -806,10 +887,10 @@ napi_value Connect(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// conn.run(ops: Uint8Array, opsLength, count, out: Float64Array)
+// conn.run(ops: Uint8Array, opsLength, count, out: Float64Array, timed?: boolean)
 napi_value Run(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], self;
+  size_t argc = 5;
+  napi_value argv[5], self;
   Conn* c = unwrap(env, info, &argc, argv, &self);
   if (c == nullptr) return nullptr;
   if (argc < 4 || c->closed || c->pending > 0) {
@@ -836,7 +917,10 @@ napi_value Run(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "ops holds length bytes; out is a Float64Array of 4 × count");
     return nullptr;
   }
+  bool timed = false;
+  if (argc >= 5) napi_get_value_bool(env, argv[4], &timed);
   c->r = Reader{static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + opsLen};
+  c->timed = timed;
   c->count = count;
   c->out = static_cast<double*>(outData);
   napi_create_reference(env, argv[0], 1, &c->opsRef);

@@ -495,15 +495,34 @@ class NativeSession {
       this.#signal = signal;
       signal?.addEventListener('abort', this.#onAbort, { once: true });
     }
+    const timed = this.#timing(ctx, n, out);
     this.#running = true;
     let r: { n: number; data: unknown };
     try {
-      r = await this.#job(() => this.#conn.run(this.#w.buf, this.#w.o, n, out));
+      r = await this.#job(() =>
+        this.#conn.run(this.#w.buf, this.#w.o, n, out, timed),
+      );
     } finally {
       this.#running = false;
     }
     this.#unsent(r.n);
     return this.#outcomes(r.n, r.data, out);
+  }
+
+  /**
+   * A timed batch's due and think times, in the loop's place for them: each statement's first
+   * two result doubles, the due time on the loop's clock (CLOCK_MONOTONIC). False for a batch
+   * without timing.
+   */
+  #timing(ctx: DbBatchContext, n: number, out: Float64Array): boolean {
+    const t = ctx.timing;
+    if (t === undefined) return false;
+    const off = this.#offset;
+    for (let i = 0; i < n; i++) {
+      out[i * OUT] = (t.due[i] ?? -Infinity) - off;
+      out[i * OUT + 1] = t.think[i] ?? NaN;
+    }
+    return true;
   }
 
   /**
@@ -584,6 +603,7 @@ class NativeSession {
         );
       },
       runBatch: (queries, ctx) => this.runBatch(queries, ctx),
+      timedBatches: true,
       cancel: () => {
         this.#conn.cancel();
         return Promise.resolve();

@@ -722,8 +722,8 @@ export class Executor {
           this.#ack++;
           break;
         }
-        if (closed && this.#cfg.failFast !== true && s.conn.session.runBatch) {
-          await this.#runBatch(s, ev);
+        if (this.#batches(s.conn.session)) {
+          await this.#runBatch(s, ev, due);
           if (this.#finished) return;
           continue;
         }
@@ -841,13 +841,26 @@ export class Executor {
   }
 
   /**
-   * Closed loop on a plugin that runs statements back to back itself (`runBatch`, issue 16): the
-   * session's queued statements go in one call, up to {@link MAX_BATCH}, and while sessions wait
-   * for a connection, only to the end of the current transaction (where the single-statement
-   * path would hand the connection on). Statements that did not run (a stop, a lost connection)
-   * go back to the head of the session's queue.
+   * Whether a session's statements go to the plugin in batches: in closed loop where it has
+   * `runBatch`, in replay and open loop where that also honours due times (`timedBatches`); never
+   * with `--fail-fast` (the run stops at the first failure, not at the end of a batch).
    */
-  async #runBatch(s: Session, first: WireEvent): Promise<void> {
+  #batches(session: DbSession): boolean {
+    if (this.#cfg.failFast === true || session.runBatch === undefined)
+      return false;
+    return this.#cfg.closed || session.timedBatches === true;
+  }
+
+  /**
+   * A plugin that runs statements back to back itself (`runBatch`, issue 16): the session's queued
+   * statements go in one call, up to {@link MAX_BATCH}, and while sessions wait for a connection,
+   * only to the end of the current transaction (where the single-statement path would hand the
+   * connection on). In replay and open loop the batch is timed: the first statement is due at
+   * `due` (now or past), each next one at max(its due time, the previous completion + its think
+   * time), as {@link #drive} would start it, and the plugin waits for that time itself. Statements
+   * that did not run (a stop, a lost connection) go back to the head of the session's queue.
+   */
+  async #runBatch(s: Session, first: WireEvent, due: number): Promise<void> {
     const conn = s.conn as Conn;
     const session = conn.session as Required<Pick<DbSession, 'runBatch'>>;
     const evs: WireEvent[] = [first];
@@ -862,13 +875,24 @@ export class Executor {
     const queries = evs.map((ev) =>
       boundQuery(this.#templates[ev[1]] as WireTemplate, ev),
     );
+    const closed = this.#cfg.closed;
+    const t0 = this.#t0;
+    const ctx = closed
+      ? this.#batchCtx
+      : {
+          ...this.#batchCtx,
+          timing: {
+            due: evs.map((ev, i) => (i === 0 ? due : t0 + ev[3])),
+            think: evs.map((ev, i) => (i === 0 ? NaN : ev[4])),
+          },
+        };
     const start = nowMs();
     this.#inFlight++;
     this.#batched += evs.length - 1;
     this.#busy.add(conn);
     let outs: ExecOutcome[];
     try {
-      outs = await session.runBatch(queries, this.#batchCtx);
+      outs = await session.runBatch(queries, ctx);
     } catch {
       // plugins return errors as outcomes; a throw is a plugin bug, counted as `client`
       outs = [THROWN];
@@ -885,9 +909,9 @@ export class Executor {
     for (let i = 0; i < ran; i++) {
       const out = outs[i] as ExecOutcome;
       const ev = evs[i] as WireEvent;
+      this.#rec.due = closed ? NaN : i === 0 ? due : this.#dueAfter(ev, lo);
       this.#wireTimes(out, lo, end);
       lo = this.#rec.done;
-      this.#rec.due = NaN;
       this.#write(s, ev[1], out);
       recorded++;
       if (!out.ok && out.connectionLost === true) {
@@ -903,6 +927,16 @@ export class Executor {
     if (lost !== undefined)
       await this.#reconnect(s, lost.errorCode ?? lost.errorClass ?? 'unknown');
     this.#handOn(s);
+  }
+
+  /**
+   * A timed batch's statement after the first: its due time as {@link #drive} computes it. Replay:
+   * not before the previous completion (`prevDone`) plus the think time; open loop (no think
+   * time): its arrival, so waiting for the previous statement counts as lag.
+   */
+  #dueAfter(ev: WireEvent, prevDone: number): number {
+    const at = this.#t0 + ev[3];
+    return Number.isNaN(ev[4]) ? at : Math.max(at, prevDone + ev[4]);
   }
 
   /**

@@ -1,0 +1,297 @@
+import pg from 'pg';
+import { createPgNativePlugin } from '../src/db/pg-native';
+import type { DbBatchContext, DbPlugin, DbSession } from '../src/db-plugin';
+import { runBench } from '../src/runner';
+import { usePgDatabase } from './helpers/db';
+import { okRows, q, sessionRunner } from './helpers/pg-wire-plugin';
+import { TraceBuilder, template } from './helpers/trace';
+
+// pg-native's timed batches (issue 16) on the real server: in replay and open loop the runner
+// hands a session's statements to the loop thread with their due and think times, and the loop
+// sends each one itself when it is due, so that a session's statements follow each other as
+// pgbench's do. Checked here: never early, the think time after the previous completion, a stop,
+// a cancel, a close or a lost connection while the loop waits, and the runner's use of it.
+const native = createPgNativePlugin() as DbPlugin;
+const db = usePgDatabase();
+const withSession = sessionRunner(native, db);
+
+/** The plugins' clock (`ExecOutcome.sentAt`). */
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** A timed batch's context: due times relative to `t0`, think times as given. */
+function timing(
+  t0: number,
+  due: number[],
+  think: number[] = due.map(() => NaN),
+): DbBatchContext {
+  return { timing: { due: due.map((d) => t0 + d), think } };
+}
+
+/** Starts a timed batch whose second statement is due in 5 s; resolves once the first ran. */
+async function waitingBatch(
+  s: DbSession,
+  signal?: AbortSignal,
+): Promise<{ t0: number; running: Promise<unknown[]> }> {
+  const t0 = now();
+  const running = s.runBatch?.(
+    [q('SELECT 1'), q('SELECT 2 -- stb-timed-waits')],
+    { ...timing(t0, [0, 5000]), ...(signal ? { signal } : {}) },
+  ) as Promise<unknown[]>;
+  await new Promise((r) => setTimeout(r, 100));
+  return { t0, running };
+}
+
+describe('pg-native timed batches', () => {
+  it('sends each statement at its due time, and not before the previous completion plus its think time', async () => {
+    await withSession(async (s) => {
+      const t0 = now();
+      const outs =
+        (await s.runBatch?.(
+          [q('SELECT 1'), q('SELECT 2'), q('SELECT 3'), q('SELECT 4')],
+          timing(t0, [0, 40, 20, 60], [NaN, NaN, 30, 0]),
+        )) ?? [];
+      expect(outs).toEqual([okRows(1), okRows(1), okRows(1), okRows(1)]);
+      const sent = outs.map((o) => o.sentAt as number);
+      const done = outs.map((o) => o.doneAt as number);
+      // never early: its due time; statement 3 after statement 2's completion + 30 ms of think
+      expect(sent[1]).toBeGreaterThanOrEqual(t0 + 40);
+      expect(sent[2]).toBeGreaterThanOrEqual((done[1] as number) + 30);
+      // statement 4 was due (t0 + 60) before statement 3 completed: right after it
+      expect(sent[3]).toBeGreaterThanOrEqual(done[2] as number);
+      // and not held back beyond that (a generous bound: the machine is shared)
+      expect((sent[1] as number) - (t0 + 40)).toBeLessThan(50);
+      expect((sent[2] as number) - (done[1] as number) - 30).toBeLessThan(50);
+      expect((sent[3] as number) - (done[2] as number)).toBeLessThan(50);
+    });
+  });
+
+  it('an abort while the loop waits for a due time ends the batch at once; the session stays usable', async () => {
+    await withSession(async (s) => {
+      const ac = new AbortController();
+      const { t0, running } = await waitingBatch(s, ac.signal);
+      ac.abort();
+      expect(await running).toEqual([okRows(1)]);
+      expect(now() - t0).toBeLessThan(2000);
+      expect(await s.execute(q('SELECT 3'))).toEqual(okRows(1));
+    });
+  });
+
+  it('cancel() while the loop waits ends the batch; no cancel request reaches a later statement', async () => {
+    await withSession(async (s) => {
+      const { t0, running } = await waitingBatch(s);
+      await s.cancel?.();
+      expect(await running).toEqual([okRows(1)]);
+      expect(now() - t0).toBeLessThan(2000);
+      // nothing was running: a cancel request sent anyway could stop this one
+      expect(await s.execute(q('SELECT pg_sleep(0.3)'))).toEqual(okRows(1));
+    });
+  });
+
+  it('close() while the loop waits: the batch ends with what ran, the connection is gone', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const s = await native.connect({ url }, { protocol: 'prepared' });
+    const { t0, running } = await waitingBatch(s);
+    await s.close();
+    expect(await running).toEqual([okRows(1)]);
+    expect(now() - t0).toBeLessThan(2000);
+    expect(await s.execute(q('SELECT 1'))).toMatchObject({
+      ok: false,
+      connectionLost: true,
+    });
+  });
+
+  it('a backend terminated while the loop waits: the next statement reports a lost connection at once', async () => {
+    await withSession(
+      async (s, url) => {
+        const admin = new pg.Client({ connectionString: url });
+        await admin.connect();
+        try {
+          const { t0, running } = await waitingBatch(s);
+          await admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'stb-timed-terminate'",
+          );
+          expect(await running).toEqual([
+            okRows(1),
+            expect.objectContaining({ ok: false, connectionLost: true }),
+          ]);
+          expect(now() - t0).toBeLessThan(2000);
+        } finally {
+          await admin.end();
+        }
+      },
+      { query: '?application_name=stb-timed-terminate' },
+    );
+  });
+
+  it('a notification that arrives while the loop waits is not taken for an answer', async () => {
+    await withSession(async (s, url) => {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const t0 = now();
+        const running = s.runBatch?.(
+          [q('LISTEN stb_timed'), q('SELECT 2')],
+          timing(t0, [0, 300]),
+        );
+        await new Promise((r) => setTimeout(r, 100));
+        await admin.query('NOTIFY stb_timed');
+        const outs = (await running) ?? [];
+        expect(outs).toEqual([okRows(0), okRows(1)]);
+        expect(outs[1]?.sentAt).toBeGreaterThanOrEqual(t0 + 300);
+      } finally {
+        await admin.end();
+      }
+    });
+  });
+
+  it("a wait longer than query_timeout is not the statement's time: nothing is cancelled", async () => {
+    await withSession(
+      async (s) => {
+        const t0 = now();
+        // a cancel request sent for the wait would reach the sleep, which is within its time
+        const outs = await s.runBatch?.(
+          [q('SELECT 1'), q('SELECT pg_sleep(0.1)')],
+          timing(t0, [0, 1300]),
+        );
+        expect(outs).toEqual([okRows(1), okRows(1)]);
+      },
+      { query: '?query_timeout=200' },
+    );
+  }, 10_000);
+});
+
+/** The plugin, with the batches the runner hands it recorded: size and whether timed. */
+function recordingPlugin(batches: { n: number; timed: boolean }[]): DbPlugin {
+  return {
+    ...native,
+    async connect(options, ctx) {
+      const s = await native.connect(options, ctx);
+      return {
+        ...s,
+        runBatch: (queries, bctx) => {
+          batches.push({
+            n: queries.length,
+            timed: bctx?.timing !== undefined,
+          });
+          return s.runBatch?.(queries, bctx) ?? Promise.resolve([]);
+        },
+      };
+    },
+  };
+}
+
+describe('pg-native timed batches in the runner', () => {
+  beforeAll(async () => {
+    const url = db.url();
+    if (url === null) return;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(
+      'CREATE TABLE IF NOT EXISTS timed_t (s text, at timestamptz)',
+    );
+    await c.end();
+  });
+
+  it('replay hands each session its statements in timed batches: due and think times kept on the server clock', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query('TRUNCATE timed_t');
+    const ins = template(
+      'postgres',
+      'INSERT INTO timed_t VALUES ($1, clock_timestamp())',
+      'INSERT',
+    );
+    const b = new TraceBuilder('postgres');
+    // two sessions, 4 statements each, 30 ms apart (the second 15 ms behind the first); each
+    // statement took 1 ms in the log, so the think time before the next is 29 ms
+    for (let i = 0; i < 4; i++)
+      for (const [k, sid] of ['s0', 's1'].entries()) {
+        b.add(sid, ins, [{ t: 'string', v: sid }]);
+        const ev = b.events.at(-1) as { startUs: number; durationUs?: number };
+        ev.startUs = 1_700_000_000_000_000 + i * 30_000 + k * 15_000;
+        ev.durationUs = 1000;
+      }
+    const batches: { n: number; timed: boolean }[] = [];
+    try {
+      const r = await runBench(b.trace(), {
+        target: url.replace('postgres:', 'postgres+native:'),
+        plugin: recordingPlugin(batches),
+        mode: 'replay',
+        connections: 2,
+      });
+      expect(r.overall.count).toBe(8);
+      expect(r.overall.errors).toBe(0);
+      expect(r.scheduleLagMs?.p50).toEqual(expect.any(Number));
+      // the runner's read-ahead queued a session's later statements: some batch carried several
+      expect(batches.every((x) => x.timed)).toBe(true);
+      expect(Math.max(...batches.map((x) => x.n))).toBeGreaterThan(1);
+      const { rows } = await c.query<{ s: string; gap: number }>(
+        'SELECT s, EXTRACT(EPOCH FROM at - lag(at) OVER (PARTITION BY s ORDER BY at)) * 1000 AS gap FROM timed_t',
+      );
+      const gaps = rows.filter((x) => x.gap !== null).map((x) => Number(x.gap));
+      expect(gaps).toHaveLength(6);
+      // 30 ms apart in the log; a statement sent late (its lag) shortens the gap after it
+      for (const g of gaps) expect(g).toBeGreaterThan(20);
+      for (const g of gaps) expect(g).toBeLessThan(80);
+    } finally {
+      await c.end();
+    }
+  }, 30_000);
+
+  it('open loop: a statement queued behind a slow one in its session counts that wait as lag', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const sleep = template('postgres', 'SELECT pg_sleep($1)', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    for (let i = 0; i < 4; i++) b.add('s0', sleep, [{ t: 'float', v: 0.05 }]);
+    const batches: { n: number; timed: boolean }[] = [];
+    const r = await runBench(b.trace(), {
+      target: url.replace('postgres:', 'postgres+native:'),
+      plugin: recordingPlugin(batches),
+      mode: 'open',
+      rate: 100,
+      arrival: 'uniform',
+      connections: 1,
+    });
+    expect(r.overall.count).toBe(4);
+    expect(batches.some((x) => x.timed && x.n > 1)).toBe(true);
+    // arrivals 10 ms apart, each statement 50 ms: the fourth waits about 3 × 40 ms for the others
+    expect(r.scheduleLagMs?.max).toBeGreaterThan(100);
+    // latency from the intended start holds that wait too; the service time does not
+    expect(r.overall.latencyMs.max).toBeGreaterThan(150);
+    expect(r.overall.serviceMs?.max).toBeLessThan(100);
+  }, 30_000);
+
+  it('a stop while a session waits in a timed batch ends the run promptly; the late statement does not run', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const sleep = template('postgres', 'SELECT pg_sleep($1)', 'SELECT');
+    const sel = template('postgres', 'SELECT $1::int', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    // the sleep took 1 ms in the log and the next statement came 95 ms after it started: in the
+    // replay, the loop waits 94 ms after the 300-ms sleep, and the stop (350 ms) comes then
+    b.add('s0', sleep, [{ t: 'float', v: 0.3 }]);
+    b.add('s0', sel, [{ t: 'int', v: 2 }]);
+    const [first, second] = b.events as {
+      startUs: number;
+      durationUs?: number;
+    }[];
+    (first as { durationUs?: number }).durationUs = 1000;
+    (second as { startUs: number }).startUs =
+      (first as { startUs: number }).startUs + 95_000;
+    const t0 = now();
+    const r = await runBench(b.trace(), {
+      target: url.replace('postgres:', 'postgres+native:'),
+      plugin: native,
+      mode: 'replay',
+      connections: 1,
+      durationSeconds: 0.35,
+    });
+    expect(now() - t0).toBeLessThan(3000);
+    expect(r.overall.count).toBe(1);
+    expect(r.overall.errors).toBe(0);
+  }, 30_000);
+});
