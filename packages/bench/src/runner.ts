@@ -17,7 +17,7 @@ import {
   isAbortError,
 } from './internal/dispatch/dispatcher';
 import type { EventSource } from './internal/dispatch/dispatcher';
-import { strategyFor } from './internal/dispatch/index';
+import { replayResolutionUs, strategyFor } from './internal/dispatch/index';
 import type { ExecutorSettings } from './internal/executor';
 import { createInlineLane, createWorkerLanes } from './internal/lanes';
 import type { Lane, LaneHandlers, WorkerLanes } from './internal/lanes';
@@ -646,6 +646,7 @@ async function runWorkload(
     rate: options.rate ?? 1,
     arrival: options.arrival ?? 'poisson',
     seed: options.seed ?? 1,
+    resolutionUs: replayResolutionUs(p.trace.header),
   });
   const t0 = nowMs() + strategy.startDelayMs;
   p.agg.outages.setOrigin(t0);

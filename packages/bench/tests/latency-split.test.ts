@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { BENCH_RESULT_VERSION, BenchResult, lagShare } from '@stb/core';
 import { createPostgresPlugin } from '../src/db/postgres';
 import { formatBenchResult } from '../src/format';
@@ -120,5 +121,53 @@ describe('latency split on PostgreSQL', () => {
     expect(r.scheduleLagMs).toBeUndefined();
     expect(t?.serviceMs).toEqual(t?.latencyMs);
     expect(lagShare(r)).toBeUndefined();
+  }, 30_000);
+
+  it("replay: a gap the log's time resolution cannot tell from none is not waited; a resolved gap is", async () => {
+    const url = db.url();
+    if (url === null) return;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(
+      'CREATE TABLE IF NOT EXISTS chained_t (k int, at timestamptz); TRUNCATE chained_t',
+    );
+    const ins = template(
+      'postgres',
+      'INSERT INTO chained_t VALUES ($1, clock_timestamp())',
+      'INSERT',
+    );
+    // a log stamped every 10 ms: 12 statements of 0.1 ms each, 9 ms after the previous one's end
+    // (no more than the stamps' rounding), then one 40 ms after
+    const b = new TraceBuilder('postgres');
+    let at = 1_700_000_000_000_000;
+    for (let k = 0; k < 13; k++) {
+      b.add('s', ins, [{ t: 'int', v: k }]);
+      const ev = b.events.at(-1) as { startUs: number; durationUs?: number };
+      at += k === 0 ? 0 : k === 12 ? 40_000 : 9_000;
+      ev.startUs = at;
+      ev.durationUs = 100;
+      at += 100;
+    }
+    const trace = b.trace();
+    try {
+      const r = await runBench(
+        { ...trace, header: { ...trace.header, timeResolutionUs: 10_000 } },
+        { target: url, mode: 'replay', connections: 1, workers: 0 },
+      );
+      expect(r.overall.errors).toBe(0);
+      const { rows } = await c.query<{ gap: number }>(
+        'SELECT EXTRACT(EPOCH FROM at - lag(at) OVER (ORDER BY k)) * 1000 AS gap FROM chained_t ORDER BY k',
+      );
+      const gaps = rows.slice(1).map((x) => Number(x.gap));
+      expect(gaps).toHaveLength(12);
+      // chained: each starts when the previous one completes, not 9 ms later
+      const chained = gaps.slice(0, 11).sort((x, y) => x - y);
+      expect(chained[5]).toBeLessThan(4.5);
+      // the resolved gap keeps the log's clock: its offset is 40 ms after the last one's end
+      // (the chained statements ran ahead of their offsets, so it waits at least that)
+      expect(gaps[11]).toBeGreaterThan(35);
+    } finally {
+      await c.end();
+    }
   }, 30_000);
 });

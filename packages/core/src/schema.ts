@@ -142,8 +142,17 @@ export const TraceSource = z
     formats: z.array(z.string()).optional(),
     /** `parse` for traces made from logs, `generate` for synthetic ones. */
     tool: z.string().optional(),
-    /** For generated traces: model kind, artifact hash, seed, options. */
-    generator: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * For generated traces: model kind, artifact hash, seed, options, and `thinkResolutionUs`
+     * where the model's log stamped coarser than 1 µs (its resolution × the time scale: the think
+     * times are drawn from that log's, stamps' rounding included; replay chains gaps below it).
+     */
+    generator: z
+      .record(z.string(), z.unknown())
+      .describe(
+        "Generated traces: model kind, artifact hash, seed, options; `thinkResolutionUs`, its think times' resolution (its model's log's × the time scale), when coarser than 1 µs.",
+      )
+      .optional(),
   })
   .catchall(z.unknown());
 export type TraceSource = z.infer<typeof TraceSource>;

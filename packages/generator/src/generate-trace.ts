@@ -151,6 +151,14 @@ export function generateEvents(
   };
   if (artifact.modelPackage !== undefined)
     generator['modelPackage'] = artifact.modelPackage;
+  // its think times are drawn from the log's, stamps' rounding included: no finer than the log's
+  // time resolution (times the time scale); `stb bench` replays gaps below it as none
+  const logResolutionUs = artifact.sessions?.timeResolutionUs;
+  if (logResolutionUs !== undefined && logResolutionUs > 1)
+    generator['thinkResolutionUs'] = Math.max(
+      1,
+      Math.round(logResolutionUs * plan.timeScale),
+    );
   const header = createTraceHeader({
     dialect: artifact.dialect,
     source: {

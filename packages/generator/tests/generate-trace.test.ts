@@ -58,6 +58,26 @@ describe('generateTrace', () => {
     expect(eventsOf(rs)[0]?.startUs).toBe(1_000_000);
   });
 
+  it("records its think times' resolution: the model's log's, times the time scale", async () => {
+    const header = async (resolutionUs: number, timeScale?: number) => {
+      const a = {
+        ...artifact,
+        sessions: { ...artifact.sessions, timeResolutionUs: resolutionUs },
+      } as ModelArtifact;
+      for await (const r of generateTrace(a, {
+        seed: 1,
+        count: 10,
+        ...(timeScale !== undefined ? { timeScale } : {}),
+      }))
+        if (r.kind === 'header') return r.source.generator;
+      return undefined;
+    };
+    expect((await header(1000))?.['thinkResolutionUs']).toBe(1000);
+    expect((await header(1000, 2))?.['thinkResolutionUs']).toBe(2000);
+    // a microsecond-stamped source: nothing to record
+    expect((await header(1))?.['thinkResolutionUs']).toBeUndefined();
+  });
+
   it('is deterministic under a seed and differs across seeds', async () => {
     const a = JSON.stringify(await records({ seed: 11, count: 2000 }));
     const b = JSON.stringify(await records({ seed: 11, count: 2000 }));

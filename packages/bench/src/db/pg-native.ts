@@ -39,7 +39,10 @@ import { pgErrorOutcome, toPgValue } from './postgres';
  * (`@stb/libpq-loop`). In a closed loop the runner hands it a session's statements in batches
  * ({@link DbSession.runBatch}); a loop thread sends each one when the previous one completed
  * and times both ends on the wire, so the client's turnaround between statements is libpq's, as
- * pgbench's, and JavaScript runs once per batch, not per statement. Selected with a
+ * pgbench's, and JavaScript runs once per batch, not per statement. In replay and open loop the
+ * batches are timed ({@link DbBatchContext.timing}): the loop thread sends each statement when it
+ * is due, so there too a session's statements follow each other without a trip through
+ * JavaScript. Selected with a
  * `postgres+native://` target. The URL goes to libpq as it is (TLS, every libpq parameter and
  * the `PG*` environment variables work), less `query_timeout`, which is stb's.
  */
@@ -275,7 +278,7 @@ export function createPgNativePlugin(
     name: 'pg-native',
     apiVersion: 1,
     description:
-      'PostgreSQL through libpq on a native thread per connection: a closed loop runs statement batches without returning to JavaScript between statements',
+      'PostgreSQL through libpq on native loop threads: statement batches (timed in replay and open loop) run without returning to JavaScript between statements',
     options: PgNativeOptions,
     dialect: 'postgres',
     capabilities: {

@@ -12,6 +12,8 @@ export function strategyFor(
     rate: number;
     arrival: 'poisson' | 'uniform';
     seed: number;
+    /** The trace's time resolution (its header's `timeResolutionUs`; 1 without a header). */
+    resolutionUs: number;
   },
 ): DispatchStrategy {
   switch (mode) {
@@ -25,6 +27,7 @@ export function strategyFor(
 }
 
 export { dispatchEvents } from './dispatcher';
+export { replayResolutionUs } from './replay';
 export type {
   DispatchCounts,
   DispatchContext,

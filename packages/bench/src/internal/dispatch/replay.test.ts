@@ -1,5 +1,6 @@
 import type { TraceEvent } from '@stb/core';
-import { replayStrategy } from './replay';
+import { createTraceHeader } from '@stb/core';
+import { replayResolutionUs, replayStrategy } from './replay';
 
 const ev = (
   sessionId: string,
@@ -16,7 +17,7 @@ const ev = (
 
 describe('replay strategy', () => {
   it('think time: the gap from the previous statement end, per session, divided by the speed', () => {
-    const s = replayStrategy({ speed: 2 });
+    const s = replayStrategy({ speed: 2, resolutionUs: 1 });
     const times = [
       ev('a', 1000, 300),
       ev('b', 1500, 100),
@@ -35,7 +36,7 @@ describe('replay strategy', () => {
   });
 
   it('a log without durations gives think time 0: due at the later of the offset and the previous completion', () => {
-    const s = replayStrategy({ speed: 1 });
+    const s = replayStrategy({ speed: 1, resolutionUs: 1 });
     // 8 statements 200 µs apart without durations: the whole gap as think time would push each
     // statement back by the previous one's service time, and the session would drift
     const thinks = Array.from({ length: 8 }, (_, i) => {
@@ -44,5 +45,62 @@ describe('replay strategy', () => {
       return s.think(e);
     });
     expect(thinks).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('a gap the log cannot resolve is none: the statement is chained to the previous one, the next resolved gap re-anchors', () => {
+    // PostgreSQL stamps whole milliseconds: a statement logged as ending at 5.000 ms that took
+    // 0.1 ms "started" at 4.9 ms, 0.9 ms after the previous one's end at 4.0 ms
+    const s = replayStrategy({ speed: 1, resolutionUs: 1000 });
+    const times = [
+      ev('a', 3_800, 200), // ends 4.0
+      ev('b', 3_900, 100),
+      ev('a', 4_900, 100), // 0.9 ms after a's end: chained (due as a's previous, no think)
+      ev('a', 4_950, 50), // overlaps: chained
+      ev('a', 8_000, 100), // 3 ms after: resolved, its own offset and think time
+      ev('b', 4_000), // 0 after b's end: chained
+      ev('b', 4_500), // no duration before: 0.5 ms after b's start, chained
+      ev('b', 9_000), // resolved
+    ];
+    const out = times.map((e) => [s.due(e), s.think(e)]);
+    expect(out).toEqual([
+      [0, 0],
+      [0.1, 0],
+      [0, 0],
+      [0, 0],
+      [4.2, (8_000 - 5_000) / 1000],
+      [0.1, 0],
+      [0.1, 0],
+      [5.2, 0],
+    ]);
+  });
+
+  it('with microsecond stamps (resolution 1 µs) nothing is chained: each statement keeps its offset', () => {
+    const s = replayStrategy({ speed: 1, resolutionUs: 1 });
+    const times = [ev('a', 1000, 100), ev('a', 1100, 10), ev('a', 1105, 10)];
+    const out = times.map((e) => [s.due(e), s.think(e)]);
+    expect(out).toEqual([
+      [0, 0],
+      [0.1, 0],
+      [0.105, 0],
+    ]);
+  });
+
+  it("the chaining resolution: the trace's, or a generated trace's think-time resolution when coarser", () => {
+    const log = createTraceHeader({
+      dialect: 'postgres',
+      timeResolutionUs: 1000,
+      createdAt: '2024-01-01T00:00:00Z',
+    });
+    const generated = (think: unknown) =>
+      createTraceHeader({
+        dialect: 'postgres',
+        source: { tool: 'generate', generator: { thinkResolutionUs: think } },
+        createdAt: '2024-01-01T00:00:00Z',
+      });
+    expect(replayResolutionUs(undefined)).toBe(1);
+    expect(replayResolutionUs(log)).toBe(1000);
+    expect(replayResolutionUs(generated(2000))).toBe(2000);
+    expect(replayResolutionUs(generated('x'))).toBe(1);
+    expect(replayResolutionUs(generated(undefined))).toBe(1);
   });
 });
