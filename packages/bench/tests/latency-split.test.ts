@@ -123,7 +123,7 @@ describe('latency split on PostgreSQL', () => {
     expect(lagShare(r)).toBeUndefined();
   }, 30_000);
 
-  it("replay: a gap the log's time resolution cannot tell from none is not waited; a resolved gap is", async () => {
+  it("replay: a gap the log's time resolution cannot tell from none is not waited, within one step of the log's clock", async () => {
     const url = db.url();
     if (url === null) return;
     const c = new pg.Client({ connectionString: url });
@@ -160,11 +160,12 @@ describe('latency split on PostgreSQL', () => {
       );
       const gaps = rows.slice(1).map((x) => Number(x.gap));
       expect(gaps).toHaveLength(12);
-      // chained: each starts when the previous one completes, not 9 ms later
-      const chained = gaps.slice(0, 11).sort((x, y) => x - y);
-      expect(chained[5]).toBeLessThan(4.5);
+      // the first chained statement starts when the previous one completes, not 9 ms later
+      expect(gaps[0]).toBeLessThan(4.5);
+      // yet the run of short gaps takes the time the log says (100 ms), to within one step
+      const run = gaps.slice(0, 11).reduce((x, y) => x + y, 0);
+      expect(run).toBeGreaterThan(100.1 - 10 - 2);
       // the resolved gap keeps the log's clock: its offset is 40 ms after the last one's end
-      // (the chained statements ran ahead of their offsets, so it waits at least that)
       expect(gaps[11]).toBeGreaterThan(35);
     } finally {
       await c.end();

@@ -21,9 +21,11 @@ interface Prev {
  * logs) is not evidence of a wait: stamps truncated to the millisecond make back-to-back
  * statements that straddle a millisecond look up to 1 ms apart, and replaying that as a wait
  * stretched the sample pgbench log's transactions by about half a millisecond each. Such a
- * statement is chained: due at its session's previous due time with no think time, so it starts
- * when the previous one completes; the session keeps to the log's clock again at its next gap
- * the log resolves. A class, so `due` and `think` are the same functions in every run.
+ * statement is chained: no think time, and due at its session's previous due time, or at its own
+ * offset less one resolution step if that is later; so it starts when the previous one completes
+ * unless the session runs more than one step ahead of the log's clock (a long run of short gaps
+ * still takes the time the log says it took, to within one step). A class, so `due` and `think`
+ * are the same functions in every run.
  */
 export class ReplayStrategy implements DispatchStrategy {
   readonly timed = true;
@@ -51,9 +53,15 @@ export class ReplayStrategy implements DispatchStrategy {
       p !== undefined &&
       this.#resolutionUs > 1 &&
       ev.startUs - p.end < this.#resolutionUs;
+    const offset = (ev.startUs - this.#firstUs) / 1000 / this.#speed;
+    // chained: when the previous one completes, but never more than one resolution step ahead
+    // of its own offset (the log's clock, which a long run of short gaps must keep to)
     this.#due = this.#chained
-      ? (p as Prev).due
-      : (ev.startUs - this.#firstUs) / 1000 / this.#speed;
+      ? Math.max(
+          (p as Prev).due,
+          offset - this.#resolutionUs / 1000 / this.#speed,
+        )
+      : offset;
     return this.#due;
   }
 
