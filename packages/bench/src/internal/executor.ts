@@ -78,7 +78,10 @@ export interface ExecutorConfig extends ExecutorSettings {
 export const FORCE_AFTER_CANCEL_MS = 600;
 /** Connections {@link Executor.preconnect} opens at once. */
 export const PRECONNECT_PARALLEL = 16;
-/** Most statements of one session handed to a plugin's `runBatch` at once (closed loop). */
+/**
+ * Most statements of one session handed to a plugin's `runBatch` at once (closed loop, and the
+ * timed batches of replay and open loop).
+ */
 export const MAX_BATCH = 128;
 /** Longest wait for a connection to close at the end (ms); a stuck close is abandoned. */
 const CLOSE_TIMEOUT_MS = 300;
