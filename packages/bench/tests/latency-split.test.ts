@@ -1,9 +1,8 @@
-import pg from 'pg';
 import { BENCH_RESULT_VERSION, BenchResult, lagShare } from '@stb/core';
 import { createPostgresPlugin } from '../src/db/postgres';
 import { formatBenchResult } from '../src/format';
 import { runBench } from '../src/runner';
-import { usePgDatabase } from './helpers/db';
+import { queryRows, usePgDatabase } from './helpers/db';
 import { TraceBuilder, template } from './helpers/trace';
 import {
   expectFailedWireTimes,
@@ -126,9 +125,9 @@ describe('latency split on PostgreSQL', () => {
   it("replay: a gap the log's time resolution cannot tell from none is not waited, within one step of the log's clock", async () => {
     const url = db.url();
     if (url === null) return;
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(
+    await queryRows(
+      'postgres',
+      url,
       'CREATE TABLE IF NOT EXISTS chained_t (k int, at timestamptz); TRUNCATE chained_t',
     );
     const ins = template(
@@ -159,32 +158,30 @@ describe('latency split on PostgreSQL', () => {
       at += 100;
     });
     const trace = b.trace();
-    try {
-      const r = await runBench(
-        { ...trace, header: { ...trace.header, timeResolutionUs: 50_000 } },
-        { target: url, mode: 'replay', connections: 1, workers: 0 },
-      );
-      expect(r.overall.errors).toBe(0);
-      const { rows } = await c.query<{ gap: number }>(
-        'SELECT EXTRACT(EPOCH FROM at - lag(at) OVER (ORDER BY k)) * 1000 AS gap FROM chained_t ORDER BY k',
-      );
-      const gaps = rows.map((x) => Number(x.gap));
-      expect(gaps).toHaveLength(gapsUs.length);
-      // each pair's second statement starts when the first completes, not 45 ms later (the
-      // median of 8: a first statement on a new backend can take milliseconds)
-      const paired = Array.from(
-        { length: 8 },
-        (_, g) => gaps[2 * g + 1] as number,
-      );
-      expect(paired.sort((x, y) => x - y)[4]).toBeLessThan(22.5);
-      // a run of short gaps takes the time the log says (9 × 45.1 ms), to within one step (and
-      // the lag its first statement started with): chained without that bound, a few ms each
-      const run = gaps.slice(17, 26).reduce((x, y) => x + y, 0);
-      expect(run).toBeGreaterThan(200);
-      // the resolved gap keeps the log's clock: its offset is 100 ms after the last one's end
-      expect(gaps[26]).toBeGreaterThan(80);
-    } finally {
-      await c.end();
-    }
+    const r = await runBench(
+      { ...trace, header: { ...trace.header, timeResolutionUs: 50_000 } },
+      { target: url, mode: 'replay', connections: 1, workers: 0 },
+    );
+    expect(r.overall.errors).toBe(0);
+    const rows = await queryRows<{ gap: number | null }>(
+      'postgres',
+      url,
+      'SELECT EXTRACT(EPOCH FROM at - lag(at) OVER (ORDER BY k)) * 1000 AS gap FROM chained_t ORDER BY k',
+    );
+    const gaps = rows.map((x) => Number(x.gap));
+    expect(gaps).toHaveLength(gapsUs.length);
+    // each pair's second statement starts when the first completes, not 45 ms later (the
+    // median of 8: a first statement on a new backend can take milliseconds)
+    const paired = Array.from(
+      { length: 8 },
+      (_, g) => gaps[2 * g + 1] as number,
+    );
+    expect(paired.sort((x, y) => x - y)[4]).toBeLessThan(22.5);
+    // a run of short gaps takes the time the log says (9 × 45.1 ms), to within one step (and
+    // the lag its first statement started with): chained without that bound, a few ms each
+    const run = gaps.slice(17, 26).reduce((x, y) => x + y, 0);
+    expect(run).toBeGreaterThan(200);
+    // the resolved gap keeps the log's clock: its offset is 100 ms after the last one's end
+    expect(gaps[26]).toBeGreaterThan(80);
   }, 30_000);
 });

@@ -1,8 +1,7 @@
-import pg from 'pg';
 import { createPgNativePlugin } from '../src/db/pg-native';
 import type { DbBatchContext, DbPlugin, DbSession } from '../src/db-plugin';
 import { runBench } from '../src/runner';
-import { usePgDatabase } from './helpers/db';
+import { queryRows, usePgDatabase } from './helpers/db';
 import { okRows, q, sessionRunner } from './helpers/pg-wire-plugin';
 import { TraceBuilder, template } from './helpers/trace';
 
@@ -104,21 +103,17 @@ describe('pg-native timed batches', () => {
   it('a backend terminated while the loop waits: the next statement reports a lost connection at once', async () => {
     await withSession(
       async (s, url) => {
-        const admin = new pg.Client({ connectionString: url });
-        await admin.connect();
-        try {
-          const { t0, running } = await waitingBatch(s);
-          await admin.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'stb-timed-terminate'",
-          );
-          expect(await running).toEqual([
-            okRows(1),
-            expect.objectContaining({ ok: false, connectionLost: true }),
-          ]);
-          expect(now() - t0).toBeLessThan(2000);
-        } finally {
-          await admin.end();
-        }
+        const { t0, running } = await waitingBatch(s);
+        await queryRows(
+          'postgres',
+          url,
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'stb-timed-terminate'",
+        );
+        expect(await running).toEqual([
+          okRows(1),
+          expect.objectContaining({ ok: false, connectionLost: true }),
+        ]);
+        expect(now() - t0).toBeLessThan(2000);
       },
       { query: '?application_name=stb-timed-terminate' },
     );
@@ -126,22 +121,16 @@ describe('pg-native timed batches', () => {
 
   it('a notification that arrives while the loop waits is not taken for an answer', async () => {
     await withSession(async (s, url) => {
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      try {
-        const t0 = now();
-        const running = s.runBatch?.(
-          [q('LISTEN stb_timed'), q('SELECT 2')],
-          timing(t0, [0, 300]),
-        );
-        await new Promise((r) => setTimeout(r, 100));
-        await admin.query('NOTIFY stb_timed');
-        const outs = (await running) ?? [];
-        expect(outs).toEqual([okRows(0), okRows(1)]);
-        expect(outs[1]?.sentAt).toBeGreaterThanOrEqual(t0 + 300);
-      } finally {
-        await admin.end();
-      }
+      const t0 = now();
+      const running = s.runBatch?.(
+        [q('LISTEN stb_timed'), q('SELECT 2')],
+        timing(t0, [0, 300]),
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      await queryRows('postgres', url, 'NOTIFY stb_timed');
+      const outs = (await running) ?? [];
+      expect(outs).toEqual([okRows(0), okRows(1)]);
+      expect(outs[1]?.sentAt).toBeGreaterThanOrEqual(t0 + 300);
     });
   });
 
@@ -185,20 +174,17 @@ describe('pg-native timed batches in the runner', () => {
   beforeAll(async () => {
     const url = db.url();
     if (url === null) return;
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(
+    await queryRows(
+      'postgres',
+      url,
       'CREATE TABLE IF NOT EXISTS timed_t (s text, at timestamptz)',
     );
-    await c.end();
   });
 
   it('replay hands each session its statements in timed batches: due and think times kept on the server clock', async () => {
     const url = db.url();
     if (url === null) return;
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query('TRUNCATE timed_t');
+    await queryRows('postgres', url, 'TRUNCATE timed_t');
     const ins = template(
       'postgres',
       'INSERT INTO timed_t VALUES ($1, clock_timestamp())',
@@ -215,30 +201,28 @@ describe('pg-native timed batches in the runner', () => {
         ev.durationUs = 1000;
       }
     const batches: { n: number; timed: boolean }[] = [];
-    try {
-      const r = await runBench(b.trace(), {
-        target: url.replace('postgres:', 'postgres+native:'),
-        plugin: recordingPlugin(batches),
-        mode: 'replay',
-        connections: 2,
-      });
-      expect(r.overall.count).toBe(8);
-      expect(r.overall.errors).toBe(0);
-      expect(r.scheduleLagMs?.p50).toEqual(expect.any(Number));
-      // the runner's read-ahead queued a session's later statements: some batch carried several
-      expect(batches.every((x) => x.timed)).toBe(true);
-      expect(Math.max(...batches.map((x) => x.n))).toBeGreaterThan(1);
-      const { rows } = await c.query<{ s: string; gap: number }>(
-        'SELECT s, EXTRACT(EPOCH FROM at - lag(at) OVER (PARTITION BY s ORDER BY at)) * 1000 AS gap FROM timed_t',
-      );
-      const gaps = rows.filter((x) => x.gap !== null).map((x) => Number(x.gap));
-      expect(gaps).toHaveLength(6);
-      // 30 ms apart in the log; a statement sent late (its lag) shortens the gap after it
-      for (const g of gaps) expect(g).toBeGreaterThan(20);
-      for (const g of gaps) expect(g).toBeLessThan(80);
-    } finally {
-      await c.end();
-    }
+    const r = await runBench(b.trace(), {
+      target: url.replace('postgres:', 'postgres+native:'),
+      plugin: recordingPlugin(batches),
+      mode: 'replay',
+      connections: 2,
+    });
+    expect(r.overall.count).toBe(8);
+    expect(r.overall.errors).toBe(0);
+    expect(r.scheduleLagMs?.p50).toEqual(expect.any(Number));
+    // the runner's read-ahead queued a session's later statements: some batch carried several
+    expect(batches.every((x) => x.timed)).toBe(true);
+    expect(Math.max(...batches.map((x) => x.n))).toBeGreaterThan(1);
+    const rows = await queryRows<{ gap: number | null }>(
+      'postgres',
+      url,
+      'SELECT EXTRACT(EPOCH FROM at - lag(at) OVER (PARTITION BY s ORDER BY at)) * 1000 AS gap FROM timed_t',
+    );
+    const gaps = rows.filter((x) => x.gap !== null).map((x) => Number(x.gap));
+    expect(gaps).toHaveLength(6);
+    // 30 ms apart in the log; a statement sent late (its lag) shortens the gap after it
+    for (const g of gaps) expect(g).toBeGreaterThan(20);
+    for (const g of gaps) expect(g).toBeLessThan(80);
   }, 30_000);
 
   it('open loop: a statement queued behind a slow one in its session counts that wait as lag', async () => {

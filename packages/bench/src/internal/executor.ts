@@ -694,15 +694,11 @@ export class Executor {
     try {
       while (s.head < s.queue.length && !this.#stopping) {
         const ev = s.queue[s.head] as WireEvent;
-        let due = t0 + ev[3];
-        // replay: never before the previous statement's completion + the original think time
-        const resume = s.prevEnd + ev[4];
-        if (resume > due) {
-          due = resume;
-          if (due > nowMs()) {
-            ev[3] = due - t0;
-            ev[4] = NaN;
-          }
+        const due = this.#dueOf(ev, s.prevEnd);
+        // moved later by the think time: it waits in the schedule for that time
+        if (due > t0 + ev[3] && due > nowMs()) {
+          ev[3] = due - t0;
+          ev[4] = NaN;
         }
         // not due yet (timed modes): wait in the schedule, on its clock (`nowMs() - t0`)
         if (!closed && ev[3] > nowMs() - t0) {
@@ -912,7 +908,7 @@ export class Executor {
     for (let i = 0; i < ran; i++) {
       const out = outs[i] as ExecOutcome;
       const ev = evs[i] as WireEvent;
-      this.#rec.due = closed ? NaN : i === 0 ? due : this.#dueAfter(ev, lo);
+      this.#rec.due = closed ? NaN : i === 0 ? due : this.#dueOf(ev, lo);
       this.#wireTimes(out, lo, end);
       lo = this.#rec.done;
       this.#write(s, ev[1], out);
@@ -933,11 +929,12 @@ export class Executor {
   }
 
   /**
-   * A timed batch's statement after the first: its due time as {@link #drive} computes it. Replay:
-   * not before the previous completion (`prevDone`) plus the think time; open loop (no think
-   * time): its arrival, so waiting for the previous statement counts as lag.
+   * A statement's due time ({@link #drive}, and a timed batch's statements after the first): its
+   * offset, and in replay not before the previous completion (`prevDone`) plus the original think
+   * time; in open loop (no think time, NaN) its arrival, so waiting for the previous statement
+   * counts as lag.
    */
-  #dueAfter(ev: WireEvent, prevDone: number): number {
+  #dueOf(ev: WireEvent, prevDone: number): number {
     const at = this.#t0 + ev[3];
     return Number.isNaN(ev[4]) ? at : Math.max(at, prevDone + ev[4]);
   }
