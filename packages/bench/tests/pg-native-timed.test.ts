@@ -150,8 +150,15 @@ describe('pg-native timed batches', () => {
   }, 10_000);
 });
 
-/** The plugin, with the batches the runner hands it recorded: size and whether timed. */
-function recordingPlugin(batches: { n: number; timed: boolean }[]): DbPlugin {
+/** A batch the runner handed the plugin: its size, whether timed, its first due time − now (ms). */
+interface Handed {
+  n: number;
+  timed: boolean;
+  ahead: number;
+}
+
+/** The plugin, with the batches the runner hands it recorded. */
+function recordingPlugin(batches: Handed[]): DbPlugin {
   return {
     ...native,
     async connect(options, ctx) {
@@ -162,6 +169,7 @@ function recordingPlugin(batches: { n: number; timed: boolean }[]): DbPlugin {
           batches.push({
             n: queries.length,
             timed: bctx?.timing !== undefined,
+            ahead: (bctx?.timing?.due[0] ?? NaN) - now(),
           });
           return s.runBatch?.(queries, bctx) ?? Promise.resolve([]);
         },
@@ -200,7 +208,7 @@ describe('pg-native timed batches in the runner', () => {
         ev.startUs = 1_700_000_000_000_000 + i * 30_000 + k * 15_000;
         ev.durationUs = 1000;
       }
-    const batches: { n: number; timed: boolean }[] = [];
+    const batches: Handed[] = [];
     const r = await runBench(b.trace(), {
       target: url.replace('postgres:', 'postgres+native:'),
       plugin: recordingPlugin(batches),
@@ -231,7 +239,7 @@ describe('pg-native timed batches in the runner', () => {
     const sleep = template('postgres', 'SELECT pg_sleep($1)', 'SELECT');
     const b = new TraceBuilder('postgres');
     for (let i = 0; i < 4; i++) b.add('s0', sleep, [{ t: 'float', v: 0.05 }]);
-    const batches: { n: number; timed: boolean }[] = [];
+    const batches: Handed[] = [];
     const r = await runBench(b.trace(), {
       target: url.replace('postgres:', 'postgres+native:'),
       plugin: recordingPlugin(batches),
@@ -247,6 +255,60 @@ describe('pg-native timed batches in the runner', () => {
     // latency from the intended start holds that wait too; the service time does not
     expect(r.overall.latencyMs.max).toBeGreaterThan(150);
     expect(r.overall.serviceMs?.max).toBeLessThan(100);
+  }, 30_000);
+
+  /**
+   * A replay of `spec` (`session@offset ms`, space-separated, in log order; each statement 0.5 ms
+   * long) on `connections` connections.
+   */
+  async function replay(
+    url: string,
+    spec: string,
+    connections: number,
+  ): Promise<{ r: Awaited<ReturnType<typeof runBench>>; batches: Handed[] }> {
+    const sel = template('postgres', 'SELECT $1::int', 'SELECT');
+    const b = new TraceBuilder('postgres');
+    const rows = spec.split(' ').map((x) => x.split('@'));
+    for (const [sid = '', at = ''] of rows) {
+      const ms = Number(at);
+      b.add(sid, sel, [{ t: 'int', v: ms }]);
+      const ev = b.events.at(-1) as { startUs: number; durationUs?: number };
+      ev.startUs = 1_700_000_000_000_000 + ms * 1000;
+      ev.durationUs = 500;
+    }
+    const batches: Handed[] = [];
+    const r = await runBench(b.trace(), {
+      target: url.replace('postgres:', 'postgres+native:'),
+      plugin: recordingPlugin(batches),
+      mode: 'replay',
+      connections,
+    });
+    expect(r.overall.count).toBe(rows.length);
+    expect(r.overall.errors).toBe(0);
+    return { r, batches };
+  }
+
+  it('a statement not yet due goes to the loop at once, which waits for its due time; not when sessions share connections', async () => {
+    const url = db.url();
+    if (url === null) return;
+    // one session, 150 ms between statements (more than the read-ahead of 100 ms): each next
+    // statement is handed over when read ahead, 100 ms before it is due; the loop waits for it
+    const own = await replay(url, 's0@0 s0@150 s0@300', 1);
+    expect(Math.max(...own.batches.map((x) => x.ahead))).toBeGreaterThan(15);
+    // two sessions on one connection: s0 must not hold it waiting for its 100 ms statement while
+    // s1's (50 ms) is due; s0 lends it from the schedule
+    const shared = await replay(url, 's0@0 s1@50 s0@100', 1);
+    expect(Math.max(...shared.batches.map((x) => x.ahead))).toBeLessThan(5);
+    expect(shared.r.scheduleLagMs?.max).toBeLessThan(30);
+  }, 30_000);
+
+  it('a timed batch ends at the widest gap in its second half', async () => {
+    const url = db.url();
+    if (url === null) return;
+    // all queued at once (the read-ahead is 100 ms): 8 statements, the widest gap before the 7th
+    const spec = [0, 2, 4, 6, 8, 10, 40, 42].map((ms) => `s0@${ms}`);
+    const { batches } = await replay(url, spec.join(' '), 1);
+    expect(batches.map((x) => x.n)).toEqual([6, 2]);
   }, 30_000);
 
   it('a stop while a session waits in a timed batch ends the run promptly; the late statement does not run', async () => {

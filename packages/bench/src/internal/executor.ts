@@ -83,6 +83,8 @@ export const PRECONNECT_PARALLEL = 16;
  * timed batches of replay and open loop).
  */
 export const MAX_BATCH = 128;
+/** A timed batch this long or longer ends at its widest gap (`#cutAtWidestGap`). */
+const CUT_MIN = 4;
 /** Longest wait for a connection to close at the end (ms); a stuck close is abandoned. */
 const CLOSE_TIMEOUT_MS = 300;
 
@@ -700,8 +702,9 @@ export class Executor {
           ev[3] = due - t0;
           ev[4] = NaN;
         }
-        // not due yet (timed modes): wait in the schedule, on its clock (`nowMs() - t0`)
-        if (!closed && ev[3] > nowMs() - t0) {
+        // not due yet (timed modes): wait in the schedule, on its clock (`nowMs() - t0`), unless
+        // the plugin waits for the due time itself (a timed batch)
+        if (!closed && ev[3] > nowMs() - t0 && !this.#waitsInPlugin(s)) {
           s.sleeping = true;
           this.#schedule.push(ev[3], s);
           break;
@@ -851,6 +854,23 @@ export class Executor {
   }
 
   /**
+   * Whether a session's next statement, not yet due, goes to the plugin now in a timed batch that
+   * waits for its due time on the plugin's own thread (to the microsecond), rather than in the
+   * schedule, whose wake-up on this thread then the batch's hand-off would be the statement's lag
+   * (issue 16: after each batch the first statement of the next was the late one). Only while
+   * every session can have a connection of its own: the batch holds the connection until the due
+   * time (at most the dispatcher's look-ahead), where a session parked in the schedule lends it
+   * to a session that needs one.
+   */
+  #waitsInPlugin(s: Session): boolean {
+    return (
+      s.conn !== null &&
+      this.#sessions.size <= this.#cfg.connections &&
+      this.#batches(s.conn.session)
+    );
+  }
+
+  /**
    * A plugin that runs statements back to back itself (`runBatch`, issue 16): the session's queued
    * statements go in one call, up to {@link MAX_BATCH}, and while sessions wait for a connection,
    * only to the end of the current transaction (where the single-statement path would hand the
@@ -864,17 +884,22 @@ export class Executor {
     const session = conn.session as Required<Pick<DbSession, 'runBatch'>>;
     const evs: WireEvent[] = [first];
     let inTxn = txnAfter(s.inTxn, this.#templates[first[1]] as WireTemplate);
+    // where sessions share connections, a timed batch would hold one through the gaps between
+    // its statements, while another session's statement is due: it ends with the transaction
+    const shares =
+      !this.#cfg.closed && this.#sessions.size > this.#cfg.connections;
     while (evs.length < MAX_BATCH && s.head < s.queue.length) {
-      if (!inTxn && this.#waiters.length > 0) break;
+      if (!inTxn && (shares || this.#waiters.length > 0)) break;
       const ev = s.queue[s.head] as WireEvent;
       s.queue[s.head++] = undefined;
       evs.push(ev);
       inTxn = txnAfter(inTxn, this.#templates[ev[1]] as WireTemplate);
     }
+    const closed = this.#cfg.closed;
+    if (!closed) this.#cutAtWidestGap(s, evs);
     const queries = evs.map((ev) =>
       boundQuery(this.#templates[ev[1]] as WireTemplate, ev),
     );
-    const closed = this.#cfg.closed;
     const t0 = this.#t0;
     const ctx = closed
       ? this.#batchCtx
@@ -926,6 +951,28 @@ export class Executor {
     if (lost !== undefined)
       await this.#reconnect(s, lost.errorCode ?? lost.errorClass ?? 'unknown');
     this.#handOn(s);
+  }
+
+  /**
+   * Ends a timed batch at the widest gap between due offsets in its second half, the statements
+   * after it going back to the head of the session's queue. The statement after a batch waits for
+   * JavaScript to take the batch's results and send the next one; at the batch's natural end it is
+   * as likely as any other to follow at once, and was then late by that turnaround (issue 16).
+   */
+  #cutAtWidestGap(s: Session, evs: WireEvent[]): void {
+    if (evs.length < CUT_MIN) return;
+    let cut = 0;
+    let widest = -1;
+    for (let i = evs.length >> 1; i < evs.length; i++) {
+      const gap = (evs[i] as WireEvent)[3] - (evs[i - 1] as WireEvent)[3];
+      if (gap > widest) {
+        widest = gap;
+        cut = i;
+      }
+    }
+    s.head -= evs.length - cut;
+    for (let i = cut; i < evs.length; i++) s.queue[s.head + i - cut] = evs[i];
+    evs.length = cut;
   }
 
   /**
