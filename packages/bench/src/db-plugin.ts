@@ -36,7 +36,9 @@ export interface DbBatchContext {
    * A timed batch (replay and open loop; sessions with {@link DbSession.timedBatches}): statement
    * i is sent at max(`due[i]`, statement i − 1's completion + `think[i]`), never earlier. Times in
    * ms on the `performance.timeOrigin + performance.now()` clock; a think time of NaN or 0 is none.
-   * Without it, each statement is sent when the previous one completed.
+   * `due[0]` may lie ahead: the runner hands a session's next statement over before it is due
+   * (while every session has a connection of its own), and the plugin waits for it. Without
+   * `timing`, each statement is sent when the previous one completed.
    */
   readonly timing?: {
     readonly due: readonly number[];
