@@ -305,10 +305,15 @@ describe('pg-native timed batches in the runner', () => {
   it('a timed batch ends at the widest gap in its second half', async () => {
     const url = db.url();
     if (url === null) return;
-    // all queued at once (the read-ahead is 100 ms): 8 statements, the widest gap before the 7th
+    // 8 statements, queued at once (the read-ahead is 100 ms), the widest gap before the 7th:
+    // batches [6, 2] (or [1, 5, 2] if the first one left before the rest were read); without the
+    // cut, one batch of 8 (or [1, 7])
     const spec = [0, 2, 4, 6, 8, 10, 40, 42].map((ms) => `s0@${ms}`);
     const { batches } = await replay(url, spec.join(' '), 1);
-    expect(batches.map((x) => x.n)).toEqual([6, 2]);
+    let ran = 0;
+    const ends = batches.map((x) => (ran += x.n));
+    expect(ends).toContain(6);
+    expect(ran).toBe(8);
   }, 30_000);
 
   it('a stop while a session waits in a timed batch ends the run promptly; the late statement does not run', async () => {
