@@ -864,10 +864,13 @@ export class Executor {
    */
   #waitsInPlugin(s: Session): boolean {
     return (
-      s.conn !== null &&
-      this.#sessions.size <= this.#cfg.connections &&
-      this.#batches(s.conn.session)
+      s.conn !== null && this.#connectionEach() && this.#batches(s.conn.session)
     );
+  }
+
+  /** Whether every session (so far) can have a connection of its own. */
+  #connectionEach(): boolean {
+    return this.#sessions.size <= this.#cfg.connections;
   }
 
   /**
@@ -884,10 +887,10 @@ export class Executor {
     const session = conn.session as Required<Pick<DbSession, 'runBatch'>>;
     const evs: WireEvent[] = [first];
     let inTxn = txnAfter(s.inTxn, this.#templates[first[1]] as WireTemplate);
+    const closed = this.#cfg.closed;
     // where sessions share connections, a timed batch would hold one through the gaps between
     // its statements, while another session's statement is due: it ends with the transaction
-    const shares =
-      !this.#cfg.closed && this.#sessions.size > this.#cfg.connections;
+    const shares = !closed && !this.#connectionEach();
     while (evs.length < MAX_BATCH && s.head < s.queue.length) {
       if (!inTxn && (shares || this.#waiters.length > 0)) break;
       const ev = s.queue[s.head] as WireEvent;
@@ -895,7 +898,6 @@ export class Executor {
       evs.push(ev);
       inTxn = txnAfter(inTxn, this.#templates[ev[1]] as WireTemplate);
     }
-    const closed = this.#cfg.closed;
     if (!closed) this.#cutAtWidestGap(s, evs);
     const queries = evs.map((ev) =>
       boundQuery(this.#templates[ev[1]] as WireTemplate, ev),
