@@ -53,12 +53,28 @@ async function pinnedAgainstW2(name, file, rounds, { controls = false } = {}) {
   const w2 = [];
   const pairs = [];
   for (let i = 0; i < rounds; i++) {
+    const steps = [
+      [
+        'pinned',
+        async () => pin.push(stbRun(file, { pin: true, threads: controls })),
+      ],
+      ...(controls
+        ? [['two pinned at once', async () => pairs.push(await stbPair(file))]]
+        : []),
+      [
+        '--workers 2',
+        async () =>
+          w2.push(
+            stbRun(file, { args: ['--workers', '2'], threads: controls }),
+          ),
+      ],
+    ];
+    // The order alternates from round to round: the first run of a round is often its slowest.
+    if (i % 2 === 1) steps.reverse();
     log(
-      `${name} round ${i + 1}/${rounds}: pinned, ${controls ? 'two pinned at once, ' : ''}then --workers 2`,
+      `${name} round ${i + 1}/${rounds}: ${steps.map(([s]) => s).join(', ')}`,
     );
-    pin.push(stbRun(file, { pin: true, threads: controls }));
-    if (controls) pairs.push(await stbPair(file));
-    w2.push(stbRun(file, { args: ['--workers', '2'], threads: controls }));
+    for (const [, step] of steps) await step();
   }
   if ([...w2, ...pairs.flat()].some((r) => r.statements !== pin[0].statements))
     throw new Error(
@@ -199,18 +215,32 @@ async function main() {
   const pinned = [];
   const pairs = [];
   for (let i = 0; i < rounds; i++) {
-    log(`round ${i + 1}/${rounds}: --workers 0 pinned to one core`);
-    pinned.push(stbRun(file, { pin: true, threads: true }));
-    log(
-      `round ${i + 1}/${rounds}: two --workers 0 at once, one pinned to each core`,
-    );
-    pairs.push(await stbPair(file));
-    log(`round ${i + 1}/${rounds}: --workers 0`);
-    one.push(stbRun(file));
-    log(`round ${i + 1}/${rounds}: --workers 1`);
-    two.push(stbRun(file, { args: ['--workers', '1'] }));
-    log(`round ${i + 1}/${rounds}: --workers 2`);
-    three.push(stbRun(file, { args: ['--workers', '2'], threads: true }));
+    const steps = [
+      [
+        '--workers 0 pinned to one core',
+        async () => pinned.push(stbRun(file, { pin: true, threads: true })),
+      ],
+      [
+        'two --workers 0 at once, one pinned to each core',
+        async () => pairs.push(await stbPair(file)),
+      ],
+      ['--workers 0', async () => one.push(stbRun(file))],
+      [
+        '--workers 1',
+        async () => two.push(stbRun(file, { args: ['--workers', '1'] })),
+      ],
+      [
+        '--workers 2',
+        async () =>
+          three.push(stbRun(file, { args: ['--workers', '2'], threads: true })),
+      ],
+    ];
+    // The order alternates from round to round: the first run of a round is often its slowest.
+    if (i % 2 === 1) steps.reverse();
+    for (const [label, step] of steps) {
+      log(`round ${i + 1}/${rounds}: ${label}`);
+      await step();
+    }
   }
   // The other formats: one thread pinned to one core against --workers 2, alternating.
   const others = [];
