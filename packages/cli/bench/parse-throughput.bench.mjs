@@ -96,11 +96,14 @@ async function main() {
     const stb = [];
     const pgb = [];
     for (let i = 0; i < n; i++) {
-      log(`${name} round ${i + 1}/${n}: stb`);
-      stb.push(stbRun(file));
-      if (pgbFormat) {
-        log(`${name} round ${i + 1}/${n}: pgbadger`);
-        pgb.push(pgbadgerRun(file, pgbFormat));
+      const steps = [['stb', () => stb.push(stbRun(file))]];
+      if (pgbFormat)
+        steps.push(['pgbadger', () => pgb.push(pgbadgerRun(file, pgbFormat))]);
+      // The order alternates from round to round: the first run of a round is often its slowest.
+      if (i % 2 === 1) steps.reverse();
+      for (const [label, step] of steps) {
+        log(`${name} round ${i + 1}/${n}: ${label}`);
+        step();
       }
     }
     let pinned;
