@@ -238,14 +238,27 @@ try {
     b = [],
     c = [];
   for (let i = 0; i < ROUNDS; i++) {
-    a.push(await runStb(1));
-    log(`round ${i + 1}: stb (1 worker) ${a.at(-1).toFixed(0)} q/s`);
-    b.push(await runBare());
-    log(`round ${i + 1}: bare pg ${b.at(-1).toFixed(0)} q/s`);
-    c.push(runPgbench());
-    log(`round ${i + 1}: pgbench ${c.at(-1).toFixed(0)} q/s`);
-    a0.push(await runStb(0));
-    log(`round ${i + 1}: stb (inline) ${a0.at(-1).toFixed(0)} q/s`);
+    const steps = [
+      async () => {
+        a.push(await runStb(1));
+        log(`round ${i + 1}: stb (1 worker) ${a.at(-1).toFixed(0)} q/s`);
+      },
+      async () => {
+        b.push(await runBare());
+        log(`round ${i + 1}: bare pg ${b.at(-1).toFixed(0)} q/s`);
+      },
+      async () => {
+        c.push(runPgbench());
+        log(`round ${i + 1}: pgbench ${c.at(-1).toFixed(0)} q/s`);
+      },
+      async () => {
+        a0.push(await runStb(0));
+        log(`round ${i + 1}: stb (inline) ${a0.at(-1).toFixed(0)} q/s`);
+      },
+    ];
+    // The order alternates from round to round: the first run of a round is often its slowest.
+    if (i % 2 === 1) steps.reverse();
+    for (const step of steps) await step();
   }
   const lag = await replayLag();
   log(
