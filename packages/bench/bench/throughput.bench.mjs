@@ -256,7 +256,7 @@ try {
         log(`round ${i + 1}: stb (inline) ${a0.at(-1).toFixed(0)} q/s`);
       },
     ];
-    // The order alternates from round to round: the first run of a round is often its slowest.
+    // The order alternates from round to round, so that an order effect favours neither side.
     if (i % 2 === 1) steps.reverse();
     for (const step of steps) await step();
   }

@@ -85,7 +85,7 @@ async function main() {
   };
   const w2 = { args: ['--workers', '2'] };
   for (let i = 0; i < rounds; i++) {
-    // The order alternates from round to round: the first run of a round is often its slowest.
+    // The order alternates from round to round, so that an order effect favours neither side.
     const pinnedFirst = i % 2 === 0;
     log(
       `round ${i + 1}/${rounds}: one file, ${PARTS} rotated parts, two logs of the same period; ${pinnedFirst ? 'pinned to one core, then --workers 2' : '--workers 2, then pinned to one core'}`,

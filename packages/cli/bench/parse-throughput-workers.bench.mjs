@@ -69,7 +69,7 @@ async function pinnedAgainstW2(name, file, rounds, { controls = false } = {}) {
           ),
       ],
     ];
-    // The order alternates from round to round: the first run of a round is often its slowest.
+    // The order alternates from round to round, so that an order effect favours neither side.
     if (i % 2 === 1) steps.reverse();
     log(
       `${name} round ${i + 1}/${rounds}: ${steps.map(([s]) => s).join(', ')}`,
@@ -235,7 +235,7 @@ async function main() {
           three.push(stbRun(file, { args: ['--workers', '2'], threads: true })),
       ],
     ];
-    // The order alternates from round to round: the first run of a round is often its slowest.
+    // The order alternates from round to round, so that an order effect favours neither side.
     if (i % 2 === 1) steps.reverse();
     for (const [label, step] of steps) {
       log(`round ${i + 1}/${rounds}: ${label}`);

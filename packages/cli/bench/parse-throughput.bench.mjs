@@ -99,7 +99,7 @@ async function main() {
       const steps = [['stb', () => stb.push(stbRun(file))]];
       if (pgbFormat)
         steps.push(['pgbadger', () => pgb.push(pgbadgerRun(file, pgbFormat))]);
-      // The order alternates from round to round: the first run of a round is often its slowest.
+      // The order alternates from round to round, so that an order effect favours neither side.
       if (i % 2 === 1) steps.reverse();
       for (const [label, step] of steps) {
         log(`${name} round ${i + 1}/${n}: ${label}`);
