@@ -208,13 +208,7 @@ describe('pg-native timed batches in the runner', () => {
         ev.startUs = 1_700_000_000_000_000 + i * 30_000 + k * 15_000;
         ev.durationUs = 1000;
       }
-    const batches: Handed[] = [];
-    const r = await runBench(b.trace(), {
-      target: url.replace('postgres:', 'postgres+native:'),
-      plugin: recordingPlugin(batches),
-      mode: 'replay',
-      connections: 2,
-    });
+    const { r, batches } = await replayTrace(url, b, 2);
     expect(r.overall.count).toBe(8);
     expect(r.overall.errors).toBe(0);
     expect(r.scheduleLagMs?.p50).toEqual(expect.any(Number));
@@ -257,6 +251,22 @@ describe('pg-native timed batches in the runner', () => {
     expect(r.overall.serviceMs?.max).toBeLessThan(100);
   }, 30_000);
 
+  /** A replay of `b`'s trace through the recording plugin on `connections` connections. */
+  async function replayTrace(
+    url: string,
+    b: TraceBuilder,
+    connections: number,
+  ): Promise<{ r: Awaited<ReturnType<typeof runBench>>; batches: Handed[] }> {
+    const batches: Handed[] = [];
+    const r = await runBench(b.trace(), {
+      target: url.replace('postgres:', 'postgres+native:'),
+      plugin: recordingPlugin(batches),
+      mode: 'replay',
+      connections,
+    });
+    return { r, batches };
+  }
+
   /**
    * A replay of `spec` (`session@offset ms`, space-separated, in log order; each statement 0.5 ms
    * long) on `connections` connections.
@@ -276,13 +286,7 @@ describe('pg-native timed batches in the runner', () => {
       ev.startUs = 1_700_000_000_000_000 + ms * 1000;
       ev.durationUs = 500;
     }
-    const batches: Handed[] = [];
-    const r = await runBench(b.trace(), {
-      target: url.replace('postgres:', 'postgres+native:'),
-      plugin: recordingPlugin(batches),
-      mode: 'replay',
-      connections,
-    });
+    const { r, batches } = await replayTrace(url, b, connections);
     expect(r.overall.count).toBe(rows.length);
     expect(r.overall.errors).toBe(0);
     return { r, batches };
