@@ -71,13 +71,37 @@ async function completes(
 
 describe('a transaction the input cuts', () => {
   it.each([
-    ['the trace ends inside it', 'inline', false, undefined, 0],
-    ['maxQueries stops before its COMMIT', 'inline', true, 30, 0],
-    ['the trace ends inside it', 'a worker', false, undefined, 1],
-    ['maxQueries stops before its COMMIT', 'a worker', true, 30, 1],
+    {
+      label: 'the trace ends inside it',
+      where: 'inline',
+      commit: false,
+      maxQueries: undefined,
+      workers: 0,
+    },
+    {
+      label: 'maxQueries stops before its COMMIT',
+      where: 'inline',
+      commit: true,
+      maxQueries: 30,
+      workers: 0,
+    },
+    {
+      label: 'the trace ends inside it',
+      where: 'a worker',
+      commit: false,
+      maxQueries: undefined,
+      workers: 1,
+    },
+    {
+      label: 'maxQueries stops before its COMMIT',
+      where: 'a worker',
+      commit: true,
+      maxQueries: 30,
+      workers: 1,
+    },
   ] as const)(
-    'PostgreSQL (%s: %s), one connection for three sessions: the others still run and the run completes',
-    async (_label, _where, commit, maxQueries, workers) => {
+    'PostgreSQL ($label: $where), one connection for three sessions: the others still run and the run completes',
+    async ({ commit, maxQueries, workers }) => {
       const url = db.url();
       if (url === null) return;
       const trace = cutTrace(20, commit);
@@ -153,13 +177,13 @@ async function lockedValue(
 }
 
 describe('a cut transaction holding a lock another session waits for', () => {
-  const cases: [
-    'postgres' | 'mysql',
-    string,
-    string,
-    number,
-    number | undefined,
-  ][] = [];
+  const cases: {
+    kind: 'postgres' | 'mysql';
+    label: string;
+    scheme: string;
+    workers: number;
+    maxQueries: number | undefined;
+  }[] = [];
   for (const kind of ['postgres', 'mysql'] as const)
     for (const [plugin, scheme] of [
       ['default', kind],
@@ -170,16 +194,16 @@ describe('a cut transaction holding a lock another session waits for', () => {
         ['worker', 1],
       ] as const)
         for (const maxQueries of [undefined, 4])
-          cases.push([
+          cases.push({
             kind,
-            `${plugin}, ${where}, ${maxQueries === undefined ? 'the trace ends' : 'maxQueries stops'} inside it`,
+            label: `${plugin}, ${where}, ${maxQueries === undefined ? 'the trace ends' : 'maxQueries stops'} inside it`,
             scheme,
             workers,
             maxQueries,
-          ]);
+          });
   it.each(cases)(
-    '%s (%s): the cut transaction is rolled back and the waiting statement completes',
-    async (kind, _label, scheme, workers, maxQueries) => {
+    '$kind ($label): the cut transaction is rolled back and the waiting statement completes',
+    async ({ kind, scheme, workers, maxQueries }) => {
       const base = lockDbs[kind];
       if (base === null) return;
       const url = base.url.replace(/^[a-z]+:/, `${scheme}:`);

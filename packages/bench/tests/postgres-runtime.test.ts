@@ -93,7 +93,8 @@ describe('postgres runtime behaviour', () => {
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'stb-bench'",
         );
       };
-      let pending: Promise<void> | null = null;
+      // set in the progress callback: typed so that the await below is not narrowed to null
+      let pending = null as Promise<void> | null;
       const result = await runBench(b.trace(), {
         target: url,
         mode: 'closed',

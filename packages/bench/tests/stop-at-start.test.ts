@@ -62,7 +62,13 @@ const NAP = {
 };
 
 describe('a stop while connections open', () => {
-  const cases: ['postgres' | 'mysql', string, number, string, number][] = [];
+  const cases: {
+    kind: 'postgres' | 'mysql';
+    label: string;
+    stopAt: number;
+    scheme: string;
+    workers: number;
+  }[] = [];
   for (const kind of ['postgres', 'mysql'] as const)
     for (const [plugin, scheme] of [
       ['default', kind],
@@ -73,16 +79,16 @@ describe('a stop while connections open', () => {
         ['worker', 1],
       ] as const)
         for (const stopAt of [1, 2])
-          cases.push([
+          cases.push({
             kind,
-            `${plugin}, ${label}`,
+            label: `${plugin}, ${label}`,
             stopAt,
-            scheme as string,
+            scheme: scheme as string,
             workers,
-          ]);
+          });
   it.each(cases)(
-    '%s (%s), stopped as connection %i opens: the run ends stopped, runs nothing and leaves no connection',
-    async (kind, _label, stopAt, scheme, workers) => {
+    '$kind ($label), stopped as connection $stopAt opens: the run ends stopped, runs nothing and leaves no connection',
+    async ({ kind, stopAt, scheme, workers }) => {
       const { db, proxy, port } = servers[kind];
       if (!db || !proxy) return;
       const url = db.url

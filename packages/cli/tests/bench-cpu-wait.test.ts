@@ -84,15 +84,14 @@ const closedLoop = (trace: string, seconds: number, out: string): string[] => [
 ];
 
 /**
- * `stb bench` pinned to core 0 for `seconds`, its result written to `<name>.json`; scrapes its
+ * `stb bench` pinned to core 0 for `run.seconds` (with `run.extra` options), its result written to `<name>.json`; scrapes its
  * `/metrics` once the client gauges have had a full second, and returns the exit code, stderr,
  * the scrape, the result and its path.
  */
 async function pinnedBench(
   name: string,
   trace: string,
-  seconds: number,
-  extra: string[] = [],
+  run: { seconds: number; extra?: string[] },
 ): Promise<{
   code: number | null;
   stderr: string;
@@ -102,7 +101,12 @@ async function pinnedBench(
 }> {
   const out = path.join(dir, `${name}.json`);
   const { child, stderr, exited } = startStb(
-    [...closedLoop(trace, seconds, out), '--metrics-port', '0', ...extra],
+    [
+      ...closedLoop(trace, run.seconds, out),
+      '--metrics-port',
+      '0',
+      ...(run.extra ?? []),
+    ],
     { wrapper: ['taskset', '-c', '0'] },
   );
   let scrape = '';
@@ -153,7 +157,7 @@ describe('stb bench: the runner waiting for a CPU', () => {
       if (!canPin) return;
       const h = hog();
       try {
-        const r = await pinnedBench(file, trace, 2.5, extra);
+        const r = await pinnedBench(file, trace, { seconds: 2.5, extra });
         expect(r.code).toBe(0);
         const c = r.result.client;
         expect(r.result.version).toBe(4);
@@ -179,7 +183,7 @@ describe('stb validate --bench-*: a run its client limited', () => {
     const h = hog();
     let starved: string;
     try {
-      starved = (await pinnedBench('starved', trace, 1.5)).out;
+      starved = (await pinnedBench('starved', trace, { seconds: 1.5 })).out;
     } finally {
       h.kill('SIGKILL');
     }

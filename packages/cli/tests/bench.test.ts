@@ -36,10 +36,9 @@ const sel = tpl('SELECT v FROM kv WHERE id = $1', 'SELECT');
 
 function writeTrace(
   name: string,
-  sessions: number,
-  perSession: number,
-  stepUs = 100,
+  shape: { sessions: number; perSession: number; stepUs?: number },
 ): string {
+  const { sessions, perSession, stepUs = 100 } = shape;
   const lines: unknown[] = [header, ins, sel];
   let t = 1_700_000_000_000_000;
   for (let i = 0; i < perSession; i++)
@@ -71,7 +70,7 @@ function writeTrace(
 
 describe('stb bench', () => {
   it('runs a trace on SQLite with a setup script and writes the result', async () => {
-    const trace = writeTrace('t1.jsonl', 3, 50);
+    const trace = writeTrace('t1.jsonl', { sessions: 3, perSession: 50 });
     const db = path.join(dir, 'db1.sqlite');
     const setup = path.join(dir, 'schema.sql');
     writeFileSync(
@@ -110,7 +109,7 @@ describe('stb bench', () => {
   }, 60_000);
 
   it('exits 1 under --fail-fast when a query fails', async () => {
-    const trace = writeTrace('t2.jsonl', 1, 20);
+    const trace = writeTrace('t2.jsonl', { sessions: 1, perSession: 20 });
     const db = path.join(dir, 'db2.sqlite');
     // no setup: the table is missing, every statement fails
     const r = await runStb([
@@ -131,7 +130,7 @@ describe('stb bench', () => {
   }, 60_000);
 
   it('rejects an unknown target scheme as a usage error', async () => {
-    const trace = writeTrace('t3.jsonl', 1, 1);
+    const trace = writeTrace('t3.jsonl', { sessions: 1, perSession: 1 });
     const r = await runStb([
       'bench',
       '-i',
@@ -168,7 +167,10 @@ describe('stb bench', () => {
   ])(
     'reports an unreachable %s database before the run (exit 3)',
     async (plugin, target) => {
-      const trace = writeTrace(`t4-${plugin}.jsonl`, 1, 1);
+      const trace = writeTrace(`t4-${plugin}.jsonl`, {
+        sessions: 1,
+        perSession: 1,
+      });
       const out = path.join(dir, `unreachable-${plugin}.json`);
       const r = await runStb([
         'bench',
@@ -272,7 +274,11 @@ describe('stb bench', () => {
     '%s mid-run writes the partial result to --out and exits 130',
     async (signal) => {
       // replay 4 sessions over ~30 s (one event every 2.5 ms): the signal always lands mid-run
-      const trace = writeTrace(`sig-${signal}.jsonl`, 4, 3000, 2500);
+      const trace = writeTrace(`sig-${signal}.jsonl`, {
+        sessions: 4,
+        perSession: 3000,
+        stepUs: 2500,
+      });
       const db = path.join(dir, `sig-${signal}.sqlite`);
       const setup = path.join(dir, 'sig-schema.sql');
       writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');

@@ -146,7 +146,6 @@ const cases = [
 describe.each(cases)('a $name restart mid-bench (issue 14)', (c) => {
   const run = c.available || required ? it : it.skip;
   if (!c.available && !required)
-    // eslint-disable-next-line no-console
     console.warn(
       `skipping the ${c.name} restart test: server binaries missing or not root`,
     );

@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readTraceRecords, templateFacts } from '@stb/core';
-import type { QueryTemplate, TraceEvent } from '@stb/core';
 import { SAMPLES_DIR, runStb } from './helpers';
 
 const LOAD_DIR = path.resolve(__dirname, '../../../fixtures/load');
@@ -29,13 +28,10 @@ async function shape(file: string): Promise<Shape> {
   let n = 0;
   let first = Infinity;
   let last = -Infinity;
-  for await (const r of readTraceRecords(file)) {
-    if (r.kind === 'template') {
-      const t = r as QueryTemplate;
-      boundary.set(t.id, templateFacts(t).boundary ?? undefined);
-    }
-    if (r.kind !== 'event') continue;
-    const e = r as TraceEvent;
+  for await (const e of readTraceRecords(file)) {
+    if (e.kind === 'template')
+      boundary.set(e.id, templateFacts(e).boundary ?? undefined);
+    if (e.kind !== 'event') continue;
     n++;
     first = Math.min(first, e.startUs);
     last = Math.max(last, e.startUs);

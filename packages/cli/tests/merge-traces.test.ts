@@ -109,6 +109,6 @@ it('merges the traces of a log_min_duration_statement log, each in its own order
     const i = inputOf.get(e.sessionId) as number;
     latest[i] = Math.max(latest[i] as number, e.startUs);
     expect(latest[i]).toBeGreaterThanOrEqual(last);
-    last = latest[i] as number;
+    last = latest[i];
   }
 }, 60_000);

@@ -68,7 +68,10 @@ describe('compareBenchResults', () => {
       makeResult(
         ids.map((templateId, i) => ({
           templateId,
-          latenciesMs: lognormal(rng, 3000, (1 + i) * factor, 0.3),
+          latenciesMs: lognormal(rng, 3000, {
+            ms: (1 + i) * factor,
+            sigma: 0.3,
+          }),
         })),
       );
     const c = compareBenchResults(run(1), run(1.25));
@@ -99,7 +102,10 @@ describe('compareBenchResults', () => {
       makeResult(
         ids.map((templateId, i) => ({
           templateId,
-          latenciesMs: lognormal(rng, 3000, (1 + i) * (factors[i] ?? 1), 0.3),
+          latenciesMs: lognormal(rng, 3000, {
+            ms: (1 + i) * (factors[i] ?? 1),
+            sigma: 0.3,
+          }),
         })),
       );
     const one = compareBenchResults(run([1, 1, 1, 1]), run([1, 1.5, 1, 1]));
@@ -154,7 +160,7 @@ describe('compareBenchResults', () => {
     const run = (factor = 1): BenchResult => {
       const perWindow = Array.from({ length: 40 }, () => {
         const level = factor * Math.exp(0.3 * rng.normal());
-        return lognormal(rng, 50, level, 0.3);
+        return lognormal(rng, 50, { ms: level, sigma: 0.3 });
       });
       const r = makeResult([
         { templateId: 't', latenciesMs: perWindow.flat() },

@@ -219,7 +219,7 @@ describe('trace round trips', () => {
         params: [{ t: 'int', v: i }],
         ...(long === undefined
           ? {}
-          : { sql: (chars[i % 3] as string).repeat(long as number) }),
+          : { sql: (chars[i % 3] as string).repeat(long) }),
       });
     }
     for (const name of FORMATS) {

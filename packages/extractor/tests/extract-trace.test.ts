@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   decodeTraceEvent,
@@ -28,12 +27,11 @@ const ev = (
   sessionId: string,
   startUs: number,
   sql: string,
-  line = 1,
 ): RawQueryEvent => ({
   sessionId,
   startUs,
   sql,
-  source: { file: 'x.log', line },
+  source: { file: 'x.log', line: 1 },
   dialect: 'postgres',
 });
 
@@ -132,7 +130,10 @@ test('transaction indexes from BEGIN/COMMIT/ROLLBACK per session', async () => {
 });
 
 test('invalid UTF-8: throw (default) names file, line and column; skip and collect count it', async () => {
-  const bad = { ...ev('a', 1, "SELECT '\uFFFD'", 12) };
+  const bad = {
+    ...ev('a', 1, "SELECT '\uFFFD'"),
+    source: { file: 'x.log', line: 12 },
+  };
   const input = [ev('a', 0, 'SELECT 1'), bad];
   await expect(records(input)).rejects.toMatchObject({
     code: 'STB_INPUT_ENCODING',

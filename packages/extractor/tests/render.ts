@@ -36,7 +36,9 @@ export function renderSql(
 ): string {
   return text.replace(
     /\(\$(\d+) \/\*, \.\.\. \*\/\)|\[\$(\d+) \/\*, \.\.\. \*\/\]|\$(\d+)/g,
-    (m, a, b, c) => {
+    (...m: (string | undefined)[]) => {
+      // the groups: `($n /*, ... */)`, `[$n /*, ... */]`, a bare `$n`
+      const [, a, b, c] = m;
       const n = Number(a ?? b ?? c);
       const v = params[n - 1] as ParamValue;
       if (a !== undefined) {

@@ -28,7 +28,7 @@ function parseParams(text: string): { index: number; value: string | null }[] {
 }
 
 const PG_LINE =
-  /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC \[(\d+)\] \S+ (LOG|DETAIL):  (.*)$/;
+  /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC \[(\d+)\] \S+ (LOG|DETAIL): {2}(.*)$/;
 
 /** Raw events from a PostgreSQL stderr log of the samples (simple, extended; prepared counts `execute`). */
 export function readPgSample(folder: string): RawQueryEvent[] {

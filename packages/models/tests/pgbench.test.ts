@@ -76,7 +76,7 @@ function checkTransactions(sessions: Generated[][]): number {
     if (!ids.includes(BEGIN)) continue;
     expect(ids.length % 7).toBe(0);
     for (let i = 0; i < ids.length; i += 7) {
-      const [, acc, sel, tel, br, ins] = events.slice(i, i + 7) as Generated[];
+      const [, acc, sel, tel, br, ins] = events.slice(i, i + 7);
       const v = (g: Generated | undefined, k: number): unknown =>
         g?.params[k]?.v;
       // one comparison per transaction keeps the failure message readable and the test fast:

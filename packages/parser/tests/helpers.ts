@@ -1,12 +1,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import type { RawQueryEvent } from '@stb/core';
 import { parseLogs } from '../src/index';
 import type { ParseLogsOptions, ParseSummary } from '../src/index';
 
 export const SAMPLES = path.resolve(__dirname, '../../../fixtures/samples');
 export const GENERATED = path.resolve(__dirname, 'fixtures/generated');
+
+/**
+ * How a property test damages a log: cut it short, drop a line, insert a garbage line or cut a
+ * line in half; `at` (reduced modulo the text's length or its line count) says where.
+ */
+export const corruption = fc.record({
+  how: fc.constantFrom('truncate', 'drop-line', 'garbage-line', 'cut-line'),
+  at: fc.nat(),
+});
 
 /**
  * A scratch directory for one test file, removed after its tests (call at the file's top level),

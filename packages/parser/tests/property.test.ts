@@ -132,33 +132,46 @@ function pgStderr(n: number, stmts: Stmt[]): string {
 
 const q = (v: string | undefined) =>
   v === undefined ? '' : `"${v.replaceAll('"', '""')}"`;
-type PgRow = (ms: number, s: number, msg: string, detail?: string) => string;
+type PgRow = (r: {
+  ms: number;
+  s: number;
+  msg: string;
+  detail?: string;
+}) => string;
 
 /** csvlog/jsonlog records of a workload, one per line, made by `row`. */
 function pgRecords(n: number, stmts: Stmt[], row: PgRow): string {
   const rows: string[] = [];
   for (let s = 0; s < n; s++)
     rows.push(
-      row(BASE_MS, s, `connection received: host=127.0.0.1 port=${5000 + s}`),
+      row({
+        ms: BASE_MS,
+        s,
+        msg: `connection received: host=127.0.0.1 port=${5000 + s}`,
+      }),
     );
   for (const st of withTimes(stmts)) {
     const dur = (st.durationUs / 1000).toFixed(3);
     rows.push(
       st.params
-        ? row(
-            st.ms,
-            st.session,
-            `duration: ${dur} ms  execute <unnamed>: ${st.sql}`,
-            `parameters: ${formatPgParameters(st.params)}`,
-          )
-        : row(st.ms, st.session, `duration: ${dur} ms  statement: ${st.sql}`),
+        ? row({
+            ms: st.ms,
+            s: st.session,
+            msg: `duration: ${dur} ms  execute <unnamed>: ${st.sql}`,
+            detail: `parameters: ${formatPgParameters(st.params)}`,
+          })
+        : row({
+            ms: st.ms,
+            s: st.session,
+            msg: `duration: ${dur} ms  statement: ${st.sql}`,
+          }),
     );
   }
   return rows.join('\n') + '\n';
 }
 
 const pgCsv = (n: number, stmts: Stmt[]): string =>
-  pgRecords(n, stmts, (ms, s, msg, detail) =>
+  pgRecords(n, stmts, ({ ms, s, msg, detail }) =>
     [
       pgTime(ms),
       q('u'),
@@ -190,7 +203,7 @@ const pgCsv = (n: number, stmts: Stmt[]): string =>
   );
 
 const pgJson = (n: number, stmts: Stmt[]): string =>
-  pgRecords(n, stmts, (ms, s, message, detail) =>
+  pgRecords(n, stmts, ({ ms, s, msg: message, detail }) =>
     JSON.stringify({
       timestamp: pgTime(ms),
       user: 'u',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { isStbError } from '@stb/core';
-import { comparable, parseAll } from './helpers';
+import { comparable, corruption, parseAll } from './helpers';
 
 // Random MySQL general-log workloads written as a MySQL 8 general log file and as the managed
 // services give them: mysql.general_log dumps (mysql --batch, INTO OUTFILE tab and CSV), Cloud
@@ -54,7 +54,7 @@ const rows = fc
   .map((rs) =>
     rs.map((r): Row => ({
       thread: r.thread,
-      command: r.kind as Row['command'],
+      command: r.kind,
       argument:
         r.kind === 'Query'
           ? r.sql
@@ -341,9 +341,8 @@ describe.each([
       fc.asyncProperty(
         rows,
         fc.infiniteStream(fc.nat()),
-        fc.constantFrom('truncate', 'drop-line', 'garbage-line', 'cut-line'),
-        fc.nat(),
-        async (rs, rnd, how, at) => {
+        corruption,
+        async (rs, rnd, { how, at }) => {
           const it = rnd[Symbol.iterator]();
           const pick = (k: number) => (it.next().value as number) % k;
           const { text, ext, format } = wrap(rs, pick);

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { isStbError } from '@stb/core';
 import type { RawParam } from '@stb/core';
 import { formatPgParameters } from '../src/internal/pg-params';
-import { comparable, parseAll } from './helpers';
+import { comparable, corruption, parseAll } from './helpers';
 
 // Random workloads written as a PostgreSQL stderr log, wrapped in random variants of each
 // managed-service envelope: the envelope must give the plain log's events. Random corruptions of
@@ -109,34 +109,34 @@ const HEROKU: Prefix = (ms, pid, seq) =>
 function serverEntries(n: number, stmts: Stmt[], prefix: Prefix): Entry[] {
   const out: Entry[] = [];
   const seq = new Map<number, number>();
+  // a DETAIL line continues its statement's entry: the same line number (`%l`)
   const entry = (
-    ms: number,
-    pid: number,
-    level: string,
+    at: { ms: number; pid: number; detail?: true },
     msg: string,
-    sameSeq = false,
   ) => {
-    const l = (seq.get(pid) ?? 0) + (sameSeq ? 0 : 1);
+    const { ms, pid } = at;
+    const level = at.detail ? 'DETAIL' : 'LOG';
+    const l = (seq.get(pid) ?? 0) + (at.detail ? 0 : 1);
     seq.set(pid, l);
     const text = `${prefix(ms, pid, l)}${level}:  ${msg.replaceAll('\n', '\n\t')}`;
     out.push({ lines: text.split('\n'), ms, pid, seq: l, level });
   };
   for (let s = 0; s < n; s++)
-    entry(BASE_MS, 100 + s, 'LOG', `connection authorized: user=u database=db`);
+    entry(
+      { ms: BASE_MS, pid: 100 + s },
+      `connection authorized: user=u database=db`,
+    );
   let ms = BASE_MS + 1000;
   for (const st of stmts) {
     ms += st.gapMs;
     const pid = 100 + st.session;
     if (st.params) {
-      entry(ms, pid, 'LOG', `duration: 0.100 ms  execute <unnamed>: ${st.sql}`);
+      entry({ ms, pid }, `duration: 0.100 ms  execute <unnamed>: ${st.sql}`);
       entry(
-        ms,
-        pid,
-        'DETAIL',
+        { ms, pid, detail: true },
         `parameters: ${formatPgParameters(st.params)}`,
-        true,
       );
-    } else entry(ms, pid, 'LOG', `duration: 0.100 ms  statement: ${st.sql}`);
+    } else entry({ ms, pid }, `duration: 0.100 ms  statement: ${st.sql}`);
   }
   return out;
 }
@@ -374,9 +374,8 @@ describe.each(WRAPS)('%s', (format, wrap, prefix) => {
       fc.asyncProperty(
         workload,
         fc.infiniteStream(fc.nat()),
-        fc.constantFrom('truncate', 'drop-line', 'garbage-line', 'cut-line'),
-        fc.nat(),
-        async ([n, stmts], rnd, how, at) => {
+        corruption,
+        async ([n, stmts], rnd, { how, at }) => {
           const it = rnd[Symbol.iterator]();
           const pick = (k: number) => (it.next().value as number) % k;
           const { text, ext } = wrap(serverEntries(n, stmts, prefix), pick);

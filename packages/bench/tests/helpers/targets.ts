@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import type { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,7 +8,6 @@ import mysql from 'mysql2/promise';
 import { plugin as knexPlugin } from '../../src/db/knex';
 import { createPglitePlugin } from '../../src/db/pglite';
 import type { PgliteLib } from '../../src/db/pglite';
-import type { DbPlugin } from '../../src/db-plugin';
 import type { DbPluginSuiteOptions } from './conformance';
 import { createMysqlDatabase, createPgDatabase } from './db';
 
@@ -63,7 +62,7 @@ export function createPgliteTarget(): DbPluginSuiteOptions {
     txnIdExpr: 'txid_current()',
     setupSql: PG_SETUP,
     runOptions: {
-      plugin: createPglitePlugin({ lib: loadPglite() }) as DbPlugin,
+      plugin: createPglitePlugin({ lib: loadPglite() }),
     },
     createTarget: async () => {
       const dir = mkdtempSync(join(tmpdir(), 'stb-pglite-'));
@@ -147,7 +146,7 @@ export function createKnexPgTarget(): DbPluginSuiteOptions {
   const pgTarget = createPostgresTarget(0);
   return {
     ...pgTarget,
-    runOptions: { plugin: knexPlugin as DbPlugin },
+    runOptions: { plugin: knexPlugin },
     createTarget: async () => {
       const t = await pgTarget.createTarget();
       return t && { ...t, target: `knex:pg:${t.target}` };
@@ -160,7 +159,7 @@ export function createKnexSqliteTarget(): DbPluginSuiteOptions {
   const sqlite = createSqliteTarget();
   return {
     ...sqlite,
-    runOptions: { plugin: knexPlugin as DbPlugin, connections: 1 },
+    runOptions: { plugin: knexPlugin, connections: 1 },
     createTarget: async () => {
       const t = await sqlite.createTarget();
       return (

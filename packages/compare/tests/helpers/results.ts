@@ -14,17 +14,15 @@ export interface RunSpec {
   readonly rows?: (i: number) => number;
 }
 
-/** Lognormal latencies around `medianMs` (seeded). */
+/** Lognormal latencies around a median (ms; seeded), the log's σ 0.5 unless given. */
 export function lognormal(
   rng: Rng,
   n: number,
-  medianMs: number,
-  sigma = 0.5,
+  median: number | { ms: number; sigma: number },
 ): number[] {
-  return Array.from(
-    { length: n },
-    () => medianMs * Math.exp(sigma * rng.normal()),
-  );
+  const { ms, sigma } =
+    typeof median === 'number' ? { ms: median, sigma: 0.5 } : median;
+  return Array.from({ length: n }, () => ms * Math.exp(sigma * rng.normal()));
 }
 
 function stats(spec: RunSpec, seconds: number) {
