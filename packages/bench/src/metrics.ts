@@ -1,8 +1,21 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import { StbError } from '@stb/core';
 import { FastHistogram } from './internal/fast-histogram';
+
+let promClient: typeof PromClient | undefined;
+/**
+ * prom-client, loaded on first use: a run without metrics (a library caller without a registry,
+ * `stb bench --no-metrics`) never loads it, nor its dependencies (@opentelemetry/api among them),
+ * about 12 % of the CPU that loading `@stb/bench` took (issue 16, docs/benchmarking.md).
+ */
+function prom(): typeof PromClient {
+  promClient ??= createRequire(__filename)('prom-client') as typeof PromClient;
+  return promClient;
+}
 
 /** Latency buckets, seconds (0.1 ms … 10 s). */
 export const LATENCY_BUCKETS_SECONDS = [
@@ -28,6 +41,7 @@ export const BENCH_METRIC_NAMES = [
 
 /** A new, empty prom-client registry (never the global default), for callers without prom-client. */
 export function createMetricsRegistry(): Registry {
+  const { Registry } = prom();
   return new Registry();
 }
 
@@ -73,6 +87,7 @@ export interface BenchMetrics {
  * const metrics = createBenchMetrics(registry);
  */
 export function createBenchMetrics(registry: Registry): BenchMetrics {
+  const { Counter, Gauge } = prom();
   const registers = [registry];
   return {
     duration: new FastHistogram({

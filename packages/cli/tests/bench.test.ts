@@ -108,6 +108,47 @@ describe('stb bench', () => {
     expect(result.context.target.plugin).toBe('sqlite');
   }, 60_000);
 
+  it('--no-metrics records nothing for Prometheus: prom-client is not even loaded, the result is whole', async () => {
+    const trace = writeTrace('t5.jsonl', { sessions: 2, perSession: 20 });
+    // a preload that writes, as the process exits, whether prom-client was ever loaded
+    const probe = path.join(dir, 'probe.cjs');
+    writeFileSync(
+      probe,
+      "process.on('exit', () => require('node:fs').writeFileSync(process.env.STB_TEST_PROBE, String(Object.keys(require.cache).some((k) => k.includes('prom-client')))));\n",
+    );
+    const loaded = async (extra: string[], name: string): Promise<string> => {
+      const out = path.join(dir, `${name}.json`);
+      const flag = path.join(dir, `${name}.probe`);
+      const setup = path.join(dir, `${name}.sql`);
+      writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
+      const r = await runStb(
+        [
+          'bench',
+          '-i',
+          trace,
+          '--target',
+          `sqlite:${path.join(dir, `${name}.sqlite`)}`,
+          '--setup',
+          setup,
+          '--mode',
+          'closed',
+          ...extra,
+          '--out',
+          out,
+        ],
+        { env: { NODE_OPTIONS: `--require ${probe}`, STB_TEST_PROBE: flag } },
+      );
+      expect(r.code).toBe(0);
+      const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+      // an INSERT and a SELECT per step
+      expect(result.overall.count).toBe(80);
+      expect(result.client?.queries).toBe(80);
+      return readFileSync(flag, 'utf8');
+    };
+    expect(await loaded(['--no-metrics'], 'off')).toBe('false');
+    expect(await loaded(['--metrics-port', '0'], 'on')).toBe('true');
+  }, 60_000);
+
   it('exits 1 under --fail-fast when a query fails', async () => {
     const trace = writeTrace('t2.jsonl', { sessions: 1, perSession: 20 });
     const db = path.join(dir, 'db2.sqlite');

@@ -213,7 +213,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--setup <file.sql>', 'SQL run once before the workload')
     .option('--teardown <file.sql>', 'SQL run once after the workload')
     .option('--seed <n>', 'seed of open-loop arrivals', parseSeed, 1)
-    .option('--no-metrics', 'do not serve Prometheus metrics')
+    .option('--no-metrics', 'do not record or serve Prometheus metrics')
     .option('--metrics-host <host>', 'metrics listen address', '127.0.0.1')
     .option(
       '--metrics-port <port>',
@@ -259,9 +259,10 @@ export function register(program: Command, ctx: CliContext): void {
                 '[stb] [cli] MySQL traces need a --target (e.g. mysql://root@127.0.0.1/test).',
               );
             })());
-      const registry = createMetricsRegistry();
+      // without --metrics nothing is recorded for Prometheus (nor prom-client loaded)
+      const registry = opts.metrics ? createMetricsRegistry() : undefined;
       let server: MetricsServer | undefined;
-      if (opts.metrics) {
+      if (registry) {
         server = await startMetricsServer(registry, {
           host: opts.metricsHost,
           port: opts.metricsPort,
@@ -312,7 +313,7 @@ export function register(program: Command, ctx: CliContext): void {
               ? { teardown: await readScript(opts.teardown, ctx) }
               : {}),
             seed: opts.seed,
-            registry,
+            ...(registry ? { registry } : {}),
             ...(opts.metricsMaxTemplates !== undefined
               ? { metricsMaxTemplates: opts.metricsMaxTemplates }
               : {}),
