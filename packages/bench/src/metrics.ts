@@ -9,8 +9,9 @@ import { FastHistogram } from './internal/fast-histogram';
 let promClient: typeof PromClient | undefined;
 /**
  * prom-client, loaded on first use: a run without metrics (a library caller without a registry,
- * `stb bench --no-metrics`) never loads it, nor its dependencies (@opentelemetry/api among them),
- * about 12 % of the CPU that loading `@stb/bench` took (issue 16, docs/benchmarking.md).
+ * `stb bench --no-metrics`) never loads it, nor its dependencies (@opentelemetry/api among them).
+ * Loading `@stb/bench` and the libpq addon took 0.42–0.48 s of CPU without it against 0.46–0.50 s
+ * (issue 16, docs/benchmarking.md).
  */
 function prom(): typeof PromClient {
   promClient ??= createRequire(__filename)('prom-client') as typeof PromClient;

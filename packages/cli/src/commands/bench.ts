@@ -259,7 +259,7 @@ export function register(program: Command, ctx: CliContext): void {
                 '[stb] [cli] MySQL traces need a --target (e.g. mysql://root@127.0.0.1/test).',
               );
             })());
-      // without --metrics nothing is recorded for Prometheus (nor prom-client loaded)
+      // with --no-metrics nothing is recorded for Prometheus, and prom-client is not loaded
       const registry = opts.metrics ? createMetricsRegistry() : undefined;
       let server: MetricsServer | undefined;
       if (registry) {
