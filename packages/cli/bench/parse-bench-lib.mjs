@@ -170,6 +170,17 @@ export const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+/**
+ * Runs one round's steps (`[label, fn]`, `fn` may be async), in the given order in even rounds
+ * (0, 2, …) and reversed in odd ones, so that an order effect favours neither side; `onStep`
+ * sees each label before its step runs.
+ */
+export async function inRoundOrder(round, steps, onStep = () => {}) {
+  for (const [label, step] of round % 2 === 1 ? [...steps].reverse() : steps) {
+    onStep(label);
+    await step();
+  }
+}
 export const r1 = (x) => Math.round(x * 10) / 10;
 export const r2 = (x) => Math.round(x * 100) / 100;
 

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   ensurePgLog,
+  inRoundOrder,
   median,
   r1,
   r2,
@@ -85,28 +86,31 @@ async function main() {
   };
   const w2 = { args: ['--workers', '2'] };
   for (let i = 0; i < rounds; i++) {
-    // The order alternates from round to round, so that an order effect favours neither side.
-    const pinnedFirst = i % 2 === 0;
-    log(
-      `round ${i + 1}/${rounds}: one file, ${PARTS} rotated parts, two logs of the same period; ${pinnedFirst ? 'pinned to one core, then --workers 2' : '--workers 2, then pinned to one core'}`,
+    await inRoundOrder(
+      i,
+      [
+        [
+          'pinned to one core',
+          () => {
+            runs.one.push(stbRun(file, { pin: true }));
+            runs.rotated.push(stbRun(newestFirst, { pin: true }));
+            runs.pair.push(stbRun(pair, { pin: true }));
+          },
+        ],
+        [
+          '--workers 2',
+          () => {
+            runs.oneW2.push(stbRun(file, w2));
+            runs.rotatedW2.push(stbRun(newestFirst, w2));
+            runs.pairW2.push(stbRun(pair, w2));
+          },
+        ],
+      ],
+      (label) =>
+        log(
+          `round ${i + 1}/${rounds}: one file, ${PARTS} rotated parts, two logs of the same period; ${label}`,
+        ),
     );
-    const pinnedRuns = () => {
-      runs.one.push(stbRun(file, { pin: true }));
-      runs.rotated.push(stbRun(newestFirst, { pin: true }));
-      runs.pair.push(stbRun(pair, { pin: true }));
-    };
-    const w2Runs = () => {
-      runs.oneW2.push(stbRun(file, w2));
-      runs.rotatedW2.push(stbRun(newestFirst, w2));
-      runs.pairW2.push(stbRun(pair, w2));
-    };
-    if (pinnedFirst) {
-      pinnedRuns();
-      w2Runs();
-    } else {
-      w2Runs();
-      pinnedRuns();
-    }
   }
   const statements = runs.one[0].statements;
   for (const [name, rs] of Object.entries(runs))

@@ -20,6 +20,7 @@ import {
   buildMysql,
   ensurePg1g,
   ensurePgLog,
+  inRoundOrder,
   median,
   r1,
   r2,
@@ -69,12 +70,9 @@ async function pinnedAgainstW2(name, file, rounds, { controls = false } = {}) {
           ),
       ],
     ];
-    // The order alternates from round to round, so that an order effect favours neither side.
-    if (i % 2 === 1) steps.reverse();
-    log(
-      `${name} round ${i + 1}/${rounds}: ${steps.map(([s]) => s).join(', ')}`,
+    await inRoundOrder(i, steps, (label) =>
+      log(`${name} round ${i + 1}/${rounds}: ${label}`),
     );
-    for (const [, step] of steps) await step();
   }
   if ([...w2, ...pairs.flat()].some((r) => r.statements !== pin[0].statements))
     throw new Error(
@@ -235,12 +233,9 @@ async function main() {
           three.push(stbRun(file, { args: ['--workers', '2'], threads: true })),
       ],
     ];
-    // The order alternates from round to round, so that an order effect favours neither side.
-    if (i % 2 === 1) steps.reverse();
-    for (const [label, step] of steps) {
-      log(`round ${i + 1}/${rounds}: ${label}`);
-      await step();
-    }
+    await inRoundOrder(i, steps, (label) =>
+      log(`round ${i + 1}/${rounds}: ${label}`),
+    );
   }
   // The other formats: one thread pinned to one core against --workers 2, alternating.
   const others = [];

@@ -18,6 +18,7 @@ import {
   cut,
   ensureMade1g,
   ensurePg1g,
+  inRoundOrder,
   median,
   r1,
   r2,
@@ -99,12 +100,9 @@ async function main() {
       const steps = [['stb', () => stb.push(stbRun(file))]];
       if (pgbFormat)
         steps.push(['pgbadger', () => pgb.push(pgbadgerRun(file, pgbFormat))]);
-      // The order alternates from round to round, so that an order effect favours neither side.
-      if (i % 2 === 1) steps.reverse();
-      for (const [label, step] of steps) {
-        log(`${name} round ${i + 1}/${n}: ${label}`);
-        step();
-      }
+      await inRoundOrder(i, steps, (label) =>
+        log(`${name} round ${i + 1}/${n}: ${label}`),
+      );
     }
     let pinned;
     if (pin) {
