@@ -584,13 +584,15 @@ const unsteady = (ref, name, { of, target }) => {
   if (met.every(Boolean) || !met.some(Boolean)) return undefined;
   return `${name}'s own rounds ${ref.map((x) => (x >= 100 ? Math.round(x) : r3(x))).join(', ')} (${r3(spread)}× apart, over ${STEADY_MAX}), and the rounds' own ratios ${rounds.map(r3).join(', ')} fall on both sides of the target`;
 };
+/** A ratio row with a target: stb's rounds `of` against the reference's `ref`, read or not by {@link unsteady}. */
+const ratioRow = (metric, { of, ref, refName, target }) => ({ metric, value: ratio(of, ref), unit: 'ratio', target, notReading: unsteady(ref, refName, { of, target }) });
 rows.push({ metric: 'TPC-B closed loop, 4 connections, --protocol simple: stb (postgres plugin, pg)', value: Math.round(median(raw.tpcbStb)), unit: 'tps' });
 rows.push({ metric: 'TPC-B closed loop, 4 connections, --protocol simple: stb (pg-lean plugin)', value: Math.round(median(raw.tpcbLean)), unit: 'tps' });
 rows.push({ metric: 'TPC-B closed loop, 4 connections, --protocol simple: stb (pg-native plugin)', value: Math.round(median(raw.tpcbNative)), unit: 'tps' });
 rows.push({ metric: 'TPC-B, 4 clients: pgbench -M simple', value: Math.round(median(raw.tpcbPg)), unit: 'tps' });
-rows.push({ metric: 'TPC-B stb (pg) / pgbench', value: ratio(raw.tpcbStb, raw.tpcbPg), unit: 'ratio', target: '>= 0.9', notReading: unsteady(raw.tpcbPg, 'pgbench', { of: raw.tpcbStb, target: '>= 0.9' }) });
-rows.push({ metric: 'TPC-B stb (pg-lean) / pgbench', value: ratio(raw.tpcbLean, raw.tpcbPg), unit: 'ratio', target: '>= 0.9', notReading: unsteady(raw.tpcbPg, 'pgbench', { of: raw.tpcbLean, target: '>= 0.9' }) });
-rows.push({ metric: 'TPC-B stb (pg-native) / pgbench', value: ratio(raw.tpcbNative, raw.tpcbPg), unit: 'ratio', target: '>= 0.9', notReading: unsteady(raw.tpcbPg, 'pgbench', { of: raw.tpcbNative, target: '>= 0.9' }) });
+rows.push(ratioRow('TPC-B stb (pg) / pgbench', { of: raw.tpcbStb, ref: raw.tpcbPg, refName: 'pgbench', target: '>= 0.9' }));
+rows.push(ratioRow('TPC-B stb (pg-lean) / pgbench', { of: raw.tpcbLean, ref: raw.tpcbPg, refName: 'pgbench', target: '>= 0.9' }));
+rows.push(ratioRow('TPC-B stb (pg-native) / pgbench', { of: raw.tpcbNative, ref: raw.tpcbPg, refName: 'pgbench', target: '>= 0.9' }));
 rows.push({ metric: "TPC-B stb (pg-lean): its runner thread's wait for a CPU (the result's client.cpuWaitShare: the database shares the 2 cores)", value: r3(median(raw.waitTpcbLean)), unit: 'share' });
 rows.push({ metric: "TPC-B pgbench: its busiest thread's wait for a CPU (/proc schedstat sampled every 50 ms, over its whole run)", value: r3(median(raw.waitTpcbPg)), unit: 'share' });
 rows.push({ metric: 'point selects, 8 connections: stb (pg, closed loop, prepared)', value: Math.round(median(raw.ptStb)), unit: 'queries/s' });
@@ -598,21 +600,21 @@ rows.push({ metric: 'point selects, 8 connections: stb (pg-lean)', value: Math.r
 rows.push({ metric: 'point selects, 8 connections: stb (pg-native)', value: Math.round(median(raw.ptNative)), unit: 'queries/s' });
 rows.push({ metric: 'point selects: bare pg loop', value: Math.round(median(raw.ptBare)), unit: 'queries/s' });
 rows.push({ metric: 'point selects: pgbench -S -M prepared -c 8 -j 2', value: Math.round(median(raw.ptPg)), unit: 'queries/s' });
-rows.push({ metric: 'point selects stb (pg) / bare pg', value: ratio(raw.ptStb, raw.ptBare), unit: 'ratio', target: '>= 1.0', notReading: unsteady(raw.ptBare, 'the bare pg loop', { of: raw.ptStb, target: '>= 1.0' }) });
-rows.push({ metric: 'point selects stb (pg-lean) / bare pg', value: ratio(raw.ptLean, raw.ptBare), unit: 'ratio', target: '>= 1.0', notReading: unsteady(raw.ptBare, 'the bare pg loop', { of: raw.ptLean, target: '>= 1.0' }) });
-rows.push({ metric: 'point selects stb (pg-lean) / pgbench', value: ratio(raw.ptLean, raw.ptPg), unit: 'ratio', target: '>= 0.75', notReading: unsteady(raw.ptPg, 'pgbench', { of: raw.ptLean, target: '>= 0.75' }) });
-rows.push({ metric: 'point selects stb (pg-native) / bare pg', value: ratio(raw.ptNative, raw.ptBare), unit: 'ratio', target: '>= 1.0', notReading: unsteady(raw.ptBare, 'the bare pg loop', { of: raw.ptNative, target: '>= 1.0' }) });
-rows.push({ metric: 'point selects stb (pg-native) / pgbench', value: ratio(raw.ptNative, raw.ptPg), unit: 'ratio', target: '>= 0.75', notReading: unsteady(raw.ptPg, 'pgbench', { of: raw.ptNative, target: '>= 0.75' }) });
+rows.push(ratioRow('point selects stb (pg) / bare pg', { of: raw.ptStb, ref: raw.ptBare, refName: 'the bare pg loop', target: '>= 1.0' }));
+rows.push(ratioRow('point selects stb (pg-lean) / bare pg', { of: raw.ptLean, ref: raw.ptBare, refName: 'the bare pg loop', target: '>= 1.0' }));
+rows.push(ratioRow('point selects stb (pg-lean) / pgbench', { of: raw.ptLean, ref: raw.ptPg, refName: 'pgbench', target: '>= 0.75' }));
+rows.push(ratioRow('point selects stb (pg-native) / bare pg', { of: raw.ptNative, ref: raw.ptBare, refName: 'the bare pg loop', target: '>= 1.0' }));
+rows.push(ratioRow('point selects stb (pg-native) / pgbench', { of: raw.ptNative, ref: raw.ptPg, refName: 'pgbench', target: '>= 0.75' }));
 rows.push({ metric: 'client CPU per point select: stb (pg), measured run', value: r3(median(raw.cpuStbRun)), unit: 'µs' });
 rows.push({ metric: 'client CPU per point select: stb (pg-lean), measured run', value: r3(median(raw.cpuLeanRun)), unit: 'µs' });
 rows.push({ metric: 'client CPU per point select: stb (pg-lean), whole process (/usr/bin/time, Node start-up and warm-up included)', value: r3(median(raw.cpuLean)), unit: 'µs' });
 rows.push({ metric: 'client CPU per point select: stb (pg-native), measured run (every thread: the loop threads too)', value: r3(median(raw.cpuNativeRun)), unit: 'µs' });
 rows.push({ metric: 'client CPU per point select: stb (pg-native), whole process (/usr/bin/time, Node start-up and warm-up included)', value: r3(median(raw.cpuNative)), unit: 'µs' });
 rows.push({ metric: 'client CPU per point select: pgbench (libpq, /usr/bin/time)', value: r3(median(raw.cpuPg)), unit: 'µs' });
-rows.push({ metric: 'CPU per query stb (pg-lean, measured run) / pgbench', value: ratio(raw.cpuLeanRun, raw.cpuPg), unit: 'ratio', target: '<= 1.2', notReading: unsteady(raw.cpuPg, 'pgbench', { of: raw.cpuLeanRun, target: '<= 1.2' }) });
-rows.push({ metric: 'CPU per query stb (pg-lean, whole process) / pgbench', value: ratio(raw.cpuLean, raw.cpuPg), unit: 'ratio', target: '<= 1.2', notReading: unsteady(raw.cpuPg, 'pgbench', { of: raw.cpuLean, target: '<= 1.2' }) });
-rows.push({ metric: 'CPU per query stb (pg-native, measured run) / pgbench', value: ratio(raw.cpuNativeRun, raw.cpuPg), unit: 'ratio', target: '<= 1.2', notReading: unsteady(raw.cpuPg, 'pgbench', { of: raw.cpuNativeRun, target: '<= 1.2' }) });
-rows.push({ metric: 'CPU per query stb (pg-native, whole process) / pgbench', value: ratio(raw.cpuNative, raw.cpuPg), unit: 'ratio', target: '<= 1.2', notReading: unsteady(raw.cpuPg, 'pgbench', { of: raw.cpuNative, target: '<= 1.2' }) });
+rows.push(ratioRow('CPU per query stb (pg-lean, measured run) / pgbench', { of: raw.cpuLeanRun, ref: raw.cpuPg, refName: 'pgbench', target: '<= 1.2' }));
+rows.push(ratioRow('CPU per query stb (pg-lean, whole process) / pgbench', { of: raw.cpuLean, ref: raw.cpuPg, refName: 'pgbench', target: '<= 1.2' }));
+rows.push(ratioRow('CPU per query stb (pg-native, measured run) / pgbench', { of: raw.cpuNativeRun, ref: raw.cpuPg, refName: 'pgbench', target: '<= 1.2' }));
+rows.push(ratioRow('CPU per query stb (pg-native, whole process) / pgbench', { of: raw.cpuNative, ref: raw.cpuPg, refName: 'pgbench', target: '<= 1.2' }));
 rows.push({ metric: "stb (pg-native) point selects: its runner thread's busy share", value: r3(median(raw.busyNative)), unit: 'share' });
 rows.push({ metric: 'point selects: the pg-lean plugin alone (8 sessions, a bare execute loop, no runner)', value: Math.round(median(raw.ptBareLean)), unit: 'queries/s' });
 rows.push({ metric: 'point selects, the pg-lean plugin alone / pgbench (reference: what the wire path reaches without the runner)', value: ratio(raw.ptBareLean, raw.ptPg), unit: 'ratio' });
@@ -633,7 +635,7 @@ rows.push({ metric: "client CPU per point select: the stb bench CLI, the result'
 rows.push({ metric: 'client CPU per point select: the stb bench CLI, whole process (/usr/bin/time)', value: r3(median(raw.cpuCli)), unit: 'µs' });
 rows.push({ metric: 'CPU per query, the stb bench CLI (client block) / pgbench', value: ratio(raw.cpuCliRun, raw.cpuPg), unit: 'ratio' });
 rows.push({ metric: 'point selects, 8 connections: the stb bench CLI on a trace file (pg-native, closed loop, a real process)', value: Math.round(median(raw.ptCliNative)), unit: 'queries/s' });
-rows.push({ metric: 'point selects, the stb bench CLI (pg-native) / pgbench', value: ratio(raw.ptCliNative, raw.ptPg), unit: 'ratio', target: '>= 0.75', notReading: unsteady(raw.ptPg, 'pgbench', { of: raw.ptCliNative, target: '>= 0.75' }) });
+rows.push(ratioRow('point selects, the stb bench CLI (pg-native) / pgbench', { of: raw.ptCliNative, ref: raw.ptPg, refName: 'pgbench', target: '>= 0.75' }));
 rows.push({ metric: "client CPU per point select: the stb bench CLI (pg-native), the result's client block", value: r3(median(raw.cpuCliNativeRun)), unit: 'µs' });
 rows.push({ metric: "the stb bench CLI: its runner thread's busy share", value: r3(median(raw.busyCli)), unit: 'share' });
 const wireNote = raw.wire.length > 0
