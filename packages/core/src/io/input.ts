@@ -14,6 +14,11 @@ export interface OpenInputOptions {
   signal?: AbortSignal;
   /** Called with the number of compressed (on-disk) bytes read so far. */
   onBytes?: (bytesRead: number) => void;
+  /**
+   * Called with each chunk of the input's bytes as read (compressed, as on disk), in order from
+   * its first byte: a digest of the file without a second read.
+   */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 /** An opened input: a byte stream (gunzipped when the data is gzip) and what is known of it. */
@@ -151,16 +156,17 @@ export async function openStream(
   else if (raw.readableEnded)
     raw = Readable.from([first], { objectMode: false });
   else raw.unshift(first);
-  if (options.onBytes) {
+  if (options.onBytes || options.onChunk) {
     // Count through a pass-through stage: a 'data' listener on `raw` would switch it to
     // flowing mode and race the consumer for chunks.
     let total = 0;
-    const onBytes = options.onBytes;
+    const { onBytes, onChunk } = options;
     const counter = new Transform({
       highWaterMark: READ_CHUNK_BYTES,
       transform(chunk: Buffer, _encoding, callback) {
         total += chunk.length;
-        onBytes(total);
+        onBytes?.(total);
+        onChunk?.(chunk);
         callback(null, chunk);
       },
     });

@@ -49,6 +49,11 @@ export interface ReadTraceOptions {
    * (`trace.csv` → `trace.templates.json`); required when a CSV trace comes from stdin.
    */
   sidecar?: string;
+  /**
+   * Receives the trace file's bytes as they are read (compressed, as on disk; not the sidecar's),
+   * in order from the first: `stb bench` hashes the file with them instead of reading it twice.
+   */
+  onRawChunk?: (chunk: Buffer) => void;
 }
 
 /** An opened trace: see {@link openTrace}. */
@@ -437,6 +442,7 @@ async function* readValidated(
           bytesRead = b;
         }
       : undefined,
+    onChunk: options.onRawChunk,
   });
   const name = opened.name;
   let format;
