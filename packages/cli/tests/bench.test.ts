@@ -8,6 +8,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { BenchResult, computeTemplateId } from '@stb/core';
 import { metricsUrlIn, runStb, startStb } from './helpers';
 
@@ -68,6 +69,9 @@ function writeTrace(
   return file;
 }
 
+const sha256Of = (file: string): string =>
+  createHash('sha256').update(readFileSync(file)).digest('hex');
+
 describe('stb bench', () => {
   it('runs a trace on SQLite with a setup script and writes the result', async () => {
     const trace = writeTrace('t1.jsonl', { sessions: 3, perSession: 50 });
@@ -104,9 +108,47 @@ describe('stb bench', () => {
         [sel.id, 150],
       ].sort(),
     );
-    expect(result.context.trace.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.context.trace.hash).toBe(sha256Of(trace));
     expect(result.context.target.plugin).toBe('sqlite');
   }, 60_000);
+
+  it.each([{ gzip: false }, { gzip: true }])(
+    "records the trace file's hash when the run reads only its start (gzip: $gzip)",
+    async ({ gzip }) => {
+      // far more than one 64 KiB read: the run's reader stops early, the rest is hashed after
+      const plain = writeTrace(`big-${gzip}.jsonl`, {
+        sessions: 4,
+        perSession: 5_000,
+      });
+      const trace = gzip ? `${plain}.gz` : plain;
+      if (gzip) writeFileSync(trace, gzipSync(readFileSync(plain)));
+      const setup = path.join(dir, 'schema-big.sql');
+      writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
+      const out = path.join(dir, `result-big-${gzip}.json`);
+      const r = await runStb([
+        'bench',
+        '-i',
+        trace,
+        '--target',
+        'sqlite::memory:',
+        '--setup',
+        setup,
+        '--mode',
+        'closed',
+        '--max-queries',
+        '40',
+        '--no-metrics',
+        '--out',
+        out,
+      ]);
+      expect(r.code).toBe(0);
+      const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+      expect(result.overall.count).toBe(40);
+      expect(result.context.trace.hash).toBe(sha256Of(trace));
+      expect(result.context.trace.path).toBe(trace);
+    },
+    60_000,
+  );
 
   it('--no-metrics records nothing for Prometheus: prom-client is not even loaded, the result is whole', async () => {
     const trace = writeTrace('t5.jsonl', { sessions: 2, perSession: 20 });
@@ -367,6 +409,8 @@ describe('stb bench', () => {
       );
       expect(result.sessions.total).toBe(4);
       expect(result.faults.incidents.map((i) => i.kind)).toContain('aborted');
+      // the part of the trace the run did not read is small: hashed after the interruption too
+      expect(result.context.trace.hash).toBe(sha256Of(trace));
     },
     60_000,
   );

@@ -103,15 +103,103 @@ export function nothingMeasured(
   return `${none}: no statement ran (${result.skipped.notRun} read and not run; the run ${result.status}${result.stopReason !== undefined ? ` by ${result.stopReason}` : ''}).`;
 }
 
+/** Bytes of a trace left to hash after the run from which `stb bench` says it is hashing them. */
+const LARGE_REST_BYTES = 256 * 2 ** 20;
+
 /**
- * The trace file's hash, for the result's `context.trace`; none for stdin or a pipe, which give
- * their bytes once (a second reader here took the first chunk from the run's own reader).
+ * The trace file's SHA-256, for the result's `context.trace`, without a second read of the file
+ * before the run: the run's reader hands its bytes over as it reads them (`onRawChunk`), and
+ * {@link digest} hashes the rest, which a run that stopped early did not read, after the run. So
+ * the first statement does not wait for the whole file to be hashed (seconds on a trace of some
+ * GB), and a run that reads the whole trace reads it once. None for stdin or a pipe (their bytes
+ * come once).
  */
-async function sha256(path: string): Promise<string | undefined> {
-  if (path === '-' || !(await stat(path)).isFile()) return undefined;
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
+class TraceHasher {
+  readonly #hash = createHash('sha256');
+  #bytes = 0;
+  #done = false;
+
+  private constructor(private readonly path: string | undefined) {}
+
+  /** A hasher of `path`, or one that gives no hash when `path` is stdin or not a regular file. */
+  static async of(path: string): Promise<TraceHasher> {
+    const file = path !== '-' && (await stat(path)).isFile();
+    return new TraceHasher(file ? path : undefined);
+  }
+
+  /** The reader's option that feeds this hasher (none when it gives no hash). */
+  get readerOption(): { onRawChunk?: (chunk: Buffer) => void } {
+    return this.path === undefined ? {} : { onRawChunk: this.#take };
+  }
+
+  readonly #take = (chunk: Buffer): void => {
+    if (this.#done) return;
+    this.#hash.update(chunk);
+    this.#bytes += chunk.length;
+  };
+
+  /**
+   * The file's hash: what the reader gave, then the rest of the file from there, saying so when
+   * the rest is large enough to be noticed. After an interruption the rest is hashed only when it
+   * is small (`stb merge` needs the hash, and merging stopped shards is allowed). When it is not
+   * hashed (a large rest after an interruption, a second interruption, the file gone or
+   * unreadable), the result has no hash and a line says why: the run's figures are kept.
+   */
+  async digest(ctx: CliContext): Promise<string | undefined> {
+    this.#done = true;
+    const path = this.path;
+    if (path === undefined) return undefined;
+    const none = (why: string): undefined => {
+      ctx.log.warn(
+        `[stb] The result has no context.trace.hash (\`stb merge\` needs it): ${why}.`,
+      );
+      return undefined;
+    };
+    const interrupted = ctx.signal.aborted;
+    try {
+      const rest = (await stat(path)).size - this.#bytes;
+      const gib = `${(rest / 2 ** 30).toFixed(1)} GiB`;
+      if (interrupted && rest >= LARGE_REST_BYTES)
+        return none(`the run was interrupted with ${gib} of ${path} unread`);
+      if (rest >= LARGE_REST_BYTES)
+        ctx.log.info(
+          `Hashing the ${gib} of ${path} the run did not read, for the result's context.trace.hash.`,
+        );
+      for await (const chunk of createReadStream(path, {
+        start: this.#bytes,
+        // after an interruption the (small) rest is read whatever comes
+        ...(interrupted ? {} : { signal: ctx.signal }),
+      }))
+        this.#hash.update(chunk as Buffer);
+    } catch (err) {
+      return none(
+        ctx.signal.aborted && !interrupted
+          ? `interrupted while hashing ${path}`
+          : `${path} could not be read again (${(err as Error).message})`,
+      );
+    }
+    return this.#hash.digest('hex');
+  }
+}
+
+/** `result` with the trace file's hash in its `context.trace` (where the runner puts it). */
+function withTraceHash(
+  result: BenchResult,
+  hash: string | undefined,
+): BenchResult {
+  if (hash === undefined) return result;
+  const { header, path } = result.context.trace;
+  return {
+    ...result,
+    context: {
+      ...result.context,
+      trace: {
+        ...(header ? { header } : {}),
+        hash,
+        ...(path !== undefined ? { path } : {}),
+      },
+    },
+  };
 }
 
 async function readScript(
@@ -233,7 +321,7 @@ export function register(program: Command, ctx: CliContext): void {
         opts.out === undefined ? undefined : ctx.resolvePath(opts.out);
       if (out !== undefined)
         await assertWritable(out, '--out', inputsOf([input], '-i'));
-      const hash = sha256(input).catch(() => undefined);
+      const hasher = await TraceHasher.of(input).catch(() => undefined);
       // interrupted here, nothing has run: say so, since a later interruption writes a result
       const beforeRun = (err: unknown): never => {
         if (ctx.signal.aborted && !isStbError(err, 'STB_ABORTED'))
@@ -243,9 +331,10 @@ export function register(program: Command, ctx: CliContext): void {
           );
         throw err;
       };
-      const trace = await openTrace(input, { signal: ctx.signal }).catch(
-        beforeRun,
-      );
+      const trace = await openTrace(input, {
+        signal: ctx.signal,
+        ...hasher?.readerOption,
+      }).catch(beforeRun);
       const events = await requireEvents(trace.eventBatches, opts.input).catch(
         beforeRun,
       );
@@ -319,10 +408,7 @@ export function register(program: Command, ctx: CliContext): void {
               : {}),
             signal: ctx.signal,
             onProgress: (p) => bar.update(p.queries),
-            traceInfo: {
-              path: opts.input,
-              ...(await hash.then((h) => (h ? { hash: h } : {}))),
-            },
+            traceInfo: { path: opts.input },
           },
         );
         result = await run.result;
@@ -330,6 +416,7 @@ export function register(program: Command, ctx: CliContext): void {
         bar.stop();
         await server?.close();
       }
+      result = withTraceHash(result, await hasher?.digest(ctx));
       // The summary first: whatever happens to the file, the run's figures are not lost.
       ctx.printSummary(result, {
         human: formatBenchResult(result).trimEnd().split('\n'),
