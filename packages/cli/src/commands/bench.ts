@@ -141,7 +141,7 @@ class TraceHasher {
   /**
    * The file's hash: what the reader gave, then the rest of the file from there, saying so when
    * the rest is large enough to be noticed. After an interruption the rest is hashed only when it
-   * is small (`stb merge` needs the hash, and merging stopped shards is allowed). When it is not
+   * is small (`stb merge-results` needs the hash, and it merges stopped shards). When it is not
    * hashed (a large rest after an interruption, a second interruption, the file gone or
    * unreadable), the result has no hash and a line says why: the run's figures are kept.
    */
@@ -151,7 +151,7 @@ class TraceHasher {
     if (path === undefined) return undefined;
     const none = (why: string): undefined => {
       ctx.log.warn(
-        `[stb] The result has no context.trace.hash (\`stb merge\` needs it): ${why}.`,
+        `[stb] The result has no context.trace.hash (\`stb merge-results\` needs it): ${why}.`,
       );
       return undefined;
     };
