@@ -4,6 +4,8 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -356,50 +358,8 @@ describe('stb bench', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     '%s mid-run writes the partial result to --out and exits 130',
     async (signal) => {
-      // replay 4 sessions over ~30 s (one event every 2.5 ms): the signal always lands mid-run
-      const trace = writeTrace(`sig-${signal}.jsonl`, {
-        sessions: 4,
-        perSession: 3000,
-        stepUs: 2500,
-      });
-      const db = path.join(dir, `sig-${signal}.sqlite`);
-      const setup = path.join(dir, 'sig-schema.sql');
-      writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
-      const out = path.join(dir, `sig-${signal}.json`);
-      const { child, stderr, exited } = startStb([
-        'bench',
-        '-i',
-        trace,
-        '--target',
-        `sqlite:${db}`,
-        '--setup',
-        setup,
-        '--metrics-port',
-        '0',
-        '--out',
-        out,
-      ]);
-      // mid-run = the live metrics endpoint has counted executed queries
-      let executed = 0;
-      try {
-        for (let i = 0; i < 400 && executed === 0; i++) {
-          await new Promise((r) => setTimeout(r, 50));
-          const url = metricsUrlIn(stderr());
-          if (url === undefined) continue;
-          const text = await (await fetch(url)).text();
-          const m =
-            /stb_bench_queries_total\{[^}]*outcome="ok"[^}]*\} (\d+)/.exec(
-              text,
-            );
-          executed = Number(m?.[1] ?? 0);
-        }
-        expect(executed).toBeGreaterThan(0);
-        child.kill(signal);
-        expect(await exited).toBe(130);
-      } finally {
-        child.kill('SIGKILL');
-      }
-      const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+      const trace = slowTrace(`sig-${signal}.jsonl`);
+      const { result, executed } = await interruptMidRun(trace, signal);
       expect(result.status).toBe('stopped');
       expect(result.stopReason).toBe('signal');
       expect(result.overall.count).toBeGreaterThanOrEqual(executed);
@@ -414,4 +374,71 @@ describe('stb bench', () => {
     },
     60_000,
   );
+
+  it('an interrupted run with a large part of its trace unread records no hash, and says so', async () => {
+    // the same trace followed by 300 MiB the run never reaches (a sparse tail: no disk used)
+    const trace = slowTrace('sig-large.jsonl');
+    truncateSync(trace, statSync(trace).size + 300 * 2 ** 20);
+    const { result, stderr } = await interruptMidRun(trace, 'SIGINT');
+    expect(result.status).toBe('stopped');
+    expect(result.overall.count).toBeGreaterThan(0);
+    expect(result.context.trace.hash).toBeUndefined();
+    expect(stderr).toMatch(
+      /\[stb\] The result has no context\.trace\.hash \(`stb merge-results` needs it\): the run was interrupted with 0\.3 GiB of \S+sig-large\.jsonl unread\./,
+    );
+  }, 60_000);
 });
+
+/** A replay of 4 sessions over ~30 s (one event every 2.5 ms): a signal always lands mid-run. */
+function slowTrace(name: string): string {
+  return writeTrace(name, { sessions: 4, perSession: 3000, stepUs: 2500 });
+}
+
+/**
+ * Runs `stb bench` on `trace` (SQLite), sends `signal` once the live metrics have counted executed
+ * statements, expects exit 130, and returns the partial result, that count and stderr.
+ */
+async function interruptMidRun(
+  trace: string,
+  signal: 'SIGINT' | 'SIGTERM',
+): Promise<{ result: BenchResult; executed: number; stderr: string }> {
+  const tag = path.basename(trace, '.jsonl');
+  const db = path.join(dir, `${tag}.sqlite`);
+  const setup = path.join(dir, 'sig-schema.sql');
+  writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
+  const out = path.join(dir, `${tag}.json`);
+  const { child, stderr, exited } = startStb([
+    'bench',
+    '-i',
+    trace,
+    '--target',
+    `sqlite:${db}`,
+    '--setup',
+    setup,
+    '--metrics-port',
+    '0',
+    '--out',
+    out,
+  ]);
+  // mid-run = the live metrics endpoint has counted executed queries
+  let executed = 0;
+  try {
+    for (let i = 0; i < 400 && executed === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const url = metricsUrlIn(stderr());
+      if (url === undefined) continue;
+      const text = await (await fetch(url)).text();
+      const m = /stb_bench_queries_total\{[^}]*outcome="ok"[^}]*\} (\d+)/.exec(
+        text,
+      );
+      executed = Number(m?.[1] ?? 0);
+    }
+    expect(executed).toBeGreaterThan(0);
+    child.kill(signal);
+    expect(await exited).toBe(130);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+  return { result, executed, stderr: stderr() };
+}
