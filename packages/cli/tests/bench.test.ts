@@ -85,13 +85,7 @@ describe('stb bench', () => {
     );
     const out = path.join(dir, 'result.json');
     const r = await runStb([
-      'bench',
-      '-i',
-      trace,
-      '--target',
-      `sqlite:${db}`,
-      '--setup',
-      setup,
+      ...sqliteBench(trace, { db, setup }),
       '--mode',
       'closed',
       '--metrics-port',
@@ -389,6 +383,22 @@ describe('stb bench', () => {
   }, 60_000);
 });
 
+/** `stb bench` of `trace` on the SQLite file `db`, after the `setup` script. */
+function sqliteBench(
+  trace: string,
+  on: { db: string; setup: string },
+): string[] {
+  return [
+    'bench',
+    '-i',
+    trace,
+    '--target',
+    `sqlite:${on.db}`,
+    '--setup',
+    on.setup,
+  ];
+}
+
 /** A replay of 4 sessions over ~30 s (one event every 2.5 ms): a signal always lands mid-run. */
 function slowTrace(name: string): string {
   return writeTrace(name, { sessions: 4, perSession: 3000, stepUs: 2500 });
@@ -408,13 +418,7 @@ async function interruptMidRun(
   writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
   const out = path.join(dir, `${tag}.json`);
   const { child, stderr, exited } = startStb([
-    'bench',
-    '-i',
-    trace,
-    '--target',
-    `sqlite:${db}`,
-    '--setup',
-    setup,
+    ...sqliteBench(trace, { db, setup }),
     '--metrics-port',
     '0',
     '--out',
