@@ -71,6 +71,10 @@ function writeTrace(
   return file;
 }
 
+/** The `kv` table the generated traces write and read, as a `--setup` script. */
+const KV_SCHEMA = path.join(dir, 'kv-schema.sql');
+writeFileSync(KV_SCHEMA, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
+
 const sha256Of = (file: string): string =>
   createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -118,17 +122,9 @@ describe('stb bench', () => {
       });
       const trace = gzip ? `${plain}.gz` : plain;
       if (gzip) writeFileSync(trace, gzipSync(readFileSync(plain)));
-      const setup = path.join(dir, 'schema-big.sql');
-      writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
       const out = path.join(dir, `result-big-${gzip}.json`);
       const r = await runStb([
-        'bench',
-        '-i',
-        trace,
-        '--target',
-        'sqlite::memory:',
-        '--setup',
-        setup,
+        ...sqliteBench(trace, { db: ':memory:' }),
         '--mode',
         'closed',
         '--max-queries',
@@ -157,17 +153,9 @@ describe('stb bench', () => {
     const loaded = async (extra: string[], name: string): Promise<string> => {
       const out = path.join(dir, `${name}.json`);
       const flag = path.join(dir, `${name}.probe`);
-      const setup = path.join(dir, `${name}.sql`);
-      writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
       const r = await runStb(
         [
-          'bench',
-          '-i',
-          trace,
-          '--target',
-          `sqlite:${path.join(dir, `${name}.sqlite`)}`,
-          '--setup',
-          setup,
+          ...sqliteBench(trace, { db: path.join(dir, `${name}.sqlite`) }),
           '--mode',
           'closed',
           ...extra,
@@ -383,20 +371,16 @@ describe('stb bench', () => {
   }, 60_000);
 });
 
-/** `stb bench` of `trace` on the SQLite file `db`, after the `setup` script. */
+/**
+ * `stb bench` of `trace` on the SQLite database `db` (a file, or `:memory:`), after the `setup`
+ * script (default: {@link KV_SCHEMA}).
+ */
 function sqliteBench(
   trace: string,
-  on: { db: string; setup: string },
+  on: { db: string; setup?: string },
 ): string[] {
-  return [
-    'bench',
-    '-i',
-    trace,
-    '--target',
-    `sqlite:${on.db}`,
-    '--setup',
-    on.setup,
-  ];
+  const { db, setup = KV_SCHEMA } = on;
+  return ['bench', '-i', trace, '--target', `sqlite:${db}`, '--setup', setup];
 }
 
 /** A replay of 4 sessions over ~30 s (one event every 2.5 ms): a signal always lands mid-run. */
@@ -414,11 +398,9 @@ async function interruptMidRun(
 ): Promise<{ result: BenchResult; executed: number; stderr: string }> {
   const tag = path.basename(trace, '.jsonl');
   const db = path.join(dir, `${tag}.sqlite`);
-  const setup = path.join(dir, 'sig-schema.sql');
-  writeFileSync(setup, 'CREATE TABLE kv (id int PRIMARY KEY, v int);\n');
   const out = path.join(dir, `${tag}.json`);
   const { child, stderr, exited } = startStb([
-    ...sqliteBench(trace, { db, setup }),
+    ...sqliteBench(trace, { db }),
     '--metrics-port',
     '0',
     '--out',
