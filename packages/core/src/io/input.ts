@@ -157,8 +157,8 @@ export async function openStream(
     raw = Readable.from([first], { objectMode: false });
   else raw.unshift(first);
   if (options.onBytes || options.onChunk) {
-    // Count through a pass-through stage: a 'data' listener on `raw` would switch it to
-    // flowing mode and race the consumer for chunks.
+    // Count the bytes and hand the chunks on through a pass-through stage: a 'data' listener on
+    // `raw` would switch it to flowing mode and race the consumer for chunks.
     let total = 0;
     const { onBytes, onChunk } = options;
     const counter = new Transform({
