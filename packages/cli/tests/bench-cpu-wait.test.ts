@@ -84,9 +84,9 @@ const closedLoop = (trace: string, seconds: number, out: string): string[] => [
 ];
 
 /**
- * `stb bench` pinned to core 0 for `run.seconds` (with `run.extra` options), its result written to `<name>.json`; scrapes its
- * `/metrics` once the client gauges have had a full second, and returns the exit code, stderr,
- * the scrape, the result and its path.
+ * `stb bench` pinned to core 0 for `run.seconds` (with `run.extra` options), its result written
+ * to `<name>.json`; scrapes its `/metrics` once the client gauges have had a full second, and
+ * returns the exit code, stderr, the scrape, the result and its path.
  */
 async function pinnedBench(
   name: string,
