@@ -16,3 +16,4 @@ try {
 // named, so that ESM `import { Conn } from '@stb/libpq-loop'` sees them
 exports.Conn = addon.Conn;
 exports.libpqVersion = addon.libpqVersion;
+exports.loopThreadName = addon.loopThreadName;

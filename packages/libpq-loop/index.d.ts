@@ -33,3 +33,9 @@ export declare class Conn {
 }
 /** libpq's version, as `PQlibVersion()` (150020 for 15.2). */
 export declare const libpqVersion: number;
+/**
+ * The name of the loop threads (`stb-pq-loop`), as `top -H`, `perf` and
+ * `/proc/<pid>/task/<tid>/comm` show it. The short-lived threads that connect and send cancel
+ * requests are `stb-pq-connect` and `stb-pq-cancel`.
+ */
+export declare const loopThreadName: string;

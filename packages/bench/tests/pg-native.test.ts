@@ -1,5 +1,11 @@
 import pg from 'pg';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -320,6 +326,17 @@ describe('pg-native on PostgreSQL', () => {
         },
         { protocol },
       );
+  });
+
+  it("names its loop threads (top -H, perf and /proc show them apart from Node's)", async () => {
+    const { loopThreadName } = await loadPgNativeLib(undefined);
+    expect(loopThreadName).toBe('stb-pq-loop');
+    await withSession(async () => {
+      const names = readdirSync('/proc/self/task').map((t) =>
+        readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim(),
+      );
+      expect(names).toContain(loopThreadName);
+    });
   });
 
   it('counts rows of large answers', async () => {

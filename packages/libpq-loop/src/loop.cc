@@ -55,6 +55,7 @@ constexpr double ST_LOST = 3;          // the connection failed (message in `err
 constexpr double ST_TIMEOUT_LOST = 4;  // no answer to the cancel either: connection closed
 constexpr double ST_CLIENT = 5;        // the batch could not be read here (message in `errors`)
 constexpr double CANCEL_GRACE_MS = 1000;
+constexpr const char* LOOP_THREAD_NAME = "stb-pq-loop";  // /proc/<pid>/task/*/comm (15 chars at most)
 
 enum JobKind { JOB_NONE = 0, JOB_CONNECT = 1, JOB_RUN = 2, JOB_CLOSE = 3 };
 enum Phase { IDLE = 0, PREPARING = 1, EXECUTING = 2 };
@@ -208,6 +209,7 @@ void sendCancel(Conn* c) {
   PGcancel* cancel = PQgetCancel(c->pg);
   if (cancel == nullptr) return;
   std::thread([cancel] {
+    prctl(PR_SET_NAME, "stb-pq-cancel", 0UL, 0UL, 0UL);
     char err[256];
     PQcancel(cancel, err, sizeof err);
     PQfreeCancel(cancel);
@@ -567,6 +569,8 @@ int waitEvents(Loop* L, epoll_event* events, int max, double wake) {
 }
 
 void loopMain(Loop* L) {
+  // named, so that top -H, perf and /proc/<pid>/task/*/comm tell the loop threads from Node's
+  prctl(PR_SET_NAME, LOOP_THREAD_NAME, 0UL, 0UL, 0UL);
   // timed batches wake it at due times: the kernel's default 50 µs timer slack would be lag
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   epoll_event events[64];
@@ -853,6 +857,7 @@ napi_value Connect(napi_env env, napi_callback_info info) {
   }
   holdSelf(env, c, self);
   std::thread([c] {
+    prctl(PR_SET_NAME, "stb-pq-connect", 0UL, 0UL, 0UL);
     PGconn* pg = PQconnectdb(c->conninfo.c_str());
     if (PQstatus(pg) != CONNECTION_OK) {
       c->failure = pgMessage(pg);
@@ -992,6 +997,9 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value version;
   napi_create_int32(env, PQlibVersion(), &version);
   napi_set_named_property(env, exports, "libpqVersion", version);
+  napi_value name;
+  napi_create_string_utf8(env, LOOP_THREAD_NAME, NAPI_AUTO_LENGTH, &name);
+  napi_set_named_property(env, exports, "loopThreadName", name);
   return exports;
 }
 
