@@ -8,6 +8,7 @@
 // each statement's request and answer packets, so each tool's own share of what it reports shows.
 //   ROUNDS (3), SECONDS_PER_RUN (4), SCALE (2: the scale of the fixture's log),
 //   WARMUP_SECONDS (3: the point-select children's warm-up run before the measured one),
+//   LONG_SECONDS (20: the long pair's run, stb pg-native and pgbench; 0 skips it),
 //   WIRE (1: 0 skips the tcpdump capture)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -24,6 +25,9 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 4);
 const SCALE = Number(process.env.SCALE ?? 2);
 const WARMUP = Number(process.env.WARMUP_SECONDS ?? 3);
+const LONG = Number(process.env.LONG_SECONDS ?? 20);
+/** Clock ticks per second of /proc's CPU times. */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 const PGBIN = '/usr/lib/postgresql/15/bin';
 const DB = 'stb_bench16';
 const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -314,11 +318,14 @@ async function stbLag(target = URL_) {
 
 /**
  * stb closed-loop point selects, 8 connections, in a child process under /usr/bin/time: a
- * WARMUP_SECONDS warm-up run, then the measured run. Returns its queries/s, the whole process's CPU per query
- * (Node start-up, module loading and the warm-up included) and the measured run's own CPU per
- * query (process.cpuUsage around runBench: connecting, dispatch, execution, result building).
+ * WARMUP_SECONDS warm-up run, then the measured run of `seconds`. Returns its queries/s, the whole
+ * process's CPU per query (Node start-up, module loading and the warm-up included), the measured
+ * run's own CPU per query (process.cpuUsage around runBench: connecting, dispatch, execution,
+ * result building) and that CPU by thread (/proc/self/task before and after the measured run):
+ * the JavaScript thread, pg-native's loop threads (named by the addon) and the rest (V8's
+ * optimising compiler and GC helpers, libuv's pool).
  */
-function stbPointChild(target) {
+function stbPointChild(target, seconds = SECONDS) {
   const child = `
 import { TemplateCatalog, createRng } from '@stb/core';
 import { runBench } from '@stb/bench';
@@ -326,16 +333,27 @@ const POINT = ${JSON.stringify(POINT)};
 const rng = createRng(7);
 async function* events() { for (let i = 0; ; i++) yield { kind: 'event', startUs: i, sessionId: 'c' + (i % 8), templateId: POINT.id, params: [{ t: 'int', v: 1 + rng.int(${100_000 * SCALE}) }] }; }
 const run = (s) => runBench({ templates: new TemplateCatalog([POINT]), events: events() }, { target: '${target}', mode: 'closed', connections: 8, durationSeconds: s, warmupSeconds: 0 });
+import { readFileSync, readdirSync } from 'node:fs';
+const threads = () => new Map(readdirSync('/proc/self/task').map((t) => {
+  const st = readFileSync('/proc/self/task/' + t + '/stat', 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+  const kind = Number(t) === process.pid ? 'main' : st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')) === 'stb-pq-loop' ? 'loops' : 'other';
+  return [t, { kind, ticks: Number(f[11]) + Number(f[12]) }];
+}));
 const w = await run(${WARMUP});
+const t0 = threads();
 const c0 = process.cpuUsage();
-const r = await run(${SECONDS});
+const r = await run(${seconds});
 const c = process.cpuUsage(c0);
-console.log('STBCOUNT', w.overall.count + r.overall.count, r.overall.qps, (c.user + c.system) / r.overall.count, r.client.busiestThreadShare, c.user / r.overall.count);`;
+const by = { main: 0, loops: 0, other: 0 };
+for (const [t, v] of threads()) by[v.kind] += v.ticks - (t0.get(t)?.ticks ?? 0);
+const us = (ticks) => (ticks * 1e6) / ${CLK_TCK} / r.overall.count;
+console.log('STBCOUNT', w.overall.count + r.overall.count, r.overall.qps, (c.user + c.system) / r.overall.count, r.client.busiestThreadShare, c.user / r.overall.count, us(by.main), us(by.loops), us(by.other));`;
   const r = spawnSync('/usr/bin/time', ['-f', 'STBTIME %U %S', process.execPath, '--input-type=module', '-e', child], { encoding: 'utf8', cwd: path.join(ROOT, 'packages/bench') });
-  const m = /STBCOUNT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stdout);
+  const m = /STBCOUNT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stdout);
   const t = /STBTIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (!m || !t) throw new Error(`stb child failed: ${r.stderr}`);
-  return { qps: Number(m[2]), cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / Number(m[1]), runCpuPerQueryUs: Number(m[3]), busy: Number(m[4]), runUserPerQueryUs: Number(m[5]) };
+  return { qps: Number(m[2]), cpuPerQueryUs: ((Number(t[1]) + Number(t[2])) * 1e6) / Number(m[1]), runCpuPerQueryUs: Number(m[3]), busy: Number(m[4]), runUserPerQueryUs: Number(m[5]), byThread: { main: Number(m[6]), loops: Number(m[7]), other: Number(m[8]) } };
 }
 
 /** Runs an ES module source in a child Node process (in packages/bench) and matches its stdout. */
@@ -441,7 +459,7 @@ const fx = fixtureTrace();
 const rate = fixtureRate();
 const ACC_SECONDS = Number(/duration: (\d+) s/.exec(readFileSync(path.join(FIXTURE, 'client_output.txt'), 'utf8'))?.[1] ?? 8);
 const wire = wireAvailable();
-const raw = { accNative: [], lagNative: [], tpcbNative: [], waitTpcbNative: [], ptNative: [], cpuNative: [], cpuNativeRun: [], busyNative: [], userNativeRun: [], ptCliNative: [], cpuCliNativeRun: [], pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], waitTpcbLean: [], waitTpcbPg: [], ptPg: [], ptCli: [], cpuCli: [], cpuCliRun: [], busyCli: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], userLeanRun: [], userBareLean: [], userPg: [], loads: [] };
+const raw = { threadNative: [], ptNativeLong: [], cpuNativeLong: [], cpuNativeLongRun: [], ptPgLong: [], cpuPgLong: [], accNative: [], lagNative: [], tpcbNative: [], waitTpcbNative: [], ptNative: [], cpuNative: [], cpuNativeRun: [], busyNative: [], userNativeRun: [], ptCliNative: [], cpuCliNativeRun: [], pgR: [], accPg: [], accLean: [], wire: [], fixLag: [], lag: [], lagLean: [], lagPgb: [], tpcbStb: [], tpcbLean: [], tpcbPg: [], ptStb: [], ptLean: [], ptBare: [], ptBareLean: [], cpuBareLean: [], busyLean: [], waitTpcbLean: [], waitTpcbPg: [], ptPg: [], ptCli: [], cpuCli: [], cpuCliRun: [], busyCli: [], cpuStb: [], cpuLean: [], cpuLeanRun: [], cpuStbRun: [], cpuPg: [], userLeanRun: [], userBareLean: [], userPg: [], loads: [] };
 const f3 = (x) => (x === undefined ? '-' : x.toFixed(3));
 const scratch = mkdtempSync(path.join(tmpdir(), 'stb-vs-pgbench-'));
 try {
@@ -480,7 +498,7 @@ try {
     const points = [
       async () => { const st = stbPointChild(URL_); raw.ptStb.push(st.qps); raw.cpuStb.push(st.cpuPerQueryUs); raw.cpuStbRun.push(st.runCpuPerQueryUs); },
       async () => { const st = stbPointChild(LEAN); raw.ptLean.push(st.qps); raw.cpuLean.push(st.cpuPerQueryUs); raw.cpuLeanRun.push(st.runCpuPerQueryUs); raw.busyLean.push(st.busy); raw.userLeanRun.push(st.runUserPerQueryUs); },
-      async () => { const st = stbPointChild(NATIVE); raw.ptNative.push(st.qps); raw.cpuNative.push(st.cpuPerQueryUs); raw.cpuNativeRun.push(st.runCpuPerQueryUs); raw.busyNative.push(st.busy); raw.userNativeRun.push(st.runUserPerQueryUs); },
+      async () => { const st = stbPointChild(NATIVE); raw.ptNative.push(st.qps); raw.cpuNative.push(st.cpuPerQueryUs); raw.cpuNativeRun.push(st.runCpuPerQueryUs); raw.busyNative.push(st.busy); raw.userNativeRun.push(st.runUserPerQueryUs); raw.threadNative.push(st.byThread); },
       async () => { const c = stbCliChild(pointTrace, scratch, NATIVE); raw.ptCliNative.push(c.qps); raw.cpuCliNativeRun.push(c.runCpuPerQueryUs); },
       async () => raw.ptBare.push(barePgChild()),
       async () => { const bl = bareLeanChild(); raw.ptBareLean.push(bl.qps); raw.cpuBareLean.push(bl.cpuPerQueryUs); raw.userBareLean.push(bl.userPerQueryUs); },
@@ -488,6 +506,16 @@ try {
       async () => { const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(SECONDS)]); raw.ptPg.push(tpsOf(pp.out)); raw.cpuPg.push((pp.cpu * 1e6) / txOf(pp.out)); raw.userPg.push((pp.user * 1e6) / txOf(pp.out)); },
     ];
     for (const f of flip ? points.reverse() : points) await f();
+    // the long pair: Node's start-up and its optimising compiler's warm-up, spread over a run of
+    // the length users run, against pgbench's over the same length
+    if (LONG > 0) {
+      const long = [
+        async () => { const st = stbPointChild(NATIVE, LONG); raw.ptNativeLong.push(st.qps); raw.cpuNativeLong.push(st.cpuPerQueryUs); raw.cpuNativeLongRun.push(st.runCpuPerQueryUs); },
+        async () => { const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(LONG)]); raw.ptPgLong.push(tpsOf(pp.out)); raw.cpuPgLong.push((pp.cpu * 1e6) / txOf(pp.out)); },
+      ];
+      for (const f of flip ? long.reverse() : long) await f();
+      log(`round ${i + 1}: ${LONG} s runs: pg-native ${raw.ptNativeLong.at(-1)} q/s (${raw.cpuNativeLong.at(-1).toFixed(1)} µs CPU/q whole process, ${raw.cpuNativeLongRun.at(-1).toFixed(1)} in the run), pgbench ${raw.ptPgLong.at(-1)} (${raw.cpuPgLong.at(-1).toFixed(1)} µs CPU/q)`);
+    }
     log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, bare pg-lean ${raw.ptBareLean.at(-1).toFixed(0)} (${raw.cpuBareLean.at(-1).toFixed(1)} µs CPU/q), stb bench CLI ${Math.round(raw.ptCli.at(-1))} (${raw.cpuCliRun.at(-1).toFixed(1)} µs CPU/q in the run), pg-native ${raw.ptNative.at(-1)} (${raw.cpuNativeRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuNative.at(-1).toFixed(1)} whole process), CLI pg-native ${Math.round(raw.ptCliNative.at(-1))}, pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
   }
 } finally {
@@ -615,6 +643,22 @@ rows.push(ratioRow('CPU per query stb (pg-lean, measured run) / pgbench', { of: 
 rows.push(ratioRow('CPU per query stb (pg-lean, whole process) / pgbench', { of: raw.cpuLean, ref: raw.cpuPg, refName: 'pgbench', target: '<= 1.2' }));
 rows.push(ratioRow('CPU per query stb (pg-native, measured run) / pgbench', { of: raw.cpuNativeRun, ref: raw.cpuPg, refName: 'pgbench', target: '<= 1.2' }));
 rows.push(ratioRow('CPU per query stb (pg-native, whole process) / pgbench', { of: raw.cpuNative, ref: raw.cpuPg, refName: 'pgbench', target: '<= 1.2' }));
+// where pg-native's CPU goes (its measured run, by thread): the loop threads do what pgbench's
+// threads do (libpq, a send and a receive per statement); the rest is what a JavaScript runner adds
+const byThread = (k) => raw.threadNative.map((t) => t[k]);
+rows.push({ metric: 'client CPU per point select, stb (pg-native) measured run, by thread: the JavaScript thread (dispatch, encoding, results)', value: r3(median(byThread('main'))), unit: 'µs' });
+rows.push({ metric: "client CPU per point select, stb (pg-native) measured run, by thread: the addon's loop threads (libpq and the sockets' system calls)", value: r3(median(byThread('loops'))), unit: 'µs' });
+rows.push({ metric: "client CPU per point select, stb (pg-native) measured run, by thread: the others (V8's optimising compiler and GC helpers, libuv's pool)", value: r3(median(byThread('other'))), unit: 'µs' });
+rows.push({ metric: "CPU per query, pg-native's loop threads alone / pgbench (reference: the libpq part against libpq)", value: ratio(byThread('loops'), raw.cpuPg), unit: 'ratio' });
+if (LONG > 0) {
+  rows.push({ metric: `point selects, ${LONG} s runs: stb (pg-native)`, value: Math.round(median(raw.ptNativeLong)), unit: 'queries/s' });
+  rows.push({ metric: `point selects, ${LONG} s runs: pgbench -S -M prepared -c 8 -j 2`, value: Math.round(median(raw.ptPgLong)), unit: 'queries/s' });
+  rows.push({ metric: `client CPU per point select, ${LONG} s runs: stb (pg-native), whole process (/usr/bin/time, start-up and the ${WARMUP} s warm-up included)`, value: r3(median(raw.cpuNativeLong)), unit: 'µs' });
+  rows.push({ metric: `client CPU per point select, ${LONG} s runs: stb (pg-native), measured run`, value: r3(median(raw.cpuNativeLongRun)), unit: 'µs' });
+  rows.push({ metric: `client CPU per point select, ${LONG} s runs: pgbench (/usr/bin/time)`, value: r3(median(raw.cpuPgLong)), unit: 'µs' });
+  rows.push(ratioRow(`CPU per query, ${LONG} s runs: stb (pg-native, whole process) / pgbench`, { of: raw.cpuNativeLong, ref: raw.cpuPgLong, refName: 'pgbench', target: '<= 1.2' }));
+  rows.push(ratioRow(`CPU per query, ${LONG} s runs: stb (pg-native, measured run) / pgbench`, { of: raw.cpuNativeLongRun, ref: raw.cpuPgLong, refName: 'pgbench', target: '<= 1.2' }));
+}
 rows.push({ metric: "stb (pg-native) point selects: its runner thread's busy share", value: r3(median(raw.busyNative)), unit: 'share' });
 rows.push({ metric: 'point selects: the pg-lean plugin alone (8 sessions, a bare execute loop, no runner)', value: Math.round(median(raw.ptBareLean)), unit: 'queries/s' });
 rows.push({ metric: 'point selects, the pg-lean plugin alone / pgbench (reference: what the wire path reaches without the runner)', value: ratio(raw.ptBareLean, raw.ptPg), unit: 'ratio' });
@@ -645,5 +689,5 @@ console.log(JSON.stringify({
   title: '@stb/bench against pgbench (issue 16)',
   command: 'node packages/bench/bench/vs-pgbench.bench.mjs',
   rows,
-  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out, the trace's header as stb parse wrote it: 1 ms stamps, so gaps below 1 ms are not waited) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up; the stb bench CLI runs as a real process on a JSON Lines trace of ${POINT_TRACE_EVENTS.toLocaleString('en')} point selects written at the start, with --warmup ${WARMUP}s --duration ${SECONDS}s (its client block counts from the schedule's start, so the warm-up's statements are in both its CPU and its count). CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. A throughput or CPU ratio's target cell says "not a reading" when the reference it is taken against (pgbench, or the bare pg loop) differed by more than ${STEADY_MAX}× between its own rounds and the rounds' own ratios (stb ÷ the reference, both measured in that round) fall on both sides of the target; when every round's own ratio is on one side, no drift between rounds can change the verdict, and the row is a reading. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, stb (pg-native) ${raw.tpcbNative.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, stb (pg-native) ${raw.ptNative.map(Math.round)}, CLI (pg-native) ${raw.ptCliNative.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pg-native ${raw.lagNative.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; stb (pg-native) run ${raw.cpuNativeRun.map((x) => x.toFixed(1))}, whole ${raw.cpuNative.map((x) => x.toFixed(1))}, user space ${raw.userNativeRun.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; stb bench CLI client block ${raw.cpuCliRun.map((x) => x.toFixed(1))}, whole ${raw.cpuCli.map((x) => x.toFixed(1))}, queries/s ${raw.ptCli.map(Math.round)}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; of which user space: stb (pg-lean) run ${raw.userLeanRun.map((x) => x.toFixed(1))}, pg-lean alone ${raw.userBareLean.map((x) => x.toFixed(1))}, pgbench ${raw.userPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}; runner's wait for a CPU, lag pg ${raw.lag.map((l) => l.cpuWait.toFixed(3))}, lag pg-lean ${raw.lagLean.map((l) => l.cpuWait.toFixed(3))}, TPC-B pg-lean ${raw.waitTpcbLean.map((x) => x.toFixed(3))}, TPC-B pgbench ${raw.waitTpcbPg.map((x) => x.toFixed(3))}.`,
+  notes: `${ROUNDS} alternating rounds, medians; scratch database ${DB}, pgbench scale ${SCALE}, shared PostgreSQL 15 on the same 2 cores as the client (machine shared by several engineers: 1-minute load averages at round starts ${raw.loads.join(', ')}, end ${load()}). Accuracy: the sample pg-tpcb-simple-logduration (pgbench -M simple, ${rate.clients} clients, ${rate.tps} tps, ${ACC_SECONDS} s) replayed by stb (--protocol simple, 4 connections, 0.5 s warm-up left out, the trace's header as stb parse wrote it: 1 ms stamps, so gaps below 1 ms are not waited) through each plugin, against pgbench -r -R ${Math.round(rate.tps)} -c ${rate.clients} -T ${ACC_SECONDS} on the same server in the same round; the issue's figure is stb's per-template median service time against pgbench's per-statement average (pgbench -r gives no median), the like-for-like one compares averages.${wireNote} Lag: Poisson point selects at 5,000/s from 8 sessions on 8 connections (no durations in the trace: think time 0), default scheduler (alarm thread); pgbench's own lag at the same rate from its per-transaction log as the machine's reference. TPC-B and point selects: ${SECONDS} s runs; each stb point-select figure is a child process (like pgbench) that runs ${WARMUP} s of warm-up, then the measured run; the bare pg loop (pg's named prepared statement, 8 clients) and the pg-lean plugin alone (8 of its sessions in a bare execute loop, no runner) run in their own child processes with the same warm-up; the stb bench CLI runs as a real process on a JSON Lines trace of ${POINT_TRACE_EVENTS.toLocaleString('en')} point selects written at the start, with --warmup ${WARMUP}s --duration ${SECONDS}s (its client block counts from the schedule's start, so the warm-up's statements are in both its CPU and its count). ${LONG > 0 ? `The long pair: the pg-native child with a ${LONG} s measured run (after the same warm-up) and pgbench -T ${LONG}, in alternating order, so that Node's start-up and its optimising compiler's warm-up (it still recompiles hot functions during a second runBench call) weigh as in a run of the length users run. ` : ''}By thread: /proc/self/task/*/stat of the pg-native child before and after its measured run; the addon names its loop threads stb-pq-loop. CPU: /usr/bin/time user+sys of the whole stb process (Node start-up, module loading and the warm-up run included) and of pgbench, over the queries each ran; and process.cpuUsage() around the measured runBench call. A throughput or CPU ratio's target cell says "not a reading" when the reference it is taken against (pgbench, or the bare pg loop) differed by more than ${STEADY_MAX}× between its own rounds and the rounds' own ratios (stb ÷ the reference, both measured in that round) fall on both sides of the target; when every round's own ratio is on one side, no drift between rounds can change the verdict, and the row is a reading. Raw: TPC-B stb (pg) ${raw.tpcbStb.map(Math.round)}, stb (pg-lean) ${raw.tpcbLean.map(Math.round)}, stb (pg-native) ${raw.tpcbNative.map(Math.round)}, pgbench ${raw.tpcbPg.map(Math.round)}; points stb (pg) ${raw.ptStb.map(Math.round)}, stb (pg-lean) ${raw.ptLean.map(Math.round)}, stb (pg-native) ${raw.ptNative.map(Math.round)}, CLI (pg-native) ${raw.ptCliNative.map(Math.round)}, bare ${raw.ptBare.map(Math.round)}, pg-lean alone ${raw.ptBareLean.map(Math.round)}, pgbench ${raw.ptPg.map(Math.round)}; lag p99 pg ${raw.lag.map((l) => l.p99)}, pg-lean ${raw.lagLean.map((l) => l.p99)}, pg-native ${raw.lagNative.map((l) => l.p99)}, pgbench ${raw.lagPgb.map((l) => f3(l.p99))}; CPU µs/q stb (pg) run ${raw.cpuStbRun.map((x) => x.toFixed(1))}, whole ${raw.cpuStb.map((x) => x.toFixed(1))}; stb (pg-lean) run ${raw.cpuLeanRun.map((x) => x.toFixed(1))}, whole ${raw.cpuLean.map((x) => x.toFixed(1))}; stb (pg-native) run ${raw.cpuNativeRun.map((x) => x.toFixed(1))}, whole ${raw.cpuNative.map((x) => x.toFixed(1))}, user space ${raw.userNativeRun.map((x) => x.toFixed(1))}; pg-lean alone ${raw.cpuBareLean.map((x) => x.toFixed(1))}; stb bench CLI client block ${raw.cpuCliRun.map((x) => x.toFixed(1))}, whole ${raw.cpuCli.map((x) => x.toFixed(1))}, queries/s ${raw.ptCli.map(Math.round)}; pgbench ${raw.cpuPg.map((x) => x.toFixed(1))}; of which user space: stb (pg-lean) run ${raw.userLeanRun.map((x) => x.toFixed(1))}, pg-lean alone ${raw.userBareLean.map((x) => x.toFixed(1))}, pgbench ${raw.userPg.map((x) => x.toFixed(1))}; stb (pg-lean) runner thread busy ${raw.busyLean.map((x) => x.toFixed(3))}; stb (pg-native) measured run by thread, µs/q: JavaScript ${byThread('main').map((x) => x.toFixed(2))}, loop threads ${byThread('loops').map((x) => x.toFixed(2))}, others ${byThread('other').map((x) => x.toFixed(2))};${LONG > 0 ? ` ${LONG} s runs: stb (pg-native) queries/s ${raw.ptNativeLong.map(Math.round)}, µs CPU/q whole ${raw.cpuNativeLong.map((x) => x.toFixed(1))}, run ${raw.cpuNativeLongRun.map((x) => x.toFixed(1))}, pgbench queries/s ${raw.ptPgLong.map(Math.round)}, µs CPU/q ${raw.cpuPgLong.map((x) => x.toFixed(1))};` : ''} runner's wait for a CPU, lag pg ${raw.lag.map((l) => l.cpuWait.toFixed(3))}, lag pg-lean ${raw.lagLean.map((l) => l.cpuWait.toFixed(3))}, TPC-B pg-lean ${raw.waitTpcbLean.map((x) => x.toFixed(3))}, TPC-B pgbench ${raw.waitTpcbPg.map((x) => x.toFixed(3))}.`,
 }));
