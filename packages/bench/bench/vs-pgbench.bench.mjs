@@ -323,7 +323,8 @@ async function stbLag(target = URL_) {
  * run's own CPU per query (process.cpuUsage around runBench: connecting, dispatch, execution,
  * result building) and that CPU by thread (/proc/self/task before and after the measured run):
  * the JavaScript thread, pg-native's loop threads (named by the addon) and the rest (V8's
- * optimising compiler and GC helpers, libuv's pool).
+ * optimising compiler and GC helpers, libuv's pool); a thread that ended within the run (the
+ * addon's connect threads) is not in it, so the three may add up to a little less.
  */
 function stbPointChild(target, seconds = SECONDS) {
   const child = `
@@ -506,6 +507,7 @@ try {
       async () => { const pp = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(SECONDS)]); raw.ptPg.push(tpsOf(pp.out)); raw.cpuPg.push((pp.cpu * 1e6) / txOf(pp.out)); raw.userPg.push((pp.user * 1e6) / txOf(pp.out)); },
     ];
     for (const f of flip ? points.reverse() : points) await f();
+    log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, bare pg-lean ${raw.ptBareLean.at(-1).toFixed(0)} (${raw.cpuBareLean.at(-1).toFixed(1)} µs CPU/q), stb bench CLI ${Math.round(raw.ptCli.at(-1))} (${raw.cpuCliRun.at(-1).toFixed(1)} µs CPU/q in the run), pg-native ${raw.ptNative.at(-1)} (${raw.cpuNativeRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuNative.at(-1).toFixed(1)} whole process), CLI pg-native ${Math.round(raw.ptCliNative.at(-1))}, pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
     // the long pair: Node's start-up and its optimising compiler's warm-up, spread over a run of
     // the length users run, against pgbench's over the same length
     if (LONG > 0) {
@@ -516,7 +518,6 @@ try {
       for (const f of flip ? long.reverse() : long) await f();
       log(`round ${i + 1}: ${LONG} s runs: pg-native ${raw.ptNativeLong.at(-1)} q/s (${raw.cpuNativeLong.at(-1).toFixed(1)} µs CPU/q whole process, ${raw.cpuNativeLongRun.at(-1).toFixed(1)} in the run), pgbench ${raw.ptPgLong.at(-1)} (${raw.cpuPgLong.at(-1).toFixed(1)} µs CPU/q)`);
     }
-    log(`round ${i + 1}: point selects stb ${raw.ptStb.at(-1)} q/s (${raw.cpuStbRun.at(-1).toFixed(1)} µs CPU/q), pg-lean ${raw.ptLean.at(-1)} (${raw.cpuLeanRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuLean.at(-1).toFixed(1)} whole process), bare pg ${raw.ptBare.at(-1).toFixed(0)}, bare pg-lean ${raw.ptBareLean.at(-1).toFixed(0)} (${raw.cpuBareLean.at(-1).toFixed(1)} µs CPU/q), stb bench CLI ${Math.round(raw.ptCli.at(-1))} (${raw.cpuCliRun.at(-1).toFixed(1)} µs CPU/q in the run), pg-native ${raw.ptNative.at(-1)} (${raw.cpuNativeRun.at(-1).toFixed(1)} µs CPU/q in the run, ${raw.cpuNative.at(-1).toFixed(1)} whole process), CLI pg-native ${Math.round(raw.ptCliNative.at(-1))}, pgbench ${raw.ptPg.at(-1)} (${raw.cpuPg.at(-1).toFixed(1)} µs CPU/q); load ${load()}`);
   }
 } finally {
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
