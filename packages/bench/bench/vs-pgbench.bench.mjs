@@ -19,6 +19,7 @@ import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { TemplateCatalog, computeTemplateId, createRng, createTraceHeader, withTemplateRecords, writeTrace } from '@stb/core';
 import { runBench } from '@stb/bench';
+import { loopThreadName } from '@stb/libpq-loop';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -338,7 +339,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 const threads = () => new Map(readdirSync('/proc/self/task').map((t) => {
   const st = readFileSync('/proc/self/task/' + t + '/stat', 'utf8');
   const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  const kind = Number(t) === process.pid ? 'main' : st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')) === 'stb-pq-loop' ? 'loops' : 'other';
+  const kind = Number(t) === process.pid ? 'main' : st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')) === ${JSON.stringify(loopThreadName)} ? 'loops' : 'other';
   return [t, { kind, ticks: Number(f[11]) + Number(f[12]) }];
 }));
 const w = await run(${WARMUP});
