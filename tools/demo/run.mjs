@@ -155,7 +155,7 @@ async function main() {
     compareHtml: path.join(out, 'compare.html'),
     compareJson: path.join(out, 'compare.json'),
   };
-  // Full: as many sessions as the source had (about 19,000 statements); fast: the first 3000.
+  // Full: as many sessions as the source had (about 9,000 statements); fast: the first 3000.
   const size = opts.fast ? ['-n', '3000'] : ['--sessions', '5'];
 
   say(
