@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { StbError, isStbError, openTrace, writeFileAtomic } from '@stb/core';
 import type { BenchResult } from '@stb/core';
 import {
@@ -107,6 +106,13 @@ export function nothingMeasured(
 const LARGE_REST_BYTES = 256 * 2 ** 20;
 
 /**
+ * Bytes read at a time when hashing the rest of a trace, into one buffer reused for every read: a
+ * 190 MB file took 0.18 s of CPU this way against 0.48–0.50 s through `createReadStream` (64 KiB,
+ * a new buffer per read, each new page faulted in), 3 alternating runs, 2026-12-06.
+ */
+const HASH_READ_BYTES = 2 ** 20;
+
+/**
  * The trace file's SHA-256, for the result's `context.trace`, without a second read of the file
  * before the run: the run's reader hands its bytes over as it reads them (`onRawChunk`), and
  * {@link digest} hashes the rest, which a run that stopped early did not read, after the run. So
@@ -130,6 +136,28 @@ class TraceHasher {
   /** The reader's option that feeds this hasher (none when it gives no hash). */
   get readerOption(): { onRawChunk?: (chunk: Buffer) => void } {
     return this.path === undefined ? {} : { onRawChunk: this.#take };
+  }
+
+  /** Hashes the file from where the reader stopped to its end (abortable between reads). */
+  async #hashRest(
+    path: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const file = await open(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
+      for (let pos = this.#bytes; ;) {
+        signal?.throwIfAborted();
+        const { bytesRead } = await file.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) return;
+        this.#hash.update(
+          bytesRead === buf.length ? buf : buf.subarray(0, bytesRead),
+        );
+        pos += bytesRead;
+      }
+    } finally {
+      await file.close();
+    }
   }
 
   readonly #take = (chunk: Buffer): void => {
@@ -165,12 +193,8 @@ class TraceHasher {
         ctx.log.info(
           `Hashing the ${gib} of ${path} the run did not read, for the result's context.trace.hash.`,
         );
-      for await (const chunk of createReadStream(path, {
-        start: this.#bytes,
-        // after an interruption the (small) rest is read whatever comes
-        ...(interrupted ? {} : { signal: ctx.signal }),
-      }))
-        this.#hash.update(chunk as Buffer);
+      // after an interruption the (small) rest is read whatever comes
+      await this.#hashRest(path, interrupted ? undefined : ctx.signal);
     } catch (err) {
       return none(
         ctx.signal.aborted && !interrupted
