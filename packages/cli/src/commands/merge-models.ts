@@ -19,7 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('merge-models')
     .description(
-      'Merge the model artifacts of every shard of `stb learn --shard i/n` into the model one fit of the whole trace gives (markov only).',
+      'Merge the model artifacts of every shard of `stb learn --shard i/n` into one model: the template, transition and session counts of one fit of the whole trace, exactly; parameter sketches within their rank error (markov only).',
     )
     .argument('<artifacts...>', 'the n shard artifacts (any order)')
     .requiredOption('-o, --output <path>', 'merged artifact (.gz for gzip)')
