@@ -443,10 +443,9 @@ async function writePointTrace(dir) {
 /**
  * `stb bench` (the built CLI, through the package's `bin`, dist/cli.cjs, as `stb` runs) in closed
  * loop on that trace, 8 connections, pg-lean unless named, WARMUP_SECONDS of warm-up left out,
- * under /usr/bin/time. Returns its queries/s (the measured window), the
- * result's client CPU per statement (from the schedule's start: trace reading, dispatch,
- * execution, warm-up included) and the whole process's CPU per statement (Node start-up and
- * module loading included).
+ * under /usr/bin/time. Returns its queries/s (the measured window), the result's client CPU per
+ * statement (from the schedule's start: trace reading, dispatch, execution, warm-up included) and
+ * the whole process's CPU per statement (Node start-up and module loading included).
  */
 function stbCliChild(trace, dir, target = LEAN) {
   const out = path.join(dir, 'cli-result.json');

@@ -251,13 +251,13 @@ export function cut(src, dst, bytes) {
 }
 
 /**
- * $STB_PARSE_BENCH_DIR/pg-1g.log: the first 1 GiB of the stderr log of {@link ensureMade1g}'s run
- * (made when missing).
+ * $STB_PARSE_BENCH_DIR/pg-1g.<ext> (`log`: stderr, `csv`, `json`): the first 1 GiB of that log of
+ * {@link ensureMade1g}'s run (made when missing).
  */
-export function ensurePg1g(log) {
-  const file = path.join(DIR, 'pg-1g.log');
+export function ensurePg1g(log, ext = 'log') {
+  const file = path.join(DIR, `pg-1g.${ext}`);
   if (!existsSync(file))
-    cut(path.join(ensureMade1g(log), 'postgresql.log'), file, 1024 * MiB);
+    cut(path.join(ensureMade1g(log), `postgresql.${ext}`), file, 1024 * MiB);
   return file;
 }
 

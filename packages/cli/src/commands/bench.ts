@@ -150,9 +150,7 @@ class TraceHasher {
         signal?.throwIfAborted();
         const { bytesRead } = await file.read(buf, 0, buf.length, pos);
         if (bytesRead === 0) return;
-        this.#hash.update(
-          bytesRead === buf.length ? buf : buf.subarray(0, bytesRead),
-        );
+        this.#hash.update(buf.subarray(0, bytesRead));
         pos += bytesRead;
       }
     } finally {
