@@ -283,6 +283,8 @@ export interface SplitLinesOptions {
   maxLineLength?: number | undefined;
   gzip?: boolean;
   signal?: AbortSignal | undefined;
+  /** Number of the stream's first line (default 1): a byte range of a file starts further on. */
+  firstLine?: number | undefined;
 }
 
 /**
@@ -303,7 +305,7 @@ export async function* splitLineBatches(
   // line took 11 s to split when every 64 KiB chunk rescanned the line so far).
   let parts: string[] = [];
   let partialLength = 0;
-  let lineNo = 0;
+  let lineNo = (options.firstLine ?? 1) - 1;
   for await (const chunk of decodeText(stream, name, {
     ...options,
     line: () => lineNo,
