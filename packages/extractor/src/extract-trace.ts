@@ -304,6 +304,35 @@ class EncodedWindow implements EventWindow<EncodedTraceEvent> {
 }
 
 /** The result of a packed statement that crossed whole (`extra.eventJson`). */
+/**
+ * The renamed sessions of the packed batch last met (`PackedResults.renamed`): per session index,
+ * the `,"sessionId":…` bytes to write and the length of the body's own, to skip.
+ */
+class Renames {
+  #batch: PackedResults | undefined;
+  #ids: (Buffer | undefined)[] = [];
+  #skips: number[] = [];
+
+  of(p: PackedResults, si: number): { id: Buffer; skip: number } {
+    if (p !== this.#batch) {
+      this.#batch = p;
+      this.#ids = [];
+      this.#skips = [];
+    }
+    let id = this.#ids[si];
+    if (id === undefined) {
+      id = Buffer.from(
+        `,"sessionId":${JSON.stringify(p.renamed?.[si] as string)}`,
+      );
+      this.#ids[si] = id;
+      this.#skips[si] = Buffer.byteLength(
+        `,"sessionId":${JSON.stringify(p.sessions[si])}`,
+      );
+    }
+    return { id, skip: this.#skips[si] as number };
+  }
+}
+
 function wholeResult(
   p: PackedResults,
   i: number,
@@ -313,6 +342,8 @@ function wholeResult(
     event: JSON.parse(extra.eventJson as string) as TraceEvent,
     isNew: extra.template !== undefined,
   };
+  const renamed = p.renamed?.[p.ints[i * PACKED_INTS + 1] as number];
+  if (renamed !== undefined) r.event.sessionId = renamed;
   const flags = p.ints[i * PACKED_INTS + 3] as number;
   if (flags & PACKED_BEGIN) r.boundary = 'begin';
   else if (flags & PACKED_END) r.boundary = 'end';
@@ -330,6 +361,7 @@ function wholeResult(
  */
 class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
   readonly #buffer: EventWindow<E>;
+  readonly #renames = new Renames();
   readonly #sessions = new Map<string, SessionState>();
   readonly #emitted = new Set<string>();
   readonly #onInvalid: OnInvalid;
@@ -487,8 +519,10 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     if (!this.#count(templateId, extra?.template, extra?.invalidUtf8))
       return false;
     if (flags & PACKED_FAILED) this.state.s.failedEvents++;
+    const si = p.ints[o + 1] as number;
+    const renamed = p.renamed?.[si];
     const st = this.#session(
-      p.sessions[p.ints[o + 1] as number] as string,
+      renamed ?? (p.sessions[si] as string),
       flags & PACKED_BEGIN ? 'begin' : flags & PACKED_END ? 'end' : undefined,
     );
     const dur = p.times[i * 2 + 1] as number;
@@ -502,18 +536,32 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
       this.#txn >= 0 ? this.#txn : undefined,
       this.#first && extra?.conn ? JSON.stringify(extra.conn) : undefined,
     );
-    const from = i === 0 ? 0 : (p.ints[o - PACKED_INTS] as number);
+    let from = i === 0 ? 0 : (p.ints[o - PACKED_INTS] as number);
     const to = p.ints[o] as number;
+    // A renamed session: its id written here, the body's own skipped.
+    let id: Buffer | undefined;
+    if (renamed !== undefined) {
+      const r = this.#renames.of(p, si);
+      id = r.id;
+      from += r.skip;
+    }
     const buffer = this.#buffer;
     if (buffer instanceof EncodedWindow) {
-      const store = buffer.begin(head.length + (to - from) + tail.length * 3);
+      const store = buffer.begin(
+        head.length + (to - from) + (id?.length ?? 0) + tail.length * 3,
+      );
       store.writeAscii(head);
+      if (id !== undefined) store.copy(id, 0, id.length);
       store.copy(p.bodies, from, to);
       store.write(tail);
       buffer.end(this.#key, templateId);
     } else {
       const body = utf8.decode(p.bodies.subarray(from, to));
-      buffer.push(this.#key, JSON.parse(head + body + tail) as TraceEvent);
+      const ids = id === undefined ? '' : utf8.decode(id);
+      buffer.push(
+        this.#key,
+        JSON.parse(head + ids + body + tail) as TraceEvent,
+      );
     }
     return true;
   }

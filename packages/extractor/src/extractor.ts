@@ -88,6 +88,12 @@ export interface Extractor {
   normalize(sql: string, dialect?: Dialect): NormalizedSql;
   /** Number of distinct statement shapes parsed so far (cache misses). */
   readonly shapesParsed: number;
+  /**
+   * Starts a new run of events, as a new extractor would (templates new again, no previous
+   * statement or start time) but keeping the cache of parsed shapes: one thread extracting byte
+   * ranges of a log one after another gives each range's events as if it were extracted alone.
+   */
+  resetRun(): void;
 }
 
 /** Line and column of a character offset, counting from a statement's first line. */
@@ -172,6 +178,11 @@ export async function createExtractor(
   return {
     get shapesParsed() {
       return misses;
+    },
+    resetRun() {
+      seen.clear();
+      lastStartUs = 0;
+      lastSession = undefined;
     },
     extract(raw: RawQueryEvent): Extracted {
       const dialect = options.dialect ?? raw.dialect;

@@ -38,8 +38,14 @@ export interface PackedResults {
   readonly ints: Int32Array;
   /** The statements' bodies ({@link stringifyEventBody}) one after another, UTF-8. */
   readonly bodies: Uint8Array;
-  /** The batch's distinct session ids, by index. */
+  /** The batch's distinct session ids, by index (as the bodies hold them). */
   readonly sessions: string[];
+  /**
+   * The ids to write and assemble instead, by the same index, where set: a byte range of a log
+   * parsed alone gives provisional ids to the sessions open before it, which the thread that
+   * orders the ranges renames (`@stb/parser`'s `PgRangeStitcher`).
+   */
+  renamed?: (string | undefined)[];
   /** The batch's distinct template ids, by index. */
   readonly templateIds: string[];
   /** In statement order. */
