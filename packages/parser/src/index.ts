@@ -87,3 +87,25 @@ export { mysqlTable } from './formats/mysql-table';
 export type { MysqlTableOptions } from './formats/mysql-table';
 /** The common `log_line_prefix` values tried when none is given. */
 export { COMMON_PG_PREFIXES } from './pg-prefixes';
+/**
+ * Byte-range parsing of one PostgreSQL stderr log (`stb parse --workers`): the plan, a range's
+ * parse and the main thread's stitching of the ranges into the one-thread parse.
+ * @internal
+ */
+export {
+  findPgRangeStart,
+  parsePgRange,
+  pgRangeTag,
+  planPgRanges,
+  PgRangeStitcher,
+} from './pg-ranges';
+/** @internal */
+export type {
+  PgBoundaryState,
+  PgKeyStart,
+  PgRangeEnd,
+  PgRangePlan,
+  PgRangeSpec,
+  PgRangeVerdict,
+  PgSessionState,
+} from './pg-ranges';

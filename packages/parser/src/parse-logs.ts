@@ -265,7 +265,11 @@ function resolveFormat(
   );
 }
 
-function optionsFor(plugin: AnyLogFormat, options: ParseLogsOptions): unknown {
+/** @internal */
+export function optionsFor(
+  plugin: AnyLogFormat,
+  options: ParseLogsOptions,
+): unknown {
   const all = options.formatOptions;
   if (!all) return {};
   const own = all[plugin.name];
@@ -273,7 +277,12 @@ function optionsFor(plugin: AnyLogFormat, options: ParseLogsOptions): unknown {
   return options.format !== undefined ? all : {};
 }
 
-function addCount(rec: Record<string, number>, kind: string, n = 1): void {
+/** @internal */
+export function addCount(
+  rec: Record<string, number>,
+  kind: string,
+  n = 1,
+): void {
   rec[kind] = (rec[kind] ?? 0) + n;
 }
 
@@ -290,8 +299,8 @@ function excluded(
   return false;
 }
 
-/** What every file of a parse run shares: the inputs, the options and the run's summary. */
-interface ParseRunState {
+/** What every file of a parse run shares: the inputs, the options and the run's summary. @internal */
+export interface ParseRunState {
   files: string[];
   formats: readonly AnyLogFormat[];
   onInvalid: OnInvalid;
@@ -305,15 +314,19 @@ interface ParseRunState {
   batchEvents?: number;
 }
 
-/** One file opened for parsing: its summary (already in the run's), its lines and its progress. */
-interface OpenedFile {
+/** One file opened for parsing: its summary (already in the run's), its lines and its progress. @internal */
+export interface OpenedFile {
   file: string;
   fs: FileParseSummary;
   lines: BatchedLines;
   progress: () => void;
 }
 
-function blankFileSummary(file: string, fileIndex: number): FileParseSummary {
+/** @internal */
+export function blankFileSummary(
+  file: string,
+  fileIndex: number,
+): FileParseSummary {
   return {
     file,
     fileIndex,
@@ -330,8 +343,8 @@ function blankFileSummary(file: string, fileIndex: number): FileParseSummary {
   };
 }
 
-/** Opens one input (size for progress, decompression, line splitting) and adds its summary. */
-async function openFile(
+/** Opens one input (size for progress, decompression, line splitting) and adds its summary. @internal */
+export async function openFile(
   run: ParseRunState,
   input: string,
   fileIndex: number,
@@ -380,8 +393,9 @@ async function openFile(
 /**
  * The file's format: the forced one, or the best-ranked on its first lines.
  * @throws StbError `STB_PARSE_UNKNOWN_FORMAT` (the lines are closed first) when none is sure enough.
+ * @internal
  */
-async function chooseFormat(
+export async function chooseFormat(
   run: ParseRunState,
   f: OpenedFile,
   head: readonly InputLine[],
@@ -410,8 +424,8 @@ async function chooseFormat(
   return plugin;
 }
 
-/** What a format plugin reports through: skipped and invalid lines, the time resolution. */
-function formatContext(
+/** What a format plugin reports through: skipped and invalid lines, the time resolution. @internal */
+export function formatContext(
   run: ParseRunState,
   f: OpenedFile,
   plugin: AnyLogFormat,
@@ -462,8 +476,9 @@ function formatContext(
 /**
  * The event filter of one file: applies the logging-control rule and the filters; counts and
  * prefixes what is kept.
+ * @internal
  */
-function eventFilter(
+export function eventFilter(
   run: ParseRunState,
   fs: FileParseSummary,
 ): (ev: RawQueryEvent) => boolean {

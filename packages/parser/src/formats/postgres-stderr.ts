@@ -11,7 +11,9 @@ import {
   PG_SUB_SEVERITIES,
   PgProcessor,
   blankPgEntry,
+  type PgBoundaryState,
   type PgEntry,
+  type PgProcessorOptions,
 } from '../internal/pg-processor';
 
 const options = z
@@ -65,9 +67,10 @@ function choosePrefix(
 
 /**
  * The synchronous core of the stderr parser: lines in, completed events out (in {@link out}),
- * shared by the per-line and the batched plugin entry points.
+ * shared by the per-line and the batched plugin entry points, and by byte ranges.
+ * @internal
  */
-class StderrParser implements LineParser {
+export class StderrParser implements LineParser {
   readonly proc: PgProcessor;
   /** Completed events, in log order; the caller takes and clears them. */
   readonly out: RawQueryEvent[];
@@ -78,8 +81,9 @@ class StderrParser implements LineParser {
   constructor(
     readonly prefix: CompiledPrefix,
     readonly ctx: LogFormatContext,
+    processor: PgProcessorOptions = {},
   ) {
-    this.proc = new PgProcessor(ctx);
+    this.proc = new PgProcessor(ctx, processor);
     this.out = this.proc.out;
   }
 
@@ -148,6 +152,13 @@ class StderrParser implements LineParser {
     if (this.#has) this.#dispatch();
     this.#has = false;
     this.proc.finish();
+  }
+
+  /** Ends a byte range: the last entry is complete (the next range starts with an entry). */
+  endRange(): PgBoundaryState {
+    if (this.#has) this.#dispatch();
+    this.#has = false;
+    return this.proc.endRange();
   }
 }
 

@@ -91,7 +91,8 @@ interface Pending {
   emitted: boolean;
 }
 
-interface PgError {
+/** An ERROR waiting for its STATEMENT line. @internal */
+export interface PgError {
   code: string | undefined;
   message: string;
   line: number;
@@ -110,13 +111,79 @@ interface Session {
   lastWasEvent: boolean;
   /** An ERROR waiting for its STATEMENT line. */
   error: PgError | undefined;
+  /**
+   * Range mode: the session was made by its key's first entry in the range (no connection line
+   * before it), so its id is provisional; this is the id it has if no session of the key is
+   * open where the range starts.
+   */
+  adopted?: string;
+}
+
+/**
+ * A session where a byte range of a log ends (see {@link PgBoundaryState}).
+ * @internal
+ */
+export interface PgSessionState {
+  key: string;
+  id: string;
+  user?: string | undefined;
+  database?: string | undefined;
+  application?: string | undefined;
+  client?: string | undefined;
+  /** Index in the state's `tail` of the session's open statement, or -1. */
+  open: number;
+  lastWasEvent: boolean;
+  error?: PgError | undefined;
+  /** See `Session.adopted`: set when the id is provisional. */
+  adopted?: string | undefined;
+}
+
+/**
+ * What a processor holds where a byte range ends: its sessions and the events not out yet (in
+ * statement-line order, `done` when no later line can change them). A processor started from it
+ * (`seed`) goes on exactly as the one that made it would have.
+ * @internal
+ */
+export interface PgBoundaryState {
+  sessions: PgSessionState[];
+  tail: { ev: RawQueryEvent; done: boolean }[];
+}
+
+/**
+ * Range mode: what a key's lines did in a range before its first statement, connection or
+ * disconnection (`kind`), the statements pushed before that one (`pos`), and the lines before it
+ * that a session open before the range could take differently (`prelude`, in order): a bare
+ * `duration:` line (its µs), a line that only touches the session (`t`: parse, bind, checkpoint…),
+ * a `DETAIL: parameters` line (`d`), another continuation line that changes nothing without a
+ * waiting ERROR (`q`). `kind` is `other` at the first line of any other kind (or past
+ * {@link MAX_PRELUDE} lines), undefined when the range ended first.
+ * @internal
+ */
+export interface PgKeyStart {
+  kind: 'statement' | 'connection' | 'disconnection' | 'other' | undefined;
+  pos: number;
+  prelude: (number | 't' | 'd' | 'q')[];
 }
 
 /** Options of {@link PgProcessor}. */
 export interface PgProcessorOptions {
   /** Events held for follow-up lines before being forced out (bounds memory). */
   maxPending?: number;
+  /**
+   * Range mode (a byte range parsed without the state before it): records each key's start
+   * ({@link PgProcessor.starts}) and gives the sessions its keys' first statements make the
+   * provisional id `<tag><key>`.
+   */
+  rangeTag?: string;
+  /** The state to start from: where the range before this one ended. */
+  seed?: PgBoundaryState;
 }
+
+/** Events a processor holds for follow-up lines, at most, by default. @internal */
+export const PG_MAX_PENDING = 10_000;
+
+/** Lines kept per key before its first statement (range mode, {@link PgKeyStart.prelude}). */
+const MAX_PRELUDE = 16;
 
 function known(v: string | undefined): string | undefined {
   return v === undefined || v === '' || v === '[unknown]' ? undefined : v;
@@ -144,12 +211,95 @@ export class PgProcessor {
   private head = 0;
   private readonly sessions = new Map<string, Session>();
   private readonly maxPending: number;
+  /** Range mode: see {@link PgProcessorOptions.rangeTag}. */
+  private readonly rangeTag: string | undefined;
+  /** Range mode: each key's start in the range. */
+  readonly starts = new Map<string, PgKeyStart>();
+  /** Range mode: the keys whose first statement made a session, with the id it would have. */
+  readonly adopted: [string, string][] = [];
+  /** Range mode: the current entry is its key's first since the key's start was recorded. */
+  private noting: PgKeyStart | undefined;
+  /** Statements queued so far. */
+  pushes = 0;
+  /** The queue grew past `maxPending` and an event was forced out. */
+  cut = false;
 
   constructor(
     private readonly ctx: LogFormatContext,
     options: PgProcessorOptions = {},
   ) {
-    this.maxPending = options.maxPending ?? 10_000;
+    this.maxPending = options.maxPending ?? PG_MAX_PENDING;
+    this.rangeTag = options.rangeTag;
+    if (options.seed) this.restore(options.seed);
+  }
+
+  /** Starts from `seed` (see {@link PgBoundaryState}). */
+  private restore(seed: PgBoundaryState): void {
+    const orphan: Session = {
+      id: '',
+      open: undefined,
+      lastWasEvent: false,
+      error: undefined,
+    };
+    const items: Pending[] = seed.tail.map((t) => ({
+      ev: t.ev,
+      session: orphan,
+      done: t.done,
+      emitted: false,
+    }));
+    for (const st of seed.sessions) {
+      const s: Session = {
+        id: st.id,
+        open: undefined,
+        lastWasEvent: st.lastWasEvent,
+        error: st.error,
+      };
+      if (st.user !== undefined) s.user = st.user;
+      if (st.database !== undefined) s.database = st.database;
+      if (st.application !== undefined) s.application = st.application;
+      if (st.client !== undefined) s.client = st.client;
+      const open = st.open >= 0 ? items[st.open] : undefined;
+      if (open) {
+        open.session = s;
+        s.open = open;
+      }
+      this.sessions.set(st.key, s);
+    }
+    this.queue = items;
+  }
+
+  /** Range mode: the current entry's key start, when its kind is still to be found. */
+  private begin(e: PgEntry): void {
+    if (this.rangeTag === undefined) return;
+    const key = this.key(e);
+    let st = this.starts.get(key);
+    if (st === undefined) {
+      st = { kind: undefined, pos: this.pushes, prelude: [] };
+      this.starts.set(key, st);
+    }
+    this.noting = st.kind === undefined ? st : undefined;
+  }
+
+  /** Range mode: the current entry gives its key's start `kind`. */
+  private mark(kind: NonNullable<PgKeyStart['kind']>): void {
+    const st = this.noting;
+    if (st === undefined) return;
+    st.kind = kind;
+    st.pos = this.pushes;
+    this.noting = undefined;
+  }
+
+  /** Range mode: the current entry is a line of its key's prelude ({@link PgKeyStart}). */
+  private step(what: number | 't' | 'd' | 'q'): void {
+    const st = this.noting;
+    if (st === undefined || st.prelude.length >= MAX_PRELUDE) return;
+    st.prelude.push(what);
+    this.noting = undefined;
+  }
+
+  /** Range mode: the current entry ended; one that gave no start is `other`. */
+  private end(): void {
+    if (this.noting !== undefined) this.mark('other');
   }
 
   private key(e: PgEntry): string {
@@ -176,7 +326,18 @@ export class PgProcessor {
 
   private session(e: PgEntry): Session {
     const key = this.key(e);
-    return this.sessions.get(key) ?? this.newSession(e, key);
+    const s = this.sessions.get(key);
+    if (s) return s;
+    const made = this.newSession(e, key);
+    const st = this.rangeTag === undefined ? undefined : this.starts.get(key);
+    if (st !== undefined && st.pos === this.pushes && st.kind === 'statement') {
+      // The key's first statement in the range: the session open before the range, if any, is
+      // not known here.
+      made.adopted = made.id;
+      this.adopted.push([key, made.id]);
+      made.id = `${this.rangeTag}${key}`;
+    }
+    return made;
   }
 
   /** Ends what a session still had open (its statement, an ERROR without STATEMENT). */
@@ -197,6 +358,12 @@ export class PgProcessor {
 
   /** Handles a primary entry (LOG, ERROR, …, or a csvlog/jsonlog record). */
   entry(e: PgEntry): void {
+    this.begin(e);
+    this.entryOf(e);
+    this.end();
+  }
+
+  private entryOf(e: PgEntry): void {
     const sev = e.severity;
     if (sev === 'ERROR' || sev === 'FATAL' || sev === 'PANIC') {
       this.errorEntry(e);
@@ -204,12 +371,14 @@ export class PgProcessor {
     }
     const msg = e.message;
     if (msg.startsWith('statement: ')) {
+      this.mark('statement');
       this.statement(e, msg.slice(11), {});
     } else if (msg.startsWith('duration: ')) {
       this.durationEntry(e, msg);
     } else if (msg.startsWith('execute ')) {
       this.execute(e, msg, { at: 8 });
     } else if (msg.startsWith('connection received: ')) {
+      this.mark('connection');
       const s = this.newSession(e, this.key(e));
       s.lastWasEvent = false;
       const host = field(msg, 'host=');
@@ -232,6 +401,7 @@ export class PgProcessor {
       }
       this.ctx.report('connection', e.line);
     } else if (msg.startsWith('disconnection: ')) {
+      this.mark('disconnection');
       const key = this.key(e);
       const s = this.sessions.get(key);
       if (s) {
@@ -260,6 +430,7 @@ export class PgProcessor {
   }
 
   private touchIfKnown(e: PgEntry): void {
+    this.step('t');
     const s = this.sessions.get(this.key(e));
     if (s) {
       s.lastWasEvent = false;
@@ -277,6 +448,7 @@ export class PgProcessor {
     }
     const rest = ms + 3;
     if (rest >= msg.length) {
+      this.step(durationUs);
       const s = this.sessions.get(this.key(e));
       const open = s?.open;
       if (open && !open.emitted && open.ev.durationUs === undefined) {
@@ -287,6 +459,7 @@ export class PgProcessor {
       return;
     }
     if (msg.startsWith('  statement: ', rest)) {
+      this.mark('statement');
       this.statement(e, msg.slice(rest + 13), { durationUs });
     } else if (msg.startsWith('  execute ', rest)) {
       this.execute(e, msg, { at: rest + 10, durationUs });
@@ -314,6 +487,7 @@ export class PgProcessor {
     let name = msg.slice(start, colon);
     const slash = name.indexOf('/');
     if (slash !== -1) name = name.slice(0, slash);
+    this.mark('statement');
     this.statement(e, msg.slice(colon + 2), {
       durationUs: where.durationUs,
       preparedName: name === '<unnamed>' || name === '' ? undefined : name,
@@ -361,6 +535,7 @@ export class PgProcessor {
     if (txn !== undefined) ev.transactionId = txn;
     const item: Pending = { ev, session: s, done: false, emitted: false };
     this.queue.push(item);
+    this.pushes++;
     s.open = item;
     s.lastWasEvent = true;
     this.flush();
@@ -425,6 +600,17 @@ export class PgProcessor {
 
   /** Handles a stderr line that continues the previous entry of its process (DETAIL, STATEMENT…). */
   sub(e: PgEntry): void {
+    this.begin(e);
+    this.subOf(e);
+    this.end();
+  }
+
+  private subOf(e: PgEntry): void {
+    this.step(
+      e.severity === 'DETAIL' && e.message.startsWith('parameters: ')
+        ? 'd'
+        : 'q',
+    );
     if (e.severity === 'DETAIL') {
       this.detail(e, e.message);
     } else if (e.severity === 'STATEMENT') {
@@ -444,6 +630,7 @@ export class PgProcessor {
     if (q.length - h > this.maxPending) {
       const item = q[h];
       if (item) item.done = true;
+      this.cut = true;
     }
     while (h < q.length) {
       const item = q[h] as Pending;
@@ -461,6 +648,39 @@ export class PgProcessor {
       h = 0;
     }
     this.head = h;
+  }
+
+  /**
+   * Ends a byte range (instead of {@link finish}): the events not out yet and the sessions, for
+   * the range after it to start from, or for the caller to finish.
+   */
+  endRange(): PgBoundaryState {
+    const tail = this.queue.slice(this.head);
+    const at = new Map<Pending, number>();
+    tail.forEach((p, i) => at.set(p, i));
+    const sessions: PgSessionState[] = [];
+    for (const [key, s] of this.sessions) {
+      const st: PgSessionState = {
+        key,
+        id: s.id,
+        open: s.open ? (at.get(s.open) ?? -1) : -1,
+        lastWasEvent: s.lastWasEvent,
+      };
+      if (s.user !== undefined) st.user = s.user;
+      if (s.database !== undefined) st.database = s.database;
+      if (s.application !== undefined) st.application = s.application;
+      if (s.client !== undefined) st.client = s.client;
+      if (s.error !== undefined) st.error = s.error;
+      if (s.adopted !== undefined) st.adopted = s.adopted;
+      sessions.push(st);
+    }
+    this.queue = [];
+    this.head = 0;
+    this.sessions.clear();
+    return {
+      sessions,
+      tail: tail.map((p) => ({ ev: p.ev, done: p.done })),
+    };
   }
 
   /** Ends the input: every waiting event is complete. */
