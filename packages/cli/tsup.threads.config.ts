@@ -16,7 +16,7 @@ import { defineConfig } from 'tsup';
  * they are this package's dependencies too, so they resolve from here.
  */
 export default defineConfig({
-  entry: ['src/log-worker.ts', 'src/extract-worker.ts'],
+  entry: ['src/log-worker.ts', 'src/extract-worker.ts', 'src/range-worker.ts'],
   format: ['cjs'],
   clean: false,
   shims: true,

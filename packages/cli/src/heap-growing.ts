@@ -32,3 +32,18 @@ export function limitHeapGrowing(): void {
 export function relaxHeapGrowing(): void {
   if (set) setFlagsFromString('--heap-growing-percent=0');
 }
+
+/**
+ * Young-generation collections on the collecting thread alone, for `stb parse --workers 2` and
+ * more (a parse thread and extraction threads) and for byte ranges (`--ranges`), where the cores
+ * already run JavaScript threads: V8's parallel scavenge hands its work to helper threads that
+ * then compete with them. By hand on 2026-12-06 (2 cores, a 124 MB pgbench log, 4 alternating
+ * pairs each): `--workers 2` 2.39–2.53 s wall (median 2.40) against 2.45–2.62 s (2.50), 3 pairs
+ * faster; byte ranges (one range thread, an earlier build) 2.99–3.27 s (3.15) against 3.18–3.36 s
+ * (3.24), 3 pairs faster. The flag given to `node` itself did better (`--workers 2`: 2.45–2.70 s against
+ * 2.70–2.79 s, 4 pairs): set at run time it reaches the threads started after, but V8 may have
+ * sized this thread's scavenger at start.
+ */
+export function scavengeAlone(): void {
+  setFlagsFromString('--no-parallel-scavenge');
+}

@@ -24,19 +24,25 @@ import type {
 } from '@stb/core';
 import { assembleTraceBatches, extractTraceBatches } from '@stb/extractor';
 import type { ExtractBatchRun, ExtractSummary } from '@stb/extractor';
-import { relaxHeapGrowing } from './heap-growing';
+import { relaxHeapGrowing, scavengeAlone } from './heap-growing';
 import { parseOnThread } from './log-thread';
+import type { LogThreadRun } from './log-thread';
+import { parseRangesOnThreads, RANGE_BYTES } from './range-thread';
+import type { RangeTaken } from './range-thread';
 import {
   explainNoStatements,
   loadFormatPackage,
   parseLogBatches,
+  planPgRanges,
   withFormats,
 } from '@stb/parser';
 import type {
   AnyLogFormat,
   ParseFilters,
+  ParseLogsOptions,
   ParseProgress,
   ParseSummary,
+  PgRangePlan,
 } from '@stb/parser';
 import { createdAtFromEnv } from './outputs';
 
@@ -91,6 +97,19 @@ export interface LogInputOptions {
   workers?: number | undefined;
   /** Tests: hand parsed events over in batches of at most this many (with `workers`). */
   handOffEvents?: number | undefined;
+  /**
+   * With `workers` ≥ 1 and events held encoded (`--ranges`): one uncompressed PostgreSQL stderr
+   * log is parsed in byte ranges on `workers` threads, this one taking ranges too
+   * (`range-thread.ts`); any other input as without it, after a warning. The same trace.
+   */
+  ranges?: boolean | undefined;
+  /** Tests: bytes per range with `ranges` (default `RANGE_BYTES`). */
+  rangeBytes?: number | undefined;
+  /** Tests: the main thread parses no byte range before a range thread has (default true). */
+  mainParses?: boolean | undefined;
+  /** Tests: told how each byte range was taken (`RangeTaken`). */
+  onRange?:
+    ((index: number, how: RangeTaken, why?: string) => void) | undefined;
   /**
    * Give events as their JSON Lines text (`EncodedTraceEvent`), encoded as they enter the reorder
    * window (`encodeEvents` of the extractor): for callers that only write the trace.
@@ -193,6 +212,64 @@ async function startParse<B>(
   return { rest, summary: run.summary, firstBatch };
 }
 
+/** What {@link extractedLog} gives: the records, the parse summary, the trace's dialect. */
+interface ExtractedLog {
+  run: ExtractBatchRun<TraceEvent | EncodedTraceEvent>;
+  raw: () => ParseSummary;
+  dialect: Dialect;
+}
+
+/** The trace records of batches parsed and extracted on other threads, assembled here. */
+async function assembledOnThreads(
+  files: readonly string[],
+  thread: LogThreadRun,
+  options: LogInputOptions,
+): Promise<ExtractedLog> {
+  const started = await startParse(files, thread, (b) =>
+    Array.isArray(b) ? b.length : b.count,
+  );
+  return {
+    run: assembleTraceBatches(started.rest, {
+      signal: options.signal,
+      encodeEvents: options.encodeEvents === true,
+    }),
+    raw: started.summary,
+    dialect: thread.dialect() as Dialect,
+  };
+}
+
+/**
+ * With `ranges`: whether the one input is a PostgreSQL stderr log to parse in byte ranges
+ * (`planPgRanges`), and on how many range threads besides this one (which parses ranges too): one
+ * per worker, at most one per core, two at least. Otherwise a warning says why not.
+ */
+async function rangePlan(
+  files: readonly string[],
+  options: LogInputOptions,
+  parse: ParseLogsOptions,
+): Promise<
+  { plan: PgRangePlan; threads: number; rangeBytes: number } | undefined
+> {
+  const workers = options.workers ?? 0;
+  if (options.ranges !== true || workers < 1) return undefined;
+  const rangeBytes = options.rangeBytes ?? RANGE_BYTES;
+  const plan =
+    options.encodeEvents === true && (options.formatPackages?.length ?? 0) === 0
+      ? await planPgRanges(files, { ...parse, minBytes: 2 * rangeBytes })
+      : undefined;
+  if (plan === undefined) {
+    options.onWarning?.(
+      `[stb] [cli] \`--ranges\`: parsing with the default split instead. Byte ranges take one uncompressed PostgreSQL stderr log of at least ${2 * rangeBytes} bytes whose log_line_prefix has a time, written as JSONL or JSON, without --format-package or filters on users, databases, applications or sessions.`,
+    );
+    return undefined;
+  }
+  return {
+    plan,
+    threads: Math.min(workers, Math.max(2, availableParallelism())),
+    rangeBytes,
+  };
+}
+
 /**
  * The parse and extraction of `logRecords`: in this thread, or (`workers` > 0) parsed and
  * extracted on a thread of its own while this one assembles (transaction indexes, reorder
@@ -201,11 +278,7 @@ async function startParse<B>(
 async function extractedLog(
   files: readonly string[],
   options: LogInputOptions,
-): Promise<{
-  run: ExtractBatchRun<TraceEvent | EncodedTraceEvent>;
-  raw: () => ParseSummary;
-  dialect: Dialect;
-}> {
+): Promise<ExtractedLog> {
   const onProgress = options.onBytes
     ? bytesProgress(options.onBytes)
     : undefined;
@@ -220,6 +293,24 @@ async function extractedLog(
       : { maxLineLength: options.maxLineLength }),
     onInvalid: 'collect' as const,
   };
+  const ranges = await rangePlan(files, options, parse);
+  if (ranges !== undefined) {
+    // The window holds packed bytes (see heap-growing.ts), and with two JavaScript threads busy,
+    // scavenges are cheaper done by each thread itself (see scavengeAlone).
+    relaxHeapGrowing();
+    scavengeAlone();
+    const thread = parseRangesOnThreads({
+      plan: ranges.plan,
+      options: parse,
+      threads: ranges.threads,
+      rangeBytes: ranges.rangeBytes,
+      onProgress,
+      signal: options.signal,
+      onRange: options.onRange,
+      mainParses: options.mainParses,
+    });
+    return assembledOnThreads(files, thread, options);
+  }
   if ((options.workers ?? 0) > 0) {
     const pack = options.encodeEvents === true;
     // Threads beyond the parse thread extract (packed hand-offs only), at most one per core
@@ -228,8 +319,12 @@ async function extractedLog(
       Math.max(0, (options.workers ?? 0) - 1),
       Math.max(2, availableParallelism()),
     );
-    // This thread then only orders and writes packed bytes (see heap-growing.ts).
-    if (pack && extractThreads > 0) relaxHeapGrowing();
+    // This thread then only orders and writes packed bytes (see heap-growing.ts), and three
+    // JavaScript threads share the cores: scavenges are cheaper done by each thread itself.
+    if (pack && extractThreads > 0) {
+      relaxHeapGrowing();
+      scavengeAlone();
+    }
     const thread = parseOnThread({
       inputs: [...files],
       parse,
@@ -242,17 +337,7 @@ async function extractedLog(
       onProgress,
       signal: options.signal,
     });
-    const started = await startParse(files, thread, (b) =>
-      Array.isArray(b) ? b.length : b.count,
-    );
-    return {
-      run: assembleTraceBatches(started.rest, {
-        signal: options.signal,
-        encodeEvents: options.encodeEvents === true,
-      }),
-      raw: started.summary,
-      dialect: thread.dialect() as Dialect,
-    };
+    return assembledOnThreads(files, thread, options);
   }
   const loaded: AnyLogFormat[] = [];
   for (const pkg of options.formatPackages ?? [])

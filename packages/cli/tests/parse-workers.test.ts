@@ -8,9 +8,8 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { writeTrace } from '@stb/core';
-import { logRecords } from '../src/inputs';
 import type { LogInputOptions } from '../src/inputs';
+import { traceText } from './trace-text';
 import { runStb, SAMPLES_DIR } from './helpers';
 
 // `stb parse --workers` (issue 19): the logs are parsed and extracted on a thread of their own and
@@ -91,29 +90,12 @@ afterAll(() => {
 });
 
 let n = 0;
-/** The trace file's bytes (header's `createdAt` blanked) and the summaries, or the error. */
-async function trace(
+/** The trace and summaries of `files` parsed with `extra` (see {@link traceText}). */
+function trace(
   files: string[],
   extra: Partial<LogInputOptions>,
 ): Promise<string> {
-  const out = path.join(dir, `t${n++}.jsonl`);
-  try {
-    const log = await logRecords(files, {
-      signal: new AbortController().signal,
-      maxInvalid: 1,
-      ...extra,
-    });
-    const { path: _path, ...written } = await writeTrace(out, log.records);
-    const text = readFileSync(out, 'utf8').replace(
-      /"createdAt":"[^"]*"/,
-      '"createdAt":""',
-    );
-    rmSync(out);
-    return `${text}\n${JSON.stringify({ written, ...log.summary() })}`;
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    return `error ${e.code ?? ''} ${e.message ?? String(err)}`;
-  }
+  return traceText(path.join(dir, `t${n++}.jsonl`), files, extra);
 }
 
 describe('stb parse --workers: the same trace as one thread', () => {

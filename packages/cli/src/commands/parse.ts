@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { formatFromPath, writeTrace } from '@stb/core';
+import { StbError, formatFromPath, writeTrace } from '@stb/core';
 import type { TraceFileFormat } from '@stb/core';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -18,6 +18,7 @@ export interface ParseCommandOptions extends LogCliOptions {
   output: string;
   outputFormat?: TraceFileFormat;
   workers?: number;
+  ranges?: boolean;
 }
 
 function countsLine(counts: Record<string, number>): string {
@@ -85,9 +86,18 @@ export function register(program: Command, ctx: CliContext): void {
       'threads besides the main one: 0 = one thread; 1 = the logs are read, parsed and extracted on a thread of their own while the main one orders and writes the trace; n >= 2 = a parse thread and n - 1 extraction threads, at most one per core (writing JSONL or JSON; CSV uses one). The same trace whatever n',
       parseNonNegativeInt,
       0,
+    )
+    .option(
+      '--ranges',
+      'with --workers n: parse one PostgreSQL stderr log in byte ranges on n threads (the main one parses ranges too) instead of one parse thread; the same trace. Slower than the default split on two cores (docs/extraction.md)',
     );
   addLogOptions(cmd);
   cmd.action(async (opts: ParseCommandOptions) => {
+    if (opts.ranges === true && (opts.workers ?? 0) < 1)
+      throw new StbError(
+        'STB_USAGE',
+        '[stb] [cli] `--ranges` parses on worker threads: give `--workers 1` or more.',
+      );
     const files = opts.input.map((f) => ctx.resolvePath(f));
     await assertWritable(
       ctx.resolvePath(opts.output),
@@ -122,6 +132,7 @@ export function register(program: Command, ctx: CliContext): void {
         formatPackages: opts.formatPackage,
         from: ctx.io.cwd,
         workers: opts.workers,
+        ranges: opts.ranges === true,
         // JSONL and JSON write each event's line as it is: hold them so in the reorder window
         // (a CSV row needs the fields).
         encodeEvents: outFormat !== 'csv',
