@@ -1,4 +1,5 @@
-// `stb parse --workers 1` and `--workers 2` against one thread (issue 19, item 2): statements/s,
+// `stb parse --workers 1`, `--workers 2` and `--workers 1 --ranges` (byte ranges of the log on a
+// range thread and the main one) against one thread (issue 19, item 2): statements/s,
 // CPU and peak RSS on the 100 MiB pgbench stderr log, alternating rounds, medians, and the
 // one-thread run pinned to one core; csvlog, jsonlog and MariaDB general logs with `--workers 2`.
 // Two controls: two one-thread runs at once, one pinned to each core (what the two cores give
@@ -10,7 +11,8 @@
 // (packages/parser/bench/make-pgbench-log.sh, private PostgreSQL, about 30 s). Never committed.
 // Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3); STB_PARSE_BENCH_WORKERS_1G=1 also
 // runs the 1 GiB stderr log of the parse-throughput bench ($STB_PARSE_BENCH_DIR/pg-1g.log, made
-// when missing: a few minutes), one thread pinned, two pinned at once and --workers 2, where the
+// when missing: a few minutes), one thread pinned, two pinned at once, --workers 2 and
+// --workers 1 --ranges, where the
 // threads' start-up is a smaller share (about 6 minutes more, and about 10 to make the log when
 // missing).
 import { mkdirSync } from 'node:fs';
@@ -53,6 +55,7 @@ async function pinnedAgainstW2(name, file, rounds, { controls = false } = {}) {
   const pin = [];
   const w2 = [];
   const pairs = [];
+  const ranges = [];
   for (let i = 0; i < rounds; i++) {
     const steps = [
       [
@@ -69,16 +72,31 @@ async function pinnedAgainstW2(name, file, rounds, { controls = false } = {}) {
             stbRun(file, { args: ['--workers', '2'], threads: controls }),
           ),
       ],
+      ...(controls
+        ? [
+            [
+              '--workers 1 --ranges',
+              async () =>
+                ranges.push(
+                  stbRun(file, { args: ['--workers', '1', '--ranges'] }),
+                ),
+            ],
+          ]
+        : []),
     ];
     await inRoundOrder(i, steps, (label) =>
       log(`${name} round ${i + 1}/${rounds}: ${label}`),
     );
   }
-  if ([...w2, ...pairs.flat()].some((r) => r.statements !== pin[0].statements))
+  if (
+    [...w2, ...ranges, ...pairs.flat()].some(
+      (r) => r.statements !== pin[0].statements,
+    )
+  )
     throw new Error(
-      `${name}: --workers 2 or a run of the pair wrote another number of statements`,
+      `${name}: --workers 2, --ranges or a run of the pair wrote another number of statements`,
     );
-  return { pin, w2, pairs, statements: pin[0].statements };
+  return { pin, w2, ranges, pairs, statements: pin[0].statements };
 }
 
 /**
@@ -200,6 +218,23 @@ function bigRows(big, spin) {
       value: r1(Math.max(...big.w2.map((r) => r.rssMB))),
       unit: 'MB',
     },
+    {
+      metric:
+        'pg-stderr-1g: --workers 1 --ranges (byte ranges, 2 threads) ÷ --workers 0 pinned to one core (statements/s)',
+      value: r2(rate(big.ranges) / rate(big.pin)),
+      unit: 'ratio',
+    },
+    {
+      metric: 'pg-stderr-1g: --workers 1 --ranges ÷ --workers 2 (statements/s)',
+      value: r2(rate(big.ranges) / rate(big.w2)),
+      unit: 'ratio',
+    },
+    {
+      metric:
+        'pg-stderr-1g: CPU s --workers 1 --ranges ÷ --workers 0 pinned (medians)',
+      value: r2(cpu(big.ranges) / cpu(big.pin)),
+      unit: 'ratio',
+    },
   ];
 }
 
@@ -210,6 +245,7 @@ async function main() {
   const one = [];
   const two = [];
   const three = [];
+  const four = [];
   const pinned = [];
   const pairs = [];
   for (let i = 0; i < rounds; i++) {
@@ -232,6 +268,11 @@ async function main() {
         async () =>
           three.push(stbRun(file, { args: ['--workers', '2'], threads: true })),
       ],
+      [
+        '--workers 1 --ranges',
+        async () =>
+          four.push(stbRun(file, { args: ['--workers', '1', '--ranges'] })),
+      ],
     ];
     await inRoundOrder(i, steps, (label) =>
       log(`round ${i + 1}/${rounds}: ${label}`),
@@ -253,10 +294,12 @@ async function main() {
   const control = await spinControl();
   const statements = one[0].statements;
   if (
-    [...two, ...three, ...pairs.flat()].some((r) => r.statements !== statements)
+    [...two, ...three, ...four, ...pairs.flat()].some(
+      (r) => r.statements !== statements,
+    )
   )
     throw new Error(
-      '--workers 1 or 2, or a run of the pair, wrote another number of statements',
+      '--workers 1 or 2, --ranges, or a run of the pair, wrote another number of statements',
     );
   const fig = (runs) => {
     const wall = median(runs.map((r) => r.wall));
@@ -273,6 +316,7 @@ async function main() {
   const a = fig(one);
   const b = fig(two);
   const c = fig(three);
+  const d = fig(four);
   const otherFigs = others.map(([name, pin, w2]) => {
     const n = pin[0].statements;
     const rate = (runs) => n / median(runs.map((r) => r.wall));
@@ -292,6 +336,7 @@ async function main() {
       ['--workers 0', a],
       ['--workers 1 (2 threads)', b],
       ['--workers 2 (3 threads)', c],
+      ['--workers 1 --ranges (byte ranges, 2 threads)', d],
     ].map(
       ([name, f]) =>
         `| ${name} | ${r2(f.wall)} | ${Math.round(f.rate)} | ${r2(f.cpu)} | ${Math.round(f.perCpu)} | ${r1(f.rss)} |`,
@@ -322,6 +367,7 @@ async function main() {
     ...[
       ['1', b, '2 threads'],
       ['2', c, '3 threads'],
+      ['1 --ranges', d, 'byte ranges, 2 threads'],
     ].flatMap(([w, f, threads]) => [
       {
         metric: `pg-stderr-100m: --workers ${w} statements/s (${threads}, 2 cores)`,
@@ -382,7 +428,7 @@ async function main() {
         'flock /work/wt/bench.lock npm run bench -- parse-throughput-workers',
       rows,
       table,
-      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), then two such runs at once, one pinned to each core (the control of the two cores' ceiling: what two independent threads get from them on this very work), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes): ${rounds} rounds, medians, in that order in every round. Other formats (second table): csvlog and jsonlog of the same pgbench run and a MariaDB general log (the mariadb-sysbench-text sample repeated), 100 MiB each, one thread pinned to one core against \`--workers 2\`, ${rounds} alternating rounds, medians; the CPU ratio is \`--workers 2\` ÷ pinned. ${big === undefined ? 'The 1 GiB log was not run (STB_PARSE_BENCH_WORKERS_1G=1 runs it). ' : `The 1 GiB rows: the first 1 GiB of the parse-throughput bench's pgbench stderr log, ${big.statements} statements, one thread pinned, two pinned at once and \`--workers 2\`, ${rounds} alternating rounds, medians. `}CPU by thread (third table): the pinned and \`--workers 2\` runs preload packages/cli/bench/thread-cpu.cjs, with which each JavaScript thread samples its own CPU from /proc/thread-self/stat every 20 ms and at its exit (a thread ended by its parent keeps its last sample, at most 20 ms short); "other" is the process's CPU (/usr/bin/time) less theirs. The 250 MB peak-RSS target is the default one-thread run's (parse-throughput bench); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure. A \`--workers 2\` ratio's target cell says "not a reading" when the run's two-core ceiling for that log is outside ${CEILING_RANGE.join('–')} (below: the second core was not free; above: the pinned runs were slowed, which inflates the ratio) or the spin control is above ${SPIN_MAX}; a one-pinned-thread rate below ${ONE_CORE} says so under the same conditions (other work can only slow a pinned run, so a rate at or above it stands).`,
+      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), then two such runs at once, one pinned to each core (the control of the two cores' ceiling: what two independent threads get from them on this very work), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes) and with \`--workers 1 --ranges\` (byte ranges of the log parsed and extracted by a range thread and by the main one when the range it needs next is not ready; the main one checks, assembles and writes): ${rounds} rounds, medians, in that order in every round. Other formats (second table): csvlog and jsonlog of the same pgbench run and a MariaDB general log (the mariadb-sysbench-text sample repeated), 100 MiB each, one thread pinned to one core against \`--workers 2\`, ${rounds} alternating rounds, medians; the CPU ratio is \`--workers 2\` ÷ pinned. ${big === undefined ? 'The 1 GiB log was not run (STB_PARSE_BENCH_WORKERS_1G=1 runs it). ' : `The 1 GiB rows: the first 1 GiB of the parse-throughput bench's pgbench stderr log, ${big.statements} statements, one thread pinned, two pinned at once, \`--workers 2\` and \`--workers 1 --ranges\`, ${rounds} alternating rounds, medians. `}CPU by thread (third table): the pinned and \`--workers 2\` runs preload packages/cli/bench/thread-cpu.cjs, with which each JavaScript thread samples its own CPU from /proc/thread-self/stat every 20 ms and at its exit (a thread ended by its parent keeps its last sample, at most 20 ms short); "other" is the process's CPU (/usr/bin/time) less theirs. The 250 MB peak-RSS target is the default one-thread run's (parse-throughput bench); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure. A \`--workers 2\` ratio's target cell says "not a reading" when the run's two-core ceiling for that log is outside ${CEILING_RANGE.join('–')} (below: the second core was not free; above: the pinned runs were slowed, which inflates the ratio) or the spin control is above ${SPIN_MAX}; a one-pinned-thread rate below ${ONE_CORE} says so under the same conditions (other work can only slow a pinned run, so a rate at or above it stands).`,
     })}\n`,
   );
 }
