@@ -41,23 +41,15 @@ export interface RangeThreadData {
   claims: SharedArrayBuffer;
 }
 
-/** What a range thread posts, for range `index` (`seeded`: parsed from the state sent). */
+/** What a range thread posts, for range `index` (parsed alone). */
 export type RangeThreadMessage =
-  | { kind: 'batch'; index: number; seeded: boolean; results: PackedResults }
-  | {
-      kind: 'end';
-      index: number;
-      seeded: boolean;
-      end: PgRangeEnd;
-      bytes: number;
-    }
-  | { kind: 'error'; index: number; seeded: boolean; error: SerializedError }
+  | { kind: 'batch'; index: number; results: PackedResults }
+  | { kind: 'end'; index: number; end: PgRangeEnd; bytes: number }
+  | { kind: 'error'; index: number; error: SerializedError }
   | { kind: 'skipped'; index: number };
 
-/** A range's parse as it arrives: its batches, then its end or its error. */
+/** A range parsed alone, as it arrives: its batches, then its end or its error. */
 interface RangeState {
-  /** Parsed from the one-thread parse's state where it starts (exact). */
-  seeded: boolean;
   batches: PackedResults[];
   end?: PgRangeEnd;
   bytes: number;
@@ -180,7 +172,7 @@ class RangeRun implements AsyncIterator<RangeOutput> {
       if (m.kind === 'skipped') return;
       let r = this.#ranges.get(m.index);
       if (r === undefined) {
-        r = { seeded: m.seeded, batches: [], bytes: 0 };
+        r = { batches: [], bytes: 0 };
         this.#ranges.set(m.index, r);
       }
       if (m.kind === 'batch') r.batches.push(m.results);
@@ -251,7 +243,7 @@ class RangeRun implements AsyncIterator<RangeOutput> {
 
   /** Range `index` parsed alone on this thread, held packed until its turn. */
   async #parseAhead(index: number): Promise<void> {
-    const r: RangeState = { seeded: false, batches: [], bytes: 0 };
+    const r: RangeState = { batches: [], bytes: 0 };
     this.#ranges.set(index, r);
     try {
       const it = parseRange(this.#o.plan, this.#nominal(index), {
@@ -277,9 +269,12 @@ class RangeRun implements AsyncIterator<RangeOutput> {
     );
   }
 
-  /** Held events given out here: extracted with this thread's extractor. */
+  /** Held events given out here: extracted with this thread's extractor, as a new run. */
   async #extracted(raws: readonly RawQueryEvent[]): Promise<ExtractedResult[]> {
     const mine = await this.#extractor();
+    // Whatever it extracted last is not what comes before these (a `conn` is set whenever the
+    // session changes, so no session's first event goes without).
+    mine.resetRun();
     return raws.map((r) => extractResult(mine, r));
   }
 
@@ -376,10 +371,10 @@ class RangeRun implements AsyncIterator<RangeOutput> {
   async #fromLive(live: LiveRange): Promise<RangeOutput | undefined> {
     const step = await live.next();
     if (!step.done) {
-      if ('packed' in step.value) return step.value.packed;
-      for (const x of step.value.results)
-        this.#stitcher.session(x.event.sessionId);
-      return step.value.results;
+      // Parsed with `objects`: results, not packed batches.
+      const { results } = step.value as { results: ExtractedResult[] };
+      for (const x of results) this.#stitcher.session(x.event.sessionId);
+      return results;
     }
     this.#live = undefined;
     this.#stitcher.acceptSeeded(step.value.end);

@@ -6,9 +6,10 @@ import { parseRange, type RangeTask } from './range-parse';
 import type { RangeThreadData, RangeThreadMessage } from './range-thread';
 
 /**
- * A range thread of `stb parse --workers` on one PostgreSQL stderr log: parses the byte ranges it
- * is given, in the order given, each alone, or from the state the main thread sends with it
- * (`parseRange`), and posts each range's statements packed, then its end. A range the main thread
+ * A range thread of `stb parse --workers --ranges` on one PostgreSQL stderr log: parses the byte
+ * ranges it is given, in the order given, each alone (`parseRange`), and posts each range's
+ * statements packed, then its end (the main thread parses a range again from the exact state
+ * itself, when it must). A range the main thread
  * claimed first (`claims`: it parses the ranges no thread has started when it would otherwise
  * wait) is skipped. A failed range posts its error and the thread goes on: the main thread decides
  * whether the error is the one-thread parse's.
@@ -30,8 +31,7 @@ async function run(data: RangeThreadData): Promise<void> {
   for (;;) {
     while (tasks.length === 0) await new Promise<void>((r) => (wake = r));
     const t = tasks.shift() as RangeTask;
-    const seeded = t.seed !== undefined;
-    if (!seeded && Atomics.compareExchange(claims, t.index, 0, 1) !== 0) {
+    if (Atomics.compareExchange(claims, t.index, 0, 1) !== 0) {
       post({ kind: 'skipped', index: t.index });
       continue;
     }
@@ -42,16 +42,15 @@ async function run(data: RangeThreadData): Promise<void> {
       for (; !r.done; r = await it.next())
         if ('packed' in r.value)
           post(
-            { kind: 'batch', index: t.index, seeded, results: r.value.packed },
+            { kind: 'batch', index: t.index, results: r.value.packed },
             r.value.transfer,
           );
       const { end, bytes } = r.value;
-      post({ kind: 'end', index: t.index, seeded, end, bytes });
+      post({ kind: 'end', index: t.index, end, bytes });
     } catch (err) {
       post({
         kind: 'error',
         index: t.index,
-        seeded,
         error: serializeError(err),
       });
     }

@@ -296,3 +296,42 @@ describe('the stb binary with --ranges', () => {
     );
   }, 60_000);
 });
+
+describe('stb parse --workers --ranges: what names a line', () => {
+  it('raises the one-thread error, with its line, for invalid UTF-8 in a later range', async () => {
+    const text = readFileSync(
+      unpacked(
+        path.join(
+          SAMPLES_DIR,
+          'pg-tpcb-simple-logstatement',
+          'postgresql.log.gz',
+        ),
+      ),
+    );
+    // A statement line with a byte that is not UTF-8, about two thirds into the log.
+    const at = text.indexOf('\n', Math.floor(text.length * 0.66)) + 1;
+    const line = text.subarray(at, text.indexOf('\n', at) + 1).toString();
+    // U+FFFD is EF BF BD in UTF-8: FF BF BD is not UTF-8.
+    const bad = Buffer.from(
+      line.replace(/statement: .*/, "statement: SELECT 'caf\uFFFD'"),
+    );
+    bad[bad.indexOf(0xef)] = 0xff;
+    const file = path.join(dir, 'bad-utf8.log');
+    writeFileSync(
+      file,
+      Buffer.concat([text.subarray(0, at), bad, text.subarray(at)]),
+    );
+    const seq = await trace(file, {});
+    expect(seq).toMatch(/^error STB_INPUT_ENCODING .*bad-utf8\.log:\d+:/);
+    for (const mainParses of [false, true])
+      expect(
+        await trace(file, {
+          workers: 1,
+          ranges: true,
+          encodeEvents: true,
+          rangeBytes: 65_536,
+          mainParses,
+        }),
+      ).toBe(seq);
+  }, 60_000);
+});

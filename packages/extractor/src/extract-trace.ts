@@ -303,7 +303,6 @@ class EncodedWindow implements EventWindow<EncodedTraceEvent> {
   }
 }
 
-/** The result of a packed statement that crossed whole (`extra.eventJson`). */
 /**
  * The renamed sessions of the packed batch last met (`PackedResults.renamed`): per session index,
  * the `,"sessionId":…` bytes to write and the length of the body's own, to skip.
@@ -333,6 +332,7 @@ class Renames {
   }
 }
 
+/** The result of a packed statement that crossed whole (`extra.eventJson`). */
 function wholeResult(
   p: PackedResults,
   i: number,

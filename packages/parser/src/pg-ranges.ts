@@ -1,6 +1,11 @@
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { parsePluginOptions, splitLineBatches } from '@stb/core';
+import {
+  StbError,
+  isStbError,
+  parsePluginOptions,
+  splitLineBatches,
+} from '@stb/core';
 import type { Dialect, RawQueryEvent } from '@stb/core';
 import { postgresStderr, StderrParser } from './formats/postgres-stderr';
 import type { PostgresStderrOptions } from './formats/postgres-stderr';
@@ -239,7 +244,10 @@ export interface PgRangeEnd {
   cut: boolean;
   /** Lines in the range. */
   lines: number;
-  /** Something that names a line was reported (an invalid or cut line). */
+  /**
+   * Something names a line by its number in the range: a line reported (invalid, cut) or a kept
+   * statement with invalid UTF-8 (its extraction names its line).
+   */
   lineBound: boolean;
   /** An event had no start time before any other had one (its start is the event's before it). */
   startUnknown: boolean;
@@ -256,7 +264,7 @@ export function pgRangeTag(index: number): string {
  * Parses the bytes of one range of a PostgreSQL stderr log as a one-thread parse of the whole
  * file would parse them given the state before them (`seed`), or, without a seed, as if the
  * range began the file, recording what that state could change (`PgRangeEnd.starts`, ids made
- * provisional). Events come in the arrays of up to 512 a one-thread parse gives, those of the
+ * provisional). Events come in arrays of up to 512, in the one-thread parse's order, those of the
  * range's last statements excepted: they stay in {@link PgRangeEnd.state}. `end()` is valid once
  * the iteration has ended.
  */
@@ -314,6 +322,8 @@ export function parsePgRange(
       if (ev.startUs !== undefined) lastStartUs = ev.startUs;
       else if (lastStartUs !== undefined) ev.startUs = lastStartUs;
       else startUnknown = true;
+      // Its extraction names the statement's line (invalid UTF-8, as decoded).
+      if (ev.sql.includes('\uFFFD')) lineBound = true;
       kept.push(ev);
     }
     return kept;
@@ -326,24 +336,35 @@ export function parsePgRange(
     const firstLine = spec.firstLine ?? 1;
     let last = firstLine - 1;
     let out: RawQueryEvent[] = [];
-    for await (const lines of splitLineBatches(chunks, plan.file, {
-      maxLineLength: options.maxLineLength,
-      firstLine,
-    })) {
-      for (let i = 0; i < lines.length; i++) {
-        const l = lines[i] as (typeof lines)[number];
-        parser.line(l.text, l.line, l.unterminated === true);
-      }
-      const tail = lines[lines.length - 1];
-      if (tail) last = tail.line;
-      if (parser.out.length > 0) {
-        for (const ev of keptOf(parser.out)) out.push(ev);
-        parser.out.length = 0;
-        if (out.length >= 512) {
-          for (let i = 0; i < out.length; i += 512) yield out.slice(i, i + 512);
-          out = [];
+    try {
+      for await (const lines of splitLineBatches(chunks, plan.file, {
+        maxLineLength: options.maxLineLength,
+        firstLine,
+      })) {
+        const tail = lines[lines.length - 1];
+        if (tail) last = tail.line;
+        for (let i = 0; i < lines.length; i++) {
+          const l = lines[i] as (typeof lines)[number];
+          parser.line(l.text, l.line, l.unterminated === true);
+        }
+        if (parser.out.length > 0) {
+          for (const ev of keptOf(parser.out)) out.push(ev);
+          parser.out.length = 0;
+          if (out.length >= 512) {
+            for (let i = 0; i < out.length; i += 512)
+              yield out.slice(i, i + 512);
+            out = [];
+          }
         }
       }
+    } catch (err) {
+      // As a one-thread parse wraps what the format raises that is not an StbError.
+      if (isStbError(err)) throw err;
+      throw new StbError(
+        'STB_INTERNAL',
+        `[stb] [parser] The \`${postgresStderr.name}\` format failed on \`${plan.file}\` after line ${last}: ${(err as Error).message}. Please report this with the log's format.`,
+        { cause: err, details: { source: plan.file, line: last } },
+      );
     }
     const state = parser.endRange();
     for (const ev of keptOf(parser.out)) out.push(ev);
@@ -438,8 +459,9 @@ function hasAttributes(s: PgSessionState): boolean {
  * parse, bind and other lines that only touch it, and continuation lines, change nothing it
  * keeps, a `DETAIL: parameters` after its statement excepted), none of those sessions waits for
  * an ERROR's STATEMENT, the events held before the range are done before the processor's bound
- * would force any out, and nothing named a line or lacked a time. Tested against one thread on every fixture
- * with ranges of a few hundred bytes (`packages/cli/tests/parse-ranges.test.ts`).
+ * would force any out, and nothing named a line or lacked a time. Tested against one thread on
+ * every stderr fixture with ranges of a few hundred bytes and more
+ * (`packages/cli/tests/parse-ranges.test.ts`).
  */
 export class PgRangeStitcher {
   readonly summary: ParseSummary = emptyParseSummary();
@@ -541,10 +563,15 @@ export class PgRangeStitcher {
     if (end.index === 0) return undefined;
     if (end.cut) return 'its processor forced an event out';
     if (end.lineBound) return 'a line was reported';
-    if (end.startUnknown && this.#lastStartUs !== undefined)
-      return 'an event had no time';
     const starts = new Map(end.starts);
     const tail = this.#tail;
+    // The start time one thread has before the range's first event: after the held events'.
+    let lastStartUs = this.#lastStartUs;
+    for (const t of tail)
+      if (t.ev.startUs !== undefined && this.#drop(t.ev) === undefined)
+        lastStartUs = t.ev.startUs;
+    if (end.startUnknown && lastStartUs !== undefined)
+      return 'an event had no time';
     for (const [key, s] of this.#sessions) {
       const st = starts.get(key);
       if (st === undefined) {
@@ -625,6 +652,13 @@ export class PgRangeStitcher {
       const open = this.#sessions.get(key);
       rename.set(`${tag}${key}`, open ? open.id : concrete);
     }
+    // What the range keeps names lines by their number in the range: in the file from here on.
+    const base = this.#lines;
+    for (const t of end.state.tail)
+      t.ev.source = { ...t.ev.source, line: t.ev.source.line + base };
+    for (const st of end.state.sessions)
+      if (st.error !== undefined)
+        st.error = { ...st.error, line: st.error.line + base };
     const next = new Map(this.#sessions);
     for (const key of starts.keys()) next.delete(key);
     for (const s of end.state.sessions) {
