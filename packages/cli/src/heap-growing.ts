@@ -41,8 +41,8 @@ export function relaxHeapGrowing(): void {
  * pairs each): `--workers 2` 2.39–2.53 s wall (median 2.40) against 2.45–2.62 s (2.50), 3 pairs
  * faster; byte ranges (one range thread, an earlier build) 2.99–3.27 s (3.15) against
  * 3.18–3.36 s (3.24), 3 pairs faster. The flag given to `node` itself did better (`--workers 2`:
- * 2.45–2.70 s against 2.70–2.79 s, 4 pairs): set at run time it reaches the threads started
- * after, but V8 may have sized this thread's scavenger at start. In the bench's run of 06:19 UTC
+ * 2.45–2.70 s against 2.70–2.79 s, 4 pairs); why the flag set at run time does less is not
+ * established (V8 reading it once for this thread is a guess, not checked). In the bench's run of 06:19 UTC
  * the helper threads of `--workers 2` on the 1 GiB log used 1.59 CPU s against 2.86 at 06:05
  * (without it), and its threads more: the ratio to one pinned thread was 1.53 against 1.57.
  */

@@ -71,17 +71,22 @@ export async function* parseRange(
     results = [];
     return packer ? packer.pack(batch) : { results: batch };
   };
+  // An extraction that names its statement's line (invalid UTF-8) names it by the range's count.
+  let namesLine = false;
   try {
     for await (const raws of range.batches) {
-      for (const raw of raws)
-        results.push(
-          extractResult(ex, raw, { transfer: packer !== undefined }),
-        );
+      for (const raw of raws) {
+        const r = extractResult(ex, raw, { transfer: packer !== undefined });
+        if (r.invalidUtf8 !== undefined) namesLine = true;
+        results.push(r);
+      }
       if (packer === undefined || results.length >= HAND_OFF_EVENTS)
         yield take();
     }
   } finally {
     if (results.length > 0) yield take();
   }
-  return { end: range.end(), bytes: end - start };
+  const done = range.end();
+  if (namesLine) done.lineBound = true;
+  return { end: done, bytes: end - start };
 }

@@ -320,6 +320,10 @@ export interface OpenedFile {
   fs: FileParseSummary;
   lines: BatchedLines;
   progress: () => void;
+  /** The input is gzip (decompressed as read). */
+  gzip: boolean;
+  /** On-disk size, when known. */
+  totalBytes: number | undefined;
 }
 
 /** @internal */
@@ -387,7 +391,7 @@ export async function openFile(
   const lines = new BatchedLines(raw[Symbol.asyncIterator](), (n) => {
     fs.linesRead = n;
   });
-  return { file, fs, lines, progress };
+  return { file, fs, lines, progress, gzip: opened.gzip, totalBytes };
 }
 
 /**
@@ -474,6 +478,39 @@ export function formatContext(
 }
 
 /**
+ * Why an event is not kept (the logging-control rule, then the filters): `logging-control`,
+ * `filtered`, or undefined when it is kept. Counts nothing (see {@link eventFilter}); `prefix` is
+ * what its file's session ids are prefixed with.
+ * @internal
+ */
+export function eventDrop(
+  run: Pick<ParseRunState, 'filters' | 'options'>,
+  prefix = '',
+): (ev: RawQueryEvent) => 'logging-control' | 'filtered' | undefined {
+  const { databases, users, applications, from, to, excludeSessions } =
+    run.filters;
+  const keepLoggingControl = run.options.keepLoggingControl === true;
+  return (ev) => {
+    if (!keepLoggingControl && isLoggingControl(ev.sql))
+      return 'logging-control';
+    const local = ev.sessionId;
+    if (
+      (databases &&
+        (ev.database === undefined || !databases.includes(ev.database))) ||
+      (users && (ev.user === undefined || !users.includes(ev.user))) ||
+      (applications &&
+        (ev.application === undefined ||
+          !applications.includes(ev.application))) ||
+      (from !== undefined && ev.startUs !== undefined && ev.startUs < from) ||
+      (to !== undefined && ev.startUs !== undefined && ev.startUs >= to) ||
+      (excludeSessions && excluded(excludeSessions, local, prefix + local))
+    )
+      return 'filtered';
+    return undefined;
+  };
+}
+
+/**
  * The event filter of one file: applies the logging-control rule and the filters; counts and
  * prefixes what is kept.
  * @internal
@@ -486,31 +523,20 @@ export function eventFilter(
   const fileIndex = fs.fileIndex;
   const sessions = new Set<string>();
   const prefix = run.files.length > 1 ? `${fileIndex}:` : '';
-  const { databases, users, applications, from, to, excludeSessions } =
-    run.filters;
+  const drop = eventDrop(run, prefix);
   return (ev: RawQueryEvent): boolean => {
-    const local = ev.sessionId;
-    const full = prefix + local;
-    if (!options.keepLoggingControl && isLoggingControl(ev.sql)) {
-      addCount(fs.skipped, 'logging-control');
-      addCount(summary.skipped, 'logging-control');
+    const why = drop(ev);
+    if (why === 'logging-control') {
+      addCount(fs.skipped, why);
+      addCount(summary.skipped, why);
       return false;
     }
-    if (
-      (databases &&
-        (ev.database === undefined || !databases.includes(ev.database))) ||
-      (users && (ev.user === undefined || !users.includes(ev.user))) ||
-      (applications &&
-        (ev.application === undefined ||
-          !applications.includes(ev.application))) ||
-      (from !== undefined && ev.startUs !== undefined && ev.startUs < from) ||
-      (to !== undefined && ev.startUs !== undefined && ev.startUs >= to) ||
-      (excludeSessions && excluded(excludeSessions, local, full))
-    ) {
+    if (why === 'filtered') {
       fs.filtered++;
       summary.filtered++;
       return false;
     }
+    const full = prefix + ev.sessionId;
     ev.sessionId = full;
     ev.fileIndex = fileIndex;
     if (!sessions.has(full)) {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import {
   StbError,
@@ -17,13 +17,13 @@ import {
   type PgKeyStart,
   type PgSessionState,
 } from './internal/pg-processor';
-import { isLoggingControl } from './internal/logging-control';
 import type { LogFormatContext } from './log-format';
 import {
   addCount,
   blankFileSummary,
   chooseFormat,
   emptyParseSummary,
+  eventDrop,
   eventFilter,
   formatContext,
   openFile,
@@ -55,6 +55,21 @@ export interface PgRangePlan {
   timeResolutionUs: number | undefined;
 }
 
+/** A parse summary of the planned file with nothing counted yet, and its file's summary. */
+function planSummary(plan: PgRangePlan): {
+  summary: ParseSummary;
+  fs: FileParseSummary;
+} {
+  const summary = emptyParseSummary();
+  const fs = blankFileSummary(plan.file, 0);
+  fs.format = plan.format;
+  fs.confidence = plan.confidence;
+  fs.dialect = plan.dialect;
+  fs.timeResolutionUs = plan.timeResolutionUs;
+  summary.files.push(fs);
+  return { summary, fs };
+}
+
 /** The options of a parse that byte ranges cannot give exactly, or not cheaply. */
 function rangesUnfit(options: ParseLogsOptions): boolean {
   const f = options.filters ?? {};
@@ -83,21 +98,6 @@ export async function planPgRanges(
   if (inputs.length !== 1 || inputs[0] === '-' || rangesUnfit(options))
     return undefined;
   const input = inputs[0] as string;
-  let size: number;
-  try {
-    const fd = openSync(input, 'r');
-    try {
-      size = fstatSync(fd).size;
-      const magic = Buffer.alloc(2);
-      const n = readSync(fd, magic, 0, 2, 0);
-      if (n === 2 && magic[0] === 0x1f && magic[1] === 0x8b) return undefined;
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
-  if (size < options.minBytes) return undefined;
   const run: ParseRunState = {
     files: [input],
     formats: builtinLogFormats,
@@ -108,8 +108,16 @@ export async function planPgRanges(
     options: { ...options, onProgress: undefined },
     registered: [],
   };
-  const f = await openFile(run, input, 0);
+  let f: Awaited<ReturnType<typeof openFile>>;
   try {
+    f = await openFile(run, input, 0);
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = f.totalBytes;
+    if (f.gzip || size === undefined || size < options.minBytes)
+      return undefined;
     const head = await f.lines.peek(options.detectLines ?? 200);
     if (head.length === 0) return undefined;
     let plugin;
@@ -245,8 +253,9 @@ export interface PgRangeEnd {
   /** Lines in the range. */
   lines: number;
   /**
-   * Something names a line by its number in the range: a line reported (invalid, cut) or a kept
-   * statement with invalid UTF-8 (its extraction names its line).
+   * Something names a line by its number in the range: a line reported (invalid, cut). The
+   * caller that extracts the range's statements sets it too when an extraction names its
+   * statement's line (invalid UTF-8): the extractor finds that, not the parser.
    */
   lineBound: boolean;
   /** An event had no start time before any other had one (its start is the event's before it). */
@@ -264,7 +273,7 @@ export function pgRangeTag(index: number): string {
  * Parses the bytes of one range of a PostgreSQL stderr log as a one-thread parse of the whole
  * file would parse them given the state before them (`seed`), or, without a seed, as if the
  * range began the file, recording what that state could change (`PgRangeEnd.starts`, ids made
- * provisional). Events come in arrays of up to 512, in the one-thread parse's order, those of the
+ * provisional). Events come in arrays, one per 64 KiB read, in the one-thread parse's order, those of the
  * range's last statements excepted: they stay in {@link PgRangeEnd.state}. `end()` is valid once
  * the iteration has ended.
  */
@@ -273,13 +282,7 @@ export function parsePgRange(
   spec: PgRangeSpec,
   options: ParseLogsOptions,
 ): { batches: AsyncIterable<RawQueryEvent[]>; end: () => PgRangeEnd } {
-  const summary = emptyParseSummary();
-  const fs = blankFileSummary(plan.file, 0);
-  fs.format = plan.format;
-  fs.confidence = plan.confidence;
-  fs.dialect = plan.dialect;
-  fs.timeResolutionUs = plan.timeResolutionUs;
-  summary.files.push(fs);
+  const { summary, fs } = planSummary(plan);
   const run: ParseRunState = {
     files: [plan.file],
     formats: builtinLogFormats,
@@ -322,20 +325,22 @@ export function parsePgRange(
       if (ev.startUs !== undefined) lastStartUs = ev.startUs;
       else if (lastStartUs !== undefined) ev.startUs = lastStartUs;
       else startUnknown = true;
-      // Its extraction names the statement's line (invalid UTF-8, as decoded).
-      if (ev.sql.includes('\uFFFD')) lineBound = true;
       kept.push(ev);
     }
     return kept;
   };
   async function* batches(): AsyncGenerator<RawQueryEvent[]> {
-    const chunks = Readable.from(rangeChunks(plan.file, spec.start, spec.end), {
-      objectMode: false,
-      highWaterMark: 1,
-    });
+    // 64 KiB reads, as a one-thread parse's (`createReadStream`'s `end` is inclusive).
+    const chunks =
+      spec.end > spec.start
+        ? createReadStream(plan.file, {
+            start: spec.start,
+            end: spec.end - 1,
+            highWaterMark: WINDOW,
+          })
+        : Readable.from([]);
     const firstLine = spec.firstLine ?? 1;
     let last = firstLine - 1;
-    let out: RawQueryEvent[] = [];
     try {
       for await (const lines of splitLineBatches(chunks, plan.file, {
         maxLineLength: options.maxLineLength,
@@ -348,13 +353,9 @@ export function parsePgRange(
           parser.line(l.text, l.line, l.unterminated === true);
         }
         if (parser.out.length > 0) {
-          for (const ev of keptOf(parser.out)) out.push(ev);
+          const kept = keptOf(parser.out);
           parser.out.length = 0;
-          if (out.length >= 512) {
-            for (let i = 0; i < out.length; i += 512)
-              yield out.slice(i, i + 512);
-            out = [];
-          }
+          if (kept.length > 0) yield kept;
         }
       }
     } catch (err) {
@@ -367,9 +368,9 @@ export function parsePgRange(
       );
     }
     const state = parser.endRange();
-    for (const ev of keptOf(parser.out)) out.push(ev);
+    const kept = keptOf(parser.out);
     parser.out.length = 0;
-    for (let i = 0; i < out.length; i += 512) yield out.slice(i, i + 512);
+    if (kept.length > 0) yield kept;
     fs.linesRead = last - firstLine + 1;
     summary.linesRead = fs.linesRead;
     fs.bytesRead = spec.end - spec.start;
@@ -394,30 +395,6 @@ export function parsePgRange(
       return result;
     },
   };
-}
-
-/**
- * Bytes `start` to `end` of `file` in chunks of 64 KiB, as a file stream reads them (a fresh
- * buffer each: the text decoder keeps none of them), read as they are asked for.
- */
-function* rangeChunks(
-  file: string,
-  start: number,
-  end: number,
-): Generator<Buffer> {
-  const fd = openSync(file, 'r');
-  try {
-    let pos = start;
-    while (pos < end) {
-      const buf = Buffer.allocUnsafe(Math.min(WINDOW, end - pos));
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n <= 0) break;
-      pos += n;
-      yield n === buf.length ? buf : buf.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** What the stitcher does with a range's end (see {@link PgRangeStitcher.accept}). */
@@ -464,7 +441,7 @@ function hasAttributes(s: PgSessionState): boolean {
  * (`packages/cli/tests/parse-ranges.test.ts`).
  */
 export class PgRangeStitcher {
-  readonly summary: ParseSummary = emptyParseSummary();
+  readonly summary: ParseSummary;
   readonly #fs: FileParseSummary;
   /** The one-thread parse's sessions where the last range accepted ends, by key. */
   #sessions = new Map<string, PgSessionState>();
@@ -474,23 +451,18 @@ export class PgRangeStitcher {
   #lastStartUs: number | undefined;
   readonly #maxPending = PG_MAX_PENDING;
   readonly #maxCollected: number;
-  readonly #filters: ParseLogsOptions['filters'];
-  readonly #keepLoggingControl: boolean;
+  /** Why a kept event would not be (the one-thread rule, `eventDrop`), counting nothing. */
+  readonly #drop: ReturnType<typeof eventDrop>;
 
   constructor(
     readonly plan: PgRangePlan,
     options: ParseLogsOptions,
   ) {
-    const fs = blankFileSummary(plan.file, 0);
-    fs.format = plan.format;
-    fs.confidence = plan.confidence;
-    fs.dialect = plan.dialect;
-    fs.timeResolutionUs = plan.timeResolutionUs;
-    this.summary.files.push(fs);
+    const { summary, fs } = planSummary(plan);
+    this.summary = summary;
     this.#fs = fs;
     this.#maxCollected = options.maxCollected ?? 10_000;
-    this.#filters = options.filters;
-    this.#keepLoggingControl = options.keepLoggingControl === true;
+    this.#drop = eventDrop({ filters: options.filters ?? {}, options });
   }
 
   /** The state to parse the next range to accept from, with its first line's number. */
@@ -504,22 +476,6 @@ export class PgRangeStitcher {
       firstLine: this.#lines + 1,
       lastStartUs: this.#lastStartUs,
     };
-  }
-
-  /** Why a kept event would not be: `logging-control`, `filtered`, or undefined (kept). */
-  #drop(ev: RawQueryEvent): 'logging-control' | 'filtered' | undefined {
-    if (!this.#keepLoggingControl && isLoggingControl(ev.sql))
-      return 'logging-control';
-    const f = this.#filters;
-    if (
-      f &&
-      ((f.from !== undefined &&
-        ev.startUs !== undefined &&
-        ev.startUs < f.from) ||
-        (f.to !== undefined && ev.startUs !== undefined && ev.startUs >= f.to))
-    )
-      return 'filtered';
-    return undefined;
   }
 
   /** Counts a session id of a kept event (`sessions` of the summary). */
@@ -558,12 +514,14 @@ export class PgRangeStitcher {
   }
 
   /** Why a range's end (parsed alone) is not the one-thread parse's, or undefined. */
-  #unfit(end: PgRangeEnd): string | undefined {
+  #unfit(
+    end: PgRangeEnd,
+    starts: ReadonlyMap<string, PgKeyStart>,
+  ): string | undefined {
     // The first range starts where the file does: parsed alone is parsed exactly.
     if (end.index === 0) return undefined;
     if (end.cut) return 'its processor forced an event out';
     if (end.lineBound) return 'a line was reported';
-    const starts = new Map(end.starts);
     const tail = this.#tail;
     // The start time one thread has before the range's first event: after the held events'.
     let lastStartUs = this.#lastStartUs;
@@ -618,9 +576,9 @@ export class PgRangeStitcher {
    * held events to give out before them and the ids to rename; the state moves past it.
    */
   accept(end: PgRangeEnd): PgRangeVerdict {
-    const why = this.#unfit(end);
-    if (why !== undefined) return { exact: false, why };
     const starts = new Map(end.starts);
+    const why = this.#unfit(end, starts);
+    if (why !== undefined) return { exact: false, why };
     const rs = end.summary;
     const rfs = rs.files[0] as FileParseSummary;
     // Bare `duration:` lines a key started with: the processor gives the first to the open
@@ -667,11 +625,11 @@ export class PgRangeStitcher {
         next.set(s.key, s);
         continue;
       }
+      const { adopted, ...rest } = s;
       const merged: PgSessionState = {
-        ...s,
-        id: rename.get(s.id) ?? s.adopted,
+        ...rest,
+        id: rename.get(s.id) ?? adopted,
       };
-      delete merged.adopted;
       if (old && starts.get(s.key)?.kind === 'statement') {
         // Made by the range's first statement of a session open before it: what the range's
         // connection lines set, else what the session had.
@@ -680,8 +638,6 @@ export class PgRangeStitcher {
         merged.application = s.application ?? old.application;
         merged.client = s.client ?? old.client;
       }
-      for (const k of ['user', 'database', 'application', 'client'] as const)
-        if (merged[k] === undefined) delete merged[k];
       next.set(s.key, merged);
     }
     for (const t of end.state.tail) {

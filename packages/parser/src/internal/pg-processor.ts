@@ -185,6 +185,16 @@ export const PG_MAX_PENDING = 10_000;
 /** Lines kept per key before its first statement (range mode, {@link PgKeyStart.prelude}). */
 const MAX_PRELUDE = 16;
 
+type Attributes = Pick<Session, 'user' | 'database' | 'application' | 'client'>;
+
+/** The connection attributes `from` has, set on `to` (absent ones left absent). */
+function copyAttributes(from: Attributes, to: Attributes): void {
+  if (from.user !== undefined) to.user = from.user;
+  if (from.database !== undefined) to.database = from.database;
+  if (from.application !== undefined) to.application = from.application;
+  if (from.client !== undefined) to.client = from.client;
+}
+
 function known(v: string | undefined): string | undefined {
   return v === undefined || v === '' || v === '[unknown]' ? undefined : v;
 }
@@ -219,8 +229,10 @@ export class PgProcessor {
   readonly adopted: [string, string][] = [];
   /** Range mode: the current entry is its key's first since the key's start was recorded. */
   private noting: PgKeyStart | undefined;
+  /** Range mode: the current entry is its key's first statement (its start). */
+  private anchoring = false;
   /** Statements queued so far. */
-  pushes = 0;
+  private pushes = 0;
   /** The queue grew past `maxPending` and an event was forced out. */
   cut = false;
 
@@ -254,10 +266,7 @@ export class PgProcessor {
         lastWasEvent: st.lastWasEvent,
         error: st.error,
       };
-      if (st.user !== undefined) s.user = st.user;
-      if (st.database !== undefined) s.database = st.database;
-      if (st.application !== undefined) s.application = st.application;
-      if (st.client !== undefined) s.client = st.client;
+      copyAttributes(st, s);
       const open = st.open >= 0 ? items[st.open] : undefined;
       if (open) {
         open.session = s;
@@ -278,6 +287,7 @@ export class PgProcessor {
       this.starts.set(key, st);
     }
     this.noting = st.kind === undefined ? st : undefined;
+    this.anchoring = false;
   }
 
   /** Range mode: the current entry gives its key's start `kind`. */
@@ -287,6 +297,7 @@ export class PgProcessor {
     st.kind = kind;
     st.pos = this.pushes;
     this.noting = undefined;
+    this.anchoring = kind === 'statement';
   }
 
   /** Range mode: the current entry is a line of its key's prelude ({@link PgKeyStart}). */
@@ -329,8 +340,7 @@ export class PgProcessor {
     const s = this.sessions.get(key);
     if (s) return s;
     const made = this.newSession(e, key);
-    const st = this.rangeTag === undefined ? undefined : this.starts.get(key);
-    if (st !== undefined && st.pos === this.pushes && st.kind === 'statement') {
+    if (this.anchoring) {
       // The key's first statement in the range: the session open before the range, if any, is
       // not known here.
       made.adopted = made.id;
@@ -666,10 +676,7 @@ export class PgProcessor {
         open: s.open ? (at.get(s.open) ?? -1) : -1,
         lastWasEvent: s.lastWasEvent,
       };
-      if (s.user !== undefined) st.user = s.user;
-      if (s.database !== undefined) st.database = s.database;
-      if (s.application !== undefined) st.application = s.application;
-      if (s.client !== undefined) st.client = s.client;
+      copyAttributes(s, st);
       if (s.error !== undefined) st.error = s.error;
       if (s.adopted !== undefined) st.adopted = s.adopted;
       sessions.push(st);
