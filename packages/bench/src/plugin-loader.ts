@@ -9,7 +9,7 @@ import type { PluginDescriptor } from './target';
 export function loadDbPlugin(
   descriptor: Pick<PluginDescriptor, 'module' | 'exportName' | 'name'>,
 ): Promise<DbPlugin> {
-  return loadDbPluginWith(descriptor, (specifier) => import(specifier));
+  return loadDbPluginWith(descriptor, loadPluginModule);
 }
 
 /**
@@ -45,4 +45,25 @@ export async function loadDbPluginWith(
       { pluginKind: 'db', pluginName: descriptor.name },
     );
   return p as DbPlugin;
+}
+
+/** The built-in plugins' module names (`resolveTarget`: `@stb/bench/db/<name>`). */
+const BUILT_IN_PLUGIN = /^@stb\/bench\/db\/[a-z0-9-]+$/;
+
+/**
+ * Loads a plugin module. Run from a CommonJS build (the `stb` binary, `dist/worker.cjs`), which
+ * already holds @stb/core's CommonJS build, a built-in plugin is required and shares it; `import()`
+ * would load the plugin's ESM build with a second @stb/core and zod (issue 16: ~240 ms of CPU per
+ * piscina worker, half of a worker's start). The `stb bench` process's inline executor loads its
+ * plugin here too: `stb bench` of a 2,000-statement trace through `pg-native` used 0.62 s of CPU
+ * against 0.775 s when it imported (medians of 8 alternating pairs, `/usr/bin/time`, 2026-12-06).
+ * Other modules are imported (they may be ESM only).
+ * @internal
+ */
+export function loadPluginModule(specifier: string): Promise<unknown> {
+  // `module` is CommonJS's own (undefined in the ESM build, which imports as before)
+  const cjs = typeof module === 'object' ? module : undefined;
+  if (cjs && BUILT_IN_PLUGIN.test(specifier))
+    return Promise.resolve().then(() => cjs.require(specifier) as unknown);
+  return import(specifier);
 }
