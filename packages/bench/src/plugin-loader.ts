@@ -3,26 +3,16 @@ import type { DbPlugin } from './db-plugin';
 import type { PluginDescriptor } from './target';
 
 /**
- * Imports the DB plugin a descriptor names (in a worker or the main thread).
+ * Imports the DB plugin a descriptor names (in a piscina worker or the main thread), through
+ * {@link loadPluginModule}.
  * @throws PluginError `STB_PLUGIN_NOT_FOUND` or `STB_PLUGIN_INVALID`.
  */
-export function loadDbPlugin(
+export async function loadDbPlugin(
   descriptor: Pick<PluginDescriptor, 'module' | 'exportName' | 'name'>,
-): Promise<DbPlugin> {
-  return loadDbPluginWith(descriptor, loadPluginModule);
-}
-
-/**
- * {@link loadDbPlugin} with the module loaded by `load` (the worker requires the built-in plugins,
- * see `worker.ts`); the same errors.
- */
-export async function loadDbPluginWith(
-  descriptor: Pick<PluginDescriptor, 'module' | 'exportName' | 'name'>,
-  load: (specifier: string) => Promise<unknown>,
 ): Promise<DbPlugin> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await load(descriptor.module)) as Record<string, unknown>;
+    mod = (await loadPluginModule(descriptor.module)) as typeof mod;
   } catch (err) {
     throw new PluginError(
       'STB_PLUGIN_NOT_FOUND',

@@ -4,7 +4,7 @@ import type { Protocol } from './db-plugin';
 import { Executor } from './internal/executor';
 import type { ExecutorSettings } from './internal/executor';
 import type { FromExecutor, ToExecutor } from './internal/wire';
-import { loadDbPluginWith, loadPluginModule } from './plugin-loader';
+import { loadDbPlugin } from './plugin-loader';
 import type { PluginDescriptor } from './target';
 
 /** The task a piscina worker runs: one long-lived executor fed over `port`. */
@@ -22,7 +22,7 @@ export default async function benchWorker(task: WorkerTask): Promise<void> {
   const post = (m: FromExecutor, transfer?: ArrayBuffer[]): void =>
     port.postMessage(m, transfer);
   try {
-    const plugin = await loadDbPluginWith(task.descriptor, loadPluginModule);
+    const plugin = await loadDbPlugin(task.descriptor);
     const options = parsePluginOptions(plugin, task.descriptor.options);
     const exec = new Executor({
       ...task.settings,
