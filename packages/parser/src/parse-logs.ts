@@ -512,16 +512,17 @@ export function eventDrop(
 
 /**
  * The event filter of one file: applies the logging-control rule and the filters; counts and
- * prefixes what is kept.
+ * prefixes what is kept. `sessions` holds the session ids already counted (shared by a caller
+ * that counts more of them, the byte ranges' stitcher).
  * @internal
  */
 export function eventFilter(
-  run: ParseRunState,
+  run: Pick<ParseRunState, 'summary' | 'options' | 'files' | 'filters'>,
   fs: FileParseSummary,
+  sessions = new Set<string>(),
 ): (ev: RawQueryEvent) => boolean {
   const { summary, options } = run;
   const fileIndex = fs.fileIndex;
-  const sessions = new Set<string>();
   const prefix = run.files.length > 1 ? `${fileIndex}:` : '';
   const drop = eventDrop(run, prefix);
   return (ev: RawQueryEvent): boolean => {
@@ -627,8 +628,17 @@ function foldSummary(
   into.sessions += from.sessions;
   for (const [kind, n] of Object.entries(from.skipped))
     addCount(into.skipped, kind, n);
+  addInvalid(into, from, run.maxCollected);
+}
+
+/** Adds `from`'s invalid lines to `into`'s, collecting at most `maxCollected`. @internal */
+export function addInvalid(
+  into: ParseSummary,
+  from: ParseSummary,
+  maxCollected: number,
+): void {
   for (const bad of from.invalid) {
-    if (into.invalid.length < run.maxCollected) into.invalid.push(bad);
+    if (into.invalid.length < maxCollected) into.invalid.push(bad);
     else into.invalidDropped++;
   }
   into.invalidDropped += from.invalidDropped;

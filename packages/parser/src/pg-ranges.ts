@@ -20,6 +20,7 @@ import {
 import type { LogFormatContext } from './log-format';
 import {
   addCount,
+  addInvalid,
   blankFileSummary,
   chooseFormat,
   emptyParseSummary,
@@ -453,6 +454,8 @@ export class PgRangeStitcher {
   readonly #maxCollected: number;
   /** Why a kept event would not be (the one-thread rule, `eventDrop`), counting nothing. */
   readonly #drop: ReturnType<typeof eventDrop>;
+  /** The one-thread filter (`eventFilter`), counting into this summary and {@link #seen}. */
+  readonly #keep: ReturnType<typeof eventFilter>;
 
   constructor(
     readonly plan: PgRangePlan,
@@ -462,7 +465,19 @@ export class PgRangeStitcher {
     this.summary = summary;
     this.#fs = fs;
     this.#maxCollected = options.maxCollected ?? 10_000;
-    this.#drop = eventDrop({ filters: options.filters ?? {}, options });
+    const filters = options.filters ?? {};
+    this.#drop = eventDrop({ filters, options });
+    this.#keep = eventFilter(
+      // no abort check here: the threads' iteration ends on the signal
+      {
+        summary,
+        options: { ...options, signal: undefined },
+        files: [plan.file],
+        filters,
+      },
+      fs,
+      this.#seen,
+    );
   }
 
   /** The state to parse the next range to accept from, with its first line's number. */
@@ -489,25 +504,10 @@ export class PgRangeStitcher {
   /** The held events given out (kept ones), counted as a one-thread parse counts them. */
   #emit(items: readonly { ev: RawQueryEvent }[]): RawQueryEvent[] {
     const out: RawQueryEvent[] = [];
-    const fs = this.#fs;
     for (const { ev } of items) {
-      const why = this.#drop(ev);
-      if (why === 'logging-control') {
-        addCount(fs.skipped, why);
-        addCount(this.summary.skipped, why);
-        continue;
-      }
-      if (why === 'filtered') {
-        fs.filtered++;
-        this.summary.filtered++;
-        continue;
-      }
-      ev.fileIndex = 0;
+      if (!this.#keep(ev)) continue;
       if (ev.startUs !== undefined) this.#lastStartUs = ev.startUs;
       else if (this.#lastStartUs !== undefined) ev.startUs = this.#lastStartUs;
-      fs.events++;
-      this.summary.events++;
-      this.session(ev.sessionId);
       out.push(ev);
     }
     return out;
@@ -673,12 +673,7 @@ export class PgRangeStitcher {
       addCount(into.skipped, kind, n);
       addCount(fs.skipped, kind, n);
     }
-    for (const bad of from.invalid) {
-      if (into.invalid.length < this.#maxCollected) into.invalid.push(bad);
-      else into.invalidDropped++;
-    }
-    into.invalidDropped += from.invalidDropped;
-    into.invalidLines += from.invalidLines;
+    addInvalid(into, from, this.#maxCollected);
     if (ffs.truncatedAt !== undefined) fs.truncatedAt = ffs.truncatedAt;
     this.#lines += end.lines;
     if (end.lastStartUs !== undefined) this.#lastStartUs = end.lastStartUs;

@@ -616,11 +616,13 @@ export class PgProcessor {
   }
 
   private subOf(e: PgEntry): void {
-    this.step(
-      e.severity === 'DETAIL' && e.message.startsWith('parameters: ')
-        ? 'd'
-        : 'q',
-    );
+    // Range mode only (`noting`): a one-thread parse does not test every continuation line twice.
+    if (this.noting !== undefined)
+      this.step(
+        e.severity === 'DETAIL' && e.message.startsWith('parameters: ')
+          ? 'd'
+          : 'q',
+      );
     if (e.severity === 'DETAIL') {
       this.detail(e, e.message);
     } else if (e.severity === 'STATEMENT') {
