@@ -48,9 +48,8 @@ const BUILT_IN_PLUGIN = /^@stb\/bench\/db\/[a-z0-9-]+$/;
  * plugin here too: `stb bench` of a 2,000-statement trace through `pg-native` used 0.62 s of CPU
  * against 0.775 s when it imported (medians of 8 alternating pairs, `/usr/bin/time`, 2026-12-06).
  * Other modules are imported (they may be ESM only).
- * @internal
  */
-export function loadPluginModule(specifier: string): Promise<unknown> {
+function loadPluginModule(specifier: string): Promise<unknown> {
   // `module` is CommonJS's own (undefined in the ESM build, which imports as before)
   const cjs = typeof module === 'object' ? module : undefined;
   if (cjs && BUILT_IN_PLUGIN.test(specifier))
