@@ -8,14 +8,8 @@ import { loadFormatPackage, parseLogBatches, withFormats } from '@stb/parser';
 import type { AnyLogFormat, ParseProgress } from '@stb/parser';
 import type { ExtractRequest } from './extract-worker';
 import type { LogThreadData, LogThreadMessage } from './log-thread';
+import { HAND_OFF_CHARS, HAND_OFF_EVENTS, joined } from './hand-off';
 import { packRaw } from './raw-pack';
-
-/**
- * Events per message to the main thread, at least: the parser's batches (512 events) joined, so
- * the per-message costs (the summary, the progress, a wake-up of each thread) stay per ~2 000
- * events.
- */
-const HAND_OFF_EVENTS = 2048;
 
 /**
  * Where each batch goes, in a repeating pattern: `s` extracted on this thread (and packed), `m`
@@ -29,35 +23,6 @@ const HAND_OFF_EVENTS = 2048;
 const ROUTE_PACKED = 'smmsmmsm';
 const ROUTE_JSON = 'sm';
 const ROUTE_THREADS = 't';
-
-/**
- * The batches of `src` joined to at least `min` events each (the last may be smaller). When `src`
- * fails, what was joined goes first, as a sequential run would have handled those batches before
- * the failure.
- */
-async function* joined(
-  src: AsyncIterable<RawQueryEvent[]>,
-  min: number,
-): AsyncGenerator<RawQueryEvent[]> {
-  let acc: RawQueryEvent[] = [];
-  try {
-    for await (const b of src) {
-      if (acc.length === 0 && b.length >= min) {
-        yield b;
-        continue;
-      }
-      for (const e of b) acc.push(e);
-      if (acc.length >= min) {
-        yield acc;
-        acc = [];
-      }
-    }
-  } catch (err) {
-    if (acc.length > 0) yield acc;
-    throw err;
-  }
-  if (acc.length > 0) yield acc;
-}
 
 /**
  * The parse thread of `stb parse --workers`: reads, parses and extracts the logs, in order, with
@@ -140,7 +105,7 @@ async function run(data: LogThreadData): Promise<void> {
           ? ROUTE_PACKED
           : ROUTE_JSON;
     let n = 0;
-    for await (const raws of joined(parse, HAND_OFF_EVENTS)) {
+    for await (const raws of joined(parse, HAND_OFF_EVENTS, HAND_OFF_CHARS)) {
       for (let i = 0; i < raws.length; i += step) {
         const part = step >= raws.length ? raws : raws.slice(i, i + step);
         // Some batches go raw: the main thread or an extraction thread extracts them (see

@@ -1,0 +1,65 @@
+import type { RawQueryEvent } from '@stb/core';
+
+/**
+ * Events per message to the main thread, at least: the parser's batches (512 events) joined, so
+ * the per-message costs (the summary, the progress, a wake-up of each thread) stay per ~2 000
+ * events.
+ */
+export const HAND_OFF_EVENTS = 2048;
+
+/**
+ * SQL text per message, at most (UTF-16 units; a longer statement goes alone): a hand-off is cut
+ * here too, so that what waits in flight (`IN_FLIGHT` messages, `log-thread.ts`) is bounded in
+ * bytes, not only in statements. 2 048 pgbench statements hold about 0.2 Mi units; a log of bulk
+ * inserts (100 kB statements) would otherwise keep 24 × 2 048 of them in flight, about 5 GB, and
+ * one message's text would pass V8's longest string (2^29 − 24 units).
+ */
+export const HAND_OFF_CHARS = 1 << 20;
+
+/**
+ * The batches of `src` joined to at least `min` events each (the last may be smaller), and cut so
+ * that none holds more than `maxChars` of SQL text unless one statement does alone. Events keep
+ * their order. When `src` fails, what was joined goes first, as a sequential run would have
+ * handled those batches before the failure.
+ */
+export async function* joined(
+  src: AsyncIterable<RawQueryEvent[]>,
+  min: number,
+  maxChars: number,
+): AsyncGenerator<RawQueryEvent[]> {
+  let acc: RawQueryEvent[] = [];
+  let chars = 0;
+  try {
+    for await (const b of src) {
+      if (acc.length === 0 && b.length >= min && sqlChars(b) <= maxChars) {
+        yield b;
+        continue;
+      }
+      for (const e of b) {
+        if (acc.length > 0 && chars + e.sql.length > maxChars) {
+          yield acc;
+          acc = [];
+          chars = 0;
+        }
+        acc.push(e);
+        chars += e.sql.length;
+        if (acc.length >= min) {
+          yield acc;
+          acc = [];
+          chars = 0;
+        }
+      }
+    }
+  } catch (err) {
+    if (acc.length > 0) yield acc;
+    throw err;
+  }
+  if (acc.length > 0) yield acc;
+}
+
+/** The SQL text of `events`, in UTF-16 units. */
+function sqlChars(events: readonly RawQueryEvent[]): number {
+  let n = 0;
+  for (const e of events) n += e.sql.length;
+  return n;
+}

@@ -1,0 +1,86 @@
+import type { RawQueryEvent } from '@stb/core';
+import { joined } from '../src/hand-off';
+
+// The parse thread's hand-offs (`stb parse --workers`): joined to at least `min` statements, and
+// cut by their SQL text, so that the messages in flight are bounded in bytes as well.
+
+const ev = (i: number, chars: number): RawQueryEvent => ({
+  sessionId: 's',
+  sql: `${i}`.padEnd(chars, 'x'),
+  source: { file: 'f', line: i },
+  dialect: 'postgres',
+});
+
+async function* batches(
+  sizes: number[],
+  chars: number,
+  failAfter?: number,
+): AsyncGenerator<RawQueryEvent[]> {
+  let i = 0;
+  for (const [k, n] of sizes.entries()) {
+    if (k === failAfter) throw new Error('boom');
+    yield Array.from({ length: n }, () => ev(i++, chars));
+  }
+}
+
+async function collect(
+  src: AsyncIterable<RawQueryEvent[]>,
+  min: number,
+  maxChars: number,
+): Promise<RawQueryEvent[][]> {
+  const out: RawQueryEvent[][] = [];
+  for await (const b of joined(src, min, maxChars)) out.push(b);
+  return out;
+}
+
+const lines = (bs: RawQueryEvent[][]): number[] =>
+  bs.flat().map((e) => e.source.line);
+
+describe('joined (hand-offs of the parse thread)', () => {
+  it('joins small statements to at least `min`, in order', async () => {
+    const out = await collect(
+      batches([512, 512, 512, 512, 100], 100),
+      2048,
+      1 << 20,
+    );
+    expect(out.map((b) => b.length)).toEqual([2048, 100]);
+    expect(lines(out)).toEqual(Array.from({ length: 2148 }, (_, i) => i));
+  });
+
+  it('cuts a hand-off before its SQL text passes `maxChars`', async () => {
+    // 512-statement batches of 3,000-unit statements: 349 fit in 2^20 units.
+    const out = await collect(batches([512, 512, 512], 3000), 2048, 1 << 20);
+    expect(out.map((b) => b.length)).toEqual([349, 349, 349, 349, 140]);
+    for (const b of out)
+      expect(b.reduce((n, e) => n + e.sql.length, 0)).toBeLessThanOrEqual(
+        1 << 20,
+      );
+    expect(lines(out)).toEqual(Array.from({ length: 1536 }, (_, i) => i));
+  });
+
+  it('sends a statement longer than `maxChars` alone', async () => {
+    const out = await collect(batches([3], 5000), 2048, 4000);
+    expect(out.map((b) => b.length)).toEqual([1, 1, 1]);
+  });
+
+  it('passes a large batch through whole when it fits', async () => {
+    const src = batches([4096], 10);
+    const out = await collect(src, 2048, 1 << 20);
+    expect(out.map((b) => b.length)).toEqual([4096]);
+  });
+
+  it('gives what was joined before a failure, then the failure', async () => {
+    const out: RawQueryEvent[][] = [];
+    await expect(
+      (async () => {
+        for await (const b of joined(
+          batches([512, 512, 512], 10, 2),
+          2048,
+          1 << 20,
+        ))
+          out.push(b);
+      })(),
+    ).rejects.toThrow('boom');
+    expect(out.map((b) => b.length)).toEqual([1024]);
+  });
+});
