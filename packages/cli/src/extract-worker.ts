@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { serializeError } from '@stb/core';
+import { serializeError, type SerializedError } from '@stb/core';
 import { createExtractor, extractResult, ResultPacker } from '@stb/extractor';
 import type { ExtractedResult } from '@stb/extractor';
 import type { ExtractThreadData, LogThreadMessage } from './log-thread';
@@ -21,7 +21,7 @@ export interface ExtractRequest {
  * (`ResultPacker`) to the main thread, in the order received. Exact whichever thread extracts a
  * batch: an event's fields do not depend on the extractor, and of a template the main thread
  * keeps the one accepted first (see `log-thread.ts`). A failure posts what was extracted before
- * it, then the error.
+ * it with the error, or the error alone.
  */
 async function run(data: ExtractThreadData): Promise<void> {
   const out = parentPort;
@@ -29,7 +29,11 @@ async function run(data: ExtractThreadData): Promise<void> {
   const input: MessagePort = data.port;
   const ex = await createExtractor();
   const packer = new ResultPacker();
-  const post = (results: ExtractedResult[], req: ExtractRequest): void => {
+  const post = (
+    results: ExtractedResult[],
+    req: ExtractRequest,
+    error?: SerializedError,
+  ): void => {
     const { packed, transfer } = packer.pack(results);
     out.postMessage(
       {
@@ -37,6 +41,7 @@ async function run(data: ExtractThreadData): Promise<void> {
         results: packed,
         raw: false,
         ...req.meta,
+        ...(error === undefined ? {} : { error }),
       } satisfies LogThreadMessage,
       transfer,
     );
@@ -47,11 +52,11 @@ async function run(data: ExtractThreadData): Promise<void> {
       for (const r of unpackRaw(req.raw))
         results.push(extractResult(ex, r, { transfer: true }));
     } catch (err) {
-      if (results.length > 0) post(results, req);
-      out.postMessage({
-        kind: 'error',
-        error: serializeError(err),
-      } satisfies LogThreadMessage);
+      // One message answers each batch, so the main thread raises the error at the batch's
+      // place in input order: with the statements before the failing one, or alone.
+      const error = serializeError(err);
+      if (results.length > 0) post(results, req, error);
+      else out.postMessage({ kind: 'error', error } satisfies LogThreadMessage);
       input.close();
       return;
     }

@@ -72,6 +72,11 @@ export type LogThreadMessage =
       dialect: Dialect | undefined;
       summary: ParseSummary | undefined;
       progress: ParseProgress[];
+      /**
+       * An extraction thread failed on this batch: `results` are the statements before the
+       * failing one, and the error is raised right after them, where one thread raises it.
+       */
+      error?: SerializedError;
     }
   | {
       /** The next batch went to extraction thread `thread`: take its next result. */
@@ -212,6 +217,8 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
     const order = new InputOrder(threads.length - 1);
     let ex: Extractor | undefined;
     let failure: Error | undefined;
+    /** Raised at the next call: the error of the batch just returned (see `error`). */
+    let after: Error | undefined;
     let ended = false;
     let waiting: (() => void) | undefined;
     const wakeUp = (): void => {
@@ -236,9 +243,11 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
       stopAll();
     };
     threads.forEach((t, k) => {
+      // An `error` takes its place in input order like a batch: raised when the statements
+      // before it are out, so the error is the one a single thread would have met first (a
+      // thread's error may arrive while batches before it still wait to be assembled).
       t.on('message', (m: LogThreadMessage) => {
-        if (m.kind === 'error') fail(rehydrateError(m.error));
-        else order.add(k, m);
+        order.add(k, m);
         wakeUp();
       });
       t.on('error', fail);
@@ -269,6 +278,7 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
       next: async (): Promise<
         IteratorResult<ExtractedResult[] | PackedResults>
       > => {
+        if (after !== undefined) fail(after);
         for (;;) {
           if (failure !== undefined) {
             finish();
@@ -280,7 +290,11 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
               await new Promise<void>((r) => (waiting = r));
             continue;
           }
-          if (m.kind === 'error' || m.kind === 'via') continue; // `error`: raised through `failure`
+          if (m.kind === 'via') continue;
+          if (m.kind === 'error') {
+            fail(rehydrateError(m.error));
+            continue;
+          }
           if (m.summary) summary = m.summary;
           for (const p of m.progress) onProgress?.(p);
           if (m.kind === 'end') {
@@ -288,6 +302,7 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
             return { done: true, value: undefined };
           }
           firstDialect ??= m.dialect;
+          if (m.error !== undefined) after = rehydrateError(m.error);
           worker.postMessage(1); // one more batch may be parsed ahead
           if (
             typeof m.results !== 'string' &&

@@ -7,7 +7,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { LogInputOptions } from '../src/inputs';
 import { traceText } from './trace-text';
 import { runStb, SAMPLES_DIR } from './helpers';
@@ -151,6 +151,33 @@ describe('stb parse --workers: the same trace as one thread', () => {
     expect(await trace(files, { workers: 1 })).toBe(seq);
     expect(await trace(files, { workers: 3, encodeEvents: true })).toBe(seq);
   });
+});
+
+describe('stb parse --workers: errors in input order', () => {
+  // A statement with invalid UTF-8 near the start (raised where the statement is assembled, on the
+  // main thread) and a gzip cut short at the end (raised by the parse thread when it gets there,
+  // up to 24 hand-offs ahead): one thread meets the first one first, and so must the threads.
+  it('raises the first error of the input, not the first to arrive', async () => {
+    const text = gunzipSync(
+      readFileSync(sample('pg-tpcb-simple-logstatement', 'postgresql.log.gz')),
+    );
+    const at = text.indexOf('UPDATE pgbench_accounts', text.length >> 4);
+    const bad = Buffer.concat([
+      text.subarray(0, at),
+      Buffer.from([0x2f, 0x2a, 0xe9, 0x2a, 0x2f, 0x20]), // a comment with a Latin-1 é
+      text.subarray(at),
+    ]);
+    const gz = gzipSync(bad);
+    const file = path.join(dir, 'bad-utf8-cut.log.gz');
+    writeFileSync(file, gz.subarray(0, gz.length - 64));
+    const seq = await trace([file], {});
+    expect(seq).toMatch(
+      /^error STB_INPUT_ENCODING .*bad-utf8-cut\.log\.gz:\d+/,
+    );
+    expect(await trace([file], { workers: 1, encodeEvents: true })).toBe(seq);
+    expect(await trace([file], { workers: 3, encodeEvents: true })).toBe(seq);
+    expect(await trace([file], { workers: 1, handOffEvents: 7 })).toBe(seq);
+  }, 60_000);
 });
 
 describe('the stb binary with --workers', () => {
