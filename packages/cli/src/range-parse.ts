@@ -1,4 +1,5 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { StbError } from '@stb/core';
 import { extractResult, ResultPacker } from '@stb/extractor';
 import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
 import { findPgRangeStart, parsePgRange } from '@stb/parser';
@@ -24,11 +25,30 @@ export interface RangeTask {
   };
 }
 
-/** Where task `t`'s bytes start and end: the entry starts nearest its nominal offsets. */
+/**
+ * Where task `t`'s bytes start and end: the entry starts nearest its nominal offsets (read from
+ * `plan.readFrom` when set). A file now shorter than planned is an error, never ranges cut short.
+ */
 function bounds(plan: PgRangePlan, t: RangeTask): [number, number] {
   const { file, size, prefix } = plan;
-  const fd = openSync(file, 'r');
+  let fd: number;
   try {
+    fd = openSync(plan.readFrom ?? file, 'r');
+  } catch (err) {
+    throw new StbError(
+      'STB_INPUT_UNREADABLE',
+      `[stb] [parser] \`${file}\` could not be read again while it was parsed in byte ranges (${(err as Error).message}). Parse it again, or without \`--ranges\`.`,
+      { cause: err, details: { source: file } },
+    );
+  }
+  try {
+    const now = fstatSync(fd).size;
+    if (now < size)
+      throw new StbError(
+        'STB_INPUT_UNREADABLE',
+        `[stb] [parser] \`${file}\` changed while it was parsed in byte ranges: it has ${now} bytes where ${size} were planned (was it truncated?). Parse it again, or without \`--ranges\`.`,
+        { details: { source: file } },
+      );
     const start = findPgRangeStart(fd, { pos: t.from, size }, prefix);
     const end =
       t.to >= size ? size : findPgRangeStart(fd, { pos: t.to, size }, prefix);

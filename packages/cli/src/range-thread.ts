@@ -1,3 +1,4 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import {
   rehydrateError,
@@ -134,6 +135,9 @@ class RangeRun implements AsyncIterator<RangeOutput> {
   #bytesDone = 0;
   #failure: Error | undefined;
   #ended = false;
+  #stopped = false;
+  /** The log, open for the whole run (see the constructor). */
+  readonly #fd: number;
   #waiting: (() => void) | undefined;
   #ex: Extractor | undefined;
   #live: LiveRange | undefined;
@@ -142,8 +146,20 @@ class RangeRun implements AsyncIterator<RangeOutput> {
       new StbError('STB_ABORTED', '[stb] [parser] Parsing was aborted.'),
     );
 
-  constructor(o: RangeThreadOptions, stitcher: PgRangeStitcher) {
-    this.#o = o;
+  constructor(options: RangeThreadOptions, stitcher: PgRangeStitcher) {
+    // The log stays open for the whole run and every range reads it through that descriptor (by
+    // its /proc name, which each reader opens for itself), so a log rotated away meanwhile is
+    // still the one parsed; closed once the threads have stopped.
+    this.#fd = openSync(options.plan.file, 'r');
+    const o = (this.#o = {
+      ...options,
+      plan: {
+        ...options.plan,
+        readFrom: existsSync(`/proc/self/fd/${this.#fd}`)
+          ? `/proc/self/fd/${this.#fd}`
+          : undefined,
+      },
+    });
     this.#stitcher = stitcher;
     this.#count = Math.max(1, Math.ceil(o.plan.size / o.rangeBytes));
     const shared = new SharedArrayBuffer(4 * this.#count);
@@ -200,7 +216,12 @@ class RangeRun implements AsyncIterator<RangeOutput> {
   }
 
   #stopAll(): void {
-    for (const t of this.#threads) void t.terminate();
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const fd = this.#fd;
+    void Promise.allSettled(this.#threads.map((t) => t.terminate())).then(() =>
+      closeSync(fd),
+    );
   }
 
   #fail(err: Error): void {

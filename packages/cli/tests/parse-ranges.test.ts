@@ -1,8 +1,10 @@
 import {
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -333,5 +335,54 @@ describe('stb parse --workers --ranges: what names a line', () => {
           mainParses,
         }),
       ).toBe(seq);
+  }, 60_000);
+});
+
+describe('stb parse --ranges on a log that changes while it is parsed', () => {
+  // The ranges after the first are read once the main thread has taken range 0 (at most 3 ahead
+  // per thread): the log is rotated away, or cut in place, right then.
+  const rotated = (
+    file: string,
+    change: (file: string) => void,
+  ): Promise<string> => {
+    let changed = false;
+    return trace(file, {
+      workers: 1,
+      ranges: true,
+      encodeEvents: true,
+      rangeBytes: 65_536,
+      mainParses: false,
+      onRange: () => {
+        if (changed) return;
+        changed = true;
+        change(file);
+      },
+    });
+  };
+  const log = (): string =>
+    unpacked(
+      path.join(
+        SAMPLES_DIR,
+        'pg-tpcb-simple-logstatement',
+        'postgresql.log.gz',
+      ),
+    );
+
+  it('parses the log it opened when the log is renamed and replaced (rotated)', async () => {
+    const file = log();
+    const seq = await trace(file, {});
+    const got = await rotated(file, (f) => {
+      renameSync(f, `${f}.1`);
+      writeFileSync(f, readFileSync(`${f}.1`).subarray(0, 5000));
+    });
+    expect(got).toBe(seq);
+  }, 60_000);
+
+  it('fails, naming the file, when the log is cut short in place', async () => {
+    const file = log();
+    const got = await rotated(file, (f) => truncateSync(f, 200_000));
+    expect(got).toMatch(
+      /^error STB_INPUT_UNREADABLE \[stb\] \[parser\] `[^`]*postgresql\.log` changed while it was parsed in byte ranges/,
+    );
   }, 60_000);
 });

@@ -49,6 +49,12 @@ export type {
 export interface PgRangePlan {
   file: string;
   size: number;
+  /**
+   * Where the ranges read the file's bytes, when not `file`: a name of the same open file, such as
+   * `/proc/self/fd/<n>` of a descriptor the run holds, so that a log renamed or removed while it
+   * is parsed (rotated) is still the one parsed.
+   */
+  readFrom?: string | undefined;
   prefix: string;
   format: string;
   confidence: number;
@@ -332,14 +338,15 @@ export function parsePgRange(
   };
   async function* batches(): AsyncGenerator<RawQueryEvent[]> {
     // 64 KiB reads, as a one-thread parse's (`createReadStream`'s `end` is inclusive).
-    const chunks =
+    const stream =
       spec.end > spec.start
-        ? createReadStream(plan.file, {
+        ? createReadStream(plan.readFrom ?? plan.file, {
             start: spec.start,
             end: spec.end - 1,
             highWaterMark: WINDOW,
           })
-        : Readable.from([]);
+        : undefined;
+    const chunks = stream ?? Readable.from([]);
     const firstLine = spec.firstLine ?? 1;
     let last = firstLine - 1;
     try {
@@ -368,6 +375,15 @@ export function parsePgRange(
         { cause: err, details: { source: plan.file, line: last } },
       );
     }
+    // A file cut short while it is parsed (truncated in place) ends the range early: never a
+    // range shorter than planned taken for the whole of it.
+    const got = stream?.bytesRead ?? 0;
+    if (got !== spec.end - spec.start)
+      throw new StbError(
+        'STB_INPUT_UNREADABLE',
+        `[stb] [parser] \`${plan.file}\` changed while it was parsed in byte ranges: ${got} bytes read at offset ${spec.start} where ${spec.end - spec.start} were planned (was it truncated?). Parse it again, or without \`--ranges\`.`,
+        { details: { source: plan.file } },
+      );
     const state = parser.endRange();
     const kept = keptOf(parser.out);
     parser.out.length = 0;
