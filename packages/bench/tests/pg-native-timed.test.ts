@@ -75,6 +75,22 @@ describe('pg-native timed batches', () => {
     });
   });
 
+  it('a due time too far ahead to wait for in one go (Infinity): the loop waits, and an abort still ends the batch', async () => {
+    await withSession(async (s) => {
+      const ac = new AbortController();
+      const t0 = now();
+      const running = s.runBatch?.([q('SELECT 1'), q('SELECT 2')], {
+        ...timing(t0, [0, Number.POSITIVE_INFINITY]),
+        signal: ac.signal,
+      }) as Promise<unknown[]>;
+      await new Promise((r) => setTimeout(r, 100));
+      ac.abort();
+      expect(await running).toEqual([okRows(1)]);
+      expect(now() - t0).toBeLessThan(2000);
+      expect(await s.execute(q('SELECT 3'))).toEqual(okRows(1));
+    });
+  });
+
   it('cancel() while the loop waits ends the batch; no cancel request reaches a later statement', async () => {
     await withSession(async (s) => {
       const { t0, running } = await waitingBatch(s);

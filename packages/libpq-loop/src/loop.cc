@@ -553,10 +553,15 @@ double nextWake(Loop* L) {
   return next;
 }
 
+/** The longest single wait of the loop, in ms (a day). */
+constexpr double MAX_WAIT_MS = 86400e3;
+
 /** epoll_wait until `wake` (ms, CLOCK_MONOTONIC; negative: no limit), to the microsecond. */
 int waitEvents(Loop* L, epoll_event* events, int max, double wake) {
   if (wake < 0) return epoll_wait(L->epfd, events, max, -1);
   double left = std::max(0.0, wake - monoMs());
+  // a due time too far ahead (or not finite) to convert: wake up within a day and look again
+  if (!(left <= MAX_WAIT_MS)) left = MAX_WAIT_MS;
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
   timespec ts;
   ts.tv_sec = static_cast<time_t>(left / 1e3);
@@ -577,7 +582,18 @@ void loopMain(Loop* L) {
   std::vector<Cmd> cmds;
   for (;;) {
     int n = waitEvents(L, events, 64, nextWake(L));
-    if (n < 0 && errno != EINTR) break;
+    if (n < 0 && errno != EINTR) {
+      // the loop cannot wait on its sockets: end every running batch (its statement lost) rather
+      // than leave JavaScript waiting for it, and keep taking commands (a pause, not a spin)
+      std::string why = std::string("epoll_wait: ") + std::strerror(errno);
+      for (Conn* c : std::vector<Conn*>(L->conns.begin(), L->conns.end()))
+        if (c->running) {
+          if (c->waitUntil > 0) c->waitUntil = 0, c->sent = monoMs();
+          lose(L, c, ST_LOST, why);
+        }
+      usleep(1000);
+      n = 0;
+    }
     for (int k = 0; k < n; k++) {
       if (events[k].data.ptr == nullptr) {
         uint64_t v;
@@ -590,7 +606,11 @@ void loopMain(Loop* L) {
     {
       std::lock_guard<std::mutex> lock(L->mu);
       cmds.swap(L->cmds);
-      if (L->quit) return;
+      if (L->quit) {
+        // back where stopLoop() looks: the connections disposed of at the end are freed there
+        L->cmds.swap(cmds);
+        return;
+      }
     }
     for (const Cmd& cmd : cmds) handle(L, cmd);
     cmds.clear();
