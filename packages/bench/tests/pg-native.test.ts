@@ -22,6 +22,7 @@ import {
   describeUrlPlugin,
   expectCallsInOrder,
   expectLargeAnswersCounted,
+  expectLateCancelStopsNothing,
   expectQueryTimeoutCancels,
   expectRowsAndTypes,
   expectSameInWorkers,
@@ -120,6 +121,10 @@ describe('pg-native on PostgreSQL', () => {
     await withSession(expectQueryTimeoutCancels, {
       query: '?query_timeout=200',
     });
+  });
+
+  it('a cancel that reaches the server after its statement ended stops nothing: the next statement waits for it', async () => {
+    await expectLateCancelStopsNothing(native, db.url());
   });
 
   it('cancel() ends a batch: the running statement fails with 57014, the rest do not run', async () => {

@@ -165,6 +165,9 @@ struct Conn {
   bool interrupt = false;
   bool timed = false;    // a timed batch: statements wait for their due times
   double waitUntil = 0;  // > 0: statement i waits until then (ms, CLOCK_MONOTONIC) to be sent
+  // a cancel request's thread still runs (shared with it: the thread may outlive this Conn)
+  std::shared_ptr<std::atomic<bool>> cancelling = std::make_shared<std::atomic<bool>>(false);
+  double cancelWaitSince = 0;  // > 0: statement i has waited for that thread since then
   uint32_t ran = 0;
   std::vector<ErrInfo> errors;
 };
@@ -203,16 +206,30 @@ void notify(Conn* c, JobKind job) {
                                   napi_tsfn_nonblocking);
 }
 
-/** Sends a cancel request on a short-lived thread (PQcancel blocks while it connects). */
+/**
+ * Sends a cancel request on a short-lived thread (PQcancel blocks while it connects). Until that
+ * thread returns, no statement is sent on the connection (see startNext): the request may reach
+ * the server after the statement it was meant for has ended, and would then stop the next one.
+ * The thread wakes the loop when it returns.
+ */
 void sendCancel(Conn* c) {
   if (c->pg == nullptr) return;
   PGcancel* cancel = PQgetCancel(c->pg);
   if (cancel == nullptr) return;
-  std::thread([cancel] {
+  std::shared_ptr<std::atomic<bool>> busy = c->cancelling;
+  std::shared_ptr<Loop> L = c->loop;
+  busy->store(true);
+  std::thread([cancel, busy, L] {
     prctl(PR_SET_NAME, "stb-pq-cancel", 0UL, 0UL, 0UL);
     char err[256];
     PQcancel(cancel, err, sizeof err);
     PQfreeCancel(cancel);
+    busy->store(false);
+    std::lock_guard<std::mutex> lock(L->mu);
+    if (L->quit) return;  // the loop has ended; its wake-up descriptor may be closed
+    uint64_t one = 1;
+    ssize_t w = write(L->wakeFd, &one, sizeof one);
+    (void)w;
   }).detach();
 }
 
@@ -321,6 +338,25 @@ void startNext(Loop* L, Conn* c) {
       c->waitUntil = at;
       return;
     }
+    c->waitUntil = 0;
+  }
+  if (c->cancelling->load()) {
+    // a cancel request may still reach the server: wait for it (looking again every ms; the
+    // cancel's thread wakes the loop when it returns), at most CANCEL_GRACE_MS, then give the
+    // connection up as one whose cancel never completed
+    double now = monoMs();
+    if (c->cancelWaitSince == 0) c->cancelWaitSince = now;
+    if (now - c->cancelWaitSince < CANCEL_GRACE_MS) {
+      c->waitUntil = now + 1;
+      return;
+    }
+    c->cancelWaitSince = 0;
+    c->waitUntil = 0;
+    c->sent = now;
+    return lose(L, c, ST_LOST, "a cancel request did not complete within 1000 ms");
+  }
+  if (c->cancelWaitSince > 0) {
+    c->cancelWaitSince = 0;
     c->waitUntil = 0;
   }
   Reader& r = c->r;

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import pg from 'pg';
 import type { ParamValue } from '@stb/core';
 import type { BoundQuery } from '../../src/bound-query';
@@ -93,6 +94,68 @@ export async function expectRowsAndTypes(s: DbSession): Promise<void> {
   expect(await s.execute(types)).toEqual(okRows(1));
   expect(await s.execute(q('BEGIN', [], 'TCL'))).toEqual(okRows(0));
   expect(await s.execute(q('COMMIT', [], 'TCL'))).toEqual(okRows(0));
+}
+
+/**
+ * A statement past `query_timeout` that ends by itself before the server gets the cancel request
+ * (held 300 ms by a proxy on the way, as a slow network or a busy postmaster would): the next
+ * statement waits until the request is through, so it is not the one stopped (sent at once, it
+ * failed with 57014, counted as an error). `url`: the server's (null: no server, nothing runs).
+ */
+export async function expectLateCancelStopsNothing(
+  plugin: DbPlugin,
+  url: string | null,
+): Promise<void> {
+  if (url === null) return;
+  const target = new URL(url);
+  let conns = 0;
+  // half-open kept: the client hears the end of the request only when the server has ended it
+  const proxy = net.createServer({ allowHalfOpen: true }, (client) => {
+    const delay = conns++ === 0 ? 0 : 300; // the first: the session; then cancel requests
+    client.pause();
+    setTimeout(() => {
+      const server = net.connect(
+        Number(target.port || 5432),
+        target.hostname,
+        () => {
+          client.pipe(server).pipe(client);
+          client.resume();
+        },
+      );
+      server.on('error', () => client.destroy());
+      client.on('error', () => server.destroy());
+    }, delay);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const via = new URL(url);
+  via.hostname = '127.0.0.1';
+  via.port = String((proxy.address() as net.AddressInfo).port);
+  via.searchParams.set('query_timeout', '400');
+  const s = await plugin.connect(
+    { url: via.toString() },
+    { protocol: 'simple' },
+  );
+  try {
+    const ops = [q('SELECT pg_sleep(0.55)'), q('SELECT pg_sleep(0.3)')];
+    // in one batch where the plugin takes batches, else one after the other
+    const outs =
+      s.runBatch !== undefined
+        ? await s.runBatch(ops)
+        : [
+            await s.execute(ops[0] as BoundQuery),
+            await s.execute(ops[1] as BoundQuery),
+          ];
+    expect(conns).toBe(2); // the cancel request went through the proxy
+    expect(outs[0]).toEqual(okRows(1)); // answered before its cancel arrived
+    expect(outs[1]).toEqual(okRows(1));
+    // sent once the cancel request was through
+    expect(outs[1]?.sentAt ?? 0).toBeGreaterThanOrEqual(
+      (outs[0]?.sentAt ?? 0) + 400 + 300,
+    );
+  } finally {
+    await s.close();
+    proxy.close();
+  }
 }
 
 /**
