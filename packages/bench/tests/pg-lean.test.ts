@@ -18,6 +18,7 @@ import {
   describeUrlPlugin,
   expectCallsInOrder,
   expectLargeAnswersCounted,
+  expectLateCancelStopsNothing,
   expectQueryTimeoutCancels,
   expectRowsAndTypes,
   expectSameInWorkers,
@@ -94,6 +95,10 @@ describe('pg-lean on PostgreSQL', () => {
     await withSession(expectQueryTimeoutCancels, {
       query: '?query_timeout=200',
     });
+  });
+
+  it('a cancel that reaches the server after its statement ended stops nothing: the next statement waits for it', async () => {
+    await expectLateCancelStopsNothing(lean, db.url());
   });
 
   it('cancel() stops a running statement with 57014; after close, calls fail as connection lost', async () => {

@@ -126,6 +126,14 @@ export abstract class WireConnection<
   #broken: string | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #cancel: (() => Promise<void>) | null = null;
+  /**
+   * A deadline's cancel request on its way (settled at most {@link CANCEL_GRACE_MS} later):
+   * requests made meanwhile are held, not written, since the server, getting the request after
+   * its statement ended, would stop the next one. Null when none is.
+   */
+  #cancelling: Promise<void> | null = null;
+  /** Requests held while {@link #cancelling}: their bytes, written in order once it settles. */
+  #held: Buffer[] = [];
 
   protected constructor(opts: WireConnectionOptions) {
     this.#opts = opts;
@@ -258,10 +266,43 @@ export abstract class WireConnection<
     p.map = map;
     p.resolve = captured;
     captured = undefined;
-    p.sentAt = now();
     this.#queue.push(p);
-    this.socket.write(bytes);
+    if (this.#cancelling !== null) {
+      // sent when the cancel request is through (its deadline counts from then)
+      p.sentAt = Number.POSITIVE_INFINITY;
+      this.#held.push(bytes);
+    } else {
+      p.sentAt = now();
+      this.socket.write(bytes);
+    }
     return promise as Promise<T>;
+  }
+
+  /** Sends a deadline's cancel request; requests wait until it is through (see `#cancelling`). */
+  #cancelForDeadline(): void {
+    const cancel = this.#cancel;
+    if (cancel === null || this.#cancelling !== null) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const through = Promise.race([
+      cancel().catch(() => undefined),
+      new Promise<void>((r) => (timer = setTimeout(r, CANCEL_GRACE_MS))),
+    ]).then(() => {
+      clearTimeout(timer);
+      this.#cancelling = null;
+      const held = this.#held;
+      this.#held = [];
+      if (this.#broken !== null) return;
+      // the held requests are the last ones in the queue, in order
+      const t = now();
+      for (
+        let i = this.#queue.length - held.length;
+        i < this.#queue.length;
+        i++
+      )
+        (this.#queue[i] as TPending).sentAt = t;
+      for (const bytes of held) this.socket.write(bytes);
+    });
+    this.#cancelling = through;
   }
 
   /** The oldest request in flight: the one the messages read now answer. */
@@ -330,7 +371,7 @@ export abstract class WireConnection<
     if (p.cancelledAt === 0) {
       if (t - p.sentAt < ms) return;
       p.cancelledAt = t;
-      void this.#cancel?.().catch(() => undefined);
+      this.#cancelForDeadline();
     } else if (t - p.cancelledAt > CANCEL_GRACE_MS) {
       this.#lost(
         'ETIMEDOUT',
@@ -357,7 +398,8 @@ export abstract class WireConnection<
       this.#settle(p, {
         rows: 0,
         failure: { code, cls, message },
-        sentAt: p.sentAt,
+        // a request held behind a cancel request was never sent: it fails now
+        sentAt: Math.min(p.sentAt, t),
         doneAt: t,
       } as TResult);
     this.socket.destroy();
