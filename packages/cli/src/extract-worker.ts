@@ -46,7 +46,11 @@ async function run(data: ExtractThreadData): Promise<void> {
       transfer,
     );
   };
+  let failed = false;
   input.on('message', (req: ExtractRequest) => {
+    // After an error the thread stays (the main thread ends it): exiting now would be taken for
+    // a crash before the error, which waits for its turn in input order, is raised.
+    if (failed) return;
     const results: ExtractedResult[] = [];
     try {
       for (const r of unpackRaw(req.raw))
@@ -57,7 +61,7 @@ async function run(data: ExtractThreadData): Promise<void> {
       const error = serializeError(err);
       if (results.length > 0) post(results, req, error);
       else out.postMessage({ kind: 'error', error } satisfies LogThreadMessage);
-      input.close();
+      failed = true;
       return;
     }
     post(results, req);
