@@ -150,7 +150,15 @@ class RangeRun implements AsyncIterator<RangeOutput> {
     // The log stays open for the whole run and every range reads it through that descriptor (by
     // its /proc name, which each reader opens for itself), so a log rotated away meanwhile is
     // still the one parsed; closed once the threads have stopped.
-    this.#fd = openSync(options.plan.file, 'r');
+    try {
+      this.#fd = openSync(options.plan.file, 'r');
+    } catch (err) {
+      throw new StbError(
+        'STB_INPUT_UNREADABLE',
+        `[stb] [parser] \`${options.plan.file}\` could not be opened again to be parsed in byte ranges (${(err as Error).message}). Parse it again, or without \`--ranges\`.`,
+        { cause: err, details: { source: options.plan.file } },
+      );
+    }
     const o = (this.#o = {
       ...options,
       plan: {

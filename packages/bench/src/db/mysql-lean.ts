@@ -317,7 +317,8 @@ async function openWire(
   cfg: MyWireConfig,
   url: string,
 ): Promise<MyWire> {
-  const kill = async (threadId: number): Promise<void> => {
+  /** `KILL QUERY` from a second connection; false when it could not be sent. */
+  const kill = async (threadId: number): Promise<boolean> => {
     const killer = await lib.MyWire.open(
       {
         ...cfg,
@@ -327,12 +328,13 @@ async function openWire(
       },
       async () => undefined,
     ).catch(() => null);
-    if (killer === null) return;
+    if (killer === null) return false;
     try {
-      await killer.request(
+      const r = await killer.request(
         queryPacket(`KILL QUERY ${String(threadId)}`),
-        (r) => r,
+        (res) => res,
       );
+      return r.failure === undefined; // the server answered it (an ERR too: it was read)
     } finally {
       await killer.close();
     }

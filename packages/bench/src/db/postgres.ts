@@ -138,26 +138,30 @@ export function createPostgresPlugin(
 
 /**
  * Sends a PostgreSQL cancel request (a CancelRequest packet on a new socket: length 16, code
- * 80877102, backend pid, secret key) for the statement a connection is running. Resolves when the
- * server closed the socket, or after `timeoutMs`.
+ * 80877102, backend pid, secret key) for the statement a connection is running. Resolves true when
+ * the server closed the socket after the request was written (it reads the request first), false
+ * on an error or after `timeoutMs`.
  */
 export function sendPgCancelRequest(
   target: { host: string; port: number; processID: number; secretKey: number },
   timeoutMs = 1000,
-): Promise<void> {
+): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = target.host.startsWith('/')
       ? connectSocket(`${target.host}/.s.PGSQL.${String(target.port)}`)
       : connectSocket(target.port, target.host);
-    const done = (): void => {
+    let sent = false;
+    const done = (through: boolean): void => {
       clearTimeout(timer);
       socket.destroy();
-      resolve();
+      resolve(through);
     };
-    const timer = setTimeout(done, timeoutMs);
-    socket.on('error', done);
-    socket.on('close', done);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.on('error', () => done(false));
+    // the server ends the request's connection once it has read it
+    socket.on('close', () => done(sent));
     socket.on('connect', () => {
+      sent = true;
       const packet = Buffer.alloc(16);
       packet.writeInt32BE(16, 0);
       packet.writeInt32BE(80877102, 4);

@@ -287,7 +287,7 @@ export class MyWire extends WireConnection<MyWireResult, Pending, number> {
    */
   static async open(
     cfg: MyWireConfig,
-    kill: (threadId: number) => Promise<void>,
+    kill: (threadId: number) => Promise<boolean | void>,
   ): Promise<MyWire> {
     const wire = new MyWire(cfg);
     await wire.handshake(

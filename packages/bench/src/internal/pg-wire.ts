@@ -124,7 +124,7 @@ export class PgWire extends WireConnection<WireResult, Pending, boolean> {
   /** Connects, authenticates (trust, password, md5, SCRAM-SHA-256) and waits for ReadyForQuery. */
   static async open(
     cfg: PgWireConfig,
-    sendCancel: (pid: number, key: number) => Promise<void>,
+    sendCancel: (pid: number, key: number) => Promise<boolean | void>,
   ): Promise<PgWire> {
     const wire = new PgWire(cfg);
     await wire.handshake(

@@ -125,15 +125,15 @@ export abstract class WireConnection<
   /** Why the connection is unusable (null while it is usable). */
   #broken: string | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
-  #cancel: (() => Promise<void>) | null = null;
+  #cancel: (() => Promise<boolean | void>) | null = null;
   /**
    * A deadline's cancel request on its way (settled at most {@link CANCEL_GRACE_MS} later):
    * requests made meanwhile are held, not written, since the server, getting the request after
    * its statement ended, would stop the next one. Null when none is.
    */
   #cancelling: Promise<void> | null = null;
-  /** Requests held while {@link #cancelling}: their bytes, written in order once it settles. */
-  #held: Buffer[] = [];
+  /** Requests held while {@link #cancelling}, with their bytes, written in order once it settles. */
+  #held: { p: TPending; bytes: Buffer }[] = [];
 
   protected constructor(opts: WireConnectionOptions) {
     this.#opts = opts;
@@ -213,7 +213,7 @@ export abstract class WireConnection<
    * After the handshake: a lost socket fails what is in flight, and the deadlines start;
    * `cancel` ends the running statement from elsewhere.
    */
-  protected attach(cancel: () => Promise<void>): void {
+  protected attach(cancel: () => Promise<boolean | void>): void {
     this.#cancel = cancel;
     const socket = this.socket;
     socket.on('error', (err: NodeJS.ErrnoException) =>
@@ -270,7 +270,7 @@ export abstract class WireConnection<
     if (this.#cancelling !== null) {
       // sent when the cancel request is through (its deadline counts from then)
       p.sentAt = Number.POSITIVE_INFINITY;
-      this.#held.push(bytes);
+      this.#held.push({ p, bytes });
     } else {
       p.sentAt = now();
       this.socket.write(bytes);
@@ -278,31 +278,43 @@ export abstract class WireConnection<
     return promise as Promise<T>;
   }
 
-  /** Sends a deadline's cancel request; requests wait until it is through (see `#cancelling`). */
+  /**
+   * Sends a deadline's cancel request; requests wait until it is through (see `#cancelling`).
+   * One that is not through within {@link CANCEL_GRACE_MS} (or could not be sent) may still
+   * reach the server: the connection is then given up, as when it is not answered.
+   */
   #cancelForDeadline(): void {
     const cancel = this.#cancel;
     if (cancel === null || this.#cancelling !== null) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const through = Promise.race([
-      cancel().catch(() => undefined),
-      new Promise<void>((r) => (timer = setTimeout(r, CANCEL_GRACE_MS))),
-    ]).then(() => {
+      cancel().then(
+        (ok) => ok !== false,
+        () => false,
+      ),
+      new Promise<boolean>(
+        (r) => (timer = setTimeout(() => r(false), CANCEL_GRACE_MS)),
+      ),
+    ]).then((ok) => {
       clearTimeout(timer);
       this.#cancelling = null;
       const held = this.#held;
       this.#held = [];
       if (this.#broken !== null) return;
-      // the held requests are the last ones in the queue, in order
+      if (!ok) {
+        this.#lost(
+          'ETIMEDOUT',
+          `${this.#opts.cancelName} did not go through within ${String(CANCEL_GRACE_MS)} ms`,
+        );
+        return;
+      }
       const t = now();
-      for (
-        let i = this.#queue.length - held.length;
-        i < this.#queue.length;
-        i++
-      )
-        (this.#queue[i] as TPending).sentAt = t;
-      for (const bytes of held) this.socket.write(bytes);
+      for (const h of held) {
+        h.p.sentAt = t;
+        this.socket.write(h.bytes);
+      }
     });
-    this.#cancelling = through;
+    this.#cancelling = through.then(() => undefined);
   }
 
   /** The oldest request in flight: the one the messages read now answer. */
