@@ -1,8 +1,11 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { StbError } from '@stb/core';
 import { extractResult, ResultPacker } from '@stb/extractor';
 import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
-import { findPgRangeStart, parsePgRange } from '@stb/parser';
+import {
+  findPgRangeStart,
+  parsePgRange,
+  pgRangeInputChanged,
+} from '@stb/parser';
 import type {
   ParseLogsOptions,
   PgBoundaryState,
@@ -35,19 +38,18 @@ function bounds(plan: PgRangePlan, t: RangeTask): [number, number] {
   try {
     fd = openSync(plan.readFrom ?? file, 'r');
   } catch (err) {
-    throw new StbError(
-      'STB_INPUT_UNREADABLE',
-      `[stb] [parser] \`${file}\` could not be read again while it was parsed in byte ranges (${(err as Error).message}). Parse it again, or without \`--ranges\`.`,
-      { cause: err, details: { source: file } },
+    throw pgRangeInputChanged(
+      file,
+      `it could not be read again (${(err as Error).message})`,
+      err,
     );
   }
   try {
     const now = fstatSync(fd).size;
     if (now < size)
-      throw new StbError(
-        'STB_INPUT_UNREADABLE',
-        `[stb] [parser] \`${file}\` changed while it was parsed in byte ranges: it has ${now} bytes where ${size} were planned (was it truncated?). Parse it again, or without \`--ranges\`.`,
-        { details: { source: file } },
+      throw pgRangeInputChanged(
+        file,
+        `it has ${now} bytes where ${size} were planned (was it truncated?)`,
       );
     const start = findPgRangeStart(fd, { pos: t.from, size }, prefix);
     const end =

@@ -9,7 +9,7 @@ import {
 } from '@stb/core';
 import { createExtractor, extractResult } from '@stb/extractor';
 import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
-import { PgRangeStitcher } from '@stb/parser';
+import { PgRangeStitcher, pgRangeInputChanged } from '@stb/parser';
 import type {
   ParseLogsOptions,
   ParseProgress,
@@ -153,10 +153,10 @@ class RangeRun implements AsyncIterator<RangeOutput> {
     try {
       this.#fd = openSync(options.plan.file, 'r');
     } catch (err) {
-      throw new StbError(
-        'STB_INPUT_UNREADABLE',
-        `[stb] [parser] \`${options.plan.file}\` could not be opened again to be parsed in byte ranges (${(err as Error).message}). Parse it again, or without \`--ranges\`.`,
-        { cause: err, details: { source: options.plan.file } },
+      throw pgRangeInputChanged(
+        options.plan.file,
+        `it could not be opened again (${(err as Error).message})`,
+        err,
       );
     }
     const o = (this.#o = {

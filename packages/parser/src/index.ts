@@ -95,6 +95,7 @@ export { COMMON_PG_PREFIXES } from './pg-prefixes';
 export {
   findPgRangeStart,
   parsePgRange,
+  pgRangeInputChanged,
   pgRangeTag,
   planPgRanges,
   PgRangeStitcher,

@@ -271,6 +271,22 @@ export interface PgRangeEnd {
   lastStartUs: number | undefined;
 }
 
+/**
+ * The error of a log that changed under a byte-range parse (`STB_INPUT_UNREADABLE`): `what`
+ * says how (cut short, gone), `cause` is the system's error when there is one.
+ */
+export function pgRangeInputChanged(
+  file: string,
+  what: string,
+  cause?: unknown,
+): StbError {
+  return new StbError(
+    'STB_INPUT_UNREADABLE',
+    `[stb] [parser] \`${file}\` changed while it was parsed in byte ranges: ${what}. Parse it again, or without \`--ranges\`.`,
+    { ...(cause === undefined ? {} : { cause }), details: { source: file } },
+  );
+}
+
 /** Provisional session ids of range `index` (see `PgProcessorOptions.rangeTag`). */
 export function pgRangeTag(index: number): string {
   return `\u0000r${index}:`;
@@ -379,10 +395,9 @@ export function parsePgRange(
     // range shorter than planned taken for the whole of it.
     const got = stream?.bytesRead ?? 0;
     if (got !== spec.end - spec.start)
-      throw new StbError(
-        'STB_INPUT_UNREADABLE',
-        `[stb] [parser] \`${plan.file}\` changed while it was parsed in byte ranges: ${got} bytes read at offset ${spec.start} where ${spec.end - spec.start} were planned (was it truncated?). Parse it again, or without \`--ranges\`.`,
-        { details: { source: plan.file } },
+      throw pgRangeInputChanged(
+        plan.file,
+        `${got} bytes read at offset ${spec.start} where ${spec.end - spec.start} were planned (was it truncated?)`,
       );
     const state = parser.endRange();
     const kept = keptOf(parser.out);

@@ -27,6 +27,7 @@ it('public API of @stb/parser', () => {
      "parseLogBatches",
      "parseLogs",
      "parsePgRange",
+     "pgRangeInputChanged",
      "pgRangeTag",
      "plainSql",
      "planPgRanges",
