@@ -127,11 +127,11 @@ export abstract class WireConnection<
   #timer: ReturnType<typeof setInterval> | null = null;
   #cancel: (() => Promise<boolean | void>) | null = null;
   /**
-   * A deadline's cancel request on its way (settled at most {@link CANCEL_GRACE_MS} later):
-   * requests made meanwhile are held, not written, since the server, getting the request after
-   * its statement ended, would stop the next one. Null when none is.
+   * A deadline's cancel request is on its way (for at most {@link CANCEL_GRACE_MS}): requests made
+   * meanwhile are held, not written, since the server, getting the request after its statement
+   * ended, would stop the next one.
    */
-  #cancelling: Promise<void> | null = null;
+  #cancelling = false;
   /** Requests held while {@link #cancelling}, with their bytes, written in order once it settles. */
   #held: { p: TPending; bytes: Buffer }[] = [];
 
@@ -267,7 +267,7 @@ export abstract class WireConnection<
     p.resolve = captured;
     captured = undefined;
     this.#queue.push(p);
-    if (this.#cancelling !== null) {
+    if (this.#cancelling) {
       // sent when the cancel request is through (its deadline counts from then)
       p.sentAt = Number.POSITIVE_INFINITY;
       this.#held.push({ p, bytes });
@@ -285,9 +285,10 @@ export abstract class WireConnection<
    */
   #cancelForDeadline(): void {
     const cancel = this.#cancel;
-    if (cancel === null || this.#cancelling !== null) return;
+    if (cancel === null || this.#cancelling) return;
+    this.#cancelling = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const through = Promise.race([
+    void Promise.race([
       cancel().then(
         (ok) => ok !== false,
         () => false,
@@ -297,7 +298,7 @@ export abstract class WireConnection<
       ),
     ]).then((ok) => {
       clearTimeout(timer);
-      this.#cancelling = null;
+      this.#cancelling = false;
       const held = this.#held;
       this.#held = [];
       if (this.#broken !== null) return;
@@ -314,7 +315,6 @@ export abstract class WireConnection<
         this.socket.write(h.bytes);
       }
     });
-    this.#cancelling = through.then(() => undefined);
   }
 
   /** The oldest request in flight: the one the messages read now answer. */
