@@ -452,14 +452,16 @@ void onAnswer(Loop* L, Conn* c) {
  * The connection failed: a statement in flight, or the next one of a timed batch waiting for its
  * due time (it could not be sent), ends lost; else the connection just closes.
  */
-void failed(Loop* L, Conn* c) {
+void failed(Loop* L, Conn* c, const std::string& why) {
   if (!c->running) return closePg(L, c);
   if (c->waitUntil > 0) {
     c->waitUntil = 0;
     c->sent = monoMs();
   }
-  lose(L, c, ST_LOST, pgMessage(c->pg));
+  lose(L, c, ST_LOST, why);
 }
+
+void failed(Loop* L, Conn* c) { failed(L, c, pgMessage(c->pg)); }
 
 void onReady(Loop* L, Conn* c, uint32_t events) {
   if (c->pg == nullptr) return;
@@ -623,10 +625,7 @@ void loopMain(Loop* L) {
       // than leave JavaScript waiting for it, and keep taking commands (a pause, not a spin)
       std::string why = std::string("epoll_wait: ") + std::strerror(errno);
       for (Conn* c : std::vector<Conn*>(L->conns.begin(), L->conns.end()))
-        if (c->running) {
-          if (c->waitUntil > 0) c->waitUntil = 0, c->sent = monoMs();
-          lose(L, c, ST_LOST, why);
-        }
+        if (c->running) failed(L, c, why);
       usleep(1000);
       n = 0;
     }
