@@ -10,7 +10,7 @@ export const HAND_OFF_EVENTS = 2048;
 /**
  * SQL text per message, at most (UTF-16 units; a longer statement goes alone): a hand-off is cut
  * here too, so that what waits in flight (`IN_FLIGHT` messages, `log-thread.ts`) is bounded in
- * bytes, not only in statements. 2 048 pgbench statements hold about 0.2 Mi units; a log of bulk
+ * bytes, not only in statements. 2 048 pgbench statements hold about 0.11 Mi units; a log of bulk
  * inserts (100 kB statements) would otherwise keep 24 × 2 048 of them in flight, about 5 GB, and
  * one message's text would pass V8's longest string (2^29 − 24 units).
  */
