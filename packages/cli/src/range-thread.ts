@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import {
   rehydrateError,
@@ -116,6 +116,37 @@ type LiveRange = AsyncGenerator<
 >;
 
 /** One iteration of {@link parseRangesOnThreads}: its threads, its ranges, its order. */
+/**
+ * Opens the planned log for the whole run, and checks that it is still the file planned (same
+ * device and inode, at least as long): a log rotated between the plan and this open would
+ * otherwise be parsed with another file's plan.
+ */
+function openPlanned(plan: PgRangePlan): number {
+  let fd: number;
+  try {
+    fd = openSync(plan.file, 'r');
+  } catch (err) {
+    throw pgRangeInputChanged(
+      plan.file,
+      `it could not be opened again (${(err as Error).message})`,
+      err,
+    );
+  }
+  const st = fstatSync(fd);
+  const id = plan.identity;
+  const why =
+    id !== undefined && (st.dev !== id.dev || st.ino !== id.ino)
+      ? 'another file has its name since its ranges were planned (rotated)'
+      : st.size < plan.size
+        ? `it is ${st.size} bytes long now, ${plan.size} when its ranges were planned`
+        : undefined;
+  if (why !== undefined) {
+    closeSync(fd);
+    throw pgRangeInputChanged(plan.file, why);
+  }
+  return fd;
+}
+
 class RangeRun implements AsyncIterator<RangeOutput> {
   /** A batch was given out. */
   started = false;
@@ -150,15 +181,7 @@ class RangeRun implements AsyncIterator<RangeOutput> {
     // The log stays open for the whole run and every range reads it through that descriptor (by
     // its /proc name, which each reader opens for itself), so a log rotated away meanwhile is
     // still the one parsed; closed once the threads have stopped.
-    try {
-      this.#fd = openSync(options.plan.file, 'r');
-    } catch (err) {
-      throw pgRangeInputChanged(
-        options.plan.file,
-        `it could not be opened again (${(err as Error).message})`,
-        err,
-      );
-    }
+    this.#fd = openPlanned(options.plan);
     const o = (this.#o = {
       ...options,
       plan: {
@@ -173,17 +196,25 @@ class RangeRun implements AsyncIterator<RangeOutput> {
     const shared = new SharedArrayBuffer(4 * this.#count);
     this.#claims = new Int32Array(shared);
     const file = resolveWorkerFile(__dirname, '@stb/cli', 'range-worker.cjs');
-    this.#threads = Array.from(
-      { length: o.threads },
-      () =>
-        new Worker(file, {
-          workerData: {
-            plan: o.plan,
-            options: o.options,
-            claims: shared,
-          } satisfies RangeThreadData,
-        }),
-    );
+    const made: Worker[] = [];
+    try {
+      for (let k = 0; k < o.threads; k++)
+        made.push(
+          new Worker(file, {
+            workerData: {
+              plan: o.plan,
+              options: o.options,
+              claims: shared,
+            } satisfies RangeThreadData,
+          }),
+        );
+    } catch (err) {
+      // no run to end them: the threads made so far and the log's descriptor go now
+      for (const t of made) void t.terminate();
+      closeSync(this.#fd);
+      throw err;
+    }
+    this.#threads = made;
     this.#reach = AHEAD * Math.max(1, this.#threads.length);
     this.#mainParses = o.mainParses !== false;
     this.#threads.forEach((t, k) => this.#listen(t, k));

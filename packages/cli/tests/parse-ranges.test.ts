@@ -12,7 +12,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { LogInputOptions } from '../src/inputs';
 import { traceText } from './trace-text';
-import type { RangeTaken } from '../src/range-thread';
+import { planPgRanges } from '@stb/parser';
+import { parseRangesOnThreads, type RangeTaken } from '../src/range-thread';
 import { runStb, SAMPLES_DIR } from './helpers';
 
 // `stb parse --workers n --ranges` on one PostgreSQL stderr log (issue 19): threads parse byte
@@ -376,6 +377,40 @@ describe('stb parse --ranges on a log that changes while it is parsed', () => {
       writeFileSync(f, readFileSync(`${f}.1`).subarray(0, 5000));
     });
     expect(got).toBe(seq);
+  }, 60_000);
+
+  it('fails, naming the file, when another log took its name between the plan and the parse', async () => {
+    const file = log();
+    const parse = { onInvalid: 'collect' as const };
+    const plan = await planPgRanges([file], { ...parse, minBytes: 131_072 });
+    expect(plan?.identity).toBeDefined();
+    // rotated right after the plan: a longer log of the same kind now has the name
+    renameSync(file, `${file}.1`);
+    const other = unpacked(
+      path.join(SAMPLES_DIR, 'pg-tpcb-simple-logduration', 'postgresql.log.gz'),
+    );
+    writeFileSync(
+      file,
+      Buffer.concat([readFileSync(other), readFileSync(`${file}.1`)]),
+    );
+    const run = parseRangesOnThreads({
+      plan: plan as NonNullable<typeof plan>,
+      options: parse,
+      threads: 1,
+      rangeBytes: 65_536,
+      signal: new AbortController().signal,
+    });
+    const drained = async (): Promise<number> => {
+      let batches = 0;
+      for await (const _ of run) batches++;
+      return batches;
+    };
+    await expect(drained()).rejects.toMatchObject({
+      code: 'STB_INPUT_UNREADABLE',
+      message: expect.stringMatching(
+        /^\[stb\] \[parser\] `[^`]*postgresql\.log` changed while it was parsed in byte ranges: another file has its name/,
+      ),
+    });
   }, 60_000);
 
   it('fails, naming the file, when the log is cut short in place', async () => {

@@ -1,4 +1,5 @@
 import { createReadStream, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
   StbError,
@@ -55,6 +56,11 @@ export interface PgRangePlan {
    * is parsed (rotated) is still the one parsed.
    */
   readFrom?: string | undefined;
+  /**
+   * The file's device and inode, taken before it was read to plan: whoever opens it later to
+   * read the ranges checks that it is still the planned file (a log rotated meanwhile is not).
+   */
+  identity?: { dev: number; ino: number } | undefined;
   prefix: string;
   format: string;
   confidence: number;
@@ -116,7 +122,11 @@ export async function planPgRanges(
     registered: [],
   };
   let f: Awaited<ReturnType<typeof openFile>>;
+  let identity: PgRangePlan['identity'];
   try {
+    // before the file is opened to plan: a file replaced from here on is not the one planned
+    const st = await stat(input);
+    identity = { dev: st.dev, ino: st.ino };
     f = await openFile(run, input, 0);
   } catch {
     return undefined;
@@ -159,6 +169,7 @@ export async function planPgRanges(
     return {
       file: input,
       size,
+      identity,
       prefix: prefix.prefix,
       format: plugin.name,
       confidence: f.fs.confidence,
