@@ -602,6 +602,48 @@ describe('mysql-lean without a server', () => {
     }
   });
 
+  it('answers a statement held behind KILL QUERY with its own answer, not an error sent unasked', async () => {
+    // The first statement passes its deadline (200 ms) and ends by itself as the KILL QUERY
+    // arrives; the KILL is answered 400 ms later, so the next statement waits for it. Meanwhile
+    // the server sends the session an ERR nobody asked for: it answers no statement.
+    let session: Socket | undefined;
+    const err = packet(
+      0,
+      Buffer.concat([
+        Buffer.from([0xff, 0x1d, 0x04]), // errno 1053
+        Buffer.from('#08S01Server shutdown in progress'),
+      ]),
+    );
+    const server = await startFakeMysql((p, sock) => {
+      if (p[0] !== 0x03) return;
+      const text = p.subarray(1).toString();
+      if (text === 'SELECT 1') session = sock; // no answer: past its deadline
+      else if (text.startsWith('KILL QUERY')) {
+        session?.write(okPacket(1));
+        setTimeout(() => session?.write(err), 100);
+        setTimeout(() => sock.write(okPacket(1)), 400);
+      } else sock.write(okPacket(1, 2));
+    });
+    const s = await lean.connect(
+      {
+        url: `mysql://u@127.0.0.1:${String(server.port)}/d?query_timeout=200`,
+      },
+      { protocol: 'simple' },
+    );
+    try {
+      expect(await s.execute(q('SELECT 1'))).toEqual(okRows(0));
+      const t = nowMs();
+      const next = await s.execute(q('UPDATE t SET v = v', [], 'UPDATE'));
+      expect(next).toEqual(okRows(2));
+      // sent once the KILL was through
+      expect(next.sentAt).toBeGreaterThanOrEqual(t + 250);
+      expect(next.sentAt).toBeLessThan(t + 5000);
+    } finally {
+      await s.close();
+      server.close();
+    }
+  });
+
   it('times out a connect to a server that never greets', async () => {
     const server = createServer((sock) => sock.on('error', () => undefined));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -317,9 +317,16 @@ export abstract class WireConnection<
     });
   }
 
-  /** The oldest request in flight: the one the messages read now answer. */
+  /**
+   * The oldest request in flight: the one the messages read now answer. A request held behind a
+   * cancel request is not sent yet: nothing read now answers it (a message the server sends
+   * unasked meanwhile, such as an error before it closes the connection, is not its answer).
+   */
   protected oldest(): TPending | undefined {
-    return this.#queue[this.#head];
+    const p = this.#queue[this.#head];
+    return p === undefined || p.sentAt === Number.POSITIVE_INFINITY
+      ? undefined
+      : p;
   }
 
   /** The oldest request (`p`) is answered: it leaves the queue and resolves with `r`. */
