@@ -11,8 +11,14 @@ import {
   withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession } from '../db-plugin';
+import { LEAN_QUERY_TIMEOUT_MS } from '../internal/lean-url';
 import { isTextOnly, mysqlServerLabel } from '../internal/mysql-dialect';
 import { mysqlErrnoOutcome } from '../internal/mysql-errno';
+import {
+  StatementDeadline,
+  takeQueryTimeout,
+} from '../internal/statement-deadline';
+import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
 
 /** Options of the `mysql` plugin (MySQL and MariaDB). */
@@ -20,6 +26,12 @@ export const MysqlOptions = z.object({
   /** `mysql://user:pass@host:port/db` */
   url: z.string().min(1),
   connectTimeoutMs: z.number().int().positive().optional(),
+  /**
+   * Longest wait for one statement (ms; else `?query_timeout=<ms>` in the URL, else 300000): it
+   * is then killed (`KILL QUERY`) and counted as error class `timeout`; a server that does not
+   * end it within 1 s loses the connection.
+   */
+  queryTimeoutMs: z.number().int().positive().optional(),
 });
 export type MysqlOptions = z.infer<typeof MysqlOptions>;
 
@@ -67,6 +79,11 @@ function mysqlErrorClass(err: unknown): ExecOutcome {
   );
 }
 
+/** How long `close` leaves the server to close the connection before destroying it (ms). */
+const CLOSE_WAIT_MS = 1000;
+/** How long a `KILL QUERY` connection may take, in all (ms). */
+const KILL_WAIT_MS = 2000;
+
 /** Creates the `mysql` plugin, optionally with an injected `mysql2/promise` module. */
 export function createMysqlPlugin(
   inject: { lib?: Mysql2Lib } = {},
@@ -90,10 +107,12 @@ export function createMysqlPlugin(
         { plugin: 'mysql', pkg: 'mysql2', lib: inject.lib },
         () => import('mysql2/promise'),
       );
+      // the deadline is the plugin's (mysql2 would warn of an unknown option)
+      const { url, queryTimeoutMs } = takeQueryTimeout(options.url);
       let conn: MysqlConnection;
       try {
         conn = await lib.createConnection({
-          uri: options.url,
+          uri: url,
           connectTimeout: options.connectTimeoutMs ?? 10_000,
           multipleStatements: false,
           supportBigNumbers: true,
@@ -123,24 +142,69 @@ export function createMysqlPlugin(
       };
       let closed = false;
       let running = 0;
+      /** KILL QUERY from a second connection: the running statement fails with 1317. */
+      const kill = async (): Promise<void> => {
+        const id = conn.threadId;
+        if (typeof id !== 'number' || closed) return;
+        const killer = await lib
+          .createConnection({ uri: url, connectTimeout: 1000 })
+          .catch(() => null);
+        if (killer === null) return;
+        killer.on('error', () => undefined);
+        // a server that stopped answering answers neither the KILL nor the goodbye
+        const bound = setTimeout(() => killer.destroy(), KILL_WAIT_MS);
+        try {
+          await killer.query(`KILL QUERY ${String(id)}`);
+        } catch {
+          // the statement ended meanwhile, or no privilege: nothing more to do
+        } finally {
+          await killer.end().catch(() => undefined);
+          clearTimeout(bound);
+          killer.destroy();
+        }
+      };
+      const deadline = new StatementDeadline({
+        ms: options.queryTimeoutMs ?? queryTimeoutMs ?? LEAN_QUERY_TIMEOUT_MS,
+        cancel: kill,
+        giveUp: () => conn.destroy(),
+        cancelName: 'KILL QUERY',
+      });
       const close = async (): Promise<void> => {
         if (closed) return;
         closed = true;
+        deadline.dispose();
         // a statement still running (a forced stop) would hold `end()` until it finishes
         if (running > 0) conn.destroy();
-        else await conn.end().catch(() => conn.destroy());
+        else {
+          // end() resolves once the goodbye is queued; the socket stays open until the server
+          // closes it, which a server that stopped answering never does
+          await conn.end().catch(() => undefined);
+          const t = setTimeout(() => conn.destroy(), CLOSE_WAIT_MS);
+          t.unref();
+        }
+      };
+      const timed = (q: BoundQuery): Promise<ExecOutcome> => {
+        running++;
+        const sentAt = nowMs();
+        return new Promise<ExecOutcome>((settle) => {
+          const resolve = deadline.begin(sentAt, (o) => {
+            running--;
+            settle(o);
+          });
+          try {
+            run(q).then(
+              ([result]) => resolve({ ok: true, rows: rowsOf(result) }),
+              (err: unknown) => resolve(mysqlErrorOutcome(err)),
+            );
+          } catch (err) {
+            resolve(mysqlErrorOutcome(err));
+          }
+        });
       };
       return {
-        async execute(q) {
-          running++;
-          try {
-            const [result] = await run(q);
-            return { ok: true, rows: rowsOf(result) };
-          } catch (err) {
-            return mysqlErrorOutcome(err);
-          } finally {
-            running--;
-          }
+        execute(q) {
+          const held = deadline.held();
+          return held === undefined ? timed(q) : held.then(() => timed(q));
         },
         async prepare(q) {
           try {
@@ -154,23 +218,7 @@ export function createMysqlPlugin(
             return mysqlErrorOutcome(err);
           }
         },
-        async cancel() {
-          const id = conn.threadId;
-          if (typeof id !== 'number' || closed) return;
-          // KILL QUERY from a second connection: the running statement fails with 1317
-          const killer = await lib
-            .createConnection({ uri: options.url, connectTimeout: 1000 })
-            .catch(() => null);
-          if (killer === null) return;
-          killer.on('error', () => undefined);
-          try {
-            await killer.query(`KILL QUERY ${String(id)}`);
-          } catch {
-            // the statement ended meanwhile, or no privilege: nothing more to do
-          } finally {
-            await killer.end().catch(() => killer.destroy());
-          }
-        },
+        cancel: kill,
         async serverVersion() {
           const [rows] = await conn.query('SELECT VERSION() AS v');
           const v = (rows as { v: string }[])[0]?.v ?? '';

@@ -13,6 +13,11 @@ import {
   withErrorMessage,
 } from '../db-plugin';
 import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
+import { LEAN_QUERY_TIMEOUT_MS } from '../internal/lean-url';
+import {
+  StatementDeadline,
+  takeQueryTimeout,
+} from '../internal/statement-deadline';
 import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
 
@@ -22,6 +27,12 @@ export const PostgresOptions = z.object({
   url: z.string().min(1),
   applicationName: z.string().optional(),
   connectTimeoutMs: z.number().int().positive().optional(),
+  /**
+   * Longest wait for one statement (ms; else `?query_timeout=<ms>` in the URL, else 300000): it
+   * is then cancelled and counted as error class `timeout`; a server that does not end it within
+   * 1 s loses the connection.
+   */
+  queryTimeoutMs: z.number().int().positive().optional(),
 });
 export type PostgresOptions = z.infer<typeof PostgresOptions>;
 
@@ -52,6 +63,7 @@ interface PgClient {
       prependListener?(event: string, fn: () => void): unknown;
       uncork?(): void;
       write?(...args: unknown[]): boolean;
+      destroy?(): void;
       readonly writableCorked?: number;
     };
   };
@@ -88,6 +100,9 @@ function pgErrorClass(err: unknown, broken: boolean): ExecOutcome {
   return errorOutcome(typeof code === 'string' ? code : undefined, 'client');
 }
 
+/** How long `close` waits for the server to close the connection before destroying it (ms). */
+const CLOSE_WAIT_MS = 1000;
+
 /** Creates the `postgres` plugin, optionally with an injected `pg` module. */
 export function createPostgresPlugin(
   inject: { lib?: PgLib } = {},
@@ -112,8 +127,11 @@ export function createPostgresPlugin(
         { plugin: 'postgres', pkg: 'pg', lib: inject.lib },
         () => import('pg'),
       );
+      // the deadline is the plugin's: pg's own query_timeout gives up on a statement the server
+      // still runs, and answers the next statement with the late answer
+      const { url, queryTimeoutMs } = takeQueryTimeout(options.url);
       const client = new pg.Client({
-        connectionString: options.url,
+        connectionString: url,
         application_name: options.applicationName ?? 'stb-bench',
         connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       });
@@ -130,7 +148,12 @@ export function createPostgresPlugin(
       return createPgSession(client, {
         protocol: ctx.protocol ?? 'prepared',
         isBroken: () => broken,
+        setBroken: () => {
+          broken = true;
+        },
         connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+        queryTimeoutMs:
+          options.queryTimeoutMs ?? queryTimeoutMs ?? LEAN_QUERY_TIMEOUT_MS,
       });
     },
   });
@@ -198,7 +221,9 @@ function createPgSession(
   opts: {
     protocol: Protocol;
     isBroken: () => boolean;
+    setBroken: () => void;
     connectTimeoutMs: number;
+    queryTimeoutMs: number;
   },
 ): DbSession {
   const translator = createPlaceholderTranslator({
@@ -274,41 +299,66 @@ function createPgSession(
     c.values = t.values;
     return c;
   };
+  /** pg's socket: given up when the server stops answering (see `deadline`, `close`). */
+  const destroy = (): void => {
+    opts.setBroken();
+    stream?.destroy?.();
+  };
+  const deadline = new StatementDeadline({
+    ms: opts.queryTimeoutMs,
+    cancel: () => cancelRunning(client, 1000),
+    giveUp: destroy,
+    cancelName: 'the cancel request',
+  });
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await client.end().catch(() => undefined);
+    deadline.dispose();
+    // end() waits for the server to close the connection: a server that stopped answering
+    // would keep the socket, and the process, alive
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      client.end().catch(() => undefined),
+      new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    destroy();
   };
   const failed = (err: unknown, sentAt: number): ExecOutcome => ({
     ...pgErrorOutcome(err, opts.isBroken()),
     sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
     doneAt,
   });
+  // pg's callback form, settled here: its promise form costs two more promises and a closure
+  // per query (it re-captures the stack of a failed query's error, which no outcome keeps)
+  const run = (q: BoundQuery): Promise<ExecOutcome> => {
+    const sentAt = nowMs();
+    doneAt = NaN;
+    writeAt = NaN;
+    return new Promise<ExecOutcome>((settle) => {
+      const resolve = deadline.begin(sentAt, settle);
+      try {
+        client.query(config(q), (err, r) => {
+          // pg reports an ErrorResponse as it parses it: the outcome is read once the rest of
+          // the chunk (its ReadyForQuery, when it came along) was parsed, as with the promise
+          if (err != null) queueMicrotask(() => resolve(failed(err, sentAt)));
+          // a throw would escape through pg's nextTick (a result with no rows array)
+          else
+            try {
+              resolve(toOutcome(r, sentAt));
+            } catch (e) {
+              resolve(failed(e, sentAt));
+            }
+        });
+      } catch (err) {
+        resolve(failed(err, sentAt));
+      }
+    });
+  };
   return {
-    // pg's callback form, settled here: its promise form costs two more promises and a closure
-    // per query (it re-captures the stack of a failed query's error, which no outcome keeps)
     execute(q) {
-      const sentAt = nowMs();
-      doneAt = NaN;
-      writeAt = NaN;
-      return new Promise<ExecOutcome>((resolve) => {
-        try {
-          client.query(config(q), (err, r) => {
-            // pg reports an ErrorResponse as it parses it: the outcome is read once the rest of
-            // the chunk (its ReadyForQuery, when it came along) was parsed, as with the promise
-            if (err != null) queueMicrotask(() => resolve(failed(err, sentAt)));
-            // a throw would escape through pg's nextTick (a result with no rows array)
-            else
-              try {
-                resolve(toOutcome(r, sentAt));
-              } catch (e) {
-                resolve(failed(e, sentAt));
-              }
-          });
-        } catch (err) {
-          resolve(failed(err, sentAt));
-        }
-      });
+      const held = deadline.held();
+      return held === undefined ? run(q) : held.then(() => run(q));
     },
     async prepare(q) {
       // Parse + describe without executing: PREPARE validates names and types server-side.

@@ -1,0 +1,148 @@
+import type { ExecOutcome } from '../bound-query';
+import { errorOutcome, withErrorMessage } from '../db-plugin';
+import { nowMs } from './wire';
+
+/** How long a deadline's cancel may take before the connection is given up (ms). */
+export const DEADLINE_CANCEL_GRACE_MS = 1000;
+
+/** What {@link StatementDeadline} does for the session it watches. */
+export interface StatementDeadlineOptions {
+  /** The deadline, ms from the statement's start. */
+  readonly ms: number;
+  /** Ends the running statement from elsewhere (a cancel request, `KILL QUERY`). */
+  readonly cancel: () => Promise<unknown>;
+  /** Gives the connection up: destroys its socket (the session then reconnects). */
+  readonly giveUp: () => void;
+  /** The cancel's name in messages (`the cancel request`, `KILL QUERY`). */
+  readonly cancelName: string;
+}
+
+/**
+ * The statement deadline of a session whose driver has none of its own (`pg`, `mysql2`; the
+ * lean and native paths keep theirs): a statement running past `ms` is cancelled as a stop
+ * would cancel it, and its error then counts as class `timeout`; a statement still running
+ * {@link DEADLINE_CANCEL_GRACE_MS} after that (a server or network that stopped answering)
+ * ends as a lost connection of class `timeout`, and the connection is given up. One statement
+ * runs at a time on a session; a timer per session, not per statement, checks it.
+ */
+export class StatementDeadline {
+  readonly #o: StatementDeadlineOptions;
+  #timer: ReturnType<typeof setInterval> | null;
+  /** The running statement's start (0: none), its cancel's time (0: none) and its settle. */
+  #since = 0;
+  #cancelledAt = 0;
+  #settle: ((o: ExecOutcome) => void) | undefined;
+  /** A deadline's cancel on its way (see {@link held}). */
+  #cancelling: Promise<unknown> | undefined;
+
+  constructor(o: StatementDeadlineOptions) {
+    this.#o = o;
+    this.#timer = setInterval(
+      () => this.#check(),
+      Math.max(10, Math.min(1000, o.ms / 4)),
+    );
+    this.#timer.unref();
+  }
+
+  /**
+   * A statement starts at `sentAt`; `settle` ends it (called at most once by the caller, and
+   * by the deadline when it gives the connection up). Returns `settle` wrapped: an error after
+   * the deadline's cancel counts as class `timeout`, and nothing settles twice.
+   */
+  begin(
+    sentAt: number,
+    settle: (o: ExecOutcome) => void,
+  ): (o: ExecOutcome) => void {
+    let done = false;
+    const end = (o: ExecOutcome): void => {
+      if (done) return;
+      done = true;
+      const cancelled = this.#cancelledAt > 0;
+      this.#since = 0;
+      this.#cancelledAt = 0;
+      this.#settle = undefined;
+      settle(cancelled && !o.ok ? { ...o, errorClass: 'timeout' } : o);
+    };
+    this.#since = sentAt;
+    this.#cancelledAt = 0;
+    this.#settle = end;
+    return end;
+  }
+
+  /**
+   * While a deadline's cancel is on its way, what the next statement waits for: a statement that
+   * ended by itself before the server read the cancel would otherwise have the next one stopped
+   * in its place (as on the lean paths).
+   */
+  held(): Promise<unknown> | undefined {
+    return this.#cancelling;
+  }
+
+  /** Stops watching (the session closes). */
+  dispose(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  #check(): void {
+    const settle = this.#settle;
+    if (settle === undefined) return;
+    const t = nowMs();
+    const { ms } = this.#o;
+    if (this.#cancelledAt === 0) {
+      if (t - this.#since < ms) return;
+      this.#cancelledAt = t;
+      const c: Promise<unknown> = this.#o
+        .cancel()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.#cancelling === c) this.#cancelling = undefined;
+        });
+      this.#cancelling = c;
+    } else if (t - this.#cancelledAt > DEADLINE_CANCEL_GRACE_MS) {
+      const sentAt = this.#since;
+      this.#o.giveUp();
+      settle({
+        ...withErrorMessage(errorOutcome('ETIMEDOUT', 'timeout', true), {
+          message: `no answer within ${String(ms)} ms, nor to ${this.#o.cancelName}`,
+        }),
+        sentAt,
+        doneAt: t,
+      });
+    }
+  }
+}
+
+/**
+ * `url` without its `query_timeout` parameter, and that parameter (ms) when it is a positive
+ * number: the statement deadline, read by the plugin, not by its driver.
+ */
+export function takeQueryTimeout(url: string): {
+  url: string;
+  queryTimeoutMs: number | undefined;
+} {
+  const q = url.indexOf('?');
+  if (q < 0) return { url, queryTimeoutMs: undefined };
+  let queryTimeoutMs: number | undefined;
+  let found = false;
+  // the other parameters stay as they were written (the driver decodes them)
+  const kept = url
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => {
+      const eq = pair.indexOf('=');
+      if ((eq < 0 ? pair : pair.slice(0, eq)) !== 'query_timeout') return true;
+      found = true;
+      const n = Number(eq < 0 ? '' : pair.slice(eq + 1));
+      queryTimeoutMs = Number.isFinite(n) && n > 0 ? n : undefined;
+      return false;
+    });
+  if (!found) return { url, queryTimeoutMs: undefined };
+  return {
+    url:
+      kept.length === 0
+        ? url.slice(0, q)
+        : `${url.slice(0, q)}?${kept.join('&')}`,
+    queryTimeoutMs,
+  };
+}

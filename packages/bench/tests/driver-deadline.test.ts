@@ -1,0 +1,212 @@
+import { connect, createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { createMysqlPlugin } from '../src/db/mysql';
+import { createPostgresPlugin } from '../src/db/postgres';
+import type { DbPlugin, DbSession } from '../src/db-plugin';
+import { takeQueryTimeout } from '../src/internal/statement-deadline';
+import { createMysqlDatabase } from './helpers/db';
+import {
+  expectQueryTimeoutCancels,
+  okRows,
+  q,
+  sessionRunner,
+} from './helpers/pg-wire-plugin';
+import { usePgDatabase } from './helpers/db';
+
+// The default plugins' statement deadline (`postgres`: pg, `mysql`: mysql2), which their drivers
+// do not have: a statement past `query_timeout` is cancelled and counts as class `timeout`; on a
+// server that stopped answering (the proxy below freezes), the statement ends as a lost
+// connection within the deadline plus 1 s, and a session's close ends its socket, so nothing
+// keeps the process waiting on the database.
+
+/** A loopback proxy that, once frozen, passes no more bytes and keeps every socket open. */
+async function startFreezingProxy(port: number): Promise<{
+  port: number;
+  freeze(): void;
+  /** Whether the first client connection (the session's) is still open. */
+  readonly sessionOpen: boolean;
+  close(): void;
+}> {
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  let first: Socket | undefined;
+  let firstClosed = false;
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => undefined);
+    if (first === undefined) {
+      first = client;
+      client.on('close', () => (firstClosed = true));
+    }
+    if (frozen) return; // a cancel or KILL connection after the freeze: accepted, never served
+    const up = connect(port, '127.0.0.1');
+    sockets.add(up);
+    up.on('error', () => client.destroy());
+    client.on('data', (d) => {
+      if (!frozen) up.write(d);
+    });
+    up.on('data', (d) => {
+      if (!frozen) client.write(d);
+    });
+    client.on('close', () => {
+      if (!frozen) up.destroy();
+    });
+    up.on('close', () => {
+      if (!frozen) client.destroy();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    freeze: () => {
+      frozen = true;
+    },
+    get sessionOpen() {
+      return first !== undefined && !firstClosed;
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+/** Waits until `fn()` is true, polling every 20 ms, at most `ms`; returns whether it became true. */
+async function until(fn: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!fn() && performance.now() < end)
+    await new Promise((r) => setTimeout(r, 20));
+  return fn();
+}
+
+/**
+ * Through a proxy that freezes after the session is open: a statement ends as a lost connection
+ * of class `timeout` within the deadline (300 ms) plus the cancel's grace (1 s) and a margin, and
+ * `close()` returns and ends the socket within 2 s.
+ */
+async function expectFrozenServerBounded(
+  plugin: DbPlugin,
+  url: string,
+): Promise<void> {
+  const target = new URL(url);
+  const proxy = await startFreezingProxy(Number(target.port));
+  target.hostname = '127.0.0.1';
+  target.port = String(proxy.port);
+  target.searchParams.set('query_timeout', '300');
+  let s: DbSession | undefined;
+  try {
+    s = await plugin.connect(
+      { url: target.toString() },
+      { protocol: 'simple' },
+    );
+    expect(await s.execute(q('SELECT 1'))).toMatchObject({ ok: true });
+    proxy.freeze();
+    const t0 = performance.now();
+    const out = await s.execute(q('SELECT 1'));
+    const took = performance.now() - t0;
+    expect(out).toMatchObject({
+      ok: false,
+      errorClass: 'timeout',
+      connectionLost: true,
+    });
+    expect(took).toBeGreaterThanOrEqual(1200);
+    expect(took).toBeLessThan(4000);
+    const c0 = performance.now();
+    await s.close();
+    s = undefined;
+    expect(performance.now() - c0).toBeLessThan(2000);
+    // the session's own socket is closed (a cancel's is bounded on its own)
+    expect(await until(() => !proxy.sessionOpen, 3000)).toBe(true);
+  } finally {
+    await s?.close();
+    proxy.close();
+  }
+}
+
+describe('query_timeout in a target URL', () => {
+  it('is taken out of the URL for the plugin, the other parameters left as written', () => {
+    expect(
+      takeQueryTimeout(
+        'postgres://u@h/db?options=-c%20x%3D1&query_timeout=250&sslmode=disable',
+      ),
+    ).toEqual({
+      url: 'postgres://u@h/db?options=-c%20x%3D1&sslmode=disable',
+      queryTimeoutMs: 250,
+    });
+    expect(takeQueryTimeout('mysql://u@h/db?query_timeout=abc')).toEqual({
+      url: 'mysql://u@h/db',
+      queryTimeoutMs: undefined,
+    });
+    expect(takeQueryTimeout('mysql://u@h/db')).toEqual({
+      url: 'mysql://u@h/db',
+      queryTimeoutMs: undefined,
+    });
+  });
+});
+
+describe('postgres (pg): the statement deadline', () => {
+  const plugin = createPostgresPlugin() as DbPlugin;
+  const db = usePgDatabase();
+  const withSession = sessionRunner(plugin, db);
+
+  it('cancels a statement past query_timeout as a timeout and keeps the connection', async () => {
+    await withSession(expectQueryTimeoutCancels, {
+      query: '?query_timeout=200',
+      protocol: 'simple',
+    });
+  });
+
+  it('gives up on a server that stopped answering, and closes its session', async () => {
+    const url = db.url();
+    if (url === null) return;
+    await expectFrozenServerBounded(plugin, url);
+  }, 15_000);
+});
+
+describe('mysql (mysql2): the statement deadline', () => {
+  const plugin = createMysqlPlugin() as DbPlugin;
+  let db: Awaited<ReturnType<typeof createMysqlDatabase>> = null;
+  beforeAll(async () => {
+    db = await createMysqlDatabase();
+  }, 30_000);
+  afterAll(async () => {
+    await db?.drop();
+  }, 30_000);
+
+  it('kills a statement past query_timeout as a timeout and keeps the connection', async () => {
+    if (db === null) return;
+    const s = await plugin.connect(
+      { url: `${db.url}?query_timeout=200` },
+      { protocol: 'simple' },
+    );
+    try {
+      const t0 = performance.now();
+      const out = await s.execute(q('SELECT SLEEP(5)'));
+      expect(out).toMatchObject({
+        ok: false,
+        errorCode: '1317',
+        errorClass: 'timeout',
+        connectionLost: false,
+      });
+      expect(performance.now() - t0).toBeLessThan(3000);
+      expect(await s.execute(q('SELECT 1'))).toMatchObject(okRowsLoose(1));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('gives up on a server that stopped answering, and closes its session', async () => {
+    if (db === null) return;
+    await expectFrozenServerBounded(plugin, db.url);
+  }, 15_000);
+});
+
+/** `okRows` without the wire times, which the mysql2 plugin does not report. */
+function okRowsLoose(rows: number): Record<string, unknown> {
+  const {
+    sentAt: _s,
+    doneAt: _d,
+    ...rest
+  } = okRows(rows) as Record<string, unknown>;
+  return rest;
+}
