@@ -92,7 +92,7 @@ describe('pg-lean on PostgreSQL', () => {
   });
 
   it('cancels a statement past query_timeout and keeps the connection', async () => {
-    await withSession(expectQueryTimeoutCancels, {
+    await withSession((s) => expectQueryTimeoutCancels(s), {
       query: '?query_timeout=200',
     });
   });

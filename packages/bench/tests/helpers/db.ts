@@ -78,9 +78,20 @@ export async function createMysqlDatabase(): Promise<{
  * `url()` is null when the server is unreachable (the tests then return early).
  */
 export function usePgDatabase(): { url(): string | null } {
-  let db: Awaited<ReturnType<typeof createPgDatabase>> = null;
+  return useDatabase(createPgDatabase);
+}
+
+/** The same as {@link usePgDatabase} for a scratch MariaDB database. */
+export function useMysqlDatabase(): { url(): string | null } {
+  return useDatabase(createMysqlDatabase);
+}
+
+function useDatabase(
+  create: () => Promise<{ url: string; drop: () => Promise<void> } | null>,
+): { url(): string | null } {
+  let db: Awaited<ReturnType<typeof create>> = null;
   beforeAll(async () => {
-    db = await createPgDatabase();
+    db = await create();
   }, 30_000);
   afterAll(async () => {
     await db?.drop();

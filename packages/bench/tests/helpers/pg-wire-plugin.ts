@@ -158,21 +158,32 @@ export async function expectLateCancelStopsNothing(
   }
 }
 
+/** MySQL's sleep, and the error its `KILL QUERY` gives (for {@link expectQueryTimeoutCancels}). */
+export const MYSQL_SLEEP = { sql: 'SELECT SLEEP($1)', code: '1317' };
+
 /**
  * A statement past `query_timeout` (the session is opened with `?query_timeout=200`) fails with
- * 57014 as `timeout` within 3 s, and the connection stays usable.
+ * the server's cancel error (`code`: PostgreSQL's 57014, MySQL's 1317 with `SELECT SLEEP($1)`)
+ * as `timeout` within 3 s, and the connection stays usable (`ok`: the next statement's outcome).
  */
-export async function expectQueryTimeoutCancels(s: DbSession): Promise<void> {
+export async function expectQueryTimeoutCancels(
+  s: DbSession,
+  sleep: { sql: string; code: string } = {
+    sql: 'SELECT pg_sleep($1)',
+    code: '57014',
+  },
+  ok: unknown = okRows(1),
+): Promise<void> {
   const t0 = performance.now();
-  const out = await s.execute(q('SELECT pg_sleep($1)', [{ t: 'float', v: 5 }]));
+  const out = await s.execute(q(sleep.sql, [{ t: 'float', v: 5 }]));
   expect(out).toMatchObject({
     ok: false,
-    errorCode: '57014',
+    errorCode: sleep.code,
     errorClass: 'timeout',
     connectionLost: false,
   });
   expect(performance.now() - t0).toBeLessThan(3000);
-  expect(await s.execute(q('SELECT 1'))).toEqual(okRows(1));
+  expect(await s.execute(q('SELECT 1'))).toEqual(ok);
 }
 
 /** Rows of large answers are counted: 200,000 rows, and 3 rows of 3 MB each. */
