@@ -162,7 +162,7 @@ export const BenchOutage = z.object({
   start: z.string(),
   /** Milliseconds from the start of the workload to the first connection error. */
   startMs: z.number(),
-  /** Until the first successful query after it, ms. */
+  /** Until the first successful query after it, ms (`unresolved`: until the run ended). */
   durationMs: z.number().nonnegative(),
   /** Queries that failed with a connection error in the window. */
   failedQueries: z.number().int().nonnegative(),

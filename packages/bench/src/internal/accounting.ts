@@ -112,7 +112,7 @@ export function buildResult(
   }
   const seconds = Math.max(0, (agg.lastEndMs - ctx.warmupMs) / 1000);
   const stats = agg.result(seconds);
-  const outages = agg.outages.result();
+  const outages = agg.outages.result(nowMs());
   const sessionsTotal = dispatch.sessions;
   return {
     format: 'stb-bench-result',

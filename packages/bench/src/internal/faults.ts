@@ -122,11 +122,20 @@ export class OutageTracker {
     }
   }
 
-  /** The windows so far; one still open at the end has `endMs` of its last failure and `open: true`. */
-  result(): BenchOutage[] {
+  /**
+   * The windows so far. One still open lasts until `endAt` (the run's end, on the clock of
+   * `nowMs`), or until its last failure when that is later or the origin is unset, and is marked
+   * `unresolved`: sessions trying to reconnect fail no query, so the last failure can be long
+   * before the end.
+   */
+  result(endAt?: number): BenchOutage[] {
     const out = this.#closed.map((w) => this.#outage(w, false));
     const o = this.#open;
-    if (o) out.push(this.#outage({ ...o, endMs: o.lastMs }, true));
+    if (o) {
+      const end =
+        endAt !== undefined && this.#origin > 0 ? endAt - this.#origin : 0;
+      out.push(this.#outage({ ...o, endMs: Math.max(o.lastMs, end) }, true));
+    }
     return out;
   }
 

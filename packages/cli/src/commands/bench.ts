@@ -36,6 +36,7 @@ export interface BenchCommandOptions {
   arrival: 'poisson' | 'uniform';
   duration?: number;
   stopGrace?: number;
+  reconnectTimeout?: number;
   warmup?: number;
   maxQueries?: number;
   connections?: number;
@@ -100,6 +101,21 @@ export function nothingMeasured(
   if (opts.mode === 'open' && opts.rate !== undefined)
     return `${none}: no arrival came within the run at --rate ${opts.rate}/s${opts.duration !== undefined ? ` and --duration ${opts.duration} s` : ''}. Raise --rate${opts.duration !== undefined ? ' or --duration' : ''}.`;
   return `${none}: no statement ran (${result.skipped.notRun} read and not run; the run ${result.status}${result.stopReason !== undefined ? ` by ${result.stopReason}` : ''}).`;
+}
+
+/**
+ * What to say when the target was lost for good: the run ended while it was unreachable (an
+ * outage still open) and sessions were aborted (they could not reconnect within
+ * `--reconnect-timeout`, or the run ended while they tried). Such a run covers only what ran
+ * before the loss, so it does not exit 0 (exit 3, as a target unreachable at the start).
+ */
+export function targetLost(
+  result: BenchResult,
+  out: string | undefined,
+): string | undefined {
+  const open = (result.faults.outages ?? []).find((o) => o.unresolved === true);
+  if (open === undefined || result.sessions.aborted === 0) return undefined;
+  return `[stb] [bench] The target became unreachable ${(open.startMs / 1000).toFixed(1)} s into the run and still was when it ended: ${result.sessions.aborted} of ${result.sessions.total} sessions were aborted and ${result.skipped.notRun} events not run, so the result${out !== undefined ? ` (in ${out})` : ''} covers only what ran before.`;
 }
 
 /** Bytes of a trace left to hash after the run from which `stb bench` says it is hashing them. */
@@ -288,6 +304,11 @@ export function register(program: Command, ctx: CliContext): void {
       seconds,
     )
     .option(
+      '--reconnect-timeout <time>',
+      'a session that lost its connection tries to reconnect this long, then is aborted (default 30s)',
+      seconds,
+    )
+    .option(
       '--warmup <time>',
       'leave the first part out of the result',
       seconds,
@@ -404,6 +425,11 @@ export function register(program: Command, ctx: CliContext): void {
             ...(opts.stopGrace !== undefined
               ? { stopGraceMs: Math.round(opts.stopGrace * 1000) }
               : {}),
+            ...(opts.reconnectTimeout !== undefined
+              ? {
+                  reconnectTimeoutMs: Math.round(opts.reconnectTimeout * 1000),
+                }
+              : {}),
             ...(opts.warmup !== undefined
               ? { warmupSeconds: opts.warmup }
               : {}),
@@ -449,12 +475,16 @@ export function register(program: Command, ctx: CliContext): void {
       if (empty !== undefined) throw new StbError('STB_USAGE', empty);
       if (out !== undefined)
         await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
+      const lost = targetLost(result, opts.out);
       if (result.status === 'failed') ctx.setExitCode(EXIT_CODES.checkFailed);
       else if (result.stopReason === 'signal') {
         ctx.log.error(
           `[stb] Interrupted: the run stopped early${out !== undefined ? `; the partial result is in ${opts.out ?? ''}` : ''}.`,
         );
         ctx.setExitCode(EXIT_CODES.aborted);
+      } else if (lost !== undefined) {
+        ctx.log.error(lost);
+        ctx.setExitCode(EXIT_CODES.input);
       } else if (opts.dryRun === true && result.overall.errors > 0)
         ctx.setExitCode(EXIT_CODES.checkFailed);
     });
