@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { runStb } from './helpers';
+import { PG_TRACE_HEADER, runStb } from './helpers';
 
 // `stb bench --target postgres+native://…` as a real process (issue 16): the pg-native plugin
 // (libpq on native loop threads, @stb/bench's closed-loop batches) runs a trace with transactions
@@ -32,22 +32,7 @@ const dup = tpl('INSERT INTO kv (id, v) VALUES ($1, 0)', 'INSERT');
 
 /** 12 sessions × 40 transactions (insert, update) on their own keys; every 10th session a duplicate key. */
 function writeTrace(file: string): void {
-  const lines: unknown[] = [
-    {
-      kind: 'header',
-      format: 'stb-trace',
-      version: 1,
-      dialect: 'postgres',
-      source: {},
-      timeResolutionUs: 1,
-      createdAt: '2024-01-01T00:00:00Z',
-    },
-    begin,
-    ins,
-    upd,
-    commit,
-    dup,
-  ];
+  const lines: unknown[] = [PG_TRACE_HEADER, begin, ins, upd, commit, dup];
   let t = 1_700_000_000_000_000;
   for (let i = 0; i < 40; i++)
     for (let s = 0; s < 12; s++) {

@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { runStb } from './helpers';
+import { PG_TRACE_HEADER, runStb } from './helpers';
 
 // `stb bench` against a target lost for good in the middle of the run (a proxy in front of the
 // shared PostgreSQL closes every connection and stops listening): the sessions cannot reconnect
@@ -27,15 +27,7 @@ function writeTrace(file: string): void {
   const text = 'SELECT $1::int';
   const id = computeTemplateId('postgres', text);
   const lines: unknown[] = [
-    {
-      kind: 'header',
-      format: 'stb-trace',
-      version: 1,
-      dialect: 'postgres',
-      source: {},
-      timeResolutionUs: 1,
-      createdAt: '2024-01-01T00:00:00Z',
-    },
+    PG_TRACE_HEADER,
     { kind: 'template', id, text, queryType: 'SELECT', tables: [], slots: [] },
   ];
   const t0 = 1_700_000_000_000_000;

@@ -12,20 +12,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { metricsUrlIn, runStb, startStb } from './helpers';
+import { metricsUrlIn, PG_TRACE_HEADER, runStb, startStb } from './helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stb-cli-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const header = {
-  kind: 'header',
-  format: 'stb-trace',
-  version: 1,
-  dialect: 'postgres',
-  source: {},
-  timeResolutionUs: 1,
-  createdAt: '2024-01-01T00:00:00Z',
-};
+const header = PG_TRACE_HEADER;
 const tpl = (text: string, queryType: string) => ({
   kind: 'template',
   id: computeTemplateId('postgres', text),

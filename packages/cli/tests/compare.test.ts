@@ -5,7 +5,7 @@ import { BenchComparison, computeTemplateId, createRng } from '@stb/core';
 import pg from 'pg';
 import type { ScratchDb } from '../../generator/tests/helpers/db';
 import { createPgDatabase } from '../../generator/tests/helpers/db';
-import { runStb } from './helpers';
+import { PG_TRACE_HEADER, runStb } from './helpers';
 
 /**
  * `stb compare` on real PostgreSQL runs. Baseline and candidate run at the same time, each against
@@ -28,15 +28,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const header = {
-  kind: 'header',
-  format: 'stb-trace',
-  version: 1,
-  dialect: 'postgres',
-  source: {},
-  timeResolutionUs: 1,
-  createdAt: '2024-01-01T00:00:00Z',
-};
+const header = PG_TRACE_HEADER;
 const tpl = (text: string, queryType: string, tables: string[]) => ({
   kind: 'template',
   id: computeTemplateId('postgres', text),

@@ -110,3 +110,14 @@ export function startStb(
 /** The `/metrics` address `stb bench` printed (`Metrics on http://…`), once it has. */
 export const metricsUrlIn = (stderr: string): string | undefined =>
   /Metrics on (http:\/\/\S+)/.exec(stderr)?.[1];
+
+/** The header of the PostgreSQL traces the tests write (1 µs stamps, a fixed creation time). */
+export const PG_TRACE_HEADER = {
+  kind: 'header',
+  format: 'stb-trace',
+  version: 1,
+  dialect: 'postgres',
+  source: {},
+  timeResolutionUs: 1,
+  createdAt: '2024-01-01T00:00:00Z',
+} as const;

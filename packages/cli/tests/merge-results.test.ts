@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { Client } from 'pg';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { runStb } from './helpers';
+import { PG_TRACE_HEADER, runStb } from './helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stb-cli-merge-results-'));
 const dbName = `stb_test_${Math.random().toString(36).slice(2, 10)}`;
@@ -30,20 +30,7 @@ const upd = tpl('UPDATE kv SET v = v + 1 WHERE id = $1', 'UPDATE');
 
 /** 24 sessions of 30 statement triples (insert, select, update) on their own keys. */
 function writeTrace(file: string): void {
-  const lines: unknown[] = [
-    {
-      kind: 'header',
-      format: 'stb-trace',
-      version: 1,
-      dialect: 'postgres',
-      source: {},
-      timeResolutionUs: 1,
-      createdAt: '2024-01-01T00:00:00Z',
-    },
-    ins,
-    sel,
-    upd,
-  ];
+  const lines: unknown[] = [PG_TRACE_HEADER, ins, sel, upd];
   let t = 1_700_000_000_000_000;
   for (let i = 0; i < 30; i++)
     for (let s = 0; s < 24; s++) {
