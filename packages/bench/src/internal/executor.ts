@@ -237,6 +237,12 @@ export class Executor {
   #finished = false;
   #notRun = 0;
   #reconnects = 0;
+  /**
+   * The stop cancelled the statements in flight (its grace was over): an error answered from then
+   * on is the tool's own cancel, not the database's, so the statement counts as not run (and its
+   * session as aborted) instead of as a measured error past the end of the run.
+   */
+  #cancelledAtStop = false;
   #ack = 0;
   #lastYield = 0;
   /** Set by a `setImmediate` callback: the event loop has turned since the last yield check. */
@@ -450,6 +456,7 @@ export class Executor {
   cancelNow(): void {
     if (this.#finished || this.#forceTimer !== undefined) return;
     if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+    this.#cancelledAtStop = true;
     if (this.#busy.size > 0)
       this.#cfg.sink.incident({
         type: 'incident',
@@ -745,6 +752,12 @@ export class Executor {
         this.#inFlight--;
         // abandoned by a forced stop (counted as not run); nothing more is recorded
         if (this.#finished) return;
+        if (!out.ok && this.#cancelledAtStop) {
+          this.#notRun++;
+          this.#ack++;
+          s.cut = true;
+          break;
+        }
         const end = nowMs();
         // the plugin's wire times, when it has them (kept inside the call): the service time is
         // then the database's alone, without what this thread spent before the write and after
@@ -934,6 +947,8 @@ export class Executor {
     let recorded = 0;
     for (let i = 0; i < ran; i++) {
       const out = outs[i] as ExecOutcome;
+      // cancelled by the stop: back to the queue, which the stop counts as not run
+      if (!out.ok && this.#cancelledAtStop) break;
       const ev = evs[i] as WireEvent;
       this.#rec.due = closed ? NaN : i === 0 ? due : this.#dueOf(ev, lo);
       this.#wireTimes(out, lo, end);
