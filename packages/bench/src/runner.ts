@@ -222,14 +222,25 @@ function validate(o: BenchOptions): void {
 async function runScript(
   session: DbSession,
   script: SqlScript,
-  { which, dialect }: { which: 'setup' | 'teardown'; dialect: string },
+  {
+    which,
+    dialect,
+    stop,
+  }: { which: 'setup' | 'teardown'; dialect: string; stop?: StopControl },
 ): Promise<number> {
   // Split with the target's quoting rules (MySQL: backslash escapes in strings).
   const statements = splitSqlStatements(script.sql, {
     dialect: dialect === 'mysql' || dialect === 'mysql2' ? 'mysql' : 'postgres',
   });
   let i = 0;
+  let running = false;
+  const halted = (): boolean => stop?.stopping === true;
+  // a stop (Ctrl-C) cancels the statement running, as it cancels the workload's
+  void stop?.stopped.then(() => {
+    if (running) void session.cancel?.().catch(() => undefined);
+  });
   for (const st of statements) {
+    if (halted()) return i;
     i++;
     const q: BoundQuery = {
       templateId: `${which}${i}`,
@@ -237,7 +248,11 @@ async function runScript(
       params: [],
       queryType: 'UTILITY',
     };
+    running = true;
     const out = await session.execute(q);
+    running = false;
+    // stopped meanwhile: its error, if any, is the stop's cancel
+    if (halted()) return i;
     if (!out.ok)
       throw new StbError(
         'STB_DB_QUERY_FAILED',
@@ -327,6 +342,7 @@ async function runScriptStep(
     control: () => Promise<DbSession>;
     dialect: string;
     incidents: Incidents;
+    stop: StopControl;
   },
 ): Promise<void> {
   const script = o.options[which];
@@ -339,8 +355,20 @@ async function runScriptStep(
     });
     return;
   }
-  await runScript(await o.control(), script, { which, dialect: o.dialect });
-  o.incidents.add({ kind: which, message: `Ran ${script.name}.` });
+  // a stop cuts the setup short; the teardown runs after any stop (a --duration stop included)
+  const setup = which === 'setup';
+  await runScript(await o.control(), script, {
+    which,
+    dialect: o.dialect,
+    ...(setup ? { stop: o.stop } : {}),
+  });
+  o.incidents.add({
+    kind: which,
+    message:
+      setup && o.stop.stopping
+        ? `Stopped before ${script.name} was complete: a statement running then was cancelled, the rest not run.`
+        : `Ran ${script.name}.`,
+  });
 }
 
 /** `--dry-run`: prepares every preparable template once on the control connection. */
@@ -720,6 +748,42 @@ async function runWorkload(
 }
 
 /**
+ * The control connection, unless the run is aborted (Ctrl-C) while it opens: a connect to a
+ * target that does not answer can take its whole connect timeout, and nothing has run yet, so
+ * the abort ends the run at once (`STB_ABORTED`); a connection that opens later is closed.
+ */
+async function connectUnlessAborted(
+  target: { connect(): Promise<DbSession>; descriptor: { display: string } },
+  signal: AbortSignal | undefined,
+): Promise<DbSession> {
+  const aborted = (): StbError =>
+    new StbError(
+      'STB_ABORTED',
+      `[stb] [bench] Interrupted while connecting to ${target.descriptor.display}: nothing ran.`,
+    );
+  if (signal?.aborted === true) throw aborted();
+  const pending = target.connect();
+  if (signal === undefined) return pending;
+  let onAbort = (): void => undefined;
+  const abort = new Promise<never>((_, reject) => {
+    onAbort = () => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([pending, abort]);
+  } catch (err) {
+    if (signal.aborted)
+      void pending.then(
+        (s) => s.close().catch(() => undefined),
+        () => undefined,
+      );
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
  * The orchestrator: opens the target and the control connection, wires the parts (template
  * table, lanes, dispatcher, accounting) and runs setup, the workload (or the dry run) and
  * teardown.
@@ -736,7 +800,10 @@ async function execute(
   const incidents = new Incidents(nowMs());
 
   // Control connection: reachability before the run, server version, setup and teardown.
-  let control: DbSession | null = await target.connect();
+  let control: DbSession | null = await connectUnlessAborted(
+    target,
+    options.signal,
+  );
   const serverVersion = control.serverVersion
     ? await control.serverVersion().catch(() => undefined)
     : undefined;
@@ -788,10 +855,19 @@ async function execute(
     control: openControl,
     dialect: target.plugin.dialect,
     incidents,
+    stop,
   };
   try {
     await runScriptStep('setup', scripts);
-    if (options.dryRun === true)
+    // stopped before the workload began (Ctrl-C during setup): nothing more runs
+    const early = stop.stopping;
+    if (early)
+      incidents.add({
+        kind: 'aborted',
+        message:
+          'Stopped before the workload began: it and the teardown did not run.',
+      });
+    else if (options.dryRun === true)
       await runDryRun(trace, {
         control: await openControl(),
         table,
@@ -837,7 +913,7 @@ async function execute(
           },
         },
       );
-    await runScriptStep('teardown', scripts);
+    if (!early) await runScriptStep('teardown', scripts);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     // set by the workload step through `setLanes`

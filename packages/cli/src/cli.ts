@@ -75,6 +75,10 @@ main().then(
   (code) => {
     settled = true;
     process.exitCode = code;
+    // Interrupted, and the command has written what it writes: nothing left may hold the exit,
+    // such as a connect to a database that does not answer, which keeps its socket until its
+    // timeout (10 s) after `stb bench` gave up on it.
+    if (code === 130) process.exit(130);
   },
   (err: unknown) => {
     settled = true;

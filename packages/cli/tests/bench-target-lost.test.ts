@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { PG_TRACE_HEADER, runStb } from './helpers';
+import { PG_TRACE_HEADER, runStb, startStb } from './helpers';
 
 // `stb bench` against a target lost for good in the middle of the run (a proxy in front of the
 // shared PostgreSQL closes every connection and stops listening): the sessions cannot reconnect
@@ -118,5 +118,93 @@ it('exits 3, saying so, when the target is lost for good; the result holds the o
   } finally {
     clearTimeout(timer);
     proxy.lose();
+  }
+}, 60_000);
+
+/** Sends SIGINT to a started `stb` at `atMs`; resolves with its exit code and how long it took. */
+async function interruptAt(
+  args: readonly string[],
+  atMs: number,
+): Promise<{ code: number | null; ms: number; stderr: string }> {
+  const run = startStb(args);
+  const t0 = performance.now();
+  const timer = setTimeout(() => run.child.kill('SIGINT'), atMs);
+  const kill = setTimeout(() => run.child.kill('SIGKILL'), 30_000);
+  const code = await run.exited;
+  clearTimeout(timer);
+  clearTimeout(kill);
+  return { code, ms: performance.now() - t0, stderr: run.stderr() };
+}
+
+it('a Ctrl-C during --setup cancels its statement and exits 130 at once, the workload not run', async () => {
+  if (!(await reachable())) {
+    if (required)
+      throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432');
+    return;
+  }
+  const trace = path.join(dir, 'setup-trace.jsonl');
+  writeTrace(trace);
+  const setup = path.join(dir, 'sleep.sql');
+  writeFileSync(setup, 'SELECT pg_sleep(20);\n');
+  const out = path.join(dir, 'setup-result.json');
+  const r = await interruptAt(
+    [
+      'bench',
+      '-i',
+      trace,
+      '--target',
+      `postgres://postgres@${PG.host}:${String(PG.port)}/postgres`,
+      '--setup',
+      setup,
+      '--mode',
+      'closed',
+      '-c',
+      '2',
+      '--no-metrics',
+      '-o',
+      out,
+    ],
+    1500,
+  );
+  expect(r.code).toBe(130);
+  // before: it waited for pg_sleep(20) (18.5 s after the Ctrl-C in a review's run)
+  expect(r.ms).toBeLessThan(8000);
+  const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+  expect(result.overall.count).toBe(0);
+  expect(result.faults.workerCrashes).toBe(0);
+  const messages = result.faults.incidents.map((i) => i.message);
+  expect(messages).toContain(
+    'Stopped before the workload began: it and the teardown did not run.',
+  );
+  expect(messages.some((m) => /abandoned/.test(m))).toBe(false);
+}, 60_000);
+
+it('a Ctrl-C while the target does not answer the connect exits 130 at once', async () => {
+  // accepts the connection and never answers the start-up
+  const silent = createServer((c) => c.on('error', () => undefined));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as AddressInfo).port;
+  const trace = path.join(dir, 'connect-trace.jsonl');
+  writeTrace(trace);
+  try {
+    const r = await interruptAt(
+      [
+        'bench',
+        '-i',
+        trace,
+        '--target',
+        `postgres://postgres@127.0.0.1:${String(port)}/postgres`,
+        '--no-metrics',
+      ],
+      1500,
+    );
+    expect(r.stderr).toMatch(
+      /^\[stb\] \[bench\] Interrupted while connecting to postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: nothing ran\.$/m,
+    );
+    expect(r.code).toBe(130);
+    // before: it waited out the 10 s connect timeout
+    expect(r.ms).toBeLessThan(6000);
+  } finally {
+    silent.close();
   }
 }, 60_000);
