@@ -44,6 +44,8 @@ interface MysqlConnection {
   on(event: 'error', fn: (err: Error) => void): void;
   /** Server connection id (what `KILL QUERY` names). */
   threadId?: number | null;
+  /** mysql2's connection under the promise wrapper: its socket. */
+  connection?: { stream?: { destroy?(): void } };
 }
 /** The part of `mysql2/promise` the plugin uses. */
 export interface Mysql2Lib {
@@ -81,6 +83,24 @@ function mysqlErrorClass(err: unknown): ExecOutcome {
 
 /** How long `close` leaves the server to close the connection before destroying it (ms). */
 const CLOSE_WAIT_MS = 1000;
+
+/**
+ * Destroys a mysql2 connection's socket: its `destroy()` only ends the stream (a half close), so
+ * against a server that stopped answering the socket stayed open and kept the process alive.
+ */
+function destroySocket(c: MysqlConnection): void {
+  c.destroy();
+  c.connection?.stream?.destroy?.();
+}
+
+/**
+ * Says goodbye (`end()` resolves once COM_QUIT is queued) and destroys the socket
+ * {@link CLOSE_WAIT_MS} later unless the server closed it first; the timer holds no process.
+ */
+function closeSoon(c: MysqlConnection): void {
+  void c.end().catch(() => undefined);
+  setTimeout(() => destroySocket(c), CLOSE_WAIT_MS).unref();
+}
 /** How long a `KILL QUERY` connection may take, in all (ms). */
 const KILL_WAIT_MS = 2000;
 
@@ -142,31 +162,39 @@ export function createMysqlPlugin(
       };
       let closed = false;
       let running = 0;
-      /** KILL QUERY from a second connection: the running statement fails with 1317. */
-      const kill = async (): Promise<void> => {
+      /**
+       * KILL QUERY from a second connection: the running statement fails with 1317. True once
+       * the server answered the KILL (an error too: it was read), false when it could not be sent
+       * or got no answer within {@link KILL_WAIT_MS}.
+       */
+      const kill = async (): Promise<boolean> => {
         const id = conn.threadId;
-        if (typeof id !== 'number' || closed) return;
+        if (typeof id !== 'number' || closed) return false;
         const killer = await lib
           .createConnection({ uri: url, connectTimeout: 1000 })
           .catch(() => null);
-        if (killer === null) return;
+        if (killer === null) return false;
         killer.on('error', () => undefined);
-        // a server that stopped answering answers neither the KILL nor the goodbye
-        const bound = setTimeout(() => killer.destroy(), KILL_WAIT_MS);
-        try {
-          await killer.query(`KILL QUERY ${String(id)}`);
-        } catch {
-          // the statement ended meanwhile, or no privilege: nothing more to do
-        } finally {
-          await killer.end().catch(() => undefined);
-          clearTimeout(bound);
-          killer.destroy();
-        }
+        // a server that stopped answering answers neither the KILL nor the goodbye, and a query
+        // on a connection mysql2 closed never settles: the wait is bounded here
+        let bound: ReturnType<typeof setTimeout> | undefined;
+        const answered = await Promise.race([
+          killer.query(`KILL QUERY ${String(id)}`).then(
+            () => true,
+            () => true,
+          ),
+          new Promise<boolean>(
+            (r) => (bound = setTimeout(r, KILL_WAIT_MS, false)),
+          ),
+        ]);
+        clearTimeout(bound);
+        closeSoon(killer);
+        return answered;
       };
       const deadline = new StatementDeadline({
         ms: options.queryTimeoutMs ?? queryTimeoutMs ?? LEAN_QUERY_TIMEOUT_MS,
         cancel: kill,
-        giveUp: () => conn.destroy(),
+        giveUp: () => destroySocket(conn),
         cancelName: 'KILL QUERY',
       });
       const close = async (): Promise<void> => {
@@ -174,14 +202,8 @@ export function createMysqlPlugin(
         closed = true;
         deadline.dispose();
         // a statement still running (a forced stop) would hold `end()` until it finishes
-        if (running > 0) conn.destroy();
-        else {
-          // end() resolves once the goodbye is queued; the socket stays open until the server
-          // closes it, which a server that stopped answering never does
-          await conn.end().catch(() => undefined);
-          const t = setTimeout(() => conn.destroy(), CLOSE_WAIT_MS);
-          t.unref();
-        }
+        if (running > 0) destroySocket(conn);
+        else closeSoon(conn);
       };
       const timed = (q: BoundQuery): Promise<ExecOutcome> => {
         running++;
@@ -218,7 +240,9 @@ export function createMysqlPlugin(
             return mysqlErrorOutcome(err);
           }
         },
-        cancel: kill,
+        async cancel() {
+          await kill();
+        },
         async serverVersion() {
           const [rows] = await conn.query('SELECT VERSION() AS v');
           const v = (rows as { v: string }[])[0]?.v ?? '';

@@ -195,14 +195,14 @@ export function sendPgCancelRequest(
   });
 }
 
-/** Sends a cancel request for what `client` runs (nothing before pg knows the backend's key). */
-async function cancelRunning(
-  client: PgClient,
-  timeoutMs: number,
-): Promise<void> {
+/**
+ * Sends a cancel request for what `client` runs (nothing before pg knows the backend's key);
+ * true once the server has read it.
+ */
+function cancelRunning(client: PgClient, timeoutMs: number): Promise<boolean> {
   const { processID, secretKey, host, port } = client;
-  if (processID == null || secretKey == null) return;
-  await sendPgCancelRequest(
+  if (processID == null || secretKey == null) return Promise.resolve(false);
+  return sendPgCancelRequest(
     { host: host ?? 'localhost', port: port ?? 5432, processID, secretKey },
     timeoutMs,
   );

@@ -9,8 +9,11 @@ export const DEADLINE_CANCEL_GRACE_MS = 1000;
 export interface StatementDeadlineOptions {
   /** The deadline, ms from the statement's start. */
   readonly ms: number;
-  /** Ends the running statement from elsewhere (a cancel request, `KILL QUERY`). */
-  readonly cancel: () => Promise<unknown>;
+  /**
+   * Ends the running statement from elsewhere (a cancel request, `KILL QUERY`); resolves true once
+   * the server has read it, false when it could not be sent or was not read in time.
+   */
+  readonly cancel: () => Promise<boolean>;
   /** Gives the connection up: destroys its socket (the session then reconnects). */
   readonly giveUp: () => void;
   /** The cancel's name in messages (`the cancel request`, `KILL QUERY`). */
@@ -92,9 +95,14 @@ export class StatementDeadline {
     if (this.#cancelledAt === 0) {
       if (t - this.#since < ms) return;
       this.#cancelledAt = t;
+      // a cancel not read in time may still arrive and stop the next statement: the connection
+      // is given up instead (as on the lean paths); a statement still running fails as lost
       const c: Promise<unknown> = this.#o
         .cancel()
-        .catch(() => undefined)
+        .catch(() => false)
+        .then((through) => {
+          if (!through) this.#o.giveUp();
+        })
         .finally(() => {
           if (this.#cancelling === c) this.#cancelling = undefined;
         });
