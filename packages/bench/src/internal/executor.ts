@@ -187,6 +187,15 @@ function closeBounded(c: Conn): Promise<void> {
 }
 
 /**
+ * Whether an outcome is the stop's own cancel: the server's answer to a cancel request (57014,
+ * query_canceled) or to `KILL QUERY` (1317). Any other error after the stop's cancel is the
+ * database's and is measured as such.
+ */
+function cutByStop(out: ExecOutcome): boolean {
+  return !out.ok && (out.errorCode === '57014' || out.errorCode === '1317');
+}
+
+/**
  * Runs the events of many sessions on a bounded set of connections. A session keeps its connection
  * while it has work or is inside a transaction; between transactions it hands the connection to
  * a waiting session (FIFO). Used inside worker threads and, for single-connection targets, inline.
@@ -238,9 +247,9 @@ export class Executor {
   #notRun = 0;
   #reconnects = 0;
   /**
-   * The stop cancelled the statements in flight (its grace was over): an error answered from then
-   * on is the tool's own cancel, not the database's, so the statement counts as not run (and its
-   * session as aborted) instead of as a measured error past the end of the run.
+   * The stop cancelled the statements in flight (its grace was over): a cancel error answered from
+   * then on ({@link cutByStop}) is the tool's own, not the database's, so the statement counts as
+   * not run (and its session as aborted) instead of as a measured error past the end of the run.
    */
   #cancelledAtStop = false;
   #ack = 0;
@@ -752,7 +761,7 @@ export class Executor {
         this.#inFlight--;
         // abandoned by a forced stop (counted as not run); nothing more is recorded
         if (this.#finished) return;
-        if (!out.ok && this.#cancelledAtStop) {
+        if (this.#cancelledAtStop && cutByStop(out)) {
           this.#notRun++;
           this.#ack++;
           s.cut = true;
@@ -948,7 +957,7 @@ export class Executor {
     for (let i = 0; i < ran; i++) {
       const out = outs[i] as ExecOutcome;
       // cancelled by the stop: back to the queue, which the stop counts as not run
-      if (!out.ok && this.#cancelledAtStop) break;
+      if (this.#cancelledAtStop && cutByStop(out)) break;
       const ev = evs[i] as WireEvent;
       this.#rec.due = closed ? NaN : i === 0 ? due : this.#dueOf(ev, lo);
       this.#wireTimes(out, lo, end);
