@@ -227,7 +227,7 @@ async function runScript(
     dialect,
     stop,
   }: { which: 'setup' | 'teardown'; dialect: string; stop?: StopControl },
-): Promise<number> {
+): Promise<{ ran: number; total: number }> {
   // Split with the target's quoting rules (MySQL: backslash escapes in strings).
   const statements = splitSqlStatements(script.sql, {
     dialect: dialect === 'mysql' || dialect === 'mysql2' ? 'mysql' : 'postgres',
@@ -240,7 +240,7 @@ async function runScript(
     if (running) void session.cancel?.().catch(() => undefined);
   });
   for (const st of statements) {
-    if (halted()) return i;
+    if (halted()) return { ran: i, total: statements.length };
     i++;
     const q: BoundQuery = {
       templateId: `${which}${i}`,
@@ -252,7 +252,8 @@ async function runScript(
     const out = await session.execute(q);
     running = false;
     // stopped meanwhile: its error, if any, is the stop's cancel
-    if (halted()) return i;
+    if (halted())
+      return { ran: i - (out.ok ? 0 : 1), total: statements.length };
     if (!out.ok)
       throw new StbError(
         'STB_DB_QUERY_FAILED',
@@ -266,7 +267,7 @@ async function runScript(
         },
       );
   }
-  return statements.length;
+  return { ran: statements.length, total: statements.length };
 }
 
 /**
@@ -357,7 +358,19 @@ async function runScriptStep(
   }
   // a stop cuts the setup short; the teardown runs after any stop (a --duration stop included)
   const setup = which === 'setup';
-  await runScript(await o.control(), script, {
+  let session: DbSession;
+  try {
+    session = await o.control();
+  } catch (err) {
+    if (setup) throw err;
+    // a target lost for good: the run's result still comes out, saying the teardown did not run
+    o.incidents.add({
+      kind: which,
+      message: `Did not run ${script.name}: the target could not be reached (${(err as Error).message}).`,
+    });
+    return;
+  }
+  const { ran, total } = await runScript(session, script, {
     which,
     dialect: o.dialect,
     ...(setup ? { stop: o.stop } : {}),
@@ -365,8 +378,8 @@ async function runScriptStep(
   o.incidents.add({
     kind: which,
     message:
-      setup && o.stop.stopping
-        ? `Stopped before ${script.name} was complete: a statement running then was cancelled, the rest not run.`
+      ran < total
+        ? `Stopped during ${script.name}: ${String(ran)} of its ${String(total)} statements ran; the rest did not (a statement running at the stop was cancelled).`
         : `Ran ${script.name}.`,
   });
 }
@@ -850,6 +863,7 @@ async function execute(
   let pool: WorkerLanes | null = null;
   const openControl = async (): Promise<DbSession> =>
     (control ??= await target.connect());
+  let workloadEnd: number | undefined;
   const scripts = {
     options,
     control: openControl,
@@ -913,6 +927,7 @@ async function execute(
           },
         },
       );
+    workloadEnd = nowMs();
     if (!early) await runScriptStep('teardown', scripts);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -927,6 +942,7 @@ async function execute(
       dispatch,
       agg,
       incidents,
+      ...(workloadEnd === undefined ? {} : { endAt: workloadEnd }),
       ...(totals.client ? { cpu: totals.client } : {}),
     },
     {

@@ -43,17 +43,33 @@ function writeTrace(file: string): void {
   writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
 }
 
-/** A proxy to the shared server; `lose()` closes every connection and stops listening. */
-async function startProxy(): Promise<{ port: number; lose(): void }> {
+/**
+ * A proxy to the shared server; `lose()` closes every connection and stops listening. `seen`
+ * resolves once `n` connections were accepted and a client has sent bytes containing `text`.
+ */
+async function startProxy(): Promise<{
+  port: number;
+  lose(): void;
+  seen(n: number, text?: string): Promise<void>;
+}> {
   const sockets = new Set<Socket>();
+  let accepted = 0;
+  let sent = '';
+  let check = (): void => undefined;
   const server = createServer((client) => {
+    accepted++;
     const up = connect(PG.port, PG.host);
     for (const s of [client, up]) {
       sockets.add(s);
       s.on('error', () => undefined);
       s.on('close', () => sockets.delete(s));
     }
+    client.on('data', (d: Buffer) => {
+      sent = (sent + d.toString('latin1')).slice(-4096);
+      check();
+    });
     client.pipe(up).pipe(client);
+    check();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -62,6 +78,14 @@ async function startProxy(): Promise<{ port: number; lose(): void }> {
       server.close();
       for (const s of sockets) s.destroy();
     },
+    seen: (n, text) =>
+      new Promise<void>((resolve) => {
+        check = () => {
+          if (accepted >= n && (text === undefined || sent.includes(text)))
+            resolve();
+        };
+        check();
+      }),
   };
 }
 
@@ -88,7 +112,9 @@ it('exits 3, saying so, when the target is lost for good; the result holds the o
   writeTrace(trace);
   const out = path.join(dir, 'result.json');
   const proxy = await startProxy();
-  const timer = setTimeout(() => proxy.lose(), 1500);
+  // lost once the workload runs: the control connection and a session's are open
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  void proxy.seen(2).then(() => (timer = setTimeout(() => proxy.lose(), 300)));
   try {
     const r = await runStb(
       [
@@ -121,19 +147,26 @@ it('exits 3, saying so, when the target is lost for good; the result holds the o
   }
 }, 60_000);
 
-/** Sends SIGINT to a started `stb` at `atMs`; resolves with its exit code and how long it took. */
-async function interruptAt(
+/**
+ * Starts `stb` and sends it SIGINT 200 ms after `when` resolves; resolves with its exit code and
+ * how long it took from the SIGINT.
+ */
+async function interruptWhen(
   args: readonly string[],
-  atMs: number,
+  when: Promise<void>,
 ): Promise<{ code: number | null; ms: number; stderr: string }> {
   const run = startStb(args);
-  const t0 = performance.now();
-  const timer = setTimeout(() => run.child.kill('SIGINT'), atMs);
-  const kill = setTimeout(() => run.child.kill('SIGKILL'), 30_000);
+  let sentAt = NaN;
+  void when.then(() =>
+    setTimeout(() => {
+      sentAt = performance.now();
+      run.child.kill('SIGINT');
+    }, 200),
+  );
+  const kill = setTimeout(() => run.child.kill('SIGKILL'), 40_000);
   const code = await run.exited;
-  clearTimeout(timer);
   clearTimeout(kill);
-  return { code, ms: performance.now() - t0, stderr: run.stderr() };
+  return { code, ms: performance.now() - sentAt, stderr: run.stderr() };
 }
 
 it('a Ctrl-C during --setup cancels its statement and exits 130 at once, the workload not run', async () => {
@@ -147,13 +180,14 @@ it('a Ctrl-C during --setup cancels its statement and exits 130 at once, the wor
   const setup = path.join(dir, 'sleep.sql');
   writeFileSync(setup, 'SELECT pg_sleep(20);\n');
   const out = path.join(dir, 'setup-result.json');
-  const r = await interruptAt(
+  const proxy = await startProxy();
+  const r = await interruptWhen(
     [
       'bench',
       '-i',
       trace,
       '--target',
-      `postgres://postgres@${PG.host}:${String(PG.port)}/postgres`,
+      `postgres://postgres@127.0.0.1:${String(proxy.port)}/postgres`,
       '--setup',
       setup,
       '--mode',
@@ -164,8 +198,9 @@ it('a Ctrl-C during --setup cancels its statement and exits 130 at once, the wor
       '-o',
       out,
     ],
-    1500,
+    proxy.seen(1, 'pg_sleep'),
   );
+  proxy.lose();
   expect(r.code).toBe(130);
   // before: it waited for pg_sleep(20) (18.5 s after the Ctrl-C in a review's run)
   expect(r.ms).toBeLessThan(8000);
@@ -181,13 +216,18 @@ it('a Ctrl-C during --setup cancels its statement and exits 130 at once, the wor
 
 it('a Ctrl-C while the target does not answer the connect exits 130 at once', async () => {
   // accepts the connection and never answers the start-up
-  const silent = createServer((c) => c.on('error', () => undefined));
+  let accepted = (): void => undefined;
+  const connected = new Promise<void>((r) => (accepted = r));
+  const silent = createServer((c) => {
+    c.on('error', () => undefined);
+    accepted();
+  });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const port = (silent.address() as AddressInfo).port;
   const trace = path.join(dir, 'connect-trace.jsonl');
   writeTrace(trace);
   try {
-    const r = await interruptAt(
+    const r = await interruptWhen(
       [
         'bench',
         '-i',
@@ -196,14 +236,14 @@ it('a Ctrl-C while the target does not answer the connect exits 130 at once', as
         `postgres://postgres@127.0.0.1:${String(port)}/postgres`,
         '--no-metrics',
       ],
-      1500,
+      connected,
     );
     expect(r.stderr).toMatch(
       /^\[stb\] \[bench\] Interrupted while connecting to postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: nothing ran\.$/m,
     );
     expect(r.code).toBe(130);
     // before: it waited out the 10 s connect timeout
-    expect(r.ms).toBeLessThan(6000);
+    expect(r.ms).toBeLessThan(5000);
   } finally {
     silent.close();
   }

@@ -76,6 +76,8 @@ export function buildResult(
     dispatch: DispatchTotals;
     agg: Aggregator;
     incidents: Incidents;
+    /** When the workload ended (`nowMs` clock): an outage still open lasts until then. */
+    endAt?: number;
     /**
      * The process's CPU over the workload (`process.cpuUsage` delta, µs), the statements it ran
      * and the main thread's event-loop utilisation over it (it reads and dispatches the trace),
@@ -112,7 +114,7 @@ export function buildResult(
   }
   const seconds = Math.max(0, (agg.lastEndMs - ctx.warmupMs) / 1000);
   const stats = agg.result(seconds);
-  const outages = agg.outages.result(nowMs());
+  const outages = agg.outages.result(parts.endAt ?? nowMs());
   const sessionsTotal = dispatch.sessions;
   return {
     format: 'stb-bench-result',

@@ -104,15 +104,18 @@ export function nothingMeasured(
 }
 
 /**
- * What to say when the target was lost for good: the run ended while it was unreachable (an
- * outage still open) and sessions were aborted (they could not reconnect within
- * `--reconnect-timeout`, or the run ended while they tried). Such a run covers only what ran
- * before the loss, so it does not exit 0 (exit 3, as a target unreachable at the start).
+ * What to say when the target was lost for good: the run ended by itself (no stop) while the
+ * target was unreachable (an outage still open), with sessions aborted (they could not reconnect
+ * within `--reconnect-timeout`). Such a run covers only what ran before the loss, so it does not
+ * exit 0 (exit 3, as a target unreachable at the start).
  */
 export function targetLost(
   result: BenchResult,
   out: string | undefined,
 ): string | undefined {
+  // a stop (--duration, --max-queries, a signal) cuts sessions short whatever the target does: a
+  // short outage at its moment is no loss
+  if (result.stopReason !== undefined) return undefined;
   const open = (result.faults.outages ?? []).find((o) => o.unresolved === true);
   if (open === undefined || result.sessions.aborted === 0) return undefined;
   return `[stb] [bench] The target became unreachable ${(open.startMs / 1000).toFixed(1)} s into the run and still was when it ended: ${result.sessions.aborted} of ${result.sessions.total} sessions were aborted and ${result.skipped.notRun} events not run, so the result${out !== undefined ? ` (in ${out})` : ''} covers only what ran before.`;
@@ -305,7 +308,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '--reconnect-timeout <time>',
-      'a session that lost its connection tries to reconnect this long, then is aborted (default 30s)',
+      'a session that lost its connection stops trying to reconnect after this long and is aborted (default 30s; an attempt under way may take up to the connect timeout)',
       seconds,
     )
     .option(
