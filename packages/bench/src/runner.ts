@@ -10,7 +10,7 @@ import { Incidents, buildResult } from './internal/accounting';
 import { StopControl } from './internal/stop-control';
 import { startClientSampler } from './internal/client-sampler';
 import { CpuWaitMeter } from './internal/cpu-wait';
-import type { DispatchTotals } from './internal/accounting';
+import type { DispatchTotals, ResultContext } from './internal/accounting';
 import {
   dispatchEvents,
   eventsOf,
@@ -828,21 +828,12 @@ async function execute(
 
   let lanes: Lane[] = [];
   const live = (): Lane[] => lanes.filter((l) => !l.crashed);
-  const stop = new StopControl({
-    stop: () => {
-      for (const lane of live()) lane.post({ type: 'stop' });
-    },
-    cancel: () => {
-      for (const lane of live()) lane.post({ type: 'cancel' });
-    },
+  const { stop, detach } = runStop({
+    live,
+    incidents,
+    signal: options.signal,
+    onStopHook,
   });
-  onStopHook((reason, failed) => stop.request(reason, failed));
-  const onAbort = (): void => {
-    incidents.add({ kind: 'aborted', message: 'Stopped by signal.' });
-    stop.request('signal', false);
-  };
-  if (options.signal?.aborted) onAbort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const table = new TemplateTable(trace.templates, {
     maxLabels: options.metricsMaxTemplates ?? 50,
@@ -930,7 +921,7 @@ async function execute(
     workloadEnd = nowMs();
     if (!early) await runScriptStep('teardown', scripts);
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    detach();
     // set by the workload step through `setLanes`
     const current = pool as WorkerLanes | null;
     if (current) await current.close();
@@ -945,24 +936,76 @@ async function execute(
       ...(workloadEnd === undefined ? {} : { endAt: workloadEnd }),
       ...(totals.client ? { cpu: totals.client } : {}),
     },
-    {
-      status: stop.status,
-      stopReason: stop.reason,
-      mode,
-      toolVersion: BENCH_TOOL_VERSION,
-      header: trace.header,
-      traceInfo: options.traceInfo,
-      seed: options.seed ?? 1,
-      options: redactOptions(options),
-      target: {
-        url: target.descriptor.display,
-        plugin: target.plugin.name,
-        dialect: target.descriptor.dialect,
-        ...(serverVersion ? { serverVersion } : {}),
-      },
+    resultContext({
+      options,
+      trace,
+      target,
+      stop,
+      serverVersion,
       startedAt,
-      warmupMs,
-      warmupSeconds: options.warmupSeconds ?? 0,
-    },
+    }),
   );
+}
+
+/**
+ * The run's stop: a request tells the live lanes to stop (a second one, to cancel), from
+ * `stop()` (through `onStopHook`) or from the abort `signal` (Ctrl-C, an incident says so);
+ * `detach` ends the signal's part.
+ */
+function runStop(o: {
+  live: () => Lane[];
+  incidents: Incidents;
+  signal: AbortSignal | undefined;
+  onStopHook: (hook: (reason: string, failed: boolean) => void) => void;
+}): { stop: StopControl; detach: () => void } {
+  const stop = new StopControl({
+    stop: () => {
+      for (const lane of o.live()) lane.post({ type: 'stop' });
+    },
+    cancel: () => {
+      for (const lane of o.live()) lane.post({ type: 'cancel' });
+    },
+  });
+  o.onStopHook((reason, failed) => stop.request(reason, failed));
+  const onAbort = (): void => {
+    o.incidents.add({ kind: 'aborted', message: 'Stopped by signal.' });
+    stop.request('signal', false);
+  };
+  if (o.signal?.aborted) onAbort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    stop,
+    detach: () => o.signal?.removeEventListener('abort', onAbort),
+  };
+}
+
+/** What the result records besides the measurements: the run's options, target and ending. */
+function resultContext(o: {
+  options: BenchOptions;
+  trace: BenchTrace;
+  target: Awaited<ReturnType<typeof openTarget>>;
+  stop: StopControl;
+  serverVersion: string | undefined;
+  startedAt: string;
+}): ResultContext {
+  const { options, target, serverVersion } = o;
+  return {
+    status: o.stop.status,
+    stopReason: o.stop.reason,
+    mode: options.mode ?? 'replay',
+    toolVersion: BENCH_TOOL_VERSION,
+    header: o.trace.header,
+    traceInfo: options.traceInfo,
+    seed: options.seed ?? 1,
+    options: redactOptions(options),
+    target: {
+      url: target.descriptor.display,
+      plugin: target.plugin.name,
+      dialect: target.descriptor.dialect,
+      ...(serverVersion ? { serverVersion } : {}),
+    },
+    startedAt: o.startedAt,
+    warmupMs: (options.warmupSeconds ?? 0) * 1000,
+    warmupSeconds: options.warmupSeconds ?? 0,
+  };
 }

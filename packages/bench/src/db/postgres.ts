@@ -216,6 +216,54 @@ interface PgConfigBase {
   readonly queryMode?: 'extended';
 }
 
+/**
+ * The query config of a statement for `pg`. pg copies every query config it is given, one
+ * property descriptor per own property (cloneQueryConfig: ~1 µs each); the copy keeps the
+ * prototype. So the fixed part of a statement's config (text, name, rowMode, queryMode) lives in
+ * a prototype made once per statement shape, and each query's config owns only its values
+ * (issue 16).
+ */
+function queryConfigs(
+  protocol: Protocol,
+  translator: ReturnType<typeof createPlaceholderTranslator>,
+): (q: BoundQuery) => unknown {
+  /** The fixed part of each statement's config by its translation key. */
+  const protos = new Map<string, PgConfigBase>();
+  return (q) => {
+    if (protocol === 'simple' || mustInlineParams(q))
+      return translator.inline(q, 'postgres');
+    const t = translator.translate(q);
+    let proto = protos.get(t.key);
+    if (proto === undefined || proto.text !== t.text) {
+      proto =
+        protocol === 'extended'
+          ? { text: t.text, rowMode: 'array', queryMode: 'extended' }
+          : {
+              name: `stb_${t.key}`.slice(0, 63),
+              text: t.text,
+              rowMode: 'array',
+            };
+      protos.set(t.key, proto);
+    }
+    const c = Object.create(proto) as { values: unknown[] };
+    c.values = t.values;
+    return c;
+  };
+}
+
+/**
+ * `client.end()`, waited for at most `ms`: it waits for the server to close the connection, and a
+ * server that stopped answering would keep the socket, and the process, alive.
+ */
+async function endWithin(client: PgClient, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    client.end().catch(() => undefined),
+    new Promise<void>((r) => (timer = setTimeout(r, ms))),
+  ]);
+  clearTimeout(timer);
+}
+
 function createPgSession(
   client: PgClient,
   opts: {
@@ -230,8 +278,6 @@ function createPgSession(
     style: 'dollar',
     convert: toPgValue,
   });
-  /** The fixed part of each statement's config by its translation key (see `config`). */
-  const protos = new Map<string, PgConfigBase>();
   const { protocol } = opts;
   let closed = false;
   // Wire times. pg writes a prepared or extended query's messages between cork() and uncork()
@@ -275,30 +321,7 @@ function createPgSession(
     sentAt: Number.isNaN(writeAt) ? sentAt : writeAt,
     doneAt,
   });
-  // pg copies every query config it is given, one property descriptor per own property
-  // (cloneQueryConfig: ~1 µs each); the copy keeps the prototype. So the fixed part of a
-  // statement's config (text, name, rowMode, queryMode) lives in a prototype made once per
-  // statement shape, and each query's config owns only its values (issue 16).
-  const config = (q: BoundQuery): unknown => {
-    if (protocol === 'simple' || mustInlineParams(q))
-      return translator.inline(q, 'postgres');
-    const t = translator.translate(q);
-    let proto = protos.get(t.key);
-    if (proto === undefined || proto.text !== t.text) {
-      proto =
-        protocol === 'extended'
-          ? { text: t.text, rowMode: 'array', queryMode: 'extended' }
-          : {
-              name: `stb_${t.key}`.slice(0, 63),
-              text: t.text,
-              rowMode: 'array',
-            };
-      protos.set(t.key, proto);
-    }
-    const c = Object.create(proto) as { values: unknown[] };
-    c.values = t.values;
-    return c;
-  };
+  const config = queryConfigs(protocol, translator);
   /** pg's socket: given up when the server stops answering (see `deadline`, `close`). */
   const destroy = (): void => {
     opts.setBroken();
@@ -314,14 +337,7 @@ function createPgSession(
     if (closed) return;
     closed = true;
     deadline.dispose();
-    // end() waits for the server to close the connection: a server that stopped answering
-    // would keep the socket, and the process, alive
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      client.end().catch(() => undefined),
-      new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
+    await endWithin(client, CLOSE_WAIT_MS);
     destroy();
   };
   const failed = (err: unknown, sentAt: number): ExecOutcome => ({
