@@ -15,6 +15,7 @@ import { LEAN_QUERY_TIMEOUT_MS } from '../internal/lean-url';
 import { isTextOnly, mysqlServerLabel } from '../internal/mysql-dialect';
 import { mysqlErrnoOutcome } from '../internal/mysql-errno';
 import {
+  CLOSE_WAIT_MS,
   StatementDeadline,
   takeQueryTimeout,
 } from '../internal/statement-deadline';
@@ -80,9 +81,6 @@ function mysqlErrorClass(err: unknown): ExecOutcome {
     'client',
   );
 }
-
-/** How long `close` leaves the server to close the connection before destroying it (ms). */
-const CLOSE_WAIT_MS = 1000;
 
 /**
  * Destroys a mysql2 connection's socket: its `destroy()` only ends the stream (a half close), so
@@ -161,7 +159,6 @@ export function createMysqlPlugin(
         return conn.execute(t.text, t.values);
       };
       let closed = false;
-      let running = 0;
       /**
        * KILL QUERY from a second connection: the running statement fails with 1317. True once
        * the server answered the KILL (an error too: it was read), false when it could not be sent
@@ -202,27 +199,22 @@ export function createMysqlPlugin(
         closed = true;
         deadline.dispose();
         // a statement still running (a forced stop) would hold `end()` until it finishes
-        if (running > 0) destroySocket(conn);
+        if (deadline.running) destroySocket(conn);
         else closeSoon(conn);
       };
-      const timed = (q: BoundQuery): Promise<ExecOutcome> => {
-        running++;
-        const sentAt = nowMs();
-        return new Promise<ExecOutcome>((settle) => {
-          const resolve = deadline.begin(sentAt, (o) => {
-            running--;
-            settle(o);
-          });
+      const timed = (q: BoundQuery): Promise<ExecOutcome> =>
+        new Promise<ExecOutcome>((settle) => {
+          const token = deadline.begin(nowMs(), settle);
           try {
             run(q).then(
-              ([result]) => resolve({ ok: true, rows: rowsOf(result) }),
-              (err: unknown) => resolve(mysqlErrorOutcome(err)),
+              ([result]) =>
+                deadline.end(token, { ok: true, rows: rowsOf(result) }),
+              (err: unknown) => deadline.end(token, mysqlErrorOutcome(err)),
             );
           } catch (err) {
-            resolve(mysqlErrorOutcome(err));
+            deadline.end(token, mysqlErrorOutcome(err));
           }
         });
-      };
       return {
         execute(q) {
           const held = deadline.held();

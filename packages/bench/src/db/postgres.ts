@@ -15,6 +15,7 @@ import {
 import type { DbPlugin, DbSession, Protocol } from '../db-plugin';
 import { LEAN_QUERY_TIMEOUT_MS } from '../internal/lean-url';
 import {
+  CLOSE_WAIT_MS,
   StatementDeadline,
   takeQueryTimeout,
 } from '../internal/statement-deadline';
@@ -99,9 +100,6 @@ function pgErrorClass(err: unknown, broken: boolean): ExecOutcome {
     );
   return errorOutcome(typeof code === 'string' ? code : undefined, 'client');
 }
-
-/** How long `close` waits for the server to close the connection before destroying it (ms). */
-const CLOSE_WAIT_MS = 1000;
 
 /** Creates the `postgres` plugin, optionally with an injected `pg` module. */
 export function createPostgresPlugin(
@@ -352,22 +350,23 @@ function createPgSession(
     doneAt = NaN;
     writeAt = NaN;
     return new Promise<ExecOutcome>((settle) => {
-      const resolve = deadline.begin(sentAt, settle);
+      const token = deadline.begin(sentAt, settle);
       try {
         client.query(config(q), (err, r) => {
           // pg reports an ErrorResponse as it parses it: the outcome is read once the rest of
           // the chunk (its ReadyForQuery, when it came along) was parsed, as with the promise
-          if (err != null) queueMicrotask(() => resolve(failed(err, sentAt)));
+          if (err != null)
+            queueMicrotask(() => deadline.end(token, failed(err, sentAt)));
           // a throw would escape through pg's nextTick (a result with no rows array)
           else
             try {
-              resolve(toOutcome(r, sentAt));
+              deadline.end(token, toOutcome(r, sentAt));
             } catch (e) {
-              resolve(failed(e, sentAt));
+              deadline.end(token, failed(e, sentAt));
             }
         });
       } catch (err) {
-        resolve(failed(err, sentAt));
+        deadline.end(token, failed(err, sentAt));
       }
     });
   };

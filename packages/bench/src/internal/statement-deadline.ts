@@ -5,6 +5,9 @@ import { nowMs } from './wire';
 /** How long a deadline's cancel may take before the connection is given up (ms). */
 export const DEADLINE_CANCEL_GRACE_MS = 1000;
 
+/** How long a session's close leaves the server to close the connection before destroying it (ms). */
+export const CLOSE_WAIT_MS = 1000;
+
 /** What {@link StatementDeadline} does for the session it watches. */
 export interface StatementDeadlineOptions {
   /** The deadline, ms from the statement's start. */
@@ -31,10 +34,12 @@ export interface StatementDeadlineOptions {
 export class StatementDeadline {
   readonly #o: StatementDeadlineOptions;
   #timer: ReturnType<typeof setInterval> | null;
-  /** The running statement's start (0: none), its cancel's time (0: none) and its settle. */
+  /** The running statement's start, its cancel's time (0: none) and its settle (none: idle). */
   #since = 0;
   #cancelledAt = 0;
   #settle: ((o: ExecOutcome) => void) | undefined;
+  /** The running statement's number: an outcome for an earlier one is late and dropped. */
+  #token = 0;
   /** A deadline's cancel on its way (see {@link held}). */
   #cancelling: Promise<unknown> | undefined;
 
@@ -47,29 +52,9 @@ export class StatementDeadline {
     this.#timer.unref();
   }
 
-  /**
-   * A statement starts at `sentAt`; `settle` ends it (called at most once by the caller, and
-   * by the deadline when it gives the connection up). Returns `settle` wrapped: an error after
-   * the deadline's cancel counts as class `timeout`, and nothing settles twice.
-   */
-  begin(
-    sentAt: number,
-    settle: (o: ExecOutcome) => void,
-  ): (o: ExecOutcome) => void {
-    let done = false;
-    const end = (o: ExecOutcome): void => {
-      if (done) return;
-      done = true;
-      const cancelled = this.#cancelledAt > 0;
-      this.#since = 0;
-      this.#cancelledAt = 0;
-      this.#settle = undefined;
-      settle(cancelled && !o.ok ? { ...o, errorClass: 'timeout' } : o);
-    };
-    this.#since = sentAt;
-    this.#cancelledAt = 0;
-    this.#settle = end;
-    return end;
+  /** Whether a statement is running (begun, not yet ended). */
+  get running(): boolean {
+    return this.#settle !== undefined;
   }
 
   /**
@@ -79,6 +64,30 @@ export class StatementDeadline {
    */
   held(): Promise<unknown> | undefined {
     return this.#cancelling;
+  }
+
+  /**
+   * A statement starts at `sentAt`; `settle` gets its outcome, through {@link end} with the token
+   * returned here, or from the deadline when it gives the connection up (nothing settles twice).
+   */
+  begin(sentAt: number, settle: (o: ExecOutcome) => void): number {
+    this.#since = sentAt;
+    this.#cancelledAt = 0;
+    this.#settle = settle;
+    return ++this.#token;
+  }
+
+  /**
+   * The statement `token` ended with `o`: an error after the deadline's cancel counts as class
+   * `timeout`. Dropped when the deadline already ended it.
+   */
+  end(token: number, o: ExecOutcome): void {
+    const settle = this.#settle;
+    if (token !== this.#token || settle === undefined) return;
+    const cancelled = this.#cancelledAt > 0;
+    this.#settle = undefined;
+    this.#cancelledAt = 0;
+    settle(cancelled && !o.ok ? { ...o, errorClass: 'timeout' } : o);
   }
 
   /** Stops watching (the session closes). */
@@ -109,6 +118,8 @@ export class StatementDeadline {
       this.#cancelling = c;
     } else if (t - this.#cancelledAt > DEADLINE_CANCEL_GRACE_MS) {
       const sentAt = this.#since;
+      this.#settle = undefined;
+      this.#cancelledAt = 0;
       this.#o.giveUp();
       settle({
         ...withErrorMessage(errorOutcome('ETIMEDOUT', 'timeout', true), {
