@@ -89,9 +89,12 @@ async function startProxy(): Promise<{
   };
 }
 
-/** Whether the shared PostgreSQL answers a TCP connect. */
-function reachable(): Promise<boolean> {
-  return new Promise((resolve) => {
+/**
+ * Whether the shared PostgreSQL answers a TCP connect; when it does not, the test skips with a
+ * message (fails under STB_REQUIRE_DB=1).
+ */
+async function pgUp(): Promise<boolean> {
+  const up = await new Promise<boolean>((resolve) => {
     const s = connect(PG.port, PG.host);
     s.once('connect', () => {
       s.destroy();
@@ -99,15 +102,30 @@ function reachable(): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+  if (!up && required)
+    throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432');
+  if (!up)
+    console.warn('skipped: PostgreSQL is not reachable on 127.0.0.1:5432');
+  return up;
 }
 
+/** `stb bench` on `trace` against PostgreSQL through 127.0.0.1:`port`, without metrics. */
+const benchVia = (
+  trace: string,
+  port: number,
+  extra: readonly string[],
+): string[] => [
+  'bench',
+  '-i',
+  trace,
+  '--target',
+  `postgres://postgres@127.0.0.1:${String(port)}/postgres`,
+  '--no-metrics',
+  ...extra,
+];
+
 it('exits 3, saying so, when the target is lost for good; the result holds the open outage', async () => {
-  if (!(await reachable())) {
-    if (required)
-      throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432');
-    console.warn('skipped: PostgreSQL is not reachable on 127.0.0.1:5432');
-    return;
-  }
+  if (!(await pgUp())) return;
   const trace = path.join(dir, 'trace.jsonl');
   writeTrace(trace);
   const out = path.join(dir, 'result.json');
@@ -117,18 +135,7 @@ it('exits 3, saying so, when the target is lost for good; the result holds the o
   void proxy.seen(2).then(() => (timer = setTimeout(() => proxy.lose(), 300)));
   try {
     const r = await runStb(
-      [
-        'bench',
-        '-i',
-        trace,
-        '--target',
-        `postgres://postgres@127.0.0.1:${String(proxy.port)}/postgres`,
-        '--no-metrics',
-        '--reconnect-timeout',
-        '1s',
-        '-o',
-        out,
-      ],
+      benchVia(trace, proxy.port, ['--reconnect-timeout', '1s', '-o', out]),
       { timeoutMs: 40_000 },
     );
     expect(r.stderr).toMatch(
@@ -170,11 +177,7 @@ async function interruptWhen(
 }
 
 it('a Ctrl-C during --setup cancels its statement and exits 130 at once, the workload not run', async () => {
-  if (!(await reachable())) {
-    if (required)
-      throw new Error('PostgreSQL is not reachable on 127.0.0.1:5432');
-    return;
-  }
+  if (!(await pgUp())) return;
   const trace = path.join(dir, 'setup-trace.jsonl');
   writeTrace(trace);
   const setup = path.join(dir, 'sleep.sql');
@@ -182,22 +185,16 @@ it('a Ctrl-C during --setup cancels its statement and exits 130 at once, the wor
   const out = path.join(dir, 'setup-result.json');
   const proxy = await startProxy();
   const r = await interruptWhen(
-    [
-      'bench',
-      '-i',
-      trace,
-      '--target',
-      `postgres://postgres@127.0.0.1:${String(proxy.port)}/postgres`,
+    benchVia(trace, proxy.port, [
       '--setup',
       setup,
       '--mode',
       'closed',
       '-c',
       '2',
-      '--no-metrics',
       '-o',
       out,
-    ],
+    ]),
     proxy.seen(1, 'pg_sleep'),
   );
   proxy.lose();
@@ -227,17 +224,7 @@ it('a Ctrl-C while the target does not answer the connect exits 130 at once', as
   const trace = path.join(dir, 'connect-trace.jsonl');
   writeTrace(trace);
   try {
-    const r = await interruptWhen(
-      [
-        'bench',
-        '-i',
-        trace,
-        '--target',
-        `postgres://postgres@127.0.0.1:${String(port)}/postgres`,
-        '--no-metrics',
-      ],
-      connected,
-    );
+    const r = await interruptWhen(benchVia(trace, port, []), connected);
     expect(r.stderr).toMatch(
       /^\[stb\] \[bench\] Interrupted while connecting to postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: nothing ran\.$/m,
     );
