@@ -761,10 +761,9 @@ export class Executor {
         this.#inFlight--;
         // abandoned by a forced stop (counted as not run); nothing more is recorded
         if (this.#finished) return;
+        // cancelled by the stop: back to the queue, which the stop counts as not run (#drop)
         if (this.#cancelledAtStop && cutByStop(out)) {
-          this.#notRun++;
-          this.#ack++;
-          s.cut = true;
+          s.queue[--s.head] = ev;
           break;
         }
         const end = nowMs();
@@ -956,7 +955,7 @@ export class Executor {
     let recorded = 0;
     for (let i = 0; i < ran; i++) {
       const out = outs[i] as ExecOutcome;
-      // cancelled by the stop: back to the queue, which the stop counts as not run
+      // cancelled by the stop: back to the queue, which the stop counts as not run (#drop)
       if (this.#cancelledAtStop && cutByStop(out)) break;
       const ev = evs[i] as WireEvent;
       this.#rec.due = closed ? NaN : i === 0 ? due : this.#dueOf(ev, lo);
