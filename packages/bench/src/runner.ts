@@ -149,6 +149,12 @@ export interface BenchOptions {
   readonly workerFile?: string;
 }
 
+/**
+ * The stop reason of a run whose target was lost: a session could not connect within
+ * `reconnectTimeoutMs`. The result says `status: "stopped"`, `stopReason: "target lost"`.
+ */
+const TARGET_LOST = 'target lost';
+
 const PREPARABLE = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
 /** A started benchmark run with stop control. */
@@ -560,6 +566,10 @@ function laneHandlers(o: {
         { kind: m.kind, message: m.message, worker: lane.index },
         m.at,
       );
+      // a session that could not connect for --reconnect-timeout: the target is lost, and the
+      // rest of the schedule would only abort session after session, each after that timeout
+      if (m.kind === 'connection-lost' && !stop.stopping)
+        stop.request(TARGET_LOST, false);
     },
     starved(lane) {
       lane.limit += windowEvents;

@@ -8,10 +8,12 @@ import { PG_TRACE_HEADER, runStb, startStb } from './helpers';
 
 // `stb bench` against a target lost for good in the middle of the run (a proxy in front of the
 // shared PostgreSQL closes every connection and stops listening): the sessions cannot reconnect
-// within --reconnect-timeout and are aborted. The run must not look like a success: exit 3 with
-// one line saying so, the result written, its outage open until the end of the run. Until
-// 2026-12-06 it exited 0 with status `completed`, and the outage lasted only until its last
-// failed query (14 ms for a target down 30 s).
+// within --reconnect-timeout. The run must not look like a success: exit 3 with one line saying
+// so, the result written, its outage open until the end of the run. Until 2026-12-06 it exited 0
+// with status `completed`, and the outage lasted only until its last failed query (14 ms for a
+// target down 30 s). Nor may it go on for the rest of the trace's schedule, as it did until a
+// second change that day, each session the trace started later trying to connect for
+// --reconnect-timeout first.
 
 const required = process.env['STB_REQUIRE_DB'] === '1';
 const PG = { host: '127.0.0.1', port: 5432 };
@@ -22,7 +24,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** 4 sessions running `SELECT $1::int` every 5 ms for 10 s. */
+/** 4 sessions running `SELECT $1::int` every 5 ms for 60 s. */
 function writeTrace(file: string): void {
   const text = 'SELECT $1::int';
   const id = computeTemplateId('postgres', text);
@@ -31,7 +33,7 @@ function writeTrace(file: string): void {
     { kind: 'template', id, text, queryType: 'SELECT', tables: [], slots: [] },
   ];
   const t0 = 1_700_000_000_000_000;
-  for (let i = 0; i < 2000; i++)
+  for (let i = 0; i < 12_000; i++)
     for (let s = 0; s < 4; s++)
       lines.push({
         kind: 'event',
@@ -124,7 +126,7 @@ const benchVia = (
   ...extra,
 ];
 
-it('exits 3, saying so, when the target is lost for good; the result holds the open outage', async () => {
+it('stops the run and exits 3, saying so, when the target is lost for good; the result holds the open outage', async () => {
   if (!(await pgUp())) return;
   const trace = path.join(dir, 'trace.jsonl');
   writeTrace(trace);
@@ -132,22 +134,43 @@ it('exits 3, saying so, when the target is lost for good; the result holds the o
   const proxy = await startProxy();
   // lost once the workload runs: the control connection and a session's are open
   let timer: ReturnType<typeof setTimeout> | undefined;
-  void proxy.seen(2).then(() => (timer = setTimeout(() => proxy.lose(), 300)));
+  let lostAt = NaN;
+  void proxy.seen(2).then(
+    () =>
+      (timer = setTimeout(() => {
+        lostAt = performance.now();
+        proxy.lose();
+      }, 300)),
+  );
   try {
     const r = await runStb(
       benchVia(trace, proxy.port, ['--reconnect-timeout', '1s', '-o', out]),
       { timeoutMs: 40_000 },
     );
+    const took = performance.now() - lostAt;
     expect(r.stderr).toMatch(
-      /^\[stb\] \[bench\] The target became unreachable \d+\.\d s into the run and still was when it ended: 4 of 4 sessions were aborted and \d+ events not run, so the result \(in .*result\.json\) covers only what ran before\.$/m,
+      /^\[stb\] \[bench\] The target became unreachable \d+\.\d s into the run and a session could not connect again within --reconnect-timeout \(1 s\), so the run was stopped: \d of 4 sessions were aborted and \d+ events not run, so the result \(in .*result\.json\) covers only what ran before\.$/m,
     );
     expect(r.code).toBe(3);
+    // 1 s of reconnect attempts, the stop and the teardown-less end, not the trace's 60 s
+    expect(took).toBeLessThan(10_000);
     const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+    expect(result.status).toBe('stopped');
+    expect(result.stopReason).toBe('target lost');
     const outage = result.faults.outages?.at(-1);
     expect(outage?.unresolved).toBe(true);
     // open until the end of the run: the sessions tried to reconnect for 1 s after it began
     expect(outage?.durationMs ?? 0).toBeGreaterThanOrEqual(900);
     expect(result.overall.count).toBeGreaterThan(0);
+    expect(
+      result.faults.incidents.some(
+        (i) =>
+          i.kind === 'connection-lost' &&
+          /within --reconnect-timeout \(1 s; the last attempt: .+\)/.test(
+            i.message,
+          ),
+      ),
+    ).toBe(true);
   } finally {
     clearTimeout(timer);
     proxy.lose();

@@ -239,8 +239,15 @@ export const BenchResult = z.object({
     z.literal(3),
     z.literal(BENCH_RESULT_VERSION),
   ]),
-  /** `completed`: the trace (or limit) ran out; `stopped`: signal or duration; `failed`: fail-fast or fatal error. */
+  /**
+   * `completed`: the trace (or limit) ran out; `stopped`: signal, duration or a lost target;
+   * `failed`: fail-fast or fatal error.
+   */
   status: z.enum(['completed', 'stopped', 'failed']),
+  /**
+   * Why a stopped or failed run stopped: `duration`, `signal`, `target lost` (a session could not
+   * connect within the reconnect timeout), `fail-fast`, `worker failed`, or what `stop()` was given.
+   */
   stopReason: z.string().optional(),
   mode: z.enum(['replay', 'closed', 'open']),
   context: BenchContext,

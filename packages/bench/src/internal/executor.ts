@@ -586,6 +586,10 @@ export class Executor {
       }
   }
 
+  /**
+   * A connection for a session: attempts with backoff (50 ms doubling to 2 s) until one succeeds or
+   * `reconnectTimeoutMs` has passed since the first, then throws the last attempt's error.
+   */
   async #open(): Promise<Conn> {
     const deadline = nowMs() + (this.#cfg.reconnectTimeoutMs ?? 30_000);
     let delay = 50;
@@ -593,8 +597,11 @@ export class Executor {
       try {
         return { session: await this.#cfg.connect(), shared: false };
       } catch (err) {
-        if (nowMs() + delay > deadline || this.#stopping) throw err;
-        await new Promise((r) => setTimeout(r, delay));
+        // the last attempt starts at the deadline: a session gives up only after trying for the
+        // whole timeout
+        const left = deadline - nowMs();
+        if (left <= 0 || this.#stopping) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(delay, left)));
         delay = Math.min(delay * 2, 2000);
       }
     }
@@ -795,12 +802,14 @@ export class Executor {
       }
     } catch (err) {
       if (err === STOPPED) return;
-      // could not (re)connect within the timeout: the session is aborted
+      // could not (re)connect within the timeout: the session is aborted (and the runner stops
+      // the run: the target is lost)
       s.dead = true;
+      const why = err instanceof Error ? err.message : String(err);
       this.#cfg.sink.incident({
         type: 'incident',
         kind: 'connection-lost',
-        message: `A session could not reconnect and was aborted.`,
+        message: `A session could not connect within --reconnect-timeout (${String((this.#cfg.reconnectTimeoutMs ?? 30_000) / 1000)} s; the last attempt: ${why}) and was aborted.`,
         at: nowMs(),
       });
     } finally {

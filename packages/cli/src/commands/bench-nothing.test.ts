@@ -29,7 +29,7 @@ const opts = (
 ): Parameters<typeof nothingMeasured>[1] => ({ mode: 'replay', ...over });
 
 describe('nothingMeasured', () => {
-  it('says nothing for a run that measured statements, a dry run, a signal or a failure', () => {
+  it('says nothing for a run that measured statements, a dry run, a signal, a lost target or a failure', () => {
     expect(
       nothingMeasured(result({ count: 3, ran: 3 }), opts()),
     ).toBeUndefined();
@@ -42,6 +42,13 @@ describe('nothingMeasured', () => {
     ).toBeUndefined();
     expect(
       nothingMeasured(result({ status: 'failed' }), opts()),
+    ).toBeUndefined();
+    // the target-lost line says what happened, and the result is written
+    expect(
+      nothingMeasured(
+        result({ status: 'stopped', stopReason: 'target lost' }),
+        opts(),
+      ),
     ).toBeUndefined();
   });
 

@@ -83,7 +83,11 @@ export function nothingMeasured(
   >,
 ): string | undefined {
   if (result.overall.count > 0 || opts.dryRun === true) return undefined;
-  if (result.status === 'failed' || result.stopReason === 'signal')
+  if (
+    result.status === 'failed' ||
+    result.stopReason === 'signal' ||
+    result.stopReason === TARGET_LOST
+  )
     return undefined;
   const ran = result.client?.queries ?? 0;
   const none = '[stb] [cli] Nothing was measured, so no result was written';
@@ -103,22 +107,39 @@ export function nothingMeasured(
   return `${none}: no statement ran (${result.skipped.notRun} read and not run; the run ${result.status}${result.stopReason !== undefined ? ` by ${result.stopReason}` : ''}).`;
 }
 
+/** The runner's stop reason when a session could not connect within `--reconnect-timeout`. */
+const TARGET_LOST = 'target lost';
+
 /**
- * What to say when the target was lost for good: the run ended by itself (no stop) while the
- * target was unreachable (an outage still open), with sessions aborted (they could not reconnect
- * within `--reconnect-timeout`). Such a run covers only what ran before the loss, so it does not
- * exit 0 (exit 3, as a target unreachable at the start).
+ * What to say when the target was lost for good, undefined when it was not:
+ * - the runner stopped the run because a session could not connect within `--reconnect-timeout`
+ *   (stop reason `target lost`);
+ * - or the run ended by itself (no stop) while the target was unreachable (an outage still open),
+ *   with sessions aborted.
+ *
+ * Such a run covers only what ran before the loss, so it does not exit 0 (exit 3, as a target
+ * unreachable at the start). A stop of another kind (`--duration`, `--max-queries`, a signal) cuts
+ * sessions short whatever the target does: a short outage at its moment is no loss.
  */
 export function targetLost(
   result: BenchResult,
   out: string | undefined,
 ): string | undefined {
-  // a stop (--duration, --max-queries, a signal) cuts sessions short whatever the target does: a
-  // short outage at its moment is no loss
-  if (result.stopReason !== undefined) return undefined;
   const open = (result.faults.outages ?? []).find((o) => o.unresolved === true);
+  const since =
+    open === undefined
+      ? 'during the run'
+      : `${(open.startMs / 1000).toFixed(1)} s into the run`;
+  const lost = `${result.sessions.aborted} of ${result.sessions.total} sessions were aborted and ${result.skipped.notRun} events not run, so the result${out !== undefined ? ` (in ${out})` : ''} covers only what ran before.`;
+  if (result.stopReason === TARGET_LOST) {
+    const timeout = result.context.options['reconnectTimeoutMs'];
+    const within =
+      typeof timeout === 'number' ? ` (${String(timeout / 1000)} s)` : '';
+    return `[stb] [bench] The target became unreachable ${since} and a session could not connect again within --reconnect-timeout${within}, so the run was stopped: ${lost}`;
+  }
+  if (result.stopReason !== undefined) return undefined;
   if (open === undefined || result.sessions.aborted === 0) return undefined;
-  return `[stb] [bench] The target became unreachable ${(open.startMs / 1000).toFixed(1)} s into the run and still was when it ended: ${result.sessions.aborted} of ${result.sessions.total} sessions were aborted and ${result.skipped.notRun} events not run, so the result${out !== undefined ? ` (in ${out})` : ''} covers only what ran before.`;
+  return `[stb] [bench] The target became unreachable ${since} and still was when it ended: ${lost}`;
 }
 
 /** Bytes of a trace left to hash after the run from which `stb bench` says it is hashing them. */
@@ -308,7 +329,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '--reconnect-timeout <time>',
-      'a session that lost its connection stops trying to reconnect after this long and is aborted (default 30s; an attempt under way may take up to the connect timeout)',
+      'a session that cannot connect for this long (the target is lost) is aborted and the run stops, exit 3 (default 30s; an attempt under way may take up to the connect timeout)',
       seconds,
     )
     .option(
