@@ -233,7 +233,12 @@ async function runScript(
     dialect,
     stop,
   }: { which: 'setup' | 'teardown'; dialect: string; stop?: StopControl },
-): Promise<{ ran: number; total: number }> {
+): Promise<{
+  ran: number;
+  total: number;
+  /** The statement whose connection was lost (the script stops there). */
+  lost?: { line: number; message: string };
+}> {
   // Split with the target's quoting rules (MySQL: backslash escapes in strings).
   const statements = splitSqlStatements(script.sql, {
     dialect: dialect === 'mysql' || dialect === 'mysql2' ? 'mysql' : 'postgres',
@@ -260,6 +265,16 @@ async function runScript(
     // stopped meanwhile: its error, if any, is the stop's cancel
     if (halted())
       return { ran: i - (out.ok ? 0 : 1), total: statements.length };
+    if (!out.ok && out.connectionLost === true)
+      return {
+        ran: i - 1,
+        total: statements.length,
+        lost: {
+          line: st.line,
+          message:
+            out.errorMessage ?? out.errorCode ?? out.errorClass ?? 'lost',
+        },
+      };
     if (!out.ok)
       throw new StbError(
         'STB_DB_QUERY_FAILED',
@@ -341,12 +356,20 @@ async function openTarget(options: BenchOptions): Promise<OpenedTarget> {
   };
 }
 
-/** Runs the setup or teardown script on the control connection (skipped by a dry run). */
+/**
+ * Runs the setup or teardown script on the control connection (skipped by a dry run). A teardown
+ * whose first statement finds the control connection lost (it sat idle through the workload, and
+ * the target restarted or was lost) runs once more on a new one; a teardown that cannot connect,
+ * or loses its connection later, is an incident, so the run's result still comes out. A setup
+ * that loses its connection fails the run (`STB_DB_UNREACHABLE`).
+ */
 async function runScriptStep(
   which: 'setup' | 'teardown',
   o: {
     options: BenchOptions;
     control: () => Promise<DbSession>;
+    /** Closes the control connection, so that `control()` opens a new one. */
+    dropControl: () => Promise<void>;
     dialect: string;
     incidents: Incidents;
     stop: StopControl;
@@ -364,28 +387,52 @@ async function runScriptStep(
   }
   // a stop cuts the setup short; the teardown runs after any stop (a --duration stop included)
   const setup = which === 'setup';
-  let session: DbSession;
-  try {
-    session = await o.control();
-  } catch (err) {
-    if (setup) throw err;
-    // a target lost for good: the run's result still comes out, saying the teardown did not run
+  // undefined: the teardown could not connect (an incident says so)
+  const run = async (): Promise<
+    Awaited<ReturnType<typeof runScript>> | undefined
+  > => {
+    let session: DbSession;
+    try {
+      session = await o.control();
+    } catch (err) {
+      if (setup) throw err;
+      // a target lost for good: the run's result still comes out, saying the teardown did not run
+      o.incidents.add({
+        kind: which,
+        message: `Did not run ${script.name}: the target could not be reached (${(err as Error).message}).`,
+      });
+      return undefined;
+    }
+    return runScript(session, script, {
+      which,
+      dialect: o.dialect,
+      ...(setup ? { stop: o.stop } : {}),
+    });
+  };
+  let r = await run();
+  if (!setup && r?.lost !== undefined && r.ran === 0) {
+    await o.dropControl();
+    r = await run();
+  }
+  if (r === undefined) return;
+  if (r.lost !== undefined) {
+    const where = `statement ${String(r.ran + 1)} (${script.name}:${String(r.lost.line)})`;
+    if (setup)
+      throw new StbError(
+        'STB_DB_UNREACHABLE',
+        `[stb] [bench] The connection to the target was lost during setup ${where}: ${r.lost.message}. ${String(r.ran)} of its ${String(r.total)} statements ran; nothing else did.`,
+      );
     o.incidents.add({
       kind: which,
-      message: `Did not run ${script.name}: the target could not be reached (${(err as Error).message}).`,
+      message: `Stopped during ${script.name}: the connection to the target was lost at ${where} (${r.lost.message}); ${String(r.ran)} of its ${String(r.total)} statements ran.`,
     });
     return;
   }
-  const { ran, total } = await runScript(session, script, {
-    which,
-    dialect: o.dialect,
-    ...(setup ? { stop: o.stop } : {}),
-  });
   o.incidents.add({
     kind: which,
     message:
-      ran < total
-        ? `Stopped during ${script.name}: ${String(ran)} of its ${String(total)} statements ran; the rest did not (a statement running at the stop was cancelled).`
+      r.ran < r.total
+        ? `Stopped during ${script.name}: ${String(r.ran)} of its ${String(r.total)} statements ran; the rest did not (a statement running at the stop was cancelled).`
         : `Ran ${script.name}.`,
   });
 }
@@ -868,6 +915,11 @@ async function execute(
   const scripts = {
     options,
     control: openControl,
+    dropControl: async (): Promise<void> => {
+      const c = control;
+      control = null;
+      await c?.close().catch(() => undefined);
+    },
     dialect: target.plugin.dialect,
     incidents,
     stop,

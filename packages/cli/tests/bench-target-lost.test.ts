@@ -131,6 +131,8 @@ it('stops the run and exits 3, saying so, when the target is lost for good; the 
   const trace = path.join(dir, 'trace.jsonl');
   writeTrace(trace);
   const out = path.join(dir, 'result.json');
+  const teardown = path.join(dir, 'teardown.sql');
+  writeFileSync(teardown, 'SELECT 1;\n');
   const proxy = await startProxy();
   // lost once the workload runs: the control connection and a session's are open
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -144,7 +146,14 @@ it('stops the run and exits 3, saying so, when the target is lost for good; the 
   );
   try {
     const r = await runStb(
-      benchVia(trace, proxy.port, ['--reconnect-timeout', '1s', '-o', out]),
+      benchVia(trace, proxy.port, [
+        '--reconnect-timeout',
+        '1s',
+        '--teardown',
+        teardown,
+        '-o',
+        out,
+      ]),
       { timeoutMs: 40_000 },
     );
     const took = performance.now() - lostAt;
@@ -162,6 +171,15 @@ it('stops the run and exits 3, saying so, when the target is lost for good; the 
     // open until the end of the run: the sessions tried to reconnect for 1 s after it began
     expect(outage?.durationMs ?? 0).toBeGreaterThanOrEqual(900);
     expect(result.overall.count).toBeGreaterThan(0);
+    // the teardown cannot connect: an incident, and the result still comes out
+    expect(result.faults.incidents).toContainEqual(
+      expect.objectContaining({
+        kind: 'teardown',
+        message: expect.stringMatching(
+          /^Did not run .*teardown\.sql: the target could not be reached \(.+\)\.$/,
+        ) as unknown,
+      }),
+    );
     expect(
       result.faults.incidents.some(
         (i) =>

@@ -161,6 +161,11 @@ describe.each(cases)('a $name restart mid-bench (issue 14)', (c) => {
         const seconds = 10;
         writeTrace(trace, c.dialect, rate * seconds);
         const out = path.join(dir, 'result.json');
+        // the control connection sits idle through the workload and the restart ends it: the
+        // teardown must run on a new one (until 2026-12-06 it failed "with connection", exit 1,
+        // and the result was lost)
+        const teardown = path.join(dir, 'teardown.sql');
+        writeFileSync(teardown, 'SELECT 1;\n');
         const child = spawn(
           process.execPath,
           [
@@ -177,6 +182,8 @@ describe.each(cases)('a $name restart mid-bench (issue 14)', (c) => {
             '-c',
             '4',
             '--no-metrics',
+            '--teardown',
+            teardown,
             '-o',
             out,
           ],
@@ -214,6 +221,12 @@ describe.each(cases)('a $name restart mid-bench (issue 14)', (c) => {
         expect(outages.every((o) => o.unresolved !== true)).toBe(true);
         expect(stderr).toMatch(
           /outage: target unreachable from \S+ .* for [\d.]+ s/,
+        );
+        expect(result.faults.incidents).toContainEqual(
+          expect.objectContaining({
+            kind: 'teardown',
+            message: `Ran ${teardown}.`,
+          }),
         );
         // per-template error detail: the code and a message without literals
         const details = result.templates.flatMap((t) => t.errorDetails ?? []);
