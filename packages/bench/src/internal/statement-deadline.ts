@@ -38,8 +38,18 @@ export class StatementDeadline {
   #since = 0;
   #cancelledAt = 0;
   #settle: ((o: ExecOutcome) => void) | undefined;
-  /** The running statement's number: an outcome for an earlier one is late and dropped. */
+  /** The running statement's number. */
   #token = 0;
+  /**
+   * Statements begun before the running one and not ended yet, by number: the driver queues
+   * statements given to it while one runs (pg does), so they end in order. Settled by their own
+   * {@link end}, or all at once when the deadline gives the connection up. Until 2026-12-06 a
+   * statement begun while another ran dropped the other's outcome, and its session waited for
+   * ever: `postgres-runtime.test.ts`'s metrics run (4 sessions on 2 connections, a worker) hung
+   * in 3 of 8 runs, so a second statement does reach a session before the first one's outcome
+   * (which path of the executor does that is not known yet).
+   */
+  readonly #earlier = new Map<number, (o: ExecOutcome) => void>();
   /** A deadline's cancel on its way (see {@link held}). */
   #cancelling: Promise<unknown> | undefined;
 
@@ -54,7 +64,7 @@ export class StatementDeadline {
 
   /** Whether a statement is running (begun, not yet ended). */
   get running(): boolean {
-    return this.#settle !== undefined;
+    return this.#settle !== undefined || this.#earlier.size > 0;
   }
 
   /**
@@ -71,6 +81,8 @@ export class StatementDeadline {
    * returned here, or from the deadline when it gives the connection up (nothing settles twice).
    */
   begin(sentAt: number, settle: (o: ExecOutcome) => void): number {
+    if (this.#settle !== undefined)
+      this.#earlier.set(this.#token, this.#settle);
     this.#since = sentAt;
     this.#cancelledAt = 0;
     this.#settle = settle;
@@ -82,8 +94,15 @@ export class StatementDeadline {
    * `timeout`. Dropped when the deadline already ended it.
    */
   end(token: number, o: ExecOutcome): void {
+    if (token !== this.#token) {
+      const earlier = this.#earlier.get(token);
+      if (earlier === undefined) return;
+      this.#earlier.delete(token);
+      earlier(o);
+      return;
+    }
     const settle = this.#settle;
-    if (token !== this.#token || settle === undefined) return;
+    if (settle === undefined) return;
     const cancelled = this.#cancelledAt > 0;
     this.#settle = undefined;
     this.#cancelledAt = 0;
@@ -121,13 +140,18 @@ export class StatementDeadline {
       this.#settle = undefined;
       this.#cancelledAt = 0;
       this.#o.giveUp();
-      settle({
+      const lost: ExecOutcome = {
         ...withErrorMessage(errorOutcome('ETIMEDOUT', 'timeout', true), {
           message: `no answer within ${String(ms)} ms, nor to ${this.#o.cancelName}`,
         }),
         sentAt,
         doneAt: t,
-      });
+      };
+      // the statements queued before it on the connection given up end with it
+      const earlier = [...this.#earlier.values()];
+      this.#earlier.clear();
+      for (const e of earlier) e(lost);
+      settle(lost);
     }
   }
 }
