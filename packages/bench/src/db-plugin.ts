@@ -152,7 +152,12 @@ export function unreachableError(
   return new PluginError(
     'STB_DB_UNREACHABLE',
     `[stb] [db:${plugin}] Cannot connect to ${target}: ${redactSecrets(reason)}. ${hint}`,
-    { cause, pluginKind: 'db', pluginName: plugin, details: { target } },
+    {
+      cause,
+      pluginKind: 'db',
+      pluginName: plugin,
+      details: { target, ...(full ? { refused: 'too many connections' } : {}) },
+    },
   );
 }
 

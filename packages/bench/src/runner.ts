@@ -359,17 +359,22 @@ async function openTarget(options: BenchOptions): Promise<OpenedTarget> {
 /**
  * Runs the setup or teardown script on the control connection (skipped by a dry run). A teardown
  * whose first statement finds the control connection lost (it sat idle through the workload, and
- * the target restarted or was lost) runs once more on a new one; a teardown that cannot connect,
- * or loses its connection later, is an incident, so the run's result still comes out. A setup
- * that loses its connection fails the run (`STB_DB_UNREACHABLE`).
+ * the target restarted or was lost) runs once more on a new one (not on a single-connection
+ * target); a teardown that cannot connect, or loses its connection later, is an incident, so the
+ * run's result still comes out. A setup that loses its connection fails the run
+ * (`STB_DB_UNREACHABLE`). A first statement the server ran before the connection dropped runs
+ * twice: the driver cannot tell that from one never sent.
  */
 async function runScriptStep(
   which: 'setup' | 'teardown',
   o: {
     options: BenchOptions;
     control: () => Promise<DbSession>;
-    /** Closes the control connection, so that `control()` opens a new one. */
-    dropControl: () => Promise<void>;
+    /**
+     * Closes the control connection, so that `control()` opens a new one; undefined for a
+     * single-connection target (an in-memory database lives on that connection).
+     */
+    dropControl: (() => Promise<void>) | undefined;
     dialect: string;
     incidents: Incidents;
     stop: StopControl;
@@ -410,7 +415,7 @@ async function runScriptStep(
     });
   };
   let r = await run();
-  if (!setup && r?.lost !== undefined && r.ran === 0) {
+  if (!setup && r?.lost !== undefined && r.ran === 0 && o.dropControl) {
     await o.dropControl();
     r = await run();
   }
@@ -613,9 +618,10 @@ function laneHandlers(o: {
         { kind: m.kind, message: m.message, worker: lane.index },
         m.at,
       );
-      // a session that could not connect for --reconnect-timeout: the target is lost, and the
-      // rest of the schedule would only abort session after session, each after that timeout
-      if (m.kind === 'connection-lost' && !stop.stopping)
+      // a session that could not connect for the reconnect timeout (not for a full server): the
+      // target is lost, and the rest of the schedule would only abort session after session,
+      // each after that timeout
+      if (m.targetLost === true && !stop.stopping)
         stop.request(TARGET_LOST, false);
     },
     starved(lane) {
@@ -911,15 +917,20 @@ async function execute(
   let pool: WorkerLanes | null = null;
   const openControl = async (): Promise<DbSession> =>
     (control ??= await target.connect());
+  const closeControl = async (): Promise<void> => {
+    const c = control;
+    control = null;
+    await c?.close().catch(() => undefined);
+  };
   let workloadEnd: number | undefined;
   const scripts = {
     options,
     control: openControl,
-    dropControl: async (): Promise<void> => {
-      const c = control;
-      control = null;
-      await c?.close().catch(() => undefined);
-    },
+    // a single-connection target keeps its (in-memory) database on that connection
+    dropControl:
+      target.plugin.capabilities.maxConnections === 1
+        ? undefined
+        : closeControl,
     dialect: target.plugin.dialect,
     incidents,
     stop,
@@ -972,13 +983,7 @@ async function execute(
             pool = workerPool;
           },
         },
-        {
-          get: () => control,
-          release: async () => {
-            await control?.close();
-            control = null;
-          },
-        },
+        { get: () => control, release: closeControl },
       );
     workloadEnd = nowMs();
     if (!early) await runScriptStep('teardown', scripts);

@@ -182,6 +182,10 @@ describe.each(cases)('a $name restart mid-bench (issue 14)', (c) => {
             '-c',
             '4',
             '--no-metrics',
+            // inline, as on 2 cores: the control connection stays open through the workload (with
+            // workers it is closed and reopened for the teardown, whatever happened meanwhile)
+            '--workers',
+            '0',
             '--teardown',
             teardown,
             '-o',

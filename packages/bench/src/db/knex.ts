@@ -60,18 +60,41 @@ function rowsOf(r: unknown, mysql: boolean): number {
   return o?.rowCount ?? o?.rows?.length ?? o?.changes ?? o?.affectedRows ?? 0;
 }
 
+/**
+ * node-postgres's errors for a client whose connection ended (they carry no code), at the end of
+ * the message: knex puts the statement's text before them (`<sql> - <message>`).
+ */
+const PG_CLIENT_LOST =
+  /(Connection terminated( unexpectedly)?|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)$/;
+
 function knexErrorOutcome(err: unknown): ExecOutcome {
-  const e = err as { code?: unknown; errno?: unknown; fatal?: unknown };
+  const e = err as {
+    code?: unknown;
+    errno?: unknown;
+    fatal?: unknown;
+    message?: unknown;
+  };
   const code =
     typeof e.code === 'string'
       ? e.code
       : typeof e.errno === 'number'
         ? String(e.errno)
         : undefined;
-  if (e.fatal === true || isNetworkCode(code))
+  if (
+    e.fatal === true ||
+    isNetworkCode(code) ||
+    (code === undefined &&
+      typeof e.message === 'string' &&
+      PG_CLIENT_LOST.test(e.message))
+  )
     return errorOutcome(code, 'connection', true);
+  // SQLSTATE class 08 (connection exception) and 57P (the server shut the session down)
   if (code !== undefined && /^[0-9A-Z]{5}$/.test(code))
-    return errorOutcome(code, code.slice(0, 2), code.startsWith('57P'));
+    return errorOutcome(
+      code,
+      code.slice(0, 2),
+      code.startsWith('57P') || code.startsWith('08'),
+    );
   if (typeof e.errno === 'number')
     return errorOutcome(String(e.errno), String(e.errno));
   return errorOutcome(code, code ?? 'client');

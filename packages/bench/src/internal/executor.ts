@@ -125,6 +125,35 @@ function loopTime(): LoopTime {
 class Stopped extends Error {}
 const STOPPED = new Stopped('stopped');
 
+/** Sleeps `ms`, or until `signal` aborts (a stop). */
+function napUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const wake = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    const t = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
+  });
+}
+
+/**
+ * A connect error as an incident quotes it: its message without the `[stb] [db:…]` prefix (the
+ * incident is the run's own line).
+ */
+function connectFailure(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/^\[stb\](?: \[[^\]]*\])* /, '');
+}
+
+/** True when a connect error is the server refusing more connections (`unreachableError`). */
+function refusedAsFull(err: unknown): boolean {
+  const details = (err as { details?: { refused?: unknown } } | null)?.details;
+  return details?.refused !== undefined;
+}
+
 const EXEC_CTX = {};
 const THROWN: ExecOutcome = Object.freeze({
   ok: false,
@@ -597,11 +626,14 @@ export class Executor {
       try {
         return { session: await this.#cfg.connect(), shared: false };
       } catch (err) {
+        // a stop ends the attempts: the session did not give up, the run ended
+        if (this.#stopping) throw STOPPED;
         // the last attempt starts at the deadline: a session gives up only after trying for the
         // whole timeout
         const left = deadline - nowMs();
-        if (left <= 0 || this.#stopping) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+        if (left <= 0) throw err;
+        await napUnlessAborted(Math.min(delay, left), this.#abort.signal);
+        if (this.#stopping) throw STOPPED;
         delay = Math.min(delay * 2, 2000);
       }
     }
@@ -802,15 +834,15 @@ export class Executor {
       }
     } catch (err) {
       if (err === STOPPED) return;
-      // could not (re)connect within the timeout: the session is aborted (and the runner stops
-      // the run: the target is lost)
+      // could not (re)connect within the timeout: the session is aborted, and unless the server
+      // only refused more connections (others may be working), the runner stops the run
       s.dead = true;
-      const why = err instanceof Error ? err.message : String(err);
       this.#cfg.sink.incident({
         type: 'incident',
         kind: 'connection-lost',
-        message: `A session could not connect within --reconnect-timeout (${String((this.#cfg.reconnectTimeoutMs ?? 30_000) / 1000)} s; the last attempt: ${why}) and was aborted.`,
+        message: `A session could not connect within the reconnect timeout (${String((this.#cfg.reconnectTimeoutMs ?? 30_000) / 1000)} s) and was aborted; the last attempt: ${connectFailure(err)}`,
         at: nowMs(),
+        targetLost: !refusedAsFull(err),
       });
     } finally {
       // a stop never leaves a transaction open (nor the locks it holds)

@@ -74,6 +74,11 @@ export interface IncidentMessage {
   readonly message: string;
   /** Absolute time, epoch ms. */
   readonly at: number;
+  /**
+   * `connection-lost`: the target did not let the session connect for the whole reconnect timeout
+   * for another reason than a full server (the runner then stops the run: the target is lost).
+   */
+  readonly targetLost?: boolean;
 }
 
 /** Totals an executor reports when it is done. */

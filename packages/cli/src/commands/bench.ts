@@ -131,11 +131,12 @@ export function targetLost(
       ? 'during the run'
       : `${(open.startMs / 1000).toFixed(1)} s into the run`;
   const lost = `${result.sessions.aborted} of ${result.sessions.total} sessions were aborted and ${result.skipped.notRun} events not run, so the result${out !== undefined ? ` (in ${out})` : ''} covers only what ran before.`;
-  if (result.stopReason === TARGET_LOST) {
-    const timeout = result.context.options['reconnectTimeoutMs'];
-    const within =
-      typeof timeout === 'number' ? ` (${String(timeout / 1000)} s)` : '';
-    return `[stb] [bench] The target became unreachable ${since} and a session could not connect again within --reconnect-timeout${within}, so the run was stopped: ${lost}`;
+  // merged shards join their stop reasons with '; '
+  if (result.stopReason?.split('; ').includes(TARGET_LOST) === true) {
+    const why = result.faults.incidents.find(
+      (i) => i.kind === 'connection-lost',
+    );
+    return `[stb] [bench] The target became unreachable ${since}, so the run was stopped: ${lost}${why !== undefined ? ` ${why.message}` : ''} To wait longer for it, raise --reconnect-timeout.`;
   }
   if (result.stopReason !== undefined) return undefined;
   if (open === undefined || result.sessions.aborted === 0) return undefined;
