@@ -849,8 +849,6 @@ export class Executor {
       if (this.#stopping && s.inTxn && !this.#finished) await this.#endTxn(s);
       s.running = false;
       this.#running--;
-      // armed only now: a wake-up dispatched while it was still running would be lost
-      if (s.sleeping) this.#schedule.run();
       if (this.#stopping || s.dead) this.#drop(s);
       if (s.conn !== null) {
         if (!s.inTxn && (this.#waiters.length > 0 || this.#ended)) {
@@ -863,6 +861,12 @@ export class Executor {
         }
       }
       this.#maybeDone();
+      // armed only now: a wake-up dispatched while it was still running would be lost; and only
+      // after its connection went where it goes, since the schedule may start this session again
+      // at once (its next statement due within the inline wait). Run before that, the new drive
+      // ran on the connection this one then gave away, and two sessions shared it until
+      // 2026-12-06 (connection-exclusive.test.ts: 368 overlaps in 8,000 statements)
+      if (s.sleeping) this.#schedule.run();
     }
   }
 
