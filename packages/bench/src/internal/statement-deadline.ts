@@ -28,8 +28,8 @@ export interface StatementDeadlineOptions {
  * lean and native paths keep theirs): a statement running past `ms` is cancelled as a stop
  * would cancel it, and its error then counts as class `timeout`; a statement still running
  * {@link DEADLINE_CANCEL_GRACE_MS} after that (a server or network that stopped answering)
- * ends as a lost connection of class `timeout`, and the connection is given up. One statement
- * runs at a time on a session; a timer per session, not per statement, checks it.
+ * ends as a lost connection of class `timeout`, and the connection is given up. The runner gives
+ * a session one statement at a time; a timer per session, not per statement, checks the newest.
  */
 export class StatementDeadline {
   readonly #o: StatementDeadlineOptions;
@@ -46,8 +46,9 @@ export class StatementDeadline {
    * {@link end}, or all at once when the deadline gives the connection up. Until 2026-12-06 a
    * statement begun while another ran dropped the other's outcome, and its session waited for
    * ever: `postgres-runtime.test.ts`'s metrics run (4 sessions on 2 connections, a worker) hung
-   * in 3 of 8 runs, so a second statement does reach a session before the first one's outcome
-   * (which path of the executor does that is not known yet).
+   * in 3 of 8 runs. The second statement came from the executor giving a connection away while a
+   * session it had just restarted ran on it (fixed the same day, `connection-exclusive.test.ts`);
+   * kept so that a driver queueing statements never loses an outcome.
    */
   readonly #earlier = new Map<number, (o: ExecOutcome) => void>();
   /** A deadline's cancel on its way (see {@link held}). */
