@@ -225,6 +225,14 @@ function validate(o: BenchOptions): void {
     throw usage('`shard` must be i/n with 0 ≤ i < n. Example: --shard 0/4.');
 }
 
+/** What a setup or teardown script ran. */
+interface ScriptRun {
+  ran: number;
+  total: number;
+  /** The statement whose connection was lost (the script stops there). */
+  lost?: { line: number; message: string };
+}
+
 async function runScript(
   session: DbSession,
   script: SqlScript,
@@ -233,12 +241,7 @@ async function runScript(
     dialect,
     stop,
   }: { which: 'setup' | 'teardown'; dialect: string; stop?: StopControl },
-): Promise<{
-  ran: number;
-  total: number;
-  /** The statement whose connection was lost (the script stops there). */
-  lost?: { line: number; message: string };
-}> {
+): Promise<ScriptRun> {
   // Split with the target's quoting rules (MySQL: backslash escapes in strings).
   const statements = splitSqlStatements(script.sql, {
     dialect: dialect === 'mysql' || dialect === 'mysql2' ? 'mysql' : 'postgres',
@@ -393,9 +396,7 @@ async function runScriptStep(
   // a stop cuts the setup short; the teardown runs after any stop (a --duration stop included)
   const setup = which === 'setup';
   // undefined: the teardown could not connect (an incident says so)
-  const run = async (): Promise<
-    Awaited<ReturnType<typeof runScript>> | undefined
-  > => {
+  const run = async (): Promise<ScriptRun | undefined> => {
     let session: DbSession;
     try {
       session = await o.control();

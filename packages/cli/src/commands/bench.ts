@@ -86,7 +86,7 @@ export function nothingMeasured(
   if (
     result.status === 'failed' ||
     result.stopReason === 'signal' ||
-    result.stopReason === TARGET_LOST
+    stoppedForLostTarget(result)
   )
     return undefined;
   const ran = result.client?.queries ?? 0;
@@ -107,8 +107,13 @@ export function nothingMeasured(
   return `${none}: no statement ran (${result.skipped.notRun} read and not run; the run ${result.status}${result.stopReason !== undefined ? ` by ${result.stopReason}` : ''}).`;
 }
 
-/** The runner's stop reason when a session could not connect within `--reconnect-timeout`. */
-const TARGET_LOST = 'target lost';
+/**
+ * Whether the runner stopped the run because a session could not connect within
+ * `--reconnect-timeout` (stop reason `target lost`; merged shards join theirs with '; ').
+ */
+function stoppedForLostTarget(result: BenchResult): boolean {
+  return result.stopReason?.split('; ').includes('target lost') === true;
+}
 
 /**
  * What to say when the target was lost for good, undefined when it was not:
@@ -131,8 +136,7 @@ export function targetLost(
       ? 'during the run'
       : `${(open.startMs / 1000).toFixed(1)} s into the run`;
   const lost = `${result.sessions.aborted} of ${result.sessions.total} sessions were aborted and ${result.skipped.notRun} events not run, so the result${out !== undefined ? ` (in ${out})` : ''} covers only what ran before.`;
-  // merged shards join their stop reasons with '; '
-  if (result.stopReason?.split('; ').includes(TARGET_LOST) === true) {
+  if (stoppedForLostTarget(result)) {
     const why = result.faults.incidents.find(
       (i) => i.kind === 'connection-lost',
     );
