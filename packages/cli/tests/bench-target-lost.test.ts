@@ -1,4 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -279,4 +285,27 @@ it('a Ctrl-C while the target does not answer the connect exits 130 at once', as
   } finally {
     silent.close();
   }
+}, 60_000);
+
+it('exits 3, naming the statement, when a setup script loses its connection', async () => {
+  if (!(await pgUp())) return;
+  const trace = path.join(dir, 'setup-lost-trace.jsonl');
+  writeTrace(trace);
+  const setup = path.join(dir, 'setup-lost.sql');
+  // the setup's connection ends itself: as a restart of the server during the setup would
+  writeFileSync(
+    setup,
+    'SELECT 1;\nSELECT pg_terminate_backend(pg_backend_pid());\nSELECT 2;\n',
+  );
+  const out = path.join(dir, 'setup-lost-result.json');
+  const r = await runStb(
+    benchVia(trace, PG.port, ['--setup', setup, '-o', out]),
+    { timeoutMs: 30_000 },
+  );
+  expect(r.stderr).toMatch(
+    /^\[stb\] \[bench\] The connection to the target was lost during setup statement 2 \(.*setup-lost\.sql:2\): terminating connection due to administrator command\. 1 of its 3 statements ran; nothing else did\.$/m,
+  );
+  expect(r.code).toBe(3);
+  // no workload ran: there is no result
+  expect(existsSync(out)).toBe(false);
 }, 60_000);

@@ -147,6 +147,37 @@ export function targetLost(
   return `[stb] [bench] The target became unreachable ${since} and still was when it ended: ${lost}`;
 }
 
+/**
+ * What to say when sessions gave up connecting (each could not connect for `--reconnect-timeout`)
+ * while the run went on, undefined when none did or {@link targetLost} already says it: the server
+ * only refused more connections (PostgreSQL 53300, MySQL 1040/1203), so the runner did not stop,
+ * or a `--duration` or `--max-queries` stop came first. The run then drove less load than the
+ * trace asked for, with fewer sessions than it has, so it does not exit 0 (exit 3). Until
+ * 2026-12-06 such a run ended `completed` with exit 0 (`bench-server-full.test.ts`). The sessions
+ * are counted from the `connection-lost` incidents (one per session that gave up; the result lists
+ * the first 100 incidents), else, for a run that ended by itself, where nothing else aborts a
+ * session, from the aborted sessions.
+ */
+export function sessionsGaveUp(
+  result: BenchResult,
+  out: string | undefined,
+): string | undefined {
+  if (result.stopReason === 'signal' || stoppedForLostTarget(result))
+    return undefined;
+  const gaveUp = result.faults.incidents.filter(
+    (i) => i.kind === 'connection-lost',
+  );
+  const n =
+    gaveUp.length > 0
+      ? gaveUp.length
+      : result.stopReason === undefined
+        ? result.sessions.aborted
+        : 0;
+  if (n === 0) return undefined;
+  const last = gaveUp.at(-1);
+  return `[stb] [bench] ${String(n)} of ${String(result.sessions.total)} sessions could not connect and were aborted while the run went on (${String(result.skipped.notRun)} events not run), so the result${out !== undefined ? ` (in ${out})` : ''} holds less load than the trace's.${last !== undefined ? ` ${last.message}` : ''}`;
+}
+
 /** Bytes of a trace left to hash after the run from which `stb bench` says it is hashing them. */
 const LARGE_REST_BYTES = 256 * 2 ** 20;
 
@@ -505,6 +536,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (out !== undefined)
         await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
       const lost = targetLost(result, opts.out);
+      const gaveUp = sessionsGaveUp(result, opts.out);
       if (result.status === 'failed') ctx.setExitCode(EXIT_CODES.checkFailed);
       else if (result.stopReason === 'signal') {
         ctx.log.error(
@@ -513,6 +545,9 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.setExitCode(EXIT_CODES.aborted);
       } else if (lost !== undefined) {
         ctx.log.error(lost);
+        ctx.setExitCode(EXIT_CODES.input);
+      } else if (gaveUp !== undefined) {
+        ctx.log.error(gaveUp);
         ctx.setExitCode(EXIT_CODES.input);
       } else if (opts.dryRun === true && result.overall.errors > 0)
         ctx.setExitCode(EXIT_CODES.checkFailed);
