@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import { createKnexPlugin } from '../src/db/knex';
 import { createMysqlPlugin } from '../src/db/mysql';
 import { createPostgresPlugin } from '../src/db/postgres';
 import type { DbPlugin, DbSession } from '../src/db-plugin';
@@ -13,8 +14,8 @@ import {
   sessionRunner,
 } from './helpers/pg-wire-plugin';
 
-// The default plugins' statement deadline (`postgres`: pg, `mysql`: mysql2), which their drivers
-// do not have: a statement past `query_timeout` is cancelled and counts as class `timeout`; on a
+// The statement deadline of the default plugins (`postgres`: pg, `mysql`: mysql2) and of the
+// generic `knex` one, which their drivers do not have: a statement past `query_timeout` is cancelled and counts as class `timeout`; on a
 // server that stopped answering (the proxy below freezes), the statement ends as a lost
 // connection within the deadline plus 1 s, and a session's close ends its socket, so nothing
 // keeps the process waiting on the database.
@@ -105,6 +106,9 @@ async function until(fn: () => boolean, ms: number): Promise<boolean> {
 async function expectFrozenServerBounded(
   plugin: DbPlugin,
   url: string,
+  /** Opens the session on the proxied URL (default: the plugin's `{ url }` options). */
+  open: (url: string) => Promise<DbSession> = (u) =>
+    plugin.connect({ url: u }, { protocol: 'simple' }),
 ): Promise<void> {
   const target = new URL(url);
   const proxy = await startFreezingProxy(Number(target.port));
@@ -113,10 +117,7 @@ async function expectFrozenServerBounded(
   target.searchParams.set('query_timeout', '300');
   let s: DbSession | undefined;
   try {
-    s = await plugin.connect(
-      { url: target.toString() },
-      { protocol: 'simple' },
-    );
+    s = await open(target.toString());
     expect(await s.execute(q('SELECT 1'))).toMatchObject({ ok: true });
     proxy.freeze();
     const t0 = performance.now();
@@ -205,5 +206,35 @@ describe('mysql (mysql2): the statement deadline', () => {
     const url = mysqlDb.url();
     if (url === null) return;
     await expectFrozenServerBounded(plugin, url);
+  }, 15_000);
+});
+
+// knex gives none of its clients a deadline: until 2026-12-06 a knex target that stopped
+// answering held a session, and a run without --duration, for ever
+describe.each([
+  { client: 'pg', db: usePgDatabase, sleep: undefined },
+  { client: 'mysql2', db: useMysqlDatabase, sleep: MYSQL_SLEEP },
+])('knex ($client): the statement deadline', ({ client, db, sleep }) => {
+  const plugin = createKnexPlugin() as DbPlugin;
+  const database = db();
+  const open = (url: string): Promise<DbSession> =>
+    plugin.connect({ client, connection: url }, { protocol: 'simple' });
+
+  it('cancels a statement past query_timeout as a timeout and keeps the connection', async () => {
+    const url = database.url();
+    if (url === null) return;
+    const s = await open(`${url}?query_timeout=200`);
+    try {
+      // knex reports no wire times
+      await expectQueryTimeoutCancels(s, sleep, { ok: true, rows: 1 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('gives up on a server that stopped answering, and closes its session', async () => {
+    const url = database.url();
+    if (url === null) return;
+    await expectFrozenServerBounded(plugin, url, open);
   }, 15_000);
 });

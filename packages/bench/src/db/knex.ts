@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ParamValue } from '@stb/core';
-import type { ExecOutcome } from '../bound-query';
+import type { BoundQuery, ExecOutcome } from '../bound-query';
 import {
   defineDbPlugin,
   errorOutcome,
@@ -10,14 +10,35 @@ import {
   unreachableError,
 } from '../db-plugin';
 import type { DbPlugin, DbSession } from '../db-plugin';
+import { LEAN_QUERY_TIMEOUT_MS } from '../internal/lean-url';
+import {
+  CLOSE_WAIT_MS,
+  StatementDeadline,
+  takeQueryTimeout,
+} from '../internal/statement-deadline';
+import { killMysqlQuery } from '../internal/mysql-kill';
+import type { KillerLib } from '../internal/mysql-kill';
+import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
+import { sendPgCancelRequest } from './postgres';
 
 /** Options of the `knex` plugin: a knex config's `client` and `connection`. */
 export const KnexOptions = z.object({
   /** knex client: `pg`, `mysql2`, `better-sqlite3`, `mssql`, `oracledb`… */
   client: z.string().min(1),
-  /** knex `connection`: a connection string or object. */
+  /**
+   * knex `connection`: a connection string (`?query_timeout=<ms>` in it is stb's, taken out) or
+   * object.
+   */
   connection: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  /**
+   * Longest wait for one statement (ms; else `?query_timeout=<ms>` in a connection string, else
+   * 300000): it is then cancelled (PostgreSQL: a cancel request; other clients: knex's
+   * `cancelQuery`, MySQL's `KILL QUERY`) and counted as error class `timeout`; a statement still
+   * running 1 s later (a server that stopped answering, or a client knex cannot cancel for) ends
+   * as a lost connection of class `timeout`, its socket destroyed, and the session reconnects.
+   */
+  queryTimeoutMs: z.number().int().positive().optional(),
 });
 export type KnexOptions = z.infer<typeof KnexOptions>;
 
@@ -29,6 +50,7 @@ interface KnexInstance {
   client: {
     acquireConnection(): Promise<unknown>;
     releaseConnection(conn: unknown): Promise<void>;
+    cancelQuery(conn: unknown): Promise<unknown>;
   };
   destroy(): Promise<void>;
 }
@@ -100,6 +122,73 @@ function knexErrorOutcome(err: unknown): ExecOutcome {
   return errorOutcome(code, code ?? 'client');
 }
 
+/** How long knex's own cancel (`KILL QUERY` on a connection of its own…) may take (ms). */
+const KNEX_CANCEL_WAIT_MS = 2000;
+
+/** What a knex client's raw connection may expose: pg's `Client`, mysql2's `Connection`. */
+interface RawConnection {
+  /** mysql2: the server's connection id, and how the connection was opened. */
+  threadId?: number | null;
+  config?: { host?: string; port?: number; user?: string; password?: string };
+  processID?: number | null;
+  secretKey?: number | null;
+  host?: string;
+  port?: number;
+  connection?: { stream?: { destroy?(): void } };
+  stream?: { destroy?(): void };
+}
+
+/** Destroys a raw connection's socket (pg's, mysql2's; nothing for an in-process client). */
+function destroyRaw(conn: unknown): void {
+  const c = conn as RawConnection | null;
+  c?.connection?.stream?.destroy?.();
+  c?.stream?.destroy?.();
+}
+
+/**
+ * Cancels what a raw connection runs; true once the server has read the request. PostgreSQL: a
+ * cancel request on a socket of its own; MySQL: `KILL QUERY` on a connection of its own (mysql2,
+ * 1 s to connect). knex's `cancelQuery` would log in on a new connection first, which on a server
+ * that stopped answering waits without limit (pg) or 10 s (mysql2), its socket open; it is left
+ * for the other clients, bounded, and false where knex cannot cancel.
+ */
+async function cancelRaw(
+  k: KnexInstance,
+  conn: unknown,
+  dialect: string,
+): Promise<boolean> {
+  const c = conn as RawConnection;
+  if (dialect === 'postgres')
+    return c.processID == null || c.secretKey == null
+      ? false
+      : sendPgCancelRequest({
+          host: c.host ?? 'localhost',
+          port: c.port ?? 5432,
+          processID: c.processID,
+          secretKey: c.secretKey,
+        });
+  if (dialect === 'mysql' && typeof c.threadId === 'number') {
+    const lib = (await import('mysql2/promise').catch(
+      () => null,
+    )) as KillerLib | null;
+    const { host, port, user, password } = c.config ?? {};
+    if (lib !== null)
+      return killMysqlQuery(lib, { host, port, user, password }, c.threadId);
+  }
+  let bound: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    Promise.resolve()
+      .then(() => k.client.cancelQuery(conn))
+      .then(
+        () => true,
+        () => false,
+      ),
+    new Promise<boolean>(
+      (r) => (bound = setTimeout(r, KNEX_CANCEL_WAIT_MS, false)),
+    ),
+  ]).finally(() => clearTimeout(bound));
+}
+
 /** Creates the `knex` plugin, optionally with an injected `knex`. */
 export function createKnexPlugin(
   inject: { lib?: KnexLib } = {},
@@ -116,7 +205,7 @@ export function createKnexPlugin(
       prepared: false,
       transactions: true,
       maxConnections: null,
-      cancel: false,
+      cancel: true,
     },
     dependencies: ['knex'],
     async connect(options, ctx = {}): Promise<DbSession> {
@@ -124,9 +213,13 @@ export function createKnexPlugin(
         { plugin: 'knex', pkg: 'knex', lib: inject.lib },
         () => import('knex'),
       );
+      const taken =
+        typeof options.connection === 'string'
+          ? takeQueryTimeout(options.connection)
+          : { url: options.connection, queryTimeoutMs: undefined };
       const k = knex({
         client: options.client,
-        connection: options.connection,
+        connection: taken.url,
         pool: { min: 0, max: 1 },
         useNullAsDefault: true,
       });
@@ -149,36 +242,67 @@ export function createKnexPlugin(
         dialect: mysql ? 'mysql' : 'postgres',
       });
       const simple = ctx.protocol === 'simple';
+      const run = (q: BoundQuery): PromiseLike<unknown> => {
+        if (!simple) {
+          const t = translator.translate(q);
+          return k.raw(t.text, t.values).connection(conn);
+        }
+        const inline = translator.inline(
+          q,
+          dialect === 'mysql' || dialect === 'sqlite' ? dialect : 'postgres',
+        );
+        return k.raw(inline, []).connection(conn);
+      };
       let closed = false;
+      const cancel = (): Promise<boolean> =>
+        closed ? Promise.resolve(false) : cancelRaw(k, conn, dialect);
+      const deadline = new StatementDeadline({
+        ms:
+          options.queryTimeoutMs ??
+          taken.queryTimeoutMs ??
+          LEAN_QUERY_TIMEOUT_MS,
+        cancel,
+        giveUp: () => destroyRaw(conn),
+        cancelName: 'the cancel request',
+      });
       const close = async (): Promise<void> => {
         if (closed) return;
         closed = true;
-        await k.client.releaseConnection(conn).catch(() => undefined);
-        await k.destroy().catch(() => undefined);
+        deadline.dispose();
+        // a statement still running (a forced stop) would hold the goodbye until it finishes
+        if (deadline.running) destroyRaw(conn);
+        let bound: ReturnType<typeof setTimeout> | undefined;
+        const ended = (async () => {
+          await k.client.releaseConnection(conn).catch(() => undefined);
+          await k.destroy().catch(() => undefined);
+        })();
+        // a server that stopped answering answers no goodbye: the socket is destroyed instead
+        await Promise.race([
+          ended,
+          new Promise((r) => (bound = setTimeout(r, CLOSE_WAIT_MS))),
+        ]);
+        clearTimeout(bound);
+        destroyRaw(conn);
       };
-      return {
-        async execute(q) {
+      const timed = (q: BoundQuery): Promise<ExecOutcome> =>
+        new Promise<ExecOutcome>((settle) => {
+          const token = deadline.begin(nowMs(), settle);
           try {
-            const r = simple
-              ? await k
-                  .raw(
-                    translator.inline(
-                      q,
-                      dialect === 'mysql' || dialect === 'sqlite'
-                        ? dialect
-                        : 'postgres',
-                    ),
-                    [],
-                  )
-                  .connection(conn)
-              : await (() => {
-                  const t = translator.translate(q);
-                  return k.raw(t.text, t.values).connection(conn);
-                })();
-            return { ok: true, rows: rowsOf(r, mysql) };
+            run(q).then(
+              (r) => deadline.end(token, { ok: true, rows: rowsOf(r, mysql) }),
+              (err: unknown) => deadline.end(token, knexErrorOutcome(err)),
+            );
           } catch (err) {
-            return knexErrorOutcome(err);
+            deadline.end(token, knexErrorOutcome(err));
           }
+        });
+      return {
+        execute(q) {
+          const held = deadline.held();
+          return held === undefined ? timed(q) : held.then(() => timed(q));
+        },
+        async cancel() {
+          await cancel();
         },
         close,
         [Symbol.asyncDispose]: close,

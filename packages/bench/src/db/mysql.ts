@@ -15,7 +15,11 @@ import { LEAN_QUERY_TIMEOUT_MS } from '../internal/lean-url';
 import { isTextOnly, mysqlServerLabel } from '../internal/mysql-dialect';
 import { mysqlErrnoOutcome } from '../internal/mysql-errno';
 import {
-  CLOSE_WAIT_MS,
+  closeSoon,
+  destroySocket,
+  killMysqlQuery,
+} from '../internal/mysql-kill';
+import {
   StatementDeadline,
   takeQueryTimeout,
 } from '../internal/statement-deadline';
@@ -82,26 +86,6 @@ function mysqlErrorClass(err: unknown): ExecOutcome {
   );
 }
 
-/**
- * Destroys a mysql2 connection's socket: its `destroy()` only ends the stream (a half close), so
- * against a server that stopped answering the socket stayed open and kept the process alive.
- */
-function destroySocket(c: MysqlConnection): void {
-  c.destroy();
-  c.connection?.stream?.destroy?.();
-}
-
-/**
- * Says goodbye (`end()` resolves once COM_QUIT is queued) and destroys the socket
- * {@link CLOSE_WAIT_MS} later unless the server closed it first; the timer holds no process.
- */
-function closeSoon(c: MysqlConnection): void {
-  void c.end().catch(() => undefined);
-  setTimeout(() => destroySocket(c), CLOSE_WAIT_MS).unref();
-}
-/** How long a `KILL QUERY` connection may take, in all (ms). */
-const KILL_WAIT_MS = 2000;
-
 /** Creates the `mysql` plugin, optionally with an injected `mysql2/promise` module. */
 export function createMysqlPlugin(
   inject: { lib?: Mysql2Lib } = {},
@@ -159,34 +143,11 @@ export function createMysqlPlugin(
         return conn.execute(t.text, t.values);
       };
       let closed = false;
-      /**
-       * KILL QUERY from a second connection: the running statement fails with 1317. True once
-       * the server answered the KILL (an error too: it was read), false when it could not be sent
-       * or got no answer within {@link KILL_WAIT_MS}.
-       */
-      const kill = async (): Promise<boolean> => {
+      const kill = (): Promise<boolean> => {
         const id = conn.threadId;
-        if (typeof id !== 'number' || closed) return false;
-        const killer = await lib
-          .createConnection({ uri: url, connectTimeout: 1000 })
-          .catch(() => null);
-        if (killer === null) return false;
-        killer.on('error', () => undefined);
-        // a server that stopped answering answers neither the KILL nor the goodbye, and a query
-        // on a connection mysql2 closed never settles: the wait is bounded here
-        let bound: ReturnType<typeof setTimeout> | undefined;
-        const answered = await Promise.race([
-          killer.query(`KILL QUERY ${String(id)}`).then(
-            () => true,
-            () => true,
-          ),
-          new Promise<boolean>(
-            (r) => (bound = setTimeout(r, KILL_WAIT_MS, false)),
-          ),
-        ]);
-        clearTimeout(bound);
-        closeSoon(killer);
-        return answered;
+        return typeof id !== 'number' || closed
+          ? Promise.resolve(false)
+          : killMysqlQuery(lib, { uri: url }, id);
       };
       const deadline = new StatementDeadline({
         ms: options.queryTimeoutMs ?? queryTimeoutMs ?? LEAN_QUERY_TIMEOUT_MS,
