@@ -381,6 +381,7 @@ export function mergeBenchResults(
       total: ordered.reduce((a, r) => a + r.sessions.total, 0),
       completed: ordered.reduce((a, r) => a + r.sessions.completed, 0),
       aborted: ordered.reduce((a, r) => a + r.sessions.aborted, 0),
+      gaveUp: ordered.reduce((a, r) => a + (r.sessions.gaveUp ?? 0), 0),
     },
     skipped: {
       readOnly: ordered.reduce((a, r) => a + r.skipped.readOnly, 0),

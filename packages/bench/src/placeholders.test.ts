@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createRng } from '@stb/core';
 import type { ParamValue } from '@stb/core';
@@ -246,6 +249,30 @@ describe('resolveTarget', () => {
       dialect: 'mysql',
       options: { client: 'mysql2', connection: 'mysql://root@h/db' },
     });
+  });
+  it("keeps a knex config file's statement deadline (queryTimeoutMs) next to its client and connection", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stb-target-'));
+    try {
+      const file = join(dir, 'knex.json');
+      const connection = { host: '127.0.0.1', user: 'root', database: 'test' };
+      writeFileSync(
+        file,
+        JSON.stringify({ client: 'mysql2', connection, queryTimeoutMs: 250 }),
+      );
+      expect((await resolveTarget(file)).options).toEqual({
+        client: 'mysql2',
+        connection,
+        queryTimeoutMs: 250,
+      });
+      // without one, none (the plugin's default applies)
+      writeFileSync(file, JSON.stringify({ client: 'mysql2', connection }));
+      expect((await resolveTarget(file)).options).toEqual({
+        client: 'mysql2',
+        connection,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('rejects unknown schemes with STB_DB_TARGET_INVALID', async () => {
     await expect(resolveTarget('oracle://x')).rejects.toMatchObject({

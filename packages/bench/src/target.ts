@@ -66,8 +66,13 @@ function fromConfig(config: unknown, source: string): PluginDescriptor {
   }
   if (typeof c['client'] === 'string' && c['connection'] !== undefined)
     return builtin('knex', knexDialect(c['client']), {
+      // the knex config's own keys, and the plugin's statement deadline next to them
       options: JSON.parse(
-        JSON.stringify({ client: c['client'], connection: c['connection'] }),
+        JSON.stringify({
+          client: c['client'],
+          connection: c['connection'],
+          queryTimeoutMs: c['queryTimeoutMs'],
+        }),
       ) as JsonObject,
       display: source,
     });

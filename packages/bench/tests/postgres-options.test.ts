@@ -151,6 +151,11 @@ describe('postgres: --dry-run and --read-only', () => {
     expect(result.overall.count + result.skipped.readOnly).toBe(
       b.events.length,
     );
-    expect(result.sessions).toEqual({ total: 2, completed: 2, aborted: 0 });
+    expect(result.sessions).toEqual({
+      total: 2,
+      completed: 2,
+      aborted: 0,
+      gaveUp: 0,
+    });
   }, 30_000);
 });

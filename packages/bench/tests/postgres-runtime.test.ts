@@ -120,7 +120,12 @@ describe('postgres runtime behaviour', () => {
       expect(result.faults.incidents.some((i) => i.kind === 'reconnect')).toBe(
         true,
       );
-      expect(result.sessions).toEqual({ total: 4, completed: 4, aborted: 0 });
+      expect(result.sessions).toEqual({
+        total: 4,
+        completed: 4,
+        aborted: 0,
+        gaveUp: 0,
+      });
     } finally {
       await admin.end();
     }

@@ -9,7 +9,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BenchResult, computeTemplateId } from '@stb/core';
+import {
+  BENCH_RESULT_VERSION,
+  BenchResult,
+  computeTemplateId,
+} from '@stb/core';
 import { metricsUrlIn, runStb, startStb } from './helpers';
 
 // The runner's wait for a CPU (result version 4, `client.cpuWaitShare`, and
@@ -164,7 +168,7 @@ describe('stb bench: the runner waiting for a CPU', () => {
         const r = await pinnedBench(file, trace, { seconds: 2.5, extra });
         expect(r.code).toBe(0);
         const c = r.result.client;
-        expect(r.result.version).toBe(4);
+        expect(r.result.version).toBe(BENCH_RESULT_VERSION);
         // two threads that both want one core: each waits for it about half the time
         expect(c?.cpuWaitShare).toBeGreaterThan(0.25);
         expect(c?.cpuWaitShare).toBeLessThanOrEqual(1);

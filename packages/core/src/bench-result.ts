@@ -9,10 +9,10 @@ import { QueryType, TraceHeader } from './schema';
 /**
  * Result format version written by this build. Version 2 added the latency split (`serviceMs`,
  * per-template `scheduleLagMs`, `serviceHistogramNs`); version 3 the client's own load (`client`);
- * version 4 the client's wait for a CPU (`client.cpuWaitShare`). Results of versions 1–3 (without
- * them) still parse.
+ * version 4 the client's wait for a CPU (`client.cpuWaitShare`); version 5 the sessions that gave up
+ * connecting (`sessions.gaveUp`). Results of versions 1–4 (without them) still parse.
  */
-export const BENCH_RESULT_VERSION = 4 as const;
+export const BENCH_RESULT_VERSION = 5 as const;
 
 /** Latency percentiles of a set of executions, milliseconds. */
 export const LatencySummary = z.object({
@@ -237,6 +237,7 @@ export const BenchResult = z.object({
     z.literal(1),
     z.literal(2),
     z.literal(3),
+    z.literal(4),
     z.literal(BENCH_RESULT_VERSION),
   ]),
   /**
@@ -261,8 +262,14 @@ export const BenchResult = z.object({
   sessions: z.object({
     total: z.number().int().nonnegative(),
     completed: z.number().int().nonnegative(),
-    /** Sessions cut short (worker crash, stop, fail-fast). */
+    /** Sessions cut short (worker crash, stop, fail-fast, a session that gave up connecting). */
     aborted: z.number().int().nonnegative(),
+    /**
+     * Of the aborted, sessions that could not connect within the reconnect timeout and were given
+     * up on (version 5): the run stops for the first unless the server only refused more
+     * connections, and a run with any drove less load than its trace (`stb bench` exits 3).
+     */
+    gaveUp: z.number().int().nonnegative().optional(),
   }),
   /** Events read but not executed (stopped early, skipped by `--read-only`, lost with a worker). */
   skipped: z.object({

@@ -438,6 +438,7 @@ function describeRunnerChecks<TOptions>(
         total: sessions,
         completed: sessions,
         aborted: 0,
+        gaveUp: 0,
       });
       // rows: each SELECT v finds its row; the IN-list finds id and id-1 (except in the first transaction)
       const selStats = result.templates.find((x) => x.templateId === sel.id);

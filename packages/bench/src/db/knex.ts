@@ -51,6 +51,8 @@ interface KnexInstance {
     acquireConnection(): Promise<unknown>;
     releaseConnection(conn: unknown): Promise<void>;
     cancelQuery(conn: unknown): Promise<unknown>;
+    /** The connection settings knex opens its connections with (the driver's options). */
+    connectionSettings?: unknown;
   };
   destroy(): Promise<void>;
 }
@@ -125,32 +127,51 @@ function knexErrorOutcome(err: unknown): ExecOutcome {
 /** How long knex's own cancel (`KILL QUERY` on a connection of its own…) may take (ms). */
 const KNEX_CANCEL_WAIT_MS = 2000;
 
-/** What a knex client's raw connection may expose: pg's `Client`, mysql2's `Connection`. */
+/** A socket, or what stands for one. */
+interface Destroyable {
+  destroy?(): void;
+}
+
+/**
+ * What a knex client's raw connection may expose: pg's `Client` (the backend's key, its socket
+ * as `connection.stream`), mysql2's `Connection` (`threadId`, `stream`), mysqljs's (`_socket`),
+ * tedious's (`socket`).
+ */
 interface RawConnection {
-  /** mysql2: the server's connection id, and how the connection was opened. */
   threadId?: number | null;
-  config?: { host?: string; port?: number; user?: string; password?: string };
   processID?: number | null;
   secretKey?: number | null;
   host?: string;
   port?: number;
-  connection?: { stream?: { destroy?(): void } };
-  stream?: { destroy?(): void };
-}
-
-/** Destroys a raw connection's socket (pg's, mysql2's; nothing for an in-process client). */
-function destroyRaw(conn: unknown): void {
-  const c = conn as RawConnection | null;
-  c?.connection?.stream?.destroy?.();
-  c?.stream?.destroy?.();
+  connection?: { stream?: Destroyable };
+  stream?: Destroyable;
+  _socket?: Destroyable;
+  socket?: Destroyable;
 }
 
 /**
- * Cancels what a raw connection runs; true once the server has read the request. PostgreSQL: a
- * cancel request on a socket of its own; MySQL: `KILL QUERY` on a connection of its own (mysql2,
- * 1 s to connect). knex's `cancelQuery` would log in on a new connection first, which on a server
- * that stopped answering waits without limit (pg) or 10 s (mysql2), its socket open; it is left
- * for the other clients, bounded, and false where knex cannot cancel.
+ * Destroys a raw connection's socket, where the client exposes one (tested with pg and mysql2;
+ * nothing for an in-process client such as better-sqlite3).
+ */
+function destroyRaw(conn: unknown): void {
+  const c = conn as RawConnection | null;
+  for (const socket of [
+    c?.connection?.stream,
+    c?.stream,
+    c?._socket,
+    c?.socket,
+  ])
+    if (typeof socket?.destroy === 'function') socket.destroy();
+}
+
+/**
+ * Cancels what a raw connection runs; true once the server has read the request. A pg `Client`
+ * (`pg`, and the clients built on it such as `redshift`): a cancel request with its backend key
+ * on a socket of its own. MySQL: `KILL QUERY` on a `mysql2` connection of its own, opened with
+ * knex's own connection settings (so the same socket path, TLS and credentials) and a 1 s connect
+ * timeout. knex's `cancelQuery` would log in on a new connection first, which on a server that
+ * stopped answering waits without limit (pg) or 10 s (mysql2), its socket open; it is left for the
+ * other clients, bounded, and false where knex cannot cancel.
  */
 async function cancelRaw(
   k: KnexInstance,
@@ -158,22 +179,29 @@ async function cancelRaw(
   dialect: string,
 ): Promise<boolean> {
   const c = conn as RawConnection;
-  if (dialect === 'postgres')
-    return c.processID == null || c.secretKey == null
-      ? false
-      : sendPgCancelRequest({
-          host: c.host ?? 'localhost',
-          port: c.port ?? 5432,
-          processID: c.processID,
-          secretKey: c.secretKey,
-        });
-  if (dialect === 'mysql' && typeof c.threadId === 'number') {
+  if (c.processID != null && c.secretKey != null)
+    return sendPgCancelRequest({
+      host: c.host ?? 'localhost',
+      port: c.port ?? 5432,
+      processID: c.processID,
+      secretKey: c.secretKey,
+    });
+  const settings = k.client.connectionSettings;
+  if (
+    dialect === 'mysql' &&
+    typeof c.threadId === 'number' &&
+    typeof settings === 'object' &&
+    settings !== null
+  ) {
     const lib = (await import('mysql2/promise').catch(
       () => null,
     )) as KillerLib | null;
-    const { host, port, user, password } = c.config ?? {};
     if (lib !== null)
-      return killMysqlQuery(lib, { host, port, user, password }, c.threadId);
+      return killMysqlQuery(
+        lib,
+        { ...(settings as Record<string, unknown>) },
+        c.threadId,
+      );
   }
   let bound: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([

@@ -94,6 +94,7 @@ export function buildResult(
 ): BenchResult {
   const { lanes, dispatch, agg } = parts;
   let completed = 0;
+  let gaveUp = 0;
   let notRun = dispatch.notRun;
   let crashes = 0;
   let reconnects = 0;
@@ -102,6 +103,7 @@ export function buildResult(
   for (const lane of lanes) {
     if (lane.summary) {
       completed += lane.summary.completed;
+      gaveUp += lane.summary.gaveUp;
       notRun += lane.summary.notRun;
       reconnects += lane.summary.reconnects;
       busiest = Math.max(busiest, lane.summary.busy);
@@ -145,6 +147,7 @@ export function buildResult(
       total: sessionsTotal,
       completed: Math.min(completed, sessionsTotal),
       aborted: Math.max(0, sessionsTotal - completed),
+      gaveUp,
     },
     skipped: { readOnly: dispatch.skippedReadOnly, notRun },
     faults: {

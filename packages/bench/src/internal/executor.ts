@@ -247,6 +247,8 @@ export class Executor {
   /** Records counted at the previous flush tick (the starvation watchdog). */
   #progressAtTick = -1;
   #progress = 0;
+  /** Sessions aborted because they could not connect within the reconnect timeout. */
+  #gaveUp = 0;
   /**
    * Replay/open loop: sessions waiting for the due time of their next event (or its think time);
    * one armed wake-up per executor. A session is in it only while idle: the events behind its
@@ -837,6 +839,7 @@ export class Executor {
       // could not (re)connect within the timeout: the session is aborted, and unless the server
       // only refused more connections (others may be working), the runner stops the run
       s.dead = true;
+      this.#gaveUp++;
       this.#cfg.sink.incident({
         type: 'incident',
         kind: 'connection-lost',
@@ -1118,6 +1121,7 @@ export class Executor {
       sessions: this.#sessions.size,
       completed,
       aborted,
+      gaveUp: this.#gaveUp,
       notRun: this.#notRun,
       reconnects: this.#reconnects,
       busy,

@@ -86,6 +86,8 @@ export interface ExecutorSummary {
   readonly sessions: number;
   readonly completed: number;
   readonly aborted: number;
+  /** Sessions aborted because they could not connect within the reconnect timeout. */
+  readonly gaveUp: number;
   readonly notRun: number;
   readonly reconnects: number;
   /**

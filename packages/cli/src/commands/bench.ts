@@ -86,7 +86,8 @@ export function nothingMeasured(
   if (
     result.status === 'failed' ||
     result.stopReason === 'signal' ||
-    stoppedForLostTarget(result)
+    stoppedForLostTarget(result) ||
+    (result.sessions.gaveUp ?? 0) > 0
   )
     return undefined;
   const ran = result.client?.queries ?? 0;
@@ -148,34 +149,25 @@ export function targetLost(
 }
 
 /**
- * What to say when sessions gave up connecting (each could not connect for `--reconnect-timeout`)
- * while the run went on, undefined when none did or {@link targetLost} already says it: the server
- * only refused more connections (PostgreSQL 53300, MySQL 1040/1203), so the runner did not stop,
- * or a `--duration` or `--max-queries` stop came first. The run then drove less load than the
- * trace asked for, with fewer sessions than it has, so it does not exit 0 (exit 3). Until
- * 2026-12-06 such a run ended `completed` with exit 0 (`bench-server-full.test.ts`). The sessions
- * are counted from the `connection-lost` incidents (one per session that gave up; the result lists
- * the first 100 incidents), else, for a run that ended by itself, where nothing else aborts a
- * session, from the aborted sessions.
+ * What to say when sessions gave up connecting (each could not connect for `--reconnect-timeout`,
+ * `sessions.gaveUp`) while the run went on, undefined when none did or {@link targetLost} already
+ * says it: the server only refused more connections (PostgreSQL 53300, MySQL 1040/1203), so the
+ * runner did not stop, or a `--duration` or `--max-queries` stop came first. The run then drove
+ * less load than the trace asked for, with fewer sessions than it has, so it does not exit 0
+ * (exit 3), nor 2 as a run that measured nothing would. Until 2026-12-06 such a run ended
+ * `completed` with exit 0 (`bench-server-full.test.ts`).
  */
 export function sessionsGaveUp(
   result: BenchResult,
   out: string | undefined,
 ): string | undefined {
-  if (result.stopReason === 'signal' || stoppedForLostTarget(result))
+  const n = result.sessions.gaveUp ?? 0;
+  if (n === 0 || result.stopReason === 'signal' || stoppedForLostTarget(result))
     return undefined;
-  const gaveUp = result.faults.incidents.filter(
+  const last = result.faults.incidents.findLast(
     (i) => i.kind === 'connection-lost',
   );
-  const n =
-    gaveUp.length > 0
-      ? gaveUp.length
-      : result.stopReason === undefined
-        ? result.sessions.aborted
-        : 0;
-  if (n === 0) return undefined;
-  const last = gaveUp.at(-1);
-  return `[stb] [bench] ${String(n)} of ${String(result.sessions.total)} sessions could not connect and were aborted while the run went on (${String(result.skipped.notRun)} events not run), so the result${out !== undefined ? ` (in ${out})` : ''} holds less load than the trace's.${last !== undefined ? ` ${last.message}` : ''}`;
+  return `[stb] [bench] ${String(n)} of ${String(result.sessions.total)} sessions could not connect and were aborted while the run went on (${String(result.skipped.notRun)} events not run in all), so the result${out !== undefined ? ` (in ${out})` : ''} holds less load than the trace's.${last !== undefined ? ` ${last.message}` : ''}`;
 }
 
 /** Bytes of a trace left to hash after the run from which `stb bench` says it is hashing them. */

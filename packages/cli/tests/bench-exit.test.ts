@@ -1,0 +1,133 @@
+import type { BenchIncident, BenchResult } from '@stb/core';
+import {
+  nothingMeasured,
+  sessionsGaveUp,
+  targetLost,
+} from '../src/commands/bench';
+
+// What `stb bench` says, and so how it exits, for runs that ended short of their trace: the three
+// checks read only the result, so each case is a result with the fields they read. The processes
+// behind them run in bench-server-full.test.ts and bench-target-lost.test.ts.
+
+const GAVE_UP =
+  'A session could not connect within the reconnect timeout (1 s) and was aborted; the last attempt: Cannot connect to postgres://u@127.0.0.1:5432/d: too many connections for database "d". The server refused more connections: lower --connections (-c) or raise its limit.';
+
+function result(o: {
+  count?: number;
+  stopReason?: string;
+  sessions: BenchResult['sessions'];
+  notRun?: number;
+  incidents?: BenchIncident[];
+}): BenchResult {
+  return {
+    status: o.stopReason === undefined ? 'completed' : 'stopped',
+    ...(o.stopReason !== undefined ? { stopReason: o.stopReason } : {}),
+    warmupSeconds: 0,
+    overall: { count: o.count ?? 100 },
+    sessions: o.sessions,
+    skipped: { readOnly: 0, notRun: o.notRun ?? 0 },
+    faults: {
+      reconnects: 0,
+      workerCrashes: 0,
+      incidents: o.incidents ?? [],
+    },
+  } as unknown as BenchResult;
+}
+
+const gaveUp = (n: number): BenchIncident[] =>
+  Array.from({ length: n }, (_, i) => ({
+    kind: 'connection-lost',
+    message: GAVE_UP,
+    atMs: 1000 + i,
+  }));
+
+it('a session that gave up while the run went on: one line, whatever stopped the run', () => {
+  for (const stopReason of [undefined, 'duration', 'max-queries']) {
+    const r = result({
+      stopReason,
+      sessions: { total: 4, completed: 3, aborted: 1, gaveUp: 1 },
+      notRun: 120,
+      incidents: gaveUp(1),
+    });
+    expect(targetLost(r, 'r.json')).toBeUndefined();
+    expect(sessionsGaveUp(r, 'r.json')).toBe(
+      `[stb] [bench] 1 of 4 sessions could not connect and were aborted while the run went on (120 events not run in all), so the result (in r.json) holds less load than the trace's. ${GAVE_UP}`,
+    );
+  }
+});
+
+it("counts the sessions that gave up from the result's count, not from the incidents (the first 100 are listed)", () => {
+  const reconnects: BenchIncident[] = Array.from({ length: 100 }, () => ({
+    kind: 'reconnect',
+    message: 'Connection lost (57P01); the session reconnects.',
+    atMs: 10,
+  }));
+  const r = result({
+    stopReason: 'duration',
+    sessions: { total: 200, completed: 50, aborted: 150, gaveUp: 150 },
+    incidents: reconnects,
+  });
+  expect(sessionsGaveUp(r, undefined)).toMatch(
+    /^\[stb\] \[bench\] 150 of 200 sessions could not connect and were aborted while the run went on \(0 events not run in all\), so the result holds less load than the trace's\.$/,
+  );
+});
+
+it('sessions aborted by a worker crash, a stop or a lost target are not sessions that gave up', () => {
+  const crashed = result({
+    sessions: { total: 4, completed: 2, aborted: 2, gaveUp: 0 },
+    incidents: [
+      {
+        kind: 'worker-crashed',
+        message:
+          'Worker 1 crashed (exit 1); its 2 sessions are counted as aborted.',
+        atMs: 5,
+      },
+    ],
+  });
+  expect(sessionsGaveUp(crashed, undefined)).toBeUndefined();
+  const stopped = result({
+    stopReason: 'duration',
+    sessions: { total: 4, completed: 0, aborted: 4, gaveUp: 0 },
+  });
+  expect(sessionsGaveUp(stopped, undefined)).toBeUndefined();
+  // a result of an earlier version has no count
+  const v4 = result({ sessions: { total: 4, completed: 4, aborted: 0 } });
+  expect(sessionsGaveUp(v4, undefined)).toBeUndefined();
+  // the lost target's own line says it
+  const lost = result({
+    stopReason: 'target lost',
+    sessions: { total: 4, completed: 0, aborted: 4, gaveUp: 1 },
+    incidents: gaveUp(1),
+  });
+  expect(sessionsGaveUp(lost, undefined)).toBeUndefined();
+  expect(targetLost(lost, undefined)).toMatch(
+    /^\[stb\] \[bench\] The target became unreachable/,
+  );
+  const interrupted = result({
+    stopReason: 'signal',
+    sessions: { total: 4, completed: 0, aborted: 4, gaveUp: 1 },
+  });
+  expect(sessionsGaveUp(interrupted, undefined)).toBeUndefined();
+});
+
+it('every session gave up and nothing was measured: the sessions line, not "Nothing was measured" (exit 3, not 2)', () => {
+  const r = result({
+    count: 0,
+    sessions: { total: 2, completed: 0, aborted: 2, gaveUp: 2 },
+    notRun: 600,
+    incidents: gaveUp(2),
+  });
+  const opts = { mode: 'closed' as const };
+  expect(nothingMeasured(r, opts)).toBeUndefined();
+  expect(sessionsGaveUp(r, undefined)).toMatch(
+    /^\[stb\] \[bench\] 2 of 2 sessions could not connect/,
+  );
+  // without sessions that gave up, nothing measured is said as before
+  const none = result({
+    count: 0,
+    sessions: { total: 2, completed: 2, aborted: 0, gaveUp: 0 },
+  });
+  expect(nothingMeasured(none, opts)).toMatch(
+    /^\[stb\] \[cli\] Nothing was measured/,
+  );
+});
