@@ -10,6 +10,7 @@ function result(over: {
   warmupSeconds?: number;
   readOnly?: number;
   notRun?: number;
+  gaveUp?: number;
 }): BenchResult {
   return {
     status: over.status ?? 'completed',
@@ -17,6 +18,12 @@ function result(over: {
     warmupSeconds: over.warmupSeconds ?? 0,
     overall: { count: over.count ?? 0 },
     skipped: { readOnly: over.readOnly ?? 0, notRun: over.notRun ?? 0 },
+    sessions: {
+      total: 2,
+      completed: 2 - (over.gaveUp ?? 0),
+      aborted: over.gaveUp ?? 0,
+      gaveUp: over.gaveUp ?? 0,
+    },
     client: { queries: over.ran ?? 0 },
   } as unknown as BenchResult;
 }
@@ -29,7 +36,7 @@ const opts = (
 ): Parameters<typeof nothingMeasured>[1] => ({ mode: 'replay', ...over });
 
 describe('nothingMeasured', () => {
-  it('says nothing for a run that measured statements, a dry run, a signal, a lost target or a failure', () => {
+  it('says nothing for a run that measured statements, a dry run, a signal, a lost target, sessions that gave up or a failure', () => {
     expect(
       nothingMeasured(result({ count: 3, ran: 3 }), opts()),
     ).toBeUndefined();
@@ -50,6 +57,8 @@ describe('nothingMeasured', () => {
         opts(),
       ),
     ).toBeUndefined();
+    // so does the line of sessions that gave up connecting (a full server does not stop the run)
+    expect(nothingMeasured(result({ gaveUp: 2 }), opts())).toBeUndefined();
   });
 
   it('names the warm-up and what ended the run', () => {
