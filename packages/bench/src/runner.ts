@@ -1,6 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { Registry } from 'prom-client';
-import { StbError, parsePluginOptions, resolveWorkerFile } from '@stb/core';
+import {
+  STOP_TARGET_LOST,
+  StbError,
+  parsePluginOptions,
+  resolveWorkerFile,
+} from '@stb/core';
 import type { BenchResult, JsonObject, TraceHeader } from '@stb/core';
 import packageJson from '../package.json';
 import type { BoundQuery } from './bound-query';
@@ -148,12 +153,6 @@ export interface BenchOptions {
   /** Worker script (default: the package's built `dist/worker.cjs`). */
   readonly workerFile?: string;
 }
-
-/**
- * The stop reason of a run whose target was lost: a session could not connect within
- * `reconnectTimeoutMs`. The result says `status: "stopped"`, `stopReason: "target lost"`.
- */
-const TARGET_LOST = 'target lost';
 
 const PREPARABLE = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
@@ -623,7 +622,7 @@ function laneHandlers(o: {
       // target is lost, and the rest of the schedule would only abort session after session,
       // each after that timeout
       if (m.targetLost === true && !stop.stopping)
-        stop.request(TARGET_LOST, false);
+        stop.request(STOP_TARGET_LOST, false);
     },
     starved(lane) {
       lane.limit += windowEvents;

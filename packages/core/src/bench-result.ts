@@ -14,6 +14,13 @@ import { QueryType, TraceHeader } from './schema';
  */
 export const BENCH_RESULT_VERSION = 5 as const;
 
+/**
+ * The `stopReason` of a run whose target was lost: a session could not connect within the
+ * reconnect timeout, for another reason than a full server (`status: "stopped"`). Merged shards
+ * join their stop reasons with `; `.
+ */
+export const STOP_TARGET_LOST = 'target lost';
+
 /** Latency percentiles of a set of executions, milliseconds. */
 export const LatencySummary = z.object({
   count: z.number().int().nonnegative(),

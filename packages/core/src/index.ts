@@ -95,6 +95,7 @@ export type {
 } from './io/input';
 export {
   BENCH_RESULT_VERSION,
+  STOP_TARGET_LOST,
   LatencySummary,
   BenchStats,
   BenchTemplateStats,
@@ -154,10 +155,7 @@ export {
 } from './validation-report';
 export { readTraceRecords, openTrace } from './io/trace-read';
 export { mergeTraceFiles } from './io/trace-merge';
-export type {
-  MergeTraceFilesOptions,
-  MergeTraceStats,
-} from './io/trace-merge';
+export type { MergeTraceFilesOptions, MergeTraceStats } from './io/trace-merge';
 export type {
   ReadTraceOptions,
   TraceReadProgress,

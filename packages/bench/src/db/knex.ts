@@ -18,9 +18,10 @@ import {
 } from '../internal/statement-deadline';
 import { killMysqlQuery } from '../internal/mysql-kill';
 import type { KillerLib } from '../internal/mysql-kill';
+import { cancelRunning } from '../internal/pg-cancel';
+import { settleWithin } from '../internal/settle-within';
 import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
-import { sendPgCancelRequest } from './postgres';
 
 /** Options of the `knex` plugin: a knex config's `client` and `connection`. */
 export const KnexOptions = z.object({
@@ -179,13 +180,7 @@ async function cancelRaw(
   dialect: string,
 ): Promise<boolean> {
   const c = conn as RawConnection;
-  if (c.processID != null && c.secretKey != null)
-    return sendPgCancelRequest({
-      host: c.host ?? 'localhost',
-      port: c.port ?? 5432,
-      processID: c.processID,
-      secretKey: c.secretKey,
-    });
+  if (c.processID != null) return cancelRunning(c, 1000);
   const settings = k.client.connectionSettings;
   if (
     dialect === 'mysql' &&
@@ -203,18 +198,16 @@ async function cancelRaw(
         c.threadId,
       );
   }
-  let bound: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
+  return settleWithin(
     Promise.resolve()
       .then(() => k.client.cancelQuery(conn))
       .then(
         () => true,
         () => false,
       ),
-    new Promise<boolean>(
-      (r) => (bound = setTimeout(r, KNEX_CANCEL_WAIT_MS, false)),
-    ),
-  ]).finally(() => clearTimeout(bound));
+    KNEX_CANCEL_WAIT_MS,
+    false,
+  );
 }
 
 /** Creates the `knex` plugin, optionally with an injected `knex`. */
@@ -299,17 +292,15 @@ export function createKnexPlugin(
         deadline.dispose();
         // a statement still running (a forced stop) would hold the goodbye until it finishes
         if (deadline.running) destroyRaw(conn);
-        let bound: ReturnType<typeof setTimeout> | undefined;
-        const ended = (async () => {
-          await k.client.releaseConnection(conn).catch(() => undefined);
-          await k.destroy().catch(() => undefined);
-        })();
         // a server that stopped answering answers no goodbye: the socket is destroyed instead
-        await Promise.race([
-          ended,
-          new Promise((r) => (bound = setTimeout(r, CLOSE_WAIT_MS))),
-        ]);
-        clearTimeout(bound);
+        await settleWithin(
+          (async () => {
+            await k.client.releaseConnection(conn).catch(() => undefined);
+            await k.destroy().catch(() => undefined);
+          })(),
+          CLOSE_WAIT_MS,
+          undefined,
+        );
         destroyRaw(conn);
       };
       const timed = (q: BoundQuery): Promise<ExecOutcome> =>

@@ -1,4 +1,3 @@
-import { connect as connectSocket } from 'node:net';
 import { z } from 'zod';
 import type { ParamValue } from '@stb/core';
 import type { BoundQuery, ExecOutcome } from '../bound-query';
@@ -19,8 +18,12 @@ import {
   StatementDeadline,
   takeQueryTimeout,
 } from '../internal/statement-deadline';
+import { cancelRunning } from '../internal/pg-cancel';
+import { settleWithin } from '../internal/settle-within';
 import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
+
+export { sendPgCancelRequest } from '../internal/pg-cancel';
 
 /** Options of the `postgres` plugin. */
 export const PostgresOptions = z.object({
@@ -157,55 +160,6 @@ export function createPostgresPlugin(
   });
 }
 
-/**
- * Sends a PostgreSQL cancel request (a CancelRequest packet on a new socket: length 16, code
- * 80877102, backend pid, secret key) for the statement a connection is running. Resolves true when
- * the server closed the socket after the request was written (it reads the request first), false
- * on an error or after `timeoutMs`.
- */
-export function sendPgCancelRequest(
-  target: { host: string; port: number; processID: number; secretKey: number },
-  timeoutMs = 1000,
-): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = target.host.startsWith('/')
-      ? connectSocket(`${target.host}/.s.PGSQL.${String(target.port)}`)
-      : connectSocket(target.port, target.host);
-    let sent = false;
-    const done = (through: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(through);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.on('error', () => done(false));
-    // the server ends the request's connection once it has read it
-    socket.on('close', () => done(sent));
-    socket.on('connect', () => {
-      sent = true;
-      const packet = Buffer.alloc(16);
-      packet.writeInt32BE(16, 0);
-      packet.writeInt32BE(80877102, 4);
-      packet.writeInt32BE(target.processID, 8);
-      packet.writeInt32BE(target.secretKey, 12);
-      socket.end(packet);
-    });
-  });
-}
-
-/**
- * Sends a cancel request for what `client` runs (nothing before pg knows the backend's key);
- * true once the server has read it.
- */
-function cancelRunning(client: PgClient, timeoutMs: number): Promise<boolean> {
-  const { processID, secretKey, host, port } = client;
-  if (processID == null || secretKey == null) return Promise.resolve(false);
-  return sendPgCancelRequest(
-    { host: host ?? 'localhost', port: port ?? 5432, processID, secretKey },
-    timeoutMs,
-  );
-}
-
 /** The fixed part of a prepared or extended query's config (pg reads it through the prototype). */
 interface PgConfigBase {
   readonly name?: string;
@@ -254,12 +208,11 @@ function queryConfigs(
  * server that stopped answering would keep the socket, and the process, alive.
  */
 async function endWithin(client: PgClient, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
+  await settleWithin(
     client.end().catch(() => undefined),
-    new Promise<void>((r) => (timer = setTimeout(r, ms))),
-  ]);
-  clearTimeout(timer);
+    ms,
+    undefined,
+  );
 }
 
 function createPgSession(

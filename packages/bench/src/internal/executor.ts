@@ -1,4 +1,5 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorKey } from './faults';
 import type { BoundQuery, ExecOutcome } from '../bound-query';
 import type { DbSession } from '../db-plugin';
@@ -15,6 +16,7 @@ import {
 } from './wire';
 import { CpuWaitMeter, threadCpuWaitMs } from './cpu-wait';
 import { Alarm } from './alarm';
+import { settleWithin } from './settle-within';
 import { DueQueue, INLINE_MS } from './schedule';
 import type {
   BatchMessage,
@@ -125,20 +127,6 @@ function loopTime(): LoopTime {
 class Stopped extends Error {}
 const STOPPED = new Stopped('stopped');
 
-/** Sleeps `ms`, or until `signal` aborts (a stop). */
-function napUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const wake = (): void => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', wake);
-      resolve();
-    };
-    const t = setTimeout(wake, ms);
-    signal.addEventListener('abort', wake, { once: true });
-  });
-}
-
 /**
  * A connect error as an incident quotes it: its message without the `[stb] [db:…]` prefix (the
  * incident is the run's own line).
@@ -203,16 +191,11 @@ function txnAfter(inTxn: boolean, tpl: WireTemplate): boolean {
 /** Closes a connection, giving up after {@link CLOSE_TIMEOUT_MS} (a driver waiting on a dead server). */
 function closeBounded(c: Conn): Promise<void> {
   if (c.shared) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-    c.session
-      .close()
-      .catch(() => undefined)
-      .finally(() => {
-        clearTimeout(t);
-        resolve();
-      });
-  });
+  return settleWithin(
+    c.session.close().catch(() => undefined),
+    CLOSE_TIMEOUT_MS,
+    undefined,
+  );
 }
 
 /**
@@ -247,8 +230,6 @@ export class Executor {
   /** Records counted at the previous flush tick (the starvation watchdog). */
   #progressAtTick = -1;
   #progress = 0;
-  /** Sessions aborted because they could not connect within the reconnect timeout. */
-  #gaveUp = 0;
   /**
    * Replay/open loop: sessions waiting for the due time of their next event (or its think time);
    * one armed wake-up per executor. A session is in it only while idle: the events behind its
@@ -634,7 +615,10 @@ export class Executor {
         // whole timeout
         const left = deadline - nowMs();
         if (left <= 0) throw err;
-        await napUnlessAborted(Math.min(delay, left), this.#abort.signal);
+        // a stop ends the nap (its abort rejects it)
+        await sleep(Math.min(delay, left), undefined, {
+          signal: this.#abort.signal,
+        }).catch(() => undefined);
         if (this.#stopping) throw STOPPED;
         delay = Math.min(delay * 2, 2000);
       }
@@ -839,7 +823,6 @@ export class Executor {
       // could not (re)connect within the timeout: the session is aborted, and unless the server
       // only refused more connections (others may be working), the runner stops the run
       s.dead = true;
-      this.#gaveUp++;
       this.#cfg.sink.incident({
         type: 'incident',
         kind: 'connection-lost',
@@ -1108,7 +1091,9 @@ export class Executor {
     await this.#connecting?.catch(() => undefined);
     let completed = 0;
     let aborted = 0;
+    let gaveUp = 0;
     for (const s of this.#sessions.values()) {
+      if (s.dead) gaveUp++;
       if (s.dead || s.cut || s.head < s.queue.length) aborted++;
       else completed++;
     }
@@ -1121,7 +1106,7 @@ export class Executor {
       sessions: this.#sessions.size,
       completed,
       aborted,
-      gaveUp: this.#gaveUp,
+      gaveUp,
       notRun: this.#notRun,
       reconnects: this.#reconnects,
       busy,

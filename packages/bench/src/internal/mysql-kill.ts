@@ -1,3 +1,4 @@
+import { settleWithin } from './settle-within';
 import { CLOSE_WAIT_MS } from './statement-deadline';
 
 /** What of a `mysql2/promise` connection a kill and a close use. */
@@ -33,7 +34,7 @@ export function closeSoon(c: KillableConnection): void {
   setTimeout(() => destroySocket(c), CLOSE_WAIT_MS).unref();
 }
 
-/** How long a `KILL QUERY` connection may take, in all (ms). */
+/** How long the answer to a `KILL QUERY` may take, once its connection is open (ms). */
 const KILL_WAIT_MS = 2000;
 
 /**
@@ -53,15 +54,14 @@ export async function killMysqlQuery(
   killer.on('error', () => undefined);
   // a server that stopped answering answers neither the KILL nor the goodbye, and a query on a
   // connection mysql2 closed never settles: the wait is bounded here
-  let bound: ReturnType<typeof setTimeout> | undefined;
-  const answered = await Promise.race([
+  const answered = await settleWithin(
     killer.query(`KILL QUERY ${String(threadId)}`).then(
       () => true,
       () => true,
     ),
-    new Promise<boolean>((r) => (bound = setTimeout(r, KILL_WAIT_MS, false))),
-  ]);
-  clearTimeout(bound);
+    KILL_WAIT_MS,
+    false,
+  );
   closeSoon(killer);
   return answered;
 }

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
-import { StbError, isStbError, openTrace, writeFileAtomic } from '@stb/core';
+import {
+  STOP_TARGET_LOST,
+  StbError,
+  isStbError,
+  openTrace,
+  writeFileAtomic,
+} from '@stb/core';
 import type { BenchResult } from '@stb/core';
 import {
   createBenchRunner,
@@ -113,7 +119,7 @@ export function nothingMeasured(
  * `--reconnect-timeout` (stop reason `target lost`; merged shards join theirs with '; ').
  */
 function stoppedForLostTarget(result: BenchResult): boolean {
-  return result.stopReason?.split('; ').includes('target lost') === true;
+  return result.stopReason?.split('; ').includes(STOP_TARGET_LOST) === true;
 }
 
 /**
