@@ -167,7 +167,7 @@ function destroyRaw(conn: unknown): void {
 
 /**
  * Cancels what a raw connection runs; true once the server has read the request. A pg `Client`
- * (`pg`, and the clients built on it such as `redshift`): a cancel request with its backend key
+ * (knex's `pg`, and any client whose connection is one): a cancel request with its backend key
  * on a socket of its own. MySQL: `KILL QUERY` on a `mysql2` connection of its own, opened with
  * knex's own connection settings (so the same socket path, TLS and credentials) and a 1 s connect
  * timeout. knex's `cancelQuery` would log in on a new connection first, which on a server that
