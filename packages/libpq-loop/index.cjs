@@ -17,3 +17,4 @@ try {
 exports.Conn = addon.Conn;
 exports.libpqVersion = addon.libpqVersion;
 exports.loopThreadName = addon.loopThreadName;
+exports.wireStamped = addon.wireStamped;

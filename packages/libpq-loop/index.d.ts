@@ -39,3 +39,9 @@ export declare const libpqVersion: number;
  * requests are `stb-pq-connect` and `stb-pq-cancel`.
  */
 export declare const loopThreadName: string;
+/**
+ * How many statements of timed batches, so far in this process (every loop thread), took their
+ * sent time and their done time from the kernel's software timestamps (SO_TIMESTAMPING) rather
+ * than the loop's clock: `[sent, done]`. For tests and diagnostics.
+ */
+export declare function wireStamped(): [number, number];

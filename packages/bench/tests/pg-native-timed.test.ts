@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { createPgNativePlugin } from '../src/db/pg-native';
 import type { DbBatchContext, DbPlugin, DbSession } from '../src/db-plugin';
 import { runBench } from '../src/runner';
@@ -26,6 +27,14 @@ function timing(
   return { timing: { due: due.map((d) => t0 + d), think } };
 }
 
+/** The addon's count of statements whose sent, done time came from the kernel's timestamps. */
+const wireStamped = (): [number, number] =>
+  (
+    createRequire(__filename)('@stb/libpq-loop') as {
+      wireStamped: () => [number, number];
+    }
+  ).wireStamped();
+
 /** Starts a timed batch whose second statement is due in 5 s; resolves once the first ran. */
 async function waitingBatch(
   s: DbSession,
@@ -41,6 +50,40 @@ async function waitingBatch(
 }
 
 describe('pg-native timed batches', () => {
+  it("times a timed batch's statements by the kernel: sent when they left, done when the answer arrived; a closed batch by the loop's clock", async () => {
+    await withSession(async (s) => {
+      const t0 = now();
+      const before = wireStamped();
+      const outs =
+        (await s.runBatch?.(
+          [q('SELECT pg_sleep(0.05)'), q('SELECT 2')],
+          timing(t0, [0, 100]),
+        )) ?? [];
+      expect(outs).toEqual([okRows(1), okRows(1)]);
+      // both statements, both ends (the test's server is on 127.0.0.1: TCP)
+      const after = wireStamped();
+      expect(after[0] - before[0]).toBe(2);
+      expect(after[1] - before[1]).toBe(2);
+      const [a, b] = outs as [
+        { sentAt: number; doneAt: number },
+        { sentAt: number; doneAt: number },
+      ];
+      expect(a.doneAt - a.sentAt).toBeGreaterThanOrEqual(50);
+      expect(b.sentAt).toBeGreaterThanOrEqual(t0 + 100);
+      expect(b.doneAt).toBeGreaterThan(b.sentAt);
+      // a closed batch on the same connection: the loop's clock, and the socket's queued
+      // timestamps, if any, do not get in its way
+      const closed = (await s.runBatch?.([q('SELECT 3'), q('SELECT 4')])) ?? [];
+      expect(closed).toEqual([okRows(1), okRows(1)]);
+      expect(wireStamped()).toEqual(after);
+      // and timed again
+      const again =
+        (await s.runBatch?.([q('SELECT 5')], timing(now(), [20]))) ?? [];
+      expect(again).toEqual([okRows(1)]);
+      expect(wireStamped()[0] - after[0]).toBe(1);
+    });
+  });
+
   it('sends each statement at its due time, and not before the previous completion plus its think time', async () => {
     await withSession(async (s) => {
       const t0 = now();

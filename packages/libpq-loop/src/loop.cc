@@ -13,7 +13,11 @@
 //         text, NUL, then parameters
 //   parameters: u16 count, then per parameter i32 length (-1: NULL), u8 format (0 text, 1
 //         binary), the bytes, and for text a NUL (not counted in the length)
-// Results, per statement, 4 doubles: sent (ms, CLOCK_MONOTONIC), done (ms), rows, status.
+// Results, per statement, 4 doubles: sent (ms, CLOCK_MONOTONIC), done (ms), rows, status. In a
+// timed batch (below) they are the kernel's software timestamps where the socket gives them
+// (SO_TIMESTAMPING: Linux, TCP): "sent" when the statement's bytes went to the network device,
+// "done" when its answer's bytes reached the socket, so that they leave out this thread's own
+// send path and wake-up (see txStamp() and rxStamp()); else this thread's clock around them.
 //
 // A timed batch (replay and open loop, `run(…, timed = true)`): before the run, JavaScript puts
 // each statement's due time (ms, CLOCK_MONOTONIC) and think time (ms; NaN or 0 for none) in the
@@ -27,6 +31,9 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,6 +72,10 @@ double monoMs() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
+
+/** Statements whose sent and done times came from the kernel's timestamps (all threads). */
+std::atomic<uint64_t> sentStamped{0};
+std::atomic<uint64_t> doneStamped{0};
 
 struct ErrInfo {
   uint32_t index;
@@ -159,6 +170,11 @@ struct Conn {
   char name[24] = {0};
   uint32_t stmtId = 0;  // the named statement being sent (`name`)
   double sent = 0, deadline = 0, rows = 0;
+  // the kernel's timestamps are on for this socket (timed batches; see setWireStamps())
+  bool stampsOn = false;
+  bool stampsRefused = false;  // the socket refused SO_TIMESTAMPING: not asked again
+  bool txSeen = false;         // the statement running got its transmit timestamp
+  double rxAt = 0;  // > 0: when its answer's latest bytes reached the socket (CLOCK_MONOTONIC ms)
   double status = ST_OK;
   std::string code, message;
   bool cancelSent = false, timedOut = false;
@@ -240,6 +256,8 @@ void closePg(Loop* L, Conn* c) {
   if (c->pg != nullptr) PQfinish(c->pg);
   c->pg = nullptr;
   c->fd = -1;
+  c->stampsOn = false;
+  c->stampsRefused = false;
   L->conns.erase(c);
 }
 
@@ -255,6 +273,12 @@ void record(Conn* c, double status) {
   double* o = c->out + 4 * c->i;
   o[0] = c->sent;
   o[1] = monoMs();
+  // an answer (rows or the server's error) timed on its arrival; a timeout or a lost connection
+  // when the loop gave up
+  if (c->rxAt > 0 && (status == ST_OK || status == ST_ERROR)) {
+    o[1] = c->rxAt;
+    doneStamped.fetch_add(1);
+  }
   o[2] = status == ST_OK ? c->rows : 0;
   o[3] = status;
   if (status != ST_OK) c->errors.push_back({c->i, c->code, c->message});
@@ -285,6 +309,107 @@ bool flush(Loop* L, Conn* c) {
   return true;
 }
 
+double realMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+/** The software timestamp in a message's control data, on the loop's clock (ms); 0 for none. */
+double stampOf(msghdr* m) {
+  for (cmsghdr* cm = CMSG_FIRSTHDR(m); cm != nullptr; cm = CMSG_NXTHDR(m, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPING) continue;
+    scm_timestamping ts;
+    std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+    if (ts.ts[0].tv_sec == 0 && ts.ts[0].tv_nsec == 0) continue;
+    // the kernel stamps on CLOCK_REALTIME: moved to CLOCK_MONOTONIC by their difference now
+    return static_cast<double>(ts.ts[0].tv_sec) * 1e3 +
+           static_cast<double>(ts.ts[0].tv_nsec) / 1e6 - (realMs() - monoMs());
+  }
+  return 0;
+}
+
+/**
+ * `recvmsg` with room for a timestamp's control message: `*at` is its timestamp on the loop's
+ * clock (0 for none).
+ */
+ssize_t recvStamped(int fd, int flags, char* data, size_t size, double* at) {
+  char ctrl[256];
+  iovec v{data, size};
+  msghdr m{};
+  m.msg_iov = &v;
+  m.msg_iovlen = 1;
+  m.msg_control = ctrl;
+  m.msg_controllen = sizeof ctrl;
+  ssize_t n = recvmsg(fd, &m, flags);
+  *at = n < 0 ? 0 : stampOf(&m);
+  return n;
+}
+
+/**
+ * Reads the socket's queued transmit timestamps (its error queue; with OPT_TSONLY they carry no
+ * data). The first one of the statement running, when it lies between the time this thread took
+ * before the send and now, becomes its "sent": when its bytes went to the network device rather
+ * than when this thread began to send them. Later ones (the rest of a long statement, the
+ * execute after a prepare) are read and dropped, so that epoll stops reporting EPOLLERR.
+ *
+ * Why (issue 16): after a wait for a due time, the send itself is slow. By hand on a 2-core VM
+ * (kernel trace events, 2026-12-06): 47–54 µs from the system call to its return, most of it before
+ * the packet reached the loopback device, against 6 µs from a thread that had just read an answer;
+ * pgbench's threads mostly send a transaction's first statement right after reading another
+ * client's answer, and did not pay it. A replayed BEGIN's median service time was 0.14–0.17 ms on
+ * the loop's clock where tcpdump put its wire time at 0.095–0.106 ms.
+ */
+void txStamp(Conn* c) {
+  char data[64];
+  for (;;) {
+    double at = 0;
+    if (recvStamped(c->fd, MSG_ERRQUEUE | MSG_DONTWAIT, data, sizeof data, &at) < 0) return;
+    if (c->txSeen || c->phase == IDLE || at == 0) continue;
+    c->txSeen = true;
+    if (at >= c->sent && at <= monoMs()) {
+      c->sent = at;
+      sentStamped.fetch_add(1);
+    }
+  }
+}
+
+/**
+ * When the bytes waiting on the socket arrived (a software receive timestamp, read with MSG_PEEK
+ * so that libpq still reads them). Called at each wake-up for input while a statement runs, so
+ * the last call before its answer is complete gives its "done": when the answer reached this
+ * host's network stack, not when this thread woke up to read it (the other half of the client's
+ * own time, as above: the wake-up after a wait was the slow one).
+ */
+void rxStamp(Conn* c) {
+  char data[1];
+  double at = 0;
+  if (recvStamped(c->fd, MSG_PEEK | MSG_DONTWAIT, data, sizeof data, &at) <= 0) return;
+  if (at >= c->sent && at <= monoMs()) c->rxAt = at;
+}
+
+/**
+ * The kernel's software timestamps on (timed batches: replay and open loop) or off (closed loop,
+ * where each statement is sent by a thread that has just read an answer, and where the two extra
+ * system calls per statement would cost throughput). Asked once per connection and batch kind;
+ * a socket that refuses the option, or gives no timestamps (a Unix socket), keeps this thread's
+ * clock.
+ */
+void setWireStamps(Conn* c, bool on) {
+  if (c->stampsOn == on || (on && c->stampsRefused)) return;
+  int flags = on ? SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE |
+                       SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+                       SOF_TIMESTAMPING_OPT_TSONLY
+                 : 0;
+  if (setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) != 0) {
+    if (on) c->stampsRefused = true;
+    return;
+  }
+  c->stampsOn = on;
+  // timestamps still queued would keep epoll reporting EPOLLERR
+  if (!on) txStamp(c);
+}
+
 void beginStatement(Conn* c, double sent) {
   c->sent = sent;
   c->deadline = sent + c->queryTimeoutMs;
@@ -294,6 +419,8 @@ void beginStatement(Conn* c, double sent) {
   c->message.clear();
   c->cancelSent = false;
   c->timedOut = false;
+  c->txSeen = false;
+  c->rxAt = 0;
 }
 
 /**
@@ -399,6 +526,7 @@ void startNext(Loop* L, Conn* c) {
     return refuse(c, "malformed batch: unknown operation");
   }
   if (!ok || !flush(L, c)) return lose(L, c, ST_LOST, pgMessage(c->pg));
+  if (c->stampsOn) txStamp(c);
 }
 
 /** libpq has a whole answer to the statement running: its results, then the next statement. */
@@ -465,6 +593,10 @@ void failed(Loop* L, Conn* c) { failed(L, c, pgMessage(c->pg)); }
 
 void onReady(Loop* L, Conn* c, uint32_t events) {
   if (c->pg == nullptr) return;
+  // a transmit timestamp queued after the send returned (a device that sends later)
+  if (c->stampsOn && (events & EPOLLERR)) txStamp(c);
+  if (c->stampsOn && (events & EPOLLIN) && c->running && c->waitUntil == 0 && c->phase != IDLE)
+    rxStamp(c);
   if ((events & EPOLLOUT) && !flush(L, c)) return failed(L, c);
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
     if (!PQconsumeInput(c->pg)) return failed(L, c);
@@ -508,6 +640,7 @@ void startRun(Loop* L, Conn* c) {
     c->inEpoll = true;
     L->conns.insert(c);
   }
+  setWireStamps(c, c->timed);
   startNext(L, c);
 }
 
@@ -1033,6 +1166,18 @@ napi_value BackendPid(napi_env env, napi_callback_info info) {
   return v;
 }
 
+// wireStamped(): [statements whose sent time, whose done time came from the kernel's timestamps]
+// so far in this process (every loop thread), for tests and diagnostics
+napi_value WireStamped(napi_env env, napi_callback_info) {
+  napi_value arr, a, b;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_double(env, static_cast<double>(sentStamped.load()), &a);
+  napi_create_double(env, static_cast<double>(doneStamped.load()), &b);
+  napi_set_element(env, arr, 0, a);
+  napi_set_element(env, arr, 1, b);
+  return arr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"connect", nullptr, Connect, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -1055,6 +1200,9 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value name;
   napi_create_string_utf8(env, LOOP_THREAD_NAME, NAPI_AUTO_LENGTH, &name);
   napi_set_named_property(env, exports, "loopThreadName", name);
+  napi_value stamped;
+  napi_create_function(env, "wireStamped", NAPI_AUTO_LENGTH, WireStamped, nullptr, &stamped);
+  napi_set_named_property(env, exports, "wireStamped", stamped);
   return exports;
 }
 
