@@ -354,11 +354,11 @@ ssize_t recvStamped(int fd, int flags, char* data, size_t size, double* at) {
  * execute after a prepare) are read and dropped, so that epoll stops reporting EPOLLERR.
  *
  * Why (issue 16): after a wait for a due time, the send itself is slow. By hand on a 2-core VM
- * (kernel trace events, 2026-12-06): 47–54 µs from the system call to its return, most of it before
- * the packet reached the loopback device, against 6 µs from a thread that had just read an answer;
- * pgbench's threads mostly send a transaction's first statement right after reading another
- * client's answer, and did not pay it. A replayed BEGIN's median service time was 0.14–0.17 ms on
- * the loop's clock where tcpdump put its wire time at 0.095–0.106 ms.
+ * (kernel trace events, 2026-12-06): a median of 53–54 µs from the system call to its return, much
+ * of it before the packet reached the loopback device, against 6–9 µs from a thread that had just
+ * read an answer; pgbench's threads mostly send a transaction's first statement right after
+ * reading another client's answer, and rarely paid it. A replayed BEGIN's median service time
+ * was 0.14–0.17 ms on the loop's clock where tcpdump put its wire time at 0.095–0.106 ms.
  */
 void txStamp(Conn* c) {
   char data[64];
