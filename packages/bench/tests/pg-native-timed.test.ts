@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createPgNativePlugin } from '../src/db/pg-native';
 import type { DbBatchContext, DbPlugin, DbSession } from '../src/db-plugin';
@@ -26,6 +27,9 @@ function timing(
 ): DbBatchContext {
   return { timing: { due: due.map((d) => t0 + d), think } };
 }
+
+/** The shared server's Unix socket directory (Debian's). */
+const PG_SOCKET_DIR = '/var/run/postgresql';
 
 /** The addon's count of statements whose sent, done time came from the kernel's timestamps. */
 const wireStamped = (): [number, number] =>
@@ -82,6 +86,40 @@ describe('pg-native timed batches', () => {
       expect(again).toEqual([okRows(1)]);
       expect(wireStamped()[0] - after[0]).toBe(1);
     });
+  });
+
+  it('the simple protocol is timed by the kernel too; a Unix socket, which stamps nothing, keeps the loop clock', async () => {
+    await withSession(
+      async (s) => {
+        const before = wireStamped();
+        const outs =
+          (await s.runBatch?.(
+            [q('SELECT pg_sleep(0.02)'), q('SELECT 2')],
+            timing(now(), [0, 10]),
+          )) ?? [];
+        expect(outs).toEqual([okRows(1), okRows(1)]);
+        expect(wireStamped()).toEqual([before[0] + 2, before[1] + 2]);
+        const o = outs[0] as { sentAt: number; doneAt: number };
+        expect(o.doneAt - o.sentAt).toBeGreaterThanOrEqual(20);
+      },
+      { protocol: 'simple' },
+    );
+    const url = db.url();
+    if (url === null || !existsSync(`${PG_SOCKET_DIR}/.s.PGSQL.5432`)) return;
+    const name = new URL(url).pathname.slice(1);
+    const s = await native.connect(
+      { url: `postgres://postgres@/${name}?host=${PG_SOCKET_DIR}` },
+      { protocol: 'simple' },
+    );
+    try {
+      const before = wireStamped();
+      const outs =
+        (await s.runBatch?.([q('SELECT 1')], timing(now(), [0]))) ?? [];
+      expect(outs).toEqual([okRows(1)]);
+      expect(wireStamped()).toEqual(before);
+    } finally {
+      await s.close();
+    }
   });
 
   it('sends each statement at its due time, and not before the previous completion plus its think time', async () => {

@@ -15,9 +15,10 @@
 //         binary), the bytes, and for text a NUL (not counted in the length)
 // Results, per statement, 4 doubles: sent (ms, CLOCK_MONOTONIC), done (ms), rows, status. In a
 // timed batch (below) they are the kernel's software timestamps where the socket gives them
-// (SO_TIMESTAMPING: Linux, TCP): "sent" when the statement's bytes went to the network device,
-// "done" when its answer's bytes reached the socket, so that they leave out this thread's own
-// send path and wake-up (see txStamp() and rxStamp()); else this thread's clock around them.
+// (SO_TIMESTAMPING: Linux, TCP): "sent" when the statement's first send went to the network
+// device, "done" when its answer's last bytes entered this host's network stack, so that they
+// leave out this thread's own send path and wake-up (see txStamp() and rxStamp()); else this
+// thread's clock around them.
 //
 // A timed batch (replay and open loop, `run(…, timed = true)`): before the run, JavaScript puts
 // each statement's due time (ms, CLOCK_MONOTONIC) and think time (ms; NaN or 0 for none) in the
@@ -172,9 +173,9 @@ struct Conn {
   double sent = 0, deadline = 0, rows = 0;
   // the kernel's timestamps are on for this socket (timed batches; see setWireStamps())
   bool stampsOn = false;
-  bool stampsRefused = false;  // the socket refused SO_TIMESTAMPING: not asked again
+  bool stampsRefused = false;  // not TCP, or it refused SO_TIMESTAMPING: not asked again
   bool txSeen = false;         // the statement running got its transmit timestamp
-  double rxAt = 0;  // > 0: when its answer's latest bytes reached the socket (CLOCK_MONOTONIC ms)
+  double rxAt = 0;  // > 0: when its answer's latest bytes arrived (CLOCK_MONOTONIC ms)
   double status = ST_OK;
   std::string code, message;
   bool cancelSent = false, timedOut = false;
@@ -365,38 +366,61 @@ void txStamp(Conn* c) {
   for (;;) {
     double at = 0;
     if (recvStamped(c->fd, MSG_ERRQUEUE | MSG_DONTWAIT, data, sizeof data, &at) < 0) return;
-    if (c->txSeen || c->phase == IDLE || at == 0) continue;
+    if (!c->stampsOn || c->txSeen || c->phase == IDLE || at == 0) continue;
+    // an earlier statement's, or one the clocks' difference put out of bounds: not this one's
+    if (at < c->sent || at > monoMs()) continue;
     c->txSeen = true;
-    if (at >= c->sent && at <= monoMs()) {
-      c->sent = at;
-      sentStamped.fetch_add(1);
-    }
+    c->sent = at;
+    sentStamped.fetch_add(1);
   }
 }
 
+/** Bytes rxStamp() peeks at: an OLTP answer's, most of the time all that is queued. */
+constexpr size_t RX_PEEK_BYTES = 16384;
+
 /**
  * When the bytes waiting on the socket arrived (a software receive timestamp, read with MSG_PEEK
- * so that libpq still reads them). Called at each wake-up for input while a statement runs, so
- * the last call before its answer is complete gives its "done": when the answer reached this
- * host's network stack, not when this thread woke up to read it (the other half of the client's
- * own time, as above: the wake-up after a wait was the slow one).
+ * so that libpq still reads them; TCP gives the time of the last segment the peek reached, so
+ * the peek takes up to RX_PEEK_BYTES, and when that many are queued the time is left unknown).
+ * Called right before each read while a statement runs, so the last call before its answer is
+ * complete gives its "done": when the answer's last bytes entered this host's network stack, not
+ * when this thread woke up to read them (the other half of the client's own time, as above: the
+ * wake-up after a wait was the slow one). Bytes that arrive between the peek and libpq's read are
+ * read without a time of their own: a many-segment answer can be timed by an earlier segment.
  */
 void rxStamp(Conn* c) {
-  char data[1];
+  static thread_local char data[RX_PEEK_BYTES];
   double at = 0;
-  if (recvStamped(c->fd, MSG_PEEK | MSG_DONTWAIT, data, sizeof data, &at) <= 0) return;
+  ssize_t n = recvStamped(c->fd, MSG_PEEK | MSG_DONTWAIT, data, sizeof data, &at);
+  if (n <= 0) return;
+  // more may be queued than was peeked: its last bytes' time is not known, nor the answer's end
+  if (n == static_cast<ssize_t>(sizeof data)) {
+    c->rxAt = 0;
+    return;
+  }
   if (at >= c->sent && at <= monoMs()) c->rxAt = at;
 }
 
 /**
  * The kernel's software timestamps on (timed batches: replay and open loop) or off (closed loop,
  * where each statement is sent by a thread that has just read an answer, and where the two extra
- * system calls per statement would cost throughput). Asked once per connection and batch kind;
- * a socket that refuses the option, or gives no timestamps (a Unix socket), keeps this thread's
+ * system calls per statement would cost throughput: two `recvmsg` on the error queue, the second
+ * finding it empty, and a peek). Asked once per connection and batch kind; only of a TCP socket
+ * (a Unix socket takes the option but stamps nothing); one that refuses keeps this thread's
  * clock.
  */
 void setWireStamps(Conn* c, bool on) {
   if (c->stampsOn == on || (on && c->stampsRefused)) return;
+  if (on) {
+    // a Unix socket takes the option but stamps nothing: not asked, no system calls for nothing
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (getsockname(c->fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        (addr.ss_family != AF_INET && addr.ss_family != AF_INET6)) {
+      c->stampsRefused = true;
+      return;
+    }
+  }
   int flags = on ? SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE |
                        SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
                        SOF_TIMESTAMPING_OPT_TSONLY
@@ -564,8 +588,10 @@ void onAnswer(Loop* L, Conn* c) {
   }
   if (PQstatus(c->pg) == CONNECTION_BAD) return lose(L, c, ST_LOST, pgMessage(c->pg));
   if (c->phase == PREPARING && c->status == ST_OK) {
-    // prepared: now the statement itself (its time counts from the Parse)
+    // prepared: now the statement itself (its time counts from the Parse; its end is the
+    // Execute's answer, not the Parse's)
     c->prepared[c->stmtId] = 1;
+    c->rxAt = 0;
     if (!sendPrepared(c) || !flush(L, c))
       return lose(L, c, ST_LOST, pgMessage(c->pg));
     return;
@@ -593,12 +619,13 @@ void failed(Loop* L, Conn* c) { failed(L, c, pgMessage(c->pg)); }
 
 void onReady(Loop* L, Conn* c, uint32_t events) {
   if (c->pg == nullptr) return;
-  // a transmit timestamp queued after the send returned (a device that sends later)
-  if (c->stampsOn && (events & EPOLLERR)) txStamp(c);
-  if (c->stampsOn && (events & EPOLLIN) && c->running && c->waitUntil == 0 && c->phase != IDLE)
-    rxStamp(c);
+  // a transmit timestamp queued after the send returned (a device that sends later), drained
+  // whether or not they are on now: a queued one keeps epoll reporting EPOLLERR
+  if (events & EPOLLERR) txStamp(c);
   if ((events & EPOLLOUT) && !flush(L, c)) return failed(L, c);
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+    // right before libpq reads, whatever woke the loop: what it reads is what is stamped
+    if (c->stampsOn && c->running && c->waitUntil == 0 && c->phase != IDLE) rxStamp(c);
     if (!PQconsumeInput(c->pg)) return failed(L, c);
     if (c->running && c->waitUntil == 0) onAnswer(L, c);
     else {

@@ -43,8 +43,9 @@ import { pgErrorOutcome, toPgValue } from './postgres';
  * batches are timed ({@link DbBatchContext.timing}): the loop thread sends each statement when it
  * is due, so there too a session's statements follow each other without a trip through
  * JavaScript, and each statement's sent and done times are the kernel's (when its bytes went to
- * the network device, when the answer's reached the socket; `SO_TIMESTAMPING`, TCP on Linux), so
- * that the service time leaves out the loop thread's own send and wake-up. Selected with a
+ * the network device, when the answer's entered the host's network stack; `SO_TIMESTAMPING`, TCP
+ * on Linux), so that the service time leaves out the loop thread's own send and wake-up. Selected
+ * with a
  * `postgres+native://` target. The URL goes to libpq as it is (TLS, every libpq parameter and
  * the `PG*` environment variables work), less `query_timeout`, which is stb's.
  */
