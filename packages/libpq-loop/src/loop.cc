@@ -403,11 +403,11 @@ void rxStamp(Conn* c) {
 
 /**
  * The kernel's software timestamps on (timed batches: replay and open loop) or off (closed loop,
- * where each statement is sent by a thread that has just read an answer, and where the two extra
- * system calls per statement would cost throughput: two `recvmsg` on the error queue, the second
- * finding it empty, and a peek). Asked once per connection and batch kind; only of a TCP socket
- * (a Unix socket takes the option but stamps nothing); one that refuses keeps this thread's
- * clock.
+ * where each statement is sent by a thread that has just read an answer, and where the three
+ * extra system calls per statement would cost throughput: two `recvmsg` on the error queue, the
+ * second finding it empty, and a peek). Asked once per connection and batch kind; only of a TCP
+ * socket (a Unix socket takes the option but stamps nothing); one that refuses keeps this
+ * thread's clock.
  */
 void setWireStamps(Conn* c, bool on) {
   if (c->stampsOn == on || (on && c->stampsRefused)) return;
@@ -594,6 +594,8 @@ void onAnswer(Loop* L, Conn* c) {
     c->rxAt = 0;
     if (!sendPrepared(c) || !flush(L, c))
       return lose(L, c, ST_LOST, pgMessage(c->pg));
+    // its transmit timestamp, read now rather than at an extra wake-up for EPOLLERR
+    if (c->stampsOn) txStamp(c);
     return;
   }
   double status = c->status;
