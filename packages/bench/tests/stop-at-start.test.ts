@@ -142,9 +142,15 @@ describe('a stop while connections open', () => {
         );
       expect(formatBenchResult(r)).not.toMatch(/bottleneck|cpu contention/);
       // every connection the run opened is closed by the time its result is out: none is still
-      // connecting, the server has none; the proxy sees the last sockets close just after
+      // connecting; the server ends its side of the last ones a moment later (a MariaDB thread
+      // was still in its process list once, in a clean-clone CI run of 2026-12-06), and so does
+      // the proxy
       expect(proxy.held).toBe(0);
-      expect(await backends(kind, db.url)).toBe(0);
+      await until(
+        'the server to end the run’s connections',
+        async () => (await backends(kind, db.url)) === 0,
+        1000,
+      );
       await until(
         'the run’s sockets to close',
         async () => proxy.open === 0,
