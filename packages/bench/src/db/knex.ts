@@ -191,10 +191,11 @@ async function cancelRaw(
     const lib = (await import('mysql2/promise').catch(
       () => null,
     )) as KillerLib | null;
+    // killMysqlQuery copies the settings (with its own connect timeout)
     if (lib !== null)
       return killMysqlQuery(
         lib,
-        { ...(settings as Record<string, unknown>) },
+        settings as Record<string, unknown>,
         c.threadId,
       );
   }
