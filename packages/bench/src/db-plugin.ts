@@ -14,6 +14,13 @@ export interface DbCapabilities {
   readonly maxConnections: number | null;
   /** Can cancel a running statement ({@link DbSession.cancel}). */
   readonly cancel: boolean;
+  /**
+   * Ends every statement within a bounded time by itself (a statement deadline of its own, as
+   * every built-in network plugin has; or in-process, where a statement runs on the runner's
+   * thread and no timer could end it). Without it the runner puts its own deadline around each
+   * call that waits on the database (`statementTimeoutMs`, default 5 minutes; docs/plugins).
+   */
+  readonly ownDeadline?: boolean;
 }
 
 /** Context of {@link DbPlugin.connect}. */

@@ -32,6 +32,7 @@ import type { TemplateLookup } from './internal/template-table';
 import { nowMs } from './internal/wire';
 import { createBenchMetrics } from './metrics';
 import type { BenchMetrics } from './metrics';
+import { guardedConnect } from './internal/plugin-deadline';
 import { loadDbPlugin } from './plugin-loader';
 import { splitSqlStatements } from './sql-split';
 import { resolveTarget } from './target';
@@ -126,6 +127,13 @@ export interface BenchOptions {
   /** Give up reconnecting a session after this long. Default 30 s. */
   readonly reconnectTimeoutMs?: number;
   /**
+   * The statement deadline the runner gives a plugin without one of its own (a third-party
+   * plugin without `capabilities.ownDeadline`): a statement running longer is cancelled, then
+   * its connection given up (ms, default 300000). Built-in plugins keep theirs
+   * (`?query_timeout=` in the target URL).
+   */
+  readonly statementTimeoutMs?: number;
+  /**
    * After a stop (duration, signal, `stop()`), how long running statements may take before they
    * are cancelled (PostgreSQL cancel request, MySQL `KILL QUERY`); the run ends within this + 1 s.
    * Open transactions are rolled back at once. A second stop request (or an abort while stopping)
@@ -211,6 +219,11 @@ function validate(o: BenchOptions): void {
     !(Number.isInteger(o.workers) && o.workers >= 0)
   )
     throw usage('`workers` must be a non-negative integer.');
+  if (
+    o.statementTimeoutMs !== undefined &&
+    !(Number.isFinite(o.statementTimeoutMs) && o.statementTimeoutMs > 0)
+  )
+    throw usage('`statementTimeoutMs` must be a positive number of ms.');
   if (
     o.shard &&
     !(
@@ -353,8 +366,14 @@ async function openTarget(options: BenchOptions): Promise<OpenedTarget> {
     descriptor,
     plugin,
     protocol,
-    connect: () =>
-      plugin.connect(pluginOptions, { protocol, signal: options.signal }),
+    connect: guardedConnect(
+      plugin,
+      () => plugin.connect(pluginOptions, { protocol, signal: options.signal }),
+      {
+        statementTimeoutMs: options.statementTimeoutMs,
+        reconnectTimeoutMs: options.reconnectTimeoutMs,
+      },
+    ),
   };
 }
 
@@ -702,6 +721,9 @@ async function runWorkload(
     connections: size.connections,
     closed: mode === 'closed',
     reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
+    ...(options.statementTimeoutMs !== undefined
+      ? { statementTimeoutMs: options.statementTimeoutMs }
+      : {}),
     failFast: options.failFast === true,
     stopGraceMs: p.graceMs,
     ...(options.scheduleSpinMs !== undefined

@@ -4,6 +4,7 @@ import type { Protocol } from './db-plugin';
 import { Executor } from './internal/executor';
 import type { ExecutorSettings } from './internal/executor';
 import type { FromExecutor, ToExecutor } from './internal/wire';
+import { guardedConnect } from './internal/plugin-deadline';
 import { loadDbPlugin } from './plugin-loader';
 import type { PluginDescriptor } from './target';
 
@@ -26,7 +27,11 @@ export default async function benchWorker(task: WorkerTask): Promise<void> {
     const options = parsePluginOptions(plugin, task.descriptor.options);
     const exec = new Executor({
       ...task.settings,
-      connect: () => plugin.connect(options, { protocol: task.protocol }),
+      connect: guardedConnect(
+        plugin,
+        () => plugin.connect(options, { protocol: task.protocol }),
+        task.settings,
+      ),
       sink: {
         batch: (m) => post(m, [m.buf.buffer as ArrayBuffer]),
         incident: (m) => post(m),

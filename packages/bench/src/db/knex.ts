@@ -228,6 +228,7 @@ export function createKnexPlugin(
       transactions: true,
       maxConnections: null,
       cancel: true,
+      ownDeadline: true,
     },
     dependencies: ['knex'],
     async connect(options, ctx = {}): Promise<DbSession> {

@@ -365,6 +365,7 @@ export function createMysqlLeanPlugin(
       transactions: true,
       maxConnections: null,
       cancel: true,
+      ownDeadline: true,
     },
     dependencies: [],
     async connect(options, ctx = {}): Promise<DbSession> {

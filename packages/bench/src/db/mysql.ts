@@ -102,6 +102,7 @@ export function createMysqlPlugin(
       transactions: true,
       maxConnections: null,
       cancel: true,
+      ownDeadline: true,
     },
     dependencies: ['mysql2'],
     async connect(options, ctx = {}): Promise<DbSession> {

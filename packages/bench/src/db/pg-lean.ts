@@ -249,6 +249,7 @@ export function createPgLeanPlugin(
       transactions: true,
       maxConnections: null,
       cancel: true,
+      ownDeadline: true,
     },
     dependencies: ['pg-protocol'],
     async connect(options, ctx = {}): Promise<DbSession> {

@@ -289,6 +289,7 @@ export function createPgNativePlugin(
       transactions: true,
       maxConnections: null,
       cancel: true,
+      ownDeadline: true,
     },
     dependencies: ['@stb/libpq-loop'],
     async connect(options, ctx = {}): Promise<DbSession> {

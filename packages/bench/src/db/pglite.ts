@@ -58,6 +58,7 @@ export function createPglitePlugin(
       transactions: true,
       maxConnections: 1,
       cancel: false,
+      ownDeadline: true,
     },
     dependencies: ['@electric-sql/pglite'],
     async connect(options, ctx = {}): Promise<DbSession> {

@@ -121,6 +121,7 @@ export function createPostgresPlugin(
       transactions: true,
       maxConnections: null,
       cancel: true,
+      ownDeadline: true,
     },
     dependencies: ['pg'],
     async connect(options, ctx = {}): Promise<DbSession> {

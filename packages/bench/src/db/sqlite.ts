@@ -71,6 +71,7 @@ export function createSqlitePlugin(
       transactions: true,
       maxConnections: 1,
       cancel: false,
+      ownDeadline: true,
     },
     dependencies: ['better-sqlite3'],
     async connect(options, ctx = {}): Promise<DbSession> {

@@ -47,6 +47,12 @@ export interface ExecutorSettings {
   closed: boolean;
   /** Give up reconnecting after this long (default 30 s); the session is then aborted. */
   reconnectTimeoutMs?: number;
+  /**
+   * The statement deadline of a plugin without one of its own (ms; see
+   * `BenchOptions.statementTimeoutMs`): applied where connections are opened (the runner, a
+   * worker), not by the executor.
+   */
+  statementTimeoutMs?: number;
   /** Stop at the first failed query. */
   failFast?: boolean;
   /** Scheduler: check every event-loop turn this long before a due time (ms, default 0 = timers only). */

@@ -43,6 +43,7 @@ export interface BenchCommandOptions {
   duration?: number;
   stopGrace?: number;
   reconnectTimeout?: number;
+  statementTimeout?: number;
   warmup?: number;
   maxQueries?: number;
   connections?: number;
@@ -367,6 +368,11 @@ export function register(program: Command, ctx: CliContext): void {
       seconds,
     )
     .option(
+      '--statement-timeout <time>',
+      'a plugin without a statement deadline of its own (a third-party one): cancel a statement running this long, then give its connection up (default 5m; built-in plugins take ?query_timeout=<ms> in the URL)',
+      seconds,
+    )
+    .option(
       '--warmup <time>',
       'leave the first part out of the result',
       seconds,
@@ -486,6 +492,11 @@ export function register(program: Command, ctx: CliContext): void {
             ...(opts.reconnectTimeout !== undefined
               ? {
                   reconnectTimeoutMs: Math.round(opts.reconnectTimeout * 1000),
+                }
+              : {}),
+            ...(opts.statementTimeout !== undefined
+              ? {
+                  statementTimeoutMs: Math.round(opts.statementTimeout * 1000),
                 }
               : {}),
             ...(opts.warmup !== undefined
