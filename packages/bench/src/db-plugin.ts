@@ -15,10 +15,10 @@ export interface DbCapabilities {
   /** Can cancel a running statement ({@link DbSession.cancel}). */
   readonly cancel: boolean;
   /**
-   * Ends every statement within a bounded time by itself (a statement deadline of its own, as
-   * every built-in network plugin has; or in-process, where a statement runs on the runner's
-   * thread and no timer could end it). Without it the runner puts its own deadline around each
-   * call that waits on the database (`statementTimeoutMs`, default 5 minutes; docs/plugins).
+   * Bounds its statements itself: a statement deadline of its own, as every built-in network
+   * plugin has; or in-process (SQLite, PGlite), where a statement runs on the runner's thread and
+   * no timer could end it. Without it the runner puts its own deadline around each call that
+   * waits on the database (`statementTimeoutMs`, default 5 minutes; docs/plugins/db.md).
    */
   readonly ownDeadline?: boolean;
 }

@@ -358,6 +358,13 @@ async function openTarget(options: BenchOptions): Promise<OpenedTarget> {
       ? await resolveTarget(options.target)
       : options.target;
   const plugin = options.plugin ?? (await loadDbPlugin(descriptor));
+  if (
+    options.statementTimeoutMs !== undefined &&
+    plugin.capabilities.ownDeadline === true
+  )
+    throw usage(
+      `The ${plugin.name} plugin bounds its statements itself, so \`statementTimeoutMs\` (--statement-timeout) would have no effect: for a PostgreSQL or MySQL target, set ?query_timeout=<ms> in its URL.`,
+    );
   const pluginOptions = parsePluginOptions(plugin, descriptor.options);
   const protocol =
     options.protocol ??
@@ -369,10 +376,7 @@ async function openTarget(options: BenchOptions): Promise<OpenedTarget> {
     connect: guardedConnect(
       plugin,
       () => plugin.connect(pluginOptions, { protocol, signal: options.signal }),
-      {
-        statementTimeoutMs: options.statementTimeoutMs,
-        reconnectTimeoutMs: options.reconnectTimeoutMs,
-      },
+      { statementTimeoutMs: options.statementTimeoutMs },
     ),
   };
 }

@@ -1,4 +1,7 @@
 import path from 'node:path';
+import type { BenchResult } from '@stb/core';
+import type { DbPlugin, DbSession } from '../src/db-plugin';
+import { guardedConnect } from '../src/internal/plugin-deadline';
 import type { BenchOptions } from '../src/runner';
 import { runBench } from '../src/runner';
 import type { PluginDescriptor } from '../src/target';
@@ -10,8 +13,10 @@ import { TraceBuilder, template } from './helpers/trace';
 // tests/fixtures/hang-plugin.cjs: `HANG` never settles unless the plugin's cancel ends it.
 
 const MODULE = path.resolve(__dirname, 'fixtures/hang-plugin.cjs');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const hangPlugin = (require(MODULE) as { plugin: DbPlugin }).plugin;
 
-function target(options: Record<string, boolean>): PluginDescriptor {
+function target(options: Record<string, boolean | string>): PluginDescriptor {
   return {
     module: MODULE,
     exportName: 'plugin',
@@ -37,9 +42,9 @@ function trace(): ReturnType<TraceBuilder['trace']> {
 }
 
 async function run(
-  options: Record<string, boolean>,
+  options: Record<string, boolean | string>,
   extra: Partial<BenchOptions> = {},
-): Promise<{ r: Awaited<ReturnType<typeof runBench>>; ms: number }> {
+): Promise<{ r: BenchResult; ms: number }> {
   const t0 = performance.now();
   const r = await runBench(trace(), {
     target: target(options),
@@ -51,6 +56,23 @@ async function run(
   return { r, ms: performance.now() - t0 };
 }
 
+/** The run completed, the hung statement counted as the one error (class timeout), the rest ran. */
+function expectOneTimeout(r: BenchResult, reconnects: number): void {
+  expect(r.status).toBe('completed');
+  expect(r.overall.count).toBe(5);
+  expect(r.overall.errors).toBe(1);
+  expect(r.templates.find((t) => t.templateId === hang.id)).toMatchObject({
+    count: 1,
+    errors: 1,
+    errorsByClass: { timeout: 1 },
+  });
+  expect(r.templates.find((t) => t.templateId === sel.id)).toMatchObject({
+    count: 4,
+    errors: 0,
+  });
+  expect(r.faults.reconnects).toBe(reconnects);
+}
+
 describe('the statement deadline the runner gives a plugin without one of its own', () => {
   it.each([
     ['inline', 0],
@@ -59,21 +81,8 @@ describe('the statement deadline the runner gives a plugin without one of its ow
     'a statement that never settles ends as a lost connection of class timeout; the session reconnects and runs the rest (%s)',
     async (_where, workers) => {
       const { r, ms } = await run({}, { workers });
-      expect(r.status).toBe('completed');
-      expect(r.overall.count).toBe(5);
-      expect(r.overall.errors).toBe(1);
-      const h = r.templates.find((t) => t.templateId === hang.id);
-      expect(h).toMatchObject({
-        count: 1,
-        errors: 1,
-        errorsByClass: { timeout: 1 },
-      });
-      expect(r.templates.find((t) => t.templateId === sel.id)).toMatchObject({
-        count: 4,
-        errors: 0,
-      });
-      expect(r.faults.reconnects).toBe(1);
-      // the deadline (300 ms), without a cancel given up at once, then the grace (1 s)
+      expectOneTimeout(r, 1);
+      // the deadline (300 ms), the connection given up at once (no cancel), then the grace (1 s)
       expect(ms).toBeGreaterThanOrEqual(1300);
       expect(ms).toBeLessThan(8000);
     },
@@ -82,15 +91,7 @@ describe('the statement deadline the runner gives a plugin without one of its ow
 
   it('cancels it through the plugin when it can: class timeout, the connection kept', async () => {
     const { r, ms } = await run({ cancellable: true });
-    expect(r.status).toBe('completed');
-    expect(r.overall.count).toBe(5);
-    const h = r.templates.find((t) => t.templateId === hang.id);
-    expect(h).toMatchObject({
-      count: 1,
-      errors: 1,
-      errorsByClass: { timeout: 1 },
-    });
-    expect(r.faults.reconnects).toBe(0);
+    expectOneTimeout(r, 0);
     expect(ms).toBeLessThan(8000);
   }, 20_000);
 
@@ -102,24 +103,87 @@ describe('the statement deadline the runner gives a plugin without one of its ow
     expect(ms).toBeLessThan(10_000);
   }, 20_000);
 
-  it('bounds its connect by the reconnect timeout: a reconnect that never settles loses the target', async () => {
-    const { r, ms } = await run(
-      { connectHangs: true },
-      { reconnectTimeoutMs: 600 },
-    );
-    expect(r.status).toBe('stopped');
-    expect(r.stopReason).toBe('target lost');
-    expect(r.sessions.aborted).toBe(1);
-    const lost = r.faults.incidents.find((i) => i.kind === 'connection-lost');
-    expect(lost?.message).toContain(
-      "The plugin's connect did not settle within 600 ms.",
-    );
-    expect(ms).toBeLessThan(10_000);
-  }, 20_000);
+  it.each([
+    ['with an error of its own', 'outcome'],
+    ['by throwing', 'throw'],
+  ])(
+    'a statement the plugin ends %s once its connection is given up still counts as one timeout, and the next one runs on a new connection',
+    async (_how, closeEnds) => {
+      const { r } = await run({ closeEnds });
+      expectOneTimeout(r, 1);
+    },
+    20_000,
+  );
 
   it('refuses a statementTimeoutMs that is not a positive number', async () => {
     await expect(run({}, { statementTimeoutMs: 0 })).rejects.toMatchObject({
       code: 'STB_OPTIONS_INVALID',
     });
+  });
+});
+
+it('refuses statementTimeoutMs for a plugin that bounds its statements itself', async () => {
+  await expect(
+    runBench(trace(), {
+      target: 'sqlite::memory:',
+      statementTimeoutMs: 1000,
+    }),
+  ).rejects.toMatchObject({
+    code: 'STB_OPTIONS_INVALID',
+    message:
+      '[stb] [bench] The sqlite plugin bounds its statements itself, so `statementTimeoutMs` (--statement-timeout) would have no effect: for a PostgreSQL or MySQL target, set ?query_timeout=<ms> in its URL.',
+  });
+});
+
+describe('guardedConnect', () => {
+  const limits = { statementTimeoutMs: 300, connectTimeoutMs: 300 };
+
+  it('fails a connect attempt that does not settle in time, with one [stb] line', async () => {
+    const open = guardedConnect(
+      hangPlugin,
+      () => new Promise(() => undefined),
+      limits,
+    );
+    const t0 = performance.now();
+    await expect(open()).rejects.toMatchObject({
+      code: 'STB_DB_UNREACHABLE',
+      message:
+        "[stb] [db:hang-test] The plugin's connect did not settle within 300 ms.",
+    });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+  });
+
+  it('closes a connection that opens after its attempt was given up', async () => {
+    let closed = false;
+    const late: DbSession = {
+      execute: () => Promise.resolve({ ok: true, rows: 1 }),
+      close: () => {
+        closed = true;
+        return Promise.resolve();
+      },
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    };
+    const open = guardedConnect(
+      hangPlugin,
+      () => new Promise((resolve) => setTimeout(resolve, 500, late)),
+      limits,
+    );
+    await expect(open()).rejects.toMatchObject({ code: 'STB_DB_UNREACHABLE' });
+    expect(closed).toBe(false);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(closed).toBe(true);
+  });
+
+  it('leaves a plugin that declares a deadline of its own as it is', async () => {
+    const own: DbPlugin = {
+      ...hangPlugin,
+      capabilities: { ...hangPlugin.capabilities, ownDeadline: true },
+    };
+    const session = {
+      execute: () => Promise.resolve({ ok: true, rows: 1 }),
+    } as unknown as DbSession;
+    const open = (): Promise<DbSession> => Promise.resolve(session);
+    expect(guardedConnect(own, open, limits)).toBe(open);
+    expect(await guardedConnect(hangPlugin, open, limits)()).not.toBe(session);
   });
 });

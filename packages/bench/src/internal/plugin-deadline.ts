@@ -17,8 +17,8 @@ import { nowMs } from './wire';
 export const PLUGIN_STATEMENT_TIMEOUT_MS = 300_000;
 
 /**
- * How long such a plugin's `connect` may take before the attempt counts as failed (ms), unless
- * the run's reconnect timeout is shorter: its default, 30 s.
+ * How long one `connect` attempt of such a plugin may take before it counts as failed (ms): the
+ * session then tries again until the reconnect timeout, as after a refused connection.
  */
 export const PLUGIN_CONNECT_TIMEOUT_MS = 30_000;
 
@@ -32,17 +32,16 @@ const THREW: ExecOutcome = { ok: true, rows: 0 };
 export interface PluginLimits {
   /** Default {@link PLUGIN_STATEMENT_TIMEOUT_MS}. */
   readonly statementTimeoutMs?: number | undefined;
-  /** The run's reconnect timeout: a connect may take up to this (at most {@link PLUGIN_CONNECT_TIMEOUT_MS}). */
-  readonly reconnectTimeoutMs?: number | undefined;
+  /** Default {@link PLUGIN_CONNECT_TIMEOUT_MS}. */
+  readonly connectTimeoutMs?: number | undefined;
 }
 
 /**
  * `open` as the runner calls it: unchanged for a plugin that bounds its own statements
  * (`capabilities.ownDeadline`, every built-in one), else with the runner's deadline around every
- * call that waits on the database ({@link guardSession}), and each `connect` given the run's
- * reconnect timeout, at most {@link PLUGIN_CONNECT_TIMEOUT_MS}. A third-party plugin whose
- * statement or connect never settles would otherwise hold its session, and a run without
- * `--duration`, for ever.
+ * call that waits on the database ({@link guardSession}), and each `connect` attempt given
+ * {@link PLUGIN_CONNECT_TIMEOUT_MS}. A third-party plugin whose statement or connect never
+ * settles would otherwise hold its session, and a run without `--duration`, for ever.
  */
 export function guardedConnect(
   plugin: DbPlugin,
@@ -51,13 +50,10 @@ export function guardedConnect(
 ): () => Promise<DbSession> {
   if (plugin.capabilities.ownDeadline === true) return open;
   const statementMs = limits.statementTimeoutMs ?? PLUGIN_STATEMENT_TIMEOUT_MS;
-  const connectMs = Math.min(
-    limits.reconnectTimeoutMs ?? PLUGIN_CONNECT_TIMEOUT_MS,
-    PLUGIN_CONNECT_TIMEOUT_MS,
-  );
+  const connectMs = limits.connectTimeoutMs ?? PLUGIN_CONNECT_TIMEOUT_MS;
   return async () => {
     let late = false;
-    const opening = open();
+    const opening = call(open);
     const session = await settleWithin(
       opening.catch((err: unknown) => {
         if (late) return undefined;
@@ -70,7 +66,7 @@ export function guardedConnect(
       late = true;
       // a connection that opens after all is closed, not leaked
       void opening.then(
-        (s) => s.close().catch(() => undefined),
+        (s) => call(() => s.close()).catch(() => undefined),
         () => undefined,
       );
       throw new PluginError(
@@ -91,9 +87,10 @@ export function guardedConnect(
  * `inner` with the runner's statement deadline (`ms`) around each statement, as the built-in
  * plugins have their own ({@link StatementDeadline}): a statement still running after `ms` is
  * cancelled through the plugin's `cancel` when it has one, and its error counts as class
- * `timeout`; one still running {@link DEADLINE_CANCEL_GRACE_MS} later (or at once, without a
- * cancel) ends as a lost connection of class `timeout`, the connection is given up (its `close`
- * called, waited for at most {@link CLOSE_WAIT_MS}) and the runner opens another. `prepare`,
+ * `timeout`. When the cancel fails or is missing, the connection is given up (its `close` called,
+ * waited for at most {@link CLOSE_WAIT_MS}); the statement then ends as a lost connection of class
+ * `timeout`, when the plugin ends it after the close or {@link DEADLINE_CANCEL_GRACE_MS} after the
+ * deadline at the latest, and the runner opens another connection. `prepare`,
  * `cancel`, `serverVersion` and `close` are bounded too. `runBatch` is not passed on: the runner
  * then hands the session one statement at a time, each under the deadline.
  */
@@ -103,9 +100,13 @@ export function guardSession(
   pluginName: string,
 ): DbSession {
   let given = false;
+  /** The statement running (its deadline token; 0: none). */
+  let running = 0;
+  /** The statement that was running when its connection was given up. */
+  let doomed = 0;
   const closeInner = (): Promise<void> =>
     settleWithin(
-      inner.close().catch(() => undefined),
+      call(() => inner.close()).catch(() => undefined),
       CLOSE_WAIT_MS,
       undefined,
     );
@@ -120,19 +121,21 @@ export function guardSession(
           DEADLINE_CANCEL_GRACE_MS,
           false,
         );
+  // no apostrophe: messages lose quoted text (withErrorMessage)
+  const cancelName =
+    inner.cancel === undefined
+      ? `a cancel (the ${pluginName} plugin has none)`
+      : `the ${pluginName} plugin cancel`;
   const deadline = new StatementDeadline({
     ms,
     cancel: cancelInner,
     giveUp: () => {
+      if (running !== 0) doomed = running;
       if (given) return;
       given = true;
       void closeInner();
     },
-    // no apostrophe: messages lose quoted text (withErrorMessage)
-    cancelName:
-      inner.cancel === undefined
-        ? `a cancel (the ${pluginName} plugin has none)`
-        : `the ${pluginName} plugin cancel`,
+    cancelName,
   });
   const gone = (): ExecOutcome =>
     withErrorMessage(errorOutcome('ETIMEDOUT', 'timeout', true), {
@@ -146,8 +149,14 @@ export function guardSession(
     if (held !== undefined) await held;
     if (given) return gone();
     let thrown: unknown;
+    let token = 0;
+    const sentAt = nowMs();
     const o = await new Promise<ExecOutcome>((settle) => {
-      const token = deadline.begin(nowMs(), settle);
+      token = deadline.begin(sentAt, (r) => {
+        if (running === token) running = 0;
+        settle(r);
+      });
+      running = token;
       call(run).then(
         (r) => deadline.end(token, r),
         (err: unknown) => {
@@ -156,6 +165,16 @@ export function guardSession(
         },
       );
     });
+    // its connection was given up while it ran: whatever the plugin made of that (an error of
+    // its own once closed, a throw), it ended for want of an answer
+    if (doomed === token && o.connectionLost !== true)
+      return {
+        ...withErrorMessage(errorOutcome('ETIMEDOUT', 'timeout', true), {
+          message: `no answer within ${String(ms)} ms, nor to ${cancelName}`,
+        }),
+        sentAt,
+        doneAt: nowMs(),
+      };
     if (o === THREW) throw thrown;
     return o;
   };

@@ -369,7 +369,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '--statement-timeout <time>',
-      'a plugin without a statement deadline of its own (a third-party one): cancel a statement running this long, then give its connection up (default 5m; built-in plugins take ?query_timeout=<ms> in the URL)',
+      'a third-party plugin without a statement deadline of its own: cancel a statement running this long, then give its connection up (default 5m; refused for the built-in plugins, which take ?query_timeout=<ms> in the URL)',
       seconds,
     )
     .option(
