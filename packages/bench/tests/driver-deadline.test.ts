@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createKnexPlugin } from '../src/db/knex';
 import { createMysqlPlugin } from '../src/db/mysql';
 import { createPostgresPlugin } from '../src/db/postgres';
+import type { ExecOutcome } from '../src/bound-query';
 import type { DbPlugin, DbSession } from '../src/db-plugin';
 import { takeQueryTimeout } from '../src/internal/statement-deadline';
 import { useMysqlDatabase, usePgDatabase } from './helpers/db';
@@ -106,10 +107,17 @@ async function until(fn: () => boolean, ms: number): Promise<boolean> {
 async function expectFrozenServerBounded(
   plugin: DbPlugin,
   url: string,
-  /** Opens the session on the proxied URL (default: the plugin's `{ url }` options). */
-  open: (url: string) => Promise<DbSession> = (u) =>
-    plugin.connect({ url: u }, { protocol: 'simple' }),
+  o: {
+    /** Opens the session on the proxied URL (default: the plugin's `{ url }` options). */
+    open?: (url: string) => Promise<DbSession>;
+    /** What runs once the proxy froze (default: a statement), as an outcome. */
+    call?: (s: DbSession) => Promise<ExecOutcome>;
+  } = {},
 ): Promise<void> {
+  const open =
+    o.open ??
+    ((u: string) => plugin.connect({ url: u }, { protocol: 'simple' }));
+  const call = o.call ?? ((s: DbSession) => s.execute(q('SELECT 1')));
   const target = new URL(url);
   const proxy = await startFreezingProxy(Number(target.port));
   target.hostname = '127.0.0.1';
@@ -121,7 +129,7 @@ async function expectFrozenServerBounded(
     expect(await s.execute(q('SELECT 1'))).toMatchObject({ ok: true });
     proxy.freeze();
     const t0 = performance.now();
-    const out = await s.execute(q('SELECT 1'));
+    const out = await call(s);
     const took = performance.now() - t0;
     expect(out).toMatchObject({
       ok: false,
@@ -142,6 +150,21 @@ async function expectFrozenServerBounded(
     proxy.close();
   }
 }
+
+/** A dry run's prepare of `SELECT 1`. */
+const prepareOf = (s: DbSession): Promise<ExecOutcome> =>
+  (s.prepare as NonNullable<DbSession['prepare']>)(q('SELECT 1'));
+
+/**
+ * The server's version, as an outcome: what is checked of it is that it fails within the bound
+ * (its failure stands for the lost connection of class `timeout`, whatever its message), and that
+ * the session's socket closes.
+ */
+const versionOf = (s: DbSession): Promise<ExecOutcome> =>
+  (s.serverVersion as NonNullable<DbSession['serverVersion']>)().then(
+    () => ({ ok: true, rows: 0 }),
+    () => ({ ok: false, rows: 0, errorClass: 'timeout', connectionLost: true }),
+  );
 
 describe('query_timeout in a target URL', () => {
   it('is taken out of the URL for the plugin, the other parameters left as written', () => {
@@ -181,6 +204,13 @@ describe('postgres (pg): the statement deadline', () => {
     if (url === null) return;
     await expectFrozenServerBounded(plugin, url);
   }, 15_000);
+
+  it("bounds a dry run's prepare and the server version the same way", async () => {
+    const url = db.url();
+    if (url === null) return;
+    await expectFrozenServerBounded(plugin, url, { call: prepareOf });
+    await expectFrozenServerBounded(plugin, url, { call: versionOf });
+  }, 30_000);
 });
 
 describe('mysql (mysql2): the statement deadline', () => {
@@ -207,6 +237,13 @@ describe('mysql (mysql2): the statement deadline', () => {
     if (url === null) return;
     await expectFrozenServerBounded(plugin, url);
   }, 15_000);
+
+  it("bounds a dry run's prepare and the server version the same way", async () => {
+    const url = mysqlDb.url();
+    if (url === null) return;
+    await expectFrozenServerBounded(plugin, url, { call: prepareOf });
+    await expectFrozenServerBounded(plugin, url, { call: versionOf });
+  }, 30_000);
 });
 
 // knex gives none of its clients a deadline: until 2026-12-06 a knex target that stopped
@@ -235,6 +272,6 @@ describe.each([
   it('gives up on a server that stopped answering, and closes its session', async () => {
     const url = database.url();
     if (url === null) return;
-    await expectFrozenServerBounded(plugin, url, open);
+    await expectFrozenServerBounded(plugin, url, { open });
   }, 15_000);
 });

@@ -177,29 +177,56 @@ export function createMysqlPlugin(
             deadline.end(token, mysqlErrorOutcome(err));
           }
         });
+      /**
+       * A call of the plugin's own (a dry run's prepare, the server's version) under the same
+       * deadline as the workload's statements. Until 2026-12-06 these waited on a server that
+       * stopped answering without limit.
+       */
+      const own = (call: () => Promise<unknown>): Promise<ExecOutcome> =>
+        new Promise<ExecOutcome>((settle) => {
+          const token = deadline.begin(nowMs(), settle);
+          try {
+            call().then(
+              () => deadline.end(token, { ok: true, rows: 0 }),
+              (err: unknown) => deadline.end(token, mysqlErrorOutcome(err)),
+            );
+          } catch (err) {
+            deadline.end(token, mysqlErrorOutcome(err));
+          }
+        });
       return {
         execute(q) {
           const held = deadline.held();
           return held === undefined ? timed(q) : held.then(() => timed(q));
         },
         async prepare(q) {
+          let text: string;
           try {
-            const t = translator.translate(q);
-            const c = conn as unknown as {
-              prepare(sql: string): Promise<{ close(): void }>;
-            };
-            (await c.prepare(t.text)).close();
-            return { ok: true, rows: 0 };
+            text = translator.translate(q).text;
           } catch (err) {
             return mysqlErrorOutcome(err);
           }
+          const c = conn as unknown as {
+            prepare(sql: string): Promise<{ close(): void }>;
+          };
+          await deadline.held();
+          return own(() => c.prepare(text).then((st) => st.close()));
         },
         async cancel() {
           await kill();
         },
         async serverVersion() {
-          const [rows] = await conn.query('SELECT VERSION() AS v');
-          const v = (rows as { v: string }[])[0]?.v ?? '';
+          await deadline.held();
+          let v = '';
+          const out = await own(() =>
+            conn.query('SELECT VERSION() AS v').then(([rows]) => {
+              v = (rows as { v: string }[])[0]?.v ?? '';
+            }),
+          );
+          if (!out.ok)
+            throw new Error(
+              `SELECT VERSION() failed: ${out.errorMessage ?? out.errorClass ?? 'unknown'}`,
+            );
           return mysqlServerLabel(v);
         },
         close,

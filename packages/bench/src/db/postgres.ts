@@ -324,6 +324,36 @@ function createPgSession(
       }
     });
   };
+  /**
+   * A statement of the plugin's own (a dry run's PREPARE, the server's version), under the same
+   * deadline as the workload's, with its first row's values. Until 2026-12-06 these waited on a
+   * server that stopped answering without limit.
+   */
+  const own = async (
+    text: string,
+  ): Promise<{ out: ExecOutcome; row: unknown[] | undefined }> => {
+    await deadline.held();
+    const sentAt = nowMs();
+    let row: unknown[] | undefined;
+    const out = await new Promise<ExecOutcome>((settle) => {
+      const token = deadline.begin(sentAt, settle);
+      try {
+        client.query({ text, rowMode: 'array' }, (err, r) => {
+          if (err != null)
+            queueMicrotask(() =>
+              deadline.end(token, pgErrorOutcome(err, opts.isBroken())),
+            );
+          else {
+            row = (r.rows as unknown[][])[0];
+            deadline.end(token, { ok: true, rows: r.rowCount ?? 0 });
+          }
+        });
+      } catch (err) {
+        deadline.end(token, pgErrorOutcome(err, opts.isBroken()));
+      }
+    });
+    return { out, row };
+  };
   return {
     execute(q) {
       const held = deadline.held();
@@ -331,15 +361,17 @@ function createPgSession(
     },
     async prepare(q) {
       // Parse + describe without executing: PREPARE validates names and types server-side.
-      const t = translator.translate(q);
-      const name = `stb_dry_${t.key}`.slice(0, 63);
+      let t: ReturnType<typeof translator.translate>;
       try {
-        await client.query(`PREPARE ${name} AS ${t.text}`);
-        await client.query(`DEALLOCATE ${name}`);
-        return { ok: true, rows: 0 };
+        t = translator.translate(q);
       } catch (err) {
         return pgErrorOutcome(err, opts.isBroken());
       }
+      const name = `stb_dry_${t.key}`.slice(0, 63);
+      const prepared = await own(`PREPARE ${name} AS ${t.text}`);
+      if (!prepared.out.ok) return prepared.out;
+      const { out } = await own(`DEALLOCATE ${name}`);
+      return out.ok ? { ok: true, rows: 0 } : out;
     },
     async cancel() {
       // not awaited by a stop (the executor abandons the statement after its own bound): a
@@ -348,12 +380,12 @@ function createPgSession(
       if (!closed) await cancelRunning(client, opts.connectTimeoutMs);
     },
     async serverVersion() {
-      const r = await client.query({
-        text: 'SELECT version()',
-        rowMode: 'array',
-      });
-      const row = r.rows[0] as string[] | undefined;
-      const v = row?.[0] ?? '';
+      const { out, row } = await own('SELECT version()');
+      if (!out.ok)
+        throw new Error(
+          `SELECT version() failed: ${out.errorMessage ?? out.errorClass ?? 'unknown'}`,
+        );
+      const v = typeof row?.[0] === 'string' ? row[0] : '';
       return v.split(' on ')[0] ?? v;
     },
     close,
