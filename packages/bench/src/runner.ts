@@ -476,6 +476,7 @@ async function runDryRun(
   },
 ): Promise<void> {
   const { control, table, agg, stop } = o;
+  let checked = 0;
   try {
     read: for await (const item of trace.events) {
       for (const ev of eventsOf(item)) {
@@ -490,6 +491,14 @@ async function runDryRun(
           params: ev.params,
           queryType: wt.queryType,
         });
+        // the templates after it cannot be checked on a lost connection: the dry run fails
+        // rather than count them as failed (as a setup that loses its connection does)
+        if (!out.ok && out.connectionLost === true)
+          throw new StbError(
+            'STB_DB_UNREACHABLE',
+            `[stb] [bench] The connection to the target was lost during the dry run, preparing template ${wt.id}: ${out.errorMessage ?? out.errorCode ?? out.errorClass ?? 'unknown'}. ${String(checked)} templates were checked before it; the rest were not.`,
+          );
+        checked++;
         if (!out.ok) agg.recordFailure(i, out.errorClass ?? 'unknown');
       }
     }

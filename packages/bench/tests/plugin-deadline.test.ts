@@ -115,6 +115,17 @@ describe('the statement deadline the runner gives a plugin without one of its ow
     20_000,
   );
 
+  it('fails a dry run whose prepare hangs, naming the template, rather than count the rest as failed', async () => {
+    await expect(run({}, { dryRun: true })).rejects.toMatchObject({
+      code: 'STB_DB_UNREACHABLE',
+      message: expect.stringMatching(
+        new RegExp(
+          `^\\[stb\\] \\[bench\\] The connection to the target was lost during the dry run, preparing template ${hang.id}: .*\\. 1 templates were checked before it; the rest were not\\.$`,
+        ),
+      ) as unknown,
+    });
+  }, 20_000);
+
   it('refuses a statementTimeoutMs that is not a positive number', async () => {
     await expect(run({}, { statementTimeoutMs: 0 })).rejects.toMatchObject({
       code: 'STB_OPTIONS_INVALID',
