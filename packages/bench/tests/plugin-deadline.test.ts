@@ -185,6 +185,33 @@ describe('guardedConnect', () => {
     expect(closed).toBe(true);
   });
 
+  it('bounds serverVersion: one that never settles fails after 5 s, and the session still runs statements', async () => {
+    const inner: DbSession = {
+      execute: () => Promise.resolve({ ok: true, rows: 1 }),
+      serverVersion: () => new Promise<string>(() => undefined),
+      close: () => Promise.resolve(),
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    };
+    const s = await guardedConnect(
+      hangPlugin,
+      () => Promise.resolve(inner),
+      limits,
+    )();
+    const t0 = performance.now();
+    await expect(s.serverVersion?.()).rejects.toThrow(
+      'no server version within 5000 ms',
+    );
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(4900);
+    const q = {
+      templateId: sel.id,
+      text: sel.text,
+      params: [],
+      queryType: 'SELECT',
+    } as const;
+    expect(await s.execute(q)).toMatchObject({ ok: true });
+    await s.close();
+  }, 15_000);
+
   it('leaves a plugin that declares a deadline of its own as it is', async () => {
     const own: DbPlugin = {
       ...hangPlugin,

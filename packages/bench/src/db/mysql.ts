@@ -179,7 +179,7 @@ export function createMysqlPlugin(
         });
       /**
        * A call of the plugin's own (a dry run's prepare, the server's version) under the same
-       * deadline as the workload's statements. Until 2026-12-06 these waited on a server that
+       * deadline as the workload's statements. Until 2026-12-07 these waited on a server that
        * stopped answering without limit.
        */
       const own = (call: () => Promise<unknown>): Promise<ExecOutcome> =>

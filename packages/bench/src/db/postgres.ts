@@ -216,6 +216,44 @@ async function endWithin(client: PgClient, ms: number): Promise<void> {
   );
 }
 
+/** An own statement's outcome, and its first row's values. */
+interface OwnResult {
+  out: ExecOutcome;
+  row: unknown[] | undefined;
+}
+
+/**
+ * A statement of the plugin's own (a dry run's PREPARE, the server's version), under the same
+ * deadline as the workload's, with its first row's values. Until 2026-12-07 these waited on a
+ * server that stopped answering without limit.
+ */
+async function ownStatement(
+  client: PgClient,
+  o: { deadline: StatementDeadline; isBroken: () => boolean },
+  text: string,
+): Promise<OwnResult> {
+  await o.deadline.held();
+  let row: unknown[] | undefined;
+  const out = await new Promise<ExecOutcome>((settle) => {
+    const token = o.deadline.begin(nowMs(), settle);
+    try {
+      client.query({ text, rowMode: 'array' }, (err, r) => {
+        if (err != null)
+          queueMicrotask(() =>
+            o.deadline.end(token, pgErrorOutcome(err, o.isBroken())),
+          );
+        else {
+          row = (r.rows as unknown[][])[0];
+          o.deadline.end(token, { ok: true, rows: r.rowCount ?? 0 });
+        }
+      });
+    } catch (err) {
+      o.deadline.end(token, pgErrorOutcome(err, o.isBroken()));
+    }
+  });
+  return { out, row };
+}
+
 function createPgSession(
   client: PgClient,
   opts: {
@@ -324,36 +362,8 @@ function createPgSession(
       }
     });
   };
-  /**
-   * A statement of the plugin's own (a dry run's PREPARE, the server's version), under the same
-   * deadline as the workload's, with its first row's values. Until 2026-12-06 these waited on a
-   * server that stopped answering without limit.
-   */
-  const own = async (
-    text: string,
-  ): Promise<{ out: ExecOutcome; row: unknown[] | undefined }> => {
-    await deadline.held();
-    const sentAt = nowMs();
-    let row: unknown[] | undefined;
-    const out = await new Promise<ExecOutcome>((settle) => {
-      const token = deadline.begin(sentAt, settle);
-      try {
-        client.query({ text, rowMode: 'array' }, (err, r) => {
-          if (err != null)
-            queueMicrotask(() =>
-              deadline.end(token, pgErrorOutcome(err, opts.isBroken())),
-            );
-          else {
-            row = (r.rows as unknown[][])[0];
-            deadline.end(token, { ok: true, rows: r.rowCount ?? 0 });
-          }
-        });
-      } catch (err) {
-        deadline.end(token, pgErrorOutcome(err, opts.isBroken()));
-      }
-    });
-    return { out, row };
-  };
+  const own = (text: string): Promise<OwnResult> =>
+    ownStatement(client, { deadline, isBroken: opts.isBroken }, text);
   return {
     execute(q) {
       const held = deadline.held();

@@ -496,7 +496,8 @@ export function register(program: Command, ctx: CliContext): void {
               : {}),
             ...(opts.statementTimeout !== undefined
               ? {
-                  statementTimeoutMs: Math.round(opts.statementTimeout * 1000),
+                  // in whole ms, never rounded down to none
+                  statementTimeoutMs: Math.ceil(opts.statementTimeout * 1000),
                 }
               : {}),
             ...(opts.warmup !== undefined
