@@ -20,7 +20,6 @@ import { killMysqlQuery } from '../internal/mysql-kill';
 import type { KillerLib } from '../internal/mysql-kill';
 import { cancelRunning } from '../internal/pg-cancel';
 import { settleWithin } from '../internal/settle-within';
-import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
 
 /** Options of the `knex` plugin: a knex config's `client` and `connection`. */
@@ -306,17 +305,11 @@ export function createKnexPlugin(
         destroyRaw(conn);
       };
       const timed = (q: BoundQuery): Promise<ExecOutcome> =>
-        new Promise<ExecOutcome>((settle) => {
-          const token = deadline.begin(nowMs(), settle);
-          try {
-            run(q).then(
-              (r) => deadline.end(token, { ok: true, rows: rowsOf(r, mysql) }),
-              (err: unknown) => deadline.end(token, knexErrorOutcome(err)),
-            );
-          } catch (err) {
-            deadline.end(token, knexErrorOutcome(err));
-          }
-        });
+        deadline.run(
+          () => run(q),
+          (r) => ({ ok: true, rows: rowsOf(r, mysql) }),
+          knexErrorOutcome,
+        );
       return {
         execute(q) {
           const held = deadline.held();

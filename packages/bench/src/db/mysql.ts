@@ -23,7 +23,6 @@ import {
   StatementDeadline,
   takeQueryTimeout,
 } from '../internal/statement-deadline';
-import { nowMs } from '../internal/wire';
 import { createPlaceholderTranslator } from '../placeholders';
 
 /** Options of the `mysql` plugin (MySQL and MariaDB). */
@@ -165,35 +164,18 @@ export function createMysqlPlugin(
         else closeSoon(conn);
       };
       const timed = (q: BoundQuery): Promise<ExecOutcome> =>
-        new Promise<ExecOutcome>((settle) => {
-          const token = deadline.begin(nowMs(), settle);
-          try {
-            run(q).then(
-              ([result]) =>
-                deadline.end(token, { ok: true, rows: rowsOf(result) }),
-              (err: unknown) => deadline.end(token, mysqlErrorOutcome(err)),
-            );
-          } catch (err) {
-            deadline.end(token, mysqlErrorOutcome(err));
-          }
-        });
+        deadline.run(
+          () => run(q),
+          ([result]) => ({ ok: true, rows: rowsOf(result) }),
+          mysqlErrorOutcome,
+        );
       /**
        * A call of the plugin's own (a dry run's prepare, the server's version) under the same
        * deadline as the workload's statements. Until 2026-12-07 these waited on a server that
        * stopped answering without limit.
        */
       const own = (call: () => Promise<unknown>): Promise<ExecOutcome> =>
-        new Promise<ExecOutcome>((settle) => {
-          const token = deadline.begin(nowMs(), settle);
-          try {
-            call().then(
-              () => deadline.end(token, { ok: true, rows: 0 }),
-              (err: unknown) => deadline.end(token, mysqlErrorOutcome(err)),
-            );
-          } catch (err) {
-            deadline.end(token, mysqlErrorOutcome(err));
-          }
-        });
+        deadline.run(call, () => ({ ok: true, rows: 0 }), mysqlErrorOutcome);
       return {
         execute(q) {
           const held = deadline.held();

@@ -234,23 +234,14 @@ async function ownStatement(
 ): Promise<OwnResult> {
   await o.deadline.held();
   let row: unknown[] | undefined;
-  const out = await new Promise<ExecOutcome>((settle) => {
-    const token = o.deadline.begin(nowMs(), settle);
-    try {
-      client.query({ text, rowMode: 'array' }, (err, r) => {
-        if (err != null)
-          queueMicrotask(() =>
-            o.deadline.end(token, pgErrorOutcome(err, o.isBroken())),
-          );
-        else {
-          row = (r.rows as unknown[][])[0];
-          o.deadline.end(token, { ok: true, rows: r.rowCount ?? 0 });
-        }
-      });
-    } catch (err) {
-      o.deadline.end(token, pgErrorOutcome(err, o.isBroken()));
-    }
-  });
+  const out = await o.deadline.run(
+    () => client.query({ text, rowMode: 'array' }),
+    (r) => {
+      row = (r.rows as unknown[][])[0];
+      return { ok: true, rows: r.rowCount ?? 0 };
+    },
+    (err) => pgErrorOutcome(err, o.isBroken()),
+  );
   return { out, row };
 }
 

@@ -8,7 +8,6 @@ import {
   DEADLINE_CANCEL_GRACE_MS,
   StatementDeadline,
 } from './statement-deadline';
-import { nowMs } from './wire';
 
 /**
  * The runner's statement deadline for a plugin without one of its own (ms): 5 minutes, the
@@ -100,10 +99,6 @@ export function guardSession(
   pluginName: string,
 ): DbSession {
   let given = false;
-  /** The statement running (its deadline token; 0: none). */
-  let running = 0;
-  /** The statement that was running when its connection was given up. */
-  let doomed = 0;
   const closeInner = (): Promise<void> =>
     settleWithin(
       call(() => inner.close()).catch(() => undefined),
@@ -121,21 +116,19 @@ export function guardSession(
           DEADLINE_CANCEL_GRACE_MS,
           false,
         );
-  // no apostrophe: messages lose quoted text (withErrorMessage)
-  const cancelName =
-    inner.cancel === undefined
-      ? `a cancel (the ${pluginName} plugin has none)`
-      : `the ${pluginName} plugin cancel`;
   const deadline = new StatementDeadline({
     ms,
     cancel: cancelInner,
     giveUp: () => {
-      if (running !== 0) doomed = running;
       if (given) return;
       given = true;
       void closeInner();
     },
-    cancelName,
+    // no apostrophe: messages lose quoted text (withErrorMessage)
+    cancelName:
+      inner.cancel === undefined
+        ? `a cancel (the ${pluginName} plugin has none)`
+        : `the ${pluginName} plugin cancel`,
   });
   const gone = (): ExecOutcome =>
     withErrorMessage(errorOutcome('ETIMEDOUT', 'timeout', true), {
@@ -148,33 +141,17 @@ export function guardSession(
     const held = deadline.held();
     if (held !== undefined) await held;
     if (given) return gone();
+    // a throw goes through the deadline as a stand-in, and is rethrown unless the deadline
+    // ended the statement first (then it is the lost connection the deadline made of it)
     let thrown: unknown;
-    let token = 0;
-    const sentAt = nowMs();
-    const o = await new Promise<ExecOutcome>((settle) => {
-      token = deadline.begin(sentAt, (r) => {
-        if (running === token) running = 0;
-        settle(r);
-      });
-      running = token;
-      call(run).then(
-        (r) => deadline.end(token, r),
-        (err: unknown) => {
-          thrown = err;
-          deadline.end(token, THREW);
-        },
-      );
-    });
-    // its connection was given up while it ran: whatever the plugin made of that (an error of
-    // its own once closed, a throw), it ended for want of an answer
-    if (doomed === token && o.connectionLost !== true)
-      return {
-        ...withErrorMessage(errorOutcome('ETIMEDOUT', 'timeout', true), {
-          message: `no answer within ${String(ms)} ms, nor to ${cancelName}`,
-        }),
-        sentAt,
-        doneAt: nowMs(),
-      };
+    const o = await deadline.run(
+      run,
+      (r) => r,
+      (err) => {
+        thrown = err;
+        return THREW;
+      },
+    );
     if (o === THREW) throw thrown;
     return o;
   };

@@ -28,8 +28,10 @@ export interface StatementDeadlineOptions {
  * lean and native paths keep theirs): a statement running past `ms` is cancelled as a stop
  * would cancel it, and its error then counts as class `timeout`; a statement still running
  * {@link DEADLINE_CANCEL_GRACE_MS} after that (a server or network that stopped answering)
- * ends as a lost connection of class `timeout`, and the connection is given up. The runner gives
- * a session one statement at a time; a timer per session, not per statement, checks the newest.
+ * ends as a lost connection of class `timeout`, and the connection is given up. When the cancel
+ * cannot be sent, the connection is given up at once, and the statement ends as that lost
+ * connection whatever the driver then reports for it. The runner gives a session one statement
+ * at a time; a timer per session, not per statement, checks the newest.
  */
 export class StatementDeadline {
   readonly #o: StatementDeadlineOptions;
@@ -53,6 +55,8 @@ export class StatementDeadline {
   readonly #earlier = new Map<number, (o: ExecOutcome) => void>();
   /** A deadline's cancel on its way (see {@link held}). */
   #cancelling: Promise<unknown> | undefined;
+  /** The statement (its number) that was running when the deadline gave its connection up. */
+  #doomed = 0;
 
   constructor(o: StatementDeadlineOptions) {
     this.#o = o;
@@ -107,7 +111,55 @@ export class StatementDeadline {
     const cancelled = this.#cancelledAt > 0;
     this.#settle = undefined;
     this.#cancelledAt = 0;
+    // its connection was given up while it ran: whatever the driver made of that (an error of
+    // its own once the socket closed, a throw), it ended for want of an answer
+    if (this.#doomed === token && o.connectionLost !== true) {
+      this.#doomed = 0;
+      settle(this.#lost(this.#since, nowMs()));
+      return;
+    }
     settle(cancelled && !o.ok ? { ...o, errorClass: 'timeout' } : o);
+  }
+
+  /**
+   * Runs `call` as one statement under the deadline: the outcome `ok` makes of its value, or
+   * `failed` of its error (a synchronous throw too), unless the deadline ended it first.
+   */
+  run<T>(
+    call: () => PromiseLike<T>,
+    ok: (value: T) => ExecOutcome,
+    failed: (err: unknown) => ExecOutcome,
+  ): Promise<ExecOutcome> {
+    return new Promise<ExecOutcome>((settle) => {
+      const token = this.begin(nowMs(), settle);
+      try {
+        call().then(
+          (v) => {
+            let o: ExecOutcome;
+            try {
+              o = ok(v);
+            } catch (err) {
+              o = failed(err);
+            }
+            this.end(token, o);
+          },
+          (err: unknown) => this.end(token, failed(err)),
+        );
+      } catch (err) {
+        this.end(token, failed(err));
+      }
+    });
+  }
+
+  /** The outcome of a statement the deadline gave up on (sent at `sentAt`, given up at `t`). */
+  #lost(sentAt: number, t: number): ExecOutcome {
+    return {
+      ...withErrorMessage(errorOutcome('ETIMEDOUT', 'timeout', true), {
+        message: `no answer within ${String(this.#o.ms)} ms, nor to ${this.#o.cancelName}`,
+      }),
+      sentAt,
+      doneAt: t,
+    };
   }
 
   /** Stops watching (the session closes). */
@@ -126,11 +178,15 @@ export class StatementDeadline {
       this.#cancelledAt = t;
       // a cancel not read in time may still arrive and stop the next statement: the connection
       // is given up instead (as on the lean paths); a statement still running fails as lost
+      const token = this.#token;
       const c: Promise<unknown> = this.#o
         .cancel()
         .catch(() => false)
         .then((through) => {
-          if (!through) this.#o.giveUp();
+          if (through) return;
+          if (this.#settle !== undefined && this.#token === token)
+            this.#doomed = token;
+          this.#o.giveUp();
         })
         .finally(() => {
           if (this.#cancelling === c) this.#cancelling = undefined;
@@ -141,13 +197,7 @@ export class StatementDeadline {
       this.#settle = undefined;
       this.#cancelledAt = 0;
       this.#o.giveUp();
-      const lost: ExecOutcome = {
-        ...withErrorMessage(errorOutcome('ETIMEDOUT', 'timeout', true), {
-          message: `no answer within ${String(ms)} ms, nor to ${this.#o.cancelName}`,
-        }),
-        sentAt,
-        doneAt: t,
-      };
+      const lost = this.#lost(sentAt, t);
       // the statements queued before it on the connection given up end with it
       const earlier = [...this.#earlier.values()];
       this.#earlier.clear();
