@@ -68,11 +68,15 @@ constexpr const char* LOOP_THREAD_NAME = "stb-pq-loop";  // /proc/<pid>/task/*/c
 enum JobKind { JOB_NONE = 0, JOB_CONNECT = 1, JOB_RUN = 2, JOB_CLOSE = 3 };
 enum Phase { IDLE = 0, PREPARING = 1, EXECUTING = 2 };
 
-double monoMs() {
+/** Clock `id` now, in ms. */
+double clockMs(clockid_t id) {
   timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
+
+/** The loop's clock (CLOCK_MONOTONIC), in ms. */
+double monoMs() { return clockMs(CLOCK_MONOTONIC); }
 
 /** Statements whose sent and done times came from the kernel's timestamps (all threads). */
 std::atomic<uint64_t> sentStamped{0};
@@ -310,12 +314,6 @@ bool flush(Loop* L, Conn* c) {
   return true;
 }
 
-double realMs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
-
 /** The software timestamp in a message's control data, on the loop's clock (ms); 0 for none. */
 double stampOf(msghdr* m) {
   for (cmsghdr* cm = CMSG_FIRSTHDR(m); cm != nullptr; cm = CMSG_NXTHDR(m, cm)) {
@@ -325,7 +323,7 @@ double stampOf(msghdr* m) {
     if (ts.ts[0].tv_sec == 0 && ts.ts[0].tv_nsec == 0) continue;
     // the kernel stamps on CLOCK_REALTIME: moved to CLOCK_MONOTONIC by their difference now
     return static_cast<double>(ts.ts[0].tv_sec) * 1e3 +
-           static_cast<double>(ts.ts[0].tv_nsec) / 1e6 - (realMs() - monoMs());
+           static_cast<double>(ts.ts[0].tv_nsec) / 1e6 - (clockMs(CLOCK_REALTIME) - monoMs());
   }
   return 0;
 }
