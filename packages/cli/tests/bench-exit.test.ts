@@ -18,6 +18,7 @@ function result(o: {
   sessions: BenchResult['sessions'];
   notRun?: number;
   incidents?: BenchIncident[];
+  outages?: NonNullable<BenchResult['faults']['outages']>;
 }): BenchResult {
   return {
     status: o.stopReason === undefined ? 'completed' : 'stopped',
@@ -30,6 +31,7 @@ function result(o: {
       reconnects: 0,
       workerCrashes: 0,
       incidents: o.incidents ?? [],
+      ...(o.outages !== undefined ? { outages: o.outages } : {}),
     },
   } as unknown as BenchResult;
 }
@@ -130,4 +132,32 @@ it('every session gave up and nothing was measured: the sessions line, not "Noth
   expect(nothingMeasured(none, opts)).toMatch(
     /^\[stb\] \[cli\] Nothing was measured/,
   );
+});
+
+it('--duration stopped the run while the target was unreachable: one line, not exit 0', () => {
+  const outage = {
+    start: '2026-12-07T01:00:02.500Z',
+    startMs: 2500,
+    durationMs: 1500,
+    failedQueries: 4,
+  };
+  const sessions = { total: 4, completed: 0, aborted: 0, gaveUp: 0 };
+  const open = result({
+    stopReason: 'duration',
+    sessions,
+    outages: [{ ...outage, unresolved: true }],
+  });
+  expect(targetLost(open, 'r.json')).toBe(
+    '[stb] [bench] The target became unreachable 2.5 s into the run and still was when --duration stopped the run 1.5 s later (4 queries failed, the sessions were reconnecting), so the result (in r.json) covers only what ran before.',
+  );
+  // the target answered again before the stop: an outage the result lists, not a lost target
+  const over = result({ stopReason: 'duration', sessions, outages: [outage] });
+  expect(targetLost(over, 'r.json')).toBeUndefined();
+  // a signal says what happened itself (exit 130)
+  const interrupted = result({
+    stopReason: 'signal',
+    sessions,
+    outages: [{ ...outage, unresolved: true }],
+  });
+  expect(targetLost(interrupted, 'r.json')).toBeUndefined();
 });

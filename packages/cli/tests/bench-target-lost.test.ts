@@ -205,6 +205,45 @@ it('stops the run and exits 3, saying so, when the target is lost for good; the 
   }
 }, 60_000);
 
+it('exits 3, saying so, when --duration stops the run while the target is still lost (before a session gave up)', async () => {
+  if (!(await pgUp())) return;
+  const trace = path.join(dir, 'trace-duration.jsonl');
+  writeTrace(trace);
+  const out = path.join(dir, 'result-duration.json');
+  const proxy = await startProxy();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  void proxy.seen(2).then(() => (timer = setTimeout(() => proxy.lose(), 300)));
+  try {
+    const r = await runStb(
+      benchVia(trace, proxy.port, [
+        '--workers',
+        '0',
+        '--duration',
+        '3s',
+        // far longer than what is left of the run: no session gives up before the stop
+        '--reconnect-timeout',
+        '60s',
+        '-o',
+        out,
+      ]),
+      { timeoutMs: 40_000 },
+    );
+    // until 2026-12-07 this exited 0, the run's last seconds measuring nothing
+    expect(r.stderr).toMatch(
+      /^\[stb\] \[bench\] The target became unreachable \d+\.\d s into the run and still was when --duration stopped the run \d+\.\d s later \(\d+ queries failed, the sessions were reconnecting\), so the result \(in .*result-duration\.json\) covers only what ran before\.$/m,
+    );
+    expect(r.code).toBe(3);
+    const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+    expect(result.status).toBe('stopped');
+    expect(result.stopReason).toBe('duration');
+    expect(result.faults.outages?.at(-1)?.unresolved).toBe(true);
+    expect(result.sessions.gaveUp ?? 0).toBe(0);
+  } finally {
+    clearTimeout(timer);
+    proxy.lose();
+  }
+}, 60_000);
+
 /**
  * Starts `stb` and sends it SIGINT 200 ms after `when` resolves; resolves with its exit code and
  * how long it took from the SIGINT.

@@ -130,9 +130,12 @@ function stoppedForLostTarget(result: BenchResult): boolean {
  * - or the run ended by itself (no stop) while the target was unreachable (an outage still open),
  *   with sessions aborted.
  *
+ * - or `--duration` stopped the run while the target was unreachable (an outage still open):
+ *   the sessions were reconnecting, and the run's last part measured nothing. Until 2026-12-07
+ *   such a run exited 0 when the loss came less than `--reconnect-timeout` before the stop.
+ *
  * Such a run covers only what ran before the loss, so it does not exit 0 (exit 3, as a target
- * unreachable at the start). A stop of another kind (`--duration`, `--max-queries`, a signal) cuts
- * sessions short whatever the target does: a short outage at its moment is no loss.
+ * unreachable at the start). A signal says what happened itself (exit 130).
  */
 export function targetLost(
   result: BenchResult,
@@ -150,8 +153,11 @@ export function targetLost(
     );
     return `[stb] [bench] The target became unreachable ${since}, so the run was stopped: ${lost}${why !== undefined ? ` ${why.message}` : ''} To wait longer for it, raise --reconnect-timeout.`;
   }
-  if (result.stopReason !== undefined) return undefined;
-  if (open === undefined || result.sessions.aborted === 0) return undefined;
+  if (open === undefined) return undefined;
+  if (result.stopReason?.split('; ').includes('duration') === true)
+    return `[stb] [bench] The target became unreachable ${since} and still was when --duration stopped the run ${(open.durationMs / 1000).toFixed(1)} s later (${String(open.failedQueries)} queries failed, the sessions were reconnecting), so the result${out !== undefined ? ` (in ${out})` : ''} covers only what ran before.`;
+  if (result.stopReason !== undefined || result.sessions.aborted === 0)
+    return undefined;
   return `[stb] [bench] The target became unreachable ${since} and still was when it ended: ${lost}`;
 }
 
