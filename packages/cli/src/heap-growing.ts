@@ -49,3 +49,30 @@ export function relaxHeapGrowing(): void {
 export function scavengeAlone(): void {
   setFlagsFromString('--no-parallel-scavenge');
 }
+
+/**
+ * The heap limits of `stb parse --workers`' extraction threads: a young generation of 16 MB instead
+ * of V8's 48 (two semi-spaces of 16 MB, and as much again for large objects). An extraction thread
+ * keeps about 8 MB of objects alive, the same after 400 batches as after 4,000 (heap snapshots, 1
+ * GiB pgbench log), so the larger young generation was room filled before each scavenge: peak RSS,
+ * not speed. By hand on 2026-12-07, 2 cores, alternating runs of `stb parse --json --workers 2`,
+ * against V8's size (peak RSS in MB of 1,048,576 bytes, as BENCHMARKS.md gives it):
+ * - pgbench stderr, 100 MiB: 247.3–254.7 MB against 263.6–267.0 (4 runs each), wall 2.81–2.92 s
+ *   against 2.78–3.04 s; 1 GiB: 275.6 and 281.9 MB against 285.2 and 286.8, wall 22.07 and
+ *   21.34 s against 22.29 and 21.12 s;
+ * - csvlog, 100 MiB: 233.8–237.7 MB against 248.3–252.9 (4 runs each), wall 2.07–2.37 s against
+ *   2.05–2.20 s; jsonlog: 230.0 and 239.1 MB against 244.9 and 245.4, 1.56 s twice against 1.52
+ *   and 1.63 s; MariaDB general log: 224.7 and 227.9 MB against 239.1 and 243.6, 3.72 and 3.62 s
+ *   against 3.64 and 3.73 s.
+ *
+ * Not kept: the same limit on the parse thread as well. It took the stderr logs further (100 MiB:
+ * 226.7–235.1 MB in 7 runs; 1 GiB: 253.6–265.4 MB against 288.1–293.5 in 6 alternating runs
+ * each, wall 20.0–22.0 s against 20.5–22.5 s) but made the csvlog slower and no smaller (2.46 s
+ * twice and 249.3–260.7 MB against 2.18–2.20 s and 251.2–251.4 MB; why is not established). 32
+ * MB for the parse thread gained nothing over none. Smaller for both threads did worse: 12 and 8 MB took 3.07–3.21 s on the 100 MiB
+ * stderr log for 265.3–271.1 MB. The range threads (`--ranges`, which parse and extract) keep
+ * V8's size: with 16 MB, `--workers 1 --ranges` on that log took 3.70–3.85 s and 284.9–289.6 MB
+ * against 3.50–3.56 s and 272.8–282.4 MB (3 alternating pairs). The main thread's young generation
+ * can only be set when Node starts.
+ */
+export const EXTRACT_THREAD_LIMITS = { maxYoungGenerationSizeMb: 16 } as const;

@@ -11,6 +11,7 @@ import {
 import { createExtractor, extractResult } from '@stb/extractor';
 import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
 import { emptyParseSummary } from '@stb/parser';
+import { EXTRACT_THREAD_LIMITS } from './heap-growing';
 import { unpackRaw, type PackedRaw } from './raw-pack';
 import type {
   ParseLogsOptions,
@@ -130,6 +131,7 @@ function startThreads(
   const extractors = channels.map(
     (ch) =>
       new Worker(file('extract-worker.cjs'), {
+        resourceLimits: EXTRACT_THREAD_LIMITS,
         workerData: { port: ch.port2 } satisfies ExtractThreadData,
         transferList: [ch.port2],
       }),
