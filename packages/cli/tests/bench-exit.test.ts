@@ -148,7 +148,14 @@ it('--duration stopped the run while the target was unreachable: one line, not e
     outages: [{ ...outage, unresolved: true }],
   });
   expect(targetLost(open, 'r.json')).toBe(
-    '[stb] [bench] The target became unreachable 2.5 s into the run and still was when --duration stopped the run 1.5 s later (4 queries failed, the sessions were reconnecting), so the result (in r.json) covers only what ran before.',
+    '[stb] [bench] The target became unreachable 2.5 s into the run and still was when --duration stopped the run (an outage of 1.5 s until the run ended, 4 queries failed), so the result (in r.json) covers only what ran before.',
+  );
+  // lost within the warm-up: the loss is said (exit 3, the result written), not "Nothing was
+  // measured" (exit 2, no result)
+  const inWarmup = { ...open, overall: { count: 0 } } as BenchResult;
+  expect(nothingMeasured(inWarmup, { mode: 'replay' })).toBeUndefined();
+  expect(targetLost(inWarmup, undefined)).toMatch(
+    /^\[stb\] \[bench\] The target became unreachable 2\.5 s into the run and still was/,
   );
   // the target answered again before the stop: an outage the result lists, not a lost target
   const over = result({ stopReason: 'duration', sessions, outages: [outage] });

@@ -58,6 +58,8 @@ function writeTrace(file: string): void {
 async function startProxy(): Promise<{
   port: number;
   lose(): void;
+  /** Closes every connection, and goes on accepting new ones. */
+  drop(): void;
   seen(n: number, text?: string): Promise<void>;
 }> {
   const sockets = new Set<Socket>();
@@ -84,6 +86,9 @@ async function startProxy(): Promise<{
     port: (server.address() as AddressInfo).port,
     lose: () => {
       server.close();
+      for (const s of sockets) s.destroy();
+    },
+    drop: () => {
       for (const s of sockets) s.destroy();
     },
     seen: (n, text) =>
@@ -205,43 +210,119 @@ it('stops the run and exits 3, saying so, when the target is lost for good; the 
   }
 }, 60_000);
 
-it('exits 3, saying so, when --duration stops the run while the target is still lost (before a session gave up)', async () => {
-  if (!(await pgUp())) return;
-  const trace = path.join(dir, 'trace-duration.jsonl');
-  writeTrace(trace);
-  const out = path.join(dir, 'result-duration.json');
+/**
+ * `stb bench --workers 0 --duration 3s -o out` on `trace` through a new proxy, on which `act` runs
+ * 300 ms after it accepted 2 connections and a client sent `text` (when given).
+ */
+async function stoppedRun(
+  trace: string,
+  out: string,
+  o: {
+    act: (proxy: Awaited<ReturnType<typeof startProxy>>) => void;
+    text?: string;
+    extra?: string[];
+  },
+): Promise<Awaited<ReturnType<typeof runStb>>> {
   const proxy = await startProxy();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  void proxy.seen(2).then(() => (timer = setTimeout(() => proxy.lose(), 300)));
+  void proxy
+    .seen(2, o.text)
+    .then(() => (timer = setTimeout(() => o.act(proxy), 300)));
   try {
-    const r = await runStb(
+    return await runStb(
       benchVia(trace, proxy.port, [
         '--workers',
         '0',
         '--duration',
         '3s',
-        // far longer than what is left of the run: no session gives up before the stop
-        '--reconnect-timeout',
-        '60s',
+        ...(o.extra ?? []),
         '-o',
         out,
       ]),
       { timeoutMs: 40_000 },
     );
-    // until 2026-12-07 this exited 0, the run's last seconds measuring nothing
-    expect(r.stderr).toMatch(
-      /^\[stb\] \[bench\] The target became unreachable \d+\.\d s into the run and still was when --duration stopped the run \d+\.\d s later \(\d+ queries failed, the sessions were reconnecting\), so the result \(in .*result-duration\.json\) covers only what ran before\.$/m,
-    );
-    expect(r.code).toBe(3);
-    const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
-    expect(result.status).toBe('stopped');
-    expect(result.stopReason).toBe('duration');
-    expect(result.faults.outages?.at(-1)?.unresolved).toBe(true);
-    expect(result.sessions.gaveUp ?? 0).toBe(0);
   } finally {
     clearTimeout(timer);
     proxy.lose();
   }
+}
+
+it('exits 3, saying so, when --duration stops the run while the target is still lost (before a session gave up)', async () => {
+  if (!(await pgUp())) return;
+  const trace = path.join(dir, 'trace-duration.jsonl');
+  writeTrace(trace);
+  const out = path.join(dir, 'result-duration.json');
+  // a reconnect timeout far longer than what is left of the run: no session gives up before it
+  const r = await stoppedRun(trace, out, {
+    act: (p) => p.lose(),
+    extra: ['--reconnect-timeout', '60s'],
+  });
+  // until 2026-12-07 this exited 0, the run's last seconds measuring nothing
+  expect(r.stderr).toMatch(
+    /^\[stb\] \[bench\] The target became unreachable \d+\.\d s into the run and still was when --duration stopped the run \(an outage of \d+\.\d s until the run ended, \d+ queries failed\), so the result \(in .*result-duration\.json\) covers only what ran before\.$/m,
+  );
+  expect(r.code).toBe(3);
+  const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+  expect(result.status).toBe('stopped');
+  expect(result.stopReason).toBe('duration');
+  expect(result.faults.outages?.at(-1)?.unresolved).toBe(true);
+  expect(result.sessions.gaveUp ?? 0).toBe(0);
+}, 60_000);
+
+it('exits 0 when a connection was lost and the session reconnected before --duration stopped the run, though no statement ran after', async () => {
+  if (!(await pgUp())) return;
+  // one session: a statement the lost connection cuts, then one due long after the stop
+  const sleep = 'SELECT pg_sleep(1)';
+  const later = 'SELECT 1';
+  const ids = [sleep, later].map((t) => computeTemplateId('postgres', t));
+  const t0 = 1_700_000_000_000_000;
+  const trace = path.join(dir, 'trace-reconnected.jsonl');
+  writeFileSync(
+    trace,
+    [
+      PG_TRACE_HEADER,
+      ...[sleep, later].map((text, i) => ({
+        kind: 'template',
+        id: ids[i],
+        text,
+        queryType: 'SELECT',
+        tables: [],
+        slots: [],
+      })),
+      {
+        kind: 'event',
+        startUs: t0,
+        sessionId: 's',
+        templateId: ids[0],
+        params: [],
+      },
+      {
+        kind: 'event',
+        startUs: t0 + 60e6,
+        sessionId: 's',
+        templateId: ids[1],
+        params: [],
+      },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n') + '\n',
+  );
+  const out = path.join(dir, 'result-reconnected.json');
+  const r = await stoppedRun(trace, out, {
+    act: (p) => p.drop(),
+    text: 'pg_sleep',
+  });
+  expect(r.stderr).not.toMatch(/still (was|unreachable)/);
+  expect(r.code).toBe(0);
+  const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+  expect(result.stopReason).toBe('duration');
+  expect(result.faults.reconnects).toBe(1);
+  // the window ends where the session connected again, at once (until 2026-12-07 it reconnected
+  // only for its next statement, after the stop, and the window stayed open)
+  const outage = result.faults.outages?.at(-1);
+  expect(outage?.failedQueries).toBe(1);
+  expect(outage?.unresolved).toBeUndefined();
+  expect(outage?.durationMs ?? Infinity).toBeLessThan(1000);
 }, 60_000);
 
 /**

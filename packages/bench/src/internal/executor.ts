@@ -11,6 +11,7 @@ import {
   F_ROWS,
   F_SERVICE_MS,
   F_TPL,
+  TPL_CONNECTED,
   REC,
   nowMs,
 } from './wire';
@@ -555,6 +556,22 @@ export class Executor {
     if ((this.#n + 1) * REC > this.#buf.length) this.#flush();
   }
 
+  /**
+   * Records that a session opened a connection, once the workload has started: the target
+   * answered, so an outage window ends there even when no statement runs before the run ends (a
+   * session that reconnected and waits for its next statement's due time).
+   */
+  #connected(): void {
+    if (this.#t0 === 0) return;
+    const o = this.#n * REC;
+    this.#buf.fill(NaN, o, o + REC);
+    this.#buf[o + F_TPL] = TPL_CONNECTED;
+    this.#buf[o + F_CLASS] = -1;
+    this.#buf[o + F_END_MS] = nowMs() - this.#t0;
+    this.#n++;
+    if ((this.#n + 1) * REC > this.#buf.length) this.#flush();
+  }
+
   #classIndex(cls: string): number {
     let i = this.#classes.get(cls);
     if (i === undefined) {
@@ -613,7 +630,9 @@ export class Executor {
     let delay = 50;
     for (;;) {
       try {
-        return { session: await this.#cfg.connect(), shared: false };
+        const session = await this.#cfg.connect();
+        this.#connected();
+        return { session, shared: false };
       } catch (err) {
         // a stop ends the attempts: the session did not give up, the run ended
         if (this.#stopping) throw STOPPED;
@@ -732,6 +751,24 @@ export class Executor {
       message: `Connection lost (${reason}); the session reconnects.`,
       at: nowMs(),
     });
+    // At once, not for the session's next statement: the connection that opens (#connected) ends
+    // the outage window where the target answered again, and a target that does not answer is
+    // known at the end of the run, or stops it (the reconnect timeout). Until 2026-12-07 a session
+    // with no statement due before the run ended never asked, and its window stayed open.
+    if (
+      old !== null &&
+      !old.shared &&
+      !this.#stopping &&
+      this.#opened < this.#cfg.connections
+    ) {
+      this.#opened++;
+      try {
+        s.conn = await this.#open();
+      } catch (err) {
+        this.#opened--;
+        throw err;
+      }
+    }
   }
 
   async #drive(s: Session): Promise<void> {

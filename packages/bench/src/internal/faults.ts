@@ -90,13 +90,19 @@ export class ErrorDetails {
 
 /**
  * Outage windows: one opens at the first connection error and closes at the next success that
- * ends after it, so a restart of the target shows as one window with its length and the
- * queries that failed meanwhile. Times are ms since the workload's t0.
+ * ends after it (a statement, or a connection a session opened: the target answered), so a
+ * restart of the target shows as one window with its length and the queries that failed
+ * meanwhile. Times are ms since the workload's t0.
  */
 export class OutageTracker {
   readonly #closed: { startMs: number; endMs: number; failed: number }[] = [];
   #open: { startMs: number; lastMs: number; failed: number } | undefined;
   #origin = 0;
+  /**
+   * The latest success seen. Worker threads' batches arrive in their own order, so a success that
+   * came after an error may have been taken before it: see {@link result}.
+   */
+  #lastOkMs = -Infinity;
 
   /** The workload's t0, epoch ms (for the ISO start time of each window). */
   setOrigin(t0: number): void {
@@ -116,6 +122,7 @@ export class OutageTracker {
       }
       return;
     }
+    if (key === undefined && endMs > this.#lastOkMs) this.#lastOkMs = endMs;
     if (key === undefined && o !== undefined && endMs > o.startMs) {
       this.#closed.push({ startMs: o.startMs, endMs, failed: o.failed });
       this.#open = undefined;
@@ -126,12 +133,15 @@ export class OutageTracker {
    * The windows so far. One still open lasts until `endAt` (the run's end, on the clock of
    * `nowMs`), or until its last failure when that is later or the origin is unset, and is marked
    * `unresolved`: sessions trying to reconnect fail no query, so the last failure can be long
-   * before the end.
+   * before the end. Unless a success later than its last failure was taken before them (another
+   * worker's batch): the target answered again by that success, where the window then ends.
    */
   result(endAt?: number): BenchOutage[] {
     const out = this.#closed.map((w) => this.#outage(w, false));
     const o = this.#open;
-    if (o) {
+    if (o && this.#lastOkMs > o.lastMs)
+      out.push(this.#outage({ ...o, endMs: this.#lastOkMs }, false));
+    else if (o) {
       const end =
         endAt !== undefined && this.#origin > 0 ? endAt - this.#origin : 0;
       out.push(this.#outage({ ...o, endMs: Math.max(o.lastMs, end) }, true));

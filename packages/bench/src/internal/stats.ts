@@ -21,6 +21,7 @@ import {
   F_ROWS,
   F_SERVICE_MS,
   F_TPL,
+  TPL_CONNECTED,
   REC,
 } from './wire';
 import type { BatchMessage } from './wire';
@@ -306,7 +307,12 @@ export class Aggregator {
     let errorsByKey: Map<string, number> | undefined;
     for (let i = 0; i < n; i++) {
       const o = i * REC;
-      const t = this.#templates[buf[o + F_TPL] as number];
+      const tpl = buf[o + F_TPL] as number;
+      if (tpl === TPL_CONNECTED) {
+        this.outages.observe(buf[o + F_END_MS] as number, undefined);
+        continue;
+      }
+      const t = this.#templates[tpl];
       if (t === undefined) continue;
       const lat = buf[o + F_LATENCY_MS] as number;
       const lag = buf[o + F_LAG_MS] as number;

@@ -9,6 +9,11 @@ import type {
 export const REC = 7;
 /** Record field offsets. */
 export const F_TPL = 0;
+/**
+ * `F_TPL` of a record that is no statement: a session opened a connection at `F_END_MS` (the
+ * target answered, which ends an outage window; other fields unset).
+ */
+export const TPL_CONNECTED = -1;
 export const F_LATENCY_MS = 1;
 /** Schedule lag, ms; NaN in closed mode. */
 export const F_LAG_MS = 2;

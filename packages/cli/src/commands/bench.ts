@@ -7,7 +7,7 @@ import {
   openTrace,
   writeFileAtomic,
 } from '@stb/core';
-import type { BenchResult } from '@stb/core';
+import type { BenchOutage, BenchResult } from '@stb/core';
 import {
   createBenchRunner,
   createMetricsRegistry,
@@ -94,6 +94,7 @@ export function nothingMeasured(
     result.status === 'failed' ||
     result.stopReason === 'signal' ||
     stoppedForLostTarget(result) ||
+    stoppedWhileLost(result) !== undefined ||
     (result.sessions.gaveUp ?? 0) > 0
   )
     return undefined;
@@ -124,15 +125,25 @@ function stoppedForLostTarget(result: BenchResult): boolean {
 }
 
 /**
+ * The outage still open (`unresolved`) when `--duration` stopped the run, if there is one: the
+ * target did not answer again (no statement succeeded and no session opened a connection) from
+ * its start until the run ended.
+ */
+function stoppedWhileLost(result: BenchResult): BenchOutage | undefined {
+  if (result.stopReason?.split('; ').includes('duration') !== true)
+    return undefined;
+  return (result.faults.outages ?? []).find((o) => o.unresolved === true);
+}
+
+/**
  * What to say when the target was lost for good, undefined when it was not:
  * - the runner stopped the run because a session could not connect within `--reconnect-timeout`
  *   (stop reason `target lost`);
- * - or the run ended by itself (no stop) while the target was unreachable (an outage still open),
- *   with sessions aborted.
- *
  * - or `--duration` stopped the run while the target was unreachable (an outage still open):
  *   the sessions were reconnecting, and the run's last part measured nothing. Until 2026-12-07
- *   such a run exited 0 when the loss came less than `--reconnect-timeout` before the stop.
+ *   such a run exited 0 when the loss came less than `--reconnect-timeout` before the stop;
+ * - or the run ended by itself (no stop) while the target was unreachable (an outage still open),
+ *   with sessions aborted.
  *
  * Such a run covers only what ran before the loss, so it does not exit 0 (exit 3, as a target
  * unreachable at the start). A signal says what happened itself (exit 130).
@@ -153,10 +164,14 @@ export function targetLost(
     );
     return `[stb] [bench] The target became unreachable ${since}, so the run was stopped: ${lost}${why !== undefined ? ` ${why.message}` : ''} To wait longer for it, raise --reconnect-timeout.`;
   }
-  if (open === undefined) return undefined;
-  if (result.stopReason?.split('; ').includes('duration') === true)
-    return `[stb] [bench] The target became unreachable ${since} and still was when --duration stopped the run ${(open.durationMs / 1000).toFixed(1)} s later (${String(open.failedQueries)} queries failed, the sessions were reconnecting), so the result${out !== undefined ? ` (in ${out})` : ''} covers only what ran before.`;
-  if (result.stopReason !== undefined || result.sessions.aborted === 0)
+  const stopped = stoppedWhileLost(result);
+  if (stopped !== undefined)
+    return `[stb] [bench] The target became unreachable ${since} and still was when --duration stopped the run (an outage of ${(stopped.durationMs / 1000).toFixed(1)} s until the run ended, ${String(stopped.failedQueries)} queries failed), so the result${out !== undefined ? ` (in ${out})` : ''} covers only what ran before.`;
+  if (
+    open === undefined ||
+    result.stopReason !== undefined ||
+    result.sessions.aborted === 0
+  )
     return undefined;
   return `[stb] [bench] The target became unreachable ${since} and still was when it ended: ${lost}`;
 }
@@ -561,6 +576,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.setExitCode(EXIT_CODES.aborted);
       } else if (lost !== undefined) {
         ctx.log.error(lost);
+        // sessions that gave up before the loss (a full server) are a second cause
+        if (gaveUp !== undefined) ctx.log.error(gaveUp);
         ctx.setExitCode(EXIT_CODES.input);
       } else if (gaveUp !== undefined) {
         ctx.log.error(gaveUp);
