@@ -63,6 +63,8 @@ const EXIT_CODE_OF: Readonly<Record<StbErrorCode, ExitCode>> = {
   // the environment: a busy or forbidden metrics port
   STB_METRICS_SERVER_FAILED: EXIT_CODES.input,
   STB_BENCH_RESULT_INVALID: EXIT_CODES.input,
+  // the environment: a thread that ran out of memory on this input
+  STB_OUT_OF_MEMORY: EXIT_CODES.input,
   // the run completed but a check failed
   STB_VALIDATE_FAILED: EXIT_CODES.checkFailed,
   STB_DB_QUERY_FAILED: EXIT_CODES.checkFailed,

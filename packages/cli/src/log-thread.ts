@@ -12,6 +12,7 @@ import { createExtractor, extractResult } from '@stb/extractor';
 import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
 import { emptyParseSummary } from '@stb/parser';
 import { EXTRACT_THREAD_LIMITS } from './heap-growing';
+import { threadError } from './thread-error';
 import { unpackRaw, type PackedRaw } from './raw-pack';
 import type {
   ParseLogsOptions,
@@ -252,7 +253,9 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
         order.add(k, m);
         wakeUp();
       });
-      t.on('error', fail);
+      t.on('error', (err) =>
+        fail(threadError(err, k === 0 ? 'parse' : 'extraction')),
+      );
       t.on('exit', (code) => {
         if (!ended)
           fail(

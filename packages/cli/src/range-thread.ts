@@ -17,6 +17,7 @@ import type {
   PgRangePlan,
 } from '@stb/parser';
 import type { LogThreadRun } from './log-thread';
+import { threadError } from './thread-error';
 import { parseRange, type RangeTask } from './range-parse';
 
 /**
@@ -237,7 +238,7 @@ class RangeRun implements AsyncIterator<RangeOutput> {
       } else r.error = rehydrateError(m.error);
       this.#wakeUp();
     });
-    t.on('error', (err) => this.#fail(err));
+    t.on('error', (err) => this.#fail(threadError(err, 'range')));
     t.on('exit', (code) => {
       if (!this.#ended)
         this.#fail(

@@ -56,6 +56,7 @@ export const STB_ERROR_CODES = [
   'STB_TRACE_MERGE_INCOMPATIBLE',
   // generic
   'STB_ABORTED',
+  'STB_OUT_OF_MEMORY',
   'STB_INTERNAL',
 ] as const;
 
