@@ -623,7 +623,7 @@ function laneHandlers(o: {
       lane.loop = m.loop;
       const before = agg.errorsSeen;
       agg.ingest(m, lane.classes);
-      totals.records += m.n;
+      totals.records += m.n - m.marks;
       totals.errors += agg.errorsSeen - before;
       if (metrics) {
         let inFlight = 0;

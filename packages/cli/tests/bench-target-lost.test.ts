@@ -317,6 +317,8 @@ it('exits 0 when a connection was lost and the session reconnected before --dura
   const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
   expect(result.stopReason).toBe('duration');
   expect(result.faults.reconnects).toBe(1);
+  // the reconnection is no query
+  expect(result.client?.queries).toBe(1);
   // the window ends where the session connected again, at once (until 2026-12-07 it reconnected
   // only for its next statement, after the stop, and the window stayed open)
   const outage = result.faults.outages?.at(-1);

@@ -272,6 +272,8 @@ export class Executor {
    */
   #cancelledAtStop = false;
   #ack = 0;
+  /** Records in the batch buffer that are no statement ({@link #connected}). */
+  #marks = 0;
   #lastYield = 0;
   /** Set by a `setImmediate` callback: the event loop has turned since the last yield check. */
   #turned = true;
@@ -569,6 +571,7 @@ export class Executor {
     this.#buf[o + F_CLASS] = -1;
     this.#buf[o + F_END_MS] = nowMs() - this.#t0;
     this.#n++;
+    this.#marks++;
     if ((this.#n + 1) * REC > this.#buf.length) this.#flush();
   }
 
@@ -592,6 +595,7 @@ export class Executor {
       type: 'batch',
       buf,
       n: this.#n,
+      marks: this.#marks,
       classes: this.#newClasses,
       ack: this.#ack,
       inFlight: this.#inFlight,
@@ -599,6 +603,7 @@ export class Executor {
       loop: loopTime(),
     };
     this.#n = 0;
+    this.#marks = 0;
     this.#ack = 0;
     this.#newClasses = [];
     this.#cfg.sink.batch(msg);
@@ -754,20 +759,30 @@ export class Executor {
     // At once, not for the session's next statement: the connection that opens (#connected) ends
     // the outage window where the target answered again, and a target that does not answer is
     // known at the end of the run, or stops it (the reconnect timeout). Until 2026-12-07 a session
-    // with no statement due before the run ended never asked, and its window stayed open.
+    // with no statement due before the run ended never asked, and its window stayed open. A new
+    // connection, not an idle one: it is the target's answer. Not for a session that has run its
+    // last statement (the trace has ended): the run's end does not wait for its reconnection.
     if (
       old !== null &&
       !old.shared &&
       !this.#stopping &&
+      !(this.#ended && s.head >= s.queue.length) &&
       this.#opened < this.#cfg.connections
     ) {
       this.#opened++;
+      let conn: Conn;
       try {
-        s.conn = await this.#open();
+        conn = await this.#open();
       } catch (err) {
         this.#opened--;
         throw err;
       }
+      // the executor was finished meanwhile (a forced end): the connection is not kept
+      if (this.#finished) {
+        await closeBounded(conn);
+        return;
+      }
+      s.conn = conn;
     }
   }
 

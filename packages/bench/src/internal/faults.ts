@@ -100,7 +100,7 @@ export class OutageTracker {
   #origin = 0;
   /**
    * The latest success seen. Worker threads' batches arrive in their own order, so a success that
-   * came after an error may have been taken before it: see {@link result}.
+   * came after an error may have been received before it: see {@link result}.
    */
   #lastOkMs = -Infinity;
 
@@ -133,8 +133,9 @@ export class OutageTracker {
    * The windows so far. One still open lasts until `endAt` (the run's end, on the clock of
    * `nowMs`), or until its last failure when that is later or the origin is unset, and is marked
    * `unresolved`: sessions trying to reconnect fail no query, so the last failure can be long
-   * before the end. Unless a success later than its last failure was taken before them (another
-   * worker's batch): the target answered again by that success, where the window then ends.
+   * before the end. Unless a success later than its last failure was received before them
+   * (another worker's batch): the target answered again by then, and the window ends at the
+   * latest success received, an upper bound (the first success after the failure is not kept).
    */
   result(endAt?: number): BenchOutage[] {
     const out = this.#closed.map((w) => this.#outage(w, false));

@@ -52,6 +52,8 @@ export interface BatchMessage {
   readonly buf: Float64Array;
   /** Records in `buf`. */
   readonly n: number;
+  /** Of them, records that are no statement (`TPL_CONNECTED`). */
+  readonly marks: number;
   /** Error classes first used in this batch, in index order, starting at `classBase`. */
   readonly classes: string[];
   /** Events finished (executed, skipped or dropped) since the previous batch. */
