@@ -5,7 +5,7 @@ import {
   targetLost,
 } from '../src/commands/bench';
 
-// What `stb bench` says, and so how it exits, for runs that ended short of their trace: the three
+// What `stb bench` says, and so how it exits, for runs that ended short of their trace: the
 // checks read only the result, so each case is a result with the fields they read. The processes
 // behind them run in bench-server-full.test.ts and bench-target-lost.test.ts.
 

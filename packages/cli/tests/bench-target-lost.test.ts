@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchResult, computeTemplateId } from '@stb/core';
-import { PG_TRACE_HEADER, runStb, startStb } from './helpers';
+import { PG_TRACE_HEADER, runStb, startStb, writePgTrace } from './helpers';
 
 // `stb bench` against a target lost for good in the middle of the run (a proxy in front of the
 // shared PostgreSQL closes every connection and stops listening): the sessions cannot reconnect
@@ -272,41 +272,24 @@ it('exits 3, saying so, when --duration stops the run while the target is still 
 it('exits 0 when a connection was lost and the session reconnected before --duration stopped the run, though no statement ran after', async () => {
   if (!(await pgUp())) return;
   // one session: a statement the lost connection cuts, then one due long after the stop
-  const sleep = 'SELECT pg_sleep(1)';
-  const later = 'SELECT 1';
-  const ids = [sleep, later].map((t) => computeTemplateId('postgres', t));
   const t0 = 1_700_000_000_000_000;
   const trace = path.join(dir, 'trace-reconnected.jsonl');
-  writeFileSync(
-    trace,
-    [
-      PG_TRACE_HEADER,
-      ...[sleep, later].map((text, i) => ({
-        kind: 'template',
-        id: ids[i],
-        text,
-        queryType: 'SELECT',
-        tables: [],
-        slots: [],
-      })),
-      {
-        kind: 'event',
-        startUs: t0,
-        sessionId: 's',
-        templateId: ids[0],
-        params: [],
-      },
-      {
-        kind: 'event',
-        startUs: t0 + 60e6,
-        sessionId: 's',
-        templateId: ids[1],
-        params: [],
-      },
-    ]
-      .map((l) => JSON.stringify(l))
-      .join('\n') + '\n',
-  );
+  writePgTrace(trace, ['SELECT pg_sleep(1)', 'SELECT 1'], ([sleep, later]) => [
+    {
+      kind: 'event',
+      startUs: t0,
+      sessionId: 's',
+      templateId: sleep,
+      params: [],
+    },
+    {
+      kind: 'event',
+      startUs: t0 + 60e6,
+      sessionId: 's',
+      templateId: later,
+      params: [],
+    },
+  ]);
   const out = path.join(dir, 'result-reconnected.json');
   const r = await stoppedRun(trace, out, {
     act: (p) => p.drop(),

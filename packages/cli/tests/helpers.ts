@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { computeTemplateId } from '@stb/core';
 
 /** The built binary under test. */
 export const CLI_PATH = path.resolve(__dirname, '../dist/cli.cjs');
@@ -121,3 +122,37 @@ export const PG_TRACE_HEADER = {
   timeResolutionUs: 1,
   createdAt: '2024-01-01T00:00:00Z',
 } as const;
+
+/**
+ * A PostgreSQL trace at `file`: the header, a SELECT template per text of `texts`, then the
+ * events `events` makes from the templates' ids (in that order).
+ */
+export function writePgTrace(
+  file: string,
+  texts: readonly string[],
+  events: (ids: string[]) => unknown[],
+): void {
+  const ids = texts.map((t) => computeTemplateId('postgres', t));
+  const lines = [
+    PG_TRACE_HEADER,
+    ...texts.map((text, i) => ({
+      kind: 'template',
+      id: ids[i],
+      text,
+      queryType: 'SELECT',
+      tables: [],
+      slots: [],
+    })),
+    ...events(ids),
+  ];
+  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+}
+
+/** A `--target` file at `file` for the DB plugin that module `module` exports as `plugin`. */
+export function writePluginTarget(file: string, module: string): string {
+  writeFileSync(
+    file,
+    JSON.stringify({ module, exportName: 'plugin', options: {} }),
+  );
+  return file;
+}

@@ -95,7 +95,8 @@ export function nothingMeasured(
     result.stopReason === 'signal' ||
     stoppedForLostTarget(result) ||
     stoppedWhileLost(result) !== undefined ||
-    (result.sessions.gaveUp ?? 0) > 0
+    (result.sessions.gaveUp ?? 0) > 0 ||
+    result.faults.workerCrashes > 0
   )
     return undefined;
   const ran = result.client?.queries ?? 0;
@@ -196,6 +197,25 @@ export function sessionsGaveUp(
     (i) => i.kind === 'connection-lost',
   );
   return `[stb] [bench] ${String(n)} of ${String(result.sessions.total)} sessions could not connect and were aborted while the run went on (${String(result.skipped.notRun)} events not run in all), so the result${out !== undefined ? ` (in ${out})` : ''} holds less load than the trace's.${last !== undefined ? ` ${last.message}` : ''}`;
+}
+
+/**
+ * What to say when worker threads crashed, undefined when none did. The other workers went on and
+ * the run completed, but the crashed workers' sessions were aborted and the events sent to them
+ * and not reported count as not run: the result holds less load than the trace's, so the run does
+ * not exit 0. A crash is an uncaught exception or an exit in a worker thread, in a DB plugin or
+ * in stb: a bug (exit 70). Until 2026-12-07 such a run exited 0.
+ */
+export function workersCrashed(
+  result: BenchResult,
+  out: string | undefined,
+): string | undefined {
+  const n = result.faults.workerCrashes;
+  if (n === 0) return undefined;
+  const first = result.faults.incidents.find(
+    (i) => i.kind === 'worker-crashed',
+  );
+  return `[stb] [bench] ${String(n)} worker thread${n === 1 ? '' : 's'} crashed while the run went on (${String(result.sessions.aborted)} of ${String(result.sessions.total)} sessions aborted, ${String(result.skipped.notRun)} events not run in all), so the result${out !== undefined ? ` (in ${out})` : ''} holds less load than the trace's.${first !== undefined ? ` ${first.message}` : ''} A crash is a bug, in the DB plugin or in stb: rerun with --debug and report it.`;
 }
 
 /** Bytes of a trace left to hash after the run from which `stb bench` says it is hashing them. */
@@ -568,6 +588,7 @@ export function register(program: Command, ctx: CliContext): void {
         await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
       const lost = targetLost(result, opts.out);
       const gaveUp = sessionsGaveUp(result, opts.out);
+      const crashed = workersCrashed(result, opts.out);
       if (result.status === 'failed') ctx.setExitCode(EXIT_CODES.checkFailed);
       else if (result.stopReason === 'signal') {
         ctx.log.error(
@@ -582,6 +603,9 @@ export function register(program: Command, ctx: CliContext): void {
       } else if (gaveUp !== undefined) {
         ctx.log.error(gaveUp);
         ctx.setExitCode(EXIT_CODES.input);
+      } else if (crashed !== undefined) {
+        ctx.log.error(crashed);
+        ctx.setExitCode(EXIT_CODES.internal);
       } else if (opts.dryRun === true && result.overall.errors > 0)
         ctx.setExitCode(EXIT_CODES.checkFailed);
     });
