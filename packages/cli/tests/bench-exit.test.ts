@@ -1,6 +1,7 @@
 import type { BenchIncident, BenchResult } from '@stb/core';
 import {
   nothingMeasured,
+  runEnding,
   sessionsGaveUp,
   targetLost,
 } from '../src/commands/bench';
@@ -167,4 +168,52 @@ it('--duration stopped the run while the target was unreachable: one line, not e
     outages: [{ ...outage, unresolved: true }],
   });
   expect(targetLost(interrupted, 'r.json')).toBeUndefined();
+});
+
+it('a crashed worker: one line and exit 70; with a lost target, exit 3 and both lines; a worker given up at a stop is no crash', () => {
+  const crash: BenchIncident = {
+    kind: 'worker-crashed',
+    message: 'Worker 1 crashed (boom); its 2 sessions are counted as aborted.',
+    atMs: 5,
+  };
+  const sessions = { total: 4, completed: 2, aborted: 2, gaveUp: 0 };
+  const crashed = result({ sessions, notRun: 30, incidents: [crash] });
+  expect(runEnding(crashed, { out: 'r.json' })).toEqual({
+    lines: [
+      "[stb] [bench] 1 worker thread crashed while the run went on (2 of 4 sessions aborted, 30 events not run in all), so the result (in r.json) holds less load than the trace's. Worker 1 crashed (boom); its 2 sessions are counted as aborted. A crash is a bug, in the DB plugin or in stb: rerun with --debug and report it.",
+    ],
+    code: 70,
+  });
+  // every worker crashed before a measurement reached the main thread: the crash is said
+  const none = result({ count: 0, sessions, incidents: [crash] });
+  expect(nothingMeasured(none, { mode: 'closed' })).toBeUndefined();
+  // with a lost target: its code, and both lines
+  const both = result({
+    stopReason: 'target lost',
+    sessions,
+    incidents: [crash, ...gaveUp(1)],
+  });
+  const ending = runEnding(both, { out: undefined });
+  expect(ending.code).toBe(3);
+  expect(ending.lines).toEqual([
+    expect.stringMatching(/^\[stb\] \[bench\] The target became unreachable/),
+    expect.stringMatching(/^\[stb\] \[bench\] 1 worker thread crashed/),
+  ]);
+  // a worker that did not finish within the stop's grace is given up (an `aborted` incident)
+  const abandoned = result({
+    stopReason: 'duration',
+    sessions,
+    incidents: [
+      {
+        kind: 'aborted',
+        message:
+          'Worker 0 did not finish within the stop grace period + 1 s and was abandoned; its 2 sessions are counted as aborted.',
+        atMs: 9,
+      },
+    ],
+  });
+  expect(runEnding(abandoned, { out: undefined })).toEqual({
+    lines: [],
+    code: undefined,
+  });
 });

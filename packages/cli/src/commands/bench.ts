@@ -19,7 +19,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CliContext } from '../context';
 import { addExamples } from '../context';
-import { EXIT_CODES } from '../exit-codes';
+import { EXIT_CODES, type ExitCode } from '../exit-codes';
 import { requireEvents } from '../non-empty';
 import {
   parseDurationUs,
@@ -96,7 +96,7 @@ export function nothingMeasured(
     stoppedForLostTarget(result) ||
     stoppedWhileLost(result) !== undefined ||
     (result.sessions.gaveUp ?? 0) > 0 ||
-    result.faults.workerCrashes > 0
+    result.faults.incidents.some((i) => i.kind === 'worker-crashed')
   )
     return undefined;
   const ran = result.client?.queries ?? 0;
@@ -210,12 +210,47 @@ export function workersCrashed(
   result: BenchResult,
   out: string | undefined,
 ): string | undefined {
-  const n = result.faults.workerCrashes;
-  if (n === 0) return undefined;
-  const first = result.faults.incidents.find(
+  // not `faults.workerCrashes`: that also counts the workers given up at a stop (its `aborted`
+  // incident says so), which did not crash
+  const crashes = result.faults.incidents.filter(
     (i) => i.kind === 'worker-crashed',
   );
-  return `[stb] [bench] ${String(n)} worker thread${n === 1 ? '' : 's'} crashed while the run went on (${String(result.sessions.aborted)} of ${String(result.sessions.total)} sessions aborted, ${String(result.skipped.notRun)} events not run in all), so the result${out !== undefined ? ` (in ${out})` : ''} holds less load than the trace's.${first !== undefined ? ` ${first.message}` : ''} A crash is a bug, in the DB plugin or in stb: rerun with --debug and report it.`;
+  const n = crashes.length;
+  if (n === 0) return undefined;
+  return `[stb] [bench] ${String(n)} worker thread${n === 1 ? '' : 's'} crashed while the run went on (${String(result.sessions.aborted)} of ${String(result.sessions.total)} sessions aborted, ${String(result.skipped.notRun)} events not run in all), so the result${out !== undefined ? ` (in ${out})` : ''} holds less load than the trace's. ${crashes[0]?.message ?? ''} A crash is a bug, in the DB plugin or in stb: rerun with --debug and report it.`;
+}
+
+/**
+ * How a run that wrote its result ends: the `[stb]` lines to print and the exit code (undefined:
+ * 0). A failed run (`--fail-fast`) exits 1, an interrupted one 130, a lost target or sessions that
+ * gave up 3, a crashed worker 70, a dry run with failed statements 1. Where causes overlap, the
+ * first one's code wins and every cause's line is printed.
+ */
+export function runEnding(
+  result: BenchResult,
+  opts: Pick<BenchCommandOptions, 'dryRun' | 'out'>,
+): { lines: string[]; code: ExitCode | undefined } {
+  const lost = targetLost(result, opts.out);
+  const gaveUp = sessionsGaveUp(result, opts.out);
+  const crashed = workersCrashed(result, opts.out);
+  const lines = (...l: (string | undefined)[]): string[] =>
+    l.filter((x): x is string => x !== undefined);
+  if (result.status === 'failed')
+    return { lines: lines(crashed), code: EXIT_CODES.checkFailed };
+  if (result.stopReason === 'signal')
+    return {
+      lines: [
+        `[stb] Interrupted: the run stopped early${opts.out !== undefined ? `; the partial result is in ${opts.out}` : ''}.`,
+      ],
+      code: EXIT_CODES.aborted,
+    };
+  if (lost !== undefined || gaveUp !== undefined)
+    return { lines: lines(lost, gaveUp, crashed), code: EXIT_CODES.input };
+  if (crashed !== undefined)
+    return { lines: [crashed], code: EXIT_CODES.internal };
+  if (opts.dryRun === true && result.overall.errors > 0)
+    return { lines: [], code: EXIT_CODES.checkFailed };
+  return { lines: [], code: undefined };
 }
 
 /** Bytes of a trace left to hash after the run from which `stb bench` says it is hashing them. */
@@ -586,28 +621,9 @@ export function register(program: Command, ctx: CliContext): void {
       if (empty !== undefined) throw new StbError('STB_USAGE', empty);
       if (out !== undefined)
         await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
-      const lost = targetLost(result, opts.out);
-      const gaveUp = sessionsGaveUp(result, opts.out);
-      const crashed = workersCrashed(result, opts.out);
-      if (result.status === 'failed') ctx.setExitCode(EXIT_CODES.checkFailed);
-      else if (result.stopReason === 'signal') {
-        ctx.log.error(
-          `[stb] Interrupted: the run stopped early${out !== undefined ? `; the partial result is in ${opts.out ?? ''}` : ''}.`,
-        );
-        ctx.setExitCode(EXIT_CODES.aborted);
-      } else if (lost !== undefined) {
-        ctx.log.error(lost);
-        // sessions that gave up before the loss (a full server) are a second cause
-        if (gaveUp !== undefined) ctx.log.error(gaveUp);
-        ctx.setExitCode(EXIT_CODES.input);
-      } else if (gaveUp !== undefined) {
-        ctx.log.error(gaveUp);
-        ctx.setExitCode(EXIT_CODES.input);
-      } else if (crashed !== undefined) {
-        ctx.log.error(crashed);
-        ctx.setExitCode(EXIT_CODES.internal);
-      } else if (opts.dryRun === true && result.overall.errors > 0)
-        ctx.setExitCode(EXIT_CODES.checkFailed);
+      const ending = runEnding(result, opts);
+      for (const line of ending.lines) ctx.log.error(line);
+      if (ending.code !== undefined) ctx.setExitCode(ending.code);
     });
   addExamples(cmd, [
     'stb bench -i trace.jsonl --target postgres://postgres@127.0.0.1/test --mode closed -c 8 --duration 60s',
