@@ -283,6 +283,31 @@ describe('compareBenchResults', () => {
     ]);
   });
 
+  it('warns when a completed run aborted sessions (less load than its trace), and not otherwise', () => {
+    const rng = createRng(12);
+    const run = (): BenchResult =>
+      makeResult([{ templateId: 't', latenciesMs: lognormal(rng, 500, 1) }]);
+    const whole = run();
+    const crashed: BenchResult = {
+      ...run(),
+      sessions: { ...whole.sessions, aborted: 2 },
+      skipped: { ...whole.skipped, notRun: 40 },
+      faults: { ...whole.faults, workerCrashes: 1 },
+    };
+    const less = (c: BenchComparison): string[] =>
+      c.warnings.filter((w) => w.includes('ran less load'));
+    expect(less(compareBenchResults(whole, whole))).toEqual([]);
+    expect(
+      less(
+        compareBenchResults(whole, crashed, {
+          labels: { baseline: 'before', candidate: 'after' },
+        }),
+      ),
+    ).toEqual([
+      `after ran less load than its trace: 2 of ${String(whole.sessions.total)} sessions were aborted (1 worker crashes) and 40 events not run.`,
+    ]);
+  });
+
   it('refuses results without histograms with STB_BENCH_RESULT_INVALID', () => {
     const rng = createRng(1);
     const a = makeResult([

@@ -565,6 +565,12 @@ export function compareBenchResults(
       warnings.push(
         `${label} did not complete (status ${r.status}${r.stopReason ? `: ${r.stopReason}` : ''}).`,
       );
+    // a run that completed with sessions aborted (a worker crashed, sessions gave up connecting)
+    // drove less load than its trace
+    else if (r.sessions.aborted > 0)
+      warnings.push(
+        `${label} ran less load than its trace: ${String(r.sessions.aborted)} of ${String(r.sessions.total)} sessions were aborted (${String(r.faults.workerCrashes)} worker crashes) and ${String(r.skipped.notRun)} events not run.`,
+      );
   for (const [r, label] of [
     [baseline, labels.baseline],
     [candidate, labels.candidate],
