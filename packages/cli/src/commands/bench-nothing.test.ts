@@ -25,6 +25,7 @@ function result(over: {
       gaveUp: over.gaveUp ?? 0,
     },
     client: { queries: over.ran ?? 0 },
+    faults: { reconnects: 0, workerCrashes: 0, incidents: [] },
   } as unknown as BenchResult;
 }
 
