@@ -14,7 +14,7 @@ import {
   BenchResult,
   computeTemplateId,
 } from '@stb/core';
-import { metricsUrlIn, runStb, startStb } from './helpers';
+import { metricsUrlIn, runStb, startStb, validateBenches } from './helpers';
 
 // The runner's wait for a CPU (result version 4, `client.cpuWaitShare`, and
 // `stb_bench_client_cpu_wait_ratio`), made for real: `stb bench` runs a closed loop on the
@@ -198,17 +198,7 @@ describe('stb validate --bench-*: a run its client limited', () => {
     const plain = path.join(dir, 'plain.json');
     const b = await runStb([...closedLoop(trace, 1.5, plain), '--no-metrics']);
     expect(b.code).toBe(0);
-    const v = await runStb([
-      'validate',
-      '--original',
-      trace,
-      '--generated',
-      trace,
-      '--bench-original',
-      plain,
-      '--bench-generated',
-      starved,
-    ]);
+    const v = await validateBenches(trace, plain, starved);
     expect(v.code).toBe(0);
     expect(v.stderr).toContain(
       `[stb] warning: The client limited ${starved} (`,

@@ -2,7 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BenchResult } from '@stb/core';
-import { runStb, writePgTrace, writePluginTarget } from './helpers';
+import {
+  runStb,
+  validateBenches,
+  writePgTrace,
+  writePluginTarget,
+} from './helpers';
 
 // `stb bench` on third-party DB plugins that fail in the ways only a plugin can (the fixtures in
 // packages/bench/tests/fixtures/):
@@ -109,4 +114,19 @@ it('a crashed worker thread: the result is written, one line says so, exit 70', 
   const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
   expect(result.faults.workerCrashes).toBeGreaterThan(0);
   expect(result.sessions.aborted).toBeGreaterThan(0);
+  // the same trace inline: the plugin crashes only worker threads, so every statement runs
+  const whole = path.join(dir, 'whole-result.json');
+  const w = await closedBench(trace, {
+    target: path.join(dir, 'crash.json'),
+    out: whole,
+    extra: ['-c', '4', '--workers', '0'],
+  });
+  expect(w.code).toBe(0);
+  // a gate reading the crashed run is told it drove less load than its trace
+  const v = await validateBenches(trace, whole, out);
+  expect(v.code).toBe(0);
+  expect(v.stderr).toMatch(
+    /^\[stb\] warning: \S+crash-result\.json ran less load than its trace: \d of 4 sessions were aborted \(\d worker crashes\) and \d+ events not run\.$/m,
+  );
+  expect(v.stderr).not.toMatch(/whole-result\.json ran less load/);
 }, 40_000);

@@ -156,3 +156,25 @@ export function writePluginTarget(file: string, module: string): string {
   );
   return file;
 }
+
+/**
+ * `stb validate` of `trace` against itself with the bench results `original` and `generated`
+ * (`--bench-original`, `--bench-generated`): what it says of the runs.
+ */
+export function validateBenches(
+  trace: string,
+  original: string,
+  generated: string,
+): Promise<StbRun> {
+  return runStb([
+    'validate',
+    '--original',
+    trace,
+    '--generated',
+    trace,
+    '--bench-original',
+    original,
+    '--bench-generated',
+    generated,
+  ]);
+}

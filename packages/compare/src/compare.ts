@@ -512,6 +512,25 @@ function unmatched(t: BenchTemplateStats): UnmatchedTemplate {
 }
 
 /**
+ * What is said of a run (`label`) that did not run its whole trace, before it is compared, or
+ * undefined: one that did not complete (its status and stop reason), or one that completed with
+ * sessions aborted (a worker thread crashed, sessions gave up connecting to a full server), which
+ * drove less load than its trace. `stb compare` and `stb validate --bench-*` say it.
+ * @example
+ * const w = incompleteRunWarning(result, 'after.json'); // "after.json ran less load than its trace: …"
+ */
+export function incompleteRunWarning(
+  r: BenchResult,
+  label: string,
+): string | undefined {
+  if (r.status !== 'completed')
+    return `${label} did not complete (status ${r.status}${r.stopReason ? `: ${r.stopReason}` : ''}).`;
+  if (r.sessions.aborted > 0)
+    return `${label} ran less load than its trace: ${String(r.sessions.aborted)} of ${String(r.sessions.total)} sessions were aborted (${String(r.faults.workerCrashes)} worker crashes) and ${String(r.skipped.notRun)} events not run.`;
+  return undefined;
+}
+
+/**
  * Compares two benchmark results (two runs of one trace, or of two traces with the same
  * templates): per template and overall, throughput, error rate, and p50/p95/p99 ratios
  * (candidate ÷ baseline) with bootstrap confidence intervals from the results' HDR histograms; a
@@ -560,17 +579,10 @@ export function compareBenchResults(
   for (const [r, label] of [
     [baseline, labels.baseline],
     [candidate, labels.candidate],
-  ] as const)
-    if (r.status !== 'completed')
-      warnings.push(
-        `${label} did not complete (status ${r.status}${r.stopReason ? `: ${r.stopReason}` : ''}).`,
-      );
-    // a run that completed with sessions aborted (a worker crashed, sessions gave up connecting)
-    // drove less load than its trace
-    else if (r.sessions.aborted > 0)
-      warnings.push(
-        `${label} ran less load than its trace: ${String(r.sessions.aborted)} of ${String(r.sessions.total)} sessions were aborted (${String(r.faults.workerCrashes)} worker crashes) and ${String(r.skipped.notRun)} events not run.`,
-      );
+  ] as const) {
+    const w = incompleteRunWarning(r, label);
+    if (w !== undefined) warnings.push(w);
+  }
   for (const [r, label] of [
     [baseline, labels.baseline],
     [candidate, labels.candidate],

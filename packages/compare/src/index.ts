@@ -2,7 +2,11 @@
  * `@stb/compare`: two `stb bench` results side by side, with statistics.
  * @packageDocumentation
  */
-export { compareBenchResults, parseBenchResult } from './compare';
+export {
+  compareBenchResults,
+  incompleteRunWarning,
+  parseBenchResult,
+} from './compare';
 export type { CompareOptions } from './compare';
 export {
   parseRegressionThreshold,

@@ -13,7 +13,7 @@ import {
   writeFileAtomic,
 } from '@stb/core';
 import { extractTrace } from '@stb/extractor';
-import { compareBenchResults } from '@stb/compare';
+import { compareBenchResults, incompleteRunWarning } from '@stb/compare';
 import {
   parseWeights,
   performanceFidelity,
@@ -316,10 +316,13 @@ export function register(program: Command, ctx: CliContext): void {
         if (benchPair && opts.benchOriginal && opts.benchGenerated)
           report = {
             ...report,
-            // a run its client limited scores the load generator as much as the trace
+            // a run that did not run its whole trace, or that its client limited, scores the
+            // load generator as much as the trace
             warnings: [
               ...report.warnings,
               ...[
+                incompleteRunWarning(benchPair[0], opts.benchOriginal),
+                incompleteRunWarning(benchPair[1], opts.benchGenerated),
                 clientLimitWarning(benchPair[0], opts.benchOriginal),
                 clientLimitWarning(benchPair[1], opts.benchGenerated),
               ].filter((w): w is string => w !== undefined),
