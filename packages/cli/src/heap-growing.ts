@@ -69,10 +69,10 @@ export function scavengeAlone(): void {
  * 226.7–235.1 MB in 7 runs; 1 GiB: 253.6–265.4 MB against 288.1–293.5 in 6 alternating runs
  * each, wall 20.0–22.0 s against 20.5–22.5 s) but made the csvlog slower and no smaller (2.46 s
  * twice and 249.3–260.7 MB against 2.18–2.20 s and 251.2–251.4 MB; why is not established). 32
- * MB for the parse thread gained nothing over none. Smaller for both threads did worse: 12 and 8 MB took 3.07–3.21 s on the 100 MiB
- * stderr log for 265.3–271.1 MB. The range threads (`--ranges`, which parse and extract) keep
- * V8's size: with 16 MB, `--workers 1 --ranges` on that log took 3.70–3.85 s and 284.9–289.6 MB
- * against 3.50–3.56 s and 272.8–282.4 MB (3 alternating pairs). The main thread's young generation
- * can only be set when Node starts.
+ * MB for the parse thread gained nothing over leaving it at V8's size. Smaller for both threads
+ * did worse: 12 and 8 MB took 3.07–3.21 s on the 100 MiB stderr log for 265.3–271.1 MB. The range
+ * threads (`--ranges`, which parse and extract) keep V8's size: with 16 MB, `--workers 1 --ranges`
+ * on that log took 3.70–3.85 s and 284.9–289.6 MB against 3.50–3.56 s and 272.8–282.4 MB (3
+ * alternating pairs). The main thread's young generation can only be set when Node starts.
  */
 export const EXTRACT_THREAD_LIMITS = { maxYoungGenerationSizeMb: 16 } as const;

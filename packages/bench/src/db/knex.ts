@@ -311,10 +311,8 @@ export function createKnexPlugin(
           knexErrorOutcome,
         );
       return {
-        execute(q) {
-          const held = deadline.held();
-          return held === undefined ? timed(q) : held.then(() => timed(q));
-        },
+        // timed waits for a deadline's cancel on its way (StatementDeadline.run)
+        execute: timed,
         async cancel() {
           await cancel();
         },

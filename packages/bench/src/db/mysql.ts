@@ -177,10 +177,8 @@ export function createMysqlPlugin(
       const own = (call: () => Promise<unknown>): Promise<ExecOutcome> =>
         deadline.run(call, () => ({ ok: true, rows: 0 }), mysqlErrorOutcome);
       return {
-        execute(q) {
-          const held = deadline.held();
-          return held === undefined ? timed(q) : held.then(() => timed(q));
-        },
+        // timed waits for a deadline's cancel on its way (StatementDeadline.run)
+        execute: timed,
         async prepare(q) {
           let text: string;
           try {
@@ -191,14 +189,12 @@ export function createMysqlPlugin(
           const c = conn as unknown as {
             prepare(sql: string): Promise<{ close(): void }>;
           };
-          await deadline.held();
           return own(() => c.prepare(text).then((st) => st.close()));
         },
         async cancel() {
           await kill();
         },
         async serverVersion() {
-          await deadline.held();
           let v = '';
           const out = await own(() =>
             conn.query('SELECT VERSION() AS v').then(([rows]) => {

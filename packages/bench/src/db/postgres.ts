@@ -232,7 +232,6 @@ async function ownStatement(
   o: { deadline: StatementDeadline; isBroken: () => boolean },
   text: string,
 ): Promise<OwnResult> {
-  await o.deadline.held();
   let row: unknown[] | undefined;
   const out = await o.deadline.run(
     () => client.query({ text, rowMode: 'array' }),

@@ -550,11 +550,16 @@ export class Executor {
     }
   }
 
-  /** Counts the record just written at offset `#n * REC` and flushes a full buffer. */
+  /** Counts the statement just written at offset `#n * REC` ({@link #written}). */
   #recorded(): void {
-    this.#n++;
     this.#ack++;
     this.#progress++;
+    this.#written();
+  }
+
+  /** Counts the record just written at offset `#n * REC`, and flushes a full buffer. */
+  #written(): void {
+    this.#n++;
     if ((this.#n + 1) * REC > this.#buf.length) this.#flush();
   }
 
@@ -570,9 +575,8 @@ export class Executor {
     this.#buf[o + F_TPL] = TPL_CONNECTED;
     this.#buf[o + F_CLASS] = -1;
     this.#buf[o + F_END_MS] = nowMs() - this.#t0;
-    this.#n++;
     this.#marks++;
-    if ((this.#n + 1) * REC > this.#buf.length) this.#flush();
+    this.#written();
   }
 
   #classIndex(cls: string): number {

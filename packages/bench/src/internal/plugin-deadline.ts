@@ -138,8 +138,9 @@ export function guardSession(
   const guarded = async (
     run: () => Promise<ExecOutcome>,
   ): Promise<ExecOutcome> => {
-    const held = deadline.held();
-    if (held !== undefined) await held;
+    // after a deadline's cancel on its way (see StatementDeadline.held), which may give the
+    // connection up
+    await deadline.held();
     if (given) return gone();
     // a throw goes through the deadline as a stand-in, and is rethrown unless the deadline
     // ended the statement first (then it is the lost connection the deadline made of it)

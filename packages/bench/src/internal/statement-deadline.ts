@@ -122,14 +122,17 @@ export class StatementDeadline {
   }
 
   /**
-   * Runs `call` as one statement under the deadline: the outcome `ok` makes of its value, or
-   * `failed` of its error (a synchronous throw too), unless the deadline ended it first.
+   * Runs `call` as one statement under the deadline, once no deadline's cancel is on its way
+   * ({@link held}): the outcome `ok` makes of its value, or `failed` of its error (a synchronous
+   * throw too), unless the deadline ended it first.
    */
   run<T>(
     call: () => PromiseLike<T>,
     ok: (value: T) => ExecOutcome,
     failed: (err: unknown) => ExecOutcome,
   ): Promise<ExecOutcome> {
+    const held = this.#cancelling;
+    if (held !== undefined) return held.then(() => this.run(call, ok, failed));
     return new Promise<ExecOutcome>((settle) => {
       const token = this.begin(nowMs(), settle);
       try {
