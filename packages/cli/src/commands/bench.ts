@@ -7,7 +7,7 @@ import {
   openTrace,
   writeFileAtomic,
 } from '@stb/core';
-import type { BenchOutage, BenchResult } from '@stb/core';
+import type { BenchIncident, BenchOutage, BenchResult } from '@stb/core';
 import {
   createBenchRunner,
   createMetricsRegistry,
@@ -96,7 +96,7 @@ export function nothingMeasured(
     stoppedForLostTarget(result) ||
     stoppedWhileLost(result) !== undefined ||
     (result.sessions.gaveUp ?? 0) > 0 ||
-    result.faults.incidents.some((i) => i.kind === 'worker-crashed')
+    crashesOf(result).length > 0
   )
     return undefined;
   const ran = result.client?.queries ?? 0;
@@ -117,12 +117,25 @@ export function nothingMeasured(
   return `${none}: no statement ran (${result.skipped.notRun} read and not run; the run ${result.status}${result.stopReason !== undefined ? ` by ${result.stopReason}` : ''}).`;
 }
 
+/** Whether the run stopped for `reason` (merged shards join their stop reasons with '; '). */
+function stoppedFor(result: BenchResult, reason: string): boolean {
+  return result.stopReason?.split('; ').includes(reason) === true;
+}
+
 /**
  * Whether the runner stopped the run because a session could not connect within
- * `--reconnect-timeout` (stop reason `target lost`; merged shards join theirs with '; ').
+ * `--reconnect-timeout` (stop reason `target lost`).
  */
 function stoppedForLostTarget(result: BenchResult): boolean {
-  return result.stopReason?.split('; ').includes(STOP_TARGET_LOST) === true;
+  return stoppedFor(result, STOP_TARGET_LOST);
+}
+
+/**
+ * The run's worker crashes (`worker-crashed` incidents). Not `faults.workerCrashes`: that also
+ * counts the workers given up at a stop (their `aborted` incident says so), which did not crash.
+ */
+function crashesOf(result: BenchResult): BenchIncident[] {
+  return result.faults.incidents.filter((i) => i.kind === 'worker-crashed');
 }
 
 /**
@@ -131,8 +144,7 @@ function stoppedForLostTarget(result: BenchResult): boolean {
  * its start until the run ended.
  */
 function stoppedWhileLost(result: BenchResult): BenchOutage | undefined {
-  if (result.stopReason?.split('; ').includes('duration') !== true)
-    return undefined;
+  if (!stoppedFor(result, 'duration')) return undefined;
   return (result.faults.outages ?? []).find((o) => o.unresolved === true);
 }
 
@@ -210,11 +222,7 @@ export function workersCrashed(
   result: BenchResult,
   out: string | undefined,
 ): string | undefined {
-  // not `faults.workerCrashes`: that also counts the workers given up at a stop (its `aborted`
-  // incident says so), which did not crash
-  const crashes = result.faults.incidents.filter(
-    (i) => i.kind === 'worker-crashed',
-  );
+  const crashes = crashesOf(result);
   const n = crashes.length;
   if (n === 0) return undefined;
   return `[stb] [bench] ${String(n)} worker thread${n === 1 ? '' : 's'} crashed while the run went on (${String(result.sessions.aborted)} of ${String(result.sessions.total)} sessions aborted, ${String(result.skipped.notRun)} events not run in all), so the result${out !== undefined ? ` (in ${out})` : ''} holds less load than the trace's. ${crashes[0]?.message ?? ''} A crash is a bug, in the DB plugin or in stb: rerun with --debug and report it.`;
