@@ -95,6 +95,12 @@ export interface LogInputOptions {
    * parsed on a thread of their own while this one extracts and writes; same trace.
    */
   workers?: number | undefined;
+  /**
+   * {@link logRecords}: keep every template record for `templates()` (a fit needs them all up
+   * front); without, a template is held only until it is written (issue 19: on a log of
+   * distinct statements, most of the memory each one cost).
+   */
+  keepTemplates?: boolean | undefined;
   /** Tests: hand parsed events over in batches of at most this many (with `workers`). */
   handOffEvents?: number | undefined;
   /**
@@ -139,7 +145,7 @@ export interface LogTrace {
   records: AsyncIterable<WritableTraceRecord[]>;
   /** The header yielded first (undefined before the records are read). */
   header(): TraceHeader | undefined;
-  /** The templates yielded so far, in order. */
+  /** The templates yielded so far, in order (only with `keepTemplates`; a bug otherwise). */
   templates(): QueryTemplate[];
   /** Parser and extractor counts (final once `records` is exhausted). */
   summary(): { parse: ParseSummary; extract: ExtractSummary };
@@ -232,6 +238,8 @@ async function assembledOnThreads(
     run: assembleTraceBatches(started.rest, {
       signal: options.signal,
       encodeEvents: options.encodeEvents === true,
+      // the records are written; nothing looks a template up in the run
+      keepTemplates: false,
     }),
     raw: started.summary,
     dialect: thread.dialect() as Dialect,
@@ -356,6 +364,7 @@ async function extractedLog(
     run: extractTraceBatches(started.rest, {
       signal: options.signal,
       encodeEvents: options.encodeEvents === true,
+      keepTemplates: false,
     }),
     raw: started.summary,
     dialect: (started.firstBatch[0] as RawQueryEvent).dialect,
@@ -393,12 +402,14 @@ export async function logRecords(
     });
   };
   let headerRecord: TraceHeader | undefined;
+  const keep = options.keepTemplates === true;
   const templates: QueryTemplate[] = [];
   async function* records(): AsyncGenerator<WritableTraceRecord[]> {
     headerRecord = header();
     yield [headerRecord];
     for await (const batch of run) {
-      for (const r of batch) if (r.kind === 'template') templates.push(r);
+      if (keep)
+        for (const r of batch) if (r.kind === 'template') templates.push(r);
       yield batch;
       options.onProgress?.(run.summary().events);
     }
@@ -412,7 +423,14 @@ export async function logRecords(
   return {
     records: records(),
     header: () => headerRecord,
-    templates: () => templates,
+    templates: () => {
+      if (!keep)
+        throw new StbError(
+          'STB_INTERNAL',
+          '[stb] [cli] logRecords was called without `keepTemplates`, so it kept no templates. Report this bug.',
+        );
+      return templates;
+    },
     summary: () => ({ parse: raw.summary(), extract: run.summary() }),
   };
 }
@@ -503,7 +521,7 @@ async function openFitFiles(
       `stb-learn-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`,
     );
     try {
-      const log = await logRecords(files, options);
+      const log = await logRecords(files, { ...options, keepTemplates: true });
       const written = await writeTrace(temp, log.records, {
         signal: options.signal,
       });

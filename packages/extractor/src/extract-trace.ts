@@ -9,13 +9,13 @@ import {
   ParseError,
   resolveWorkerFile,
   StbError,
-  TemplateCatalog,
   toStbError,
   type AnyIterable,
   type EncodedTraceEvent,
   type OnInvalid,
   type QueryTemplate,
   type RawQueryEvent,
+  type TemplateCatalog,
   type TemplatePath,
   type TraceEvent,
 } from '@stb/core';
@@ -29,6 +29,7 @@ import {
 import { EncodedStore } from './internal/encoded-store';
 import { lazyRequire } from './internal/lazy-require';
 import { ReorderBuffer } from './internal/reorder';
+import { RunTemplates } from './internal/run-templates';
 import {
   isPacked,
   PACKED_BEGIN,
@@ -69,6 +70,13 @@ export interface ExtractOptions extends ExtractorOptions {
   /** Called at most every `progressIntervalMs` (default 500) and once at the end. */
   onProgress?: (progress: ExtractProgress) => void;
   progressIntervalMs?: number;
+  /**
+   * Keep every template met in the run's `catalog` (default true). With false, the run holds a
+   * template only until it gives its record, and reading `catalog` throws `STB_USAGE`: for
+   * callers that write the records and look nothing up (`stb parse`). On a log of distinct
+   * statements, the catalog is most of the memory a template costs (see docs/extraction.md).
+   */
+  keepTemplates?: boolean;
 }
 
 /** Options of {@link extractTraceBatches} and {@link assembleTraceBatches}. */
@@ -117,7 +125,10 @@ export interface ExtractSummary {
 
 /** A running extraction: iterate it once for the trace records. */
 export interface ExtractRun extends AsyncIterable<TraceEvent | QueryTemplate> {
-  /** Every template met so far (grows while iterating). */
+  /**
+   * Every template met so far (grows while iterating). Throws `STB_USAGE` when the run was
+   * started with `keepTemplates: false`.
+   */
   readonly catalog: TemplateCatalog;
   /** Counts so far. */
   summary(): ExtractSummary;
@@ -130,7 +141,10 @@ export interface ExtractRun extends AsyncIterable<TraceEvent | QueryTemplate> {
 export interface ExtractBatchRun<
   E extends TraceEvent | EncodedTraceEvent = TraceEvent,
 > extends AsyncIterable<(E | QueryTemplate)[]> {
-  /** Every template met so far (grows while iterating). */
+  /**
+   * Every template met so far (grows while iterating). Throws `STB_USAGE` when the run was
+   * started with `keepTemplates: false`.
+   */
   readonly catalog: TemplateCatalog;
   /** Counts so far. */
   summary(): ExtractSummary;
@@ -181,21 +195,26 @@ export function extractTrace(
   source: AnyIterable<RawQueryEvent>,
   options: ExtractOptions = {},
 ): ExtractRun {
-  return startRun((state) => run(source, options, state));
+  return startRun((state) => run(source, options, state), options);
 }
 
 /**
  * A run of `iterate` (per event or per batch) over a new run's state: its catalog and summary
  * readable while it runs, and iterable once.
  */
-function startRun<T>(iterate: (state: RunState) => AsyncIterable<T>): {
+function startRun<T>(
+  iterate: (state: RunState) => AsyncIterable<T>,
+  options: Pick<ExtractOptions, 'keepTemplates'>,
+): {
   readonly catalog: TemplateCatalog;
   summary(): ExtractSummary;
   [Symbol.asyncIterator](): AsyncIterator<T>;
 } {
-  const { catalog, summary, state, once } = newRun();
+  const { summary, state, once } = newRun(options.keepTemplates ?? true);
   return {
-    catalog,
+    get catalog() {
+      return state.catalog.catalog;
+    },
     summary,
     [Symbol.asyncIterator]() {
       once();
@@ -204,14 +223,13 @@ function startRun<T>(iterate: (state: RunState) => AsyncIterable<T>): {
   };
 }
 
-/** A new run's catalog, summary and the guard against a second iteration. */
-function newRun(): {
-  catalog: TemplateCatalog;
+/** A new run's templates, summary and the guard against a second iteration. */
+function newRun(keepTemplates: boolean): {
   summary: () => ExtractSummary;
   state: RunState;
   once: () => void;
 } {
-  const catalog = new TemplateCatalog();
+  const catalog = new RunTemplates(keepTemplates);
   const s: ExtractSummary = {
     events: 0,
     templates: 0,
@@ -227,7 +245,6 @@ function newRun(): {
   };
   let started = false;
   return {
-    catalog,
     state: { catalog, s },
     summary: () => ({
       ...s,
@@ -249,7 +266,7 @@ function newRun(): {
 
 /** Per-extraction state shared by the sequential, pooled and batched paths. */
 interface RunState {
-  catalog: TemplateCatalog;
+  catalog: RunTemplates;
   s: ExtractSummary;
 }
 
@@ -417,18 +434,17 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
         return false;
       }
     }
-    const template = given ?? catalog.get(templateId);
-    if (template === undefined)
+    if (given && catalog.add(given)) {
+      const path = given.path ?? 'lexer';
+      s.templatesByPath[path]++;
+      if (path === 'lexer') s.failedParseTemplates++;
+    }
+    const path = catalog.pathOf(templateId);
+    if (path === undefined)
       throw new StbError(
         'STB_INTERNAL',
         `[stb] [extractor] Template ${templateId} arrived after its first event. Report this bug.`,
       );
-    if (catalog.add(template)) {
-      const path = template.path ?? 'lexer';
-      s.templatesByPath[path]++;
-      if (path === 'lexer') s.failedParseTemplates++;
-    }
-    const path = template.path ?? 'lexer';
     s.eventsByPath[path]++;
     if (path === 'lexer') s.failedParseEvents++;
     return true;
@@ -581,7 +597,7 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     if (!this.#emitted.has(ev.templateId)) {
       this.#emitted.add(ev.templateId);
       this.#pendingEvent = ev;
-      return catalog.get(ev.templateId);
+      return catalog.take(ev.templateId);
     }
     return ev;
   }
@@ -664,7 +680,7 @@ export function extractTraceBatches(
   source: AnyIterable<RawQueryEvent[]>,
   options: ExtractBatchOptions = {},
 ): ExtractBatchRun<TraceEvent | EncodedTraceEvent> {
-  return startRun((state) => runBatches(source, options, state));
+  return startRun((state) => runBatches(source, options, state), options);
 }
 
 /**
@@ -716,7 +732,7 @@ export function assembleTraceBatches(
   source: AnyIterable<WorkerResult[] | PackedResults>,
   options: ExtractBatchOptions = {},
 ): ExtractBatchRun<TraceEvent | EncodedTraceEvent> {
-  return startRun((state) => assemble(source, options, state));
+  return startRun((state) => assemble(source, options, state), options);
 }
 
 /** A trace record of a batched run: events as objects, or encoded (`encodeEvents`). */

@@ -237,6 +237,47 @@ describe('extractTraceBatches', () => {
   );
 });
 
+describe('keepTemplates: false', () => {
+  it.each([
+    ['pg-tpcb-simple-logstatement', 'postgres'],
+    ['mariadb-sysbench-text', 'mysql'],
+  ])(
+    '%s: the same records and summary on every path; the catalog is not readable',
+    async (folder, dialect) => {
+      const raw =
+        dialect === 'postgres' ? readPgSample(folder) : readMariaSample(folder);
+      const a = await records(raw);
+      expect(a.run.catalog.size).toBe(a.run.summary().templates);
+      const batches: RawQueryEvent[][] = [];
+      for (let i = 0; i < raw.length; i += 300)
+        batches.push(raw.slice(i, i + 300));
+      const ex = await createExtractor();
+      const o = { keepTemplates: false };
+      const runs = [
+        extractTrace(raw, o),
+        extractTraceBatches(batches, o),
+        assembleTraceBatches(
+          batches.map((b) => b.map((r) => extractResult(ex, r))),
+          o,
+        ),
+      ];
+      for (const run of runs) {
+        const out: (TraceEvent | QueryTemplate)[] = [];
+        for await (const r of run) out.push(...(Array.isArray(r) ? r : [r]));
+        expect(out).toEqual(a.out);
+        expect(run.summary()).toEqual(a.run.summary());
+        let err: unknown;
+        try {
+          void run.catalog;
+        } catch (e) {
+          err = e;
+        }
+        expect(isStbError(err) && err.code).toBe('STB_USAGE');
+      }
+    },
+  );
+});
+
 describe('encodeEvents', () => {
   it.each([
     ['pg-tpcb-simple-logstatement', 'postgres'],
