@@ -14,6 +14,7 @@ import { Lexer } from './internal/lexer';
 import { loadPostgresParser } from './internal/pg-analyze';
 import {
   buildShape,
+  ownString,
   shapeParams,
   shapeTemplate,
   type Bound,
@@ -168,7 +169,7 @@ export async function createExtractor(
         aux: aux[dialect],
         cutListsAbove: options.cutListsAbove,
       });
-      cache.set(lexed.key, shape);
+      cache.set(ownString(lexed.key), shape);
     }
     const params = shapeParams(shape, lexed, { sql, bound });
     const template = shapeTemplate(shape, { sql, lexed, params, dialect });

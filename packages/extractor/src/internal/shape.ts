@@ -39,6 +39,7 @@ import {
   isPostgresParserReady,
   pgNormalize,
   type AstInfo,
+  type SlotInfo,
 } from './pg-analyze';
 import { boundValue, constValue, hintOfTypeName, type Hint } from './values';
 
@@ -75,6 +76,29 @@ export type Bound = (string | null)[] | undefined;
 export interface StatementSource {
   sql: string;
   bound: Bound;
+}
+
+/**
+ * A flat copy of `s` that holds no other string alive. Strings built by `+` are ropes (a 32-byte
+ * node per piece, about 55 for a statement's cache key) and `slice` keeps its whole source (the
+ * log's text) alive; V8 keeps both forms as long as the result lives. What a shape and its
+ * template keep for the rest of the run (one per cache key, up to 100 000) is copied through this
+ * once, on the slow path (issue 19; docs/extraction.md, "Memory bound").
+ */
+export function ownString(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
+function ownSlots(slots: AstInfo['slots']): AstInfo['slots'] {
+  const out: AstInfo['slots'] = new Map();
+  for (const [k, v] of slots) {
+    const info: SlotInfo = {
+      column: v.column === null ? null : ownString(v.column),
+    };
+    if (v.context !== undefined) info.context = ownString(v.context);
+    out.set(k, info);
+  }
+  return out;
 }
 
 function tokenText(tok: Tokens, i: number): string {
@@ -418,15 +442,15 @@ export function buildShape(
     slotOf,
     hint,
     nSlots,
-    parts,
+    parts: parts.map(ownString),
     kept,
     queryType,
     tcl,
     writes,
-    tables: ast?.tables ?? lexerTables(tok, dialect),
+    tables: (ast?.tables ?? lexerTables(tok, dialect)).map(ownString),
     path,
     fingerprint: ast?.fingerprint,
-    info: ast?.slots ?? new Map(),
+    info: ast ? ownSlots(ast.slots) : new Map(),
     template: undefined,
     byText: kept.length > 0 ? new Map() : undefined,
   };
@@ -487,6 +511,7 @@ export function shapeTemplate(
     }
     const known = shape.byText.get(text);
     if (known) return known;
+    text = ownString(text);
   }
   const slots: TemplateSlot[] = ctx.params.map((v, s) => {
     const info = shape.info.get(s);
