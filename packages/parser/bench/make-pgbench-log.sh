@@ -11,40 +11,16 @@
 set -euo pipefail
 OUT="${1:?usage: make-pgbench-log.sh <out-dir> [size-MB]}"
 SIZE_MB="${2:-1024}"
-PGBIN=/usr/lib/postgresql/15/bin
-PGPORT=${PGPORT:-55471}
-WORK="$(mktemp -d /tmp/stb-pgbench-log.XXXXXX)"
-chmod 755 "$WORK"
 mkdir -p "$OUT"
-cleanup() {
-  [ -n "${BENCH_PID:-}" ] && kill "$BENCH_PID" 2>/dev/null || true
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-mkdir -p "$WORK/pg" && chown postgres:postgres "$WORK/pg" && chmod 700 "$WORK/pg"
-runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -A trust -U postgres >/dev/null
-cat >>"$WORK/pg/postgresql.conf" <<CONF
-port = $PGPORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$WORK/pg'
-fsync = off
-synchronous_commit = off
-logging_collector = on
-log_destination = 'stderr,csvlog,jsonlog'
-log_directory = 'log'
-log_filename = 'pg'
-log_rotation_size = 0
-log_statement = 'all'
-log_line_prefix = '%m [%p] %q%u@%d '
-log_timezone = 'UTC'
-CONF
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/server.log" -w start >/dev/null
-PGB="pgbench -h 127.0.0.1 -p $PGPORT -U postgres"
+# shellcheck source=private-pg.sh
+. "$(dirname "$0")/private-pg.sh"
+PRIVATE_PG_ON_EXIT='[ -n "${BENCH_PID:-}" ] && kill "$BENCH_PID" 2>/dev/null || true'
+private_pg_start stb-pgbench-log "${PGPORT:-55471}" "log_destination = 'stderr,csvlog,jsonlog'
+log_statement = 'all'"
+PGB="pgbench -h 127.0.0.1 -p $PGB_PORT -U postgres"
 $PGB -i -s 10 postgres >/dev/null 2>&1
 # Start the measured log after initialisation (its COPY is not a statement mix anyone parses).
-runuser -u postgres -- psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc 'SELECT pg_rotate_logfile()' >/dev/null
+runuser -u postgres -- psql -h 127.0.0.1 -p "$PGB_PORT" -U postgres -qc 'SELECT pg_rotate_logfile()' >/dev/null
 sleep 1
 : >"$WORK/pg/log/pg"; : >"$WORK/pg/log/pg.csv"; : >"$WORK/pg/log/pg.json"
 $PGB -n -c 4 -j 2 -T 3600 postgres >"$WORK/pgbench.txt" 2>&1 &
