@@ -43,7 +43,10 @@ export interface TraceFromLogOptions extends ExtractOptions {
 
 /** A log becoming a trace: iterate once for the records, header first. */
 export interface LogTraceRun extends AsyncIterable<TraceRecord> {
-  /** Every template met so far (complete once the records are exhausted). */
+  /**
+   * Every template met so far (complete once the records are exhausted). With `keepTemplates:
+   * false`, reading it throws `STB_USAGE`, and so does {@link templates}.
+   */
   readonly catalog: TemplateCatalog;
   /** The header yielded first (undefined before iteration starts). */
   header(): TraceHeader | undefined;
@@ -86,6 +89,7 @@ export function traceFromLog(
   );
   let header: TraceHeader | undefined;
   const templates: QueryTemplate[] = [];
+  const keep = extract.keepTemplates ?? true;
   const makeHeader = (d: Dialect): TraceHeader => {
     const s = log.summary();
     const resolutions = s.files
@@ -114,15 +118,21 @@ export function traceFromLog(
     header = makeHeader(first.value.dialect);
     yield header;
     for await (const r of run) {
-      if (r.kind === 'template') templates.push(r);
+      if (keep && r.kind === 'template') templates.push(r);
       yield r;
     }
   }
   return {
     [Symbol.asyncIterator]: records,
-    catalog: run.catalog,
+    get catalog() {
+      return run.catalog;
+    },
     header: () => header,
-    templates: () => [...templates],
+    templates: () => {
+      // reading the catalog throws the run's own STB_USAGE when it keeps none
+      if (!keep) void run.catalog;
+      return [...templates];
+    },
     summary: () => run.summary(),
   };
 }

@@ -105,3 +105,32 @@ test('extraction options pass through (invalid UTF-8 throws by default, skipped 
   expect(kinds).toEqual(['header', 'template', 'event']);
   expect(skipping.summary().skipped).toBe(1);
 });
+
+test('keepTemplates: false gives the same records, and says so when its templates are asked for', async () => {
+  const kept = traceFromLog(parsed(events), {
+    files: ['app.log'],
+    createdAt: 'x',
+  });
+  const want: TraceRecord[] = [];
+  for await (const r of kept) want.push(r);
+  expect(kept.templates()).toHaveLength(2);
+
+  const run = traceFromLog(parsed(events), {
+    files: ['app.log'],
+    createdAt: 'x',
+    keepTemplates: false,
+  });
+  const got: TraceRecord[] = [];
+  for await (const r of run) got.push(r);
+  expect(got).toEqual(want);
+  expect(run.summary()).toEqual(kept.summary());
+  for (const read of [() => run.catalog, () => run.templates()]) {
+    let err: unknown;
+    try {
+      read();
+    } catch (e) {
+      err = e;
+    }
+    expect(isStbError(err) && err.code).toBe('STB_USAGE');
+  }
+});
