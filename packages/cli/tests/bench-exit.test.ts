@@ -217,3 +217,21 @@ it('a crashed worker: one line and exit 70; with a lost target, exit 3 and both 
     code: undefined,
   });
 });
+
+it('a signal in the grace period of a --duration stop: exit 130 and one line, though the run stopped for its duration', () => {
+  const sessions = { total: 1, completed: 1, aborted: 0, gaveUp: 0 };
+  const r = result({ stopReason: 'duration', sessions });
+  expect(runEnding(r, { out: 'r.json' })).toEqual({
+    lines: [],
+    code: undefined,
+  });
+  expect(runEnding(r, { out: 'r.json', interrupted: true })).toEqual({
+    lines: [
+      '[stb] Interrupted while the run was ending (stopped by duration): statements still running were cancelled; the result is in r.json.',
+    ],
+    code: 130,
+  });
+  // a --fail-fast failure keeps its own code
+  const failed = { ...r, status: 'failed' } as BenchResult;
+  expect(runEnding(failed, { out: undefined, interrupted: true }).code).toBe(1);
+});

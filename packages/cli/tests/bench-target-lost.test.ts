@@ -414,3 +414,53 @@ it('exits 3, naming the statement, when a setup script loses its connection', as
   // no workload ran: there is no result
   expect(existsSync(out)).toBe(false);
 }, 60_000);
+
+it('a Ctrl-C in the grace period of a --duration stop cancels the running statement and exits 130', async () => {
+  if (!(await pgUp())) return;
+  const trace = path.join(dir, 'grace-trace.jsonl');
+  // 20 statements measured, then one that outlasts the --duration
+  writePgTrace(trace, ['SELECT 1', 'SELECT pg_sleep(30)'], ([one, sleep]) => [
+    ...Array.from({ length: 20 }, (_, i) => ({
+      kind: 'event',
+      startUs: 1 + i * 1000,
+      sessionId: 's0',
+      templateId: one,
+      params: [],
+    })),
+    {
+      kind: 'event',
+      startUs: 30_000,
+      sessionId: 's0',
+      templateId: sleep,
+      params: [],
+    },
+  ]);
+  const out = path.join(dir, 'grace-result.json');
+  const proxy = await startProxy();
+  // the statement was sent, so the 1 s --duration (counted from the run's start, before it)
+  // has passed 2 s later: the run is in its 60 s grace period, waiting for pg_sleep(30)
+  const sent = proxy
+    .seen(1, 'pg_sleep')
+    .then(() => new Promise<void>((r) => setTimeout(r, 2000)));
+  const r = await interruptWhen(
+    benchVia(trace, proxy.port, [
+      '--duration',
+      '1s',
+      '--stop-grace',
+      '60s',
+      '-o',
+      out,
+    ]),
+    sent,
+  );
+  proxy.lose();
+  // before: exit 0 after waiting for the statement, as if nothing had been interrupted
+  expect(r.stderr).toMatch(
+    /^\[stb\] Interrupted while the run was ending \(stopped by duration\): statements still running were cancelled; the result is in \S+grace-result\.json\.$/m,
+  );
+  expect(r.code).toBe(130);
+  expect(r.ms).toBeLessThan(8000);
+  const result = BenchResult.parse(JSON.parse(readFileSync(out, 'utf8')));
+  expect(result.stopReason).toBe('duration');
+  expect(result.overall.count).toBe(20);
+}, 60_000);

@@ -230,13 +230,14 @@ export function workersCrashed(
 
 /**
  * How a run that wrote its result ends: the `[stb]` lines to print and the exit code (undefined:
- * 0). A failed run (`--fail-fast`) exits 1, an interrupted one 130, a lost target or sessions that
- * gave up 3, a crashed worker 70, a dry run with failed statements 1. Where causes overlap, the
- * first one's code wins and every cause's line is printed.
+ * 0). A failed run (`--fail-fast`) exits 1, an interrupted one 130 (`interrupted`: a signal came,
+ * also one that came while another stop's grace period ran), a lost target or sessions that gave
+ * up 3, a crashed worker 70, a dry run with failed statements 1. Where causes overlap, the first
+ * one's code wins and every cause's line is printed.
  */
 export function runEnding(
   result: BenchResult,
-  opts: Pick<BenchCommandOptions, 'dryRun' | 'out'>,
+  opts: Pick<BenchCommandOptions, 'dryRun' | 'out'> & { interrupted?: boolean },
 ): { lines: string[]; code: ExitCode | undefined } {
   const lost = targetLost(result, opts.out);
   const gaveUp = sessionsGaveUp(result, opts.out);
@@ -249,6 +250,14 @@ export function runEnding(
     return {
       lines: [
         `[stb] Interrupted: the run stopped early${opts.out !== undefined ? `; the partial result is in ${opts.out}` : ''}.`,
+      ],
+      code: EXIT_CODES.aborted,
+    };
+  // a signal in the grace period of another stop cancelled the statements still running
+  if (opts.interrupted === true)
+    return {
+      lines: [
+        `[stb] Interrupted while the run was ending (${result.stopReason !== undefined ? `stopped by ${result.stopReason}` : 'its trace had run out'}): statements still running were cancelled${opts.out !== undefined ? `; the result is in ${opts.out}` : ''}.`,
       ],
       code: EXIT_CODES.aborted,
     };
@@ -629,7 +638,10 @@ export function register(program: Command, ctx: CliContext): void {
       if (empty !== undefined) throw new StbError('STB_USAGE', empty);
       if (out !== undefined)
         await writeFileAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
-      const ending = runEnding(result, opts);
+      const ending = runEnding(result, {
+        ...opts,
+        interrupted: ctx.signal.aborted,
+      });
       for (const line of ending.lines) ctx.log.error(line);
       if (ending.code !== undefined) ctx.setExitCode(ending.code);
     });
