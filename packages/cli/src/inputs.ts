@@ -97,10 +97,10 @@ export interface LogInputOptions {
   workers?: number | undefined;
   /**
    * {@link logRecords}: keep every template record for `templates()` (a fit needs them all up
-   * front); without, a template is held only until it is written (issue 19: on a log of
-   * distinct statements, most of the memory each one cost).
+   * front); without, `stb parse` holds a template only until it is written (issue 19). The
+   * extraction run itself never keeps them here (`keepTemplates: false`).
    */
-  keepTemplates?: boolean | undefined;
+  collectTemplates?: boolean | undefined;
   /** Tests: hand parsed events over in batches of at most this many (with `workers`). */
   handOffEvents?: number | undefined;
   /**
@@ -145,7 +145,7 @@ export interface LogTrace {
   records: AsyncIterable<WritableTraceRecord[]>;
   /** The header yielded first (undefined before the records are read). */
   header(): TraceHeader | undefined;
-  /** The templates yielded so far, in order (only with `keepTemplates`; a bug otherwise). */
+  /** The templates yielded so far, in order (only with `collectTemplates`; a bug otherwise). */
   templates(): QueryTemplate[];
   /** Parser and extractor counts (final once `records` is exhausted). */
   summary(): { parse: ParseSummary; extract: ExtractSummary };
@@ -402,7 +402,7 @@ export async function logRecords(
     });
   };
   let headerRecord: TraceHeader | undefined;
-  const keep = options.keepTemplates === true;
+  const keep = options.collectTemplates === true;
   const templates: QueryTemplate[] = [];
   async function* records(): AsyncGenerator<WritableTraceRecord[]> {
     headerRecord = header();
@@ -427,7 +427,7 @@ export async function logRecords(
       if (!keep)
         throw new StbError(
           'STB_INTERNAL',
-          '[stb] [cli] logRecords was called without `keepTemplates`, so it kept no templates. Report this bug.',
+          '[stb] [cli] logRecords was called without `collectTemplates`, so it kept no templates. Report this bug.',
         );
       return templates;
     },
@@ -521,7 +521,10 @@ async function openFitFiles(
       `stb-learn-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`,
     );
     try {
-      const log = await logRecords(files, { ...options, keepTemplates: true });
+      const log = await logRecords(files, {
+        ...options,
+        collectTemplates: true,
+      });
       const written = await writeTrace(temp, log.records, {
         signal: options.signal,
       });

@@ -73,8 +73,8 @@ export interface ExtractOptions extends ExtractorOptions {
   /**
    * Keep every template met in the run's `catalog` (default true). With false, the run holds a
    * template only until it gives its record, and reading `catalog` throws `STB_USAGE`: for
-   * callers that write the records and look nothing up (`stb parse`). On a log of distinct
-   * statements, the catalog is most of the memory a template costs (see docs/extraction.md).
+   * callers that write the records and look nothing up (`stb parse`; what it saves is measured in
+   * docs/extraction.md, "Memory bound").
    */
   keepTemplates?: boolean;
 }
@@ -597,7 +597,13 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     if (!this.#emitted.has(ev.templateId)) {
       this.#emitted.add(ev.templateId);
       this.#pendingEvent = ev;
-      return catalog.take(ev.templateId);
+      const template = catalog.take(ev.templateId);
+      if (template === undefined)
+        throw new StbError(
+          'STB_INTERNAL',
+          `[stb] [extractor] Template ${ev.templateId} was not held for its first event. Report this bug.`,
+        );
+      return template;
     }
     return ev;
   }

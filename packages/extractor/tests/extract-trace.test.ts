@@ -247,7 +247,6 @@ describe('keepTemplates: false', () => {
       const raw =
         dialect === 'postgres' ? readPgSample(folder) : readMariaSample(folder);
       const a = await records(raw);
-      expect(a.run.catalog.size).toBe(a.run.summary().templates);
       const batches: RawQueryEvent[][] = [];
       for (let i = 0; i < raw.length; i += 300)
         batches.push(raw.slice(i, i + 300));

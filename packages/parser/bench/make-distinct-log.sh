@@ -28,7 +28,8 @@ awk -v n="$N" 'BEGIN {
       cols = cols (k ? ", " : "") (k % 2 ? "abalance" : "aid") " AS a_" i "_" k
     printf "SELECT %s FROM pgbench_accounts WHERE aid = %d AND bid = %d;\n", cols, 1 + (i * 7919) % 100000, 1
   }
-}' | psql -h 127.0.0.1 -p "$PGB_PORT" -U postgres -q -o /dev/null postgres
+}' | psql -h 127.0.0.1 -p "$PGB_PORT" -U postgres -q -v ON_ERROR_STOP=1 -o /dev/null postgres
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -w stop >/dev/null
+mkdir -p "$(dirname "$OUT")"
 mv "$WORK/pg/log/pg" "$OUT"
 ls -l "$OUT"

@@ -9,8 +9,7 @@ import {
  * The templates an extraction run has met. Kept (`keep`, the default of `keepTemplates`): every
  * template, in a catalog callers may read. Not kept: each template only until the run hands out
  * its record ({@link take}), and then its id and path alone, which is what counting the run's
- * events needs. On a log whose statements are all distinct, the kept catalog was most of what
- * `stb parse` held per template (issue 19; BENCHMARKS.md, "memory per template").
+ * events needs (issue 19; docs/extraction.md, "Memory bound").
  */
 export class RunTemplates {
   readonly #catalog: TemplateCatalog | undefined;
