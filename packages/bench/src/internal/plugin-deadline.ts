@@ -139,8 +139,9 @@ export function guardSession(
     run: () => Promise<ExecOutcome>,
   ): Promise<ExecOutcome> => {
     // after a deadline's cancel on its way (see StatementDeadline.held), which may give the
-    // connection up
-    await deadline.held();
+    // connection up; no await when none is (a microtask per statement otherwise)
+    const held = deadline.held();
+    if (held !== undefined) await held;
     if (given) return gone();
     // a throw goes through the deadline as a stand-in, and is rethrown unless the deadline
     // ended the statement first (then it is the lost connection the deadline made of it)
