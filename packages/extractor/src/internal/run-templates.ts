@@ -13,6 +13,7 @@ import {
  */
 export class RunTemplates {
   readonly #catalog: TemplateCatalog | undefined;
+  /** Not kept: the path of every template met. */
   readonly #paths = new Map<string, TemplatePath>();
   /** Not kept: templates whose record was not handed out yet. */
   readonly #pending = new Map<string, QueryTemplate>();
@@ -33,21 +34,23 @@ export class RunTemplates {
 
   /** Number of templates met so far. */
   get size(): number {
-    return this.#paths.size;
+    return this.#catalog?.size ?? this.#paths.size;
   }
 
   /** Adds a template; returns true when its id was not known before. */
   add(template: QueryTemplate): boolean {
+    if (this.#catalog) return this.#catalog.add(template);
     if (this.#paths.has(template.id)) return false;
     this.#paths.set(template.id, template.path ?? 'lexer');
-    if (this.#catalog) this.#catalog.add(template);
-    else this.#pending.set(template.id, template);
+    this.#pending.set(template.id, template);
     return true;
   }
 
   /** The path that made a known template, or undefined for an unknown id. */
   pathOf(id: string): TemplatePath | undefined {
-    return this.#paths.get(id);
+    if (!this.#catalog) return this.#paths.get(id);
+    const t = this.#catalog.get(id);
+    return t === undefined ? undefined : (t.path ?? 'lexer');
   }
 
   /** The template, for its record (given once per template when not kept). */

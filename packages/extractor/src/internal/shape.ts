@@ -80,10 +80,11 @@ export interface StatementSource {
 
 /**
  * A flat copy of `s` that holds no other string alive. Strings built by `+` are ropes (a 32-byte
- * node per piece, about 55 for a statement's cache key) and `slice` keeps its whole source (the
- * log's text) alive; V8 keeps both forms as long as the result lives. What a shape and its
- * template keep for the rest of the run (one per cache key, up to 100 000) is copied through this
- * once, on the slow path (issue 19; docs/extraction.md, "Memory bound").
+ * node per piece: about 55 per shape over its key and texts, in a heap snapshot) and `slice`
+ * keeps its whole source (the log's text) alive; V8 keeps both forms as long as the result
+ * lives. What a shape and its template keep for the rest of the run (one per cache key, up to
+ * 100 000) is copied through this once, on the slow path (issue 19; docs/extraction.md, "Memory
+ * bound").
  */
 export function ownString(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
