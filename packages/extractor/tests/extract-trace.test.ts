@@ -35,6 +35,17 @@ const ev = (
   dialect: 'postgres',
 });
 
+/** A sample log's statements (`dialect`: which reader). */
+const sample = (folder: string, dialect: string): RawQueryEvent[] =>
+  dialect === 'postgres' ? readPgSample(folder) : readMariaSample(folder);
+
+/** `raw` cut into batches of `size`. */
+function batchesOf(raw: RawQueryEvent[], size: number): RawQueryEvent[][] {
+  const out: RawQueryEvent[][] = [];
+  for (let i = 0; i < raw.length; i += size) out.push(raw.slice(i, i + size));
+  return out;
+}
+
 async function records(source: RawQueryEvent[], options?: ExtractOptions) {
   const out: (TraceEvent | QueryTemplate)[] = [];
   const run = extractTrace(source, options);
@@ -220,14 +231,10 @@ describe('extractTraceBatches', () => {
   ])(
     '%s: the same records in the same order as extractTrace, batches of any size',
     async (folder, dialect) => {
-      const raw =
-        dialect === 'postgres' ? readPgSample(folder) : readMariaSample(folder);
+      const raw = sample(folder, dialect);
       const a = await records(raw);
       for (const size of [1, 7, 2048]) {
-        const batches: RawQueryEvent[][] = [];
-        for (let i = 0; i < raw.length; i += size)
-          batches.push(raw.slice(i, i + size));
-        const run = extractTraceBatches(batches);
+        const run = extractTraceBatches(batchesOf(raw, size));
         const out: (TraceEvent | QueryTemplate)[] = [];
         for await (const b of run) out.push(...b);
         expect(out).toEqual(a.out);
@@ -244,12 +251,9 @@ describe('keepTemplates: false', () => {
   ])(
     '%s: the same records and summary on every path; the catalog is not readable',
     async (folder, dialect) => {
-      const raw =
-        dialect === 'postgres' ? readPgSample(folder) : readMariaSample(folder);
+      const raw = sample(folder, dialect);
       const a = await records(raw);
-      const batches: RawQueryEvent[][] = [];
-      for (let i = 0; i < raw.length; i += 300)
-        batches.push(raw.slice(i, i + 300));
+      const batches = batchesOf(raw, 300);
       const ex = await createExtractor();
       const o = { keepTemplates: false };
       const runs = [
@@ -265,13 +269,9 @@ describe('keepTemplates: false', () => {
         for await (const r of run) out.push(...(Array.isArray(r) ? r : [r]));
         expect(out).toEqual(a.out);
         expect(run.summary()).toEqual(a.run.summary());
-        let err: unknown;
-        try {
-          void run.catalog;
-        } catch (e) {
-          err = e;
-        }
-        expect(isStbError(err) && err.code).toBe('STB_USAGE');
+        expect(() => run.catalog).toThrow(
+          expect.objectContaining({ code: 'STB_USAGE' }),
+        );
       }
     },
   );
@@ -284,12 +284,9 @@ describe('encodeEvents', () => {
   ])(
     '%s: each event is the line stringifyTraceEvent writes for it, in the same order',
     async (folder, dialect) => {
-      const raw =
-        dialect === 'postgres' ? readPgSample(folder) : readMariaSample(folder);
+      const raw = sample(folder, dialect);
       const a = await records(raw);
-      const batches: RawQueryEvent[][] = [];
-      for (let i = 0; i < raw.length; i += 500)
-        batches.push(raw.slice(i, i + 500));
+      const batches = batchesOf(raw, 500);
       const ex = await createExtractor();
       const runs = [
         extractTraceBatches(batches, { encodeEvents: true }),
