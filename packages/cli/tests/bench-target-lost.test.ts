@@ -9,8 +9,8 @@ import { connect, createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BenchResult, computeTemplateId } from '@stb/core';
-import { PG_TRACE_HEADER, runStb, startStb, writePgTrace } from './helpers';
+import { BenchResult } from '@stb/core';
+import { runStb, startStb, writePgTrace } from './helpers';
 
 // `stb bench` against a target lost for good in the middle of the run (a proxy in front of the
 // shared PostgreSQL closes every connection and stops listening): the sessions cannot reconnect
@@ -32,23 +32,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** 4 sessions running `SELECT $1::int` every 5 ms for 60 s. */
 function writeTrace(file: string): void {
-  const text = 'SELECT $1::int';
-  const id = computeTemplateId('postgres', text);
-  const lines: unknown[] = [
-    PG_TRACE_HEADER,
-    { kind: 'template', id, text, queryType: 'SELECT', tables: [], slots: [] },
-  ];
   const t0 = 1_700_000_000_000_000;
-  for (let i = 0; i < 12_000; i++)
-    for (let s = 0; s < 4; s++)
-      lines.push({
-        kind: 'event',
-        startUs: t0 + i * 5000 + s * 100,
-        sessionId: `s${s}`,
-        templateId: id,
-        params: [{ t: 'int', v: i }],
-      });
-  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  writePgTrace(file, ['SELECT $1::int'], ([id]) =>
+    Array.from({ length: 12_000 * 4 }, (_, k) => ({
+      kind: 'event',
+      startUs: t0 + Math.floor(k / 4) * 5000 + (k % 4) * 100,
+      sessionId: `s${k % 4}`,
+      templateId: id,
+      params: [{ t: 'int', v: Math.floor(k / 4) }],
+    })),
+  );
 }
 
 /**
