@@ -460,6 +460,55 @@ describe('packed results (ResultPacker)', () => {
     expect(from).toBe(packed.bodies.length);
   });
 
+  it('packs a statement at a time: a batch cut short, a batch after a long statement, and no batch after finish', async () => {
+    const ex = await createExtractor();
+    const raw = varied();
+    const results = raw.map((r) => extractResult(ex, r, { transfer: true }));
+    const bodyOf = (p: PackedResults, i: number): string => {
+      const from = i === 0 ? 0 : (p.ints[(i - 1) * PACKED_INTS] as number);
+      const to = p.ints[i * PACKED_INTS] as number;
+      return new TextDecoder().decode(p.bodies.subarray(from, to));
+    };
+    const packer = new ResultPacker();
+    // Started for 50, cut short after 20 (a failure on the 21st): the batch is the 20.
+    packer.start(50);
+    for (const r of results.slice(0, 20)) packer.add(r);
+    const cut = packer.finish().packed;
+    expect(cut.count).toBe(20);
+    expect(cut.times).toHaveLength(40);
+    expect(cut.ints).toHaveLength(20 * PACKED_INTS);
+    // A statement far longer than the batch's usual room, then a batch of ordinary ones: the
+    // bodies packed before are their own copies, not views of a buffer packed into again.
+    const long = extractResult(
+      ex,
+      { ...(raw[1] as RawQueryEvent), sql: `SELECT '${'x'.repeat(200_000)}'` },
+      { transfer: true },
+    );
+    // A batch of as many: the packer's scratch buffer is used again.
+    const again = packer.pack(results.slice(50, 100)).packed;
+    const big = packer.pack([long, ...results.slice(20, 22)]).packed;
+    const next = packer.pack(results.slice(22, 40)).packed;
+    const after = packer.pack(results.slice(40, 45)).packed;
+    results.slice(0, 20).forEach((r, i) => {
+      expect(bodyOf(cut, i)).toBe(stringifyEventBody(r.event));
+    });
+    results.slice(50, 100).forEach((r, i) => {
+      expect(bodyOf(again, i)).toBe(stringifyEventBody(r.event));
+    });
+    expect(bodyOf(big, 0)).toBe(stringifyEventBody(long.event));
+    results.slice(22, 40).forEach((r, i) => {
+      expect(bodyOf(next, i)).toBe(stringifyEventBody(r.event));
+    });
+    expect(bodyOf(after, 4)).toBe(
+      stringifyEventBody((results[44] as ExtractedResult).event),
+    );
+    expect(next.bodies.byteLength).toBe(next.ints[17 * PACKED_INTS]);
+    // Between `finish` and the next `start` there is no batch to add to.
+    expect(() => packer.add(results[0] as ExtractedResult)).toThrow(
+      /more than/,
+    );
+  });
+
   it('an event of an unusual shape crosses whole and is written as one thread writes it', async () => {
     const raw = varied();
     // Keys out of the schema's order: the line is JSON.stringify's, in that order.
