@@ -89,44 +89,48 @@ export function packRaw(events: readonly RawQueryEvent[]): {
 /** The events of a {@link PackedRaw}. */
 export function unpackRaw(p: PackedRaw): RawQueryEvent[] {
   const out: RawQueryEvent[] = [];
-  const { strings, ints, times } = p;
-  let from = 0;
-  for (let i = 0; i < p.count; i++) {
-    const o = i * RAW_INTS;
-    const to = ints[o] as number;
-    const e: RawQueryEvent = {
-      sessionId: strings[ints[o + 1] as number] as string,
-      sql: p.sql.slice(from, to),
-      source: {
-        file: strings[ints[o + 6] as number] as string,
-        line: times[i * 3 + 2] as number,
-      },
-      dialect: strings[ints[o + 7] as number] as Dialect,
-    };
-    from = to;
-    const start = times[i * 3] as number;
-    if (!Number.isNaN(start)) e.startUs = start;
-    const dur = times[i * 3 + 1] as number;
-    if (!Number.isNaN(dur)) e.durationUs = dur;
-    const u = ints[o + 2] as number;
-    if (u >= 0) e.user = strings[u];
-    const d = ints[o + 3] as number;
-    if (d >= 0) e.database = strings[d];
-    const a = ints[o + 4] as number;
-    if (a >= 0) e.application = strings[a];
-    const c = ints[o + 5] as number;
-    if (c >= 0) e.client = strings[c];
-    const f = ints[o + 8] as number;
-    if (f >= 0) e.fileIndex = f;
-    const r = ints[o + 9] as number;
-    if (r >= 0) {
-      const x = JSON.parse(p.rest[r] as string) as Partial<RawQueryEvent>;
-      if (x.params !== undefined) e.params = x.params;
-      if (x.preparedName !== undefined) e.preparedName = x.preparedName;
-      if (x.transactionId !== undefined) e.transactionId = x.transactionId;
-      if (x.error !== undefined) e.error = x.error;
-    }
-    out.push(e);
-  }
+  for (let i = 0; i < p.count; i++) out.push(rawAt(p, i));
   return out;
+}
+
+/**
+ * Event `i` of a {@link PackedRaw}: taken one at a time, an event's objects can die young, right
+ * after its use, instead of living as long as the batch.
+ */
+export function rawAt(p: PackedRaw, i: number): RawQueryEvent {
+  const { strings, ints, times } = p;
+  const o = i * RAW_INTS;
+  const from = i === 0 ? 0 : (ints[o - RAW_INTS] as number);
+  const e: RawQueryEvent = {
+    sessionId: strings[ints[o + 1] as number] as string,
+    sql: p.sql.slice(from, ints[o]),
+    source: {
+      file: strings[ints[o + 6] as number] as string,
+      line: times[i * 3 + 2] as number,
+    },
+    dialect: strings[ints[o + 7] as number] as Dialect,
+  };
+  const start = times[i * 3] as number;
+  if (!Number.isNaN(start)) e.startUs = start;
+  const dur = times[i * 3 + 1] as number;
+  if (!Number.isNaN(dur)) e.durationUs = dur;
+  const u = ints[o + 2] as number;
+  if (u >= 0) e.user = strings[u];
+  const d = ints[o + 3] as number;
+  if (d >= 0) e.database = strings[d];
+  const a = ints[o + 4] as number;
+  if (a >= 0) e.application = strings[a];
+  const c = ints[o + 5] as number;
+  if (c >= 0) e.client = strings[c];
+  const f = ints[o + 8] as number;
+  if (f >= 0) e.fileIndex = f;
+  const r = ints[o + 9] as number;
+  if (r >= 0) {
+    const x = JSON.parse(p.rest[r] as string) as Partial<RawQueryEvent>;
+    if (x.params !== undefined) e.params = x.params;
+    if (x.preparedName !== undefined) e.preparedName = x.preparedName;
+    if (x.transactionId !== undefined) e.transactionId = x.transactionId;
+    if (x.error !== undefined) e.error = x.error;
+  }
+  return e;
 }
