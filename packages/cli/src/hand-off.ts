@@ -63,3 +63,27 @@ function sqlChars(events: readonly RawQueryEvent[]): number {
   for (const e of events) n += e.sql.length;
   return n;
 }
+
+/**
+ * Where the parse thread sends its next batch when there are extraction threads: the index of the
+ * one with the fewest batches not yet extracted (`queued`, the first of equals), or `'here'`
+ * when this thread should extract it itself. It does when even that thread has `selfAt` or more
+ * batches waiting *and* more than half of the `inFlight` credits are taken: the extraction
+ * threads are then the bottleneck, and the parse thread, far ahead of the main one, has time it
+ * would spend waiting for credit. A log whose parsing is the busier part (jsonlog, csvlog) keeps
+ * credits to spare and never meets the second condition, so its parse thread never loads an
+ * extractor of its own.
+ */
+export function extractionRoute(
+  queued: Int32Array,
+  credits: number,
+  limits: { inFlight: number; selfAt: number },
+): number | 'here' {
+  let k = 0;
+  for (let j = 1; j < queued.length; j++)
+    if ((queued[j] as number) < (queued[k] as number)) k = j;
+  return (queued[k] as number) >= limits.selfAt &&
+    credits <= limits.inFlight / 2
+    ? 'here'
+    : k;
+}

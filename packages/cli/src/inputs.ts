@@ -104,6 +104,11 @@ export interface LogInputOptions {
   /** Tests: hand parsed events over in batches of at most this many (with `workers`). */
   handOffEvents?: number | undefined;
   /**
+   * Tests: with `workers` ≥ 2, the parse thread extracts every n-th batch itself, the others going
+   * to the extraction threads (by default it extracts only when they fall behind).
+   */
+  extractHereEvery?: number | undefined;
+  /**
    * With `workers` ≥ 1 and events held encoded (`--ranges`): one uncompressed PostgreSQL stderr
    * log is parsed in byte ranges on `workers` threads, this one taking ranges too
    * (`range-thread.ts`); any other input as without it, after a warning. The same trace.
@@ -339,6 +344,7 @@ async function extractedLog(
       formatPackages: [...(options.formatPackages ?? [])],
       from: options.from,
       handOffEvents: options.handOffEvents,
+      extractHereEvery: options.extractHereEvery,
       // Events held encoded: extracted batches can cross as bodies and numbers.
       pack,
       extractThreads,

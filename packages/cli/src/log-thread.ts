@@ -43,6 +43,11 @@ export interface LogThreadData {
   inFlight: number;
   handOffEvents: number | undefined;
   /**
+   * Tests only: with extraction threads, the parse thread extracts every n-th batch itself
+   * (the first included) whatever the queues, and no other (see `extractionRoute`).
+   */
+  extractHereEvery?: number | undefined;
+  /**
    * Batches cross packed (`PackedResults`, raw ones `PackedRaw`) instead of JSON: set when the
    * trace's events are held encoded (a packed statement is written from its parts).
    */

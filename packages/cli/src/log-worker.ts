@@ -3,35 +3,48 @@ import type { MessagePort } from 'node:worker_threads';
 import { serializeError } from '@stb/core';
 import type { Dialect, RawQueryEvent } from '@stb/core';
 import { createExtractor, extractResult, ResultPacker } from '@stb/extractor';
-import type { ExtractedResult, Extractor } from '@stb/extractor';
+import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
 import { loadFormatPackage, parseLogBatches, withFormats } from '@stb/parser';
 import type { AnyLogFormat, ParseProgress } from '@stb/parser';
 import type { ExtractRequest } from './extract-worker';
 import type { LogThreadData, LogThreadMessage } from './log-thread';
-import { HAND_OFF_CHARS, HAND_OFF_EVENTS, joined } from './hand-off';
+import {
+  extractionRoute,
+  HAND_OFF_CHARS,
+  HAND_OFF_EVENTS,
+  joined,
+} from './hand-off';
 import { packRaw } from './raw-pack';
 
 /**
- * Where each batch goes, in a repeating pattern: `s` extracted on this thread (and packed), `m`
- * raw to the main thread, which extracts it, `t` raw to the next extraction thread. Packed
- * (`pack`), an extracted batch costs the main thread almost nothing, so it takes five raw batches
- * in eight, spread out; in JSON, every other one. Measured on the 100 MiB pgbench stderr log
+ * Where each batch goes, in a repeating pattern, without extraction threads: `s` extracted on
+ * this thread (and packed), `m` raw to the main thread, which extracts it. Packed (`pack`), an
+ * extracted batch costs the main thread almost nothing, so it takes five raw batches in eight,
+ * spread out; in JSON, every other one. Measured on the 100 MiB pgbench stderr log
  * (docs/extraction.md), with the raw ones in a block of eight: four, five and six raw gave wall
- * times within the noise of each other. With extraction threads, all go to them: sending one in
- * four to this thread or to the main one made no difference the noise let through.
+ * times within the noise of each other.
  */
 const ROUTE_PACKED = 'smmsmmsm';
 const ROUTE_JSON = 'sm';
-const ROUTE_THREADS = 't';
+
+/**
+ * With extraction threads, the parse thread extracts a batch itself when the least busy of them
+ * has this many waiting and half the credits are taken ({@link extractionRoute}). Measured by hand
+ * on 2026-12-07 (100 MiB logs, `--workers 2`, alternating runs, medians): a MariaDB general log
+ * 10.07 s against 11.41 s when every batch went to the extraction thread (4 rounds; 10.18 against
+ * 9.47 s, 4 rounds, with half the credits not required), peak RSS 230–241 against 216–225 MB. The
+ * pgbench stderr log took 59 of its 403 batches here; jsonlog and csvlog none.
+ */
+const SELF_AT = 3;
 
 /**
  * The parse thread of `stb parse --workers`: reads, parses and extracts the logs, in order, with
  * one parser and one extractor (so session ids, follow-up lines, transaction boundaries and
  * "template new here" are the sequential run's), and posts each batch packed (`pack`: typed
  * arrays and bytes, see `ResultPacker` and `packRaw`) or as one JSON string: some extracted, the
- * others raw for the main thread to extract (see {@link RAW_PACKED}; the two threads' loads then
- * about even on a pgbench log, docs/extraction.md). At most `inFlight` batches wait in the main
- * thread (it acknowledges each one it takes), so this thread cannot run ahead without bound.
+ * others raw for the main thread or an extraction thread to extract (see {@link ROUTE_PACKED}
+ * and {@link SELF_AT}). At most `inFlight` batches wait in the main thread (it acknowledges each
+ * one it takes), so this thread cannot run ahead without bound.
  */
 async function run(data: LogThreadData): Promise<void> {
   const port = parentPort;
@@ -44,46 +57,53 @@ async function run(data: LogThreadData): Promise<void> {
     wake?.();
     wake = undefined;
   });
+  const credit = async (): Promise<void> => {
+    while (credits === 0) await new Promise<void>((r) => (wake = r));
+    credits--;
+  };
+  const ports = data.extractPorts;
+  /** Per extraction thread: batches sent and not yet extracted (it answers each one). */
+  const queued = new Int32Array(ports.length);
+  ports.forEach((p, k) => {
+    p.on('message', () => {
+      queued[k] = (queued[k] as number) - 1;
+    });
+    // The parse thread's life is its input's, not these ports'.
+    p.unref();
+  });
   const progress = new Map<string, ParseProgress>();
   const packer = new ResultPacker();
   let parse: ReturnType<typeof parseLogBatches> | undefined;
-  /** Batches sent to the extraction threads. */
-  let sent = 0;
-  const send = async (
-    results: ExtractedResult[] | RawQueryEvent[],
-    to: 'main' | 'thread' | 'extracted',
-    dialect: Dialect | undefined,
+  const meta = (dialect: Dialect | undefined) => ({
+    summary: parse?.summary(),
+    progress: [...progress.values()],
+    dialect,
+  });
+  /** Posts a batch raw: to extraction thread `thread`, or to the main thread. */
+  const sendRaw = async (
+    events: RawQueryEvent[],
+    thread: number | undefined,
   ): Promise<void> => {
-    const raw = to !== 'extracted';
-    while (credits === 0) await new Promise<void>((r) => (wake = r));
-    credits--;
-    const m = {
-      summary: parse?.summary(),
-      progress: [...progress.values()],
-      dialect,
-    };
-    const ports = data.extractPorts;
-    if (to === 'thread') {
-      // Every batch raw, to the extraction threads in turn: the main thread takes their
-      // results in the same turn.
-      const { packed, transfer } = packRaw(results as RawQueryEvent[]);
+    await credit();
+    const m = meta(events[0]?.dialect);
+    if (thread !== undefined) {
+      // The main thread takes the results from that thread at the `via`.
+      const { packed, transfer } = packRaw(events);
       const req: ExtractRequest = { raw: packed, meta: m };
-      const thread = sent++ % ports.length;
+      queued[thread] = (queued[thread] as number) + 1;
       (ports[thread] as MessagePort).postMessage(req, transfer);
       post({ kind: 'via', thread });
       return;
     }
     if (data.pack) {
-      // Batches cross packed: typed arrays and bytes moved, not copied, strings once per batch,
-      // and no object per statement to build on the other side (extracted statements arrive
-      // ready to be written).
-      const { packed, transfer } = raw
-        ? packRaw(results as RawQueryEvent[])
-        : packer.pack(results as ExtractedResult[]);
-      port.postMessage({ kind: 'batch', results: packed, raw, ...m }, transfer);
+      const { packed, transfer } = packRaw(events);
+      port.postMessage(
+        { kind: 'batch', results: packed, raw: true, ...m },
+        transfer,
+      );
       return;
     }
-    post({ kind: 'batch', results: JSON.stringify(results), raw, ...m });
+    post({ kind: 'batch', results: JSON.stringify(events), raw: true, ...m });
   };
   try {
     const loaded: AnyLogFormat[] = [];
@@ -94,37 +114,49 @@ async function run(data: LogThreadData): Promise<void> {
       ...(loaded.length === 0 ? {} : { formats: withFormats(loaded) }),
       onProgress: (p) => progress.set(p.file, p),
     });
-    // Made when a batch is first extracted here (never with extraction threads: each extractor
-    // holds a libpg-query instance).
+    // Made when a batch is first extracted here (with extraction threads, only once they fall
+    // behind: each extractor holds a parser instance).
     let ex: Extractor | undefined;
     const step = data.handOffEvents ?? Number.POSITIVE_INFINITY;
-    const pattern =
-      data.extractPorts.length > 0
-        ? ROUTE_THREADS
-        : data.pack
-          ? ROUTE_PACKED
-          : ROUTE_JSON;
+    const pattern = data.pack ? ROUTE_PACKED : ROUTE_JSON;
     let n = 0;
     for await (const raws of joined(parse, HAND_OFF_EVENTS, HAND_OFF_CHARS)) {
       for (let i = 0; i < raws.length; i += step) {
         const part = step >= raws.length ? raws : raws.slice(i, i + step);
-        // Some batches go raw: the main thread or an extraction thread extracts them (see
-        // LogThreadMessage).
-        const route = pattern[n++ % pattern.length];
-        if (route !== 's') {
-          await send(part, route === 't' ? 'thread' : 'main', part[0]?.dialect);
+        if (ports.length > 0) {
+          // Tests may have every n-th batch extracted here, whatever the queues.
+          const every = data.extractHereEvery;
+          const to =
+            every !== undefined && n++ % every === 0
+              ? 'here'
+              : extractionRoute(queued, credits, {
+                  inFlight: data.inFlight,
+                  selfAt: every === undefined ? SELF_AT : Infinity,
+                });
+          if (to !== 'here') {
+            await sendRaw(part, to);
+            continue;
+          }
+        } else if (pattern[n++ % pattern.length] !== 's') {
+          await sendRaw(part, undefined);
           continue;
         }
-        const results: ExtractedResult[] = [];
         ex ??= await createExtractor();
-        try {
-          for (const raw of part)
-            results.push(extractResult(ex, raw, { transfer: true }));
-        } finally {
-          // What was extracted before a failure goes first, as in one thread.
-          if (results.length > 0)
-            await send(results, 'extracted', part[0]?.dialect);
+        // What was extracted before a failure goes first, as in one thread.
+        const here = extractBatch(ex, part, data.pack ? packer : undefined);
+        if (here.count > 0) {
+          await credit();
+          port.postMessage(
+            {
+              kind: 'batch',
+              results: here.results,
+              raw: false,
+              ...meta(part[0]?.dialect),
+            },
+            here.transfer,
+          );
         }
+        if (here.failed) throw here.error;
       }
     }
     post({
@@ -135,6 +167,51 @@ async function run(data: LogThreadData): Promise<void> {
   } catch (err) {
     post({ kind: 'error', error: serializeError(err) });
   }
+}
+
+/**
+ * Extracts `part` on this thread: the batch to post, packed (with `packer`: a statement at a time,
+ * so its objects die young) or as JSON, with the statements extracted before a failure and the
+ * failure, when there was one.
+ */
+function extractBatch(
+  ex: Extractor,
+  part: readonly RawQueryEvent[],
+  packer: ResultPacker | undefined,
+): {
+  results: string | PackedResults;
+  transfer: ArrayBuffer[];
+  count: number;
+  failed: boolean;
+  error?: unknown;
+} {
+  const results: ExtractedResult[] = [];
+  packer?.start(part.length);
+  let count = 0;
+  let failed = false;
+  let error: unknown;
+  try {
+    for (; count < part.length; count++) {
+      const r = extractResult(ex, part[count] as RawQueryEvent, {
+        transfer: true,
+      });
+      if (packer) packer.add(r);
+      else results.push(r);
+    }
+  } catch (err) {
+    failed = true;
+    error = err;
+  }
+  if (!packer)
+    return {
+      results: JSON.stringify(results),
+      transfer: [],
+      count,
+      failed,
+      error,
+    };
+  const { packed, transfer } = packer.finish();
+  return { results: packed, transfer, count, failed, error };
 }
 
 void run(workerData as LogThreadData);

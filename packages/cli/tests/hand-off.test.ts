@@ -1,5 +1,5 @@
 import type { RawQueryEvent } from '@stb/core';
-import { joined } from '../src/hand-off';
+import { extractionRoute, joined } from '../src/hand-off';
 
 // The parse thread's hand-offs (`stb parse --workers`): joined to at least `min` statements, and
 // cut by their SQL text, so that the messages in flight are bounded in bytes as well.
@@ -82,5 +82,25 @@ describe('joined (hand-offs of the parse thread)', () => {
       })(),
     ).rejects.toThrow('boom');
     expect(out.map((b) => b.length)).toEqual([1024]);
+  });
+});
+
+describe('extractionRoute (where the parse thread sends a batch)', () => {
+  const limits = { inFlight: 24, selfAt: 3 };
+  const q = (...n: number[]): Int32Array => Int32Array.from(n);
+
+  it('sends to the extraction thread with the fewest batches waiting, the first of equals', () => {
+    expect(extractionRoute(q(2, 1, 1), 0, limits)).toBe(1);
+    expect(extractionRoute(q(0, 0), 0, limits)).toBe(0);
+    expect(extractionRoute(q(5, 4), 24, limits)).toBe(1);
+  });
+
+  it('extracts here only when even that thread is behind and half the credits are taken', () => {
+    expect(extractionRoute(q(3, 4), 12, limits)).toBe('here');
+    expect(extractionRoute(q(3), 0, limits)).toBe('here');
+    // The parse thread is the busier one: credits to spare, so never here.
+    expect(extractionRoute(q(3, 4), 13, limits)).toBe(0);
+    // An extraction thread with room: it gets the batch.
+    expect(extractionRoute(q(2, 9), 0, limits)).toBe(0);
   });
 });

@@ -110,7 +110,7 @@ describe('stb parse --workers: the same trace as one thread', () => {
         ] as const,
     ),
   )(
-    '%s: workers 1 and 3 (hand-offs of 1 statement), packed and in JSON (hand-offs of 7)',
+    '%s: workers 1 and 3 (hand-offs of 1 statement, some extracted on the parse thread), packed and in JSON (hand-offs of 7)',
     async (_name, files) => {
       const seq = await trace(files, {});
       expect(seq).toMatch(/"kind":"event"/);
@@ -127,6 +127,16 @@ describe('stb parse --workers: the same trace as one thread', () => {
         await trace(files, {
           workers: 3,
           handOffEvents: 1,
+          encodeEvents: true,
+        }),
+      ).toBe(seq);
+      // Two extraction threads, and every third hand-off extracted on the parse thread itself
+      // (by default only when they fall behind): the main thread takes the three in turn.
+      expect(
+        await trace(files, {
+          workers: 3,
+          handOffEvents: 1,
+          extractHereEvery: 3,
           encodeEvents: true,
         }),
       ).toBe(seq);
