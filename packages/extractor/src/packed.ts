@@ -1,4 +1,4 @@
-import { stringifyEventBody } from '@stb/core';
+import { StbError, stringifyEventBody } from '@stb/core';
 import type { ConnAttributes, QueryTemplate } from '@stb/core';
 import type { InvalidUtf8Position } from './extractor';
 import type { WorkerResult } from './worker';
@@ -51,6 +51,9 @@ export interface PackedResults {
   /** In statement order. */
   readonly extras: PackedExtra[];
 }
+
+/** A grown bodies buffer up to this size is kept for the next batch (see `ResultPacker.start`). */
+const SCRATCH_KEPT = 4 << 20;
 
 /** Int32 fields per statement in {@link PackedResults.ints}. */
 export const PACKED_INTS = 4;
@@ -114,9 +117,10 @@ export class ResultPacker {
     this.#times = new Float64Array(capacity * 2);
     this.#ints = new Int32Array(capacity * PACKED_INTS);
     // The bodies' scratch buffer is kept from batch to batch (`finish` copies out what was used),
-    // unless a long statement grew it past twice the usual size.
+    // unless a long statement grew it past both twice the usual size and 4 MiB.
     const usual = Math.max(1024, capacity * 384);
-    if (this.#bodies.length < usual || this.#bodies.length > 2 * usual)
+    const len = this.#bodies.length;
+    if (len < usual || len > Math.max(2 * usual, SCRATCH_KEPT))
       this.#bodies = Buffer.allocUnsafeSlow(usual);
     this.#pos = 0;
     this.#sessions = [];
@@ -130,7 +134,10 @@ export class ResultPacker {
   add(r: WorkerResult): void {
     const i = this.#n;
     if (i * 2 >= this.#times.length)
-      throw new Error(`ResultPacker: more than the ${i} statements started`);
+      throw new StbError(
+        'STB_INTERNAL',
+        `[stb] [extractor] ResultPacker.add: more than the ${i} statements started. This is a bug: report it.`,
+      );
     const ev = r.event;
     let flags =
       r.boundary === 'begin'
@@ -212,10 +219,13 @@ export class ResultPacker {
     };
     // Until the next `start`, `add` throws (no room), and the batch is not held.
     this.#n = 0;
+    this.#pos = 0;
     this.#times = new Float64Array(0);
     this.#ints = new Int32Array(0);
     this.#sessions = [];
+    this.#sessionIndex = new Map();
     this.#templateIds = [];
+    this.#templateIndex = new Map();
     this.#extras = [];
     return {
       packed,
