@@ -48,8 +48,12 @@ async function run(data: ExtractThreadData): Promise<void> {
   let failed = false;
   input.on('message', (req: ExtractRequest) => {
     // After an error the thread stays (the main thread ends it): exiting now would be taken for
-    // a crash before the error, which waits for its turn in input order, is raised.
-    if (failed) return;
+    // a crash before the error, which waits for its turn in input order, is raised. It still
+    // answers each batch, so the parse thread does not take it for a thread falling behind.
+    if (failed) {
+      input.postMessage(0);
+      return;
+    }
     const { raw } = req;
     // One statement at a time, unpacked, extracted and packed: its objects die young (a whole
     // batch of them alive at once was copied by every scavenge and promoted).
