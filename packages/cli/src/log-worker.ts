@@ -2,8 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { serializeError } from '@stb/core';
 import type { Dialect, RawQueryEvent } from '@stb/core';
-import { createExtractor, extractResult, ResultPacker } from '@stb/extractor';
-import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
+import { createExtractor, ResultPacker } from '@stb/extractor';
+import type { Extractor } from '@stb/extractor';
 import { loadFormatPackage, parseLogBatches, withFormats } from '@stb/parser';
 import type { AnyLogFormat, ParseProgress } from '@stb/parser';
 import type { ExtractRequest } from './extract-worker';
@@ -15,6 +15,7 @@ import {
   joined,
 } from './hand-off';
 import { packRaw } from './raw-pack';
+import { extractBatch } from './extract-batch';
 
 /**
  * Where each batch goes, in a repeating pattern, without extraction threads: `s` extracted on
@@ -30,21 +31,23 @@ const ROUTE_JSON = 'sm';
 /**
  * With extraction threads, the parse thread extracts a batch itself when the least busy of them
  * has this many waiting and half the credits are taken ({@link extractionRoute}). Measured by hand
- * on 2026-12-07 (100 MiB logs, `--workers 2`, alternating runs, medians): a MariaDB general log
- * 10.07 s against 11.41 s when every batch went to the extraction thread (4 rounds; 10.18 against
- * 9.47 s, 4 rounds, with half the credits not required), peak RSS 230–241 against 216–225 MB. The
- * pgbench stderr log took 59 of its 403 batches here; jsonlog and csvlog none.
+ * on 2026-12-07 (100 MiB logs, `--workers 2`, alternating runs, medians; docs/extraction.md,
+ * "MySQL's `--workers 2`"): on a busy machine a MariaDB general log took 10.07 s against 11.41 s
+ * when every batch went to the extraction thread (4 rounds), peak RSS 230–241 against 216–225 MB;
+ * on a quiet one 6.54 against 6.58 s (3 rounds): it helps when the extraction thread is short of
+ * a core. The MySQL log had 239 of its 735 batches extracted here, the pgbench stderr log 59 of
+ * 403, jsonlog and csvlog none.
  */
 const SELF_AT = 3;
 
 /**
- * The parse thread of `stb parse --workers`: reads, parses and extracts the logs, in order, with
- * one parser and one extractor (so session ids, follow-up lines, transaction boundaries and
- * "template new here" are the sequential run's), and posts each batch packed (`pack`: typed
- * arrays and bytes, see `ResultPacker` and `packRaw`) or as one JSON string: some extracted, the
- * others raw for the main thread or an extraction thread to extract (see {@link ROUTE_PACKED}
- * and {@link SELF_AT}). At most `inFlight` batches wait in the main thread (it acknowledges each
- * one it takes), so this thread cannot run ahead without bound.
+ * The parse thread of `stb parse --workers`: reads and parses the logs, in order, with one parser
+ * (so session ids, follow-up lines and file order are the sequential run's; an event's fields
+ * do not depend on which extractor made it, see `log-thread.ts`), and posts each batch packed
+ * (`pack`: typed arrays and bytes, see `ResultPacker` and `packRaw`) or as one JSON string: some
+ * extracted, the others raw for the main thread or an extraction thread to extract (see
+ * {@link ROUTE_PACKED} and {@link SELF_AT}). At most `inFlight` batches wait in the main thread
+ * (it acknowledges each one it takes), so this thread cannot run ahead without bound.
  */
 async function run(data: LogThreadData): Promise<void> {
   const port = parentPort;
@@ -120,6 +123,8 @@ async function run(data: LogThreadData): Promise<void> {
     const step = data.handOffEvents ?? Number.POSITIVE_INFINITY;
     const pattern = data.pack ? ROUTE_PACKED : ROUTE_JSON;
     let n = 0;
+    /** Batches extracted here beside extraction threads (for the tests). */
+    let extractedHere = 0;
     for await (const raws of joined(parse, HAND_OFF_EVENTS, HAND_OFF_CHARS)) {
       for (let i = 0; i < raws.length; i += step) {
         const part = step >= raws.length ? raws : raws.slice(i, i + step);
@@ -142,8 +147,11 @@ async function run(data: LogThreadData): Promise<void> {
           continue;
         }
         ex ??= await createExtractor();
+        if (ports.length > 0) extractedHere++;
         // What was extracted before a failure goes first, as in one thread.
-        const here = extractBatch(ex, part, data.pack ? packer : undefined);
+        const here = extractBatch(ex, part, {
+          packer: data.pack ? packer : undefined,
+        });
         if (here.count > 0) {
           await credit();
           port.postMessage(
@@ -163,55 +171,11 @@ async function run(data: LogThreadData): Promise<void> {
       kind: 'end',
       summary: parse.summary(),
       progress: [...progress.values()],
+      extractedHere,
     });
   } catch (err) {
     post({ kind: 'error', error: serializeError(err) });
   }
-}
-
-/**
- * Extracts `part` on this thread: the batch to post, packed (with `packer`: a statement at a time,
- * so its objects die young) or as JSON, with the statements extracted before a failure and the
- * failure, when there was one.
- */
-function extractBatch(
-  ex: Extractor,
-  part: readonly RawQueryEvent[],
-  packer: ResultPacker | undefined,
-): {
-  results: string | PackedResults;
-  transfer: ArrayBuffer[];
-  count: number;
-  failed: boolean;
-  error?: unknown;
-} {
-  const results: ExtractedResult[] = [];
-  packer?.start(part.length);
-  let count = 0;
-  let failed = false;
-  let error: unknown;
-  try {
-    for (; count < part.length; count++) {
-      const r = extractResult(ex, part[count] as RawQueryEvent, {
-        transfer: true,
-      });
-      if (packer) packer.add(r);
-      else results.push(r);
-    }
-  } catch (err) {
-    failed = true;
-    error = err;
-  }
-  if (!packer)
-    return {
-      results: JSON.stringify(results),
-      transfer: [],
-      count,
-      failed,
-      error,
-    };
-  const { packed, transfer } = packer.finish();
-  return { results: packed, transfer, count, failed, error };
 }
 
 void run(workerData as LogThreadData);
