@@ -108,6 +108,8 @@ export interface LogInputOptions {
    * to the extraction threads (by default it extracts only when they fall behind).
    */
   extractHereEvery?: number | undefined;
+  /** Tests: with `workers` ≥ 2, called at the end with the batches the parse thread extracted. */
+  onExtractedHere?: ((batches: number) => void) | undefined;
   /**
    * With `workers` ≥ 1 and events held encoded (`--ranges`): one uncompressed PostgreSQL stderr
    * log is parsed in byte ranges on `workers` threads, this one taking ranges too
@@ -345,6 +347,7 @@ async function extractedLog(
       from: options.from,
       handOffEvents: options.handOffEvents,
       extractHereEvery: options.extractHereEvery,
+      onExtractedHere: options.onExtractedHere,
       // Events held encoded: extracted batches can cross as bodies and numbers.
       pack,
       extractThreads,

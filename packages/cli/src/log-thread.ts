@@ -53,8 +53,9 @@ export interface LogThreadData {
    */
   pack: boolean;
   /**
-   * Ports to the extraction threads (`extract-worker.ts`), when there are any: every batch then
-   * goes raw to them in turn, and they post the results to the main thread.
+   * Ports to the extraction threads (`extract-worker.ts`), when there are any: batches then go
+   * raw to them (to the one with the fewest waiting, unless the parse thread extracts the batch
+   * itself, see `extractionRoute`), and they post the results to the main thread.
    */
   extractPorts: MessagePort[];
 }
@@ -90,7 +91,13 @@ export type LogThreadMessage =
       kind: 'via';
       thread: number;
     }
-  | { kind: 'end'; summary: ParseSummary; progress: ParseProgress[] }
+  | {
+      kind: 'end';
+      summary: ParseSummary;
+      progress: ParseProgress[];
+      /** Batches the parse thread extracted itself while there were extraction threads. */
+      extractedHere: number;
+    }
   | { kind: 'error'; error: SerializedError };
 
 /** Options of {@link parseOnThread}. */
@@ -104,6 +111,8 @@ export interface LogThreadOptions extends Omit<
    */
   extractThreads: number;
   onProgress?: ((p: ParseProgress) => void) | undefined;
+  /** Tests: at the end, the batches the parse thread extracted itself beside extraction threads. */
+  onExtractedHere?: ((batches: number) => void) | undefined;
   signal: AbortSignal;
 }
 
@@ -219,7 +228,8 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
   let summary = emptyParseSummary();
   let firstDialect: Dialect | undefined;
   const iterate = (): AsyncIterator<ExtractedResult[] | PackedResults> => {
-    const { onProgress, signal, extractThreads, ...data } = options;
+    const { onProgress, onExtractedHere, signal, extractThreads, ...data } =
+      options;
     const threads = startThreads(data, extractThreads);
     const worker = threads[0] as Worker;
     const order = new InputOrder(threads.length - 1);
@@ -308,6 +318,7 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
           if (m.summary) summary = m.summary;
           for (const p of m.progress) onProgress?.(p);
           if (m.kind === 'end') {
+            onExtractedHere?.(m.extractedHere);
             finish();
             return { done: true, value: undefined };
           }
