@@ -17,6 +17,7 @@ import {
   createExtractor,
   ResultPacker,
   type ExtractedResult,
+  type Extractor,
   type ExtractOptions,
   type PackedResults,
 } from '../src/index';
@@ -45,6 +46,10 @@ function batchesOf(raw: RawQueryEvent[], size: number): RawQueryEvent[][] {
   for (let i = 0; i < raw.length; i += size) out.push(raw.slice(i, i + size));
   return out;
 }
+
+/** `batches` extracted by `ex`, as the assembly's other side hands them over. */
+const extractedBy = (ex: Extractor, batches: RawQueryEvent[][]) =>
+  batches.map((b) => b.map((r) => extractResult(ex, r)));
 
 async function records(source: RawQueryEvent[], options?: ExtractOptions) {
   const out: (TraceEvent | QueryTemplate)[] = [];
@@ -259,10 +264,7 @@ describe('keepTemplates: false', () => {
       const runs = [
         extractTrace(raw, o),
         extractTraceBatches(batches, o),
-        assembleTraceBatches(
-          batches.map((b) => b.map((r) => extractResult(ex, r))),
-          o,
-        ),
+        assembleTraceBatches(extractedBy(ex, batches), o),
       ];
       for (const run of runs) {
         const out: (TraceEvent | QueryTemplate)[] = [];
@@ -290,10 +292,7 @@ describe('encodeEvents', () => {
       const ex = await createExtractor();
       const runs = [
         extractTraceBatches(batches, { encodeEvents: true }),
-        assembleTraceBatches(
-          batches.map((b) => b.map((r) => extractResult(ex, r))),
-          { encodeEvents: true },
-        ),
+        assembleTraceBatches(extractedBy(ex, batches), { encodeEvents: true }),
       ];
       for (const run of runs) {
         const out: (EncodedTraceEvent | QueryTemplate)[] = [];
@@ -384,13 +383,6 @@ describe('packed results (ResultPacker)', () => {
     return out;
   }
 
-  const split = (raw: RawQueryEvent[], size: number) => {
-    const batches: RawQueryEvent[][] = [];
-    for (let i = 0; i < raw.length; i += size)
-      batches.push(raw.slice(i, i + size));
-    return batches;
-  };
-
   it.each([
     ['varied statements', () => varied()],
     [
@@ -408,13 +400,13 @@ describe('packed results (ResultPacker)', () => {
       const raw = read();
       for (const encodeEvents of [true, false]) {
         const want: (TraceEvent | EncodedTraceEvent | QueryTemplate)[] = [];
-        const ref = extractTraceBatches(split(raw, 500), {
+        const ref = extractTraceBatches(batchesOf(raw, 500), {
           encodeEvents,
           onInvalid: 'collect',
         });
         for await (const b of ref) want.push(...b);
         for (const size of [1, 7, 500]) {
-          const got = await viaPacked(split(raw, size), encodeEvents);
+          const got = await viaPacked(batchesOf(raw, size), encodeEvents);
           expect(got.out).toEqual(want);
           expect(got.summary).toEqual(ref.summary());
         }
@@ -424,7 +416,7 @@ describe('packed results (ResultPacker)', () => {
   );
 
   it('carries what the varied statements hold: txn, conn once per session, failures, invalid UTF-8, non-ASCII', async () => {
-    const got = await viaPacked(split(varied(), 7), true);
+    const got = await viaPacked(batchesOf(varied(), 7), true);
     const lines = got.out
       .filter((r): r is EncodedTraceEvent => r.kind === 'encoded-event')
       .map((r) => JSON.parse(r.json) as TraceEvent);
@@ -519,14 +511,14 @@ describe('packed results (ResultPacker)', () => {
     const ex = await createExtractor();
     const want: (EncodedTraceEvent | QueryTemplate)[] = [];
     for await (const b of assembleTraceBatches(
-      split(raw, 7).map((b) => b.map((r) => reorder(extractResult(ex, r)))),
+      batchesOf(raw, 7).map((b) => b.map((r) => reorder(extractResult(ex, r)))),
       { encodeEvents: true, onInvalid: 'collect' },
     ))
       want.push(...b);
     const worker = await createExtractor();
     const packer = new ResultPacker();
     const got: (EncodedTraceEvent | QueryTemplate)[] = [];
-    const packed = split(raw, 7).map(
+    const packed = batchesOf(raw, 7).map(
       (b) =>
         packer.pack(
           b.map((r) => reorder(extractResult(worker, r, { transfer: true }))),
