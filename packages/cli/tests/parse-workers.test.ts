@@ -197,7 +197,7 @@ describe('stb parse --workers: errors in input order', () => {
 });
 
 describe('the stb binary with --workers', () => {
-  // The binary gives the heap's growing factor back to V8 at run time for --workers 2 and more
+  // The binary sets the heap's growing factor to 100 % at run time for --workers 2 and more
   // (heap-growing.ts), after it was set at start: the process must run to its end and write the
   // one-thread trace (the header's createdAt aside).
   it('writes the one-thread trace with --workers 0, 1 and 2', async () => {
