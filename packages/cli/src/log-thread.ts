@@ -166,9 +166,9 @@ function startThreads(
 /**
  * The threads' messages put back in input order: the parse thread's in the order posted, and at
  * each of its `via`s the next batch of that extraction thread (each answers in the order it was
- * given its batches).
+ * given its batches). Exported for its tests.
  */
-class InputOrder {
+export class InputOrder {
   /** The parse thread's messages (`via`: the batch is an extraction thread's). */
   readonly #queue: LogThreadMessage[] = [];
   /** Each extraction thread's results, in the order it was given the batches. */
@@ -176,9 +176,14 @@ class InputOrder {
   /** Batches sent to the extraction threads (`via`s seen), and received from them. */
   #sent = 0;
   #received = 0;
+  /** The parse thread's `batch`es and `via`s not yet taken: each holds one of its credits. */
+  #holding = 0;
+  readonly #inFlight: number;
 
-  constructor(extractThreads: number) {
+  /** `inFlight`: the parse thread's credits (it posts a `batch` or a `via` only with one). */
+  constructor(extractThreads: number, inFlight: number) {
     this.#extracted = Array.from({ length: extractThreads }, () => []);
+    this.#inFlight = inFlight;
   }
 
   /** A message of thread `k` (0: the parse thread, then the extraction threads). */
@@ -189,31 +194,41 @@ class InputOrder {
       return;
     }
     if (m.kind === 'via') this.#sent++;
+    if (m.kind === 'via' || m.kind === 'batch') this.#holding++;
     this.#queue.push(m);
   }
 
   /** The next message in input order, or undefined when it has not arrived yet. */
   take(): LogThreadMessage | undefined {
     const m = this.#queue[0];
-    if (m?.kind !== 'via') return this.#queue.shift();
+    if (m?.kind !== 'via') {
+      if (m?.kind === 'batch') this.#holding--;
+      return this.#queue.shift();
+    }
     const r = this.#extracted[m.thread]?.shift();
-    if (r !== undefined) this.#queue.shift();
+    if (r !== undefined) {
+      this.#queue.shift();
+      this.#holding--;
+    }
     return r;
   }
 
   /**
-   * Why the next message can never arrive (every batch has, and the parse thread ended, but the
-   * next is not where it should be), or undefined: never wait for it.
+   * Why the next message can never arrive, or undefined: never wait for it. It cannot when the
+   * next is an extraction thread's batch that is not there, every batch the extraction threads
+   * were sent has come back, and the parse thread can post nothing more: it ended, or it holds
+   * no credit (each comes back when a batch is taken, so it waits for this one). A `via` naming
+   * the wrong thread (a bug) ends here, not in a wait without end.
    */
   lost(): string | undefined {
     const m = this.#queue[0];
-    if (
-      m?.kind !== 'via' ||
-      this.#received !== this.#sent ||
-      this.#queue.at(-1)?.kind !== 'end'
-    )
-      return undefined;
-    return `Extraction thread ${m.thread + 1} has no batch left for the next one (${this.#received} received).`;
+    if (m?.kind !== 'via') return undefined;
+    if (this.#extracted[m.thread] === undefined)
+      return `The parse thread named extraction thread ${m.thread + 1} of ${this.#extracted.length}.`;
+    if (this.#received !== this.#sent) return undefined;
+    const ended = this.#queue.at(-1)?.kind === 'end';
+    if (!ended && this.#holding < this.#inFlight) return undefined;
+    return `Extraction thread ${m.thread + 1} has no batch left for the next one (${this.#received} received${ended ? '' : `, the parse thread out of credit`}).`;
   }
 }
 
@@ -232,7 +247,7 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
       options;
     const threads = startThreads(data, extractThreads);
     const worker = threads[0] as Worker;
-    const order = new InputOrder(threads.length - 1);
+    const order = new InputOrder(threads.length - 1, IN_FLIGHT);
     let ex: Extractor | undefined;
     let failure: Error | undefined;
     /** Raised at the next call: the error of the batch just returned (see `error`). */

@@ -1,0 +1,105 @@
+import { InputOrder, type LogThreadMessage } from '../src/log-thread';
+
+// `stb parse --workers 2`'s main thread puts the threads' messages back in input order. When the
+// next batch can never come (a `via` naming the wrong extraction thread: a bug in the parse
+// thread), it must say so instead of waiting: the parse thread, out of credit, would wait too.
+
+const batch = (n: number): LogThreadMessage => ({
+  kind: 'batch',
+  results: `[${n}]`,
+  raw: false,
+  dialect: 'postgres',
+  summary: undefined,
+  progress: [],
+});
+const via = (thread: number): LogThreadMessage => ({ kind: 'via', thread });
+const end: LogThreadMessage = {
+  kind: 'end',
+  summary: {} as Extract<LogThreadMessage, { kind: 'end' }>['summary'],
+  progress: [],
+  extractedHere: 0,
+};
+
+/** `results` of the batches taken until none is there. */
+function drain(order: InputOrder): string[] {
+  const out: string[] = [];
+  for (let m = order.take(); m !== undefined; m = order.take())
+    if (m.kind === 'batch') out.push(m.results as string);
+  return out;
+}
+
+describe('InputOrder', () => {
+  it('takes each extraction thread batch at its via, whatever arrived first', () => {
+    const order = new InputOrder(2, 4);
+    order.add(2, batch(2)); // thread 1's result before its via
+    order.add(0, batch(0));
+    order.add(0, via(0));
+    order.add(0, via(1));
+    expect(drain(order)).toEqual(['[0]']);
+    expect(order.lost()).toBeUndefined();
+    order.add(1, batch(1));
+    expect(drain(order)).toEqual(['[1]', '[2]']);
+  });
+
+  it('does not call a batch lost while the parse thread may still post its via', () => {
+    // The head waits for thread 0; thread 1's result came before its via (not yet here): the
+    // counts agree, but the parse thread holds credit, so thread 0's batch may still come.
+    const order = new InputOrder(2, 3);
+    order.add(0, via(0));
+    order.add(2, batch(9));
+    expect(order.take()).toBeUndefined();
+    expect(order.lost()).toBeUndefined();
+  });
+
+  it('calls the next batch lost when the parse thread ended without it', () => {
+    const order = new InputOrder(2, 24);
+    order.add(0, via(1)); // a bug: the batch went to thread 0
+    order.add(1, batch(0));
+    order.add(0, end);
+    expect(order.take()).toBeUndefined();
+    expect(order.lost()).toMatch(
+      /^Extraction thread 2 has no batch left for the next one \(1 received\)\.$/,
+    );
+  });
+
+  it('calls it lost when the parse thread is out of credit and waits for it', () => {
+    const order = new InputOrder(2, 3);
+    for (let i = 0; i < 3; i++) {
+      order.add(0, via(1)); // each batch went to thread 0
+      order.add(1, batch(i));
+    }
+    expect(order.take()).toBeUndefined();
+    expect(order.lost()).toBe(
+      'Extraction thread 2 has no batch left for the next one (3 received, the parse thread out of credit).',
+    );
+    // One credit short of that, the parse thread may still post: not lost yet.
+    const early = new InputOrder(2, 4);
+    for (let i = 0; i < 3; i++) {
+      early.add(0, via(1));
+      early.add(1, batch(i));
+    }
+    expect(early.lost()).toBeUndefined();
+  });
+
+  it('counts the credits of batches the parse thread extracted itself', () => {
+    const order = new InputOrder(2, 3);
+    order.add(0, batch(0));
+    order.add(0, via(1)); // a bug: the batch went to thread 0
+    order.add(1, batch(10));
+    expect(drain(order)).toEqual(['[0]']);
+    expect(order.lost()).toBeUndefined(); // the parse thread holds two credits
+    order.add(0, batch(1));
+    expect(order.lost()).toBeUndefined();
+    order.add(0, batch(2)); // its last credit
+    expect(order.lost()).toMatch(/out of credit/);
+  });
+
+  it('calls a via to a thread that does not exist lost at once', () => {
+    const order = new InputOrder(2, 24);
+    order.add(0, via(2));
+    expect(order.take()).toBeUndefined();
+    expect(order.lost()).toBe(
+      'The parse thread named extraction thread 3 of 2.',
+    );
+  });
+});
