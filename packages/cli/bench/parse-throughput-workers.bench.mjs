@@ -176,8 +176,11 @@ function threadTable(name, pin, w2) {
   ];
 }
 
-/** The 1 GiB log's rows (see {@link pinnedAgainstW2}); `spin` is the spin control. */
-function bigRows(big, spin) {
+/**
+ * The 1 GiB log's rows (see {@link pinnedAgainstW2}); `spin` is the spin control, `smallRss` the
+ * 100 MiB log's `--workers 2` peak RSS in MB (the memory target: within 10 % of it).
+ */
+function bigRows(big, spin, smallRss) {
   const rate = (runs) => big.statements / median(runs.map((r) => r.wall));
   const cpu = (runs) => median(runs.map((r) => r.cpu));
   const ceil = ceiling(big.pin, big.pairs);
@@ -217,6 +220,13 @@ function bigRows(big, spin) {
       metric: 'pg-stderr-1g: --workers 2 peak RSS',
       value: r1(Math.max(...big.w2.map((r) => r.rssMB))),
       unit: 'MB',
+      target: '≤ 250',
+    },
+    {
+      metric: '--workers 2 peak RSS: 1 GiB ÷ 100 MiB stderr log',
+      value: r2(Math.max(...big.w2.map((r) => r.rssMB)) / smallRss),
+      unit: 'ratio',
+      target: '≤ 1.10',
     },
     {
       metric:
@@ -412,7 +422,7 @@ async function main() {
       value: r2(ceil),
       unit: 'ratio',
     },
-    ...(big === undefined ? [] : bigRows(big, control)),
+    ...(big === undefined ? [] : bigRows(big, control, c.rss)),
     {
       metric:
         'control: wall of a CPU spin on 2 threads ÷ on 1 (1 = two free cores)',
@@ -428,7 +438,7 @@ async function main() {
         'flock /work/wt/bench.lock npm run bench -- parse-throughput-workers',
       rows,
       table,
-      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), then two such runs at once, one pinned to each core (the control of the two cores' ceiling: what two independent threads get from them on this very work), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes) and with \`--workers 1 --ranges\` (byte ranges of the log parsed and extracted by a range thread and by the main one when the range it needs next is not ready; the main one checks, assembles and writes): ${rounds} rounds, medians, in that order in every round. Other formats (second table): csvlog and jsonlog of the same pgbench run and a MariaDB general log (the mariadb-sysbench-text sample repeated), 100 MiB each, one thread pinned to one core against \`--workers 2\`, ${rounds} alternating rounds, medians; the CPU ratio is \`--workers 2\` ÷ pinned. ${big === undefined ? 'The 1 GiB log was not run (STB_PARSE_BENCH_WORKERS_1G=1 runs it). ' : `The 1 GiB rows: the first 1 GiB of the parse-throughput bench's pgbench stderr log, ${big.statements} statements, one thread pinned, two pinned at once, \`--workers 2\` and \`--workers 1 --ranges\`, ${rounds} alternating rounds, medians. `}CPU by thread (third table): the pinned and \`--workers 2\` runs preload packages/cli/bench/thread-cpu.cjs, with which each JavaScript thread samples its own CPU from /proc/thread-self/stat every 20 ms and at its exit (a thread ended by its parent keeps its last sample, at most 20 ms short); "other" is the process's CPU (/usr/bin/time) less theirs. The 250 MB peak-RSS target is the default one-thread run's (parse-throughput bench); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure. A \`--workers 2\` ratio's target cell says "not a reading" when the run's two-core ceiling for that log is outside ${CEILING_RANGE.join('–')} (below: the second core was not free; above: the pinned runs were slowed, which inflates the ratio) or the spin control is above ${SPIN_MAX}; a one-pinned-thread rate below ${ONE_CORE} says so under the same conditions (other work can only slow a pinned run, so a rate at or above it stands).`,
+      notes: `Log: the first 100 MiB of a pgbench stderr log (TPC-B-like, 4 clients, log_statement = 'all', prefix '%m [%p] %q%u@%d '; packages/parser/bench/make-pgbench-log.sh), ${statements} statements. Each round runs \`stb parse --json -i <log> -o out.jsonl\` pinned to one core (\`taskset -c 0\`), then two such runs at once, one pinned to each core (the control of the two cores' ceiling: what two independent threads get from them on this very work), unpinned, with \`--workers 1\` (the log read, parsed and part extracted on a second thread; the main one extracts the rest, assembles and writes) and with \`--workers 2\` (a parse thread and an extraction thread; the main one assembles and writes) and with \`--workers 1 --ranges\` (byte ranges of the log parsed and extracted by a range thread and by the main one when the range it needs next is not ready; the main one checks, assembles and writes): ${rounds} rounds, medians, in that order in every round. Other formats (second table): csvlog and jsonlog of the same pgbench run and a MariaDB general log (the mariadb-sysbench-text sample repeated), 100 MiB each, one thread pinned to one core against \`--workers 2\`, ${rounds} alternating rounds, medians; the CPU ratio is \`--workers 2\` ÷ pinned. ${big === undefined ? 'The 1 GiB log was not run (STB_PARSE_BENCH_WORKERS_1G=1 runs it). ' : `The 1 GiB rows: the first 1 GiB of the parse-throughput bench's pgbench stderr log, ${big.statements} statements, one thread pinned, two pinned at once, \`--workers 2\` and \`--workers 1 --ranges\`, ${rounds} alternating rounds, medians. `}CPU by thread (third table): the pinned and \`--workers 2\` runs preload packages/cli/bench/thread-cpu.cjs, with which each JavaScript thread samples its own CPU from /proc/thread-self/stat every 20 ms and at its exit (a thread ended by its parent keeps its last sample, at most 20 ms short); "other" is the process's CPU (/usr/bin/time) less theirs. The memory targets (peak RSS ≤ 250 MB on the 1 GiB log, and within 10 % of the 100 MiB log's) are met by the default one-thread run (parse-throughput bench) and checked here for \`--workers 2\` (peak RSS, /usr/bin/time, the largest of the rounds; the ratio is the 1 GiB log's over the 100 MiB log's of this run); each thread adds an isolate and, extracting, a libpg-query instance. The machine (${os.cpus().length} cores) is shared: wall-time ratios need both cores free, and the load averages above say how far they were from it; CPU seconds (user + system, all threads) are the steadier figure. A \`--workers 2\` ratio's target cell says "not a reading" when the run's two-core ceiling for that log is outside ${CEILING_RANGE.join('–')} (below: the second core was not free; above: the pinned runs were slowed, which inflates the ratio) or the spin control is above ${SPIN_MAX}; a one-pinned-thread rate below ${ONE_CORE} says so under the same conditions (other work can only slow a pinned run, so a rate at or above it stands).`,
     })}\n`,
   );
 }
