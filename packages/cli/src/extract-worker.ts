@@ -8,6 +8,8 @@ import { rawAt, type PackedRaw } from './raw-pack';
 /** A raw batch from the parse thread, with what the main thread takes along with its results. */
 export interface ExtractRequest {
   raw: PackedRaw;
+  /** The batch's number, given back with its results (the main thread checks it). */
+  seq: number;
   meta: Omit<
     Extract<LogThreadMessage, { kind: 'batch' }>,
     'kind' | 'results' | 'raw'
@@ -41,6 +43,7 @@ async function run(data: ExtractThreadData): Promise<void> {
       dialect: meta.dialect,
       summary: meta.summary,
       progress: meta.progress,
+      seq: req.seq,
     };
     if (error !== undefined) m.error = error;
     out.postMessage(m, transfer);
@@ -67,7 +70,12 @@ async function run(data: ExtractThreadData): Promise<void> {
       // place in input order: with the statements before the failing one, or alone.
       const error = serializeError(err);
       if (done > 0) post(req, error);
-      else out.postMessage({ kind: 'error', error } satisfies LogThreadMessage);
+      else
+        out.postMessage({
+          kind: 'error',
+          error,
+          seq: req.seq,
+        } satisfies LogThreadMessage);
       failed = true;
       return;
     } finally {

@@ -85,11 +85,17 @@ export type LogThreadMessage =
        * failing one, and the error is raised right after them, where one thread raises it.
        */
       error?: SerializedError;
+      /** From an extraction thread: the `seq` of the `via` this batch answers. */
+      seq?: number;
     }
   | {
-      /** The next batch went to extraction thread `thread`: take its next result. */
+      /**
+       * The next batch went to extraction thread `thread`: take its next result, which must
+       * carry this `seq` (the parse thread numbers the batches it sends, from 0).
+       */
       kind: 'via';
       thread: number;
+      seq: number;
     }
   | {
       kind: 'end';
@@ -98,7 +104,7 @@ export type LogThreadMessage =
       /** Batches the parse thread extracted itself while there were extraction threads. */
       extractedHere: number;
     }
-  | { kind: 'error'; error: SerializedError };
+  | { kind: 'error'; error: SerializedError; seq?: number };
 
 /** Options of {@link parseOnThread}. */
 export interface LogThreadOptions extends Omit<
@@ -179,6 +185,8 @@ export class InputOrder {
   /** The parse thread's `batch`es and `via`s not yet taken: each holds one of its credits. */
   #holding = 0;
   readonly #inFlight: number;
+  /** Set when an extraction thread's next batch is not the one its `via` names. */
+  #wrong: string | undefined;
 
   /** `inFlight`: the parse thread's credits (it posts a `batch` or a `via` only with one). */
   constructor(extractThreads: number, inFlight: number) {
@@ -205,11 +213,17 @@ export class InputOrder {
       if (m?.kind === 'batch') this.#holding--;
       return this.#queue.shift();
     }
-    const r = this.#extracted[m.thread]?.shift();
-    if (r !== undefined) {
-      this.#queue.shift();
-      this.#holding--;
+    const r = this.#extracted[m.thread]?.[0];
+    if (r === undefined) return undefined;
+    // An extraction thread answers with a `batch` or an `error`, carrying the batch's number.
+    const seq = r.kind === 'batch' || r.kind === 'error' ? r.seq : undefined;
+    if (seq !== m.seq) {
+      this.#wrong ??= `Extraction thread ${m.thread + 1} answered batch ${seq} where batch ${m.seq} was due.`;
+      return undefined;
     }
+    this.#extracted[m.thread]?.shift();
+    this.#queue.shift();
+    this.#holding--;
     return r;
   }
 
@@ -217,16 +231,21 @@ export class InputOrder {
    * Why the next message can never arrive, or undefined: never wait for it. It cannot when the
    * next is an extraction thread's batch that is not there, every batch the extraction threads
    * were sent has come back, and the parse thread can post nothing more: it ended, or it holds
-   * no credit (each comes back when a batch is taken, so it waits for this one). A `via` naming
-   * the wrong thread (a bug) ends here, not in a wait without end.
+   * no credit (each comes back when a batch is taken, so it waits for this one). Nor when the
+   * extraction thread's next batch is not the one the `via` names (numbered by the parse
+   * thread). A `via` naming the wrong thread (a bug) ends here, not in a wait without end or in
+   * batches out of order.
    */
   lost(): string | undefined {
+    if (this.#wrong !== undefined) return this.#wrong;
     const m = this.#queue[0];
     if (m?.kind !== 'via') return undefined;
     if (this.#extracted[m.thread] === undefined)
       return `The parse thread named extraction thread ${m.thread + 1} of ${this.#extracted.length}.`;
     if (this.#received !== this.#sent) return undefined;
-    const ended = this.#queue.at(-1)?.kind === 'end';
+    // The parse thread's last message: its end, or its error.
+    const last = this.#queue.at(-1)?.kind;
+    const ended = last === 'end' || last === 'error';
     if (!ended && this.#holding < this.#inFlight) return undefined;
     return `Extraction thread ${m.thread + 1} has no batch left for the next one (${this.#received} received${ended ? '' : `, the parse thread out of credit`}).`;
   }

@@ -65,6 +65,8 @@ async function run(data: LogThreadData): Promise<void> {
     credits--;
   };
   const ports = data.extractPorts;
+  /** Batches sent to the extraction threads: each one's number (`seq`) checks its way back. */
+  let sentToThreads = 0;
   /** Per extraction thread: batches sent and not yet extracted (it answers each one). */
   const queued = new Int32Array(ports.length);
   ports.forEach((p, k) => {
@@ -92,10 +94,11 @@ async function run(data: LogThreadData): Promise<void> {
     if (thread !== undefined) {
       // The main thread takes the results from that thread at the `via`.
       const { packed, transfer } = packRaw(events);
-      const req: ExtractRequest = { raw: packed, meta: m };
+      const seq = sentToThreads++;
+      const req: ExtractRequest = { raw: packed, meta: m, seq };
       queued[thread] = (queued[thread] as number) + 1;
       (ports[thread] as MessagePort).postMessage(req, transfer);
-      post({ kind: 'via', thread });
+      post({ kind: 'via', thread, seq });
       return;
     }
     if (data.pack) {
