@@ -2,7 +2,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { serializeError, type SerializedError } from '@stb/core';
 import { createExtractor, extractResult, ResultPacker } from '@stb/extractor';
-import type { ExtractThreadData, LogThreadMessage } from './log-thread';
+import type {
+  ExtractAnswer,
+  ExtractThreadData,
+  LogThreadMessage,
+} from './log-thread';
 import { rawAt, type PackedRaw } from './raw-pack';
 
 /** A raw batch from the parse thread, with what the main thread takes along with its results. */
@@ -36,7 +40,7 @@ async function run(data: ExtractThreadData): Promise<void> {
     const { meta } = req;
     // Fields named one by one: a spread of `meta` (an object made by the structured clone) was
     // a megamorphic load per field, 2 % of this thread's CPU on a MySQL log.
-    const m: Extract<LogThreadMessage, { kind: 'batch' }> = {
+    const m: ExtractAnswer & { kind: 'batch' } = {
       kind: 'batch',
       results: packed,
       raw: false,
@@ -75,7 +79,7 @@ async function run(data: ExtractThreadData): Promise<void> {
           kind: 'error',
           error,
           seq: req.seq,
-        } satisfies LogThreadMessage);
+        } satisfies ExtractAnswer);
       failed = true;
       return;
     } finally {

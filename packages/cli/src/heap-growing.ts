@@ -34,7 +34,7 @@ export function limitHeapGrowing(): void {
  * (55.3, 62.4, 48.1 s against 53.6, 46.9, 43.9 s with 100 %, on a busier machine: 24.5–33.6 s of
  * wall): not kept. Every thread reads the flag (V8's flags are the process's), so the parse and
  * extraction threads grow by 100 % too. Without extraction threads or byte ranges (one thread,
- * `--workers 1`), where the main thread extracts, it stays at 30 %.
+ * or `--workers 1`: a parse thread, and the main thread extracts), it stays at 30 %.
  */
 export function relaxHeapGrowing(): void {
   if (set) setFlagsFromString('--heap-growing-percent=100');

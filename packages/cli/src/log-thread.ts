@@ -106,6 +106,15 @@ export type LogThreadMessage =
     }
   | { kind: 'error'; error: SerializedError; seq?: number };
 
+/**
+ * What an extraction thread posts: a `batch` (its results, whole or up to a failure) or an
+ * `error`, with the number of the batch it answers (the `seq` of its `via`).
+ */
+export type ExtractAnswer = Extract<
+  LogThreadMessage,
+  { kind: 'batch' } | { kind: 'error' }
+> & { seq: number };
+
 /** Options of {@link parseOnThread}. */
 export interface LogThreadOptions extends Omit<
   LogThreadData,
@@ -215,16 +224,24 @@ export class InputOrder {
     }
     const r = this.#extracted[m.thread]?.[0];
     if (r === undefined) return undefined;
-    // An extraction thread answers with a `batch` or an `error`, carrying the batch's number.
-    const seq = r.kind === 'batch' || r.kind === 'error' ? r.seq : undefined;
-    if (seq !== m.seq) {
-      this.#wrong ??= `Extraction thread ${m.thread + 1} answered batch ${seq} where batch ${m.seq} was due.`;
-      return undefined;
-    }
+    this.#wrong ??= this.#mismatch(m, r);
+    if (this.#wrong !== undefined) return undefined;
     this.#extracted[m.thread]?.shift();
     this.#queue.shift();
     this.#holding--;
     return r;
+  }
+
+  /** Why `r`, the next answer of the thread `via` names, is not the batch it names, if it is not. */
+  #mismatch(
+    via: Extract<LogThreadMessage, { kind: 'via' }>,
+    r: LogThreadMessage,
+  ): string | undefined {
+    // An extraction thread answers with a `batch` or an `error`, carrying the batch's number.
+    const seq = r.kind === 'batch' || r.kind === 'error' ? r.seq : undefined;
+    return seq === via.seq
+      ? undefined
+      : `Extraction thread ${via.thread + 1} answered batch ${seq} where batch ${via.seq} was due.`;
   }
 
   /**
@@ -240,6 +257,8 @@ export class InputOrder {
     if (this.#wrong !== undefined) return this.#wrong;
     const m = this.#queue[0];
     if (m?.kind !== 'via') return undefined;
+    const r = this.#extracted[m.thread]?.[0];
+    if (r !== undefined) return this.#mismatch(m, r);
     if (this.#extracted[m.thread] === undefined)
       return `The parse thread named extraction thread ${m.thread + 1} of ${this.#extracted.length}.`;
     if (this.#received !== this.#sent) return undefined;

@@ -134,6 +134,20 @@ describe('InputOrder', () => {
     expect(order.lost()).toMatch(/out of credit/);
   });
 
+  it("takes an extraction thread's error, or its batch cut by one, at the error's via", () => {
+    const order = new InputOrder(2, 24);
+    order.add(0, via(0, 0));
+    order.add(0, via(1, 1));
+    order.add(0, end);
+    const cut = { ...batch(0, 0), error: error.error } as LogThreadMessage;
+    order.add(1, cut);
+    order.add(2, { ...error, seq: 1 });
+    expect(order.take()).toBe(cut);
+    expect(order.take()).toEqual({ ...error, seq: 1 });
+    expect(order.take()).toBe(end);
+    expect(order.lost()).toBeUndefined();
+  });
+
   it('calls a via to a thread that does not exist lost at once', () => {
     const order = new InputOrder(2, 24);
     order.add(0, via(2, 0));
@@ -150,10 +164,11 @@ describe('InputOrder', () => {
     order.add(0, via(0, 1));
     order.add(1, batch(0, 0)); // thread 0 got batch 0
     order.add(2, batch(1, 1)); // thread 1 got batch 1
-    expect(order.take()).toBeUndefined();
+    // Seen before any take, too.
     expect(order.lost()).toBe(
       'Extraction thread 2 answered batch 1 where batch 0 was due.',
     );
+    expect(order.take()).toBeUndefined();
     expect(order.take()).toBeUndefined();
   });
 });
