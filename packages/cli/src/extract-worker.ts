@@ -1,13 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { serializeError, type SerializedError } from '@stb/core';
-import { createExtractor, extractResult, ResultPacker } from '@stb/extractor';
+import { serializeError } from '@stb/core';
+import { createExtractor, ResultPacker } from '@stb/extractor';
+import type { PackedResults } from '@stb/extractor';
 import type {
   ExtractAnswer,
   ExtractThreadData,
   LogThreadMessage,
 } from './log-thread';
-import { rawAt, type PackedRaw } from './raw-pack';
+import type { PackedRaw } from './raw-pack';
+import { extractBatch } from './extract-batch';
 
 /** A raw batch from the parse thread, with what the main thread takes along with its results. */
 export interface ExtractRequest {
@@ -34,24 +36,6 @@ async function run(data: ExtractThreadData): Promise<void> {
   const input: MessagePort = data.port;
   const ex = await createExtractor();
   const packer = new ResultPacker();
-  /** Posts the statements packed since `packer.start`, with the batch's `meta`. */
-  const post = (req: ExtractRequest, error?: SerializedError): void => {
-    const { packed, transfer } = packer.finish();
-    const { meta } = req;
-    // Fields named one by one: a spread of `meta` (an object made by the structured clone) was
-    // a megamorphic load per field, 2 % of this thread's CPU on a MySQL log.
-    const m: ExtractAnswer & { kind: 'batch' } = {
-      kind: 'batch',
-      results: packed,
-      raw: false,
-      dialect: meta.dialect,
-      summary: meta.summary,
-      progress: meta.progress,
-      seq: req.seq,
-    };
-    if (error !== undefined) m.error = error;
-    out.postMessage(m, transfer);
-  };
   let failed = false;
   input.on('message', (req: ExtractRequest) => {
     // After an error the thread stays (the main thread ends it): exiting now would be taken for
@@ -61,32 +45,37 @@ async function run(data: ExtractThreadData): Promise<void> {
       input.postMessage(0);
       return;
     }
-    const { raw } = req;
     // One statement at a time, unpacked, extracted and packed: its objects die young (a whole
     // batch of them alive at once was copied by every scavenge and promoted).
-    packer.start(raw.count);
-    let done = 0;
-    try {
-      for (; done < raw.count; done++)
-        packer.add(extractResult(ex, rawAt(raw, done), { transfer: true }));
-    } catch (err) {
-      // One message answers each batch, so the main thread raises the error at the batch's
-      // place in input order: with the statements before the failing one, or alone.
-      const error = serializeError(err);
-      if (done > 0) post(req, error);
-      else
-        out.postMessage({
-          kind: 'error',
-          error,
-          seq: req.seq,
-        } satisfies ExtractAnswer);
-      failed = true;
+    const got = extractBatch(ex, req.raw, { packer });
+    // Tells the parse thread this batch is done (see `log-worker.ts`'s routing).
+    input.postMessage(0);
+    // One message answers each batch, so the main thread raises an error at the batch's place
+    // in input order: with the statements before the failing one, or alone.
+    const error = got.failed ? serializeError(got.error) : undefined;
+    failed = got.failed;
+    if (got.count === 0 && error !== undefined) {
+      out.postMessage({
+        kind: 'error',
+        error,
+        seq: req.seq,
+      } satisfies ExtractAnswer);
       return;
-    } finally {
-      // Tells the parse thread this batch is done (see `log-worker.ts`'s routing).
-      input.postMessage(0);
     }
-    post(req);
+    const { meta } = req;
+    // Fields named one by one: a spread of `meta` (an object made by the structured clone) was
+    // a megamorphic load per field, 2 % of this thread's CPU on a MySQL log.
+    const m: ExtractAnswer & { kind: 'batch' } = {
+      kind: 'batch',
+      results: got.results as PackedResults,
+      raw: false,
+      dialect: meta.dialect,
+      summary: meta.summary,
+      progress: meta.progress,
+      seq: req.seq,
+    };
+    if (error !== undefined) m.error = error;
+    out.postMessage(m, got.transfer);
   });
 }
 

@@ -2,6 +2,7 @@ import type { RawQueryEvent } from '@stb/core';
 import { createExtractor, ResultPacker } from '@stb/extractor';
 import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
 import { extractBatch } from '../src/extract-batch';
+import { packRaw } from '../src/raw-pack';
 
 // A batch extracted on the parse thread (`stb parse --workers`): all of it, or, when a statement
 // fails, the statements before it and the failure, packed or as JSON, so the caller posts those
@@ -38,6 +39,28 @@ describe('extractBatch (a batch extracted on the parse thread)', () => {
     const json = extractBatch(ex, part);
     expect(json).toMatchObject({ count: 10, failed: false, transfer: [] });
     expect(JSON.parse(json.results as string)).toHaveLength(10);
+  });
+
+  it('extracts a packed raw batch (an extraction thread) as it does the events', async () => {
+    const ex = await createExtractor();
+    const fromEvents = extractBatch(ex, part, { packer: new ResultPacker() });
+    const fromPacked = extractBatch(
+      await createExtractor(),
+      packRaw(part).packed,
+      { packer: new ResultPacker() },
+    );
+    expect(fromPacked).toMatchObject({ count: 10, failed: false });
+    const a = fromEvents.results as PackedResults;
+    const b = fromPacked.results as PackedResults;
+    expect(Buffer.from(b.bodies).toString()).toBe(
+      Buffer.from(a.bodies).toString(),
+    );
+    expect([...b.ints]).toEqual([...a.ints]);
+    const cut = extractBatch(await failingAt(4), packRaw(part).packed, {
+      packer: new ResultPacker(),
+    });
+    expect(cut).toMatchObject({ count: 4, failed: true });
+    expect((cut.results as PackedResults).count).toBe(4);
   });
 
   it('gives the statements before a failure and the failure, packed', async () => {
