@@ -113,16 +113,21 @@ export class ResultPacker {
    * can then die young, right after it is packed, instead of living as long as the batch.
    */
   start(capacity: number): void {
-    this.#n = 0;
-    this.#times = new Float64Array(capacity * 2);
-    this.#ints = new Int32Array(capacity * PACKED_INTS);
+    this.#reset(capacity);
     // The bodies' scratch buffer is kept from batch to batch (`finish` copies out what was used),
     // unless a long statement grew it past both twice the usual size and 4 MiB.
     const usual = Math.max(1024, capacity * 384);
     const len = this.#bodies.length;
     if (len < usual || len > Math.max(2 * usual, SCRATCH_KEPT))
       this.#bodies = Buffer.allocUnsafeSlow(usual);
+  }
+
+  /** An empty batch of room for `capacity` statements (0: none, `add` throws). */
+  #reset(capacity: number): void {
+    this.#n = 0;
     this.#pos = 0;
+    this.#times = new Float64Array(capacity * 2);
+    this.#ints = new Int32Array(capacity * PACKED_INTS);
     this.#sessions = [];
     this.#sessionIndex = new Map();
     this.#templateIds = [];
@@ -218,15 +223,7 @@ export class ResultPacker {
       extras: this.#extras,
     };
     // Until the next `start`, `add` throws (no room), and the batch is not held.
-    this.#n = 0;
-    this.#pos = 0;
-    this.#times = new Float64Array(0);
-    this.#ints = new Int32Array(0);
-    this.#sessions = [];
-    this.#sessionIndex = new Map();
-    this.#templateIds = [];
-    this.#templateIndex = new Map();
-    this.#extras = [];
+    this.#reset(0);
     return {
       packed,
       transfer: [times.buffer, ints.buffer, used.buffer],
