@@ -215,33 +215,27 @@ export class InputOrder {
     this.#queue.push(m);
   }
 
-  /** The next message in input order, or undefined when it has not arrived yet. */
-  take(): LogThreadMessage | undefined {
+  /**
+   * The next message in input order (at a `via`, the extraction thread's answer), or undefined
+   * when it has not arrived yet.
+   */
+  take(): Exclude<LogThreadMessage, { kind: 'via' }> | undefined {
     const m = this.#queue[0];
     if (m?.kind !== 'via') {
       if (m?.kind === 'batch') this.#holding--;
-      return this.#queue.shift();
+      this.#queue.shift();
+      return m;
     }
     const r = this.#extracted[m.thread]?.[0];
     if (r === undefined) return undefined;
-    this.#wrong ??= this.#mismatch(m, r);
-    if (this.#wrong !== undefined) return undefined;
+    if (!answers(r, m)) {
+      this.#wrong ??= wrongAnswer(r, m);
+      return undefined;
+    }
     this.#extracted[m.thread]?.shift();
     this.#queue.shift();
     this.#holding--;
     return r;
-  }
-
-  /** Why `r`, the next answer of the thread `via` names, is not the batch it names, if it is not. */
-  #mismatch(
-    via: Extract<LogThreadMessage, { kind: 'via' }>,
-    r: LogThreadMessage,
-  ): string | undefined {
-    // An extraction thread answers with a `batch` or an `error`, carrying the batch's number.
-    const seq = r.kind === 'batch' || r.kind === 'error' ? r.seq : undefined;
-    return seq === via.seq
-      ? undefined
-      : `Extraction thread ${via.thread + 1} answered batch ${seq} where batch ${via.seq} was due.`;
   }
 
   /**
@@ -258,7 +252,7 @@ export class InputOrder {
     const m = this.#queue[0];
     if (m?.kind !== 'via') return undefined;
     const r = this.#extracted[m.thread]?.[0];
-    if (r !== undefined) return this.#mismatch(m, r);
+    if (r !== undefined) return answers(r, m) ? undefined : wrongAnswer(r, m);
     if (this.#extracted[m.thread] === undefined)
       return `The parse thread named extraction thread ${m.thread + 1} of ${this.#extracted.length}.`;
     if (this.#received !== this.#sent) return undefined;
@@ -268,6 +262,23 @@ export class InputOrder {
     if (!ended && this.#holding < this.#inFlight) return undefined;
     return `Extraction thread ${m.thread + 1} has no batch left for the next one (${this.#received} received${ended ? '' : `, the parse thread out of credit`}).`;
   }
+}
+
+/** Whether `r` is an extraction thread's answer to the batch `via` names (its `seq`). */
+function answers(
+  r: LogThreadMessage,
+  via: Extract<LogThreadMessage, { kind: 'via' }>,
+): r is ExtractAnswer {
+  return (r.kind === 'batch' || r.kind === 'error') && r.seq === via.seq;
+}
+
+/** Why `r`, the next answer of the thread `via` names, is not the batch it names. */
+function wrongAnswer(
+  r: LogThreadMessage,
+  via: Extract<LogThreadMessage, { kind: 'via' }>,
+): string {
+  const seq = r.kind === 'batch' || r.kind === 'error' ? r.seq : undefined;
+  return `Extraction thread ${via.thread + 1} answered batch ${seq} where batch ${via.seq} was due.`;
 }
 
 /**
@@ -335,7 +346,7 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
       });
     });
     /** The next message in input order (undefined: not arrived yet, or the run failed). */
-    const take = (): LogThreadMessage | undefined => {
+    const take = (): Exclude<LogThreadMessage, { kind: 'via' }> | undefined => {
       const m = order.take();
       const lost = m === undefined ? order.lost() : undefined;
       if (lost !== undefined)
@@ -363,7 +374,6 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
               await new Promise<void>((r) => (waiting = r));
             continue;
           }
-          if (m.kind === 'via') continue;
           if (m.kind === 'error') {
             fail(rehydrateError(m.error));
             continue;
