@@ -1,4 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import type { Worker } from 'node:worker_threads';
 
 /** Whether the `stb` binary set the heap's growing factor (never in-process callers). */
 let set = false;
@@ -83,3 +84,97 @@ export function scavengeAlone(): void {
  * alternating pairs). The main thread's young generation can only be set when Node starts.
  */
 export const EXTRACT_THREAD_LIMITS = { maxYoungGenerationSizeMb: 16 } as const;
+
+/**
+ * The main thread's young generation (both semi-spaces: its `new_space`) at which `stb parse
+ * --workers 2` and more hold it, in bytes (see {@link YoungGenerationHold}).
+ */
+export const MAIN_YOUNG_BYTES = 16 << 20;
+
+/**
+ * The semi-space (MB) the threads of `stb parse --workers 2` start with: the parse thread's
+ * maximum (V8's 16 MB), and more than an extraction thread's (`EXTRACT_THREAD_LIMITS`), which is
+ * clamped to its own. They start at their maximum, as they would have grown to it.
+ */
+const THREAD_SEMI_SPACE_MB = 16;
+
+/** The main thread's young generation now (its `new_space`), in bytes. */
+export function mainYoungBytes(): number {
+  for (const s of getHeapSpaceStatistics())
+    if (s.space_name === 'new_space') return s.space_size;
+  return 0;
+}
+
+/**
+ * Holds the main thread's young generation at {@link MAIN_YOUNG_BYTES} during `stb parse
+ * --workers 2` and more, where that thread only orders and writes packed bytes. V8 grows a young
+ * generation (doubling it, up to 32 MB on the main thread) once as many bytes have survived its
+ * collections as it holds, which a long run always reaches; its maximum can only be set when Node
+ * starts (`--max-semi-space-size`), and a worker's (`resourceLimits`) when it is created. What
+ * V8 reads at run time is the growth factor (`--semi-space-growth-factor`, read at each growth):
+ * at 1 a young generation stays as it is. The flag is the process's, so every thread is held:
+ * the threads therefore start at their maximum (`--min-semi-space-size`, read when an isolate is
+ * created), and the factor goes to 1 only once they have all started (creating an isolate sets
+ * it back to 2: seen here, a main thread held at 1 grew again once a worker had started) and the
+ * main thread's young generation has reached its size.
+ *
+ * By hand on 2026-12-07 (2 cores, `--json`, 3 alternating pairs each; peak RSS by `/usr/bin/time`
+ * in MB of 1,048,576 bytes; CPU user + system): the 1 GiB pgbench stderr log 256.4, 257.0, 263.7
+ * MB against 271.8, 276.0, 270.0, CPU 41.4, 42.0, 45.9 s against 39.7, 44.3, 44.6 s, wall 22.5,
+ * 23.4, 25.5 s against 21.9, 24.6, 24.8 s; the 100 MiB log 239.2, 242.0, 238.6 MB against 258.8,
+ * 248.4, 258.8, CPU 6.44, 5.81, 5.84 s against 6.24, 5.97, 6.08 s; the same trace. Not kept (1 GiB
+ * log, 2 alternating pairs each): holding it at 8 MB (as soon as the threads had started): 242.7
+ * and 247.1 MB against 273.2 and 267.8, but CPU 45.5 and 44.6 s against 40.3 and 39.7 s; at 16
+ * MB with the parse thread's young generation at 24 MB (`resourceLimits`): 249.0 and 244.7 MB
+ * against 275.2 and 287.3, CPU 56.6 and 54.3 s against 51.5 and 51.9 s; the ordering and writing
+ * moved to a worker of their own with a young generation of 16 or 24 MB (`resourceLimits`, the
+ * main thread idle): 264.6–268.2 MB against 271.6 and 275.6, an idle isolate costing about 10 MB
+ * (`node` with one idle worker: 51.1 MB against 39.4). `node --max-semi-space-size=8` would do it
+ * from the start, but for every command: one-thread `stb parse` of the 100 MiB log took 9.26,
+ * 8.07, 6.84 s of CPU with it against 6.31, 7.32, 5.18 s (3 alternating pairs while a pgbench run
+ * shared the machine).
+ */
+export class YoungGenerationHold {
+  #threads = 0;
+  #online = 0;
+  #held = false;
+
+  /** Before the threads are created: they start at their maximum young generation. */
+  constructor() {
+    setFlagsFromString(`--min-semi-space-size=${THREAD_SEMI_SPACE_MB}`);
+  }
+
+  /** The threads just created: the hold may begin once every one has started. */
+  watch(threads: readonly Worker[]): void {
+    this.#threads = threads.length;
+    for (const t of threads)
+      t.once('online', () => {
+        this.#online++;
+        if (this.#online === this.#threads) {
+          // Isolates created later (none in `stb parse`) start as V8 would start them.
+          setFlagsFromString('--min-semi-space-size=0');
+          this.check();
+        }
+      });
+  }
+
+  /**
+   * Holds the young generations once every thread has started and the main one has grown to its
+   * size. The hold is not released: after the parse thread's end, the main thread still writes
+   * the window's last events, and the `stb` binary runs one command.
+   */
+  check(): void {
+    if (this.#held || this.#online < this.#threads) return;
+    if (mainYoungBytes() < MAIN_YOUNG_BYTES) return;
+    setFlagsFromString('--semi-space-growth-factor=1');
+    this.#held = true;
+  }
+}
+
+/**
+ * A {@link YoungGenerationHold} for `stb parse --workers 2` and more, when the `stb` binary set
+ * the heap's growing factor (never for in-process callers, whose heaps are theirs).
+ */
+export function holdYoungGeneration(): YoungGenerationHold | undefined {
+  return set ? new YoungGenerationHold() : undefined;
+}

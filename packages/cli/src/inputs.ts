@@ -24,7 +24,12 @@ import type {
 } from '@stb/core';
 import { assembleTraceBatches, extractTraceBatches } from '@stb/extractor';
 import type { ExtractBatchRun, ExtractSummary } from '@stb/extractor';
-import { relaxHeapGrowing, scavengeAlone } from './heap-growing';
+import {
+  holdYoungGeneration,
+  relaxHeapGrowing,
+  scavengeAlone,
+} from './heap-growing';
+import type { YoungGenerationHold } from './heap-growing';
 import { parseOnThread } from './log-thread';
 import type { LogThreadRun } from './log-thread';
 import { parseRangesOnThreads, RANGE_BYTES } from './range-thread';
@@ -336,9 +341,12 @@ async function extractedLog(
     );
     // This thread then only orders and writes packed bytes (see heap-growing.ts), and three
     // JavaScript threads share the cores: scavenges are cheaper done by each thread itself.
+    // Its young generation is held too, at half V8's size (see YoungGenerationHold).
+    let youngGeneration: YoungGenerationHold | undefined;
     if (pack && extractThreads > 0) {
       relaxHeapGrowing();
       scavengeAlone();
+      youngGeneration = holdYoungGeneration();
     }
     const thread = parseOnThread({
       inputs: [...files],
@@ -353,6 +361,7 @@ async function extractedLog(
       extractThreads,
       onProgress,
       signal: options.signal,
+      youngGeneration,
     });
     return assembledOnThreads(files, thread, options);
   }

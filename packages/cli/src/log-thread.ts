@@ -12,6 +12,7 @@ import { createExtractor, extractResult } from '@stb/extractor';
 import type { ExtractedResult, Extractor, PackedResults } from '@stb/extractor';
 import { emptyParseSummary } from '@stb/parser';
 import { EXTRACT_THREAD_LIMITS } from './heap-growing';
+import type { YoungGenerationHold } from './heap-growing';
 import { threadError } from './thread-error';
 import { unpackRaw, type PackedRaw } from './raw-pack';
 import type {
@@ -129,6 +130,11 @@ export interface LogThreadOptions extends Omit<
   /** Tests: at the end, the batches the parse thread extracted itself beside extraction threads. */
   onExtractedHere?: ((batches: number) => void) | undefined;
   signal: AbortSignal;
+  /**
+   * Holds the young generations once the threads have started (created before them: see
+   * `YoungGenerationHold`).
+   */
+  youngGeneration?: YoungGenerationHold | undefined;
 }
 
 /** The statements of a log parsed and extracted on another thread, in input order. */
@@ -292,9 +298,16 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
   let summary = emptyParseSummary();
   let firstDialect: Dialect | undefined;
   const iterate = (): AsyncIterator<ExtractedResult[] | PackedResults> => {
-    const { onProgress, onExtractedHere, signal, extractThreads, ...data } =
-      options;
+    const {
+      onProgress,
+      onExtractedHere,
+      signal,
+      extractThreads,
+      youngGeneration,
+      ...data
+    } = options;
     const threads = startThreads(data, extractThreads);
+    youngGeneration?.watch(threads);
     const worker = threads[0] as Worker;
     const order = new InputOrder(threads.length - 1, IN_FLIGHT);
     let ex: Extractor | undefined;
@@ -330,6 +343,7 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
       // thread's error may arrive while batches before it still wait to be assembled).
       t.on('message', (m: LogThreadMessage) => {
         order.add(k, m);
+        youngGeneration?.check();
         wakeUp();
       });
       t.on('error', (err) =>
