@@ -1,20 +1,20 @@
 // `stb parse --workers 1`, `--workers 2` and `--workers 1 --ranges` (byte ranges of the log on a
-// range thread and the main one) against one thread (issue 19, item 2): statements/s,
-// CPU and peak RSS on the 100 MiB pgbench stderr log, alternating rounds, medians, and the
-// one-thread run pinned to one core; csvlog, jsonlog and MariaDB general logs with `--workers 2`.
-// Two controls: two one-thread runs at once, one pinned to each core (what the two cores give
-// independent threads on this work; for every log, each read under its own), and each thread's CPU
-// in the pinned and `--workers 2` runs (thread-cpu.cjs). Runs with `npm run bench -- parse-throughput` (its name contains it) or alone with
-// `npm run bench -- parse-throughput-workers`. The log is the parse-throughput bench's
-// $STB_PARSE_BENCH_DIR/pg-100m.log (and pg-100m.csv, pg-100m.json, mysql-100m.log for the other
-// formats); when missing, a 110 MB pgbench log is made for it
+// range thread and the main one) against one thread (issue 19, item 2): statements/s, CPU and
+// peak RSS on the 100 MiB pgbench stderr log, alternating rounds, medians, and the one-thread run
+// pinned to one core; csvlog, jsonlog and MariaDB general logs with `--workers 2`. Two controls:
+// two one-thread runs at once, one pinned to each core (what the two cores give independent
+// threads on this work; every log's ratio is read under its own, which costs each of the three
+// other logs a pair of runs per round, about a minute in all), and each thread's CPU in the
+// pinned and `--workers 2` runs (thread-cpu.cjs). Runs with `npm run bench -- parse-throughput`
+// (its name contains it) or alone with `npm run bench -- parse-throughput-workers`. The log is
+// the parse-throughput bench's $STB_PARSE_BENCH_DIR/pg-100m.log (and pg-100m.csv, pg-100m.json,
+// mysql-100m.log for the other formats); when missing, a 110 MB pgbench log is made for it
 // (packages/parser/bench/make-pgbench-log.sh, private PostgreSQL, about 30 s). Never committed.
 // Env: STB_PARSE_BENCH_DIR; STB_PARSE_BENCH_ROUNDS (default 3); STB_PARSE_BENCH_WORKERS_1G=1 also
 // runs the 1 GiB stderr log of the parse-throughput bench ($STB_PARSE_BENCH_DIR/pg-1g.log, made
 // when missing: a few minutes), one thread pinned, two pinned at once, --workers 2 and
-// --workers 1 --ranges, where the
-// threads' start-up is a smaller share (about 6 minutes more, and about 10 to make the log when
-// missing).
+// --workers 1 --ranges, where the threads' start-up is a smaller share (about 6 minutes more,
+// and about 10 to make the log when missing).
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -292,8 +292,12 @@ async function main() {
   // ceiling does not tell it for another log's rounds).
   const others = [];
   for (const [name, f] of Object.entries(await otherLogs())) {
-    const { pin, w2, pairs: two } = await pinnedAgainstW2(name, f, rounds);
-    others.push([name, pin, w2, two]);
+    const {
+      pin,
+      w2,
+      pairs: pinnedPairs,
+    } = await pinnedAgainstW2(name, f, rounds);
+    others.push([name, pin, w2, pinnedPairs]);
   }
   // The 1 GiB stderr log (STB_PARSE_BENCH_WORKERS_1G=1): one thread pinned against --workers 2.
   let big;
@@ -328,7 +332,7 @@ async function main() {
   const b = fig(two);
   const c = fig(three);
   const d = fig(four);
-  const otherFigs = others.map(([name, pin, w2, two]) => {
+  const otherFigs = others.map(([name, pin, w2, pinnedPairs]) => {
     const n = pin[0].statements;
     const rate = (runs) => n / median(runs.map((r) => r.wall));
     return {
@@ -337,7 +341,7 @@ async function main() {
       w2: rate(w2),
       cpu: median(w2.map((r) => r.cpu)) / median(pin.map((r) => r.cpu)),
       rss: Math.max(...w2.map((r) => r.rssMB)),
-      ceil: ceiling(pin, two),
+      ceil: ceiling(pin, pinnedPairs),
     };
   });
   const table = [

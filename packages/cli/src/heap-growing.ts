@@ -106,17 +106,21 @@ export function mainYoungBytes(): number {
 }
 
 /**
- * Holds the main thread's young generation at {@link MAIN_YOUNG_BYTES} during `stb parse
+ * Caps the main thread's young generation at {@link MAIN_YOUNG_BYTES} during `stb parse
  * --workers 2` and more, where that thread only orders and writes packed bytes. V8 grows a young
- * generation (doubling it, up to 32 MB on the main thread) once as many bytes have survived its
- * collections as it holds, which a long run always reaches; its maximum can only be set when Node
- * starts (`--max-semi-space-size`), and a worker's (`resourceLimits`) when it is created. What
- * V8 reads at run time is the growth factor (`--semi-space-growth-factor`, read at each growth):
- * at 1 a young generation stays as it is. The flag is the process's, so every thread is held:
- * the threads therefore start at their maximum (`--min-semi-space-size`, read when an isolate is
- * created), and the factor goes to 1 only once they have all started (creating an isolate sets
- * it back to 2: seen here, a main thread held at 1 grew again once a worker had started) and the
- * main thread's young generation has reached its size.
+ * generation (doubling it, up to twice its largest semi-space: 32 MB here, where the old
+ * generation's limit is over 2 GiB) once as many bytes have survived its collections as it holds,
+ * which a long run always reaches; its maximum can only be set when Node starts
+ * (`--max-semi-space-size`), and a worker's (`resourceLimits`) when it is created. What V8 reads
+ * at run time is the growth factor (`--semi-space-growth-factor`, read at each growth): at 1 a
+ * young generation does not grow (V8 may still shrink one; it then stays smaller). The flag is the
+ * process's, so every thread is held: the threads therefore start at their maximum
+ * (`--min-semi-space-size`, read when an isolate is created), and the factor goes to 1 only once
+ * they have all started (V8's `Heap::ConfigureHeap` raises a factor below 2 to 2 whenever an
+ * isolate is created; seen here too, a main thread held at 1 grew again once a worker had started)
+ * and the main thread's young generation has reached its size. Not held when the user gave Node
+ * a semi-space size of their own (`--min-` or `--max-semi-space-size`, on the command line or in
+ * `NODE_OPTIONS`): their setting stands.
  *
  * By hand on 2026-12-07 (2 cores, `--json`, 3 alternating pairs each; peak RSS by `/usr/bin/time`
  * in MB of 1,048,576 bytes; CPU user + system): the 1 GiB pgbench stderr log 256.4, 257.0, 263.7
@@ -135,33 +139,36 @@ export function mainYoungBytes(): number {
  * shared the machine).
  */
 export class YoungGenerationHold {
-  #threads = 0;
+  /** The threads started (none until `start`: no hold before). */
+  #threads = Number.POSITIVE_INFINITY;
   #online = 0;
   #held = false;
+  /** `--min-semi-space-size` is set for the threads to come. */
+  #minSet = false;
 
-  /** Before the threads are created: they start at their maximum young generation. */
-  constructor() {
+  /**
+   * Creates the threads (`create`) so that they start at their maximum young generation, and
+   * holds the young generations once every one has started; returns them.
+   */
+  start(create: () => Worker[]): Worker[] {
     setFlagsFromString(`--min-semi-space-size=${THREAD_SEMI_SPACE_MB}`);
-  }
-
-  /** The threads just created: the hold may begin once every one has started. */
-  watch(threads: readonly Worker[]): void {
+    this.#minSet = true;
+    const threads = create();
     this.#threads = threads.length;
     for (const t of threads)
       t.once('online', () => {
         this.#online++;
         if (this.#online === this.#threads) {
-          // Isolates created later (none in `stb parse`) start as V8 would start them.
-          setFlagsFromString('--min-semi-space-size=0');
+          this.#startAsV8();
           this.check();
         }
       });
+    return threads;
   }
 
   /**
    * Holds the young generations once every thread has started and the main one has grown to its
-   * size. The hold is not released: after the parse thread's end, the main thread still writes
-   * the window's last events, and the `stb` binary runs one command.
+   * size. The hold is not released (see `end`): the `stb` binary runs one command.
    */
   check(): void {
     if (this.#held || this.#online < this.#threads) return;
@@ -169,12 +176,34 @@ export class YoungGenerationHold {
     setFlagsFromString('--semi-space-growth-factor=1');
     this.#held = true;
   }
+
+  /**
+   * The run ended: isolates created later (none in `stb parse`) start as V8 would start them, also
+   * when a thread never started (it failed, or the run ended first). The hold itself stays: after
+   * the parse thread's end, the main thread still writes the window's last events.
+   */
+  end(): void {
+    this.#startAsV8();
+  }
+
+  #startAsV8(): void {
+    if (!this.#minSet) return;
+    setFlagsFromString('--min-semi-space-size=0');
+    this.#minSet = false;
+  }
+}
+
+/** Whether Node was given a semi-space size (`--min-` or `--max-semi-space-size`). */
+function semiSpaceGiven(): boolean {
+  const given = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''];
+  return given.some((a) => /semi[-_]space[-_]size/.test(a));
 }
 
 /**
  * A {@link YoungGenerationHold} for `stb parse --workers 2` and more, when the `stb` binary set
- * the heap's growing factor (never for in-process callers, whose heaps are theirs).
+ * the heap's growing factor (never for in-process callers, whose heaps are theirs), unless Node
+ * was given a semi-space size.
  */
 export function holdYoungGeneration(): YoungGenerationHold | undefined {
-  return set ? new YoungGenerationHold() : undefined;
+  return set && !semiSpaceGiven() ? new YoungGenerationHold() : undefined;
 }

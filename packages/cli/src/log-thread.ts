@@ -132,7 +132,7 @@ export interface LogThreadOptions extends Omit<
   signal: AbortSignal;
   /**
    * Holds the young generations once the threads have started (created before them: see
-   * `YoungGenerationHold`).
+   * `YoungGenerationHold`); ended with the run.
    */
   youngGeneration?: YoungGenerationHold | undefined;
 }
@@ -306,8 +306,8 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
       youngGeneration,
       ...data
     } = options;
-    const threads = startThreads(data, extractThreads);
-    youngGeneration?.watch(threads);
+    const create = (): Worker[] => startThreads(data, extractThreads);
+    const threads = youngGeneration?.start(create) ?? create();
     const worker = threads[0] as Worker;
     const order = new InputOrder(threads.length - 1, IN_FLIGHT);
     let ex: Extractor | undefined;
@@ -334,6 +334,7 @@ export function parseOnThread(options: LogThreadOptions): LogThreadRun {
     signal.addEventListener('abort', onAbort, { once: true });
     const finish = (): void => {
       ended = true;
+      youngGeneration?.end();
       signal.removeEventListener('abort', onAbort);
       stopAll();
     };
