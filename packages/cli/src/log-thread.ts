@@ -131,8 +131,8 @@ export interface LogThreadOptions extends Omit<
   onExtractedHere?: ((batches: number) => void) | undefined;
   signal: AbortSignal;
   /**
-   * Holds the young generations once the threads have started (created before them: see
-   * `YoungGenerationHold`); ended with the run.
+   * Starts the threads at their largest young generation and holds the young generations once
+   * they have all started (see `YoungGenerationHold`); ended with the run.
    */
   youngGeneration?: YoungGenerationHold | undefined;
 }
