@@ -89,7 +89,7 @@ export const EXTRACT_THREAD_LIMITS = { maxYoungGenerationSizeMb: 16 } as const;
  * The main thread's young generation (both semi-spaces: its `new_space`) at which `stb parse
  * --workers 2` and more hold it, in bytes (see {@link YoungGenerationHold}).
  */
-export const MAIN_YOUNG_BYTES = 16 << 20;
+const MAIN_YOUNG_BYTES = 16 << 20;
 
 /**
  * The semi-space (MB) the threads of `stb parse --workers 2` start with: the parse thread's
@@ -99,7 +99,7 @@ export const MAIN_YOUNG_BYTES = 16 << 20;
 const THREAD_SEMI_SPACE_MB = 16;
 
 /** The main thread's young generation now (its `new_space`), in bytes. */
-export function mainYoungBytes(): number {
+function mainYoungBytes(): number {
   for (const s of getHeapSpaceStatistics())
     if (s.space_name === 'new_space') return s.space_size;
   return 0;

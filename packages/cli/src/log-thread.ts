@@ -200,8 +200,6 @@ export class InputOrder {
   /** The parse thread's `batch`es and `via`s not yet taken: each holds one of its credits. */
   #holding = 0;
   readonly #inFlight: number;
-  /** Set when an extraction thread's next batch is not the one its `via` names. */
-  #wrong: string | undefined;
 
   /** `inFlight`: the parse thread's credits (it posts a `batch` or a `via` only with one). */
   constructor(extractThreads: number, inFlight: number) {
@@ -232,12 +230,9 @@ export class InputOrder {
       this.#queue.shift();
       return m;
     }
+    // Not the batch the `via` names: nothing is taken, and `lost()` says why.
     const r = this.#extracted[m.thread]?.[0];
-    if (r === undefined) return undefined;
-    if (!answers(r, m)) {
-      this.#wrong ??= wrongAnswer(r, m);
-      return undefined;
-    }
+    if (r === undefined || !answers(r, m)) return undefined;
     this.#extracted[m.thread]?.shift();
     this.#queue.shift();
     this.#holding--;
@@ -254,7 +249,6 @@ export class InputOrder {
    * batches out of order.
    */
   lost(): string | undefined {
-    if (this.#wrong !== undefined) return this.#wrong;
     const m = this.#queue[0];
     if (m?.kind !== 'via') return undefined;
     const r = this.#extracted[m.thread]?.[0];
