@@ -109,8 +109,8 @@ function mainYoungBytes(): number {
  * Caps the main thread's young generation at {@link MAIN_YOUNG_BYTES} during `stb parse
  * --workers 2` and more, where that thread only orders and writes packed bytes. V8 grows a young
  * generation (doubling it, up to twice its largest semi-space: 32 MB on Node 20, with an old
- * generation limited to 512 MB as to 4 GiB) once as many bytes have survived its collections as it holds,
- * which a long run always reaches; its maximum can only be set when Node starts
+ * generation limited to 512 MB as to 4 GiB) once as many bytes have survived its collections as
+ * it holds, which a long run always reaches; its maximum can only be set when Node starts
  * (`--max-semi-space-size`), and a worker's (`resourceLimits`) when it is created. What V8 reads
  * at run time is the growth factor (`--semi-space-growth-factor`, read at each growth): at 1 a
  * young generation does not grow (V8 may still shrink one; it then stays smaller). The flag is the
