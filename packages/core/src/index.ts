@@ -167,8 +167,10 @@ export {
   encodeTraceEvent,
   decodeTraceEvent,
   eventLineHead,
+  eventLineField,
   eventLineTail,
   stringifyEventBody,
+  stringifyEventRest,
 } from './io/event-json';
 export type { EncodedTraceEvent } from './io/event-json';
 export type {

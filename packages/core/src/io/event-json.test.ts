@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import type { ParamValue, TraceEvent } from '../schema';
 import {
+  eventLineField,
   eventLineHead,
   eventLineTail,
   stringifyEventBody,
+  stringifyEventRest,
   stringifyTraceEvent,
 } from './event-json';
 
@@ -218,5 +220,48 @@ describe('stringifyEventBody', () => {
     expect(stringifyEventBody({ ...e, conn: {} })).toBeUndefined();
     const { kind, ...rest } = e;
     expect(stringifyEventBody({ ...rest, kind })).toBeUndefined();
+  });
+});
+
+describe('stringifyEventRest', () => {
+  it('head, the two id fields and the rest are the line, for the usual shape (property)', () => {
+    fc.assert(
+      fc.property(event, (e) => {
+        const rest = stringifyEventRest(e);
+        if (rest === undefined) return false;
+        const line =
+          eventLineHead(e.startUs) +
+          eventLineField('sessionId', e.sessionId) +
+          eventLineField('templateId', e.templateId) +
+          rest;
+        return line === JSON.stringify(e) && rest.startsWith(',"params":[');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is undefined where stringifyTraceEvent falls back to JSON.stringify', () => {
+    const e: TraceEvent = {
+      kind: 'event',
+      startUs: 5,
+      sessionId: 's"1',
+      templateId: 't',
+      params: [{ t: 'int', v: 1 }],
+      txn: 2,
+    };
+    expect(stringifyEventRest(e)).toBe(
+      ',"params":[{"t":"int","v":1}],"txn":2}',
+    );
+    expect(eventLineField('sessionId', e.sessionId)).toBe(
+      ',"sessionId":"s\\"1"',
+    );
+    const { kind, ...rest } = e;
+    expect(stringifyEventRest({ ...rest, kind })).toBeUndefined();
+    expect(
+      stringifyEventRest({ ...e, txn: '2' } as unknown as TraceEvent),
+    ).toBeUndefined();
+    expect(
+      stringifyEventRest({ ...e, durationUs: null } as unknown as TraceEvent),
+    ).toBeUndefined();
   });
 });

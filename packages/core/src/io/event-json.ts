@@ -58,12 +58,12 @@ function hasSchemaKeyOrder(e: object): boolean {
 }
 
 /**
- * The part of an event's line from `,"sessionId":` to the end of `outcome`, written directly, or
+ * The part of an event's line from `,"params":` to the end of `outcome`, written directly, or
  * undefined when `e` is not of the usual shape (the caller then uses `JSON.stringify`). Only
  * the head keys' types and the two optional fields are checked here; the caller checks the key
  * order.
  */
-function body(e: TraceEvent): string | undefined {
+function afterIds(e: TraceEvent): string | undefined {
   const { kind, startUs, sessionId, templateId, params } = e as {
     kind: unknown;
     startUs: unknown;
@@ -83,7 +83,7 @@ function body(e: TraceEvent): string | undefined {
     durationUs: unknown;
     outcome: unknown;
   };
-  let out = `,"sessionId":${str(sessionId)},"templateId":${str(templateId)},"params":[`;
+  let out = ',"params":[';
   for (let i = 0; i < params.length; i++)
     out += i === 0 ? paramJson(params[i]) : `,${paramJson(params[i])}`;
   out += ']';
@@ -95,12 +95,44 @@ function body(e: TraceEvent): string | undefined {
   return out;
 }
 
+/** The part of an event's line from `,"sessionId":` to the end of `outcome` (see afterIds). */
+function body(e: TraceEvent): string | undefined {
+  const rest = afterIds(e);
+  return rest === undefined
+    ? undefined
+    : `,"sessionId":${str(e.sessionId)},"templateId":${str(e.templateId)}${rest}`;
+}
+
+/** The end of an event's line after `outcome`, closing brace included; undefined: not usual. */
+function lineEnd(e: TraceEvent): string | undefined {
+  const { txn, sql, conn } = e as { txn: unknown; sql: unknown; conn: unknown };
+  let out = '';
+  if (typeof txn === 'number') out += `,"txn":${num(txn)}`;
+  else if (txn !== undefined) return undefined;
+  if (typeof sql === 'string') out += `,"sql":${str(sql)}`;
+  else if (sql !== undefined) return undefined;
+  if (conn !== undefined) out += `,"conn":${JSON.stringify(conn)}`;
+  return `${out}}`;
+}
+
 /**
  * The start of an event's line, up to its `startUs` (see {@link stringifyEventBody}).
  * @internal
  */
 export function eventLineHead(startUs: number): string {
   return `{"kind":"event","startUs":${num(startUs)}`;
+}
+
+/**
+ * `,"<key>":<value as JSON>`, as an event's line holds its `sessionId` and `templateId` (see
+ * {@link stringifyEventBody}): what a holder of many lines can keep once, not in every line.
+ * @internal
+ */
+export function eventLineField(
+  key: 'sessionId' | 'templateId',
+  value: string,
+): string {
+  return `,"${key}":${str(value)}`;
 }
 
 /**
@@ -142,20 +174,23 @@ export function stringifyEventBody(e: TraceEvent): string | undefined {
 export function stringifyTraceEvent(e: TraceEvent): string {
   if (!hasSchemaKeyOrder(e)) return JSON.stringify(e);
   const middle = body(e);
-  if (middle === undefined) return JSON.stringify(e);
-  const { startUs, txn, sql, conn } = e as {
-    startUs: number;
-    txn: unknown;
-    sql: unknown;
-    conn: unknown;
-  };
-  let out = `${eventLineHead(startUs)}${middle}`;
-  if (typeof txn === 'number') out += `,"txn":${num(txn)}`;
-  else if (txn !== undefined) return JSON.stringify(e);
-  if (typeof sql === 'string') out += `,"sql":${str(sql)}`;
-  else if (sql !== undefined) return JSON.stringify(e);
-  if (conn !== undefined) out += `,"conn":${JSON.stringify(conn)}`;
-  return `${out}}`;
+  const end = middle === undefined ? undefined : lineEnd(e);
+  if (end === undefined) return JSON.stringify(e);
+  return `${eventLineHead(e.startUs)}${middle as string}${end}`;
+}
+
+/**
+ * The line {@link stringifyTraceEvent} writes for `e` from `,"params":` on, when `e` is of the
+ * usual shape; else undefined. The line is then `eventLineHead(e.startUs)`,
+ * `eventLineField('sessionId', e.sessionId)`, `eventLineField('templateId', e.templateId)` and
+ * this, byte for byte.
+ * @internal
+ */
+export function stringifyEventRest(e: TraceEvent): string | undefined {
+  if (!hasSchemaKeyOrder(e)) return undefined;
+  const rest = afterIds(e);
+  const end = rest === undefined ? undefined : lineEnd(e);
+  return end === undefined ? undefined : `${rest as string}${end}`;
 }
 
 /**
