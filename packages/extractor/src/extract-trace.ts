@@ -3,12 +3,14 @@ import {
   batch,
   clampDerivedStart,
   encodeTraceEvent,
+  eventLineField,
   eventLineHead,
   eventLineTail,
   map,
   ParseError,
   resolveWorkerFile,
   StbError,
+  stringifyEventRest,
   toStbError,
   type AnyIterable,
   type EncodedTraceEvent,
@@ -295,22 +297,22 @@ class EncodedWindow implements EventWindow<EncodedTraceEvent> {
     return this.#buffer.overflowed;
   }
   push(key: number, ev: TraceEvent): void {
+    const rest = stringifyEventRest(ev);
     this.#buffer.push(
       key,
-      this.#store.put(ev.templateId, encodeTraceEvent(ev).json),
+      rest === undefined
+        ? this.#store.put(ev.templateId, encodeTraceEvent(ev).json)
+        : this.#store.putEvent(ev, rest),
     );
   }
-  /**
-   * Starts a line of at most `most` bytes written in parts (a packed statement's); `end` holds
-   * it.
-   */
+  /** Starts a line written in parts (a packed statement's); `hold` takes its slot. */
   begin(most: number): EncodedStore {
     this.#store.begin(most);
     return this.#store;
   }
-  /** Holds the line written since `begin`. */
-  end(key: number, templateId: string): void {
-    this.#buffer.push(key, this.#store.end(templateId));
+  /** Holds the line the store stored as `slot` under `key`. */
+  hold(key: number, slot: number): void {
+    this.#buffer.push(key, slot);
   }
   pop(all: boolean): EncodedTraceEvent | undefined {
     const slot = this.#buffer.pop(all);
@@ -321,31 +323,54 @@ class EncodedWindow implements EventWindow<EncodedTraceEvent> {
 }
 
 /**
- * The renamed sessions of the packed batch last met (`PackedResults.renamed`): per session index,
- * the `,"sessionId":…` bytes to write and the length of the body's own, to skip.
+ * The ids' fields of the packed batch last met, as its bodies hold them: by session index, the
+ * byte length of `,"sessionId":…` and, for a session renamed (`PackedResults.renamed`), the
+ * bytes to write instead; by template index, the byte length of `,"templateId":…`.
  */
-class Renames {
+class BatchFields {
   #batch: PackedResults | undefined;
-  #ids: (Buffer | undefined)[] = [];
-  #skips: number[] = [];
+  #renamed: (Buffer | undefined)[] = [];
+  #sessionBytes: number[] = [];
+  #templateBytes: number[] = [];
 
-  of(p: PackedResults, si: number): { id: Buffer; skip: number } {
-    if (p !== this.#batch) {
-      this.#batch = p;
-      this.#ids = [];
-      this.#skips = [];
+  #for(p: PackedResults): void {
+    if (p === this.#batch) return;
+    this.#batch = p;
+    this.#renamed = [];
+    this.#sessionBytes = [];
+    this.#templateBytes = [];
+  }
+
+  /**
+   * Bytes of the body's own `,"sessionId":…` (by session index) or `,"templateId":…` (by
+   * template index).
+   */
+  fieldBytes(
+    p: PackedResults,
+    i: number,
+    key: 'sessionId' | 'templateId',
+  ): number {
+    this.#for(p);
+    const sessions = key === 'sessionId';
+    const cache = sessions ? this.#sessionBytes : this.#templateBytes;
+    let n = cache[i];
+    if (n === undefined) {
+      const ids = sessions ? p.sessions : p.templateIds;
+      n = Buffer.byteLength(eventLineField(key, ids[i] as string));
+      cache[i] = n;
     }
-    let id = this.#ids[si];
+    return n;
+  }
+
+  /** `,"sessionId":…` of the session's new id (a renamed one). */
+  renamedField(p: PackedResults, si: number): Buffer {
+    this.#for(p);
+    let id = this.#renamed[si];
     if (id === undefined) {
-      id = Buffer.from(
-        `,"sessionId":${JSON.stringify(p.renamed?.[si] as string)}`,
-      );
-      this.#ids[si] = id;
-      this.#skips[si] = Buffer.byteLength(
-        `,"sessionId":${JSON.stringify(p.sessions[si])}`,
-      );
+      id = Buffer.from(eventLineField('sessionId', p.renamed?.[si] as string));
+      this.#renamed[si] = id;
     }
-    return { id, skip: this.#skips[si] as number };
+    return id;
   }
 }
 
@@ -378,7 +403,7 @@ function wholeResult(
  */
 class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
   readonly #buffer: EventWindow<E>;
-  readonly #renames = new Renames();
+  readonly #fields = new BatchFields();
   readonly #sessions = new Map<string, SessionState>();
   readonly #emitted = new Set<string>();
   readonly #onInvalid: OnInvalid;
@@ -531,14 +556,16 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
       return this.accept(wholeResult(p, i, extra));
     const o = i * PACKED_INTS;
     const flags = p.ints[o + 3] as number;
-    const templateId = p.templateIds[p.ints[o + 2] as number] as string;
+    const ti = p.ints[o + 2] as number;
+    const templateId = p.templateIds[ti] as string;
     if (!this.#count(templateId, extra?.template, extra?.invalidUtf8))
       return false;
     if (flags & PACKED_FAILED) this.state.s.failedEvents++;
     const si = p.ints[o + 1] as number;
     const renamed = p.renamed?.[si];
+    const sessionId: string = renamed ?? (p.sessions[si] as string);
     const st = this.#session(
-      renamed ?? (p.sessions[si] as string),
+      sessionId,
       flags & PACKED_BEGIN ? 'begin' : flags & PACKED_END ? 'end' : undefined,
     );
     const dur = p.times[i * 2 + 1] as number;
@@ -547,32 +574,44 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
       p.times[i * 2] as number,
       Number.isNaN(dur) ? undefined : dur,
     );
-    const head = eventLineHead(this.#start);
     const tail = eventLineTail(
       this.#txn >= 0 ? this.#txn : undefined,
       this.#first && extra?.conn ? JSON.stringify(extra.conn) : undefined,
     );
-    let from = i === 0 ? 0 : (p.ints[o - PACKED_INTS] as number);
+    const from = i === 0 ? 0 : (p.ints[o - PACKED_INTS] as number);
     const to = p.ints[o] as number;
-    // A renamed session: its id written here, the body's own skipped.
-    let id: Buffer | undefined;
-    if (renamed !== undefined) {
-      const r = this.#renames.of(p, si);
-      id = r.id;
-      from += r.skip;
-    }
+    const sessionEnd = from + this.#fields.fieldBytes(p, si, 'sessionId');
     const buffer = this.#buffer;
     if (buffer instanceof EncodedWindow) {
+      // Held from `,"params":` on: the store keeps the start, session and template once.
+      const rest = sessionEnd + this.#fields.fieldBytes(p, ti, 'templateId');
+      if (p.bodies[rest] === 0x2c && p.bodies[rest + 2] === 0x70) {
+        const store = buffer.begin(to - rest + tail.length * 3);
+        store.copy(p.bodies, rest, to);
+        store.write(tail);
+        buffer.hold(
+          this.#key,
+          store.endEvent(templateId, this.#start, sessionId),
+        );
+        return true;
+      }
+    }
+    // A renamed session: its id written here, the body's own skipped.
+    const id =
+      renamed === undefined ? undefined : this.#fields.renamedField(p, si);
+    const bodyFrom = renamed === undefined ? from : sessionEnd;
+    const head = eventLineHead(this.#start);
+    if (buffer instanceof EncodedWindow) {
       const store = buffer.begin(
-        head.length + (to - from) + (id?.length ?? 0) + tail.length * 3,
+        head.length + (to - bodyFrom) + (id?.length ?? 0) + tail.length * 3,
       );
       store.writeAscii(head);
       if (id !== undefined) store.copy(id, 0, id.length);
-      store.copy(p.bodies, from, to);
+      store.copy(p.bodies, bodyFrom, to);
       store.write(tail);
-      buffer.end(this.#key, templateId);
+      buffer.hold(this.#key, store.end(templateId));
     } else {
-      const body = utf8.decode(p.bodies.subarray(from, to));
+      const body = utf8.decode(p.bodies.subarray(bodyFrom, to));
       const ids = id === undefined ? '' : utf8.decode(id);
       buffer.push(
         this.#key,

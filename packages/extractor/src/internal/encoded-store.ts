@@ -1,10 +1,17 @@
+import { eventLineField, eventLineHead, type TraceEvent } from '@stb/core';
+
 /**
  * Encoded events held outside the JavaScript heap: each event's JSON line is written as UTF-8
- * into large byte slabs and read back when it leaves. The reorder window holds up to 100 000
+ * into byte slabs and read back when it leaves. The reorder window holds up to 100 000
  * events for seconds; as strings they all survive two scavenges, get promoted to the old
  * generation and die there, which costs mark-compact collections and leaves the old generation
  * tens of megabytes larger between them. Here an event costs a slot in typed arrays and its
  * bytes in a slab; a slab is reused once every event written to it has left.
+ *
+ * An event's line can be held without its first three fields (`endEvent`): its start goes to
+ * the slot, its session to a table of the sessions with events held, its template id is the
+ * slot's; they are written back in front when it leaves. On a pgbench log that is 118 of a line's
+ * 174 bytes (docs/extraction.md, "The window's lines held without their ids").
  */
 export class EncodedStore {
   readonly #slabBytes: number;
@@ -20,10 +27,25 @@ export class EncodedStore {
   #slotStart = new Int32Array(1024);
   #slotLen = new Int32Array(1024);
   #slotTemplate: (string | undefined)[] = new Array<string | undefined>(1024);
+  /** The event's start (`endEvent`). */
+  #slotStartUs = new Float64Array(1024);
+  /** The event's session in the table below (`endEvent`), or -1: the slot holds a whole line. */
+  #slotSession = new Int32Array(1024);
   #freeSlots: number[] = [];
   #nextSlot = 0;
 
-  constructor(slabBytes = 4 << 20) {
+  // The sessions of the events held (`endEvent`): index by id; by index, the id,
+  // `,"sessionId":…` and how many events hold it. A session's entry goes when its last event
+  // leaves.
+  readonly #sessionIndex = new Map<string, number>();
+  readonly #sessionId: (string | undefined)[] = [];
+  readonly #sessionField: (string | undefined)[] = [];
+  readonly #sessionHeld: number[] = [];
+  readonly #freeSessions: number[] = [];
+  /** `,"templateId":…` by template id, for the templates met (cleared past 10 000 of them). */
+  readonly #templateField = new Map<string, string>();
+
+  constructor(slabBytes = 1 << 20) {
     this.#slabBytes = slabBytes;
   }
 
@@ -52,14 +74,16 @@ export class EncodedStore {
     if (free !== undefined) return free;
     const s = this.#nextSlot++;
     if (s === this.#slotSlab.length) {
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
+      const grow = <A extends Int32Array | Float64Array>(a: A): A => {
+        const b = new (a.constructor as new (n: number) => A)(a.length * 2);
         b.set(a);
         return b;
       };
       this.#slotSlab = grow(this.#slotSlab);
       this.#slotStart = grow(this.#slotStart);
       this.#slotLen = grow(this.#slotLen);
+      this.#slotStartUs = grow(this.#slotStartUs);
+      this.#slotSession = grow(this.#slotSession);
       this.#slotTemplate.length = this.#slotSlab.length;
     }
     return s;
@@ -73,6 +97,17 @@ export class EncodedStore {
     this.begin(most > this.#slabBytes ? Buffer.byteLength(json) : most);
     this.write(json);
     return this.end(templateId);
+  }
+
+  /**
+   * Stores an event's line given from `,"params":` on (`rest`, as `stringifyEventRest` writes
+   * it): see `endEvent`. Returns its slot.
+   */
+  putEvent(ev: TraceEvent, rest: string): number {
+    const most = rest.length * 3;
+    this.begin(most > this.#slabBytes ? Buffer.byteLength(rest) : most);
+    this.write(rest);
+    return this.endEvent(ev.templateId, ev.startUs, ev.sessionId);
   }
 
   // A line written in parts: begin(most), then writeAscii / copy / write, then end.
@@ -118,6 +153,38 @@ export class EncodedStore {
 
   /** Stores the line begun; returns its slot. */
   end(templateId: string): number {
+    const s = this.#endLine(templateId);
+    this.#slotSession[s] = -1;
+    return s;
+  }
+
+  /**
+   * Stores the line begun as the rest of an event's line after its `templateId` (from
+   * `,"params":` on); `take` gives back the whole line, `eventLineHead(startUs)`, the session's
+   * and the template's fields in front. Returns its slot.
+   */
+  endEvent(templateId: string, startUs: number, sessionId: string): number {
+    const s = this.#endLine(templateId);
+    this.#slotStartUs[s] = startUs;
+    let si = this.#sessionIndex.get(sessionId);
+    if (si === undefined) {
+      si = this.#freeSessions.pop() ?? this.#sessionField.length;
+      this.#sessionIndex.set(sessionId, si);
+      this.#sessionId[si] = sessionId;
+      this.#sessionField[si] = eventLineField('sessionId', sessionId);
+      this.#sessionHeld[si] = 0;
+    }
+    this.#sessionHeld[si] = (this.#sessionHeld[si] as number) + 1;
+    this.#slotSession[s] = si;
+    return s;
+  }
+
+  /** Sessions with events held (for tests and measurements). */
+  get sessions(): number {
+    return this.#sessionIndex.size;
+  }
+
+  #endLine(templateId: string): number {
     const slab = this.#wSlab;
     if (slab === this.#cur) this.#pos = this.#wAt;
     this.#slabLive[slab] = (this.#slabLive[slab] as number) + 1;
@@ -156,12 +223,30 @@ export class EncodedStore {
       start,
       start + (this.#slotLen[slot] as number),
     );
+    const templateId = this.#slotTemplate[slot] as string;
     this.#slotTemplate[slot] = undefined;
     this.#freeSlots.push(slot);
     const live = (this.#slabLive[slab] as number) - 1;
     this.#slabLive[slab] = live;
     if (live === 0 && slab !== this.#cur) this.#releaseSlab(slab);
-    return json;
+    const si = this.#slotSession[slot] as number;
+    if (si === -1) return json;
+    const field = this.#sessionField[si] as string;
+    const held = (this.#sessionHeld[si] as number) - 1;
+    this.#sessionHeld[si] = held;
+    if (held === 0) {
+      this.#sessionIndex.delete(this.#sessionId[si] as string);
+      this.#sessionId[si] = undefined;
+      this.#sessionField[si] = undefined;
+      this.#freeSessions.push(si);
+    }
+    let tf = this.#templateField.get(templateId);
+    if (tf === undefined) {
+      if (this.#templateField.size === 10_000) this.#templateField.clear();
+      tf = eventLineField('templateId', templateId);
+      this.#templateField.set(templateId, tf);
+    }
+    return `${eventLineHead(this.#slotStartUs[slot] as number)}${field}${tf}${json}`;
   }
 
   #releaseSlab(id: number): void {
