@@ -374,6 +374,17 @@ class BatchFields {
   }
 }
 
+/** How the rest of a packed body starts, after its id fields. */
+const PARAMS_FIELD = Buffer.from(',"params":[');
+
+/** True when `bytes` holds `prefix` at `at`. */
+function startsAt(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (at + prefix.length > bytes.length) return false;
+  for (let k = 0; k < prefix.length; k++)
+    if (bytes[at + k] !== prefix[k]) return false;
+  return true;
+}
+
 /** The result of a packed statement that crossed whole (`extra.eventJson`). */
 function wholeResult(
   p: PackedResults,
@@ -585,7 +596,7 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     if (buffer instanceof EncodedWindow) {
       // Held from `,"params":` on: the store keeps the start, session and template once.
       const rest = sessionEnd + this.#fields.fieldBytes(p, ti, 'templateId');
-      if (p.bodies[rest] === 0x2c && p.bodies[rest + 2] === 0x70) {
+      if (rest < to && startsAt(p.bodies, rest, PARAMS_FIELD)) {
         const store = buffer.begin(to - rest + tail.length * 3);
         store.copy(p.bodies, rest, to);
         store.write(tail);

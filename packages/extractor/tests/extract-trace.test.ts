@@ -355,7 +355,9 @@ describe('packed results (ResultPacker)', () => {
     const out: RawQueryEvent[] = [];
     let t = 1_700_000_000_000_000;
     for (let i = 0; i < 400; i++) {
-      const s = `s${i % 5}`;
+      // one session id with characters JSON escapes and UTF-8 of several bytes (packed: the
+      // bytes of its field skipped)
+      const s = i % 5 === 4 ? `s"é\u2028${i % 5}` : `s${i % 5}`;
       const base = {
         sessionId: s,
         source: { file: 'x.log', line: i + 1 },

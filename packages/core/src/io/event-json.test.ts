@@ -67,6 +67,10 @@ const event: fc.Arbitrary<TraceEvent> = fc.record(
     ),
     txn: fc.nat(),
     sql: nastyString,
+    conn: fc.record(
+      { user: nastyString, database: nastyString },
+      { requiredKeys: [] },
+    ),
   },
   {
     requiredKeys: ['kind', 'startUs', 'sessionId', 'templateId', 'params'],
@@ -173,7 +177,7 @@ describe('stringifyEventBody', () => {
   );
   it('head + body + tail is the line of the event with its final start, txn and conn (property)', () => {
     const early = event.map((e) => {
-      const { txn: _t, sql: _s, ...rest } = e;
+      const { txn: _t, sql: _s, conn: _c, ...rest } = e;
       return rest;
     });
     fc.assert(
@@ -240,7 +244,7 @@ describe('stringifyEventRest', () => {
     );
   });
 
-  it('is undefined where stringifyTraceEvent falls back to JSON.stringify', () => {
+  it('is the line from `,"params":` on, and undefined where stringifyTraceEvent falls back to JSON.stringify', () => {
     const e: TraceEvent = {
       kind: 'event',
       startUs: 5,

@@ -8,9 +8,9 @@ import { eventLineField, eventLineHead, type TraceEvent } from '@stb/core';
  * tens of megabytes larger between them. Here an event costs a slot in typed arrays and its
  * bytes in a slab; a slab is reused once every event written to it has left.
  *
- * An event's line can be held without its first three fields (`endEvent`): its start goes to
- * the slot, its session to a table of the sessions with events held, its template id is the
- * slot's; they are written back in front when it leaves. On a pgbench log that is 118 of a line's
+ * An event's line can be held without its first three fields (`endEvent`): its start and a
+ * reference to its session id go to the slot, whose template id it already is; they are written
+ * back in front when it leaves. On a pgbench log that is 118 of a line's
  * 174 bytes (docs/extraction.md, "The window's lines held without their ids").
  */
 export class EncodedStore {
@@ -29,21 +29,15 @@ export class EncodedStore {
   #slotTemplate: (string | undefined)[] = new Array<string | undefined>(1024);
   /** The event's start (`endEvent`). */
   #slotStartUs = new Float64Array(1024);
-  /** The event's session in the table below (`endEvent`), or -1: the slot holds a whole line. */
-  #slotSession = new Int32Array(1024);
+  /** The event's session id (`endEvent`), or undefined: the slot holds a whole line. */
+  #slotSession: (string | undefined)[] = new Array<string | undefined>(1024);
   #freeSlots: number[] = [];
   #nextSlot = 0;
 
-  // The sessions of the events held (`endEvent`): index by id; by index, the id,
-  // `,"sessionId":…` and how many events hold it. A session's entry goes when its last event
-  // leaves.
-  readonly #sessionIndex = new Map<string, number>();
-  readonly #sessionId: (string | undefined)[] = [];
-  readonly #sessionField: (string | undefined)[] = [];
-  readonly #sessionHeld: number[] = [];
-  readonly #freeSessions: number[] = [];
-  /** `,"templateId":…` by template id, for the templates met (cleared past 10 000 of them). */
-  readonly #templateField = new Map<string, string>();
+  // `,"sessionId":…` and `,"templateId":…` by id, for the ids met (each cleared past
+  // 10 000 of them: a log of short sessions meets a new id every few statements).
+  readonly #sessionFields = new Map<string, string>();
+  readonly #templateFields = new Map<string, string>();
 
   constructor(slabBytes = 1 << 20) {
     this.#slabBytes = slabBytes;
@@ -83,7 +77,7 @@ export class EncodedStore {
       this.#slotStart = grow(this.#slotStart);
       this.#slotLen = grow(this.#slotLen);
       this.#slotStartUs = grow(this.#slotStartUs);
-      this.#slotSession = grow(this.#slotSession);
+      this.#slotSession.length = this.#slotSlab.length;
       this.#slotTemplate.length = this.#slotSlab.length;
     }
     return s;
@@ -110,12 +104,13 @@ export class EncodedStore {
     return this.endEvent(ev.templateId, ev.startUs, ev.sessionId);
   }
 
-  // A line written in parts: begin(most), then writeAscii / copy / write, then end.
+  // A line written in parts: begin(most), then writeAscii / copy / write, then end (a whole
+  // line) or endEvent (an event's line from `,"params":` on).
   #wSlab = -1;
   #wStart = 0;
   #wAt = 0;
 
-  /** Starts a line of at most `most` bytes, written in parts; `end` stores it. */
+  /** Starts a line of at most `most` bytes, written in parts; `end` or `endEvent` stores it. */
   begin(most: number): void {
     if (most > this.#slabBytes) {
       // A line longer than a slab gets a slab of its own.
@@ -154,7 +149,7 @@ export class EncodedStore {
   /** Stores the line begun; returns its slot. */
   end(templateId: string): number {
     const s = this.#endLine(templateId);
-    this.#slotSession[s] = -1;
+    this.#slotSession[s] = undefined;
     return s;
   }
 
@@ -166,22 +161,8 @@ export class EncodedStore {
   endEvent(templateId: string, startUs: number, sessionId: string): number {
     const s = this.#endLine(templateId);
     this.#slotStartUs[s] = startUs;
-    let si = this.#sessionIndex.get(sessionId);
-    if (si === undefined) {
-      si = this.#freeSessions.pop() ?? this.#sessionField.length;
-      this.#sessionIndex.set(sessionId, si);
-      this.#sessionId[si] = sessionId;
-      this.#sessionField[si] = eventLineField('sessionId', sessionId);
-      this.#sessionHeld[si] = 0;
-    }
-    this.#sessionHeld[si] = (this.#sessionHeld[si] as number) + 1;
-    this.#slotSession[s] = si;
+    this.#slotSession[s] = sessionId;
     return s;
-  }
-
-  /** Sessions with events held (for tests and measurements). */
-  get sessions(): number {
-    return this.#sessionIndex.size;
   }
 
   #endLine(templateId: string): number {
@@ -224,29 +205,15 @@ export class EncodedStore {
       start + (this.#slotLen[slot] as number),
     );
     const templateId = this.#slotTemplate[slot] as string;
+    const sessionId = this.#slotSession[slot];
     this.#slotTemplate[slot] = undefined;
+    this.#slotSession[slot] = undefined;
     this.#freeSlots.push(slot);
     const live = (this.#slabLive[slab] as number) - 1;
     this.#slabLive[slab] = live;
     if (live === 0 && slab !== this.#cur) this.#releaseSlab(slab);
-    const si = this.#slotSession[slot] as number;
-    if (si === -1) return json;
-    const field = this.#sessionField[si] as string;
-    const held = (this.#sessionHeld[si] as number) - 1;
-    this.#sessionHeld[si] = held;
-    if (held === 0) {
-      this.#sessionIndex.delete(this.#sessionId[si] as string);
-      this.#sessionId[si] = undefined;
-      this.#sessionField[si] = undefined;
-      this.#freeSessions.push(si);
-    }
-    let tf = this.#templateField.get(templateId);
-    if (tf === undefined) {
-      if (this.#templateField.size === 10_000) this.#templateField.clear();
-      tf = eventLineField('templateId', templateId);
-      this.#templateField.set(templateId, tf);
-    }
-    return `${eventLineHead(this.#slotStartUs[slot] as number)}${field}${tf}${json}`;
+    if (sessionId === undefined) return json;
+    return `${eventLineHead(this.#slotStartUs[slot] as number)}${field(this.#sessionFields, 'sessionId', sessionId)}${field(this.#templateFields, 'templateId', templateId)}${json}`;
   }
 
   #releaseSlab(id: number): void {
@@ -257,4 +224,19 @@ export class EncodedStore {
     }
     this.#slabs[id] = undefined;
   }
+}
+
+/** `eventLineField(key, id)`, from `fields` when there (kept there, up to 10 000). */
+function field(
+  fields: Map<string, string>,
+  key: 'sessionId' | 'templateId',
+  id: string,
+): string {
+  let f = fields.get(id);
+  if (f === undefined) {
+    if (fields.size === 10_000) fields.clear();
+    f = eventLineField(key, id);
+    fields.set(id, f);
+  }
+  return f;
 }
