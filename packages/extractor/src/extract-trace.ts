@@ -594,7 +594,7 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     const sessionEnd = from + this.#fields.fieldBytes(p, si, 'sessionId');
     const buffer = this.#buffer;
     if (buffer instanceof EncodedWindow) {
-      // Held from `,"params":` on: the store keeps the start, session and template once.
+      // Held from `,"params":` on: the start, session and template go beside it in the store.
       const rest = sessionEnd + this.#fields.fieldBytes(p, ti, 'templateId');
       if (rest < to && startsAt(p.bodies, rest, PARAMS_FIELD)) {
         const store = buffer.begin(to - rest + tail.length * 3);

@@ -10,8 +10,8 @@ import { eventLineField, eventLineHead, type TraceEvent } from '@stb/core';
  *
  * An event's line can be held without its first three fields (`endEvent`): its start and a
  * reference to its session id go to the slot, whose template id it already is; they are written
- * back in front when it leaves. On a pgbench log that is 118 of a line's
- * 174 bytes (docs/extraction.md, "The window's lines held without their ids").
+ * back in front when it leaves. On a pgbench log that is 118 of a line's 174 bytes
+ * (docs/extraction.md, "The window's lines held without their ids").
  */
 export class EncodedStore {
   readonly #slabBytes: number;
