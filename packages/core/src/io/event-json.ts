@@ -100,7 +100,7 @@ function body(e: TraceEvent): string | undefined {
   const rest = afterIds(e);
   return rest === undefined
     ? undefined
-    : `,"sessionId":${str(e.sessionId)},"templateId":${str(e.templateId)}${rest}`;
+    : `${eventLineField('sessionId', e.sessionId)}${eventLineField('templateId', e.templateId)}${rest}`;
 }
 
 /** The end of an event's line after `outcome`, closing brace included; undefined: not usual. */

@@ -206,6 +206,7 @@ export class EncodedStore {
     );
     const templateId = this.#slotTemplate[slot] as string;
     const sessionId = this.#slotSession[slot];
+    const startUs = this.#slotStartUs[slot] as number;
     this.#slotTemplate[slot] = undefined;
     this.#slotSession[slot] = undefined;
     this.#freeSlots.push(slot);
@@ -213,7 +214,7 @@ export class EncodedStore {
     this.#slabLive[slab] = live;
     if (live === 0 && slab !== this.#cur) this.#releaseSlab(slab);
     if (sessionId === undefined) return json;
-    return `${eventLineHead(this.#slotStartUs[slot] as number)}${field(this.#sessionFields, 'sessionId', sessionId)}${field(this.#templateFields, 'templateId', templateId)}${json}`;
+    return `${eventLineHead(startUs)}${field(this.#sessionFields, 'sessionId', sessionId)}${field(this.#templateFields, 'templateId', templateId)}${json}`;
   }
 
   #releaseSlab(id: number): void {
