@@ -18,3 +18,4 @@ exports.Conn = addon.Conn;
 exports.libpqVersion = addon.libpqVersion;
 exports.loopThreadName = addon.loopThreadName;
 exports.wireStamped = addon.wireStamped;
+exports.wakeLeads = addon.wakeLeads;
