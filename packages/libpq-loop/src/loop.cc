@@ -23,7 +23,8 @@
 // A timed batch (replay and open loop, `run(…, timed = true)`): before the run, JavaScript puts
 // each statement's due time (ms, CLOCK_MONOTONIC) and think time (ms; NaN or 0 for none) in the
 // first two of its result doubles, and the loop sends statement i at max(its due time, statement
-// i − 1's completion + its think time), waiting in epoll until then. A session's statements then
+// i − 1's completion + its think time), waiting in epoll until a learnt lead before then and
+// spinning the rest (see WakeLead and approach()). A session's statements then
 // follow each other as pgbench's do, without a round trip through JavaScript between them: the
 // thread that answers the server is the one that sends the next statement.
 #include <node_api.h>
