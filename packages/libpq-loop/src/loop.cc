@@ -201,6 +201,9 @@ struct Cmd {
   Conn* conn;
 };
 
+/** The longest single wait of the loop, in ms (a day). */
+constexpr double MAX_WAIT_MS = 86400e3;
+
 /** The largest lead the loop keeps (ms): a wake-up later than that is not the timer's usual one. */
 constexpr double MAX_LEAD_MS = 0.2;
 
@@ -808,8 +811,9 @@ inline void cpuRelax() {
  */
 void approach(Loop* L, double asked, double due, double began) {
   double now = monoMs();
-  // only a wait that slept: one asked to end in the past returned at once
-  if (asked > began) {
+  // only a wait that slept to the time asked: one asked to end in the past returned at once, and
+  // one too far ahead (or not finite) was cut to a day (waitEvents)
+  if (asked > began && asked - began <= MAX_WAIT_MS) {
     L->lead.note(now - asked);
     L->leadShown.store(L->lead.ms, std::memory_order_relaxed);
   }
@@ -819,8 +823,6 @@ void approach(Loop* L, double asked, double due, double began) {
   }
 }
 
-/** The longest single wait of the loop, in ms (a day). */
-constexpr double MAX_WAIT_MS = 86400e3;
 
 /** epoll_wait until `wake` (ms, CLOCK_MONOTONIC; negative: no limit), to the microsecond. */
 int waitEvents(Loop* L, epoll_event* events, int max, double wake) {
