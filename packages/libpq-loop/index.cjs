@@ -19,3 +19,4 @@ exports.libpqVersion = addon.libpqVersion;
 exports.loopThreadName = addon.loopThreadName;
 exports.wireStamped = addon.wireStamped;
 exports.wakeLeads = addon.wakeLeads;
+exports.timedWaits = addon.timedWaits;

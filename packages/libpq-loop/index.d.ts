@@ -46,9 +46,15 @@ export declare const loopThreadName: string;
  */
 export declare function wireStamped(): [number, number];
 /**
- * Each loop thread's lead (ms), indexed by loop thread (`null` for one not started): how long
- * before a timed statement's due time the loop asks the kernel to wake it, the median lateness of
- * its last 32 timed wake-ups (at most 0.2 ms); it spins the rest of the way. For tests and
- * diagnostics.
+ * Each loop thread's lead (ms), indexed by loop thread (`null` for one not started, 0 for one that
+ * has not timed a wait yet): how long before a timed statement's due time the loop asks the kernel
+ * to wake it, the median lateness of its last 32 timed wake-ups (each counted at most 0.1 ms); it
+ * spins the rest of the way. For tests and diagnostics.
  */
 export declare function wakeLeads(): (number | null)[];
+/**
+ * Timed waits so far in this process (every loop thread): `[noted, spun, spunUs]`, the waits
+ * whose lateness went into a lead, those that then spun to a due time, and the µs spun. For tests
+ * and diagnostics.
+ */
+export declare function timedWaits(): [number, number, number];

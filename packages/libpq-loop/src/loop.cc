@@ -204,15 +204,28 @@ struct Cmd {
 /** The longest single wait of the loop, in ms (a day). */
 constexpr double MAX_WAIT_MS = 86400e3;
 
-/** The largest lead the loop keeps (ms): a wake-up later than that is not the timer's usual one. */
-constexpr double MAX_LEAD_MS = 0.2;
+/**
+ * The largest lead the loop keeps (ms): a wake-up later than that is not the timer's usual one, and
+ * the lead bounds the spin before each due time (on a loaded machine the lateness may exceed it).
+ */
+constexpr double MAX_LEAD_MS = 0.1;
+
+/** The shortest wait whose lateness counts (ms): a shorter one measures the system call more. */
+constexpr double MIN_NOTED_WAIT_MS = 0.05;
+
+// timed waits so far in this process (every loop thread), for timedWaits(): those noted in a
+// lead, those that then spun to a due time, and the µs spun
+std::atomic<uint64_t> waitsNoted{0};
+std::atomic<uint64_t> waitsSpun{0};
+std::atomic<uint64_t> spunUs{0};
 
 /**
  * How late the kernel wakes the loop from a wait that sleeps to its end: the median of the last
  * WAITS such waits (ms, each counted at most MAX_LEAD_MS). The loop asks to wake that much before
- * a timed statement's due time and spins the rest (see approach()), so that the statement goes out
- * at its due time rather than one timer wake-up after it: with the thread's timer slack at 1 ns,
- * that wake-up still took a median 52 µs on a 2-core VM (`docs/benchmarking.md`).
+ * a timed statement's due time and spins the rest (see approach()). So about half the statements
+ * go out at their due time, and the others late by what their wake-up exceeded the lead, rather
+ * than all one whole wake-up late: with the thread's timer slack at 1 ns, that wake-up still took
+ * a median 52 µs on a 2-core VM (`docs/benchmarking.md`).
  */
 struct WakeLead {
   static constexpr int WAITS = 32;
@@ -774,19 +787,22 @@ void sendDue(Loop* L, double now) {
 }
 
 /**
- * The loop's next wake-up (ms, CLOCK_MONOTONIC; negative for none): the earliest statement
- * deadline or due time of a timed batch; `*due` tells whether it is a due time.
+ * When the loop asks to wake next (ms, CLOCK_MONOTONIC; negative for none): the earliest statement
+ * deadline, or the lead before a timed batch's due time. `*due` is that due time when it is one
+ * (else negative). A connection waiting for its cancel request's thread (startNext) looks again
+ * in a millisecond: it is not a due time, and nothing spins for it.
  */
-double nextWake(Loop* L, bool* due) {
+double nextWake(Loop* L, double* due) {
   double next = -1;
-  *due = false;
+  *due = -1;
   for (Conn* c : L->conns) {
     if (!c->running) continue;
     bool waits = c->waitUntil > 0;
-    double t = waits ? c->waitUntil : c->deadline;
+    bool statement = waits && c->cancelWaitSince == 0;
+    double t = statement ? c->waitUntil - L->lead.ms : waits ? c->waitUntil : c->deadline;
     if (next < 0 || t < next) {
       next = t;
-      *due = waits;
+      *due = statement ? c->waitUntil : -1;
     }
   }
   return next;
@@ -794,6 +810,9 @@ double nextWake(Loop* L, bool* due) {
 
 /** The most the loop spins before a due time (ms): the lead, and a margin for its noise. */
 constexpr double MAX_SPIN_MS = MAX_LEAD_MS + 0.05;
+
+/** How often a spin looks at the sockets (ms), so that an answer meanwhile is read at once. */
+constexpr double SPIN_POLL_MS = 0.005;
 
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -806,21 +825,38 @@ inline void cpuRelax() {
 /**
  * A wait asked to end at `asked` (the lead before a statement's `due` time; it began at `began`)
  * timed out: how late it woke goes into the lead, and the loop spins the rest of the way to the due
- * time, so that sendDue() sends the statement then. Spinning happens only here, for at most about
- * the lead: a loop with nothing due sleeps in epoll and uses no CPU.
+ * time, so that sendDue() sends the statement then. Spinning happens only here, for at most the
+ * lead (a wait never ends before the time asked): a loop with nothing due sleeps in epoll and uses
+ * no CPU. The spin looks at the sockets every SPIN_POLL_MS and returns what they have (events
+ * written to `events`, their count returned), so that an answer on another connection is not
+ * held for the spin; the loop comes back to the due time after handling them.
  */
-void approach(Loop* L, double asked, double due, double began) {
+int approach(Loop* L, epoll_event* events, int max, const double (&at)[3]) {
+  const double asked = at[0], due = at[1], began = at[2];
   double now = monoMs();
-  // only a wait that slept to the time asked: one asked to end in the past returned at once, and
-  // one too far ahead (or not finite) was cut to a day (waitEvents)
-  if (asked > began && asked - began <= MAX_WAIT_MS) {
+  // only a wait that slept to the time asked: one asked to end in the past (or too soon to tell
+  // the timer's lateness) returned at once, and one too far ahead (or not finite) was cut to a
+  // day (waitEvents)
+  if (asked - began >= MIN_NOTED_WAIT_MS && asked - began <= MAX_WAIT_MS) {
     L->lead.note(now - asked);
     L->leadShown.store(L->lead.ms, std::memory_order_relaxed);
+    waitsNoted.fetch_add(1, std::memory_order_relaxed);
   }
-  while (now < due && due - now <= MAX_SPIN_MS) {
+  if (!(now < due && due - now <= MAX_SPIN_MS)) return 0;
+  const double from = now;
+  double polled = now;
+  int n = 0;
+  while (now < due) {
     cpuRelax();
     now = monoMs();
+    if (now - polled < SPIN_POLL_MS) continue;
+    polled = now;
+    n = epoll_wait(L->epfd, events, max, 0);
+    if (n != 0) break;
   }
+  waitsSpun.fetch_add(1, std::memory_order_relaxed);
+  spunUs.fetch_add(static_cast<uint64_t>((now - from) * 1e3), std::memory_order_relaxed);
+  return n;
 }
 
 
@@ -849,12 +885,11 @@ void loopMain(Loop* L) {
   epoll_event events[64];
   std::vector<Cmd> cmds;
   for (;;) {
-    bool due = false;
-    double wake = nextWake(L, &due);
-    double asked = due ? wake - L->lead.ms : wake;
-    double began = due ? monoMs() : 0;
+    double due = -1;
+    double asked = nextWake(L, &due);
+    double began = due >= 0 ? monoMs() : 0;
     int n = waitEvents(L, events, 64, asked);
-    if (n == 0 && due) approach(L, asked, wake, began);
+    if (n == 0 && due >= 0) n = approach(L, events, 64, {asked, due, began});
     if (n < 0 && errno != EINTR) {
       // the loop cannot wait on its sockets: end every running batch (its statement lost) rather
       // than leave JavaScript waiting for it, and keep taking commands (a pause, not a spin)
@@ -1280,8 +1315,23 @@ napi_value WireStamped(napi_env env, napi_callback_info) {
   return arr;
 }
 
+// timedWaits(): [timed waits noted in a lead, waits that then spun to a due time, µs spun] so
+// far in this process (every loop thread), for tests and diagnostics
+napi_value TimedWaits(napi_env env, napi_callback_info) {
+  napi_value arr;
+  napi_create_array_with_length(env, 3, &arr);
+  const uint64_t counts[3] = {waitsNoted.load(), waitsSpun.load(), spunUs.load()};
+  for (uint32_t i = 0; i < 3; i++) {
+    napi_value v;
+    napi_create_double(env, static_cast<double>(counts[i]), &v);
+    napi_set_element(env, arr, i, v);
+  }
+  return arr;
+}
+
 // wakeLeads(): each loop thread's lead (ms) before a timed statement's due time (see WakeLead),
-// indexed by loop thread (null for one not started), for tests and diagnostics
+// indexed by loop thread (null for one not started, 0 for one that has not timed a wait yet), for
+// tests and diagnostics
 napi_value WakeLeads(napi_env env, napi_callback_info) {
   Instance* inst = nullptr;
   napi_get_instance_data(env, reinterpret_cast<void**>(&inst));
@@ -1325,6 +1375,9 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value leads;
   napi_create_function(env, "wakeLeads", NAPI_AUTO_LENGTH, WakeLeads, nullptr, &leads);
   napi_set_named_property(env, exports, "wakeLeads", leads);
+  napi_value waits;
+  napi_create_function(env, "timedWaits", NAPI_AUTO_LENGTH, TimedWaits, nullptr, &waits);
+  napi_set_named_property(env, exports, "timedWaits", waits);
   return exports;
 }
 
