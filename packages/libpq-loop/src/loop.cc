@@ -859,7 +859,6 @@ int approach(Loop* L, epoll_event* events, int max, const double (&at)[3]) {
   return n;
 }
 
-
 /** epoll_wait until `wake` (ms, CLOCK_MONOTONIC; negative: no limit), to the microsecond. */
 int waitEvents(Loop* L, epoll_event* events, int max, double wake) {
   if (wake < 0) return epoll_wait(L->epfd, events, max, -1);
