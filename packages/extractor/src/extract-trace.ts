@@ -591,9 +591,15 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
     );
     const from = i === 0 ? 0 : (p.ints[o - PACKED_INTS] as number);
     const to = p.ints[o] as number;
-    const sessionEnd = from + this.#fields.fieldBytes(p, si, 'sessionId');
     const buffer = this.#buffer;
-    if (buffer instanceof EncodedWindow) {
+    const encoded = buffer instanceof EncodedWindow;
+    // where the body's own `,"sessionId":…` ends: needed to hold the body without its ids, or
+    // to write a renamed session's id instead
+    const sessionEnd =
+      encoded || renamed !== undefined
+        ? from + this.#fields.fieldBytes(p, si, 'sessionId')
+        : from;
+    if (encoded) {
       // Held from `,"params":` on: the start, session and template go beside it in the store.
       const rest = sessionEnd + this.#fields.fieldBytes(p, ti, 'templateId');
       if (rest < to && startsAt(p.bodies, rest, PARAMS_FIELD)) {
@@ -612,7 +618,7 @@ class TraceAssembler<E extends TraceEvent | EncodedTraceEvent = TraceEvent> {
       renamed === undefined ? undefined : this.#fields.renamedField(p, si);
     const bodyFrom = renamed === undefined ? from : sessionEnd;
     const head = eventLineHead(this.#start);
-    if (buffer instanceof EncodedWindow) {
+    if (encoded) {
       const store = buffer.begin(
         head.length + (to - bodyFrom) + (id?.length ?? 0) + tail.length * 3,
       );

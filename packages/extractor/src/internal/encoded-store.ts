@@ -85,11 +85,7 @@ export class EncodedStore {
 
   /** Stores a line; returns its slot. */
   put(templateId: string, json: string): number {
-    // At most 3 UTF-8 bytes per UTF-16 unit: room for that many is room enough. A line longer
-    // than a slab gets a slab of its own, of its exact size.
-    const most = json.length * 3;
-    this.begin(most > this.#slabBytes ? Buffer.byteLength(json) : most);
-    this.write(json);
+    this.#writeWhole(json);
     return this.end(templateId);
   }
 
@@ -98,10 +94,17 @@ export class EncodedStore {
    * it): see `endEvent`. Returns its slot.
    */
   putEvent(ev: TraceEvent, rest: string): number {
-    const most = rest.length * 3;
-    this.begin(most > this.#slabBytes ? Buffer.byteLength(rest) : most);
-    this.write(rest);
+    this.#writeWhole(rest);
     return this.endEvent(ev.templateId, ev.startUs, ev.sessionId);
+  }
+
+  /** Begins a line and writes `text` as all of it (`end` or `endEvent` stores it). */
+  #writeWhole(text: string): void {
+    // At most 3 UTF-8 bytes per UTF-16 unit: room for that many is room enough. A line longer
+    // than a slab gets a slab of its own, of its exact size.
+    const most = text.length * 3;
+    this.begin(most > this.#slabBytes ? Buffer.byteLength(text) : most);
+    this.write(text);
   }
 
   // A line written in parts: begin(most), then writeAscii / copy / write, then end (a whole
