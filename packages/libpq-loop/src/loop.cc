@@ -822,17 +822,24 @@ inline void cpuRelax() {
 #endif
 }
 
+/** A wait for a statement's due time (ms, CLOCK_MONOTONIC). */
+struct TimedWait {
+  double asked;  // when the wait was asked to end: the lead before `due`
+  double due;
+  double began;  // when the wait began
+};
+
 /**
- * A wait asked to end at `asked` (the lead before a statement's `due` time; it began at `began`)
- * timed out: how late it woke goes into the lead, and the loop spins the rest of the way to the due
- * time, so that sendDue() sends the statement then. Spinning happens only here, for at most the
+ * A wait asked to end at `w.asked` (the lead before a statement's due time) timed out: how late
+ * it woke goes into the lead, and the loop spins the rest of the way to the due time, so that
+ * sendDue() sends the statement then. Spinning happens only here, for at most the
  * lead (a wait never ends before the time asked): a loop with nothing due sleeps in epoll and uses
  * no CPU. The spin looks at the sockets every SPIN_POLL_MS and returns what they have (events
  * written to `events`, their count returned), so that an answer on another connection is not
  * held for the spin; the loop comes back to the due time after handling them.
  */
-int approach(Loop* L, epoll_event* events, int max, const double (&at)[3]) {
-  const double asked = at[0], due = at[1], began = at[2];
+int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
+  const double asked = w.asked, due = w.due, began = w.began;
   double now = monoMs();
   // only a wait that slept to the time asked: one asked to end in the past (or too soon to tell
   // the timer's lateness) returned at once, and one too far ahead (or not finite) was cut to a
@@ -888,7 +895,7 @@ void loopMain(Loop* L) {
     double asked = nextWake(L, &due);
     double began = due >= 0 ? monoMs() : 0;
     int n = waitEvents(L, events, 64, asked);
-    if (n == 0 && due >= 0) n = approach(L, events, 64, {asked, due, began});
+    if (n == 0 && due >= 0) n = approach(L, events, 64, TimedWait{asked, due, began});
     if (n < 0 && errno != EINTR) {
       // the loop cannot wait on its sockets: end every running batch (its statement lost) rather
       // than leave JavaScript waiting for it, and keep taking commands (a pause, not a spin)
