@@ -580,8 +580,8 @@ void startNext(Loop* L, Conn* c) {
       c->texts[id] = std::string(text, len - 1);
     }
     if (!c->params.read(r)) return refuse(c, "malformed batch: parameters");
-    // formatted when the number changes, not per statement (it showed in perf: ~1 % of a loop
-    // thread's time for point selects)
+    // formatted when the number differs from the previous statement's, not for every statement
+    // (snprintf was 1.4 % of the loop threads' perf samples on point selects)
     if (id != c->stmtId || c->name[0] == 0) std::snprintf(c->name, sizeof c->name, "n%u", id);
     c->stmtId = id;
     if (id >= c->prepared.size()) c->prepared.resize(id + 1, 0);
