@@ -1,11 +1,12 @@
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina as PiscinaPool } from 'piscina';
 import { StbError, rehydrateError } from '@stb/core';
 import type { DbSession, Protocol } from '../db-plugin';
 import type { PluginDescriptor } from '../target';
 import type { WorkerTask } from '../worker';
 import { Executor } from './executor';
+import { lazyRequire } from './lazy-require';
 import type { ExecutorSettings, ExecutorSink } from './executor';
 import type {
   BatchMessage,
@@ -145,6 +146,9 @@ export function createWorkerLanes(o: {
   windowEvents: number;
   handlers: LaneHandlers;
 }): WorkerLanes {
+  // required here, not imported at the top: only runs with worker threads use it (see
+  // `lazyRequire`)
+  const { Piscina } = lazyRequire('piscina') as { Piscina: typeof PiscinaPool };
   const pool = new Piscina({
     filename: o.workerFile,
     minThreads: o.workers,

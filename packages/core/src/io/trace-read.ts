@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { parse as parseCsv } from 'csv-parse';
+import type { parse as ParseCsv } from 'csv-parse';
 import { TemplateCatalog } from '../catalog';
 import type { OnInvalid } from '../errors';
 import { ParseError, StbError, isStbError } from '../errors';
@@ -14,6 +14,7 @@ import {
   toReadError,
 } from './input';
 import { JsonDocScanner } from './json-doc-scanner';
+import { lazyRequire } from './lazy-require';
 import { csvSidecarPath, isoToUs, traceFormatOf } from './trace-format';
 import type { TraceFileFormat } from './trace-format';
 import {
@@ -248,6 +249,10 @@ async function* csvEventItems(
   name: string,
   options: { gzip: boolean; signal: AbortSignal | undefined },
 ): AsyncGenerator<RawItem[]> {
+  // required here, not imported at the top: only CSV traces use it (see `lazyRequire`)
+  const { parse: parseCsv } = lazyRequire('csv-parse') as {
+    parse: typeof ParseCsv;
+  };
   const parser = parseCsv({
     bom: true,
     info: true,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { stringify } from 'csv-stringify/sync';
+import type { stringify as Stringify } from 'csv-stringify/sync';
 import { ParseError, StbError } from '../errors';
 import type {
   QueryTemplate,
@@ -23,6 +23,7 @@ import {
   writeFileAtomic,
 } from './atomic-file';
 import { decodeTraceEvent, stringifyTraceEvent } from './event-json';
+import { lazyRequire } from './lazy-require';
 import type { EncodedTraceEvent } from './event-json';
 import type { TraceFileFormat } from './trace-format';
 import {
@@ -236,6 +237,10 @@ function csvWriter(
   out: ChunkedWriter,
   sidecar: string | undefined,
 ): FormatWriter {
+  // required here, not imported at the top: only CSV traces use it (see `lazyRequire`)
+  const { stringify } = lazyRequire('csv-stringify/sync') as {
+    stringify: typeof Stringify;
+  };
   let header: TraceHeader | undefined;
   const templates: QueryTemplate[] = [];
   let rows: unknown[][] = [];
