@@ -180,6 +180,22 @@ function smokeInstall(tarball, tmp) {
       `import('@stb/core').then((m) => console.log(${probe} ? 'ok' : 'bad'))`,
       ['--input-type=module'],
     );
+    // a CSV trace written and read back: csv-stringify and csv-parse are required at their first
+    // use, so only this finds one missing from the package's dependencies
+    check(
+      'CSV trace round trip',
+      `const m = require('@stb/core'); const fs = require('node:fs'); const os = require('node:os'); const path = require('node:path');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stb-csv-smoke-')); const file = path.join(dir, 't.csv');
+const t = { kind: 'template', id: m.computeTemplateId('postgres', 'SELECT 1'), text: 'SELECT 1', queryType: 'SELECT', tables: [], slots: [] };
+const h = m.createTraceHeader({ dialect: 'postgres', source: { tool: 'smoke' }, createdAt: '2026-01-01T00:00:00.000Z' });
+(async () => {
+  await m.writeTrace(file, m.withTemplateRecords(h, [{ kind: 'event', startUs: 1, sessionId: 's', templateId: t.id, params: [] }], () => t));
+  let n = 0;
+  for await (const r of m.readTraceRecords(file)) if (r.kind === 'event') n++;
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(n === 1 ? 'ok' : 'bad');
+})().catch((e) => { console.error(e); process.exit(1); });`,
+    );
   } finally {
     rmSync(project, { recursive: true, force: true });
   }

@@ -136,11 +136,13 @@ describe('stb bench', () => {
 
   it('--no-metrics records nothing for Prometheus: prom-client is not even loaded, the result is whole', async () => {
     const trace = writeTrace('t5.jsonl', { sessions: 2, perSession: 20 });
-    // a preload that writes, as the process exits, whether prom-client was ever loaded
+    // a preload that writes, as the process exits, which of the dependencies loaded at their first
+    // use were ever loaded: prom-client (metrics), piscina (worker threads: none with SQLite's one
+    // connection), csv-parse and csv-stringify (CSV traces; this one is JSON Lines)
     const probe = path.join(dir, 'probe.cjs');
     writeFileSync(
       probe,
-      "process.on('exit', () => require('node:fs').writeFileSync(process.env.STB_TEST_PROBE, String(Object.keys(require.cache).some((k) => k.includes('prom-client')))));\n",
+      "process.on('exit', () => require('node:fs').writeFileSync(process.env.STB_TEST_PROBE, ['prom-client', 'piscina', 'csv-parse', 'csv-stringify'].filter((m) => Object.keys(require.cache).some((k) => k.includes(`node_modules/${m}/`))).join(',')));\n",
     );
     const loaded = async (extra: string[], name: string): Promise<string> => {
       const out = path.join(dir, `${name}.json`);
@@ -163,8 +165,8 @@ describe('stb bench', () => {
       expect(result.client?.queries).toBe(80);
       return readFileSync(flag, 'utf8');
     };
-    expect(await loaded(['--no-metrics'], 'off')).toBe('false');
-    expect(await loaded(['--metrics-port', '0'], 'on')).toBe('true');
+    expect(await loaded(['--no-metrics'], 'off')).toBe('');
+    expect(await loaded(['--metrics-port', '0'], 'on')).toBe('prom-client');
   }, 60_000);
 
   it('exits 1 under --fail-fast when a query fails', async () => {

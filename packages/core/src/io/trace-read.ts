@@ -210,6 +210,17 @@ async function* csvItems(
     sidecar: string | undefined;
   },
 ): AsyncGenerator<RawItem[]> {
+  // required here, not imported at the top: only CSV traces use it (see `lazyRequire`); before the
+  // sidecar's records are handed on, and the input closed if it is missing
+  let parseCsv: typeof ParseCsv;
+  try {
+    ({ parse: parseCsv } = lazyRequire('csv-parse') as {
+      parse: typeof ParseCsv;
+    });
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
   const sidecar = options.sidecar;
   if (sidecar === undefined) {
     stream.destroy();
@@ -241,19 +252,19 @@ async function* csvItems(
     stream.destroy();
     throw err;
   }
-  yield* csvEventItems(stream, name, options);
+  yield* csvEventItems(stream, name, { ...options, parseCsv });
 }
 
 async function* csvEventItems(
   stream: Readable,
   name: string,
-  options: { gzip: boolean; signal: AbortSignal | undefined },
+  options: {
+    gzip: boolean;
+    signal: AbortSignal | undefined;
+    parseCsv: typeof ParseCsv;
+  },
 ): AsyncGenerator<RawItem[]> {
-  // required here, not imported at the top: only CSV traces use it (see `lazyRequire`)
-  const { parse: parseCsv } = lazyRequire('csv-parse') as {
-    parse: typeof ParseCsv;
-  };
-  const parser = parseCsv({
+  const parser = options.parseCsv({
     bom: true,
     info: true,
     skip_empty_lines: true,

@@ -236,11 +236,8 @@ function docHead(header: TraceHeader, templates: QueryTemplate[]): string {
 function csvWriter(
   out: ChunkedWriter,
   sidecar: string | undefined,
+  stringify: typeof Stringify,
 ): FormatWriter {
-  // required here, not imported at the top: only CSV traces use it (see `lazyRequire`)
-  const { stringify } = lazyRequire('csv-stringify/sync') as {
-    stringify: typeof Stringify;
-  };
   let header: TraceHeader | undefined;
   const templates: QueryTemplate[] = [];
   let rows: unknown[][] = [];
@@ -385,13 +382,20 @@ export async function writeTrace(
   const format =
     options.format ?? (toStdout ? 'jsonl' : formatFromPath(output));
   const gzip = options.gzip ?? (!toStdout && hasGzipSuffix(output));
+  // required here, not imported at the top: only CSV traces use it (see `lazyRequire`); before the
+  // output is opened, so that a missing module leaves no file behind
+  const csv =
+    format === 'csv'
+      ? (lazyRequire('csv-stringify/sync') as { stringify: typeof Stringify })
+      : undefined;
   const sink = await openSink(output, gzip);
   const out = new ChunkedWriter(sink.stream);
   const fmt =
-    format === 'csv'
+    csv !== undefined
       ? csvWriter(
           out,
           options.sidecar ?? (toStdout ? undefined : csvSidecarPath(output)),
+          csv.stringify,
         )
       : format === 'json'
         ? jsonWriter(out, toStdout ? os.tmpdir() : path.dirname(output))
