@@ -31,29 +31,21 @@ function timing(
 /** The shared server's Unix socket directory (Debian's). */
 const PG_SOCKET_DIR = '/var/run/postgresql';
 
+/** The addon's diagnostics (required at the first call, as the plugin loads it). */
+const addon = (): {
+  wireStamped: () => [number, number];
+  wakeLeads: () => (number | null)[];
+  timedWaits: () => [number, number, number];
+} => createRequire(__filename)('@stb/libpq-loop') as ReturnType<typeof addon>;
+
 /** The addon's count of statements whose sent, done time came from the kernel's timestamps. */
-const wireStamped = (): [number, number] =>
-  (
-    createRequire(__filename)('@stb/libpq-loop') as {
-      wireStamped: () => [number, number];
-    }
-  ).wireStamped();
+const wireStamped = (): [number, number] => addon().wireStamped();
 
 /** The addon's loop threads' leads before a due time (ms; null for a loop not started). */
-const wakeLeads = (): (number | null)[] =>
-  (
-    createRequire(__filename)('@stb/libpq-loop') as {
-      wakeLeads: () => (number | null)[];
-    }
-  ).wakeLeads();
+const wakeLeads = (): (number | null)[] => addon().wakeLeads();
 
 /** The addon's timed waits in this process: [noted in a lead, spun to a due time, µs spun]. */
-const timedWaits = (): [number, number, number] =>
-  (
-    createRequire(__filename)('@stb/libpq-loop') as {
-      timedWaits: () => [number, number, number];
-    }
-  ).timedWaits();
+const timedWaits = (): [number, number, number] => addon().timedWaits();
 
 /** Starts a timed batch whose second statement is due in 5 s; resolves once the first ran. */
 async function waitingBatch(

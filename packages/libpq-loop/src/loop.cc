@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -1311,30 +1312,29 @@ napi_value BackendPid(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/** A JavaScript array of process-wide counters (as numbers), for the diagnostics below. */
+napi_value countsArray(napi_env env, std::initializer_list<uint64_t> counts) {
+  napi_value arr;
+  napi_create_array_with_length(env, counts.size(), &arr);
+  uint32_t i = 0;
+  for (uint64_t count : counts) {
+    napi_value v;
+    napi_create_double(env, static_cast<double>(count), &v);
+    napi_set_element(env, arr, i++, v);
+  }
+  return arr;
+}
+
 // wireStamped(): [statements whose sent time, whose done time came from the kernel's timestamps]
 // so far in this process (every loop thread), for tests and diagnostics
 napi_value WireStamped(napi_env env, napi_callback_info) {
-  napi_value arr, a, b;
-  napi_create_array_with_length(env, 2, &arr);
-  napi_create_double(env, static_cast<double>(sentStamped.load()), &a);
-  napi_create_double(env, static_cast<double>(doneStamped.load()), &b);
-  napi_set_element(env, arr, 0, a);
-  napi_set_element(env, arr, 1, b);
-  return arr;
+  return countsArray(env, {sentStamped.load(), doneStamped.load()});
 }
 
 // timedWaits(): [timed waits noted in a lead, waits that then spun to a due time, µs spun] so
 // far in this process (every loop thread), for tests and diagnostics
 napi_value TimedWaits(napi_env env, napi_callback_info) {
-  napi_value arr;
-  napi_create_array_with_length(env, 3, &arr);
-  const uint64_t counts[3] = {waitsNoted.load(), waitsSpun.load(), spunUs.load()};
-  for (uint32_t i = 0; i < 3; i++) {
-    napi_value v;
-    napi_create_double(env, static_cast<double>(counts[i]), &v);
-    napi_set_element(env, arr, i, v);
-  }
-  return arr;
+  return countsArray(env, {waitsNoted.load(), waitsSpun.load(), spunUs.load()});
 }
 
 // wakeLeads(): each loop thread's lead (ms) before a timed statement's due time (see WakeLead),
@@ -1377,15 +1377,13 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value name;
   napi_create_string_utf8(env, LOOP_THREAD_NAME, NAPI_AUTO_LENGTH, &name);
   napi_set_named_property(env, exports, "loopThreadName", name);
-  napi_value stamped;
-  napi_create_function(env, "wireStamped", NAPI_AUTO_LENGTH, WireStamped, nullptr, &stamped);
-  napi_set_named_property(env, exports, "wireStamped", stamped);
-  napi_value leads;
-  napi_create_function(env, "wakeLeads", NAPI_AUTO_LENGTH, WakeLeads, nullptr, &leads);
-  napi_set_named_property(env, exports, "wakeLeads", leads);
-  napi_value waits;
-  napi_create_function(env, "timedWaits", NAPI_AUTO_LENGTH, TimedWaits, nullptr, &waits);
-  napi_set_named_property(env, exports, "timedWaits", waits);
+  // the diagnostics, as functions of the module
+  napi_property_descriptor functions[] = {
+      {"wireStamped", nullptr, WireStamped, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"wakeLeads", nullptr, WakeLeads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"timedWaits", nullptr, TimedWaits, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;
 }
 
