@@ -1,4 +1,3 @@
-import * as hdr from 'hdr-histogram-js';
 import type {
   LatencyWindows,
   BenchErrorDetail,
@@ -10,6 +9,7 @@ import type {
 } from '@stb/core';
 import { StbError } from '@stb/core';
 import { clientLoad } from './internal/accounting';
+import { decodeHistogram, encodeHistogram, newHistogram } from './internal/hdr';
 import { summarize } from './internal/stats';
 
 /** Options of {@link mergeBenchResults}. */
@@ -109,14 +109,6 @@ function checkMergeable(
   return byIndex as BenchResult[];
 }
 
-const newHist = (): hdr.Histogram =>
-  hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000_000,
-    numberOfSignificantValueDigits: 3,
-    autoResize: true,
-  });
-
 /** Merged latency summary from histograms (exact), or from summaries when a histogram is missing. */
 function mergeLatency(stats: readonly BenchStats[]): {
   latencyMs: LatencySummary;
@@ -124,17 +116,15 @@ function mergeLatency(stats: readonly BenchStats[]): {
 } {
   const withCount = stats.filter((s) => s.count > 0);
   if (withCount.every((s) => s.latencyHistogramNs !== undefined)) {
-    const h = newHist();
+    const h = newHistogram();
     for (const s of withCount) {
-      const d = hdr.decodeFromCompressedBase64(s.latencyHistogramNs as string);
+      const d = decodeHistogram(s.latencyHistogramNs as string);
       h.add(d);
       d.destroy();
     }
     const out = {
       latencyMs: summarize(h),
-      ...(h.totalCount > 0
-        ? { latencyHistogramNs: hdr.encodeIntoCompressedBase64(h) }
-        : {}),
+      ...(h.totalCount > 0 ? { latencyHistogramNs: encodeHistogram(h) } : {}),
     };
     h.destroy();
     return out;

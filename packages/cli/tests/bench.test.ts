@@ -138,11 +138,13 @@ describe('stb bench', () => {
     const trace = writeTrace('t5.jsonl', { sessions: 2, perSession: 20 });
     // a preload that writes, as the process exits, which of the dependencies loaded at their first
     // use were ever loaded: prom-client (metrics), piscina (worker threads: none with SQLite's one
-    // connection), csv-parse and csv-stringify (CSV traces; this one is JSON Lines)
+    // connection), csv-parse and csv-stringify (CSV traces; this one is JSON Lines); and
+    // hdr-histogram-js's WebAssembly loader, which stb never uses (it loads the library's modules,
+    // not its index)
     const probe = path.join(dir, 'probe.cjs');
     writeFileSync(
       probe,
-      "process.on('exit', () => require('node:fs').writeFileSync(process.env.STB_TEST_PROBE, ['prom-client', 'piscina', 'csv-parse', 'csv-stringify'].filter((m) => Object.keys(require.cache).some((k) => k.includes(`node_modules/${m}/`))).join(',')));\n",
+      "process.on('exit', () => require('node:fs').writeFileSync(process.env.STB_TEST_PROBE, ['prom-client', 'piscina', 'csv-parse', 'csv-stringify', '@assemblyscript/loader'].filter((m) => Object.keys(require.cache).some((k) => k.includes(`node_modules/${m}/`))).join(',')));\n",
     );
     const loaded = async (extra: string[], name: string): Promise<string> => {
       const out = path.join(dir, `${name}.json`);

@@ -1,6 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { createRng } from '@stb/core';
-import { NsCounts, newHist } from './ns-counts';
+import { newHistogram as newHist } from './hdr';
+import { NsCounts } from './ns-counts';
 import { meanOf, summarize } from './stats';
 
 /** What hdr-histogram-js's own `countsArrayIndex` says (a JsHistogram method off its public type). */

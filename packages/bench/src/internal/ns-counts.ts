@@ -1,6 +1,6 @@
-import * as hdr from 'hdr-histogram-js';
+import { newHistogram, type Histogram } from './hdr';
 
-type Hist = hdr.Histogram;
+type Hist = Histogram;
 
 /** The parts of hdr-histogram-js's `JsHistogram` this module relies on (not on its `Histogram` type). */
 interface JsHistogramInternals {
@@ -9,28 +9,16 @@ interface JsHistogramInternals {
   valueFromIndex(index: number): number;
 }
 
-/**
- * The HDR histogram every latency figure is kept in: nanoseconds, so sub-10 µs statements
- * (SQLite) keep 3 significant digits.
- */
-export const newHist = (): Hist =>
-  hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000_000,
-    numberOfSignificantValueDigits: 3,
-    autoResize: true,
-  });
-
-const layout = newHist() as unknown as JsHistogramInternals;
+const layout = newHistogram() as unknown as JsHistogramInternals;
 /** log2 of half the sub-buckets per bucket (10 for 3 significant digits). */
 const HALF_MAG = layout.subBucketHalfCountMagnitude;
 if (layout.unitMagnitude !== 0 || !(HALF_MAG > 0))
-  throw new Error('hdr-histogram-js: unexpected bucket layout'); // a bug: newHist's settings changed
+  throw new Error('hdr-histogram-js: unexpected bucket layout'); // a bug: newHistogram's settings changed
 /** 2^k for k < 64 (bucket widths). */
 const POW2 = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);
 
 /**
- * The counts of an HDR histogram with {@link newHist}'s layout, recorded without
+ * The counts of an HDR histogram with {@link newHistogram}'s layout, recorded without
  * hdr-histogram-js's per-value cost. Its `recordValue` computes the bucket with `Math.pow` and
  * `Math.log2` through four method calls (about 0.2 µs on this machine, and the runner records up to
  * three figures per query); here a value is a `clz32`, a shift and an increment. The same counts
@@ -90,7 +78,7 @@ export class NsCounts {
    * bucket; the extreme buckets' at the extremes themselves).
    */
   toHistogram(): Hist {
-    const h = newHist();
+    const h = newHistogram();
     if (this.total === 0) return h;
     const js = h as unknown as JsHistogramInternals;
     const counts = this.#counts;

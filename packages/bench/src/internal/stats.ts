@@ -1,4 +1,3 @@
-import * as hdr from 'hdr-histogram-js';
 import type {
   BenchStats,
   BenchTemplateStats,
@@ -25,10 +24,11 @@ import {
   REC,
 } from './wire';
 import type { BatchMessage } from './wire';
+import { encodeHistogram, type Histogram } from './hdr';
 import { NsCounts } from './ns-counts';
 import { TimeWindows } from './time-windows';
 
-type Hist = hdr.Histogram;
+type Hist = Histogram;
 
 /**
  * Per template, the figures' HDR counts (nanoseconds); they become hdr-histogram-js histograms
@@ -394,8 +394,7 @@ export class Aggregator {
     const hist = acc.hist.toHistogram();
     const latency = summarize(hist);
     const service = acc.service.total > 0 ? acc.service.toHistogram() : hist;
-    const encoded =
-      hist.totalCount > 0 ? hdr.encodeIntoCompressedBase64(hist) : undefined;
+    const encoded = hist.totalCount > 0 ? encodeHistogram(hist) : undefined;
     return {
       count: acc.count,
       ok: acc.ok,
@@ -417,9 +416,7 @@ export class Aggregator {
       ...(service.totalCount > 0
         ? {
             serviceHistogramNs:
-              service === hist
-                ? encoded
-                : hdr.encodeIntoCompressedBase64(service),
+              service === hist ? encoded : encodeHistogram(service),
           }
         : {}),
       ...(deff !== undefined ? { latencyDesignEffect: deff } : {}),

@@ -1,0 +1,62 @@
+import * as hdr from 'hdr-histogram-js';
+import { createRng } from '@stb/core';
+import {
+  decodeHistogram,
+  encodeHistogram,
+  newHistogram,
+  type Histogram,
+} from './hdr';
+
+/** hdr-histogram-js's index, with the settings {@link newHistogram} stands for. */
+const indexHistogram = (): hdr.Histogram =>
+  hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+  });
+
+/** The same values, spread from 1 ns to past the 60 s the layout tracks, into both. */
+function filled(): [ours: Histogram, index: hdr.Histogram] {
+  const ours = newHistogram();
+  const index = indexHistogram();
+  const rng = createRng(11);
+  for (let i = 0; i < 5_000; i++) {
+    const v = Math.max(1, Math.round(Math.exp(rng.next() * Math.log(120e9))));
+    ours.recordValue(v);
+    index.recordValue(v);
+  }
+  return [ours, index];
+}
+
+describe('hdr (hdr-histogram-js through its own modules, not its index)', () => {
+  it('builds the histogram the index builds, and encodes it to the same text', () => {
+    const [ours, index] = filled();
+    expect(ours.constructor).toBe(index.constructor);
+    expect(ours.autoResize).toBe(true);
+    expect(ours.maxValue).toBeGreaterThan(60e9); // resized past the tracked range
+    expect(encodeHistogram(ours)).toBe(hdr.encodeIntoCompressedBase64(index));
+    expect(ours.getValueAtPercentile(99)).toBe(index.getValueAtPercentile(99));
+  });
+
+  it("decodes what the index encodes, into the index's decoding", () => {
+    const [, index] = filled();
+    const text = hdr.encodeIntoCompressedBase64(index);
+    const ours = decodeHistogram(` ${text}\n`);
+    const theirs = hdr.decodeFromCompressedBase64(text);
+    expect(ours.constructor).toBe(theirs.constructor);
+    expect(ours.totalCount).toBe(5_000);
+    expect(encodeHistogram(ours)).toBe(hdr.encodeIntoCompressedBase64(theirs));
+    for (const p of [0, 50, 90, 99, 99.9, 100])
+      expect(ours.getValueAtPercentile(p)).toBe(theirs.getValueAtPercentile(p));
+  });
+
+  it('throws on text that is not base64 or not a histogram', () => {
+    expect(() => decodeHistogram('abc')).toThrow('Invalid base64 string');
+    expect(() => decodeHistogram('ab!d')).toThrow('Invalid base64 string');
+    expect(() => decodeHistogram('a=bc')).toThrow('Invalid base64 string');
+    expect(() =>
+      decodeHistogram(Buffer.from('not a histogram').toString('base64')),
+    ).toThrow();
+  });
+});
