@@ -74,6 +74,28 @@ export function isAbortError(err: unknown): boolean {
   );
 }
 
+/** Posts a lane's buffered events (or counts them as not run on a crashed lane). */
+function flushLane(lane: Lane, counts: DispatchCounts): void {
+  if (lane.buffer.length === 0) return;
+  const events = lane.buffer;
+  lane.buffer = [];
+  if (lane.crashed) {
+    counts.notRun += events.length;
+    return;
+  }
+  lane.post({ type: 'events', events });
+}
+
+/**
+ * {@link flushLane} for every lane. Both are module functions, not closures of
+ * {@link dispatchEvents}: optimised code that inlined one run's closure was thrown away in the
+ * next run (a process that calls `runBench` twice, as a warm-up and a measured run) and compiled
+ * again.
+ */
+function flushAll(lanes: readonly Lane[], counts: DispatchCounts): void {
+  for (const l of lanes) flushLane(l, counts);
+}
+
 /**
  * Reads the trace and hands each event to its session's lane: sessions go to lanes by hash (and
  * to shards by hash), a lane gets events in batches, timed modes read at most `LOOKAHEAD_MS`
@@ -87,19 +109,6 @@ export async function dispatchEvents(
 ): Promise<DispatchCounts> {
   const { lanes, table, strategy, t0, shard, readOnly, maxQueries } = ctx;
   const counts: DispatchCounts = { notRun: 0, skippedReadOnly: 0, sessions: 0 };
-  const flushLane = (lane: Lane): void => {
-    if (lane.buffer.length === 0) return;
-    const events = lane.buffer;
-    lane.buffer = [];
-    if (lane.crashed) {
-      counts.notRun += events.length;
-      return;
-    }
-    lane.post({ type: 'events', events });
-  };
-  const flushAll = (): void => {
-    for (const l of lanes) flushLane(l);
-  };
   /**
    * Where each session's events go, computed once per session: 0 = another shard's session;
    * ±(lane index + 1), positive once the session had an event dispatched (counted in the total).
@@ -151,16 +160,16 @@ export async function dispatchEvents(
         lane.buffer.push([sid, ti, ev.params, due, strategy.think(ev)]);
         lane.sent++;
         dispatched++;
-        if (lane.buffer.length >= EVENT_BATCH) flushLane(lane);
+        if (lane.buffer.length >= EVENT_BATCH) flushLane(lane, counts);
         if (timed) {
           const ahead = t0 + due - nowMs();
           if (ahead > LOOKAHEAD_MS) {
-            flushAll();
+            flushAll(lanes, counts);
             await stop.wait(ahead - LOOKAHEAD_MS / 2);
             lastYield = nowMs();
           } else if (++sinceCheck >= 64) {
             sinceCheck = 0;
-            flushAll();
+            flushAll(lanes, counts);
             // an inline executor's scheduler shares this event loop: never hog it
             if (nowMs() - lastYield > YIELD_TIMED_MS) {
               await yieldMacrotask();
@@ -170,7 +179,7 @@ export async function dispatchEvents(
         } else if (++sinceCheck >= 256) {
           sinceCheck = 0;
           if (nowMs() - lastYield > YIELD_CLOSED_MS) {
-            flushAll();
+            flushAll(lanes, counts);
             await yieldMacrotask();
             lastYield = nowMs();
           }
@@ -180,7 +189,7 @@ export async function dispatchEvents(
           !lane.crashed &&
           lane.sent - lane.acked >= lane.limit
         ) {
-          flushAll();
+          flushAll(lanes, counts);
           await stop.wait(1000);
         }
       }
@@ -189,6 +198,6 @@ export async function dispatchEvents(
     // a stop (signal) may surface as the reader's own abort error: the input just ends
     if (!(stop.stopping && isAbortError(err))) throw err;
   }
-  flushAll();
+  flushAll(lanes, counts);
   return counts;
 }
