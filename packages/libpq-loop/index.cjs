@@ -20,3 +20,5 @@ exports.loopThreadName = addon.loopThreadName;
 exports.wireStamped = addon.wireStamped;
 exports.wakeLeads = addon.wakeLeads;
 exports.timedWaits = addon.timedWaits;
+exports.realtimeSwitches = addon.realtimeSwitches;
+exports.realtimeRefused = addon.realtimeRefused;

@@ -17,7 +17,9 @@ export declare class Conn {
   /**
    * Runs a batch (README.md). `timed`: `out` holds each statement's due time (ms,
    * CLOCK_MONOTONIC) and think time (ms) in its first two doubles, and statement i is sent at
-   * max(due, statement i − 1's completion + think).
+   * max(due, statement i − 1's completion + think). `realtime` (timed batches): the loop thread
+   * runs it under SCHED_FIFO (see {@link realtimeRefused}); an untimed batch puts it back under
+   * SCHED_OTHER.
    */
   run(
     ops: Uint8Array,
@@ -25,6 +27,7 @@ export declare class Conn {
     count: number,
     out: Float64Array,
     timed?: boolean,
+    realtime?: boolean,
   ): void;
   interrupt(): void;
   cancel(): void;
@@ -58,3 +61,15 @@ export declare function wakeLeads(): (number | null)[];
  * and diagnostics.
  */
 export declare function timedWaits(): [number, number, number];
+/**
+ * `''` where this process may run a thread under SCHED_FIFO (root, CAP_SYS_NICE or a real-time
+ * priority limit, `ulimit -r`, of at least 1), else why not (`strerror`, as `Operation not
+ * permitted`). Asked once per process, by a short-lived thread.
+ */
+export declare function realtimeRefused(): string;
+/**
+ * The loop threads' switches so far in this process (every loop thread): `[toFifo, toOther,
+ * refused]`, to SCHED_FIFO for a realtime timed batch, back to SCHED_OTHER for a batch that is
+ * not one, and the switches the kernel refused. For tests and diagnostics.
+ */
+export declare function realtimeSwitches(): [number, number, number];

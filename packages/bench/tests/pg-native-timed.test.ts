@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createPgNativePlugin } from '../src/db/pg-native';
 import type { DbBatchContext, DbPlugin, DbSession } from '../src/db-plugin';
@@ -36,7 +37,22 @@ const addon = (): {
   wireStamped: () => [number, number];
   wakeLeads: () => (number | null)[];
   timedWaits: () => [number, number, number];
+  realtimeSwitches: () => [number, number, number];
+  realtimeRefused: () => string;
+  loopThreadName: string;
 } => createRequire(__filename)('@stb/libpq-loop') as ReturnType<typeof addon>;
+
+/** The scheduling policy of each of this process's loop threads (0 SCHED_OTHER, 1 SCHED_FIFO). */
+function loopPolicies(): number[] {
+  const name = addon().loopThreadName;
+  return readdirSync('/proc/self/task').flatMap((t) => {
+    const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name)
+      return [];
+    // after "pid (comm) ": field 3 onwards; the policy is field 41
+    return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38])];
+  });
+}
 
 /** The addon's count of statements whose sent, done time came from the kernel's timestamps. */
 const wireStamped = (): [number, number] => addon().wireStamped();
@@ -183,6 +199,76 @@ describe('pg-native timed batches', () => {
       expect(Math.max(...leads)).toBeGreaterThan(0);
       expect(Math.max(...leads)).toBeLessThanOrEqual(0.1);
     });
+  });
+
+  it('realtime: timed batches run with their loop thread under SCHED_FIFO, an untimed batch puts it back; without realtime nothing changes', async () => {
+    if (db.url() === null) return;
+    const batch = (s: DbSession): Promise<unknown> =>
+      s.runBatch?.([q('SELECT 1'), q('SELECT 2')], timing(now(), [0, 20])) ??
+      Promise.resolve();
+    // without the option: no switch, no loop thread under SCHED_FIFO
+    const [fifo0, other0] = addon().realtimeSwitches();
+    await withSession(batch);
+    expect(addon().realtimeSwitches().slice(0, 2)).toEqual([fifo0, other0]);
+    expect(loopPolicies()).not.toContain(1);
+    if (addon().realtimeRefused() !== '') {
+      // this process may not: the connection is refused, saying why and what to do
+      await expect(
+        withSession(batch, { query: '?realtime=1' }),
+      ).rejects.toThrow(/SCHED_FIFO .*ulimit -r 1/);
+      return;
+    }
+    await withSession(
+      async (s) => {
+        expect(await batch(s)).toEqual([okRows(1), okRows(1)]);
+        expect(addon().realtimeSwitches()).toEqual([fifo0 + 1, other0, 0]);
+        expect(loopPolicies().filter((p) => p === 1)).toHaveLength(1);
+        // a second timed batch: already there, no switch
+        await batch(s);
+        expect(addon().realtimeSwitches()[0]).toBe(fifo0 + 1);
+        // an untimed batch (a closed loop's): back under SCHED_OTHER
+        expect(await s.runBatch?.([q('SELECT 3')])).toEqual([okRows(1)]);
+        expect(addon().realtimeSwitches()).toEqual([fifo0 + 1, other0 + 1, 0]);
+        expect(loopPolicies()).not.toContain(1);
+      },
+      { query: '?realtime=1' },
+    );
+  });
+
+  it('realtime where the process may not use SCHED_FIFO: the connection fails with one [stb] line saying what to do', () => {
+    const url = db.url();
+    // root without CAP_SYS_NICE (and a real-time priority limit of 0, as here): what a user
+    // without privileges gets
+    const rtLimit = /^Max realtime priority\s+(\S+)/m.exec(
+      readFileSync('/proc/self/limits', 'utf8'),
+    )?.[1];
+    if (
+      url === null ||
+      process.getuid?.() !== 0 ||
+      rtLimit !== '0' ||
+      !existsSync('/usr/bin/setpriv')
+    )
+      return;
+    const child = `require('@stb/bench/db/pg-native').plugin.connect({ url: process.argv[1] }).then(
+      (s) => { console.log('connected'); return s.close(); },
+      (e) => console.log(e.code + ' ' + e.message),
+    );`;
+    const r = spawnSync(
+      '/usr/bin/setpriv',
+      [
+        '--bounding-set=-sys_nice',
+        '--inh-caps=-sys_nice',
+        process.execPath,
+        '-e',
+        child,
+        `${url}?realtime=on`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(
+      'STB_PLUGIN_OPTIONS_INVALID [stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (Operation not permitted). Run it as root, give node CAP_SYS_NICE (setcap cap_sys_nice+ep), or raise its real-time priority limit (ulimit -r 1); or leave realtime out.',
+    );
   });
 
   it('an abort while the loop waits for a due time ends the batch at once; the session stays usable', async () => {

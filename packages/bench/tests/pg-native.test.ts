@@ -513,6 +513,7 @@ describe('pg-native connection string', () => {
       conninfo:
         'postgres://u:p%40ss@db.example:6543/app?sslmode=require&connect_timeout=10&application_name=stb-bench',
       queryTimeoutMs: 1500,
+      realtime: false,
     });
     // `+` stays `+` (libpq does not read it as a space); the URL's timeout and name are kept
     expect(
@@ -524,6 +525,7 @@ describe('pg-native connection string', () => {
       conninfo:
         'postgresql://u@/app?host=/var/run/postgresql&connect_timeout=2&application_name=a+b%20c',
       queryTimeoutMs: 9,
+      realtime: false,
     });
     // options win; a connect_timeout of 0 (libpq: wait for ever) or garbage gets the default
     expect(
@@ -535,7 +537,37 @@ describe('pg-native connection string', () => {
     ).toEqual({
       conninfo: 'postgres://u@h/d?connect_timeout=3&application_name=x',
       queryTimeoutMs: 300_000,
+      realtime: false,
     });
+    // realtime (stb's) is taken out; the option wins over the URL
+    for (const [v, want] of [
+      ['1', true],
+      ['ON', true],
+      ['true', true],
+      ['0', false],
+      ['off', false],
+    ] as const)
+      expect(
+        pgNativeConninfo({ url: `postgres://u@h/d?realtime=${v}` }),
+      ).toEqual({
+        conninfo:
+          'postgres://u@h/d?connect_timeout=10&application_name=stb-bench',
+        queryTimeoutMs: 300_000,
+        realtime: want,
+      });
+    expect(
+      pgNativeConninfo({ url: 'postgres://u@h/d?realtime=1', realtime: false })
+        .realtime,
+    ).toBe(false);
+    expect(() =>
+      pgNativeConninfo({ url: 'postgres://u@h/d?realtime=yes' }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'STB_PLUGIN_OPTIONS_INVALID',
+        message:
+          "[stb] [db:pg-native] The target's realtime=yes is neither 1/true/on nor 0/false/off.",
+      }),
+    );
     for (const bad of ['0', '-1', 'abc', ''])
       expect(
         pgNativeConninfo({ url: `postgres://u@h/d?connect_timeout=${bad}` })

@@ -27,6 +27,11 @@
 // spinning the rest (see WakeLead and approach()). A session's statements then
 // follow each other as pgbench's do, without a round trip through JavaScript between them: the
 // thread that answers the server is the one that sends the next statement.
+//
+// `run(…, timed = true, realtime = true)`: the loop thread runs timed batches under SCHED_FIFO
+// (priority 1), so that a wake-up at a due time preempts the threads of the ordinary scheduler
+// instead of waiting for one of them to give up its core (see setRealtime()); it goes back to
+// SCHED_OTHER when it runs an untimed batch. JavaScript asks realtimeRefused() first.
 #include <node_api.h>
 #include <libpq-fe.h>
 
@@ -36,6 +41,8 @@
 #include <sys/socket.h>
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -187,6 +194,7 @@ struct Conn {
   bool cancelSent = false, timedOut = false;
   bool interrupt = false;
   bool timed = false;    // a timed batch: statements wait for their due times
+  bool realtime = false;  // the timed batch runs with the loop thread under SCHED_FIFO
   double waitUntil = 0;  // > 0: statement i waits until then (ms, CLOCK_MONOTONIC) to be sent
   // a cancel request's thread still runs (shared with it: the thread may outlive this Conn)
   std::shared_ptr<std::atomic<bool>> cancelling = std::make_shared<std::atomic<bool>>(false);
@@ -220,6 +228,12 @@ std::atomic<uint64_t> waitsNoted{0};
 std::atomic<uint64_t> waitsSpun{0};
 std::atomic<uint64_t> spunUs{0};
 
+// the loop threads' switches between the schedulers so far in this process, for
+// realtimeSwitches(): to SCHED_FIFO, back to SCHED_OTHER, and the switches refused
+std::atomic<uint64_t> toFifo{0};
+std::atomic<uint64_t> toOther{0};
+std::atomic<uint64_t> switchesRefused{0};
+
 /**
  * How late the kernel wakes the loop from a wait that sleeps to its end: the median of the last
  * WAITS such waits (ms, each counted at most MAX_LEAD_MS). The loop asks to wake that much before
@@ -250,6 +264,7 @@ struct WakeLead {
 
 struct Loop {
   WakeLead lead;                      // loop thread
+  bool fifo = false;                  // loop thread: it runs under SCHED_FIFO (setRealtime())
   std::atomic<double> leadShown{0};  // lead.ms, for wakeLeads() on the JavaScript thread
   int epfd = -1;
   int wakeFd = -1;
@@ -692,7 +707,30 @@ void onReady(Loop* L, Conn* c, uint32_t events) {
   }
 }
 
+/**
+ * The loop thread under SCHED_FIFO at priority 1 (`on`: a timed batch asked for it) or back under
+ * SCHED_OTHER (an untimed batch). A real-time thread that wakes takes its core from any thread of
+ * the ordinary scheduler at once, where the ordinary scheduler lets the thread running finish its
+ * slice: on a 2-core VM with the database's backends beside it, that made the 1 % slowest wake-ups
+ * at due times 0.4–0.7 ms late, and 0.07–0.11 under SCHED_FIFO (`docs/benchmarking.md`). The loop
+ * sleeps between due times and spins at most MAX_LEAD_MS before each, and the kernel keeps 5 % of
+ * each second for other threads (`sched_rt_runtime_us`). A refusal (no CAP_SYS_NICE nor
+ * RLIMIT_RTPRIO) is counted, and the batch runs as before.
+ */
+void setRealtime(Loop* L, bool on) {
+  if (on == L->fifo) return;
+  sched_param p{};
+  p.sched_priority = on ? 1 : 0;
+  if (pthread_setschedparam(pthread_self(), on ? SCHED_FIFO : SCHED_OTHER, &p) != 0) {
+    switchesRefused++;
+    return;
+  }
+  L->fifo = on;
+  (on ? toFifo : toOther)++;
+}
+
 void startRun(Loop* L, Conn* c) {
+  setRealtime(L, c->timed && c->realtime);
   c->waitUntil = 0;
   c->errors.clear();
   c->ran = 0;
@@ -1226,10 +1264,11 @@ napi_value Connect(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// conn.run(ops: Uint8Array, opsLength, count, out: Float64Array, timed?: boolean)
+// conn.run(ops: Uint8Array, opsLength, count, out: Float64Array, timed?: boolean,
+//          realtime?: boolean)
 napi_value Run(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], self;
+  size_t argc = 6;
+  napi_value argv[6], self;
   Conn* c = unwrap(env, info, &argc, argv, &self);
   if (c == nullptr) return nullptr;
   if (argc < 4 || c->closed || c->pending > 0) {
@@ -1256,10 +1295,12 @@ napi_value Run(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "ops holds length bytes; out is a Float64Array of 4 × count");
     return nullptr;
   }
-  bool timed = false;
+  bool timed = false, realtime = false;
   if (argc >= 5) napi_get_value_bool(env, argv[4], &timed);
+  if (argc >= 6) napi_get_value_bool(env, argv[5], &realtime);
   c->r = Reader{static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + opsLen};
   c->timed = timed;
+  c->realtime = realtime;
   c->count = count;
   c->out = static_cast<double*>(outData);
   napi_create_reference(env, argv[0], 1, &c->opsRef);
@@ -1337,6 +1378,30 @@ napi_value TimedWaits(napi_env env, napi_callback_info) {
   return countsArray(env, {waitsNoted.load(), waitsSpun.load(), spunUs.load()});
 }
 
+// realtimeSwitches(): [to SCHED_FIFO, back to SCHED_OTHER, refused]
+napi_value RealtimeSwitches(napi_env env, napi_callback_info) {
+  return countsArray(env, {toFifo.load(), toOther.load(), switchesRefused.load()});
+}
+
+// realtimeRefused(): '' where a thread of this process may run under SCHED_FIFO, else why not
+// (asked once, by a thread started for it: the caller's own scheduling stays as it is)
+napi_value RealtimeRefused(napi_env env, napi_callback_info) {
+  static std::once_flag once;
+  static std::string why;
+  std::call_once(once, [] {
+    std::thread probe([] {
+      sched_param p{};
+      p.sched_priority = 1;
+      int e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &p);
+      if (e != 0) why = std::strerror(e);
+    });
+    probe.join();
+  });
+  napi_value v;
+  napi_create_string_utf8(env, why.c_str(), why.size(), &v);
+  return v;
+}
+
 // wakeLeads(): each loop thread's lead (ms) before a timed statement's due time (see WakeLead),
 // indexed by loop thread (null for one not started, 0 for one that has not timed a wait yet), for
 // tests and diagnostics
@@ -1382,6 +1447,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"wireStamped", nullptr, WireStamped, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"wakeLeads", nullptr, WakeLeads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"timedWaits", nullptr, TimedWaits, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"realtimeSwitches", nullptr, RealtimeSwitches, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
+      {"realtimeRefused", nullptr, RealtimeRefused, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

@@ -57,6 +57,13 @@ export const PgNativeOptions = PgLeanOptions.extend({
    * pgbench's `-j` threads; default: the CPUs, at most 64). Connections are dealt to them in turn.
    */
   threads: z.number().int().min(1).max(64).optional(),
+  /**
+   * Timed batches (replay and open loop) run with their loop thread under SCHED_FIFO, so that it
+   * wakes at due times ahead of the ordinary scheduler's threads (the database's too, on one
+   * machine). Needs root, CAP_SYS_NICE or `ulimit -r` ≥ 1: without them the connection fails. Also
+   * `?realtime=1` in the URL; the option wins. Default false.
+   */
+  realtime: z.boolean().optional(),
 });
 export type PgNativeOptions = z.infer<typeof PgNativeOptions>;
 
@@ -91,12 +98,15 @@ const ST_TIMEOUT_LOST = 4;
  * The libpq connection string of a `postgres://` URL: `query_timeout` (stb's) is taken out, and
  * `connect_timeout` (the option, else a positive one in the URL, else 10 s: libpq would wait
  * without limit for 0) and `application_name` (the option, else the URL's, else `stb-bench`) are
- * set. The URL's other parameters go to libpq as written (libpq decodes `%XX`, not `+`).
+ * set; `realtime` (stb's: 1/true/on or 0/false/off) is taken out too. The URL's other parameters
+ * go to libpq as written (libpq decodes `%XX`, not `+`).
  * @throws URIError for a malformed escape in the parameters
+ * @throws StbError `STB_PLUGIN_OPTIONS_INVALID` for another `realtime` value
  */
 export function pgNativeConninfo(o: PgNativeOptions): {
   conninfo: string;
   queryTimeoutMs: number;
+  realtime: boolean;
 } {
   const url = o.url.replace(/^(postgres(ql)?)\+native:/i, '$1:');
   if (!/^postgres(ql)?:\/\//i.test(url))
@@ -106,13 +116,19 @@ export function pgNativeConninfo(o: PgNativeOptions): {
   let queryTimeout = NaN;
   let connectTimeout = false;
   let appName = false;
+  let realtime = o.realtime;
   for (const pair of at < 0 ? [] : url.slice(at + 1).split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const key = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
-    const value = Number(eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1)));
+    const text = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1));
+    const value = Number(text);
     if (key === 'query_timeout') {
       queryTimeout = value;
+      continue;
+    }
+    if (key === 'realtime') {
+      realtime ??= realtimeParam(text);
       continue;
     }
     if (key === 'connect_timeout') {
@@ -138,7 +154,42 @@ export function pgNativeConninfo(o: PgNativeOptions): {
     queryTimeoutMs:
       o.queryTimeoutMs ??
       (queryTimeout > 0 ? queryTimeout : LEAN_QUERY_TIMEOUT_MS),
+    realtime: realtime ?? false,
   };
+}
+
+/** The URL's `realtime=` value. */
+function realtimeParam(text: string): boolean {
+  const v = text.toLowerCase();
+  if (v === '1' || v === 'true' || v === 'on') return true;
+  if (v === '0' || v === 'false' || v === 'off') return false;
+  throw new PluginError(
+    'STB_PLUGIN_OPTIONS_INVALID',
+    `[stb] [db:pg-native] The target's realtime=${text} is neither 1/true/on nor 0/false/off.`,
+    {
+      pluginKind: 'db',
+      pluginName: 'pg-native',
+      details: { param: 'realtime' },
+    },
+  );
+}
+
+/**
+ * Raises `STB_PLUGIN_OPTIONS_INVALID` where realtime loop threads were asked for and this process
+ * may not have them: a benchmark that was asked to run them must not run without them unsaid.
+ */
+function checkRealtime(lib: PgNativeLib): void {
+  const why = lib.realtimeRefused();
+  if (why === '') return;
+  throw new PluginError(
+    'STB_PLUGIN_OPTIONS_INVALID',
+    `[stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (${why}). Run it as root, give node CAP_SYS_NICE (setcap cap_sys_nice+ep), or raise its real-time priority limit (ulimit -r 1); or leave realtime out.`,
+    {
+      pluginKind: 'db',
+      pluginName: 'pg-native',
+      details: { option: 'realtime', refused: why },
+    },
+  );
 }
 
 /** A growable little-endian buffer the batch is encoded into (reused across batches). */
@@ -294,12 +345,14 @@ export function createPgNativePlugin(
     dependencies: ['@stb/libpq-loop'],
     async connect(options, ctx = {}): Promise<DbSession> {
       const lib = await loadPgNativeLib(inject.lib);
-      let cfg: { conninfo: string; queryTimeoutMs: number };
+      let cfg: ReturnType<typeof pgNativeConninfo>;
       try {
         cfg = pgNativeConninfo(options);
       } catch (err) {
+        if (err instanceof PluginError) throw err;
         throw unreachableError('pg-native', redactSecrets(options.url), err);
       }
+      if (cfg.realtime) checkRealtime(lib);
       const threads = options.threads ?? Math.min(64, availableParallelism());
       const session = new NativeSession(
         lib,
@@ -324,6 +377,8 @@ class NativeSession {
   readonly #conn: NativeConn;
   readonly #protocol: Protocol;
   readonly #queryTimeoutMs: number;
+  /** Timed batches run with the loop thread under SCHED_FIFO (the `realtime` option). */
+  readonly #realtime: boolean;
   readonly #translator = createPlaceholderTranslator({
     style: 'dollar',
     convert: toPgValue,
@@ -357,11 +412,17 @@ class NativeSession {
 
   constructor(
     lib: PgNativeLib,
-    cfg: { conninfo: string; queryTimeoutMs: number; thread: number },
+    cfg: {
+      conninfo: string;
+      queryTimeoutMs: number;
+      realtime: boolean;
+      thread: number;
+    },
     protocol: Protocol,
   ) {
     this.#protocol = protocol;
     this.#queryTimeoutMs = cfg.queryTimeoutMs;
+    this.#realtime = cfg.realtime;
     this.#offset = nowMs() - Number(process.hrtime.bigint()) / 1e6;
     this.#conn = new lib.Conn(
       cfg.conninfo,
@@ -507,7 +568,7 @@ class NativeSession {
     let r: { n: number; data: unknown };
     try {
       r = await this.#job(() =>
-        this.#conn.run(this.#w.buf, this.#w.o, n, out, timed),
+        this.#conn.run(this.#w.buf, this.#w.o, n, out, timed, this.#realtime),
       );
     } finally {
       this.#running = false;
