@@ -109,6 +109,19 @@ function checkMergeable(
   return byIndex as BenchResult[];
 }
 
+/** A result's latency histogram, or `STB_BENCH_RESULT_INVALID` (a damaged file, not a bug). */
+function decodeOrThrow(encoded: string): ReturnType<typeof decodeHistogram> {
+  try {
+    return decodeHistogram(encoded);
+  } catch (err) {
+    throw new StbError(
+      'STB_BENCH_RESULT_INVALID',
+      `[stb] [bench] A latency histogram of the results to merge cannot be decoded (${err instanceof Error ? err.message : String(err)}): the file was changed after \`stb bench\` wrote it. Re-run that shard.`,
+      { cause: err },
+    );
+  }
+}
+
 /** Merged latency summary from histograms (exact), or from summaries when a histogram is missing. */
 function mergeLatency(stats: readonly BenchStats[]): {
   latencyMs: LatencySummary;
@@ -118,7 +131,7 @@ function mergeLatency(stats: readonly BenchStats[]): {
   if (withCount.every((s) => s.latencyHistogramNs !== undefined)) {
     const h = newHistogram();
     for (const s of withCount) {
-      const d = decodeHistogram(s.latencyHistogramNs as string);
+      const d = decodeOrThrow(s.latencyHistogramNs as string);
       h.add(d);
       d.destroy();
     }

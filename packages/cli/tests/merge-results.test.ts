@@ -1,7 +1,13 @@
 // Issue 21: n = 4 sharded `stb bench` runs against PostgreSQL, merged with `stb merge-results`,
 // give the per-template counts of one unsharded run of the same trace, and percentiles equal to
 // one histogram of every execution (exact HDR merge); the merged result feeds `stb compare`.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as hdr from 'hdr-histogram-js';
@@ -272,5 +278,26 @@ describe('issue 21: merged sharded bench results', () => {
     ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/shard count/);
+  });
+
+  it('refuses a shard whose latency histogram was damaged, with exit 3', async () => {
+    if (!reachable) return;
+    const shard = JSON.parse(readFileSync(at('shard-1.json'), 'utf8')) as {
+      overall: { latencyHistogramNs: string };
+    };
+    shard.overall.latencyHistogramNs = `${shard.overall.latencyHistogramNs.slice(0, -4)}!!!!`;
+    writeFileSync(at('damaged-1.json'), JSON.stringify(shard));
+    const r = await runStb([
+      'merge-results',
+      ...[0, 2, 3].map((i) => at(`shard-${i}.json`)),
+      at('damaged-1.json'),
+      '-o',
+      at('y.json'),
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(
+      /^\[stb\] \[bench\] A latency histogram of the results to merge cannot be decoded \(Invalid base64 string\)/m,
+    );
+    expect(existsSync(at('y.json'))).toBe(false);
   });
 });
