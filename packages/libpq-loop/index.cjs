@@ -22,3 +22,4 @@ exports.wakeLeads = addon.wakeLeads;
 exports.timedWaits = addon.timedWaits;
 exports.realtimeSwitches = addon.realtimeSwitches;
 exports.realtimeRefused = addon.realtimeRefused;
+exports.spinBudget = addon.spinBudget;

@@ -18,8 +18,8 @@ export declare class Conn {
    * Runs a batch (README.md). `timed`: `out` holds each statement's due time (ms,
    * CLOCK_MONOTONIC) and think time (ms) in its first two doubles, and statement i is sent at
    * max(due, statement i − 1's completion + think). `realtime` (timed batches): the loop thread
-   * runs it under SCHED_FIFO (see {@link realtimeRefused}); an untimed batch puts it back under
-   * SCHED_OTHER.
+   * runs under SCHED_FIFO while any of its connections runs such a batch (see
+   * {@link realtimeRefused}), and under SCHED_OTHER again when the last one ends.
    */
   run(
     ops: Uint8Array,
@@ -68,8 +68,15 @@ export declare function timedWaits(): [number, number, number];
  */
 export declare function realtimeRefused(): string;
 /**
- * The loop threads' switches so far in this process (every loop thread): `[toFifo, toOther,
- * refused]`, to SCHED_FIFO for a realtime timed batch, back to SCHED_OTHER for a batch that is
- * not one, and the switches the kernel refused. For tests and diagnostics.
+ * The loop threads' scheduling so far in this process (every loop thread): `[toFifo, toOther,
+ * refused, unspun]`: switches to SCHED_FIFO (a loop's first running realtime timed batch), back to
+ * SCHED_OTHER (its last one ended), switches the kernel refused, and waits under SCHED_FIFO that
+ * slept to their due time instead of spinning (the spin budget, 10 ms in any 100 ms, was spent).
+ * For tests and diagnostics.
  */
-export declare function realtimeSwitches(): [number, number, number];
+export declare function realtimeSwitches(): [number, number, number, number];
+/**
+ * The loop threads' spin budget under SCHED_FIFO, ms in any 100 ms (default 10), set for the
+ * whole process when `ms` is given; returns the budget in force. For tests.
+ */
+export declare function spinBudget(ms?: number): number;

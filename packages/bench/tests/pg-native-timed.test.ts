@@ -37,8 +37,9 @@ const addon = (): {
   wireStamped: () => [number, number];
   wakeLeads: () => (number | null)[];
   timedWaits: () => [number, number, number];
-  realtimeSwitches: () => [number, number, number];
+  realtimeSwitches: () => [number, number, number, number];
   realtimeRefused: () => string;
+  spinBudget: (ms?: number) => number;
   loopThreadName: string;
 } => createRequire(__filename)('@stb/libpq-loop') as ReturnType<typeof addon>;
 
@@ -201,38 +202,75 @@ describe('pg-native timed batches', () => {
     });
   });
 
-  it('realtime: timed batches run with their loop thread under SCHED_FIFO, an untimed batch puts it back; without realtime nothing changes', async () => {
-    if (db.url() === null) return;
-    const batch = (s: DbSession): Promise<unknown> =>
-      s.runBatch?.([q('SELECT 1'), q('SELECT 2')], timing(now(), [0, 20])) ??
-      Promise.resolve();
+  it('realtime: a loop thread is under SCHED_FIFO while any of its connections runs a realtime timed batch, and back when the last ends; without realtime nothing changes', async () => {
+    const url = db.url();
+    if (url === null) return;
+    const lib = addon();
+    const switches = (): [number, number, number] => {
+      const [fifo, other, refused] = lib.realtimeSwitches();
+      return [fifo, other, refused];
+    };
+    const [fifo0, other0, refused0] = switches();
     // without the option: no switch, no loop thread under SCHED_FIFO
-    const [fifo0, other0] = addon().realtimeSwitches();
-    await withSession(batch);
-    expect(addon().realtimeSwitches().slice(0, 2)).toEqual([fifo0, other0]);
+    await withSession(async (s) =>
+      s.runBatch?.([q('SELECT 1'), q('SELECT 2')], timing(now(), [0, 20])),
+    );
+    expect(switches()).toEqual([fifo0, other0, refused0]);
     expect(loopPolicies()).not.toContain(1);
-    if (addon().realtimeRefused() !== '') {
+    if (lib.realtimeRefused() !== '') {
       // this process may not: the connection is refused, saying why and what to do
       await expect(
-        withSession(batch, { query: '?realtime=1' }),
-      ).rejects.toThrow(/SCHED_FIFO .*ulimit -r 1/);
+        native.connect({ url, realtime: true }, {}),
+      ).rejects.toMatchObject({ code: 'STB_PLUGIN_PRIVILEGE_MISSING' });
       return;
     }
-    await withSession(
-      async (s) => {
-        expect(await batch(s)).toEqual([okRows(1), okRows(1)]);
-        expect(addon().realtimeSwitches()).toEqual([fifo0 + 1, other0, 0]);
-        expect(loopPolicies().filter((p) => p === 1)).toHaveLength(1);
-        // a second timed batch: already there, no switch
-        await batch(s);
-        expect(addon().realtimeSwitches()[0]).toBe(fifo0 + 1);
-        // an untimed batch (a closed loop's): back under SCHED_OTHER
-        expect(await s.runBatch?.([q('SELECT 3')])).toEqual([okRows(1)]);
-        expect(addon().realtimeSwitches()).toEqual([fifo0 + 1, other0 + 1, 0]);
-        expect(loopPolicies()).not.toContain(1);
-      },
-      { query: '?realtime=1' },
-    );
+    // two connections on one loop thread (threads: 1): a realtime batch waiting on one, an
+    // untimed batch on the other
+    const a = await native.connect({ url, threads: 1, realtime: true }, {});
+    const b = await native.connect({ url, threads: 1 }, {});
+    try {
+      const waiting = a.runBatch?.(
+        [q('SELECT 1'), q('SELECT 2')],
+        timing(now(), [0, 400]),
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      expect(switches()).toEqual([fifo0 + 1, other0, refused0]);
+      expect(loopPolicies().filter((p) => p === 1)).toHaveLength(1);
+      expect(await b.runBatch?.([q('SELECT 3')])).toEqual([okRows(1)]);
+      // the other connection's batch does not take the loop thread off SCHED_FIFO
+      expect(loopPolicies().filter((p) => p === 1)).toHaveLength(1);
+      expect(await waiting).toEqual([okRows(1), okRows(1)]);
+      // the last realtime batch ended: back under SCHED_OTHER
+      expect(switches()).toEqual([fifo0 + 1, other0 + 1, refused0]);
+      expect(loopPolicies()).not.toContain(1);
+      // past the spin budget under SCHED_FIFO (lowered here to 1 µs in any 100 ms, 10 ms by
+      // default) the loop sleeps to the due time instead of spinning: still never early
+      const budget = lib.spinBudget();
+      const unspun0 = lib.realtimeSwitches()[3];
+      try {
+        expect(lib.spinBudget(0.001)).toBe(0.001);
+        const t0 = now();
+        const due = Array.from({ length: 60 }, (_, i) => 2 + 1.5 * i);
+        const outs =
+          (await a.runBatch?.(
+            due.map((_, i) => q(`SELECT ${i}`)),
+            timing(t0, due),
+          )) ?? [];
+        expect(outs.filter((o) => o.ok)).toHaveLength(due.length);
+        outs.forEach((o, i) =>
+          expect(o.sentAt as number).toBeGreaterThanOrEqual(
+            t0 + (due[i] as number),
+          ),
+        );
+        expect(lib.realtimeSwitches()[3] - unspun0).toBeGreaterThan(0);
+      } finally {
+        lib.spinBudget(budget);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    expect(loopPolicies()).not.toContain(1);
   });
 
   it('realtime where the process may not use SCHED_FIFO: the connection fails with one [stb] line saying what to do', () => {
@@ -267,7 +305,7 @@ describe('pg-native timed batches', () => {
     );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(
-      'STB_PLUGIN_OPTIONS_INVALID [stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (Operation not permitted). Run it as root, give node CAP_SYS_NICE (setcap cap_sys_nice+ep), or raise its real-time priority limit (ulimit -r 1); or leave realtime out.',
+      'STB_PLUGIN_PRIVILEGE_MISSING [stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (Operation not permitted). It needs CAP_SYS_NICE (root has it unless a container drops it: docker run --cap-add SYS_NICE) or a real-time priority limit of at least 1 (rtprio in /etc/security/limits.conf, LimitRTPRIO= in a systemd unit); or leave realtime out.',
     );
   });
 

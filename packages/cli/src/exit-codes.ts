@@ -58,6 +58,8 @@ const EXIT_CODE_OF: Readonly<Record<StbErrorCode, ExitCode>> = {
   STB_TRACE_MERGE_INCOMPATIBLE: EXIT_CODES.input,
   STB_RENDER_VALUE_UNSUPPORTED: EXIT_CODES.input,
   STB_PLUGIN_DEPENDENCY_MISSING: EXIT_CODES.input,
+  // the environment: a privilege the options ask for (pg-native's realtime)
+  STB_PLUGIN_PRIVILEGE_MISSING: EXIT_CODES.input,
   STB_PLUGIN_INVALID: EXIT_CODES.input,
   STB_DB_UNREACHABLE: EXIT_CODES.input,
   // the environment: a busy or forbidden metrics port

@@ -28,10 +28,11 @@
 // follow each other as pgbench's do, without a round trip through JavaScript between them: the
 // thread that answers the server is the one that sends the next statement.
 //
-// `run(…, timed = true, realtime = true)`: the loop thread runs timed batches under SCHED_FIFO
-// (priority 1), so that a wake-up at a due time preempts the threads of the ordinary scheduler
-// instead of waiting for one of them to give up its core (see setRealtime()); it goes back to
-// SCHED_OTHER when it runs an untimed batch. JavaScript asks realtimeRefused() first.
+// `run(…, timed = true, realtime = true)`: the loop thread runs under SCHED_FIFO (priority 1)
+// while any of its connections runs such a batch, so that a wake-up at a due time preempts the
+// threads of the ordinary scheduler instead of waiting for one of them to give up its core (see
+// setRealtime()), and goes back to SCHED_OTHER when the last one ends. JavaScript asks
+// realtimeRefused() first.
 #include <node_api.h>
 #include <libpq-fe.h>
 
@@ -194,7 +195,8 @@ struct Conn {
   bool cancelSent = false, timedOut = false;
   bool interrupt = false;
   bool timed = false;    // a timed batch: statements wait for their due times
-  bool realtime = false;  // the timed batch runs with the loop thread under SCHED_FIFO
+  bool realtime = false;  // the timed batch asks for the loop thread under SCHED_FIFO
+  bool fifoHeld = false;  // it is counted in its loop's fifoBatches (loop thread)
   double waitUntil = 0;  // > 0: statement i waits until then (ms, CLOCK_MONOTONIC) to be sent
   // a cancel request's thread still runs (shared with it: the thread may outlive this Conn)
   std::shared_ptr<std::atomic<bool>> cancelling = std::make_shared<std::atomic<bool>>(false);
@@ -233,6 +235,8 @@ std::atomic<uint64_t> spunUs{0};
 std::atomic<uint64_t> toFifo{0};
 std::atomic<uint64_t> toOther{0};
 std::atomic<uint64_t> switchesRefused{0};
+// waits under SCHED_FIFO that slept to the due time instead of spinning (the spin budget was spent)
+std::atomic<uint64_t> spinsDenied{0};
 
 /**
  * How late the kernel wakes the loop from a wait that sleeps to its end: the median of the last
@@ -265,6 +269,9 @@ struct WakeLead {
 struct Loop {
   WakeLead lead;                      // loop thread
   bool fifo = false;                  // loop thread: it runs under SCHED_FIFO (setRealtime())
+  int fifoBatches = 0;                // loop thread: running batches that asked for SCHED_FIFO
+  double spinWindowAt = 0;            // loop thread: the spin budget's window (approach())
+  double spinWindowMs = 0;            // loop thread: spun in that window
   std::atomic<double> leadShown{0};  // lead.ms, for wakeLeads() on the JavaScript thread
   int epfd = -1;
   int wakeFd = -1;
@@ -307,6 +314,9 @@ void sendCancel(Conn* c) {
   busy->store(true);
   std::thread([cancel, busy, L] {
     prctl(PR_SET_NAME, "stb-pq-cancel", 0UL, 0UL, 0UL);
+    // started by a loop thread that may run under SCHED_FIFO: a blocking connect is due nowhere
+    sched_param p{};
+    pthread_setschedparam(pthread_self(), SCHED_OTHER, &p);
     char err[256];
     PQcancel(cancel, err, sizeof err);
     PQfreeCancel(cancel);
@@ -331,8 +341,11 @@ void closePg(Loop* L, Conn* c) {
   L->conns.erase(c);
 }
 
+void releaseFifo(Loop* L, Conn* c);
+
 /** Ends the running batch and calls JavaScript back. */
 void finishRun(Conn* c) {
+  if (c->fifoHeld) releaseFifo(c->loop.get(), c);
   c->running = false;
   c->phase = IDLE;
   notify(c, JOB_RUN);
@@ -708,14 +721,15 @@ void onReady(Loop* L, Conn* c, uint32_t events) {
 }
 
 /**
- * The loop thread under SCHED_FIFO at priority 1 (`on`: a timed batch asked for it) or back under
- * SCHED_OTHER (an untimed batch). A real-time thread that wakes takes its core from any thread of
- * the ordinary scheduler at once, where the ordinary scheduler lets the thread running finish its
- * slice: on a 2-core VM with the database's backends beside it, that made the 1 % slowest wake-ups
- * at due times 0.4–0.7 ms late, and 0.07–0.11 under SCHED_FIFO (`docs/benchmarking.md`). The loop
- * sleeps between due times and spins at most MAX_LEAD_MS before each, and the kernel keeps 5 % of
- * each second for other threads (`sched_rt_runtime_us`). A refusal (no CAP_SYS_NICE nor
- * RLIMIT_RTPRIO) is counted, and the batch runs as before.
+ * The loop thread under SCHED_FIFO at priority 1 (`on`) or back under SCHED_OTHER. A real-time
+ * thread that wakes takes its core from any thread of the ordinary scheduler at once, where the
+ * ordinary scheduler lets the thread running finish its slice: on a 2-core VM with the database's
+ * backends beside it, that made the 1 % slowest wake-ups at due times 0.4–1.0 ms late, and
+ * 0.07–0.22 ms under SCHED_FIFO (`docs/benchmarking.md`). The loop sleeps until the lead before a
+ * due time and spins at most MAX_SPIN_MS, and under SCHED_FIFO at most the spin budget (10 ms) in
+ * any SPIN_WINDOW_MS (approach()); the kernel keeps 5 % of each second for other threads
+ * (`sched_rt_runtime_us`). A refusal (no CAP_SYS_NICE nor RLIMIT_RTPRIO) is counted, and the batch
+ * runs as before.
  */
 void setRealtime(Loop* L, bool on) {
   if (on == L->fifo) return;
@@ -729,8 +743,23 @@ void setRealtime(Loop* L, bool on) {
   (on ? toFifo : toOther)++;
 }
 
+/**
+ * A realtime timed batch starts: the loop goes under SCHED_FIFO with the first one. The loop
+ * thread is shared by its connections, so it stays there while any of them runs one, and goes
+ * back when the last one ends (releaseFifo()).
+ */
+void holdFifo(Loop* L, Conn* c) {
+  c->fifoHeld = true;
+  if (L->fifoBatches++ == 0) setRealtime(L, true);
+}
+
+void releaseFifo(Loop* L, Conn* c) {
+  c->fifoHeld = false;
+  if (--L->fifoBatches == 0) setRealtime(L, false);
+}
+
 void startRun(Loop* L, Conn* c) {
-  setRealtime(L, c->timed && c->realtime);
+  if (c->timed && c->realtime) holdFifo(L, c);
   c->waitUntil = 0;
   c->errors.clear();
   c->ran = 0;
@@ -855,6 +884,17 @@ constexpr double MAX_SPIN_MS = MAX_LEAD_MS + 0.05;
 /** How often a spin looks at the sockets (ms), so that an answer meanwhile is read at once. */
 constexpr double SPIN_POLL_MS = 0.005;
 
+/**
+ * Under SCHED_FIFO, the most the loop spins in any SPIN_WINDOW_MS (ms): nothing of the ordinary
+ * scheduler runs on its core while it spins, so where due times come closer together than the
+ * lead (thousands of statements a second on one loop thread) it would otherwise spin all the
+ * time. Past the budget it sleeps to the due time itself.
+ */
+constexpr double DEFAULT_SPIN_BUDGET_MS = 10;
+constexpr double SPIN_WINDOW_MS = 100;
+/** The spin budget in force (ms; tests lower it to reach the path past it: spinBudget()). */
+std::atomic<double> spinBudgetMs{DEFAULT_SPIN_BUDGET_MS};
+
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -862,6 +902,8 @@ inline void cpuRelax() {
   asm volatile("yield");
 #endif
 }
+
+int waitEvents(Loop* L, epoll_event* events, int max, double wake);
 
 /** A wait for a statement's due time (ms, CLOCK_MONOTONIC). */
 struct TimedWait {
@@ -873,11 +915,13 @@ struct TimedWait {
 /**
  * A wait asked to end at `w.asked` (the lead before a statement's due time) timed out: how late
  * it woke goes into the lead, and the loop spins the rest of the way to the due time, so that
- * sendDue() sends the statement then. Spinning happens only here, for at most the
- * lead (a wait never ends before the time asked): a loop with nothing due sleeps in epoll and uses
- * no CPU. The spin looks at the sockets every SPIN_POLL_MS and returns what they have (events
- * written to `events`, their count returned), so that an answer on another connection is not
- * held for the spin; the loop comes back to the due time after handling them.
+ * sendDue() sends the statement then. Spinning happens only here, for at most MAX_SPIN_MS (the
+ * lead and a margin: a wait never ends before the time asked), and under SCHED_FIFO for at most
+ * the spin budget (10 ms) in any SPIN_WINDOW_MS, past which it sleeps to the due time instead: a
+ * loop with nothing due sleeps in epoll and uses no CPU. The spin looks at the sockets every
+ * SPIN_POLL_MS and returns what they have (events written to `events`, their count returned), so
+ * that an answer on another connection is not held for the spin; the loop comes back to the due
+ * time after handling them.
  */
 int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
   const double asked = w.asked, due = w.due, began = w.began;
@@ -891,6 +935,14 @@ int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
     waitsNoted.fetch_add(1, std::memory_order_relaxed);
   }
   if (!(now < due && due - now <= MAX_SPIN_MS)) return 0;
+  if (now - L->spinWindowAt >= SPIN_WINDOW_MS) {
+    L->spinWindowAt = now;
+    L->spinWindowMs = 0;
+  }
+  if (L->fifo && L->spinWindowMs >= spinBudgetMs.load(std::memory_order_relaxed)) {
+    spinsDenied.fetch_add(1, std::memory_order_relaxed);
+    return waitEvents(L, events, max, due);
+  }
   const double from = now;
   double polled = now;
   int n = 0;
@@ -902,6 +954,7 @@ int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
     n = epoll_wait(L->epfd, events, max, 0);
     if (n != 0) break;
   }
+  L->spinWindowMs += now - from;
   waitsSpun.fetch_add(1, std::memory_order_relaxed);
   spunUs.fetch_add(static_cast<uint64_t>((now - from) * 1e3), std::memory_order_relaxed);
   return n;
@@ -1378,9 +1431,23 @@ napi_value TimedWaits(napi_env env, napi_callback_info) {
   return countsArray(env, {waitsNoted.load(), waitsSpun.load(), spunUs.load()});
 }
 
-// realtimeSwitches(): [to SCHED_FIFO, back to SCHED_OTHER, refused]
+// realtimeSwitches(): [to SCHED_FIFO, back to SCHED_OTHER, refused, waits past the spin budget]
 napi_value RealtimeSwitches(napi_env env, napi_callback_info) {
-  return countsArray(env, {toFifo.load(), toOther.load(), switchesRefused.load()});
+  return countsArray(env,
+                     {toFifo.load(), toOther.load(), switchesRefused.load(), spinsDenied.load()});
+}
+
+// spinBudget(ms?): the spin budget under SCHED_FIFO (ms in any SPIN_WINDOW_MS), set when given
+napi_value SpinBudget(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double ms;
+  if (argc >= 1 && napi_get_value_double(env, argv[0], &ms) == napi_ok && ms >= 0)
+    spinBudgetMs.store(ms);
+  napi_value v;
+  napi_create_double(env, spinBudgetMs.load(), &v);
+  return v;
 }
 
 // realtimeRefused(): '' where a thread of this process may run under SCHED_FIFO, else why not
@@ -1451,6 +1518,7 @@ napi_value Init(napi_env env, napi_value exports) {
        nullptr},
       {"realtimeRefused", nullptr, RealtimeRefused, nullptr, nullptr, nullptr, napi_enumerable,
        nullptr},
+      {"spinBudget", nullptr, SpinBudget, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

@@ -60,8 +60,9 @@ export const PgNativeOptions = PgLeanOptions.extend({
   /**
    * Timed batches (replay and open loop) run with their loop thread under SCHED_FIFO, so that it
    * wakes at due times ahead of the ordinary scheduler's threads (the database's too, on one
-   * machine). Needs root, CAP_SYS_NICE or `ulimit -r` ≥ 1: without them the connection fails. Also
-   * `?realtime=1` in the URL; the option wins. Default false.
+   * machine). Needs CAP_SYS_NICE or a real-time priority limit (RLIMIT_RTPRIO) of at least 1:
+   * without them the connection fails (`STB_PLUGIN_PRIVILEGE_MISSING`). Also `?realtime=1` in the
+   * URL; the option wins. Default false.
    */
   realtime: z.boolean().optional(),
 });
@@ -98,8 +99,9 @@ const ST_TIMEOUT_LOST = 4;
  * The libpq connection string of a `postgres://` URL: `query_timeout` (stb's) is taken out, and
  * `connect_timeout` (the option, else a positive one in the URL, else 10 s: libpq would wait
  * without limit for 0) and `application_name` (the option, else the URL's, else `stb-bench`) are
- * set; `realtime` (stb's: 1/true/on or 0/false/off) is taken out too. The URL's other parameters
- * go to libpq as written (libpq decodes `%XX`, not `+`).
+ * set; `realtime` (stb's: 1/true/on or no value, 0/false/off; the last one counts, the option
+ * wins) is taken out too. The URL's other parameters go to libpq as written (libpq decodes `%XX`,
+ * not `+`).
  * @throws URIError for a malformed escape in the parameters
  * @throws StbError `STB_PLUGIN_OPTIONS_INVALID` for another `realtime` value
  */
@@ -116,7 +118,7 @@ export function pgNativeConninfo(o: PgNativeOptions): {
   let queryTimeout = NaN;
   let connectTimeout = false;
   let appName = false;
-  let realtime = o.realtime;
+  let realtime: boolean | undefined;
   for (const pair of at < 0 ? [] : url.slice(at + 1).split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -128,7 +130,7 @@ export function pgNativeConninfo(o: PgNativeOptions): {
       continue;
     }
     if (key === 'realtime') {
-      realtime ??= realtimeParam(text);
+      realtime = realtimeParam(text);
       continue;
     }
     if (key === 'connect_timeout') {
@@ -154,18 +156,18 @@ export function pgNativeConninfo(o: PgNativeOptions): {
     queryTimeoutMs:
       o.queryTimeoutMs ??
       (queryTimeout > 0 ? queryTimeout : LEAN_QUERY_TIMEOUT_MS),
-    realtime: realtime ?? false,
+    realtime: o.realtime ?? realtime ?? false,
   };
 }
 
 /** The URL's `realtime=` value. */
 function realtimeParam(text: string): boolean {
   const v = text.toLowerCase();
-  if (v === '1' || v === 'true' || v === 'on') return true;
+  if (v === '' || v === '1' || v === 'true' || v === 'on') return true;
   if (v === '0' || v === 'false' || v === 'off') return false;
   throw new PluginError(
     'STB_PLUGIN_OPTIONS_INVALID',
-    `[stb] [db:pg-native] The target's realtime=${text} is neither 1/true/on nor 0/false/off.`,
+    `[stb] [db:pg-native] The target's realtime=${text} is neither 1/true/on (or no value) nor 0/false/off.`,
     {
       pluginKind: 'db',
       pluginName: 'pg-native',
@@ -175,15 +177,15 @@ function realtimeParam(text: string): boolean {
 }
 
 /**
- * Raises `STB_PLUGIN_OPTIONS_INVALID` where realtime loop threads were asked for and this process
- * may not have them: a benchmark that was asked to run them must not run without them unsaid.
+ * Raises `STB_PLUGIN_PRIVILEGE_MISSING` where realtime loop threads were asked for and this
+ * process may not have them: a run asked to be precise must not run without them unsaid.
  */
 function checkRealtime(lib: PgNativeLib): void {
   const why = lib.realtimeRefused();
   if (why === '') return;
   throw new PluginError(
-    'STB_PLUGIN_OPTIONS_INVALID',
-    `[stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (${why}). Run it as root, give node CAP_SYS_NICE (setcap cap_sys_nice+ep), or raise its real-time priority limit (ulimit -r 1); or leave realtime out.`,
+    'STB_PLUGIN_PRIVILEGE_MISSING',
+    `[stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (${why}). It needs CAP_SYS_NICE (root has it unless a container drops it: docker run --cap-add SYS_NICE) or a real-time priority limit of at least 1 (rtprio in /etc/security/limits.conf, LimitRTPRIO= in a systemd unit); or leave realtime out.`,
     {
       pluginKind: 'db',
       pluginName: 'pg-native',
