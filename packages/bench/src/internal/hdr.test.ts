@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { createRng } from '@stb/core';
+import type * as HdrModule from './hdr';
 import {
   decodeHistogram,
   encodeHistogram,
@@ -16,16 +17,20 @@ const indexHistogram = (): hdr.Histogram =>
     autoResize: true,
   });
 
-/** The same values, spread from 1 ns to past the 60 s the layout tracks, into both. */
-function filled(): [ours: Histogram, index: hdr.Histogram] {
-  const ours = newHistogram();
-  const index = indexHistogram();
+/** Values spread from 1 ns to past the 60 s the layout tracks, the same every time. */
+function record(...hs: { recordValue(v: number): void }[]): void {
   const rng = createRng(11);
   for (let i = 0; i < 5_000; i++) {
     const v = Math.max(1, Math.round(Math.exp(rng.next() * Math.log(120e9))));
-    ours.recordValue(v);
-    index.recordValue(v);
+    for (const h of hs) h.recordValue(v);
   }
+}
+
+/** The same values in both. */
+function filled(): [ours: Histogram, index: hdr.Histogram] {
+  const ours = newHistogram();
+  const index = indexHistogram();
+  record(ours, index);
   return [ours, index];
 }
 
@@ -49,6 +54,24 @@ describe('hdr (hdr-histogram-js through its own modules, not its index)', () => 
     expect(encodeHistogram(ours)).toBe(hdr.encodeIntoCompressedBase64(theirs));
     for (const p of [0, 50, 90, 99, 99.9, 100])
       expect(ours.getValueAtPercentile(p)).toBe(theirs.getValueAtPercentile(p));
+  });
+
+  it("encodes and decodes with the library's index never loaded (this test file loads it)", () => {
+    const [, index] = filled();
+    const text = hdr.encodeIntoCompressedBase64(index);
+    jest.isolateModules(() => {
+      // a registry of its own: hdr-histogram-js's modules run again, without its index
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const own = require('./hdr') as typeof HdrModule;
+      const h = own.newHistogram();
+      record(h);
+      expect(own.encodeHistogram(h)).toBe(text);
+      const back = own.decodeHistogram(text);
+      expect(back.totalCount).toBe(5_000);
+      expect(back.getValueAtPercentile(99)).toBe(
+        index.getValueAtPercentile(99),
+      );
+    });
   });
 
   it('throws on text that is not base64 or not a histogram', () => {
