@@ -62,21 +62,23 @@ export declare function wakeLeads(): (number | null)[];
  */
 export declare function timedWaits(): [number, number, number];
 /**
- * `''` where this process may run a thread under SCHED_FIFO (root, CAP_SYS_NICE or a real-time
- * priority limit, `ulimit -r`, of at least 1), else why not (`strerror`, as `Operation not
- * permitted`). Asked once per process, by a short-lived thread.
+ * `''` where this process may run a thread under SCHED_FIFO (CAP_SYS_NICE, or a real-time
+ * priority limit, RLIMIT_RTPRIO, of at least 1; and a cgroup that allows real-time time), else why
+ * not (`strerror`, as `Operation not permitted`). Asked once per process, by a short-lived thread.
  */
 export declare function realtimeRefused(): string;
 /**
  * The loop threads' scheduling so far in this process (every loop thread): `[toFifo, toOther,
  * refused, unspun]`: switches to SCHED_FIFO (a loop's first running realtime timed batch), back to
  * SCHED_OTHER (its last one ended), switches the kernel refused, and waits under SCHED_FIFO that
- * slept to their due time instead of spinning (the spin budget, 10 ms in any 100 ms, was spent).
+ * slept to their due time instead of spinning (the spin budget, 10 ms per 100 ms window, was
+ * spent).
  * For tests and diagnostics.
  */
 export declare function realtimeSwitches(): [number, number, number, number];
 /**
- * The loop threads' spin budget under SCHED_FIFO, ms in any 100 ms (default 10), set for the
- * whole process when `ms` is given; returns the budget in force. For tests.
+ * The loop threads' spin budget under SCHED_FIFO, ms per 100 ms window (default 10; two windows'
+ * spins may meet, so at most about twice that in any 100 ms), set for the whole process when `ms`
+ * is given; returns the budget in force. For tests.
  */
 export declare function spinBudget(ms?: number): number;

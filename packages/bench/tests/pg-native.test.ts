@@ -542,7 +542,6 @@ describe('pg-native connection string', () => {
     // realtime (stb's) is taken out; the option wins over the URL
     for (const [v, want] of [
       ['1', true],
-      ['', true],
       ['ON', true],
       ['true', true],
       ['0', false],
@@ -560,7 +559,10 @@ describe('pg-native connection string', () => {
       pgNativeConninfo({ url: 'postgres://u@h/d?realtime=1', realtime: false })
         .realtime,
     ).toBe(false);
-    // the last one counts, and a bare `realtime` is on
+    // the last one counts, a bare `realtime` is on, an empty value is not a value
+    expect(() =>
+      pgNativeConninfo({ url: 'postgres://u@h/d?realtime=' }),
+    ).toThrow(/realtime= is neither/);
     expect(
       pgNativeConninfo({ url: 'postgres://u@h/d?realtime=1&realtime=0' })
         .realtime,
@@ -574,7 +576,7 @@ describe('pg-native connection string', () => {
       expect.objectContaining({
         code: 'STB_PLUGIN_OPTIONS_INVALID',
         message:
-          "[stb] [db:pg-native] The target's realtime=yes is neither 1/true/on (or no value) nor 0/false/off.",
+          "[stb] [db:pg-native] The target's realtime=yes is neither 1/true/on (or the bare key) nor 0/false/off.",
       }),
     );
     for (const bad of ['0', '-1', 'abc', ''])

@@ -8,6 +8,7 @@ describe('exitCodeFor', () => {
     expect(code('STB_USAGE')).toBe(2);
     expect(code('STB_TRACE_SCHEMA_MISMATCH')).toBe(3);
     expect(code('STB_DB_UNREACHABLE')).toBe(3);
+    expect(code('STB_PLUGIN_PRIVILEGE_MISSING')).toBe(3);
     expect(code('STB_VALIDATE_FAILED')).toBe(1);
     expect(code('STB_ABORTED')).toBe(130);
     expect(code('STB_INTERNAL')).toBe(70);

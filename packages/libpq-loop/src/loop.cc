@@ -726,8 +726,8 @@ void onReady(Loop* L, Conn* c, uint32_t events) {
  * ordinary scheduler lets the thread running finish its slice: on a 2-core VM with the database's
  * backends beside it, that made the 1 % slowest wake-ups at due times 0.4–1.0 ms late, and
  * 0.07–0.22 ms under SCHED_FIFO (`docs/benchmarking.md`). The loop sleeps until the lead before a
- * due time and spins at most MAX_SPIN_MS, and under SCHED_FIFO at most the spin budget (10 ms) in
- * any SPIN_WINDOW_MS (approach()); the kernel keeps 5 % of each second for other threads
+ * due time and spins at most MAX_SPIN_MS, and under SCHED_FIFO at most the spin budget (10 ms) per
+ * SPIN_WINDOW_MS window (approach()); the kernel keeps 5 % of each second for other threads
  * (`sched_rt_runtime_us`). A refusal (no CAP_SYS_NICE nor RLIMIT_RTPRIO) is counted, and the batch
  * runs as before.
  */
@@ -759,7 +759,6 @@ void releaseFifo(Loop* L, Conn* c) {
 }
 
 void startRun(Loop* L, Conn* c) {
-  if (c->timed && c->realtime) holdFifo(L, c);
   c->waitUntil = 0;
   c->errors.clear();
   c->ran = 0;
@@ -787,6 +786,7 @@ void startRun(Loop* L, Conn* c) {
     L->conns.insert(c);
   }
   setWireStamps(c, c->timed);
+  if (c->timed && c->realtime && !c->fifoHeld) holdFifo(L, c);
   startNext(L, c);
 }
 
@@ -824,6 +824,7 @@ void handle(Loop* L, const Cmd& cmd) {
       notify(c, JOB_CLOSE);
       break;
     case CMD_DISPOSE:
+      if (c->fifoHeld) releaseFifo(L, c);  // disposed mid-batch (an environment's teardown)
       closePg(L, c);
       delete c;
       break;
@@ -885,14 +886,16 @@ constexpr double MAX_SPIN_MS = MAX_LEAD_MS + 0.05;
 constexpr double SPIN_POLL_MS = 0.005;
 
 /**
- * Under SCHED_FIFO, the most the loop spins in any SPIN_WINDOW_MS (ms): nothing of the ordinary
- * scheduler runs on its core while it spins, so where due times come closer together than the
- * lead (thousands of statements a second on one loop thread) it would otherwise spin all the
- * time. Past the budget it sleeps to the due time itself.
+ * Under SCHED_FIFO, the most the loop spins in a window of SPIN_WINDOW_MS (ms; a window starts at
+ * the first spin after the last one ended, so two windows' spins may meet: at most about twice the
+ * budget in any SPIN_WINDOW_MS): nothing of the ordinary scheduler runs on its core while it spins,
+ * so where due times come closer together than the lead (thousands of statements a second on one
+ * loop thread) it would otherwise spin all the time. Past the budget it sleeps to the due time
+ * itself.
  */
 constexpr double DEFAULT_SPIN_BUDGET_MS = 10;
 constexpr double SPIN_WINDOW_MS = 100;
-/** The spin budget in force (ms; tests lower it to reach the path past it: spinBudget()). */
+/** The spin budget in force (ms per window; tests lower it: spinBudget()). */
 std::atomic<double> spinBudgetMs{DEFAULT_SPIN_BUDGET_MS};
 
 inline void cpuRelax() {
@@ -917,7 +920,7 @@ struct TimedWait {
  * it woke goes into the lead, and the loop spins the rest of the way to the due time, so that
  * sendDue() sends the statement then. Spinning happens only here, for at most MAX_SPIN_MS (the
  * lead and a margin: a wait never ends before the time asked), and under SCHED_FIFO for at most
- * the spin budget (10 ms) in any SPIN_WINDOW_MS, past which it sleeps to the due time instead: a
+ * the spin budget (10 ms) per SPIN_WINDOW_MS window, past which it sleeps to the due time: a
  * loop with nothing due sleeps in epoll and uses no CPU. The spin looks at the sockets every
  * SPIN_POLL_MS and returns what they have (events written to `events`, their count returned), so
  * that an answer on another connection is not held for the spin; the loop comes back to the due
@@ -954,7 +957,7 @@ int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
     n = epoll_wait(L->epfd, events, max, 0);
     if (n != 0) break;
   }
-  L->spinWindowMs += now - from;
+  if (L->fifo) L->spinWindowMs += now - from;
   waitsSpun.fetch_add(1, std::memory_order_relaxed);
   spunUs.fetch_add(static_cast<uint64_t>((now - from) * 1e3), std::memory_order_relaxed);
   return n;
@@ -1437,7 +1440,7 @@ napi_value RealtimeSwitches(napi_env env, napi_callback_info) {
                      {toFifo.load(), toOther.load(), switchesRefused.load(), spinsDenied.load()});
 }
 
-// spinBudget(ms?): the spin budget under SCHED_FIFO (ms in any SPIN_WINDOW_MS), set when given
+// spinBudget(ms?): the spin budget under SCHED_FIFO (ms per SPIN_WINDOW_MS window), set when given
 napi_value SpinBudget(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];

@@ -99,7 +99,7 @@ const ST_TIMEOUT_LOST = 4;
  * The libpq connection string of a `postgres://` URL: `query_timeout` (stb's) is taken out, and
  * `connect_timeout` (the option, else a positive one in the URL, else 10 s: libpq would wait
  * without limit for 0) and `application_name` (the option, else the URL's, else `stb-bench`) are
- * set; `realtime` (stb's: 1/true/on or no value, 0/false/off; the last one counts, the option
+ * set; `realtime` (stb's: 1/true/on or the bare key, 0/false/off; the last one counts, the option
  * wins) is taken out too. The URL's other parameters go to libpq as written (libpq decodes `%XX`,
  * not `+`).
  * @throws URIError for a malformed escape in the parameters
@@ -123,8 +123,8 @@ export function pgNativeConninfo(o: PgNativeOptions): {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const key = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
-    const text = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1));
-    const value = Number(text);
+    const text = eq < 0 ? undefined : decodeURIComponent(pair.slice(eq + 1));
+    const value = Number(text ?? '');
     if (key === 'query_timeout') {
       queryTimeout = value;
       continue;
@@ -160,14 +160,14 @@ export function pgNativeConninfo(o: PgNativeOptions): {
   };
 }
 
-/** The URL's `realtime=` value. */
-function realtimeParam(text: string): boolean {
-  const v = text.toLowerCase();
-  if (v === '' || v === '1' || v === 'true' || v === 'on') return true;
+/** The URL's `realtime=` value (`undefined`: the bare key). */
+function realtimeParam(text: string | undefined): boolean {
+  const v = text?.toLowerCase();
+  if (v === undefined || v === '1' || v === 'true' || v === 'on') return true;
   if (v === '0' || v === 'false' || v === 'off') return false;
   throw new PluginError(
     'STB_PLUGIN_OPTIONS_INVALID',
-    `[stb] [db:pg-native] The target's realtime=${text} is neither 1/true/on (or no value) nor 0/false/off.`,
+    `[stb] [db:pg-native] The target's realtime=${text} is neither 1/true/on (or the bare key) nor 0/false/off.`,
     {
       pluginKind: 'db',
       pluginName: 'pg-native',
@@ -185,7 +185,7 @@ function checkRealtime(lib: PgNativeLib): void {
   if (why === '') return;
   throw new PluginError(
     'STB_PLUGIN_PRIVILEGE_MISSING',
-    `[stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (${why}). It needs CAP_SYS_NICE (root has it unless a container drops it: docker run --cap-add SYS_NICE) or a real-time priority limit of at least 1 (rtprio in /etc/security/limits.conf, LimitRTPRIO= in a systemd unit); or leave realtime out.`,
+    `[stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (${why}). It needs a real-time priority limit of at least 1 (any user: docker run --ulimit rtprio=1, rtprio in /etc/security/limits.conf, LimitRTPRIO= in a systemd unit) or CAP_SYS_NICE (root in Docker: --cap-add SYS_NICE), in a cgroup that allows real-time time (cpu.rt_runtime_us above 0); or leave realtime out.`,
     {
       pluginKind: 'db',
       pluginName: 'pg-native',
