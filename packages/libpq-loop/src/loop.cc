@@ -887,11 +887,12 @@ constexpr double SPIN_POLL_MS = 0.005;
 
 /**
  * Under SCHED_FIFO, the most the loop spins in a window of SPIN_WINDOW_MS (ms; a window starts at
- * the first spin after the last one ended, so two windows' spins may meet: at most about twice the
- * budget in any SPIN_WINDOW_MS): nothing of the ordinary scheduler runs on its core while it spins,
- * so where due times come closer together than the lead (thousands of statements a second on one
- * loop thread) it would otherwise spin all the time. Past the budget it sleeps to the due time
- * itself.
+ * the first wait that could spin SPIN_WINDOW_MS or more after the last window began, so two
+ * windows' spins may meet: at most about twice the budget in any SPIN_WINDOW_MS; each window may
+ * also exceed it by the one spin that crossed it). Nothing of the ordinary scheduler runs on its
+ * core while it spins, so where due times come closer together than the lead (thousands of
+ * statements a second on one loop thread) it would otherwise spin all the time. Past the budget it
+ * sleeps to the due time itself.
  */
 constexpr double DEFAULT_SPIN_BUDGET_MS = 10;
 constexpr double SPIN_WINDOW_MS = 100;
