@@ -9,7 +9,12 @@ import type {
 } from '@stb/core';
 import { StbError } from '@stb/core';
 import { clientLoad } from './internal/accounting';
-import { decodeHistogram, encodeHistogram, newHistogram } from './internal/hdr';
+import {
+  decodeHistogram,
+  encodeHistogram,
+  newHistogram,
+  type Histogram,
+} from './internal/hdr';
 import { summarize } from './internal/stats';
 
 /** Options of {@link mergeBenchResults}. */
@@ -110,13 +115,13 @@ function checkMergeable(
 }
 
 /** A result's latency histogram, or `STB_BENCH_RESULT_INVALID` (a damaged file, not a bug). */
-function decodeOrThrow(encoded: string): ReturnType<typeof decodeHistogram> {
+function decodeOrThrow(encoded: string): Histogram {
   try {
     return decodeHistogram(encoded);
   } catch (err) {
     throw new StbError(
       'STB_BENCH_RESULT_INVALID',
-      `[stb] [bench] A latency histogram of the results to merge cannot be decoded (${err instanceof Error ? err.message : String(err)}): the file was changed after \`stb bench\` wrote it. Re-run that shard.`,
+      `[stb] [bench] A latency histogram of the results to merge cannot be decoded (${err instanceof Error ? err.message : String(err)}): the file is damaged. Re-run that shard.`,
       { cause: err },
     );
   }

@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { StbError } from '@stb/core';
 import { FastHistogram } from './internal/fast-histogram';
+import { lazyRequire } from './internal/lazy-require';
 
 let promClient: typeof PromClient | undefined;
 /**
@@ -14,7 +14,7 @@ let promClient: typeof PromClient | undefined;
  * (issue 16, docs/benchmarking.md).
  */
 function prom(): typeof PromClient {
-  promClient ??= createRequire(__filename)('prom-client') as typeof PromClient;
+  promClient ??= lazyRequire('prom-client') as typeof PromClient;
   return promClient;
 }
 

@@ -1,7 +1,5 @@
 import { newHistogram, type Histogram } from './hdr';
 
-type Hist = Histogram;
-
 /** The parts of hdr-histogram-js's `JsHistogram` this module relies on (not on its `Histogram` type). */
 interface JsHistogramInternals {
   readonly unitMagnitude: number;
@@ -77,7 +75,7 @@ export class NsCounts {
    * the same exact minimum and maximum (each bucket's count is recorded at one value of that
    * bucket; the extreme buckets' at the extremes themselves).
    */
-  toHistogram(): Hist {
+  toHistogram(): Histogram {
     const h = newHistogram();
     if (this.total === 0) return h;
     const js = h as unknown as JsHistogramInternals;

@@ -28,8 +28,6 @@ import { encodeHistogram, type Histogram } from './hdr';
 import { NsCounts } from './ns-counts';
 import { TimeWindows } from './time-windows';
 
-type Hist = Histogram;
-
 /**
  * Per template, the figures' HDR counts (nanoseconds); they become hdr-histogram-js histograms
  * once, when the result is built.
@@ -204,7 +202,7 @@ interface CountsAccess {
  * copies a record per step: on a nanosecond histogram (27,648 counts) it took 160 ms per call, a
  * fixed cost every run paid once per template and figure (1–2 µs per query of a 300 k-query run).
  */
-export function meanOf(h: Hist): number {
+export function meanOf(h: Histogram): number {
   if (h.totalCount === 0) return 0;
   const c = h as unknown as Partial<CountsAccess>;
   if (
@@ -226,7 +224,7 @@ export function meanOf(h: Hist): number {
 }
 
 /** Summarises an HDR histogram of ns values as milliseconds (µs precision). */
-export function summarize(h: Hist): LatencySummary {
+export function summarize(h: Histogram): LatencySummary {
   const ms = (ns: number): number => Math.round(ns / 1000) / 1000;
   if (h.totalCount === 0)
     return {
