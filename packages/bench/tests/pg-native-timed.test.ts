@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createPgNativePlugin } from '../src/db/pg-native';
 import type { DbBatchContext, DbPlugin, DbSession } from '../src/db-plugin';
 import { runBench } from '../src/runner';
@@ -416,7 +418,108 @@ describe('pg-native timed batches', () => {
       { query: '?query_timeout=200' },
     );
   }, 10_000);
+
+  it("a batch interrupted while it waited for a cancel request's thread: the next batch's due time is a due time again, waited for with the lead", async () => {
+    const url = db.url();
+    if (url === null) return;
+    // cancel requests (every connection after the session's) reach the server through this proxy
+    // 400 ms late, so the loop waits for the cancel's thread when the next statement is due
+    const proxy = await delayingProxy(new URL(url), 400);
+    try {
+      const target = new URL(url);
+      target.port = String(proxy.port);
+      const s = await native.connect(
+        { url: `${target.href}?query_timeout=100` },
+        { protocol: 'prepared' },
+      );
+      try {
+        const ac = new AbortController();
+        const t0 = now();
+        // the sleep outlives query_timeout (a cancel request goes out) and ends before the
+        // request arrives; SELECT 1 is then due, and waits for the request's thread
+        const running = s.runBatch?.(
+          [q('SELECT pg_sleep(0.2)'), q('SELECT 1')],
+          { ...timing(t0, [0, 0]), signal: ac.signal },
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        ac.abort();
+        const outs = (await running) ?? [];
+        expect(outs).toHaveLength(1);
+        expect(proxy.delayed()).toBe(1);
+        // the cancel request reached the server (an idle backend: it does nothing) and its thread
+        // returned
+        await proxy.drained();
+        const [noted0] = timedWaits();
+        const t1 = now();
+        expect(await s.runBatch?.([q('SELECT 2')], timing(t1, [30]))).toEqual([
+          okRows(1),
+        ]);
+        // a wait for a due time counts in the lead; the wait the interrupted batch began for the
+        // cancel's thread, had it been kept, would have made this one a plain wake-up
+        expect(timedWaits()[0] - noted0).toBe(1);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await proxy.close();
+    }
+  }, 10_000);
 });
+
+/**
+ * A TCP proxy to `to`'s host and port: the first connection goes through at once, each later one
+ * `delayMs` late. `delayed()` counts the later ones; `drained()` resolves once they all ended.
+ */
+async function delayingProxy(
+  to: URL,
+  delayMs: number,
+): Promise<{
+  port: number;
+  delayed: () => number;
+  drained: () => Promise<void>;
+  close: () => Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  const ends: Promise<void>[] = [];
+  let accepted = 0;
+  const server = createServer((client) => {
+    const late = accepted++ > 0;
+    sockets.add(client);
+    client.pause();
+    const ended = new Promise<void>((resolve) =>
+      client.once('close', () => resolve()),
+    );
+    if (late) ends.push(ended);
+    setTimeout(
+      () => {
+        const up = connect(Number(to.port || 5432), to.hostname);
+        sockets.add(up);
+        up.on('error', () => client.destroy());
+        client.on('error', () => up.destroy());
+        up.on('close', () => client.destroy());
+        client.on('close', () => up.destroy());
+        client.pipe(up).pipe(client);
+        client.resume();
+      },
+      late ? delayMs : 0,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    delayed: () => accepted - 1,
+    drained: async () => {
+      await Promise.all(ends);
+      // the cancel's thread returns once its connection closed
+      await new Promise((r) => setTimeout(r, 50));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 /** A batch the runner handed the plugin: its size, whether timed, its first due time − now (ms). */
 interface Handed {

@@ -765,6 +765,9 @@ void startRun(Loop* L, Conn* c) {
   c->i = 0;
   c->interrupt = false;
   c->running = true;
+  // a batch that ended while it waited for a cancel request's thread (an interrupt) left the wait
+  // begun: once that thread is done, this batch's first wait is a due time's again (with the lead)
+  if (c->cancelWaitSince > 0 && !c->cancelling->load()) c->cancelWaitSince = 0;
   if (c->count == 0) return finishRun(c);
   if (c->pg == nullptr) {
     c->code.clear();
