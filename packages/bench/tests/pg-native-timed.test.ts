@@ -57,6 +57,18 @@ function loopPolicies(): number[] {
   });
 }
 
+/** The voluntary context switches of this process's loop threads so far (each a sleep). */
+function loopSleeps(): number {
+  const name = addon().loopThreadName;
+  let n = 0;
+  for (const t of readdirSync('/proc/self/task')) {
+    const status = readFileSync(`/proc/self/task/${t}/status`, 'utf8');
+    if (/^Name:\s+(.*)$/m.exec(status)?.[1] !== name) continue;
+    n += Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? NaN);
+  }
+  return n;
+}
+
 /** The addon's count of statements whose sent, done time came from the kernel's timestamps. */
 const wireStamped = (): [number, number] => addon().wireStamped();
 
@@ -255,6 +267,7 @@ describe('pg-native timed batches', () => {
       const [, spun0] = timedWaits();
       try {
         expect(lib.spinBudget(0.001)).toBe(0.001);
+        const sleeps0 = loopSleeps();
         const t0 = now();
         const due = Array.from({ length: 60 }, (_, i) => 2 + 1.5 * i);
         const outs =
@@ -269,9 +282,14 @@ describe('pg-native timed batches', () => {
             t0 + (due[i] as number),
           ),
         );
+        const sleeps = loopSleeps() - sleeps0;
         expect(lib.realtimeSwitches()[3] - unspun0).toBeGreaterThan(0);
         // without the budget about half of the 60 waits spin
         expect(timedWaits()[1] - spun0).toBeLessThanOrEqual(windows);
+        // past the budget the loop sleeps once to each due time, once for the transmit
+        // timestamp and once for the answer (and once after the batch): it does not wake at the
+        // lead first only to sleep again (190–197 sleeps here until 2026-12-07, 180 since)
+        expect(sleeps).toBeLessThanOrEqual(3 * due.length + 2);
       } finally {
         lib.spinBudget(budget);
       }

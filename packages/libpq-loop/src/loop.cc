@@ -860,20 +860,26 @@ void sendDue(Loop* L, double now) {
   for (Conn* c : due) startNext(L, c);
 }
 
+bool spinSpent(const Loop* L, double now);
+
 /**
  * When the loop asks to wake next (ms, CLOCK_MONOTONIC; negative for none): the earliest statement
  * deadline, or the lead before a timed batch's due time. `*due` is that due time when it is one
  * (else negative). A connection waiting for its cancel request's thread (startNext) looks again
- * in a millisecond: it is not a due time, and nothing spins for it.
+ * in a millisecond: it is not a due time, and nothing spins for it. Under SCHED_FIFO with the spin
+ * budget spent (`*unspun`), the loop asks for the due time itself: it would not spin the lead, and
+ * waking at the lead only to sleep again was a second wake-up per statement.
  */
-double nextWake(Loop* L, double* due) {
+double nextWake(Loop* L, double* due, bool* unspun) {
   double next = -1;
   *due = -1;
+  *unspun = L->fifo && spinSpent(L, monoMs());
+  const double lead = *unspun ? 0 : L->lead.ms;
   for (Conn* c : L->conns) {
     if (!c->running) continue;
     bool waits = c->waitUntil > 0;
     bool statement = waits && c->cancelWaitSince == 0;
-    double t = statement ? c->waitUntil - L->lead.ms : waits ? c->waitUntil : c->deadline;
+    double t = statement ? c->waitUntil - lead : waits ? c->waitUntil : c->deadline;
     if (next < 0 || t < next) {
       next = t;
       *due = statement ? c->waitUntil : -1;
@@ -902,6 +908,12 @@ constexpr double SPIN_WINDOW_MS = 100;
 /** The spin budget in force (ms per window; tests lower it: spinBudget()). */
 std::atomic<double> spinBudgetMs{DEFAULT_SPIN_BUDGET_MS};
 
+/** Whether the spin budget of the loop's window is spent (a window past its end is not). */
+bool spinSpent(const Loop* L, double now) {
+  return now - L->spinWindowAt < SPIN_WINDOW_MS &&
+         L->spinWindowMs >= spinBudgetMs.load(std::memory_order_relaxed);
+}
+
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -917,6 +929,7 @@ struct TimedWait {
   double asked;  // when the wait was asked to end: the lead before `due`
   double due;
   double began;  // when the wait began
+  bool unspun;   // the spin budget was spent: asked for `due` itself, no lead (nextWake())
 };
 
 /**
@@ -941,12 +954,17 @@ int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
     L->leadShown.store(L->lead.ms, std::memory_order_relaxed);
     waitsNoted.fetch_add(1, std::memory_order_relaxed);
   }
+  if (w.unspun) {
+    spinsDenied.fetch_add(1, std::memory_order_relaxed);
+    return now < due ? waitEvents(L, events, max, due) : 0;
+  }
   if (!(now < due && due - now <= MAX_SPIN_MS)) return 0;
   if (now - L->spinWindowAt >= SPIN_WINDOW_MS) {
     L->spinWindowAt = now;
     L->spinWindowMs = 0;
   }
-  if (L->fifo && L->spinWindowMs >= spinBudgetMs.load(std::memory_order_relaxed)) {
+  // spent since the wait began (another connection's spin)
+  if (L->fifo && spinSpent(L, now)) {
     spinsDenied.fetch_add(1, std::memory_order_relaxed);
     return waitEvents(L, events, max, due);
   }
@@ -993,10 +1011,11 @@ void loopMain(Loop* L) {
   std::vector<Cmd> cmds;
   for (;;) {
     double due = -1;
-    double asked = nextWake(L, &due);
+    bool unspun = false;
+    double asked = nextWake(L, &due, &unspun);
     double began = due >= 0 ? monoMs() : 0;
     int n = waitEvents(L, events, 64, asked);
-    if (n == 0 && due >= 0) n = approach(L, events, 64, TimedWait{asked, due, began});
+    if (n == 0 && due >= 0) n = approach(L, events, 64, TimedWait{asked, due, began, unspun});
     if (n < 0 && errno != EINTR) {
       // the loop cannot wait on its sockets: end every running batch (its statement lost) rather
       // than leave JavaScript waiting for it, and keep taking commands (a pause, not a spin)
