@@ -70,9 +70,9 @@ export declare function realtimeRefused(): string;
 /**
  * The loop threads' scheduling so far in this process (every loop thread): `[toFifo, toOther,
  * refused, unspun]`: switches to SCHED_FIFO (a loop's first running realtime timed batch), back to
- * SCHED_OTHER (its last one ended), switches the kernel refused, and waits under SCHED_FIFO that
- * slept to their due time instead of spinning (the spin budget, 10 ms per 100 ms window, was
- * spent).
+ * SCHED_OTHER (its last one ended), switches the kernel refused, and timed waits under SCHED_FIFO
+ * that began with the spin budget (10 ms per 100 ms window) spent: they asked for the due time
+ * itself, with no lead, and did not spin.
  * For tests and diagnostics.
  */
 export declare function realtimeSwitches(): [number, number, number, number];

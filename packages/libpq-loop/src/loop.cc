@@ -201,6 +201,7 @@ struct Conn {
   // a cancel request's thread still runs (shared with it: the thread may outlive this Conn)
   std::shared_ptr<std::atomic<bool>> cancelling = std::make_shared<std::atomic<bool>>(false);
   double cancelWaitSince = 0;  // > 0: statement i has waited for that thread since then
+  bool cancelWait = false;  // waitUntil is a look again at that thread, not a due time
   uint32_t ran = 0;
   std::vector<ErrInfo> errors;
 };
@@ -235,7 +236,8 @@ std::atomic<uint64_t> spunUs{0};
 std::atomic<uint64_t> toFifo{0};
 std::atomic<uint64_t> toOther{0};
 std::atomic<uint64_t> switchesRefused{0};
-// waits under SCHED_FIFO that slept to the due time instead of spinning (the spin budget was spent)
+// timed waits under SCHED_FIFO that began with the spin budget spent: they asked for the due time
+// itself, with no lead, and did not spin
 std::atomic<uint64_t> spinsDenied{0};
 
 /**
@@ -563,6 +565,7 @@ void startNext(Loop* L, Conn* c) {
     double at = sendTime(c);
     if (at > monoMs()) {
       c->waitUntil = at;
+      c->cancelWait = false;
       return;
     }
     c->waitUntil = 0;
@@ -575,16 +578,19 @@ void startNext(Loop* L, Conn* c) {
     if (c->cancelWaitSince == 0) c->cancelWaitSince = now;
     if (now - c->cancelWaitSince < CANCEL_GRACE_MS) {
       c->waitUntil = now + 1;
+      c->cancelWait = true;
       return;
     }
     c->cancelWaitSince = 0;
     c->waitUntil = 0;
+    c->cancelWait = false;
     c->sent = now;
     return lose(L, c, ST_LOST, "a cancel request did not complete within 1000 ms");
   }
   if (c->cancelWaitSince > 0) {
     c->cancelWaitSince = 0;
     c->waitUntil = 0;
+    c->cancelWait = false;
   }
   Reader& r = c->r;
   uint8_t op = r.u8();
@@ -765,9 +771,12 @@ void startRun(Loop* L, Conn* c) {
   c->i = 0;
   c->interrupt = false;
   c->running = true;
-  // a batch that ended while it waited for a cancel request's thread (an interrupt) left the wait
-  // begun: once that thread is done, this batch's first wait is a due time's again (with the lead)
-  if (c->cancelWaitSince > 0 && !c->cancelling->load()) c->cancelWaitSince = 0;
+  // a batch that ended while it waited for a cancel request's thread (an interrupt) left that
+  // wait: this batch's first wait is a due time's (with the lead), and a statement still finds
+  // the thread running in startNext, whose grace then counts from the first wait (until
+  // 2026-12-07 the due time was waited for as a look again at the thread)
+  c->cancelWait = false;
+  if (!c->cancelling->load()) c->cancelWaitSince = 0;
   if (c->count == 0) return finishRun(c);
   if (c->pg == nullptr) {
     c->code.clear();
@@ -796,6 +805,7 @@ void startRun(Loop* L, Conn* c) {
 /** A timed batch waiting for its next statement's due time ends there (nothing is in flight). */
 void endWait(Conn* c) {
   c->waitUntil = 0;
+  c->cancelWait = false;
   finishRun(c);
 }
 
@@ -866,23 +876,25 @@ bool spinSpent(const Loop* L, double now);
  * When the loop asks to wake next (ms, CLOCK_MONOTONIC; negative for none): the earliest statement
  * deadline, or the lead before a timed batch's due time. `*due` is that due time when it is one
  * (else negative). A connection waiting for its cancel request's thread (startNext) looks again
- * in a millisecond: it is not a due time, and nothing spins for it. Under SCHED_FIFO with the spin
- * budget spent (`*unspun`), the loop asks for the due time itself: it would not spin the lead, and
- * waking at the lead only to sleep again was a second wake-up per statement.
+ * in a millisecond: it is not a due time, and nothing spins for it. Under SCHED_FIFO, where the
+ * spin budget will still be spent when the loop would wake (`*unspun`), it asks for the due time
+ * itself: it would not spin the lead, and waking at the lead only to sleep again was a second
+ * wake-up per statement.
  */
 double nextWake(Loop* L, double* due, bool* unspun) {
   double next = -1;
   *due = -1;
-  *unspun = L->fifo && spinSpent(L, monoMs());
-  const double lead = *unspun ? 0 : L->lead.ms;
+  *unspun = false;
   for (Conn* c : L->conns) {
     if (!c->running) continue;
     bool waits = c->waitUntil > 0;
-    bool statement = waits && c->cancelWaitSince == 0;
-    double t = statement ? c->waitUntil - lead : waits ? c->waitUntil : c->deadline;
+    bool statement = waits && !c->cancelWait;
+    bool u = statement && L->fifo && spinSpent(L, c->waitUntil - L->lead.ms);
+    double t = statement ? c->waitUntil - (u ? 0 : L->lead.ms) : waits ? c->waitUntil : c->deadline;
     if (next < 0 || t < next) {
       next = t;
       *due = statement ? c->waitUntil : -1;
+      *unspun = u;
     }
   }
   return next;
@@ -908,9 +920,12 @@ constexpr double SPIN_WINDOW_MS = 100;
 /** The spin budget in force (ms per window; tests lower it: spinBudget()). */
 std::atomic<double> spinBudgetMs{DEFAULT_SPIN_BUDGET_MS};
 
-/** Whether the spin budget of the loop's window is spent (a window past its end is not). */
-bool spinSpent(const Loop* L, double now) {
-  return now - L->spinWindowAt < SPIN_WINDOW_MS &&
+/**
+ * Whether the spin budget of the loop's window is spent at `at` (ms, CLOCK_MONOTONIC): a window
+ * that has ended by then is not (the next spin starts a new one).
+ */
+bool spinSpent(const Loop* L, double at) {
+  return at - L->spinWindowAt < SPIN_WINDOW_MS &&
          L->spinWindowMs >= spinBudgetMs.load(std::memory_order_relaxed);
 }
 
@@ -926,7 +941,7 @@ int waitEvents(Loop* L, epoll_event* events, int max, double wake);
 
 /** A wait for a statement's due time (ms, CLOCK_MONOTONIC). */
 struct TimedWait {
-  double asked;  // when the wait was asked to end: the lead before `due`
+  double asked;  // when the wait was asked to end: the lead before `due` (`due` itself if unspun)
   double due;
   double began;  // when the wait began
   bool unspun;   // the spin budget was spent: asked for `due` itself, no lead (nextWake())
@@ -935,10 +950,12 @@ struct TimedWait {
 /**
  * A wait asked to end at `w.asked` (the lead before a statement's due time) timed out: how late
  * it woke goes into the lead, and the loop spins the rest of the way to the due time, so that
- * sendDue() sends the statement then. Spinning happens only here, for at most MAX_SPIN_MS (the
- * lead and a margin: a wait never ends before the time asked), and under SCHED_FIFO for at most
- * the spin budget (10 ms) per SPIN_WINDOW_MS window, past which it sleeps to the due time: a
- * loop with nothing due sleeps in epoll and uses no CPU. The spin looks at the sockets every
+ * sendDue() sends the statement then. A wait that asked for the due time itself (`w.unspun`: the
+ * spin budget was spent) is only noted and counted. Spinning happens only here, for at most
+ * MAX_SPIN_MS (the lead and a margin: a wait never ends before the time asked), and under
+ * SCHED_FIFO for at most the spin budget (10 ms) per SPIN_WINDOW_MS window, past which the loop
+ * asks for the due time itself (nextWake()): a loop with nothing due sleeps in epoll and uses no
+ * CPU. The spin looks at the sockets every
  * SPIN_POLL_MS and returns what they have (events written to `events`, their count returned), so
  * that an answer on another connection is not held for the spin; the loop comes back to the due
  * time after handling them.
@@ -963,7 +980,8 @@ int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
     L->spinWindowAt = now;
     L->spinWindowMs = 0;
   }
-  // spent since the wait began (another connection's spin)
+  // defensive: nextWake() saw the budget unspent at this time; only a budget lowered while the
+  // loop waited (spinBudget()) gets here
   if (L->fifo && spinSpent(L, now)) {
     spinsDenied.fetch_add(1, std::memory_order_relaxed);
     return waitEvents(L, events, max, due);
