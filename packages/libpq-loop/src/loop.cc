@@ -771,10 +771,10 @@ void startRun(Loop* L, Conn* c) {
   c->i = 0;
   c->interrupt = false;
   c->running = true;
-  // a batch that ended while it waited for a cancel request's thread (an interrupt) left that
-  // wait: this batch's first wait is a due time's (with the lead), and a statement still finds
-  // the thread running in startNext, whose grace then counts from the first wait (until
-  // 2026-12-07 the due time was waited for as a look again at the thread)
+  // a batch interrupted while it waited for a cancel request's thread ended that wait (endWait):
+  // this batch waits for its due times as due times, with the lead, and a statement that comes
+  // due while the thread still runs waits for it in startNext, the grace counted from the first
+  // wait (until 2026-12-07 the next due time was waited for as a look again at the thread)
   c->cancelWait = false;
   if (!c->cancelling->load()) c->cancelWaitSince = 0;
   if (c->count == 0) return finishRun(c);
@@ -870,7 +870,7 @@ void sendDue(Loop* L, double now) {
   for (Conn* c : due) startNext(L, c);
 }
 
-bool spinSpent(const Loop* L, double now);
+bool spinSpent(const Loop* L, double at);
 
 /**
  * When the loop asks to wake next (ms, CLOCK_MONOTONIC; negative for none): the earliest statement
@@ -955,10 +955,9 @@ struct TimedWait {
  * MAX_SPIN_MS (the lead and a margin: a wait never ends before the time asked), and under
  * SCHED_FIFO for at most the spin budget (10 ms) per SPIN_WINDOW_MS window, past which the loop
  * asks for the due time itself (nextWake()): a loop with nothing due sleeps in epoll and uses no
- * CPU. The spin looks at the sockets every
- * SPIN_POLL_MS and returns what they have (events written to `events`, their count returned), so
- * that an answer on another connection is not held for the spin; the loop comes back to the due
- * time after handling them.
+ * CPU. The spin looks at the sockets every SPIN_POLL_MS and returns what they have (events written
+ * to `events`, their count returned), so that an answer on another connection is not held for the
+ * spin; the loop comes back to the due time after handling them.
  */
 int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
   const double asked = w.asked, due = w.due, began = w.began;
