@@ -201,7 +201,9 @@ struct Conn {
   // a cancel request's thread still runs (shared with it: the thread may outlive this Conn)
   std::shared_ptr<std::atomic<bool>> cancelling = std::make_shared<std::atomic<bool>>(false);
   double cancelWaitSince = 0;  // > 0: statement i has waited for that thread since then
-  bool cancelWait = false;  // waitUntil is a look again at that thread, not a due time
+  // waitUntil is a look again at that thread, not a due time: set in startNext(), cleared there
+  // when the wait ends, and by finishRun() when the batch does
+  bool cancelWait = false;
   uint32_t ran = 0;
   std::vector<ErrInfo> errors;
 };
@@ -345,9 +347,16 @@ void closePg(Loop* L, Conn* c) {
 
 void releaseFifo(Loop* L, Conn* c);
 
-/** Ends the running batch and calls JavaScript back. */
+/**
+ * Ends the running batch and calls JavaScript back. A wait for a cancel request's thread ends with
+ * it: the next batch waits for its due times as due times, with the lead, and a statement that
+ * comes due while the thread still runs waits for it in startNext(), the grace counted from the
+ * first wait (until 2026-12-07 a batch interrupted in that wait left the next one's first due time
+ * waited for as a look again at the thread).
+ */
 void finishRun(Conn* c) {
   if (c->fifoHeld) releaseFifo(c->loop.get(), c);
+  c->cancelWait = false;
   c->running = false;
   c->phase = IDLE;
   notify(c, JOB_RUN);
@@ -565,7 +574,6 @@ void startNext(Loop* L, Conn* c) {
     double at = sendTime(c);
     if (at > monoMs()) {
       c->waitUntil = at;
-      c->cancelWait = false;
       return;
     }
     c->waitUntil = 0;
@@ -583,7 +591,6 @@ void startNext(Loop* L, Conn* c) {
     }
     c->cancelWaitSince = 0;
     c->waitUntil = 0;
-    c->cancelWait = false;
     c->sent = now;
     return lose(L, c, ST_LOST, "a cancel request did not complete within 1000 ms");
   }
@@ -771,12 +778,6 @@ void startRun(Loop* L, Conn* c) {
   c->i = 0;
   c->interrupt = false;
   c->running = true;
-  // a batch interrupted while it waited for a cancel request's thread ended that wait (endWait):
-  // this batch waits for its due times as due times, with the lead, and a statement that comes
-  // due while the thread still runs waits for it in startNext, the grace counted from the first
-  // wait (until 2026-12-07 the next due time was waited for as a look again at the thread)
-  c->cancelWait = false;
-  if (!c->cancelling->load()) c->cancelWaitSince = 0;
   if (c->count == 0) return finishRun(c);
   if (c->pg == nullptr) {
     c->code.clear();
@@ -805,7 +806,6 @@ void startRun(Loop* L, Conn* c) {
 /** A timed batch waiting for its next statement's due time ends there (nothing is in flight). */
 void endWait(Conn* c) {
   c->waitUntil = 0;
-  c->cancelWait = false;
   finishRun(c);
 }
 
