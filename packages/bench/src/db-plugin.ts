@@ -28,6 +28,12 @@ export interface DbConnectContext {
   readonly signal?: AbortSignal;
   /** Default `prepared` where the plugin supports it. */
   readonly protocol?: Protocol;
+  /**
+   * `false`: no batch of this connection will be timed ({@link DbBatchContext.timing}), as in the
+   * closed loop, so a plugin need not check or prepare what only timed batches use. Omitted (a
+   * library caller, replay, open loop): they may be.
+   */
+  readonly timed?: boolean;
 }
 
 /** Context of {@link DbSession.execute}. */

@@ -375,7 +375,12 @@ async function openTarget(options: BenchOptions): Promise<OpenedTarget> {
     protocol,
     connect: guardedConnect(
       plugin,
-      () => plugin.connect(pluginOptions, { protocol, signal: options.signal }),
+      () =>
+        plugin.connect(pluginOptions, {
+          protocol,
+          signal: options.signal,
+          timed: (options.mode ?? 'replay') !== 'closed',
+        }),
       { statementTimeoutMs: options.statementTimeoutMs },
     ),
   };

@@ -29,7 +29,11 @@ export default async function benchWorker(task: WorkerTask): Promise<void> {
       ...task.settings,
       connect: guardedConnect(
         plugin,
-        () => plugin.connect(options, { protocol: task.protocol }),
+        () =>
+          plugin.connect(options, {
+            protocol: task.protocol,
+            timed: !task.settings.closed,
+          }),
         task.settings,
       ),
       sink: {

@@ -321,7 +321,7 @@ describe('pg-native timed batches', () => {
     expect(loopPolicies()).not.toContain(1);
   });
 
-  it('realtime where the process may not use SCHED_FIFO: the connection fails with one [stb] line saying what to do', () => {
+  it('realtime where the process may not use SCHED_FIFO: the connection fails with one [stb] line saying what to do; the closed loop, whose batches are never timed, runs', () => {
     const url = db.url();
     // root without CAP_SYS_NICE (and a real-time priority limit of 0, as here): what a user
     // without privileges gets
@@ -335,10 +335,27 @@ describe('pg-native timed batches', () => {
       !existsSync('/usr/bin/setpriv')
     )
       return;
-    const child = `require('@stb/bench/db/pg-native').plugin.connect({ url: process.argv[1] }).then(
-      (s) => { console.log('connected'); return s.close(); },
-      (e) => console.log(e.code + ' ' + e.message),
-    );`;
+    // the runner in closed loop, inline and in a worker (it opens its connections with timed:
+    // false), the plugin opened for untimed batches, then for any (the default); one URL
+    const child = `(async () => {
+      const { runBench } = require('@stb/bench');
+      const { TemplateCatalog } = require('@stb/core');
+      const { plugin } = require('@stb/bench/db/pg-native');
+      const url = process.argv[1];
+      const t = { kind: 'template', id: 't1', text: 'SELECT $1::int', queryType: 'SELECT', tables: [], slots: [] };
+      const events = Array.from({ length: 20 }, (_, i) => ({ kind: 'event', startUs: i, sessionId: 's' + (i % 2), templateId: 't1', params: [{ t: 'int', v: i }] }));
+      for (const workers of [0, 1]) {
+        const r = await runBench({ templates: new TemplateCatalog([t]), events }, { target: url.replace(/^postgres(ql)?:/, 'postgres+native:'), mode: 'closed', connections: 2, workers });
+        console.log('closed loop, ' + workers + ' workers: ' + r.status + ' ' + r.overall.count + ' statements, ' + r.overall.errors + ' errors');
+      }
+      const s = await plugin.connect({ url }, { timed: false });
+      console.log('untimed: connected');
+      await s.close();
+      await plugin.connect({ url }).then(
+        (s) => { console.log('connected'); return s.close(); },
+        (e) => console.log(e.code + ' ' + e.message),
+      );
+    })();`;
     const r = spawnSync(
       '/usr/bin/setpriv',
       [
@@ -352,9 +369,12 @@ describe('pg-native timed batches', () => {
       { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
     );
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe(
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'closed loop, 0 workers: completed 20 statements, 0 errors',
+      'closed loop, 1 workers: completed 20 statements, 0 errors',
+      'untimed: connected',
       'STB_PLUGIN_PRIVILEGE_MISSING [stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (Operation not permitted). It needs a real-time priority limit of at least 1 (any user: docker run --ulimit rtprio=1, rtprio in /etc/security/limits.conf, LimitRTPRIO= in a systemd unit) or CAP_SYS_NICE (root in Docker: --cap-add SYS_NICE), in a cgroup that allows real-time time (cpu.rt_runtime_us above 0); or leave realtime out.',
-    );
+    ]);
   });
 
   it('an abort while the loop waits for a due time ends the batch at once; the session stays usable', async () => {

@@ -61,8 +61,9 @@ export const PgNativeOptions = PgLeanOptions.extend({
    * Timed batches (replay and open loop) run with their loop thread under SCHED_FIFO, so that it
    * wakes at due times ahead of the ordinary scheduler's threads (the database's too, on one
    * machine). Needs CAP_SYS_NICE or a real-time priority limit (RLIMIT_RTPRIO) of at least 1:
-   * without them the connection fails (`STB_PLUGIN_PRIVILEGE_MISSING`). Also `?realtime=1` in the
-   * URL; the option wins. Default false.
+   * without them the connection fails (`STB_PLUGIN_PRIVILEGE_MISSING`), unless it was opened for
+   * untimed batches only (`DbConnectContext.timed` false: the closed loop), where the option does
+   * nothing. Also `?realtime=1` in the URL; the option wins. Default false.
    */
   realtime: z.boolean().optional(),
 });
@@ -354,11 +355,14 @@ export function createPgNativePlugin(
         if (err instanceof PluginError) throw err;
         throw unreachableError('pg-native', redactSecrets(options.url), err);
       }
-      if (cfg.realtime) checkRealtime(lib);
+      // only timed batches switch a loop thread's policy: a connection opened for untimed ones
+      // has nothing to check, and none of its batches asks for the switch
+      const realtime = cfg.realtime && ctx.timed !== false;
+      if (realtime) checkRealtime(lib);
       const threads = options.threads ?? Math.min(64, availableParallelism());
       const session = new NativeSession(
         lib,
-        { ...cfg, thread: opened++ % threads },
+        { ...cfg, realtime, thread: opened++ % threads },
         ctx.protocol ?? 'prepared',
       );
       try {
