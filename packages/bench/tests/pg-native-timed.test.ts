@@ -45,13 +45,16 @@ const addon = (): {
   loopThreadName: string;
 } => createRequire(__filename)('@stb/libpq-loop') as ReturnType<typeof addon>;
 
-/** The scheduling policy of each of this process's loop threads (0 SCHED_OTHER, 1 SCHED_FIFO). */
-function loopPolicies(): number[] {
-  return threadFiles('stat', addon().loopThreadName).map((stat) =>
+/** The scheduling policy of each of this process's threads named `name` (0 SCHED_OTHER, 1 SCHED_FIFO). */
+function policies(name: string): number[] {
+  return threadFiles('stat', name).map((stat) =>
     // after "pid (comm) ": field 3 onwards; the policy is field 41
     Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]),
   );
 }
+
+/** The scheduling policy of each of this process's loop threads. */
+const loopPolicies = (): number[] => policies(addon().loopThreadName);
 
 /** The voluntary context switches of this process's loop threads so far (each a sleep). */
 function loopSleeps(): number {
@@ -476,6 +479,52 @@ describe('pg-native timed batches', () => {
       },
       { query: '?query_timeout=200' },
     );
+  }, 10_000);
+
+  it("realtime: a cancel request's thread, started by a loop thread under SCHED_FIFO, runs under SCHED_OTHER", async () => {
+    const url = db.url();
+    if (url === null || addon().realtimeRefused() !== '') return;
+    // the cancel request goes through this proxy 400 ms late, so its thread lives that long
+    const proxy = await delayingProxy(new URL(url), 400);
+    try {
+      const target = new URL(url);
+      target.port = String(proxy.port);
+      const s = await native.connect(
+        { url: `${target.href}?query_timeout=100&realtime=1`, threads: 1 },
+        { protocol: 'prepared' },
+      );
+      try {
+        // the sleep outlives query_timeout: at 100 ms the loop thread, under SCHED_FIFO for this
+        // realtime batch, starts the cancel request's thread; the sleep ends by itself at 300 ms
+        let settled = false;
+        const running = (
+          s.runBatch?.([q('SELECT pg_sleep(0.3)')], timing(now(), [0])) ??
+          Promise.resolve([])
+        ).finally(() => {
+          settled = true;
+        });
+        const seen: number[] = [];
+        let whileFifo = 0;
+        for (const until = Date.now() + 3000; Date.now() < until;) {
+          const loops = loopPolicies();
+          const cancels = policies('stb-pq-cancel');
+          if (!settled && cancels.length > 0 && loops.includes(1)) whileFifo++;
+          seen.push(...cancels);
+          if (settled && seen.length > 0 && cancels.length === 0) break;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        expect(await running).toEqual([okRows(1)]);
+        expect(proxy.delayed()).toBe(1);
+        // seen while the loop thread ran under SCHED_FIFO, and never under it itself
+        expect(whileFifo).toBeGreaterThan(0);
+        expect(new Set(seen)).toEqual(new Set([0]));
+        await cancelThreadsEnded();
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await proxy.close();
+    }
   }, 10_000);
 
   it("a batch interrupted while it waited for a cancel request's thread: the next batch's due time is a due time again, waited for with the lead, while the thread still runs", async () => {

@@ -317,10 +317,11 @@ void sendCancel(Conn* c) {
   std::shared_ptr<Loop> L = c->loop;
   busy->store(true);
   std::thread([cancel, busy, L] {
-    prctl(PR_SET_NAME, "stb-pq-cancel", 0UL, 0UL, 0UL);
-    // started by a loop thread that may run under SCHED_FIFO: a blocking connect is due nowhere
+    // started by a loop thread that may run under SCHED_FIFO: a blocking connect is due nowhere;
+    // named after, so a thread by that name is never seen under the loop's policy
     sched_param p{};
     pthread_setschedparam(pthread_self(), SCHED_OTHER, &p);
+    prctl(PR_SET_NAME, "stb-pq-cancel", 0UL, 0UL, 0UL);
     char err[256];
     PQcancel(cancel, err, sizeof err);
     PQfreeCancel(cancel);
