@@ -30,8 +30,9 @@ export interface DbConnectContext {
   readonly protocol?: Protocol;
   /**
    * `false`: no batch of this connection will be timed ({@link DbBatchContext.timing}), as in the
-   * closed loop, so a plugin need not check or prepare what only timed batches use. Omitted (a
-   * library caller, replay, open loop): they may be.
+   * closed loop, so a plugin need not check or prepare what only timed batches use (a timed batch
+   * sent anyway runs without it). The runner passes `true` in replay and open loop; omitted, as by
+   * a library caller, batches may be timed.
    */
   readonly timed?: boolean;
 }

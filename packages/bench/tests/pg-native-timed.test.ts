@@ -71,15 +71,17 @@ function loopSleeps(): number {
 function threadFiles(file: 'stat' | 'status', name: string): string[] {
   return readdirSync('/proc/self/task').flatMap((t) => {
     let text: string;
-    let comm: string;
     try {
+      // the name first: a cancel request's thread takes its policy before its name, so once it
+      // has the name it is read with its own policy, not the loop's it started with
+      const comm = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trimEnd();
+      if (comm !== name) return [];
       text = readFileSync(`/proc/self/task/${t}/${file}`, 'utf8');
-      comm = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trimEnd();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    return comm === name ? [text] : [];
+    return [text];
   });
 }
 
@@ -339,7 +341,7 @@ describe('pg-native timed batches', () => {
     )
       return;
     // the runner in closed loop, inline and in a worker (it opens its connections with timed:
-    // false), the plugin opened for untimed batches, then for any (the default); one URL
+    // false), then in replay; the plugin opened for untimed batches, then for any (the default)
     const child = `(async () => {
       const { runBench } = require('@stb/bench');
       const { TemplateCatalog } = require('@stb/core');
@@ -351,6 +353,11 @@ describe('pg-native timed batches', () => {
         const r = await runBench({ templates: new TemplateCatalog([t]), events }, { target: url.replace(/^postgres(ql)?:/, 'postgres+native:'), mode: 'closed', connections: 2, workers });
         console.log('closed loop, ' + workers + ' workers: ' + r.status + ' ' + r.overall.count + ' statements, ' + r.overall.errors + ' errors');
       }
+      // replay (the default mode), whose batches are timed: refused, before any statement runs
+      await runBench({ templates: new TemplateCatalog([t]), events }, { target: url.replace(/^postgres(ql)?:/, 'postgres+native:'), connections: 2, workers: 0 }).then(
+        (r) => console.log('replay: ' + r.status),
+        (e) => console.log('replay: ' + e.code),
+      );
       const s = await plugin.connect({ url }, { timed: false });
       console.log('untimed: connected');
       await s.close();
@@ -369,16 +376,21 @@ describe('pg-native timed batches', () => {
         child,
         `${url}?realtime=on`,
       ],
-      { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+      {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' },
+        timeout: 30_000,
+      },
     );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split('\n')).toEqual([
       'closed loop, 0 workers: completed 20 statements, 0 errors',
       'closed loop, 1 workers: completed 20 statements, 0 errors',
+      'replay: STB_PLUGIN_PRIVILEGE_MISSING',
       'untimed: connected',
       'STB_PLUGIN_PRIVILEGE_MISSING [stb] [db:pg-native] realtime: this process may not run threads under SCHED_FIFO (Operation not permitted). It needs a real-time priority limit of at least 1 (any user: docker run --ulimit rtprio=1, rtprio in /etc/security/limits.conf, LimitRTPRIO= in a systemd unit) or CAP_SYS_NICE (root in Docker: --cap-add SYS_NICE), in a cgroup that allows real-time time (cpu.rt_runtime_us above 0); or leave realtime out.',
     ]);
-  });
+  }, 40_000);
 
   it('an abort while the loop waits for a due time ends the batch at once; the session stays usable', async () => {
     await withSession(async (s) => {

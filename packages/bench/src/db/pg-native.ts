@@ -62,8 +62,9 @@ export const PgNativeOptions = PgLeanOptions.extend({
    * wakes at due times ahead of the ordinary scheduler's threads (the database's too, on one
    * machine). Needs CAP_SYS_NICE or a real-time priority limit (RLIMIT_RTPRIO) of at least 1:
    * without them the connection fails (`STB_PLUGIN_PRIVILEGE_MISSING`), unless it was opened for
-   * untimed batches only (`DbConnectContext.timed` false: the closed loop), where the option does
-   * nothing. Also `?realtime=1` in the URL; the option wins. Default false.
+   * untimed batches only (`DbConnectContext.timed` false: the closed loop), where the option is
+   * dropped (a timed batch sent on it anyway runs under SCHED_OTHER). Also `?realtime=1` in the
+   * URL; the option wins. Default false.
    */
   realtime: z.boolean().optional(),
 });
