@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
 import { createPgNativePlugin } from '../src/db/pg-native';
 import type { DbBatchContext, DbPlugin, DbSession } from '../src/db-plugin';
 import { runBench } from '../src/runner';
 import { queryRows, usePgDatabase } from './helpers/db';
+import { startSlowProxy } from './helpers/slow-proxy';
+import type { SlowProxy } from './helpers/slow-proxy';
 import { okRows, q, sessionRunner } from './helpers/pg-wire-plugin';
 import { TraceBuilder, template } from './helpers/trace';
 
@@ -92,6 +92,40 @@ async function cancelThreadsEnded(): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error("a cancel request's thread still runs after 5 s");
+}
+
+/**
+ * Runs `fn` on a session opened through a proxy that holds every connection after the session's
+ * 400 ms: the cancel requests, so that a request's thread lives that long. `params`: the URL's
+ * query (`?query_timeout=…`); `threads`: the plugin's. Then waits for the requests' threads to
+ * end and closes both.
+ */
+async function withCancelsHeld(
+  session: { url: string; params: string; threads?: number },
+  fn: (s: DbSession, proxy: SlowProxy) => Promise<void>,
+): Promise<void> {
+  const { url, params, threads } = session;
+  const to = new URL(url);
+  const proxy = await startSlowProxy(
+    { host: to.hostname, port: Number(to.port || 5432) },
+    (n) => (n === 1 ? 0 : 400),
+  );
+  try {
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const s = await native.connect(
+      { url: `${via.href}${params}`, threads },
+      { protocol: 'prepared' },
+    );
+    try {
+      await fn(s, proxy);
+      await cancelThreadsEnded();
+    } finally {
+      await s.close();
+    }
+  } finally {
+    await proxy.close();
+  }
 }
 
 /** The addon's count of statements whose sent, done time came from the kernel's timestamps. */
@@ -349,12 +383,13 @@ describe('pg-native timed batches', () => {
       const url = process.argv[1];
       const t = { kind: 'template', id: 't1', text: 'SELECT $1::int', queryType: 'SELECT', tables: [], slots: [] };
       const events = Array.from({ length: 20 }, (_, i) => ({ kind: 'event', startUs: i, sessionId: 's' + (i % 2), templateId: 't1', params: [{ t: 'int', v: i }] }));
+      const target = url.replace(/^postgres(ql)?:/, 'postgres+native:');
       for (const workers of [0, 1]) {
-        const r = await runBench({ templates: new TemplateCatalog([t]), events }, { target: url.replace(/^postgres(ql)?:/, 'postgres+native:'), mode: 'closed', connections: 2, workers });
+        const r = await runBench({ templates: new TemplateCatalog([t]), events }, { target, mode: 'closed', connections: 2, workers });
         console.log('closed loop, ' + workers + ' workers: ' + r.status + ' ' + r.overall.count + ' statements, ' + r.overall.errors + ' errors');
       }
       // replay (the default mode), whose batches are timed: refused, before any statement runs
-      await runBench({ templates: new TemplateCatalog([t]), events }, { target: url.replace(/^postgres(ql)?:/, 'postgres+native:'), connections: 2, workers: 0 }).then(
+      await runBench({ templates: new TemplateCatalog([t]), events }, { target, connections: 2, workers: 0 }).then(
         (r) => console.log('replay: ' + r.status),
         (e) => console.log('replay: ' + e.code),
       );
@@ -496,16 +531,10 @@ describe('pg-native timed batches', () => {
   it("realtime: a cancel request's thread, started by a loop thread under SCHED_FIFO, runs under SCHED_OTHER", async () => {
     const url = db.url();
     if (url === null || addon().realtimeRefused() !== '') return;
-    // the cancel request goes through this proxy 400 ms late, so its thread lives that long
-    const proxy = await delayingProxy(new URL(url), 400);
-    try {
-      const target = new URL(url);
-      target.port = String(proxy.port);
-      const s = await native.connect(
-        { url: `${target.href}?query_timeout=100&realtime=1`, threads: 1 },
-        { protocol: 'prepared' },
-      );
-      try {
+    // the cancel request reaches the server 400 ms late, so its thread lives that long
+    await withCancelsHeld(
+      { url, params: '?query_timeout=100&realtime=1', threads: 1 },
+      async (s, proxy) => {
         // the sleep outlives query_timeout: at 100 ms the loop thread, under SCHED_FIFO for this
         // realtime batch, starts the cancel request's thread; the sleep ends by itself at 300 ms
         let settled = false;
@@ -526,40 +555,32 @@ describe('pg-native timed batches', () => {
           await new Promise((r) => setTimeout(r, 2));
         }
         expect(await running).toEqual([okRows(1)]);
-        expect(proxy.delayed()).toBe(1);
+        expect(proxy.accepted - 1).toBe(1);
         // seen while the loop thread ran under SCHED_FIFO, and never under it itself
         expect(whileFifo).toBeGreaterThan(0);
         expect(new Set(seen)).toEqual(new Set([0]));
-        await cancelThreadsEnded();
-      } finally {
-        await s.close();
-      }
-    } finally {
-      await proxy.close();
-    }
+      },
+    );
   }, 10_000);
 
   it("a batch interrupted while it waited for a cancel request's thread: the next batch's due time is a due time again, waited for with the lead, while the thread still runs", async () => {
     const url = db.url();
     if (url === null) return;
-    // cancel requests (every connection after the session's) reach the server through this proxy
-    // 400 ms late, so the loop waits for the cancel's thread when the next statement is due
-    const proxy = await delayingProxy(new URL(url), 400);
-    try {
-      const target = new URL(url);
-      target.port = String(proxy.port);
-      const s = await native.connect(
-        { url: `${target.href}?query_timeout=100` },
-        { protocol: 'prepared' },
-      );
-      try {
+    // cancel requests reach the server 400 ms late, so the loop waits for the cancel's thread
+    // when the next statement is due
+    await withCancelsHeld(
+      { url, params: '?query_timeout=100' },
+      async (s, proxy) => {
         const ac = new AbortController();
         const t0 = now();
         // the sleep outlives query_timeout (a cancel request goes out) and ends before the
         // request arrives; SELECT 1 is then due, and waits for the request's thread
         const running = s.runBatch?.(
           [q('SELECT pg_sleep(0.2)'), q('SELECT 1')],
-          { ...timing(t0, [0, 0]), signal: ac.signal },
+          {
+            ...timing(t0, [0, 0]),
+            signal: ac.signal,
+          },
         );
         await new Promise((r) => setTimeout(r, 400));
         const abortAt = now();
@@ -568,7 +589,7 @@ describe('pg-native timed batches', () => {
         // the sleep's answer came before the abort: the batch ended in its wait for the thread
         expect(outs).toHaveLength(1);
         expect(outs[0]?.doneAt as number).toBeLessThan(abortAt);
-        expect(proxy.delayed()).toBe(1);
+        expect(proxy.accepted - 1).toBe(1);
         // the request's thread still runs (the proxy lets it through about 500 ms after t0); the
         // next batch's statement is due after that
         const [noted0] = timedWaits();
@@ -579,65 +600,10 @@ describe('pg-native timed batches', () => {
         // a wait for a due time counts in the lead; taken for a look again at the thread (until
         // 2026-12-07), it was a plain wake-up, not counted
         expect(timedWaits()[0] - noted0).toBe(1);
-        await cancelThreadsEnded();
-      } finally {
-        await s.close();
-      }
-    } finally {
-      await proxy.close();
-    }
+      },
+    );
   }, 10_000);
 });
-
-/**
- * A TCP proxy to `to`'s host and port: the first connection goes through at once, each later one
- * `delayMs` late. `delayed()` counts the later ones.
- */
-async function delayingProxy(
-  to: URL,
-  delayMs: number,
-): Promise<{
-  port: number;
-  delayed: () => number;
-  close: () => Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  let accepted = 0;
-  const server = createServer((client) => {
-    const late = accepted++ > 0;
-    sockets.add(client);
-    client.on('error', () => client.destroy());
-    client.pause();
-    const timer = setTimeout(
-      () => {
-        timers.delete(timer);
-        if (client.destroyed) return;
-        const up = connect(Number(to.port || 5432), to.hostname);
-        sockets.add(up);
-        up.on('error', () => client.destroy());
-        client.on('error', () => up.destroy());
-        up.on('close', () => client.destroy());
-        client.on('close', () => up.destroy());
-        client.pipe(up).pipe(client);
-        client.resume();
-      },
-      late ? delayMs : 0,
-    );
-    timers.add(timer);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    delayed: () => accepted - 1,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** A batch the runner handed the plugin: its size, whether timed, its first due time − now (ms). */
 interface Handed {

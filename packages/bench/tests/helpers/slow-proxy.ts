@@ -18,12 +18,15 @@ export interface SlowProxy {
 /**
  * Starts a proxy to `host:port` on 127.0.0.1. A connection's bytes wait until the upstream
  * connection opens, `delayMs` after the accept: a client's connect then takes that long, so a
- * test can act while it is under way.
+ * test can act while it is under way. `delayMs` may also be given per connection, by its number
+ * (1, 2, …): `(n) => (n === 1 ? 0 : 400)` lets a session through at once and holds what follows
+ * (a PostgreSQL cancel request comes on a connection of its own).
  */
 export async function startSlowProxy(
   upstream: { host: string; port: number },
-  delayMs: number,
+  delayMs: number | ((n: number) => number),
 ): Promise<SlowProxy> {
+  const delayOf = typeof delayMs === 'number' ? () => delayMs : delayMs;
   const clients = new Set<Socket>();
   const upstreams = new Set<Socket>();
   let accepted = 0;
@@ -48,7 +51,7 @@ export async function startSlowProxy(
         (up as Socket).pipe(client);
         client.resume();
       });
-    }, delayMs);
+    }, delayOf(accepted));
     client.on('error', () => undefined);
     client.on('close', () => {
       if (up === null) {
