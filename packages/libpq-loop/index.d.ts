@@ -56,11 +56,12 @@ export declare function wireStamped(): [number, number];
  */
 export declare function wakeLeads(): (number | null)[];
 /**
- * Timed waits so far in this process (every loop thread): `[noted, spun, spunUs]`, the waits
- * whose lateness went into a lead, those that then spun to a due time, and the µs spun. For tests
- * and diagnostics.
+ * Timed waits so far in this process (every loop thread): `[noted, spun, spunUs, sleeps]`, the
+ * waits whose lateness went into a lead, those that then spun to a due time, the µs spun, and the
+ * waits on the sockets the loops asked to last (time left before the time asked, or no limit),
+ * timed or not, whether or not an event was already there. For tests and diagnostics.
  */
-export declare function timedWaits(): [number, number, number];
+export declare function timedWaits(): [number, number, number, number];
 /**
  * `''` where this process may run a thread under SCHED_FIFO (CAP_SYS_NICE, or a real-time
  * priority limit, RLIMIT_RTPRIO, of at least 1; and a cgroup that allows real-time time), else why

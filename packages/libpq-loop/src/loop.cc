@@ -228,10 +228,12 @@ constexpr double MAX_LEAD_MS = 0.1;
 constexpr double MIN_NOTED_WAIT_MS = 0.05;
 
 // timed waits so far in this process (every loop thread), for timedWaits(): those noted in a
-// lead, those that then spun to a due time, and the µs spun
+// lead, those that then spun to a due time, and the µs spun; and the waits on the sockets the
+// loops asked to last (a time left, or no limit), timed or not
 std::atomic<uint64_t> waitsNoted{0};
 std::atomic<uint64_t> waitsSpun{0};
 std::atomic<uint64_t> spunUs{0};
+std::atomic<uint64_t> sleepsAsked{0};
 
 // the loop threads' switches between the schedulers so far in this process, for
 // realtimeSwitches(): to SCHED_FIFO, back to SCHED_OTHER, and the switches refused
@@ -1005,8 +1007,12 @@ int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
 
 /** epoll_wait until `wake` (ms, CLOCK_MONOTONIC; negative: no limit), to the microsecond. */
 int waitEvents(Loop* L, epoll_event* events, int max, double wake) {
-  if (wake < 0) return epoll_wait(L->epfd, events, max, -1);
+  if (wake < 0) {
+    sleepsAsked.fetch_add(1, std::memory_order_relaxed);
+    return epoll_wait(L->epfd, events, max, -1);
+  }
   double left = std::max(0.0, wake - monoMs());
+  if (left > 0) sleepsAsked.fetch_add(1, std::memory_order_relaxed);
   // a due time too far ahead (or not finite) to convert: wake up within a day and look again
   if (!(left <= MAX_WAIT_MS)) left = MAX_WAIT_MS;
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
@@ -1469,10 +1475,12 @@ napi_value WireStamped(napi_env env, napi_callback_info) {
   return countsArray(env, {sentStamped.load(), doneStamped.load()});
 }
 
-// timedWaits(): [timed waits noted in a lead, waits that then spun to a due time, µs spun] so
-// far in this process (every loop thread), for tests and diagnostics
+// timedWaits(): [timed waits noted in a lead, waits that then spun to a due time, µs spun,
+// waits on the sockets asked to last] so far in this process (every loop thread), for tests and
+// diagnostics
 napi_value TimedWaits(napi_env env, napi_callback_info) {
-  return countsArray(env, {waitsNoted.load(), waitsSpun.load(), spunUs.load()});
+  return countsArray(env,
+                     {waitsNoted.load(), waitsSpun.load(), spunUs.load(), sleepsAsked.load()});
 }
 
 // realtimeSwitches(): [to SCHED_FIFO, back to SCHED_OTHER, refused, waits past the spin budget]
