@@ -23,3 +23,4 @@ exports.timedWaits = addon.timedWaits;
 exports.realtimeSwitches = addon.realtimeSwitches;
 exports.realtimeRefused = addon.realtimeRefused;
 exports.spinBudget = addon.spinBudget;
+exports.loopSlice = addon.loopSlice;

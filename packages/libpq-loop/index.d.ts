@@ -83,3 +83,12 @@ export declare function realtimeSwitches(): [number, number, number, number];
  * is given; returns the budget in force. For tests.
  */
 export declare function spinBudget(ms?: number): number;
+/**
+ * The slice the loop threads ask the kernel for under SCHED_OTHER, µs (default 100, the least the
+ * kernel takes; 0 for the kernel's own), set for the loop threads started after when `us` is
+ * given: `[us, asked, kept]`, the slice in force, and how many times so far in this process a loop
+ * thread asked for one and the kernel kept it (Linux 6.12 and later, EEVDF: a thread that wakes
+ * with a shorter slice than the running one's takes its core at once; older kernels keep none).
+ * For tests and measurement.
+ */
+export declare function loopSlice(us?: number): [number, number, number];

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { release } from 'node:os';
 import { createPgNativePlugin } from '../src/db/pg-native';
 import type { DbBatchContext, DbPlugin, DbSession } from '../src/db-plugin';
 import { runBench } from '../src/runner';
@@ -42,6 +43,7 @@ const addon = (): {
   realtimeSwitches: () => [number, number, number, number];
   realtimeRefused: () => string;
   spinBudget: (ms?: number) => number;
+  loopSlice: (us?: number) => [number, number, number];
   loopThreadName: string;
 } => createRequire(__filename)('@stb/libpq-loop') as ReturnType<typeof addon>;
 
@@ -60,7 +62,7 @@ const loopPolicies = (): number[] => policies(addon().loopThreadName);
  * `/proc/self/task/<tid>/<file>` of each of this process's threads named `name`; a thread that
  * ended after the listing (a cancel request's, say) is left out.
  */
-function threadFiles(file: 'stat', name: string): string[] {
+function threadFiles(file: 'stat' | 'sched', name: string): string[] {
   return readdirSync('/proc/self/task').flatMap((t) => {
     let text: string;
     try {
@@ -76,6 +78,18 @@ function threadFiles(file: 'stat', name: string): string[] {
     return [text];
   });
 }
+
+/** The slice (ns) of each of this process's loop threads, as the kernel shows it (`se.slice`). */
+const loopSlices = (): number[] =>
+  threadFiles('sched', addon().loopThreadName).map((text) =>
+    Number(/^se\.slice\s+:\s+(\d+)$/m.exec(text)?.[1] ?? NaN),
+  );
+
+/** Whether this kernel keeps the slice a thread asks for (EEVDF, Linux 6.12 and later). */
+const KEEPS_SLICE = ((): boolean => {
+  const [major = 0, minor = 0] = release().split('.').map(Number);
+  return major > 6 || (major === 6 && minor >= 12);
+})();
 
 /** Resolves once no cancel request's thread (`stb-pq-cancel`) runs in this process (at most 5 s). */
 async function cancelThreadsEnded(): Promise<void> {
@@ -270,6 +284,22 @@ describe('pg-native timed batches', () => {
     });
   });
 
+  it("a loop thread asks for the ordinary scheduler's shortest slice, 0.1 ms, which the kernel keeps from Linux 6.12 on", async () => {
+    if (db.url() === null) return;
+    await withSession(async (s) =>
+      s.runBatch?.([q('SELECT 1'), q('SELECT 2')], timing(now(), [0, 5])),
+    );
+    const [us, asked, kept] = addon().loopSlice();
+    expect(us).toBe(100);
+    expect(asked).toBeGreaterThan(0);
+    // an older kernel keeps its own slice (the batch above ran all the same)
+    if (!KEEPS_SLICE) return;
+    expect(kept).toBe(asked);
+    const slices = loopSlices();
+    expect(slices.length).toBeGreaterThan(0);
+    expect(new Set(slices)).toEqual(new Set([100_000]));
+  });
+
   it('realtime: a loop thread is under SCHED_FIFO while any of its connections runs a realtime timed batch, and back when the last ends; without realtime nothing changes', async () => {
     const url = db.url();
     if (url === null) return;
@@ -310,9 +340,11 @@ describe('pg-native timed batches', () => {
       expect(loopPolicies().filter((p) => p === 1)).toHaveLength(1);
       ac.abort();
       expect(await waiting).toEqual([okRows(1)]);
-      // the last realtime batch ended: back under SCHED_OTHER
+      // the last realtime batch ended: back under SCHED_OTHER, with the loop's short slice again
       expect(switches()).toEqual([fifo0 + 1, other0 + 1, refused0]);
       expect(loopPolicies()).not.toContain(1);
+      if (KEEPS_SLICE)
+        expect(new Set(loopSlices())).toEqual(new Set([100_000]));
       // past the spin budget under SCHED_FIFO (lowered here to 1 µs per 100 ms window, 10 ms by
       // default) the loop sleeps to the due time instead of spinning: a spin or so per window, and
       // still never early
