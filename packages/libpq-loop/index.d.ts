@@ -84,11 +84,14 @@ export declare function realtimeSwitches(): [number, number, number, number];
  */
 export declare function spinBudget(ms?: number): number;
 /**
- * The slice the loop threads ask the kernel for under SCHED_OTHER, µs (default 100, the least the
- * kernel takes; 0 for the kernel's own), set for the loop threads started after when `us` is
- * given: `[us, asked, kept]`, the slice in force, and how many times so far in this process a loop
- * thread asked for one and the kernel kept it (Linux 6.12 and later, EEVDF: a thread that wakes
- * with a shorter slice than the running one's takes its core at once; older kernels keep none).
- * For tests and measurement.
+ * The slice the loop threads ask the kernel for under SCHED_OTHER or SCHED_BATCH, in µs: 0 for
+ * none (the kernel's own), or a whole number from 100 to 100000 (default 100, the least the kernel
+ * takes; another value throws a RangeError), set for the loop threads started after when `us` is
+ * given. Returns `[us, asked, kept, refused]`: the slice in force, and how many times so far in
+ * this process a loop thread asked for one, the kernel kept it (read back as asked: Linux 6.12 and
+ * later, EEVDF, where a thread that wakes with an earlier deadline than the running one's gets its
+ * core sooner; older kernels keep none), and the call failed. For tests and measurement.
  */
-export declare function loopSlice(us?: number): [number, number, number];
+export declare function loopSlice(
+  us?: number,
+): [number, number, number, number];

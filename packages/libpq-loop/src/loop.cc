@@ -56,6 +56,7 @@
 #include <initializer_list>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -742,48 +743,68 @@ void onReady(Loop* L, Conn* c, uint32_t events) {
   }
 }
 
-/** sched_attr (linux/sched/types.h, which clashes with glibc's sched.h); glibc has no wrapper. */
+/** sched_attr (linux/sched/types.h clashes with glibc's sched.h; glibc < 2.41 has no wrapper). */
 struct SchedAttr {
   uint32_t size;
   uint32_t policy;
   uint64_t flags;
   int32_t nice;
   uint32_t priority;
-  uint64_t runtime;  // SCHED_OTHER: the slice asked for (ns), Linux 6.12 and later
+  uint64_t runtime;  // SCHED_OTHER and SCHED_BATCH: the slice (ns), Linux 6.12 and later
   uint64_t deadline;
   uint64_t period;
 };
+static_assert(sizeof(SchedAttr) == 48, "struct sched_attr as of SCHED_ATTR_SIZE_VER0");
 
-/** The slice the loop threads ask for under SCHED_OTHER (µs; 0: the kernel's own; loopSlice()). */
+constexpr uint64_t SCHED_RESET_ON_FORK_FLAG = 0x01;  // SCHED_FLAG_RESET_ON_FORK
+
+/** The slice the loop threads ask for (µs: 0, the kernel's own, or 100–100,000; loopSlice()). */
 std::atomic<uint64_t> loopSliceUs{100};
 
 // the loop threads' slices so far in this process, for loopSlice(): asked for, kept by the kernel
+// (read back as asked), refused (the call failed)
 std::atomic<uint64_t> slicesAsked{0};
 std::atomic<uint64_t> slicesKept{0};
+std::atomic<uint64_t> slicesRefused{0};
 
 /**
- * The calling thread under SCHED_OTHER, at its nice value, with the slice loopSliceUs asks for
- * (0: the kernel's default). On EEVDF (Linux 6.12 and later) a thread that wakes preempts the
- * running one when its deadline, one slice ahead, comes first: with a slice of 0.1 ms (the least
- * the kernel takes) against its default (1.4 ms on a 2-core VM), the loop takes its core from a
- * backend or a build sooner when a due time or an answer wakes it. No privilege is needed: the
- * slice changes no thread's share of the CPU. Replaying 5,000 statements/s on a 2-core VM, the
- * 99th percentile of the lag went from 0.066–0.089 ms to 0.054–0.074 (the 99.9th from 0.84–1.18
- * to 0.39–0.79), and with two busy loops beside it from 1.72–2.22 ms to 1.29–1.51; closed-loop
- * point selects ran as fast (`docs/benchmarking.md`). Older kernels ignore the slice.
+ * The calling thread asks for the slice loopSliceUs sets (none asked at 0), keeping its policy,
+ * nice value and reset-on-fork flag; only under the ordinary scheduler's SCHED_OTHER or
+ * SCHED_BATCH (a process started under SCHED_FIFO by `chrt`, or SCHED_IDLE, keeps its
+ * scheduling). On EEVDF (Linux 6.12 and later) a thread that wakes preempts the running one when
+ * its deadline, one slice ahead, comes first: with a slice of 0.1 ms (the least the kernel takes)
+ * against its default (1.4 ms on a 2-core VM), the loop takes its core from a backend or a build
+ * sooner when a due time or an answer wakes it. No privilege is needed: the slice changes no
+ * thread's share of the CPU. Replaying 5,000 statements/s on a 2-core VM, the 99th percentile of
+ * the lag went from 0.066–0.089 ms to 0.054–0.074 (the 99.9th from 0.84–1.18 to 0.39–0.79), and
+ * with two busy loops beside it from 1.72–2.22 ms to 1.29–1.51; closed-loop point selects ran as
+ * fast (`docs/benchmarking.md`). Older kernels take the call and ignore the slice (not kept). The
+ * slice survives a switch to SCHED_FIFO and back (setRealtime()), and the cancel requests'
+ * threads this thread starts inherit it.
  */
 void setLoopSlice() {
+  const uint64_t ns = loopSliceUs.load(std::memory_order_relaxed) * 1000;
+  if (ns == 0) return;
   SchedAttr a{};
-  a.size = sizeof a;
-  a.policy = SCHED_OTHER;
-  errno = 0;
-  int nice = getpriority(PRIO_PROCESS, 0);  // this thread's (Linux: a thread is a task)
-  a.nice = errno == 0 ? nice : 0;
-  a.runtime = loopSliceUs.load(std::memory_order_relaxed) * 1000;
-  if (syscall(SYS_sched_setattr, 0, &a, 0) != 0 || a.runtime == 0) return;
   slicesAsked.fetch_add(1, std::memory_order_relaxed);
+  if (syscall(SYS_sched_getattr, 0, &a, sizeof a, 0) != 0) {
+    slicesRefused.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (a.policy != SCHED_OTHER && a.policy != SCHED_BATCH) return;
+  a.size = sizeof a;
+  a.flags &= SCHED_RESET_ON_FORK_FLAG;
+  a.priority = 0;
+  a.runtime = ns;
+  a.deadline = 0;
+  a.period = 0;
+  if (syscall(SYS_sched_setattr, 0, &a, 0) != 0) {
+    slicesRefused.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // a kernel that keeps a slice shows it: the one asked for, or its default (1.4 ms here)
   SchedAttr got{};
-  if (syscall(SYS_sched_getattr, 0, &got, sizeof got, 0) == 0 && got.runtime > 0)
+  if (syscall(SYS_sched_getattr, 0, &got, sizeof got, 0) == 0 && got.runtime == ns)
     slicesKept.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -1554,16 +1575,24 @@ napi_value SpinBudget(napi_env env, napi_callback_info info) {
   return v;
 }
 
-// loopSlice(us?): the slice loop threads ask for under SCHED_OTHER (µs; 0: the kernel's), set
-// when given for the threads started after; returns [µs in force, slices asked, slices kept]
+// loopSlice(us?): the slice loop threads ask for (µs: 0 for none, or 100–100,000, the kernel's
+// range), set when given for the threads started after; returns [µs in force, slices asked, kept,
+// refused]. Another value throws a RangeError.
 napi_value LoopSlice(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  double us;
-  if (argc >= 1 && napi_get_value_double(env, argv[0], &us) == napi_ok && us >= 0 && us <= 1e6)
+  if (argc >= 1) {
+    double us = -1;
+    napi_get_value_double(env, argv[0], &us);
+    if (!(us == 0 || (us >= 100 && us <= 100000 && us == std::floor(us)))) {
+      napi_throw_range_error(env, nullptr, "loopSlice: µs is 0, or whole from 100 to 100000");
+      return nullptr;
+    }
     loopSliceUs.store(static_cast<uint64_t>(us));
-  return countsArray(env, {loopSliceUs.load(), slicesAsked.load(), slicesKept.load()});
+  }
+  return countsArray(
+      env, {loopSliceUs.load(), slicesAsked.load(), slicesKept.load(), slicesRefused.load()});
 }
 
 // realtimeRefused(): '' where a thread of this process may run under SCHED_FIFO, else why not
