@@ -43,7 +43,6 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <linux/errqueue.h>
@@ -786,12 +785,13 @@ void setLoopSlice() {
   const uint64_t ns = loopSliceUs.load(std::memory_order_relaxed) * 1000;
   if (ns == 0) return;
   SchedAttr a{};
+  bool known = syscall(SYS_sched_getattr, 0, &a, sizeof a, 0) == 0;
+  if (known && a.policy != SCHED_OTHER && a.policy != SCHED_BATCH) return;
   slicesAsked.fetch_add(1, std::memory_order_relaxed);
-  if (syscall(SYS_sched_getattr, 0, &a, sizeof a, 0) != 0) {
+  if (!known) {
     slicesRefused.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (a.policy != SCHED_OTHER && a.policy != SCHED_BATCH) return;
   a.size = sizeof a;
   a.flags &= SCHED_RESET_ON_FORK_FLAG;
   a.priority = 0;
