@@ -34,9 +34,9 @@
 // setRealtime()), and goes back to SCHED_OTHER when the last one ends. JavaScript asks
 // realtimeRefused() first.
 //
-// Under SCHED_OTHER a loop thread asks the kernel for a short slice (setLoopSlice()): where the
-// kernel keeps one (EEVDF, Linux 6.12 and later), the loop, woken at a due time or by an answer,
-// preempts a thread on a longer slice sooner, and no privilege is needed.
+// Under SCHED_OTHER (or SCHED_BATCH) a loop thread asks for a short slice (setLoopSlice()):
+// where the kernel keeps one (EEVDF, Linux 6.12 and later), the loop, woken at a due time or by
+// an answer, preempts a thread on a longer slice sooner, and no privilege is needed.
 #include <node_api.h>
 #include <libpq-fe.h>
 
