@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import pg from 'pg';
 import { TemplateCatalog, computeTemplateId, createRng } from '@stb/core';
+import { admin } from './pg-admin.mjs';
 // STB_BENCH_DIST=path/to/dist/index.js compares another build of the runner
 const { runBench } = await import(
   process.env.STB_BENCH_DIST ? new URL(process.env.STB_BENCH_DIST, `file://${process.cwd()}/`).href : '@stb/bench'
@@ -25,18 +25,7 @@ const SESSIONS = Number(process.env.SESSIONS ?? 8);
 const ONLY = process.env.ONLY ?? 'sqlite,postgres,lean';
 const SPIN = process.env.SPIN_MS === undefined ? undefined : Number(process.env.SPIN_MS);
 const WORKERS = process.env.WORKERS === undefined ? undefined : Number(process.env.WORKERS);
-const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 const log = (m) => process.stderr.write(`[replay-lag] ${m}\n`);
-
-async function admin(sql) {
-  const c = new pg.Client({ connectionString: ADMIN });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /**
  * The machine's floor at `rate` deadlines/s for `seconds` (Poisson, seeded): a worker thread sleeps

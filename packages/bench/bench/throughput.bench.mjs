@@ -7,12 +7,12 @@ import pg from 'pg';
 import Database from 'better-sqlite3';
 import { TemplateCatalog, computeTemplateId, createRng } from '@stb/core';
 import { runBench } from '@stb/bench';
+import { admin } from './pg-admin.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 4);
 const SCALE = Number(process.env.SCALE ?? 5);
 const PGBIN = '/usr/lib/postgresql/15/bin';
-const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 const SQL = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
 const log = (m) => process.stderr.write(`[throughput] ${m}\n`);
 const median = (xs) => {
@@ -25,16 +25,6 @@ const median = (xs) => {
 const dbName = `stb_test_bench_${randomBytes(4).toString('hex')}`;
 const url = `postgres://postgres@127.0.0.1:5432/${dbName}`;
 const accounts = SCALE * 100_000;
-
-async function admin(sql) {
-  const c = new pg.Client({ connectionString: ADMIN });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 function pointTrace(opts) {
   const { sessions, perSession, stepUs = 0 } = opts;

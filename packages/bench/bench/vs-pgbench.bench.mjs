@@ -21,6 +21,7 @@ import pg from 'pg';
 import { TemplateCatalog, computeTemplateId, createRng, createTraceHeader, withTemplateRecords, writeTrace } from '@stb/core';
 import { runBench } from '@stb/bench';
 import { loopThreadName, realtimeRefused, wakeLeads } from '@stb/libpq-loop';
+import { admin } from './pg-admin.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -32,7 +33,6 @@ const LONG = Number(process.env.LONG_SECONDS ?? 60);
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 const PGBIN = '/usr/lib/postgresql/15/bin';
 const DB = 'stb_bench16';
-const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 const URL_ = `postgres://postgres@127.0.0.1:5432/${DB}`;
 const LEAN = URL_.replace('postgres:', 'postgres+lean:');
 const NATIVE = URL_.replace('postgres:', 'postgres+native:');
@@ -49,16 +49,6 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const r3 = (x) => Math.round(x * 1000) / 1000;
-
-async function admin(sql) {
-  const c = new pg.Client({ connectionString: ADMIN });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Node's own start-up: user+sys CPU seconds of `node -e 0` under /usr/bin/time. */
 function nodeBareStart() {
