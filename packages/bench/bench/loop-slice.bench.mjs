@@ -1,6 +1,6 @@
 // pg-native's loop threads ask the kernel for a 0.1 ms slice (EEVDF, Linux 6.12 and later): what
 // it does to the schedule lag of a replay at 5,000 statements/s, on the machine as it is and beside
-// two busy loops (`sh -c 'while :; do :; done'`, one per core), against the kernel's own slice
+// two busy loops (`sh -c 'while …; do :; done'`), against the kernel's own slice
 // (`loopSlice(0)`), in alternating rounds. Each figure is a child process (the slice is asked for
 // when a loop thread starts): a 5 s replay to warm up, then the measured one, 8 sessions on 8
 // connections. pgbench at the same rate under the same conditions is the machine's reference.
@@ -54,7 +54,7 @@ process.exit(0);
 `;
 
 function stbChild(us) {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD(us)], { encoding: 'utf8', cwd: path.join(HERE, '..'), timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD(us)], { encoding: 'utf8', cwd: path.join(HERE, '..'), timeout: (2 * SECONDS + 60) * 1000 });
   const m = /STBLAG (.*)/.exec(r.stdout);
   if (!m) throw new Error(`the stb child failed: ${r.stderr || r.error}`);
   const out = JSON.parse(m[1]);
@@ -67,7 +67,7 @@ function pgbenchLag() {
   const dir = mkdtempSync(path.join(tmpdir(), 'stb-slice-pgb-'));
   try {
     const args = ['-h', '127.0.0.1', '-U', 'postgres', '-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-R', String(RATE), '-T', String(SECONDS), '-l', '--log-prefix', path.join(dir, 'lag'), DB];
-    const r = spawnSync(path.join(PGBIN, 'pgbench'), args, { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(path.join(PGBIN, 'pgbench'), args, { encoding: 'utf8', timeout: (SECONDS + 60) * 1000 });
     if (r.status !== 0) throw new Error(`pgbench failed: ${r.stderr}`);
     const lags = [];
     for (const f of readdirSync(dir))
@@ -87,10 +87,17 @@ const stopBusy = () => {
   for (const b of busy.splice(0)) b.kill('SIGKILL');
 };
 process.on('exit', stopBusy);
+// a signal is handled between the children (spawnSync holds the event loop, each for a bounded
+// time): the busy loops stop and the scratch database is dropped before the exit
+let leaving = false;
 for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]])
   process.on(sig, () => {
     stopBusy();
-    process.exit(code);
+    if (leaving) return;
+    leaving = true;
+    admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)
+      .catch(() => undefined)
+      .finally(() => process.exit(code));
   });
 
 const raw = { quiet: { short: [], own: [], pgb: [], loads: [] }, busy: { short: [], own: [], pgb: [], loads: [] } };
@@ -104,7 +111,8 @@ try {
   const init = spawnSync(path.join(PGBIN, 'pgbench'), ['-h', '127.0.0.1', '-U', 'postgres', '-i', '-q', '-s', String(SCALE), DB], { encoding: 'utf8', timeout: 300_000 });
   if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
   for (const cond of ['quiet', 'busy']) {
-    if (cond === 'busy') for (let i = 0; i < 2; i++) busy.push(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+    // each ends with this process, even one killed outright (kill -0 is the shell's own)
+    if (cond === 'busy') for (let i = 0; i < 2; i++) busy.push(spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do :; done`], { stdio: 'ignore' }));
     for (let i = 0; i < ROUNDS; i++) {
       raw[cond].loads.push(loadavg()[0].toFixed(2));
       // alternating: the short slice first in even rounds, the kernel's own first in odd ones
@@ -133,7 +141,9 @@ const rows = [];
 for (const [cond, label] of [['quiet', 'the machine as it is'], ['busy', 'beside two busy loops']]) {
   const d = raw[cond];
   const p = (xs, f) => r3(median(xs.map((x) => x[f])));
-  rows.push({ metric: `replay at 5,000 statements/s (pg-native), ${label}: lag p99, the loop threads' 0.1 ms slice (the default)`, value: p(d.short, 'p99'), unit: 'ms', target: '<= 0.5', ...(notKept ? { notReading: notKept } : {}) });
+  // the issue's target is for the machine as it is; beside the busy loops the row shows how far off
+  const target = cond === 'quiet' ? { target: '<= 0.5', ...(notKept ? { notReading: notKept } : {}) } : {};
+  rows.push({ metric: `replay at 5,000 statements/s (pg-native), ${label}: lag p99, the loop threads' 0.1 ms slice (the default)`, value: p(d.short, 'p99'), unit: 'ms', ...target });
   rows.push({ metric: `replay at 5,000 statements/s (pg-native), ${label}: lag p99, the kernel's own slice (loopSlice(0))`, value: p(d.own, 'p99'), unit: 'ms' });
   rows.push({ metric: `replay at 5,000 statements/s (pg-native), ${label}: lag p99.9, 0.1 ms slice / the kernel's own`, value: p(d.short, 'p999'), unit: `ms (the kernel's own: ${p(d.own, 'p999')})` });
   rows.push({ metric: `replay at 5,000 statements/s (pg-native), ${label}: lag p50, 0.1 ms slice / the kernel's own`, value: p(d.short, 'p50'), unit: `ms (the kernel's own: ${p(d.own, 'p50')})` });
@@ -144,5 +154,5 @@ console.log(JSON.stringify({
   title: "pg-native's loop threads: a 0.1 ms slice against the kernel's own (schedule lag)",
   command: 'npm run bench -- loop-slice',
   rows,
-  notes: `${ROUNDS} alternating rounds per condition, medians. Each stb figure is a child process that sets loopSlice() before its loop threads start, replays ${SECONDS} s of Poisson point selects at ${RATE}/s from 8 sessions on 8 connections (pg-native, scratch database ${DB} at pgbench scale ${SCALE}) to warm up, then the same again, measured (0.5 s warm-up left out of each). Busy: two \`sh -c 'while :; do :; done'\` processes for the whole condition. Kernel ${release()}; loop threads' slices asked ${asked}, kept ${kept}, refused ${refused}. 1-minute load averages at the round starts: quiet ${raw.quiet.loads.join(', ')}; busy ${raw.busy.loads.join(', ')}. Raw p99 (ms): quiet, 0.1 ms slice ${list(raw.quiet.short, 'p99')}, the kernel's ${list(raw.quiet.own, 'p99')}, pgbench ${raw.quiet.pgb.map(r3).join(', ')}; busy, 0.1 ms slice ${list(raw.busy.short, 'p99')}, the kernel's ${list(raw.busy.own, 'p99')}, pgbench ${raw.busy.pgb.map(r3).join(', ')}. Raw p99.9: quiet ${list(raw.quiet.short, 'p999')} against ${list(raw.quiet.own, 'p999')}; busy ${list(raw.busy.short, 'p999')} against ${list(raw.busy.own, 'p999')}.`,
+  notes: `${ROUNDS} alternating rounds per condition, medians. Each stb figure is a child process that sets loopSlice() before its loop threads start, replays ${SECONDS} s of Poisson point selects at ${RATE}/s from 8 sessions on 8 connections (pg-native, scratch database ${DB} at pgbench scale ${SCALE}) to warm up, then the same again, measured (0.5 s warm-up left out of each). Busy: two \`sh -c 'while kill -0 <this pid>; do :; done'\` processes for the whole condition.${notKept ? ` Not a reading: ${notKept}.` : ''} Kernel ${release()}; loop threads' slices asked ${asked}, kept ${kept}, refused ${refused}. 1-minute load averages at the round starts: quiet ${raw.quiet.loads.join(', ')}; busy ${raw.busy.loads.join(', ')}. Raw p99 (ms): quiet, 0.1 ms slice ${list(raw.quiet.short, 'p99')}, the kernel's ${list(raw.quiet.own, 'p99')}, pgbench ${raw.quiet.pgb.map(r3).join(', ')}; busy, 0.1 ms slice ${list(raw.busy.short, 'p99')}, the kernel's ${list(raw.busy.own, 'p99')}, pgbench ${raw.busy.pgb.map(r3).join(', ')}. Raw p99.9: quiet ${list(raw.quiet.short, 'p999')} against ${list(raw.quiet.own, 'p999')}; busy ${list(raw.busy.short, 'p999')} against ${list(raw.busy.own, 'p999')}.`,
 }));

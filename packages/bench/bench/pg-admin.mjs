@@ -4,9 +4,9 @@ import pg from 'pg';
 
 export const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** Runs `sql` on a connection to ADMIN, then closes it. */
+/** Runs `sql` on a connection to ADMIN, then closes it; 10 s to connect, 120 s for the statement. */
 export async function admin(sql) {
-  const c = new pg.Client({ connectionString: ADMIN });
+  const c = new pg.Client({ connectionString: ADMIN, connectionTimeoutMillis: 10_000, query_timeout: 120_000 });
   await c.connect();
   try {
     await c.query(sql);

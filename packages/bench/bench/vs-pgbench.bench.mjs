@@ -17,7 +17,6 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import pg from 'pg';
 import { TemplateCatalog, computeTemplateId, createRng, createTraceHeader, withTemplateRecords, writeTrace } from '@stb/core';
 import { runBench } from '@stb/bench';
 import { loopThreadName, realtimeRefused, wakeLeads } from '@stb/libpq-loop';
