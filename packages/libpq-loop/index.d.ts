@@ -56,12 +56,11 @@ export declare function wireStamped(): [number, number];
  */
 export declare function wakeLeads(): (number | null)[];
 /**
- * Timed waits so far in this process (every loop thread): `[noted, spun, spunUs, sleeps]`, the
- * waits whose lateness went into a lead, those that then spun to a due time, the µs spun, and the
- * waits on the sockets the loops asked to last (time left before the time asked, or no limit),
- * timed or not, whether or not an event was already there. For tests and diagnostics.
+ * Timed waits so far in this process (every loop thread): `[noted, spun, spunUs]`, the waits
+ * whose lateness went into a lead, those that then spun to a due time, and the µs spun. For tests
+ * and diagnostics.
  */
-export declare function timedWaits(): [number, number, number, number];
+export declare function timedWaits(): [number, number, number];
 /**
  * `''` where this process may run a thread under SCHED_FIFO (CAP_SYS_NICE, or a real-time
  * priority limit, RLIMIT_RTPRIO, of at least 1; and a cgroup that allows real-time time), else why
@@ -70,13 +69,20 @@ export declare function timedWaits(): [number, number, number, number];
 export declare function realtimeRefused(): string;
 /**
  * The loop threads' scheduling so far in this process (every loop thread): `[toFifo, toOther,
- * refused, unspun]`: switches to SCHED_FIFO (a loop's first running realtime timed batch), back to
- * SCHED_OTHER (its last one ended), switches the kernel refused, and timed waits under SCHED_FIFO
- * that began with the spin budget (10 ms per 100 ms window) spent: they asked for the due time
- * itself, with no lead, and did not spin.
+ * refused, unspun, unspunEarly]`: switches to SCHED_FIFO (a loop's first running realtime timed
+ * batch), back to SCHED_OTHER (its last one ended), switches the kernel refused, timed waits under
+ * SCHED_FIFO that began with the spin budget (10 ms per 100 ms window) spent (they asked for the
+ * due time itself, with no lead, and did not spin), and those of them that woke before their due
+ * time and waited again (0: a timer never ends early; only a wait asked for a lead would).
  * For tests and diagnostics.
  */
-export declare function realtimeSwitches(): [number, number, number, number];
+export declare function realtimeSwitches(): [
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 /**
  * The loop threads' spin budget under SCHED_FIFO, ms per 100 ms window (default 10; two windows'
  * spins may meet, so at most about twice that in any 100 ms), set for the whole process when `ms`

@@ -234,12 +234,10 @@ constexpr double MAX_LEAD_MS = 0.1;
 constexpr double MIN_NOTED_WAIT_MS = 0.05;
 
 // timed waits so far in this process (every loop thread), for timedWaits(): those noted in a
-// lead, those that then spun to a due time, and the µs spun; and the waits on the sockets the
-// loops asked to last (a time left, or no limit), timed or not
+// lead, those that then spun to a due time, and the µs spun
 std::atomic<uint64_t> waitsNoted{0};
 std::atomic<uint64_t> waitsSpun{0};
 std::atomic<uint64_t> spunUs{0};
-std::atomic<uint64_t> sleepsAsked{0};
 
 // the loop threads' switches between the schedulers so far in this process, for
 // realtimeSwitches(): to SCHED_FIFO, back to SCHED_OTHER, and the switches refused
@@ -247,8 +245,10 @@ std::atomic<uint64_t> toFifo{0};
 std::atomic<uint64_t> toOther{0};
 std::atomic<uint64_t> switchesRefused{0};
 // timed waits under SCHED_FIFO that began with the spin budget spent: they asked for the due time
-// itself, with no lead, and did not spin
+// itself, with no lead, and did not spin; and those of them that woke before their due time and
+// waited again (none: a timer never ends early, so only a wait asked for the lead anyway would)
 std::atomic<uint64_t> spinsDenied{0};
+std::atomic<uint64_t> unspunWokeEarly{0};
 
 /**
  * How late the kernel wakes the loop from a wait that sleeps to its end: the median of the last
@@ -1047,7 +1047,9 @@ int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
   }
   if (w.unspun) {
     spinsDenied.fetch_add(1, std::memory_order_relaxed);
-    return now < due ? waitEvents(L, events, max, due) : 0;
+    if (!(now < due)) return 0;
+    unspunWokeEarly.fetch_add(1, std::memory_order_relaxed);
+    return waitEvents(L, events, max, due);
   }
   if (!(now < due && due - now <= MAX_SPIN_MS)) return 0;
   if (now - L->spinWindowAt >= SPIN_WINDOW_MS) {
@@ -1079,12 +1081,8 @@ int approach(Loop* L, epoll_event* events, int max, const TimedWait& w) {
 
 /** epoll_wait until `wake` (ms, CLOCK_MONOTONIC; negative: no limit), to the microsecond. */
 int waitEvents(Loop* L, epoll_event* events, int max, double wake) {
-  if (wake < 0) {
-    sleepsAsked.fetch_add(1, std::memory_order_relaxed);
-    return epoll_wait(L->epfd, events, max, -1);
-  }
+  if (wake < 0) return epoll_wait(L->epfd, events, max, -1);
   double left = std::max(0.0, wake - monoMs());
-  if (left > 0) sleepsAsked.fetch_add(1, std::memory_order_relaxed);
   // a due time too far ahead (or not finite) to convert: wake up within a day and look again
   if (!(left <= MAX_WAIT_MS)) left = MAX_WAIT_MS;
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
@@ -1548,18 +1546,17 @@ napi_value WireStamped(napi_env env, napi_callback_info) {
   return countsArray(env, {sentStamped.load(), doneStamped.load()});
 }
 
-// timedWaits(): [timed waits noted in a lead, waits that then spun to a due time, µs spun,
-// waits on the sockets asked to last] so far in this process (every loop thread), for tests and
-// diagnostics
+// timedWaits(): [timed waits noted in a lead, waits that then spun to a due time, µs spun] so
+// far in this process (every loop thread), for tests and diagnostics
 napi_value TimedWaits(napi_env env, napi_callback_info) {
-  return countsArray(env,
-                     {waitsNoted.load(), waitsSpun.load(), spunUs.load(), sleepsAsked.load()});
+  return countsArray(env, {waitsNoted.load(), waitsSpun.load(), spunUs.load()});
 }
 
-// realtimeSwitches(): [to SCHED_FIFO, back to SCHED_OTHER, refused, waits past the spin budget]
+// realtimeSwitches(): [to SCHED_FIFO, back to SCHED_OTHER, refused, waits past the spin budget,
+// of which woke before their due time]
 napi_value RealtimeSwitches(napi_env env, napi_callback_info) {
-  return countsArray(env,
-                     {toFifo.load(), toOther.load(), switchesRefused.load(), spinsDenied.load()});
+  return countsArray(env, {toFifo.load(), toOther.load(), switchesRefused.load(),
+                           spinsDenied.load(), unspunWokeEarly.load()});
 }
 
 // spinBudget(ms?): the spin budget under SCHED_FIFO (ms per SPIN_WINDOW_MS window), set when given
