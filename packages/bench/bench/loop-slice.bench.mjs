@@ -7,11 +7,11 @@
 // ROUNDS (3), SECONDS_PER_RUN (5), SCALE (2). Prints progress to stderr and one JSON object as the last
 // stdout line.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { admin } from './pg-admin.mjs';
+import { admin, median, pgbenchLogLags } from './pg-shared.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 5);
@@ -22,11 +22,6 @@ const DB = 'stb_bench_slice';
 const URL_ = `postgres+native://postgres@127.0.0.1:5432/${DB}`;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const log = (m) => process.stderr.write(`[loop-slice] ${m}\n`);
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const r3 = (x) => Math.round(x * 1000) / 1000;
 
 /** The child: sets the slice, replays twice (warm-up, measured) and prints the measured lag. */
@@ -69,13 +64,7 @@ function pgbenchLag() {
     const args = ['-h', '127.0.0.1', '-U', 'postgres', '-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-R', String(RATE), '-T', String(SECONDS), '-l', '--log-prefix', path.join(dir, 'lag'), DB];
     const r = spawnSync(path.join(PGBIN, 'pgbench'), args, { encoding: 'utf8', timeout: (SECONDS + 60) * 1000 });
     if (r.status !== 0) throw new Error(`pgbench failed: ${r.stderr}`);
-    const lags = [];
-    for (const f of readdirSync(dir))
-      for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
-        const x = line.trim().split(/\s+/);
-        if (x.length >= 7) lags.push(Number(x[x.length - 1]) / 1000);
-      }
-    lags.sort((a, b) => a - b);
+    const lags = pgbenchLogLags(dir);
     return lags[Math.floor(lags.length * 0.99)];
   } finally {
     rmSync(dir, { recursive: true, force: true });

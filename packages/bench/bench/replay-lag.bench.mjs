@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { TemplateCatalog, computeTemplateId, createRng } from '@stb/core';
-import { admin } from './pg-admin.mjs';
+import { admin } from './pg-shared.mjs';
 // STB_BENCH_DIST=path/to/dist/index.js compares another build of the runner
 const { runBench } = await import(
   process.env.STB_BENCH_DIST ? new URL(process.env.STB_BENCH_DIST, `file://${process.cwd()}/`).href : '@stb/bench'

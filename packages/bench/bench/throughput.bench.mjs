@@ -7,7 +7,7 @@ import pg from 'pg';
 import Database from 'better-sqlite3';
 import { TemplateCatalog, computeTemplateId, createRng } from '@stb/core';
 import { runBench } from '@stb/bench';
-import { admin } from './pg-admin.mjs';
+import { admin } from './pg-shared.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 4);

@@ -20,7 +20,7 @@ import { gunzipSync } from 'node:zlib';
 import { TemplateCatalog, computeTemplateId, createRng, createTraceHeader, withTemplateRecords, writeTrace } from '@stb/core';
 import { runBench } from '@stb/bench';
 import { loopThreadName, realtimeRefused, wakeLeads } from '@stb/libpq-loop';
-import { admin } from './pg-admin.mjs';
+import { admin, median, pgbenchLogLags } from './pg-shared.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -42,11 +42,6 @@ const NATIVE_RT = `${NATIVE}?realtime=1`;
 const FIXTURE = path.join(ROOT, 'fixtures/samples/pg-tpcb-simple-logduration');
 const log = (m) => process.stderr.write(`[vs-pgbench] ${m}\n`);
 const load = () => loadavg()[0].toFixed(2);
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const r3 = (x) => Math.round(x * 1000) / 1000;
 
 /** Node's own start-up: user+sys CPU seconds of `node -e 0` under /usr/bin/time. */
@@ -285,13 +280,7 @@ function pgbenchLag(rate) {
   const dir = mkdtempSync(path.join(tmpdir(), 'stb16-'));
   try {
     const r = pgbench(['-n', '-S', '-M', 'prepared', '-c', '8', '-j', '2', '-R', String(rate), '-T', String(SECONDS), '-l', '--log-prefix', path.join(dir, 'lag')], { cwd: dir });
-    const lags = [];
-    for (const f of execFileSync('ls', [dir], { encoding: 'utf8' }).split('\n').filter(Boolean))
-      for (const line of readFileSync(path.join(dir, f), 'utf8').split('\n')) {
-        const x = line.trim().split(/\s+/);
-        if (x.length >= 7) lags.push(Number(x[x.length - 1]) / 1000);
-      }
-    lags.sort((a, b) => a - b);
+    const lags = pgbenchLogLags(dir);
     return { p50: lags[Math.floor(lags.length * 0.5)], p99: lags[Math.floor(lags.length * 0.99)], tps: tpsOf(r.out) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
